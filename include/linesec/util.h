@@ -1,0 +1,323 @@
+/*
+ * linesec/util.h - the low-level toolkit every module builds on.
+ *
+ * Invariants:
+ *  - A fallible function returns 0 or a negative LSEC_E_* code and fills the
+ *    caller-owned lsec_err with a one-line message naming the file, field or
+ *    unit and what was expected. There is no global error state.
+ *  - All allocation goes through lsec_malloc/lsec_free (a test hook can make
+ *    the Nth allocation fail).
+ *  - lsec_buf is the only growable buffer; it always has a maximum size and is
+ *    wiped before its memory is released.
+ *  - lsec_secret holds key and credential material: locked in memory where the
+ *    OS allows, excluded from core dumps, wiped on free.
+ *
+ * Idiom:
+ *     int f(lsec_thing **out, const char *path, lsec_err *err)
+ *     {
+ *         int rc = 0;
+ *         lsec_buf b = LSEC_BUF_INIT(1 << 20);
+ *         *out = NULL;
+ *         LSEC_TRY(lsec_file_read(&b, path, err));
+ *         LSEC_ENSURE(b.len >= 4, LSEC_E_PARSE, "cannot read '%s': too short", path);
+ *     out:
+ *         lsec_buf_release(&b);
+ *         return rc;
+ *     }
+ */
+#ifndef LINESEC_UTIL_H
+#define LINESEC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LSEC_API __attribute__((visibility("default")))
+#define LSEC_MUST_USE __attribute__((warn_unused_result))
+#define LSEC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+#define LSEC_VERSION_STRING "0.1.0"
+
+/* ---- errors ---------------------------------------------------------- */
+
+typedef enum lsec_category {
+	LSEC_CAT_NONE = 0,
+	LSEC_CAT_IO,
+	LSEC_CAT_PARSE,
+	LSEC_CAT_CRYPTO,
+	LSEC_CAT_POLICY,
+	LSEC_CAT_STATE,
+	LSEC_CAT_USAGE,
+	LSEC_CAT_INTERNAL
+} lsec_category;
+
+/*
+ * Error codes. General codes are -1..-99; each module owns a range of its
+ * own for failures a caller must tell apart (image: -100..-149, target:
+ * -150..-199, store: -200..-249, audit: -250..-299, pki: -300..-349,
+ * sop: -350..-399, station: -400..-449). Within a module's block of 50
+ * the offset from its start gives the category: 0-19 parse, 20-29 crypto,
+ * 30-39 policy, 40-49 state. The CLI maps every code to a documented exit
+ * status (README.md).
+ */
+enum {
+	LSEC_OK = 0,
+	LSEC_E_USAGE = -1,    /* bad argument or command line */
+	LSEC_E_NOMEM = -2,    /* allocation failed */
+	LSEC_E_IO = -3,       /* file or device I/O failed */
+	LSEC_E_PARSE = -4,    /* malformed input */
+	LSEC_E_CRYPTO = -5,   /* a cryptographic operation failed */
+	LSEC_E_NOTFOUND = -6, /* the named thing does not exist */
+	LSEC_E_EXISTS = -7,   /* uniqueness violated: the value is already held */
+	LSEC_E_POLICY = -8,   /* refused by policy */
+	LSEC_E_STATE = -9,    /* not allowed in the current state */
+	LSEC_E_AUTH = -10,    /* not authenticated or not authorised */
+	LSEC_E_DEVICE = -11,  /* the device failed or refused */
+	LSEC_E_LIMIT = -12,   /* a size or count limit was exceeded */
+	LSEC_E_INTERNAL = -13 /* a bug: a broken invariant */
+};
+
+typedef struct lsec_err {
+	int code;
+	lsec_category category;
+	char msg[256];
+	const char *file; /* source location that raised it (debugging) */
+	int line;
+} lsec_err;
+
+#define LSEC_ERR_INIT {0, LSEC_CAT_NONE, {0}, NULL, 0}
+
+/* Category of a code; modules register their ranges here. */
+LSEC_API lsec_category lsec_code_category(int code);
+/* Short stable name of a code ("io", "image-bad-signature", ...). */
+LSEC_API const char *lsec_code_name(int code);
+/* Name of a category ("io", "parse", ...). */
+LSEC_API const char *lsec_category_name(lsec_category cat);
+
+/* Sets err (if not NULL) and returns code. */
+LSEC_API int lsec_err_set(lsec_err *err, int code, const char *file, int line,
+			  const char *fmt, ...) LSEC_PRINTF(5, 6);
+LSEC_API int lsec_err_setv(lsec_err *err, int code, const char *file, int line,
+			   const char *fmt, va_list ap) LSEC_PRINTF(5, 0);
+/*
+ * Sets err from OpenSSL's error queue: "<what>: <openssl reason>", then
+ * clears the queue. Returns code.
+ */
+LSEC_API int lsec_err_ossl(lsec_err *err, int code, const char *file, int line,
+			   const char *fmt, ...) LSEC_PRINTF(5, 6);
+LSEC_API void lsec_err_clear(lsec_err *err);
+
+/*
+ * Guards. They expect `int rc` and `lsec_err *err` in scope and an `out:`
+ * label that releases everything.
+ */
+#define LSEC_TRY(expr)                                                         \
+	do {                                                                   \
+		if ((rc = (expr)) < 0)                                         \
+			goto out;                                              \
+	} while (0)
+#define LSEC_BAIL(code, ...)                                                   \
+	do {                                                                   \
+		rc = lsec_err_set(err, (code), __FILE__, __LINE__, __VA_ARGS__); \
+		goto out;                                                      \
+	} while (0)
+#define LSEC_ENSURE(cond, code, ...)                                           \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			LSEC_BAIL((code), __VA_ARGS__);                        \
+	} while (0)
+#define LSEC_ENSURE_REF(p)                                                     \
+	LSEC_ENSURE((p) != NULL, LSEC_E_USAGE, "missing argument '%s'", #p)
+/* OpenSSL calls return 1 (or a positive count/pointer) on success. */
+#define LSEC_TRY_OSSL(call, code, ...)                                         \
+	do {                                                                   \
+		if ((call) <= 0) {                                             \
+			rc = lsec_err_ossl(err, (code), __FILE__, __LINE__,    \
+					   __VA_ARGS__);                       \
+			goto out;                                              \
+		}                                                              \
+	} while (0)
+#define LSEC_TRY_OSSL_PTR(ptr, code, ...)                                      \
+	do {                                                                   \
+		if ((ptr) == NULL) {                                           \
+			rc = lsec_err_ossl(err, (code), __FILE__, __LINE__,    \
+					   __VA_ARGS__);                       \
+			goto out;                                              \
+		}                                                              \
+	} while (0)
+#define LSEC_BUG(...) LSEC_BAIL(LSEC_E_INTERNAL, "internal error: " __VA_ARGS__)
+
+/* ---- memory ---------------------------------------------------------- */
+
+LSEC_API void *lsec_malloc(size_t n);
+LSEC_API void *lsec_calloc(size_t nmemb, size_t size);
+LSEC_API void *lsec_realloc(void *p, size_t n);
+LSEC_API void lsec_free(void *p);
+LSEC_API char *lsec_strdup(const char *s);
+/* Allocating printf; NULL when out of memory. Free with lsec_free. */
+LSEC_API char *lsec_asprintf(const char *fmt, ...) LSEC_PRINTF(1, 2);
+/* Wipes n bytes (OPENSSL_cleanse: not optimised away). */
+LSEC_API void lsec_wipe(void *p, size_t n);
+/*
+ * Test hook: the nth allocation from now (1-based) and every one after it
+ * fails; 0 turns failures off.
+ */
+LSEC_API void lsec_alloc_fail_after(unsigned long n);
+
+/* ---- bounded buffer -------------------------------------------------- */
+
+typedef struct lsec_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	size_t max; /* the buffer never grows past this; required */
+} lsec_buf;
+
+#define LSEC_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+
+LSEC_API void lsec_buf_init(lsec_buf *b, size_t max);
+/* Wipes and frees the storage; the buffer can be reused (empty). */
+LSEC_API void lsec_buf_release(lsec_buf *b);
+/* Wipes the contents and sets len to 0, keeping the storage. */
+LSEC_API void lsec_buf_reset(lsec_buf *b);
+LSEC_API LSEC_MUST_USE int lsec_buf_reserve(lsec_buf *b, size_t extra, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_buf_append(lsec_buf *b, const void *p, size_t n, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_buf_append_u8(lsec_buf *b, uint8_t v, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_buf_append_u16le(lsec_buf *b, uint16_t v, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_buf_append_u32le(lsec_buf *b, uint32_t v, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_buf_append_str(lsec_buf *b, const char *s, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_buf_printf(lsec_buf *b, lsec_err *err, const char *fmt, ...)
+	LSEC_PRINTF(3, 4);
+/* Ensures a NUL after the contents (not counted in len); returns the data as a string. */
+LSEC_API const char *lsec_buf_cstr(lsec_buf *b, lsec_err *err);
+
+/* ---- bounds-checked reader ------------------------------------------- */
+
+/* A cursor over untrusted bytes: every read checks the remaining length. */
+typedef struct lsec_reader {
+	const uint8_t *data;
+	size_t len;
+	size_t off;
+} lsec_reader;
+
+LSEC_API void lsec_reader_init(lsec_reader *r, const uint8_t *data, size_t len);
+LSEC_API size_t lsec_reader_left(const lsec_reader *r);
+/* Each returns false (and leaves off unchanged) if fewer bytes remain. */
+LSEC_API bool lsec_reader_u8(lsec_reader *r, uint8_t *v);
+LSEC_API bool lsec_reader_u16le(lsec_reader *r, uint16_t *v);
+LSEC_API bool lsec_reader_u32le(lsec_reader *r, uint32_t *v);
+LSEC_API bool lsec_reader_u16be(lsec_reader *r, uint16_t *v);
+LSEC_API bool lsec_reader_u32be(lsec_reader *r, uint32_t *v);
+/* Borrows n bytes in place (*p points into the reader's data). */
+LSEC_API bool lsec_reader_bytes(lsec_reader *r, const uint8_t **p, size_t n);
+LSEC_API bool lsec_reader_skip(lsec_reader *r, size_t n);
+
+/* Little-endian stores for writers. */
+LSEC_API void lsec_put_u16le(uint8_t *p, uint16_t v);
+LSEC_API void lsec_put_u32le(uint8_t *p, uint32_t v);
+LSEC_API uint16_t lsec_get_u16le(const uint8_t *p);
+LSEC_API uint32_t lsec_get_u32le(const uint8_t *p);
+
+/* ---- secrets --------------------------------------------------------- */
+
+/*
+ * Key and credential material. Allocated on its own pages, mlock()ed where
+ * the OS allows, excluded from core dumps, and wiped before it is freed.
+ */
+typedef struct lsec_secret lsec_secret;
+
+/* A zero-filled secret of len bytes (len > 0). */
+LSEC_API LSEC_MUST_USE int lsec_secret_new(lsec_secret **out, size_t len, lsec_err *err);
+/* A copy of p[0..len). The caller still wipes its own copy. */
+LSEC_API LSEC_MUST_USE int lsec_secret_from(lsec_secret **out, const void *p, size_t len,
+					    lsec_err *err);
+LSEC_API uint8_t *lsec_secret_data(lsec_secret *s);
+LSEC_API const uint8_t *lsec_secret_cdata(const lsec_secret *s);
+LSEC_API size_t lsec_secret_len(const lsec_secret *s);
+/* Constant-time equality of contents (lengths are not secret). */
+LSEC_API bool lsec_secret_equal(const lsec_secret *a, const lsec_secret *b);
+/* Wipes and frees; NULL is a no-op. */
+LSEC_API void lsec_secret_free(lsec_secret *s);
+
+/* Constant-time comparison of two equal-length byte strings (CRYPTO_memcmp). */
+LSEC_API bool lsec_ct_equal(const void *a, const void *b, size_t n);
+
+/* Fills p with n bytes from the OS CSPRNG (through OpenSSL's RAND_bytes). */
+LSEC_API LSEC_MUST_USE int lsec_random(void *p, size_t n, lsec_err *err);
+
+/* ---- hex and base64 -------------------------------------------------- */
+
+/* Writes 2n lowercase hex digits and a NUL to out (capacity 2n+1). */
+LSEC_API void lsec_hex_encode(char *out, const uint8_t *in, size_t n);
+/* Allocating variant; NULL when out of memory. Free with lsec_free. */
+LSEC_API char *lsec_hex_alloc(const uint8_t *in, size_t n);
+/*
+ * Decodes hex (upper or lower case, even length) into out; what names the
+ * field in the error message.
+ */
+LSEC_API LSEC_MUST_USE int lsec_hex_decode(lsec_buf *out, const char *hex, size_t hexlen,
+					   const char *what, lsec_err *err);
+/* Decodes exactly n bytes of hex into out. */
+LSEC_API LSEC_MUST_USE int lsec_hex_decode_fixed(uint8_t *out, size_t n, const char *hex,
+						 const char *what, lsec_err *err);
+/* Standard base64 with padding, no line breaks. *out is freed with lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_base64_encode(char **out, const uint8_t *in, size_t n,
+					      lsec_err *err);
+/* Strict standard base64 (padding required, no whitespace). */
+LSEC_API LSEC_MUST_USE int lsec_base64_decode(lsec_buf *out, const char *b64, size_t len,
+					      const char *what, lsec_err *err);
+
+/* ---- files ----------------------------------------------------------- */
+
+/* Reads a whole file into out (which must be empty); fails past out->max. */
+LSEC_API LSEC_MUST_USE int lsec_file_read(lsec_buf *out, const char *path, lsec_err *err);
+/*
+ * Replaces path atomically and durably: writes a temporary file in the same
+ * folder with the given mode, fsyncs it, renames it over path and fsyncs
+ * the folder. Either the old or the new contents survive a crash.
+ */
+LSEC_API LSEC_MUST_USE int lsec_file_write_atomic(const char *path, const void *data, size_t len,
+						  unsigned mode, lsec_err *err);
+/* Creates a new file (fails if it exists) with the given mode, durably. */
+LSEC_API LSEC_MUST_USE int lsec_file_write_new(const char *path, const void *data, size_t len,
+					       unsigned mode, lsec_err *err);
+/* Creates a directory and its parents (mode for the ones created). */
+LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_err *err);
+/* SHA-256 of a byte string. */
+LSEC_API LSEC_MUST_USE int lsec_sha256(uint8_t out[32], const void *data, size_t len,
+				       lsec_err *err);
+
+/* ---- time ------------------------------------------------------------ */
+
+/* Current UTC time as RFC 3339 with seconds ("2026-11-25T04:05:38Z"). */
+LSEC_API void lsec_time_utc(char out[32]);
+/* Formats a Unix time the same way. */
+LSEC_API void lsec_time_format(char out[32], int64_t unix_seconds);
+/* Monotonic milliseconds, for durations. */
+LSEC_API uint64_t lsec_time_mono_ms(void);
+
+/* ---- JSON (jansson) -------------------------------------------------- */
+
+struct json_t;
+/*
+ * Canonical JSON: object keys sorted, no insignificant whitespace, UTF-8.
+ * The same value always gives the same bytes, so a hash over it is stable.
+ * *out is freed with lsec_free.
+ */
+LSEC_API LSEC_MUST_USE int lsec_json_canonical(char **out, const struct json_t *j, lsec_err *err);
+/* Prints canonical JSON and a newline; for the CLI's --json output. */
+LSEC_API LSEC_MUST_USE int lsec_json_print(FILE *f, const struct json_t *j, lsec_err *err);
+/* Parses JSON text (what names the source in errors). */
+LSEC_API LSEC_MUST_USE int lsec_json_parse(struct json_t **out, const char *text, size_t len,
+					   const char *what, lsec_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+/* Secrets, files, JSON and errors. */
+#include "helpers/testutil.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void test_util_secret__equal_and_free(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_secret *a = NULL, *b = NULL, *c = NULL;
+	assert_lsec_ok(lsec_secret_from(&a, "hunter22", 8, &err), &err);
+	assert_lsec_ok(lsec_secret_from(&b, "hunter22", 8, &err), &err);
+	assert_lsec_ok(lsec_secret_from(&c, "hunter23", 8, &err), &err);
+	assert_true(lsec_secret_equal(a, b));
+	assert_false(lsec_secret_equal(a, c));
+	assert_int_equal(lsec_secret_len(a), 8);
+	assert_lsec_code(lsec_secret_new(&c, 0, &err), LSEC_E_USAGE, &err);
+	assert_null(c);
+	lsec_secret_free(a);
+	lsec_secret_free(b);
+	lsec_secret_free(NULL);
+}
+
+static void test_util_file__atomic_write_mode_and_replace(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *dir = lsec_test_tmpdir();
+	char *p = lsec_test_path(dir, "unit.state");
+	assert_lsec_ok(lsec_file_write_atomic(p, "one", 3, 0600, &err), &err);
+	assert_lsec_ok(lsec_file_write_atomic(p, "two!", 4, 0600, &err), &err);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	lsec_buf b = LSEC_BUF_INIT(16);
+	assert_lsec_ok(lsec_file_read(&b, p, &err), &err);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "two!", 4);
+	lsec_buf_release(&b);
+	/* A file larger than the buffer's max is refused, naming the file. */
+	lsec_buf small = LSEC_BUF_INIT(2);
+	assert_lsec_code(lsec_file_read(&small, p, &err), LSEC_E_LIMIT, &err);
+	assert_non_null(strstr(err.msg, "unit.state"));
+	lsec_buf_release(&small);
+	/* write_new never overwrites. */
+	assert_lsec_code(lsec_file_write_new(p, "x", 1, 0600, &err), LSEC_E_EXISTS, &err);
+	char *missing = lsec_test_path(dir, "nope/none");
+	lsec_buf m = LSEC_BUF_INIT(16);
+	assert_lsec_code(lsec_file_read(&m, missing, &err), LSEC_E_IO, &err);
+	assert_non_null(strstr(err.msg, "nope/none"));
+	lsec_free(missing);
+	lsec_free(p);
+	lsec_test_rmtree(dir);
+}
+
+static void test_util_json__canonical_sorted_compact(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *j = json_pack("{s:i, s:s, s:[i,b], s:{s:n, s:s}}", "zeta", 1, "alpha", "a\"b",
+			      "mid", 2, 1, "obj", "y", "x", "v");
+	char *s = NULL;
+	assert_lsec_ok(lsec_json_canonical(&s, j, &err), &err);
+	assert_string_equal(s, "{\"alpha\":\"a\\\"b\",\"mid\":[2,true],\"obj\":{\"x\":\"v\",\"y\":null},\"zeta\":1}");
+	lsec_free(s);
+	json_decref(j);
+	j = json_pack("{s:f}", "x", 1.5);
+	assert_lsec_code(lsec_json_canonical(&s, j, &err), LSEC_E_USAGE, &err);
+	json_decref(j);
+	json_t *p = NULL;
+	assert_lsec_code(lsec_json_parse(&p, "{\"a\":1,\"a\":2}", 13, "leaf 3", &err), LSEC_E_PARSE,
+			 &err);
+	assert_non_null(strstr(err.msg, "leaf 3"));
+}
+
+static void test_util_err__categories_and_names(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	int rc = lsec_err_set(&err, LSEC_E_IO, __FILE__, __LINE__, "cannot open '%s'", "x.img");
+	assert_int_equal(rc, LSEC_E_IO);
+	assert_int_equal(err.category, LSEC_CAT_IO);
+	assert_string_equal(err.msg, "cannot open 'x.img'");
+	assert_int_equal(lsec_code_category(-100), LSEC_CAT_PARSE);
+	assert_int_equal(lsec_code_category(-125), LSEC_CAT_CRYPTO);
+	assert_int_equal(lsec_code_category(-135), LSEC_CAT_POLICY);
+	assert_int_equal(lsec_code_category(-245), LSEC_CAT_STATE);
+	assert_string_equal(lsec_code_name(-160), "target");
+	assert_string_equal(lsec_code_name(LSEC_E_EXISTS), "exists");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_util_secret__equal_and_free),
+		cmocka_unit_test(test_util_file__atomic_write_mode_and_replace),
+		cmocka_unit_test(test_util_json__canonical_sorted_compact),
+		cmocka_unit_test(test_util_err__categories_and_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
