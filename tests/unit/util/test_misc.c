@@ -16,6 +16,7 @@ static void test_util_secret__equal_and_free(void **state)
 	assert_true(lsec_secret_equal(a, b));
 	assert_false(lsec_secret_equal(a, c));
 	assert_int_equal(lsec_secret_len(a), 8);
+	lsec_secret_free(c);
 	assert_lsec_code(lsec_secret_new(&c, 0, &err), LSEC_E_USAGE, &err);
 	assert_null(c);
 	lsec_secret_free(a);
