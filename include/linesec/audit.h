@@ -1,0 +1,281 @@
+/*
+ * linesec/audit.h - the tamper-evident audit log.
+ *
+ * Every event of the line is one leaf: canonical JSON naming the person,
+ * station, unit, SOP id and version, step, action, outcome, evidence, UTC
+ * time and sequence number. The leaves form a Merkle tree hashed as RFC 6962
+ * and RFC 9162 section 2.1 define it:
+ *
+ *     leaf hash  = SHA-256(0x00 || leaf)
+ *     node hash  = SHA-256(0x01 || left || right)
+ *     MTH(D[n])  = node(MTH(D[0:k]), MTH(D[k:n])), k the largest power of
+ *                  two smaller than n; MTH of no leaves is SHA-256("")
+ *
+ * The station signs checkpoints (tree size and root) in the C2SP
+ * tlog-checkpoint signed-note format with its Ed25519 key. Inclusion and
+ * consistency proofs follow RFC 9162 sections 2.1.3 and 2.1.4, so any
+ * RFC 9162 verifier checks them.
+ *
+ * Invariants:
+ *  - A leaf is written in the same store transaction as the change it
+ *    records (lsec_store_begin -> change -> lsec_audit_record ->
+ *    lsec_store_commit), so either both land or neither does.
+ *  - Every leaf names a person. No secret ever goes into a leaf: evidence
+ *    holds hashes, read-backs and public values only, and keys named like
+ *    secrets (password, secret, private, token, pin, credential) are refused.
+ *  - Verification streams: a tree of any size is recomputed with a compact
+ *    range (one subtree root per set bit of the size, at most 64 hashes),
+ *    never with all leaf hashes in memory.
+ *
+ * Idiom (recording an event with a state change):
+ *     LSEC_TRY(lsec_store_begin(st, err));
+ *     LSEC_TRY(... the change ...);
+ *     LSEC_TRY(lsec_audit_record(st, &ev, &seq, err));
+ *     LSEC_TRY(lsec_store_commit(st, err));
+ *   out:  if (rc < 0) lsec_store_rollback(st);
+ */
+#ifndef LINESEC_AUDIT_H
+#define LINESEC_AUDIT_H
+
+#include "linesec/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lsec_store lsec_store;
+struct evp_pkey_st;
+struct json_t;
+
+#define LSEC_AUDIT_HASH_LEN 32
+/* Largest checkpoint note accepted (bytes). */
+#define LSEC_AUDIT_NOTE_MAX 8192
+/* Largest proof file accepted (bytes). */
+#define LSEC_AUDIT_PROOF_MAX (16u << 20)
+/* Largest leaf accepted (bytes of canonical JSON). */
+#define LSEC_AUDIT_LEAF_MAX (1u << 20)
+
+/* Audit error codes (-250..-299; see util.h for the ranges). */
+enum {
+	LSEC_E_AUDIT_NOTE = -250,           /* malformed checkpoint note */
+	LSEC_E_AUDIT_PROOF_FORMAT = -251,   /* malformed proof file */
+	LSEC_E_AUDIT_LEAF_FORMAT = -252,    /* malformed leaf or event */
+	LSEC_E_AUDIT_SIGNATURE = -270,      /* checkpoint signature missing or invalid */
+	LSEC_E_AUDIT_PROOF = -271,          /* inclusion or consistency proof does not verify */
+	LSEC_E_AUDIT_LEAF_HASH = -272,      /* a stored leaf does not match its hash or position */
+	LSEC_E_AUDIT_ROOT = -273,           /* a checkpoint's root differs from the recomputed tree */
+	LSEC_E_AUDIT_NO_PERSON = -280,      /* an event without a person */
+	LSEC_E_AUDIT_SECRET = -281,         /* evidence that looks like a secret */
+	LSEC_E_AUDIT_TRUNCATED = -290,      /* the log is shorter than a checkpoint says */
+	LSEC_E_AUDIT_ORDER = -291,          /* checkpoints or leaves out of order */
+	LSEC_E_AUDIT_NO_CHECKPOINT = -292,  /* no checkpoint covers the leaf */
+};
+
+/* ---- hashing and the streaming tree (RFC 6962 section 2.1) ------------ */
+
+/* out = SHA-256(0x00 || leaf). Fails only if OpenSSL fails (LSEC_E_CRYPTO). */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaf_hash(uint8_t out[32], const uint8_t *leaf, size_t len,
+						lsec_err *err);
+/* out = SHA-256(0x01 || left || right); out may alias left or right. */
+LSEC_API LSEC_MUST_USE int lsec_audit_node_hash(uint8_t out[32], const uint8_t left[32],
+						const uint8_t right[32], lsec_err *err);
+
+/*
+ * A compact range over leaves [0, size): the roots of the perfect subtrees
+ * the binary decomposition of size gives, largest first. Caller-allocated;
+ * lsec_audit_tree_init makes it empty. Appending costs amortised one node
+ * hash; memory stays at 64 hashes whatever the size.
+ */
+typedef struct lsec_audit_tree {
+	uint64_t size;
+	unsigned depth;
+	uint8_t stack[64][32];
+} lsec_audit_tree;
+
+LSEC_API void lsec_audit_tree_init(lsec_audit_tree *t);
+/* Appends one leaf hash. LSEC_E_LIMIT at 2^64-1 leaves. */
+LSEC_API LSEC_MUST_USE int lsec_audit_tree_append(lsec_audit_tree *t, const uint8_t leaf_hash[32],
+						  lsec_err *err);
+/* The root hash of the leaves appended so far (SHA-256("") when empty). */
+LSEC_API LSEC_MUST_USE int lsec_audit_tree_root(uint8_t out[32], const lsec_audit_tree *t,
+						lsec_err *err);
+
+/*
+ * Where proof generation reads leaf hashes: a function that calls cb for the
+ * leaf hashes of [from, to) in order. A callback returning < 0 stops the
+ * walk, and the source returns that code.
+ */
+typedef int (*lsec_audit_hash_cb)(void *ctx, uint64_t index, const uint8_t hash[32],
+				  lsec_err *err);
+typedef int (*lsec_audit_source)(void *src, uint64_t from, uint64_t to, lsec_audit_hash_cb cb,
+				 void *cb_ctx, lsec_err *err);
+
+/* An in-memory source over n contiguous 32-byte leaf hashes. */
+typedef struct lsec_audit_hashes {
+	const uint8_t *hashes; /* 32 * n bytes, borrowed */
+	uint64_t n;
+} lsec_audit_hashes;
+/* The lsec_audit_source for a lsec_audit_hashes (pass it as src). */
+LSEC_API int lsec_audit_hashes_source(void *src, uint64_t from, uint64_t to,
+				      lsec_audit_hash_cb cb, void *cb_ctx, lsec_err *err);
+
+/* MTH of leaves [0, size) read from src. */
+LSEC_API LSEC_MUST_USE int lsec_audit_root(uint8_t out[32], uint64_t size, lsec_audit_source src,
+					   void *src_ctx, lsec_err *err);
+
+/* ---- proofs (RFC 9162 sections 2.1.3 and 2.1.4) ----------------------- */
+
+/*
+ * The inclusion path of leaf index in the tree of size leaves, leaf to root,
+ * appended to path_out as 32-byte hashes. Streams each leaf at most once.
+ * LSEC_E_USAGE when index >= size.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_inclusion_prove(lsec_buf *path_out, uint64_t index,
+						      uint64_t size, lsec_audit_source src,
+						      void *src_ctx, lsec_err *err);
+/*
+ * Checks that leaf_hash is leaf index of the tree of size leaves whose root
+ * is root, given the path (path_len bytes, a multiple of 32).
+ * LSEC_E_AUDIT_PROOF when it does not verify.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_inclusion_verify(const uint8_t leaf_hash[32], uint64_t index,
+						       uint64_t size, const uint8_t *path,
+						       size_t path_len, const uint8_t root[32],
+						       lsec_err *err);
+/*
+ * The consistency proof between the trees of old_size and new_size leaves,
+ * appended to proof_out. LSEC_E_USAGE when old_size > new_size.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_consistency_prove(lsec_buf *proof_out, uint64_t old_size,
+							uint64_t new_size, lsec_audit_source src,
+							void *src_ctx, lsec_err *err);
+/*
+ * Checks that the tree of new_size leaves with root new_root extends the tree
+ * of old_size leaves with root old_root. Equal sizes need an empty proof and
+ * equal roots; old_size 0 needs an empty proof. LSEC_E_AUDIT_PROOF otherwise.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_consistency_verify(uint64_t old_size, uint64_t new_size,
+							 const uint8_t old_root[32],
+							 const uint8_t new_root[32],
+							 const uint8_t *proof, size_t proof_len,
+							 lsec_err *err);
+
+/* ---- checkpoints (C2SP tlog-checkpoint signed notes) ------------------ */
+
+/*
+ * The body of a checkpoint:
+ *     <origin>\n<tree size, decimal>\n<base64 root>\n
+ * followed by a blank line and one or more signature lines
+ *     "\u2014 <key name> <base64(key id[4] || Ed25519 signature[64])>\n"
+ * where key id = SHA-256(key name || 0x0A || 0x01 || public key)[0:4].
+ */
+typedef struct lsec_audit_checkpoint {
+	char origin[256];
+	uint64_t size;
+	uint8_t root[32];
+} lsec_audit_checkpoint;
+
+/*
+ * Signs cp with an Ed25519 private key under key_name (no spaces, no '+').
+ * *note_out is the whole note text, freed with lsec_free.
+ * LSEC_E_USAGE for a bad origin, name or a key that is not Ed25519.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_sign(char **note_out,
+						      const lsec_audit_checkpoint *cp,
+						      const char *key_name,
+						      const struct evp_pkey_st *key, lsec_err *err);
+/*
+ * Parses a note strictly (structure only; no signature is checked).
+ * LSEC_E_AUDIT_NOTE naming the line and what was expected.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_parse(lsec_audit_checkpoint *out, const char *note,
+						       size_t len, lsec_err *err);
+/*
+ * Parses a note and checks that one of its signatures is by pub (Ed25519):
+ * the key id must match key_name (or, when key_name is NULL, the name on the
+ * signature line) and pub, and the signature must verify over the body.
+ * Signatures by other keys are ignored. LSEC_E_AUDIT_NOTE or
+ * LSEC_E_AUDIT_SIGNATURE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_verify(lsec_audit_checkpoint *out,
+							const char *note, size_t len,
+							const char *key_name,
+							const struct evp_pkey_st *pub,
+							lsec_err *err);
+/* The signed-note key id of an Ed25519 public key under name. */
+LSEC_API LSEC_MUST_USE int lsec_audit_key_id(uint8_t out[4], const char *name,
+					     const struct evp_pkey_st *pub, lsec_err *err);
+
+/* ---- proof files ------------------------------------------------------ */
+
+/*
+ * A proof file is self-contained JSON (docs/audit-log.md):
+ *     {"checkpoint":"<note>","entries":[{"index":N,"inclusion":["<hex>",...],
+ *      "leaf":"<leaf JSON text>"},...],"format":"linesec-audit-proof/1"}
+ * With the station's public key alone, an auditor checks that each leaf is
+ * in the log the checkpoint signs.
+ */
+typedef struct lsec_audit_proof lsec_audit_proof;
+
+/* An empty proof over a checkpoint note (copied). */
+LSEC_API LSEC_MUST_USE int lsec_audit_proof_new(lsec_audit_proof **out, const char *note,
+						lsec_err *err);
+/* Adds one leaf with its index and inclusion path (all copied). */
+LSEC_API LSEC_MUST_USE int lsec_audit_proof_add(lsec_audit_proof *p, uint64_t index,
+						const uint8_t *leaf, size_t leaf_len,
+						const uint8_t *path, size_t path_len,
+						lsec_err *err);
+/* The proof file text (canonical JSON); *out freed with lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_audit_proof_write(char **out, const lsec_audit_proof *p,
+						  lsec_err *err);
+/* Parses a proof file strictly. LSEC_E_AUDIT_PROOF_FORMAT or LSEC_E_AUDIT_NOTE. */
+LSEC_API LSEC_MUST_USE int lsec_audit_proof_parse(lsec_audit_proof **out, const char *text,
+						  size_t len, lsec_err *err);
+/*
+ * Verifies a parsed proof offline: the checkpoint signature under pub, then
+ * every entry's leaf hash and inclusion path against the checkpoint root.
+ * cp_out (may be NULL) receives the checkpoint. LSEC_E_AUDIT_SIGNATURE or
+ * LSEC_E_AUDIT_PROOF naming the entry.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_proof_check(lsec_audit_checkpoint *cp_out,
+						  const lsec_audit_proof *p,
+						  const struct evp_pkey_st *pub, lsec_err *err);
+LSEC_API size_t lsec_audit_proof_count(const lsec_audit_proof *p);
+/* Entry i's index and leaf text (borrowed; lives as long as p). */
+LSEC_API uint64_t lsec_audit_proof_index(const lsec_audit_proof *p, size_t i);
+LSEC_API const char *lsec_audit_proof_leaf(const lsec_audit_proof *p, size_t i);
+LSEC_API void lsec_audit_proof_free(lsec_audit_proof *p);
+
+/* ---- leaves ------------------------------------------------------------ */
+
+/*
+ * One event. person is required; the other strings may be NULL (left out of
+ * the leaf); sop_version 0 means none. evidence (may be NULL) is a JSON
+ * object of hashes, read-backs and public values; it is never a secret.
+ */
+typedef struct lsec_audit_event {
+	const char *person;
+	const char *station;
+	const char *unit;
+	const char *sop;
+	int sop_version;
+	const char *step;
+	const char *action;
+	const char *outcome;
+	const struct json_t *evidence;
+} lsec_audit_event;
+
+/*
+ * Builds the canonical JSON leaf of ev with seq and time (RFC 3339 UTC),
+ * into *out (lsec_free). LSEC_E_AUDIT_NO_PERSON without a person,
+ * LSEC_E_AUDIT_SECRET when an evidence key is named like a secret,
+ * LSEC_E_AUDIT_LEAF_FORMAT for evidence that is not an object.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_event *ev,
+						 uint64_t seq, const char *time_utc,
+						 lsec_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
