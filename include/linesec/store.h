@@ -1,0 +1,461 @@
+/*
+ * linesec/store.h - the registry: units, identities, credentials, releases,
+ * SOP versions, people, sessions, runs and steps, revocations, scrap records,
+ * and the raw storage of the audit log (leaves and checkpoints).
+ *
+ * Invariants:
+ *  - One interface, two backends with the same schema: SQLite (the default;
+ *    a file path; WAL mode, busy timeout, synchronous=FULL) and PostgreSQL
+ *    (a "postgresql://" or "postgres://" URL, through libpq).
+ *  - Uniqueness is the database's job: UNIQUE constraints on unit serial,
+ *    UID, key fingerprint, certificate serial and credential fingerprint,
+ *    across every station sharing the database. A violation is
+ *    LSEC_E_EXISTS with a message naming the unit that holds the value.
+ *  - The unit lifecycle (docs/registry.md) is enforced inside the
+ *    transaction that changes the state; an illegal transition is
+ *    LSEC_E_STORE_TRANSITION and changes nothing.
+ *  - The schema is versioned (table schema_version): an older database is
+ *    migrated on open; a newer one is refused (LSEC_E_STORE_SCHEMA).
+ *  - All SQL goes through prepared statements with bound parameters.
+ *  - Every mutating call runs in the caller's transaction when one is open
+ *    (lsec_store_begin), else in a transaction of its own.
+ *  - The store knows nothing of Merkle trees: it keeps audit leaves and
+ *    checkpoints as the audit module hands them over.
+ *
+ * Idiom (a state change and its audit leaf land together or not at all):
+ *     LSEC_TRY(lsec_store_begin(st, err));
+ *     LSEC_TRY(lsec_store_unit_transition(st, serial, LSEC_UNIT_FLASHED, 0, err));
+ *     LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+ *     LSEC_TRY(lsec_store_commit(st, err));
+ * out:
+ *     if (rc < 0) lsec_store_rollback(st);
+ */
+#ifndef LINESEC_STORE_H
+#define LINESEC_STORE_H
+
+#include "linesec/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Store error codes (-200..-249). */
+enum {
+	LSEC_E_STORE_TRANSITION = -230, /* illegal unit lifecycle or key state change */
+	LSEC_E_STORE_APPROVAL = -231,   /* separation of duties: approver repeated */
+	LSEC_E_STORE_SCHEMA = -240,     /* the database schema is newer than this program */
+	LSEC_E_STORE_BUSY = -241,       /* the database stayed locked past the busy timeout */
+};
+
+/* Size limits of names and identifiers (bytes, without the NUL). */
+#define LSEC_STORE_NAME_MAX 64
+#define LSEC_STORE_FP_MAX 128 /* hex fingerprints and certificate serials */
+
+typedef struct lsec_store lsec_store;
+
+/* ---- opening --------------------------------------------------------- */
+
+/*
+ * Opens (and creates or migrates) a registry. location is a file path for
+ * SQLite or a "postgresql://" URL for PostgreSQL (libpq connection URI,
+ * e.g. with "?options=-csearch_path%3Dline1" to use a schema of its own).
+ * *out belongs to the caller: lsec_store_close.
+ * Errors: LSEC_E_IO (cannot open or connect), LSEC_E_STORE_SCHEMA (the
+ * database is newer than this program), LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_open(lsec_store **out, const char *location, lsec_err *err);
+/* Closes the handle; an open transaction is rolled back. NULL is a no-op. */
+LSEC_API void lsec_store_close(lsec_store *st);
+/* "sqlite" or "postgres" (borrowed, static). */
+LSEC_API const char *lsec_store_backend(const lsec_store *st);
+/* The schema version this program writes. */
+LSEC_API int lsec_store_schema_latest(void);
+/* The schema version of the open database. */
+LSEC_API LSEC_MUST_USE int lsec_store_schema_version(lsec_store *st, int *out, lsec_err *err);
+
+/* ---- transactions ---------------------------------------------------- */
+
+/*
+ * Opens a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up
+ * front within the busy timeout; PostgreSQL: BEGIN). Nesting is refused
+ * (LSEC_E_STATE).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_begin(lsec_store *st, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_commit(lsec_store *st, lsec_err *err);
+/* Rolls back the open transaction, if any. */
+LSEC_API void lsec_store_rollback(lsec_store *st);
+LSEC_API bool lsec_store_in_transaction(const lsec_store *st);
+
+/* ---- units and their lifecycle --------------------------------------- */
+
+/*
+ * The unit lifecycle (DESIGN.md):
+ *   new -> flashed -> provisioned -> secured -> locked -> shipped (ship gate only)
+ *   any state but shipped/decommissioned/scrapped -> quarantined
+ *   quarantined -> rework (flag) back to a build state no later than the
+ *                  one it was quarantined from
+ *   quarantined | returned -> decommission-pending | decommissioned
+ *   decommission-pending -> decommissioned -> scrapped
+ *   shipped -> returned
+ * Nothing leaves scrapped.
+ */
+typedef enum lsec_unit_state {
+	LSEC_UNIT_NEW = 0,
+	LSEC_UNIT_FLASHED,
+	LSEC_UNIT_PROVISIONED,
+	LSEC_UNIT_SECURED,
+	LSEC_UNIT_LOCKED,
+	LSEC_UNIT_SHIPPED,
+	LSEC_UNIT_QUARANTINED,
+	LSEC_UNIT_RETURNED,
+	LSEC_UNIT_DECOMMISSION_PENDING,
+	LSEC_UNIT_DECOMMISSIONED,
+	LSEC_UNIT_SCRAPPED,
+	LSEC_UNIT_STATE_COUNT
+} lsec_unit_state;
+
+/* Flags of lsec_store_unit_transition. */
+enum lsec_store_transition_flags {
+	LSEC_STORE_SHIP_GATE = 1u << 0, /* the ship gate passed: allows -> shipped */
+	LSEC_STORE_REWORK = 1u << 1,    /* a supervisor approved rework out of quarantine */
+};
+
+/* "new", "flashed", ..., "decommission-pending", ... (static). */
+LSEC_API const char *lsec_unit_state_name(lsec_unit_state s);
+/* Parses a state name; LSEC_E_PARSE naming the value when unknown. */
+LSEC_API LSEC_MUST_USE int lsec_unit_state_parse(lsec_unit_state *out, const char *name,
+						 lsec_err *err);
+/* Whether from -> to is legal under flags (no database access). */
+LSEC_API bool lsec_unit_transition_allowed(lsec_unit_state from, lsec_unit_state prev,
+					   lsec_unit_state to, unsigned flags);
+
+typedef struct lsec_store_unit {
+	int64_t id;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	char uid[LSEC_STORE_NAME_MAX + 1];
+	char product[LSEC_STORE_NAME_MAX + 1];
+	char station[LSEC_STORE_NAME_MAX + 1];
+	lsec_unit_state state;
+	lsec_unit_state prev_state; /* the state before the last transition */
+	char created[32];           /* RFC 3339 UTC */
+	char updated[32];
+} lsec_store_unit;
+
+/*
+ * Registers a new unit in state "new".
+ * Errors: LSEC_E_EXISTS (serial or UID already held; the message names the
+ * unit), LSEC_E_LIMIT (a field longer than LSEC_STORE_NAME_MAX), LSEC_E_USAGE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_unit_create(lsec_store *st, const char *serial,
+						  const char *uid, const char *product,
+						  const char *station, lsec_err *err);
+/* Fills *out with the unit; LSEC_E_NOTFOUND when there is none. */
+LSEC_API LSEC_MUST_USE int lsec_store_unit_get(lsec_store *st, lsec_store_unit *out,
+					       const char *serial, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_unit_get_by_uid(lsec_store *st, lsec_store_unit *out,
+						      const char *uid, lsec_err *err);
+/*
+ * Lists units in serial order, optionally only one product (NULL: all).
+ * *out (may be NULL when *n_out is 0) belongs to the caller: lsec_free.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_unit_list(lsec_store *st, lsec_store_unit **out,
+						size_t *n_out, const char *product,
+						lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err);
+/*
+ * Moves a unit to state `to`, checking the lifecycle against the state read
+ * inside the same transaction.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_STORE_TRANSITION (illegal; names both
+ * states), LSEC_E_STATE (changed concurrently).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_unit_transition(lsec_store *st, const char *serial,
+						      lsec_unit_state to, unsigned flags,
+						      lsec_err *err);
+
+/* ---- identities and credentials -------------------------------------- */
+
+/* Key states as NIST SP 800-57 Part 1 §7 names them. */
+typedef enum lsec_key_state {
+	LSEC_KEY_PRE_ACTIVATION = 0,
+	LSEC_KEY_ACTIVE,
+	LSEC_KEY_SUSPENDED,
+	LSEC_KEY_DEACTIVATED,
+	LSEC_KEY_COMPROMISED,
+	LSEC_KEY_DESTROYED,
+	LSEC_KEY_STATE_COUNT
+} lsec_key_state;
+
+LSEC_API const char *lsec_key_state_name(lsec_key_state s);
+LSEC_API LSEC_MUST_USE int lsec_key_state_parse(lsec_key_state *out, const char *name,
+						lsec_err *err);
+
+typedef struct lsec_store_identity {
+	int64_t id;
+	char serial[LSEC_STORE_NAME_MAX + 1]; /* the unit */
+	char key_fp[LSEC_STORE_FP_MAX + 1];   /* hex SHA-256 of the SubjectPublicKeyInfo */
+	char cert_serial[LSEC_STORE_FP_MAX + 1]; /* hex; "" when no certificate yet */
+	lsec_key_state state;
+	char created[32];
+	char updated[32];
+} lsec_store_identity;
+
+/*
+ * Records a unit's public key (and certificate, when cert_der is not NULL).
+ * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (key fingerprint or
+ * certificate serial already held; names the unit), LSEC_E_LIMIT.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_identity_add(lsec_store *st, const char *serial,
+						   const char *key_fp, const char *cert_serial,
+						   const uint8_t *cert_der, size_t cert_len,
+						   lsec_key_state state, lsec_err *err);
+/*
+ * Changes a key's state along SP 800-57's transitions (pre-activation ->
+ * active | compromised | destroyed; active -> suspended | deactivated |
+ * compromised; suspended -> active | deactivated | compromised; deactivated
+ * -> compromised | destroyed; compromised -> destroyed).
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_STORE_TRANSITION.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_identity_set_state(lsec_store *st, const char *key_fp,
+							 lsec_key_state to, lsec_err *err);
+/* The identity holding key_fp; cert DER into cert_der_out (may be NULL). */
+LSEC_API LSEC_MUST_USE int lsec_store_identity_get(lsec_store *st, lsec_store_identity *out,
+						   lsec_buf *cert_der_out, const char *key_fp,
+						   lsec_err *err);
+/*
+ * Records a credential's keyed fingerprint (e.g. hex HMAC-SHA-256 under a
+ * line key; never the credential itself).
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_EXISTS (names the unit), LSEC_E_LIMIT.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_credential_add(lsec_store *st, const char *serial,
+						     const char *keyed_fp, lsec_err *err);
+
+/* ---- releases and SOP versions ---------------------------------------- */
+
+/*
+ * Releases (firmware of a product) and SOP versions share one shape: a
+ * name (product or SOP id), a version, a digest, a body (manifest or SOP
+ * text) and approvals. Separation of duties: it is approved once two
+ * distinct people approved it.
+ */
+typedef struct lsec_store_approvable {
+	int64_t id;
+	char name[LSEC_STORE_NAME_MAX + 1];
+	char version[LSEC_STORE_NAME_MAX + 1];
+	char digest[LSEC_STORE_FP_MAX + 1];
+	char created_by[LSEC_STORE_NAME_MAX + 1];
+	char approvers[2][LSEC_STORE_NAME_MAX + 1]; /* the first two; "" when missing */
+	unsigned n_approvals;
+	bool approved; /* n_approvals >= 2 */
+	char created[32];
+} lsec_store_approvable;
+
+/*
+ * Adds a release of product at version with the image digest (hex) and its
+ * manifest (JSON text, may be NULL). *id_out may be NULL.
+ * Errors: LSEC_E_EXISTS (that product version exists), LSEC_E_LIMIT.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_release_add(lsec_store *st, int64_t *id_out,
+						  const char *product, const char *version,
+						  const char *digest, const char *manifest,
+						  const char *created_by, lsec_err *err);
+/*
+ * Records person's approval. Errors: LSEC_E_NOTFOUND, LSEC_E_STORE_APPROVAL
+ * (the person already approved it).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_release_approve(lsec_store *st, const char *product,
+						      const char *version, const char *person,
+						      lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_release_get(lsec_store *st, lsec_store_approvable *out,
+						  lsec_buf *manifest_out, const char *product,
+						  const char *version, lsec_err *err);
+/* product NULL: all. *out belongs to the caller: lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_store_release_list(lsec_store *st, lsec_store_approvable **out,
+						   size_t *n_out, const char *product,
+						   lsec_err *err);
+
+LSEC_API LSEC_MUST_USE int lsec_store_sop_add(lsec_store *st, int64_t *id_out, const char *sop,
+					      const char *version, const char *digest,
+					      const char *body, const char *created_by,
+					      lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_approve(lsec_store *st, const char *sop,
+						  const char *version, const char *person,
+						  lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_get(lsec_store *st, lsec_store_approvable *out,
+					      lsec_buf *body_out, const char *sop,
+					      const char *version, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_list(lsec_store *st, lsec_store_approvable **out,
+					       size_t *n_out, const char *sop, lsec_err *err);
+
+/* ---- people and sessions ---------------------------------------------- */
+
+typedef enum lsec_role {
+	LSEC_ROLE_OPERATOR = 0,
+	LSEC_ROLE_SUPERVISOR,
+	LSEC_ROLE_SECURITY_OFFICER,
+	LSEC_ROLE_AUDITOR,
+	LSEC_ROLE_COUNT
+} lsec_role;
+
+/* "operator", "supervisor", "security-officer", "auditor". */
+LSEC_API const char *lsec_role_name(lsec_role r);
+LSEC_API LSEC_MUST_USE int lsec_role_parse(lsec_role *out, const char *name, lsec_err *err);
+
+typedef struct lsec_store_person {
+	int64_t id;
+	char name[LSEC_STORE_NAME_MAX + 1];
+	lsec_role role;
+	bool disabled;
+	char pw_hash[160]; /* encoded Argon2id hash ("$argon2id$v=19$..."), never a password */
+	char created[32];
+} lsec_store_person;
+
+/* Errors: LSEC_E_EXISTS (name taken), LSEC_E_LIMIT. */
+LSEC_API LSEC_MUST_USE int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role,
+						 const char *pw_hash, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_person_get(lsec_store *st, lsec_store_person *out,
+						 const char *name, lsec_err *err);
+/* In name order; *out belongs to the caller: lsec_free (pw_hash is cleared). */
+LSEC_API LSEC_MUST_USE int lsec_store_person_list(lsec_store *st, lsec_store_person **out,
+						  size_t *n_out, lsec_err *err);
+/* Disables a person and revokes their sessions. LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_store_person_disable(lsec_store *st, const char *name,
+						     lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_person_count(lsec_store *st, uint64_t *out, lsec_err *err);
+
+typedef struct lsec_store_session {
+	int64_t id;
+	char person[LSEC_STORE_NAME_MAX + 1];
+	char station[LSEC_STORE_NAME_MAX + 1];
+	int64_t created; /* Unix seconds */
+	int64_t expires; /* Unix seconds */
+	bool revoked;
+} lsec_store_session;
+
+/* Records a session by the SHA-256 of its token (never the token). */
+LSEC_API LSEC_MUST_USE int lsec_store_session_add(lsec_store *st, const char *person,
+						  const uint8_t token_hash[32], const char *station,
+						  int64_t created, int64_t expires, lsec_err *err);
+/* The session with that token hash; LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_store_session_get(lsec_store *st, lsec_store_session *out,
+						  const uint8_t token_hash[32], lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_session_revoke(lsec_store *st,
+						     const uint8_t token_hash[32], lsec_err *err);
+
+/* ---- runs and steps ----------------------------------------------------- */
+
+/* Starts a run of sop (at sop_version) on a unit. LSEC_E_NOTFOUND (unit). */
+LSEC_API LSEC_MUST_USE int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out,
+						const char *serial, const char *sop,
+						const char *sop_version, const char *person,
+						const char *station, lsec_err *err);
+/* Closes a run with its outcome ("passed", "failed", ...). LSEC_E_STATE if closed. */
+LSEC_API LSEC_MUST_USE int lsec_store_run_finish(lsec_store *st, int64_t run_id,
+						 const char *outcome, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out,
+						 int64_t run_id, const char *step,
+						 const char *person, lsec_err *err);
+/*
+ * Closes a step with its outcome, an optional witness and its evidence
+ * (JSON, stored canonically; may be NULL). LSEC_E_STATE if closed.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_step_finish(lsec_store *st, int64_t step_id,
+						  const char *outcome, const char *witness,
+						  const struct json_t *evidence, lsec_err *err);
+
+typedef struct lsec_store_run {
+	int64_t id;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	char sop[LSEC_STORE_NAME_MAX + 1];
+	char sop_version[LSEC_STORE_NAME_MAX + 1];
+	char person[LSEC_STORE_NAME_MAX + 1];
+	char station[LSEC_STORE_NAME_MAX + 1];
+	char outcome[LSEC_STORE_NAME_MAX + 1]; /* "" while open */
+	char started[32];
+	char finished[32];
+} lsec_store_run;
+
+/* A unit's runs in start order; *out belongs to the caller: lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_store_run_list(lsec_store *st, lsec_store_run **out,
+					       size_t *n_out, const char *serial, lsec_err *err);
+
+/* ---- revocations and scrap --------------------------------------------- */
+
+typedef struct lsec_store_record {
+	int64_t id;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	char subject[LSEC_STORE_FP_MAX + 1]; /* revocation: certificate serial; scrap: method */
+	char reason[LSEC_STORE_NAME_MAX + 1]; /* revocation: reason; scrap: note (truncated) */
+	char person[LSEC_STORE_NAME_MAX + 1];
+	char witness[LSEC_STORE_NAME_MAX + 1]; /* scrap only; "" otherwise */
+	char created[32];
+} lsec_store_record;
+
+/* Records a certificate revocation. LSEC_E_NOTFOUND, LSEC_E_EXISTS (already revoked). */
+LSEC_API LSEC_MUST_USE int lsec_store_revocation_add(lsec_store *st, const char *serial,
+						     const char *cert_serial, const char *reason,
+						     const char *person, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_revocation_list(lsec_store *st, lsec_store_record **out,
+						      size_t *n_out, lsec_err *err);
+/*
+ * Records the physical destruction of a unit with its witness (who must be
+ * someone else: LSEC_E_STORE_APPROVAL). LSEC_E_NOTFOUND.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_scrap_add(lsec_store *st, const char *serial,
+						const char *method, const char *person,
+						const char *witness, const char *note, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_scrap_list(lsec_store *st, lsec_store_record **out,
+						 size_t *n_out, lsec_err *err);
+
+/* ---- audit log storage (raw; the audit module builds the tree) --------- */
+
+/*
+ * Inside a transaction: takes the log lock (PostgreSQL: a transaction-scoped
+ * advisory lock, so concurrent stations serialise their appends; SQLite:
+ * the write lock BEGIN IMMEDIATE already holds) and returns the next
+ * sequence number (the current leaf count). LSEC_E_STATE outside a
+ * transaction.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_reserve(lsec_store *st, uint64_t *seq_out,
+						   lsec_err *err);
+/* Stores leaf seq (unit may be NULL). LSEC_E_EXISTS if seq is taken. */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit,
+					       const uint8_t *leaf, size_t len,
+					       const uint8_t leaf_hash[32], lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_count(lsec_store *st, uint64_t *out, lsec_err *err);
+/* Leaf seq into leaf_out (empty) and its hash. LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_get(lsec_store *st, uint64_t seq, lsec_buf *leaf_out,
+					       uint8_t leaf_hash_out[32], lsec_err *err);
+
+/*
+ * Called for each leaf; the pointers are borrowed for the call only.
+ * Returning < 0 stops the walk with that code.
+ */
+typedef int (*lsec_store_leaf_cb)(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf,
+				  size_t len, const uint8_t leaf_hash[32], lsec_err *err);
+/*
+ * Calls cb for the leaves with seq in [from, to), in order, streaming (rows
+ * are not all loaded at once). A stored hash that is not 32 bytes stops
+ * the walk with LSEC_E_PARSE naming the leaf.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to,
+						   lsec_store_leaf_cb cb, void *ctx,
+						   lsec_err *err);
+/* The sequence numbers of a unit's leaves, ascending; *seqs_out: lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_unit(lsec_store *st, const char *unit,
+							 uint64_t **seqs_out, size_t *n_out,
+							 lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size,
+						     const uint8_t root[32], const char *note,
+						     lsec_err *err);
+/* Called for each checkpoint; borrowed pointers; < 0 stops the walk. */
+typedef int (*lsec_store_checkpoint_cb)(void *ctx, uint64_t id, uint64_t tree_size,
+					const uint8_t root[32], const char *note, lsec_err *err);
+/* Checkpoints in insertion order. */
+LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_foreach(lsec_store *st,
+							 lsec_store_checkpoint_cb cb, void *ctx,
+							 lsec_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

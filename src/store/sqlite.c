@@ -1,0 +1,223 @@
+/*
+ * sqlite.c - the SQLite backend: one file beside line.yaml, WAL mode (readers
+ * never block the writer), synchronous=FULL (a committed audit leaf survives
+ * power loss), a busy timeout so stations on one file queue up instead of
+ * failing, and foreign keys on.
+ */
+#include "store/store_int.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#define SQLITE_BUSY_MS 15000
+#define STMT_CACHE 128
+
+typedef struct stmt_slot {
+	const char *sql; /* the literal's address: the cache key */
+	sqlite3_stmt *stmt;
+} stmt_slot;
+
+typedef struct sqlite_impl {
+	sqlite3 *db;
+	stmt_slot cache[STMT_CACHE];
+	size_t ncache;
+} sqlite_impl;
+
+static int map_error(lsec_store *st, int src, const char *what, lsec_err *err)
+{
+	sqlite_impl *im = st->impl;
+	int ext = sqlite3_extended_errcode(im->db);
+	if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return lsec_err_set(err, LSEC_E_EXISTS, __FILE__, __LINE__,
+				    "cannot write registry '%s': %s", st->location,
+				    sqlite3_errmsg(im->db));
+	}
+	if ((src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED) {
+		return lsec_err_set(err, LSEC_E_STORE_BUSY, __FILE__, __LINE__,
+				    "cannot %s registry '%s': database still locked after %d ms",
+				    what, st->location, SQLITE_BUSY_MS);
+	}
+	return lsec_err_set(err, LSEC_E_IO, __FILE__, __LINE__, "cannot %s registry '%s': %s",
+			    what, st->location, sqlite3_errmsg(im->db));
+}
+
+static int sq_open(lsec_store *st, const char *location, lsec_err *err)
+{
+	int rc = 0;
+	sqlite_impl *im = lsec_calloc(1, sizeof(*im));
+	LSEC_ENSURE(im != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory", location);
+	st->impl = im;
+	int src = sqlite3_open_v2(location, &im->db,
+				  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				  NULL);
+	if (src != SQLITE_OK) {
+		LSEC_BAIL(LSEC_E_IO, "cannot open registry '%s': %s", location,
+			  im->db ? sqlite3_errmsg(im->db) : sqlite3_errstr(src));
+	}
+	sqlite3_extended_result_codes(im->db, 1);
+	sqlite3_busy_timeout(im->db, SQLITE_BUSY_MS);
+	LSEC_TRY(st->ops->exec(st, "PRAGMA journal_mode=WAL", err));
+	LSEC_TRY(st->ops->exec(st, "PRAGMA synchronous=FULL", err));
+	LSEC_TRY(st->ops->exec(st, "PRAGMA foreign_keys=ON", err));
+out:
+	return rc;
+}
+
+static void sq_close(lsec_store *st)
+{
+	sqlite_impl *im = st->impl;
+	if (im == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < im->ncache; i++) {
+		sqlite3_finalize(im->cache[i].stmt);
+	}
+	sqlite3_close(im->db);
+	lsec_free(im);
+	st->impl = NULL;
+}
+
+static int sq_exec(lsec_store *st, const char *sql, lsec_err *err)
+{
+	sqlite_impl *im = st->impl;
+	int src = sqlite3_exec(im->db, sql, NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		return map_error(st, src, "update", err);
+	}
+	return 0;
+}
+
+static int prepare(lsec_store *st, const char *sql, sqlite3_stmt **out, lsec_err *err)
+{
+	sqlite_impl *im = st->impl;
+	for (size_t i = 0; i < im->ncache; i++) {
+		if (im->cache[i].sql == sql) {
+			*out = im->cache[i].stmt;
+			return 0;
+		}
+	}
+	sqlite3_stmt *stmt = NULL;
+	int src = sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (src != SQLITE_OK) {
+		return map_error(st, src, "prepare a statement for", err);
+	}
+	if (im->ncache < STMT_CACHE) {
+		im->cache[im->ncache].sql = sql;
+		im->cache[im->ncache].stmt = stmt;
+		im->ncache++;
+	} else {
+		/* A full cache is a bug: there are fewer statements than slots. */
+		sqlite3_finalize(stmt);
+		return lsec_err_set(err, LSEC_E_INTERNAL, __FILE__, __LINE__,
+				    "internal error: statement cache full");
+	}
+	*out = stmt;
+	return 0;
+}
+
+static int bind_all(lsec_store *st, sqlite3_stmt *stmt, const store_val *p, size_t np,
+		    lsec_err *err)
+{
+	for (size_t i = 0; i < np; i++) {
+		int idx = (int)i + 1;
+		int src;
+		switch (p[i].t) {
+		case SV_INT:
+			src = sqlite3_bind_int64(stmt, idx, p[i].i);
+			break;
+		case SV_TEXT:
+			src = sqlite3_bind_text(stmt, idx, p[i].s, -1, SQLITE_STATIC);
+			break;
+		case SV_BLOB:
+			src = sqlite3_bind_blob64(stmt, idx, p[i].b ? (const void *)p[i].b : "",
+						  p[i].n, SQLITE_STATIC);
+			break;
+		case SV_NULL:
+		default:
+			src = sqlite3_bind_null(stmt, idx);
+			break;
+		}
+		if (src != SQLITE_OK) {
+			return map_error(st, src, "bind a value for", err);
+		}
+	}
+	return 0;
+}
+
+#define MAX_COLS 16
+
+static int sq_query(lsec_store *st, const char *sql, const store_val *p, size_t np,
+		    store_row_fn fn, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	sqlite3_stmt *stmt = NULL;
+	LSEC_TRY(prepare(st, sql, &stmt, err));
+	LSEC_TRY(bind_all(st, stmt, p, np, err));
+	for (;;) {
+		int src = sqlite3_step(stmt);
+		if (src == SQLITE_DONE) {
+			break;
+		}
+		if (src != SQLITE_ROW) {
+			rc = map_error(st, src, "query", err);
+			goto out;
+		}
+		if (fn == NULL) {
+			continue;
+		}
+		store_val cols[MAX_COLS];
+		int nc = sqlite3_column_count(stmt);
+		LSEC_ENSURE(nc <= MAX_COLS, LSEC_E_INTERNAL, "internal error: too many columns");
+		for (int c = 0; c < nc; c++) {
+			store_val *v = &cols[c];
+			memset(v, 0, sizeof(*v));
+			switch (sqlite3_column_type(stmt, c)) {
+			case SQLITE_INTEGER:
+				v->t = SV_INT;
+				v->i = sqlite3_column_int64(stmt, c);
+				break;
+			case SQLITE_TEXT:
+				v->t = SV_TEXT;
+				v->s = (const char *)sqlite3_column_text(stmt, c);
+				v->n = (size_t)sqlite3_column_bytes(stmt, c);
+				break;
+			case SQLITE_BLOB:
+				v->t = SV_BLOB;
+				v->b = sqlite3_column_blob(stmt, c);
+				v->n = (size_t)sqlite3_column_bytes(stmt, c);
+				break;
+			case SQLITE_NULL:
+			default:
+				v->t = SV_NULL;
+				break;
+			}
+		}
+		LSEC_TRY(fn(ctx, cols, (size_t)nc, err));
+	}
+out:
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
+	return rc;
+}
+
+static int64_t sq_changes(lsec_store *st)
+{
+	sqlite_impl *im = st->impl;
+	return sqlite3_changes64(im->db);
+}
+
+const store_ops lsec_store__sqlite_ops = {
+	.name = "sqlite",
+	.ddl_id = "INTEGER PRIMARY KEY AUTOINCREMENT",
+	.ddl_blob = "BLOB",
+	.begin_sql = "BEGIN IMMEDIATE",
+	.log_lock_sql = NULL,
+	.migrate_lock_sql = NULL,
+	.open = sq_open,
+	.close = sq_close,
+	.exec = sq_exec,
+	.query = sq_query,
+	.changes = sq_changes,
+};

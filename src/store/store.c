@@ -1,0 +1,635 @@
+/*
+ * store.c - opening a registry, versioned migrations, transactions, and the
+ * raw audit log storage (leaves and checkpoints).
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Migrations: migrations[v - 1] brings a database from version v - 1 to v.
+ * "@ID" and "@BLOB" stand for the backend's auto-numbered key and byte
+ * string types. Never edit a released step; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the registry and the audit log */
+	"CREATE TABLE units ("
+	" id @ID, serial TEXT NOT NULL UNIQUE, uid TEXT NOT NULL UNIQUE,"
+	" product TEXT NOT NULL, station TEXT NOT NULL, state TEXT NOT NULL,"
+	" prev_state TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL);"
+	"CREATE TABLE identities ("
+	" id @ID, unit_id BIGINT NOT NULL REFERENCES units(id),"
+	" key_fp TEXT NOT NULL UNIQUE, cert_serial TEXT UNIQUE, cert_der @BLOB,"
+	" key_state TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL);"
+	"CREATE TABLE credentials ("
+	" id @ID, unit_id BIGINT NOT NULL REFERENCES units(id),"
+	" keyed_fp TEXT NOT NULL UNIQUE, created TEXT NOT NULL);"
+	"CREATE TABLE releases ("
+	" id @ID, product TEXT NOT NULL, version TEXT NOT NULL, digest TEXT NOT NULL,"
+	" manifest TEXT, created_by TEXT NOT NULL, created TEXT NOT NULL,"
+	" UNIQUE (product, version));"
+	"CREATE TABLE release_approvals ("
+	" release_id BIGINT NOT NULL REFERENCES releases(id), person TEXT NOT NULL,"
+	" created TEXT NOT NULL, PRIMARY KEY (release_id, person));"
+	"CREATE TABLE sop_versions ("
+	" id @ID, sop TEXT NOT NULL, version TEXT NOT NULL, digest TEXT NOT NULL,"
+	" body TEXT, created_by TEXT NOT NULL, created TEXT NOT NULL,"
+	" UNIQUE (sop, version));"
+	"CREATE TABLE sop_approvals ("
+	" sop_version_id BIGINT NOT NULL REFERENCES sop_versions(id),"
+	" person TEXT NOT NULL, created TEXT NOT NULL,"
+	" PRIMARY KEY (sop_version_id, person));"
+	"CREATE TABLE people ("
+	" id @ID, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, pw_hash TEXT NOT NULL,"
+	" disabled BIGINT NOT NULL DEFAULT 0, created TEXT NOT NULL);"
+	"CREATE TABLE sessions ("
+	" id @ID, person_id BIGINT NOT NULL REFERENCES people(id),"
+	" token_hash @BLOB NOT NULL UNIQUE, station TEXT NOT NULL,"
+	" created BIGINT NOT NULL, expires BIGINT NOT NULL,"
+	" revoked BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE runs ("
+	" id @ID, unit_id BIGINT NOT NULL REFERENCES units(id), sop TEXT NOT NULL,"
+	" sop_version TEXT NOT NULL, person TEXT NOT NULL, station TEXT NOT NULL,"
+	" outcome TEXT, started TEXT NOT NULL, finished TEXT);"
+	"CREATE TABLE steps ("
+	" id @ID, run_id BIGINT NOT NULL REFERENCES runs(id), step TEXT NOT NULL,"
+	" person TEXT NOT NULL, witness TEXT, outcome TEXT, evidence TEXT,"
+	" started TEXT NOT NULL, finished TEXT);"
+	"CREATE TABLE revocations ("
+	" id @ID, unit_id BIGINT NOT NULL REFERENCES units(id),"
+	" cert_serial TEXT NOT NULL UNIQUE, reason TEXT NOT NULL, person TEXT NOT NULL,"
+	" created TEXT NOT NULL);"
+	"CREATE TABLE scrap_records ("
+	" id @ID, unit_id BIGINT NOT NULL UNIQUE REFERENCES units(id),"
+	" method TEXT NOT NULL, person TEXT NOT NULL, witness TEXT NOT NULL, note TEXT,"
+	" created TEXT NOT NULL);"
+	"CREATE TABLE audit_leaves ("
+	" seq BIGINT PRIMARY KEY, unit TEXT, leaf @BLOB NOT NULL,"
+	" leaf_hash @BLOB NOT NULL, created TEXT NOT NULL);"
+	"CREATE TABLE checkpoints ("
+	" id @ID, tree_size BIGINT NOT NULL, root_hash @BLOB NOT NULL,"
+	" note TEXT NOT NULL, created TEXT NOT NULL);",
+	/* 2: indexes for per-unit lookups (audit proofs by unit, device history) */
+	"CREATE INDEX audit_leaves_unit ON audit_leaves (unit);"
+	"CREATE INDEX identities_unit ON identities (unit_id);"
+	"CREATE INDEX runs_unit ON runs (unit_id);"
+	"CREATE INDEX steps_run ON steps (run_id);",
+};
+
+#define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int lsec_store_schema_latest(void)
+{
+	return SCHEMA_LATEST;
+}
+
+const char *lsec_store_backend(const lsec_store *st)
+{
+	return st ? st->ops->name : "none";
+}
+
+int lsec_store__query(lsec_store *st, const char *sql, const store_val *p, size_t np,
+		      store_row_fn fn, void *ctx, lsec_err *err)
+{
+	return st->ops->query(st, sql, p, np, fn, ctx, err);
+}
+
+int lsec_store__row_int(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	int64_t *out = ctx;
+	*out = (ncols > 0 && cols[0].t == SV_INT) ? cols[0].i : 0;
+	return 0;
+}
+
+void lsec_store__copy(char *dst, size_t cap, const store_val *v)
+{
+	if (v->t != SV_TEXT || v->s == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	snprintf(dst, cap, "%s", v->s);
+}
+
+int lsec_store__check_name(const char *v, const char *what, size_t max, lsec_err *err)
+{
+	if (v == NULL || v[0] == '\0') {
+		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__, "missing %s", what);
+	}
+	if (strlen(v) > max) {
+		return lsec_err_set(err, LSEC_E_LIMIT, __FILE__, __LINE__,
+				    "%s '%.32s...' is too long: at most %zu bytes", what, v, max);
+	}
+	return 0;
+}
+
+/* Copies the location for messages, leaving out a PostgreSQL password. */
+static void set_location(lsec_store *st, const char *location)
+{
+	const char *at = strchr(location, '@');
+	const char *scheme = strstr(location, "://");
+	if (at != NULL && scheme != NULL && scheme < at) {
+		snprintf(st->location, sizeof(st->location), "%.*s%s",
+			 (int)(scheme + 3 - location), location, at + 1);
+	} else {
+		snprintf(st->location, sizeof(st->location), "%s", location);
+	}
+}
+
+/* The migration step's SQL with the backend's column types. */
+static int render_ddl(lsec_buf *out, const store_ops *ops, const char *ddl, lsec_err *err)
+{
+	int rc = 0;
+	for (const char *c = ddl; *c;) {
+		if (strncmp(c, "@ID", 3) == 0) {
+			LSEC_TRY(lsec_buf_append_str(out, ops->ddl_id, err));
+			c += 3;
+		} else if (strncmp(c, "@BLOB", 5) == 0) {
+			LSEC_TRY(lsec_buf_append_str(out, ops->ddl_blob, err));
+			c += 5;
+		} else {
+			LSEC_TRY(lsec_buf_append_u8(out, (uint8_t)*c, err));
+			c++;
+		}
+	}
+	LSEC_ENSURE(lsec_buf_cstr(out, err) != NULL, LSEC_E_NOMEM, "out of memory");
+out:
+	return rc;
+}
+
+static int read_version(lsec_store *st, int64_t *out, lsec_err *err)
+{
+	*out = 0;
+	return lsec_store__query(st, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+				 NULL, 0, lsec_store__row_int, out, err);
+}
+
+static int migrate(lsec_store *st, int target, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf ddl = LSEC_BUF_INIT(1 << 16);
+	int64_t cur = 0;
+	LSEC_TRY(lsec_store_begin(st, err));
+	if (st->ops->migrate_lock_sql != NULL) {
+		LSEC_TRY(lsec_store__query(st, st->ops->migrate_lock_sql, NULL, 0, NULL, NULL, err));
+	}
+	LSEC_TRY(st->ops->exec(st,
+			       "CREATE TABLE IF NOT EXISTS schema_version ("
+			       " version BIGINT NOT NULL, applied TEXT NOT NULL)",
+			       err));
+	LSEC_TRY(read_version(st, &cur, err));
+	LSEC_ENSURE(cur <= SCHEMA_LATEST, LSEC_E_STORE_SCHEMA,
+		    "cannot open registry '%s': schema version %lld is newer than this "
+		    "program's %d (upgrade linesec)",
+		    st->location, (long long)cur, SCHEMA_LATEST);
+	for (int64_t v = cur + 1; v <= target; v++) {
+		char now[32];
+		lsec_time_utc(now);
+		lsec_buf_reset(&ddl);
+		LSEC_TRY(render_ddl(&ddl, st->ops, migrations[v - 1], err));
+		LSEC_TRY(st->ops->exec(st, (const char *)ddl.data, err));
+		store_val p[] = {SV_I(v), SV_S(now)};
+		LSEC_TRY(lsec_store__query(st,
+					   "INSERT INTO schema_version (version, applied) VALUES (?, ?)",
+					   p, 2, NULL, NULL, err));
+	}
+	LSEC_TRY(lsec_store_commit(st, err));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st);
+	}
+	lsec_buf_release(&ddl);
+	return rc;
+}
+
+static bool is_postgres_url(const char *location)
+{
+	return strncmp(location, "postgresql://", 13) == 0 ||
+	       strncmp(location, "postgres://", 11) == 0;
+}
+
+int lsec_store__open_version(lsec_store **out, const char *location, int version,
+			     lsec_err *err)
+{
+	int rc = 0;
+	lsec_store *st = NULL;
+	*out = NULL;
+	LSEC_ENSURE(location != NULL && location[0] != '\0', LSEC_E_USAGE,
+		    "cannot open registry: no location given");
+	LSEC_ENSURE(version >= 1 && version <= SCHEMA_LATEST, LSEC_E_USAGE,
+		    "cannot open registry '%s': no schema version %d", location, version);
+	st = lsec_calloc(1, sizeof(*st));
+	LSEC_ENSURE(st != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory", location);
+	st->ops = is_postgres_url(location) ? &lsec_store__postgres_ops : &lsec_store__sqlite_ops;
+	set_location(st, location);
+	LSEC_TRY(st->ops->open(st, location, err));
+	LSEC_TRY(migrate(st, version, err));
+	*out = st;
+	st = NULL;
+out:
+	lsec_store_close(st);
+	return rc;
+}
+
+int lsec_store_open(lsec_store **out, const char *location, lsec_err *err)
+{
+	return lsec_store__open_version(out, location, SCHEMA_LATEST, err);
+}
+
+void lsec_store_close(lsec_store *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	if (st->impl != NULL) {
+		lsec_store_rollback(st);
+		st->ops->close(st);
+	}
+	lsec_free(st);
+}
+
+int lsec_store_schema_version(lsec_store *st, int *out, lsec_err *err)
+{
+	int rc = 0;
+	int64_t v = 0;
+	*out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(read_version(st, &v, err));
+	*out = (int)v;
+out:
+	return rc;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+int lsec_store_begin(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(!st->in_tx, LSEC_E_STATE,
+		    "cannot begin a transaction on registry '%s': one is already open",
+		    st->location);
+	LSEC_TRY(st->ops->exec(st, st->ops->begin_sql, err));
+	st->in_tx = true;
+out:
+	return rc;
+}
+
+int lsec_store_commit(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(st->in_tx, LSEC_E_STATE,
+		    "cannot commit on registry '%s': no transaction is open", st->location);
+	rc = st->ops->exec(st, "COMMIT", err);
+	if (rc < 0) {
+		lsec_store_rollback(st);
+		goto out;
+	}
+	st->in_tx = false;
+out:
+	return rc;
+}
+
+void lsec_store_rollback(lsec_store *st)
+{
+	if (st == NULL || !st->in_tx) {
+		return;
+	}
+	lsec_err ignored = LSEC_ERR_INIT;
+	/* A failed ROLLBACK leaves nothing to do: the server or file undoes it. */
+	(void)st->ops->exec(st, "ROLLBACK", &ignored);
+	st->in_tx = false;
+}
+
+bool lsec_store_in_transaction(const lsec_store *st)
+{
+	return st != NULL && st->in_tx;
+}
+
+int lsec_store__tx_begin(lsec_store *st, bool *own, lsec_err *err)
+{
+	*own = false;
+	if (st == NULL) {
+		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__, "missing registry");
+	}
+	if (st->in_tx) {
+		return 0;
+	}
+	int rc = lsec_store_begin(st, err);
+	*own = rc == 0;
+	return rc;
+}
+
+int lsec_store__tx_end(lsec_store *st, bool own, int rc, lsec_err *err)
+{
+	if (!own) {
+		return rc;
+	}
+	if (rc < 0) {
+		lsec_store_rollback(st);
+		return rc;
+	}
+	return lsec_store_commit(st, err);
+}
+
+int lsec_store__insert_guarded(lsec_store *st, const char *sql, const store_val *p, size_t np,
+			       store_row_fn fn, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(st->in_tx, LSEC_E_INTERNAL, "internal error: guarded insert outside a transaction");
+	LSEC_TRY(st->ops->exec(st, "SAVEPOINT lsec_guard", err));
+	rc = lsec_store__query(st, sql, p, np, fn, ctx, err);
+	if (rc < 0) {
+		lsec_err ignored = LSEC_ERR_INIT;
+		(void)st->ops->exec(st, "ROLLBACK TO SAVEPOINT lsec_guard", &ignored);
+	}
+	int rel = st->ops->exec(st, "RELEASE SAVEPOINT lsec_guard", rc < 0 ? NULL : err);
+	if (rc == 0) {
+		rc = rel;
+	}
+out:
+	return rc;
+}
+
+static int row_text(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	char *dst = ctx;
+	if (ncols > 0) {
+		lsec_store__copy(dst, LSEC_STORE_NAME_MAX + 1, &cols[0]);
+	}
+	return 0;
+}
+
+int lsec_store__name_holder(lsec_store *st, const char *lookup_sql, const char *value,
+			    const char *action, const char *subject, const char *what,
+			    lsec_err *err)
+{
+	char holder[LSEC_STORE_NAME_MAX + 1] = "";
+	lsec_err lerr = LSEC_ERR_INIT;
+	store_val p[] = {SV_S(value)};
+	int rc = lsec_store__query(st, lookup_sql, p, 1, row_text, holder, &lerr);
+	if (rc < 0) {
+		*err = lerr;
+		return rc;
+	}
+	if (holder[0] == '\0') {
+		return 0;
+	}
+	lsec_err_set(err, LSEC_E_EXISTS, __FILE__, __LINE__,
+		     "cannot %s '%s': %s '%s' is already held by unit '%s'", action, subject, what,
+		     value, holder);
+	return 1;
+}
+
+/* ---- audit log storage --------------------------------------------------- */
+
+int lsec_store_leaf_reserve(lsec_store *st, uint64_t *seq_out, lsec_err *err)
+{
+	int rc = 0;
+	int64_t next = 0;
+	*seq_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(st->in_tx, LSEC_E_STATE,
+		    "cannot reserve an audit leaf in registry '%s': no transaction is open",
+		    st->location);
+	if (st->ops->log_lock_sql != NULL) {
+		LSEC_TRY(lsec_store__query(st, st->ops->log_lock_sql, NULL, 0, NULL, NULL, err));
+	}
+	LSEC_TRY(lsec_store__query(st, "SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_leaves", NULL,
+				   0, lsec_store__row_int, &next, err));
+	*seq_out = (uint64_t)next;
+out:
+	return rc;
+}
+
+int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit, const uint8_t *leaf,
+			size_t len, const uint8_t leaf_hash[32], lsec_err *err)
+{
+	int rc = 0;
+	bool own = false;
+	char now[32];
+	LSEC_ENSURE_REF(leaf);
+	LSEC_ENSURE_REF(leaf_hash);
+	LSEC_ENSURE(seq <= INT64_MAX, LSEC_E_LIMIT, "cannot store audit leaf %llu: out of range",
+		    (unsigned long long)seq);
+	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	lsec_time_utc(now);
+	store_val p[] = {SV_I(seq), SV_S(unit), SV_B(leaf, len), SV_B(leaf_hash, 32), SV_S(now)};
+	rc = lsec_store__query(st,
+			       "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)"
+			       " VALUES (?, ?, ?, ?, ?)",
+			       p, 5, NULL, NULL, err);
+	if (rc == LSEC_E_EXISTS) {
+		lsec_err_set(err, rc, __FILE__, __LINE__,
+			     "cannot store audit leaf %llu in registry '%s': that sequence number is taken",
+			     (unsigned long long)seq, st->location);
+	}
+out:
+	return lsec_store__tx_end(st, own, rc, err);
+}
+
+int lsec_store_leaf_count(lsec_store *st, uint64_t *out, lsec_err *err)
+{
+	int rc = 0;
+	int64_t n = 0;
+	*out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__query(st, "SELECT COUNT(*) FROM audit_leaves", NULL, 0,
+				   lsec_store__row_int, &n, err));
+	*out = (uint64_t)n;
+out:
+	return rc;
+}
+
+typedef struct leaf_get_ctx {
+	lsec_buf *leaf;
+	uint8_t *hash;
+	bool found;
+	uint64_t seq;
+} leaf_get_ctx;
+
+static int check_hash(const store_val *v, uint64_t seq, lsec_err *err)
+{
+	if (v->t != SV_BLOB || v->n != 32) {
+		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
+				    "cannot read audit leaf %llu: stored leaf hash is not 32 bytes",
+				    (unsigned long long)seq);
+	}
+	return 0;
+}
+
+static int row_leaf_get(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	int rc = 0;
+	leaf_get_ctx *c = ctx;
+	(void)ncols;
+	LSEC_TRY(check_hash(&cols[1], c->seq, err));
+	if (cols[0].n > 0) {
+		LSEC_TRY(lsec_buf_append(c->leaf, cols[0].b, cols[0].n, err));
+	}
+	memcpy(c->hash, cols[1].b, 32);
+	c->found = true;
+out:
+	return rc;
+}
+
+int lsec_store_leaf_get(lsec_store *st, uint64_t seq, lsec_buf *leaf_out,
+			uint8_t leaf_hash_out[32], lsec_err *err)
+{
+	int rc = 0;
+	leaf_get_ctx c = {leaf_out, leaf_hash_out, false, seq};
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(leaf_out);
+	LSEC_ENSURE(seq <= INT64_MAX, LSEC_E_NOTFOUND, "audit leaf %llu not found",
+		    (unsigned long long)seq);
+	store_val p[] = {SV_I(seq)};
+	LSEC_TRY(lsec_store__query(st, "SELECT leaf, leaf_hash FROM audit_leaves WHERE seq = ?", p,
+				   1, row_leaf_get, &c, err));
+	LSEC_ENSURE(c.found, LSEC_E_NOTFOUND, "audit leaf %llu not found in registry '%s'",
+		    (unsigned long long)seq, st->location);
+out:
+	return rc;
+}
+
+typedef struct leaf_walk {
+	lsec_store_leaf_cb cb;
+	void *ctx;
+} leaf_walk;
+
+static int row_leaf_walk(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	int rc = 0;
+	leaf_walk *w = ctx;
+	(void)ncols;
+	uint64_t seq = (uint64_t)cols[0].i;
+	LSEC_TRY(check_hash(&cols[3], seq, err));
+	const char *unit = cols[1].t == SV_TEXT ? cols[1].s : NULL;
+	const uint8_t *leaf = cols[2].t == SV_BLOB ? cols[2].b : (const uint8_t *)"";
+	size_t len = cols[2].t == SV_BLOB ? cols[2].n : 0;
+	rc = w->cb(w->ctx, seq, unit, leaf, len, cols[3].b, err);
+out:
+	return rc;
+}
+
+int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to, lsec_store_leaf_cb cb,
+			    void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	leaf_walk w = {cb, ctx};
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(cb);
+	if (from >= to || from > INT64_MAX) {
+		goto out;
+	}
+	if (to > INT64_MAX) {
+		to = INT64_MAX;
+	}
+	store_val p[] = {SV_I(from), SV_I(to)};
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT seq, unit, leaf, leaf_hash FROM audit_leaves"
+				   " WHERE seq >= ? AND seq < ? ORDER BY seq",
+				   p, 2, row_leaf_walk, &w, err));
+out:
+	return rc;
+}
+
+typedef struct seq_list {
+	uint64_t *v;
+	size_t n, cap;
+} seq_list;
+
+static int row_seq(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	seq_list *l = ctx;
+	(void)ncols;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		uint64_t *v = lsec_realloc(l->v, cap * sizeof(*v));
+		if (v == NULL) {
+			return lsec_err_set(err, LSEC_E_NOMEM, __FILE__, __LINE__,
+					    "cannot list audit leaves: out of memory");
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (uint64_t)cols[0].i;
+	return 0;
+}
+
+int lsec_store_leaf_seqs_for_unit(lsec_store *st, const char *unit, uint64_t **seqs_out,
+				  size_t *n_out, lsec_err *err)
+{
+	int rc = 0;
+	seq_list l = {NULL, 0, 0};
+	*seqs_out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(unit);
+	store_val p[] = {SV_S(unit)};
+	LSEC_TRY(lsec_store__query(st, "SELECT seq FROM audit_leaves WHERE unit = ? ORDER BY seq",
+				   p, 1, row_seq, &l, err));
+	*seqs_out = l.v;
+	*n_out = l.n;
+	l.v = NULL;
+out:
+	lsec_free(l.v);
+	return rc;
+}
+
+int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t root[32],
+			      const char *note, lsec_err *err)
+{
+	int rc = 0;
+	bool own = false;
+	char now[32];
+	LSEC_ENSURE_REF(root);
+	LSEC_ENSURE_REF(note);
+	LSEC_ENSURE(tree_size <= INT64_MAX, LSEC_E_LIMIT,
+		    "cannot store checkpoint: tree size %llu out of range",
+		    (unsigned long long)tree_size);
+	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	lsec_time_utc(now);
+	store_val p[] = {SV_I(tree_size), SV_B(root, 32), SV_S(note), SV_S(now)};
+	LSEC_TRY(lsec_store__query(st,
+				   "INSERT INTO checkpoints (tree_size, root_hash, note, created)"
+				   " VALUES (?, ?, ?, ?)",
+				   p, 4, NULL, NULL, err));
+out:
+	return lsec_store__tx_end(st, own, rc, err);
+}
+
+typedef struct cp_walk {
+	lsec_store_checkpoint_cb cb;
+	void *ctx;
+} cp_walk;
+
+static int row_checkpoint(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	cp_walk *w = ctx;
+	(void)ncols;
+	uint64_t id = (uint64_t)cols[0].i;
+	if (cols[2].t != SV_BLOB || cols[2].n != 32) {
+		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
+				    "cannot read checkpoint %llu: stored root hash is not 32 bytes",
+				    (unsigned long long)id);
+	}
+	return w->cb(w->ctx, id, (uint64_t)cols[1].i, cols[2].b,
+		     cols[3].t == SV_TEXT ? cols[3].s : "", err);
+}
+
+int lsec_store_checkpoint_foreach(lsec_store *st, lsec_store_checkpoint_cb cb, void *ctx,
+				  lsec_err *err)
+{
+	int rc = 0;
+	cp_walk w = {cb, ctx};
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(cb);
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT id, tree_size, root_hash, note FROM checkpoints ORDER BY id",
+				   NULL, 0, row_checkpoint, &w, err));
+out:
+	return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * store_int.h - the storage interface behind linesec/store.h: a table of
+ * backend operations (sqlite.c, postgres.c) and the typed values that cross
+ * it. Everything above the table (schema, migrations, lifecycle, uniqueness
+ * messages) is written once in store.c and the record files.
+ *
+ * SQL is written once with '?' placeholders; the PostgreSQL backend numbers
+ * them ($1, $2, ...) when it prepares a statement. Statements are prepared
+ * once per handle and cached by their text's address, so every SQL string
+ * handed to query() must be a string literal (static storage).
+ */
+#ifndef LINESEC_STORE_INT_H
+#define LINESEC_STORE_INT_H
+
+#include "linesec/store.h"
+
+typedef enum store_vtype { SV_NULL = 0, SV_INT, SV_TEXT, SV_BLOB } store_vtype;
+
+/* A parameter or a column value; pointers are borrowed. */
+typedef struct store_val {
+	store_vtype t;
+	int64_t i;
+	const char *s; /* SV_TEXT: NUL-terminated */
+	const uint8_t *b;
+	size_t n; /* SV_BLOB length; SV_TEXT length in columns */
+} store_val;
+
+#define SV_I(x) ((store_val){SV_INT, (int64_t)(x), NULL, NULL, 0})
+#define SV_S(x) ((x) != NULL ? (store_val){SV_TEXT, 0, (x), NULL, 0} : (store_val){SV_NULL, 0, NULL, NULL, 0})
+#define SV_B(p, len) ((store_val){SV_BLOB, 0, NULL, (p), (len)})
+#define SV_NUL ((store_val){SV_NULL, 0, NULL, NULL, 0})
+
+/* Called once per result row; cols are borrowed for the call. < 0 stops. */
+typedef int (*store_row_fn)(void *ctx, const store_val *cols, size_t ncols, lsec_err *err);
+
+typedef struct store_ops {
+	const char *name;
+	const char *ddl_id;   /* an auto-numbered primary key column type */
+	const char *ddl_blob; /* the byte-string column type */
+	const char *begin_sql;
+	const char *log_lock_sql;     /* NULL when begin_sql already serialises writers */
+	const char *migrate_lock_sql; /* NULL likewise */
+	int (*open)(lsec_store *st, const char *location, lsec_err *err);
+	void (*close)(lsec_store *st);
+	/* Runs SQL text without parameters or results (DDL, BEGIN, SAVEPOINT). */
+	int (*exec)(lsec_store *st, const char *sql, lsec_err *err);
+	/*
+	 * Runs one prepared statement with bound parameters, calling fn (may be
+	 * NULL) per row, streaming. A UNIQUE or PRIMARY KEY violation is
+	 * LSEC_E_EXISTS; a lock held past the busy timeout LSEC_E_STORE_BUSY;
+	 * anything else LSEC_E_IO with the database's message.
+	 */
+	int (*query)(lsec_store *st, const char *sql, const store_val *params, size_t np,
+		     store_row_fn fn, void *ctx, lsec_err *err);
+	/* Rows changed by the last query. */
+	int64_t (*changes)(lsec_store *st);
+} store_ops;
+
+struct lsec_store {
+	const store_ops *ops;
+	void *impl;
+	bool in_tx;
+	char location[256]; /* for messages (PostgreSQL: without credentials) */
+};
+
+extern const store_ops lsec_store__sqlite_ops;
+extern const store_ops lsec_store__postgres_ops;
+
+/* Runs a query; see store_ops.query. */
+int lsec_store__query(lsec_store *st, const char *sql, const store_val *p, size_t np,
+		      store_row_fn fn, void *ctx, lsec_err *err);
+
+/*
+ * Opens a transaction of the call's own when the caller has none (*own set),
+ * so every mutating call is atomic on its own and part of the caller's
+ * transaction otherwise. tx_end commits or (on rc < 0) rolls back an own
+ * transaction and returns rc (or the commit's failure).
+ */
+int lsec_store__tx_begin(lsec_store *st, bool *own, lsec_err *err);
+int lsec_store__tx_end(lsec_store *st, bool own, int rc, lsec_err *err);
+
+/*
+ * Runs an INSERT under a savepoint so that a uniqueness violation leaves
+ * the transaction usable (PostgreSQL aborts it otherwise) and the caller can
+ * look up who holds the value. Returns LSEC_E_EXISTS on a violation.
+ */
+int lsec_store__insert_guarded(lsec_store *st, const char *sql, const store_val *p, size_t np,
+			       store_row_fn fn, void *ctx, lsec_err *err);
+
+/* Copies a text column into a fixed field (truncating); NULL gives "". */
+void lsec_store__copy(char *dst, size_t cap, const store_val *v);
+/* Checks a required name-like argument: present, non-empty, at most max bytes. */
+int lsec_store__check_name(const char *v, const char *what, size_t max, lsec_err *err);
+/* Row callback storing column 0 as an int64 into *(int64_t *)ctx. */
+int lsec_store__row_int(void *ctx, const store_val *cols, size_t ncols, lsec_err *err);
+/* The unit id for serial; LSEC_E_NOTFOUND naming it. */
+int lsec_store__unit_id(lsec_store *st, const char *serial, int64_t *out, lsec_err *err);
+/*
+ * After LSEC_E_EXISTS: finds the unit holding value by running lookup_sql
+ * (one text parameter, one text column: the holder's serial) and sets err to
+ * "cannot <action> '<subject>': <what> '<value>' is already held by unit 'X'".
+ * Returns 1 when a holder was found, 0 when not, < 0 on failure.
+ */
+int lsec_store__name_holder(lsec_store *st, const char *lookup_sql, const char *value,
+			    const char *action, const char *subject, const char *what,
+			    lsec_err *err);
+
+/* Test hook: opens a registry migrated only up to `version` (1..latest). */
+int lsec_store__open_version(lsec_store **out, const char *location, int version,
+			     lsec_err *err);
+
+#endif

@@ -1,0 +1,106 @@
+#include "helpers/store_fixture.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+lsec_test_backend lsec_test_current_backend = LSEC_TEST_SQLITE;
+
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static void pg_run(const char *url, const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fail_msg("cannot connect to '%s': %s", url, PQerrorMessage(c));
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fail_msg("'%s' failed: %s", sql, PQerrorMessage(c));
+	}
+	PQclear(r);
+	PQfinish(c);
+}
+
+lsec_test_db *lsec_test_db_new(void)
+{
+	lsec_test_db *db = lsec_calloc(1, sizeof(*db));
+	assert_non_null(db);
+	db->backend = lsec_test_current_backend;
+	db->dir = lsec_test_tmpdir();
+	if (db->backend == LSEC_TEST_SQLITE) {
+		db->location = lsec_test_path(db->dir, "registry.db");
+		return db;
+	}
+	const char *url = getenv("LSEC_TEST_PG_URL");
+	assert_non_null(url);
+	uint8_t r[6];
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_random(r, sizeof(r), &err), &err);
+	char hex[13];
+	lsec_hex_encode(hex, r, sizeof(r));
+	db->schema = lsec_asprintf("t%ld_%s", (long)getpid(), hex);
+	char *sql = lsec_asprintf("CREATE SCHEMA %s", db->schema);
+	pg_run(url, sql);
+	lsec_free(sql);
+	db->location = lsec_asprintf("%s%coptions=-csearch_path%%3D%s", url,
+				     strchr(url, '?') ? '&' : '?', db->schema);
+	return db;
+}
+
+void lsec_test_db_free(lsec_test_db *db)
+{
+	if (db == NULL) {
+		return;
+	}
+	lsec_store_close(db->st);
+	if (db->schema != NULL) {
+		char *sql = lsec_asprintf("DROP SCHEMA %s CASCADE", db->schema);
+		pg_run(getenv("LSEC_TEST_PG_URL"), sql);
+		lsec_free(sql);
+		lsec_free(db->schema);
+	}
+	lsec_free(db->location);
+	lsec_test_rmtree(db->dir);
+	lsec_free(db);
+}
+
+int lsec_test_db_setup(void **state)
+{
+	lsec_test_db *db = lsec_test_db_new();
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store_open(&db->st, db->location, &err), &err);
+	*state = db;
+	return 0;
+}
+
+int lsec_test_db_teardown(void **state)
+{
+	lsec_test_db_free(*state);
+	*state = NULL;
+	return 0;
+}
+
+int lsec_test_run_backends(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	char label[128];
+	lsec_test_current_backend = LSEC_TEST_SQLITE;
+	snprintf(label, sizeof(label), "%s/sqlite", name);
+	int failed = _cmocka_run_group_tests(label, tests, n, NULL, NULL);
+	const char *url = getenv("LSEC_TEST_PG_URL");
+	if (url != NULL && url[0] != '\0') {
+		lsec_test_current_backend = LSEC_TEST_POSTGRES;
+		snprintf(label, sizeof(label), "%s/postgres", name);
+		failed += _cmocka_run_group_tests(label, tests, n, NULL, NULL);
+	} else {
+		printf("[  SKIPPED ] %s/postgres: LSEC_TEST_PG_URL is not set\n", name);
+	}
+	return failed;
+}

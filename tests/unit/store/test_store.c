@@ -1,0 +1,263 @@
+/* Opening, migrations, transactions and the raw audit log storage, on both backends. */
+#include "helpers/store_fixture.h"
+#include "store/store_int.h"
+
+#include <string.h>
+
+static void test_store_store__open_creates_latest_schema(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	int v = 0;
+	assert_lsec_ok(lsec_store_schema_version(db->st, &v, &err), &err);
+	assert_int_equal(v, lsec_store_schema_latest());
+	assert_string_equal(lsec_store_backend(db->st),
+			    db->backend == LSEC_TEST_SQLITE ? "sqlite" : "postgres");
+	/* Reopening an up-to-date registry changes nothing. */
+	lsec_store *again = NULL;
+	assert_lsec_ok(lsec_store_open(&again, db->location, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(again, &v, &err), &err);
+	assert_int_equal(v, lsec_store_schema_latest());
+	lsec_store_close(again);
+}
+
+static void test_store_store__old_version_migrated_keeping_data(void **state)
+{
+	(void)state;
+	lsec_test_db *db = lsec_test_db_new();
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	assert_lsec_ok(lsec_store__open_version(&st, db->location, 1, &err), &err);
+	int v = 0;
+	assert_lsec_ok(lsec_store_schema_version(st, &v, &err), &err);
+	assert_int_equal(v, 1);
+	uint8_t h[32] = {1};
+	assert_lsec_ok(lsec_store_leaf_put(st, 0, "SN1", (const uint8_t *)"{}", 2, h, &err), &err);
+	lsec_store_close(st);
+
+	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(st, &v, &err), &err);
+	assert_int_equal(v, lsec_store_schema_latest());
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(st, "SN1", &seqs, &n, &err), &err);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], 0);
+	lsec_free(seqs);
+	lsec_store_close(st);
+	lsec_test_db_free(db);
+}
+
+static void test_store_store__newer_schema_refused(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	store_val p[] = {SV_I(lsec_store_schema_latest() + 1), SV_S("2030-01-01T00:00:00Z")};
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "INSERT INTO schema_version (version, applied) VALUES (?, ?)",
+					 p, 2, NULL, NULL, &err),
+		       &err);
+	lsec_store *st = NULL;
+	assert_lsec_code(lsec_store_open(&st, db->location, &err), LSEC_E_STORE_SCHEMA, &err);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "is newer than this program"));
+}
+
+static void test_store_store__bad_location_refused(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	assert_lsec_code(lsec_store_open(&st, "/nonexistent-dir/x/registry.db", &err), LSEC_E_IO,
+			 &err);
+	assert_non_null(strstr(err.msg, "/nonexistent-dir/x/registry.db"));
+	assert_lsec_code(lsec_store_open(&st, "postgresql://nobody:secretpw@127.0.0.1:1/none", &err),
+			 LSEC_E_IO, &err);
+	assert_null(strstr(err.msg, "secretpw"));
+	assert_lsec_code(lsec_store_open(&st, "", &err), LSEC_E_USAGE, &err);
+	assert_null(st);
+}
+
+static void test_store_store__transactions(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	assert_false(lsec_store_in_transaction(db->st));
+	assert_lsec_code(lsec_store_commit(db->st, &err), LSEC_E_STATE, &err);
+	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
+	assert_lsec_code(lsec_store_begin(db->st, &err), LSEC_E_STATE, &err);
+	uint8_t h[32] = {0};
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	lsec_store_rollback(db->st);
+	assert_false(lsec_store_in_transaction(db->st));
+	uint64_t n = 9;
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_int_equal(n, 0);
+}
+
+typedef struct walk_ctx {
+	uint64_t next;
+	size_t count;
+	uint64_t stop_at;
+} walk_ctx;
+
+static int walk_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		     const uint8_t hash[32], lsec_err *err)
+{
+	walk_ctx *w = ctx;
+	if (seq == w->stop_at) {
+		return lsec_err_set(err, LSEC_E_POLICY, __FILE__, __LINE__, "stop at %llu",
+				    (unsigned long long)seq);
+	}
+	assert_int_equal(seq, w->next);
+	char want[32];
+	snprintf(want, sizeof(want), "{\"seq\":%llu}", (unsigned long long)seq);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(leaf, want, len);
+	assert_int_equal(hash[0], (uint8_t)seq);
+	if (seq % 2 == 0) {
+		assert_string_equal(unit, "SN-EVEN");
+	} else {
+		assert_null(unit);
+	}
+	w->next++;
+	w->count++;
+	return 0;
+}
+
+static void append_leaves(lsec_store *st, uint64_t n)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t seq = 99;
+		assert_lsec_ok(lsec_store_begin(st, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_reserve(st, &seq, &err), &err);
+		assert_int_equal(seq, i);
+		char leaf[32];
+		snprintf(leaf, sizeof(leaf), "{\"seq\":%llu}", (unsigned long long)seq);
+		uint8_t h[32];
+		memset(h, 0xab, sizeof(h));
+		h[0] = (uint8_t)seq;
+		assert_lsec_ok(lsec_store_leaf_put(st, seq, seq % 2 == 0 ? "SN-EVEN" : NULL,
+						   (const uint8_t *)leaf, strlen(leaf), h, &err),
+			       &err);
+		assert_lsec_ok(lsec_store_commit(st, &err), &err);
+	}
+}
+
+static void test_store_store__leaves_append_read_walk(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq = 0;
+	/* The log lock is only taken inside a transaction. */
+	assert_lsec_code(lsec_store_leaf_reserve(db->st, &seq, &err), LSEC_E_STATE, &err);
+	append_leaves(db->st, 10);
+
+	uint64_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_int_equal(n, 10);
+
+	lsec_buf leaf = LSEC_BUF_INIT(1024);
+	uint8_t h[32];
+	assert_lsec_ok(lsec_store_leaf_get(db->st, 7, &leaf, h, &err), &err);
+	assert_int_equal(leaf.len, strlen("{\"seq\":7}"));
+	assert_memory_equal(leaf.data, "{\"seq\":7}", leaf.len);
+	assert_int_equal(h[0], 7);
+	assert_int_equal(h[31], 0xab);
+	lsec_buf_reset(&leaf);
+	assert_lsec_code(lsec_store_leaf_get(db->st, 10, &leaf, h, &err), LSEC_E_NOTFOUND, &err);
+	lsec_buf_release(&leaf);
+
+	/* A taken sequence number is refused. */
+	uint8_t z[32] = {0};
+	assert_lsec_code(lsec_store_leaf_put(db->st, 3, NULL, (const uint8_t *)"x", 1, z, &err),
+			 LSEC_E_EXISTS, &err);
+
+	walk_ctx w = {2, 0, UINT64_MAX};
+	assert_lsec_ok(lsec_store_leaf_foreach(db->st, 2, 8, walk_leaf, &w, &err), &err);
+	assert_int_equal(w.count, 6);
+	walk_ctx all = {0, 0, UINT64_MAX};
+	assert_lsec_ok(lsec_store_leaf_foreach(db->st, 0, UINT64_MAX, walk_leaf, &all, &err), &err);
+	assert_int_equal(all.count, 10);
+	/* The callback's failure stops the walk with its code. */
+	walk_ctx stop = {0, 0, 4};
+	assert_lsec_code(lsec_store_leaf_foreach(db->st, 0, 10, walk_leaf, &stop, &err),
+			 LSEC_E_POLICY, &err);
+	assert_int_equal(stop.count, 4);
+	/* The handle stays usable after a stopped walk. */
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_int_equal(n, 10);
+
+	uint64_t *seqs = NULL;
+	size_t ns = 0;
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(db->st, "SN-EVEN", &seqs, &ns, &err), &err);
+	assert_int_equal(ns, 5);
+	for (size_t i = 0; i < ns; i++) {
+		assert_int_equal(seqs[i], 2 * i);
+	}
+	lsec_free(seqs);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(db->st, "SN-NONE", &seqs, &ns, &err), &err);
+	assert_int_equal(ns, 0);
+	assert_null(seqs);
+}
+
+typedef struct cp_ctx {
+	size_t n;
+	uint64_t sizes[4];
+	char notes[4][64];
+} cp_ctx;
+
+static int walk_cp(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t root[32],
+		   const char *note, lsec_err *err)
+{
+	(void)id;
+	(void)err;
+	cp_ctx *c = ctx;
+	assert_true(c->n < 4);
+	assert_int_equal(root[0], (uint8_t)tree_size);
+	c->sizes[c->n] = tree_size;
+	snprintf(c->notes[c->n], sizeof(c->notes[0]), "%s", note);
+	c->n++;
+	return 0;
+}
+
+static void test_store_store__checkpoints_in_order(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	uint8_t root[32] = {0};
+	const uint64_t sizes[] = {5, 3, 9};
+	for (size_t i = 0; i < 3; i++) {
+		root[0] = (uint8_t)sizes[i];
+		char note[64];
+		snprintf(note, sizeof(note), "line\n%llu\n", (unsigned long long)sizes[i]);
+		assert_lsec_ok(lsec_store_checkpoint_put(db->st, sizes[i], root, note, &err), &err);
+	}
+	cp_ctx c = {0};
+	assert_lsec_ok(lsec_store_checkpoint_foreach(db->st, walk_cp, &c, &err), &err);
+	assert_int_equal(c.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(c.sizes[i], sizes[i]);
+	}
+	assert_string_equal(c.notes[1], "line\n3\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_store__open_creates_latest_schema,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test(test_store_store__old_version_migrated_keeping_data),
+		cmocka_unit_test_setup_teardown(test_store_store__newer_schema_refused,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test(test_store_store__bad_location_refused),
+		cmocka_unit_test_setup_teardown(test_store_store__transactions, lsec_test_db_setup,
+						lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_store_store__leaves_append_read_walk,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_store_store__checkpoints_in_order,
+						lsec_test_db_setup, lsec_test_db_teardown),
+	};
+	return lsec_test_run_backends("store", tests, sizeof(tests) / sizeof(tests[0]));
+}
