@@ -100,7 +100,10 @@ typedef struct lsec_image_verify_options {
  * Runs every check: hash, key, signature, then product, build type and
  * counter as the options ask. 0 only if all pass; otherwise the first
  * failure's code (order: hash, unsigned, key, signature, product, build,
- * counter).
+ * counter). A missing SHA256 TLV is LSEC_E_IMG_HASH; a signature TLV of
+ * the other key type, a missing or foreign key hash is
+ * LSEC_E_IMG_KEY_MISMATCH; check_min_counter with no SEC_CNT TLV is
+ * LSEC_E_IMG_COUNTER. LSEC_E_USAGE when no key (pubkey_der or key_hash).
  */
 LSEC_API LSEC_MUST_USE int lsec_image_verify(const lsec_image *img,
 					     const lsec_image_verify_options *opts, lsec_err *err);
@@ -110,6 +113,8 @@ LSEC_API lsec_image_version lsec_image_get_version(const lsec_image *img);
 LSEC_API uint32_t lsec_image_load_addr(const lsec_image *img);
 LSEC_API const char *lsec_image_product(const lsec_image *img);       /* NULL if absent */
 LSEC_API lsec_image_build lsec_image_build_type(const lsec_image *img);
+/* "release", "debug" or "unknown" (static string). */
+LSEC_API const char *lsec_image_build_name(lsec_image_build b);
 LSEC_API bool lsec_image_security_counter(const lsec_image *img, uint32_t *out);
 /* The SHA-256 TLV value (the image digest a boot stage measures); false if absent. */
 LSEC_API bool lsec_image_digest(const lsec_image *img, uint8_t out[32]);
@@ -117,6 +122,12 @@ LSEC_API bool lsec_image_digest(const lsec_image *img, uint8_t out[32]);
 LSEC_API bool lsec_image_key_hash(const lsec_image *img, uint8_t out[32]);
 /* The whole image as parsed (header through the last TLV). */
 LSEC_API const uint8_t *lsec_image_bytes(const lsec_image *img, size_t *len);
+/* The payload (img_size bytes at hdr_size), borrowed. */
+LSEC_API const uint8_t *lsec_image_payload(const lsec_image *img, size_t *len);
+LSEC_API uint16_t lsec_image_header_size(const lsec_image *img);
+/* Formats "1.2.3+4" into out; LSEC_E_LIMIT if outlen is too small (24 is enough). */
+LSEC_API LSEC_MUST_USE int lsec_image_version_format(char *out, size_t outlen,
+						     lsec_image_version v);
 /* Every header field, every TLV and the hash status, as a JSON object. */
 LSEC_API LSEC_MUST_USE int lsec_image_describe(struct json_t **out, const lsec_image *img,
 					       lsec_err *err);
@@ -138,11 +149,19 @@ typedef struct lsec_image_sign_options {
 #define LSEC_IMAGE_SIGN_OPTIONS_VERSION 1
 #define LSEC_IMAGE_SIGN_OPTIONS_INIT {LSEC_IMAGE_SIGN_OPTIONS_VERSION, NULL, NULL, LSEC_IMAGE_BUILD_RELEASE, {0, 0, 0, 0}, 0, 0, false, 0, false}
 
-/* Builds a signed image from a raw payload into out (which must be empty). */
+/*
+ * Builds a signed image from a raw payload into out (which must be empty),
+ * exactly as imgtool lays it out (docs/image-format.md). On failure out is
+ * left empty. Fails with LSEC_E_USAGE (bad options), LSEC_E_LIMIT (too big
+ * for 32-bit offsets or out->max), LSEC_E_CRYPTO, LSEC_E_NOMEM.
+ */
 LSEC_API LSEC_MUST_USE int lsec_image_sign(lsec_buf *out, const uint8_t *payload, size_t len,
 					   const lsec_image_sign_options *opts, lsec_err *err);
 
-/* Parses "1.2.3+4" (minor, revision and build optional). */
+/*
+ * Parses "1.2.3+4" (minor, revision and build optional; each field within
+ * the header's width). Fails with LSEC_E_USAGE.
+ */
 LSEC_API LSEC_MUST_USE int lsec_image_version_parse(lsec_image_version *out, const char *s,
 						    lsec_err *err);
 

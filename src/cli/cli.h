@@ -73,5 +73,8 @@ enum {
 /* Command groups, one file each (src/cli/cmd_<group>.c). */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 #endif

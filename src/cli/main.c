@@ -11,6 +11,9 @@
 static const cli_cmd commands[] = {
 	{"help", cmd_help, "show the commands, or one command's help"},
 	{"version", cmd_version, "print the version"},
+	{"keygen", cmd_keygen, "create a signing key pair (ECDSA P-256 or Ed25519)"},
+	{"pubkey", cmd_pubkey, "export a key file's public key and fingerprint"},
+	{"image", cmd_image, "sign, inspect and verify MCUboot firmware images"},
 	{NULL, NULL, NULL},
 };
 

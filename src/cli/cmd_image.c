@@ -1,0 +1,300 @@
+/* `linesec image sign|inspect|verify`: MCUboot-compatible firmware images. */
+#include "cli.h"
+#include "linesec/image.h"
+#include "linesec/pki.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* Largest payload or image file read (flash parts are far smaller). */
+#define IMAGE_FILE_MAX (256u * 1024u * 1024u)
+
+static const cli_opt sign_opts[] = {
+	{"key", "KEY.pem", "private signing key (ECDSA P-256 or Ed25519)"},
+	{"product", "ID", "product id carried in the protected TLVs"},
+	{"version", "X.Y.Z+B", "image version (minor, revision and build optional)"},
+	{"build", "TYPE", "build type: release or debug"},
+	{"load-addr", "ADDR", "load address (non-zero sets the RAM-load flag, as imgtool)"},
+	{"header-size", "N", "header size, payload offset (default 32)"},
+	{"security-counter", "N", "security counter (protected TLV 0x50)"},
+	{"embed-pubkey", NULL, "embed the public key (TLV 0x02) instead of its hash (0x01)"},
+	{"passphrase-file", "FILE", "passphrase of an encrypted key (else LINESEC_KEY_PASSPHRASE)"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_spec sign_spec = {
+	"image sign --key KEY.pem --product ID --version 1.2.3+4 --build release|debug "
+	"[--load-addr A] [--header-size N] [--security-counter N] IN.bin OUT.img",
+	"Sign a raw firmware binary into an MCUboot image.",
+	sign_opts,
+	2,
+	2,
+	NULL,
+};
+
+static const cli_opt inspect_opts[] = {
+	{"json", NULL, "print canonical JSON"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_spec inspect_spec = {
+	"image inspect IMG [--json]",
+	"Show every header field, every TLV and whether the SHA-256 TLV matches.",
+	inspect_opts,
+	1,
+	1,
+	NULL,
+};
+
+static const cli_opt verify_opts[] = {
+	{"pubkey", "PUB.pem", "the trusted public key (or a private key file)"},
+	{"product", "ID", "require this product id"},
+	{"require-release", NULL, "refuse debug and undeclared builds"},
+	{"min-counter", "N", "refuse a security counter below N"},
+	{"json", NULL, "print the verified image's facts as JSON"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_spec verify_spec = {
+	"image verify IMG --pubkey PUB.pem [--product ID] [--require-release] [--min-counter N]",
+	"Verify an image: hash, key, signature, then product, build type and counter.",
+	verify_opts,
+	1,
+	1,
+	"Exit status 0 only if every check passes; each failure has its own status\n"
+	"(20 truncated, 21 bad magic, 22 bad sizes, 23 malformed TLV area, 40 hash mismatch,\n"
+	"41 another key, 42 bad signature, 50 unsigned, 51 wrong product, 52 not a release\n"
+	"build, 53 security counter below the minimum; see docs/image-format.md).",
+};
+
+static int read_image(lsec_image **out, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(IMAGE_FILE_MAX);
+	LSEC_TRY(lsec_file_read(&b, path, err));
+	LSEC_TRY(lsec_image_parse(out, b.data, b.len, path, err));
+out:
+	lsec_buf_release(&b);
+	return rc;
+}
+
+static int sign_run(const cli_args *a, lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *key = NULL;
+	lsec_secret *pass = NULL;
+	lsec_buf in = LSEC_BUF_INIT(IMAGE_FILE_MAX);
+	lsec_buf img = LSEC_BUF_INIT(IMAGE_FILE_MAX + 65536u);
+	lsec_image_sign_options o = LSEC_IMAGE_SIGN_OPTIONS_INIT;
+	uint64_t v = 0;
+	const char *build = cli_get(a, "build");
+	char ver[32];
+	uint8_t digest[32];
+	char hex[65];
+	lsec_image *parsed = NULL;
+
+	LSEC_ENSURE(cli_get(a, "key") && cli_get(a, "product") && cli_get(a, "version") && build,
+		    LSEC_E_USAGE, "image sign needs --key, --product, --version and --build");
+	if (strcmp(build, "release") == 0) {
+		o.build = LSEC_IMAGE_BUILD_RELEASE;
+	} else if (strcmp(build, "debug") == 0) {
+		o.build = LSEC_IMAGE_BUILD_DEBUG;
+	} else {
+		LSEC_BAIL(LSEC_E_USAGE, "invalid --build '%s': expected release or debug", build);
+	}
+	o.product = cli_get(a, "product");
+	LSEC_TRY(lsec_image_version_parse(&o.image_version, cli_get(a, "version"), err));
+	LSEC_TRY(cli_get_u64(a, "load-addr", UINT32_MAX, &v, err));
+	o.load_addr = (uint32_t)v;
+	v = 0;
+	LSEC_TRY(cli_get_u64(a, "header-size", UINT16_MAX, &v, err));
+	o.header_size = (uint16_t)v;
+	if (cli_get(a, "security-counter") != NULL) {
+		LSEC_TRY(cli_get_u64(a, "security-counter", UINT32_MAX, &v, err));
+		o.has_security_counter = true;
+		o.security_counter = (uint32_t)v;
+	}
+	o.embed_pubkey = cli_flag(a, "embed-pubkey");
+	LSEC_TRY(lsec_key_passphrase_load(&pass, cli_get(a, "passphrase-file"), err));
+	LSEC_TRY(lsec_key_load_private(&key, cli_get(a, "key"), pass, err));
+	o.key = key;
+	LSEC_TRY(lsec_file_read(&in, a->args[0], err));
+	LSEC_TRY(lsec_image_sign(&img, in.data, in.len, &o, err));
+	LSEC_TRY(lsec_file_write_atomic(a->args[1], img.data, img.len, 0644, err));
+	/* Read back what was written, as the verifier will see it. */
+	LSEC_TRY(read_image(&parsed, a->args[1], err));
+	LSEC_ENSURE(lsec_image_digest(parsed, digest), LSEC_E_INTERNAL,
+		    "signed image '%s' has no SHA256 TLV", a->args[1]);
+	lsec_hex_encode(hex, digest, sizeof(digest));
+	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), o.image_version));
+	printf("signed '%s' -> '%s': product %s, version %s, %s build, %zu bytes, %s key\n"
+	       "image SHA-256: %s\n",
+	       a->args[0], a->args[1], o.product, ver, build, img.len,
+	       lsec_key_type_name(lsec_key_get_type(key)), hex);
+out:
+	lsec_image_free(parsed);
+	lsec_buf_release(&in);
+	lsec_buf_release(&img);
+	lsec_secret_free(pass);
+	lsec_key_free(key);
+	return rc;
+}
+
+static int cmd_image_sign(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT;
+	int rc = cli_parse(&a, &sign_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	return sign_run(&a, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
+/* Text rendering of lsec_image_describe's object. */
+static void print_description(const json_t *d)
+{
+	const json_t *h = json_object_get(d, "header");
+	const json_t *hs = json_object_get(d, "hash");
+	const json_t *tlvs = json_object_get(d, "tlvs");
+	size_t i;
+	const json_t *t;
+
+	printf("header:\n");
+	printf("  magic             0x%08llx\n",
+	       (unsigned long long)json_integer_value(json_object_get(h, "magic")));
+	printf("  load_addr         0x%08llx\n",
+	       (unsigned long long)json_integer_value(json_object_get(h, "load_addr")));
+	printf("  hdr_size          %lld\n", json_integer_value(json_object_get(h, "hdr_size")));
+	printf("  protect_tlv_size  %lld\n",
+	       json_integer_value(json_object_get(h, "protect_tlv_size")));
+	printf("  img_size          %lld\n", json_integer_value(json_object_get(h, "img_size")));
+	printf("  flags             0x%08llx\n",
+	       (unsigned long long)json_integer_value(json_object_get(h, "flags")));
+	printf("  version           %s\n", json_string_value(json_object_get(h, "version")));
+	printf("TLVs:\n");
+	json_array_foreach(tlvs, i, t)
+	{
+		const char *name = json_string_value(json_object_get(t, "name"));
+		const json_t *dec = json_object_get(t, "decoded");
+		printf("  %-11s 0x%02llx %-16s len %-4lld ", json_string_value(json_object_get(t, "area")),
+		       json_integer_value(json_object_get(t, "type")), name ? name : "(unknown)",
+		       json_integer_value(json_object_get(t, "length")));
+		if (json_is_string(dec)) {
+			printf("%s\n", json_string_value(dec));
+		} else if (json_is_integer(dec)) {
+			printf("%lld\n", json_integer_value(dec));
+		} else {
+			printf("%s\n", json_string_value(json_object_get(t, "value")));
+		}
+	}
+	printf("hash:\n  computed  %s\n  TLV       %s\n  status    %s\n",
+	       json_string_value(json_object_get(hs, "computed")),
+	       json_is_string(json_object_get(hs, "tlv"))
+		       ? json_string_value(json_object_get(hs, "tlv"))
+		       : "(none)",
+	       json_string_value(json_object_get(hs, "status")));
+}
+
+static int cmd_image_inspect(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_image *img = NULL;
+	json_t *d = NULL;
+	int rc = cli_parse(&a, &inspect_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (read_image(&img, a.args[0], &err) < 0 || lsec_image_describe(&d, img, &err) < 0 ||
+	    (cli_flag(&a, "json") && lsec_json_print(stdout, d, &err) < 0)) {
+		rc = cli_fail(&err);
+	} else if (!cli_flag(&a, "json")) {
+		print_description(d);
+	}
+	json_decref(d);
+	lsec_image_free(img);
+	return rc;
+}
+
+static int verify_run(const cli_args *a, lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *key = NULL;
+	lsec_buf spki = LSEC_BUF_INIT(4096);
+	lsec_image *img = NULL;
+	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	uint64_t v = 0;
+	uint8_t digest[32];
+	char hex[65], ver[32];
+	uint32_t cnt = 0;
+	json_t *j = NULL;
+
+	LSEC_ENSURE(cli_get(a, "pubkey") != NULL, LSEC_E_USAGE, "image verify needs --pubkey PUB.pem");
+	LSEC_TRY(lsec_key_load_public(&key, cli_get(a, "pubkey"), err));
+	LSEC_TRY(lsec_key_spki_der(&spki, key, err));
+	vo.pubkey_der = spki.data;
+	vo.pubkey_der_len = spki.len;
+	vo.product = cli_get(a, "product");
+	vo.require_release = cli_flag(a, "require-release");
+	if (cli_get(a, "min-counter") != NULL) {
+		LSEC_TRY(cli_get_u64(a, "min-counter", UINT32_MAX, &v, err));
+		vo.check_min_counter = true;
+		vo.min_counter = (uint32_t)v;
+	}
+	LSEC_TRY(read_image(&img, a->args[0], err));
+	LSEC_TRY(lsec_image_verify(img, &vo, err));
+	(void)lsec_image_digest(img, digest);
+	lsec_hex_encode(hex, digest, sizeof(digest));
+	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(img)));
+	bool has_cnt = lsec_image_security_counter(img, &cnt);
+	const char *product = lsec_image_product(img);
+	const char *build = lsec_image_build_name(lsec_image_build_type(img));
+	if (cli_flag(a, "json")) {
+		j = json_pack("{s:s, s:b, s:s?, s:s, s:s, s:s}", "image", a->args[0], "verified", 1,
+			      "product", product, "version", ver, "build", build, "sha256", hex);
+		LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "cannot print result: out of memory");
+		LSEC_ENSURE(json_object_set_new(j, "security_counter",
+						has_cnt ? json_integer(cnt) : json_null()) == 0,
+			    LSEC_E_NOMEM, "cannot print result: out of memory");
+		LSEC_TRY(lsec_json_print(stdout, j, err));
+	} else {
+		printf("image '%s' verified: product %s, version %s, %s build, security counter ",
+		       a->args[0], product ? product : "(none)", ver, build);
+		if (has_cnt) {
+			printf("%u\n", cnt);
+		} else {
+			printf("(none)\n");
+		}
+		printf("image SHA-256: %s\n", hex);
+	}
+out:
+	json_decref(j);
+	lsec_image_free(img);
+	lsec_buf_release(&spki);
+	lsec_key_free(key);
+	return rc;
+}
+
+static int cmd_image_verify(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT;
+	int rc = cli_parse(&a, &verify_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	return verify_run(&a, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
+static const cli_cmd image_cmds[] = {
+	{"sign", cmd_image_sign, "sign a raw binary into an MCUboot image"},
+	{"inspect", cmd_image_inspect, "show an image's header, TLVs and hash status"},
+	{"verify", cmd_image_verify, "verify an image against a public key and the line's policy"},
+	{NULL, NULL, NULL},
+};
+
+int cmd_image(int argc, char **argv)
+{
+	return cli_dispatch("image", image_cmds, argc, argv);
+}
