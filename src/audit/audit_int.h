@@ -17,4 +17,22 @@ int lsec_audit__hash(uint8_t out[32], uint8_t prefix, const uint8_t *a, size_t a
 /* Decimal uint64 without sign, spaces or leading zeros ("0" itself is fine). */
 bool lsec_audit__parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* True when an evidence key is named like a secret (password, secret, pin...). */
+bool lsec_audit__secret_key(const char *key);
+
+struct evp_pkey_st;
+/*
+ * Signs a note's text (lines ending in newlines) with an Ed25519 key under
+ * key_name; *note_out (lsec_free) is the text, a blank line and the
+ * signature line. LSEC_E_USAGE for a bad name, key or text.
+ */
+int lsec_audit__note_sign(char **note_out, const char *text, size_t len, const char *key_name,
+			  const struct evp_pkey_st *key, lsec_err *err);
+/*
+ * Verifies a signed note of any text (at most 64 lines) under pub; *text_len_out
+ * is the length of the signed text. LSEC_E_AUDIT_NOTE or LSEC_E_AUDIT_SIGNATURE.
+ */
+int lsec_audit__note_verify(size_t *text_len_out, const char *note, size_t len,
+			    const char *key_name, const struct evp_pkey_st *pub, lsec_err *err);
+
 #endif
