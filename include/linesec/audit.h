@@ -275,6 +275,20 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
 						 uint64_t seq, const char *time_utc,
 						 lsec_err *err);
 
+/* ---- the log over a store ---------------------------------------------- */
+
+/*
+ * Records one event: builds its leaf (lsec_audit_leaf_build, with the next
+ * sequence number and the current UTC time), hashes it and appends it
+ * through the store, inside the caller's open transaction (the store's log
+ * lock serialises concurrent stations). *seq_out (may be NULL) receives the
+ * leaf's sequence number. Nothing is written on failure; the caller rolls
+ * back. Errors: those of lsec_audit_leaf_build, LSEC_E_STATE outside a
+ * transaction, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev,
+					     uint64_t *seq_out, lsec_err *err);
+
 #ifdef __cplusplus
 }
 #endif

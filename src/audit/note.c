@@ -162,6 +162,22 @@ out:
 	return rc;
 }
 
+/*
+ * Strict base64: decodes and re-encodes, so that a string with non-zero
+ * padding bits (two spellings of the same bytes) is refused. Returns false
+ * when s is not the canonical encoding of at most out->max bytes.
+ */
+static bool b64_canonical(lsec_buf *out, const char *s, size_t len)
+{
+	lsec_err e = LSEC_ERR_INIT;
+	char *again = NULL;
+	bool ok = lsec_base64_decode(out, s, len, "base64", &e) == 0 &&
+		  lsec_base64_encode(&again, out->data, out->len, &e) == 0 &&
+		  strlen(again) == len && memcmp(again, s, len) == 0; /* lint:ok: public bytes */
+	lsec_free(again);
+	return ok;
+}
+
 /* One signature line, borrowed from the note. */
 struct sigline {
 	const char *name;
@@ -202,11 +218,10 @@ static int parse_sigline(struct sigline *s, const char *p, const char *nl, unsig
 	s->name_len = (size_t)(sp - p);
 	/* Type-specific lengths are checked by the verifier; here the blob
 	 * must hold a key id and at most one Ed25519 signature. */
-	rc = lsec_base64_decode(&blob, sp + 1, (size_t)(nl - sp - 1), "checkpoint signature", err);
-	if (rc < 0) {
-		LSEC_BAIL(LSEC_E_AUDIT_NOTE, "cannot parse checkpoint: line %u: %s", lineno,
-			  rc == LSEC_E_LIMIT ? "signature too long" : "signature is not base64");
-	}
+	LSEC_ENSURE(b64_canonical(&blob, sp + 1, (size_t)(nl - sp - 1)), LSEC_E_AUDIT_NOTE,
+		    "cannot parse checkpoint: line %u: signature is not canonical base64 of at most "
+		    "68 bytes",
+		    lineno);
 	LSEC_ENSURE(blob.len > 4, LSEC_E_AUDIT_NOTE,
 		    "cannot parse checkpoint: line %u: signature too short", lineno);
 	LSEC_ENSURE(blob.len <= sizeof(s->blob), LSEC_E_AUDIT_NOTE,
@@ -290,8 +305,7 @@ static int parse_note(lsec_audit_checkpoint *cp, struct parsed_note *pn, const c
 	memcpy(cp->origin, lines[0], lens[0]);
 	LSEC_ENSURE(lsec_audit__parse_u64(lines[1], lens[1], &cp->size), LSEC_E_AUDIT_NOTE,
 		    "cannot parse checkpoint: line 2: expected a decimal tree size");
-	rc = lsec_base64_decode(&root, lines[2], lens[2], "checkpoint root", err);
-	LSEC_ENSURE(rc == 0 && root.len == 32, LSEC_E_AUDIT_NOTE,
+	LSEC_ENSURE(b64_canonical(&root, lines[2], lens[2]) && root.len == 32, LSEC_E_AUDIT_NOTE,
 		    "cannot parse checkpoint: line 3: expected the base64 of a 32-byte root hash");
 	memcpy(cp->root, root.data, 32);
 out:
