@@ -14,6 +14,7 @@ static const cli_cmd commands[] = {
 	{"keygen", cmd_keygen, "create a signing key pair (ECDSA P-256 or Ed25519)"},
 	{"pubkey", cmd_pubkey, "export a key file's public key and fingerprint"},
 	{"image", cmd_image, "sign, inspect and verify MCUboot firmware images"},
+	{"sop", cmd_sop, "check, render and approve the line SOP files"},
 	{NULL, NULL, NULL},
 };
 

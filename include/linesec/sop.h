@@ -1,0 +1,318 @@
+/*
+ * linesec/sop.h - line SOPs as data: load, validate, check against policy,
+ * render as a written procedure.
+ *
+ * A SOP is one YAML file per procedure (flash, provision, secure-boot,
+ * debug-lock, decommission; schema in docs/sop-format.md). The same file
+ * drives the station and renders the written procedure, so the two cannot
+ * drift apart.
+ *
+ * Invariants:
+ *  - Every step names an action of the fixed vocabulary below (the action
+ *    table is the one place declaring each action's parameters, what it
+ *    verifies, what evidence it records, whether it is irreversible and which
+ *    SOP kinds may use it).
+ *  - A loaded lsec_sop has passed the schema check and the policy check: it
+ *    holds every mandatory action of its kind in the mandatory order.
+ *    lsec_sop_load never returns a SOP that fails either.
+ *  - Every problem found while loading is reported with file:line:column
+ *    (1-based) and what was expected; all problems are collected, not only
+ *    the first.
+ *  - The SOP keeps the SHA-256 of the exact bytes it was loaded from: that
+ *    digest identifies the version in approvals and in every run's record.
+ *
+ * Idiom:
+ *     lsec_sop *sop = NULL;
+ *     lsec_sop_diags *d = NULL;
+ *     rc = lsec_sop_load(&sop, &d, "sops/flash.yaml", err);
+ *     if (rc < 0) {
+ *         for (size_t i = 0; i < lsec_sop_diags_count(d); i++)
+ *             puts(lsec_sop_diags_at(d, i)->text);   // "file:12:7: ..."
+ *     }
+ *     lsec_sop_diags_free(d);
+ *     ...
+ *     lsec_sop_free(sop);
+ */
+#ifndef LINESEC_SOP_H
+#define LINESEC_SOP_H
+
+#include "linesec/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Error codes of the sop module (-350..-399). Loading fails with the code
+ * of the first problem found; every problem keeps its own code in the
+ * diagnostics list.
+ */
+enum {
+	LSEC_E_SOP_SYNTAX = -350,         /* not well-formed YAML (includes duplicate keys) */
+	LSEC_E_SOP_UNKNOWN_KEY = -351,    /* a key the schema does not define */
+	LSEC_E_SOP_MISSING = -352,        /* a required field is absent */
+	LSEC_E_SOP_BAD_VALUE = -353,      /* wrong type or value for a field */
+	LSEC_E_SOP_UNKNOWN_ACTION = -354, /* `do` names no action of the vocabulary */
+	LSEC_E_SOP_BAD_PARAM = -355,      /* a `with` parameter the action does not declare or accept */
+	LSEC_E_SOP_DUP_STEP = -356,       /* two steps share an id */
+	LSEC_E_SOP_UNKNOWN_ROLE = -357,   /* a role that does not exist or is not declared */
+	LSEC_E_SOP_BAD_ON_FAILURE = -358, /* malformed on-failure */
+	LSEC_E_SOP_PLACEHOLDER = -359,    /* a {placeholder} that is not in the fixed list */
+	LSEC_E_SOP_POLICY = -380,         /* refused by a named policy rule */
+	LSEC_E_SOP_SELF_APPROVAL = -381,  /* the submitter cannot approve their own version */
+	LSEC_E_SOP_NOT_APPROVED = -390,   /* no approved version (only approved versions run) */
+};
+
+/* Stable short name of a sop code ("unknown-key", "policy", ...); NULL for other codes. */
+LSEC_API const char *lsec_sop_code_name(int code);
+
+/* ---- SOP kinds --------------------------------------------------------- */
+
+typedef enum lsec_sop_kind {
+	LSEC_SOP_FLASH = 0,
+	LSEC_SOP_PROVISION = 1,
+	LSEC_SOP_SECURE_BOOT = 2,
+	LSEC_SOP_DEBUG_LOCK = 3,
+	LSEC_SOP_DECOMMISSION = 4,
+	LSEC_SOP_KIND_COUNT = 5
+} lsec_sop_kind;
+
+/* Bit of a kind in lsec_sop_action.kinds. */
+#define LSEC_SOP_KIND_BIT(k) (1u << (unsigned)(k))
+#define LSEC_SOP_KIND_ALL ((1u << LSEC_SOP_KIND_COUNT) - 1u)
+
+/* "flash", "provision", "secure-boot", "debug-lock", "decommission"; NULL if out of range. */
+LSEC_API const char *lsec_sop_kind_name(lsec_sop_kind kind);
+/* Parses a kind name; LSEC_E_NOTFOUND for any other string. */
+LSEC_API LSEC_MUST_USE int lsec_sop_kind_parse(lsec_sop_kind *out, const char *name,
+					       lsec_err *err);
+
+/* ---- the action table -------------------------------------------------- */
+
+typedef enum lsec_sop_param_type {
+	LSEC_SOP_PARAM_STRING = 0, /* free text (placeholders allowed) */
+	LSEC_SOP_PARAM_INT,        /* integer within [min, max] */
+	LSEC_SOP_PARAM_BOOL,       /* true or false */
+	LSEC_SOP_PARAM_ENUM,       /* one of `allowed` */
+} lsec_sop_param_type;
+
+/* One parameter an action accepts under `with:`. */
+typedef struct lsec_sop_param {
+	const char *name;
+	lsec_sop_param_type type;
+	bool required;
+	const char *const *allowed; /* ENUM: NULL-terminated list; otherwise NULL */
+	int64_t min, max;           /* INT: inclusive bounds */
+	const char *deflt;          /* value used when absent (NULL: none) */
+	const char *help;           /* one sentence */
+} lsec_sop_param;
+
+enum lsec_sop_action_flags {
+	/* Cannot be undone (fuse burn, lock): the station records its intent first. */
+	LSEC_SOP_ACTION_IRREVERSIBLE = 1u << 0,
+	/* Done by a person and confirmed by them (no device operation). */
+	LSEC_SOP_ACTION_MANUAL = 1u << 1,
+	/* Checks a result read back from the device or the registry. */
+	LSEC_SOP_ACTION_VERIFIES = 1u << 2,
+	/* Needs a reachable device (a decommission step may skip it for a dead unit). */
+	LSEC_SOP_ACTION_DEVICE = 1u << 3,
+	/* Its failure does not touch the unit's security (e.g. a label): `continue` allowed. */
+	LSEC_SOP_ACTION_ADVISORY = 1u << 4,
+};
+
+/*
+ * One action of the fixed vocabulary. The table is static and read-only;
+ * the station attaches an implementation to each entry through its own
+ * table indexed by lsec_sop_action_index (so this module needs no device
+ * code and the two tables cannot disagree on the set of actions).
+ */
+typedef struct lsec_sop_action {
+	const char *id;                /* "device.flash" */
+	const char *summary;           /* what it does, one sentence */
+	const char *verifies;          /* what it verifies, one sentence */
+	const char *const *evidence;   /* evidence fields recorded, NULL-terminated */
+	const lsec_sop_param *params;  /* terminated by an entry with name NULL */
+	unsigned kinds;                /* LSEC_SOP_KIND_BIT of the kinds that may use it */
+	unsigned flags;                /* enum lsec_sop_action_flags */
+} lsec_sop_action;
+
+/* Number of actions in the vocabulary. */
+LSEC_API size_t lsec_sop_action_count(void);
+/* The i-th action (i < count); borrowed, static. NULL if out of range. */
+LSEC_API const lsec_sop_action *lsec_sop_action_at(size_t i);
+/* The action with this id, or NULL. Borrowed, static. */
+LSEC_API const lsec_sop_action *lsec_sop_action_find(const char *id);
+/* Index of an action of the table (for parallel executor tables). */
+LSEC_API size_t lsec_sop_action_index(const lsec_sop_action *a);
+/*
+ * The action table as JSON (the reference docs/sop-format.md is generated
+ * from): an array of objects, one per action. *out belongs to the caller
+ * (json_decref).
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_actions_json(struct json_t **out, lsec_err *err);
+
+/* Placeholders a text may use ("serial", "socket", ...), NULL-terminated. */
+LSEC_API const char *const *lsec_sop_placeholders(void);
+/* Roles of the line ("operator", ...), NULL-terminated. */
+LSEC_API const char *const *lsec_sop_roles(void);
+
+/* ---- policy rules ------------------------------------------------------ */
+
+/* A named policy rule: the id a refusal cites, and what it demands. */
+typedef struct lsec_sop_rule {
+	const char *id;       /* "flash-order" */
+	const char *sentence; /* "flash runs image.check, device.flash, ... in this order" */
+} lsec_sop_rule;
+
+LSEC_API size_t lsec_sop_rule_count(void);
+LSEC_API const lsec_sop_rule *lsec_sop_rule_at(size_t i);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+typedef struct lsec_sop_diag {
+	int code;          /* LSEC_E_SOP_* */
+	int line, column;  /* 1-based; 0 when the problem concerns the whole file */
+	const char *rule;  /* policy rule id for LSEC_E_SOP_POLICY, else NULL */
+	const char *text;  /* "file:line:col: message" (or "file: message") */
+} lsec_sop_diag;
+
+typedef struct lsec_sop_diags lsec_sop_diags;
+
+LSEC_API size_t lsec_sop_diags_count(const lsec_sop_diags *d);
+/* Borrowed; lives as long as d. NULL if out of range. */
+LSEC_API const lsec_sop_diag *lsec_sop_diags_at(const lsec_sop_diags *d, size_t i);
+LSEC_API void lsec_sop_diags_free(lsec_sop_diags *d);
+
+/* ---- loading ------------------------------------------------------------ */
+
+typedef struct lsec_sop lsec_sop;
+
+/* Largest SOP file accepted. */
+#define LSEC_SOP_MAX_FILE (256u * 1024u)
+
+/*
+ * Parses, validates and policy-checks a SOP from bytes; name labels the
+ * diagnostics (usually the file name). On success *out holds the SOP (free
+ * with lsec_sop_free). On failure *out stays NULL, err carries the code and
+ * text of the first problem plus the total count, and, if diags_out is not
+ * NULL, *diags_out receives every problem (free with lsec_sop_diags_free;
+ * also set, empty, on success).
+ * Fails with LSEC_E_SOP_* (see above), LSEC_E_LIMIT (file too large),
+ * LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out,
+					  const uint8_t *data, size_t len, const char *name,
+					  lsec_err *err);
+/* Reads path and calls lsec_sop_parse. Also fails with LSEC_E_IO. */
+LSEC_API LSEC_MUST_USE int lsec_sop_load(lsec_sop **out, lsec_sop_diags **diags_out,
+					 const char *path, lsec_err *err);
+LSEC_API void lsec_sop_free(lsec_sop *sop);
+
+/* ---- reading a loaded SOP ---------------------------------------------- */
+
+typedef enum lsec_sop_then {
+	LSEC_SOP_THEN_QUARANTINE = 0, /* the unit is quarantined; supervisor decides rework */
+	LSEC_SOP_THEN_STOP_LINE,      /* the station stops for everyone; unit quarantined */
+	LSEC_SOP_THEN_DECOMMISSION,   /* the unit goes to decommissioning */
+	LSEC_SOP_THEN_CONTINUE,       /* recorded, the run goes on (advisory steps only) */
+} lsec_sop_then;
+
+LSEC_API const char *lsec_sop_then_name(lsec_sop_then t);
+
+typedef enum lsec_sop_when {
+	LSEC_SOP_WHEN_ALWAYS = 0,
+	LSEC_SOP_WHEN_REACHABLE,   /* only when the unit answers on its debug/programming port */
+	LSEC_SOP_WHEN_UNREACHABLE, /* only when it does not */
+} lsec_sop_when;
+
+LSEC_API const char *lsec_sop_when_name(lsec_sop_when w);
+
+/* A step, as the executor reads it. All strings are borrowed from the SOP. */
+typedef struct lsec_sop_step {
+	const char *id;
+	const char *title;              /* short heading; NULL if absent */
+	const lsec_sop_action *action;  /* never NULL in a loaded SOP */
+	const char *who;                /* role */
+	const char *witness;            /* role, or NULL */
+	const char *text;               /* operator instruction; NULL if absent */
+	const char *verify;             /* the verification sentence (the action's if absent) */
+	lsec_sop_when when;
+	unsigned retry;                 /* extra attempts before `then` */
+	lsec_sop_then then;
+	const char *failure_message;    /* what the operator does when it fails */
+	/* `with` parameters in the action's declared order, defaults filled in */
+	size_t nparams;
+	const char *const *param_names;
+	const char *const *param_values;
+} lsec_sop_step;
+
+LSEC_API lsec_sop_kind lsec_sop_get_kind(const lsec_sop *sop);
+LSEC_API const char *lsec_sop_name(const lsec_sop *sop); /* kind name */
+LSEC_API const char *lsec_sop_title(const lsec_sop *sop);
+LSEC_API int lsec_sop_version(const lsec_sop *sop);
+/* SHA-256 of the bytes the SOP was loaded from. */
+LSEC_API const uint8_t *lsec_sop_sha256(const lsec_sop *sop);
+LSEC_API size_t lsec_sop_step_count(const lsec_sop *sop);
+/* Borrowed; NULL if out of range. */
+LSEC_API const lsec_sop_step *lsec_sop_step_at(const lsec_sop *sop, size_t i);
+/* Value of a step parameter (with defaults applied), or NULL. */
+LSEC_API const char *lsec_sop_step_param(const lsec_sop_step *st, const char *name);
+/*
+ * Replaces {name} placeholders in text with values[i] for names[i]; a
+ * placeholder with no value stays as written. Appends to out.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_expand(lsec_buf *out, const char *text,
+					   const char *const *names, const char *const *values,
+					   size_t n, lsec_err *err);
+
+/* ---- rendering ---------------------------------------------------------- */
+
+typedef enum lsec_sop_format {
+	LSEC_SOP_FORMAT_MD = 0,
+	LSEC_SOP_FORMAT_HTML = 1,
+} lsec_sop_format;
+
+/* One entry of the revision history shown in the rendered document. */
+typedef struct lsec_sop_revision {
+	int version;
+	const char *sha256_hex;  /* 64 hex digits */
+	const char *submitter;
+	const char *submitted;   /* RFC 3339 */
+	const char *approvers;   /* "alice, bob"; NULL or "" when not approved */
+	const char *approved;    /* RFC 3339 of the last approval; NULL when not approved */
+	const char *change;      /* the version's change note; may be NULL */
+} lsec_sop_revision;
+
+typedef struct lsec_sop_render_options {
+	unsigned version;            /* LSEC_SOP_RENDER_OPTIONS_VERSION */
+	lsec_sop_format format;
+	bool draft;                  /* mark every page "DRAFT - NOT APPROVED" */
+	const lsec_sop_revision *history; /* oldest first; may be NULL */
+	size_t nhistory;
+} lsec_sop_render_options;
+
+#define LSEC_SOP_RENDER_OPTIONS_VERSION 1u
+#define LSEC_SOP_RENDER_OPTIONS_INIT {LSEC_SOP_RENDER_OPTIONS_VERSION, LSEC_SOP_FORMAT_MD, true, NULL, 0}
+
+/*
+ * Renders the written procedure (purpose, scope, roles, prerequisites, the
+ * numbered sequence with who / what / verification / on failure, records
+ * kept, revision history, document identity) and appends it to out. HTML is
+ * one self-contained printable file with every text escaped.
+ * Fails with LSEC_E_USAGE (bad options), LSEC_E_LIMIT (out->max), NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_render(lsec_buf *out, const lsec_sop *sop,
+					   const lsec_sop_render_options *opts, lsec_err *err);
+
+/*
+ * A unified line diff of two texts (a and b labelled la and lb), appended to
+ * out; empty when they are equal. Used by `sop diff` on two versions' bytes.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_diff_text(lsec_buf *out, const char *la, const uint8_t *a,
+					      size_t alen, const char *lb, const uint8_t *b,
+					      size_t blen, lsec_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,289 @@
+/*
+ * cmd_sop.c - `linesec sop ...`: check, render and document SOP files.
+ * Parses, calls liblinesec (linesec/sop.h) and prints.
+ */
+#include "cli.h"
+
+#include "linesec/sop.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static json_t *diags_json(const lsec_sop_diags *d)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < lsec_sop_diags_count(d); i++) {
+		const lsec_sop_diag *g = lsec_sop_diags_at(d, i);
+		json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s?}", "code", lsec_sop_code_name(g->code),
+				      "line", g->line, "column", g->column, "message", g->text,
+				      "rule", g->rule);
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static const cli_opt check_opts[] = {
+	{"json", NULL, "print the result of each file as canonical JSON"},
+	{NULL, NULL, NULL},
+};
+static const cli_spec check_spec = {
+	"sop check [--json] FILE...",
+	"validate SOP files against the schema, the action table and the policy rules",
+	check_opts,
+	1,
+	-1,
+	"Every problem is printed as FILE:LINE:COLUMN: message; a policy refusal names its rule.\n"
+	"Exit status: 0 when every file passes, else the status of the first problem.",
+};
+
+static int cmd_check(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &check_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	int status = CLI_EXIT_OK;
+	bool json = cli_flag(&a, "json");
+	for (int i = 0; i < a.nargs; i++) {
+		lsec_err err = LSEC_ERR_INIT;
+		lsec_sop *sop = NULL;
+		lsec_sop_diags *d = NULL;
+		int rc = lsec_sop_load(&sop, &d, a.args[i], &err);
+		if (rc < 0 && d == NULL) {
+			int s = cli_fail(&err);
+			status = status ? status : s;
+			continue;
+		}
+		if (json) {
+			char hex[65] = "";
+			if (sop != NULL) {
+				lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
+			}
+			json_t *o = json_pack("{s:s, s:b, s:o}", "file", a.args[i], "ok", rc == 0,
+					      "problems", diags_json(d));
+			if (sop != NULL && o != NULL) {
+				json_object_set_new(o, "sop", json_string(lsec_sop_name(sop)));
+				json_object_set_new(o, "version", json_integer(lsec_sop_version(sop)));
+				json_object_set_new(o, "sha256", json_string(hex));
+			}
+			lsec_err perr = LSEC_ERR_INIT;
+			if (o == NULL || lsec_json_print(stdout, o, &perr) < 0) {
+				status = status ? status : CLI_EXIT_FAILURE;
+			}
+			json_decref(o);
+		} else if (rc == 0) {
+			char hex[65];
+			lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
+			printf("%s: ok: %s version %d, %zu steps, sha256 %s\n", a.args[i],
+			       lsec_sop_name(sop), lsec_sop_version(sop), lsec_sop_step_count(sop), hex);
+		} else {
+			for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
+				fprintf(stderr, "%s\n", lsec_sop_diags_at(d, k)->text);
+			}
+			fprintf(stderr, "linesec: %s: %zu problem%s\n", a.args[i], lsec_sop_diags_count(d),
+				lsec_sop_diags_count(d) == 1 ? "" : "s");
+		}
+		if (rc < 0 && status == CLI_EXIT_OK) {
+			status = cli_exit_code(rc);
+		}
+		lsec_sop_diags_free(d);
+		lsec_sop_free(sop);
+	}
+	return status;
+}
+
+static const cli_opt actions_opts[] = {
+	{"json", NULL, "print the action table as canonical JSON"},
+	{"markdown", NULL, "print the action reference as Markdown (as in docs/sop-format.md)"},
+	{NULL, NULL, NULL},
+};
+static const cli_spec actions_spec = {
+	"sop actions [--json | --markdown]",
+	"list the actions a SOP step may use, with their parameters, verification and evidence",
+	actions_opts,
+	0,
+	0,
+	NULL,
+};
+
+static void print_param_md(const lsec_sop_param *pr)
+{
+	printf("  - `%s` (", pr->name);
+	if (pr->type == LSEC_SOP_PARAM_ENUM) {
+		printf("one of");
+		for (size_t k = 0; pr->allowed[k] != NULL; k++) {
+			printf("%s `%s`", k ? "," : "", pr->allowed[k]);
+		}
+	} else if (pr->type == LSEC_SOP_PARAM_INT) {
+		printf("integer %lld to %lld", (long long)pr->min, (long long)pr->max);
+	} else {
+		printf("%s", pr->type == LSEC_SOP_PARAM_BOOL ? "true or false" : "text");
+	}
+	printf("; %s", pr->required ? "required" : "optional");
+	if (pr->deflt != NULL) {
+		printf(", default `%s`", pr->deflt);
+	}
+	printf("): %s\n", pr->help);
+}
+
+static int cmd_actions(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &actions_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	lsec_err err = LSEC_ERR_INIT;
+	if (cli_flag(&a, "json")) {
+		json_t *j = NULL;
+		int rc = lsec_sop_actions_json(&j, &err);
+		if (rc == 0) {
+			rc = lsec_json_print(stdout, j, &err);
+		}
+		json_decref(j);
+		return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	}
+	bool md = cli_flag(&a, "markdown");
+	for (size_t i = 0; i < lsec_sop_action_count(); i++) {
+		const lsec_sop_action *ac = lsec_sop_action_at(i);
+		char kinds[128] = "";
+		size_t off = 0;
+		for (unsigned k = 0; k < LSEC_SOP_KIND_COUNT; k++) {
+			if ((ac->kinds & LSEC_SOP_KIND_BIT(k)) != 0 && off < sizeof(kinds)) {
+				int w = snprintf(kinds + off, sizeof(kinds) - off, "%s%s", off ? ", " : "",
+						 lsec_sop_kind_name((lsec_sop_kind)k));
+				off += w > 0 ? (size_t)w : 0;
+			}
+		}
+		if (!md) {
+			printf("%-26s %s%s\n", ac->id, ac->summary,
+			       (ac->flags & LSEC_SOP_ACTION_IRREVERSIBLE) ? " [irreversible]" : "");
+			continue;
+		}
+		printf("### `%s`\n\n%s\n\n- **Verifies:** %s\n- **Evidence:**", ac->id, ac->summary,
+		       ac->verifies);
+		for (size_t k = 0; ac->evidence[k] != NULL; k++) {
+			printf("%s `%s`", k ? "," : "", ac->evidence[k]);
+		}
+		printf("\n- **SOP kinds:** %s\n", kinds);
+		printf("- **Kind of step:** %s%s%s%s%s\n",
+		       (ac->flags & LSEC_SOP_ACTION_MANUAL) ? "manual (confirmed by a person)" : "station",
+		       (ac->flags & LSEC_SOP_ACTION_DEVICE) ? ", needs the device" : "",
+		       (ac->flags & LSEC_SOP_ACTION_VERIFIES) ? ", verification" : "",
+		       (ac->flags & LSEC_SOP_ACTION_IRREVERSIBLE) ? ", **irreversible**" : "",
+		       (ac->flags & LSEC_SOP_ACTION_ADVISORY) ? ", advisory" : "");
+		if (ac->params[0].name == NULL) {
+			printf("- **Parameters:** none\n\n");
+			continue;
+		}
+		printf("- **Parameters:**\n");
+		for (const lsec_sop_param *pr = ac->params; pr->name != NULL; pr++) {
+			print_param_md(pr);
+		}
+		printf("\n");
+	}
+	return CLI_EXIT_OK;
+}
+
+static const cli_opt rules_opts[] = {
+	{"json", NULL, "print the rules as canonical JSON"},
+	{NULL, NULL, NULL},
+};
+static const cli_spec rules_spec = {
+	"sop rules [--json]", "list the policy rules every SOP file must satisfy", rules_opts, 0, 0,
+	NULL,
+};
+
+static int cmd_rules(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &rules_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (!cli_flag(&a, "json")) {
+		for (size_t i = 0; i < lsec_sop_rule_count(); i++) {
+			const lsec_sop_rule *r = lsec_sop_rule_at(i);
+			printf("%-30s %s\n", r->id, r->sentence);
+		}
+		return CLI_EXIT_OK;
+	}
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < lsec_sop_rule_count(); i++) {
+		const lsec_sop_rule *r = lsec_sop_rule_at(i);
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "id", r->id, "rule", r->sentence));
+	}
+	int rc = arr != NULL ? lsec_json_print(stdout, arr, &err) : LSEC_E_NOMEM;
+	json_decref(arr);
+	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
+static const cli_opt render_opts[] = {
+	{"format", "md|html", "output format (default md)"},
+	{"out", "FILE", "write to FILE instead of standard output"},
+	{NULL, NULL, NULL},
+};
+static const cli_spec render_spec = {
+	"sop render FILE [--format md|html] [--out FILE]",
+	"render the written procedure from a SOP file (marked DRAFT - NOT APPROVED)",
+	render_opts,
+	1,
+	1,
+	"The document holds purpose, scope, roles, prerequisites, the numbered sequence (who,\n"
+	"what, how it is verified, what to do if it fails), records kept, revision history and\n"
+	"the document's identity (name, version, SHA-256 of the file).",
+};
+
+static int cmd_render(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &render_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_sop *sop = NULL;
+	lsec_buf b = LSEC_BUF_INIT(8u << 20);
+	lsec_sop_render_options ro = LSEC_SOP_RENDER_OPTIONS_INIT;
+	const char *fmt = cli_get(&a, "format");
+	const char *outp = cli_get(&a, "out");
+	int rc = 0;
+	if (fmt != NULL && strcmp(fmt, "html") == 0) {
+		ro.format = LSEC_SOP_FORMAT_HTML;
+	} else if (fmt != NULL && strcmp(fmt, "md") != 0) {
+		rc = lsec_err_set(&err, LSEC_E_USAGE, __FILE__, __LINE__,
+				  "invalid --format '%s': expected md or html", fmt);
+		goto out;
+	}
+	ro.draft = true;
+	if ((rc = lsec_sop_load(&sop, NULL, a.args[0], &err)) < 0) {
+		goto out;
+	}
+	if ((rc = lsec_sop_render(&b, sop, &ro, &err)) < 0) {
+		goto out;
+	}
+	if (outp != NULL) {
+		rc = lsec_file_write_atomic(outp, b.data, b.len, 0644, &err);
+	} else if (fwrite(b.data, 1, b.len, stdout) != b.len) {
+		rc = lsec_err_set(&err, LSEC_E_IO, __FILE__, __LINE__, "cannot write output");
+	}
+out:
+	lsec_buf_release(&b);
+	lsec_sop_free(sop);
+	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
+static const cli_cmd sop_cmds[] = {
+	{"check", cmd_check, "validate SOP files (schema, actions, policy rules)"},
+	{"render", cmd_render, "render the written procedure as Markdown or HTML"},
+	{"actions", cmd_actions, "list the action vocabulary of SOP steps"},
+	{"rules", cmd_rules, "list the policy rules a SOP must satisfy"},
+	{NULL, NULL, NULL},
+};
+
+int cmd_sop(int argc, char **argv)
+{
+	return cli_dispatch("sop", sop_cmds, argc, argv);
+}

@@ -1,0 +1,424 @@
+/*
+ * policy.c - the named rules a SOP must satisfy. A file that weakens a
+ * procedure (drops or reorders a mandatory action, lets an irreversible
+ * step fail open, lets one person witness themselves, ...) is refused with
+ * the id of the rule it breaks, at the line and column of the offending
+ * step. Each rule has a test in tests/unit/sop/test_policy.c.
+ *
+ * Mandatory sequences per kind (issue "SOPs as data"):
+ *   flash         image.check < device.flash < device.verify-flash < device.boot-attest
+ *   provision     (device.keygen | station.keygen) < ca.issue < device.write-cert
+ *                 < device.prove-possession; credential.generate < device.write-credential
+ *   secure-boot   otp.burn-key-digest < otp.enable-secure-boot < otp.lock < otp.verify
+ *   debug-lock    debug.lock < debug.verify-locked
+ *   decommission  identity.revoke (every unit); device.erase < device.blank-check
+ *                 (every reachable unit)
+ */
+#include "sop/sop_int.h"
+
+#include <string.h>
+
+typedef struct rule rule;
+typedef void (*rule_fn)(const lsec_sop *sop, const rule *r, lsec_sop_diags *d);
+
+struct rule {
+	lsec_sop_rule pub;
+	rule_fn check;
+};
+
+#define STEP(sop, i) (&(sop)->steps[i])
+#define ACT(sop, i) ((sop)->steps[i].pub.action)
+#define HAS(sop, i, fl) ((ACT(sop, i)->flags & (fl)) != 0)
+
+static void violation(lsec_sop_diags *d, const rule *r, sop_loc at, const char *fmt, ...)
+	LSEC_PRINTF(4, 5);
+
+static void violation(lsec_sop_diags *d, const rule *r, sop_loc at, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lsec_sop__diag(d, LSEC_E_SOP_POLICY, at, r->pub.id, "refused by rule '%s': %s (rule: %s)",
+		       r->pub.id, msg, r->pub.sentence);
+}
+
+/* Whether an action id matches "a" or "a|b". */
+static bool matches(const char *id, const char *spec)
+{
+	size_t n = strlen(id);
+	for (const char *p = spec; p != NULL && *p != 0;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (len == n && strncmp(p, id, n) == 0) {
+			return true;
+		}
+		p = bar != NULL ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+/* Steps that run on a unit that answers (all but `when: unreachable`). */
+static bool runs_on_reachable(const sop_step *st)
+{
+	return st->pub.when != LSEC_SOP_WHEN_UNREACHABLE;
+}
+
+/*
+ * Each spec must occur (on a reachable unit), and every occurrence of
+ * spec[i] must come after the first occurrence of spec[i-1].
+ */
+static void chain(const lsec_sop *sop, const rule *r, lsec_sop_diags *d, const char *const *spec,
+		  size_t n)
+{
+	ptrdiff_t prev_first = -1;
+	for (size_t k = 0; k < n; k++) {
+		ptrdiff_t first = -1;
+		for (size_t i = 0; i < sop->nsteps; i++) {
+			if (!runs_on_reachable(STEP(sop, i)) || !matches(ACT(sop, i)->id, spec[k])) {
+				continue;
+			}
+			if (first < 0) {
+				first = (ptrdiff_t)i;
+			}
+			if (k > 0 && prev_first >= 0 && (ptrdiff_t)i < prev_first) {
+				violation(d, r, STEP(sop, i)->loc,
+					  "step '%s' (%s) comes before the first '%s' (step '%s')",
+					  STEP(sop, i)->pub.id, ACT(sop, i)->id, spec[k - 1],
+					  STEP(sop, prev_first)->pub.id);
+			}
+		}
+		if (first < 0) {
+			violation(d, r, sop->steps_loc, "%s SOP has no step doing '%s'",
+				  lsec_sop_kind_name(sop->kind), spec[k]);
+		}
+		prev_first = first;
+	}
+}
+
+#define CHAIN(sop, r, d, ...)                                                          \
+	do {                                                                           \
+		static const char *const spec_[] = {__VA_ARGS__};                     \
+		chain((sop), (r), (d), spec_, sizeof(spec_) / sizeof(spec_[0]));       \
+	} while (0)
+
+static void flash_order(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_FLASH) {
+		CHAIN(sop, r, d, "image.check", "device.flash", "device.verify-flash",
+		      "device.boot-attest");
+	}
+}
+
+static void provision_key_order(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_PROVISION) {
+		CHAIN(sop, r, d, "device.keygen|station.keygen", "ca.issue", "device.write-cert",
+		      "device.prove-possession");
+	}
+}
+
+static void provision_credential(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_PROVISION) {
+		CHAIN(sop, r, d, "credential.generate", "device.write-credential");
+	}
+}
+
+static void secure_boot_order(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind != LSEC_SOP_SECURE_BOOT) {
+		return;
+	}
+	CHAIN(sop, r, d, "otp.burn-key-digest", "otp.enable-secure-boot", "otp.lock", "otp.verify");
+	/* Nothing is burned once the OTP is locked: it would fail, or worse, not. */
+	ptrdiff_t lock = -1;
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		if (lock < 0 && strcmp(ACT(sop, i)->id, "otp.lock") == 0) {
+			lock = (ptrdiff_t)i;
+		} else if (lock >= 0 && HAS(sop, i, LSEC_SOP_ACTION_IRREVERSIBLE) &&
+			   strncmp(ACT(sop, i)->id, "otp.", 4) == 0) {
+			violation(d, r, STEP(sop, i)->loc, "step '%s' (%s) comes after otp.lock",
+				  STEP(sop, i)->pub.id, ACT(sop, i)->id);
+		}
+	}
+}
+
+static void debug_lock_order(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_DEBUG_LOCK) {
+		CHAIN(sop, r, d, "debug.lock", "debug.verify-locked");
+	}
+}
+
+static void console_verified(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	bool verified_after = false;
+	for (size_t i = sop->nsteps; i-- > 0;) {
+		if (strcmp(ACT(sop, i)->id, "console.verify-closed") == 0) {
+			verified_after = true;
+		} else if (strcmp(ACT(sop, i)->id, "console.close") == 0 && !verified_after) {
+			violation(d, r, STEP(sop, i)->loc,
+				  "step '%s' closes the console but no console.verify-closed follows",
+				  STEP(sop, i)->pub.id);
+		}
+	}
+}
+
+static void decommission_revoke(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind != LSEC_SOP_DECOMMISSION) {
+		return;
+	}
+	bool always = false;
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		if (strcmp(ACT(sop, i)->id, "identity.revoke") != 0) {
+			continue;
+		}
+		if (STEP(sop, i)->pub.when == LSEC_SOP_WHEN_ALWAYS) {
+			always = true;
+		} else {
+			violation(d, r, STEP(sop, i)->when_loc,
+				  "step '%s' revokes the identity only when the unit is %s",
+				  STEP(sop, i)->pub.id, lsec_sop_when_name(STEP(sop, i)->pub.when));
+		}
+	}
+	if (!always) {
+		violation(d, r, sop->steps_loc, "decommission SOP has no identity.revoke for every unit");
+	}
+}
+
+static void decommission_wipe(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_DECOMMISSION) {
+		CHAIN(sop, r, d, "device.erase", "device.blank-check");
+	}
+}
+
+static void decommission_scrap_witness(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	bool found = false;
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (strcmp(ACT(sop, i)->id, "scrap.record") != 0) {
+			continue;
+		}
+		found = true;
+		if (st->pub.witness == NULL) {
+			violation(d, r, st->loc, "step '%s' records destruction without a witness",
+				  st->pub.id);
+		} else if (strcmp(st->pub.witness, "supervisor") != 0 &&
+			   strcmp(st->pub.witness, "security-officer") != 0) {
+			violation(d, r, st->witness_loc,
+				  "step '%s' has witness '%s': expected supervisor or security-officer",
+				  st->pub.id, st->pub.witness);
+		}
+	}
+	if (sop->kind == LSEC_SOP_DECOMMISSION && !found) {
+		violation(d, r, sop->steps_loc, "decommission SOP has no scrap.record step");
+	}
+}
+
+static void action_kind(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		if ((ACT(sop, i)->kinds & LSEC_SOP_KIND_BIT(sop->kind)) == 0) {
+			violation(d, r, STEP(sop, i)->loc, "action '%s' (step '%s') is not part of a %s SOP",
+				  ACT(sop, i)->id, STEP(sop, i)->pub.id, lsec_sop_kind_name(sop->kind));
+		}
+	}
+}
+
+static void irreversible_fail_safe(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (HAS(sop, i, LSEC_SOP_ACTION_IRREVERSIBLE) && st->pub.then != LSEC_SOP_THEN_QUARANTINE &&
+		    st->pub.then != LSEC_SOP_THEN_STOP_LINE) {
+			violation(d, r, st->then_loc,
+				  "irreversible step '%s' (%s) has on-failure then '%s': expected quarantine or stop-line",
+				  st->pub.id, ACT(sop, i)->id, lsec_sop_then_name(st->pub.then));
+		}
+	}
+}
+
+static void irreversible_no_retry(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (HAS(sop, i, LSEC_SOP_ACTION_IRREVERSIBLE) && st->pub.retry != 0) {
+			violation(d, r, st->retry_loc, "irreversible step '%s' (%s) has retry %u: expected 0",
+				  st->pub.id, ACT(sop, i)->id, st->pub.retry);
+		}
+	}
+}
+
+static void irreversible_once(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		if (!HAS(sop, i, LSEC_SOP_ACTION_IRREVERSIBLE)) {
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (ACT(sop, j) == ACT(sop, i)) {
+				violation(d, r, STEP(sop, i)->loc,
+					  "step '%s' repeats irreversible action '%s' of step '%s'",
+					  STEP(sop, i)->pub.id, ACT(sop, i)->id, STEP(sop, j)->pub.id);
+				break;
+			}
+		}
+	}
+}
+
+static void verify_after_irreversible(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		if (!HAS(sop, i, LSEC_SOP_ACTION_IRREVERSIBLE) || !HAS(sop, i, LSEC_SOP_ACTION_DEVICE)) {
+			continue;
+		}
+		bool verified = false;
+		for (size_t j = i + 1; j < sop->nsteps && !verified; j++) {
+			verified = HAS(sop, j, LSEC_SOP_ACTION_VERIFIES) &&
+				   HAS(sop, j, LSEC_SOP_ACTION_DEVICE);
+		}
+		if (!verified) {
+			violation(d, r, STEP(sop, i)->loc,
+				  "irreversible step '%s' (%s) is not followed by a device read-back",
+				  STEP(sop, i)->pub.id, ACT(sop, i)->id);
+		}
+	}
+}
+
+static void continue_advisory_only(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (st->pub.then == LSEC_SOP_THEN_CONTINUE && !HAS(sop, i, LSEC_SOP_ACTION_ADVISORY)) {
+			violation(d, r, st->then_loc, "step '%s' (%s) would let the run continue after a failure",
+				  st->pub.id, ACT(sop, i)->id);
+		}
+	}
+}
+
+static void witness_distinct(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (st->pub.witness != NULL && st->pub.who != NULL &&
+		    strcmp(st->pub.witness, st->pub.who) == 0) {
+			violation(d, r, st->witness_loc, "step '%s' has '%s' witnessing '%s'", st->pub.id,
+				  st->pub.witness, st->pub.who);
+		}
+	}
+}
+
+static void auditor_read_only(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (st->pub.who != NULL && strcmp(st->pub.who, "auditor") == 0) {
+			violation(d, r, st->who_loc, "step '%s' is done by an auditor", st->pub.id);
+		}
+	}
+}
+
+static void conditional_decommission_only(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_DECOMMISSION) {
+		return;
+	}
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (st->pub.when != LSEC_SOP_WHEN_ALWAYS) {
+			violation(d, r, st->when_loc, "step '%s' runs only when the unit is %s",
+				  st->pub.id, lsec_sop_when_name(st->pub.when));
+		}
+	}
+}
+
+static void lifecycle_states(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	static const char *const expect[LSEC_SOP_KIND_COUNT][2] = {
+		{"new", "flashed"},       {"flashed", "provisioned"}, {"provisioned", "secured"},
+		{"secured", "locked"},    {"any", "scrapped"}};
+	const char *const *e = expect[sop->kind];
+	if (sop->from_state == NULL || sop->to_state == NULL || strcmp(sop->from_state, e[0]) != 0 ||
+	    strcmp(sop->to_state, e[1]) != 0) {
+		violation(d, r, sop->applies_loc, "%s SOP applies from '%s' to '%s': expected '%s' to '%s'",
+			  lsec_sop_kind_name(sop->kind), sop->from_state ? sop->from_state : "?",
+			  sop->to_state ? sop->to_state : "?", e[0], e[1]);
+	}
+}
+
+static const rule rules[] = {
+	{{"flash-order",
+	  "a flash SOP runs image.check, device.flash, device.verify-flash and device.boot-attest, in this order"},
+	 flash_order},
+	{{"provision-key-order",
+	  "a provision SOP generates the key (device.keygen or station.keygen), then runs ca.issue, device.write-cert and device.prove-possession, in this order"},
+	 provision_key_order},
+	{{"provision-credential",
+	  "a provision SOP generates a per-unit credential (credential.generate) and then writes it (device.write-credential)"},
+	 provision_credential},
+	{{"secure-boot-order",
+	  "a secure-boot SOP runs otp.burn-key-digest, otp.enable-secure-boot, otp.lock and otp.verify, in this order, and burns nothing after otp.lock"},
+	 secure_boot_order},
+	{{"debug-lock-order", "a debug-lock SOP runs debug.lock and then debug.verify-locked"},
+	 debug_lock_order},
+	{{"console-verified", "a console.close step is followed by console.verify-closed"},
+	 console_verified},
+	{{"decommission-revoke",
+	  "a decommission SOP revokes the identity (identity.revoke) of every unit, reachable or not"},
+	 decommission_revoke},
+	{{"decommission-wipe",
+	  "a decommission SOP erases every reachable unit (device.erase) and then blank-checks it (device.blank-check)"},
+	 decommission_wipe},
+	{{"scrap-witness",
+	  "physical destruction (scrap.record) is recorded in a decommission SOP and witnessed by a supervisor or security officer"},
+	 decommission_scrap_witness},
+	{{"action-kind", "every action is one the action table allows in this kind of SOP"},
+	 action_kind},
+	{{"irreversible-fail-safe",
+	  "a failed irreversible step (fuse burn, lock, revocation, destruction) quarantines the unit or stops the line"},
+	 irreversible_fail_safe},
+	{{"irreversible-no-retry",
+	  "an irreversible step is never retried blindly: its retry count is 0 and the station reconciles by reading back"},
+	 irreversible_no_retry},
+	{{"irreversible-once", "each irreversible action appears in one step only"}, irreversible_once},
+	{{"verify-after-irreversible",
+	  "every irreversible device step is followed by a step that reads the device back (a verification action)"},
+	 verify_after_irreversible},
+	{{"continue-advisory-only",
+	  "only advisory steps (label.print) may continue after a failure; every other failure stops the unit"},
+	 continue_advisory_only},
+	{{"witness-distinct", "a witness has a different role from the person doing the step"},
+	 witness_distinct},
+	{{"auditor-read-only", "auditors never perform a step (they only read and verify)"},
+	 auditor_read_only},
+	{{"conditional-decommission-only",
+	  "only decommission steps may depend on whether the unit is reachable; build procedures run every step on every unit"},
+	 conditional_decommission_only},
+	{{"lifecycle-states",
+	  "applies-to names the lifecycle move of the kind: flash new to flashed, provision flashed to provisioned, secure-boot provisioned to secured, debug-lock secured to locked, decommission any to scrapped"},
+	 lifecycle_states},
+};
+
+#define NRULES (sizeof(rules) / sizeof(rules[0]))
+
+size_t lsec_sop_rule_count(void)
+{
+	return NRULES;
+}
+
+const lsec_sop_rule *lsec_sop_rule_at(size_t i)
+{
+	return i < NRULES ? &rules[i].pub : NULL;
+}
+
+void lsec_sop__policy_check(const lsec_sop *sop, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < NRULES; i++) {
+		rules[i].check(sop, &rules[i], d);
+	}
+}

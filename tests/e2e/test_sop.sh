@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# linesec sop check/render/actions on the default SOP files and on broken ones.
+set -euo pipefail
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# The five defaults pass.
+"$LINESEC" sop check "$LSEC_SOURCE_DIR"/sops/*.yaml >"$tmp/check.out"
+[ "$(grep -c ': ok: ' "$tmp/check.out")" = 5 ] || fail "not all five defaults pass"
+
+# A weakened flash SOP (verify-flash dropped) is refused with its rule, exit 8.
+sed '/- id: verify-flash/,/^  - id: boot-attest/{/^  - id: boot-attest/!d}' \
+	"$LSEC_SOURCE_DIR/sops/flash.yaml" >"$tmp/weak.yaml"
+set +e
+"$LINESEC" sop check "$tmp/weak.yaml" 2>"$tmp/weak.err"
+st=$?
+set -e
+[ "$st" = 8 ] || fail "weakened SOP: exit $st, expected 8"
+grep -q "refused by rule 'flash-order'" "$tmp/weak.err" || fail "rule not named"
+
+# Schema problems are all reported with line:column, exit 4.
+sed -e 's/^purpose:/purpse:/' -e 's/do: device.flash$/do: device.flush/' \
+	"$LSEC_SOURCE_DIR/sops/flash.yaml" >"$tmp/bad.yaml"
+set +e
+"$LINESEC" sop check --json "$tmp/bad.yaml" >"$tmp/bad.json"
+st=$?
+set -e
+[ "$st" = 4 ] || fail "bad SOP: exit $st, expected 4"
+grep -q '"code":"unknown-key","column":1,"line":7' "$tmp/bad.json" || fail "unknown key not at 7:1"
+grep -q '"code":"unknown-action"' "$tmp/bad.json" || fail "unknown action not reported"
+
+# Render each default as HTML and Markdown; the sections are all there.
+for f in "$LSEC_SOURCE_DIR"/sops/*.yaml; do
+	n=$(basename "$f" .yaml)
+	"$LINESEC" sop render "$f" --format html --out "$tmp/$n.html"
+	"$LINESEC" sop render "$f" --format md >"$tmp/$n.md"
+	for s in "Document identity" Purpose Scope "Roles and responsibilities" Prerequisites \
+		Sequence "Records kept" "Revision history" "DRAFT - NOT APPROVED"; do
+		grep -q "$s" "$tmp/$n.html" || fail "$n.html lacks '$s'"
+		grep -q "$s" "$tmp/$n.md" || fail "$n.md lacks '$s'"
+	done
+	sha=$(sha256sum "$f" | cut -d' ' -f1)
+	grep -q "$sha" "$tmp/$n.html" || fail "$n.html lacks the file's SHA-256"
+done
+
+# The action reference lists every action of the table.
+"$LINESEC" sop actions --json >"$tmp/actions.json"
+for a in image.check device.flash otp.lock debug.verify-locked scrap.record confirm; do
+	grep -q "\"id\":\"$a\"" "$tmp/actions.json" || fail "action $a missing"
+done
+echo "ok"
