@@ -433,15 +433,7 @@ out:
 
 int lsec_store_leaf_count(lsec_store *st, uint64_t *out, lsec_err *err)
 {
-	int rc = 0;
-	int64_t n = 0;
-	*out = 0;
-	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__query(st, "SELECT COUNT(*) FROM audit_leaves", NULL, 0,
-				   lsec_store__row_int, &n, err));
-	*out = (uint64_t)n;
-out:
-	return rc;
+	return lsec_store__count(st, "SELECT COUNT(*) FROM audit_leaves", out, err);
 }
 
 typedef struct leaf_get_ctx {
@@ -536,47 +528,87 @@ out:
 	return rc;
 }
 
-typedef struct seq_list {
-	uint64_t *v;
-	size_t n, cap;
-} seq_list;
-
-static int row_seq(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+int lsec_store__array_push(lsec_store__array *a, void **slot, lsec_err *err)
 {
-	seq_list *l = ctx;
-	(void)ncols;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint64_t *v = lsec_realloc(l->v, cap * sizeof(*v));
+	*slot = NULL;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		void *v = lsec_realloc(a->v, cap * a->elem);
 		if (v == NULL) {
 			return lsec_err_set(err, LSEC_E_NOMEM, __FILE__, __LINE__,
-					    "cannot list audit leaves: out of memory");
+					    "cannot list registry records: out of memory");
 		}
-		l->v = v;
-		l->cap = cap;
+		a->v = v;
+		a->cap = cap;
 	}
-	l->v[l->n++] = (uint64_t)cols[0].i;
+	*slot = (uint8_t *)a->v + a->n * a->elem;
+	memset(*slot, 0, a->elem);
+	a->n++;
 	return 0;
+}
+
+typedef struct list_ctx {
+	lsec_store__array a;
+	store_fill_fn fill;
+} list_ctx;
+
+static int row_list(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	int rc = 0;
+	list_ctx *l = ctx;
+	void *rec = NULL;
+	(void)ncols;
+	LSEC_TRY(lsec_store__array_push(&l->a, &rec, err));
+	l->fill(rec, cols);
+out:
+	return rc;
+}
+
+int lsec_store__list(lsec_store *st, const char *sql, const store_val *p, size_t np,
+		     store_fill_fn fill, size_t elem, void **out, size_t *n_out, lsec_err *err)
+{
+	int rc = 0;
+	list_ctx l = {LSEC_STORE_ARRAY_INIT(elem), fill};
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__query(st, sql, p, np, row_list, &l, err));
+	*out = l.a.v;
+	*n_out = l.a.n;
+	l.a.v = NULL;
+out:
+	lsec_free(l.a.v);
+	return rc;
+}
+
+int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *err)
+{
+	int rc = 0;
+	int64_t n = 0;
+	*out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__query(st, sql, NULL, 0, lsec_store__row_int, &n, err));
+	*out = (uint64_t)n;
+out:
+	return rc;
+}
+
+static void fill_seq(void *rec, const store_val *cols)
+{
+	*(uint64_t *)rec = (uint64_t)cols[0].i;
 }
 
 int lsec_store_leaf_seqs_for_unit(lsec_store *st, const char *unit, uint64_t **seqs_out,
 				  size_t *n_out, lsec_err *err)
 {
-	int rc = 0;
-	seq_list l = {NULL, 0, 0};
+	store_val p[] = {SV_S(unit)};
 	*seqs_out = NULL;
 	*n_out = 0;
-	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE_REF(unit);
-	store_val p[] = {SV_S(unit)};
-	LSEC_TRY(lsec_store__query(st, "SELECT seq FROM audit_leaves WHERE unit = ? ORDER BY seq",
-				   p, 1, row_seq, &l, err));
-	*seqs_out = l.v;
-	*n_out = l.n;
-	l.v = NULL;
-out:
-	lsec_free(l.v);
-	return rc;
+	if (unit == NULL) {
+		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__, "missing argument 'unit'");
+	}
+	return lsec_store__list(st, "SELECT seq FROM audit_leaves WHERE unit = ? ORDER BY seq", p,
+				1, fill_seq, sizeof(uint64_t), (void **)seqs_out, n_out, err);
 }
 
 int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t root[32],

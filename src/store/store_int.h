@@ -105,6 +105,26 @@ int lsec_store__name_holder(lsec_store *st, const char *lookup_sql, const char *
 			    const char *action, const char *subject, const char *what,
 			    lsec_err *err);
 
+/* A growable array of fixed-size records for the list calls. */
+typedef struct lsec_store__array {
+	void *v;
+	size_t n, cap, elem;
+} lsec_store__array;
+#define LSEC_STORE_ARRAY_INIT(size) {NULL, 0, 0, (size)}
+/* Appends a zeroed record and points *slot at it; LSEC_E_NOMEM. */
+int lsec_store__array_push(lsec_store__array *a, void **slot, lsec_err *err);
+
+/* Fills one record of a list from a result row. */
+typedef void (*store_fill_fn)(void *rec, const store_val *cols);
+/*
+ * Runs a query and collects one record of elem bytes per row (filled by
+ * fill) into *out (lsec_free) and *n_out. Nothing is returned on failure.
+ */
+int lsec_store__list(lsec_store *st, const char *sql, const store_val *p, size_t np,
+		     store_fill_fn fill, size_t elem, void **out, size_t *n_out, lsec_err *err);
+/* Runs a COUNT query into *out. */
+int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *err);
+
 /* Test hook: opens a registry migrated only up to `version` (1..latest). */
 int lsec_store__open_version(lsec_store **out, const char *location, int version,
 			     lsec_err *err);
