@@ -100,6 +100,268 @@ LSEC_API LSEC_MUST_USE int lsec_key_passphrase_load(lsec_secret **out, const cha
 						    lsec_err *err);
 LSEC_API void lsec_key_free(lsec_key *key);
 
+/* ==== line CA, device certificates, revocation, initial credentials ====
+ *
+ * Invariants:
+ *  - The line CA key is ECDSA P-256. It lives either in an encrypted PKCS#8
+ *    file (mode 0600) in the CA folder or in a PKCS#11 token, where it is
+ *    generated non-extractable and sensitive; with a token every certificate
+ *    and CRL is signed inside it.
+ *  - A device certificate is built from the registry's facts only: the CSR
+ *    contributes its (verified) public key, never its subject or extensions.
+ *  - CRL numbers only grow: the next number is made durable before a CRL is
+ *    returned, so a failure later can skip a number but never reuse one.
+ *  - Initial passwords exist only in lsec_secret; the registry keeps a keyed
+ *    fingerprint (HMAC-SHA-256 under the line credential key).
+ *
+ * Idiom (security officer, then station):
+ *     lsec_ca_init(dir, &opts, &err);                 key ceremony
+ *     lsec_ca_open(&ca, dir, passphrase_or_pin, &err);
+ *     lsec_csr_parse(&csr, der, len, &err);           verifies the CSR
+ *     lsec_ca_issue(&cert, ca, lsec_csr_key(csr), &req, &err);
+ *     lsec_pop_verify(cert, challenge, 32, sig, siglen, &err);
+ */
+
+/* PKI error codes (-300..-349: parse, crypto, policy, state). */
+enum {
+	LSEC_E_PKI_CSR = -300,        /* malformed certificate request */
+	LSEC_E_PKI_CERT = -301,       /* malformed certificate */
+	LSEC_E_PKI_CA_CONFIG = -302,  /* malformed CA folder (ca.json, crlnumber) */
+	LSEC_E_PKI_CSR_SIG = -320,    /* the CSR signature does not verify */
+	LSEC_E_PKI_MISMATCH = -321,   /* a certificate does not belong to the CA key */
+	LSEC_E_PKI_POP = -322,        /* proof of possession failed */
+	LSEC_E_PKI_TOKEN = -323,      /* the PKCS#11 token failed */
+	LSEC_E_PKI_KEY_TYPE = -330,   /* key is not ECDSA P-256 */
+	LSEC_E_PKI_CA_PENDING = -340, /* the CA waits for its root-signed certificate */
+	LSEC_E_PKI_LOCKED = -341,     /* the CA was opened without passphrase or PIN */
+};
+
+/* A parsed, signature-checked certificate signing request. */
+typedef struct lsec_csr lsec_csr;
+/* An X.509 certificate. */
+typedef struct lsec_cert lsec_cert;
+/* The line CA: its certificate and (when unlocked) its signing key. */
+typedef struct lsec_ca lsec_ca;
+
+/*
+ * Parses a CSR (PEM or DER), checks that its self-signature verifies under
+ * its own key and that the key is ECDSA P-256. The subject and any requested
+ * extensions are ignored. *out is freed with lsec_csr_free.
+ * Errors: LSEC_E_PKI_CSR (malformed), LSEC_E_PKI_CSR_SIG (bad signature),
+ * LSEC_E_PKI_KEY_TYPE, LSEC_E_LIMIT (over 64 KiB).
+ */
+LSEC_API LSEC_MUST_USE int lsec_csr_parse(lsec_csr **out, const uint8_t *data, size_t len,
+					  lsec_err *err);
+/* The CSR's public key (borrowed, lives as long as csr). */
+LSEC_API struct evp_pkey_st *lsec_csr_key(const lsec_csr *csr);
+LSEC_API void lsec_csr_free(lsec_csr *csr);
+
+/* Loads a certificate (PEM or DER). Errors: LSEC_E_IO, LSEC_E_PKI_CERT. */
+LSEC_API LSEC_MUST_USE int lsec_cert_load(lsec_cert **out, const char *path, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_cert_parse(lsec_cert **out, const uint8_t *data, size_t len,
+					   lsec_err *err);
+/* PEM (der false) or DER encoding, appended to out. */
+LSEC_API LSEC_MUST_USE int lsec_cert_encode(lsec_buf *out, const lsec_cert *cert, bool der,
+					    lsec_err *err);
+/* Serial number as lowercase hex (at most 40 digits), NUL-terminated. */
+LSEC_API void lsec_cert_serial_hex(char out[41], const lsec_cert *cert);
+/* SHA-256 of the certificate's DER SubjectPublicKeyInfo (the key fingerprint). */
+LSEC_API LSEC_MUST_USE int lsec_cert_key_fingerprint(uint8_t out[32], const lsec_cert *cert,
+						     lsec_err *err);
+/* The wrapped X509 (borrowed). */
+LSEC_API struct x509_st *lsec_cert_x509(const lsec_cert *cert);
+LSEC_API void lsec_cert_free(lsec_cert *cert);
+
+/* Where `lsec_ca_init` puts the CA key. */
+typedef struct lsec_ca_options {
+	unsigned version;
+	const char *common_name;    /* CA subject CN; required */
+	const char *organization;   /* CA subject O; NULL to omit */
+	uint32_t validity_days;     /* self-signed root only */
+	const char *csr_out;        /* NULL: self-signed root; else write the CSR here */
+	const lsec_secret *passphrase; /* file key: encrypts the PKCS#8 file */
+	const char *pkcs11_module;  /* token key: module path, token label, key label */
+	const char *token_label;
+	const char *key_label;
+	const lsec_secret *pin;     /* token user PIN */
+} lsec_ca_options;
+#define LSEC_CA_OPTIONS_VERSION 1
+#define LSEC_CA_OPTIONS_INIT                                                   \
+	{LSEC_CA_OPTIONS_VERSION, NULL, NULL, 3650, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/*
+ * The key ceremony: creates the CA folder dir (must not hold a CA yet),
+ * generates the P-256 CA key (file or token), a fresh line credential key
+ * (a 0600 file, or a generic secret in the token) and either a self-signed
+ * root (CA:TRUE, pathlen 0, keyCertSign|cRLSign) or, with csr_out, a CSR for
+ * an offline root; the CA then stays pending until lsec_ca_import_cert.
+ * Errors: LSEC_E_EXISTS (a CA is already there, or the token holds the
+ * label), LSEC_E_USAGE, LSEC_E_IO, LSEC_E_AUTH (wrong PIN), LSEC_E_PKI_TOKEN.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_init(const char *dir, const lsec_ca_options *opts,
+					lsec_err *err);
+/*
+ * Opens the CA in dir. unlock is the passphrase (file key) or the PIN (token
+ * key); NULL opens it read-only (show, fingerprints of the public parts), and
+ * signing then fails with LSEC_E_PKI_LOCKED. *out is freed with lsec_ca_free.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_PKI_CA_CONFIG, LSEC_E_CRYPTO (wrong
+ * passphrase), LSEC_E_AUTH (wrong PIN), LSEC_E_PKI_TOKEN.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_open(lsec_ca **out, const char *dir, const lsec_secret *unlock,
+					lsec_err *err);
+LSEC_API void lsec_ca_free(lsec_ca *ca);
+/*
+ * Installs the root-signed certificate of a pending CA: its key must be the
+ * CA key and it must be a CA certificate; when root_path is given the
+ * certificate must verify under that root, which is kept as ca.root.pem.
+ * Errors: LSEC_E_PKI_MISMATCH, LSEC_E_PKI_CERT, LSEC_E_STATE (already active).
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_import_cert(lsec_ca *ca, const char *cert_path,
+					       const char *root_path, lsec_err *err);
+/* The CA certificate (borrowed); NULL while pending. */
+LSEC_API const lsec_cert *lsec_ca_cert(const lsec_ca *ca);
+/*
+ * A description for `ca show` (canonical JSON object: subject, state, key
+ * storage, key fingerprint, validity, next CRL number). Never secret.
+ * *out is released with json_decref.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_describe(struct json_t **out, const lsec_ca *ca,
+					    lsec_err *err);
+
+/* What the registry says about the unit a device certificate is for. */
+typedef struct lsec_cert_request {
+	unsigned version;
+	const char *serial;  /* unit serial: subject CN (1..64 printable ASCII) */
+	const char *product; /* product: subject O (1..64 printable ASCII) */
+	const uint8_t *uid;  /* unit UID: SAN URI urn:linesec:uid:<hex> */
+	size_t uid_len;      /* 1..64 */
+	uint32_t validity_days;
+} lsec_cert_request;
+#define LSEC_CERT_REQUEST_VERSION 1
+#define LSEC_CERT_REQUEST_INIT {LSEC_CERT_REQUEST_VERSION, NULL, NULL, NULL, 0, 365}
+
+/*
+ * Issues a device certificate for pubkey (a P-256 public key, normally
+ * lsec_csr_key of a verified CSR): serial 16 random bytes, basicConstraints
+ * CA:FALSE and keyUsage digitalSignature (both critical), extendedKeyUsage
+ * clientAuth, SKI, AKI, SAN URI. *out is freed with lsec_cert_free.
+ * Errors: LSEC_E_USAGE (bad request field), LSEC_E_PKI_KEY_TYPE,
+ * LSEC_E_PKI_CA_PENDING, LSEC_E_PKI_LOCKED, LSEC_E_PKI_TOKEN, LSEC_E_CRYPTO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_issue(lsec_cert **out, lsec_ca *ca,
+					 struct evp_pkey_st *pubkey,
+					 const lsec_cert_request *req, lsec_err *err);
+/*
+ * For targets that cannot generate keys: generates a P-256 key pair in
+ * memory, issues its certificate and hands the private scalar (32 bytes,
+ * big-endian) out in *key_out for injection; the caller frees it with
+ * lsec_secret_free right after. The registry must record the key as
+ * station-generated. Errors: as lsec_ca_issue.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_issue_generated(lsec_cert **cert_out, lsec_secret **key_out,
+						   lsec_ca *ca, const lsec_cert_request *req,
+						   lsec_err *err);
+
+/* Proof of possession: a fresh 32-byte challenge from the CSPRNG. */
+LSEC_API LSEC_MUST_USE int lsec_pop_challenge(uint8_t out[32], lsec_err *err);
+/*
+ * Verifies the device's ECDSA-SHA256 signature over the challenge under the
+ * issued certificate's key; sig is DER or raw r||s (64 bytes).
+ * Errors: LSEC_E_PKI_POP.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pop_verify(const lsec_cert *cert, const uint8_t *challenge,
+					   size_t len, const uint8_t *sig, size_t siglen,
+					   lsec_err *err);
+
+/* CRL reason codes (RFC 5280 section 5.3.1). */
+typedef enum lsec_crl_reason {
+	LSEC_CRL_UNSPECIFIED = 0,
+	LSEC_CRL_KEY_COMPROMISE = 1,
+	LSEC_CRL_CA_COMPROMISE = 2,
+	LSEC_CRL_AFFILIATION_CHANGED = 3,
+	LSEC_CRL_SUPERSEDED = 4,
+	LSEC_CRL_CESSATION_OF_OPERATION = 5,
+	LSEC_CRL_CERTIFICATE_HOLD = 6,
+	LSEC_CRL_PRIVILEGE_WITHDRAWN = 9,
+	LSEC_CRL_AA_COMPROMISE = 10,
+} lsec_crl_reason;
+
+/* RFC 5280 name ("keyCompromise") of a reason; "unspecified" for unknown. */
+LSEC_API const char *lsec_crl_reason_name(lsec_crl_reason r);
+/* Parses such a name. Errors: LSEC_E_USAGE. */
+LSEC_API LSEC_MUST_USE int lsec_crl_reason_parse(lsec_crl_reason *out, const char *name,
+						 lsec_err *err);
+
+/* One revoked identity. */
+typedef struct lsec_revoked {
+	const char *serial_hex;  /* certificate serial, hex */
+	const uint8_t *key_fp;   /* 32-byte key fingerprint, NULL if unknown */
+	int64_t revoked_at;      /* Unix seconds */
+	lsec_crl_reason reason;
+} lsec_revoked;
+
+typedef struct lsec_crl_options {
+	unsigned version;
+	uint32_t next_update_hours; /* nextUpdate = now + this */
+	bool der;                   /* DER instead of PEM */
+} lsec_crl_options;
+#define LSEC_CRL_OPTIONS_VERSION 1
+#define LSEC_CRL_OPTIONS_INIT {LSEC_CRL_OPTIONS_VERSION, 168, false}
+
+/*
+ * Signs a CRL v2 of the n revoked identities (each with its reason code,
+ * AKI and the CRL number extension) and appends it to out. The number is one
+ * more than the last one issued from this CA folder and is made durable
+ * before returning. Errors: LSEC_E_USAGE (bad serial), LSEC_E_PKI_CA_PENDING,
+ * LSEC_E_PKI_LOCKED, LSEC_E_PKI_CA_CONFIG, LSEC_E_IO, LSEC_E_PKI_TOKEN.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_crl(lsec_buf *out, uint64_t *number_out, lsec_ca *ca,
+				       const lsec_revoked *list, size_t n,
+				       const lsec_crl_options *opts, lsec_err *err);
+/*
+ * The plain revocation list for a cloud device registry, appended to out:
+ * JSON (canonical: {"crl_number":N,"revoked":[{"key_sha256","reason",
+ * "revoked_at","serial"}...]}, key_sha256 null when unknown) or text (one "serial key_sha256 reason" line
+ * per identity, "-" for an unknown key).
+ */
+LSEC_API LSEC_MUST_USE int lsec_revoked_export(lsec_buf *out, const lsec_revoked *list, size_t n,
+					       uint64_t crl_number, bool json, lsec_err *err);
+
+/*
+ * Initial device credentials: LSEC_CRED_LEN characters drawn uniformly (by
+ * rejection sampling) from the LSEC_CRED_ALPHABET of 56 characters, which
+ * leaves out the look-alikes 0 O o 1 I l: 16 * log2(56) = 92.9 bits of
+ * entropy, above the 80-bit floor. Never derived from serial, MAC or UID.
+ */
+#define LSEC_CRED_ALPHABET "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
+#define LSEC_CRED_LEN 16
+
+/* A fresh password of LSEC_CRED_LEN characters (no NUL) in *out. */
+LSEC_API LSEC_MUST_USE int lsec_cred_generate(lsec_secret **out, lsec_err *err);
+/*
+ * Keyed fingerprint of a password: HMAC-SHA-256 under the line credential
+ * key (in the token when the CA lives there). What the registry stores.
+ * Errors: LSEC_E_PKI_TOKEN, LSEC_E_CRYPTO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_cred_fingerprint(uint8_t out[32], lsec_ca *ca, const uint8_t *pw,
+						 size_t len, lsec_err *err);
+/*
+ * Checks a claimed password against a stored fingerprint in constant time.
+ * Errors: LSEC_E_AUTH when it does not match.
+ */
+LSEC_API LSEC_MUST_USE int lsec_cred_check(lsec_ca *ca, const uint8_t *claimed, size_t len,
+					   const uint8_t fingerprint[32], lsec_err *err);
+/*
+ * Writes the per-unit label file "<dir>/<serial>.label" (mode 0600, never
+ * replacing one) with the serial and the password for the label printer.
+ * *path_out (lsec_free) names it. Errors: LSEC_E_IO, LSEC_E_USAGE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_cred_label_write(char **path_out, const char *dir,
+						 const char *serial, const lsec_secret *pw,
+						 lsec_err *err);
+/* Once printing is confirmed: overwrites the label file with zeros and removes it. */
+LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,183 @@
+/*
+ * cred.c - initial device credentials: no default passwords.
+ *
+ * Each unit gets LSEC_CRED_LEN characters drawn uniformly from the 56
+ * characters of LSEC_CRED_ALPHABET (the digits, upper- and lowercase letters
+ * without 0 O o 1 I l). A random byte b is used only when b < 224 = 4 * 56,
+ * and then b mod 56 picks the character, so each character is uniform:
+ * 16 * log2(56) = 16 * 5.807 = 92.9 bits. The bytes come from the OS CSPRNG
+ * (RAND_bytes); nothing about the unit goes in.
+ *
+ * The registry keeps HMAC-SHA-256(line credential key, password): an 80-bit
+ * random secret needs no slow hash, the fingerprint catches duplicates and
+ * checks a claimed password, and without the key (0600 file or token) the
+ * fingerprints reveal nothing.
+ *
+ * @test tests/unit/pki/test_cred.c
+ */
+#include "pki_int.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/hmac.h>
+
+#define CRED_KEY_FILE "cred.key"
+
+int lsec_cred_generate(lsec_secret **out, lsec_err *err)
+{
+	int rc = 0;
+	static const char alphabet[] = LSEC_CRED_ALPHABET;
+	const size_t n = sizeof(alphabet) - 1;
+	const size_t limit = 256 - 256 % n; /* 224: the largest multiple of 56 */
+	uint8_t pool[32];
+	size_t used = sizeof(pool);
+	lsec_secret *s = NULL;
+	*out = NULL;
+	LSEC_TRY(lsec_secret_new(&s, LSEC_CRED_LEN, err));
+	uint8_t *pw = lsec_secret_data(s);
+	for (size_t i = 0; i < LSEC_CRED_LEN;) {
+		if (used == sizeof(pool)) {
+			LSEC_TRY(lsec_random(pool, sizeof(pool), err));
+			used = 0;
+		}
+		uint8_t b = pool[used++];
+		if (b < limit) {
+			pw[i++] = (uint8_t)alphabet[b % n];
+		}
+	}
+	*out = s;
+	s = NULL;
+out:
+	lsec_wipe(pool, sizeof(pool));
+	lsec_secret_free(s);
+	return rc;
+}
+
+static int load_cred_key(lsec_ca *ca, lsec_err *err)
+{
+	int rc = 0;
+	char *path = NULL;
+	lsec_buf b = LSEC_BUF_INIT(64);
+	if (ca->cred_key != NULL) {
+		goto out;
+	}
+	LSEC_ENSURE((path = lsec_pki__ca_path(ca, CRED_KEY_FILE)) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	LSEC_TRY(lsec_file_read(&b, path, err));
+	LSEC_ENSURE(b.len == 32, LSEC_E_PKI_CA_CONFIG,
+		    "cannot read the credential key '%s': %zu bytes, 32 expected", path, b.len);
+	LSEC_TRY(lsec_secret_from(&ca->cred_key, b.data, b.len, err));
+out:
+	lsec_buf_release(&b);
+	lsec_free(path);
+	return rc;
+}
+
+int lsec_cred_fingerprint(uint8_t out[32], lsec_ca *ca, const uint8_t *pw, size_t len,
+			  lsec_err *err)
+{
+	int rc = 0;
+	unsigned int outlen = 0;
+	LSEC_ENSURE(pw != NULL && len > 0, LSEC_E_USAGE, "cannot fingerprint an empty credential");
+	if (ca->pkcs11) {
+		LSEC_ENSURE(ca->signer.p11 != NULL, LSEC_E_PKI_LOCKED,
+			    "cannot fingerprint a credential: the CA in '%s' was opened without "
+			    "its PIN",
+			    ca->dir);
+		LSEC_TRY(lsec_pki__p11_hmac(ca->signer.p11, ca->cred_label, pw, len, out, err));
+		goto out;
+	}
+	LSEC_TRY(load_cred_key(ca, err));
+	LSEC_TRY_OSSL_PTR(HMAC(EVP_sha256(), lsec_secret_cdata(ca->cred_key), 32, pw, len, out,
+			       &outlen),
+			  LSEC_E_CRYPTO, "cannot fingerprint a credential");
+out:
+	return rc;
+}
+
+int lsec_cred_check(lsec_ca *ca, const uint8_t *claimed, size_t len,
+		    const uint8_t fingerprint[32], lsec_err *err)
+{
+	int rc = 0;
+	uint8_t fp[32];
+	LSEC_TRY(lsec_cred_fingerprint(fp, ca, claimed, len, err));
+	LSEC_ENSURE(lsec_ct_equal(fp, fingerprint, sizeof(fp)), LSEC_E_AUTH,
+		    "credential does not match the registered fingerprint");
+out:
+	lsec_wipe(fp, sizeof(fp));
+	return rc;
+}
+
+/* A unit serial usable as a file name: [A-Za-z0-9._-], not starting with '.'. */
+static bool serial_is_filename(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || s[0] == '.') {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int lsec_cred_label_write(char **path_out, const char *dir, const char *serial,
+			  const lsec_secret *pw, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(512);
+	char *path = NULL;
+	*path_out = NULL;
+	LSEC_ENSURE(dir != NULL && serial != NULL && pw != NULL, LSEC_E_USAGE,
+		    "cannot write a label: missing folder, serial or credential");
+	LSEC_ENSURE(serial_is_filename(serial), LSEC_E_USAGE,
+		    "cannot write a label for unit '%s': serial must be 1..64 of [A-Za-z0-9._-]",
+		    serial);
+	LSEC_ENSURE((path = lsec_asprintf("%s/%s.label", dir, serial)) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	LSEC_TRY(lsec_buf_printf(&b, err, "serial: %s\npassword: ", serial));
+	LSEC_TRY(lsec_buf_append(&b, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
+	LSEC_TRY(lsec_buf_append_u8(&b, '\n', err));
+	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
+	*path_out = path;
+	path = NULL;
+out:
+	lsec_buf_release(&b); /* wipes the copy of the password */
+	lsec_free(path);
+	return rc;
+}
+
+int lsec_cred_label_remove(const char *path, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t zeros[512];
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	memset(zeros, 0, sizeof(zeros));
+	LSEC_ENSURE(fd >= 0, LSEC_E_IO, "cannot open label '%s' to remove it", path);
+	LSEC_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), LSEC_E_IO,
+		    "cannot remove label '%s': not a regular file", path);
+	for (off_t done = 0; done < st.st_size;) {
+		size_t chunk = (size_t)(st.st_size - done) < sizeof(zeros)
+				       ? (size_t)(st.st_size - done)
+				       : sizeof(zeros);
+		ssize_t w = write(fd, zeros, chunk);
+		LSEC_ENSURE(w > 0, LSEC_E_IO, "cannot overwrite label '%s'", path);
+		done += w;
+	}
+	LSEC_ENSURE(fsync(fd) == 0, LSEC_E_IO, "cannot sync label '%s'", path);
+	LSEC_ENSURE(unlink(path) == 0, LSEC_E_IO, "cannot remove label '%s'", path);
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	return rc;
+}
