@@ -1,0 +1,688 @@
+/*
+ * target.c - the generic device layer: picks the backend by URI scheme,
+ * checks arguments, keeps a failed session failed (STYLE.md 22) and builds
+ * named fuses, describe and the authenticated-erase token on top of the
+ * backend's operations table.
+ *
+ * @test tests/unit/target/test_target.c
+ */
+#include "target/target_int.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+static const lsec_target_ops *const backends[] = {&lsec_target__sim_ops};
+
+/* Failures after which the device's state is not known: the session fails. */
+static bool is_sticky(int code)
+{
+	switch (code) {
+	case LSEC_E_TGT_POWER_LOSS:
+	case LSEC_E_TGT_ATTACH_FAILED:
+	case LSEC_E_IO:
+	case LSEC_E_DEVICE:
+	case LSEC_E_NOMEM:
+	case LSEC_E_INTERNAL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int enter(lsec_target *t, lsec_err *err)
+{
+	if (!t->failed) {
+		return 0;
+	}
+	return lsec_err_set(err, LSEC_E_TGT_FAILED, __FILE__, __LINE__,
+			    "cannot use device '%s': the session failed earlier (%s); reset the device first",
+			    t->uri, t->fail_msg);
+}
+
+static int leave(lsec_target *t, int rc, lsec_err *err)
+{
+	if (rc < 0 && is_sticky(rc)) {
+		t->failed = true;
+		snprintf(t->fail_msg, sizeof(t->fail_msg), "%s",
+			 err != NULL && err->msg[0] ? err->msg : lsec_code_name(rc));
+	}
+	return rc;
+}
+
+/*
+ * Runs one backend operation: refuses on a failed session, reports an
+ * operation the backend lacks, and marks the session failed on a sticky
+ * failure. Expects `int rc`, `lsec_err *err` and `out:`.
+ */
+#define DISPATCH(t, op, ...)                                                   \
+	do {                                                                   \
+		LSEC_ENSURE_REF(t);                                            \
+		LSEC_TRY(enter((t), err));                                     \
+		LSEC_ENSURE((t)->ops->op != NULL, LSEC_E_TGT_UNSUPPORTED,      \
+			    "cannot run '%s' on device '%s': not supported by its backend", \
+			    #op, (t)->uri);                                    \
+		LSEC_TRY(leave((t), (t)->ops->op((t), __VA_ARGS__), err));     \
+	} while (0)
+
+int lsec_target_open(lsec_target **out, const char *uri, lsec_err *err)
+{
+	int rc = 0;
+	lsec_target *t = NULL;
+	LSEC_ENSURE_REF(out);
+	*out = NULL;
+	LSEC_ENSURE_REF(uri);
+	const char *colon = strchr(uri, ':');
+	LSEC_ENSURE(colon != NULL, LSEC_E_TGT_BAD_URI,
+		    "cannot open device '%s': expected SCHEME:ADDRESS (sim:PATH)", uri);
+	const lsec_target_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		size_t n = strlen(backends[i]->scheme);
+		if (n == (size_t)(colon - uri) && strncmp(uri, backends[i]->scheme, n) == 0) {
+			ops = backends[i];
+		}
+	}
+	LSEC_ENSURE(ops != NULL, LSEC_E_TGT_BAD_URI,
+		    "cannot open device '%s': unknown scheme (expected sim:)", uri);
+	t = lsec_calloc(1, sizeof(*t));
+	LSEC_ENSURE(t != NULL, LSEC_E_NOMEM, "out of memory");
+	t->ops = ops;
+	t->uri = lsec_strdup(uri);
+	LSEC_ENSURE(t->uri != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(ops->open(t, colon + 1, err));
+	*out = t;
+	t = NULL;
+out:
+	lsec_target_close(t);
+	return rc;
+}
+
+void lsec_target_close(lsec_target *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	if (t->impl != NULL) {
+		t->ops->close(t);
+	}
+	lsec_free(t->uri);
+	lsec_free(t);
+}
+
+const char *lsec_target_uri(const lsec_target *t)
+{
+	return t->uri;
+}
+
+bool lsec_target_failed(const lsec_target *t)
+{
+	return t->failed;
+}
+
+int lsec_target_info_get(lsec_target_info *out, lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	DISPATCH(t, info, out, err);
+out:
+	return rc;
+}
+
+int lsec_target_flash_erase(lsec_target *t, uint32_t addr, uint32_t len, lsec_err *err)
+{
+	int rc = 0;
+	DISPATCH(t, flash_erase, addr, len, err);
+out:
+	return rc;
+}
+
+int lsec_target_flash_write(lsec_target *t, uint32_t addr, const uint8_t *data, size_t len,
+			    lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(data != NULL || len == 0, LSEC_E_USAGE, "missing argument 'data'");
+	DISPATCH(t, flash_write, addr, data, len, err);
+out:
+	return rc;
+}
+
+int lsec_target_flash_read(uint8_t *out, lsec_target *t, uint32_t addr, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(out != NULL || len == 0, LSEC_E_USAGE, "missing argument 'out'");
+	DISPATCH(t, flash_read, addr, out, len, err);
+out:
+	return rc;
+}
+
+int lsec_target_flash_hash(uint8_t out[32], lsec_target *t, uint32_t addr, uint32_t len,
+			   lsec_err *err)
+{
+	int rc = 0;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t chunk[4096];
+	LSEC_ENSURE_REF(t);
+	if (t->ops->flash_hash != NULL) {
+		DISPATCH(t, flash_hash, addr, len, out, err);
+		goto out;
+	}
+	/* No hash on the device: read back in chunks and hash here. */
+	ctx = EVP_MD_CTX_new();
+	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot hash flash");
+	LSEC_TRY_OSSL(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), LSEC_E_CRYPTO,
+		      "cannot hash flash");
+	for (uint32_t done = 0; done < len;) {
+		uint32_t n = len - done < sizeof(chunk) ? len - done : (uint32_t)sizeof(chunk);
+		LSEC_TRY(lsec_target_flash_read(chunk, t, addr + done, n, err));
+		LSEC_TRY_OSSL(EVP_DigestUpdate(ctx, chunk, n), LSEC_E_CRYPTO, "cannot hash flash");
+		done += n;
+	}
+	LSEC_TRY_OSSL(EVP_DigestFinal_ex(ctx, out, NULL), LSEC_E_CRYPTO, "cannot hash flash");
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+static const char *const boot_error_names[] = {
+	"ok", "no-image", "bad-image", "bad-hash", "unsigned", "bad-key",
+	"bad-signature", "rollback", "hw-fault", "no-key-digest",
+};
+
+const char *lsec_target_boot_error_name(uint32_t code)
+{
+	if (code < sizeof(boot_error_names) / sizeof(boot_error_names[0])) {
+		return boot_error_names[code];
+	}
+	return "unknown";
+}
+
+int lsec_target_reset(lsec_target_boot_report *out, lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	LSEC_ENSURE_REF(t);
+	/* The explicit reset is what clears a failed session. */
+	t->failed = false;
+	t->fail_msg[0] = 0;
+	DISPATCH(t, reset, out, err);
+	LSEC_ENSURE(out->booted, LSEC_E_TGT_BOOT_REFUSED,
+		    "device '%s' did not boot: boot error %u (%s)", t->uri, out->boot_error,
+		    lsec_target_boot_error_name(out->boot_error));
+out:
+	return rc;
+}
+
+int lsec_target_otp_read(uint32_t *out, lsec_target *t, uint32_t word, uint32_t n, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(out);
+	DISPATCH(t, otp_read, word, n, out, err);
+out:
+	return rc;
+}
+
+int lsec_target_otp_burn(lsec_target *t, uint32_t word, uint32_t bits, lsec_err *err)
+{
+	int rc = 0;
+	DISPATCH(t, otp_burn, word, bits, err);
+out:
+	return rc;
+}
+
+int lsec_target_otp_lock(lsec_target *t, uint32_t word, lsec_err *err)
+{
+	int rc = 0;
+	DISPATCH(t, otp_lock, word, err);
+out:
+	return rc;
+}
+
+int lsec_target_otp_locked(bool *out, lsec_target *t, uint32_t word, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(out);
+	*out = false;
+	DISPATCH(t, otp_locked, word, out, err);
+out:
+	return rc;
+}
+
+int lsec_target_otp_write(lsec_target *t, uint32_t word, uint32_t value, lsec_err *err)
+{
+	int rc = 0;
+	uint32_t old = 0;
+	LSEC_TRY(lsec_target_otp_read(&old, t, word, 1, err));
+	LSEC_ENSURE((old & ~value) == 0, LSEC_E_TGT_OTP_CLEAR,
+		    "cannot write OTP word %u of device '%s' to 0x%08x: it holds 0x%08x and OTP bits only go from 0 to 1",
+		    word, t->uri, value, old);
+	if (value != old) {
+		LSEC_TRY(lsec_target_otp_burn(t, word, value & ~old, err));
+	}
+out:
+	return rc;
+}
+
+/* ---- named fuses ------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	const char *desc;
+} fuse_names[LSEC_FUSE_COUNT] = {
+	{"SECURE_BOOT_KEY_DIGEST", "Secure boot key digest (SHA-256 of the key's SPKI)"},
+	{"SECURE_BOOT_EN", "Secure boot enable"},
+	{"SECURE_VERSION", "Anti-rollback counter (thermometer code)"},
+	{"DEBUG_LOCK", "Debug port lock level (1 locked, 2 locked for good)"},
+	{"UART_CONSOLE_DIS", "UART console disable"},
+	{"OTP_LOCK", "Write lock of the secure boot words"},
+};
+
+const char *lsec_target_fuse_name(lsec_target_fuse fuse)
+{
+	return (unsigned)fuse < LSEC_FUSE_COUNT ? fuse_names[fuse].name : "UNKNOWN";
+}
+
+const char *lsec_target_fuse_description(lsec_target_fuse fuse)
+{
+	return (unsigned)fuse < LSEC_FUSE_COUNT ? fuse_names[fuse].desc : "unknown fuse";
+}
+
+#define FIELD_MAX_WORDS 8u
+
+/* Locates a fuse in the device's layout and reads its words. */
+static int field_read(lsec_target_fuse_field *fld, uint32_t words[FIELD_MAX_WORDS], lsec_target *t,
+		      lsec_target_fuse fuse, lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_info info;
+	LSEC_ENSURE((unsigned)fuse < LSEC_FUSE_COUNT, LSEC_E_USAGE, "unknown fuse %d", (int)fuse);
+	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	*fld = info.fuses[fuse];
+	LSEC_ENSURE(fld->nwords >= 1 && fld->nwords <= FIELD_MAX_WORDS && fld->mask != 0 &&
+			    (fuse != LSEC_FUSE_SECURE_BOOT_KEY_DIGEST ||
+			     (fld->nwords == 8 && fld->mask == 0xffffffffu)),
+		    LSEC_E_DEVICE, "cannot use fuse '%s' of device '%s': bad OTP layout",
+		    fuse_names[fuse].name, t->uri);
+	LSEC_TRY(lsec_target_otp_read(words, t, fld->word, fld->nwords, err));
+out:
+	return rc;
+}
+
+static uint32_t field_count(const lsec_target_fuse_field *fld, const uint32_t *words)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < fld->nwords; i++) {
+		n += (uint32_t)__builtin_popcount(words[i] & fld->mask);
+	}
+	return n;
+}
+
+static bool field_locked(bool *out, lsec_target *t, const lsec_target_fuse_field *fld,
+			 lsec_err *err, int *rcp)
+{
+	*out = true;
+	for (unsigned i = 0; i < fld->nwords; i++) {
+		bool l = false;
+		*rcp = lsec_target_otp_locked(&l, t, fld->word + i, err);
+		if (*rcp < 0) {
+			return false;
+		}
+		*out = *out && l;
+	}
+	return true;
+}
+
+/*
+ * Burns a field to the given words: refuses, changing nothing, when a word
+ * would lose a bit or a word that needs bits is locked; then burns word by
+ * word (a power loss keeps what was burned, as silicon would).
+ */
+static int field_burn(lsec_target *t, lsec_target_fuse fuse, const lsec_target_fuse_field *fld,
+		      const uint32_t *old, const uint32_t *want, lsec_err *err)
+{
+	int rc = 0;
+	for (unsigned i = 0; i < fld->nwords; i++) {
+		LSEC_ENSURE((old[i] & ~want[i]) == 0, LSEC_E_TGT_OTP_CLEAR,
+			    "cannot burn fuse '%s' of device '%s': word %u holds 0x%08x, which has bits the new value lacks (OTP bits only go from 0 to 1)",
+			    fuse_names[fuse].name, t->uri, fld->word + i, old[i]);
+		bool locked = false;
+		LSEC_TRY(lsec_target_otp_locked(&locked, t, fld->word + i, err));
+		LSEC_ENSURE(!locked || want[i] == old[i], LSEC_E_TGT_OTP_LOCKED,
+			    "cannot burn fuse '%s' of device '%s': OTP word %u is write-locked",
+			    fuse_names[fuse].name, t->uri, fld->word + i);
+	}
+	for (unsigned i = 0; i < fld->nwords; i++) {
+		if (want[i] != old[i]) {
+			LSEC_TRY(lsec_target_otp_burn(t, fld->word + i, want[i] & ~old[i], err));
+		}
+	}
+out:
+	return rc;
+}
+
+int lsec_target_fuse_read(lsec_target_fuse_value *out, lsec_target *t, lsec_target_fuse fuse,
+			  lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_fuse_field fld;
+	uint32_t words[FIELD_MAX_WORDS] = {0};
+	memset(out, 0, sizeof(*out));
+	LSEC_TRY(field_read(&fld, words, t, fuse, err));
+	if (fuse == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+		for (unsigned i = 0; i < 8; i++) {
+			lsec_put_u32le(out->bytes + 4 * i, words[i]);
+		}
+	} else {
+		out->value = field_count(&fld, words);
+	}
+	if (!field_locked(&out->locked, t, &fld, err, &rc)) {
+		goto out;
+	}
+out:
+	return rc;
+}
+
+int lsec_target_fuse_set(lsec_target *t, lsec_target_fuse fuse, uint32_t value, lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_fuse_field fld;
+	uint32_t old[FIELD_MAX_WORDS] = {0}, want[FIELD_MAX_WORDS] = {0};
+	LSEC_ENSURE(fuse != LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, LSEC_E_USAGE,
+		    "cannot set fuse 'SECURE_BOOT_KEY_DIGEST' to a number: burn the digest");
+	LSEC_TRY(field_read(&fld, old, t, fuse, err));
+	uint32_t cur = field_count(&fld, old);
+	uint32_t nbits = 0;
+	for (unsigned i = 0; i < fld.nwords; i++) {
+		nbits += (uint32_t)__builtin_popcount(fld.mask);
+	}
+	LSEC_ENSURE(value <= nbits, LSEC_E_TGT_RANGE,
+		    "cannot set fuse '%s' of device '%s' to %u: at most %u", fuse_names[fuse].name,
+		    t->uri, value, nbits);
+	LSEC_ENSURE(value >= cur, LSEC_E_TGT_OTP_CLEAR,
+		    "cannot set fuse '%s' of device '%s' to %u: it is %u and OTP bits only go from 0 to 1",
+		    fuse_names[fuse].name, t->uri, value, cur);
+	/* Keep every bit already set (a partial burn may have set later ones). */
+	uint32_t need = value - cur;
+	for (unsigned i = 0; i < fld.nwords; i++) {
+		want[i] = old[i];
+		for (unsigned b = 0; b < 32 && need > 0; b++) {
+			uint32_t bit = 1u << b;
+			if ((fld.mask & bit) && !(want[i] & bit)) {
+				want[i] |= bit;
+				need--;
+			}
+		}
+	}
+	LSEC_TRY(field_burn(t, fuse, &fld, old, want, err));
+out:
+	return rc;
+}
+
+int lsec_target_fuse_burn_digest(lsec_target *t, const uint8_t digest[32], lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_fuse_field fld;
+	uint32_t old[FIELD_MAX_WORDS] = {0}, want[FIELD_MAX_WORDS] = {0};
+	LSEC_ENSURE_REF(digest);
+	LSEC_TRY(field_read(&fld, old, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+	for (unsigned i = 0; i < 8; i++) {
+		want[i] = lsec_get_u32le(digest + 4 * i);
+	}
+	LSEC_TRY(field_burn(t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &fld, old, want, err));
+out:
+	return rc;
+}
+
+int lsec_target_fuse_lock(lsec_target *t, lsec_target_fuse fuse, lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_fuse_field fld;
+	uint32_t words[FIELD_MAX_WORDS] = {0};
+	LSEC_TRY(field_read(&fld, words, t, fuse, err));
+	for (unsigned i = 0; i < fld.nwords; i++) {
+		bool locked = false;
+		LSEC_TRY(lsec_target_otp_locked(&locked, t, fld.word + i, err));
+		if (!locked) {
+			LSEC_TRY(lsec_target_otp_lock(t, fld.word + i, err));
+		}
+	}
+out:
+	return rc;
+}
+
+/* ---- debug, keystore, erase --------------------------------------------- */
+
+int lsec_target_debug_attach(lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	DISPATCH(t, debug_attach, err);
+out:
+	return rc;
+}
+
+int lsec_target_debug_lock_level(unsigned *out, lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(out);
+	*out = 0;
+	DISPATCH(t, debug_lock_level, out, err);
+out:
+	return rc;
+}
+
+int lsec_target_key_generate(lsec_target *t, unsigned slot, lsec_err *err)
+{
+	int rc = 0;
+	DISPATCH(t, key_generate, slot, err);
+out:
+	return rc;
+}
+
+int lsec_target_key_inject(lsec_target *t, unsigned slot, const lsec_secret *pkcs8_der,
+			   lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(pkcs8_der);
+	DISPATCH(t, key_inject, slot, pkcs8_der, err);
+out:
+	return rc;
+}
+
+int lsec_target_key_public(lsec_buf *spki, lsec_target *t, unsigned slot, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(spki);
+	DISPATCH(t, key_public, slot, spki, err);
+out:
+	return rc;
+}
+
+int lsec_target_key_sign(lsec_buf *sig, lsec_target *t, unsigned slot, const uint8_t *challenge,
+			 size_t len, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(sig);
+	LSEC_ENSURE(challenge != NULL && len > 0, LSEC_E_USAGE,
+		    "cannot sign: the challenge is empty");
+	DISPATCH(t, key_sign, slot, challenge, len, sig, err);
+out:
+	return rc;
+}
+
+int lsec_target_key_status(lsec_target_slot_status *out, lsec_target *t, unsigned slot,
+			   lsec_err *err)
+{
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	DISPATCH(t, key_status, slot, out, err);
+out:
+	return rc;
+}
+
+int lsec_target_cert_store(lsec_target *t, unsigned slot, const uint8_t *der, size_t len,
+			   lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(der != NULL && len > 0, LSEC_E_USAGE, "cannot store certificate: it is empty");
+	DISPATCH(t, cert_store, slot, der, len, err);
+out:
+	return rc;
+}
+
+int lsec_target_cert_read(lsec_buf *der, lsec_target *t, unsigned slot, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(der);
+	DISPATCH(t, cert_read, slot, der, err);
+out:
+	return rc;
+}
+
+int lsec_target_credential_store(lsec_target *t, const lsec_secret *blob, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(blob);
+	DISPATCH(t, credential_store, blob, err);
+out:
+	return rc;
+}
+
+int lsec_target_erase_all(lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	DISPATCH(t, erase_all, err);
+out:
+	return rc;
+}
+
+int lsec_target_erase_authenticated(lsec_target *t, const uint8_t *token, size_t len,
+				    lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(token != NULL && len > 0, LSEC_E_USAGE,
+		    "cannot erase: the authentication token is empty");
+	DISPATCH(t, erase_authenticated, token, len, err);
+out:
+	return rc;
+}
+
+void lsec_target__erase_message(uint8_t *out, const uint8_t uid[16])
+{
+	size_t n = sizeof(LSEC_TARGET__ERASE_DOMAIN) - 1;
+	memcpy(out, LSEC_TARGET__ERASE_DOMAIN, n);
+	memcpy(out + n, uid, LSEC_TARGET_UID_LEN);
+}
+
+int lsec_target_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key, lsec_err *err)
+{
+	int rc = 0;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t *spki = NULL;
+	uint8_t msg[LSEC_TARGET__ERASE_MSG_LEN];
+	uint8_t sig[80];
+	size_t siglen = sizeof(sig);
+	LSEC_ENSURE_REF(out);
+	LSEC_ENSURE_REF(uid);
+	LSEC_ENSURE_REF(key);
+	LSEC_ENSURE(EVP_PKEY_is_a(key, "EC"), LSEC_E_USAGE,
+		    "cannot build erase token: expected an ECDSA P-256 key");
+	int n = i2d_PUBKEY(key, &spki);
+	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot build erase token: cannot encode the public key");
+	LSEC_ENSURE(n <= 0xffff, LSEC_E_USAGE, "cannot build erase token: public key too large");
+	lsec_target__erase_message(msg, uid);
+	ctx = EVP_MD_CTX_new();
+	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot build erase token");
+	LSEC_TRY_OSSL(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), LSEC_E_CRYPTO,
+		      "cannot build erase token: cannot sign");
+	LSEC_TRY_OSSL(EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg)), LSEC_E_CRYPTO,
+		      "cannot build erase token: cannot sign");
+	LSEC_TRY(lsec_buf_append_u16le(out, (uint16_t)n, err));
+	LSEC_TRY(lsec_buf_append(out, spki, (size_t)n, err));
+	LSEC_TRY(lsec_buf_append(out, sig, siglen, err));
+out:
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(spki);
+	return rc;
+}
+
+/* ---- describe ------------------------------------------------------------ */
+
+static int json_set(json_t *obj, const char *key, json_t *v, lsec_err *err)
+{
+	if (v == NULL || json_object_set_new(obj, key, v) != 0) {
+		return lsec_err_set(err, LSEC_E_NOMEM, __FILE__, __LINE__, "out of memory");
+	}
+	return 0;
+}
+
+static const char *const cap_names[] = {"keygen", "key-inject", "auth-erase", "flash-hash"};
+static const char *const slot_state_names[] = {"empty", "generated", "injected"};
+
+int lsec_target_describe(json_t **out, lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	json_t *j = NULL, *caps = NULL, *fuses = NULL, *slots = NULL;
+	lsec_target_info info;
+	char uid[2 * LSEC_TARGET_UID_LEN + 1];
+	char hex[2 * LSEC_TARGET_DIGEST_LEN + 1];
+	unsigned level = 0;
+	LSEC_ENSURE_REF(out);
+	*out = NULL;
+	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	LSEC_TRY(lsec_target_debug_lock_level(&level, t, err));
+	lsec_hex_encode(uid, info.uid, sizeof(info.uid));
+	j = json_object();
+	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
+	/* The containers belong to j from here on; the locals borrow them. */
+	caps = json_array();
+	LSEC_TRY(json_set(j, "capabilities", caps, err));
+	fuses = json_object();
+	LSEC_TRY(json_set(j, "fuses", fuses, err));
+	slots = json_array();
+	LSEC_TRY(json_set(j, "key_slots", slots, err));
+	for (unsigned i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++) {
+		if ((info.caps & (1u << i)) && json_array_append_new(caps, json_string(cap_names[i])) != 0) {
+			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
+		}
+	}
+	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
+		lsec_target_fuse_value v;
+		json_t *e = NULL;
+		LSEC_TRY(lsec_target_fuse_read(&v, t, (lsec_target_fuse)f, err));
+		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+			lsec_hex_encode(hex, v.bytes, sizeof(v.bytes));
+			e = json_pack("{s:s,s:b,s:i,s:i,s:s}", "value", hex, "locked", v.locked,
+				      "word", (json_int_t)info.fuses[f].word, "words",
+				      (json_int_t)info.fuses[f].nwords, "description",
+				      fuse_names[f].desc);
+		} else {
+			e = json_pack("{s:i,s:b,s:i,s:i,s:i,s:s}", "value", (json_int_t)v.value,
+				      "locked", v.locked, "word", (json_int_t)info.fuses[f].word,
+				      "words", (json_int_t)info.fuses[f].nwords, "mask",
+				      (json_int_t)info.fuses[f].mask, "description",
+				      fuse_names[f].desc);
+		}
+		LSEC_TRY(json_set(fuses, fuse_names[f].name, e, err));
+	}
+	for (unsigned s = 0; s < info.key_slots; s++) {
+		lsec_target_slot_status st;
+		LSEC_TRY(lsec_target_key_status(&st, t, s, err));
+		const char *name = (unsigned)st.state < 3 ? slot_state_names[st.state] : "unknown";
+		if (json_array_append_new(slots, json_pack("{s:i,s:s,s:b}", "slot", (json_int_t)s,
+							   "state", name, "cert", st.has_cert)) != 0) {
+			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
+		}
+	}
+	LSEC_TRY(json_set(j, "uri", json_string(t->uri), err));
+	LSEC_TRY(json_set(j, "chip", json_string(info.chip_id), err));
+	LSEC_TRY(json_set(j, "uid", json_string(uid), err));
+	LSEC_TRY(json_set(j, "flash_size", json_integer(info.flash_size), err));
+	LSEC_TRY(json_set(j, "page_size", json_integer(info.page_size), err));
+	LSEC_TRY(json_set(j, "otp_words", json_integer(info.otp_words), err));
+	LSEC_TRY(json_set(j, "debug_lock_level", json_integer(level), err));
+	*out = j;
+	j = NULL;
+out:
+	json_decref(j);
+	return rc;
+}
