@@ -77,5 +77,6 @@ int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_sop(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const cli_cmd commands[] = {
 	{"pubkey", cmd_pubkey, "export a key file's public key and fingerprint"},
 	{"image", cmd_image, "sign, inspect and verify MCUboot firmware images"},
 	{"sop", cmd_sop, "check, render and approve the line SOP files"},
+	{"sim", cmd_sim, "create and inspect simulated devices (the built-in MCU)"},
 	{NULL, NULL, NULL},
 };
 

@@ -164,6 +164,8 @@ static int sim_open(lsec_target *t, const char *rest, lsec_err *err)
 	s->path[plen] = 0;
 	LSEC_TRY(lsec_target__sim_faults_parse(&s->faults, &s->has_seed, &s->seed, q ? q + 1 : NULL,
 					       err));
+	LSEC_ENSURE(access(s->path, F_OK) == 0, LSEC_E_NOTFOUND,
+		    "cannot open sim unit '%s': no such unit", s->path);
 	LSEC_TRY(load_huk(s, err));
 	LSEC_TRY(lsec_target__sim_load(&s->u, s->path, err));
 	LSEC_ENSURE(!s->faults.stuck || s->faults.stuck_addr < s->u.flash_size, LSEC_E_TGT_BAD_URI,

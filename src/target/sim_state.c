@@ -410,7 +410,7 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	path = NULL;
 	LSEC_TRY(lsec_target__sim_save(&u, created[1], err));
 	lsec_hex_encode(uidhex, uid, LSEC_TARGET_UID_LEN);
-	json_t *e = json_pack("{s:i,s:s,s:s,s:s?}", "unit", (json_int_t)idx, "uri", uri, "uid",
+	json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)idx, "uri", uri, "uid",
 			      uidhex, "faults", faulty ? o->faults : NULL);
 	LSEC_ENSURE(e != NULL && json_array_append_new(units, e) == 0, LSEC_E_NOMEM,
 		    "out of memory");

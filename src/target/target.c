@@ -651,12 +651,12 @@ int lsec_target_describe(json_t **out, lsec_target *t, lsec_err *err)
 		LSEC_TRY(lsec_target_fuse_read(&v, t, (lsec_target_fuse)f, err));
 		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
 			lsec_hex_encode(hex, v.bytes, sizeof(v.bytes));
-			e = json_pack("{s:s,s:b,s:i,s:i,s:s}", "value", hex, "locked", v.locked,
+			e = json_pack("{s:s,s:b,s:I,s:I,s:s}", "value", hex, "locked", v.locked,
 				      "word", (json_int_t)info.fuses[f].word, "words",
 				      (json_int_t)info.fuses[f].nwords, "description",
 				      fuse_names[f].desc);
 		} else {
-			e = json_pack("{s:i,s:b,s:i,s:i,s:i,s:s}", "value", (json_int_t)v.value,
+			e = json_pack("{s:I,s:b,s:I,s:I,s:I,s:s}", "value", (json_int_t)v.value,
 				      "locked", v.locked, "word", (json_int_t)info.fuses[f].word,
 				      "words", (json_int_t)info.fuses[f].nwords, "mask",
 				      (json_int_t)info.fuses[f].mask, "description",
@@ -668,7 +668,7 @@ int lsec_target_describe(json_t **out, lsec_target *t, lsec_err *err)
 		lsec_target_slot_status st;
 		LSEC_TRY(lsec_target_key_status(&st, t, s, err));
 		const char *name = (unsigned)st.state < 3 ? slot_state_names[st.state] : "unknown";
-		if (json_array_append_new(slots, json_pack("{s:i,s:s,s:b}", "slot", (json_int_t)s,
+		if (json_array_append_new(slots, json_pack("{s:I,s:s,s:b}", "slot", (json_int_t)s,
 							   "state", name, "cert", st.has_cert)) != 0) {
 			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
 		}

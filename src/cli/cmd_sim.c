@@ -1,0 +1,235 @@
+/* `linesec sim`: create fleets of simulated units and show one unit's state. */
+#include "cli.h"
+#include "linesec/target.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_opt new_opts[] = {
+	{"count", "N", "number of units (1 to 999)"},
+	{"dir", "DIR", "folder for the units and fleet.json (created if missing)"},
+	{"seed", "S", "seed for UIDs and fault randomness (reproducible fleet); default random"},
+	{"flash-size", "BYTES", "flash size per unit (default 1048576)"},
+	{"page-size", "BYTES", "flash page (erase unit) size (default 4096)"},
+	{"no-keygen", NULL, "units without on-device key generation (the station injects keys)"},
+	{"faults", "SPEC", "fault options in URI query syntax, e.g. 'flash_cut=4096&boot_fail=1'"},
+	{"fault-units", "LIST", "units (1-based, comma-separated) given --faults; default all"},
+	{"clone", "A:B", "unit B gets unit A's UID (a cloned chip)"},
+	{"json", NULL, "print the fleet description as JSON"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_spec new_spec = {
+	"sim new --count N --dir DIR [--seed S] [--flash-size BYTES] [--faults SPEC] [options]",
+	"Create a fleet of simulated MCUs: DIR/unit-NNN.sim, their device secrets and DIR/fleet.json.",
+	new_opts,
+	0,
+	0,
+	"Open a unit as the device URI sim:DIR/unit-NNN.sim. Fault options (docs/target.md):\n"
+	"flash_cut=K (power loss after K bytes of flash writes), otp_cut=N (power loss during\n"
+	"the Nth OTP burn), attach_fail=P, boot_fail=N, stuck=ADDR:BIT:VALUE, lat_kib_us=U,\n"
+	"lat_op_us=U. A unit's own faults fire once; the same options in a URI's query fire\n"
+	"once per session.",
+};
+
+static const cli_opt show_opts[] = {
+	{"json", NULL, "print the unit as JSON"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_spec show_spec = {
+	"sim show UNIT [--json]",
+	"Show a simulated unit: identity, capabilities, named fuses (like espefuse summary), key slots.",
+	show_opts,
+	1,
+	1,
+	"UNIT is a state file (DIR/unit-001.sim) or a device URI (sim:DIR/unit-001.sim).",
+};
+
+static int parse_clone(lsec_target_sim_options *o, const char *s, lsec_err *err)
+{
+	int rc = 0;
+	char *end = NULL;
+	if (s == NULL) {
+		return 0;
+	}
+	LSEC_ENSURE(s[0] >= '1' && s[0] <= '9', LSEC_E_USAGE,
+		    "invalid --clone '%s': expected A:B (unit numbers)", s);
+	unsigned long a = strtoul(s, &end, 10);
+	LSEC_ENSURE(*end == ':' && end[1] >= '1' && end[1] <= '9', LSEC_E_USAGE,
+		    "invalid --clone '%s': expected A:B (unit numbers)", s);
+	const char *bs = end + 1;
+	unsigned long b = strtoul(bs, &end, 10);
+	LSEC_ENSURE(*end == 0 && a <= 999 && b <= 999, LSEC_E_USAGE,
+		    "invalid --clone '%s': expected A:B (unit numbers)", s);
+	o->clone_src = (unsigned)a;
+	o->clone_dst = (unsigned)b;
+out:
+	return rc;
+}
+
+static int sim_new(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	json_t *fleet = NULL;
+	uint64_t count = 0, flash = 0, page = 0, seed = 0;
+	int rc = cli_parse(&a, &new_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	const char *dir = cli_get(&a, "dir");
+	if (cli_get(&a, "count") == NULL || dir == NULL) {
+		lsec_err_set(&err, LSEC_E_USAGE, __FILE__, __LINE__,
+			     "sim new needs --count N and --dir DIR");
+		return cli_fail(&err);
+	}
+	if (cli_get_u64(&a, "count", 999, &count, &err) < 0 ||
+	    cli_get_u64(&a, "flash-size", UINT32_MAX, &flash, &err) < 0 ||
+	    cli_get_u64(&a, "page-size", UINT32_MAX, &page, &err) < 0 ||
+	    cli_get_u64(&a, "seed", UINT64_MAX, &seed, &err) < 0 ||
+	    parse_clone(&o, cli_get(&a, "clone"), &err) < 0) {
+		return cli_fail(&err);
+	}
+	o.count = (unsigned)count;
+	o.flash_size = (uint32_t)flash;
+	o.page_size = (uint32_t)page;
+	o.has_seed = cli_get(&a, "seed") != NULL;
+	o.seed = seed;
+	o.no_keygen = cli_flag(&a, "no-keygen");
+	o.faults = cli_get(&a, "faults");
+	o.fault_units = cli_get(&a, "fault-units");
+	if (lsec_target_sim_fleet_new(&fleet, dir, &o, &err) < 0) {
+		return cli_fail(&err);
+	}
+	if (cli_flag(&a, "json")) {
+		rc = lsec_json_print(stdout, fleet, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	} else {
+		size_t i;
+		json_t *u;
+		json_array_foreach(json_object_get(fleet, "units"), i, u)
+		{
+			const char *faults = json_string_value(json_object_get(u, "faults"));
+			printf("%s  uid %s%s%s\n", json_string_value(json_object_get(u, "uri")),
+			       json_string_value(json_object_get(u, "uid")), faults ? "  faults " : "",
+			       faults ? faults : "");
+		}
+	}
+	json_decref(fleet);
+	return rc;
+}
+
+/* A field of a JSON object as an integer / string / boolean (0, "", false if absent). */
+static long long jint(const json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void print_fuse(const char *name, const json_t *f)
+{
+	char where[48];
+	long long w = jint(f, "word"), n = jint(f, "words");
+	if (n > 1) {
+		snprintf(where, sizeof(where), "W%lld-%lld", w, w + n - 1);
+	} else {
+		snprintf(where, sizeof(where), "W%lld", w);
+	}
+	const char *rw = json_is_true(json_object_get(f, "locked")) ? "R/-" : "R/W";
+	char left[96];
+	snprintf(left, sizeof(left), "%s (%s)", name, where);
+	const json_t *v = json_object_get(f, "value");
+	if (json_is_string(v)) {
+		printf("%-32s %-40s\n   = %s %s\n", left, jstr(f, "description"), json_string_value(v),
+		       rw);
+		return;
+	}
+	long long val = json_integer_value(v);
+	int nbits = __builtin_popcountll((unsigned long long)jint(f, "mask")) * (int)n;
+	if (nbits == 1) {
+		printf("%-32s %-52s = %s %s (0b%lld)\n", left, jstr(f, "description"),
+		       val ? "True" : "False", rw, val);
+	} else {
+		printf("%-32s %-52s = %lld %s (%d bits)\n", left, jstr(f, "description"), val, rw,
+		       nbits);
+	}
+}
+
+static void print_unit(const json_t *j)
+{
+	size_t i;
+	json_t *v;
+	printf("%s unit %s\nUID %s, flash %lld bytes (page %lld), %lld OTP words\ncapabilities:",
+	       jstr(j, "chip"), jstr(j, "uri"), jstr(j, "uid"), jint(j, "flash_size"),
+	       jint(j, "page_size"), jint(j, "otp_words"));
+	json_array_foreach(json_object_get(j, "capabilities"), i, v)
+	{
+		printf(" %s", json_string_value(v));
+	}
+	printf("\n\nEFUSE_NAME (Word)                Description%42s= [Meaningful Value] [Readable/Writeable] (Hex Value)\n",
+	       "");
+	printf("%.*s\nSecurity fuses:\n", 120,
+	       "------------------------------------------------------------------------------------------------------------------------");
+	const char *order[] = {"SECURE_BOOT_KEY_DIGEST", "SECURE_BOOT_EN", "SECURE_VERSION",
+			       "DEBUG_LOCK", "UART_CONSOLE_DIS", "OTP_LOCK"};
+	const json_t *fuses = json_object_get(j, "fuses");
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		const json_t *f = json_object_get(fuses, order[k]);
+		if (f != NULL) {
+			print_fuse(order[k], f);
+		}
+	}
+	printf("\nDebug lock level in effect: %lld\nKey slots:\n", jint(j, "debug_lock_level"));
+	json_array_foreach(json_object_get(j, "key_slots"), i, v)
+	{
+		printf("  slot %lld: %s%s\n", jint(v, "slot"), jstr(v, "state"),
+		       json_is_true(json_object_get(v, "cert")) ? ", certificate stored" : "");
+	}
+}
+
+static int sim_show(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target *t = NULL;
+	json_t *j = NULL;
+	char *uri = NULL;
+	int rc = cli_parse(&a, &show_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	const char *unit = a.args[0];
+	uri = strncmp(unit, "sim:", 4) == 0 ? lsec_strdup(unit) : lsec_asprintf("sim:%s", unit);
+	if (uri == NULL) {
+		lsec_err_set(&err, LSEC_E_NOMEM, __FILE__, __LINE__, "out of memory");
+		rc = cli_fail(&err);
+	} else if (lsec_target_open(&t, uri, &err) < 0 || lsec_target_describe(&j, t, &err) < 0) {
+		rc = cli_fail(&err);
+	} else if (cli_flag(&a, "json")) {
+		rc = lsec_json_print(stdout, j, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	} else {
+		print_unit(j);
+	}
+	json_decref(j);
+	lsec_target_close(t);
+	lsec_free(uri);
+	return rc;
+}
+
+static const cli_cmd sim_cmds[] = {
+	{"new", sim_new, "create a fleet of simulated units"},
+	{"show", sim_show, "show one unit's identity, fuses and key slots"},
+	{NULL, NULL, NULL},
+};
+
+int cmd_sim(int argc, char **argv)
+{
+	return cli_dispatch("sim", sim_cmds, argc, argv);
+}
