@@ -1,0 +1,270 @@
+/* The generic device layer: URIs, named fuses, OTP rules, sticky failures, describe. */
+#include "sim_fixture.h"
+
+#include <openssl/evp.h>
+
+static void test_target_target__open_rejects_bad_uris(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target *t = (lsec_target *)&err; /* must be reset to NULL */
+	assert_lsec_code(lsec_target_open(&t, "no-scheme", &err), LSEC_E_TGT_BAD_URI, &err);
+	assert_null(t);
+	assert_lsec_code(lsec_target_open(&t, "jtag:1.2.3.4", &err), LSEC_E_TGT_BAD_URI, &err);
+	assert_non_null(strstr(err.msg, "unknown scheme"));
+	assert_lsec_code(lsec_target_open(&t, "sim:", &err), LSEC_E_TGT_BAD_URI, &err);
+	assert_lsec_code(lsec_target_open(&t, "sim:/nonexistent/unit.sim", &err), LSEC_E_NOTFOUND,
+			 &err);
+	assert_non_null(strstr(err.msg, "/nonexistent/unit.sim"));
+
+	sim_fixture fx;
+	fixture_default(&fx);
+	const char *bad[] = {"flash_cut=x", "attach_fail=1.5", "stuck=1:9:0", "nosuch=1",
+			     "flash_cut", "stuck=99999999:0:0"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *uri = fixture_uri(&fx, 1, bad[i]);
+		assert_lsec_code(lsec_target_open(&t, uri, &err), LSEC_E_TGT_BAD_URI, &err);
+		assert_null(t);
+		lsec_free(uri);
+	}
+	fixture_free(&fx);
+}
+
+static void test_target_target__info_and_layout(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_target *t = fixture_open(fx.uri, false);
+	lsec_target_info info;
+	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
+	assert_string_equal(info.chip_id, "linesec-sim-m1");
+	assert_int_equal(info.flash_size, 64 * 1024);
+	assert_int_equal(info.page_size, 4096);
+	assert_int_equal(info.key_slots, 4);
+	assert_true(info.caps & LSEC_TARGET_CAP_KEYGEN);
+	assert_int_equal(info.fuses[LSEC_FUSE_SECURE_BOOT_KEY_DIGEST].nwords, 8);
+	uint8_t zero[16] = {0};
+	assert_memory_not_equal(info.uid, zero, sizeof(zero));
+	assert_string_equal(lsec_target_uri(t), fx.uri);
+	lsec_target_close(t);
+	lsec_target_close(NULL);
+	fixture_free(&fx);
+}
+
+static void test_target_target__fuse_flags_counters_only_rise(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_target_fuse_value v;
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
+	assert_int_equal(v.value, 1);
+	/* Nothing clears secure-boot enable: not the named fuse, not a raw word write. */
+	assert_lsec_code(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 0, &err),
+			 LSEC_E_TGT_OTP_CLEAR, &err);
+	assert_non_null(strstr(err.msg, "SECURE_BOOT_EN"));
+	lsec_target_info info;
+	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
+	uint32_t w = info.fuses[LSEC_FUSE_SECURE_BOOT_ENABLE].word;
+	assert_lsec_code(lsec_target_otp_write(t, w, 0, &err), LSEC_E_TGT_OTP_CLEAR, &err);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
+	assert_int_equal(v.value, 1);
+
+	/* Counter: thermometer code over two words; raising works, lowering does not. */
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 3, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 40, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_ANTI_ROLLBACK, &err), &err);
+	assert_int_equal(v.value, 40);
+	uint32_t words[2];
+	assert_lsec_ok(lsec_target_otp_read(words, t, info.fuses[LSEC_FUSE_ANTI_ROLLBACK].word, 2,
+					    &err),
+		       &err);
+	assert_int_equal(words[0], 0xffffffffu);
+	assert_int_equal(words[1], 0xffu);
+	assert_lsec_code(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 39, &err),
+			 LSEC_E_TGT_OTP_CLEAR, &err);
+	assert_lsec_code(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 65, &err),
+			 LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, 1, &err),
+			 LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_target_fuse_set(t, (lsec_target_fuse)99, 1, &err), LSEC_E_USAGE,
+			 &err);
+	lsec_target_close(t);
+
+	/* Fuses survive the process: a new session reads them back. */
+	t = fixture_open(fx.uri, false);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_ANTI_ROLLBACK, &err), &err);
+	assert_int_equal(v.value, 40);
+	lsec_target_close(t);
+	fixture_free(&fx);
+}
+
+static void test_target_target__digest_burn_and_lock(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_target *t = fixture_open(fx.uri, true);
+	uint8_t d1[32], d2[32];
+	for (int i = 0; i < 32; i++) {
+		d1[i] = (uint8_t)(0x11 * (i % 15));
+		d2[i] = (uint8_t)~d1[i];
+	}
+	lsec_target_fuse_value v;
+	assert_lsec_ok(lsec_target_fuse_burn_digest(t, d1, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
+	assert_memory_equal(v.bytes, d1, 32);
+	assert_false(v.locked);
+	/* Burning the same digest again is a no-op; another one would need cleared bits. */
+	assert_lsec_ok(lsec_target_fuse_burn_digest(t, d1, &err), &err);
+	assert_lsec_code(lsec_target_fuse_burn_digest(t, d2, &err), LSEC_E_TGT_OTP_CLEAR, &err);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
+	assert_memory_equal(v.bytes, d1, 32);
+
+	/* The OTP lock fuse write-locks the secure-boot words. */
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_OTP_LOCK, 1, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
+	assert_true(v.locked);
+	assert_lsec_code(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err),
+			 LSEC_E_TGT_OTP_LOCKED, &err);
+	assert_non_null(strstr(err.msg, "write-locked"));
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
+	assert_int_equal(v.value, 0);
+	assert_lsec_code(lsec_target_otp_burn(t, 3, 0x80000000u, &err), LSEC_E_TGT_OTP_LOCKED,
+			 &err);
+	/* The debug lock and UART words are not covered: SOP 4 still runs after SOP 3. */
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
+
+	/* Per-word locks: a locked word ignores writes and says so. */
+	assert_lsec_ok(lsec_target_otp_burn(t, 20, 0x1, &err), &err);
+	assert_lsec_ok(lsec_target_otp_lock(t, 20, &err), &err);
+	bool locked = false;
+	assert_lsec_ok(lsec_target_otp_locked(&locked, t, 20, &err), &err);
+	assert_true(locked);
+	assert_lsec_code(lsec_target_otp_burn(t, 20, 0x2, &err), LSEC_E_TGT_OTP_LOCKED, &err);
+	uint32_t w = 0;
+	assert_lsec_ok(lsec_target_otp_read(&w, t, 20, 1, &err), &err);
+	assert_int_equal(w, 0x1);
+	assert_lsec_ok(lsec_target_fuse_lock(t, LSEC_FUSE_ANTI_ROLLBACK, &err), &err);
+	assert_lsec_code(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 1, &err),
+			 LSEC_E_TGT_OTP_LOCKED, &err);
+	assert_lsec_code(lsec_target_otp_read(&w, t, 64, 1, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_target_otp_burn(t, 64, 1, &err), LSEC_E_TGT_RANGE, &err);
+	lsec_target_close(t);
+	fixture_free(&fx);
+}
+
+static void test_target_target__writes_need_attach(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_target *t = fixture_open(fx.uri, false);
+	uint8_t b[4] = {1, 2, 3, 4};
+	assert_lsec_code(lsec_target_flash_write(t, 0, b, 4, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_code(lsec_target_otp_burn(t, 20, 1, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_code(lsec_target_key_generate(t, 0, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_code(lsec_target_erase_all(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	/* A refusal is not a failure: the session stays usable. */
+	assert_false(lsec_target_failed(t));
+	uint32_t w = 0;
+	assert_lsec_ok(lsec_target_otp_read(&w, t, 0, 1, &err), &err);
+	lsec_target_close(t);
+	fixture_free(&fx);
+}
+
+static void test_target_target__failed_session_stays_failed(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	char *uri = fixture_uri(&fx, 1, "flash_cut=10");
+	lsec_target *t = fixture_open(uri, true);
+	uint8_t data[32];
+	memset(data, 0x5a, sizeof(data));
+	assert_lsec_ok(lsec_target_flash_erase(t, 0, 4096, &err), &err);
+	assert_lsec_code(lsec_target_flash_write(t, 0, data, sizeof(data), &err),
+			 LSEC_E_TGT_POWER_LOSS, &err);
+	assert_true(lsec_target_failed(t));
+	/* Every later call refuses, naming the first failure, until an explicit reset. */
+	uint32_t w = 0;
+	assert_lsec_code(lsec_target_otp_read(&w, t, 0, 1, &err), LSEC_E_TGT_FAILED, &err);
+	assert_non_null(strstr(err.msg, "power lost"));
+	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_FAILED, &err);
+	lsec_target_boot_report br;
+	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_int_equal(br.boot_error, LSEC_BOOT_NO_IMAGE);
+	assert_false(lsec_target_failed(t));
+	assert_lsec_ok(lsec_target_otp_read(&w, t, 0, 1, &err), &err);
+	/* The power loss detached the probe; after the reset it attaches again. */
+	assert_lsec_code(lsec_target_flash_write(t, 0, data, 1, &err), LSEC_E_TGT_NOT_ATTACHED,
+			 &err);
+	assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
+	lsec_target_close(t);
+	lsec_free(uri);
+	fixture_free(&fx);
+}
+
+static void test_target_target__describe_lists_fuses_and_slots(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_target *t = fixture_open(fx.uri, true);
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
+	assert_lsec_ok(lsec_target_key_generate(t, 2, &err), &err);
+	json_t *j = NULL;
+	assert_lsec_ok(lsec_target_describe(&j, t, &err), &err);
+	json_t *fuses = json_object_get(j, "fuses");
+	assert_int_equal(json_object_size(fuses), LSEC_FUSE_COUNT);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(fuses, "DEBUG_LOCK"),
+							    "value")),
+			 1);
+	/* Burned, not yet in effect: the lock applies at the next reset. */
+	assert_int_equal(json_integer_value(json_object_get(j, "debug_lock_level")), 0);
+	json_t *slot2 = json_array_get(json_object_get(j, "key_slots"), 2);
+	assert_string_equal(json_string_value(json_object_get(slot2, "state")), "generated");
+	assert_string_equal(json_string_value(json_object_get(j, "chip")), "linesec-sim-m1");
+	json_decref(j);
+	assert_string_equal(lsec_target_fuse_name(LSEC_FUSE_SECURE_BOOT_ENABLE), "SECURE_BOOT_EN");
+	assert_string_equal(lsec_target_boot_error_name(LSEC_BOOT_ROLLBACK), "rollback");
+	assert_string_equal(lsec_target_boot_error_name(999), "unknown");
+	lsec_target_close(t);
+	fixture_free(&fx);
+}
+
+static void test_target_target__codes_have_their_categories(void **state)
+{
+	(void)state;
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_BAD_URI), LSEC_CAT_PARSE);
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_AUTH_TOKEN), LSEC_CAT_CRYPTO);
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_ATTACH_REFUSED), LSEC_CAT_POLICY);
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_OTP_LOCKED), LSEC_CAT_POLICY);
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_DUPLICATE_UID), LSEC_CAT_POLICY);
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_POWER_LOSS), LSEC_CAT_STATE);
+	assert_int_equal(lsec_code_category(LSEC_E_TGT_SLOT_FULL), LSEC_CAT_STATE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_target_target__open_rejects_bad_uris),
+		cmocka_unit_test(test_target_target__info_and_layout),
+		cmocka_unit_test(test_target_target__fuse_flags_counters_only_rise),
+		cmocka_unit_test(test_target_target__digest_burn_and_lock),
+		cmocka_unit_test(test_target_target__writes_need_attach),
+		cmocka_unit_test(test_target_target__failed_session_stays_failed),
+		cmocka_unit_test(test_target_target__describe_lists_fuses_and_slots),
+		cmocka_unit_test(test_target_target__codes_have_their_categories),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
