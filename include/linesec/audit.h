@@ -289,6 +289,70 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
 LSEC_API LSEC_MUST_USE int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev,
 					     uint64_t *seq_out, lsec_err *err);
 
+/*
+ * Signs and stores a checkpoint of the whole log. The tree is hashed from
+ * the stored leaves; then, in one transaction holding the log lock, the
+ * leaves appended meanwhile are added, the checkpoint is signed (origin,
+ * key_name, Ed25519 key), a "checkpoint" leaf naming its size and root is
+ * recorded for person, and the checkpoint row is stored. So the log lists
+ * its own checkpoints, and a deleted or inserted checkpoint row is found by
+ * lsec_audit_verify. *note_out (may be NULL; lsec_free) is the note.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_create(char **note_out, lsec_store *st,
+							const char *origin, const char *key_name,
+							const struct evp_pkey_st *key,
+							const char *person, lsec_err *err);
+
+/* What lsec_audit_verify found when the log verifies. */
+typedef struct lsec_audit_verify_report {
+	uint64_t leaves;      /* leaves checked */
+	uint64_t checkpoints; /* stored checkpoints checked */
+	uint8_t root[32];     /* root of the whole log */
+	bool has_checkpoint;  /* latest is set */
+	lsec_audit_checkpoint latest; /* the latest stored checkpoint */
+} lsec_audit_verify_report;
+
+/*
+ * Verifies the stored log from scratch, streaming: every leaf's hash
+ * against its bytes, its "seq" against its position, no gaps; every
+ * checkpoint's signature by pub (under key_name, or any name when NULL),
+ * its row against its note, sizes never decreasing, each checkpoint row
+ * matching the "checkpoint" leaf that records it, and each root against
+ * the tree recomputed at its size (which makes every later checkpoint
+ * consistent with every earlier one). When against (a note kept off the
+ * station; may be NULL) is given, it must verify under pub and match the
+ * recomputed tree at its size. Stops at the first fault and names it:
+ * LSEC_E_AUDIT_LEAF_HASH (leaf N), LSEC_E_AUDIT_SIGNATURE,
+ * LSEC_E_AUDIT_ROOT, LSEC_E_AUDIT_ORDER (checkpoint N),
+ * LSEC_E_AUDIT_TRUNCATED (the log is shorter than a checkpoint).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st,
+					     const char *key_name, const struct evp_pkey_st *pub,
+					     const char *against, size_t against_len,
+					     lsec_err *err);
+
+/*
+ * A proof file (lsec_audit_proof_write) for leaves of the stored log against
+ * its latest checkpoint: the leaf seq when unit is NULL, else every leaf of
+ * unit the checkpoint covers. *out is freed with lsec_audit_proof_free.
+ * LSEC_E_AUDIT_NO_CHECKPOINT when no checkpoint covers the leaf (make one
+ * first), LSEC_E_NOTFOUND for an unknown leaf or a unit without leaves.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st,
+					    const char *unit, uint64_t seq, lsec_err *err);
+
+/*
+ * The consistency proof between two checkpoints of the stored log (their
+ * notes, verified under pub), verified before it is returned; *proof_out
+ * receives 32-byte hashes. LSEC_E_AUDIT_PROOF when the checkpoints are not
+ * of one log, LSEC_E_AUDIT_TRUNCATED when the log is shorter than the newer.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_consistency(lsec_buf *proof_out,
+						  lsec_audit_checkpoint *old_out,
+						  lsec_audit_checkpoint *new_out, lsec_store *st,
+						  const char *old_note, const char *new_note,
+						  const struct evp_pkey_st *pub, lsec_err *err);
+
 #ifdef __cplusplus
 }
 #endif

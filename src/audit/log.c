@@ -11,6 +11,7 @@
 
 #include "linesec/store.h"
 
+#include <jansson.h>
 #include <string.h>
 
 int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_out,
@@ -39,5 +40,431 @@ int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_
 	}
 out:
 	lsec_free(leaf);
+	return rc;
+}
+
+/* ---- the store as a source of leaf hashes ------------------------------ */
+
+struct store_src {
+	lsec_audit_hash_cb cb;
+	void *cb_ctx;
+};
+
+static int store_leaf_hash(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf,
+			   size_t len, const uint8_t hash[32], lsec_err *err)
+{
+	struct store_src *s = ctx;
+	(void)unit;
+	(void)leaf;
+	(void)len;
+	return s->cb(s->cb_ctx, seq, hash, err);
+}
+
+/* lsec_audit_source over a store's stored leaf hashes (src is the store). */
+static int store_source(void *src, uint64_t from, uint64_t to, lsec_audit_hash_cb cb,
+			void *cb_ctx, lsec_err *err)
+{
+	struct store_src s = {cb, cb_ctx};
+	return lsec_store_leaf_foreach(src, from, to, store_leaf_hash, &s, err);
+}
+
+/* ---- checkpoints as the store keeps them ------------------------------- */
+
+struct cp_row {
+	uint64_t id;
+	uint64_t size;
+	uint8_t root[32];
+};
+
+struct cp_rows {
+	struct cp_row *v;
+	size_t n, cap;
+	const char *key_name;
+	const struct evp_pkey_st *pub; /* NULL: parse only */
+	char *last_note;               /* the latest note (lsec_free) */
+};
+
+static int cp_row_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t root[32],
+		     const char *note, lsec_err *err)
+{
+	int rc = 0;
+	struct cp_rows *r = ctx;
+	lsec_audit_checkpoint cp;
+	lsec_err e = LSEC_ERR_INIT;
+	rc = r->pub != NULL ? lsec_audit_checkpoint_verify(&cp, note, strlen(note), r->key_name,
+							   r->pub, &e)
+			    : lsec_audit_checkpoint_parse(&cp, note, strlen(note), &e);
+	if (rc < 0) {
+		LSEC_BAIL(rc, "checkpoint %llu is bad: %s", (unsigned long long)id, e.msg);
+	}
+	LSEC_ENSURE(cp.size == tree_size && lsec_ct_equal(cp.root, root, 32), LSEC_E_AUDIT_ROOT,
+		    "checkpoint %llu is bad: its stored size or root differs from its signed note",
+		    (unsigned long long)id);
+	LSEC_ENSURE(r->n == 0 || r->v[r->n - 1].size <= tree_size, LSEC_E_AUDIT_ORDER,
+		    "checkpoint %llu is bad: it covers %llu leaves, fewer than checkpoint %llu "
+		    "before it (%llu)",
+		    (unsigned long long)id, (unsigned long long)tree_size,
+		    (unsigned long long)r->v[r->n > 0 ? r->n - 1 : 0].id,
+		    (unsigned long long)r->v[r->n > 0 ? r->n - 1 : 0].size);
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct cp_row *nv = lsec_realloc(r->v, cap * sizeof(*nv));
+		LSEC_ENSURE(nv != NULL, LSEC_E_NOMEM, "cannot read checkpoints: out of memory");
+		r->v = nv;
+		r->cap = cap;
+	}
+	r->v[r->n].id = id;
+	r->v[r->n].size = tree_size;
+	memcpy(r->v[r->n].root, root, 32);
+	r->n++;
+	lsec_free(r->last_note);
+	LSEC_ENSURE((r->last_note = lsec_strdup(note)) != NULL, LSEC_E_NOMEM,
+		    "cannot read checkpoints: out of memory");
+out:
+	return rc;
+}
+
+static void cp_rows_release(struct cp_rows *r)
+{
+	lsec_free(r->v);
+	lsec_free(r->last_note);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- walking the stored leaves ----------------------------------------- */
+
+/*
+ * The walk over stored leaves that both checkpointing and verification do:
+ * no gaps, each leaf's bytes against its stored hash, and (full) each
+ * leaf's "seq" against its position, "checkpoint" leaves against the
+ * checkpoint rows in order, and checkpoint roots against the tree.
+ */
+struct walk {
+	lsec_audit_tree tree;
+	bool full;
+	const struct cp_rows *rows; /* full only */
+	size_t root_row;            /* next row whose root is due */
+	size_t leaf_row;            /* next row a checkpoint leaf must match */
+	const lsec_audit_checkpoint *against;
+	bool against_done;
+};
+
+/* Checks every checkpoint (and the exported one) of the current tree size. */
+static int check_roots(struct walk *w, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t root[32];
+	bool have = false;
+	while (w->rows != NULL && w->root_row < w->rows->n &&
+	       w->rows->v[w->root_row].size == w->tree.size) {
+		const struct cp_row *r = &w->rows->v[w->root_row];
+		if (!have) {
+			LSEC_TRY(lsec_audit_tree_root(root, &w->tree, err));
+			have = true;
+		}
+		LSEC_ENSURE(lsec_ct_equal(root, r->root, 32), LSEC_E_AUDIT_ROOT,
+			    "checkpoint %llu is bad: its signed root of %llu leaves differs from the "
+			    "stored leaves (one before leaf %llu was changed)",
+			    (unsigned long long)r->id, (unsigned long long)r->size,
+			    (unsigned long long)r->size);
+		w->root_row++;
+	}
+	if (w->against != NULL && !w->against_done && w->against->size == w->tree.size) {
+		if (!have) {
+			LSEC_TRY(lsec_audit_tree_root(root, &w->tree, err));
+		}
+		LSEC_ENSURE(lsec_ct_equal(root, w->against->root, 32), LSEC_E_AUDIT_ROOT,
+			    "the exported checkpoint of %llu leaves differs from the stored leaves: "
+			    "the log was rewritten",
+			    (unsigned long long)w->against->size);
+		w->against_done = true;
+	}
+out:
+	return rc;
+}
+
+/* A "checkpoint" leaf must record the next checkpoint row: same size and root. */
+static int check_cp_leaf(struct walk *w, uint64_t seq, const json_t *evd, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t root[32];
+	const json_t *size = json_object_get(evd, "tree_size");
+	const json_t *hex = json_object_get(evd, "root");
+	LSEC_ENSURE(json_is_integer(size) && json_integer_value(size) == (json_int_t)seq &&
+			    json_is_string(hex) && json_string_length(hex) == 64 &&
+			    lsec_hex_decode_fixed(root, 32, json_string_value(hex), "root", err) == 0,
+		    LSEC_E_AUDIT_LEAF_HASH,
+		    "leaf %llu is bad: a checkpoint leaf must name its own position as tree_size "
+		    "and a root",
+		    (unsigned long long)seq);
+	LSEC_ENSURE(w->leaf_row < w->rows->n, LSEC_E_AUDIT_ORDER,
+		    "leaf %llu records a checkpoint of %llu leaves that is not stored (a checkpoint "
+		    "was deleted)",
+		    (unsigned long long)seq, (unsigned long long)seq);
+	const struct cp_row *r = &w->rows->v[w->leaf_row];
+	LSEC_ENSURE(r->size == seq && lsec_ct_equal(r->root, root, 32), LSEC_E_AUDIT_ORDER,
+		    "checkpoint %llu is bad: leaf %llu records a checkpoint of %llu leaves in its "
+		    "place (a checkpoint was deleted, inserted or moved)",
+		    (unsigned long long)r->id, (unsigned long long)seq, (unsigned long long)seq);
+	w->leaf_row++;
+out:
+	return rc;
+}
+
+static int check_leaf_json(struct walk *w, uint64_t seq, const uint8_t *leaf, size_t len,
+			   lsec_err *err)
+{
+	int rc = 0;
+	json_t *j = NULL;
+	lsec_err e = LSEC_ERR_INIT;
+	if (lsec_json_parse(&j, (const char *)leaf, len, "leaf", &e) < 0) {
+		LSEC_BAIL(LSEC_E_AUDIT_LEAF_HASH, "leaf %llu is bad: %s", (unsigned long long)seq,
+			  e.msg);
+	}
+	const json_t *s = json_object_get(j, "seq");
+	LSEC_ENSURE(json_is_integer(s) && json_integer_value(s) == (json_int_t)seq,
+		    LSEC_E_AUDIT_LEAF_HASH,
+		    "leaf %llu is bad: it says it is leaf %lld (leaves were moved or inserted)",
+		    (unsigned long long)seq, json_is_integer(s) ? (long long)json_integer_value(s) : -1);
+	const json_t *action = json_object_get(j, "action");
+	if (json_is_string(action) &&
+	    strcmp(json_string_value(action), "checkpoint") == 0) { /* lint:ok: public text */
+		LSEC_TRY(check_cp_leaf(w, seq, json_object_get(j, "evidence"), err));
+	}
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		   const uint8_t stored[32], lsec_err *err)
+{
+	int rc = 0;
+	struct walk *w = ctx;
+	uint8_t h[32];
+	(void)unit;
+	LSEC_ENSURE(seq == w->tree.size, LSEC_E_AUDIT_LEAF_HASH,
+		    "leaf %llu is missing (the next stored leaf is %llu)",
+		    (unsigned long long)w->tree.size, (unsigned long long)seq);
+	if (w->full) {
+		LSEC_TRY(check_roots(w, err));
+	}
+	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
+	LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
+		    "leaf %llu is bad: its bytes do not match its stored hash",
+		    (unsigned long long)seq);
+	if (w->full) {
+		LSEC_TRY(check_leaf_json(w, seq, leaf, len, err));
+	}
+	LSEC_TRY(lsec_audit_tree_append(&w->tree, h, err));
+out:
+	return rc;
+}
+
+static int walk_leaves(struct walk *w, lsec_store *st, uint64_t from, uint64_t to, lsec_err *err)
+{
+	return lsec_store_leaf_foreach(st, from, to, walk_cb, w, err);
+}
+
+/* ---- checkpoint, verify, prove ----------------------------------------- */
+
+int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *origin,
+				 const char *key_name, const struct evp_pkey_st *key,
+				 const char *person, lsec_err *err)
+{
+	int rc = 0;
+	struct walk w;
+	uint64_t count = 0, size = 0;
+	char *note = NULL, hex[65];
+	json_t *evd = NULL;
+	lsec_audit_checkpoint cp;
+	bool in_tx = false;
+	if (note_out != NULL) {
+		*note_out = NULL;
+	}
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(origin);
+	LSEC_ENSURE(strlen(origin) < sizeof(cp.origin), LSEC_E_USAGE,
+		    "cannot make checkpoint: origin '%.64s' is too long", origin);
+	memset(&w, 0, sizeof(w));
+	lsec_audit_tree_init(&w.tree);
+	/* Hash what is there without the lock, then catch up under it. */
+	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
+	LSEC_TRY(walk_leaves(&w, st, 0, count, err));
+	LSEC_TRY(lsec_store_begin(st, err));
+	in_tx = true;
+	LSEC_TRY(lsec_store_leaf_reserve(st, &size, err));
+	LSEC_TRY(walk_leaves(&w, st, w.tree.size, size, err));
+	LSEC_ENSURE(w.tree.size == size, LSEC_E_AUDIT_LEAF_HASH,
+		    "cannot make checkpoint: the log has %llu leaves, %llu were read",
+		    (unsigned long long)size, (unsigned long long)w.tree.size);
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
+	cp.size = size;
+	LSEC_TRY(lsec_audit_tree_root(cp.root, &w.tree, err));
+	LSEC_TRY(lsec_audit_checkpoint_sign(&note, &cp, key_name, key, err));
+	lsec_hex_encode(hex, cp.root, 32);
+	evd = json_pack("{s:I,s:s}", "tree_size", (json_int_t)size, "root", hex);
+	LSEC_ENSURE(evd != NULL, LSEC_E_NOMEM, "cannot make checkpoint: out of memory");
+	lsec_audit_event ev = {.person = person, .station = key_name, .action = "checkpoint",
+			       .outcome = "signed", .evidence = evd};
+	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+	LSEC_TRY(lsec_store_checkpoint_put(st, size, cp.root, note, err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	in_tx = false;
+	if (note_out != NULL) {
+		*note_out = note;
+		note = NULL;
+	}
+out:
+	if (in_tx) {
+		lsec_store_rollback(st);
+	}
+	json_decref(evd);
+	lsec_free(note);
+	return rc;
+}
+
+int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
+		      const struct evp_pkey_st *pub, const char *against, size_t against_len,
+		      lsec_err *err)
+{
+	int rc = 0;
+	struct cp_rows rows = {.key_name = key_name, .pub = pub};
+	struct walk w;
+	lsec_audit_checkpoint exported;
+	memset(out, 0, sizeof(*out));
+	memset(&w, 0, sizeof(w));
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(pub);
+	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
+	if (against != NULL) {
+		lsec_err e = LSEC_ERR_INIT;
+		rc = lsec_audit_checkpoint_verify(&exported, against, against_len, key_name, pub, &e);
+		if (rc < 0) {
+			LSEC_BAIL(rc, "the exported checkpoint is bad: %s", e.msg);
+		}
+		w.against = &exported;
+	}
+	lsec_audit_tree_init(&w.tree);
+	w.full = true;
+	w.rows = &rows;
+	LSEC_TRY(walk_leaves(&w, st, 0, UINT64_MAX, err));
+	LSEC_TRY(check_roots(&w, err));
+	if (w.root_row < rows.n) {
+		const struct cp_row *r = &rows.v[w.root_row];
+		LSEC_BAIL(LSEC_E_AUDIT_TRUNCATED,
+			  "checkpoint %llu is bad: it covers %llu leaves but the log has %llu "
+			  "(leaves were deleted)",
+			  (unsigned long long)r->id, (unsigned long long)r->size,
+			  (unsigned long long)w.tree.size);
+	}
+	LSEC_ENSURE(w.against == NULL || w.against_done, LSEC_E_AUDIT_TRUNCATED,
+		    "the exported checkpoint covers %llu leaves but the log has %llu (leaves were "
+		    "deleted)",
+		    (unsigned long long)exported.size, (unsigned long long)w.tree.size);
+	LSEC_ENSURE(w.leaf_row == rows.n, LSEC_E_AUDIT_ORDER,
+		    "checkpoint %llu is bad: no leaf records it (a checkpoint was inserted)",
+		    (unsigned long long)(w.leaf_row < rows.n ? rows.v[w.leaf_row].id : 0));
+	out->leaves = w.tree.size;
+	out->checkpoints = rows.n;
+	LSEC_TRY(lsec_audit_tree_root(out->root, &w.tree, err));
+	if (rows.n > 0) {
+		LSEC_TRY(lsec_audit_checkpoint_parse(&out->latest, rows.last_note,
+						     strlen(rows.last_note), err));
+		out->has_checkpoint = true;
+	}
+out:
+	cp_rows_release(&rows);
+	return rc;
+}
+
+int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, uint64_t seq,
+		     lsec_err *err)
+{
+	int rc = 0;
+	struct cp_rows rows = {0};
+	lsec_audit_proof *p = NULL;
+	uint64_t *seqs = NULL, one = seq;
+	size_t n = 1;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	lsec_buf path = LSEC_BUF_INIT(64 * 32);
+	*out = NULL;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
+	LSEC_ENSURE(rows.n > 0, LSEC_E_AUDIT_NO_CHECKPOINT,
+		    "cannot prove: the log has no checkpoint yet (run 'linesec audit checkpoint')");
+	const struct cp_row *cp = &rows.v[rows.n - 1];
+	if (unit != NULL) {
+		LSEC_TRY(lsec_store_leaf_seqs_for_unit(st, unit, &seqs, &n, err));
+		LSEC_ENSURE(n > 0, LSEC_E_NOTFOUND, "cannot prove unit '%s': it has no audit events",
+			    unit);
+		LSEC_ENSURE(seqs[0] < cp->size, LSEC_E_AUDIT_NO_CHECKPOINT,
+			    "cannot prove unit '%s': its events are newer than the latest checkpoint "
+			    "(run 'linesec audit checkpoint')",
+			    unit);
+	} else {
+		LSEC_ENSURE(seq < cp->size, LSEC_E_AUDIT_NO_CHECKPOINT,
+			    "cannot prove leaf %llu: the latest checkpoint covers %llu leaves (run "
+			    "'linesec audit checkpoint')",
+			    (unsigned long long)seq, (unsigned long long)cp->size);
+	}
+	LSEC_TRY(lsec_audit_proof_new(&p, rows.last_note, err));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = seqs != NULL ? seqs[i] : one;
+		uint8_t h[32], stored[32];
+		if (s >= cp->size) {
+			break; /* seqs ascend: the rest are newer than the checkpoint */
+		}
+		lsec_buf_reset(&leaf);
+		lsec_buf_reset(&path);
+		LSEC_TRY(lsec_store_leaf_get(st, s, &leaf, stored, err));
+		LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
+		LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
+			    "cannot prove leaf %llu: its bytes do not match its stored hash",
+			    (unsigned long long)s);
+		LSEC_TRY(lsec_audit_inclusion_prove(&path, s, cp->size, store_source, st, err));
+		/* A proof that would not verify is never handed out. */
+		LSEC_TRY(lsec_audit_inclusion_verify(h, s, cp->size, path.data, path.len, cp->root,
+						     err));
+		LSEC_TRY(lsec_audit_proof_add(p, s, leaf.data, leaf.len, path.data, path.len, err));
+	}
+	*out = p;
+	p = NULL;
+out:
+	lsec_audit_proof_free(p);
+	lsec_free(seqs);
+	lsec_buf_release(&leaf);
+	lsec_buf_release(&path);
+	cp_rows_release(&rows);
+	return rc;
+}
+
+int lsec_audit_consistency(lsec_buf *proof_out, lsec_audit_checkpoint *old_out,
+			   lsec_audit_checkpoint *new_out, lsec_store *st, const char *old_note,
+			   const char *new_note, const struct evp_pkey_st *pub, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t count = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(old_note);
+	LSEC_ENSURE_REF(new_note);
+	LSEC_TRY(lsec_audit_checkpoint_verify(old_out, old_note, strlen(old_note), NULL, pub, err));
+	LSEC_TRY(lsec_audit_checkpoint_verify(new_out, new_note, strlen(new_note), NULL, pub, err));
+	LSEC_ENSURE(old_out->size <= new_out->size, LSEC_E_USAGE,
+		    "cannot prove consistency: the old checkpoint (%llu leaves) is larger than the "
+		    "new one (%llu)",
+		    (unsigned long long)old_out->size, (unsigned long long)new_out->size);
+	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
+	LSEC_ENSURE(new_out->size <= count, LSEC_E_AUDIT_TRUNCATED,
+		    "cannot prove consistency: the checkpoint covers %llu leaves but the log has "
+		    "%llu (leaves were deleted)",
+		    (unsigned long long)new_out->size, (unsigned long long)count);
+	LSEC_TRY(lsec_audit_consistency_prove(proof_out, old_out->size, new_out->size, store_source,
+					      st, err));
+	LSEC_TRY(lsec_audit_consistency_verify(old_out->size, new_out->size, old_out->root,
+					       new_out->root, proof_out->data, proof_out->len,
+					       err));
+out:
 	return rc;
 }

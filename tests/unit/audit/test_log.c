@@ -5,6 +5,9 @@
 #include "helpers/store_fixture.h"
 
 #include "audit/audit_int.h"
+#include "store/store_int.h"
+
+#include <openssl/evp.h>
 
 #include <jansson.h>
 #include <string.h>
@@ -100,6 +103,331 @@ static void test_audit_log__record_refusals_leave_nothing(void **state)
 	assert_int_equal(n, 0);
 }
 
+
+/* ---- checkpoints, verification, proofs and tampering ------------------- */
+
+static EVP_PKEY *station_key;
+
+static int key_setup(void **state)
+{
+	(void)state;
+	station_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	return station_key != NULL ? 0 : -1;
+}
+
+static int key_teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(station_key);
+	station_key = NULL;
+	return 0;
+}
+
+/*
+ * The log every tamper case starts from: events 0-3, a checkpoint of 4
+ * leaves (leaf 4 records it), events 5-8, a checkpoint of 9 leaves (leaf 9).
+ * Units: SN-A for even events, SN-B for odd ones.
+ */
+static void build_log(lsec_store *st, char **notes /* [2], may be NULL */)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 4; i++) {
+			assert_lsec_ok(record_one(st, "alice", i % 2 ? "SN-B" : "SN-A", "flash", &seq,
+						  &err),
+				       &err);
+		}
+		char *note = NULL;
+		assert_lsec_ok(lsec_audit_checkpoint_create(&note, st, "linesec/test-line", "st-1",
+							    station_key, "auditor-ann", &err),
+			       &err);
+		if (notes != NULL) {
+			notes[round] = note;
+		} else {
+			lsec_free(note);
+		}
+	}
+}
+
+static void expect_verify(lsec_store *st, int code, const char *where, const char *against)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_verify_report rep;
+	int rc = lsec_audit_verify(&rep, st, "st-1", station_key, against,
+				   against ? strlen(against) : 0, &err);
+	if (rc != code) {
+		fail_msg("verify: expected %d, got %d: %s", code, rc, err.msg);
+	}
+	if (where != NULL && strstr(err.msg, where) == NULL) {
+		fail_msg("verify: expected '%s' in: %s", where, err.msg);
+	}
+}
+
+static void sql(lsec_store *st, const char *q, const store_val *p, size_t np)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store__query(st, q, p, np, NULL, NULL, &err), &err);
+}
+
+static int64_t first_checkpoint_id(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t id = -1;
+	assert_lsec_ok(lsec_store__query(st, "SELECT MIN(id) FROM checkpoints", NULL, 0,
+					 lsec_store__row_int, &id, &err),
+		       &err);
+	return id;
+}
+
+static void test_audit_log__checkpoint_verify_prove(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *notes[2] = {NULL, NULL};
+	build_log(db->st, notes);
+	lsec_audit_verify_report rep;
+	assert_lsec_ok(lsec_audit_verify(&rep, db->st, "st-1", station_key, notes[0],
+					 strlen(notes[0]), &err),
+		       &err);
+	assert_int_equal(rep.leaves, 10);
+	assert_int_equal(rep.checkpoints, 2);
+	assert_true(rep.has_checkpoint);
+	assert_int_equal(rep.latest.size, 9);
+	assert_string_equal(rep.latest.origin, "linesec/test-line");
+
+	/* A proof of every event of SN-B the latest checkpoint covers: 1, 3, 6, 8. */
+	lsec_audit_proof *p = NULL;
+	assert_lsec_ok(lsec_audit_prove(&p, db->st, "SN-B", 0, &err), &err);
+	assert_int_equal(lsec_audit_proof_count(p), 4);
+	assert_int_equal(lsec_audit_proof_index(p, 2), 6);
+	char *text = NULL;
+	assert_lsec_ok(lsec_audit_proof_write(&text, p, &err), &err);
+	lsec_audit_proof_free(p);
+	p = NULL;
+	/* Offline: only the file and the public key. */
+	assert_lsec_ok(lsec_audit_proof_parse(&p, text, strlen(text), &err), &err);
+	lsec_audit_checkpoint cp;
+	assert_lsec_ok(lsec_audit_proof_check(&cp, p, station_key, &err), &err);
+	assert_int_equal(cp.size, 9);
+	assert_non_null(strstr(lsec_audit_proof_leaf(p, 0), "\"unit\":\"SN-B\""));
+	lsec_audit_proof_free(p);
+	lsec_free(text);
+
+	/* One leaf; leaf 9 is newer than the latest checkpoint. */
+	assert_lsec_ok(lsec_audit_prove(&p, db->st, NULL, 4, &err), &err);
+	assert_non_null(strstr(lsec_audit_proof_leaf(p, 0), "\"action\":\"checkpoint\""));
+	lsec_audit_proof_free(p);
+	assert_lsec_code(lsec_audit_prove(&p, db->st, NULL, 9, &err), LSEC_E_AUDIT_NO_CHECKPOINT,
+			 &err);
+	assert_lsec_code(lsec_audit_prove(&p, db->st, "SN-NONE", 0, &err), LSEC_E_NOTFOUND, &err);
+
+	/* Consistency between the two checkpoints, and refused the wrong way round. */
+	lsec_buf proof = LSEC_BUF_INIT(64 * 32);
+	lsec_audit_checkpoint a, b;
+	assert_lsec_ok(lsec_audit_consistency(&proof, &a, &b, db->st, notes[0], notes[1],
+					      station_key, &err),
+		       &err);
+	assert_int_equal(a.size, 4);
+	assert_int_equal(b.size, 9);
+	assert_true(proof.len > 0);
+	lsec_buf_reset(&proof);
+	assert_lsec_code(lsec_audit_consistency(&proof, &a, &b, db->st, notes[1], notes[0],
+						station_key, &err),
+			 LSEC_E_USAGE, &err);
+	lsec_buf_release(&proof);
+	lsec_free(notes[0]);
+	lsec_free(notes[1]);
+}
+
+static void test_audit_log__empty_log_and_wrong_key(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_verify_report rep;
+	assert_lsec_ok(lsec_audit_verify(&rep, db->st, NULL, station_key, NULL, 0, &err), &err);
+	assert_int_equal(rep.leaves, 0);
+	assert_false(rep.has_checkpoint);
+	lsec_audit_proof *p = NULL;
+	assert_lsec_code(lsec_audit_prove(&p, db->st, NULL, 0, &err), LSEC_E_AUDIT_NO_CHECKPOINT,
+			 &err);
+	build_log(db->st, NULL);
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_lsec_code(lsec_audit_verify(&rep, db->st, NULL, other, NULL, 0, &err),
+			 LSEC_E_AUDIT_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "checkpoint"));
+	EVP_PKEY_free(other);
+}
+
+/* ---- the tamper matrix: raw SQL on the stored log ----------------------- */
+
+static void tamper_edit_leaf_bytes(lsec_store *st)
+{
+	store_val p[] = {SV_B((const uint8_t *)"{\"seq\":2}", 9)};
+	sql(st, "UPDATE audit_leaves SET leaf = ? WHERE seq = 2", p, 1);
+}
+
+/* Rewrites leaf 2 with a new person and a matching hash: only the tree shows it. */
+static void tamper_rewrite_leaf_and_hash(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	uint8_t h[32];
+	assert_lsec_ok(lsec_store_leaf_get(st, 2, &leaf, h, &err), &err);
+	char *text = lsec_malloc(leaf.len + 1);
+	assert_non_null(text);
+	memcpy(text, leaf.data, leaf.len);
+	text[leaf.len] = 0;
+	char *at = strstr(text, "\"alice\"");
+	assert_non_null(at);
+	memcpy(at, "\"mallo\"", 7);
+	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)text, leaf.len, &err), &err);
+	store_val p[] = {SV_B((const uint8_t *)text, leaf.len), SV_B(h, 32)};
+	sql(st, "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = 2", p, 2);
+	lsec_free(text);
+	lsec_buf_release(&leaf);
+}
+
+static void tamper_delete_middle_leaf(lsec_store *st)
+{
+	sql(st, "DELETE FROM audit_leaves WHERE seq = 6", NULL, 0);
+}
+
+static void tamper_delete_tail(lsec_store *st)
+{
+	sql(st, "DELETE FROM audit_leaves WHERE seq >= 8", NULL, 0);
+}
+
+static void tamper_insert_leaf(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	sql(st, "UPDATE audit_leaves SET seq = seq + 1000 WHERE seq >= 3", NULL, 0);
+	sql(st, "UPDATE audit_leaves SET seq = seq - 999 WHERE seq >= 1000", NULL, 0);
+	/* A well-formed forged leaf in the gap, claiming seq 3. */
+	lsec_audit_event ev = {.person = "mallory", .action = "flash", .unit = "SN-A"};
+	char *leaf = NULL;
+	uint8_t h[32];
+	assert_lsec_ok(lsec_audit_leaf_build(&leaf, &ev, 3, NULL, &err), &err);
+	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)leaf, strlen(leaf), &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(st, 3, "SN-A", (const uint8_t *)leaf, strlen(leaf), h,
+					   &err),
+		       &err);
+	lsec_free(leaf);
+}
+
+static void tamper_swap_leaves(lsec_store *st)
+{
+	sql(st, "UPDATE audit_leaves SET seq = 100 WHERE seq = 1", NULL, 0);
+	sql(st, "UPDATE audit_leaves SET seq = 1 WHERE seq = 2", NULL, 0);
+	sql(st, "UPDATE audit_leaves SET seq = 2 WHERE seq = 100", NULL, 0);
+}
+
+static void tamper_edit_checkpoint_note(lsec_store *st)
+{
+	/* One character of the origin: the signature no longer verifies. */
+	store_val p[] = {SV_I(first_checkpoint_id(st))};
+	sql(st, "UPDATE checkpoints SET note = REPLACE(note, 'test-line', 'test-linf') WHERE id = ?",
+	    p, 1);
+}
+
+static void tamper_edit_checkpoint_size(lsec_store *st)
+{
+	store_val p[] = {SV_I(first_checkpoint_id(st))};
+	sql(st, "UPDATE checkpoints SET tree_size = 3 WHERE id = ?", p, 1);
+}
+
+static void tamper_delete_checkpoint(lsec_store *st)
+{
+	store_val p[] = {SV_I(first_checkpoint_id(st))};
+	sql(st, "DELETE FROM checkpoints WHERE id = ?", p, 1);
+}
+
+static void tamper_insert_checkpoint(lsec_store *st)
+{
+	sql(st,
+	    "INSERT INTO checkpoints (tree_size, root_hash, note, created) "
+	    "SELECT tree_size, root_hash, note, created FROM checkpoints WHERE id = "
+	    "(SELECT MIN(id) FROM checkpoints)",
+	    NULL, 0);
+}
+
+static void tamper_swap_checkpoints(lsec_store *st)
+{
+	int64_t a = first_checkpoint_id(st);
+	store_val p[] = {SV_I(a), SV_I(a + 1)};
+	/* Swap the ids of the two rows (through a free id). */
+	sql(st, "UPDATE checkpoints SET id = 1000000 WHERE id = ?", p, 1);
+	sql(st, "UPDATE checkpoints SET id = ? WHERE id = ?", (store_val[]){SV_I(a), SV_I(a + 1)},
+	    2);
+	sql(st, "UPDATE checkpoints SET id = ? WHERE id = 1000000", p + 1, 1);
+}
+
+static const struct {
+	const char *name;
+	void (*tamper)(lsec_store *st);
+	int code;
+	const char *where;
+} tamper_cases[] = {
+	{"edit leaf bytes", tamper_edit_leaf_bytes, LSEC_E_AUDIT_LEAF_HASH, "leaf 2 "},
+	{"rewrite leaf and hash", tamper_rewrite_leaf_and_hash, LSEC_E_AUDIT_ROOT, "of 4 leaves"},
+	{"delete a leaf", tamper_delete_middle_leaf, LSEC_E_AUDIT_LEAF_HASH, "leaf 6 is missing"},
+	{"delete the tail", tamper_delete_tail, LSEC_E_AUDIT_TRUNCATED, "covers 9 leaves"},
+	{"insert a leaf", tamper_insert_leaf, LSEC_E_AUDIT_ROOT, "of 4 leaves"},
+	{"reorder leaves", tamper_swap_leaves, LSEC_E_AUDIT_LEAF_HASH, "leaf 1 "},
+	{"edit a checkpoint note", tamper_edit_checkpoint_note, LSEC_E_AUDIT_SIGNATURE,
+	 "checkpoint "},
+	{"edit a checkpoint size", tamper_edit_checkpoint_size, LSEC_E_AUDIT_ROOT, "checkpoint "},
+	{"delete a checkpoint", tamper_delete_checkpoint, LSEC_E_AUDIT_ORDER, "leaf 4 "},
+	{"insert a checkpoint", tamper_insert_checkpoint, LSEC_E_AUDIT_ORDER, "checkpoint "},
+	{"reorder checkpoints", tamper_swap_checkpoints, LSEC_E_AUDIT_ORDER, "checkpoint "},
+};
+
+static void test_audit_log__tamper_matrix(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	for (size_t i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++) {
+		lsec_test_db *db = lsec_test_db_new();
+		assert_lsec_ok(lsec_store_open(&db->st, db->location, &err), &err);
+		build_log(db->st, NULL);
+		expect_verify(db->st, 0, NULL, NULL);
+		tamper_cases[i].tamper(db->st);
+		lsec_err e = LSEC_ERR_INIT;
+		lsec_audit_verify_report rep;
+		int rc = lsec_audit_verify(&rep, db->st, "st-1", station_key, NULL, 0, &e);
+		if (rc != tamper_cases[i].code || strstr(e.msg, tamper_cases[i].where) == NULL) {
+			fail_msg("%s: expected %d naming '%s', got %d: %s", tamper_cases[i].name,
+				 tamper_cases[i].code, tamper_cases[i].where, rc, e.msg);
+		}
+		lsec_test_db_free(db);
+	}
+}
+
+/* A log rewritten from scratch (or cut back) is caught by an exported checkpoint. */
+static void test_audit_log__exported_checkpoint_catches_rewrite(void **state)
+{
+	lsec_test_db *db = *state;
+	char *notes[2] = {NULL, NULL};
+	build_log(db->st, notes);
+	/* Cut back to 4 leaves and drop the second checkpoint: internally consistent. */
+	sql(db->st, "DELETE FROM audit_leaves WHERE seq >= 5", NULL, 0);
+	sql(db->st, "DELETE FROM checkpoints WHERE tree_size = 9", NULL, 0);
+	expect_verify(db->st, 0, NULL, NULL);
+	expect_verify(db->st, LSEC_E_AUDIT_TRUNCATED, "exported checkpoint covers 9", notes[1]);
+	/* Rewrite history and re-sign: the exported checkpoint no longer matches. */
+	sql(db->st, "DELETE FROM audit_leaves", NULL, 0);
+	sql(db->st, "DELETE FROM checkpoints", NULL, 0);
+	uint64_t seq;
+	lsec_err err = LSEC_ERR_INIT;
+	for (int i = 0; i < 12; i++) {
+		assert_lsec_ok(record_one(db->st, "mallory", "SN-A", "flash", &seq, &err), &err);
+	}
+	expect_verify(db->st, 0, NULL, NULL);
+	expect_verify(db->st, LSEC_E_AUDIT_ROOT, "rewritten", notes[1]);
+	lsec_free(notes[0]);
+	lsec_free(notes[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +435,18 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log__record_refusals_leave_nothing,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log__checkpoint_verify_prove,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log__empty_log_and_wrong_key,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test(test_audit_log__tamper_matrix),
+		cmocka_unit_test_setup_teardown(test_audit_log__exported_checkpoint_catches_rewrite,
+						lsec_test_db_setup, lsec_test_db_teardown),
 	};
-	return lsec_test_run_backends("audit-log", tests, sizeof(tests) / sizeof(tests[0]));
+	if (key_setup(NULL) != 0) {
+		return 1;
+	}
+	int failed = lsec_test_run_backends("audit-log", tests, sizeof(tests) / sizeof(tests[0]));
+	key_teardown(NULL);
+	return failed;
 }
