@@ -77,7 +77,7 @@ int lsec_sop_diff_text(lsec_buf *out, const char *la, const uint8_t *a, size_t a
 	while (i < A.n || j < B.n) {
 		if (i < A.n && j < B.n && same(&A, i, &B, j)) {
 			ops[n] = OP_SAME, oi[n] = i++, oj[n++] = j++;
-		} else if (j < B.n && (i >= A.n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
+		} else if (j < B.n && (i >= A.n || t[i * w + j + 1] > t[(i + 1) * w + j])) {
 			ops[n] = OP_ADD, oi[n] = i, oj[n++] = j++;
 		} else {
 			ops[n] = OP_DEL, oi[n] = i++, oj[n++] = j;
