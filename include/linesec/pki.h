@@ -362,6 +362,73 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_write(char **path_out, const char *di
 /* Once printing is confirmed: overwrites the label file with zeros and removes it. */
 LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *err);
 
+/* ==== recorded in the registry and the audit log ==========================
+ *
+ * Each of these changes the registry and appends its audit leaf in one store
+ * transaction (lsec_store_begin -> change -> lsec_audit_record ->
+ * lsec_store_commit), so both land or neither does. Uniqueness is the
+ * registry's: a key fingerprint, certificate serial or credential
+ * fingerprint already held is LSEC_E_EXISTS naming the unit that holds it.
+ */
+typedef struct lsec_store lsec_store;
+
+/* Who acts: recorded in every audit leaf. */
+typedef struct lsec_pki_actor {
+	const char *person;  /* required */
+	const char *station; /* NULL when not at a station */
+} lsec_pki_actor;
+
+/*
+ * Checks that person is registered, enabled and a security officer (the CA
+ * commands are theirs). Errors: LSEC_E_AUTH.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_require_officer(lsec_store *st, const char *person,
+						    lsec_err *err);
+/*
+ * Issues the certificate of a registered unit (CN = its serial, O = its
+ * product, SAN = its UID) and records the identity as active. pubkey is the
+ * device key from a verified CSR; with pubkey NULL the station generates
+ * the key pair (lsec_ca_issue_generated), hands the private scalar out in
+ * *key_out and records the key origin "station-generated".
+ * Errors: as lsec_ca_issue, LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS
+ * (duplicate key or certificate serial), audit and store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_issue_recorded(lsec_cert **out, lsec_secret **key_out,
+						   lsec_ca *ca, lsec_store *st,
+						   const lsec_pki_actor *who, const char *unit,
+						   struct evp_pkey_st *pubkey, uint32_t days,
+						   lsec_err *err);
+/*
+ * Revokes a recorded certificate: revocation record with its reason, key
+ * state compromised (keyCompromise, cACompromise) or deactivated (others).
+ * Errors: LSEC_E_NOTFOUND (not a recorded identity), LSEC_E_PKI_MISMATCH
+ * (the identity holds another certificate), LSEC_E_EXISTS (already revoked),
+ * LSEC_E_STORE_TRANSITION.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who,
+						    const lsec_cert *cert, lsec_crl_reason reason,
+						    lsec_err *err);
+/*
+ * The CRL of every revocation in the registry (into crl_out) and, when
+ * list_out is not NULL, the plain list (lsec_revoked_export; key
+ * fingerprints are not in the revocation records and show as unknown).
+ * Records the CRL number in the audit log.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out,
+						 bool list_json, uint64_t *number_out, lsec_ca *ca,
+						 lsec_store *st, const lsec_pki_actor *who,
+						 const lsec_crl_options *opts, lsec_err *err);
+/*
+ * A unit's initial password: generated (lsec_cred_generate), its keyed
+ * fingerprint recorded for the unit, the event audited (without the
+ * password or its fingerprint). *pw_out goes to the device and the label
+ * only; the caller frees it with lsec_secret_free right after.
+ * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate).
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca,
+						  lsec_store *st, const lsec_pki_actor *who,
+						  const char *unit, lsec_err *err);
+
 #ifdef __cplusplus
 }
 #endif

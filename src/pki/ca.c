@@ -231,14 +231,28 @@ out:
 	return rc;
 }
 
+/* Takes the signing key (and, when no public key is known yet, the public key) from key. */
+static int adopt_key(lsec_ca *ca, const lsec_key *key, lsec_err *err)
+{
+	int rc = 0;
+	EVP_PKEY *pk = lsec_key_evp(key);
+	LSEC_TRY_OSSL(EVP_PKEY_up_ref(pk), LSEC_E_INTERNAL, "cannot share the CA key");
+	ca->signer.pkey = pk;
+	if (ca->signer.pub == NULL) {
+		LSEC_TRY_OSSL(EVP_PKEY_up_ref(pk), LSEC_E_INTERNAL, "cannot share the CA key");
+		ca->signer.pub = pk;
+	}
+out:
+	return rc;
+}
+
 /* The key and credential key of a new CA: generated in memory or in the token. */
 static int ceremony_keys(lsec_ca *ca, const lsec_ca_options *o, lsec_err *err)
 {
 	int rc = 0;
 	char *path = NULL;
-	BIO *bio = NULL;
 	lsec_secret *cred = NULL;
-	char *mem = NULL;
+	lsec_key *key = NULL;
 	if (ca->pkcs11) {
 		LSEC_TRY(lsec_pki__p11_open(&ca->signer.p11, ca->module, ca->token, o->pin, err));
 		LSEC_TRY(lsec_pki__p11_ec_generate(ca->signer.p11, ca->key_label, &ca->signer.key,
@@ -246,28 +260,20 @@ static int ceremony_keys(lsec_ca *ca, const lsec_ca_options *o, lsec_err *err)
 		LSEC_TRY(lsec_pki__p11_hmac_generate(ca->signer.p11, ca->cred_label, err));
 		goto out;
 	}
-	ca->signer.pkey = EVP_EC_gen("P-256");
-	LSEC_TRY_OSSL_PTR(ca->signer.pkey, LSEC_E_CRYPTO, "cannot generate the CA key");
-	LSEC_TRY_OSSL(EVP_PKEY_up_ref(ca->signer.pkey), LSEC_E_INTERNAL, "cannot share the key");
-	ca->signer.pub = ca->signer.pkey;
-	/* PKCS#8, PBES2 with AES-256-CBC: never in clear on disk. */
-	LSEC_TRY_OSSL_PTR(bio = BIO_new(BIO_s_mem()), LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY_OSSL(PEM_write_bio_PKCS8PrivateKey(
-			      bio, ca->signer.pkey, EVP_aes_256_cbc(),
-			      (const char *)lsec_secret_cdata(o->passphrase),
-			      (int)lsec_secret_len(o->passphrase), NULL, NULL),
-		      LSEC_E_CRYPTO, "cannot encrypt the CA key");
-	long n = BIO_get_mem_data(bio, &mem);
+	/* PKCS#8 encrypted under the passphrase (scrypt, AES-256-CBC), 0600. */
+	LSEC_TRY(lsec_key_generate(&key, LSEC_KEY_ECDSA_P256, err));
 	LSEC_TRY_OSSL_PTR(path = lsec_pki__ca_path(ca, CA_KEY), LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_file_write_new(path, mem, (size_t)n, 0600, err));
+	LSEC_TRY(lsec_key_write_private(key, path, o->passphrase, err));
 	lsec_free(path);
+	path = NULL;
+	LSEC_TRY(adopt_key(ca, key, err));
 	LSEC_TRY(lsec_secret_new(&cred, 32, err));
 	LSEC_TRY(lsec_random(lsec_secret_data(cred), 32, err));
 	LSEC_TRY_OSSL_PTR(path = lsec_pki__ca_path(ca, CA_CRED), LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_file_write_new(path, lsec_secret_cdata(cred), 32, 0600, err));
 out:
+	lsec_key_free(key);
 	lsec_secret_free(cred);
-	BIO_free_all(bio);
 	lsec_free(path);
 	return rc;
 }
@@ -459,26 +465,16 @@ out:
 static int unlock_file_key(lsec_ca *ca, const lsec_secret *pass, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf b = LSEC_BUF_INIT(16 * 1024);
-	BIO *bio = NULL;
-	bool found = false;
-	LSEC_TRY(read_pem(ca, CA_KEY, false, &b, &found, err));
-	LSEC_TRY_OSSL_PTR(bio = BIO_new_mem_buf(b.data, (int)b.len), LSEC_E_NOMEM,
-			  "out of memory");
-	/* The passphrase is a C string for OpenSSL: copy it into a NUL-ended secret. */
-	lsec_secret *z = NULL;
-	LSEC_TRY(lsec_secret_new(&z, lsec_secret_len(pass) + 1, err));
-	memcpy(lsec_secret_data(z), lsec_secret_cdata(pass), lsec_secret_len(pass));
-	ca->signer.pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, lsec_secret_data(z));
-	lsec_secret_free(z);
-	LSEC_TRY_OSSL_PTR(ca->signer.pkey, LSEC_E_AUTH,
-			  "cannot unlock the CA key in '%s': wrong passphrase or damaged file",
-			  ca->dir);
+	lsec_key *key = NULL;
+	char *path = lsec_pki__ca_path(ca, CA_KEY);
+	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_key_load_private(&key, path, pass, err));
+	LSEC_TRY(adopt_key(ca, key, err));
 	LSEC_ENSURE(EVP_PKEY_eq(ca->signer.pkey, ca->signer.pub) == 1, LSEC_E_PKI_MISMATCH,
 		    "cannot open the CA in '%s': %s does not match %s", ca->dir, CA_KEY, CA_PUB);
 out:
-	BIO_free(bio);
-	lsec_buf_release(&b);
+	lsec_key_free(key);
+	lsec_free(path);
 	return rc;
 }
 

@@ -161,7 +161,7 @@ static void test_pki_ca__files_and_reopen(void **state)
 	/* Wrong passphrase. */
 	lsec_ca *ca2 = NULL;
 	lsec_secret *wrong = pkitest_secret("not the passphrase");
-	assert_lsec_code(lsec_ca_open(&ca2, dir, wrong, &err), LSEC_E_AUTH, &err);
+	assert_lsec_code(lsec_ca_open(&ca2, dir, wrong, &err), LSEC_E_CRYPTO, &err);
 	assert_null(ca2);
 
 	/* Opened read-only: describes itself but cannot sign. */

@@ -1,0 +1,269 @@
+/*
+ * record.c - the PKI acts that change the registry: issuance, revocation,
+ * CRLs and initial credentials, each with its audit leaf in the same store
+ * transaction.
+ *
+ * @test tests/unit/pki/test_record.c
+ */
+#include "pki_int.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "linesec/audit.h"
+#include "linesec/store.h"
+
+/* Bits of entropy of an initial password: LSEC_CRED_LEN * log2(56), rounded down. */
+#define CRED_ENTROPY_BITS 92
+
+int lsec_pki_require_officer(lsec_store *st, const char *person, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_person p;
+	lsec_err inner = LSEC_ERR_INIT;
+	LSEC_ENSURE(person != NULL && person[0] != '\0', LSEC_E_AUTH,
+		    "the CA commands need a security officer (--person)");
+	if (lsec_store_person_get(st, &p, person, &inner) < 0) {
+		LSEC_BAIL(LSEC_E_AUTH, "'%s' is not a registered person: %s", person, inner.msg);
+	}
+	lsec_wipe(p.pw_hash, sizeof(p.pw_hash));
+	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "'%s' is disabled", person);
+	LSEC_ENSURE(p.role == LSEC_ROLE_SECURITY_OFFICER, LSEC_E_AUTH,
+		    "'%s' is a %s; the CA commands need a security officer", person,
+		    lsec_role_name(p.role));
+out:
+	return rc;
+}
+
+/* Appends the audit leaf of a PKI act; takes evidence (may be NULL). */
+static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, const char *action,
+		 json_t *evidence, lsec_err *err)
+{
+	lsec_audit_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.person = who->person;
+	ev.station = who->station;
+	ev.unit = unit;
+	ev.action = action;
+	ev.outcome = "done";
+	ev.evidence = evidence;
+	int rc = lsec_audit_record(st, &ev, NULL, err);
+	json_decref(evidence);
+	return rc;
+}
+
+/* The unit's UID as bytes: hex decoded when it is hex, else its text. */
+static int uid_bytes(lsec_buf *out, const char *uid, lsec_err *err)
+{
+	int rc = 0;
+	lsec_err ignore = LSEC_ERR_INIT;
+	size_t n = strlen(uid);
+	if (n % 2 == 0 && lsec_hex_decode(out, uid, n, "unit UID", &ignore) == 0) {
+		goto out;
+	}
+	lsec_buf_reset(out);
+	LSEC_TRY(lsec_buf_append(out, uid, n, err));
+out:
+	return rc;
+}
+
+int lsec_pki_issue_recorded(lsec_cert **out, lsec_secret **key_out, lsec_ca *ca,
+			    lsec_store *st, const lsec_pki_actor *who, const char *unit,
+			    EVP_PKEY *pubkey, uint32_t days, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit u;
+	lsec_buf uid = LSEC_BUF_INIT(LSEC_STORE_NAME_MAX);
+	lsec_buf der = LSEC_BUF_INIT(LSEC_PKI_MAX_INPUT);
+	lsec_cert *cert = NULL;
+	lsec_secret *key = NULL;
+	bool begun = false;
+	uint8_t fp[32];
+	char fphex[65], sn[41];
+	*out = NULL;
+	if (key_out != NULL) {
+		*key_out = NULL;
+	}
+	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
+		    "cannot issue a certificate: missing person or unit");
+	LSEC_ENSURE(pubkey != NULL || key_out != NULL, LSEC_E_USAGE,
+		    "cannot issue a certificate for unit '%s': no device key and nowhere to put a "
+		    "generated one",
+		    unit);
+	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(uid_bytes(&uid, u.uid, err));
+	lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
+	req.serial = u.serial;
+	req.product = u.product;
+	req.uid = uid.data;
+	req.uid_len = uid.len;
+	req.validity_days = days;
+	if (pubkey != NULL) {
+		LSEC_TRY(lsec_ca_issue(&cert, ca, pubkey, &req, err));
+	} else {
+		LSEC_TRY(lsec_ca_issue_generated(&cert, &key, ca, &req, err));
+	}
+	LSEC_TRY(lsec_cert_key_fingerprint(fp, cert, err));
+	lsec_hex_encode(fphex, fp, sizeof(fp));
+	lsec_cert_serial_hex(sn, cert);
+	LSEC_TRY(lsec_cert_encode(&der, cert, true, err));
+	LSEC_TRY(lsec_store_begin(st, err));
+	begun = true;
+	LSEC_TRY(lsec_store_identity_add(st, u.serial, fphex, sn, der.data, der.len,
+					 LSEC_KEY_ACTIVE, err));
+	LSEC_TRY(audit(st, who, u.serial, "pki.certificate.issue",
+		       json_pack("{s:s,s:s,s:s}", "cert_serial", sn, "key_sha256", fphex,
+				 "key_origin", pubkey ? "device" : "station-generated"),
+		       err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	begun = false;
+	*out = cert;
+	cert = NULL;
+	if (key_out != NULL) {
+		*key_out = key;
+		key = NULL;
+	}
+out:
+	if (begun) {
+		lsec_store_rollback(st);
+	}
+	lsec_secret_free(key);
+	lsec_cert_free(cert);
+	lsec_buf_release(&der);
+	lsec_buf_release(&uid);
+	return rc;
+}
+
+int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who, const lsec_cert *cert,
+			     lsec_crl_reason reason, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_identity id;
+	bool begun = false;
+	uint8_t fp[32];
+	char fphex[65], sn[41];
+	LSEC_ENSURE(who != NULL && cert != NULL, LSEC_E_USAGE,
+		    "cannot revoke: missing person or certificate");
+	LSEC_TRY(lsec_cert_key_fingerprint(fp, cert, err));
+	lsec_hex_encode(fphex, fp, sizeof(fp));
+	lsec_cert_serial_hex(sn, cert);
+	LSEC_TRY(lsec_store_identity_get(st, &id, NULL, fphex, err));
+	LSEC_ENSURE(strcmp(id.cert_serial, sn) == 0, /* lint:ok - public serials */
+		    LSEC_E_PKI_MISMATCH,
+		    "cannot revoke certificate '%s': unit '%s' holds certificate '%s' for that key",
+		    sn, id.serial, id.cert_serial);
+	bool compromised = reason == LSEC_CRL_KEY_COMPROMISE || reason == LSEC_CRL_CA_COMPROMISE;
+	LSEC_TRY(lsec_store_begin(st, err));
+	begun = true;
+	LSEC_TRY(lsec_store_revocation_add(st, id.serial, sn, lsec_crl_reason_name(reason),
+					   who->person, err));
+	LSEC_TRY(lsec_store_identity_set_state(
+		st, fphex, compromised ? LSEC_KEY_COMPROMISED : LSEC_KEY_DEACTIVATED, err));
+	LSEC_TRY(audit(st, who, id.serial, "pki.certificate.revoke",
+		       json_pack("{s:s,s:s,s:s}", "cert_serial", sn, "key_sha256", fphex, "reason",
+				 lsec_crl_reason_name(reason)),
+		       err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	begun = false;
+out:
+	if (begun) {
+		lsec_store_rollback(st);
+	}
+	return rc;
+}
+
+/* "2026-11-25T04:05:38Z" to Unix seconds. */
+static int parse_utc(int64_t *out, const char *text, lsec_err *err)
+{
+	int rc = 0;
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	LSEC_ENSURE(end != NULL && *end == '\0', LSEC_E_PARSE,
+		    "cannot read time '%s': RFC 3339 UTC expected", text);
+	*out = (int64_t)timegm(&tm);
+out:
+	return rc;
+}
+
+int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
+			  uint64_t *number_out, lsec_ca *ca, lsec_store *st,
+			  const lsec_pki_actor *who, const lsec_crl_options *opts, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_record *recs = NULL;
+	lsec_revoked *list = NULL;
+	size_t n = 0;
+	bool begun = false;
+	*number_out = 0;
+	LSEC_ENSURE(who != NULL, LSEC_E_USAGE, "cannot make a CRL: missing person");
+	LSEC_TRY(lsec_store_revocation_list(st, &recs, &n, err));
+	if (n > 0) {
+		list = lsec_calloc(n, sizeof(*list));
+		LSEC_ENSURE(list != NULL, LSEC_E_NOMEM, "out of memory for %zu revocations", n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		list[i].serial_hex = recs[i].subject;
+		list[i].key_fp = NULL;
+		LSEC_TRY(lsec_crl_reason_parse(&list[i].reason, recs[i].reason, err));
+		LSEC_TRY(parse_utc(&list[i].revoked_at, recs[i].created, err));
+	}
+	LSEC_TRY(lsec_ca_crl(crl_out, number_out, ca, list, n, opts, err));
+	if (list_out != NULL) {
+		LSEC_TRY(lsec_revoked_export(list_out, list, n, *number_out, list_json, err));
+	}
+	LSEC_TRY(lsec_store_begin(st, err));
+	begun = true;
+	LSEC_TRY(audit(st, who, NULL, "pki.crl.issue",
+		       json_pack("{s:I,s:I}", "crl_number", (json_int_t)*number_out, "revoked",
+				 (json_int_t)n),
+		       err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	begun = false;
+out:
+	if (begun) {
+		lsec_store_rollback(st);
+	}
+	lsec_free(list);
+	lsec_free(recs);
+	return rc;
+}
+
+int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
+			   const lsec_pki_actor *who, const char *unit, lsec_err *err)
+{
+	int rc = 0;
+	lsec_secret *pw = NULL;
+	lsec_store_unit u;
+	uint8_t fp[32];
+	char fphex[65];
+	bool begun = false;
+	*pw_out = NULL;
+	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
+		    "cannot issue a credential: missing person or unit");
+	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(lsec_cred_generate(&pw, err));
+	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
+	lsec_hex_encode(fphex, fp, sizeof(fp));
+	LSEC_TRY(lsec_store_begin(st, err));
+	begun = true;
+	LSEC_TRY(lsec_store_credential_add(st, u.serial, fphex, err));
+	LSEC_TRY(audit(st, who, u.serial, "pki.initial-password.issue",
+		       json_pack("{s:I,s:I}", "entropy_bits", (json_int_t)CRED_ENTROPY_BITS,
+				 "length", (json_int_t)LSEC_CRED_LEN),
+		       err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	begun = false;
+	*pw_out = pw;
+	pw = NULL;
+out:
+	if (begun) {
+		lsec_store_rollback(st);
+	}
+	lsec_wipe(fphex, sizeof(fphex));
+	lsec_wipe(fp, sizeof(fp));
+	lsec_secret_free(pw);
+	return rc;
+}

@@ -1,0 +1,228 @@
+/* PKI acts recorded in the registry and the audit log (SQLite). */
+#include "helpers/pkitest.h"
+#include "helpers/testutil.h"
+
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/x509v3.h>
+
+#include "linesec/audit.h"
+#include "linesec/store.h"
+
+typedef struct fixture {
+	char *dir;
+	char *db;
+	lsec_store *st;
+	lsec_ca *ca;
+} fixture;
+
+static const lsec_pki_actor officer = {"olga", "st-1"};
+
+static int setup(void **state)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	fixture *f = lsec_calloc(1, sizeof(*f));
+	f->dir = lsec_test_tmpdir();
+	f->db = lsec_test_path(f->dir, "registry.db");
+	char *cadir = lsec_test_path(f->dir, "ca");
+	f->ca = pkitest_file_ca(cadir);
+	lsec_free(cadir);
+	assert_lsec_ok(lsec_store_open(&f->st, f->db, &err), &err);
+	assert_lsec_ok(lsec_store_person_add(f->st, "olga", LSEC_ROLE_SECURITY_OFFICER,
+					     "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaA",
+					     &err),
+		       &err);
+	assert_lsec_ok(lsec_store_person_add(f->st, "otto", LSEC_ROLE_OPERATOR,
+					     "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaA",
+					     &err),
+		       &err);
+	assert_lsec_ok(lsec_store_unit_create(f->st, "SN-1", "a1b2c3d4", "Sensor", "st-1", &err),
+		       &err);
+	assert_lsec_ok(lsec_store_unit_create(f->st, "SN-2", "a1b2c3d5", "Sensor", "st-1", &err),
+		       &err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	lsec_store_close(f->st);
+	lsec_ca_free(f->ca);
+	lsec_free(f->db);
+	lsec_test_rmtree(f->dir);
+	lsec_free(f);
+	return 0;
+}
+
+static void test_pki_record__officer_only(void **state)
+{
+	fixture *f = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_pki_require_officer(f->st, "olga", &err), &err);
+	assert_lsec_code(lsec_pki_require_officer(f->st, "otto", &err), LSEC_E_AUTH, &err);
+	assert_lsec_code(lsec_pki_require_officer(f->st, "nobody", &err), LSEC_E_AUTH, &err);
+	assert_lsec_code(lsec_pki_require_officer(f->st, NULL, &err), LSEC_E_AUTH, &err);
+}
+
+static void test_pki_record__issue_duplicate_revoke_crl(void **state)
+{
+	fixture *f = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *dev = pkitest_key("P-256");
+	lsec_cert *cert = NULL, *again = NULL, *gen = NULL;
+	lsec_secret *genkey = NULL;
+	uint64_t leaves0 = 0, leaves = 0;
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves0, &err), &err);
+
+	assert_lsec_ok(lsec_pki_issue_recorded(&cert, NULL, f->ca, f->st, &officer, "SN-1", dev,
+					       365, &err),
+		       &err);
+	/* Subject and SAN from the registry. */
+	X509 *x = lsec_cert_x509(cert);
+	char cn[80] = "";
+	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+	assert_string_equal(cn, "SN-1");
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, 0);
+	assert_int_equal(g->type, GEN_URI);
+	assert_string_equal((const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier),
+			    "urn:linesec:uid:a1b2c3d4");
+	GENERAL_NAMES_free(san);
+
+	/* The identity is in the registry, active. */
+	uint8_t fp[32];
+	char fphex[65], sn[41];
+	assert_lsec_ok(lsec_cert_key_fingerprint(fp, cert, &err), &err);
+	lsec_hex_encode(fphex, fp, 32);
+	lsec_cert_serial_hex(sn, cert);
+	lsec_store_identity id;
+	assert_lsec_ok(lsec_store_identity_get(f->st, &id, NULL, fphex, &err), &err);
+	assert_string_equal(id.serial, "SN-1");
+	assert_string_equal(id.cert_serial, sn);
+	assert_int_equal(id.state, LSEC_KEY_ACTIVE);
+
+	/* The same device key for another unit: refused by the registry, nothing recorded. */
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
+	assert_int_equal(leaves, leaves0 + 1);
+	assert_lsec_code(lsec_pki_issue_recorded(&again, NULL, f->ca, f->st, &officer, "SN-2",
+						 dev, 365, &err),
+			 LSEC_E_EXISTS, &err);
+	assert_non_null(strstr(err.msg, "SN-1"));
+	assert_null(again);
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
+	assert_int_equal(leaves, leaves0 + 1);
+	/* Unknown unit. */
+	assert_lsec_code(lsec_pki_issue_recorded(&again, NULL, f->ca, f->st, &officer, "SN-9",
+						 dev, 365, &err),
+			 LSEC_E_NOTFOUND, &err);
+
+	/* Station-generated key for SN-2. */
+	assert_lsec_ok(lsec_pki_issue_recorded(&gen, &genkey, f->ca, f->st, &officer, "SN-2",
+					       NULL, 365, &err),
+		       &err);
+	assert_int_equal(lsec_secret_len(genkey), 32);
+	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
+	uint8_t lh[32];
+	assert_lsec_ok(lsec_store_leaf_get(f->st, leaves0 + 1, &leaf, lh, &err), &err);
+	assert_non_null(memmem(leaf.data, leaf.len, "station-generated", 17));
+	lsec_buf_release(&leaf);
+
+	/* Revoke SN-1: key compromised, on the next CRL. */
+	assert_lsec_ok(lsec_pki_revoke_recorded(f->st, &officer, cert, LSEC_CRL_KEY_COMPROMISE,
+						&err),
+		       &err);
+	assert_lsec_ok(lsec_store_identity_get(f->st, &id, NULL, fphex, &err), &err);
+	assert_int_equal(id.state, LSEC_KEY_COMPROMISED);
+	assert_lsec_code(lsec_pki_revoke_recorded(f->st, &officer, cert, LSEC_CRL_SUPERSEDED,
+						  &err),
+			 LSEC_E_EXISTS, &err);
+	lsec_buf crl = LSEC_BUF_INIT(1 << 20), list = LSEC_BUF_INIT(1 << 20);
+	lsec_crl_options o = LSEC_CRL_OPTIONS_INIT;
+	o.der = true;
+	uint64_t num = 0;
+	assert_lsec_ok(lsec_pki_crl_recorded(&crl, &list, false, &num, f->ca, f->st, &officer, &o,
+					     &err),
+		       &err);
+	assert_int_equal(num, 1);
+	const uint8_t *p = crl.data;
+	X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)crl.len);
+	assert_non_null(c);
+	X509 *cax = lsec_cert_x509(lsec_ca_cert(f->ca));
+	assert_int_equal(pkitest_verify(x, cax, c), X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(pkitest_verify(lsec_cert_x509(gen), cax, c), X509_V_OK);
+	char line[128];
+	snprintf(line, sizeof(line), "%s - keyCompromise\n", sn);
+	assert_string_equal(lsec_buf_cstr(&list, &err), line);
+	X509_CRL_free(c);
+	lsec_buf_release(&list);
+	lsec_buf_release(&crl);
+
+	/* Every act left its leaf: issue, station-generated issue, revoke, CRL. */
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
+	assert_int_equal(leaves, leaves0 + 4);
+
+	lsec_secret_free(genkey);
+	lsec_cert_free(gen);
+	lsec_cert_free(cert);
+	EVP_PKEY_free(dev);
+}
+
+static bool file_has(const char *path, const uint8_t *needle, size_t n)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_buf b = LSEC_BUF_INIT(64u << 20);
+	if (lsec_file_read(&b, path, &err) < 0) {
+		return false;
+	}
+	bool found = memmem(b.data, b.len, needle, n) != NULL;
+	lsec_buf_release(&b);
+	return found;
+}
+
+static void test_pki_record__credentials(void **state)
+{
+	fixture *f = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_secret *pw1 = NULL, *pw2 = NULL;
+	assert_lsec_ok(lsec_pki_cred_recorded(&pw1, f->ca, f->st, &officer, "SN-1", &err), &err);
+	assert_lsec_ok(lsec_pki_cred_recorded(&pw2, f->ca, f->st, &officer, "SN-2", &err), &err);
+	assert_false(lsec_secret_equal(pw1, pw2));
+	/* A duplicate credential fingerprint is refused by the registry. */
+	uint8_t fp[32];
+	char fphex[65];
+	assert_lsec_ok(lsec_cred_fingerprint(fp, f->ca, lsec_secret_cdata(pw1), LSEC_CRED_LEN,
+					     &err),
+		       &err);
+	lsec_hex_encode(fphex, fp, 32);
+	assert_lsec_code(lsec_store_credential_add(f->st, "SN-2", fphex, &err), LSEC_E_EXISTS,
+			 &err);
+	/* No password bytes in the database files or the audit log. */
+	lsec_store_close(f->st);
+	f->st = NULL;
+	char *wal = lsec_asprintf("%s-wal", f->db);
+	for (int i = 0; i < 2; i++) {
+		const lsec_secret *pw = i ? pw2 : pw1;
+		assert_false(file_has(f->db, lsec_secret_cdata(pw), LSEC_CRED_LEN));
+		assert_false(file_has(wal, lsec_secret_cdata(pw), LSEC_CRED_LEN));
+	}
+	/* ...but the fingerprint is, so the check is real. */
+	assert_true(file_has(f->db, (const uint8_t *)fphex, 64) ||
+		    file_has(wal, (const uint8_t *)fphex, 64));
+	lsec_free(wal);
+	assert_lsec_ok(lsec_store_open(&f->st, f->db, &err), &err);
+	lsec_secret_free(pw2);
+	lsec_secret_free(pw1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pki_record__officer_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pki_record__issue_duplicate_revoke_crl, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pki_record__credentials, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
