@@ -28,6 +28,16 @@
 #define SIM_BLOB_MAX 8192u /* largest key, certificate or credential blob */
 #define SIM_FLASH_MAX (64u << 20)
 
+static bool page_ok(uint32_t page_size)
+{
+	return page_size >= 256 && page_size <= (1u << 20) && (page_size & (page_size - 1)) == 0;
+}
+
+static bool flash_ok(uint32_t flash_size, uint32_t page_size)
+{
+	return flash_size >= page_size && flash_size <= SIM_FLASH_MAX && flash_size % page_size == 0;
+}
+
 int lsec_target__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_size,
 			       lsec_err *err)
 {
@@ -39,12 +49,9 @@ int lsec_target__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_s
 		lsec_buf_init(&u->slots[i].cert, SIM_BLOB_MAX);
 	}
 	lsec_buf_init(&u->cred, SIM_BLOB_MAX);
-	LSEC_ENSURE(page_size >= 256 && page_size <= (1u << 20) && (page_size & (page_size - 1)) == 0,
-		    LSEC_E_USAGE, "invalid page size %u: expected a power of two from 256 to 1048576",
+	LSEC_ENSURE(page_ok(page_size), LSEC_E_USAGE, "invalid page size %u: expected a power of two from 256 to 1048576",
 		    page_size);
-	LSEC_ENSURE(flash_size >= page_size && flash_size <= SIM_FLASH_MAX &&
-			    flash_size % page_size == 0,
-		    LSEC_E_USAGE,
+	LSEC_ENSURE(flash_ok(flash_size, page_size), LSEC_E_USAGE,
 		    "invalid flash size %u: expected a multiple of the page size (%u), at most %u",
 		    flash_size, page_size, SIM_FLASH_MAX);
 	u->flash_size = flash_size;
@@ -177,7 +184,8 @@ int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
 		    SIM_STATE_VERSION);
 	lsec_reader hdr = r;
 	FIELD(lsec_reader_skip(&hdr, sizeof(u->chip_id) + sizeof(u->uid)) &&
-		      lsec_reader_u32le(&hdr, &flash_size) && lsec_reader_u32le(&hdr, &page_size),
+		      lsec_reader_u32le(&hdr, &flash_size) && lsec_reader_u32le(&hdr, &page_size) &&
+		      page_ok(page_size) && flash_ok(flash_size, page_size),
 	      "flash_size");
 	LSEC_TRY(lsec_target__sim_unit_init(u, flash_size, page_size, err));
 	FIELD(lsec_reader_bytes(&r, &p, sizeof(u->chip_id)) && p[sizeof(u->chip_id) - 1] == 0,
