@@ -91,10 +91,16 @@ typedef struct lsec_image_verify_options {
 	bool require_release;    /* refuse debug or undeclared builds */
 	bool check_min_counter;
 	uint32_t min_counter;
+	/*
+	 * The signer as a loaded key (borrowed), instead of pubkey_der: saves
+	 * decoding the DER key on every verification (a station verifying
+	 * many images). Takes precedence over pubkey_der and key_hash.
+	 */
+	const struct lsec_key *key;
 } lsec_image_verify_options;
 
 #define LSEC_IMAGE_VERIFY_OPTIONS_VERSION 1
-#define LSEC_IMAGE_VERIFY_OPTIONS_INIT {LSEC_IMAGE_VERIFY_OPTIONS_VERSION, NULL, 0, NULL, NULL, false, false, 0}
+#define LSEC_IMAGE_VERIFY_OPTIONS_INIT {LSEC_IMAGE_VERIFY_OPTIONS_VERSION, NULL, 0, NULL, NULL, false, false, 0, NULL}
 
 /*
  * Runs every check: hash, key, signature, then product, build type and

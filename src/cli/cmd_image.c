@@ -221,7 +221,6 @@ static int verify_run(const cli_args *a, lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *key = NULL;
-	lsec_buf spki = LSEC_BUF_INIT(4096);
 	lsec_image *img = NULL;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
 	uint64_t v = 0;
@@ -232,9 +231,7 @@ static int verify_run(const cli_args *a, lsec_err *err)
 
 	LSEC_ENSURE(cli_get(a, "pubkey") != NULL, LSEC_E_USAGE, "image verify needs --pubkey PUB.pem");
 	LSEC_TRY(lsec_key_load_public(&key, cli_get(a, "pubkey"), err));
-	LSEC_TRY(lsec_key_spki_der(&spki, key, err));
-	vo.pubkey_der = spki.data;
-	vo.pubkey_der_len = spki.len;
+	vo.key = key;
 	vo.product = cli_get(a, "product");
 	vo.require_release = cli_flag(a, "require-release");
 	if (cli_get(a, "min-counter") != NULL) {
@@ -271,7 +268,6 @@ static int verify_run(const cli_args *a, lsec_err *err)
 out:
 	json_decref(j);
 	lsec_image_free(img);
-	lsec_buf_release(&spki);
 	lsec_key_free(key);
 	return rc;
 }

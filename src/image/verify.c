@@ -26,16 +26,23 @@ static int compute_hash(uint8_t out[32], const lsec_image *img, lsec_err *err)
  * Resolves the key to verify with and checks that the image names it.
  * Fails with LSEC_E_IMG_KEY_MISMATCH, or LSEC_E_USAGE without a key.
  */
-static int resolve_key(lsec_key **out, const lsec_image *img,
+static int resolve_key(lsec_key **out, const lsec_key **use, const lsec_image *img,
 		       const lsec_image_verify_options *opts, lsec_err *err)
 {
 	int rc = 0;
 	uint8_t want[32], have[32];
 	const uint8_t *der = opts->pubkey_der;
 	size_t der_len = opts->pubkey_der_len;
+	lsec_buf spki = LSEC_BUF_INIT(4096);
 
 	*out = NULL;
-	if (der != NULL) {
+	*use = NULL;
+	if (opts->key != NULL) {
+		LSEC_TRY(lsec_key_spki_der(&spki, opts->key, err));
+		der = spki.data;
+		der_len = spki.len;
+		LSEC_TRY(lsec_sha256(want, der, der_len, err));
+	} else if (der != NULL) {
 		LSEC_TRY(lsec_sha256(want, der, der_len, err));
 	} else if (opts->key_hash != NULL) {
 		memcpy(want, opts->key_hash, 32);
@@ -54,17 +61,23 @@ static int resolve_key(lsec_key **out, const lsec_image *img,
 		    "cannot verify image '%s': signed by another key (KEYHASH TLV does not match the "
 		    "given public key)",
 		    img->name);
-	LSEC_ENSURE(img->pubkey == NULL || opts->pubkey_der == NULL ||
+	LSEC_ENSURE(img->pubkey == NULL || (opts->pubkey_der == NULL && opts->key == NULL) ||
 			    (img->pubkey->len == der_len &&
 			     lsec_ct_equal(img->data + img->pubkey->off, der, der_len)),
 		    LSEC_E_IMG_KEY_MISMATCH,
 		    "cannot verify image '%s': PUBKEY TLV is not the given public key", img->name);
+	if (opts->key != NULL) {
+		*use = opts->key;
+		goto out;
+	}
 	lsec_err kerr = LSEC_ERR_INIT;
 	if (lsec_key_from_spki(out, der, der_len, &kerr) < 0) {
 		LSEC_BAIL(LSEC_E_IMG_KEY_MISMATCH, "cannot verify image '%s': unusable signing key: %s",
 			  img->name, kerr.msg);
 	}
+	*use = *out;
 out:
+	lsec_buf_release(&spki);
 	return rc;
 }
 
@@ -72,7 +85,8 @@ int lsec_image_verify(const lsec_image *img, const lsec_image_verify_options *op
 {
 	int rc = 0;
 	uint8_t digest[32];
-	lsec_key *key = NULL;
+	lsec_key *key = NULL;     /* decoded here, owned */
+	const lsec_key *use = NULL; /* the key to verify with */
 
 	LSEC_ENSURE(img != NULL && opts != NULL, LSEC_E_USAGE, "cannot verify image: no image or options");
 	LSEC_ENSURE(opts->version == LSEC_IMAGE_VERIFY_OPTIONS_VERSION, LSEC_E_USAGE,
@@ -88,12 +102,12 @@ int lsec_image_verify(const lsec_image *img, const lsec_image_verify_options *op
 	LSEC_ENSURE(img->sig != NULL, LSEC_E_IMG_UNSIGNED,
 		    "cannot verify image '%s': unsigned (no ECDSASIG or ED25519 signature TLV)",
 		    img->name);
-	LSEC_TRY(resolve_key(&key, img, opts, err));
-	bool ed = lsec_key_get_type(key) == LSEC_KEY_ED25519;
+	LSEC_TRY(resolve_key(&key, &use, img, opts, err));
+	bool ed = lsec_key_get_type(use) == LSEC_KEY_ED25519;
 	LSEC_ENSURE((img->sig->type == IMG_TLV_ED25519) == ed, LSEC_E_IMG_KEY_MISMATCH,
 		    "cannot verify image '%s': %s signature TLV, but the key is %s", img->name,
-		    lsec_image__tlv_name(img->sig->type), lsec_key_type_name(lsec_key_get_type(key)));
-	if (lsec_key_verify_digest(key, digest, img->data + img->sig->off, img->sig->len, err) < 0) {
+		    lsec_image__tlv_name(img->sig->type), lsec_key_type_name(lsec_key_get_type(use)));
+	if (lsec_key_verify_digest(use, digest, img->data + img->sig->off, img->sig->len, err) < 0) {
 		LSEC_BAIL(LSEC_E_IMG_BAD_SIGNATURE, "cannot verify image '%s': %s TLV does not verify",
 			  img->name, lsec_image__tlv_name(img->sig->type));
 	}
@@ -107,8 +121,9 @@ int lsec_image_verify(const lsec_image *img, const lsec_image_verify_options *op
 	}
 	LSEC_ENSURE(!opts->require_release || img->build == LSEC_IMAGE_BUILD_RELEASE,
 		    LSEC_E_IMG_DEBUG_BUILD,
-		    "cannot verify image '%s': %s build, a release build is required", img->name,
-		    img->build == LSEC_IMAGE_BUILD_DEBUG ? "a debug" : "an undeclared");
+		    "cannot verify image '%s': %s, expected a release build", img->name,
+		    img->build == LSEC_IMAGE_BUILD_DEBUG ? "debug build"
+							 : "build type not declared (no TLV 0xa1)");
 	if (opts->check_min_counter) {
 		LSEC_ENSURE(img->sec_cnt != NULL, LSEC_E_IMG_COUNTER,
 			    "cannot verify image '%s': no SEC_CNT TLV, minimum security counter is %u",

@@ -158,6 +158,12 @@ static void test_image_verify__keys(void **state)
 	assert_lsec_code(imgtest_check(b.data, b.len, &vo, &err), LSEC_E_IMG_BAD_SIGNATURE, &err);
 	lsec_image_free(img);
 	img = NULL;
+	/* A loaded key instead of DER: same answers. */
+	lsec_image_verify_options kv = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	kv.key = other;
+	assert_lsec_code(imgtest_check(b.data, b.len, &kv, &err), LSEC_E_IMG_BAD_SIGNATURE, &err);
+	kv.key = key;
+	assert_lsec_code(imgtest_check(b.data, b.len, &kv, &err), LSEC_E_IMG_KEY_MISMATCH, &err);
 	/* No key at all. */
 	vo.pubkey_der = NULL;
 	assert_lsec_code(imgtest_check(b.data, b.len, &vo, &err), LSEC_E_USAGE, &err);
@@ -180,6 +186,10 @@ static void test_image_verify__keys(void **state)
 	imgtest_vo(&vo, &spki, ed);
 	vo.require_release = false;
 	assert_lsec_ok(imgtest_check(b.data, b.len, &vo, &err), &err);
+	kv.key = ed;
+	assert_lsec_ok(imgtest_check(b.data, b.len, &kv, &err), &err);
+	kv.key = other;
+	assert_lsec_code(imgtest_check(b.data, b.len, &kv, &err), LSEC_E_IMG_KEY_MISMATCH, &err);
 	lsec_buf_release(&b);
 	/* An image with only KEYHASH cannot be checked against a bare hash. */
 	imgtest_read(&b, "imgtool-ed25519-release.img");

@@ -1,0 +1,80 @@
+/*
+ * Fuzz target for the MCUboot image parser.
+ * Target functions: lsec_image_parse, lsec_image_verify, lsec_image_describe,
+ * lsec_key_from_spki (on the PUBKEY TLV), the accessors.
+ *
+ * Verification runs against a fixed Ed25519 key (tests/data/images/
+ * test-ed25519.pub.pem) and with the key-hash mode, so hash, key and
+ * signature checks all see hostile input.
+ */
+#include "../../src/image/image_int.h"
+#include "linesec/image.h"
+#include "linesec/pki.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* DER SubjectPublicKeyInfo of test-ed25519.pub.pem. */
+static const uint8_t test_spki[] = {
+	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, 0xdd, 0x20, 0x8d,
+	0x8f, 0x33, 0x09, 0xbf, 0x0e, 0xe3, 0xff, 0x4c, 0x6f, 0x43, 0x47, 0x16, 0xfc, 0xf3, 0x66,
+	0x74, 0x85, 0xce, 0x76, 0xc3, 0xf4, 0xa5, 0xd4, 0x7e, 0x4d, 0xbf, 0x96, 0xe1, 0x0a,
+};
+
+/* A failure must carry its code and a message; a code outside the image range is a bug. */
+static void check_result(int rc, const lsec_err *err)
+{
+	if (rc != 0 && (err->code != rc || err->msg[0] == 0 || rc < -149 || rc > -100)) {
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_image *img = NULL;
+	json_t *d = NULL;
+	char *text = NULL;
+	uint8_t h[32];
+	uint32_t cnt = 0;
+	size_t n = 0;
+
+	if (lsec_image_parse(&img, data, size, "fuzz.img", &err) != 0) {
+		return 0;
+	}
+	if (lsec_image_describe(&d, img, &err) == 0) {
+		if (lsec_json_canonical(&text, d, &err) == 0) {
+			lsec_free(text);
+		}
+		json_decref(d);
+	}
+	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	vo.pubkey_der = test_spki;
+	vo.pubkey_der_len = sizeof(test_spki);
+	vo.product = "acme-sensor";
+	vo.require_release = true;
+	vo.check_min_counter = true;
+	vo.min_counter = 1;
+	check_result(lsec_image_verify(img, &vo, &err), &err);
+	/* Key-hash mode: the image's own PUBKEY TLV is the key. */
+	lsec_image_verify_options hv = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	if (lsec_image_key_hash(img, h)) {
+		hv.key_hash = h;
+		check_result(lsec_image_verify(img, &hv, &err), &err);
+	}
+	if (img->pubkey != NULL) {
+		lsec_key *k = NULL;
+		if (lsec_key_from_spki(&k, img->data + img->pubkey->off, img->pubkey->len, &err) == 0) {
+			lsec_key_free(k);
+		}
+	}
+	(void)lsec_image_digest(img, h);
+	(void)lsec_image_security_counter(img, &cnt);
+	(void)lsec_image_product(img);
+	(void)lsec_image_payload(img, &n);
+	(void)lsec_image_bytes(img, &n);
+	lsec_image_free(img);
+	return 0;
+}
