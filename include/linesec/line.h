@@ -1,0 +1,176 @@
+/*
+ * linesec/line.h - the line folder, its people and who is acting.
+ *
+ * A line folder holds line.yaml (line and station ids, registry location,
+ * session lifetime, products with their target URIs and policies; see
+ * docs/line.md), the SQLite registry (registry.db, unless line.yaml names a
+ * PostgreSQL URL), the station's Ed25519 key (station.key, 0600, and
+ * station.pub) and the shift sessions of the people logged in on this
+ * station (.sessions/<name>, 0600, one per person, so a witness can be
+ * logged in beside the operator).
+ *
+ * Invariants:
+ *  - Passwords are hashed with Argon2id (RFC 9106; OWASP parameters:
+ *    m = 19 MiB, t = 2, p = 1) and compared in constant time; they are held
+ *    in lsec_secret only and never reach a log, a leaf or argv.
+ *  - A session token lives only in its 0600 file; the registry keeps its
+ *    SHA-256 and its expiry.
+ *  - Every change (init, person add/disable, login, logout, and refused
+ *    logins) is recorded in the audit log in the same transaction.
+ *  - Every command that acts resolves its actor with lsec_line_authorize,
+ *    which checks the session, its expiry, that the person is enabled and
+ *    holds one of the roles the action needs.
+ *
+ * Idiom:
+ *     lsec_line *line = NULL;
+ *     lsec_line_actor who;
+ *     LSEC_TRY(lsec_line_open(&line, NULL, err));   (--line, LINESEC_LINE, ".")
+ *     LSEC_TRY(lsec_line_authorize(line, &who, NULL,
+ *                                  LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR), "flash unit", err));
+ *     ... lsec_line_store(line), who.name in every audit event ...
+ *   out:
+ *     lsec_line_close(line);
+ */
+#ifndef LINESEC_LINE_H
+#define LINESEC_LINE_H
+
+#include "linesec/store.h"
+#include "linesec/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_t;
+
+#define LSEC_LINE_CONFIG "line.yaml"
+#define LSEC_LINE_ENV "LINESEC_LINE"
+/* Shortest password accepted (bytes). */
+#define LSEC_LINE_PASSWORD_MIN 8
+#define LSEC_LINE_PASSWORD_MAX 1024
+
+/* A role as a bit of a role mask. */
+#define LSEC_ROLE_BIT(r) (1u << (unsigned)(r))
+
+typedef struct lsec_line lsec_line;
+
+typedef struct lsec_line_init_options {
+	unsigned version;          /* 1 */
+	const char *dir;           /* the line folder (created if missing) */
+	const char *line_id;       /* default "line1" */
+	const char *station_id;    /* default "station1" */
+	const char *registry;      /* NULL: SQLite registry.db in the folder; or a postgresql:// URL */
+	const char *admin;         /* the first security officer; default "admin" */
+	const lsec_secret *admin_password; /* required when the registry has nobody yet */
+	unsigned session_minutes;  /* shift session lifetime; default 480 */
+} lsec_line_init_options;
+
+#define LSEC_LINE_INIT_OPTIONS_INIT {1, NULL, NULL, NULL, NULL, NULL, NULL, 0}
+
+/*
+ * Creates a line folder: line.yaml, the registry, the station key and, when
+ * the registry has nobody yet, the first security officer. Records the
+ * event in the audit log. On failure nothing it created is left behind.
+ * Errors: LSEC_E_EXISTS (the folder already holds a line), LSEC_E_USAGE
+ * (bad id or missing password), LSEC_E_POLICY (password too short),
+ * LSEC_E_IO, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err);
+
+/*
+ * Finds the line folder: dir when not NULL (--line), else $LINESEC_LINE,
+ * else the current folder. *out (lsec_free) is the folder.
+ * Errors: LSEC_E_NOTFOUND naming where it looked.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_find(char **out, const char *dir, lsec_err *err);
+
+/*
+ * Opens the line found as lsec_line_find does: reads line.yaml and opens the
+ * registry. *out belongs to the caller: lsec_line_close.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_PARSE (line.yaml, naming the field),
+ * store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err);
+LSEC_API void lsec_line_close(lsec_line *line);
+
+/* Borrowed strings, valid while the line is open. */
+LSEC_API const char *lsec_line_dir(const lsec_line *line);
+LSEC_API const char *lsec_line_id(const lsec_line *line);
+LSEC_API const char *lsec_line_station(const lsec_line *line);
+LSEC_API const char *lsec_line_registry(const lsec_line *line);
+/* Paths of the station's Ed25519 private key (0600) and public key (PEM). */
+LSEC_API const char *lsec_line_station_key_path(const lsec_line *line);
+LSEC_API const char *lsec_line_station_pub_path(const lsec_line *line);
+LSEC_API unsigned lsec_line_session_minutes(const lsec_line *line);
+/* The registry (borrowed; closed by lsec_line_close). */
+LSEC_API lsec_store *lsec_line_store(lsec_line *line);
+
+/* Products of line.yaml, in file order. */
+LSEC_API size_t lsec_line_product_count(const lsec_line *line);
+/*
+ * Product i: id, target URI and policies (a JSON object; borrowed). Returns
+ * false when i is out of range.
+ */
+LSEC_API bool lsec_line_product(const lsec_line *line, size_t i, const char **id,
+				const char **target, const struct json_t **policies);
+
+/* ---- people ---------------------------------------------------------------- */
+
+/* Who is acting, as lsec_line_authorize resolved it. */
+typedef struct lsec_line_actor {
+	char name[LSEC_STORE_NAME_MAX + 1];
+	lsec_role role;
+} lsec_line_actor;
+
+/*
+ * Resolves who is acting on this station: the session of `name`, or, when
+ * name is NULL, of the only person logged in. Checks the token against the
+ * registry, the expiry, that the person is enabled and that their role is
+ * in roles (a mask of LSEC_ROLE_BIT). action names the act in messages.
+ * Errors: LSEC_E_AUTH (nobody or several people logged in, no or ended or
+ * expired session, disabled, wrong role), store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_authorize(lsec_line *line, lsec_line_actor *out,
+					       const char *name, unsigned roles,
+					       const char *action, lsec_err *err);
+
+/*
+ * Adds a person (by a security officer, `by`), hashing the password with
+ * Argon2id. Errors: LSEC_E_EXISTS, LSEC_E_POLICY (password too short),
+ * LSEC_E_USAGE (bad name), LSEC_E_AUTH (by is not a security officer).
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by,
+						const char *name, lsec_role role,
+						const lsec_secret *password, lsec_err *err);
+/* Disables a person and ends their sessions (by a security officer). LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by,
+						    const char *name, lsec_err *err);
+
+/*
+ * Opens a shift session for name after checking the password: a random
+ * 256-bit token in .sessions/<name> (0600), its SHA-256 in the registry,
+ * expiring after the line's session lifetime. A previous session of the
+ * same person on this station is ended. A refused login is recorded too.
+ * Errors: LSEC_E_AUTH (unknown person or wrong password: one message for
+ * both; disabled person).
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_login(lsec_line *line, const char *name,
+					   const lsec_secret *password, lsec_err *err);
+/*
+ * Ends the session of name (NULL: the only person logged in) and removes
+ * its token file. Errors: LSEC_E_AUTH (nobody or several logged in),
+ * LSEC_E_NOTFOUND (name not logged in here).
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err);
+
+/* Argon2id (OWASP parameters) of password as an encoded string into out (cap >= 128). */
+LSEC_API LSEC_MUST_USE int lsec_line_password_hash(char *out, size_t cap,
+						   const lsec_secret *password, lsec_err *err);
+/* Checks password against an encoded Argon2id hash in constant time. LSEC_E_AUTH when wrong. */
+LSEC_API LSEC_MUST_USE int lsec_line_password_verify(const char *encoded,
+						     const lsec_secret *password, lsec_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

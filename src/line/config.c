@@ -1,0 +1,546 @@
+/*
+ * config.c - the line folder: finding it, line.yaml (libfyaml), opening the
+ * registry, and `init`, which creates a line with its first security
+ * officer.
+ */
+#include "line/line_int.h"
+
+#include "linesec/audit.h"
+#include "linesec/pki.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_SESSION_MINUTES 480
+#define MAX_SESSION_MINUTES (7 * 24 * 60)
+
+int lsec_line__check_id(const char *v, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(v != NULL && v[0] != '\0', LSEC_E_USAGE, "missing %s", what);
+	LSEC_ENSURE(strlen(v) <= LSEC_STORE_NAME_MAX, LSEC_E_USAGE,
+		    "%s '%.20s...' is too long: at most %d characters", what, v,
+		    LSEC_STORE_NAME_MAX);
+	LSEC_ENSURE(v[0] != '.' && v[0] != '-', LSEC_E_USAGE,
+		    "%s '%s' must not start with '.' or '-'", what, v);
+	for (const char *c = v; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+		LSEC_ENSURE(ok, LSEC_E_USAGE,
+			    "%s '%s' has the character '%c': use letters, digits, '.', '_' or '-'",
+			    what, v, *c);
+	}
+out:
+	return rc;
+}
+
+static bool is_url(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
+int lsec_line__derive_paths(lsec_line *line, lsec_err *err)
+{
+	int rc = 0;
+	line->key_path = lsec_asprintf("%s/station.key", line->dir);
+	line->pub_path = lsec_asprintf("%s/station.pub", line->dir);
+	line->sessions_dir = lsec_asprintf("%s/.sessions", line->dir);
+	if (is_url(line->registry) || line->registry[0] == '/') {
+		line->registry_location = lsec_strdup(line->registry);
+	} else {
+		line->registry_location = lsec_asprintf("%s/%s", line->dir, line->registry);
+	}
+	LSEC_ENSURE(line->key_path && line->pub_path && line->sessions_dir &&
+			    line->registry_location,
+		    LSEC_E_NOMEM, "cannot open line '%s': out of memory", line->dir);
+out:
+	return rc;
+}
+
+/* ---- reading line.yaml --------------------------------------------------------- */
+
+/* The scalar at path under root, or NULL when absent; LSEC_E_PARSE when not a scalar. */
+static int yaml_scalar(const char **out, struct fy_node *root, const char *path,
+		       const char *file, lsec_err *err)
+{
+	*out = NULL;
+	struct fy_node *n = fy_node_by_path(root, path, (size_t)-1, FYNWF_DONT_FOLLOW);
+	if (n == NULL) {
+		return 0;
+	}
+	if (!fy_node_is_scalar(n)) {
+		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
+				    "cannot read '%s': field '%s' must be a single value", file,
+				    path + 1);
+	}
+	*out = fy_node_get_scalar0(n);
+	return 0;
+}
+
+static int yaml_required(const char **out, struct fy_node *root, const char *path,
+			 const char *file, lsec_err *err)
+{
+	int rc = yaml_scalar(out, root, path, file, err);
+	if (rc == 0 && *out == NULL) {
+		rc = lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
+				  "cannot read '%s': field '%s' is missing", file, path + 1);
+	}
+	return rc;
+}
+
+/* A policy value: true/false, an integer, or the text as written. */
+static json_t *policy_value(const char *text)
+{
+	if (strcmp(text, "true") == 0) {
+		return json_true();
+	}
+	if (strcmp(text, "false") == 0) {
+		return json_false();
+	}
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno == 0 && end != text && *end == '\0') {
+		return json_integer(v);
+	}
+	return json_string(text);
+}
+
+static int read_product(line_product *p, struct fy_node *n, size_t idx, const char *file,
+			lsec_err *err)
+{
+	int rc = 0;
+	const char *id = NULL, *target = NULL;
+	char where[64];
+	snprintf(where, sizeof(where), "products[%zu]", idx);
+	LSEC_ENSURE(fy_node_is_mapping(n), LSEC_E_PARSE,
+		    "cannot read '%s': %s must be a mapping with id, target and policies", file,
+		    where);
+	LSEC_TRY(yaml_scalar(&id, n, "/id", file, err));
+	LSEC_TRY(yaml_scalar(&target, n, "/target", file, err));
+	LSEC_ENSURE(id != NULL, LSEC_E_PARSE, "cannot read '%s': %s has no id", file, where);
+	LSEC_ENSURE(target != NULL, LSEC_E_PARSE, "cannot read '%s': product '%s' has no target",
+		    file, id);
+	LSEC_TRY(lsec_line__check_id(id, "product id", err));
+	p->id = lsec_strdup(id);
+	p->target = lsec_strdup(target);
+	p->policies = json_object();
+	LSEC_ENSURE(p->id && p->target && p->policies, LSEC_E_NOMEM,
+		    "cannot read '%s': out of memory", file);
+	struct fy_node *pol = fy_node_by_path(n, "/policies", (size_t)-1, FYNWF_DONT_FOLLOW);
+	if (pol == NULL) {
+		goto out;
+	}
+	LSEC_ENSURE(fy_node_is_mapping(pol), LSEC_E_PARSE,
+		    "cannot read '%s': policies of product '%s' must be a mapping", file, id);
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(pol, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(pair);
+		struct fy_node *v = fy_node_pair_value(pair);
+		LSEC_ENSURE(k && v && fy_node_is_scalar(k) && fy_node_is_scalar(v), LSEC_E_PARSE,
+			    "cannot read '%s': each policy of product '%s' must be 'name: value'",
+			    file, id);
+		json_t *jv = policy_value(fy_node_get_scalar0(v));
+		LSEC_ENSURE(jv != NULL && json_object_set_new(p->policies, fy_node_get_scalar0(k),
+							      jv) == 0,
+			    LSEC_E_NOMEM, "cannot read '%s': out of memory", file);
+	}
+out:
+	return rc;
+}
+
+/* Keeps the first line of libfyaml's first diagnostic ("<file>:3:1: error: ..."). */
+static void keep_first(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	char *first = user;
+	if (first[0] != '\0') {
+		return;
+	}
+	const char *tail = buf;
+	/* Drop the file name: the caller's message already names the file. */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] == ':' && buf[i + 1] >= '0' && buf[i + 1] <= '9') {
+			tail = buf + i + 1;
+			break;
+		}
+	}
+	size_t n = strcspn(tail, "\n");
+	if (n > (size_t)(buf + len - tail)) {
+		n = (size_t)(buf + len - tail);
+	}
+	const char *e = strstr(tail, ": error: ");
+	if (e != NULL && e < tail + n) {
+		snprintf(first, 200, "line %.*s: %.*s", (int)(e - tail), tail,
+			 (int)(n - (size_t)(e + 9 - tail)), e + 9);
+	} else {
+		snprintf(first, 200, "line %.*s", (int)n, tail);
+	}
+}
+
+int lsec_line__config_read(lsec_line *line, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	struct fy_diag_cfg dcfg;
+	char first[200] = "";
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = keep_first;
+	dcfg.user = first;
+	dcfg.colorize = false;
+	dcfg.show_source = false;
+	/* Parse errors are captured, not printed: the first goes into err. */
+	struct fy_diag *diag = fy_diag_create(&dcfg);
+	struct fy_parse_cfg cfg = {NULL, FYPCF_QUIET, NULL, diag};
+	struct fy_document *doc = fy_document_build_from_file(&cfg, path);
+	const char *v = NULL;
+	LSEC_ENSURE(doc != NULL, LSEC_E_PARSE, "cannot read '%s': not valid YAML%s%s", path,
+		    first[0] ? " at " : " (or not readable)", first);
+	struct fy_node *root = fy_document_root(doc);
+	LSEC_ENSURE(root != NULL && fy_node_is_mapping(root), LSEC_E_PARSE,
+		    "cannot read '%s': expected a mapping with line, station and registry", path);
+	LSEC_TRY(yaml_required(&v, root, "/version", path, err));
+	LSEC_ENSURE(strcmp(v, "1") == 0, LSEC_E_PARSE,
+		    "cannot read '%s': version '%s' is not supported (expected 1)", path, v);
+	LSEC_TRY(yaml_required(&v, root, "/line", path, err));
+	LSEC_TRY(lsec_line__check_id(v, "line id", err));
+	snprintf(line->line_id, sizeof(line->line_id), "%s", v);
+	LSEC_TRY(yaml_required(&v, root, "/station", path, err));
+	LSEC_TRY(lsec_line__check_id(v, "station id", err));
+	snprintf(line->station, sizeof(line->station), "%s", v);
+	LSEC_TRY(yaml_required(&v, root, "/registry", path, err));
+	LSEC_ENSURE(strlen(v) < sizeof(line->registry), LSEC_E_PARSE,
+		    "cannot read '%s': field 'registry' is too long", path);
+	snprintf(line->registry, sizeof(line->registry), "%s", v);
+	line->session_minutes = DEFAULT_SESSION_MINUTES;
+	LSEC_TRY(yaml_scalar(&v, root, "/session/lifetime_minutes", path, err));
+	if (v != NULL) {
+		char *end = NULL;
+		unsigned long m = strtoul(v, &end, 10);
+		LSEC_ENSURE(end != v && *end == '\0' && m >= 1 && m <= MAX_SESSION_MINUTES,
+			    LSEC_E_PARSE,
+			    "cannot read '%s': session.lifetime_minutes '%s' must be 1..%d", path,
+			    v, MAX_SESSION_MINUTES);
+		line->session_minutes = (unsigned)m;
+	}
+	struct fy_node *prods = fy_node_by_path(root, "/products", (size_t)-1, FYNWF_DONT_FOLLOW);
+	if (prods != NULL) {
+		LSEC_ENSURE(fy_node_is_sequence(prods), LSEC_E_PARSE,
+			    "cannot read '%s': field 'products' must be a list", path);
+		int n = fy_node_sequence_item_count(prods);
+		if (n > 0) {
+			line->products = lsec_calloc((size_t)n, sizeof(*line->products));
+			LSEC_ENSURE(line->products != NULL, LSEC_E_NOMEM,
+				    "cannot read '%s': out of memory", path);
+		}
+		for (int i = 0; i < n; i++) {
+			line->nproducts = (size_t)i + 1;
+			LSEC_TRY(read_product(&line->products[i],
+					      fy_node_sequence_get_by_index(prods, i), (size_t)i,
+					      path, err));
+		}
+	}
+out:
+	fy_document_destroy(doc);
+	fy_diag_destroy(diag);
+	return rc;
+}
+
+/* ---- finding and opening ------------------------------------------------------ */
+
+static bool has_config(const char *dir)
+{
+	char *p = lsec_asprintf("%s/%s", dir, LSEC_LINE_CONFIG);
+	struct stat sb;
+	bool ok = p != NULL && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+	lsec_free(p);
+	return ok;
+}
+
+int lsec_line_find(char **out, const char *dir, lsec_err *err)
+{
+	int rc = 0;
+	const char *from = "--line";
+	*out = NULL;
+	if (dir == NULL) {
+		dir = getenv(LSEC_LINE_ENV);
+		from = LSEC_LINE_ENV;
+	}
+	if (dir == NULL || dir[0] == '\0') {
+		dir = ".";
+		from = "the current folder";
+	}
+	LSEC_ENSURE(has_config(dir), LSEC_E_NOTFOUND,
+		    "no line found: '%s' (from %s) has no " LSEC_LINE_CONFIG
+		    "; give --line DIR, set " LSEC_LINE_ENV " or run 'linesec init'",
+		    dir, from);
+	*out = lsec_strdup(dir);
+	LSEC_ENSURE(*out != NULL, LSEC_E_NOMEM, "out of memory");
+out:
+	return rc;
+}
+
+void lsec_line_close(lsec_line *line)
+{
+	if (line == NULL) {
+		return;
+	}
+	lsec_store_close(line->st);
+	for (size_t i = 0; i < line->nproducts; i++) {
+		lsec_free(line->products[i].id);
+		lsec_free(line->products[i].target);
+		json_decref(line->products[i].policies);
+	}
+	lsec_free(line->products);
+	lsec_free(line->dir);
+	lsec_free(line->registry_location);
+	lsec_free(line->key_path);
+	lsec_free(line->pub_path);
+	lsec_free(line->sessions_dir);
+	lsec_free(line);
+}
+
+int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err)
+{
+	int rc = 0;
+	char *cfg = NULL;
+	lsec_line *line = lsec_calloc(1, sizeof(*line));
+	*out = NULL;
+	LSEC_ENSURE(line != NULL, LSEC_E_NOMEM, "cannot open line: out of memory");
+	LSEC_TRY(lsec_line_find(&line->dir, dir, err));
+	cfg = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_CONFIG);
+	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot open line: out of memory");
+	LSEC_TRY(lsec_line__config_read(line, cfg, err));
+	LSEC_TRY(lsec_line__derive_paths(line, err));
+	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
+	*out = line;
+	line = NULL;
+out:
+	lsec_free(cfg);
+	lsec_line_close(line);
+	return rc;
+}
+
+const char *lsec_line_dir(const lsec_line *line)
+{
+	return line->dir;
+}
+
+const char *lsec_line_id(const lsec_line *line)
+{
+	return line->line_id;
+}
+
+const char *lsec_line_station(const lsec_line *line)
+{
+	return line->station;
+}
+
+const char *lsec_line_registry(const lsec_line *line)
+{
+	return line->registry;
+}
+
+const char *lsec_line_station_key_path(const lsec_line *line)
+{
+	return line->key_path;
+}
+
+const char *lsec_line_station_pub_path(const lsec_line *line)
+{
+	return line->pub_path;
+}
+
+unsigned lsec_line_session_minutes(const lsec_line *line)
+{
+	return line->session_minutes;
+}
+
+lsec_store *lsec_line_store(lsec_line *line)
+{
+	return line->st;
+}
+
+size_t lsec_line_product_count(const lsec_line *line)
+{
+	return line->nproducts;
+}
+
+bool lsec_line_product(const lsec_line *line, size_t i, const char **id, const char **target,
+		       const struct json_t **policies)
+{
+	if (i >= line->nproducts) {
+		return false;
+	}
+	*id = line->products[i].id;
+	*target = line->products[i].target;
+	*policies = line->products[i].policies;
+	return true;
+}
+
+/* ---- init ------------------------------------------------------------------------ */
+
+static int write_config(const char *path, const lsec_line *line, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(1 << 16);
+	LSEC_TRY(lsec_buf_printf(
+		&b, err,
+		"# linesec line configuration (see docs/line.md)\n"
+		"version: 1\n"
+		"line: %s\n"
+		"station: %s\n"
+		"# SQLite file beside this one, or a postgresql:// URL shared by many stations\n"
+		"registry: \"%s\"\n"
+		"session:\n"
+		"  lifetime_minutes: %u\n"
+		"# Products built on this line: the device target each is driven through\n"
+		"# and the line policies that apply to it.\n"
+		"products:\n"
+		"  - id: sensor\n"
+		"    target: \"sim://\"\n"
+		"    policies:\n"
+		"      flash_retries: 2\n"
+		"      require_attestation: true\n"
+		"      witness_scrap: true\n",
+		line->line_id, line->station, line->registry, line->session_minutes));
+	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0640, err));
+out:
+	lsec_buf_release(&b);
+	return rc;
+}
+
+static int write_station_key(const lsec_line *line, lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *key = NULL;
+	lsec_buf pem = LSEC_BUF_INIT(4096);
+	LSEC_TRY(lsec_key_generate(&key, LSEC_KEY_ED25519, err));
+	LSEC_TRY(lsec_key_write_private(key, line->key_path, NULL, err));
+	LSEC_TRY(lsec_key_public_pem(&pem, key, err));
+	LSEC_TRY(lsec_file_write_new(line->pub_path, pem.data, pem.len, 0644, err));
+out:
+	lsec_buf_release(&pem);
+	lsec_key_free(key);
+	return rc;
+}
+
+/* Removes what a failed init created, so no half-made line is left behind. */
+static void undo_init(const lsec_line *line, bool config, bool key, bool registry)
+{
+	char *cfg = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_CONFIG);
+	if (config && cfg != NULL) {
+		unlink(cfg);
+	}
+	lsec_free(cfg);
+	if (key) {
+		unlink(line->key_path);
+		unlink(line->pub_path);
+	}
+	if (registry && !is_url(line->registry)) {
+		const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+			char *p = lsec_asprintf("%s%s", line->registry_location, sfx[i]);
+			if (p != NULL) {
+				unlink(p);
+			}
+			lsec_free(p);
+		}
+	}
+}
+
+int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
+{
+	int rc = 0;
+	lsec_line *line = NULL;
+	char *cfg = NULL;
+	bool made_config = false, made_key = false, made_registry = false;
+	char hash[160] = "";
+	uint64_t people = 0;
+	json_t *ev = NULL;
+	LSEC_ENSURE_REF(opts);
+	LSEC_ENSURE(opts->version == 1, LSEC_E_USAGE, "cannot create line: options version %u",
+		    opts->version);
+	LSEC_ENSURE(opts->dir != NULL && opts->dir[0] != '\0', LSEC_E_USAGE,
+		    "cannot create line: no folder given");
+	line = lsec_calloc(1, sizeof(*line));
+	LSEC_ENSURE(line != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
+	line->dir = lsec_strdup(opts->dir);
+	LSEC_ENSURE(line->dir != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
+	snprintf(line->line_id, sizeof(line->line_id), "%s", opts->line_id ? opts->line_id : "line1");
+	snprintf(line->station, sizeof(line->station), "%s",
+		 opts->station_id ? opts->station_id : "station1");
+	LSEC_TRY(lsec_line__check_id(opts->line_id ? opts->line_id : "line1", "line id", err));
+	LSEC_TRY(lsec_line__check_id(opts->station_id ? opts->station_id : "station1",
+				     "station id", err));
+	const char *admin = opts->admin ? opts->admin : "admin";
+	LSEC_TRY(lsec_line__check_id(admin, "person name", err));
+	const char *reg = opts->registry ? opts->registry : "registry.db";
+	LSEC_ENSURE(strlen(reg) < sizeof(line->registry) && strpbrk(reg, "\"\\\n\r") == NULL,
+		    LSEC_E_USAGE, "cannot create line: registry location '%s' is not usable", reg);
+	snprintf(line->registry, sizeof(line->registry), "%s", reg);
+	line->session_minutes = opts->session_minutes ? opts->session_minutes
+						      : DEFAULT_SESSION_MINUTES;
+	LSEC_ENSURE(line->session_minutes <= MAX_SESSION_MINUTES, LSEC_E_USAGE,
+		    "cannot create line: session lifetime %u minutes is over %d",
+		    line->session_minutes, MAX_SESSION_MINUTES);
+	LSEC_TRY(lsec_line__derive_paths(line, err));
+
+	LSEC_TRY(lsec_mkdir_p(line->dir, 0750, err));
+	cfg = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_CONFIG);
+	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
+	LSEC_ENSURE(!has_config(line->dir), LSEC_E_EXISTS,
+		    "cannot create line in '%s': it already holds " LSEC_LINE_CONFIG, line->dir);
+	LSEC_ENSURE(access(line->key_path, F_OK) != 0, LSEC_E_EXISTS,
+		    "cannot create line in '%s': '%s' already exists", line->dir, line->key_path);
+	if (!is_url(line->registry)) {
+		LSEC_ENSURE(access(line->registry_location, F_OK) != 0, LSEC_E_EXISTS,
+			    "cannot create line in '%s': registry '%s' already exists", line->dir,
+			    line->registry_location);
+	}
+
+	LSEC_TRY(write_config(cfg, line, err));
+	made_config = true;
+	made_key = true; /* a partly written key is removed too */
+	LSEC_TRY(write_station_key(line, err));
+	made_registry = true;
+	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
+
+	LSEC_TRY(lsec_store_person_count(line->st, &people, err));
+	if (people == 0) {
+		LSEC_ENSURE(opts->admin_password != NULL, LSEC_E_USAGE,
+			    "cannot create line: the first security officer '%s' needs a password",
+			    admin);
+		LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), opts->admin_password, err));
+	}
+	LSEC_TRY(lsec_store_begin(line->st, err));
+	if (people == 0) {
+		LSEC_TRY(lsec_store_person_add(line->st, admin, LSEC_ROLE_SECURITY_OFFICER, hash,
+					       err));
+	}
+	ev = json_pack("{s:s,s:s,s:s,s:s}", "line", line->line_id, "station", line->station,
+		       "registry", lsec_store_backend(line->st), "first_officer",
+		       people == 0 ? admin : "");
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
+	LSEC_TRY(lsec_line__record(line, admin, "line-init", "ok", ev, err));
+	LSEC_TRY(lsec_store_commit(line->st, err));
+out:
+	json_decref(ev);
+	lsec_wipe(hash, sizeof(hash));
+	if (line != NULL) {
+		lsec_store_rollback(line->st);
+		lsec_store_close(line->st);
+		line->st = NULL;
+		if (rc < 0) {
+			undo_init(line, made_config, made_key, made_registry);
+		}
+	}
+	lsec_free(cfg);
+	lsec_line_close(line);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * line_int.h - internals of the line module (the line folder, line.yaml,
+ * people, sessions).
+ */
+#ifndef LINESEC_LINE_INT_H
+#define LINESEC_LINE_INT_H
+
+#include "linesec/line.h"
+
+#include <jansson.h>
+
+typedef struct line_product {
+	char *id;
+	char *target;
+	json_t *policies;
+} line_product;
+
+struct lsec_line {
+	char *dir;
+	char line_id[LSEC_STORE_NAME_MAX + 1];
+	char station[LSEC_STORE_NAME_MAX + 1];
+	char registry[512]; /* as written in line.yaml */
+	char *registry_location; /* what lsec_store_open takes (relative paths resolved) */
+	char *key_path;
+	char *pub_path;
+	char *sessions_dir;
+	unsigned session_minutes;
+	line_product *products;
+	size_t nproducts;
+	lsec_store *st;
+};
+
+/* Reads and checks dir/line.yaml into line (fields above the store). */
+int lsec_line__config_read(lsec_line *line, const char *path, lsec_err *err);
+/*
+ * Checks an id used in file names and YAML without quoting: 1..64 bytes of
+ * [A-Za-z0-9._-], not starting with '.' or '-'.
+ */
+int lsec_line__check_id(const char *v, const char *what, lsec_err *err);
+/* Fills the derived paths (key, pub, sessions, registry location) from dir and registry. */
+int lsec_line__derive_paths(lsec_line *line, lsec_err *err);
+/* Records one audit event by person for this station inside the open transaction. */
+int lsec_line__record(lsec_line *line, const char *person, const char *action,
+		      const char *outcome, json_t *evidence, lsec_err *err);
+
+#endif
