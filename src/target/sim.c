@@ -47,9 +47,9 @@ static unsigned fused_lock_level(const sim_unit *u)
 	return (unsigned)__builtin_popcount(u->otp[SIM_OTP_DEBUG_LOCK] & 3u);
 }
 
-static int save(sim_session *s, lsec_err *err)
+static int save(sim_session *s, unsigned what, lsec_err *err)
 {
-	return lsec_target__sim_save(&s->u, s->path, err);
+	return lsec_target__sim_save(&s->u, s->path, what, err);
 }
 
 /* Models programming time: per operation and per KiB moved. */
@@ -104,7 +104,7 @@ static int power_loss(sim_session *s, const char *what, lsec_err *err)
 {
 	int rc = 0;
 	s->attached = false;
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_STATE | SIM_SAVE_FLASH, err));
 	LSEC_BAIL(LSEC_E_TGT_POWER_LOSS, "power lost on sim unit '%s' during %s (partial state kept)",
 		  s->path, what);
 out:
@@ -214,7 +214,7 @@ static int sim_flash_erase(lsec_target *t, uint32_t addr, uint32_t len, lsec_err
 	delay(s, len);
 	memset(s->u.flash + addr, 0xff, len);
 	apply_stuck(s);
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_FLASH, err));
 out:
 	return rc;
 }
@@ -228,6 +228,7 @@ static int sim_flash_write(lsec_target *t, uint32_t addr, const uint8_t *data, s
 	LSEC_TRY(need_attached(s, "write flash", err));
 	LSEC_TRY(check_range(s, addr, len, "write", err));
 	/* Power loss after K bytes: the first K land, then the unit goes down. */
+	bool unit_cut = s->u.faults.flash_cut != 0; /* its counter lives in the state file */
 	size_t n = len;
 	bool cut = false;
 	for (int i = 0; i < 2; i++) {
@@ -252,7 +253,7 @@ static int sim_flash_write(lsec_target *t, uint32_t addr, const uint8_t *data, s
 	if (cut) {
 		LSEC_TRY(power_loss(s, "a flash write", err));
 	}
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_FLASH | (unit_cut ? SIM_SAVE_STATE : 0u), err));
 out:
 	return rc;
 }
@@ -305,7 +306,7 @@ static int sim_reset(lsec_target *t, lsec_target_boot_report *out, lsec_err *err
 			fs[i]->boot_fail--;
 			out->boot_error = LSEC_BOOT_HW_FAULT;
 			if (i == 1) {
-				LSEC_TRY(save(s, err));
+				LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 			}
 			goto out;
 		}
@@ -388,7 +389,7 @@ static int burn(sim_session *s, uint32_t word, uint32_t bits, lsec_err *err)
 		LSEC_TRY(power_loss(s, "an OTP burn", err));
 	}
 	s->u.otp[word] |= bits;
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 out:
 	return rc;
 }
@@ -434,7 +435,7 @@ static int sim_debug_attach(lsec_target *t, lsec_err *err)
 	if (ppm > 0) {
 		/* Attempt n of this unit fails as the seed says, in any process. */
 		uint64_t r = lsec_target__sim_mix(s->seed, s->u.attach_count++);
-		LSEC_TRY(save(s, err));
+		LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 		LSEC_ENSURE((r >> 11) % 1000000u >= ppm, LSEC_E_TGT_ATTACH_FAILED,
 			    "cannot attach to sim unit '%s': no response from the debug port (attempt %llu)",
 			    s->path, (unsigned long long)s->u.attach_count);
@@ -478,7 +479,7 @@ static int slot_fill(sim_session *s, unsigned slot, const lsec_secret *pkcs8, ls
 	LSEC_TRY(lsec_buf_append(&sl->spki, spki->data, spki->len, err));
 	lsec_buf_reset(&sl->cert);
 	sl->state = state;
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 out:
 	if (rc < 0) {
 		sl->state = LSEC_SLOT_EMPTY;
@@ -580,7 +581,7 @@ static int sim_cert_store(lsec_target *t, unsigned slot, const uint8_t *der, siz
 	delay(s, len);
 	lsec_buf_reset(&sl->cert);
 	LSEC_TRY(lsec_buf_append(&sl->cert, der, len, err));
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 out:
 	return rc;
 }
@@ -609,7 +610,7 @@ static int sim_credential_store(lsec_target *t, const lsec_secret *blob, lsec_er
 	delay(s, 0);
 	LSEC_TRY(lsec_target__sim_wrap(&s->u.cred, s->huk, &s->u, SIM_CRED_LABEL,
 				       lsec_secret_cdata(blob), lsec_secret_len(blob), err));
-	LSEC_TRY(save(s, err));
+	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 out:
 	return rc;
 }
@@ -629,7 +630,7 @@ static int wipe(sim_session *s, lsec_err *err)
 		lsec_buf_release(&s->u.slots[i].cert);
 	}
 	lsec_buf_release(&s->u.cred);
-	return save(s, err);
+	return save(s, SIM_SAVE_STATE | SIM_SAVE_FLASH, err);
 }
 
 static int sim_erase_all(lsec_target *t, lsec_err *err)

@@ -2,12 +2,14 @@
  * sim_state.c - the simulated unit's state file, its fault options and
  * fleet creation.
  *
+ * A unit is two files: PATH, the state (below), and PATH.flash, the raw
+ * flash contents (flash_size bytes).
  * State file, version 1 (all integers little-endian; docs/target.md):
  *   "LSECSIM\0" | u32 version | chip_id[32] | uid[16] | u32 flash_size |
  *   u32 page_size | u32 caps | u64 seed | u64 attach_count | faults |
  *   u32 otp_words (64) | otp[64] u32 | u32 key_slots (4) |
  *   per slot: u8 state, u32 len + wrapped key, u32 len + SPKI, u32 len + cert |
- *   u32 len + wrapped credential | flash[flash_size] | SHA-256 of all before
+ *   u32 len + wrapped credential | SHA-256 of all before
  * faults: u64 flash_cut | u32 otp_cut | u32 attach_fail_ppm | u32 boot_fail |
  *   u8 stuck | u8 stuck_bit | u8 stuck_val | u32 stuck_addr | u32 lat_kib_us |
  *   u32 lat_op_us
@@ -27,6 +29,7 @@
 #define SIM_MAGIC "LSECSIM"
 #define SIM_BLOB_MAX 8192u /* largest key, certificate or credential blob */
 #define SIM_FLASH_MAX (64u << 20)
+#define SIM_STATE_MAX (1u << 20)
 
 static bool page_ok(uint32_t page_size)
 {
@@ -90,13 +93,26 @@ static int put_blob(lsec_buf *b, const lsec_buf *blob, lsec_err *err)
 	return rc < 0 ? rc : lsec_buf_append(b, blob->data, blob->len, err);
 }
 
-int lsec_target__sim_save(const sim_unit *u, const char *path, lsec_err *err)
+static int save_flash(const sim_unit *u, const char *path, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf b = LSEC_BUF_INIT((size_t)SIM_FLASH_MAX + 65536u);
+	char *fp = lsec_asprintf("%s.flash", path);
+	LSEC_ENSURE(fp != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_file_write_atomic(fp, u->flash, u->flash_size, 0600, err));
+out:
+	lsec_free(fp);
+	return rc;
+}
+
+int lsec_target__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(SIM_STATE_MAX);
 	const sim_faults *f = &u->faults;
 	uint8_t digest[32];
-	LSEC_TRY(lsec_buf_reserve(&b, (size_t)u->flash_size + 4096u, err));
+	if (!(what & SIM_SAVE_STATE)) {
+		goto flash;
+	}
 	LSEC_TRY(lsec_buf_append(&b, SIM_MAGIC, sizeof(SIM_MAGIC), err));
 	LSEC_TRY(lsec_buf_append_u32le(&b, SIM_STATE_VERSION, err));
 	LSEC_TRY(lsec_buf_append(&b, u->chip_id, sizeof(u->chip_id), err));
@@ -128,10 +144,13 @@ int lsec_target__sim_save(const sim_unit *u, const char *path, lsec_err *err)
 		LSEC_TRY(put_blob(&b, &u->slots[i].cert, err));
 	}
 	LSEC_TRY(put_blob(&b, &u->cred, err));
-	LSEC_TRY(lsec_buf_append(&b, u->flash, u->flash_size, err));
 	LSEC_TRY(lsec_sha256(digest, b.data, b.len, err));
 	LSEC_TRY(lsec_buf_append(&b, digest, sizeof(digest), err));
 	LSEC_TRY(lsec_file_write_atomic(path, b.data, b.len, 0600, err));
+flash:
+	if (what & SIM_SAVE_FLASH) {
+		LSEC_TRY(save_flash(u, path, err));
+	}
 out:
 	lsec_buf_release(&b);
 	return rc;
@@ -162,7 +181,9 @@ static bool get_blob(lsec_reader *r, lsec_buf *blob, lsec_err *err)
 int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf b = LSEC_BUF_INIT((size_t)SIM_FLASH_MAX + 65536u);
+	lsec_buf b = LSEC_BUF_INIT(SIM_STATE_MAX);
+	lsec_buf fl = LSEC_BUF_INIT(SIM_FLASH_MAX);
+	char *fp = NULL;
 	lsec_reader r;
 	const uint8_t *p = NULL;
 	uint32_t v = 0, flash_size = 0, page_size = 0;
@@ -217,13 +238,19 @@ int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
 		      "slot");
 	}
 	FIELD(get_blob(&r, &u->cred, err), "credential");
-	FIELD(lsec_reader_bytes(&r, &p, u->flash_size), "flash");
-	memcpy(u->flash, p, u->flash_size);
 	FIELD(lsec_reader_left(&r) == 0, "end of file");
+	fp = lsec_asprintf("%s.flash", path);
+	LSEC_ENSURE(fp != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_file_read(&fl, fp, err));
+	LSEC_ENSURE(fl.len == u->flash_size, LSEC_E_TGT_BAD_STATE,
+		    "cannot load sim flash '%s': %zu bytes, expected %u", fp, fl.len, u->flash_size);
+	memcpy(u->flash, fl.data, fl.len);
 out:
 	if (rc < 0) {
 		lsec_target__sim_unit_release(u);
 	}
+	lsec_free(fp);
+	lsec_buf_release(&fl);
 	lsec_buf_release(&b);
 	return rc;
 }
@@ -388,6 +415,7 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	char uidhex[2 * LSEC_TARGET_UID_LEN + 1];
 	char *path = lsec_asprintf("%s/unit-%03u.sim", dir, idx);
 	char *hukpath = lsec_asprintf("%s/unit-%03u.sim.huk", dir, idx);
+	char *flashpath = NULL;
 	char *uri = lsec_asprintf("sim:%s", path ? path : "");
 	bool faulty = o->faults != NULL && in_list(o->fault_units, idx);
 	LSEC_TRY(lsec_target__sim_unit_init(&u, o->flash_size ? o->flash_size : 1u << 20,
@@ -416,7 +444,12 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	LSEC_TRY(lsec_file_write_new(path, "", 0, 0600, err));
 	created[1] = path;
 	path = NULL;
-	LSEC_TRY(lsec_target__sim_save(&u, created[1], err));
+	flashpath = lsec_asprintf("%s.flash", created[1]);
+	LSEC_ENSURE(flashpath != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_file_write_new(flashpath, u.flash, u.flash_size, 0600, err));
+	created[2] = flashpath;
+	flashpath = NULL;
+	LSEC_TRY(lsec_target__sim_save(&u, created[1], SIM_SAVE_STATE, err));
 	lsec_hex_encode(uidhex, uid, LSEC_TARGET_UID_LEN);
 	json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)idx, "uri", uri, "uid",
 			      uidhex, "faults", faulty ? o->faults : NULL);
@@ -426,6 +459,7 @@ out:
 	lsec_wipe(huk, sizeof(huk));
 	lsec_target__sim_unit_release(&u);
 	lsec_free(path);
+	lsec_free(flashpath);
 	lsec_free(hukpath);
 	lsec_free(uri);
 	return rc;
@@ -467,7 +501,7 @@ int lsec_target_sim_fleet_new(json_t **out, const char *dir, const lsec_target_s
 	}
 	LSEC_TRY(lsec_mkdir_p(dir, 0700, err));
 	fleet_path = lsec_asprintf("%s/fleet.json", dir);
-	created = lsec_calloc(2 * (size_t)o->count, sizeof(char *));
+	created = lsec_calloc(3 * (size_t)o->count, sizeof(char *));
 	uids = lsec_calloc(o->count, sizeof(*uids));
 	fleet = json_pack("{s:i,s:s,s:[]}", "version", 1, "chip", SIM_CHIP_ID, "units");
 	LSEC_ENSURE(fleet_path != NULL && created != NULL && uids != NULL && fleet != NULL,
@@ -489,7 +523,7 @@ int lsec_target_sim_fleet_new(json_t **out, const char *dir, const lsec_target_s
 	}
 	for (unsigned i = 0; i < o->count; i++) {
 		LSEC_TRY(make_unit(units, dir, i + 1, uids[i], o,
-				   lsec_target__sim_mix(seed, 0x10000u + i), created + 2 * i, err));
+				   lsec_target__sim_mix(seed, 0x10000u + i), created + 3 * i, err));
 	}
 	LSEC_TRY(lsec_json_canonical(&text, fleet, err));
 	LSEC_TRY(lsec_file_write_new(fleet_path, text, strlen(text), 0644, err));
@@ -498,7 +532,7 @@ int lsec_target_sim_fleet_new(json_t **out, const char *dir, const lsec_target_s
 		fleet = NULL;
 	}
 out:
-	for (size_t i = 0; created != NULL && i < 2 * (size_t)o->count; i++) {
+	for (size_t i = 0; created != NULL && i < 3 * (size_t)o->count; i++) {
 		if (rc < 0 && created[i] != NULL) {
 			(void)unlink(created[i]);
 		}

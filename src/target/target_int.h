@@ -119,10 +119,20 @@ typedef struct sim_unit {
 int lsec_target__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_size,
 			       lsec_err *err);
 void lsec_target__sim_unit_release(sim_unit *u);
-/* Reads and checks a state file into u (initialised by this call). LSEC_E_TGT_BAD_STATE, LSEC_E_IO. */
+/*
+ * Reads and checks a unit: the state file at path and its flash at
+ * path.flash, into u (initialised by this call). LSEC_E_TGT_BAD_STATE,
+ * LSEC_E_IO.
+ */
 int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err);
-/* Serialises u and replaces path atomically (mode 0600). LSEC_E_IO. */
-int lsec_target__sim_save(const sim_unit *u, const char *path, lsec_err *err);
+/*
+ * Writes what changed: the state file (SIM_SAVE_STATE) and/or the flash
+ * file (SIM_SAVE_FLASH), each replaced atomically (mode 0600), state first.
+ * Flash and OTP are separate memories on silicon too: a crash between the
+ * two files leaves each one whole. LSEC_E_IO.
+ */
+enum { SIM_SAVE_STATE = 1u << 0, SIM_SAVE_FLASH = 1u << 1 };
+int lsec_target__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err);
 /*
  * Parses fault options ("flash_cut=4096&attach_fail=0.2&seed=7", the
  * URI query syntax) into f; seed, when given, into *seed and *has_seed.

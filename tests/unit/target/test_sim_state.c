@@ -27,7 +27,7 @@ static void test_target_sim_state__round_trip(void **state)
 	assert_lsec_ok(lsec_buf_append(&u.slots[2].spki, "spki", 4, &err), &err);
 	assert_lsec_ok(lsec_buf_append(&u.slots[2].cert, "cert!", 5, &err), &err);
 	assert_lsec_ok(lsec_buf_append(&u.cred, "sealed", 6, &err), &err);
-	assert_lsec_ok(lsec_target__sim_save(&u, path, &err), &err);
+	assert_lsec_ok(lsec_target__sim_save(&u, path, SIM_SAVE_STATE | SIM_SAVE_FLASH, &err), &err);
 	assert_lsec_ok(lsec_target__sim_load(&v, path, &err), &err);
 	assert_memory_equal(v.uid, u.uid, sizeof(u.uid));
 	assert_string_equal(v.chip_id, "linesec-sim-m1");
@@ -73,8 +73,8 @@ static void test_target_sim_state__refuses_corrupt_files(void **state)
 	sim_fixture fx;
 	fixture_default(&fx);
 	sim_unit u;
-	/* A flipped flash byte: the checksum catches it. */
-	poke(fx.path, 2000, 0x00, false);
+	/* A flipped OTP byte: the checksum catches it. */
+	poke(fx.path, 300, 0x01, false);
 	assert_lsec_code(lsec_target__sim_load(&u, fx.path, &err), LSEC_E_TGT_BAD_STATE, &err);
 	assert_non_null(strstr(err.msg, "checksum"));
 	lsec_target *t = NULL;
@@ -95,6 +95,15 @@ static void test_target_sim_state__refuses_corrupt_files(void **state)
 	/* A flash size that disagrees with the file's length. */
 	poke(fx.path, 8 + 4 + 32 + 16 + 1, 0x02, true);
 	assert_lsec_code(lsec_target__sim_load(&u, fx.path, &err), LSEC_E_TGT_BAD_STATE, &err);
+	poke(fx.path, 8 + 4 + 32 + 16 + 1, 0x00, true);
+	assert_lsec_ok(lsec_target__sim_load(&u, fx.path, &err), &err);
+	lsec_target__sim_unit_release(&u);
+	/* A flash file of the wrong size. */
+	char *flash = lsec_asprintf("%s.flash", fx.path);
+	assert_lsec_ok(lsec_file_write_atomic(flash, "\xff\xff", 2, 0600, &err), &err);
+	assert_lsec_code(lsec_target__sim_load(&u, fx.path, &err), LSEC_E_TGT_BAD_STATE, &err);
+	assert_non_null(strstr(err.msg, "expected 65536"));
+	lsec_free(flash);
 	/* Too short to be a state file at all. */
 	assert_lsec_ok(lsec_file_write_atomic(fx.path, "LSECSIM", 7, 0600, &err), &err);
 	assert_lsec_code(lsec_target__sim_load(&u, fx.path, &err), LSEC_E_TGT_BAD_STATE, &err);
