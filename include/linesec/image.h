@@ -66,11 +66,17 @@ typedef struct lsec_image_version {
 } lsec_image_version;
 
 typedef struct lsec_image lsec_image;
+struct lsec_key; /* linesec/pki.h */
 
 /*
- * Parses and structurally checks an image: header, sizes, both TLV areas.
- * Copies data. name labels error messages (usually the file name).
- * Fails with LSEC_E_IMG_TRUNCATED, _BAD_MAGIC, _BAD_SIZE, _BAD_TLV, NOMEM.
+ * Parses and structurally checks an image: header, sizes, both TLV areas
+ * and the TLV rules of docs/image-format.md (no duplicates, lengths, the
+ * product, build and counter TLVs only in the protected area). Copies the
+ * bytes from the header through the last TLV; bytes after that (slot
+ * padding, trailer) are ignored. name labels error messages (usually the
+ * file name). *out belongs to the caller: lsec_image_free.
+ * Fails with LSEC_E_IMG_TRUNCATED, _BAD_MAGIC, _BAD_SIZE, _BAD_TLV,
+ * LSEC_E_NOMEM; *out is NULL then.
  */
 LSEC_API LSEC_MUST_USE int lsec_image_parse(lsec_image **out, const uint8_t *data, size_t len,
 					    const char *name, lsec_err *err);
@@ -134,11 +140,16 @@ LSEC_API uint16_t lsec_image_header_size(const lsec_image *img);
 /* Formats "1.2.3+4" into out; LSEC_E_LIMIT if outlen is too small (24 is enough). */
 LSEC_API LSEC_MUST_USE int lsec_image_version_format(char *out, size_t outlen,
 						     lsec_image_version v);
-/* Every header field, every TLV and the hash status, as a JSON object. */
+/*
+ * Every header field (with the names of the set flags), every TLV (area,
+ * type, name, length, offset, hex value, decoded value where linesec
+ * knows it) and the hash status ("ok", "mismatch", "missing"), as a JSON
+ * object; no key material beyond public keys. *out is the caller's
+ * (json_decref). Fails with LSEC_E_NOMEM.
+ */
 LSEC_API LSEC_MUST_USE int lsec_image_describe(struct json_t **out, const lsec_image *img,
 					       lsec_err *err);
 
-struct lsec_key;
 typedef struct lsec_image_sign_options {
 	unsigned version;
 	const struct lsec_key *key; /* ECDSA P-256 or Ed25519 private key */

@@ -169,8 +169,13 @@ static void print_description(const json_t *d)
 	printf("  protect_tlv_size  %lld\n",
 	       json_integer_value(json_object_get(h, "protect_tlv_size")));
 	printf("  img_size          %lld\n", json_integer_value(json_object_get(h, "img_size")));
-	printf("  flags             0x%08llx\n",
+	printf("  flags             0x%08llx",
 	       (unsigned long long)json_integer_value(json_object_get(h, "flags")));
+	json_array_foreach(json_object_get(h, "flag_names"), i, t)
+	{
+		printf(" %s", json_string_value(t));
+	}
+	printf("\n");
 	printf("  version           %s\n", json_string_value(json_object_get(h, "version")));
 	printf("TLVs:\n");
 	json_array_foreach(tlvs, i, t)

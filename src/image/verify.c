@@ -156,6 +156,46 @@ static json_t *hex_json(const uint8_t *p, size_t n)
 	return j;
 }
 
+/* MCUboot's IMAGE_F_* header flags (bootutil/image.h). */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} image_flags[] = {
+	{0x01, "PIC"},
+	{0x04, "ENCRYPTED_AES128"},
+	{0x08, "ENCRYPTED_AES256"},
+	{0x10, "NON_BOOTABLE"},
+	{IMG_F_RAM_LOAD, "RAM_LOAD"},
+	{0x100, "ROM_FIXED"},
+	{0x200, "COMPRESSED_LZMA1"},
+	{0x400, "COMPRESSED_LZMA2"},
+	{0x800, "COMPRESSED_ARM_THUMB"},
+};
+
+/* The names of the set flags; unknown bits as "0x..." (NULL when out of memory). */
+static json_t *flag_names(uint32_t flags)
+{
+	json_t *a = json_array();
+	char hex[16];
+	for (size_t i = 0; a != NULL && i < sizeof(image_flags) / sizeof(image_flags[0]); i++) {
+		if (flags & image_flags[i].bit) {
+			flags &= ~image_flags[i].bit;
+			if (json_array_append_new(a, json_string(image_flags[i].name)) != 0) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+	}
+	if (a != NULL && flags != 0) {
+		snprintf(hex, sizeof(hex), "0x%x", (unsigned)flags);
+		if (json_array_append_new(a, json_string(hex)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 int lsec_image_version_format(char *out, size_t outlen, lsec_image_version v)
 {
 	int n = snprintf(out, outlen, "%u.%u.%u+%lu", v.major, v.minor, v.revision,
@@ -205,6 +245,7 @@ int lsec_image_describe(json_t **out, const lsec_image *img, lsec_err *err)
 	LSEC_TRY(set_new(h, "protect_tlv_size", json_integer(img->protect_tlv_size), err));
 	LSEC_TRY(set_new(h, "img_size", json_integer(img->img_size), err));
 	LSEC_TRY(set_new(h, "flags", json_integer(img->flags), err));
+	LSEC_TRY(set_new(h, "flag_names", flag_names(img->flags), err));
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), img->version));
 	LSEC_TRY(set_new(h, "version", json_string(ver), err));
 	json_t *h_ = h;

@@ -271,6 +271,20 @@ static void test_image_parse__describe_golden(void **state)
 	lsec_image_free(img);
 	lsec_buf_release(&b);
 
+	/* Flag names: RAM_LOAD from imgtool's -L, unknown bits in hex. */
+	imgtest_read(&b, "imgtool-ed25519-debug-pubkey.img");
+	lsec_put_u32le(b.data + 16, 0x20 | 0x10000);
+	assert_lsec_ok(lsec_image_parse(&img, b.data, b.len, "flags.img", &err), &err);
+	assert_lsec_ok(lsec_image_describe(&d, img, &err), &err);
+	json_t *fl = json_object_get(json_object_get(d, "header"), "flag_names");
+	assert_int_equal(json_array_size(fl), 2);
+	assert_string_equal(json_string_value(json_array_get(fl, 0)), "RAM_LOAD");
+	assert_string_equal(json_string_value(json_array_get(fl, 1)), "0x10000");
+	assert_string_equal(json_string_value(json_object_get(d, "build")), "debug");
+	json_decref(d);
+	lsec_image_free(img);
+	lsec_buf_release(&b);
+
 	/* No SHA256 TLV at all. */
 	lsec_buf c = LSEC_BUF_INIT(1 << 16);
 	craft(&c, 4, NULL, 0, NULL, 0);
