@@ -19,6 +19,7 @@ static const cli_opt sign_opts[] = {
 	{"security-counter", "N", "security counter (protected TLV 0x50)"},
 	{"embed-pubkey", NULL, "embed the public key (TLV 0x02) instead of its hash (0x01)"},
 	{"passphrase-file", "FILE", "passphrase of an encrypted key (else LINESEC_KEY_PASSPHRASE)"},
+	{"json", NULL, "print the signed image's facts as JSON"},
 	{NULL, NULL, NULL},
 };
 
@@ -92,6 +93,7 @@ static int sign_run(const cli_args *a, lsec_err *err)
 	uint8_t digest[32];
 	char hex[65];
 	lsec_image *parsed = NULL;
+	json_t *j = NULL;
 
 	LSEC_ENSURE(cli_get(a, "key") && cli_get(a, "product") && cli_get(a, "version") && build,
 		    LSEC_E_USAGE, "image sign needs --key, --product, --version and --build");
@@ -127,11 +129,21 @@ static int sign_run(const cli_args *a, lsec_err *err)
 		    "signed image '%s' has no SHA256 TLV", a->args[1]);
 	lsec_hex_encode(hex, digest, sizeof(digest));
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), o.image_version));
-	printf("signed '%s' -> '%s': product %s, version %s, %s build, %zu bytes, %s key\n"
-	       "image SHA-256: %s\n",
-	       a->args[0], a->args[1], o.product, ver, build, img.len,
-	       lsec_key_type_name(lsec_key_get_type(key)), hex);
+	if (cli_flag(a, "json")) {
+		j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "input", a->args[0], "image",
+			      a->args[1], "product", o.product, "version", ver, "build", build, "size",
+			      (json_int_t)img.len, "key_type", lsec_key_type_name(lsec_key_get_type(key)),
+			      "sha256", hex);
+		LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "cannot print result: out of memory");
+		LSEC_TRY(lsec_json_print(stdout, j, err));
+	} else {
+		printf("signed '%s' -> '%s': product %s, version %s, %s build, %zu bytes, %s key\n"
+		       "image SHA-256: %s\n",
+		       a->args[0], a->args[1], o.product, ver, build, img.len,
+		       lsec_key_type_name(lsec_key_get_type(key)), hex);
+	}
 out:
+	json_decref(j);
 	lsec_image_free(parsed);
 	lsec_buf_release(&in);
 	lsec_buf_release(&img);

@@ -55,12 +55,23 @@ expect 5 "signing with an encrypted key and no passphrase" \
 expect 0 "signing with LINESEC_KEY_PASSPHRASE" env LINESEC_KEY_PASSPHRASE="line passphrase" \
 	"$LINESEC" image sign --key enc.pem --product acme-sensor --version 1.0.0 --build release fw.bin enc.img
 
+# Every command has --help.
+for c in "keygen" "pubkey" "image" "image sign" "image inspect" "image verify"; do
+	# shellcheck disable=SC2086
+	expect 0 "$c --help" "$LINESEC" $c --help
+	grep -q "usage: linesec" out.txt || bad "$c --help prints no usage"
+done
+
 # Sign, inspect, verify.
 sign() { "$LINESEC" image sign --product acme-sensor --version 1.2.3+4 "$@"; }
 expect 0 "sign ed25519 release" sign --key ed.pem --build release --security-counter 7 fw.bin ed.img
 expect 0 "sign ecdsa release, header 0x200" sign --key ec.pem --build release --header-size 0x200 \
 	--load-addr 0x20000000 --security-counter 7 fw.bin ec.img
-expect 0 "sign ed25519 debug" sign --key ed.pem --build debug fw.bin debug.img
+expect 0 "sign ed25519 debug --json" sign --key ed.pem --build debug --json fw.bin debug.img
+digest=$(grep -o '"sha256":"[0-9a-f]*"' out.txt | cut -d'"' -f4)
+grep -q '"build":"debug"' out.txt && [ ${#digest} -eq 64 ] && ok "sign json" || bad "sign json"
+"$LINESEC" image inspect debug.img --json | grep -q "\"tlv\":\"$digest\"" &&
+	ok "sign and inspect agree on the digest" || bad "sign/inspect digest"
 expect 2 "sign with a bad version" "$LINESEC" image sign --key ed.pem --product p --version 1.x \
 	--build release fw.bin x.img
 expect 2 "sign with a bad build type" sign --key ed.pem --build beta fw.bin x.img
