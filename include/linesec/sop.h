@@ -312,6 +312,102 @@ LSEC_API LSEC_MUST_USE int lsec_sop_diff_text(lsec_buf *out, const char *la, con
 					      size_t alen, const char *lb, const uint8_t *b,
 					      size_t blen, lsec_err *err);
 
+/* ---- versions in the registry ------------------------------------------- */
+
+/*
+ * SOP versions live in the registry (table sop_versions: the file's exact
+ * bytes, their SHA-256, the submitter, approvals with their people and
+ * dates). Separation of duties: a version is approved once two distinct
+ * security officers, neither of them its submitter, approved it (the
+ * store's two-approval rule plus "not the submitter"). Only approved
+ * versions run. Every submission and approval is recorded in the audit log
+ * in the same transaction (lsec_store_begin -> change -> lsec_audit_record
+ * -> lsec_store_commit).
+ */
+struct lsec_store;
+
+/* Who acts: a person already authenticated by the caller, and the station. */
+typedef struct lsec_sop_actor {
+	const char *person;  /* required */
+	const char *station; /* may be NULL */
+} lsec_sop_actor;
+
+/* One stored version, as listed. Strings are owned by the list. */
+typedef struct lsec_sop_version_info {
+	char name[65];
+	int version;
+	char sha256_hex[65];
+	char submitter[65];
+	char submitted[32];
+	char approvers[2][65]; /* "" when missing */
+	unsigned napprovals;
+	bool approved;
+	char approved_at[32];  /* time of the approval that made it approved; "" if not */
+} lsec_sop_version_info;
+
+/*
+ * Submits a SOP file (its exact bytes) as a new version: the file must load
+ * (schema and policy), its version must be above every stored version of
+ * that SOP, and the submitter must be an enabled supervisor or security
+ * officer. On success *sop_out (may be NULL) receives the loaded SOP.
+ * Errors: those of lsec_sop_parse, LSEC_E_AUTH (person unknown, disabled
+ * or of another role), LSEC_E_STATE (version not above the latest),
+ * LSEC_E_EXISTS (that version exists), store and audit errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_submit(lsec_sop **sop_out, struct lsec_store *st,
+					   const lsec_sop_actor *who, const uint8_t *data,
+					   size_t len, const char *label, lsec_err *err);
+/*
+ * Records who's approval of version of SOP name. The approver must be an
+ * enabled security officer who did not submit the version; the stored
+ * bytes are checked against their SHA-256 and against the policy as it
+ * stands. Errors: LSEC_E_NOTFOUND, LSEC_E_AUTH, LSEC_E_SOP_SELF_APPROVAL,
+ * LSEC_E_STORE_APPROVAL (already approved by that person), LSEC_E_CRYPTO
+ * (stored bytes do not match their digest), lsec_sop_parse errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_sop_actor *who,
+					    const char *name, int version, lsec_err *err);
+/*
+ * Lists the stored versions of SOP name (NULL: every SOP), by name then
+ * version. *out belongs to the caller (lsec_free).
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out,
+					     struct lsec_store *st, const char *name,
+					     lsec_err *err);
+/*
+ * Loads a stored version (version 0: the latest approved one). The bytes
+ * are checked against their stored SHA-256, then loaded as by
+ * lsec_sop_parse. If info_out is not NULL it receives the version's entry.
+ * If body_out is not NULL the exact bytes are appended to it.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_SOP_NOT_APPROVED (version 0 and none is
+ * approved), LSEC_E_CRYPTO (digest mismatch), lsec_sop_parse errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out,
+					  lsec_buf *body_out, struct lsec_store *st,
+					  const char *name, int version, lsec_err *err);
+/*
+ * The station's entry point: the latest approved version of a SOP kind,
+ * ready to run; its version is lsec_sop_version(*out) and the SHA-256 to
+ * record with each run is lsec_sop_sha256(*out).
+ * Errors: LSEC_E_SOP_NOT_APPROVED, and those of lsec_sop_fetch.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_fetch_approved(lsec_sop **out, struct lsec_store *st,
+						   lsec_sop_kind kind, lsec_err *err);
+/*
+ * Renders a stored version with its revision history (every version of
+ * the SOP up to this one, with submitter, approvers and dates); it is
+ * marked DRAFT unless approved. version 0: the latest approved one.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_render_stored(lsec_buf *out, struct lsec_store *st,
+						  const char *name, int version,
+						  lsec_sop_format format, lsec_err *err);
+/*
+ * A unified diff of two stored versions' files, appended to out.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_CRYPTO, LSEC_E_LIMIT.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_diff(lsec_buf *out, struct lsec_store *st, const char *name,
+					 int v1, int v2, lsec_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,412 @@
+/*
+ * registry.c - SOP versions in the registry: submit, approve, list, fetch,
+ * render with history, diff.
+ *
+ * The registry keeps each version's exact bytes and their SHA-256; whatever
+ * is read back is checked against that digest and loaded again under the
+ * policy as it stands, so neither a tampered row nor a rule added since can
+ * let a weakened procedure run. Every submission and approval is recorded
+ * in the audit log in the same transaction as the change.
+ *
+ * Approval dates come from the audit log (the leaf of each approval), the
+ * only record that carries them; listing therefore reads the log once,
+ * filtering leaves by their action before parsing any of them.
+ */
+#include "sop/sop_int.h"
+
+#include "linesec/audit.h"
+#include "linesec/store.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#define BODY_MAX LSEC_SOP_MAX_FILE
+
+static int require_person(lsec_store *st, const char *person, bool officer_only, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_person p;
+	lsec_err inner = LSEC_ERR_INIT;
+	memset(&p, 0, sizeof(p));
+	LSEC_ENSURE(person != NULL && person[0] != 0, LSEC_E_AUTH,
+		    "cannot change SOP versions: no person given");
+	if (lsec_store_person_get(st, &p, person, &inner) < 0) {
+		LSEC_BAIL(inner.code == LSEC_E_NOTFOUND ? LSEC_E_AUTH : inner.code,
+			  "'%s' is not a registered person: %s", person, inner.msg);
+	}
+	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "'%s' is disabled", person);
+	if (officer_only) {
+		LSEC_ENSURE(p.role == LSEC_ROLE_SECURITY_OFFICER, LSEC_E_AUTH,
+			    "'%s' is a %s; approving a SOP version needs a security officer", person,
+			    lsec_role_name(p.role));
+	} else {
+		LSEC_ENSURE(p.role == LSEC_ROLE_SECURITY_OFFICER || p.role == LSEC_ROLE_SUPERVISOR,
+			    LSEC_E_AUTH,
+			    "'%s' is a %s; submitting a SOP version needs a supervisor or security officer",
+			    person, lsec_role_name(p.role));
+	}
+out:
+	lsec_wipe(p.pw_hash, sizeof(p.pw_hash));
+	return rc;
+}
+
+static int record(lsec_store *st, const lsec_sop_actor *who, const char *name, int version,
+		  const char *action, const char *sha_hex, lsec_err *err)
+{
+	int rc = 0;
+	json_t *ev_json = json_pack("{s:s}", "sha256", sha_hex);
+	LSEC_ENSURE(ev_json != NULL, LSEC_E_NOMEM, "out of memory");
+	lsec_audit_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.person = who->person;
+	ev.station = who->station;
+	ev.sop = name;
+	ev.sop_version = version;
+	ev.action = action;
+	ev.outcome = "done";
+	ev.evidence = ev_json;
+	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+out:
+	json_decref(ev_json);
+	return rc;
+}
+
+static int to_version(const char *s, int *out)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end != 0 || v < 1 || v > 1000000) {
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static void fill_info(lsec_sop_version_info *vi, const lsec_store_approvable *a)
+{
+	memset(vi, 0, sizeof(*vi));
+	snprintf(vi->name, sizeof(vi->name), "%s", a->name);
+	if (to_version(a->version, &vi->version) < 0) {
+		vi->version = 0;
+	}
+	snprintf(vi->sha256_hex, sizeof(vi->sha256_hex), "%.64s", a->digest);
+	snprintf(vi->submitter, sizeof(vi->submitter), "%s", a->created_by);
+	snprintf(vi->submitted, sizeof(vi->submitted), "%.31s", a->created);
+	snprintf(vi->approvers[0], sizeof(vi->approvers[0]), "%s", a->approvers[0]);
+	snprintf(vi->approvers[1], sizeof(vi->approvers[1]), "%s", a->approvers[1]);
+	vi->napprovals = a->n_approvals;
+	vi->approved = a->approved;
+}
+
+/* ---- approval dates from the audit log ------------------------------- */
+
+typedef struct dates_ctx {
+	lsec_sop_version_info *v;
+	size_t n;
+} dates_ctx;
+
+static int date_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		     const uint8_t leaf_hash[32], lsec_err *err)
+{
+	static const char needle[] = "\"action\":\"sop.approve\"";
+	(void)seq;
+	(void)unit;
+	(void)leaf_hash;
+	(void)err;
+	dates_ctx *c = ctx;
+	if (len < sizeof(needle) || memmem(leaf, len, needle, sizeof(needle) - 1) == NULL) {
+		return 0;
+	}
+	json_error_t je;
+	json_t *j = json_loadb((const char *)leaf, len, 0, &je);
+	const char *sop = json_string_value(json_object_get(j, "sop"));
+	const char *t = json_string_value(json_object_get(j, "time"));
+	json_int_t ver = json_integer_value(json_object_get(j, "sop_version"));
+	for (size_t i = 0; sop != NULL && t != NULL && i < c->n; i++) {
+		lsec_sop_version_info *vi = &c->v[i];
+		if (vi->approved && vi->version == ver && strcmp(vi->name, sop) == 0) {
+			/* the last approval is the one that made it approved */
+			snprintf(vi->approved_at, sizeof(vi->approved_at), "%.31s", t);
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+static int fill_dates(lsec_store *st, lsec_sop_version_info *v, size_t n, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t count = 0;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		any |= v[i].approved;
+	}
+	if (!any) {
+		return 0;
+	}
+	dates_ctx c = {v, n};
+	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
+	LSEC_TRY(lsec_store_leaf_foreach(st, 0, count, date_leaf, &c, err));
+out:
+	return rc;
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
+		      const char *name, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *a = NULL;
+	size_t n = 0;
+	lsec_sop_version_info *v = NULL;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store_sop_list(st, &a, &n, name, err));
+	if (n > 0) {
+		v = lsec_calloc(n, sizeof(*v));
+		LSEC_ENSURE(v != NULL, LSEC_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		fill_info(&v[i], &a[i]);
+	}
+	/* by name, then version (the store lists by insertion) */
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0; j--) {
+			int c = strcmp(v[j - 1].name, v[j].name);
+			if (c < 0 || (c == 0 && v[j - 1].version <= v[j].version)) {
+				break;
+			}
+			lsec_sop_version_info tmp = v[j - 1];
+			v[j - 1] = v[j];
+			v[j] = tmp;
+		}
+	}
+	LSEC_TRY(fill_dates(st, v, n, err));
+	*out = v;
+	*n_out = n;
+	v = NULL;
+out:
+	lsec_free(a);
+	lsec_free(v);
+	return rc;
+}
+
+int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body_out,
+		   lsec_store *st, const char *name, int version, lsec_err *err)
+{
+	int rc = 0;
+	lsec_sop_version_info *all = NULL;
+	size_t n = 0;
+	lsec_store_approvable a;
+	lsec_buf body = LSEC_BUF_INIT(BODY_MAX);
+	char ver[16], label[96], hex[65];
+	*out = NULL;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(name);
+	if (version == 0) {
+		LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
+		for (size_t i = 0; i < n; i++) {
+			if (all[i].approved && all[i].version > version) {
+				version = all[i].version;
+			}
+		}
+		LSEC_ENSURE(version > 0, LSEC_E_SOP_NOT_APPROVED,
+			    "SOP '%s' has no approved version (only approved versions run)", name);
+	}
+	snprintf(ver, sizeof(ver), "%d", version);
+	LSEC_TRY(lsec_store_sop_get(st, &a, &body, name, ver, err));
+	LSEC_TRY(lsec_sha256((uint8_t[32]){0}, body.data, body.len, err));
+	uint8_t digest[32];
+	LSEC_TRY(lsec_sha256(digest, body.data, body.len, err));
+	lsec_hex_encode(hex, digest, 32);
+	LSEC_ENSURE(strlen(a.digest) == 64 && lsec_ct_equal(hex, a.digest, 64), LSEC_E_CRYPTO,
+		    "cannot load SOP '%s' version %d: stored file does not match its SHA-256 %s",
+		    name, version, a.digest);
+	snprintf(label, sizeof(label), "%s v%d (registry)", name, version);
+	LSEC_TRY(lsec_sop_parse(out, NULL, body.data, body.len, label, err));
+	LSEC_ENSURE(strcmp(lsec_sop_name(*out), name) == 0 && lsec_sop_version(*out) == version,
+		    LSEC_E_CRYPTO, "cannot load SOP '%s' version %d: the stored file says %s version %d",
+		    name, version, lsec_sop_name(*out), lsec_sop_version(*out));
+	if (info_out != NULL) {
+		fill_info(info_out, &a);
+		LSEC_TRY(fill_dates(st, info_out, 1, err));
+	}
+	if (body_out != NULL) {
+		LSEC_TRY(lsec_buf_append(body_out, body.data, body.len, err));
+	}
+out:
+	if (rc < 0) {
+		lsec_sop_free(*out);
+		*out = NULL;
+	}
+	lsec_free(all);
+	lsec_buf_release(&body);
+	return rc;
+}
+
+int lsec_sop_fetch_approved(lsec_sop **out, lsec_store *st, lsec_sop_kind kind, lsec_err *err)
+{
+	int rc = 0;
+	*out = NULL;
+	const char *name = lsec_sop_kind_name(kind);
+	LSEC_ENSURE(name != NULL, LSEC_E_USAGE, "unknown SOP kind %d", (int)kind);
+	LSEC_TRY(lsec_sop_fetch(out, NULL, NULL, st, name, 0, err));
+out:
+	return rc;
+}
+
+int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *who,
+		    const uint8_t *data, size_t len, const char *label, lsec_err *err)
+{
+	int rc = 0;
+	lsec_sop *sop = NULL;
+	lsec_sop_version_info *all = NULL;
+	size_t n = 0;
+	char *body = NULL;
+	char hex[65], ver[16];
+	bool began = false;
+	if (sop_out != NULL) {
+		*sop_out = NULL;
+	}
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(who);
+	LSEC_ENSURE_REF(label);
+	LSEC_ENSURE(data != NULL && memchr(data, 0, len) == NULL, LSEC_E_SOP_BAD_VALUE,
+		    "cannot submit SOP '%s': the file is not text (NUL byte)", label);
+	LSEC_TRY(lsec_sop_parse(&sop, NULL, data, len, label, err));
+	LSEC_TRY(require_person(st, who->person, false, err));
+	const char *name = lsec_sop_name(sop);
+	LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
+	for (size_t i = 0; i < n; i++) {
+		LSEC_ENSURE(all[i].version < lsec_sop_version(sop), all[i].version == lsec_sop_version(sop) ? LSEC_E_EXISTS : LSEC_E_STATE,
+			    "cannot submit SOP '%s' version %d from '%s': version %d is already stored%s",
+			    name, lsec_sop_version(sop), label, all[i].version,
+			    all[i].version == lsec_sop_version(sop) ? "" : "; a new version must be above it");
+	}
+	body = lsec_malloc(len + 1);
+	LSEC_ENSURE(body != NULL, LSEC_E_NOMEM, "out of memory");
+	memcpy(body, data, len);
+	body[len] = 0;
+	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
+	snprintf(ver, sizeof(ver), "%d", lsec_sop_version(sop));
+	LSEC_TRY(lsec_store_begin(st, err));
+	began = true;
+	LSEC_TRY(lsec_store_sop_add(st, NULL, name, ver, hex, body, who->person, err));
+	LSEC_TRY(record(st, who, name, lsec_sop_version(sop), "sop.submit", hex, err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	began = false;
+	if (sop_out != NULL) {
+		*sop_out = sop;
+		sop = NULL;
+	}
+out:
+	if (began) {
+		lsec_store_rollback(st);
+	}
+	lsec_free(body);
+	lsec_free(all);
+	lsec_sop_free(sop);
+	return rc;
+}
+
+int lsec_sop_approve(lsec_store *st, const lsec_sop_actor *who, const char *name, int version,
+		     lsec_err *err)
+{
+	int rc = 0;
+	lsec_sop *sop = NULL;
+	lsec_sop_version_info vi;
+	char ver[16];
+	bool began = false;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(who);
+	LSEC_ENSURE_REF(name);
+	LSEC_ENSURE(version > 0, LSEC_E_USAGE, "cannot approve SOP '%s': version %d", name, version);
+	LSEC_TRY(require_person(st, who->person, true, err));
+	/* the bytes as stored, checked against their digest and today's policy */
+	LSEC_TRY(lsec_sop_fetch(&sop, &vi, NULL, st, name, version, err));
+	LSEC_ENSURE(strcmp(vi.submitter, who->person) != 0, LSEC_E_SOP_SELF_APPROVAL,
+		    "'%s' submitted SOP '%s' version %d and cannot approve it: approval needs another person",
+		    who->person, name, version);
+	snprintf(ver, sizeof(ver), "%d", version);
+	LSEC_TRY(lsec_store_begin(st, err));
+	began = true;
+	LSEC_TRY(lsec_store_sop_approve(st, name, ver, who->person, err));
+	LSEC_TRY(record(st, who, name, version, "sop.approve", vi.sha256_hex, err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	began = false;
+out:
+	if (began) {
+		lsec_store_rollback(st);
+	}
+	lsec_sop_free(sop);
+	return rc;
+}
+
+int lsec_sop_render_stored(lsec_buf *out, lsec_store *st, const char *name, int version,
+			   lsec_sop_format format, lsec_err *err)
+{
+	int rc = 0;
+	lsec_sop *sop = NULL;
+	lsec_sop_version_info *all = NULL;
+	lsec_sop_revision *hist = NULL;
+	char (*approvers)[140] = NULL;
+	size_t n = 0, nh = 0;
+	lsec_sop_version_info cur;
+	LSEC_TRY(lsec_sop_fetch(&sop, &cur, NULL, st, name, version, err));
+	LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
+	hist = lsec_calloc(n + 1, sizeof(*hist));
+	approvers = lsec_calloc(n + 1, sizeof(*approvers));
+	LSEC_ENSURE(hist != NULL && approvers != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const lsec_sop_version_info *v = &all[i];
+		if (v->version > lsec_sop_version(sop)) {
+			continue;
+		}
+		snprintf(approvers[nh], sizeof(approvers[nh]), "%s%s%s", v->approvers[0],
+			 v->approvers[1][0] ? ", " : "", v->approvers[1]);
+		lsec_sop_revision *r = &hist[nh];
+		r->version = v->version;
+		r->sha256_hex = v->sha256_hex;
+		r->submitter = v->submitter;
+		r->submitted = v->submitted;
+		r->approvers = approvers[nh];
+		r->approved = v->approved && v->approved_at[0] ? v->approved_at : NULL;
+		r->change = v->version == lsec_sop_version(sop) ? sop->change : NULL;
+		nh++;
+	}
+	lsec_sop_render_options ro = LSEC_SOP_RENDER_OPTIONS_INIT;
+	ro.format = format;
+	ro.draft = !cur.approved;
+	ro.history = hist;
+	ro.nhistory = nh;
+	LSEC_TRY(lsec_sop_render(out, sop, &ro, err));
+out:
+	lsec_free(approvers);
+	lsec_free(hist);
+	lsec_free(all);
+	lsec_sop_free(sop);
+	return rc;
+}
+
+int lsec_sop_diff(lsec_buf *out, lsec_store *st, const char *name, int v1, int v2, lsec_err *err)
+{
+	int rc = 0;
+	lsec_sop *a = NULL, *b = NULL;
+	lsec_buf ba = LSEC_BUF_INIT(BODY_MAX), bb = LSEC_BUF_INIT(BODY_MAX);
+	char la[96], lb[96];
+	LSEC_ENSURE(v1 > 0 && v2 > 0, LSEC_E_USAGE, "cannot diff SOP '%s': versions must be above 0",
+		    name ? name : "?");
+	LSEC_TRY(lsec_sop_fetch(&a, NULL, &ba, st, name, v1, err));
+	LSEC_TRY(lsec_sop_fetch(&b, NULL, &bb, st, name, v2, err));
+	snprintf(la, sizeof(la), "%s version %d", name, v1);
+	snprintf(lb, sizeof(lb), "%s version %d", name, v2);
+	LSEC_TRY(lsec_sop_diff_text(out, la, ba.data, ba.len, lb, bb.data, bb.len, err));
+out:
+	lsec_sop_free(a);
+	lsec_sop_free(b);
+	lsec_buf_release(&ba);
+	lsec_buf_release(&bb);
+	return rc;
+}

@@ -1,0 +1,227 @@
+/*
+ * SOP versions in the registry, on both backends: submit, approve by two
+ * security officers who are not the submitter, fetch only approved
+ * versions with their SHA-256, tampering caught, history rendered, diff,
+ * audit leaves written with each change.
+ */
+#include "helpers/store_fixture.h"
+
+#include "linesec/sop.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_default(const char *kind, size_t *len)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	char *path = lsec_asprintf("%s/sops/%s.yaml", getenv("LSEC_SOURCE_DIR"), kind);
+	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
+	assert_lsec_ok(lsec_file_read(&b, path, &err), &err);
+	char *s = lsec_asprintf("%.*s", (int)b.len, (const char *)b.data);
+	*len = b.len;
+	lsec_buf_release(&b);
+	lsec_free(path);
+	return s;
+}
+
+static void people(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	static const char hash[] = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+	assert_lsec_ok(lsec_store_person_add(st, "sam", LSEC_ROLE_SUPERVISOR, hash, &err), &err);
+	assert_lsec_ok(lsec_store_person_add(st, "olga", LSEC_ROLE_SECURITY_OFFICER, hash, &err), &err);
+	assert_lsec_ok(lsec_store_person_add(st, "otto", LSEC_ROLE_SECURITY_OFFICER, hash, &err), &err);
+	assert_lsec_ok(lsec_store_person_add(st, "opal", LSEC_ROLE_OPERATOR, hash, &err), &err);
+}
+
+static void test_sop_registry__submit_approve_fetch(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	people(db->st);
+	size_t len = 0;
+	char *text = read_default("flash", &len);
+	lsec_sop_actor sam = {"sam", "st-1"}, olga = {"olga", "st-1"}, otto = {"otto", "st-1"},
+		       opal = {"opal", "st-1"};
+	lsec_sop *sop = NULL;
+	uint64_t leaves0 = 0, leaves1 = 0;
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &leaves0, &err), &err);
+
+	/* an operator may not submit */
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &opal, (const uint8_t *)text, len, "flash.yaml",
+					 &err),
+			 LSEC_E_AUTH, &err);
+	assert_lsec_ok(lsec_sop_submit(&sop, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
+				       &err),
+		       &err);
+	assert_int_equal(lsec_sop_version(sop), 1);
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &leaves1, &err), &err);
+	assert_int_equal(leaves1, leaves0 + 1);
+	/* the same version again is refused */
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
+					 &err),
+			 LSEC_E_EXISTS, &err);
+
+	/* not approved: the station gets nothing */
+	lsec_sop *run = NULL;
+	assert_lsec_code(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err),
+			 LSEC_E_SOP_NOT_APPROVED, &err);
+	assert_null(run);
+
+	/* the submitter cannot approve; an operator cannot; a supervisor cannot */
+	assert_lsec_code(lsec_sop_approve(db->st, &sam, "flash", 1, &err), LSEC_E_AUTH, &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &opal, "flash", 1, &err), LSEC_E_AUTH, &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 2, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "flash", 1, &err), &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 1, &err), LSEC_E_STORE_APPROVAL, &err);
+	/* one approval is not enough */
+	assert_lsec_code(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err),
+			 LSEC_E_SOP_NOT_APPROVED, &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &otto, "flash", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err), &err);
+	assert_memory_equal(lsec_sop_sha256(run), lsec_sop_sha256(sop), 32);
+	assert_int_equal(lsec_sop_version(run), 1);
+	lsec_sop_free(run);
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &leaves1, &err), &err);
+	assert_int_equal(leaves1, leaves0 + 3);
+
+	lsec_sop_version_info *v = NULL;
+	size_t n = 0;
+	assert_lsec_ok(lsec_sop_versions(&v, &n, db->st, NULL, &err), &err);
+	assert_int_equal(n, 1);
+	assert_true(v[0].approved);
+	assert_string_equal(v[0].submitter, "sam");
+	assert_string_equal(v[0].approvers[0], "olga");
+	assert_string_equal(v[0].approvers[1], "otto");
+	assert_int_equal(strlen(v[0].approved_at), 20);
+	char hex[65];
+	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
+	assert_string_equal(v[0].sha256_hex, hex);
+	lsec_free(v);
+	lsec_sop_free(sop);
+	lsec_free(text);
+}
+
+static void test_sop_registry__versions_history_and_diff(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	people(db->st);
+	size_t len = 0;
+	char *v1 = read_default("debug-lock", &len);
+	lsec_sop_actor sam = {"sam", NULL}, olga = {"olga", NULL}, otto = {"otto", NULL};
+	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)v1, len, "a.yaml", &err),
+		       &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "debug-lock", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &otto, "debug-lock", 1, &err), &err);
+	char *v2 = lsec_asprintf("%s", v1);
+	char *p = strstr(v2, "version: 1\n");
+	assert_non_null(p);
+	p[9] = '2';
+	p = strstr(v2, "change: First issue.");
+	assert_non_null(p);
+	char *v2b = lsec_asprintf("%.*schange: Seal witnessed by the supervisor.%s", (int)(p - v2), v2,
+				  p + strlen("change: First issue."));
+	/* a lower version than stored is refused once version 2 exists */
+	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &olga, (const uint8_t *)v2b, strlen(v2b), "b.yaml",
+				       &err),
+		       &err);
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)v1, len, "a.yaml", &err),
+			 LSEC_E_EXISTS, &err);
+
+	/* the station still runs version 1 until version 2 is approved */
+	lsec_sop *run = NULL;
+	assert_lsec_ok(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_DEBUG_LOCK, &err), &err);
+	assert_int_equal(lsec_sop_version(run), 1);
+	lsec_sop_free(run);
+
+	/* olga submitted version 2, so she cannot approve it */
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, "debug-lock", 2, &err),
+			 LSEC_E_SOP_SELF_APPROVAL, &err);
+
+	lsec_buf out = LSEC_BUF_INIT(1u << 22);
+	assert_lsec_ok(lsec_sop_diff(&out, db->st, "debug-lock", 1, 2, &err), &err);
+	const char *d = lsec_buf_cstr(&out, &err);
+	assert_non_null(strstr(d, "--- debug-lock version 1\n+++ debug-lock version 2\n"));
+	assert_non_null(strstr(d, "\n-version: 1\n+version: 2\n"));
+	assert_non_null(strstr(d, "\n+change: Seal witnessed by the supervisor.\n"));
+	lsec_buf_reset(&out);
+
+	/* rendered v2: draft, with both versions in its history */
+	assert_lsec_ok(lsec_sop_render_stored(&out, db->st, "debug-lock", 2, LSEC_SOP_FORMAT_MD, &err),
+		       &err);
+	d = lsec_buf_cstr(&out, &err);
+	assert_non_null(strstr(d, "DRAFT - NOT APPROVED"));
+	assert_non_null(strstr(d, "| 1 |"));
+	assert_non_null(strstr(d, "| 2 |"));
+	assert_non_null(strstr(d, "olga, otto"));
+	lsec_buf_reset(&out);
+	/* rendered latest approved (v1): approved, by whom and when */
+	assert_lsec_ok(lsec_sop_render_stored(&out, db->st, "debug-lock", 0, LSEC_SOP_FORMAT_HTML, &err),
+		       &err);
+	d = lsec_buf_cstr(&out, &err);
+	assert_non_null(strstr(d, "APPROVED by olga, otto on 20"));
+	assert_null(strstr(d, "DRAFT - NOT APPROVED"));
+	lsec_buf_release(&out);
+	lsec_free(v1);
+	lsec_free(v2);
+	lsec_free(v2b);
+}
+
+static void test_sop_registry__refusals(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	people(db->st);
+	size_t len = 0;
+	char *text = read_default("flash", &len);
+	lsec_sop_actor sam = {"sam", NULL}, ghost = {"ghost", NULL};
+	uint64_t before = 0, after = 0;
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &before, &err), &err);
+	/* an unknown person */
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &ghost, (const uint8_t *)text, len, "f.yaml", &err),
+			 LSEC_E_AUTH, &err);
+	/* a weakened file never reaches the registry */
+	char *weak = lsec_asprintf("%s", text);
+	char *p = strstr(weak, "do: device.verify-flash");
+	memcpy(p, "do: device.identify    ", strlen("do: device.verify-flash"));
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)weak, len, "f.yaml", &err),
+			 LSEC_E_SOP_POLICY, &err);
+	assert_non_null(strstr(err.msg, "flash-order"));
+	/* a file with a NUL byte is not a SOP text */
+	weak[0] = 0;
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)weak, len, "f.yaml", &err),
+			 LSEC_E_SOP_BAD_VALUE, &err);
+	lsec_sop_version_info *v = NULL;
+	size_t n = 9;
+	assert_lsec_ok(lsec_sop_versions(&v, &n, db->st, NULL, &err), &err);
+	assert_int_equal(n, 0);
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &after, &err), &err);
+	assert_int_equal(after, before);
+	lsec_free(v);
+
+	/* a stored row whose bytes no longer match their digest is refused */
+	assert_lsec_ok(lsec_store_sop_add(db->st, NULL, "flash", "1",
+					  "0000000000000000000000000000000000000000000000000000000000000000",
+					  text, "sam", &err),
+		       &err);
+	lsec_sop *sop = NULL;
+	assert_lsec_code(lsec_sop_fetch(&sop, NULL, NULL, db->st, "flash", 1, &err), LSEC_E_CRYPTO, &err);
+	assert_null(sop);
+	lsec_sop_actor olga = {"olga", NULL};
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 1, &err), LSEC_E_CRYPTO, &err);
+	lsec_free(weak);
+	lsec_free(text);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_sop_registry__submit_approve_fetch),
+		T(test_sop_registry__versions_history_and_diff),
+		T(test_sop_registry__refusals),
+	};
+	return lsec_test_run_backends("sop/registry", tests, sizeof(tests) / sizeof(tests[0]));
+}
