@@ -78,5 +78,17 @@ int cmd_pubkey(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_sop(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_person(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+
+/*
+ * Reads a password into *out (lsec_secret_free): from the environment
+ * variable env when set (for scripts and tests only), else from the terminal
+ * without echo, twice when confirm. Never from argv.
+ */
+int cli_read_password(struct lsec_secret **out, const char *env, const char *prompt,
+		      bool confirm, lsec_err *err);
 
 #endif

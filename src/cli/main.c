@@ -16,6 +16,10 @@ static const cli_cmd commands[] = {
 	{"image", cmd_image, "sign, inspect and verify MCUboot firmware images"},
 	{"sop", cmd_sop, "check, render and approve the line SOP files"},
 	{"sim", cmd_sim, "create and inspect simulated devices (the built-in MCU)"},
+	{"init", cmd_init, "create a line: configuration, registry, station key, first officer"},
+	{"person", cmd_person, "add, list and disable the line's people"},
+	{"login", cmd_login, "open a shift session on this station"},
+	{"logout", cmd_logout, "end a shift session"},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,165 @@
+/*
+ * cmd_login.c - `linesec login NAME` and `linesec logout [NAME]`: shift
+ * sessions on this station; and the password prompt the people commands
+ * share. Parses, calls liblinesec (linesec/line.h) and prints.
+ */
+#include "cli.h"
+
+#include "linesec/line.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* Reads one line from fd into a secret, without echo when fd is a terminal. */
+static int read_line_secret(lsec_secret **out, int fd, const char *prompt, lsec_err *err)
+{
+	int rc = 0;
+	struct termios old, quiet;
+	bool restore = false;
+	lsec_secret *buf = NULL;
+	size_t n = 0;
+	*out = NULL;
+	LSEC_TRY(lsec_secret_new(&buf, LSEC_LINE_PASSWORD_MAX + 2, err));
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		/* The prompt is a courtesy; reading still works. */
+	}
+	uint8_t *p = lsec_secret_data(buf);
+	for (;;) {
+		uint8_t c;
+		ssize_t r = read(fd, &c, 1);
+		if (r <= 0 || c == '\n' || c == '\r') {
+			break;
+		}
+		LSEC_ENSURE(n < LSEC_LINE_PASSWORD_MAX, LSEC_E_LIMIT,
+			    "password refused: at most %d characters", LSEC_LINE_PASSWORD_MAX);
+		p[n++] = c;
+	}
+	LSEC_TRY(lsec_secret_from(out, p, n ? n : 1, err));
+	if (n == 0) {
+		lsec_secret_free(*out);
+		*out = NULL;
+		LSEC_BAIL(LSEC_E_USAGE, "no password given");
+	}
+out:
+	if (restore) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		if (write(fd, "\n", 1) < 0) {
+			/* nothing to do */
+		}
+	}
+	lsec_secret_free(buf);
+	return rc;
+}
+
+int cli_read_password(lsec_secret **out, const char *env, const char *prompt, bool confirm,
+		      lsec_err *err)
+{
+	int rc = 0;
+	lsec_secret *again = NULL;
+	int fd = -1;
+	*out = NULL;
+	/* For scripts and tests only: an environment variable is visible to the user's processes. */
+	const char *v = getenv(env);
+	if (v != NULL && v[0] != '\0') {
+		LSEC_TRY(lsec_secret_from(out, v, strlen(v), err));
+		goto out;
+	}
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	LSEC_ENSURE(fd >= 0, LSEC_E_USAGE,
+		    "cannot read a password: no terminal (scripts and tests may set %s)", env);
+	LSEC_TRY(read_line_secret(out, fd, prompt, err));
+	if (confirm) {
+		LSEC_TRY(read_line_secret(&again, fd, "Repeat the password: ", err));
+		LSEC_ENSURE(lsec_secret_len(*out) == lsec_secret_len(again) &&
+				    lsec_secret_equal(*out, again),
+			    LSEC_E_USAGE, "the two passwords differ");
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	lsec_secret_free(again);
+	if (rc < 0) {
+		lsec_secret_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static const cli_opt login_opts[] = {
+	{"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},
+	{NULL, NULL, NULL},
+};
+static const cli_spec login_spec = {
+	"login [--line DIR] NAME",
+	"open a shift session on this station",
+	login_opts,
+	1,
+	1,
+	"The password is read from the terminal; scripts and tests may set LINESEC_PASSWORD.\n"
+	"The session token is kept in DIR/.sessions/NAME (mode 0600); the registry keeps its\n"
+	"SHA-256 only. Several people can be logged in at once (e.g. an operator and a witness).",
+};
+
+int cmd_login(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &login_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line *line = NULL;
+	lsec_secret *pw = NULL;
+	int rc = lsec_line_open(&line, cli_get(&a, "line"), &err);
+	if (rc == 0) {
+		rc = cli_read_password(&pw, "LINESEC_PASSWORD", "Password: ", false, &err);
+	}
+	if (rc == 0) {
+		rc = lsec_line_login(line, a.args[0], pw, &err);
+	}
+	if (rc == 0) {
+		printf("%s logged in on station %s for %u minutes\n", a.args[0],
+		       lsec_line_station(line), lsec_line_session_minutes(line));
+	}
+	lsec_secret_free(pw);
+	lsec_line_close(line);
+	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
+static const cli_spec logout_spec = {
+	"logout [--line DIR] [NAME]",
+	"end a shift session (NAME may be left out when only one person is logged in)",
+	login_opts,
+	0,
+	1,
+	NULL,
+};
+
+int cmd_logout(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &logout_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line *line = NULL;
+	int rc = lsec_line_open(&line, cli_get(&a, "line"), &err);
+	if (rc == 0) {
+		rc = lsec_line_logout(line, a.nargs ? a.args[0] : NULL, &err);
+	}
+	if (rc == 0) {
+		printf("logged out\n");
+	}
+	lsec_line_close(line);
+	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}

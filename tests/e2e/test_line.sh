@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Drives `linesec init|person|login|logout` end to end: a line folder, its
+# first security officer, people with roles, shift sessions on one station
+# (two people at once), line discovery, and the exit status of each refusal.
+# Passwords come from LINESEC_PASSWORD / LINESEC_NEW_PASSWORD, the way
+# scripts and tests pass them (never argv). With LSEC_TEST_PG_URL set, the
+# same run is repeated against a PostgreSQL registry.
+set -uo pipefail
+: "${LINESEC:?}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+fails=0
+
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+# expect STATUS DESCRIPTION COMMAND...: runs the command, checks its exit status.
+expect() {
+	local want=$1 what=$2
+	shift 2
+	"$@" >out.txt 2>err.txt </dev/null
+	local got=$?
+	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
+		bad "$what: exit $got, expected $want"; cat out.txt err.txt; fi
+}
+# has PATTERN FILE DESCRIPTION
+has() { if grep -q -- "$1" "$2"; then ok "$3"; else bad "$3: '$1' not in $2"; cat "$2"; fi; }
+
+run_suite() { # run_suite LABEL [--registry URL]
+	local label=$1 L="$dir/$1"
+	shift
+	echo "== $label"
+	unset LINESEC_LINE
+	export LINESEC_PASSWORD=officer-pass-1
+	expect 0 "$label: init" "$LINESEC" init --dir "$L" --line-id lineA --station-id st1 --admin ada "$@"
+	expect 7 "$label: second init refused" "$LINESEC" init --dir "$L" "$@"
+	[ "$(stat -c %a "$L/station.key")" = 600 ] && ok "$label: station key 0600" || bad "$label: station key mode"
+	has "line: lineA" "$L/line.yaml" "$label: line.yaml names the line"
+	grep -q officer-pass-1 "$L/line.yaml" && bad "$label: password in line.yaml" || ok "$label: no password in line.yaml"
+
+	# No line here: a clear error.
+	expect 6 "$label: no line in an empty folder" "$LINESEC" login ada
+	has "has no line.yaml" err.txt "$label: the error says where it looked"
+
+	export LINESEC_LINE="$L"
+	expect 10 "$label: person add without a session" env LINESEC_NEW_PASSWORD=op-pass-11 "$LINESEC" person add --role operator olga
+	LINESEC_PASSWORD=wrong-pass-1 expect 10 "$label: wrong password" "$LINESEC" login ada
+	has "wrong name or password" err.txt "$label: wrong password message"
+	expect 0 "$label: officer login" "$LINESEC" login ada
+	[ "$(stat -c %a "$L/.sessions/ada")" = 600 ] && ok "$label: token file 0600" || bad "$label: token file mode"
+	LINESEC_NEW_PASSWORD=op-pass-11 expect 0 "$label: add operator" "$LINESEC" person add --role operator olga
+	LINESEC_NEW_PASSWORD=sup-pass-11 expect 0 "$label: add supervisor" "$LINESEC" person add --role supervisor sam
+	LINESEC_NEW_PASSWORD=aud-pass-11 expect 0 "$label: add auditor" "$LINESEC" person add --role auditor aud
+	LINESEC_NEW_PASSWORD=op-pass-11 expect 7 "$label: duplicate person" "$LINESEC" person add --role operator olga
+	LINESEC_NEW_PASSWORD=short expect 8 "$label: short password" "$LINESEC" person add --role operator tim
+	LINESEC_NEW_PASSWORD=op-pass-11 expect 4 "$label: unknown role" "$LINESEC" person add --role boss tim
+	expect 0 "$label: list as JSON" "$LINESEC" person list --json
+	has '"name":"olga","role":"operator"' out.txt "$label: olga listed as operator"
+	grep -q argon2 out.txt && bad "$label: hash in list output" || ok "$label: no hash in list output"
+
+	# Two people at once: the acting person must be named.
+	LINESEC_PASSWORD=op-pass-11 expect 0 "$label: operator login beside the officer" "$LINESEC" login olga
+	expect 10 "$label: ambiguous actor refused" "$LINESEC" person list
+	has "2 people are logged in" err.txt "$label: ambiguity explained"
+	expect 0 "$label: list --as ada" "$LINESEC" person list --as ada
+	LINESEC_NEW_PASSWORD=x-pass-1111 expect 10 "$label: operator cannot add people" "$LINESEC" person add --as olga --role operator tim
+	has "'olga' is an operator; this needs a security-officer" err.txt "$label: role refusal explained"
+	expect 10 "$label: operator cannot list people" "$LINESEC" person list --as olga
+
+	expect 0 "$label: disable olga" "$LINESEC" person disable --as ada olga
+	expect 10 "$label: disabled session refused" "$LINESEC" person list --as olga
+	LINESEC_PASSWORD=op-pass-11 expect 10 "$label: disabled login refused" "$LINESEC" login olga
+	expect 8 "$label: officer cannot disable self" "$LINESEC" person disable --as ada ada
+	expect 6 "$label: disable unknown person" "$LINESEC" person disable --as ada nobody
+	expect 0 "$label: logout olga's stale session" "$LINESEC" logout olga
+	expect 0 "$label: logout (only ada left)" "$LINESEC" logout
+	expect 10 "$label: after logout, nobody acts" "$LINESEC" person list
+	has "nobody is logged in" err.txt "$label: nobody message"
+	[ -e "$L/.sessions/ada" ] && bad "$label: token file left" || ok "$label: token file removed"
+
+	# --line wins over LINESEC_LINE.
+	LINESEC_PASSWORD=sup-pass-11 LINESEC_LINE=/nonexistent expect 0 "$label: --line DIR" "$LINESEC" login --line "$L" sam
+	LINESEC_LINE=/nonexistent expect 0 "$label: logout --line DIR" "$LINESEC" logout --line "$L" sam
+}
+
+run_suite sqlite
+if [ -n "${LSEC_TEST_PG_URL:-}" ]; then
+	schema="e2e_$$_$RANDOM"
+	if psql -q "$LSEC_TEST_PG_URL" -c "CREATE SCHEMA $schema" >/dev/null 2>&1; then
+		sep='?'
+		case $LSEC_TEST_PG_URL in *\?*) sep='&' ;; esac
+		run_suite postgres --registry "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
+		psql -q "$LSEC_TEST_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
+	else
+		bad "cannot create a PostgreSQL schema for the test"
+	fi
+else
+	echo "skip postgres: LSEC_TEST_PG_URL is not set"
+fi
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
