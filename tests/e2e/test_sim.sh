@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Drives `linesec sim new|show` end to end: fleet files and modes, UIDs,
+# clones, faults, the espefuse-style summary, JSON, and usage errors.
+set -uo pipefail
+: "${LINESEC:?}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+fails=0
+
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+# expect STATUS DESCRIPTION COMMAND...: runs the command, checks its exit status.
+expect() {
+	local want=$1 what=$2
+	shift 2
+	"$@" >out.txt 2>err.txt
+	local got=$?
+	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
+		bad "$what: exit $got, expected $want"; cat err.txt; fi
+}
+
+expect 0 "sim new" "$LINESEC" sim new --count 3 --dir fleet --seed 7 --flash-size 65536 \
+	--faults 'boot_fail=1' --fault-units 2 --clone 1:3
+[ "$(wc -l <out.txt)" -eq 3 ] && ok "one line per unit" || bad "sim new output"
+for f in fleet/unit-001.sim fleet/unit-001.sim.flash fleet/unit-001.sim.huk; do
+	[ "$(stat -c %a "$f")" = 600 ] && ok "$f is mode 0600" || bad "$f mode"
+done
+[ "$(stat -c %s fleet/unit-002.sim.flash)" = 65536 ] && ok "flash file has the flash size" ||
+	bad "flash file size"
+uid1=$(sed -n 1p out.txt | awk '{print $3}')
+uid2=$(sed -n 2p out.txt | awk '{print $3}')
+uid3=$(sed -n 3p out.txt | awk '{print $3}')
+[ "$uid1" = "$uid3" ] && [ "$uid1" != "$uid2" ] && ok "unit 3 is a clone of unit 1" ||
+	bad "clone UIDs: $uid1 $uid2 $uid3"
+grep -q 'faults boot_fail=1' <(sed -n 2p out.txt) && ok "unit 2 carries its faults" ||
+	bad "faults listed"
+
+expect 0 "same seed, same UIDs" "$LINESEC" sim new --count 2 --dir again --seed 7 --flash-size 65536
+[ "$(sed -n 1p out.txt | awk '{print $3}')" = "$uid1" ] && ok "reproducible UID" || bad "seeded UID"
+expect 7 "never over an existing fleet" "$LINESEC" sim new --count 1 --dir fleet
+expect 4 "bad fault option refused (parse)" "$LINESEC" sim new --count 1 --dir x --faults nosuch=1
+[ ! -e x/unit-001.sim ] && ok "nothing written on a bad option" || bad "files left behind"
+expect 2 "missing --dir" "$LINESEC" sim new --count 1
+expect 2 "bad --clone" "$LINESEC" sim new --count 2 --dir y --clone 1-2
+
+expect 0 "sim show" "$LINESEC" sim show fleet/unit-001.sim
+grep -q '^SECURE_BOOT_EN (W8) .*= False R/W (0b0)' out.txt && ok "summary shows SECURE_BOOT_EN" ||
+	bad "summary line"
+grep -q "UID $uid1" out.txt && ok "summary shows the UID" || bad "uid"
+expect 0 "sim show --json" "$LINESEC" sim show sim:fleet/unit-002.sim --json
+grep -q '"uid":"'"$uid2"'"' out.txt && grep -q '"SECURE_BOOT_KEY_DIGEST"' out.txt &&
+	ok "JSON has the UID and the fuses" || bad "show json"
+expect 6 "show a missing unit" "$LINESEC" sim show fleet/unit-009.sim
+grep -q "unit-009.sim" err.txt && ok "error names the unit" || bad "error message"
+printf 'garbage' >fleet/unit-002.sim
+expect 4 "show a corrupt unit (bad state)" "$LINESEC" sim show fleet/unit-002.sim
+expect 0 "sim --help" "$LINESEC" sim --help
+expect 0 "sim new --help" "$LINESEC" sim new --help
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
