@@ -211,6 +211,23 @@ LSEC_API LSEC_MUST_USE int lsec_ca_open(lsec_ca **out, const char *dir, const ls
 					lsec_err *err);
 LSEC_API void lsec_ca_free(lsec_ca *ca);
 /*
+ * Unlocks a CA opened read-only: unlock is the passphrase (file key) or the
+ * PIN (token key). Errors: as lsec_ca_open; LSEC_E_STATE if already unlocked.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_unlock(lsec_ca *ca, const lsec_secret *unlock, lsec_err *err);
+/* True when the CA key lives in a PKCS#11 token (unlock with the PIN). */
+LSEC_API bool lsec_ca_uses_token(const lsec_ca *ca);
+/*
+ * Reads a passphrase or PIN, never from argv: from file when it is not NULL
+ * (one trailing newline dropped), else from the environment variable env
+ * (its value is wiped and the variable removed once read), else from the
+ * terminal with echo off after printing prompt. *out is freed with
+ * lsec_secret_free. Errors: LSEC_E_USAGE (none available or empty), LSEC_E_IO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_secret_read(lsec_secret **out, const char *file,
+						const char *env, const char *prompt,
+						lsec_err *err);
+/*
  * Installs the root-signed certificate of a pending CA: its key must be the
  * CA key and it must be a CA certificate; when root_path is given the
  * certificate must verify under that root, which is kept as ca.root.pem.

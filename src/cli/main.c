@@ -15,6 +15,7 @@ static const cli_cmd commands[] = {
 	{"pubkey", cmd_pubkey, "export a key file's public key and fingerprint"},
 	{"image", cmd_image, "sign, inspect and verify MCUboot firmware images"},
 	{"sop", cmd_sop, "check, render and approve the line SOP files"},
+	{"ca", cmd_ca, "the line CA: key ceremony, device certificates, CRLs, initial passwords"},
 	{"sim", cmd_sim, "create and inspect simulated devices (the built-in MCU)"},
 	{"init", cmd_init, "create a line: configuration, registry, station key, first officer"},
 	{"person", cmd_person, "add, list and disable the line's people"},

@@ -521,8 +521,7 @@ int lsec_ca_open(lsec_ca **out, const char *dir, const lsec_secret *unlock, lsec
 			    CA_CERT, CA_PUB);
 	}
 	if (unlock != NULL) {
-		LSEC_TRY(ca->pkcs11 ? unlock_token_key(ca, unlock, err)
-				    : unlock_file_key(ca, unlock, err));
+		LSEC_TRY(lsec_ca_unlock(ca, unlock, err));
 	}
 	*out = ca;
 	ca = NULL;
@@ -531,6 +530,30 @@ out:
 	lsec_buf_release(&b);
 	lsec_ca_free(ca);
 	return rc;
+}
+
+int lsec_ca_unlock(lsec_ca *ca, const lsec_secret *unlock, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(unlock != NULL, LSEC_E_USAGE, "cannot unlock the CA in '%s': no %s", ca->dir,
+		    ca->pkcs11 ? "PIN" : "passphrase");
+	LSEC_ENSURE(!lsec_pki__signer_ready(&ca->signer), LSEC_E_STATE,
+		    "the CA in '%s' is already unlocked", ca->dir);
+	LSEC_TRY(ca->pkcs11 ? unlock_token_key(ca, unlock, err) : unlock_file_key(ca, unlock, err));
+out:
+	if (rc < 0) {
+		/* A failed unlock leaves the CA read-only, not half-open. */
+		EVP_PKEY_free(ca->signer.pkey);
+		ca->signer.pkey = NULL;
+		lsec_pki__p11_close(ca->signer.p11);
+		ca->signer.p11 = NULL;
+	}
+	return rc;
+}
+
+bool lsec_ca_uses_token(const lsec_ca *ca)
+{
+	return ca->pkcs11;
 }
 
 void lsec_ca_free(lsec_ca *ca)

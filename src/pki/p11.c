@@ -255,10 +255,13 @@ int lsec_pki__p11_ec_generate(lsec_p11 *p, const char *label, unsigned long *key
 		{CKA_EXTRACTABLE, &no, sizeof(no)},
 		{CKA_SIGN, &yes, sizeof(yes)},
 		{CKA_DERIVE, &no, sizeof(no)},
+		{CKA_DECRYPT, &no, sizeof(no)},
+		{CKA_UNWRAP, &no, sizeof(no)},
 		{CKA_LABEL, (void *)(uintptr_t)label, ln},
 		{CKA_ID, (void *)(uintptr_t)label, ln},
 	};
-	P11_TRY(p->fn->C_GenerateKeyPair(p->session, &mech, pub_t, 5, priv_t, 8, &pubh, &privh),
+	P11_TRY(p->fn->C_GenerateKeyPair(p->session, &mech, pub_t, sizeof(pub_t) / sizeof(pub_t[0]),
+					 priv_t, sizeof(priv_t) / sizeof(priv_t[0]), &pubh, &privh),
 		"generate the CA key pair");
 	LSEC_TRY(pub_from_token(p, pubh, pub_out, err));
 	*key_out = privh;
@@ -327,6 +330,11 @@ int lsec_pki__p11_hmac_generate(lsec_p11 *p, const char *label, lsec_err *err)
 		{CKA_EXTRACTABLE, &no, sizeof(no)},
 		{CKA_SIGN, &yes, sizeof(yes)},
 		{CKA_VERIFY, &yes, sizeof(yes)},
+		{CKA_ENCRYPT, &no, sizeof(no)},
+		{CKA_DECRYPT, &no, sizeof(no)},
+		{CKA_WRAP, &no, sizeof(no)},
+		{CKA_UNWRAP, &no, sizeof(no)},
+		{CKA_DERIVE, &no, sizeof(no)},
 		{CKA_LABEL, (void *)(uintptr_t)label, ln},
 	};
 	P11_TRY(p->fn->C_GenerateKey(p->session, &mech, t, sizeof(t) / sizeof(t[0]), &h),
