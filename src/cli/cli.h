@@ -91,5 +91,6 @@ int cmd_logout(int argc, char **argv);
 int cli_read_password(struct lsec_secret **out, const char *env, const char *prompt,
 		      bool confirm, lsec_err *err);
 int cmd_ca(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const cli_cmd commands[] = {
 	{"person", cmd_person, "add, list and disable the line's people"},
 	{"login", cmd_login, "open a shift session on this station"},
 	{"logout", cmd_logout, "end a shift session"},
+	{"audit", cmd_audit, "verify the audit log, sign checkpoints, write and check proofs"},
 	{NULL, NULL, NULL},
 };
 
