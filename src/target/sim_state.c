@@ -178,27 +178,24 @@ static bool get_blob(lsec_reader *r, lsec_buf *blob, lsec_err *err)
 	LSEC_ENSURE((ok), LSEC_E_TGT_BAD_STATE,                                \
 		    "cannot load sim unit '%s': bad or truncated field '%s'", path, what)
 
-int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
+int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const char *path,
+			   lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf b = LSEC_BUF_INIT(SIM_STATE_MAX);
-	lsec_buf fl = LSEC_BUF_INIT(SIM_FLASH_MAX);
-	char *fp = NULL;
 	lsec_reader r;
 	const uint8_t *p = NULL;
 	uint32_t v = 0, flash_size = 0, page_size = 0;
 	uint8_t digest[32];
 	memset(u, 0, sizeof(*u));
-	LSEC_TRY(lsec_file_read(&b, path, err));
-	LSEC_ENSURE(b.len > sizeof(digest) + sizeof(SIM_MAGIC), LSEC_E_TGT_BAD_STATE,
+	LSEC_ENSURE(len > sizeof(digest) + sizeof(SIM_MAGIC), LSEC_E_TGT_BAD_STATE,
 		    "cannot load sim unit '%s': not a sim state file (too short)", path);
-	LSEC_TRY(lsec_sha256(digest, b.data, b.len - sizeof(digest), err));
-	LSEC_ENSURE(memcmp(b.data, SIM_MAGIC, sizeof(SIM_MAGIC)) == 0, LSEC_E_TGT_BAD_STATE,
+	LSEC_TRY(lsec_sha256(digest, data, len - sizeof(digest), err));
+	LSEC_ENSURE(memcmp(data, SIM_MAGIC, sizeof(SIM_MAGIC)) == 0, LSEC_E_TGT_BAD_STATE,
 		    "cannot load sim unit '%s': not a sim state file (bad magic)", path);
-	LSEC_ENSURE(lsec_ct_equal(digest, b.data + b.len - sizeof(digest), sizeof(digest)),
+	LSEC_ENSURE(lsec_ct_equal(digest, data + len - sizeof(digest), sizeof(digest)),
 		    LSEC_E_TGT_BAD_STATE, "cannot load sim unit '%s': checksum mismatch (corrupt file)",
 		    path);
-	lsec_reader_init(&r, b.data, b.len - sizeof(digest));
+	lsec_reader_init(&r, data, len - sizeof(digest));
 	FIELD(lsec_reader_skip(&r, sizeof(SIM_MAGIC)) && lsec_reader_u32le(&r, &v), "version");
 	LSEC_ENSURE(v == SIM_STATE_VERSION, LSEC_E_TGT_BAD_STATE,
 		    "cannot load sim unit '%s': state version %u, expected %u", path, v,
@@ -239,6 +236,22 @@ int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
 	}
 	FIELD(get_blob(&r, &u->cred, err), "credential");
 	FIELD(lsec_reader_left(&r) == 0, "end of file");
+out:
+	if (rc < 0) {
+		lsec_target__sim_unit_release(u);
+	}
+	return rc;
+}
+
+int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(SIM_STATE_MAX);
+	lsec_buf fl = LSEC_BUF_INIT(SIM_FLASH_MAX);
+	char *fp = NULL;
+	memset(u, 0, sizeof(*u));
+	LSEC_TRY(lsec_file_read(&b, path, err));
+	LSEC_TRY(lsec_target__sim_parse(u, b.data, b.len, path, err));
 	fp = lsec_asprintf("%s.flash", path);
 	LSEC_ENSURE(fp != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_file_read(&fl, fp, err));

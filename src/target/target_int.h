@@ -126,6 +126,13 @@ void lsec_target__sim_unit_release(sim_unit *u);
  */
 int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err);
 /*
+ * Parses a state file's bytes (name labels errors) into u, initialised by
+ * this call with an erased flash of the size it declares.
+ * LSEC_E_TGT_BAD_STATE naming the field.
+ */
+int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const char *name,
+			   lsec_err *err);
+/*
  * Writes what changed: the state file (SIM_SAVE_STATE) and/or the flash
  * file (SIM_SAVE_FLASH), each replaced atomically (mode 0600), state first.
  * Flash and OTP are separate memories on silicon too: a crash between the

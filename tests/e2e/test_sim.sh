@@ -3,22 +3,11 @@
 # clones, faults, the espefuse-style summary, JSON, and usage errors.
 set -uo pipefail
 : "${LINESEC:?}"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
-fails=0
-
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-# expect STATUS DESCRIPTION COMMAND...: runs the command, checks its exit status.
-expect() {
-	local want=$1 what=$2
-	shift 2
-	"$@" >out.txt 2>err.txt
-	local got=$?
-	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
-		bad "$what: exit $got, expected $want"; cat err.txt; fi
-}
 
 expect 0 "sim new" "$LINESEC" sim new --count 3 --dir fleet --seed 7 --flash-size 65536 \
 	--faults 'boot_fail=1' --fault-units 2 --clone 1:3
@@ -58,4 +47,4 @@ expect 4 "show a corrupt unit (bad state)" "$LINESEC" sim show fleet/unit-002.si
 expect 0 "sim --help" "$LINESEC" sim --help
 expect 0 "sim new --help" "$LINESEC" sim new --help
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+finish
