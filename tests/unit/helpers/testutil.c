@@ -46,3 +46,29 @@ char *lsec_test_data(const char *name)
 	}
 	return lsec_asprintf("%s/%s", d, name);
 }
+
+char *lsec_test_source(const char *rel, size_t *len_out)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	const char *d = getenv("LSEC_SOURCE_DIR");
+	if (d == NULL) {
+		fail_msg("LSEC_SOURCE_DIR is not set (run the tests through ctest)");
+	}
+	char *path = lsec_asprintf("%s/%s", d, rel);
+	lsec_buf b = LSEC_BUF_INIT(16u << 20);
+	if (path == NULL || lsec_file_read(&b, path, &err) < 0) {
+		fail_msg("cannot read %s: %s", rel, err.msg);
+	}
+	char *s = lsec_malloc(b.len + 1);
+	if (s == NULL) {
+		fail_msg("out of memory");
+	}
+	memcpy(s, b.data, b.len);
+	s[b.len] = 0;
+	if (len_out != NULL) {
+		*len_out = b.len;
+	}
+	lsec_buf_release(&b);
+	lsec_free(path);
+	return s;
+}

@@ -17,6 +17,11 @@ char *lsec_test_tmpdir(void);
 void lsec_test_rmtree(char *path);
 /* "<dir>/<name>", allocated with lsec_malloc. */
 char *lsec_test_path(const char *dir, const char *name);
+/*
+ * The contents of a file of the source tree (LSEC_SOURCE_DIR/rel) as a
+ * NUL-terminated string (lsec_free); *len_out (may be NULL) gets its length.
+ */
+char *lsec_test_source(const char *rel, size_t *len_out);
 /* A file under tests/data (LSEC_TEST_DATA), allocated with lsec_malloc. */
 char *lsec_test_data(const char *name);
 

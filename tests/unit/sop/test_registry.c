@@ -13,15 +13,9 @@
 
 static char *read_default(const char *kind, size_t *len)
 {
-	lsec_err err = LSEC_ERR_INIT;
-	char *path = lsec_asprintf("%s/sops/%s.yaml", getenv("LSEC_SOURCE_DIR"), kind);
-	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
-	assert_lsec_ok(lsec_file_read(&b, path, &err), &err);
-	char *s = lsec_asprintf("%.*s", (int)b.len, (const char *)b.data);
-	*len = b.len;
-	lsec_buf_release(&b);
-	lsec_free(path);
-	return s;
+	char rel[64];
+	snprintf(rel, sizeof(rel), "sops/%s.yaml", kind);
+	return lsec_test_source(rel, len);
 }
 
 static void people(lsec_store *st)
