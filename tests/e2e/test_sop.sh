@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # linesec sop check/render/actions on the default SOP files and on broken ones.
 set -euo pipefail
-: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+: "${LSEC_SOURCE_DIR:?}"
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+tmp=$e2e_dir
 fail() { echo "FAIL: $*"; exit 1; }
 
 # The five defaults pass.

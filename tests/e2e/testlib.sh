@@ -1,0 +1,26 @@
+# Helpers for the end-to-end scripts (source it): a scratch folder to work
+# in, a failure count, and checks on exit status and output.
+#   expect STATUS DESCRIPTION COMMAND...   runs the command (stdout in out.txt,
+#                                          stderr in err.txt), checks its status
+#   has PATTERN FILE DESCRIPTION           grep -q PATTERN FILE
+#   finish                                 exits 1 if anything failed
+: "${LINESEC:?}"
+e2e_dir=$(mktemp -d)
+trap 'rm -rf "$e2e_dir"' EXIT
+cd "$e2e_dir" || exit 1
+fails=0
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+expect() {
+	local want=$1 what=$2
+	shift 2
+	"$@" >out.txt 2>err.txt </dev/null
+	local got=$?
+	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
+		bad "$what: exit $got, expected $want"; cat out.txt err.txt; fi
+}
+has() { if grep -q -- "$1" "$2"; then ok "$3"; else bad "$3: '$1' not in $2"; cat "$2"; fi; }
+finish() {
+	[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+	echo "all ok"
+}
