@@ -41,7 +41,7 @@ static int resolve_key(lsec_key **out, const lsec_key **use, const lsec_image *i
 		LSEC_TRY(lsec_key_spki_der(&spki, opts->key, err));
 		der = spki.data;
 		der_len = spki.len;
-		LSEC_TRY(lsec_sha256(want, der, der_len, err));
+		LSEC_TRY(lsec_key_fingerprint(want, opts->key, err));
 	} else if (der != NULL) {
 		LSEC_TRY(lsec_sha256(want, der, der_len, err));
 	} else if (opts->key_hash != NULL) {

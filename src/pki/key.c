@@ -28,6 +28,14 @@ struct lsec_key {
 	EVP_PKEY *pkey;
 	lsec_key_type type;
 	bool has_private;
+	/*
+	 * The DER SubjectPublicKeyInfo and its SHA-256, computed once: OpenSSL 3
+	 * encodes keys through its provider framework, which costs more than
+	 * a signature verification.
+	 */
+	uint8_t *spki;
+	size_t spki_len;
+	uint8_t fingerprint[32];
 };
 
 /* Public key and private key files are small; anything larger is not a key. */
@@ -43,15 +51,18 @@ struct lsec_key {
 
 /*
  * Wraps pkey (taking ownership, also on failure) after checking it is one
- * of the two supported types. Fails with LSEC_E_PARSE for any other key.
+ * of the two supported types, with its DER SubjectPublicKeyInfo (spki if
+ * the caller has it, else encoded here). Fails with LSEC_E_PARSE for any
+ * other key type.
  */
-static int key_wrap(lsec_key **out, EVP_PKEY *pkey, bool has_private, const char *what,
-		    lsec_err *err)
+static int key_wrap(lsec_key **out, EVP_PKEY *pkey, bool has_private, const uint8_t *spki,
+		    size_t spki_len, const char *what, lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *k = NULL;
 	lsec_key_type type;
 	char group[32] = "";
+	unsigned char *der = NULL;
 
 	if (EVP_PKEY_is_a(pkey, "ED25519")) {
 		type = LSEC_KEY_ED25519;
@@ -71,8 +82,22 @@ static int key_wrap(lsec_key **out, EVP_PKEY *pkey, bool has_private, const char
 	pkey = NULL;
 	k->type = type;
 	k->has_private = has_private;
+	if (spki == NULL) {
+		int n = i2d_PUBKEY(k->pkey, &der);
+		LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot encode public key of '%s'", what);
+		spki = der;
+		spki_len = (size_t)n;
+	}
+	k->spki = lsec_malloc(spki_len);
+	LSEC_ENSURE(k->spki != NULL, LSEC_E_NOMEM, "cannot load key '%s': out of memory", what);
+	memcpy(k->spki, spki, spki_len);
+	k->spki_len = spki_len;
+	LSEC_TRY(lsec_sha256(k->fingerprint, k->spki, k->spki_len, err));
 	*out = k;
+	k = NULL;
 out:
+	OPENSSL_free(der);
+	lsec_key_free(k);
 	EVP_PKEY_free(pkey);
 	return rc;
 }
@@ -95,7 +120,7 @@ int lsec_key_generate(lsec_key **out, lsec_key_type type, lsec_err *err)
 	}
 	LSEC_TRY_OSSL_PTR(pkey, LSEC_E_CRYPTO, "cannot generate %s key",
 			  type == LSEC_KEY_ED25519 ? "Ed25519" : "ECDSA P-256");
-	rc = key_wrap(out, pkey, true, "generated", err);
+	rc = key_wrap(out, pkey, true, NULL, 0, "generated", err);
 	pkey = NULL;
 out:
 	EVP_PKEY_free(pkey);
@@ -150,7 +175,7 @@ int lsec_key_load_private(lsec_key **out, const char *path, const lsec_secret *p
 					     : "expected a PEM private key");
 		goto out;
 	}
-	rc = key_wrap(out, pkey, true, path, err);
+	rc = key_wrap(out, pkey, true, NULL, 0, path, err);
 	pkey = NULL;
 out:
 	EVP_PKEY_free(pkey);
@@ -198,7 +223,7 @@ int lsec_key_load_public(lsec_key **out, const char *path, lsec_err *err)
 			  "cannot load public key '%s': expected a PEM public key (SubjectPublicKeyInfo) "
 			  "or an unencrypted private key",
 			  path);
-	rc = key_wrap(out, pub, false, path, err);
+	rc = key_wrap(out, pub, false, NULL, 0, path, err);
 	pub = NULL;
 out:
 	EVP_PKEY_free(pkey);
@@ -222,7 +247,7 @@ int lsec_key_from_spki(lsec_key **out, const uint8_t *der, size_t len, lsec_err 
 	LSEC_ENSURE(p == der + len, LSEC_E_PARSE,
 		    "cannot load public key: %zu trailing bytes after the SubjectPublicKeyInfo",
 		    (size_t)(der + len - p));
-	rc = key_wrap(out, pub, false, "SubjectPublicKeyInfo", err);
+	rc = key_wrap(out, pub, false, der, len, "SubjectPublicKeyInfo", err);
 	pub = NULL;
 out:
 	EVP_PKEY_free(pub);
@@ -303,25 +328,19 @@ out:
 int lsec_key_spki_der(lsec_buf *out, const lsec_key *key, lsec_err *err)
 {
 	int rc = 0;
-	unsigned char *der = NULL;
 	LSEC_ENSURE_REF(key);
-	int n = i2d_PUBKEY(key->pkey, &der);
-	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot encode public key as DER");
-	LSEC_TRY(lsec_buf_append(out, der, (size_t)n, err));
+	LSEC_TRY(lsec_buf_append(out, key->spki, key->spki_len, err));
 out:
-	OPENSSL_free(der);
 	return rc;
 }
 
 int lsec_key_fingerprint(uint8_t out[32], const lsec_key *key, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf der = LSEC_BUF_INIT(KEY_FILE_MAX);
 	memset(out, 0, 32);
-	LSEC_TRY(lsec_key_spki_der(&der, key, err));
-	LSEC_TRY(lsec_sha256(out, der.data, der.len, err));
+	LSEC_ENSURE_REF(key);
+	memcpy(out, key->fingerprint, 32);
 out:
-	lsec_buf_release(&der);
 	return rc;
 }
 
@@ -530,6 +549,7 @@ void lsec_key_free(lsec_key *key)
 		return;
 	}
 	EVP_PKEY_free(key->pkey);
+	lsec_free(key->spki);
 	lsec_free(key);
 }
 
