@@ -386,6 +386,7 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *er
  * lsec_store_commit), so both land or neither does. Uniqueness is the
  * registry's: a key fingerprint, certificate serial or credential
  * fingerprint already held is LSEC_E_EXISTS naming the unit that holds it.
+ * Authorisation is the caller's (lsec_line_authorize); who is recorded.
  */
 typedef struct lsec_store lsec_store;
 
@@ -396,11 +397,18 @@ typedef struct lsec_pki_actor {
 } lsec_pki_actor;
 
 /*
- * Checks that person is registered, enabled and a security officer (the CA
- * commands are theirs). Errors: LSEC_E_AUTH.
+ * The key ceremony (lsec_ca_init) recorded in the audit log with the CA key
+ * fingerprint and storage. The caller has authorised who (a security
+ * officer, lsec_line_authorize). If recording fails, the CA files are
+ * removed again. Errors: as lsec_ca_init, audit and store errors.
  */
-LSEC_API LSEC_MUST_USE int lsec_pki_require_officer(lsec_store *st, const char *person,
-						    lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts,
+						     lsec_store *st, const lsec_pki_actor *who,
+						     lsec_err *err);
+/* lsec_ca_import_cert recorded in the audit log. Errors: as lsec_ca_import_cert. */
+LSEC_API LSEC_MUST_USE int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path,
+						       const char *root_path, lsec_store *st,
+						       const lsec_pki_actor *who, lsec_err *err);
 /*
  * Issues the certificate of a registered unit (CN = its serial, O = its
  * product, SAN = its UID) and records the identity as active. pubkey is the

@@ -5,7 +5,7 @@
  */
 #include "cli.h"
 #include "linesec/pki.h"
-#include "linesec/store.h"
+#include "linesec/line.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -14,30 +14,32 @@
 #define CA_ENV_PASS "LINESEC_CA_PASSPHRASE"
 #define CA_ENV_PIN "LINESEC_PKCS11_PIN"
 #define CA_ENV_DIR "LINESEC_CA"
-#define CA_ENV_REGISTRY "LINESEC_REGISTRY"
-#define CA_ENV_PERSON "LINESEC_PERSON"
 
-#define OPT_CA {"ca", "DIR", "the CA folder (else $" CA_ENV_DIR ")"}
+#define OPT_CA {"ca", "DIR", "the CA folder (else $" CA_ENV_DIR ", else LINE/ca)"}
+#define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"}
+#define OPT_AS {"as", "NAME", "who acts, when several people are logged in on this station"}
 #define OPT_SECRET                                                             \
 	{"secret-file", "FILE",                                                \
 	 "passphrase (file key) or PIN (token) in FILE; else $" CA_ENV_PASS    \
 	 " or $" CA_ENV_PIN ", else a prompt"}
-#define OPT_REGISTRY {"registry", "DB", "registry (SQLite path or postgresql:// URL; else $" CA_ENV_REGISTRY ")"}
-#define OPT_PERSON {"person", "NAME", "the security officer acting (else $" CA_ENV_PERSON ")"}
 #define OPT_JSON {"json", NULL, "print canonical JSON"}
 #define OPT_END {NULL, NULL, NULL}
 
 /* Everything a CA command may hold; released by ctx_release. */
 typedef struct ca_ctx {
-	lsec_ca *ca;
-	lsec_store *st;
+	lsec_line *line;
+	lsec_line_actor actor;
 	lsec_pki_actor who;
+	lsec_store *st; /* the line's registry (borrowed) */
+	char *cadir;
+	lsec_ca *ca;
 } ca_ctx;
 
 static void ctx_release(ca_ctx *c)
 {
-	lsec_store_close(c->st);
 	lsec_ca_free(c->ca);
+	lsec_free(c->cadir);
+	lsec_line_close(c->line);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -59,14 +61,35 @@ static int need(const char *v, const char *what, lsec_err *err)
 	return 0;
 }
 
-/* Opens the CA named by --ca; unlocks it (passphrase or PIN) when asked. */
+/*
+ * Opens the line, resolves who acts through their login session (roles: a
+ * mask of LSEC_ROLE_BIT) and finds the CA folder: --ca, $LINESEC_CA, else
+ * the line's ca/ folder.
+ */
+static int open_line(ca_ctx *c, const cli_args *a, unsigned roles, const char *action,
+		     lsec_err *err)
+{
+	int rc = 0;
+	LSEC_TRY(lsec_line_open(&c->line, cli_get(a, "line"), err));
+	LSEC_TRY(lsec_line_authorize(c->line, &c->actor, cli_get(a, "as"), roles, action, err));
+	c->who.person = c->actor.name;
+	c->who.station = lsec_line_station(c->line);
+	c->st = lsec_line_store(c->line);
+	const char *dir = opt_or_env(a, "ca", CA_ENV_DIR);
+	c->cadir = dir != NULL ? lsec_strdup(dir) : lsec_asprintf("%s/ca", lsec_line_dir(c->line));
+	LSEC_ENSURE(c->cadir != NULL, LSEC_E_NOMEM, "out of memory");
+out:
+	return rc;
+}
+
+#define OFFICER LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER)
+
+/* Opens the line's CA; unlocks it (passphrase or PIN) when asked. */
 static int open_ca(ca_ctx *c, const cli_args *a, bool unlock, lsec_err *err)
 {
 	int rc = 0;
 	lsec_secret *s = NULL;
-	const char *dir = opt_or_env(a, "ca", CA_ENV_DIR);
-	LSEC_TRY(need(dir, "CA folder (--ca DIR or " CA_ENV_DIR ")", err));
-	LSEC_TRY(lsec_ca_open(&c->ca, dir, NULL, err));
+	LSEC_TRY(lsec_ca_open(&c->ca, c->cadir, NULL, err));
 	if (unlock) {
 		bool token = lsec_ca_uses_token(c->ca);
 		LSEC_TRY(lsec_pki_secret_read(&s, cli_get(a, "secret-file"),
@@ -76,20 +99,6 @@ static int open_ca(ca_ctx *c, const cli_args *a, bool unlock, lsec_err *err)
 	}
 out:
 	lsec_secret_free(s);
-	return rc;
-}
-
-/* Opens the registry and checks that the person acting is a security officer. */
-static int open_registry(ca_ctx *c, const cli_args *a, lsec_err *err)
-{
-	int rc = 0;
-	const char *reg = opt_or_env(a, "registry", CA_ENV_REGISTRY);
-	c->who.person = opt_or_env(a, "person", CA_ENV_PERSON);
-	c->who.station = NULL;
-	LSEC_TRY(need(reg, "registry (--registry DB or " CA_ENV_REGISTRY ")", err));
-	LSEC_TRY(lsec_store_open(&c->st, reg, err));
-	LSEC_TRY(lsec_pki_require_officer(c->st, c->who.person, err));
-out:
 	return rc;
 }
 
@@ -125,6 +134,8 @@ static int run(const cli_spec *spec, ca_body body, int argc, char **argv)
 
 static const cli_opt init_opts[] = {
 	OPT_CA,
+	OPT_LINE,
+	OPT_AS,
 	{"cn", "NAME", "CA common name (required)"},
 	{"org", "NAME", "CA organization"},
 	{"days", "N", "validity of a self-signed root in days (default 3650)"},
@@ -138,7 +149,7 @@ static const cli_opt init_opts[] = {
 };
 
 static const cli_spec init_spec = {
-	"ca init --ca DIR --cn NAME [--org NAME] [--days N] [--csr-out FILE] "
+	"ca init [--line DIR] [--as NAME] [--ca DIR] --cn NAME [--org NAME] [--days N] [--csr-out FILE] "
 	"[--pkcs11 MODULE --token LABEL --key-label LABEL] [--secret-file FILE]",
 	"Key ceremony: generate the line CA key (ECDSA P-256) and a self-signed root or a CSR.",
 	init_opts,
@@ -156,9 +167,9 @@ static int init_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	lsec_secret *s = NULL;
 	uint64_t days = 3650;
 	lsec_ca_options o = LSEC_CA_OPTIONS_INIT;
-	const char *dir = opt_or_env(a, "ca", CA_ENV_DIR);
-	LSEC_TRY(need(dir, "CA folder (--ca DIR or " CA_ENV_DIR ")", err));
 	LSEC_TRY(cli_get_u64(a, "days", 36500, &days, err));
+	LSEC_TRY(open_line(c, a, OFFICER, "create the line CA", err));
+	const char *dir = c->cadir;
 	o.common_name = cli_get(a, "cn");
 	o.organization = cli_get(a, "org");
 	o.validity_days = (uint32_t)days;
@@ -175,7 +186,7 @@ static int init_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	} else {
 		o.passphrase = s;
 	}
-	LSEC_TRY(lsec_ca_init(dir, &o, err));
+	LSEC_TRY(lsec_pki_ca_init_recorded(dir, &o, c->st, &c->who, err));
 	LSEC_TRY(lsec_ca_open(&c->ca, dir, NULL, err));
 	json_t *j = NULL;
 	LSEC_TRY(lsec_ca_describe(&j, c->ca, err));
@@ -201,12 +212,14 @@ out:
 
 static const cli_opt import_opts[] = {
 	OPT_CA,
+	OPT_LINE,
+	OPT_AS,
 	{"root", "FILE", "the offline root the certificate must verify under (kept)"},
 	OPT_END,
 };
 
 static const cli_spec import_spec = {
-	"ca import-cert --ca DIR [--root ROOT.pem] CERT.pem",
+	"ca import-cert [--line DIR] [--ca DIR] [--root ROOT.pem] CERT.pem",
 	"Install the root-signed certificate of a CA created with --csr-out.",
 	import_opts,
 	1,
@@ -217,8 +230,10 @@ static const cli_spec import_spec = {
 static int import_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 {
 	int rc = 0;
+	LSEC_TRY(open_line(c, a, OFFICER, "import the CA certificate", err));
 	LSEC_TRY(open_ca(c, a, false, err));
-	LSEC_TRY(lsec_ca_import_cert(c->ca, a->args[0], cli_get(a, "root"), err));
+	LSEC_TRY(lsec_pki_ca_import_recorded(c->ca, a->args[0], cli_get(a, "root"), c->st, &c->who,
+					     err));
 	printf("CA certificate installed: %s\n", a->args[0]);
 out:
 	return rc;
@@ -226,10 +241,10 @@ out:
 
 /* ---- ca show -------------------------------------------------------------- */
 
-static const cli_opt show_opts[] = {OPT_CA, OPT_JSON, OPT_END};
+static const cli_opt show_opts[] = {OPT_CA, OPT_LINE, OPT_AS, OPT_JSON, OPT_END};
 
 static const cli_spec show_spec = {
-	"ca show --ca DIR [--json]",
+	"ca show [--line DIR] [--ca DIR] [--json]",
 	"Describe the line CA: state, key storage and fingerprint, subject, validity.",
 	show_opts,
 	0,
@@ -241,6 +256,7 @@ static int show_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 {
 	int rc = 0;
 	json_t *j = NULL;
+	LSEC_TRY(open_line(c, a, OFFICER | LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR), "show the CA", err));
 	LSEC_TRY(open_ca(c, a, false, err));
 	LSEC_TRY(lsec_ca_describe(&j, c->ca, err));
 	if (cli_flag(a, "json")) {
@@ -267,6 +283,8 @@ out:
 
 static const cli_opt issue_opts[] = {
 	OPT_CA,
+	OPT_LINE,
+	OPT_AS,
 	{"csr", "FILE", "the device's certificate request (PEM or DER; required)"},
 	{"serial", "SN", "the unit serial (required)"},
 	{"product", "NAME", "the product (without --registry)"},
@@ -274,24 +292,22 @@ static const cli_opt issue_opts[] = {
 	{"days", "N", "validity in days (default 365)"},
 	{"out", "FILE", "write the certificate here (required)"},
 	{"der", NULL, "write DER instead of PEM"},
-	OPT_REGISTRY,
-	OPT_PERSON,
 	OPT_SECRET,
 	OPT_JSON,
 	OPT_END,
 };
 
 static const cli_spec issue_spec = {
-	"ca issue --ca DIR --csr FILE --serial SN --out CERT [--registry DB --person NAME | "
-	"--product NAME --uid HEX] [--days N] [--der] [--json]",
+	"ca issue [--line DIR] [--ca DIR] --csr FILE --serial SN --out CERT "
+	"[--product NAME --uid HEX] [--days N] [--der] [--json]",
 	"Issue a device certificate from a CSR (its signature is verified, its subject ignored).",
 	issue_opts,
 	0,
 	0,
-	"With --registry the unit's product and UID come from the registry, the identity is\n"
-	"recorded (a key or certificate serial held by another unit is refused) and the act is\n"
-	"audited; the person must be a security officer. Without it the certificate is issued\n"
-	"by hand from --product and --uid and recorded nowhere.",
+	"The unit's product and UID come from the line's registry, the identity is recorded\n"
+	"(a key or certificate serial held by another unit is refused) and the act is audited.\n"
+	"With --product and --uid a certificate is issued by hand for a unit the registry does\n"
+	"not know (bench trials) and is recorded nowhere. A logged-in security officer only.",
 };
 
 static int issue_body(const cli_args *a, ca_ctx *c, lsec_err *err)
@@ -304,22 +320,22 @@ static int issue_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	uint64_t days = 365;
 	const char *csrpath = cli_get(a, "csr"), *serial = cli_get(a, "serial");
 	const char *outpath = cli_get(a, "out");
-	bool recorded = opt_or_env(a, "registry", CA_ENV_REGISTRY) != NULL;
+	bool recorded = cli_get(a, "product") == NULL && cli_get(a, "uid") == NULL;
 	LSEC_TRY(need(csrpath, "--csr FILE", err));
 	LSEC_TRY(need(serial, "--serial SN", err));
 	LSEC_TRY(need(outpath, "--out FILE", err));
 	LSEC_TRY(cli_get_u64(a, "days", 36500, &days, err));
 	LSEC_TRY(lsec_file_read(&in, csrpath, err));
 	LSEC_TRY(lsec_csr_parse(&csr, in.data, in.len, err));
+	LSEC_TRY(open_line(c, a, OFFICER, "issue a device certificate", err));
 	if (recorded) {
-		LSEC_TRY(open_registry(c, a, err));
 		LSEC_TRY(open_ca(c, a, true, err));
 		LSEC_TRY(lsec_pki_issue_recorded(&cert, NULL, c->ca, c->st, &c->who, serial,
 						 lsec_csr_key(csr), (uint32_t)days, err));
 	} else {
 		const char *hex = cli_get(a, "uid");
-		LSEC_TRY(need(cli_get(a, "product"), "--product NAME (or --registry DB)", err));
-		LSEC_TRY(need(hex, "--uid HEX (or --registry DB)", err));
+		LSEC_TRY(need(cli_get(a, "product"), "--product NAME (with --uid)", err));
+		LSEC_TRY(need(hex, "--uid HEX (with --product)", err));
 		LSEC_TRY(lsec_hex_decode(&uid, hex, strlen(hex), "--uid", err));
 		LSEC_TRY(open_ca(c, a, true, err));
 		lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
@@ -359,15 +375,15 @@ out:
 
 static const cli_opt revoke_opts[] = {
 	OPT_CA,
+	OPT_LINE,
+	OPT_AS,
 	{"cert", "FILE", "the certificate to revoke (required)"},
 	{"reason", "NAME", "RFC 5280 reason (keyCompromise, superseded, cessationOfOperation, ...)"},
-	OPT_REGISTRY,
-	OPT_PERSON,
 	OPT_END,
 };
 
 static const cli_spec revoke_spec = {
-	"ca revoke --cert FILE --reason NAME --registry DB --person NAME",
+	"ca revoke [--line DIR] --cert FILE --reason NAME",
 	"Revoke a recorded device certificate; it is listed on the next CRL.",
 	revoke_opts,
 	0,
@@ -385,7 +401,7 @@ static int revoke_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	LSEC_TRY(need(r, "--reason NAME", err));
 	LSEC_TRY(lsec_crl_reason_parse(&reason, r, err));
 	LSEC_TRY(lsec_cert_load(&cert, path, err));
-	LSEC_TRY(open_registry(c, a, err));
+	LSEC_TRY(open_line(c, a, OFFICER, "revoke a certificate", err));
 	LSEC_TRY(lsec_pki_revoke_recorded(c->st, &c->who, cert, reason, err));
 	char sn[41];
 	lsec_cert_serial_hex(sn, cert);
@@ -399,21 +415,21 @@ out:
 
 static const cli_opt crl_opts[] = {
 	OPT_CA,
+	OPT_LINE,
+	OPT_AS,
 	{"out", "FILE", "write the CRL here (else standard output)"},
 	{"der", NULL, "DER instead of PEM"},
 	{"list", "FILE", "also write the plain list of revoked serials and key fingerprints"},
 	{"list-json", NULL, "write that list as JSON instead of text"},
 	{"next-update", "HOURS", "nextUpdate this many hours ahead (default 168)"},
-	OPT_REGISTRY,
-	OPT_PERSON,
 	OPT_SECRET,
 	OPT_JSON,
 	OPT_END,
 };
 
 static const cli_spec crl_spec = {
-	"ca crl --ca DIR --registry DB --person NAME [--der] [--out FILE] [--list FILE "
-	"[--list-json]] [--next-update HOURS]",
+	"ca crl [--line DIR] [--ca DIR] [--der] [--out FILE] [--list FILE [--list-json]] "
+	"[--next-update HOURS]",
 	"Sign a CRL of every revoked identity in the registry; its number only grows.",
 	crl_opts,
 	0,
@@ -431,7 +447,7 @@ static int crl_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	LSEC_TRY(cli_get_u64(a, "next-update", 24 * 366, &hours, err));
 	o.next_update_hours = (uint32_t)hours;
 	o.der = cli_flag(a, "der");
-	LSEC_TRY(open_registry(c, a, err));
+	LSEC_TRY(open_line(c, a, OFFICER, "sign the CRL", err));
 	LSEC_TRY(open_ca(c, a, true, err));
 	LSEC_TRY(lsec_pki_crl_recorded(&crl, listpath ? &list : NULL, cli_flag(a, "list-json"),
 				       &num, c->ca, c->st, &c->who, &o, err));
@@ -461,17 +477,17 @@ out:
 
 static const cli_opt cred_opts[] = {
 	OPT_CA,
+	OPT_LINE,
+	OPT_AS,
 	{"serial", "SN", "the unit (required)"},
 	{"label-dir", "DIR", "where the per-unit label file is written (required)"},
-	OPT_REGISTRY,
-	OPT_PERSON,
 	OPT_SECRET,
 	OPT_JSON,
 	OPT_END,
 };
 
 static const cli_spec cred_spec = {
-	"ca cred --ca DIR --serial SN --label-dir DIR --registry DB --person NAME [--json]",
+	"ca cred [--line DIR] [--ca DIR] --serial SN --label-dir DIR [--json]",
 	"Issue a unit's random initial password: its keyed fingerprint goes to the registry,\n"
 	"the password only to the label file (mode 0600).",
 	cred_opts,
@@ -489,7 +505,7 @@ static int cred_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	const char *serial = cli_get(a, "serial"), *dir = cli_get(a, "label-dir");
 	LSEC_TRY(need(serial, "--serial SN", err));
 	LSEC_TRY(need(dir, "--label-dir DIR", err));
-	LSEC_TRY(open_registry(c, a, err));
+	LSEC_TRY(open_line(c, a, OFFICER, "issue an initial password", err));
 	LSEC_TRY(open_ca(c, a, false, err));
 	if (lsec_ca_uses_token(c->ca)) {
 		lsec_ca_free(c->ca);
@@ -510,10 +526,12 @@ out:
 	return rc;
 }
 
+static const cli_opt label_done_opts[] = {OPT_LINE, OPT_AS, OPT_END};
+
 static const cli_spec label_done_spec = {
-	"ca label-done LABEL-FILE",
+	"ca label-done [--line DIR] [--as NAME] LABEL-FILE",
 	"Printing confirmed: overwrite the label file with zeros and remove it.",
-	NULL,
+	label_done_opts,
 	1,
 	1,
 	NULL,
@@ -521,11 +539,14 @@ static const cli_spec label_done_spec = {
 
 static int label_done_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 {
-	(void)c;
-	int rc = lsec_cred_label_remove(a->args[0], err);
-	if (rc == 0) {
-		printf("removed %s\n", a->args[0]);
-	}
+	int rc = 0;
+	LSEC_TRY(open_line(c, a,
+			   OFFICER | LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR) |
+				   LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR),
+			   "confirm a printed label", err));
+	LSEC_TRY(lsec_cred_label_remove(a->args[0], err));
+	printf("removed %s\n", a->args[0]);
+out:
 	return rc;
 }
 

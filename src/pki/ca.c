@@ -301,8 +301,7 @@ out:
 	return rc;
 }
 
-/* Removes what a failed ceremony wrote, so that it can be run again. */
-static void ceremony_undo(const lsec_ca *ca)
+void lsec_pki__ca_undo(const lsec_ca *ca)
 {
 	static const char *const files[] = {CA_JSON, CA_PUB, CA_KEY, CA_CRED, CA_CERT, CA_CSR};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -390,7 +389,7 @@ int lsec_ca_init(const char *dir, const lsec_ca_options *o, lsec_err *err)
 	}
 out:
 	if (rc < 0 && started && ca != NULL) {
-		ceremony_undo(ca);
+		lsec_pki__ca_undo(ca);
 	}
 	X509_REQ_free(req);
 	X509_free(root);

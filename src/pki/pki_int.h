@@ -113,6 +113,8 @@ struct lsec_ca {
 /* "<ca dir>/<name>", lsec_free; NULL when out of memory. */
 char *lsec_pki__ca_path(const lsec_ca *ca, const char *name);
 bool lsec_pki__file_exists(const char *path);
+/* Removes the files a ceremony wrote (not token objects), so that it can be run again. */
+void lsec_pki__ca_undo(const lsec_ca *ca);
 /* LSEC_E_PKI_CA_PENDING or LSEC_E_PKI_LOCKED unless the CA can sign; what names the act. */
 int lsec_pki__ca_ready(const lsec_ca *ca, const char *what, lsec_err *err);
 /* The last CRL number issued (0 when none). Errors: LSEC_E_PKI_CA_CONFIG, LSEC_E_IO. */

@@ -18,25 +18,6 @@
 /* Bits of entropy of an initial password: LSEC_CRED_LEN * log2(56), rounded down. */
 #define CRED_ENTROPY_BITS 92
 
-int lsec_pki_require_officer(lsec_store *st, const char *person, lsec_err *err)
-{
-	int rc = 0;
-	lsec_store_person p;
-	lsec_err inner = LSEC_ERR_INIT;
-	LSEC_ENSURE(person != NULL && person[0] != '\0', LSEC_E_AUTH,
-		    "the CA commands need a security officer (--person)");
-	if (lsec_store_person_get(st, &p, person, &inner) < 0) {
-		LSEC_BAIL(LSEC_E_AUTH, "'%s' is not a registered person: %s", person, inner.msg);
-	}
-	lsec_wipe(p.pw_hash, sizeof(p.pw_hash));
-	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "'%s' is disabled", person);
-	LSEC_ENSURE(p.role == LSEC_ROLE_SECURITY_OFFICER, LSEC_E_AUTH,
-		    "'%s' is a %s; the CA commands need a security officer", person,
-		    lsec_role_name(p.role));
-out:
-	return rc;
-}
-
 /* Appends the audit leaf of a PKI act; takes evidence (may be NULL). */
 static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, const char *action,
 		 json_t *evidence, lsec_err *err)
@@ -51,6 +32,63 @@ static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, co
 	ev.evidence = evidence;
 	int rc = lsec_audit_record(st, &ev, NULL, err);
 	json_decref(evidence);
+	return rc;
+}
+
+int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts, lsec_store *st,
+			      const lsec_pki_actor *who, lsec_err *err)
+{
+	int rc = 0;
+	lsec_ca *ca = NULL;
+	json_t *desc = NULL;
+	bool begun = false, created = false;
+	LSEC_ENSURE(who != NULL && st != NULL, LSEC_E_USAGE, "cannot create a CA: missing person");
+	LSEC_TRY(lsec_ca_init(dir, opts, err));
+	created = true;
+	LSEC_TRY(lsec_ca_open(&ca, dir, NULL, err));
+	LSEC_TRY(lsec_ca_describe(&desc, ca, err));
+	LSEC_TRY(lsec_store_begin(st, err));
+	begun = true;
+	LSEC_TRY(audit(st, who, NULL, "pki.ca.init",
+		       json_pack("{s:O,s:O,s:O}", "key_sha256", json_object_get(desc, "key_sha256"),
+				 "storage", json_object_get(desc, "storage"), "state",
+				 json_object_get(desc, "state")),
+		       err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	begun = false;
+out:
+	if (begun) {
+		lsec_store_rollback(st);
+	}
+	if (rc < 0 && created && ca != NULL) {
+		lsec_pki__ca_undo(ca);
+	}
+	json_decref(desc);
+	lsec_ca_free(ca);
+	return rc;
+}
+
+int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path, const char *root_path,
+				lsec_store *st, const lsec_pki_actor *who, lsec_err *err)
+{
+	int rc = 0;
+	bool begun = false;
+	char sn[41];
+	LSEC_ENSURE(who != NULL && st != NULL, LSEC_E_USAGE,
+		    "cannot import a CA certificate: missing person");
+	LSEC_TRY(lsec_store_begin(st, err));
+	begun = true;
+	LSEC_TRY(lsec_ca_import_cert(ca, cert_path, root_path, err));
+	lsec_cert_serial_hex(sn, lsec_ca_cert(ca));
+	LSEC_TRY(audit(st, who, NULL, "pki.ca.import-cert",
+		       json_pack("{s:s,s:b}", "cert_serial", sn, "root_checked", root_path != NULL),
+		       err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	begun = false;
+out:
+	if (begun) {
+		lsec_store_rollback(st);
+	}
 	return rc;
 }
 

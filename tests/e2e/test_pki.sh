@@ -31,10 +31,21 @@ devcsr() {
 		-subj "/CN=not-this-unit/O=Evil" -outform "${2:-PEM}" -out "$1.csr" 2>/dev/null
 }
 
+# ---- the line, its security officer and an operator ------------------------------
+L="$dir/line"
+export LINESEC_PASSWORD=officer-pass-1
+expect 0 "line init" "$LINESEC" init --dir "$L" --admin olga
+export LINESEC_LINE="$L"
+expect 10 "ca init needs a login" "$LINESEC" ca init --cn "Line 1 CA"
+expect 0 "officer login" "$LINESEC" login olga
+LINESEC_NEW_PASSWORD=operator-pass-1 expect 0 "add an operator" "$LINESEC" person add \
+	--role operator otto
+ln -s "$L/ca" ca
+
 # ---- a CA with a passphrase-encrypted key file --------------------------------
 export LINESEC_CA_PASSPHRASE="ceremony passphrase 1"
 expect 0 "ca init (file key, self-signed root)" \
-	"$LINESEC" ca init --ca ca --cn "Line 1 CA" --org "Example Devices"
+	"$LINESEC" ca init --cn "Line 1 CA" --org "Example Devices"
 check "CA key file is mode 0600" '[ "$(stat -c %a ca/ca.key.pem)" = 600 ]'
 check "credential key file is mode 0600" '[ "$(stat -c %a ca/cred.key)" = 600 ]'
 check "CA key is encrypted PKCS#8" 'grep -q "BEGIN ENCRYPTED PRIVATE KEY" ca/ca.key.pem'
@@ -45,13 +56,13 @@ check "openssl opens the key with the passphrase" \
 check "the root is a CA certificate (openssl)" \
 	'openssl x509 -in ca/ca.cert.pem -noout -ext basicConstraints 2>/dev/null | grep -q "CA:TRUE"'
 expect 7 "a second ceremony in the same folder is refused" \
-	"$LINESEC" ca init --ca ca --cn "Again"
-expect 0 "ca show --json" "$LINESEC" ca show --ca ca --json
+	"$LINESEC" ca init --cn "Again"
+expect 0 "ca show --json" "$LINESEC" ca show --json
 check "show reports an active file CA" 'grep -q "\"state\":\"active\"" out.txt && grep -q "\"storage\":\"file\"" out.txt'
 
 # ---- issuance by hand ----------------------------------------------------------
 devcsr d1
-expect 0 "ca issue by hand" "$LINESEC" ca issue --ca ca --csr d1.csr --serial SN-1 \
+expect 0 "ca issue by hand" "$LINESEC" ca issue --csr d1.csr --serial SN-1 \
 	--product "Sensor 3" --uid 00a1b2c3 --out d1.crt
 check "openssl verify: device certificate under the CA (clientAuth)" \
 	'openssl verify -CAfile ca/ca.cert.pem -purpose sslclient d1.crt >/dev/null 2>&1'
@@ -68,7 +79,7 @@ check "serial is 16 bytes" \
 check "the certificate carries the device key" \
 	'[ "$(openssl x509 -in d1.crt -noout -pubkey)" = "$(openssl pkey -in d1.key -pubout)" ]'
 expect 5 "wrong passphrase refused" env LINESEC_CA_PASSPHRASE=nope \
-	"$LINESEC" ca issue --ca ca --csr d1.csr --serial SN-1 --product P --uid 01 --out x.crt
+	"$LINESEC" ca issue --csr d1.csr --serial SN-1 --product P --uid 01 --out x.crt
 
 # A CSR whose signature does not verify: flip a bit in the signature (DER tail).
 devcsr bad DER
@@ -77,50 +88,46 @@ b=$(od -An -tu1 -j$((size - 3)) -N1 bad.csr | tr -d ' ')
 printf "$(printf '\\%03o' $((b ^ 1)))" | dd of=bad.csr bs=1 seek=$((size - 3)) conv=notrunc status=none
 check "openssl also rejects the damaged CSR" \
 	'openssl req -in bad.csr -inform DER -verify -noout 2>&1 | grep -q "verify failure"'
-expect 5 "a CSR with a bad signature is refused" "$LINESEC" ca issue --ca ca --csr bad.csr \
+expect 5 "a CSR with a bad signature is refused" "$LINESEC" ca issue --csr bad.csr \
 	--serial SN-X --product P --uid 01 --out bad.crt
 check "nothing written for the refused CSR" '[ ! -e bad.crt ]'
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout p384.key \
 	-subj /CN=x -out p384.csr 2>/dev/null
-expect 8 "a P-384 device key is refused" "$LINESEC" ca issue --ca ca --csr p384.csr \
+expect 8 "a P-384 device key is refused" "$LINESEC" ca issue --csr p384.csr \
 	--serial SN-X --product P --uid 01 --out p384.crt
 
 # ---- the registry: recorded issuance, duplicates, roles, revocation, CRLs -------
-reg="$dir/registry.db"
-expect 10 "the registry path needs a registered security officer" \
-	"$LINESEC" ca crl --ca ca --registry "$reg" --person olga
+reg="$L/registry.db"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-sqlite3 "$reg" "INSERT INTO people (name, role, pw_hash, created) VALUES
-	('olga', 'security-officer', '\$argon2id\$v=19\$m=65536,t=3,p=1\$c2FsdA\$aGFzaA', '$now'),
-	('otto', 'operator', '\$argon2id\$v=19\$m=65536,t=3,p=1\$c2FsdA\$aGFzaA', '$now');
-	INSERT INTO units (serial, uid, product, station, state, prev_state, created, updated) VALUES
+sqlite3 "$reg" "INSERT INTO units (serial, uid, product, station, state, prev_state, created, updated) VALUES
 	('SN-10', 'aa10', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now'),
 	('SN-11', 'aa11', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now');"
-export LINESEC_REGISTRY="$reg"
 devcsr d10
-expect 10 "an operator may not issue" "$LINESEC" ca issue --ca ca --csr d10.csr --serial SN-10 \
-	--out d10.crt --person otto
-expect 0 "ca issue recorded in the registry" "$LINESEC" ca issue --ca ca --csr d10.csr \
-	--serial SN-10 --out d10.crt --person olga --json
+LINESEC_PASSWORD=operator-pass-1 expect 0 "operator login" "$LINESEC" login otto
+expect 10 "with two people logged in, who acts must be named" "$LINESEC" ca issue --csr d10.csr \
+	--serial SN-10 --out d10.crt
+expect 10 "an operator may not issue" "$LINESEC" ca issue --csr d10.csr --serial SN-10 \
+	--out d10.crt --as otto
+expect 0 "operator logout" "$LINESEC" logout otto
+expect 0 "ca issue recorded in the registry" "$LINESEC" ca issue --csr d10.csr \
+	--serial SN-10 --out d10.crt --json
 check "issue --json names the certificate serial" 'grep -q "\"cert_serial\"" out.txt'
 check "openssl verify: recorded certificate" \
 	'openssl verify -CAfile ca/ca.cert.pem d10.crt >/dev/null 2>&1'
 check "SAN from the registry UID" 'openssl x509 -in d10.crt -noout -ext subjectAltName | grep -q "urn:linesec:uid:aa10"'
-expect 7 "the same device key for another unit is refused" "$LINESEC" ca issue --ca ca \
-	--csr d10.csr --serial SN-11 --out d11.crt --person olga
+expect 7 "the same device key for another unit is refused" "$LINESEC" ca issue \
+	--csr d10.csr --serial SN-11 --out d11.crt
 check "the refusal names the unit holding the key" 'grep -q "SN-10" err.txt'
-expect 6 "an unknown unit is refused" "$LINESEC" ca issue --ca ca --csr d1.csr --serial SN-99 \
-	--out d99.crt --person olga
+expect 6 "an unknown unit is refused" "$LINESEC" ca issue --csr d1.csr --serial SN-99 \
+	--out d99.crt
 q="SELECT count(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%pki.certificate.issue%'"
 check "the audit log holds the issuance" '[ "$(sqlite3 "$reg" "$q")" = 1 ]'
 
-expect 0 "ca revoke (keyCompromise)" "$LINESEC" ca revoke --cert d10.crt --reason keyCompromise \
-	--person olga
-expect 7 "revoking twice is refused" "$LINESEC" ca revoke --cert d10.crt --reason superseded \
-	--person olga
+expect 0 "ca revoke (keyCompromise)" "$LINESEC" ca revoke --cert d10.crt --reason keyCompromise
+expect 7 "revoking twice is refused" "$LINESEC" ca revoke --cert d10.crt --reason superseded
 expect 6 "revoking an unrecorded certificate is refused" "$LINESEC" ca revoke --cert d1.crt \
-	--reason superseded --person olga
-expect 0 "ca crl (PEM) with the plain list" "$LINESEC" ca crl --ca ca --person olga \
+	--reason superseded
+expect 0 "ca crl (PEM) with the plain list" "$LINESEC" ca crl \
 	--out crl1.pem --list revoked.txt --next-update 24
 check "openssl crl parses and verifies the CRL" \
 	'openssl crl -in crl1.pem -CAfile ca/ca.cert.pem -noout 2>&1 | grep -q "verify OK"'
@@ -133,7 +140,7 @@ check "openssl verify -crl_check: revoked certificate fails" \
 	'! openssl verify -crl_check -CAfile ca/ca.cert.pem -CRLfile crl1.pem d10.crt >/dev/null 2>&1'
 check "openssl verify -crl_check: other certificate passes" \
 	'openssl verify -crl_check -CAfile ca/ca.cert.pem -CRLfile crl1.pem d1.crt >/dev/null 2>&1'
-expect 0 "ca crl (DER) again" "$LINESEC" ca crl --ca ca --person olga --der --out crl2.der \
+expect 0 "ca crl (DER) again" "$LINESEC" ca crl --der --out crl2.der \
 	--list revoked.json --list-json
 n1=$(openssl crl -in crl1.pem -noout -crlnumber | cut -d= -f2 | sed 's/^0x//')
 n2=$(openssl crl -in crl2.der -inform DER -noout -crlnumber | cut -d= -f2 | sed 's/^0x//')
@@ -142,23 +149,22 @@ check "the JSON list parses" 'python3 -c "import json,sys; d=json.load(open(\"re
 
 # ---- initial passwords ----------------------------------------------------------
 mkdir labels
-expect 0 "ca cred" "$LINESEC" ca cred --ca ca --serial SN-11 --label-dir labels --person olga
+expect 0 "ca cred" "$LINESEC" ca cred --serial SN-11 --label-dir labels
 check "label file is mode 0600" '[ "$(stat -c %a labels/SN-11.label)" = 600 ]'
 pw=$(sed -n 's/^password: //p' labels/SN-11.label)
 check "password: 16 characters without look-alikes" \
 	'[[ "$pw" =~ ^[2-9A-HJ-NP-Za-km-z]{16}$ ]]'
 check "the password is in no file the station keeps, nor in any output" \
-	'! grep -rqF -- "$pw" "$reg"* ca all-output.log'
+	'! grep -rqF -- "$pw" "$L" all-output.log'
 check "the registry holds its keyed fingerprint" \
 	'[ "$(sqlite3 "$reg" "SELECT count(*) FROM credentials")" = 1 ]'
 expect 0 "ca label-done" "$LINESEC" ca label-done labels/SN-11.label
 check "the label file is gone" '[ ! -e labels/SN-11.label ]'
 check "after printing, the password is nowhere on disk" '! grep -rqF -- "$pw" "$dir"'
-expect 6 "cred for an unknown unit" "$LINESEC" ca cred --ca ca --serial SN-404 \
-	--label-dir labels --person olga
+expect 6 "cred for an unknown unit" "$LINESEC" ca cred --serial SN-404 \
+	--label-dir labels
 
 # ---- offline root: CSR out, import the root-signed certificate ------------------
-unset LINESEC_REGISTRY
 expect 0 "ca init --csr-out" "$LINESEC" ca init --ca ca2 --cn "Line 2 CA" --csr-out ca2.csr
 check "the CSR verifies (openssl)" 'openssl req -in ca2.csr -verify -noout >/dev/null 2>&1'
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key \
@@ -204,16 +210,13 @@ if [ -r "$module" ] && command -v softhsm2-util >/dev/null; then
 		'openssl verify -CAfile hsmca/ca.cert.pem -purpose sslclient d30.crt >/dev/null 2>&1'
 	expect 10 "a wrong PIN is refused" env LINESEC_PKCS11_PIN=000000 "$LINESEC" ca issue \
 		--ca hsmca --csr d30.csr --serial SN-31 --product P --uid 31 --out d31.crt
-	reg2="$dir/registry2.db"
-	cp "$reg" "$reg2"
-	export LINESEC_REGISTRY="$reg2"
-	expect 0 "token CRL" "$LINESEC" ca crl --ca hsmca --person olga --out hsm.crl
+	expect 0 "token CRL" "$LINESEC" ca crl --ca hsmca --out hsm.crl
 	check "openssl crl verifies the token-signed CRL" \
 		'openssl crl -in hsm.crl -CAfile hsmca/ca.cert.pem -noout 2>&1 | grep -q "verify OK"'
 	expect 0 "ca cred with the HMAC key in the token" "$LINESEC" ca cred --ca hsmca \
-		--serial SN-10 --label-dir labels --person olga
+		--serial SN-10 --label-dir labels
 	pw2=$(sed -n 's/^password: //p' labels/SN-10.label)
-	check "no token password in the registry" '! grep -qF -- "$pw2" "$reg2"*'
+	check "no token password in the line folder" '! grep -rqF -- "$pw2" "$L"'
 	unset LINESEC_PKCS11_PIN
 else
 	echo "skip SoftHSM2 not installed"

@@ -56,14 +56,43 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void test_pki_record__officer_only(void **state)
+static void test_pki_record__ca_init_and_import(void **state)
 {
 	fixture *f = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	assert_lsec_ok(lsec_pki_require_officer(f->st, "olga", &err), &err);
-	assert_lsec_code(lsec_pki_require_officer(f->st, "otto", &err), LSEC_E_AUTH, &err);
-	assert_lsec_code(lsec_pki_require_officer(f->st, "nobody", &err), LSEC_E_AUTH, &err);
-	assert_lsec_code(lsec_pki_require_officer(f->st, NULL, &err), LSEC_E_AUTH, &err);
+	uint64_t n0 = 0, n = 0;
+	char *cadir = lsec_test_path(f->dir, "ca-recorded");
+	lsec_secret *pass = pkitest_secret(PKITEST_PASSPHRASE);
+	lsec_ca_options o = LSEC_CA_OPTIONS_INIT;
+	o.common_name = "Recorded CA";
+	o.passphrase = pass;
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &n0, &err), &err);
+	assert_lsec_ok(lsec_pki_ca_init_recorded(cadir, &o, f->st, &officer, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+	assert_int_equal(n, n0 + 1);
+	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
+	uint8_t h[32];
+	assert_lsec_ok(lsec_store_leaf_get(f->st, n0, &leaf, h, &err), &err);
+	assert_non_null(memmem(leaf.data, leaf.len, "pki.ca.init", 11));
+	assert_non_null(memmem(leaf.data, leaf.len, "\"olga\"", 6));
+	lsec_buf_release(&leaf);
+	/* A refused ceremony records nothing. */
+	assert_lsec_code(lsec_pki_ca_init_recorded(cadir, &o, f->st, &officer, &err),
+			 LSEC_E_EXISTS, &err);
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+	assert_int_equal(n, n0 + 1);
+	/* Import into an active CA is refused and records nothing. */
+	lsec_ca *ca = NULL;
+	assert_lsec_ok(lsec_ca_open(&ca, cadir, NULL, &err), &err);
+	char *certpath = lsec_test_path(cadir, "ca.cert.pem");
+	assert_lsec_code(lsec_pki_ca_import_recorded(ca, certpath, NULL, f->st, &officer, &err),
+			 LSEC_E_STATE, &err);
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+	assert_int_equal(n, n0 + 1);
+	lsec_ca_free(ca);
+	lsec_free(certpath);
+	lsec_secret_free(pass);
+	lsec_free(cadir);
 }
 
 static void test_pki_record__issue_duplicate_revoke_crl(void **state)
@@ -219,7 +248,7 @@ static void test_pki_record__credentials(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pki_record__officer_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pki_record__ca_init_and_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pki_record__issue_duplicate_revoke_crl, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pki_record__credentials, setup, teardown),
