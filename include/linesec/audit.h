@@ -290,6 +290,15 @@ LSEC_API LSEC_MUST_USE int lsec_audit_record(lsec_store *st, const lsec_audit_ev
 					     uint64_t *seq_out, lsec_err *err);
 
 /*
+ * Records one event that goes with no other change (a refused login, an
+ * operator's confirmation): lsec_audit_record in a transaction of its own,
+ * committed, or rolled back on any failure. LSEC_E_STATE when the caller
+ * already has a transaction open (use lsec_audit_record inside it).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_append(lsec_store *st, const lsec_audit_event *ev,
+					     uint64_t *seq_out, lsec_err *err);
+
+/*
  * Signs and stores a checkpoint of the whole log. The tree is hashed from
  * the stored leaves; then, in one transaction holding the log lock, the
  * leaves appended meanwhile are added, the checkpoint is signed (origin,

@@ -43,6 +43,30 @@ out:
 	return rc;
 }
 
+int lsec_audit_append(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_out,
+		      lsec_err *err)
+{
+	int rc = 0;
+	bool in_tx = false;
+	if (seq_out != NULL) {
+		*seq_out = 0;
+	}
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store_begin(st, err));
+	in_tx = true;
+	LSEC_TRY(lsec_audit_record(st, ev, seq_out, err));
+	LSEC_TRY(lsec_store_commit(st, err));
+	in_tx = false;
+out:
+	if (in_tx) {
+		lsec_store_rollback(st);
+		if (seq_out != NULL) {
+			*seq_out = 0;
+		}
+	}
+	return rc;
+}
+
 /* ---- the store as a source of leaf hashes ------------------------------ */
 
 struct store_src {

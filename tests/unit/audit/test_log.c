@@ -29,13 +29,7 @@ static int record_one(lsec_store *st, const char *person, const char *unit, cons
 		.outcome = "pass",
 		.evidence = ev_json,
 	};
-	LSEC_TRY(lsec_store_begin(st, err));
-	LSEC_TRY(lsec_audit_record(st, &ev, seq, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-out:
-	if (rc < 0) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_audit_append(st, &ev, seq, err);
 	json_decref(ev_json);
 	return rc;
 }
@@ -98,6 +92,10 @@ static void test_audit_log__record_refusals_leave_nothing(void **state)
 	/* Outside a transaction: the log lock cannot be taken. */
 	lsec_audit_event ok = {.person = "bob", .action = "login"};
 	assert_lsec_code(lsec_audit_record(db->st, &ok, &seq, &err), LSEC_E_STATE, &err);
+	/* Inside one, lsec_audit_append (which opens its own) is refused. */
+	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
+	assert_lsec_code(lsec_audit_append(db->st, &ok, &seq, &err), LSEC_E_STATE, &err);
+	lsec_store_rollback(db->st);
 	uint64_t n = 9;
 	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
 	assert_int_equal(n, 0);
