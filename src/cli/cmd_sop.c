@@ -191,10 +191,11 @@ static int cmd_actions(int argc, char **argv)
 
 static const cli_opt rules_opts[] = {
 	{"json", NULL, "print the rules as canonical JSON"},
+	{"markdown", NULL, "print the rules as a Markdown table (as in docs/sop-format.md)"},
 	{NULL, NULL, NULL},
 };
 static const cli_spec rules_spec = {
-	"sop rules [--json]", "list the policy rules every SOP file must satisfy", rules_opts, 0, 0,
+	"sop rules [--json | --markdown]", "list the policy rules every SOP file must satisfy", rules_opts, 0, 0,
 	NULL,
 };
 
@@ -206,9 +207,13 @@ static int cmd_rules(int argc, char **argv)
 		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	if (!cli_flag(&a, "json")) {
+		bool md = cli_flag(&a, "markdown");
+		if (md) {
+			printf("| rule | requirement |\n|---|---|\n");
+		}
 		for (size_t i = 0; i < lsec_sop_rule_count(); i++) {
 			const lsec_sop_rule *r = lsec_sop_rule_at(i);
-			printf("%-30s %s\n", r->id, r->sentence);
+			printf(md ? "| `%s` | %s |\n" : "%-30s %s\n", r->id, r->sentence);
 		}
 		return CLI_EXIT_OK;
 	}

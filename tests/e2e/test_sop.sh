@@ -50,4 +50,13 @@ done
 for a in image.check device.flash otp.lock debug.verify-locked scrap.record confirm; do
 	grep -q "\"id\":\"$a\"" "$tmp/actions.json" || fail "action $a missing"
 done
+# docs/sop-format.md carries the generated rule and action references verbatim.
+doc="$LSEC_SOURCE_DIR/docs/sop-format.md"
+for what in rules actions; do
+	awk -v m="<!-- generated: linesec sop $what --markdown -->" \
+		'$0 == m {on=1; next} /^<!-- end generated -->$/ {on=0} on' "$doc" >"$tmp/doc-$what.md"
+	"$LINESEC" sop "$what" --markdown >"$tmp/cmd-$what.md"
+	diff -u "$tmp/doc-$what.md" "$tmp/cmd-$what.md" ||
+		fail "docs/sop-format.md: the $what reference differs from 'linesec sop $what --markdown'"
+done
 echo "ok"
