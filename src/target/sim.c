@@ -265,7 +265,9 @@ static int sim_flash_read(lsec_target *t, uint32_t addr, uint8_t *out, size_t le
 	LSEC_TRY(need_attached(s, "read flash", err));
 	LSEC_TRY(check_range(s, addr, len, "read", err));
 	delay(s, len);
-	memcpy(out, s->u.flash + addr, len);
+	if (len > 0) {
+		memcpy(out, s->u.flash + addr, len);
+	}
 out:
 	return rc;
 }

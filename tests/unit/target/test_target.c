@@ -1,5 +1,6 @@
 /* The generic device layer: URIs, named fuses, OTP rules, sticky failures, describe. */
 #include "sim_fixture.h"
+#include "target/target_int.h"
 
 #include <openssl/evp.h>
 
@@ -242,6 +243,37 @@ static void test_target_target__describe_lists_fuses_and_slots(void **state)
 	fixture_free(&fx);
 }
 
+static void test_target_target__generic_fallbacks(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_target *t = fixture_open(fx.uri, true);
+	/* A backend without a device-side hash and without key generation. */
+	lsec_target_ops ops = *t->ops;
+	const lsec_target_ops *orig = t->ops;
+	ops.flash_hash = NULL;
+	ops.key_generate = NULL;
+	t->ops = &ops;
+	uint8_t data[10000], want[32], got[32];
+	for (size_t i = 0; i < sizeof(data); i++) {
+		data[i] = (uint8_t)(i % 251);
+	}
+	assert_lsec_ok(lsec_target_flash_erase(t, 0, 12288, &err), &err);
+	assert_lsec_ok(lsec_target_flash_write(t, 0, data, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_target_flash_hash(got, t, 0, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_sha256(want, data, sizeof(data), &err), &err);
+	assert_memory_equal(got, want, 32);
+	assert_lsec_code(lsec_target_flash_hash(got, t, 65000, 1000, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_target_key_generate(t, 0, &err), LSEC_E_TGT_UNSUPPORTED, &err);
+	assert_non_null(strstr(err.msg, "key_generate"));
+	assert_false(lsec_target_failed(t));
+	t->ops = orig;
+	lsec_target_close(t);
+	fixture_free(&fx);
+}
+
 static void test_target_target__codes_have_their_categories(void **state)
 {
 	(void)state;
@@ -264,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_target_target__writes_need_attach),
 		cmocka_unit_test(test_target_target__failed_session_stays_failed),
 		cmocka_unit_test(test_target_target__describe_lists_fuses_and_slots),
+		cmocka_unit_test(test_target_target__generic_fallbacks),
 		cmocka_unit_test(test_target_target__codes_have_their_categories),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
