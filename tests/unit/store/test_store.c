@@ -243,6 +243,47 @@ static void test_store_store__checkpoints_in_order(void **state)
 	assert_string_equal(c.notes[1], "line\n3\n");
 }
 
+/* Out of memory at every allocation of open, migrate and list: a clean NOMEM, never half a schema. */
+static void test_store_store__out_of_memory_leaves_nothing_half_done(void **state)
+{
+	(void)state;
+	lsec_test_db *db = lsec_test_db_new();
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	int failures = 0;
+	for (unsigned long n = 1; n < 400; n++) {
+		lsec_alloc_fail_after(n);
+		int rc = lsec_store_open(&st, db->location, &err);
+		lsec_alloc_fail_after(0);
+		if (rc == 0) {
+			break;
+		}
+		assert_lsec_code(rc, LSEC_E_NOMEM, &err);
+		assert_null(st);
+		failures++;
+	}
+	assert_non_null(st);
+	assert_true(failures > 0);
+	int v = 0;
+	assert_lsec_ok(lsec_store_schema_version(st, &v, &err), &err);
+	assert_int_equal(v, lsec_store_schema_latest());
+	for (int i = 0; i < 40; i++) {
+		char serial[16];
+		snprintf(serial, sizeof(serial), "SN%d", i);
+		assert_lsec_ok(lsec_store_unit_create(st, serial, serial, "p", "s", &err), &err);
+	}
+	lsec_store_unit *list = NULL;
+	size_t n = 0;
+	lsec_alloc_fail_after(2);
+	int rc = lsec_store_unit_list(st, &list, &n, NULL, &err);
+	lsec_alloc_fail_after(0);
+	assert_lsec_code(rc, LSEC_E_NOMEM, &err);
+	assert_null(list);
+	assert_int_equal(n, 0);
+	lsec_store_close(st);
+	lsec_test_db_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +299,7 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_store_store__checkpoints_in_order,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test(test_store_store__out_of_memory_leaves_nothing_half_done),
 	};
 	return lsec_test_run_backends("store", tests, sizeof(tests) / sizeof(tests[0]));
 }
