@@ -40,6 +40,7 @@ enum {
 	LSEC_E_IMG_BAD_MAGIC = -101,   /* not an MCUboot image */
 	LSEC_E_IMG_BAD_SIZE = -102,    /* header sizes out of bounds or overflowing */
 	LSEC_E_IMG_BAD_TLV = -103,     /* malformed TLV area */
+	LSEC_E_IMG_UNSUPPORTED = -104, /* encrypted, compressed or "pure"-signed: not checkable */
 	LSEC_E_IMG_HASH = -120,        /* SHA-256 TLV does not match the contents */
 	LSEC_E_IMG_KEY_MISMATCH = -121, /* key hash/key TLV is not the given key */
 	LSEC_E_IMG_BAD_SIGNATURE = -122, /* signature does not verify */
@@ -111,11 +112,13 @@ typedef struct lsec_image_verify_options {
 /*
  * Runs every check: hash, key, signature, then product, build type and
  * counter as the options ask. 0 only if all pass; otherwise the first
- * failure's code (order: hash, unsigned, key, signature, product, build,
- * counter). A missing SHA256 TLV is LSEC_E_IMG_HASH; a signature TLV of
+ * failure's code (order: unsupported, hash, unsigned, key, signature,
+ * product, build, counter). A missing SHA256 TLV is LSEC_E_IMG_HASH; a signature TLV of
  * the other key type, a missing or foreign key hash is
  * LSEC_E_IMG_KEY_MISMATCH; check_min_counter with no SEC_CNT TLV is
- * LSEC_E_IMG_COUNTER. LSEC_E_USAGE when no key (pubkey_der or key_hash).
+ * LSEC_E_IMG_COUNTER. An encrypted or compressed payload, or a "pure"
+ * signature (TLV 0x25), is LSEC_E_IMG_UNSUPPORTED: its hash and signature
+ * do not cover the bytes as stored. LSEC_E_USAGE when no key is given.
  */
 LSEC_API LSEC_MUST_USE int lsec_image_verify(const lsec_image *img,
 					     const lsec_image_verify_options *opts, lsec_err *err);
@@ -130,7 +133,8 @@ LSEC_API const char *lsec_image_build_name(lsec_image_build b);
 LSEC_API bool lsec_image_security_counter(const lsec_image *img, uint32_t *out);
 /* The SHA-256 TLV value (the image digest a boot stage measures); false if absent. */
 LSEC_API bool lsec_image_digest(const lsec_image *img, uint8_t out[32]);
-/* SHA-256 of the signing key's SPKI (from TLV 0x01, or computed from 0x02). */
+/* SHA-256 of the signing key's SPKI (from TLV 0x01, or computed from 0x02);
+ * false when absent or when the KEYHASH TLV is not a SHA-256. */
 LSEC_API bool lsec_image_key_hash(const lsec_image *img, uint8_t out[32]);
 /* The whole image as parsed (header through the last TLV). */
 LSEC_API const uint8_t *lsec_image_bytes(const lsec_image *img, size_t *len);

@@ -63,7 +63,8 @@ static const cli_spec verify_spec = {
 	1,
 	1,
 	"Exit status 0 only if every check passes; each failure has its own status\n"
-	"(20 truncated, 21 bad magic, 22 bad sizes, 23 malformed TLV area, 40 hash mismatch,\n"
+	"(20 truncated, 21 bad magic, 22 bad sizes, 23 malformed TLV area, 24 unsupported\n"
+	"(encrypted, compressed or pure-signed), 40 hash mismatch,\n"
 	"41 another key, 42 bad signature, 50 unsigned, 51 wrong product, 52 not a release\n"
 	"build, 53 security counter below the minimum; see docs/image-format.md).",
 };

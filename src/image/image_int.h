@@ -25,6 +25,9 @@
 
 /* Header flags (bootutil/image.h IMAGE_F_*). */
 #define IMG_F_RAM_LOAD 0x20u
+/* Payload transforms linesec cannot check: ENCRYPTED_AES128/256, COMPRESSED_LZMA1/2. */
+#define IMG_F_UNSUPPORTED (0x04u | 0x08u | 0x200u | 0x400u)
+#define IMG_TLV_SIG_PURE 0x25u
 
 /* A product id is 1..64 printable ASCII bytes (no spaces). */
 #define IMG_PRODUCT_MAX 64u
@@ -60,6 +63,7 @@ struct lsec_image {
 	const img_tlv *pubkey;
 	const img_tlv *sig; /* 0x22 or 0x24 */
 	const img_tlv *sec_cnt;
+	bool sig_pure; /* a SIG_PURE TLV is present */
 	char product[IMG_PRODUCT_MAX + 1];
 	bool has_product;
 	lsec_image_build build;

@@ -37,7 +37,7 @@ static const struct {
 	{IMG_TLV_ECDSA_SIG, "ECDSASIG"},
 	{0x23, "RSA3072"},
 	{IMG_TLV_ED25519, "ED25519"},
-	{0x25, "SIG_PURE"},
+	{IMG_TLV_SIG_PURE, "SIG_PURE"},
 	{0x30, "ENCRSA2048"},
 	{0x31, "ENCKW"},
 	{0x32, "ENCEC256"},
@@ -161,8 +161,9 @@ static int check_tlv(lsec_image *img, const img_tlv *t, lsec_err *err)
 		slot = &img->sha256;
 		break;
 	case IMG_TLV_KEYHASH:
-		LSEC_ENSURE(t->len == 32, LSEC_E_IMG_BAD_TLV,
-			    "cannot parse image '%s': KEYHASH TLV has length %u, expected 32",
+		/* SHA-256, or SHA-384/512 in images hashed that way (verify refuses those). */
+		LSEC_ENSURE(t->len == 32 || t->len == 48 || t->len == 64, LSEC_E_IMG_BAD_TLV,
+			    "cannot parse image '%s': KEYHASH TLV has length %u, expected 32 (or 48, 64)",
 			    img->name, t->len);
 		LSEC_ENSURE(img->pubkey == NULL, LSEC_E_IMG_BAD_TLV,
 			    "cannot parse image '%s': both KEYHASH and PUBKEY TLVs present", img->name);
@@ -223,6 +224,9 @@ static int check_tlv(lsec_image *img, const img_tlv *t, lsec_err *err)
 			    "cannot parse image '%s': build TLV (0x%02x) outside the protected area",
 			    img->name, t->type);
 		img->build = (lsec_image_build)v[0];
+		break;
+	case IMG_TLV_SIG_PURE:
+		img->sig_pure = true;
 		break;
 	default:
 		/* Other TLVs (dependencies, boot record, ...) are kept and listed. */
@@ -386,6 +390,9 @@ bool lsec_image_key_hash(const lsec_image *img, uint8_t out[32])
 {
 	memset(out, 0, 32);
 	if (img->keyhash != NULL) {
+		if (img->keyhash->len != 32) {
+			return false; /* not a SHA-256 key hash */
+		}
 		memcpy(out, img->data + img->keyhash->off, 32);
 		return true;
 	}

@@ -92,8 +92,19 @@ int lsec_image_verify(const lsec_image *img, const lsec_image_verify_options *op
 	LSEC_ENSURE(opts->version == LSEC_IMAGE_VERIFY_OPTIONS_VERSION, LSEC_E_USAGE,
 		    "cannot verify image '%s': options version %u, expected %u", img->name,
 		    opts->version, LSEC_IMAGE_VERIFY_OPTIONS_VERSION);
+	LSEC_ENSURE((img->flags & IMG_F_UNSUPPORTED) == 0, LSEC_E_IMG_UNSUPPORTED,
+		    "cannot verify image '%s': encrypted or compressed payload (flags 0x%08x), "
+		    "which linesec cannot check",
+		    img->name, img->flags);
+	LSEC_ENSURE(!img->sig_pure, LSEC_E_IMG_UNSUPPORTED,
+		    "cannot verify image '%s': \"pure\" signature (TLV 0x25), which linesec cannot "
+		    "check",
+		    img->name);
 	LSEC_ENSURE(img->sha256 != NULL, LSEC_E_IMG_HASH,
 		    "cannot verify image '%s': SHA256 TLV missing", img->name);
+	LSEC_ENSURE(img->keyhash == NULL || img->keyhash->len == 32, LSEC_E_IMG_UNSUPPORTED,
+		    "cannot verify image '%s': KEYHASH TLV of %u bytes is not a SHA-256", img->name,
+		    img->keyhash->len);
 	LSEC_TRY(compute_hash(digest, img, err));
 	LSEC_ENSURE(lsec_ct_equal(digest, img->data + img->sha256->off, 32), LSEC_E_IMG_HASH,
 		    "cannot verify image '%s': SHA-256 of header, payload and protected TLVs does not "

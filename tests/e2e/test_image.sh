@@ -117,6 +117,10 @@ expect 0 "imgtool ed25519 image" v "$data/imgtool-ed25519-release.img" \
 	--pubkey "$data/test-ed25519.pub.pem" --product acme-sensor --require-release --min-counter 7
 expect 0 "imgtool ecdsa image" v "$data/imgtool-ecdsa-p256-release.img" \
 	--pubkey "$data/test-ecdsa-p256.pub.pem" --product acme-sensor --require-release --min-counter 3
+expect 24 "imgtool encrypted image: unsupported" v "$data/imgtool-ed25519-encrypted.img" \
+	--pubkey "$data/test-ed25519.pub.pem"
+expect 24 "imgtool pure-signed image: unsupported" v "$data/imgtool-ed25519-pure.img" \
+	--pubkey "$data/test-ed25519.pub.pem"
 expect 52 "imgtool image without linesec TLVs under --require-release" \
 	v "$data/imgtool-ecdsa-p256-plain.img" --pubkey "$data/test-ecdsa-p256.pub.pem" --require-release
 

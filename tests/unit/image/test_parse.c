@@ -202,6 +202,7 @@ static void test_image_parse__tlv_rules(void **state)
 		{{{0}}, 0, {{IMG_TLV_SHA256, 32, zeros}, {IMG_TLV_SHA256, 32, zeros}}, 2, LSEC_E_IMG_BAD_TLV},
 		{{{0}}, 0, {{IMG_TLV_SHA256, 31, zeros}}, 1, LSEC_E_IMG_BAD_TLV},
 		{{{0}}, 0, {{IMG_TLV_KEYHASH, 33, zeros}}, 1, LSEC_E_IMG_BAD_TLV},
+		{{{0}}, 0, {{IMG_TLV_KEYHASH, 64, zeros}}, 1, 0}, /* SHA-512 key hash: parses */
 		{{{0}}, 0, {{IMG_TLV_KEYHASH, 32, zeros}, {IMG_TLV_PUBKEY, 8, zeros}}, 2, LSEC_E_IMG_BAD_TLV},
 		{{{0}}, 0, {{IMG_TLV_PUBKEY, 0, zeros}}, 1, LSEC_E_IMG_BAD_TLV},
 		{{{0}}, 0, {{IMG_TLV_ED25519, 63, zeros}}, 1, LSEC_E_IMG_BAD_TLV},

@@ -71,8 +71,12 @@ static void test_image_verify__tampered_byte_in_every_region(void **state)
 			int want = 0; /* 0: any image rejection code */
 			if (i < 4) {
 				want = LSEC_E_IMG_BAD_MAGIC;
-			} else if ((i >= 4 && i < 8) || (i >= 16 && i < payload_end)) {
-				want = LSEC_E_IMG_HASH; /* load_addr, flags, version, payload */
+			} else if ((i >= 4 && i < 8) || (i >= 20 && i < payload_end)) {
+				want = LSEC_E_IMG_HASH; /* load_addr, version, padding, payload */
+			} else if (i >= 16 && i < 20) {
+				/* flags: bit 0x04 of bytes 16 and 17 is ENCRYPTED_AES128 and
+				 * COMPRESSED_LZMA2; any other bit changes the hash */
+				want = (i == 16 || i == 17) ? LSEC_E_IMG_UNSUPPORTED : LSEC_E_IMG_HASH;
 			}
 			for (size_t t = 0; t < img->ntlvs; t++) {
 				const img_tlv *tl = &img->tlvs[t];
@@ -289,6 +293,31 @@ static void test_image_verify__policy(void **state)
 	lsec_key_free(key);
 }
 
+/* imgtool images linesec cannot check are refused as unsupported, never half-checked. */
+static void test_image_verify__unsupported(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	const char *imgs[] = {"imgtool-ed25519-encrypted.img", "imgtool-ed25519-pure.img"};
+	lsec_key *pub = imgtest_key("test-ed25519.pub.pem");
+	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	vo.key = pub;
+	for (size_t i = 0; i < 2; i++) {
+		lsec_buf b = LSEC_BUF_INIT(1 << 16);
+		imgtest_read(&b, imgs[i]);
+		assert_lsec_code(imgtest_check(b.data, b.len, &vo, &err), LSEC_E_IMG_UNSUPPORTED, &err);
+		lsec_buf_release(&b);
+	}
+	/* A compression flag on an otherwise good image. */
+	imgtest_fx fx;
+	imgtest_fx_init(&fx, "test-ed25519.pem", LSEC_IMAGE_BUILD_RELEASE, 16, 1);
+	lsec_put_u32le(fx.img.data + 16, 0x400);
+	assert_lsec_code(imgtest_check(fx.img.data, fx.img.len, &fx.vo, &err), LSEC_E_IMG_UNSUPPORTED,
+			 &err);
+	imgtest_fx_release(&fx);
+	lsec_key_free(pub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_image_verify__keys),
 		cmocka_unit_test(test_image_verify__unsigned_and_hashless),
 		cmocka_unit_test(test_image_verify__policy),
+		cmocka_unit_test(test_image_verify__unsupported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
