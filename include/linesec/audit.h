@@ -341,6 +341,31 @@ LSEC_API LSEC_MUST_USE int lsec_audit_verify(lsec_audit_verify_report *out, lsec
 					     lsec_err *err);
 
 /*
+ * lsec_audit_verify for a log that several stations share (one PostgreSQL
+ * registry, each station its own key): a checkpoint is good when it is
+ * signed by any of the npubs Ed25519 keys (under the name on its signature
+ * line, bound to the key by the key id). Same checks and errors otherwise.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_verify_keys(lsec_audit_verify_report *out, lsec_store *st,
+						  const struct evp_pkey_st *const *pubs,
+						  size_t npubs, const char *against,
+						  size_t against_len, lsec_err *err);
+
+/* Most public keys lsec_audit_pubkeys_load reads from one file. */
+#define LSEC_AUDIT_MAX_KEYS 64
+
+/*
+ * Reads one or more PEM public keys (SubjectPublicKeyInfo, concatenated) from
+ * path, e.g. the station.pub files of every station sharing a registry.
+ * Each must be Ed25519. *out (an array of *n_out keys) is freed with
+ * lsec_audit_pubkeys_free. Errors: LSEC_E_IO, LSEC_E_PARSE (no key, or
+ * not PEM), LSEC_E_USAGE (a key that is not Ed25519), LSEC_E_LIMIT.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_pubkeys_load(struct evp_pkey_st ***out, size_t *n_out,
+						   const char *path, lsec_err *err);
+LSEC_API void lsec_audit_pubkeys_free(struct evp_pkey_st **keys, size_t n);
+
+/*
  * A proof file (lsec_audit_proof_write) for leaves of the stored log against
  * its latest checkpoint: the leaf seq when unit is NULL, else every leaf of
  * unit the checkpoint covers. *out is freed with lsec_audit_proof_free.

@@ -104,9 +104,33 @@ struct cp_rows {
 	struct cp_row *v;
 	size_t n, cap;
 	const char *key_name;
-	const struct evp_pkey_st *pub; /* NULL: parse only */
-	char *last_note;               /* the latest note (lsec_free) */
+	const struct evp_pkey_st *const *pubs; /* npubs == 0: parse only */
+	size_t npubs;
+	char *last_note; /* the latest note (lsec_free) */
 };
+
+/*
+ * Verifies note under any of the keys: the first that verifies wins. A
+ * malformed note fails at once; with no key verifying, the last key's
+ * error stands.
+ */
+static int verify_any(lsec_audit_checkpoint *cp, const char *note, size_t len,
+		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
+		      lsec_err *err)
+{
+	int rc = LSEC_E_AUDIT_SIGNATURE;
+	if (npubs == 0) {
+		return lsec_audit_checkpoint_parse(cp, note, len, err);
+	}
+	for (size_t i = 0; i < npubs && rc == LSEC_E_AUDIT_SIGNATURE; i++) {
+		rc = lsec_audit_checkpoint_verify(cp, note, len, key_name, pubs[i], err);
+	}
+	if (rc == LSEC_E_AUDIT_SIGNATURE && npubs > 1) {
+		rc = lsec_err_set(err, rc, __FILE__, __LINE__,
+				  "no signature by any of the %zu trusted station keys", npubs);
+	}
+	return rc;
+}
 
 static int cp_row_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t root[32],
 		     const char *note, lsec_err *err)
@@ -115,9 +139,7 @@ static int cp_row_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t r
 	struct cp_rows *r = ctx;
 	lsec_audit_checkpoint cp;
 	lsec_err e = LSEC_ERR_INIT;
-	rc = r->pub != NULL ? lsec_audit_checkpoint_verify(&cp, note, strlen(note), r->key_name,
-							   r->pub, &e)
-			    : lsec_audit_checkpoint_parse(&cp, note, strlen(note), &e);
+	rc = verify_any(&cp, note, strlen(note), r->key_name, r->pubs, r->npubs, &e);
 	if (rc < 0) {
 		LSEC_BAIL(rc, "checkpoint %llu is bad: %s", (unsigned long long)id, e.msg);
 	}
@@ -349,22 +371,41 @@ out:
 	return rc;
 }
 
+static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
+		      const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
+		      size_t against_len, lsec_err *err);
+
 int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
 		      const struct evp_pkey_st *pub, const char *against, size_t against_len,
 		      lsec_err *err)
 {
+	return verify_log(out, st, key_name, &pub, pub != NULL ? 1 : 0, against, against_len, err);
+}
+
+int lsec_audit_verify_keys(lsec_audit_verify_report *out, lsec_store *st,
+			   const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
+			   size_t against_len, lsec_err *err)
+{
+	return verify_log(out, st, NULL, pubs, npubs, against, against_len, err);
+}
+
+static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
+		      const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
+		      size_t against_len, lsec_err *err)
+{
 	int rc = 0;
-	struct cp_rows rows = {.key_name = key_name, .pub = pub};
+	struct cp_rows rows = {.key_name = key_name, .pubs = pubs, .npubs = npubs};
 	struct walk w;
 	lsec_audit_checkpoint exported;
 	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
 	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE_REF(pub);
+	LSEC_ENSURE(npubs > 0 && pubs != NULL, LSEC_E_USAGE,
+		    "cannot verify the audit log: no station public key given");
 	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
 	if (against != NULL) {
 		lsec_err e = LSEC_ERR_INIT;
-		rc = lsec_audit_checkpoint_verify(&exported, against, against_len, key_name, pub, &e);
+		rc = verify_any(&exported, against, against_len, key_name, pubs, npubs, &e);
 		if (rc < 0) {
 			LSEC_BAIL(rc, "the exported checkpoint is bad: %s", e.msg);
 		}

@@ -20,6 +20,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <string.h>
 
 #define EM_DASH "\xe2\x80\x94"
@@ -395,5 +396,58 @@ out:
 	if (rc < 0 && out != NULL) {
 		memset(out, 0, sizeof(*out));
 	}
+	return rc;
+}
+
+void lsec_audit_pubkeys_free(struct evp_pkey_st **keys, size_t n)
+{
+	if (keys == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		EVP_PKEY_free(keys[i]);
+	}
+	lsec_free(keys);
+}
+
+int lsec_audit_pubkeys_load(struct evp_pkey_st ***out, size_t *n_out, const char *path,
+			    lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf text = LSEC_BUF_INIT(1u << 20);
+	BIO *bio = NULL;
+	EVP_PKEY **keys = NULL, *k = NULL;
+	size_t n = 0;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(path);
+	LSEC_TRY(lsec_file_read(&text, path, err));
+	LSEC_ENSURE(text.len > 0 && text.len <= INT32_MAX, LSEC_E_PARSE,
+		    "cannot read public keys from '%s': empty", path);
+	LSEC_TRY_OSSL_PTR(bio = BIO_new_mem_buf(text.data, (int)text.len), LSEC_E_NOMEM,
+			  "cannot read public keys from '%s'", path);
+	LSEC_ENSURE((keys = lsec_calloc(LSEC_AUDIT_MAX_KEYS, sizeof(*keys))) != NULL, LSEC_E_NOMEM,
+		    "cannot read public keys from '%s': out of memory", path);
+	while ((k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
+		LSEC_ENSURE(n < LSEC_AUDIT_MAX_KEYS, LSEC_E_LIMIT,
+			    "cannot read public keys from '%s': more than %d", path,
+			    LSEC_AUDIT_MAX_KEYS);
+		LSEC_ENSURE(EVP_PKEY_is_a(k, "ED25519"), LSEC_E_USAGE,
+			    "cannot use public key %zu of '%s': station keys are Ed25519", n + 1,
+			    path);
+		keys[n++] = k;
+		k = NULL;
+	}
+	ERR_clear_error(); /* the end of the PEM data reads as an error */
+	LSEC_ENSURE(n > 0, LSEC_E_PARSE, "cannot read public keys from '%s': no PEM public key",
+		    path);
+	*out = keys;
+	*n_out = n;
+	keys = NULL;
+out:
+	EVP_PKEY_free(k);
+	lsec_audit_pubkeys_free(keys, n);
+	BIO_free(bio);
+	lsec_buf_release(&text);
 	return rc;
 }

@@ -82,19 +82,21 @@ out:
 static const cli_opt verify_opts[] = {
 	LINE_OPT,
 	{"against", "FILE", "a checkpoint exported earlier: the log must still contain it"},
-	{"pubkey", "STATION.pub", "the station public key (default: the line's station.pub)"},
+	{"pubkey", "FILE", "station public key(s), PEM (default: the line's station.pub)"},
 	JSON_OPT("the result"),
 	{NULL, NULL, NULL},
 };
 static const cli_spec verify_spec = {
-	"audit verify [--line DIR] [--against FILE] [--pubkey STATION.pub] [--json]",
+	"audit verify [--line DIR] [--against FILE] [--pubkey FILE] [--json]",
 	"recompute the audit log from its stored leaves and check every checkpoint",
 	verify_opts,
 	0,
 	0,
 	"Checks each leaf's hash, sequence and position, every checkpoint's signature, order\n"
 	"and root against the recomputed tree (so later checkpoints are consistent with earlier\n"
-	"ones), and names the first bad leaf or checkpoint. Exit status 0 when the log verifies.",
+	"ones), and names the first bad leaf or checkpoint. Exit status 0 when the log verifies.\n"
+	"When several stations share a PostgreSQL registry, give --pubkey a file with all their\n"
+	"station.pub keys concatenated: each checkpoint must be signed by one of them.",
 };
 
 static int cmd_verify(int argc, char **argv)
@@ -104,18 +106,21 @@ static int cmd_verify(int argc, char **argv)
 	int rc = 0;
 	lsec_err e = LSEC_ERR_INIT, *err = &e;
 	lsec_line *line = NULL;
-	lsec_key *pub = NULL;
+	struct evp_pkey_st **pubs = NULL;
+	size_t npubs = 0;
 	lsec_buf against = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX);
 	lsec_audit_verify_report rep;
-	const char *against_path = cli_get(&a, "against");
+	const char *against_path = cli_get(&a, "against"), *keys = cli_get(&a, "pubkey");
 	LSEC_TRY(lsec_line_open(&line, cli_get(&a, "line"), err));
-	LSEC_TRY(load_pub(&pub, cli_get(&a, "pubkey"), line, err));
+	LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs,
+					 keys != NULL ? keys : lsec_line_station_pub_path(line), err));
 	if (against_path != NULL) {
 		LSEC_TRY(read_text(&against, against_path, LSEC_AUDIT_NOTE_MAX + 1, err));
 	}
-	LSEC_TRY(lsec_audit_verify(&rep, lsec_line_store(line), NULL, lsec_key_evp(pub),
-				   against_path ? (const char *)against.data : NULL, against.len,
-				   err));
+	LSEC_TRY(lsec_audit_verify_keys(&rep, lsec_line_store(line),
+					(const struct evp_pkey_st *const *)pubs, npubs,
+					against_path ? (const char *)against.data : NULL,
+					against.len, err));
 	char hex[65];
 	lsec_hex_encode(hex, rep.root, 32);
 	if (cli_flag(&a, "json")) {
@@ -137,7 +142,7 @@ static int cmd_verify(int argc, char **argv)
 	}
 out:
 	lsec_buf_release(&against);
-	lsec_key_free(pub);
+	lsec_audit_pubkeys_free(pubs, npubs);
 	lsec_line_close(line);
 	return CLI_FINISH(rc, err);
 }

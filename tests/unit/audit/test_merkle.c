@@ -235,6 +235,14 @@ static void test_audit_merkle__known_consistency_proofs(void **state)
 static const uint8_t some_hash[32] = {0xab, 0xac, 0xab, 0xa0, [25] = 0x60, 0x06, 0x1e, 0x00,
 				      0x12, 0x34, 0x56};
 
+/* memcpy that also takes an empty proof (NULL, 0). */
+static void copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	if (n > 0) {
+		memcpy(dst, src, n);
+	}
+}
+
 static void expect_bad_inclusion(const uint8_t *leaf, uint64_t index, uint64_t size,
 				 const uint8_t *path, size_t len, const uint8_t *root,
 				 const char *what)
@@ -264,16 +272,16 @@ static void corrupt_inclusion(const uint8_t leaf[32], uint64_t index, uint64_t s
 	expect_bad_inclusion(leaf, index, size, path, len, empty_root, "empty root");
 	expect_bad_inclusion(leaf, index, size, path, len, some_hash, "random root");
 	/* Extended at the end or the front, with the root or a random hash. */
-	memcpy(buf, path, len);
+	copy(buf, path, len);
 	memcpy(buf + len, root, 32);
 	expect_bad_inclusion(leaf, index, size, buf, len + 32, root, "trailing root");
 	memcpy(buf + len, some_hash, 32);
 	expect_bad_inclusion(leaf, index, size, buf, len + 32, root, "trailing hash");
 	memcpy(buf, root, 32);
-	memcpy(buf + 32, path, len);
+	copy(buf + 32, path, len);
 	expect_bad_inclusion(leaf, index, size, buf, len + 32, root, "preceding root");
 	/* Not a whole number of hashes. */
-	memcpy(buf, path, len);
+	copy(buf, path, len);
 	buf[len] = 0;
 	expect_bad_inclusion(leaf, index, size, buf, len + 1, root, "trailing byte");
 	if (len > 0) {
@@ -286,7 +294,7 @@ static void corrupt_inclusion(const uint8_t leaf[32], uint64_t index, uint64_t s
 	}
 	/* Every single-bit flip of every path element. */
 	for (size_t bit = 0; bit < len * 8; bit++) {
-		memcpy(buf, path, len);
+		copy(buf, path, len);
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		expect_bad_inclusion(leaf, index, size, buf, len, root, "bit flip");
 	}
@@ -323,18 +331,18 @@ static void corrupt_consistency(uint64_t m, uint64_t n, const uint8_t r1[32],
 	expect_bad_consistency(m, n, r1, r2, proof, len - 32, "truncated");
 	const uint8_t *extra[] = {r1, r2, some_hash, proof};
 	for (size_t e = 0; e < 4; e++) {
-		memcpy(buf, proof, len);
+		copy(buf, proof, len);
 		memcpy(buf + len, extra[e], 32);
 		expect_bad_consistency(m, n, r1, r2, buf, len + 32, "trailing hash");
 		memcpy(buf, extra[e], 32);
-		memcpy(buf + 32, proof, len);
+		copy(buf + 32, proof, len);
 		expect_bad_consistency(m, n, r1, r2, buf, len + 32, "preceding hash");
 	}
-	memcpy(buf, proof, len);
+	copy(buf, proof, len);
 	buf[len] = 0;
 	expect_bad_consistency(m, n, r1, r2, buf, len + 1, "trailing byte");
 	for (size_t bit = 0; bit < len * 8; bit++) {
-		memcpy(buf, proof, len);
+		copy(buf, proof, len);
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		expect_bad_consistency(m, n, r1, r2, buf, len, "bit flip");
 	}

@@ -7,6 +7,8 @@
 #include "audit/audit_int.h"
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The golang.org/x/mod/sumdb/note example key and note. */
@@ -261,6 +263,51 @@ static void test_audit_note__cosigned_note_verifies_with_either_key(void **state
 	EVP_PKEY_free(b);
 }
 
+/* Writes the PEM public keys of ks to path, one after the other. */
+static void write_pems(const char *path, EVP_PKEY *const *ks, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(PEM_write_PUBKEY(f, ks[i]), 1);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_audit_note__pubkeys_load(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *dir = lsec_test_tmpdir();
+	char *p = lsec_test_path(dir, "stations.pub");
+	EVP_PKEY *ks[3] = {fresh_key(), fresh_key(), EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")};
+	EVP_PKEY **got = NULL;
+	size_t n = 0;
+	write_pems(p, ks, 2);
+	assert_lsec_ok(lsec_audit_pubkeys_load(&got, &n, p, &err), &err);
+	assert_int_equal(n, 2);
+	assert_int_equal(EVP_PKEY_eq(got[0], ks[0]), 1);
+	assert_int_equal(EVP_PKEY_eq(got[1], ks[1]), 1);
+	lsec_audit_pubkeys_free(got, n);
+	/* A key that is not Ed25519, an empty file, a file of no PEM, a missing file. */
+	write_pems(p, ks, 3);
+	assert_lsec_code(lsec_audit_pubkeys_load(&got, &n, p, &err), LSEC_E_USAGE, &err);
+	assert_null(got);
+	assert_non_null(strstr(err.msg, "public key 3"));
+	write_pems(p, ks, 0);
+	assert_lsec_code(lsec_audit_pubkeys_load(&got, &n, p, &err), LSEC_E_PARSE, &err);
+	assert_lsec_ok(lsec_file_write_atomic(p, "not a key\n", 10, 0644, &err), &err);
+	assert_lsec_code(lsec_audit_pubkeys_load(&got, &n, p, &err), LSEC_E_PARSE, &err);
+	char *missing = lsec_test_path(dir, "none.pub");
+	assert_lsec_code(lsec_audit_pubkeys_load(&got, &n, missing, &err), LSEC_E_IO, &err);
+	lsec_free(missing);
+	for (int i = 0; i < 3; i++) {
+		EVP_PKEY_free(ks[i]);
+	}
+	lsec_free(p);
+	lsec_test_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_audit_note__wrong_key_and_name),
 		cmocka_unit_test(test_audit_note__strict_parser),
 		cmocka_unit_test(test_audit_note__cosigned_note_verifies_with_either_key),
+		cmocka_unit_test(test_audit_note__pubkeys_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

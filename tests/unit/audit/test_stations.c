@@ -22,7 +22,8 @@
 #define EVENTS 150
 #define CHECKPOINT_EVERY 50
 
-static EVP_PKEY *key;
+/* Each station signs its checkpoints with its own key. */
+static EVP_PKEY *keys[STATIONS];
 
 /* What a station reports: the seq of each of its events, and failures. */
 typedef struct station_report {
@@ -62,8 +63,8 @@ static void station_main(const char *location, int station, int fd)
 			r.recorded++;
 		}
 		if (rc == 0 && (j + 1) % CHECKPOINT_EVERY == 0) {
-			rc = lsec_audit_checkpoint_create(NULL, st, "linesec/many", name, key,
-							  "auditor", &err);
+			rc = lsec_audit_checkpoint_create(NULL, st, "linesec/many", name,
+							  keys[station], "auditor", &err);
 			r.checkpoints += rc == 0;
 		}
 	}
@@ -154,9 +155,16 @@ static void test_audit_stations__four_stations_one_log(void **state)
 	lsec_free(taken);
 	/* One log, and it verifies: leaves, checkpoints by all stations, roots. */
 	lsec_audit_verify_report rep;
-	assert_lsec_ok(lsec_audit_verify(&rep, db->st, NULL, key, NULL, 0, &err), &err);
+	assert_lsec_ok(lsec_audit_verify_keys(&rep, db->st, (const EVP_PKEY *const *)keys,
+					      STATIONS, NULL, 0, &err),
+		       &err);
 	assert_int_equal(rep.leaves, total);
 	assert_int_equal(rep.checkpoints, checkpoints);
+	/* Without one station's key, that station's checkpoints are not trusted. */
+	assert_lsec_code(lsec_audit_verify_keys(&rep, db->st, (const EVP_PKEY *const *)keys,
+						STATIONS - 1, NULL, 0, &err),
+			 LSEC_E_AUDIT_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "trusted station keys"));
 }
 
 int main(void)
@@ -165,11 +173,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_stations__four_stations_one_log,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
-	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	if (key == NULL) {
-		return 1;
+	for (int i = 0; i < STATIONS; i++) {
+		keys[i] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		if (keys[i] == NULL) {
+			return 1;
+		}
 	}
 	int failed = lsec_test_run_backends("audit/stations", tests, sizeof(tests) / sizeof(tests[0]));
-	EVP_PKEY_free(key);
+	for (int i = 0; i < STATIONS; i++) {
+		EVP_PKEY_free(keys[i]);
+	}
 	return failed;
 }
