@@ -325,10 +325,16 @@ typedef struct lsec_target_sim_options {
 	const char *fault_units; /* "2,5": the units (1-based) given faults; NULL: all */
 	unsigned clone_src;     /* unit clone_dst gets unit clone_src's UID (0: none) */
 	unsigned clone_dst;
+	/*
+	 * A fault plan: a JSON object from unit number to fault options,
+	 * {"2": "flash_cut=4096", "5": "boot_fail=1&attach_fail=0.3"}; a unit
+	 * it names gets those faults instead of faults/fault_units. NULL: none.
+	 */
+	const struct json_t *fault_plan;
 } lsec_target_sim_options;
 
 #define LSEC_TARGET_SIM_OPTIONS_VERSION 1
-#define LSEC_TARGET_SIM_OPTIONS_INIT {LSEC_TARGET_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0}
+#define LSEC_TARGET_SIM_OPTIONS_INIT {LSEC_TARGET_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0, NULL}
 
 /*
  * Creates a fleet of simulated units in dir (created if missing):
@@ -336,8 +342,12 @@ typedef struct lsec_target_sim_options {
  * and fleet.json listing each unit's URI, UID and faults. Never replaces a
  * file; on failure removes what it created. *out (may be NULL) receives
  * the fleet description (json_decref).
- * Fails with LSEC_E_USAGE, LSEC_E_TGT_BAD_URI (faults), LSEC_E_EXISTS, LSEC_E_IO.
+ * Every fault option is checked before anything is written.
+ * Fails with LSEC_E_USAGE (counts, sizes, unit lists, a plan naming no
+ * unit of the fleet), LSEC_E_TGT_BAD_URI (fault options), LSEC_E_EXISTS,
+ * LSEC_E_IO.
  */
+struct json_t;
 LSEC_API LSEC_MUST_USE int lsec_target_sim_fleet_new(struct json_t **out, const char *dir,
 						     const lsec_target_sim_options *opts,
 						     lsec_err *err);

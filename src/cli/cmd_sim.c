@@ -15,6 +15,7 @@ static const cli_opt new_opts[] = {
 	{"no-keygen", NULL, "units without on-device key generation (the station injects keys)"},
 	{"faults", "SPEC", "fault options in URI query syntax, e.g. 'flash_cut=4096&boot_fail=1'"},
 	{"fault-units", "LIST", "units (1-based, comma-separated) given --faults; default all"},
+	{"fault-plan", "FILE", "JSON object from unit number to its fault options"},
 	{"clone", "A:B", "unit B gets unit A's UID (a cloned chip)"},
 	{"json", NULL, "print the fleet description as JSON"},
 	{NULL, NULL, NULL},
@@ -30,7 +31,7 @@ static const cli_spec new_spec = {
 	"flash_cut=K (power loss after K bytes of flash writes), otp_cut=N (power loss during\n"
 	"the Nth OTP burn), attach_fail=P, boot_fail=N, stuck=ADDR:BIT:VALUE, lat_kib_us=U,\n"
 	"lat_op_us=U. A unit's own faults fire once; the same options in a URI's query fire\n"
-	"once per session.",
+	"once per session. A fault plan gives each unit its own: {\"2\": \"flash_cut=4096\"}.",
 };
 
 static const cli_opt show_opts[] = {
@@ -101,7 +102,24 @@ static int sim_new(int argc, char **argv)
 	o.no_keygen = cli_flag(&a, "no-keygen");
 	o.faults = cli_get(&a, "faults");
 	o.fault_units = cli_get(&a, "fault-units");
-	if (lsec_target_sim_fleet_new(&fleet, dir, &o, &err) < 0) {
+	const char *plan_path = cli_get(&a, "fault-plan");
+	lsec_buf plan_text = LSEC_BUF_INIT(1u << 20);
+	json_t *plan = NULL;
+	int r = 0;
+	if (plan_path != NULL) {
+		r = lsec_file_read(&plan_text, plan_path, &err);
+		if (r == 0) {
+			r = lsec_json_parse(&plan, (const char *)plan_text.data, plan_text.len,
+					    plan_path, &err);
+		}
+		o.fault_plan = plan;
+	}
+	if (r == 0) {
+		r = lsec_target_sim_fleet_new(&fleet, dir, &o, &err);
+	}
+	json_decref(plan);
+	lsec_buf_release(&plan_text);
+	if (r < 0) {
 		return cli_fail(&err);
 	}
 	if (cli_flag(&a, "json")) {

@@ -30,6 +30,8 @@
 #define SIM_BLOB_MAX 8192u /* largest key, certificate or credential blob */
 #define SIM_FLASH_MAX (64u << 20)
 #define SIM_STATE_MAX (1u << 20)
+#define SIM_DEFAULT_FLASH (1u << 20)
+#define SIM_DEFAULT_PAGE 4096u
 
 static bool page_ok(uint32_t page_size)
 {
@@ -416,6 +418,56 @@ out:
 	return rc;
 }
 
+/* The fault options of unit idx: its entry in the plan, else --faults if it is listed. */
+static const char *faults_for(const lsec_target_sim_options *o, unsigned idx)
+{
+	char key[16];
+	snprintf(key, sizeof(key), "%u", idx);
+	const char *p = json_string_value(json_object_get(o->fault_plan, key));
+	if (p != NULL) {
+		return p;
+	}
+	return o->faults != NULL && in_list(o->fault_units, idx) ? o->faults : NULL;
+}
+
+/* Checks every fault option the fleet will use, before anything is written. */
+static int check_faults(const lsec_target_sim_options *o, lsec_err *err)
+{
+	int rc = 0;
+	sim_faults f;
+	bool hs = false;
+	uint64_t seed = 0;
+	LSEC_TRY(check_list(o->fault_units, o->count, err));
+	if (o->fault_plan != NULL) {
+		const char *k;
+		json_t *v;
+		LSEC_ENSURE(json_is_object(o->fault_plan), LSEC_E_USAGE,
+			    "invalid fault plan: expected an object from unit number to fault options");
+		json_object_foreach((json_t *)(uintptr_t)o->fault_plan, k, v) /* jansson iterates non-const */
+		{
+			char *end = NULL;
+			unsigned long n = strtoul(k, &end, 10);
+			LSEC_ENSURE(k[0] >= '1' && k[0] <= '9' && *end == 0 && n <= o->count,
+				    LSEC_E_USAGE, "invalid fault plan: unit '%s', expected 1 to %u", k,
+				    o->count);
+			LSEC_ENSURE(json_is_string(v), LSEC_E_USAGE,
+				    "invalid fault plan: unit %s: expected a string of fault options", k);
+		}
+	}
+	for (unsigned i = 1; i <= o->count; i++) {
+		const char *spec = faults_for(o, i);
+		if (spec != NULL) {
+			LSEC_TRY(lsec_target__sim_faults_parse(&f, &hs, &seed, spec, err));
+			uint32_t size = o->flash_size ? o->flash_size : SIM_DEFAULT_FLASH;
+			LSEC_ENSURE(!f.stuck || f.stuck_addr < size, LSEC_E_TGT_BAD_URI,
+				    "invalid fault option 'stuck' for unit %u: address 0x%x beyond flash (%u bytes)",
+				    i, f.stuck_addr, size);
+		}
+	}
+out:
+	return rc;
+}
+
 static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t uid[16],
 		     const lsec_target_sim_options *o, uint64_t seed, char **created,
 		     lsec_err *err)
@@ -430,19 +482,16 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	char *hukpath = lsec_asprintf("%s/unit-%03u.sim.huk", dir, idx);
 	char *flashpath = NULL;
 	char *uri = lsec_asprintf("sim:%s", path ? path : "");
-	bool faulty = o->faults != NULL && in_list(o->fault_units, idx);
-	LSEC_TRY(lsec_target__sim_unit_init(&u, o->flash_size ? o->flash_size : 1u << 20,
-					    o->page_size ? o->page_size : 4096u, err));
+	const char *faults = faults_for(o, idx);
+	LSEC_TRY(lsec_target__sim_unit_init(&u, o->flash_size ? o->flash_size : SIM_DEFAULT_FLASH,
+					    o->page_size ? o->page_size : SIM_DEFAULT_PAGE, err));
 	LSEC_ENSURE(path != NULL && hukpath != NULL && uri != NULL, LSEC_E_NOMEM, "out of memory");
 	memcpy(u.uid, uid, sizeof(u.uid));
 	u.seed = seed;
 	u.caps = LSEC_TARGET_CAP_KEY_INJECT | LSEC_TARGET_CAP_AUTH_ERASE |
 		 LSEC_TARGET_CAP_FLASH_HASH | (o->no_keygen ? 0u : LSEC_TARGET_CAP_KEYGEN);
-	if (faulty) {
-		LSEC_TRY(lsec_target__sim_faults_parse(&u.faults, &has_seed, &ignored, o->faults, err));
-		LSEC_ENSURE(!u.faults.stuck || u.faults.stuck_addr < u.flash_size, LSEC_E_TGT_BAD_URI,
-			    "invalid fault option 'stuck': address 0x%x beyond flash (%u bytes)",
-			    u.faults.stuck_addr, u.flash_size);
+	if (faults != NULL) {
+		LSEC_TRY(lsec_target__sim_faults_parse(&u.faults, &has_seed, &ignored, faults, err));
 		if (u.faults.stuck) {
 			uint8_t m = (uint8_t)(1u << u.faults.stuck_bit);
 			u.flash[u.faults.stuck_addr] = (uint8_t)((u.flash[u.faults.stuck_addr] & ~m) |
@@ -465,7 +514,7 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	LSEC_TRY(lsec_target__sim_save(&u, created[1], SIM_SAVE_STATE, err));
 	lsec_hex_encode(uidhex, uid, LSEC_TARGET_UID_LEN);
 	json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)idx, "uri", uri, "uid",
-			      uidhex, "faults", faulty ? o->faults : NULL);
+			      uidhex, "faults", faults);
 	LSEC_ENSURE(e != NULL && json_array_append_new(units, e) == 0, LSEC_E_NOMEM,
 		    "out of memory");
 out:
@@ -500,14 +549,7 @@ int lsec_target_sim_fleet_new(json_t **out, const char *dir, const lsec_target_s
 			    o->clone_dst <= o->count && (o->clone_src == 0 || o->clone_src != o->clone_dst),
 		    LSEC_E_USAGE, "cannot create sim fleet: clone %u:%u, expected two distinct units from 1 to %u",
 		    o->clone_src, o->clone_dst, o->count);
-	LSEC_TRY(check_list(o->fault_units, o->count, err));
-	if (o->faults != NULL) {
-		/* Refuse bad fault options before anything is written. */
-		sim_faults f;
-		bool hs = false;
-		uint64_t s = 0;
-		LSEC_TRY(lsec_target__sim_faults_parse(&f, &hs, &s, o->faults, err));
-	}
+	LSEC_TRY(check_faults(o, err));
 	uint64_t seed = o->seed;
 	if (!o->has_seed) {
 		LSEC_TRY(lsec_random(&seed, sizeof(seed), err));

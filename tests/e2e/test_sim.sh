@@ -25,6 +25,13 @@ uid3=$(sed -n 3p out.txt | awk '{print $3}')
 grep -q 'faults boot_fail=1' <(sed -n 2p out.txt) && ok "unit 2 carries its faults" ||
 	bad "faults listed"
 
+printf '{"1": "otp_cut=2", "2": "boot_fail=3"}' >plan.json
+expect 0 "sim new with a fault plan" "$LINESEC" sim new --count 2 --dir planned --fault-plan plan.json \
+	--flash-size 8192
+grep -q 'unit-001.sim.*faults otp_cut=2' out.txt && grep -q 'unit-002.sim.*faults boot_fail=3' out.txt &&
+	ok "each unit gets its planned faults" || bad "fault plan"
+printf '{"3": "boot_fail=1"}' >plan.json
+expect 2 "a plan naming a unit the fleet lacks" "$LINESEC" sim new --count 2 --dir p2 --fault-plan plan.json
 expect 0 "same seed, same UIDs" "$LINESEC" sim new --count 2 --dir again --seed 7 --flash-size 65536
 [ "$(sed -n 1p out.txt | awk '{print $3}')" = "$uid1" ] && ok "reproducible UID" || bad "seeded UID"
 expect 7 "never over an existing fleet" "$LINESEC" sim new --count 1 --dir fleet

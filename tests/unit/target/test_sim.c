@@ -562,6 +562,60 @@ static void test_target_sim__cloned_uid_and_fleet_faults(void **state)
 	lsec_test_rmtree(dir3);
 }
 
+static void test_target_sim__fault_plan_gives_each_unit_its_faults(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	json_t *plan = json_pack("{s:s,s:s}", "1", "flash_cut=3", "3", "boot_fail=1");
+	o.count = 3;
+	o.faults = "otp_cut=1";
+	o.fault_plan = plan;
+	fixture_make(&fx, &o);
+	uint8_t b[8] = {0};
+	lsec_target *t = fixture_open(fx.uri, true);
+	assert_lsec_code(lsec_target_flash_write(t, 0, b, sizeof(b), &err), LSEC_E_TGT_POWER_LOSS,
+			 &err);
+	lsec_target_close(t);
+	/* Unit 2 is not in the plan: it gets --faults (the first OTP burn is cut). */
+	char *u2 = fixture_uri(&fx, 2, NULL);
+	t = fixture_open(u2, true);
+	assert_lsec_ok(lsec_target_flash_write(t, 0, b, sizeof(b), &err), &err);
+	assert_lsec_code(lsec_target_otp_burn(t, 20, 3, &err), LSEC_E_TGT_POWER_LOSS, &err);
+	lsec_target_close(t);
+	char *u3 = fixture_uri(&fx, 3, NULL);
+	t = fixture_open(u3, true);
+	lsec_target_boot_report br;
+	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_int_equal(br.boot_error, LSEC_BOOT_HW_FAULT);
+	assert_lsec_ok(lsec_target_otp_burn(t, 20, 3, &err), &err);
+	lsec_target_close(t);
+	/* A plan naming a unit the fleet does not have, or bad options: nothing written. */
+	char *dir = lsec_test_tmpdir();
+	json_t *bad = json_pack("{s:s}", "4", "boot_fail=1");
+	o.fault_plan = bad;
+	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_USAGE, &err);
+	json_decref(bad);
+	bad = json_pack("{s:i}", "2", 5);
+	o.fault_plan = bad;
+	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_USAGE, &err);
+	json_decref(bad);
+	bad = json_pack("{s:s}", "2", "stuck=0x10000:1:1");
+	o.fault_plan = bad;
+	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_TGT_BAD_URI, &err);
+	json_decref(bad);
+	char *f = lsec_test_path(dir, "unit-001.sim.huk");
+	lsec_buf buf = LSEC_BUF_INIT(64);
+	assert_lsec_code(lsec_file_read(&buf, f, &err), LSEC_E_IO, &err);
+	lsec_free(f);
+	lsec_test_rmtree(dir);
+	lsec_free(u2);
+	lsec_free(u3);
+	json_decref(plan);
+	fixture_free(&fx);
+}
+
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -605,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_target_sim__attach_failure_is_seeded),
 		cmocka_unit_test(test_target_sim__stuck_bit_and_boot_failure),
 		cmocka_unit_test(test_target_sim__cloned_uid_and_fleet_faults),
+		cmocka_unit_test(test_target_sim__fault_plan_gives_each_unit_its_faults),
 		cmocka_unit_test(test_target_sim__latency_is_modelled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
