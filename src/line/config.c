@@ -186,6 +186,19 @@ static void keep_first(struct fy_diag *diag, void *user, const char *buf, size_t
 int lsec_line__config_read(lsec_line *line, const char *path, lsec_err *err)
 {
 	int rc = 0;
+	lsec_buf text = LSEC_BUF_INIT(1u << 20);
+	LSEC_TRY(lsec_file_read(&text, path, err));
+	LSEC_TRY(lsec_line__config_parse(line, text.data ? (const char *)text.data : "", text.len,
+					 path, err));
+out:
+	lsec_buf_release(&text);
+	return rc;
+}
+
+int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const char *path,
+			    lsec_err *err)
+{
+	int rc = 0;
 	struct fy_diag_cfg dcfg;
 	char first[200] = "";
 	fy_diag_cfg_default(&dcfg);
@@ -197,7 +210,7 @@ int lsec_line__config_read(lsec_line *line, const char *path, lsec_err *err)
 	/* Parse errors are captured, not printed: the first goes into err. */
 	struct fy_diag *diag = fy_diag_create(&dcfg);
 	struct fy_parse_cfg cfg = {NULL, FYPCF_QUIET, NULL, diag};
-	struct fy_document *doc = fy_document_build_from_file(&cfg, path);
+	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
 	const char *v = NULL;
 	LSEC_ENSURE(doc != NULL, LSEC_E_PARSE, "cannot read '%s': not valid YAML%s%s", path,
 		    first[0] ? " at " : " (or not readable)", first);

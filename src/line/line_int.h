@@ -33,6 +33,13 @@ struct lsec_line {
 /* Reads and checks dir/line.yaml into line (fields above the store). */
 int lsec_line__config_read(lsec_line *line, const char *path, lsec_err *err);
 /*
+ * Parses line.yaml text (path names it in messages). On failure line may
+ * hold some products already: release it with lsec_line_close.
+ * @test tests/unit/line/test_config.c, tests/fuzz/fuzz_line.c
+ */
+int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const char *path,
+			    lsec_err *err);
+/*
  * Checks an id used in file names and YAML without quoting: 1..64 bytes of
  * [A-Za-z0-9._-], not starting with '.' or '-'.
  */

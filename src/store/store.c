@@ -89,9 +89,28 @@ const char *lsec_store_backend(const lsec_store *st)
 	return st ? st->ops->name : "none";
 }
 
+void lsec_store__fail_after(lsec_store *st, unsigned long n)
+{
+	st->fail_after = n;
+}
+
+/* True when the injected fault fires now (see lsec_store__fail_after). */
+static bool injected_fault(lsec_store *st, lsec_err *err)
+{
+	if (st->fail_after == 0 || --st->fail_after != 0) {
+		return false;
+	}
+	lsec_err_set(err, LSEC_E_IO, __FILE__, __LINE__,
+		     "cannot write registry '%s': injected fault", st->location);
+	return true;
+}
+
 int lsec_store__query(lsec_store *st, const char *sql, const store_val *p, size_t np,
 		      store_row_fn fn, void *ctx, lsec_err *err)
 {
+	if (injected_fault(st, err)) {
+		return LSEC_E_IO;
+	}
 	return st->ops->query(st, sql, p, np, fn, ctx, err);
 }
 
@@ -282,7 +301,7 @@ int lsec_store_commit(lsec_store *st, lsec_err *err)
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(st->in_tx, LSEC_E_STATE,
 		    "cannot commit on registry '%s': no transaction is open", st->location);
-	rc = st->ops->exec(st, "COMMIT", err);
+	rc = injected_fault(st, err) ? LSEC_E_IO : st->ops->exec(st, "COMMIT", err);
 	if (rc < 0) {
 		lsec_store_rollback(st);
 		goto out;

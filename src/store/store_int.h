@@ -61,6 +61,7 @@ struct lsec_store {
 	void *impl;
 	bool in_tx;
 	char location[256]; /* for messages (PostgreSQL: without credentials) */
+	unsigned long fail_after; /* fault injection: the nth query or commit from now fails */
 };
 
 extern const store_ops lsec_store__sqlite_ops;
@@ -124,6 +125,14 @@ int lsec_store__list(lsec_store *st, const char *sql, const store_val *p, size_t
 		     store_fill_fn fill, size_t elem, void **out, size_t *n_out, lsec_err *err);
 /* Runs a COUNT query into *out. */
 int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *err);
+
+/*
+ * Test hook (a failing backend): the nth query or commit from now (1-based)
+ * fails with LSEC_E_IO, as a lost connection or a full disk would; 0 turns
+ * it off. Used to show that a change and its audit leaf land together or
+ * not at all.
+ */
+void lsec_store__fail_after(lsec_store *st, unsigned long n);
 
 /* Test hook: opens a registry migrated only up to `version` (1..latest). */
 int lsec_store__open_version(lsec_store **out, const char *location, int version,

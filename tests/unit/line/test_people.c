@@ -168,6 +168,69 @@ static void test_line_people__expired_and_tampered_sessions(void **state)
 	lsec_free(tok);
 }
 
+/*
+ * The registry fails at each query or commit in turn while a person is added
+ * and while someone logs in: either the change and its audit leaf both land,
+ * or neither does (and no session file is left behind).
+ */
+static void test_line_people__failing_registry_leaves_nothing_half_done(void **state)
+{
+	line_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = lsec_line_store(fx->line);
+	lsec_store_person p;
+	fx_login(fx, "admin", "admin-password");
+	lsec_line_actor so;
+	assert_lsec_ok(lsec_line_authorize(fx->line, &so, "admin",
+					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
+		       &err);
+	lsec_secret *pw = fx_pw("olga-password");
+	int faults = 0;
+	for (unsigned long n = 1;; n++) {
+		uint64_t leaves = 0, after = 0;
+		assert_lsec_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+		lsec_store__fail_after(st, n);
+		int rc = lsec_line_person_add(fx->line, &so, "olga", LSEC_ROLE_OPERATOR, pw, &err);
+		lsec_store__fail_after(st, 0);
+		assert_false(lsec_store_in_transaction(st));
+		assert_lsec_ok(lsec_store_leaf_count(st, &after, &err), &err);
+		if (rc == 0) {
+			assert_int_equal(after, leaves + 1);
+			break;
+		}
+		faults++;
+		assert_int_equal(after, leaves);
+		assert_lsec_code(lsec_store_person_get(st, &p, "olga", &err), LSEC_E_NOTFOUND, &err);
+		assert_true(n < 100);
+	}
+	assert_true(faults >= 4); /* authorize, the insert, the leaf, the commit at least */
+	assert_lsec_ok(lsec_store_person_get(st, &p, "olga", &err), &err);
+
+	char *tok = lsec_test_path(fx->dir, ".sessions/olga");
+	faults = 0;
+	for (unsigned long n = 1;; n++) {
+		uint64_t leaves = 0, after = 0;
+		assert_lsec_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+		lsec_store__fail_after(st, n);
+		int rc = lsec_line_login(fx->line, "olga", pw, &err);
+		lsec_store__fail_after(st, 0);
+		assert_lsec_ok(lsec_store_leaf_count(st, &after, &err), &err);
+		if (rc == 0) {
+			assert_int_equal(after, leaves + 1);
+			assert_int_equal(access(tok, F_OK), 0);
+			break;
+		}
+		faults++;
+		assert_int_equal(access(tok, F_OK), -1);
+		assert_true(n < 100);
+	}
+	assert_true(faults >= 3);
+	lsec_line_actor who;
+	assert_lsec_ok(lsec_line_authorize(fx->line, &who, "olga", ~0u, "act", &err), &err);
+	lsec_free(tok);
+	lsec_secret_free(pw);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, line_fx_setup, line_fx_teardown)
@@ -176,6 +239,7 @@ int main(void)
 		T(test_line_people__wrong_password_and_unknown_look_alike),
 		T(test_line_people__disabled_person),
 		T(test_line_people__expired_and_tampered_sessions),
+		T(test_line_people__failing_registry_leaves_nothing_half_done),
 	};
 	return lsec_test_run_backends("line/people", tests, sizeof(tests) / sizeof(tests[0]));
 }
