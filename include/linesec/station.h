@@ -1,0 +1,276 @@
+/*
+ * linesec/station.h - the station: releases, the SOPs run on units, the
+ * ship gate, gang runs and crash recovery.
+ *
+ * The station runs the approved version of a SOP (src/sop) on one unit
+ * through the device interface (src/target), recording every step in the
+ * registry (src/store) together with its audit leaf (src/audit):
+ *
+ *     intent:  begin -> step started (its parameters) -> audit leaf -> commit
+ *     act on the device, then read back
+ *     outcome: begin -> step finished (evidence) [-> registry change]
+ *              -> audit leaf -> commit
+ *
+ * Invariants:
+ *  - Nothing is written to a device before its UID has been checked against
+ *    the registry: a UID held by another serial (a cloned chip) or a unit
+ *    that already holds an identity when it should be blank is stopped.
+ *  - Every action is idempotent against the device: it reads the device
+ *    back first and completes, repeats (when repeating is safe) or refuses.
+ *    A run interrupted by a crash is closed as "interrupted" on the next
+ *    run of the unit, and the SOP runs again from its first step, so an
+ *    unfinished step is reconciled by reading the device back, never by
+ *    guessing. Fuse bits only go from 0 to 1: a partial burn whose bits are
+ *    all in the wanted value is completed; anything else is quarantined.
+ *  - Only lsec_station_ship (the ship gate) moves a unit to shipped; it
+ *    names the first missing piece of evidence when it refuses.
+ *  - A station handle is used by one thread at a time; a gang run opens one
+ *    per socket (its own registry connection and device session).
+ *
+ * Idiom:
+ *     lsec_station_config cfg = LSEC_STATION_CONFIG_INIT;
+ *     cfg.registry = "line/registry.db"; cfg.line_dir = "line"; ...
+ *     lsec_station *st = NULL;
+ *     lsec_station_result res;
+ *     LSEC_TRY(lsec_station_open(&st, &cfg, err));
+ *     rc = lsec_station_build(&res, st, "sim:fleet/unit-001.sim", NULL, err);
+ *     if (rc < 0 && res.failed) puts(res.message);   what the operator does next
+ *     lsec_station_close(st);
+ */
+#ifndef LINESEC_STATION_H
+#define LINESEC_STATION_H
+
+#include "linesec/sop.h"
+#include "linesec/store.h"
+#include "linesec/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_t;
+
+/* Station error codes (-400..-449; offset 30-39 policy, 40-49 state). */
+enum {
+	LSEC_E_STATION_CONFIG = -400,      /* the station's configuration is incomplete */
+	LSEC_E_STATION_SAMPLE_KEY = -430,  /* image signed with a published sample key */
+	LSEC_E_STATION_RELEASE = -431,     /* no approved release, or it is revoked */
+	LSEC_E_STATION_SELF_APPROVAL = -432, /* the submitter cannot approve */
+	LSEC_E_STATION_CLONE = -433,       /* the UID is held by another unit */
+	LSEC_E_STATION_HAS_IDENTITY = -434, /* a blank unit already holds a key or certificate */
+	LSEC_E_STATION_ROLE = -435,        /* the person lacks the role the step needs */
+	LSEC_E_STATION_SHIP_GATE = -436,   /* the ship gate refused: evidence missing */
+	LSEC_E_STATION_QUOTA = -437,       /* the release's production quota is reached */
+	LSEC_E_STATION_NOT_CONFIRMED = -438, /* a manual step was not confirmed */
+	LSEC_E_STATION_STEP = -440,        /* a step failed; the unit was handled per the SOP */
+	LSEC_E_STATION_STOP_LINE = -441,   /* a step failed with stop-line: the line stops */
+	LSEC_E_STATION_WRONG_STATE = -442, /* the unit is not in the state the SOP starts from */
+};
+
+/* Stable short name of a station code ("sample-key", ...); NULL for other codes. */
+LSEC_API const char *lsec_station_code_name(int code);
+
+/* ---- published sample keys -------------------------------------------- */
+
+/*
+ * Whether key_hash (SHA-256 of a DER SubjectPublicKeyInfo, MCUboot's key
+ * hash) is one of the published sample keys compiled into the station
+ * (MCUboot's sample keys). *name_out (may be NULL) gets the key's name.
+ */
+LSEC_API bool lsec_station_sample_key(const uint8_t key_hash[32], const char **name_out);
+/* The number of compiled-in sample key hashes, and the i-th (hash, name). */
+LSEC_API size_t lsec_station_sample_key_count(void);
+LSEC_API bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **name);
+
+/* ---- the default SOPs ---------------------------------------------------- */
+
+/*
+ * The default SOP files compiled into the program (sops/*.yaml of the
+ * source tree): the file name and its bytes, borrowed and static.
+ */
+LSEC_API size_t lsec_station_default_sop_count(void);
+LSEC_API bool lsec_station_default_sop(size_t i, const char **name, const uint8_t **data,
+				       size_t *len);
+/*
+ * Writes the default SOPs into dir (created if missing; existing files are
+ * kept). Errors: LSEC_E_IO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_write_default_sops(const char *dir, lsec_err *err);
+
+/* ---- configuration and handle ------------------------------------------- */
+
+/* A product the station builds. */
+typedef struct lsec_station_product {
+	const char *id;
+	const char *firmware_key; /* PEM public key signing its releases */
+} lsec_station_product;
+
+/* Called for a manual step: set *ok to whether person confirmed it. */
+typedef int (*lsec_station_confirm_cb)(void *ctx, const char *person, const char *role,
+				       const char *text, bool *ok, lsec_err *err);
+
+/* Progress of a run: a step starts (outcome NULL) or ends. */
+typedef void (*lsec_station_progress_cb)(void *ctx, unsigned socket, const char *serial,
+					 const char *sop, const char *step, const char *outcome);
+
+typedef struct lsec_station_config {
+	unsigned version;
+	const char *registry;    /* SQLite path or postgresql:// URL */
+	const char *line_id;     /* origin of checkpoints */
+	const char *station_id;
+	const char *line_dir;    /* label files go to <line_dir>/labels */
+	const char *ca_dir;      /* the line CA folder */
+	const lsec_secret *ca_unlock; /* CA passphrase or PIN (borrowed) */
+	const char *station_key; /* Ed25519 private key signing checkpoints (PEM) */
+	const lsec_station_product *products;
+	size_t nproducts;
+	const char *operator_name;  /* the logged-in person running the line */
+	const char *witness_name;   /* a second logged-in person (witness steps); may be NULL */
+	bool batch;              /* manual steps confirmed by their person in batch mode */
+	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch) */
+	void *confirm_ctx;
+	lsec_station_progress_cb progress;
+	void *progress_ctx;
+	unsigned socket;         /* socket number shown to the operator (from 1) */
+	uint32_t sample_seed;    /* selects the units of sampled steps */
+} lsec_station_config;
+
+#define LSEC_STATION_CONFIG_VERSION 1u
+#define LSEC_STATION_CONFIG_INIT                                                                   \
+	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0}
+
+typedef struct lsec_station lsec_station;
+
+/*
+ * Opens a station: the registry, the station key; the CA is opened when a
+ * provisioning step first needs it. cfg and what it points to must outlive
+ * the handle. *out is freed with lsec_station_close.
+ * Errors: LSEC_E_STATION_CONFIG, LSEC_E_USAGE, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_open(lsec_station **out, const lsec_station_config *cfg,
+					     lsec_err *err);
+LSEC_API void lsec_station_close(lsec_station *st);
+/* The registry (borrowed). */
+LSEC_API lsec_store *lsec_station_store(lsec_station *st);
+
+/* ---- releases --------------------------------------------------------- */
+
+/*
+ * Submits a firmware image as a release of product (by person, who must be
+ * a security officer): parses it, keeps a copy in <line_dir>/releases and
+ * records product, version, digest and its manifest (image description and
+ * optional production quota; 0: none). Nothing is checked against keys
+ * yet: approval does that.
+ * *id_out (may be NULL) receives the release id.
+ * Errors: LSEC_E_IMG_*, LSEC_E_STATION_ROLE, LSEC_E_EXISTS, LSEC_E_IO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_release_submit(lsec_station *st, int64_t *id_out,
+						       const char *image_path, const char *product,
+						       uint64_t quota, const char *person,
+						       lsec_err *err);
+/*
+ * Approves release id (or "product@version") by person, a security officer
+ * other than the submitter, after every image check: signature under the
+ * product's firmware key, release build, product, security counter not
+ * below the last approved release of the product, and no published sample
+ * key. The image is read from the line's release store
+ * (<line_dir>/releases/<digest>.img, written by submit) and must still
+ * have the recorded digest.
+ * Errors: LSEC_E_STATION_SELF_APPROVAL, LSEC_E_STATION_SAMPLE_KEY,
+ * LSEC_E_IMG_*, LSEC_E_STATION_ROLE, LSEC_E_NOTFOUND, LSEC_E_STORE_APPROVAL.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_release_approve(lsec_station *st, const char *id,
+							const char *person, lsec_err *err);
+/* Revokes a release (security officer): it is never flashed again. */
+LSEC_API LSEC_MUST_USE int lsec_station_release_revoke(lsec_station *st, const char *id,
+						       const char *person, lsec_err *err);
+/* Every release as a JSON array (id, product, version, digest, approvers, state). */
+LSEC_API LSEC_MUST_USE int lsec_station_release_list(struct json_t **out, lsec_station *st,
+						     lsec_err *err);
+
+/* ---- running SOPs --------------------------------------------------------- */
+
+/* What happened to one unit. */
+typedef struct lsec_station_result {
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	lsec_unit_state state;      /* the unit's state at the end */
+	bool failed;                /* a step failed (or the unit was stopped) */
+	bool stop_line;             /* the line must stop */
+	bool shipped;
+	char sop[32];               /* the SOP and step that failed */
+	char step[LSEC_STORE_NAME_MAX + 1];
+	char then[32];              /* what was done: quarantine, stop-line, ... */
+	char message[512];          /* what the operator does next, from the SOP */
+	unsigned steps_run;
+} lsec_station_result;
+
+/*
+ * Runs the approved version of SOP kind on the unit at uri (serial: the
+ * unit's serial; NULL: the registered serial of its UID, or a new one).
+ * On a failed step the SOP's on-failure is followed and res says what the
+ * operator does next. Returns 0 when every step passed.
+ * Errors: LSEC_E_STATION_STEP, LSEC_E_STATION_STOP_LINE,
+ * LSEC_E_STATION_CLONE, LSEC_E_STATION_HAS_IDENTITY,
+ * LSEC_E_STATION_WRONG_STATE, LSEC_E_SOP_NOT_APPROVED, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_run(lsec_station_result *res, lsec_station *st,
+					    lsec_sop_kind kind, const char *uri,
+					    const char *serial, lsec_err *err);
+/*
+ * Runs flash, provision, secure-boot and debug-lock in order (from the
+ * unit's current state) and then the ship gate.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_build(lsec_station_result *res, lsec_station *st,
+					      const char *uri, const char *serial,
+					      lsec_err *err);
+/*
+ * The ship gate: the four build SOPs passed in order under approved SOP
+ * versions and an approved release, by people holding the roles; identity
+ * active; credential set; every leaf of the unit included in the verifying
+ * log under a fresh checkpoint. Moves the unit to shipped.
+ * Errors: LSEC_E_STATION_SHIP_GATE naming what is missing, store and audit
+ * errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_ship(lsec_station *st, const char *serial,
+					     lsec_err *err);
+/* Signs a checkpoint of the whole log with the station key. */
+LSEC_API LSEC_MUST_USE int lsec_station_checkpoint(lsec_station *st, lsec_err *err);
+
+/* ---- units ---------------------------------------------------------------- */
+
+/*
+ * The device history record of a unit: its registry row, every run, every
+ * audit leaf (step, who, when, evidence) and an inclusion proof of its
+ * leaves against the latest checkpoint. *out: json_decref.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_unit_show(struct json_t **out, lsec_station *st,
+						  const char *serial, lsec_err *err);
+/* Units (only those in *state when not NULL) as a JSON array. */
+LSEC_API LSEC_MUST_USE int lsec_station_unit_list(struct json_t **out, lsec_station *st,
+						  const lsec_unit_state *state, lsec_err *err);
+
+/* ---- gang runs ------------------------------------------------------------ */
+
+/*
+ * Builds every unit of uris on `sockets` threads, each with its own station
+ * handle (cfg with its socket number) and device session. A stop-line
+ * condition stops every socket after its current unit. *out (json_decref)
+ * is the summary: units, shipped, quarantined, failures by SOP and step,
+ * yield, seconds, stopped.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_gang(struct json_t **out, const lsec_station_config *cfg,
+					     const char *const *uris, size_t n, unsigned sockets,
+					     lsec_err *err);
+/*
+ * Expands a unit pattern "sim:DIR/GLOB" into sorted URIs. *out is an array
+ * of *n_out strings, freed with lsec_station_uris_free.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_uris_expand(char ***out, size_t *n_out,
+						    const char *pattern, lsec_err *err);
+LSEC_API void lsec_station_uris_free(char **uris, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,427 @@
+/*
+ * release.c - firmware releases: submit, two-person approval after every
+ * image check, revocation, and the approved release a flashing run takes.
+ *
+ * A release is a registry row (product, version, digest, manifest) and a
+ * copy of the image in the line folder, releases/<sha256>.img. A revoked
+ * release is marked by a second row of the same product whose version is
+ * "<version>~revoked" (digest "revoked"), so revocation is a registry fact
+ * every station sharing the registry sees, and it can never be undone.
+ *
+ * @test tests/unit/station/test_release.c
+ */
+#include "station/station_int.h"
+
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#define REVOKED_SUFFIX "~revoked"
+#define IMAGE_MAX (16u << 20)
+
+static bool is_revocation(const lsec_store_approvable *a)
+{
+	size_t n = strlen(a->version), s = strlen(REVOKED_SUFFIX);
+	return n > s && lsec_station__eq(a->version + n - s, REVOKED_SUFFIX);
+}
+
+static bool is_revoked(const lsec_store_approvable *list, size_t n, const lsec_store_approvable *a)
+{
+	char want[LSEC_STORE_NAME_MAX + 16];
+	snprintf(want, sizeof(want), "%s%s", a->version, REVOKED_SUFFIX);
+	for (size_t i = 0; i < n; i++) {
+		if (lsec_station__eq(list[i].name, a->name) && lsec_station__eq(list[i].version, want)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static char *image_path(const lsec_station *st, const char *digest)
+{
+	return lsec_asprintf("%s/releases/%s.img", st->cfg->line_dir, digest);
+}
+
+/* Finds release id ("42" or "product@version") in list. */
+static const lsec_store_approvable *find(const lsec_store_approvable *list, size_t n,
+					 const char *id)
+{
+	char *end = NULL;
+	long long num = strtoll(id, &end, 10);
+	bool numeric = end != NULL && end != id && *end == '\0';
+	for (size_t i = 0; i < n; i++) {
+		char pv[2 * LSEC_STORE_NAME_MAX + 2];
+		snprintf(pv, sizeof(pv), "%s@%s", list[i].name, list[i].version);
+		if (is_revocation(&list[i])) {
+			continue;
+		}
+		if ((numeric && list[i].id == num) || lsec_station__eq(pv, id)) {
+			return &list[i];
+		}
+	}
+	return NULL;
+}
+
+/* Loads the kept image of a release and checks it still has the recorded digest. */
+static int load_image(lsec_image **out, const lsec_station *st, const lsec_store_approvable *a,
+		      lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(IMAGE_MAX);
+	uint8_t sha[32];
+	char hex[65];
+	char *path = image_path(st, a->digest);
+	*out = NULL;
+	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_file_read(&b, path, err));
+	LSEC_TRY(lsec_image_parse(out, b.data, b.len, path, err));
+	LSEC_ENSURE(lsec_image_digest(*out, sha), LSEC_E_IMG_HASH,
+		    "cannot use release %s@%s: image '%s' has no SHA-256 TLV", a->name, a->version,
+		    path);
+	lsec_hex_encode(hex, sha, 32);
+	LSEC_ENSURE(lsec_station__eq(hex, a->digest), LSEC_E_IMG_HASH,
+		    "cannot use release %s@%s: image '%s' is not the recorded image (digest %s)",
+		    a->name, a->version, path, hex);
+out:
+	if (rc < 0) {
+		lsec_image_free(*out);
+		*out = NULL;
+	}
+	lsec_free(path);
+	lsec_buf_release(&b);
+	return rc;
+}
+
+/*
+ * Every check an approval makes: signature under the product's firmware
+ * key, release build of this product, counter not below min_counter, no
+ * published sample key.
+ */
+static int check_image(const lsec_image *img, lsec_station *st, const char *product,
+		       uint32_t min_counter, lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *key = NULL;
+	lsec_buf spki = LSEC_BUF_INIT(4096);
+	uint8_t kh[32];
+	const char *sample = NULL;
+	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	/* A sample key is named as such, before (and whatever) the key check says. */
+	if (lsec_image_key_hash(img, kh) && lsec_station_sample_key(kh, &sample)) {
+		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
+			  "cannot approve the release of '%s': the image is signed with the "
+			  "published sample key '%s'",
+			  product, sample);
+	}
+	LSEC_TRY(lsec_station__product_key(&key, st, product, err));
+	LSEC_TRY(lsec_key_fingerprint(kh, key, err));
+	if (lsec_station_sample_key(kh, &sample)) {
+		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
+			  "cannot approve the release of '%s': its firmware key is the published "
+			  "sample key '%s'",
+			  product, sample);
+	}
+	LSEC_TRY(lsec_key_spki_der(&spki, key, err));
+	vo.pubkey_der = spki.data;
+	vo.pubkey_der_len = spki.len;
+	vo.product = product;
+	vo.require_release = true;
+	vo.check_min_counter = true;
+	vo.min_counter = min_counter;
+	LSEC_TRY(lsec_image_verify(img, &vo, err));
+out:
+	lsec_buf_release(&spki);
+	lsec_key_free(key);
+	return rc;
+}
+
+static uint32_t manifest_u32(const char *manifest, const char *key)
+{
+	json_error_t je;
+	json_t *m = manifest ? json_loads(manifest, 0, &je) : NULL;
+	json_int_t v = m ? json_integer_value(json_object_get(m, key)) : 0;
+	json_decref(m);
+	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
+int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *image_path_in,
+				const char *product, uint64_t quota, const char *person,
+				lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT(IMAGE_MAX);
+	lsec_image *img = NULL;
+	json_t *man = NULL, *ev = NULL;
+	char *mtext = NULL, *dir = NULL, *kept = NULL;
+	uint8_t sha[32];
+	char hex[65], ver[24];
+	uint32_t counter = 0;
+	int64_t id = 0;
+	if (id_out != NULL) {
+		*id_out = 0;
+	}
+	LSEC_ENSURE(image_path_in != NULL && product != NULL, LSEC_E_USAGE,
+		    "release submit needs an image and a product");
+	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "submit a release",
+					    err));
+	LSEC_TRY(lsec_file_read(&b, image_path_in, err));
+	LSEC_TRY(lsec_image_parse(&img, b.data, b.len, image_path_in, err));
+	LSEC_ENSURE(lsec_image_digest(img, sha), LSEC_E_IMG_HASH,
+		    "cannot submit '%s': the image has no SHA-256 TLV", image_path_in);
+	lsec_hex_encode(hex, sha, 32);
+	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(img)));
+	(void)lsec_image_security_counter(img, &counter);
+	man = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "image-sha256", hex, "build",
+			lsec_image_build_name(lsec_image_build_type(img)), "image-product",
+			lsec_image_product(img) ? lsec_image_product(img) : "",
+			"security-counter", (json_int_t)counter, "quota", (json_int_t)quota,
+			"version", ver);
+	LSEC_ENSURE(man != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_json_canonical(&mtext, man, err));
+	dir = lsec_asprintf("%s/releases", st->cfg->line_dir);
+	kept = image_path(st, hex);
+	LSEC_ENSURE(dir != NULL && kept != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
+	/* Content-addressed: the same image submitted twice is one file. */
+	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
+	ev = json_pack("{s:s,s:s,s:s,s:I}", "product", product, "version", ver, "image-sha256",
+		       hex, "quota", (json_int_t)quota);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_release_add(st->store, &id, product, ver, hex, mtext, person, err));
+	{
+		lsec_audit_event e;
+		memset(&e, 0, sizeof(e));
+		e.person = person;
+		e.station = st->cfg->station_id;
+		e.action = "release.submit";
+		e.outcome = "submitted";
+		e.evidence = ev;
+		LSEC_TRY(lsec_audit_record(st->store, &e, NULL, err));
+	}
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	if (id_out != NULL) {
+		*id_out = id;
+	}
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(man);
+	json_decref(ev);
+	lsec_free(mtext);
+	lsec_free(dir);
+	lsec_free(kept);
+	lsec_image_free(img);
+	lsec_buf_release(&b);
+	return rc;
+}
+
+/* The highest security counter of the product's approved releases (0 when none). */
+static uint32_t approved_counter(const lsec_store_approvable *list, size_t n, const char *product,
+				 lsec_station *st)
+{
+	uint32_t best = 0;
+	for (size_t i = 0; i < n; i++) {
+		lsec_buf man = LSEC_BUF_INIT(1 << 16);
+		lsec_err e = LSEC_ERR_INIT;
+		lsec_store_approvable row;
+		if (!list[i].approved || !lsec_station__eq(list[i].name, product) ||
+		    is_revocation(&list[i]) || is_revoked(list, n, &list[i])) {
+			continue;
+		}
+		if (lsec_store_release_get(st->store, &row, &man, list[i].name, list[i].version,
+					   &e) == 0 &&
+		    lsec_buf_cstr(&man, &e) != NULL) {
+			uint32_t c = manifest_u32((const char *)man.data, "security-counter");
+			best = c > best ? c : best;
+		}
+		lsec_buf_release(&man);
+	}
+	return best;
+}
+
+int lsec_station_release_approve(lsec_station *st, const char *id, const char *person,
+				 lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	const lsec_store_approvable *a = NULL;
+	lsec_image *img = NULL;
+	json_t *ev = NULL;
+	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release approve needs a release id");
+	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "approve a release",
+					    err));
+	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
+	a = find(list, n, id);
+	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot approve release '%s': no such release", id);
+	LSEC_ENSURE(!is_revoked(list, n, a), LSEC_E_STATION_RELEASE,
+		    "cannot approve release %s@%s: it was revoked", a->name, a->version);
+	LSEC_ENSURE(!lsec_station__eq(a->created_by, person), LSEC_E_STATION_SELF_APPROVAL,
+		    "cannot approve release %s@%s: '%s' submitted it; a second security officer "
+		    "must approve",
+		    a->name, a->version, person);
+	LSEC_TRY(load_image(&img, st, a, err));
+	LSEC_TRY(check_image(img, st, a->name, approved_counter(list, n, a->name, st), err));
+	ev = json_pack("{s:s,s:s,s:s,s:b}", "product", a->name, "version", a->version,
+		       "image-sha256", a->digest, "checks-passed", 1);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));
+	{
+		lsec_audit_event e;
+		memset(&e, 0, sizeof(e));
+		e.person = person;
+		e.station = st->cfg->station_id;
+		e.action = "release.approve";
+		e.outcome = "approved";
+		e.evidence = ev;
+		LSEC_TRY(lsec_audit_record(st->store, &e, NULL, err));
+	}
+	LSEC_TRY(lsec_store_commit(st->store, err));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	lsec_image_free(img);
+	lsec_free(list);
+	return rc;
+}
+
+int lsec_station_release_revoke(lsec_station *st, const char *id, const char *person,
+				lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	const lsec_store_approvable *a = NULL;
+	json_t *ev = NULL;
+	char ver[LSEC_STORE_NAME_MAX + 16];
+	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release revoke needs a release id");
+	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "revoke a release",
+					    err));
+	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
+	a = find(list, n, id);
+	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot revoke release '%s': no such release", id);
+	LSEC_ENSURE(!is_revoked(list, n, a), LSEC_E_EXISTS,
+		    "cannot revoke release %s@%s: it is already revoked", a->name, a->version);
+	snprintf(ver, sizeof(ver), "%s%s", a->version, REVOKED_SUFFIX);
+	ev = json_pack("{s:s,s:s,s:s}", "product", a->name, "version", a->version, "image-sha256",
+		       a->digest);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_release_add(st->store, NULL, a->name, ver, "revoked", NULL, person, err));
+	{
+		lsec_audit_event e;
+		memset(&e, 0, sizeof(e));
+		e.person = person;
+		e.station = st->cfg->station_id;
+		e.action = "release.revoke";
+		e.outcome = "revoked";
+		e.evidence = ev;
+		LSEC_TRY(lsec_audit_record(st->store, &e, NULL, err));
+	}
+	LSEC_TRY(lsec_store_commit(st->store, err));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	lsec_free(list);
+	return rc;
+}
+
+int lsec_station_release_list(json_t **out, lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+	*out = NULL;
+	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		const lsec_store_approvable *a = &list[i];
+		if (is_revocation(a)) {
+			continue;
+		}
+		const char *state = is_revoked(list, n, a) ? "revoked"
+				    : a->approved	   ? "approved"
+							   : "submitted";
+		json_t *approvers = json_array();
+		for (unsigned k = 0; k < 2 && approvers != NULL; k++) {
+			if (a->approvers[k][0] != '\0') {
+				json_array_append_new(approvers, json_string(a->approvers[k]));
+			}
+		}
+		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o*,s:s,s:s}", "id", (json_int_t)a->id,
+				      "product", a->name, "version", a->version, "digest", a->digest,
+				      "submitted-by", a->created_by, "approvers", approvers, "state",
+				      state, "created", a->created);
+		LSEC_ENSURE(o != NULL && json_array_append_new(arr, o) == 0, LSEC_E_NOMEM,
+			    "out of memory");
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	json_decref(arr);
+	lsec_free(list);
+	return rc;
+}
+
+int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	const lsec_store_approvable *best = NULL;
+	lsec_buf man = LSEC_BUF_INIT(1 << 16);
+	lsec_station *st = r->st;
+	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, r->product, err));
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].approved && !is_revocation(&list[i]) && !is_revoked(list, n, &list[i]) &&
+		    (best == NULL || list[i].id > best->id)) {
+			best = &list[i];
+		}
+	}
+	LSEC_ENSURE(best != NULL, LSEC_E_STATION_RELEASE,
+		    "no approved release of product '%s' (submit one and have a second security "
+		    "officer approve it)",
+		    r->product);
+	lsec_image_free(r->image);
+	r->image = NULL;
+	LSEC_TRY(load_image(&r->image, st, best, err));
+	lsec_store_approvable row;
+	LSEC_TRY(lsec_store_release_get(st->store, &row, &man, best->name, best->version, err));
+	LSEC_ENSURE(lsec_buf_cstr(&man, err) != NULL, LSEC_E_NOMEM, "out of memory");
+	snprintf(r->release, sizeof(r->release), "%s@%s", best->name, best->version);
+	LSEC_TRY(lsec_hex_decode_fixed(r->release_digest, 32, best->digest, "release digest", err));
+	r->release_counter = manifest_u32((const char *)man.data, "security-counter");
+	r->have_release = true;
+	{
+		uint64_t quota = manifest_u32((const char *)man.data, "quota");
+		if (quota > 0 && lsec_sop_get_kind(r->sop) == LSEC_SOP_FLASH) {
+			lsec_store_unit *units = NULL;
+			size_t nu = 0;
+			uint64_t made = 0;
+			LSEC_TRY(lsec_store_unit_list(st->store, &units, &nu, r->product, err));
+			for (size_t i = 0; i < nu; i++) {
+				if (units[i].state != LSEC_UNIT_NEW &&
+				    !lsec_station__eq(units[i].serial, r->serial)) {
+					made++;
+				}
+			}
+			lsec_free(units);
+			LSEC_ENSURE(made < quota, LSEC_E_STATION_QUOTA,
+				    "the production quota of release %s (%llu units) is reached: "
+				    "the line stops",
+				    r->release, (unsigned long long)quota);
+		}
+	}
+out:
+	lsec_buf_release(&man);
+	lsec_free(list);
+	return rc;
+}

@@ -1,0 +1,343 @@
+/*
+ * station.c - the station handle: registry, station key, line CA, people,
+ * the compiled-in sample keys and default SOPs, approved SOP versions.
+ *
+ * @test tests/unit/station/test_station.c
+ */
+#include "station/station_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+static const struct {
+	int code;
+	const char *name;
+} station_codes[] = {
+	{LSEC_E_STATION_CONFIG, "station-config"},
+	{LSEC_E_STATION_SAMPLE_KEY, "sample-key"},
+	{LSEC_E_STATION_RELEASE, "no-approved-release"},
+	{LSEC_E_STATION_SELF_APPROVAL, "self-approval"},
+	{LSEC_E_STATION_CLONE, "cloned-uid"},
+	{LSEC_E_STATION_HAS_IDENTITY, "has-identity"},
+	{LSEC_E_STATION_ROLE, "role"},
+	{LSEC_E_STATION_SHIP_GATE, "ship-gate"},
+	{LSEC_E_STATION_QUOTA, "quota"},
+	{LSEC_E_STATION_NOT_CONFIRMED, "not-confirmed"},
+	{LSEC_E_STATION_STEP, "step-failed"},
+	{LSEC_E_STATION_STOP_LINE, "stop-line"},
+	{LSEC_E_STATION_WRONG_STATE, "wrong-state"},
+};
+
+const char *lsec_station_code_name(int code)
+{
+	for (size_t i = 0; i < sizeof(station_codes) / sizeof(station_codes[0]); i++) {
+		if (station_codes[i].code == code) {
+			return station_codes[i].name;
+		}
+	}
+	return NULL;
+}
+
+/* ---- sample keys ------------------------------------------------------------------ */
+
+/*
+ * The hashes are computed once from the compiled-in PEM files (the same
+ * bytes as the source tree's), so the list cannot drift from the keys.
+ */
+#define MAX_SAMPLE_KEYS 64
+static uint8_t sample_hash[MAX_SAMPLE_KEYS][32];
+static bool sample_ok[MAX_SAMPLE_KEYS];
+static pthread_once_t sample_once = PTHREAD_ONCE_INIT;
+
+static void sample_init(void)
+{
+	for (size_t i = 0; i < lsec_station__sample_pems_count && i < MAX_SAMPLE_KEYS; i++) {
+		const lsec_station__file *f = &lsec_station__sample_pems[i];
+		BIO *bio = BIO_new_mem_buf(f->data, (int)f->len);
+		EVP_PKEY *pk = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+		unsigned char *der = NULL;
+		int n = pk ? i2d_PUBKEY(pk, &der) : -1;
+		if (n > 0) {
+			unsigned int mdlen = 0;
+			sample_ok[i] = EVP_Digest(der, (size_t)n, sample_hash[i], &mdlen, EVP_sha256(),
+						  NULL) == 1;
+		}
+		OPENSSL_free(der);
+		EVP_PKEY_free(pk);
+		BIO_free(bio);
+	}
+}
+
+size_t lsec_station_sample_key_count(void)
+{
+	return lsec_station__sample_pems_count < MAX_SAMPLE_KEYS ? lsec_station__sample_pems_count
+								 : MAX_SAMPLE_KEYS;
+}
+
+bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **name)
+{
+	pthread_once(&sample_once, sample_init);
+	if (i >= lsec_station_sample_key_count() || !sample_ok[i]) {
+		return false;
+	}
+	*hash = sample_hash[i];
+	*name = lsec_station__sample_pems[i].name;
+	return true;
+}
+
+bool lsec_station_sample_key(const uint8_t key_hash[32], const char **name_out)
+{
+	const uint8_t *h = NULL;
+	const char *name = NULL;
+	for (size_t i = 0; i < lsec_station_sample_key_count(); i++) {
+		/* Public values: no secret is compared here. */
+		if (lsec_station_sample_key_at(i, &h, &name) && memcmp(h, key_hash, 32) == 0) { /* lint:ok */
+			if (name_out != NULL) {
+				*name_out = name;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- default SOPs ---------------------------------------------------------------------- */
+
+size_t lsec_station_default_sop_count(void)
+{
+	return lsec_station__sops_count;
+}
+
+bool lsec_station_default_sop(size_t i, const char **name, const uint8_t **data, size_t *len)
+{
+	if (i >= lsec_station__sops_count) {
+		return false;
+	}
+	*name = lsec_station__sops[i].name;
+	*data = lsec_station__sops[i].data;
+	*len = lsec_station__sops[i].len;
+	return true;
+}
+
+int lsec_station_write_default_sops(const char *dir, lsec_err *err)
+{
+	int rc = 0;
+	char *path = NULL;
+	LSEC_ENSURE_REF(dir);
+	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
+	for (size_t i = 0; i < lsec_station__sops_count; i++) {
+		lsec_free(path);
+		path = lsec_asprintf("%s/%s", dir, lsec_station__sops[i].name);
+		LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "cannot write default SOPs: out of memory");
+		if (access(path, F_OK) == 0) {
+			continue; /* an edited SOP is never overwritten */
+		}
+		LSEC_TRY(lsec_file_write_new(path, lsec_station__sops[i].data,
+					     lsec_station__sops[i].len, 0644, err));
+	}
+out:
+	lsec_free(path);
+	return rc;
+}
+
+/* ---- crash hook ------------------------------------------------------------------------- */
+
+void lsec_station__crash_point(const char *sop, const char *step, const char *phase)
+{
+	const char *want = getenv("LINESEC_TEST_CRASH_AT");
+	if (want == NULL || want[0] == '\0') {
+		return;
+	}
+	char here[160];
+	int n = snprintf(here, sizeof(here), "%s:%s:%s", sop, step, phase);
+	if (n > 0 && (size_t)n < sizeof(here) && lsec_station__eq(here, want)) {
+		raise(SIGKILL);
+	}
+}
+
+/* ---- the handle ---------------------------------------------------------------------------- */
+
+int lsec_station_open(lsec_station **out, const lsec_station_config *cfg, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = NULL;
+	LSEC_ENSURE_REF(out);
+	*out = NULL;
+	LSEC_ENSURE_REF(cfg);
+	LSEC_ENSURE(cfg->version == LSEC_STATION_CONFIG_VERSION, LSEC_E_USAGE,
+		    "cannot open station: configuration version %u (expected %u)", cfg->version,
+		    LSEC_STATION_CONFIG_VERSION);
+	LSEC_ENSURE(cfg->registry != NULL, LSEC_E_STATION_CONFIG,
+		    "cannot open station: no registry configured");
+	LSEC_ENSURE(cfg->station_id != NULL && cfg->line_dir != NULL, LSEC_E_STATION_CONFIG,
+		    "cannot open station: station id and line folder are required");
+	st = lsec_calloc(1, sizeof(*st));
+	LSEC_ENSURE(st != NULL, LSEC_E_NOMEM, "cannot open station: out of memory");
+	st->cfg = cfg;
+	LSEC_TRY(lsec_store_open(&st->store, cfg->registry, err));
+	if (cfg->station_key != NULL) {
+		LSEC_TRY(lsec_key_load_private(&st->station_key, cfg->station_key, NULL, err));
+		LSEC_ENSURE(lsec_key_get_type(st->station_key) == LSEC_KEY_ED25519,
+			    LSEC_E_STATION_CONFIG,
+			    "cannot open station: station key '%s' is not an Ed25519 key",
+			    cfg->station_key);
+	}
+	*out = st;
+	st = NULL;
+out:
+	lsec_station_close(st);
+	return rc;
+}
+
+void lsec_station_close(lsec_station *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	lsec_ca_free(st->ca);
+	lsec_key_free(st->station_key);
+	lsec_store_close(st->store);
+	lsec_free(st);
+}
+
+lsec_store *lsec_station_store(lsec_station *st)
+{
+	return st == NULL ? NULL : st->store;
+}
+
+int lsec_station__ca(lsec_ca **out, lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
+	*out = NULL;
+	if (st->ca == NULL) {
+		LSEC_ENSURE(st->cfg->ca_dir != NULL, LSEC_E_STATION_CONFIG,
+			    "cannot provision: no line CA folder configured");
+		LSEC_TRY(lsec_ca_open(&st->ca, st->cfg->ca_dir, st->cfg->ca_unlock, err));
+	}
+	*out = st->ca;
+out:
+	return rc;
+}
+
+int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product,
+			      lsec_err *err)
+{
+	int rc = 0;
+	*out = NULL;
+	for (size_t i = 0; i < st->cfg->nproducts; i++) {
+		const lsec_station_product *p = &st->cfg->products[i];
+		if (lsec_station__eq(p->id, product)) {
+			LSEC_ENSURE(p->firmware_key != NULL, LSEC_E_STATION_CONFIG,
+				    "product '%s' has no firmware key configured (line.yaml "
+				    "policy 'firmware_key')",
+				    product);
+			LSEC_TRY(lsec_key_load_public(out, p->firmware_key, err));
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_STATION_CONFIG, "product '%s' is not a product of this line", product);
+out:
+	return rc;
+}
+
+int lsec_station__require_role(lsec_station *st, const char *person, const char *role,
+			       const char *what, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_person p;
+	lsec_err inner = LSEC_ERR_INIT;
+	memset(&p, 0, sizeof(p));
+	LSEC_ENSURE(person != NULL && person[0] != '\0', LSEC_E_STATION_ROLE,
+		    "cannot %s: nobody is logged in as %s", what, role);
+	if (lsec_store_person_get(st->store, &p, person, &inner) < 0) {
+		LSEC_BAIL(LSEC_E_STATION_ROLE, "cannot %s: '%s' is not a person of this line", what,
+			  person);
+	}
+	LSEC_ENSURE(!p.disabled, LSEC_E_STATION_ROLE, "cannot %s: '%s' is disabled", what, person);
+	LSEC_ENSURE(lsec_station__eq(lsec_role_name(p.role), role), LSEC_E_STATION_ROLE,
+		    "cannot %s: '%s' is a %s, the step needs a %s", what, person,
+		    lsec_role_name(p.role), role);
+out:
+	lsec_wipe(p.pw_hash, sizeof(p.pw_hash));
+	return rc;
+}
+
+int lsec_station__record(lsec_station *st, const char *unit, const char *action,
+			 const char *outcome, const json_t *evidence, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.person = st->cfg->operator_name;
+	ev.station = st->cfg->station_id;
+	ev.unit = unit;
+	ev.action = action;
+	ev.outcome = outcome;
+	ev.evidence = evidence;
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_audit_record(st->store, &ev, NULL, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	return rc;
+}
+
+/* ---- approved SOP versions ------------------------------------------------------------------ */
+
+int lsec_station__sop_approved(lsec_sop **out, lsec_store *store, lsec_sop_kind kind,
+			       lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	lsec_buf body = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
+	const char *name = lsec_sop_kind_name(kind);
+	const lsec_store_approvable *best = NULL;
+	long best_v = -1;
+	char hex[65];
+	*out = NULL;
+	LSEC_ENSURE(name != NULL, LSEC_E_USAGE, "unknown SOP kind %d", (int)kind);
+	LSEC_TRY(lsec_store_sop_list(store, &list, &n, name, err));
+	for (size_t i = 0; i < n; i++) {
+		char *end = NULL;
+		long v = strtol(list[i].version, &end, 10);
+		if (list[i].approved && end != NULL && *end == '\0' && v > best_v) {
+			best = &list[i];
+			best_v = v;
+		}
+	}
+	LSEC_ENSURE(best != NULL, LSEC_E_SOP_NOT_APPROVED,
+		    "cannot run SOP '%s': no version is approved (submit it and have two security "
+		    "officers approve it)",
+		    name);
+	lsec_store_approvable row;
+	LSEC_TRY(lsec_store_sop_get(store, &row, &body, name, best->version, err));
+	LSEC_TRY(lsec_sop_parse(out, NULL, body.data, body.len, name, err));
+	lsec_hex_encode(hex, lsec_sop_sha256(*out), 32);
+	LSEC_ENSURE(lsec_station__eq(hex, best->digest), LSEC_E_SOP_NOT_APPROVED,
+		    "cannot run SOP '%s' version %s: its text does not hash to the approved digest",
+		    name, best->version);
+	LSEC_ENSURE(lsec_sop_get_kind(*out) == kind, LSEC_E_SOP_NOT_APPROVED,
+		    "cannot run SOP '%s' version %s: the approved text is a '%s' SOP", name,
+		    best->version, lsec_sop_name(*out));
+out:
+	if (rc < 0) {
+		lsec_sop_free(*out);
+		*out = NULL;
+	}
+	lsec_buf_release(&body);
+	lsec_free(list);
+	return rc;
+}
