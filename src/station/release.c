@@ -97,8 +97,8 @@ out:
  * key, release build of this product, counter not below min_counter, no
  * published sample key.
  */
-static int check_image(const lsec_image *img, lsec_station *st, const char *product,
-		       uint32_t min_counter, lsec_err *err)
+int lsec_station__image_check(const lsec_image *img, lsec_station *st, const char *product,
+			      uint32_t min_counter, lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *key = NULL;
@@ -128,6 +128,11 @@ static int check_image(const lsec_image *img, lsec_station *st, const char *prod
 	vo.require_release = true;
 	vo.check_min_counter = true;
 	vo.min_counter = min_counter;
+	LSEC_TRY(lsec_image_verify(img, &vo, err));
+	/* The boot ROM holds only the key digest: the image must carry its key. */
+	vo.pubkey_der = NULL;
+	vo.pubkey_der_len = 0;
+	vo.key_hash = kh;
 	LSEC_TRY(lsec_image_verify(img, &vo, err));
 out:
 	lsec_buf_release(&spki);
@@ -263,7 +268,7 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 		    "must approve",
 		    a->name, a->version, person);
 	LSEC_TRY(load_image(&img, st, a, err));
-	LSEC_TRY(check_image(img, st, a->name, approved_counter(list, n, a->name, st), err));
+	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
 	ev = json_pack("{s:s,s:s,s:s,s:b}", "product", a->name, "version", a->version,
 		       "image-sha256", a->digest, "checks-passed", 1);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");

@@ -68,6 +68,7 @@ typedef struct lsec_station__run {
 	char sop_sha256[65];
 	char socket[16];
 	bool resumed;    /* an interrupted run of this unit was closed first */
+	const char *person; /* who does the current step */
 	bool attached;
 	int64_t run_id;
 	/* The approved release of the product (flash, secure boot). */
@@ -139,6 +140,14 @@ int lsec_station__attach(lsec_station__run *r, lsec_err *err);
  * manifest's path. LSEC_E_STATION_RELEASE when there is none.
  */
 int lsec_station__release_load(lsec_station__run *r, lsec_err *err);
+/*
+ * Every image check of a release: no published sample key, signature under
+ * the product's firmware key (also through its embedded key, as a boot ROM
+ * holding only the key digest checks it), release build of this product,
+ * security counter not below min_counter.
+ */
+int lsec_station__image_check(const lsec_image *img, lsec_station *st, const char *product,
+			      uint32_t min_counter, lsec_err *err);
 /* The product's firmware public key (lsec_key_free). LSEC_E_STATION_CONFIG. */
 int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product,
 			      lsec_err *err);

@@ -1,0 +1,103 @@
+/*
+ * actions_common.c - the actions every SOP uses: confirm, device.identify,
+ * label.print.
+ *
+ * @test tests/unit/station/test_exec.c
+ */
+#include "station/station_int.h"
+
+#include <jansson.h>
+
+int lsec_station__act_confirm(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	const lsec_station_config *c = r->st->cfg;
+	lsec_buf text = LSEC_BUF_INIT(2048);
+	const char *names[] = {"serial", "uid", "socket", "station", "product"};
+	const char *vals[] = {r->serial, r->uid_hex, r->socket, c->station_id, r->product};
+	bool ok = false;
+	if (r->step->text != NULL) {
+		LSEC_TRY(lsec_sop_expand(&text, r->step->text, names, vals, 5, err));
+	}
+	LSEC_ENSURE(lsec_buf_cstr(&text, err) != NULL, LSEC_E_NOMEM, "out of memory");
+	if (c->batch) {
+		/* Batch mode: the logged-in person gave the confirmation for the whole batch. */
+		ok = true;
+		LSEC_TRY(lsec_station__ev_str(r, "mode", "batch", err));
+	} else {
+		LSEC_ENSURE(c->confirm != NULL, LSEC_E_STATION_NOT_CONFIRMED,
+			    "step '%s' needs a confirmation and no terminal is attached (use "
+			    "--batch to confirm as the logged-in person)",
+			    r->step->id);
+		LSEC_TRY(c->confirm(c->confirm_ctx, r->person, r->step->who,
+				    (const char *)text.data, &ok, err));
+		LSEC_TRY(lsec_station__ev_str(r, "mode", "interactive", err));
+	}
+	LSEC_ENSURE(ok, LSEC_E_STATION_NOT_CONFIRMED, "step '%s' was not confirmed by '%s'",
+		    r->step->id, r->person);
+	LSEC_TRY(lsec_station__ev_str(r, "confirmed-by", r->person, err));
+out:
+	lsec_buf_release(&text);
+	return rc;
+}
+
+int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_info info;
+	lsec_store_unit unit;
+	char uid[2 * LSEC_TARGET_UID_LEN + 1];
+	LSEC_TRY(lsec_target_info_get(&info, r->tgt, err));
+	lsec_hex_encode(uid, info.uid, LSEC_TARGET_UID_LEN);
+	LSEC_TRY(lsec_station__ev_str(r, "uid", uid, err));
+	LSEC_TRY(lsec_station__ev_str(r, "serial", r->serial, err));
+	LSEC_TRY(lsec_store_unit_get(r->st->store, &unit, r->serial, err));
+	LSEC_ENSURE(lsec_station__eq(unit.uid, uid), LSEC_E_STATION_CLONE,
+		    "unit '%s' reports UID %s, the registry holds %s for it", r->serial, uid,
+		    unit.uid);
+out:
+	return rc;
+}
+
+int lsec_station__act_label(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	const char *tmpl = lsec_sop_step_param(r->step, "template");
+	lsec_buf text = LSEC_BUF_INIT(1024);
+	char *dir = NULL;
+	uint8_t sha[32];
+	/* What the label shows besides any credential: its hash is the evidence. */
+	LSEC_TRY(lsec_buf_printf(&text, err, "serial=%s\nproduct=%s\nrelease=%s\ntemplate=%s\n",
+				 r->serial, r->product, r->have_release ? r->release : "",
+				 tmpl ? tmpl : "unit"));
+	LSEC_TRY(lsec_sha256(sha, text.data, text.len, err));
+	if (r->credential != NULL) {
+		/*
+		 * The identity label carries the initial credential: a 0600 file for
+		 * the printer, removed as soon as printing is confirmed (batch mode
+		 * confirms it at once).
+		 */
+		dir = lsec_asprintf("%s/labels", r->st->cfg->line_dir);
+		LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_mkdir_p(dir, 0700, err));
+		if (r->label_path != NULL) {
+			(void)lsec_cred_label_remove(r->label_path, err);
+			lsec_free(r->label_path);
+			r->label_path = NULL;
+		}
+		LSEC_TRY(lsec_cred_label_write(&r->label_path, dir, r->serial, r->credential, err));
+		if (r->st->cfg->batch) {
+			LSEC_TRY(lsec_cred_label_remove(r->label_path, err));
+			lsec_free(r->label_path);
+			r->label_path = NULL;
+		}
+		lsec_secret_free(r->credential);
+		r->credential = NULL;
+		LSEC_TRY(lsec_station__ev_bool(r, "carries-credential", true, err));
+	}
+	LSEC_TRY(lsec_station__ev_hex(r, "label-sha256", sha, 32, err));
+out:
+	lsec_free(dir);
+	lsec_buf_release(&text);
+	return rc;
+}

@@ -1,0 +1,666 @@
+/*
+ * exec.c - the SOP executor: one approved SOP on one unit.
+ *
+ * Before anything is written the unit's UID is checked against the
+ * registry. Then every step is recorded twice, each time in one store
+ * transaction with its audit leaf: its intent (parameters) before the
+ * device is touched, and its outcome with the evidence read back after.
+ * A failed step is retried as the SOP allows, then the SOP's on-failure is
+ * applied and the operator is told, in the SOP's words, what to do next.
+ *
+ * @test tests/unit/station/test_exec.c
+ */
+#include "station/station_int.h"
+
+#include <stdlib.h>
+
+#include <jansson.h>
+
+/* ---- action table ------------------------------------------------------------------ */
+
+static const struct {
+	const char *id;
+	lsec_station__action_fn fn;
+} impls[] = {
+	{"confirm", lsec_station__act_confirm},
+	{"device.identify", lsec_station__act_identify},
+	{"label.print", lsec_station__act_label},
+	{"image.check", lsec_station__act_image_check},
+	{"device.flash", lsec_station__act_flash},
+	{"device.verify-flash", lsec_station__act_verify_flash},
+	{"device.boot-attest", lsec_station__act_boot_attest},
+	{"device.keygen", lsec_station__act_keygen},
+	{"station.keygen", lsec_station__act_station_keygen},
+	{"ca.issue", lsec_station__act_ca_issue},
+	{"device.write-cert", lsec_station__act_write_cert},
+	{"device.prove-possession", lsec_station__act_prove},
+	{"credential.generate", lsec_station__act_cred_generate},
+	{"device.write-credential", lsec_station__act_cred_write},
+	{"otp.burn-key-digest", lsec_station__act_burn_digest},
+	{"otp.burn-counter", lsec_station__act_burn_counter},
+	{"otp.enable-secure-boot", lsec_station__act_enable_sb},
+	{"otp.lock", lsec_station__act_otp_lock},
+	{"otp.verify", lsec_station__act_otp_verify},
+	{"secure-boot.negative-test", lsec_station__act_negative_test},
+	{"debug.lock", lsec_station__act_debug_lock},
+	{"debug.verify-locked", lsec_station__act_debug_verify},
+	{"console.close", lsec_station__act_console_close},
+	{"console.verify-closed", lsec_station__act_console_verify},
+};
+
+lsec_station__action_fn lsec_station__action(const lsec_sop_action *a)
+{
+	for (size_t i = 0; a != NULL && i < sizeof(impls) / sizeof(impls[0]); i++) {
+		if (lsec_station__eq(impls[i].id, a->id)) {
+			return impls[i].fn;
+		}
+	}
+	return NULL;
+}
+
+/* ---- evidence helpers -------------------------------------------------------------- */
+
+static int ev_set(lsec_station__run *r, const char *key, json_t *v, lsec_err *err)
+{
+	if (v == NULL || json_object_set_new(r->evidence, key, v) != 0) {
+		return lsec_err_set(err, LSEC_E_NOMEM, __FILE__, __LINE__,
+				    "cannot record evidence '%s': out of memory", key);
+	}
+	return 0;
+}
+
+int lsec_station__ev_str(lsec_station__run *r, const char *key, const char *val, lsec_err *err)
+{
+	return ev_set(r, key, json_string(val), err);
+}
+
+int lsec_station__ev_int(lsec_station__run *r, const char *key, int64_t val, lsec_err *err)
+{
+	return ev_set(r, key, json_integer((json_int_t)val), err);
+}
+
+int lsec_station__ev_bool(lsec_station__run *r, const char *key, bool val, lsec_err *err)
+{
+	return ev_set(r, key, json_boolean(val), err);
+}
+
+int lsec_station__ev_hex(lsec_station__run *r, const char *key, const uint8_t *p, size_t n,
+			 lsec_err *err)
+{
+	char *hex = lsec_hex_alloc(p, n);
+	int rc = ev_set(r, key, hex ? json_string(hex) : NULL, err);
+	lsec_free(hex);
+	return rc;
+}
+
+int lsec_station__attach(lsec_station__run *r, lsec_err *err)
+{
+	if (r->attached) {
+		return 0;
+	}
+	int rc = lsec_target_debug_attach(r->tgt, err);
+	if (rc == 0) {
+		r->attached = true;
+	}
+	return rc;
+}
+
+/* ---- recording ---------------------------------------------------------------------- */
+
+static const char *sop_name(const lsec_station__run *r)
+{
+	return lsec_sop_name(r->sop);
+}
+
+/* One audit leaf for this run (inside the caller's transaction). */
+static int leaf(lsec_station__run *r, const char *person, const char *step, const char *action,
+		const char *outcome, const json_t *evidence, lsec_err *err)
+{
+	lsec_audit_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.person = person;
+	ev.station = r->st->cfg->station_id;
+	ev.unit = r->serial;
+	ev.sop = sop_name(r);
+	ev.sop_version = lsec_sop_version(r->sop);
+	ev.step = step;
+	ev.action = action;
+	ev.outcome = outcome;
+	ev.evidence = evidence;
+	return lsec_audit_record(r->st->store, &ev, NULL, err);
+}
+
+static const char *const state_from[LSEC_SOP_KIND_COUNT] = {"new", "flashed", "provisioned",
+							    "secured", NULL};
+static const lsec_unit_state state_to[LSEC_SOP_KIND_COUNT] = {
+	LSEC_UNIT_FLASHED, LSEC_UNIT_PROVISIONED, LSEC_UNIT_SECURED, LSEC_UNIT_LOCKED,
+	LSEC_UNIT_DECOMMISSIONED};
+
+/* Expands a SOP text with the run's placeholders. */
+static void expand(char *out, size_t cap, const lsec_station__run *r, const char *text)
+{
+	lsec_buf b = LSEC_BUF_INIT(cap > 0 ? cap - 1 : 0);
+	lsec_err e = LSEC_ERR_INIT;
+	const char *names[] = {"serial", "uid", "socket", "station", "line", "product", "release"};
+	const char *vals[] = {r->serial,
+			      r->uid_hex,
+			      r->socket,
+			      r->st->cfg->station_id,
+			      r->st->cfg->line_id ? r->st->cfg->line_id : "",
+			      r->product,
+			      r->have_release ? r->release : "the approved release"};
+	out[0] = '\0';
+	if (text == NULL) {
+		return;
+	}
+	if (lsec_sop_expand(&b, text, names, vals, sizeof(names) / sizeof(names[0]), &e) == 0 &&
+	    b.len < cap) {
+		memcpy(out, b.data, b.len);
+		out[b.len] = '\0';
+	} else {
+		snprintf(out, cap, "%s", text);
+	}
+	lsec_buf_release(&b);
+}
+
+/* ---- identification before anything is written ---------------------------------- */
+
+/* The serial printed on the unit's label: given, or the URI's file name. */
+static void default_serial(char *out, size_t cap, const char *uri)
+{
+	const char *p = strrchr(uri, '/');
+	p = p ? p + 1 : (strchr(uri, ':') ? strchr(uri, ':') + 1 : uri);
+	size_t n = strcspn(p, ".?");
+	if (n >= cap) {
+		n = cap - 1;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/*
+ * Checks the unit against the registry before anything is written: a UID
+ * held by another serial, or a serial registered with another UID, is a
+ * clone; a blank unit that already holds a key or certificate is stopped.
+ * Registers a new unit for the flash SOP.
+ */
+static int identify_unit(lsec_station__run *r, const char *uri, const char *serial,
+			 lsec_store_unit *unit, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = r->st;
+	lsec_store_unit by_uid, by_serial;
+	lsec_err e = LSEC_ERR_INIT;
+	json_t *ev = NULL;
+	bool uid_known, serial_known;
+	if (serial != NULL) {
+		snprintf(r->serial, sizeof(r->serial), "%s", serial);
+	} else {
+		default_serial(r->serial, sizeof(r->serial), uri);
+	}
+	uid_known = lsec_store_unit_get_by_uid(st->store, &by_uid, r->uid_hex, &e) == 0;
+	serial_known = lsec_store_unit_get(st->store, &by_serial, r->serial, &e) == 0;
+	if ((uid_known && !lsec_station__eq(by_uid.serial, r->serial)) ||
+	    (!uid_known && serial_known)) {
+		const char *holder = uid_known ? by_uid.serial : r->serial;
+		ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "claimed-serial", r->serial,
+			       "held-by", holder);
+		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+		lsec_err ignored = LSEC_ERR_INIT;
+		(void)lsec_station__record(st, r->serial, "device.identify", "clone-refused", ev,
+					   &ignored);
+		LSEC_BAIL(LSEC_E_STATION_CLONE,
+			  uid_known ? "unit '%s' at '%s' refused before anything was written: its "
+				      "UID %s is held by unit '%s' (cloned chip)"
+				    : "unit '%s' at '%s' refused before anything was written: its "
+				      "UID %s is not the UID registered for serial '%s'",
+			  r->serial, uri, r->uid_hex, holder);
+	}
+	if (!uid_known) {
+		lsec_target_slot_status ss;
+		LSEC_ENSURE(lsec_sop_get_kind(r->sop) == LSEC_SOP_FLASH, LSEC_E_NOTFOUND,
+			    "unit '%s' (UID %s) is not registered: run the flash SOP first",
+			    r->serial, r->uid_hex);
+		LSEC_TRY(lsec_target_key_status(&ss, r->tgt, 0, err));
+		if (ss.state != LSEC_SLOT_EMPTY || ss.has_cert) {
+			ev = json_pack("{s:s,s:b,s:b}", "uid", r->uid_hex, "slot-key",
+				       ss.state != LSEC_SLOT_EMPTY, "slot-cert", ss.has_cert);
+			LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+			lsec_err ignored = LSEC_ERR_INIT;
+			(void)lsec_station__record(st, r->serial, "device.identify",
+						   "identity-refused", ev, &ignored);
+			LSEC_BAIL(LSEC_E_STATION_HAS_IDENTITY,
+				  "unit '%s' at '%s' refused before anything was written: a new "
+				  "unit already holds a key or certificate in slot 0",
+				  r->serial, uri);
+		}
+		LSEC_ENSURE(st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
+			    "cannot register unit '%s': the line has no product", r->serial);
+		ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "product",
+			       st->cfg->products[0].id, "chip", r->info.chip_id);
+		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_store_begin(st->store, err));
+		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex,
+						st->cfg->products[0].id, st->cfg->station_id, err));
+		LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "unit.register", "registered", ev,
+			      err));
+		LSEC_TRY(lsec_store_commit(st->store, err));
+	}
+	LSEC_TRY(lsec_store_unit_get(st->store, unit, r->serial, err));
+	snprintf(r->product, sizeof(r->product), "%s", unit->product);
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	return rc;
+}
+
+/* Closes the unit's unfinished runs as interrupted (a crash happened). */
+static int close_interrupted(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_run *runs = NULL;
+	size_t n = 0;
+	json_t *ev = NULL;
+	LSEC_TRY(lsec_store_run_list(r->st->store, &runs, &n, r->serial, err));
+	for (size_t i = 0; i < n; i++) {
+		if (runs[i].outcome[0] != '\0') {
+			continue;
+		}
+		json_decref(ev);
+		ev = json_pack("{s:I,s:s,s:s}", "run", (json_int_t)runs[i].id, "sop", runs[i].sop,
+			       "started", runs[i].started);
+		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_store_begin(r->st->store, err));
+		LSEC_TRY(lsec_store_run_finish(r->st->store, runs[i].id, "interrupted", err));
+		LSEC_TRY(leaf(r, r->st->cfg->operator_name, NULL, "run.reconcile", "interrupted", ev,
+			      err));
+		LSEC_TRY(lsec_store_commit(r->st->store, err));
+		r->resumed = true;
+	}
+out:
+	if (rc < 0) {
+		lsec_store_rollback(r->st->store);
+	}
+	json_decref(ev);
+	lsec_free(runs);
+	return rc;
+}
+
+/* ---- one step -------------------------------------------------------------------------- */
+
+/* Who does the step: the operator, or the second logged-in person holding its role. */
+static int step_person(const char **out, lsec_station__run *r, const char *role, lsec_err *err)
+{
+	int rc = 0;
+	lsec_err e1 = LSEC_ERR_INIT;
+	const char *op = r->st->cfg->operator_name, *wit = r->st->cfg->witness_name;
+	*out = NULL;
+	if (lsec_station__require_role(r->st, op, role, "do this step", &e1) == 0) {
+		*out = op;
+		goto out;
+	}
+	if (wit != NULL) {
+		lsec_err e2 = LSEC_ERR_INIT;
+		if (lsec_station__require_role(r->st, wit, role, "do this step", &e2) == 0) {
+			*out = wit;
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_STATION_ROLE, "cannot do step '%s' of SOP '%s' on unit '%s': it needs a %s "
+				       "and nobody logged in here is one",
+		  r->step->id, sop_name(r), r->serial, role);
+out:
+	return rc;
+}
+
+static json_t *params_json(const lsec_sop_step *s)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o != NULL && i < s->nparams; i++) {
+		json_object_set_new(o, s->param_names[i], json_string(s->param_values[i]));
+	}
+	return o;
+}
+
+/*
+ * The outcome transaction: the step closes with its evidence, the registry
+ * changes the action asked for land, and so does the audit leaf.
+ */
+static int record_outcome(lsec_station__run *r, int64_t step_id, const char *person,
+			  const char *witness, bool passed, const lsec_err *why, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = r->st;
+	char fp[65], cs[41];
+	if (!passed && why != NULL) {
+		json_object_set_new(r->evidence, "error", json_string(why->msg));
+		json_object_set_new(r->evidence, "error-code",
+				    json_string(lsec_code_name(why->code) ? lsec_code_name(why->code)
+									  : "error"));
+	}
+	if (witness != NULL) {
+		json_object_set_new(r->evidence, "witnessed-by", json_string(witness));
+	}
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	if (passed && r->add_identity) {
+		lsec_buf der = LSEC_BUF_INIT(1 << 16);
+		lsec_hex_encode(fp, r->key_fp, 32);
+		lsec_cert_serial_hex(cs, r->cert);
+		rc = lsec_cert_encode(&der, r->cert, true, err);
+		if (rc == 0) {
+			rc = lsec_store_identity_add(st->store, r->serial, fp, cs, der.data, der.len,
+						     LSEC_KEY_ACTIVE, err);
+		}
+		lsec_buf_release(&der);
+		LSEC_TRY(rc);
+	}
+	if (passed && r->add_credential) {
+		LSEC_TRY(lsec_store_credential_add(st->store, r->serial, r->cred_fp_hex, err));
+	}
+	LSEC_TRY(lsec_store_step_finish(st->store, step_id, passed ? "passed" : "failed", witness,
+					r->evidence, err));
+	LSEC_TRY(leaf(r, person, r->step->id, r->step->action->id, passed ? "passed" : "failed",
+		      r->evidence, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	return rc;
+}
+
+/*
+ * Runs one attempt of the current step. Returns 0 when it passed, 1 when
+ * the device or a check failed (why says how), < 0 when recording failed.
+ */
+static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = r->st;
+	const lsec_sop_step *s = r->step;
+	int64_t step_id = 0;
+	json_t *intent = params_json(s);
+	lsec_station__action_fn fn = lsec_station__action(s->action);
+	const char *witness = NULL;
+	LSEC_ENSURE(intent != NULL, LSEC_E_NOMEM, "out of memory");
+	json_object_set_new(intent, "role", json_string(s->who));
+	if (r->resumed) {
+		json_object_set_new(intent, "reconcile", json_true());
+	}
+	/* Intent first: before an irreversible act the registry knows what is about to happen. */
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_step_begin(st->store, &step_id, r->run_id, s->id, person, err));
+	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	lsec_station__crash_point(sop_name(r), s->id, "intent");
+
+	json_decref(r->evidence);
+	r->evidence = json_object();
+	LSEC_ENSURE(r->evidence != NULL, LSEC_E_NOMEM, "out of memory");
+	r->add_identity = r->add_credential = false;
+	r->person = person;
+	int arc;
+	if (fn == NULL) {
+		arc = lsec_err_set(why, LSEC_E_INTERNAL, __FILE__, __LINE__,
+				   "action '%s' has no implementation in this station",
+				   s->action->id);
+	} else {
+		arc = fn(r, why);
+	}
+	if (arc == 0 && s->witness != NULL) {
+		const char *w = st->cfg->witness_name;
+		lsec_err we = LSEC_ERR_INIT;
+		if (w == NULL || lsec_station__eq(w, person) ||
+		    lsec_station__require_role(st, w, s->witness, "witness", &we) < 0) {
+			arc = lsec_err_set(why, LSEC_E_STATION_ROLE, __FILE__, __LINE__,
+					   "step '%s' needs a witness: a second logged-in %s", s->id,
+					   s->witness);
+		} else {
+			witness = w;
+		}
+	}
+	lsec_station__crash_point(sop_name(r), s->id, "acted");
+	LSEC_TRY(record_outcome(r, step_id, person, witness, arc == 0, why, err));
+	lsec_station__crash_point(sop_name(r), s->id, "done");
+	rc = arc == 0 ? 0 : 1;
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(intent);
+	return rc;
+}
+
+/* Applies the SOP's on-failure to the unit and fills res; returns the run's code. */
+static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec_err *why,
+		      lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = r->st;
+	const lsec_sop_step *s = r->step;
+	json_t *ev = NULL;
+	lsec_unit_state to = LSEC_UNIT_QUARANTINED;
+	res->failed = true;
+	snprintf(res->sop, sizeof(res->sop), "%s", sop_name(r));
+	snprintf(res->step, sizeof(res->step), "%s", s->id);
+	snprintf(res->then, sizeof(res->then), "%s", lsec_sop_then_name(s->then));
+	expand(res->message, sizeof(res->message), r, s->failure_message);
+	if (s->then == LSEC_SOP_THEN_DECOMMISSION) {
+		to = LSEC_UNIT_DECOMMISSION_PENDING;
+	}
+	ev = json_pack("{s:s,s:s,s:s,s:s}", "then", res->then, "message", res->message, "reason",
+		       why->msg, "failed-step", s->id);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "failed", err));
+	LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, to, 0, err));
+	LSEC_TRY(leaf(r, st->cfg->operator_name, s->id,
+		      to == LSEC_UNIT_QUARANTINED ? "unit.quarantine" : "unit.decommission",
+		      lsec_unit_state_name(to), ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	res->state = to;
+	res->stop_line = s->then == LSEC_SOP_THEN_STOP_LINE;
+	rc = lsec_err_set(err, res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
+			  __FILE__, __LINE__, "unit '%s': step '%s' of SOP '%s' failed (%s); %s",
+			  r->serial, s->id, sop_name(r), why->msg, res->then);
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	return rc;
+}
+
+static void progress(lsec_station__run *r, const char *step, const char *outcome)
+{
+	const lsec_station_config *c = r->st->cfg;
+	if (c->progress != NULL) {
+		c->progress(c->progress_ctx, c->socket, r->serial, sop_name(r), step, outcome);
+	}
+}
+
+static void run_release(lsec_station__run *r)
+{
+	lsec_target_close(r->tgt);
+	lsec_image_free(r->image);
+	lsec_cert_free(r->cert);
+	lsec_secret_free(r->credential);
+	if (r->label_path != NULL) {
+		lsec_err e = LSEC_ERR_INIT;
+		(void)lsec_cred_label_remove(r->label_path, &e);
+	}
+	lsec_free(r->label_path);
+	json_decref(r->evidence);
+	lsec_sop_free((lsec_sop *)(uintptr_t)r->sop);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Runs the SOP's steps on an identified unit (r->sop, r->tgt set). */
+static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = r->st;
+	json_t *ev = NULL;
+	lsec_sop_kind kind = lsec_sop_get_kind(r->sop);
+	char shahex[65];
+	lsec_hex_encode(shahex, lsec_sop_sha256(r->sop), 32);
+	snprintf(r->sop_version, sizeof(r->sop_version), "%d", lsec_sop_version(r->sop));
+	snprintf(r->sop_sha256, sizeof(r->sop_sha256), "%s", shahex);
+	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
+		LSEC_TRY(lsec_station__release_load(r, err));
+	}
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "sop-version", r->sop_version, "sop-sha256",
+		       shahex, "uid", r->uid_hex, "target", lsec_target_uri(r->tgt), "release",
+		       r->have_release ? r->release : "");
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_run_begin(st->store, &r->run_id, r->serial, sop_name(r), r->sop_version,
+				      st->cfg->operator_name, st->cfg->station_id, err));
+	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.start", "started", ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+
+	for (size_t i = 0; i < lsec_sop_step_count(r->sop); i++) {
+		const lsec_sop_step *s = lsec_sop_step_at(r->sop, i);
+		const char *person = NULL;
+		lsec_err why = LSEC_ERR_INIT;
+		int a = 1;
+		if (s->when == LSEC_SOP_WHEN_UNREACHABLE) {
+			continue; /* the unit answered: it is reachable */
+		}
+		r->step = s;
+		LSEC_TRY(step_person(&person, r, s->who, err));
+		progress(r, s->id, NULL);
+		for (unsigned k = 0; k <= s->retry; k++) {
+			lsec_err_clear(&why);
+			if (k > 0 && lsec_target_failed(r->tgt)) {
+				lsec_target_boot_report br;
+				lsec_err e = LSEC_ERR_INIT;
+				(void)lsec_target_reset(&br, r->tgt, &e);
+				r->attached = false;
+			}
+			LSEC_TRY(a = attempt(r, person, &why, err));
+			res->steps_run++;
+			if (a == 0) {
+				break;
+			}
+		}
+		progress(r, s->id, a == 0 ? "passed" : "failed");
+		if (a != 0 && s->then == LSEC_SOP_THEN_CONTINUE) {
+			continue;
+		}
+		if (a != 0) {
+			rc = on_failure(res, r, &why, err);
+			goto out;
+		}
+	}
+	json_decref(ev);
+	ev = json_pack("{s:s,s:s}", "sop-version", r->sop_version, "sop-sha256", shahex);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "passed", err));
+	LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, state_to[kind], 0, err));
+	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.finish", "passed", ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	res->state = state_to[kind];
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	return rc;
+}
+
+/* Opens the device, identifies the unit and checks its state for kind. */
+static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, const char *uri,
+		    const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit unit;
+	lsec_sop *sop = NULL;
+	r->st = st;
+	snprintf(r->socket, sizeof(r->socket), "%u", st->cfg->socket);
+	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--unit URI)");
+	LSEC_TRY(lsec_station__sop_approved(&sop, st->store, kind, err));
+	r->sop = sop;
+	LSEC_TRY(lsec_target_open(&r->tgt, uri, err));
+	LSEC_TRY(lsec_target_info_get(&r->info, r->tgt, err));
+	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_TARGET_UID_LEN);
+	LSEC_TRY(identify_unit(r, uri, serial, &unit, err));
+	LSEC_TRY(close_interrupted(r, err));
+	LSEC_ENSURE(state_from[kind] != NULL, LSEC_E_USAGE,
+		    "SOP '%s' is not run by 'linesec run' (see 'linesec decommission')",
+		    lsec_sop_kind_name(kind));
+	LSEC_ENSURE(lsec_station__eq(lsec_unit_state_name(unit.state), state_from[kind]),
+		    LSEC_E_STATION_WRONG_STATE,
+		    "cannot run SOP '%s' on unit '%s': it is %s, the SOP starts from %s",
+		    lsec_sop_kind_name(kind), r->serial, lsec_unit_state_name(unit.state),
+		    state_from[kind]);
+out:
+	return rc;
+}
+
+int lsec_station_run(lsec_station_result *res, lsec_station *st, lsec_sop_kind kind,
+		     const char *uri, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station__run r;
+	memset(&r, 0, sizeof(r));
+	LSEC_ENSURE_REF(res);
+	memset(res, 0, sizeof(*res));
+	LSEC_ENSURE_REF(st);
+	rc = run_open(&r, st, kind, uri, serial, err);
+	snprintf(res->serial, sizeof(res->serial), "%s", r.serial);
+	LSEC_TRY(rc);
+	LSEC_TRY(run_steps(res, &r, err));
+out:
+	if (rc < 0 && !res->failed) {
+		res->failed = true;
+		res->stop_line = rc == LSEC_E_STATION_QUOTA || rc == LSEC_E_STATION_RELEASE ||
+				 rc == LSEC_E_SOP_NOT_APPROVED;
+	}
+	run_release(&r);
+	return rc;
+}
+
+int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *uri,
+		       const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit unit;
+	lsec_err e = LSEC_ERR_INIT;
+	char sn[LSEC_STORE_NAME_MAX + 1];
+	LSEC_ENSURE_REF(res);
+	memset(res, 0, sizeof(*res));
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--unit URI)");
+	if (serial != NULL) {
+		snprintf(sn, sizeof(sn), "%s", serial);
+	} else {
+		default_serial(sn, sizeof(sn), uri);
+	}
+	for (int kind = LSEC_SOP_FLASH; kind <= LSEC_SOP_DEBUG_LOCK; kind++) {
+		/* Each SOP starts where the unit is: a rebuilt or resumed unit skips what it passed. */
+		if (lsec_store_unit_get(st->store, &unit, sn, &e) == 0 &&
+		    unit.state > (lsec_unit_state)kind && unit.state <= LSEC_UNIT_LOCKED) {
+			continue;
+		}
+		unsigned steps = res->steps_run;
+		LSEC_TRY(lsec_station_run(res, st, (lsec_sop_kind)kind, uri, serial, err));
+		res->steps_run += steps;
+		snprintf(sn, sizeof(sn), "%s", res->serial);
+	}
+	snprintf(res->serial, sizeof(res->serial), "%s", sn);
+	rc = lsec_station_ship(st, sn, err);
+	if (rc < 0) {
+		res->failed = true;
+		snprintf(res->step, sizeof(res->step), "ship-gate");
+		snprintf(res->message, sizeof(res->message), "%s", err->msg);
+		goto out;
+	}
+	res->shipped = true;
+	res->state = LSEC_UNIT_SHIPPED;
+out:
+	return rc;
+}
