@@ -85,8 +85,9 @@ LSEC_API bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const c
 /* ---- the default SOPs ---------------------------------------------------- */
 
 /*
- * The default SOP files compiled into the program (sops/*.yaml of the
- * source tree): the file name and its bytes, borrowed and static.
+ * The default SOP files compiled into the program (the .yaml files of the
+ * source tree's sops folder): the file name and its bytes, borrowed and
+ * static.
  */
 LSEC_API size_t lsec_station_default_sop_count(void);
 LSEC_API bool lsec_station_default_sop(size_t i, const char **name, const uint8_t **data,
@@ -153,6 +154,32 @@ LSEC_API LSEC_MUST_USE int lsec_station_open(lsec_station **out, const lsec_stat
 LSEC_API void lsec_station_close(lsec_station *st);
 /* The registry (borrowed). */
 LSEC_API lsec_store *lsec_station_store(lsec_station *st);
+
+/* ---- a station set up from its line folder ------------------------------ */
+
+/*
+ * What the command line needs to act at a station: the line (line.yaml),
+ * the person acting (their shift session, holding one of roles), a second
+ * logged-in person for witness steps, and the station configuration built
+ * from them. The line CA is <line>/ca (or $LINESEC_CA); a product's firmware
+ * public key is its line.yaml policy firmware_key (relative to the line
+ * folder), else <line>/keys/<product>.pub.pem.
+ * Errors: those of lsec_line_open and lsec_line_authorize.
+ */
+typedef struct lsec_station_setup lsec_station_setup;
+LSEC_API LSEC_MUST_USE int lsec_station_setup_open(lsec_station_setup **out, const char *dir,
+						   unsigned roles, const char *action,
+						   lsec_err *err);
+/* The configuration (borrowed; the caller may set batch, confirm, progress). */
+LSEC_API lsec_station_config *lsec_station_setup_config(lsec_station_setup *s);
+/* The person acting (borrowed). */
+LSEC_API const char *lsec_station_setup_person(const lsec_station_setup *s);
+/*
+ * Reads the CA passphrase (or the token PIN) from $LINESEC_CA_PASSPHRASE
+ * ($LINESEC_PKCS11_PIN) or a prompt, for provisioning. Never from argv.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_setup_unlock_ca(lsec_station_setup *s, lsec_err *err);
+LSEC_API void lsec_station_setup_close(lsec_station_setup *s);
 
 /* ---- releases --------------------------------------------------------- */
 

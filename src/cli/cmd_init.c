@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "linesec/line.h"
+#include "linesec/station.h"
 
 static const cli_opt init_opts[] = {
 	{"dir", "DIR", "the line folder to create (default: the current folder)"},
@@ -52,6 +53,13 @@ int cmd_init(int argc, char **argv)
 	o.admin_password = pw;
 	if (rc == 0) {
 		rc = lsec_line_init(&o, &err);
+	}
+	if (rc == 0) {
+		/* The default SOPs, compiled into the program, ready for submission and approval. */
+		char *sops = lsec_asprintf("%s/sops", o.dir);
+		rc = sops ? lsec_station_write_default_sops(sops, &err)
+			  : lsec_err_set(&err, LSEC_E_NOMEM, __FILE__, __LINE__, "out of memory");
+		lsec_free(sops);
 	}
 	if (rc == 0) {
 		printf("created line in %s (security officer: %s)\n", o.dir,

@@ -22,6 +22,12 @@ static const cli_cmd commands[] = {
 	{"login", cmd_login, "open a shift session on this station"},
 	{"logout", cmd_logout, "end a shift session"},
 	{"audit", cmd_audit, "verify the audit log, sign checkpoints, write and check proofs"},
+	{"release", cmd_release, "submit, approve, list and revoke firmware releases"},
+	{"run", cmd_run, "run one approved SOP on one unit"},
+	{"build", cmd_build, "run the four build SOPs on one unit, then the ship gate"},
+	{"ship", cmd_ship, "the ship gate: ship a unit whose evidence is complete"},
+	{"unit", cmd_unit, "show a unit's device history record, list units"},
+	{"line", cmd_line, "a gang run: build many units on N sockets in parallel"},
 	{NULL, NULL, NULL},
 };
 

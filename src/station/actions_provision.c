@@ -173,6 +173,9 @@ static int device_csr(lsec_buf *out, lsec_station__run *r, unsigned slot, lsec_e
 	LSEC_TRY_OSSL_PTR(bs = ASN1_BIT_STRING_new(), LSEC_E_NOMEM, "cannot build a CSR");
 	LSEC_TRY_OSSL(ASN1_BIT_STRING_set(bs, sig.data, (int)sig.len), LSEC_E_NOMEM,
 		      "cannot build a CSR");
+	/* A signature is whole bytes: say so, or the encoder trims trailing zero bits. */
+	bs->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07L);
+	bs->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 	X509_REQ_set0_signature(req, bs);
 	bs = NULL;
 	LSEC_TRY_OSSL(dl = i2d_X509_REQ(req, &der), LSEC_E_CRYPTO, "cannot encode a CSR");

@@ -489,7 +489,9 @@ static void run_release(lsec_station__run *r)
 	lsec_secret_free(r->credential);
 	if (r->label_path != NULL) {
 		lsec_err e = LSEC_ERR_INIT;
-		(void)lsec_cred_label_remove(r->label_path, &e);
+		if (lsec_cred_label_remove(r->label_path, &e) < 0) {
+			/* best effort: the file is 0600 and named in the log of the run */
+		}
 	}
 	lsec_free(r->label_path);
 	json_decref(r->evidence);
@@ -537,7 +539,9 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 			if (k > 0 && lsec_target_failed(r->tgt)) {
 				lsec_target_boot_report br;
 				lsec_err e = LSEC_ERR_INIT;
-				(void)lsec_target_reset(&br, r->tgt, &e);
+				if (lsec_target_reset(&br, r->tgt, &e) < 0) {
+					/* the retry below meets the device as it is */
+				}
 				r->attached = false;
 			}
 			LSEC_TRY(a = attempt(r, person, &why, err));
@@ -582,7 +586,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	r->st = st;
 	snprintf(r->socket, sizeof(r->socket), "%u", st->cfg->socket);
 	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--unit URI)");
-	LSEC_TRY(lsec_station__sop_approved(&sop, st->store, kind, err));
+	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, kind, err));
 	r->sop = sop;
 	LSEC_TRY(lsec_target_open(&r->tgt, uri, err));
 	LSEC_TRY(lsec_target_info_get(&r->info, r->tgt, err));

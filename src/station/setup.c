@@ -1,0 +1,165 @@
+/*
+ * setup.c - a station configured from its line folder: line.yaml, the
+ * people logged in on this station, the line CA and the products'
+ * firmware keys.
+ *
+ * Where things are (docs/station.md):
+ *  - the line CA: <line>/ca, or $LINESEC_CA;
+ *  - a product's firmware public key: its line.yaml policy firmware_key
+ *    (relative to the line folder), else <line>/keys/<product>.pub.pem;
+ *  - the witness: a second person logged in on this station.
+ *
+ * @test tests/e2e/test_station.sh
+ */
+#include "station/station_int.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "linesec/line.h"
+
+#define MAX_PRODUCTS 32
+
+struct lsec_station_setup {
+	lsec_line *line;
+	lsec_line_actor who;
+	lsec_line_actor witness;
+	bool has_witness;
+	char *registry;
+	char *ca_dir;
+	lsec_secret *ca_unlock;
+	size_t nproducts;
+	lsec_station_product products[MAX_PRODUCTS];
+	char *keys[MAX_PRODUCTS];
+	lsec_station_config cfg;
+};
+
+static char *in_line(const lsec_line *line, const char *p)
+{
+	if (p[0] == '/' || strstr(p, "://") != NULL) {
+		return lsec_strdup(p);
+	}
+	return lsec_asprintf("%s/%s", lsec_line_dir(line), p);
+}
+
+/* A second person logged in here who holds another role than the actor (the witness). */
+static void find_witness(lsec_station_setup *s)
+{
+	char *dir = lsec_asprintf("%s/.sessions", lsec_line_dir(s->line));
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		lsec_err err = LSEC_ERR_INIT;
+		if (e->d_name[0] == '.' || lsec_station__eq(e->d_name, s->who.name)) {
+			continue;
+		}
+		unsigned any = (1u << LSEC_ROLE_COUNT) - 1u;
+		if (lsec_line_authorize(s->line, &s->witness, e->d_name, any, "witness", &err) == 0 &&
+		    (!s->has_witness || s->witness.role == LSEC_ROLE_SUPERVISOR)) {
+			s->has_witness = true;
+			if (s->witness.role == LSEC_ROLE_SUPERVISOR) {
+				break;
+			}
+		}
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	lsec_free(dir);
+}
+
+int lsec_station_setup_open(lsec_station_setup **out, const char *dir, unsigned roles,
+			    const char *action, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station_setup *s = NULL;
+	*out = NULL;
+	s = lsec_calloc(1, sizeof(*s));
+	LSEC_ENSURE(s != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_line_open(&s->line, dir, err));
+	LSEC_TRY(lsec_line_authorize(s->line, &s->who, NULL, roles, action, err));
+	find_witness(s);
+	s->registry = in_line(s->line, lsec_line_registry(s->line));
+	const char *ca = getenv("LINESEC_CA");
+	s->ca_dir = (ca != NULL && ca[0] != '\0') ? lsec_strdup(ca) : in_line(s->line, "ca");
+	LSEC_ENSURE(s->registry != NULL && s->ca_dir != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < lsec_line_product_count(s->line) && i < MAX_PRODUCTS; i++) {
+		const char *id = NULL, *target = NULL;
+		const json_t *pol = NULL;
+		if (!lsec_line_product(s->line, i, &id, &target, &pol)) {
+			break;
+		}
+		const char *fk = json_string_value(json_object_get(pol, "firmware_key"));
+		if (fk != NULL) {
+			s->keys[i] = in_line(s->line, fk);
+		} else {
+			s->keys[i] = lsec_asprintf("%s/keys/%s.pub.pem", lsec_line_dir(s->line), id);
+		}
+		LSEC_ENSURE(s->keys[i] != NULL, LSEC_E_NOMEM, "out of memory");
+		s->products[i].id = id;
+		s->products[i].firmware_key = s->keys[i];
+		s->nproducts = i + 1;
+	}
+	lsec_station_config c = LSEC_STATION_CONFIG_INIT;
+	c.registry = s->registry;
+	c.line_id = lsec_line_id(s->line);
+	c.station_id = lsec_line_station(s->line);
+	c.line_dir = lsec_line_dir(s->line);
+	c.ca_dir = s->ca_dir;
+	c.station_key = lsec_line_station_key_path(s->line);
+	c.products = s->products;
+	c.nproducts = s->nproducts;
+	c.operator_name = s->who.name;
+	c.witness_name = s->has_witness ? s->witness.name : NULL;
+	s->cfg = c;
+	*out = s;
+	s = NULL;
+out:
+	lsec_station_setup_close(s);
+	return rc;
+}
+
+lsec_station_config *lsec_station_setup_config(lsec_station_setup *s)
+{
+	return s == NULL ? NULL : &s->cfg;
+}
+
+const char *lsec_station_setup_person(const lsec_station_setup *s)
+{
+	return s == NULL ? NULL : s->who.name;
+}
+
+int lsec_station_setup_unlock_ca(lsec_station_setup *s, lsec_err *err)
+{
+	int rc = 0;
+	lsec_ca *ca = NULL;
+	if (s->ca_unlock != NULL) {
+		goto out;
+	}
+	LSEC_TRY(lsec_ca_open(&ca, s->ca_dir, NULL, err));
+	bool token = lsec_ca_uses_token(ca);
+	LSEC_TRY(lsec_pki_secret_read(&s->ca_unlock, NULL,
+				      token ? "LINESEC_PKCS11_PIN" : "LINESEC_CA_PASSPHRASE",
+				      token ? "token PIN" : "CA passphrase", err));
+	s->cfg.ca_unlock = s->ca_unlock;
+out:
+	lsec_ca_free(ca);
+	return rc;
+}
+
+void lsec_station_setup_close(lsec_station_setup *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < MAX_PRODUCTS; i++) {
+		lsec_free(s->keys[i]);
+	}
+	lsec_secret_free(s->ca_unlock);
+	lsec_free(s->registry);
+	lsec_free(s->ca_dir);
+	lsec_line_close(s->line);
+	lsec_free(s);
+}

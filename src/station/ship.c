@@ -1,0 +1,347 @@
+/*
+ * ship.c - the ship gate, checkpoints and the device history record.
+ *
+ * The ship gate is the only way to shipped: it reads the unit's runs from
+ * the registry and its evidence from its audit leaves, and refuses with the
+ * first missing piece named. Its last check signs a fresh checkpoint and
+ * proves every leaf of the unit against it, after the whole log verified.
+ *
+ * @test tests/unit/station/test_ship.c
+ */
+#include "station/station_int.h"
+
+#include <stdlib.h>
+
+#include <jansson.h>
+
+static const char *const build_sops[] = {"flash", "provision", "secure-boot", "debug-lock"};
+#define NBUILD 4
+
+int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *serial,
+			      lsec_err *err)
+{
+	int rc = 0;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	uint8_t h[32];
+	*out = NULL;
+	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_leaf_seqs_for_unit(store, serial, &seqs, &n, err));
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = NULL;
+		lsec_buf_reset(&leaf);
+		leaf.len = 0;
+		LSEC_TRY(lsec_store_leaf_get(store, seqs[i], &leaf, h, err));
+		LSEC_TRY(lsec_json_parse(&j, (const char *)leaf.data, leaf.len, "audit leaf", err));
+		LSEC_ENSURE(json_array_append_new(arr, j) == 0, LSEC_E_NOMEM, "out of memory");
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	lsec_buf_release(&leaf);
+	lsec_free(seqs);
+	json_decref(arr);
+	return rc;
+}
+
+int lsec_station_checkpoint(lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
+	char *note = NULL;
+	LSEC_ENSURE(st->station_key != NULL, LSEC_E_STATION_CONFIG,
+		    "cannot sign a checkpoint: no station key configured");
+	LSEC_TRY(lsec_audit_checkpoint_create(&note, st->store,
+					      st->cfg->line_id ? st->cfg->line_id : "linesec",
+					      st->cfg->station_id, lsec_key_evp(st->station_key),
+					      st->cfg->operator_name, err));
+out:
+	lsec_free(note);
+	return rc;
+}
+
+/* The public station key, for verification. */
+static int station_pub(lsec_key **out, lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf spki = LSEC_BUF_INIT(4096);
+	*out = NULL;
+	LSEC_TRY(lsec_key_spki_der(&spki, st->station_key, err));
+	LSEC_TRY(lsec_key_from_spki(out, spki.data, spki.len, err));
+out:
+	lsec_buf_release(&spki);
+	return rc;
+}
+
+/* The unit's leaves are all in the log, which verifies, under a fresh checkpoint. */
+static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_verify_report rep;
+	lsec_audit_proof *proof = NULL;
+	lsec_key *pub = NULL;
+	lsec_audit_checkpoint cp;
+	LSEC_TRY(lsec_station_checkpoint(st, err));
+	LSEC_TRY(station_pub(&pub, st, err));
+	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
+				   err));
+	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
+	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));
+	*proven = lsec_audit_proof_count(proof);
+out:
+	lsec_audit_proof_free(proof);
+	lsec_key_free(pub);
+	return rc;
+}
+
+/* The version of SOP name with this number is approved. */
+static bool sop_approved(const lsec_sop_version_info *v, size_t n, const char *name,
+			 const char *version)
+{
+	for (size_t i = 0; i < n; i++) {
+		char num[16];
+		snprintf(num, sizeof(num), "%d", v[i].version);
+		if (lsec_station__eq(v[i].name, name) && lsec_station__eq(num, version)) {
+			return v[i].approved;
+		}
+	}
+	return false;
+}
+
+/* The last leaf recording a passed step of this action, or NULL. */
+static json_t *passed_leaf(json_t *leaves, const char *action)
+{
+	size_t i;
+	json_t *l, *found = NULL;
+	json_array_foreach(leaves, i, l)
+	{
+		if (lsec_station__eq(json_string_value(json_object_get(l, "action")), action) &&
+		    lsec_station__eq(json_string_value(json_object_get(l, "outcome")), "passed")) {
+			found = l;
+		}
+	}
+	return found;
+}
+
+/* A string of that leaf's evidence, or NULL. */
+static const char *passed_ev(json_t *leaves, const char *action, const char *key)
+{
+	json_t *l = passed_leaf(leaves, action);
+	return l ? json_string_value(json_object_get(json_object_get(l, "evidence"), key)) : NULL;
+}
+
+int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit unit;
+	lsec_store_run *runs = NULL;
+	size_t nruns = 0, nv = 0;
+	lsec_sop_version_info *vers = NULL;
+	json_t *leaves = NULL, *ev = NULL;
+	lsec_store_identity id;
+	int64_t last = -1;
+	uint64_t proven = 0;
+	const char *passed_run[NBUILD] = {NULL};
+	char release[160] = "";
+	LSEC_ENSURE(serial != NULL, LSEC_E_USAGE, "ship needs a unit serial");
+	LSEC_TRY(lsec_station__require_role(st, st->cfg->operator_name, "operator", "ship a unit",
+					    err));
+	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+#define REFUSE(...) LSEC_BAIL(LSEC_E_STATION_SHIP_GATE, "cannot ship unit '%s': " __VA_ARGS__)
+	if (unit.state != LSEC_UNIT_LOCKED) {
+		REFUSE("it is %s; only a locked unit ships", serial, lsec_unit_state_name(unit.state));
+	}
+	LSEC_TRY(lsec_store_run_list(st->store, &runs, &nruns, serial, err));
+	LSEC_TRY(lsec_sop_versions(&vers, &nv, st->store, NULL, err));
+	/* The four build SOPs passed, in order, each under an approved version. */
+	for (int k = 0; k < NBUILD; k++) {
+		const lsec_store_run *pr = NULL;
+		for (size_t i = 0; i < nruns; i++) {
+			if (lsec_station__eq(runs[i].sop, build_sops[k]) &&
+			    lsec_station__eq(runs[i].outcome, "passed")) {
+				pr = &runs[i];
+			}
+		}
+		if (pr == NULL) {
+			REFUSE("SOP '%s' has no passed run", serial, build_sops[k]);
+		}
+		if (pr->id <= last) {
+			REFUSE("SOP '%s' passed before the SOP it follows", serial, build_sops[k]);
+		}
+		last = pr->id;
+		if (!sop_approved(vers, nv, build_sops[k], pr->sop_version)) {
+			REFUSE("SOP '%s' ran under version %s, which is not approved", serial,
+			       build_sops[k], pr->sop_version);
+		}
+		LSEC_TRY(lsec_station__require_role(st, pr->person, "operator", "ship a unit", err));
+		passed_run[k] = pr->sop;
+	}
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+	{
+		const char *rel = passed_ev(leaves, "image.check", "release");
+		const char *att = passed_ev(leaves, "device.boot-attest", "attested-sha256");
+		if (rel == NULL || att == NULL) {
+			REFUSE("no passed image check and boot attestation of an approved release",
+			       serial);
+		}
+		snprintf(release, sizeof(release), "%s", rel);
+		/* The release must still be approved and not revoked. */
+		json_t *rl = NULL;
+		size_t i;
+		json_t *r;
+		bool ok = false;
+		LSEC_TRY(lsec_station_release_list(&rl, st, err));
+		json_array_foreach(rl, i, r)
+		{
+			char pv[160];
+			snprintf(pv, sizeof(pv), "%s@%s",
+				 json_string_value(json_object_get(r, "product")),
+				 json_string_value(json_object_get(r, "version")));
+			if (lsec_station__eq(pv, rel) &&
+			    lsec_station__eq(json_string_value(json_object_get(r, "state")),
+					     "approved") &&
+			    lsec_station__eq(json_string_value(json_object_get(r, "digest")), att)) {
+				ok = true;
+			}
+		}
+		json_decref(rl);
+		if (!ok) {
+			REFUSE("release %s is not approved (or was revoked) or is not what the unit "
+			       "attested",
+			       serial, rel);
+		}
+	}
+	{
+		const char *fp = passed_ev(leaves, "ca.issue", "public-key-sha256");
+		lsec_err e = LSEC_ERR_INIT;
+		if (fp == NULL || lsec_store_identity_get(st->store, &id, NULL, fp, &e) < 0) {
+			REFUSE("no identity was issued", serial);
+		}
+		if (!lsec_station__eq(id.serial, serial) || id.state != LSEC_KEY_ACTIVE) {
+			REFUSE("its identity is %s, not active", serial, lsec_key_state_name(id.state));
+		}
+		if (passed_ev(leaves, "device.prove-possession", "cert-serial") == NULL) {
+			REFUSE("proof of possession of its key is missing", serial);
+		}
+	}
+	if (passed_ev(leaves, "credential.generate", "credential-fingerprint") == NULL ||
+	    passed_ev(leaves, "device.write-credential", "credential-fingerprint") == NULL) {
+		REFUSE("its initial credential is not set", serial);
+	}
+	if (passed_ev(leaves, "otp.verify", "clear-attempt") == NULL) {
+		REFUSE("the secure-boot fuses were not verified", serial);
+	}
+	if (passed_leaf(leaves, "debug.verify-locked") == NULL ||
+	    passed_leaf(leaves, "console.verify-closed") == NULL) {
+		REFUSE("the debug lock and closed console were not verified", serial);
+	}
+	rc = gate_log(st, serial, &proven, err);
+	if (rc < 0) {
+		lsec_err inner = *err;
+		REFUSE("its audit leaves are not proven in a verifying log (%s)", serial, inner.msg);
+	}
+	ev = json_pack("{s:[ssss],s:s,s:s,s:I}", "sops", passed_run[0], passed_run[1],
+		       passed_run[2], passed_run[3], "release", release, "key-sha256", id.key_fp,
+		       "leaves-proven", (json_int_t)proven);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
+					    LSEC_STORE_SHIP_GATE, err));
+	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "ship-gate", "shipped", ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+#undef REFUSE
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	json_decref(leaves);
+	lsec_free(vers);
+	lsec_free(runs);
+	return rc;
+}
+
+/* ---- the device history record ---------------------------------------------------- */
+
+static json_t *unit_json(const lsec_store_unit *u)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "serial", u->serial, "uid", u->uid, "product",
+			 u->product, "state", lsec_unit_state_name(u->state), "created", u->created,
+			 "updated", u->updated);
+}
+
+int lsec_station_unit_show(json_t **out, lsec_station *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit unit;
+	lsec_store_run *runs = NULL;
+	size_t nruns = 0;
+	json_t *o = NULL, *jr = NULL, *leaves = NULL;
+	lsec_audit_proof *proof = NULL;
+	char *ptext = NULL;
+	lsec_err pe = LSEC_ERR_INIT;
+	*out = NULL;
+	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_run_list(st->store, &runs, &nruns, serial, err));
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+	jr = json_array();
+	LSEC_ENSURE(jr != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < nruns; i++) {
+		json_t *r = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)runs[i].id,
+				      "sop", runs[i].sop, "sop-version", runs[i].sop_version,
+				      "person", runs[i].person, "station", runs[i].station, "outcome",
+				      runs[i].outcome, "started", runs[i].started, "finished",
+				      runs[i].finished);
+		LSEC_ENSURE(r != NULL && json_array_append_new(jr, r) == 0, LSEC_E_NOMEM,
+			    "out of memory");
+	}
+	o = json_pack("{s:o,s:O,s:O}", "unit", unit_json(&unit), "runs", jr, "events", leaves);
+	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
+	/* The inclusion proof of its leaves against the latest checkpoint, when one covers them. */
+	if (lsec_audit_prove(&proof, st->store, serial, 0, &pe) == 0) {
+		json_t *pj = NULL;
+		LSEC_TRY(lsec_audit_proof_write(&ptext, proof, err));
+		LSEC_TRY(lsec_json_parse(&pj, ptext, strlen(ptext), "proof", err));
+		json_object_set_new(o, "proof", pj);
+	} else {
+		json_object_set_new(o, "proof", json_null());
+		json_object_set_new(o, "proof-missing", json_string(pe.msg));
+	}
+	*out = o;
+	o = NULL;
+out:
+	lsec_free(ptext);
+	lsec_audit_proof_free(proof);
+	json_decref(o);
+	json_decref(jr);
+	json_decref(leaves);
+	lsec_free(runs);
+	return rc;
+}
+
+int lsec_station_unit_list(json_t **out, lsec_station *st, const lsec_unit_state *state,
+			   lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit *units = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+	*out = NULL;
+	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_unit_list(st->store, &units, &n, NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		if (state != NULL && units[i].state != *state) {
+			continue;
+		}
+		json_t *u = unit_json(&units[i]);
+		LSEC_ENSURE(u != NULL && json_array_append_new(arr, u) == 0, LSEC_E_NOMEM,
+			    "out of memory");
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	json_decref(arr);
+	lsec_free(units);
+	return rc;
+}

@@ -1,0 +1,211 @@
+/*
+ * A whole line for the station tests, made through the library's public
+ * calls: registry, people, line CA, product firmware key, the five default
+ * SOPs submitted and approved, a signed release approved, a fleet of
+ * simulated units.
+ */
+#ifndef LSEC_STATION_FIXTURE_H
+#define LSEC_STATION_FIXTURE_H
+
+#include "helpers/testutil.h"
+#include "linesec/audit.h"
+#include "linesec/image.h"
+#include "linesec/pki.h"
+#include "linesec/sop.h"
+#include "linesec/station.h"
+#include "linesec/store.h"
+#include "linesec/target.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#define FX_HASH "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+
+typedef struct station_fx {
+	char *dir;
+	char *registry;
+	char *ca_dir;
+	char *fleet;
+	char *fw_key;      /* public key PEM */
+	char *fw_priv;     /* private key PEM */
+	char *station_key;
+	lsec_secret *ca_pass;
+	lsec_station_product product;
+	lsec_station_config cfg;
+	lsec_station *st;
+} station_fx;
+
+static inline void fx_ok(int rc, const lsec_err *err)
+{
+	if (rc != 0) {
+		fail_msg("expected success, got %d: %s", rc, err->msg);
+	}
+}
+
+/* Signs a release image of product with key (private PEM path) into path. */
+static inline void fx_sign_image(const char *path, const char *key_path, const char *product,
+				 lsec_image_build build, const char *version, uint32_t counter)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_key *k = NULL;
+	lsec_buf img = LSEC_BUF_INIT(1 << 20);
+	uint8_t payload[3000];
+	for (size_t i = 0; i < sizeof(payload); i++) {
+		payload[i] = (uint8_t)(i * 7 + 3);
+	}
+	lsec_image_sign_options so = LSEC_IMAGE_SIGN_OPTIONS_INIT;
+	fx_ok(lsec_key_load_private(&k, key_path, NULL, &err), &err);
+	so.key = k;
+	so.product = product;
+	so.build = build;
+	fx_ok(lsec_image_version_parse(&so.image_version, version, &err), &err);
+	so.has_security_counter = true;
+	so.security_counter = counter;
+	so.embed_pubkey = true;
+	fx_ok(lsec_image_sign(&img, payload, sizeof(payload), &so, &err), &err);
+	fx_ok(lsec_file_write_atomic(path, img.data, img.len, 0644, &err), &err);
+	lsec_buf_release(&img);
+	lsec_key_free(k);
+}
+
+/* Creates a fleet of n units in <dir>/fleet with the given options. */
+static inline void fx_fleet(station_fx *fx, lsec_target_sim_options *o)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *j = NULL;
+	o->has_seed = true;
+	o->seed = 7;
+	fx_ok(lsec_target_sim_fleet_new(&j, fx->fleet, o, &err), &err);
+	json_decref(j);
+}
+
+static inline char *fx_unit(const station_fx *fx, unsigned i)
+{
+	return lsec_asprintf("sim:%s/unit-%03u.sim", fx->fleet, i);
+}
+
+/* Submits and approves the five default SOPs and a release 1.0.0 (counter 1). */
+static inline void fx_line(station_fx *fx, bool with_release)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = lsec_station_store(fx->st);
+	lsec_sop_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
+	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
+		const char *name = NULL;
+		const uint8_t *data = NULL;
+		size_t len = 0;
+		lsec_sop *sop = NULL;
+		assert_true(lsec_station_default_sop(i, &name, &data, &len));
+		fx_ok(lsec_sop_submit(&sop, st, &sup, data, len, name, &err), &err);
+		fx_ok(lsec_sop_approve(st, &s1, lsec_sop_name(sop), lsec_sop_version(sop), &err),
+		      &err);
+		fx_ok(lsec_sop_approve(st, &s2, lsec_sop_name(sop), lsec_sop_version(sop), &err),
+		      &err);
+		lsec_sop_free(sop);
+	}
+	if (with_release) {
+		char *img = lsec_test_path(fx->dir, "fw.img");
+		fx_sign_image(img, fx->fw_priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
+		fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 0, "sec1", &err),
+		      &err);
+		fx_ok(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err), &err);
+		lsec_free(img);
+	}
+}
+
+static inline int station_fx_setup(void **state)
+{
+	station_fx *fx = lsec_calloc(1, sizeof(*fx));
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	lsec_key *k = NULL;
+	lsec_buf pem = LSEC_BUF_INIT(4096);
+	fx->dir = lsec_test_tmpdir();
+	fx->registry = lsec_test_path(fx->dir, "registry.db");
+	fx->ca_dir = lsec_test_path(fx->dir, "ca");
+	fx->fleet = lsec_test_path(fx->dir, "fleet");
+	fx->fw_key = lsec_test_path(fx->dir, "fw.pub.pem");
+	fx->fw_priv = lsec_test_path(fx->dir, "fw.pem");
+	fx->station_key = lsec_test_path(fx->dir, "station.key");
+	/* People */
+	fx_ok(lsec_store_open(&st, fx->registry, &err), &err);
+	fx_ok(lsec_store_person_add(st, "sec1", LSEC_ROLE_SECURITY_OFFICER, FX_HASH, &err), &err);
+	fx_ok(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, FX_HASH, &err), &err);
+	fx_ok(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, FX_HASH, &err), &err);
+	fx_ok(lsec_store_person_add(st, "sup", LSEC_ROLE_SUPERVISOR, FX_HASH, &err), &err);
+	lsec_store_close(st);
+	/* Line CA */
+	fx_ok(lsec_secret_from(&fx->ca_pass, "ca-passphrase", 13, &err), &err);
+	lsec_ca_options co = LSEC_CA_OPTIONS_INIT;
+	co.common_name = "Test Line CA";
+	co.passphrase = fx->ca_pass;
+	co.validity_days = 10950;
+	fx_ok(lsec_ca_init(fx->ca_dir, &co, &err), &err);
+	/* Product firmware key and station key */
+	fx_ok(lsec_key_generate(&k, LSEC_KEY_ECDSA_P256, &err), &err);
+	fx_ok(lsec_key_write_private(k, fx->fw_priv, NULL, &err), &err);
+	fx_ok(lsec_key_public_pem(&pem, k, &err), &err);
+	fx_ok(lsec_file_write_new(fx->fw_key, pem.data, pem.len, 0644, &err), &err);
+	lsec_key_free(k);
+	k = NULL;
+	fx_ok(lsec_key_generate(&k, LSEC_KEY_ED25519, &err), &err);
+	fx_ok(lsec_key_write_private(k, fx->station_key, NULL, &err), &err);
+	lsec_key_free(k);
+	lsec_buf_release(&pem);
+	/* Station */
+	fx->product.id = "sensor";
+	fx->product.firmware_key = fx->fw_key;
+	lsec_station_config c = LSEC_STATION_CONFIG_INIT;
+	c.registry = fx->registry;
+	c.line_id = "line1";
+	c.station_id = "st1";
+	c.line_dir = fx->dir;
+	c.ca_dir = fx->ca_dir;
+	c.ca_unlock = fx->ca_pass;
+	c.station_key = fx->station_key;
+	c.products = &fx->product;
+	c.nproducts = 1;
+	c.operator_name = "op";
+	c.witness_name = "sup";
+	c.batch = true;
+	fx->cfg = c;
+	fx_ok(lsec_station_open(&fx->st, &fx->cfg, &err), &err);
+	*state = fx;
+	return 0;
+}
+
+static inline int station_fx_teardown(void **state)
+{
+	station_fx *fx = *state;
+	lsec_station_close(fx->st);
+	lsec_secret_free(fx->ca_pass);
+	lsec_free(fx->registry);
+	lsec_free(fx->ca_dir);
+	lsec_free(fx->fleet);
+	lsec_free(fx->fw_key);
+	lsec_free(fx->fw_priv);
+	lsec_free(fx->station_key);
+	lsec_test_rmtree(fx->dir);
+	lsec_free(fx);
+	return 0;
+}
+
+/* The log verifies under the station key. */
+static inline void fx_log_verifies(station_fx *fx)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_key *k = NULL, *pub = NULL;
+	lsec_buf spki = LSEC_BUF_INIT(4096);
+	lsec_audit_verify_report rep;
+	fx_ok(lsec_key_load_private(&k, fx->station_key, NULL, &err), &err);
+	fx_ok(lsec_key_spki_der(&spki, k, &err), &err);
+	fx_ok(lsec_key_from_spki(&pub, spki.data, spki.len, &err), &err);
+	fx_ok(lsec_audit_verify(&rep, lsec_station_store(fx->st), "st1", lsec_key_evp(pub), NULL, 0,
+				&err),
+	      &err);
+	lsec_buf_release(&spki);
+	lsec_key_free(pub);
+	lsec_key_free(k);
+}
+
+#endif

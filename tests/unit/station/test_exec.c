@@ -1,0 +1,153 @@
+/* The SOP executor: build, clone and identity refusals, quarantine with the SOP's words. */
+#include "station_fixture.h"
+
+static void test_station_exec__build_ships_one_unit(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = fx_unit(fx, 1);
+	fx_ok(lsec_station_build(&res, fx->st, u, NULL, &err), &err);
+	assert_true(res.shipped);
+	assert_string_equal(res.serial, "unit-001");
+	lsec_store_unit unit;
+	fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-001", &err), &err);
+	assert_int_equal(unit.state, LSEC_UNIT_SHIPPED);
+	/* The device really is secured and locked. */
+	lsec_target *t = NULL;
+	lsec_target_fuse_value v;
+	fx_ok(lsec_target_open(&t, u, &err), &err);
+	fx_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
+	assert_int_equal(v.value, 1);
+	fx_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_DEBUG_LOCK, &err), &err);
+	assert_true(v.value >= 1);
+	lsec_target_close(t);
+	/* The history record has every step and a proof. */
+	json_t *rec = NULL;
+	fx_ok(lsec_station_unit_show(&rec, fx->st, "unit-001", &err), &err);
+	assert_int_equal(json_array_size(json_object_get(rec, "runs")), 4);
+	assert_true(json_is_object(json_object_get(rec, "proof")));
+	assert_true(json_array_size(json_object_get(rec, "events")) > 40);
+	json_decref(rec);
+	fx_log_verifies(fx);
+	/* Shipping twice is refused: the unit is no longer locked. */
+	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);
+	lsec_free(u);
+}
+
+static void test_station_exec__clone_stopped_before_write(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	o.clone_src = 1;
+	o.clone_dst = 2;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u1 = fx_unit(fx, 1), *u2 = fx_unit(fx, 2);
+	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u1, NULL, &err), &err);
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u2, NULL, &err),
+			 LSEC_E_STATION_CLONE);
+	assert_non_null(strstr(err.msg, "unit-001"));
+	/* Nothing was written: the clone's flash is still erased and it is not registered. */
+	lsec_target *t = NULL;
+	uint8_t page[64];
+	fx_ok(lsec_target_open(&t, u2, &err), &err);
+	fx_ok(lsec_target_debug_attach(t, &err), &err);
+	fx_ok(lsec_target_flash_read(page, t, 0, sizeof(page), &err), &err);
+	for (size_t i = 0; i < sizeof(page); i++) {
+		assert_int_equal(page[i], 0xff);
+	}
+	lsec_target_close(t);
+	lsec_store_unit unit;
+	assert_int_equal(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-002", &err),
+			 LSEC_E_NOTFOUND);
+	lsec_free(u1);
+	lsec_free(u2);
+}
+
+static void test_station_exec__unit_with_identity_stopped(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = fx_unit(fx, 1);
+	/* A "new" unit that already carries a key (a used or tampered board). */
+	lsec_target *t = NULL;
+	fx_ok(lsec_target_open(&t, u, &err), &err);
+	fx_ok(lsec_target_debug_attach(t, &err), &err);
+	fx_ok(lsec_target_key_generate(t, 0, &err), &err);
+	lsec_target_close(t);
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
+			 LSEC_E_STATION_HAS_IDENTITY);
+	lsec_free(u);
+}
+
+static void test_station_exec__quarantine_with_sop_message(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	o.faults = "boot_fail=5";
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_build(&res, fx->st, u, NULL, &err), LSEC_E_STATION_STEP);
+	assert_true(res.failed);
+	assert_int_equal(res.state, LSEC_UNIT_QUARANTINED);
+	assert_string_equal(res.sop, "flash");
+	assert_string_equal(res.step, "boot-attest");
+	assert_string_equal(res.then, "quarantine");
+	assert_non_null(strstr(res.message, "did not boot the approved image"));
+	lsec_store_unit unit;
+	fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-001", &err), &err);
+	assert_int_equal(unit.state, LSEC_UNIT_QUARANTINED);
+	/* A quarantined unit is not run again without a supervisor's rework. */
+	assert_int_equal(lsec_station_build(&res, fx->st, u, NULL, &err),
+			 LSEC_E_STATION_WRONG_STATE);
+	fx_log_verifies(fx);
+	lsec_free(u);
+}
+
+static void test_station_exec__no_approved_sop(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	fx_fleet(fx, &o);
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
+			 LSEC_E_SOP_NOT_APPROVED);
+	lsec_free(u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_station_exec__build_ships_one_unit,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__clone_stopped_before_write,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__unit_with_identity_stopped,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__quarantine_with_sop_message,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__no_approved_sop,
+						station_fx_setup, station_fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
