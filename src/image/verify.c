@@ -71,10 +71,12 @@ static int resolve_key(lsec_key **out, const lsec_key **use, const lsec_image *i
 		goto out;
 	}
 	lsec_err kerr = LSEC_ERR_INIT;
-	if (lsec_key_from_spki(out, der, der_len, &kerr) < 0) {
-		LSEC_BAIL(LSEC_E_IMG_KEY_MISMATCH, "cannot verify image '%s': unusable signing key: %s",
-			  img->name, kerr.msg);
-	}
+	int krc = lsec_key_from_spki(out, der, der_len, &kerr);
+	/* Out of memory is not a verdict on the image. */
+	LSEC_ENSURE(krc != LSEC_E_NOMEM, LSEC_E_NOMEM, "cannot verify image '%s': out of memory",
+		    img->name);
+	LSEC_ENSURE(krc == 0, LSEC_E_IMG_KEY_MISMATCH,
+		    "cannot verify image '%s': unusable signing key: %s", img->name, kerr.msg);
 	*use = *out;
 out:
 	lsec_buf_release(&spki);
@@ -118,10 +120,11 @@ int lsec_image_verify(const lsec_image *img, const lsec_image_verify_options *op
 	LSEC_ENSURE((img->sig->type == IMG_TLV_ED25519) == ed, LSEC_E_IMG_KEY_MISMATCH,
 		    "cannot verify image '%s': %s signature TLV, but the key is %s", img->name,
 		    lsec_image__tlv_name(img->sig->type), lsec_key_type_name(lsec_key_get_type(use)));
-	if (lsec_key_verify_digest(use, digest, img->data + img->sig->off, img->sig->len, err) < 0) {
-		LSEC_BAIL(LSEC_E_IMG_BAD_SIGNATURE, "cannot verify image '%s': %s TLV does not verify",
-			  img->name, lsec_image__tlv_name(img->sig->type));
-	}
+	int vrc = lsec_key_verify_digest(use, digest, img->data + img->sig->off, img->sig->len, err);
+	LSEC_ENSURE(vrc != LSEC_E_NOMEM, LSEC_E_NOMEM, "cannot verify image '%s': out of memory",
+		    img->name);
+	LSEC_ENSURE(vrc == 0, LSEC_E_IMG_BAD_SIGNATURE, "cannot verify image '%s': %s TLV does not verify",
+		    img->name, lsec_image__tlv_name(img->sig->type));
 	if (opts->product != NULL) {
 		LSEC_ENSURE(img->has_product, LSEC_E_IMG_WRONG_PRODUCT,
 			    "cannot verify image '%s': no product TLV, expected product '%s'",

@@ -318,6 +318,26 @@ static void test_image_verify__unsupported(void **state)
 	lsec_key_free(pub);
 }
 
+static void test_image_verify__allocation_failures(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	imgtest_fx fx;
+	imgtest_fx_init(&fx, "test-ecdsa-p256.pem", LSEC_IMAGE_BUILD_RELEASE, 64, 3);
+	int rc = -1;
+	for (unsigned long n = 1; rc != 0 && n < 100; n++) {
+		lsec_alloc_fail_after(n);
+		rc = lsec_image_verify(fx.parsed, &fx.vo, &err);
+		lsec_alloc_fail_after(0);
+		if (rc != 0) {
+			/* A failed allocation is never reported as a bad image. */
+			assert_int_equal(rc, LSEC_E_NOMEM);
+		}
+	}
+	assert_int_equal(rc, 0);
+	imgtest_fx_release(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_image_verify__unsigned_and_hashless),
 		cmocka_unit_test(test_image_verify__policy),
 		cmocka_unit_test(test_image_verify__unsupported),
+		cmocka_unit_test(test_image_verify__allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

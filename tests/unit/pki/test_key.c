@@ -253,6 +253,52 @@ static void test_pki_key__type_names(void **state)
 	lsec_key_free(NULL);
 }
 
+/* Allocation failures at every point of load, write and verify: an error, no leak. */
+static void test_pki_key__allocation_failures(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *dir = lsec_test_tmpdir();
+	char *src = lsec_test_data("images/test-ecdsa-p256.pem");
+	uint8_t digest[32] = {1};
+	int rc = -1;
+	for (unsigned long n = 1; rc != 0 && n < 200; n++) {
+		lsec_key *k = NULL;
+		lsec_secret *pass = NULL;
+		lsec_buf sig = LSEC_BUF_INIT(128);
+		char name[32];
+		snprintf(name, sizeof(name), "k%lu.pem", n);
+		char *p = lsec_test_path(dir, name);
+		lsec_alloc_fail_after(n);
+		rc = lsec_key_load_private(&k, src, NULL, &err);
+		if (rc == 0) {
+			rc = lsec_secret_from(&pass, "pw", 2, &err);
+		}
+		if (rc == 0) {
+			rc = lsec_key_write_private(k, p, pass, &err);
+		}
+		if (rc == 0) {
+			rc = lsec_key_sign_digest(&sig, k, digest, &err);
+		}
+		if (rc == 0) {
+			rc = lsec_key_verify_digest(k, digest, sig.data, sig.len, &err);
+		}
+		lsec_alloc_fail_after(0);
+		if (rc != 0) {
+			assert_true(rc == LSEC_E_NOMEM || rc == LSEC_E_IO || rc == LSEC_E_CRYPTO);
+		} else {
+			assert_int_equal(sig.len > 0, 1);
+		}
+		lsec_buf_release(&sig);
+		lsec_secret_free(pass);
+		lsec_key_free(k);
+		lsec_free(p);
+	}
+	assert_int_equal(rc, 0);
+	lsec_free(src);
+	lsec_test_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_pki_key__unsupported_and_malformed),
 		cmocka_unit_test(test_pki_key__sign_verify_both_types),
 		cmocka_unit_test(test_pki_key__type_names),
+		cmocka_unit_test(test_pki_key__allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
