@@ -51,6 +51,7 @@ enum {
 	LSEC_E_TGT_BAD_STATE = -151,     /* sim state file corrupt or of an unknown version */
 	LSEC_E_TGT_RANGE = -152,         /* address, length, OTP word or key slot out of range */
 	LSEC_E_TGT_AUTH_TOKEN = -170,    /* authenticated-erase token does not verify */
+	LSEC_E_TGT_VERIFY = -171,        /* flash read-back digest differs from what was written */
 	LSEC_E_TGT_ATTACH_REFUSED = -180, /* debug port locked: attach refused */
 	LSEC_E_TGT_OTP_LOCKED = -181,    /* OTP word write-locked: the write was ignored */
 	LSEC_E_TGT_OTP_CLEAR = -182,     /* the write would clear OTP bits (impossible) */
@@ -191,6 +192,15 @@ LSEC_API LSEC_MUST_USE int lsec_target_flash_hash(uint8_t out[32], lsec_target *
 						  uint32_t len, lsec_err *err);
 
 /*
+ * Programs data at addr the way a line does it: erases the pages it covers,
+ * writes, then compares the device's SHA-256 of the range with the data's.
+ * addr must be page-aligned. Fails as erase and write do, and with
+ * LSEC_E_TGT_VERIFY when the read-back digest differs (a bad flash cell).
+ */
+LSEC_API LSEC_MUST_USE int lsec_target_flash_program(lsec_target *t, uint32_t addr,
+						     const uint8_t *data, size_t len, lsec_err *err);
+
+/*
  * Resets the device and reports what its boot stage did. Also the explicit
  * reset of a failed session: the device is power-cycled and its state read
  * again. A debug lock burned since the last reset takes effect here (the
@@ -202,6 +212,15 @@ LSEC_API LSEC_MUST_USE int lsec_target_reset(lsec_target_boot_report *out, lsec_
 					     lsec_err *err);
 /* Short name of a boot error code ("bad-signature"). */
 LSEC_API const char *lsec_target_boot_error_name(uint32_t code);
+/*
+ * A boot report as JSON (booted, boot_error and its name, digest in hex,
+ * version "1.2.3+4", secure_boot, uart_open), for output and audit leaves.
+ * *out is freed with json_decref.
+ */
+struct json_t;
+LSEC_API LSEC_MUST_USE int lsec_target_boot_report_describe(struct json_t **out,
+							    const lsec_target_boot_report *r,
+							    lsec_err *err);
 
 /*
  * OTP. Read n words from word. Burn sets the given bits of one word (bits

@@ -48,6 +48,44 @@ static const cli_spec show_spec = {
 	"UNIT is a state file (DIR/unit-001.sim) or a device URI (sim:DIR/unit-001.sim).",
 };
 
+static const cli_opt flash_opts[] = {
+	{"json", NULL, "print the result as JSON"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_spec flash_spec = {
+	"sim flash UNIT IMAGE [--json]",
+	"Program a file at flash offset 0 of a simulated unit: erase, write, verify the read-back SHA-256.",
+	flash_opts,
+	2,
+	2,
+	"For rehearsals and demos; on the line, flashing is SOP 1, run by the station.",
+};
+
+static const cli_spec boot_spec = {
+	"sim boot UNIT [--json]",
+	"Reset a simulated unit and print its boot report (booted, boot error, measured digest, version).",
+	show_opts,
+	1,
+	1,
+	"Exit status 8 when the boot stage refused to boot (the report says why).",
+};
+
+/* Opens UNIT, a state file or a sim: URI; attaches when asked. */
+static int open_unit(lsec_target **t, const char *unit, bool attach, lsec_err *err)
+{
+	int rc = 0;
+	char *uri = strncmp(unit, "sim:", 4) == 0 ? lsec_strdup(unit) : lsec_asprintf("sim:%s", unit);
+	LSEC_ENSURE(uri != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_target_open(t, uri, err));
+	if (attach) {
+		LSEC_TRY(lsec_target_debug_attach(*t, err));
+	}
+out:
+	lsec_free(uri);
+	return rc;
+}
+
 static int parse_clone(lsec_target_sim_options *o, const char *s, lsec_err *err)
 {
 	int rc = 0;
@@ -218,17 +256,11 @@ static int sim_show(int argc, char **argv)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_target *t = NULL;
 	json_t *j = NULL;
-	char *uri = NULL;
 	int rc = cli_parse(&a, &show_spec, argc, argv);
 	if (rc != 0) {
 		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	const char *unit = a.args[0];
-	uri = strncmp(unit, "sim:", 4) == 0 ? lsec_strdup(unit) : lsec_asprintf("sim:%s", unit);
-	if (uri == NULL) {
-		lsec_err_set(&err, LSEC_E_NOMEM, __FILE__, __LINE__, "out of memory");
-		rc = cli_fail(&err);
-	} else if (lsec_target_open(&t, uri, &err) < 0 || lsec_target_describe(&j, t, &err) < 0) {
+	if (open_unit(&t, a.args[0], false, &err) < 0 || lsec_target_describe(&j, t, &err) < 0) {
 		rc = cli_fail(&err);
 	} else if (cli_flag(&a, "json")) {
 		rc = lsec_json_print(stdout, j, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
@@ -237,13 +269,92 @@ static int sim_show(int argc, char **argv)
 	}
 	json_decref(j);
 	lsec_target_close(t);
-	lsec_free(uri);
+	return rc;
+}
+
+static int sim_flash(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target *t = NULL;
+	lsec_buf img = LSEC_BUF_INIT(64u << 20);
+	uint8_t digest[32];
+	char hex[65];
+	int rc = cli_parse(&a, &flash_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (lsec_file_read(&img, a.args[1], &err) < 0 || open_unit(&t, a.args[0], true, &err) < 0 ||
+	    lsec_target_flash_program(t, 0, img.data, img.len, &err) < 0 ||
+	    lsec_sha256(digest, img.data, img.len, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	lsec_hex_encode(hex, digest, sizeof(digest));
+	if (cli_flag(&a, "json")) {
+		json_t *j = json_pack("{s:s,s:I,s:s}", "unit", lsec_target_uri(t), "bytes",
+				      (json_int_t)img.len, "sha256", hex);
+		if (j == NULL || lsec_json_print(stdout, j, &err) < 0) {
+			rc = cli_fail(&err);
+		}
+		json_decref(j);
+	} else {
+		printf("programmed %zu bytes at 0x0 of %s, read-back SHA-256 %s\n", img.len,
+		       lsec_target_uri(t), hex);
+	}
+out:
+	lsec_target_close(t);
+	lsec_buf_release(&img);
+	return rc;
+}
+
+static int sim_boot(int argc, char **argv)
+{
+	cli_args a;
+	lsec_err err = LSEC_ERR_INIT, berr = LSEC_ERR_INIT;
+	lsec_target *t = NULL;
+	lsec_target_boot_report br;
+	json_t *j = NULL;
+	int rc = cli_parse(&a, &boot_spec, argc, argv);
+	if (rc != 0) {
+		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (open_unit(&t, a.args[0], false, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	int brc = lsec_target_reset(&br, t, &berr);
+	if ((brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) ||
+	    lsec_target_boot_report_describe(&j, &br, &err) < 0) {
+		rc = cli_fail(brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED ? &berr : &err);
+		goto out;
+	}
+	if (cli_flag(&a, "json")) {
+		if (lsec_json_print(stdout, j, &err) < 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+	} else {
+		printf("booted: %s\nboot error: %u (%s)\nmeasured digest: %s\nversion: %s\n"
+		       "secure boot: %s\nuart console: %s\n",
+		       br.booted ? "yes" : "no", br.boot_error,
+		       lsec_target_boot_error_name(br.boot_error),
+		       br.measured ? json_string_value(json_object_get(j, "digest")) : "-",
+		       br.booted ? json_string_value(json_object_get(j, "version")) : "-",
+		       br.secure_boot ? "on" : "off", br.uart_open ? "open" : "closed");
+	}
+	rc = brc < 0 ? cli_exit_code(brc) : CLI_EXIT_OK;
+out:
+	json_decref(j);
+	lsec_target_close(t);
 	return rc;
 }
 
 static const cli_cmd sim_cmds[] = {
 	{"new", sim_new, "create a fleet of simulated units"},
 	{"show", sim_show, "show one unit's identity, fuses and key slots"},
+	{"flash", sim_flash, "program an image into a unit (erase, write, verify)"},
+	{"boot", sim_boot, "reset a unit and print its boot report"},
 	{NULL, NULL, NULL},
 };
 

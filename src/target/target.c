@@ -184,6 +184,33 @@ out:
 	return rc;
 }
 
+int lsec_target_flash_program(lsec_target *t, uint32_t addr, const uint8_t *data, size_t len,
+			      lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_info info;
+	uint8_t want[32], got[32];
+	LSEC_ENSURE(data != NULL && len > 0 && len <= UINT32_MAX, LSEC_E_USAGE,
+		    "cannot program flash: no data");
+	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	LSEC_ENSURE(info.page_size > 0 && addr % info.page_size == 0, LSEC_E_TGT_RANGE,
+		    "cannot program flash of device '%s' at 0x%x: not aligned to the %u-byte page",
+		    t->uri, addr, info.page_size);
+	uint64_t span = (len + info.page_size - 1) / info.page_size * (uint64_t)info.page_size;
+	LSEC_ENSURE(span <= info.flash_size && addr <= info.flash_size - span, LSEC_E_TGT_RANGE,
+		    "cannot program %zu bytes at 0x%x on device '%s': flash has %u bytes", len, addr,
+		    t->uri, info.flash_size);
+	LSEC_TRY(lsec_target_flash_erase(t, addr, (uint32_t)span, err));
+	LSEC_TRY(lsec_target_flash_write(t, addr, data, len, err));
+	LSEC_TRY(lsec_sha256(want, data, len, err));
+	LSEC_TRY(lsec_target_flash_hash(got, t, addr, (uint32_t)len, err));
+	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_VERIFY,
+		    "cannot program flash of device '%s': read-back SHA-256 of 0x%x+%zu differs from the data written",
+		    t->uri, addr, len);
+out:
+	return rc;
+}
+
 static const char *const boot_error_names[] = {
 	"ok", "no-image", "bad-image", "bad-hash", "unsigned", "bad-key",
 	"bad-signature", "rollback", "hw-fault", "no-key-digest",
@@ -209,6 +236,29 @@ int lsec_target_reset(lsec_target_boot_report *out, lsec_target *t, lsec_err *er
 	LSEC_ENSURE(out->booted, LSEC_E_TGT_BOOT_REFUSED,
 		    "device '%s' did not boot: boot error %u (%s)", t->uri, out->boot_error,
 		    lsec_target_boot_error_name(out->boot_error));
+out:
+	return rc;
+}
+
+int lsec_target_boot_report_describe(json_t **out, const lsec_target_boot_report *r, lsec_err *err)
+{
+	int rc = 0;
+	char hex[2 * LSEC_TARGET_DIGEST_LEN + 1] = "";
+	char ver[48];
+	LSEC_ENSURE_REF(out);
+	*out = NULL;
+	LSEC_ENSURE_REF(r);
+	if (r->measured) {
+		lsec_hex_encode(hex, r->digest, sizeof(r->digest));
+	}
+	snprintf(ver, sizeof(ver), "%u.%u.%u+%lu", r->ver_major, r->ver_minor, r->ver_revision,
+		 (unsigned long)r->ver_build);
+	*out = json_pack("{s:b,s:I,s:s,s:s?,s:s?,s:b,s:b}", "booted", r->booted, "boot_error",
+			 (json_int_t)r->boot_error, "boot_error_name",
+			 lsec_target_boot_error_name(r->boot_error), "digest",
+			 r->measured ? hex : NULL, "version", r->booted ? ver : NULL, "secure_boot",
+			 r->secure_boot, "uart_open", r->uart_open);
+	LSEC_ENSURE(*out != NULL, LSEC_E_NOMEM, "out of memory");
 out:
 	return rc;
 }

@@ -51,6 +51,20 @@ expect 6 "show a missing unit" "$LINESEC" sim show fleet/unit-009.sim
 grep -q "unit-009.sim" err.txt && ok "error names the unit" || bad "error message"
 printf 'garbage' >fleet/unit-002.sim
 expect 4 "show a corrupt unit (bad state)" "$LINESEC" sim show fleet/unit-002.sim
+# Flash a signed debug image and boot it: the measured digest is the image's.
+head -c 3000 /dev/urandom >fw.bin
+expect 0 "keygen" "$LINESEC" keygen --out k.pem
+expect 0 "image sign" "$LINESEC" image sign --key k.pem --product acme --version 1.2.3+4 \
+	--build debug --embed-pubkey fw.bin fw.img
+digest=$(sed -n 's/^image SHA-256: //p' out.txt)
+expect 8 "boot with no image refused" "$LINESEC" sim boot fleet/unit-001.sim
+grep -q "no-image" out.txt && ok "boot report names no-image" || bad "no-image report"
+expect 0 "sim flash" "$LINESEC" sim flash fleet/unit-001.sim fw.img
+expect 0 "sim boot --json" "$LINESEC" sim boot fleet/unit-001.sim --json
+grep -q '"booted":true' out.txt && grep -q "\"digest\":\"$digest\"" out.txt &&
+	grep -q '"uart_open":true' out.txt && ok "booted the image, measured its digest" ||
+	{ bad "boot report"; cat out.txt; }
+expect 6 "flash a missing unit" "$LINESEC" sim flash fleet/unit-009.sim fw.img
 expect 0 "sim --help" "$LINESEC" sim --help
 expect 0 "sim new --help" "$LINESEC" sim new --help
 

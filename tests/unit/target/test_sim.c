@@ -52,6 +52,45 @@ static void test_target_sim__flash_is_nor_and_persists(void **state)
 	fixture_free(&fx);
 }
 
+static void test_target_sim__program_verifies_read_back(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	o.fault_units = "2";
+	o.faults = "stuck=0x1003:0:1";
+	fixture_make(&fx, &o);
+	uint8_t data[6000];
+	memset(data, 0x00, sizeof(data));
+	lsec_target *t = fixture_open(fx.uri, true);
+	/* Programming erases what it covers first: old contents do not leak through. */
+	assert_lsec_ok(lsec_target_flash_write(t, 4096, (const uint8_t *)"\x0f", 1, &err), &err);
+	for (size_t i = 0; i < sizeof(data); i++) {
+		data[i] = (uint8_t)(0xf0 | (i & 0x0f));
+	}
+	assert_lsec_ok(lsec_target_flash_program(t, 0, data, sizeof(data), &err), &err);
+	uint8_t back[sizeof(data)];
+	assert_lsec_ok(lsec_target_flash_read(back, t, 0, sizeof(back), &err), &err);
+	assert_memory_equal(back, data, sizeof(data));
+	assert_lsec_code(lsec_target_flash_program(t, 100, data, 10, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_target_flash_program(t, 61440, data, sizeof(data), &err),
+			 LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_target_flash_program(t, 0, data, 0, &err), LSEC_E_USAGE, &err);
+	lsec_target_close(t);
+	/* Unit 2 has a bit stuck at 1: the read-back digest catches it. */
+	char *u2 = fixture_uri(&fx, 2, NULL);
+	t = fixture_open(u2, true);
+	memset(data, 0, sizeof(data));
+	assert_lsec_code(lsec_target_flash_program(t, 0, data, sizeof(data), &err),
+			 LSEC_E_TGT_VERIFY, &err);
+	assert_non_null(strstr(err.msg, "read-back"));
+	lsec_target_close(t);
+	lsec_free(u2);
+	fixture_free(&fx);
+}
+
 static void test_target_sim__one_session_per_unit(void **state)
 {
 	(void)state;
@@ -648,6 +687,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_target_sim__flash_is_nor_and_persists),
+		cmocka_unit_test(test_target_sim__program_verifies_read_back),
 		cmocka_unit_test(test_target_sim__one_session_per_unit),
 		cmocka_unit_test(test_target_sim__debug_lock_applies_at_reset),
 		cmocka_unit_test(test_target_sim__keystore_generates_signs_and_keeps_keys),

@@ -105,12 +105,27 @@ static void test_target_sim_boot__open_part_boots_any_valid_image(void **state)
 	assert_int_equal(br.ver_revision, 2);
 	assert_int_equal(br.ver_build, 9);
 	assert_false(br.uart_open);
+	json_t *j = NULL;
+	assert_lsec_ok(lsec_target_boot_report_describe(&j, &br, &err), &err);
+	assert_true(json_is_true(json_object_get(j, "booted")));
+	assert_string_equal(json_string_value(json_object_get(j, "version")), "1.4.2+9");
+	char hex[65];
+	lsec_hex_encode(hex, digest, 32);
+	assert_string_equal(json_string_value(json_object_get(j, "digest")), hex);
+	json_decref(j);
 	/* A flipped payload byte breaks the hash. */
 	uint8_t byte = 0;
 	assert_lsec_ok(lsec_target_flash_read(&byte, b->t, 100, 1, &err), &err);
 	byte = 0;
 	assert_lsec_ok(lsec_target_flash_write(b->t, 100, &byte, 1, &err), &err);
 	expect_refused(b, LSEC_BOOT_BAD_HASH);
+	lsec_target_boot_report refused;
+	assert_lsec_code(lsec_target_reset(&refused, b->t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	json_t *r = NULL;
+	assert_lsec_ok(lsec_target_boot_report_describe(&r, &refused, &err), &err);
+	assert_string_equal(json_string_value(json_object_get(r, "boot_error_name")), "bad-hash");
+	assert_true(json_is_null(json_object_get(r, "digest")));
+	json_decref(r);
 }
 
 static void test_target_sim_boot__secure_boot_checks_key_signature_counter(void **state)
