@@ -978,6 +978,53 @@ static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_
 	snprintf(sx->msg, sizeof(sx->msg), "%s", m);
 }
 
+/*
+ * Length of the first invalid UTF-8 sequence's offset, or len when the
+ * whole input is valid (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF). libfyaml is only ever given valid UTF-8: some of its scanners
+ * do not terminate on a malformed sequence.
+ */
+static size_t utf8_invalid_at(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint8_t c = s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+				   : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (n == 0 || i + n > len) {
+			return i;
+		}
+		uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				return i;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			return i;
+		}
+		i += n;
+	}
+	return len;
+}
+
+/* Line and column (1-based, in characters) of byte offset off. */
+static sop_loc loc_of(const uint8_t *s, size_t off)
+{
+	sop_loc l = {1, 1};
+	for (size_t i = 0; i < off; i++) {
+		if (s[i] == '\n') {
+			l.line++;
+			l.column = 1;
+		} else if ((s[i] & 0xc0) != 0x80) {
+			l.column++;
+		}
+	}
+	return l;
+}
+
 /* ---- entry points ---------------------------------------------------------- */
 
 int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *data, size_t len,
@@ -1016,9 +1063,13 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 	pc.flags = FYPCF_QUIET;
 	pc.diag = diag;
 	sop_loc start = {1, 1};
+	size_t bad = utf8_invalid_at(data, len);
 	if (len == 0) {
 		lsec_sop__diag(d, LSEC_E_SOP_MISSING, start, NULL,
 			       "empty file: expected a SOP (sop, title, version, purpose, ...)");
+	} else if (bad < len) {
+		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, loc_of(data, bad), NULL,
+			       "not valid UTF-8 (byte 0x%02x): a SOP file is UTF-8 text", data[bad]);
 	} else {
 		doc = fy_document_build_from_string(&pc, (const char *)data, len);
 		if (doc == NULL) {

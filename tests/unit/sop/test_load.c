@@ -298,6 +298,18 @@ static void test_sop_load__hostile_inputs(void **state)
 	lsec_sop_diags_free(d);
 	d = parse_fail("- a\n- b\n", LSEC_E_SOP_BAD_VALUE);
 	lsec_sop_diags_free(d);
+	/* invalid UTF-8 never reaches the YAML parser (a directive with a bad byte hung it) */
+	d = parse_fail("a: 1\n%\xfe\n", LSEC_E_SOP_SYNTAX);
+	assert_int_equal(lsec_sop_diags_at(d, 0)->line, 2);
+	assert_int_equal(lsec_sop_diags_at(d, 0)->column, 2);
+	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text, "UTF-8"));
+	lsec_sop_diags_free(d);
+	d = parse_fail("title: caf\xc3\n", LSEC_E_SOP_SYNTAX); /* truncated sequence */
+	lsec_sop_diags_free(d);
+	d = parse_fail("title: \xed\xa0\x80\n", LSEC_E_SOP_SYNTAX); /* a surrogate */
+	lsec_sop_diags_free(d);
+	d = parse_fail("title: \xc0\xaf\n", LSEC_E_SOP_SYNTAX); /* overlong */
+	lsec_sop_diags_free(d);
 	/* aliases are refused: the document must read as the station runs it */
 	char *t = edit(base, "title: T\n", "title: &t T\nscope2: *t\n");
 	d = parse_fail(t, LSEC_E_SOP_UNKNOWN_KEY);
