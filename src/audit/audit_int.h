@@ -17,6 +17,16 @@ int lsec_audit__hash(uint8_t out[32], uint8_t prefix, const uint8_t *a, size_t a
 /* Decimal uint64 without sign, spaces or leading zeros ("0" itself is fine). */
 bool lsec_audit__parse_u64(const char *s, size_t len, uint64_t *out);
 
+/*
+ * Inclusion paths of k leaves of one tree, appended to paths[0..k) (each an
+ * initialised lsec_buf). Each distinct sibling subtree is hashed once, so
+ * proving k leaves reads about size * (log2(k) + 2) leaf hashes, not
+ * size * k. LSEC_E_USAGE for an index >= size.
+ */
+int lsec_audit__inclusion_prove_many(lsec_buf *paths, const uint64_t *idx, size_t k,
+				     uint64_t size, lsec_audit_source src, void *src_ctx,
+				     lsec_err *err);
+
 /* True when an evidence key is named like a secret (password, secret, pin...). */
 bool lsec_audit__secret_key(const char *key);
 

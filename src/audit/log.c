@@ -453,7 +453,8 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 	uint64_t *seqs = NULL, one = seq;
 	size_t n = 1;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
-	lsec_buf path = LSEC_BUF_INIT(64 * 32);
+	lsec_buf *paths = NULL;
+	size_t k = 0;
 	*out = NULL;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
@@ -475,24 +476,29 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 			    (unsigned long long)seq, (unsigned long long)cp->size);
 	}
 	LSEC_TRY(lsec_audit_proof_new(&p, rows.last_note, err));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t s = seqs != NULL ? seqs[i] : one;
+	const uint64_t *want = seqs != NULL ? seqs : &one;
+	while (k < n && want[k] < cp->size) {
+		k++; /* seqs ascend: the rest are newer than the checkpoint */
+	}
+	LSEC_ENSURE((paths = lsec_calloc(k, sizeof(*paths))) != NULL, LSEC_E_NOMEM,
+		    "cannot prove: out of memory");
+	for (size_t i = 0; i < k; i++) {
+		lsec_buf_init(&paths[i], 64 * 32);
+	}
+	LSEC_TRY(lsec_audit__inclusion_prove_many(paths, want, k, cp->size, store_source, st, err));
+	for (size_t i = 0; i < k; i++) {
 		uint8_t h[32], stored[32];
-		if (s >= cp->size) {
-			break; /* seqs ascend: the rest are newer than the checkpoint */
-		}
 		lsec_buf_reset(&leaf);
-		lsec_buf_reset(&path);
-		LSEC_TRY(lsec_store_leaf_get(st, s, &leaf, stored, err));
+		LSEC_TRY(lsec_store_leaf_get(st, want[i], &leaf, stored, err));
 		LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
 		LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
 			    "cannot prove leaf %llu: its bytes do not match its stored hash",
-			    (unsigned long long)s);
-		LSEC_TRY(lsec_audit_inclusion_prove(&path, s, cp->size, store_source, st, err));
+			    (unsigned long long)want[i]);
 		/* A proof that would not verify is never handed out. */
-		LSEC_TRY(lsec_audit_inclusion_verify(h, s, cp->size, path.data, path.len, cp->root,
-						     err));
-		LSEC_TRY(lsec_audit_proof_add(p, s, leaf.data, leaf.len, path.data, path.len, err));
+		LSEC_TRY(lsec_audit_inclusion_verify(h, want[i], cp->size, paths[i].data,
+						     paths[i].len, cp->root, err));
+		LSEC_TRY(lsec_audit_proof_add(p, want[i], leaf.data, leaf.len, paths[i].data,
+					      paths[i].len, err));
 	}
 	*out = p;
 	p = NULL;
@@ -500,7 +506,10 @@ out:
 	lsec_audit_proof_free(p);
 	lsec_free(seqs);
 	lsec_buf_release(&leaf);
-	lsec_buf_release(&path);
+	for (size_t i = 0; paths != NULL && i < k; i++) {
+		lsec_buf_release(&paths[i]);
+	}
+	lsec_free(paths);
 	cp_rows_release(&rows);
 	return rc;
 }

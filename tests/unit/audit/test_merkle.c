@@ -411,6 +411,56 @@ static void test_audit_merkle__generated_proofs_and_corruptions(void **state)
 	}
 }
 
+/* Many paths at once equal the paths one at a time, and read fewer leaves. */
+struct counting {
+	lsec_audit_hashes h;
+	uint64_t reads;
+};
+
+static int counting_source(void *src, uint64_t from, uint64_t to, lsec_audit_hash_cb cb,
+			   void *cb_ctx, lsec_err *err)
+{
+	struct counting *c = src;
+	c->reads += to - from;
+	return lsec_audit_hashes_source(&c->h, from, to, cb, cb_ctx, err);
+}
+
+static void test_audit_merkle__prove_many_matches_single(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	static uint8_t h[GEN_MAX][32];
+	gen_hashes(h);
+	const uint64_t idx[] = {0, 1, 5, 17, 18, 40, 63, 64, 68, 69};
+	const size_t k = sizeof(idx) / sizeof(idx[0]);
+	struct counting many = {{&h[0][0], GEN_MAX}, 0}, single = {{&h[0][0], GEN_MAX}, 0};
+	lsec_buf paths[10];
+	for (size_t i = 0; i < k; i++) {
+		lsec_buf_init(&paths[i], 64 * 32);
+	}
+	assert_lsec_ok(lsec_audit__inclusion_prove_many(paths, idx, k, GEN_MAX, counting_source,
+							&many, &err),
+		       &err);
+	for (size_t i = 0; i < k; i++) {
+		lsec_buf one = LSEC_BUF_INIT(64 * 32);
+		assert_lsec_ok(lsec_audit_inclusion_prove(&one, idx[i], GEN_MAX, counting_source,
+							  &single, &err),
+			       &err);
+		assert_int_equal(one.len, paths[i].len);
+		assert_memory_equal(one.data, paths[i].data, one.len);
+		lsec_buf_release(&one);
+		lsec_buf_release(&paths[i]);
+	}
+	assert_true(many.reads * 2 < single.reads);
+	/* Any index out of the tree refuses the whole call. */
+	const uint64_t bad[] = {3, GEN_MAX};
+	lsec_buf two[2] = {LSEC_BUF_INIT(64 * 32), LSEC_BUF_INIT(64 * 32)};
+	assert_lsec_code(lsec_audit__inclusion_prove_many(two, bad, 2, GEN_MAX, counting_source,
+							  &many, &err),
+			 LSEC_E_USAGE, &err);
+	assert_int_equal(two[0].len, 0);
+}
+
 /* The edge cases RFC 9162 leaves to the verifier. */
 static void test_audit_merkle__trivial_and_refused_cases(void **state)
 {
@@ -480,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_audit_merkle__known_consistency_proofs),
 		cmocka_unit_test(test_audit_merkle__corruption_matrix_vectors),
 		cmocka_unit_test(test_audit_merkle__generated_proofs_and_corruptions),
+		cmocka_unit_test(test_audit_merkle__prove_many_matches_single),
 		cmocka_unit_test(test_audit_merkle__trivial_and_refused_cases),
 		cmocka_unit_test(test_audit_merkle__parse_u64_strict),
 	};
