@@ -49,6 +49,7 @@ static const cli_spec inspect_spec = {
 
 static const cli_opt verify_opts[] = {
 	{"pubkey", "PUB.pem", "the trusted public key (or a private key file)"},
+	{"key-hash", "HEX", "trust only this SHA-256 of the key (a fused digest); needs a PUBKEY TLV"},
 	{"product", "ID", "require this product id"},
 	{"require-release", NULL, "refuse debug and undeclared builds"},
 	{"min-counter", "N", "refuse a security counter below N"},
@@ -57,7 +58,8 @@ static const cli_opt verify_opts[] = {
 };
 
 static const cli_spec verify_spec = {
-	"image verify IMG --pubkey PUB.pem [--product ID] [--require-release] [--min-counter N]",
+	"image verify IMG --pubkey PUB.pem|--key-hash HEX [--product ID] [--require-release] "
+	"[--min-counter N]",
 	"Verify an image: hash, key, signature, then product, build type and counter.",
 	verify_opts,
 	1,
@@ -242,14 +244,24 @@ static int verify_run(const cli_args *a, lsec_err *err)
 	lsec_image *img = NULL;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
 	uint64_t v = 0;
-	uint8_t digest[32];
+	uint8_t digest[32], key_hash[32];
 	char hex[65], ver[32];
 	uint32_t cnt = 0;
 	json_t *j = NULL;
 
-	LSEC_ENSURE(cli_get(a, "pubkey") != NULL, LSEC_E_USAGE, "image verify needs --pubkey PUB.pem");
-	LSEC_TRY(lsec_key_load_public(&key, cli_get(a, "pubkey"), err));
-	vo.key = key;
+	LSEC_ENSURE((cli_get(a, "pubkey") != NULL) != (cli_get(a, "key-hash") != NULL), LSEC_E_USAGE,
+		    "image verify needs either --pubkey PUB.pem or --key-hash HEX");
+	if (cli_get(a, "pubkey") != NULL) {
+		LSEC_TRY(lsec_key_load_public(&key, cli_get(a, "pubkey"), err));
+		vo.key = key;
+	} else {
+		/* A malformed option value is a usage error. */
+		lsec_err herr = LSEC_ERR_INIT;
+		LSEC_ENSURE(lsec_hex_decode_fixed(key_hash, sizeof(key_hash), cli_get(a, "key-hash"),
+						  "--key-hash", &herr) == 0,
+			    LSEC_E_USAGE, "%s", herr.msg);
+		vo.key_hash = key_hash;
+	}
 	vo.product = cli_get(a, "product");
 	vo.require_release = cli_flag(a, "require-release");
 	if (cli_get(a, "min-counter") != NULL) {

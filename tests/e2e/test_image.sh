@@ -110,6 +110,14 @@ expect 52 "debug build under --require-release" v debug.img --pubkey ed.pub --re
 expect 0 "debug build without --require-release" v debug.img --pubkey ed.pub
 expect 53 "counter below the minimum" v ed.img --pubkey ed.pub --min-counter 8
 expect 2 "verify without --pubkey" v ed.img
+expect 2 "verify with both --pubkey and --key-hash" v ed.img --pubkey ed.pub --key-hash "$(printf '%064d' 0)"
+# Only a key digest trusted (as a device with a fused digest): the image must embed its key.
+fp=$("$LINESEC" pubkey ed.pub --json | grep -o '"fingerprint_sha256":"[0-9a-f]*"' | cut -d'"' -f4)
+expect 0 "sign with --embed-pubkey" sign --key ed.pem --build release --embed-pubkey fw.bin embed.img
+expect 0 "verify with --key-hash" v embed.img --key-hash "$fp" --require-release
+expect 41 "verify with another --key-hash" v embed.img --key-hash "$(printf '%064d' 0)"
+expect 41 "--key-hash on an image without its key" v ed.img --key-hash "$fp"
+expect 2 "malformed --key-hash" v embed.img --key-hash abc
 expect 3 "verify a missing file" v nothere.img --pubkey ed.pub
 
 # Images signed by imgtool (tests/data/images) verify under linesec.
