@@ -330,8 +330,9 @@ static int issue_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	LSEC_TRY(open_line(c, a, OFFICER, "issue a device certificate", err));
 	if (recorded) {
 		LSEC_TRY(open_ca(c, a, true, err));
-		LSEC_TRY(lsec_pki_issue_recorded(&cert, NULL, c->ca, c->st, &c->who, serial,
-						 lsec_csr_key(csr), (uint32_t)days, err));
+		LSEC_TRY(lsec_pki_issue_recorded(&cert, c->ca, c->st, &c->who, serial,
+						 lsec_csr_key(csr), LSEC_KEY_ORIGIN_DEVICE,
+						 (uint32_t)days, err));
 	} else {
 		const char *hex = cli_get(a, "uid");
 		LSEC_TRY(need(cli_get(a, "product"), "--product NAME (with --uid)", err));
@@ -481,13 +482,15 @@ static const cli_opt cred_opts[] = {
 	OPT_AS,
 	{"serial", "SN", "the unit (required)"},
 	{"label-dir", "DIR", "where the per-unit label file is written (required)"},
+	{"length", "N", "characters, 16..64 (default 16)"},
+	{"alphabet", "NAME", "alnum (56 characters, no look-alikes; default) or base32 (Crockford)"},
 	OPT_SECRET,
 	OPT_JSON,
 	OPT_END,
 };
 
 static const cli_spec cred_spec = {
-	"ca cred [--line DIR] [--ca DIR] --serial SN --label-dir DIR [--json]",
+	"ca cred [--line DIR] [--ca DIR] --serial SN --label-dir DIR [--length N] [--alphabet alnum|base32] [--json]",
 	"Issue a unit's random initial password: its keyed fingerprint goes to the registry,\n"
 	"the password only to the label file (mode 0600).",
 	cred_opts,
@@ -512,7 +515,14 @@ static int cred_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 		c->ca = NULL;
 		LSEC_TRY(open_ca(c, a, true, err));
 	}
-	LSEC_TRY(lsec_pki_cred_recorded(&pw, c->ca, c->st, &c->who, serial, err));
+	uint64_t len = LSEC_CRED_LEN;
+	lsec_cred_alphabet alpha = LSEC_CRED_ALNUM;
+	LSEC_TRY(cli_get_u64(a, "length", 64, &len, err));
+	if (cli_get(a, "alphabet") != NULL) {
+		LSEC_TRY(lsec_cred_alphabet_parse(&alpha, cli_get(a, "alphabet"), err));
+	}
+	LSEC_TRY(lsec_pki_cred_recorded(&pw, c->ca, c->st, &c->who, serial, (size_t)len, alpha,
+					err));
 	LSEC_TRY(lsec_cred_label_write(&label, dir, serial, pw, err));
 	if (cli_flag(a, "json")) {
 		LSEC_TRY(print_json(json_pack("{s:s,s:s}", "unit", serial, "label_file", label),

@@ -257,7 +257,9 @@ static int ceremony_keys(lsec_ca *ca, const lsec_ca_options *o, lsec_err *err)
 		LSEC_TRY(lsec_pki__p11_open(&ca->signer.p11, ca->module, ca->token, o->pin, err));
 		LSEC_TRY(lsec_pki__p11_ec_generate(ca->signer.p11, ca->key_label, &ca->signer.key,
 						   &ca->signer.pub, err));
+		ca->made_key = true;
 		LSEC_TRY(lsec_pki__p11_hmac_generate(ca->signer.p11, ca->cred_label, err));
+		ca->made_cred = true;
 		goto out;
 	}
 	/* PKCS#8 encrypted under the passphrase (scrypt, AES-256-CBC), 0600. */
@@ -303,6 +305,13 @@ out:
 
 void lsec_pki__ca_undo(const lsec_ca *ca)
 {
+	lsec_err ignore = LSEC_ERR_INIT;
+	if (ca->signer.p11 != NULL && ca->made_key) {
+		(void)lsec_pki__p11_destroy(ca->signer.p11, ca->key_label, &ignore);
+	}
+	if (ca->signer.p11 != NULL && ca->made_cred) {
+		(void)lsec_pki__p11_destroy(ca->signer.p11, ca->cred_label, &ignore);
+	}
 	static const char *const files[] = {CA_JSON, CA_PUB, CA_KEY, CA_CRED, CA_CERT, CA_CSR};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *p = lsec_pki__ca_path(ca, files[i]);
@@ -742,28 +751,38 @@ out:
 	return rc;
 }
 
-int lsec_ca_issue_generated(lsec_cert **cert_out, lsec_secret **key_out, lsec_ca *ca,
-			    const lsec_cert_request *req, lsec_err *err)
+int lsec_pki_station_keygen(lsec_secret **pkcs8_out, EVP_PKEY **pub_out, lsec_err *err)
 {
 	int rc = 0;
 	EVP_PKEY *k = NULL;
-	BIGNUM *d = NULL;
-	lsec_secret *priv = NULL;
-	*cert_out = NULL;
-	*key_out = NULL;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	lsec_secret *der = NULL;
+	uint8_t *spki = NULL;
+	*pkcs8_out = NULL;
+	*pub_out = NULL;
 	k = EVP_EC_gen("P-256");
 	LSEC_TRY_OSSL_PTR(k, LSEC_E_CRYPTO, "cannot generate a device key");
-	LSEC_TRY_OSSL(EVP_PKEY_get_bn_param(k, "priv", &d), LSEC_E_CRYPTO,
-		      "cannot read the generated device key");
-	LSEC_TRY(lsec_secret_new(&priv, 32, err));
-	LSEC_TRY_OSSL(BN_bn2binpad(d, lsec_secret_data(priv), 32), LSEC_E_CRYPTO,
+	LSEC_TRY_OSSL_PTR(p8 = EVP_PKEY2PKCS8(k), LSEC_E_CRYPTO,
+			  "cannot export the generated device key");
+	int n = i2d_PKCS8_PRIV_KEY_INFO(p8, NULL);
+	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot export the generated device key");
+	LSEC_TRY(lsec_secret_new(&der, (size_t)n, err));
+	/* Encoded straight into the locked secret: no other copy of the DER. */
+	uint8_t *p = lsec_secret_data(der);
+	LSEC_TRY_OSSL(i2d_PKCS8_PRIV_KEY_INFO(p8, &p), LSEC_E_CRYPTO,
 		      "cannot export the generated device key");
-	LSEC_TRY(lsec_ca_issue(cert_out, ca, k, req, err));
-	*key_out = priv;
-	priv = NULL;
+	/* The public half, as a key with no private part. */
+	int sl = i2d_PUBKEY(k, &spki);
+	LSEC_TRY_OSSL(sl, LSEC_E_CRYPTO, "cannot export the generated public key");
+	const uint8_t *q = spki;
+	LSEC_TRY_OSSL_PTR(*pub_out = d2i_PUBKEY(NULL, &q, sl), LSEC_E_CRYPTO,
+			  "cannot export the generated public key");
+	*pkcs8_out = der;
+	der = NULL;
 out:
-	lsec_secret_free(priv);
-	BN_clear_free(d);
-	EVP_PKEY_free(k); /* OpenSSL clears the private scalar when freeing */
+	OPENSSL_free(spki);
+	lsec_secret_free(der);
+	PKCS8_PRIV_KEY_INFO_free(p8); /* clears the key octets */
+	EVP_PKEY_free(k);             /* clears the private scalar */
 	return rc;
 }

@@ -5,8 +5,10 @@
  * characters of LSEC_CRED_ALPHABET (the digits, upper- and lowercase letters
  * without 0 O o 1 I l). A random byte b is used only when b < 224 = 4 * 56,
  * and then b mod 56 picks the character, so each character is uniform:
- * 16 * log2(56) = 16 * 5.807 = 92.9 bits. The bytes come from the OS CSPRNG
- * (RAND_bytes); nothing about the unit goes in.
+ * 16 * log2(56) = 16 * 5.807 = 92.9 bits. Crockford's base32 (32 characters,
+ * every byte used, b mod 32) serves upper-case-only devices: 5 bits a
+ * character. Fewer than 80 bits is refused. The bytes come from the OS
+ * CSPRNG (RAND_bytes); nothing about the unit goes in.
  *
  * The registry keeps HMAC-SHA-256(line credential key, password): an 80-bit
  * random secret needs no slow hash, the fingerprint catches duplicates and
@@ -26,26 +28,68 @@
 
 #define CRED_KEY_FILE "cred.key"
 
-int lsec_cred_generate(lsec_secret **out, lsec_err *err)
+/* The alphabets and their entropy in thousandths of a bit per character. */
+static const struct {
+	const char *name;
+	const char *chars;
+	unsigned millibits; /* floor(1000 * log2(size)) */
+} alphabets[] = {
+	[LSEC_CRED_ALNUM] = {"alnum", LSEC_CRED_ALPHABET, 5807},
+	[LSEC_CRED_BASE32] = {"base32", LSEC_CRED_ALPHABET_BASE32, 5000},
+};
+#define N_ALPHABETS (sizeof(alphabets) / sizeof(alphabets[0]))
+
+int lsec_cred_alphabet_parse(lsec_cred_alphabet *out, const char *name, lsec_err *err)
 {
 	int rc = 0;
-	static const char alphabet[] = LSEC_CRED_ALPHABET;
-	const size_t n = sizeof(alphabet) - 1;
-	const size_t limit = 256 - 256 % n; /* 224: the largest multiple of 56 */
+	*out = LSEC_CRED_ALNUM;
+	for (size_t i = 0; i < N_ALPHABETS; i++) {
+		if (name != NULL && strcmp(alphabets[i].name, name) == 0) { /* lint:ok - a name */
+			*out = (lsec_cred_alphabet)i;
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_USAGE, "unknown credential alphabet '%s': expected alnum or base32",
+		  name ? name : "");
+out:
+	return rc;
+}
+
+unsigned lsec_cred_entropy_bits(size_t len, lsec_cred_alphabet a)
+{
+	if ((size_t)a >= N_ALPHABETS || len > 1000) {
+		return 0;
+	}
+	return (unsigned)(len * alphabets[a].millibits / 1000);
+}
+
+int lsec_cred_generate_ex(lsec_secret **out, size_t len, lsec_cred_alphabet a, lsec_err *err)
+{
+	int rc = 0;
 	uint8_t pool[32];
 	size_t used = sizeof(pool);
 	lsec_secret *s = NULL;
 	*out = NULL;
-	LSEC_TRY(lsec_secret_new(&s, LSEC_CRED_LEN, err));
+	LSEC_ENSURE((size_t)a < N_ALPHABETS, LSEC_E_USAGE, "unknown credential alphabet %d",
+		    (int)a);
+	LSEC_ENSURE(len >= 16 && len <= 64, LSEC_E_USAGE,
+		    "credential length %zu out of range: 16..64 characters expected", len);
+	LSEC_ENSURE(lsec_cred_entropy_bits(len, a) >= 80, LSEC_E_POLICY,
+		    "%zu %s characters give %u bits: at least 80 are required", len,
+		    alphabets[a].name, lsec_cred_entropy_bits(len, a));
+	const char *chars = alphabets[a].chars;
+	const size_t n = strlen(chars);
+	const size_t limit = 256 - 256 % n; /* the largest multiple of n: no modulo bias */
+	LSEC_TRY(lsec_secret_new(&s, len, err));
 	uint8_t *pw = lsec_secret_data(s);
-	for (size_t i = 0; i < LSEC_CRED_LEN;) {
+	for (size_t i = 0; i < len;) {
 		if (used == sizeof(pool)) {
 			LSEC_TRY(lsec_random(pool, sizeof(pool), err));
 			used = 0;
 		}
 		uint8_t b = pool[used++];
 		if (b < limit) {
-			pw[i++] = (uint8_t)alphabet[b % n];
+			pw[i++] = (uint8_t)chars[b % n];
 		}
 	}
 	*out = s;
@@ -54,6 +98,11 @@ out:
 	lsec_wipe(pool, sizeof(pool));
 	lsec_secret_free(s);
 	return rc;
+}
+
+int lsec_cred_generate(lsec_secret **out, lsec_err *err)
+{
+	return lsec_cred_generate_ex(out, LSEC_CRED_LEN, LSEC_CRED_ALNUM, err);
 }
 
 static int load_cred_key(lsec_ca *ca, lsec_err *err)

@@ -361,3 +361,19 @@ int lsec_pki__p11_hmac(lsec_p11 *p, const char *label, const uint8_t *msg, size_
 out:
 	return rc;
 }
+
+int lsec_pki__p11_destroy(lsec_p11 *p, const char *label, lsec_err *err)
+{
+	int rc = 0;
+	static const CK_OBJECT_CLASS classes[] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_SECRET_KEY};
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+		bool found = false;
+		LSEC_TRY(find_object(p, classes[i], label, &h, &found, err));
+		if (found) {
+			P11_TRY(p->fn->C_DestroyObject(p->session, h), "remove a token object");
+		}
+	}
+out:
+	return rc;
+}

@@ -56,6 +56,8 @@ int lsec_pki__p11_ec_sign(lsec_p11 *p, unsigned long key, const uint8_t digest[3
  * for CKM_SHA256_HMAC under label. Errors: LSEC_E_EXISTS, LSEC_E_PKI_TOKEN.
  */
 int lsec_pki__p11_hmac_generate(lsec_p11 *p, const char *label, lsec_err *err);
+/* Destroys every key object labelled label (private, public, secret). */
+int lsec_pki__p11_destroy(lsec_p11 *p, const char *label, lsec_err *err);
 /* HMAC-SHA-256 of msg under the secret labelled label, inside the token. */
 int lsec_pki__p11_hmac(lsec_p11 *p, const char *label, const uint8_t *msg, size_t len,
 		       uint8_t out[32], lsec_err *err);
@@ -108,12 +110,13 @@ struct lsec_ca {
 	lsec_signer signer;
 	lsec_cert *cert;       /* NULL while pending */
 	lsec_secret *cred_key; /* file storage: loaded on first use */
+	bool made_key, made_cred; /* token objects this ceremony created */
 };
 
 /* "<ca dir>/<name>", lsec_free; NULL when out of memory. */
 char *lsec_pki__ca_path(const lsec_ca *ca, const char *name);
 bool lsec_pki__file_exists(const char *path);
-/* Removes the files a ceremony wrote (not token objects), so that it can be run again. */
+/* Removes the files and token objects a failed ceremony made, so that it can be run again. */
 void lsec_pki__ca_undo(const lsec_ca *ca);
 /* LSEC_E_PKI_CA_PENDING or LSEC_E_PKI_LOCKED unless the CA can sign; what names the act. */
 int lsec_pki__ca_ready(const lsec_ca *ca, const char *what, lsec_err *err);

@@ -15,9 +15,6 @@
 #include "linesec/audit.h"
 #include "linesec/store.h"
 
-/* Bits of entropy of an initial password: LSEC_CRED_LEN * log2(56), rounded down. */
-#define CRED_ENTROPY_BITS 92
-
 /* Appends the audit leaf of a PKI act; takes evidence (may be NULL). */
 static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, const char *action,
 		 json_t *evidence, lsec_err *err)
@@ -107,29 +104,24 @@ out:
 	return rc;
 }
 
-int lsec_pki_issue_recorded(lsec_cert **out, lsec_secret **key_out, lsec_ca *ca,
-			    lsec_store *st, const lsec_pki_actor *who, const char *unit,
-			    EVP_PKEY *pubkey, uint32_t days, lsec_err *err)
+int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
+			    const lsec_pki_actor *who, const char *unit, EVP_PKEY *pubkey,
+			    lsec_key_origin origin, uint32_t days, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_unit u;
 	lsec_buf uid = LSEC_BUF_INIT(LSEC_STORE_NAME_MAX);
 	lsec_buf der = LSEC_BUF_INIT(LSEC_PKI_MAX_INPUT);
 	lsec_cert *cert = NULL;
-	lsec_secret *key = NULL;
 	bool begun = false;
 	uint8_t fp[32];
 	char fphex[65], sn[41];
 	*out = NULL;
-	if (key_out != NULL) {
-		*key_out = NULL;
-	}
-	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
-		    "cannot issue a certificate: missing person or unit");
-	LSEC_ENSURE(pubkey != NULL || key_out != NULL, LSEC_E_USAGE,
-		    "cannot issue a certificate for unit '%s': no device key and nowhere to put a "
-		    "generated one",
-		    unit);
+	LSEC_ENSURE(who != NULL && unit != NULL && pubkey != NULL, LSEC_E_USAGE,
+		    "cannot issue a certificate: missing person, unit or device key");
+	LSEC_ENSURE(origin == LSEC_KEY_ORIGIN_DEVICE || origin == LSEC_KEY_ORIGIN_STATION,
+		    LSEC_E_USAGE, "cannot issue a certificate for unit '%s': unknown key origin %d",
+		    unit, (int)origin);
 	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
 	LSEC_TRY(uid_bytes(&uid, u.uid, err));
 	lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
@@ -138,11 +130,7 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_secret **key_out, lsec_ca *ca,
 	req.uid = uid.data;
 	req.uid_len = uid.len;
 	req.validity_days = days;
-	if (pubkey != NULL) {
-		LSEC_TRY(lsec_ca_issue(&cert, ca, pubkey, &req, err));
-	} else {
-		LSEC_TRY(lsec_ca_issue_generated(&cert, &key, ca, &req, err));
-	}
+	LSEC_TRY(lsec_ca_issue(&cert, ca, pubkey, &req, err));
 	LSEC_TRY(lsec_cert_key_fingerprint(fp, cert, err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
 	lsec_cert_serial_hex(sn, cert);
@@ -153,21 +141,17 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_secret **key_out, lsec_ca *ca,
 					 LSEC_KEY_ACTIVE, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.certificate.issue",
 		       json_pack("{s:s,s:s,s:s}", "cert_serial", sn, "key_sha256", fphex,
-				 "key_origin", pubkey ? "device" : "station-generated"),
+				 "key_origin",
+				 origin == LSEC_KEY_ORIGIN_DEVICE ? "device" : "station-generated"),
 		       err));
 	LSEC_TRY(lsec_store_commit(st, err));
 	begun = false;
 	*out = cert;
 	cert = NULL;
-	if (key_out != NULL) {
-		*key_out = key;
-		key = NULL;
-	}
 out:
 	if (begun) {
 		lsec_store_rollback(st);
 	}
-	lsec_secret_free(key);
 	lsec_cert_free(cert);
 	lsec_buf_release(&der);
 	lsec_buf_release(&uid);
@@ -270,7 +254,8 @@ out:
 }
 
 int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
-			   const lsec_pki_actor *who, const char *unit, lsec_err *err)
+			   const lsec_pki_actor *who, const char *unit, size_t len,
+			   lsec_cred_alphabet a, lsec_err *err)
 {
 	int rc = 0;
 	lsec_secret *pw = NULL;
@@ -282,15 +267,15 @@ int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
 	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
 		    "cannot issue a credential: missing person or unit");
 	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
-	LSEC_TRY(lsec_cred_generate(&pw, err));
+	LSEC_TRY(lsec_cred_generate_ex(&pw, len, a, err));
 	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
 	LSEC_TRY(lsec_store_begin(st, err));
 	begun = true;
 	LSEC_TRY(lsec_store_credential_add(st, u.serial, fphex, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.initial-password.issue",
-		       json_pack("{s:I,s:I}", "entropy_bits", (json_int_t)CRED_ENTROPY_BITS,
-				 "length", (json_int_t)LSEC_CRED_LEN),
+		       json_pack("{s:I,s:I}", "entropy_bits",
+				 (json_int_t)lsec_cred_entropy_bits(len, a), "length", (json_int_t)len),
 		       err));
 	LSEC_TRY(lsec_store_commit(st, err));
 	begun = false;

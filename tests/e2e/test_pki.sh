@@ -161,6 +161,14 @@ check "the registry holds its keyed fingerprint" \
 expect 0 "ca label-done" "$LINESEC" ca label-done labels/SN-11.label
 check "the label file is gone" '[ ! -e labels/SN-11.label ]'
 check "after printing, the password is nowhere on disk" '! grep -rqF -- "$pw" "$dir"'
+expect 0 "ca cred, 20 base32 characters" "$LINESEC" ca cred --serial SN-10 --label-dir labels \
+	--length 20 --alphabet base32
+pw3=$(sed -n 's/^password: //p' labels/SN-10.label)
+check "base32 password: 20 characters of Crockford's alphabet" '[[ "$pw3" =~ ^[0-9A-HJKMNP-TV-Z]{20}$ ]]'
+check "the base32 password is in no file the station keeps" '! grep -rqF -- "$pw3" "$L" all-output.log'
+expect 0 "ca label-done (base32)" "$LINESEC" ca label-done labels/SN-10.label
+expect 2 "a 12-character password is refused" "$LINESEC" ca cred --serial SN-10 --label-dir labels \
+	--length 12
 expect 6 "cred for an unknown unit" "$LINESEC" ca cred --serial SN-404 \
 	--label-dir labels
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -361,38 +362,44 @@ static void test_pki_ca__offline_root(void **state)
 	lsec_test_rmtree(dir);
 }
 
-static void test_pki_ca__generated_key(void **state)
+static void test_pki_ca__station_keygen(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	char *dir = lsec_test_tmpdir();
 	lsec_ca *ca = pkitest_file_ca(dir);
 	lsec_cert *cert = NULL;
-	lsec_secret *key = NULL;
+	lsec_secret *p8 = NULL;
+	EVP_PKEY *pub = NULL;
 	lsec_cert_request req = request();
-	assert_lsec_ok(lsec_ca_issue_generated(&cert, &key, ca, &req, &err), &err);
-	assert_int_equal(lsec_secret_len(key), 32);
-	/* The handed-out scalar is the private half of the certified key. */
-	EC_POINT *pt = NULL;
-	BIGNUM *d = BN_bin2bn(lsec_secret_cdata(key), 32, NULL);
-	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-	pt = EC_POINT_new(g);
-	assert_int_equal(EC_POINT_mul(g, pt, d, NULL, NULL, NULL), 1);
-	uint8_t pub[65], certpub[65];
-	size_t publen = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub, 65, NULL);
-	size_t certlen = 0;
-	assert_int_equal(EVP_PKEY_get_octet_string_param(X509_get0_pubkey(lsec_cert_x509(cert)),
-							 "pub", certpub, 65, &certlen),
-			 1);
-	assert_int_equal(publen, certlen);
-	assert_memory_equal(pub, certpub, publen);
+	assert_lsec_ok(lsec_pki_station_keygen(&p8, &pub, &err), &err);
+	/* The PKCS#8 DER holds the private half of pub, and pub has no private part. */
+	const uint8_t *p = lsec_secret_cdata(p8);
+	PKCS8_PRIV_KEY_INFO *info = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)lsec_secret_len(p8));
+	assert_non_null(info);
+	assert_ptr_equal(p, lsec_secret_cdata(p8) + lsec_secret_len(p8));
+	EVP_PKEY *priv = EVP_PKCS82PKEY(info);
+	assert_non_null(priv);
+	assert_int_equal(EVP_PKEY_eq(priv, pub), 1);
+	BIGNUM *d = NULL;
+	assert_int_equal(EVP_PKEY_get_bn_param(pub, "priv", &d), 0);
+	ERR_clear_error();
+	assert_lsec_ok(lsec_ca_issue(&cert, ca, pub, &req, &err), &err);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(lsec_cert_x509(cert)), priv), 1);
 	assert_int_equal(pkitest_verify(lsec_cert_x509(cert), lsec_cert_x509(lsec_ca_cert(ca)),
 					NULL),
 			 X509_V_OK);
-	EC_POINT_free(pt);
-	EC_GROUP_free(g);
-	BN_clear_free(d);
-	lsec_secret_free(key);
+	/* Two calls, two keys. */
+	lsec_secret *p8b = NULL;
+	EVP_PKEY *pubb = NULL;
+	assert_lsec_ok(lsec_pki_station_keygen(&p8b, &pubb, &err), &err);
+	assert_int_equal(EVP_PKEY_eq(pub, pubb), 0);
+	EVP_PKEY_free(pubb);
+	lsec_secret_free(p8b);
+	EVP_PKEY_free(priv);
+	PKCS8_PRIV_KEY_INFO_free(info);
+	EVP_PKEY_free(pub);
+	lsec_secret_free(p8);
 	lsec_cert_free(cert);
 	lsec_ca_free(ca);
 	lsec_test_rmtree(dir);
@@ -405,7 +412,7 @@ int main(void)
 		cmocka_unit_test(test_pki_ca__files_and_reopen),
 		cmocka_unit_test(test_pki_ca__bad_requests),
 		cmocka_unit_test(test_pki_ca__offline_root),
-		cmocka_unit_test(test_pki_ca__generated_key),
+		cmocka_unit_test(test_pki_ca__station_keygen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

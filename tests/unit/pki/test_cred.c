@@ -44,6 +44,38 @@ static void test_pki_cred__generate(void **state)
 	}
 }
 
+static void test_pki_cred__base32_and_limits(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_secret *s = NULL;
+	lsec_cred_alphabet a;
+	assert_int_equal(strlen(LSEC_CRED_ALPHABET_BASE32), 32);
+	for (const char *c = "ILOU"; *c; c++) {
+		assert_null(strchr(LSEC_CRED_ALPHABET_BASE32, *c));
+	}
+	assert_lsec_ok(lsec_cred_alphabet_parse(&a, "base32", &err), &err);
+	assert_int_equal(a, LSEC_CRED_BASE32);
+	assert_lsec_code(lsec_cred_alphabet_parse(&a, "hex", &err), LSEC_E_USAGE, &err);
+	assert_int_equal(lsec_cred_entropy_bits(16, LSEC_CRED_ALNUM), 92);
+	assert_int_equal(lsec_cred_entropy_bits(20, LSEC_CRED_BASE32), 100);
+	assert_lsec_ok(lsec_cred_generate_ex(&s, 20, LSEC_CRED_BASE32, &err), &err);
+	assert_int_equal(lsec_secret_len(s), 20);
+	for (size_t i = 0; i < 20; i++) {
+		assert_non_null(strchr(LSEC_CRED_ALPHABET_BASE32, lsec_secret_cdata(s)[i]));
+	}
+	lsec_secret_free(s);
+	/* 16 base32 characters are 80 bits: the floor, accepted; 15 is below the range. */
+	assert_lsec_ok(lsec_cred_generate_ex(&s, 16, LSEC_CRED_BASE32, &err), &err);
+	lsec_secret_free(s);
+	s = NULL;
+	assert_lsec_code(lsec_cred_generate_ex(&s, 15, LSEC_CRED_ALNUM, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_cred_generate_ex(&s, 65, LSEC_CRED_ALNUM, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_cred_generate_ex(&s, 20, (lsec_cred_alphabet)9, &err), LSEC_E_USAGE,
+			 &err);
+	assert_null(s);
+}
+
 static void test_pki_cred__fingerprint_and_check(void **state)
 {
 	(void)state;
@@ -116,6 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pki_cred__generate),
+		cmocka_unit_test(test_pki_cred__base32_and_limits),
 		cmocka_unit_test(test_pki_cred__fingerprint_and_check),
 		cmocka_unit_test(test_pki_cred__label_file),
 	};

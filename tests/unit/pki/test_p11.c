@@ -175,18 +175,27 @@ static void test_pki_p11__refusals(void **state)
 	assert_lsec_code(lsec_ca_init(b, &o, &err), LSEC_E_EXISTS, &err);
 	char *bjson = lsec_test_path(b, "ca.json");
 	assert_false(lsec_pki__file_exists(bjson));
+	/* A ceremony that fails after making its keys removes them from the token too. */
+	lsec_ca_options late = token_opts(f, "undone");
+	late.csr_out = "/nonexistent/dir/ca.csr";
+	assert_lsec_code(lsec_ca_init(b, &late, &err), LSEC_E_IO, &err);
+	assert_false(lsec_pki__file_exists(bjson));
+	late.csr_out = NULL;
+	assert_lsec_ok(lsec_ca_init(b, &late, &err), &err);
 	/* Wrong PIN. */
 	lsec_secret *wrong = pkitest_secret("000000");
 	lsec_ca *ca = NULL;
 	assert_lsec_code(lsec_ca_open(&ca, a, wrong, &err), LSEC_E_AUTH, &err);
 	assert_null(ca);
 	/* No such token. */
+	char *c = lsec_test_path(f->dir, "c");
 	o.token_label = "no-such-token";
 	o.key_label = "other";
-	assert_lsec_code(lsec_ca_init(b, &o, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_ca_init(c, &o, &err), LSEC_E_NOTFOUND, &err);
 	/* No such module. */
 	o.pkcs11_module = "/nonexistent/module.so";
-	assert_lsec_code(lsec_ca_init(b, &o, &err), LSEC_E_IO, &err);
+	assert_lsec_code(lsec_ca_init(c, &o, &err), LSEC_E_IO, &err);
+	lsec_free(c);
 	lsec_secret_free(wrong);
 	lsec_free(bjson);
 	lsec_free(b);

@@ -107,8 +107,8 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	uint64_t leaves0 = 0, leaves = 0;
 	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves0, &err), &err);
 
-	assert_lsec_ok(lsec_pki_issue_recorded(&cert, NULL, f->ca, f->st, &officer, "SN-1", dev,
-					       365, &err),
+	assert_lsec_ok(lsec_pki_issue_recorded(&cert, f->ca, f->st, &officer, "SN-1", dev,
+					       LSEC_KEY_ORIGIN_DEVICE, 365, &err),
 		       &err);
 	/* Subject and SAN from the registry. */
 	X509 *x = lsec_cert_x509(cert);
@@ -137,23 +137,25 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	/* The same device key for another unit: refused by the registry, nothing recorded. */
 	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
 	assert_int_equal(leaves, leaves0 + 1);
-	assert_lsec_code(lsec_pki_issue_recorded(&again, NULL, f->ca, f->st, &officer, "SN-2",
-						 dev, 365, &err),
+	assert_lsec_code(lsec_pki_issue_recorded(&again, f->ca, f->st, &officer, "SN-2", dev,
+						 LSEC_KEY_ORIGIN_DEVICE, 365, &err),
 			 LSEC_E_EXISTS, &err);
 	assert_non_null(strstr(err.msg, "SN-1"));
 	assert_null(again);
 	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
 	assert_int_equal(leaves, leaves0 + 1);
 	/* Unknown unit. */
-	assert_lsec_code(lsec_pki_issue_recorded(&again, NULL, f->ca, f->st, &officer, "SN-9",
-						 dev, 365, &err),
+	assert_lsec_code(lsec_pki_issue_recorded(&again, f->ca, f->st, &officer, "SN-9", dev,
+						 LSEC_KEY_ORIGIN_DEVICE, 365, &err),
 			 LSEC_E_NOTFOUND, &err);
 
 	/* Station-generated key for SN-2. */
-	assert_lsec_ok(lsec_pki_issue_recorded(&gen, &genkey, f->ca, f->st, &officer, "SN-2",
-					       NULL, 365, &err),
+	EVP_PKEY *genpub = NULL;
+	assert_lsec_ok(lsec_pki_station_keygen(&genkey, &genpub, &err), &err);
+	assert_lsec_ok(lsec_pki_issue_recorded(&gen, f->ca, f->st, &officer, "SN-2", genpub,
+					       LSEC_KEY_ORIGIN_STATION, 365, &err),
 		       &err);
-	assert_int_equal(lsec_secret_len(genkey), 32);
+	EVP_PKEY_free(genpub);
 	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
 	uint8_t lh[32];
 	assert_lsec_ok(lsec_store_leaf_get(f->st, leaves0 + 1, &leaf, lh, &err), &err);
@@ -217,8 +219,10 @@ static void test_pki_record__credentials(void **state)
 	fixture *f = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_secret *pw1 = NULL, *pw2 = NULL;
-	assert_lsec_ok(lsec_pki_cred_recorded(&pw1, f->ca, f->st, &officer, "SN-1", &err), &err);
-	assert_lsec_ok(lsec_pki_cred_recorded(&pw2, f->ca, f->st, &officer, "SN-2", &err), &err);
+	assert_lsec_ok(lsec_pki_cred_recorded(&pw1, f->ca, f->st, &officer, "SN-1", 16,
+					      LSEC_CRED_ALNUM, &err), &err);
+	assert_lsec_ok(lsec_pki_cred_recorded(&pw2, f->ca, f->st, &officer, "SN-2", 20,
+					      LSEC_CRED_BASE32, &err), &err);
 	assert_false(lsec_secret_equal(pw1, pw2));
 	/* A duplicate credential fingerprint is refused by the registry. */
 	uint8_t fp[32];
@@ -235,13 +239,14 @@ static void test_pki_record__credentials(void **state)
 		return;
 	}
 	/* No password bytes in the database files or the audit log. */
+	assert_int_equal(lsec_secret_len(pw2), 20);
 	lsec_store_close(f->st);
 	f->st = NULL;
 	char *wal = lsec_asprintf("%s-wal", f->db);
 	for (int i = 0; i < 2; i++) {
 		const lsec_secret *pw = i ? pw2 : pw1;
-		assert_false(file_has(f->db, lsec_secret_cdata(pw), LSEC_CRED_LEN));
-		assert_false(file_has(wal, lsec_secret_cdata(pw), LSEC_CRED_LEN));
+		assert_false(file_has(f->db, lsec_secret_cdata(pw), lsec_secret_len(pw)));
+		assert_false(file_has(wal, lsec_secret_cdata(pw), lsec_secret_len(pw)));
 	}
 	/* ...but the fingerprint is, so the check is real. */
 	assert_true(file_has(f->db, (const uint8_t *)fphex, 64) ||
