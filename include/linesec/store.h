@@ -202,7 +202,9 @@ typedef struct lsec_store_identity {
 /*
  * Records a unit's public key (and certificate, when cert_der is not NULL).
  * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (key fingerprint or
- * certificate serial already held; names the unit), LSEC_E_LIMIT.
+ * certificate serial already held, revoked or destroyed ones included;
+ * names the unit), LSEC_E_STORE_TRANSITION (the unit is decommission
+ * pending, decommissioned or scrapped), LSEC_E_LIMIT.
  */
 LSEC_API LSEC_MUST_USE int lsec_store_identity_add(lsec_store *st, const char *serial,
 						   const char *key_fp, const char *cert_serial,
@@ -224,10 +226,43 @@ LSEC_API LSEC_MUST_USE int lsec_store_identity_get(lsec_store *st, lsec_store_id
 /*
  * Records a credential's keyed fingerprint (e.g. hex HMAC-SHA-256 under a
  * line key; never the credential itself).
- * Errors: LSEC_E_NOTFOUND, LSEC_E_EXISTS (names the unit), LSEC_E_LIMIT.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_EXISTS (names the unit; revoked
+ * credentials included), LSEC_E_STORE_TRANSITION (the unit is retired, as
+ * for lsec_store_identity_add), LSEC_E_LIMIT.
  */
 LSEC_API LSEC_MUST_USE int lsec_store_credential_add(lsec_store *st, const char *serial,
 						     const char *keyed_fp, lsec_err *err);
+
+/*
+ * A unit's identities in the order they were recorded (revoked ones
+ * included: they are never deleted). *out (may be NULL when *n_out is 0)
+ * belongs to the caller: lsec_free. Errors: LSEC_E_NOTFOUND (no such unit).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_identity_list(lsec_store *st, lsec_store_identity **out,
+						    size_t *n_out, const char *serial,
+						    lsec_err *err);
+
+/* A recorded credential (its keyed fingerprint stays in the registry only). */
+typedef struct lsec_store_credential {
+	int64_t id;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	char created[32];
+	char revoked[32]; /* RFC 3339 UTC; "" while valid */
+} lsec_store_credential;
+
+/* A unit's credentials in order; *out belongs to the caller: lsec_free. LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_store_credential_list(lsec_store *st,
+						      lsec_store_credential **out,
+						      size_t *n_out, const char *serial,
+						      lsec_err *err);
+/*
+ * Marks every valid credential of a unit revoked (decommissioning). The row
+ * stays, so its fingerprint is never issued again. *n_out (may be NULL):
+ * how many were revoked now (0 when all already were).
+ * Errors: LSEC_E_NOTFOUND.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_credential_revoke(lsec_store *st, size_t *n_out,
+							const char *serial, lsec_err *err);
 
 /* ---- releases and SOP versions ---------------------------------------- */
 

@@ -75,6 +75,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX identities_unit ON identities (unit_id);"
 	"CREATE INDEX runs_unit ON runs (unit_id);"
 	"CREATE INDEX steps_run ON steps (run_id);",
+	/* 3: credentials revoked at decommissioning keep their row (never reissued) */
+	"ALTER TABLE credentials ADD COLUMN revoked TEXT;"
+	"CREATE INDEX credentials_unit ON credentials (unit_id);",
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -335,6 +335,26 @@ static bool key_transition_allowed(lsec_key_state from, lsec_key_state to)
 	}
 }
 
+/*
+ * A unit taken out of service (decommission pending, decommissioned,
+ * scrapped) never receives an identity or credential again: what was bound
+ * to its UID stays retired. LSEC_E_STORE_TRANSITION naming the unit.
+ */
+static int refuse_retired(lsec_store *st, const char *serial, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit u;
+	LSEC_TRY(lsec_store_unit_get(st, &u, serial, err));
+	LSEC_ENSURE(u.state != LSEC_UNIT_DECOMMISSION_PENDING &&
+			    u.state != LSEC_UNIT_DECOMMISSIONED && u.state != LSEC_UNIT_SCRAPPED,
+		    LSEC_E_STORE_TRANSITION,
+		    "cannot record %s of unit '%s': the unit is %s and its identity is never "
+		    "reissued",
+		    what, serial, lsec_unit_state_name(u.state));
+out:
+	return rc;
+}
+
 int lsec_store_identity_add(lsec_store *st, const char *serial, const char *key_fp,
 			    const char *cert_serial, const uint8_t *cert_der, size_t cert_len,
 			    lsec_key_state state, lsec_err *err)
@@ -354,6 +374,7 @@ int lsec_store_identity_add(lsec_store *st, const char *serial, const char *key_
 		    serial ? serial : "", (int)state);
 	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
+	LSEC_TRY(refuse_retired(st, serial, "identity", err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(key_fp), SV_S(cert_serial),
 			 cert_der ? SV_B(cert_der, cert_len) : SV_NUL,
@@ -468,6 +489,7 @@ int lsec_store_credential_add(lsec_store *st, const char *serial, const char *ke
 	LSEC_TRY(lsec_store__check_name(keyed_fp, "credential fingerprint", LSEC_STORE_FP_MAX, err));
 	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
+	LSEC_TRY(refuse_retired(st, serial, "credential", err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(keyed_fp), SV_S(now)};
 	rc = lsec_store__insert_guarded(st,
@@ -481,6 +503,90 @@ int lsec_store_credential_add(lsec_store *st, const char *serial, const char *ke
 			" WHERE c.keyed_fp = ?",
 			keyed_fp, "record credential of unit", serial, "credential fingerprint", err);
 		rc = found < 0 ? found : LSEC_E_EXISTS;
+	}
+out:
+	return lsec_store__tx_end(st, own, rc, err);
+}
+
+static void fill_identity(void *rec, const store_val *c)
+{
+	lsec_store_identity *x = rec;
+	x->id = c[0].i;
+	lsec_store__copy(x->serial, sizeof(x->serial), &c[1]);
+	lsec_store__copy(x->key_fp, sizeof(x->key_fp), &c[2]);
+	lsec_store__copy(x->cert_serial, sizeof(x->cert_serial), &c[3]);
+	x->state = key_state_of(c[4].s);
+	lsec_store__copy(x->created, sizeof(x->created), &c[5]);
+	lsec_store__copy(x->updated, sizeof(x->updated), &c[6]);
+}
+
+int lsec_store_identity_list(lsec_store *st, lsec_store_identity **out, size_t *n_out,
+			     const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	int64_t unit_id = 0;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
+	store_val p[] = {SV_I(unit_id)};
+	LSEC_TRY(lsec_store__list(st,
+				  "SELECT i.id, u.serial, i.key_fp, i.cert_serial, i.key_state,"
+				  " i.created, i.updated FROM identities i"
+				  " JOIN units u ON u.id = i.unit_id WHERE i.unit_id = ? ORDER BY i.id",
+				  p, 1, fill_identity, sizeof(**out), (void **)out, n_out, err));
+out:
+	return rc;
+}
+
+static void fill_credential(void *rec, const store_val *c)
+{
+	lsec_store_credential *x = rec;
+	x->id = c[0].i;
+	lsec_store__copy(x->serial, sizeof(x->serial), &c[1]);
+	lsec_store__copy(x->created, sizeof(x->created), &c[2]);
+	lsec_store__copy(x->revoked, sizeof(x->revoked), &c[3]);
+}
+
+int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size_t *n_out,
+			       const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	int64_t unit_id = 0;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
+	store_val p[] = {SV_I(unit_id)};
+	LSEC_TRY(lsec_store__list(st,
+				  "SELECT c.id, u.serial, c.created, c.revoked FROM credentials c"
+				  " JOIN units u ON u.id = c.unit_id WHERE c.unit_id = ? ORDER BY c.id",
+				  p, 1, fill_credential, sizeof(**out), (void **)out, n_out, err));
+out:
+	return rc;
+}
+
+int lsec_store_credential_revoke(lsec_store *st, size_t *n_out, const char *serial,
+				 lsec_err *err)
+{
+	int rc = 0;
+	bool own = false;
+	int64_t unit_id = 0;
+	char now[32];
+	if (n_out != NULL) {
+		*n_out = 0;
+	}
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
+	lsec_time_utc(now);
+	store_val p[] = {SV_S(now), SV_I(unit_id)};
+	LSEC_TRY(lsec_store__query(st,
+				   "UPDATE credentials SET revoked = ?"
+				   " WHERE unit_id = ? AND revoked IS NULL",
+				   p, 2, NULL, NULL, err));
+	if (n_out != NULL) {
+		*n_out = (size_t)st->ops->changes(st);
 	}
 out:
 	return lsec_store__tx_end(st, own, rc, err);
