@@ -159,7 +159,8 @@ LSEC_API lsec_store *lsec_station_store(lsec_station *st);
 
 /*
  * What the command line needs to act at a station: the line (line.yaml),
- * the person acting (their shift session, holding one of roles), a second
+ * the person acting (the session of `as`, or of the only person logged in
+ * when as is NULL, holding one of roles), a second
  * logged-in person for witness steps, and the station configuration built
  * from them. The line CA is <line>/ca (or $LINESEC_CA); a product's firmware
  * public key is its line.yaml policy firmware_key (relative to the line
@@ -168,8 +169,8 @@ LSEC_API lsec_store *lsec_station_store(lsec_station *st);
  */
 typedef struct lsec_station_setup lsec_station_setup;
 LSEC_API LSEC_MUST_USE int lsec_station_setup_open(lsec_station_setup **out, const char *dir,
-						   unsigned roles, const char *action,
-						   lsec_err *err);
+						   const char *as, unsigned roles,
+						   const char *action, lsec_err *err);
 /* The configuration (borrowed; the caller may set batch, confirm, progress). */
 LSEC_API lsec_station_config *lsec_station_setup_config(lsec_station_setup *s);
 /* The person acting (borrowed). */

@@ -100,13 +100,13 @@ int cmd_unit(int argc, char **argv);
 int cmd_line(int argc, char **argv);
 
 /*
- * The station commands' common opening (cmd_run.c): the line, the person
- * acting with one of roles, batch or terminal confirmation, and the CA
+ * The station commands' common opening (cmd_run.c): the line (--line), the
+ * person acting (--as, or the only one logged in) with one of roles, batch or terminal confirmation, and the CA
  * unlocked when need_ca. *out: lsec_station_setup_close.
  */
 struct lsec_station_setup;
 struct lsec_station_result;
-int cli_station_open(struct lsec_station_setup **out, const char *line, unsigned roles,
+int cli_station_open(struct lsec_station_setup **out, const cli_args *a, unsigned roles,
 		     const char *action, bool batch, bool need_ca, lsec_err *err);
 /* Prints a run's outcome, and what to do next in the SOP's words when it failed. */
 void cli_station_print_result(const struct lsec_station_result *res, int rc, const lsec_err *err);

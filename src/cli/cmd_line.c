@@ -58,6 +58,7 @@ static const cli_opt line_opts[] = {
 	{"batch", NULL, "manual steps confirmed by the logged-in people in batch mode (required)"},
 	{"json", NULL, "print the summary as canonical JSON"},
 	{"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},
+	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
 	{NULL, NULL, NULL},
 };
 static const cli_spec line_spec = {
@@ -149,7 +150,7 @@ int cmd_line(int argc, char **argv)
 		rc = lsec_station_uris_expand(&uris, &n, cli_get(&a, "units"), &err);
 	}
 	if (rc == 0) {
-		rc = cli_station_open(&setup, cli_get(&a, "line"), LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
+		rc = cli_station_open(&setup, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
 				      "run the line", true, true, &err);
 	}
 	if (rc == 0) {

@@ -11,7 +11,8 @@
 #include "linesec/line.h"
 #include "linesec/station.h"
 
-#define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"}
+#define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},\
+	{"as", "NAME", "the logged-in person acting (when several are logged in)"}
 
 typedef int (*release_body)(const cli_args *a, lsec_station *st, const char *person,
 			    lsec_err *err);
@@ -28,7 +29,7 @@ static int with_station(const cli_spec *spec, unsigned roles, const char *action
 	if (p != 0) {
 		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	int rc = cli_station_open(&setup, cli_get(&a, "line"), roles, action, true, false, &err);
+	int rc = cli_station_open(&setup, &a, roles, action, true, false, &err);
 	if (rc == 0) {
 		rc = lsec_station_open(&st, lsec_station_setup_config(setup), &err);
 	}

@@ -30,12 +30,12 @@ static int confirm_tty(void *ctx, const char *person, const char *role, const ch
 	return 0;
 }
 
-int cli_station_open(lsec_station_setup **out, const char *line, unsigned roles,
+int cli_station_open(lsec_station_setup **out, const cli_args *a, unsigned roles,
 		     const char *action, bool batch, bool need_ca, lsec_err *err)
 {
 	int rc = 0;
 	lsec_station_config *cfg;
-	LSEC_TRY(lsec_station_setup_open(out, line, roles, action, err));
+	LSEC_TRY(lsec_station_setup_open(out, cli_get(a, "line"), cli_get(a, "as"), roles, action, err));
 	cfg = lsec_station_setup_config(*out);
 	cfg->batch = batch;
 	if (!batch && isatty(STDIN_FILENO)) {
@@ -87,6 +87,7 @@ static const cli_opt run_opts[] = {
 	{"unit", "URI", "the unit's device (sim:PATH for a simulated unit)"},
 	{"serial", "SN", "the serial on the unit's label (default: the URI's file name)"},
 	{"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},
+	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
 	{"batch", NULL, BATCH_HELP},
 	{"json", NULL, "print the outcome as canonical JSON"},
 	{NULL, NULL, NULL},
@@ -127,7 +128,7 @@ static int run_common(int argc, char **argv, const cli_spec *spec, bool build)
 		fprintf(stderr, "linesec: --unit URI is required\n");
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_station_open(&setup, cli_get(&a, "line"), LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
+	rc = cli_station_open(&setup, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
 			      build ? "build a unit" : "run a SOP", cli_flag(&a, "batch"),
 			      build || kind == LSEC_SOP_PROVISION, &err);
 	if (rc == 0) {
@@ -143,11 +144,12 @@ static int run_common(int argc, char **argv, const cli_spec *spec, bool build)
 	} else {
 		rc = lsec_station_run(&res, st, kind, cli_get(&a, "unit"), cli_get(&a, "serial"),
 				      &err);
-		if (rc == 0) {
-			lsec_err e = LSEC_ERR_INIT;
-			if (lsec_station_checkpoint(st, &e) < 0) {
-				fprintf(stderr, "linesec: warning: %s\n", e.msg);
-			}
+	}
+	if (res.serial[0] != '\0') {
+		/* A signed checkpoint over everything the run recorded, failures included. */
+		lsec_err e = LSEC_ERR_INIT;
+		if (lsec_station_checkpoint(st, &e) < 0) {
+			fprintf(stderr, "linesec: warning: no checkpoint signed: %s\n", e.msg);
 		}
 	}
 	if (cli_flag(&a, "json")) {
@@ -182,6 +184,7 @@ int cmd_build(int argc, char **argv)
 
 static const cli_opt ship_opts[] = {
 	{"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},
+	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
 	{NULL, NULL, NULL},
 };
 
@@ -204,7 +207,7 @@ int cmd_ship(int argc, char **argv)
 	if (p != 0) {
 		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	int rc = cli_station_open(&setup, cli_get(&a, "line"), LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
+	int rc = cli_station_open(&setup, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
 				  "ship a unit", true, false, &err);
 	if (rc == 0) {
 		rc = lsec_station_open(&st, lsec_station_setup_config(setup), &err);

@@ -11,7 +11,8 @@
 #include "linesec/line.h"
 #include "linesec/station.h"
 
-#define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"}
+#define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},\
+	{"as", "NAME", "the logged-in person acting (when several are logged in)"}
 #define ANYONE ((1u << LSEC_ROLE_COUNT) - 1u)
 
 static const cli_opt show_opts[] = {
@@ -71,7 +72,7 @@ static int run_unit(const cli_spec *spec, bool show, int argc, char **argv)
 	if (p != 0) {
 		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	int rc = cli_station_open(&setup, cli_get(&a, "line"), ANYONE, "read unit records", true,
+	int rc = cli_station_open(&setup, &a, ANYONE, "read unit records", true,
 				  false, &err);
 	if (rc == 0) {
 		rc = lsec_station_open(&st, lsec_station_setup_config(setup), &err);

@@ -70,8 +70,8 @@ static void find_witness(lsec_station_setup *s)
 	lsec_free(dir);
 }
 
-int lsec_station_setup_open(lsec_station_setup **out, const char *dir, unsigned roles,
-			    const char *action, lsec_err *err)
+int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const char *as,
+			    unsigned roles, const char *action, lsec_err *err)
 {
 	int rc = 0;
 	lsec_station_setup *s = NULL;
@@ -79,7 +79,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, unsigned 
 	s = lsec_calloc(1, sizeof(*s));
 	LSEC_ENSURE(s != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line_open(&s->line, dir, err));
-	LSEC_TRY(lsec_line_authorize(s->line, &s->who, NULL, roles, action, err));
+	LSEC_TRY(lsec_line_authorize(s->line, &s->who, as, roles, action, err));
 	find_witness(s);
 	s->registry = in_line(s->line, lsec_line_registry(s->line));
 	const char *ca = getenv("LINESEC_CA");
