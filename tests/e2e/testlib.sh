@@ -24,3 +24,21 @@ finish() {
 	[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 	echo "all ok"
 }
+# run_on_postgres FUNCTION LABEL: with LSEC_TEST_PG_URL set, runs
+# `FUNCTION LABEL --registry URL` on a fresh schema of its own (dropped
+# afterwards); otherwise says it skipped.
+run_on_postgres() {
+	local fn=$1 label=$2
+	if [ -z "${LSEC_TEST_PG_URL:-}" ]; then
+		echo "skip postgres: LSEC_TEST_PG_URL is not set"
+		return 0
+	fi
+	local schema="e2e_$$_$RANDOM" sep='?'
+	if ! psql -q "$LSEC_TEST_PG_URL" -c "CREATE SCHEMA $schema" >/dev/null 2>&1; then
+		bad "cannot create a PostgreSQL schema for the test"
+		return 0
+	fi
+	case $LSEC_TEST_PG_URL in *\?*) sep='&' ;; esac
+	"$fn" "$label" --registry "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
+	psql -q "$LSEC_TEST_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
+}
