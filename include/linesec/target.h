@@ -64,6 +64,7 @@ enum {
 	LSEC_E_TGT_ATTACH_FAILED = -193, /* attach failed (link fault); may succeed on retry */
 	LSEC_E_TGT_SLOT_EMPTY = -194,    /* no key in this slot */
 	LSEC_E_TGT_SLOT_FULL = -195,     /* the slot already holds a key */
+	LSEC_E_TGT_NOT_BLANK = -196,     /* blank check: flash or a key slot still holds data */
 };
 
 #define LSEC_TARGET_UID_LEN 16u
@@ -305,11 +306,20 @@ LSEC_API LSEC_MUST_USE int lsec_target_credential_store(lsec_target *t, const ls
  * does the same on a device whose debug port is locked (level 1), given a
  * token bound to the device's UID (lsec_target_erase_token): the boot key
  * digest fused in OTP must match the token's key and its signature over
- * the UID must verify (LSEC_E_TGT_AUTH_TOKEN otherwise).
+ * the UID must verify (LSEC_E_TGT_AUTH_TOKEN otherwise). The session may
+ * then attach until the next reset, to blank-check.
  */
 LSEC_API LSEC_MUST_USE int lsec_target_erase_all(lsec_target *t, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_target_erase_authenticated(lsec_target *t, const uint8_t *token,
 							   size_t len, lsec_err *err);
+
+/*
+ * Blank check after an erase (SOP 5): the whole flash must read 0xff (its
+ * device-side SHA-256 equals that of an erased flash) and every key slot
+ * must be empty with no certificate. Needs an attached session for the
+ * flash hash. LSEC_E_TGT_NOT_BLANK names what still holds data.
+ */
+LSEC_API LSEC_MUST_USE int lsec_target_blank_check(lsec_target *t, lsec_err *err);
 
 struct evp_pkey_st;
 /*

@@ -661,6 +661,11 @@ static int sim_erase_authenticated(lsec_target *t, const uint8_t *token, size_t 
 	delay(s, 0);
 	LSEC_TRY(lsec_target__sim_token_verify(token, len, s->u.uid, digest, err));
 	LSEC_TRY(wipe(s, err));
+	/*
+	 * As with debug authentication, the authenticated session may attach
+	 * until the next reset (to blank-check); the fused lock comes back then.
+	 */
+	s->lock_level = 0;
 out:
 	return rc;
 }

@@ -616,6 +616,40 @@ out:
 	return rc;
 }
 
+int lsec_target_blank_check(lsec_target *t, lsec_err *err)
+{
+	int rc = 0;
+	lsec_target_info info;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t ff[4096], want[32], got[32];
+	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	for (unsigned s = 0; s < info.key_slots; s++) {
+		lsec_target_slot_status st;
+		LSEC_TRY(lsec_target_key_status(&st, t, s, err));
+		LSEC_ENSURE(st.state == LSEC_SLOT_EMPTY && !st.has_cert, LSEC_E_TGT_NOT_BLANK,
+			    "device '%s' is not blank: key slot %u still holds %s", t->uri, s,
+			    st.state != LSEC_SLOT_EMPTY ? "a key" : "a certificate");
+	}
+	memset(ff, 0xff, sizeof(ff));
+	ctx = EVP_MD_CTX_new();
+	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot blank-check flash");
+	LSEC_TRY_OSSL(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), LSEC_E_CRYPTO,
+		      "cannot blank-check flash");
+	for (uint32_t done = 0; done < info.flash_size;) {
+		uint32_t n = info.flash_size - done < sizeof(ff) ? info.flash_size - done
+								 : (uint32_t)sizeof(ff);
+		LSEC_TRY_OSSL(EVP_DigestUpdate(ctx, ff, n), LSEC_E_CRYPTO, "cannot blank-check flash");
+		done += n;
+	}
+	LSEC_TRY_OSSL(EVP_DigestFinal_ex(ctx, want, NULL), LSEC_E_CRYPTO, "cannot blank-check flash");
+	LSEC_TRY(lsec_target_flash_hash(got, t, 0, info.flash_size, err));
+	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_NOT_BLANK,
+		    "device '%s' is not blank: flash does not read back erased (0xff)", t->uri);
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
 void lsec_target__erase_message(uint8_t *out, const uint8_t uid[16])
 {
 	size_t n = sizeof(LSEC_TARGET__ERASE_DOMAIN) - 1;

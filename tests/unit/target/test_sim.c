@@ -319,8 +319,15 @@ static void test_target_sim__erase_all_and_authenticated_erase(void **state)
 	memset(data, 0, sizeof(data));
 	assert_lsec_ok(lsec_target_flash_write(t, 0, data, sizeof(data), &err), &err);
 	assert_lsec_ok(lsec_target_key_generate(t, 0, &err), &err);
+	assert_lsec_code(lsec_target_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
+	assert_non_null(strstr(err.msg, "key slot 0"));
 	assert_lsec_ok(lsec_target_erase_all(t, &err), &err);
 	assert_wiped(t);
+	assert_lsec_ok(lsec_target_blank_check(t, &err), &err);
+	assert_lsec_ok(lsec_target_flash_write(t, 60000, data, 1, &err), &err);
+	assert_lsec_code(lsec_target_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
+	assert_non_null(strstr(err.msg, "flash"));
+	assert_lsec_ok(lsec_target_erase_all(t, &err), &err);
 
 	/* Set up a locked unit: key digest fused, data and a key, debug locked. */
 	fuse_key_digest(t, oem);
@@ -370,6 +377,12 @@ static void test_target_sim__erase_all_and_authenticated_erase(void **state)
 		assert_lsec_ok(lsec_target_key_status(&st, t, s, &err), &err);
 		assert_int_equal(st.state, LSEC_SLOT_EMPTY);
 	}
+	/* Until the next reset the authenticated session may attach, to blank-check. */
+	assert_lsec_code(lsec_target_blank_check(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
+	assert_lsec_ok(lsec_target_blank_check(t, &err), &err);
+	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
 	lsec_target_close(t);
 	lsec_free(uri2);
 	lsec_buf_release(&good);
