@@ -58,8 +58,8 @@ static int resolve_key(lsec_key **out, const lsec_key **use, const lsec_image *i
 	LSEC_ENSURE(lsec_image_key_hash(img, have), LSEC_E_IMG_KEY_MISMATCH,
 		    "cannot verify image '%s': no KEYHASH or PUBKEY TLV", img->name);
 	LSEC_ENSURE(lsec_ct_equal(want, have, 32), LSEC_E_IMG_KEY_MISMATCH,
-		    "cannot verify image '%s': signed by another key (KEYHASH TLV does not match the "
-		    "given public key)",
+		    "cannot verify image '%s': signed by another key (the image's key hash is not "
+		    "the trusted key's)",
 		    img->name);
 	LSEC_ENSURE(img->pubkey == NULL || (opts->pubkey_der == NULL && opts->key == NULL) ||
 			    (img->pubkey->len == der_len &&

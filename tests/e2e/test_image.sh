@@ -136,7 +136,7 @@ expect 52 "imgtool image without linesec TLVs under --require-release" \
 imgtool=${IMGTOOL:-}
 if [ -z "$imgtool" ] && command -v imgtool >/dev/null 2>&1; then imgtool=imgtool; fi
 if [ -n "$imgtool" ]; then
-	for img in ed ec debug; do
+	for img in ed ec debug embed; do
 		key=ed.pem
 		[ $img = ec ] && key=ec.pem
 		if $imgtool verify -k $key $img.img >out.txt 2>&1 && grep -q "correctly validated" out.txt; then
