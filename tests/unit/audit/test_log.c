@@ -401,6 +401,52 @@ static void test_audit_log__tamper_matrix(void **state)
 	}
 }
 
+/*
+ * Out of memory at every allocation of recording, checkpointing and proving
+ * in turn: each call either succeeds or fails cleanly, and the log verifies
+ * after every fault (no half-written leaf or checkpoint).
+ */
+static void test_audit_log__out_of_memory_leaves_a_whole_log(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	build_log(db->st, NULL);
+	unsigned failures = 0;
+	for (unsigned long n = 1; n < 400; n++) {
+		uint64_t before = 0, after = 0, seq = 0;
+		assert_lsec_ok(lsec_store_leaf_count(db->st, &before, &err), &err);
+		lsec_alloc_fail_after(n);
+		int r1 = record_one(db->st, "alice", "SN-A", "flash", &seq, &err);
+		lsec_alloc_fail_after(0);
+		assert_lsec_ok(lsec_store_leaf_count(db->st, &after, &err), &err);
+		assert_int_equal(after, before + (r1 == 0 ? 1 : 0));
+		assert_false(lsec_store_in_transaction(db->st));
+
+		lsec_alloc_fail_after(n);
+		char *note = NULL;
+		int r2 = lsec_audit_checkpoint_create(&note, db->st, "linesec/test-line", "st-1",
+						      station_key, "auditor-ann", &err);
+		lsec_alloc_fail_after(0);
+		assert_true(r2 == 0 || note == NULL);
+		lsec_free(note);
+		assert_false(lsec_store_in_transaction(db->st));
+
+		lsec_alloc_fail_after(n);
+		lsec_audit_proof *p = NULL;
+		int r3 = lsec_audit_prove(&p, db->st, "SN-B", 0, &err);
+		lsec_alloc_fail_after(0);
+		assert_true(r3 == 0 || p == NULL);
+		lsec_audit_proof_free(p);
+
+		failures += (r1 < 0) + (r2 < 0) + (r3 < 0);
+		expect_verify(db->st, 0, NULL, NULL);
+		if (r1 == 0 && r2 == 0 && r3 == 0) {
+			break; /* past the last allocation of all three */
+		}
+	}
+	assert_true(failures > 0);
+}
+
 /* A log rewritten from scratch (or cut back) is caught by an exported checkpoint. */
 static void test_audit_log__exported_checkpoint_catches_rewrite(void **state)
 {
@@ -438,6 +484,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_log__empty_log_and_wrong_key,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test(test_audit_log__tamper_matrix),
+		cmocka_unit_test_setup_teardown(test_audit_log__out_of_memory_leaves_a_whole_log,
+						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log__exported_checkpoint_catches_rewrite,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
