@@ -377,8 +377,9 @@ static void fill_run(void *rec, const store_val *c)
 	lsec_store__copy(r->finished, sizeof(r->finished), &c[8]);
 }
 
-int lsec_store_run_list(lsec_store *st, lsec_store_run **out, size_t *n_out, const char *serial,
-			lsec_err *err)
+int lsec_store__list_for_unit(lsec_store *st, const char *sql, const char *serial,
+			      store_fill_fn fill, size_t elem, void **out, size_t *n_out,
+			      lsec_err *err)
 {
 	int rc = 0;
 	int64_t unit_id = 0;
@@ -387,13 +388,20 @@ int lsec_store_run_list(lsec_store *st, lsec_store_run **out, size_t *n_out, con
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	store_val p[] = {SV_I(unit_id)};
-	LSEC_TRY(lsec_store__list(st,
-				  "SELECT r.id, u.serial, r.sop, r.sop_version, r.person, r.station,"
-				  " r.outcome, r.started, r.finished FROM runs r"
-				  " JOIN units u ON u.id = r.unit_id WHERE r.unit_id = ? ORDER BY r.id",
-				  p, 1, fill_run, sizeof(**out), (void **)out, n_out, err));
+	LSEC_TRY(lsec_store__list(st, sql, p, 1, fill, elem, out, n_out, err));
 out:
 	return rc;
+}
+
+int lsec_store_run_list(lsec_store *st, lsec_store_run **out, size_t *n_out, const char *serial,
+			lsec_err *err)
+{
+	return lsec_store__list_for_unit(st,
+					 "SELECT r.id, u.serial, r.sop, r.sop_version, r.person,"
+					 " r.station, r.outcome, r.started, r.finished FROM runs r"
+					 " JOIN units u ON u.id = r.unit_id WHERE r.unit_id = ?"
+					 " ORDER BY r.id",
+					 serial, fill_run, sizeof(**out), (void **)out, n_out, err);
 }
 
 /* ---- revocations and scrap --------------------------------------------------- */

@@ -123,6 +123,13 @@ typedef void (*store_fill_fn)(void *rec, const store_val *cols);
  */
 int lsec_store__list(lsec_store *st, const char *sql, const store_val *p, size_t np,
 		     store_fill_fn fill, size_t elem, void **out, size_t *n_out, lsec_err *err);
+/*
+ * lsec_store__list for the rows of one unit: sql takes the unit id as its
+ * one parameter. LSEC_E_NOTFOUND naming serial when there is no such unit.
+ */
+int lsec_store__list_for_unit(lsec_store *st, const char *sql, const char *serial,
+			      store_fill_fn fill, size_t elem, void **out, size_t *n_out,
+			      lsec_err *err);
 /* Runs a COUNT query into *out. */
 int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *err);
 

@@ -523,20 +523,12 @@ static void fill_identity(void *rec, const store_val *c)
 int lsec_store_identity_list(lsec_store *st, lsec_store_identity **out, size_t *n_out,
 			     const char *serial, lsec_err *err)
 {
-	int rc = 0;
-	int64_t unit_id = 0;
-	*out = NULL;
-	*n_out = 0;
-	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
-	store_val p[] = {SV_I(unit_id)};
-	LSEC_TRY(lsec_store__list(st,
-				  "SELECT i.id, u.serial, i.key_fp, i.cert_serial, i.key_state,"
-				  " i.created, i.updated FROM identities i"
-				  " JOIN units u ON u.id = i.unit_id WHERE i.unit_id = ? ORDER BY i.id",
-				  p, 1, fill_identity, sizeof(**out), (void **)out, n_out, err));
-out:
-	return rc;
+	return lsec_store__list_for_unit(st,
+					 "SELECT i.id, u.serial, i.key_fp, i.cert_serial, i.key_state,"
+					 " i.created, i.updated FROM identities i"
+					 " JOIN units u ON u.id = i.unit_id WHERE i.unit_id = ?"
+					 " ORDER BY i.id",
+					 serial, fill_identity, sizeof(**out), (void **)out, n_out, err);
 }
 
 static void fill_credential(void *rec, const store_val *c)
@@ -551,19 +543,12 @@ static void fill_credential(void *rec, const store_val *c)
 int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size_t *n_out,
 			       const char *serial, lsec_err *err)
 {
-	int rc = 0;
-	int64_t unit_id = 0;
-	*out = NULL;
-	*n_out = 0;
-	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
-	store_val p[] = {SV_I(unit_id)};
-	LSEC_TRY(lsec_store__list(st,
-				  "SELECT c.id, u.serial, c.created, c.revoked FROM credentials c"
-				  " JOIN units u ON u.id = c.unit_id WHERE c.unit_id = ? ORDER BY c.id",
-				  p, 1, fill_credential, sizeof(**out), (void **)out, n_out, err));
-out:
-	return rc;
+	return lsec_store__list_for_unit(st,
+					 "SELECT c.id, u.serial, c.created, c.revoked FROM credentials c"
+					 " JOIN units u ON u.id = c.unit_id WHERE c.unit_id = ?"
+					 " ORDER BY c.id",
+					 serial, fill_credential, sizeof(**out), (void **)out, n_out,
+					 err);
 }
 
 int lsec_store_credential_revoke(lsec_store *st, size_t *n_out, const char *serial,
