@@ -138,6 +138,14 @@ enum {
 
 /* A parsed, signature-checked certificate signing request. */
 typedef struct lsec_csr lsec_csr;
+
+/*
+ * An external signer: ECDSA P-256 over SHA-256(msg), the DER signature
+ * appended to sig (e.g. a device keystore through lsec_target_key_sign).
+ * Returns 0 or a negative LSEC_E_* with err filled.
+ */
+typedef int (*lsec_pki_sign_fn)(void *ctx, const uint8_t *msg, size_t len, lsec_buf *sig,
+				lsec_err *err);
 /* An X.509 certificate. */
 typedef struct lsec_cert lsec_cert;
 /* The line CA: its certificate and (when unlocked) its signing key. */
@@ -151,6 +159,15 @@ typedef struct lsec_ca lsec_ca;
  * LSEC_E_PKI_KEY_TYPE, LSEC_E_LIMIT (over 64 KiB).
  */
 LSEC_API LSEC_MUST_USE int lsec_csr_parse(lsec_csr **out, const uint8_t *data, size_t len,
+					  lsec_err *err);
+/*
+ * Builds the PKCS#10 request (DER, into out) for the P-256 key spki (DER
+ * SubjectPublicKeyInfo) signed by that key through sign: the CSR a device's
+ * own key makes when the device cannot build one itself. Subject CN = cn.
+ * Errors: LSEC_E_PKI_KEY_TYPE, LSEC_E_PARSE (spki), the signer's errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_csr_build(lsec_buf *out, const uint8_t *spki, size_t spki_len,
+					  const char *cn, lsec_pki_sign_fn sign, void *ctx,
 					  lsec_err *err);
 /* The CSR's public key (borrowed, lives as long as csr). */
 LSEC_API struct evp_pkey_st *lsec_csr_key(const lsec_csr *csr);
@@ -482,6 +499,44 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca 
 						  lsec_store *st, const lsec_pki_actor *who,
 						  const char *unit, size_t len, lsec_cred_alphabet a,
 						  lsec_err *err);
+
+/* ==== enrolment on the device =============================================
+ *
+ * The provisioning steps that talk to the unit (linesec/target.h). The
+ * caller opens the target and attaches the debug session first.
+ */
+typedef struct lsec_target lsec_target;
+
+/*
+ * The CSR made by the key in the device's slot: its public key read back,
+ * the request signed by the device (lsec_target_key_sign), DER into out.
+ * Errors: the target's, LSEC_E_PKI_KEY_TYPE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_device_csr(lsec_buf *out, lsec_target *t, unsigned slot,
+					       const char *cn, lsec_err *err);
+/*
+ * Proof of possession on the device: a fresh random challenge, signed in
+ * the slot, verified under cert. The challenge's SHA-256 (evidence) into
+ * challenge_sha256 (may be NULL). Errors: LSEC_E_PKI_POP, the target's.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_device_pop(uint8_t challenge_sha256[32], const lsec_cert *cert,
+					       lsec_target *t, unsigned slot, lsec_err *err);
+/*
+ * Enrols a registered unit on its device in one call: checks that the
+ * device's UID is the unit's; has the device generate its key in the slot
+ * or, when it cannot (no LSEC_TARGET_CAP_KEYGEN), generates it on the
+ * station, injects it and wipes the station's copy (checking that the
+ * device reports the same public key); gets the device's CSR and verifies
+ * it; issues and records the certificate (lsec_pki_issue_recorded, with the
+ * key origin); writes it to the device and reads it back; and proves
+ * possession. *out (lsec_cert_free) is the certificate.
+ * Errors: LSEC_E_POLICY (UID mismatch, certificate read back differs),
+ * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the target's.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st,
+					   const lsec_pki_actor *who, const char *unit,
+					   lsec_target *t, unsigned slot, uint32_t days,
+					   lsec_err *err);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,42 @@ out:
 	return rc;
 }
 
+int lsec_csr_build(lsec_buf *out, const uint8_t *spki, size_t spki_len, const char *cn,
+		   lsec_pki_sign_fn sign, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	lsec_signer s;
+	X509_REQ *r = NULL;
+	uint8_t *der = NULL;
+	memset(&s, 0, sizeof(s));
+	LSEC_ENSURE(spki != NULL && sign != NULL && cn != NULL, LSEC_E_USAGE,
+		    "cannot build a certificate request: missing key, signer or name");
+	const uint8_t *p = spki;
+	s.pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	LSEC_TRY_OSSL_PTR(s.pub, LSEC_E_PARSE,
+			  "cannot build a certificate request: the device key is not a "
+			  "SubjectPublicKeyInfo");
+	LSEC_TRY(lsec_pki__check_p256(s.pub, "cannot build a certificate request", err));
+	s.fn = sign;
+	s.fn_ctx = ctx;
+	LSEC_TRY_OSSL_PTR(r = X509_REQ_new(), LSEC_E_NOMEM, "out of memory for a request");
+	LSEC_TRY_OSSL(X509_REQ_set_version(r, X509_REQ_VERSION_1), LSEC_E_CRYPTO,
+		      "cannot set version");
+	LSEC_TRY_OSSL(X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(r), "CN", MBSTRING_UTF8,
+						 (const unsigned char *)cn, -1, -1, 0),
+		      LSEC_E_USAGE, "cannot set common name '%s'", cn);
+	LSEC_TRY_OSSL(X509_REQ_set_pubkey(r, s.pub), LSEC_E_CRYPTO, "cannot set the public key");
+	LSEC_TRY(lsec_pki__sign_req(&s, &r, err));
+	int n = i2d_X509_REQ(r, &der);
+	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot encode the request");
+	LSEC_TRY(lsec_buf_append(out, der, (size_t)n, err));
+out:
+	OPENSSL_free(der);
+	X509_REQ_free(r);
+	EVP_PKEY_free(s.pub);
+	return rc;
+}
+
 EVP_PKEY *lsec_csr_key(const lsec_csr *csr)
 {
 	return X509_REQ_get0_pubkey(csr->req);

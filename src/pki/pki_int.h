@@ -64,11 +64,17 @@ int lsec_pki__p11_hmac(lsec_p11 *p, const char *label, const uint8_t *msg, size_
 
 /* ---- signing (sign.c) -------------------------------------------------- */
 
-/* The CA's signing key: an OpenSSL key or a key inside a token. */
+/*
+ * A signing key: an OpenSSL key, a key inside a token, or a key the caller
+ * reaches through a callback (a device keystore). Token and callback keys
+ * sign the TBS bytes handed to them (ECDSA-SHA256, DER signature).
+ */
 typedef struct lsec_signer {
 	EVP_PKEY *pkey;    /* file key with its private part, or NULL */
 	lsec_p11 *p11;     /* token session, or NULL */
 	unsigned long key; /* token private key handle */
+	lsec_pki_sign_fn fn; /* external signer, or NULL (not owned) */
+	void *fn_ctx;
 	EVP_PKEY *pub;     /* public key (always set; owned) */
 } lsec_signer;
 

@@ -39,7 +39,7 @@ void lsec_pki__signer_release(lsec_signer *s)
 
 bool lsec_pki__signer_ready(const lsec_signer *s)
 {
-	return s->pkey != NULL || s->p11 != NULL;
+	return s->pkey != NULL || s->p11 != NULL || s->fn != NULL;
 }
 
 int lsec_pki__signer_sign(const lsec_signer *s, const uint8_t *msg, size_t len, lsec_buf *sig,
@@ -55,6 +55,10 @@ int lsec_pki__signer_sign(const lsec_signer *s, const uint8_t *msg, size_t len, 
 	if (s->p11 != NULL) {
 		LSEC_TRY(lsec_sha256(digest, msg, len, err));
 		LSEC_TRY(lsec_pki__p11_ec_sign(s->p11, s->key, digest, sig, err));
+		goto out;
+	}
+	if (s->fn != NULL) {
+		LSEC_TRY(s->fn(s->fn_ctx, msg, len, sig, err));
 		goto out;
 	}
 	LSEC_TRY_OSSL_PTR(md = EVP_MD_CTX_new(), LSEC_E_NOMEM, "cannot sign: out of memory");
@@ -97,7 +101,7 @@ out:
 }
 
 /*
- * Signs tbs in the token and writes the signed object's DER into out.
+ * Signs tbs with the token or external key and writes the signed object's DER into out.
  * tbs is the DER the caller got from i2d_re_*_tbs.
  */
 static int token_resign(const lsec_signer *s, const uint8_t *tbs, size_t tbslen, lsec_buf *out,
@@ -182,7 +186,7 @@ static const obj_ops x509_ops = {"certificate", x509_sign, x509_tbs, x509_d2i, x
 static const obj_ops crl_ops = {"CRL", crl_sign, crl_tbs, crl_d2i, crl_free};
 static const obj_ops req_ops = {"request", req_sign, req_tbs, req_d2i, req_free};
 
-/* Signs *obj with the CA key; with a token, *obj is replaced by the rebuilt object. */
+/* Signs *obj; with a token or external key, *obj is replaced by the rebuilt object. */
 static int sign_obj(const lsec_signer *s, const obj_ops *ops, void **obj, lsec_err *err)
 {
 	int rc = 0;
@@ -193,7 +197,7 @@ static int sign_obj(const lsec_signer *s, const obj_ops *ops, void **obj, lsec_e
 	void *signed_obj = NULL;
 	LSEC_ENSURE(lsec_pki__signer_ready(s), LSEC_E_PKI_LOCKED,
 		    "cannot sign: the CA was opened without its passphrase or PIN");
-	if (s->p11 == NULL) {
+	if (s->pkey != NULL) {
 		LSEC_TRY_OSSL(ops->sign(*obj, s->pkey), LSEC_E_CRYPTO, "cannot sign the %s",
 			      ops->what);
 		goto out;

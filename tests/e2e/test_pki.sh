@@ -147,6 +147,29 @@ n2=$(openssl crl -in crl2.der -inform DER -noout -crlnumber | cut -d= -f2 | sed 
 check "the CRL number grows ($n1 -> $n2)" '[ $((16#$n2)) -gt $((16#$n1)) ]'
 check "the JSON list parses" 'python3 -c "import json,sys; d=json.load(open(\"revoked.json\")); sys.exit(0 if d[\"revoked\"][0][\"reason\"]==\"keyCompromise\" else 1)"'
 
+# ---- enrolment on simulated devices ------------------------------------------------
+expect 0 "two simulated units" "$LINESEC" sim new --count 1 --dir fleet
+expect 0 "a unit without on-device keygen" "$LINESEC" sim new --count 1 --dir fleet2 --no-keygen
+uid1=$(python3 -c 'import json; print(json.load(open("fleet/fleet.json"))["units"][0]["uid"])')
+uid2=$(python3 -c 'import json; print(json.load(open("fleet2/fleet.json"))["units"][0]["uid"])')
+sqlite3 "$reg" "INSERT INTO units (serial, uid, product, station, state, prev_state, created, updated) VALUES
+	('SN-40', '$uid1', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now'),
+	('SN-41', '$uid2', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now');"
+expect 8 "enrolling a device under another unit's serial is refused (UID)" "$LINESEC" ca enroll \
+	--target sim:fleet2/unit-001.sim --serial SN-40
+expect 0 "ca enroll (device keygen)" "$LINESEC" ca enroll --target sim:fleet/unit-001.sim \
+	--serial SN-40 --out d40.crt
+check "openssl verify: enrolled certificate" \
+	'openssl verify -CAfile ca/ca.cert.pem -purpose sslclient d40.crt >/dev/null 2>&1'
+expect 0 "ca enroll (station keygen, injected)" "$LINESEC" ca enroll \
+	--target sim:fleet2/unit-001.sim --serial SN-41 --out d41.crt --json
+check "openssl verify: station-keyed certificate" \
+	'openssl verify -CAfile ca/ca.cert.pem d41.crt >/dev/null 2>&1'
+q="SELECT count(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%station-generated%'"
+check "the registry's audit log records the station-generated key" '[ "$(sqlite3 "$reg" "$q")" = 1 ]'
+expect 0 "sim show" "$LINESEC" sim show fleet/unit-001.sim --json
+check "the certificate sits in the device's slot" 'grep -q "cert" out.txt'
+
 # ---- initial passwords ----------------------------------------------------------
 mkdir labels
 expect 0 "ca cred" "$LINESEC" ca cred --serial SN-11 --label-dir labels
