@@ -63,12 +63,43 @@ out:
 
 /* ---- reading line.yaml --------------------------------------------------------- */
 
+/*
+ * The node at path ("/a/b": mapping keys) under root, or NULL. Walks the
+ * mappings itself, comparing plain key text: libfyaml 0.8's fy_node_by_path
+ * leaks on some malformed documents (found by tests/fuzz/fuzz_line.c).
+ */
+static struct fy_node *yaml_get(struct fy_node *root, const char *path)
+{
+	struct fy_node *n = root;
+	while (n != NULL && *path == '/') {
+		const char *key = path + 1;
+		size_t klen = strcspn(key, "/");
+		struct fy_node *found = NULL;
+		void *it = NULL;
+		struct fy_node_pair *pair;
+		if (!fy_node_is_mapping(n)) {
+			return NULL;
+		}
+		while (found == NULL && (pair = fy_node_mapping_iterate(n, &it)) != NULL) {
+			struct fy_node *k = fy_node_pair_key(pair);
+			size_t len = 0;
+			const char *text = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+			if (text != NULL && len == klen && memcmp(text, key, klen) == 0) {
+				found = fy_node_pair_value(pair);
+			}
+		}
+		n = found;
+		path = key + klen;
+	}
+	return n;
+}
+
 /* The scalar at path under root, or NULL when absent; LSEC_E_PARSE when not a scalar. */
 static int yaml_scalar(const char **out, struct fy_node *root, const char *path,
 		       const char *file, lsec_err *err)
 {
 	*out = NULL;
-	struct fy_node *n = fy_node_by_path(root, path, (size_t)-1, FYNWF_DONT_FOLLOW);
+	struct fy_node *n = yaml_get(root, path);
 	if (n == NULL) {
 		return 0;
 	}
@@ -131,7 +162,7 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 	p->policies = json_object();
 	LSEC_ENSURE(p->id && p->target && p->policies, LSEC_E_NOMEM,
 		    "cannot read '%s': out of memory", file);
-	struct fy_node *pol = fy_node_by_path(n, "/policies", (size_t)-1, FYNWF_DONT_FOLLOW);
+	struct fy_node *pol = yaml_get(n, "/policies");
 	if (pol == NULL) {
 		goto out;
 	}
@@ -195,12 +226,92 @@ out:
 	return rc;
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 when invalid. */
+static size_t utf8_len(const uint8_t *p, size_t left)
+{
+	uint32_t min, cp;
+	size_t n;
+	if (p[0] < 0x80) {
+		return 1;
+	} else if ((p[0] & 0xe0) == 0xc0) {
+		n = 2, min = 0x80, cp = p[0] & 0x1fu;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3, min = 0x800, cp = p[0] & 0x0fu;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 4, min = 0x10000, cp = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (n > left) {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * line.yaml is UTF-8 text without NUL bytes or YAML directives. This is
+ * checked before libfyaml sees the bytes: its 0.8 scanner loops forever on
+ * a directive holding a NUL byte, and leaks on invalid UTF-8 in quoted
+ * scalars and on runs of escaped single quotes (''''''''), all found by
+ * tests/fuzz/fuzz_line.c. No value of line.yaml needs any of them.
+ */
+static int check_text(const char *text, size_t len, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	const char *nul = memchr(text, '\0', len);
+	LSEC_ENSURE(nul == NULL, LSEC_E_PARSE, "cannot read '%s': NUL byte at offset %zu (not text)",
+		    path, nul ? (size_t)(nul - text) : 0);
+	const char *quotes = memmem(text, len, "''''", 4);
+	LSEC_ENSURE(quotes == NULL, LSEC_E_PARSE,
+		    "cannot read '%s': a run of single quotes at offset %zu (not used in line.yaml)",
+		    path, quotes ? (size_t)(quotes - text) : 0);
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_len((const uint8_t *)text + i, len - i);
+		LSEC_ENSURE(n > 0, LSEC_E_PARSE, "cannot read '%s': invalid UTF-8 at offset %zu", path,
+			    i);
+		i += n;
+	}
+	for (size_t i = 0; i < len; i++) {
+		/*
+		 * A directive starts a line; YAML also breaks lines at '\r' and
+		 * (YAML 1.1) at NEL, LS and PS, so a '%' after any control or
+		 * non-ASCII byte is treated as one.
+		 */
+		uint8_t prev = i ? (uint8_t)text[i - 1] : '\n';
+		if (text[i] == '%' && (prev < 0x20 || prev >= 0x7f) && prev != '\t') {
+			size_t line = 1;
+			for (size_t j = 0; j < i; j++) {
+				line += text[j] == '\n';
+			}
+			LSEC_BAIL(LSEC_E_PARSE,
+				  "cannot read '%s': line %zu holds a YAML directive ('%%...' at the "
+				  "start of a line), which line.yaml does not use",
+				  path, line);
+		}
+	}
+out:
+	return rc;
+}
+
 int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const char *path,
 			    lsec_err *err)
 {
 	int rc = 0;
 	struct fy_diag_cfg dcfg;
 	char first[200] = "";
+	struct fy_diag *diag = NULL;
+	struct fy_document *doc = NULL;
+	const char *v = NULL;
+	LSEC_TRY(check_text(text, len, path, err));
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = keep_first;
@@ -208,10 +319,9 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 	dcfg.colorize = false;
 	dcfg.show_source = false;
 	/* Parse errors are captured, not printed: the first goes into err. */
-	struct fy_diag *diag = fy_diag_create(&dcfg);
+	diag = fy_diag_create(&dcfg);
 	struct fy_parse_cfg cfg = {NULL, FYPCF_QUIET, NULL, diag};
-	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
-	const char *v = NULL;
+	doc = fy_document_build_from_string(&cfg, text, len);
 	LSEC_ENSURE(doc != NULL, LSEC_E_PARSE, "cannot read '%s': not valid YAML%s%s", path,
 		    first[0] ? " at " : " (or not readable)", first);
 	struct fy_node *root = fy_document_root(doc);
@@ -241,7 +351,7 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 			    v, MAX_SESSION_MINUTES);
 		line->session_minutes = (unsigned)m;
 	}
-	struct fy_node *prods = fy_node_by_path(root, "/products", (size_t)-1, FYNWF_DONT_FOLLOW);
+	struct fy_node *prods = yaml_get(root, "/products");
 	if (prods != NULL) {
 		LSEC_ENSURE(fy_node_is_sequence(prods), LSEC_E_PARSE,
 			    "cannot read '%s': field 'products' must be a list", path);

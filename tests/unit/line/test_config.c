@@ -146,6 +146,7 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		 "products[0] has no id"},
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts: 3\n", "'products' must be a list"},
 		{"version: 1\nline: [unclosed\n", "not valid YAML at line 3"},
+		{"version: 1\n%YAML 1.2\n---\nline: l\n", "line 2 holds a YAML directive"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		write_file(cfg, cases[i].text);
@@ -156,6 +157,16 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		}
 		assert_null(l);
 	}
+	/* A NUL byte (libfyaml 0.8 hangs on "%v\0...") is refused before parsing. */
+	assert_lsec_ok(lsec_file_write_atomic(cfg, "%v\0: x", 7, 0640, &err), &err);
+	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
+	assert_non_null(strstr(err.msg, "NUL byte at offset 2"));
+	assert_lsec_ok(lsec_file_write_atomic(cfg, "line: '\x8f'\n", 10, 0640, &err), &err);
+	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
+	assert_non_null(strstr(err.msg, "invalid UTF-8 at offset 7"));
+	assert_lsec_ok(lsec_file_write_atomic(cfg, "line: ''''''''''\n", 17, 0640, &err), &err);
+	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
+	assert_non_null(strstr(err.msg, "a run of single quotes at offset 6"));
 	lsec_free(cfg);
 	lsec_test_rmtree(dir);
 }
