@@ -533,6 +533,52 @@ static int cmd_diff(int argc, char **argv)
 	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
 }
 
+static const cli_opt show_opts[] = {
+	{"version", "V", "the stored version (default: the latest approved)"},
+	{"out", "FILE", "write to FILE instead of standard output"},
+	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
+	{NULL, NULL, NULL},
+};
+static const cli_spec show_spec = {
+	"sop show NAME [--version V] [--out FILE]",
+	"print a stored SOP version's file, byte for byte (checked against its SHA-256)",
+	show_opts,
+	1,
+	1,
+	NULL,
+};
+
+static int cmd_show(int argc, char **argv)
+{
+	cli_args a;
+	int p = cli_parse(&a, &show_spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line *line = NULL;
+	lsec_sop *sop = NULL;
+	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
+	int version = 0;
+	int rc = 0;
+	if (cli_get(&a, "version") != NULL) {
+		rc = version_arg(&version, cli_get(&a, "version"), &err);
+	}
+	if (rc == 0) {
+		rc = open_line(&line, &a, &err);
+	}
+	if (rc == 0) {
+		rc = lsec_sop_fetch(&sop, NULL, &b, lsec_line_store(line), a.args[0], version, &err);
+	}
+	if (rc == 0) {
+		rc = emit(&b, cli_get(&a, "out"), &err);
+	}
+	lsec_buf_release(&b);
+	lsec_sop_free(sop);
+	lsec_line_close(line);
+	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
 static const cli_cmd sop_cmds[] = {
 	{"check", cmd_check, "validate SOP files (schema, actions, policy rules)"},
 	{"render", cmd_render, "render the written procedure as Markdown or HTML"},
@@ -540,6 +586,7 @@ static const cli_cmd sop_cmds[] = {
 	{"approve", cmd_approve, "approve a stored SOP version (security officer)"},
 	{"list", cmd_list, "list stored SOP versions and their approvals"},
 	{"diff", cmd_diff, "show what changed between two stored versions"},
+	{"show", cmd_show, "print a stored version's file byte for byte"},
 	{"actions", cmd_actions, "list the action vocabulary of SOP steps"},
 	{"rules", cmd_rules, "list the policy rules a SOP must satisfy"},
 	{NULL, NULL, NULL},

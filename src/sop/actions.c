@@ -264,7 +264,7 @@ out:
 	return rc;
 }
 
-const char *lsec_sop_param_type_name(lsec_sop_param_type t)
+const char *lsec_sop__param_type_name(lsec_sop_param_type t)
 {
 	switch (t) {
 	case LSEC_SOP_PARAM_STRING:
@@ -295,7 +295,7 @@ static json_t *str_array(const char *const *list)
 static json_t *param_json(const lsec_sop_param *p)
 {
 	json_t *o = json_pack("{s:s, s:s, s:b, s:s}", "name", p->name, "type",
-			      p->type == LSEC_SOP_PARAM_ENUM ? "enum" : lsec_sop_param_type_name(p->type),
+			      p->type == LSEC_SOP_PARAM_ENUM ? "enum" : lsec_sop__param_type_name(p->type),
 			      "required", p->required, "help", p->help);
 	if (o == NULL) {
 		return NULL;

@@ -153,8 +153,9 @@ out:
 
 /* ---- API ---------------------------------------------------------------- */
 
-int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
-		      const char *name, lsec_err *err)
+/* The stored versions, sorted; approval dates only when asked (they cost a log scan). */
+static int list_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
+			 const char *name, bool dates, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_approvable *a = NULL;
@@ -183,7 +184,9 @@ int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st
 			v[j] = tmp;
 		}
 	}
-	LSEC_TRY(fill_dates(st, v, n, err));
+	if (dates) {
+		LSEC_TRY(fill_dates(st, v, n, err));
+	}
 	*out = v;
 	*n_out = n;
 	v = NULL;
@@ -193,8 +196,14 @@ out:
 	return rc;
 }
 
-int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body_out,
-		   lsec_store *st, const char *name, int version, lsec_err *err)
+int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
+		      const char *name, lsec_err *err)
+{
+	return list_versions(out, n_out, st, name, true, err);
+}
+
+static int fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body_out,
+		 lsec_store *st, const char *name, int version, bool dates, lsec_err *err)
 {
 	int rc = 0;
 	lsec_sop_version_info *all = NULL;
@@ -206,7 +215,7 @@ int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *bo
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(name);
 	if (version == 0) {
-		LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
+		LSEC_TRY(list_versions(&all, &n, st, name, false, err));
 		for (size_t i = 0; i < n; i++) {
 			if (all[i].approved && all[i].version > version) {
 				version = all[i].version;
@@ -217,7 +226,6 @@ int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *bo
 	}
 	snprintf(ver, sizeof(ver), "%d", version);
 	LSEC_TRY(lsec_store_sop_get(st, &a, &body, name, ver, err));
-	LSEC_TRY(lsec_sha256((uint8_t[32]){0}, body.data, body.len, err));
 	uint8_t digest[32];
 	LSEC_TRY(lsec_sha256(digest, body.data, body.len, err));
 	lsec_hex_encode(hex, digest, 32);
@@ -231,7 +239,9 @@ int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *bo
 		    name, version, lsec_sop_name(*out), lsec_sop_version(*out));
 	if (info_out != NULL) {
 		fill_info(info_out, &a);
-		LSEC_TRY(fill_dates(st, info_out, 1, err));
+		if (dates) {
+			LSEC_TRY(fill_dates(st, info_out, 1, err));
+		}
 	}
 	if (body_out != NULL) {
 		LSEC_TRY(lsec_buf_append(body_out, body.data, body.len, err));
@@ -246,13 +256,19 @@ out:
 	return rc;
 }
 
+int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body_out,
+		   lsec_store *st, const char *name, int version, lsec_err *err)
+{
+	return fetch(out, info_out, body_out, st, name, version, true, err);
+}
+
 int lsec_sop_fetch_approved(lsec_sop **out, lsec_store *st, lsec_sop_kind kind, lsec_err *err)
 {
 	int rc = 0;
 	*out = NULL;
 	const char *name = lsec_sop_kind_name(kind);
 	LSEC_ENSURE(name != NULL, LSEC_E_USAGE, "unknown SOP kind %d", (int)kind);
-	LSEC_TRY(lsec_sop_fetch(out, NULL, NULL, st, name, 0, err));
+	LSEC_TRY(fetch(out, NULL, NULL, st, name, 0, false, err));
 out:
 	return rc;
 }
@@ -278,7 +294,7 @@ int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *wh
 	LSEC_TRY(lsec_sop_parse(&sop, NULL, data, len, label, err));
 	LSEC_TRY(require_person(st, who->person, false, err));
 	const char *name = lsec_sop_name(sop);
-	LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
+	LSEC_TRY(list_versions(&all, &n, st, name, false, err));
 	for (size_t i = 0; i < n; i++) {
 		LSEC_ENSURE(all[i].version < lsec_sop_version(sop), all[i].version == lsec_sop_version(sop) ? LSEC_E_EXISTS : LSEC_E_STATE,
 			    "cannot submit SOP '%s' version %d from '%s': version %d is already stored%s",
@@ -325,7 +341,7 @@ int lsec_sop_approve(lsec_store *st, const lsec_sop_actor *who, const char *name
 	LSEC_ENSURE(version > 0, LSEC_E_USAGE, "cannot approve SOP '%s': version %d", name, version);
 	LSEC_TRY(require_person(st, who->person, true, err));
 	/* the bytes as stored, checked against their digest and today's policy */
-	LSEC_TRY(lsec_sop_fetch(&sop, &vi, NULL, st, name, version, err));
+	LSEC_TRY(fetch(&sop, &vi, NULL, st, name, version, false, err));
 	LSEC_ENSURE(strcmp(vi.submitter, who->person) != 0, LSEC_E_SOP_SELF_APPROVAL,
 		    "'%s' submitted SOP '%s' version %d and cannot approve it: approval needs another person",
 		    who->person, name, version);
@@ -354,7 +370,7 @@ int lsec_sop_render_stored(lsec_buf *out, lsec_store *st, const char *name, int 
 	char (*approvers)[140] = NULL;
 	size_t n = 0, nh = 0;
 	lsec_sop_version_info cur;
-	LSEC_TRY(lsec_sop_fetch(&sop, &cur, NULL, st, name, version, err));
+	LSEC_TRY(fetch(&sop, &cur, NULL, st, name, version, false, err));
 	LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
 	hist = lsec_calloc(n + 1, sizeof(*hist));
 	approvers = lsec_calloc(n + 1, sizeof(*approvers));
@@ -398,8 +414,8 @@ int lsec_sop_diff(lsec_buf *out, lsec_store *st, const char *name, int v1, int v
 	char la[96], lb[96];
 	LSEC_ENSURE(v1 > 0 && v2 > 0, LSEC_E_USAGE, "cannot diff SOP '%s': versions must be above 0",
 		    name ? name : "?");
-	LSEC_TRY(lsec_sop_fetch(&a, NULL, &ba, st, name, v1, err));
-	LSEC_TRY(lsec_sop_fetch(&b, NULL, &bb, st, name, v2, err));
+	LSEC_TRY(fetch(&a, NULL, &ba, st, name, v1, false, err));
+	LSEC_TRY(fetch(&b, NULL, &bb, st, name, v2, false, err));
 	snprintf(la, sizeof(la), "%s version %d", name, v1);
 	snprintf(lb, sizeof(lb), "%s version %d", name, v2);
 	LSEC_TRY(lsec_sop_diff_text(out, la, ba.data, ba.len, lb, bb.data, bb.len, err));

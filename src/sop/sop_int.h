@@ -71,6 +71,6 @@ void lsec_sop__diag(lsec_sop_diags *d, int code, sop_loc loc, const char *rule, 
 void lsec_sop__policy_check(const lsec_sop *sop, lsec_sop_diags *d);
 
 /* "string", "integer", ... */
-const char *lsec_sop_param_type_name(lsec_sop_param_type t);
+const char *lsec_sop__param_type_name(lsec_sop_param_type t);
 
 #endif

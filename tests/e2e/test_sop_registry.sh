@@ -64,9 +64,18 @@ run_suite() { # run_suite LABEL [init options]
 	has "Revision history" "$label-flash.html" "has the history"
 	sha=$(sha256sum "$S/flash.yaml" | cut -d' ' -f1)
 	has "$sha" "$label-flash.html" "identity is the file's SHA-256"
+	expect 0 "show flash 1" "$LINESEC" sop show flash --version 1 --out "$label-flash1.yaml"
+	cmp -s "$label-flash1.yaml" "$S/flash.yaml" && ok "$label: stored bytes are the file's" || bad "$label: stored bytes differ"
 	expect 9 "no approved provision SOP yet" "$LINESEC" sop render provision
 	has "no approved version" err.txt "says why"
 }
+
+for c in check render submit approve list diff show actions rules; do
+	expect 0 "sop $c --help" "$LINESEC" sop "$c" --help
+	has "usage: linesec sop $c" out.txt "sop $c --help shows its usage"
+done
+expect 2 "sop without a subcommand" "$LINESEC" sop
+expect 2 "sop with an unknown subcommand" "$LINESEC" sop frobnicate
 
 run_suite sqlite
 run_on_postgres run_suite postgres
