@@ -58,6 +58,7 @@ static int read_public(lsec_station__run *r, unsigned slot, lsec_err *err)
 	lsec_key *k = NULL;
 	char hex[65];
 	bool mine = false, other = false;
+	LSEC_TRY(lsec_station__attach(r, err));
 	LSEC_TRY(lsec_target_key_public(&spki, r->tgt, slot, err));
 	LSEC_TRY(lsec_key_from_spki(&k, spki.data, spki.len, err));
 	LSEC_ENSURE(lsec_key_get_type(k) == LSEC_KEY_ECDSA_P256, LSEC_E_PKI_KEY_TYPE,
@@ -153,6 +154,7 @@ static int device_csr(lsec_buf *out, lsec_station__run *r, unsigned slot, lsec_e
 	ASN1_BIT_STRING *bs = NULL;
 	unsigned char *tbs = NULL, *der = NULL;
 	int tl = 0, dl = 0;
+	LSEC_TRY(lsec_station__attach(r, err));
 	LSEC_TRY(lsec_target_key_public(&spki, r->tgt, slot, err));
 	const unsigned char *q = spki.data;
 	LSEC_TRY_OSSL_PTR(pub = d2i_PUBKEY(NULL, &q, (long)spki.len), LSEC_E_CRYPTO,
@@ -307,6 +309,7 @@ int lsec_station__act_prove(lsec_station__run *r, lsec_err *err)
 	char cs[41];
 	LSEC_TRY(need_cert(r, err));
 	LSEC_TRY(lsec_pop_challenge(ch, err));
+	LSEC_TRY(lsec_station__attach(r, err));
 	LSEC_TRY(lsec_target_key_sign(&sig, r->tgt, 0, ch, sizeof(ch), err));
 	LSEC_TRY(lsec_sha256(chs, ch, sizeof(ch), err));
 	lsec_cert_serial_hex(cs, r->cert);
@@ -318,23 +321,36 @@ out:
 	return rc;
 }
 
-/* Whether the unit's log already records a credential for it (an earlier run). */
-static int credential_recorded(bool *out, lsec_station__run *r, lsec_err *err)
+/*
+ * What the unit's log says of its initial credential from earlier runs:
+ * none, delivered (written and its label printed), or recorded only (the
+ * device may or may not hold it).
+ */
+enum cred_history { CRED_NONE, CRED_DELIVERED, CRED_UNKNOWN };
+
+static int credential_history(enum cred_history *out, lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	json_t *leaves = NULL;
 	size_t i;
 	json_t *l;
-	*out = false;
+	bool recorded = false, written = false, labelled = false;
+	*out = CRED_NONE;
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
 	json_array_foreach(leaves, i, l)
 	{
-		if (lsec_station__eq(json_string_value(json_object_get(l, "action")),
-				     "credential.generate") &&
-		    lsec_station__eq(json_string_value(json_object_get(l, "outcome")), "passed")) {
-			*out = true;
+		const char *a = json_string_value(json_object_get(l, "action"));
+		if (!lsec_station__eq(json_string_value(json_object_get(l, "outcome")), "passed")) {
+			continue;
 		}
+		recorded = recorded || lsec_station__eq(a, "credential.generate");
+		written = written || (recorded && lsec_station__eq(a, "device.write-credential"));
+		labelled = labelled ||
+			   (written && lsec_station__eq(a, "label.print") &&
+			    json_is_true(json_object_get(json_object_get(l, "evidence"),
+							 "carries-credential")));
 	}
+	*out = !recorded ? CRED_NONE : (labelled ? CRED_DELIVERED : CRED_UNKNOWN);
 out:
 	json_decref(leaves);
 	return rc;
@@ -345,13 +361,19 @@ int lsec_station__act_cred_generate(lsec_station__run *r, lsec_err *err)
 	int rc = 0;
 	lsec_ca *ca = NULL;
 	uint8_t fp[32];
-	bool recorded = false;
-	LSEC_TRY(credential_recorded(&recorded, r, err));
+	enum cred_history h = CRED_NONE;
+	LSEC_TRY(credential_history(&h, r, err));
+	if (h == CRED_DELIVERED) {
+		/* An interrupted run delivered it: device and label have it. */
+		LSEC_TRY(lsec_station__ev_bool(r, "already-delivered", true, err));
+		r->cred_delivered = true;
+		goto out;
+	}
 	/*
 	 * The credential of an interrupted run existed only in memory: whether
 	 * the device got it cannot be read back, so the unit is not guessed at.
 	 */
-	LSEC_ENSURE(!recorded, LSEC_E_STATE,
+	LSEC_ENSURE(h == CRED_NONE, LSEC_E_STATE,
 		    "unit '%s' already has a recorded initial credential from an interrupted "
 		    "run; whether the device holds it cannot be read back",
 		    r->serial);
@@ -372,6 +394,10 @@ out:
 int lsec_station__act_cred_write(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
+	if (r->cred_delivered) {
+		LSEC_TRY(lsec_station__ev_bool(r, "already-delivered", true, err));
+		goto out;
+	}
 	LSEC_ENSURE(r->credential != NULL, LSEC_E_STATE,
 		    "no initial credential was generated in this run for unit '%s'", r->serial);
 	LSEC_TRY(lsec_station__attach(r, err));

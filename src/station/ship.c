@@ -124,11 +124,22 @@ static json_t *passed_leaf(json_t *leaves, const char *action)
 	return found;
 }
 
-/* A string of that leaf's evidence, or NULL. */
+/* The last value of an evidence string among the passed leaves of this action, or NULL. */
 static const char *passed_ev(json_t *leaves, const char *action, const char *key)
 {
-	json_t *l = passed_leaf(leaves, action);
-	return l ? json_string_value(json_object_get(json_object_get(l, "evidence"), key)) : NULL;
+	size_t i;
+	json_t *l;
+	const char *found = NULL;
+	json_array_foreach(leaves, i, l)
+	{
+		const char *v = json_string_value(json_object_get(json_object_get(l, "evidence"), key));
+		if (v != NULL &&
+		    lsec_station__eq(json_string_value(json_object_get(l, "action")), action) &&
+		    lsec_station__eq(json_string_value(json_object_get(l, "outcome")), "passed")) {
+			found = v;
+		}
+	}
+	return found;
 }
 
 int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
@@ -226,7 +237,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		}
 	}
 	if (passed_ev(leaves, "credential.generate", "credential-fingerprint") == NULL ||
-	    passed_ev(leaves, "device.write-credential", "credential-fingerprint") == NULL) {
+	    passed_leaf(leaves, "device.write-credential") == NULL) {
 		REFUSE("its initial credential is not set", serial);
 	}
 	if (passed_ev(leaves, "otp.verify", "clear-attempt") == NULL) {

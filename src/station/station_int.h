@@ -84,6 +84,7 @@ typedef struct lsec_station__run {
 	lsec_cert *cert;
 	lsec_secret *credential; /* between credential.generate and the device write */
 	char cred_fp_hex[65];
+	bool cred_delivered; /* an interrupted run delivered the credential */
 	char *label_path;
 	/* Evidence of the current step (a JSON object; the action fills it). */
 	struct json_t *evidence;
