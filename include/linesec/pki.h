@@ -480,8 +480,8 @@ LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_p
 						    lsec_err *err);
 /*
  * The CRL of every revocation in the registry (into crl_out) and, when
- * list_out is not NULL, the plain list (lsec_revoked_export; key
- * fingerprints are not in the revocation records and show as unknown).
+ * list_out is not NULL, the plain list (lsec_revoked_export) with each
+ * certificate's key fingerprint from the unit's recorded identities.
  * Records the CRL number in the audit log.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out,

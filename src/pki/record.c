@@ -8,6 +8,7 @@
 #include "pki_int.h"
 
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -210,6 +211,26 @@ out:
 	return rc;
 }
 
+/* The key fingerprint of the unit's identity holding cert_serial; *found false if none. */
+static int revoked_key_fp(uint8_t out[32], bool *found, lsec_store *st, const char *unit,
+			  const char *cert_serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_identity *ids = NULL;
+	size_t n = 0;
+	*found = false;
+	LSEC_TRY(lsec_store_identity_list(st, &ids, &n, unit, err));
+	for (size_t i = 0; i < n && !*found; i++) {
+		if (strcasecmp(ids[i].cert_serial, cert_serial) == 0 && strlen(ids[i].key_fp) == 64) {
+			LSEC_TRY(lsec_hex_decode_fixed(out, 32, ids[i].key_fp, "key fingerprint", err));
+			*found = true;
+		}
+	}
+out:
+	lsec_free(ids);
+	return rc;
+}
+
 int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
 			  uint64_t *number_out, lsec_ca *ca, lsec_store *st,
 			  const lsec_pki_actor *who, const lsec_crl_options *opts, lsec_err *err)
@@ -217,6 +238,7 @@ int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
 	int rc = 0;
 	lsec_store_record *recs = NULL;
 	lsec_revoked *list = NULL;
+	uint8_t(*fps)[32] = NULL;
 	size_t n = 0;
 	bool begun = false;
 	*number_out = 0;
@@ -224,11 +246,15 @@ int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
 	LSEC_TRY(lsec_store_revocation_list(st, &recs, &n, err));
 	if (n > 0) {
 		list = lsec_calloc(n, sizeof(*list));
-		LSEC_ENSURE(list != NULL, LSEC_E_NOMEM, "out of memory for %zu revocations", n);
+		fps = lsec_calloc(n, sizeof(*fps));
+		LSEC_ENSURE(list != NULL && fps != NULL, LSEC_E_NOMEM,
+			    "out of memory for %zu revocations", n);
 	}
 	for (size_t i = 0; i < n; i++) {
+		bool found = false;
 		list[i].serial_hex = recs[i].subject;
-		list[i].key_fp = NULL;
+		LSEC_TRY(revoked_key_fp(fps[i], &found, st, recs[i].serial, recs[i].subject, err));
+		list[i].key_fp = found ? fps[i] : NULL;
 		LSEC_TRY(lsec_crl_reason_parse(&list[i].reason, recs[i].reason, err));
 		LSEC_TRY(parse_utc(&list[i].revoked_at, recs[i].created, err));
 	}
@@ -248,6 +274,7 @@ out:
 	if (begun) {
 		lsec_store_rollback(st);
 	}
+	lsec_free(fps);
 	lsec_free(list);
 	lsec_free(recs);
 	return rc;

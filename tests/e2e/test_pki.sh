@@ -135,7 +135,8 @@ openssl crl -in crl1.pem -noout -text >crl1.txt 2>/dev/null
 sn10=$(openssl x509 -in d10.crt -noout -serial | cut -d= -f2)
 check "the revoked serial is listed" 'grep -qi "Serial Number: $sn10" crl1.txt'
 check "with its reason code" 'grep -q "Key Compromise" crl1.txt'
-check "the plain list names the serial" 'grep -qi "^$sn10 " revoked.txt'
+fp10=$(openssl x509 -in d10.crt -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d" " -f1)
+check "the plain list names the serial and its key fingerprint" 'grep -qi "^$sn10 $fp10 keyCompromise$" revoked.txt'
 check "openssl verify -crl_check: revoked certificate fails" \
 	'! openssl verify -crl_check -CAfile ca/ca.cert.pem -CRLfile crl1.pem d10.crt >/dev/null 2>&1'
 check "openssl verify -crl_check: other certificate passes" \

@@ -185,8 +185,8 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	X509 *cax = lsec_cert_x509(lsec_ca_cert(f->ca));
 	assert_int_equal(pkitest_verify(x, cax, c), X509_V_ERR_CERT_REVOKED);
 	assert_int_equal(pkitest_verify(lsec_cert_x509(gen), cax, c), X509_V_OK);
-	char line[128];
-	snprintf(line, sizeof(line), "%s - keyCompromise\n", sn);
+	char line[160];
+	snprintf(line, sizeof(line), "%s %s keyCompromise\n", sn, fphex);
 	assert_string_equal(lsec_buf_cstr(&list, &err), line);
 	X509_CRL_free(c);
 	lsec_buf_release(&list);
