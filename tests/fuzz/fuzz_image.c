@@ -1,11 +1,13 @@
 /*
  * Fuzz target for the MCUboot image parser.
  * Target functions: lsec_image_parse, lsec_image_verify, lsec_image_describe,
- * lsec_key_from_spki (on the PUBKEY TLV), the accessors.
+ * lsec_image_sign, lsec_key_from_spki (on the PUBKEY TLV), the accessors.
  *
  * Verification runs against a fixed Ed25519 key (tests/data/images/
  * test-ed25519.pub.pem) and with the key-hash mode, so hash, key and
- * signature checks all see hostile input.
+ * signature checks all see hostile input. Inputs that do not parse are
+ * also signed as payloads (lsec_image_sign), and the result must parse
+ * and verify: the signer and the parser agree on every payload.
  */
 #include "../../src/image/image_int.h"
 #include "linesec/image.h"
@@ -13,6 +15,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,6 +34,42 @@ static void check_result(int rc, const lsec_err *err)
 	}
 }
 
+/* Signs data as a payload; the image must parse and verify (abort otherwise). */
+static void sign_roundtrip(const uint8_t *data, size_t size)
+{
+	static lsec_key *key; /* one key for the whole run */
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_buf out = LSEC_BUF_INIT(1u << 20);
+	lsec_image *img = NULL;
+	if (key == NULL && lsec_key_generate(&key, LSEC_KEY_ED25519, &err) != 0) {
+		abort();
+	}
+	lsec_image_sign_options so = LSEC_IMAGE_SIGN_OPTIONS_INIT;
+	so.key = key;
+	so.product = "acme-sensor";
+	so.header_size = (uint16_t)(32u + (size > 0 ? data[0] : 0u));
+	so.has_security_counter = size > 1 && (data[1] & 1u);
+	so.security_counter = (uint32_t)size;
+	so.build = size > 2 && (data[2] & 1u) ? LSEC_IMAGE_BUILD_DEBUG : LSEC_IMAGE_BUILD_RELEASE;
+	so.embed_pubkey = size > 3 && (data[3] & 1u);
+	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+	vo.key = key;
+	vo.product = "acme-sensor";
+	if (lsec_image_sign(&out, data, size, &so, &err) != 0 ||
+	    lsec_image_parse(&img, out.data, out.len, "roundtrip.img", &err) != 0 ||
+	    lsec_image_verify(img, &vo, &err) != 0 ||
+	    lsec_image_build_type(img) != so.build) {
+		abort();
+	}
+	size_t plen = 0;
+	const uint8_t *p = lsec_image_payload(img, &plen);
+	if (plen != size || (size > 0 && memcmp(p, data, size) != 0)) {
+		abort();
+	}
+	lsec_image_free(img);
+	lsec_buf_release(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lsec_err err = LSEC_ERR_INIT;
@@ -42,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0;
 
 	if (lsec_image_parse(&img, data, size, "fuzz.img", &err) != 0) {
+		check_result(err.code, &err);
+		sign_roundtrip(data, size);
 		return 0;
 	}
 	if (lsec_image_describe(&d, img, &err) == 0) {
