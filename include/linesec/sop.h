@@ -196,7 +196,8 @@ typedef struct lsec_sop lsec_sop;
  * with lsec_sop_free). On failure *out stays NULL, err carries the code and
  * text of the first problem plus the total count, and, if diags_out is not
  * NULL, *diags_out receives every problem (free with lsec_sop_diags_free;
- * also set, empty, on success).
+ * also set, empty, on success; left NULL when the failure found no
+ * problem in the contents: bad arguments, size limit, out of memory).
  * Fails with LSEC_E_SOP_* (see above), LSEC_E_LIMIT (file too large),
  * LSEC_E_NOMEM.
  */

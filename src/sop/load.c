@@ -1106,7 +1106,7 @@ out:
 		fy_diag_destroy(diag);
 	}
 	lsec_sop_free(sop);
-	if (diags_out != NULL && d != NULL) {
+	if (diags_out != NULL && d != NULL && (rc == 0 || d->n > 0)) {
 		d->name = NULL;
 		*diags_out = d;
 	} else {
