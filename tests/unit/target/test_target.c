@@ -1,5 +1,7 @@
 /* The generic device layer: URIs, named fuses, OTP rules, sticky failures, describe. */
 #include "sim_fixture.h"
+#include "linesec/image.h"
+#include "linesec/pki.h"
 #include "target/target_int.h"
 
 #include <openssl/evp.h>
@@ -274,6 +276,106 @@ static void test_target_target__generic_fallbacks(void **state)
 	fixture_free(&fx);
 }
 
+/* Signs a payload as release 2.0.0 with counter 2, embedding the public key. */
+static void sign_release(lsec_buf *img, const lsec_key *key, uint8_t digest[32])
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint8_t payload[2048];
+	memset(payload, 0xa7, sizeof(payload));
+	lsec_image_sign_options o = LSEC_IMAGE_SIGN_OPTIONS_INIT;
+	o.key = key;
+	o.product = "acme-sensor";
+	o.image_version = (lsec_image_version){2, 0, 0, 0};
+	o.has_security_counter = true;
+	o.security_counter = 2;
+	o.embed_pubkey = true;
+	assert_lsec_ok(lsec_image_sign(img, payload, sizeof(payload), &o, &err), &err);
+	lsec_image *parsed = NULL;
+	assert_lsec_ok(lsec_image_parse(&parsed, img->data, img->len, "release", &err), &err);
+	assert_true(lsec_image_digest(parsed, digest));
+	lsec_image_free(parsed);
+}
+
+/*
+ * The device side of the line's SOPs, in order, through the generic
+ * interface only: what the station does to every unit.
+ */
+static void test_target_target__line_sequence_on_a_sim_unit(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	lsec_key *fw_key = NULL;
+	lsec_buf img = LSEC_BUF_INIT(1u << 16), spki = LSEC_BUF_INIT(1024),
+		 sig = LSEC_BUF_INIT(256);
+	uint8_t digest[32], key_digest[32];
+	lsec_target_boot_report br;
+	assert_lsec_ok(lsec_key_generate(&fw_key, LSEC_KEY_ECDSA_P256, &err), &err);
+	assert_lsec_ok(lsec_key_fingerprint(key_digest, fw_key, &err), &err);
+	sign_release(&img, fw_key, digest);
+	lsec_target *t = fixture_open(fx.uri, true);
+
+	/* SOP 1: flash, verify the read-back, boot, compare the measured digest. */
+	assert_lsec_ok(lsec_target_flash_program(t, 0, img.data, img.len, &err), &err);
+	assert_lsec_ok(lsec_target_reset(&br, t, &err), &err);
+	assert_memory_equal(br.digest, digest, 32);
+
+	/* SOP 2: key pair on the device; it signs a fresh challenge. */
+	const uint8_t challenge[32] = {1, 2, 3};
+	assert_lsec_ok(lsec_target_key_generate(t, 0, &err), &err);
+	assert_lsec_ok(lsec_target_key_public(&spki, t, 0, &err), &err);
+	assert_lsec_ok(lsec_target_key_sign(&sig, t, 0, challenge, sizeof(challenge), &err), &err);
+	lsec_key *dev = NULL;
+	assert_lsec_ok(lsec_key_from_spki(&dev, spki.data, spki.len, &err), &err);
+	assert_lsec_ok(lsec_key_verify(dev, challenge, sizeof(challenge), sig.data, sig.len, &err),
+		       &err);
+
+	/* SOP 3: digest, enable, lock; clearing fails; the release still boots. */
+	assert_lsec_ok(lsec_target_fuse_burn_digest(t, key_digest, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 2, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_OTP_LOCK, 1, &err), &err);
+	lsec_target_info info;
+	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
+	uint32_t sb_word = info.fuses[LSEC_FUSE_SECURE_BOOT_ENABLE].word;
+	assert_lsec_code(lsec_target_otp_write(t, sb_word, 0, &err), LSEC_E_TGT_OTP_CLEAR, &err);
+	lsec_target_fuse_value v;
+	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
+	assert_memory_equal(v.bytes, key_digest, 32);
+	assert_true(v.locked);
+	assert_lsec_ok(lsec_target_reset(&br, t, &err), &err);
+	assert_true(br.secure_boot);
+
+	/* SOP 4: debug and UART closed; after reset the port refuses. */
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
+	assert_lsec_ok(lsec_target_reset(&br, t, &err), &err);
+	assert_false(br.uart_open);
+	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
+	unsigned level = 0;
+	assert_lsec_ok(lsec_target_debug_lock_level(&level, t, &err), &err);
+	assert_int_equal(level, 1);
+
+	/* SOP 5: authenticated erase, then blank check. */
+	lsec_buf token = LSEC_BUF_INIT(1024);
+	assert_lsec_ok(lsec_target_erase_token(&token, info.uid, lsec_key_evp(fw_key), &err), &err);
+	assert_lsec_ok(lsec_target_erase_authenticated(t, token.data, token.len, &err), &err);
+	assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
+	assert_lsec_ok(lsec_target_blank_check(t, &err), &err);
+	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_int_equal(br.boot_error, LSEC_BOOT_NO_IMAGE);
+
+	lsec_target_close(t);
+	lsec_key_free(dev);
+	lsec_key_free(fw_key);
+	lsec_buf_release(&token);
+	lsec_buf_release(&img);
+	lsec_buf_release(&spki);
+	lsec_buf_release(&sig);
+	fixture_free(&fx);
+}
+
 static void test_target_target__codes_have_their_categories(void **state)
 {
 	(void)state;
@@ -297,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_target_target__failed_session_stays_failed),
 		cmocka_unit_test(test_target_target__describe_lists_fuses_and_slots),
 		cmocka_unit_test(test_target_target__generic_fallbacks),
+		cmocka_unit_test(test_target_target__line_sequence_on_a_sim_unit),
 		cmocka_unit_test(test_target_target__codes_have_their_categories),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
