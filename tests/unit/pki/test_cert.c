@@ -171,6 +171,55 @@ static void test_pki_cert__encode_parse_roundtrip(void **state)
 	lsec_test_rmtree(dir);
 }
 
+/* An external signer over an OpenSSL key (stands in for a device keystore). */
+static int key_signer(void *ctx, const uint8_t *msg, size_t len, lsec_buf *sig, lsec_err *err)
+{
+	EVP_PKEY *k = ctx;
+	if (k == NULL) {
+		return lsec_err_set(err, LSEC_E_DEVICE, __FILE__, __LINE__, "device refused to sign");
+	}
+	sign_challenge(sig, k, msg, len);
+	return 0;
+}
+
+static void test_pki_cert__csr_build(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *dev = pkitest_key("P-256"), *other = pkitest_key("P-256");
+	EVP_PKEY *p384 = pkitest_key("P-384");
+	uint8_t *spki = NULL, *spki384 = NULL;
+	int sl = i2d_PUBKEY(dev, &spki), sl384 = i2d_PUBKEY(p384, &spki384);
+	lsec_buf b = LSEC_BUF_INIT(1 << 16);
+	lsec_csr *csr = NULL;
+	/* Signed by the key itself: parses, verifies, carries the key. */
+	assert_lsec_ok(lsec_csr_build(&b, spki, (size_t)sl, "SN-1", key_signer, dev, &err), &err);
+	assert_lsec_ok(lsec_csr_parse(&csr, b.data, b.len, &err), &err);
+	assert_int_equal(EVP_PKEY_eq(lsec_csr_key(csr), dev), 1);
+	lsec_csr_free(csr);
+	csr = NULL;
+	/* Signed by another key: the request is refused when parsed. */
+	lsec_buf_reset(&b);
+	assert_lsec_ok(lsec_csr_build(&b, spki, (size_t)sl, "SN-1", key_signer, other, &err), &err);
+	assert_lsec_code(lsec_csr_parse(&csr, b.data, b.len, &err), LSEC_E_PKI_CSR_SIG, &err);
+	/* The signer's error comes through unchanged. */
+	lsec_buf_reset(&b);
+	assert_lsec_code(lsec_csr_build(&b, spki, (size_t)sl, "SN-1", key_signer, NULL, &err),
+			 LSEC_E_DEVICE, &err);
+	/* Not P-256, not a key. */
+	assert_lsec_code(lsec_csr_build(&b, spki384, (size_t)sl384, "x", key_signer, p384, &err),
+			 LSEC_E_PKI_KEY_TYPE, &err);
+	assert_lsec_code(lsec_csr_build(&b, spki, 10, "x", key_signer, dev, &err), LSEC_E_PARSE,
+			 &err);
+	assert_int_equal(b.len, 0);
+	lsec_buf_release(&b);
+	OPENSSL_free(spki384);
+	OPENSSL_free(spki);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_pki_cert__csr_rejects),
 		cmocka_unit_test(test_pki_cert__proof_of_possession),
 		cmocka_unit_test(test_pki_cert__encode_parse_roundtrip),
+		cmocka_unit_test(test_pki_cert__csr_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

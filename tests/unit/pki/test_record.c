@@ -202,6 +202,43 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	EVP_PKEY_free(dev);
 }
 
+/* Out of memory at every allocation of a recorded issuance: it lands whole or not at all. */
+static void test_pki_record__oom_leaves_nothing_half_done(void **state)
+{
+	fixture *f = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *dev = pkitest_key("P-256");
+	uint64_t n0 = 0, n = 0;
+	int rc = -1;
+	unsigned long fail_at;
+	assert_lsec_ok(lsec_store_leaf_count(f->st, &n0, &err), &err);
+	for (fail_at = 1; fail_at < 2000 && rc != 0; fail_at++) {
+		lsec_cert *cert = NULL;
+		lsec_alloc_fail_after(fail_at);
+		rc = lsec_pki_issue_recorded(&cert, f->ca, f->st, &officer, "SN-1", dev,
+					     LSEC_KEY_ORIGIN_DEVICE, 365, &err);
+		lsec_alloc_fail_after(0);
+		assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+		if (rc != 0) {
+			assert_null(cert);
+			assert_int_equal(n, n0); /* no leaf without its identity */
+		} else {
+			assert_non_null(cert);
+			assert_int_equal(n, n0 + 1);
+		}
+		lsec_cert_free(cert);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(fail_at > 2); /* allocation failures were really met on the way */
+	/* Exactly one identity: the successful attempt's. */
+	lsec_store_identity *ids = NULL;
+	size_t nids = 0;
+	assert_lsec_ok(lsec_store_identity_list(f->st, &ids, &nids, "SN-1", &err), &err);
+	assert_int_equal(nids, 1);
+	lsec_free(ids);
+	EVP_PKEY_free(dev);
+}
+
 static bool file_has(const char *path, const uint8_t *needle, size_t n)
 {
 	lsec_err err = LSEC_ERR_INIT;
@@ -264,6 +301,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pki_record__issue_duplicate_revoke_crl, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pki_record__credentials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pki_record__oom_leaves_nothing_half_done, setup,
+						teardown),
 	};
 	return lsec_test_run_backends("pki_record", tests, sizeof(tests) / sizeof(tests[0]));
 }
