@@ -62,6 +62,7 @@ enum {
 	LSEC_E_STATION_SHIP_GATE = -436,   /* the ship gate refused: evidence missing */
 	LSEC_E_STATION_QUOTA = -437,       /* the release's production quota is reached */
 	LSEC_E_STATION_NOT_CONFIRMED = -438, /* a manual step was not confirmed */
+	LSEC_E_STATION_NOT_GENUINE = -439, /* a returned unit failed the genuineness check */
 	LSEC_E_STATION_STEP = -440,        /* a step failed; the unit was handled per the SOP */
 	LSEC_E_STATION_STOP_LINE = -441,   /* a step failed with stop-line: the line stops */
 	LSEC_E_STATION_WRONG_STATE = -442, /* the unit is not in the state the SOP starts from */
@@ -297,6 +298,131 @@ LSEC_API LSEC_MUST_USE int lsec_station_gang(struct json_t **out, const lsec_sta
 LSEC_API LSEC_MUST_USE int lsec_station_uris_expand(char ***out, size_t *n_out,
 						    const char *pattern, lsec_err *err);
 LSEC_API void lsec_station_uris_free(char **uris, size_t n);
+
+/* ---- decommissioning, returns and scrap (SOP 5) ------------------------------ */
+
+/*
+ * Why a unit is taken out of service. The CRL reason follows (RFC 5280
+ * 5.3.1): compromised is keyCompromise, the others cessationOfOperation; a
+ * reworked return is superseded.
+ */
+typedef enum lsec_decom_reason {
+	LSEC_DECOM_FAILED = 0,
+	LSEC_DECOM_RETURNED,
+	LSEC_DECOM_END_OF_LIFE,
+	LSEC_DECOM_COMPROMISED,
+	LSEC_DECOM_REASON_COUNT
+} lsec_decom_reason;
+
+/* "failed", "returned", "end-of-life", "compromised" (static). */
+LSEC_API const char *lsec_decom_reason_name(lsec_decom_reason r);
+/* Parses such a name. Errors: LSEC_E_USAGE naming the value. */
+LSEC_API LSEC_MUST_USE int lsec_decom_reason_parse(lsec_decom_reason *out, const char *name,
+						   lsec_err *err);
+
+typedef struct lsec_station_decom_options {
+	unsigned version;
+	lsec_decom_reason reason;
+	const char *uri;       /* the unit's device; NULL: not reachable, revoke only */
+	/*
+	 * PEM private key whose SPKI digest is fused as the unit's secure-boot
+	 * key digest (the product's firmware signing key): signs the UID-bound
+	 * token of an authenticated erase when the debug port is locked. NULL:
+	 * a locked unit cannot be erased (the erase step fails).
+	 */
+	const char *erase_key;
+	const lsec_secret *erase_key_passphrase; /* NULL: the key file is clear */
+} lsec_station_decom_options;
+
+#define LSEC_STATION_DECOM_OPTIONS_VERSION 1u
+#define LSEC_STATION_DECOM_OPTIONS_INIT                                                            \
+	{LSEC_STATION_DECOM_OPTIONS_VERSION, LSEC_DECOM_FAILED, NULL, NULL, NULL}
+
+/*
+ * Runs the approved decommission SOP on unit serial (quarantined, returned,
+ * decommission pending, or still in a build state, which is quarantined
+ * first). A unit reached at opts->uri whose UID is the registered one is
+ * erased (an authenticated erase when its debug port is locked) and blank
+ * checked, the sanitisation recorded as NIST SP 800-88 purge (flash erased,
+ * the key slots holding its keys destroyed: a cryptographic erase). With no
+ * uri, or a device that does not answer, the wipe steps are skipped and
+ * the unit is "decommissioned, not wiped". In both cases every identity is
+ * revoked (key state compromised for a compromise, else destroyed once
+ * wiped and deactivated until destroyed), a CRL carrying the reason is
+ * signed into <line_dir>/crl/line.crl.pem, and the credentials are revoked.
+ * The unit ends decommissioned, on the list of units pending destruction
+ * until lsec_station_scrap. The SOP's last step (scrap.record) is left to
+ * lsec_station_scrap.
+ * Errors: LSEC_E_STATION_STEP (a step failed: the unit is decommission
+ * pending; res says what to do next), LSEC_E_STATION_STOP_LINE,
+ * LSEC_E_STATION_CLONE (the device at uri has another UID: nothing done),
+ * LSEC_E_STATION_WRONG_STATE, LSEC_E_SOP_NOT_APPROVED, LSEC_E_NOTFOUND.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_decommission(lsec_station_result *res, lsec_station *st,
+						     const char *serial,
+						     const lsec_station_decom_options *opts,
+						     lsec_err *err);
+
+typedef struct lsec_station_scrap_options {
+	unsigned version;
+	const char *method; /* shred, crush, incinerate, degauss, disintegrate, pulverize, melt */
+	const char *photo;  /* a photo of the destroyed boards (file), or NULL */
+	const char *note;   /* free text (e.g. the recycler's certificate number), or NULL */
+} lsec_station_scrap_options;
+
+#define LSEC_STATION_SCRAP_OPTIONS_VERSION 1u
+#define LSEC_STATION_SCRAP_OPTIONS_INIT {LSEC_STATION_SCRAP_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/*
+ * Records the physical destruction of n decommissioned units as one record:
+ * destroyed by the station's operator (cfg->operator_name, an operator),
+ * witnessed by a second logged-in person (cfg->witness_name, a supervisor).
+ * The photo is kept in <line_dir>/evidence/<sha256>.<ext> and its SHA-256
+ * goes into the audit leaf. In one transaction: each unit's scrap record,
+ * its keys destroyed, the unit scrapped, a leaf per unit and one for the
+ * batch (the decommission SOP's scrap.record step). All or nothing.
+ * *out (may be NULL; json_decref) is the record.
+ * Errors: LSEC_E_STATION_ROLE (operator or witness missing, or the same
+ * person), LSEC_E_STATION_WRONG_STATE (a unit not decommissioned: names
+ * it), LSEC_E_USAGE (method, no unit, a unit twice), LSEC_E_IO (photo).
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_scrap(struct json_t **out, lsec_station *st,
+					      const char *const *serials, size_t n,
+					      const lsec_station_scrap_options *opts,
+					      lsec_err *err);
+
+/*
+ * Receives a returned unit: the device at uri must be ours and genuine -
+ * its UID registered for serial, and a fresh 32-byte challenge signed by
+ * its slot-0 key must verify under its registered active certificate (a
+ * clone carrying a copied UID fails). A shipped unit becomes returned.
+ * The check is recorded either way. *out (may be NULL; json_decref): the
+ * evidence.
+ * Errors: LSEC_E_STATION_NOT_GENUINE, LSEC_E_STATION_CLONE (UID not the
+ * registered one), LSEC_E_STATION_WRONG_STATE, LSEC_E_NOTFOUND.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_rma_receive(struct json_t **out, lsec_station *st,
+						    const char *serial, const char *uri,
+						    lsec_err *err);
+/*
+ * Sends a received return to rework: its identities revoked (superseded;
+ * keys deactivated), its credentials revoked, the unit quarantined for the
+ * supervisor. Provisioning issues a new identity later: the old key,
+ * certificate and credential are never accepted again.
+ * Errors: LSEC_E_STATION_WRONG_STATE (not returned), store and PKI errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_rma_rework(lsec_station *st, const char *serial,
+						   lsec_err *err);
+
+/*
+ * The sanitisation record (NIST SP 800-88): every unit decommissioned since
+ * `since` (RFC 3339 date or time; NULL: all) with the reason, how it was
+ * wiped and verified, what was revoked, how it was destroyed, by whom and
+ * the witness; and the units still pending destruction. *out: json_decref.
+ * Errors: LSEC_E_USAGE (since malformed), store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_report_scrap(struct json_t **out, lsec_station *st,
+						     const char *since, lsec_err *err);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,9 @@
  *    state and do not fail the session.
  *  - Flash, keystore and OTP writes need an attached debug session
  *    (lsec_target_debug_attach). Information, OTP reads, the debug lock
- *    level, key slot status, reset and authenticated erase do not.
+ *    level, key slot status, signing a challenge with a slot key (the
+ *    device's identity service, which a locked unit still offers), reset
+ *    and authenticated erase do not.
  *  - OTP bits only go from 0 to 1. The named fuses the SOPs use are
  *    located through the device's OTP layout (lsec_target_info.fuses), so
  *    the SOP code never hard-codes word numbers.

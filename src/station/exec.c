@@ -46,6 +46,10 @@ static const struct {
 	{"debug.verify-locked", lsec_station__act_debug_verify},
 	{"console.close", lsec_station__act_console_close},
 	{"console.verify-closed", lsec_station__act_console_verify},
+	{"device.erase", lsec_station__act_erase},
+	{"device.blank-check", lsec_station__act_blank_check},
+	{"identity.revoke", lsec_station__act_identity_revoke},
+	{"credential.revoke", lsec_station__act_credential_revoke},
 };
 
 lsec_station__action_fn lsec_station__action(const lsec_sop_action *a)
@@ -441,13 +445,15 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	lsec_station *st = r->st;
 	const lsec_sop_step *s = r->step;
 	json_t *ev = NULL;
+	lsec_store_unit unit;
 	lsec_unit_state to = LSEC_UNIT_QUARANTINED;
 	res->failed = true;
 	snprintf(res->sop, sizeof(res->sop), "%s", sop_name(r));
 	snprintf(res->step, sizeof(res->step), "%s", s->id);
 	snprintf(res->then, sizeof(res->then), "%s", lsec_sop_then_name(s->then));
 	expand(res->message, sizeof(res->message), r, s->failure_message);
-	if (s->then == LSEC_SOP_THEN_DECOMMISSION) {
+	if (s->then == LSEC_SOP_THEN_DECOMMISSION || r->decom != NULL) {
+		/* A unit failing its decommissioning stays pending until resolved. */
 		to = LSEC_UNIT_DECOMMISSION_PENDING;
 	}
 	ev = json_pack("{s:s,s:s,s:s,s:s}", "then", res->then, "message", res->message, "reason",
@@ -455,7 +461,10 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_begin(st->store, err));
 	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "failed", err));
-	LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, to, 0, err));
+	LSEC_TRY(lsec_store_unit_get(st->store, &unit, r->serial, err));
+	if (unit.state != to) {
+		LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, to, 0, err));
+	}
 	LSEC_TRY(leaf(r, st->cfg->operator_name, s->id,
 		      to == LSEC_UNIT_QUARANTINED ? "unit.quarantine" : "unit.decommission",
 		      lsec_unit_state_name(to), ev, err));
@@ -514,7 +523,7 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "sop-version", r->sop_version, "sop-sha256",
-		       shahex, "uid", r->uid_hex, "target", lsec_target_uri(r->tgt), "release",
+		       shahex, "uid", r->uid_hex, "target", r->tgt ? lsec_target_uri(r->tgt) : "", "release",
 		       r->have_release ? r->release : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_begin(st->store, err));
@@ -528,15 +537,15 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		const char *person = NULL;
 		lsec_err why = LSEC_ERR_INIT;
 		int a = 1;
-		if (s->when == LSEC_SOP_WHEN_UNREACHABLE) {
-			continue; /* the unit answered: it is reachable */
+		if (!lsec_station__step_applies(r, s)) {
+			continue;
 		}
 		r->step = s;
 		LSEC_TRY(step_person(&person, r, s->who, err));
 		progress(r, s->id, NULL);
 		for (unsigned k = 0; k <= s->retry; k++) {
 			lsec_err_clear(&why);
-			if (k > 0 && lsec_target_failed(r->tgt)) {
+			if (k > 0 && r->tgt != NULL && lsec_target_failed(r->tgt)) {
 				lsec_target_boot_report br;
 				lsec_err e = LSEC_ERR_INIT;
 				if (lsec_target_reset(&br, r->tgt, &e) < 0) {
@@ -667,4 +676,14 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	res->state = LSEC_UNIT_SHIPPED;
 out:
 	return rc;
+}
+
+int lsec_station__run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err)
+{
+	return run_steps(res, r, err);
+}
+
+void lsec_station__run_release(lsec_station__run *r)
+{
+	run_release(r);
 }

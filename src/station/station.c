@@ -33,6 +33,7 @@ static const struct {
 	{LSEC_E_STATION_SHIP_GATE, "ship-gate"},
 	{LSEC_E_STATION_QUOTA, "quota"},
 	{LSEC_E_STATION_NOT_CONFIRMED, "not-confirmed"},
+	{LSEC_E_STATION_NOT_GENUINE, "not-genuine"},
 	{LSEC_E_STATION_STEP, "step-failed"},
 	{LSEC_E_STATION_STOP_LINE, "stop-line"},
 	{LSEC_E_STATION_WRONG_STATE, "wrong-state"},

@@ -91,6 +91,8 @@ typedef struct lsec_station__run {
 	/* Registry changes the action asks for, made in the outcome transaction. */
 	bool add_identity;
 	bool add_credential;
+	/* Decommissioning (decommission.c): the reason, erase key, what was done. */
+	struct lsec_station__decom *decom;
 } lsec_station__run;
 
 /* An action implementation: acts, verifies and fills r->evidence. */
@@ -124,6 +126,36 @@ int lsec_station__act_debug_lock(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_debug_verify(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_console_close(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_console_verify(lsec_station__run *r, lsec_err *err);
+
+/* Decommissioning actions (decommission.c). */
+int lsec_station__act_erase(lsec_station__run *r, lsec_err *err);
+int lsec_station__act_blank_check(lsec_station__run *r, lsec_err *err);
+int lsec_station__act_identity_revoke(lsec_station__run *r, lsec_err *err);
+int lsec_station__act_credential_revoke(lsec_station__run *r, lsec_err *err);
+/*
+ * Whether step s runs in this run: "when: reachable" steps only with a
+ * device session, "when: unreachable" ones only without; a decommission run
+ * leaves the destruction step (scrap.record) to lsec_station_scrap.
+ */
+bool lsec_station__step_applies(const lsec_station__run *r, const lsec_sop_step *s);
+/*
+ * Revokes every live identity of a unit (lsec_pki_revoke_recorded with
+ * reason), moves its keys to destroyed when destroyed is set (unless the
+ * reason is a key compromise), publishes a fresh CRL when anything was
+ * revoked, and fills ev with certificates, keys, crl-reason, crl-number.
+ */
+int lsec_station__revoke_identities(struct json_t *ev, lsec_station *st, const char *person,
+				    const char *serial, lsec_crl_reason reason, bool destroyed,
+				    lsec_err *err);
+/* Revokes a unit's credentials with its audit leaf; ev gets credentials-revoked. */
+int lsec_station__revoke_credentials(struct json_t *ev, lsec_station *st, const char *person,
+				     const char *serial, lsec_err *err);
+/* Signs the CRL of every revocation into <line_dir>/crl/line.crl.pem (recorded). */
+int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char *person,
+			      lsec_err *err);
+/* The executor's step loop and run cleanup (exec.c), for decommission.c. */
+int lsec_station__run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err);
+void lsec_station__run_release(lsec_station__run *r);
 
 /* Sets a string / integer / boolean / hex evidence field of the current step. */
 int lsec_station__ev_str(lsec_station__run *r, const char *key, const char *val, lsec_err *err);

@@ -1,0 +1,400 @@
+/*
+ * decommission.c - SOP 5: a unit taken out of service. The approved
+ * decommission SOP runs through the executor (exec.c) with the actions
+ * here: erase (an authenticated erase with a UID-bound token when the debug
+ * port is locked), blank check, identity and credential revocation. The
+ * sanitisation is named as NIST SP 800-88 Rev. 1 does: the whole flash
+ * erased and every key slot emptied is "purge" (destroying the keys that
+ * protect data is a cryptographic erase); physical destruction
+ * (lsec_station_scrap) is "destroy". A unit that cannot be reached is
+ * revoked only and stays pending destruction.
+ *
+ * @test tests/unit/station/test_decommission.c
+ */
+#include "station/station_int.h"
+
+#include <jansson.h>
+
+/* What one decommission run carries from step to step. */
+struct lsec_station__decom {
+	lsec_decom_reason reason;
+	lsec_key *erase_key; /* NULL: no authenticated erase possible */
+	bool wiped;          /* erased and blank-checked in this run */
+};
+
+static const char *const reason_names[LSEC_DECOM_REASON_COUNT] = {"failed", "returned",
+								  "end-of-life", "compromised"};
+
+const char *lsec_decom_reason_name(lsec_decom_reason r)
+{
+	return (unsigned)r < LSEC_DECOM_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+int lsec_decom_reason_parse(lsec_decom_reason *out, const char *name, lsec_err *err)
+{
+	int rc = 0;
+	*out = LSEC_DECOM_FAILED;
+	for (unsigned i = 0; name != NULL && i < LSEC_DECOM_REASON_COUNT; i++) {
+		if (lsec_station__eq(reason_names[i], name)) {
+			*out = (lsec_decom_reason)i;
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_USAGE,
+		  "unknown decommission reason '%s': expected failed, returned, end-of-life or "
+		  "compromised",
+		  name ? name : "");
+out:
+	return rc;
+}
+
+bool lsec_station__step_applies(const lsec_station__run *r, const lsec_sop_step *s)
+{
+	if (s->when == LSEC_SOP_WHEN_REACHABLE && r->tgt == NULL) {
+		return false;
+	}
+	if (s->when == LSEC_SOP_WHEN_UNREACHABLE && r->tgt != NULL) {
+		return false;
+	}
+	/* The destruction is its own record, witnessed (lsec_station_scrap). */
+	return r->decom == NULL || s->action == NULL ||
+	       !lsec_station__eq(s->action->id, "scrap.record");
+}
+
+/* ---- revocation shared with returns (rma.c) ------------------------------------ */
+
+int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char *person,
+			      lsec_err *err)
+{
+	int rc = 0;
+	lsec_ca *ca = NULL;
+	lsec_buf crl = LSEC_BUF_INIT(1u << 24);
+	char *dir = NULL, *path = NULL;
+	lsec_crl_options o = LSEC_CRL_OPTIONS_INIT;
+	lsec_pki_actor who = {person, st->cfg->station_id};
+	*number_out = 0;
+	LSEC_TRY(lsec_station__ca(&ca, st, err));
+	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, false, number_out, ca, st->store, &who, &o, err));
+	dir = lsec_asprintf("%s/crl", st->cfg->line_dir);
+	path = lsec_asprintf("%s/crl/line.crl.pem", st->cfg->line_dir);
+	LSEC_ENSURE(dir != NULL && path != NULL, LSEC_E_NOMEM, "cannot write the CRL: out of memory");
+	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
+	LSEC_TRY(lsec_file_write_atomic(path, crl.data, crl.len, 0644, err));
+out:
+	lsec_free(dir);
+	lsec_free(path);
+	lsec_buf_release(&crl);
+	return rc;
+}
+
+/* Moves a key to state `to` with its audit leaf, in one transaction. */
+static int key_state(lsec_station *st, const char *person, const lsec_store_identity *id,
+		     lsec_key_state to, lsec_err *err)
+{
+	int rc = 0;
+	json_t *ev = json_pack("{s:s,s:s,s:s}", "key_sha256", id->key_fp, "from",
+			       lsec_key_state_name(id->state), "to", lsec_key_state_name(to));
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_identity_set_state(st->store, id->key_fp, to, err));
+	LSEC_TRY(lsec_station__leaf(st, person, id->serial, "key.state", lsec_key_state_name(to), ev,
+				    err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	return rc;
+}
+
+static bool key_live(lsec_key_state s)
+{
+	return s == LSEC_KEY_PRE_ACTIVATION || s == LSEC_KEY_ACTIVE || s == LSEC_KEY_SUSPENDED;
+}
+
+int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *person,
+				    const char *serial, lsec_crl_reason reason, bool destroyed,
+				    lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_identity *ids = NULL, cur;
+	size_t n = 0;
+	lsec_buf der = LSEC_BUF_INIT(1u << 16);
+	lsec_cert *cert = NULL;
+	json_t *certs = json_array(), *keys = json_array();
+	lsec_pki_actor who = {person, st->cfg->station_id};
+	bool revoked_now = false;
+	LSEC_ENSURE(certs != NULL && keys != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	for (size_t i = 0; i < n; i++) {
+		if (key_live(ids[i].state) && ids[i].cert_serial[0] != '\0') {
+			lsec_buf_reset(&der);
+			lsec_cert_free(cert);
+			cert = NULL;
+			LSEC_TRY(lsec_store_identity_get(st->store, &cur, &der, ids[i].key_fp, err));
+			LSEC_TRY(lsec_cert_parse(&cert, der.data, der.len, err));
+			LSEC_TRY(lsec_pki_revoke_recorded(st->store, &who, cert, reason, err));
+			revoked_now = true;
+		} else if (key_live(ids[i].state)) {
+			/* A key that never got its certificate: retired all the same. */
+			LSEC_TRY(key_state(st, person, &ids[i], LSEC_KEY_COMPROMISED, err));
+		}
+		/* SP 800-57: a key wiped from the device is destroyed; a compromise stays recorded. */
+		LSEC_TRY(lsec_store_identity_get(st->store, &cur, NULL, ids[i].key_fp, err));
+		if (destroyed && reason != LSEC_CRL_KEY_COMPROMISE && cur.state != LSEC_KEY_DESTROYED) {
+			LSEC_TRY(key_state(st, person, &cur, LSEC_KEY_DESTROYED, err));
+			LSEC_TRY(lsec_store_identity_get(st->store, &cur, NULL, ids[i].key_fp, err));
+		}
+		if (ids[i].cert_serial[0] != '\0') {
+			json_array_append_new(certs, json_string(ids[i].cert_serial));
+		}
+		json_array_append_new(keys, json_pack("{s:s,s:s}", "key_sha256", cur.key_fp, "state",
+						      lsec_key_state_name(cur.state)));
+	}
+	json_object_set_new(ev, "crl-reason", json_string(lsec_crl_reason_name(reason)));
+	json_object_set(ev, "certificates", certs);
+	json_object_set(ev, "keys", keys);
+	if (revoked_now) {
+		uint64_t number = 0;
+		LSEC_TRY(lsec_station__crl_publish(&number, st, person, err));
+		json_object_set_new(ev, "crl-number", json_integer((json_int_t)number));
+	}
+out:
+	json_decref(certs);
+	json_decref(keys);
+	lsec_cert_free(cert);
+	lsec_buf_release(&der);
+	lsec_free(ids);
+	return rc;
+}
+
+int lsec_station__revoke_credentials(json_t *ev, lsec_station *st, const char *person,
+				     const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	size_t n = 0;
+	json_t *lev = NULL;
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_credential_revoke(st->store, &n, serial, err));
+	lev = json_pack("{s:I}", "revoked", (json_int_t)n);
+	LSEC_ENSURE(lev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_station__leaf(st, person, serial, "credential.revoke", "revoked", lev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	json_object_set_new(ev, "credentials-revoked", json_integer((json_int_t)n));
+out:
+	if (rc < 0) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(lev);
+	return rc;
+}
+
+/* ---- the actions ------------------------------------------------------------------ */
+
+int lsec_station__act_erase(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	unsigned level = 0;
+	lsec_buf token = LSEC_BUF_INIT(4096);
+	struct lsec_station__decom *d = r->decom;
+	LSEC_ENSURE(r->tgt != NULL && d != NULL, LSEC_E_STATE,
+		    "cannot erase unit '%s': no device session", r->serial);
+	LSEC_TRY(lsec_target_debug_lock_level(&level, r->tgt, err));
+	LSEC_TRY(lsec_station__ev_int(r, "debug-lock-level", level, err));
+	if (level == 0) {
+		LSEC_TRY(lsec_station__attach(r, err));
+		LSEC_TRY(lsec_target_erase_all(r->tgt, err));
+		LSEC_TRY(lsec_station__ev_str(r, "erase", "chip-erase", err));
+	} else {
+		LSEC_ENSURE(level == 1, LSEC_E_TGT_ATTACH_REFUSED,
+			    "cannot erase unit '%s': its debug port is locked for good (level %u); "
+			    "only physical destruction remains",
+			    r->serial, level);
+		LSEC_ENSURE(d->erase_key != NULL, LSEC_E_TGT_AUTH_TOKEN,
+			    "cannot erase unit '%s': its debug port is locked and the authenticated "
+			    "erase needs the product's secure-boot signing key (--erase-key)",
+			    r->serial);
+		LSEC_TRY(lsec_target_erase_token(&token, r->info.uid, lsec_key_evp(d->erase_key),
+						 err));
+		LSEC_TRY(lsec_target_erase_authenticated(r->tgt, token.data, token.len, err));
+		r->attached = false; /* the erase reopened the port until the next reset */
+		LSEC_TRY(lsec_station__ev_str(r, "erase", "authenticated-erase", err));
+	}
+	LSEC_TRY(lsec_station__ev_str(r, "regions", "flash, key slots, certificates, credential",
+				      err));
+	LSEC_TRY(lsec_station__ev_int(r, "flash-bytes", r->info.flash_size, err));
+	LSEC_TRY(lsec_station__ev_int(r, "key-slots", r->info.key_slots, err));
+out:
+	lsec_buf_release(&token);
+	return rc;
+}
+
+int lsec_station__act_blank_check(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t h[32];
+	LSEC_ENSURE(r->tgt != NULL && r->decom != NULL, LSEC_E_STATE,
+		    "cannot blank-check unit '%s': no device session", r->serial);
+	LSEC_TRY(lsec_station__attach(r, err));
+	LSEC_TRY(lsec_target_blank_check(r->tgt, err));
+	/* The whole flash read back: its digest is that of an erased flash. */
+	LSEC_TRY(lsec_target_flash_hash(h, r->tgt, 0, r->info.flash_size, err));
+	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", h, sizeof(h), err));
+	LSEC_TRY(lsec_station__ev_int(r, "flash-bytes", r->info.flash_size, err));
+	LSEC_TRY(lsec_station__ev_int(r, "key-slots-empty", r->info.key_slots, err));
+	LSEC_TRY(lsec_station__ev_str(r, "sanitisation", "purge", err));
+	LSEC_TRY(lsec_station__ev_str(r, "sanitisation-technique",
+				      "whole-flash erase verified by read-back; key slots emptied "
+				      "(cryptographic erase)",
+				      err));
+	r->decom->wiped = true;
+out:
+	return rc;
+}
+
+static lsec_crl_reason crl_reason_of(lsec_decom_reason reason)
+{
+	return reason == LSEC_DECOM_COMPROMISED ? LSEC_CRL_KEY_COMPROMISE
+						: LSEC_CRL_CESSATION_OF_OPERATION;
+}
+
+int lsec_station__act_identity_revoke(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(r->decom != NULL, LSEC_E_STATE,
+		    "identity.revoke runs only in a decommission run (unit '%s')", r->serial);
+	LSEC_TRY(lsec_station__ev_str(r, "reason", lsec_decom_reason_name(r->decom->reason), err));
+	LSEC_TRY(lsec_station__revoke_identities(r->evidence, r->st, r->person, r->serial,
+						 crl_reason_of(r->decom->reason), r->decom->wiped,
+						 err));
+out:
+	return rc;
+}
+
+int lsec_station__act_credential_revoke(lsec_station__run *r, lsec_err *err)
+{
+	return lsec_station__revoke_credentials(r->evidence, r->st, r->person, r->serial, err);
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+static bool build_state(lsec_unit_state s)
+{
+	return s <= LSEC_UNIT_LOCKED;
+}
+
+/*
+ * Opens the device when a URI is given. A device that does not answer
+ * leaves r->tgt NULL (unreachable: revoke only) and says why in *why.
+ * A device answering with another UID than the registered one is refused.
+ */
+static int reach(lsec_station__run *r, const lsec_store_unit *unit, const char *uri,
+		 lsec_err *why, lsec_err *err)
+{
+	int rc = 0;
+	if (uri == NULL) {
+		lsec_err_set(why, LSEC_E_NOTFOUND, __FILE__, __LINE__, "no device given");
+		goto out;
+	}
+	if (lsec_target_open(&r->tgt, uri, why) < 0 ||
+	    lsec_target_info_get(&r->info, r->tgt, why) < 0) {
+		lsec_target_close(r->tgt);
+		r->tgt = NULL;
+		goto out;
+	}
+	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_TARGET_UID_LEN);
+	if (!lsec_station__eq(r->uid_hex, unit->uid)) {
+		json_t *ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "registered-uid",
+				       unit->uid, "target", uri);
+		lsec_err ignored = LSEC_ERR_INIT;
+		if (ev != NULL) {
+			(void)lsec_station__record(r->st, r->serial, "decommission.identify",
+						   "uid-refused", ev, &ignored);
+		}
+		json_decref(ev);
+		LSEC_BAIL(LSEC_E_STATION_CLONE,
+			  "cannot decommission unit '%s' at '%s': the device reports UID %s, the "
+			  "registry holds %s for it; nothing was erased",
+			  r->serial, uri, r->uid_hex, unit->uid);
+	}
+out:
+	return rc;
+}
+
+int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const char *serial,
+			      const lsec_station_decom_options *opts, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station__run r;
+	struct lsec_station__decom d;
+	lsec_store_unit unit;
+	lsec_sop *sop = NULL;
+	lsec_err why = LSEC_ERR_INIT;
+	json_t *ev = NULL;
+	memset(&r, 0, sizeof(r));
+	memset(&d, 0, sizeof(d));
+	LSEC_ENSURE_REF(res);
+	memset(res, 0, sizeof(*res));
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(serial != NULL && opts != NULL, LSEC_E_USAGE,
+		    "decommission needs a unit serial and options");
+	LSEC_ENSURE(opts->version == LSEC_STATION_DECOM_OPTIONS_VERSION &&
+			    (unsigned)opts->reason < LSEC_DECOM_REASON_COUNT,
+		    LSEC_E_USAGE, "cannot decommission unit '%s': bad options", serial);
+	snprintf(res->serial, sizeof(res->serial), "%s", serial);
+	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_ENSURE(unit.state != LSEC_UNIT_SHIPPED, LSEC_E_STATION_WRONG_STATE,
+		    "cannot decommission unit '%s': it is shipped; receive it as a return first "
+		    "(linesec rma receive)",
+		    serial);
+	LSEC_ENSURE(unit.state != LSEC_UNIT_DECOMMISSIONED && unit.state != LSEC_UNIT_SCRAPPED,
+		    LSEC_E_STATION_WRONG_STATE, "cannot decommission unit '%s': it is already %s",
+		    serial, lsec_unit_state_name(unit.state));
+	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, LSEC_SOP_DECOMMISSION, err));
+	r.sop = sop;
+	r.st = st;
+	r.decom = &d;
+	d.reason = opts->reason;
+	snprintf(r.serial, sizeof(r.serial), "%s", serial);
+	snprintf(r.product, sizeof(r.product), "%s", unit.product);
+	snprintf(r.socket, sizeof(r.socket), "%u", st->cfg->socket);
+	snprintf(r.uid_hex, sizeof(r.uid_hex), "%.*s", (int)sizeof(r.uid_hex) - 1, unit.uid);
+	if (opts->erase_key != NULL) {
+		LSEC_TRY(lsec_key_load_private(&d.erase_key, opts->erase_key,
+					       opts->erase_key_passphrase, err));
+	}
+	LSEC_TRY(reach(&r, &unit, opts->uri, &why, err));
+
+	ev = json_pack("{s:s,s:b,s:s,s:s}", "reason", lsec_decom_reason_name(opts->reason),
+		       "reachable", r.tgt != NULL, "from-state", lsec_unit_state_name(unit.state),
+		       "target", opts->uri ? opts->uri : "");
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	if (r.tgt == NULL) {
+		json_object_set_new(ev, "unreachable", json_string(why.msg));
+	}
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	if (build_state(unit.state)) {
+		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
+	}
+	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "decommission.start",
+				    r.tgt ? "reachable" : "unreachable", ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_station__run_steps(res, &r, err));
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	if (rc < 0 && res != NULL && !res->failed) {
+		res->failed = true;
+		res->stop_line = rc == LSEC_E_SOP_NOT_APPROVED;
+	}
+	json_decref(ev);
+	lsec_key_free(d.erase_key);
+	if (r.st != NULL) {
+		lsec_station__run_release(&r);
+	} else {
+		lsec_sop_free(sop);
+	}
+	return rc;
+}

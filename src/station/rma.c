@@ -1,0 +1,162 @@
+/*
+ * rma.c - returns: a returned unit is checked to be ours and genuine before
+ * anything else happens to it, then reworked (its identity retired, a new
+ * one issued by provisioning later) or decommissioned (decommission.c).
+ *
+ * Genuineness is a fresh challenge signed by the key in the unit's slot 0
+ * and verified under the certificate the registry holds for it: a clone
+ * that copied the UID does not hold the private key, which never leaves
+ * the genuine device.
+ *
+ * @test tests/unit/station/test_decommission.c
+ */
+#include "station/station_int.h"
+
+#include <jansson.h>
+
+/* The unit's active identity's certificate; LSEC_E_STATION_NOT_GENUINE when none. */
+static int active_cert(lsec_cert **out, char cert_serial[LSEC_STORE_FP_MAX + 1],
+		       lsec_station *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_identity *ids = NULL, cur;
+	size_t n = 0;
+	lsec_buf der = LSEC_BUF_INIT(1u << 16);
+	*out = NULL;
+	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	for (size_t i = n; i-- > 0;) {
+		if (ids[i].state == LSEC_KEY_ACTIVE && ids[i].cert_serial[0] != '\0') {
+			LSEC_TRY(lsec_store_identity_get(st->store, &cur, &der, ids[i].key_fp, err));
+			LSEC_TRY(lsec_cert_parse(out, der.data, der.len, err));
+			snprintf(cert_serial, LSEC_STORE_FP_MAX + 1, "%s", ids[i].cert_serial);
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_STATION_NOT_GENUINE,
+		  "cannot receive unit '%s': the registry holds no active certificate for it",
+		  serial);
+out:
+	lsec_buf_release(&der);
+	lsec_free(ids);
+	return rc;
+}
+
+/*
+ * The challenge: signed by the device, verified under cert. Returns 0 when
+ * genuine, 1 when not (why says how), < 0 when it could not be checked.
+ */
+static int challenge(json_t *ev, lsec_target *t, const lsec_cert *cert, lsec_err *why,
+		     lsec_err *err)
+{
+	int rc = 0;
+	uint8_t ch[32];
+	lsec_buf sig = LSEC_BUF_INIT(512);
+	LSEC_TRY(lsec_pop_challenge(ch, err));
+	char hex[65];
+	lsec_hex_encode(hex, ch, sizeof(ch));
+	json_object_set_new(ev, "challenge", json_string(hex));
+	if (lsec_target_key_sign(&sig, t, 0, ch, sizeof(ch), why) < 0 ||
+	    lsec_pop_verify(cert, ch, sizeof(ch), sig.data, sig.len, why) < 0) {
+		rc = 1;
+	}
+out:
+	lsec_buf_release(&sig);
+	return rc;
+}
+
+int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial, const char *uri,
+			     lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit unit;
+	lsec_target *t = NULL;
+	lsec_target_info info;
+	lsec_cert *cert = NULL;
+	lsec_err why = LSEC_ERR_INIT;
+	char uid[2 * LSEC_TARGET_UID_LEN + 1], cs[LSEC_STORE_FP_MAX + 1];
+	json_t *ev = NULL;
+	const char *person;
+	if (out != NULL) {
+		*out = NULL;
+	}
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(serial != NULL && uri != NULL, LSEC_E_USAGE,
+		    "receiving a return needs the unit serial and its device (--unit URI)");
+	person = st->cfg->operator_name;
+	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_ENSURE(unit.state == LSEC_UNIT_SHIPPED || unit.state == LSEC_UNIT_RETURNED,
+		    LSEC_E_STATION_WRONG_STATE,
+		    "cannot receive unit '%s' as a return: it is %s, not shipped", serial,
+		    lsec_unit_state_name(unit.state));
+	LSEC_TRY(lsec_target_open(&t, uri, err));
+	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	lsec_hex_encode(uid, info.uid, LSEC_TARGET_UID_LEN);
+	ev = json_pack("{s:s,s:s,s:s}", "uid", uid, "registered-uid", unit.uid, "target", uri);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	int verdict = 1;
+	if (!lsec_station__eq(uid, unit.uid)) {
+		lsec_err_set(&why, LSEC_E_STATION_CLONE, __FILE__, __LINE__,
+			     "the device reports UID %s, the registry holds %s for unit '%s'", uid,
+			     unit.uid, serial);
+	} else if (active_cert(&cert, cs, st, serial, &why) == 0) {
+		json_object_set_new(ev, "cert-serial", json_string(cs));
+		LSEC_TRY(verdict = challenge(ev, t, cert, &why, err));
+	}
+	json_object_set_new(ev, "genuine", json_boolean(verdict == 0));
+	if (verdict != 0) {
+		json_object_set_new(ev, "reason", json_string(why.msg));
+		lsec_err ignored = LSEC_ERR_INIT;
+		(void)lsec_station__record(st, serial, "rma.receive", "not-genuine", ev, &ignored);
+		LSEC_BAIL(why.code == LSEC_E_STATION_CLONE ? LSEC_E_STATION_CLONE
+							   : LSEC_E_STATION_NOT_GENUINE,
+			  "unit at '%s' refused as the return of '%s': %s", uri, serial, why.msg);
+	}
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	if (unit.state == LSEC_UNIT_SHIPPED) {
+		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_RETURNED, 0, err));
+	}
+	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.receive", "genuine", ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	if (out != NULL) {
+		*out = ev;
+		ev = NULL;
+	}
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	lsec_cert_free(cert);
+	lsec_target_close(t);
+	return rc;
+}
+
+int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit unit;
+	json_t *ev = json_object();
+	const char *person;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	person = st->cfg->operator_name;
+	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_ENSURE(unit.state == LSEC_UNIT_RETURNED, LSEC_E_STATION_WRONG_STATE,
+		    "cannot rework unit '%s': it is %s; a return is received first (linesec rma "
+		    "receive)",
+		    serial, lsec_unit_state_name(unit.state));
+	/* The old identity is superseded: never to be issued or accepted again. */
+	LSEC_TRY(lsec_station__revoke_identities(ev, st, person, serial, LSEC_CRL_SUPERSEDED, false,
+						 err));
+	LSEC_TRY(lsec_station__revoke_credentials(ev, st, person, serial, err));
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
+	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.rework", "quarantined", ev, err));
+	LSEC_TRY(lsec_store_commit(st->store, err));
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	return rc;
+}

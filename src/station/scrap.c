@@ -1,0 +1,234 @@
+/*
+ * scrap.c - the physical destruction of decommissioned units (NIST SP
+ * 800-88 "destroy"): done by an operator, witnessed by a supervisor, both
+ * logged in; a photo kept under its SHA-256 in the line's evidence folder;
+ * many units in one record, all or nothing.
+ *
+ * @test tests/unit/station/test_decommission.c
+ */
+#include "station/station_int.h"
+
+#include <ctype.h>
+
+#include <jansson.h>
+
+static const struct {
+	const char *method;
+	const char *sanitisation; /* NIST SP 800-88 Rev. 1 */
+	const char *note;
+} methods[] = {
+	{"shred", "destroy", NULL},
+	{"crush", "destroy", NULL},
+	{"incinerate", "destroy", NULL},
+	{"disintegrate", "destroy", NULL},
+	{"pulverize", "destroy", NULL},
+	{"melt", "destroy", NULL},
+	{"degauss", "purge",
+	 "degaussing sanitises magnetic media only; it leaves flash memory readable"},
+};
+
+static int method_find(size_t *out, const char *m, lsec_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; m != NULL && i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (lsec_station__eq(methods[i].method, m)) {
+			*out = i;
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_USAGE,
+		  "unknown destruction method '%s': expected shred, crush, incinerate, "
+		  "disintegrate, pulverize, melt or degauss",
+		  m ? m : "");
+out:
+	return rc;
+}
+
+/*
+ * Keeps the photo as <line_dir>/evidence/<sha256>.<ext> (never replacing
+ * one: the same photo twice is the same file) and gives its SHA-256 in hex.
+ */
+static int keep_photo(char sha_hex[65], char **path_out, lsec_station *st, const char *photo,
+		      lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf data = LSEC_BUF_INIT(64u << 20);
+	uint8_t sha[32];
+	char ext[9] = "bin", *dir = NULL;
+	const char *dot = strrchr(photo, '.'), *slash = strrchr(photo, '/');
+	*path_out = NULL;
+	if (dot != NULL && (slash == NULL || dot > slash) && strlen(dot + 1) < sizeof(ext) &&
+	    dot[1] != '\0') {
+		size_t i = 0;
+		for (; dot[1 + i] != '\0' && isalnum((unsigned char)dot[1 + i]); i++) {
+			ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+		}
+		ext[i] = '\0';
+		if (dot[1 + i] != '\0' || i == 0) {
+			snprintf(ext, sizeof(ext), "bin");
+		}
+	}
+	LSEC_TRY(lsec_file_read(&data, photo, err));
+	LSEC_ENSURE(data.len > 0, LSEC_E_USAGE, "cannot keep photo '%s': the file is empty", photo);
+	LSEC_TRY(lsec_sha256(sha, data.data, data.len, err));
+	lsec_hex_encode(sha_hex, sha, sizeof(sha));
+	dir = lsec_asprintf("%s/evidence", st->cfg->line_dir);
+	*path_out = lsec_asprintf("%s/evidence/%s.%s", st->cfg->line_dir, sha_hex, ext);
+	LSEC_ENSURE(dir != NULL && *path_out != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
+	rc = lsec_file_write_new(*path_out, data.data, data.len, 0444, err);
+	if (rc == LSEC_E_EXISTS) {
+		rc = 0; /* named by its digest: the same bytes are already kept */
+		lsec_err_clear(err);
+	}
+out:
+	lsec_free(dir);
+	lsec_buf_release(&data);
+	return rc;
+}
+
+/* The step of the approved decommission SOP that records the destruction. */
+static int scrap_step(const char **step_out, int *version_out, lsec_sop **sop_out,
+		      lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
+	*step_out = NULL;
+	LSEC_TRY(lsec_sop_fetch_approved(sop_out, st->store, LSEC_SOP_DECOMMISSION, err));
+	*version_out = lsec_sop_version(*sop_out);
+	for (size_t i = 0; i < lsec_sop_step_count(*sop_out); i++) {
+		const lsec_sop_step *s = lsec_sop_step_at(*sop_out, i);
+		if (s->action != NULL && lsec_station__eq(s->action->id, "scrap.record")) {
+			*step_out = s->id;
+		}
+	}
+	LSEC_ENSURE(*step_out != NULL, LSEC_E_STATION_CONFIG,
+		    "the approved decommission SOP has no scrap.record step");
+out:
+	return rc;
+}
+
+/* One unit inside the batch transaction: scrap record, keys destroyed, scrapped. */
+static int scrap_unit(lsec_station *st, const char *serial, const char *method,
+		      const char *note, const json_t *batch_ev, uint64_t batch_seq,
+		      lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_identity *ids = NULL;
+	size_t n = 0;
+	json_t *ev = json_deep_copy(batch_ev);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	json_object_del(ev, "units");
+	json_object_set_new(ev, "batch-seq", json_integer((json_int_t)batch_seq));
+	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name,
+				      st->cfg->witness_name, note, err));
+	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	for (size_t i = 0; i < n; i++) {
+		/* Revoked at decommissioning; the key now goes with the board. */
+		if (ids[i].state != LSEC_KEY_DESTROYED) {
+			LSEC_TRY(lsec_store_identity_set_state(st->store, ids[i].key_fp,
+							       LSEC_KEY_DESTROYED, err));
+		}
+	}
+	json_object_set_new(ev, "keys-destroyed", json_integer((json_int_t)n));
+	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SCRAPPED, 0, err));
+	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "scrap.unit", "scrapped", ev,
+				    err));
+out:
+	json_decref(ev);
+	lsec_free(ids);
+	return rc;
+}
+
+int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serials, size_t n,
+		       const lsec_station_scrap_options *opts, lsec_err *err)
+{
+	int rc = 0;
+	size_t m = 0;
+	char sha_hex[65] = "";
+	char *photo_path = NULL;
+	json_t *ev = NULL, *units = NULL;
+	lsec_sop *sop = NULL;
+	const char *step = NULL;
+	int sop_version = 0;
+	uint64_t seq = 0;
+	lsec_audit_event ae;
+	if (out != NULL) {
+		*out = NULL;
+	}
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(opts != NULL && opts->version == LSEC_STATION_SCRAP_OPTIONS_VERSION,
+		    LSEC_E_USAGE, "cannot record scrap: bad options");
+	LSEC_ENSURE(serials != NULL && n > 0, LSEC_E_USAGE, "cannot record scrap: no unit given");
+	LSEC_TRY(method_find(&m, opts->method, err));
+	const char *op = st->cfg->operator_name, *wit = st->cfg->witness_name;
+	LSEC_TRY(lsec_station__require_role(st, op, "operator", "destroy units", err));
+	LSEC_ENSURE(wit != NULL && !lsec_station__eq(wit, op), LSEC_E_STATION_ROLE,
+		    "cannot record scrap: the destruction needs a witness, a supervisor logged in "
+		    "on this station besides '%s'",
+		    op ? op : "");
+	LSEC_TRY(lsec_station__require_role(st, wit, "supervisor", "witness the destruction", err));
+	units = json_array();
+	LSEC_ENSURE(units != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		lsec_store_unit u;
+		LSEC_TRY(lsec_store_unit_get(st->store, &u, serials[i], err));
+		LSEC_ENSURE(u.state == LSEC_UNIT_DECOMMISSIONED, LSEC_E_STATION_WRONG_STATE,
+			    "cannot scrap unit '%s': it is %s; only a decommissioned unit (identity "
+			    "revoked) is destroyed (linesec decommission)",
+			    serials[i], lsec_unit_state_name(u.state));
+		for (size_t j = 0; j < i; j++) {
+			LSEC_ENSURE(!lsec_station__eq(serials[i], serials[j]), LSEC_E_USAGE,
+				    "cannot scrap unit '%s' twice in one record", serials[i]);
+		}
+		json_array_append_new(units, json_string(serials[i]));
+	}
+	LSEC_TRY(scrap_step(&step, &sop_version, &sop, st, err));
+	if (opts->photo != NULL) {
+		LSEC_TRY(keep_photo(sha_hex, &photo_path, st, opts->photo, err));
+	}
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", methods[m].method, "sanitisation",
+		       methods[m].sanitisation, "destroyed-by", op, "witnessed-by", wit, "units",
+		       units);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	if (photo_path != NULL) {
+		json_object_set_new(ev, "photo-sha256", json_string(sha_hex));
+		json_object_set_new(ev, "photo", json_string(strrchr(photo_path, '/') + 1));
+	}
+	if (opts->note != NULL) {
+		json_object_set_new(ev, "note", json_string(opts->note));
+	}
+	if (methods[m].note != NULL) {
+		json_object_set_new(ev, "warning", json_string(methods[m].note));
+	}
+
+	/* One record: the batch leaf (the SOP step), then each unit, or nothing. */
+	memset(&ae, 0, sizeof(ae));
+	ae.person = op;
+	ae.station = st->cfg->station_id;
+	ae.sop = lsec_sop_name(sop);
+	ae.sop_version = sop_version;
+	ae.step = step;
+	ae.action = "scrap.record";
+	ae.outcome = "destroyed";
+	ae.evidence = ev;
+	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_audit_record(st->store, &ae, &seq, err));
+	for (size_t i = 0; i < n; i++) {
+		LSEC_TRY(scrap_unit(st, serials[i], methods[m].method, opts->note, ev, seq, err));
+	}
+	LSEC_TRY(lsec_store_commit(st->store, err));
+	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
+	if (out != NULL) {
+		*out = ev;
+		ev = NULL;
+	}
+out:
+	if (rc < 0 && lsec_store_in_transaction(st->store)) {
+		lsec_store_rollback(st->store);
+	}
+	json_decref(ev);
+	json_decref(units);
+	lsec_sop_free(sop);
+	lsec_free(photo_path);
+	return rc;
+}

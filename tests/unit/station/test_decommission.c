@@ -1,0 +1,395 @@
+/*
+ * SOP 5: decommissioning (reachable, locked, unreachable), returns (a
+ * genuine unit, a clone), scrap with a witness, the retired identity never
+ * reused, and the sanitisation report.
+ */
+#include "station_fixture.h"
+
+#include <ctype.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+static lsec_store *store_of(station_fx *fx)
+{
+	return lsec_station_store(fx->st);
+}
+
+static lsec_unit_state state_of(station_fx *fx, const char *serial)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store_unit u;
+	fx_ok(lsec_store_unit_get(store_of(fx), &u, serial, &err), &err);
+	return u.state;
+}
+
+/* Builds unit i (shipped) and returns its URI. */
+static char *shipped_unit(station_fx *fx, unsigned i)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	char *u = fx_unit(fx, i);
+	fx_ok(lsec_station_build(&res, fx->st, u, NULL, &err), &err);
+	assert_true(res.shipped);
+	return u;
+}
+
+/* The only identity of a unit. */
+static lsec_store_identity identity_of(station_fx *fx, const char *serial)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store_identity *ids = NULL, id;
+	size_t n = 0;
+	fx_ok(lsec_store_identity_list(store_of(fx), &ids, &n, serial, &err), &err);
+	assert_int_equal(n, 1);
+	id = ids[0];
+	lsec_free(ids);
+	return id;
+}
+
+/* Whether the line's CRL lists cert_serial (hex) with reason. */
+static bool crl_lists(station_fx *fx, const char *cert_serial, int reason)
+{
+	char *path = lsec_test_path(fx->dir, "crl/line.crl.pem");
+	FILE *f = fopen(path, "r");
+	bool found = false;
+	assert_non_null(f);
+	X509_CRL *crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(crl);
+	STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
+	for (int i = 0; i < sk_X509_REVOKED_num(rev); i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(rev, i);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r), NULL);
+		char *hex = BN_bn2hex(bn);
+		ASN1_ENUMERATED *code = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+		char want[64];
+		snprintf(want, sizeof(want), "%s", cert_serial);
+		for (char *p = want; *p; p++) {
+			*p = (char)toupper((unsigned char)*p);
+		}
+		/* BN_bn2hex drops leading zeros. */
+		const char *w = want;
+		while (*w == '0' && w[1] != '\0') {
+			w++;
+		}
+		if (strcmp(hex, w) == 0 && code != NULL && ASN1_ENUMERATED_get(code) == reason) {
+			found = true;
+		}
+		ASN1_ENUMERATED_free(code);
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	X509_CRL_free(crl);
+	lsec_free(path);
+	return found;
+}
+
+static void test_station_decommission__failed_unit_wiped_and_blank(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	o.faults = "boot_fail=5";
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_build(&res, fx->st, u, NULL, &err), LSEC_E_STATION_STEP);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_QUARANTINED);
+	/* The failed unit holds the flashed image. */
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	d.reason = LSEC_DECOM_FAILED;
+	d.uri = u;
+	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
+	assert_int_equal(res.state, LSEC_UNIT_DECOMMISSIONED);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	/* Read back independently: erased flash, empty slots. */
+	lsec_target *t = NULL;
+	fx_ok(lsec_target_open(&t, u, &err), &err);
+	fx_ok(lsec_target_debug_attach(t, &err), &err);
+	fx_ok(lsec_target_blank_check(t, &err), &err);
+	lsec_target_close(t);
+	/* Twice is refused; so is scrapping without a witness present. */
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
+			 LSEC_E_STATION_WRONG_STATE);
+	fx_log_verifies(fx);
+	lsec_free(u);
+}
+
+static void test_station_decommission__locked_unit_authenticated_erase(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	json_t *ev = NULL;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = shipped_unit(fx, 1);
+	lsec_store_identity id = identity_of(fx, "unit-001");
+	assert_int_equal(id.state, LSEC_KEY_ACTIVE);
+	/* Shipped: only a received return is decommissioned. */
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	d.reason = LSEC_DECOM_RETURNED;
+	d.uri = u;
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
+			 LSEC_E_STATION_WRONG_STATE);
+	fx_ok(lsec_station_rma_receive(&ev, fx->st, "unit-001", u, &err), &err);
+	assert_true(json_is_true(json_object_get(ev, "genuine")));
+	json_decref(ev);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_RETURNED);
+
+	/* Locked and no erase key: the erase step fails, the unit stays pending. */
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
+			 LSEC_E_STATION_STEP);
+	assert_string_equal(res.step, "erase");
+	assert_non_null(strstr(res.message, "decommission pending"));
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSION_PENDING);
+	assert_int_equal(identity_of(fx, "unit-001").state, LSEC_KEY_ACTIVE);
+
+	/* With the product's secure-boot key: the UID-bound authenticated erase. */
+	d.erase_key = fx->fw_priv;
+	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	id = identity_of(fx, "unit-001");
+	assert_int_equal(id.state, LSEC_KEY_DESTROYED);
+	assert_true(crl_lists(fx, id.cert_serial, 5 /* cessationOfOperation */));
+	lsec_store_credential *cr = NULL;
+	size_t n = 0;
+	fx_ok(lsec_store_credential_list(store_of(fx), &cr, &n, "unit-001", &err), &err);
+	assert_int_equal(n, 1);
+	assert_true(cr[0].revoked[0] != '\0');
+	lsec_free(cr);
+	lsec_target *t = NULL;
+	fx_ok(lsec_target_open(&t, u, &err), &err);
+	lsec_target_slot_status ss;
+	fx_ok(lsec_target_key_status(&ss, t, 0, &err), &err);
+	assert_int_equal(ss.state, LSEC_SLOT_EMPTY);
+	assert_false(ss.has_cert);
+	lsec_target_close(t);
+
+	/* The revoked identity is never reused: not by another unit, not by this one. */
+	assert_int_equal(lsec_store_unit_create(store_of(fx), "unit-900", "ffee", "sensor", "st2",
+						&err),
+			 0);
+	assert_int_equal(lsec_store_identity_add(store_of(fx), "unit-900", id.key_fp, NULL, NULL, 0,
+						 LSEC_KEY_ACTIVE, &err),
+			 LSEC_E_EXISTS);
+	assert_int_equal(lsec_store_identity_add(store_of(fx), "unit-001", "00aa", NULL, NULL, 0,
+						 LSEC_KEY_ACTIVE, &err),
+			 LSEC_E_STORE_TRANSITION);
+	fx_log_verifies(fx);
+	lsec_free(u);
+}
+
+static void test_station_decommission__unreachable_revoked_not_wiped(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	json_t *rep = NULL;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = shipped_unit(fx, 1);
+	fx_ok(lsec_station_rma_receive(NULL, fx->st, "unit-001", u, &err), &err);
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	d.reason = LSEC_DECOM_COMPROMISED;
+	d.uri = "sim:/nonexistent/unit.sim"; /* returned dead: does not answer */
+	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	lsec_store_identity id = identity_of(fx, "unit-001");
+	assert_int_equal(id.state, LSEC_KEY_COMPROMISED);
+	assert_true(crl_lists(fx, id.cert_serial, 1 /* keyCompromise */));
+	/* The device still holds its key: nothing was erased. */
+	lsec_target *t = NULL;
+	lsec_target_slot_status ss;
+	fx_ok(lsec_target_open(&t, u, &err), &err);
+	fx_ok(lsec_target_key_status(&ss, t, 0, &err), &err);
+	assert_int_not_equal(ss.state, LSEC_SLOT_EMPTY);
+	lsec_target_close(t);
+
+	fx_ok(lsec_station_report_scrap(&rep, fx->st, NULL, &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 1);
+	json_t *e = json_array_get(json_object_get(rep, "units"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "status")),
+			    "decommissioned, not wiped, pending destruction");
+	assert_string_equal(json_string_value(json_object_get(e, "sanitisation")), "none");
+	assert_true(json_is_null(json_object_get(e, "wiped")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "revoked"),
+								"crl-reason")),
+			    "keyCompromise");
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(rep, "pending-destruction"), 0)),
+			    "unit-001");
+	json_decref(rep);
+	/* A report since tomorrow is empty, but the pending list stays. */
+	fx_ok(lsec_station_report_scrap(&rep, fx->st, "2999-01-01", &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 0);
+	assert_int_equal(json_integer_value(json_object_get(rep, "pending")), 1);
+	json_decref(rep);
+	assert_int_equal(lsec_station_report_scrap(&rep, fx->st, "yesterday", &err), LSEC_E_USAGE);
+	fx_log_verifies(fx);
+	lsec_free(u);
+}
+
+static void test_station_decommission__clone_refused_as_return(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	o.clone_src = 1;
+	o.clone_dst = 2;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u1 = shipped_unit(fx, 1), *u2 = fx_unit(fx, 2);
+	/* The clone carries unit-001's UID and no key. */
+	assert_int_equal(lsec_station_rma_receive(NULL, fx->st, "unit-001", u2, &err),
+			 LSEC_E_STATION_NOT_GENUINE);
+	/* Nor with a key of its own: the signature does not verify under the certificate. */
+	lsec_target *t = NULL;
+	fx_ok(lsec_target_open(&t, u2, &err), &err);
+	fx_ok(lsec_target_debug_attach(t, &err), &err);
+	fx_ok(lsec_target_key_generate(t, 0, &err), &err);
+	lsec_target_close(t);
+	assert_int_equal(lsec_station_rma_receive(NULL, fx->st, "unit-001", u2, &err),
+			 LSEC_E_STATION_NOT_GENUINE);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SHIPPED);
+	/* A device that does not answer cannot be received. */
+	assert_int_equal(lsec_station_rma_receive(NULL, fx->st, "unit-001", "sim:/none.sim", &err),
+			 LSEC_E_NOTFOUND);
+	/* The genuine one passes; then rework retires its identity. */
+	fx_ok(lsec_station_rma_receive(NULL, fx->st, "unit-001", u1, &err), &err);
+	lsec_store_identity id = identity_of(fx, "unit-001");
+	fx_ok(lsec_station_rma_rework(fx->st, "unit-001", &err), &err);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_QUARANTINED);
+	id = identity_of(fx, "unit-001");
+	assert_int_equal(id.state, LSEC_KEY_DEACTIVATED);
+	assert_true(crl_lists(fx, id.cert_serial, 4 /* superseded */));
+	assert_int_equal(lsec_station_rma_rework(fx->st, "unit-001", &err),
+			 LSEC_E_STATION_WRONG_STATE);
+	/* The superseded key is never accepted again. */
+	assert_int_equal(lsec_store_identity_add(store_of(fx), "unit-001", id.key_fp, "abcd", NULL,
+						 0, LSEC_KEY_ACTIVE, &err),
+			 LSEC_E_EXISTS);
+	fx_log_verifies(fx);
+	lsec_free(u1);
+	lsec_free(u2);
+}
+
+static void test_station_decommission__scrap_batch_witnessed_with_photo(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	json_t *rec = NULL, *rep = NULL;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 3;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	d.reason = LSEC_DECOM_END_OF_LIFE;
+	char *uris[3];
+	for (unsigned i = 0; i < 3; i++) {
+		uris[i] = fx_unit(fx, i + 1);
+		fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, uris[i], NULL, &err), &err);
+	}
+	/* Flashed units (a build state) are quarantined, then decommissioned. */
+	d.uri = uris[0];
+	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
+	d.uri = uris[1];
+	fx_ok(lsec_station_decommission(&res, fx->st, "unit-002", &d, &err), &err);
+	char *photo = lsec_test_path(fx->dir, "boards.JPG");
+	fx_ok(lsec_file_write_new(photo, (const uint8_t *)"jpeg bytes", 10, 0644, &err), &err);
+	lsec_station_scrap_options so = LSEC_STATION_SCRAP_OPTIONS_INIT;
+	so.method = "shred";
+	so.photo = photo;
+	const char *batch[] = {"unit-001", "unit-002", "unit-003"};
+	/* unit-003 is not decommissioned: the whole batch is refused, nothing recorded. */
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 3, &so, &err),
+			 LSEC_E_STATION_WRONG_STATE);
+	assert_non_null(strstr(err.msg, "unit-003"));
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	so.method = "microwave";
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), LSEC_E_USAGE);
+	so.method = "shred";
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 0, &so, &err), LSEC_E_USAGE);
+	const char *twice[] = {"unit-001", "unit-001"};
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, twice, 2, &so, &err), LSEC_E_USAGE);
+	/* The witness must be a second person, a supervisor. */
+	fx->cfg.witness_name = "op";
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err),
+			 LSEC_E_STATION_ROLE);
+	fx->cfg.witness_name = "sec1";
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err),
+			 LSEC_E_STATION_ROLE);
+	fx->cfg.witness_name = NULL;
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err),
+			 LSEC_E_STATION_ROLE);
+	fx->cfg.witness_name = "sup";
+	fx_ok(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), &err);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SCRAPPED);
+	assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_SCRAPPED);
+	/* The photo is kept under its SHA-256, which the record carries. */
+	uint8_t sha[32];
+	char hex[65];
+	fx_ok(lsec_sha256(sha, "jpeg bytes", 10, &err), &err);
+	lsec_hex_encode(hex, sha, 32);
+	assert_string_equal(json_string_value(json_object_get(rec, "photo-sha256")), hex);
+	char *kept = lsec_asprintf("%s/evidence/%s.jpg", fx->dir, hex);
+	lsec_buf b = LSEC_BUF_INIT(64);
+	fx_ok(lsec_file_read(&b, kept, &err), &err);
+	assert_memory_equal(b.data, "jpeg bytes", 10);
+	lsec_buf_release(&b);
+	lsec_free(kept);
+	assert_string_equal(json_string_value(json_object_get(rec, "witnessed-by")), "sup");
+	json_decref(rec);
+	lsec_store_record *sr = NULL;
+	size_t n = 0;
+	fx_ok(lsec_store_scrap_list(store_of(fx), &sr, &n, &err), &err);
+	assert_int_equal(n, 2);
+	assert_string_equal(sr[1].witness, "sup");
+	lsec_free(sr);
+	/* Scrapped units are not scrapped again. */
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 1, &so, &err),
+			 LSEC_E_STATION_WRONG_STATE);
+
+	/* The sanitisation record: wiped (purge), verified, destroyed with the witness. */
+	fx_ok(lsec_station_report_scrap(&rep, fx->st, "2000-01-01", &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 2);
+	assert_int_equal(json_integer_value(json_object_get(rep, "pending")), 0);
+	json_t *e = json_array_get(json_object_get(rep, "units"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "status")), "scrapped");
+	assert_string_equal(json_string_value(json_object_get(e, "sanitisation")), "destroy");
+	json_t *v = json_object_get(e, "verified");
+	assert_string_equal(json_string_value(json_object_get(v, "sanitisation")), "purge");
+	assert_int_equal(strlen(json_string_value(json_object_get(v, "readback-sha256"))), 64);
+	json_t *ds = json_object_get(e, "destroyed");
+	assert_string_equal(json_string_value(json_object_get(ds, "witnessed-by")), "sup");
+	assert_string_equal(json_string_value(json_object_get(ds, "by")), "op");
+	assert_string_equal(json_string_value(json_object_get(ds, "photo-sha256")), hex);
+	json_decref(rep);
+	fx_log_verifies(fx);
+	lsec_free(photo);
+	for (unsigned i = 0; i < 3; i++) {
+		lsec_free(uris[i]);
+	}
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, station_fx_setup, station_fx_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_station_decommission__failed_unit_wiped_and_blank),
+		T(test_station_decommission__locked_unit_authenticated_erase),
+		T(test_station_decommission__unreachable_revoked_not_wiped),
+		T(test_station_decommission__clone_refused_as_return),
+		T(test_station_decommission__scrap_batch_witnessed_with_photo),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
