@@ -97,14 +97,38 @@ int lsec_station__ev_hex(lsec_station__run *r, const char *key, const uint8_t *p
 	return rc;
 }
 
+/*
+ * A link fault on attach (LSEC_E_TGT_ATTACH_FAILED) is the cable or the
+ * fixture, not the unit: the station power-cycles the socket and tries
+ * again, up to ATTACH_TRIES times, and records how many it took. A refused
+ * attach (locked port) is an answer, not a fault, and is not retried.
+ */
+#define ATTACH_TRIES 4
+
 int lsec_station__attach(lsec_station__run *r, lsec_err *err)
 {
+	int rc = 0;
 	if (r->attached) {
 		return 0;
 	}
-	int rc = lsec_target_debug_attach(r->tgt, err);
+	for (unsigned i = 0; i < ATTACH_TRIES; i++) {
+		rc = lsec_target_debug_attach(r->tgt, err);
+		if (rc != LSEC_E_TGT_ATTACH_FAILED) {
+			break;
+		}
+		lsec_target_boot_report br;
+		lsec_err e = LSEC_ERR_INIT;
+		if (lsec_target_reset(&br, r->tgt, &e) < 0 && lsec_target_failed(r->tgt)) {
+			break;
+		}
+		r->attach_retries++;
+	}
 	if (rc == 0) {
 		r->attached = true;
+		if (r->attach_retries > 0 && r->evidence != NULL) {
+			json_object_set_new(r->evidence, "attach-retries",
+					    json_integer((json_int_t)r->attach_retries));
+		}
 	}
 	return rc;
 }

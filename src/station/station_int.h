@@ -70,6 +70,7 @@ typedef struct lsec_station__run {
 	bool resumed;    /* an interrupted run of this unit was closed first */
 	const char *person; /* who does the current step */
 	bool attached;
+	unsigned attach_retries; /* link faults overcome by power-cycling the socket */
 	int64_t run_id;
 	/* The approved release of the product (flash, secure boot). */
 	bool have_release;
