@@ -5,9 +5,18 @@
  * revocation, PKCS#11). Its first part is the key pair, which firmware
  * signing already needs.
  *
- * Invariants: an lsec_key wraps one EVP_PKEY; private key files are written
- * 0600 and, when a passphrase is given, as encrypted PKCS#8; key material
- * passed around in memory lives in lsec_secret.
+ * Invariants: an lsec_key wraps one EVP_PKEY of a supported type (ECDSA
+ * P-256 or Ed25519) with its DER SubjectPublicKeyInfo and fingerprint;
+ * private key files are written 0600, never replaced, and, when a
+ * passphrase is given, as encrypted PKCS#8; passphrases live in
+ * lsec_secret and never come from argv.
+ *
+ * Idiom (MCUboot-style signature over an image digest):
+ *     lsec_key *k = NULL;
+ *     LSEC_TRY(lsec_key_load_private(&k, "release.pem", pass, err));
+ *     LSEC_TRY(lsec_key_sign_digest(&sig, k, digest, err));
+ *     ...
+ *     lsec_key_free(k);
  */
 #ifndef LINESEC_PKI_H
 #define LINESEC_PKI_H
@@ -25,7 +34,11 @@ typedef enum lsec_key_type {
 
 typedef struct lsec_key lsec_key;
 
-/* A fresh key pair from the OS CSPRNG. */
+/*
+ * A fresh key pair from the OS CSPRNG. *out belongs to the caller
+ * (lsec_key_free). Fails with LSEC_E_USAGE (unknown type), LSEC_E_CRYPTO,
+ * LSEC_E_NOMEM.
+ */
 LSEC_API LSEC_MUST_USE int lsec_key_generate(lsec_key **out, lsec_key_type type, lsec_err *err);
 /*
  * Loads a private key (PEM, PKCS#8 or traditional; passphrase NULL if clear).
@@ -35,9 +48,16 @@ LSEC_API LSEC_MUST_USE int lsec_key_generate(lsec_key **out, lsec_key_type type,
  */
 LSEC_API LSEC_MUST_USE int lsec_key_load_private(lsec_key **out, const char *path,
 						 const lsec_secret *passphrase, lsec_err *err);
-/* Loads a public key (PEM SubjectPublicKeyInfo) or the public half of a private key file. */
+/*
+ * Loads a public key (PEM SubjectPublicKeyInfo) or the public half of an
+ * unencrypted private key file. Fails with LSEC_E_IO, LSEC_E_PARSE (not a
+ * key, an encrypted one, or not ECDSA P-256 / Ed25519).
+ */
 LSEC_API LSEC_MUST_USE int lsec_key_load_public(lsec_key **out, const char *path, lsec_err *err);
-/* From DER SubjectPublicKeyInfo. */
+/*
+ * From DER SubjectPublicKeyInfo, which must be exactly len bytes. Fails
+ * with LSEC_E_PARSE (malformed, trailing bytes, unsupported type).
+ */
 LSEC_API LSEC_MUST_USE int lsec_key_from_spki(lsec_key **out, const uint8_t *der, size_t len,
 					      lsec_err *err);
 /*
@@ -47,9 +67,9 @@ LSEC_API LSEC_MUST_USE int lsec_key_from_spki(lsec_key **out, const uint8_t *der
  */
 LSEC_API LSEC_MUST_USE int lsec_key_write_private(const lsec_key *key, const char *path,
 						  const lsec_secret *passphrase, lsec_err *err);
-/* PEM SubjectPublicKeyInfo into out. */
+/* PEM SubjectPublicKeyInfo appended to out. */
 LSEC_API LSEC_MUST_USE int lsec_key_public_pem(lsec_buf *out, const lsec_key *key, lsec_err *err);
-/* DER SubjectPublicKeyInfo into out. */
+/* DER SubjectPublicKeyInfo appended to out (computed once, when the key was made or loaded). */
 LSEC_API LSEC_MUST_USE int lsec_key_spki_der(lsec_buf *out, const lsec_key *key, lsec_err *err);
 /* SHA-256 of the DER SubjectPublicKeyInfo (MCUboot's key hash; the key fingerprint). */
 LSEC_API LSEC_MUST_USE int lsec_key_fingerprint(uint8_t out[32], const lsec_key *key,
