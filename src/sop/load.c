@@ -800,11 +800,15 @@ static void read_step(ctx *c, sop_step *st, struct fy_node *n, sop_loc at, size_
 		}
 	}
 	snprintf(what, sizeof(what), "step '%s'", sid);
+	char fw[NF][128];
+	for (int k = 0; k < NF; k++) {
+		snprintf(fw[k], sizeof(fw[k]), "step '%s' %s", sid, f[k].key);
+	}
 	if (v[TITLE] != NULL) {
-		st->pub.title = text_field(c, v[TITLE], l[TITLE], what);
+		st->pub.title = text_field(c, v[TITLE], l[TITLE], fw[TITLE]);
 	}
 	if (v[DO] != NULL) {
-		char *act = scalar(c, v[DO], l[DO], what);
+		char *act = scalar(c, v[DO], l[DO], fw[DO]);
 		st->pub.action = lsec_sop_action_find(act);
 		if (act != NULL && st->pub.action == NULL) {
 			lsec_sop__diag(c->d, LSEC_E_SOP_UNKNOWN_ACTION, node_loc(v[DO], l[DO]), NULL,
@@ -814,11 +818,11 @@ static void read_step(ctx *c, sop_step *st, struct fy_node *n, sop_loc at, size_
 	}
 	if (v[WHO] != NULL) {
 		st->who_loc = node_loc(v[WHO], l[WHO]);
-		st->pub.who = step_role(c, v[WHO], l[WHO], what, roles_read);
+		st->pub.who = step_role(c, v[WHO], l[WHO], fw[WHO], roles_read);
 	}
 	if (v[WITNESS] != NULL) {
 		st->witness_loc = node_loc(v[WITNESS], l[WITNESS]);
-		st->pub.witness = step_role(c, v[WITNESS], l[WITNESS], what, roles_read);
+		st->pub.witness = step_role(c, v[WITNESS], l[WITNESS], fw[WITNESS], roles_read);
 	}
 	if (st->pub.action != NULL) {
 		read_params(c, st, v[WITH], node_loc(n, at), sid);
@@ -827,19 +831,19 @@ static void read_step(ctx *c, sop_step *st, struct fy_node *n, sop_loc at, size_
 			       "step '%s': 'with' given but no action ('do') to take it", sid);
 	}
 	if (v[TEXT] != NULL) {
-		st->pub.text = text_field(c, v[TEXT], l[TEXT], what);
+		st->pub.text = text_field(c, v[TEXT], l[TEXT], fw[TEXT]);
 	} else if (st->pub.action != NULL && (st->pub.action->flags & LSEC_SOP_ACTION_MANUAL) != 0) {
 		lsec_sop__diag(c->d, LSEC_E_SOP_MISSING, st->loc, NULL,
 			       "step '%s': missing 'text': a manual step ('%s') says what the person does",
 			       sid, st->pub.action->id);
 	}
 	if (v[VERIFY] != NULL) {
-		st->pub.verify = text_field(c, v[VERIFY], l[VERIFY], what);
+		st->pub.verify = text_field(c, v[VERIFY], l[VERIFY], fw[VERIFY]);
 	} else if (st->pub.action != NULL) {
 		st->pub.verify = st->pub.action->verifies;
 	}
 	if (v[WHEN] != NULL) {
-		char *w = scalar(c, v[WHEN], l[WHEN], what);
+		char *w = scalar(c, v[WHEN], l[WHEN], fw[WHEN]);
 		int wi = w != NULL ? find_in(whens, w) : -1;
 		st->when_loc = node_loc(v[WHEN], l[WHEN]);
 		if (w != NULL && wi < 0) {
@@ -1034,6 +1038,7 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 	lsec_sop *sop = NULL;
 	lsec_sop_diags *d = NULL;
 	struct fy_diag *diag = NULL;
+	struct fy_parser *fyp = NULL;
 	struct fy_document *doc = NULL;
 	syntax sx = {false, 0, 0, {0}};
 	*out = NULL;
@@ -1071,12 +1076,24 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, loc_of(data, bad), NULL,
 			       "not valid UTF-8 (byte 0x%02x): a SOP file is UTF-8 text", data[bad]);
 	} else {
-		doc = fy_document_build_from_string(&pc, (const char *)data, len);
-		if (doc == NULL) {
+		fyp = fy_parser_create(&pc);
+		LSEC_ENSURE(fyp != NULL && fy_parser_set_string(fyp, (const char *)data, len) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+		doc = fy_parse_load_document(fyp);
+		if (doc != NULL && !sx.seen) {
+			/* one document per file: a second one would be invisible to a reader */
+			struct fy_document *extra = fy_parse_load_document(fyp);
+			if (extra != NULL) {
+				lsec_sop__diag(d, LSEC_E_SOP_SYNTAX,
+					       node_loc(fy_document_root(extra), start), NULL,
+					       "more than one YAML document: a SOP file holds exactly one");
+				fy_parse_document_destroy(fyp, extra);
+			}
+		}
+		if (sx.seen) {
 			sop_loc at = {sx.line, sx.column};
-			lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, at, NULL, "not valid YAML: %s",
-				       sx.seen ? sx.msg : "cannot parse");
-		} else if (fy_document_root(doc) == NULL) {
+			lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, at, NULL, "not valid YAML: %s", sx.msg);
+		} else if (doc == NULL || fy_document_root(doc) == NULL) {
 			lsec_sop__diag(d, LSEC_E_SOP_MISSING, start, NULL,
 				       "empty document: expected a SOP (sop, title, version, purpose, ...)");
 		} else {
@@ -1089,6 +1106,18 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 		}
 	}
 	LSEC_ENSURE(!d->truncated || d->n > 0, LSEC_E_NOMEM, "out of memory");
+	/* in file order (stable: problems at one place keep the order found) */
+	for (size_t i = 1; i < d->n; i++) {
+		for (size_t j = i; j > 0; j--) {
+			const lsec_sop_diag *p = &d->items[j - 1], *q = &d->items[j];
+			if (p->line < q->line || (p->line == q->line && p->column <= q->column)) {
+				break;
+			}
+			lsec_sop_diag tmp = d->items[j - 1];
+			d->items[j - 1] = d->items[j];
+			d->items[j] = tmp;
+		}
+	}
 	if (d->n > 0) {
 		const lsec_sop_diag *first = &d->items[0];
 		rc = lsec_err_set(err, first->code, __FILE__, __LINE__,
@@ -1100,7 +1129,10 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 	sop = NULL;
 out:
 	if (doc != NULL) {
-		fy_document_destroy(doc);
+		fy_parse_document_destroy(fyp, doc);
+	}
+	if (fyp != NULL) {
+		fy_parser_destroy(fyp);
 	}
 	if (diag != NULL) {
 		fy_diag_destroy(diag);

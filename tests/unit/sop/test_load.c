@@ -132,7 +132,15 @@ static void test_sop_load__unknown_key(void **state)
 	(void)state;
 	expect_one("    who: operator\n", "    who: operator\n    colour: red\n", LSEC_E_SOP_UNKNOWN_KEY,
 		   16, 5);
-	expect_one("title: T\n", "titel: T\n", LSEC_E_SOP_UNKNOWN_KEY, 2, 1);
+	/* a misspelt key is unknown, and the key it stands for is missing; in file order */
+	char *text = edit(base, "title: T\n", "titel: T\n");
+	lsec_sop_diags *d = parse_fail(text, LSEC_E_SOP_MISSING);
+	assert_int_equal(lsec_sop_diags_count(d), 2);
+	has_diag(d, LSEC_E_SOP_MISSING, 1, 1);
+	has_diag(d, LSEC_E_SOP_UNKNOWN_KEY, 2, 1);
+	assert_int_equal(lsec_sop_diags_at(d, 1)->code, LSEC_E_SOP_UNKNOWN_KEY);
+	lsec_sop_diags_free(d);
+	lsec_free(text);
 }
 
 static void test_sop_load__missing_field(void **state)
@@ -297,6 +305,15 @@ static void test_sop_load__hostile_inputs(void **state)
 	lsec_sop_diags *d = parse_fail("", LSEC_E_SOP_MISSING);
 	lsec_sop_diags_free(d);
 	d = parse_fail("- a\n- b\n", LSEC_E_SOP_BAD_VALUE);
+	lsec_sop_diags_free(d);
+	/* one document per file: a second one would hide from a reader */
+	char *two = lsec_asprintf("%s---\nsop: flash\n", base);
+	d = parse_fail(two, LSEC_E_SOP_SYNTAX);
+	has_diag(d, LSEC_E_SOP_SYNTAX, 22, 1);
+	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text, "more than one YAML document"));
+	lsec_sop_diags_free(d);
+	lsec_free(two);
+	d = parse_fail("# only a comment\n", LSEC_E_SOP_MISSING);
 	lsec_sop_diags_free(d);
 	/* invalid UTF-8 never reaches the YAML parser (a directive with a bad byte hung it) */
 	d = parse_fail("a: 1\n%\xfe\n", LSEC_E_SOP_SYNTAX);
