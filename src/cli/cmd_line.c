@@ -77,13 +77,14 @@ static void print_summary(json_t *s)
 	printf("  units presented   %lld on %lld sockets in %.1f s\n",
 	       (long long)json_integer_value(json_object_get(s, "units")),
 	       (long long)json_integer_value(json_object_get(s, "sockets")),
-	       json_real_value(json_object_get(s, "seconds")));
+	       (double)json_integer_value(json_object_get(s, "milliseconds")) / 1000.0);
 	printf("  built and shipped %lld\n", (long long)json_integer_value(json_object_get(s, "shipped")));
 	printf("  quarantined       %lld\n",
 	       (long long)json_integer_value(json_object_get(s, "quarantined")));
 	printf("  refused at entry  %lld\n", (long long)json_integer_value(json_object_get(s, "refused")));
 	printf("  yield             %.1f %% of %lld units attempted\n",
-	       100.0 * json_real_value(json_object_get(s, "yield")), (long long)att);
+	       (double)json_integer_value(json_object_get(s, "yield-permille")) / 10.0,
+	       (long long)att);
 	const char *k1;
 	json_t *v1;
 	json_t *f = json_object_get(s, "failures");

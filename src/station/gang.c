@@ -164,14 +164,15 @@ int lsec_station_gang(json_t **out, const lsec_station_config *cfg, const char *
 		}
 	}
 	{
-		double secs = (double)(lsec_time_mono_ms() - t0) / 1000.0;
-		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:f,s:f,s:b}", "units",
+		/* Canonical JSON has no floats: yield in per mille, time in milliseconds. */
+		json_int_t ms = (json_int_t)(lsec_time_mono_ms() - t0);
+		json_int_t permille = g.next ? (json_int_t)(shipped * 1000 / g.next) : 0;
+		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:I,s:I,s:b}", "units",
 				      (json_int_t)n, "attempted", (json_int_t)g.next, "shipped",
 				      (json_int_t)shipped, "quarantined", (json_int_t)quarantined,
 				      "refused", (json_int_t)refused, "sockets", (json_int_t)sockets,
-				      "failures", fails, "results", units, "yield",
-				      g.next ? (double)shipped / (double)g.next : 0.0, "seconds", secs,
-				      "stopped", g.stop);
+				      "failures", fails, "results", units, "yield-permille", permille,
+				      "milliseconds", ms, "stopped", g.stop);
 		LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
 		if (g.stop) {
 			json_object_set_new(o, "stop-reason", json_string(g.stop_reason));

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The station through the command line only: a line set up with public
+# commands, release approval refusals, a build, the ship gate, a clone, a
+# quarantine with the SOP's words, a gang run and its summary.
+set -euo pipefail
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}" "${LSEC_TEST_DATA:?}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+fail() { echo "FAIL: $*"; exit 1; }
+L() { "$LINESEC" "$@"; }
+# status WANT CMD...: the command must exit with status WANT; its stderr goes to err.txt.
+status() {
+	local want=$1 got=0
+	shift
+	"$LINESEC" "$@" >out.txt 2>err.txt || got=$?
+	[ "$got" = "$want" ] || { cat err.txt; fail "'$*': exit $got, expected $want"; }
+}
+export LINESEC_LINE="$tmp/line" LINESEC_CA_PASSPHRASE=test-ca-passphrase
+
+LINESEC_PASSWORD=alice-pw L init --dir line --admin alice >/dev/null
+[ -f line/sops/flash.yaml ] || fail "init did not lay down the default SOPs"
+LINESEC_PASSWORD=alice-pw L login alice >/dev/null
+LINESEC_NEW_PASSWORD=bob-pw-123 L person add bob --role security-officer >/dev/null
+LINESEC_NEW_PASSWORD=olga-pw-123 L person add olga --role operator >/dev/null
+LINESEC_NEW_PASSWORD=sam-pw-1234 L person add sam --role supervisor >/dev/null
+L ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
+L keygen --out fw.pem >/dev/null
+mkdir line/keys
+L pubkey fw.pem --out line/keys/sensor.pub.pem
+head -c 5000 /dev/urandom >app.bin
+L image sign --key fw.pem --product sensor --version 2.0.0 --build release --security-counter 2 \
+	--embed-pubkey app.bin rel.img >/dev/null
+L image sign --key fw.pem --product sensor --version 2.0.1 --build debug --security-counter 2 \
+	--embed-pubkey app.bin dbg.img >/dev/null
+LINESEC_PASSWORD=sam-pw-1234 L login sam >/dev/null
+LINESEC_PASSWORD=bob-pw-123 L login bob >/dev/null
+
+# Nothing runs before its SOP is approved.
+L sim new --count 6 --dir fleet --seed 11 --clone 2:5 --fault-plan <(echo '{"4": "boot_fail=9"}') >/dev/null
+LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
+status 9 build --as olga --batch --unit sim:fleet/unit-001.sim
+grep -q "approved" err.txt || { cat err.txt; fail "unapproved SOP not named"; }
+
+for s in flash provision secure-boot debug-lock decommission; do
+	L sop submit --as sam "line/sops/$s.yaml" >/dev/null
+	L sop approve --as alice "$s" 1 >/dev/null
+	L sop approve --as bob "$s" 1 >/dev/null
+done
+
+# Releases: the submitter cannot approve; a debug build is refused; an operator cannot approve.
+L release submit --as alice rel.img --product sensor >/dev/null
+status 8 release approve --as alice sensor@2.0.0
+grep -q "a second security officer must approve" err.txt || fail "self-approval message"
+status 10 release approve --as olga sensor@2.0.0
+L release approve --as bob sensor@2.0.0 >/dev/null
+L release submit --as alice dbg.img --product sensor >/dev/null
+status 52 release approve --as bob sensor@2.0.1
+L release list --as bob --json | grep -q '"state":"approved"' || fail "release not approved"
+
+# A build ships the unit; its record has its proof; shipping again is refused, naming why.
+L build --as olga --batch --unit sim:fleet/unit-001.sim | grep -q "unit unit-001: shipped" ||
+	fail "unit-001 not shipped"
+L unit show --as olga unit-001 --json | grep -q '"format":"linesec-audit-proof/1"' ||
+	fail "no inclusion proof in the record"
+status 8 ship --as olga unit-001
+grep -q "it is shipped; only a locked unit ships" err.txt || fail "ship refusal does not say why"
+
+# One SOP at a time; the ship gate names what is missing.
+L run flash --as olga --batch --unit sim:fleet/unit-002.sim >/dev/null
+status 8 ship --as olga unit-002
+grep -q "it is flashed" err.txt || fail "ship gate did not name the missing piece"
+
+# The clone of unit-002 is stopped before anything is written.
+status 8 run flash --as olga --batch --unit sim:fleet/unit-005.sim
+grep -q "held by unit 'unit-002' (cloned chip)" err.txt || fail "clone not named"
+L unit list --as olga --json | grep -q unit-005 && fail "the clone was registered"
+
+# A unit that never boots is quarantined with the SOP's words for the operator.
+status 9 build --as olga --batch --unit sim:fleet/unit-004.sim
+grep -q "What to do next (SOP flash, step boot-attest)" err.txt || fail "no next step shown"
+grep -q "The unit did not boot the approved image" err.txt || fail "SOP message not shown"
+L unit list --as olga --state quarantined | grep -q unit-004 || fail "unit-004 not quarantined"
+
+# A gang run over the rest, then the summary; the log verifies.
+L line --as olga --units 'sim:fleet/*' --gang 2 --batch --json >sum.json 2>sum.err || true; cat sum.err
+grep -q '"shipped":3' sum.json || { cat sum.json; fail "gang run summary"; }
+grep -q '"units":6' sum.json || fail "gang run did not take all 6 units"
+L audit verify >/dev/null || fail "audit log does not verify"
+# No secret in the registry: the CA passphrase and the labels' passwords never reach it.
+! grep -a -q "test-ca-passphrase" line/registry.db || fail "CA passphrase in the registry"
+[ -z "$(ls line/labels 2>/dev/null)" ] || fail "a label file with a password was left behind"
+echo "station ok"
