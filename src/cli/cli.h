@@ -98,6 +98,10 @@ int cmd_build(int argc, char **argv);
 int cmd_ship(int argc, char **argv);
 int cmd_unit(int argc, char **argv);
 int cmd_line(int argc, char **argv);
+int cmd_decommission(int argc, char **argv);
+int cmd_scrap(int argc, char **argv);
+int cmd_rma(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /*
  * The station commands' common opening (cmd_run.c): the line (--line), the

@@ -28,6 +28,10 @@ static const cli_cmd commands[] = {
 	{"ship", cmd_ship, "the ship gate: ship a unit whose evidence is complete"},
 	{"unit", cmd_unit, "show a unit's device history record, list units"},
 	{"line", cmd_line, "a gang run: build many units on N sockets in parallel"},
+	{"decommission", cmd_decommission, "wipe, blank-check and revoke a unit (SOP 5)"},
+	{"scrap", cmd_scrap, "record the witnessed destruction of decommissioned units"},
+	{"rma", cmd_rma, "returns: check a returned unit is genuine, send it to rework"},
+	{"report", cmd_report, "reports: the sanitisation record of scrapped units"},
 	{NULL, NULL, NULL},
 };
 
