@@ -344,6 +344,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 		    LSEC_E_USAGE, "cannot decommission unit '%s': bad options", serial);
 	snprintf(res->serial, sizeof(res->serial), "%s", serial);
 	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	res->state = unit.state;
 	LSEC_ENSURE(unit.state != LSEC_UNIT_SHIPPED, LSEC_E_STATION_WRONG_STATE,
 		    "cannot decommission unit '%s': it is shipped; receive it as a return first "
 		    "(linesec rma receive)",
