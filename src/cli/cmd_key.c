@@ -112,14 +112,13 @@ int cmd_pubkey(int argc, char **argv)
 	}
 	const char *outpath = cli_get(&a, "out");
 	const char *pf = cli_get(&a, "passphrase-file");
-	int r;
-	if (pf != NULL || getenv("LINESEC_KEY_PASSPHRASE") != NULL) {
+	/* A public key or clear private key needs no passphrase; an encrypted one does. */
+	int r = lsec_key_load_public(&key, a.args[0], &err);
+	if (r == LSEC_E_PARSE && (pf != NULL || getenv("LINESEC_KEY_PASSPHRASE") != NULL)) {
 		r = lsec_key_passphrase_load(&pass, pf, &err);
 		if (r == 0) {
 			r = lsec_key_load_private(&key, a.args[0], pass, &err);
 		}
-	} else {
-		r = lsec_key_load_public(&key, a.args[0], &err);
 	}
 	if (r == 0 && outpath != NULL) {
 		r = lsec_key_public_pem(&pem, key, &err);

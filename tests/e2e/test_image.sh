@@ -50,6 +50,10 @@ grep -q '"fingerprint_sha256"' out.txt && ! grep -q PRIVATE out.txt && ok "pubke
 printf 'line passphrase\n' >pass.txt
 expect 0 "keygen with --passphrase-file" "$LINESEC" keygen --out enc.pem --passphrase-file pass.txt
 grep -q "ENCRYPTED PRIVATE KEY" enc.pem && ok "key file is encrypted PKCS#8" || bad "key not encrypted"
+expect 4 "pubkey of an encrypted key without a passphrase" "$LINESEC" pubkey enc.pem
+expect 0 "pubkey of an encrypted key with --passphrase-file" "$LINESEC" pubkey enc.pem --passphrase-file pass.txt
+expect 0 "pubkey of a public key with LINESEC_KEY_PASSPHRASE set" env LINESEC_KEY_PASSPHRASE=x "$LINESEC" pubkey ed.pub
+expect 5 "pubkey of an encrypted key with a wrong passphrase" env LINESEC_KEY_PASSPHRASE=wrong "$LINESEC" pubkey enc.pem
 expect 5 "signing with an encrypted key and no passphrase" \
 	"$LINESEC" image sign --key enc.pem --product acme-sensor --version 1.0.0 --build release fw.bin enc.img
 expect 0 "signing with LINESEC_KEY_PASSPHRASE" env LINESEC_KEY_PASSPHRASE="line passphrase" \
