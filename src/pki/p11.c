@@ -14,6 +14,7 @@
 #include "pki_int.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -24,10 +25,79 @@
 struct lsec_p11 {
 	void *dl;
 	CK_FUNCTION_LIST_PTR fn;
-	bool initialized; /* we called C_Initialize and must finalize */
+	bool initialized; /* holds a reference on the module's initialisation */
 	CK_SESSION_HANDLE session;
-	bool logged_in;
 };
+
+/*
+ * A module is initialised once per process however many sessions use it
+ * (C_Initialize twice is an error, and C_Finalize ends every session of
+ * the process): sessions count their references here, and the last one
+ * out finalises. Modules are told apart by their function list.
+ */
+#define P11_MODULES_MAX 8
+static pthread_mutex_t p11_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	CK_FUNCTION_LIST_PTR fn;
+	unsigned refs;
+} p11_modules[P11_MODULES_MAX];
+
+/* Takes a reference, initialising the module on the first one. */
+static CK_RV module_ref(CK_FUNCTION_LIST_PTR fn)
+{
+	CK_RV rv = CKR_OK;
+	size_t free_slot = P11_MODULES_MAX;
+	pthread_mutex_lock(&p11_lock);
+	for (size_t i = 0; i < P11_MODULES_MAX; i++) {
+		if (p11_modules[i].fn == fn && p11_modules[i].refs > 0) {
+			p11_modules[i].refs++;
+			goto out;
+		}
+		if (p11_modules[i].refs == 0 && free_slot == P11_MODULES_MAX) {
+			free_slot = i;
+		}
+	}
+	if (free_slot == P11_MODULES_MAX) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	CK_C_INITIALIZE_ARGS args;
+	memset(&args, 0, sizeof(args));
+	args.flags = CKF_OS_LOCKING_OK;
+	rv = fn->C_Initialize(&args);
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		/*
+		 * Initialised by other code in this process: theirs to finalise, so
+		 * this entry holds a reference that is never dropped.
+		 */
+		rv = CKR_OK;
+		p11_modules[free_slot].refs = 2;
+	} else if (rv == CKR_OK) {
+		p11_modules[free_slot].refs = 1;
+	}
+	if (rv == CKR_OK) {
+		p11_modules[free_slot].fn = fn;
+	}
+out:
+	pthread_mutex_unlock(&p11_lock);
+	return rv;
+}
+
+/* Drops a reference, finalising the module with the last one. */
+static void module_unref(CK_FUNCTION_LIST_PTR fn)
+{
+	pthread_mutex_lock(&p11_lock);
+	for (size_t i = 0; i < P11_MODULES_MAX; i++) {
+		if (p11_modules[i].fn == fn && p11_modules[i].refs > 0) {
+			if (--p11_modules[i].refs == 0) {
+				(void)fn->C_Finalize(NULL);
+				p11_modules[i].fn = NULL;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p11_lock);
+}
 
 /* DER of the prime256v1 OID: the CKA_EC_PARAMS of every key made here. */
 static const uint8_t p256_params[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
@@ -117,27 +187,28 @@ int lsec_pki__p11_open(lsec_p11 **out, const char *module, const char *token_lab
 	LSEC_ENSURE(getfl != NULL, LSEC_E_IO,
 		    "cannot load PKCS#11 module '%s': no C_GetFunctionList", module);
 	P11_TRY(getfl(&p->fn), "get the function list");
-	CK_C_INITIALIZE_ARGS args;
-	memset(&args, 0, sizeof(args));
-	args.flags = CKF_OS_LOCKING_OK;
-	CK_RV rv = p->fn->C_Initialize(&args);
-	if (rv == CKR_OK) {
-		p->initialized = true;
-	} else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+	CK_RV rv = module_ref(p->fn);
+	if (rv != CKR_OK) {
 		rc = token_fail(err, rv, "initialise the module");
 		goto out;
 	}
+	p->initialized = true;
 	LSEC_TRY(find_slot(p, token_label, &slot, err));
 	P11_TRY(p->fn->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
 				     &p->session),
 		"open a session");
+	/*
+	 * A login holds for every session of this process on the token (PKCS#11
+	 * 2.40 section 5.6): when another session already logged in, the PIN was
+	 * checked then. The login ends with the last session closed, so no
+	 * session logs out on its own and pulls the login from under another.
+	 */
 	rv = p->fn->C_Login(p->session, CKU_USER, (CK_UTF8CHAR_PTR)(uintptr_t)lsec_secret_cdata(pin),
 			    (CK_ULONG)lsec_secret_len(pin));
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
 		rc = token_fail(err, rv, "log in to the token");
 		goto out;
 	}
-	p->logged_in = (rv == CKR_OK);
 	*out = p;
 	p = NULL;
 out:
@@ -151,14 +222,11 @@ void lsec_pki__p11_close(lsec_p11 *p)
 		return;
 	}
 	if (p->fn != NULL) {
-		if (p->logged_in) {
-			(void)p->fn->C_Logout(p->session);
-		}
 		if (p->session != CK_INVALID_HANDLE) {
 			(void)p->fn->C_CloseSession(p->session);
 		}
 		if (p->initialized) {
-			(void)p->fn->C_Finalize(NULL);
+			module_unref(p->fn);
 		}
 	}
 	if (p->dl != NULL) {

@@ -34,6 +34,11 @@ static int teardown(void **state)
 	return 0;
 }
 
+static X509 *cax3_of(const lsec_ca *ca)
+{
+	return lsec_cert_x509(lsec_ca_cert(ca));
+}
+
 static lsec_ca_options token_opts(const fixture *f, const char *label)
 {
 	lsec_ca_options o = LSEC_CA_OPTIONS_INIT;
@@ -111,6 +116,18 @@ static void test_pki_p11__ca_in_token(void **state)
 	assert_lsec_code(lsec_cred_check(ca2, pw, 15, fp, &err), LSEC_E_AUTH, &err);
 	lsec_ca_free(ca2);
 
+	/* Two sessions at once: closing one leaves the other logged in and signing. */
+	lsec_ca *ca3 = NULL;
+	assert_lsec_ok(lsec_ca_open(&ca3, cadir, f->pin, &err), &err);
+	lsec_ca_free(ca);
+	ca = NULL;
+	lsec_cert *cert3 = NULL;
+	r.serial = "HSM-3";
+	assert_lsec_ok(lsec_ca_issue(&cert3, ca3, lsec_csr_key(csr), &r, &err), &err);
+	assert_int_equal(pkitest_verify(lsec_cert_x509(cert3), cax3_of(ca3), NULL), X509_V_OK);
+	lsec_cert_free(cert3);
+	ca = ca3;
+	cax = lsec_cert_x509(lsec_ca_cert(ca));
 	/* Read-only open: no session, no signing, no fingerprints. */
 	assert_lsec_ok(lsec_ca_open(&ca2, cadir, NULL, &err), &err);
 	assert_lsec_code(lsec_cred_fingerprint(fp2, ca2, pw, 16, &err), LSEC_E_PKI_LOCKED, &err);
