@@ -343,7 +343,7 @@ typedef struct lsec_sop_version_info {
 	char approvers[2][65]; /* "" when missing */
 	unsigned napprovals;
 	bool approved;
-	char approved_at[32];  /* time of the approval that made it approved; "" if not */
+	char approved_at[32];  /* when it became approved (lsec_sop_versions_dated only), else "" */
 } lsec_sop_version_info;
 
 /*
@@ -370,20 +370,26 @@ LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_so
 					    const char *name, int version, lsec_err *err);
 /*
  * Lists the stored versions of SOP name (NULL: every SOP), by name then
- * version, with their approval dates. The dates are read from the audit
- * log (one pass over the leaves, filtered by action before parsing), so
- * this is for listings and documents, not for each run: the station uses
- * lsec_sop_fetch_approved, which does not read the log.
+ * version; approved_at is left empty (see lsec_sop_versions_dated).
+ * Cheap enough for every run or ship decision.
  * *out belongs to the caller (lsec_free).
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out,
 					     struct lsec_store *st, const char *name,
 					     lsec_err *err);
 /*
+ * As lsec_sop_versions, with approved_at filled in. Approval dates are
+ * read from the audit log (one pass over the leaves, filtered by action
+ * before any is parsed), so this is for listings and documents.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_versions_dated(lsec_sop_version_info **out, size_t *n_out,
+						   struct lsec_store *st, const char *name,
+						   lsec_err *err);
+/*
  * Loads a stored version (version 0: the latest approved one). The bytes
  * are checked against their stored SHA-256, then loaded as by
  * lsec_sop_parse. If info_out is not NULL it receives the version's entry
- * (with its approval date, read from the audit log as lsec_sop_versions does).
+ * (approved_at left empty, as by lsec_sop_versions).
  * If body_out is not NULL the exact bytes are appended to it.
  * Errors: LSEC_E_NOTFOUND, LSEC_E_SOP_NOT_APPROVED (version 0 and none is
  * approved), LSEC_E_CRYPTO (digest mismatch), lsec_sop_parse errors.

@@ -459,7 +459,8 @@ static int cmd_list(int argc, char **argv)
 	json_t *arr = NULL;
 	int rc = open_line(&line, &a, &err);
 	if (rc == 0) {
-		rc = lsec_sop_versions(&v, &n, lsec_line_store(line), a.nargs ? a.args[0] : NULL, &err);
+		rc = lsec_sop_versions_dated(&v, &n, lsec_line_store(line), a.nargs ? a.args[0] : NULL,
+					     &err);
 	}
 	if (rc == 0 && cli_flag(&a, "json")) {
 		arr = json_array();

@@ -199,6 +199,12 @@ out:
 int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
 		      const char *name, lsec_err *err)
 {
+	return list_versions(out, n_out, st, name, false, err);
+}
+
+int lsec_sop_versions_dated(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
+			    const char *name, lsec_err *err)
+{
 	return list_versions(out, n_out, st, name, true, err);
 }
 
@@ -259,7 +265,7 @@ out:
 int lsec_sop_fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body_out,
 		   lsec_store *st, const char *name, int version, lsec_err *err)
 {
-	return fetch(out, info_out, body_out, st, name, version, true, err);
+	return fetch(out, info_out, body_out, st, name, version, false, err);
 }
 
 int lsec_sop_fetch_approved(lsec_sop **out, lsec_store *st, lsec_sop_kind kind, lsec_err *err)
@@ -371,7 +377,7 @@ int lsec_sop_render_stored(lsec_buf *out, lsec_store *st, const char *name, int 
 	size_t n = 0, nh = 0;
 	lsec_sop_version_info cur;
 	LSEC_TRY(fetch(&sop, &cur, NULL, st, name, version, false, err));
-	LSEC_TRY(lsec_sop_versions(&all, &n, st, name, err));
+	LSEC_TRY(lsec_sop_versions_dated(&all, &n, st, name, err));
 	hist = lsec_calloc(n + 1, sizeof(*hist));
 	approvers = lsec_calloc(n + 1, sizeof(*approvers));
 	LSEC_ENSURE(hist != NULL && approvers != NULL, LSEC_E_NOMEM, "out of memory");

@@ -84,6 +84,11 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 	assert_lsec_ok(lsec_sop_versions(&v, &n, db->st, NULL, &err), &err);
 	assert_int_equal(n, 1);
 	assert_true(v[0].approved);
+	assert_string_equal(v[0].approved_at, ""); /* the cheap list reads no log */
+	lsec_free(v);
+	assert_lsec_ok(lsec_sop_versions_dated(&v, &n, db->st, NULL, &err), &err);
+	assert_int_equal(n, 1);
+	assert_true(v[0].approved);
 	assert_string_equal(v[0].submitter, "sam");
 	assert_string_equal(v[0].approvers[0], "olga");
 	assert_string_equal(v[0].approvers[1], "otto");
