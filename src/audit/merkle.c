@@ -22,17 +22,27 @@
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
+/* Frees a thread's digest context when the thread ends (see thread_ctx). */
+static pthread_key_t ctx_key;
+
+static void ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
+
 static void sha256_fetch(void)
 {
 	/* Fetched once and kept for the life of the process: an implicit
 	 * fetch per hash costs more than the hash of a 65-byte node. */
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	(void)pthread_key_create(&ctx_key, ctx_free);
 }
 
 /*
  * One digest context per thread, reused: verifying a log hashes two or three
  * short inputs per leaf, and allocating a context for each costs more than
- * hashing a 65-byte node. It lives as long as the thread.
+ * hashing a 65-byte node. It lives as long as the thread: a thread that
+ * ends (a gang-run socket) frees it through the key's destructor.
  */
 static _Thread_local EVP_MD_CTX *thread_ctx;
 
@@ -47,6 +57,7 @@ int lsec_audit__hash(uint8_t out[32], uint8_t prefix, const uint8_t *a, size_t a
 	if (thread_ctx == NULL) {
 		LSEC_TRY_OSSL_PTR(thread_ctx = EVP_MD_CTX_new(), LSEC_E_NOMEM,
 				  "cannot hash: out of memory");
+		(void)pthread_setspecific(ctx_key, thread_ctx);
 	}
 	ctx = thread_ctx;
 	LSEC_TRY_OSSL(EVP_DigestInit_ex2(ctx, sha256_md, NULL), LSEC_E_CRYPTO,

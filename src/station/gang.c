@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 typedef struct gang {
 	const lsec_station_config *cfg;
@@ -65,6 +66,8 @@ static void *sock_main(void *arg)
 		}
 	}
 	lsec_station_close(st);
+	/* OpenSSL keeps per-thread state; a thread that ends must release it. */
+	OPENSSL_thread_stop();
 	return NULL;
 }
 
