@@ -337,6 +337,28 @@ static void conditional_decommission_only(const lsec_sop *sop, const rule *r, ls
 	}
 }
 
+static void identify_first(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (!HAS(sop, i, LSEC_SOP_ACTION_DEVICE) || strcmp(ACT(sop, i)->id, "device.identify") == 0) {
+			continue;
+		}
+		bool identified = false;
+		for (size_t j = 0; j < i && !identified; j++) {
+			lsec_sop_when w = STEP(sop, j)->pub.when;
+			identified = strcmp(ACT(sop, j)->id, "device.identify") == 0 &&
+				     (w == LSEC_SOP_WHEN_ALWAYS || w == st->pub.when ||
+				      st->pub.when == LSEC_SOP_WHEN_ALWAYS);
+		}
+		if (!identified) {
+			violation(d, r, st->loc, "step '%s' (%s) acts on a unit not yet identified",
+				  st->pub.id, ACT(sop, i)->id);
+			return;
+		}
+	}
+}
+
 static void lifecycle_states(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
 {
 	static const char *const expect[LSEC_SOP_KIND_COUNT][2] = {
@@ -399,6 +421,9 @@ static const rule rules[] = {
 	{{"conditional-decommission-only",
 	  "only decommission steps may depend on whether the unit is reachable; build procedures run every step on every unit"},
 	 conditional_decommission_only},
+	{{"identify-first",
+	  "the unit is identified (device.identify) before any other device action, so nothing is done to a unit the record does not name"},
+	 identify_first},
 	{{"lifecycle-states",
 	  "applies-to names the lifecycle move of the kind: flash new to flashed, provision flashed to provisioned, secure-boot provisioned to secured, debug-lock secured to locked, decommission any to scrapped"},
 	 lifecycle_states},

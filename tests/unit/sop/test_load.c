@@ -13,12 +13,12 @@ static const char base[] = "sop: debug-lock\n"                                  
 			   "purpose: P\n"                                                  /* 4 */
 			   "scope: S\n"                                                    /* 5 */
 			   "applies-to: {product: any, from-state: secured, to-state: locked}\n" /* 6 */
-			   "roles:\n"                                                      /* 7 */
-			   "  operator: O\n"                                               /* 8 */
-			   "  supervisor: S\n"                                             /* 9 */
-			   "prerequisites: [A]\n"                                          /* 10 */
-			   "records: [R]\n"                                                /* 11 */
-			   "steps:\n"                                                      /* 12 */
+			   "roles: {operator: O, supervisor: S}\n"                         /* 7 */
+			   "prerequisites: [A]\n"                                          /* 8 */
+			   "records: [R]\n"                                                /* 9 */
+			   "steps:\n"                                                      /* 10 */
+			   "  - {id: ident, do: device.identify, who: operator,\n"          /* 11 */
+			   "     on-failure: {then: quarantine, message: M}}\n"             /* 12 */
 			   "  - id: lock\n"                                                /* 13 */
 			   "    do: debug.lock\n"                                          /* 14 */
 			   "    who: operator\n"                                           /* 15 */
@@ -92,15 +92,16 @@ static void test_sop_load__base_is_valid(void **state)
 	assert_int_equal(lsec_sop_diags_count(d), 0);
 	assert_int_equal(lsec_sop_get_kind(sop), LSEC_SOP_DEBUG_LOCK);
 	assert_int_equal(lsec_sop_version(sop), 2);
-	assert_int_equal(lsec_sop_step_count(sop), 2);
-	const lsec_sop_step *st = lsec_sop_step_at(sop, 0);
+	assert_int_equal(lsec_sop_step_count(sop), 3);
+	assert_string_equal(lsec_sop_step_at(sop, 0)->id, "ident");
+	const lsec_sop_step *st = lsec_sop_step_at(sop, 1);
 	assert_string_equal(st->id, "lock");
 	assert_string_equal(st->action->id, "debug.lock");
 	/* defaults from the action table are filled in */
 	assert_string_equal(lsec_sop_step_param(st, "interface"), "all");
 	assert_string_equal(st->verify, st->action->verifies);
 	assert_int_equal(st->then, LSEC_SOP_THEN_QUARANTINE);
-	assert_null(lsec_sop_step_at(sop, 2));
+	assert_null(lsec_sop_step_at(sop, 3));
 	uint8_t want[32];
 	assert_lsec_ok(lsec_sha256(want, base, strlen(base), &err), &err);
 	assert_memory_equal(lsec_sop_sha256(sop), want, 32);
@@ -161,7 +162,7 @@ static void test_sop_load__bad_value(void **state)
 	expect_one("sop: debug-lock", "sop: debug-unlock", LSEC_E_SOP_BAD_VALUE, 1, 6);
 	expect_one("to-state: locked", "to-state: lockd", LSEC_E_SOP_BAD_VALUE, 6, 59);
 	expect_one("id: check", "id: Check!", LSEC_E_SOP_BAD_VALUE, 17, 9);
-	expect_one("prerequisites: [A]", "prerequisites: A", LSEC_E_SOP_BAD_VALUE, 10, 16);
+	expect_one("prerequisites: [A]", "prerequisites: A", LSEC_E_SOP_BAD_VALUE, 8, 16);
 }
 
 static void test_sop_load__unknown_action(void **state)
@@ -241,7 +242,7 @@ static void test_sop_load__unknown_role(void **state)
 		   "    who: security-officer\n    on-failure: {then: quarantine, message: M}\n  - id: check",
 		   LSEC_E_SOP_UNKNOWN_ROLE, 15, 10);
 	/* roles declares something that is not a role */
-	expect_one("  supervisor: S\n", "  janitor: S\n", LSEC_E_SOP_UNKNOWN_ROLE, 9, 3);
+	expect_one("supervisor: S}", "janitor: S}", LSEC_E_SOP_UNKNOWN_ROLE, 7, 22);
 }
 
 static void test_sop_load__bad_on_failure(void **state)

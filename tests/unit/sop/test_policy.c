@@ -228,6 +228,16 @@ static void test_sop_policy__conditional_decommission_only(void **state)
 		    "do: device.identify\n    when: reachable\n");
 }
 
+static void test_sop_policy__identify_first(void **state)
+{
+	(void)state;
+	EXPECT_RULE("flash", "identify-first", "do: device.identify", "do: label.print");
+	/* identified only after the erase */
+	EXPECT_RULE("decommission", "identify-first", "do: device.identify", "do: TMP",
+		    "do: device.erase\n    with: {region: all}", "do: device.identify",
+		    "do: TMP", "do: device.erase\n    with: {region: all}");
+}
+
 static void test_sop_policy__lifecycle_states(void **state)
 {
 	(void)state;
@@ -245,7 +255,7 @@ static void test_sop_policy__every_rule_is_tested_and_named(void **state)
 		"scrap-witness", "action-kind", "irreversible-fail-safe", "irreversible-no-retry",
 		"irreversible-once", "verify-after-irreversible", "continue-advisory-only",
 		"witness-distinct", "auditor-read-only", "conditional-decommission-only",
-		"lifecycle-states"};
+		"identify-first", "lifecycle-states"};
 	size_t n = sizeof(tested) / sizeof(tested[0]);
 	assert_int_equal(lsec_sop_rule_count(), n);
 	for (size_t i = 0; i < n; i++) {
@@ -277,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_sop_policy__witness_distinct),
 		cmocka_unit_test(test_sop_policy__auditor_read_only),
 		cmocka_unit_test(test_sop_policy__conditional_decommission_only),
+		cmocka_unit_test(test_sop_policy__identify_first),
 		cmocka_unit_test(test_sop_policy__lifecycle_states),
 		cmocka_unit_test(test_sop_policy__every_rule_is_tested_and_named),
 	};
