@@ -341,7 +341,8 @@ typedef struct lsec_station_decom_options {
 /*
  * Runs the approved decommission SOP on unit serial (quarantined, returned,
  * decommission pending, or still in a build state, which is quarantined
- * first). A unit reached at opts->uri whose UID is the registered one is
+ * first; a shipped unit only when it cannot be reached - lost or dead in
+ * the field - else it is received first, lsec_station_rma_receive). A unit reached at opts->uri whose UID is the registered one is
  * erased (an authenticated erase when its debug port is locked) and blank
  * checked, the sanitisation recorded as NIST SP 800-88 purge (flash erased,
  * the key slots holding its keys destroyed: a cryptographic erase). With no

@@ -345,10 +345,6 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	snprintf(res->serial, sizeof(res->serial), "%s", serial);
 	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
 	res->state = unit.state;
-	LSEC_ENSURE(unit.state != LSEC_UNIT_SHIPPED, LSEC_E_STATION_WRONG_STATE,
-		    "cannot decommission unit '%s': it is shipped; receive it as a return first "
-		    "(linesec rma receive)",
-		    serial);
 	LSEC_ENSURE(unit.state != LSEC_UNIT_DECOMMISSIONED && unit.state != LSEC_UNIT_SCRAPPED,
 		    LSEC_E_STATION_WRONG_STATE, "cannot decommission unit '%s': it is already %s",
 		    serial, lsec_unit_state_name(unit.state));
@@ -366,6 +362,14 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 					       opts->erase_key_passphrase, err));
 	}
 	LSEC_TRY(reach(&r, &unit, opts->uri, &why, err));
+	/*
+	 * A shipped unit at hand is received (proven genuine) first; one that
+	 * is lost or dead in the field is revoked all the same.
+	 */
+	LSEC_ENSURE(unit.state != LSEC_UNIT_SHIPPED || r.tgt == NULL, LSEC_E_STATION_WRONG_STATE,
+		    "cannot decommission unit '%s': it is shipped; receive it as a return first "
+		    "(linesec rma receive)",
+		    serial);
 
 	ev = json_pack("{s:s,s:b,s:s,s:s}", "reason", lsec_decom_reason_name(opts->reason),
 		       "reachable", r.tgt != NULL, "from-state", lsec_unit_state_name(unit.state),
@@ -377,6 +381,8 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	LSEC_TRY(lsec_store_begin(st->store, err));
 	if (build_state(unit.state)) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
+	} else if (unit.state == LSEC_UNIT_SHIPPED) {
+		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_RETURNED, 0, err));
 	}
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "decommission.start",
 				    r.tgt ? "reachable" : "unreachable", ev, err));

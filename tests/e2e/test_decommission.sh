@@ -45,7 +45,7 @@ expect 9 "unit-003 fails its build and is quarantined" "$L" build --as olga --un
 expect 0 "failed unit decommissioned" "$L" decommission unit-003 --as olga --reason failed --unit sim:fleet/unit-003.sim
 has "unit unit-003: decommissioned" out.txt "reports decommissioned"
 expect 2 "unknown reason refused" "$L" decommission unit-002 --as olga --reason lost
-expect 9 "a shipped unit is received as a return first" "$L" decommission unit-001 --as olga --reason returned
+expect 9 "a shipped unit at hand is received as a return first" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
 
 # Returns: the clone carries unit-001's UID but not its key.
 expect 8 "clone presented as a return refused" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-004.sim
@@ -60,8 +60,7 @@ expect 0 "locked unit erased with the UID-bound token" "$L" decommission unit-00
 	--unit sim:fleet/unit-001.sim --erase-key fw.pem --json
 has '"state":"decommissioned"' out.txt "decommissioned"
 
-# Unreachable: revoked only, not wiped, pending destruction.
-expect 0 "second return received" "$L" rma receive unit-002 --as olga --unit sim:fleet/unit-002.sim
+# Lost in the field (shipped, unreachable): revoked only, not wiped, pending destruction.
 expect 0 "unreachable unit revoked only" "$L" decommission unit-002 --as olga --reason compromised
 
 # The CRL carries both revocations with their reasons.

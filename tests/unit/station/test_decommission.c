@@ -196,10 +196,9 @@ static void test_station_decommission__unreachable_revoked_not_wiped(void **stat
 	fx_fleet(fx, &o);
 	fx_line(fx, true);
 	char *u = shipped_unit(fx, 1);
-	fx_ok(lsec_station_rma_receive(NULL, fx->st, "unit-001", u, &err), &err);
 	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
 	d.reason = LSEC_DECOM_COMPROMISED;
-	d.uri = "sim:/nonexistent/unit.sim"; /* returned dead: does not answer */
+	d.uri = "sim:/nonexistent/unit.sim"; /* shipped, dead in the field: does not answer */
 	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
 	lsec_store_identity id = identity_of(fx, "unit-001");
