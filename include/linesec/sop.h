@@ -60,6 +60,7 @@ enum {
 	LSEC_E_SOP_PLACEHOLDER = -359,    /* a {placeholder} that is not in the fixed list */
 	LSEC_E_SOP_POLICY = -380,         /* refused by a named policy rule */
 	LSEC_E_SOP_SELF_APPROVAL = -381,  /* the submitter cannot approve their own version */
+	LSEC_E_SOP_DIGEST = -382,         /* the stored version is not the file the approver reviewed */
 	LSEC_E_SOP_NOT_APPROVED = -390,   /* no approved version (only approved versions run) */
 };
 
@@ -368,6 +369,15 @@ LSEC_API LSEC_MUST_USE int lsec_sop_submit(lsec_sop **sop_out, struct lsec_store
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_sop_actor *who,
 					    const char *name, int version, lsec_err *err);
+/*
+ * As lsec_sop_approve, naming the SHA-256 (hex) of the file the approver
+ * reviewed: the stored version must have exactly that digest, else
+ * LSEC_E_SOP_DIGEST and nothing is recorded. sha256_hex NULL: no check.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_approve_reviewed(struct lsec_store *st,
+						     const lsec_sop_actor *who, const char *name,
+						     int version, const char *sha256_hex,
+						     lsec_err *err);
 /*
  * Lists the stored versions of SOP name (NULL: every SOP), by name then
  * version; approved_at is left empty (see lsec_sop_versions_dated).

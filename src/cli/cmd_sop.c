@@ -385,10 +385,16 @@ static int cmd_submit(int argc, char **argv)
 	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
 }
 
+static const cli_opt approve_opts[] = {
+	{"sha256", "HEX", "the SHA-256 of the file you reviewed; refused if the version differs"},
+	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
+	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
+	{NULL, NULL, NULL},
+};
 static const cli_spec approve_spec = {
-	"sop approve [--as NAME] NAME VERSION",
+	"sop approve [--as NAME] [--sha256 HEX] NAME VERSION",
 	"approve a stored SOP version (by a logged-in security officer who did not submit it)",
-	change_opts,
+	approve_opts,
 	2,
 	2,
 	"A version is approved, and runs, once two distinct security officers approved it.",
@@ -418,7 +424,8 @@ static int cmd_approve(int argc, char **argv)
 	}
 	if (rc == 0) {
 		lsec_sop_actor actor = {who.name, lsec_line_station(line)};
-		rc = lsec_sop_approve(lsec_line_store(line), &actor, a.args[0], version, &err);
+		rc = lsec_sop_approve_reviewed(lsec_line_store(line), &actor, a.args[0], version,
+					       cli_get(&a, "sha256"), &err);
 	}
 	if (rc == 0) {
 		rc = lsec_sop_versions(&v, &n, lsec_line_store(line), a.args[0], &err);
@@ -481,12 +488,14 @@ static int cmd_list(int argc, char **argv)
 		}
 		rc = arr != NULL ? lsec_json_print(stdout, arr, &err) : LSEC_E_NOMEM;
 	} else if (rc == 0) {
-		printf("%-13s %7s  %-16s %-12s %-21s %-9s %s\n", "SOP", "VERSION", "SHA-256", "SUBMITTER",
-		       "SUBMITTED", "STATUS", "APPROVERS");
+		printf("%-13s %7s  %-16s %-12s %-21s %-12s %s\n", "SOP", "VERSION", "SHA-256",
+		       "SUBMITTER", "SUBMITTED", "STATUS", "APPROVERS");
 		for (size_t i = 0; i < n; i++) {
-			printf("%-13s %7d  %.16s %-12s %-21s %-9s %s%s%s\n", v[i].name, v[i].version,
-			       v[i].sha256_hex, v[i].submitter, v[i].submitted,
-			       v[i].approved ? "approved" : "pending", v[i].approvers[0],
+			char status[24];
+			snprintf(status, sizeof(status), v[i].approved ? "approved" : "pending %u/2",
+				 v[i].napprovals);
+			printf("%-13s %7d  %.16s %-12s %-21s %-12s %s%s%s\n", v[i].name, v[i].version,
+			       v[i].sha256_hex, v[i].submitter, v[i].submitted, status, v[i].approvers[0],
 			       v[i].approvers[1][0] ? ", " : "", v[i].approvers[1]);
 		}
 	}

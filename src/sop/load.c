@@ -101,6 +101,8 @@ const char *lsec_sop_code_name(int code)
 		return "policy";
 	case LSEC_E_SOP_SELF_APPROVAL:
 		return "self-approval";
+	case LSEC_E_SOP_DIGEST:
+		return "digest-mismatch";
 	case LSEC_E_SOP_NOT_APPROVED:
 		return "not-approved";
 	default:

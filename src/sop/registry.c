@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 #define BODY_MAX LSEC_SOP_MAX_FILE
 
@@ -336,6 +337,12 @@ out:
 int lsec_sop_approve(lsec_store *st, const lsec_sop_actor *who, const char *name, int version,
 		     lsec_err *err)
 {
+	return lsec_sop_approve_reviewed(st, who, name, version, NULL, err);
+}
+
+int lsec_sop_approve_reviewed(lsec_store *st, const lsec_sop_actor *who, const char *name,
+			      int version, const char *sha256_hex, lsec_err *err)
+{
 	int rc = 0;
 	lsec_sop *sop = NULL;
 	lsec_sop_version_info vi;
@@ -351,6 +358,10 @@ int lsec_sop_approve(lsec_store *st, const lsec_sop_actor *who, const char *name
 	LSEC_ENSURE(strcmp(vi.submitter, who->person) != 0, LSEC_E_SOP_SELF_APPROVAL,
 		    "'%s' submitted SOP '%s' version %d and cannot approve it: approval needs another person",
 		    who->person, name, version);
+	LSEC_ENSURE(sha256_hex == NULL || strcasecmp(sha256_hex, vi.sha256_hex) == 0,
+		    LSEC_E_SOP_DIGEST,
+		    "cannot approve SOP '%s' version %d: its SHA-256 is %s, not the reviewed %.64s",
+		    name, version, vi.sha256_hex, sha256_hex);
 	snprintf(ver, sizeof(ver), "%d", version);
 	LSEC_TRY(lsec_store_begin(st, err));
 	began = true;

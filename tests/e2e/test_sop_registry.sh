@@ -40,7 +40,8 @@ run_suite() { # run_suite LABEL [init options]
 	has "one more security officer" out.txt "one approval is not enough"
 	expect 0 "draft render before the second approval" "$LINESEC" sop render flash --version 1 --format md
 	has "DRAFT - NOT APPROVED" out.txt "still a draft"
-	expect 0 "otto approves flash 1" "$LINESEC" sop approve --as otto flash 1
+	expect 8 "approving a digest other than the stored one" "$LINESEC" sop approve --as otto --sha256 0000000000000000000000000000000000000000000000000000000000000000 flash 1
+	expect 0 "otto approves flash 1 as reviewed" "$LINESEC" sop approve --as otto --sha256 "$(sha256sum "$S/flash.yaml" | cut -d' ' -f1)" flash 1
 	has "approved, it runs" out.txt "two approvals make it approved"
 
 	sed -e 's/^version: 1$/version: 2/' -e 's/^change: First issue.$/change: Boot attestation waits 60 s./' \

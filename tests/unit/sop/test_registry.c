@@ -71,7 +71,14 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 	/* one approval is not enough */
 	assert_lsec_code(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err),
 			 LSEC_E_SOP_NOT_APPROVED, &err);
-	assert_lsec_ok(lsec_sop_approve(db->st, &otto, "flash", 1, &err), &err);
+	/* the approver names the digest of the file reviewed: a different one is refused */
+	char hex1[65];
+	lsec_hex_encode(hex1, lsec_sop_sha256(sop), 32);
+	assert_lsec_code(lsec_sop_approve_reviewed(db->st, &otto, "flash", 1,
+					  "1111111111111111111111111111111111111111111111111111111111111111",
+					  &err),
+			 LSEC_E_SOP_DIGEST, &err);
+	assert_lsec_ok(lsec_sop_approve_reviewed(db->st, &otto, "flash", 1, hex1, &err), &err);
 	assert_lsec_ok(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err), &err);
 	assert_memory_equal(lsec_sop_sha256(run), lsec_sop_sha256(sop), 32);
 	assert_int_equal(lsec_sop_version(run), 1);
