@@ -81,6 +81,13 @@ LSEC_API LSEC_MUST_USE int lsec_store_schema_version(lsec_store *st, int *out, l
  * (LSEC_E_STATE).
  */
 LSEC_API LSEC_MUST_USE int lsec_store_begin(lsec_store *st, lsec_err *err);
+/*
+ * Opens a read-only transaction over one snapshot of the database, so that
+ * several reads (a whole-log verification) see the same state while other
+ * stations keep writing. End it with lsec_store_rollback. LSEC_E_STATE when
+ * a transaction is open.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_begin_read(lsec_store *st, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_commit(lsec_store *st, lsec_err *err);
 /* Rolls back the open transaction, if any. */
 LSEC_API void lsec_store_rollback(lsec_store *st);

@@ -84,9 +84,15 @@ static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec
 	lsec_audit_checkpoint cp;
 	LSEC_TRY(lsec_station_checkpoint(st, err));
 	LSEC_TRY(station_pub(&pub, st, err));
-	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
-				   err));
-	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
+	/* One snapshot: other sockets keep appending while the log is verified. */
+	LSEC_TRY(lsec_store_begin_read(st->store, err));
+	rc = lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
+			       err);
+	if (rc == 0) {
+		rc = lsec_audit_prove(&proof, st->store, serial, 0, err);
+	}
+	lsec_store_rollback(st->store);
+	LSEC_TRY(rc);
 	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));
 	*proven = lsec_audit_proof_count(proof);
 out:

@@ -298,6 +298,28 @@ out:
 	return rc;
 }
 
+int lsec_store_begin_read(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(!st->in_tx, LSEC_E_STATE,
+		    "cannot begin a transaction on registry '%s': one is already open",
+		    st->location);
+	/*
+	 * SQLite in WAL mode: a deferred transaction reads one snapshot from its
+	 * first read on, while writers go on. PostgreSQL: a repeatable-read,
+	 * read-only transaction sees one snapshot.
+	 */
+	LSEC_TRY(st->ops->exec(st,
+			       strcmp(lsec_store_backend(st), "sqlite") == 0
+				       ? "BEGIN DEFERRED"
+				       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			       err));
+	st->in_tx = true;
+out:
+	return rc;
+}
+
 int lsec_store_commit(lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
