@@ -411,6 +411,12 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "decommission.start",
 				    r.tgt ? "reachable" : "unreachable", ev, err));
 	LSEC_TRY(lsec_store_commit(st->store, err));
+	/*
+	 * A decommission run cut short by a crash is closed first; every step
+	 * is safe to run again: the erase repeats, the blank check reads the
+	 * device back, a revoked identity is not revoked twice.
+	 */
+	LSEC_TRY(lsec_station__close_interrupted(&r, err));
 	LSEC_TRY(lsec_station__run_steps(res, &r, err));
 out:
 	if (rc < 0 && lsec_store_in_transaction(st->store)) {

@@ -711,3 +711,8 @@ void lsec_station__run_release(lsec_station__run *r)
 {
 	run_release(r);
 }
+
+int lsec_station__close_interrupted(lsec_station__run *r, lsec_err *err)
+{
+	return close_interrupted(r, err);
+}

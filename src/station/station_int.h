@@ -156,6 +156,8 @@ int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char
 			      lsec_err *err);
 /* The executor's step loop and run cleanup (exec.c), for decommission.c. */
 int lsec_station__run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err);
+/* Closes the unit's unfinished runs (a crash) as interrupted. */
+int lsec_station__close_interrupted(lsec_station__run *r, lsec_err *err);
 void lsec_station__run_release(lsec_station__run *r);
 
 /* Sets a string / integer / boolean / hex evidence field of the current step. */

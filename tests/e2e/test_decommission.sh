@@ -56,6 +56,10 @@ has '"genuine":true' out.txt "genuine in the evidence"
 # The locked return: no erase key, the erase step fails and the unit stays pending.
 expect 9 "locked unit without the erase key" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
 has "decommission pending" err.txt "the SOP's words for the failed erase"
+# The station is killed right after the revocation (test hook): run again, nothing is doubled.
+LINESEC_TEST_CRASH_AT=decommission:revoke:acted "$L" decommission unit-001 --as olga --reason returned \
+	--unit sim:fleet/unit-001.sim --erase-key fw.pem >/dev/null 2>&1
+[ $? -eq 137 ] && ok "station killed after the revocation" || bad "crash hook did not fire"
 expect 0 "locked unit erased with the UID-bound token" "$L" decommission unit-001 --as olga --reason returned \
 	--unit sim:fleet/unit-001.sim --erase-key fw.pem --json
 has '"state":"decommissioned"' out.txt "decommissioned"
@@ -68,6 +72,7 @@ if command -v openssl >/dev/null; then
 	openssl crl -in line/crl/line.crl.pem -noout -text >crl.txt 2>&1
 	has "Cessation Of Operation" crl.txt "CRL: cessationOfOperation"
 	has "Key Compromise" crl.txt "CRL: keyCompromise"
+	[ "$(grep -c 'Serial Number' crl.txt)" -eq 2 ] && ok "each identity revoked once" || bad "CRL entries: $(grep -c 'Serial Number' crl.txt)"
 fi
 
 # Scrap: the operator destroys, the supervisor witnesses; all or nothing.
