@@ -34,6 +34,35 @@ static void test_station_gang__summary(void **state)
 	lsec_free(pat);
 }
 
+static void test_station_gang__quota_stops_every_socket(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 10;
+	fx_fleet(fx, &o);
+	fx_line(fx, false);
+	char *img = lsec_test_path(fx->dir, "q.img");
+	fx_sign_image(img, fx->fw_priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "3.0.0", 1);
+	fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 3, "sec1", &err), &err);
+	fx_ok(lsec_station_release_approve(fx->st, "sensor@3.0.0", "sec2", &err), &err);
+	char *pat = lsec_asprintf("sim:%s/*", fx->fleet);
+	char **uris = NULL;
+	size_t n = 0;
+	fx_ok(lsec_station_uris_expand(&uris, &n, pat, &err), &err);
+	json_t *sum = NULL;
+	fx_ok(lsec_station_gang(&sum, &fx->cfg, (const char *const *)uris, n, 2, &err), &err);
+	/* The quota of 3 stops the line: never more than 3 shipped, and not every unit attempted. */
+	assert_true(json_is_true(json_object_get(sum, "stopped")));
+	assert_true(json_integer_value(json_object_get(sum, "shipped")) <= 3);
+	assert_true(json_integer_value(json_object_get(sum, "attempted")) < 10);
+	assert_non_null(strstr(json_string_value(json_object_get(sum, "stop-reason")), "quota"));
+	json_decref(sum);
+	lsec_station_uris_free(uris, n);
+	lsec_free(pat);
+	lsec_free(img);
+}
+
 static void test_station_gang__bad_patterns(void **state)
 {
 	(void)state;
@@ -51,6 +80,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_station_gang__summary, station_fx_setup,
 						station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_gang__quota_stops_every_socket,
+						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test(test_station_gang__bad_patterns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
