@@ -8,96 +8,106 @@ set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
-export LINESEC_LINE="$e2e_dir/line"
 export LINESEC_CA_PASSPHRASE="e2e CA passphrase"
 login() { LINESEC_PASSWORD="$1-e2e-password" "$L" login "$1" >/dev/null || bad "login $1"; }
 person() { LINESEC_NEW_PASSWORD="$1-e2e-password" "$L" person add "$1" --role "$2" --as alice >/dev/null || bad "person $1"; }
 
-# A line: people, CA, release, the five SOPs, four units (3 fails to boot, 4 clones 1's UID).
-LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice >/dev/null || bad init
-login alice
-person bob security-officer
-person sam supervisor
-person olga operator
-"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
-"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
-head -c 4096 /dev/urandom >fw.bin
-"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
-	--embed-pubkey fw.bin fw.img >/dev/null || bad sign
-login sam
-login bob
-for s in flash provision secure-boot debug-lock decommission; do
-	"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
-	"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
-done
-"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
-echo '{"3": "boot_fail=5"}' >faults.json
-"$L" sim new --count 4 --dir fleet --seed 11 --fault-plan faults.json --clone 1:4 >/dev/null || bad "sim new"
-"$L" logout alice >/dev/null
-"$L" logout bob >/dev/null
-login olga
-for i in 1 2; do
-	expect 0 "unit-00$i built and shipped" "$L" build --as olga --unit "sim:fleet/unit-00$i.sim" --batch
-done
-expect 9 "unit-003 fails its build and is quarantined" "$L" build --as olga --unit sim:fleet/unit-003.sim --batch
+run_suite() { # run_suite LABEL [init options]
+	local label=$1
+	shift
+	echo "== $label"
+	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	export LINESEC_LINE="$e2e_dir/$label/line"
+	# A line: people, CA, release, the five SOPs, four units (3 fails to boot, 4 clones 1's UID).
+	LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice "$@" >/dev/null || bad init
+	login alice
+	person bob security-officer
+	person sam supervisor
+	person olga operator
+	"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
+	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
+	head -c 4096 /dev/urandom >fw.bin
+	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
+		--embed-pubkey fw.bin fw.img >/dev/null || bad sign
+	login sam
+	login bob
+	for s in flash provision secure-boot debug-lock decommission; do
+		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
+		"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
+	done
+	"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
+	echo '{"3": "boot_fail=5"}' >faults.json
+	"$L" sim new --count 4 --dir fleet --seed 11 --fault-plan faults.json --clone 1:4 >/dev/null || bad "sim new"
+	"$L" logout alice >/dev/null
+	"$L" logout bob >/dev/null
+	login olga
+	for i in 1 2; do
+		expect 0 "unit-00$i built and shipped" "$L" build --as olga --unit "sim:fleet/unit-00$i.sim" --batch
+	done
+	expect 9 "unit-003 fails its build and is quarantined" "$L" build --as olga --unit sim:fleet/unit-003.sim --batch
 
-# A failed unit, reachable with its debug port open: erased and blank-checked.
-expect 0 "failed unit decommissioned" "$L" decommission unit-003 --as olga --reason failed --unit sim:fleet/unit-003.sim
-has "unit unit-003: decommissioned" out.txt "reports decommissioned"
-expect 2 "unknown reason refused" "$L" decommission unit-002 --as olga --reason lost
-expect 9 "a shipped unit at hand is received as a return first" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
+	# A failed unit, reachable with its debug port open: erased and blank-checked.
+	expect 0 "failed unit decommissioned" "$L" decommission unit-003 --as olga --reason failed --unit sim:fleet/unit-003.sim
+	has "unit unit-003: decommissioned" out.txt "reports decommissioned"
+	expect 2 "unknown reason refused" "$L" decommission unit-002 --as olga --reason lost
+	expect 9 "a shipped unit at hand is received as a return first" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
 
-# Returns: the clone carries unit-001's UID but not its key.
-expect 8 "clone presented as a return refused" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-004.sim
-has "refused as the return of 'unit-001'" err.txt "names the claimed unit"
-expect 0 "genuine return received" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-001.sim --json
-has '"genuine":true' out.txt "genuine in the evidence"
+	# Returns: the clone carries unit-001's UID but not its key.
+	expect 8 "clone presented as a return refused" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-004.sim
+	has "refused as the return of 'unit-001'" err.txt "names the claimed unit"
+	expect 0 "genuine return received" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-001.sim --json
+	has '"genuine":true' out.txt "genuine in the evidence"
 
-# The locked return: no erase key, the erase step fails and the unit stays pending.
-expect 9 "locked unit without the erase key" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
-has "decommission pending" err.txt "the SOP's words for the failed erase"
-# The station is killed right after the revocation (test hook): run again, nothing is doubled.
-LINESEC_TEST_CRASH_AT=decommission:revoke:acted "$L" decommission unit-001 --as olga --reason returned \
-	--unit sim:fleet/unit-001.sim --erase-key fw.pem >/dev/null 2>&1
-[ $? -eq 137 ] && ok "station killed after the revocation" || bad "crash hook did not fire"
-expect 0 "locked unit erased with the UID-bound token" "$L" decommission unit-001 --as olga --reason returned \
-	--unit sim:fleet/unit-001.sim --erase-key fw.pem --json
-has '"state":"decommissioned"' out.txt "decommissioned"
+	# The locked return: no erase key, the erase step fails and the unit stays pending.
+	expect 9 "locked unit without the erase key" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
+	has "decommission pending" err.txt "the SOP's words for the failed erase"
+	# The station is killed right after the revocation (test hook): run again, nothing is doubled.
+	LINESEC_TEST_CRASH_AT=decommission:revoke:acted "$L" decommission unit-001 --as olga --reason returned \
+		--unit sim:fleet/unit-001.sim --erase-key fw.pem >/dev/null 2>&1
+	[ $? -eq 137 ] && ok "station killed after the revocation" || bad "crash hook did not fire"
+	expect 0 "locked unit erased with the UID-bound token" "$L" decommission unit-001 --as olga --reason returned \
+		--unit sim:fleet/unit-001.sim --erase-key fw.pem --json
+	has '"state":"decommissioned"' out.txt "decommissioned"
 
-# Lost in the field (shipped, unreachable): revoked only, not wiped, pending destruction.
-expect 0 "unreachable unit revoked only" "$L" decommission unit-002 --as olga --reason compromised
+	# Lost in the field (shipped, unreachable): revoked only, not wiped, pending destruction.
+	expect 0 "unreachable unit revoked only" "$L" decommission unit-002 --as olga --reason compromised
 
-# The CRL carries both revocations with their reasons.
-if command -v openssl >/dev/null; then
-	openssl crl -in line/crl/line.crl.pem -noout -text >crl.txt 2>&1
-	has "Cessation Of Operation" crl.txt "CRL: cessationOfOperation"
-	has "Key Compromise" crl.txt "CRL: keyCompromise"
-	[ "$(grep -c 'Serial Number' crl.txt)" -eq 2 ] && ok "each identity revoked once" || bad "CRL entries: $(grep -c 'Serial Number' crl.txt)"
-fi
+	# The CRL carries both revocations with their reasons.
+	if command -v openssl >/dev/null; then
+		openssl crl -in line/crl/line.crl.pem -noout -text >crl.txt 2>&1
+		has "Cessation Of Operation" crl.txt "CRL: cessationOfOperation"
+		has "Key Compromise" crl.txt "CRL: keyCompromise"
+		[ "$(grep -c 'Serial Number' crl.txt)" -eq 2 ] && ok "each identity revoked once" || bad "CRL entries: $(grep -c 'Serial Number' crl.txt)"
+	fi
 
-# Scrap: the operator destroys, the supervisor witnesses; all or nothing.
-printf 'photo of shredded boards' >boards.jpg
-"$L" logout sam >/dev/null
-expect 8 "scrap without a witness refused" "$L" scrap unit-001 unit-003 --as olga --method shred
-login sam
-expect 6 "a batch with a unit not registered refused" "$L" scrap unit-001 unit-004 --as olga --method shred
-expect 2 "unknown method refused" "$L" scrap unit-001 --as olga --method microwave
-expect 0 "batch scrap with photo" "$L" scrap unit-001 unit-003 --as olga --method shred --photo boards.jpg
-has "witnessed by sam" out.txt "witness named"
-sha=$(sha256sum boards.jpg | cut -d' ' -f1)
-[ -f "line/evidence/$sha.jpg" ] && ok "photo kept under its SHA-256" || bad "photo not kept"
-expect 9 "scrapped twice refused" "$L" scrap unit-001 --as olga --method crush
+	# Scrap: the operator destroys, the supervisor witnesses; all or nothing.
+	printf 'photo of shredded boards' >boards.jpg
+	"$L" logout sam >/dev/null
+	expect 8 "scrap without a witness refused" "$L" scrap unit-001 unit-003 --as olga --method shred
+	login sam
+	expect 6 "a batch with a unit not registered refused" "$L" scrap unit-001 unit-004 --as olga --method shred
+	expect 2 "unknown method refused" "$L" scrap unit-001 --as olga --method microwave
+	expect 0 "batch scrap with photo" "$L" scrap unit-001 unit-003 --as olga --method shred --photo boards.jpg
+	has "witnessed by sam" out.txt "witness named"
+	sha=$(sha256sum boards.jpg | cut -d' ' -f1)
+	[ -f "line/evidence/$sha.jpg" ] && ok "photo kept under its SHA-256" || bad "photo not kept"
+	expect 9 "scrapped twice refused" "$L" scrap unit-001 --as olga --method crush
 
-# The sanitisation record.
-expect 0 "report scrap" "$L" report scrap --as sam
-has "unit-001.*destroy.*scrapped" out.txt "unit-001 destroyed"
-has "witnessed by sam" out.txt "witness in the report"
-has "pending destruction: unit-002" out.txt "unit-002 still pending"
-expect 0 "report scrap --json" "$L" report scrap --as sam --json --since 2000-01-01
-has '"status":"decommissioned, not wiped, pending destruction"' out.txt "not wiped shown"
-has "\"photo-sha256\":\"$sha\"" out.txt "photo digest in the record"
-has '"sanitisation":"purge"' out.txt "purge recorded for the wipe"
-expect 2 "bad --since refused" "$L" report scrap --as sam --since yesterday
+	# The sanitisation record.
+	expect 0 "report scrap" "$L" report scrap --as sam
+	has "unit-001.*destroy.*scrapped" out.txt "unit-001 destroyed"
+	has "witnessed by sam" out.txt "witness in the report"
+	has "pending destruction: unit-002" out.txt "unit-002 still pending"
+	expect 0 "report scrap --json" "$L" report scrap --as sam --json --since 2000-01-01
+	has '"status":"decommissioned, not wiped, pending destruction"' out.txt "not wiped shown"
+	has "\"photo-sha256\":\"$sha\"" out.txt "photo digest in the record"
+	has '"sanitisation":"purge"' out.txt "purge recorded for the wipe"
+	expect 2 "bad --since refused" "$L" report scrap --as sam --since yesterday
 
-expect 0 "audit log verifies" "$L" audit verify
+	expect 0 "audit log verifies" "$L" audit verify
+	cd "$e2e_dir" || return
+}
+
+run_suite sqlite
+run_on_postgres run_suite postgres
 finish
