@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Crash safety through the command: 'linesec build' is killed (SIGKILL, through
+# the test-only LINESEC_TEST_CRASH_AT hook, docs/station.md) right after the
+# boot-key digest is burned, and right after the debug lock is set; the next
+# 'linesec build' reconciles each unit by reading it back and ships it, with
+# one identity each, and the audit log verifies.
+set -euo pipefail
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+fail() { echo "FAIL: $*"; exit 1; }
+L() { "$LINESEC" "$@"; }
+export LINESEC_LINE="$tmp/line" LINESEC_CA_PASSPHRASE=crash-ca-passphrase
+
+LINESEC_PASSWORD=alice-pw L init --dir line --admin alice >/dev/null
+LINESEC_PASSWORD=alice-pw L login alice >/dev/null
+LINESEC_NEW_PASSWORD=bob-pw-123 L person add bob --role security-officer >/dev/null
+LINESEC_NEW_PASSWORD=olga-pw-123 L person add olga --role operator >/dev/null
+LINESEC_NEW_PASSWORD=sam-pw-1234 L person add sam --role supervisor >/dev/null
+L ca init --ca line/ca --cn "Crash CA" --days 10950 >/dev/null
+L keygen --out fw.pem >/dev/null
+mkdir line/keys
+L pubkey fw.pem --out line/keys/sensor.pub.pem
+head -c 3000 /dev/urandom >app.bin
+L image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
+	--embed-pubkey app.bin rel.img >/dev/null
+for p in sam bob; do LINESEC_PASSWORD=$p-pw-$([ $p = sam ] && echo 1234 || echo 123) L login $p >/dev/null; done
+for s in flash provision secure-boot debug-lock decommission; do
+	L sop submit --as sam "line/sops/$s.yaml" >/dev/null
+	L sop approve --as alice "$s" 1 >/dev/null
+	L sop approve --as bob "$s" 1 >/dev/null
+done
+L release submit --as alice rel.img --product sensor >/dev/null
+L release approve --as bob sensor@1.0.0 >/dev/null
+LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
+L sim new --count 2 --dir fleet --seed 5 >/dev/null
+
+i=0
+for at in secure-boot:burn-digest:acted debug-lock:lock-debug:acted; do
+	i=$((i + 1))
+	unit=sim:fleet/unit-00$i.sim
+	st=0
+	LINESEC_TEST_CRASH_AT=$at L build --as olga --batch --unit "$unit" >/dev/null 2>&1 || st=$?
+	[ "$st" = 137 ] || fail "build was not killed at $at (exit $st)"
+	L unit list --as olga --json | grep -q '"state":"shipped"' && [ $i = 1 ] && fail "shipped after a crash"
+	L build --as olga --batch --unit "$unit" | grep -q "shipped" || fail "unit $i not finished after $at"
+	n=$(L unit show --as olga "unit-00$i" --json | grep -o '"action":"run.reconcile"' | wc -l)
+	[ "$n" -ge 1 ] || fail "the interrupted run of unit $i was not closed"
+	c=$(L unit show --as olga "unit-00$i" --json | grep -o '"cert-serial":"[0-9a-f]*"' | sort -u | wc -l)
+	[ "$c" = 1 ] || fail "unit $i has $c certificates"
+done
+L audit verify >/dev/null || fail "the audit log does not verify"
+echo "crash ok"
