@@ -211,6 +211,15 @@ static const char *role_title(const char *role)
 	return "Auditor";
 }
 
+/* What the station does around an irreversible step, in one sentence. */
+static const char *irreversible_note(const lsec_sop_action *a)
+{
+	return (a->flags & LSEC_SOP_ACTION_DEVICE) != 0
+		       ? "The station records its intent before acting and never retries; after an "
+			 "interruption it reads the unit back before anything else."
+		       : "The station records its intent before acting, and it is never repeated.";
+}
+
 static void render_step(out *o, const sop_step *s, size_t num)
 {
 	const lsec_sop_step *st = &s->pub;
@@ -226,9 +235,9 @@ static void render_step(out *o, const sop_step *s, size_t num)
 		text(o, a->id);
 		raw(o, "</code></h3>\n");
 		if ((a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0) {
-			raw(o, "<p class=\"warn\">Irreversible. The station records its intent before "
-			       "acting and is never retried; after an interruption it reads the unit "
-			       "back.</p>\n");
+			raw(o, "<p class=\"warn\">Irreversible. ");
+			text(o, irreversible_note(a));
+			raw(o, "</p>\n");
 		}
 		raw(o, "<dl>\n");
 	} else {
@@ -237,8 +246,9 @@ static void render_step(out *o, const sop_step *s, size_t num)
 		raw(o, a->id);
 		raw(o, "`\n");
 		if ((a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0) {
-			raw(o, "- **IRREVERSIBLE:** the station records its intent before acting and "
-			       "never retries; after an interruption it reads the unit back\n");
+			raw(o, "- **IRREVERSIBLE:** ");
+			text(o, irreversible_note(a));
+			raw(o, "\n");
 		}
 	}
 	snprintf(buf, sizeof(buf), "%s%s%s", role_title(st->who),
