@@ -102,6 +102,8 @@ LSEC_API const char *lsec_line_registry(const lsec_line *line);
 LSEC_API const char *lsec_line_station_key_path(const lsec_line *line);
 LSEC_API const char *lsec_line_station_pub_path(const lsec_line *line);
 LSEC_API unsigned lsec_line_session_minutes(const lsec_line *line);
+/* The line CA folder: line.yaml's `ca` (default "ca") resolved against the line folder. */
+LSEC_API const char *lsec_line_ca_dir(const lsec_line *line);
 /* The registry (borrowed; closed by lsec_line_close). */
 LSEC_API lsec_store *lsec_line_store(lsec_line *line);
 

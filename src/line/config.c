@@ -49,13 +49,18 @@ int lsec_line__derive_paths(lsec_line *line, lsec_err *err)
 	line->key_path = lsec_asprintf("%s/station.key", line->dir);
 	line->pub_path = lsec_asprintf("%s/station.pub", line->dir);
 	line->sessions_dir = lsec_asprintf("%s/.sessions", line->dir);
+	if (line->ca[0] == '\0') {
+		snprintf(line->ca, sizeof(line->ca), "ca");
+	}
+	line->ca_dir = line->ca[0] == '/' ? lsec_strdup(line->ca)
+					  : lsec_asprintf("%s/%s", line->dir, line->ca);
 	if (is_url(line->registry) || line->registry[0] == '/') {
 		line->registry_location = lsec_strdup(line->registry);
 	} else {
 		line->registry_location = lsec_asprintf("%s/%s", line->dir, line->registry);
 	}
 	LSEC_ENSURE(line->key_path && line->pub_path && line->sessions_dir &&
-			    line->registry_location,
+			    line->registry_location && line->ca_dir,
 		    LSEC_E_NOMEM, "cannot open line '%s': out of memory", line->dir);
 out:
 	return rc;
@@ -340,6 +345,12 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 	LSEC_ENSURE(strlen(v) < sizeof(line->registry), LSEC_E_PARSE,
 		    "cannot read '%s': field 'registry' is too long", path);
 	snprintf(line->registry, sizeof(line->registry), "%s", v);
+	LSEC_TRY(yaml_scalar(&v, root, "/ca", path, err));
+	if (v != NULL) {
+		LSEC_ENSURE(v[0] != '\0' && strlen(v) < sizeof(line->ca), LSEC_E_PARSE,
+			    "cannot read '%s': field 'ca' must be a folder name", path);
+		snprintf(line->ca, sizeof(line->ca), "%s", v);
+	}
 	line->session_minutes = DEFAULT_SESSION_MINUTES;
 	LSEC_TRY(yaml_scalar(&v, root, "/session/lifetime_minutes", path, err));
 	if (v != NULL) {
@@ -422,6 +433,7 @@ void lsec_line_close(lsec_line *line)
 	lsec_free(line->products);
 	lsec_free(line->dir);
 	lsec_free(line->registry_location);
+	lsec_free(line->ca_dir);
 	lsec_free(line->key_path);
 	lsec_free(line->pub_path);
 	lsec_free(line->sessions_dir);
@@ -479,6 +491,11 @@ const char *lsec_line_station_pub_path(const lsec_line *line)
 	return line->pub_path;
 }
 
+const char *lsec_line_ca_dir(const lsec_line *line)
+{
+	return line->ca_dir;
+}
+
 unsigned lsec_line_session_minutes(const lsec_line *line)
 {
 	return line->session_minutes;
@@ -520,6 +537,8 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"station: %s\n"
 		"# SQLite file beside this one, or a postgresql:// URL shared by many stations\n"
 		"registry: \"%s\"\n"
+		"# The line CA folder (linesec ca init --ca <line>/ca), relative to this one\n"
+		"ca: ca\n"
 		"session:\n"
 		"  lifetime_minutes: %u\n"
 		"# Products built on this line: the device target each is driven through\n"

@@ -24,6 +24,8 @@ struct lsec_line {
 	char *key_path;
 	char *pub_path;
 	char *sessions_dir;
+	char ca[512];   /* the line CA folder as written in line.yaml ("ca" when absent) */
+	char *ca_dir;   /* resolved against the line folder */
 	unsigned session_minutes;
 	line_product *products;
 	size_t nproducts;

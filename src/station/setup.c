@@ -4,7 +4,7 @@
  * firmware keys.
  *
  * Where things are (docs/station.md):
- *  - the line CA: <line>/ca, or $LINESEC_CA;
+ *  - the line CA: line.yaml's `ca` folder (default <line>/ca), or $LINESEC_CA;
  *  - a product's firmware public key: its line.yaml policy firmware_key
  *    (relative to the line folder), else <line>/keys/<product>.pub.pem;
  *  - the witness: a second person logged in on this station.
@@ -83,7 +83,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 	find_witness(s);
 	s->registry = in_line(s->line, lsec_line_registry(s->line));
 	const char *ca = getenv("LINESEC_CA");
-	s->ca_dir = (ca != NULL && ca[0] != '\0') ? lsec_strdup(ca) : in_line(s->line, "ca");
+	s->ca_dir = lsec_strdup((ca != NULL && ca[0] != '\0') ? ca : lsec_line_ca_dir(s->line));
 	LSEC_ENSURE(s->registry != NULL && s->ca_dir != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < lsec_line_product_count(s->line) && i < MAX_PRODUCTS; i++) {
 		const char *id = NULL, *target = NULL;
