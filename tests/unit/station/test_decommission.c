@@ -380,6 +380,81 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	}
 }
 
+static void test_station_decommission__refusals_change_nothing(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	fx_fleet(fx, &o);
+	char *u1 = fx_unit(fx, 1), *u2 = fx_unit(fx, 2);
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	d.uri = u1;
+	/* Reasons: every name parses back; anything else is a usage error. */
+	for (unsigned i = 0; i < LSEC_DECOM_REASON_COUNT; i++) {
+		lsec_decom_reason r;
+		fx_ok(lsec_decom_reason_parse(&r, lsec_decom_reason_name((lsec_decom_reason)i), &err),
+		      &err);
+		assert_int_equal(r, i);
+	}
+	lsec_decom_reason r;
+	assert_int_equal(lsec_decom_reason_parse(&r, "lost", &err), LSEC_E_USAGE);
+	assert_non_null(strstr(err.msg, "'lost'"));
+	assert_string_equal(lsec_station_code_name(LSEC_E_STATION_NOT_GENUINE), "not-genuine");
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-404", &d, &err),
+			 LSEC_E_NOTFOUND);
+	fx_line(fx, true);
+	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u1, NULL, &err), &err);
+	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u2, NULL, &err), &err);
+	/* The device at the URI is another unit: refused before anything is erased. */
+	d.uri = u2;
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
+			 LSEC_E_STATION_CLONE);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_FLASHED);
+	lsec_target *t = NULL;
+	uint8_t page[16];
+	fx_ok(lsec_target_open(&t, u2, &err), &err);
+	fx_ok(lsec_target_debug_attach(t, &err), &err);
+	fx_ok(lsec_target_flash_read(page, t, 0, sizeof(page), &err), &err);
+	assert_int_not_equal(page[0], 0xff); /* still flashed */
+	lsec_target_close(t);
+	d.version = 99;
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
+			 LSEC_E_USAGE);
+	/* Scrap with a missing photo: nothing recorded. */
+	d.version = LSEC_STATION_DECOM_OPTIONS_VERSION;
+	d.uri = u1;
+	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
+	lsec_station_scrap_options so = LSEC_STATION_SCRAP_OPTIONS_INIT;
+	so.method = "crush";
+	so.photo = "/nonexistent/photo.jpg";
+	const char *one[] = {"unit-001"};
+	assert_int_equal(lsec_station_scrap(NULL, fx->st, one, 1, &so, &err), LSEC_E_IO);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	/* Receiving a unit that was never shipped is refused. */
+	assert_int_equal(lsec_station_rma_receive(NULL, fx->st, "unit-002", u2, &err),
+			 LSEC_E_STATION_WRONG_STATE);
+	fx_log_verifies(fx);
+	lsec_free(u1);
+	lsec_free(u2);
+}
+
+static void test_station_decommission__needs_approved_sop(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_store_unit u;
+	fx_ok(lsec_store_unit_create(store_of(fx), "unit-001", "00ff", "sensor", "st1", &err), &err);
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
+			 LSEC_E_SOP_NOT_APPROVED);
+	assert_true(res.stop_line);
+	fx_ok(lsec_store_unit_get(store_of(fx), &u, "unit-001", &err), &err);
+	assert_int_equal(u.state, LSEC_UNIT_NEW);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, station_fx_setup, station_fx_teardown)
@@ -389,6 +464,8 @@ int main(void)
 		T(test_station_decommission__unreachable_revoked_not_wiped),
 		T(test_station_decommission__clone_refused_as_return),
 		T(test_station_decommission__scrap_batch_witnessed_with_photo),
+		T(test_station_decommission__refusals_change_nothing),
+		T(test_station_decommission__needs_approved_sop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
