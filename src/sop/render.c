@@ -284,8 +284,10 @@ static void render_step(out *o, const sop_step *s, size_t num)
 	}
 	field(o, "How it is verified", st->verify);
 	if (st->retry > 0) {
-		snprintf(buf, sizeof(buf), "Retried up to %u time%s; then %s. %s", st->retry,
-			 st->retry == 1 ? "" : "s", then_sentence(st->then), st->failure_message);
+		char times[32];
+		snprintf(times, sizeof(times), st->retry == 1 ? "once" : "up to %u times", st->retry);
+		snprintf(buf, sizeof(buf), "Retried %s; then %s. %s", times, then_sentence(st->then),
+			 st->failure_message);
 	} else {
 		snprintf(buf, sizeof(buf), "No retry: %s. %s", then_sentence(st->then),
 			 st->failure_message);
