@@ -621,6 +621,16 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--unit URI)");
 	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, kind, err));
 	r->sop = sop;
+	/* Manual steps need someone to confirm them: refuse before the unit is touched. */
+	for (size_t i = 0; i < lsec_sop_step_count(sop); i++) {
+		const lsec_sop_step *s = lsec_sop_step_at(sop, i);
+		LSEC_ENSURE(!(s->action->flags & LSEC_SOP_ACTION_MANUAL) || st->cfg->batch ||
+				    st->cfg->confirm != NULL,
+			    LSEC_E_STATION_NOT_CONFIRMED,
+			    "SOP '%s' has manual steps ('%s'): run it at a terminal, or with --batch "
+			    "to confirm them as the logged-in person",
+			    lsec_sop_kind_name(kind), s->id);
+	}
 	LSEC_TRY(lsec_target_open(&r->tgt, uri, err));
 	LSEC_TRY(lsec_target_info_get(&r->info, r->tgt, err));
 	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_TARGET_UID_LEN);

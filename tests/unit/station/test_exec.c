@@ -121,6 +121,52 @@ static void test_station_exec__quarantine_with_sop_message(void **state)
 	lsec_free(u);
 }
 
+/* A terminal confirmation: answers what ctx says and remembers who was asked. */
+static int confirm_cb(void *ctx, const char *person, const char *role, const char *text, bool *ok,
+		      lsec_err *err)
+{
+	(void)err;
+	assert_string_equal(person, "op");
+	assert_string_equal(role, "operator");
+	assert_non_null(strstr(text, "unit-001"));
+	*ok = *(bool *)ctx;
+	return 0;
+}
+
+static void test_station_exec__manual_steps_confirmed(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u1 = fx_unit(fx, 1);
+	lsec_station_config c = fx->cfg;
+	lsec_station *st = NULL;
+	bool answer = false;
+	/* Neither batch mode nor a terminal: refused before the unit is touched. */
+	c.batch = false;
+	fx_ok(lsec_station_open(&st, &c, &err), &err);
+	assert_int_equal(lsec_station_run(&res, st, LSEC_SOP_FLASH, u1, NULL, &err),
+			 LSEC_E_STATION_NOT_CONFIRMED);
+	lsec_store_unit unit;
+	assert_int_equal(lsec_store_unit_get(lsec_station_store(st), &unit, "unit-001", &err),
+			 LSEC_E_NOTFOUND);
+	lsec_station_close(st);
+	/* The operator says no at the seat step: the SOP's on-failure applies. */
+	c.confirm = confirm_cb;
+	c.confirm_ctx = &answer;
+	fx_ok(lsec_station_open(&st, &c, &err), &err);
+	assert_int_equal(lsec_station_run(&res, st, LSEC_SOP_FLASH, u1, NULL, &err),
+			 LSEC_E_STATION_STEP);
+	assert_string_equal(res.step, "seat");
+	assert_non_null(strstr(res.message, "red quarantine tray"));
+	lsec_station_close(st);
+	lsec_free(u1);
+}
+
 static void test_station_exec__no_approved_sop(void **state)
 {
 	station_fx *fx = *state;
@@ -145,6 +191,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_station_exec__unit_with_identity_stopped,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__quarantine_with_sop_message,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__manual_steps_confirmed,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__no_approved_sop,
 						station_fx_setup, station_fx_teardown),
