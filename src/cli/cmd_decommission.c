@@ -86,6 +86,11 @@ int cmd_decommission(int argc, char **argv)
 	if (p != 0) {
 		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
+	if (cli_get(&a, "reason") == NULL) {
+		fprintf(stderr, "linesec: --reason is required (failed, returned, end-of-life or "
+				"compromised)\n");
+		return CLI_EXIT_USAGE;
+	}
 	int rc = lsec_decom_reason_parse(&o.reason, cli_get(&a, "reason"), &err);
 	if (rc < 0) {
 		return cli_fail(&err);
@@ -167,6 +172,11 @@ int cmd_scrap(int argc, char **argv)
 	int p = cli_parse(&a, &scrap_spec, argc, argv);
 	if (p != 0) {
 		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (cli_get(&a, "method") == NULL) {
+		fprintf(stderr, "linesec: --method is required (shred, crush, incinerate, "
+				"disintegrate, pulverize, melt or degauss)\n");
+		return CLI_EXIT_USAGE;
 	}
 	o.method = cli_get(&a, "method");
 	o.photo = cli_get(&a, "photo");
