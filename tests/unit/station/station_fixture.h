@@ -113,6 +113,15 @@ static inline void fx_line(station_fx *fx, bool with_release)
 	}
 }
 
+/* A plain fleet of n units, the SOPs approved and release 1.0.0 approved. */
+static inline void fx_ready(station_fx *fx, unsigned n)
+{
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = n;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+}
+
 static inline int station_fx_setup(void **state)
 {
 	station_fx *fx = lsec_calloc(1, sizeof(*fx));

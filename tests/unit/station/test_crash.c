@@ -98,12 +98,9 @@ static void test_station_crash__every_step_every_sop(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	point pts[160];
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 140;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 140);
 	size_t n = points(fx, pts, sizeof(pts) / sizeof(pts[0]));
-	assert_true(n > 60 && n <= o.count);
+	assert_true(n > 60 && n <= 140);
 	size_t shipped = 0, quarantined = 0, killed = 0;
 	for (size_t i = 0; i < n; i++) {
 		char *u = fx_unit(fx, (unsigned)i + 1);

@@ -6,10 +6,7 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	fx_ok(lsec_station_build(&res, fx->st, u, NULL, &err), &err);
 	assert_true(res.shipped);
@@ -77,10 +74,7 @@ static void test_station_exec__unit_with_identity_stopped(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	/* A "new" unit that already carries a key (a used or tampered board). */
 	lsec_target *t = NULL;
@@ -138,10 +132,7 @@ static void test_station_exec__manual_steps_confirmed(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 2;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 2);
 	char *u1 = fx_unit(fx, 1);
 	lsec_station_config c = fx->cfg;
 	lsec_station *st = NULL;

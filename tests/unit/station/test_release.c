@@ -111,10 +111,7 @@ static void test_station_release__revoked_release_not_flashed(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 1);
 	fx_ok(lsec_station_release_revoke(fx->st, "sensor@1.0.0", "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_revoke(fx->st, "sensor@1.0.0", "sec2", &err),
 			 LSEC_E_EXISTS);

@@ -15,10 +15,7 @@ static void test_station_ship__refuses_unit_not_locked(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err), &err);
 	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);
@@ -34,10 +31,7 @@ static void test_station_ship__refuses_revoked_release(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	run_all(fx, u);
 	fx_ok(lsec_station_release_revoke(fx->st, "sensor@1.0.0", "sec1", &err), &err);
@@ -53,10 +47,7 @@ static void test_station_ship__needs_operator(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
+	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	run_all(fx, u);
 	/* A supervisor at the station cannot ship in the operator's place. */
