@@ -101,6 +101,9 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 	} else if (active_cert(&cert, cs, st, serial, &why) == 0) {
 		json_object_set_new(ev, "cert-serial", json_string(cs));
 		LSEC_TRY(verdict = challenge(ev, t, cert, &why, err));
+	} else if (why.code != LSEC_E_STATION_NOT_GENUINE) {
+		/* The registry failed: no verdict either way. */
+		LSEC_BAIL(why.code, "%s", why.msg);
 	}
 	json_object_set_new(ev, "genuine", json_boolean(verdict == 0));
 	if (verdict != 0) {
