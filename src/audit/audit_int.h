@@ -27,6 +27,14 @@ int lsec_audit__inclusion_prove_many(lsec_buf *paths, const uint64_t *idx, size_
 				     uint64_t size, lsec_audit_source src, void *src_ctx,
 				     lsec_err *err);
 
+/*
+ * Reads a leaf's top-level "seq" (a non-negative integer) and whether its
+ * "action" is "checkpoint", without a JSON tree. Returns false when the
+ * leaf is not one well-formed object with a "seq" (the caller then parses
+ * it fully and reports why).
+ */
+bool lsec_audit__leaf_scan(const uint8_t *leaf, size_t len, uint64_t *seq, bool *checkpoint);
+
 /* True when an evidence key is named like a secret (password, secret, pin...). */
 bool lsec_audit__secret_key(const char *key);
 
