@@ -4,6 +4,7 @@
  * reused, and the sanitisation report.
  */
 #include "station_fixture.h"
+#include "store/store_int.h"
 
 #include <ctype.h>
 
@@ -455,6 +456,61 @@ static void test_station_decommission__needs_approved_sop(void **state)
 	assert_int_equal(u.state, LSEC_UNIT_NEW);
 }
 
+/* A registry failing at every query in turn: the batch lands whole or not at all. */
+static void test_station_decommission__scrap_all_or_nothing_under_faults(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 2;
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	const char *batch[] = {"unit-001", "unit-002"};
+	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;
+	for (unsigned i = 0; i < 2; i++) {
+		char *u = fx_unit(fx, i + 1);
+		fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err), &err);
+		d.uri = u;
+		fx_ok(lsec_station_decommission(&res, fx->st, batch[i], &d, &err), &err);
+		lsec_free(u);
+	}
+	lsec_station_scrap_options so = LSEC_STATION_SCRAP_OPTIONS_INIT;
+	so.method = "incinerate";
+	lsec_store *st = store_of(fx);
+	uint64_t leaves_before = 0, leaves = 0;
+	int rc = -1;
+	unsigned long n = 1;
+	for (; rc != 0 && n < 200; n++) {
+		fx_ok(lsec_store_leaf_count(st, &leaves_before, &err), &err);
+		lsec_store__fail_after(st, n);
+		rc = lsec_station_scrap(NULL, fx->st, batch, 2, &so, &err);
+		lsec_store__fail_after(st, 0);
+		if (rc == 0) {
+			break;
+		}
+		/* The role check reads the failing registry too: it refuses the person. */
+		assert_true(rc == LSEC_E_IO || rc == LSEC_E_STATION_ROLE);
+		/* Nothing of the failed attempt remains. */
+		lsec_store_record *sr = NULL;
+		size_t k = 9;
+		fx_ok(lsec_store_scrap_list(st, &sr, &k, &err), &err);
+		assert_int_equal(k, 0);
+		lsec_free(sr);
+		assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+		assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_DECOMMISSIONED);
+		fx_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+		assert_int_equal(leaves, leaves_before);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(n > 5); /* the faults reached inside the batch */
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SCRAPPED);
+	assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_SCRAPPED);
+	fx_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+	assert_int_equal(leaves, leaves_before + 3); /* the batch and one per unit */
+	fx_log_verifies(fx);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, station_fx_setup, station_fx_teardown)
@@ -466,6 +522,7 @@ int main(void)
 		T(test_station_decommission__scrap_batch_witnessed_with_photo),
 		T(test_station_decommission__refusals_change_nothing),
 		T(test_station_decommission__needs_approved_sop),
+		T(test_station_decommission__scrap_all_or_nothing_under_faults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
