@@ -1071,12 +1071,17 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 	pc.diag = diag;
 	sop_loc start = {1, 1};
 	size_t bad = utf8_invalid_at(data, len);
+	const uint8_t *tab = NULL;
 	if (len == 0) {
 		lsec_sop__diag(d, LSEC_E_SOP_MISSING, start, NULL,
 			       "empty file: expected a SOP (sop, title, version, purpose, ...)");
 	} else if (bad < len) {
 		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, loc_of(data, bad), NULL,
 			       "not valid UTF-8 (byte 0x%02x): a SOP file is UTF-8 text", data[bad]);
+	} else if ((tab = memchr(data, '\t', len)) != NULL) {
+		/* YAML indents with spaces; libfyaml 0.7.12 crashes on some tab placements */
+		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, loc_of(data, (size_t)(tab - data)), NULL,
+			       "tab character: indent and separate with spaces");
 	} else {
 		fyp = fy_parser_create(&pc);
 		LSEC_ENSURE(fyp != NULL && fy_parser_set_string(fyp, (const char *)data, len) == 0,

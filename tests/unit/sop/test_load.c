@@ -316,6 +316,11 @@ static void test_sop_load__hostile_inputs(void **state)
 	lsec_free(two);
 	d = parse_fail("# only a comment\n", LSEC_E_SOP_MISSING);
 	lsec_sop_diags_free(d);
+	/* tabs never reach the YAML parser either (one placement crashed it) */
+	d = parse_fail("title: T\n? a :\t?x\n", LSEC_E_SOP_SYNTAX);
+	has_diag(d, LSEC_E_SOP_SYNTAX, 2, 6);
+	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text, "tab character"));
+	lsec_sop_diags_free(d);
 	/* invalid UTF-8 never reaches the YAML parser (a directive with a bad byte hung it) */
 	d = parse_fail("a: 1\n%\xfe\n", LSEC_E_SOP_SYNTAX);
 	assert_int_equal(lsec_sop_diags_at(d, 0)->line, 2);
