@@ -67,8 +67,14 @@ L release list --as bob --json | grep -q '"state":"approved"' || fail "release n
 # A build ships the unit; its record has its proof; shipping again is refused, naming why.
 L build --as olga --batch --unit sim:fleet/unit-001.sim | grep -q "unit unit-001: shipped" ||
 	fail "unit-001 not shipped"
-L unit show --as olga unit-001 --json | grep -q '"format":"linesec-audit-proof/1"' ||
-	fail "no inclusion proof in the record"
+L unit show --as olga unit-001 --json >rec.json
+grep -q '"format":"linesec-audit-proof/1"' rec.json || fail "no inclusion proof in the record"
+# The record's proof checks offline with only the station's public key.
+if command -v python3 >/dev/null; then
+	python3 -c 'import json; json.dump(json.load(open("rec.json"))["proof"], open("proof.json","w"))'
+	L audit check-proof proof.json --pubkey line/station.pub >/dev/null ||
+		fail "record proof does not check"
+fi
 status 8 ship --as olga unit-001
 grep -q "it is shipped; only a locked unit ships" err.txt || fail "ship refusal does not say why"
 
