@@ -9,6 +9,7 @@
 #include "station/station_int.h"
 
 #include <ctype.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -48,8 +49,8 @@ out:
  * Keeps the photo as <line_dir>/evidence/<sha256>.<ext> (never replacing
  * one: the same photo twice is the same file) and gives its SHA-256 in hex.
  */
-static int keep_photo(char sha_hex[65], char **path_out, lsec_station *st, const char *photo,
-		      lsec_err *err)
+static int keep_photo(char sha_hex[65], char **path_out, bool *new_out, lsec_station *st,
+		      const char *photo, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf data = LSEC_BUF_INIT(64u << 20);
@@ -57,6 +58,7 @@ static int keep_photo(char sha_hex[65], char **path_out, lsec_station *st, const
 	char ext[9] = "bin", *dir = NULL;
 	const char *dot = strrchr(photo, '.'), *slash = strrchr(photo, '/');
 	*path_out = NULL;
+	*new_out = false;
 	if (dot != NULL && (slash == NULL || dot > slash) && strlen(dot + 1) < sizeof(ext) &&
 	    dot[1] != '\0') {
 		size_t i = 0;
@@ -77,6 +79,7 @@ static int keep_photo(char sha_hex[65], char **path_out, lsec_station *st, const
 	LSEC_ENSURE(dir != NULL && *path_out != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
 	rc = lsec_file_write_new(*path_out, data.data, data.len, 0444, err);
+	*new_out = rc == 0;
 	if (rc == LSEC_E_EXISTS) {
 		rc = 0; /* named by its digest: the same bytes are already kept */
 		lsec_err_clear(err);
@@ -151,6 +154,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	const char *step = NULL;
 	int sop_version = 0;
 	uint64_t seq = 0;
+	bool photo_new = false;
 	lsec_audit_event ae;
 	if (out != NULL) {
 		*out = NULL;
@@ -184,7 +188,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	}
 	LSEC_TRY(scrap_step(&step, &sop_version, &sop, st, err));
 	if (opts->photo != NULL) {
-		LSEC_TRY(keep_photo(sha_hex, &photo_path, st, opts->photo, err));
+		LSEC_TRY(keep_photo(sha_hex, &photo_path, &photo_new, st, opts->photo, err));
 	}
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", methods[m].method, "sanitisation",
 		       methods[m].sanitisation, "destroyed-by", op, "witnessed-by", wit, "units",
@@ -225,6 +229,9 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 out:
 	if (rc < 0 && lsec_store_in_transaction(st->store)) {
 		lsec_store_rollback(st->store);
+	}
+	if (rc < 0 && photo_new) {
+		(void)unlink(photo_path); /* nothing recorded: the evidence file goes too */
 	}
 	json_decref(ev);
 	json_decref(units);

@@ -7,6 +7,7 @@
 #include "store/store_int.h"
 
 #include <ctype.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -477,6 +478,14 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 	}
 	lsec_station_scrap_options so = LSEC_STATION_SCRAP_OPTIONS_INIT;
 	so.method = "incinerate";
+	char *photo = lsec_test_path(fx->dir, "ashes.png");
+	fx_ok(lsec_file_write_new(photo, (const uint8_t *)"png", 3, 0644, &err), &err);
+	so.photo = photo;
+	uint8_t sha[32];
+	char hex[65];
+	fx_ok(lsec_sha256(sha, "png", 3, &err), &err);
+	lsec_hex_encode(hex, sha, 32);
+	char *kept = lsec_asprintf("%s/evidence/%s.png", fx->dir, hex);
 	lsec_store *st = store_of(fx);
 	uint64_t leaves_before = 0, leaves = 0;
 	int rc = -1;
@@ -501,7 +510,11 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 		assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_DECOMMISSIONED);
 		fx_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
 		assert_int_equal(leaves, leaves_before);
+		assert_int_not_equal(access(kept, F_OK), 0); /* no stray evidence file */
 	}
+	assert_int_equal(access(kept, F_OK), 0);
+	lsec_free(kept);
+	lsec_free(photo);
 	assert_int_equal(rc, 0);
 	assert_true(n > 5); /* the faults reached inside the batch */
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SCRAPPED);
