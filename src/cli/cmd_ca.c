@@ -16,7 +16,7 @@
 #define CA_ENV_PIN "LINESEC_PKCS11_PIN"
 #define CA_ENV_DIR "LINESEC_CA"
 
-#define OPT_CA {"ca", "DIR", "the CA folder (else $" CA_ENV_DIR ", else LINE/ca)"}
+#define OPT_CA {"ca", "DIR", "the CA folder (else $" CA_ENV_DIR ", else line.yaml's ca folder)"}
 #define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"}
 #define OPT_AS {"as", "NAME", "who acts, when several people are logged in on this station"}
 #define OPT_SECRET                                                             \
@@ -65,7 +65,7 @@ static int need(const char *v, const char *what, lsec_err *err)
 /*
  * Opens the line, resolves who acts through their login session (roles: a
  * mask of LSEC_ROLE_BIT) and finds the CA folder: --ca, $LINESEC_CA, else
- * the line's ca/ folder.
+ * the folder line.yaml names (lsec_line_ca_dir).
  */
 static int open_line(ca_ctx *c, const cli_args *a, unsigned roles, const char *action,
 		     lsec_err *err)
@@ -77,7 +77,7 @@ static int open_line(ca_ctx *c, const cli_args *a, unsigned roles, const char *a
 	c->who.station = lsec_line_station(c->line);
 	c->st = lsec_line_store(c->line);
 	const char *dir = opt_or_env(a, "ca", CA_ENV_DIR);
-	c->cadir = dir != NULL ? lsec_strdup(dir) : lsec_asprintf("%s/ca", lsec_line_dir(c->line));
+	c->cadir = lsec_strdup(dir != NULL ? dir : lsec_line_ca_dir(c->line));
 	LSEC_ENSURE(c->cadir != NULL, LSEC_E_NOMEM, "out of memory");
 out:
 	return rc;
