@@ -376,8 +376,10 @@ typedef struct lsec_station_scrap_options {
 
 /*
  * Records the physical destruction of n decommissioned units as one record:
- * destroyed by the station's operator (cfg->operator_name, an operator),
- * witnessed by a second logged-in person (cfg->witness_name, a supervisor).
+ * destroyed by the station's operator (cfg->operator_name), witnessed by a
+ * second logged-in person (cfg->witness_name), holding the roles the
+ * approved decommission SOP's scrap.record step names (who, witness: an
+ * operator and a supervisor in the default SOP).
  * The photo is kept in <line_dir>/evidence/<sha256>.<ext> and its SHA-256
  * goes into the audit leaf. In one transaction: each unit's scrap record,
  * its keys destroyed, the unit scrapped, a leaf per unit and one for the
@@ -385,7 +387,8 @@ typedef struct lsec_station_scrap_options {
  * *out (may be NULL; json_decref) is the record.
  * Errors: LSEC_E_STATION_ROLE (operator or witness missing, or the same
  * person), LSEC_E_STATION_WRONG_STATE (a unit not decommissioned: names
- * it), LSEC_E_USAGE (method, no unit, a unit twice), LSEC_E_IO (photo).
+ * it), LSEC_E_USAGE (method, no unit, a unit twice), LSEC_E_IO (photo),
+ * LSEC_E_SOP_NOT_APPROVED.
  */
 LSEC_API LSEC_MUST_USE int lsec_station_scrap(struct json_t **out, lsec_station *st,
 					      const char *const *serials, size_t n,

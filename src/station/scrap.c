@@ -91,7 +91,7 @@ out:
 }
 
 /* The step of the approved decommission SOP that records the destruction. */
-static int scrap_step(const char **step_out, int *version_out, lsec_sop **sop_out,
+static int scrap_step(const lsec_sop_step **step_out, int *version_out, lsec_sop **sop_out,
 		      lsec_station *st, lsec_err *err)
 {
 	int rc = 0;
@@ -101,7 +101,7 @@ static int scrap_step(const char **step_out, int *version_out, lsec_sop **sop_ou
 	for (size_t i = 0; i < lsec_sop_step_count(*sop_out); i++) {
 		const lsec_sop_step *s = lsec_sop_step_at(*sop_out, i);
 		if (s->action != NULL && lsec_station__eq(s->action->id, "scrap.record")) {
-			*step_out = s->id;
+			*step_out = s;
 		}
 	}
 	LSEC_ENSURE(*step_out != NULL, LSEC_E_STATION_CONFIG,
@@ -151,7 +151,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	char *photo_path = NULL;
 	json_t *ev = NULL, *units = NULL;
 	lsec_sop *sop = NULL;
-	const char *step = NULL;
+	const lsec_sop_step *step = NULL;
 	int sop_version = 0;
 	uint64_t seq = 0;
 	bool photo_new = false;
@@ -164,13 +164,16 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 		    LSEC_E_USAGE, "cannot record scrap: bad options");
 	LSEC_ENSURE(serials != NULL && n > 0, LSEC_E_USAGE, "cannot record scrap: no unit given");
 	LSEC_TRY(method_find(&m, opts->method, err));
+	/* Who destroys and who witnesses: the roles the approved SOP's step names. */
+	LSEC_TRY(scrap_step(&step, &sop_version, &sop, st, err));
 	const char *op = st->cfg->operator_name, *wit = st->cfg->witness_name;
-	LSEC_TRY(lsec_station__require_role(st, op, "operator", "destroy units", err));
+	const char *wrole = step->witness ? step->witness : "supervisor";
+	LSEC_TRY(lsec_station__require_role(st, op, step->who, "destroy units", err));
 	LSEC_ENSURE(wit != NULL && !lsec_station__eq(wit, op), LSEC_E_STATION_ROLE,
-		    "cannot record scrap: the destruction needs a witness, a supervisor logged in "
-		    "on this station besides '%s'",
-		    op ? op : "");
-	LSEC_TRY(lsec_station__require_role(st, wit, "supervisor", "witness the destruction", err));
+		    "cannot record scrap: the destruction needs a witness, a %s logged in on this "
+		    "station besides '%s'",
+		    wrole, op ? op : "");
+	LSEC_TRY(lsec_station__require_role(st, wit, wrole, "witness the destruction", err));
 	units = json_array();
 	LSEC_ENSURE(units != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -186,7 +189,6 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 		}
 		json_array_append_new(units, json_string(serials[i]));
 	}
-	LSEC_TRY(scrap_step(&step, &sop_version, &sop, st, err));
 	if (opts->photo != NULL) {
 		LSEC_TRY(keep_photo(sha_hex, &photo_path, &photo_new, st, opts->photo, err));
 	}
@@ -211,7 +213,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	ae.station = st->cfg->station_id;
 	ae.sop = lsec_sop_name(sop);
 	ae.sop_version = sop_version;
-	ae.step = step;
+	ae.step = step->id;
 	ae.action = "scrap.record";
 	ae.outcome = "destroyed";
 	ae.evidence = ev;
