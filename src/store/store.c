@@ -71,13 +71,13 @@ static const char *const migrations[] = {
 	" id @ID, tree_size BIGINT NOT NULL, root_hash @BLOB NOT NULL,"
 	" note TEXT NOT NULL, created TEXT NOT NULL);",
 	/* 2: indexes for per-unit lookups (audit proofs by unit, device history) */
-	"CREATE INDEX audit_leaves_unit ON audit_leaves (unit);"
-	"CREATE INDEX identities_unit ON identities (unit_id);"
-	"CREATE INDEX runs_unit ON runs (unit_id);"
-	"CREATE INDEX steps_run ON steps (run_id);",
+	("CREATE INDEX audit_leaves_unit ON audit_leaves (unit);"
+	 "CREATE INDEX identities_unit ON identities (unit_id);"
+	 "CREATE INDEX runs_unit ON runs (unit_id);"
+	 "CREATE INDEX steps_run ON steps (run_id);"),
 	/* 3: credentials revoked at decommissioning keep their row (never reissued) */
-	"ALTER TABLE credentials ADD COLUMN revoked TEXT;"
-	"CREATE INDEX credentials_unit ON credentials (unit_id);",
+	("ALTER TABLE credentials ADD COLUMN revoked TEXT;"
+	 "CREATE INDEX credentials_unit ON credentials (unit_id);"),
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
