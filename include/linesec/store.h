@@ -170,6 +170,14 @@ LSEC_API LSEC_MUST_USE int lsec_store_unit_list(lsec_store *st, lsec_store_unit 
 						lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err);
 /*
+ * Counts the units of product that have begun at least one run of sop,
+ * leaving out the unit except_serial (NULL: none). Inside a write
+ * transaction this is the production count a quota is checked against.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_unit_count_started(lsec_store *st, uint64_t *out,
+							 const char *product, const char *sop,
+							 const char *except_serial, lsec_err *err);
+/*
  * Moves a unit to state `to`, checking the lifecycle against the state read
  * inside the same transaction.
  * Errors: LSEC_E_NOTFOUND, LSEC_E_STORE_TRANSITION (illegal; names both

@@ -554,6 +554,7 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	LSEC_TRY(lsec_store_run_begin(st->store, &r->run_id, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));
 	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.start", "started", ev, err));
+	LSEC_TRY(lsec_station__quota_check(r, err));
 	LSEC_TRY(lsec_store_commit(st->store, err));
 
 	for (size_t i = 0; i < lsec_sop_step_count(r->sop); i++) {

@@ -357,6 +357,30 @@ out:
 	return rc;
 }
 
+/*
+ * The production quota of the run's release: called inside the transaction
+ * that begins a flash run, after the audit leaf has taken the log lock, so
+ * that sockets and stations checking at once are serialised and the count
+ * includes every unit whose flashing has begun. LSEC_E_STATION_QUOTA when
+ * the quota is reached.
+ */
+int lsec_station__quota_check(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t made = 0;
+	if (!r->have_release || r->release_quota == 0 ||
+	    lsec_sop_get_kind(r->sop) != LSEC_SOP_FLASH) {
+		return 0;
+	}
+	LSEC_TRY(lsec_store_unit_count_started(r->st->store, &made, r->product,
+					       lsec_sop_name(r->sop), r->serial, err));
+	LSEC_ENSURE(made < r->release_quota, LSEC_E_STATION_QUOTA,
+		    "the production quota of release %s (%llu units) is reached: the line stops",
+		    r->release, (unsigned long long)r->release_quota);
+out:
+	return rc;
+}
+
 int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
@@ -386,26 +410,7 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_hex_decode_fixed(r->release_digest, 32, best->digest, "release digest", err));
 	r->release_counter = manifest_u32((const char *)man.data, "security-counter");
 	r->have_release = true;
-	{
-		uint64_t quota = manifest_u32((const char *)man.data, "quota");
-		if (quota > 0 && lsec_sop_get_kind(r->sop) == LSEC_SOP_FLASH) {
-			lsec_store_unit *units = NULL;
-			size_t nu = 0;
-			uint64_t made = 0;
-			LSEC_TRY(lsec_store_unit_list(st->store, &units, &nu, r->product, err));
-			for (size_t i = 0; i < nu; i++) {
-				if (units[i].state != LSEC_UNIT_NEW &&
-				    !lsec_station__eq(units[i].serial, r->serial)) {
-					made++;
-				}
-			}
-			lsec_free(units);
-			LSEC_ENSURE(made < quota, LSEC_E_STATION_QUOTA,
-				    "the production quota of release %s (%llu units) is reached: "
-				    "the line stops",
-				    r->release, (unsigned long long)quota);
-		}
-	}
+	r->release_quota = manifest_u32((const char *)man.data, "quota");
 out:
 	lsec_buf_release(&man);
 	lsec_free(list);

@@ -77,6 +77,7 @@ typedef struct lsec_station__run {
 	char release[2 * LSEC_STORE_NAME_MAX + 2]; /* "product@version" */
 	uint8_t release_digest[32];
 	uint32_t release_counter;
+	uint64_t release_quota; /* 0: no quota */
 	lsec_image *image;
 	uint8_t fw_key_hash[32]; /* SHA-256 of the product firmware key's SPKI */
 	/* Provisioning state carried from step to step. */
@@ -176,6 +177,7 @@ int lsec_station__attach(lsec_station__run *r, lsec_err *err);
  * manifest's path. LSEC_E_STATION_RELEASE when there is none.
  */
 int lsec_station__release_load(lsec_station__run *r, lsec_err *err);
+int lsec_station__quota_check(lsec_station__run *r, lsec_err *err);
 /*
  * Every image check of a release: no published sample key, signature under
  * the product's firmware key (also through its embedded key, as a boot ROM

@@ -278,6 +278,25 @@ int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err)
 	return lsec_store__count(st, "SELECT COUNT(*) FROM units", out, err);
 }
 
+int lsec_store_unit_count_started(lsec_store *st, uint64_t *out, const char *product,
+				  const char *sop, const char *except_serial, lsec_err *err)
+{
+	int rc = 0;
+	int64_t n = 0;
+	*out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(product);
+	LSEC_ENSURE_REF(sop);
+	store_val p[] = {SV_S(product), SV_S(sop), SV_S(except_serial ? except_serial : "")};
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT COUNT(DISTINCT u.id) FROM units u JOIN runs r ON r.unit_id = u.id"
+				   " WHERE u.product = ? AND r.sop = ? AND u.serial <> ?",
+				   p, 3, lsec_store__row_int, &n, err));
+	*out = (uint64_t)n;
+out:
+	return rc;
+}
+
 int lsec_store_unit_transition(lsec_store *st, const char *serial, lsec_unit_state to,
 			       unsigned flags, lsec_err *err)
 {
