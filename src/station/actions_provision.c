@@ -310,7 +310,7 @@ int lsec_station__act_prove(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(need_cert(r, err));
 	LSEC_TRY(lsec_pop_challenge(ch, err));
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_key_sign(&sig, r->tgt, 0, ch, sizeof(ch), err));
+	LSEC_TRY(lsec_target_key_sign(&sig, r->tgt, slot_of(r), ch, sizeof(ch), err));
 	LSEC_TRY(lsec_sha256(chs, ch, sizeof(ch), err));
 	lsec_cert_serial_hex(cs, r->cert);
 	LSEC_TRY(lsec_station__ev_hex(r, "challenge-sha256", chs, 32, err));
@@ -379,7 +379,18 @@ int lsec_station__act_cred_generate(lsec_station__run *r, lsec_err *err)
 		    r->serial);
 	lsec_secret_free(r->credential);
 	r->credential = NULL;
-	LSEC_TRY(lsec_cred_generate(&r->credential, err));
+	{
+		/* The SOP's length and alphabet (the loader checked their ranges). */
+		const char *len_s = lsec_sop_step_param(r->step, "length");
+		const char *alpha_s = lsec_sop_step_param(r->step, "alphabet");
+		lsec_cred_alphabet alpha = LSEC_CRED_ALNUM;
+		size_t len = len_s ? (size_t)strtoul(len_s, NULL, 10) : LSEC_CRED_LEN;
+		if (alpha_s != NULL) {
+			LSEC_TRY(lsec_cred_alphabet_parse(&alpha, alpha_s, err));
+		}
+		LSEC_TRY(lsec_cred_generate_ex(&r->credential, len, alpha, err));
+		LSEC_TRY(lsec_station__ev_str(r, "alphabet", alpha == LSEC_CRED_BASE32 ? "base32" : "alnum", err));
+	}
 	LSEC_TRY(lsec_station__ca(&ca, r->st, err));
 	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(r->credential),
 				       lsec_secret_len(r->credential), err));

@@ -69,6 +69,9 @@ L build --as olga --batch --unit sim:fleet/unit-001.sim | grep -q "unit unit-001
 	fail "unit-001 not shipped"
 L unit show --as olga unit-001 --json >rec.json
 grep -q '"format":"linesec-audit-proof/1"' rec.json || fail "no inclusion proof in the record"
+# The initial credential follows the approved SOP's parameters (20 base32 characters).
+grep -q '"alphabet":"base32"' rec.json && grep -q '"length":20' rec.json ||
+	fail "the credential does not follow the SOP's length and alphabet"
 # The record's proof checks offline with only the station's public key.
 if command -v python3 >/dev/null; then
 	python3 -c 'import json; json.dump(json.load(open("rec.json"))["proof"], open("proof.json","w"))'
