@@ -519,6 +519,18 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca 
 						  lsec_store *st, const lsec_pki_actor *who,
 						  const char *unit, size_t len, lsec_cred_alphabet a,
 						  lsec_err *err);
+/*
+ * Checks a password claimed for a unit (a customer's support call, a
+ * returned unit) against the keyed fingerprint of the unit's valid initial
+ * credential, in constant time, and records the check and its outcome in
+ * the audit log (never the password). Errors: LSEC_E_AUTH (no match, or the
+ * credential is revoked), LSEC_E_NOTFOUND (unknown unit or no credential).
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st,
+							const lsec_pki_actor *who,
+							const char *unit,
+							const lsec_secret *claimed,
+							lsec_err *err);
 
 /* ==== enrolment on the device =============================================
  *

@@ -263,6 +263,7 @@ typedef struct lsec_store_credential {
 	char serial[LSEC_STORE_NAME_MAX + 1];
 	char created[32];
 	char revoked[32]; /* RFC 3339 UTC; "" while valid */
+	char keyed_fp[LSEC_STORE_FP_MAX + 1]; /* hex HMAC-SHA-256 (never the credential) */
 } lsec_store_credential;
 
 /* A unit's credentials in order; *out belongs to the caller: lsec_free. LSEC_E_NOTFOUND. */

@@ -606,6 +606,43 @@ out:
 	return rc;
 }
 
+static const cli_opt cred_check_opts[] = {
+	OPT_LINE, OPT_AS, OPT_CA,
+	{"secret-file", "FILE", "read the claimed password from FILE (else LINESEC_CLAIMED_PASSWORD, else a prompt)"},
+	OPT_END};
+
+static const cli_spec cred_check_spec = {
+	"ca cred-check [--line DIR] [--as NAME] [--ca DIR] [--secret-file FILE] SERIAL",
+	"Check a password claimed for a unit against its recorded keyed fingerprint.",
+	cred_check_opts,
+	1,
+	1,
+	"Exit 0 when it is the unit's valid initial credential, 10 when it is not (or was\n"
+	"revoked), 6 when the unit has none. The check is recorded; the password never is.",
+};
+
+static int cred_check_body(const cli_args *a, ca_ctx *c, lsec_err *err)
+{
+	int rc = 0;
+	lsec_secret *claimed = NULL;
+	LSEC_TRY(open_line(c, a,
+			   OFFICER | LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR),
+			   "check a claimed initial password", err));
+	LSEC_TRY(open_ca(c, a, false, err));
+	if (lsec_ca_uses_token(c->ca)) { /* the fingerprint key is in the token */
+		lsec_ca_free(c->ca);
+		c->ca = NULL;
+		LSEC_TRY(open_ca(c, a, true, err));
+	}
+	LSEC_TRY(lsec_pki_secret_read(&claimed, cli_get(a, "secret-file"),
+				      "LINESEC_CLAIMED_PASSWORD", "claimed password: ", err));
+	LSEC_TRY(lsec_pki_cred_check_recorded(c->ca, c->st, &c->who, a->args[0], claimed, err));
+	printf("the password is the valid initial credential of unit %s\n", a->args[0]);
+out:
+	lsec_secret_free(claimed);
+	return rc;
+}
+
 static const cli_opt label_done_opts[] = {OPT_LINE, OPT_AS, OPT_END};
 
 static const cli_spec label_done_spec = {
@@ -646,6 +683,7 @@ CA_CMD(ca_revoke, revoke_spec, revoke_body)
 CA_CMD(ca_crl, crl_spec, crl_body)
 CA_CMD(ca_cred, cred_spec, cred_body)
 CA_CMD(ca_label_done, label_done_spec, label_done_body)
+CA_CMD(ca_cred_check, cred_check_spec, cred_check_body)
 
 static const cli_cmd ca_cmds[] = {
 	{"init", ca_init, "key ceremony: CA key and self-signed root or CSR"},
@@ -657,6 +695,7 @@ static const cli_cmd ca_cmds[] = {
 	{"crl", ca_crl, "sign the CRL (and the plain list for a cloud registry)"},
 	{"cred", ca_cred, "issue a unit's initial password (label file only)"},
 	{"label-done", ca_label_done, "remove a printed label file"},
+	{"cred-check", ca_cred_check, "check a password claimed for a unit (keyed fingerprint)"},
 	{NULL, NULL, NULL},
 };
 

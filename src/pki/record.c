@@ -317,3 +317,57 @@ out:
 	lsec_secret_free(pw);
 	return rc;
 }
+
+int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_pki_actor *who,
+				 const char *unit, const lsec_secret *claimed, lsec_err *err)
+{
+	int rc = 0;
+	int verdict = LSEC_E_NOTFOUND;
+	lsec_store_credential *creds = NULL;
+	size_t n = 0;
+	lsec_err why = LSEC_ERR_INIT;
+	const char *outcome = "no-credential";
+	bool revoked_match = false;
+	LSEC_ENSURE(who != NULL && unit != NULL && claimed != NULL, LSEC_E_USAGE,
+		    "cannot check a credential: missing person, unit or password");
+	LSEC_TRY(lsec_store_credential_list(st, &creds, &n, unit, err));
+	for (size_t i = 0; i < n; i++) {
+		uint8_t fp[32];
+		if (lsec_hex_decode_fixed(fp, sizeof(fp), creds[i].keyed_fp, "credential fingerprint",
+					  err) < 0) {
+			LSEC_BAIL(LSEC_E_STATE, "cannot check unit '%s': its credential fingerprint "
+						"in the registry is malformed",
+				  unit);
+		}
+		int r = lsec_cred_check(ca, lsec_secret_cdata(claimed), lsec_secret_len(claimed), fp,
+					&why);
+		lsec_wipe(fp, sizeof(fp));
+		if (r == 0) {
+			revoked_match = creds[i].revoked[0] != 0;
+			verdict = revoked_match ? LSEC_E_AUTH : 0;
+			outcome = revoked_match ? "matches-revoked" : "match";
+			break;
+		}
+		if (r != LSEC_E_AUTH) {
+			LSEC_TRY(lsec_err_set(err, r, __FILE__, __LINE__, "%s", why.msg));
+		}
+		verdict = LSEC_E_AUTH;
+		outcome = "no-match";
+	}
+	LSEC_TRY(lsec_store_begin(st, err));
+	rc = audit(st, who, unit, "pki.initial-password.check",
+		   json_pack("{s:s,s:I}", "outcome", outcome, "credentials", (json_int_t)n), err);
+	if (rc < 0 || (rc = lsec_store_commit(st, err)) < 0) {
+		lsec_store_rollback(st);
+		goto out;
+	}
+	if (verdict == LSEC_E_NOTFOUND) {
+		LSEC_BAIL(LSEC_E_NOTFOUND, "unit '%s' has no recorded initial credential", unit);
+	}
+	LSEC_ENSURE(verdict == 0, LSEC_E_AUTH, "the password claimed for unit '%s' %s", unit,
+		    revoked_match ? "is its revoked credential"
+				  : "does not match its initial credential");
+out:
+	lsec_free(creds);
+	return rc;
+}

@@ -557,13 +557,14 @@ static void fill_credential(void *rec, const store_val *c)
 	lsec_store__copy(x->serial, sizeof(x->serial), &c[1]);
 	lsec_store__copy(x->created, sizeof(x->created), &c[2]);
 	lsec_store__copy(x->revoked, sizeof(x->revoked), &c[3]);
+	lsec_store__copy(x->keyed_fp, sizeof(x->keyed_fp), &c[4]);
 }
 
 int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size_t *n_out,
 			       const char *serial, lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
-					 "SELECT c.id, u.serial, c.created, c.revoked FROM credentials c"
+					 "SELECT c.id, u.serial, c.created, c.revoked, c.keyed_fp FROM credentials c"
 					 " JOIN units u ON u.id = c.unit_id WHERE c.unit_id = ?"
 					 " ORDER BY c.id",
 					 serial, fill_credential, sizeof(**out), (void **)out, n_out,

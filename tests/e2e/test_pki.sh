@@ -184,6 +184,14 @@ check "the password is in no file the station keeps, nor in any output" \
 	'! grep -rqF -- "$pw" "$L" all-output.log'
 check "the registry holds its keyed fingerprint" \
 	'[ "$(sqlite3 "$reg" "SELECT count(*) FROM credentials")" = 1 ]'
+expect 0 "cred-check: the unit's own password matches" \
+	env LINESEC_CLAIMED_PASSWORD="$pw" "$LINESEC" ca cred-check SN-11
+expect 10 "cred-check: another password does not" \
+	env LINESEC_CLAIMED_PASSWORD="${pw%?}x" "$LINESEC" ca cred-check SN-11
+expect 6 "cred-check: a unit without a credential" \
+	env LINESEC_CLAIMED_PASSWORD="$pw" "$LINESEC" ca cred-check SN-10
+check "each check is in the audit log" \
+	'[ "$(sqlite3 "$reg" "SELECT count(*) FROM audit_leaves WHERE instr(CAST(leaf AS TEXT), '"'"'initial-password.check'"'"') > 0")" = 3 ]'
 expect 0 "ca label-done" "$LINESEC" ca label-done labels/SN-11.label
 check "the label file is gone" '[ ! -e labels/SN-11.label ]'
 check "after printing, the password is nowhere on disk" '! grep -rqF -- "$pw" "$dir"'
