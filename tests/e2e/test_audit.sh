@@ -7,10 +7,9 @@
 # exported checkpoint, tampered proof file).
 set -uo pipefail
 : "${LINESEC:?}"
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+dir=$e2e_dir
 exec </dev/null
 has() { if grep -q -- "$1" "$2"; then ok "$3"; else bad "$3: '$1' not in $2"; cat "$2"; fi; }
 

@@ -5,23 +5,10 @@
 # PATH) it also checks that imgtool verifies linesec's images.
 set -uo pipefail
 : "${LINESEC:?}" "${LSEC_TEST_DATA:?}"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
-fails=0
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+dir=$e2e_dir
 data="$LSEC_TEST_DATA/images"
-
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-# expect STATUS DESCRIPTION COMMAND...: runs the command, checks its exit status.
-expect() {
-	local want=$1 what=$2
-	shift 2
-	"$@" >out.txt 2>err.txt
-	local got=$?
-	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
-		bad "$what: exit $got, expected $want"; cat err.txt; fi
-}
 # flip FILE OFFSET: inverts the low bit of one byte in place.
 flip() {
 	local b

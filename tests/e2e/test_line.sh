@@ -7,24 +7,9 @@
 # same run is repeated against a PostgreSQL registry.
 set -uo pipefail
 : "${LINESEC:?}"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
-fails=0
-
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-# expect STATUS DESCRIPTION COMMAND...: runs the command, checks its exit status.
-expect() {
-	local want=$1 what=$2
-	shift 2
-	"$@" >out.txt 2>err.txt </dev/null
-	local got=$?
-	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
-		bad "$what: exit $got, expected $want"; cat out.txt err.txt; fi
-}
-# has PATTERN FILE DESCRIPTION
-has() { if grep -q -- "$1" "$2"; then ok "$3"; else bad "$3: '$1' not in $2"; cat "$2"; fi; }
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+dir=$e2e_dir
 
 run_suite() { # run_suite LABEL [--registry URL]
 	local label=$1 L="$dir/$1"

@@ -6,24 +6,10 @@
 # is refused, and no initial password ends up in any file the station keeps.
 set -uo pipefail
 : "${LINESEC:?}"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
-fails=0
-
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-# expect STATUS DESCRIPTION COMMAND...: runs the command, checks its exit status.
-expect() {
-	local want=$1 what=$2
-	shift 2
-	"$@" >out.txt 2>err.txt
-	local got=$?
-	cat out.txt err.txt >>all-output.log
-	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
-		bad "$what: exit $got, expected $want"; cat out.txt err.txt; fi
-}
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+dir=$e2e_dir
+e2e_log="$dir/all-output.log" # every output, grepped for passwords below
 
 # A device key and its CSR (the subject is a lie the CA must ignore).
 devcsr() {

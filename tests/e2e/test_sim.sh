@@ -3,11 +3,9 @@
 # clones, faults, the espefuse-style summary, JSON, and usage errors.
 set -uo pipefail
 : "${LINESEC:?}"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+dir=$e2e_dir
 
 expect 0 "sim new" "$LINESEC" sim new --count 3 --dir fleet --seed 7 --flash-size 65536 \
 	--faults 'boot_fail=1' --fault-units 2 --clone 1:3

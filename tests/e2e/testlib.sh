@@ -3,6 +3,8 @@
 #   expect STATUS DESCRIPTION COMMAND...   runs the command (stdout in out.txt,
 #                                          stderr in err.txt), checks its status
 #   has PATTERN FILE DESCRIPTION           grep -q PATTERN FILE
+#   check DESCRIPTION SHELL-CONDITION       evaluates the condition
+#   e2e_log=FILE                            also appends every output there
 #   finish                                 exits 1 if anything failed
 : "${LINESEC:?}"
 e2e_dir=$(mktemp -d)
@@ -16,9 +18,11 @@ expect() {
 	shift 2
 	"$@" >out.txt 2>err.txt </dev/null
 	local got=$?
+	[ -z "${e2e_log:-}" ] || cat out.txt err.txt >>"$e2e_log"
 	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
 		bad "$what: exit $got, expected $want"; cat out.txt err.txt; fi
 }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 has() { if grep -q -- "$1" "$2"; then ok "$3"; else bad "$3: '$1' not in $2"; cat "$2"; fi; }
 finish() {
 	[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
