@@ -170,13 +170,15 @@ LSEC_API LSEC_MUST_USE int lsec_store_unit_list(lsec_store *st, lsec_store_unit 
 						lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err);
 /*
- * Counts the units of product that have begun at least one run of sop,
- * leaving out the unit except_serial (NULL: none). Inside a write
- * transaction this is the production count a quota is checked against.
+ * Counts the units that have begun at least one run of sop under release
+ * (lsec_store_run_set_release), leaving out the unit except_serial (NULL:
+ * none). Inside a write transaction this is the production count a
+ * release's quota is checked against.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_unit_count_started(lsec_store *st, uint64_t *out,
-							 const char *product, const char *sop,
-							 const char *except_serial, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_release_units_started(lsec_store *st, uint64_t *out,
+							    const char *release, const char *sop,
+							    const char *except_serial,
+							    lsec_err *err);
 /*
  * Moves a unit to state `to`, checking the lifecycle against the state read
  * inside the same transaction.
@@ -399,6 +401,9 @@ LSEC_API LSEC_MUST_USE int lsec_store_run_begin(lsec_store *st, int64_t *run_id_
 						const char *serial, const char *sop,
 						const char *sop_version, const char *person,
 						const char *station, lsec_err *err);
+/* Records the release ("product@version") a run uses. LSEC_E_NOTFOUND: no such run. */
+LSEC_API LSEC_MUST_USE int lsec_store_run_set_release(lsec_store *st, int64_t run_id,
+						      const char *release, lsec_err *err);
 /* Closes a run with its outcome ("passed", "failed", ...). LSEC_E_STATE if closed. */
 LSEC_API LSEC_MUST_USE int lsec_store_run_finish(lsec_store *st, int64_t run_id,
 						 const char *outcome, lsec_err *err);

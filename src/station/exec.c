@@ -553,6 +553,9 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	LSEC_TRY(lsec_store_begin(st->store, err));
 	LSEC_TRY(lsec_store_run_begin(st->store, &r->run_id, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));
+	if (r->have_release) {
+		LSEC_TRY(lsec_store_run_set_release(st->store, r->run_id, r->release, err));
+	}
 	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.start", "started", ev, err));
 	LSEC_TRY(lsec_station__quota_check(r, err));
 	LSEC_TRY(lsec_store_commit(st->store, err));

@@ -361,7 +361,8 @@ out:
  * The production quota of the run's release: called inside the transaction
  * that begins a flash run, after the audit leaf has taken the log lock, so
  * that sockets and stations checking at once are serialised and the count
- * includes every unit whose flashing has begun. LSEC_E_STATION_QUOTA when
+ * includes every unit whose flashing under this release has begun (other
+ * releases of the product have quotas of their own). LSEC_E_STATION_QUOTA when
  * the quota is reached.
  */
 int lsec_station__quota_check(lsec_station__run *r, lsec_err *err)
@@ -372,8 +373,8 @@ int lsec_station__quota_check(lsec_station__run *r, lsec_err *err)
 	    lsec_sop_get_kind(r->sop) != LSEC_SOP_FLASH) {
 		return 0;
 	}
-	LSEC_TRY(lsec_store_unit_count_started(r->st->store, &made, r->product,
-					       lsec_sop_name(r->sop), r->serial, err));
+	LSEC_TRY(lsec_store_release_units_started(r->st->store, &made, r->release,
+						  lsec_sop_name(r->sop), r->serial, err));
 	LSEC_ENSURE(made < r->release_quota, LSEC_E_STATION_QUOTA,
 		    "the production quota of release %s (%llu units) is reached: the line stops",
 		    r->release, (unsigned long long)r->release_quota);

@@ -286,6 +286,23 @@ out:
 	return lsec_store__tx_end(st, own, rc, err);
 }
 
+int lsec_store_run_set_release(lsec_store *st, int64_t run_id, const char *release,
+			       lsec_err *err)
+{
+	int rc = 0;
+	bool own = false;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__check_name(release, "release", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	store_val p[] = {SV_S(release), SV_I(run_id)};
+	LSEC_TRY(lsec_store__query(st, "UPDATE runs SET release = ? WHERE id = ?", p, 2, NULL, NULL,
+				   err));
+	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_NOTFOUND,
+		    "cannot record the release of run %lld: no such run", (long long)run_id);
+out:
+	return lsec_store__tx_end(st, own, rc, err);
+}
+
 int lsec_store_run_finish(lsec_store *st, int64_t run_id, const char *outcome, lsec_err *err)
 {
 	int rc = 0;

@@ -78,6 +78,9 @@ static const char *const migrations[] = {
 	/* 3: credentials revoked at decommissioning keep their row (never reissued) */
 	("ALTER TABLE credentials ADD COLUMN revoked TEXT;"
 	 "CREATE INDEX credentials_unit ON credentials (unit_id);"),
+	/* 4: the release a run used (production quotas count per release) */
+	("ALTER TABLE runs ADD COLUMN release TEXT;"
+	 "CREATE INDEX runs_release ON runs (release, sop);"),
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -278,19 +278,19 @@ int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err)
 	return lsec_store__count(st, "SELECT COUNT(*) FROM units", out, err);
 }
 
-int lsec_store_unit_count_started(lsec_store *st, uint64_t *out, const char *product,
-				  const char *sop, const char *except_serial, lsec_err *err)
+int lsec_store_release_units_started(lsec_store *st, uint64_t *out, const char *release,
+				     const char *sop, const char *except_serial, lsec_err *err)
 {
 	int rc = 0;
 	int64_t n = 0;
 	*out = 0;
 	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE_REF(product);
+	LSEC_ENSURE_REF(release);
 	LSEC_ENSURE_REF(sop);
-	store_val p[] = {SV_S(product), SV_S(sop), SV_S(except_serial ? except_serial : "")};
+	store_val p[] = {SV_S(release), SV_S(sop), SV_S(except_serial ? except_serial : "")};
 	LSEC_TRY(lsec_store__query(st,
-				   "SELECT COUNT(DISTINCT u.id) FROM units u JOIN runs r ON r.unit_id = u.id"
-				   " WHERE u.product = ? AND r.sop = ? AND u.serial <> ?",
+				   "SELECT COUNT(DISTINCT r.unit_id) FROM runs r JOIN units u ON u.id = r.unit_id"
+				   " WHERE r.release = ? AND r.sop = ? AND u.serial <> ?",
 				   p, 3, lsec_store__row_int, &n, err));
 	*out = (uint64_t)n;
 out:

@@ -119,6 +119,44 @@ static void test_store_records__runs_and_steps_with_evidence(void **state)
 	lsec_free(runs);
 }
 
+static void test_store_records__release_units_started(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t r1 = 0, r2 = 0, r3 = 0, r4 = 0;
+	uint64_t n = 99;
+	assert_lsec_ok(lsec_store_unit_create(db->st, "SN1", "U1", "sensor", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_unit_create(db->st, "SN2", "U2", "sensor", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_unit_create(db->st, "SN3", "U3", "sensor", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_run_begin(db->st, &r1, "SN1", "flash", "1", "op", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_run_begin(db->st, &r2, "SN1", "flash", "1", "op", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_run_begin(db->st, &r3, "SN2", "flash", "1", "op", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_run_begin(db->st, &r4, "SN3", "flash", "1", "op", "st1", &err), &err);
+	assert_lsec_ok(lsec_store_run_set_release(db->st, r1, "sensor@1.0.0", &err), &err);
+	assert_lsec_ok(lsec_store_run_set_release(db->st, r2, "sensor@1.0.0", &err), &err);
+	assert_lsec_ok(lsec_store_run_set_release(db->st, r3, "sensor@1.0.0", &err), &err);
+	assert_lsec_ok(lsec_store_run_set_release(db->st, r4, "sensor@2.0.0", &err), &err);
+	assert_lsec_code(lsec_store_run_set_release(db->st, r4 + 100, "sensor@2.0.0", &err),
+			 LSEC_E_NOTFOUND, &err);
+	/* Units, not runs: SN1's retry counts once; another release counts apart. */
+	assert_lsec_ok(lsec_store_release_units_started(db->st, &n, "sensor@1.0.0", "flash", NULL,
+							&err),
+		       &err);
+	assert_int_equal(n, 2);
+	assert_lsec_ok(lsec_store_release_units_started(db->st, &n, "sensor@1.0.0", "flash", "SN2",
+							&err),
+		       &err);
+	assert_int_equal(n, 1);
+	assert_lsec_ok(lsec_store_release_units_started(db->st, &n, "sensor@2.0.0", "flash", NULL,
+							&err),
+		       &err);
+	assert_int_equal(n, 1);
+	assert_lsec_ok(lsec_store_release_units_started(db->st, &n, "sensor@1.0.0", "provision",
+							NULL, &err),
+		       &err);
+	assert_int_equal(n, 0);
+}
+
 static int row_text_copy(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
 {
 	(void)ncols;
@@ -191,6 +229,7 @@ int main(void)
 		T(test_store_records__release_needs_two_distinct_approvers),
 		T(test_store_records__sop_versions),
 		T(test_store_records__runs_and_steps_with_evidence),
+		T(test_store_records__release_units_started),
 		T(test_store_records__evidence_is_canonical_json),
 		T(test_store_records__revocations_and_scrap),
 	};
