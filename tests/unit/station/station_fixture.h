@@ -113,6 +113,23 @@ static inline void fx_line(station_fx *fx, bool with_release)
 	}
 }
 
+
+/*
+ * A one-unit line whose build fails at boot attestation, so the unit is
+ * quarantined; res holds the build's result. Returns the unit's URI (lsec_free).
+ */
+static inline char *fx_quarantined_unit(station_fx *fx, lsec_station_result *res)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	o.count = 1;
+	o.faults = "boot_fail=5";
+	fx_fleet(fx, &o);
+	fx_line(fx, true);
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_build(res, fx->st, u, NULL, &err), LSEC_E_STATION_STEP);
+	return u;
+}
 /* A plain fleet of n units, the SOPs approved and release 1.0.0 approved. */
 static inline void fx_ready(station_fx *fx, unsigned n)
 {

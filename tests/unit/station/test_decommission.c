@@ -92,13 +92,7 @@ static void test_station_decommission__failed_unit_wiped_and_blank(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	o.faults = "boot_fail=5";
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
-	char *u = fx_unit(fx, 1);
-	assert_int_equal(lsec_station_build(&res, fx->st, u, NULL, &err), LSEC_E_STATION_STEP);
+	char *u = fx_quarantined_unit(fx, &res);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_QUARANTINED);
 	/* The failed unit holds the flashed image. */
 	lsec_station_decom_options d = LSEC_STATION_DECOM_OPTIONS_INIT;

@@ -92,13 +92,7 @@ static void test_station_exec__quarantine_with_sop_message(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
-	o.count = 1;
-	o.faults = "boot_fail=5";
-	fx_fleet(fx, &o);
-	fx_line(fx, true);
-	char *u = fx_unit(fx, 1);
-	assert_int_equal(lsec_station_build(&res, fx->st, u, NULL, &err), LSEC_E_STATION_STEP);
+	char *u = fx_quarantined_unit(fx, &res);
 	assert_true(res.failed);
 	assert_int_equal(res.state, LSEC_UNIT_QUARANTINED);
 	assert_string_equal(res.sop, "flash");
