@@ -14,7 +14,7 @@
  * Each figure is the median of RUNS runs (3 for the chunked case); ratios
  * are sim / baseline.
  */
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -65,14 +65,14 @@ static void file_write_sync(const char *path, const uint8_t *data, size_t n)
 	close(fd);
 }
 
-static lsec_target *open_unit(const char *dir, unsigned idx)
+static lsec_device *open_unit(const char *dir, unsigned idx)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	char uri[512];
 	snprintf(uri, sizeof(uri), "sim:%s/unit-%03u.sim", dir, idx);
-	check(lsec_target_open(&t, uri, &err), &err);
-	check(lsec_target_debug_attach(t, &err), &err);
+	check(lsec_device_open(&t, uri, &err), &err);
+	check(lsec_device_debug_attach(t, &err), &err);
 	return t;
 }
 
@@ -84,10 +84,10 @@ int main(void)
 		perror("bench_sim: mkdtemp");
 		return 1;
 	}
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = RUNS + 1;
 	o.flash_size = 2 * MIB;
-	check(lsec_target_sim_fleet_new(NULL, dir, &o, &err), &err);
+	check(lsec_device_sim_fleet_new(NULL, dir, &o, &err), &err);
 
 	uint8_t *img = lsec_malloc(MIB), *copy = lsec_malloc(MIB);
 	if (img == NULL || copy == NULL) {
@@ -101,12 +101,12 @@ int main(void)
 	char base_path[600];
 	snprintf(base_path, sizeof(base_path), "%s/baseline.bin", dir);
 
-	lsec_target *t = open_unit(dir, 1);
+	lsec_device *t = open_unit(dir, 1);
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now_ms();
-		check(lsec_target_flash_erase(t, 0, MIB, &err), &err);
-		check(lsec_target_flash_write(t, 0, img, MIB, &err), &err);
-		check(lsec_target_flash_hash(h1, t, 0, MIB, &err), &err);
+		check(lsec_device_flash_erase(t, 0, MIB, &err), &err);
+		check(lsec_device_flash_write(t, 0, img, MIB, &err), &err);
+		check(lsec_device_flash_hash(h1, t, 0, MIB, &err), &err);
 		double t1 = now_ms();
 		memcpy(copy, img, MIB);
 		check(lsec_sha256(h2, copy, MIB, &err), &err);
@@ -122,7 +122,7 @@ int main(void)
 			return 1;
 		}
 	}
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	/* Fuses: a fresh unit per run (fuses only burn once). */
 	double sim_fuse[RUNS], otp_file[RUNS];
@@ -133,15 +133,15 @@ int main(void)
 	for (int r = 0; r < RUNS; r++) {
 		t = open_unit(dir, (unsigned)r + 2);
 		double t0 = now_ms();
-		check(lsec_target_fuse_burn_digest(t, digest, &err), &err);
-		check(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
-		check(lsec_target_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 64, &err), &err);
-		check(lsec_target_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 2, &err), &err);
-		check(lsec_target_fuse_set(t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
-		check(lsec_target_fuse_set(t, LSEC_FUSE_OTP_LOCK, 1, &err), &err);
+		check(lsec_device_fuse_burn_digest(t, digest, &err), &err);
+		check(lsec_device_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+		check(lsec_device_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 64, &err), &err);
+		check(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 2, &err), &err);
+		check(lsec_device_fuse_set(t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
+		check(lsec_device_fuse_set(t, LSEC_FUSE_OTP_LOCK, 1, &err), &err);
 		for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
-			lsec_target_fuse_value v;
-			check(lsec_target_fuse_read(&v, t, (lsec_target_fuse)f, &err), &err);
+			lsec_device_fuse_value v;
+			check(lsec_device_fuse_read(&v, t, (lsec_device_fuse)f, &err), &err);
 		}
 		double t1 = now_ms();
 		/* One durable OTP write per word burned: 8 digest + 1 + 2 + 1 + 1 + 1. */
@@ -153,7 +153,7 @@ int main(void)
 		double t2 = now_ms();
 		sim_fuse[r] = t1 - t0;
 		otp_file[r] = t2 - t1;
-		lsec_target_close(t);
+		lsec_device_close(t);
 	}
 
 	/* Chunked writes: fewer runs, each is 256 durable updates. */
@@ -161,9 +161,9 @@ int main(void)
 	t = open_unit(dir, 1);
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_ms();
-		check(lsec_target_flash_erase(t, 0, MIB, &err), &err);
+		check(lsec_device_flash_erase(t, 0, MIB, &err), &err);
 		for (uint32_t off = 0; off < MIB; off += 4096) {
-			check(lsec_target_flash_write(t, off, img + off, 4096, &err), &err);
+			check(lsec_device_flash_write(t, off, img + off, 4096, &err), &err);
 		}
 		double t1 = now_ms();
 		int fd = open(base_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -180,7 +180,7 @@ int main(void)
 		sim_chunk[r] = t1 - t0;
 		raw_chunk[r] = t2 - t1;
 	}
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	double sf = median(sim_flash, RUNS), m = median(mem, RUNS), fw = median(file, RUNS);
 	double su = median(sim_fuse, RUNS), of = median(otp_file, RUNS);

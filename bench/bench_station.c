@@ -31,7 +31,7 @@
 #include "linesec/sop.h"
 #include "linesec/station.h"
 #include "linesec/store.h"
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 #define HASH "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 #define IMAGE_KIB 64u
@@ -163,12 +163,12 @@ static char **fleet(bench_line *b, const char *name, unsigned n, const char *fau
 	char **uris = NULL;
 	size_t got = 0;
 	snprintf(dir, sizeof(dir), "%s/%s", b->dir, name);
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = n;
 	o.faults = faults;
 	o.has_seed = true;
 	o.seed = 99;
-	OK(lsec_target_sim_fleet_new(&j, dir, &o, &err), "fleet");
+	OK(lsec_device_sim_fleet_new(&j, dir, &o, &err), "fleet");
 	json_decref(j);
 	snprintf(pat, sizeof(pat), "sim:%s/*", dir);
 	OK(lsec_station_uris_expand(&uris, &got, pat, &err), "expand");

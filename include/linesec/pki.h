@@ -161,7 +161,7 @@ typedef struct lsec_csr lsec_csr;
 
 /*
  * An external signer: ECDSA P-256 over SHA-256(msg), the DER signature
- * appended to sig (e.g. a device keystore through lsec_target_key_sign).
+ * appended to sig (e.g. a device keystore through lsec_device_key_sign).
  * Returns 0 or a negative LSEC_E_* with err filled.
  */
 typedef int (*lsec_pki_sign_fn)(void *ctx, const uint8_t *msg, size_t len, lsec_buf *sig,
@@ -308,7 +308,7 @@ LSEC_API LSEC_MUST_USE int lsec_ca_issue(lsec_cert **out, lsec_ca *ca,
 /*
  * For targets that cannot generate keys: a P-256 key pair generated in
  * memory. The private key comes out as PKCS#8 DER in *pkcs8_out (what
- * lsec_target_key_inject takes), the public key in *pub_out
+ * lsec_device_key_inject takes), the public key in *pub_out
  * (EVP_PKEY_free); the caller injects the key, then frees the secret at
  * once (it is wiped). OpenSSL's own copy is cleared when freed here.
  * Errors: LSEC_E_CRYPTO, LSEC_E_NOMEM.
@@ -534,40 +534,40 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store 
 
 /* ==== enrolment on the device =============================================
  *
- * The provisioning steps that talk to the unit (linesec/target.h). The
- * caller opens the target and attaches the debug session first.
+ * The provisioning steps that talk to the unit (linesec/device.h). The
+ * caller opens the device and attaches the debug session first.
  */
-typedef struct lsec_target lsec_target;
+typedef struct lsec_device lsec_device;
 
 /*
  * The CSR made by the key in the device's slot: its public key read back,
- * the request signed by the device (lsec_target_key_sign), DER into out.
- * Errors: the target's, LSEC_E_PKI_KEY_TYPE.
+ * the request signed by the device (lsec_device_key_sign), DER into out.
+ * Errors: the device's, LSEC_E_PKI_KEY_TYPE.
  */
-LSEC_API LSEC_MUST_USE int lsec_pki_device_csr(lsec_buf *out, lsec_target *t, unsigned slot,
+LSEC_API LSEC_MUST_USE int lsec_pki_device_csr(lsec_buf *out, lsec_device *t, unsigned slot,
 					       const char *cn, lsec_err *err);
 /*
  * Proof of possession on the device: a fresh random challenge, signed in
  * the slot, verified under cert. The challenge's SHA-256 (evidence) into
- * challenge_sha256 (may be NULL). Errors: LSEC_E_PKI_POP, the target's.
+ * challenge_sha256 (may be NULL). Errors: LSEC_E_PKI_POP, the device's.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_device_pop(uint8_t challenge_sha256[32], const lsec_cert *cert,
-					       lsec_target *t, unsigned slot, lsec_err *err);
+					       lsec_device *t, unsigned slot, lsec_err *err);
 /*
  * Enrols a registered unit on its device in one call: checks that the
  * device's UID is the unit's; has the device generate its key in the slot
- * or, when it cannot (no LSEC_TARGET_CAP_KEYGEN), generates it on the
+ * or, when it cannot (no LSEC_DEVICE_CAP_KEYGEN), generates it on the
  * station, injects it and wipes the station's copy (checking that the
  * device reports the same public key); gets the device's CSR and verifies
  * it; issues and records the certificate (lsec_pki_issue_recorded, with the
  * key origin); writes it to the device and reads it back; and proves
  * possession. *out (lsec_cert_free) is the certificate.
  * Errors: LSEC_E_POLICY (UID mismatch, certificate read back differs),
- * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the target's.
+ * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the device's.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 					   const lsec_pki_actor *who, const char *unit,
-					   lsec_target *t, unsigned slot, uint32_t days,
+					   lsec_device *t, unsigned slot, uint32_t days,
 					   lsec_err *err);
 
 #ifdef __cplusplus

@@ -3,7 +3,7 @@
  * ship gate, gang runs and crash recovery.
  *
  * The station runs the approved version of a SOP (src/sop) on one unit
- * through the device interface (src/target), recording every step in the
+ * through the device interface (src/device), recording every step in the
  * registry (src/store) together with its audit leaf (src/audit):
  *
  *     intent:  begin -> step started (its parameters) -> audit leaf -> commit

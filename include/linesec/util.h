@@ -59,7 +59,7 @@ typedef enum lsec_category {
 
 /*
  * Error codes. General codes are -1..-99; each module owns a range of its
- * own for failures a caller must tell apart (image: -100..-149, target:
+ * own for failures a caller must tell apart (image: -100..-149, device:
  * -150..-199, store: -200..-249, audit: -250..-299, pki: -300..-349,
  * sop: -350..-399, station: -400..-449). Within a module's block of 50
  * the offset from its start gives the category: 0-19 parse, 20-29 crypto,

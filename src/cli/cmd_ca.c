@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "linesec/pki.h"
 #include "linesec/line.h"
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -405,7 +405,7 @@ static const cli_spec enroll_spec = {
 static int enroll_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	lsec_cert *cert = NULL;
 	lsec_buf pem = LSEC_BUF_INIT(64 * 1024);
 	uint64_t days = 365, slot = 0;
@@ -417,8 +417,8 @@ static int enroll_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	LSEC_TRY(cli_get_u64(a, "slot", 255, &slot, err));
 	LSEC_TRY(open_line(c, a, OFFICER, "enrol a unit", err));
 	LSEC_TRY(open_ca(c, a, true, err));
-	LSEC_TRY(lsec_target_open(&t, uri, err));
-	LSEC_TRY(lsec_target_debug_attach(t, err));
+	LSEC_TRY(lsec_device_open(&t, uri, err));
+	LSEC_TRY(lsec_device_debug_attach(t, err));
 	LSEC_TRY(lsec_pki_enroll(&cert, c->ca, c->st, &c->who, serial, t, (unsigned)slot,
 				 (uint32_t)days, err));
 	if (outpath != NULL) {
@@ -438,7 +438,7 @@ static int enroll_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 out:
 	lsec_buf_release(&pem);
 	lsec_cert_free(cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	return rc;
 }
 

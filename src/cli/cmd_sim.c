@@ -1,6 +1,6 @@
 /* `linesec sim`: create fleets of simulated units and show one unit's state. */
 #include "cli.h"
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@ static const cli_spec new_spec = {
 	new_opts,
 	0,
 	0,
-	"Open a unit as the device URI sim:DIR/unit-NNN.sim. Fault options (docs/target.md):\n"
+	"Open a unit as the device URI sim:DIR/unit-NNN.sim. Fault options (docs/device.md):\n"
 	"flash_cut=K (power loss after K bytes of flash writes), otp_cut=N (power loss during\n"
 	"the Nth OTP burn), attach_fail=P, boot_fail=N, stuck=ADDR:BIT:VALUE, lat_kib_us=U,\n"
 	"lat_op_us=U. A unit's own faults fire once; the same options in a URI's query fire\n"
@@ -72,21 +72,21 @@ static const cli_spec boot_spec = {
 };
 
 /* Opens UNIT, a state file or a sim: URI; attaches when asked. */
-static int open_unit(lsec_target **t, const char *unit, bool attach, lsec_err *err)
+static int open_unit(lsec_device **t, const char *unit, bool attach, lsec_err *err)
 {
 	int rc = 0;
 	char *uri = strncmp(unit, "sim:", 4) == 0 ? lsec_strdup(unit) : lsec_asprintf("sim:%s", unit);
 	LSEC_ENSURE(uri != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_target_open(t, uri, err));
+	LSEC_TRY(lsec_device_open(t, uri, err));
 	if (attach) {
-		LSEC_TRY(lsec_target_debug_attach(*t, err));
+		LSEC_TRY(lsec_device_debug_attach(*t, err));
 	}
 out:
 	lsec_free(uri);
 	return rc;
 }
 
-static int parse_clone(lsec_target_sim_options *o, const char *s, lsec_err *err)
+static int parse_clone(lsec_device_sim_options *o, const char *s, lsec_err *err)
 {
 	int rc = 0;
 	char *end = NULL;
@@ -112,7 +112,7 @@ static int sim_new(int argc, char **argv)
 {
 	cli_args a;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	json_t *fleet = NULL;
 	uint64_t count = 0, flash = 0, page = 0, seed = 0;
 	int rc = cli_parse(&a, &new_spec, argc, argv);
@@ -153,7 +153,7 @@ static int sim_new(int argc, char **argv)
 		o.fault_plan = plan;
 	}
 	if (r == 0) {
-		r = lsec_target_sim_fleet_new(&fleet, dir, &o, &err);
+		r = lsec_device_sim_fleet_new(&fleet, dir, &o, &err);
 	}
 	json_decref(plan);
 	lsec_buf_release(&plan_text);
@@ -254,13 +254,13 @@ static int sim_show(int argc, char **argv)
 {
 	cli_args a;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	json_t *j = NULL;
 	int rc = cli_parse(&a, &show_spec, argc, argv);
 	if (rc != 0) {
 		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	if (open_unit(&t, a.args[0], false, &err) < 0 || lsec_target_describe(&j, t, &err) < 0) {
+	if (open_unit(&t, a.args[0], false, &err) < 0 || lsec_device_describe(&j, t, &err) < 0) {
 		rc = cli_fail(&err);
 	} else if (cli_flag(&a, "json")) {
 		rc = lsec_json_print(stdout, j, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
@@ -268,7 +268,7 @@ static int sim_show(int argc, char **argv)
 		print_unit(j);
 	}
 	json_decref(j);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	return rc;
 }
 
@@ -276,7 +276,7 @@ static int sim_flash(int argc, char **argv)
 {
 	cli_args a;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	lsec_buf img = LSEC_BUF_INIT(64u << 20);
 	uint8_t digest[32];
 	char hex[65];
@@ -285,14 +285,14 @@ static int sim_flash(int argc, char **argv)
 		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	if (lsec_file_read(&img, a.args[1], &err) < 0 || open_unit(&t, a.args[0], true, &err) < 0 ||
-	    lsec_target_flash_program(t, 0, img.data, img.len, &err) < 0 ||
+	    lsec_device_flash_program(t, 0, img.data, img.len, &err) < 0 ||
 	    lsec_sha256(digest, img.data, img.len, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
 	lsec_hex_encode(hex, digest, sizeof(digest));
 	if (cli_flag(&a, "json")) {
-		json_t *j = json_pack("{s:s,s:I,s:s}", "unit", lsec_target_uri(t), "bytes",
+		json_t *j = json_pack("{s:s,s:I,s:s}", "unit", lsec_device_uri(t), "bytes",
 				      (json_int_t)img.len, "sha256", hex);
 		if (j == NULL || lsec_json_print(stdout, j, &err) < 0) {
 			rc = cli_fail(&err);
@@ -300,10 +300,10 @@ static int sim_flash(int argc, char **argv)
 		json_decref(j);
 	} else {
 		printf("programmed %zu bytes at 0x0 of %s, read-back SHA-256 %s\n", img.len,
-		       lsec_target_uri(t), hex);
+		       lsec_device_uri(t), hex);
 	}
 out:
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_buf_release(&img);
 	return rc;
 }
@@ -312,8 +312,8 @@ static int sim_boot(int argc, char **argv)
 {
 	cli_args a;
 	lsec_err err = LSEC_ERR_INIT, berr = LSEC_ERR_INIT;
-	lsec_target *t = NULL;
-	lsec_target_boot_report br;
+	lsec_device *t = NULL;
+	lsec_device_boot_report br;
 	json_t *j = NULL;
 	int rc = cli_parse(&a, &boot_spec, argc, argv);
 	if (rc != 0) {
@@ -323,9 +323,9 @@ static int sim_boot(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	int brc = lsec_target_reset(&br, t, &berr);
+	int brc = lsec_device_reset(&br, t, &berr);
 	if ((brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) ||
-	    lsec_target_boot_report_describe(&j, &br, &err) < 0) {
+	    lsec_device_boot_report_describe(&j, &br, &err) < 0) {
 		rc = cli_fail(brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED ? &berr : &err);
 		goto out;
 	}
@@ -338,7 +338,7 @@ static int sim_boot(int argc, char **argv)
 		printf("booted: %s\nboot error: %u (%s)\nmeasured digest: %s\nversion: %s\n"
 		       "secure boot: %s\nuart console: %s\n",
 		       br.booted ? "yes" : "no", br.boot_error,
-		       lsec_target_boot_error_name(br.boot_error),
+		       lsec_device_boot_error_name(br.boot_error),
 		       br.measured ? json_string_value(json_object_get(j, "digest")) : "-",
 		       br.booted ? json_string_value(json_object_get(j, "version")) : "-",
 		       br.secure_boot ? "on" : "off", br.uart_open ? "open" : "closed");
@@ -346,7 +346,7 @@ static int sim_boot(int argc, char **argv)
 	rc = brc < 0 ? cli_exit_code(brc) : CLI_EXIT_OK;
 out:
 	json_decref(j);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	return rc;
 }
 

@@ -44,11 +44,11 @@ out:
 int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_info info;
+	lsec_device_info info;
 	lsec_store_unit unit;
-	char uid[2 * LSEC_TARGET_UID_LEN + 1];
-	LSEC_TRY(lsec_target_info_get(&info, r->tgt, err));
-	lsec_hex_encode(uid, info.uid, LSEC_TARGET_UID_LEN);
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	LSEC_TRY(lsec_device_info_get(&info, r->tgt, err));
+	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
 	LSEC_TRY(lsec_station__ev_str(r, "uid", uid, err));
 	LSEC_TRY(lsec_station__ev_str(r, "serial", r->serial, err));
 	LSEC_TRY(lsec_store_unit_get(r->st->store, &unit, r->serial, err));

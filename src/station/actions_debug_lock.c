@@ -14,12 +14,12 @@
 int lsec_station__act_console_close(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_value v;
-	LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, LSEC_FUSE_UART_DISABLE, err));
+	lsec_device_fuse_value v;
+	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_UART_DISABLE, err));
 	if (v.value < 1) {
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_fuse_set(r->tgt, LSEC_FUSE_UART_DISABLE, 1, err));
-		LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, LSEC_FUSE_UART_DISABLE, err));
+		LSEC_TRY(lsec_device_fuse_set(r->tgt, LSEC_FUSE_UART_DISABLE, 1, err));
+		LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_UART_DISABLE, err));
 	}
 	LSEC_TRY(lsec_station__ev_int(r, "setting-readback", v.value, err));
 	LSEC_ENSURE(v.value >= 1, LSEC_E_DEVICE, "the console of unit '%s' is still enabled",
@@ -31,18 +31,18 @@ out:
 int lsec_station__act_debug_lock(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_value v;
+	lsec_device_fuse_value v;
 	const char *ifc = lsec_sop_step_param(r->step, "interface");
 	LSEC_TRY(lsec_station__ev_str(r, "interfaces", ifc ? ifc : "all", err));
-	LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_LOCK, err));
+	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_LOCK, err));
 	/*
 	 * Level 1: locked, with the UID-bound authenticated erase kept for
 	 * decommissioning; level 2 would rule that out too.
 	 */
 	if (v.value < 1) {
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_fuse_set(r->tgt, LSEC_FUSE_DEBUG_LOCK, 1, err));
-		LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_LOCK, err));
+		LSEC_TRY(lsec_device_fuse_set(r->tgt, LSEC_FUSE_DEBUG_LOCK, 1, err));
+		LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_LOCK, err));
 	}
 	LSEC_TRY(lsec_station__ev_int(r, "lock-readback", v.value, err));
 	LSEC_ENSURE(v.value >= 1, LSEC_E_DEVICE, "the debug lock of unit '%s' reads back open",
@@ -54,14 +54,14 @@ out:
 int lsec_station__act_debug_verify(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	lsec_err probe = LSEC_ERR_INIT;
 	unsigned level = 0;
 	/* The lock takes effect at reset; then a connection attempt must be refused. */
 	r->attached = false;
-	LSEC_TRY(lsec_target_reset(&br, r->tgt, err));
-	LSEC_TRY(lsec_target_debug_lock_level(&level, r->tgt, err));
-	int arc = lsec_target_debug_attach(r->tgt, &probe);
+	LSEC_TRY(lsec_device_reset(&br, r->tgt, err));
+	LSEC_TRY(lsec_device_debug_lock_level(&level, r->tgt, err));
+	int arc = lsec_device_debug_attach(r->tgt, &probe);
 	LSEC_TRY(lsec_station__ev_bool(r, "connect-refused", arc == LSEC_E_TGT_ATTACH_REFUSED, err));
 	LSEC_TRY(lsec_station__ev_int(r, "lock-readback", level, err));
 	LSEC_ENSURE(arc == LSEC_E_TGT_ATTACH_REFUSED && level >= 1, LSEC_E_DEVICE,
@@ -73,13 +73,13 @@ out:
 int lsec_station__act_console_verify(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	lsec_buf t = LSEC_BUF_INIT(256);
 	uint8_t sha[32];
 	r->attached = false;
-	LSEC_TRY(lsec_target_reset(&br, r->tgt, err));
+	LSEC_TRY(lsec_device_reset(&br, r->tgt, err));
 	LSEC_TRY(lsec_buf_printf(&t, err, "booted=%d uart_open=%d boot_error=%s\n", br.booted,
-				 br.uart_open, lsec_target_boot_error_name(br.boot_error)));
+				 br.uart_open, lsec_device_boot_error_name(br.boot_error)));
 	LSEC_TRY(lsec_sha256(sha, t.data, t.len, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "probe-transcript-sha256", sha, 32, err));
 	LSEC_TRY(lsec_station__ev_bool(r, "console-open", br.uart_open, err));

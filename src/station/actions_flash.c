@@ -49,13 +49,13 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 		    r->release, n, r->serial, r->info.flash_size);
 	LSEC_TRY(lsec_sha256(want, img, n, err));
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
+	LSEC_TRY(lsec_device_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
 	bool already = lsec_ct_equal(have, want, 32);
 	if (!already) {
 		uint32_t page = r->info.page_size ? r->info.page_size : 4096;
 		uint32_t len = (uint32_t)((n + page - 1) / page * page);
-		LSEC_TRY(lsec_target_flash_erase(r->tgt, 0, len, err));
-		LSEC_TRY(lsec_target_flash_write(r->tgt, 0, img, n, err));
+		LSEC_TRY(lsec_device_flash_erase(r->tgt, 0, len, err));
+		LSEC_TRY(lsec_device_flash_write(r->tgt, 0, img, n, err));
 	}
 	LSEC_TRY(lsec_station__ev_hex(r, "image-sha256", r->release_digest, 32, err));
 	LSEC_TRY(lsec_station__ev_int(r, "address", 0, err));
@@ -73,7 +73,7 @@ int lsec_station__act_verify_flash(lsec_station__run *r, lsec_err *err)
 	uint8_t have[32], want[32];
 	LSEC_TRY(image_bytes(&img, &n, r, err));
 	LSEC_TRY(lsec_sha256(want, img, n, err));
-	LSEC_TRY(lsec_target_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
+	LSEC_TRY(lsec_device_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", have, 32, err));
 	LSEC_ENSURE(lsec_ct_equal(have, want, 32), LSEC_E_DEVICE,
 		    "the flash of unit '%s' does not hold release %s (read-back hash differs)",
@@ -85,11 +85,11 @@ out:
 int lsec_station__act_boot_attest(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	uint64_t t0 = lsec_time_mono_ms();
 	memset(&br, 0, sizeof(br));
 	r->attached = false; /* a reset ends the debug session */
-	LSEC_TRY(lsec_target_reset(&br, r->tgt, err));
+	LSEC_TRY(lsec_device_reset(&br, r->tgt, err));
 	LSEC_TRY(lsec_station__ev_int(r, "boot-time-ms", (int64_t)(lsec_time_mono_ms() - t0), err));
 	LSEC_ENSURE(br.measured, LSEC_E_DEVICE, "unit '%s' booted without attesting its image",
 		    r->serial);

@@ -59,7 +59,7 @@ static int read_public(lsec_station__run *r, unsigned slot, lsec_err *err)
 	char hex[65];
 	bool mine = false, other = false;
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_key_public(&spki, r->tgt, slot, err));
+	LSEC_TRY(lsec_device_key_public(&spki, r->tgt, slot, err));
 	LSEC_TRY(lsec_key_from_spki(&k, spki.data, spki.len, err));
 	LSEC_ENSURE(lsec_key_get_type(k) == LSEC_KEY_ECDSA_P256, LSEC_E_PKI_KEY_TYPE,
 		    "unit '%s' slot %u holds a key that is not ECDSA P-256", r->serial, slot);
@@ -87,8 +87,8 @@ out:
 static int slot_ready(bool *has_key, lsec_station__run *r, unsigned slot, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_slot_status ss;
-	LSEC_TRY(lsec_target_key_status(&ss, r->tgt, slot, err));
+	lsec_device_slot_status ss;
+	LSEC_TRY(lsec_device_key_status(&ss, r->tgt, slot, err));
 	*has_key = ss.state != LSEC_SLOT_EMPTY;
 	LSEC_ENSURE(!*has_key || r->resumed, LSEC_E_STATION_HAS_IDENTITY,
 		    "unit '%s' already holds a key in slot %u and no interrupted run of it "
@@ -106,7 +106,7 @@ int lsec_station__act_keygen(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(slot_ready(&has, r, slot, err));
 	if (!has) {
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_key_generate(r->tgt, slot, err));
+		LSEC_TRY(lsec_device_key_generate(r->tgt, slot, err));
 	}
 	LSEC_TRY(lsec_station__ev_bool(r, "reused", has, err));
 	LSEC_TRY(read_public(r, slot, err));
@@ -130,7 +130,7 @@ int lsec_station__act_station_keygen(lsec_station__run *r, lsec_err *err)
 		LSEC_ENSURE(n > 0, LSEC_E_CRYPTO, "cannot encode the station-generated key");
 		LSEC_TRY(lsec_secret_from(&der, p, (size_t)n, err));
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_key_inject(r->tgt, slot, der, err));
+		LSEC_TRY(lsec_device_key_inject(r->tgt, slot, der, err));
 	}
 	LSEC_TRY(lsec_station__ev_bool(r, "station-generated", true, err));
 	LSEC_TRY(read_public(r, slot, err));
@@ -155,7 +155,7 @@ static int device_csr(lsec_buf *out, lsec_station__run *r, unsigned slot, lsec_e
 	unsigned char *tbs = NULL, *der = NULL;
 	int tl = 0, dl = 0;
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_key_public(&spki, r->tgt, slot, err));
+	LSEC_TRY(lsec_device_key_public(&spki, r->tgt, slot, err));
 	const unsigned char *q = spki.data;
 	LSEC_TRY_OSSL_PTR(pub = d2i_PUBKEY(NULL, &q, (long)spki.len), LSEC_E_CRYPTO,
 			  "cannot read the public key of unit '%s'", r->serial);
@@ -171,7 +171,7 @@ static int device_csr(lsec_buf *out, lsec_station__run *r, unsigned slot, lsec_e
 	LSEC_TRY_OSSL(X509_REQ_set1_signature_algo(req, alg), LSEC_E_CRYPTO, "cannot build a CSR");
 	LSEC_TRY_OSSL(tl = i2d_re_X509_REQ_tbs(req, &tbs), LSEC_E_CRYPTO, "cannot encode a CSR");
 	/* The device signs SHA-256 of the request info: ecdsa-with-SHA256. */
-	LSEC_TRY(lsec_target_key_sign(&sig, r->tgt, slot, tbs, (size_t)tl, err));
+	LSEC_TRY(lsec_device_key_sign(&sig, r->tgt, slot, tbs, (size_t)tl, err));
 	LSEC_TRY_OSSL_PTR(bs = ASN1_BIT_STRING_new(), LSEC_E_NOMEM, "cannot build a CSR");
 	LSEC_TRY_OSSL(ASN1_BIT_STRING_set(bs, sig.data, (int)sig.len), LSEC_E_NOMEM,
 		      "cannot build a CSR");
@@ -287,8 +287,8 @@ int lsec_station__act_write_cert(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(need_cert(r, err));
 	LSEC_TRY(lsec_cert_encode(&der, r->cert, true, err));
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_cert_store(r->tgt, slot, der.data, der.len, err));
-	LSEC_TRY(lsec_target_cert_read(&back, r->tgt, slot, err));
+	LSEC_TRY(lsec_device_cert_store(r->tgt, slot, der.data, der.len, err));
+	LSEC_TRY(lsec_device_cert_read(&back, r->tgt, slot, err));
 	LSEC_TRY(lsec_sha256(a, der.data, der.len, err));
 	LSEC_TRY(lsec_sha256(b, back.data, back.len, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "cert-sha256", a, 32, err));
@@ -310,7 +310,7 @@ int lsec_station__act_prove(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(need_cert(r, err));
 	LSEC_TRY(lsec_pop_challenge(ch, err));
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_key_sign(&sig, r->tgt, slot_of(r), ch, sizeof(ch), err));
+	LSEC_TRY(lsec_device_key_sign(&sig, r->tgt, slot_of(r), ch, sizeof(ch), err));
 	LSEC_TRY(lsec_sha256(chs, ch, sizeof(ch), err));
 	lsec_cert_serial_hex(cs, r->cert);
 	LSEC_TRY(lsec_station__ev_hex(r, "challenge-sha256", chs, 32, err));
@@ -412,7 +412,7 @@ int lsec_station__act_cred_write(lsec_station__run *r, lsec_err *err)
 	LSEC_ENSURE(r->credential != NULL, LSEC_E_STATE,
 		    "no initial credential was generated in this run for unit '%s'", r->serial);
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_target_credential_store(r->tgt, r->credential, err));
+	LSEC_TRY(lsec_device_credential_store(r->tgt, r->credential, err));
 	LSEC_TRY(lsec_station__ev_str(r, "credential-fingerprint", r->cred_fp_hex, err));
 out:
 	return rc;

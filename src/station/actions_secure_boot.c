@@ -34,10 +34,10 @@ int lsec_station__act_burn_digest(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	uint8_t want[32];
-	lsec_target_fuse_value v;
+	lsec_device_fuse_value v;
 	bool subset = true, equal;
 	LSEC_TRY(fw_key_digest(r, want, err));
-	LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
 	for (size_t i = 0; i < 32; i++) {
 		subset = subset && (v.bytes[i] & (uint8_t)~want[i]) == 0;
 	}
@@ -51,8 +51,8 @@ int lsec_station__act_burn_digest(lsec_station__run *r, lsec_err *err)
 		LSEC_TRY(lsec_station__ev_bool(r, "completed-partial-burn",
 					       !lsec_ct_equal(v.bytes, (uint8_t[32]){0}, 32), err));
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_fuse_burn_digest(r->tgt, want, err));
-		LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+		LSEC_TRY(lsec_device_fuse_burn_digest(r->tgt, want, err));
+		LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
 	}
 	LSEC_TRY(lsec_station__ev_hex(r, "otp-readback", v.bytes, 32, err));
 	LSEC_ENSURE(lsec_ct_equal(v.bytes, want, 32), LSEC_E_DEVICE,
@@ -62,23 +62,23 @@ out:
 }
 
 /* Raises a counter or flag fuse to want (no-op when it is there), then reads it back. */
-static int raise_fuse(lsec_station__run *r, lsec_target_fuse f, uint32_t want, uint32_t *back,
+static int raise_fuse(lsec_station__run *r, lsec_device_fuse f, uint32_t want, uint32_t *back,
 		      lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_value v;
-	LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, f, err));
+	lsec_device_fuse_value v;
+	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, f, err));
 	LSEC_ENSURE(v.value <= want, LSEC_E_TGT_OTP_CLEAR,
 		    "fuse %s of unit '%s' reads %u, above the wanted %u: it cannot be lowered",
-		    lsec_target_fuse_name(f), r->serial, v.value, want);
+		    lsec_device_fuse_name(f), r->serial, v.value, want);
 	if (v.value < want) {
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_fuse_set(r->tgt, f, want, err));
-		LSEC_TRY(lsec_target_fuse_read(&v, r->tgt, f, err));
+		LSEC_TRY(lsec_device_fuse_set(r->tgt, f, want, err));
+		LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, f, err));
 	}
 	*back = v.value;
 	LSEC_ENSURE(v.value == want, LSEC_E_DEVICE, "fuse %s of unit '%s' reads %u, expected %u",
-		    lsec_target_fuse_name(f), r->serial, v.value, want);
+		    lsec_device_fuse_name(f), r->serial, v.value, want);
 out:
 	return rc;
 }
@@ -121,13 +121,13 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	uint8_t want[32], more[32];
-	lsec_target_fuse_value dig, en, ctr, lock;
+	lsec_device_fuse_value dig, en, ctr, lock;
 	lsec_err probe = LSEC_ERR_INIT;
 	LSEC_TRY(fw_key_digest(r, want, err));
-	LSEC_TRY(lsec_target_fuse_read(&dig, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
-	LSEC_TRY(lsec_target_fuse_read(&en, r->tgt, LSEC_FUSE_SECURE_BOOT_ENABLE, err));
-	LSEC_TRY(lsec_target_fuse_read(&ctr, r->tgt, LSEC_FUSE_ANTI_ROLLBACK, err));
-	LSEC_TRY(lsec_target_fuse_read(&lock, r->tgt, LSEC_FUSE_OTP_LOCK, err));
+	LSEC_TRY(lsec_device_fuse_read(&dig, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+	LSEC_TRY(lsec_device_fuse_read(&en, r->tgt, LSEC_FUSE_SECURE_BOOT_ENABLE, err));
+	LSEC_TRY(lsec_device_fuse_read(&ctr, r->tgt, LSEC_FUSE_ANTI_ROLLBACK, err));
+	LSEC_TRY(lsec_device_fuse_read(&lock, r->tgt, LSEC_FUSE_OTP_LOCK, err));
 	{
 		json_t *o = json_pack("{s:s?,s:I,s:I,s:I,s:b}", "key-digest", NULL, "secure-boot",
 				      (json_int_t)en.value, "anti-rollback", (json_int_t)ctr.value,
@@ -161,7 +161,7 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 		}
 	}
 	LSEC_TRY(lsec_station__attach(r, err));
-	int prc = lsec_target_fuse_burn_digest(r->tgt, more, &probe);
+	int prc = lsec_device_fuse_burn_digest(r->tgt, more, &probe);
 	LSEC_TRY(lsec_station__ev_str(r, "clear-attempt",
 				      prc == LSEC_E_TGT_OTP_LOCKED ? "refused (otp-locked)"
 								   : "not refused",
@@ -192,7 +192,7 @@ int lsec_station__act_negative_test(lsec_station__run *r, lsec_err *err)
 	lsec_buf canary = LSEC_BUF_INIT(1 << 16);
 	uint8_t payload[256], csha[32];
 	lsec_image_sign_options so = LSEC_IMAGE_SIGN_OPTIONS_INIT;
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	lsec_err refused = LSEC_ERR_INIT;
 	const uint8_t *img;
 	size_t n = 0;
@@ -219,20 +219,20 @@ int lsec_station__act_negative_test(lsec_station__run *r, lsec_err *err)
 		size_t big = n > canary.len ? n : canary.len;
 		uint32_t len = (uint32_t)((big + page - 1) / page * page);
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_flash_erase(r->tgt, 0, len, err));
-		LSEC_TRY(lsec_target_flash_write(r->tgt, 0, canary.data, canary.len, err));
+		LSEC_TRY(lsec_device_flash_erase(r->tgt, 0, len, err));
+		LSEC_TRY(lsec_device_flash_write(r->tgt, 0, canary.data, canary.len, err));
 		memset(&br, 0, sizeof(br));
 		r->attached = false;
-		int brc = lsec_target_reset(&br, r->tgt, &refused);
+		int brc = lsec_device_reset(&br, r->tgt, &refused);
 		LSEC_TRY(lsec_station__ev_bool(r, "refused", !br.booted, err));
 		/* Restore the approved image whatever happened, then check it boots. */
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_flash_erase(r->tgt, 0, len, err));
-		LSEC_TRY(lsec_target_flash_write(r->tgt, 0, img, n, err));
+		LSEC_TRY(lsec_device_flash_erase(r->tgt, 0, len, err));
+		LSEC_TRY(lsec_device_flash_write(r->tgt, 0, img, n, err));
 		LSEC_ENSURE(brc == LSEC_E_TGT_BOOT_REFUSED && !br.booted, LSEC_E_DEVICE,
 			    "unit '%s' booted an image not signed with the product key", r->serial);
 		r->attached = false;
-		LSEC_TRY(lsec_target_reset(&br, r->tgt, err));
+		LSEC_TRY(lsec_device_reset(&br, r->tgt, err));
 		LSEC_TRY(lsec_station__ev_hex(r, "restored-sha256", br.digest, 32, err));
 		LSEC_ENSURE(br.measured && lsec_ct_equal(br.digest, r->release_digest, 32),
 			    LSEC_E_DEVICE, "unit '%s' did not boot the approved image again",

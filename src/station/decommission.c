@@ -201,11 +201,11 @@ int lsec_station__act_erase(lsec_station__run *r, lsec_err *err)
 	struct lsec_station__decom *d = r->decom;
 	LSEC_ENSURE(r->tgt != NULL && d != NULL, LSEC_E_STATE,
 		    "cannot erase unit '%s': no device session", r->serial);
-	LSEC_TRY(lsec_target_debug_lock_level(&level, r->tgt, err));
+	LSEC_TRY(lsec_device_debug_lock_level(&level, r->tgt, err));
 	LSEC_TRY(lsec_station__ev_int(r, "debug-lock-level", level, err));
 	if (level == 0) {
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_target_erase_all(r->tgt, err));
+		LSEC_TRY(lsec_device_erase_all(r->tgt, err));
 		LSEC_TRY(lsec_station__ev_str(r, "erase", "chip-erase", err));
 	} else {
 		LSEC_ENSURE(level == 1, LSEC_E_TGT_ATTACH_REFUSED,
@@ -216,9 +216,9 @@ int lsec_station__act_erase(lsec_station__run *r, lsec_err *err)
 			    "cannot erase unit '%s': its debug port is locked and the authenticated "
 			    "erase needs the product's secure-boot signing key (--erase-key)",
 			    r->serial);
-		LSEC_TRY(lsec_target_erase_token(&token, r->info.uid, lsec_key_evp(d->erase_key),
+		LSEC_TRY(lsec_device_erase_token(&token, r->info.uid, lsec_key_evp(d->erase_key),
 						 err));
-		LSEC_TRY(lsec_target_erase_authenticated(r->tgt, token.data, token.len, err));
+		LSEC_TRY(lsec_device_erase_authenticated(r->tgt, token.data, token.len, err));
 		r->attached = false; /* the erase reopened the port until the next reset */
 		LSEC_TRY(lsec_station__ev_str(r, "erase", "authenticated-erase", err));
 	}
@@ -262,7 +262,7 @@ int lsec_station__act_blank_check(lsec_station__run *r, lsec_err *err)
 	 * The device reads its whole flash back and its digest must equal that
 	 * of an erased flash (every byte 0xff), computed here: the evidence.
 	 */
-	LSEC_TRY(lsec_target_blank_check(r->tgt, err));
+	LSEC_TRY(lsec_device_blank_check(r->tgt, err));
 	LSEC_TRY(erased_digest(h, r->info.flash_size, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", h, sizeof(h), err));
 	LSEC_TRY(lsec_station__ev_int(r, "flash-bytes", r->info.flash_size, err));
@@ -321,13 +321,13 @@ static int reach(lsec_station__run *r, const lsec_store_unit *unit, const char *
 		lsec_err_set(why, LSEC_E_NOTFOUND, __FILE__, __LINE__, "no device given");
 		goto out;
 	}
-	if (lsec_target_open(&r->tgt, uri, why) < 0 ||
-	    lsec_target_info_get(&r->info, r->tgt, why) < 0) {
-		lsec_target_close(r->tgt);
+	if (lsec_device_open(&r->tgt, uri, why) < 0 ||
+	    lsec_device_info_get(&r->info, r->tgt, why) < 0) {
+		lsec_device_close(r->tgt);
 		r->tgt = NULL;
 		goto out;
 	}
-	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_TARGET_UID_LEN);
+	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_DEVICE_UID_LEN);
 	if (!lsec_station__eq(r->uid_hex, unit->uid)) {
 		json_t *ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "registered-uid",
 				       unit->uid, "target", uri);

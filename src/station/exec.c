@@ -112,13 +112,13 @@ int lsec_station__attach(lsec_station__run *r, lsec_err *err)
 		return 0;
 	}
 	for (unsigned i = 0; i < ATTACH_TRIES; i++) {
-		rc = lsec_target_debug_attach(r->tgt, err);
+		rc = lsec_device_debug_attach(r->tgt, err);
 		if (rc != LSEC_E_TGT_ATTACH_FAILED) {
 			break;
 		}
-		lsec_target_boot_report br;
+		lsec_device_boot_report br;
 		lsec_err e = LSEC_ERR_INIT;
-		if (lsec_target_reset(&br, r->tgt, &e) < 0 && lsec_target_failed(r->tgt)) {
+		if (lsec_device_reset(&br, r->tgt, &e) < 0 && lsec_device_failed(r->tgt)) {
 			break;
 		}
 		r->attach_retries++;
@@ -245,11 +245,11 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			  r->serial, uri, r->uid_hex, holder);
 	}
 	if (!uid_known) {
-		lsec_target_slot_status ss;
+		lsec_device_slot_status ss;
 		LSEC_ENSURE(lsec_sop_get_kind(r->sop) == LSEC_SOP_FLASH, LSEC_E_NOTFOUND,
 			    "unit '%s' (UID %s) is not registered: run the flash SOP first",
 			    r->serial, r->uid_hex);
-		LSEC_TRY(lsec_target_key_status(&ss, r->tgt, 0, err));
+		LSEC_TRY(lsec_device_key_status(&ss, r->tgt, 0, err));
 		if (ss.state != LSEC_SLOT_EMPTY || ss.has_cert) {
 			ev = json_pack("{s:s,s:b,s:b}", "uid", r->uid_hex, "slot-key",
 				       ss.state != LSEC_SLOT_EMPTY, "slot-cert", ss.has_cert);
@@ -516,7 +516,7 @@ static void progress(lsec_station__run *r, const char *step, const char *outcome
 
 static void run_release(lsec_station__run *r)
 {
-	lsec_target_close(r->tgt);
+	lsec_device_close(r->tgt);
 	lsec_image_free(r->image);
 	lsec_cert_free(r->cert);
 	lsec_secret_free(r->credential);
@@ -547,7 +547,7 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "sop-version", r->sop_version, "sop-sha256",
-		       shahex, "uid", r->uid_hex, "target", r->tgt ? lsec_target_uri(r->tgt) : "", "release",
+		       shahex, "uid", r->uid_hex, "target", r->tgt ? lsec_device_uri(r->tgt) : "", "release",
 		       r->have_release ? r->release : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_begin(st->store, err));
@@ -573,10 +573,10 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		progress(r, s->id, NULL);
 		for (unsigned k = 0; k <= s->retry; k++) {
 			lsec_err_clear(&why);
-			if (k > 0 && r->tgt != NULL && lsec_target_failed(r->tgt)) {
-				lsec_target_boot_report br;
+			if (k > 0 && r->tgt != NULL && lsec_device_failed(r->tgt)) {
+				lsec_device_boot_report br;
 				lsec_err e = LSEC_ERR_INIT;
-				if (lsec_target_reset(&br, r->tgt, &e) < 0) {
+				if (lsec_device_reset(&br, r->tgt, &e) < 0) {
 					/* the retry below meets the device as it is */
 				}
 				r->attached = false;
@@ -635,9 +635,9 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 			    "to confirm them as the logged-in person",
 			    lsec_sop_kind_name(kind), s->id);
 	}
-	LSEC_TRY(lsec_target_open(&r->tgt, uri, err));
-	LSEC_TRY(lsec_target_info_get(&r->info, r->tgt, err));
-	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_TARGET_UID_LEN);
+	LSEC_TRY(lsec_device_open(&r->tgt, uri, err));
+	LSEC_TRY(lsec_device_info_get(&r->info, r->tgt, err));
+	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_DEVICE_UID_LEN);
 	LSEC_TRY(identify_unit(r, uri, serial, &unit, err));
 	LSEC_TRY(close_interrupted(r, err));
 	LSEC_ENSURE(state_from[kind] != NULL, LSEC_E_USAGE,

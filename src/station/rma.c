@@ -45,7 +45,7 @@ out:
  * The challenge: signed by the device, verified under cert. Returns 0 when
  * genuine, 1 when not (why says how), < 0 when it could not be checked.
  */
-static int challenge(json_t *ev, lsec_target *t, const lsec_cert *cert, lsec_err *why,
+static int challenge(json_t *ev, lsec_device *t, const lsec_cert *cert, lsec_err *why,
 		     lsec_err *err)
 {
 	int rc = 0;
@@ -55,7 +55,7 @@ static int challenge(json_t *ev, lsec_target *t, const lsec_cert *cert, lsec_err
 	char hex[65];
 	lsec_hex_encode(hex, ch, sizeof(ch));
 	json_object_set_new(ev, "challenge", json_string(hex));
-	if (lsec_target_key_sign(&sig, t, 0, ch, sizeof(ch), why) < 0 ||
+	if (lsec_device_key_sign(&sig, t, 0, ch, sizeof(ch), why) < 0 ||
 	    lsec_pop_verify(cert, ch, sizeof(ch), sig.data, sig.len, why) < 0) {
 		rc = 1;
 	}
@@ -69,11 +69,11 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 {
 	int rc = 0;
 	lsec_store_unit unit;
-	lsec_target *t = NULL;
-	lsec_target_info info;
+	lsec_device *t = NULL;
+	lsec_device_info info;
 	lsec_cert *cert = NULL;
 	lsec_err why = LSEC_ERR_INIT;
-	char uid[2 * LSEC_TARGET_UID_LEN + 1], cs[LSEC_STORE_FP_MAX + 1];
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1], cs[LSEC_STORE_FP_MAX + 1];
 	json_t *ev = NULL;
 	const char *person;
 	if (out != NULL) {
@@ -88,9 +88,9 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot receive unit '%s' as a return: it is %s, not shipped", serial,
 		    lsec_unit_state_name(unit.state));
-	LSEC_TRY(lsec_target_open(&t, uri, err));
-	LSEC_TRY(lsec_target_info_get(&info, t, err));
-	lsec_hex_encode(uid, info.uid, LSEC_TARGET_UID_LEN);
+	LSEC_TRY(lsec_device_open(&t, uri, err));
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
+	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
 	ev = json_pack("{s:s,s:s,s:s}", "uid", uid, "registered-uid", unit.uid, "target", uri);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	int verdict = 1;
@@ -130,7 +130,7 @@ out:
 	}
 	json_decref(ev);
 	lsec_cert_free(cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	return rc;
 }
 

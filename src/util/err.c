@@ -26,7 +26,7 @@ static const struct {
 	{LSEC_E_INTERNAL, "internal", LSEC_CAT_INTERNAL},
 };
 
-static const char *const module_names[] = {"image", "target", "store", "audit",
+static const char *const module_names[] = {"image", "device", "store", "audit",
 					   "pki", "sop", "station"};
 
 lsec_category lsec_code_category(int code)

@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "linesec/store.h"
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 typedef struct fixture {
 	char *dir;
@@ -43,22 +43,22 @@ static int teardown(void **state)
 }
 
 /* A one-unit fleet in dir/name; opens and attaches it; registers it as serial. */
-static lsec_target *device(fixture *f, const char *name, bool no_keygen, const char *serial)
+static lsec_device *device(fixture *f, const char *name, bool no_keygen, const char *serial)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 1;
 	o.no_keygen = no_keygen;
 	char *fleet = lsec_test_path(f->dir, name);
-	assert_lsec_ok(lsec_target_sim_fleet_new(NULL, fleet, &o, &err), &err);
+	assert_lsec_ok(lsec_device_sim_fleet_new(NULL, fleet, &o, &err), &err);
 	char *uri = lsec_asprintf("sim:%s/unit-001.sim", fleet);
-	lsec_target *t = NULL;
-	assert_lsec_ok(lsec_target_open(&t, uri, &err), &err);
-	assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
+	lsec_device *t = NULL;
+	assert_lsec_ok(lsec_device_open(&t, uri, &err), &err);
+	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
 	if (serial != NULL) {
-		lsec_target_info info;
-		char hex[2 * LSEC_TARGET_UID_LEN + 1];
-		assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
+		lsec_device_info info;
+		char hex[2 * LSEC_DEVICE_UID_LEN + 1];
+		assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
 		lsec_hex_encode(hex, info.uid, sizeof(info.uid));
 		assert_lsec_ok(lsec_store_unit_create(f->st, serial, hex, "Sensor", "st-1", &err),
 			       &err);
@@ -92,7 +92,7 @@ static void test_pki_enroll__device_keygen(void **state)
 {
 	fixture *f = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target *t = device(f, "fleet-a", false, "SN-A");
+	lsec_device *t = device(f, "fleet-a", false, "SN-A");
 	lsec_cert *cert = NULL;
 	assert_lsec_ok(lsec_pki_enroll(&cert, f->ca, f->st, &officer, "SN-A", t, 0, 365, &err),
 		       &err);
@@ -101,11 +101,11 @@ static void test_pki_enroll__device_keygen(void **state)
 	assert_int_equal(pkitest_verify(lsec_cert_x509(cert), cax, NULL), X509_V_OK);
 	/* The certificate carries the device's key and sits on the device. */
 	lsec_buf spki = LSEC_BUF_INIT(1024), back = LSEC_BUF_INIT(1 << 16), mine = LSEC_BUF_INIT(1 << 16);
-	assert_lsec_ok(lsec_target_key_public(&spki, t, 0, &err), &err);
+	assert_lsec_ok(lsec_device_key_public(&spki, t, 0, &err), &err);
 	const uint8_t *p = spki.data;
 	EVP_PKEY *devkey = d2i_PUBKEY(NULL, &p, (long)spki.len);
 	assert_int_equal(EVP_PKEY_eq(devkey, X509_get0_pubkey(lsec_cert_x509(cert))), 1);
-	assert_lsec_ok(lsec_target_cert_read(&back, t, 0, &err), &err);
+	assert_lsec_ok(lsec_device_cert_read(&back, t, 0, &err), &err);
 	assert_lsec_ok(lsec_cert_encode(&mine, cert, true, &err), &err);
 	assert_int_equal(back.len, mine.len);
 	assert_memory_equal(back.data, mine.data, mine.len);
@@ -130,17 +130,17 @@ static void test_pki_enroll__device_keygen(void **state)
 	lsec_buf_release(&back);
 	lsec_buf_release(&spki);
 	lsec_cert_free(cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 }
 
 static void test_pki_enroll__station_keygen(void **state)
 {
 	fixture *f = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target *t = device(f, "fleet-b", true, "SN-B");
-	lsec_target_info info;
-	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
-	assert_false(info.caps & LSEC_TARGET_CAP_KEYGEN);
+	lsec_device *t = device(f, "fleet-b", true, "SN-B");
+	lsec_device_info info;
+	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
+	assert_false(info.caps & LSEC_DEVICE_CAP_KEYGEN);
 	lsec_cert *cert = NULL;
 	assert_lsec_ok(lsec_pki_enroll(&cert, f->ca, f->st, &officer, "SN-B", t, 1, 365, &err),
 		       &err);
@@ -149,7 +149,7 @@ static void test_pki_enroll__station_keygen(void **state)
 					NULL),
 			 X509_V_OK);
 	lsec_cert_free(cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 }
 
 static void test_pki_enroll__refusals(void **state)
@@ -157,7 +157,7 @@ static void test_pki_enroll__refusals(void **state)
 	fixture *f = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	/* A device whose UID is not the registered unit's. */
-	lsec_target *t = device(f, "fleet-c", false, NULL);
+	lsec_device *t = device(f, "fleet-c", false, NULL);
 	assert_lsec_ok(lsec_store_unit_create(f->st, "SN-C", "00112233445566778899aabbccddeeff",
 					      "Sensor", "st-1", &err),
 		       &err);
@@ -166,14 +166,14 @@ static void test_pki_enroll__refusals(void **state)
 			 LSEC_E_POLICY, &err);
 	assert_non_null(strstr(err.msg, "SN-C"));
 	/* Nothing was generated on the device. */
-	lsec_target_slot_status st;
-	assert_lsec_ok(lsec_target_key_status(&st, t, 0, &err), &err);
+	lsec_device_slot_status st;
+	assert_lsec_ok(lsec_device_key_status(&st, t, 0, &err), &err);
 	assert_int_equal(st.state, LSEC_SLOT_EMPTY);
 	/* An unknown unit. */
 	assert_lsec_code(lsec_pki_enroll(&cert, f->ca, f->st, &officer, "SN-X", t, 0, 365, &err),
 			 LSEC_E_NOTFOUND, &err);
 	assert_null(cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 }
 
 int main(void)

@@ -14,7 +14,7 @@
 #include "linesec/sop.h"
 #include "linesec/station.h"
 #include "linesec/store.h"
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -69,13 +69,13 @@ static inline void fx_sign_image(const char *path, const char *key_path, const c
 }
 
 /* Creates a fleet of n units in <dir>/fleet with the given options. */
-static inline void fx_fleet(station_fx *fx, lsec_target_sim_options *o)
+static inline void fx_fleet(station_fx *fx, lsec_device_sim_options *o)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	json_t *j = NULL;
 	o->has_seed = true;
 	o->seed = 7;
-	fx_ok(lsec_target_sim_fleet_new(&j, fx->fleet, o, &err), &err);
+	fx_ok(lsec_device_sim_fleet_new(&j, fx->fleet, o, &err), &err);
 	json_decref(j);
 }
 
@@ -121,7 +121,7 @@ static inline void fx_line(station_fx *fx, bool with_release)
 static inline char *fx_quarantined_unit(station_fx *fx, lsec_station_result *res)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 1;
 	o.faults = "boot_fail=5";
 	fx_fleet(fx, &o);
@@ -133,7 +133,7 @@ static inline char *fx_quarantined_unit(station_fx *fx, lsec_station_result *res
 /* A plain fleet of n units, the SOPs approved and release 1.0.0 approved. */
 static inline void fx_ready(station_fx *fx, unsigned n)
 {
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = n;
 	fx_fleet(fx, &o);
 	fx_line(fx, true);

@@ -102,11 +102,11 @@ static void test_station_decommission__failed_unit_wiped_and_blank(void **state)
 	assert_int_equal(res.state, LSEC_UNIT_DECOMMISSIONED);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
 	/* Read back independently: erased flash, empty slots. */
-	lsec_target *t = NULL;
-	fx_ok(lsec_target_open(&t, u, &err), &err);
-	fx_ok(lsec_target_debug_attach(t, &err), &err);
-	fx_ok(lsec_target_blank_check(t, &err), &err);
-	lsec_target_close(t);
+	lsec_device *t = NULL;
+	fx_ok(lsec_device_open(&t, u, &err), &err);
+	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	fx_ok(lsec_device_blank_check(t, &err), &err);
+	lsec_device_close(t);
 	/* Twice is refused; so is scrapping without a witness present. */
 	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
 			 LSEC_E_STATION_WRONG_STATE);
@@ -120,7 +120,7 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
 	json_t *ev = NULL;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 1;
 	fx_fleet(fx, &o);
 	fx_line(fx, true);
@@ -159,13 +159,13 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	assert_int_equal(n, 1);
 	assert_true(cr[0].revoked[0] != '\0');
 	lsec_free(cr);
-	lsec_target *t = NULL;
-	fx_ok(lsec_target_open(&t, u, &err), &err);
-	lsec_target_slot_status ss;
-	fx_ok(lsec_target_key_status(&ss, t, 0, &err), &err);
+	lsec_device *t = NULL;
+	fx_ok(lsec_device_open(&t, u, &err), &err);
+	lsec_device_slot_status ss;
+	fx_ok(lsec_device_key_status(&ss, t, 0, &err), &err);
 	assert_int_equal(ss.state, LSEC_SLOT_EMPTY);
 	assert_false(ss.has_cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	/* The revoked identity is never reused: not by another unit, not by this one. */
 	assert_int_equal(lsec_store_unit_create(store_of(fx), "unit-900", "ffee", "sensor", "st2",
@@ -187,7 +187,7 @@ static void test_station_decommission__unreachable_revoked_not_wiped(void **stat
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
 	json_t *rep = NULL;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	fx_fleet(fx, &o);
 	fx_line(fx, true);
@@ -201,12 +201,12 @@ static void test_station_decommission__unreachable_revoked_not_wiped(void **stat
 	assert_int_equal(id.state, LSEC_KEY_COMPROMISED);
 	assert_true(crl_lists(fx, id.cert_serial, 1 /* keyCompromise */));
 	/* The device still holds its key: nothing was erased. */
-	lsec_target *t = NULL;
-	lsec_target_slot_status ss;
-	fx_ok(lsec_target_open(&t, u, &err), &err);
-	fx_ok(lsec_target_key_status(&ss, t, 0, &err), &err);
+	lsec_device *t = NULL;
+	lsec_device_slot_status ss;
+	fx_ok(lsec_device_open(&t, u, &err), &err);
+	fx_ok(lsec_device_key_status(&ss, t, 0, &err), &err);
 	assert_int_not_equal(ss.state, LSEC_SLOT_EMPTY);
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	fx_ok(lsec_station_report_scrap(&rep, fx->st, NULL, &err), &err);
 	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 1);
@@ -236,7 +236,7 @@ static void test_station_decommission__clone_refused_as_return(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	o.clone_src = 1;
 	o.clone_dst = 2;
@@ -247,11 +247,11 @@ static void test_station_decommission__clone_refused_as_return(void **state)
 	assert_int_equal(lsec_station_rma_receive(NULL, fx->st, "unit-001", u2, &err),
 			 LSEC_E_STATION_NOT_GENUINE);
 	/* Nor with a key of its own: the signature does not verify under the certificate. */
-	lsec_target *t = NULL;
-	fx_ok(lsec_target_open(&t, u2, &err), &err);
-	fx_ok(lsec_target_debug_attach(t, &err), &err);
-	fx_ok(lsec_target_key_generate(t, 0, &err), &err);
-	lsec_target_close(t);
+	lsec_device *t = NULL;
+	fx_ok(lsec_device_open(&t, u2, &err), &err);
+	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	fx_ok(lsec_device_key_generate(t, 0, &err), &err);
+	lsec_device_close(t);
 	assert_int_equal(lsec_station_rma_receive(NULL, fx->st, "unit-001", u2, &err),
 			 LSEC_E_STATION_NOT_GENUINE);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SHIPPED);
@@ -283,7 +283,7 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
 	json_t *rec = NULL, *rep = NULL;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 3;
 	fx_fleet(fx, &o);
 	fx_line(fx, true);
@@ -381,7 +381,7 @@ static void test_station_decommission__refusals_change_nothing(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	fx_fleet(fx, &o);
 	char *u1 = fx_unit(fx, 1), *u2 = fx_unit(fx, 2);
@@ -408,13 +408,13 @@ static void test_station_decommission__refusals_change_nothing(void **state)
 	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
 			 LSEC_E_STATION_CLONE);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_FLASHED);
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	uint8_t page[16];
-	fx_ok(lsec_target_open(&t, u2, &err), &err);
-	fx_ok(lsec_target_debug_attach(t, &err), &err);
-	fx_ok(lsec_target_flash_read(page, t, 0, sizeof(page), &err), &err);
+	fx_ok(lsec_device_open(&t, u2, &err), &err);
+	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	fx_ok(lsec_device_flash_read(page, t, 0, sizeof(page), &err), &err);
 	assert_int_not_equal(page[0], 0xff); /* still flashed */
-	lsec_target_close(t);
+	lsec_device_close(t);
 	d.version = 99;
 	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
 			 LSEC_E_USAGE);
@@ -457,7 +457,7 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	fx_fleet(fx, &o);
 	fx_line(fx, true);

@@ -15,14 +15,14 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-001", &err), &err);
 	assert_int_equal(unit.state, LSEC_UNIT_SHIPPED);
 	/* The device really is secured and locked. */
-	lsec_target *t = NULL;
-	lsec_target_fuse_value v;
-	fx_ok(lsec_target_open(&t, u, &err), &err);
-	fx_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
+	lsec_device *t = NULL;
+	lsec_device_fuse_value v;
+	fx_ok(lsec_device_open(&t, u, &err), &err);
+	fx_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
 	assert_int_equal(v.value, 1);
-	fx_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_DEBUG_LOCK, &err), &err);
+	fx_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_DEBUG_LOCK, &err), &err);
 	assert_true(v.value >= 1);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	/* The history record has every step and a proof. */
 	json_t *rec = NULL;
 	fx_ok(lsec_station_unit_show(&rec, fx->st, "unit-001", &err), &err);
@@ -41,7 +41,7 @@ static void test_station_exec__clone_stopped_before_write(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	o.clone_src = 1;
 	o.clone_dst = 2;
@@ -53,15 +53,15 @@ static void test_station_exec__clone_stopped_before_write(void **state)
 			 LSEC_E_STATION_CLONE);
 	assert_non_null(strstr(err.msg, "unit-001"));
 	/* Nothing was written: the clone's flash is still erased and it is not registered. */
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	uint8_t page[64];
-	fx_ok(lsec_target_open(&t, u2, &err), &err);
-	fx_ok(lsec_target_debug_attach(t, &err), &err);
-	fx_ok(lsec_target_flash_read(page, t, 0, sizeof(page), &err), &err);
+	fx_ok(lsec_device_open(&t, u2, &err), &err);
+	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	fx_ok(lsec_device_flash_read(page, t, 0, sizeof(page), &err), &err);
 	for (size_t i = 0; i < sizeof(page); i++) {
 		assert_int_equal(page[i], 0xff);
 	}
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_store_unit unit;
 	assert_int_equal(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-002", &err),
 			 LSEC_E_NOTFOUND);
@@ -77,11 +77,11 @@ static void test_station_exec__unit_with_identity_stopped(void **state)
 	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	/* A "new" unit that already carries a key (a used or tampered board). */
-	lsec_target *t = NULL;
-	fx_ok(lsec_target_open(&t, u, &err), &err);
-	fx_ok(lsec_target_debug_attach(t, &err), &err);
-	fx_ok(lsec_target_key_generate(t, 0, &err), &err);
-	lsec_target_close(t);
+	lsec_device *t = NULL;
+	fx_ok(lsec_device_open(&t, u, &err), &err);
+	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	fx_ok(lsec_device_key_generate(t, 0, &err), &err);
+	lsec_device_close(t);
 	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
 			 LSEC_E_STATION_HAS_IDENTITY);
 	lsec_free(u);
@@ -157,7 +157,7 @@ static void test_station_exec__no_approved_sop(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 1;
 	fx_fleet(fx, &o);
 	char *u = fx_unit(fx, 1);

@@ -5,7 +5,7 @@ static void test_station_gang__summary(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 8;
 	o.clone_src = 2;
 	o.clone_dst = 7;
@@ -38,7 +38,7 @@ static void test_station_gang__quota_stops_every_socket(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 10;
 	fx_fleet(fx, &o);
 	fx_line(fx, false);

@@ -127,7 +127,7 @@ static void test_station_release__quota_stops_line(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 3;
 	fx_fleet(fx, &o);
 	fx_line(fx, false);

@@ -88,7 +88,7 @@ static void test_util_err__categories_and_names(void **state)
 	assert_int_equal(lsec_code_category(-125), LSEC_CAT_CRYPTO);
 	assert_int_equal(lsec_code_category(-135), LSEC_CAT_POLICY);
 	assert_int_equal(lsec_code_category(-245), LSEC_CAT_STATE);
-	assert_string_equal(lsec_code_name(-160), "target");
+	assert_string_equal(lsec_code_name(-160), "device");
 	assert_string_equal(lsec_code_name(LSEC_E_EXISTS), "exists");
 }
 

@@ -1,19 +1,19 @@
 /*
- * target.c - the generic device layer: picks the backend by URI scheme,
+ * device.c - the generic device layer: picks the backend by URI scheme,
  * checks arguments, keeps a failed session failed (STYLE.md 22) and builds
  * named fuses, describe and the authenticated-erase token on top of the
  * backend's operations table.
  *
- * @test tests/unit/target/test_target.c
+ * @test tests/unit/device/test_device.c
  */
-#include "target/target_int.h"
+#include "device/device_int.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <string.h>
 
-static const lsec_target_ops *const backends[] = {&lsec_target__sim_ops};
+static const lsec_device_ops *const backends[] = {&lsec_device__sim_ops};
 
 /* Failures after which the device's state is not known: the session fails. */
 static bool is_sticky(int code)
@@ -31,7 +31,7 @@ static bool is_sticky(int code)
 	}
 }
 
-static int enter(lsec_target *t, lsec_err *err)
+static int enter(lsec_device *t, lsec_err *err)
 {
 	if (!t->failed) {
 		return 0;
@@ -41,7 +41,7 @@ static int enter(lsec_target *t, lsec_err *err)
 			    t->uri, t->fail_msg);
 }
 
-static int leave(lsec_target *t, int rc, lsec_err *err)
+static int leave(lsec_device *t, int rc, lsec_err *err)
 {
 	if (rc < 0 && is_sticky(rc)) {
 		t->failed = true;
@@ -66,17 +66,17 @@ static int leave(lsec_target *t, int rc, lsec_err *err)
 		LSEC_TRY(leave((t), (t)->ops->op((t), __VA_ARGS__), err));     \
 	} while (0)
 
-int lsec_target_open(lsec_target **out, const char *uri, lsec_err *err)
+int lsec_device_open(lsec_device **out, const char *uri, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target *t = NULL;
+	lsec_device *t = NULL;
 	LSEC_ENSURE_REF(out);
 	*out = NULL;
 	LSEC_ENSURE_REF(uri);
 	const char *colon = strchr(uri, ':');
 	LSEC_ENSURE(colon != NULL, LSEC_E_TGT_BAD_URI,
 		    "cannot open device '%s': expected SCHEME:ADDRESS (sim:PATH)", uri);
-	const lsec_target_ops *ops = NULL;
+	const lsec_device_ops *ops = NULL;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		size_t n = strlen(backends[i]->scheme);
 		if (n == (size_t)(colon - uri) && strncmp(uri, backends[i]->scheme, n) == 0) {
@@ -94,11 +94,11 @@ int lsec_target_open(lsec_target **out, const char *uri, lsec_err *err)
 	*out = t;
 	t = NULL;
 out:
-	lsec_target_close(t);
+	lsec_device_close(t);
 	return rc;
 }
 
-void lsec_target_close(lsec_target *t)
+void lsec_device_close(lsec_device *t)
 {
 	if (t == NULL) {
 		return;
@@ -110,17 +110,17 @@ void lsec_target_close(lsec_target *t)
 	lsec_free(t);
 }
 
-const char *lsec_target_uri(const lsec_target *t)
+const char *lsec_device_uri(const lsec_device *t)
 {
 	return t->uri;
 }
 
-bool lsec_target_failed(const lsec_target *t)
+bool lsec_device_failed(const lsec_device *t)
 {
 	return t->failed;
 }
 
-int lsec_target_info_get(lsec_target_info *out, lsec_target *t, lsec_err *err)
+int lsec_device_info_get(lsec_device_info *out, lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
@@ -129,7 +129,7 @@ out:
 	return rc;
 }
 
-int lsec_target_flash_erase(lsec_target *t, uint32_t addr, uint32_t len, lsec_err *err)
+int lsec_device_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err *err)
 {
 	int rc = 0;
 	DISPATCH(t, flash_erase, addr, len, err);
@@ -137,7 +137,7 @@ out:
 	return rc;
 }
 
-int lsec_target_flash_write(lsec_target *t, uint32_t addr, const uint8_t *data, size_t len,
+int lsec_device_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
 			    lsec_err *err)
 {
 	int rc = 0;
@@ -147,7 +147,7 @@ out:
 	return rc;
 }
 
-int lsec_target_flash_read(uint8_t *out, lsec_target *t, uint32_t addr, size_t len, lsec_err *err)
+int lsec_device_flash_read(uint8_t *out, lsec_device *t, uint32_t addr, size_t len, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE(out != NULL || len == 0, LSEC_E_USAGE, "missing argument 'out'");
@@ -156,7 +156,7 @@ out:
 	return rc;
 }
 
-int lsec_target_flash_hash(uint8_t out[32], lsec_target *t, uint32_t addr, uint32_t len,
+int lsec_device_flash_hash(uint8_t out[32], lsec_device *t, uint32_t addr, uint32_t len,
 			   lsec_err *err)
 {
 	int rc = 0;
@@ -174,7 +174,7 @@ int lsec_target_flash_hash(uint8_t out[32], lsec_target *t, uint32_t addr, uint3
 		      "cannot hash flash");
 	for (uint32_t done = 0; done < len;) {
 		uint32_t n = len - done < sizeof(chunk) ? len - done : (uint32_t)sizeof(chunk);
-		LSEC_TRY(lsec_target_flash_read(chunk, t, addr + done, n, err));
+		LSEC_TRY(lsec_device_flash_read(chunk, t, addr + done, n, err));
 		LSEC_TRY_OSSL(EVP_DigestUpdate(ctx, chunk, n), LSEC_E_CRYPTO, "cannot hash flash");
 		done += n;
 	}
@@ -184,15 +184,15 @@ out:
 	return rc;
 }
 
-int lsec_target_flash_program(lsec_target *t, uint32_t addr, const uint8_t *data, size_t len,
+int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
 			      lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_info info;
+	lsec_device_info info;
 	uint8_t want[32], got[32];
 	LSEC_ENSURE(data != NULL && len > 0 && len <= UINT32_MAX, LSEC_E_USAGE,
 		    "cannot program flash: no data");
-	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	LSEC_ENSURE(info.page_size > 0 && addr % info.page_size == 0, LSEC_E_TGT_RANGE,
 		    "cannot program flash of device '%s' at 0x%x: not aligned to the %u-byte page",
 		    t->uri, addr, info.page_size);
@@ -200,10 +200,10 @@ int lsec_target_flash_program(lsec_target *t, uint32_t addr, const uint8_t *data
 	LSEC_ENSURE(span <= info.flash_size && addr <= info.flash_size - span, LSEC_E_TGT_RANGE,
 		    "cannot program %zu bytes at 0x%x on device '%s': flash has %u bytes", len, addr,
 		    t->uri, info.flash_size);
-	LSEC_TRY(lsec_target_flash_erase(t, addr, (uint32_t)span, err));
-	LSEC_TRY(lsec_target_flash_write(t, addr, data, len, err));
+	LSEC_TRY(lsec_device_flash_erase(t, addr, (uint32_t)span, err));
+	LSEC_TRY(lsec_device_flash_write(t, addr, data, len, err));
 	LSEC_TRY(lsec_sha256(want, data, len, err));
-	LSEC_TRY(lsec_target_flash_hash(got, t, addr, (uint32_t)len, err));
+	LSEC_TRY(lsec_device_flash_hash(got, t, addr, (uint32_t)len, err));
 	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_VERIFY,
 		    "cannot program flash of device '%s': read-back SHA-256 of 0x%x+%zu differs from the data written",
 		    t->uri, addr, len);
@@ -216,7 +216,7 @@ static const char *const boot_error_names[] = {
 	"bad-signature", "rollback", "hw-fault", "no-key-digest",
 };
 
-const char *lsec_target_boot_error_name(uint32_t code)
+const char *lsec_device_boot_error_name(uint32_t code)
 {
 	if (code < sizeof(boot_error_names) / sizeof(boot_error_names[0])) {
 		return boot_error_names[code];
@@ -224,7 +224,7 @@ const char *lsec_target_boot_error_name(uint32_t code)
 	return "unknown";
 }
 
-int lsec_target_reset(lsec_target_boot_report *out, lsec_target *t, lsec_err *err)
+int lsec_device_reset(lsec_device_boot_report *out, lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
@@ -235,15 +235,15 @@ int lsec_target_reset(lsec_target_boot_report *out, lsec_target *t, lsec_err *er
 	DISPATCH(t, reset, out, err);
 	LSEC_ENSURE(out->booted, LSEC_E_TGT_BOOT_REFUSED,
 		    "device '%s' did not boot: boot error %u (%s)", t->uri, out->boot_error,
-		    lsec_target_boot_error_name(out->boot_error));
+		    lsec_device_boot_error_name(out->boot_error));
 out:
 	return rc;
 }
 
-int lsec_target_boot_report_describe(json_t **out, const lsec_target_boot_report *r, lsec_err *err)
+int lsec_device_boot_report_describe(json_t **out, const lsec_device_boot_report *r, lsec_err *err)
 {
 	int rc = 0;
-	char hex[2 * LSEC_TARGET_DIGEST_LEN + 1] = "";
+	char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1] = "";
 	char ver[48];
 	LSEC_ENSURE_REF(out);
 	*out = NULL;
@@ -255,7 +255,7 @@ int lsec_target_boot_report_describe(json_t **out, const lsec_target_boot_report
 		 (unsigned long)r->ver_build);
 	*out = json_pack("{s:b,s:I,s:s,s:s?,s:s?,s:b,s:b}", "booted", r->booted, "boot_error",
 			 (json_int_t)r->boot_error, "boot_error_name",
-			 lsec_target_boot_error_name(r->boot_error), "digest",
+			 lsec_device_boot_error_name(r->boot_error), "digest",
 			 r->measured ? hex : NULL, "version", r->booted ? ver : NULL, "secure_boot",
 			 r->secure_boot, "uart_open", r->uart_open);
 	LSEC_ENSURE(*out != NULL, LSEC_E_NOMEM, "out of memory");
@@ -263,7 +263,7 @@ out:
 	return rc;
 }
 
-int lsec_target_otp_read(uint32_t *out, lsec_target *t, uint32_t word, uint32_t n, lsec_err *err)
+int lsec_device_otp_read(uint32_t *out, lsec_device *t, uint32_t word, uint32_t n, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(out);
@@ -272,7 +272,7 @@ out:
 	return rc;
 }
 
-int lsec_target_otp_burn(lsec_target *t, uint32_t word, uint32_t bits, lsec_err *err)
+int lsec_device_otp_burn(lsec_device *t, uint32_t word, uint32_t bits, lsec_err *err)
 {
 	int rc = 0;
 	DISPATCH(t, otp_burn, word, bits, err);
@@ -280,7 +280,7 @@ out:
 	return rc;
 }
 
-int lsec_target_otp_lock(lsec_target *t, uint32_t word, lsec_err *err)
+int lsec_device_otp_lock(lsec_device *t, uint32_t word, lsec_err *err)
 {
 	int rc = 0;
 	DISPATCH(t, otp_lock, word, err);
@@ -288,7 +288,7 @@ out:
 	return rc;
 }
 
-int lsec_target_otp_locked(bool *out, lsec_target *t, uint32_t word, lsec_err *err)
+int lsec_device_otp_locked(bool *out, lsec_device *t, uint32_t word, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(out);
@@ -298,16 +298,16 @@ out:
 	return rc;
 }
 
-int lsec_target_otp_write(lsec_target *t, uint32_t word, uint32_t value, lsec_err *err)
+int lsec_device_otp_write(lsec_device *t, uint32_t word, uint32_t value, lsec_err *err)
 {
 	int rc = 0;
 	uint32_t old = 0;
-	LSEC_TRY(lsec_target_otp_read(&old, t, word, 1, err));
+	LSEC_TRY(lsec_device_otp_read(&old, t, word, 1, err));
 	LSEC_ENSURE((old & ~value) == 0, LSEC_E_TGT_OTP_CLEAR,
 		    "cannot write OTP word %u of device '%s' to 0x%08x: it holds 0x%08x and OTP bits only go from 0 to 1",
 		    word, t->uri, value, old);
 	if (value != old) {
-		LSEC_TRY(lsec_target_otp_burn(t, word, value & ~old, err));
+		LSEC_TRY(lsec_device_otp_burn(t, word, value & ~old, err));
 	}
 out:
 	return rc;
@@ -327,12 +327,12 @@ static const struct {
 	{"OTP_LOCK", "Write lock of the secure boot words"},
 };
 
-const char *lsec_target_fuse_name(lsec_target_fuse fuse)
+const char *lsec_device_fuse_name(lsec_device_fuse fuse)
 {
 	return (unsigned)fuse < LSEC_FUSE_COUNT ? fuse_names[fuse].name : "UNKNOWN";
 }
 
-const char *lsec_target_fuse_description(lsec_target_fuse fuse)
+const char *lsec_device_fuse_description(lsec_device_fuse fuse)
 {
 	return (unsigned)fuse < LSEC_FUSE_COUNT ? fuse_names[fuse].desc : "unknown fuse";
 }
@@ -340,25 +340,25 @@ const char *lsec_target_fuse_description(lsec_target_fuse fuse)
 #define FIELD_MAX_WORDS 8u
 
 /* Locates a fuse in the device's layout and reads its words. */
-static int field_read(lsec_target_fuse_field *fld, uint32_t words[FIELD_MAX_WORDS], lsec_target *t,
-		      lsec_target_fuse fuse, lsec_err *err)
+static int field_read(lsec_device_fuse_field *fld, uint32_t words[FIELD_MAX_WORDS], lsec_device *t,
+		      lsec_device_fuse fuse, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_info info;
+	lsec_device_info info;
 	LSEC_ENSURE((unsigned)fuse < LSEC_FUSE_COUNT, LSEC_E_USAGE, "unknown fuse %d", (int)fuse);
-	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	*fld = info.fuses[fuse];
 	LSEC_ENSURE(fld->nwords >= 1 && fld->nwords <= FIELD_MAX_WORDS && fld->mask != 0 &&
 			    (fuse != LSEC_FUSE_SECURE_BOOT_KEY_DIGEST ||
 			     (fld->nwords == 8 && fld->mask == 0xffffffffu)),
 		    LSEC_E_DEVICE, "cannot use fuse '%s' of device '%s': bad OTP layout",
 		    fuse_names[fuse].name, t->uri);
-	LSEC_TRY(lsec_target_otp_read(words, t, fld->word, fld->nwords, err));
+	LSEC_TRY(lsec_device_otp_read(words, t, fld->word, fld->nwords, err));
 out:
 	return rc;
 }
 
-static uint32_t field_count(const lsec_target_fuse_field *fld, const uint32_t *words)
+static uint32_t field_count(const lsec_device_fuse_field *fld, const uint32_t *words)
 {
 	uint32_t n = 0;
 	for (unsigned i = 0; i < fld->nwords; i++) {
@@ -367,13 +367,13 @@ static uint32_t field_count(const lsec_target_fuse_field *fld, const uint32_t *w
 	return n;
 }
 
-static bool field_locked(bool *out, lsec_target *t, const lsec_target_fuse_field *fld,
+static bool field_locked(bool *out, lsec_device *t, const lsec_device_fuse_field *fld,
 			 lsec_err *err, int *rcp)
 {
 	*out = true;
 	for (unsigned i = 0; i < fld->nwords; i++) {
 		bool l = false;
-		*rcp = lsec_target_otp_locked(&l, t, fld->word + i, err);
+		*rcp = lsec_device_otp_locked(&l, t, fld->word + i, err);
 		if (*rcp < 0) {
 			return false;
 		}
@@ -387,7 +387,7 @@ static bool field_locked(bool *out, lsec_target *t, const lsec_target_fuse_field
  * would lose a bit or a word that needs bits is locked; then burns word by
  * word (a power loss keeps what was burned, as silicon would).
  */
-static int field_burn(lsec_target *t, lsec_target_fuse fuse, const lsec_target_fuse_field *fld,
+static int field_burn(lsec_device *t, lsec_device_fuse fuse, const lsec_device_fuse_field *fld,
 		      const uint32_t *old, const uint32_t *want, lsec_err *err)
 {
 	int rc = 0;
@@ -396,25 +396,25 @@ static int field_burn(lsec_target *t, lsec_target_fuse fuse, const lsec_target_f
 			    "cannot burn fuse '%s' of device '%s': word %u holds 0x%08x, which has bits the new value lacks (OTP bits only go from 0 to 1)",
 			    fuse_names[fuse].name, t->uri, fld->word + i, old[i]);
 		bool locked = false;
-		LSEC_TRY(lsec_target_otp_locked(&locked, t, fld->word + i, err));
+		LSEC_TRY(lsec_device_otp_locked(&locked, t, fld->word + i, err));
 		LSEC_ENSURE(!locked || want[i] == old[i], LSEC_E_TGT_OTP_LOCKED,
 			    "cannot burn fuse '%s' of device '%s': OTP word %u is write-locked",
 			    fuse_names[fuse].name, t->uri, fld->word + i);
 	}
 	for (unsigned i = 0; i < fld->nwords; i++) {
 		if (want[i] != old[i]) {
-			LSEC_TRY(lsec_target_otp_burn(t, fld->word + i, want[i] & ~old[i], err));
+			LSEC_TRY(lsec_device_otp_burn(t, fld->word + i, want[i] & ~old[i], err));
 		}
 	}
 out:
 	return rc;
 }
 
-int lsec_target_fuse_read(lsec_target_fuse_value *out, lsec_target *t, lsec_target_fuse fuse,
+int lsec_device_fuse_read(lsec_device_fuse_value *out, lsec_device *t, lsec_device_fuse fuse,
 			  lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_field fld;
+	lsec_device_fuse_field fld;
 	uint32_t words[FIELD_MAX_WORDS] = {0};
 	memset(out, 0, sizeof(*out));
 	LSEC_TRY(field_read(&fld, words, t, fuse, err));
@@ -432,10 +432,10 @@ out:
 	return rc;
 }
 
-int lsec_target_fuse_set(lsec_target *t, lsec_target_fuse fuse, uint32_t value, lsec_err *err)
+int lsec_device_fuse_set(lsec_device *t, lsec_device_fuse fuse, uint32_t value, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_field fld;
+	lsec_device_fuse_field fld;
 	uint32_t old[FIELD_MAX_WORDS] = {0}, want[FIELD_MAX_WORDS] = {0};
 	LSEC_ENSURE(fuse != LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, LSEC_E_USAGE,
 		    "cannot set fuse 'SECURE_BOOT_KEY_DIGEST' to a number: burn the digest");
@@ -468,10 +468,10 @@ out:
 	return rc;
 }
 
-int lsec_target_fuse_burn_digest(lsec_target *t, const uint8_t digest[32], lsec_err *err)
+int lsec_device_fuse_burn_digest(lsec_device *t, const uint8_t digest[32], lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_field fld;
+	lsec_device_fuse_field fld;
 	uint32_t old[FIELD_MAX_WORDS] = {0}, want[FIELD_MAX_WORDS] = {0};
 	LSEC_ENSURE_REF(digest);
 	LSEC_TRY(field_read(&fld, old, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
@@ -483,17 +483,17 @@ out:
 	return rc;
 }
 
-int lsec_target_fuse_lock(lsec_target *t, lsec_target_fuse fuse, lsec_err *err)
+int lsec_device_fuse_lock(lsec_device *t, lsec_device_fuse fuse, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_fuse_field fld;
+	lsec_device_fuse_field fld;
 	uint32_t words[FIELD_MAX_WORDS] = {0};
 	LSEC_TRY(field_read(&fld, words, t, fuse, err));
 	for (unsigned i = 0; i < fld.nwords; i++) {
 		bool locked = false;
-		LSEC_TRY(lsec_target_otp_locked(&locked, t, fld.word + i, err));
+		LSEC_TRY(lsec_device_otp_locked(&locked, t, fld.word + i, err));
 		if (!locked) {
-			LSEC_TRY(lsec_target_otp_lock(t, fld.word + i, err));
+			LSEC_TRY(lsec_device_otp_lock(t, fld.word + i, err));
 		}
 	}
 out:
@@ -502,7 +502,7 @@ out:
 
 /* ---- debug, keystore, erase --------------------------------------------- */
 
-int lsec_target_debug_attach(lsec_target *t, lsec_err *err)
+int lsec_device_debug_attach(lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	DISPATCH(t, debug_attach, err);
@@ -510,7 +510,7 @@ out:
 	return rc;
 }
 
-int lsec_target_debug_lock_level(unsigned *out, lsec_target *t, lsec_err *err)
+int lsec_device_debug_lock_level(unsigned *out, lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(out);
@@ -520,7 +520,7 @@ out:
 	return rc;
 }
 
-int lsec_target_key_generate(lsec_target *t, unsigned slot, lsec_err *err)
+int lsec_device_key_generate(lsec_device *t, unsigned slot, lsec_err *err)
 {
 	int rc = 0;
 	DISPATCH(t, key_generate, slot, err);
@@ -528,7 +528,7 @@ out:
 	return rc;
 }
 
-int lsec_target_key_inject(lsec_target *t, unsigned slot, const lsec_secret *pkcs8_der,
+int lsec_device_key_inject(lsec_device *t, unsigned slot, const lsec_secret *pkcs8_der,
 			   lsec_err *err)
 {
 	int rc = 0;
@@ -538,7 +538,7 @@ out:
 	return rc;
 }
 
-int lsec_target_key_public(lsec_buf *spki, lsec_target *t, unsigned slot, lsec_err *err)
+int lsec_device_key_public(lsec_buf *spki, lsec_device *t, unsigned slot, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(spki);
@@ -547,7 +547,7 @@ out:
 	return rc;
 }
 
-int lsec_target_key_sign(lsec_buf *sig, lsec_target *t, unsigned slot, const uint8_t *challenge,
+int lsec_device_key_sign(lsec_buf *sig, lsec_device *t, unsigned slot, const uint8_t *challenge,
 			 size_t len, lsec_err *err)
 {
 	int rc = 0;
@@ -559,7 +559,7 @@ out:
 	return rc;
 }
 
-int lsec_target_key_status(lsec_target_slot_status *out, lsec_target *t, unsigned slot,
+int lsec_device_key_status(lsec_device_slot_status *out, lsec_device *t, unsigned slot,
 			   lsec_err *err)
 {
 	int rc = 0;
@@ -569,7 +569,7 @@ out:
 	return rc;
 }
 
-int lsec_target_cert_store(lsec_target *t, unsigned slot, const uint8_t *der, size_t len,
+int lsec_device_cert_store(lsec_device *t, unsigned slot, const uint8_t *der, size_t len,
 			   lsec_err *err)
 {
 	int rc = 0;
@@ -579,7 +579,7 @@ out:
 	return rc;
 }
 
-int lsec_target_cert_read(lsec_buf *der, lsec_target *t, unsigned slot, lsec_err *err)
+int lsec_device_cert_read(lsec_buf *der, lsec_device *t, unsigned slot, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(der);
@@ -588,7 +588,7 @@ out:
 	return rc;
 }
 
-int lsec_target_credential_store(lsec_target *t, const lsec_secret *blob, lsec_err *err)
+int lsec_device_credential_store(lsec_device *t, const lsec_secret *blob, lsec_err *err)
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(blob);
@@ -597,7 +597,7 @@ out:
 	return rc;
 }
 
-int lsec_target_erase_all(lsec_target *t, lsec_err *err)
+int lsec_device_erase_all(lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	DISPATCH(t, erase_all, err);
@@ -605,7 +605,7 @@ out:
 	return rc;
 }
 
-int lsec_target_erase_authenticated(lsec_target *t, const uint8_t *token, size_t len,
+int lsec_device_erase_authenticated(lsec_device *t, const uint8_t *token, size_t len,
 				    lsec_err *err)
 {
 	int rc = 0;
@@ -616,16 +616,16 @@ out:
 	return rc;
 }
 
-int lsec_target_blank_check(lsec_target *t, lsec_err *err)
+int lsec_device_blank_check(lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
-	lsec_target_info info;
+	lsec_device_info info;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t ff[4096], want[32], got[32];
-	LSEC_TRY(lsec_target_info_get(&info, t, err));
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	for (unsigned s = 0; s < info.key_slots; s++) {
-		lsec_target_slot_status st;
-		LSEC_TRY(lsec_target_key_status(&st, t, s, err));
+		lsec_device_slot_status st;
+		LSEC_TRY(lsec_device_key_status(&st, t, s, err));
 		LSEC_ENSURE(st.state == LSEC_SLOT_EMPTY && !st.has_cert, LSEC_E_TGT_NOT_BLANK,
 			    "device '%s' is not blank: key slot %u still holds %s", t->uri, s,
 			    st.state != LSEC_SLOT_EMPTY ? "a key" : "a certificate");
@@ -642,7 +642,7 @@ int lsec_target_blank_check(lsec_target *t, lsec_err *err)
 		done += n;
 	}
 	LSEC_TRY_OSSL(EVP_DigestFinal_ex(ctx, want, NULL), LSEC_E_CRYPTO, "cannot blank-check flash");
-	LSEC_TRY(lsec_target_flash_hash(got, t, 0, info.flash_size, err));
+	LSEC_TRY(lsec_device_flash_hash(got, t, 0, info.flash_size, err));
 	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_NOT_BLANK,
 		    "device '%s' is not blank: flash does not read back erased (0xff)", t->uri);
 out:
@@ -650,19 +650,19 @@ out:
 	return rc;
 }
 
-void lsec_target__erase_message(uint8_t *out, const uint8_t uid[16])
+void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16])
 {
-	size_t n = sizeof(LSEC_TARGET__ERASE_DOMAIN) - 1;
-	memcpy(out, LSEC_TARGET__ERASE_DOMAIN, n);
-	memcpy(out + n, uid, LSEC_TARGET_UID_LEN);
+	size_t n = sizeof(LSEC_DEVICE__ERASE_DOMAIN) - 1;
+	memcpy(out, LSEC_DEVICE__ERASE_DOMAIN, n);
+	memcpy(out + n, uid, LSEC_DEVICE_UID_LEN);
 }
 
-int lsec_target_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key, lsec_err *err)
+int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key, lsec_err *err)
 {
 	int rc = 0;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t *spki = NULL;
-	uint8_t msg[LSEC_TARGET__ERASE_MSG_LEN];
+	uint8_t msg[LSEC_DEVICE__ERASE_MSG_LEN];
 	uint8_t sig[80];
 	size_t siglen = sizeof(sig);
 	LSEC_ENSURE_REF(out);
@@ -673,7 +673,7 @@ int lsec_target_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key,
 	int n = i2d_PUBKEY(key, &spki);
 	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot build erase token: cannot encode the public key");
 	LSEC_ENSURE(n <= 0xffff, LSEC_E_USAGE, "cannot build erase token: public key too large");
-	lsec_target__erase_message(msg, uid);
+	lsec_device__erase_message(msg, uid);
 	ctx = EVP_MD_CTX_new();
 	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot build erase token");
 	LSEC_TRY_OSSL(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), LSEC_E_CRYPTO,
@@ -702,18 +702,18 @@ static int json_set(json_t *obj, const char *key, json_t *v, lsec_err *err)
 static const char *const cap_names[] = {"keygen", "key-inject", "auth-erase", "flash-hash"};
 static const char *const slot_state_names[] = {"empty", "generated", "injected"};
 
-int lsec_target_describe(json_t **out, lsec_target *t, lsec_err *err)
+int lsec_device_describe(json_t **out, lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	json_t *j = NULL, *caps = NULL, *fuses = NULL, *slots = NULL;
-	lsec_target_info info;
-	char uid[2 * LSEC_TARGET_UID_LEN + 1];
-	char hex[2 * LSEC_TARGET_DIGEST_LEN + 1];
+	lsec_device_info info;
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1];
 	unsigned level = 0;
 	LSEC_ENSURE_REF(out);
 	*out = NULL;
-	LSEC_TRY(lsec_target_info_get(&info, t, err));
-	LSEC_TRY(lsec_target_debug_lock_level(&level, t, err));
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
+	LSEC_TRY(lsec_device_debug_lock_level(&level, t, err));
 	lsec_hex_encode(uid, info.uid, sizeof(info.uid));
 	j = json_object();
 	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
@@ -730,9 +730,9 @@ int lsec_target_describe(json_t **out, lsec_target *t, lsec_err *err)
 		}
 	}
 	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
-		lsec_target_fuse_value v;
+		lsec_device_fuse_value v;
 		json_t *e = NULL;
-		LSEC_TRY(lsec_target_fuse_read(&v, t, (lsec_target_fuse)f, err));
+		LSEC_TRY(lsec_device_fuse_read(&v, t, (lsec_device_fuse)f, err));
 		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
 			lsec_hex_encode(hex, v.bytes, sizeof(v.bytes));
 			e = json_pack("{s:s,s:b,s:I,s:I,s:s}", "value", hex, "locked", v.locked,
@@ -749,8 +749,8 @@ int lsec_target_describe(json_t **out, lsec_target *t, lsec_err *err)
 		LSEC_TRY(json_set(fuses, fuse_names[f].name, e, err));
 	}
 	for (unsigned s = 0; s < info.key_slots; s++) {
-		lsec_target_slot_status st;
-		LSEC_TRY(lsec_target_key_status(&st, t, s, err));
+		lsec_device_slot_status st;
+		LSEC_TRY(lsec_device_key_status(&st, t, s, err));
 		const char *name = (unsigned)st.state < 3 ? slot_state_names[st.state] : "unknown";
 		if (json_array_append_new(slots, json_pack("{s:I,s:s,s:b}", "slot", (json_int_t)s,
 							   "state", name, "cert", st.has_cert)) != 0) {

@@ -15,9 +15,9 @@
  * probe holds the one debug port: a second session on the same unit fails
  * with LSEC_E_DEVICE.
  *
- * @test tests/unit/target/test_sim.c
+ * @test tests/unit/device/test_sim.c
  */
-#include "target/target_int.h"
+#include "device/device_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ static unsigned fused_lock_level(const sim_unit *u)
 
 static int save(sim_session *s, unsigned what, lsec_err *err)
 {
-	return lsec_target__sim_save(&s->u, s->path, what, err);
+	return lsec_device__sim_save(&s->u, s->path, what, err);
 }
 
 /* Models programming time: per operation and per KiB moved. */
@@ -113,10 +113,10 @@ out:
 
 /* ---- session ------------------------------------------------------------ */
 
-static void sim_close(lsec_target *t)
+static void sim_close(lsec_device *t)
 {
 	sim_session *s = S(t);
-	lsec_target__sim_unit_release(&s->u);
+	lsec_device__sim_unit_release(&s->u);
 	lsec_secret_free(s->huk);
 	if (s->lock_fd >= 0) {
 		close(s->lock_fd);
@@ -147,7 +147,7 @@ out:
 	return rc;
 }
 
-static int sim_open(lsec_target *t, const char *rest, lsec_err *err)
+static int sim_open(lsec_device *t, const char *rest, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = lsec_calloc(1, sizeof(*s));
@@ -162,12 +162,12 @@ static int sim_open(lsec_target *t, const char *rest, lsec_err *err)
 	LSEC_ENSURE(s->path != NULL, LSEC_E_NOMEM, "out of memory");
 	memcpy(s->path, rest, plen);
 	s->path[plen] = 0;
-	LSEC_TRY(lsec_target__sim_faults_parse(&s->faults, &s->has_seed, &s->seed, q ? q + 1 : NULL,
+	LSEC_TRY(lsec_device__sim_faults_parse(&s->faults, &s->has_seed, &s->seed, q ? q + 1 : NULL,
 					       err));
 	LSEC_ENSURE(access(s->path, F_OK) == 0, LSEC_E_NOTFOUND,
 		    "cannot open sim unit '%s': no such unit", s->path);
 	LSEC_TRY(load_huk(s, err));
-	LSEC_TRY(lsec_target__sim_load(&s->u, s->path, err));
+	LSEC_TRY(lsec_device__sim_load(&s->u, s->path, err));
 	LSEC_ENSURE(!s->faults.stuck || s->faults.stuck_addr < s->u.flash_size, LSEC_E_TGT_BAD_URI,
 		    "invalid fault option 'stuck': address 0x%x beyond flash of '%s'",
 		    s->faults.stuck_addr, s->path);
@@ -180,7 +180,7 @@ out:
 	return rc;
 }
 
-static int sim_info(lsec_target *t, lsec_target_info *out, lsec_err *err)
+static int sim_info(lsec_device *t, lsec_device_info *out, lsec_err *err)
 {
 	(void)err;
 	sim_session *s = S(t);
@@ -191,18 +191,18 @@ static int sim_info(lsec_target *t, lsec_target_info *out, lsec_err *err)
 	out->otp_words = SIM_OTP_WORDS;
 	out->key_slots = SIM_KEY_SLOTS;
 	out->caps = s->u.caps;
-	out->fuses[LSEC_FUSE_SECURE_BOOT_KEY_DIGEST] = (lsec_target_fuse_field){SIM_OTP_KEY_DIGEST, 8, 0xffffffffu};
-	out->fuses[LSEC_FUSE_SECURE_BOOT_ENABLE] = (lsec_target_fuse_field){SIM_OTP_SB_ENABLE, 1, 1u};
-	out->fuses[LSEC_FUSE_ANTI_ROLLBACK] = (lsec_target_fuse_field){SIM_OTP_ROLLBACK, 2, 0xffffffffu};
-	out->fuses[LSEC_FUSE_DEBUG_LOCK] = (lsec_target_fuse_field){SIM_OTP_DEBUG_LOCK, 1, 3u};
-	out->fuses[LSEC_FUSE_UART_DISABLE] = (lsec_target_fuse_field){SIM_OTP_UART_DIS, 1, 1u};
-	out->fuses[LSEC_FUSE_OTP_LOCK] = (lsec_target_fuse_field){SIM_OTP_LOCK, 1, 1u};
+	out->fuses[LSEC_FUSE_SECURE_BOOT_KEY_DIGEST] = (lsec_device_fuse_field){SIM_OTP_KEY_DIGEST, 8, 0xffffffffu};
+	out->fuses[LSEC_FUSE_SECURE_BOOT_ENABLE] = (lsec_device_fuse_field){SIM_OTP_SB_ENABLE, 1, 1u};
+	out->fuses[LSEC_FUSE_ANTI_ROLLBACK] = (lsec_device_fuse_field){SIM_OTP_ROLLBACK, 2, 0xffffffffu};
+	out->fuses[LSEC_FUSE_DEBUG_LOCK] = (lsec_device_fuse_field){SIM_OTP_DEBUG_LOCK, 1, 3u};
+	out->fuses[LSEC_FUSE_UART_DISABLE] = (lsec_device_fuse_field){SIM_OTP_UART_DIS, 1, 1u};
+	out->fuses[LSEC_FUSE_OTP_LOCK] = (lsec_device_fuse_field){SIM_OTP_LOCK, 1, 1u};
 	return 0;
 }
 
 /* ---- flash -------------------------------------------------------------- */
 
-static int sim_flash_erase(lsec_target *t, uint32_t addr, uint32_t len, lsec_err *err)
+static int sim_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -219,7 +219,7 @@ out:
 	return rc;
 }
 
-static int sim_flash_write(lsec_target *t, uint32_t addr, const uint8_t *data, size_t len,
+static int sim_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
 			   lsec_err *err)
 {
 	int rc = 0;
@@ -258,7 +258,7 @@ out:
 	return rc;
 }
 
-static int sim_flash_read(lsec_target *t, uint32_t addr, uint8_t *out, size_t len, lsec_err *err)
+static int sim_flash_read(lsec_device *t, uint32_t addr, uint8_t *out, size_t len, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -272,7 +272,7 @@ out:
 	return rc;
 }
 
-static int sim_flash_hash(lsec_target *t, uint32_t addr, uint32_t len, uint8_t out[32],
+static int sim_flash_hash(lsec_device *t, uint32_t addr, uint32_t len, uint8_t out[32],
 			  lsec_err *err)
 {
 	int rc = 0;
@@ -287,15 +287,15 @@ out:
 
 /* ---- reset and boot ------------------------------------------------------ */
 
-static int sim_reset(lsec_target *t, lsec_target_boot_report *out, lsec_err *err)
+static int sim_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
 	sim_faults *fs[2] = FAULTS(s);
 	sim_unit fresh;
 	/* Power cycle: the device comes back with what its storage kept. */
-	LSEC_TRY(lsec_target__sim_load(&fresh, s->path, err));
-	lsec_target__sim_unit_release(&s->u);
+	LSEC_TRY(lsec_device__sim_load(&fresh, s->path, err));
+	lsec_device__sim_unit_release(&s->u);
 	s->u = fresh;
 	apply_stuck(s);
 	s->lock_level = fused_lock_level(&s->u);
@@ -313,7 +313,7 @@ static int sim_reset(lsec_target *t, lsec_target_boot_report *out, lsec_err *err
 			goto out;
 		}
 	}
-	LSEC_TRY(lsec_target__sim_boot(out, &s->u, err));
+	LSEC_TRY(lsec_device__sim_boot(out, &s->u, err));
 out:
 	return rc;
 }
@@ -340,7 +340,7 @@ static int check_word(sim_session *s, uint32_t word, uint32_t n, lsec_err *err)
 			    n, s->path, SIM_OTP_WORDS);
 }
 
-static int sim_otp_read(lsec_target *t, uint32_t word, uint32_t n, uint32_t *out, lsec_err *err)
+static int sim_otp_read(lsec_device *t, uint32_t word, uint32_t n, uint32_t *out, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -396,12 +396,12 @@ out:
 	return rc;
 }
 
-static int sim_otp_burn(lsec_target *t, uint32_t word, uint32_t bits, lsec_err *err)
+static int sim_otp_burn(lsec_device *t, uint32_t word, uint32_t bits, lsec_err *err)
 {
 	return burn(S(t), word, bits, err);
 }
 
-static int sim_otp_lock(lsec_target *t, uint32_t word, lsec_err *err)
+static int sim_otp_lock(lsec_device *t, uint32_t word, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -411,7 +411,7 @@ out:
 	return rc;
 }
 
-static int sim_otp_locked(lsec_target *t, uint32_t word, bool *out, lsec_err *err)
+static int sim_otp_locked(lsec_device *t, uint32_t word, bool *out, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -423,7 +423,7 @@ out:
 
 /* ---- debug ------------------------------------------------------------------ */
 
-static int sim_debug_attach(lsec_target *t, lsec_err *err)
+static int sim_debug_attach(lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -436,7 +436,7 @@ static int sim_debug_attach(lsec_target *t, lsec_err *err)
 								       : fs[1]->attach_fail_ppm;
 	if (ppm > 0) {
 		/* Attempt n of this unit fails as the seed says, in any process. */
-		uint64_t r = lsec_target__sim_mix(s->seed, s->u.attach_count++);
+		uint64_t r = lsec_device__sim_mix(s->seed, s->u.attach_count++);
 		LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 		LSEC_ENSURE((r >> 11) % 1000000u >= ppm, LSEC_E_TGT_ATTACH_FAILED,
 			    "cannot attach to sim unit '%s': no response from the debug port (attempt %llu)",
@@ -447,7 +447,7 @@ out:
 	return rc;
 }
 
-static int sim_debug_lock_level(lsec_target *t, unsigned *out, lsec_err *err)
+static int sim_debug_lock_level(lsec_device *t, unsigned *out, lsec_err *err)
 {
 	(void)err;
 	*out = S(t)->lock_level;
@@ -475,7 +475,7 @@ static int slot_fill(sim_session *s, unsigned slot, const lsec_secret *pkcs8, ls
 {
 	int rc = 0;
 	sim_slot *sl = &s->u.slots[slot];
-	LSEC_TRY(lsec_target__sim_wrap(&sl->wrapped, s->huk, &s->u, slot, lsec_secret_cdata(pkcs8),
+	LSEC_TRY(lsec_device__sim_wrap(&sl->wrapped, s->huk, &s->u, slot, lsec_secret_cdata(pkcs8),
 				       lsec_secret_len(pkcs8), err));
 	lsec_buf_reset(&sl->spki);
 	LSEC_TRY(lsec_buf_append(&sl->spki, spki->data, spki->len, err));
@@ -491,7 +491,7 @@ out:
 	return rc;
 }
 
-static int key_add(lsec_target *t, unsigned slot, const lsec_secret *inject, lsec_err *err)
+static int key_add(lsec_device *t, unsigned slot, const lsec_secret *inject, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -500,7 +500,7 @@ static int key_add(lsec_target *t, unsigned slot, const lsec_secret *inject, lse
 	const char *what = inject ? "inject a key" : "generate a key";
 	LSEC_TRY(need_attached(s, what, err));
 	LSEC_TRY(check_slot(s, slot, what, false, err));
-	LSEC_ENSURE(inject != NULL || (s->u.caps & LSEC_TARGET_CAP_KEYGEN), LSEC_E_TGT_UNSUPPORTED,
+	LSEC_ENSURE(inject != NULL || (s->u.caps & LSEC_DEVICE_CAP_KEYGEN), LSEC_E_TGT_UNSUPPORTED,
 		    "cannot generate a key on sim unit '%s': no on-device key generation (inject one)",
 		    s->path);
 	LSEC_ENSURE(s->u.slots[slot].state == LSEC_SLOT_EMPTY, LSEC_E_TGT_SLOT_FULL,
@@ -508,10 +508,10 @@ static int key_add(lsec_target *t, unsigned slot, const lsec_secret *inject, lse
 		    s->path);
 	delay(s, 0);
 	if (inject != NULL) {
-		LSEC_TRY(lsec_target__sim_key_check(inject, &spki, err));
+		LSEC_TRY(lsec_device__sim_key_check(inject, &spki, err));
 		LSEC_TRY(slot_fill(s, slot, inject, &spki, LSEC_SLOT_INJECTED, err));
 	} else {
-		LSEC_TRY(lsec_target__sim_keygen(&gen, &spki, err));
+		LSEC_TRY(lsec_device__sim_keygen(&gen, &spki, err));
 		LSEC_TRY(slot_fill(s, slot, gen, &spki, LSEC_SLOT_GENERATED, err));
 	}
 out:
@@ -520,17 +520,17 @@ out:
 	return rc;
 }
 
-static int sim_key_generate(lsec_target *t, unsigned slot, lsec_err *err)
+static int sim_key_generate(lsec_device *t, unsigned slot, lsec_err *err)
 {
 	return key_add(t, slot, NULL, err);
 }
 
-static int sim_key_inject(lsec_target *t, unsigned slot, const lsec_secret *pkcs8, lsec_err *err)
+static int sim_key_inject(lsec_device *t, unsigned slot, const lsec_secret *pkcs8, lsec_err *err)
 {
 	return key_add(t, slot, pkcs8, err);
 }
 
-static int sim_key_public(lsec_target *t, unsigned slot, lsec_buf *spki, lsec_err *err)
+static int sim_key_public(lsec_device *t, unsigned slot, lsec_buf *spki, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -541,7 +541,7 @@ out:
 	return rc;
 }
 
-static int sim_key_sign(lsec_target *t, unsigned slot, const uint8_t *msg, size_t len,
+static int sim_key_sign(lsec_device *t, unsigned slot, const uint8_t *msg, size_t len,
 			lsec_buf *sig, lsec_err *err)
 {
 	int rc = 0;
@@ -553,26 +553,26 @@ static int sim_key_sign(lsec_target *t, unsigned slot, const uint8_t *msg, size_
 	 */
 	LSEC_TRY(check_slot(s, slot, "sign a challenge", true, err));
 	delay(s, 0);
-	LSEC_TRY(lsec_target__sim_unwrap(&key, s->huk, &s->u, slot, &s->u.slots[slot].wrapped, err));
-	LSEC_TRY(lsec_target__sim_sign(sig, key, msg, len, err));
+	LSEC_TRY(lsec_device__sim_unwrap(&key, s->huk, &s->u, slot, &s->u.slots[slot].wrapped, err));
+	LSEC_TRY(lsec_device__sim_sign(sig, key, msg, len, err));
 out:
 	lsec_secret_free(key);
 	return rc;
 }
 
-static int sim_key_status(lsec_target *t, unsigned slot, lsec_target_slot_status *out,
+static int sim_key_status(lsec_device *t, unsigned slot, lsec_device_slot_status *out,
 			  lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
 	LSEC_TRY(check_slot(s, slot, "read key status", false, err));
-	out->state = (lsec_target_slot_state)s->u.slots[slot].state;
+	out->state = (lsec_device_slot_state)s->u.slots[slot].state;
 	out->has_cert = s->u.slots[slot].cert.len > 0;
 out:
 	return rc;
 }
 
-static int sim_cert_store(lsec_target *t, unsigned slot, const uint8_t *der, size_t len,
+static int sim_cert_store(lsec_device *t, unsigned slot, const uint8_t *der, size_t len,
 			  lsec_err *err)
 {
 	int rc = 0;
@@ -591,7 +591,7 @@ out:
 	return rc;
 }
 
-static int sim_cert_read(lsec_target *t, unsigned slot, lsec_buf *der, lsec_err *err)
+static int sim_cert_read(lsec_device *t, unsigned slot, lsec_buf *der, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -607,13 +607,13 @@ out:
 
 #define SIM_CRED_LABEL 0x100u
 
-static int sim_credential_store(lsec_target *t, const lsec_secret *blob, lsec_err *err)
+static int sim_credential_store(lsec_device *t, const lsec_secret *blob, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
 	LSEC_TRY(need_attached(s, "store the credential", err));
 	delay(s, 0);
-	LSEC_TRY(lsec_target__sim_wrap(&s->u.cred, s->huk, &s->u, SIM_CRED_LABEL,
+	LSEC_TRY(lsec_device__sim_wrap(&s->u.cred, s->huk, &s->u, SIM_CRED_LABEL,
 				       lsec_secret_cdata(blob), lsec_secret_len(blob), err));
 	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
 out:
@@ -638,7 +638,7 @@ static int wipe(sim_session *s, lsec_err *err)
 	return save(s, SIM_SAVE_STATE | SIM_SAVE_FLASH, err);
 }
 
-static int sim_erase_all(lsec_target *t, lsec_err *err)
+static int sim_erase_all(lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
@@ -648,13 +648,13 @@ out:
 	return rc;
 }
 
-static int sim_erase_authenticated(lsec_target *t, const uint8_t *token, size_t len,
+static int sim_erase_authenticated(lsec_device *t, const uint8_t *token, size_t len,
 				   lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
 	uint8_t digest[32];
-	LSEC_ENSURE(s->u.caps & LSEC_TARGET_CAP_AUTH_ERASE, LSEC_E_TGT_UNSUPPORTED,
+	LSEC_ENSURE(s->u.caps & LSEC_DEVICE_CAP_AUTH_ERASE, LSEC_E_TGT_UNSUPPORTED,
 		    "cannot erase sim unit '%s': no authenticated erase", s->path);
 	LSEC_ENSURE(fused_lock_level(&s->u) < 2, LSEC_E_TGT_ATTACH_REFUSED,
 		    "cannot erase sim unit '%s': debug port locked for good (level 2)", s->path);
@@ -662,7 +662,7 @@ static int sim_erase_authenticated(lsec_target *t, const uint8_t *token, size_t 
 		lsec_put_u32le(digest + 4 * i, s->u.otp[SIM_OTP_KEY_DIGEST + i]);
 	}
 	delay(s, 0);
-	LSEC_TRY(lsec_target__sim_token_verify(token, len, s->u.uid, digest, err));
+	LSEC_TRY(lsec_device__sim_token_verify(token, len, s->u.uid, digest, err));
 	LSEC_TRY(wipe(s, err));
 	/*
 	 * As with debug authentication, the authenticated session may attach
@@ -673,7 +673,7 @@ out:
 	return rc;
 }
 
-const lsec_target_ops lsec_target__sim_ops = {
+const lsec_device_ops lsec_device__sim_ops = {
 	.scheme = "sim",
 	.open = sim_open,
 	.close = sim_close,

@@ -1,42 +1,42 @@
 /*
- * linesec/target.h - the device interface: one table of operations that
+ * linesec/device.h - the device interface: one table of operations that
  * every backend (the built-in simulated MCU "sim:PATH", a GDB remote serial
  * protocol probe "rsp:HOST:PORT", ...) implements.
  *
  * Invariants:
- *  - A session (lsec_target) talks to one device. Every operation goes
+ *  - A session (lsec_device) talks to one device. Every operation goes
  *    through the backend's operations table; an operation a backend does
  *    not implement fails with LSEC_E_TGT_UNSUPPORTED (the generic layer
  *    supplies a fallback where one exists: flash hash by read-back).
  *  - A session that fails (power loss, link or I/O failure) stays failed:
- *    every later call returns LSEC_E_TGT_FAILED until lsec_target_reset()
+ *    every later call returns LSEC_E_TGT_FAILED until lsec_device_reset()
  *    power-cycles the device and re-reads its state. Refusals (a locked OTP
  *    word, a locked debug port, a refused boot) leave the device in a known
  *    state and do not fail the session.
  *  - Flash, keystore and OTP writes need an attached debug session
- *    (lsec_target_debug_attach). Information, OTP reads, the debug lock
+ *    (lsec_device_debug_attach). Information, OTP reads, the debug lock
  *    level, key slot status, signing a challenge with a slot key (the
  *    device's identity service, which a locked unit still offers), reset
  *    and authenticated erase do not.
  *  - OTP bits only go from 0 to 1. The named fuses the SOPs use are
- *    located through the device's OTP layout (lsec_target_info.fuses), so
+ *    located through the device's OTP layout (lsec_device_info.fuses), so
  *    the SOP code never hard-codes word numbers.
  *  - Keys generated in a slot never leave the device: no operation returns
  *    private key material.
  *
  * Idiom:
- *     lsec_target *t = NULL;
- *     lsec_target_boot_report br;
- *     LSEC_TRY(lsec_target_open(&t, "sim:units/unit-001.sim", err));
- *     LSEC_TRY(lsec_target_debug_attach(t, err));
- *     LSEC_TRY(lsec_target_flash_erase(t, 0, img_len, err));
- *     LSEC_TRY(lsec_target_flash_write(t, 0, img, img_len, err));
- *     LSEC_TRY(lsec_target_reset(&br, t, err));
+ *     lsec_device *t = NULL;
+ *     lsec_device_boot_report br;
+ *     LSEC_TRY(lsec_device_open(&t, "sim:units/unit-001.sim", err));
+ *     LSEC_TRY(lsec_device_debug_attach(t, err));
+ *     LSEC_TRY(lsec_device_flash_erase(t, 0, img_len, err));
+ *     LSEC_TRY(lsec_device_flash_write(t, 0, img, img_len, err));
+ *     LSEC_TRY(lsec_device_reset(&br, t, err));
  *     ...
- *     lsec_target_close(t);
+ *     lsec_device_close(t);
  */
-#ifndef LINESEC_TARGET_H
-#define LINESEC_TARGET_H
+#ifndef LINESEC_DEVICE_H
+#define LINESEC_DEVICE_H
 
 #include "linesec/util.h"
 
@@ -69,19 +69,19 @@ enum {
 	LSEC_E_TGT_NOT_BLANK = -196,     /* blank check: flash or a key slot still holds data */
 };
 
-#define LSEC_TARGET_UID_LEN 16u
-#define LSEC_TARGET_DIGEST_LEN 32u
+#define LSEC_DEVICE_UID_LEN 16u
+#define LSEC_DEVICE_DIGEST_LEN 32u
 
-/* Capabilities (lsec_target_info.caps). */
-enum lsec_target_caps {
-	LSEC_TARGET_CAP_KEYGEN = 1u << 0,     /* key pairs generated on the device */
-	LSEC_TARGET_CAP_KEY_INJECT = 1u << 1, /* a private key can be written into a slot */
-	LSEC_TARGET_CAP_AUTH_ERASE = 1u << 2, /* authenticated erase of a locked device */
-	LSEC_TARGET_CAP_FLASH_HASH = 1u << 3, /* SHA-256 of flash computed on the device */
+/* Capabilities (lsec_device_info.caps). */
+enum lsec_device_caps {
+	LSEC_DEVICE_CAP_KEYGEN = 1u << 0,     /* key pairs generated on the device */
+	LSEC_DEVICE_CAP_KEY_INJECT = 1u << 1, /* a private key can be written into a slot */
+	LSEC_DEVICE_CAP_AUTH_ERASE = 1u << 2, /* authenticated erase of a locked device */
+	LSEC_DEVICE_CAP_FLASH_HASH = 1u << 3, /* SHA-256 of flash computed on the device */
 };
 
 /* The named fuses the SOPs use. */
-typedef enum lsec_target_fuse {
+typedef enum lsec_device_fuse {
 	LSEC_FUSE_SECURE_BOOT_KEY_DIGEST = 0, /* 32 bytes: SHA-256 of the boot key's SPKI */
 	LSEC_FUSE_SECURE_BOOT_ENABLE,         /* flag; nothing clears it */
 	LSEC_FUSE_ANTI_ROLLBACK,              /* counter (thermometer code) */
@@ -89,7 +89,7 @@ typedef enum lsec_target_fuse {
 	LSEC_FUSE_UART_DISABLE,               /* flag: UART console closed */
 	LSEC_FUSE_OTP_LOCK,                   /* flag: secure-boot words write-locked */
 	LSEC_FUSE_COUNT
-} lsec_target_fuse;
+} lsec_device_fuse;
 
 /*
  * Where a named fuse lives: nwords OTP words from word; in each, the bits
@@ -97,25 +97,25 @@ typedef enum lsec_target_fuse {
  * other fuse is a thermometer code over its bits in order: its value is
  * the number of bits set and raising it to N sets the first N bits.
  */
-typedef struct lsec_target_fuse_field {
+typedef struct lsec_device_fuse_field {
 	uint16_t word;
 	uint16_t nwords;
 	uint32_t mask;
-} lsec_target_fuse_field;
+} lsec_device_fuse_field;
 
-typedef struct lsec_target_info {
+typedef struct lsec_device_info {
 	char chip_id[32];
-	uint8_t uid[LSEC_TARGET_UID_LEN]; /* unique device id */
+	uint8_t uid[LSEC_DEVICE_UID_LEN]; /* unique device id */
 	uint32_t flash_size;             /* bytes */
 	uint32_t page_size;              /* erase unit, bytes */
 	uint32_t otp_words;              /* 32-bit OTP words */
 	uint32_t key_slots;
-	uint32_t caps;                   /* enum lsec_target_caps */
-	lsec_target_fuse_field fuses[LSEC_FUSE_COUNT];
-} lsec_target_info;
+	uint32_t caps;                   /* enum lsec_device_caps */
+	lsec_device_fuse_field fuses[LSEC_FUSE_COUNT];
+} lsec_device_info;
 
-/* Boot stage error codes (lsec_target_boot_report.boot_error). */
-typedef enum lsec_target_boot_error {
+/* Boot stage error codes (lsec_device_boot_report.boot_error). */
+typedef enum lsec_device_boot_error {
 	LSEC_BOOT_OK = 0,
 	LSEC_BOOT_NO_IMAGE = 1,   /* no image header in flash */
 	LSEC_BOOT_BAD_IMAGE = 2,  /* malformed header or TLVs */
@@ -126,56 +126,56 @@ typedef enum lsec_target_boot_error {
 	LSEC_BOOT_ROLLBACK = 7,   /* security counter below the anti-rollback fuse */
 	LSEC_BOOT_HW_FAULT = 8,   /* the device failed to start (injected boot failure) */
 	LSEC_BOOT_NO_KEY_DIGEST = 9, /* secure boot on with no key digest fused */
-} lsec_target_boot_error;
+} lsec_device_boot_error;
 
-typedef struct lsec_target_boot_report {
+typedef struct lsec_device_boot_report {
 	bool booted;
-	uint32_t boot_error;                    /* lsec_target_boot_error */
+	uint32_t boot_error;                    /* lsec_device_boot_error */
 	bool measured;                          /* digest holds the measured image digest */
-	uint8_t digest[LSEC_TARGET_DIGEST_LEN]; /* SHA-256 TLV of the image the boot stage ran */
+	uint8_t digest[LSEC_DEVICE_DIGEST_LEN]; /* SHA-256 TLV of the image the boot stage ran */
 	uint8_t ver_major, ver_minor;
 	uint16_t ver_revision;
 	uint32_t ver_build;
 	bool secure_boot;                       /* secure boot was enforced */
 	bool uart_open;                         /* the UART console is open */
-} lsec_target_boot_report;
+} lsec_device_boot_report;
 
-typedef enum lsec_target_slot_state {
+typedef enum lsec_device_slot_state {
 	LSEC_SLOT_EMPTY = 0,
 	LSEC_SLOT_GENERATED = 1, /* generated on the device */
 	LSEC_SLOT_INJECTED = 2,  /* written by the station */
-} lsec_target_slot_state;
+} lsec_device_slot_state;
 
-typedef struct lsec_target_slot_status {
-	lsec_target_slot_state state;
+typedef struct lsec_device_slot_status {
+	lsec_device_slot_state state;
 	bool has_cert;
-} lsec_target_slot_status;
+} lsec_device_slot_status;
 
-typedef struct lsec_target_fuse_value {
+typedef struct lsec_device_fuse_value {
 	uint32_t value;                        /* flag, counter or level */
-	uint8_t bytes[LSEC_TARGET_DIGEST_LEN]; /* the digest (LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) */
+	uint8_t bytes[LSEC_DEVICE_DIGEST_LEN]; /* the digest (LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) */
 	bool locked;                           /* every word of the field is write-locked */
-} lsec_target_fuse_value;
+} lsec_device_fuse_value;
 
-typedef struct lsec_target lsec_target;
+typedef struct lsec_device lsec_device;
 
 /*
  * Opens a session to the device named by uri: "sim:PATH[?OPTIONS]" for
- * the simulated MCU (docs/target.md). *out belongs to the caller, who
- * closes it with lsec_target_close.
+ * the simulated MCU (docs/device.md). *out belongs to the caller, who
+ * closes it with lsec_device_close.
  * Fails with LSEC_E_TGT_BAD_URI (unknown scheme, bad option),
  * LSEC_E_TGT_BAD_STATE, LSEC_E_IO, LSEC_E_NOMEM.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_open(lsec_target **out, const char *uri, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_open(lsec_device **out, const char *uri, lsec_err *err);
 /* Ends the session; NULL is a no-op. */
-LSEC_API void lsec_target_close(lsec_target *t);
+LSEC_API void lsec_device_close(lsec_device *t);
 /* The URI the session was opened with (borrowed; lives as long as t). */
-LSEC_API const char *lsec_target_uri(const lsec_target *t);
-/* True when the session failed and needs lsec_target_reset. */
-LSEC_API bool lsec_target_failed(const lsec_target *t);
+LSEC_API const char *lsec_device_uri(const lsec_device *t);
+/* True when the session failed and needs lsec_device_reset. */
+LSEC_API bool lsec_device_failed(const lsec_device *t);
 
 /* Chip id, UID, sizes, OTP layout and capabilities. */
-LSEC_API LSEC_MUST_USE int lsec_target_info_get(lsec_target_info *out, lsec_target *t,
+LSEC_API LSEC_MUST_USE int lsec_device_info_get(lsec_device_info *out, lsec_device *t,
 						lsec_err *err);
 
 /*
@@ -184,14 +184,14 @@ LSEC_API LSEC_MUST_USE int lsec_target_info_get(lsec_target_info *out, lsec_targ
  * erased areas, then read back). Need an attached session.
  * Fail with LSEC_E_TGT_RANGE, _NOT_ATTACHED, _POWER_LOSS, _FAILED, LSEC_E_IO.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_flash_erase(lsec_target *t, uint32_t addr, uint32_t len,
+LSEC_API LSEC_MUST_USE int lsec_device_flash_erase(lsec_device *t, uint32_t addr, uint32_t len,
 						   lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_flash_write(lsec_target *t, uint32_t addr,
+LSEC_API LSEC_MUST_USE int lsec_device_flash_write(lsec_device *t, uint32_t addr,
 						   const uint8_t *data, size_t len, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_flash_read(uint8_t *out, lsec_target *t, uint32_t addr,
+LSEC_API LSEC_MUST_USE int lsec_device_flash_read(uint8_t *out, lsec_device *t, uint32_t addr,
 						  size_t len, lsec_err *err);
 /* SHA-256 of a flash range, on the device where it can (else read back and hashed here). */
-LSEC_API LSEC_MUST_USE int lsec_target_flash_hash(uint8_t out[32], lsec_target *t, uint32_t addr,
+LSEC_API LSEC_MUST_USE int lsec_device_flash_hash(uint8_t out[32], lsec_device *t, uint32_t addr,
 						  uint32_t len, lsec_err *err);
 
 /*
@@ -200,7 +200,7 @@ LSEC_API LSEC_MUST_USE int lsec_target_flash_hash(uint8_t out[32], lsec_target *
  * addr must be page-aligned. Fails as erase and write do, and with
  * LSEC_E_TGT_VERIFY when the read-back digest differs (a bad flash cell).
  */
-LSEC_API LSEC_MUST_USE int lsec_target_flash_program(lsec_target *t, uint32_t addr,
+LSEC_API LSEC_MUST_USE int lsec_device_flash_program(lsec_device *t, uint32_t addr,
 						     const uint8_t *data, size_t len, lsec_err *err);
 
 /*
@@ -211,18 +211,18 @@ LSEC_API LSEC_MUST_USE int lsec_target_flash_program(lsec_target *t, uint32_t ad
  * Returns 0 when the device booted; LSEC_E_TGT_BOOT_REFUSED (report filled,
  * message naming the boot error) when it did not.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_reset(lsec_target_boot_report *out, lsec_target *t,
+LSEC_API LSEC_MUST_USE int lsec_device_reset(lsec_device_boot_report *out, lsec_device *t,
 					     lsec_err *err);
 /* Short name of a boot error code ("bad-signature"). */
-LSEC_API const char *lsec_target_boot_error_name(uint32_t code);
+LSEC_API const char *lsec_device_boot_error_name(uint32_t code);
 /*
  * A boot report as JSON (booted, boot_error and its name, digest in hex,
  * version "1.2.3+4", secure_boot, uart_open), for output and audit leaves.
  * *out is freed with json_decref.
  */
 struct json_t;
-LSEC_API LSEC_MUST_USE int lsec_target_boot_report_describe(struct json_t **out,
-							    const lsec_target_boot_report *r,
+LSEC_API LSEC_MUST_USE int lsec_device_boot_report_describe(struct json_t **out,
+							    const lsec_device_boot_report *r,
 							    lsec_err *err);
 
 /*
@@ -234,14 +234,14 @@ LSEC_API LSEC_MUST_USE int lsec_target_boot_report_describe(struct json_t **out,
  * lock need an attached session; a power loss during a burn keeps the bits
  * programmed so far (LSEC_E_TGT_POWER_LOSS).
  */
-LSEC_API LSEC_MUST_USE int lsec_target_otp_read(uint32_t *out, lsec_target *t, uint32_t word,
+LSEC_API LSEC_MUST_USE int lsec_device_otp_read(uint32_t *out, lsec_device *t, uint32_t word,
 						uint32_t n, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_otp_burn(lsec_target *t, uint32_t word, uint32_t bits,
+LSEC_API LSEC_MUST_USE int lsec_device_otp_burn(lsec_device *t, uint32_t word, uint32_t bits,
 						lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_otp_write(lsec_target *t, uint32_t word, uint32_t value,
+LSEC_API LSEC_MUST_USE int lsec_device_otp_write(lsec_device *t, uint32_t word, uint32_t value,
 						 lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_otp_lock(lsec_target *t, uint32_t word, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_otp_locked(bool *out, lsec_target *t, uint32_t word,
+LSEC_API LSEC_MUST_USE int lsec_device_otp_lock(lsec_device *t, uint32_t word, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_otp_locked(bool *out, lsec_device *t, uint32_t word,
 						  lsec_err *err);
 
 /*
@@ -253,17 +253,17 @@ LSEC_API LSEC_MUST_USE int lsec_target_otp_locked(bool *out, lsec_target *t, uin
  * locked word anywhere in the field fails with LSEC_E_TGT_OTP_LOCKED
  * before any bit is burned. Lock write-locks every word of the field.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_fuse_read(lsec_target_fuse_value *out, lsec_target *t,
-						 lsec_target_fuse fuse, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_fuse_set(lsec_target *t, lsec_target_fuse fuse,
+LSEC_API LSEC_MUST_USE int lsec_device_fuse_read(lsec_device_fuse_value *out, lsec_device *t,
+						 lsec_device_fuse fuse, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_fuse_set(lsec_device *t, lsec_device_fuse fuse,
 						uint32_t value, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_fuse_burn_digest(lsec_target *t, const uint8_t digest[32],
+LSEC_API LSEC_MUST_USE int lsec_device_fuse_burn_digest(lsec_device *t, const uint8_t digest[32],
 							lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_fuse_lock(lsec_target *t, lsec_target_fuse fuse,
+LSEC_API LSEC_MUST_USE int lsec_device_fuse_lock(lsec_device *t, lsec_device_fuse fuse,
 						 lsec_err *err);
 /* espefuse-style name ("SECURE_BOOT_EN") and description of a fuse. */
-LSEC_API const char *lsec_target_fuse_name(lsec_target_fuse fuse);
-LSEC_API const char *lsec_target_fuse_description(lsec_target_fuse fuse);
+LSEC_API const char *lsec_device_fuse_name(lsec_device_fuse fuse);
+LSEC_API const char *lsec_device_fuse_description(lsec_device_fuse fuse);
 
 /*
  * Debug port. Attach fails with LSEC_E_TGT_ATTACH_REFUSED when the port is
@@ -271,13 +271,13 @@ LSEC_API const char *lsec_target_fuse_description(lsec_target_fuse fuse);
  * on a link fault (the session fails). Lock level: 0 open, 1 locked
  * (authenticated erase still works), 2 locked for good.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_debug_attach(lsec_target *t, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_debug_lock_level(unsigned *out, lsec_target *t,
+LSEC_API LSEC_MUST_USE int lsec_device_debug_attach(lsec_device *t, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_debug_lock_level(unsigned *out, lsec_device *t,
 							lsec_err *err);
 
 /*
  * Keystore (ECDSA P-256). Generate creates a key pair inside the device
- * (LSEC_E_TGT_UNSUPPORTED without LSEC_TARGET_CAP_KEYGEN; the station then
+ * (LSEC_E_TGT_UNSUPPORTED without LSEC_DEVICE_CAP_KEYGEN; the station then
  * injects a key it generated: PKCS#8 DER in a secret, which the caller
  * wipes). A slot holding a key fails with LSEC_E_TGT_SLOT_FULL; erase
  * frees it. Public gives the DER SubjectPublicKeyInfo into spki (empty).
@@ -286,33 +286,33 @@ LSEC_API LSEC_MUST_USE int lsec_target_debug_lock_level(unsigned *out, lsec_targ
  * stored beside the slot's key; the initial-credential blob is a secret
  * stored once per device and never read back.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_key_generate(lsec_target *t, unsigned slot, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_key_inject(lsec_target *t, unsigned slot,
+LSEC_API LSEC_MUST_USE int lsec_device_key_generate(lsec_device *t, unsigned slot, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_key_inject(lsec_device *t, unsigned slot,
 						  const lsec_secret *pkcs8_der, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_key_public(lsec_buf *spki, lsec_target *t, unsigned slot,
+LSEC_API LSEC_MUST_USE int lsec_device_key_public(lsec_buf *spki, lsec_device *t, unsigned slot,
 						  lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_key_sign(lsec_buf *sig, lsec_target *t, unsigned slot,
+LSEC_API LSEC_MUST_USE int lsec_device_key_sign(lsec_buf *sig, lsec_device *t, unsigned slot,
 						const uint8_t *challenge, size_t len, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_key_status(lsec_target_slot_status *out, lsec_target *t,
+LSEC_API LSEC_MUST_USE int lsec_device_key_status(lsec_device_slot_status *out, lsec_device *t,
 						  unsigned slot, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_cert_store(lsec_target *t, unsigned slot,
+LSEC_API LSEC_MUST_USE int lsec_device_cert_store(lsec_device *t, unsigned slot,
 						  const uint8_t *der, size_t len, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_cert_read(lsec_buf *der, lsec_target *t, unsigned slot,
+LSEC_API LSEC_MUST_USE int lsec_device_cert_read(lsec_buf *der, lsec_device *t, unsigned slot,
 						 lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_credential_store(lsec_target *t, const lsec_secret *blob,
+LSEC_API LSEC_MUST_USE int lsec_device_credential_store(lsec_device *t, const lsec_secret *blob,
 							lsec_err *err);
 
 /*
  * Erase all wipes flash (to 0xff), every key slot, certificate and the
  * credential; never OTP. It needs an attached session. Authenticated erase
  * does the same on a device whose debug port is locked (level 1), given a
- * token bound to the device's UID (lsec_target_erase_token): the boot key
+ * token bound to the device's UID (lsec_device_erase_token): the boot key
  * digest fused in OTP must match the token's key and its signature over
  * the UID must verify (LSEC_E_TGT_AUTH_TOKEN otherwise). The session may
  * then attach until the next reset, to blank-check.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_erase_all(lsec_target *t, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_target_erase_authenticated(lsec_target *t, const uint8_t *token,
+LSEC_API LSEC_MUST_USE int lsec_device_erase_all(lsec_device *t, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_erase_authenticated(lsec_device *t, const uint8_t *token,
 							   size_t len, lsec_err *err);
 
 /*
@@ -321,16 +321,16 @@ LSEC_API LSEC_MUST_USE int lsec_target_erase_authenticated(lsec_target *t, const
  * must be empty with no certificate. Needs an attached session for the
  * flash hash. LSEC_E_TGT_NOT_BLANK names what still holds data.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_blank_check(lsec_target *t, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_blank_check(lsec_device *t, lsec_err *err);
 
 struct evp_pkey_st;
 /*
  * Builds an authenticated-erase token for the device with this UID,
  * signed by key (ECDSA P-256, the key whose SPKI digest is fused as the
- * secure-boot key digest). Format (docs/target.md): u16le SPKI length,
+ * secure-boot key digest). Format (docs/device.md): u16le SPKI length,
  * SPKI, DER signature over "linesec-erase-v1" || UID.
  */
-LSEC_API LSEC_MUST_USE int lsec_target_erase_token(lsec_buf *out, const uint8_t uid[16],
+LSEC_API LSEC_MUST_USE int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16],
 						   struct evp_pkey_st *key, lsec_err *err);
 
 /*
@@ -339,12 +339,12 @@ LSEC_API LSEC_MUST_USE int lsec_target_erase_token(lsec_buf *out, const uint8_t 
  * key slot status. *out is freed with json_decref.
  */
 struct json_t;
-LSEC_API LSEC_MUST_USE int lsec_target_describe(struct json_t **out, lsec_target *t,
+LSEC_API LSEC_MUST_USE int lsec_device_describe(struct json_t **out, lsec_device *t,
 						lsec_err *err);
 
 /* ---- the simulated MCU: creating units ------------------------------ */
 
-typedef struct lsec_target_sim_options {
+typedef struct lsec_device_sim_options {
 	unsigned version;
 	unsigned count;         /* units in the fleet (>= 1) */
 	uint32_t flash_size;    /* bytes, a multiple of page_size (0: 1 MiB) */
@@ -362,10 +362,10 @@ typedef struct lsec_target_sim_options {
 	 * it names gets those faults instead of faults/fault_units. NULL: none.
 	 */
 	const struct json_t *fault_plan;
-} lsec_target_sim_options;
+} lsec_device_sim_options;
 
-#define LSEC_TARGET_SIM_OPTIONS_VERSION 1
-#define LSEC_TARGET_SIM_OPTIONS_INIT {LSEC_TARGET_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0, NULL}
+#define LSEC_DEVICE_SIM_OPTIONS_VERSION 1
+#define LSEC_DEVICE_SIM_OPTIONS_INIT {LSEC_DEVICE_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0, NULL}
 
 /*
  * Creates a fleet of simulated units in dir (created if missing):
@@ -379,8 +379,8 @@ typedef struct lsec_target_sim_options {
  * LSEC_E_IO.
  */
 struct json_t;
-LSEC_API LSEC_MUST_USE int lsec_target_sim_fleet_new(struct json_t **out, const char *dir,
-						     const lsec_target_sim_options *opts,
+LSEC_API LSEC_MUST_USE int lsec_device_sim_fleet_new(struct json_t **out, const char *dir,
+						     const lsec_device_sim_options *opts,
 						     lsec_err *err);
 
 #ifdef __cplusplus

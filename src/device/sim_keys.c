@@ -7,11 +7,11 @@
  * random secret in its own 0600 file beside the state file, standing in
  * for the key silicon derives from its fuses). The associated data binds a
  * blob to the unit's UID and its slot, so a blob copied into another slot
- * or unit does not open. No target operation returns a private key.
+ * or unit does not open. No device operation returns a private key.
  *
- * @test tests/unit/target/test_sim.c
+ * @test tests/unit/device/test_sim.c
  */
-#include "target/target_int.h"
+#include "device/device_int.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -21,18 +21,18 @@
 #define GCM_NONCE 12
 #define GCM_TAG 16
 
-static void make_aad(uint8_t aad[LSEC_TARGET_UID_LEN + 4], const sim_unit *u, uint32_t label)
+static void make_aad(uint8_t aad[LSEC_DEVICE_UID_LEN + 4], const sim_unit *u, uint32_t label)
 {
-	memcpy(aad, u->uid, LSEC_TARGET_UID_LEN);
-	lsec_put_u32le(aad + LSEC_TARGET_UID_LEN, label);
+	memcpy(aad, u->uid, LSEC_DEVICE_UID_LEN);
+	lsec_put_u32le(aad + LSEC_DEVICE_UID_LEN, label);
 }
 
-int lsec_target__sim_wrap(lsec_buf *out, const lsec_secret *huk, const sim_unit *u,
+int lsec_device__sim_wrap(lsec_buf *out, const lsec_secret *huk, const sim_unit *u,
 			  uint32_t label, const uint8_t *pt, size_t len, lsec_err *err)
 {
 	int rc = 0;
 	EVP_CIPHER_CTX *ctx = NULL;
-	uint8_t nonce[GCM_NONCE], tag[GCM_TAG], aad[LSEC_TARGET_UID_LEN + 4];
+	uint8_t nonce[GCM_NONCE], tag[GCM_TAG], aad[LSEC_DEVICE_UID_LEN + 4];
 	int n = 0;
 	LSEC_ENSURE(len <= out->max - GCM_NONCE - GCM_TAG && len <= INT32_MAX, LSEC_E_LIMIT,
 		    "cannot store blob of %zu bytes in the device: at most %zu", len,
@@ -65,13 +65,13 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_unwrap(lsec_secret **out, const lsec_secret *huk, const sim_unit *u,
+int lsec_device__sim_unwrap(lsec_secret **out, const lsec_secret *huk, const sim_unit *u,
 			    uint32_t label, const lsec_buf *wrapped, lsec_err *err)
 {
 	int rc = 0;
 	EVP_CIPHER_CTX *ctx = NULL;
 	lsec_secret *pt = NULL;
-	uint8_t aad[LSEC_TARGET_UID_LEN + 4];
+	uint8_t aad[LSEC_DEVICE_UID_LEN + 4];
 	uint8_t tag[GCM_TAG];
 	int n = 0;
 	*out = NULL;
@@ -158,7 +158,7 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_keygen(lsec_secret **pkcs8, lsec_buf *spki, lsec_err *err)
+int lsec_device__sim_keygen(lsec_secret **pkcs8, lsec_buf *spki, lsec_err *err)
 {
 	int rc = 0;
 	EVP_PKEY *pkey = EVP_EC_gen("P-256");
@@ -175,7 +175,7 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_key_check(const lsec_secret *pkcs8, lsec_buf *spki, lsec_err *err)
+int lsec_device__sim_key_check(const lsec_secret *pkcs8, lsec_buf *spki, lsec_err *err)
 {
 	int rc = 0;
 	EVP_PKEY *pkey = NULL;
@@ -186,7 +186,7 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t *msg, size_t len,
+int lsec_device__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t *msg, size_t len,
 			  lsec_err *err)
 {
 	int rc = 0;
@@ -208,7 +208,7 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
+int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
 				  const uint8_t key_digest[32], lsec_err *err)
 {
 	int rc = 0;
@@ -218,7 +218,7 @@ int lsec_target__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 	uint16_t n = 0;
 	const uint8_t *spki = NULL;
 	uint8_t digest[32], zero[32] = {0};
-	uint8_t msg[LSEC_TARGET__ERASE_MSG_LEN];
+	uint8_t msg[LSEC_DEVICE__ERASE_MSG_LEN];
 	lsec_reader_init(&r, token, len);
 	LSEC_ENSURE(!lsec_ct_equal(key_digest, zero, sizeof(zero)), LSEC_E_TGT_AUTH_TOKEN,
 		    "cannot authenticate erase: no key digest is fused");
@@ -232,7 +232,7 @@ int lsec_target__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 	const uint8_t *p = spki;
 	pub = d2i_PUBKEY(NULL, &p, n);
 	LSEC_TRY_OSSL_PTR(pub, LSEC_E_TGT_AUTH_TOKEN, "cannot authenticate erase: bad token key");
-	lsec_target__erase_message(msg, uid);
+	lsec_device__erase_message(msg, uid);
 	ctx = EVP_MD_CTX_new();
 	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot authenticate erase");
 	LSEC_TRY_OSSL(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub),

@@ -1,52 +1,52 @@
 /*
- * target_int.h - the backend operations table and the session object.
- * Private to src/target. A backend fills one lsec_target_ops; the generic
- * layer (target.c) checks arguments, keeps the sticky failure state and
+ * device_int.h - the backend operations table and the session object.
+ * Private to src/device. A backend fills one lsec_device_ops; the generic
+ * layer (device.c) checks arguments, keeps the sticky failure state and
  * builds the named-fuse and describe operations on top of the table.
  */
-#ifndef LINESEC_TARGET_INT_H
-#define LINESEC_TARGET_INT_H
+#ifndef LINESEC_DEVICE_INT_H
+#define LINESEC_DEVICE_INT_H
 
-#include "linesec/target.h"
+#include "linesec/device.h"
 
-typedef struct lsec_target_ops {
+typedef struct lsec_device_ops {
 	const char *scheme; /* "sim" */
 	/* Opens the device named by rest (the URI after "scheme:"); sets t->impl. */
-	int (*open)(lsec_target *t, const char *rest, lsec_err *err);
-	void (*close)(lsec_target *t);
-	int (*info)(lsec_target *t, lsec_target_info *out, lsec_err *err);
-	int (*flash_erase)(lsec_target *t, uint32_t addr, uint32_t len, lsec_err *err);
-	int (*flash_write)(lsec_target *t, uint32_t addr, const uint8_t *data, size_t len,
+	int (*open)(lsec_device *t, const char *rest, lsec_err *err);
+	void (*close)(lsec_device *t);
+	int (*info)(lsec_device *t, lsec_device_info *out, lsec_err *err);
+	int (*flash_erase)(lsec_device *t, uint32_t addr, uint32_t len, lsec_err *err);
+	int (*flash_write)(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
 			   lsec_err *err);
-	int (*flash_read)(lsec_target *t, uint32_t addr, uint8_t *out, size_t len, lsec_err *err);
+	int (*flash_read)(lsec_device *t, uint32_t addr, uint8_t *out, size_t len, lsec_err *err);
 	/* Optional: NULL means the generic layer reads back and hashes. */
-	int (*flash_hash)(lsec_target *t, uint32_t addr, uint32_t len, uint8_t out[32],
+	int (*flash_hash)(lsec_device *t, uint32_t addr, uint32_t len, uint8_t out[32],
 			  lsec_err *err);
 	/* Power-cycles the device (re-reading its state) and runs its boot stage. */
-	int (*reset)(lsec_target *t, lsec_target_boot_report *out, lsec_err *err);
-	int (*otp_read)(lsec_target *t, uint32_t word, uint32_t n, uint32_t *out, lsec_err *err);
-	int (*otp_burn)(lsec_target *t, uint32_t word, uint32_t bits, lsec_err *err);
-	int (*otp_lock)(lsec_target *t, uint32_t word, lsec_err *err);
-	int (*otp_locked)(lsec_target *t, uint32_t word, bool *out, lsec_err *err);
-	int (*debug_attach)(lsec_target *t, lsec_err *err);
-	int (*debug_lock_level)(lsec_target *t, unsigned *out, lsec_err *err);
-	int (*key_generate)(lsec_target *t, unsigned slot, lsec_err *err);
-	int (*key_inject)(lsec_target *t, unsigned slot, const lsec_secret *pkcs8, lsec_err *err);
-	int (*key_public)(lsec_target *t, unsigned slot, lsec_buf *spki, lsec_err *err);
-	int (*key_sign)(lsec_target *t, unsigned slot, const uint8_t *msg, size_t len,
+	int (*reset)(lsec_device *t, lsec_device_boot_report *out, lsec_err *err);
+	int (*otp_read)(lsec_device *t, uint32_t word, uint32_t n, uint32_t *out, lsec_err *err);
+	int (*otp_burn)(lsec_device *t, uint32_t word, uint32_t bits, lsec_err *err);
+	int (*otp_lock)(lsec_device *t, uint32_t word, lsec_err *err);
+	int (*otp_locked)(lsec_device *t, uint32_t word, bool *out, lsec_err *err);
+	int (*debug_attach)(lsec_device *t, lsec_err *err);
+	int (*debug_lock_level)(lsec_device *t, unsigned *out, lsec_err *err);
+	int (*key_generate)(lsec_device *t, unsigned slot, lsec_err *err);
+	int (*key_inject)(lsec_device *t, unsigned slot, const lsec_secret *pkcs8, lsec_err *err);
+	int (*key_public)(lsec_device *t, unsigned slot, lsec_buf *spki, lsec_err *err);
+	int (*key_sign)(lsec_device *t, unsigned slot, const uint8_t *msg, size_t len,
 			lsec_buf *sig, lsec_err *err);
-	int (*key_status)(lsec_target *t, unsigned slot, lsec_target_slot_status *out,
+	int (*key_status)(lsec_device *t, unsigned slot, lsec_device_slot_status *out,
 			  lsec_err *err);
-	int (*cert_store)(lsec_target *t, unsigned slot, const uint8_t *der, size_t len,
+	int (*cert_store)(lsec_device *t, unsigned slot, const uint8_t *der, size_t len,
 			  lsec_err *err);
-	int (*cert_read)(lsec_target *t, unsigned slot, lsec_buf *der, lsec_err *err);
-	int (*credential_store)(lsec_target *t, const lsec_secret *blob, lsec_err *err);
-	int (*erase_all)(lsec_target *t, lsec_err *err);
-	int (*erase_authenticated)(lsec_target *t, const uint8_t *token, size_t len, lsec_err *err);
-} lsec_target_ops;
+	int (*cert_read)(lsec_device *t, unsigned slot, lsec_buf *der, lsec_err *err);
+	int (*credential_store)(lsec_device *t, const lsec_secret *blob, lsec_err *err);
+	int (*erase_all)(lsec_device *t, lsec_err *err);
+	int (*erase_authenticated)(lsec_device *t, const uint8_t *token, size_t len, lsec_err *err);
+} lsec_device_ops;
 
-struct lsec_target {
-	const lsec_target_ops *ops;
+struct lsec_device {
+	const lsec_device_ops *ops;
 	void *impl;          /* the backend's session */
 	char *uri;
 	bool failed;         /* sticky: set by a failure that leaves the device half-known */
@@ -55,7 +55,7 @@ struct lsec_target {
 
 /* ---- the simulated MCU (sim.c, sim_state.c, sim_keys.c, sim_boot.c) ---- */
 
-extern const lsec_target_ops lsec_target__sim_ops;
+extern const lsec_device_ops lsec_device__sim_ops;
 
 #define SIM_STATE_VERSION 1u
 #define SIM_OTP_WORDS 64u
@@ -64,7 +64,7 @@ extern const lsec_target_ops lsec_target__sim_ops;
 #define SIM_HUK_LEN 32u
 #define SIM_CHIP_ID "linesec-sim-m1"
 
-/* OTP word numbers of the named fuses (docs/target.md). */
+/* OTP word numbers of the named fuses (docs/device.md). */
 enum {
 	SIM_OTP_KEY_DIGEST = 0,  /* words 0-7 */
 	SIM_OTP_SB_ENABLE = 8,   /* bit 0 */
@@ -93,16 +93,16 @@ typedef struct sim_faults {
 } sim_faults;
 
 typedef struct sim_slot {
-	uint8_t state;    /* lsec_target_slot_state */
+	uint8_t state;    /* lsec_device_slot_state */
 	lsec_buf wrapped; /* nonce || AES-256-GCM(PKCS#8 DER) || tag, under the unit's HUK */
 	lsec_buf spki;    /* DER SubjectPublicKeyInfo */
 	lsec_buf cert;    /* DER certificate, empty if none */
 } sim_slot;
 
-/* What a unit's state file holds (docs/target.md, "State file"). */
+/* What a unit's state file holds (docs/device.md, "State file"). */
 typedef struct sim_unit {
 	char chip_id[32];
-	uint8_t uid[LSEC_TARGET_UID_LEN];
+	uint8_t uid[LSEC_DEVICE_UID_LEN];
 	uint32_t flash_size;
 	uint32_t page_size;
 	uint32_t caps;
@@ -115,22 +115,22 @@ typedef struct sim_unit {
 	uint8_t *flash;
 } sim_unit;
 
-/* Sets up an empty unit (flash erased); release with lsec_target__sim_unit_release. */
-int lsec_target__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_size,
+/* Sets up an empty unit (flash erased); release with lsec_device__sim_unit_release. */
+int lsec_device__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_size,
 			       lsec_err *err);
-void lsec_target__sim_unit_release(sim_unit *u);
+void lsec_device__sim_unit_release(sim_unit *u);
 /*
  * Reads and checks a unit: the state file at path and its flash at
  * path.flash, into u (initialised by this call). LSEC_E_TGT_BAD_STATE,
  * LSEC_E_IO.
  */
-int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err);
+int lsec_device__sim_load(sim_unit *u, const char *path, lsec_err *err);
 /*
  * Parses a state file's bytes (name labels errors) into u, initialised by
  * this call with an erased flash of the size it declares.
  * LSEC_E_TGT_BAD_STATE naming the field.
  */
-int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const char *name,
+int lsec_device__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const char *name,
 			   lsec_err *err);
 /*
  * Writes what changed: the state file (SIM_SAVE_STATE) and/or the flash
@@ -139,34 +139,34 @@ int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const c
  * two files leaves each one whole. LSEC_E_IO.
  */
 enum { SIM_SAVE_STATE = 1u << 0, SIM_SAVE_FLASH = 1u << 1 };
-int lsec_target__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err);
+int lsec_device__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err);
 /*
  * Parses fault options ("flash_cut=4096&attach_fail=0.2&seed=7", the
  * URI query syntax) into f; seed, when given, into *seed and *has_seed.
  * LSEC_E_TGT_BAD_URI naming the option.
  */
-int lsec_target__sim_faults_parse(sim_faults *f, bool *has_seed, uint64_t *seed,
+int lsec_device__sim_faults_parse(sim_faults *f, bool *has_seed, uint64_t *seed,
 				  const char *query, lsec_err *err);
 /* Deterministic 64-bit mix of a seed and a counter (SplitMix64). */
-uint64_t lsec_target__sim_mix(uint64_t seed, uint64_t n);
+uint64_t lsec_device__sim_mix(uint64_t seed, uint64_t n);
 
 /* Key wrapping under the unit's hardware unique key (sim_keys.c). */
-int lsec_target__sim_wrap(lsec_buf *out, const lsec_secret *huk, const sim_unit *u,
+int lsec_device__sim_wrap(lsec_buf *out, const lsec_secret *huk, const sim_unit *u,
 			  uint32_t label, const uint8_t *pt, size_t len, lsec_err *err);
-int lsec_target__sim_unwrap(lsec_secret **out, const lsec_secret *huk, const sim_unit *u,
+int lsec_device__sim_unwrap(lsec_secret **out, const lsec_secret *huk, const sim_unit *u,
 			    uint32_t label, const lsec_buf *wrapped, lsec_err *err);
 /* A fresh P-256 key as PKCS#8 DER in a secret, and its SPKI. */
-int lsec_target__sim_keygen(lsec_secret **pkcs8, lsec_buf *spki, lsec_err *err);
+int lsec_device__sim_keygen(lsec_secret **pkcs8, lsec_buf *spki, lsec_err *err);
 /* Checks PKCS#8 DER holds a P-256 private key; its SPKI into spki. */
-int lsec_target__sim_key_check(const lsec_secret *pkcs8, lsec_buf *spki, lsec_err *err);
+int lsec_device__sim_key_check(const lsec_secret *pkcs8, lsec_buf *spki, lsec_err *err);
 /* ECDSA-SHA256 (DER) of msg with the PKCS#8 key. */
-int lsec_target__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t *msg,
+int lsec_device__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t *msg,
 			  size_t len, lsec_err *err);
 /*
  * Verifies an authenticated-erase token for uid against the fused key
  * digest. LSEC_E_TGT_AUTH_TOKEN when it does not verify.
  */
-int lsec_target__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
+int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
 				  const uint8_t key_digest[32], lsec_err *err);
 
 /*
@@ -174,14 +174,14 @@ int lsec_target__sim_token_verify(const uint8_t *token, size_t len, const uint8_
  * OTP fuses ask and fills the report. Never fails for a bad image (that
  * is a report); fails only on internal errors.
  */
-int lsec_target__sim_boot(lsec_target_boot_report *out, const sim_unit *u, lsec_err *err);
+int lsec_device__sim_boot(lsec_device_boot_report *out, const sim_unit *u, lsec_err *err);
 
 /*
  * The message an authenticated-erase token signs: "linesec-erase-v1" ||
- * UID, into out (at least LSEC_TARGET__ERASE_MSG_LEN bytes).
+ * UID, into out (at least LSEC_DEVICE__ERASE_MSG_LEN bytes).
  */
-#define LSEC_TARGET__ERASE_DOMAIN "linesec-erase-v1"
-#define LSEC_TARGET__ERASE_MSG_LEN (sizeof(LSEC_TARGET__ERASE_DOMAIN) - 1 + LSEC_TARGET_UID_LEN)
-void lsec_target__erase_message(uint8_t *out, const uint8_t uid[16]);
+#define LSEC_DEVICE__ERASE_DOMAIN "linesec-erase-v1"
+#define LSEC_DEVICE__ERASE_MSG_LEN (sizeof(LSEC_DEVICE__ERASE_DOMAIN) - 1 + LSEC_DEVICE_UID_LEN)
+void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16]);
 
 #endif

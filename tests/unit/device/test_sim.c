@@ -6,132 +6,132 @@
 #include <openssl/x509.h>
 #include <time.h>
 
-static void test_target_sim__flash_is_nor_and_persists(void **state)
+static void test_device_sim__flash_is_nor_and_persists(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
-	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_device *t = fixture_open(fx.uri, true);
 	uint8_t data[5000], back[5000], h1[32], h2[32];
 	for (size_t i = 0; i < sizeof(data); i++) {
 		data[i] = (uint8_t)(i * 7);
 	}
-	assert_lsec_ok(lsec_target_flash_erase(t, 4096, 8192, &err), &err);
-	assert_lsec_ok(lsec_target_flash_write(t, 4096, data, sizeof(data), &err), &err);
-	assert_lsec_ok(lsec_target_flash_read(back, t, 4096, sizeof(back), &err), &err);
+	assert_lsec_ok(lsec_device_flash_erase(t, 4096, 8192, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 4096, data, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(back, t, 4096, sizeof(back), &err), &err);
 	assert_memory_equal(back, data, sizeof(data));
-	assert_lsec_ok(lsec_target_flash_hash(h1, t, 4096, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_device_flash_hash(h1, t, 4096, sizeof(data), &err), &err);
 	assert_lsec_ok(lsec_sha256(h2, data, sizeof(data), &err), &err);
 	assert_memory_equal(h1, h2, 32);
 	/* Programming without an erase only clears bits: 0x0f over 0xf0 reads 0x00. */
 	uint8_t a = 0xf0, b = 0x0f, r = 0;
-	assert_lsec_ok(lsec_target_flash_write(t, 20000, &a, 1, &err), &err);
-	assert_lsec_ok(lsec_target_flash_write(t, 20000, &b, 1, &err), &err);
-	assert_lsec_ok(lsec_target_flash_read(&r, t, 20000, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 20000, &a, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 20000, &b, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(&r, t, 20000, 1, &err), &err);
 	assert_int_equal(r, 0x00);
 	/* Erase works in whole pages and sets bytes to 0xff. */
-	assert_lsec_code(lsec_target_flash_erase(t, 100, 4096, &err), LSEC_E_TGT_RANGE, &err);
-	assert_lsec_code(lsec_target_flash_erase(t, 0, 100, &err), LSEC_E_TGT_RANGE, &err);
-	assert_lsec_code(lsec_target_flash_write(t, 65535, data, 2, &err), LSEC_E_TGT_RANGE, &err);
-	assert_lsec_code(lsec_target_flash_read(back, t, 0xffffffffu, 2, &err), LSEC_E_TGT_RANGE,
+	assert_lsec_code(lsec_device_flash_erase(t, 100, 4096, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_device_flash_erase(t, 0, 100, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_device_flash_write(t, 65535, data, 2, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_device_flash_read(back, t, 0xffffffffu, 2, &err), LSEC_E_TGT_RANGE,
 			 &err);
 	assert_non_null(strstr(err.msg, "outside flash"));
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	/* Another process (session) sees the same flash. */
 	t = fixture_open(fx.uri, true);
-	assert_lsec_ok(lsec_target_flash_read(back, t, 4096, sizeof(back), &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(back, t, 4096, sizeof(back), &err), &err);
 	assert_memory_equal(back, data, sizeof(data));
-	assert_lsec_ok(lsec_target_flash_erase(t, 4096, 4096, &err), &err);
-	assert_lsec_ok(lsec_target_flash_read(back, t, 4096, 4096, &err), &err);
+	assert_lsec_ok(lsec_device_flash_erase(t, 4096, 4096, &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(back, t, 4096, 4096, &err), &err);
 	for (size_t i = 0; i < 4096; i++) {
 		assert_int_equal(back[i], 0xff);
 	}
-	lsec_target_close(t);
+	lsec_device_close(t);
 	fixture_free(&fx);
 }
 
-static void test_target_sim__program_verifies_read_back(void **state)
+static void test_device_sim__program_verifies_read_back(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	o.fault_units = "2";
 	o.faults = "stuck=0x1003:0:1";
 	fixture_make(&fx, &o);
 	uint8_t data[6000];
 	memset(data, 0x00, sizeof(data));
-	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_device *t = fixture_open(fx.uri, true);
 	/* Programming erases what it covers first: old contents do not leak through. */
-	assert_lsec_ok(lsec_target_flash_write(t, 4096, (const uint8_t *)"\x0f", 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 4096, (const uint8_t *)"\x0f", 1, &err), &err);
 	for (size_t i = 0; i < sizeof(data); i++) {
 		data[i] = (uint8_t)(0xf0 | (i & 0x0f));
 	}
-	assert_lsec_ok(lsec_target_flash_program(t, 0, data, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_device_flash_program(t, 0, data, sizeof(data), &err), &err);
 	uint8_t back[sizeof(data)];
-	assert_lsec_ok(lsec_target_flash_read(back, t, 0, sizeof(back), &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(back, t, 0, sizeof(back), &err), &err);
 	assert_memory_equal(back, data, sizeof(data));
-	assert_lsec_code(lsec_target_flash_program(t, 100, data, 10, &err), LSEC_E_TGT_RANGE, &err);
-	assert_lsec_code(lsec_target_flash_program(t, 61440, data, sizeof(data), &err),
+	assert_lsec_code(lsec_device_flash_program(t, 100, data, 10, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_code(lsec_device_flash_program(t, 61440, data, sizeof(data), &err),
 			 LSEC_E_TGT_RANGE, &err);
-	assert_lsec_code(lsec_target_flash_program(t, 0, data, 0, &err), LSEC_E_USAGE, &err);
-	lsec_target_close(t);
+	assert_lsec_code(lsec_device_flash_program(t, 0, data, 0, &err), LSEC_E_USAGE, &err);
+	lsec_device_close(t);
 	/* Unit 2 has a bit stuck at 1: the read-back digest catches it. */
 	char *u2 = fixture_uri(&fx, 2, NULL);
 	t = fixture_open(u2, true);
 	memset(data, 0, sizeof(data));
-	assert_lsec_code(lsec_target_flash_program(t, 0, data, sizeof(data), &err),
+	assert_lsec_code(lsec_device_flash_program(t, 0, data, sizeof(data), &err),
 			 LSEC_E_TGT_VERIFY, &err);
 	assert_non_null(strstr(err.msg, "read-back"));
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_free(u2);
 	fixture_free(&fx);
 }
 
-static void test_target_sim__one_session_per_unit(void **state)
+static void test_device_sim__one_session_per_unit(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
-	lsec_target *t = fixture_open(fx.uri, false), *t2 = NULL;
-	assert_lsec_code(lsec_target_open(&t2, fx.uri, &err), LSEC_E_DEVICE, &err);
+	lsec_device *t = fixture_open(fx.uri, false), *t2 = NULL;
+	assert_lsec_code(lsec_device_open(&t2, fx.uri, &err), LSEC_E_DEVICE, &err);
 	assert_null(t2);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	t2 = fixture_open(fx.uri, false);
-	lsec_target_close(t2);
+	lsec_device_close(t2);
 	fixture_free(&fx);
 }
 
-static void test_target_sim__debug_lock_applies_at_reset(void **state)
+static void test_device_sim__debug_lock_applies_at_reset(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
-	lsec_target *t = fixture_open(fx.uri, true);
-	lsec_target_boot_report br;
+	lsec_device *t = fixture_open(fx.uri, true);
+	lsec_device_boot_report br;
 	unsigned level = 9;
-	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
-	assert_lsec_ok(lsec_target_debug_lock_level(&level, t, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
+	assert_lsec_ok(lsec_device_debug_lock_level(&level, t, &err), &err);
 	assert_int_equal(level, 0);
-	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
-	assert_lsec_ok(lsec_target_debug_lock_level(&level, t, &err), &err);
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_lsec_ok(lsec_device_debug_lock_level(&level, t, &err), &err);
 	assert_int_equal(level, 1);
 	/* Locked: the reset detached the probe and attach is refused, session intact. */
 	uint8_t x = 0;
-	assert_lsec_code(lsec_target_flash_read(&x, t, 0, 1, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
-	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
+	assert_lsec_code(lsec_device_flash_read(&x, t, 0, 1, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
 	assert_non_null(strstr(err.msg, "debug port locked"));
-	assert_false(lsec_target_failed(t));
-	lsec_target_close(t);
+	assert_false(lsec_device_failed(t));
+	lsec_device_close(t);
 	/* Still locked in a new session. */
 	t = fixture_open(fx.uri, false);
-	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
-	lsec_target_close(t);
+	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
+	lsec_device_close(t);
 	fixture_free(&fx);
 }
 
@@ -149,33 +149,33 @@ static bool verify_sig(const lsec_buf *spki, const uint8_t *msg, size_t len, con
 	return ok;
 }
 
-static void test_target_sim__keystore_generates_signs_and_keeps_keys(void **state)
+static void test_device_sim__keystore_generates_signs_and_keeps_keys(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
-	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_device *t = fixture_open(fx.uri, true);
 	lsec_buf spki = LSEC_BUF_INIT(1024), sig = LSEC_BUF_INIT(256), cert = LSEC_BUF_INIT(4096);
 	const uint8_t challenge[] = "nonce-1234567890";
-	assert_lsec_code(lsec_target_key_public(&spki, t, 0, &err), LSEC_E_TGT_SLOT_EMPTY, &err);
-	assert_lsec_code(lsec_target_key_sign(&sig, t, 0, challenge, 16, &err),
+	assert_lsec_code(lsec_device_key_public(&spki, t, 0, &err), LSEC_E_TGT_SLOT_EMPTY, &err);
+	assert_lsec_code(lsec_device_key_sign(&sig, t, 0, challenge, 16, &err),
 			 LSEC_E_TGT_SLOT_EMPTY, &err);
-	assert_lsec_ok(lsec_target_key_generate(t, 0, &err), &err);
-	assert_lsec_code(lsec_target_key_generate(t, 0, &err), LSEC_E_TGT_SLOT_FULL, &err);
-	assert_lsec_code(lsec_target_key_generate(t, 4, &err), LSEC_E_TGT_RANGE, &err);
-	assert_lsec_ok(lsec_target_key_public(&spki, t, 0, &err), &err);
-	assert_lsec_ok(lsec_target_key_sign(&sig, t, 0, challenge, 16, &err), &err);
+	assert_lsec_ok(lsec_device_key_generate(t, 0, &err), &err);
+	assert_lsec_code(lsec_device_key_generate(t, 0, &err), LSEC_E_TGT_SLOT_FULL, &err);
+	assert_lsec_code(lsec_device_key_generate(t, 4, &err), LSEC_E_TGT_RANGE, &err);
+	assert_lsec_ok(lsec_device_key_public(&spki, t, 0, &err), &err);
+	assert_lsec_ok(lsec_device_key_sign(&sig, t, 0, challenge, 16, &err), &err);
 	assert_true(verify_sig(&spki, challenge, 16, &sig));
 	assert_false(verify_sig(&spki, (const uint8_t *)"other-challenge!", 16, &sig));
 
 	/* Certificate blob stored beside the key and read back. */
 	const uint8_t fake_cert[] = {0x30, 0x03, 0x02, 0x01, 0x07};
-	assert_lsec_code(lsec_target_cert_read(&cert, t, 0, &err), LSEC_E_NOTFOUND, &err);
-	assert_lsec_code(lsec_target_cert_store(t, 1, fake_cert, sizeof(fake_cert), &err),
+	assert_lsec_code(lsec_device_cert_read(&cert, t, 0, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_device_cert_store(t, 1, fake_cert, sizeof(fake_cert), &err),
 			 LSEC_E_TGT_SLOT_EMPTY, &err);
-	assert_lsec_ok(lsec_target_cert_store(t, 0, fake_cert, sizeof(fake_cert), &err), &err);
-	assert_lsec_ok(lsec_target_cert_read(&cert, t, 0, &err), &err);
+	assert_lsec_ok(lsec_device_cert_store(t, 0, fake_cert, sizeof(fake_cert), &err), &err);
+	assert_lsec_ok(lsec_device_cert_read(&cert, t, 0, &err), &err);
 	assert_int_equal(cert.len, sizeof(fake_cert));
 	assert_memory_equal(cert.data, fake_cert, sizeof(fake_cert));
 
@@ -183,20 +183,20 @@ static void test_target_sim__keystore_generates_signs_and_keeps_keys(void **stat
 	lsec_secret *cred = NULL;
 	const char *pw = "Xk3-initial-credential-7Qz";
 	assert_lsec_ok(lsec_secret_from(&cred, pw, strlen(pw), &err), &err);
-	assert_lsec_ok(lsec_target_credential_store(t, cred, &err), &err);
-	lsec_target_slot_status st;
-	assert_lsec_ok(lsec_target_key_status(&st, t, 0, &err), &err);
+	assert_lsec_ok(lsec_device_credential_store(t, cred, &err), &err);
+	lsec_device_slot_status st;
+	assert_lsec_ok(lsec_device_key_status(&st, t, 0, &err), &err);
 	assert_int_equal(st.state, LSEC_SLOT_GENERATED);
 	assert_true(st.has_cert);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	assert_false(file_contains(fx.path, (const uint8_t *)pw, strlen(pw)));
 
 	/* A new session signs with the same key (it persisted, sealed). */
 	t = fixture_open(fx.uri, true);
 	lsec_buf sig2 = LSEC_BUF_INIT(256);
-	assert_lsec_ok(lsec_target_key_sign(&sig2, t, 0, challenge, 16, &err), &err);
+	assert_lsec_ok(lsec_device_key_sign(&sig2, t, 0, challenge, 16, &err), &err);
 	assert_true(verify_sig(&spki, challenge, 16, &sig2));
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	lsec_buf_release(&sig2);
 	lsec_secret_free(cred);
@@ -206,20 +206,20 @@ static void test_target_sim__keystore_generates_signs_and_keeps_keys(void **stat
 	fixture_free(&fx);
 }
 
-static void test_target_sim__inject_when_no_keygen(void **state)
+static void test_device_sim__inject_when_no_keygen(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.no_keygen = true;
 	fixture_make(&fx, &o);
-	lsec_target *t = fixture_open(fx.uri, true);
-	lsec_target_info info;
-	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
-	assert_false(info.caps & LSEC_TARGET_CAP_KEYGEN);
-	assert_true(info.caps & LSEC_TARGET_CAP_KEY_INJECT);
-	assert_lsec_code(lsec_target_key_generate(t, 0, &err), LSEC_E_TGT_UNSUPPORTED, &err);
+	lsec_device *t = fixture_open(fx.uri, true);
+	lsec_device_info info;
+	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
+	assert_false(info.caps & LSEC_DEVICE_CAP_KEYGEN);
+	assert_true(info.caps & LSEC_DEVICE_CAP_KEY_INJECT);
+	assert_lsec_code(lsec_device_key_generate(t, 0, &err), LSEC_E_TGT_UNSUPPORTED, &err);
 
 	/* The station generates the key and injects it as PKCS#8 DER. */
 	EVP_PKEY *k = EVP_EC_gen("P-256");
@@ -230,19 +230,19 @@ static void test_target_sim__inject_when_no_keygen(void **state)
 	assert_true(n > 0);
 	lsec_secret *sec = NULL;
 	assert_lsec_ok(lsec_secret_from(&sec, der, (size_t)n, &err), &err);
-	assert_lsec_ok(lsec_target_key_inject(t, 1, sec, &err), &err);
+	assert_lsec_ok(lsec_device_key_inject(t, 1, sec, &err), &err);
 	lsec_buf spki = LSEC_BUF_INIT(1024), sig = LSEC_BUF_INIT(256);
-	assert_lsec_ok(lsec_target_key_public(&spki, t, 1, &err), &err);
+	assert_lsec_ok(lsec_device_key_public(&spki, t, 1, &err), &err);
 	uint8_t *want = NULL;
 	int wn = i2d_PUBKEY(k, &want);
 	assert_int_equal(spki.len, (size_t)wn);
 	assert_memory_equal(spki.data, want, (size_t)wn);
-	assert_lsec_ok(lsec_target_key_sign(&sig, t, 1, (const uint8_t *)"abc", 3, &err), &err);
+	assert_lsec_ok(lsec_device_key_sign(&sig, t, 1, (const uint8_t *)"abc", 3, &err), &err);
 	assert_true(verify_sig(&spki, (const uint8_t *)"abc", 3, &sig));
-	lsec_target_slot_status st;
-	assert_lsec_ok(lsec_target_key_status(&st, t, 1, &err), &err);
+	lsec_device_slot_status st;
+	assert_lsec_ok(lsec_device_key_status(&st, t, 1, &err), &err);
 	assert_int_equal(st.state, LSEC_SLOT_INJECTED);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	/* The private key is not in the state file in clear. */
 	assert_false(file_contains(fx.path, der, (size_t)n));
 
@@ -254,13 +254,13 @@ static void test_target_sim__inject_when_no_keygen(void **state)
 	int ne = i2d_PKCS8_PRIV_KEY_INFO(p8e, &dere);
 	lsec_secret *sece = NULL, *junk = NULL;
 	assert_lsec_ok(lsec_secret_from(&sece, dere, (size_t)ne, &err), &err);
-	assert_lsec_code(lsec_target_key_inject(t, 2, sece, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_device_key_inject(t, 2, sece, &err), LSEC_E_USAGE, &err);
 	assert_lsec_ok(lsec_secret_from(&junk, "junk", 4, &err), &err);
-	assert_lsec_code(lsec_target_key_inject(t, 2, junk, &err), LSEC_E_PARSE, &err);
-	lsec_target_slot_status st2;
-	assert_lsec_ok(lsec_target_key_status(&st2, t, 2, &err), &err);
+	assert_lsec_code(lsec_device_key_inject(t, 2, junk, &err), LSEC_E_PARSE, &err);
+	lsec_device_slot_status st2;
+	assert_lsec_ok(lsec_device_key_status(&st2, t, 2, &err), &err);
 	assert_int_equal(st2.state, LSEC_SLOT_EMPTY);
-	lsec_target_close(t);
+	lsec_device_close(t);
 
 	lsec_secret_free(junk);
 	lsec_secret_free(sece);
@@ -278,112 +278,112 @@ static void test_target_sim__inject_when_no_keygen(void **state)
 }
 
 /* Burns the SPKI digest of key as the secure-boot key digest. */
-static void fuse_key_digest(lsec_target *t, EVP_PKEY *key)
+static void fuse_key_digest(lsec_device *t, EVP_PKEY *key)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t *spki = NULL, digest[32];
 	int n = i2d_PUBKEY(key, &spki);
 	assert_true(n > 0);
 	assert_lsec_ok(lsec_sha256(digest, spki, (size_t)n, &err), &err);
-	assert_lsec_ok(lsec_target_fuse_burn_digest(t, digest, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_burn_digest(t, digest, &err), &err);
 	OPENSSL_free(spki);
 }
 
-static void assert_wiped(lsec_target *t)
+static void assert_wiped(lsec_device *t)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t page[4096];
-	lsec_target_slot_status st;
-	assert_lsec_ok(lsec_target_flash_read(page, t, 0, sizeof(page), &err), &err);
+	lsec_device_slot_status st;
+	assert_lsec_ok(lsec_device_flash_read(page, t, 0, sizeof(page), &err), &err);
 	for (size_t i = 0; i < sizeof(page); i++) {
 		assert_int_equal(page[i], 0xff);
 	}
 	for (unsigned s = 0; s < 4; s++) {
-		assert_lsec_ok(lsec_target_key_status(&st, t, s, &err), &err);
+		assert_lsec_ok(lsec_device_key_status(&st, t, s, &err), &err);
 		assert_int_equal(st.state, LSEC_SLOT_EMPTY);
 		assert_false(st.has_cert);
 	}
 }
 
-static void test_target_sim__erase_all_and_authenticated_erase(void **state)
+static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	fixture_make(&fx, &o);
 	EVP_PKEY *oem = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
-	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_device *t = fixture_open(fx.uri, true);
 	uint8_t data[16];
 	memset(data, 0, sizeof(data));
-	assert_lsec_ok(lsec_target_flash_write(t, 0, data, sizeof(data), &err), &err);
-	assert_lsec_ok(lsec_target_key_generate(t, 0, &err), &err);
-	assert_lsec_code(lsec_target_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 0, data, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_device_key_generate(t, 0, &err), &err);
+	assert_lsec_code(lsec_device_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
 	assert_non_null(strstr(err.msg, "key slot 0"));
-	assert_lsec_ok(lsec_target_erase_all(t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_all(t, &err), &err);
 	assert_wiped(t);
-	assert_lsec_ok(lsec_target_blank_check(t, &err), &err);
-	assert_lsec_ok(lsec_target_flash_write(t, 60000, data, 1, &err), &err);
-	assert_lsec_code(lsec_target_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
+	assert_lsec_ok(lsec_device_blank_check(t, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 60000, data, 1, &err), &err);
+	assert_lsec_code(lsec_device_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
 	assert_non_null(strstr(err.msg, "flash"));
-	assert_lsec_ok(lsec_target_erase_all(t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_all(t, &err), &err);
 
 	/* Set up a locked unit: key digest fused, data and a key, debug locked. */
 	fuse_key_digest(t, oem);
-	assert_lsec_ok(lsec_target_flash_write(t, 0, data, sizeof(data), &err), &err);
-	assert_lsec_ok(lsec_target_key_generate(t, 3, &err), &err);
-	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
-	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
-	lsec_target_boot_report br;
-	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
-	assert_lsec_code(lsec_target_erase_all(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
-	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 0, data, sizeof(data), &err), &err);
+	assert_lsec_ok(lsec_device_key_generate(t, 3, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
+	lsec_device_boot_report br;
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_lsec_code(lsec_device_erase_all(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
 
-	lsec_target_info info, info2;
-	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
+	lsec_device_info info, info2;
+	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
 	lsec_buf good = LSEC_BUF_INIT(1024), wrong_key = LSEC_BUF_INIT(1024),
 		 wrong_uid = LSEC_BUF_INIT(1024);
-	assert_lsec_ok(lsec_target_erase_token(&good, info.uid, oem, &err), &err);
-	assert_lsec_ok(lsec_target_erase_token(&wrong_key, info.uid, other, &err), &err);
-	lsec_target_close(t);
+	assert_lsec_ok(lsec_device_erase_token(&good, info.uid, oem, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&wrong_key, info.uid, other, &err), &err);
+	lsec_device_close(t);
 	char *uri2 = fixture_uri(&fx, 2, NULL);
-	lsec_target *t2 = fixture_open(uri2, false);
-	assert_lsec_ok(lsec_target_info_get(&info2, t2, &err), &err);
-	assert_lsec_ok(lsec_target_erase_token(&wrong_uid, info2.uid, oem, &err), &err);
+	lsec_device *t2 = fixture_open(uri2, false);
+	assert_lsec_ok(lsec_device_info_get(&info2, t2, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&wrong_uid, info2.uid, oem, &err), &err);
 	/* Unit 2 has no key digest fused: no token can authenticate. */
-	assert_lsec_code(lsec_target_erase_authenticated(t2, good.data, good.len, &err),
+	assert_lsec_code(lsec_device_erase_authenticated(t2, good.data, good.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
-	lsec_target_close(t2);
+	lsec_device_close(t2);
 
 	t = fixture_open(fx.uri, false);
-	assert_lsec_code(lsec_target_erase_authenticated(t, wrong_key.data, wrong_key.len, &err),
+	assert_lsec_code(lsec_device_erase_authenticated(t, wrong_key.data, wrong_key.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
-	assert_lsec_code(lsec_target_erase_authenticated(t, wrong_uid.data, wrong_uid.len, &err),
+	assert_lsec_code(lsec_device_erase_authenticated(t, wrong_uid.data, wrong_uid.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
-	assert_lsec_code(lsec_target_erase_authenticated(t, good.data, 5, &err),
+	assert_lsec_code(lsec_device_erase_authenticated(t, good.data, 5, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
-	lsec_target_slot_status st;
-	assert_lsec_ok(lsec_target_key_status(&st, t, 3, &err), &err);
+	lsec_device_slot_status st;
+	assert_lsec_ok(lsec_device_key_status(&st, t, 3, &err), &err);
 	assert_int_equal(st.state, LSEC_SLOT_GENERATED);
-	assert_lsec_ok(lsec_target_erase_authenticated(t, good.data, good.len, &err), &err);
+	assert_lsec_ok(lsec_device_erase_authenticated(t, good.data, good.len, &err), &err);
 	/* Wiped: flash and slots; OTP kept (still locked, secure boot still on). */
-	lsec_target_fuse_value v;
-	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
+	lsec_device_fuse_value v;
+	assert_lsec_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
 	assert_int_equal(v.value, 1);
-	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_DEBUG_LOCK, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_DEBUG_LOCK, &err), &err);
 	assert_int_equal(v.value, 1);
 	for (unsigned s = 0; s < 4; s++) {
-		assert_lsec_ok(lsec_target_key_status(&st, t, s, &err), &err);
+		assert_lsec_ok(lsec_device_key_status(&st, t, s, &err), &err);
 		assert_int_equal(st.state, LSEC_SLOT_EMPTY);
 	}
 	/* Until the next reset the authenticated session may attach, to blank-check. */
-	assert_lsec_code(lsec_target_blank_check(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
-	assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
-	assert_lsec_ok(lsec_target_blank_check(t, &err), &err);
-	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
-	assert_lsec_code(lsec_target_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
-	lsec_target_close(t);
+	assert_lsec_code(lsec_device_blank_check(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
+	assert_lsec_ok(lsec_device_blank_check(t, &err), &err);
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
+	lsec_device_close(t);
 	lsec_free(uri2);
 	lsec_buf_release(&good);
 	lsec_buf_release(&wrong_key);
@@ -393,24 +393,24 @@ static void test_target_sim__erase_all_and_authenticated_erase(void **state)
 	fixture_free(&fx);
 }
 
-static void test_target_sim__level2_lock_refuses_authenticated_erase(void **state)
+static void test_device_sim__level2_lock_refuses_authenticated_erase(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
 	EVP_PKEY *oem = EVP_EC_gen("P-256");
-	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_device *t = fixture_open(fx.uri, true);
 	fuse_key_digest(t, oem);
-	assert_lsec_ok(lsec_target_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 2, &err), &err);
-	lsec_target_info info;
-	assert_lsec_ok(lsec_target_info_get(&info, t, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 2, &err), &err);
+	lsec_device_info info;
+	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
 	lsec_buf tok = LSEC_BUF_INIT(1024);
-	assert_lsec_ok(lsec_target_erase_token(&tok, info.uid, oem, &err), &err);
-	assert_lsec_code(lsec_target_erase_authenticated(t, tok.data, tok.len, &err),
+	assert_lsec_ok(lsec_device_erase_token(&tok, info.uid, oem, &err), &err);
+	assert_lsec_code(lsec_device_erase_authenticated(t, tok.data, tok.len, &err),
 			 LSEC_E_TGT_ATTACH_REFUSED, &err);
 	assert_non_null(strstr(err.msg, "level 2"));
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_buf_release(&tok);
 	EVP_PKEY_free(oem);
 	fixture_free(&fx);
@@ -418,57 +418,57 @@ static void test_target_sim__level2_lock_refuses_authenticated_erase(void **stat
 
 /* ---- faults ------------------------------------------------------------ */
 
-static void test_target_sim__power_loss_mid_flash_write_keeps_prefix(void **state)
+static void test_device_sim__power_loss_mid_flash_write_keeps_prefix(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
 	char *uri = fixture_uri(&fx, 1, "flash_cut=1000");
-	lsec_target *t = fixture_open(uri, true);
+	lsec_device *t = fixture_open(uri, true);
 	uint8_t data[3000], back[3000];
 	memset(data, 0x00, sizeof(data));
-	assert_lsec_ok(lsec_target_flash_write(t, 0, data, 600, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 0, data, 600, &err), &err);
 	/* 400 more bytes land, then power goes. */
-	assert_lsec_code(lsec_target_flash_write(t, 600, data, 2000, &err), LSEC_E_TGT_POWER_LOSS,
+	assert_lsec_code(lsec_device_flash_write(t, 600, data, 2000, &err), LSEC_E_TGT_POWER_LOSS,
 			 &err);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	t = fixture_open(fx.uri, true);
-	assert_lsec_ok(lsec_target_flash_read(back, t, 0, sizeof(back), &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(back, t, 0, sizeof(back), &err), &err);
 	for (size_t i = 0; i < sizeof(back); i++) {
 		assert_int_equal(back[i], i < 1000 ? 0x00 : 0xff);
 	}
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_free(uri);
 	fixture_free(&fx);
 }
 
-static void test_target_sim__power_loss_mid_otp_burn_keeps_some_bits(void **state)
+static void test_device_sim__power_loss_mid_otp_burn_keeps_some_bits(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
 	fixture_default(&fx);
 	char *uri = fixture_uri(&fx, 1, "otp_cut=3");
-	lsec_target *t = fixture_open(uri, true);
+	lsec_device *t = fixture_open(uri, true);
 	uint8_t digest[32];
 	memset(digest, 0xff, sizeof(digest));
 	/* The digest is 8 word burns: the third is cut after half its bits. */
-	assert_lsec_code(lsec_target_fuse_burn_digest(t, digest, &err), LSEC_E_TGT_POWER_LOSS, &err);
-	lsec_target_close(t);
+	assert_lsec_code(lsec_device_fuse_burn_digest(t, digest, &err), LSEC_E_TGT_POWER_LOSS, &err);
+	lsec_device_close(t);
 	t = fixture_open(fx.uri, true);
 	uint32_t w[8];
-	assert_lsec_ok(lsec_target_otp_read(w, t, 0, 8, &err), &err);
+	assert_lsec_ok(lsec_device_otp_read(w, t, 0, 8, &err), &err);
 	assert_int_equal(w[0], 0xffffffffu);
 	assert_int_equal(w[1], 0xffffffffu);
 	assert_int_equal(w[2], 0x55555555u);
 	assert_int_equal(w[3], 0);
 	/* The station reconciles by reading back and finishing the burn. */
-	assert_lsec_ok(lsec_target_fuse_burn_digest(t, digest, &err), &err);
-	lsec_target_fuse_value v;
-	assert_lsec_ok(lsec_target_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_burn_digest(t, digest, &err), &err);
+	lsec_device_fuse_value v;
+	assert_lsec_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
 	assert_memory_equal(v.bytes, digest, 32);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_free(uri);
 	fixture_free(&fx);
 }
@@ -478,23 +478,23 @@ static void attach_pattern(char *out, const char *uri, int n)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	for (int i = 0; i < n; i++) {
-		lsec_target *t = fixture_open(uri, false);
-		int rc = lsec_target_debug_attach(t, &err);
+		lsec_device *t = fixture_open(uri, false);
+		int rc = lsec_device_debug_attach(t, &err);
 		assert_true(rc == 0 || rc == LSEC_E_TGT_ATTACH_FAILED);
 		out[i] = rc == 0 ? '1' : '0';
 		if (rc < 0) {
-			assert_true(lsec_target_failed(t));
+			assert_true(lsec_device_failed(t));
 		}
-		lsec_target_close(t);
+		lsec_device_close(t);
 	}
 	out[n] = 0;
 }
 
-static void test_target_sim__attach_failure_is_seeded(void **state)
+static void test_device_sim__attach_failure_is_seeded(void **state)
 {
 	(void)state;
 	sim_fixture fx;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	o.has_seed = true;
 	o.seed = 1;
@@ -521,42 +521,42 @@ static void test_target_sim__attach_failure_is_seeded(void **state)
 	fixture_free(&fx);
 }
 
-static void test_target_sim__stuck_bit_and_boot_failure(void **state)
+static void test_device_sim__stuck_bit_and_boot_failure(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.faults = "stuck=0x100:2:0&boot_fail=1";
 	fixture_make(&fx, &o);
-	lsec_target *t = fixture_open(fx.uri, true);
+	lsec_device *t = fixture_open(fx.uri, true);
 	uint8_t v = 0, ff = 0xff;
 	/* Stuck at 0: erased, it still reads 0xfb; read-back catches it. */
-	assert_lsec_ok(lsec_target_flash_erase(t, 0, 4096, &err), &err);
-	assert_lsec_ok(lsec_target_flash_read(&v, t, 0x100, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_erase(t, 0, 4096, &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(&v, t, 0x100, 1, &err), &err);
 	assert_int_equal(v, 0xfb);
-	assert_lsec_ok(lsec_target_flash_write(t, 0x100, &ff, 1, &err), &err);
-	assert_lsec_ok(lsec_target_flash_read(&v, t, 0x101, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(t, 0x100, &ff, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(&v, t, 0x101, 1, &err), &err);
 	assert_int_equal(v, 0xff);
 	/* The unit's boot failure fires once, then the boot ROM runs normally. */
-	lsec_target_boot_report br;
-	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	lsec_device_boot_report br;
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	assert_int_equal(br.boot_error, LSEC_BOOT_HW_FAULT);
 	assert_non_null(strstr(err.msg, "hw-fault"));
-	lsec_target_close(t);
+	lsec_device_close(t);
 	t = fixture_open(fx.uri, false);
-	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	assert_int_equal(br.boot_error, LSEC_BOOT_NO_IMAGE);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	fixture_free(&fx);
 }
 
-static void test_target_sim__cloned_uid_and_fleet_faults(void **state)
+static void test_device_sim__cloned_uid_and_fleet_faults(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	char *dir = lsec_test_tmpdir();
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 3;
 	o.flash_size = 8192;
 	o.has_seed = true;
@@ -566,7 +566,7 @@ static void test_target_sim__cloned_uid_and_fleet_faults(void **state)
 	o.faults = "boot_fail=2";
 	o.fault_units = "2";
 	json_t *fleet = NULL;
-	assert_lsec_ok(lsec_target_sim_fleet_new(&fleet, dir, &o, &err), &err);
+	assert_lsec_ok(lsec_device_sim_fleet_new(&fleet, dir, &o, &err), &err);
 	json_t *units = json_object_get(fleet, "units");
 	assert_int_equal(json_array_size(units), 3);
 	const char *uid1 = json_string_value(json_object_get(json_array_get(units, 0), "uid"));
@@ -581,25 +581,25 @@ static void test_target_sim__cloned_uid_and_fleet_faults(void **state)
 	char *dir2 = lsec_test_tmpdir();
 	json_t *fleet2 = NULL;
 	o.clone_src = o.clone_dst = 0;
-	assert_lsec_ok(lsec_target_sim_fleet_new(&fleet2, dir2, &o, &err), &err);
+	assert_lsec_ok(lsec_device_sim_fleet_new(&fleet2, dir2, &o, &err), &err);
 	assert_string_equal(
 		json_string_value(json_object_get(json_array_get(json_object_get(fleet2, "units"), 1), "uid")),
 		uid2);
 	/* Never over an existing fleet; bad options write nothing. */
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir2, &o, &err), LSEC_E_EXISTS, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir2, &o, &err), LSEC_E_EXISTS, &err);
 	char *dir3 = lsec_test_tmpdir();
 	o.faults = "bogus=1";
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_TGT_BAD_URI, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_TGT_BAD_URI, &err);
 	o.faults = NULL;
 	o.fault_units = "7";
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_USAGE, &err);
 	o.fault_units = NULL;
 	o.clone_src = 2;
 	o.clone_dst = 2;
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_USAGE, &err);
 	o.clone_src = o.clone_dst = 0;
 	o.page_size = 1000;
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir3, &o, &err), LSEC_E_USAGE, &err);
 	char *f = lsec_test_path(dir3, "unit-001.sim");
 	char *fj = lsec_test_path(dir3, "fleet.json");
 	lsec_buf b = LSEC_BUF_INIT(16);
@@ -614,48 +614,48 @@ static void test_target_sim__cloned_uid_and_fleet_faults(void **state)
 	lsec_test_rmtree(dir3);
 }
 
-static void test_target_sim__fault_plan_gives_each_unit_its_faults(void **state)
+static void test_device_sim__fault_plan_gives_each_unit_its_faults(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	sim_fixture fx;
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	json_t *plan = json_pack("{s:s,s:s}", "1", "flash_cut=3", "3", "boot_fail=1");
 	o.count = 3;
 	o.faults = "otp_cut=1";
 	o.fault_plan = plan;
 	fixture_make(&fx, &o);
 	uint8_t b[8] = {0};
-	lsec_target *t = fixture_open(fx.uri, true);
-	assert_lsec_code(lsec_target_flash_write(t, 0, b, sizeof(b), &err), LSEC_E_TGT_POWER_LOSS,
+	lsec_device *t = fixture_open(fx.uri, true);
+	assert_lsec_code(lsec_device_flash_write(t, 0, b, sizeof(b), &err), LSEC_E_TGT_POWER_LOSS,
 			 &err);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	/* Unit 2 is not in the plan: it gets --faults (the first OTP burn is cut). */
 	char *u2 = fixture_uri(&fx, 2, NULL);
 	t = fixture_open(u2, true);
-	assert_lsec_ok(lsec_target_flash_write(t, 0, b, sizeof(b), &err), &err);
-	assert_lsec_code(lsec_target_otp_burn(t, 20, 3, &err), LSEC_E_TGT_POWER_LOSS, &err);
-	lsec_target_close(t);
+	assert_lsec_ok(lsec_device_flash_write(t, 0, b, sizeof(b), &err), &err);
+	assert_lsec_code(lsec_device_otp_burn(t, 20, 3, &err), LSEC_E_TGT_POWER_LOSS, &err);
+	lsec_device_close(t);
 	char *u3 = fixture_uri(&fx, 3, NULL);
 	t = fixture_open(u3, true);
-	lsec_target_boot_report br;
-	assert_lsec_code(lsec_target_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	lsec_device_boot_report br;
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	assert_int_equal(br.boot_error, LSEC_BOOT_HW_FAULT);
-	assert_lsec_ok(lsec_target_otp_burn(t, 20, 3, &err), &err);
-	lsec_target_close(t);
+	assert_lsec_ok(lsec_device_otp_burn(t, 20, 3, &err), &err);
+	lsec_device_close(t);
 	/* A plan naming a unit the fleet does not have, or bad options: nothing written. */
 	char *dir = lsec_test_tmpdir();
 	json_t *bad = json_pack("{s:s}", "4", "boot_fail=1");
 	o.fault_plan = bad;
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_USAGE, &err);
 	json_decref(bad);
 	bad = json_pack("{s:i}", "2", 5);
 	o.fault_plan = bad;
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_USAGE, &err);
 	json_decref(bad);
 	bad = json_pack("{s:s}", "2", "stuck=0x10000:1:1");
 	o.fault_plan = bad;
-	assert_lsec_code(lsec_target_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_TGT_BAD_URI, &err);
+	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir, &o, &err), LSEC_E_TGT_BAD_URI, &err);
 	json_decref(bad);
 	char *f = lsec_test_path(dir, "unit-001.sim.huk");
 	lsec_buf buf = LSEC_BUF_INIT(64);
@@ -675,7 +675,7 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void test_target_sim__latency_is_modelled(void **state)
+static void test_device_sim__latency_is_modelled(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
@@ -683,15 +683,15 @@ static void test_target_sim__latency_is_modelled(void **state)
 	fixture_default(&fx);
 	/* A lower bound only: the sim must wait at least what it models. */
 	char *uri = fixture_uri(&fx, 1, "lat_op_us=20000&lat_kib_us=10000");
-	lsec_target *t = fixture_open(uri, false);
+	lsec_device *t = fixture_open(uri, false);
 	uint64_t t0 = now_us();
-	assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
+	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
 	uint64_t t1 = now_us();
 	assert_true(t1 - t0 >= 20000);
 	uint8_t buf[4096];
-	assert_lsec_ok(lsec_target_flash_read(buf, t, 0, sizeof(buf), &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(buf, t, 0, sizeof(buf), &err), &err);
 	assert_true(now_us() - t1 >= 20000 + 4 * 10000);
-	lsec_target_close(t);
+	lsec_device_close(t);
 	lsec_free(uri);
 	fixture_free(&fx);
 }
@@ -699,21 +699,21 @@ static void test_target_sim__latency_is_modelled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_target_sim__flash_is_nor_and_persists),
-		cmocka_unit_test(test_target_sim__program_verifies_read_back),
-		cmocka_unit_test(test_target_sim__one_session_per_unit),
-		cmocka_unit_test(test_target_sim__debug_lock_applies_at_reset),
-		cmocka_unit_test(test_target_sim__keystore_generates_signs_and_keeps_keys),
-		cmocka_unit_test(test_target_sim__inject_when_no_keygen),
-		cmocka_unit_test(test_target_sim__erase_all_and_authenticated_erase),
-		cmocka_unit_test(test_target_sim__level2_lock_refuses_authenticated_erase),
-		cmocka_unit_test(test_target_sim__power_loss_mid_flash_write_keeps_prefix),
-		cmocka_unit_test(test_target_sim__power_loss_mid_otp_burn_keeps_some_bits),
-		cmocka_unit_test(test_target_sim__attach_failure_is_seeded),
-		cmocka_unit_test(test_target_sim__stuck_bit_and_boot_failure),
-		cmocka_unit_test(test_target_sim__cloned_uid_and_fleet_faults),
-		cmocka_unit_test(test_target_sim__fault_plan_gives_each_unit_its_faults),
-		cmocka_unit_test(test_target_sim__latency_is_modelled),
+		cmocka_unit_test(test_device_sim__flash_is_nor_and_persists),
+		cmocka_unit_test(test_device_sim__program_verifies_read_back),
+		cmocka_unit_test(test_device_sim__one_session_per_unit),
+		cmocka_unit_test(test_device_sim__debug_lock_applies_at_reset),
+		cmocka_unit_test(test_device_sim__keystore_generates_signs_and_keeps_keys),
+		cmocka_unit_test(test_device_sim__inject_when_no_keygen),
+		cmocka_unit_test(test_device_sim__erase_all_and_authenticated_erase),
+		cmocka_unit_test(test_device_sim__level2_lock_refuses_authenticated_erase),
+		cmocka_unit_test(test_device_sim__power_loss_mid_flash_write_keeps_prefix),
+		cmocka_unit_test(test_device_sim__power_loss_mid_otp_burn_keeps_some_bits),
+		cmocka_unit_test(test_device_sim__attach_failure_is_seeded),
+		cmocka_unit_test(test_device_sim__stuck_bit_and_boot_failure),
+		cmocka_unit_test(test_device_sim__cloned_uid_and_fleet_faults),
+		cmocka_unit_test(test_device_sim__fault_plan_gives_each_unit_its_faults),
+		cmocka_unit_test(test_device_sim__latency_is_modelled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,10 +12,10 @@
  * debug build leaves the UART console open unless UART_CONSOLE_DIS is
  * burned; a release build closes it.
  *
- * @test tests/unit/target/test_sim_boot.c
+ * @test tests/unit/device/test_sim_boot.c
  */
 #include "linesec/image.h"
-#include "target/target_int.h"
+#include "device/device_int.h"
 
 #include <string.h>
 
@@ -39,7 +39,7 @@ static uint32_t boot_error_of(int rc)
 	}
 }
 
-int lsec_target__sim_boot(lsec_target_boot_report *out, const sim_unit *u, lsec_err *err)
+int lsec_device__sim_boot(lsec_device_boot_report *out, const sim_unit *u, lsec_err *err)
 {
 	int rc = 0;
 	lsec_image *img = NULL;

@@ -9,7 +9,7 @@ typedef struct boot_fixture {
 	lsec_key *key;   /* the line's firmware signing key */
 	lsec_key *other; /* someone else's */
 	uint8_t key_digest[32];
-	lsec_target *t;
+	lsec_device *t;
 } boot_fixture;
 
 static int setup(void **state)
@@ -28,7 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	boot_fixture *b = *state;
-	lsec_target_close(b->t);
+	lsec_device_close(b->t);
 	lsec_key_free(b->key);
 	lsec_key_free(b->other);
 	fixture_free(&b->fx);
@@ -62,40 +62,40 @@ static void flash_image(boot_fixture *b, const lsec_key *key, bool embed, lsec_i
 	if (corrupt_sig) {
 		img.data[img.len - 1] ^= 0x01; /* the signature TLV comes last */
 	}
-	assert_lsec_ok(lsec_target_flash_erase(b->t, 0, 4096, &err), &err);
-	assert_lsec_ok(lsec_target_flash_write(b->t, 0, img.data, img.len, &err), &err);
+	assert_lsec_ok(lsec_device_flash_erase(b->t, 0, 4096, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(b->t, 0, img.data, img.len, &err), &err);
 	lsec_buf_release(&img);
 }
 
 static void expect_refused(boot_fixture *b, uint32_t code)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target_boot_report br;
-	assert_lsec_code(lsec_target_reset(&br, b->t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	lsec_device_boot_report br;
+	assert_lsec_code(lsec_device_reset(&br, b->t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	assert_false(br.booted);
 	assert_int_equal(br.boot_error, code);
-	assert_non_null(strstr(err.msg, lsec_target_boot_error_name(code)));
+	assert_non_null(strstr(err.msg, lsec_device_boot_error_name(code)));
 	/* A refused boot is a known state: the session goes on. */
-	assert_false(lsec_target_failed(b->t));
+	assert_false(lsec_device_failed(b->t));
 }
 
 static void enable_secure_boot(boot_fixture *b)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	assert_lsec_ok(lsec_target_fuse_burn_digest(b->t, b->key_digest, &err), &err);
-	assert_lsec_ok(lsec_target_fuse_set(b->t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_burn_digest(b->t, b->key_digest, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(b->t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
 }
 
-static void test_target_sim_boot__open_part_boots_any_valid_image(void **state)
+static void test_device_sim_boot__open_part_boots_any_valid_image(void **state)
 {
 	boot_fixture *b = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t digest[32];
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	expect_refused(b, LSEC_BOOT_NO_IMAGE);
 	/* Signed by anyone, key hash only: fine while secure boot is off. */
 	flash_image(b, b->other, false, LSEC_IMAGE_BUILD_RELEASE, 0, digest, false);
-	assert_lsec_ok(lsec_target_reset(&br, b->t, &err), &err);
+	assert_lsec_ok(lsec_device_reset(&br, b->t, &err), &err);
 	assert_true(br.booted);
 	assert_false(br.secure_boot);
 	assert_true(br.measured);
@@ -106,7 +106,7 @@ static void test_target_sim_boot__open_part_boots_any_valid_image(void **state)
 	assert_int_equal(br.ver_build, 9);
 	assert_false(br.uart_open);
 	json_t *j = NULL;
-	assert_lsec_ok(lsec_target_boot_report_describe(&j, &br, &err), &err);
+	assert_lsec_ok(lsec_device_boot_report_describe(&j, &br, &err), &err);
 	assert_true(json_is_true(json_object_get(j, "booted")));
 	assert_string_equal(json_string_value(json_object_get(j, "version")), "1.4.2+9");
 	char hex[65];
@@ -115,31 +115,31 @@ static void test_target_sim_boot__open_part_boots_any_valid_image(void **state)
 	json_decref(j);
 	/* A flipped payload byte breaks the hash. */
 	uint8_t byte = 0;
-	assert_lsec_ok(lsec_target_flash_read(&byte, b->t, 100, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_read(&byte, b->t, 100, 1, &err), &err);
 	byte = 0;
-	assert_lsec_ok(lsec_target_flash_write(b->t, 100, &byte, 1, &err), &err);
+	assert_lsec_ok(lsec_device_flash_write(b->t, 100, &byte, 1, &err), &err);
 	expect_refused(b, LSEC_BOOT_BAD_HASH);
-	lsec_target_boot_report refused;
-	assert_lsec_code(lsec_target_reset(&refused, b->t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	lsec_device_boot_report refused;
+	assert_lsec_code(lsec_device_reset(&refused, b->t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	json_t *r = NULL;
-	assert_lsec_ok(lsec_target_boot_report_describe(&r, &refused, &err), &err);
+	assert_lsec_ok(lsec_device_boot_report_describe(&r, &refused, &err), &err);
 	assert_string_equal(json_string_value(json_object_get(r, "boot_error_name")), "bad-hash");
 	assert_true(json_is_null(json_object_get(r, "digest")));
 	json_decref(r);
 }
 
-static void test_target_sim_boot__secure_boot_checks_key_signature_counter(void **state)
+static void test_device_sim_boot__secure_boot_checks_key_signature_counter(void **state)
 {
 	boot_fixture *b = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t digest[32];
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	/* Secure boot on without a key digest: nothing boots. */
-	assert_lsec_ok(lsec_target_fuse_set(b->t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(b->t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
 	flash_image(b, b->key, true, LSEC_IMAGE_BUILD_RELEASE, 3, digest, false);
 	expect_refused(b, LSEC_BOOT_NO_KEY_DIGEST);
 	enable_secure_boot(b);
-	assert_lsec_ok(lsec_target_reset(&br, b->t, &err), &err);
+	assert_lsec_ok(lsec_device_reset(&br, b->t, &err), &err);
 	assert_true(br.secure_boot);
 	assert_memory_equal(br.digest, digest, 32);
 
@@ -153,26 +153,26 @@ static void test_target_sim_boot__secure_boot_checks_key_signature_counter(void 
 
 	/* Anti-rollback: counter 3 boots until the fuse says 4. */
 	flash_image(b, b->key, true, LSEC_IMAGE_BUILD_RELEASE, 3, digest, false);
-	assert_lsec_ok(lsec_target_fuse_set(b->t, LSEC_FUSE_ANTI_ROLLBACK, 3, &err), &err);
-	assert_lsec_ok(lsec_target_reset(&br, b->t, &err), &err);
-	assert_lsec_ok(lsec_target_fuse_set(b->t, LSEC_FUSE_ANTI_ROLLBACK, 4, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(b->t, LSEC_FUSE_ANTI_ROLLBACK, 3, &err), &err);
+	assert_lsec_ok(lsec_device_reset(&br, b->t, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(b->t, LSEC_FUSE_ANTI_ROLLBACK, 4, &err), &err);
 	expect_refused(b, LSEC_BOOT_ROLLBACK);
 	flash_image(b, b->key, true, LSEC_IMAGE_BUILD_RELEASE, 4, digest, false);
-	assert_lsec_ok(lsec_target_reset(&br, b->t, &err), &err);
+	assert_lsec_ok(lsec_device_reset(&br, b->t, &err), &err);
 	assert_memory_equal(br.digest, digest, 32);
 }
 
-static void test_target_sim_boot__debug_build_opens_uart_until_fused(void **state)
+static void test_device_sim_boot__debug_build_opens_uart_until_fused(void **state)
 {
 	boot_fixture *b = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t digest[32];
-	lsec_target_boot_report br;
+	lsec_device_boot_report br;
 	flash_image(b, b->key, true, LSEC_IMAGE_BUILD_DEBUG, 0, digest, false);
-	assert_lsec_ok(lsec_target_reset(&br, b->t, &err), &err);
+	assert_lsec_ok(lsec_device_reset(&br, b->t, &err), &err);
 	assert_true(br.uart_open);
-	assert_lsec_ok(lsec_target_fuse_set(b->t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
-	assert_lsec_ok(lsec_target_reset(&br, b->t, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_set(b->t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
+	assert_lsec_ok(lsec_device_reset(&br, b->t, &err), &err);
 	assert_true(br.booted);
 	assert_false(br.uart_open);
 }
@@ -180,11 +180,11 @@ static void test_target_sim_boot__debug_build_opens_uart_until_fused(void **stat
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_target_sim_boot__open_part_boots_any_valid_image,
+		cmocka_unit_test_setup_teardown(test_device_sim_boot__open_part_boots_any_valid_image,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_target_sim_boot__secure_boot_checks_key_signature_counter,
+		cmocka_unit_test_setup_teardown(test_device_sim_boot__secure_boot_checks_key_signature_counter,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_target_sim_boot__debug_build_opens_uart_until_fused,
+		cmocka_unit_test_setup_teardown(test_device_sim_boot__debug_build_opens_uart_until_fused,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,7 @@
  *
  * A unit is two files: PATH, the state (below), and PATH.flash, the raw
  * flash contents (flash_size bytes).
- * State file, version 1 (all integers little-endian; docs/target.md):
+ * State file, version 1 (all integers little-endian; docs/device.md):
  *   "LSECSIM\0" | u32 version | chip_id[32] | uid[16] | u32 flash_size |
  *   u32 page_size | u32 caps | u64 seed | u64 attach_count | faults |
  *   u32 otp_words (64) | otp[64] u32 | u32 key_slots (4) |
@@ -16,9 +16,9 @@
  * Every update rewrites the file through lsec_file_write_atomic, so a
  * crash leaves either the old or the new state.
  *
- * @test tests/unit/target/test_sim_state.c
+ * @test tests/unit/device/test_sim_state.c
  */
-#include "target/target_int.h"
+#include "device/device_int.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -43,7 +43,7 @@ static bool flash_ok(uint32_t flash_size, uint32_t page_size)
 	return flash_size >= page_size && flash_size <= SIM_FLASH_MAX && flash_size % page_size == 0;
 }
 
-int lsec_target__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_size,
+int lsec_device__sim_unit_init(sim_unit *u, uint32_t flash_size, uint32_t page_size,
 			       lsec_err *err)
 {
 	int rc = 0;
@@ -69,7 +69,7 @@ out:
 	return rc;
 }
 
-void lsec_target__sim_unit_release(sim_unit *u)
+void lsec_device__sim_unit_release(sim_unit *u)
 {
 	for (unsigned i = 0; i < SIM_KEY_SLOTS; i++) {
 		lsec_buf_release(&u->slots[i].wrapped);
@@ -106,7 +106,7 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err)
+int lsec_device__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf b = LSEC_BUF_INIT(SIM_STATE_MAX);
@@ -180,7 +180,7 @@ static bool get_blob(lsec_reader *r, lsec_buf *blob, lsec_err *err)
 	LSEC_ENSURE((ok), LSEC_E_TGT_BAD_STATE,                                \
 		    "cannot load sim unit '%s': bad or truncated field '%s'", path, what)
 
-int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const char *path,
+int lsec_device__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const char *path,
 			   lsec_err *err)
 {
 	int rc = 0;
@@ -207,7 +207,7 @@ int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const c
 		      lsec_reader_u32le(&hdr, &flash_size) && lsec_reader_u32le(&hdr, &page_size) &&
 		      page_ok(page_size) && flash_ok(flash_size, page_size),
 	      "flash_size");
-	LSEC_TRY(lsec_target__sim_unit_init(u, flash_size, page_size, err));
+	LSEC_TRY(lsec_device__sim_unit_init(u, flash_size, page_size, err));
 	FIELD(lsec_reader_bytes(&r, &p, sizeof(u->chip_id)) && p[sizeof(u->chip_id) - 1] == 0,
 	      "chip_id");
 	memcpy(u->chip_id, p, sizeof(u->chip_id));
@@ -240,12 +240,12 @@ int lsec_target__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const c
 	FIELD(lsec_reader_left(&r) == 0, "end of file");
 out:
 	if (rc < 0) {
-		lsec_target__sim_unit_release(u);
+		lsec_device__sim_unit_release(u);
 	}
 	return rc;
 }
 
-int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
+int lsec_device__sim_load(sim_unit *u, const char *path, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf b = LSEC_BUF_INIT(SIM_STATE_MAX);
@@ -253,7 +253,7 @@ int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
 	char *fp = NULL;
 	memset(u, 0, sizeof(*u));
 	LSEC_TRY(lsec_file_read(&b, path, err));
-	LSEC_TRY(lsec_target__sim_parse(u, b.data, b.len, path, err));
+	LSEC_TRY(lsec_device__sim_parse(u, b.data, b.len, path, err));
 	fp = lsec_asprintf("%s.flash", path);
 	LSEC_ENSURE(fp != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_file_read(&fl, fp, err));
@@ -262,7 +262,7 @@ int lsec_target__sim_load(sim_unit *u, const char *path, lsec_err *err)
 	memcpy(u->flash, fl.data, fl.len);
 out:
 	if (rc < 0) {
-		lsec_target__sim_unit_release(u);
+		lsec_device__sim_unit_release(u);
 	}
 	lsec_free(fp);
 	lsec_buf_release(&fl);
@@ -270,7 +270,7 @@ out:
 	return rc;
 }
 
-uint64_t lsec_target__sim_mix(uint64_t seed, uint64_t n)
+uint64_t lsec_device__sim_mix(uint64_t seed, uint64_t n)
 {
 	uint64_t z = seed + (n + 1) * 0x9e3779b97f4a7c15ull;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -350,7 +350,7 @@ out:
 	return rc;
 }
 
-int lsec_target__sim_faults_parse(sim_faults *f, bool *has_seed, uint64_t *seed,
+int lsec_device__sim_faults_parse(sim_faults *f, bool *has_seed, uint64_t *seed,
 				  const char *query, lsec_err *err)
 {
 	int rc = 0;
@@ -419,7 +419,7 @@ out:
 }
 
 /* The fault options of unit idx: its entry in the plan, else --faults if it is listed. */
-static const char *faults_for(const lsec_target_sim_options *o, unsigned idx)
+static const char *faults_for(const lsec_device_sim_options *o, unsigned idx)
 {
 	char key[16];
 	snprintf(key, sizeof(key), "%u", idx);
@@ -431,7 +431,7 @@ static const char *faults_for(const lsec_target_sim_options *o, unsigned idx)
 }
 
 /* Checks every fault option the fleet will use, before anything is written. */
-static int check_faults(const lsec_target_sim_options *o, lsec_err *err)
+static int check_faults(const lsec_device_sim_options *o, lsec_err *err)
 {
 	int rc = 0;
 	sim_faults f;
@@ -457,7 +457,7 @@ static int check_faults(const lsec_target_sim_options *o, lsec_err *err)
 	for (unsigned i = 1; i <= o->count; i++) {
 		const char *spec = faults_for(o, i);
 		if (spec != NULL) {
-			LSEC_TRY(lsec_target__sim_faults_parse(&f, &hs, &seed, spec, err));
+			LSEC_TRY(lsec_device__sim_faults_parse(&f, &hs, &seed, spec, err));
 			uint32_t size = o->flash_size ? o->flash_size : SIM_DEFAULT_FLASH;
 			LSEC_ENSURE(!f.stuck || f.stuck_addr < size, LSEC_E_TGT_BAD_URI,
 				    "invalid fault option 'stuck' for unit %u: address 0x%x beyond flash (%u bytes)",
@@ -469,7 +469,7 @@ out:
 }
 
 static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t uid[16],
-		     const lsec_target_sim_options *o, uint64_t seed, char **created,
+		     const lsec_device_sim_options *o, uint64_t seed, char **created,
 		     lsec_err *err)
 {
 	int rc = 0;
@@ -477,21 +477,21 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	uint8_t huk[SIM_HUK_LEN];
 	bool has_seed = false;
 	uint64_t ignored = 0;
-	char uidhex[2 * LSEC_TARGET_UID_LEN + 1];
+	char uidhex[2 * LSEC_DEVICE_UID_LEN + 1];
 	char *path = lsec_asprintf("%s/unit-%03u.sim", dir, idx);
 	char *hukpath = lsec_asprintf("%s/unit-%03u.sim.huk", dir, idx);
 	char *flashpath = NULL;
 	char *uri = lsec_asprintf("sim:%s", path ? path : "");
 	const char *faults = faults_for(o, idx);
-	LSEC_TRY(lsec_target__sim_unit_init(&u, o->flash_size ? o->flash_size : SIM_DEFAULT_FLASH,
+	LSEC_TRY(lsec_device__sim_unit_init(&u, o->flash_size ? o->flash_size : SIM_DEFAULT_FLASH,
 					    o->page_size ? o->page_size : SIM_DEFAULT_PAGE, err));
 	LSEC_ENSURE(path != NULL && hukpath != NULL && uri != NULL, LSEC_E_NOMEM, "out of memory");
 	memcpy(u.uid, uid, sizeof(u.uid));
 	u.seed = seed;
-	u.caps = LSEC_TARGET_CAP_KEY_INJECT | LSEC_TARGET_CAP_AUTH_ERASE |
-		 LSEC_TARGET_CAP_FLASH_HASH | (o->no_keygen ? 0u : LSEC_TARGET_CAP_KEYGEN);
+	u.caps = LSEC_DEVICE_CAP_KEY_INJECT | LSEC_DEVICE_CAP_AUTH_ERASE |
+		 LSEC_DEVICE_CAP_FLASH_HASH | (o->no_keygen ? 0u : LSEC_DEVICE_CAP_KEYGEN);
 	if (faults != NULL) {
-		LSEC_TRY(lsec_target__sim_faults_parse(&u.faults, &has_seed, &ignored, faults, err));
+		LSEC_TRY(lsec_device__sim_faults_parse(&u.faults, &has_seed, &ignored, faults, err));
 		if (u.faults.stuck) {
 			uint8_t m = (uint8_t)(1u << u.faults.stuck_bit);
 			u.flash[u.faults.stuck_addr] = (uint8_t)((u.flash[u.faults.stuck_addr] & ~m) |
@@ -511,15 +511,15 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	LSEC_TRY(lsec_file_write_new(flashpath, u.flash, u.flash_size, 0600, err));
 	created[2] = flashpath;
 	flashpath = NULL;
-	LSEC_TRY(lsec_target__sim_save(&u, created[1], SIM_SAVE_STATE, err));
-	lsec_hex_encode(uidhex, uid, LSEC_TARGET_UID_LEN);
+	LSEC_TRY(lsec_device__sim_save(&u, created[1], SIM_SAVE_STATE, err));
+	lsec_hex_encode(uidhex, uid, LSEC_DEVICE_UID_LEN);
 	json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)idx, "uri", uri, "uid",
 			      uidhex, "faults", faults);
 	LSEC_ENSURE(e != NULL && json_array_append_new(units, e) == 0, LSEC_E_NOMEM,
 		    "out of memory");
 out:
 	lsec_wipe(huk, sizeof(huk));
-	lsec_target__sim_unit_release(&u);
+	lsec_device__sim_unit_release(&u);
 	lsec_free(path);
 	lsec_free(flashpath);
 	lsec_free(hukpath);
@@ -527,22 +527,22 @@ out:
 	return rc;
 }
 
-int lsec_target_sim_fleet_new(json_t **out, const char *dir, const lsec_target_sim_options *o,
+int lsec_device_sim_fleet_new(json_t **out, const char *dir, const lsec_device_sim_options *o,
 			      lsec_err *err)
 {
 	int rc = 0;
 	json_t *fleet = NULL, *units = NULL;
 	char **created = NULL;
 	char *fleet_path = NULL, *text = NULL;
-	uint8_t(*uids)[LSEC_TARGET_UID_LEN] = NULL;
+	uint8_t(*uids)[LSEC_DEVICE_UID_LEN] = NULL;
 	if (out != NULL) {
 		*out = NULL;
 	}
 	LSEC_ENSURE_REF(dir);
 	LSEC_ENSURE_REF(o);
-	LSEC_ENSURE(o->version == LSEC_TARGET_SIM_OPTIONS_VERSION, LSEC_E_USAGE,
+	LSEC_ENSURE(o->version == LSEC_DEVICE_SIM_OPTIONS_VERSION, LSEC_E_USAGE,
 		    "cannot create sim fleet: options version %u, expected %u", o->version,
-		    LSEC_TARGET_SIM_OPTIONS_VERSION);
+		    LSEC_DEVICE_SIM_OPTIONS_VERSION);
 	LSEC_ENSURE(o->count >= 1 && o->count <= 999, LSEC_E_USAGE,
 		    "cannot create sim fleet: count %u, expected 1 to 999", o->count);
 	LSEC_ENSURE((o->clone_src == 0) == (o->clone_dst == 0) && o->clone_src <= o->count &&
@@ -566,19 +566,19 @@ int lsec_target_sim_fleet_new(json_t **out, const char *dir, const lsec_target_s
 	units = json_object_get(fleet, "units");
 	for (unsigned i = 0; i < o->count; i++) {
 		/* UIDs: derived from the seed (reproducible fleets), distinct per unit. */
-		for (unsigned k = 0; k < LSEC_TARGET_UID_LEN; k += 8) {
-			uint64_t v = lsec_target__sim_mix(seed, (uint64_t)i * 2 + k / 8);
+		for (unsigned k = 0; k < LSEC_DEVICE_UID_LEN; k += 8) {
+			uint64_t v = lsec_device__sim_mix(seed, (uint64_t)i * 2 + k / 8);
 			for (unsigned b = 0; b < 8; b++) {
 				uids[i][k + b] = (uint8_t)(v >> (8 * b));
 			}
 		}
 	}
 	if (o->clone_src != 0) {
-		memcpy(uids[o->clone_dst - 1], uids[o->clone_src - 1], LSEC_TARGET_UID_LEN);
+		memcpy(uids[o->clone_dst - 1], uids[o->clone_src - 1], LSEC_DEVICE_UID_LEN);
 	}
 	for (unsigned i = 0; i < o->count; i++) {
 		LSEC_TRY(make_unit(units, dir, i + 1, uids[i], o,
-				   lsec_target__sim_mix(seed, 0x10000u + i), created + 3 * i, err));
+				   lsec_device__sim_mix(seed, 0x10000u + i), created + 3 * i, err));
 	}
 	LSEC_TRY(lsec_json_canonical(&text, fleet, err));
 	LSEC_TRY(lsec_file_write_new(fleet_path, text, strlen(text), 0644, err));

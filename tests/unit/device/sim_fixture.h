@@ -1,9 +1,9 @@
-/* Shared by the target tests: a scratch folder with one simulated unit. */
+/* Shared by the device tests: a scratch folder with one simulated unit. */
 #ifndef LSEC_TEST_SIM_FIXTURE_H
 #define LSEC_TEST_SIM_FIXTURE_H
 
 #include "helpers/testutil.h"
-#include "linesec/target.h"
+#include "linesec/device.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -15,21 +15,21 @@ typedef struct sim_fixture {
 } sim_fixture;
 
 /* Creates `count` units in a fresh folder with the given options (count, faults...). */
-static inline void fixture_make(sim_fixture *fx, lsec_target_sim_options *o)
+static inline void fixture_make(sim_fixture *fx, lsec_device_sim_options *o)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	fx->dir = lsec_test_tmpdir();
 	if (o->flash_size == 0) {
 		o->flash_size = 64 * 1024;
 	}
-	assert_lsec_ok(lsec_target_sim_fleet_new(NULL, fx->dir, o, &err), &err);
+	assert_lsec_ok(lsec_device_sim_fleet_new(NULL, fx->dir, o, &err), &err);
 	fx->path = lsec_asprintf("%s/unit-001.sim", fx->dir);
 	fx->uri = lsec_asprintf("sim:%s", fx->path);
 }
 
 static inline void fixture_default(sim_fixture *fx)
 {
-	lsec_target_sim_options o = LSEC_TARGET_SIM_OPTIONS_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.has_seed = true;
 	o.seed = 42;
 	fixture_make(fx, &o);
@@ -42,13 +42,13 @@ static inline char *fixture_uri(const sim_fixture *fx, unsigned unit, const char
 			     query ? query : "");
 }
 
-static inline lsec_target *fixture_open(const char *uri, bool attach)
+static inline lsec_device *fixture_open(const char *uri, bool attach)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_target *t = NULL;
-	assert_lsec_ok(lsec_target_open(&t, uri, &err), &err);
+	lsec_device *t = NULL;
+	assert_lsec_ok(lsec_device_open(&t, uri, &err), &err);
 	if (attach) {
-		assert_lsec_ok(lsec_target_debug_attach(t, &err), &err);
+		assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
 	}
 	return t;
 }
