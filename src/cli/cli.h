@@ -1,15 +1,36 @@
 /*
- * cli.h - the `linesec` command line: option tables, dispatch and exit codes.
- * Private to src/cli. Command files parse, call the library and print;
- * they hold no logic of their own.
+ * cli.h - the `linesec` command line: option tables, the command table, the
+ * one runner and exit codes. Private to src/cli.
+ *
+ * Every command is a cli_spec: its options, its setup flags (does it open the
+ * line, act as a logged-in person with which roles, open the station, unlock
+ * the CA) and a body. cli_run parses argv against the spec, refuses a missing
+ * required option, does the setup the flags ask for, runs the body with a
+ * cli_ctx and maps its result to the exit status. A body only reads its
+ * options, calls the library and prints.
+ *
+ * Idiom:
+ *     static int list_body(cli_ctx *c)
+ *     {
+ *             ... lsec_station_release_list(&l, c->st, &c->err) ...
+ *     }
+ *     static const cli_spec list_spec = {
+ *             .usage = "release list [--json]", .summary = "...", .opts = list_opts,
+ *             .body = list_body, .setup = CLI_STATION, .roles = CLI_ANYONE,
+ *             .action = "list releases",
+ *     };
+ *     const cli_cmd cli_release_cmds[] = {{"list", &list_spec, NULL, "list releases"}, ...};
  */
 #ifndef LINESEC_CLI_H
 #define LINESEC_CLI_H
 
+#include "linesec/line.h"
+#include "linesec/station.h"
 #include "linesec/util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CLI_MAX_OPTS 40
 
@@ -18,15 +39,60 @@ typedef struct cli_opt {
 	const char *name;    /* long name: "key" for --key */
 	const char *metavar; /* NULL for a flag, else the value's name ("FILE") */
 	const char *help;
+	bool required;       /* cli_parse refuses the command without it */
 } cli_opt;
+
+#define CLI_OPT(n, m, h) {.name = (n), .metavar = (m), .help = (h)}
+#define CLI_REQUIRED(n, m, h) {.name = (n), .metavar = (m), .help = (h), .required = true}
+#define CLI_FLAG(n, h) {.name = (n), .help = (h)}
+#define CLI_OPT_JSON(what) CLI_FLAG("json", "print " what " as canonical JSON")
+#define CLI_OPT_END {.name = NULL}
+
+/* The options the runner adds to every command whose setup opens the line. */
+#define CLI_OPT_LINE                                                                               \
+	CLI_OPT("line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)")
+#define CLI_OPT_AS CLI_OPT("as", "NAME", "the logged-in person acting (when several are logged in)")
+
+/* What cli_run does before the body (cli_spec.setup). */
+enum cli_setup_flags {
+	/* Opens the line folder (--line): c->line. */
+	CLI_LINE = 1u << 0,
+	/*
+	 * Sets the station up from the line folder and opens it: c->setup and
+	 * c->st. The acting person always needs one of roles.
+	 */
+	CLI_STATION = 1u << 1,
+	/* With CLI_STATION: unlocks the line CA before the station opens. */
+	CLI_NEED_CA = 1u << 2,
+	/* With CLI_STATION: manual steps are confirmed in batch mode (else by --batch). */
+	CLI_BATCH = 1u << 3,
+	/* With CLI_STATION: the setup only, no station handle (the gang run opens its own). */
+	CLI_SETUP_ONLY = 1u << 4,
+	/* With CLI_LINE: no acting person and no --as (login, logout: the person is an argument). */
+	CLI_NO_ACTOR = 1u << 5,
+};
+
+/* Every role: any logged-in person. */
+#define CLI_ANYONE ((1u << LSEC_ROLE_COUNT) - 1u)
+
+struct cli_ctx;
 
 typedef struct cli_spec {
 	const char *usage;   /* "image sign [options] IN.bin OUT.img" (after "linesec ") */
 	const char *summary; /* one line */
-	const cli_opt *opts; /* terminated by an entry with name NULL; may be NULL */
+	const cli_opt *opts; /* terminated by CLI_OPT_END; may be NULL */
 	int min_args;        /* positional arguments */
 	int max_args;        /* -1: no limit */
 	const char *details; /* optional paragraph after the options */
+	/* The command: 0 or a negative LSEC_E_* code with c->err set. */
+	int (*body)(struct cli_ctx *c);
+	unsigned setup;      /* enum cli_setup_flags */
+	/*
+	 * Roles (LSEC_ROLE_BIT mask) of the person acting. With CLI_LINE and 0,
+	 * nobody needs to be logged in; a given --as is still checked.
+	 */
+	unsigned roles;
+	const char *action; /* the act in an authorisation error: "approve a release" */
 } cli_spec;
 
 typedef struct cli_args {
@@ -36,10 +102,32 @@ typedef struct cli_args {
 	char **args; /* positional arguments, in order (points into argv) */
 } cli_args;
 
+/* What a command body works with; cli_run sets it up and releases it. */
+typedef struct cli_ctx {
+	cli_args a;
+	lsec_line *line;           /* CLI_LINE */
+	lsec_line_actor who;       /* CLI_LINE with roles or --as */
+	lsec_station_setup *setup; /* CLI_STATION */
+	lsec_station *st;          /* CLI_STATION without CLI_SETUP_ONLY */
+	const char *person;        /* who acts (borrowed), NULL when nobody was resolved */
+	lsec_err err;
+	int status;    /* exit status of a body that returns 0 (default CLI_EXIT_OK) */
+	bool reported; /* the body printed its failure itself: exit with its status only */
+} cli_ctx;
+
+/* A command or a group of subcommands (sub), as listed in a command table. */
+typedef struct cli_cmd {
+	const char *name;
+	const cli_spec *spec;      /* a command */
+	const struct cli_cmd *sub; /* or a group: its table, terminated by a NULL name */
+	const char *summary;
+} cli_cmd;
+
 /*
  * Parses argv (argv[0] is the command name) against spec. Returns 0 when the
  * command should run, 1 when --help was printed (exit 0), or -1 after
- * printing a usage error (exit 2).
+ * printing a usage error (exit 2): an unknown option, a missing value or
+ * required option, too few or too many arguments.
  */
 int cli_parse(cli_args *a, const cli_spec *spec, int argc, char **argv);
 const char *cli_get(const cli_args *a, const char *name);
@@ -48,16 +136,18 @@ bool cli_flag(const cli_args *a, const char *name);
 int cli_get_u64(const cli_args *a, const char *name, uint64_t max, uint64_t *out, lsec_err *err);
 void cli_print_help(FILE *f, const cli_spec *spec);
 
-/* A command or subcommand: returns the process exit status. */
-typedef struct cli_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-} cli_cmd;
-
+/* Parses, sets up, runs spec's body and returns the process exit status. */
+int cli_run(const cli_spec *spec, int argc, char **argv);
+/* Runs the command or subcommand table entry c (argv[0] is its name). */
+int cli_exec(const cli_cmd *c, int argc, char **argv);
 /* Runs the subcommand of a group ("image sign ..."); argv[0] is the group name. */
 int cli_dispatch(const char *group, const cli_cmd *table, int argc, char **argv);
 void cli_print_table(FILE *f, const char *group, const cli_cmd *table);
+
+/* Unlocks the line CA of c's station setup when a body finds it needs it. */
+int cli_unlock_ca(cli_ctx *c);
+/* Prints json (consumed, may be NULL after a failed allocation) as canonical JSON. */
+int cli_print_json(struct json_t *json, lsec_err *err);
 
 /* Prints "linesec: <message>" to stderr and returns the exit status for err. */
 int cli_fail(const lsec_err *err);
@@ -70,19 +160,6 @@ enum {
 	CLI_EXIT_USAGE = 2,
 };
 
-/* Command groups, one file each (src/cli/cmd_<group>.c). */
-int cmd_help(int argc, char **argv);
-int cmd_version(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
-int cmd_pubkey(int argc, char **argv);
-int cmd_image(int argc, char **argv);
-int cmd_sop(int argc, char **argv);
-int cmd_sim(int argc, char **argv);
-int cmd_init(int argc, char **argv);
-int cmd_person(int argc, char **argv);
-int cmd_login(int argc, char **argv);
-int cmd_logout(int argc, char **argv);
-
 /*
  * Reads a password into *out (lsec_secret_free): from the environment
  * variable env when set (for scripts and tests only), else from the terminal
@@ -90,29 +167,18 @@ int cmd_logout(int argc, char **argv);
  */
 int cli_read_password(struct lsec_secret **out, const char *env, const char *prompt,
 		      bool confirm, lsec_err *err);
-int cmd_ca(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
-int cmd_release(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_build(int argc, char **argv);
-int cmd_ship(int argc, char **argv);
-int cmd_unit(int argc, char **argv);
-int cmd_line(int argc, char **argv);
-int cmd_decommission(int argc, char **argv);
-int cmd_scrap(int argc, char **argv);
-int cmd_rma(int argc, char **argv);
-int cmd_report(int argc, char **argv);
 
-/*
- * The station commands' common opening (cmd_run.c): the line (--line), the
- * person acting (--as, or the only one logged in) with one of roles, batch or terminal confirmation, and the CA
- * unlocked when need_ca. *out: lsec_station_setup_close.
- */
-struct lsec_station_setup;
-struct lsec_station_result;
-int cli_station_open(struct lsec_station_setup **out, const cli_args *a, unsigned roles,
-		     const char *action, bool batch, bool need_ca, lsec_err *err);
 /* Prints a run's outcome, and what to do next in the SOP's words when it failed. */
 void cli_station_print_result(const struct lsec_station_result *res, int rc, const lsec_err *err);
+/* Signs a checkpoint over what a station command recorded; a failure is a warning only. */
+void cli_station_checkpoint(lsec_station *st);
+
+/* The commands and command groups, one file each (src/cli/cmd_<group>.c). */
+extern const cli_spec cli_keygen_spec, cli_pubkey_spec, cli_init_spec, cli_login_spec,
+	cli_logout_spec, cli_run_spec, cli_build_spec, cli_ship_spec, cli_line_spec,
+	cli_decommission_spec, cli_scrap_spec;
+extern const cli_cmd cli_image_cmds[], cli_sop_cmds[], cli_ca_cmds[], cli_sim_cmds[],
+	cli_person_cmds[], cli_audit_cmds[], cli_release_cmds[], cli_unit_cmds[], cli_rma_cmds[],
+	cli_report_cmds[];
 
 #endif

@@ -12,31 +12,6 @@
 #include <jansson.h>
 #include <string.h>
 
-#define LINE_OPT {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"}
-#define JSON_OPT(what) {"json", NULL, "print " what " as canonical JSON"}
-
-/* Parses argv against spec into a; returns from the command after --help or a usage error. */
-#define PARSE_ARGS(a, spec)                                                    \
-	do {                                                                   \
-		int p_ = cli_parse(&(a), &(spec), argc, argv);                 \
-		if (p_ != 0) {                                                 \
-			return p_ > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;          \
-		}                                                              \
-	} while (0)
-
-/* The exit status of a command body: prints the failure, if any. */
-#define CLI_FINISH(rc, err) ((rc) < 0 ? cli_fail(err) : CLI_EXIT_OK)
-
-static int print_json(json_t *j, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "cannot print: out of memory");
-	LSEC_TRY(lsec_json_print(stdout, j, err));
-out:
-	json_decref(j);
-	return rc;
-}
-
 static json_t *checkpoint_json(const lsec_audit_checkpoint *cp)
 {
 	char hex[65];
@@ -51,7 +26,6 @@ static int load_pub(lsec_key **out, const char *path, lsec_line *line, lsec_err 
 	int rc = 0;
 	*out = NULL;
 	if (path == NULL) {
-		LSEC_ENSURE(line != NULL, LSEC_E_USAGE, "missing --pubkey STATION.pub");
 		path = lsec_line_station_pub_path(line);
 	}
 	LSEC_TRY(lsec_key_load_public(out, path, err));
@@ -80,38 +54,23 @@ out:
 /* ---- verify -------------------------------------------------------------- */
 
 static const cli_opt verify_opts[] = {
-	LINE_OPT,
-	{"against", "FILE", "a checkpoint exported earlier: the log must still contain it"},
-	{"pubkey", "FILE", "station public key(s), PEM (default: the line's station.pub)"},
-	JSON_OPT("the result"),
-	{NULL, NULL, NULL},
-};
-static const cli_spec verify_spec = {
-	"audit verify [--line DIR] [--against FILE] [--pubkey FILE] [--json]",
-	"recompute the audit log from its stored leaves and check every checkpoint",
-	verify_opts,
-	0,
-	0,
-	"Checks each leaf's hash, sequence and position, every checkpoint's signature, order\n"
-	"and root against the recomputed tree (so later checkpoints are consistent with earlier\n"
-	"ones), and names the first bad leaf or checkpoint. Exit status 0 when the log verifies.\n"
-	"When several stations share a PostgreSQL registry, give --pubkey a file with all their\n"
-	"station.pub keys concatenated: each checkpoint must be signed by one of them.",
+	CLI_OPT("against", "FILE", "a checkpoint exported earlier: the log must still contain it"),
+	CLI_OPT("pubkey", "FILE", "station public key(s), PEM (default: the line's station.pub)"),
+	CLI_OPT_JSON("the result"),
+	CLI_OPT_END,
 };
 
-static int cmd_verify(int argc, char **argv)
+static int verify_body(cli_ctx *c)
 {
-	cli_args a;
-	PARSE_ARGS(a, verify_spec);
 	int rc = 0;
-	lsec_err e = LSEC_ERR_INIT, *err = &e;
-	lsec_line *line = NULL;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
+	lsec_line *line = c->line;
 	struct evp_pkey_st **pubs = NULL;
 	size_t npubs = 0;
 	lsec_buf against = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX);
 	lsec_audit_verify_report rep;
-	const char *against_path = cli_get(&a, "against"), *keys = cli_get(&a, "pubkey");
-	LSEC_TRY(lsec_line_open(&line, cli_get(&a, "line"), err));
+	const char *against_path = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
 	LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs,
 					 keys != NULL ? keys : lsec_line_station_pub_path(line), err));
 	if (against_path != NULL) {
@@ -123,12 +82,12 @@ static int cmd_verify(int argc, char **argv)
 					against.len, err));
 	char hex[65];
 	lsec_hex_encode(hex, rep.root, 32);
-	if (cli_flag(&a, "json")) {
+	if (cli_flag(a, "json")) {
 		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?}", "ok", 1, "leaves",
 				      (json_int_t)rep.leaves, "checkpoints",
 				      (json_int_t)rep.checkpoints, "root", hex, "latest_checkpoint",
 				      rep.has_checkpoint ? checkpoint_json(&rep.latest) : NULL);
-		LSEC_TRY(print_json(j, err));
+		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		printf("audit log verifies: %llu leaves, %llu checkpoints, root %s\n",
 		       (unsigned long long)rep.leaves, (unsigned long long)rep.checkpoints, hex);
@@ -143,54 +102,48 @@ static int cmd_verify(int argc, char **argv)
 out:
 	lsec_buf_release(&against);
 	lsec_audit_pubkeys_free(pubs, npubs);
-	lsec_line_close(line);
-	return CLI_FINISH(rc, err);
+	return rc;
 }
+
+static const cli_spec verify_spec = {
+	.usage = "audit verify [--line DIR] [--against FILE] [--pubkey FILE] [--json]",
+	.summary = "recompute the audit log from its stored leaves and check every checkpoint",
+	.opts = verify_opts,
+	.details =
+		"Checks each leaf's hash, sequence and position, every checkpoint's signature, order\n"
+		"and root against the recomputed tree (so later checkpoints are consistent with "
+		"earlier\nones), and names the first bad leaf or checkpoint. Exit status 0 when the log "
+		"verifies.\nWhen several stations share a PostgreSQL registry, give --pubkey a file "
+		"with all their\nstation.pub keys concatenated: each checkpoint must be signed by one "
+		"of them.",
+	.body = verify_body,
+	.setup = CLI_LINE,
+	.action = "verify the audit log",
+};
 
 /* ---- checkpoint ---------------------------------------------------------- */
 
 static const cli_opt checkpoint_opts[] = {
-	LINE_OPT,
-	{"export", "DIR", "also write the checkpoint to DIR/<line>-<size>.checkpoint"},
-	{"person", "NAME", "who acts, when several people are logged in"},
-	JSON_OPT("the checkpoint"),
-	{NULL, NULL, NULL},
-};
-static const cli_spec checkpoint_spec = {
-	"audit checkpoint [--line DIR] [--export DIR] [--person NAME] [--json]",
-	"sign and store a checkpoint of the whole audit log with the station key",
-	checkpoint_opts,
-	0,
-	0,
-	"The checkpoint is a C2SP signed note (origin, tree size, root) signed with the station's\n"
-	"Ed25519 key. Keep exported checkpoints off the station: 'audit verify --against FILE'\n"
-	"detects a log that was cut back or rewritten since. Needs a logged-in person (any role).",
+	CLI_OPT("export", "DIR", "also write the checkpoint to DIR/<line>-<size>.checkpoint"),
+	CLI_OPT_JSON("the checkpoint"),
+	CLI_OPT_END,
 };
 
-static int cmd_checkpoint(int argc, char **argv)
+static int checkpoint_body(cli_ctx *c)
 {
-	cli_args a;
-	PARSE_ARGS(a, checkpoint_spec);
 	int rc = 0;
-	lsec_err e = LSEC_ERR_INIT, *err = &e;
-	lsec_line *line = NULL;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
+	lsec_line *line = c->line;
 	lsec_key *key = NULL;
-	lsec_line_actor who;
 	char *note = NULL, *origin = NULL, *path = NULL;
-	const char *dir = cli_get(&a, "export");
+	const char *dir = cli_get(a, "export");
 	lsec_audit_checkpoint cp;
-	const unsigned anyone = LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR) |
-				LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR) |
-				LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER) |
-				LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR);
-	LSEC_TRY(lsec_line_open(&line, cli_get(&a, "line"), err));
-	LSEC_TRY(lsec_line_authorize(line, &who, cli_get(&a, "person"), anyone, "sign a checkpoint",
-				     err));
 	LSEC_TRY(lsec_key_load_private(&key, lsec_line_station_key_path(line), NULL, err));
 	LSEC_ENSURE((origin = lsec_asprintf("linesec/%s", lsec_line_id(line))) != NULL,
 		    LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_audit_checkpoint_create(&note, lsec_line_store(line), origin,
-					      lsec_line_station(line), lsec_key_evp(key), who.name,
+					      lsec_line_station(line), lsec_key_evp(key), c->person,
 					      err));
 	LSEC_TRY(lsec_audit_checkpoint_parse(&cp, note, strlen(note), err));
 	if (dir != NULL) {
@@ -200,7 +153,7 @@ static int cmd_checkpoint(int argc, char **argv)
 			    LSEC_E_NOMEM, "out of memory");
 		LSEC_TRY(lsec_file_write_atomic(path, note, strlen(note), 0644, err));
 	}
-	if (cli_flag(&a, "json")) {
+	if (cli_flag(a, "json")) {
 		json_t *j = checkpoint_json(&cp);
 		if (j != NULL) {
 			json_object_set_new(j, "note", json_string(note));
@@ -208,7 +161,7 @@ static int cmd_checkpoint(int argc, char **argv)
 				json_object_set_new(j, "exported", json_string(path));
 			}
 		}
-		LSEC_TRY(print_json(j, err));
+		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		fputs(note, stdout);
 		if (path != NULL) {
@@ -220,45 +173,45 @@ out:
 	lsec_free(origin);
 	lsec_free(note);
 	lsec_key_free(key);
-	lsec_line_close(line);
-	return CLI_FINISH(rc, err);
+	return rc;
 }
+
+static const cli_spec checkpoint_spec = {
+	.usage = "audit checkpoint [--line DIR] [--as NAME] [--export DIR] [--json]",
+	.summary = "sign and store a checkpoint of the whole audit log with the station key",
+	.opts = checkpoint_opts,
+	.details = "The checkpoint is a C2SP signed note (origin, tree size, root) signed with the "
+		   "station's\nEd25519 key. Keep exported checkpoints off the station: 'audit verify "
+		   "--against FILE'\ndetects a log that was cut back or rewritten since. Needs a "
+		   "logged-in person (any role).",
+	.body = checkpoint_body,
+	.setup = CLI_LINE,
+	.roles = CLI_ANYONE,
+	.action = "sign a checkpoint",
+};
 
 /* ---- prove ----------------------------------------------------------------- */
 
 static const cli_opt prove_opts[] = {
-	LINE_OPT,
-	{"unit", "SERIAL", "prove every event of this unit"},
-	{"leaf", "N", "prove the leaf with sequence number N"},
-	{"out", "FILE", "write the proof file here instead of standard output"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec prove_spec = {
-	"audit prove [--line DIR] (--unit SERIAL | --leaf N) [--out FILE]",
-	"write a self-contained inclusion proof against the latest checkpoint",
-	prove_opts,
-	0,
-	0,
-	"The proof file (JSON, docs/audit-log.md) holds the signed checkpoint and, for each\n"
-	"leaf, its exact bytes, index and inclusion path. Check it anywhere with\n"
-	"'linesec audit check-proof FILE --pubkey station.pub'.",
+	CLI_OPT("serial", "SN", "prove every event of this unit"),
+	CLI_OPT("leaf", "N", "prove the leaf with sequence number N"),
+	CLI_OPT("out", "FILE", "write the proof file here instead of standard output"),
+	CLI_OPT_END,
 };
 
-static int cmd_prove(int argc, char **argv)
+static int prove_body(cli_ctx *c)
 {
-	cli_args a;
-	PARSE_ARGS(a, prove_spec);
 	int rc = 0;
-	lsec_err e = LSEC_ERR_INIT, *err = &e;
-	lsec_line *line = NULL;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
+	lsec_line *line = c->line;
 	lsec_audit_proof *proof = NULL;
 	char *text = NULL;
 	uint64_t seq = 0;
-	const char *unit = cli_get(&a, "unit"), *out_path = cli_get(&a, "out");
-	LSEC_ENSURE((unit == NULL) != (cli_get(&a, "leaf") == NULL), LSEC_E_USAGE,
-		    "give exactly one of --unit SERIAL and --leaf N");
-	LSEC_TRY(cli_get_u64(&a, "leaf", UINT64_MAX, &seq, err));
-	LSEC_TRY(lsec_line_open(&line, cli_get(&a, "line"), err));
+	const char *unit = cli_get(a, "serial"), *out_path = cli_get(a, "out");
+	LSEC_ENSURE((unit == NULL) != (cli_get(a, "leaf") == NULL), LSEC_E_USAGE,
+		    "give exactly one of --serial SN and --leaf N");
+	LSEC_TRY(cli_get_u64(a, "leaf", UINT64_MAX, &seq, err));
 	LSEC_TRY(lsec_audit_prove(&proof, lsec_line_store(line), unit, seq, err));
 	LSEC_TRY(lsec_audit_proof_write(&text, proof, err));
 	if (out_path != NULL) {
@@ -277,43 +230,46 @@ static int cmd_prove(int argc, char **argv)
 out:
 	lsec_free(text);
 	lsec_audit_proof_free(proof);
-	lsec_line_close(line);
-	return CLI_FINISH(rc, err);
+	return rc;
 }
+
+static const cli_spec prove_spec = {
+	.usage = "audit prove [--line DIR] (--serial SN | --leaf N) [--out FILE]",
+	.summary = "write a self-contained inclusion proof against the latest checkpoint",
+	.opts = prove_opts,
+	.details = "The proof file (JSON, docs/audit-log.md) holds the signed checkpoint and, for "
+		   "each\nleaf, its exact bytes, index and inclusion path. Check it anywhere with\n"
+		   "'linesec audit check-proof FILE --pubkey station.pub'.",
+	.body = prove_body,
+	.setup = CLI_LINE,
+	.action = "prove audit leaves",
+};
 
 /* ---- check-proof ---------------------------------------------------------- */
 
 static const cli_opt check_opts[] = {
-	{"pubkey", "STATION.pub", "the station's public key (PEM), obtained through a trusted channel"},
-	JSON_OPT("the checked leaves"),
-	{NULL, NULL, NULL},
-};
-static const cli_spec check_spec = {
-	"audit check-proof FILE --pubkey STATION.pub [--json]",
-	"verify a proof file offline: checkpoint signature and each leaf's inclusion",
-	check_opts,
-	1,
-	1,
-	"Needs no line folder and no database: only the proof file and the public key.",
+	CLI_REQUIRED("pubkey", "STATION.pub",
+		     "the station's public key (PEM), obtained through a trusted channel"),
+	CLI_OPT_JSON("the checked leaves"),
+	CLI_OPT_END,
 };
 
-static int cmd_check_proof(int argc, char **argv)
+static int check_proof_body(cli_ctx *c)
 {
-	cli_args a;
-	PARSE_ARGS(a, check_spec);
 	int rc = 0;
-	lsec_err e = LSEC_ERR_INIT, *err = &e;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
 	lsec_key *pub = NULL;
 	lsec_buf text = LSEC_BUF_INIT(0);
 	lsec_audit_proof *proof = NULL;
 	lsec_audit_checkpoint cp;
 	json_t *leaves = NULL;
-	LSEC_TRY(load_pub(&pub, cli_get(&a, "pubkey"), NULL, err));
-	LSEC_TRY(read_text(&text, a.args[0], LSEC_AUDIT_PROOF_MAX, err));
+	LSEC_TRY(load_pub(&pub, cli_get(a, "pubkey"), NULL, err));
+	LSEC_TRY(read_text(&text, a->args[0], LSEC_AUDIT_PROOF_MAX, err));
 	LSEC_TRY(lsec_audit_proof_parse(&proof, (const char *)text.data, text.len, err));
 	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));
 	size_t n = lsec_audit_proof_count(proof);
-	if (cli_flag(&a, "json")) {
+	if (cli_flag(a, "json")) {
 		LSEC_ENSURE((leaves = json_array()) != NULL, LSEC_E_NOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			json_array_append_new(leaves,
@@ -324,7 +280,7 @@ static int cmd_check_proof(int argc, char **argv)
 		json_t *j = json_pack("{s:b, s:o, s:o}", "ok", 1, "checkpoint", checkpoint_json(&cp),
 				      "entries", leaves);
 		leaves = NULL;
-		LSEC_TRY(print_json(j, err));
+		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		printf("proof verifies: %zu %s in '%s' at tree size %llu\n", n, n == 1 ? "leaf" : "leaves",
 		       cp.origin, (unsigned long long)cp.size);
@@ -338,43 +294,41 @@ out:
 	lsec_audit_proof_free(proof);
 	lsec_buf_release(&text);
 	lsec_key_free(pub);
-	return CLI_FINISH(rc, err);
+	return rc;
 }
+
+static const cli_spec check_spec = {
+	.usage = "audit check-proof FILE --pubkey STATION.pub [--json]",
+	.summary = "verify a proof file offline: checkpoint signature and each leaf's inclusion",
+	.opts = check_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Needs no line folder and no database: only the proof file and the public key.",
+	.body = check_proof_body,
+};
 
 /* ---- consistency ----------------------------------------------------------- */
 
 static const cli_opt consistency_opts[] = {
-	LINE_OPT,
-	{"pubkey", "STATION.pub", "the station public key (default: the line's station.pub)"},
-	JSON_OPT("the proof"),
-	{NULL, NULL, NULL},
-};
-static const cli_spec consistency_spec = {
-	"audit consistency [--line DIR] OLD.checkpoint NEW.checkpoint [--json]",
-	"prove from the stored log that the newer checkpoint extends the older one",
-	consistency_opts,
-	2,
-	2,
-	"Verifies both checkpoints' signatures, computes the RFC 9162 consistency proof from\n"
-	"the stored leaves and verifies it; prints the proof's hashes.",
+	CLI_OPT("pubkey", "STATION.pub", "the station public key (default: the line's station.pub)"),
+	CLI_OPT_JSON("the proof"),
+	CLI_OPT_END,
 };
 
-static int cmd_consistency(int argc, char **argv)
+static int consistency_body(cli_ctx *c)
 {
-	cli_args a;
-	PARSE_ARGS(a, consistency_spec);
 	int rc = 0;
-	lsec_err e = LSEC_ERR_INIT, *err = &e;
-	lsec_line *line = NULL;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
+	lsec_line *line = c->line;
 	lsec_key *pub = NULL;
 	lsec_buf oldn = LSEC_BUF_INIT(0), newn = LSEC_BUF_INIT(0);
 	lsec_buf proof = LSEC_BUF_INIT(130 * 32);
 	lsec_audit_checkpoint o, n;
 	json_t *hashes = NULL;
-	LSEC_TRY(lsec_line_open(&line, cli_get(&a, "line"), err));
-	LSEC_TRY(load_pub(&pub, cli_get(&a, "pubkey"), line, err));
-	LSEC_TRY(read_text(&oldn, a.args[0], LSEC_AUDIT_NOTE_MAX + 1, err));
-	LSEC_TRY(read_text(&newn, a.args[1], LSEC_AUDIT_NOTE_MAX + 1, err));
+	LSEC_TRY(load_pub(&pub, cli_get(a, "pubkey"), line, err));
+	LSEC_TRY(read_text(&oldn, a->args[0], LSEC_AUDIT_NOTE_MAX + 1, err));
+	LSEC_TRY(read_text(&newn, a->args[1], LSEC_AUDIT_NOTE_MAX + 1, err));
 	LSEC_TRY(lsec_audit_consistency(&proof, &o, &n, lsec_line_store(line),
 					(const char *)oldn.data, (const char *)newn.data,
 					lsec_key_evp(pub), err));
@@ -384,11 +338,11 @@ static int cmd_consistency(int argc, char **argv)
 		lsec_hex_encode(hex, proof.data + 32 * i, 32);
 		json_array_append_new(hashes, json_string(hex));
 	}
-	if (cli_flag(&a, "json")) {
+	if (cli_flag(a, "json")) {
 		json_t *j = json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "old", checkpoint_json(&o),
 				      "new", checkpoint_json(&n), "proof", hashes);
 		hashes = NULL;
-		LSEC_TRY(print_json(j, err));
+		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		printf("consistent: the checkpoint of %llu leaves extends the one of %llu leaves "
 		       "(%zu proof hashes)\n",
@@ -403,20 +357,27 @@ out:
 	lsec_buf_release(&oldn);
 	lsec_buf_release(&newn);
 	lsec_key_free(pub);
-	lsec_line_close(line);
-	return CLI_FINISH(rc, err);
+	return rc;
 }
 
-static const cli_cmd audit_cmds[] = {
-	{"verify", cmd_verify, "recompute the log and check every leaf and checkpoint"},
-	{"checkpoint", cmd_checkpoint, "sign and store a checkpoint (and export it)"},
-	{"prove", cmd_prove, "write an inclusion proof file for a unit or a leaf"},
-	{"check-proof", cmd_check_proof, "verify a proof file offline with the station public key"},
-	{"consistency", cmd_consistency, "prove that a newer checkpoint extends an older one"},
-	{NULL, NULL, NULL},
+static const cli_spec consistency_spec = {
+	.usage = "audit consistency [--line DIR] OLD.checkpoint NEW.checkpoint [--json]",
+	.summary = "prove from the stored log that the newer checkpoint extends the older one",
+	.opts = consistency_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.details = "Verifies both checkpoints' signatures, computes the RFC 9162 consistency proof "
+		   "from\nthe stored leaves and verifies it; prints the proof's hashes.",
+	.body = consistency_body,
+	.setup = CLI_LINE,
+	.action = "prove consistency",
 };
 
-int cmd_audit(int argc, char **argv)
-{
-	return cli_dispatch("audit", audit_cmds, argc, argv);
-}
+const cli_cmd cli_audit_cmds[] = {
+	{"verify", &verify_spec, NULL, "recompute the log and check every leaf and checkpoint"},
+	{"checkpoint", &checkpoint_spec, NULL, "sign and store a checkpoint (and export it)"},
+	{"prove", &prove_spec, NULL, "write an inclusion proof file for a unit or a leaf"},
+	{"check-proof", &check_spec, NULL, "verify a proof file offline with the station public key"},
+	{"consistency", &consistency_spec, NULL, "prove that a newer checkpoint extends an older one"},
+	{NULL, NULL, NULL, NULL},
+};

@@ -14,315 +14,218 @@
 #include "linesec/pki.h"
 #include "linesec/station.h"
 
-#define LINE_OPT {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"}
-#define AS_OPT {"as", "NAME", "the logged-in person acting (when several are logged in)"}
-#define JSON_OPT {"json", NULL, "print the outcome as canonical JSON"}
-
-/* Opens the station as one of roles; need_ca unlocks the line CA (CRL signing). */
-static int open_station(lsec_station_setup **setup, lsec_station **st, const cli_args *a,
-			unsigned roles, const char *action, bool need_ca, lsec_err *err)
-{
-	int rc = cli_station_open(setup, a, roles, action, true, need_ca, err);
-	if (rc == 0) {
-		rc = lsec_station_open(st, lsec_station_setup_config(*setup), err);
-	}
-	return rc;
-}
-
-/* Signs a checkpoint over what was recorded; a failure is a warning only. */
-static void checkpoint(lsec_station *st)
-{
-	lsec_err e = LSEC_ERR_INIT;
-	if (st != NULL && lsec_station_checkpoint(st, &e) < 0) {
-		fprintf(stderr, "linesec: warning: no checkpoint signed: %s\n", e.msg);
-	}
-}
-
-static int finish(lsec_station_setup *setup, lsec_station *st, int rc, const lsec_err *err)
-{
-	int status = rc < 0 ? cli_fail(err) : CLI_EXIT_OK;
-	lsec_station_close(st);
-	lsec_station_setup_close(setup);
-	return status;
-}
+#define OPERATOR LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR)
 
 /* ---- decommission ------------------------------------------------------------ */
 
 static const cli_opt decom_opts[] = {
-	{"reason", "WHY", "failed, returned, end-of-life or compromised (required)"},
-	{"unit", "URI", "the unit's device; without it (or if it does not answer) the unit is "
-			"revoked only: decommissioned, not wiped"},
-	{"erase-key", "PEM", "the product's secure-boot signing key, for the authenticated erase "
-			     "of a unit whose debug port is locked (passphrase from "
-			     "$LINESEC_ERASE_KEY_PASSPHRASE when encrypted)"},
-	LINE_OPT,
-	AS_OPT,
-	JSON_OPT,
-	{NULL, NULL, NULL},
+	CLI_REQUIRED("reason", "WHY", "failed, returned, end-of-life or compromised"),
+	CLI_OPT("device", "URI", "the unit's device; without it (or if it does not answer) the unit "
+				 "is revoked only: decommissioned, not wiped"),
+	CLI_OPT("erase-key", "PEM", "the product's secure-boot signing key, for the authenticated "
+				    "erase of a unit whose debug port is locked (passphrase from "
+				    "$LINESEC_ERASE_KEY_PASSPHRASE when encrypted)"),
+	CLI_OPT_JSON("the outcome"),
+	CLI_OPT_END,
 };
 
-static const cli_spec decom_spec = {
-	"decommission SERIAL --reason WHY [--unit URI] [--erase-key PEM] [--json]",
-	"run the approved decommission SOP: wipe and blank-check, revoke identity and credential",
-	decom_opts,
-	1,
-	1,
-	"The logged-in operator runs it. The CRL is re-signed into <line>/crl/line.crl.pem (CA "
-	"passphrase from $LINESEC_CA_PASSPHRASE or a prompt). The unit then waits for 'linesec "
-	"scrap'.",
-};
-
-int cmd_decommission(int argc, char **argv)
+static int decom_json(const cli_ctx *c, const lsec_station_result *res, int rc)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
-	lsec_station *st = NULL;
+	lsec_err e = LSEC_ERR_INIT;
+	json_t *j = json_pack("{s:s,s:s,s:b,s:b,s:I}", "serial", c->a.args[0], "state",
+			      lsec_unit_state_name(res->state), "failed", res->failed, "stop-line",
+			      res->stop_line, "steps", (json_int_t)res->steps_run);
+	if (j != NULL && rc < 0) {
+		json_object_set_new(j, "error", json_string(c->err.msg));
+		json_object_set_new(j, "step", json_string(res->step));
+		json_object_set_new(j, "next", json_string(res->message));
+	}
+	return cli_print_json(j, &e);
+}
+
+static int decom_body(cli_ctx *c)
+{
+	int rc = 0;
+	lsec_err *err = &c->err;
 	lsec_station_result res;
 	lsec_secret *pass = NULL;
 	lsec_station_decom_options o = LSEC_STATION_DECOM_OPTIONS_INIT;
 	memset(&res, 0, sizeof(res));
-	int p = cli_parse(&a, &decom_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (cli_get(&a, "reason") == NULL) {
-		fprintf(stderr, "linesec: --reason is required (failed, returned, end-of-life or "
-				"compromised)\n");
-		return CLI_EXIT_USAGE;
-	}
-	int rc = lsec_decom_reason_parse(&o.reason, cli_get(&a, "reason"), &err);
-	if (rc < 0) {
-		return cli_fail(&err);
-	}
-	o.uri = cli_get(&a, "unit");
-	o.erase_key = cli_get(&a, "erase-key");
+	LSEC_TRY(lsec_decom_reason_parse(&o.reason, cli_get(&c->a, "reason"), err));
+	o.uri = cli_get(&c->a, "device");
+	o.erase_key = cli_get(&c->a, "erase-key");
 	if (o.erase_key != NULL && getenv("LINESEC_ERASE_KEY_PASSPHRASE") != NULL) {
-		rc = lsec_pki_secret_read(&pass, NULL, "LINESEC_ERASE_KEY_PASSPHRASE", NULL, &err);
+		LSEC_TRY(lsec_pki_secret_read(&pass, NULL, "LINESEC_ERASE_KEY_PASSPHRASE", NULL, err));
 		o.erase_key_passphrase = pass;
 	}
-	if (rc == 0) {
-		rc = open_station(&setup, &st, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
-				  "decommission a unit", true, &err);
+	rc = lsec_station_decommission(&res, c->st, c->a.args[0], &o, err);
+	cli_station_checkpoint(c->st);
+	c->reported = true;
+	if (cli_flag(&c->a, "json")) {
+		if (decom_json(c, &res, rc) < 0 && rc == 0) {
+			rc = LSEC_E_NOMEM;
+		}
+	} else {
+		cli_station_print_result(&res, rc, err);
 	}
-	if (rc == 0) {
-		rc = lsec_station_decommission(&res, st, a.args[0], &o, &err);
-		checkpoint(st);
-	}
+out:
 	lsec_secret_free(pass);
-	if (cli_flag(&a, "json") && st != NULL) {
-		lsec_err e = LSEC_ERR_INIT;
-		json_t *j = json_pack("{s:s,s:s,s:b,s:b,s:I}", "serial", a.args[0], "state",
-				      lsec_unit_state_name(res.state), "failed", res.failed,
-				      "stop-line", res.stop_line, "steps", (json_int_t)res.steps_run);
-		if (j != NULL && rc < 0) {
-			json_object_set_new(j, "error", json_string(err.msg));
-			json_object_set_new(j, "step", json_string(res.step));
-			json_object_set_new(j, "next", json_string(res.message));
-		}
-		if (j == NULL || lsec_json_print(stdout, j, &e) < 0) {
-			rc = rc < 0 ? rc : LSEC_E_NOMEM;
-		}
-		json_decref(j);
-		lsec_station_close(st);
-		lsec_station_setup_close(setup);
-		return rc < 0 ? cli_exit_code(rc) : CLI_EXIT_OK;
-	}
-	if (st != NULL) {
-		cli_station_print_result(&res, rc, &err);
-		lsec_station_close(st);
-		lsec_station_setup_close(setup);
-		return rc < 0 ? cli_exit_code(rc) : CLI_EXIT_OK;
-	}
-	return finish(setup, st, rc, &err);
+	return rc;
 }
+
+const cli_spec cli_decommission_spec = {
+	.usage = "decommission SERIAL --reason WHY [--device URI] [--erase-key PEM] [--json]",
+	.summary = "run the approved decommission SOP: wipe and blank-check, revoke identity and "
+		   "credential",
+	.opts = decom_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "The logged-in operator runs it. The CRL is re-signed into "
+		   "<line>/crl/line.crl.pem (CA passphrase from $LINESEC_CA_PASSPHRASE or a "
+		   "prompt). The unit then waits for 'linesec scrap'.",
+	.body = decom_body,
+	.setup = CLI_STATION | CLI_NEED_CA | CLI_BATCH,
+	.roles = OPERATOR,
+	.action = "decommission a unit",
+};
 
 /* ---- scrap ------------------------------------------------------------------- */
 
 static const cli_opt scrap_opts[] = {
-	{"method", "HOW", "shred, crush, incinerate, disintegrate, pulverize, melt or degauss "
-			  "(required)"},
-	{"photo", "FILE", "a photo of the destroyed boards, kept in <line>/evidence under its "
-			  "SHA-256"},
-	{"note", "TEXT", "a note for the record (e.g. the recycler's certificate number)"},
-	LINE_OPT,
-	AS_OPT,
-	JSON_OPT,
-	{NULL, NULL, NULL},
+	CLI_REQUIRED("method", "HOW", "shred, crush, incinerate, disintegrate, pulverize, melt or "
+				      "degauss"),
+	CLI_OPT("photo", "FILE", "a photo of the destroyed boards, kept in <line>/evidence under its "
+				 "SHA-256"),
+	CLI_OPT("note", "TEXT", "a note for the record (e.g. the recycler's certificate number)"),
+	CLI_OPT_JSON("the outcome"),
+	CLI_OPT_END,
 };
 
-static const cli_spec scrap_spec = {
-	"scrap SERIAL... --method HOW [--photo FILE] [--note TEXT] [--json]",
-	"record the witnessed physical destruction of decommissioned units (one record)",
-	scrap_opts,
-	1,
-	-1,
-	"The operator destroys the boards; a supervisor logged in on this station witnesses it. "
-	"All the units are recorded together or none is.",
-};
-
-int cmd_scrap(int argc, char **argv)
+static int scrap_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
-	lsec_station *st = NULL;
+	int rc = 0;
 	json_t *rec = NULL;
 	lsec_station_scrap_options o = LSEC_STATION_SCRAP_OPTIONS_INIT;
-	int p = cli_parse(&a, &scrap_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	o.method = cli_get(&c->a, "method");
+	o.photo = cli_get(&c->a, "photo");
+	o.note = cli_get(&c->a, "note");
+	rc = lsec_station_scrap(&rec, c->st, (const char *const *)c->a.args, (size_t)c->a.nargs, &o,
+				&c->err);
+	cli_station_checkpoint(c->st);
+	LSEC_TRY(rc);
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, rec, &c->err));
+		goto out;
 	}
-	if (cli_get(&a, "method") == NULL) {
-		fprintf(stderr, "linesec: --method is required (shred, crush, incinerate, "
-				"disintegrate, pulverize, melt or degauss)\n");
-		return CLI_EXIT_USAGE;
+	const char *sha = json_string_value(json_object_get(rec, "photo-sha256"));
+	printf("scrapped %d unit(s) by %s (%s), destroyed by %s, witnessed by %s\n", c->a.nargs,
+	       o.method, json_string_value(json_object_get(rec, "sanitisation")),
+	       json_string_value(json_object_get(rec, "destroyed-by")),
+	       json_string_value(json_object_get(rec, "witnessed-by")));
+	if (sha != NULL) {
+		printf("photo kept as evidence/%s\n", json_string_value(json_object_get(rec, "photo")));
 	}
-	o.method = cli_get(&a, "method");
-	o.photo = cli_get(&a, "photo");
-	o.note = cli_get(&a, "note");
-	int rc = open_station(&setup, &st, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR), "destroy units",
-			      false, &err);
-	if (rc == 0) {
-		rc = lsec_station_scrap(&rec, st, (const char *const *)a.args, (size_t)a.nargs, &o,
-					&err);
-		checkpoint(st);
+	if (json_object_get(rec, "warning") != NULL) {
+		printf("warning: %s\n", json_string_value(json_object_get(rec, "warning")));
 	}
-	if (rc == 0 && cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, rec, &err);
-	} else if (rc == 0) {
-		const char *sha = json_string_value(json_object_get(rec, "photo-sha256"));
-		printf("scrapped %d unit(s) by %s (%s), destroyed by %s, witnessed by %s\n", a.nargs,
-		       o.method, json_string_value(json_object_get(rec, "sanitisation")),
-		       json_string_value(json_object_get(rec, "destroyed-by")),
-		       json_string_value(json_object_get(rec, "witnessed-by")));
-		if (sha != NULL) {
-			printf("photo kept as evidence/%s\n",
-			       json_string_value(json_object_get(rec, "photo")));
-		}
-		if (json_object_get(rec, "warning") != NULL) {
-			printf("warning: %s\n", json_string_value(json_object_get(rec, "warning")));
-		}
-	}
+out:
 	json_decref(rec);
-	return finish(setup, st, rc, &err);
+	return rc;
 }
+
+const cli_spec cli_scrap_spec = {
+	.usage = "scrap SERIAL... --method HOW [--photo FILE] [--note TEXT] [--json]",
+	.summary = "record the witnessed physical destruction of decommissioned units (one record)",
+	.opts = scrap_opts,
+	.min_args = 1,
+	.max_args = -1,
+	.details = "The operator destroys the boards; a supervisor logged in on this station "
+		   "witnesses it. All the units are recorded together or none is.",
+	.body = scrap_body,
+	.setup = CLI_STATION | CLI_BATCH,
+	.roles = OPERATOR,
+	.action = "destroy units",
+};
 
 /* ---- rma ----------------------------------------------------------------------- */
 
 static const cli_opt rma_receive_opts[] = {
-	{"unit", "URI", "the returned unit's device (required)"},
-	LINE_OPT,
-	AS_OPT,
-	JSON_OPT,
-	{NULL, NULL, NULL},
+	CLI_REQUIRED("device", "URI", "the returned unit's device"),
+	CLI_OPT_JSON("the outcome"),
+	CLI_OPT_END,
 };
+
+static int rma_receive_body(cli_ctx *c)
+{
+	int rc = 0;
+	json_t *ev = NULL;
+	rc = lsec_station_rma_receive(&ev, c->st, c->a.args[0], cli_get(&c->a, "device"), &c->err);
+	cli_station_checkpoint(c->st);
+	LSEC_TRY(rc);
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, ev, &c->err));
+	} else {
+		printf("unit %s: genuine (certificate %s verifies a fresh challenge); returned\n",
+		       c->a.args[0], json_string_value(json_object_get(ev, "cert-serial")));
+	}
+out:
+	json_decref(ev);
+	return rc;
+}
 
 static const cli_spec rma_receive_spec = {
-	"rma receive SERIAL --unit URI [--json]",
-	"receive a returned unit: check it is ours and genuine (UID, signed challenge)",
-	rma_receive_opts,
-	1,
-	1,
-	"A fresh challenge is signed by the unit's key and verified under its registered "
-	"certificate; a clone fails. Then 'rma rework' or 'decommission --reason returned'.",
+	.usage = "rma receive SERIAL --device URI [--json]",
+	.summary = "receive a returned unit: check it is ours and genuine (UID, signed challenge)",
+	.opts = rma_receive_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "A fresh challenge is signed by the unit's key and verified under its registered "
+		   "certificate; a clone fails. Then 'rma rework' or 'decommission --reason "
+		   "returned'.",
+	.body = rma_receive_body,
+	.setup = CLI_STATION | CLI_BATCH,
+	.roles = OPERATOR,
+	.action = "receive a return",
 };
 
-static int rma_receive(int argc, char **argv)
+static int rma_rework_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
-	lsec_station *st = NULL;
-	json_t *ev = NULL;
-	int p = cli_parse(&a, &rma_receive_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (cli_get(&a, "unit") == NULL) {
-		fprintf(stderr, "linesec: --unit URI is required\n");
-		return CLI_EXIT_USAGE;
-	}
-	int rc = open_station(&setup, &st, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
-			      "receive a return", false, &err);
-	if (rc == 0) {
-		rc = lsec_station_rma_receive(&ev, st, a.args[0], cli_get(&a, "unit"), &err);
-		checkpoint(st);
-	}
-	if (rc == 0 && cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, ev, &err);
-	} else if (rc == 0) {
-		printf("unit %s: genuine (certificate %s verifies a fresh challenge); returned\n",
-		       a.args[0], json_string_value(json_object_get(ev, "cert-serial")));
-	}
-	json_decref(ev);
-	return finish(setup, st, rc, &err);
-}
-
-static const cli_opt rma_rework_opts[] = {LINE_OPT, AS_OPT, {NULL, NULL, NULL}};
-
-static const cli_spec rma_rework_spec = {
-	"rma rework SERIAL",
-	"send a received return to rework: its identity and credential revoked, never reused",
-	rma_rework_opts,
-	1,
-	1,
-	"The unit is quarantined for the supervisor; provisioning later issues a new identity. "
-	"The CRL is re-signed (CA passphrase from $LINESEC_CA_PASSPHRASE or a prompt).",
-};
-
-static int rma_rework(int argc, char **argv)
-{
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
-	lsec_station *st = NULL;
-	int p = cli_parse(&a, &rma_rework_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	int rc = open_station(&setup, &st, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR), "rework a return",
-			      true, &err);
-	if (rc == 0) {
-		rc = lsec_station_rma_rework(st, a.args[0], &err);
-		checkpoint(st);
-	}
+	int rc = lsec_station_rma_rework(c->st, c->a.args[0], &c->err);
+	cli_station_checkpoint(c->st);
 	if (rc == 0) {
 		printf("unit %s: identity and credential revoked; quarantined for rework\n",
-		       a.args[0]);
+		       c->a.args[0]);
 	}
-	return finish(setup, st, rc, &err);
+	return rc;
 }
 
-static const cli_cmd rma_cmds[] = {
-	{"receive", rma_receive, "check a returned unit is ours and genuine"},
-	{"rework", rma_rework, "revoke a return's identity and quarantine it for rework"},
-	{NULL, NULL, NULL},
+static const cli_spec rma_rework_spec = {
+	.usage = "rma rework SERIAL",
+	.summary = "send a received return to rework: its identity and credential revoked, never "
+		   "reused",
+	.min_args = 1,
+	.max_args = 1,
+	.details = "The unit is quarantined for the supervisor; provisioning later issues a new "
+		   "identity. The CRL is re-signed (CA passphrase from $LINESEC_CA_PASSPHRASE or a "
+		   "prompt).",
+	.body = rma_rework_body,
+	.setup = CLI_STATION | CLI_NEED_CA | CLI_BATCH,
+	.roles = OPERATOR,
+	.action = "rework a return",
 };
 
-int cmd_rma(int argc, char **argv)
-{
-	return cli_dispatch("rma", rma_cmds, argc, argv);
-}
+const cli_cmd cli_rma_cmds[] = {
+	{"receive", &rma_receive_spec, NULL, "check a returned unit is ours and genuine"},
+	{"rework", &rma_rework_spec, NULL, "revoke a return's identity and quarantine it for rework"},
+	{NULL, NULL, NULL, NULL},
+};
 
 /* ---- report scrap ----------------------------------------------------------------- */
 
 static const cli_opt report_scrap_opts[] = {
-	{"since", "DATE", "only units decommissioned since DATE (YYYY-MM-DD or RFC 3339 UTC)"},
-	LINE_OPT,
-	AS_OPT,
-	{"json", NULL, "print the report as canonical JSON"},
-	{NULL, NULL, NULL},
-};
-
-static const cli_spec report_scrap_spec = {
-	"report scrap [--since DATE] [--json]",
-	"the sanitisation record: how each decommissioned unit was wiped, revoked and destroyed",
-	report_scrap_opts,
-	0,
-	0,
-	"Built from the audit log: NIST SP 800-88 method, who did each step, the witness of the "
-	"destruction, and the units still pending destruction.",
+	CLI_OPT("since", "DATE", "only units decommissioned since DATE (YYYY-MM-DD or RFC 3339 UTC)"),
+	CLI_OPT_JSON("the report"),
+	CLI_OPT_END,
 };
 
 static const char *jstr(const json_t *o, const char *k)
@@ -383,39 +286,35 @@ static void print_report(const json_t *rep)
 	printf("\n");
 }
 
-static int report_scrap(int argc, char **argv)
+static int report_scrap_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
-	lsec_station *st = NULL;
+	int rc = 0;
 	json_t *rep = NULL;
-	int p = cli_parse(&a, &report_scrap_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	unsigned anyone = LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR) | LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR) |
-			  LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER) |
-			  LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR);
-	int rc = open_station(&setup, &st, &a, anyone, "report on scrap", false, &err);
-	if (rc == 0) {
-		rc = lsec_station_report_scrap(&rep, st, cli_get(&a, "since"), &err);
-	}
-	if (rc == 0 && cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, rep, &err);
-	} else if (rc == 0) {
+	LSEC_TRY(lsec_station_report_scrap(&rep, c->st, cli_get(&c->a, "since"), &c->err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, rep, &c->err));
+	} else {
 		print_report(rep);
 	}
+out:
 	json_decref(rep);
-	return finish(setup, st, rc, &err);
+	return rc;
 }
 
-static const cli_cmd report_cmds[] = {
-	{"scrap", report_scrap, "the sanitisation record of decommissioned units"},
-	{NULL, NULL, NULL},
+static const cli_spec report_scrap_spec = {
+	.usage = "report scrap [--since DATE] [--json]",
+	.summary = "the sanitisation record: how each decommissioned unit was wiped, revoked and "
+		   "destroyed",
+	.opts = report_scrap_opts,
+	.details = "Built from the audit log: NIST SP 800-88 method, who did each step, the witness "
+		   "of the destruction, and the units still pending destruction.",
+	.body = report_scrap_body,
+	.setup = CLI_STATION | CLI_BATCH,
+	.roles = CLI_ANYONE,
+	.action = "report on scrap",
 };
 
-int cmd_report(int argc, char **argv)
-{
-	return cli_dispatch("report", report_cmds, argc, argv);
-}
+const cli_cmd cli_report_cmds[] = {
+	{"scrap", &report_scrap_spec, NULL, "the sanitisation record of decommissioned units"},
+	{NULL, NULL, NULL, NULL},
+};

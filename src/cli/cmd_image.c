@@ -10,66 +10,36 @@
 #define IMAGE_FILE_MAX (256u * 1024u * 1024u)
 
 static const cli_opt sign_opts[] = {
-	{"key", "KEY.pem", "private signing key (ECDSA P-256 or Ed25519)"},
-	{"product", "ID", "product id carried in the protected TLVs"},
-	{"version", "X.Y.Z+B", "image version (minor, revision and build optional)"},
-	{"build", "TYPE", "build type: release or debug"},
-	{"load-addr", "ADDR", "load address (non-zero sets the RAM-load flag, as imgtool)"},
-	{"header-size", "N", "header size, payload offset (default 32)"},
-	{"security-counter", "N", "security counter (protected TLV 0x50)"},
-	{"embed-pubkey", NULL, "embed the public key (TLV 0x02) instead of its hash (0x01)"},
-	{"passphrase-file", "FILE", "passphrase of an encrypted key (else LINESEC_KEY_PASSPHRASE)"},
-	{"json", NULL, "print the signed image's facts as JSON"},
-	{NULL, NULL, NULL},
+	CLI_REQUIRED("key", "KEY.pem", "private signing key (ECDSA P-256 or Ed25519)"),
+	CLI_REQUIRED("product", "ID", "product id carried in the protected TLVs"),
+	CLI_REQUIRED("version", "X.Y.Z+B", "image version (minor, revision and build optional)"),
+	CLI_REQUIRED("build", "TYPE", "build type: release or debug"),
+	CLI_OPT("load-addr", "ADDR", "load address (non-zero sets the RAM-load flag, as imgtool)"),
+	CLI_OPT("header-size", "N", "header size, payload offset (default 32)"),
+	CLI_OPT("security-counter", "N", "security counter (protected TLV 0x50)"),
+	CLI_FLAG("embed-pubkey", "embed the public key (TLV 0x02) instead of its hash (0x01)"),
+	CLI_OPT("passphrase-file", "FILE", "passphrase of an encrypted key (else LINESEC_KEY_PASSPHRASE)"),
+	CLI_FLAG("json", "print the signed image's facts as JSON"),
+	CLI_OPT_END,
 };
 
-static const cli_spec sign_spec = {
-	"image sign --key KEY.pem --product ID --version 1.2.3+4 --build release|debug "
-	"[--load-addr A] [--header-size N] [--security-counter N] IN.bin OUT.img",
-	"Sign a raw firmware binary into an MCUboot image.",
-	sign_opts,
-	2,
-	2,
-	NULL,
-};
 
 static const cli_opt inspect_opts[] = {
-	{"json", NULL, "print canonical JSON"},
-	{NULL, NULL, NULL},
+	CLI_FLAG("json", "print canonical JSON"),
+	CLI_OPT_END,
 };
 
-static const cli_spec inspect_spec = {
-	"image inspect IMG [--json]",
-	"Show every header field, every TLV and whether the SHA-256 TLV matches.",
-	inspect_opts,
-	1,
-	1,
-	NULL,
-};
 
 static const cli_opt verify_opts[] = {
-	{"pubkey", "PUB.pem", "the trusted public key (or a private key file)"},
-	{"key-hash", "HEX", "trust only this SHA-256 of the key (a fused digest); needs a PUBKEY TLV"},
-	{"product", "ID", "require this product id"},
-	{"require-release", NULL, "refuse debug and undeclared builds"},
-	{"min-counter", "N", "refuse a security counter below N"},
-	{"json", NULL, "print the verified image's facts as JSON"},
-	{NULL, NULL, NULL},
+	CLI_OPT("pubkey", "PUB.pem", "the trusted public key (or a private key file)"),
+	CLI_OPT("key-hash", "HEX", "trust only this SHA-256 of the key (a fused digest); needs a PUBKEY TLV"),
+	CLI_OPT("product", "ID", "require this product id"),
+	CLI_FLAG("require-release", "refuse debug and undeclared builds"),
+	CLI_OPT("min-counter", "N", "refuse a security counter below N"),
+	CLI_FLAG("json", "print the verified image's facts as JSON"),
+	CLI_OPT_END,
 };
 
-static const cli_spec verify_spec = {
-	"image verify IMG --pubkey PUB.pem|--key-hash HEX [--product ID] [--require-release] "
-	"[--min-counter N]",
-	"Verify an image: hash, key, signature, then product, build type and counter.",
-	verify_opts,
-	1,
-	1,
-	"Exit status 0 only if every check passes; each failure has its own status\n"
-	"(20 truncated, 21 bad magic, 22 bad sizes, 23 malformed TLV area, 24 unsupported\n"
-	"(encrypted, compressed or pure-signed), 40 hash mismatch,\n"
-	"41 another key, 42 bad signature, 50 unsigned, 51 wrong product, 52 not a release\n"
-	"build, 53 security counter below the minimum; see docs/image-format.md).",
-};
 
 static int read_image(lsec_image **out, const char *path, lsec_err *err)
 {
@@ -82,9 +52,11 @@ out:
 	return rc;
 }
 
-static int sign_run(const cli_args *a, lsec_err *err)
+static int sign_body(cli_ctx *c)
 {
 	int rc = 0;
+	const cli_args *a = &c->a;
+	lsec_err *err = &c->err;
 	lsec_key *key = NULL;
 	lsec_secret *pass = NULL;
 	lsec_buf in = LSEC_BUF_INIT(IMAGE_FILE_MAX);
@@ -98,8 +70,6 @@ static int sign_run(const cli_args *a, lsec_err *err)
 	lsec_image *parsed = NULL;
 	json_t *j = NULL;
 
-	LSEC_ENSURE(cli_get(a, "key") && cli_get(a, "product") && cli_get(a, "version") && build,
-		    LSEC_E_USAGE, "image sign needs --key, --product, --version and --build");
 	if (strcmp(build, "release") == 0) {
 		o.build = LSEC_IMAGE_BUILD_RELEASE;
 	} else if (strcmp(build, "debug") == 0) {
@@ -155,16 +125,15 @@ out:
 	return rc;
 }
 
-static int cmd_image_sign(int argc, char **argv)
-{
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	int rc = cli_parse(&a, &sign_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	return sign_run(&a, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
-}
+static const cli_spec sign_spec = {
+	.usage = "image sign --key KEY.pem --product ID --version 1.2.3+4 --build release|debug "
+		 "[--load-addr A] [--header-size N] [--security-counter N] IN.bin OUT.img",
+	.summary = "Sign a raw firmware binary into an MCUboot image.",
+	.opts = sign_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.body = sign_body,
+};
 
 /* Text rendering of lsec_image_describe's object. */
 static void print_description(const json_t *d)
@@ -216,30 +185,38 @@ static void print_description(const json_t *d)
 	       json_string_value(json_object_get(hs, "status")));
 }
 
-static int cmd_image_inspect(int argc, char **argv)
+static int inspect_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
 	lsec_image *img = NULL;
 	json_t *d = NULL;
-	int rc = cli_parse(&a, &inspect_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (read_image(&img, a.args[0], &err) < 0 || lsec_image_describe(&d, img, &err) < 0 ||
-	    (cli_flag(&a, "json") && lsec_json_print(stdout, d, &err) < 0)) {
-		rc = cli_fail(&err);
-	} else if (!cli_flag(&a, "json")) {
+	LSEC_TRY(read_image(&img, c->a.args[0], &c->err));
+	LSEC_TRY(lsec_image_describe(&d, img, &c->err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, d, &c->err));
+	} else {
 		print_description(d);
 	}
+out:
 	json_decref(d);
 	lsec_image_free(img);
 	return rc;
 }
 
-static int verify_run(const cli_args *a, lsec_err *err)
+static const cli_spec inspect_spec = {
+	.usage = "image inspect IMG [--json]",
+	.summary = "Show every header field, every TLV and whether the SHA-256 TLV matches.",
+	.opts = inspect_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = inspect_body,
+};
+
+static int verify_body(cli_ctx *c)
 {
 	int rc = 0;
+	const cli_args *a = &c->a;
+	lsec_err *err = &c->err;
 	lsec_key *key = NULL;
 	lsec_image *img = NULL;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
@@ -302,25 +279,24 @@ out:
 	return rc;
 }
 
-static int cmd_image_verify(int argc, char **argv)
-{
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	int rc = cli_parse(&a, &verify_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	return verify_run(&a, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
-}
-
-static const cli_cmd image_cmds[] = {
-	{"sign", cmd_image_sign, "sign a raw binary into an MCUboot image"},
-	{"inspect", cmd_image_inspect, "show an image's header, TLVs and hash status"},
-	{"verify", cmd_image_verify, "verify an image against a public key and the line's policy"},
-	{NULL, NULL, NULL},
+static const cli_spec verify_spec = {
+	.usage = "image verify IMG --pubkey PUB.pem|--key-hash HEX [--product ID] "
+		 "[--require-release] [--min-counter N]",
+	.summary = "Verify an image: hash, key, signature, then product, build type and counter.",
+	.opts = verify_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Exit status 0 only if every check passes; each failure has its own status\n"
+		   "(20 truncated, 21 bad magic, 22 bad sizes, 23 malformed TLV area, 24 unsupported\n"
+		   "(encrypted, compressed or pure-signed), 40 hash mismatch,\n"
+		   "41 another key, 42 bad signature, 50 unsigned, 51 wrong product, 52 not a release\n"
+		   "build, 53 security counter below the minimum; see docs/image-format.md).",
+	.body = verify_body,
 };
 
-int cmd_image(int argc, char **argv)
-{
-	return cli_dispatch("image", image_cmds, argc, argv);
-}
+const cli_cmd cli_image_cmds[] = {
+	{"sign", &sign_spec, NULL, "sign a raw binary into an MCUboot image"},
+	{"inspect", &inspect_spec, NULL, "show an image's header, TLVs and hash status"},
+	{"verify", &verify_spec, NULL, "verify an image against a public key and the line's policy"},
+	{NULL, NULL, NULL, NULL},
+};

@@ -9,62 +9,52 @@
 #include "linesec/station.h"
 
 static const cli_opt init_opts[] = {
-	{"dir", "DIR", "the line folder to create (default: the current folder)"},
-	{"line-id", "ID", "the line's id (default: line1)"},
-	{"station-id", "ID", "this station's id (default: station1)"},
-	{"registry", "URL", "a postgresql:// URL shared by many stations (default: SQLite "
-			    "registry.db in the folder)"},
-	{"admin", "NAME", "the first security officer (default: admin)"},
-	{"session-minutes", "N", "shift session lifetime in minutes (default: 480)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec init_spec = {
-	"init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]",
-	"create a line: line.yaml, the registry, the station key and the first security officer",
-	init_opts,
-	0,
-	0,
-	"The first security officer's password is read from the terminal (twice); scripts and\n"
-	"tests may set LINESEC_PASSWORD instead. It is never taken from the command line.",
+	CLI_OPT("dir", "DIR", "the line folder to create (default: the current folder)"),
+	CLI_OPT("line-id", "ID", "the line's id (default: line1)"),
+	CLI_OPT("station-id", "ID", "this station's id (default: station1)"),
+	CLI_OPT("registry", "URL", "a postgresql:// URL shared by many stations (default: SQLite "
+				   "registry.db in the folder)"),
+	CLI_OPT("admin", "NAME", "the first security officer (default: admin)"),
+	CLI_OPT("session-minutes", "N", "shift session lifetime in minutes (default: 480)"),
+	CLI_OPT_END,
 };
 
-int cmd_init(int argc, char **argv)
+static int init_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &init_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
+	lsec_err *err = &c->err;
 	lsec_secret *pw = NULL;
+	char *sops = NULL;
 	uint64_t minutes = 0;
 	lsec_line_init_options o = LSEC_LINE_INIT_OPTIONS_INIT;
-	o.dir = cli_get(&a, "dir") ? cli_get(&a, "dir") : ".";
-	o.line_id = cli_get(&a, "line-id");
-	o.station_id = cli_get(&a, "station-id");
-	o.registry = cli_get(&a, "registry");
-	o.admin = cli_get(&a, "admin");
-	int rc = cli_get_u64(&a, "session-minutes", 7 * 24 * 60, &minutes, &err);
+	o.dir = cli_get(&c->a, "dir") ? cli_get(&c->a, "dir") : ".";
+	o.line_id = cli_get(&c->a, "line-id");
+	o.station_id = cli_get(&c->a, "station-id");
+	o.registry = cli_get(&c->a, "registry");
+	o.admin = cli_get(&c->a, "admin");
+	LSEC_TRY(cli_get_u64(&c->a, "session-minutes", 7 * 24 * 60, &minutes, err));
 	o.session_minutes = (unsigned)minutes;
-	if (rc == 0) {
-		rc = cli_read_password(&pw, "LINESEC_PASSWORD",
-				       "Password of the first security officer: ", true, &err);
-	}
+	LSEC_TRY(cli_read_password(&pw, "LINESEC_PASSWORD", "Password of the first security officer: ",
+				   true, err));
 	o.admin_password = pw;
-	if (rc == 0) {
-		rc = lsec_line_init(&o, &err);
-	}
-	if (rc == 0) {
-		/* The default SOPs, compiled into the program, ready for submission and approval. */
-		char *sops = lsec_asprintf("%s/sops", o.dir);
-		rc = sops ? lsec_station_write_default_sops(sops, &err)
-			  : lsec_err_set(&err, LSEC_E_NOMEM, __FILE__, __LINE__, "out of memory");
-		lsec_free(sops);
-	}
-	if (rc == 0) {
-		printf("created line in %s (security officer: %s)\n", o.dir,
-		       o.admin ? o.admin : "admin");
-	}
+	LSEC_TRY(lsec_line_init(&o, err));
+	/* The default SOPs, compiled into the program, ready for submission and approval. */
+	LSEC_ENSURE((sops = lsec_asprintf("%s/sops", o.dir)) != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_station_write_default_sops(sops, err));
+	printf("created line in %s (security officer: %s)\n", o.dir, o.admin ? o.admin : "admin");
+out:
+	lsec_free(sops);
 	lsec_secret_free(pw);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
+
+const cli_spec cli_init_spec = {
+	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]",
+	.summary = "create a line: line.yaml, the registry, the station key and the first security "
+		   "officer",
+	.opts = init_opts,
+	.details = "The first security officer's password is read from the terminal (twice); "
+		   "scripts and\ntests may set LINESEC_PASSWORD instead. It is never taken from the "
+		   "command line.",
+	.body = init_body,
+};

@@ -1,5 +1,5 @@
 /*
- * cmd_line.c - `linesec line --units 'sim:fleet/GLOB' --gang N`: a gang run,
+ * cmd_line.c - `linesec line --devices 'sim:fleet/GLOB' --gang N`: a gang run,
  * N sockets building units in parallel, with a live line per socket on a
  * terminal and plain lines otherwise, then the production summary.
  */
@@ -52,24 +52,6 @@ static void on_progress(void *ctx, unsigned socket, const char *serial, const ch
 	pthread_mutex_unlock(&l->mu);
 }
 
-static const cli_opt line_opts[] = {
-	{"units", "PATTERN", "the units to build, e.g. 'sim:fleet/*' (expanded by linesec)"},
-	{"gang", "N", "sockets working in parallel (default 1)"},
-	{"batch", NULL, "manual steps confirmed by the logged-in people in batch mode (required)"},
-	{"json", NULL, "print the summary as canonical JSON"},
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},
-	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec line_spec = {
-	"line --units PATTERN [--gang N] --batch [--json]",
-	"a gang run: build every unit on N sockets in parallel, then the production summary",
-	line_opts,
-	0,
-	0,
-	"A stop-line failure (or the release quota) stops every socket after its current unit.",
-};
-
 static void print_summary(json_t *s)
 {
 	json_int_t att = json_integer_value(json_object_get(s, "attempted"));
@@ -118,67 +100,67 @@ static void print_summary(json_t *s)
 	}
 }
 
-int cmd_line(int argc, char **argv)
+static const cli_opt line_opts[] = {
+	CLI_REQUIRED("devices", "GLOB", "the units' devices, e.g. 'sim:fleet/*' (expanded by linesec)"),
+	CLI_OPT("gang", "N", "sockets working in parallel (default 1)"),
+	CLI_REQUIRED("batch", NULL, "manual steps confirmed by the logged-in people in batch mode"),
+	CLI_OPT_JSON("the summary"),
+	CLI_OPT_END,
+};
+
+static int line_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
+	int rc = 0;
+	lsec_err *err = &c->err;
 	char **uris = NULL;
 	size_t n = 0;
 	uint64_t gang = 1;
 	json_t *sum = NULL;
 	live *l = NULL;
-	int p = cli_parse(&a, &line_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	int rc = 0;
-	if (cli_get(&a, "units") == NULL || !cli_flag(&a, "batch")) {
-		fprintf(stderr, "linesec: line needs --units PATTERN and --batch\n");
-		return CLI_EXIT_USAGE;
-	}
-	l = lsec_calloc(1, sizeof(*l));
-	if (l == NULL) {
-		fprintf(stderr, "linesec: out of memory\n");
-		return CLI_EXIT_FAILURE;
-	}
+	lsec_station_config *cfg = lsec_station_setup_config(c->setup);
+	LSEC_TRY(cli_get_u64(&c->a, "gang", MAX_SOCKETS, &gang, err));
+	LSEC_ENSURE(gang > 0, LSEC_E_USAGE, "--gang must be 1 or more");
+	LSEC_TRY(lsec_station_uris_expand(&uris, &n, cli_get(&c->a, "devices"), err));
+	LSEC_ENSURE((l = lsec_calloc(1, sizeof(*l))) != NULL, LSEC_E_NOMEM, "out of memory");
 	pthread_mutex_init(&l->mu, NULL);
-	rc = cli_get_u64(&a, "gang", MAX_SOCKETS, &gang, &err);
-	if (rc == 0 && gang == 0) {
-		rc = lsec_err_set(&err, LSEC_E_USAGE, __FILE__, __LINE__, "--gang must be 1 or more");
-	}
-	if (rc == 0) {
-		rc = lsec_station_uris_expand(&uris, &n, cli_get(&a, "units"), &err);
-	}
-	if (rc == 0) {
-		rc = cli_station_open(&setup, &a, LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
-				      "run the line", true, true, &err);
-	}
-	if (rc == 0) {
-		lsec_station_config *cfg = lsec_station_setup_config(setup);
-		l->tty = isatty(STDERR_FILENO) && !cli_flag(&a, "json");
-		l->sockets = (unsigned)gang;
-		cfg->progress = on_progress;
-		cfg->progress_ctx = l;
-		printf("Gang run: %zu units on %u sockets, operator %s%s%s\n", n, (unsigned)gang,
-		       cfg->operator_name, cfg->witness_name ? ", witness " : "",
-		       cfg->witness_name ? cfg->witness_name : "");
-		fflush(stdout);
-		rc = lsec_station_gang(&sum, cfg, (const char *const *)uris, n, (unsigned)gang, &err);
-	}
-	if (rc == 0 && cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, sum, &err);
-	} else if (rc == 0) {
+	l->tty = isatty(STDERR_FILENO) && !cli_flag(&c->a, "json");
+	l->sockets = (unsigned)gang;
+	cfg->progress = on_progress;
+	cfg->progress_ctx = l;
+	printf("Gang run: %zu units on %u sockets, operator %s%s%s\n", n, (unsigned)gang,
+	       cfg->operator_name, cfg->witness_name ? ", witness " : "",
+	       cfg->witness_name ? cfg->witness_name : "");
+	fflush(stdout);
+	LSEC_TRY(lsec_station_gang(&sum, cfg, (const char *const *)uris, n, (unsigned)gang, err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, sum, err));
+	} else {
 		print_summary(sum);
 	}
-	int status = rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
-	if (rc == 0 && json_is_true(json_object_get(sum, "stopped"))) {
-		status = cli_exit_code(LSEC_E_STATION_STOP_LINE);
+	if (json_is_true(json_object_get(sum, "stopped"))) {
+		c->status = cli_exit_code(LSEC_E_STATION_STOP_LINE);
 	}
+out:
 	json_decref(sum);
 	lsec_station_uris_free(uris, n);
-	lsec_station_setup_close(setup);
-	pthread_mutex_destroy(&l->mu);
-	lsec_free(l);
-	return status;
+	if (l != NULL) {
+		cfg->progress = NULL;
+		cfg->progress_ctx = NULL;
+		pthread_mutex_destroy(&l->mu);
+		lsec_free(l);
+	}
+	return rc;
 }
+
+const cli_spec cli_line_spec = {
+	.usage = "line --devices GLOB [--gang N] --batch [--json]",
+	.summary = "a gang run: build every unit on N sockets in parallel, then the production "
+		   "summary",
+	.opts = line_opts,
+	.details = "A stop-line failure (or the release quota) stops every socket after its current "
+		   "unit.",
+	.body = line_body,
+	.setup = CLI_STATION | CLI_SETUP_ONLY | CLI_NEED_CA | CLI_BATCH,
+	.roles = LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
+	.action = "run the line",
+};

@@ -94,72 +94,45 @@ out:
 	return rc;
 }
 
-static const cli_opt login_opts[] = {
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec login_spec = {
-	"login [--line DIR] NAME",
-	"open a shift session on this station",
-	login_opts,
-	1,
-	1,
-	"The password is read from the terminal; scripts and tests may set LINESEC_PASSWORD.\n"
-	"The session token is kept in DIR/.sessions/NAME (mode 0600); the registry keeps its\n"
-	"SHA-256 only. Several people can be logged in at once (e.g. an operator and a witness).",
-};
-
-int cmd_login(int argc, char **argv)
+static int login_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &login_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
+	int rc = 0;
 	lsec_secret *pw = NULL;
-	int rc = lsec_line_open(&line, cli_get(&a, "line"), &err);
-	if (rc == 0) {
-		rc = cli_read_password(&pw, "LINESEC_PASSWORD", "Password: ", false, &err);
-	}
-	if (rc == 0) {
-		rc = lsec_line_login(line, a.args[0], pw, &err);
-	}
-	if (rc == 0) {
-		printf("%s logged in on station %s for %u minutes\n", a.args[0],
-		       lsec_line_station(line), lsec_line_session_minutes(line));
-	}
+	LSEC_TRY(cli_read_password(&pw, "LINESEC_PASSWORD", "Password: ", false, &c->err));
+	LSEC_TRY(lsec_line_login(c->line, c->a.args[0], pw, &c->err));
+	printf("%s logged in on station %s for %u minutes\n", c->a.args[0],
+	       lsec_line_station(c->line), lsec_line_session_minutes(c->line));
+out:
 	lsec_secret_free(pw);
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_spec logout_spec = {
-	"logout [--line DIR] [NAME]",
-	"end a shift session (NAME may be left out when only one person is logged in)",
-	login_opts,
-	0,
-	1,
-	NULL,
+const cli_spec cli_login_spec = {
+	.usage = "login [--line DIR] NAME",
+	.summary = "open a shift session on this station",
+	.min_args = 1,
+	.max_args = 1,
+	.details = "The password is read from the terminal; scripts and tests may set "
+		   "LINESEC_PASSWORD.\nThe session token is kept in DIR/.sessions/NAME (mode 0600); "
+		   "the registry keeps its\nSHA-256 only. Several people can be logged in at once "
+		   "(e.g. an operator and a witness).",
+	.body = login_body,
+	.setup = CLI_LINE | CLI_NO_ACTOR,
 };
 
-int cmd_logout(int argc, char **argv)
+static int logout_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &logout_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
-	int rc = lsec_line_open(&line, cli_get(&a, "line"), &err);
-	if (rc == 0) {
-		rc = lsec_line_logout(line, a.nargs ? a.args[0] : NULL, &err);
-	}
-	if (rc == 0) {
-		printf("logged out\n");
-	}
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	int rc = 0;
+	LSEC_TRY(lsec_line_logout(c->line, c->a.nargs ? c->a.args[0] : NULL, &c->err));
+	printf("logged out\n");
+out:
+	return rc;
 }
+
+const cli_spec cli_logout_spec = {
+	.usage = "logout [--line DIR] [NAME]",
+	.summary = "end a shift session (NAME may be left out when only one person is logged in)",
+	.max_args = 1,
+	.body = logout_body,
+	.setup = CLI_LINE | CLI_NO_ACTOR,
+};

@@ -7,69 +7,33 @@
 #include <string.h>
 
 static const cli_opt new_opts[] = {
-	{"count", "N", "number of units (1 to 999)"},
-	{"dir", "DIR", "folder for the units and fleet.json (created if missing)"},
-	{"seed", "S", "seed for UIDs and fault randomness (reproducible fleet); default random"},
-	{"flash-size", "BYTES", "flash size per unit (default 1048576)"},
-	{"page-size", "BYTES", "flash page (erase unit) size (default 4096)"},
-	{"no-keygen", NULL, "units without on-device key generation (the station injects keys)"},
-	{"faults", "SPEC", "fault options in URI query syntax, e.g. 'flash_cut=4096&boot_fail=1'"},
-	{"fault-units", "LIST", "units (1-based, comma-separated) given --faults; default all"},
-	{"fault-plan", "FILE", "JSON object from unit number to its fault options"},
-	{"clone", "A:B", "unit B gets unit A's UID (a cloned chip)"},
-	{"json", NULL, "print the fleet description as JSON"},
-	{NULL, NULL, NULL},
+	CLI_REQUIRED("count", "N", "number of units (1 to 999)"),
+	CLI_REQUIRED("dir", "DIR", "folder for the units and fleet.json (created if missing)"),
+	CLI_OPT("seed", "S", "seed for UIDs and fault randomness (reproducible fleet); default random"),
+	CLI_OPT("flash-size", "BYTES", "flash size per unit (default 1048576)"),
+	CLI_OPT("page-size", "BYTES", "flash page (erase unit) size (default 4096)"),
+	CLI_FLAG("no-keygen", "units without on-device key generation (the station injects keys)"),
+	CLI_OPT("faults", "SPEC", "fault options in URI query syntax, e.g. 'flash_cut=4096&boot_fail=1'"),
+	CLI_OPT("fault-units", "LIST", "units (1-based, comma-separated) given --faults; default all"),
+	CLI_OPT("fault-plan", "FILE", "JSON object from unit number to its fault options"),
+	CLI_OPT("clone", "A:B", "unit B gets unit A's UID (a cloned chip)"),
+	CLI_FLAG("json", "print the fleet description as JSON"),
+	CLI_OPT_END,
 };
 
-static const cli_spec new_spec = {
-	"sim new --count N --dir DIR [--seed S] [--flash-size BYTES] [--faults SPEC] [options]",
-	"Create a fleet of simulated MCUs: DIR/unit-NNN.sim, their device secrets and DIR/fleet.json.",
-	new_opts,
-	0,
-	0,
-	"Open a unit as the device URI sim:DIR/unit-NNN.sim. Fault options (docs/device.md):\n"
-	"flash_cut=K (power loss after K bytes of flash writes), otp_cut=N (power loss during\n"
-	"the Nth OTP burn), attach_fail=P, boot_fail=N, stuck=ADDR:BIT:VALUE, lat_kib_us=U,\n"
-	"lat_op_us=U. A unit's own faults fire once; the same options in a URI's query fire\n"
-	"once per session. A fault plan gives each unit its own: {\"2\": \"flash_cut=4096\"}.",
-};
 
 static const cli_opt show_opts[] = {
-	{"json", NULL, "print the unit as JSON"},
-	{NULL, NULL, NULL},
+	CLI_FLAG("json", "print the unit as JSON"),
+	CLI_OPT_END,
 };
 
-static const cli_spec show_spec = {
-	"sim show UNIT [--json]",
-	"Show a simulated unit: identity, capabilities, named fuses (like espefuse summary), key slots.",
-	show_opts,
-	1,
-	1,
-	"UNIT is a state file (DIR/unit-001.sim) or a device URI (sim:DIR/unit-001.sim).",
-};
 
 static const cli_opt flash_opts[] = {
-	{"json", NULL, "print the result as JSON"},
-	{NULL, NULL, NULL},
+	CLI_FLAG("json", "print the result as JSON"),
+	CLI_OPT_END,
 };
 
-static const cli_spec flash_spec = {
-	"sim flash UNIT IMAGE [--json]",
-	"Program a file at flash offset 0 of a simulated unit: erase, write, verify the read-back SHA-256.",
-	flash_opts,
-	2,
-	2,
-	"For rehearsals and demos; on the line, flashing is SOP 1, run by the station.",
-};
 
-static const cli_spec boot_spec = {
-	"sim boot UNIT [--json]",
-	"Reset a simulated unit and print its boot report (booted, boot error, measured digest, version).",
-	show_opts,
-	1,
-	1,
-	"Exit status 8 when the boot stage refused to boot (the report says why).",
-};
 
 /* Opens UNIT, a state file or a sim: URI; attaches when asked. */
 static int open_unit(lsec_device **t, const char *unit, bool attach, lsec_err *err)
@@ -108,74 +72,70 @@ out:
 	return rc;
 }
 
-static int sim_new(int argc, char **argv)
+static int new_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
 	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
-	json_t *fleet = NULL;
+	json_t *fleet = NULL, *plan = NULL;
+	lsec_buf plan_text = LSEC_BUF_INIT(1u << 20);
 	uint64_t count = 0, flash = 0, page = 0, seed = 0;
-	int rc = cli_parse(&a, &new_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	const char *dir = cli_get(&a, "dir");
-	if (cli_get(&a, "count") == NULL || dir == NULL) {
-		lsec_err_set(&err, LSEC_E_USAGE, __FILE__, __LINE__,
-			     "sim new needs --count N and --dir DIR");
-		return cli_fail(&err);
-	}
-	if (cli_get_u64(&a, "count", 999, &count, &err) < 0 ||
-	    cli_get_u64(&a, "flash-size", UINT32_MAX, &flash, &err) < 0 ||
-	    cli_get_u64(&a, "page-size", UINT32_MAX, &page, &err) < 0 ||
-	    cli_get_u64(&a, "seed", UINT64_MAX, &seed, &err) < 0 ||
-	    parse_clone(&o, cli_get(&a, "clone"), &err) < 0) {
-		return cli_fail(&err);
-	}
+	const char *plan_path = cli_get(a, "fault-plan");
+	LSEC_TRY(cli_get_u64(a, "count", 999, &count, err));
+	LSEC_TRY(cli_get_u64(a, "flash-size", UINT32_MAX, &flash, err));
+	LSEC_TRY(cli_get_u64(a, "page-size", UINT32_MAX, &page, err));
+	LSEC_TRY(cli_get_u64(a, "seed", UINT64_MAX, &seed, err));
+	LSEC_TRY(parse_clone(&o, cli_get(a, "clone"), err));
 	o.count = (unsigned)count;
 	o.flash_size = (uint32_t)flash;
 	o.page_size = (uint32_t)page;
-	o.has_seed = cli_get(&a, "seed") != NULL;
+	o.has_seed = cli_get(a, "seed") != NULL;
 	o.seed = seed;
-	o.no_keygen = cli_flag(&a, "no-keygen");
-	o.faults = cli_get(&a, "faults");
-	o.fault_units = cli_get(&a, "fault-units");
-	const char *plan_path = cli_get(&a, "fault-plan");
-	lsec_buf plan_text = LSEC_BUF_INIT(1u << 20);
-	json_t *plan = NULL;
-	int r = 0;
+	o.no_keygen = cli_flag(a, "no-keygen");
+	o.faults = cli_get(a, "faults");
+	o.fault_units = cli_get(a, "fault-units");
 	if (plan_path != NULL) {
-		r = lsec_file_read(&plan_text, plan_path, &err);
-		if (r == 0) {
-			r = lsec_json_parse(&plan, (const char *)plan_text.data, plan_text.len,
-					    plan_path, &err);
-		}
+		LSEC_TRY(lsec_file_read(&plan_text, plan_path, err));
+		LSEC_TRY(lsec_json_parse(&plan, (const char *)plan_text.data, plan_text.len, plan_path,
+					 err));
 		o.fault_plan = plan;
 	}
-	if (r == 0) {
-		r = lsec_device_sim_fleet_new(&fleet, dir, &o, &err);
+	LSEC_TRY(lsec_device_sim_fleet_new(&fleet, cli_get(a, "dir"), &o, err));
+	if (cli_flag(a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, fleet, err));
+		goto out;
 	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(json_object_get(fleet, "units"), i, u)
+	{
+		const char *faults = json_string_value(json_object_get(u, "faults"));
+		printf("%s  uid %s%s%s\n", json_string_value(json_object_get(u, "uri")),
+		       json_string_value(json_object_get(u, "uid")), faults ? "  faults " : "",
+		       faults ? faults : "");
+	}
+out:
+	json_decref(fleet);
 	json_decref(plan);
 	lsec_buf_release(&plan_text);
-	if (r < 0) {
-		return cli_fail(&err);
-	}
-	if (cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, fleet, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
-	} else {
-		size_t i;
-		json_t *u;
-		json_array_foreach(json_object_get(fleet, "units"), i, u)
-		{
-			const char *faults = json_string_value(json_object_get(u, "faults"));
-			printf("%s  uid %s%s%s\n", json_string_value(json_object_get(u, "uri")),
-			       json_string_value(json_object_get(u, "uid")), faults ? "  faults " : "",
-			       faults ? faults : "");
-		}
-	}
-	json_decref(fleet);
 	return rc;
 }
+
+static const cli_spec new_spec = {
+	.usage = "sim new --count N --dir DIR [--seed S] [--flash-size BYTES] [--faults SPEC] "
+		 "[options]",
+	.summary = "Create a fleet of simulated MCUs: DIR/unit-NNN.sim, their device secrets and "
+		   "DIR/fleet.json.",
+	.opts = new_opts,
+	.details = "Open a unit as the device URI sim:DIR/unit-NNN.sim. Fault options "
+		   "(docs/device.md):\nflash_cut=K (power loss after K bytes of flash writes), "
+		   "otp_cut=N (power loss during\nthe Nth OTP burn), attach_fail=P, boot_fail=N, "
+		   "stuck=ADDR:BIT:VALUE, lat_kib_us=U,\nlat_op_us=U. A unit's own faults fire once; "
+		   "the same options in a URI's query fire\nonce per session. A fault plan gives each "
+		   "unit its own: {\"2\": \"flash_cut=4096\"}.",
+	.body = new_body,
+};
 
 /* A field of a JSON object as an integer / string / boolean (0, "", false if absent). */
 static long long jint(const json_t *o, const char *k)
@@ -250,54 +210,52 @@ static void print_unit(const json_t *j)
 	}
 }
 
-static int sim_show(int argc, char **argv)
+static int show_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
 	lsec_device *t = NULL;
 	json_t *j = NULL;
-	int rc = cli_parse(&a, &show_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (open_unit(&t, a.args[0], false, &err) < 0 || lsec_device_describe(&j, t, &err) < 0) {
-		rc = cli_fail(&err);
-	} else if (cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, j, &err) < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	LSEC_TRY(open_unit(&t, c->a.args[0], false, &c->err));
+	LSEC_TRY(lsec_device_describe(&j, t, &c->err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
 		print_unit(j);
 	}
+out:
 	json_decref(j);
 	lsec_device_close(t);
 	return rc;
 }
 
-static int sim_flash(int argc, char **argv)
+static const cli_spec show_spec = {
+	.usage = "sim show UNIT [--json]",
+	.summary = "Show a simulated unit: identity, capabilities, named fuses (like espefuse "
+		   "summary), key slots.",
+	.opts = show_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "UNIT is a state file (DIR/unit-001.sim) or a device URI (sim:DIR/unit-001.sim).",
+	.body = show_body,
+};
+
+static int flash_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
+	lsec_err *err = &c->err;
 	lsec_device *t = NULL;
 	lsec_buf img = LSEC_BUF_INIT(64u << 20);
 	uint8_t digest[32];
 	char hex[65];
-	int rc = cli_parse(&a, &flash_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (lsec_file_read(&img, a.args[1], &err) < 0 || open_unit(&t, a.args[0], true, &err) < 0 ||
-	    lsec_device_flash_program(t, 0, img.data, img.len, &err) < 0 ||
-	    lsec_sha256(digest, img.data, img.len, &err) < 0) {
-		rc = cli_fail(&err);
-		goto out;
-	}
+	LSEC_TRY(lsec_file_read(&img, c->a.args[1], err));
+	LSEC_TRY(open_unit(&t, c->a.args[0], true, err));
+	LSEC_TRY(lsec_device_flash_program(t, 0, img.data, img.len, err));
+	LSEC_TRY(lsec_sha256(digest, img.data, img.len, err));
 	lsec_hex_encode(hex, digest, sizeof(digest));
-	if (cli_flag(&a, "json")) {
-		json_t *j = json_pack("{s:s,s:I,s:s}", "unit", lsec_device_uri(t), "bytes",
-				      (json_int_t)img.len, "sha256", hex);
-		if (j == NULL || lsec_json_print(stdout, j, &err) < 0) {
-			rc = cli_fail(&err);
-		}
-		json_decref(j);
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(cli_print_json(json_pack("{s:s,s:I,s:s}", "unit", lsec_device_uri(t), "bytes",
+						  (json_int_t)img.len, "sha256", hex),
+					err));
 	} else {
 		printf("programmed %zu bytes at 0x0 of %s, read-back SHA-256 %s\n", img.len,
 		       lsec_device_uri(t), hex);
@@ -308,32 +266,34 @@ out:
 	return rc;
 }
 
-static int sim_boot(int argc, char **argv)
+static const cli_spec flash_spec = {
+	.usage = "sim flash UNIT IMAGE [--json]",
+	.summary = "Program a file at flash offset 0 of a simulated unit: erase, write, verify the "
+		   "read-back SHA-256.",
+	.opts = flash_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.details = "For rehearsals and demos; on the line, flashing is SOP 1, run by the station.",
+	.body = flash_body,
+};
+
+static int boot_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT, berr = LSEC_ERR_INIT;
+	int rc = 0;
+	lsec_err *err = &c->err, berr = LSEC_ERR_INIT;
 	lsec_device *t = NULL;
 	lsec_device_boot_report br;
 	json_t *j = NULL;
-	int rc = cli_parse(&a, &boot_spec, argc, argv);
-	if (rc != 0) {
-		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (open_unit(&t, a.args[0], false, &err) < 0) {
-		rc = cli_fail(&err);
-		goto out;
-	}
+	LSEC_TRY(open_unit(&t, c->a.args[0], false, err));
+	/* A refused boot is an outcome to report, with its own exit status. */
 	int brc = lsec_device_reset(&br, t, &berr);
-	if ((brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) ||
-	    lsec_device_boot_report_describe(&j, &br, &err) < 0) {
-		rc = cli_fail(brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED ? &berr : &err);
-		goto out;
+	if (brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) {
+		*err = berr;
+		LSEC_TRY(brc);
 	}
-	if (cli_flag(&a, "json")) {
-		if (lsec_json_print(stdout, j, &err) < 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
+	LSEC_TRY(lsec_device_boot_report_describe(&j, &br, err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, j, err));
 	} else {
 		printf("booted: %s\nboot error: %u (%s)\nmeasured digest: %s\nversion: %s\n"
 		       "secure boot: %s\nuart console: %s\n",
@@ -343,22 +303,28 @@ static int sim_boot(int argc, char **argv)
 		       br.booted ? json_string_value(json_object_get(j, "version")) : "-",
 		       br.secure_boot ? "on" : "off", br.uart_open ? "open" : "closed");
 	}
-	rc = brc < 0 ? cli_exit_code(brc) : CLI_EXIT_OK;
+	c->status = brc < 0 ? cli_exit_code(brc) : CLI_EXIT_OK;
 out:
 	json_decref(j);
 	lsec_device_close(t);
 	return rc;
 }
 
-static const cli_cmd sim_cmds[] = {
-	{"new", sim_new, "create a fleet of simulated units"},
-	{"show", sim_show, "show one unit's identity, fuses and key slots"},
-	{"flash", sim_flash, "program an image into a unit (erase, write, verify)"},
-	{"boot", sim_boot, "reset a unit and print its boot report"},
-	{NULL, NULL, NULL},
+static const cli_spec boot_spec = {
+	.usage = "sim boot UNIT [--json]",
+	.summary = "Reset a simulated unit and print its boot report (booted, boot error, measured "
+		   "digest, version).",
+	.opts = show_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Exit status 8 when the boot stage refused to boot (the report says why).",
+	.body = boot_body,
 };
 
-int cmd_sim(int argc, char **argv)
-{
-	return cli_dispatch("sim", sim_cmds, argc, argv);
-}
+const cli_cmd cli_sim_cmds[] = {
+	{"new", &new_spec, NULL, "create a fleet of simulated units"},
+	{"show", &show_spec, NULL, "show one unit's identity, fuses and key slots"},
+	{"flash", &flash_spec, NULL, "program an image into a unit (erase, write, verify)"},
+	{"boot", &boot_spec, NULL, "reset a unit and print its boot report"},
+	{NULL, NULL, NULL, NULL},
+};

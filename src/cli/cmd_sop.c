@@ -26,33 +26,20 @@ static json_t *diags_json(const lsec_sop_diags *d)
 }
 
 static const cli_opt check_opts[] = {
-	{"json", NULL, "print the result of each file as canonical JSON"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec check_spec = {
-	"sop check [--json] FILE...",
-	"validate SOP files against the schema, the action table and the policy rules",
-	check_opts,
-	1,
-	-1,
-	"Every problem is printed as FILE:LINE:COLUMN: message; a policy refusal names its rule.\n"
-	"Exit status: 0 when every file passes, else the status of the first problem.",
+	CLI_OPT_JSON("the result of each file"),
+	CLI_OPT_END,
 };
 
-static int cmd_check(int argc, char **argv)
+static int check_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &check_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
+	const cli_args *a = &c->a;
 	int status = CLI_EXIT_OK;
-	bool json = cli_flag(&a, "json");
-	for (int i = 0; i < a.nargs; i++) {
+	bool json = cli_flag(a, "json");
+	for (int i = 0; i < a->nargs; i++) {
 		lsec_err err = LSEC_ERR_INIT;
 		lsec_sop *sop = NULL;
 		lsec_sop_diags *d = NULL;
-		int rc = lsec_sop_load(&sop, &d, a.args[i], &err);
+		int rc = lsec_sop_load(&sop, &d, a->args[i], &err);
 		if (rc < 0 && d == NULL) {
 			int s = cli_fail(&err);
 			status = status ? status : s;
@@ -63,7 +50,7 @@ static int cmd_check(int argc, char **argv)
 			if (sop != NULL) {
 				lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
 			}
-			json_t *o = json_pack("{s:s, s:b, s:o}", "file", a.args[i], "ok", rc == 0,
+			json_t *o = json_pack("{s:s, s:b, s:o}", "file", a->args[i], "ok", rc == 0,
 					      "problems", diags_json(d));
 			if (sop != NULL && o != NULL) {
 				json_object_set_new(o, "sop", json_string(lsec_sop_name(sop)));
@@ -78,13 +65,13 @@ static int cmd_check(int argc, char **argv)
 		} else if (rc == 0) {
 			char hex[65];
 			lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
-			printf("%s: ok: %s version %d, %zu steps, sha256 %s\n", a.args[i],
+			printf("%s: ok: %s version %d, %zu steps, sha256 %s\n", a->args[i],
 			       lsec_sop_name(sop), lsec_sop_version(sop), lsec_sop_step_count(sop), hex);
 		} else {
 			for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
 				fprintf(stderr, "%s\n", lsec_sop_diags_at(d, k)->text);
 			}
-			fprintf(stderr, "linesec: %s: %zu problem%s\n", a.args[i], lsec_sop_diags_count(d),
+			fprintf(stderr, "linesec: %s: %zu problem%s\n", a->args[i], lsec_sop_diags_count(d),
 				lsec_sop_diags_count(d) == 1 ? "" : "s");
 		}
 		if (rc < 0 && status == CLI_EXIT_OK) {
@@ -93,21 +80,26 @@ static int cmd_check(int argc, char **argv)
 		lsec_sop_diags_free(d);
 		lsec_sop_free(sop);
 	}
-	return status;
+	c->status = status;
+	return 0;
 }
 
-static const cli_opt actions_opts[] = {
-	{"json", NULL, "print the action table as canonical JSON"},
-	{"markdown", NULL, "print the action reference as Markdown (as in docs/sop-format.md)"},
-	{NULL, NULL, NULL},
+static const cli_spec check_spec = {
+	.usage = "sop check [--json] FILE...",
+	.summary = "validate SOP files against the schema, the action table and the policy rules",
+	.opts = check_opts,
+	.min_args = 1,
+	.max_args = -1,
+	.details = "Every problem is printed as FILE:LINE:COLUMN: message; a policy refusal names "
+		   "its rule.\nExit status: 0 when every file passes, else the status of the first "
+		   "problem.",
+	.body = check_body,
 };
-static const cli_spec actions_spec = {
-	"sop actions [--json | --markdown]",
-	"list the actions a SOP step may use, with their parameters, verification and evidence",
-	actions_opts,
-	0,
-	0,
-	NULL,
+
+static const cli_opt actions_opts[] = {
+	CLI_OPT_JSON("the action table"),
+	CLI_FLAG("markdown", "print the action reference as Markdown (as in docs/sop-format.md)"),
+	CLI_OPT_END,
 };
 
 static void print_param_md(const lsec_sop_param *pr)
@@ -130,24 +122,18 @@ static void print_param_md(const lsec_sop_param *pr)
 	printf("): %s\n", pr->help);
 }
 
-static int cmd_actions(int argc, char **argv)
+static int actions_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &actions_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	if (cli_flag(&a, "json")) {
+	if (cli_flag(&c->a, "json")) {
 		json_t *j = NULL;
-		int rc = lsec_sop_actions_json(&j, &err);
+		int rc = lsec_sop_actions_json(&j, &c->err);
 		if (rc == 0) {
-			rc = lsec_json_print(stdout, j, &err);
+			rc = lsec_json_print(stdout, j, &c->err);
 		}
 		json_decref(j);
-		return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+		return rc;
 	}
-	bool md = cli_flag(&a, "markdown");
+	bool md = cli_flag(&c->a, "markdown");
 	for (size_t i = 0; i < lsec_sop_action_count(); i++) {
 		const lsec_sop_action *ac = lsec_sop_action_at(i);
 		char kinds[128] = "";
@@ -186,28 +172,27 @@ static int cmd_actions(int argc, char **argv)
 		}
 		printf("\n");
 	}
-	return CLI_EXIT_OK;
+	return 0;
 }
 
-static const cli_opt rules_opts[] = {
-	{"json", NULL, "print the rules as canonical JSON"},
-	{"markdown", NULL, "print the rules as a Markdown table (as in docs/sop-format.md)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec rules_spec = {
-	"sop rules [--json | --markdown]", "list the policy rules every SOP file must satisfy", rules_opts, 0, 0,
-	NULL,
+static const cli_spec actions_spec = {
+	.usage = "sop actions [--json | --markdown]",
+	.summary = "list the actions a SOP step may use, with their parameters, verification and "
+		   "evidence",
+	.opts = actions_opts,
+	.body = actions_body,
 };
 
-static int cmd_rules(int argc, char **argv)
+static const cli_opt rules_opts[] = {
+	CLI_OPT_JSON("the rules"),
+	CLI_FLAG("markdown", "print the rules as a Markdown table (as in docs/sop-format.md)"),
+	CLI_OPT_END,
+};
+
+static int rules_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &rules_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (!cli_flag(&a, "json")) {
-		bool md = cli_flag(&a, "markdown");
+	if (!cli_flag(&c->a, "json")) {
+		bool md = cli_flag(&c->a, "markdown");
 		if (md) {
 			printf("| rule | requirement |\n|---|---|\n");
 		}
@@ -215,37 +200,21 @@ static int cmd_rules(int argc, char **argv)
 			const lsec_sop_rule *r = lsec_sop_rule_at(i);
 			printf(md ? "| `%s` | %s |\n" : "%-30s %s\n", r->id, r->sentence);
 		}
-		return CLI_EXIT_OK;
+		return 0;
 	}
-	lsec_err err = LSEC_ERR_INIT;
 	json_t *arr = json_array();
 	for (size_t i = 0; arr != NULL && i < lsec_sop_rule_count(); i++) {
 		const lsec_sop_rule *r = lsec_sop_rule_at(i);
 		json_array_append_new(arr, json_pack("{s:s, s:s}", "id", r->id, "rule", r->sentence));
 	}
-	int rc = arr != NULL ? lsec_json_print(stdout, arr, &err) : LSEC_E_NOMEM;
-	json_decref(arr);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return cli_print_json(arr, &c->err);
 }
 
-static const cli_opt render_opts[] = {
-	{"format", "md|html", "output format (default md)"},
-	{"out", "FILE", "write to FILE instead of standard output"},
-	{"version", "V", "with NAME: the stored version to render (default: the latest approved)"},
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec render_spec = {
-	"sop render FILE|NAME [--version V] [--format md|html] [--out FILE]",
-	"render the written procedure of a stored SOP version, or of a draft file",
-	render_opts,
-	1,
-	1,
-	"The document holds purpose, scope, roles, prerequisites, the numbered sequence (who,\n"
-	"what, how it is verified, what to do if it fails), records kept, revision history with\n"
-	"approvers and dates, and the document's identity (name, version, SHA-256 of the file).\n"
-	"NAME (flash, provision, secure-boot, debug-lock, decommission) reads the registry; a\n"
-	"FILE is rendered as a draft, marked DRAFT - NOT APPROVED, as is any version not approved.",
+static const cli_spec rules_spec = {
+	.usage = "sop rules [--json | --markdown]",
+	.summary = "list the policy rules every SOP file must satisfy",
+	.opts = rules_opts,
+	.body = rules_body,
 };
 
 /* Writes b to --out (atomically) or to standard output. */
@@ -260,12 +229,6 @@ static int emit(const lsec_buf *b, const char *outp, lsec_err *err)
 	return 0;
 }
 
-/* Opens the line folder of --line (or $LINESEC_LINE, or "."). */
-static int open_line(lsec_line **line, const cli_args *a, lsec_err *err)
-{
-	return lsec_line_open(line, cli_get(a, "line"), err);
-}
-
 static int version_arg(int *out, const char *s, lsec_err *err)
 {
 	char *end = NULL;
@@ -278,198 +241,171 @@ static int version_arg(int *out, const char *s, lsec_err *err)
 	return 0;
 }
 
-static int cmd_render(int argc, char **argv)
+/* ---- render -------------------------------------------------------------- */
+
+static const cli_opt render_opts[] = {
+	CLI_OPT("format", "md|html", "output format (default md)"),
+	CLI_OPT("out", "FILE", "write to FILE instead of standard output"),
+	CLI_OPT("version", "V", "with NAME: the stored version to render (default: the latest "
+				"approved)"),
+	/* The line is opened only for a stored SOP: a draft file needs none. */
+	CLI_OPT_LINE,
+	CLI_OPT_END,
+};
+
+static int render_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &render_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
 	lsec_sop *sop = NULL;
 	lsec_line *line = NULL;
 	lsec_buf b = LSEC_BUF_INIT(8u << 20);
 	lsec_sop_render_options ro = LSEC_SOP_RENDER_OPTIONS_INIT;
-	const char *fmt = cli_get(&a, "format");
+	const char *fmt = cli_get(a, "format"), *version_opt = cli_get(a, "version");
 	lsec_sop_kind kind;
 	lsec_err kerr = LSEC_ERR_INIT;
 	int version = 0;
-	int rc = 0;
 	if (fmt != NULL && strcmp(fmt, "html") == 0) {
 		ro.format = LSEC_SOP_FORMAT_HTML;
-	} else if (fmt != NULL && strcmp(fmt, "md") != 0) {
-		rc = lsec_err_set(&err, LSEC_E_USAGE, __FILE__, __LINE__,
-				  "invalid --format '%s': expected md or html", fmt);
-		goto out;
-	}
-	if (lsec_sop_kind_parse(&kind, a.args[0], &kerr) == 0) {
-		if (cli_get(&a, "version") != NULL &&
-		    (rc = version_arg(&version, cli_get(&a, "version"), &err)) < 0) {
-			goto out;
-		}
-		if ((rc = open_line(&line, &a, &err)) < 0 ||
-		    (rc = lsec_sop_render_stored(&b, lsec_line_store(line), a.args[0], version,
-						 ro.format, &err)) < 0) {
-			goto out;
-		}
 	} else {
-		if (cli_get(&a, "version") != NULL) {
-			rc = lsec_err_set(&err, LSEC_E_USAGE, __FILE__, __LINE__,
-					  "--version applies to a SOP name, not to the file '%s'", a.args[0]);
-			goto out;
-		}
-		ro.draft = true;
-		if ((rc = lsec_sop_load(&sop, NULL, a.args[0], &err)) < 0 ||
-		    (rc = lsec_sop_render(&b, sop, &ro, &err)) < 0) {
-			goto out;
-		}
+		LSEC_ENSURE(fmt == NULL || strcmp(fmt, "md") == 0, LSEC_E_USAGE,
+			    "invalid --format '%s': expected md or html", fmt);
 	}
-	rc = emit(&b, cli_get(&a, "out"), &err);
+	if (lsec_sop_kind_parse(&kind, a->args[0], &kerr) == 0) {
+		if (version_opt != NULL) {
+			LSEC_TRY(version_arg(&version, version_opt, err));
+		}
+		LSEC_TRY(lsec_line_open(&line, cli_get(a, "line"), err));
+		LSEC_TRY(lsec_sop_render_stored(&b, lsec_line_store(line), a->args[0], version,
+						ro.format, err));
+	} else {
+		LSEC_ENSURE(version_opt == NULL, LSEC_E_USAGE,
+			    "--version applies to a SOP name, not to the file '%s'", a->args[0]);
+		ro.draft = true;
+		LSEC_TRY(lsec_sop_load(&sop, NULL, a->args[0], err));
+		LSEC_TRY(lsec_sop_render(&b, sop, &ro, err));
+	}
+	LSEC_TRY(emit(&b, cli_get(a, "out"), err));
 out:
 	lsec_buf_release(&b);
 	lsec_sop_free(sop);
 	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_opt change_opts[] = {
-	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec submit_spec = {
-	"sop submit [--as NAME] FILE",
-	"store a SOP file as a new version (by a logged-in supervisor or security officer)",
-	change_opts,
-	1,
-	1,
-	"The file must pass 'linesec sop check' and carry a version above every stored one.\n"
-	"It runs only once two security officers other than the submitter approved it.",
+static const cli_spec render_spec = {
+	.usage = "sop render FILE|NAME [--version V] [--format md|html] [--out FILE]",
+	.summary = "render the written procedure of a stored SOP version, or of a draft file",
+	.opts = render_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details =
+		"The document holds purpose, scope, roles, prerequisites, the numbered sequence "
+		"(who,\nwhat, how it is verified, what to do if it fails), records kept, revision "
+		"history with\napprovers and dates, and the document's identity (name, version, "
+		"SHA-256 of the file).\nNAME (flash, provision, secure-boot, debug-lock, "
+		"decommission) reads the registry; a\nFILE is rendered as a draft, marked DRAFT - NOT "
+		"APPROVED, as is any version not approved.",
+	.body = render_body,
 };
 
-static int cmd_submit(int argc, char **argv)
+/* ---- submit, approve ------------------------------------------------------ */
+
+static int submit_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &submit_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
+	int rc = 0;
 	lsec_sop *sop = NULL;
-	lsec_line_actor who;
 	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
-	int rc = open_line(&line, &a, &err);
-	if (rc == 0) {
-		rc = lsec_line_authorize(line, &who, cli_get(&a, "as"),
-					 LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR) |
-						 LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
-					 "submit a SOP version", &err);
-	}
-	if (rc == 0) {
-		rc = lsec_file_read(&b, a.args[0], &err);
-	}
-	if (rc == 0) {
-		lsec_sop_actor actor = {who.name, lsec_line_station(line)};
-		rc = lsec_sop_submit(&sop, lsec_line_store(line), &actor, b.data, b.len, a.args[0], &err);
-	}
-	if (rc == 0) {
-		char hex[65];
-		lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
-		printf("submitted SOP %s version %d (sha256 %s); it needs two approvals\n",
-		       lsec_sop_name(sop), lsec_sop_version(sop), hex);
-	}
+	lsec_sop_actor actor = {c->person, lsec_line_station(c->line)};
+	char hex[65];
+	LSEC_TRY(lsec_file_read(&b, c->a.args[0], &c->err));
+	LSEC_TRY(lsec_sop_submit(&sop, lsec_line_store(c->line), &actor, b.data, b.len,
+				 c->a.args[0], &c->err));
+	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
+	printf("submitted SOP %s version %d (sha256 %s); it needs two approvals\n",
+	       lsec_sop_name(sop), lsec_sop_version(sop), hex);
+out:
 	lsec_buf_release(&b);
 	lsec_sop_free(sop);
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_opt approve_opts[] = {
-	{"sha256", "HEX", "the SHA-256 of the file you reviewed; refused if the version differs"},
-	{"as", "NAME", "the logged-in person acting (when several are logged in)"},
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec approve_spec = {
-	"sop approve [--as NAME] [--sha256 HEX] NAME VERSION",
-	"approve a stored SOP version (by a logged-in security officer who did not submit it)",
-	approve_opts,
-	2,
-	2,
-	"A version is approved, and runs, once two distinct security officers approved it.",
+static const cli_spec submit_spec = {
+	.usage = "sop submit [--as NAME] FILE",
+	.summary = "store a SOP file as a new version (by a logged-in supervisor or security "
+		   "officer)",
+	.min_args = 1,
+	.max_args = 1,
+	.details = "The file must pass 'linesec sop check' and carry a version above every stored "
+		   "one.\nIt runs only once two security officers other than the submitter approved "
+		   "it.",
+	.body = submit_body,
+	.setup = CLI_LINE,
+	.roles = LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR) | LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
+	.action = "submit a SOP version",
 };
 
-static int cmd_approve(int argc, char **argv)
+static const cli_opt approve_opts[] = {
+	CLI_OPT("sha256", "HEX", "the SHA-256 of the file you reviewed; refused if the version "
+				 "differs"),
+	CLI_OPT_END,
+};
+
+static int approve_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &approve_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
-	lsec_line_actor who;
+	int rc = 0;
 	lsec_sop_version_info *v = NULL;
 	size_t n = 0;
 	int version = 0;
-	int rc = version_arg(&version, a.args[1], &err);
-	if (rc == 0) {
-		rc = open_line(&line, &a, &err);
-	}
-	if (rc == 0) {
-		rc = lsec_line_authorize(line, &who, cli_get(&a, "as"),
-					 LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
-					 "approve a SOP version", &err);
-	}
-	if (rc == 0) {
-		lsec_sop_actor actor = {who.name, lsec_line_station(line)};
-		rc = lsec_sop_approve_reviewed(lsec_line_store(line), &actor, a.args[0], version,
-					       cli_get(&a, "sha256"), &err);
-	}
-	if (rc == 0) {
-		rc = lsec_sop_versions(&v, &n, lsec_line_store(line), a.args[0], &err);
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	lsec_sop_actor actor = {c->person, lsec_line_station(c->line)};
+	LSEC_TRY(version_arg(&version, c->a.args[1], &c->err));
+	LSEC_TRY(lsec_sop_approve_reviewed(lsec_line_store(c->line), &actor, c->a.args[0], version,
+					   cli_get(&c->a, "sha256"), &c->err));
+	LSEC_TRY(lsec_sop_versions(&v, &n, lsec_line_store(c->line), c->a.args[0], &c->err));
+	for (size_t i = 0; i < n; i++) {
 		if (v[i].version == version) {
-			printf("approved SOP %s version %d: %s\n", a.args[0], version,
+			printf("approved SOP %s version %d: %s\n", c->a.args[0], version,
 			       v[i].approved ? "approved, it runs from now on"
 					     : "one more security officer must approve it");
 		}
 	}
+out:
 	lsec_free(v);
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_opt list_opts[] = {
-	{"json", NULL, "print the versions as canonical JSON"},
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec list_spec = {
-	"sop list [--json] [NAME]", "list the stored SOP versions and their approvals", list_opts, 0, 1,
-	NULL,
+static const cli_spec approve_spec = {
+	.usage = "sop approve [--as NAME] [--sha256 HEX] NAME VERSION",
+	.summary = "approve a stored SOP version (by a logged-in security officer who did not "
+		   "submit it)",
+	.opts = approve_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.details = "A version is approved, and runs, once two distinct security officers approved "
+		   "it.",
+	.body = approve_body,
+	.setup = CLI_LINE,
+	.roles = LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
+	.action = "approve a SOP version",
 };
 
-static int cmd_list(int argc, char **argv)
+/* ---- list, diff, show ----------------------------------------------------- */
+
+static const cli_opt list_opts[] = {
+	CLI_OPT_JSON("the versions"),
+	CLI_OPT_END,
+};
+
+static int list_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &list_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
+	int rc = 0;
 	lsec_sop_version_info *v = NULL;
 	size_t n = 0;
 	json_t *arr = NULL;
-	int rc = open_line(&line, &a, &err);
-	if (rc == 0) {
-		rc = lsec_sop_versions_dated(&v, &n, lsec_line_store(line), a.nargs ? a.args[0] : NULL,
-					     &err);
-	}
-	if (rc == 0 && cli_flag(&a, "json")) {
+	LSEC_TRY(lsec_sop_versions_dated(&v, &n, lsec_line_store(c->line),
+					 c->a.nargs ? c->a.args[0] : NULL, &c->err));
+	if (cli_flag(&c->a, "json")) {
 		arr = json_array();
 		for (size_t i = 0; arr != NULL && i < n; i++) {
 			json_t *appr = json_array();
@@ -486,123 +422,103 @@ static int cmd_list(int argc, char **argv)
 					       "approved", v[i].approved, "approved_at",
 					       v[i].approved_at[0] ? v[i].approved_at : NULL));
 		}
-		rc = arr != NULL ? lsec_json_print(stdout, arr, &err) : LSEC_E_NOMEM;
-	} else if (rc == 0) {
-		printf("%-13s %7s  %-16s %-12s %-21s %-12s %s\n", "SOP", "VERSION", "SHA-256",
-		       "SUBMITTER", "SUBMITTED", "STATUS", "APPROVERS");
-		for (size_t i = 0; i < n; i++) {
-			char status[24];
-			snprintf(status, sizeof(status), v[i].approved ? "approved" : "pending %u/2",
-				 v[i].napprovals);
-			printf("%-13s %7d  %.16s %-12s %-21s %-12s %s%s%s\n", v[i].name, v[i].version,
-			       v[i].sha256_hex, v[i].submitter, v[i].submitted, status, v[i].approvers[0],
-			       v[i].approvers[1][0] ? ", " : "", v[i].approvers[1]);
-		}
+		LSEC_TRY(cli_print_json(arr, &c->err));
+		goto out;
 	}
-	json_decref(arr);
+	printf("%-13s %7s  %-16s %-12s %-21s %-12s %s\n", "SOP", "VERSION", "SHA-256", "SUBMITTER",
+	       "SUBMITTED", "STATUS", "APPROVERS");
+	for (size_t i = 0; i < n; i++) {
+		char status[24];
+		snprintf(status, sizeof(status), v[i].approved ? "approved" : "pending %u/2",
+			 v[i].napprovals);
+		printf("%-13s %7d  %.16s %-12s %-21s %-12s %s%s%s\n", v[i].name, v[i].version,
+		       v[i].sha256_hex, v[i].submitter, v[i].submitted, status, v[i].approvers[0],
+		       v[i].approvers[1][0] ? ", " : "", v[i].approvers[1]);
+	}
+out:
 	lsec_free(v);
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_opt diff_opts[] = {
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec diff_spec = {
-	"sop diff NAME V1 V2", "show what changed between two stored versions (unified diff)",
-	diff_opts, 3, 3, "Exit status 0 whether or not they differ.",
+static const cli_spec list_spec = {
+	.usage = "sop list [--json] [NAME]",
+	.summary = "list the stored SOP versions and their approvals",
+	.opts = list_opts,
+	.max_args = 1,
+	.body = list_body,
+	.setup = CLI_LINE,
+	.action = "list SOP versions",
 };
 
-static int cmd_diff(int argc, char **argv)
+static int diff_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &diff_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
+	int rc = 0;
 	lsec_buf b = LSEC_BUF_INIT(4u << 20);
 	int v1 = 0, v2 = 0;
-	int rc = version_arg(&v1, a.args[1], &err);
-	if (rc == 0) {
-		rc = version_arg(&v2, a.args[2], &err);
-	}
-	if (rc == 0) {
-		rc = open_line(&line, &a, &err);
-	}
-	if (rc == 0) {
-		rc = lsec_sop_diff(&b, lsec_line_store(line), a.args[0], v1, v2, &err);
-	}
-	if (rc == 0) {
-		rc = emit(&b, NULL, &err);
-	}
+	LSEC_TRY(version_arg(&v1, c->a.args[1], &c->err));
+	LSEC_TRY(version_arg(&v2, c->a.args[2], &c->err));
+	LSEC_TRY(lsec_sop_diff(&b, lsec_line_store(c->line), c->a.args[0], v1, v2, &c->err));
+	LSEC_TRY(emit(&b, NULL, &c->err));
+out:
 	lsec_buf_release(&b);
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_opt show_opts[] = {
-	{"version", "V", "the stored version (default: the latest approved)"},
-	{"out", "FILE", "write to FILE instead of standard output"},
-	{"line", "DIR", "the line folder (default: $LINESEC_LINE, else the current folder)"},
-	{NULL, NULL, NULL},
-};
-static const cli_spec show_spec = {
-	"sop show NAME [--version V] [--out FILE]",
-	"print a stored SOP version's file, byte for byte (checked against its SHA-256)",
-	show_opts,
-	1,
-	1,
-	NULL,
+static const cli_spec diff_spec = {
+	.usage = "sop diff NAME V1 V2",
+	.summary = "show what changed between two stored versions (unified diff)",
+	.min_args = 3,
+	.max_args = 3,
+	.details = "Exit status 0 whether or not they differ.",
+	.body = diff_body,
+	.setup = CLI_LINE,
+	.action = "compare SOP versions",
 };
 
-static int cmd_show(int argc, char **argv)
+static const cli_opt show_opts[] = {
+	CLI_OPT("version", "V", "the stored version (default: the latest approved)"),
+	CLI_OPT("out", "FILE", "write to FILE instead of standard output"),
+	CLI_OPT_END,
+};
+
+static int show_body(cli_ctx *c)
 {
-	cli_args a;
-	int p = cli_parse(&a, &show_spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line *line = NULL;
+	int rc = 0;
 	lsec_sop *sop = NULL;
 	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
 	int version = 0;
-	int rc = 0;
-	if (cli_get(&a, "version") != NULL) {
-		rc = version_arg(&version, cli_get(&a, "version"), &err);
+	if (cli_get(&c->a, "version") != NULL) {
+		LSEC_TRY(version_arg(&version, cli_get(&c->a, "version"), &c->err));
 	}
-	if (rc == 0) {
-		rc = open_line(&line, &a, &err);
-	}
-	if (rc == 0) {
-		rc = lsec_sop_fetch(&sop, NULL, &b, lsec_line_store(line), a.args[0], version, &err);
-	}
-	if (rc == 0) {
-		rc = emit(&b, cli_get(&a, "out"), &err);
-	}
+	LSEC_TRY(lsec_sop_fetch(&sop, NULL, &b, lsec_line_store(c->line), c->a.args[0], version,
+				&c->err));
+	LSEC_TRY(emit(&b, cli_get(&c->a, "out"), &c->err));
+out:
 	lsec_buf_release(&b);
 	lsec_sop_free(sop);
-	lsec_line_close(line);
-	return rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+	return rc;
 }
 
-static const cli_cmd sop_cmds[] = {
-	{"check", cmd_check, "validate SOP files (schema, actions, policy rules)"},
-	{"render", cmd_render, "render the written procedure as Markdown or HTML"},
-	{"submit", cmd_submit, "store a SOP file as a new version awaiting approval"},
-	{"approve", cmd_approve, "approve a stored SOP version (security officer)"},
-	{"list", cmd_list, "list stored SOP versions and their approvals"},
-	{"diff", cmd_diff, "show what changed between two stored versions"},
-	{"show", cmd_show, "print a stored version's file byte for byte"},
-	{"actions", cmd_actions, "list the action vocabulary of SOP steps"},
-	{"rules", cmd_rules, "list the policy rules a SOP must satisfy"},
-	{NULL, NULL, NULL},
+static const cli_spec show_spec = {
+	.usage = "sop show NAME [--version V] [--out FILE]",
+	.summary = "print a stored SOP version's file, byte for byte (checked against its SHA-256)",
+	.opts = show_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = show_body,
+	.setup = CLI_LINE,
+	.action = "read a SOP version",
 };
 
-int cmd_sop(int argc, char **argv)
-{
-	return cli_dispatch("sop", sop_cmds, argc, argv);
-}
+const cli_cmd cli_sop_cmds[] = {
+	{"check", &check_spec, NULL, "validate SOP files (schema, actions, policy rules)"},
+	{"render", &render_spec, NULL, "render the written procedure as Markdown or HTML"},
+	{"submit", &submit_spec, NULL, "store a SOP file as a new version awaiting approval"},
+	{"approve", &approve_spec, NULL, "approve a stored SOP version (security officer)"},
+	{"list", &list_spec, NULL, "list stored SOP versions and their approvals"},
+	{"diff", &diff_spec, NULL, "show what changed between two stored versions"},
+	{"show", &show_spec, NULL, "print a stored version's file byte for byte"},
+	{"actions", &actions_spec, NULL, "list the action vocabulary of SOP steps"},
+	{"rules", &rules_spec, NULL, "list the policy rules a SOP must satisfy"},
+	{NULL, NULL, NULL, NULL},
+};

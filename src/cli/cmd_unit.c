@@ -11,19 +11,9 @@
 #include "linesec/line.h"
 #include "linesec/station.h"
 
-#define OPT_LINE {"line", "DIR", "the line folder (default: $LINESEC_LINE, then the current folder)"},\
-	{"as", "NAME", "the logged-in person acting (when several are logged in)"}
-#define ANYONE ((1u << LSEC_ROLE_COUNT) - 1u)
-
 static const cli_opt show_opts[] = {
-	{"json", NULL, "print the record as canonical JSON (with the proof file)"},
-	OPT_LINE,
-	{NULL, NULL, NULL},
-};
-static const cli_spec show_spec = {
-	"unit show SERIAL [--json]",
-	"the device history record: every run and step, who, when, evidence, inclusion proof",
-	show_opts, 1, 1, NULL,
+	CLI_OPT_JSON("the record (with the proof file)"),
+	CLI_OPT_END,
 };
 
 static const char *str(json_t *o, const char *k)
@@ -61,82 +51,79 @@ static void print_record(json_t *rec)
 	}
 }
 
-static int run_unit(const cli_spec *spec, bool show, int argc, char **argv)
+static int show_body(cli_ctx *c)
 {
-	cli_args a;
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_station_setup *setup = NULL;
-	lsec_station *st = NULL;
+	int rc = 0;
 	json_t *j = NULL;
-	int p = cli_parse(&a, spec, argc, argv);
-	if (p != 0) {
-		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	int rc = cli_station_open(&setup, &a, ANYONE, "read unit records", true,
-				  false, &err);
-	if (rc == 0) {
-		rc = lsec_station_open(&st, lsec_station_setup_config(setup), &err);
-	}
-	if (rc == 0 && show) {
-		rc = lsec_station_unit_show(&j, st, a.args[0], &err);
-	} else if (rc == 0) {
-		lsec_unit_state s;
-		const char *want = cli_get(&a, "state");
-		if (want != NULL) {
-			rc = lsec_unit_state_parse(&s, want, &err);
-		}
-		if (rc == 0) {
-			rc = lsec_station_unit_list(&j, st, want ? &s : NULL, &err);
-		}
-	}
-	if (rc == 0 && cli_flag(&a, "json")) {
-		rc = lsec_json_print(stdout, j, &err);
-	} else if (rc == 0 && show) {
+	LSEC_TRY(lsec_station_unit_show(&j, c->st, c->a.args[0], &c->err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
+	} else {
 		print_record(j);
-	} else if (rc == 0) {
-		size_t i;
-		json_t *u;
-		printf("%-16s %-12s %-22s %s\n", "SERIAL", "PRODUCT", "STATE", "UID");
-		json_array_foreach(j, i, u)
-		{
-			printf("%-16s %-12s %-22s %s\n", str(u, "serial"), str(u, "product"),
-			       str(u, "state"), str(u, "uid"));
-		}
 	}
-	int status = rc < 0 ? cli_fail(&err) : CLI_EXIT_OK;
+out:
 	json_decref(j);
-	lsec_station_close(st);
-	lsec_station_setup_close(setup);
-	return status;
+	return rc;
 }
 
-static int cmd_show(int argc, char **argv)
-{
-	return run_unit(&show_spec, true, argc, argv);
-}
+static const cli_spec show_spec = {
+	.usage = "unit show SERIAL [--json]",
+	.summary = "the device history record: every run and step, who, when, evidence, inclusion "
+		   "proof",
+	.opts = show_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = show_body,
+	.setup = CLI_STATION | CLI_BATCH,
+	.roles = CLI_ANYONE,
+	.action = "read unit records",
+};
 
 static const cli_opt list_opts[] = {
-	{"state", "S", "only units in state S (new, flashed, ..., quarantined, shipped)"},
-	{"json", NULL, "print canonical JSON"},
-	OPT_LINE,
-	{NULL, NULL, NULL},
+	CLI_OPT("state", "S", "only units in state S (new, flashed, ..., quarantined, shipped)"),
+	CLI_OPT_JSON("the units"),
+	CLI_OPT_END,
 };
+
+static int list_body(cli_ctx *c)
+{
+	int rc = 0;
+	json_t *j = NULL;
+	lsec_unit_state s;
+	const char *want = cli_get(&c->a, "state");
+	size_t i;
+	json_t *u;
+	if (want != NULL) {
+		LSEC_TRY(lsec_unit_state_parse(&s, want, &c->err));
+	}
+	LSEC_TRY(lsec_station_unit_list(&j, c->st, want ? &s : NULL, &c->err));
+	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
+		goto out;
+	}
+	printf("%-16s %-12s %-22s %s\n", "SERIAL", "PRODUCT", "STATE", "UID");
+	json_array_foreach(j, i, u)
+	{
+		printf("%-16s %-12s %-22s %s\n", str(u, "serial"), str(u, "product"),
+		       str(u, "state"), str(u, "uid"));
+	}
+out:
+	json_decref(j);
+	return rc;
+}
+
 static const cli_spec list_spec = {
-	"unit list [--state S] [--json]", "list the units of the registry", list_opts, 0, 0, NULL,
+	.usage = "unit list [--state S] [--json]",
+	.summary = "list the units of the registry",
+	.opts = list_opts,
+	.body = list_body,
+	.setup = CLI_STATION | CLI_BATCH,
+	.roles = CLI_ANYONE,
+	.action = "read unit records",
 };
 
-static int cmd_list(int argc, char **argv)
-{
-	return run_unit(&list_spec, false, argc, argv);
-}
-
-static const cli_cmd unit_cmds[] = {
-	{"show", cmd_show, "show a unit's device history record"},
-	{"list", cmd_list, "list units"},
-	{NULL, NULL, NULL},
+const cli_cmd cli_unit_cmds[] = {
+	{"show", &show_spec, NULL, "show a unit's device history record"},
+	{"list", &list_spec, NULL, "list units"},
+	{NULL, NULL, NULL, NULL},
 };
-
-int cmd_unit(int argc, char **argv)
-{
-	return cli_dispatch("unit", unit_cmds, argc, argv);
-}

@@ -8,31 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const cli_spec help_spec, version_spec;
+
 static const cli_cmd commands[] = {
-	{"help", cmd_help, "show the commands, or one command's help"},
-	{"version", cmd_version, "print the version"},
-	{"keygen", cmd_keygen, "create a signing key pair (ECDSA P-256 or Ed25519)"},
-	{"pubkey", cmd_pubkey, "export a key file's public key and fingerprint"},
-	{"image", cmd_image, "sign, inspect and verify MCUboot firmware images"},
-	{"sop", cmd_sop, "check, render and approve the line SOP files"},
-	{"ca", cmd_ca, "the line CA: key ceremony, device certificates, CRLs, initial passwords"},
-	{"sim", cmd_sim, "create and inspect simulated devices (the built-in MCU)"},
-	{"init", cmd_init, "create a line: configuration, registry, station key, first officer"},
-	{"person", cmd_person, "add, list and disable the line's people"},
-	{"login", cmd_login, "open a shift session on this station"},
-	{"logout", cmd_logout, "end a shift session"},
-	{"audit", cmd_audit, "verify the audit log, sign checkpoints, write and check proofs"},
-	{"release", cmd_release, "submit, approve, list and revoke firmware releases"},
-	{"run", cmd_run, "run one approved SOP on one unit"},
-	{"build", cmd_build, "run the four build SOPs on one unit, then the ship gate"},
-	{"ship", cmd_ship, "the ship gate: ship a unit whose evidence is complete"},
-	{"unit", cmd_unit, "show a unit's device history record, list units"},
-	{"line", cmd_line, "a gang run: build many units on N sockets in parallel"},
-	{"decommission", cmd_decommission, "wipe, blank-check and revoke a unit (SOP 5)"},
-	{"scrap", cmd_scrap, "record the witnessed destruction of decommissioned units"},
-	{"rma", cmd_rma, "returns: check a returned unit is genuine, send it to rework"},
-	{"report", cmd_report, "reports: the sanitisation record of scrapped units"},
-	{NULL, NULL, NULL},
+	{"help", &help_spec, NULL, "show the commands, or one command's help"},
+	{"version", &version_spec, NULL, "print the version"},
+	{"keygen", &cli_keygen_spec, NULL, "create a signing key pair (ECDSA P-256 or Ed25519)"},
+	{"pubkey", &cli_pubkey_spec, NULL, "export a key file's public key and fingerprint"},
+	{"image", NULL, cli_image_cmds, "sign, inspect and verify MCUboot firmware images"},
+	{"sop", NULL, cli_sop_cmds, "check, render and approve the line SOP files"},
+	{"ca", NULL, cli_ca_cmds,
+	 "the line CA: key ceremony, device certificates, CRLs, initial passwords"},
+	{"sim", NULL, cli_sim_cmds, "create and inspect simulated devices (the built-in MCU)"},
+	{"init", &cli_init_spec, NULL,
+	 "create a line: configuration, registry, station key, first officer"},
+	{"person", NULL, cli_person_cmds, "add, list and disable the line's people"},
+	{"login", &cli_login_spec, NULL, "open a shift session on this station"},
+	{"logout", &cli_logout_spec, NULL, "end a shift session"},
+	{"audit", NULL, cli_audit_cmds,
+	 "verify the audit log, sign checkpoints, write and check proofs"},
+	{"release", NULL, cli_release_cmds, "submit, approve, list and revoke firmware releases"},
+	{"run", &cli_run_spec, NULL, "run one approved SOP on one unit"},
+	{"build", &cli_build_spec, NULL,
+	 "run the four build SOPs on one unit, then the ship gate"},
+	{"ship", &cli_ship_spec, NULL, "the ship gate: ship a unit whose evidence is complete"},
+	{"unit", NULL, cli_unit_cmds, "show a unit's device history record, list units"},
+	{"line", &cli_line_spec, NULL, "a gang run: build many units on N sockets in parallel"},
+	{"decommission", &cli_decommission_spec, NULL,
+	 "wipe, blank-check and revoke a unit (SOP 5)"},
+	{"scrap", &cli_scrap_spec, NULL, "record the witnessed destruction of decommissioned units"},
+	{"rma", NULL, cli_rma_cmds, "returns: check a returned unit is genuine, send it to rework"},
+	{"report", NULL, cli_report_cmds, "reports: the sanitisation record of scrapped units"},
+	{NULL, NULL, NULL, NULL},
 };
 
 static void print_commands(FILE *f)
@@ -46,30 +53,46 @@ static void print_commands(FILE *f)
 	fprintf(f, "\nRun 'linesec COMMAND --help' for a command's options.\n");
 }
 
-int cmd_version(int argc, char **argv)
+static int version_body(cli_ctx *c)
 {
-	(void)argc;
-	(void)argv;
+	(void)c;
 	printf("linesec %s (%s)\n", LSEC_VERSION_STRING, OpenSSL_version(OPENSSL_VERSION));
-	return CLI_EXIT_OK;
+	return 0;
 }
 
-int cmd_help(int argc, char **argv)
+static const cli_spec version_spec = {
+	.usage = "version",
+	.summary = "print the version",
+	.body = version_body,
+};
+
+static int help_body(cli_ctx *c)
 {
-	if (argc < 2) {
+	if (c->a.nargs == 0) {
 		print_commands(stdout);
-		return CLI_EXIT_OK;
+		return 0;
 	}
-	for (const cli_cmd *c = commands; c->name != NULL; c++) {
-		if (strcmp(c->name, argv[1]) == 0 && c->fn != cmd_help) {
-			char help[] = "--help";
-			char *hargv[] = {argv[1], help, NULL};
-			return c->fn(2, hargv);
+	for (const cli_cmd *k = commands; k->name != NULL; k++) {
+		if (strcmp(k->name, c->a.args[0]) == 0 && k->spec != &help_spec) {
+			if (k->sub != NULL) {
+				cli_print_table(stdout, k->name, k->sub);
+			} else {
+				cli_print_help(stdout, k->spec);
+			}
+			return 0;
 		}
 	}
-	fprintf(stderr, "linesec: unknown command '%s'\n", argv[1]);
-	return CLI_EXIT_USAGE;
+	fprintf(stderr, "linesec: unknown command '%s'\n", c->a.args[0]);
+	c->status = CLI_EXIT_USAGE;
+	return 0;
 }
+
+static const cli_spec help_spec = {
+	.usage = "help [COMMAND]",
+	.summary = "show the commands, or one command's help",
+	.max_args = -1,
+	.body = help_body,
+};
 
 static int run(int argc, char **argv)
 {
@@ -78,7 +101,7 @@ static int run(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		return cmd_version(argc - 1, argv + 1);
+		return cli_run(&version_spec, argc - 1, argv + 1);
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		print_commands(stdout);
@@ -86,7 +109,7 @@ static int run(int argc, char **argv)
 	}
 	for (const cli_cmd *c = commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) == 0) {
-			return c->fn(argc - 1, argv + 1);
+			return cli_exec(c, argc - 1, argv + 1);
 		}
 	}
 	fprintf(stderr, "linesec: unknown command '%s' (see 'linesec help')\n", argv[1]);

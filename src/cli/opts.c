@@ -1,20 +1,65 @@
-/* Option parsing and --help rendering from each command's option table. */
+/*
+ * Option parsing and --help rendering from each command's option table, and
+ * the one runner: parse, set up what the command's flags ask for, run its
+ * body, map the result to the exit status.
+ */
 #include "cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+/* The options every command that opens the line takes, declared once. */
+static const cli_opt line_opts[] = {
+	CLI_OPT_LINE,
+	CLI_OPT_AS,
+	CLI_OPT_END,
+};
+
+static size_t spec_count(const cli_spec *spec)
+{
+	size_t n = 0;
+	while (spec->opts != NULL && spec->opts[n].name != NULL) {
+		n++;
+	}
+	return n;
+}
+
+/* How many of line_opts the runner adds to spec: --line, then --as. */
+static size_t line_count(const cli_spec *spec)
+{
+	if ((spec->setup & (CLI_LINE | CLI_STATION)) == 0) {
+		return 0;
+	}
+	return (spec->setup & CLI_NO_ACTOR) != 0 ? 1 : 2;
+}
+
+/* Option k of spec: its own ones first, then the line options. */
+static const cli_opt *opt_at(const cli_spec *spec, size_t k)
+{
+	size_t n = spec_count(spec);
+	if (k < n) {
+		return &spec->opts[k];
+	}
+	return k - n < line_count(spec) ? &line_opts[k - n] : NULL;
+}
 
 void cli_print_help(FILE *f, const cli_spec *spec)
 {
 	fprintf(f, "usage: linesec %s\n\n%s\n", spec->usage, spec->summary);
-	if (spec->opts != NULL && spec->opts[0].name != NULL) {
+	if (opt_at(spec, 0) != NULL) {
 		fprintf(f, "\noptions:\n");
-		for (const cli_opt *o = spec->opts; o->name != NULL; o++) {
+		for (size_t k = 0; opt_at(spec, k) != NULL; k++) {
+			const cli_opt *o = opt_at(spec, k);
 			char left[64];
 			snprintf(left, sizeof(left), "--%s%s%s", o->name, o->metavar ? " " : "",
 				 o->metavar ? o->metavar : "");
-			fprintf(f, "  %-28s %s\n", left, o->help);
+			fprintf(f, "  %-28s %s%s\n", left, o->help,
+				o->required && strstr(o->help, "required") == NULL ? " (required)"
+										   : "");
 		}
 	}
 	fprintf(f, "  %-28s %s\n", "--help", "show this help");
@@ -27,6 +72,17 @@ static int usage_error(const cli_spec *spec, const char *what, const char *subje
 {
 	fprintf(stderr, "linesec: %s%s%s%s\nusage: linesec %s (see --help)\n", what,
 		subject ? " '" : "", subject ? subject : "", subject ? "'" : "", spec->usage);
+	return -1;
+}
+
+static int opt_find(const cli_spec *spec, const char *name, size_t nlen)
+{
+	for (size_t k = 0; opt_at(spec, k) != NULL && k < CLI_MAX_OPTS; k++) {
+		const cli_opt *o = opt_at(spec, k);
+		if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0) {
+			return (int)k;
+		}
+	}
 	return -1;
 }
 
@@ -59,19 +115,11 @@ int cli_parse(cli_args *a, const cli_spec *spec, int argc, char **argv)
 		}
 		const char *name = s + 2;
 		const char *eq = strchr(name, '=');
-		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-		int idx = -1;
-		for (int k = 0; spec->opts != NULL && spec->opts[k].name != NULL; k++) {
-			if (strlen(spec->opts[k].name) == nlen &&
-			    strncmp(spec->opts[k].name, name, nlen) == 0) {
-				idx = k;
-				break;
-			}
-		}
-		if (idx < 0 || idx >= CLI_MAX_OPTS) {
+		int idx = opt_find(spec, name, eq ? (size_t)(eq - name) : strlen(name));
+		if (idx < 0) {
 			return usage_error(spec, "unknown option", s);
 		}
-		const cli_opt *o = &spec->opts[idx];
+		const cli_opt *o = opt_at(spec, (size_t)idx);
 		if (o->metavar == NULL) {
 			if (eq != NULL) {
 				return usage_error(spec, "this option takes no value:", s);
@@ -85,6 +133,15 @@ int cli_parse(cli_args *a, const cli_spec *spec, int argc, char **argv)
 			return usage_error(spec, "this option needs a value:", s);
 		}
 	}
+	for (size_t k = 0; opt_at(spec, k) != NULL && k < CLI_MAX_OPTS; k++) {
+		const cli_opt *o = opt_at(spec, k);
+		if (o->required && a->val[k] == NULL) {
+			char what[80];
+			snprintf(what, sizeof(what), "--%s%s%s", o->name, o->metavar ? " " : "",
+				 o->metavar ? o->metavar : "");
+			return usage_error(spec, "missing required option", what);
+		}
+	}
 	if (a->nargs < spec->min_args) {
 		return usage_error(spec, a->nargs == 0 ? "missing arguments" : "too few arguments", NULL);
 	}
@@ -94,19 +151,9 @@ int cli_parse(cli_args *a, const cli_spec *spec, int argc, char **argv)
 	return 0;
 }
 
-static int opt_index(const cli_args *a, const char *name)
-{
-	for (int k = 0; a->spec->opts != NULL && a->spec->opts[k].name != NULL; k++) {
-		if (strcmp(a->spec->opts[k].name, name) == 0) {
-			return k;
-		}
-	}
-	return -1;
-}
-
 const char *cli_get(const cli_args *a, const char *name)
 {
-	int k = opt_index(a, name);
+	int k = opt_find(a->spec, name, strlen(name));
 	return k < 0 ? NULL : a->val[k];
 }
 
@@ -136,6 +183,89 @@ out:
 	return rc;
 }
 
+/* Interactive confirmation of a manual step on the terminal. */
+static int confirm_tty(void *ctx, const char *person, const char *role, const char *text, bool *ok,
+		       lsec_err *err)
+{
+	char line[16];
+	(void)ctx;
+	(void)err;
+	fprintf(stderr, "\n  %s\n  confirm as %s (%s)? [y/N] ", text, person, role);
+	fflush(stderr);
+	*ok = fgets(line, sizeof(line), stdin) != NULL && (line[0] == 'y' || line[0] == 'Y');
+	return 0;
+}
+
+/*
+ * The setup spec asks for: the line and the person acting (roles; with none,
+ * only a given --as is checked), or the station set up from the line and
+ * opened. Whatever it opens, ctx_release closes.
+ */
+static int ctx_setup(cli_ctx *c, const cli_spec *spec)
+{
+	int rc = 0;
+	lsec_err *err = &c->err;
+	const char *as = cli_get(&c->a, "as");
+	const char *action = spec->action != NULL ? spec->action : "act";
+	if ((spec->setup & CLI_STATION) != 0) {
+		LSEC_TRY(lsec_station_setup_open(&c->setup, cli_get(&c->a, "line"), as, spec->roles,
+						 action, err));
+		c->person = lsec_station_setup_person(c->setup);
+		lsec_station_config *cfg = lsec_station_setup_config(c->setup);
+		cfg->batch = (spec->setup & CLI_BATCH) != 0 || cli_flag(&c->a, "batch");
+		if (!cfg->batch && isatty(STDIN_FILENO)) {
+			cfg->confirm = confirm_tty;
+		}
+		if ((spec->setup & CLI_NEED_CA) != 0) {
+			LSEC_TRY(lsec_station_setup_unlock_ca(c->setup, err));
+		}
+		if ((spec->setup & CLI_SETUP_ONLY) == 0) {
+			LSEC_TRY(lsec_station_open(&c->st, cfg, err));
+		}
+	} else if ((spec->setup & CLI_LINE) != 0) {
+		LSEC_TRY(lsec_line_open(&c->line, cli_get(&c->a, "line"), err));
+		if ((spec->setup & CLI_NO_ACTOR) == 0 && (spec->roles != 0 || as != NULL)) {
+			LSEC_TRY(lsec_line_authorize(c->line, &c->who, as,
+						     spec->roles != 0 ? spec->roles : CLI_ANYONE,
+						     action, err));
+			c->person = c->who.name;
+		}
+	}
+out:
+	return rc;
+}
+
+int cli_run(const cli_spec *spec, int argc, char **argv)
+{
+	cli_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.err = (lsec_err)LSEC_ERR_INIT;
+	int p = cli_parse(&c.a, spec, argc, argv);
+	if (p != 0) {
+		return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	int rc = ctx_setup(&c, spec);
+	if (rc == 0) {
+		rc = spec->body(&c);
+	}
+	int status = c.status;
+	if (rc < 0) {
+		status = c.reported ? cli_exit_code(rc) : cli_fail(&c.err);
+	}
+	lsec_station_close(c.st);
+	lsec_station_setup_close(c.setup);
+	lsec_line_close(c.line);
+	return status;
+}
+
+int cli_exec(const cli_cmd *c, int argc, char **argv)
+{
+	if (c->sub != NULL) {
+		return cli_dispatch(c->name, c->sub, argc, argv);
+	}
+	return cli_run(c->spec, argc, argv);
+}
+
 int cli_dispatch(const char *group, const cli_cmd *table, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -145,7 +275,7 @@ int cli_dispatch(const char *group, const cli_cmd *table, int argc, char **argv)
 	}
 	for (const cli_cmd *c = table; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) == 0) {
-			return c->fn(argc - 1, argv + 1);
+			return cli_exec(c, argc - 1, argv + 1);
 		}
 	}
 	fprintf(stderr, "linesec: unknown command '%s %s'\n", group, argv[1]);
@@ -162,6 +292,43 @@ void cli_print_table(FILE *f, const char *group, const cli_cmd *table)
 	}
 	fprintf(f, "\nRun 'linesec %s%sCOMMAND --help' for a command's options.\n",
 		group ? group : "", group ? " " : "");
+}
+
+int cli_unlock_ca(cli_ctx *c)
+{
+	return lsec_station_setup_unlock_ca(c->setup, &c->err);
+}
+
+int cli_print_json(json_t *json, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(json != NULL, LSEC_E_NOMEM, "cannot print: out of memory");
+	LSEC_TRY(lsec_json_print(stdout, json, err));
+out:
+	json_decref(json);
+	return rc;
+}
+
+void cli_station_print_result(const lsec_station_result *res, int rc, const lsec_err *err)
+{
+	if (rc == 0) {
+		printf("unit %s: %s\n", res->serial,
+		       res->shipped ? "shipped" : lsec_unit_state_name(res->state));
+		return;
+	}
+	fprintf(stderr, "linesec: %s\n", err->msg);
+	if (res->message[0] != '\0') {
+		fprintf(stderr, "\nWhat to do next (SOP %s, step %s):\n  %s\n", res->sop, res->step,
+			res->message);
+	}
+}
+
+void cli_station_checkpoint(lsec_station *st)
+{
+	lsec_err e = LSEC_ERR_INIT;
+	if (st != NULL && lsec_station_checkpoint(st, &e) < 0) {
+		fprintf(stderr, "linesec: warning: no checkpoint signed: %s\n", e.msg);
+	}
 }
 
 int cli_exit_code(int code)

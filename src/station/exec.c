@@ -622,7 +622,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	lsec_sop *sop = NULL;
 	r->st = st;
 	snprintf(r->socket, sizeof(r->socket), "%u", st->cfg->socket);
-	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--unit URI)");
+	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--device URI)");
 	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, kind, err));
 	r->sop = sop;
 	/* Manual steps need someone to confirm them: refuse before the unit is touched. */
@@ -685,7 +685,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	LSEC_ENSURE_REF(res);
 	memset(res, 0, sizeof(*res));
 	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--unit URI)");
+	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--device URI)");
 	if (serial != NULL) {
 		snprintf(sn, sizeof(sn), "%s", serial);
 	} else {

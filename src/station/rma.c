@@ -81,7 +81,7 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 	}
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(serial != NULL && uri != NULL, LSEC_E_USAGE,
-		    "receiving a return needs the unit serial and its device (--unit URI)");
+		    "receiving a return needs the unit serial and its device (--device URI)");
 	person = st->cfg->operator_name;
 	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_SHIPPED || unit.state == LSEC_UNIT_RETURNED,

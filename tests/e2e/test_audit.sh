@@ -63,7 +63,7 @@ has "not in the signed tree" err.txt "check-proof names the reason"
 "$LINESEC" pubkey "$dir/other.pem" --out "$dir/other.pub" >/dev/null 2>&1
 expect 5 "check-proof under another key" "$LINESEC" audit check-proof "$dir/leaf1.json" --pubkey "$dir/other.pub"
 expect 4 "check-proof of a non-proof" "$LINESEC" audit check-proof "$first" --pubkey "$dir/station.pub"
-expect 2 "prove needs --unit or --leaf" "$LINESEC" audit prove
+expect 2 "prove needs --serial or --leaf" "$LINESEC" audit prove
 
 # Tampering directly in the registry.
 db="$L/registry.db"

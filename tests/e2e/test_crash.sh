@@ -41,10 +41,10 @@ for at in secure-boot:burn-digest:acted debug-lock:lock-debug:acted; do
 	i=$((i + 1))
 	unit=sim:fleet/unit-00$i.sim
 	st=0
-	LINESEC_TEST_CRASH_AT=$at L build --as olga --batch --unit "$unit" >/dev/null 2>&1 || st=$?
+	LINESEC_TEST_CRASH_AT=$at L build --as olga --batch --device "$unit" >/dev/null 2>&1 || st=$?
 	[ "$st" = 137 ] || fail "build was not killed at $at (exit $st)"
 	L unit list --as olga --json | grep -q '"state":"shipped"' && [ $i = 1 ] && fail "shipped after a crash"
-	L build --as olga --batch --unit "$unit" | grep -q "shipped" || fail "unit $i not finished after $at"
+	L build --as olga --batch --device "$unit" | grep -q "shipped" || fail "unit $i not finished after $at"
 	n=$(L unit show --as olga "unit-00$i" --json | grep -o '"action":"run.reconcile"' | wc -l)
 	[ "$n" -ge 1 ] || fail "the interrupted run of unit $i was not closed"
 	c=$(L unit show --as olga "unit-00$i" --json | grep -o '"cert-serial":"[0-9a-f]*"' | sort -u | wc -l)

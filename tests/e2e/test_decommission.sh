@@ -42,31 +42,31 @@ run_suite() { # run_suite LABEL [init options]
 	"$L" logout bob >/dev/null
 	login olga
 	for i in 1 2; do
-		expect 0 "unit-00$i built and shipped" "$L" build --as olga --unit "sim:fleet/unit-00$i.sim" --batch
+		expect 0 "unit-00$i built and shipped" "$L" build --as olga --device "sim:fleet/unit-00$i.sim" --batch
 	done
-	expect 9 "unit-003 fails its build and is quarantined" "$L" build --as olga --unit sim:fleet/unit-003.sim --batch
+	expect 9 "unit-003 fails its build and is quarantined" "$L" build --as olga --device sim:fleet/unit-003.sim --batch
 
 	# A failed unit, reachable with its debug port open: erased and blank-checked.
-	expect 0 "failed unit decommissioned" "$L" decommission unit-003 --as olga --reason failed --unit sim:fleet/unit-003.sim
+	expect 0 "failed unit decommissioned" "$L" decommission unit-003 --as olga --reason failed --device sim:fleet/unit-003.sim
 	has "unit unit-003: decommissioned" out.txt "reports decommissioned"
 	expect 2 "unknown reason refused" "$L" decommission unit-002 --as olga --reason lost
-	expect 9 "a shipped unit at hand is received as a return first" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
+	expect 9 "a shipped unit at hand is received as a return first" "$L" decommission unit-001 --as olga --reason returned --device sim:fleet/unit-001.sim
 
 	# Returns: the clone carries unit-001's UID but not its key.
-	expect 8 "clone presented as a return refused" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-004.sim
+	expect 8 "clone presented as a return refused" "$L" rma receive unit-001 --as olga --device sim:fleet/unit-004.sim
 	has "refused as the return of 'unit-001'" err.txt "names the claimed unit"
-	expect 0 "genuine return received" "$L" rma receive unit-001 --as olga --unit sim:fleet/unit-001.sim --json
+	expect 0 "genuine return received" "$L" rma receive unit-001 --as olga --device sim:fleet/unit-001.sim --json
 	has '"genuine":true' out.txt "genuine in the evidence"
 
 	# The locked return: no erase key, the erase step fails and the unit stays pending.
-	expect 9 "locked unit without the erase key" "$L" decommission unit-001 --as olga --reason returned --unit sim:fleet/unit-001.sim
+	expect 9 "locked unit without the erase key" "$L" decommission unit-001 --as olga --reason returned --device sim:fleet/unit-001.sim
 	has "decommission pending" err.txt "the SOP's words for the failed erase"
 	# The station is killed right after the revocation (test hook): run again, nothing is doubled.
 	LINESEC_TEST_CRASH_AT=decommission:revoke:acted "$L" decommission unit-001 --as olga --reason returned \
-		--unit sim:fleet/unit-001.sim --erase-key fw.pem >/dev/null 2>&1
+		--device sim:fleet/unit-001.sim --erase-key fw.pem >/dev/null 2>&1
 	[ $? -eq 137 ] && ok "station killed after the revocation" || bad "crash hook did not fire"
 	expect 0 "locked unit erased with the UID-bound token" "$L" decommission unit-001 --as olga --reason returned \
-		--unit sim:fleet/unit-001.sim --erase-key fw.pem --json
+		--device sim:fleet/unit-001.sim --erase-key fw.pem --json
 	has '"state":"decommissioned"' out.txt "decommissioned"
 
 	# Lost in the field (shipped, unreachable): revoked only, not wiped, pending destruction.

@@ -145,13 +145,13 @@ sqlite3 "$reg" "INSERT INTO units (serial, uid, product, station, state, prev_st
 	('SN-40', '$uid1', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now'),
 	('SN-41', '$uid2', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now');"
 expect 8 "enrolling a device under another unit's serial is refused (UID)" "$LINESEC" ca enroll \
-	--target sim:fleet2/unit-001.sim --serial SN-40
-expect 0 "ca enroll (device keygen)" "$LINESEC" ca enroll --target sim:fleet/unit-001.sim \
+	--device sim:fleet2/unit-001.sim --serial SN-40
+expect 0 "ca enroll (device keygen)" "$LINESEC" ca enroll --device sim:fleet/unit-001.sim \
 	--serial SN-40 --out d40.crt
 check "openssl verify: enrolled certificate" \
 	'openssl verify -CAfile ca/ca.cert.pem -purpose sslclient d40.crt >/dev/null 2>&1'
 expect 0 "ca enroll (station keygen, injected)" "$LINESEC" ca enroll \
-	--target sim:fleet2/unit-001.sim --serial SN-41 --out d41.crt --json
+	--device sim:fleet2/unit-001.sim --serial SN-41 --out d41.crt --json
 check "openssl verify: station-keyed certificate" \
 	'openssl verify -CAfile ca/ca.cert.pem d41.crt >/dev/null 2>&1'
 q="SELECT count(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%station-generated%'"

@@ -45,7 +45,7 @@ LINESEC_PASSWORD=bob-pw-123 L login bob >/dev/null
 # Nothing runs before its SOP is approved.
 L sim new --count 6 --dir fleet --seed 11 --clone 2:5 --fault-plan <(echo '{"4": "boot_fail=9"}') >/dev/null
 LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
-status 9 build --as olga --batch --unit sim:fleet/unit-001.sim
+status 9 build --as olga --batch --device sim:fleet/unit-001.sim
 grep -q "approved" err.txt || { cat err.txt; fail "unapproved SOP not named"; }
 
 for s in flash provision secure-boot debug-lock decommission; do
@@ -65,7 +65,7 @@ status 52 release approve --as bob sensor@2.0.1
 L release list --as bob --json | grep -q '"state":"approved"' || fail "release not approved"
 
 # A build ships the unit; its record has its proof; shipping again is refused, naming why.
-L build --as olga --batch --unit sim:fleet/unit-001.sim | grep -q "unit unit-001: shipped" ||
+L build --as olga --batch --device sim:fleet/unit-001.sim | grep -q "unit unit-001: shipped" ||
 	fail "unit-001 not shipped"
 L unit show --as olga unit-001 --json >rec.json
 grep -q '"format":"linesec-audit-proof/1"' rec.json || fail "no inclusion proof in the record"
@@ -82,23 +82,23 @@ status 8 ship --as olga unit-001
 grep -q "it is shipped; only a locked unit ships" err.txt || fail "ship refusal does not say why"
 
 # One SOP at a time; the ship gate names what is missing.
-L run flash --as olga --batch --unit sim:fleet/unit-002.sim >/dev/null
+L run flash --as olga --batch --device sim:fleet/unit-002.sim >/dev/null
 status 8 ship --as olga unit-002
 grep -q "it is flashed" err.txt || fail "ship gate did not name the missing piece"
 
 # The clone of unit-002 is stopped before anything is written.
-status 8 run flash --as olga --batch --unit sim:fleet/unit-005.sim
+status 8 run flash --as olga --batch --device sim:fleet/unit-005.sim
 grep -q "held by unit 'unit-002' (cloned chip)" err.txt || fail "clone not named"
 L unit list --as olga --json | grep -q unit-005 && fail "the clone was registered"
 
 # A unit that never boots is quarantined with the SOP's words for the operator.
-status 9 build --as olga --batch --unit sim:fleet/unit-004.sim
+status 9 build --as olga --batch --device sim:fleet/unit-004.sim
 grep -q "What to do next (SOP flash, step boot-attest)" err.txt || fail "no next step shown"
 grep -q "The unit did not boot the approved image" err.txt || fail "SOP message not shown"
 L unit list --as olga --state quarantined | grep -q unit-004 || fail "unit-004 not quarantined"
 
 # A gang run over the rest, then the summary; the log verifies.
-L line --as olga --units 'sim:fleet/*' --gang 2 --batch --json >sum.json 2>sum.err || true; cat sum.err
+L line --as olga --devices 'sim:fleet/*' --gang 2 --batch --json >sum.json 2>sum.err || true; cat sum.err
 grep -q '"shipped":3' sum.json || { cat sum.json; fail "gang run summary"; }
 grep -q '"units":6' sum.json || fail "gang run did not take all 6 units"
 L audit verify >/dev/null || fail "audit log does not verify"
