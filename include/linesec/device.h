@@ -319,9 +319,17 @@ LSEC_API LSEC_MUST_USE int lsec_device_erase_authenticated(lsec_device *t, const
  * Blank check after an erase (SOP 5): the whole flash must read 0xff (its
  * device-side SHA-256 equals that of an erased flash) and every key slot
  * must be empty with no certificate. Needs an attached session for the
- * flash hash. LSEC_E_TGT_NOT_BLANK names what still holds data.
+ * flash hash.
+ *
+ * @param[out] digest_out  the device's read-back SHA-256 of its whole flash,
+ *                         which the check found equal to an erased flash's:
+ *                         the evidence of the wipe. Zeroed on entry, so it
+ *                         holds all zeros on any failure.
+ * @return 0; LSEC_E_TGT_NOT_BLANK naming what still holds data;
+ *         LSEC_E_TGT_NOT_ATTACHED without a session; a device error.
  */
-LSEC_API LSEC_MUST_USE int lsec_device_blank_check(lsec_device *t, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_blank_check(uint8_t digest_out[32], lsec_device *t,
+						   lsec_err *err);
 
 struct evp_pkey_st;
 /*

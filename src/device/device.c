@@ -616,12 +616,13 @@ out:
 	return rc;
 }
 
-int lsec_device_blank_check(lsec_device *t, lsec_err *err)
+int lsec_device_blank_check(uint8_t digest_out[32], lsec_device *t, lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_info info;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t ff[4096], want[32], got[32];
+	memset(digest_out, 0, 32);
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	for (unsigned s = 0; s < info.key_slots; s++) {
 		lsec_device_slot_status st;
@@ -645,6 +646,7 @@ int lsec_device_blank_check(lsec_device *t, lsec_err *err)
 	LSEC_TRY(lsec_device_flash_hash(got, t, 0, info.flash_size, err));
 	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_NOT_BLANK,
 		    "device '%s' is not blank: flash does not read back erased (0xff)", t->uri);
+	memcpy(digest_out, got, sizeof(got));
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;

@@ -14,7 +14,6 @@
 #include "station/station_int.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 /* What one decommission run carries from step to step. */
 struct lsec_station__decom {
@@ -231,26 +230,6 @@ out:
 	return rc;
 }
 
-/* SHA-256 of len bytes of 0xff (an erased NOR flash). */
-static int erased_digest(uint8_t out[32], uint32_t len, lsec_err *err)
-{
-	int rc = 0;
-	uint8_t page[4096];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	memset(page, 0xff, sizeof(page));
-	LSEC_ENSURE(c != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY_OSSL(EVP_DigestInit_ex(c, EVP_sha256(), NULL), LSEC_E_CRYPTO, "cannot hash");
-	for (uint32_t done = 0; done < len;) {
-		uint32_t n = len - done < sizeof(page) ? len - done : (uint32_t)sizeof(page);
-		LSEC_TRY_OSSL(EVP_DigestUpdate(c, page, n), LSEC_E_CRYPTO, "cannot hash");
-		done += n;
-	}
-	LSEC_TRY_OSSL(EVP_DigestFinal_ex(c, out, NULL), LSEC_E_CRYPTO, "cannot hash");
-out:
-	EVP_MD_CTX_free(c);
-	return rc;
-}
-
 int lsec_station__act_blank_check(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
@@ -259,11 +238,10 @@ int lsec_station__act_blank_check(lsec_station__run *r, lsec_err *err)
 		    "cannot blank-check unit '%s': no device session", r->serial);
 	LSEC_TRY(lsec_station__attach(r, err));
 	/*
-	 * The device reads its whole flash back and its digest must equal that
-	 * of an erased flash (every byte 0xff), computed here: the evidence.
+	 * The device reads its whole flash back; the digest the blank check
+	 * found equal to an erased flash's (every byte 0xff) is the evidence.
 	 */
-	LSEC_TRY(lsec_device_blank_check(r->tgt, err));
-	LSEC_TRY(erased_digest(h, r->info.flash_size, err));
+	LSEC_TRY(lsec_device_blank_check(h, r->tgt, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", h, sizeof(h), err));
 	LSEC_TRY(lsec_station__ev_int(r, "flash-bytes", r->info.flash_size, err));
 	LSEC_TRY(lsec_station__ev_int(r, "key-slots-empty", r->info.key_slots, err));

@@ -362,7 +362,10 @@ static void test_device_device__line_sequence_on_a_sim_unit(void **state)
 	assert_lsec_ok(lsec_device_erase_token(&token, info.uid, lsec_key_evp(fw_key), &err), &err);
 	assert_lsec_ok(lsec_device_erase_authenticated(t, token.data, token.len, &err), &err);
 	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
-	assert_lsec_ok(lsec_device_blank_check(t, &err), &err);
+	uint8_t blank[32], erased[32];
+	assert_lsec_ok(lsec_device_blank_check(blank, t, &err), &err);
+	lsec_test_erased_sha256(erased, info.flash_size);
+	assert_memory_equal(blank, erased, sizeof(blank));
 	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	assert_int_equal(br.boot_error, LSEC_BOOT_NO_IMAGE);
 

@@ -315,18 +315,28 @@ static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 	fixture_make(&fx, &o);
 	EVP_PKEY *oem = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
 	lsec_device *t = fixture_open(fx.uri, true);
-	uint8_t data[16];
+	uint8_t data[16], erased[32], dg[32], zero[32];
 	memset(data, 0, sizeof(data));
+	memset(zero, 0, sizeof(zero));
+	lsec_device_info info, info2;
+	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
+	lsec_test_erased_sha256(erased, info.flash_size);
 	assert_lsec_ok(lsec_device_flash_write(t, 0, data, sizeof(data), &err), &err);
 	assert_lsec_ok(lsec_device_key_generate(t, 0, &err), &err);
-	assert_lsec_code(lsec_device_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
+	memset(dg, 0xaa, sizeof(dg));
+	assert_lsec_code(lsec_device_blank_check(dg, t, &err), LSEC_E_TGT_NOT_BLANK, &err);
 	assert_non_null(strstr(err.msg, "key slot 0"));
+	assert_memory_equal(dg, zero, sizeof(dg));
 	assert_lsec_ok(lsec_device_erase_all(t, &err), &err);
 	assert_wiped(t);
-	assert_lsec_ok(lsec_device_blank_check(t, &err), &err);
+	/* The digest returned is that of the whole erased flash. */
+	assert_lsec_ok(lsec_device_blank_check(dg, t, &err), &err);
+	assert_memory_equal(dg, erased, sizeof(dg));
 	assert_lsec_ok(lsec_device_flash_write(t, 60000, data, 1, &err), &err);
-	assert_lsec_code(lsec_device_blank_check(t, &err), LSEC_E_TGT_NOT_BLANK, &err);
+	memset(dg, 0xaa, sizeof(dg));
+	assert_lsec_code(lsec_device_blank_check(dg, t, &err), LSEC_E_TGT_NOT_BLANK, &err);
 	assert_non_null(strstr(err.msg, "flash"));
+	assert_memory_equal(dg, zero, sizeof(dg));
 	assert_lsec_ok(lsec_device_erase_all(t, &err), &err);
 
 	/* Set up a locked unit: key digest fused, data and a key, debug locked. */
@@ -340,8 +350,6 @@ static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 	assert_lsec_code(lsec_device_erase_all(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
 	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
 
-	lsec_device_info info, info2;
-	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
 	lsec_buf good = LSEC_BUF_INIT(1024), wrong_key = LSEC_BUF_INIT(1024),
 		 wrong_uid = LSEC_BUF_INIT(1024);
 	assert_lsec_ok(lsec_device_erase_token(&good, info.uid, oem, &err), &err);
@@ -378,9 +386,10 @@ static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 		assert_int_equal(st.state, LSEC_SLOT_EMPTY);
 	}
 	/* Until the next reset the authenticated session may attach, to blank-check. */
-	assert_lsec_code(lsec_device_blank_check(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
+	assert_lsec_code(lsec_device_blank_check(dg, t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
 	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
-	assert_lsec_ok(lsec_device_blank_check(t, &err), &err);
+	assert_lsec_ok(lsec_device_blank_check(dg, t, &err), &err);
+	assert_memory_equal(dg, erased, sizeof(dg));
 	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
 	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
 	lsec_device_close(t);

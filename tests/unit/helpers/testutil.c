@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 char *lsec_test_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -71,4 +73,13 @@ char *lsec_test_source(const char *rel, size_t *len_out)
 	lsec_buf_release(&b);
 	lsec_free(path);
 	return s;
+}
+
+void lsec_test_erased_sha256(uint8_t out[32], uint32_t size)
+{
+	uint8_t *ff = lsec_malloc(size > 0 ? size : 1);
+	assert_non_null(ff);
+	memset(ff, 0xff, size);
+	assert_non_null(SHA256(ff, size, out));
+	lsec_free(ff);
 }

@@ -24,6 +24,11 @@ char *lsec_test_path(const char *dir, const char *name);
 char *lsec_test_source(const char *rel, size_t *len_out);
 /* A file under tests/data (LSEC_TEST_DATA), allocated with lsec_malloc. */
 char *lsec_test_data(const char *name);
+/*
+ * SHA-256 of size bytes of 0xff (an erased NOR flash), computed with
+ * OpenSSL alone: the independent expectation for a blank check's digest.
+ */
+void lsec_test_erased_sha256(uint8_t out[32], uint32_t size);
 
 /* Asserts that rc is the expected code, printing err's message when not. */
 #define assert_lsec_ok(rc, err)                                                \

@@ -87,6 +87,33 @@ static bool crl_lists(station_fx *fx, const char *cert_serial, int reason)
 	return found;
 }
 
+/*
+ * Asserts that the blank check the run recorded for serial (its
+ * sanitisation record's readback-sha256) is the SHA-256 of the unit's
+ * whole flash erased, computed here independently of the station.
+ */
+static void assert_recorded_erased(station_fx *fx, const char *serial, uint32_t flash_size)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *rep = NULL, *e = NULL;
+	uint8_t want[32];
+	char hex[65];
+	lsec_test_erased_sha256(want, flash_size);
+	lsec_hex_encode(hex, want, sizeof(want));
+	fx_ok(lsec_station_report_scrap(&rep, fx->st, "2000-01-01", &err), &err);
+	json_t *units = json_object_get(rep, "units");
+	for (size_t i = 0; i < json_array_size(units); i++) {
+		json_t *u = json_array_get(units, i);
+		if (strcmp(json_string_value(json_object_get(u, "serial")), serial) == 0) {
+			e = u;
+		}
+	}
+	assert_non_null(e);
+	json_t *v = json_object_get(e, "verified");
+	assert_string_equal(json_string_value(json_object_get(v, "readback-sha256")), hex);
+	json_decref(rep);
+}
+
 static void test_station_decommission__failed_unit_wiped_and_blank(void **state)
 {
 	station_fx *fx = *state;
@@ -101,12 +128,21 @@ static void test_station_decommission__failed_unit_wiped_and_blank(void **state)
 	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
 	assert_int_equal(res.state, LSEC_UNIT_DECOMMISSIONED);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
-	/* Read back independently: erased flash, empty slots. */
+	/*
+	 * Read back independently: erased flash, empty slots; the digest the
+	 * device returns and the one the run recorded are an erased flash's.
+	 */
 	lsec_device *t = NULL;
+	lsec_device_info info;
+	uint8_t dg[32], erased[32];
 	fx_ok(lsec_device_open(&t, u, &err), &err);
+	fx_ok(lsec_device_info_get(&info, t, &err), &err);
 	fx_ok(lsec_device_debug_attach(t, &err), &err);
-	fx_ok(lsec_device_blank_check(t, &err), &err);
+	fx_ok(lsec_device_blank_check(dg, t, &err), &err);
 	lsec_device_close(t);
+	lsec_test_erased_sha256(erased, info.flash_size);
+	assert_memory_equal(dg, erased, sizeof(dg));
+	assert_recorded_erased(fx, "unit-001", info.flash_size);
 	/* Twice is refused; so is scrapping without a witness present. */
 	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
 			 LSEC_E_STATION_WRONG_STATE);
@@ -363,7 +399,13 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	assert_string_equal(json_string_value(json_object_get(e, "sanitisation")), "destroy");
 	json_t *v = json_object_get(e, "verified");
 	assert_string_equal(json_string_value(json_object_get(v, "sanitisation")), "purge");
-	assert_int_equal(strlen(json_string_value(json_object_get(v, "readback-sha256"))), 64);
+	lsec_device *t = NULL;
+	lsec_device_info info;
+	fx_ok(lsec_device_open(&t, uris[0], &err), &err);
+	fx_ok(lsec_device_info_get(&info, t, &err), &err);
+	lsec_device_close(t);
+	assert_recorded_erased(fx, "unit-001", info.flash_size);
+	assert_recorded_erased(fx, "unit-002", info.flash_size);
 	json_t *ds = json_object_get(e, "destroyed");
 	assert_string_equal(json_string_value(json_object_get(ds, "witnessed-by")), "sup");
 	assert_string_equal(json_string_value(json_object_get(ds, "by")), "op");
