@@ -60,7 +60,8 @@ static void fill(lsec_store *st, uint64_t from, uint64_t to)
 	for (uint64_t a = from; a < to; a += CHUNK) {
 		uint64_t b = a + CHUNK < to ? a + CHUNK : to;
 		store_val p[] = {SV_I(a), SV_I(b - 1), SV_S(now), SV_S(now)};
-		if (lsec_store_begin(st, &err) != 0 ||
+		lsec_store_tx tx = LSEC_STORE_TX_INIT;
+		if (lsec_store_tx_begin(&tx, st, &err) != 0 ||
 		    lsec_store__query(st,
 				      "INSERT INTO units (serial, uid, product, station, state,"
 				      " prev_state, created, updated)"
@@ -69,7 +70,7 @@ static void fill(lsec_store *st, uint64_t from, uint64_t to)
 				      " SELECT 'SN-' || x, 'UID-' || x, 'sensor', 'bench', 'new', 'new',"
 				      " ?, ? FROM c",
 				      p, 4, NULL, NULL, &err) != 0 ||
-		    lsec_store_commit(st, &err) != 0) {
+		    lsec_store_tx_end(&tx, 0, &err) != 0) {
 			die("bulk load", &err);
 		}
 	}

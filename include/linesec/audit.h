@@ -18,8 +18,8 @@
  *
  * Invariants:
  *  - A leaf is written in the same store transaction as the change it
- *    records (lsec_store_begin -> change -> lsec_audit_record ->
- *    lsec_store_commit), so either both land or neither does.
+ *    records (lsec_store_tx_begin -> change -> lsec_audit_record ->
+ *    lsec_store_tx_end), so either both land or neither does.
  *  - Every leaf names a person. No secret ever goes into a leaf: evidence
  *    holds hashes, read-backs and public values only, and keys named like
  *    secrets (password, secret, private, token, pin, credential) are refused.
@@ -28,11 +28,10 @@
  *    never with all leaf hashes in memory.
  *
  * Idiom (recording an event with a state change):
- *     LSEC_TRY(lsec_store_begin(st, err));
+ *     LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
  *     LSEC_TRY(... the change ...);
  *     LSEC_TRY(lsec_audit_record(st, &ev, &seq, err));
- *     LSEC_TRY(lsec_store_commit(st, err));
- *   out:  if (rc < 0) lsec_store_rollback(st);
+ *   out:  rc = lsec_store_tx_end(&tx, rc, err);
  */
 #ifndef LINESEC_AUDIT_H
 #define LINESEC_AUDIT_H

@@ -18,17 +18,17 @@
  *    migrated on open; a newer one is refused (LSEC_E_STORE_SCHEMA).
  *  - All SQL goes through prepared statements with bound parameters.
  *  - Every mutating call runs in the caller's transaction when one is open
- *    (lsec_store_begin), else in a transaction of its own.
+ *    (lsec_store_tx_begin), else in a transaction of its own.
  *  - The store knows nothing of Merkle trees: it keeps audit leaves and
  *    checkpoints as the audit module hands them over.
  *
  * Idiom (a state change and its audit leaf land together or not at all):
- *     LSEC_TRY(lsec_store_begin(st, err));
+ *     lsec_store_tx tx = LSEC_STORE_TX_INIT;
+ *     LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
  *     LSEC_TRY(lsec_store_unit_transition(st, serial, LSEC_UNIT_FLASHED, 0, err));
  *     LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
- *     LSEC_TRY(lsec_store_commit(st, err));
  * out:
- *     if (rc < 0) lsec_store_rollback(st);
+ *     rc = lsec_store_tx_end(&tx, rc, err);
  */
 #ifndef LINESEC_STORE_H
 #define LINESEC_STORE_H
@@ -76,21 +76,32 @@ LSEC_API LSEC_MUST_USE int lsec_store_schema_version(lsec_store *st, int *out, l
 /* ---- transactions ---------------------------------------------------- */
 
 /*
- * Opens a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up
- * front within the busy timeout; PostgreSQL: BEGIN). Nesting is refused
- * (LSEC_E_STATE).
+ * A transaction scope, held on the caller's stack. lsec_store_tx_begin opens
+ * a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up front
+ * within the busy timeout; PostgreSQL: BEGIN), or joins the caller's when
+ * one is already open. lsec_store_tx_begin_read opens a read-only
+ * transaction over one snapshot of the database, so that several reads (a
+ * whole-log verification) see the same state while other stations keep
+ * writing; it too joins an open transaction.
+ *
+ * The one cleanup rule: every path ends the scope with lsec_store_tx_end
+ * (at the out: label). It commits a write transaction the scope opened when
+ * rc is 0, rolls it back otherwise (a read transaction is always rolled
+ * back), and returns rc or the commit's failure. A scope that joined its
+ * caller's transaction leaves commit and rollback to that caller; a scope
+ * that was never begun (LSEC_STORE_TX_INIT, or a failed begin) or has
+ * already ended returns rc untouched. The fields are the store's.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_begin(lsec_store *st, lsec_err *err);
-/*
- * Opens a read-only transaction over one snapshot of the database, so that
- * several reads (a whole-log verification) see the same state while other
- * stations keep writing. End it with lsec_store_rollback. LSEC_E_STATE when
- * a transaction is open.
- */
-LSEC_API LSEC_MUST_USE int lsec_store_begin_read(lsec_store *st, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_commit(lsec_store *st, lsec_err *err);
-/* Rolls back the open transaction, if any. */
-LSEC_API void lsec_store_rollback(lsec_store *st);
+typedef struct lsec_store_tx {
+	lsec_store *st; /* the registry of a transaction this scope opened, else NULL */
+	bool read;
+} lsec_store_tx;
+#define LSEC_STORE_TX_INIT {NULL, false}
+
+LSEC_API LSEC_MUST_USE int lsec_store_tx_begin(lsec_store_tx *out, lsec_store *st, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_tx_begin_read(lsec_store_tx *out, lsec_store *st,
+						     lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_tx_end(lsec_store_tx *tx, int rc, lsec_err *err);
 LSEC_API bool lsec_store_in_transaction(const lsec_store *st);
 
 /* ---- units and their lifecycle --------------------------------------- */

@@ -47,22 +47,19 @@ int lsec_audit_append(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_
 		      lsec_err *err)
 {
 	int rc = 0;
-	bool in_tx = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	if (seq_out != NULL) {
 		*seq_out = 0;
 	}
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store_begin(st, err));
-	in_tx = true;
+	LSEC_ENSURE(!lsec_store_in_transaction(st), LSEC_E_STATE,
+		    "cannot append to the audit log: a transaction is open (record inside it)");
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_audit_record(st, ev, seq_out, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	in_tx = false;
 out:
-	if (in_tx) {
-		lsec_store_rollback(st);
-		if (seq_out != NULL) {
-			*seq_out = 0;
-		}
+	rc = lsec_store_tx_end(&tx, rc, err);
+	if (rc < 0 && seq_out != NULL) {
+		*seq_out = 0;
 	}
 	return rc;
 }
@@ -333,7 +330,7 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 	char *note = NULL, hex[65];
 	json_t *evd = NULL;
 	lsec_audit_checkpoint cp;
-	bool in_tx = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	if (note_out != NULL) {
 		*note_out = NULL;
 	}
@@ -346,8 +343,7 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 	/* Hash what is there without the lock, then catch up under it. */
 	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
 	LSEC_TRY(walk_leaves(&w, st, 0, count, err));
-	LSEC_TRY(lsec_store_begin(st, err));
-	in_tx = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_leaf_reserve(st, &size, err));
 	LSEC_TRY(walk_leaves(&w, st, w.tree.size, size, err));
 	LSEC_ENSURE(w.tree.size == size, LSEC_E_AUDIT_LEAF_HASH,
@@ -365,16 +361,13 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 			       .outcome = "signed", .evidence = evd};
 	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
 	LSEC_TRY(lsec_store_checkpoint_put(st, size, cp.root, note, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	in_tx = false;
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (note_out != NULL) {
 		*note_out = note;
 		note = NULL;
 	}
 out:
-	if (in_tx) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(evd);
 	lsec_free(note);
 	return rc;

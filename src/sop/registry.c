@@ -289,7 +289,7 @@ int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *wh
 	size_t n = 0;
 	char *body = NULL;
 	char hex[65], ver[16];
-	bool began = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	if (sop_out != NULL) {
 		*sop_out = NULL;
 	}
@@ -314,20 +314,16 @@ int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *wh
 	body[len] = 0;
 	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
 	snprintf(ver, sizeof(ver), "%d", lsec_sop_version(sop));
-	LSEC_TRY(lsec_store_begin(st, err));
-	began = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_sop_add(st, NULL, name, ver, hex, body, who->person, err));
 	LSEC_TRY(record(st, who, name, lsec_sop_version(sop), "sop.submit", hex, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	began = false;
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (sop_out != NULL) {
 		*sop_out = sop;
 		sop = NULL;
 	}
 out:
-	if (began) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_free(body);
 	lsec_free(all);
 	lsec_sop_free(sop);
@@ -347,7 +343,7 @@ int lsec_sop_approve_reviewed(lsec_store *st, const lsec_sop_actor *who, const c
 	lsec_sop *sop = NULL;
 	lsec_sop_version_info vi;
 	char ver[16];
-	bool began = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(who);
 	LSEC_ENSURE_REF(name);
@@ -363,16 +359,11 @@ int lsec_sop_approve_reviewed(lsec_store *st, const lsec_sop_actor *who, const c
 		    "cannot approve SOP '%s' version %d: its SHA-256 is %s, not the reviewed %.64s",
 		    name, version, vi.sha256_hex, sha256_hex);
 	snprintf(ver, sizeof(ver), "%d", version);
-	LSEC_TRY(lsec_store_begin(st, err));
-	began = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_sop_approve(st, name, ver, who->person, err));
 	LSEC_TRY(record(st, who, name, version, "sop.approve", vi.sha256_hex, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	began = false;
 out:
-	if (began) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_sop_free(sop);
 	return rc;
 }

@@ -93,18 +93,16 @@ static int key_state(lsec_station *st, const char *person, const lsec_store_iden
 		     lsec_key_state to, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	json_t *ev = json_pack("{s:s,s:s,s:s}", "key_sha256", id->key_fp, "from",
 			       lsec_key_state_name(id->state), "to", lsec_key_state_name(to));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_identity_set_state(st->store, id->key_fp, to, err));
 	LSEC_TRY(lsec_station__leaf(st, person, id->serial, "key.state", lsec_key_state_name(to), ev,
 				    err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -174,19 +172,18 @@ int lsec_station__revoke_credentials(json_t *ev, lsec_station *st, const char *p
 				     const char *serial, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	size_t n = 0;
 	json_t *lev = NULL;
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_credential_revoke(st->store, &n, serial, err));
 	lev = json_pack("{s:I}", "revoked", (json_int_t)n);
 	LSEC_ENSURE(lev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "credential.revoke", "revoked", lev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	json_object_set_new(ev, "credentials-revoked", json_integer((json_int_t)n));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(lev);
 	return rc;
 }
@@ -350,6 +347,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 			      const lsec_station_decom_options *opts, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station__run r;
 	struct lsec_station__decom d;
 	lsec_store_unit unit;
@@ -402,7 +400,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	if (r.tgt == NULL) {
 		json_object_set_new(ev, "unreachable", json_string(why.msg));
 	}
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	if (build_state(unit.state)) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
 	} else if (unit.state == LSEC_UNIT_SHIPPED) {
@@ -410,7 +408,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	}
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "decommission.start",
 				    r.tgt ? "reachable" : "unreachable", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	/*
 	 * A decommission run cut short by a crash is closed first; every step
 	 * is safe to run again: the erase repeats, the blank check reads the
@@ -419,9 +417,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	LSEC_TRY(lsec_station__close_interrupted(&r, err));
 	LSEC_TRY(lsec_station__run_steps(res, &r, err));
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && res != NULL && !res->failed) {
 		res->failed = true;
 		res->stop_line = rc == LSEC_E_SOP_NOT_APPROVED;

@@ -154,6 +154,7 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 				lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_buf b = LSEC_BUF_INIT(IMAGE_MAX);
 	lsec_image *img = NULL;
 	json_t *man = NULL, *ev = NULL;
@@ -195,7 +196,7 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 	ev = json_pack("{s:s,s:s,s:s,s:I}", "product", product, "version", ver, "image-sha256",
 		       hex, "quota", (json_int_t)quota);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(st->store, &id, product, ver, hex, mtext, person, err));
 	/*
 	 * The submitter's signature is the first of the two the registry needs;
@@ -203,14 +204,12 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 	 */
 	LSEC_TRY(lsec_store_release_approve(st->store, product, ver, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.submit", "submitted", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (id_out != NULL) {
 		*id_out = id;
 	}
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(man);
 	json_decref(ev);
 	lsec_free(mtext);
@@ -249,6 +248,7 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 				 lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_approvable *list = NULL;
 	size_t n = 0;
 	const lsec_store_approvable *a = NULL;
@@ -271,14 +271,11 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	ev = json_pack("{s:s,s:s,s:s,s:b}", "product", a->name, "version", a->version,
 		       "image-sha256", a->digest, "checks-passed", 1);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.approve", "approved", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_image_free(img);
 	lsec_free(list);
@@ -289,6 +286,7 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 				lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_approvable *list = NULL;
 	size_t n = 0;
 	const lsec_store_approvable *a = NULL;
@@ -306,14 +304,11 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	ev = json_pack("{s:s,s:s,s:s}", "product", a->name, "version", a->version, "image-sha256",
 		       a->digest);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(st->store, NULL, a->name, ver, "revoked", NULL, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.revoke", "revoked", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_free(list);
 	return rc;

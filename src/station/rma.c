@@ -68,6 +68,7 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 			     lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	lsec_device *t = NULL;
 	lsec_device_info info;
@@ -114,20 +115,18 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 							   : LSEC_E_STATION_NOT_GENUINE,
 			  "unit at '%s' refused as the return of '%s': %s", uri, serial, why.msg);
 	}
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	if (unit.state == LSEC_UNIT_SHIPPED) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_RETURNED, 0, err));
 	}
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.receive", "genuine", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (out != NULL) {
 		*out = ev;
 		ev = NULL;
 	}
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_cert_free(cert);
 	lsec_device_close(t);
@@ -137,6 +136,7 @@ out:
 int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	json_t *ev = json_object();
 	const char *person;
@@ -152,14 +152,11 @@ int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 	LSEC_TRY(lsec_station__revoke_identities(ev, st, person, serial, LSEC_CRL_SUPERSEDED, false,
 						 err));
 	LSEC_TRY(lsec_station__revoke_credentials(ev, st, person, serial, err));
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.rework", "quarantined", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }

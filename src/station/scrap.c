@@ -146,6 +146,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 		       const lsec_station_scrap_options *opts, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	size_t m = 0;
 	char sha_hex[65] = "";
 	char *photo_path = NULL;
@@ -217,21 +218,19 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	ae.action = "scrap.record";
 	ae.outcome = "destroyed";
 	ae.evidence = ev;
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_audit_record(st->store, &ae, &seq, err));
 	for (size_t i = 0; i < n; i++) {
 		LSEC_TRY(scrap_unit(st, serials[i], methods[m].method, opts->note, ev, seq, err));
 	}
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
 	if (out != NULL) {
 		*out = ev;
 		ev = NULL;
 	}
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && photo_new) {
 		(void)unlink(photo_path); /* nothing recorded: the evidence file goes too */
 	}

@@ -78,6 +78,7 @@ out:
 static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_audit_verify_report rep;
 	lsec_audit_proof *proof = NULL;
 	lsec_key *pub = NULL;
@@ -85,17 +86,15 @@ static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec
 	LSEC_TRY(lsec_station_checkpoint(st, err));
 	LSEC_TRY(station_pub(&pub, st, err));
 	/* One snapshot: other sockets keep appending while the log is verified. */
-	LSEC_TRY(lsec_store_begin_read(st->store, err));
-	rc = lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
-			       err);
-	if (rc == 0) {
-		rc = lsec_audit_prove(&proof, st->store, serial, 0, err);
-	}
-	lsec_store_rollback(st->store);
-	LSEC_TRY(rc);
+	LSEC_TRY(lsec_store_tx_begin_read(&tx, st->store, err));
+	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
+				   err));
+	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
 	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));
 	*proven = lsec_audit_proof_count(proof);
 out:
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_audit_proof_free(proof);
 	lsec_key_free(pub);
 	return rc;
@@ -151,6 +150,7 @@ static const char *passed_ev(json_t *leaves, const char *action, const char *key
 int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	lsec_store_run *runs = NULL;
 	size_t nruns = 0, nv = 0;
@@ -262,16 +262,13 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		       passed_run[2], passed_run[3], "release", release, "key-sha256", id.key_fp,
 		       "leaves-proven", (json_int_t)proven);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
 					    LSEC_STORE_SHIP_GATE, err));
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "ship-gate", "shipped", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 #undef REFUSE
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	json_decref(leaves);
 	lsec_free(vers);

@@ -292,13 +292,11 @@ int lsec_station__record(lsec_station *st, const char *unit, const char *action,
 			 const char *outcome, const json_t *evidence, lsec_err *err)
 {
 	int rc = 0;
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, unit, action, outcome, evidence,
 				    err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }

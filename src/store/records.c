@@ -58,7 +58,7 @@ static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_
 			  const char *body, const char *created_by, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t id = 0;
 	char now[32];
 	if (id_out != NULL) {
@@ -69,7 +69,7 @@ static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_
 	LSEC_TRY(lsec_store__check_name(version, "version", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(digest, "digest", LSEC_STORE_FP_MAX, err));
 	LSEC_TRY(lsec_store__check_name(created_by, "person", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(name), SV_S(version), SV_S(digest), SV_S(body), SV_S(created_by),
 			 SV_S(now)};
@@ -85,7 +85,7 @@ static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_
 		*id_out = id;
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static int row_approver(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
@@ -157,11 +157,11 @@ static int approvable_approve(lsec_store *st, const approvable_kind *k, const ch
 			      const char *version, const char *person, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_approvable a;
 	char now[32];
 	LSEC_TRY(lsec_store__check_name(person, "approver", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(approvable_get(st, k, &a, NULL, name, version, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(a.id), SV_S(person), SV_S(now)};
@@ -173,7 +173,7 @@ static int approvable_approve(lsec_store *st, const approvable_kind *k, const ch
 			  k->what, name, version, person);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static int approvable_list(lsec_store *st, const approvable_kind *k,
@@ -263,7 +263,7 @@ int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial
 			 const char *station, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0, id = 0;
 	char now[32];
 	*run_id_out = 0;
@@ -272,7 +272,7 @@ int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial
 	LSEC_TRY(lsec_store__check_name(sop_version, "SOP version", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(person, "person", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(station, "station", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(sop), SV_S(sop_version), SV_S(person), SV_S(station),
@@ -283,34 +283,34 @@ int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial
 				   p, 6, lsec_store__row_int, &id, err));
 	*run_id_out = id;
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_run_set_release(lsec_store *st, int64_t run_id, const char *release,
 			       lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(release, "release", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	store_val p[] = {SV_S(release), SV_I(run_id)};
 	LSEC_TRY(lsec_store__query(st, "UPDATE runs SET release = ? WHERE id = ?", p, 2, NULL, NULL,
 				   err));
 	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_NOTFOUND,
 		    "cannot record the release of run %lld: no such run", (long long)run_id);
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_run_finish(lsec_store *st, int64_t run_id, const char *outcome, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(outcome, "run outcome", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(outcome), SV_S(now), SV_I(run_id)};
 	LSEC_TRY(lsec_store__query(st,
@@ -320,21 +320,21 @@ int lsec_store_run_finish(lsec_store *st, int64_t run_id, const char *outcome, l
 	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_STATE,
 		    "cannot finish run %lld: no such open run", (long long)run_id);
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out, int64_t run_id,
 			  const char *step, const char *person, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t open_run = 0, id = 0;
 	char now[32];
 	*step_id_out = 0;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(step, "step", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(person, "person", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	store_val q[] = {SV_I(run_id)};
 	LSEC_TRY(lsec_store__query(st, "SELECT id FROM runs WHERE id = ? AND outcome IS NULL", q,
 				   1, lsec_store__row_int, &open_run, err));
@@ -348,14 +348,14 @@ int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out, int64_t run_id,
 				   p, 4, lsec_store__row_int, &id, err));
 	*step_id_out = id;
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_step_finish(lsec_store *st, int64_t step_id, const char *outcome,
 			   const char *witness, const struct json_t *evidence, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char *ev = NULL;
 	char now[32];
 	LSEC_ENSURE_REF(st);
@@ -366,7 +366,7 @@ int lsec_store_step_finish(lsec_store *st, int64_t step_id, const char *outcome,
 	if (evidence != NULL) {
 		LSEC_TRY(lsec_json_canonical(&ev, evidence, err));
 	}
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(outcome), SV_S(witness), SV_S(ev), SV_S(now), SV_I(step_id)};
 	LSEC_TRY(lsec_store__query(st,
@@ -377,7 +377,7 @@ int lsec_store_step_finish(lsec_store *st, int64_t step_id, const char *outcome,
 		    "cannot finish step %lld: no such open step", (long long)step_id);
 out:
 	lsec_free(ev);
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static void fill_run(void *rec, const store_val *c)
@@ -427,14 +427,14 @@ int lsec_store_revocation_add(lsec_store *st, const char *serial, const char *ce
 			      const char *reason, const char *person, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(cert_serial, "certificate serial", LSEC_STORE_FP_MAX, err));
 	LSEC_TRY(lsec_store__check_name(reason, "revocation reason", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(person, "person", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(cert_serial), SV_S(reason), SV_S(person), SV_S(now)};
@@ -447,7 +447,7 @@ int lsec_store_revocation_add(lsec_store *st, const char *serial, const char *ce
 			  cert_serial, serial);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static void fill_record(void *rec, const store_val *c)
@@ -476,7 +476,7 @@ int lsec_store_scrap_add(lsec_store *st, const char *serial, const char *method,
 			 const char *person, const char *witness, const char *note, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	LSEC_ENSURE_REF(st);
@@ -487,7 +487,7 @@ int lsec_store_scrap_add(lsec_store *st, const char *serial, const char *method,
 		    "cannot record scrap of unit '%s': the witness must be someone other than "
 		    "'%s'",
 		    serial ? serial : "", person);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(method), SV_S(person), SV_S(witness), SV_S(note),
@@ -501,7 +501,7 @@ int lsec_store_scrap_add(lsec_store *st, const char *serial, const char *method,
 			  serial);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_scrap_list(lsec_store *st, lsec_store_record **out, size_t *n_out, lsec_err *err)

@@ -84,18 +84,19 @@ static void test_audit_log__record_refusals_leave_nothing(void **state)
 	/* Evidence naming a secret. */
 	json_t *bad = json_pack("{s:s}", "initial_password", "hunter2");
 	lsec_audit_event ev = {.person = "bob", .action = "provision", .evidence = bad};
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
 	assert_lsec_code(lsec_audit_record(db->st, &ev, &seq, &err), LSEC_E_AUDIT_SECRET, &err);
 	assert_null(strstr(err.msg, "hunter2"));
-	lsec_store_rollback(db->st);
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_AUDIT_SECRET, &err), LSEC_E_AUDIT_SECRET);
 	json_decref(bad);
 	/* Outside a transaction: the log lock cannot be taken. */
 	lsec_audit_event ok = {.person = "bob", .action = "login"};
 	assert_lsec_code(lsec_audit_record(db->st, &ok, &seq, &err), LSEC_E_STATE, &err);
 	/* Inside one, lsec_audit_append (which opens its own) is refused. */
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
 	assert_lsec_code(lsec_audit_append(db->st, &ok, &seq, &err), LSEC_E_STATE, &err);
-	lsec_store_rollback(db->st);
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_STATE, &err), LSEC_E_STATE);
 	uint64_t n = 9;
 	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
 	assert_int_equal(n, 0);

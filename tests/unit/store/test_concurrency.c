@@ -52,6 +52,7 @@ static reg_kind kind_of(unsigned j)
 static int register_one(lsec_store *st, int station, unsigned j, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char serial[48], uid[48], key[80], name[16];
 	reg_kind k = kind_of(j);
 	snprintf(serial, sizeof(serial), "SN-%d-%u", station, j);
@@ -69,15 +70,12 @@ static int register_one(lsec_store *st, int station, unsigned j, lsec_err *err)
 	snprintf(name, sizeof(name), "st%d", station);
 	json_t *ev_json = json_pack("{s:s}", "key_fp", key);
 	lsec_audit_event ev = {"operator", name, serial, NULL, 0, NULL, "register", "ok", ev_json};
-	LSEC_TRY(lsec_store_begin(st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_unit_create(st, serial, uid, "sensor", name, err));
 	LSEC_TRY(lsec_store_identity_add(st, serial, key, NULL, NULL, 0, LSEC_KEY_ACTIVE, err));
 	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
-	LSEC_TRY(lsec_store_commit(st, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev_json);
 	return rc;
 }

@@ -82,17 +82,43 @@ static void test_store_store__transactions(void **state)
 {
 	lsec_test_db *db = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	assert_false(lsec_store_in_transaction(db->st));
-	assert_lsec_code(lsec_store_commit(db->st, &err), LSEC_E_STATE, &err);
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
-	assert_lsec_code(lsec_store_begin(db->st, &err), LSEC_E_STATE, &err);
+	lsec_store_tx outer = LSEC_STORE_TX_INIT, inner = LSEC_STORE_TX_INIT;
 	uint8_t h[32] = {0};
-	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
-	lsec_store_rollback(db->st);
-	assert_false(lsec_store_in_transaction(db->st));
 	uint64_t n = 9;
+	assert_false(lsec_store_in_transaction(db->st));
+	/* A scope never begun ends as a no-op that hands rc back. */
+	assert_int_equal(lsec_store_tx_end(&outer, LSEC_E_IO, &err), LSEC_E_IO);
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_lsec_code(lsec_store_tx_begin(&outer, NULL, &err), LSEC_E_USAGE, &err);
+
+	/* An inner scope joins: its end, even a failed one, leaves the outer open. */
+	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_tx_begin(&inner, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_int_equal(lsec_store_tx_end(&inner, LSEC_E_POLICY, &err), LSEC_E_POLICY);
+	assert_true(lsec_store_in_transaction(db->st));
+	/* The outer end rolls back on failure, and ending twice changes nothing. */
+	assert_int_equal(lsec_store_tx_end(&outer, LSEC_E_POLICY, &err), LSEC_E_POLICY);
+	assert_false(lsec_store_in_transaction(db->st));
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
 	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
 	assert_int_equal(n, 0);
+
+	/* On success it commits. */
+	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_false(lsec_store_in_transaction(db->st));
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_int_equal(n, 1);
+
+	/* A read scope sees the committed state and always ends in a rollback. */
+	assert_lsec_ok(lsec_store_tx_begin_read(&outer, db->st, &err), &err);
+	assert_true(lsec_store_in_transaction(db->st));
+	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_int_equal(n, 1);
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_false(lsec_store_in_transaction(db->st));
 }
 
 typedef struct walk_ctx {
@@ -130,7 +156,8 @@ static void append_leaves(lsec_store *st, uint64_t n)
 	lsec_err err = LSEC_ERR_INIT;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t seq = 99;
-		assert_lsec_ok(lsec_store_begin(st, &err), &err);
+		lsec_store_tx tx = LSEC_STORE_TX_INIT;
+		assert_lsec_ok(lsec_store_tx_begin(&tx, st, &err), &err);
 		assert_lsec_ok(lsec_store_leaf_reserve(st, &seq, &err), &err);
 		assert_int_equal(seq, i);
 		char leaf[32];
@@ -141,7 +168,7 @@ static void append_leaves(lsec_store *st, uint64_t n)
 		assert_lsec_ok(lsec_store_leaf_put(st, seq, seq % 2 == 0 ? "SN-EVEN" : NULL,
 						   (const uint8_t *)leaf, strlen(leaf), h, &err),
 			       &err);
-		assert_lsec_ok(lsec_store_commit(st, &err), &err);
+		assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
 	}
 }
 

@@ -86,11 +86,12 @@ static void test_store_units__duplicates_name_the_holder_across_stations(void **
 			 LSEC_E_NOTFOUND, &err);
 
 	/* Inside a caller's transaction the duplicate leaves the transaction usable. */
-	assert_lsec_ok(lsec_store_begin(other, &err), &err);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, other, &err), &err);
 	assert_lsec_code(lsec_store_unit_create(other, "SN1", "UID-Y", "sensor", "st2", &err),
 			 LSEC_E_EXISTS, &err);
 	assert_lsec_ok(lsec_store_unit_create(other, "SN3", "UID-3", "sensor", "st2", &err), &err);
-	assert_lsec_ok(lsec_store_commit(other, &err), &err);
+	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
 	lsec_store_unit u;
 	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN3", &err), &err);
 
@@ -167,12 +168,14 @@ static void test_store_units__lifecycle_enforced(void **state)
 			 LSEC_E_NOTFOUND, &err);
 
 	/* A refused transition inside a caller's transaction changes nothing. */
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
 	assert_lsec_ok(lsec_store_unit_transition(db->st, "SN2", LSEC_UNIT_PROVISIONED, 0, &err),
 		       &err);
 	assert_lsec_code(lsec_store_unit_transition(db->st, "SN2", LSEC_UNIT_SHIPPED, 0, &err),
 			 LSEC_E_STORE_TRANSITION, &err);
-	lsec_store_rollback(db->st);
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_STORE_TRANSITION, &err),
+			 LSEC_E_STORE_TRANSITION);
 	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN2", &err), &err);
 	assert_int_equal(u.state, LSEC_UNIT_FLASHED);
 }
