@@ -311,6 +311,8 @@ typedef struct lsec_store_approvable {
 	unsigned n_approvals;
 	bool approved; /* n_approvals >= 2 */
 	char created[32];
+	char revoked[32]; /* releases: RFC 3339 UTC of the revocation; "" while valid */
+	char revoked_by[LSEC_STORE_NAME_MAX + 1]; /* releases: who revoked it; "" while valid */
 } lsec_store_approvable;
 
 /*
@@ -329,6 +331,15 @@ LSEC_API LSEC_MUST_USE int lsec_store_release_add(lsec_store *st, int64_t *id_ou
 LSEC_API LSEC_MUST_USE int lsec_store_release_approve(lsec_store *st, const char *product,
 						      const char *version, const char *person,
 						      lsec_err *err);
+/*
+ * Marks a release revoked by person, now. Revocation is final and every
+ * station sharing the registry sees it; the release keeps its row and its
+ * approvals. Errors: LSEC_E_NOTFOUND, LSEC_E_EXISTS (already revoked: names
+ * who and when).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_release_revoke(lsec_store *st, const char *product,
+						     const char *version, const char *person,
+						     lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_release_get(lsec_store *st, lsec_store_approvable *out,
 						  lsec_buf *manifest_out, const char *product,
 						  const char *version, lsec_err *err);

@@ -3,10 +3,9 @@
  * image check, revocation, and the approved release a flashing run takes.
  *
  * A release is a registry row (product, version, digest, manifest) and a
- * copy of the image in the line folder, releases/<sha256>.img. A revoked
- * release is marked by a second row of the same product whose version is
- * "<version>~revoked" (digest "revoked"), so revocation is a registry fact
- * every station sharing the registry sees, and it can never be undone.
+ * copy of the image in the line folder, releases/<sha256>.img. Revocation
+ * marks the release's row (when, by whom), so it is a registry fact every
+ * station sharing the registry sees, and it can never be undone.
  *
  * @test tests/unit/station/test_release.c
  */
@@ -16,25 +15,11 @@
 
 #include <jansson.h>
 
-#define REVOKED_SUFFIX "~revoked"
 #define IMAGE_MAX (16u << 20)
 
-static bool is_revocation(const lsec_store_approvable *a)
+static bool is_revoked(const lsec_store_approvable *a)
 {
-	size_t n = strlen(a->version), s = strlen(REVOKED_SUFFIX);
-	return n > s && lsec_station__eq(a->version + n - s, REVOKED_SUFFIX);
-}
-
-static bool is_revoked(const lsec_store_approvable *list, size_t n, const lsec_store_approvable *a)
-{
-	char want[LSEC_STORE_NAME_MAX + 16];
-	snprintf(want, sizeof(want), "%s%s", a->version, REVOKED_SUFFIX);
-	for (size_t i = 0; i < n; i++) {
-		if (lsec_station__eq(list[i].name, a->name) && lsec_station__eq(list[i].version, want)) {
-			return true;
-		}
-	}
-	return false;
+	return a->revoked[0] != '\0';
 }
 
 static char *image_path(const lsec_station *st, const char *digest)
@@ -52,9 +37,6 @@ static const lsec_store_approvable *find(const lsec_store_approvable *list, size
 	for (size_t i = 0; i < n; i++) {
 		char pv[2 * LSEC_STORE_NAME_MAX + 2];
 		snprintf(pv, sizeof(pv), "%s@%s", list[i].name, list[i].version);
-		if (is_revocation(&list[i])) {
-			continue;
-		}
 		if ((numeric && list[i].id == num) || lsec_station__eq(pv, id)) {
 			return &list[i];
 		}
@@ -230,7 +212,7 @@ static uint32_t approved_counter(const lsec_store_approvable *list, size_t n, co
 		lsec_err e = LSEC_ERR_INIT;
 		lsec_store_approvable row;
 		if (!list[i].approved || !lsec_station__eq(list[i].name, product) ||
-		    is_revocation(&list[i]) || is_revoked(list, n, &list[i])) {
+		    is_revoked(&list[i])) {
 			continue;
 		}
 		if (lsec_store_release_get(st->store, &row, &man, list[i].name, list[i].version,
@@ -260,7 +242,7 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
 	a = find(list, n, id);
 	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot approve release '%s': no such release", id);
-	LSEC_ENSURE(!is_revoked(list, n, a), LSEC_E_STATION_RELEASE,
+	LSEC_ENSURE(!is_revoked(a), LSEC_E_STATION_RELEASE,
 		    "cannot approve release %s@%s: it was revoked", a->name, a->version);
 	LSEC_ENSURE(!lsec_station__eq(a->created_by, person), LSEC_E_STATION_SELF_APPROVAL,
 		    "cannot approve release %s@%s: '%s' submitted it; a second security officer "
@@ -291,21 +273,19 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	size_t n = 0;
 	const lsec_store_approvable *a = NULL;
 	json_t *ev = NULL;
-	char ver[LSEC_STORE_NAME_MAX + 16];
 	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release revoke needs a release id");
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "revoke a release",
 					    err));
 	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
 	a = find(list, n, id);
 	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot revoke release '%s': no such release", id);
-	LSEC_ENSURE(!is_revoked(list, n, a), LSEC_E_EXISTS,
+	LSEC_ENSURE(!is_revoked(a), LSEC_E_EXISTS,
 		    "cannot revoke release %s@%s: it is already revoked", a->name, a->version);
-	snprintf(ver, sizeof(ver), "%s%s", a->version, REVOKED_SUFFIX);
 	ev = json_pack("{s:s,s:s,s:s}", "product", a->name, "version", a->version, "image-sha256",
 		       a->digest);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	LSEC_TRY(lsec_store_release_add(st->store, NULL, a->name, ver, "revoked", NULL, person, err));
+	LSEC_TRY(lsec_store_release_revoke(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.revoke", "revoked", ev, err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
@@ -325,10 +305,7 @@ int lsec_station_release_list(json_t **out, lsec_station *st, lsec_err *err)
 	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
 	for (size_t i = 0; i < n; i++) {
 		const lsec_store_approvable *a = &list[i];
-		if (is_revocation(a)) {
-			continue;
-		}
-		const char *state = is_revoked(list, n, a) ? "revoked"
+		const char *state = is_revoked(a) ? "revoked"
 				    : a->approved	   ? "approved"
 							   : "submitted";
 		json_t *approvers = json_array();
@@ -387,7 +364,7 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	lsec_station *st = r->st;
 	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, r->product, err));
 	for (size_t i = 0; i < n; i++) {
-		if (list[i].approved && !is_revocation(&list[i]) && !is_revoked(list, n, &list[i]) &&
+		if (list[i].approved && !is_revoked(&list[i]) &&
 		    (best == NULL || list[i].id > best->id)) {
 			best = &list[i];
 		}

@@ -27,12 +27,12 @@ static const approvable_kind release_kind = {
 	"INSERT INTO releases (product, version, digest, manifest, created_by, created)"
 	" VALUES (?, ?, ?, ?, ?, ?)",
 	"SELECT id FROM releases WHERE product = ? AND version = ?",
-	"SELECT id, product, version, digest, created_by, created, manifest FROM releases"
-	" WHERE product = ? AND version = ?",
-	"SELECT id, product, version, digest, created_by, created FROM releases"
-	" ORDER BY product, id",
-	"SELECT id, product, version, digest, created_by, created FROM releases"
-	" WHERE product = ? ORDER BY product, id",
+	"SELECT id, product, version, digest, created_by, created, revoked, revoked_by, manifest"
+	" FROM releases WHERE product = ? AND version = ?",
+	"SELECT id, product, version, digest, created_by, created, revoked, revoked_by"
+	" FROM releases ORDER BY product, id",
+	"SELECT id, product, version, digest, created_by, created, revoked, revoked_by"
+	" FROM releases WHERE product = ? ORDER BY product, id",
 	"INSERT INTO release_approvals (release_id, person, created) VALUES (?, ?, ?)",
 	"SELECT person FROM release_approvals WHERE release_id = ? ORDER BY created, person",
 };
@@ -43,11 +43,11 @@ static const approvable_kind sop_kind = {
 	"INSERT INTO sop_versions (sop, version, digest, body, created_by, created)"
 	" VALUES (?, ?, ?, ?, ?, ?)",
 	"SELECT id FROM sop_versions WHERE sop = ? AND version = ?",
-	"SELECT id, sop, version, digest, created_by, created, body FROM sop_versions"
+	"SELECT id, sop, version, digest, created_by, created, NULL, NULL, body FROM sop_versions"
 	" WHERE sop = ? AND version = ?",
-	"SELECT id, sop, version, digest, created_by, created FROM sop_versions"
+	"SELECT id, sop, version, digest, created_by, created, NULL, NULL FROM sop_versions"
 	" ORDER BY sop, id",
-	"SELECT id, sop, version, digest, created_by, created FROM sop_versions"
+	"SELECT id, sop, version, digest, created_by, created, NULL, NULL FROM sop_versions"
 	" WHERE sop = ? ORDER BY sop, id",
 	"INSERT INTO sop_approvals (sop_version_id, person, created) VALUES (?, ?, ?)",
 	"SELECT person FROM sop_approvals WHERE sop_version_id = ? ORDER BY created, person",
@@ -111,6 +111,8 @@ static void fill_approvable(void *rec, const store_val *c)
 	lsec_store__copy(a->digest, sizeof(a->digest), &c[3]);
 	lsec_store__copy(a->created_by, sizeof(a->created_by), &c[4]);
 	lsec_store__copy(a->created, sizeof(a->created), &c[5]);
+	lsec_store__copy(a->revoked, sizeof(a->revoked), &c[6]);
+	lsec_store__copy(a->revoked_by, sizeof(a->revoked_by), &c[7]);
 }
 
 typedef struct approvable_get_ctx {
@@ -125,8 +127,8 @@ static int row_approvable_get(void *ctx, const store_val *cols, size_t ncols, ls
 	(void)ncols;
 	approvable_get_ctx *x = ctx;
 	fill_approvable(x->out, cols);
-	if (x->body != NULL && cols[6].t == SV_TEXT && cols[6].n > 0) {
-		LSEC_TRY(lsec_buf_append(x->body, cols[6].s, cols[6].n, err));
+	if (x->body != NULL && cols[8].t == SV_TEXT && cols[8].n > 0) {
+		LSEC_TRY(lsec_buf_append(x->body, cols[8].s, cols[8].n, err));
 	}
 	x->found = true;
 out:
@@ -217,6 +219,29 @@ int lsec_store_release_approve(lsec_store *st, const char *product, const char *
 			       const char *person, lsec_err *err)
 {
 	return approvable_approve(st, &release_kind, product, version, person, err);
+}
+
+int lsec_store_release_revoke(lsec_store *st, const char *product, const char *version,
+			      const char *person, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_store_approvable a;
+	char now[32];
+	LSEC_TRY(lsec_store__check_name(person, "revoker", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(approvable_get(st, &release_kind, &a, NULL, product, version, err));
+	LSEC_ENSURE(a.revoked[0] == '\0', LSEC_E_EXISTS,
+		    "cannot revoke release '%s' version '%s': '%s' revoked it at %s", product,
+		    version, a.revoked_by, a.revoked);
+	lsec_time_utc(now);
+	store_val p[] = {SV_S(now), SV_S(person), SV_I(a.id)};
+	LSEC_TRY(lsec_store__query(st,
+				   "UPDATE releases SET revoked = ?, revoked_by = ?"
+				   " WHERE id = ? AND revoked IS NULL",
+				   p, 3, NULL, NULL, err));
+out:
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_release_get(lsec_store *st, lsec_store_approvable *out, lsec_buf *manifest_out,

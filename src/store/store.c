@@ -81,6 +81,23 @@ static const char *const migrations[] = {
 	/* 4: the release a run used (production quotas count per release) */
 	("ALTER TABLE runs ADD COLUMN release TEXT;"
 	 "CREATE INDEX runs_release ON runs (release, sop);"),
+	/*
+	 * 5: release revocation is a column (when, by whom); the rows that
+	 * marked it before ("<version>~revoked", digest "revoked") become the
+	 * columns of the release they revoked and are dropped
+	 */
+	("ALTER TABLE releases ADD COLUMN revoked TEXT;"
+	 "ALTER TABLE releases ADD COLUMN revoked_by TEXT;"
+	 "UPDATE releases SET"
+	 " revoked = (SELECT m.created FROM releases m WHERE m.product = releases.product"
+	 "  AND m.version = releases.version || '~revoked'),"
+	 " revoked_by = (SELECT m.created_by FROM releases m WHERE m.product = releases.product"
+	 "  AND m.version = releases.version || '~revoked')"
+	 " WHERE EXISTS (SELECT 1 FROM releases m WHERE m.product = releases.product"
+	 "  AND m.version = releases.version || '~revoked');"
+	 "DELETE FROM release_approvals WHERE release_id IN"
+	 " (SELECT id FROM releases WHERE version LIKE '%~revoked');"
+	 "DELETE FROM releases WHERE version LIKE '%~revoked';"),
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))

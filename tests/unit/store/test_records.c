@@ -222,6 +222,86 @@ static void test_store_records__revocations_and_scrap(void **state)
 	lsec_free(recs);
 }
 
+static void test_store_records__release_revoked(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store_approvable r;
+	assert_lsec_ok(lsec_store_release_add(db->st, NULL, "sensor", "1.0.0", "ab12", NULL, "alice",
+					      &err),
+		       &err);
+	assert_lsec_ok(lsec_store_release_get(db->st, &r, NULL, "sensor", "1.0.0", &err), &err);
+	assert_string_equal(r.revoked, "");
+	assert_string_equal(r.revoked_by, "");
+	assert_lsec_ok(lsec_store_release_revoke(db->st, "sensor", "1.0.0", "bob", &err), &err);
+	assert_lsec_ok(lsec_store_release_get(db->st, &r, NULL, "sensor", "1.0.0", &err), &err);
+	assert_int_equal(strlen(r.revoked), 20); /* 2026-01-01T00:00:00Z */
+	assert_string_equal(r.revoked_by, "bob");
+	assert_lsec_code(lsec_store_release_revoke(db->st, "sensor", "1.0.0", "carol", &err),
+			 LSEC_E_EXISTS, &err);
+	assert_non_null(strstr(err.msg, "'bob' revoked it at"));
+	assert_lsec_code(lsec_store_release_revoke(db->st, "sensor", "9.9", "bob", &err),
+			 LSEC_E_NOTFOUND, &err);
+	/* The revocation is on the release's own row: the list has no other. */
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	assert_lsec_ok(lsec_store_release_list(db->st, &list, &n, "sensor", &err), &err);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].revoked_by, "bob");
+	lsec_free(list);
+	/* SOP versions have no revocation. */
+	assert_lsec_ok(lsec_store_sop_add(db->st, NULL, "flash", "1", "cd34", "body", "alice", &err),
+		       &err);
+	assert_lsec_ok(lsec_store_sop_get(db->st, &r, NULL, "flash", "1", &err), &err);
+	assert_string_equal(r.revoked, "");
+}
+
+/* Schema 4 marked a revoked release with a "<version>~revoked" row; schema 5 folds it in. */
+static void test_store_records__release_revocation_rows_migrated(void **state)
+{
+	(void)state;
+	lsec_test_db *db = lsec_test_db_new();
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	assert_lsec_ok(lsec_store__open_version(&st, db->location, 4, &err), &err);
+	assert_lsec_ok(lsec_store_release_add(st, NULL, "sensor", "1.0.0", "ab12", NULL, "alice",
+					      &err),
+		       &err);
+	assert_lsec_ok(lsec_store_release_add(st, NULL, "sensor", "1.1.0", "cd34", NULL, "alice",
+					      &err),
+		       &err);
+	store_val p[] = {SV_S("sensor"), SV_S("1.0.0~revoked"), SV_S("revoked"), SV_S("carol"),
+			 SV_S("2026-03-04T05:06:07Z")};
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO releases (product, version, digest, created_by,"
+					 " created) VALUES (?, ?, ?, ?, ?)",
+					 p, 5, NULL, NULL, &err),
+		       &err);
+	/* One approval of the release, one (stray) of the marker row. */
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO release_approvals (release_id, person, created)"
+					 " SELECT id, 'bob', created FROM releases"
+					 " WHERE version IN ('1.0.0', '1.0.0~revoked')",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	lsec_store_close(st);
+
+	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
+	lsec_store_approvable *list = NULL;
+	size_t n = 0;
+	assert_lsec_ok(lsec_store_release_list(st, &list, &n, NULL, &err), &err);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].version, "1.0.0");
+	assert_string_equal(list[0].revoked, "2026-03-04T05:06:07Z");
+	assert_string_equal(list[0].revoked_by, "carol");
+	assert_int_equal(list[0].n_approvals, 1);
+	assert_string_equal(list[1].version, "1.1.0");
+	assert_string_equal(list[1].revoked, "");
+	lsec_free(list);
+	lsec_store_close(st);
+	lsec_test_db_free(db);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
@@ -232,6 +312,8 @@ int main(void)
 		T(test_store_records__release_units_started),
 		T(test_store_records__evidence_is_canonical_json),
 		T(test_store_records__revocations_and_scrap),
+		T(test_store_records__release_revoked),
+		cmocka_unit_test(test_store_records__release_revocation_rows_migrated),
 	};
 	return lsec_test_run_backends("store/records", tests, sizeof(tests) / sizeof(tests[0]));
 }
