@@ -51,7 +51,7 @@ static int append(lsec_store *st, uint64_t n, uint64_t per_tx, lsec_err *err)
 	for (uint64_t done = 0; done < n;) {
 		LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 		for (uint64_t k = 0; k < per_tx && done < n; k++, done++) {
-			LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+			LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
 		}
 		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	}

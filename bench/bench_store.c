@@ -99,11 +99,11 @@ static double time_op(lsec_store *st, int op, uint64_t units, unsigned n, uint64
 		switch (op) {
 		case OP_SERIAL:
 			snprintf(a, sizeof(a), "SN-%llu", (unsigned long long)k);
-			rc = lsec_store_unit_get(st, &u, a, &err);
+			rc = lsec_store_unit_get(&u, st, a, &err);
 			break;
 		case OP_UID:
 			snprintf(a, sizeof(a), "UID-%llu", (unsigned long long)k);
-			rc = lsec_store_unit_get_by_uid(st, &u, a, &err);
+			rc = lsec_store_unit_get_by_uid(&u, st, a, &err);
 			break;
 		case OP_DUP:
 			snprintf(a, sizeof(a), "SN-%llu", (unsigned long long)k);
@@ -156,7 +156,7 @@ static void run_backend(result *r, const char *location, const char *name, uint6
 	rng_state = 0x9e3779b97f4a7c15u;
 	measure(r->full, st, units, ops, &next_new);
 	uint64_t n = 0;
-	if (lsec_store_unit_count(st, &n, &err) != 0) {
+	if (lsec_store_unit_count(&n, st, &err) != 0) {
 		die("count", &err);
 	}
 	fprintf(stderr, "bench_store: %s done, %llu units\n", name, (unsigned long long)n);

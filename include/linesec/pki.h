@@ -505,7 +505,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_p
  * Records the CRL number in the audit log.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out,
-						 bool list_json, uint64_t *number_out, lsec_ca *ca,
+						 uint64_t *number_out, bool list_json, lsec_ca *ca,
 						 lsec_store *st, const lsec_pki_actor *who,
 						 const lsec_crl_options *opts, lsec_err *err);
 /*

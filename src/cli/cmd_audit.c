@@ -184,7 +184,7 @@ static int cmd_checkpoint(int argc, char **argv)
 				LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER) |
 				LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR);
 	LSEC_TRY(lsec_line_open(&line, cli_get(&a, "line"), err));
-	LSEC_TRY(lsec_line_authorize(line, &who, cli_get(&a, "person"), anyone, "sign a checkpoint",
+	LSEC_TRY(lsec_line_authorize(&who, line, cli_get(&a, "person"), anyone, "sign a checkpoint",
 				     err));
 	LSEC_TRY(lsec_key_load_private(&key, lsec_line_station_key_path(line), NULL, err));
 	LSEC_ENSURE((origin = lsec_asprintf("linesec/%s", lsec_line_id(line))) != NULL,

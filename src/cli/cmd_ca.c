@@ -72,7 +72,7 @@ static int open_line(ca_ctx *c, const cli_args *a, unsigned roles, const char *a
 {
 	int rc = 0;
 	LSEC_TRY(lsec_line_open(&c->line, cli_get(a, "line"), err));
-	LSEC_TRY(lsec_line_authorize(c->line, &c->actor, cli_get(a, "as"), roles, action, err));
+	LSEC_TRY(lsec_line_authorize(&c->actor, c->line, cli_get(a, "as"), roles, action, err));
 	c->who.person = c->actor.name;
 	c->who.station = lsec_line_station(c->line);
 	c->st = lsec_line_store(c->line);
@@ -520,8 +520,8 @@ static int crl_body(const cli_args *a, ca_ctx *c, lsec_err *err)
 	o.der = cli_flag(a, "der");
 	LSEC_TRY(open_line(c, a, OFFICER, "sign the CRL", err));
 	LSEC_TRY(open_ca(c, a, true, err));
-	LSEC_TRY(lsec_pki_crl_recorded(&crl, listpath ? &list : NULL, cli_flag(a, "list-json"),
-				       &num, c->ca, c->st, &c->who, &o, err));
+	LSEC_TRY(lsec_pki_crl_recorded(&crl, listpath ? &list : NULL, &num,
+				       cli_flag(a, "list-json"), c->ca, c->st, &c->who, &o, err));
 	if (listpath != NULL) {
 		LSEC_TRY(lsec_file_write_atomic(listpath, list.data, list.len, 0644, err));
 	}

@@ -36,7 +36,7 @@ static int open_as(lsec_line **line, lsec_line_actor *who, const cli_args *a, un
 {
 	int rc = lsec_line_open(line, cli_get(a, "line"), err);
 	if (rc == 0) {
-		rc = lsec_line_authorize(*line, who, cli_get(a, "as"), roles, action, err);
+		rc = lsec_line_authorize(who, *line, cli_get(a, "as"), roles, action, err);
 	}
 	return rc;
 }
@@ -111,7 +111,7 @@ static int cmd_list(int argc, char **argv)
 			 LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER) | LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR),
 			 "list people", &err);
 	if (rc == 0) {
-		rc = lsec_store_person_list(lsec_line_store(line), &people, &n, &err);
+		rc = lsec_store_person_list(&people, &n, lsec_line_store(line), &err);
 	}
 	if (rc == 0 && cli_flag(&a, "json")) {
 		arr = json_array();

@@ -64,7 +64,7 @@ static int submit_body(const cli_args *a, lsec_station *st, const char *person, 
 	uint64_t quota = 0;
 	LSEC_ENSURE(cli_get(a, "product") != NULL, LSEC_E_USAGE, "--product P is required");
 	LSEC_TRY(cli_get_u64(a, "quota", UINT32_MAX, &quota, err));
-	LSEC_TRY(lsec_station_release_submit(st, &id, a->args[0], cli_get(a, "product"), quota,
+	LSEC_TRY(lsec_station_release_submit(&id, st, a->args[0], cli_get(a, "product"), quota,
 					     person, err));
 	printf("release %lld submitted by %s; it needs the approval of a second security officer\n",
 	       (long long)id, person);

@@ -361,7 +361,7 @@ static int cmd_submit(int argc, char **argv)
 	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
 	int rc = open_line(&line, &a, &err);
 	if (rc == 0) {
-		rc = lsec_line_authorize(line, &who, cli_get(&a, "as"),
+		rc = lsec_line_authorize(&who, line, cli_get(&a, "as"),
 					 LSEC_ROLE_BIT(LSEC_ROLE_SUPERVISOR) |
 						 LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
 					 "submit a SOP version", &err);
@@ -418,7 +418,7 @@ static int cmd_approve(int argc, char **argv)
 		rc = open_line(&line, &a, &err);
 	}
 	if (rc == 0) {
-		rc = lsec_line_authorize(line, &who, cli_get(&a, "as"),
+		rc = lsec_line_authorize(&who, line, cli_get(&a, "as"),
 					 LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
 					 "approve a SOP version", &err);
 	}

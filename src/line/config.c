@@ -654,7 +654,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	made_registry = true;
 	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
 
-	LSEC_TRY(lsec_store_person_count(line->st, &people, err));
+	LSEC_TRY(lsec_store_person_count(&people, line->st, err));
 	if (people == 0) {
 		LSEC_ENSURE(opts->admin_password != NULL, LSEC_E_USAGE,
 			    "cannot create line: the first security officer '%s' needs a password",

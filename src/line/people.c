@@ -32,7 +32,7 @@ int lsec_line__record(lsec_line *line, const char *person, const char *action,
 {
 	lsec_audit_event ev = {person, line->station, NULL, NULL, 0, NULL, action, outcome,
 			       evidence};
-	return lsec_audit_record(line->st, &ev, NULL, err);
+	return lsec_audit_record(NULL, line->st, &ev, err);
 }
 
 /* Records one event in a transaction of its own (for refusals, which change nothing else). */
@@ -136,7 +136,7 @@ static void roles_text(char *out, size_t cap, unsigned roles)
 	}
 }
 
-int lsec_line_authorize(lsec_line *line, lsec_line_actor *out, const char *name,
+int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 			unsigned roles, const char *action, lsec_err *err)
 {
 	int rc = 0;
@@ -161,7 +161,7 @@ int lsec_line_authorize(lsec_line *line, lsec_line_actor *out, const char *name,
 			  who, line->station);
 	}
 	LSEC_TRY(rc);
-	rc = lsec_store_session_get(line->st, &s, th, err);
+	rc = lsec_store_session_get(&s, line->st, th, err);
 	if (rc == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_AUTH, "cannot %s: the session of '%s' is unknown to the registry; "
 				       "log in again",
@@ -174,7 +174,7 @@ int lsec_line_authorize(lsec_line *line, lsec_line_actor *out, const char *name,
 		    action, who);
 	LSEC_ENSURE((int64_t)time(NULL) < s.expires, LSEC_E_AUTH,
 		    "cannot %s: the session of '%s' expired; log in again", action, who);
-	LSEC_TRY(lsec_store_person_get(line->st, &p, who, err));
+	LSEC_TRY(lsec_store_person_get(&p, line->st, who, err));
 	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "cannot %s: person '%s' is disabled", action, who);
 	roles_text(need, sizeof(need), roles);
 	LSEC_ENSURE(roles & LSEC_ROLE_BIT(p.role), LSEC_E_AUTH,
@@ -198,7 +198,7 @@ static int require_officer(lsec_line *line, const lsec_line_actor *by, const cha
 		return lsec_err_set(err, LSEC_E_AUTH, __FILE__, __LINE__,
 				    "cannot %s: nobody is acting", action);
 	}
-	return lsec_line_authorize(line, &fresh, by->name, LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
+	return lsec_line_authorize(&fresh, line, by->name, LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
 				   action, err);
 }
 
@@ -257,7 +257,7 @@ static int check_login(lsec_line *line, const char *name, const lsec_secret *pas
 	int rc = 0;
 	lsec_store_person p;
 	lsec_err perr = LSEC_ERR_INIT;
-	int got = lsec_store_person_get(line->st, &p, name, &perr);
+	int got = lsec_store_person_get(&p, line->st, name, &perr);
 	if (got != 0 && got != LSEC_E_NOTFOUND) {
 		*err = perr;
 		rc = got;

@@ -28,7 +28,7 @@ static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, co
 	ev.action = action;
 	ev.outcome = "done";
 	ev.evidence = evidence;
-	int rc = lsec_audit_record(st, &ev, NULL, err);
+	int rc = lsec_audit_record(NULL, st, &ev, err);
 	json_decref(evidence);
 	return rc;
 }
@@ -114,7 +114,7 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 	LSEC_ENSURE(origin == LSEC_KEY_ORIGIN_DEVICE || origin == LSEC_KEY_ORIGIN_STATION,
 		    LSEC_E_USAGE, "cannot issue a certificate for unit '%s': unknown key origin %d",
 		    unit, (int)origin);
-	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, unit, err));
 	LSEC_TRY(uid_bytes(&uid, u.uid, err));
 	lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
 	req.serial = u.serial;
@@ -159,7 +159,7 @@ int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who, const ls
 	LSEC_TRY(lsec_cert_key_fingerprint(fp, cert, err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
 	lsec_cert_serial_hex(sn, cert);
-	LSEC_TRY(lsec_store_identity_get(st, &id, NULL, fphex, err));
+	LSEC_TRY(lsec_store_identity_get(&id, NULL, st, fphex, err));
 	LSEC_ENSURE(strcmp(id.cert_serial, sn) == 0, /* lint:ok - public serials */
 		    LSEC_E_PKI_MISMATCH,
 		    "cannot revoke certificate '%s': unit '%s' holds certificate '%s' for that key",
@@ -201,7 +201,7 @@ static int revoked_key_fp(uint8_t out[32], bool *found, lsec_store *st, const ch
 	lsec_store_identity *ids = NULL;
 	size_t n = 0;
 	*found = false;
-	LSEC_TRY(lsec_store_identity_list(st, &ids, &n, unit, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st, unit, err));
 	for (size_t i = 0; i < n && !*found; i++) {
 		if (strcasecmp(ids[i].cert_serial, cert_serial) == 0 && strlen(ids[i].key_fp) == 64) {
 			LSEC_TRY(lsec_hex_decode_fixed(out, 32, ids[i].key_fp, "key fingerprint", err));
@@ -213,8 +213,8 @@ out:
 	return rc;
 }
 
-int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
-			  uint64_t *number_out, lsec_ca *ca, lsec_store *st,
+int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, uint64_t *number_out,
+			  bool list_json, lsec_ca *ca, lsec_store *st,
 			  const lsec_pki_actor *who, const lsec_crl_options *opts, lsec_err *err)
 {
 	int rc = 0;
@@ -225,7 +225,7 @@ int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	*number_out = 0;
 	LSEC_ENSURE(who != NULL, LSEC_E_USAGE, "cannot make a CRL: missing person");
-	LSEC_TRY(lsec_store_revocation_list(st, &recs, &n, err));
+	LSEC_TRY(lsec_store_revocation_list(&recs, &n, st, err));
 	if (n > 0) {
 		list = lsec_calloc(n, sizeof(*list));
 		fps = lsec_calloc(n, sizeof(*fps));
@@ -270,7 +270,7 @@ int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
 	*pw_out = NULL;
 	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
 		    "cannot issue a credential: missing person or unit");
-	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, unit, err));
 	LSEC_TRY(lsec_cred_generate_ex(&pw, len, a, err));
 	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
@@ -304,7 +304,7 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_pki_act
 	bool revoked_match = false;
 	LSEC_ENSURE(who != NULL && unit != NULL && claimed != NULL, LSEC_E_USAGE,
 		    "cannot check a credential: missing person, unit or password");
-	LSEC_TRY(lsec_store_credential_list(st, &creds, &n, unit, err));
+	LSEC_TRY(lsec_store_credential_list(&creds, &n, st, unit, err));
 	for (size_t i = 0; i < n; i++) {
 		uint8_t fp[32];
 		if (lsec_hex_decode_fixed(fp, sizeof(fp), creds[i].keyed_fp, "credential fingerprint",

@@ -75,7 +75,7 @@ int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char
 	lsec_pki_actor who = {person, st->cfg->station_id};
 	*number_out = 0;
 	LSEC_TRY(lsec_station__ca(&ca, st, err));
-	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, false, number_out, ca, st->store, &who, &o, err));
+	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, number_out, false, ca, st->store, &who, &o, err));
 	dir = lsec_asprintf("%s/crl", st->cfg->line_dir);
 	path = lsec_asprintf("%s/crl/line.crl.pem", st->cfg->line_dir);
 	LSEC_ENSURE(dir != NULL && path != NULL, LSEC_E_NOMEM, "cannot write the CRL: out of memory");
@@ -125,13 +125,13 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 	lsec_pki_actor who = {person, st->cfg->station_id};
 	bool revoked_now = false;
 	LSEC_ENSURE(certs != NULL && keys != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	for (size_t i = 0; i < n; i++) {
 		if (key_live(ids[i].state) && ids[i].cert_serial[0] != '\0') {
 			lsec_buf_reset(&der);
 			lsec_cert_free(cert);
 			cert = NULL;
-			LSEC_TRY(lsec_store_identity_get(st->store, &cur, &der, ids[i].key_fp, err));
+			LSEC_TRY(lsec_store_identity_get(&cur, &der, st->store, ids[i].key_fp, err));
 			LSEC_TRY(lsec_cert_parse(&cert, der.data, der.len, err));
 			LSEC_TRY(lsec_pki_revoke_recorded(st->store, &who, cert, reason, err));
 			revoked_now = true;
@@ -140,10 +140,10 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 			LSEC_TRY(key_state(st, person, &ids[i], LSEC_KEY_COMPROMISED, err));
 		}
 		/* SP 800-57: a key wiped from the device is destroyed; a compromise stays recorded. */
-		LSEC_TRY(lsec_store_identity_get(st->store, &cur, NULL, ids[i].key_fp, err));
+		LSEC_TRY(lsec_store_identity_get(&cur, NULL, st->store, ids[i].key_fp, err));
 		if (destroyed && reason != LSEC_CRL_KEY_COMPROMISE && cur.state != LSEC_KEY_DESTROYED) {
 			LSEC_TRY(key_state(st, person, &cur, LSEC_KEY_DESTROYED, err));
-			LSEC_TRY(lsec_store_identity_get(st->store, &cur, NULL, ids[i].key_fp, err));
+			LSEC_TRY(lsec_store_identity_get(&cur, NULL, st->store, ids[i].key_fp, err));
 		}
 		if (ids[i].cert_serial[0] != '\0') {
 			json_array_append_new(certs, json_string(ids[i].cert_serial));
@@ -176,7 +176,7 @@ int lsec_station__revoke_credentials(json_t *ev, lsec_station *st, const char *p
 	size_t n = 0;
 	json_t *lev = NULL;
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	LSEC_TRY(lsec_store_credential_revoke(st->store, &n, serial, err));
+	LSEC_TRY(lsec_store_credential_revoke(&n, st->store, serial, err));
 	lev = json_pack("{s:I}", "revoked", (json_int_t)n);
 	LSEC_ENSURE(lev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "credential.revoke", "revoked", lev, err));
@@ -365,7 +365,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 			    (unsigned)opts->reason < LSEC_DECOM_REASON_COUNT,
 		    LSEC_E_USAGE, "cannot decommission unit '%s': bad options", serial);
 	snprintf(res->serial, sizeof(res->serial), "%s", serial);
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	res->state = unit.state;
 	LSEC_ENSURE(unit.state != LSEC_UNIT_DECOMMISSIONED && unit.state != LSEC_UNIT_SCRAPPED,
 		    LSEC_E_STATION_WRONG_STATE, "cannot decommission unit '%s': it is already %s",

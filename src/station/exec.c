@@ -155,7 +155,7 @@ static int leaf(lsec_station__run *r, const char *person, const char *step, cons
 	ev.action = action;
 	ev.outcome = outcome;
 	ev.evidence = evidence;
-	return lsec_audit_record(r->st->store, &ev, NULL, err);
+	return lsec_audit_record(NULL, r->st->store, &ev, err);
 }
 
 static const char *const state_from[LSEC_SOP_KIND_COUNT] = {"new", "flashed", "provisioned",
@@ -227,8 +227,8 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	} else {
 		default_serial(r->serial, sizeof(r->serial), uri);
 	}
-	uid_known = lsec_store_unit_get_by_uid(st->store, &by_uid, r->uid_hex, &e) == 0;
-	serial_known = lsec_store_unit_get(st->store, &by_serial, r->serial, &e) == 0;
+	uid_known = lsec_store_unit_get_by_uid(&by_uid, st->store, r->uid_hex, &e) == 0;
+	serial_known = lsec_store_unit_get(&by_serial, st->store, r->serial, &e) == 0;
 	if ((uid_known && !lsec_station__eq(by_uid.serial, r->serial)) ||
 	    (!uid_known && serial_known)) {
 		const char *holder = uid_known ? by_uid.serial : r->serial;
@@ -275,7 +275,7 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			      err));
 		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	}
-	LSEC_TRY(lsec_store_unit_get(st->store, unit, r->serial, err));
+	LSEC_TRY(lsec_store_unit_get(unit, st->store, r->serial, err));
 	snprintf(r->product, sizeof(r->product), "%s", unit->product);
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
@@ -291,7 +291,7 @@ static int close_interrupted(lsec_station__run *r, lsec_err *err)
 	lsec_store_run *runs = NULL;
 	size_t n = 0;
 	json_t *ev = NULL;
-	LSEC_TRY(lsec_store_run_list(r->st->store, &runs, &n, r->serial, err));
+	LSEC_TRY(lsec_store_run_list(&runs, &n, r->st->store, r->serial, err));
 	for (size_t i = 0; i < n; i++) {
 		if (runs[i].outcome[0] != '\0') {
 			continue;
@@ -416,7 +416,7 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	}
 	/* Intent first: before an irreversible act the registry knows what is about to happen. */
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	LSEC_TRY(lsec_store_step_begin(st->store, &step_id, r->run_id, s->id, person, err));
+	LSEC_TRY(lsec_store_step_begin(&step_id, st->store, r->run_id, s->id, person, err));
 	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	lsec_station__crash_point(sop_name(r), s->id, "intent");
@@ -481,7 +481,7 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "failed", err));
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, r->serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, r->serial, err));
 	if (unit.state != to) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, to, 0, err));
 	}
@@ -546,7 +546,7 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		       r->have_release ? r->release : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	LSEC_TRY(lsec_store_run_begin(st->store, &r->run_id, r->serial, sop_name(r), r->sop_version,
+	LSEC_TRY(lsec_store_run_begin(&r->run_id, st->store, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));
 	if (r->have_release) {
 		LSEC_TRY(lsec_store_run_set_release(st->store, r->run_id, r->release, err));
@@ -686,7 +686,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	}
 	for (int kind = LSEC_SOP_FLASH; kind <= LSEC_SOP_DEBUG_LOCK; kind++) {
 		/* Each SOP starts where the unit is: a rebuilt or resumed unit skips what it passed. */
-		if (lsec_store_unit_get(st->store, &unit, sn, &e) == 0 &&
+		if (lsec_store_unit_get(&unit, st->store, sn, &e) == 0 &&
 		    unit.state > (lsec_unit_state)kind && unit.state <= LSEC_UNIT_LOCKED) {
 			continue;
 		}

@@ -23,10 +23,10 @@ static int active_cert(lsec_cert **out, char cert_serial[LSEC_STORE_FP_MAX + 1],
 	size_t n = 0;
 	lsec_buf der = LSEC_BUF_INIT(1u << 16);
 	*out = NULL;
-	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	for (size_t i = n; i-- > 0;) {
 		if (ids[i].state == LSEC_KEY_ACTIVE && ids[i].cert_serial[0] != '\0') {
-			LSEC_TRY(lsec_store_identity_get(st->store, &cur, &der, ids[i].key_fp, err));
+			LSEC_TRY(lsec_store_identity_get(&cur, &der, st->store, ids[i].key_fp, err));
 			LSEC_TRY(lsec_cert_parse(out, der.data, der.len, err));
 			snprintf(cert_serial, LSEC_STORE_FP_MAX + 1, "%s", ids[i].cert_serial);
 			goto out;
@@ -84,7 +84,7 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 	LSEC_ENSURE(serial != NULL && uri != NULL, LSEC_E_USAGE,
 		    "receiving a return needs the unit serial and its device (--unit URI)");
 	person = st->cfg->operator_name;
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_SHIPPED || unit.state == LSEC_UNIT_RETURNED,
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot receive unit '%s' as a return: it is %s, not shipped", serial,
@@ -143,7 +143,7 @@ int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	person = st->cfg->operator_name;
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_RETURNED, LSEC_E_STATION_WRONG_STATE,
 		    "cannot rework unit '%s': it is %s; a return is received first (linesec rma "
 		    "receive)",

@@ -96,7 +96,7 @@ bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **nam
 	return true;
 }
 
-bool lsec_station_sample_key(const uint8_t key_hash[32], const char **name_out)
+bool lsec_station_sample_key(const char **name_out, const uint8_t key_hash[32])
 {
 	const uint8_t *h = NULL;
 	const char *name = NULL;
@@ -260,7 +260,7 @@ int lsec_station__require_role(lsec_station *st, const char *person, const char 
 	memset(&p, 0, sizeof(p));
 	LSEC_ENSURE(person != NULL && person[0] != '\0', LSEC_E_STATION_ROLE,
 		    "cannot %s: nobody is logged in as %s", what, role);
-	if (lsec_store_person_get(st->store, &p, person, &inner) < 0) {
+	if (lsec_store_person_get(&p, st->store, person, &inner) < 0) {
 		LSEC_BAIL(LSEC_E_STATION_ROLE, "cannot %s: '%s' is not a person of this line", what,
 			  person);
 	}
@@ -285,7 +285,7 @@ int lsec_station__leaf(lsec_station *st, const char *person, const char *unit,
 	ev.action = action;
 	ev.outcome = outcome;
 	ev.evidence = evidence;
-	return lsec_audit_record(st->store, &ev, NULL, err);
+	return lsec_audit_record(NULL, st->store, &ev, err);
 }
 
 int lsec_station__record(lsec_station *st, const char *unit, const char *action,

@@ -96,7 +96,7 @@ static int row_person(void *ctx, const store_val *cols, size_t ncols, lsec_err *
 	return 0;
 }
 
-int lsec_store_person_get(lsec_store *st, lsec_store_person *out, const char *name,
+int lsec_store_person_get(lsec_store_person *out, lsec_store *st, const char *name,
 			  lsec_err *err)
 {
 	int rc = 0;
@@ -114,7 +114,7 @@ out:
 	return rc;
 }
 
-int lsec_store_person_list(lsec_store *st, lsec_store_person **out, size_t *n_out,
+int lsec_store_person_list(lsec_store_person **out, size_t *n_out, lsec_store *st,
 			   lsec_err *err)
 {
 	/* The hash column is left out: lists never carry password hashes. */
@@ -131,7 +131,7 @@ int lsec_store_person_disable(lsec_store *st, const char *name, lsec_err *err)
 	lsec_store_person p;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
-	LSEC_TRY(lsec_store_person_get(st, &p, name, err));
+	LSEC_TRY(lsec_store_person_get(&p, st, name, err));
 	store_val q[] = {SV_I(p.id)};
 	LSEC_TRY(lsec_store__query(st, "UPDATE people SET disabled = 1 WHERE id = ?", q, 1, NULL,
 				   NULL, err));
@@ -142,7 +142,7 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_person_count(lsec_store *st, uint64_t *out, lsec_err *err)
+int lsec_store_person_count(uint64_t *out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__count(st, "SELECT COUNT(*) FROM people", out, err);
 }
@@ -194,7 +194,7 @@ static int row_session(void *ctx, const store_val *c, size_t ncols, lsec_err *er
 	return 0;
 }
 
-int lsec_store_session_get(lsec_store *st, lsec_store_session *out,
+int lsec_store_session_get(lsec_store_session *out, lsec_store *st,
 			   const uint8_t token_hash[32], lsec_err *err)
 {
 	int rc = 0;

@@ -207,7 +207,7 @@ out:
 	return rc;
 }
 
-int lsec_store_release_add(lsec_store *st, int64_t *id_out, const char *product,
+int lsec_store_release_add(int64_t *id_out, lsec_store *st, const char *product,
 			   const char *version, const char *digest, const char *manifest,
 			   const char *created_by, lsec_err *err)
 {
@@ -244,19 +244,19 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_release_get(lsec_store *st, lsec_store_approvable *out, lsec_buf *manifest_out,
+int lsec_store_release_get(lsec_store_approvable *out, lsec_buf *manifest_out, lsec_store *st,
 			   const char *product, const char *version, lsec_err *err)
 {
 	return approvable_get(st, &release_kind, out, manifest_out, product, version, err);
 }
 
-int lsec_store_release_list(lsec_store *st, lsec_store_approvable **out, size_t *n_out,
+int lsec_store_release_list(lsec_store_approvable **out, size_t *n_out, lsec_store *st,
 			    const char *product, lsec_err *err)
 {
 	return approvable_list(st, &release_kind, out, n_out, product, err);
 }
 
-int lsec_store_sop_add(lsec_store *st, int64_t *id_out, const char *sop, const char *version,
+int lsec_store_sop_add(int64_t *id_out, lsec_store *st, const char *sop, const char *version,
 		       const char *digest, const char *body, const char *created_by,
 		       lsec_err *err)
 {
@@ -269,13 +269,13 @@ int lsec_store_sop_approve(lsec_store *st, const char *sop, const char *version,
 	return approvable_approve(st, &sop_kind, sop, version, person, err);
 }
 
-int lsec_store_sop_get(lsec_store *st, lsec_store_approvable *out, lsec_buf *body_out,
+int lsec_store_sop_get(lsec_store_approvable *out, lsec_buf *body_out, lsec_store *st,
 		       const char *sop, const char *version, lsec_err *err)
 {
 	return approvable_get(st, &sop_kind, out, body_out, sop, version, err);
 }
 
-int lsec_store_sop_list(lsec_store *st, lsec_store_approvable **out, size_t *n_out,
+int lsec_store_sop_list(lsec_store_approvable **out, size_t *n_out, lsec_store *st,
 			const char *sop, lsec_err *err)
 {
 	return approvable_list(st, &sop_kind, out, n_out, sop, err);
@@ -283,7 +283,7 @@ int lsec_store_sop_list(lsec_store *st, lsec_store_approvable **out, size_t *n_o
 
 /* ---- runs and steps ---------------------------------------------------------- */
 
-int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial,
+int lsec_store_run_begin(int64_t *run_id_out, lsec_store *st, const char *serial,
 			 const char *sop, const char *sop_version, const char *person,
 			 const char *station, lsec_err *err)
 {
@@ -348,7 +348,7 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out, int64_t run_id,
+int lsec_store_step_begin(int64_t *step_id_out, lsec_store *st, int64_t run_id,
 			  const char *step, const char *person, lsec_err *err)
 {
 	int rc = 0;
@@ -435,7 +435,7 @@ out:
 	return rc;
 }
 
-int lsec_store_run_list(lsec_store *st, lsec_store_run **out, size_t *n_out, const char *serial,
+int lsec_store_run_list(lsec_store_run **out, size_t *n_out, lsec_store *st, const char *serial,
 			lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
@@ -487,7 +487,7 @@ static void fill_record(void *rec, const store_val *c)
 	lsec_store__copy(r->created, sizeof(r->created), &c[6]);
 }
 
-int lsec_store_revocation_list(lsec_store *st, lsec_store_record **out, size_t *n_out,
+int lsec_store_revocation_list(lsec_store_record **out, size_t *n_out, lsec_store *st,
 			       lsec_err *err)
 {
 	return lsec_store__list(st,
@@ -529,7 +529,7 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_scrap_list(lsec_store *st, lsec_store_record **out, size_t *n_out, lsec_err *err)
+int lsec_store_scrap_list(lsec_store_record **out, size_t *n_out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__list(st,
 			   "SELECT s.id, u.serial, s.method, s.note, s.person, s.witness,"

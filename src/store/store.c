@@ -291,7 +291,7 @@ void lsec_store_close(lsec_store *st)
 	lsec_free(st);
 }
 
-int lsec_store_schema_version(lsec_store *st, int *out, lsec_err *err)
+int lsec_store_schema_version(int *out, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
 	int64_t v = 0;
@@ -446,7 +446,7 @@ int lsec_store__name_holder(lsec_store *st, const char *lookup_sql, const char *
 
 /* ---- audit log storage --------------------------------------------------- */
 
-int lsec_store_leaf_reserve(lsec_store *st, uint64_t *seq_out, lsec_err *err)
+int lsec_store_leaf_reserve(uint64_t *seq_out, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
 	int64_t next = 0;
@@ -491,7 +491,7 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_leaf_count(lsec_store *st, uint64_t *out, lsec_err *err)
+int lsec_store_leaf_count(uint64_t *out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__count(st, "SELECT COUNT(*) FROM audit_leaves", out, err);
 }
@@ -528,8 +528,8 @@ out:
 	return rc;
 }
 
-int lsec_store_leaf_get(lsec_store *st, uint64_t seq, lsec_buf *leaf_out,
-			uint8_t leaf_hash_out[32], lsec_err *err)
+int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32], lsec_store *st,
+			uint64_t seq, lsec_err *err)
 {
 	int rc = 0;
 	leaf_get_ctx c = {leaf_out, leaf_hash_out, false, seq};
@@ -658,8 +658,8 @@ static void fill_seq(void *rec, const store_val *cols)
 	*(uint64_t *)rec = (uint64_t)cols[0].i;
 }
 
-int lsec_store_leaf_seqs_for_unit(lsec_store *st, const char *unit, uint64_t **seqs_out,
-				  size_t *n_out, lsec_err *err)
+int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out, lsec_store *st,
+				  const char *unit, lsec_err *err)
 {
 	store_val p[] = {SV_S(unit)};
 	*seqs_out = NULL;

@@ -215,7 +215,7 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_unit_get(lsec_store *st, lsec_store_unit *out, const char *serial, lsec_err *err)
+int lsec_store_unit_get(lsec_store_unit *out, lsec_store *st, const char *serial, lsec_err *err)
 {
 	int rc = 0;
 	one_ctx c = {out, false};
@@ -230,7 +230,7 @@ out:
 	return rc;
 }
 
-int lsec_store_unit_get_by_uid(lsec_store *st, lsec_store_unit *out, const char *uid,
+int lsec_store_unit_get_by_uid(lsec_store_unit *out, lsec_store *st, const char *uid,
 			       lsec_err *err)
 {
 	int rc = 0;
@@ -259,7 +259,7 @@ out:
 	return rc;
 }
 
-int lsec_store_unit_list(lsec_store *st, lsec_store_unit **out, size_t *n_out,
+int lsec_store_unit_list(lsec_store_unit **out, size_t *n_out, lsec_store *st,
 			 const char *product, lsec_err *err)
 {
 	if (product != NULL) {
@@ -273,12 +273,12 @@ int lsec_store_unit_list(lsec_store *st, lsec_store_unit **out, size_t *n_out,
 				fill_unit, sizeof(**out), (void **)out, n_out, err);
 }
 
-int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err)
+int lsec_store_unit_count(uint64_t *out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__count(st, "SELECT COUNT(*) FROM units", out, err);
 }
 
-int lsec_store_release_units_started(lsec_store *st, uint64_t *out, const char *release,
+int lsec_store_release_units_started(uint64_t *out, lsec_store *st, const char *release,
 				     const char *sop, const char *except_serial, lsec_err *err)
 {
 	int rc = 0;
@@ -310,7 +310,7 @@ int lsec_store_unit_transition(lsec_store *st, const char *serial, lsec_unit_sta
 		    (int)to);
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	/* Read and check inside the transaction; the UPDATE re-checks the state. */
-	LSEC_TRY(lsec_store_unit_get(st, &u, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, serial, err));
 	LSEC_ENSURE(lsec_unit_transition_allowed(u.state, u.prev_state, to, flags),
 		    LSEC_E_STORE_TRANSITION, "cannot move unit '%s' from '%s' to '%s': %s", serial,
 		    lsec_unit_state_name(u.state), lsec_unit_state_name(to),
@@ -363,7 +363,7 @@ static int refuse_retired(lsec_store *st, const char *serial, const char *what, 
 {
 	int rc = 0;
 	lsec_store_unit u;
-	LSEC_TRY(lsec_store_unit_get(st, &u, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, serial, err));
 	LSEC_ENSURE(u.state != LSEC_UNIT_DECOMMISSION_PENDING &&
 			    u.state != LSEC_UNIT_DECOMMISSIONED && u.state != LSEC_UNIT_SCRAPPED,
 		    LSEC_E_STORE_TRANSITION,
@@ -449,7 +449,7 @@ out:
 	return rc;
 }
 
-int lsec_store_identity_get(lsec_store *st, lsec_store_identity *out, lsec_buf *cert_der_out,
+int lsec_store_identity_get(lsec_store_identity *out, lsec_buf *cert_der_out, lsec_store *st,
 			    const char *key_fp, lsec_err *err)
 {
 	int rc = 0;
@@ -479,7 +479,7 @@ int lsec_store_identity_set_state(lsec_store *st, const char *key_fp, lsec_key_s
 	LSEC_ENSURE((unsigned)to < LSEC_KEY_STATE_COUNT, LSEC_E_USAGE,
 		    "cannot change key '%s': unknown key state %d", key_fp ? key_fp : "", (int)to);
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
-	LSEC_TRY(lsec_store_identity_get(st, &id, NULL, key_fp, err));
+	LSEC_TRY(lsec_store_identity_get(&id, NULL, st, key_fp, err));
 	LSEC_ENSURE(key_transition_allowed(id.state, to), LSEC_E_STORE_TRANSITION,
 		    "cannot change key '%s' of unit '%s' from '%s' to '%s': not a key state "
 		    "transition of NIST SP 800-57",
@@ -539,7 +539,7 @@ static void fill_identity(void *rec, const store_val *c)
 	lsec_store__copy(x->updated, sizeof(x->updated), &c[6]);
 }
 
-int lsec_store_identity_list(lsec_store *st, lsec_store_identity **out, size_t *n_out,
+int lsec_store_identity_list(lsec_store_identity **out, size_t *n_out, lsec_store *st,
 			     const char *serial, lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
@@ -560,7 +560,7 @@ static void fill_credential(void *rec, const store_val *c)
 	lsec_store__copy(x->keyed_fp, sizeof(x->keyed_fp), &c[4]);
 }
 
-int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size_t *n_out,
+int lsec_store_credential_list(lsec_store_credential **out, size_t *n_out, lsec_store *st,
 			       const char *serial, lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
@@ -571,7 +571,7 @@ int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size
 					 err);
 }
 
-int lsec_store_credential_revoke(lsec_store *st, size_t *n_out, const char *serial,
+int lsec_store_credential_revoke(size_t *n_out, lsec_store *st, const char *serial,
 				 lsec_err *err)
 {
 	int rc = 0;
