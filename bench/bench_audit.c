@@ -47,20 +47,16 @@ static int append(lsec_store *st, uint64_t n, uint64_t per_tx, lsec_err *err)
 				"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
 	lsec_audit_event ev = {"operator-1", "station-1", "SN-000001", "sop-1-flash", 1,
 			       "flash", "write-image", "pass", evd};
-	bool in_tx = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	for (uint64_t done = 0; done < n;) {
-		LSEC_TRY(lsec_store_begin(st, err));
-		in_tx = true;
+		LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 		for (uint64_t k = 0; k < per_tx && done < n; k++, done++) {
-			LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+			LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
 		}
-		LSEC_TRY(lsec_store_commit(st, err));
-		in_tx = false;
+		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	}
 out:
-	if (in_tx) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(evd);
 	return rc;
 }

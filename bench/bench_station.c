@@ -138,7 +138,7 @@ static void line_new(bench_line *b, const char *tag)
 	b->cfg = c;
 	lsec_station *st2 = NULL;
 	OK(lsec_station_open(&st2, &b->cfg, &err), "station");
-	OK(lsec_station_release_submit(st2, NULL, imgpath, "sensor", 0, "sec1", &err), "submit");
+	OK(lsec_station_release_submit(NULL, st2, imgpath, "sensor", 0, "sec1", &err), "submit");
 	OK(lsec_station_release_approve(st2, "sensor@1.0.0", "sec2", &err), "approve");
 	lsec_station_close(st2);
 	lsec_buf_release(&pem);

@@ -60,7 +60,8 @@ static void fill(lsec_store *st, uint64_t from, uint64_t to)
 	for (uint64_t a = from; a < to; a += CHUNK) {
 		uint64_t b = a + CHUNK < to ? a + CHUNK : to;
 		store_val p[] = {SV_I(a), SV_I(b - 1), SV_S(now), SV_S(now)};
-		if (lsec_store_begin(st, &err) != 0 ||
+		lsec_store_tx tx = LSEC_STORE_TX_INIT;
+		if (lsec_store_tx_begin(&tx, st, &err) != 0 ||
 		    lsec_store__query(st,
 				      "INSERT INTO units (serial, uid, product, station, state,"
 				      " prev_state, created, updated)"
@@ -69,7 +70,7 @@ static void fill(lsec_store *st, uint64_t from, uint64_t to)
 				      " SELECT 'SN-' || x, 'UID-' || x, 'sensor', 'bench', 'new', 'new',"
 				      " ?, ? FROM c",
 				      p, 4, NULL, NULL, &err) != 0 ||
-		    lsec_store_commit(st, &err) != 0) {
+		    lsec_store_tx_end(&tx, 0, &err) != 0) {
 			die("bulk load", &err);
 		}
 	}
@@ -98,11 +99,11 @@ static double time_op(lsec_store *st, int op, uint64_t units, unsigned n, uint64
 		switch (op) {
 		case OP_SERIAL:
 			snprintf(a, sizeof(a), "SN-%llu", (unsigned long long)k);
-			rc = lsec_store_unit_get(st, &u, a, &err);
+			rc = lsec_store_unit_get(&u, st, a, &err);
 			break;
 		case OP_UID:
 			snprintf(a, sizeof(a), "UID-%llu", (unsigned long long)k);
-			rc = lsec_store_unit_get_by_uid(st, &u, a, &err);
+			rc = lsec_store_unit_get_by_uid(&u, st, a, &err);
 			break;
 		case OP_DUP:
 			snprintf(a, sizeof(a), "SN-%llu", (unsigned long long)k);
@@ -155,7 +156,7 @@ static void run_backend(result *r, const char *location, const char *name, uint6
 	rng_state = 0x9e3779b97f4a7c15u;
 	measure(r->full, st, units, ops, &next_new);
 	uint64_t n = 0;
-	if (lsec_store_unit_count(st, &n, &err) != 0) {
+	if (lsec_store_unit_count(&n, st, &err) != 0) {
 		die("count", &err);
 	}
 	fprintf(stderr, "bench_store: %s done, %llu units\n", name, (unsigned long long)n);

@@ -18,8 +18,8 @@
  *
  * Invariants:
  *  - A leaf is written in the same store transaction as the change it
- *    records (lsec_store_begin -> change -> lsec_audit_record ->
- *    lsec_store_commit), so either both land or neither does.
+ *    records (lsec_store_tx_begin -> change -> lsec_audit_record ->
+ *    lsec_store_tx_end), so either both land or neither does.
  *  - Every leaf names a person. No secret ever goes into a leaf: evidence
  *    holds hashes, read-backs and public values only, and keys named like
  *    secrets (password, secret, private, token, pin, credential) are refused.
@@ -28,11 +28,10 @@
  *    never with all leaf hashes in memory.
  *
  * Idiom (recording an event with a state change):
- *     LSEC_TRY(lsec_store_begin(st, err));
+ *     LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
  *     LSEC_TRY(... the change ...);
- *     LSEC_TRY(lsec_audit_record(st, &ev, &seq, err));
- *     LSEC_TRY(lsec_store_commit(st, err));
- *   out:  if (rc < 0) lsec_store_rollback(st);
+ *     LSEC_TRY(lsec_audit_record(&seq, st, &ev, err));
+ *   out:  rc = lsec_store_tx_end(&tx, rc, err);
  */
 #ifndef LINESEC_AUDIT_H
 #define LINESEC_AUDIT_H
@@ -286,8 +285,8 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
  * back. Errors: those of lsec_audit_leaf_build, LSEC_E_STATE outside a
  * transaction, store errors.
  */
-LSEC_API LSEC_MUST_USE int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev,
-					     uint64_t *seq_out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_audit_record(uint64_t *seq_out, lsec_store *st,
+					     const lsec_audit_event *ev, lsec_err *err);
 
 /*
  * Records one event that goes with no other change (a refused login, an
@@ -295,8 +294,8 @@ LSEC_API LSEC_MUST_USE int lsec_audit_record(lsec_store *st, const lsec_audit_ev
  * committed, or rolled back on any failure. LSEC_E_STATE when the caller
  * already has a transaction open (use lsec_audit_record inside it).
  */
-LSEC_API LSEC_MUST_USE int lsec_audit_append(lsec_store *st, const lsec_audit_event *ev,
-					     uint64_t *seq_out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_audit_append(uint64_t *seq_out, lsec_store *st,
+					     const lsec_audit_event *ev, lsec_err *err);
 
 /*
  * Signs and stores a checkpoint of the whole log. The tree is hashed from

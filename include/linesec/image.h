@@ -130,12 +130,12 @@ LSEC_API const char *lsec_image_product(const lsec_image *img);       /* NULL if
 LSEC_API lsec_image_build lsec_image_build_type(const lsec_image *img);
 /* "release", "debug" or "unknown" (static string). */
 LSEC_API const char *lsec_image_build_name(lsec_image_build b);
-LSEC_API bool lsec_image_security_counter(const lsec_image *img, uint32_t *out);
+LSEC_API bool lsec_image_security_counter(uint32_t *out, const lsec_image *img);
 /* The SHA-256 TLV value (the image digest a boot stage measures); false if absent. */
-LSEC_API bool lsec_image_digest(const lsec_image *img, uint8_t out[32]);
+LSEC_API bool lsec_image_digest(uint8_t out[32], const lsec_image *img);
 /* SHA-256 of the signing key's SPKI (from TLV 0x01, or computed from 0x02);
  * false when absent or when the KEYHASH TLV is not a SHA-256. */
-LSEC_API bool lsec_image_key_hash(const lsec_image *img, uint8_t out[32]);
+LSEC_API bool lsec_image_key_hash(uint8_t out[32], const lsec_image *img);
 /* The whole image as parsed (header through the last TLV). */
 LSEC_API const uint8_t *lsec_image_bytes(const lsec_image *img, size_t *len);
 /* The payload (img_size bytes at hdr_size), borrowed. */

@@ -25,7 +25,7 @@
  *     lsec_line *line = NULL;
  *     lsec_line_actor who;
  *     LSEC_TRY(lsec_line_open(&line, NULL, err));   (--line, LINESEC_LINE, ".")
- *     LSEC_TRY(lsec_line_authorize(line, &who, NULL,
+ *     LSEC_TRY(lsec_line_authorize(&who, line, NULL,
  *                                  LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR), "flash unit", err));
  *     ... lsec_line_store(line), who.name in every audit event ...
  *   out:
@@ -132,7 +132,7 @@ typedef struct lsec_line_actor {
  * Errors: LSEC_E_AUTH (nobody or several people logged in, no or ended or
  * expired session, disabled, wrong role), store errors.
  */
-LSEC_API LSEC_MUST_USE int lsec_line_authorize(lsec_line *line, lsec_line_actor *out,
+LSEC_API LSEC_MUST_USE int lsec_line_authorize(lsec_line_actor *out, lsec_line *line,
 					       const char *name, unsigned roles,
 					       const char *action, lsec_err *err);
 

@@ -443,8 +443,8 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *er
 /* ==== recorded in the registry and the audit log ==========================
  *
  * Each of these changes the registry and appends its audit leaf in one store
- * transaction (lsec_store_begin -> change -> lsec_audit_record ->
- * lsec_store_commit), so both land or neither does. Uniqueness is the
+ * transaction (lsec_store_tx_begin -> change -> lsec_audit_record ->
+ * lsec_store_tx_end), so both land or neither does. Uniqueness is the
  * registry's: a key fingerprint, certificate serial or credential
  * fingerprint already held is LSEC_E_EXISTS naming the unit that holds it.
  * Authorisation is the caller's (lsec_line_authorize); who is recorded.
@@ -505,7 +505,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_p
  * Records the CRL number in the audit log.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out,
-						 bool list_json, uint64_t *number_out, lsec_ca *ca,
+						 uint64_t *number_out, bool list_json, lsec_ca *ca,
 						 lsec_store *st, const lsec_pki_actor *who,
 						 const lsec_crl_options *opts, lsec_err *err);
 /*

@@ -323,8 +323,8 @@ LSEC_API LSEC_MUST_USE int lsec_sop_diff_text(lsec_buf *out, const char *la, con
  * security officers, neither of them its submitter, approved it (the
  * store's two-approval rule plus "not the submitter"). Only approved
  * versions run. Every submission and approval is recorded in the audit log
- * in the same transaction (lsec_store_begin -> change -> lsec_audit_record
- * -> lsec_store_commit).
+ * in the same transaction (lsec_store_tx_begin -> change -> lsec_audit_record
+ * -> lsec_store_tx_end).
  */
 struct lsec_store;
 

@@ -78,7 +78,7 @@ LSEC_API const char *lsec_station_code_name(int code);
  * hash) is one of the published sample keys compiled into the station
  * (MCUboot's sample keys). *name_out (may be NULL) gets the key's name.
  */
-LSEC_API bool lsec_station_sample_key(const uint8_t key_hash[32], const char **name_out);
+LSEC_API bool lsec_station_sample_key(const char **name_out, const uint8_t key_hash[32]);
 /* The number of compiled-in sample key hashes, and the i-th (hash, name). */
 LSEC_API size_t lsec_station_sample_key_count(void);
 LSEC_API bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **name);
@@ -194,7 +194,7 @@ LSEC_API void lsec_station_setup_close(lsec_station_setup *s);
  * *id_out (may be NULL) receives the release id.
  * Errors: LSEC_E_IMG_*, LSEC_E_STATION_ROLE, LSEC_E_EXISTS, LSEC_E_IO.
  */
-LSEC_API LSEC_MUST_USE int lsec_station_release_submit(lsec_station *st, int64_t *id_out,
+LSEC_API LSEC_MUST_USE int lsec_station_release_submit(int64_t *id_out, lsec_station *st,
 						       const char *image_path, const char *product,
 						       uint64_t quota, const char *person,
 						       lsec_err *err);

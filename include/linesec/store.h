@@ -18,17 +18,17 @@
  *    migrated on open; a newer one is refused (LSEC_E_STORE_SCHEMA).
  *  - All SQL goes through prepared statements with bound parameters.
  *  - Every mutating call runs in the caller's transaction when one is open
- *    (lsec_store_begin), else in a transaction of its own.
+ *    (lsec_store_tx_begin), else in a transaction of its own.
  *  - The store knows nothing of Merkle trees: it keeps audit leaves and
  *    checkpoints as the audit module hands them over.
  *
  * Idiom (a state change and its audit leaf land together or not at all):
- *     LSEC_TRY(lsec_store_begin(st, err));
+ *     lsec_store_tx tx = LSEC_STORE_TX_INIT;
+ *     LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
  *     LSEC_TRY(lsec_store_unit_transition(st, serial, LSEC_UNIT_FLASHED, 0, err));
- *     LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
- *     LSEC_TRY(lsec_store_commit(st, err));
+ *     LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
  * out:
- *     if (rc < 0) lsec_store_rollback(st);
+ *     rc = lsec_store_tx_end(&tx, rc, err);
  */
 #ifndef LINESEC_STORE_H
 #define LINESEC_STORE_H
@@ -71,26 +71,37 @@ LSEC_API const char *lsec_store_backend(const lsec_store *st);
 /* The schema version this program writes. */
 LSEC_API int lsec_store_schema_latest(void);
 /* The schema version of the open database. */
-LSEC_API LSEC_MUST_USE int lsec_store_schema_version(lsec_store *st, int *out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_schema_version(int *out, lsec_store *st, lsec_err *err);
 
 /* ---- transactions ---------------------------------------------------- */
 
 /*
- * Opens a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up
- * front within the busy timeout; PostgreSQL: BEGIN). Nesting is refused
- * (LSEC_E_STATE).
+ * A transaction scope, held on the caller's stack. lsec_store_tx_begin opens
+ * a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up front
+ * within the busy timeout; PostgreSQL: BEGIN), or joins the caller's when
+ * one is already open. lsec_store_tx_begin_read opens a read-only
+ * transaction over one snapshot of the database, so that several reads (a
+ * whole-log verification) see the same state while other stations keep
+ * writing; it too joins an open transaction.
+ *
+ * The one cleanup rule: every path ends the scope with lsec_store_tx_end
+ * (at the out: label). It commits a write transaction the scope opened when
+ * rc is 0, rolls it back otherwise (a read transaction is always rolled
+ * back), and returns rc or the commit's failure. A scope that joined its
+ * caller's transaction leaves commit and rollback to that caller; a scope
+ * that was never begun (LSEC_STORE_TX_INIT, or a failed begin) or has
+ * already ended returns rc untouched. The fields are the store's.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_begin(lsec_store *st, lsec_err *err);
-/*
- * Opens a read-only transaction over one snapshot of the database, so that
- * several reads (a whole-log verification) see the same state while other
- * stations keep writing. End it with lsec_store_rollback. LSEC_E_STATE when
- * a transaction is open.
- */
-LSEC_API LSEC_MUST_USE int lsec_store_begin_read(lsec_store *st, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_commit(lsec_store *st, lsec_err *err);
-/* Rolls back the open transaction, if any. */
-LSEC_API void lsec_store_rollback(lsec_store *st);
+typedef struct lsec_store_tx {
+	lsec_store *st; /* the registry of a transaction this scope opened, else NULL */
+	bool read;
+} lsec_store_tx;
+#define LSEC_STORE_TX_INIT {NULL, false}
+
+LSEC_API LSEC_MUST_USE int lsec_store_tx_begin(lsec_store_tx *out, lsec_store *st, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_tx_begin_read(lsec_store_tx *out, lsec_store *st,
+						     lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_tx_end(lsec_store_tx *tx, int rc, lsec_err *err);
 LSEC_API bool lsec_store_in_transaction(const lsec_store *st);
 
 /* ---- units and their lifecycle --------------------------------------- */
@@ -157,25 +168,25 @@ LSEC_API LSEC_MUST_USE int lsec_store_unit_create(lsec_store *st, const char *se
 						  const char *uid, const char *product,
 						  const char *station, lsec_err *err);
 /* Fills *out with the unit; LSEC_E_NOTFOUND when there is none. */
-LSEC_API LSEC_MUST_USE int lsec_store_unit_get(lsec_store *st, lsec_store_unit *out,
+LSEC_API LSEC_MUST_USE int lsec_store_unit_get(lsec_store_unit *out, lsec_store *st,
 					       const char *serial, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_unit_get_by_uid(lsec_store *st, lsec_store_unit *out,
+LSEC_API LSEC_MUST_USE int lsec_store_unit_get_by_uid(lsec_store_unit *out, lsec_store *st,
 						      const char *uid, lsec_err *err);
 /*
  * Lists units in serial order, optionally only one product (NULL: all).
  * *out (may be NULL when *n_out is 0) belongs to the caller: lsec_free.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_unit_list(lsec_store *st, lsec_store_unit **out,
-						size_t *n_out, const char *product,
+LSEC_API LSEC_MUST_USE int lsec_store_unit_list(lsec_store_unit **out, size_t *n_out,
+						lsec_store *st, const char *product,
 						lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_unit_count(uint64_t *out, lsec_store *st, lsec_err *err);
 /*
  * Counts the units that have begun at least one run of sop under release
  * (lsec_store_run_set_release), leaving out the unit except_serial (NULL:
  * none). Inside a write transaction this is the production count a
  * release's quota is checked against.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_release_units_started(lsec_store *st, uint64_t *out,
+LSEC_API LSEC_MUST_USE int lsec_store_release_units_started(uint64_t *out, lsec_store *st,
 							    const char *release, const char *sop,
 							    const char *except_serial,
 							    lsec_err *err);
@@ -237,9 +248,9 @@ LSEC_API LSEC_MUST_USE int lsec_store_identity_add(lsec_store *st, const char *s
 LSEC_API LSEC_MUST_USE int lsec_store_identity_set_state(lsec_store *st, const char *key_fp,
 							 lsec_key_state to, lsec_err *err);
 /* The identity holding key_fp; cert DER into cert_der_out (may be NULL). */
-LSEC_API LSEC_MUST_USE int lsec_store_identity_get(lsec_store *st, lsec_store_identity *out,
-						   lsec_buf *cert_der_out, const char *key_fp,
-						   lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_identity_get(lsec_store_identity *out,
+						   lsec_buf *cert_der_out, lsec_store *st,
+						   const char *key_fp, lsec_err *err);
 /*
  * Records a credential's keyed fingerprint (e.g. hex HMAC-SHA-256 under a
  * line key; never the credential itself).
@@ -255,8 +266,8 @@ LSEC_API LSEC_MUST_USE int lsec_store_credential_add(lsec_store *st, const char 
  * included: they are never deleted). *out (may be NULL when *n_out is 0)
  * belongs to the caller: lsec_free. Errors: LSEC_E_NOTFOUND (no such unit).
  */
-LSEC_API LSEC_MUST_USE int lsec_store_identity_list(lsec_store *st, lsec_store_identity **out,
-						    size_t *n_out, const char *serial,
+LSEC_API LSEC_MUST_USE int lsec_store_identity_list(lsec_store_identity **out, size_t *n_out,
+						    lsec_store *st, const char *serial,
 						    lsec_err *err);
 
 /* A recorded credential (its keyed fingerprint stays in the registry only). */
@@ -269,17 +280,16 @@ typedef struct lsec_store_credential {
 } lsec_store_credential;
 
 /* A unit's credentials in order; *out belongs to the caller: lsec_free. LSEC_E_NOTFOUND. */
-LSEC_API LSEC_MUST_USE int lsec_store_credential_list(lsec_store *st,
-						      lsec_store_credential **out,
-						      size_t *n_out, const char *serial,
-						      lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_credential_list(lsec_store_credential **out,
+						      size_t *n_out, lsec_store *st,
+						      const char *serial, lsec_err *err);
 /*
  * Marks every valid credential of a unit revoked (decommissioning). The row
  * stays, so its fingerprint is never issued again. *n_out (may be NULL):
  * how many were revoked now (0 when all already were).
  * Errors: LSEC_E_NOTFOUND.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_credential_revoke(lsec_store *st, size_t *n_out,
+LSEC_API LSEC_MUST_USE int lsec_store_credential_revoke(size_t *n_out, lsec_store *st,
 							const char *serial, lsec_err *err);
 
 /* ---- releases and SOP versions ---------------------------------------- */
@@ -300,6 +310,8 @@ typedef struct lsec_store_approvable {
 	unsigned n_approvals;
 	bool approved; /* n_approvals >= 2 */
 	char created[32];
+	char revoked[32]; /* releases: RFC 3339 UTC of the revocation; "" while valid */
+	char revoked_by[LSEC_STORE_NAME_MAX + 1]; /* releases: who revoked it; "" while valid */
 } lsec_store_approvable;
 
 /*
@@ -307,7 +319,7 @@ typedef struct lsec_store_approvable {
  * manifest (JSON text, may be NULL). *id_out may be NULL.
  * Errors: LSEC_E_EXISTS (that product version exists), LSEC_E_LIMIT.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_release_add(lsec_store *st, int64_t *id_out,
+LSEC_API LSEC_MUST_USE int lsec_store_release_add(int64_t *id_out, lsec_store *st,
 						  const char *product, const char *version,
 						  const char *digest, const char *manifest,
 						  const char *created_by, lsec_err *err);
@@ -318,26 +330,36 @@ LSEC_API LSEC_MUST_USE int lsec_store_release_add(lsec_store *st, int64_t *id_ou
 LSEC_API LSEC_MUST_USE int lsec_store_release_approve(lsec_store *st, const char *product,
 						      const char *version, const char *person,
 						      lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_release_get(lsec_store *st, lsec_store_approvable *out,
-						  lsec_buf *manifest_out, const char *product,
-						  const char *version, lsec_err *err);
+/*
+ * Marks a release revoked by person, now. Revocation is final and every
+ * station sharing the registry sees it; the release keeps its row and its
+ * approvals. Errors: LSEC_E_NOTFOUND, LSEC_E_EXISTS (already revoked: names
+ * who and when).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_release_revoke(lsec_store *st, const char *product,
+						     const char *version, const char *person,
+						     lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_release_get(lsec_store_approvable *out,
+						  lsec_buf *manifest_out, lsec_store *st,
+						  const char *product, const char *version,
+						  lsec_err *err);
 /* product NULL: all. *out belongs to the caller: lsec_free. */
-LSEC_API LSEC_MUST_USE int lsec_store_release_list(lsec_store *st, lsec_store_approvable **out,
-						   size_t *n_out, const char *product,
+LSEC_API LSEC_MUST_USE int lsec_store_release_list(lsec_store_approvable **out, size_t *n_out,
+						   lsec_store *st, const char *product,
 						   lsec_err *err);
 
-LSEC_API LSEC_MUST_USE int lsec_store_sop_add(lsec_store *st, int64_t *id_out, const char *sop,
+LSEC_API LSEC_MUST_USE int lsec_store_sop_add(int64_t *id_out, lsec_store *st, const char *sop,
 					      const char *version, const char *digest,
 					      const char *body, const char *created_by,
 					      lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_sop_approve(lsec_store *st, const char *sop,
 						  const char *version, const char *person,
 						  lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_sop_get(lsec_store *st, lsec_store_approvable *out,
-					      lsec_buf *body_out, const char *sop,
+LSEC_API LSEC_MUST_USE int lsec_store_sop_get(lsec_store_approvable *out, lsec_buf *body_out,
+					      lsec_store *st, const char *sop,
 					      const char *version, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_sop_list(lsec_store *st, lsec_store_approvable **out,
-					       size_t *n_out, const char *sop, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_list(lsec_store_approvable **out, size_t *n_out,
+					       lsec_store *st, const char *sop, lsec_err *err);
 
 /* ---- people and sessions ---------------------------------------------- */
 
@@ -365,15 +387,15 @@ typedef struct lsec_store_person {
 /* Errors: LSEC_E_EXISTS (name taken), LSEC_E_LIMIT. */
 LSEC_API LSEC_MUST_USE int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role,
 						 const char *pw_hash, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_person_get(lsec_store *st, lsec_store_person *out,
+LSEC_API LSEC_MUST_USE int lsec_store_person_get(lsec_store_person *out, lsec_store *st,
 						 const char *name, lsec_err *err);
 /* In name order; *out belongs to the caller: lsec_free (pw_hash is cleared). */
-LSEC_API LSEC_MUST_USE int lsec_store_person_list(lsec_store *st, lsec_store_person **out,
-						  size_t *n_out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_person_list(lsec_store_person **out, size_t *n_out,
+						  lsec_store *st, lsec_err *err);
 /* Disables a person and revokes their sessions. LSEC_E_NOTFOUND. */
 LSEC_API LSEC_MUST_USE int lsec_store_person_disable(lsec_store *st, const char *name,
 						     lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_person_count(lsec_store *st, uint64_t *out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_person_count(uint64_t *out, lsec_store *st, lsec_err *err);
 
 typedef struct lsec_store_session {
 	int64_t id;
@@ -389,7 +411,7 @@ LSEC_API LSEC_MUST_USE int lsec_store_session_add(lsec_store *st, const char *pe
 						  const uint8_t token_hash[32], const char *station,
 						  int64_t created, int64_t expires, lsec_err *err);
 /* The session with that token hash; LSEC_E_NOTFOUND. */
-LSEC_API LSEC_MUST_USE int lsec_store_session_get(lsec_store *st, lsec_store_session *out,
+LSEC_API LSEC_MUST_USE int lsec_store_session_get(lsec_store_session *out, lsec_store *st,
 						  const uint8_t token_hash[32], lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_session_revoke(lsec_store *st,
 						     const uint8_t token_hash[32], lsec_err *err);
@@ -397,7 +419,7 @@ LSEC_API LSEC_MUST_USE int lsec_store_session_revoke(lsec_store *st,
 /* ---- runs and steps ----------------------------------------------------- */
 
 /* Starts a run of sop (at sop_version) on a unit. LSEC_E_NOTFOUND (unit). */
-LSEC_API LSEC_MUST_USE int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out,
+LSEC_API LSEC_MUST_USE int lsec_store_run_begin(int64_t *run_id_out, lsec_store *st,
 						const char *serial, const char *sop,
 						const char *sop_version, const char *person,
 						const char *station, lsec_err *err);
@@ -407,7 +429,7 @@ LSEC_API LSEC_MUST_USE int lsec_store_run_set_release(lsec_store *st, int64_t ru
 /* Closes a run with its outcome ("passed", "failed", ...). LSEC_E_STATE if closed. */
 LSEC_API LSEC_MUST_USE int lsec_store_run_finish(lsec_store *st, int64_t run_id,
 						 const char *outcome, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out,
+LSEC_API LSEC_MUST_USE int lsec_store_step_begin(int64_t *step_id_out, lsec_store *st,
 						 int64_t run_id, const char *step,
 						 const char *person, lsec_err *err);
 /*
@@ -431,8 +453,8 @@ typedef struct lsec_store_run {
 } lsec_store_run;
 
 /* A unit's runs in start order; *out belongs to the caller: lsec_free. */
-LSEC_API LSEC_MUST_USE int lsec_store_run_list(lsec_store *st, lsec_store_run **out,
-					       size_t *n_out, const char *serial, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_run_list(lsec_store_run **out, size_t *n_out,
+					       lsec_store *st, const char *serial, lsec_err *err);
 
 /* ---- revocations and scrap --------------------------------------------- */
 
@@ -450,8 +472,8 @@ typedef struct lsec_store_record {
 LSEC_API LSEC_MUST_USE int lsec_store_revocation_add(lsec_store *st, const char *serial,
 						     const char *cert_serial, const char *reason,
 						     const char *person, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_revocation_list(lsec_store *st, lsec_store_record **out,
-						      size_t *n_out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_revocation_list(lsec_store_record **out, size_t *n_out,
+						      lsec_store *st, lsec_err *err);
 /*
  * Records the physical destruction of a unit with its witness (who must be
  * someone else: LSEC_E_STORE_APPROVAL). LSEC_E_NOTFOUND.
@@ -459,8 +481,8 @@ LSEC_API LSEC_MUST_USE int lsec_store_revocation_list(lsec_store *st, lsec_store
 LSEC_API LSEC_MUST_USE int lsec_store_scrap_add(lsec_store *st, const char *serial,
 						const char *method, const char *person,
 						const char *witness, const char *note, lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_scrap_list(lsec_store *st, lsec_store_record **out,
-						 size_t *n_out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_scrap_list(lsec_store_record **out, size_t *n_out,
+						 lsec_store *st, lsec_err *err);
 
 /* ---- audit log storage (raw; the audit module builds the tree) --------- */
 
@@ -471,16 +493,16 @@ LSEC_API LSEC_MUST_USE int lsec_store_scrap_list(lsec_store *st, lsec_store_reco
  * sequence number (the current leaf count). LSEC_E_STATE outside a
  * transaction.
  */
-LSEC_API LSEC_MUST_USE int lsec_store_leaf_reserve(lsec_store *st, uint64_t *seq_out,
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_reserve(uint64_t *seq_out, lsec_store *st,
 						   lsec_err *err);
 /* Stores leaf seq (unit may be NULL). LSEC_E_EXISTS if seq is taken. */
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit,
 					       const uint8_t *leaf, size_t len,
 					       const uint8_t leaf_hash[32], lsec_err *err);
-LSEC_API LSEC_MUST_USE int lsec_store_leaf_count(lsec_store *st, uint64_t *out, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_count(uint64_t *out, lsec_store *st, lsec_err *err);
 /* Leaf seq into leaf_out (empty) and its hash. LSEC_E_NOTFOUND. */
-LSEC_API LSEC_MUST_USE int lsec_store_leaf_get(lsec_store *st, uint64_t seq, lsec_buf *leaf_out,
-					       uint8_t leaf_hash_out[32], lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32],
+					       lsec_store *st, uint64_t seq, lsec_err *err);
 
 /*
  * Called for each leaf; the pointers are borrowed for the call only.
@@ -497,8 +519,8 @@ LSEC_API LSEC_MUST_USE int lsec_store_leaf_foreach(lsec_store *st, uint64_t from
 						   lsec_store_leaf_cb cb, void *ctx,
 						   lsec_err *err);
 /* The sequence numbers of a unit's leaves, ascending; *seqs_out: lsec_free. */
-LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_unit(lsec_store *st, const char *unit,
-							 uint64_t **seqs_out, size_t *n_out,
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out,
+							 lsec_store *st, const char *unit,
 							 lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size,
 						     const uint8_t root[32], const char *note,

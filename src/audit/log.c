@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <string.h>
 
-int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_out,
+int lsec_audit_record(uint64_t *seq_out, lsec_store *st, const lsec_audit_event *ev,
 		      lsec_err *err)
 {
 	int rc = 0;
@@ -30,7 +30,7 @@ int lsec_audit_record(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_
 	LSEC_ENSURE(ev->person != NULL && ev->person[0] != 0, LSEC_E_AUDIT_NO_PERSON,
 		    "cannot record event '%s': no person is named, and every event needs one",
 		    ev->action != NULL ? ev->action : "(no action)");
-	LSEC_TRY(lsec_store_leaf_reserve(st, &seq, err));
+	LSEC_TRY(lsec_store_leaf_reserve(&seq, st, err));
 	LSEC_TRY(lsec_audit_leaf_build(&leaf, ev, seq, NULL, err));
 	size_t len = strlen(leaf);
 	LSEC_TRY(lsec_audit_leaf_hash(hash, (const uint8_t *)leaf, len, err));
@@ -43,26 +43,23 @@ out:
 	return rc;
 }
 
-int lsec_audit_append(lsec_store *st, const lsec_audit_event *ev, uint64_t *seq_out,
+int lsec_audit_append(uint64_t *seq_out, lsec_store *st, const lsec_audit_event *ev,
 		      lsec_err *err)
 {
 	int rc = 0;
-	bool in_tx = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	if (seq_out != NULL) {
 		*seq_out = 0;
 	}
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store_begin(st, err));
-	in_tx = true;
-	LSEC_TRY(lsec_audit_record(st, ev, seq_out, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	in_tx = false;
+	LSEC_ENSURE(!lsec_store_in_transaction(st), LSEC_E_STATE,
+		    "cannot append to the audit log: a transaction is open (record inside it)");
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(lsec_audit_record(seq_out, st, ev, err));
 out:
-	if (in_tx) {
-		lsec_store_rollback(st);
-		if (seq_out != NULL) {
-			*seq_out = 0;
-		}
+	rc = lsec_store_tx_end(&tx, rc, err);
+	if (rc < 0 && seq_out != NULL) {
+		*seq_out = 0;
 	}
 	return rc;
 }
@@ -333,7 +330,7 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 	char *note = NULL, hex[65];
 	json_t *evd = NULL;
 	lsec_audit_checkpoint cp;
-	bool in_tx = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	if (note_out != NULL) {
 		*note_out = NULL;
 	}
@@ -344,11 +341,10 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 	memset(&w, 0, sizeof(w));
 	lsec_audit_tree_init(&w.tree);
 	/* Hash what is there without the lock, then catch up under it. */
-	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
+	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
 	LSEC_TRY(walk_leaves(&w, st, 0, count, err));
-	LSEC_TRY(lsec_store_begin(st, err));
-	in_tx = true;
-	LSEC_TRY(lsec_store_leaf_reserve(st, &size, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(lsec_store_leaf_reserve(&size, st, err));
 	LSEC_TRY(walk_leaves(&w, st, w.tree.size, size, err));
 	LSEC_ENSURE(w.tree.size == size, LSEC_E_AUDIT_LEAF_HASH,
 		    "cannot make checkpoint: the log has %llu leaves, %llu were read",
@@ -363,18 +359,15 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 	LSEC_ENSURE(evd != NULL, LSEC_E_NOMEM, "cannot make checkpoint: out of memory");
 	lsec_audit_event ev = {.person = person, .station = key_name, .action = "checkpoint",
 			       .outcome = "signed", .evidence = evd};
-	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+	LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
 	LSEC_TRY(lsec_store_checkpoint_put(st, size, cp.root, note, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	in_tx = false;
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (note_out != NULL) {
 		*note_out = note;
 		note = NULL;
 	}
 out:
-	if (in_tx) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(evd);
 	lsec_free(note);
 	return rc;
@@ -471,7 +464,7 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 		    "cannot prove: the log has no checkpoint yet (run 'linesec audit checkpoint')");
 	const struct cp_row *cp = &rows.v[rows.n - 1];
 	if (unit != NULL) {
-		LSEC_TRY(lsec_store_leaf_seqs_for_unit(st, unit, &seqs, &n, err));
+		LSEC_TRY(lsec_store_leaf_seqs_for_unit(&seqs, &n, st, unit, err));
 		LSEC_ENSURE(n > 0, LSEC_E_NOTFOUND, "cannot prove unit '%s': it has no audit events",
 			    unit);
 		LSEC_ENSURE(seqs[0] < cp->size, LSEC_E_AUDIT_NO_CHECKPOINT,
@@ -498,7 +491,7 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 	for (size_t i = 0; i < k; i++) {
 		uint8_t h[32], stored[32];
 		lsec_buf_reset(&leaf);
-		LSEC_TRY(lsec_store_leaf_get(st, want[i], &leaf, stored, err));
+		LSEC_TRY(lsec_store_leaf_get(&leaf, stored, st, want[i], err));
 		LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
 		LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
 			    "cannot prove leaf %llu: its bytes do not match its stored hash",
@@ -538,7 +531,7 @@ int lsec_audit_consistency(lsec_buf *proof_out, lsec_audit_checkpoint *old_out,
 		    "cannot prove consistency: the old checkpoint (%llu leaves) is larger than the "
 		    "new one (%llu)",
 		    (unsigned long long)old_out->size, (unsigned long long)new_out->size);
-	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
+	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
 	LSEC_ENSURE(new_out->size <= count, LSEC_E_AUDIT_TRUNCATED,
 		    "cannot prove consistency: the checkpoint covers %llu leaves but the log has "
 		    "%llu (leaves were deleted)",

@@ -473,8 +473,8 @@ static int crl_body(cli_ctx *c)
 	o.next_update_hours = (uint32_t)hours;
 	o.der = cli_flag(a, "der");
 	LSEC_TRY(ca_open(&ca, c, CA_UNLOCKED, err));
-	LSEC_TRY(lsec_pki_crl_recorded(&crl, listpath ? &list : NULL, cli_flag(a, "list-json"),
-				       &num, ca, lsec_line_store(c->line), &who, &o, err));
+	LSEC_TRY(lsec_pki_crl_recorded(&crl, listpath ? &list : NULL, &num,
+				       cli_flag(a, "list-json"), ca, lsec_line_store(c->line), &who, &o, err));
 	if (listpath != NULL) {
 		LSEC_TRY(lsec_file_write_atomic(listpath, list.data, list.len, 0644, err));
 	}

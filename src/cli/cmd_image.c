@@ -98,7 +98,7 @@ static int sign_body(cli_ctx *c)
 	LSEC_TRY(lsec_file_write_atomic(a->args[1], img.data, img.len, 0644, err));
 	/* Read back what was written, as the verifier will see it. */
 	LSEC_TRY(read_image(&parsed, a->args[1], err));
-	LSEC_ENSURE(lsec_image_digest(parsed, digest), LSEC_E_INTERNAL,
+	LSEC_ENSURE(lsec_image_digest(digest, parsed), LSEC_E_INTERNAL,
 		    "signed image '%s' has no SHA256 TLV", a->args[1]);
 	lsec_hex_encode(hex, digest, sizeof(digest));
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), o.image_version));
@@ -248,10 +248,10 @@ static int verify_body(cli_ctx *c)
 	}
 	LSEC_TRY(read_image(&img, a->args[0], err));
 	LSEC_TRY(lsec_image_verify(img, &vo, err));
-	(void)lsec_image_digest(img, digest);
+	(void)lsec_image_digest(digest, img);
 	lsec_hex_encode(hex, digest, sizeof(digest));
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(img)));
-	bool has_cnt = lsec_image_security_counter(img, &cnt);
+	bool has_cnt = lsec_image_security_counter(&cnt, img);
 	const char *product = lsec_image_product(img);
 	const char *build = lsec_image_build_name(lsec_image_build_type(img));
 	if (cli_flag(a, "json")) {

@@ -56,7 +56,7 @@ static int list_body(cli_ctx *c)
 	lsec_store_person *people = NULL;
 	size_t n = 0;
 	json_t *arr = NULL;
-	LSEC_TRY(lsec_store_person_list(lsec_line_store(c->line), &people, &n, &c->err));
+	LSEC_TRY(lsec_store_person_list(&people, &n, lsec_line_store(c->line), &c->err));
 	if (cli_flag(&c->a, "json")) {
 		arr = json_array();
 		for (size_t i = 0; arr != NULL && i < n; i++) {

@@ -26,7 +26,7 @@ static int submit_body(cli_ctx *c)
 	int64_t id = 0;
 	uint64_t quota = 0;
 	LSEC_TRY(cli_get_u64(&c->a, "quota", UINT32_MAX, &quota, err));
-	LSEC_TRY(lsec_station_release_submit(c->st, &id, c->a.args[0], cli_get(&c->a, "product"),
+	LSEC_TRY(lsec_station_release_submit(&id, c->st, c->a.args[0], cli_get(&c->a, "product"),
 					     quota, c->person, err));
 	printf("release %lld submitted by %s; it needs the approval of a second security officer\n",
 	       (long long)id, c->person);

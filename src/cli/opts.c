@@ -225,7 +225,7 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 	} else if ((spec->setup & CLI_LINE) != 0) {
 		LSEC_TRY(lsec_line_open(&c->line, cli_get(&c->a, "line"), err));
 		if ((spec->setup & CLI_NO_ACTOR) == 0 && (spec->roles != 0 || as != NULL)) {
-			LSEC_TRY(lsec_line_authorize(c->line, &c->who, as,
+			LSEC_TRY(lsec_line_authorize(&c->who, c->line, as,
 						     spec->roles != 0 ? spec->roles : CLI_ANYONE,
 						     action, err));
 			c->person = c->who.name;

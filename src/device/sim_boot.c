@@ -87,7 +87,7 @@ int lsec_device__sim_boot(lsec_device_boot_report *out, const sim_unit *u, lsec_
 	}
 	lsec_image_version v = lsec_image_get_version(img);
 	out->booted = true;
-	out->measured = lsec_image_digest(img, out->digest);
+	out->measured = lsec_image_digest(out->digest, img);
 	out->ver_major = v.major;
 	out->ver_minor = v.minor;
 	out->ver_revision = v.revision;

@@ -370,13 +370,13 @@ lsec_image_build lsec_image_build_type(const lsec_image *img)
 	return img->build;
 }
 
-bool lsec_image_security_counter(const lsec_image *img, uint32_t *out)
+bool lsec_image_security_counter(uint32_t *out, const lsec_image *img)
 {
 	*out = img->sec_cnt != NULL ? img->security_counter : 0;
 	return img->sec_cnt != NULL;
 }
 
-bool lsec_image_digest(const lsec_image *img, uint8_t out[32])
+bool lsec_image_digest(uint8_t out[32], const lsec_image *img)
 {
 	if (img->sha256 == NULL) {
 		memset(out, 0, 32);
@@ -386,7 +386,7 @@ bool lsec_image_digest(const lsec_image *img, uint8_t out[32])
 	return true;
 }
 
-bool lsec_image_key_hash(const lsec_image *img, uint8_t out[32])
+bool lsec_image_key_hash(uint8_t out[32], const lsec_image *img)
 {
 	memset(out, 0, 32);
 	if (img->keyhash != NULL) {

@@ -55,7 +55,7 @@ static int resolve_key(lsec_key **out, const lsec_key **use, const lsec_image *i
 	} else {
 		LSEC_BAIL(LSEC_E_USAGE, "cannot verify image '%s': no public key given", img->name);
 	}
-	LSEC_ENSURE(lsec_image_key_hash(img, have), LSEC_E_IMG_KEY_MISMATCH,
+	LSEC_ENSURE(lsec_image_key_hash(have, img), LSEC_E_IMG_KEY_MISMATCH,
 		    "cannot verify image '%s': no KEYHASH or PUBKEY TLV", img->name);
 	LSEC_ENSURE(lsec_ct_equal(want, have, 32), LSEC_E_IMG_KEY_MISMATCH,
 		    "cannot verify image '%s': signed by another key (the image's key hash is not "
@@ -290,8 +290,8 @@ int lsec_image_describe(json_t **out, const lsec_image *img, lsec_err *err)
 	LSEC_TRY(set_new(o, "product", img->has_product ? json_string(img->product) : json_null(), err));
 	LSEC_TRY(set_new(o, "build", json_string(lsec_image_build_name(img->build)), err));
 	LSEC_TRY(set_new(o, "security_counter",
-			 lsec_image_security_counter(img, &cnt) ? json_integer(cnt) : json_null(), err));
-	LSEC_TRY(set_new(o, "key_hash", lsec_image_key_hash(img, kh) ? hex_json(kh, 32) : json_null(),
+			 lsec_image_security_counter(&cnt, img) ? json_integer(cnt) : json_null(), err));
+	LSEC_TRY(set_new(o, "key_hash", lsec_image_key_hash(kh, img) ? hex_json(kh, 32) : json_null(),
 			 err));
 	LSEC_TRY(set_new(o, "signature",
 			 img->sig ? json_string(lsec_image__tlv_name(img->sig->type)) : json_null(),

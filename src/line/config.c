@@ -599,6 +599,7 @@ static void undo_init(const lsec_line *line, bool config, bool key, bool registr
 int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_line *line = NULL;
 	char *cfg = NULL;
 	bool made_config = false, made_key = false, made_registry = false;
@@ -653,14 +654,14 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	made_registry = true;
 	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
 
-	LSEC_TRY(lsec_store_person_count(line->st, &people, err));
+	LSEC_TRY(lsec_store_person_count(&people, line->st, err));
 	if (people == 0) {
 		LSEC_ENSURE(opts->admin_password != NULL, LSEC_E_USAGE,
 			    "cannot create line: the first security officer '%s' needs a password",
 			    admin);
 		LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), opts->admin_password, err));
 	}
-	LSEC_TRY(lsec_store_begin(line->st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	if (people == 0) {
 		LSEC_TRY(lsec_store_person_add(line->st, admin, LSEC_ROLE_SECURITY_OFFICER, hash,
 					       err));
@@ -670,12 +671,11 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		       people == 0 ? admin : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
 	LSEC_TRY(lsec_line__record(line, admin, "line-init", "ok", ev, err));
-	LSEC_TRY(lsec_store_commit(line->st, err));
 out:
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_wipe(hash, sizeof(hash));
 	if (line != NULL) {
-		lsec_store_rollback(line->st);
 		lsec_store_close(line->st);
 		line->st = NULL;
 		if (rc < 0) {

@@ -32,7 +32,7 @@ int lsec_line__record(lsec_line *line, const char *person, const char *action,
 {
 	lsec_audit_event ev = {person, line->station, NULL, NULL, 0, NULL, action, outcome,
 			       evidence};
-	return lsec_audit_record(line->st, &ev, NULL, err);
+	return lsec_audit_record(NULL, line->st, &ev, err);
 }
 
 /* Records one event in a transaction of its own (for refusals, which change nothing else). */
@@ -40,13 +40,11 @@ static int record_alone(lsec_line *line, const char *person, const char *action,
 			const char *outcome, lsec_err *err)
 {
 	int rc = 0;
-	LSEC_TRY(lsec_store_begin(line->st, err));
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_line__record(line, person, action, outcome, NULL, err));
-	LSEC_TRY(lsec_store_commit(line->st, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(line->st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }
 
@@ -138,7 +136,7 @@ static void roles_text(char *out, size_t cap, unsigned roles)
 	}
 }
 
-int lsec_line_authorize(lsec_line *line, lsec_line_actor *out, const char *name,
+int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 			unsigned roles, const char *action, lsec_err *err)
 {
 	int rc = 0;
@@ -163,7 +161,7 @@ int lsec_line_authorize(lsec_line *line, lsec_line_actor *out, const char *name,
 			  who, line->station);
 	}
 	LSEC_TRY(rc);
-	rc = lsec_store_session_get(line->st, &s, th, err);
+	rc = lsec_store_session_get(&s, line->st, th, err);
 	if (rc == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_AUTH, "cannot %s: the session of '%s' is unknown to the registry; "
 				       "log in again",
@@ -176,7 +174,7 @@ int lsec_line_authorize(lsec_line *line, lsec_line_actor *out, const char *name,
 		    action, who);
 	LSEC_ENSURE((int64_t)time(NULL) < s.expires, LSEC_E_AUTH,
 		    "cannot %s: the session of '%s' expired; log in again", action, who);
-	LSEC_TRY(lsec_store_person_get(line->st, &p, who, err));
+	LSEC_TRY(lsec_store_person_get(&p, line->st, who, err));
 	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "cannot %s: person '%s' is disabled", action, who);
 	roles_text(need, sizeof(need), roles);
 	LSEC_ENSURE(roles & LSEC_ROLE_BIT(p.role), LSEC_E_AUTH,
@@ -200,7 +198,7 @@ static int require_officer(lsec_line *line, const lsec_line_actor *by, const cha
 		return lsec_err_set(err, LSEC_E_AUTH, __FILE__, __LINE__,
 				    "cannot %s: nobody is acting", action);
 	}
-	return lsec_line_authorize(line, &fresh, by->name, LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
+	return lsec_line_authorize(&fresh, line, by->name, LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
 				   action, err);
 }
 
@@ -208,6 +206,7 @@ int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by, const char 
 			 lsec_role role, const lsec_secret *password, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char hash[160] = "";
 	json_t *ev = NULL;
 	LSEC_ENSURE_REF(line);
@@ -219,14 +218,11 @@ int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by, const char 
 	LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), password, err));
 	ev = json_pack("{s:s,s:s}", "name", name, "role", lsec_role_name(role));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(line->st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_add(line->st, name, role, hash, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-add", "ok", ev, err));
-	LSEC_TRY(lsec_store_commit(line->st, err));
 out:
-	if (rc < 0 && line != NULL) {
-		lsec_store_rollback(line->st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_wipe(hash, sizeof(hash));
 	return rc;
@@ -236,6 +232,7 @@ int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const c
 			     lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	json_t *ev = NULL;
 	LSEC_ENSURE_REF(line);
 	LSEC_TRY(lsec_line__check_id(name, "person name", err));
@@ -244,14 +241,11 @@ int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const c
 		    "cannot disable '%s': a security officer cannot disable themselves", name);
 	ev = json_pack("{s:s}", "name", name);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(line->st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_disable(line->st, name, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-disable", "ok", ev, err));
-	LSEC_TRY(lsec_store_commit(line->st, err));
 out:
-	if (rc < 0 && line != NULL) {
-		lsec_store_rollback(line->st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -263,7 +257,7 @@ static int check_login(lsec_line *line, const char *name, const lsec_secret *pas
 	int rc = 0;
 	lsec_store_person p;
 	lsec_err perr = LSEC_ERR_INIT;
-	int got = lsec_store_person_get(line->st, &p, name, &perr);
+	int got = lsec_store_person_get(&p, line->st, name, &perr);
 	if (got != 0 && got != LSEC_E_NOTFOUND) {
 		*err = perr;
 		rc = got;
@@ -287,6 +281,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 		    lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	uint8_t token[TOKEN_LEN], th[32], old[32];
 	char hex[2 * TOKEN_LEN + 2];
 	char expires_text[32];
@@ -311,7 +306,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	ev = json_pack("{s:s}", "expires", expires_text);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 
-	LSEC_TRY(lsec_store_begin(line->st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	if (had_old) {
 		/* One session per person per station: the previous one ends. */
 		rc = lsec_store_session_revoke(line->st, old, err);
@@ -322,7 +317,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	}
 	LSEC_TRY(lsec_store_session_add(line->st, name, th, line->station, now, expires, err));
 	LSEC_TRY(lsec_line__record(line, name, "login", "ok", ev, err));
-	LSEC_TRY(lsec_store_commit(line->st, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 
 	lsec_hex_encode(hex, token, sizeof(token));
 	hex[2 * TOKEN_LEN] = '\n';
@@ -336,9 +331,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 		}
 	}
 out:
-	if (rc < 0 && line != NULL) {
-		lsec_store_rollback(line->st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_wipe(token, sizeof(token));
 	lsec_wipe(hex, sizeof(hex));
 	lsec_wipe(th, sizeof(th));
@@ -351,6 +344,7 @@ out:
 int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char who[LSEC_STORE_NAME_MAX + 1];
 	uint8_t th[32];
 	char *path = NULL;
@@ -369,19 +363,17 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 		unlink(path);
 	}
 	LSEC_TRY(rc);
-	LSEC_TRY(lsec_store_begin(line->st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	rc = lsec_store_session_revoke(line->st, th, err);
 	if (rc < 0 && rc != LSEC_E_NOTFOUND) {
 		goto out;
 	}
 	rc = 0;
 	LSEC_TRY(lsec_line__record(line, who, "logout", "ok", NULL, err));
-	LSEC_TRY(lsec_store_commit(line->st, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	LSEC_ENSURE(unlink(path) == 0, LSEC_E_IO, "cannot remove session file '%s'", path);
 out:
-	if (rc < 0 && line != NULL) {
-		lsec_store_rollback(line->st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_wipe(th, sizeof(th));
 	lsec_free(path);
 	return rc;

@@ -120,7 +120,7 @@ int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st, const lsec_pki
 	char uidhex[2 * LSEC_DEVICE_UID_LEN + 1];
 	*out = NULL;
 	LSEC_ENSURE(unit != NULL && t != NULL, LSEC_E_USAGE, "cannot enrol: missing unit or device");
-	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, unit, err));
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	lsec_hex_encode(uidhex, info.uid, sizeof(info.uid));
 	LSEC_ENSURE(uid_matches(u.uid, uidhex), LSEC_E_POLICY,

@@ -28,7 +28,7 @@ static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, co
 	ev.action = action;
 	ev.outcome = "done";
 	ev.evidence = evidence;
-	int rc = lsec_audit_record(st, &ev, NULL, err);
+	int rc = lsec_audit_record(NULL, st, &ev, err);
 	json_decref(evidence);
 	return rc;
 }
@@ -39,25 +39,21 @@ int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts, lsec
 	int rc = 0;
 	lsec_ca *ca = NULL;
 	json_t *desc = NULL;
-	bool begun = false, created = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	bool created = false;
 	LSEC_ENSURE(who != NULL && st != NULL, LSEC_E_USAGE, "cannot create a CA: missing person");
 	LSEC_TRY(lsec_ca_init(dir, opts, err));
 	created = true;
 	LSEC_TRY(lsec_ca_open(&ca, dir, NULL, err));
 	LSEC_TRY(lsec_ca_describe(&desc, ca, err));
-	LSEC_TRY(lsec_store_begin(st, err));
-	begun = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(audit(st, who, NULL, "pki.ca.init",
 		       json_pack("{s:O,s:O,s:O}", "key_sha256", json_object_get(desc, "key_sha256"),
 				 "storage", json_object_get(desc, "storage"), "state",
 				 json_object_get(desc, "state")),
 		       err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	begun = false;
 out:
-	if (begun) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && created && ca != NULL) {
 		lsec_pki__ca_undo(ca);
 	}
@@ -70,23 +66,18 @@ int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path, const char *
 				lsec_store *st, const lsec_pki_actor *who, lsec_err *err)
 {
 	int rc = 0;
-	bool begun = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char sn[41];
 	LSEC_ENSURE(who != NULL && st != NULL, LSEC_E_USAGE,
 		    "cannot import a CA certificate: missing person");
-	LSEC_TRY(lsec_store_begin(st, err));
-	begun = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_ca_import_cert(ca, cert_path, root_path, err));
 	lsec_cert_serial_hex(sn, lsec_ca_cert(ca));
 	LSEC_TRY(audit(st, who, NULL, "pki.ca.import-cert",
 		       json_pack("{s:s,s:b}", "cert_serial", sn, "root_checked", root_path != NULL),
 		       err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	begun = false;
 out:
-	if (begun) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }
 
@@ -114,7 +105,7 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 	lsec_buf uid = LSEC_BUF_INIT(LSEC_STORE_NAME_MAX);
 	lsec_buf der = LSEC_BUF_INIT(LSEC_PKI_MAX_INPUT);
 	lsec_cert *cert = NULL;
-	bool begun = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	uint8_t fp[32];
 	char fphex[65], sn[41];
 	*out = NULL;
@@ -123,7 +114,7 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 	LSEC_ENSURE(origin == LSEC_KEY_ORIGIN_DEVICE || origin == LSEC_KEY_ORIGIN_STATION,
 		    LSEC_E_USAGE, "cannot issue a certificate for unit '%s': unknown key origin %d",
 		    unit, (int)origin);
-	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, unit, err));
 	LSEC_TRY(uid_bytes(&uid, u.uid, err));
 	lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
 	req.serial = u.serial;
@@ -136,8 +127,7 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 	lsec_hex_encode(fphex, fp, sizeof(fp));
 	lsec_cert_serial_hex(sn, cert);
 	LSEC_TRY(lsec_cert_encode(&der, cert, true, err));
-	LSEC_TRY(lsec_store_begin(st, err));
-	begun = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_identity_add(st, u.serial, fphex, sn, der.data, der.len,
 					 LSEC_KEY_ACTIVE, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.certificate.issue",
@@ -145,14 +135,11 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 				 "key_origin",
 				 origin == LSEC_KEY_ORIGIN_DEVICE ? "device" : "station-generated"),
 		       err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	begun = false;
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	*out = cert;
 	cert = NULL;
 out:
-	if (begun) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_cert_free(cert);
 	lsec_buf_release(&der);
 	lsec_buf_release(&uid);
@@ -164,7 +151,7 @@ int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who, const ls
 {
 	int rc = 0;
 	lsec_store_identity id;
-	bool begun = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	uint8_t fp[32];
 	char fphex[65], sn[41];
 	LSEC_ENSURE(who != NULL && cert != NULL, LSEC_E_USAGE,
@@ -172,14 +159,13 @@ int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who, const ls
 	LSEC_TRY(lsec_cert_key_fingerprint(fp, cert, err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
 	lsec_cert_serial_hex(sn, cert);
-	LSEC_TRY(lsec_store_identity_get(st, &id, NULL, fphex, err));
+	LSEC_TRY(lsec_store_identity_get(&id, NULL, st, fphex, err));
 	LSEC_ENSURE(strcmp(id.cert_serial, sn) == 0, /* lint:ok - public serials */
 		    LSEC_E_PKI_MISMATCH,
 		    "cannot revoke certificate '%s': unit '%s' holds certificate '%s' for that key",
 		    sn, id.serial, id.cert_serial);
 	bool compromised = reason == LSEC_CRL_KEY_COMPROMISE || reason == LSEC_CRL_CA_COMPROMISE;
-	LSEC_TRY(lsec_store_begin(st, err));
-	begun = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_revocation_add(st, id.serial, sn, lsec_crl_reason_name(reason),
 					   who->person, err));
 	LSEC_TRY(lsec_store_identity_set_state(
@@ -188,12 +174,8 @@ int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who, const ls
 		       json_pack("{s:s,s:s,s:s}", "cert_serial", sn, "key_sha256", fphex, "reason",
 				 lsec_crl_reason_name(reason)),
 		       err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	begun = false;
 out:
-	if (begun) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }
 
@@ -219,7 +201,7 @@ static int revoked_key_fp(uint8_t out[32], bool *found, lsec_store *st, const ch
 	lsec_store_identity *ids = NULL;
 	size_t n = 0;
 	*found = false;
-	LSEC_TRY(lsec_store_identity_list(st, &ids, &n, unit, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st, unit, err));
 	for (size_t i = 0; i < n && !*found; i++) {
 		if (strcasecmp(ids[i].cert_serial, cert_serial) == 0 && strlen(ids[i].key_fp) == 64) {
 			LSEC_TRY(lsec_hex_decode_fixed(out, 32, ids[i].key_fp, "key fingerprint", err));
@@ -231,8 +213,8 @@ out:
 	return rc;
 }
 
-int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
-			  uint64_t *number_out, lsec_ca *ca, lsec_store *st,
+int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, uint64_t *number_out,
+			  bool list_json, lsec_ca *ca, lsec_store *st,
 			  const lsec_pki_actor *who, const lsec_crl_options *opts, lsec_err *err)
 {
 	int rc = 0;
@@ -240,10 +222,10 @@ int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
 	lsec_revoked *list = NULL;
 	uint8_t(*fps)[32] = NULL;
 	size_t n = 0;
-	bool begun = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	*number_out = 0;
 	LSEC_ENSURE(who != NULL, LSEC_E_USAGE, "cannot make a CRL: missing person");
-	LSEC_TRY(lsec_store_revocation_list(st, &recs, &n, err));
+	LSEC_TRY(lsec_store_revocation_list(&recs, &n, st, err));
 	if (n > 0) {
 		list = lsec_calloc(n, sizeof(*list));
 		fps = lsec_calloc(n, sizeof(*fps));
@@ -262,18 +244,13 @@ int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, bool list_json,
 	if (list_out != NULL) {
 		LSEC_TRY(lsec_revoked_export(list_out, list, n, *number_out, list_json, err));
 	}
-	LSEC_TRY(lsec_store_begin(st, err));
-	begun = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(audit(st, who, NULL, "pki.crl.issue",
 		       json_pack("{s:I,s:I}", "crl_number", (json_int_t)*number_out, "revoked",
 				 (json_int_t)n),
 		       err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	begun = false;
 out:
-	if (begun) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_free(fps);
 	lsec_free(list);
 	lsec_free(recs);
@@ -289,29 +266,25 @@ int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
 	lsec_store_unit u;
 	uint8_t fp[32];
 	char fphex[65];
-	bool begun = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	*pw_out = NULL;
 	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
 		    "cannot issue a credential: missing person or unit");
-	LSEC_TRY(lsec_store_unit_get(st, &u, unit, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, unit, err));
 	LSEC_TRY(lsec_cred_generate_ex(&pw, len, a, err));
 	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
-	LSEC_TRY(lsec_store_begin(st, err));
-	begun = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_credential_add(st, u.serial, fphex, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.initial-password.issue",
 		       json_pack("{s:I,s:I}", "entropy_bits",
 				 (json_int_t)lsec_cred_entropy_bits(len, a), "length", (json_int_t)len),
 		       err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	begun = false;
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	*pw_out = pw;
 	pw = NULL;
 out:
-	if (begun) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_wipe(fphex, sizeof(fphex));
 	lsec_wipe(fp, sizeof(fp));
 	lsec_secret_free(pw);
@@ -322,6 +295,7 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_pki_act
 				 const char *unit, const lsec_secret *claimed, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int verdict = LSEC_E_NOTFOUND;
 	lsec_store_credential *creds = NULL;
 	size_t n = 0;
@@ -330,7 +304,7 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_pki_act
 	bool revoked_match = false;
 	LSEC_ENSURE(who != NULL && unit != NULL && claimed != NULL, LSEC_E_USAGE,
 		    "cannot check a credential: missing person, unit or password");
-	LSEC_TRY(lsec_store_credential_list(st, &creds, &n, unit, err));
+	LSEC_TRY(lsec_store_credential_list(&creds, &n, st, unit, err));
 	for (size_t i = 0; i < n; i++) {
 		uint8_t fp[32];
 		if (lsec_hex_decode_fixed(fp, sizeof(fp), creds[i].keyed_fp, "credential fingerprint",
@@ -354,13 +328,10 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_pki_act
 		verdict = LSEC_E_AUTH;
 		outcome = "no-match";
 	}
-	LSEC_TRY(lsec_store_begin(st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	rc = audit(st, who, unit, "pki.initial-password.check",
 		   json_pack("{s:s,s:I}", "outcome", outcome, "credentials", (json_int_t)n), err);
-	if (rc < 0 || (rc = lsec_store_commit(st, err)) < 0) {
-		lsec_store_rollback(st);
-		goto out;
-	}
+	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
 	if (verdict == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_NOTFOUND, "unit '%s' has no recorded initial credential", unit);
 	}

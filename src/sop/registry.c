@@ -31,7 +31,7 @@ static int require_person(lsec_store *st, const char *person, bool officer_only,
 	memset(&p, 0, sizeof(p));
 	LSEC_ENSURE(person != NULL && person[0] != 0, LSEC_E_AUTH,
 		    "cannot change SOP versions: no person given");
-	if (lsec_store_person_get(st, &p, person, &inner) < 0) {
+	if (lsec_store_person_get(&p, st, person, &inner) < 0) {
 		LSEC_BAIL(inner.code == LSEC_E_NOTFOUND ? LSEC_E_AUTH : inner.code,
 			  "'%s' is not a registered person: %s", person, inner.msg);
 	}
@@ -66,7 +66,7 @@ static int record(lsec_store *st, const lsec_sop_actor *who, const char *name, i
 	ev.action = action;
 	ev.outcome = "done";
 	ev.evidence = ev_json;
-	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
+	LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
 out:
 	json_decref(ev_json);
 	return rc;
@@ -146,7 +146,7 @@ static int fill_dates(lsec_store *st, lsec_sop_version_info *v, size_t n, lsec_e
 		return 0;
 	}
 	dates_ctx c = {v, n};
-	LSEC_TRY(lsec_store_leaf_count(st, &count, err));
+	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
 	LSEC_TRY(lsec_store_leaf_foreach(st, 0, count, date_leaf, &c, err));
 out:
 	return rc;
@@ -165,7 +165,7 @@ static int list_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store 
 	*out = NULL;
 	*n_out = 0;
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store_sop_list(st, &a, &n, name, err));
+	LSEC_TRY(lsec_store_sop_list(&a, &n, st, name, err));
 	if (n > 0) {
 		v = lsec_calloc(n, sizeof(*v));
 		LSEC_ENSURE(v != NULL, LSEC_E_NOMEM, "out of memory");
@@ -232,7 +232,7 @@ static int fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body
 			    "SOP '%s' has no approved version (only approved versions run)", name);
 	}
 	snprintf(ver, sizeof(ver), "%d", version);
-	LSEC_TRY(lsec_store_sop_get(st, &a, &body, name, ver, err));
+	LSEC_TRY(lsec_store_sop_get(&a, &body, st, name, ver, err));
 	uint8_t digest[32];
 	LSEC_TRY(lsec_sha256(digest, body.data, body.len, err));
 	lsec_hex_encode(hex, digest, 32);
@@ -289,7 +289,7 @@ int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *wh
 	size_t n = 0;
 	char *body = NULL;
 	char hex[65], ver[16];
-	bool began = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	if (sop_out != NULL) {
 		*sop_out = NULL;
 	}
@@ -314,20 +314,16 @@ int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *wh
 	body[len] = 0;
 	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
 	snprintf(ver, sizeof(ver), "%d", lsec_sop_version(sop));
-	LSEC_TRY(lsec_store_begin(st, err));
-	began = true;
-	LSEC_TRY(lsec_store_sop_add(st, NULL, name, ver, hex, body, who->person, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(lsec_store_sop_add(NULL, st, name, ver, hex, body, who->person, err));
 	LSEC_TRY(record(st, who, name, lsec_sop_version(sop), "sop.submit", hex, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	began = false;
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (sop_out != NULL) {
 		*sop_out = sop;
 		sop = NULL;
 	}
 out:
-	if (began) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_free(body);
 	lsec_free(all);
 	lsec_sop_free(sop);
@@ -347,7 +343,7 @@ int lsec_sop_approve_reviewed(lsec_store *st, const lsec_sop_actor *who, const c
 	lsec_sop *sop = NULL;
 	lsec_sop_version_info vi;
 	char ver[16];
-	bool began = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(who);
 	LSEC_ENSURE_REF(name);
@@ -363,16 +359,11 @@ int lsec_sop_approve_reviewed(lsec_store *st, const lsec_sop_actor *who, const c
 		    "cannot approve SOP '%s' version %d: its SHA-256 is %s, not the reviewed %.64s",
 		    name, version, vi.sha256_hex, sha256_hex);
 	snprintf(ver, sizeof(ver), "%d", version);
-	LSEC_TRY(lsec_store_begin(st, err));
-	began = true;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_sop_approve(st, name, ver, who->person, err));
 	LSEC_TRY(record(st, who, name, version, "sop.approve", vi.sha256_hex, err));
-	LSEC_TRY(lsec_store_commit(st, err));
-	began = false;
 out:
-	if (began) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_sop_free(sop);
 	return rc;
 }

@@ -51,7 +51,7 @@ int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
 	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
 	LSEC_TRY(lsec_station__ev_str(r, "uid", uid, err));
 	LSEC_TRY(lsec_station__ev_str(r, "serial", r->serial, err));
-	LSEC_TRY(lsec_store_unit_get(r->st->store, &unit, r->serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, r->st->store, r->serial, err));
 	LSEC_ENSURE(lsec_station__eq(unit.uid, uid), LSEC_E_STATION_CLONE,
 		    "unit '%s' reports UID %s, the registry holds %s for it", r->serial, uid,
 		    unit.uid);

@@ -28,7 +28,7 @@ int lsec_station__act_image_check(lsec_station__run *r, lsec_err *err)
 	LSEC_ENSURE(r->image != NULL, LSEC_E_STATION_RELEASE, "no approved release to check");
 	LSEC_TRY(lsec_station__image_check(r->image, r->st, r->product, r->release_counter, err));
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(r->image)));
-	(void)lsec_image_key_hash(r->image, kh);
+	(void)lsec_image_key_hash(kh, r->image);
 	LSEC_TRY(lsec_station__ev_str(r, "release", r->release, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "image-sha256", r->release_digest, 32, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "signer-key-sha256", kh, 32, err));

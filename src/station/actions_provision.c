@@ -35,7 +35,7 @@ static int identity_of(bool *mine, bool *other, lsec_station__run *r, const char
 	lsec_store_identity id;
 	lsec_err e = LSEC_ERR_INIT;
 	*mine = *other = false;
-	int g = lsec_store_identity_get(r->st->store, &id, cert_der, fp_hex, &e);
+	int g = lsec_store_identity_get(&id, cert_der, r->st->store, fp_hex, &e);
 	if (g == LSEC_E_NOTFOUND) {
 		goto out;
 	}

@@ -74,7 +74,7 @@ int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char
 	lsec_pki_actor who = {person, st->cfg->station_id};
 	*number_out = 0;
 	LSEC_TRY(lsec_station__ca(&ca, st, err));
-	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, false, number_out, ca, st->store, &who, &o, err));
+	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, number_out, false, ca, st->store, &who, &o, err));
 	dir = lsec_asprintf("%s/crl", st->cfg->line_dir);
 	path = lsec_asprintf("%s/crl/line.crl.pem", st->cfg->line_dir);
 	LSEC_ENSURE(dir != NULL && path != NULL, LSEC_E_NOMEM, "cannot write the CRL: out of memory");
@@ -92,18 +92,16 @@ static int key_state(lsec_station *st, const char *person, const lsec_store_iden
 		     lsec_key_state to, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	json_t *ev = json_pack("{s:s,s:s,s:s}", "key_sha256", id->key_fp, "from",
 			       lsec_key_state_name(id->state), "to", lsec_key_state_name(to));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_identity_set_state(st->store, id->key_fp, to, err));
 	LSEC_TRY(lsec_station__leaf(st, person, id->serial, "key.state", lsec_key_state_name(to), ev,
 				    err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -126,13 +124,13 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 	lsec_pki_actor who = {person, st->cfg->station_id};
 	bool revoked_now = false;
 	LSEC_ENSURE(certs != NULL && keys != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	for (size_t i = 0; i < n; i++) {
 		if (key_live(ids[i].state) && ids[i].cert_serial[0] != '\0') {
 			lsec_buf_reset(&der);
 			lsec_cert_free(cert);
 			cert = NULL;
-			LSEC_TRY(lsec_store_identity_get(st->store, &cur, &der, ids[i].key_fp, err));
+			LSEC_TRY(lsec_store_identity_get(&cur, &der, st->store, ids[i].key_fp, err));
 			LSEC_TRY(lsec_cert_parse(&cert, der.data, der.len, err));
 			LSEC_TRY(lsec_pki_revoke_recorded(st->store, &who, cert, reason, err));
 			revoked_now = true;
@@ -141,10 +139,10 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 			LSEC_TRY(key_state(st, person, &ids[i], LSEC_KEY_COMPROMISED, err));
 		}
 		/* SP 800-57: a key wiped from the device is destroyed; a compromise stays recorded. */
-		LSEC_TRY(lsec_store_identity_get(st->store, &cur, NULL, ids[i].key_fp, err));
+		LSEC_TRY(lsec_store_identity_get(&cur, NULL, st->store, ids[i].key_fp, err));
 		if (destroyed && reason != LSEC_CRL_KEY_COMPROMISE && cur.state != LSEC_KEY_DESTROYED) {
 			LSEC_TRY(key_state(st, person, &cur, LSEC_KEY_DESTROYED, err));
-			LSEC_TRY(lsec_store_identity_get(st->store, &cur, NULL, ids[i].key_fp, err));
+			LSEC_TRY(lsec_store_identity_get(&cur, NULL, st->store, ids[i].key_fp, err));
 		}
 		if (ids[i].cert_serial[0] != '\0') {
 			json_array_append_new(certs, json_string(ids[i].cert_serial));
@@ -173,19 +171,18 @@ int lsec_station__revoke_credentials(json_t *ev, lsec_station *st, const char *p
 				     const char *serial, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	size_t n = 0;
 	json_t *lev = NULL;
-	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_store_credential_revoke(st->store, &n, serial, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_store_credential_revoke(&n, st->store, serial, err));
 	lev = json_pack("{s:I}", "revoked", (json_int_t)n);
 	LSEC_ENSURE(lev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "credential.revoke", "revoked", lev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	json_object_set_new(ev, "credentials-revoked", json_integer((json_int_t)n));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(lev);
 	return rc;
 }
@@ -328,6 +325,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 			      const lsec_station_decom_options *opts, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station__run r;
 	struct lsec_station__decom d;
 	lsec_store_unit unit;
@@ -345,7 +343,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 			    (unsigned)opts->reason < LSEC_DECOM_REASON_COUNT,
 		    LSEC_E_USAGE, "cannot decommission unit '%s': bad options", serial);
 	snprintf(res->serial, sizeof(res->serial), "%s", serial);
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	res->state = unit.state;
 	LSEC_ENSURE(unit.state != LSEC_UNIT_DECOMMISSIONED && unit.state != LSEC_UNIT_SCRAPPED,
 		    LSEC_E_STATION_WRONG_STATE, "cannot decommission unit '%s': it is already %s",
@@ -380,7 +378,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	if (r.tgt == NULL) {
 		json_object_set_new(ev, "unreachable", json_string(why.msg));
 	}
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	if (build_state(unit.state)) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
 	} else if (unit.state == LSEC_UNIT_SHIPPED) {
@@ -388,7 +386,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	}
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "decommission.start",
 				    r.tgt ? "reachable" : "unreachable", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	/*
 	 * A decommission run cut short by a crash is closed first; every step
 	 * is safe to run again: the erase repeats, the blank check reads the
@@ -397,9 +395,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	LSEC_TRY(lsec_station__close_interrupted(&r, err));
 	LSEC_TRY(lsec_station__run_steps(res, &r, err));
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && res != NULL && !res->failed) {
 		res->failed = true;
 		res->stop_line = rc == LSEC_E_SOP_NOT_APPROVED;

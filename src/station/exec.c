@@ -155,7 +155,7 @@ static int leaf(lsec_station__run *r, const char *person, const char *step, cons
 	ev.action = action;
 	ev.outcome = outcome;
 	ev.evidence = evidence;
-	return lsec_audit_record(r->st->store, &ev, NULL, err);
+	return lsec_audit_record(NULL, r->st->store, &ev, err);
 }
 
 static const char *const state_from[LSEC_SOP_KIND_COUNT] = {"new", "flashed", "provisioned",
@@ -216,6 +216,7 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			 lsec_store_unit *unit, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	lsec_store_unit by_uid, by_serial;
 	lsec_err e = LSEC_ERR_INIT;
@@ -226,8 +227,8 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	} else {
 		default_serial(r->serial, sizeof(r->serial), uri);
 	}
-	uid_known = lsec_store_unit_get_by_uid(st->store, &by_uid, r->uid_hex, &e) == 0;
-	serial_known = lsec_store_unit_get(st->store, &by_serial, r->serial, &e) == 0;
+	uid_known = lsec_store_unit_get_by_uid(&by_uid, st->store, r->uid_hex, &e) == 0;
+	serial_known = lsec_store_unit_get(&by_serial, st->store, r->serial, &e) == 0;
 	if ((uid_known && !lsec_station__eq(by_uid.serial, r->serial)) ||
 	    (!uid_known && serial_known)) {
 		const char *holder = uid_known ? by_uid.serial : r->serial;
@@ -267,19 +268,17 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 		ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "product",
 			       st->cfg->products[0].id, "chip", r->info.chip_id);
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-		LSEC_TRY(lsec_store_begin(st->store, err));
+		LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex,
 						st->cfg->products[0].id, st->cfg->station_id, err));
 		LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "unit.register", "registered", ev,
 			      err));
-		LSEC_TRY(lsec_store_commit(st->store, err));
+		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	}
-	LSEC_TRY(lsec_store_unit_get(st->store, unit, r->serial, err));
+	LSEC_TRY(lsec_store_unit_get(unit, st->store, r->serial, err));
 	snprintf(r->product, sizeof(r->product), "%s", unit->product);
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -288,10 +287,11 @@ out:
 static int close_interrupted(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_run *runs = NULL;
 	size_t n = 0;
 	json_t *ev = NULL;
-	LSEC_TRY(lsec_store_run_list(r->st->store, &runs, &n, r->serial, err));
+	LSEC_TRY(lsec_store_run_list(&runs, &n, r->st->store, r->serial, err));
 	for (size_t i = 0; i < n; i++) {
 		if (runs[i].outcome[0] != '\0') {
 			continue;
@@ -300,17 +300,15 @@ static int close_interrupted(lsec_station__run *r, lsec_err *err)
 		ev = json_pack("{s:I,s:s,s:s}", "run", (json_int_t)runs[i].id, "sop", runs[i].sop,
 			       "started", runs[i].started);
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-		LSEC_TRY(lsec_store_begin(r->st->store, err));
+		LSEC_TRY(lsec_store_tx_begin(&tx, r->st->store, err));
 		LSEC_TRY(lsec_store_run_finish(r->st->store, runs[i].id, "interrupted", err));
 		LSEC_TRY(leaf(r, r->st->cfg->operator_name, NULL, "run.reconcile", "interrupted", ev,
 			      err));
-		LSEC_TRY(lsec_store_commit(r->st->store, err));
+		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 		r->resumed = true;
 	}
 out:
-	if (rc < 0) {
-		lsec_store_rollback(r->st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_free(runs);
 	return rc;
@@ -360,6 +358,7 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 			  const char *witness, bool passed, const lsec_err *why, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	char fp[65], cs[41];
 	if (!passed && why != NULL) {
@@ -371,7 +370,7 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 	if (witness != NULL) {
 		json_object_set_new(r->evidence, "witnessed-by", json_string(witness));
 	}
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	if (passed && r->add_identity) {
 		lsec_buf der = LSEC_BUF_INIT(1 << 16);
 		lsec_hex_encode(fp, r->key_fp, 32);
@@ -391,11 +390,8 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 					r->evidence, err));
 	LSEC_TRY(leaf(r, person, r->step->id, r->step->action->id, passed ? "passed" : "failed",
 		      r->evidence, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }
 
@@ -406,6 +402,7 @@ out:
 static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	const lsec_sop_step *s = r->step;
 	int64_t step_id = 0;
@@ -418,10 +415,10 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 		json_object_set_new(intent, "reconcile", json_true());
 	}
 	/* Intent first: before an irreversible act the registry knows what is about to happen. */
-	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_store_step_begin(st->store, &step_id, r->run_id, s->id, person, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_store_step_begin(&step_id, st->store, r->run_id, s->id, person, err));
 	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	lsec_station__crash_point(sop_name(r), s->id, "intent");
 
 	json_decref(r->evidence);
@@ -454,9 +451,7 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	lsec_station__crash_point(sop_name(r), s->id, "done");
 	rc = arc == 0 ? 0 : 1;
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(intent);
 	return rc;
 }
@@ -466,6 +461,7 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 		      lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	const lsec_sop_step *s = r->step;
 	json_t *ev = NULL;
@@ -483,25 +479,23 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	ev = json_pack("{s:s,s:s,s:s,s:s}", "then", res->then, "message", res->message, "reason",
 		       why->msg, "failed-step", s->id);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "failed", err));
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, r->serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, r->serial, err));
 	if (unit.state != to) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, to, 0, err));
 	}
 	LSEC_TRY(leaf(r, st->cfg->operator_name, s->id,
 		      to == LSEC_UNIT_QUARANTINED ? "unit.quarantine" : "unit.decommission",
 		      lsec_unit_state_name(to), ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	res->state = to;
 	res->stop_line = s->then == LSEC_SOP_THEN_STOP_LINE;
 	rc = lsec_err_set(err, res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
 			  __FILE__, __LINE__, "unit '%s': step '%s' of SOP '%s' failed (%s); %s",
 			  r->serial, s->id, sop_name(r), why->msg, res->then);
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -536,6 +530,7 @@ static void run_release(lsec_station__run *r)
 static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	json_t *ev = NULL;
 	lsec_sop_kind kind = lsec_sop_get_kind(r->sop);
@@ -550,15 +545,15 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		       shahex, "uid", r->uid_hex, "target", r->tgt ? lsec_device_uri(r->tgt) : "", "release",
 		       r->have_release ? r->release : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_store_run_begin(st->store, &r->run_id, r->serial, sop_name(r), r->sop_version,
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_store_run_begin(&r->run_id, st->store, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));
 	if (r->have_release) {
 		LSEC_TRY(lsec_store_run_set_release(st->store, r->run_id, r->release, err));
 	}
 	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.start", "started", ev, err));
 	LSEC_TRY(lsec_station__quota_check(r, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 
 	for (size_t i = 0; i < lsec_sop_step_count(r->sop); i++) {
 		const lsec_sop_step *s = lsec_sop_step_at(r->sop, i);
@@ -599,16 +594,14 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	json_decref(ev);
 	ev = json_pack("{s:s,s:s}", "sop-version", r->sop_version, "sop-sha256", shahex);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "passed", err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, state_to[kind], 0, err));
 	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.finish", "passed", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	res->state = state_to[kind];
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -693,7 +686,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	}
 	for (int kind = LSEC_SOP_FLASH; kind <= LSEC_SOP_DEBUG_LOCK; kind++) {
 		/* Each SOP starts where the unit is: a rebuilt or resumed unit skips what it passed. */
-		if (lsec_store_unit_get(st->store, &unit, sn, &e) == 0 &&
+		if (lsec_store_unit_get(&unit, st->store, sn, &e) == 0 &&
 		    unit.state > (lsec_unit_state)kind && unit.state <= LSEC_UNIT_LOCKED) {
 			continue;
 		}

@@ -3,10 +3,9 @@
  * image check, revocation, and the approved release a flashing run takes.
  *
  * A release is a registry row (product, version, digest, manifest) and a
- * copy of the image in the line folder, releases/<sha256>.img. A revoked
- * release is marked by a second row of the same product whose version is
- * "<version>~revoked" (digest "revoked"), so revocation is a registry fact
- * every station sharing the registry sees, and it can never be undone.
+ * copy of the image in the line folder, releases/<sha256>.img. Revocation
+ * marks the release's row (when, by whom), so it is a registry fact every
+ * station sharing the registry sees, and it can never be undone.
  *
  * @test tests/unit/station/test_release.c
  */
@@ -16,25 +15,11 @@
 
 #include <jansson.h>
 
-#define REVOKED_SUFFIX "~revoked"
 #define IMAGE_MAX (16u << 20)
 
-static bool is_revocation(const lsec_store_approvable *a)
+static bool is_revoked(const lsec_store_approvable *a)
 {
-	size_t n = strlen(a->version), s = strlen(REVOKED_SUFFIX);
-	return n > s && lsec_station__eq(a->version + n - s, REVOKED_SUFFIX);
-}
-
-static bool is_revoked(const lsec_store_approvable *list, size_t n, const lsec_store_approvable *a)
-{
-	char want[LSEC_STORE_NAME_MAX + 16];
-	snprintf(want, sizeof(want), "%s%s", a->version, REVOKED_SUFFIX);
-	for (size_t i = 0; i < n; i++) {
-		if (lsec_station__eq(list[i].name, a->name) && lsec_station__eq(list[i].version, want)) {
-			return true;
-		}
-	}
-	return false;
+	return a->revoked[0] != '\0';
 }
 
 static char *image_path(const lsec_station *st, const char *digest)
@@ -52,9 +37,6 @@ static const lsec_store_approvable *find(const lsec_store_approvable *list, size
 	for (size_t i = 0; i < n; i++) {
 		char pv[2 * LSEC_STORE_NAME_MAX + 2];
 		snprintf(pv, sizeof(pv), "%s@%s", list[i].name, list[i].version);
-		if (is_revocation(&list[i])) {
-			continue;
-		}
 		if ((numeric && list[i].id == num) || lsec_station__eq(pv, id)) {
 			return &list[i];
 		}
@@ -75,7 +57,7 @@ static int load_image(lsec_image **out, const lsec_station *st, const lsec_store
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_file_read(&b, path, err));
 	LSEC_TRY(lsec_image_parse(out, b.data, b.len, path, err));
-	LSEC_ENSURE(lsec_image_digest(*out, sha), LSEC_E_IMG_HASH,
+	LSEC_ENSURE(lsec_image_digest(sha, *out), LSEC_E_IMG_HASH,
 		    "cannot use release %s@%s: image '%s' has no SHA-256 TLV", a->name, a->version,
 		    path);
 	lsec_hex_encode(hex, sha, 32);
@@ -107,7 +89,7 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
 	const char *sample = NULL;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
 	/* A sample key is named as such, before (and whatever) the key check says. */
-	if (lsec_image_key_hash(img, kh) && lsec_station_sample_key(kh, &sample)) {
+	if (lsec_image_key_hash(kh, img) && lsec_station_sample_key(&sample, kh)) {
 		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
 			  "cannot approve the release of '%s': the image is signed with the "
 			  "published sample key '%s'",
@@ -115,7 +97,7 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
 	}
 	LSEC_TRY(lsec_station__product_key(&key, st, product, err));
 	LSEC_TRY(lsec_key_fingerprint(kh, key, err));
-	if (lsec_station_sample_key(kh, &sample)) {
+	if (lsec_station_sample_key(&sample, kh)) {
 		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
 			  "cannot approve the release of '%s': its firmware key is the published "
 			  "sample key '%s'",
@@ -149,11 +131,12 @@ static uint32_t manifest_u32(const char *manifest, const char *key)
 	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
-int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *image_path_in,
+int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *image_path_in,
 				const char *product, uint64_t quota, const char *person,
 				lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_buf b = LSEC_BUF_INIT(IMAGE_MAX);
 	lsec_image *img = NULL;
 	json_t *man = NULL, *ev = NULL;
@@ -171,14 +154,14 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 					    err));
 	LSEC_TRY(lsec_file_read(&b, image_path_in, err));
 	LSEC_TRY(lsec_image_parse(&img, b.data, b.len, image_path_in, err));
-	LSEC_ENSURE(lsec_image_digest(img, sha), LSEC_E_IMG_HASH,
+	LSEC_ENSURE(lsec_image_digest(sha, img), LSEC_E_IMG_HASH,
 		    "cannot submit '%s': the image has no SHA-256 TLV", image_path_in);
 	lsec_hex_encode(hex, sha, 32);
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(img)));
 	if (strlen(ver) > 2 && lsec_station__eq(ver + strlen(ver) - 2, "+0")) {
 		ver[strlen(ver) - 2] = '\0'; /* "1.0.0", as people write it */
 	}
-	(void)lsec_image_security_counter(img, &counter);
+	(void)lsec_image_security_counter(&counter, img);
 	man = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "image-sha256", hex, "build",
 			lsec_image_build_name(lsec_image_build_type(img)), "image-product",
 			lsec_image_product(img) ? lsec_image_product(img) : "",
@@ -195,22 +178,20 @@ int lsec_station_release_submit(lsec_station *st, int64_t *id_out, const char *i
 	ev = json_pack("{s:s,s:s,s:s,s:I}", "product", product, "version", ver, "image-sha256",
 		       hex, "quota", (json_int_t)quota);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_store_release_add(st->store, &id, product, ver, hex, mtext, person, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_store_release_add(&id, st->store, product, ver, hex, mtext, person, err));
 	/*
 	 * The submitter's signature is the first of the two the registry needs;
 	 * the second, by another security officer, comes with every image check.
 	 */
 	LSEC_TRY(lsec_store_release_approve(st->store, product, ver, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.submit", "submitted", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (id_out != NULL) {
 		*id_out = id;
 	}
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(man);
 	json_decref(ev);
 	lsec_free(mtext);
@@ -231,10 +212,10 @@ static uint32_t approved_counter(const lsec_store_approvable *list, size_t n, co
 		lsec_err e = LSEC_ERR_INIT;
 		lsec_store_approvable row;
 		if (!list[i].approved || !lsec_station__eq(list[i].name, product) ||
-		    is_revocation(&list[i]) || is_revoked(list, n, &list[i])) {
+		    is_revoked(&list[i])) {
 			continue;
 		}
-		if (lsec_store_release_get(st->store, &row, &man, list[i].name, list[i].version,
+		if (lsec_store_release_get(&row, &man, st->store, list[i].name, list[i].version,
 					   &e) == 0 &&
 		    lsec_buf_cstr(&man, &e) != NULL) {
 			uint32_t c = manifest_u32((const char *)man.data, "security-counter");
@@ -249,6 +230,7 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 				 lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_approvable *list = NULL;
 	size_t n = 0;
 	const lsec_store_approvable *a = NULL;
@@ -257,10 +239,10 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release approve needs a release id");
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "approve a release",
 					    err));
-	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
+	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
 	a = find(list, n, id);
 	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot approve release '%s': no such release", id);
-	LSEC_ENSURE(!is_revoked(list, n, a), LSEC_E_STATION_RELEASE,
+	LSEC_ENSURE(!is_revoked(a), LSEC_E_STATION_RELEASE,
 		    "cannot approve release %s@%s: it was revoked", a->name, a->version);
 	LSEC_ENSURE(!lsec_station__eq(a->created_by, person), LSEC_E_STATION_SELF_APPROVAL,
 		    "cannot approve release %s@%s: '%s' submitted it; a second security officer "
@@ -271,14 +253,11 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	ev = json_pack("{s:s,s:s,s:s,s:b}", "product", a->name, "version", a->version,
 		       "image-sha256", a->digest, "checks-passed", 1);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.approve", "approved", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_image_free(img);
 	lsec_free(list);
@@ -289,31 +268,27 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 				lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_approvable *list = NULL;
 	size_t n = 0;
 	const lsec_store_approvable *a = NULL;
 	json_t *ev = NULL;
-	char ver[LSEC_STORE_NAME_MAX + 16];
 	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release revoke needs a release id");
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "revoke a release",
 					    err));
-	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
+	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
 	a = find(list, n, id);
 	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot revoke release '%s': no such release", id);
-	LSEC_ENSURE(!is_revoked(list, n, a), LSEC_E_EXISTS,
+	LSEC_ENSURE(!is_revoked(a), LSEC_E_EXISTS,
 		    "cannot revoke release %s@%s: it is already revoked", a->name, a->version);
-	snprintf(ver, sizeof(ver), "%s%s", a->version, REVOKED_SUFFIX);
 	ev = json_pack("{s:s,s:s,s:s}", "product", a->name, "version", a->version, "image-sha256",
 		       a->digest);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_store_release_add(st->store, NULL, a->name, ver, "revoked", NULL, person, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_store_release_revoke(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.revoke", "revoked", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_free(list);
 	return rc;
@@ -327,13 +302,10 @@ int lsec_station_release_list(json_t **out, lsec_station *st, lsec_err *err)
 	json_t *arr = json_array();
 	*out = NULL;
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, NULL, err));
+	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
 	for (size_t i = 0; i < n; i++) {
 		const lsec_store_approvable *a = &list[i];
-		if (is_revocation(a)) {
-			continue;
-		}
-		const char *state = is_revoked(list, n, a) ? "revoked"
+		const char *state = is_revoked(a) ? "revoked"
 				    : a->approved	   ? "approved"
 							   : "submitted";
 		json_t *approvers = json_array();
@@ -373,7 +345,7 @@ int lsec_station__quota_check(lsec_station__run *r, lsec_err *err)
 	    lsec_sop_get_kind(r->sop) != LSEC_SOP_FLASH) {
 		return 0;
 	}
-	LSEC_TRY(lsec_store_release_units_started(r->st->store, &made, r->release,
+	LSEC_TRY(lsec_store_release_units_started(&made, r->st->store, r->release,
 						  lsec_sop_name(r->sop), r->serial, err));
 	LSEC_ENSURE(made < r->release_quota, LSEC_E_STATION_QUOTA,
 		    "the production quota of release %s (%llu units) is reached: the line stops",
@@ -390,9 +362,9 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	const lsec_store_approvable *best = NULL;
 	lsec_buf man = LSEC_BUF_INIT(1 << 16);
 	lsec_station *st = r->st;
-	LSEC_TRY(lsec_store_release_list(st->store, &list, &n, r->product, err));
+	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, r->product, err));
 	for (size_t i = 0; i < n; i++) {
-		if (list[i].approved && !is_revocation(&list[i]) && !is_revoked(list, n, &list[i]) &&
+		if (list[i].approved && !is_revoked(&list[i]) &&
 		    (best == NULL || list[i].id > best->id)) {
 			best = &list[i];
 		}
@@ -405,7 +377,7 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	r->image = NULL;
 	LSEC_TRY(load_image(&r->image, st, best, err));
 	lsec_store_approvable row;
-	LSEC_TRY(lsec_store_release_get(st->store, &row, &man, best->name, best->version, err));
+	LSEC_TRY(lsec_store_release_get(&row, &man, st->store, best->name, best->version, err));
 	LSEC_ENSURE(lsec_buf_cstr(&man, err) != NULL, LSEC_E_NOMEM, "out of memory");
 	snprintf(r->release, sizeof(r->release), "%s@%s", best->name, best->version);
 	LSEC_TRY(lsec_hex_decode_fixed(r->release_digest, 32, best->digest, "release digest", err));

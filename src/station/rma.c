@@ -23,10 +23,10 @@ static int active_cert(lsec_cert **out, char cert_serial[LSEC_STORE_FP_MAX + 1],
 	size_t n = 0;
 	lsec_buf der = LSEC_BUF_INIT(1u << 16);
 	*out = NULL;
-	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	for (size_t i = n; i-- > 0;) {
 		if (ids[i].state == LSEC_KEY_ACTIVE && ids[i].cert_serial[0] != '\0') {
-			LSEC_TRY(lsec_store_identity_get(st->store, &cur, &der, ids[i].key_fp, err));
+			LSEC_TRY(lsec_store_identity_get(&cur, &der, st->store, ids[i].key_fp, err));
 			LSEC_TRY(lsec_cert_parse(out, der.data, der.len, err));
 			snprintf(cert_serial, LSEC_STORE_FP_MAX + 1, "%s", ids[i].cert_serial);
 			goto out;
@@ -68,6 +68,7 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 			     lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	lsec_device *t = NULL;
 	lsec_device_info info;
@@ -83,7 +84,7 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 	LSEC_ENSURE(serial != NULL && uri != NULL, LSEC_E_USAGE,
 		    "receiving a return needs the unit serial and its device (--device URI)");
 	person = st->cfg->operator_name;
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_SHIPPED || unit.state == LSEC_UNIT_RETURNED,
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot receive unit '%s' as a return: it is %s, not shipped", serial,
@@ -114,20 +115,18 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 							   : LSEC_E_STATION_NOT_GENUINE,
 			  "unit at '%s' refused as the return of '%s': %s", uri, serial, why.msg);
 	}
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	if (unit.state == LSEC_UNIT_SHIPPED) {
 		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_RETURNED, 0, err));
 	}
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.receive", "genuine", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (out != NULL) {
 		*out = ev;
 		ev = NULL;
 	}
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	lsec_cert_free(cert);
 	lsec_device_close(t);
@@ -137,13 +136,14 @@ out:
 int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	json_t *ev = json_object();
 	const char *person;
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	person = st->cfg->operator_name;
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_RETURNED, LSEC_E_STATION_WRONG_STATE,
 		    "cannot rework unit '%s': it is %s; a return is received first (linesec rma "
 		    "receive)",
@@ -152,14 +152,11 @@ int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 	LSEC_TRY(lsec_station__revoke_identities(ev, st, person, serial, LSEC_CRL_SUPERSEDED, false,
 						 err));
 	LSEC_TRY(lsec_station__revoke_credentials(ev, st, person, serial, err));
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.rework", "quarantined", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }

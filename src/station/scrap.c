@@ -124,7 +124,7 @@ static int scrap_unit(lsec_station *st, const char *serial, const char *method,
 	json_object_set_new(ev, "batch-seq", json_integer((json_int_t)batch_seq));
 	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name,
 				      st->cfg->witness_name, note, err));
-	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	for (size_t i = 0; i < n; i++) {
 		/* Revoked at decommissioning; the key now goes with the board. */
 		if (ids[i].state != LSEC_KEY_DESTROYED) {
@@ -146,6 +146,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 		       const lsec_station_scrap_options *opts, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	size_t m = 0;
 	char sha_hex[65] = "";
 	char *photo_path = NULL;
@@ -178,7 +179,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	LSEC_ENSURE(units != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		lsec_store_unit u;
-		LSEC_TRY(lsec_store_unit_get(st->store, &u, serials[i], err));
+		LSEC_TRY(lsec_store_unit_get(&u, st->store, serials[i], err));
 		LSEC_ENSURE(u.state == LSEC_UNIT_DECOMMISSIONED, LSEC_E_STATION_WRONG_STATE,
 			    "cannot scrap unit '%s': it is %s; only a decommissioned unit (identity "
 			    "revoked) is destroyed (linesec decommission)",
@@ -217,21 +218,19 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	ae.action = "scrap.record";
 	ae.outcome = "destroyed";
 	ae.evidence = ev;
-	LSEC_TRY(lsec_store_begin(st->store, err));
-	LSEC_TRY(lsec_audit_record(st->store, &ae, &seq, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_audit_record(&seq, st->store, &ae, err));
 	for (size_t i = 0; i < n; i++) {
 		LSEC_TRY(scrap_unit(st, serials[i], methods[m].method, opts->note, ev, seq, err));
 	}
-	LSEC_TRY(lsec_store_commit(st->store, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
 	if (out != NULL) {
 		*out = ev;
 		ev = NULL;
 	}
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && photo_new) {
 		(void)unlink(photo_path); /* nothing recorded: the evidence file goes too */
 	}

@@ -118,7 +118,7 @@ int lsec_station_report_scrap(json_t **out, lsec_station *st, const char *since,
 	LSEC_ENSURE(since == NULL || date_ok(since), LSEC_E_USAGE,
 		    "cannot report since '%s': expected a date YYYY-MM-DD or an RFC 3339 UTC time",
 		    since ? since : "");
-	LSEC_TRY(lsec_store_unit_list(st->store, &units, &n, NULL, err));
+	LSEC_TRY(lsec_store_unit_list(&units, &n, st->store, NULL, err));
 	for (size_t i = 0; i < n; i++) {
 		lsec_unit_state s = units[i].state;
 		if (s != LSEC_UNIT_DECOMMISSION_PENDING && s != LSEC_UNIT_DECOMMISSIONED &&

@@ -56,7 +56,7 @@ static void find_witness(lsec_station_setup *s)
 			continue;
 		}
 		unsigned any = (1u << LSEC_ROLE_COUNT) - 1u;
-		if (lsec_line_authorize(s->line, &s->witness, e->d_name, any, "witness", &err) == 0 &&
+		if (lsec_line_authorize(&s->witness, s->line, e->d_name, any, "witness", &err) == 0 &&
 		    (!s->has_witness || s->witness.role == LSEC_ROLE_SUPERVISOR)) {
 			s->has_witness = true;
 			if (s->witness.role == LSEC_ROLE_SUPERVISOR) {
@@ -79,7 +79,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 	s = lsec_calloc(1, sizeof(*s));
 	LSEC_ENSURE(s != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line_open(&s->line, dir, err));
-	LSEC_TRY(lsec_line_authorize(s->line, &s->who, as, roles, action, err));
+	LSEC_TRY(lsec_line_authorize(&s->who, s->line, as, roles, action, err));
 	find_witness(s);
 	s->registry = in_line(s->line, lsec_line_registry(s->line));
 	const char *ca = getenv("LINESEC_CA");

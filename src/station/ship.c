@@ -28,12 +28,12 @@ int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *seria
 	uint8_t h[32];
 	*out = NULL;
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_leaf_seqs_for_unit(store, serial, &seqs, &n, err));
+	LSEC_TRY(lsec_store_leaf_seqs_for_unit(&seqs, &n, store, serial, err));
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = NULL;
 		lsec_buf_reset(&leaf);
 		leaf.len = 0;
-		LSEC_TRY(lsec_store_leaf_get(store, seqs[i], &leaf, h, err));
+		LSEC_TRY(lsec_store_leaf_get(&leaf, h, store, seqs[i], err));
 		LSEC_TRY(lsec_json_parse(&j, (const char *)leaf.data, leaf.len, "audit leaf", err));
 		LSEC_ENSURE(json_array_append_new(arr, j) == 0, LSEC_E_NOMEM, "out of memory");
 	}
@@ -78,6 +78,7 @@ out:
 static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_audit_verify_report rep;
 	lsec_audit_proof *proof = NULL;
 	lsec_key *pub = NULL;
@@ -85,17 +86,15 @@ static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec
 	LSEC_TRY(lsec_station_checkpoint(st, err));
 	LSEC_TRY(station_pub(&pub, st, err));
 	/* One snapshot: other sockets keep appending while the log is verified. */
-	LSEC_TRY(lsec_store_begin_read(st->store, err));
-	rc = lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
-			       err);
-	if (rc == 0) {
-		rc = lsec_audit_prove(&proof, st->store, serial, 0, err);
-	}
-	lsec_store_rollback(st->store);
-	LSEC_TRY(rc);
+	LSEC_TRY(lsec_store_tx_begin_read(&tx, st->store, err));
+	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
+				   err));
+	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
 	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));
 	*proven = lsec_audit_proof_count(proof);
 out:
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_audit_proof_free(proof);
 	lsec_key_free(pub);
 	return rc;
@@ -151,6 +150,7 @@ static const char *passed_ev(json_t *leaves, const char *action, const char *key
 int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	lsec_store_run *runs = NULL;
 	size_t nruns = 0, nv = 0;
@@ -164,12 +164,12 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 	LSEC_ENSURE(serial != NULL, LSEC_E_USAGE, "ship needs a unit serial");
 	LSEC_TRY(lsec_station__require_role(st, st->cfg->operator_name, "operator", "ship a unit",
 					    err));
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 #define REFUSE(...) LSEC_BAIL(LSEC_E_STATION_SHIP_GATE, "cannot ship unit '%s': " __VA_ARGS__)
 	if (unit.state != LSEC_UNIT_LOCKED) {
 		REFUSE("it is %s; only a locked unit ships", serial, lsec_unit_state_name(unit.state));
 	}
-	LSEC_TRY(lsec_store_run_list(st->store, &runs, &nruns, serial, err));
+	LSEC_TRY(lsec_store_run_list(&runs, &nruns, st->store, serial, err));
 	LSEC_TRY(lsec_sop_versions(&vers, &nv, st->store, NULL, err));
 	/* The four build SOPs passed, in order, each under an approved version. */
 	for (int k = 0; k < NBUILD; k++) {
@@ -232,7 +232,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 	{
 		const char *fp = passed_ev(leaves, "ca.issue", "public-key-sha256");
 		lsec_err e = LSEC_ERR_INIT;
-		if (fp == NULL || lsec_store_identity_get(st->store, &id, NULL, fp, &e) < 0) {
+		if (fp == NULL || lsec_store_identity_get(&id, NULL, st->store, fp, &e) < 0) {
 			REFUSE("no identity was issued", serial);
 		}
 		if (!lsec_station__eq(id.serial, serial) || id.state != LSEC_KEY_ACTIVE) {
@@ -262,16 +262,13 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		       passed_run[2], passed_run[3], "release", release, "key-sha256", id.key_fp,
 		       "leaves-proven", (json_int_t)proven);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
 					    LSEC_STORE_SHIP_GATE, err));
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "ship-gate", "shipped", ev, err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 #undef REFUSE
 out:
-	if (rc < 0 && lsec_store_in_transaction(st->store)) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	json_decref(leaves);
 	lsec_free(vers);
@@ -299,8 +296,8 @@ int lsec_station_unit_show(json_t **out, lsec_station *st, const char *serial, l
 	char *ptext = NULL;
 	lsec_err pe = LSEC_ERR_INIT;
 	*out = NULL;
-	LSEC_TRY(lsec_store_unit_get(st->store, &unit, serial, err));
-	LSEC_TRY(lsec_store_run_list(st->store, &runs, &nruns, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
+	LSEC_TRY(lsec_store_run_list(&runs, &nruns, st->store, serial, err));
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	jr = json_array();
 	LSEC_ENSURE(jr != NULL, LSEC_E_NOMEM, "out of memory");
@@ -346,7 +343,7 @@ int lsec_station_unit_list(json_t **out, lsec_station *st, const lsec_unit_state
 	json_t *arr = json_array();
 	*out = NULL;
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_unit_list(st->store, &units, &n, NULL, err));
+	LSEC_TRY(lsec_store_unit_list(&units, &n, st->store, NULL, err));
 	for (size_t i = 0; i < n; i++) {
 		if (state != NULL && units[i].state != *state) {
 			continue;

@@ -96,7 +96,7 @@ bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **nam
 	return true;
 }
 
-bool lsec_station_sample_key(const uint8_t key_hash[32], const char **name_out)
+bool lsec_station_sample_key(const char **name_out, const uint8_t key_hash[32])
 {
 	const uint8_t *h = NULL;
 	const char *name = NULL;
@@ -260,7 +260,7 @@ int lsec_station__require_role(lsec_station *st, const char *person, const char 
 	memset(&p, 0, sizeof(p));
 	LSEC_ENSURE(person != NULL && person[0] != '\0', LSEC_E_STATION_ROLE,
 		    "cannot %s: nobody is logged in as %s", what, role);
-	if (lsec_store_person_get(st->store, &p, person, &inner) < 0) {
+	if (lsec_store_person_get(&p, st->store, person, &inner) < 0) {
 		LSEC_BAIL(LSEC_E_STATION_ROLE, "cannot %s: '%s' is not a person of this line", what,
 			  person);
 	}
@@ -285,20 +285,18 @@ int lsec_station__leaf(lsec_station *st, const char *person, const char *unit,
 	ev.action = action;
 	ev.outcome = outcome;
 	ev.evidence = evidence;
-	return lsec_audit_record(st->store, &ev, NULL, err);
+	return lsec_audit_record(NULL, st->store, &ev, err);
 }
 
 int lsec_station__record(lsec_station *st, const char *unit, const char *action,
 			 const char *outcome, const json_t *evidence, lsec_err *err)
 {
 	int rc = 0;
-	LSEC_TRY(lsec_store_begin(st->store, err));
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, unit, action, outcome, evidence,
 				    err));
-	LSEC_TRY(lsec_store_commit(st->store, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st->store);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }

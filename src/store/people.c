@@ -45,7 +45,7 @@ int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role, cons
 			  lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(name, "person name", LSEC_STORE_NAME_MAX, err));
@@ -53,7 +53,7 @@ int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role, cons
 					sizeof(((lsec_store_person *)0)->pw_hash) - 1, err));
 	LSEC_ENSURE((unsigned)role < LSEC_ROLE_COUNT, LSEC_E_USAGE,
 		    "cannot add person '%s': unknown role %d", name, (int)role);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(name), SV_S(lsec_role_name(role)), SV_S(pw_hash), SV_S(now)};
 	rc = lsec_store__insert_guarded(st,
@@ -64,7 +64,7 @@ int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role, cons
 		LSEC_BAIL(rc, "cannot add person '%s': the name is already taken", name);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static void fill_person(void *rec, const store_val *c)
@@ -96,7 +96,7 @@ static int row_person(void *ctx, const store_val *cols, size_t ncols, lsec_err *
 	return 0;
 }
 
-int lsec_store_person_get(lsec_store *st, lsec_store_person *out, const char *name,
+int lsec_store_person_get(lsec_store_person *out, lsec_store *st, const char *name,
 			  lsec_err *err)
 {
 	int rc = 0;
@@ -114,7 +114,7 @@ out:
 	return rc;
 }
 
-int lsec_store_person_list(lsec_store *st, lsec_store_person **out, size_t *n_out,
+int lsec_store_person_list(lsec_store_person **out, size_t *n_out, lsec_store *st,
 			   lsec_err *err)
 {
 	/* The hash column is left out: lists never carry password hashes. */
@@ -127,11 +127,11 @@ int lsec_store_person_list(lsec_store *st, lsec_store_person **out, size_t *n_ou
 int lsec_store_person_disable(lsec_store *st, const char *name, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_person p;
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
-	LSEC_TRY(lsec_store_person_get(st, &p, name, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(lsec_store_person_get(&p, st, name, err));
 	store_val q[] = {SV_I(p.id)};
 	LSEC_TRY(lsec_store__query(st, "UPDATE people SET disabled = 1 WHERE id = ?", q, 1, NULL,
 				   NULL, err));
@@ -139,10 +139,10 @@ int lsec_store_person_disable(lsec_store *st, const char *name, lsec_err *err)
 				   NULL, NULL, err));
 out:
 	lsec_wipe(&p, sizeof(p));
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_person_count(lsec_store *st, uint64_t *out, lsec_err *err)
+int lsec_store_person_count(uint64_t *out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__count(st, "SELECT COUNT(*) FROM people", out, err);
 }
@@ -153,13 +153,13 @@ int lsec_store_session_add(lsec_store *st, const char *person, const uint8_t tok
 			   const char *station, int64_t created, int64_t expires, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t pid = 0;
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(token_hash);
 	LSEC_TRY(lsec_store__check_name(person, "person name", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(station, "station", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	store_val q[] = {SV_S(person)};
 	LSEC_TRY(lsec_store__query(st, "SELECT id FROM people WHERE name = ?", q, 1,
 				   lsec_store__row_int, &pid, err));
@@ -171,7 +171,7 @@ int lsec_store_session_add(lsec_store *st, const char *person, const uint8_t tok
 				   " expires, revoked) VALUES (?, ?, ?, ?, ?, 0)",
 				   p, 5, NULL, NULL, err));
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 typedef struct session_ctx {
@@ -194,7 +194,7 @@ static int row_session(void *ctx, const store_val *c, size_t ncols, lsec_err *er
 	return 0;
 }
 
-int lsec_store_session_get(lsec_store *st, lsec_store_session *out,
+int lsec_store_session_get(lsec_store_session *out, lsec_store *st,
 			   const uint8_t token_hash[32], lsec_err *err)
 {
 	int rc = 0;
@@ -216,15 +216,15 @@ out:
 int lsec_store_session_revoke(lsec_store *st, const uint8_t token_hash[32], lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(token_hash);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	store_val p[] = {SV_B(token_hash, 32)};
 	LSEC_TRY(lsec_store__query(st, "UPDATE sessions SET revoked = 1 WHERE token_hash = ?", p, 1,
 				   NULL, NULL, err));
 	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_NOTFOUND,
 		    "cannot revoke session: not found in the registry");
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }

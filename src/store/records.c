@@ -27,12 +27,12 @@ static const approvable_kind release_kind = {
 	"INSERT INTO releases (product, version, digest, manifest, created_by, created)"
 	" VALUES (?, ?, ?, ?, ?, ?)",
 	"SELECT id FROM releases WHERE product = ? AND version = ?",
-	"SELECT id, product, version, digest, created_by, created, manifest FROM releases"
-	" WHERE product = ? AND version = ?",
-	"SELECT id, product, version, digest, created_by, created FROM releases"
-	" ORDER BY product, id",
-	"SELECT id, product, version, digest, created_by, created FROM releases"
-	" WHERE product = ? ORDER BY product, id",
+	"SELECT id, product, version, digest, created_by, created, revoked, revoked_by, manifest"
+	" FROM releases WHERE product = ? AND version = ?",
+	"SELECT id, product, version, digest, created_by, created, revoked, revoked_by"
+	" FROM releases ORDER BY product, id",
+	"SELECT id, product, version, digest, created_by, created, revoked, revoked_by"
+	" FROM releases WHERE product = ? ORDER BY product, id",
 	"INSERT INTO release_approvals (release_id, person, created) VALUES (?, ?, ?)",
 	"SELECT person FROM release_approvals WHERE release_id = ? ORDER BY created, person",
 };
@@ -43,11 +43,11 @@ static const approvable_kind sop_kind = {
 	"INSERT INTO sop_versions (sop, version, digest, body, created_by, created)"
 	" VALUES (?, ?, ?, ?, ?, ?)",
 	"SELECT id FROM sop_versions WHERE sop = ? AND version = ?",
-	"SELECT id, sop, version, digest, created_by, created, body FROM sop_versions"
+	"SELECT id, sop, version, digest, created_by, created, NULL, NULL, body FROM sop_versions"
 	" WHERE sop = ? AND version = ?",
-	"SELECT id, sop, version, digest, created_by, created FROM sop_versions"
+	"SELECT id, sop, version, digest, created_by, created, NULL, NULL FROM sop_versions"
 	" ORDER BY sop, id",
-	"SELECT id, sop, version, digest, created_by, created FROM sop_versions"
+	"SELECT id, sop, version, digest, created_by, created, NULL, NULL FROM sop_versions"
 	" WHERE sop = ? ORDER BY sop, id",
 	"INSERT INTO sop_approvals (sop_version_id, person, created) VALUES (?, ?, ?)",
 	"SELECT person FROM sop_approvals WHERE sop_version_id = ? ORDER BY created, person",
@@ -58,7 +58,7 @@ static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_
 			  const char *body, const char *created_by, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t id = 0;
 	char now[32];
 	if (id_out != NULL) {
@@ -69,7 +69,7 @@ static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_
 	LSEC_TRY(lsec_store__check_name(version, "version", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(digest, "digest", LSEC_STORE_FP_MAX, err));
 	LSEC_TRY(lsec_store__check_name(created_by, "person", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(name), SV_S(version), SV_S(digest), SV_S(body), SV_S(created_by),
 			 SV_S(now)};
@@ -85,7 +85,7 @@ static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_
 		*id_out = id;
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static int row_approver(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
@@ -111,6 +111,8 @@ static void fill_approvable(void *rec, const store_val *c)
 	lsec_store__copy(a->digest, sizeof(a->digest), &c[3]);
 	lsec_store__copy(a->created_by, sizeof(a->created_by), &c[4]);
 	lsec_store__copy(a->created, sizeof(a->created), &c[5]);
+	lsec_store__copy(a->revoked, sizeof(a->revoked), &c[6]);
+	lsec_store__copy(a->revoked_by, sizeof(a->revoked_by), &c[7]);
 }
 
 typedef struct approvable_get_ctx {
@@ -125,8 +127,8 @@ static int row_approvable_get(void *ctx, const store_val *cols, size_t ncols, ls
 	(void)ncols;
 	approvable_get_ctx *x = ctx;
 	fill_approvable(x->out, cols);
-	if (x->body != NULL && cols[6].t == SV_TEXT && cols[6].n > 0) {
-		LSEC_TRY(lsec_buf_append(x->body, cols[6].s, cols[6].n, err));
+	if (x->body != NULL && cols[8].t == SV_TEXT && cols[8].n > 0) {
+		LSEC_TRY(lsec_buf_append(x->body, cols[8].s, cols[8].n, err));
 	}
 	x->found = true;
 out:
@@ -157,11 +159,11 @@ static int approvable_approve(lsec_store *st, const approvable_kind *k, const ch
 			      const char *version, const char *person, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_approvable a;
 	char now[32];
 	LSEC_TRY(lsec_store__check_name(person, "approver", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(approvable_get(st, k, &a, NULL, name, version, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(a.id), SV_S(person), SV_S(now)};
@@ -173,7 +175,7 @@ static int approvable_approve(lsec_store *st, const approvable_kind *k, const ch
 			  k->what, name, version, person);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static int approvable_list(lsec_store *st, const approvable_kind *k,
@@ -205,7 +207,7 @@ out:
 	return rc;
 }
 
-int lsec_store_release_add(lsec_store *st, int64_t *id_out, const char *product,
+int lsec_store_release_add(int64_t *id_out, lsec_store *st, const char *product,
 			   const char *version, const char *digest, const char *manifest,
 			   const char *created_by, lsec_err *err)
 {
@@ -219,19 +221,42 @@ int lsec_store_release_approve(lsec_store *st, const char *product, const char *
 	return approvable_approve(st, &release_kind, product, version, person, err);
 }
 
-int lsec_store_release_get(lsec_store *st, lsec_store_approvable *out, lsec_buf *manifest_out,
+int lsec_store_release_revoke(lsec_store *st, const char *product, const char *version,
+			      const char *person, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_store_approvable a;
+	char now[32];
+	LSEC_TRY(lsec_store__check_name(person, "revoker", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(approvable_get(st, &release_kind, &a, NULL, product, version, err));
+	LSEC_ENSURE(a.revoked[0] == '\0', LSEC_E_EXISTS,
+		    "cannot revoke release '%s' version '%s': '%s' revoked it at %s", product,
+		    version, a.revoked_by, a.revoked);
+	lsec_time_utc(now);
+	store_val p[] = {SV_S(now), SV_S(person), SV_I(a.id)};
+	LSEC_TRY(lsec_store__query(st,
+				   "UPDATE releases SET revoked = ?, revoked_by = ?"
+				   " WHERE id = ? AND revoked IS NULL",
+				   p, 3, NULL, NULL, err));
+out:
+	return lsec_store_tx_end(&tx, rc, err);
+}
+
+int lsec_store_release_get(lsec_store_approvable *out, lsec_buf *manifest_out, lsec_store *st,
 			   const char *product, const char *version, lsec_err *err)
 {
 	return approvable_get(st, &release_kind, out, manifest_out, product, version, err);
 }
 
-int lsec_store_release_list(lsec_store *st, lsec_store_approvable **out, size_t *n_out,
+int lsec_store_release_list(lsec_store_approvable **out, size_t *n_out, lsec_store *st,
 			    const char *product, lsec_err *err)
 {
 	return approvable_list(st, &release_kind, out, n_out, product, err);
 }
 
-int lsec_store_sop_add(lsec_store *st, int64_t *id_out, const char *sop, const char *version,
+int lsec_store_sop_add(int64_t *id_out, lsec_store *st, const char *sop, const char *version,
 		       const char *digest, const char *body, const char *created_by,
 		       lsec_err *err)
 {
@@ -244,13 +269,13 @@ int lsec_store_sop_approve(lsec_store *st, const char *sop, const char *version,
 	return approvable_approve(st, &sop_kind, sop, version, person, err);
 }
 
-int lsec_store_sop_get(lsec_store *st, lsec_store_approvable *out, lsec_buf *body_out,
+int lsec_store_sop_get(lsec_store_approvable *out, lsec_buf *body_out, lsec_store *st,
 		       const char *sop, const char *version, lsec_err *err)
 {
 	return approvable_get(st, &sop_kind, out, body_out, sop, version, err);
 }
 
-int lsec_store_sop_list(lsec_store *st, lsec_store_approvable **out, size_t *n_out,
+int lsec_store_sop_list(lsec_store_approvable **out, size_t *n_out, lsec_store *st,
 			const char *sop, lsec_err *err)
 {
 	return approvable_list(st, &sop_kind, out, n_out, sop, err);
@@ -258,12 +283,12 @@ int lsec_store_sop_list(lsec_store *st, lsec_store_approvable **out, size_t *n_o
 
 /* ---- runs and steps ---------------------------------------------------------- */
 
-int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial,
+int lsec_store_run_begin(int64_t *run_id_out, lsec_store *st, const char *serial,
 			 const char *sop, const char *sop_version, const char *person,
 			 const char *station, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0, id = 0;
 	char now[32];
 	*run_id_out = 0;
@@ -272,7 +297,7 @@ int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial
 	LSEC_TRY(lsec_store__check_name(sop_version, "SOP version", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(person, "person", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(station, "station", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(sop), SV_S(sop_version), SV_S(person), SV_S(station),
@@ -283,34 +308,34 @@ int lsec_store_run_begin(lsec_store *st, int64_t *run_id_out, const char *serial
 				   p, 6, lsec_store__row_int, &id, err));
 	*run_id_out = id;
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_run_set_release(lsec_store *st, int64_t run_id, const char *release,
 			       lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(release, "release", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	store_val p[] = {SV_S(release), SV_I(run_id)};
 	LSEC_TRY(lsec_store__query(st, "UPDATE runs SET release = ? WHERE id = ?", p, 2, NULL, NULL,
 				   err));
 	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_NOTFOUND,
 		    "cannot record the release of run %lld: no such run", (long long)run_id);
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_run_finish(lsec_store *st, int64_t run_id, const char *outcome, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(outcome, "run outcome", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(outcome), SV_S(now), SV_I(run_id)};
 	LSEC_TRY(lsec_store__query(st,
@@ -320,21 +345,21 @@ int lsec_store_run_finish(lsec_store *st, int64_t run_id, const char *outcome, l
 	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_STATE,
 		    "cannot finish run %lld: no such open run", (long long)run_id);
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out, int64_t run_id,
+int lsec_store_step_begin(int64_t *step_id_out, lsec_store *st, int64_t run_id,
 			  const char *step, const char *person, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t open_run = 0, id = 0;
 	char now[32];
 	*step_id_out = 0;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(step, "step", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(person, "person", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	store_val q[] = {SV_I(run_id)};
 	LSEC_TRY(lsec_store__query(st, "SELECT id FROM runs WHERE id = ? AND outcome IS NULL", q,
 				   1, lsec_store__row_int, &open_run, err));
@@ -348,14 +373,14 @@ int lsec_store_step_begin(lsec_store *st, int64_t *step_id_out, int64_t run_id,
 				   p, 4, lsec_store__row_int, &id, err));
 	*step_id_out = id;
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_step_finish(lsec_store *st, int64_t step_id, const char *outcome,
 			   const char *witness, const struct json_t *evidence, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char *ev = NULL;
 	char now[32];
 	LSEC_ENSURE_REF(st);
@@ -366,7 +391,7 @@ int lsec_store_step_finish(lsec_store *st, int64_t step_id, const char *outcome,
 	if (evidence != NULL) {
 		LSEC_TRY(lsec_json_canonical(&ev, evidence, err));
 	}
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(outcome), SV_S(witness), SV_S(ev), SV_S(now), SV_I(step_id)};
 	LSEC_TRY(lsec_store__query(st,
@@ -377,7 +402,7 @@ int lsec_store_step_finish(lsec_store *st, int64_t step_id, const char *outcome,
 		    "cannot finish step %lld: no such open step", (long long)step_id);
 out:
 	lsec_free(ev);
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static void fill_run(void *rec, const store_val *c)
@@ -410,7 +435,7 @@ out:
 	return rc;
 }
 
-int lsec_store_run_list(lsec_store *st, lsec_store_run **out, size_t *n_out, const char *serial,
+int lsec_store_run_list(lsec_store_run **out, size_t *n_out, lsec_store *st, const char *serial,
 			lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
@@ -427,14 +452,14 @@ int lsec_store_revocation_add(lsec_store *st, const char *serial, const char *ce
 			      const char *reason, const char *person, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(cert_serial, "certificate serial", LSEC_STORE_FP_MAX, err));
 	LSEC_TRY(lsec_store__check_name(reason, "revocation reason", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(person, "person", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(cert_serial), SV_S(reason), SV_S(person), SV_S(now)};
@@ -447,7 +472,7 @@ int lsec_store_revocation_add(lsec_store *st, const char *serial, const char *ce
 			  cert_serial, serial);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static void fill_record(void *rec, const store_val *c)
@@ -462,7 +487,7 @@ static void fill_record(void *rec, const store_val *c)
 	lsec_store__copy(r->created, sizeof(r->created), &c[6]);
 }
 
-int lsec_store_revocation_list(lsec_store *st, lsec_store_record **out, size_t *n_out,
+int lsec_store_revocation_list(lsec_store_record **out, size_t *n_out, lsec_store *st,
 			       lsec_err *err)
 {
 	return lsec_store__list(st,
@@ -476,7 +501,7 @@ int lsec_store_scrap_add(lsec_store *st, const char *serial, const char *method,
 			 const char *person, const char *witness, const char *note, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	LSEC_ENSURE_REF(st);
@@ -487,7 +512,7 @@ int lsec_store_scrap_add(lsec_store *st, const char *serial, const char *method,
 		    "cannot record scrap of unit '%s': the witness must be someone other than "
 		    "'%s'",
 		    serial ? serial : "", person);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(method), SV_S(person), SV_S(witness), SV_S(note),
@@ -501,10 +526,10 @@ int lsec_store_scrap_add(lsec_store *st, const char *serial, const char *method,
 			  serial);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_scrap_list(lsec_store *st, lsec_store_record **out, size_t *n_out, lsec_err *err)
+int lsec_store_scrap_list(lsec_store_record **out, size_t *n_out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__list(st,
 			   "SELECT s.id, u.serial, s.method, s.note, s.person, s.witness,"

@@ -81,6 +81,23 @@ static const char *const migrations[] = {
 	/* 4: the release a run used (production quotas count per release) */
 	("ALTER TABLE runs ADD COLUMN release TEXT;"
 	 "CREATE INDEX runs_release ON runs (release, sop);"),
+	/*
+	 * 5: release revocation is a column (when, by whom); the rows that
+	 * marked it before ("<version>~revoked", digest "revoked") become the
+	 * columns of the release they revoked and are dropped
+	 */
+	("ALTER TABLE releases ADD COLUMN revoked TEXT;"
+	 "ALTER TABLE releases ADD COLUMN revoked_by TEXT;"
+	 "UPDATE releases SET"
+	 " revoked = (SELECT m.created FROM releases m WHERE m.product = releases.product"
+	 "  AND m.version = releases.version || '~revoked'),"
+	 " revoked_by = (SELECT m.created_by FROM releases m WHERE m.product = releases.product"
+	 "  AND m.version = releases.version || '~revoked')"
+	 " WHERE EXISTS (SELECT 1 FROM releases m WHERE m.product = releases.product"
+	 "  AND m.version = releases.version || '~revoked');"
+	 "DELETE FROM release_approvals WHERE release_id IN"
+	 " (SELECT id FROM releases WHERE version LIKE '%~revoked');"
+	 "DELETE FROM releases WHERE version LIKE '%~revoked';"),
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -99,6 +116,8 @@ void lsec_store__fail_after(lsec_store *st, unsigned long n)
 {
 	st->fail_after = n;
 }
+
+static void tx_rollback(lsec_store *st);
 
 /* True when the injected fault fires now (see lsec_store__fail_after). */
 static bool injected_fault(lsec_store *st, lsec_err *err)
@@ -195,7 +214,8 @@ static int migrate(lsec_store *st, int target, lsec_err *err)
 	int rc = 0;
 	lsec_buf ddl = LSEC_BUF_INIT(1 << 16);
 	int64_t cur = 0;
-	LSEC_TRY(lsec_store_begin(st, err));
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	if (st->ops->migrate_lock_sql != NULL) {
 		LSEC_TRY(lsec_store__query(st, st->ops->migrate_lock_sql, NULL, 0, NULL, NULL, err));
 	}
@@ -219,11 +239,8 @@ static int migrate(lsec_store *st, int target, lsec_err *err)
 					   "INSERT INTO schema_version (version, applied) VALUES (?, ?)",
 					   p, 2, NULL, NULL, err));
 	}
-	LSEC_TRY(lsec_store_commit(st, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_buf_release(&ddl);
 	return rc;
 }
@@ -268,13 +285,13 @@ void lsec_store_close(lsec_store *st)
 		return;
 	}
 	if (st->impl != NULL) {
-		lsec_store_rollback(st);
+		tx_rollback(st);
 		st->ops->close(st);
 	}
 	lsec_free(st);
 }
 
-int lsec_store_schema_version(lsec_store *st, int *out, lsec_err *err)
+int lsec_store_schema_version(int *out, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
 	int64_t v = 0;
@@ -288,58 +305,30 @@ out:
 
 /* ---- transactions ------------------------------------------------------- */
 
-int lsec_store_begin(lsec_store *st, lsec_err *err)
+static int tx_open(lsec_store *st, const char *sql, lsec_err *err)
 {
 	int rc = 0;
-	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(!st->in_tx, LSEC_E_STATE,
 		    "cannot begin a transaction on registry '%s': one is already open",
 		    st->location);
-	LSEC_TRY(st->ops->exec(st, st->ops->begin_sql, err));
+	LSEC_TRY(st->ops->exec(st, sql, err));
 	st->in_tx = true;
 out:
 	return rc;
 }
 
-int lsec_store_begin_read(lsec_store *st, lsec_err *err)
+static int tx_commit(lsec_store *st, lsec_err *err)
 {
-	int rc = 0;
-	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE(!st->in_tx, LSEC_E_STATE,
-		    "cannot begin a transaction on registry '%s': one is already open",
-		    st->location);
-	/*
-	 * SQLite in WAL mode: a deferred transaction reads one snapshot from its
-	 * first read on, while writers go on. PostgreSQL: a repeatable-read,
-	 * read-only transaction sees one snapshot.
-	 */
-	LSEC_TRY(st->ops->exec(st,
-			       strcmp(lsec_store_backend(st), "sqlite") == 0
-				       ? "BEGIN DEFERRED"
-				       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-			       err));
-	st->in_tx = true;
-out:
-	return rc;
-}
-
-int lsec_store_commit(lsec_store *st, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE(st->in_tx, LSEC_E_STATE,
-		    "cannot commit on registry '%s': no transaction is open", st->location);
-	rc = injected_fault(st, err) ? LSEC_E_IO : st->ops->exec(st, "COMMIT", err);
+	int rc = injected_fault(st, err) ? LSEC_E_IO : st->ops->exec(st, "COMMIT", err);
 	if (rc < 0) {
-		lsec_store_rollback(st);
-		goto out;
+		tx_rollback(st);
+		return rc;
 	}
 	st->in_tx = false;
-out:
-	return rc;
+	return 0;
 }
 
-void lsec_store_rollback(lsec_store *st)
+static void tx_rollback(lsec_store *st)
 {
 	if (st == NULL || !st->in_tx) {
 		return;
@@ -350,35 +339,59 @@ void lsec_store_rollback(lsec_store *st)
 	st->in_tx = false;
 }
 
-bool lsec_store_in_transaction(const lsec_store *st)
+static int tx_begin(lsec_store_tx *out, lsec_store *st, bool read, lsec_err *err)
 {
-	return st != NULL && st->in_tx;
-}
-
-int lsec_store__tx_begin(lsec_store *st, bool *own, lsec_err *err)
-{
-	*own = false;
-	if (st == NULL) {
-		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__, "missing registry");
-	}
+	int rc = 0;
+	*out = (lsec_store_tx)LSEC_STORE_TX_INIT;
+	LSEC_ENSURE(st != NULL, LSEC_E_USAGE, "cannot begin a transaction: missing registry");
 	if (st->in_tx) {
-		return 0;
+		goto out; /* joined: the caller's transaction decides */
 	}
-	int rc = lsec_store_begin(st, err);
-	*own = rc == 0;
+	/*
+	 * A read: SQLite in WAL mode reads one snapshot from the first read of a
+	 * deferred transaction on, while writers go on; PostgreSQL sees one
+	 * snapshot in a repeatable-read, read-only transaction.
+	 */
+	LSEC_TRY(tx_open(st,
+			 !read ? st->ops->begin_sql
+			 : strcmp(lsec_store_backend(st), "sqlite") == 0
+				 ? "BEGIN DEFERRED"
+				 : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			 err));
+	out->st = st;
+	out->read = read;
+out:
 	return rc;
 }
 
-int lsec_store__tx_end(lsec_store *st, bool own, int rc, lsec_err *err)
+int lsec_store_tx_begin(lsec_store_tx *out, lsec_store *st, lsec_err *err)
 {
-	if (!own) {
+	return tx_begin(out, st, false, err);
+}
+
+int lsec_store_tx_begin_read(lsec_store_tx *out, lsec_store *st, lsec_err *err)
+{
+	return tx_begin(out, st, true, err);
+}
+
+int lsec_store_tx_end(lsec_store_tx *tx, int rc, lsec_err *err)
+{
+	lsec_store *st = tx->st;
+	bool read = tx->read;
+	*tx = (lsec_store_tx)LSEC_STORE_TX_INIT;
+	if (st == NULL) {
 		return rc;
 	}
-	if (rc < 0) {
-		lsec_store_rollback(st);
+	if (rc < 0 || read) {
+		tx_rollback(st);
 		return rc;
 	}
-	return lsec_store_commit(st, err);
+	return tx_commit(st, err);
+}
+
+bool lsec_store_in_transaction(const lsec_store *st)
+{
+	return st != NULL && st->in_tx;
 }
 
 int lsec_store__insert_guarded(lsec_store *st, const char *sql, const store_val *p, size_t np,
@@ -433,7 +446,7 @@ int lsec_store__name_holder(lsec_store *st, const char *lookup_sql, const char *
 
 /* ---- audit log storage --------------------------------------------------- */
 
-int lsec_store_leaf_reserve(lsec_store *st, uint64_t *seq_out, lsec_err *err)
+int lsec_store_leaf_reserve(uint64_t *seq_out, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
 	int64_t next = 0;
@@ -456,13 +469,13 @@ int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit, const ui
 			size_t len, const uint8_t leaf_hash[32], lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(leaf);
 	LSEC_ENSURE_REF(leaf_hash);
 	LSEC_ENSURE(seq <= INT64_MAX, LSEC_E_LIMIT, "cannot store audit leaf %llu: out of range",
 		    (unsigned long long)seq);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(seq), SV_S(unit), SV_B(leaf, len), SV_B(leaf_hash, 32), SV_S(now)};
 	rc = lsec_store__query(st,
@@ -475,10 +488,10 @@ int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit, const ui
 			     (unsigned long long)seq, st->location);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_leaf_count(lsec_store *st, uint64_t *out, lsec_err *err)
+int lsec_store_leaf_count(uint64_t *out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__count(st, "SELECT COUNT(*) FROM audit_leaves", out, err);
 }
@@ -515,8 +528,8 @@ out:
 	return rc;
 }
 
-int lsec_store_leaf_get(lsec_store *st, uint64_t seq, lsec_buf *leaf_out,
-			uint8_t leaf_hash_out[32], lsec_err *err)
+int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32], lsec_store *st,
+			uint64_t seq, lsec_err *err)
 {
 	int rc = 0;
 	leaf_get_ctx c = {leaf_out, leaf_hash_out, false, seq};
@@ -645,8 +658,8 @@ static void fill_seq(void *rec, const store_val *cols)
 	*(uint64_t *)rec = (uint64_t)cols[0].i;
 }
 
-int lsec_store_leaf_seqs_for_unit(lsec_store *st, const char *unit, uint64_t **seqs_out,
-				  size_t *n_out, lsec_err *err)
+int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out, lsec_store *st,
+				  const char *unit, lsec_err *err)
 {
 	store_val p[] = {SV_S(unit)};
 	*seqs_out = NULL;
@@ -662,14 +675,14 @@ int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t 
 			      const char *note, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(root);
 	LSEC_ENSURE_REF(note);
 	LSEC_ENSURE(tree_size <= INT64_MAX, LSEC_E_LIMIT,
 		    "cannot store checkpoint: tree size %llu out of range",
 		    (unsigned long long)tree_size);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(tree_size), SV_B(root, 32), SV_S(note), SV_S(now)};
 	LSEC_TRY(lsec_store__query(st,
@@ -677,7 +690,7 @@ int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t 
 				   " VALUES (?, ?, ?, ?)",
 				   p, 4, NULL, NULL, err));
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 typedef struct cp_walk {

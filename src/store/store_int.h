@@ -72,15 +72,6 @@ int lsec_store__query(lsec_store *st, const char *sql, const store_val *p, size_
 		      store_row_fn fn, void *ctx, lsec_err *err);
 
 /*
- * Opens a transaction of the call's own when the caller has none (*own set),
- * so every mutating call is atomic on its own and part of the caller's
- * transaction otherwise. tx_end commits or (on rc < 0) rolls back an own
- * transaction and returns rc (or the commit's failure).
- */
-int lsec_store__tx_begin(lsec_store *st, bool *own, lsec_err *err);
-int lsec_store__tx_end(lsec_store *st, bool own, int rc, lsec_err *err);
-
-/*
  * Runs an INSERT under a savepoint so that a uniqueness violation leaves
  * the transaction usable (PostgreSQL aborts it otherwise) and the caller can
  * look up who holds the value. Returns LSEC_E_EXISTS on a violation.

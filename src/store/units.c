@@ -187,14 +187,14 @@ int lsec_store_unit_create(lsec_store *st, const char *serial, const char *uid,
 			   const char *product, const char *station, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(serial, "unit serial", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(uid, "unit UID", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(product, "product", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_store__check_name(station, "station", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(serial), SV_S(uid), SV_S(product), SV_S(station),
 			 SV_S("new"), SV_S("new"), SV_S(now), SV_S(now)};
@@ -212,10 +212,10 @@ int lsec_store_unit_create(lsec_store *st, const char *serial, const char *uid,
 		rc = found < 0 ? found : LSEC_E_EXISTS;
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
-int lsec_store_unit_get(lsec_store *st, lsec_store_unit *out, const char *serial, lsec_err *err)
+int lsec_store_unit_get(lsec_store_unit *out, lsec_store *st, const char *serial, lsec_err *err)
 {
 	int rc = 0;
 	one_ctx c = {out, false};
@@ -230,7 +230,7 @@ out:
 	return rc;
 }
 
-int lsec_store_unit_get_by_uid(lsec_store *st, lsec_store_unit *out, const char *uid,
+int lsec_store_unit_get_by_uid(lsec_store_unit *out, lsec_store *st, const char *uid,
 			       lsec_err *err)
 {
 	int rc = 0;
@@ -259,7 +259,7 @@ out:
 	return rc;
 }
 
-int lsec_store_unit_list(lsec_store *st, lsec_store_unit **out, size_t *n_out,
+int lsec_store_unit_list(lsec_store_unit **out, size_t *n_out, lsec_store *st,
 			 const char *product, lsec_err *err)
 {
 	if (product != NULL) {
@@ -273,12 +273,12 @@ int lsec_store_unit_list(lsec_store *st, lsec_store_unit **out, size_t *n_out,
 				fill_unit, sizeof(**out), (void **)out, n_out, err);
 }
 
-int lsec_store_unit_count(lsec_store *st, uint64_t *out, lsec_err *err)
+int lsec_store_unit_count(uint64_t *out, lsec_store *st, lsec_err *err)
 {
 	return lsec_store__count(st, "SELECT COUNT(*) FROM units", out, err);
 }
 
-int lsec_store_release_units_started(lsec_store *st, uint64_t *out, const char *release,
+int lsec_store_release_units_started(uint64_t *out, lsec_store *st, const char *release,
 				     const char *sop, const char *except_serial, lsec_err *err)
 {
 	int rc = 0;
@@ -301,16 +301,16 @@ int lsec_store_unit_transition(lsec_store *st, const char *serial, lsec_unit_sta
 			       unsigned flags, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit u;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE((unsigned)to < LSEC_UNIT_STATE_COUNT, LSEC_E_USAGE,
 		    "cannot move unit '%s': unknown target state %d", serial ? serial : "",
 		    (int)to);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	/* Read and check inside the transaction; the UPDATE re-checks the state. */
-	LSEC_TRY(lsec_store_unit_get(st, &u, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, serial, err));
 	LSEC_ENSURE(lsec_unit_transition_allowed(u.state, u.prev_state, to, flags),
 		    LSEC_E_STORE_TRANSITION, "cannot move unit '%s' from '%s' to '%s': %s", serial,
 		    lsec_unit_state_name(u.state), lsec_unit_state_name(to),
@@ -326,7 +326,7 @@ int lsec_store_unit_transition(lsec_store *st, const char *serial, lsec_unit_sta
 		    "cannot move unit '%s' from '%s' to '%s': another station changed it first",
 		    serial, lsec_unit_state_name(u.state), lsec_unit_state_name(to));
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 /* ---- identities and credentials -------------------------------------------- */
@@ -363,7 +363,7 @@ static int refuse_retired(lsec_store *st, const char *serial, const char *what, 
 {
 	int rc = 0;
 	lsec_store_unit u;
-	LSEC_TRY(lsec_store_unit_get(st, &u, serial, err));
+	LSEC_TRY(lsec_store_unit_get(&u, st, serial, err));
 	LSEC_ENSURE(u.state != LSEC_UNIT_DECOMMISSION_PENDING &&
 			    u.state != LSEC_UNIT_DECOMMISSIONED && u.state != LSEC_UNIT_SCRAPPED,
 		    LSEC_E_STORE_TRANSITION,
@@ -379,7 +379,7 @@ int lsec_store_identity_add(lsec_store *st, const char *serial, const char *key_
 			    lsec_key_state state, lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	LSEC_ENSURE_REF(st);
@@ -391,7 +391,7 @@ int lsec_store_identity_add(lsec_store *st, const char *serial, const char *key_
 	LSEC_ENSURE((unsigned)state < LSEC_KEY_STATE_COUNT, LSEC_E_USAGE,
 		    "cannot record identity of unit '%s': unknown key state %d",
 		    serial ? serial : "", (int)state);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	LSEC_TRY(refuse_retired(st, serial, "identity", err));
 	lsec_time_utc(now);
@@ -420,7 +420,7 @@ int lsec_store_identity_add(lsec_store *st, const char *serial, const char *key_
 		rc = found < 0 ? found : LSEC_E_EXISTS;
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 typedef struct ident_ctx {
@@ -449,7 +449,7 @@ out:
 	return rc;
 }
 
-int lsec_store_identity_get(lsec_store *st, lsec_store_identity *out, lsec_buf *cert_der_out,
+int lsec_store_identity_get(lsec_store_identity *out, lsec_buf *cert_der_out, lsec_store *st,
 			    const char *key_fp, lsec_err *err)
 {
 	int rc = 0;
@@ -472,14 +472,14 @@ int lsec_store_identity_set_state(lsec_store *st, const char *key_fp, lsec_key_s
 				  lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_identity id;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE((unsigned)to < LSEC_KEY_STATE_COUNT, LSEC_E_USAGE,
 		    "cannot change key '%s': unknown key state %d", key_fp ? key_fp : "", (int)to);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
-	LSEC_TRY(lsec_store_identity_get(st, &id, NULL, key_fp, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	LSEC_TRY(lsec_store_identity_get(&id, NULL, st, key_fp, err));
 	LSEC_ENSURE(key_transition_allowed(id.state, to), LSEC_E_STORE_TRANSITION,
 		    "cannot change key '%s' of unit '%s' from '%s' to '%s': not a key state "
 		    "transition of NIST SP 800-57",
@@ -494,19 +494,19 @@ int lsec_store_identity_set_state(lsec_store *st, const char *key_fp, lsec_key_s
 	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_STATE,
 		    "cannot change key '%s': another station changed it first", key_fp);
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 int lsec_store_credential_add(lsec_store *st, const char *serial, const char *keyed_fp,
 			      lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(keyed_fp, "credential fingerprint", LSEC_STORE_FP_MAX, err));
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	LSEC_TRY(refuse_retired(st, serial, "credential", err));
 	lsec_time_utc(now);
@@ -524,7 +524,7 @@ int lsec_store_credential_add(lsec_store *st, const char *serial, const char *ke
 		rc = found < 0 ? found : LSEC_E_EXISTS;
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }
 
 static void fill_identity(void *rec, const store_val *c)
@@ -539,7 +539,7 @@ static void fill_identity(void *rec, const store_val *c)
 	lsec_store__copy(x->updated, sizeof(x->updated), &c[6]);
 }
 
-int lsec_store_identity_list(lsec_store *st, lsec_store_identity **out, size_t *n_out,
+int lsec_store_identity_list(lsec_store_identity **out, size_t *n_out, lsec_store *st,
 			     const char *serial, lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
@@ -560,7 +560,7 @@ static void fill_credential(void *rec, const store_val *c)
 	lsec_store__copy(x->keyed_fp, sizeof(x->keyed_fp), &c[4]);
 }
 
-int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size_t *n_out,
+int lsec_store_credential_list(lsec_store_credential **out, size_t *n_out, lsec_store *st,
 			       const char *serial, lsec_err *err)
 {
 	return lsec_store__list_for_unit(st,
@@ -571,18 +571,18 @@ int lsec_store_credential_list(lsec_store *st, lsec_store_credential **out, size
 					 err);
 }
 
-int lsec_store_credential_revoke(lsec_store *st, size_t *n_out, const char *serial,
+int lsec_store_credential_revoke(size_t *n_out, lsec_store *st, const char *serial,
 				 lsec_err *err)
 {
 	int rc = 0;
-	bool own = false;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
 	if (n_out != NULL) {
 		*n_out = 0;
 	}
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__tx_begin(st, &own, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(now), SV_I(unit_id)};
@@ -594,5 +594,5 @@ int lsec_store_credential_revoke(lsec_store *st, size_t *n_out, const char *seri
 		*n_out = (size_t)st->ops->changes(st);
 	}
 out:
-	return lsec_store__tx_end(st, own, rc, err);
+	return lsec_store_tx_end(&tx, rc, err);
 }

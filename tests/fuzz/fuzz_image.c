@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_result(lsec_image_verify(img, &vo, &err), &err);
 	/* Key-hash mode: the image's own PUBKEY TLV is the key. */
 	lsec_image_verify_options hv = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
-	if (lsec_image_key_hash(img, h)) {
+	if (lsec_image_key_hash(h, img)) {
 		hv.key_hash = h;
 		check_result(lsec_image_verify(img, &hv, &err), &err);
 	}
@@ -111,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			lsec_key_free(k);
 		}
 	}
-	(void)lsec_image_digest(img, h);
-	(void)lsec_image_security_counter(img, &cnt);
+	(void)lsec_image_digest(h, img);
+	(void)lsec_image_security_counter(&cnt, img);
 	(void)lsec_image_product(img);
 	(void)lsec_image_payload(img, &n);
 	(void)lsec_image_bytes(img, &n);

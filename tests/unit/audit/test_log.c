@@ -29,7 +29,7 @@ static int record_one(lsec_store *st, const char *person, const char *unit, cons
 		.outcome = "pass",
 		.evidence = ev_json,
 	};
-	rc = lsec_audit_append(st, &ev, seq, err);
+	rc = lsec_audit_append(seq, st, &ev, err);
 	json_decref(ev_json);
 	return rc;
 }
@@ -45,12 +45,12 @@ static void test_audit_log__record_appends_hashed_leaves(void **state)
 		assert_int_equal(seq, i);
 	}
 	uint64_t n = 0;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 5);
 	/* Leaf 3: canonical JSON with its own seq, hashed as RFC 6962 says. */
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	uint8_t stored[32], want[32];
-	assert_lsec_ok(lsec_store_leaf_get(db->st, 3, &leaf, stored, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, stored, db->st, 3, &err), &err);
 	assert_lsec_ok(lsec_audit_leaf_hash(want, leaf.data, leaf.len, &err), &err);
 	assert_memory_equal(stored, want, 32);
 	const char *text = lsec_buf_cstr(&leaf, &err);
@@ -63,7 +63,7 @@ static void test_audit_log__record_appends_hashed_leaves(void **state)
 	lsec_buf_release(&leaf);
 	uint64_t *seqs = NULL;
 	size_t ns = 0;
-	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(db->st, "SN-1", &seqs, &ns, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(&seqs, &ns, db->st, "SN-1", &err), &err);
 	assert_int_equal(ns, 2);
 	assert_int_equal(seqs[0], 1);
 	assert_int_equal(seqs[1], 3);
@@ -84,20 +84,21 @@ static void test_audit_log__record_refusals_leave_nothing(void **state)
 	/* Evidence naming a secret. */
 	json_t *bad = json_pack("{s:s}", "initial_password", "hunter2");
 	lsec_audit_event ev = {.person = "bob", .action = "provision", .evidence = bad};
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
-	assert_lsec_code(lsec_audit_record(db->st, &ev, &seq, &err), LSEC_E_AUDIT_SECRET, &err);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
+	assert_lsec_code(lsec_audit_record(&seq, db->st, &ev, &err), LSEC_E_AUDIT_SECRET, &err);
 	assert_null(strstr(err.msg, "hunter2"));
-	lsec_store_rollback(db->st);
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_AUDIT_SECRET, &err), LSEC_E_AUDIT_SECRET);
 	json_decref(bad);
 	/* Outside a transaction: the log lock cannot be taken. */
 	lsec_audit_event ok = {.person = "bob", .action = "login"};
-	assert_lsec_code(lsec_audit_record(db->st, &ok, &seq, &err), LSEC_E_STATE, &err);
+	assert_lsec_code(lsec_audit_record(&seq, db->st, &ok, &err), LSEC_E_STATE, &err);
 	/* Inside one, lsec_audit_append (which opens its own) is refused. */
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
-	assert_lsec_code(lsec_audit_append(db->st, &ok, &seq, &err), LSEC_E_STATE, &err);
-	lsec_store_rollback(db->st);
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
+	assert_lsec_code(lsec_audit_append(&seq, db->st, &ok, &err), LSEC_E_STATE, &err);
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_STATE, &err), LSEC_E_STATE);
 	uint64_t n = 9;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 0);
 }
 
@@ -271,7 +272,7 @@ static void tamper_rewrite_leaf_and_hash(lsec_store *st)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(st, 2, &leaf, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, st, 2, &err), &err);
 	char *text = lsec_malloc(leaf.len + 1);
 	assert_non_null(text);
 	memcpy(text, leaf.data, leaf.len);
@@ -414,11 +415,11 @@ static void test_audit_log__out_of_memory_leaves_a_whole_log(void **state)
 	unsigned failures = 0;
 	for (unsigned long n = 1; n < 400; n++) {
 		uint64_t before = 0, after = 0, seq = 0;
-		assert_lsec_ok(lsec_store_leaf_count(db->st, &before, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&before, db->st, &err), &err);
 		lsec_alloc_fail_after(n);
 		int r1 = record_one(db->st, "alice", "SN-A", "flash", &seq, &err);
 		lsec_alloc_fail_after(0);
-		assert_lsec_ok(lsec_store_leaf_count(db->st, &after, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&after, db->st, &err), &err);
 		assert_int_equal(after, before + (r1 == 0 ? 1 : 0));
 		assert_false(lsec_store_in_transaction(db->st));
 

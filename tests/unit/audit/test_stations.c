@@ -43,7 +43,7 @@ static int append_event(lsec_store *st, int station, unsigned j, uint64_t *seq, 
 	json_t *evd = json_pack("{s:i,s:i}", "station_index", station, "event_index", (int)j);
 	lsec_audit_event ev = {"operator", name, unit, "sop-1-flash", 1, "flash", "write-image",
 			       "pass", evd};
-	rc = lsec_audit_append(st, &ev, seq, err);
+	rc = lsec_audit_append(seq, st, &ev, err);
 	json_decref(evd);
 	return rc;
 }
@@ -83,7 +83,7 @@ static void check_leaf(lsec_store *st, uint64_t seq, int station, unsigned j)
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	uint8_t h[32];
 	json_t *o = NULL;
-	assert_lsec_ok(lsec_store_leaf_get(st, seq, &leaf, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, st, seq, &err), &err);
 	assert_lsec_ok(lsec_json_parse(&o, (const char *)leaf.data, leaf.len, "leaf", &err), &err);
 	json_t *evd = json_object_get(o, "evidence");
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), seq);
@@ -134,7 +134,7 @@ static void test_audit_stations__four_stations_one_log(void **state)
 	assert_int_equal(checkpoints, STATIONS * (EVENTS / CHECKPOINT_EVERY));
 	/* Every event is where its station was told it is; no seq was handed out twice. */
 	uint64_t total = 0;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &total, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&total, db->st, &err), &err);
 	assert_int_equal(total, STATIONS * EVENTS + checkpoints);
 	uint8_t *taken = lsec_calloc(total, 1);
 	assert_non_null(taken);

@@ -292,7 +292,7 @@ static void sign_release(lsec_buf *img, const lsec_key *key, uint8_t digest[32])
 	assert_lsec_ok(lsec_image_sign(img, payload, sizeof(payload), &o, &err), &err);
 	lsec_image *parsed = NULL;
 	assert_lsec_ok(lsec_image_parse(&parsed, img->data, img->len, "release", &err), &err);
-	assert_true(lsec_image_digest(parsed, digest));
+	assert_true(lsec_image_digest(digest, parsed));
 	lsec_image_free(parsed);
 }
 

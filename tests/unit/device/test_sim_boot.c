@@ -57,7 +57,7 @@ static void flash_image(boot_fixture *b, const lsec_key *key, bool embed, lsec_i
 	assert_lsec_ok(lsec_image_sign(&img, payload, sizeof(payload), &o, &err), &err);
 	lsec_image *parsed = NULL;
 	assert_lsec_ok(lsec_image_parse(&parsed, img.data, img.len, "test", &err), &err);
-	assert_true(lsec_image_digest(parsed, digest));
+	assert_true(lsec_image_digest(digest, parsed));
 	lsec_image_free(parsed);
 	if (corrupt_sig) {
 		img.data[img.len - 1] ^= 0x01; /* the signature TLV comes last */

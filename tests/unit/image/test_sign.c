@@ -89,14 +89,14 @@ static void test_image_sign__layout_and_roundtrip_both_keys(void **state)
 		assert_string_equal(lsec_image_product(img), "acme-sensor");
 		assert_int_equal(lsec_image_build_type(img), LSEC_IMAGE_BUILD_RELEASE);
 		uint32_t cnt = 99;
-		assert_false(lsec_image_security_counter(img, &cnt));
+		assert_false(lsec_image_security_counter(&cnt, img));
 		assert_int_equal(cnt, 0);
 		size_t plen = 0;
 		const uint8_t *p = lsec_image_payload(img, &plen);
 		assert_int_equal(plen, sizeof(payload));
 		assert_memory_equal(p, payload, plen);
 		uint8_t kh[32], fp[32];
-		assert_true(lsec_image_key_hash(img, kh));
+		assert_true(lsec_image_key_hash(kh, img));
 		assert_lsec_ok(lsec_key_fingerprint(fp, key, &err), &err);
 		assert_memory_equal(kh, fp, 32);
 		lsec_image_free(img);

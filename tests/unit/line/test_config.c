@@ -35,11 +35,11 @@ static void test_line_config__init_creates_the_line(void **state)
 	assert_false(lsec_line_product(fx->line, 1, &id, &target, &pol));
 	/* The first security officer exists, and init is in the audit log. */
 	lsec_store_person p;
-	assert_lsec_ok(lsec_store_person_get(lsec_line_store(fx->line), &p, "admin", &err), &err);
+	assert_lsec_ok(lsec_store_person_get(&p, lsec_line_store(fx->line), "admin", &err), &err);
 	assert_int_equal(p.role, LSEC_ROLE_SECURITY_OFFICER);
 	lsec_buf leaf = LSEC_BUF_INIT(4096);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(lsec_line_store(fx->line), 0, &leaf, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, lsec_line_store(fx->line), 0, &err), &err);
 	assert_non_null(lsec_buf_cstr(&leaf, &err));
 	assert_non_null(strstr((const char *)leaf.data, "\"action\":\"line-init\""));
 	assert_non_null(strstr((const char *)leaf.data, "\"person\":\"admin\""));

@@ -9,7 +9,7 @@ static void add_person(line_fx *fx, const char *name, lsec_role role, const char
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_line_actor so;
-	assert_lsec_ok(lsec_line_authorize(fx->line, &so, "admin",
+	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
 					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "add", &err),
 		       &err);
 	lsec_secret *pw = fx_pw(password);
@@ -22,7 +22,7 @@ static void test_line_people__login_authorize_roles(void **state)
 	line_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_line_actor who;
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, NULL, ~0u, "act", &err), LSEC_E_AUTH,
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, NULL, ~0u, "act", &err), LSEC_E_AUTH,
 			 &err);
 	assert_non_null(strstr(err.msg, "nobody is logged in on station 'station1'"));
 	fx_login(fx, "admin", "admin-password");
@@ -31,7 +31,7 @@ static void test_line_people__login_authorize_roles(void **state)
 	struct stat sb;
 	assert_int_equal(stat(tok, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_lsec_ok(lsec_line_authorize(fx->line, &who, NULL,
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, NULL,
 					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "act", &err),
 		       &err);
 	assert_string_equal(who.name, "admin");
@@ -40,15 +40,15 @@ static void test_line_people__login_authorize_roles(void **state)
 	add_person(fx, "olga", LSEC_ROLE_OPERATOR, "olga-password");
 	fx_login(fx, "olga", "olga-password");
 	/* Two people logged in: the acting one must be named. */
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, NULL, ~0u, "flash", &err),
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, NULL, ~0u, "flash", &err),
 			 LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "2 people are logged in"));
-	assert_lsec_ok(lsec_line_authorize(fx->line, &who, "olga", LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "olga", LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),
 					   "flash unit", &err),
 		       &err);
 	assert_int_equal(who.role, LSEC_ROLE_OPERATOR);
 	/* An operator is not a security officer. */
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, "olga",
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, "olga",
 					     LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER) |
 						     LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR),
 					     "add a person", &err),
@@ -61,13 +61,13 @@ static void test_line_people__login_authorize_roles(void **state)
 					      &err),
 			 LSEC_E_AUTH, &err);
 	lsec_secret_free(pw);
-	assert_lsec_code(lsec_store_person_get(lsec_line_store(fx->line), &(lsec_store_person){0},
+	assert_lsec_code(lsec_store_person_get(&(lsec_store_person){0}, lsec_line_store(fx->line),
 					       "mallory", &err),
 			 LSEC_E_NOTFOUND, &err);
 
 	/* Logout ends the session in the registry and removes the file. */
 	assert_lsec_ok(lsec_line_logout(fx->line, "olga", &err), &err);
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, "olga", ~0u, "flash", &err),
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, "olga", ~0u, "flash", &err),
 			 LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "'olga' is not logged in"));
 	assert_lsec_code(lsec_line_logout(fx->line, "olga", &err), LSEC_E_NOTFOUND, &err);
@@ -82,7 +82,7 @@ static void test_line_people__wrong_password_and_unknown_look_alike(void **state
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = lsec_line_store(fx->line);
 	uint64_t before = 0, after = 0;
-	assert_lsec_ok(lsec_store_leaf_count(st, &before, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&before, st, &err), &err);
 	lsec_secret *bad = fx_pw("not-the-password");
 	assert_lsec_code(lsec_line_login(fx->line, "admin", bad, &err), LSEC_E_AUTH, &err);
 	assert_string_equal(err.msg, "cannot log in 'admin': wrong name or password");
@@ -90,11 +90,11 @@ static void test_line_people__wrong_password_and_unknown_look_alike(void **state
 	assert_string_equal(err.msg, "cannot log in 'nobody': wrong name or password");
 	lsec_secret_free(bad);
 	/* Both refusals are in the audit log, without the password. */
-	assert_lsec_ok(lsec_store_leaf_count(st, &after, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&after, st, &err), &err);
 	assert_int_equal(after, before + 2);
 	lsec_buf leaf = LSEC_BUF_INIT(4096);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(st, before, &leaf, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, st, before, &err), &err);
 	assert_non_null(lsec_buf_cstr(&leaf, &err));
 	assert_non_null(strstr((const char *)leaf.data, "\"outcome\":\"refused\""));
 	assert_null(strstr((const char *)leaf.data, "not-the-password"));
@@ -112,14 +112,14 @@ static void test_line_people__disabled_person(void **state)
 	fx_login(fx, "admin", "admin-password");
 	add_person(fx, "olga", LSEC_ROLE_OPERATOR, "olga-password");
 	fx_login(fx, "olga", "olga-password");
-	assert_lsec_ok(lsec_line_authorize(fx->line, &so, "admin",
+	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
 					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
 		       &err);
 	assert_lsec_code(lsec_line_person_disable(fx->line, &so, "admin", &err), LSEC_E_POLICY,
 			 &err);
 	assert_lsec_ok(lsec_line_person_disable(fx->line, &so, "olga", &err), &err);
 	/* Her open session ends at once, and she cannot log in again. */
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, "olga", ~0u, "flash", &err),
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, "olga", ~0u, "flash", &err),
 			 LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "was ended"));
 	lsec_secret *pw = fx_pw("olga-password");
@@ -146,23 +146,23 @@ static void test_line_people__expired_and_tampered_sessions(void **state)
 	assert_lsec_ok(lsec_store__query(lsec_line_store(fx->line), "UPDATE sessions SET expires = ?",
 					 p, 1, NULL, NULL, &err),
 		       &err);
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, "admin", ~0u, "act", &err),
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err),
 			 LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "expired"));
 	/* A new login replaces the old session. */
 	fx_login(fx, "admin", "admin-password");
-	assert_lsec_ok(lsec_line_authorize(fx->line, &who, "admin", ~0u, "act", &err), &err);
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err), &err);
 	/* A token file others can read is refused. */
 	char *tok = lsec_test_path(fx->dir, ".sessions/admin");
 	assert_int_equal(chmod(tok, 0644), 0);
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, "admin", ~0u, "act", &err),
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err),
 			 LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "expected mode 0600"));
 	assert_int_equal(chmod(tok, 0600), 0);
 	/* A forged token is unknown to the registry. */
 	const char *forged = "0000000000000000000000000000000000000000000000000000000000000000\n";
 	assert_lsec_ok(lsec_file_write_atomic(tok, forged, strlen(forged), 0600, &err), &err);
-	assert_lsec_code(lsec_line_authorize(fx->line, &who, "admin", ~0u, "act", &err),
+	assert_lsec_code(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err),
 			 LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "unknown to the registry"));
 	lsec_free(tok);
@@ -181,40 +181,40 @@ static void test_line_people__failing_registry_leaves_nothing_half_done(void **s
 	lsec_store_person p;
 	fx_login(fx, "admin", "admin-password");
 	lsec_line_actor so;
-	assert_lsec_ok(lsec_line_authorize(fx->line, &so, "admin",
+	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
 					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
 		       &err);
 	lsec_secret *pw = fx_pw("olga-password");
 	int faults = 0;
 	for (unsigned long n = 1;; n++) {
 		uint64_t leaves = 0, after = 0;
-		assert_lsec_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&leaves, st, &err), &err);
 		lsec_store__fail_after(st, n);
 		int rc = lsec_line_person_add(fx->line, &so, "olga", LSEC_ROLE_OPERATOR, pw, &err);
 		lsec_store__fail_after(st, 0);
 		assert_false(lsec_store_in_transaction(st));
-		assert_lsec_ok(lsec_store_leaf_count(st, &after, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&after, st, &err), &err);
 		if (rc == 0) {
 			assert_int_equal(after, leaves + 1);
 			break;
 		}
 		faults++;
 		assert_int_equal(after, leaves);
-		assert_lsec_code(lsec_store_person_get(st, &p, "olga", &err), LSEC_E_NOTFOUND, &err);
+		assert_lsec_code(lsec_store_person_get(&p, st, "olga", &err), LSEC_E_NOTFOUND, &err);
 		assert_true(n < 100);
 	}
 	assert_true(faults >= 4); /* authorize, the insert, the leaf, the commit at least */
-	assert_lsec_ok(lsec_store_person_get(st, &p, "olga", &err), &err);
+	assert_lsec_ok(lsec_store_person_get(&p, st, "olga", &err), &err);
 
 	char *tok = lsec_test_path(fx->dir, ".sessions/olga");
 	faults = 0;
 	for (unsigned long n = 1;; n++) {
 		uint64_t leaves = 0, after = 0;
-		assert_lsec_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&leaves, st, &err), &err);
 		lsec_store__fail_after(st, n);
 		int rc = lsec_line_login(fx->line, "olga", pw, &err);
 		lsec_store__fail_after(st, 0);
-		assert_lsec_ok(lsec_store_leaf_count(st, &after, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&after, st, &err), &err);
 		if (rc == 0) {
 			assert_int_equal(after, leaves + 1);
 			assert_int_equal(access(tok, F_OK), 0);
@@ -226,7 +226,7 @@ static void test_line_people__failing_registry_leaves_nothing_half_done(void **s
 	}
 	assert_true(faults >= 3);
 	lsec_line_actor who;
-	assert_lsec_ok(lsec_line_authorize(fx->line, &who, "olga", ~0u, "act", &err), &err);
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "olga", ~0u, "act", &err), &err);
 	lsec_free(tok);
 	lsec_secret_free(pw);
 }

@@ -68,20 +68,20 @@ static void test_pki_record__ca_init_and_import(void **state)
 	lsec_ca_options o = LSEC_CA_OPTIONS_INIT;
 	o.common_name = "Recorded CA";
 	o.passphrase = pass;
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &n0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n0, f->st, &err), &err);
 	assert_lsec_ok(lsec_pki_ca_init_recorded(cadir, &o, f->st, &officer, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, f->st, &err), &err);
 	assert_int_equal(n, n0 + 1);
 	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(f->st, n0, &leaf, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, f->st, n0, &err), &err);
 	assert_non_null(memmem(leaf.data, leaf.len, "pki.ca.init", 11));
 	assert_non_null(memmem(leaf.data, leaf.len, "\"olga\"", 6));
 	lsec_buf_release(&leaf);
 	/* A refused ceremony records nothing. */
 	assert_lsec_code(lsec_pki_ca_init_recorded(cadir, &o, f->st, &officer, &err),
 			 LSEC_E_EXISTS, &err);
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, f->st, &err), &err);
 	assert_int_equal(n, n0 + 1);
 	/* Import into an active CA is refused and records nothing. */
 	lsec_ca *ca = NULL;
@@ -89,7 +89,7 @@ static void test_pki_record__ca_init_and_import(void **state)
 	char *certpath = lsec_test_path(cadir, "ca.cert.pem");
 	assert_lsec_code(lsec_pki_ca_import_recorded(ca, certpath, NULL, f->st, &officer, &err),
 			 LSEC_E_STATE, &err);
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, f->st, &err), &err);
 	assert_int_equal(n, n0 + 1);
 	lsec_ca_free(ca);
 	lsec_free(certpath);
@@ -105,7 +105,7 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	lsec_cert *cert = NULL, *again = NULL, *gen = NULL;
 	lsec_secret *genkey = NULL;
 	uint64_t leaves0 = 0, leaves = 0;
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves0, f->st, &err), &err);
 
 	assert_lsec_ok(lsec_pki_issue_recorded(&cert, f->ca, f->st, &officer, "SN-1", dev,
 					       LSEC_KEY_ORIGIN_DEVICE, 365, &err),
@@ -129,20 +129,20 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	lsec_hex_encode(fphex, fp, 32);
 	lsec_cert_serial_hex(sn, cert);
 	lsec_store_identity id;
-	assert_lsec_ok(lsec_store_identity_get(f->st, &id, NULL, fphex, &err), &err);
+	assert_lsec_ok(lsec_store_identity_get(&id, NULL, f->st, fphex, &err), &err);
 	assert_string_equal(id.serial, "SN-1");
 	assert_string_equal(id.cert_serial, sn);
 	assert_int_equal(id.state, LSEC_KEY_ACTIVE);
 
 	/* The same device key for another unit: refused by the registry, nothing recorded. */
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves, f->st, &err), &err);
 	assert_int_equal(leaves, leaves0 + 1);
 	assert_lsec_code(lsec_pki_issue_recorded(&again, f->ca, f->st, &officer, "SN-2", dev,
 						 LSEC_KEY_ORIGIN_DEVICE, 365, &err),
 			 LSEC_E_EXISTS, &err);
 	assert_non_null(strstr(err.msg, "SN-1"));
 	assert_null(again);
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves, f->st, &err), &err);
 	assert_int_equal(leaves, leaves0 + 1);
 	/* Unknown unit. */
 	assert_lsec_code(lsec_pki_issue_recorded(&again, f->ca, f->st, &officer, "SN-9", dev,
@@ -158,7 +158,7 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	EVP_PKEY_free(genpub);
 	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
 	uint8_t lh[32];
-	assert_lsec_ok(lsec_store_leaf_get(f->st, leaves0 + 1, &leaf, lh, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, lh, f->st, leaves0 + 1, &err), &err);
 	assert_non_null(memmem(leaf.data, leaf.len, "station-generated", 17));
 	lsec_buf_release(&leaf);
 
@@ -166,7 +166,7 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	assert_lsec_ok(lsec_pki_revoke_recorded(f->st, &officer, cert, LSEC_CRL_KEY_COMPROMISE,
 						&err),
 		       &err);
-	assert_lsec_ok(lsec_store_identity_get(f->st, &id, NULL, fphex, &err), &err);
+	assert_lsec_ok(lsec_store_identity_get(&id, NULL, f->st, fphex, &err), &err);
 	assert_int_equal(id.state, LSEC_KEY_COMPROMISED);
 	assert_lsec_code(lsec_pki_revoke_recorded(f->st, &officer, cert, LSEC_CRL_SUPERSEDED,
 						  &err),
@@ -175,7 +175,7 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	lsec_crl_options o = LSEC_CRL_OPTIONS_INIT;
 	o.der = true;
 	uint64_t num = 0;
-	assert_lsec_ok(lsec_pki_crl_recorded(&crl, &list, false, &num, f->ca, f->st, &officer, &o,
+	assert_lsec_ok(lsec_pki_crl_recorded(&crl, &list, &num, false, f->ca, f->st, &officer, &o,
 					     &err),
 		       &err);
 	assert_int_equal(num, 1);
@@ -193,7 +193,7 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	lsec_buf_release(&crl);
 
 	/* Every act left its leaf: issue, station-generated issue, revoke, CRL. */
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &leaves, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves, f->st, &err), &err);
 	assert_int_equal(leaves, leaves0 + 4);
 
 	lsec_secret_free(genkey);
@@ -211,14 +211,14 @@ static void test_pki_record__oom_leaves_nothing_half_done(void **state)
 	uint64_t n0 = 0, n = 0;
 	int rc = -1;
 	unsigned long fail_at;
-	assert_lsec_ok(lsec_store_leaf_count(f->st, &n0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n0, f->st, &err), &err);
 	for (fail_at = 1; fail_at < 2000 && rc != 0; fail_at++) {
 		lsec_cert *cert = NULL;
 		lsec_alloc_fail_after(fail_at);
 		rc = lsec_pki_issue_recorded(&cert, f->ca, f->st, &officer, "SN-1", dev,
 					     LSEC_KEY_ORIGIN_DEVICE, 365, &err);
 		lsec_alloc_fail_after(0);
-		assert_lsec_ok(lsec_store_leaf_count(f->st, &n, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_count(&n, f->st, &err), &err);
 		if (rc != 0) {
 			assert_null(cert);
 			assert_int_equal(n, n0); /* no leaf without its identity */
@@ -233,7 +233,7 @@ static void test_pki_record__oom_leaves_nothing_half_done(void **state)
 	/* Exactly one identity: the successful attempt's. */
 	lsec_store_identity *ids = NULL;
 	size_t nids = 0;
-	assert_lsec_ok(lsec_store_identity_list(f->st, &ids, &nids, "SN-1", &err), &err);
+	assert_lsec_ok(lsec_store_identity_list(&ids, &nids, f->st, "SN-1", &err), &err);
 	assert_int_equal(nids, 1);
 	lsec_free(ids);
 	EVP_PKEY_free(dev);

@@ -39,7 +39,7 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 		       opal = {"opal", "st-1"};
 	lsec_sop *sop = NULL;
 	uint64_t leaves0 = 0, leaves1 = 0;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &leaves0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves0, db->st, &err), &err);
 
 	/* an operator may not submit */
 	assert_lsec_code(lsec_sop_submit(NULL, db->st, &opal, (const uint8_t *)text, len, "flash.yaml",
@@ -49,7 +49,7 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 				       &err),
 		       &err);
 	assert_int_equal(lsec_sop_version(sop), 1);
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &leaves1, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves1, db->st, &err), &err);
 	assert_int_equal(leaves1, leaves0 + 1);
 	/* the same version again is refused */
 	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
@@ -83,7 +83,7 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 	assert_memory_equal(lsec_sop_sha256(run), lsec_sop_sha256(sop), 32);
 	assert_int_equal(lsec_sop_version(run), 1);
 	lsec_sop_free(run);
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &leaves1, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&leaves1, db->st, &err), &err);
 	assert_int_equal(leaves1, leaves0 + 3);
 
 	lsec_sop_version_info *v = NULL;
@@ -183,7 +183,7 @@ static void test_sop_registry__refusals(void **state)
 	char *text = read_default("flash", &len);
 	lsec_sop_actor sam = {"sam", NULL}, ghost = {"ghost", NULL};
 	uint64_t before = 0, after = 0;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &before, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&before, db->st, &err), &err);
 	/* an unknown person */
 	assert_lsec_code(lsec_sop_submit(NULL, db->st, &ghost, (const uint8_t *)text, len, "f.yaml", &err),
 			 LSEC_E_AUTH, &err);
@@ -202,12 +202,12 @@ static void test_sop_registry__refusals(void **state)
 	size_t n = 9;
 	assert_lsec_ok(lsec_sop_versions(&v, &n, db->st, NULL, &err), &err);
 	assert_int_equal(n, 0);
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &after, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&after, db->st, &err), &err);
 	assert_int_equal(after, before);
 	lsec_free(v);
 
 	/* a stored row whose bytes no longer match their digest is refused */
-	assert_lsec_ok(lsec_store_sop_add(db->st, NULL, "flash", "1",
+	assert_lsec_ok(lsec_store_sop_add(NULL, db->st, "flash", "1",
 					  "0000000000000000000000000000000000000000000000000000000000000000",
 					  text, "sam", &err),
 		       &err);

@@ -106,7 +106,7 @@ static inline void fx_line(station_fx *fx, bool with_release)
 	if (with_release) {
 		char *img = lsec_test_path(fx->dir, "fw.img");
 		fx_sign_image(img, fx->fw_priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
-		fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 0, "sec1", &err),
+		fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err),
 		      &err);
 		fx_ok(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err), &err);
 		lsec_free(img);

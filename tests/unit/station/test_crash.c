@@ -116,7 +116,7 @@ static void test_station_crash__every_step_every_sop(void **state)
 		lsec_err e = LSEC_ERR_INIT;
 		int rc = lsec_station_build(&res, fx->st, u, NULL, &e);
 		lsec_store_unit unit;
-		fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, serial, &err), &err);
+		fx_ok(lsec_store_unit_get(&unit, lsec_station_store(fx->st), serial, &err), &err);
 		if (rc == 0) {
 			assert_int_equal(unit.state, LSEC_UNIT_SHIPPED);
 			shipped++;

@@ -21,7 +21,7 @@ static lsec_unit_state state_of(station_fx *fx, const char *serial)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store_unit u;
-	fx_ok(lsec_store_unit_get(store_of(fx), &u, serial, &err), &err);
+	fx_ok(lsec_store_unit_get(&u, store_of(fx), serial, &err), &err);
 	return u.state;
 }
 
@@ -42,7 +42,7 @@ static lsec_store_identity identity_of(station_fx *fx, const char *serial)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store_identity *ids = NULL, id;
 	size_t n = 0;
-	fx_ok(lsec_store_identity_list(store_of(fx), &ids, &n, serial, &err), &err);
+	fx_ok(lsec_store_identity_list(&ids, &n, store_of(fx), serial, &err), &err);
 	assert_int_equal(n, 1);
 	id = ids[0];
 	lsec_free(ids);
@@ -191,7 +191,7 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	assert_true(crl_lists(fx, id.cert_serial, 5 /* cessationOfOperation */));
 	lsec_store_credential *cr = NULL;
 	size_t n = 0;
-	fx_ok(lsec_store_credential_list(store_of(fx), &cr, &n, "unit-001", &err), &err);
+	fx_ok(lsec_store_credential_list(&cr, &n, store_of(fx), "unit-001", &err), &err);
 	assert_int_equal(n, 1);
 	assert_true(cr[0].revoked[0] != '\0');
 	lsec_free(cr);
@@ -382,7 +382,7 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	json_decref(rec);
 	lsec_store_record *sr = NULL;
 	size_t n = 0;
-	fx_ok(lsec_store_scrap_list(store_of(fx), &sr, &n, &err), &err);
+	fx_ok(lsec_store_scrap_list(&sr, &n, store_of(fx), &err), &err);
 	assert_int_equal(n, 2);
 	assert_string_equal(sr[1].witness, "sup");
 	lsec_free(sr);
@@ -489,7 +489,7 @@ static void test_station_decommission__needs_approved_sop(void **state)
 	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
 			 LSEC_E_SOP_NOT_APPROVED);
 	assert_true(res.stop_line);
-	fx_ok(lsec_store_unit_get(store_of(fx), &u, "unit-001", &err), &err);
+	fx_ok(lsec_store_unit_get(&u, store_of(fx), "unit-001", &err), &err);
 	assert_int_equal(u.state, LSEC_UNIT_NEW);
 }
 
@@ -527,7 +527,7 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 	int rc = -1;
 	unsigned long n = 1;
 	for (; rc != 0 && n < 200; n++) {
-		fx_ok(lsec_store_leaf_count(st, &leaves_before, &err), &err);
+		fx_ok(lsec_store_leaf_count(&leaves_before, st, &err), &err);
 		lsec_store__fail_after(st, n);
 		rc = lsec_station_scrap(NULL, fx->st, batch, 2, &so, &err);
 		lsec_store__fail_after(st, 0);
@@ -539,12 +539,12 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 		/* Nothing of the failed attempt remains. */
 		lsec_store_record *sr = NULL;
 		size_t k = 9;
-		fx_ok(lsec_store_scrap_list(st, &sr, &k, &err), &err);
+		fx_ok(lsec_store_scrap_list(&sr, &k, st, &err), &err);
 		assert_int_equal(k, 0);
 		lsec_free(sr);
 		assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
 		assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_DECOMMISSIONED);
-		fx_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+		fx_ok(lsec_store_leaf_count(&leaves, st, &err), &err);
 		assert_int_equal(leaves, leaves_before);
 		assert_int_not_equal(access(kept, F_OK), 0); /* no stray evidence file */
 	}
@@ -555,7 +555,7 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 	assert_true(n > 5); /* the faults reached inside the batch */
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SCRAPPED);
 	assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_SCRAPPED);
-	fx_ok(lsec_store_leaf_count(st, &leaves, &err), &err);
+	fx_ok(lsec_store_leaf_count(&leaves, st, &err), &err);
 	assert_int_equal(leaves, leaves_before + 3); /* the batch and one per unit */
 	fx_log_verifies(fx);
 }

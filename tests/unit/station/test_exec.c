@@ -12,7 +12,7 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	assert_true(res.shipped);
 	assert_string_equal(res.serial, "unit-001");
 	lsec_store_unit unit;
-	fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-001", &err), &err);
+	fx_ok(lsec_store_unit_get(&unit, lsec_station_store(fx->st), "unit-001", &err), &err);
 	assert_int_equal(unit.state, LSEC_UNIT_SHIPPED);
 	/* The device really is secured and locked. */
 	lsec_device *t = NULL;
@@ -63,7 +63,7 @@ static void test_station_exec__clone_stopped_before_write(void **state)
 	}
 	lsec_device_close(t);
 	lsec_store_unit unit;
-	assert_int_equal(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-002", &err),
+	assert_int_equal(lsec_store_unit_get(&unit, lsec_station_store(fx->st), "unit-002", &err),
 			 LSEC_E_NOTFOUND);
 	lsec_free(u1);
 	lsec_free(u2);
@@ -100,7 +100,7 @@ static void test_station_exec__quarantine_with_sop_message(void **state)
 	assert_string_equal(res.then, "quarantine");
 	assert_non_null(strstr(res.message, "did not boot the approved image"));
 	lsec_store_unit unit;
-	fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-001", &err), &err);
+	fx_ok(lsec_store_unit_get(&unit, lsec_station_store(fx->st), "unit-001", &err), &err);
 	assert_int_equal(unit.state, LSEC_UNIT_QUARANTINED);
 	/* A quarantined unit is not run again without a supervisor's rework. */
 	assert_int_equal(lsec_station_build(&res, fx->st, u, NULL, &err),
@@ -137,7 +137,7 @@ static void test_station_exec__manual_steps_confirmed(void **state)
 	assert_int_equal(lsec_station_run(&res, st, LSEC_SOP_FLASH, u1, NULL, &err),
 			 LSEC_E_STATION_NOT_CONFIRMED);
 	lsec_store_unit unit;
-	assert_int_equal(lsec_store_unit_get(lsec_station_store(st), &unit, "unit-001", &err),
+	assert_int_equal(lsec_store_unit_get(&unit, lsec_station_store(st), "unit-001", &err),
 			 LSEC_E_NOTFOUND);
 	lsec_station_close(st);
 	/* The operator says no at the seat step: the SOP's on-failure applies. */

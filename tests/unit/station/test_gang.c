@@ -44,7 +44,7 @@ static void test_station_gang__quota_stops_every_socket(void **state)
 	fx_line(fx, false);
 	char *img = lsec_test_path(fx->dir, "q.img");
 	fx_sign_image(img, fx->fw_priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "3.0.0", 1);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 3, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 3, "sec1", &err), &err);
 	fx_ok(lsec_station_release_approve(fx->st, "sensor@3.0.0", "sec2", &err), &err);
 	char *pat = lsec_asprintf("sim:%s/*", fx->fleet);
 	char **uris = NULL;

@@ -17,7 +17,7 @@ static void test_station_release__same_person_cannot_approve(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	char *img = fx_image(fx, "a.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 0, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec1", &err),
 			 LSEC_E_STATION_SELF_APPROVAL);
 	/* An operator cannot approve at all. */
@@ -38,10 +38,10 @@ static void test_station_release__debug_and_foreign_images_refused(void **state)
 	lsec_err err = LSEC_ERR_INIT;
 	char *dbg = fx_image(fx, "d.img", "sensor", LSEC_IMAGE_BUILD_DEBUG, "1.0.0", 1);
 	char *other = fx_image(fx, "o.img", "router", LSEC_IMAGE_BUILD_RELEASE, "1.1.0", 1);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, dbg, "sensor", 0, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, dbg, "sensor", 0, "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
 			 LSEC_E_IMG_DEBUG_BUILD);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, other, "sensor", 0, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, other, "sensor", 0, "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.1.0", "sec2", &err),
 			 LSEC_E_IMG_WRONG_PRODUCT);
 	/* Signed by another key than the product's. */
@@ -52,7 +52,7 @@ static void test_station_release__debug_and_foreign_images_refused(void **state)
 	lsec_key_free(k);
 	char *img = lsec_test_path(fx->dir, "k.img");
 	fx_sign_image(img, okey, "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.2.0", 1);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 0, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.2.0", "sec2", &err),
 			 LSEC_E_IMG_KEY_MISMATCH);
 	lsec_free(img);
@@ -69,7 +69,7 @@ static void test_station_release__sample_key_refused(void **state)
 	char *sample = lsec_test_data("mcuboot-sample-keys/root-ec-p256.pub.pem");
 	fx->product.firmware_key = sample;
 	char *img = fx_image(fx, "s.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 0, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
 			 LSEC_E_STATION_SAMPLE_KEY);
 	assert_non_null(strstr(err.msg, "root-ec-p256"));
@@ -96,13 +96,13 @@ static void test_station_release__sample_keys_match_keyhashes(void **state)
 		line[64] = '\0';
 		fx_ok(lsec_hex_decode_fixed(h, 32, line, "hash", &err), &err);
 		const char *name = NULL;
-		assert_true(lsec_station_sample_key(h, &name));
+		assert_true(lsec_station_sample_key(&name, h));
 		listed++;
 	}
 	fclose(f);
 	assert_int_equal(listed, lsec_station_sample_key_count());
 	uint8_t zero[32] = {0};
-	assert_false(lsec_station_sample_key(zero, NULL));
+	assert_false(lsec_station_sample_key(NULL, zero));
 	lsec_free(path);
 }
 
@@ -132,7 +132,7 @@ static void test_station_release__quota_stops_line(void **state)
 	fx_fleet(fx, &o);
 	fx_line(fx, false);
 	char *img = fx_image(fx, "q.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "2.0.0", 1);
-	fx_ok(lsec_station_release_submit(fx->st, NULL, img, "sensor", 2, "sec1", &err), &err);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 2, "sec1", &err), &err);
 	fx_ok(lsec_station_release_approve(fx->st, "sensor@2.0.0", "sec2", &err), &err);
 	for (unsigned i = 1; i <= 3; i++) {
 		char *u = fx_unit(fx, i);

@@ -38,7 +38,7 @@ static void test_station_ship__refuses_revoked_release(void **state)
 	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);
 	assert_non_null(strstr(err.msg, "release sensor@1.0.0"));
 	lsec_store_unit unit;
-	fx_ok(lsec_store_unit_get(lsec_station_store(fx->st), &unit, "unit-001", &err), &err);
+	fx_ok(lsec_store_unit_get(&unit, lsec_station_store(fx->st), "unit-001", &err), &err);
 	assert_int_equal(unit.state, LSEC_UNIT_LOCKED);
 	lsec_free(u);
 }

@@ -52,6 +52,7 @@ static reg_kind kind_of(unsigned j)
 static int register_one(lsec_store *st, int station, unsigned j, lsec_err *err)
 {
 	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char serial[48], uid[48], key[80], name[16];
 	reg_kind k = kind_of(j);
 	snprintf(serial, sizeof(serial), "SN-%d-%u", station, j);
@@ -69,15 +70,12 @@ static int register_one(lsec_store *st, int station, unsigned j, lsec_err *err)
 	snprintf(name, sizeof(name), "st%d", station);
 	json_t *ev_json = json_pack("{s:s}", "key_fp", key);
 	lsec_audit_event ev = {"operator", name, serial, NULL, 0, NULL, "register", "ok", ev_json};
-	LSEC_TRY(lsec_store_begin(st, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_unit_create(st, serial, uid, "sensor", name, err));
 	LSEC_TRY(lsec_store_identity_add(st, serial, key, NULL, NULL, 0, LSEC_KEY_ACTIVE, err));
-	LSEC_TRY(lsec_audit_record(st, &ev, NULL, err));
-	LSEC_TRY(lsec_store_commit(st, err));
+	LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
 out:
-	if (rc < 0) {
-		lsec_store_rollback(st);
-	}
+	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev_json);
 	return rc;
 }
@@ -141,7 +139,7 @@ static void check_log(lsec_store *st, unsigned created)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	uint64_t n = 0;
-	assert_lsec_ok(lsec_store_leaf_count(st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, st, &err), &err);
 	assert_int_equal(n, created);
 	log_walk w = {0, true};
 	assert_lsec_ok(lsec_store_leaf_foreach(st, 0, n, walk, &w, &err), &err);
@@ -212,7 +210,7 @@ static void test_store_concurrency__stations_never_accept_a_duplicate(void **sta
 	assert_int_equal(sum.dup_key, (STATIONS - 1) * shared_key);
 	assert_int_equal(sum.created, STATIONS * plain + shared_serial + shared_uid + shared_key);
 	uint64_t units = 0;
-	assert_lsec_ok(lsec_store_unit_count(db->st, &units, &err), &err);
+	assert_lsec_ok(lsec_store_unit_count(&units, db->st, &err), &err);
 	assert_int_equal(units, sum.created);
 	/* A refused registration left nothing behind: every unit has its one key. */
 	lsec_store_identity id;
@@ -220,7 +218,7 @@ static void test_store_concurrency__stations_never_accept_a_duplicate(void **sta
 		if (kind_of(j) == SHARED_KEY) {
 			char key[80];
 			snprintf(key, sizeof(key), "shared-key-%u", j);
-			assert_lsec_ok(lsec_store_identity_get(db->st, &id, NULL, key, &err), &err);
+			assert_lsec_ok(lsec_store_identity_get(&id, NULL, db->st, key, &err), &err);
 		}
 	}
 	check_log(db->st, sum.created);

@@ -17,13 +17,13 @@ static void test_store_people__add_get_list_disable(void **state)
 	assert_lsec_code(lsec_store_person_add(db->st, "bob", LSEC_ROLE_COUNT, hash, &err),
 			 LSEC_E_USAGE, &err);
 	lsec_store_person p;
-	assert_lsec_ok(lsec_store_person_get(db->st, &p, "ann", &err), &err);
+	assert_lsec_ok(lsec_store_person_get(&p, db->st, "ann", &err), &err);
 	assert_int_equal(p.role, LSEC_ROLE_SECURITY_OFFICER);
 	assert_false(p.disabled);
 	assert_string_equal(p.pw_hash, hash);
 	lsec_store_person *list = NULL;
 	size_t n = 0;
-	assert_lsec_ok(lsec_store_person_list(db->st, &list, &n, &err), &err);
+	assert_lsec_ok(lsec_store_person_list(&list, &n, db->st, &err), &err);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].name, "ann");
 	assert_string_equal(list[1].name, "zoe");
@@ -34,19 +34,19 @@ static void test_store_people__add_get_list_disable(void **state)
 	memset(th, 7, sizeof(th));
 	assert_lsec_ok(lsec_store_session_add(db->st, "zoe", th, "st1", 1000, 2000, &err), &err);
 	lsec_store_session s;
-	assert_lsec_ok(lsec_store_session_get(db->st, &s, th, &err), &err);
+	assert_lsec_ok(lsec_store_session_get(&s, db->st, th, &err), &err);
 	assert_string_equal(s.person, "zoe");
 	assert_int_equal(s.expires, 2000);
 	assert_false(s.revoked);
 	assert_lsec_ok(lsec_store_person_disable(db->st, "zoe", &err), &err);
-	assert_lsec_ok(lsec_store_person_get(db->st, &p, "zoe", &err), &err);
+	assert_lsec_ok(lsec_store_person_get(&p, db->st, "zoe", &err), &err);
 	assert_true(p.disabled);
 	/* Disabling revokes the person's sessions. */
-	assert_lsec_ok(lsec_store_session_get(db->st, &s, th, &err), &err);
+	assert_lsec_ok(lsec_store_session_get(&s, db->st, th, &err), &err);
 	assert_true(s.revoked);
 	assert_lsec_code(lsec_store_person_disable(db->st, "nobody", &err), LSEC_E_NOTFOUND, &err);
 	uint64_t count = 0;
-	assert_lsec_ok(lsec_store_person_count(db->st, &count, &err), &err);
+	assert_lsec_ok(lsec_store_person_count(&count, db->st, &err), &err);
 	assert_int_equal(count, 2);
 }
 
@@ -64,13 +64,13 @@ static void test_store_people__sessions(void **state)
 	assert_lsec_ok(lsec_store_session_add(db->st, "op", b, "st2", 1, 2, &err), &err);
 	lsec_store_session s;
 	assert_lsec_ok(lsec_store_session_revoke(db->st, a, &err), &err);
-	assert_lsec_ok(lsec_store_session_get(db->st, &s, a, &err), &err);
+	assert_lsec_ok(lsec_store_session_get(&s, db->st, a, &err), &err);
 	assert_true(s.revoked);
-	assert_lsec_ok(lsec_store_session_get(db->st, &s, b, &err), &err);
+	assert_lsec_ok(lsec_store_session_get(&s, db->st, b, &err), &err);
 	assert_false(s.revoked);
 	assert_string_equal(s.station, "st2");
 	uint8_t c[32] = {0};
-	assert_lsec_code(lsec_store_session_get(db->st, &s, c, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_store_session_get(&s, db->st, c, &err), LSEC_E_NOTFOUND, &err);
 	assert_lsec_code(lsec_store_session_revoke(db->st, c, &err), LSEC_E_NOTFOUND, &err);
 }
 

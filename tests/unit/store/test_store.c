@@ -9,14 +9,14 @@ static void test_store_store__open_creates_latest_schema(void **state)
 	lsec_test_db *db = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	int v = 0;
-	assert_lsec_ok(lsec_store_schema_version(db->st, &v, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(&v, db->st, &err), &err);
 	assert_int_equal(v, lsec_store_schema_latest());
 	assert_string_equal(lsec_store_backend(db->st),
 			    db->backend == LSEC_TEST_SQLITE ? "sqlite" : "postgres");
 	/* Reopening an up-to-date registry changes nothing. */
 	lsec_store *again = NULL;
 	assert_lsec_ok(lsec_store_open(&again, db->location, &err), &err);
-	assert_lsec_ok(lsec_store_schema_version(again, &v, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(&v, again, &err), &err);
 	assert_int_equal(v, lsec_store_schema_latest());
 	lsec_store_close(again);
 }
@@ -29,18 +29,18 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	lsec_store *st = NULL;
 	assert_lsec_ok(lsec_store__open_version(&st, db->location, 1, &err), &err);
 	int v = 0;
-	assert_lsec_ok(lsec_store_schema_version(st, &v, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(&v, st, &err), &err);
 	assert_int_equal(v, 1);
 	uint8_t h[32] = {1};
 	assert_lsec_ok(lsec_store_leaf_put(st, 0, "SN1", (const uint8_t *)"{}", 2, h, &err), &err);
 	lsec_store_close(st);
 
 	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
-	assert_lsec_ok(lsec_store_schema_version(st, &v, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(&v, st, &err), &err);
 	assert_int_equal(v, lsec_store_schema_latest());
 	uint64_t *seqs = NULL;
 	size_t n = 0;
-	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(st, "SN1", &seqs, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(&seqs, &n, st, "SN1", &err), &err);
 	assert_int_equal(n, 1);
 	assert_int_equal(seqs[0], 0);
 	lsec_free(seqs);
@@ -82,17 +82,43 @@ static void test_store_store__transactions(void **state)
 {
 	lsec_test_db *db = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	assert_false(lsec_store_in_transaction(db->st));
-	assert_lsec_code(lsec_store_commit(db->st, &err), LSEC_E_STATE, &err);
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
-	assert_lsec_code(lsec_store_begin(db->st, &err), LSEC_E_STATE, &err);
+	lsec_store_tx outer = LSEC_STORE_TX_INIT, inner = LSEC_STORE_TX_INIT;
 	uint8_t h[32] = {0};
-	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
-	lsec_store_rollback(db->st);
-	assert_false(lsec_store_in_transaction(db->st));
 	uint64_t n = 9;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_false(lsec_store_in_transaction(db->st));
+	/* A scope never begun ends as a no-op that hands rc back. */
+	assert_int_equal(lsec_store_tx_end(&outer, LSEC_E_IO, &err), LSEC_E_IO);
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_lsec_code(lsec_store_tx_begin(&outer, NULL, &err), LSEC_E_USAGE, &err);
+
+	/* An inner scope joins: its end, even a failed one, leaves the outer open. */
+	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_tx_begin(&inner, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_int_equal(lsec_store_tx_end(&inner, LSEC_E_POLICY, &err), LSEC_E_POLICY);
+	assert_true(lsec_store_in_transaction(db->st));
+	/* The outer end rolls back on failure, and ending twice changes nothing. */
+	assert_int_equal(lsec_store_tx_end(&outer, LSEC_E_POLICY, &err), LSEC_E_POLICY);
+	assert_false(lsec_store_in_transaction(db->st));
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 0);
+
+	/* On success it commits. */
+	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_false(lsec_store_in_transaction(db->st));
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	assert_int_equal(n, 1);
+
+	/* A read scope sees the committed state and always ends in a rollback. */
+	assert_lsec_ok(lsec_store_tx_begin_read(&outer, db->st, &err), &err);
+	assert_true(lsec_store_in_transaction(db->st));
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	assert_int_equal(n, 1);
+	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
+	assert_false(lsec_store_in_transaction(db->st));
 }
 
 typedef struct walk_ctx {
@@ -130,8 +156,9 @@ static void append_leaves(lsec_store *st, uint64_t n)
 	lsec_err err = LSEC_ERR_INIT;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t seq = 99;
-		assert_lsec_ok(lsec_store_begin(st, &err), &err);
-		assert_lsec_ok(lsec_store_leaf_reserve(st, &seq, &err), &err);
+		lsec_store_tx tx = LSEC_STORE_TX_INIT;
+		assert_lsec_ok(lsec_store_tx_begin(&tx, st, &err), &err);
+		assert_lsec_ok(lsec_store_leaf_reserve(&seq, st, &err), &err);
 		assert_int_equal(seq, i);
 		char leaf[32];
 		snprintf(leaf, sizeof(leaf), "{\"seq\":%llu}", (unsigned long long)seq);
@@ -141,7 +168,7 @@ static void append_leaves(lsec_store *st, uint64_t n)
 		assert_lsec_ok(lsec_store_leaf_put(st, seq, seq % 2 == 0 ? "SN-EVEN" : NULL,
 						   (const uint8_t *)leaf, strlen(leaf), h, &err),
 			       &err);
-		assert_lsec_ok(lsec_store_commit(st, &err), &err);
+		assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
 	}
 }
 
@@ -151,22 +178,22 @@ static void test_store_store__leaves_append_read_walk(void **state)
 	lsec_err err = LSEC_ERR_INIT;
 	uint64_t seq = 0;
 	/* The log lock is only taken inside a transaction. */
-	assert_lsec_code(lsec_store_leaf_reserve(db->st, &seq, &err), LSEC_E_STATE, &err);
+	assert_lsec_code(lsec_store_leaf_reserve(&seq, db->st, &err), LSEC_E_STATE, &err);
 	append_leaves(db->st, 10);
 
 	uint64_t n = 0;
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 10);
 
 	lsec_buf leaf = LSEC_BUF_INIT(1024);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(db->st, 7, &leaf, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, db->st, 7, &err), &err);
 	assert_int_equal(leaf.len, strlen("{\"seq\":7}"));
 	assert_memory_equal(leaf.data, "{\"seq\":7}", leaf.len);
 	assert_int_equal(h[0], 7);
 	assert_int_equal(h[31], 0xab);
 	lsec_buf_reset(&leaf);
-	assert_lsec_code(lsec_store_leaf_get(db->st, 10, &leaf, h, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_store_leaf_get(&leaf, h, db->st, 10, &err), LSEC_E_NOTFOUND, &err);
 	lsec_buf_release(&leaf);
 
 	/* A taken sequence number is refused. */
@@ -186,18 +213,18 @@ static void test_store_store__leaves_append_read_walk(void **state)
 			 LSEC_E_POLICY, &err);
 	assert_int_equal(stop.count, 4);
 	/* The handle stays usable after a stopped walk. */
-	assert_lsec_ok(lsec_store_leaf_count(db->st, &n, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 10);
 
 	uint64_t *seqs = NULL;
 	size_t ns = 0;
-	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(db->st, "SN-EVEN", &seqs, &ns, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(&seqs, &ns, db->st, "SN-EVEN", &err), &err);
 	assert_int_equal(ns, 5);
 	for (size_t i = 0; i < ns; i++) {
 		assert_int_equal(seqs[i], 2 * i);
 	}
 	lsec_free(seqs);
-	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(db->st, "SN-NONE", &seqs, &ns, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(&seqs, &ns, db->st, "SN-NONE", &err), &err);
 	assert_int_equal(ns, 0);
 	assert_null(seqs);
 }
@@ -265,7 +292,7 @@ static void test_store_store__out_of_memory_leaves_nothing_half_done(void **stat
 	assert_non_null(st);
 	assert_true(failures > 0);
 	int v = 0;
-	assert_lsec_ok(lsec_store_schema_version(st, &v, &err), &err);
+	assert_lsec_ok(lsec_store_schema_version(&v, st, &err), &err);
 	assert_int_equal(v, lsec_store_schema_latest());
 	for (int i = 0; i < 40; i++) {
 		char serial[16];
@@ -275,7 +302,7 @@ static void test_store_store__out_of_memory_leaves_nothing_half_done(void **stat
 	lsec_store_unit *list = NULL;
 	size_t n = 0;
 	lsec_alloc_fail_after(2);
-	int rc = lsec_store_unit_list(st, &list, &n, NULL, &err);
+	int rc = lsec_store_unit_list(&list, &n, st, NULL, &err);
 	lsec_alloc_fail_after(0);
 	assert_lsec_code(rc, LSEC_E_NOMEM, &err);
 	assert_null(list);

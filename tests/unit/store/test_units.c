@@ -12,29 +12,29 @@ static void test_store_units__create_get_list(void **state)
 	assert_lsec_ok(lsec_store_unit_create(db->st, "SN1", "UID-1", "sensor", "st1", &err), &err);
 	assert_lsec_ok(lsec_store_unit_create(db->st, "GW1", "UID-9", "gateway", "st2", &err), &err);
 	lsec_store_unit u;
-	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_unit_get(&u, db->st, "SN1", &err), &err);
 	assert_string_equal(u.uid, "UID-1");
 	assert_string_equal(u.product, "sensor");
 	assert_string_equal(u.station, "st1");
 	assert_int_equal(u.state, LSEC_UNIT_NEW);
 	assert_int_equal(strlen(u.created), 20);
-	assert_lsec_ok(lsec_store_unit_get_by_uid(db->st, &u, "UID-9", &err), &err);
+	assert_lsec_ok(lsec_store_unit_get_by_uid(&u, db->st, "UID-9", &err), &err);
 	assert_string_equal(u.serial, "GW1");
-	assert_lsec_code(lsec_store_unit_get(db->st, &u, "SN404", &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_store_unit_get(&u, db->st, "SN404", &err), LSEC_E_NOTFOUND, &err);
 	assert_non_null(strstr(err.msg, "'SN404'"));
 
 	lsec_store_unit *list = NULL;
 	size_t n = 0;
-	assert_lsec_ok(lsec_store_unit_list(db->st, &list, &n, "sensor", &err), &err);
+	assert_lsec_ok(lsec_store_unit_list(&list, &n, db->st, "sensor", &err), &err);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].serial, "SN1");
 	assert_string_equal(list[1].serial, "SN2");
 	lsec_free(list);
-	assert_lsec_ok(lsec_store_unit_list(db->st, &list, &n, NULL, &err), &err);
+	assert_lsec_ok(lsec_store_unit_list(&list, &n, db->st, NULL, &err), &err);
 	assert_int_equal(n, 3);
 	lsec_free(list);
 	uint64_t count = 0;
-	assert_lsec_ok(lsec_store_unit_count(db->st, &count, &err), &err);
+	assert_lsec_ok(lsec_store_unit_count(&count, db->st, &err), &err);
 	assert_int_equal(count, 3);
 
 	/* Bad input: exact codes, nothing written. */
@@ -44,7 +44,7 @@ static void test_store_units__create_get_list(void **state)
 	longname[sizeof(longname) - 1] = '\0';
 	assert_lsec_code(lsec_store_unit_create(db->st, longname, "U", "p", "s", &err),
 			 LSEC_E_LIMIT, &err);
-	assert_lsec_ok(lsec_store_unit_count(db->st, &count, &err), &err);
+	assert_lsec_ok(lsec_store_unit_count(&count, db->st, &err), &err);
 	assert_int_equal(count, 3);
 }
 
@@ -86,17 +86,18 @@ static void test_store_units__duplicates_name_the_holder_across_stations(void **
 			 LSEC_E_NOTFOUND, &err);
 
 	/* Inside a caller's transaction the duplicate leaves the transaction usable. */
-	assert_lsec_ok(lsec_store_begin(other, &err), &err);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, other, &err), &err);
 	assert_lsec_code(lsec_store_unit_create(other, "SN1", "UID-Y", "sensor", "st2", &err),
 			 LSEC_E_EXISTS, &err);
 	assert_lsec_ok(lsec_store_unit_create(other, "SN3", "UID-3", "sensor", "st2", &err), &err);
-	assert_lsec_ok(lsec_store_commit(other, &err), &err);
+	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
 	lsec_store_unit u;
-	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN3", &err), &err);
+	assert_lsec_ok(lsec_store_unit_get(&u, db->st, "SN3", &err), &err);
 
 	lsec_store_identity id;
 	lsec_buf der = LSEC_BUF_INIT(64);
-	assert_lsec_ok(lsec_store_identity_get(other, &id, &der, "aa11", &err), &err);
+	assert_lsec_ok(lsec_store_identity_get(&id, &der, other, "aa11", &err), &err);
 	assert_string_equal(id.serial, "SN1");
 	assert_string_equal(id.cert_serial, "c001");
 	assert_int_equal(id.state, LSEC_KEY_ACTIVE);
@@ -126,7 +127,7 @@ static void test_store_units__lifecycle_enforced(void **state)
 	assert_lsec_code(lsec_store_unit_transition(db->st, "SN1", LSEC_UNIT_SHIPPED, 0, &err),
 			 LSEC_E_STORE_TRANSITION, &err);
 	assert_non_null(strstr(err.msg, "only the ship gate ships a unit"));
-	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_unit_get(&u, db->st, "SN1", &err), &err);
 	assert_int_equal(u.state, LSEC_UNIT_LOCKED);
 	assert_lsec_ok(lsec_store_unit_transition(db->st, "SN1", LSEC_UNIT_SHIPPED,
 						  LSEC_STORE_SHIP_GATE, &err),
@@ -160,20 +161,22 @@ static void test_store_units__lifecycle_enforced(void **state)
 	assert_lsec_ok(lsec_store_unit_transition(db->st, "SN2", LSEC_UNIT_FLASHED,
 						  LSEC_STORE_REWORK, &err),
 		       &err);
-	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN2", &err), &err);
+	assert_lsec_ok(lsec_store_unit_get(&u, db->st, "SN2", &err), &err);
 	assert_int_equal(u.state, LSEC_UNIT_FLASHED);
 	assert_int_equal(u.prev_state, LSEC_UNIT_QUARANTINED);
 	assert_lsec_code(lsec_store_unit_transition(db->st, "SN404", LSEC_UNIT_FLASHED, 0, &err),
 			 LSEC_E_NOTFOUND, &err);
 
 	/* A refused transition inside a caller's transaction changes nothing. */
-	assert_lsec_ok(lsec_store_begin(db->st, &err), &err);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
 	assert_lsec_ok(lsec_store_unit_transition(db->st, "SN2", LSEC_UNIT_PROVISIONED, 0, &err),
 		       &err);
 	assert_lsec_code(lsec_store_unit_transition(db->st, "SN2", LSEC_UNIT_SHIPPED, 0, &err),
 			 LSEC_E_STORE_TRANSITION, &err);
-	lsec_store_rollback(db->st);
-	assert_lsec_ok(lsec_store_unit_get(db->st, &u, "SN2", &err), &err);
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_STORE_TRANSITION, &err),
+			 LSEC_E_STORE_TRANSITION);
+	assert_lsec_ok(lsec_store_unit_get(&u, db->st, "SN2", &err), &err);
 	assert_int_equal(u.state, LSEC_UNIT_FLASHED);
 }
 
@@ -215,7 +218,7 @@ static void test_store_units__key_states_follow_sp800_57(void **state)
 	for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
 		assert_lsec_ok(lsec_store_identity_set_state(db->st, "fp1", path[i], &err), &err);
 	}
-	assert_lsec_ok(lsec_store_identity_get(db->st, &id, NULL, "fp1", &err), &err);
+	assert_lsec_ok(lsec_store_identity_get(&id, NULL, db->st, "fp1", &err), &err);
 	assert_int_equal(id.state, LSEC_KEY_DESTROYED);
 	assert_string_equal(id.cert_serial, "");
 	for (int to = 0; to < LSEC_KEY_STATE_COUNT; to++) {

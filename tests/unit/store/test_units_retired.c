@@ -18,7 +18,7 @@ static void retire(lsec_store *st, const char *serial)
 		       &err);
 	assert_lsec_ok(lsec_store_identity_set_state(st, "fp1", LSEC_KEY_DEACTIVATED, &err), &err);
 	assert_lsec_ok(lsec_store_identity_set_state(st, "fp1", LSEC_KEY_DESTROYED, &err), &err);
-	assert_lsec_ok(lsec_store_credential_revoke(st, NULL, serial, &err), &err);
+	assert_lsec_ok(lsec_store_credential_revoke(NULL, st, serial, &err), &err);
 	assert_lsec_ok(lsec_store_unit_transition(st, serial, LSEC_UNIT_DECOMMISSIONED, 0, &err),
 		       &err);
 }
@@ -31,7 +31,7 @@ static void test_store_units__identities_and_credentials_listed_and_revoked(void
 	lsec_store_credential *creds = NULL;
 	size_t n = 99, revoked = 99;
 	assert_lsec_ok(lsec_store_unit_create(db->st, "SN1", "UID-1", "sensor", "st1", &err), &err);
-	assert_lsec_ok(lsec_store_identity_list(db->st, &ids, &n, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_identity_list(&ids, &n, db->st, "SN1", &err), &err);
 	assert_int_equal(n, 0);
 	assert_null(ids);
 	assert_lsec_ok(lsec_store_identity_add(db->st, "SN1", "fp1", "c1", NULL, 0, LSEC_KEY_ACTIVE,
@@ -41,7 +41,7 @@ static void test_store_units__identities_and_credentials_listed_and_revoked(void
 					       LSEC_KEY_PRE_ACTIVATION, &err),
 		       &err);
 	assert_lsec_ok(lsec_store_credential_add(db->st, "SN1", "cf1", &err), &err);
-	assert_lsec_ok(lsec_store_identity_list(db->st, &ids, &n, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_identity_list(&ids, &n, db->st, "SN1", &err), &err);
 	assert_int_equal(n, 2);
 	assert_string_equal(ids[0].key_fp, "fp1");
 	assert_string_equal(ids[0].cert_serial, "c1");
@@ -51,27 +51,27 @@ static void test_store_units__identities_and_credentials_listed_and_revoked(void
 	assert_string_equal(ids[1].serial, "SN1");
 	lsec_free(ids);
 
-	assert_lsec_ok(lsec_store_credential_list(db->st, &creds, &n, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_credential_list(&creds, &n, db->st, "SN1", &err), &err);
 	assert_int_equal(n, 1);
 	assert_string_equal(creds[0].revoked, "");
 	assert_int_equal(strlen(creds[0].created), 20);
 	lsec_free(creds);
-	assert_lsec_ok(lsec_store_credential_revoke(db->st, &revoked, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_credential_revoke(&revoked, db->st, "SN1", &err), &err);
 	assert_int_equal(revoked, 1);
-	assert_lsec_ok(lsec_store_credential_revoke(db->st, &revoked, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_credential_revoke(&revoked, db->st, "SN1", &err), &err);
 	assert_int_equal(revoked, 0); /* already revoked: nothing more to do */
-	assert_lsec_ok(lsec_store_credential_list(db->st, &creds, &n, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_credential_list(&creds, &n, db->st, "SN1", &err), &err);
 	assert_int_equal(n, 1);
 	assert_int_equal(strlen(creds[0].revoked), 20);
 	lsec_free(creds);
 
-	assert_lsec_code(lsec_store_identity_list(db->st, &ids, &n, "SN404", &err), LSEC_E_NOTFOUND,
+	assert_lsec_code(lsec_store_identity_list(&ids, &n, db->st, "SN404", &err), LSEC_E_NOTFOUND,
 			 &err);
 	assert_null(ids);
 	assert_int_equal(n, 0);
-	assert_lsec_code(lsec_store_credential_list(db->st, &creds, &n, "SN404", &err),
+	assert_lsec_code(lsec_store_credential_list(&creds, &n, db->st, "SN404", &err),
 			 LSEC_E_NOTFOUND, &err);
-	assert_lsec_code(lsec_store_credential_revoke(db->st, NULL, "SN404", &err), LSEC_E_NOTFOUND,
+	assert_lsec_code(lsec_store_credential_revoke(NULL, db->st, "SN404", &err), LSEC_E_NOTFOUND,
 			 &err);
 }
 
@@ -124,9 +124,9 @@ static void test_store_units__retired_identity_never_reused_across_stations(void
 	/* Nothing of the refused attempts was written. */
 	lsec_store_identity *ids = NULL;
 	size_t n = 0;
-	assert_lsec_ok(lsec_store_identity_list(db->st, &ids, &n, "SN2", &err), &err);
+	assert_lsec_ok(lsec_store_identity_list(&ids, &n, db->st, "SN2", &err), &err);
 	assert_int_equal(n, 0);
-	assert_lsec_ok(lsec_store_identity_list(db->st, &ids, &n, "SN1", &err), &err);
+	assert_lsec_ok(lsec_store_identity_list(&ids, &n, db->st, "SN1", &err), &err);
 	assert_int_equal(n, 1);
 	lsec_free(ids);
 	lsec_store_close(other);
