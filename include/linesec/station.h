@@ -281,16 +281,67 @@ LSEC_API LSEC_MUST_USE int lsec_station_unit_list(struct json_t **out, lsec_stat
 
 /* ---- gang runs ------------------------------------------------------------ */
 
+/* One unit of a gang run, in the order the sockets took them. */
+typedef struct lsec_station_gang_unit {
+	char *uri;               /* the unit's device (owned by the summary) */
+	int rc;                  /* 0, or the LSEC_E_* code its build failed with */
+	char error[256];         /* the failure's message when rc < 0 */
+	lsec_station_result res; /* serial, end state, shipped, the failed SOP and step */
+} lsec_station_gang_unit;
+
+/*
+ * A count of failures at one place: a quarantine at (sop, step) ("other"
+ * when unknown), or a unit refused at entry as ("refused", the code's name).
+ */
+typedef struct lsec_station_gang_failure {
+	char sop[32];
+	char step[LSEC_STORE_NAME_MAX + 1];
+	size_t count;
+} lsec_station_gang_failure;
+
+/*
+ * The production summary of a gang run. failures are grouped by sop, the
+ * SOPs and, within one, the steps in the order they first failed.
+ */
+typedef struct lsec_station_gang_summary {
+	size_t units;           /* presented */
+	size_t attempted;       /* taken by a socket (fewer when the line stopped) */
+	size_t shipped;
+	size_t quarantined;
+	size_t refused;         /* refused at entry (clone, wrong state, ...) */
+	unsigned sockets;
+	uint64_t milliseconds;  /* wall time of the run */
+	unsigned yield_permille; /* shipped per mille of attempted */
+	bool stopped;           /* a stop-line condition (or the quota) stopped the line */
+	char stop_reason[512];
+	lsec_station_gang_unit *results; /* attempted entries */
+	lsec_station_gang_failure *failures;
+	size_t nfailures;
+} lsec_station_gang_summary;
+
 /*
  * Builds every unit of uris on `sockets` threads, each with its own station
  * handle (cfg with its socket number) and device session. A stop-line
- * condition stops every socket after its current unit. *out (json_decref)
- * is the summary: units, shipped, quarantined, failures by SOP and step,
- * yield, seconds, stopped.
+ * condition stops every socket after its current unit. *out (freed with
+ * lsec_station_gang_summary_free) is the production summary.
+ * Errors: LSEC_E_USAGE (no unit, sockets out of 1..256), LSEC_E_NOMEM, and
+ * the first error of a socket that could not open its station.
  */
-LSEC_API LSEC_MUST_USE int lsec_station_gang(struct json_t **out, const lsec_station_config *cfg,
+LSEC_API LSEC_MUST_USE int lsec_station_gang(lsec_station_gang_summary **out,
+					     const lsec_station_config *cfg,
 					     const char *const *uris, size_t n, unsigned sockets,
 					     lsec_err *err);
+LSEC_API void lsec_station_gang_summary_free(lsec_station_gang_summary *s);
+/*
+ * The summary as canonical JSON (*out: json_decref): units, attempted,
+ * shipped, quarantined, refused, sockets, failures ({sop: {step: count}}),
+ * results (uri, serial, state, shipped; error, next, sop, step when failed),
+ * yield-permille, milliseconds, stopped, stop-reason when stopped.
+ * Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_gang_summary_json(struct json_t **out,
+							  const lsec_station_gang_summary *s,
+							  lsec_err *err);
 /*
  * Expands a unit pattern "sim:DIR/GLOB" into sorted URIs. *out is an array
  * of *n_out strings, freed with lsec_station_uris_free.
