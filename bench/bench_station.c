@@ -296,24 +296,18 @@ static double crypto_floor(bench_line *b, unsigned n)
 static double gang(bench_line *b, char **uris, unsigned n, unsigned sockets, long *shipped)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	json_t *sum = NULL;
+	lsec_station_gang_summary *sum = NULL;
 	uint64_t t0 = now_us();
 	OK(lsec_station_gang(&sum, &b->cfg, (const char *const *)uris, n, sockets, &err), "gang");
 	double secs = (double)(now_us() - t0) / 1e6;
-	*shipped = (long)json_integer_value(json_object_get(sum, "shipped"));
-	if (*shipped != (long)n) {
-		size_t i;
-		json_t *u;
-		json_array_foreach(json_object_get(sum, "results"), i, u)
-		{
-			if (!json_is_true(json_object_get(u, "shipped"))) {
-				fprintf(stderr, "  not shipped: %s\n",
-					json_string_value(json_object_get(u, "error")));
-				break;
-			}
+	*shipped = (long)sum->shipped;
+	for (size_t i = 0; i < sum->attempted; i++) {
+		if (!sum->results[i].res.shipped) {
+			fprintf(stderr, "  not shipped: %s\n", sum->results[i].error);
+			break;
 		}
 	}
-	json_decref(sum);
+	lsec_station_gang_summary_free(sum);
 	return (double)n / secs;
 }
 

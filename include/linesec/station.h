@@ -268,29 +268,129 @@ LSEC_API LSEC_MUST_USE int lsec_station_checkpoint(lsec_station *st, lsec_err *e
 
 /* ---- units ---------------------------------------------------------------- */
 
+/* One audit leaf of a unit, as its device history record lists it. */
+typedef struct lsec_station_unit_event {
+	uint64_t seq;
+	char time[32];
+	char sop[LSEC_STORE_NAME_MAX + 1];
+	char step[LSEC_STORE_NAME_MAX + 1];
+	char action[LSEC_STORE_NAME_MAX + 1];
+	char outcome[LSEC_STORE_NAME_MAX + 1];
+	char person[LSEC_STORE_NAME_MAX + 1];
+	char *leaf; /* the whole leaf, evidence included: its canonical JSON text */
+} lsec_station_unit_event;
+
+/* The device history record of a unit. */
+typedef struct lsec_station_unit_record {
+	lsec_store_unit unit;             /* its registry row */
+	lsec_store_run *runs;             /* every run, oldest first */
+	size_t nruns;
+	lsec_station_unit_event *events;  /* every audit leaf, in log order */
+	size_t nevents;
+	char *proof;            /* the inclusion proof file text, NULL when there is none */
+	size_t proof_leaves;    /* the leaves it proves */
+	uint64_t proof_tree_size; /* the tree size of the checkpoint it is proven against */
+	char proof_missing[256]; /* why there is no proof */
+} lsec_station_unit_record;
+
 /*
  * The device history record of a unit: its registry row, every run, every
  * audit leaf (step, who, when, evidence) and an inclusion proof of its
- * leaves against the latest checkpoint. *out: json_decref.
+ * leaves against the latest checkpoint. *out is freed with
+ * lsec_station_unit_record_free.
+ * Errors: LSEC_E_NOTFOUND (no such unit), store errors, LSEC_E_NOMEM.
  */
-LSEC_API LSEC_MUST_USE int lsec_station_unit_show(struct json_t **out, lsec_station *st,
-						  const char *serial, lsec_err *err);
-/* Units (only those in *state when not NULL) as a JSON array. */
-LSEC_API LSEC_MUST_USE int lsec_station_unit_list(struct json_t **out, lsec_station *st,
-						  const lsec_unit_state *state, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_station_unit_show(lsec_station_unit_record **out,
+						  lsec_station *st, const char *serial,
+						  lsec_err *err);
+LSEC_API void lsec_station_unit_record_free(lsec_station_unit_record *r);
+/*
+ * The record as canonical JSON (*out: json_decref): unit (serial, uid,
+ * product, state, created, updated), runs, events (the leaves), proof (the
+ * proof file, or null and proof-missing). Errors: LSEC_E_NOMEM, LSEC_E_PARSE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_unit_record_json(struct json_t **out,
+							 const lsec_station_unit_record *r,
+							 lsec_err *err);
+/*
+ * The units of the registry (only those in *state when not NULL): *out is
+ * an array of *n_out rows, freed with lsec_free.
+ * Errors: store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_unit_list(lsec_store_unit **out, size_t *n_out,
+						  lsec_station *st, const lsec_unit_state *state,
+						  lsec_err *err);
+/*
+ * Units as a canonical JSON array (*out: json_decref) of {serial, uid,
+ * product, state, created, updated}. Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_unit_list_json(struct json_t **out,
+						       const lsec_store_unit *units, size_t n,
+						       lsec_err *err);
 
 /* ---- gang runs ------------------------------------------------------------ */
+
+/* One unit of a gang run, in the order the sockets took them. */
+typedef struct lsec_station_gang_unit {
+	char *uri;               /* the unit's device (owned by the summary) */
+	int rc;                  /* 0, or the LSEC_E_* code its build failed with */
+	char error[256];         /* the failure's message when rc < 0 */
+	lsec_station_result res; /* serial, end state, shipped, the failed SOP and step */
+} lsec_station_gang_unit;
+
+/*
+ * A count of failures at one place: a quarantine at (sop, step) ("other"
+ * when unknown), or a unit refused at entry as ("refused", the code's name).
+ */
+typedef struct lsec_station_gang_failure {
+	char sop[32];
+	char step[LSEC_STORE_NAME_MAX + 1];
+	size_t count;
+} lsec_station_gang_failure;
+
+/*
+ * The production summary of a gang run. failures are grouped by sop, the
+ * SOPs and, within one, the steps in the order they first failed.
+ */
+typedef struct lsec_station_gang_summary {
+	size_t units;           /* presented */
+	size_t attempted;       /* taken by a socket (fewer when the line stopped) */
+	size_t shipped;
+	size_t quarantined;
+	size_t refused;         /* refused at entry (clone, wrong state, ...) */
+	unsigned sockets;
+	uint64_t milliseconds;  /* wall time of the run */
+	unsigned yield_permille; /* shipped per mille of attempted */
+	bool stopped;           /* a stop-line condition (or the quota) stopped the line */
+	char stop_reason[512];
+	lsec_station_gang_unit *results; /* attempted entries */
+	lsec_station_gang_failure *failures;
+	size_t nfailures;
+} lsec_station_gang_summary;
 
 /*
  * Builds every unit of uris on `sockets` threads, each with its own station
  * handle (cfg with its socket number) and device session. A stop-line
- * condition stops every socket after its current unit. *out (json_decref)
- * is the summary: units, shipped, quarantined, failures by SOP and step,
- * yield, seconds, stopped.
+ * condition stops every socket after its current unit. *out (freed with
+ * lsec_station_gang_summary_free) is the production summary.
+ * Errors: LSEC_E_USAGE (no unit, sockets out of 1..256), LSEC_E_NOMEM, and
+ * the first error of a socket that could not open its station.
  */
-LSEC_API LSEC_MUST_USE int lsec_station_gang(struct json_t **out, const lsec_station_config *cfg,
+LSEC_API LSEC_MUST_USE int lsec_station_gang(lsec_station_gang_summary **out,
+					     const lsec_station_config *cfg,
 					     const char *const *uris, size_t n, unsigned sockets,
 					     lsec_err *err);
+LSEC_API void lsec_station_gang_summary_free(lsec_station_gang_summary *s);
+/*
+ * The summary as canonical JSON (*out: json_decref): units, attempted,
+ * shipped, quarantined, refused, sockets, failures ({sop: {step: count}}),
+ * results (uri, serial, state, shipped; error, next, sop, step when failed),
+ * yield-permille, milliseconds, stopped, stop-reason when stopped.
+ * Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_gang_summary_json(struct json_t **out,
+							  const lsec_station_gang_summary *s,
+							  lsec_err *err);
 /*
  * Expands a unit pattern "sim:DIR/GLOB" into sorted URIs. *out is an array
  * of *n_out strings, freed with lsec_station_uris_free.
@@ -395,19 +495,37 @@ LSEC_API LSEC_MUST_USE int lsec_station_scrap(struct json_t **out, lsec_station 
 					      const lsec_station_scrap_options *opts,
 					      lsec_err *err);
 
+/* The evidence of a genuine return (lsec_station_rma_receive). */
+typedef struct lsec_station_rma_evidence {
+	char uid[LSEC_STORE_NAME_MAX + 1];            /* what the device reports (hex) */
+	char registered_uid[LSEC_STORE_NAME_MAX + 1]; /* what the registry holds */
+	char target[512];                             /* the device URI */
+	char cert_serial[LSEC_STORE_FP_MAX + 1];      /* the certificate that verified it */
+	char challenge[65];                           /* the fresh challenge it signed (hex) */
+	bool genuine;
+} lsec_station_rma_evidence;
+
 /*
  * Receives a returned unit: the device at uri must be ours and genuine -
  * its UID registered for serial, and a fresh 32-byte challenge signed by
  * its slot-0 key must verify under its registered active certificate (a
  * clone carrying a copied UID fails). A shipped unit becomes returned.
- * The check is recorded either way. *out (may be NULL; json_decref): the
- * evidence.
+ * The check is recorded either way. *out (may be NULL): the evidence.
  * Errors: LSEC_E_STATION_NOT_GENUINE, LSEC_E_STATION_CLONE (UID not the
- * registered one), LSEC_E_STATION_WRONG_STATE, LSEC_E_NOTFOUND.
+ * registered one), LSEC_E_STATION_WRONG_STATE, LSEC_E_NOTFOUND,
+ * LSEC_E_USAGE (uri longer than the evidence holds).
  */
-LSEC_API LSEC_MUST_USE int lsec_station_rma_receive(struct json_t **out, lsec_station *st,
-						    const char *serial, const char *uri,
-						    lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_station_rma_receive(lsec_station_rma_evidence *out,
+						    lsec_station *st, const char *serial,
+						    const char *uri, lsec_err *err);
+/*
+ * The evidence as canonical JSON (*out: json_decref): uid, registered-uid,
+ * target, genuine, and cert-serial and challenge once they are known.
+ * Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_rma_evidence_json(struct json_t **out,
+							  const lsec_station_rma_evidence *e,
+							  lsec_err *err);
 /*
  * Sends a received return to rework: its identities revoked (superseded;
  * keys deactivated), its credentials revoked, the unit quarantined for the

@@ -158,18 +158,20 @@ static const cli_opt rma_receive_opts[] = {
 static int rma_receive_body(cli_ctx *c)
 {
 	int rc = 0;
-	json_t *ev = NULL;
+	lsec_station_rma_evidence ev;
+	json_t *j = NULL;
 	rc = lsec_station_rma_receive(&ev, c->st, c->a.args[0], cli_get(&c->a, "device"), &c->err);
 	cli_station_checkpoint(c->st);
 	LSEC_TRY(rc);
 	if (cli_flag(&c->a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, ev, &c->err));
+		LSEC_TRY(lsec_station_rma_evidence_json(&j, &ev, &c->err));
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
 		printf("unit %s: genuine (certificate %s verifies a fresh challenge); returned\n",
-		       c->a.args[0], json_string_value(json_object_get(ev, "cert-serial")));
+		       c->a.args[0], ev.cert_serial);
 	}
 out:
-	json_decref(ev);
+	json_decref(j);
 	return rc;
 }
 

@@ -52,51 +52,35 @@ static void on_progress(void *ctx, unsigned socket, const char *serial, const ch
 	pthread_mutex_unlock(&l->mu);
 }
 
-static void print_summary(json_t *s)
+static void print_summary(const lsec_station_gang_summary *s)
 {
-	json_int_t att = json_integer_value(json_object_get(s, "attempted"));
 	printf("\nProduction summary\n");
-	printf("  units presented   %lld on %lld sockets in %.1f s\n",
-	       (long long)json_integer_value(json_object_get(s, "units")),
-	       (long long)json_integer_value(json_object_get(s, "sockets")),
-	       (double)json_integer_value(json_object_get(s, "milliseconds")) / 1000.0);
-	printf("  built and shipped %lld\n", (long long)json_integer_value(json_object_get(s, "shipped")));
-	printf("  quarantined       %lld\n",
-	       (long long)json_integer_value(json_object_get(s, "quarantined")));
-	printf("  refused at entry  %lld\n", (long long)json_integer_value(json_object_get(s, "refused")));
-	printf("  yield             %.1f %% of %lld units attempted\n",
-	       (double)json_integer_value(json_object_get(s, "yield-permille")) / 10.0,
-	       (long long)att);
-	const char *k1;
-	json_t *v1;
-	json_t *f = json_object_get(s, "failures");
-	if (json_object_size(f) > 0) {
+	printf("  units presented   %zu on %u sockets in %.1f s\n", s->units, s->sockets,
+	       (double)s->milliseconds / 1000.0);
+	printf("  built and shipped %zu\n", s->shipped);
+	printf("  quarantined       %zu\n", s->quarantined);
+	printf("  refused at entry  %zu\n", s->refused);
+	printf("  yield             %.1f %% of %zu units attempted\n",
+	       (double)s->yield_permille / 10.0, s->attempted);
+	if (s->nfailures > 0) {
 		printf("  failures by SOP and step:\n");
 	}
-	json_object_foreach(f, k1, v1)
-	{
-		const char *k2;
-		json_t *v2;
-		json_object_foreach(v1, k2, v2)
-		{
-			printf("    %-12s %-20s %lld\n", k1, k2, (long long)json_integer_value(v2));
-		}
+	for (size_t i = 0; i < s->nfailures; i++) {
+		const lsec_station_gang_failure *f = &s->failures[i];
+		printf("    %-12s %-20s %zu\n", f->sop, f->step, f->count);
 	}
-	size_t i;
-	json_t *u;
-	json_array_foreach(json_object_get(s, "results"), i, u)
-	{
-		if (json_is_true(json_object_get(u, "shipped"))) {
+	for (size_t i = 0; i < s->attempted; i++) {
+		const lsec_station_gang_unit *u = &s->results[i];
+		if (u->res.shipped) {
 			continue;
 		}
-		printf("  unit %-10s %s\n", json_string_value(json_object_get(u, "serial")),
-		       json_string_value(json_object_get(u, "error")));
-		if (json_object_get(u, "next") != NULL) {
-			printf("    what to do next: %s\n", json_string_value(json_object_get(u, "next")));
+		printf("  unit %-10s %s\n", u->res.serial, u->error);
+		if (u->rc < 0 && u->res.message[0] != '\0') {
+			printf("    what to do next: %s\n", u->res.message);
 		}
 	}
-	if (json_is_true(json_object_get(s, "stopped"))) {
-		printf("  LINE STOPPED: %s\n", json_string_value(json_object_get(s, "stop-reason")));
+	if (s->stopped) {
+		printf("  LINE STOPPED: %s\n", s->stop_reason);
 	}
 }
 
@@ -115,7 +99,8 @@ static int line_body(cli_ctx *c)
 	char **uris = NULL;
 	size_t n = 0;
 	uint64_t gang = 1;
-	json_t *sum = NULL;
+	lsec_station_gang_summary *sum = NULL;
+	json_t *j = NULL;
 	live *l = NULL;
 	lsec_station_config *cfg = lsec_station_setup_config(c->setup);
 	LSEC_TRY(cli_get_u64(&c->a, "gang", MAX_SOCKETS, &gang, err));
@@ -133,15 +118,17 @@ static int line_body(cli_ctx *c)
 	fflush(stdout);
 	LSEC_TRY(lsec_station_gang(&sum, cfg, (const char *const *)uris, n, (unsigned)gang, err));
 	if (cli_flag(&c->a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, sum, err));
+		LSEC_TRY(lsec_station_gang_summary_json(&j, sum, err));
+		LSEC_TRY(lsec_json_print(stdout, j, err));
 	} else {
 		print_summary(sum);
 	}
-	if (json_is_true(json_object_get(sum, "stopped"))) {
+	if (sum->stopped) {
 		c->status = cli_exit_code(LSEC_E_STATION_STOP_LINE);
 	}
 out:
-	json_decref(sum);
+	json_decref(j);
+	lsec_station_gang_summary_free(sum);
 	lsec_station_uris_free(uris, n);
 	if (l != NULL) {
 		cfg->progress = NULL;

@@ -16,53 +16,42 @@ static const cli_opt show_opts[] = {
 	CLI_OPT_END,
 };
 
-static const char *str(json_t *o, const char *k)
+static void print_record(const lsec_station_unit_record *r)
 {
-	const char *v = json_string_value(json_object_get(o, k));
-	return v ? v : "";
-}
-
-static void print_record(json_t *rec)
-{
-	json_t *u = json_object_get(rec, "unit");
-	size_t i;
-	json_t *e;
-	printf("unit %s  product %s  state %s\nUID %s  registered %s\n\n", str(u, "serial"),
-	       str(u, "product"), str(u, "state"), str(u, "uid"), str(u, "created"));
+	const lsec_store_unit *u = &r->unit;
+	printf("unit %s  product %s  state %s\nUID %s  registered %s\n\n", u->serial, u->product,
+	       lsec_unit_state_name(u->state), u->uid, u->created);
 	printf("%-6s %-20s %-12s %-12s %-26s %-9s %s\n", "SEQ", "TIME", "SOP", "STEP", "ACTION",
 	       "OUTCOME", "WHO");
-	json_array_foreach(json_object_get(rec, "events"), i, e)
-	{
-		printf("%-6lld %-20s %-12s %-12s %-26s %-9s %s\n",
-		       (long long)json_integer_value(json_object_get(e, "seq")), str(e, "time"),
-		       str(e, "sop"), str(e, "step"), str(e, "action"), str(e, "outcome"),
-		       str(e, "person"));
+	for (size_t i = 0; i < r->nevents; i++) {
+		const lsec_station_unit_event *e = &r->events[i];
+		printf("%-6llu %-20s %-12s %-12s %-26s %-9s %s\n", (unsigned long long)e->seq,
+		       e->time, e->sop, e->step, e->action, e->outcome, e->person);
 	}
-	json_t *proof = json_object_get(rec, "proof");
-	if (json_is_object(proof)) {
-		const char *note = str(proof, "checkpoint");
-		const char *nl = strchr(note, '\n');
+	if (r->proof != NULL) {
 		printf("\ninclusion proof: %zu leaves, each proven against the signed checkpoint "
-		       "of tree size %.*s\n(the proof file is in 'unit show --json')\n",
-		       json_array_size(json_object_get(proof, "entries")),
-		       nl ? (int)strcspn(nl + 1, "\n") : 1, nl ? nl + 1 : "?");
+		       "of tree size %llu\n(the proof file is in 'unit show --json')\n",
+		       r->proof_leaves, (unsigned long long)r->proof_tree_size);
 	} else {
-		printf("\nno inclusion proof yet: %s\n", str(rec, "proof-missing"));
+		printf("\nno inclusion proof yet: %s\n", r->proof_missing);
 	}
 }
 
 static int show_body(cli_ctx *c)
 {
 	int rc = 0;
+	lsec_station_unit_record *r = NULL;
 	json_t *j = NULL;
-	LSEC_TRY(lsec_station_unit_show(&j, c->st, c->a.args[0], &c->err));
+	LSEC_TRY(lsec_station_unit_show(&r, c->st, c->a.args[0], &c->err));
 	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_station_unit_record_json(&j, r, &c->err));
 		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
-		print_record(j);
+		print_record(r);
 	}
 out:
 	json_decref(j);
+	lsec_station_unit_record_free(r);
 	return rc;
 }
 
@@ -88,27 +77,28 @@ static const cli_opt list_opts[] = {
 static int list_body(cli_ctx *c)
 {
 	int rc = 0;
+	lsec_store_unit *units = NULL;
+	size_t n = 0;
 	json_t *j = NULL;
 	lsec_unit_state s;
 	const char *want = cli_get(&c->a, "state");
-	size_t i;
-	json_t *u;
 	if (want != NULL) {
 		LSEC_TRY(lsec_unit_state_parse(&s, want, &c->err));
 	}
-	LSEC_TRY(lsec_station_unit_list(&j, c->st, want ? &s : NULL, &c->err));
+	LSEC_TRY(lsec_station_unit_list(&units, &n, c->st, want ? &s : NULL, &c->err));
 	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_station_unit_list_json(&j, units, n, &c->err));
 		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 		goto out;
 	}
 	printf("%-16s %-12s %-22s %s\n", "SERIAL", "PRODUCT", "STATE", "UID");
-	json_array_foreach(j, i, u)
-	{
-		printf("%-16s %-12s %-22s %s\n", str(u, "serial"), str(u, "product"),
-		       str(u, "state"), str(u, "uid"));
+	for (size_t i = 0; i < n; i++) {
+		printf("%-16s %-12s %-22s %s\n", units[i].serial, units[i].product,
+		       lsec_unit_state_name(units[i].state), units[i].uid);
 	}
 out:
 	json_decref(j);
+	lsec_free(units);
 	return rc;
 }
 

@@ -71,32 +71,85 @@ static void *sock_main(void *arg)
 	return NULL;
 }
 
-/* Adds one to obj[key1][key2] (key2 may be NULL: obj[key1]). */
-static void bump(json_t *obj, const char *k1, const char *k2)
+/*
+ * Counts one failure at (sop, step): the count of an existing entry, else a
+ * new entry after the last one of the same sop (at the end for a new sop),
+ * so the failures stay grouped by sop in the order they first failed.
+ * failures has room for every attempted unit. Cannot fail.
+ */
+static void count_failure(lsec_station_gang_summary *s, const char *sop, const char *step)
 {
-	json_t *o = obj;
-	if (k2 != NULL) {
-		o = json_object_get(obj, k1);
-		if (o == NULL) {
-			o = json_object();
-			json_object_set_new(obj, k1, o);
+	size_t at = s->nfailures;
+	for (size_t i = 0; i < s->nfailures; i++) {
+		lsec_station_gang_failure *f = &s->failures[i];
+		if (!lsec_station__eq(f->sop, sop)) {
+			continue;
 		}
-		k1 = k2;
+		if (lsec_station__eq(f->step, step)) {
+			f->count++;
+			return;
+		}
+		at = i + 1;
 	}
-	json_int_t v = json_integer_value(json_object_get(o, k1));
-	json_object_set_new(o, k1, json_integer(v + 1));
+	memmove(&s->failures[at + 1], &s->failures[at],
+		(s->nfailures - at) * sizeof(*s->failures));
+	memset(&s->failures[at], 0, sizeof(*s->failures));
+	snprintf(s->failures[at].sop, sizeof(s->failures[at].sop), "%s", sop);
+	snprintf(s->failures[at].step, sizeof(s->failures[at].step), "%s", step);
+	s->failures[at].count = 1;
+	s->nfailures++;
 }
 
-int lsec_station_gang(json_t **out, const lsec_station_config *cfg, const char *const *uris,
-		      size_t n, unsigned sockets, lsec_err *err)
+/* Fills s from the units g built. Errors: LSEC_E_NOMEM. */
+static int summarise(lsec_station_gang_summary *s, const gang *g, lsec_err *err)
+{
+	int rc = 0;
+	s->results = lsec_calloc(g->next ? g->next : 1, sizeof(*s->results));
+	s->failures = lsec_calloc(g->next ? g->next : 1, sizeof(*s->failures));
+	LSEC_ENSURE(s->results != NULL && s->failures != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < g->next; i++) {
+		lsec_station_gang_unit *u = &s->results[i];
+		const lsec_station_result *r = &g->res[i];
+		u->uri = lsec_strdup(g->uris[i]);
+		LSEC_ENSURE(u->uri != NULL, LSEC_E_NOMEM, "out of memory");
+		s->attempted++;
+		u->rc = g->rcs[i];
+		u->res = *r;
+		if (u->rc < 0) {
+			snprintf(u->error, sizeof(u->error), "%s", g->msgs[i]);
+		}
+		if (r->shipped) {
+			s->shipped++;
+		} else if (r->state == LSEC_UNIT_QUARANTINED) {
+			s->quarantined++;
+			count_failure(s, r->sop[0] ? r->sop : "other", r->step[0] ? r->step : "other");
+		} else {
+			s->refused++;
+			const char *why = lsec_station_code_name(u->rc);
+			if (why == NULL) {
+				why = lsec_code_name(u->rc) ? lsec_code_name(u->rc) : "error";
+			}
+			count_failure(s, "refused", why);
+		}
+	}
+	s->yield_permille = g->next ? (unsigned)(s->shipped * 1000 / g->next) : 0;
+	s->stopped = g->stop;
+	if (g->stop) {
+		snprintf(s->stop_reason, sizeof(s->stop_reason), "%s", g->stop_reason);
+	}
+out:
+	return rc;
+}
+
+int lsec_station_gang(lsec_station_gang_summary **out, const lsec_station_config *cfg,
+		      const char *const *uris, size_t n, unsigned sockets, lsec_err *err)
 {
 	int rc = 0;
 	gang g;
 	sock *socks = NULL;
 	pthread_t *th = NULL;
 	unsigned started = 0;
-	json_t *sum = NULL, *fails = NULL, *units = NULL;
-	size_t shipped = 0, quarantined = 0, refused = 0;
+	lsec_station_gang_summary *sum = NULL;
 	uint64_t t0 = lsec_time_mono_ms();
 	memset(&g, 0, sizeof(g));
 	*out = NULL;
@@ -112,7 +165,8 @@ int lsec_station_gang(json_t **out, const lsec_station_config *cfg, const char *
 	g.msgs = lsec_calloc(n, sizeof(*g.msgs));
 	socks = lsec_calloc(sockets, sizeof(*socks));
 	th = lsec_calloc(sockets, sizeof(*th));
-	LSEC_ENSURE(g.res && g.rcs && g.msgs && socks && th, LSEC_E_NOMEM, "out of memory");
+	sum = lsec_calloc(1, sizeof(*sum));
+	LSEC_ENSURE(g.res && g.rcs && g.msgs && socks && th && sum, LSEC_E_NOMEM, "out of memory");
 	for (unsigned k = 0; k < sockets; k++) {
 		socks[k].g = &g;
 		socks[k].number = k + 1;
@@ -134,55 +188,10 @@ int lsec_station_gang(json_t **out, const lsec_station_config *cfg, const char *
 			goto out;
 		}
 	}
-	sum = json_object();
-	fails = json_object();
-	units = json_array();
-	LSEC_ENSURE(sum && fails && units, LSEC_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < g.next; i++) {
-		const lsec_station_result *r = &g.res[i];
-		json_t *u = json_pack("{s:s,s:s,s:s,s:b}", "uri", uris[i], "serial", r->serial,
-				      "state", lsec_unit_state_name(r->state), "shipped", r->shipped);
-		if (u != NULL && g.rcs[i] < 0) {
-			json_object_set_new(u, "error", json_string(g.msgs[i]));
-			if (r->message[0] != '\0') {
-				json_object_set_new(u, "next", json_string(r->message));
-			}
-			if (r->step[0] != '\0') {
-				json_object_set_new(u, "sop", json_string(r->sop));
-				json_object_set_new(u, "step", json_string(r->step));
-			}
-		}
-		json_array_append_new(units, u);
-		if (r->shipped) {
-			shipped++;
-		} else if (r->state == LSEC_UNIT_QUARANTINED) {
-			quarantined++;
-			bump(fails, r->sop[0] ? r->sop : "other", r->step[0] ? r->step : "other");
-		} else {
-			refused++;
-			const char *why = lsec_station_code_name(g.rcs[i]);
-			bump(fails, "refused", why ? why : (lsec_code_name(g.rcs[i])
-								? lsec_code_name(g.rcs[i])
-								: "error"));
-		}
-	}
-	{
-		/* Canonical JSON has no floats: yield in per mille, time in milliseconds. */
-		json_int_t ms = (json_int_t)(lsec_time_mono_ms() - t0);
-		json_int_t permille = g.next ? (json_int_t)(shipped * 1000 / g.next) : 0;
-		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:I,s:I,s:b}", "units",
-				      (json_int_t)n, "attempted", (json_int_t)g.next, "shipped",
-				      (json_int_t)shipped, "quarantined", (json_int_t)quarantined,
-				      "refused", (json_int_t)refused, "sockets", (json_int_t)sockets,
-				      "failures", fails, "results", units, "yield-permille", permille,
-				      "milliseconds", ms, "stopped", g.stop);
-		LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
-		if (g.stop) {
-			json_object_set_new(o, "stop-reason", json_string(g.stop_reason));
-		}
-		json_decref(sum);
-		sum = o;
-	}
+	sum->units = n;
+	sum->sockets = sockets;
+	LSEC_TRY(summarise(sum, &g, err));
+	sum->milliseconds = lsec_time_mono_ms() - t0;
 	/* One checkpoint for the whole run, so every unit's history has its proof. */
 	if (cfg->station_key != NULL) {
 		lsec_station *st = NULL;
@@ -194,9 +203,7 @@ int lsec_station_gang(json_t **out, const lsec_station_config *cfg, const char *
 	*out = sum;
 	sum = NULL;
 out:
-	json_decref(sum);
-	json_decref(fails);
-	json_decref(units);
+	lsec_station_gang_summary_free(sum);
 	lsec_free(th);
 	lsec_free(socks);
 	lsec_free(g.res);
@@ -205,6 +212,87 @@ out:
 	if (g.cfg != NULL) {
 		pthread_mutex_destroy(&g.mu);
 	}
+	return rc;
+}
+
+void lsec_station_gang_summary_free(lsec_station_gang_summary *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	for (size_t i = 0; s->results != NULL && i < s->attempted; i++) {
+		lsec_free(s->results[i].uri);
+	}
+	lsec_free(s->results);
+	lsec_free(s->failures);
+	lsec_free(s);
+}
+
+/* One unit of the summary as JSON, or NULL when out of memory. */
+static json_t *gang_unit_json(const lsec_station_gang_unit *u)
+{
+	const lsec_station_result *r = &u->res;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "uri", u->uri, "serial", r->serial, "state",
+			      lsec_unit_state_name(r->state), "shipped", r->shipped);
+	if (o == NULL || u->rc >= 0) {
+		return o;
+	}
+	int bad = json_object_set_new(o, "error", json_string(u->error));
+	if (r->message[0] != '\0') {
+		bad |= json_object_set_new(o, "next", json_string(r->message));
+	}
+	if (r->step[0] != '\0') {
+		bad |= json_object_set_new(o, "sop", json_string(r->sop));
+		bad |= json_object_set_new(o, "step", json_string(r->step));
+	}
+	if (bad != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int lsec_station_gang_summary_json(json_t **out, const lsec_station_gang_summary *s,
+				   lsec_err *err)
+{
+	int rc = 0;
+	json_t *o = NULL, *fails = json_object(), *units = json_array();
+	*out = NULL;
+	LSEC_ENSURE(fails != NULL && units != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < s->nfailures; i++) {
+		const lsec_station_gang_failure *f = &s->failures[i];
+		json_t *by_step = json_object_get(fails, f->sop);
+		if (by_step == NULL) {
+			by_step = json_object();
+			LSEC_ENSURE(by_step != NULL && json_object_set_new(fails, f->sop, by_step) == 0,
+				    LSEC_E_NOMEM, "out of memory");
+		}
+		LSEC_ENSURE(json_object_set_new(by_step, f->step, json_integer((json_int_t)f->count)) ==
+				    0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < s->attempted; i++) {
+		LSEC_ENSURE(json_array_append_new(units, gang_unit_json(&s->results[i])) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	/* Canonical JSON has no floats: yield in per mille, time in milliseconds. */
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:I,s:I,s:b}", "units",
+		      (json_int_t)s->units, "attempted", (json_int_t)s->attempted, "shipped",
+		      (json_int_t)s->shipped, "quarantined", (json_int_t)s->quarantined, "refused",
+		      (json_int_t)s->refused, "sockets", (json_int_t)s->sockets, "failures", fails,
+		      "results", units, "yield-permille", (json_int_t)s->yield_permille,
+		      "milliseconds", (json_int_t)s->milliseconds, "stopped", s->stopped);
+	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
+	if (s->stopped) {
+		LSEC_ENSURE(json_object_set_new(o, "stop-reason", json_string(s->stop_reason)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	json_decref(fails);
+	json_decref(units);
 	return rc;
 }
 

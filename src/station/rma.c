@@ -45,16 +45,14 @@ out:
  * The challenge: signed by the device, verified under cert. Returns 0 when
  * genuine, 1 when not (why says how), < 0 when it could not be checked.
  */
-static int challenge(json_t *ev, lsec_device *t, const lsec_cert *cert, lsec_err *why,
+static int challenge(char hex[65], lsec_device *t, const lsec_cert *cert, lsec_err *why,
 		     lsec_err *err)
 {
 	int rc = 0;
 	uint8_t ch[32];
 	lsec_buf sig = LSEC_BUF_INIT(512);
 	LSEC_TRY(lsec_pop_challenge(ch, err));
-	char hex[65];
 	lsec_hex_encode(hex, ch, sizeof(ch));
-	json_object_set_new(ev, "challenge", json_string(hex));
 	if (lsec_device_key_sign(&sig, t, 0, ch, sizeof(ch), why) < 0 ||
 	    lsec_pop_verify(cert, ch, sizeof(ch), sig.data, sig.len, why) < 0) {
 		rc = 1;
@@ -64,8 +62,31 @@ out:
 	return rc;
 }
 
-int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial, const char *uri,
-			     lsec_err *err)
+int lsec_station_rma_evidence_json(json_t **out, const lsec_station_rma_evidence *e,
+				   lsec_err *err)
+{
+	int rc = 0;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "uid", e->uid, "registered-uid",
+			      e->registered_uid, "target", e->target, "genuine", e->genuine);
+	*out = NULL;
+	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
+	if (e->cert_serial[0] != '\0') {
+		LSEC_ENSURE(json_object_set_new(o, "cert-serial", json_string(e->cert_serial)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	if (e->challenge[0] != '\0') {
+		LSEC_ENSURE(json_object_set_new(o, "challenge", json_string(e->challenge)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	return rc;
+}
+
+int lsec_station_rma_receive(lsec_station_rma_evidence *out, lsec_station *st,
+			     const char *serial, const char *uri, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -74,15 +95,18 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 	lsec_device_info info;
 	lsec_cert *cert = NULL;
 	lsec_err why = LSEC_ERR_INIT;
-	char uid[2 * LSEC_DEVICE_UID_LEN + 1], cs[LSEC_STORE_FP_MAX + 1];
+	lsec_station_rma_evidence e;
 	json_t *ev = NULL;
 	const char *person;
+	memset(&e, 0, sizeof(e));
 	if (out != NULL) {
-		*out = NULL;
+		memset(out, 0, sizeof(*out));
 	}
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(serial != NULL && uri != NULL, LSEC_E_USAGE,
 		    "receiving a return needs the unit serial and its device (--device URI)");
+	LSEC_ENSURE(strlen(uri) < sizeof(e.target), LSEC_E_USAGE,
+		    "cannot receive a return at '%s': the device URI is too long", uri);
 	person = st->cfg->operator_name;
 	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_SHIPPED || unit.state == LSEC_UNIT_RETURNED,
@@ -91,22 +115,22 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 		    lsec_unit_state_name(unit.state));
 	LSEC_TRY(lsec_device_open(&t, uri, err));
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
-	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
-	ev = json_pack("{s:s,s:s,s:s}", "uid", uid, "registered-uid", unit.uid, "target", uri);
-	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	lsec_hex_encode(e.uid, info.uid, LSEC_DEVICE_UID_LEN);
+	snprintf(e.registered_uid, sizeof(e.registered_uid), "%s", unit.uid);
+	snprintf(e.target, sizeof(e.target), "%s", uri);
 	int verdict = 1;
-	if (!lsec_station__eq(uid, unit.uid)) {
+	if (!lsec_station__eq(e.uid, unit.uid)) {
 		lsec_err_set(&why, LSEC_E_STATION_CLONE, __FILE__, __LINE__,
-			     "the device reports UID %s, the registry holds %s for unit '%s'", uid,
+			     "the device reports UID %s, the registry holds %s for unit '%s'", e.uid,
 			     unit.uid, serial);
-	} else if (active_cert(&cert, cs, st, serial, &why) == 0) {
-		json_object_set_new(ev, "cert-serial", json_string(cs));
-		LSEC_TRY(verdict = challenge(ev, t, cert, &why, err));
+	} else if (active_cert(&cert, e.cert_serial, st, serial, &why) == 0) {
+		LSEC_TRY(verdict = challenge(e.challenge, t, cert, &why, err));
 	} else if (why.code != LSEC_E_STATION_NOT_GENUINE) {
 		/* The registry failed: no verdict either way. */
 		LSEC_BAIL(why.code, "%s", why.msg);
 	}
-	json_object_set_new(ev, "genuine", json_boolean(verdict == 0));
+	e.genuine = verdict == 0;
+	LSEC_TRY(lsec_station_rma_evidence_json(&ev, &e, err));
 	if (verdict != 0) {
 		json_object_set_new(ev, "reason", json_string(why.msg));
 		lsec_err ignored = LSEC_ERR_INIT;
@@ -122,8 +146,7 @@ int lsec_station_rma_receive(json_t **out, lsec_station *st, const char *serial,
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.receive", "genuine", ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	if (out != NULL) {
-		*out = ev;
-		ev = NULL;
+		*out = e;
 	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);

@@ -285,69 +285,173 @@ static json_t *unit_json(const lsec_store_unit *u)
 			 "updated", u->updated);
 }
 
-int lsec_station_unit_show(json_t **out, lsec_station *st, const char *serial, lsec_err *err)
+/* Copies leaf field k (a string) into out[size]; "" when absent. */
+static void leaf_str(char *out, size_t size, const json_t *leaf, const char *k)
+{
+	const char *v = json_string_value(json_object_get(leaf, k));
+	snprintf(out, size, "%s", v ? v : "");
+}
+
+/* The event of one parsed leaf. Errors: LSEC_E_NOMEM. */
+static int unit_event(lsec_station_unit_event *e, const json_t *leaf, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_unit unit;
-	lsec_store_run *runs = NULL;
-	size_t nruns = 0;
-	json_t *o = NULL, *jr = NULL, *leaves = NULL;
+	json_int_t seq = json_integer_value(json_object_get(leaf, "seq"));
+	e->seq = seq > 0 ? (uint64_t)seq : 0;
+	leaf_str(e->time, sizeof(e->time), leaf, "time");
+	leaf_str(e->sop, sizeof(e->sop), leaf, "sop");
+	leaf_str(e->step, sizeof(e->step), leaf, "step");
+	leaf_str(e->action, sizeof(e->action), leaf, "action");
+	leaf_str(e->outcome, sizeof(e->outcome), leaf, "outcome");
+	leaf_str(e->person, sizeof(e->person), leaf, "person");
+	LSEC_TRY(lsec_json_canonical(&e->leaf, leaf, err));
+out:
+	return rc;
+}
+
+/*
+ * The inclusion proof of the unit's leaves against the latest checkpoint
+ * into r, or why there is none (r->proof_missing). Errors: LSEC_E_NOMEM,
+ * LSEC_E_AUDIT_NOTE.
+ */
+static int unit_proof(lsec_station_unit_record *r, lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
 	lsec_audit_proof *proof = NULL;
-	char *ptext = NULL;
+	json_t *pj = NULL;
 	lsec_err pe = LSEC_ERR_INIT;
+	lsec_audit_checkpoint cp;
+	if (lsec_audit_prove(&proof, st->store, r->unit.serial, 0, &pe) < 0) {
+		snprintf(r->proof_missing, sizeof(r->proof_missing), "%s", pe.msg);
+		goto out;
+	}
+	LSEC_TRY(lsec_audit_proof_write(&r->proof, proof, err));
+	LSEC_TRY(lsec_json_parse(&pj, r->proof, strlen(r->proof), "proof", err));
+	const char *note = json_string_value(json_object_get(pj, "checkpoint"));
+	LSEC_ENSURE(note != NULL, LSEC_E_INTERNAL, "proof of unit '%s' has no checkpoint",
+		    r->unit.serial);
+	LSEC_TRY(lsec_audit_checkpoint_parse(&cp, note, strlen(note), err));
+	r->proof_leaves = lsec_audit_proof_count(proof);
+	r->proof_tree_size = cp.size;
+out:
+	json_decref(pj);
+	lsec_audit_proof_free(proof);
+	return rc;
+}
+
+int lsec_station_unit_show(lsec_station_unit_record **out, lsec_station *st, const char *serial,
+			   lsec_err *err)
+{
+	int rc = 0;
+	lsec_station_unit_record *r = NULL;
+	json_t *leaves = NULL;
 	*out = NULL;
-	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
-	LSEC_TRY(lsec_store_run_list(&runs, &nruns, st->store, serial, err));
+	r = lsec_calloc(1, sizeof(*r));
+	LSEC_ENSURE(r != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_unit_get(&r->unit, st->store, serial, err));
+	LSEC_TRY(lsec_store_run_list(&r->runs, &r->nruns, st->store, serial, err));
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
-	jr = json_array();
-	LSEC_ENSURE(jr != NULL, LSEC_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < nruns; i++) {
-		json_t *r = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)runs[i].id,
-				      "sop", runs[i].sop, "sop-version", runs[i].sop_version,
-				      "person", runs[i].person, "station", runs[i].station, "outcome",
-				      runs[i].outcome, "started", runs[i].started, "finished",
-				      runs[i].finished);
-		LSEC_ENSURE(r != NULL && json_array_append_new(jr, r) == 0, LSEC_E_NOMEM,
+	r->events = lsec_calloc(json_array_size(leaves) + 1, sizeof(*r->events));
+	LSEC_ENSURE(r->events != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < json_array_size(leaves); i++) {
+		r->nevents++;
+		LSEC_TRY(unit_event(&r->events[i], json_array_get(leaves, i), err));
+	}
+	LSEC_TRY(unit_proof(r, st, err));
+	*out = r;
+	r = NULL;
+out:
+	lsec_station_unit_record_free(r);
+	json_decref(leaves);
+	return rc;
+}
+
+void lsec_station_unit_record_free(lsec_station_unit_record *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < r->nevents; i++) {
+		lsec_free(r->events[i].leaf);
+	}
+	lsec_free(r->events);
+	lsec_free(r->runs);
+	lsec_free(r->proof);
+	lsec_free(r);
+}
+
+int lsec_station_unit_record_json(json_t **out, const lsec_station_unit_record *r, lsec_err *err)
+{
+	int rc = 0;
+	json_t *o = NULL, *jr = json_array(), *ev = json_array(), *pj = NULL;
+	*out = NULL;
+	LSEC_ENSURE(jr != NULL && ev != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < r->nruns; i++) {
+		const lsec_store_run *run = &r->runs[i];
+		json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)run->id,
+				      "sop", run->sop, "sop-version", run->sop_version, "person",
+				      run->person, "station", run->station, "outcome", run->outcome,
+				      "started", run->started, "finished", run->finished);
+		LSEC_ENSURE(j != NULL && json_array_append_new(jr, j) == 0, LSEC_E_NOMEM,
 			    "out of memory");
 	}
-	o = json_pack("{s:o,s:O,s:O}", "unit", unit_json(&unit), "runs", jr, "events", leaves);
+	for (size_t i = 0; i < r->nevents; i++) {
+		json_t *j = NULL;
+		const char *leaf = r->events[i].leaf;
+		LSEC_TRY(lsec_json_parse(&j, leaf, strlen(leaf), "audit leaf", err));
+		LSEC_ENSURE(json_array_append_new(ev, j) == 0, LSEC_E_NOMEM, "out of memory");
+	}
+	o = json_pack("{s:o,s:O,s:O}", "unit", unit_json(&r->unit), "runs", jr, "events", ev);
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
-	/* The inclusion proof of its leaves against the latest checkpoint, when one covers them. */
-	if (lsec_audit_prove(&proof, st->store, serial, 0, &pe) == 0) {
-		json_t *pj = NULL;
-		LSEC_TRY(lsec_audit_proof_write(&ptext, proof, err));
-		LSEC_TRY(lsec_json_parse(&pj, ptext, strlen(ptext), "proof", err));
-		json_object_set_new(o, "proof", pj);
+	if (r->proof != NULL) {
+		LSEC_TRY(lsec_json_parse(&pj, r->proof, strlen(r->proof), "proof", err));
+		LSEC_ENSURE(json_object_set(o, "proof", pj) == 0, LSEC_E_NOMEM, "out of memory");
 	} else {
-		json_object_set_new(o, "proof", json_null());
-		json_object_set_new(o, "proof-missing", json_string(pe.msg));
+		LSEC_ENSURE(json_object_set_new(o, "proof", json_null()) == 0 &&
+				    json_object_set_new(o, "proof-missing",
+							json_string(r->proof_missing)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
 	}
 	*out = o;
 	o = NULL;
 out:
-	lsec_free(ptext);
-	lsec_audit_proof_free(proof);
+	json_decref(pj);
 	json_decref(o);
 	json_decref(jr);
-	json_decref(leaves);
-	lsec_free(runs);
+	json_decref(ev);
 	return rc;
 }
 
-int lsec_station_unit_list(json_t **out, lsec_station *st, const lsec_unit_state *state,
-			   lsec_err *err)
+int lsec_station_unit_list(lsec_store_unit **out, size_t *n_out, lsec_station *st,
+			   const lsec_unit_state *state, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_unit *units = NULL;
-	size_t n = 0;
+	size_t n = 0, kept = 0;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_TRY(lsec_store_unit_list(&units, &n, st->store, NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		if (state == NULL || units[i].state == *state) {
+			units[kept++] = units[i];
+		}
+	}
+	*out = units;
+	*n_out = kept;
+	units = NULL;
+out:
+	lsec_free(units);
+	return rc;
+}
+
+int lsec_station_unit_list_json(json_t **out, const lsec_store_unit *units, size_t n,
+				lsec_err *err)
+{
+	int rc = 0;
 	json_t *arr = json_array();
 	*out = NULL;
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_unit_list(&units, &n, st->store, NULL, err));
 	for (size_t i = 0; i < n; i++) {
-		if (state != NULL && units[i].state != *state) {
-			continue;
-		}
 		json_t *u = unit_json(&units[i]);
 		LSEC_ENSURE(u != NULL && json_array_append_new(arr, u) == 0, LSEC_E_NOMEM,
 			    "out of memory");
@@ -356,6 +460,5 @@ int lsec_station_unit_list(json_t **out, lsec_station *st, const lsec_unit_state
 	arr = NULL;
 out:
 	json_decref(arr);
-	lsec_free(units);
 	return rc;
 }

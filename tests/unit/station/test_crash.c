@@ -72,24 +72,26 @@ static int crash_child(station_fx *fx, const char *uri, const point *p)
 static size_t issued(station_fx *fx, const char *serial)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	json_t *rec = NULL;
-	size_t i, n = 0;
-	json_t *e;
-	const char *first = NULL;
+	lsec_station_unit_record *rec = NULL;
+	size_t n = 0;
+	char first[LSEC_STORE_FP_MAX + 1] = "";
 	fx_ok(lsec_station_unit_show(&rec, fx->st, serial, &err), &err);
-	json_array_foreach(json_object_get(rec, "events"), i, e)
-	{
-		json_t *ev = json_object_get(e, "evidence");
-		const char *cs = json_string_value(json_object_get(ev, "cert-serial"));
-		if (cs != NULL &&
-		    strcmp(json_string_value(json_object_get(e, "action")), "ca.issue") == 0 &&
-		    strcmp(json_string_value(json_object_get(e, "outcome")), "passed") == 0 &&
-		    (first == NULL || strcmp(first, cs) != 0)) {
-			first = cs;
+	for (size_t i = 0; i < rec->nevents; i++) {
+		const lsec_station_unit_event *e = &rec->events[i];
+		if (strcmp(e->action, "ca.issue") != 0 || strcmp(e->outcome, "passed") != 0) {
+			continue;
+		}
+		json_t *leaf = NULL;
+		fx_ok(lsec_json_parse(&leaf, e->leaf, strlen(e->leaf), "leaf", &err), &err);
+		const char *cs = json_string_value(
+			json_object_get(json_object_get(leaf, "evidence"), "cert-serial"));
+		if (cs != NULL && strcmp(first, cs) != 0) {
+			snprintf(first, sizeof(first), "%s", cs);
 			n++;
 		}
+		json_decref(leaf);
 	}
-	json_decref(rec);
+	lsec_station_unit_record_free(rec);
 	return n;
 }
 

@@ -155,7 +155,7 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	json_t *ev = NULL;
+	lsec_station_rma_evidence ev;
 	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 1;
 	fx_fleet(fx, &o);
@@ -170,8 +170,15 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	assert_int_equal(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err),
 			 LSEC_E_STATION_WRONG_STATE);
 	fx_ok(lsec_station_rma_receive(&ev, fx->st, "unit-001", u, &err), &err);
-	assert_true(json_is_true(json_object_get(ev, "genuine")));
-	json_decref(ev);
+	assert_true(ev.genuine);
+	assert_string_equal(ev.uid, ev.registered_uid);
+	assert_int_equal(strlen(ev.challenge), 64);
+	assert_true(ev.cert_serial[0] != '\0');
+	json_t *evj = NULL;
+	fx_ok(lsec_station_rma_evidence_json(&evj, &ev, &err), &err);
+	assert_true(json_is_true(json_object_get(evj, "genuine")));
+	assert_string_equal(json_string_value(json_object_get(evj, "cert-serial")), ev.cert_serial);
+	json_decref(evj);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_RETURNED);
 
 	/* Locked and no erase key: the erase step fails, the unit stays pending. */

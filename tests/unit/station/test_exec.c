@@ -24,12 +24,24 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	assert_true(v.value >= 1);
 	lsec_device_close(t);
 	/* The history record has every step and a proof. */
-	json_t *rec = NULL;
+	lsec_station_unit_record *rec = NULL;
 	fx_ok(lsec_station_unit_show(&rec, fx->st, "unit-001", &err), &err);
-	assert_int_equal(json_array_size(json_object_get(rec, "runs")), 4);
-	assert_true(json_is_object(json_object_get(rec, "proof")));
-	assert_true(json_array_size(json_object_get(rec, "events")) > 40);
-	json_decref(rec);
+	assert_int_equal(rec->nruns, 4);
+	assert_int_equal(rec->unit.state, LSEC_UNIT_SHIPPED);
+	assert_true(rec->nevents > 40);
+	assert_non_null(rec->proof);
+	assert_true(rec->proof_leaves > 0 && rec->proof_leaves <= rec->nevents);
+	assert_true(rec->proof_tree_size >= rec->proof_leaves);
+	/* The JSON rendering holds the same record. */
+	json_t *j = NULL;
+	fx_ok(lsec_station_unit_record_json(&j, rec, &err), &err);
+	assert_int_equal(json_array_size(json_object_get(j, "runs")), 4);
+	assert_true(json_is_object(json_object_get(j, "proof")));
+	assert_int_equal(json_array_size(json_object_get(j, "events")), rec->nevents);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "unit"), "serial")),
+			    "unit-001");
+	json_decref(j);
+	lsec_station_unit_record_free(rec);
 	fx_log_verifies(fx);
 	/* Shipping twice is refused: the unit is no longer locked. */
 	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);

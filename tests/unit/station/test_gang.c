@@ -18,17 +18,44 @@ static void test_station_gang__summary(void **state)
 	size_t n = 0;
 	fx_ok(lsec_station_uris_expand(&uris, &n, pat, &err), &err);
 	assert_int_equal(n, 8);
-	json_t *sum = NULL;
+	lsec_station_gang_summary *sum = NULL;
 	fx_ok(lsec_station_gang(&sum, &fx->cfg, (const char *const *)uris, n, 3, &err), &err);
-	assert_int_equal(json_integer_value(json_object_get(sum, "units")), 8);
+	assert_int_equal(sum->units, 8);
+	assert_int_equal(sum->attempted, 8);
 	/* unit-002 or its clone unit-007 ships (whichever came first), the other is refused. */
-	assert_int_equal(json_integer_value(json_object_get(sum, "shipped")), 6);
-	assert_int_equal(json_integer_value(json_object_get(sum, "quarantined")), 1);
-	assert_int_equal(json_integer_value(json_object_get(sum, "refused")), 1);
-	json_t *f = json_object_get(json_object_get(sum, "failures"), "flash");
+	assert_int_equal(sum->shipped, 6);
+	assert_int_equal(sum->quarantined, 1);
+	assert_int_equal(sum->refused, 1);
+	assert_int_equal(sum->yield_permille, 750);
+	assert_int_equal(sum->nfailures, 2);
+	size_t refused = 0, quarantined = 0;
+	for (size_t i = 0; i < sum->nfailures; i++) {
+		const lsec_station_gang_failure *f = &sum->failures[i];
+		assert_int_equal(f->count, 1);
+		if (strcmp(f->sop, "refused") == 0) {
+			assert_string_equal(f->step, "cloned-uid");
+			refused++;
+		} else {
+			assert_string_equal(f->sop, "flash");
+			assert_string_equal(f->step, "boot-attest");
+			quarantined++;
+		}
+	}
+	assert_int_equal(refused, 1);
+	assert_int_equal(quarantined, 1);
+	assert_false(sum->stopped);
+	/* The JSON rendering carries the same counts under its documented keys. */
+	json_t *j = NULL;
+	fx_ok(lsec_station_gang_summary_json(&j, sum, &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(j, "shipped")), 6);
+	assert_int_equal(json_integer_value(json_object_get(j, "yield-permille")), 750);
+	json_t *f = json_object_get(json_object_get(j, "failures"), "flash");
 	assert_int_equal(json_integer_value(json_object_get(f, "boot-attest")), 1);
-	assert_false(json_is_true(json_object_get(sum, "stopped")));
-	json_decref(sum);
+	assert_int_equal(json_array_size(json_object_get(j, "results")), 8);
+	assert_false(json_is_true(json_object_get(j, "stopped")));
+	assert_null(json_object_get(j, "stop-reason"));
+	json_decref(j);
+	lsec_station_gang_summary_free(sum);
 	fx_log_verifies(fx);
 	lsec_station_uris_free(uris, n);
 	lsec_free(pat);
@@ -50,17 +77,21 @@ static void test_station_gang__quota_stops_every_socket(void **state)
 	char **uris = NULL;
 	size_t n = 0;
 	fx_ok(lsec_station_uris_expand(&uris, &n, pat, &err), &err);
-	json_t *sum = NULL;
+	lsec_station_gang_summary *sum = NULL;
 	fx_ok(lsec_station_gang(&sum, &fx->cfg, (const char *const *)uris, n, 2, &err), &err);
 	/*
 	 * The quota of 3 stops the line: exactly 3 shipped (two sockets checking
 	 * at once must not both slip past it), and not every unit attempted.
 	 */
-	assert_true(json_is_true(json_object_get(sum, "stopped")));
-	assert_int_equal(json_integer_value(json_object_get(sum, "shipped")), 3);
-	assert_true(json_integer_value(json_object_get(sum, "attempted")) < 10);
-	assert_non_null(strstr(json_string_value(json_object_get(sum, "stop-reason")), "quota"));
-	json_decref(sum);
+	assert_true(sum->stopped);
+	assert_int_equal(sum->shipped, 3);
+	assert_true(sum->attempted < 10);
+	assert_non_null(strstr(sum->stop_reason, "quota"));
+	json_t *j = NULL;
+	fx_ok(lsec_station_gang_summary_json(&j, sum, &err), &err);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "stop-reason")), "quota"));
+	json_decref(j);
+	lsec_station_gang_summary_free(sum);
 	lsec_station_uris_free(uris, n);
 	lsec_free(pat);
 	lsec_free(img);
