@@ -84,7 +84,7 @@ typedef enum lsec_sop_kind {
 
 /* "flash", "provision", "secure-boot", "debug-lock", "decommission"; NULL if out of range. */
 LSEC_API const char *lsec_sop_kind_name(lsec_sop_kind kind);
-/* Parses a kind name; LSEC_E_NOTFOUND for any other string. */
+/* Parses a kind name (lsec_name_lookup); LSEC_E_USAGE for any other string. */
 LSEC_API LSEC_MUST_USE int lsec_sop_kind_parse(lsec_sop_kind *out, const char *name,
 					       lsec_err *err);
 
