@@ -107,7 +107,7 @@ LSEC_API LSEC_MUST_USE int lsec_key_verify_digest(const lsec_key *key, const uin
 						  lsec_err *err);
 /* "ecdsa-p256" or "ed25519" (static string). */
 LSEC_API const char *lsec_key_type_name(lsec_key_type type);
-/* Parses "ecdsa-p256" or "ed25519"; LSEC_E_USAGE otherwise. */
+/* Parses "ecdsa-p256" or "ed25519" (lsec_name_lookup); LSEC_E_USAGE otherwise. */
 LSEC_API LSEC_MUST_USE int lsec_key_type_parse(lsec_key_type *out, const char *s, lsec_err *err);
 /*
  * The passphrase for a key file, never from argv: read from the file path
@@ -342,7 +342,7 @@ typedef enum lsec_crl_reason {
 
 /* RFC 5280 name ("keyCompromise") of a reason; "unspecified" for unknown. */
 LSEC_API const char *lsec_crl_reason_name(lsec_crl_reason r);
-/* Parses such a name. Errors: LSEC_E_USAGE. */
+/* Parses such a name (lsec_name_lookup). Errors: LSEC_E_USAGE. */
 LSEC_API LSEC_MUST_USE int lsec_crl_reason_parse(lsec_crl_reason *out, const char *name,
 						 lsec_err *err);
 
@@ -402,7 +402,7 @@ typedef enum lsec_cred_alphabet {
 	LSEC_CRED_BASE32 = 1, /* LSEC_CRED_ALPHABET_BASE32, 32 characters */
 } lsec_cred_alphabet;
 
-/* "alnum" or "base32" (the SOP parameter values). Errors: LSEC_E_USAGE. */
+/* Parses "alnum" or "base32" (the SOP parameter values; lsec_name_lookup). Errors: LSEC_E_USAGE. */
 LSEC_API LSEC_MUST_USE int lsec_cred_alphabet_parse(lsec_cred_alphabet *out, const char *name,
 						    lsec_err *err);
 /* Whole bits of entropy of len characters from the alphabet: floor(len * log2(size)). */

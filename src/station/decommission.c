@@ -33,19 +33,10 @@ const char *lsec_decom_reason_name(lsec_decom_reason r)
 
 int lsec_decom_reason_parse(lsec_decom_reason *out, const char *name, lsec_err *err)
 {
-	int rc = 0;
-	*out = LSEC_DECOM_FAILED;
-	for (unsigned i = 0; name != NULL && i < LSEC_DECOM_REASON_COUNT; i++) {
-		if (lsec_station__eq(reason_names[i], name)) {
-			*out = (lsec_decom_reason)i;
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_USAGE,
-		  "unknown decommission reason '%s': expected failed, returned, end-of-life or "
-		  "compromised",
-		  name ? name : "");
-out:
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, reason_names, LSEC_DECOM_REASON_COUNT, name,
+				  "decommission reason", err);
+	*out = (lsec_decom_reason)i;
 	return rc;
 }
 
