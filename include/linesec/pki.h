@@ -451,12 +451,6 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *er
  */
 typedef struct lsec_store lsec_store;
 
-/* Who acts: recorded in every audit leaf. */
-typedef struct lsec_pki_actor {
-	const char *person;  /* required */
-	const char *station; /* NULL when not at a station */
-} lsec_pki_actor;
-
 /*
  * The key ceremony (lsec_ca_init) recorded in the audit log with the CA key
  * fingerprint and storage. The caller has authorised who (a security
@@ -464,12 +458,12 @@ typedef struct lsec_pki_actor {
  * removed again. Errors: as lsec_ca_init, audit and store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts,
-						     lsec_store *st, const lsec_pki_actor *who,
+						     lsec_store *st, const lsec_actor *who,
 						     lsec_err *err);
 /* lsec_ca_import_cert recorded in the audit log. Errors: as lsec_ca_import_cert. */
 LSEC_API LSEC_MUST_USE int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path,
 						       const char *root_path, lsec_store *st,
-						       const lsec_pki_actor *who, lsec_err *err);
+						       const lsec_actor *who, lsec_err *err);
 /* Where a device key was made: recorded with the identity. */
 typedef enum lsec_key_origin {
 	LSEC_KEY_ORIGIN_DEVICE = 0,  /* generated on the device; never left it */
@@ -484,7 +478,7 @@ typedef enum lsec_key_origin {
  * (duplicate key or certificate serial), audit and store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-						   const lsec_pki_actor *who, const char *unit,
+						   const lsec_actor *who, const char *unit,
 						   struct evp_pkey_st *pubkey,
 						   lsec_key_origin origin, uint32_t days,
 						   lsec_err *err);
@@ -495,7 +489,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca,
  * (the identity holds another certificate), LSEC_E_EXISTS (already revoked),
  * LSEC_E_STORE_TRANSITION.
  */
-LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who,
+LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_actor *who,
 						    const lsec_cert *cert, lsec_crl_reason reason,
 						    lsec_err *err);
 /*
@@ -506,7 +500,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_p
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out,
 						 bool list_json, uint64_t *number_out, lsec_ca *ca,
-						 lsec_store *st, const lsec_pki_actor *who,
+						 lsec_store *st, const lsec_actor *who,
 						 const lsec_crl_options *opts, lsec_err *err);
 /*
  * A unit's initial password: generated (lsec_cred_generate_ex), its keyed
@@ -516,7 +510,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *li
  * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate).
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca,
-						  lsec_store *st, const lsec_pki_actor *who,
+						  lsec_store *st, const lsec_actor *who,
 						  const char *unit, size_t len, lsec_cred_alphabet a,
 						  lsec_err *err);
 /*
@@ -527,7 +521,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca 
  * credential is revoked), LSEC_E_NOTFOUND (unknown unit or no credential).
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st,
-							const lsec_pki_actor *who,
+							const lsec_actor *who,
 							const char *unit,
 							const lsec_secret *claimed,
 							lsec_err *err);
@@ -566,7 +560,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_device_pop(uint8_t challenge_sha256[32], con
  * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the device's.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-					   const lsec_pki_actor *who, const char *unit,
+					   const lsec_actor *who, const char *unit,
 					   lsec_device *t, unsigned slot, uint32_t days,
 					   lsec_err *err);
 

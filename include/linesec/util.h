@@ -293,6 +293,19 @@ LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_er
 LSEC_API LSEC_MUST_USE int lsec_sha256(uint8_t out[32], const void *data, size_t len,
 				       lsec_err *err);
 
+/* ---- who acts --------------------------------------------------------- */
+
+/*
+ * Who acts in a recorded change (SOP submission and approval, issuing,
+ * revocation, credentials): a person the caller has already authenticated,
+ * and the station they act at. Every audit leaf of the change names both.
+ * The strings are borrowed for the duration of the call.
+ */
+typedef struct lsec_actor {
+	const char *person;  /* required */
+	const char *station; /* NULL when not at a station */
+} lsec_actor;
+
 /* ---- names and text -------------------------------------------------- */
 
 /*

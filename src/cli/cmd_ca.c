@@ -30,7 +30,7 @@
 typedef struct ca_ctx {
 	lsec_line *line;
 	lsec_line_actor actor;
-	lsec_pki_actor who;
+	lsec_actor who;
 	lsec_store *st; /* the line's registry (borrowed) */
 	char *cadir;
 	lsec_ca *ca;

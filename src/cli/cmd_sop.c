@@ -370,7 +370,7 @@ static int cmd_submit(int argc, char **argv)
 		rc = lsec_file_read(&b, a.args[0], &err);
 	}
 	if (rc == 0) {
-		lsec_sop_actor actor = {who.name, lsec_line_station(line)};
+		lsec_actor actor = {who.name, lsec_line_station(line)};
 		rc = lsec_sop_submit(&sop, lsec_line_store(line), &actor, b.data, b.len, a.args[0], &err);
 	}
 	if (rc == 0) {
@@ -423,7 +423,7 @@ static int cmd_approve(int argc, char **argv)
 					 "approve a SOP version", &err);
 	}
 	if (rc == 0) {
-		lsec_sop_actor actor = {who.name, lsec_line_station(line)};
+		lsec_actor actor = {who.name, lsec_line_station(line)};
 		rc = lsec_sop_approve_reviewed(lsec_line_store(line), &actor, a.args[0], version,
 					       cli_get(&a, "sha256"), &err);
 	}

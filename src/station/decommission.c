@@ -63,7 +63,7 @@ int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char
 	lsec_buf crl = LSEC_BUF_INIT(1u << 24);
 	char *dir = NULL, *path = NULL;
 	lsec_crl_options o = LSEC_CRL_OPTIONS_INIT;
-	lsec_pki_actor who = {person, st->cfg->station_id};
+	lsec_actor who = {person, st->cfg->station_id};
 	*number_out = 0;
 	LSEC_TRY(lsec_station__ca(&ca, st, err));
 	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, false, number_out, ca, st->store, &who, &o, err));
@@ -115,7 +115,7 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 	lsec_buf der = LSEC_BUF_INIT(1u << 16);
 	lsec_cert *cert = NULL;
 	json_t *certs = json_array(), *keys = json_array();
-	lsec_pki_actor who = {person, st->cfg->station_id};
+	lsec_actor who = {person, st->cfg->station_id};
 	bool revoked_now = false;
 	LSEC_ENSURE(certs != NULL && keys != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_identity_list(st->store, &ids, &n, serial, err));
