@@ -79,7 +79,7 @@ static void line_new(bench_line *b, const char *tag)
 	OK(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "sup", LSEC_ROLE_SUPERVISOR, HASH, &err), "person");
-	lsec_sop_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
+	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
 	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
 		const char *name = NULL;
 		const uint8_t *data = NULL;

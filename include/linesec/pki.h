@@ -107,7 +107,7 @@ LSEC_API LSEC_MUST_USE int lsec_key_verify_digest(const lsec_key *key, const uin
 						  lsec_err *err);
 /* "ecdsa-p256" or "ed25519" (static string). */
 LSEC_API const char *lsec_key_type_name(lsec_key_type type);
-/* Parses "ecdsa-p256" or "ed25519"; LSEC_E_USAGE otherwise. */
+/* Parses "ecdsa-p256" or "ed25519" (lsec_name_lookup); LSEC_E_USAGE otherwise. */
 LSEC_API LSEC_MUST_USE int lsec_key_type_parse(lsec_key_type *out, const char *s, lsec_err *err);
 /*
  * The passphrase for a key file, never from argv: read from the file path
@@ -342,7 +342,7 @@ typedef enum lsec_crl_reason {
 
 /* RFC 5280 name ("keyCompromise") of a reason; "unspecified" for unknown. */
 LSEC_API const char *lsec_crl_reason_name(lsec_crl_reason r);
-/* Parses such a name. Errors: LSEC_E_USAGE. */
+/* Parses such a name (lsec_name_lookup). Errors: LSEC_E_USAGE. */
 LSEC_API LSEC_MUST_USE int lsec_crl_reason_parse(lsec_crl_reason *out, const char *name,
 						 lsec_err *err);
 
@@ -402,7 +402,7 @@ typedef enum lsec_cred_alphabet {
 	LSEC_CRED_BASE32 = 1, /* LSEC_CRED_ALPHABET_BASE32, 32 characters */
 } lsec_cred_alphabet;
 
-/* "alnum" or "base32" (the SOP parameter values). Errors: LSEC_E_USAGE. */
+/* Parses "alnum" or "base32" (the SOP parameter values; lsec_name_lookup). Errors: LSEC_E_USAGE. */
 LSEC_API LSEC_MUST_USE int lsec_cred_alphabet_parse(lsec_cred_alphabet *out, const char *name,
 						    lsec_err *err);
 /* Whole bits of entropy of len characters from the alphabet: floor(len * log2(size)). */
@@ -451,12 +451,6 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *er
  */
 typedef struct lsec_store lsec_store;
 
-/* Who acts: recorded in every audit leaf. */
-typedef struct lsec_pki_actor {
-	const char *person;  /* required */
-	const char *station; /* NULL when not at a station */
-} lsec_pki_actor;
-
 /*
  * The key ceremony (lsec_ca_init) recorded in the audit log with the CA key
  * fingerprint and storage. The caller has authorised who (a security
@@ -464,12 +458,12 @@ typedef struct lsec_pki_actor {
  * removed again. Errors: as lsec_ca_init, audit and store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts,
-						     lsec_store *st, const lsec_pki_actor *who,
+						     lsec_store *st, const lsec_actor *who,
 						     lsec_err *err);
 /* lsec_ca_import_cert recorded in the audit log. Errors: as lsec_ca_import_cert. */
 LSEC_API LSEC_MUST_USE int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path,
 						       const char *root_path, lsec_store *st,
-						       const lsec_pki_actor *who, lsec_err *err);
+						       const lsec_actor *who, lsec_err *err);
 /* Where a device key was made: recorded with the identity. */
 typedef enum lsec_key_origin {
 	LSEC_KEY_ORIGIN_DEVICE = 0,  /* generated on the device; never left it */
@@ -484,7 +478,7 @@ typedef enum lsec_key_origin {
  * (duplicate key or certificate serial), audit and store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-						   const lsec_pki_actor *who, const char *unit,
+						   const lsec_actor *who, const char *unit,
 						   struct evp_pkey_st *pubkey,
 						   lsec_key_origin origin, uint32_t days,
 						   lsec_err *err);
@@ -495,7 +489,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca,
  * (the identity holds another certificate), LSEC_E_EXISTS (already revoked),
  * LSEC_E_STORE_TRANSITION.
  */
-LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who,
+LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_actor *who,
 						    const lsec_cert *cert, lsec_crl_reason reason,
 						    lsec_err *err);
 /*
@@ -506,7 +500,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_revoke_recorded(lsec_store *st, const lsec_p
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out,
 						 uint64_t *number_out, bool list_json, lsec_ca *ca,
-						 lsec_store *st, const lsec_pki_actor *who,
+						 lsec_store *st, const lsec_actor *who,
 						 const lsec_crl_options *opts, lsec_err *err);
 /*
  * A unit's initial password: generated (lsec_cred_generate_ex), its keyed
@@ -516,7 +510,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *li
  * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate).
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca,
-						  lsec_store *st, const lsec_pki_actor *who,
+						  lsec_store *st, const lsec_actor *who,
 						  const char *unit, size_t len, lsec_cred_alphabet a,
 						  lsec_err *err);
 /*
@@ -527,7 +521,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca 
  * credential is revoked), LSEC_E_NOTFOUND (unknown unit or no credential).
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st,
-							const lsec_pki_actor *who,
+							const lsec_actor *who,
 							const char *unit,
 							const lsec_secret *claimed,
 							lsec_err *err);
@@ -566,7 +560,7 @@ LSEC_API LSEC_MUST_USE int lsec_pki_device_pop(uint8_t challenge_sha256[32], con
  * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the device's.
  */
 LSEC_API LSEC_MUST_USE int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-					   const lsec_pki_actor *who, const char *unit,
+					   const lsec_actor *who, const char *unit,
 					   lsec_device *t, unsigned slot, uint32_t days,
 					   lsec_err *err);
 

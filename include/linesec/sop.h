@@ -84,7 +84,7 @@ typedef enum lsec_sop_kind {
 
 /* "flash", "provision", "secure-boot", "debug-lock", "decommission"; NULL if out of range. */
 LSEC_API const char *lsec_sop_kind_name(lsec_sop_kind kind);
-/* Parses a kind name; LSEC_E_NOTFOUND for any other string. */
+/* Parses a kind name (lsec_name_lookup); LSEC_E_USAGE for any other string. */
 LSEC_API LSEC_MUST_USE int lsec_sop_kind_parse(lsec_sop_kind *out, const char *name,
 					       lsec_err *err);
 
@@ -328,12 +328,6 @@ LSEC_API LSEC_MUST_USE int lsec_sop_diff_text(lsec_buf *out, const char *la, con
  */
 struct lsec_store;
 
-/* Who acts: a person already authenticated by the caller, and the station. */
-typedef struct lsec_sop_actor {
-	const char *person;  /* required */
-	const char *station; /* may be NULL */
-} lsec_sop_actor;
-
 /* One stored version, as listed. Strings are owned by the list. */
 typedef struct lsec_sop_version_info {
 	char name[65];
@@ -357,7 +351,7 @@ typedef struct lsec_sop_version_info {
  * LSEC_E_EXISTS (that version exists), store and audit errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_submit(lsec_sop **sop_out, struct lsec_store *st,
-					   const lsec_sop_actor *who, const uint8_t *data,
+					   const lsec_actor *who, const uint8_t *data,
 					   size_t len, const char *label, lsec_err *err);
 /*
  * Records who's approval of version of SOP name. The approver must be an
@@ -367,7 +361,7 @@ LSEC_API LSEC_MUST_USE int lsec_sop_submit(lsec_sop **sop_out, struct lsec_store
  * LSEC_E_STORE_APPROVAL (already approved by that person), LSEC_E_CRYPTO
  * (stored bytes do not match their digest), lsec_sop_parse errors.
  */
-LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_sop_actor *who,
+LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_actor *who,
 					    const char *name, int version, lsec_err *err);
 /*
  * As lsec_sop_approve, naming the SHA-256 (hex) of the file the approver
@@ -375,7 +369,7 @@ LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_so
  * LSEC_E_SOP_DIGEST and nothing is recorded. sha256_hex NULL: no check.
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_approve_reviewed(struct lsec_store *st,
-						     const lsec_sop_actor *who, const char *name,
+						     const lsec_actor *who, const char *name,
 						     int version, const char *sha256_hex,
 						     lsec_err *err);
 /*

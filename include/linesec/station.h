@@ -416,7 +416,7 @@ typedef enum lsec_decom_reason {
 
 /* "failed", "returned", "end-of-life", "compromised" (static). */
 LSEC_API const char *lsec_decom_reason_name(lsec_decom_reason r);
-/* Parses such a name. Errors: LSEC_E_USAGE naming the value. */
+/* Parses such a name (lsec_name_lookup). Errors: LSEC_E_USAGE naming the value. */
 LSEC_API LSEC_MUST_USE int lsec_decom_reason_parse(lsec_decom_reason *out, const char *name,
 						   lsec_err *err);
 

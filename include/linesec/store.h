@@ -140,7 +140,7 @@ enum lsec_store_transition_flags {
 
 /* "new", "flashed", ..., "decommission-pending", ... (static). */
 LSEC_API const char *lsec_unit_state_name(lsec_unit_state s);
-/* Parses a state name; LSEC_E_PARSE naming the value when unknown. */
+/* Parses a state name (lsec_name_lookup); LSEC_E_USAGE naming the value when unknown. */
 LSEC_API LSEC_MUST_USE int lsec_unit_state_parse(lsec_unit_state *out, const char *name,
 						 lsec_err *err);
 /* Whether from -> to is legal under flags (no database access). */
@@ -214,6 +214,7 @@ typedef enum lsec_key_state {
 } lsec_key_state;
 
 LSEC_API const char *lsec_key_state_name(lsec_key_state s);
+/* Parses a key state name (lsec_name_lookup); LSEC_E_USAGE when unknown. */
 LSEC_API LSEC_MUST_USE int lsec_key_state_parse(lsec_key_state *out, const char *name,
 						lsec_err *err);
 
@@ -373,6 +374,7 @@ typedef enum lsec_role {
 
 /* "operator", "supervisor", "security-officer", "auditor". */
 LSEC_API const char *lsec_role_name(lsec_role r);
+/* Parses a role name (lsec_name_lookup); LSEC_E_USAGE when unknown. */
 LSEC_API LSEC_MUST_USE int lsec_role_parse(lsec_role *out, const char *name, lsec_err *err);
 
 typedef struct lsec_store_person {

@@ -293,6 +293,46 @@ LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_er
 LSEC_API LSEC_MUST_USE int lsec_sha256(uint8_t out[32], const void *data, size_t len,
 				       lsec_err *err);
 
+/* ---- who acts --------------------------------------------------------- */
+
+/*
+ * Who acts in a recorded change (SOP submission and approval, issuing,
+ * revocation, credentials): a person the caller has already authenticated,
+ * and the station they act at. Every audit leaf of the change names both.
+ * The strings are borrowed for the duration of the call.
+ */
+typedef struct lsec_actor {
+	const char *person;  /* required */
+	const char *station; /* NULL when not at a station */
+} lsec_actor;
+
+/* ---- names and text -------------------------------------------------- */
+
+/*
+ * The one parser from a name to an enum: finds value in names[0..count)
+ * and sets *out to its index (NULL entries are holes and never match; a
+ * NULL value matches nothing). Every lsec_*_parse of a named enum goes
+ * through it, so all fail alike: LSEC_E_USAGE with the message
+ * "unknown <what> '<value>': expected one of a, b, c". A caller reading a
+ * file puts its own location (FILE:LINE:COLUMN) in front of that message;
+ * it does not parse again. *out is 0 on failure.
+ */
+LSEC_API LSEC_MUST_USE int lsec_name_lookup(size_t *out, const char *const *names, size_t count,
+					    const char *value, const char *what, lsec_err *err);
+/*
+ * Writes the names of names[0..count) (NULL entries skipped) as "a, b, c"
+ * into buf (cap bytes, truncated to fit) and returns buf: the list of
+ * accepted values as lsec_name_lookup writes it.
+ */
+LSEC_API const char *lsec_name_list(char *buf, size_t cap, const char *const *names,
+				    size_t count);
+/*
+ * Offset of the first byte of s[0..len) that does not start a valid UTF-8
+ * sequence (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF),
+ * or len when all of it is valid.
+ */
+LSEC_API size_t lsec_utf8_invalid_at(const uint8_t *s, size_t len);
+
 /* ---- time ------------------------------------------------------------ */
 
 /* Current UTC time as RFC 3339 with seconds ("2026-11-25T04:05:38Z"). */

@@ -40,9 +40,9 @@ out:
 }
 
 /* The person acting at this station, as the pki module records it. */
-static lsec_pki_actor ca_actor(const cli_ctx *c)
+static lsec_actor ca_actor(const cli_ctx *c)
 {
-	lsec_pki_actor who = {c->person, lsec_line_station(c->line)};
+	lsec_actor who = {c->person, lsec_line_station(c->line)};
 	return who;
 }
 
@@ -105,7 +105,7 @@ static int init_body(cli_ctx *c)
 	json_t *j = NULL;
 	uint64_t days = 3650;
 	lsec_ca_options o = LSEC_CA_OPTIONS_INIT;
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(cli_get_u64(a, "days", 36500, &days, err));
 	LSEC_TRY(ca_dir(&dir, c, err));
 	o.common_name = cli_get(a, "cn");
@@ -174,7 +174,7 @@ static int import_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_ca *ca = NULL;
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(ca_open(&ca, c, CA_LOCKED, &c->err));
 	LSEC_TRY(lsec_pki_ca_import_recorded(ca, c->a.args[0], cli_get(&c->a, "root"),
 					     lsec_line_store(c->line), &who, &c->err));
@@ -268,7 +268,7 @@ static int issue_body(cli_ctx *c)
 	const char *serial = cli_get(a, "serial"), *outpath = cli_get(a, "out");
 	const char *product = cli_get(a, "product"), *hex = cli_get(a, "uid");
 	bool recorded = product == NULL && hex == NULL;
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(cli_get_u64(a, "days", 36500, &days, err));
 	LSEC_TRY(lsec_file_read(&in, cli_get(a, "csr"), err));
 	LSEC_TRY(lsec_csr_parse(&csr, in.data, in.len, err));
@@ -359,7 +359,7 @@ static int enroll_body(cli_ctx *c)
 	uint64_t days = 365, slot = 0;
 	const char *uri = cli_get(a, "device"), *serial = cli_get(a, "serial");
 	const char *outpath = cli_get(a, "out");
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(cli_get_u64(a, "days", 36500, &days, err));
 	LSEC_TRY(cli_get_u64(a, "slot", 255, &slot, err));
 	LSEC_TRY(ca_open(&ca, c, CA_UNLOCKED, err));
@@ -421,7 +421,7 @@ static int revoke_body(cli_ctx *c)
 	int rc = 0;
 	lsec_cert *cert = NULL;
 	lsec_crl_reason reason = LSEC_CRL_UNSPECIFIED;
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(lsec_crl_reason_parse(&reason, cli_get(&c->a, "reason"), &c->err));
 	LSEC_TRY(lsec_cert_load(&cert, cli_get(&c->a, "cert"), &c->err));
 	LSEC_TRY(lsec_pki_revoke_recorded(lsec_line_store(c->line), &who, cert, reason, &c->err));
@@ -468,7 +468,7 @@ static int crl_body(cli_ctx *c)
 	uint64_t hours = 168, num = 0;
 	lsec_crl_options o = LSEC_CRL_OPTIONS_INIT;
 	const char *outpath = cli_get(a, "out"), *listpath = cli_get(a, "list");
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(cli_get_u64(a, "next-update", 24 * 366, &hours, err));
 	o.next_update_hours = (uint32_t)hours;
 	o.der = cli_flag(a, "der");
@@ -534,7 +534,7 @@ static int cred_body(cli_ctx *c)
 	const char *serial = cli_get(a, "serial"), *dir = cli_get(a, "label-dir");
 	uint64_t len = LSEC_CRED_LEN;
 	lsec_cred_alphabet alpha = LSEC_CRED_ALNUM;
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(ca_open(&ca, c, CA_TOKEN_UNLOCK, err));
 	LSEC_TRY(cli_get_u64(a, "length", 64, &len, err));
 	if (cli_get(a, "alphabet") != NULL) {
@@ -582,7 +582,7 @@ static int cred_check_body(cli_ctx *c)
 	int rc = 0;
 	lsec_secret *claimed = NULL;
 	lsec_ca *ca = NULL;
-	lsec_pki_actor who = ca_actor(c);
+	lsec_actor who = ca_actor(c);
 	LSEC_TRY(ca_open(&ca, c, CA_TOKEN_UNLOCK, &c->err));
 	LSEC_TRY(lsec_pki_secret_read(&claimed, cli_get(&c->a, "secret-file"),
 				      "LINESEC_CLAIMED_PASSWORD", "claimed password: ", &c->err));

@@ -317,7 +317,7 @@ static int submit_body(cli_ctx *c)
 	int rc = 0;
 	lsec_sop *sop = NULL;
 	lsec_buf b = LSEC_BUF_INIT(LSEC_SOP_MAX_FILE);
-	lsec_sop_actor actor = {c->person, lsec_line_station(c->line)};
+	lsec_actor actor = {c->person, lsec_line_station(c->line)};
 	char hex[65];
 	LSEC_TRY(lsec_file_read(&b, c->a.args[0], &c->err));
 	LSEC_TRY(lsec_sop_submit(&sop, lsec_line_store(c->line), &actor, b.data, b.len,
@@ -358,7 +358,7 @@ static int approve_body(cli_ctx *c)
 	lsec_sop_version_info *v = NULL;
 	size_t n = 0;
 	int version = 0;
-	lsec_sop_actor actor = {c->person, lsec_line_station(c->line)};
+	lsec_actor actor = {c->person, lsec_line_station(c->line)};
 	LSEC_TRY(version_arg(&version, c->a.args[1], &c->err));
 	LSEC_TRY(lsec_sop_approve_reviewed(lsec_line_store(c->line), &actor, c->a.args[0], version,
 					   cli_get(&c->a, "sha256"), &c->err));

@@ -231,37 +231,6 @@ out:
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 when invalid. */
-static size_t utf8_len(const uint8_t *p, size_t left)
-{
-	uint32_t min, cp;
-	size_t n;
-	if (p[0] < 0x80) {
-		return 1;
-	} else if ((p[0] & 0xe0) == 0xc0) {
-		n = 2, min = 0x80, cp = p[0] & 0x1fu;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3, min = 0x800, cp = p[0] & 0x0fu;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4, min = 0x10000, cp = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n > left) {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-		return 0;
-	}
-	return n;
-}
-
 /*
  * line.yaml is UTF-8 text without NUL bytes or YAML directives. This is
  * checked before libfyaml sees the bytes: its 0.8 scanner loops forever on
@@ -279,12 +248,9 @@ static int check_text(const char *text, size_t len, const char *path, lsec_err *
 	LSEC_ENSURE(quotes == NULL, LSEC_E_PARSE,
 		    "cannot read '%s': a run of single quotes at offset %zu (not used in line.yaml)",
 		    path, quotes ? (size_t)(quotes - text) : 0);
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_len((const uint8_t *)text + i, len - i);
-		LSEC_ENSURE(n > 0, LSEC_E_PARSE, "cannot read '%s': invalid UTF-8 at offset %zu", path,
-			    i);
-		i += n;
-	}
+	size_t bad = lsec_utf8_invalid_at((const uint8_t *)text, len);
+	LSEC_ENSURE(bad == len, LSEC_E_PARSE, "cannot read '%s': invalid UTF-8 at offset %zu", path,
+		    bad);
 	for (size_t i = 0; i < len; i++) {
 		/*
 		 * A directive starts a line; YAML also breaks lines at '\r' and

@@ -28,30 +28,29 @@
 
 #define CRED_KEY_FILE "cred.key"
 
+/* The alphabets' names (the SOP parameter values), indexed like alphabets[]. */
+static const char *const alphabet_names[] = {
+	[LSEC_CRED_ALNUM] = "alnum",
+	[LSEC_CRED_BASE32] = "base32",
+};
+
 /* The alphabets and their entropy in thousandths of a bit per character. */
 static const struct {
-	const char *name;
 	const char *chars;
 	unsigned millibits; /* floor(1000 * log2(size)) */
 } alphabets[] = {
-	[LSEC_CRED_ALNUM] = {"alnum", LSEC_CRED_ALPHABET, 5807},
-	[LSEC_CRED_BASE32] = {"base32", LSEC_CRED_ALPHABET_BASE32, 5000},
+	[LSEC_CRED_ALNUM] = {LSEC_CRED_ALPHABET, 5807},
+	[LSEC_CRED_BASE32] = {LSEC_CRED_ALPHABET_BASE32, 5000},
 };
 #define N_ALPHABETS (sizeof(alphabets) / sizeof(alphabets[0]))
+_Static_assert(sizeof(alphabet_names) / sizeof(alphabet_names[0]) == N_ALPHABETS,
+	       "every alphabet has a name");
 
 int lsec_cred_alphabet_parse(lsec_cred_alphabet *out, const char *name, lsec_err *err)
 {
-	int rc = 0;
-	*out = LSEC_CRED_ALNUM;
-	for (size_t i = 0; i < N_ALPHABETS; i++) {
-		if (name != NULL && strcmp(alphabets[i].name, name) == 0) { /* lint:ok - a name */
-			*out = (lsec_cred_alphabet)i;
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_USAGE, "unknown credential alphabet '%s': expected alnum or base32",
-		  name ? name : "");
-out:
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, alphabet_names, N_ALPHABETS, name, "credential alphabet", err);
+	*out = (lsec_cred_alphabet)i;
 	return rc;
 }
 
@@ -76,7 +75,7 @@ int lsec_cred_generate_ex(lsec_secret **out, size_t len, lsec_cred_alphabet a, l
 		    "credential length %zu out of range: 16..64 characters expected", len);
 	LSEC_ENSURE(lsec_cred_entropy_bits(len, a) >= 80, LSEC_E_POLICY,
 		    "%zu %s characters give %u bits: at least 80 are required", len,
-		    alphabets[a].name, lsec_cred_entropy_bits(len, a));
+		    alphabet_names[a], lsec_cred_entropy_bits(len, a));
 	const char *chars = alphabets[a].chars;
 	const size_t n = strlen(chars);
 	const size_t limit = 256 - 256 % n; /* the largest multiple of n: no modulo bias */

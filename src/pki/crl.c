@@ -21,57 +21,39 @@
 
 #define CRL_NUMBER "crlnumber"
 
-static const struct {
-	lsec_crl_reason r;
-	const char *name;
-} reasons[] = {
-	{LSEC_CRL_UNSPECIFIED, "unspecified"},
-	{LSEC_CRL_KEY_COMPROMISE, "keyCompromise"},
-	{LSEC_CRL_CA_COMPROMISE, "cACompromise"},
-	{LSEC_CRL_AFFILIATION_CHANGED, "affiliationChanged"},
-	{LSEC_CRL_SUPERSEDED, "superseded"},
-	{LSEC_CRL_CESSATION_OF_OPERATION, "cessationOfOperation"},
-	{LSEC_CRL_CERTIFICATE_HOLD, "certificateHold"},
-	{LSEC_CRL_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn"},
-	{LSEC_CRL_AA_COMPROMISE, "aACompromise"},
+/*
+ * RFC 5280 section 5.3.1 reason names, indexed by reason code. Code 7 is
+ * not used and 8 (removeFromCRL) belongs to delta CRLs, which are not
+ * issued: both are holes.
+ */
+static const char *const reason_names[] = {
+	[LSEC_CRL_UNSPECIFIED] = "unspecified",
+	[LSEC_CRL_KEY_COMPROMISE] = "keyCompromise",
+	[LSEC_CRL_CA_COMPROMISE] = "cACompromise",
+	[LSEC_CRL_AFFILIATION_CHANGED] = "affiliationChanged",
+	[LSEC_CRL_SUPERSEDED] = "superseded",
+	[LSEC_CRL_CESSATION_OF_OPERATION] = "cessationOfOperation",
+	[LSEC_CRL_CERTIFICATE_HOLD] = "certificateHold",
+	[LSEC_CRL_PRIVILEGE_WITHDRAWN] = "privilegeWithdrawn",
+	[LSEC_CRL_AA_COMPROMISE] = "aACompromise",
 };
-#define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
+#define N_REASONS (sizeof(reason_names) / sizeof(reason_names[0]))
 
 static bool reason_known(lsec_crl_reason r)
 {
-	for (size_t i = 0; i < N_REASONS; i++) {
-		if (reasons[i].r == r) {
-			return true;
-		}
-	}
-	return false;
+	return (unsigned)r < N_REASONS && reason_names[r] != NULL;
 }
 
 const char *lsec_crl_reason_name(lsec_crl_reason r)
 {
-	for (size_t i = 0; i < N_REASONS; i++) {
-		if (reasons[i].r == r) {
-			return reasons[i].name;
-		}
-	}
-	return "unspecified";
+	return reason_known(r) ? reason_names[r] : "unspecified";
 }
 
 int lsec_crl_reason_parse(lsec_crl_reason *out, const char *name, lsec_err *err)
 {
-	int rc = 0;
-	*out = LSEC_CRL_UNSPECIFIED;
-	for (size_t i = 0; i < N_REASONS; i++) {
-		if (strcmp(reasons[i].name, name) == 0) { /* lint:ok - a reason name */
-			*out = reasons[i].r;
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_USAGE,
-		  "unknown revocation reason '%s' (expected an RFC 5280 name such as "
-		  "keyCompromise, superseded, cessationOfOperation)",
-		  name);
-out:
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, reason_names, N_REASONS, name, "revocation reason", err);
+	*out = (lsec_crl_reason)i;
 	return rc;
 }
 

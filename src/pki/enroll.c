@@ -105,7 +105,7 @@ out:
 	return rc;
 }
 
-int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st, const lsec_pki_actor *who,
+int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st, const lsec_actor *who,
 		    const char *unit, lsec_device *t, unsigned slot, uint32_t days, lsec_err *err)
 {
 	int rc = 0;

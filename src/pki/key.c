@@ -359,31 +359,23 @@ struct evp_pkey_st *lsec_key_evp(const lsec_key *key)
 	return key->pkey;
 }
 
+static const char *const key_type_names[] = {
+	[LSEC_KEY_ECDSA_P256] = "ecdsa-p256",
+	[LSEC_KEY_ED25519] = "ed25519",
+};
+#define N_KEY_TYPES (sizeof(key_type_names) / sizeof(key_type_names[0]))
+
 const char *lsec_key_type_name(lsec_key_type type)
 {
-	switch (type) {
-	case LSEC_KEY_ECDSA_P256:
-		return "ecdsa-p256";
-	case LSEC_KEY_ED25519:
-		return "ed25519";
-	default:
-		return "unknown";
-	}
+	return (unsigned)type < N_KEY_TYPES && key_type_names[type] != NULL ? key_type_names[type]
+									      : "unknown";
 }
 
 int lsec_key_type_parse(lsec_key_type *out, const char *s, lsec_err *err)
 {
-	int rc = 0;
-	*out = 0;
-	if (s != NULL && strcmp(s, "ecdsa-p256") == 0) { /* lint:ok: option value */
-		*out = LSEC_KEY_ECDSA_P256;
-	} else if (s != NULL && strcmp(s, "ed25519") == 0) { /* lint:ok: option value */
-		*out = LSEC_KEY_ED25519;
-	} else {
-		LSEC_BAIL(LSEC_E_USAGE, "unknown key type '%s': expected ecdsa-p256 or ed25519",
-			  s ? s : "");
-	}
-out:
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, key_type_names, N_KEY_TYPES, s, "key type", err);
+	*out = (lsec_key_type)i;
 	return rc;
 }
 

@@ -17,7 +17,7 @@
 #include "linesec/store.h"
 
 /* Appends the audit leaf of a PKI act; takes evidence (may be NULL). */
-static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, const char *action,
+static int audit(lsec_store *st, const lsec_actor *who, const char *unit, const char *action,
 		 json_t *evidence, lsec_err *err)
 {
 	lsec_audit_event ev;
@@ -34,7 +34,7 @@ static int audit(lsec_store *st, const lsec_pki_actor *who, const char *unit, co
 }
 
 int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts, lsec_store *st,
-			      const lsec_pki_actor *who, lsec_err *err)
+			      const lsec_actor *who, lsec_err *err)
 {
 	int rc = 0;
 	lsec_ca *ca = NULL;
@@ -63,7 +63,7 @@ out:
 }
 
 int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path, const char *root_path,
-				lsec_store *st, const lsec_pki_actor *who, lsec_err *err)
+				lsec_store *st, const lsec_actor *who, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -97,7 +97,7 @@ out:
 }
 
 int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-			    const lsec_pki_actor *who, const char *unit, EVP_PKEY *pubkey,
+			    const lsec_actor *who, const char *unit, EVP_PKEY *pubkey,
 			    lsec_key_origin origin, uint32_t days, lsec_err *err)
 {
 	int rc = 0;
@@ -146,7 +146,7 @@ out:
 	return rc;
 }
 
-int lsec_pki_revoke_recorded(lsec_store *st, const lsec_pki_actor *who, const lsec_cert *cert,
+int lsec_pki_revoke_recorded(lsec_store *st, const lsec_actor *who, const lsec_cert *cert,
 			     lsec_crl_reason reason, lsec_err *err)
 {
 	int rc = 0;
@@ -215,7 +215,7 @@ out:
 
 int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, uint64_t *number_out,
 			  bool list_json, lsec_ca *ca, lsec_store *st,
-			  const lsec_pki_actor *who, const lsec_crl_options *opts, lsec_err *err)
+			  const lsec_actor *who, const lsec_crl_options *opts, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_record *recs = NULL;
@@ -258,7 +258,7 @@ out:
 }
 
 int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
-			   const lsec_pki_actor *who, const char *unit, size_t len,
+			   const lsec_actor *who, const char *unit, size_t len,
 			   lsec_cred_alphabet a, lsec_err *err)
 {
 	int rc = 0;
@@ -291,7 +291,7 @@ out:
 	return rc;
 }
 
-int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_pki_actor *who,
+int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_actor *who,
 				 const char *unit, const lsec_secret *claimed, lsec_err *err)
 {
 	int rc = 0;

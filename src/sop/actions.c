@@ -249,18 +249,9 @@ const char *lsec_sop_kind_name(lsec_sop_kind kind)
 
 int lsec_sop_kind_parse(lsec_sop_kind *out, const char *name, lsec_err *err)
 {
-	int rc = 0;
-	LSEC_ENSURE_REF(name);
-	for (unsigned k = 0; k < LSEC_SOP_KIND_COUNT; k++) {
-		if (strcmp(kind_names[k], name) == 0) {
-			*out = (lsec_sop_kind)k;
-			return 0;
-		}
-	}
-	LSEC_BAIL(LSEC_E_NOTFOUND,
-		  "unknown SOP kind '%s': expected flash, provision, secure-boot, debug-lock or decommission",
-		  name);
-out:
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, kind_names, LSEC_SOP_KIND_COUNT, name, "SOP kind", err);
+	*out = (lsec_sop_kind)i;
 	return rc;
 }
 

@@ -51,7 +51,7 @@ out:
 	return rc;
 }
 
-static int record(lsec_store *st, const lsec_sop_actor *who, const char *name, int version,
+static int record(lsec_store *st, const lsec_actor *who, const char *name, int version,
 		  const char *action, const char *sha_hex, lsec_err *err)
 {
 	int rc = 0;
@@ -280,7 +280,7 @@ out:
 	return rc;
 }
 
-int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_sop_actor *who,
+int lsec_sop_submit(lsec_sop **sop_out, lsec_store *st, const lsec_actor *who,
 		    const uint8_t *data, size_t len, const char *label, lsec_err *err)
 {
 	int rc = 0;
@@ -330,13 +330,13 @@ out:
 	return rc;
 }
 
-int lsec_sop_approve(lsec_store *st, const lsec_sop_actor *who, const char *name, int version,
+int lsec_sop_approve(lsec_store *st, const lsec_actor *who, const char *name, int version,
 		     lsec_err *err)
 {
 	return lsec_sop_approve_reviewed(st, who, name, version, NULL, err);
 }
 
-int lsec_sop_approve_reviewed(lsec_store *st, const lsec_sop_actor *who, const char *name,
+int lsec_sop_approve_reviewed(lsec_store *st, const lsec_actor *who, const char *name,
 			      int version, const char *sha256_hex, lsec_err *err)
 {
 	int rc = 0;

@@ -32,19 +32,10 @@ const char *lsec_decom_reason_name(lsec_decom_reason r)
 
 int lsec_decom_reason_parse(lsec_decom_reason *out, const char *name, lsec_err *err)
 {
-	int rc = 0;
-	*out = LSEC_DECOM_FAILED;
-	for (unsigned i = 0; name != NULL && i < LSEC_DECOM_REASON_COUNT; i++) {
-		if (lsec_station__eq(reason_names[i], name)) {
-			*out = (lsec_decom_reason)i;
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_USAGE,
-		  "unknown decommission reason '%s': expected failed, returned, end-of-life or "
-		  "compromised",
-		  name ? name : "");
-out:
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, reason_names, LSEC_DECOM_REASON_COUNT, name,
+				  "decommission reason", err);
+	*out = (lsec_decom_reason)i;
 	return rc;
 }
 
@@ -71,7 +62,7 @@ int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char
 	lsec_buf crl = LSEC_BUF_INIT(1u << 24);
 	char *dir = NULL, *path = NULL;
 	lsec_crl_options o = LSEC_CRL_OPTIONS_INIT;
-	lsec_pki_actor who = {person, st->cfg->station_id};
+	lsec_actor who = {person, st->cfg->station_id};
 	*number_out = 0;
 	LSEC_TRY(lsec_station__ca(&ca, st, err));
 	LSEC_TRY(lsec_pki_crl_recorded(&crl, NULL, number_out, false, ca, st->store, &who, &o, err));
@@ -121,7 +112,7 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 	lsec_buf der = LSEC_BUF_INIT(1u << 16);
 	lsec_cert *cert = NULL;
 	json_t *certs = json_array(), *keys = json_array();
-	lsec_pki_actor who = {person, st->cfg->station_id};
+	lsec_actor who = {person, st->cfg->station_id};
 	bool revoked_now = false;
 	LSEC_ENSURE(certs != NULL && keys != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));

@@ -13,36 +13,31 @@
 
 #include <jansson.h>
 
+/* Destruction methods, as the operator names them. */
+static const char *const method_names[] = {"shred", "crush", "incinerate", "disintegrate",
+					   "pulverize", "melt", "degauss"};
+
+/* What each method of method_names achieves, in the same order. */
 static const struct {
-	const char *method;
 	const char *sanitisation; /* NIST SP 800-88 Rev. 1 */
 	const char *note;
 } methods[] = {
-	{"shred", "destroy", NULL},
-	{"crush", "destroy", NULL},
-	{"incinerate", "destroy", NULL},
-	{"disintegrate", "destroy", NULL},
-	{"pulverize", "destroy", NULL},
-	{"melt", "destroy", NULL},
-	{"degauss", "purge",
+	{"destroy", NULL}, /* shred */
+	{"destroy", NULL}, /* crush */
+	{"destroy", NULL}, /* incinerate */
+	{"destroy", NULL}, /* disintegrate */
+	{"destroy", NULL}, /* pulverize */
+	{"destroy", NULL}, /* melt */
+	{"purge",          /* degauss */
 	 "degaussing sanitises magnetic media only; it leaves flash memory readable"},
 };
+#define N_METHODS (sizeof(methods) / sizeof(methods[0]))
+_Static_assert(sizeof(method_names) / sizeof(method_names[0]) == N_METHODS,
+	       "every destruction method has a name");
 
 static int method_find(size_t *out, const char *m, lsec_err *err)
 {
-	int rc = 0;
-	for (size_t i = 0; m != NULL && i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (lsec_station__eq(methods[i].method, m)) {
-			*out = i;
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_USAGE,
-		  "unknown destruction method '%s': expected shred, crush, incinerate, "
-		  "disintegrate, pulverize, melt or degauss",
-		  m ? m : "");
-out:
-	return rc;
+	return lsec_name_lookup(out, method_names, N_METHODS, m, "destruction method", err);
 }
 
 /*
@@ -193,7 +188,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	if (opts->photo != NULL) {
 		LSEC_TRY(keep_photo(sha_hex, &photo_path, &photo_new, st, opts->photo, err));
 	}
-	ev = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", methods[m].method, "sanitisation",
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", method_names[m], "sanitisation",
 		       methods[m].sanitisation, "destroyed-by", op, "witnessed-by", wit, "units",
 		       units);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
@@ -221,7 +216,7 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_audit_record(&seq, st->store, &ae, err));
 	for (size_t i = 0; i < n; i++) {
-		LSEC_TRY(scrap_unit(st, serials[i], methods[m].method, opts->note, ev, seq, err));
+		LSEC_TRY(scrap_unit(st, serials[i], method_names[m], opts->note, ev, seq, err));
 	}
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));

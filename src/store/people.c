@@ -29,16 +29,10 @@ static int role_index(const char *name)
 
 int lsec_role_parse(lsec_role *out, const char *name, lsec_err *err)
 {
-	int i = role_index(name);
-	*out = LSEC_ROLE_OPERATOR;
-	if (i < 0) {
-		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
-				    "unknown role '%s': expected operator, supervisor, "
-				    "security-officer or auditor",
-				    name ? name : "");
-	}
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, role_names, LSEC_ROLE_COUNT, name, "role", err);
 	*out = (lsec_role)i;
-	return 0;
+	return rc;
 }
 
 int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role, const char *pw_hash,

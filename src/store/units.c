@@ -56,17 +56,11 @@ const char *lsec_unit_state_name(lsec_unit_state s)
 
 int lsec_unit_state_parse(lsec_unit_state *out, const char *name, lsec_err *err)
 {
-	int i = name_index(unit_state_names, LSEC_UNIT_STATE_COUNT, name);
-	*out = LSEC_UNIT_NEW;
-	if (i < 0) {
-		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
-				    "unknown unit state '%s': expected new, flashed, provisioned, "
-				    "secured, locked, shipped, quarantined, returned, "
-				    "decommission-pending, decommissioned or scrapped",
-				    name ? name : "");
-	}
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, unit_state_names, LSEC_UNIT_STATE_COUNT, name, "unit state",
+				  err);
 	*out = (lsec_unit_state)i;
-	return 0;
+	return rc;
 }
 
 const char *lsec_key_state_name(lsec_key_state s)
@@ -76,16 +70,11 @@ const char *lsec_key_state_name(lsec_key_state s)
 
 int lsec_key_state_parse(lsec_key_state *out, const char *name, lsec_err *err)
 {
-	int i = name_index(key_state_names, LSEC_KEY_STATE_COUNT, name);
-	*out = LSEC_KEY_PRE_ACTIVATION;
-	if (i < 0) {
-		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
-				    "unknown key state '%s': expected pre-activation, active, "
-				    "suspended, deactivated, compromised or destroyed",
-				    name ? name : "");
-	}
+	size_t i = 0;
+	int rc = lsec_name_lookup(&i, key_state_names, LSEC_KEY_STATE_COUNT, name, "key state",
+				  err);
 	*out = (lsec_key_state)i;
-	return 0;
+	return rc;
 }
 
 static bool is_build_state(lsec_unit_state s)

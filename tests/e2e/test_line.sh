@@ -38,7 +38,9 @@ run_suite() { # run_suite LABEL [--registry URL]
 	LINESEC_NEW_PASSWORD=aud-pass-11 expect 0 "$label: add auditor" "$LINESEC" person add --role auditor aud
 	LINESEC_NEW_PASSWORD=op-pass-11 expect 7 "$label: duplicate person" "$LINESEC" person add --role operator olga
 	LINESEC_NEW_PASSWORD=short expect 8 "$label: short password" "$LINESEC" person add --role operator tim
-	LINESEC_NEW_PASSWORD=op-pass-11 expect 4 "$label: unknown role" "$LINESEC" person add --role boss tim
+	LINESEC_NEW_PASSWORD=op-pass-11 expect 2 "$label: unknown role" "$LINESEC" person add --role boss tim
+	has "unknown role 'boss': expected one of operator, supervisor, security-officer, auditor" \
+		err.txt "$label: unknown role lists the roles"
 	expect 0 "$label: list as JSON" "$LINESEC" person list --json
 	has '"name":"olga","role":"operator"' out.txt "$label: olga listed as operator"
 	grep -q argon2 out.txt && bad "$label: hash in list output" || ok "$label: no hash in list output"

@@ -166,6 +166,12 @@ static void test_pki_crl__reason_names(void **state)
 	assert_int_equal(r, LSEC_CRL_SUPERSEDED);
 	assert_string_equal(lsec_crl_reason_name(LSEC_CRL_AA_COMPROMISE), "aACompromise");
 	assert_lsec_code(lsec_crl_reason_parse(&r, "stolen", &err), LSEC_E_USAGE, &err);
+	/* the unused codes 7 and 8 are neither parsed nor listed */
+	assert_string_equal(err.msg,
+			    "unknown revocation reason 'stolen': expected one of unspecified, "
+			    "keyCompromise, cACompromise, affiliationChanged, superseded, "
+			    "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
+	assert_string_equal(lsec_crl_reason_name((lsec_crl_reason)7), "unspecified");
 }
 
 int main(void)

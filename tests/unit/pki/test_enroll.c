@@ -15,7 +15,7 @@ typedef struct fixture {
 	lsec_ca *ca;
 } fixture;
 
-static const lsec_pki_actor officer = {"olga", "st-1"};
+static const lsec_actor officer = {"olga", "st-1"};
 
 static int setup(void **state)
 {

@@ -247,6 +247,8 @@ static void test_pki_key__type_names(void **state)
 	assert_int_equal(t, LSEC_KEY_ECDSA_P256);
 	assert_string_equal(lsec_key_type_name(t), "ecdsa-p256");
 	assert_lsec_code(lsec_key_type_parse(&t, "rsa-2048", &err), LSEC_E_USAGE, &err);
+	assert_string_equal(err.msg, "unknown key type 'rsa-2048': expected one of ecdsa-p256, ed25519");
+	assert_string_equal(lsec_key_type_name((lsec_key_type)0), "unknown");
 	lsec_key *none = NULL;
 	assert_lsec_code(lsec_key_generate(&none, (lsec_key_type)99, &err), LSEC_E_USAGE, &err);
 	assert_null(none);

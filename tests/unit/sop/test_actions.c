@@ -2,6 +2,7 @@
 #include "helpers/testutil.h"
 
 #include "linesec/sop.h"
+#include "sop/sop_int.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static void test_sop_actions__table_is_well_formed(void **state)
 			assert_true(p->type != LSEC_SOP_PARAM_INT || p->min <= p->max);
 			assert_true(p->required || p->deflt != NULL);
 		}
-		assert_true(np <= 8); /* the loader keeps at most 8 parameters a step */
+		/* a step holds at most SOP_MAX_STEP_PARAMS: no action may declare more */
+		assert_true(np <= SOP_MAX_STEP_PARAMS);
 	}
 	assert_null(lsec_sop_action_at(n));
 	assert_null(lsec_sop_action_find("device.nope"));
@@ -78,7 +80,7 @@ static void test_sop_actions__json_and_kinds(void **state)
 	lsec_sop_kind k;
 	assert_lsec_ok(lsec_sop_kind_parse(&k, "secure-boot", &err), &err);
 	assert_int_equal(k, LSEC_SOP_SECURE_BOOT);
-	assert_lsec_code(lsec_sop_kind_parse(&k, "reboot", &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_sop_kind_parse(&k, "reboot", &err), LSEC_E_USAGE, &err);
 	assert_null(lsec_sop_kind_name(LSEC_SOP_KIND_COUNT));
 	assert_string_equal(lsec_sop_code_name(LSEC_E_SOP_POLICY), "policy");
 	assert_null(lsec_sop_code_name(LSEC_E_IO));

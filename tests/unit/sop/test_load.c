@@ -186,6 +186,40 @@ static void test_sop_load__bad_parameters(void **state)
 		   LSEC_E_SOP_BAD_PARAM, 19, 12);
 }
 
+/* A ninth `with` entry is refused at its key, naming the step and the limit. */
+static void test_sop_load__ninth_parameter_refused(void **state)
+{
+	(void)state;
+	char *text = edit(base, "    do: debug.lock\n",
+			  "    do: debug.lock\n"
+			  "    with: {interface: all, a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}\n");
+	lsec_sop_diags *d = parse_fail(text, LSEC_E_SOP_BAD_PARAM);
+	has_diag(d, LSEC_E_SOP_BAD_PARAM, 15, 70);
+	bool found = false;
+	for (size_t i = 0; i < lsec_sop_diags_count(d); i++) {
+		const char *t = lsec_sop_diags_at(d, i)->text;
+		if (strstr(t, "t.yaml:15:70: step 'lock': too many parameters at 'h': a step takes at "
+			      "most 8") != NULL) {
+			found = true;
+		}
+	}
+	assert_true(found);
+	lsec_sop_diags_free(d);
+	lsec_free(text);
+
+	/* eight entries are read: each unknown one is reported, none for the count */
+	text = edit(base, "    do: debug.lock\n",
+		    "    do: debug.lock\n"
+		    "    with: {interface: all, a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7}\n");
+	d = parse_fail(text, LSEC_E_SOP_BAD_PARAM);
+	assert_int_equal(lsec_sop_diags_count(d), 7);
+	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text,
+			       "step 'lock' action 'debug.lock': unknown parameter 'a': expected one of "
+			       "interface"));
+	lsec_sop_diags_free(d);
+	lsec_free(text);
+}
+
 static void test_sop_load__bad_integer_and_required_parameter(void **state)
 {
 	(void)state;
@@ -427,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_sop_load__bad_value),
 		cmocka_unit_test(test_sop_load__unknown_action),
 		cmocka_unit_test(test_sop_load__bad_parameters),
+		cmocka_unit_test(test_sop_load__ninth_parameter_refused),
 		cmocka_unit_test(test_sop_load__bad_integer_and_required_parameter),
 		cmocka_unit_test(test_sop_load__duplicate_step),
 		cmocka_unit_test(test_sop_load__unknown_role),

@@ -35,7 +35,7 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 	people(db->st);
 	size_t len = 0;
 	char *text = read_default("flash", &len);
-	lsec_sop_actor sam = {"sam", "st-1"}, olga = {"olga", "st-1"}, otto = {"otto", "st-1"},
+	lsec_actor sam = {"sam", "st-1"}, olga = {"olga", "st-1"}, otto = {"otto", "st-1"},
 		       opal = {"opal", "st-1"};
 	lsec_sop *sop = NULL;
 	uint64_t leaves0 = 0, leaves1 = 0;
@@ -115,7 +115,7 @@ static void test_sop_registry__versions_history_and_diff(void **state)
 	people(db->st);
 	size_t len = 0;
 	char *v1 = read_default("debug-lock", &len);
-	lsec_sop_actor sam = {"sam", NULL}, olga = {"olga", NULL}, otto = {"otto", NULL};
+	lsec_actor sam = {"sam", NULL}, olga = {"olga", NULL}, otto = {"otto", NULL};
 	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)v1, len, "a.yaml", &err),
 		       &err);
 	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "debug-lock", 1, &err), &err);
@@ -181,7 +181,7 @@ static void test_sop_registry__refusals(void **state)
 	people(db->st);
 	size_t len = 0;
 	char *text = read_default("flash", &len);
-	lsec_sop_actor sam = {"sam", NULL}, ghost = {"ghost", NULL};
+	lsec_actor sam = {"sam", NULL}, ghost = {"ghost", NULL};
 	uint64_t before = 0, after = 0;
 	assert_lsec_ok(lsec_store_leaf_count(&before, db->st, &err), &err);
 	/* an unknown person */
@@ -214,7 +214,7 @@ static void test_sop_registry__refusals(void **state)
 	lsec_sop *sop = NULL;
 	assert_lsec_code(lsec_sop_fetch(&sop, NULL, NULL, db->st, "flash", 1, &err), LSEC_E_CRYPTO, &err);
 	assert_null(sop);
-	lsec_sop_actor olga = {"olga", NULL};
+	lsec_actor olga = {"olga", NULL};
 	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 1, &err), LSEC_E_CRYPTO, &err);
 	lsec_free(weak);
 	lsec_free(text);

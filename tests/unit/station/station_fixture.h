@@ -89,7 +89,7 @@ static inline void fx_line(station_fx *fx, bool with_release)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = lsec_station_store(fx->st);
-	lsec_sop_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
+	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
 	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
 		const char *name = NULL;
 		const uint8_t *data = NULL;

@@ -83,7 +83,7 @@ static void test_store_people__role_names(void **state)
 		assert_lsec_ok(lsec_role_parse(&r, lsec_role_name((lsec_role)i), &err), &err);
 		assert_int_equal(r, i);
 	}
-	assert_lsec_code(lsec_role_parse(&r, "admin", &err), LSEC_E_PARSE, &err);
+	assert_lsec_code(lsec_role_parse(&r, "admin", &err), LSEC_E_USAGE, &err);
 	assert_non_null(strstr(err.msg, "'admin'"));
 }
 

@@ -192,12 +192,12 @@ static void test_store_units__state_names(void **state)
 		assert_int_equal(back, s);
 	}
 	lsec_unit_state x;
-	assert_lsec_code(lsec_unit_state_parse(&x, "sold", &err), LSEC_E_PARSE, &err);
+	assert_lsec_code(lsec_unit_state_parse(&x, "sold", &err), LSEC_E_USAGE, &err);
 	assert_non_null(strstr(err.msg, "'sold'"));
 	lsec_key_state k;
 	assert_lsec_ok(lsec_key_state_parse(&k, "pre-activation", &err), &err);
 	assert_int_equal(k, LSEC_KEY_PRE_ACTIVATION);
-	assert_lsec_code(lsec_key_state_parse(&k, "revoked", &err), LSEC_E_PARSE, &err);
+	assert_lsec_code(lsec_key_state_parse(&k, "revoked", &err), LSEC_E_USAGE, &err);
 }
 
 static void test_store_units__key_states_follow_sp800_57(void **state)
