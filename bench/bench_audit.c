@@ -70,7 +70,7 @@ static void run_backend(struct row *r, const char *location, uint64_t leaves, EV
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	if (lsec_store_open(&st, location, &err) != 0) {
+	if (lsec_store_create(&st, location, &err) != 0) {
 		die("open", &err);
 	}
 	r->backend = lsec_store_backend(st);
@@ -188,7 +188,8 @@ static void pg_exec(const char *url, const char *sql_text)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	if (lsec_store_open(&st, url, &err) != 0 ||
+	/* The base database holds no registry of its own: made on first use. */
+	if ((lsec_store_open(&st, url, &err) != 0 && lsec_store_create(&st, url, &err) != 0) ||
 	    lsec_store__query(st, sql_text, NULL, 0, NULL, NULL, &err) != 0) {
 		die(sql_text, &err);
 	}

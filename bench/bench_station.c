@@ -74,7 +74,7 @@ static void line_new(bench_line *b, const char *tag)
 	snprintf(b->fw_pub, sizeof(b->fw_pub), "%s/fw.pub.pem", b->dir);
 	snprintf(b->fw_priv, sizeof(b->fw_priv), "%s/fw.pem", b->dir);
 	snprintf(b->skey, sizeof(b->skey), "%s/station.key", b->dir);
-	OK(lsec_store_open(&st, b->registry, &err), "registry");
+	OK(lsec_store_create(&st, b->registry, &err), "registry");
 	OK(lsec_store_person_add(st, "sec1", LSEC_ROLE_SECURITY_OFFICER, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, HASH, &err), "person");

@@ -144,7 +144,7 @@ static void run_backend(result *r, const char *location, const char *name, uint6
 	lsec_store *st = NULL;
 	uint64_t next_new = 0;
 	r->backend = name;
-	if (lsec_store_open(&st, location, &err) != 0) {
+	if (lsec_store_create(&st, location, &err) != 0) {
 		die(location, &err);
 	}
 	fill(st, 0, BASELINE_UNITS);
@@ -168,7 +168,9 @@ static void pg_exec(const char *url, const char *sql_text)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	if (lsec_store_open(&st, url, &err) != 0 || st->ops->exec(st, sql_text, &err) != 0) {
+	/* The base database holds no registry of its own: made on first use. */
+	if ((lsec_store_open(&st, url, &err) != 0 && lsec_store_create(&st, url, &err) != 0) ||
+	    st->ops->exec(st, sql_text, &err) != 0) {
 		die(sql_text, &err);
 	}
 	lsec_store_close(st);

@@ -45,6 +45,7 @@ enum {
 	LSEC_E_STORE_APPROVAL = -231,   /* separation of duties: approver repeated */
 	LSEC_E_STORE_SCHEMA = -240,     /* the database schema is newer than this program */
 	LSEC_E_STORE_BUSY = -241,       /* the database stayed locked past the busy timeout */
+	LSEC_E_STORE_MISSING = -242,    /* no registry (or an empty one) where one must be */
 };
 
 /* Size limits of names and identifiers (bytes, without the NUL). */
@@ -56,14 +57,33 @@ typedef struct lsec_store lsec_store;
 /* ---- opening --------------------------------------------------------- */
 
 /*
- * Opens (and creates or migrates) a registry. location is a file path for
- * SQLite or a "postgresql://" URL for PostgreSQL (libpq connection URI,
- * e.g. with "?options=-csearch_path%3Dline1" to use a schema of its own).
- * *out belongs to the caller: lsec_store_close.
- * Errors: LSEC_E_IO (cannot open or connect), LSEC_E_STORE_SCHEMA (the
- * database is newer than this program), LSEC_E_NOMEM.
+ * Opens an existing registry and migrates an older schema. location is a
+ * file path for SQLite or a "postgresql://" URL for PostgreSQL (libpq
+ * connection URI, e.g. with "?options=-csearch_path%3Dline1" to use a schema
+ * of its own). Opening never creates a registry: a missing database, or one
+ * without linesec's schema (deleted, emptied or replaced), is refused, so a
+ * lost registry can never be silently replaced by a blank one that
+ * "verifies". *out belongs to the caller: lsec_store_close.
+ * Errors: LSEC_E_STORE_MISSING (no registry there, or an empty one),
+ * LSEC_E_IO (cannot open or connect), LSEC_E_STORE_SCHEMA (the database is
+ * newer than this program), LSEC_E_NOMEM.
  */
 LSEC_API LSEC_MUST_USE int lsec_store_open(lsec_store **out, const char *location, lsec_err *err);
+/*
+ * Creates a new registry with the latest schema: a SQLite file that must not
+ * exist yet (made 0600), or a PostgreSQL database (schema) that holds no
+ * registry yet. Only a line's creation calls this.
+ * Errors: LSEC_E_EXISTS (a file or a registry is already there), those of
+ * lsec_store_open.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_create(lsec_store **out, const char *location,
+					     lsec_err *err);
+/*
+ * Removes the files of a SQLite registry that a failed creation left (the
+ * database and its journals). A PostgreSQL registry is shared by stations and
+ * never dropped by one: nothing happens.
+ */
+LSEC_API void lsec_store_discard(const char *location);
 /* Closes the handle; an open transaction is rolled back. NULL is a no-op. */
 LSEC_API void lsec_store_close(lsec_store *st);
 /* "sqlite" or "postgres" (borrowed, static). */

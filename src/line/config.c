@@ -550,15 +550,8 @@ static void undo_init(const lsec_line *line, bool config, bool key, bool registr
 		unlink(line->key_path);
 		unlink(line->pub_path);
 	}
-	if (registry && !is_url(line->registry)) {
-		const char *sfx[] = {"", "-wal", "-shm", "-journal"};
-		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-			char *p = lsec_asprintf("%s%s", line->registry_location, sfx[i]);
-			if (p != NULL) {
-				unlink(p);
-			}
-			lsec_free(p);
-		}
+	if (registry) {
+		lsec_store_discard(line->registry_location);
 	}
 }
 
@@ -617,8 +610,19 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	made_config = true;
 	made_key = true; /* a partly written key is removed too */
 	LSEC_TRY(write_station_key(line, err));
-	made_registry = true;
-	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
+	if (is_url(line->registry)) {
+		/* A second station joins the registry the first one created. */
+		rc = lsec_store_create(&line->st, line->registry_location, err);
+		if (rc == LSEC_E_EXISTS) {
+			lsec_err_clear(err);
+			rc = lsec_store_open(&line->st, line->registry_location, err);
+		}
+		LSEC_TRY(rc);
+	} else {
+		/* Made by this init, so removed by it if a later step fails. */
+		LSEC_TRY(lsec_store_create(&line->st, line->registry_location, err));
+		made_registry = true;
+	}
 
 	LSEC_TRY(lsec_store_person_count(&people, line->st, err));
 	if (people == 0) {

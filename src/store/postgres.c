@@ -288,6 +288,8 @@ const store_ops lsec_store__postgres_ops = {
 	/* Transaction-scoped: released by COMMIT or ROLLBACK, never leaked. */
 	.log_lock_sql = "SELECT pg_advisory_xact_lock(7003380)",
 	.migrate_lock_sql = "SELECT pg_advisory_xact_lock(7003381)",
+	.has_schema_sql = "SELECT COUNT(*) FROM information_schema.tables"
+			  " WHERE table_name = 'schema_version' AND table_schema = current_schema()",
 	.open = pg_open,
 	.close = pg_close,
 	.exec = pg_exec,

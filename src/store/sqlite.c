@@ -6,6 +6,11 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 #include <string.h>
 
@@ -47,8 +52,22 @@ static int sq_open(lsec_store *st, const char *location, lsec_err *err)
 	sqlite_impl *im = lsec_calloc(1, sizeof(*im));
 	LSEC_ENSURE(im != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory", location);
 	st->impl = im;
-	int src = sqlite3_open_v2(location, &im->db,
-				  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	if (st->creating) {
+		/* A new registry is the owner's alone from its first byte. */
+		int fd = open(location, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		LSEC_ENSURE(fd >= 0, errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO,
+			    "cannot create registry '%s': %s", location, strerror(errno));
+		close(fd);
+		st->created_file = true;
+	} else {
+		struct stat sb;
+		LSEC_ENSURE(stat(location, &sb) == 0, LSEC_E_STORE_MISSING,
+			    "registry '%s' does not exist (%s): only 'linesec init' creates a "
+			    "registry; restore this line's registry from its backup, or point "
+			    "line.yaml at it",
+			    location, strerror(errno));
+	}
+	int src = sqlite3_open_v2(location, &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 				  NULL);
 	if (src != SQLITE_OK) {
 		LSEC_BAIL(LSEC_E_IO, "cannot open registry '%s': %s", location,
@@ -215,6 +234,8 @@ const store_ops lsec_store__sqlite_ops = {
 	.begin_sql = "BEGIN IMMEDIATE",
 	.log_lock_sql = NULL,
 	.migrate_lock_sql = NULL,
+	.has_schema_sql = "SELECT COUNT(*) FROM sqlite_master"
+			  " WHERE type = 'table' AND name = 'schema_version'",
 	.open = sq_open,
 	.close = sq_close,
 	.exec = sq_exec,

@@ -4,8 +4,10 @@
  */
 #include "store/store_int.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * Migrations: migrations[v - 1] brings a database from version v - 1 to v.
@@ -251,11 +253,32 @@ static bool is_postgres_url(const char *location)
 	       strncmp(location, "postgres://", 11) == 0;
 }
 
-int lsec_store__open_version(lsec_store **out, const char *location, int version,
-			     lsec_err *err)
+void lsec_store_discard(const char *location)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	if (location == NULL || is_postgres_url(location)) {
+		return;
+	}
+	/* No allocation: this runs when an allocation has just failed. */
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s%s", location, suffix[i]) < (int)sizeof(p)) {
+			(void)unlink(p);
+		}
+	}
+}
+
+/*
+ * Connects to location and brings it to schema version. create: the
+ * database must hold no registry yet (a SQLite file must not exist); else it
+ * must hold one, which is never made up on the spot.
+ */
+static int store_connect(lsec_store **out, const char *location, int version, bool create,
+			 lsec_err *err)
 {
 	int rc = 0;
 	lsec_store *st = NULL;
+	int64_t has_schema = 0;
 	*out = NULL;
 	LSEC_ENSURE(location != NULL && location[0] != '\0', LSEC_E_USAGE,
 		    "cannot open registry: no location given");
@@ -264,19 +287,49 @@ int lsec_store__open_version(lsec_store **out, const char *location, int version
 	st = lsec_calloc(1, sizeof(*st));
 	LSEC_ENSURE(st != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory", location);
 	st->ops = is_postgres_url(location) ? &lsec_store__postgres_ops : &lsec_store__sqlite_ops;
+	st->creating = create;
 	set_location(st, location);
 	LSEC_TRY(st->ops->open(st, location, err));
+	LSEC_TRY(lsec_store__query(st, st->ops->has_schema_sql, NULL, 0, lsec_store__row_int,
+				   &has_schema, err));
+	if (create) {
+		LSEC_ENSURE(has_schema == 0, LSEC_E_EXISTS,
+			    "cannot create registry '%s': it already holds a registry", st->location);
+	} else {
+		LSEC_ENSURE(has_schema != 0, LSEC_E_STORE_MISSING,
+			    "registry '%s' is empty (no linesec schema): it was emptied, replaced "
+			    "or never made; only 'linesec init' creates a registry; restore this "
+			    "line's registry from its backup",
+			    st->location);
+	}
 	LSEC_TRY(migrate(st, version, err));
 	*out = st;
 	st = NULL;
 out:
+	if (st != NULL && st->created_file) {
+		/* A registry that could not be made whole leaves nothing behind. */
+		lsec_store_close(st);
+		lsec_store_discard(location);
+		st = NULL;
+	}
 	lsec_store_close(st);
 	return rc;
 }
 
+int lsec_store__create_version(lsec_store **out, const char *location, int version,
+			       lsec_err *err)
+{
+	return store_connect(out, location, version, true, err);
+}
+
+int lsec_store_create(lsec_store **out, const char *location, lsec_err *err)
+{
+	return store_connect(out, location, SCHEMA_LATEST, true, err);
+}
+
 int lsec_store_open(lsec_store **out, const char *location, lsec_err *err)
 {
-	return lsec_store__open_version(out, location, SCHEMA_LATEST, err);
+	return store_connect(out, location, SCHEMA_LATEST, false, err);
 }
 
 void lsec_store_close(lsec_store *st)

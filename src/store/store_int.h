@@ -40,6 +40,8 @@ typedef struct store_ops {
 	const char *begin_sql;
 	const char *log_lock_sql;     /* NULL when begin_sql already serialises writers */
 	const char *migrate_lock_sql; /* NULL likewise */
+	/* One row, one column: 1 when the database holds a schema_version table. */
+	const char *has_schema_sql;
 	int (*open)(lsec_store *st, const char *location, lsec_err *err);
 	void (*close)(lsec_store *st);
 	/* Runs SQL text without parameters or results (DDL, BEGIN, SAVEPOINT). */
@@ -60,6 +62,8 @@ struct lsec_store {
 	const store_ops *ops;
 	void *impl;
 	bool in_tx;
+	bool creating;     /* lsec_store_create: the database must be new */
+	bool created_file; /* this handle made the SQLite file (removed if creation fails) */
 	char location[256]; /* for messages (PostgreSQL: without credentials) */
 	unsigned long fail_after; /* fault injection: the nth query or commit from now fails */
 };
@@ -132,8 +136,8 @@ int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *
  */
 void lsec_store__fail_after(lsec_store *st, unsigned long n);
 
-/* Test hook: opens a registry migrated only up to `version` (1..latest). */
-int lsec_store__open_version(lsec_store **out, const char *location, int version,
-			     lsec_err *err);
+/* Test hook: creates a new registry migrated only up to `version` (1..latest). */
+int lsec_store__create_version(lsec_store **out, const char *location, int version,
+			       lsec_err *err);
 
 #endif

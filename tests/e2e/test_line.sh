@@ -68,6 +68,25 @@ run_suite() { # run_suite LABEL [--registry URL]
 	# --line wins over LINESEC_LINE.
 	LINESEC_PASSWORD=sup-pass-11 LINESEC_LINE=/nonexistent expect 0 "$label: --line DIR" "$LINESEC" login --line "$L" sam
 	LINESEC_LINE=/nonexistent expect 0 "$label: logout --line DIR" "$LINESEC" logout --line "$L" sam
+
+	# A registry is never made up on the spot: a deleted or emptied one is refused.
+	if [ "$label" = sqlite ]; then
+		mv "$L/registry.db" "$L/registry.db.bak"
+		expect 9 "$label: deleted registry refused" "$LINESEC" person list
+		has "does not exist" err.txt "$label: the error says the registry is missing"
+		check "$label: no registry re-created" '[ ! -e "$L/registry.db" ]'
+		: >"$L/registry.db"
+		expect 9 "$label: emptied registry refused" "$LINESEC" person list
+		has "is empty" err.txt "$label: the error says the registry is empty"
+		mv "$L/registry.db.bak" "$L/registry.db"
+	else
+		psql -q "$2" -c 'ALTER TABLE schema_version RENAME TO schema_version_gone' >/dev/null
+		expect 9 "$label: emptied registry refused" "$LINESEC" person list
+		has "is empty" err.txt "$label: the error says the registry is empty"
+		psql -q "$2" -c 'ALTER TABLE schema_version_gone RENAME TO schema_version' >/dev/null
+	fi
+	expect 0 "$label: the restored registry opens" "$LINESEC" login ada
+	expect 0 "$label: and lists its people" "$LINESEC" person list --as ada
 }
 
 run_suite sqlite

@@ -387,7 +387,7 @@ static void test_audit_log__tamper_matrix(void **state)
 	lsec_err err = LSEC_ERR_INIT;
 	for (size_t i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++) {
 		lsec_test_db *db = lsec_test_db_new();
-		assert_lsec_ok(lsec_store_open(&db->st, db->location, &err), &err);
+		assert_lsec_ok(lsec_store_create(&db->st, db->location, &err), &err);
 		build_log(db->st, NULL);
 		expect_verify(db->st, 0, NULL, NULL);
 		tamper_cases[i].tamper(db->st);

@@ -76,7 +76,7 @@ int lsec_test_db_setup(void **state)
 {
 	lsec_test_db *db = lsec_test_db_new();
 	lsec_err err = LSEC_ERR_INIT;
-	assert_lsec_ok(lsec_store_open(&db->st, db->location, &err), &err);
+	assert_lsec_ok(lsec_store_create(&db->st, db->location, &err), &err);
 	*state = db;
 	return 0;
 }

@@ -25,7 +25,7 @@ static int setup(void **state)
 	char *cadir = lsec_test_path(f->dir, "ca");
 	char *db = lsec_test_path(f->dir, "registry.db");
 	f->ca = pkitest_file_ca(cadir);
-	assert_lsec_ok(lsec_store_open(&f->st, db, &err), &err);
+	assert_lsec_ok(lsec_store_create(&f->st, db, &err), &err);
 	lsec_free(db);
 	lsec_free(cadir);
 	*state = f;

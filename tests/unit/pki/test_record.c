@@ -31,7 +31,7 @@ static int setup(void **state)
 	char *cadir = lsec_test_path(f->dir, "ca");
 	f->ca = pkitest_file_ca(cadir);
 	lsec_free(cadir);
-	assert_lsec_ok(lsec_store_open(&f->st, f->db, &err), &err);
+	assert_lsec_ok(lsec_store_create(&f->st, f->db, &err), &err);
 	assert_lsec_ok(lsec_store_person_add(f->st, "olga", LSEC_ROLE_SECURITY_OFFICER,
 					     "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaA",
 					     &err),

@@ -154,7 +154,7 @@ static inline int station_fx_setup(void **state)
 	fx->fw_priv = lsec_test_path(fx->dir, "fw.pem");
 	fx->station_key = lsec_test_path(fx->dir, "station.key");
 	/* People */
-	fx_ok(lsec_store_open(&st, fx->registry, &err), &err);
+	fx_ok(lsec_store_create(&st, fx->registry, &err), &err);
 	fx_ok(lsec_store_person_add(st, "sec1", LSEC_ROLE_SECURITY_OFFICER, FX_HASH, &err), &err);
 	fx_ok(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, FX_HASH, &err), &err);
 	fx_ok(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, FX_HASH, &err), &err);

@@ -263,7 +263,7 @@ static void test_store_records__release_revocation_rows_migrated(void **state)
 	lsec_test_db *db = lsec_test_db_new();
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	assert_lsec_ok(lsec_store__open_version(&st, db->location, 4, &err), &err);
+	assert_lsec_ok(lsec_store__create_version(&st, db->location, 4, &err), &err);
 	assert_lsec_ok(lsec_store_release_add(NULL, st, "sensor", "1.0.0", "ab12", NULL, "alice",
 					      &err),
 		       &err);

@@ -3,8 +3,10 @@
 #include "store/store_int.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static void test_store_store__open_creates_latest_schema(void **state)
+static void test_store_store__create_makes_latest_schema(void **state)
 {
 	lsec_test_db *db = *state;
 	lsec_err err = LSEC_ERR_INIT;
@@ -27,7 +29,7 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	lsec_test_db *db = lsec_test_db_new();
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	assert_lsec_ok(lsec_store__open_version(&st, db->location, 1, &err), &err);
+	assert_lsec_ok(lsec_store__create_version(&st, db->location, 1, &err), &err);
 	int v = 0;
 	assert_lsec_ok(lsec_store_schema_version(&v, st, &err), &err);
 	assert_int_equal(v, 1);
@@ -63,13 +65,57 @@ static void test_store_store__newer_schema_refused(void **state)
 	assert_non_null(strstr(err.msg, "is newer than this program"));
 }
 
+/* Only lsec_store_create makes a registry; a missing or emptied one is refused, never re-made. */
+static void test_store_store__only_create_makes_a_registry(void **state)
+{
+	(void)state;
+	lsec_test_db *db = lsec_test_db_new();
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	bool sqlite = db->backend == LSEC_TEST_SQLITE;
+	assert_lsec_code(lsec_store_open(&st, db->location, &err), LSEC_E_STORE_MISSING, &err);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "only 'linesec init' creates a registry"));
+	if (sqlite) {
+		assert_int_not_equal(access(db->location, F_OK), 0); /* nothing was created */
+		/* An empty file where the registry was: refused, and left as found. */
+		FILE *f = fopen(db->location, "w");
+		assert_non_null(f);
+		fclose(f);
+		assert_lsec_code(lsec_store_open(&st, db->location, &err), LSEC_E_STORE_MISSING,
+				 &err);
+		assert_non_null(strstr(err.msg, "is empty"));
+		assert_lsec_code(lsec_store_create(&st, db->location, &err), LSEC_E_EXISTS, &err);
+		assert_int_equal(unlink(db->location), 0);
+	}
+	assert_lsec_ok(lsec_store_create(&st, db->location, &err), &err);
+	if (sqlite) {
+		struct stat sb;
+		assert_int_equal(stat(db->location, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
+	lsec_store *again = NULL;
+	assert_lsec_code(lsec_store_create(&again, db->location, &err), LSEC_E_EXISTS, &err);
+	assert_null(again);
+	assert_lsec_ok(lsec_store_open(&again, db->location, &err), &err);
+	lsec_store_close(again);
+	/* Emptied by SQL: refused by the next open. */
+	assert_lsec_ok(lsec_store__query(st, "DROP TABLE schema_version", NULL, 0, NULL, NULL, &err),
+		       &err);
+	lsec_store_close(st);
+	st = NULL;
+	assert_lsec_code(lsec_store_open(&st, db->location, &err), LSEC_E_STORE_MISSING, &err);
+	assert_null(st);
+	lsec_test_db_free(db);
+}
+
 static void test_store_store__bad_location_refused(void **state)
 {
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	assert_lsec_code(lsec_store_open(&st, "/nonexistent-dir/x/registry.db", &err), LSEC_E_IO,
-			 &err);
+	assert_lsec_code(lsec_store_create(&st, "/nonexistent-dir/x/registry.db", &err),
+			 LSEC_E_IO, &err);
 	assert_non_null(strstr(err.msg, "/nonexistent-dir/x/registry.db"));
 	assert_lsec_code(lsec_store_open(&st, "postgresql://nobody:secretpw@127.0.0.1:1/none", &err),
 			 LSEC_E_IO, &err);
@@ -280,7 +326,7 @@ static void test_store_store__out_of_memory_leaves_nothing_half_done(void **stat
 	int failures = 0;
 	for (unsigned long n = 1; n < 400; n++) {
 		lsec_alloc_fail_after(n);
-		int rc = lsec_store_open(&st, db->location, &err);
+		int rc = lsec_store_create(&st, db->location, &err);
 		lsec_alloc_fail_after(0);
 		if (rc == 0) {
 			break;
@@ -314,11 +360,12 @@ static void test_store_store__out_of_memory_leaves_nothing_half_done(void **stat
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_store_store__open_creates_latest_schema,
+		cmocka_unit_test_setup_teardown(test_store_store__create_makes_latest_schema,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test(test_store_store__old_version_migrated_keeping_data),
 		cmocka_unit_test_setup_teardown(test_store_store__newer_schema_refused,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test(test_store_store__only_create_makes_a_registry),
 		cmocka_unit_test(test_store_store__bad_location_refused),
 		cmocka_unit_test_setup_teardown(test_store_store__transactions, lsec_test_db_setup,
 						lsec_test_db_teardown),
