@@ -63,12 +63,25 @@ enum {
 	LSEC_E_AUDIT_PROOF = -271,          /* inclusion or consistency proof does not verify */
 	LSEC_E_AUDIT_LEAF_HASH = -272,      /* a stored leaf does not match its hash or position */
 	LSEC_E_AUDIT_ROOT = -273,           /* a checkpoint's root differs from the recomputed tree */
+	LSEC_E_AUDIT_INDEX = -274,          /* a registry column outside the leaf hash disagrees with the leaf */
 	LSEC_E_AUDIT_NO_PERSON = -280,      /* an event without a person */
 	LSEC_E_AUDIT_SECRET = -281,         /* evidence that looks like a secret */
 	LSEC_E_AUDIT_TRUNCATED = -290,      /* the log is shorter than a checkpoint says */
 	LSEC_E_AUDIT_ORDER = -291,          /* checkpoints or leaves out of order */
 	LSEC_E_AUDIT_NO_CHECKPOINT = -292,  /* no checkpoint covers the leaf */
 };
+
+/*
+ * Checks that leaf (its bytes as stored at seq) names unit in its hashed
+ * "unit" field. The registry files leaves under a unit in a column that the
+ * leaf hash does not cover; whatever reads a unit's leaves through that
+ * column checks each one with this, so a leaf moved to another unit by SQL
+ * is never counted for it. Errors: LSEC_E_AUDIT_INDEX naming the table, the
+ * leaf and both units; LSEC_E_AUDIT_LEAF_FORMAT (not a JSON object).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_t len,
+						      uint64_t seq, const char *unit,
+						      lsec_err *err);
 
 /* ---- hashing and the streaming tree (RFC 6962 section 2.1) ------------ */
 

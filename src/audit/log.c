@@ -496,6 +496,9 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 		LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
 			    "cannot prove leaf %llu: its bytes do not match its stored hash",
 			    (unsigned long long)want[i]);
+		if (unit != NULL) {
+			LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, want[i], unit, err));
+		}
 		/* A proof that would not verify is never handed out. */
 		LSEC_TRY(lsec_audit_inclusion_verify(h, want[i], cp->size, paths[i].data,
 						     paths[i].len, cp->root, err));

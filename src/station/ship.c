@@ -34,6 +34,7 @@ int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *seria
 		lsec_buf_reset(&leaf);
 		leaf.len = 0;
 		LSEC_TRY(lsec_store_leaf_get(&leaf, h, store, seqs[i], err));
+		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seqs[i], serial, err));
 		LSEC_TRY(lsec_json_parse(&j, (const char *)leaf.data, leaf.len, "audit leaf", err));
 		LSEC_ENSURE(json_array_append_new(arr, j) == 0, LSEC_E_NOMEM, "out of memory");
 	}

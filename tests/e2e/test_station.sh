@@ -18,11 +18,21 @@ status() {
 }
 export LINESEC_CA_PASSPHRASE=test-ca-passphrase
 
+# sql TEXT: runs SQL on the registry, as someone with write access to it would.
+sql() {
+	if [ -n "$pg_url" ]; then psql -q "$pg_url" -c "$1" >/dev/null; else sqlite3 line/registry.db "$1"; fi
+}
+# sqlq QUERY: its rows, one value a line.
+sqlq() {
+	if [ -n "$pg_url" ]; then psql -qAt "$pg_url" -c "$1"; else sqlite3 line/registry.db "$1"; fi
+}
+
 # suite NAME [init options]: the whole story on one registry.
 suite() {
 mkdir "$tmp/$1"
 cd "$tmp/$1"
 shift
+pg_url=${2:-}
 export LINESEC_LINE="$PWD/line"
 LINESEC_PASSWORD=alice-pw L init --dir line --admin alice "$@" >/dev/null
 [ -f line/sops/flash.yaml ] || fail "init did not lay down the default SOPs"
@@ -96,6 +106,28 @@ status 9 build --as olga --batch --device sim:fleet/unit-004.sim
 grep -q "What to do next (SOP flash, step boot-attest)" err.txt || fail "no next step shown"
 grep -q "The unit did not boot the approved image" err.txt || fail "SOP message not shown"
 L unit list --as olga --state quarantined | grep -q unit-004 || fail "unit-004 not quarantined"
+
+# Registry write access alone cannot ship it: unit-001's passed leaves filed
+# under unit-004 (the leaf table's unit column is outside the leaf hash),
+# passed runs copied over and its state set to locked, all by SQL.
+moved=$(sqlq "SELECT seq FROM audit_leaves WHERE unit = 'unit-001'" | paste -sd, -)
+last_run=$(sqlq "SELECT MAX(id) FROM runs")
+sql "UPDATE audit_leaves SET unit = 'unit-004' WHERE unit = 'unit-001';
+INSERT INTO runs (unit_id, sop, sop_version, person, station, outcome, started, finished)
+ SELECT (SELECT id FROM units WHERE serial = 'unit-004'), sop, sop_version, person, station,
+        outcome, started, finished FROM runs
+ WHERE unit_id = (SELECT id FROM units WHERE serial = 'unit-001') ORDER BY id;
+UPDATE units SET state = 'locked' WHERE serial = 'unit-004'"
+status 5 ship --as olga unit-004
+grep -q "audit_leaves files leaf .* under unit 'unit-004', but the signed leaf names unit 'unit-001'" err.txt ||
+	{ cat err.txt; fail "moved leaves not named"; }
+status 5 audit prove --serial unit-004 --out moved.proof.json
+grep -q "audit_leaves" err.txt || fail "a proof was made of moved leaves"
+[ ! -e moved.proof.json ] || fail "a proof file of moved leaves was written"
+# Put the registry back as it was for the rest of the story.
+sql "UPDATE audit_leaves SET unit = 'unit-001' WHERE seq IN ($moved);
+DELETE FROM runs WHERE id > $last_run;
+UPDATE units SET state = 'quarantined' WHERE serial = 'unit-004'"
 
 # A gang run over the rest, then the summary; the log verifies.
 L line --as olga --devices 'sim:fleet/*' --gang 2 --batch --json >sum.json 2>sum.err || true; cat sum.err
