@@ -214,9 +214,40 @@ LSEC_API LSEC_MUST_USE int lsec_station_release_approve(lsec_station *st, const 
 /* Revokes a release (security officer): it is never flashed again. */
 LSEC_API LSEC_MUST_USE int lsec_station_release_revoke(lsec_station *st, const char *id,
 						       const char *person, lsec_err *err);
-/* Every release as a JSON array (id, product, version, digest, approvers, state). */
-LSEC_API LSEC_MUST_USE int lsec_station_release_list(struct json_t **out, lsec_station *st,
-						     lsec_err *err);
+
+/* Where a release stands: revocation is final and outranks approval. */
+typedef enum lsec_station_release_state {
+	LSEC_STATION_RELEASE_SUBMITTED = 0, /* fewer than two approvals */
+	LSEC_STATION_RELEASE_APPROVED,      /* two distinct security officers approved it */
+	LSEC_STATION_RELEASE_REVOKED,       /* revoked: never flashed again */
+	LSEC_STATION_RELEASE_STATE_COUNT
+} lsec_station_release_state;
+
+/* "submitted", "approved", "revoked"; "unknown" out of range. */
+LSEC_API const char *lsec_station_release_state_name(lsec_station_release_state s);
+
+/* One release as the registry holds it. */
+typedef struct lsec_station_release {
+	lsec_store_approvable row; /* id, product (name), version, digest, submitter
+				    * (created_by), approvers, created, revoked, revoked_by */
+	lsec_station_release_state state;
+} lsec_station_release;
+
+/*
+ * Every release of the registry, by product then id: *out is an array of *n_out
+ * releases, freed with lsec_free.
+ * Errors: store errors, LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_release_list(lsec_station_release **out, size_t *n_out,
+						     lsec_station *st, lsec_err *err);
+/*
+ * Releases as a canonical JSON array (*out: json_decref) of {id, product,
+ * version, digest, submitted-by, approvers, state, created}.
+ * Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_release_list_json(struct json_t **out,
+							  const lsec_station_release *rels,
+							  size_t n, lsec_err *err);
 
 /* ---- running SOPs --------------------------------------------------------- */
 
