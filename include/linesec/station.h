@@ -214,9 +214,40 @@ LSEC_API LSEC_MUST_USE int lsec_station_release_approve(lsec_station *st, const 
 /* Revokes a release (security officer): it is never flashed again. */
 LSEC_API LSEC_MUST_USE int lsec_station_release_revoke(lsec_station *st, const char *id,
 						       const char *person, lsec_err *err);
-/* Every release as a JSON array (id, product, version, digest, approvers, state). */
-LSEC_API LSEC_MUST_USE int lsec_station_release_list(struct json_t **out, lsec_station *st,
-						     lsec_err *err);
+
+/* Where a release stands: revocation is final and outranks approval. */
+typedef enum lsec_station_release_state {
+	LSEC_STATION_RELEASE_SUBMITTED = 0, /* fewer than two approvals */
+	LSEC_STATION_RELEASE_APPROVED,      /* two distinct security officers approved it */
+	LSEC_STATION_RELEASE_REVOKED,       /* revoked: never flashed again */
+	LSEC_STATION_RELEASE_STATE_COUNT
+} lsec_station_release_state;
+
+/* "submitted", "approved", "revoked"; "unknown" out of range. */
+LSEC_API const char *lsec_station_release_state_name(lsec_station_release_state s);
+
+/* One release as the registry holds it. */
+typedef struct lsec_station_release {
+	lsec_store_approvable row; /* id, product (name), version, digest, submitter
+				    * (created_by), approvers, created, revoked, revoked_by */
+	lsec_station_release_state state;
+} lsec_station_release;
+
+/*
+ * Every release of the registry, by product then id: *out is an array of *n_out
+ * releases, freed with lsec_free.
+ * Errors: store errors, LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_release_list(lsec_station_release **out, size_t *n_out,
+						     lsec_station *st, lsec_err *err);
+/*
+ * Releases as a canonical JSON array (*out: json_decref) of {id, product,
+ * version, digest, submitted-by, approvers, state, created}.
+ * Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_release_list_json(struct json_t **out,
+							  const lsec_station_release *rels,
+							  size_t n, lsec_err *err);
 
 /* ---- running SOPs --------------------------------------------------------- */
 
@@ -474,6 +505,21 @@ typedef struct lsec_station_scrap_options {
 #define LSEC_STATION_SCRAP_OPTIONS_VERSION 1u
 #define LSEC_STATION_SCRAP_OPTIONS_INIT {LSEC_STATION_SCRAP_OPTIONS_VERSION, NULL, NULL, NULL}
 
+/* One witnessed destruction record (lsec_station_scrap). */
+typedef struct lsec_station_scrap_record {
+	const char *method;       /* as the operator named it (static) */
+	const char *sanitisation; /* NIST SP 800-88 Rev. 1 category it achieves (static) */
+	char destroyed_by[LSEC_STORE_NAME_MAX + 1];
+	char witnessed_by[LSEC_STORE_NAME_MAX + 1];
+	char (*units)[LSEC_STORE_NAME_MAX + 1]; /* the serials destroyed, in the given order */
+	size_t nunits;
+	char photo_sha256[65]; /* "" without a photo */
+	char photo[80];        /* its file name in <line_dir>/evidence; "" without a photo */
+	char *note;            /* NULL without one */
+	const char *warning;   /* what the method leaves undone (static), or NULL */
+	uint64_t seq;          /* the audit sequence number of the batch leaf */
+} lsec_station_scrap_record;
+
 /*
  * Records the physical destruction of n decommissioned units as one record:
  * destroyed by the station's operator (cfg->operator_name), witnessed by a
@@ -484,16 +530,25 @@ typedef struct lsec_station_scrap_options {
  * goes into the audit leaf. In one transaction: each unit's scrap record,
  * its keys destroyed, the unit scrapped, a leaf per unit and one for the
  * batch (the decommission SOP's scrap.record step). All or nothing.
- * *out (may be NULL; json_decref) is the record.
+ * *out (may be NULL) is the record, freed with lsec_station_scrap_record_free.
  * Errors: LSEC_E_STATION_ROLE (operator or witness missing, or the same
  * person), LSEC_E_STATION_WRONG_STATE (a unit not decommissioned: names
  * it), LSEC_E_USAGE (method, no unit, a unit twice), LSEC_E_IO (photo),
- * LSEC_E_SOP_NOT_APPROVED.
+ * LSEC_E_SOP_NOT_APPROVED, LSEC_E_NOMEM.
  */
-LSEC_API LSEC_MUST_USE int lsec_station_scrap(struct json_t **out, lsec_station *st,
+LSEC_API LSEC_MUST_USE int lsec_station_scrap(lsec_station_scrap_record **out, lsec_station *st,
 					      const char *const *serials, size_t n,
 					      const lsec_station_scrap_options *opts,
 					      lsec_err *err);
+LSEC_API void lsec_station_scrap_record_free(lsec_station_scrap_record *r);
+/*
+ * The record as canonical JSON (*out: json_decref): method, sanitisation,
+ * destroyed-by, witnessed-by, units, seq, and photo-sha256 and photo, note
+ * and warning when there are any. Errors: LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_scrap_record_json(struct json_t **out,
+							  const lsec_station_scrap_record *r,
+							  lsec_err *err);
 
 /* The evidence of a genuine return (lsec_station_rma_receive). */
 typedef struct lsec_station_rma_evidence {

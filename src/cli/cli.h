@@ -12,7 +12,7 @@
  * Idiom:
  *     static int list_body(cli_ctx *c)
  *     {
- *             ... lsec_station_release_list(&l, c->st, &c->err) ...
+ *             ... lsec_station_release_list(&l, &n, c->st, &c->err) ...
  *     }
  *     static const cli_spec list_spec = {
  *             .usage = "release list [--json]", .summary = "...", .opts = list_opts,

@@ -104,7 +104,8 @@ static const cli_opt scrap_opts[] = {
 static int scrap_body(cli_ctx *c)
 {
 	int rc = 0;
-	json_t *rec = NULL;
+	lsec_station_scrap_record *rec = NULL;
+	json_t *j = NULL;
 	lsec_station_scrap_options o = LSEC_STATION_SCRAP_OPTIONS_INIT;
 	o.method = cli_get(&c->a, "method");
 	o.photo = cli_get(&c->a, "photo");
@@ -114,22 +115,21 @@ static int scrap_body(cli_ctx *c)
 	cli_station_checkpoint(c->st);
 	LSEC_TRY(rc);
 	if (cli_flag(&c->a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, rec, &c->err));
+		LSEC_TRY(lsec_station_scrap_record_json(&j, rec, &c->err));
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 		goto out;
 	}
-	const char *sha = json_string_value(json_object_get(rec, "photo-sha256"));
 	printf("scrapped %d unit(s) by %s (%s), destroyed by %s, witnessed by %s\n", c->a.nargs,
-	       o.method, json_string_value(json_object_get(rec, "sanitisation")),
-	       json_string_value(json_object_get(rec, "destroyed-by")),
-	       json_string_value(json_object_get(rec, "witnessed-by")));
-	if (sha != NULL) {
-		printf("photo kept as evidence/%s\n", json_string_value(json_object_get(rec, "photo")));
+	       o.method, rec->sanitisation, rec->destroyed_by, rec->witnessed_by);
+	if (rec->photo_sha256[0] != '\0') {
+		printf("photo kept as evidence/%s\n", rec->photo);
 	}
-	if (json_object_get(rec, "warning") != NULL) {
-		printf("warning: %s\n", json_string_value(json_object_get(rec, "warning")));
+	if (rec->warning != NULL) {
+		printf("warning: %s\n", rec->warning);
 	}
 out:
-	json_decref(rec);
+	json_decref(j);
+	lsec_station_scrap_record_free(rec);
 	return rc;
 }
 

@@ -100,36 +100,36 @@ static int list_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_err *err = &c->err;
-	json_t *l = NULL;
-	size_t i;
-	json_t *r;
-	LSEC_TRY(lsec_station_release_list(&l, c->st, err));
+	lsec_station_release *l = NULL;
+	size_t n = 0;
+	json_t *j = NULL;
+	LSEC_TRY(lsec_station_release_list(&l, &n, c->st, err));
 	if (cli_flag(&c->a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, l, err));
+		LSEC_TRY(lsec_station_release_list_json(&j, l, n, err));
+		LSEC_TRY(lsec_json_print(stdout, j, err));
 		goto out;
 	}
 	printf("%-4s %-16s %-12s %-10s %-22s %s\n", "ID", "PRODUCT", "VERSION", "STATE",
 	       "APPROVERS", "SHA-256");
-	json_array_foreach(l, i, r)
-	{
+	for (size_t i = 0; i < n; i++) {
+		const lsec_store_approvable *r = &l[i].row;
 		char appr[160] = "";
-		size_t k;
-		json_t *p;
-		json_array_foreach(json_object_get(r, "approvers"), k, p)
-		{
+		size_t k = 0;
+		for (unsigned m = 0; m < 2; m++) {
+			if (r->approvers[m][0] == '\0') {
+				continue;
+			}
 			size_t used = strlen(appr);
-			snprintf(appr + used, sizeof(appr) - used, "%s%s", k ? "," : "",
-				 json_string_value(p));
+			snprintf(appr + used, sizeof(appr) - used, "%s%s", k++ ? "," : "",
+				 r->approvers[m]);
 		}
-		printf("%-4lld %-16s %-12s %-10s %-22s %.16s\n",
-		       (long long)json_integer_value(json_object_get(r, "id")),
-		       json_string_value(json_object_get(r, "product")),
-		       json_string_value(json_object_get(r, "version")),
-		       json_string_value(json_object_get(r, "state")), appr[0] ? appr : "-",
-		       json_string_value(json_object_get(r, "digest")));
+		printf("%-4lld %-16s %-12s %-10s %-22s %.16s\n", (long long)r->id, r->name,
+		       r->version, lsec_station_release_state_name(l[i].state), appr[0] ? appr : "-",
+		       r->digest);
 	}
 out:
-	json_decref(l);
+	json_decref(j);
+	lsec_free(l);
 	return rc;
 }
 

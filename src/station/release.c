@@ -226,6 +226,37 @@ static uint32_t approved_counter(const lsec_store_approvable *list, size_t n, co
 	return best;
 }
 
+/*
+ * What approve and revoke check first: person is a security officer, and
+ * release id exists and is not revoked (else revoked_code, saying
+ * revoked_why). *list_out (lsec_free, set on failure too) holds the
+ * registry's releases; *a_out points into it.
+ */
+static int officer_find(lsec_store_approvable **list_out, size_t *n_out,
+			const lsec_store_approvable **a_out, lsec_station *st, const char *id,
+			const char *person, const char *verb, int revoked_code,
+			const char *revoked_why, lsec_err *err)
+{
+	int rc = 0;
+	const lsec_store_approvable *a = NULL;
+	char action[32];
+	*list_out = NULL;
+	*n_out = 0;
+	*a_out = NULL;
+	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release %s needs a release id", verb);
+	snprintf(action, sizeof(action), "%s a release", verb);
+	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", action, err));
+	LSEC_TRY(lsec_store_release_list(list_out, n_out, st->store, NULL, err));
+	a = find(*list_out, *n_out, id);
+	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot %s release '%s': no such release", verb,
+		    id);
+	LSEC_ENSURE(!is_revoked(a), revoked_code, "cannot %s release %s@%s: %s", verb, a->name,
+		    a->version, revoked_why);
+	*a_out = a;
+out:
+	return rc;
+}
+
 int lsec_station_release_approve(lsec_station *st, const char *id, const char *person,
 				 lsec_err *err)
 {
@@ -236,14 +267,8 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	const lsec_store_approvable *a = NULL;
 	lsec_image *img = NULL;
 	json_t *ev = NULL;
-	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release approve needs a release id");
-	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "approve a release",
-					    err));
-	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
-	a = find(list, n, id);
-	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot approve release '%s': no such release", id);
-	LSEC_ENSURE(!is_revoked(a), LSEC_E_STATION_RELEASE,
-		    "cannot approve release %s@%s: it was revoked", a->name, a->version);
+	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "approve", LSEC_E_STATION_RELEASE,
+			      "it was revoked", err));
 	LSEC_ENSURE(!lsec_station__eq(a->created_by, person), LSEC_E_STATION_SELF_APPROVAL,
 		    "cannot approve release %s@%s: '%s' submitted it; a second security officer "
 		    "must approve",
@@ -273,14 +298,8 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	size_t n = 0;
 	const lsec_store_approvable *a = NULL;
 	json_t *ev = NULL;
-	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release revoke needs a release id");
-	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "revoke a release",
-					    err));
-	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
-	a = find(list, n, id);
-	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot revoke release '%s': no such release", id);
-	LSEC_ENSURE(!is_revoked(a), LSEC_E_EXISTS,
-		    "cannot revoke release %s@%s: it is already revoked", a->name, a->version);
+	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "revoke", LSEC_E_EXISTS,
+			      "it is already revoked", err));
 	ev = json_pack("{s:s,s:s,s:s}", "product", a->name, "version", a->version, "image-sha256",
 		       a->digest);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
@@ -294,20 +313,54 @@ out:
 	return rc;
 }
 
-int lsec_station_release_list(json_t **out, lsec_station *st, lsec_err *err)
+static const char *const release_state_names[LSEC_STATION_RELEASE_STATE_COUNT] = {
+	[LSEC_STATION_RELEASE_SUBMITTED] = "submitted",
+	[LSEC_STATION_RELEASE_APPROVED] = "approved",
+	[LSEC_STATION_RELEASE_REVOKED] = "revoked",
+};
+
+const char *lsec_station_release_state_name(lsec_station_release_state s)
+{
+	return (unsigned)s < LSEC_STATION_RELEASE_STATE_COUNT ? release_state_names[s] : "unknown";
+}
+
+int lsec_station_release_list(lsec_station_release **out, size_t *n_out, lsec_station *st,
+			      lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_approvable *list = NULL;
+	lsec_station_release *rels = NULL;
 	size_t n = 0;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
+	rels = lsec_calloc(n + 1, sizeof(*rels));
+	LSEC_ENSURE(rels != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		rels[i].row = list[i];
+		rels[i].state = is_revoked(&list[i]) ? LSEC_STATION_RELEASE_REVOKED
+				: list[i].approved   ? LSEC_STATION_RELEASE_APPROVED
+						     : LSEC_STATION_RELEASE_SUBMITTED;
+	}
+	*out = rels;
+	*n_out = n;
+	rels = NULL;
+out:
+	lsec_free(rels);
+	lsec_free(list);
+	return rc;
+}
+
+int lsec_station_release_list_json(json_t **out, const lsec_station_release *rels, size_t n,
+				   lsec_err *err)
+{
+	int rc = 0;
 	json_t *arr = json_array();
 	*out = NULL;
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
 	for (size_t i = 0; i < n; i++) {
-		const lsec_store_approvable *a = &list[i];
-		const char *state = is_revoked(a) ? "revoked"
-				    : a->approved	   ? "approved"
-							   : "submitted";
+		const lsec_store_approvable *a = &rels[i].row;
 		json_t *approvers = json_array();
 		for (unsigned k = 0; k < 2 && approvers != NULL; k++) {
 			if (a->approvers[k][0] != '\0') {
@@ -317,7 +370,8 @@ int lsec_station_release_list(json_t **out, lsec_station *st, lsec_err *err)
 		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o*,s:s,s:s}", "id", (json_int_t)a->id,
 				      "product", a->name, "version", a->version, "digest", a->digest,
 				      "submitted-by", a->created_by, "approvers", approvers, "state",
-				      state, "created", a->created);
+				      lsec_station_release_state_name(rels[i].state), "created",
+				      a->created);
 		LSEC_ENSURE(o != NULL && json_array_append_new(arr, o) == 0, LSEC_E_NOMEM,
 			    "out of memory");
 	}
@@ -325,7 +379,6 @@ int lsec_station_release_list(json_t **out, lsec_station *st, lsec_err *err)
 	arr = NULL;
 out:
 	json_decref(arr);
-	lsec_free(list);
 	return rc;
 }
 

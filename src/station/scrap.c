@@ -137,7 +137,64 @@ out:
 	return rc;
 }
 
-int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serials, size_t n,
+void lsec_station_scrap_record_free(lsec_station_scrap_record *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	lsec_free(r->units);
+	lsec_free(r->note);
+	lsec_free(r);
+}
+
+/* The record as JSON: the batch leaf's evidence, and with seq what the caller gets. */
+static int record_json(json_t **out, const lsec_station_scrap_record *r, bool with_seq,
+		       lsec_err *err)
+{
+	int rc = 0;
+	json_t *units = json_array(), *o = NULL;
+	*out = NULL;
+	LSEC_ENSURE(units != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < r->nunits; i++) {
+		LSEC_ENSURE(json_array_append_new(units, json_string(r->units[i])) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	o = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", r->method, "sanitisation",
+		      r->sanitisation, "destroyed-by", r->destroyed_by, "witnessed-by",
+		      r->witnessed_by, "units", units);
+	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
+	if (r->photo_sha256[0] != '\0') {
+		LSEC_ENSURE(json_object_set_new(o, "photo-sha256", json_string(r->photo_sha256)) == 0 &&
+				    json_object_set_new(o, "photo", json_string(r->photo)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	if (r->note != NULL) {
+		LSEC_ENSURE(json_object_set_new(o, "note", json_string(r->note)) == 0, LSEC_E_NOMEM,
+			    "out of memory");
+	}
+	if (r->warning != NULL) {
+		LSEC_ENSURE(json_object_set_new(o, "warning", json_string(r->warning)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	if (with_seq) {
+		LSEC_ENSURE(json_object_set_new(o, "seq", json_integer((json_int_t)r->seq)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	json_decref(units);
+	return rc;
+}
+
+int lsec_station_scrap_record_json(json_t **out, const lsec_station_scrap_record *r,
+				   lsec_err *err)
+{
+	return record_json(out, r, true, err);
+}
+
+int lsec_station_scrap(lsec_station_scrap_record **out, lsec_station *st, const char *const *serials, size_t n,
 		       const lsec_station_scrap_options *opts, lsec_err *err)
 {
 	int rc = 0;
@@ -145,7 +202,8 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 	size_t m = 0;
 	char sha_hex[65] = "";
 	char *photo_path = NULL;
-	json_t *ev = NULL, *units = NULL;
+	json_t *ev = NULL;
+	lsec_station_scrap_record *r = NULL;
 	lsec_sop *sop = NULL;
 	const lsec_sop_step *step = NULL;
 	int sop_version = 0;
@@ -170,8 +228,10 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 		    "station besides '%s'",
 		    wrole, op ? op : "");
 	LSEC_TRY(lsec_station__require_role(st, wit, wrole, "witness the destruction", err));
-	units = json_array();
-	LSEC_ENSURE(units != NULL, LSEC_E_NOMEM, "out of memory");
+	r = lsec_calloc(1, sizeof(*r));
+	LSEC_ENSURE(r != NULL, LSEC_E_NOMEM, "out of memory");
+	r->units = lsec_calloc(n, sizeof(*r->units));
+	LSEC_ENSURE(r->units != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		lsec_store_unit u;
 		LSEC_TRY(lsec_store_unit_get(&u, st->store, serials[i], err));
@@ -183,25 +243,24 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 			LSEC_ENSURE(!lsec_station__eq(serials[i], serials[j]), LSEC_E_USAGE,
 				    "cannot scrap unit '%s' twice in one record", serials[i]);
 		}
-		json_array_append_new(units, json_string(serials[i]));
+		snprintf(r->units[i], sizeof(r->units[i]), "%s", serials[i]);
+	}
+	r->nunits = n;
+	r->method = method_names[m];
+	r->sanitisation = methods[m].sanitisation;
+	r->warning = methods[m].note;
+	snprintf(r->destroyed_by, sizeof(r->destroyed_by), "%s", op);
+	snprintf(r->witnessed_by, sizeof(r->witnessed_by), "%s", wit);
+	if (opts->note != NULL) {
+		r->note = lsec_strdup(opts->note);
+		LSEC_ENSURE(r->note != NULL, LSEC_E_NOMEM, "out of memory");
 	}
 	if (opts->photo != NULL) {
 		LSEC_TRY(keep_photo(sha_hex, &photo_path, &photo_new, st, opts->photo, err));
+		snprintf(r->photo_sha256, sizeof(r->photo_sha256), "%s", sha_hex);
+		snprintf(r->photo, sizeof(r->photo), "%s", strrchr(photo_path, '/') + 1);
 	}
-	ev = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", method_names[m], "sanitisation",
-		       methods[m].sanitisation, "destroyed-by", op, "witnessed-by", wit, "units",
-		       units);
-	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	if (photo_path != NULL) {
-		json_object_set_new(ev, "photo-sha256", json_string(sha_hex));
-		json_object_set_new(ev, "photo", json_string(strrchr(photo_path, '/') + 1));
-	}
-	if (opts->note != NULL) {
-		json_object_set_new(ev, "note", json_string(opts->note));
-	}
-	if (methods[m].note != NULL) {
-		json_object_set_new(ev, "warning", json_string(methods[m].note));
-	}
+	LSEC_TRY(record_json(&ev, r, false, err));
 
 	/* One record: the batch leaf (the SOP step), then each unit, or nothing. */
 	memset(&ae, 0, sizeof(ae));
@@ -219,10 +278,10 @@ int lsec_station_scrap(json_t **out, lsec_station *st, const char *const *serial
 		LSEC_TRY(scrap_unit(st, serials[i], method_names[m], opts->note, ev, seq, err));
 	}
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
-	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
+	r->seq = seq;
 	if (out != NULL) {
-		*out = ev;
-		ev = NULL;
+		*out = r;
+		r = NULL;
 	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
@@ -230,7 +289,7 @@ out:
 		(void)unlink(photo_path); /* nothing recorded: the evidence file goes too */
 	}
 	json_decref(ev);
-	json_decref(units);
+	lsec_station_scrap_record_free(r);
 	lsec_sop_free(sop);
 	lsec_free(photo_path);
 	return rc;

@@ -205,25 +205,20 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		}
 		snprintf(release, sizeof(release), "%s", rel);
 		/* The release must still be approved and not revoked. */
-		json_t *rl = NULL;
-		size_t i;
-		json_t *r;
+		lsec_station_release *rl = NULL;
+		size_t nrl = 0;
 		bool ok = false;
-		LSEC_TRY(lsec_station_release_list(&rl, st, err));
-		json_array_foreach(rl, i, r)
-		{
-			char pv[160];
-			snprintf(pv, sizeof(pv), "%s@%s",
-				 json_string_value(json_object_get(r, "product")),
-				 json_string_value(json_object_get(r, "version")));
+		LSEC_TRY(lsec_station_release_list(&rl, &nrl, st, err));
+		for (size_t i = 0; i < nrl; i++) {
+			char pv[2 * LSEC_STORE_NAME_MAX + 2];
+			snprintf(pv, sizeof(pv), "%s@%s", rl[i].row.name, rl[i].row.version);
 			if (lsec_station__eq(pv, rel) &&
-			    lsec_station__eq(json_string_value(json_object_get(r, "state")),
-					     "approved") &&
-			    lsec_station__eq(json_string_value(json_object_get(r, "digest")), att)) {
+			    rl[i].state == LSEC_STATION_RELEASE_APPROVED &&
+			    lsec_station__eq(rl[i].row.digest, att)) {
 				ok = true;
 			}
 		}
-		json_decref(rl);
+		lsec_free(rl);
 		if (!ok) {
 			REFUSE("release %s is not approved (or was revoked) or is not what the unit "
 			       "attested",

@@ -24,11 +24,19 @@ static void test_station_release__same_person_cannot_approve(void **state)
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "op", &err),
 			 LSEC_E_STATION_ROLE);
 	fx_ok(lsec_station_release_approve(fx->st, "1", "sec2", &err), &err);
-	json_t *l = NULL;
-	fx_ok(lsec_station_release_list(&l, fx->st, &err), &err);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "state")),
+	lsec_station_release *l = NULL;
+	size_t n = 0;
+	fx_ok(lsec_station_release_list(&l, &n, fx->st, &err), &err);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].state, LSEC_STATION_RELEASE_APPROVED);
+	assert_string_equal(l[0].row.approvers[0], "sec1");
+	assert_string_equal(l[0].row.approvers[1], "sec2");
+	json_t *j = NULL;
+	fx_ok(lsec_station_release_list_json(&j, l, n, &err), &err);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "state")),
 			    "approved");
-	json_decref(l);
+	json_decref(j);
+	lsec_free(l);
 	lsec_free(img);
 }
 
@@ -115,6 +123,17 @@ static void test_station_release__revoked_release_not_flashed(void **state)
 	fx_ok(lsec_station_release_revoke(fx->st, "sensor@1.0.0", "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_revoke(fx->st, "sensor@1.0.0", "sec2", &err),
 			 LSEC_E_EXISTS);
+	assert_non_null(strstr(err.msg, "already revoked"));
+	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
+			 LSEC_E_STATION_RELEASE);
+	lsec_station_release *l = NULL;
+	size_t n = 0;
+	fx_ok(lsec_station_release_list(&l, &n, fx->st, &err), &err);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].state, LSEC_STATION_RELEASE_REVOKED);
+	assert_string_equal(l[0].row.revoked_by, "sec1");
+	assert_string_equal(lsec_station_release_state_name(l[0].state), "revoked");
+	lsec_free(l);
 	char *u = fx_unit(fx, 1);
 	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
 			 LSEC_E_STATION_RELEASE);
