@@ -87,7 +87,7 @@ static void run_backend(struct row *r, const char *location, uint64_t leaves, EV
 	}
 	t1 = now_s();
 	r->group = (double)rest / (t1 - t0 > 0 ? t1 - t0 : 1e-3);
-	if (lsec_audit_checkpoint_create(NULL, st, "linesec/bench", "station-1", key, "operator-1",
+	if (lsec_audit_checkpoint_create(NULL, st, "bench", "station-1", key, "operator-1",
 					 &err) != 0) {
 		die("checkpoint", &err);
 	}

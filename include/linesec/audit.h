@@ -311,16 +311,25 @@ LSEC_API LSEC_MUST_USE int lsec_audit_append(uint64_t *seq_out, lsec_store *st,
 					     const lsec_audit_event *ev, lsec_err *err);
 
 /*
- * Signs and stores a checkpoint of the whole log. The tree is hashed from
- * the stored leaves; then, in one transaction holding the log lock, the
- * leaves appended meanwhile are added, the checkpoint is signed (origin,
- * key_name, Ed25519 key), a "checkpoint" leaf naming its size and root is
+ * The origin of the log of line line_id, the first line of its every
+ * checkpoint: "linesec/<line id>" (one name wherever a checkpoint is signed
+ * or checked). Errors: LSEC_E_USAGE (does not fit in size).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_origin(char *out, size_t size, const char *line_id,
+					     lsec_err *err);
+
+/*
+ * Signs and stores a checkpoint of the whole log of line line_id: the one
+ * function that signs checkpoints. The tree is hashed from the stored
+ * leaves; then, in one transaction holding the log lock, the leaves
+ * appended meanwhile are added, the checkpoint is signed (lsec_audit_origin
+ * of line_id, key_name, Ed25519 key), a "checkpoint" leaf naming its size and root is
  * recorded for person, and the checkpoint row is stored. So the log lists
  * its own checkpoints, and a deleted or inserted checkpoint row is found by
  * lsec_audit_verify. *note_out (may be NULL; lsec_free) is the note.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_create(char **note_out, lsec_store *st,
-							const char *origin, const char *key_name,
+							const char *line_id, const char *key_name,
 							const struct evp_pkey_st *key,
 							const char *person, lsec_err *err);
 

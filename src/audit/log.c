@@ -320,7 +320,18 @@ static int walk_leaves(struct walk *w, lsec_store *st, uint64_t from, uint64_t t
 
 /* ---- checkpoint, verify, prove ----------------------------------------- */
 
-int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *origin,
+int lsec_audit_origin(char *out, size_t size, const char *line_id, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(line_id);
+	int n = snprintf(out, size, "linesec/%s", line_id);
+	LSEC_ENSURE(n > 0 && (size_t)n < size, LSEC_E_USAGE,
+		    "cannot name the log of line '%.64s': the line id is too long", line_id);
+out:
+	return rc;
+}
+
+int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *line_id,
 				 const char *key_name, const struct evp_pkey_st *key,
 				 const char *person, lsec_err *err)
 {
@@ -331,13 +342,12 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *or
 	json_t *evd = NULL;
 	lsec_audit_checkpoint cp;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	char origin[sizeof(cp.origin)];
 	if (note_out != NULL) {
 		*note_out = NULL;
 	}
 	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE_REF(origin);
-	LSEC_ENSURE(strlen(origin) < sizeof(cp.origin), LSEC_E_USAGE,
-		    "cannot make checkpoint: origin '%.64s' is too long", origin);
+	LSEC_TRY(lsec_audit_origin(origin, sizeof(origin), line_id, err));
 	memset(&w, 0, sizeof(w));
 	lsec_audit_tree_init(&w.tree);
 	/* Hash what is there without the lock, then catch up under it. */

@@ -136,13 +136,11 @@ static int checkpoint_body(cli_ctx *c)
 	const cli_args *a = &c->a;
 	lsec_line *line = c->line;
 	lsec_key *key = NULL;
-	char *note = NULL, *origin = NULL, *path = NULL;
+	char *note = NULL, *path = NULL;
 	const char *dir = cli_get(a, "export");
 	lsec_audit_checkpoint cp;
 	LSEC_TRY(lsec_key_load_private(&key, lsec_line_station_key_path(line), NULL, err));
-	LSEC_ENSURE((origin = lsec_asprintf("linesec/%s", lsec_line_id(line))) != NULL,
-		    LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_audit_checkpoint_create(&note, lsec_line_store(line), origin,
+	LSEC_TRY(lsec_audit_checkpoint_create(&note, lsec_line_store(line), lsec_line_id(line),
 					      lsec_line_station(line), lsec_key_evp(key), c->person,
 					      err));
 	LSEC_TRY(lsec_audit_checkpoint_parse(&cp, note, strlen(note), err));
@@ -170,7 +168,6 @@ static int checkpoint_body(cli_ctx *c)
 	}
 out:
 	lsec_free(path);
-	lsec_free(origin);
 	lsec_free(note);
 	lsec_key_free(key);
 	return rc;

@@ -54,7 +54,7 @@ int lsec_station_checkpoint(lsec_station *st, lsec_err *err)
 	LSEC_ENSURE(st->station_key != NULL, LSEC_E_STATION_CONFIG,
 		    "cannot sign a checkpoint: no station key configured");
 	LSEC_TRY(lsec_audit_checkpoint_create(&note, st->store,
-					      st->cfg->line_id ? st->cfg->line_id : "linesec",
+					      st->cfg->line_id ? st->cfg->line_id : "line",
 					      st->cfg->station_id, lsec_key_evp(st->station_key),
 					      st->cfg->operator_name, err));
 out:

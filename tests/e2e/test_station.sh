@@ -79,6 +79,11 @@ L build --as olga --batch --device sim:fleet/unit-001.sim | grep -q "unit unit-0
 	fail "unit-001 not shipped"
 L unit show --as olga unit-001 --json >rec.json
 grep -q '"format":"linesec-audit-proof/1"' rec.json || fail "no inclusion proof in the record"
+# The station's checkpoints and 'audit checkpoint' name the log the same way.
+line_id=$(sed -n 's/^line: *//p' line/line.yaml | tr -d '"')
+grep -q "\"checkpoint\":\"linesec/$line_id\\\\n" rec.json || fail "the station's checkpoint origin is not linesec/$line_id"
+L audit checkpoint --as olga --json | grep -q "\"origin\":\"linesec/$line_id\"" ||
+	fail "audit checkpoint origin is not linesec/$line_id"
 # The initial credential follows the approved SOP's parameters (20 base32 characters).
 grep -q '"alphabet":"base32"' rec.json && grep -q '"length":20' rec.json ||
 	fail "the credential does not follow the SOP's length and alphabet"

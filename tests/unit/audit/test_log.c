@@ -138,7 +138,7 @@ static void build_log(lsec_store *st, char **notes /* [2], may be NULL */)
 				       &err);
 		}
 		char *note = NULL;
-		assert_lsec_ok(lsec_audit_checkpoint_create(&note, st, "linesec/test-line", "st-1",
+		assert_lsec_ok(lsec_audit_checkpoint_create(&note, st, "test-line", "st-1",
 							    station_key, "auditor-ann", &err),
 			       &err);
 		if (notes != NULL) {
@@ -425,7 +425,7 @@ static void test_audit_log__out_of_memory_leaves_a_whole_log(void **state)
 
 		lsec_alloc_fail_after(n);
 		char *note = NULL;
-		int r2 = lsec_audit_checkpoint_create(&note, db->st, "linesec/test-line", "st-1",
+		int r2 = lsec_audit_checkpoint_create(&note, db->st, "test-line", "st-1",
 						      station_key, "auditor-ann", &err);
 		lsec_alloc_fail_after(0);
 		assert_true(r2 == 0 || note == NULL);

@@ -63,7 +63,7 @@ static void station_main(const char *location, int station, int fd)
 			r.recorded++;
 		}
 		if (rc == 0 && (j + 1) % CHECKPOINT_EVERY == 0) {
-			rc = lsec_audit_checkpoint_create(NULL, st, "linesec/many", name,
+			rc = lsec_audit_checkpoint_create(NULL, st, "many", name,
 							  keys[station], "auditor", &err);
 			r.checkpoints += rc == 0;
 		}
