@@ -102,6 +102,77 @@ static bool key_live(lsec_key_state s)
 	return s == LSEC_KEY_PRE_ACTIVATION || s == LSEC_KEY_ACTIVE || s == LSEC_KEY_SUSPENDED;
 }
 
+/* The certificate serial an issuance leaf records, or NULL when leaf records none. */
+static const char *issued_serial(const json_t *leaf)
+{
+	const char *action = json_string_value(json_object_get(leaf, "action"));
+	const json_t *e = json_object_get(leaf, "evidence");
+	if (lsec_station__eq(action, "ca.issue")) {
+		return json_string_value(json_object_get(e, "cert-serial"));
+	}
+	if (lsec_station__eq(action, "pki.certificate.issue")) {
+		return json_string_value(json_object_get(e, "cert_serial"));
+	}
+	return NULL;
+}
+
+/* Whether a leaf of the unit's records the issuance of certificate cert_serial. */
+static bool log_issued(const json_t *leaves, const char *cert_serial)
+{
+	size_t i;
+	const json_t *l;
+	json_array_foreach(leaves, i, l)
+	{
+		if (lsec_station__eq(issued_serial(l), cert_serial)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The unit's identity rows are exactly the certificates its leaves say were
+ * issued to it: a row the log does not back (moved or copied by SQL) and an
+ * issuance with no row (deleted) both stop decommissioning before anything
+ * is revoked, so a healthy unit's certificate is never put on the CRL in
+ * another's name. Errors: LSEC_E_AUDIT_INDEX naming the table and the row.
+ */
+static int identities_match_log(lsec_station *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	json_t *leaves = NULL;
+	lsec_store_identity *ids = NULL;
+	size_t i, n = 0;
+	const json_t *l;
+	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+	for (size_t k = 0; k < n; k++) {
+		LSEC_ENSURE(ids[k].cert_serial[0] == '\0' || log_issued(leaves, ids[k].cert_serial),
+			    LSEC_E_AUDIT_INDEX,
+			    "cannot revoke the identities of unit '%s': registry table identities "
+			    "holds certificate %s (key %.16s) for it, but no audit leaf of the unit "
+			    "records its issuance: the registry was changed outside linesec",
+			    serial, ids[k].cert_serial, ids[k].key_fp);
+	}
+	json_array_foreach(leaves, i, l)
+	{
+		const char *sn = issued_serial(l);
+		bool held = false;
+		for (size_t k = 0; sn != NULL && k < n; k++) {
+			held = held || lsec_station__eq(ids[k].cert_serial, sn);
+		}
+		LSEC_ENSURE(sn == NULL || held, LSEC_E_AUDIT_INDEX,
+			    "cannot revoke the identities of unit '%s': audit leaf %lld records "
+			    "certificate %s issued to it, but registry table identities holds no "
+			    "such row for the unit: the registry was changed outside linesec",
+			    serial, (long long)json_integer_value(json_object_get(l, "seq")), sn);
+	}
+out:
+	lsec_free(ids);
+	json_decref(leaves);
+	return rc;
+}
+
 int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *person,
 				    const char *serial, lsec_crl_reason reason, bool destroyed,
 				    lsec_err *err)
@@ -116,6 +187,7 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 	bool revoked_now = false;
 	LSEC_ENSURE(certs != NULL && keys != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
+	LSEC_TRY(identities_match_log(st, serial, err));
 	for (size_t i = 0; i < n; i++) {
 		if (key_live(ids[i].state) && ids[i].cert_serial[0] != '\0') {
 			lsec_buf_reset(&der);
@@ -348,6 +420,8 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	snprintf(r.product, sizeof(r.product), "%s", unit.product);
 	snprintf(r.socket, sizeof(r.socket), "%u", st->cfg->socket);
 	snprintf(r.uid_hex, sizeof(r.uid_hex), "%.*s", (int)sizeof(r.uid_hex) - 1, unit.uid);
+	/* What will be revoked is what the log says was issued, checked before anything runs. */
+	LSEC_TRY(identities_match_log(st, serial, err));
 	if (opts->erase_key != NULL) {
 		LSEC_TRY(lsec_key_load_private(&d.erase_key, opts->erase_key,
 					       opts->erase_key_passphrase, err));

@@ -69,6 +69,25 @@ run_suite() { # run_suite LABEL [init options]
 		--device sim:fleet/unit-001.sim --erase-key fw.pem --json
 	has '"state":"decommissioned"' out.txt "decommissioned"
 
+	# Registry write access cannot aim a revocation: unit-001's identity row
+	# moved to unit-002, or unit-002's own row deleted, stops its
+	# decommissioning before anything is revoked.
+	local pg_url=${2:-} db=line/registry.db
+	local u1 u2
+	u1=$(reg_sql "$pg_url" $db "SELECT id FROM units WHERE serial = 'unit-001'")
+	u2=$(reg_sql "$pg_url" $db "SELECT id FROM units WHERE serial = 'unit-002'")
+	reg_sql "$pg_url" $db "CREATE TABLE saved_ids AS SELECT * FROM identities WHERE unit_id IN ($u1, $u2)" >/dev/null
+	reg_sql "$pg_url" $db "UPDATE identities SET unit_id = $u2 WHERE unit_id = $u1" >/dev/null
+	expect 5 "an identity row moved by SQL stops the revocation" "$L" decommission unit-002 --as olga --reason compromised
+	has "registry table identities holds certificate .* but no audit leaf of the unit records its issuance" err.txt "names the table and the row"
+	reg_sql "$pg_url" $db "UPDATE identities SET unit_id = $u1 WHERE key_fp IN (SELECT key_fp FROM saved_ids WHERE unit_id = $u1);
+		DELETE FROM identities WHERE unit_id = $u2" >/dev/null
+	expect 5 "a deleted identity row stops the revocation" "$L" decommission unit-002 --as olga --reason compromised
+	has "records certificate .* issued to it, but registry table identities holds no such row" err.txt "names the leaf"
+	reg_sql "$pg_url" $db "INSERT INTO identities SELECT * FROM saved_ids WHERE unit_id = $u2; DROP TABLE saved_ids" >/dev/null
+	[ "$(reg_sql "$pg_url" $db "SELECT state FROM units WHERE serial = 'unit-002'")" = shipped ] &&
+		ok "unit-002 untouched by the refused runs" || bad "unit-002 changed by a refused decommission"
+
 	# Lost in the field (shipped, unreachable): revoked only, not wiped, pending destruction.
 	expect 0 "unreachable unit revoked only" "$L" decommission unit-002 --as olga --reason compromised
 

@@ -18,14 +18,10 @@ status() {
 }
 export LINESEC_CA_PASSPHRASE=test-ca-passphrase
 
-# sql TEXT: runs SQL on the registry, as someone with write access to it would.
-sql() {
-	if [ -n "$pg_url" ]; then psql -q "$pg_url" -c "$1" >/dev/null; else sqlite3 line/registry.db "$1"; fi
-}
-# sqlq QUERY: its rows, one value a line.
-sqlq() {
-	if [ -n "$pg_url" ]; then psql -qAt "$pg_url" -c "$1"; else sqlite3 line/registry.db "$1"; fi
-}
+# shellcheck source=testlib.sh
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+sql() { reg_sql "$pg_url" line/registry.db "$1" >/dev/null; }
+sqlq() { reg_sql "$pg_url" line/registry.db "$1"; }
 
 # suite NAME [init options]: the whole story on one registry.
 suite() {

@@ -28,6 +28,12 @@ finish() {
 	[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 	echo "all ok"
 }
+# reg_sql PG_URL DB_FILE SQL: runs SQL on a line's registry the way someone
+# with write access to it alone would (psql when PG_URL is set, else sqlite3
+# on DB_FILE); prints result rows, one value a line.
+reg_sql() {
+	if [ -n "$1" ]; then psql -qAt "$1" -c "$3"; else sqlite3 "$2" "$3"; fi
+}
 # run_on_postgres FUNCTION LABEL: with LSEC_TEST_PG_URL set, runs
 # `FUNCTION LABEL --registry URL` on a fresh schema of its own (dropped
 # afterwards); otherwise says it skipped.
