@@ -662,11 +662,8 @@ void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16])
 int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key, lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *ctx = NULL;
 	uint8_t *spki = NULL;
 	uint8_t msg[LSEC_DEVICE__ERASE_MSG_LEN];
-	uint8_t sig[80];
-	size_t siglen = sizeof(sig);
 	LSEC_ENSURE_REF(out);
 	LSEC_ENSURE_REF(uid);
 	LSEC_ENSURE_REF(key);
@@ -676,17 +673,11 @@ int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key,
 	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot build erase token: cannot encode the public key");
 	LSEC_ENSURE(n <= 0xffff, LSEC_E_USAGE, "cannot build erase token: public key too large");
 	lsec_device__erase_message(msg, uid);
-	ctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot build erase token");
-	LSEC_TRY_OSSL(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), LSEC_E_CRYPTO,
-		      "cannot build erase token: cannot sign");
-	LSEC_TRY_OSSL(EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg)), LSEC_E_CRYPTO,
-		      "cannot build erase token: cannot sign");
 	LSEC_TRY(lsec_buf_append_u16le(out, (uint16_t)n, err));
 	LSEC_TRY(lsec_buf_append(out, spki, (size_t)n, err));
-	LSEC_TRY(lsec_buf_append(out, sig, siglen, err));
+	LSEC_TRY(lsec_evp_sign(out, key, "SHA256", msg, sizeof(msg),
+			       "cannot build erase token: cannot sign", err));
 out:
-	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(spki);
 	return rc;
 }

@@ -191,19 +191,9 @@ int lsec_device__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t
 {
 	int rc = 0;
 	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	uint8_t der[80];
-	size_t n = sizeof(der);
 	LSEC_TRY(load_p256(&pkey, pkcs8, err));
-	ctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot sign challenge");
-	LSEC_TRY_OSSL(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey), LSEC_E_CRYPTO,
-		      "cannot sign challenge");
-	LSEC_TRY_OSSL(EVP_DigestSign(ctx, der, &n, msg, len), LSEC_E_CRYPTO,
-		      "cannot sign challenge");
-	LSEC_TRY(lsec_buf_append(sig, der, n, err));
+	LSEC_TRY(lsec_evp_sign(sig, pkey, "SHA256", msg, len, "cannot sign challenge", err));
 out:
-	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pkey);
 	return rc;
 }

@@ -383,19 +383,7 @@ int lsec_key_type_parse(lsec_key_type *out, const char *s, lsec_err *err)
 static int ed25519_sign(lsec_buf *sig, const lsec_key *key, const uint8_t *msg, size_t len,
 			lsec_err *err)
 {
-	int rc = 0;
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	uint8_t s[64];
-	size_t slen = sizeof(s);
-	LSEC_TRY_OSSL_PTR(mctx, LSEC_E_NOMEM, "cannot sign with Ed25519");
-	LSEC_TRY_OSSL(EVP_DigestSignInit_ex(mctx, NULL, NULL, NULL, NULL, key->pkey, NULL),
-		      LSEC_E_CRYPTO, "cannot sign with Ed25519");
-	LSEC_TRY_OSSL(EVP_DigestSign(mctx, s, &slen, msg, len), LSEC_E_CRYPTO,
-		      "cannot sign with Ed25519");
-	LSEC_TRY(lsec_buf_append(sig, s, slen, err));
-out:
-	EVP_MD_CTX_free(mctx);
-	return rc;
+	return lsec_evp_sign(sig, key->pkey, NULL, msg, len, "cannot sign with Ed25519", err);
 }
 
 static int ed25519_verify(const lsec_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
