@@ -307,6 +307,18 @@ struct evp_pkey_st; /* OpenSSL's EVP_PKEY */
 LSEC_API LSEC_MUST_USE int lsec_evp_sign(lsec_buf *sig, const struct evp_pkey_st *key,
 					 const char *digest, const uint8_t *msg, size_t len,
 					 const char *what, lsec_err *err);
+/*
+ * Checks sig over msg under key, with digest as for lsec_evp_sign. A
+ * signature that does not verify is not an error: *ok says whether it
+ * does, and the caller reports a mismatch with its own code. Fails
+ * (*ok false) with LSEC_E_CRYPTO when the key cannot verify with that
+ * digest, or LSEC_E_NOMEM; what starts the message.
+ * @test tests/unit/util/test_sign.c
+ */
+LSEC_API LSEC_MUST_USE int lsec_evp_verify(bool *ok, const struct evp_pkey_st *key,
+					   const char *digest, const uint8_t *msg, size_t len,
+					   const uint8_t *sig, size_t siglen, const char *what,
+					   lsec_err *err);
 
 /* ---- who acts --------------------------------------------------------- */
 

@@ -322,7 +322,6 @@ static int verify_sigs(const struct parsed_note *pn, const char *note, const cha
 		       const EVP_PKEY *pub, bool *known, lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *ctx = NULL;
 	bool ok = false;
 	*known = false;
 	for (size_t i = 0; i < pn->nsigs && !ok; i++) {
@@ -340,17 +339,11 @@ static int verify_sigs(const struct parsed_note *pn, const char *note, const cha
 		if (s->blob_len != 4 + 64) {
 			continue;
 		}
-		EVP_MD_CTX_free(ctx);
-		LSEC_TRY_OSSL_PTR(ctx = EVP_MD_CTX_new(), LSEC_E_NOMEM, "cannot verify note");
-		LSEC_TRY_OSSL(EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL,
-						      (EVP_PKEY *)(uintptr_t)pub, NULL),
-			      LSEC_E_CRYPTO, "cannot verify note");
-		ok = EVP_DigestVerify(ctx, s->blob + 4, 64, (const uint8_t *)note, pn->text_len) == 1;
-		ERR_clear_error(); /* a bad signature leaves a reason on the queue */
+		LSEC_TRY(lsec_evp_verify(&ok, pub, NULL, (const uint8_t *)note, pn->text_len,
+					 s->blob + 4, 64, "cannot verify note", err));
 	}
 	rc = ok ? 0 : LSEC_E_AUDIT_SIGNATURE;
 out:
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 

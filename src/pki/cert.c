@@ -278,7 +278,7 @@ int lsec_pop_verify(const lsec_cert *cert, const uint8_t *challenge, size_t len,
 {
 	int rc = 0;
 	lsec_buf der = LSEC_BUF_INIT(128);
-	EVP_MD_CTX *md = NULL;
+	bool ok = false;
 	char sn[41];
 	lsec_cert_serial_hex(sn, cert);
 	LSEC_ENSURE(len >= 16, LSEC_E_USAGE,
@@ -289,18 +289,13 @@ int lsec_pop_verify(const lsec_cert *cert, const uint8_t *challenge, size_t len,
 	EVP_PKEY *k = X509_get0_pubkey(cert->x);
 	LSEC_TRY_OSSL_PTR(k, LSEC_E_PKI_CERT, "cannot read the public key of certificate '%s'",
 			  sn);
-	LSEC_TRY_OSSL_PTR(md = EVP_MD_CTX_new(), LSEC_E_NOMEM, "out of memory verifying");
-	LSEC_TRY_OSSL(EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, k, NULL),
-		      LSEC_E_CRYPTO, "cannot verify under certificate '%s'", sn);
-	if (EVP_DigestVerify(md, der.data, der.len, challenge, len) != 1) {
-		ERR_clear_error();
-		LSEC_BAIL(LSEC_E_PKI_POP,
-			  "proof of possession failed: the signature does not verify under "
-			  "certificate '%s'",
-			  sn);
-	}
+	LSEC_TRY(lsec_evp_verify(&ok, k, "SHA256", challenge, len, der.data, der.len,
+				 "cannot verify a proof of possession", err));
+	LSEC_ENSURE(ok, LSEC_E_PKI_POP,
+		    "proof of possession failed: the signature does not verify under "
+		    "certificate '%s'",
+		    sn);
 out:
-	EVP_MD_CTX_free(md);
 	lsec_buf_release(&der);
 	return rc;
 }

@@ -390,16 +390,11 @@ static int ed25519_verify(const lsec_key *key, const uint8_t *msg, size_t len, c
 			  size_t siglen, lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(mctx, LSEC_E_NOMEM, "cannot verify Ed25519 signature");
-	LSEC_TRY_OSSL(EVP_DigestVerifyInit_ex(mctx, NULL, NULL, NULL, NULL, key->pkey, NULL),
-		      LSEC_E_CRYPTO, "cannot verify Ed25519 signature");
-	if (EVP_DigestVerify(mctx, sig, siglen, msg, len) != 1) {
-		ERR_clear_error();
-		LSEC_BAIL(LSEC_E_CRYPTO, "Ed25519 signature does not verify");
-	}
+	bool ok = false;
+	LSEC_TRY(lsec_evp_verify(&ok, key->pkey, NULL, msg, len, sig, siglen,
+				 "cannot verify Ed25519 signature", err));
+	LSEC_ENSURE(ok, LSEC_E_CRYPTO, "Ed25519 signature does not verify");
 out:
-	EVP_MD_CTX_free(mctx);
 	return rc;
 }
 

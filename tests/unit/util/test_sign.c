@@ -1,6 +1,7 @@
-/* lsec_evp_sign: ECDSA (SHA-256, DER) and Ed25519 one-shot signatures. */
+/* lsec_evp_sign and lsec_evp_verify: ECDSA (SHA-256, DER) and Ed25519 one-shot signatures. */
 #include "helpers/testutil.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -70,12 +71,57 @@ static void test_util_sign__full_buffer_is_left_as_it_was(void **state)
 	EVP_PKEY_free(k);
 }
 
+static void test_util_sign__verify_tells_match_from_mismatch(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k);
+	assert_non_null(other);
+	assert_non_null(ed);
+	lsec_buf sig = LSEC_BUF_INIT(128);
+	bool ok = false;
+	assert_lsec_ok(lsec_evp_sign(&sig, k, "SHA256", msg, sizeof(msg), "cannot sign", &err),
+		       &err);
+	assert_lsec_ok(lsec_evp_verify(&ok, k, "SHA256", msg, sizeof(msg), sig.data, sig.len,
+				       "cannot verify", &err),
+		       &err);
+	assert_true(ok);
+	/* Another key, a changed message or a garbled signature: no error, not ok. */
+	assert_lsec_ok(lsec_evp_verify(&ok, other, "SHA256", msg, sizeof(msg), sig.data, sig.len,
+				       "cannot verify", &err),
+		       &err);
+	assert_false(ok);
+	assert_lsec_ok(lsec_evp_verify(&ok, k, "SHA256", msg, sizeof(msg) - 1, sig.data, sig.len,
+				       "cannot verify", &err),
+		       &err);
+	assert_false(ok);
+	assert_lsec_ok(lsec_evp_verify(&ok, k, "SHA256", msg, sizeof(msg), sig.data, 3,
+				       "cannot verify", &err),
+		       &err);
+	assert_false(ok);
+	assert_int_equal(ERR_peek_error(), 0);
+	/* A key that cannot verify with that digest is an error. */
+	ok = true;
+	assert_lsec_code(lsec_evp_verify(&ok, ed, "SHA256", msg, sizeof(msg), sig.data, sig.len,
+					 "cannot verify", &err),
+			 LSEC_E_CRYPTO, &err);
+	assert_false(ok);
+	lsec_buf_release(&sig);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(ed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util_sign__ecdsa_appends_a_verifying_der_signature),
 		cmocka_unit_test(test_util_sign__ed25519_signs_the_message_whole),
 		cmocka_unit_test(test_util_sign__full_buffer_is_left_as_it_was),
+		cmocka_unit_test(test_util_sign__verify_tells_match_from_mismatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
