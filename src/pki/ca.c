@@ -757,7 +757,6 @@ int lsec_pki_station_keygen(lsec_secret **pkcs8_out, EVP_PKEY **pub_out, lsec_er
 	EVP_PKEY *k = NULL;
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	lsec_secret *der = NULL;
-	uint8_t *spki = NULL;
 	*pkcs8_out = NULL;
 	*pub_out = NULL;
 	k = EVP_EC_gen("P-256");
@@ -771,16 +770,10 @@ int lsec_pki_station_keygen(lsec_secret **pkcs8_out, EVP_PKEY **pub_out, lsec_er
 	uint8_t *p = lsec_secret_data(der);
 	LSEC_TRY_OSSL(i2d_PKCS8_PRIV_KEY_INFO(p8, &p), LSEC_E_CRYPTO,
 		      "cannot export the generated device key");
-	/* The public half, as a key with no private part. */
-	int sl = i2d_PUBKEY(k, &spki);
-	LSEC_TRY_OSSL(sl, LSEC_E_CRYPTO, "cannot export the generated public key");
-	const uint8_t *q = spki;
-	LSEC_TRY_OSSL_PTR(*pub_out = d2i_PUBKEY(NULL, &q, sl), LSEC_E_CRYPTO,
-			  "cannot export the generated public key");
+	LSEC_TRY(lsec_pki__key_public_only(pub_out, k, "the generated device key", err));
 	*pkcs8_out = der;
 	der = NULL;
 out:
-	OPENSSL_free(spki);
 	lsec_secret_free(der);
 	PKCS8_PRIV_KEY_INFO_free(p8); /* clears the key octets */
 	EVP_PKEY_free(k);             /* clears the private scalar */

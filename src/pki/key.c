@@ -13,7 +13,7 @@
  *
  * @test tests/unit/pki/test_key.c
  */
-#include "linesec/pki.h"
+#include "pki_int.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -184,22 +184,6 @@ out:
 	return rc;
 }
 
-/* Keeps only the public half of pkey (re-encoding through SPKI). */
-static int public_only(EVP_PKEY **out, EVP_PKEY *pkey, const char *what, lsec_err *err)
-{
-	int rc = 0;
-	unsigned char *der = NULL;
-	*out = NULL;
-	int n = i2d_PUBKEY(pkey, &der);
-	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
-	const unsigned char *p = der;
-	*out = d2i_PUBKEY(NULL, &p, n);
-	LSEC_TRY_OSSL_PTR(*out, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
-out:
-	OPENSSL_free(der);
-	return rc;
-}
-
 int lsec_key_load_public(lsec_key **out, const char *path, lsec_err *err)
 {
 	int rc = 0;
@@ -216,7 +200,7 @@ int lsec_key_load_public(lsec_key **out, const char *path, lsec_err *err)
 	} else if (!pem_has(&pem, "ENCRYPTED")) {
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, NULL);
 		if (pkey != NULL) {
-			LSEC_TRY(public_only(&pub, pkey, path, err));
+			LSEC_TRY(lsec_pki__key_public_only(&pub, pkey, path, err));
 		}
 	}
 	LSEC_TRY_OSSL_PTR(pub, LSEC_E_PARSE,

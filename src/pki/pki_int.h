@@ -100,6 +100,13 @@ int lsec_pki__sig_raw_to_der(lsec_buf *der, const uint8_t raw[64], lsec_err *err
 
 /* LSEC_E_PKI_KEY_TYPE unless pkey is an EC key on P-256; what names it. */
 int lsec_pki__check_p256(const EVP_PKEY *pkey, const char *what, lsec_err *err);
+/*
+ * Copies the public half of pkey into a new key with no private part
+ * (re-encoding through SPKI); *out belongs to the caller (EVP_PKEY_free).
+ * Fails with LSEC_E_CRYPTO, naming what.
+ */
+int lsec_pki__key_public_only(EVP_PKEY **out, const EVP_PKEY *pkey, const char *what,
+			      lsec_err *err);
 /* SHA-256 of the DER SubjectPublicKeyInfo of pkey. */
 int lsec_pki__key_fingerprint(uint8_t out[32], const EVP_PKEY *pkey, lsec_err *err);
 /* Wraps an X509 (ownership moves into *out, even on failure). */

@@ -271,6 +271,22 @@ out:
 	return rc;
 }
 
+int lsec_pki__key_public_only(EVP_PKEY **out, const EVP_PKEY *pkey, const char *what,
+			      lsec_err *err)
+{
+	int rc = 0;
+	unsigned char *der = NULL;
+	*out = NULL;
+	int n = i2d_PUBKEY(pkey, &der);
+	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
+	const unsigned char *p = der;
+	*out = d2i_PUBKEY(NULL, &p, n);
+	LSEC_TRY_OSSL_PTR(*out, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
 int lsec_pki__key_fingerprint(uint8_t out[32], const EVP_PKEY *pkey, lsec_err *err)
 {
 	int rc = 0;
