@@ -184,12 +184,31 @@ out:
 	return rc;
 }
 
+int lsec_device_flash_compare(bool *same, uint8_t have_out[32], lsec_device *t, uint32_t addr,
+			      const uint8_t *data, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t want[32], have[32];
+	LSEC_ENSURE_REF(same);
+	*same = false;
+	LSEC_ENSURE((data != NULL || len == 0) && len <= UINT32_MAX, LSEC_E_USAGE,
+		    "cannot compare flash: no data or %zu bytes", len);
+	LSEC_TRY(lsec_sha256(want, data, len, err));
+	LSEC_TRY(lsec_device_flash_hash(have, t, addr, (uint32_t)len, err));
+	*same = lsec_ct_equal(have, want, sizeof(have));
+	if (have_out != NULL) {
+		memcpy(have_out, have, sizeof(have));
+	}
+out:
+	return rc;
+}
+
 int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
 			      lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_info info;
-	uint8_t want[32], got[32];
+	bool same = false;
 	LSEC_ENSURE(data != NULL && len > 0 && len <= UINT32_MAX, LSEC_E_USAGE,
 		    "cannot program flash: no data");
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
@@ -202,9 +221,8 @@ int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data
 		    t->uri, info.flash_size);
 	LSEC_TRY(lsec_device_flash_erase(t, addr, (uint32_t)span, err));
 	LSEC_TRY(lsec_device_flash_write(t, addr, data, len, err));
-	LSEC_TRY(lsec_sha256(want, data, len, err));
-	LSEC_TRY(lsec_device_flash_hash(got, t, addr, (uint32_t)len, err));
-	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_VERIFY,
+	LSEC_TRY(lsec_device_flash_compare(&same, NULL, t, addr, data, len, err));
+	LSEC_ENSURE(same, LSEC_E_TGT_VERIFY,
 		    "cannot program flash of device '%s': read-back SHA-256 of 0x%x+%zu differs from the data written",
 		    t->uri, addr, len);
 out:

@@ -20,24 +20,6 @@ static int image_bytes(const uint8_t **p, size_t *n, lsec_station__run *r, lsec_
 	return 0;
 }
 
-/*
- * Compares the first n bytes of the unit's flash with the image: have
- * gets the flash's SHA-256 of that range, *same whether it is the image's.
- * Fails only when the hash cannot be computed or read back.
- */
-static int flash_holds_image(bool *same, uint8_t have[32], lsec_station__run *r,
-			     const uint8_t *img, size_t n, lsec_err *err)
-{
-	int rc = 0;
-	uint8_t want[32];
-	*same = false;
-	LSEC_TRY(lsec_sha256(want, img, n, err));
-	LSEC_TRY(lsec_device_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
-	*same = lsec_ct_equal(have, want, 32);
-out:
-	return rc;
-}
-
 int lsec_station__act_image_check(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
@@ -60,14 +42,13 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 	int rc = 0;
 	const uint8_t *img = NULL;
 	size_t n = 0;
-	uint8_t have[32];
 	bool already = false;
 	LSEC_TRY(image_bytes(&img, &n, r, err));
 	LSEC_ENSURE(n <= r->info.flash_size, LSEC_E_LIMIT,
 		    "release %s (%zu bytes) does not fit the flash of unit '%s' (%u bytes)",
 		    r->release, n, r->serial, r->info.flash_size);
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(flash_holds_image(&already, have, r, img, n, err));
+	LSEC_TRY(lsec_device_flash_compare(&already, NULL, r->tgt, 0, img, n, err));
 	if (!already) {
 		uint32_t page = r->info.page_size ? r->info.page_size : 4096;
 		uint32_t len = (uint32_t)((n + page - 1) / page * page);
@@ -90,7 +71,7 @@ int lsec_station__act_verify_flash(lsec_station__run *r, lsec_err *err)
 	uint8_t have[32];
 	bool same = false;
 	LSEC_TRY(image_bytes(&img, &n, r, err));
-	LSEC_TRY(flash_holds_image(&same, have, r, img, n, err));
+	LSEC_TRY(lsec_device_flash_compare(&same, have, r->tgt, 0, img, n, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", have, 32, err));
 	LSEC_ENSURE(same, LSEC_E_DEVICE,
 		    "the flash of unit '%s' does not hold release %s (read-back hash differs)",
