@@ -44,32 +44,18 @@ bool lsec_pki__file_exists(const char *path)
 }
 
 /* Writes a PEM-encoded object (through writer) to a new file of the given mode. */
-static int write_pem_new(const char *path, unsigned mode, int (*writer)(BIO *, const void *),
+static int write_pem_new(const char *path, unsigned mode, lsec_pki__pem_writer writer,
 			 const void *obj, lsec_err *err)
 {
 	int rc = 0;
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *mem = NULL;
-	LSEC_TRY_OSSL_PTR(bio, LSEC_E_NOMEM, "cannot encode '%s'", path);
-	LSEC_TRY_OSSL(writer(bio, obj), LSEC_E_CRYPTO, "cannot encode '%s'", path);
-	long n = BIO_get_mem_data(bio, &mem);
-	LSEC_TRY(lsec_file_write_new(path, mem, (size_t)n, mode, err));
+	lsec_buf pem = LSEC_BUF_INIT(LSEC_PKI_MAX_INPUT);
+	char what[PATH_MAX + 32];
+	snprintf(what, sizeof(what), "cannot encode '%s'", path);
+	LSEC_TRY(lsec_pki__pem_append(&pem, writer, obj, what, err));
+	LSEC_TRY(lsec_file_write_new(path, pem.data, pem.len, mode, err));
 out:
-	BIO_free_all(bio);
+	lsec_buf_release(&pem);
 	return rc;
-}
-
-static int pem_pubkey(BIO *b, const void *o)
-{
-	return PEM_write_bio_PUBKEY(b, o);
-}
-static int pem_cert(BIO *b, const void *o)
-{
-	return PEM_write_bio_X509(b, (X509 *)(uintptr_t)o);
-}
-static int pem_req(BIO *b, const void *o)
-{
-	return PEM_write_bio_X509_REQ(b, (X509_REQ *)(uintptr_t)o);
 }
 
 /* Checks a subject text field: 1..64 printable ASCII characters. */
@@ -380,7 +366,7 @@ int lsec_ca_init(const char *dir, const lsec_ca_options *o, lsec_err *err)
 	LSEC_TRY(ceremony_keys(ca, o, err));
 	lsec_free(path);
 	LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_PUB)) != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(write_pem_new(path, 0644, pem_pubkey, ca->signer.pub, err));
+	LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_pubkey, ca->signer.pub, err));
 	LSEC_TRY(make_name(&name, o->common_name, o->organization, err));
 	lsec_free(path);
 	path = NULL;
@@ -388,13 +374,13 @@ int lsec_ca_init(const char *dir, const lsec_ca_options *o, lsec_err *err)
 		LSEC_TRY(make_root_csr(&req, &ca->signer, name, err));
 		LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_CSR)) != NULL, LSEC_E_NOMEM,
 			    "out of memory");
-		LSEC_TRY(write_pem_new(path, 0644, pem_req, req, err));
-		LSEC_TRY(write_pem_new(o->csr_out, 0644, pem_req, req, err));
+		LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_req, req, err));
+		LSEC_TRY(write_pem_new(o->csr_out, 0644, lsec_pki__pem_req, req, err));
 	} else {
 		LSEC_TRY(make_root(&root, &ca->signer, name, o->validity_days, err));
 		LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_CERT)) != NULL, LSEC_E_NOMEM,
 			    "out of memory");
-		LSEC_TRY(write_pem_new(path, 0644, pem_cert, root, err));
+		LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_cert, root, err));
 	}
 out:
 	if (rc < 0 && started && ca != NULL) {
@@ -611,11 +597,11 @@ int lsec_ca_import_cert(lsec_ca *ca, const char *cert_path, const char *root_pat
 		}
 		LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_ROOT)) != NULL, LSEC_E_NOMEM,
 			    "out of memory");
-		LSEC_TRY(write_pem_new(path, 0644, pem_cert, lsec_cert_x509(root), err));
+		LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_cert, lsec_cert_x509(root), err));
 		lsec_free(path);
 	}
 	LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_CERT)) != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(write_pem_new(path, 0644, pem_cert, x, err));
+	LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_cert, x, err));
 	ca->cert = cert;
 	cert = NULL;
 out:

@@ -185,7 +185,6 @@ out:
 int lsec_cert_encode(lsec_buf *out, const lsec_cert *cert, bool der, lsec_err *err)
 {
 	int rc = 0;
-	BIO *bio = NULL;
 	uint8_t *p = NULL;
 	int n = 0;
 	if (der) {
@@ -194,14 +193,10 @@ int lsec_cert_encode(lsec_buf *out, const lsec_cert *cert, bool der, lsec_err *e
 		LSEC_TRY(lsec_buf_append(out, p, (size_t)n, err));
 		goto out;
 	}
-	LSEC_TRY_OSSL_PTR(bio = BIO_new(BIO_s_mem()), LSEC_E_NOMEM, "cannot encode certificate");
-	LSEC_TRY_OSSL(PEM_write_bio_X509(bio, cert->x), LSEC_E_CRYPTO, "cannot encode certificate");
-	char *mem = NULL;
-	long ml = BIO_get_mem_data(bio, &mem);
-	LSEC_TRY(lsec_buf_append(out, mem, (size_t)ml, err));
+	LSEC_TRY(lsec_pki__pem_append(out, lsec_pki__pem_cert, cert->x, "cannot encode certificate",
+				      err));
 out:
 	OPENSSL_free(p);
-	BIO_free(bio);
 	return rc;
 }
 

@@ -238,18 +238,6 @@ out:
 	return rc;
 }
 
-/* Copies a memory BIO's contents into out. */
-static int bio_to_buf(lsec_buf *out, BIO *bio, lsec_err *err)
-{
-	int rc = 0;
-	char *p = NULL;
-	long n = BIO_get_mem_data(bio, &p);
-	LSEC_ENSURE(n > 0 && p != NULL, LSEC_E_CRYPTO, "cannot encode key: empty output");
-	LSEC_TRY(lsec_buf_append(out, p, (size_t)n, err));
-out:
-	return rc;
-}
-
 int lsec_key_write_private(const lsec_key *key, const char *path, const lsec_secret *passphrase,
 			   lsec_err *err)
 {
@@ -284,7 +272,7 @@ int lsec_key_write_private(const lsec_key *key, const char *path, const lsec_sec
 		LSEC_TRY_OSSL(PEM_write_bio_PKCS8(bio, p8e), LSEC_E_CRYPTO,
 			      "cannot encode private key '%s'", path);
 	}
-	LSEC_TRY(bio_to_buf(&pem, bio, err));
+	LSEC_TRY(lsec_pki__bio_to_buf(&pem, bio, "cannot encode key", err));
 	LSEC_TRY(lsec_file_write_new(path, pem.data, pem.len, 0600, err));
 out:
 	X509_SIG_free(p8e);
@@ -298,14 +286,10 @@ out:
 int lsec_key_public_pem(lsec_buf *out, const lsec_key *key, lsec_err *err)
 {
 	int rc = 0;
-	BIO *bio = NULL;
 	LSEC_ENSURE_REF(key);
-	bio = BIO_new(BIO_s_mem());
-	LSEC_TRY_OSSL_PTR(bio, LSEC_E_NOMEM, "cannot encode public key");
-	LSEC_TRY_OSSL(PEM_write_bio_PUBKEY(bio, key->pkey), LSEC_E_CRYPTO, "cannot encode public key");
-	LSEC_TRY(bio_to_buf(out, bio, err));
+	LSEC_TRY(lsec_pki__pem_append(out, lsec_pki__pem_pubkey, key->pkey, "cannot encode public key",
+				      err));
 out:
-	BIO_free(bio);
 	return rc;
 }
 
