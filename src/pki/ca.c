@@ -611,17 +611,6 @@ out:
 	return rc;
 }
 
-static int time_json(json_t *o, const char *key, const ASN1_TIME *t)
-{
-	struct tm tm;
-	char buf[32];
-	if (ASN1_TIME_to_tm(t, &tm) != 1) {
-		return -1;
-	}
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_object_set_new(o, key, json_string(buf));
-}
-
 int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
 {
 	int rc = 0;
@@ -648,8 +637,9 @@ int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
 	}
 	if (ca->cert != NULL) {
 		X509 *x = lsec_cert_x509(ca->cert);
-		char sn[41];
+		char sn[41], nb[32], na[32];
 		lsec_cert_serial_hex(sn, ca->cert);
+		lsec_cert_validity(nb, na, ca->cert);
 		subj = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
 		LSEC_TRY_OSSL_PTR(subj, LSEC_E_NOMEM, "cannot format the CA subject");
 		bad |= json_object_set_new(j, "subject", json_string(subj));
@@ -658,8 +648,9 @@ int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
 		LSEC_TRY_OSSL_PTR(subj, LSEC_E_NOMEM, "cannot format the CA issuer");
 		bad |= json_object_set_new(j, "issuer", json_string(subj));
 		bad |= json_object_set_new(j, "serial", json_string(sn));
-		bad |= time_json(j, "not_before", X509_get0_notBefore(x));
-		bad |= time_json(j, "not_after", X509_get0_notAfter(x));
+		bad |= nb[0] == '\0' || na[0] == '\0';
+		bad |= json_object_set_new(j, "not_before", json_string(nb));
+		bad |= json_object_set_new(j, "not_after", json_string(na));
 	}
 	LSEC_ENSURE(bad == 0, LSEC_E_NOMEM, "cannot describe the CA in '%s'", ca->dir);
 	*out = j;

@@ -213,6 +213,24 @@ void lsec_cert_serial_hex(char out[41], const lsec_cert *cert)
 	lsec_hex_encode(out, d, len);
 }
 
+/* Formats an ASN.1 time as lsec_time_format does; "" when it cannot be read. */
+static void asn1_time_format(char out[32], const ASN1_TIME *t)
+{
+	struct tm tm;
+	out[0] = '\0';
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		out[0] = '\0';
+		ERR_clear_error();
+	}
+}
+
+void lsec_cert_validity(char not_before[32], char not_after[32], const lsec_cert *cert)
+{
+	asn1_time_format(not_before, X509_get0_notBefore(cert->x));
+	asn1_time_format(not_after, X509_get0_notAfter(cert->x));
+}
+
 int lsec_cert_key_fingerprint(uint8_t out[32], const lsec_cert *cert, lsec_err *err)
 {
 	int rc = 0;
