@@ -193,6 +193,16 @@ LSEC_API LSEC_MUST_USE int lsec_device_flash_read(uint8_t *out, lsec_device *t, 
 /* SHA-256 of a flash range, on the device where it can (else read back and hashed here). */
 LSEC_API LSEC_MUST_USE int lsec_device_flash_hash(uint8_t out[32], lsec_device *t, uint32_t addr,
 						  uint32_t len, lsec_err *err);
+/*
+ * Compares the len bytes of flash at addr with data by SHA-256 (see
+ * lsec_device_flash_hash): *same says whether they hold data; have_out
+ * (may be NULL) gets the flash's digest of the range. A difference is not
+ * an error. Fails as lsec_device_flash_hash, and with LSEC_E_USAGE when
+ * len does not fit in 32 bits.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_flash_compare(bool *same, uint8_t have_out[32],
+						     lsec_device *t, uint32_t addr,
+						     const uint8_t *data, size_t len, lsec_err *err);
 
 /*
  * Programs data at addr the way a line does it: erases the pages it covers,

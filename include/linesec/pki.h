@@ -202,6 +202,12 @@ LSEC_API LSEC_MUST_USE int lsec_cert_encode(lsec_buf *out, const lsec_cert *cert
 					    lsec_err *err);
 /* Serial number as lowercase hex (at most 40 digits), NUL-terminated. */
 LSEC_API void lsec_cert_serial_hex(char out[41], const lsec_cert *cert);
+/*
+ * The certificate's validity bounds as RFC 3339 UTC ("2026-11-25T04:05:38Z",
+ * as lsec_time_format writes); a bound that cannot be read is "".
+ * @test tests/unit/pki/test_cert.c
+ */
+LSEC_API void lsec_cert_validity(char not_before[32], char not_after[32], const lsec_cert *cert);
 /* SHA-256 of the certificate's DER SubjectPublicKeyInfo (the key fingerprint). */
 LSEC_API LSEC_MUST_USE int lsec_cert_key_fingerprint(uint8_t out[32], const lsec_cert *cert,
 						     lsec_err *err);

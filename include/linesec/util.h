@@ -293,6 +293,33 @@ LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_er
 LSEC_API LSEC_MUST_USE int lsec_sha256(uint8_t out[32], const void *data, size_t len,
 				       lsec_err *err);
 
+struct evp_pkey_st; /* OpenSSL's EVP_PKEY */
+/*
+ * Signs msg with an OpenSSL key in one shot and appends the signature to
+ * sig. digest names the hash ("SHA256": ECDSA, DER signature out), or is
+ * NULL for a scheme that signs the message whole (Ed25519). what starts
+ * every error message ("cannot sign challenge"). The key is not changed.
+ * Fails with LSEC_E_CRYPTO (wrong key or digest for the scheme),
+ * LSEC_E_NOMEM, or LSEC_E_LIMIT when sig's max is reached; sig keeps
+ * what it held before on failure.
+ * @test tests/unit/util/test_sign.c
+ */
+LSEC_API LSEC_MUST_USE int lsec_evp_sign(lsec_buf *sig, const struct evp_pkey_st *key,
+					 const char *digest, const uint8_t *msg, size_t len,
+					 const char *what, lsec_err *err);
+/*
+ * Checks sig over msg under key, with digest as for lsec_evp_sign. A
+ * signature that does not verify is not an error: *ok says whether it
+ * does, and the caller reports a mismatch with its own code. Fails
+ * (*ok false) with LSEC_E_CRYPTO when the key cannot verify with that
+ * digest, or LSEC_E_NOMEM; what starts the message.
+ * @test tests/unit/util/test_sign.c
+ */
+LSEC_API LSEC_MUST_USE int lsec_evp_verify(bool *ok, const struct evp_pkey_st *key,
+					   const char *digest, const uint8_t *msg, size_t len,
+					   const uint8_t *sig, size_t siglen, const char *what,
+					   lsec_err *err);
+
 /* ---- who acts --------------------------------------------------------- */
 
 /*

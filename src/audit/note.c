@@ -108,25 +108,21 @@ int lsec_audit__note_sign(char **note_out, const char *text, size_t len, const c
 {
 	int rc = 0;
 	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX);
-	EVP_MD_CTX *ctx = NULL;
+	lsec_buf sig = LSEC_BUF_INIT(4 + 128); /* key ID, then the signature (64 bytes if Ed25519) */
 	char *sig_b64 = NULL;
-	uint8_t sig[4 + 64];
-	size_t siglen = 64;
+	uint8_t id[4];
 	*note_out = NULL;
 	LSEC_ENSURE_REF(key_name);
 	LSEC_ENSURE(len > 0 && text[len - 1] == '\n', LSEC_E_USAGE,
 		    "cannot sign note: the text must end with a newline");
-	LSEC_TRY(key_id_raw(sig, key_name, strlen(key_name), key, err));
-	LSEC_TRY_OSSL_PTR(ctx = EVP_MD_CTX_new(), LSEC_E_NOMEM, "cannot sign note");
-	/* Ed25519 is a one-shot scheme: no digest is named. EVP takes the key
-	 * non-const although signing does not change it. */
-	LSEC_TRY_OSSL(EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL,
-					    (EVP_PKEY *)(uintptr_t)key, NULL),
-		      LSEC_E_CRYPTO, "cannot sign note with key '%s'", key_name);
-	LSEC_TRY_OSSL(EVP_DigestSign(ctx, sig + 4, &siglen, (const uint8_t *)text, len),
-		      LSEC_E_CRYPTO, "cannot sign note with key '%s'", key_name);
-	LSEC_ENSURE(siglen == 64, LSEC_E_CRYPTO, "cannot sign note: %zu-byte signature", siglen);
-	LSEC_TRY(lsec_base64_encode(&sig_b64, sig, sizeof(sig), err));
+	LSEC_TRY(key_id_raw(id, key_name, strlen(key_name), key, err));
+	LSEC_TRY(lsec_buf_append(&sig, id, sizeof(id), err));
+	/* Ed25519 is a one-shot scheme: no digest is named. */
+	LSEC_TRY(lsec_evp_sign(&sig, key, NULL, (const uint8_t *)text, len, "cannot sign note",
+			       err));
+	LSEC_ENSURE(sig.len == 4 + 64, LSEC_E_CRYPTO, "cannot sign note: %zu-byte signature",
+		    sig.len - 4);
+	LSEC_TRY(lsec_base64_encode(&sig_b64, sig.data, sig.len, err));
 	LSEC_TRY(lsec_buf_append(&note, text, len, err));
 	LSEC_TRY(lsec_buf_printf(&note, err, "\n" EM_DASH " %s %s\n", key_name, sig_b64));
 	LSEC_TRY(lsec_buf_append_u8(&note, 0, err));
@@ -134,8 +130,8 @@ int lsec_audit__note_sign(char **note_out, const char *text, size_t len, const c
 	note.data = NULL;
 	note.len = note.cap = 0;
 out:
-	EVP_MD_CTX_free(ctx);
 	lsec_free(sig_b64);
+	lsec_buf_release(&sig);
 	lsec_buf_release(&note);
 	return rc;
 }
@@ -326,7 +322,6 @@ static int verify_sigs(const struct parsed_note *pn, const char *note, const cha
 		       const EVP_PKEY *pub, bool *known, lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *ctx = NULL;
 	bool ok = false;
 	*known = false;
 	for (size_t i = 0; i < pn->nsigs && !ok; i++) {
@@ -344,17 +339,11 @@ static int verify_sigs(const struct parsed_note *pn, const char *note, const cha
 		if (s->blob_len != 4 + 64) {
 			continue;
 		}
-		EVP_MD_CTX_free(ctx);
-		LSEC_TRY_OSSL_PTR(ctx = EVP_MD_CTX_new(), LSEC_E_NOMEM, "cannot verify note");
-		LSEC_TRY_OSSL(EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL,
-						      (EVP_PKEY *)(uintptr_t)pub, NULL),
-			      LSEC_E_CRYPTO, "cannot verify note");
-		ok = EVP_DigestVerify(ctx, s->blob + 4, 64, (const uint8_t *)note, pn->text_len) == 1;
-		ERR_clear_error(); /* a bad signature leaves a reason on the queue */
+		LSEC_TRY(lsec_evp_verify(&ok, pub, NULL, (const uint8_t *)note, pn->text_len,
+					 s->blob + 4, 64, "cannot verify note", err));
 	}
 	rc = ok ? 0 : LSEC_E_AUDIT_SIGNATURE;
 out:
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 

@@ -184,12 +184,31 @@ out:
 	return rc;
 }
 
+int lsec_device_flash_compare(bool *same, uint8_t have_out[32], lsec_device *t, uint32_t addr,
+			      const uint8_t *data, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t want[32], have[32];
+	LSEC_ENSURE_REF(same);
+	*same = false;
+	LSEC_ENSURE((data != NULL || len == 0) && len <= UINT32_MAX, LSEC_E_USAGE,
+		    "cannot compare flash: no data or %zu bytes", len);
+	LSEC_TRY(lsec_sha256(want, data, len, err));
+	LSEC_TRY(lsec_device_flash_hash(have, t, addr, (uint32_t)len, err));
+	*same = lsec_ct_equal(have, want, sizeof(have));
+	if (have_out != NULL) {
+		memcpy(have_out, have, sizeof(have));
+	}
+out:
+	return rc;
+}
+
 int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
 			      lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_info info;
-	uint8_t want[32], got[32];
+	bool same = false;
 	LSEC_ENSURE(data != NULL && len > 0 && len <= UINT32_MAX, LSEC_E_USAGE,
 		    "cannot program flash: no data");
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
@@ -202,9 +221,8 @@ int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data
 		    t->uri, info.flash_size);
 	LSEC_TRY(lsec_device_flash_erase(t, addr, (uint32_t)span, err));
 	LSEC_TRY(lsec_device_flash_write(t, addr, data, len, err));
-	LSEC_TRY(lsec_sha256(want, data, len, err));
-	LSEC_TRY(lsec_device_flash_hash(got, t, addr, (uint32_t)len, err));
-	LSEC_ENSURE(lsec_ct_equal(want, got, sizeof(got)), LSEC_E_TGT_VERIFY,
+	LSEC_TRY(lsec_device_flash_compare(&same, NULL, t, addr, data, len, err));
+	LSEC_ENSURE(same, LSEC_E_TGT_VERIFY,
 		    "cannot program flash of device '%s': read-back SHA-256 of 0x%x+%zu differs from the data written",
 		    t->uri, addr, len);
 out:
@@ -662,11 +680,8 @@ void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16])
 int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key, lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *ctx = NULL;
 	uint8_t *spki = NULL;
 	uint8_t msg[LSEC_DEVICE__ERASE_MSG_LEN];
-	uint8_t sig[80];
-	size_t siglen = sizeof(sig);
 	LSEC_ENSURE_REF(out);
 	LSEC_ENSURE_REF(uid);
 	LSEC_ENSURE_REF(key);
@@ -676,17 +691,11 @@ int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key,
 	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot build erase token: cannot encode the public key");
 	LSEC_ENSURE(n <= 0xffff, LSEC_E_USAGE, "cannot build erase token: public key too large");
 	lsec_device__erase_message(msg, uid);
-	ctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot build erase token");
-	LSEC_TRY_OSSL(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), LSEC_E_CRYPTO,
-		      "cannot build erase token: cannot sign");
-	LSEC_TRY_OSSL(EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg)), LSEC_E_CRYPTO,
-		      "cannot build erase token: cannot sign");
 	LSEC_TRY(lsec_buf_append_u16le(out, (uint16_t)n, err));
 	LSEC_TRY(lsec_buf_append(out, spki, (size_t)n, err));
-	LSEC_TRY(lsec_buf_append(out, sig, siglen, err));
+	LSEC_TRY(lsec_evp_sign(out, key, "SHA256", msg, sizeof(msg),
+			       "cannot build erase token: cannot sign", err));
 out:
-	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(spki);
 	return rc;
 }

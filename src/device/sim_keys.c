@@ -191,19 +191,9 @@ int lsec_device__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t
 {
 	int rc = 0;
 	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	uint8_t der[80];
-	size_t n = sizeof(der);
 	LSEC_TRY(load_p256(&pkey, pkcs8, err));
-	ctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot sign challenge");
-	LSEC_TRY_OSSL(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey), LSEC_E_CRYPTO,
-		      "cannot sign challenge");
-	LSEC_TRY_OSSL(EVP_DigestSign(ctx, der, &n, msg, len), LSEC_E_CRYPTO,
-		      "cannot sign challenge");
-	LSEC_TRY(lsec_buf_append(sig, der, n, err));
+	LSEC_TRY(lsec_evp_sign(sig, pkey, "SHA256", msg, len, "cannot sign challenge", err));
 out:
-	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pkey);
 	return rc;
 }
@@ -213,7 +203,7 @@ int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 {
 	int rc = 0;
 	EVP_PKEY *pub = NULL;
-	EVP_MD_CTX *ctx = NULL;
+	bool ok = false;
 	lsec_reader r;
 	uint16_t n = 0;
 	const uint8_t *spki = NULL;
@@ -233,15 +223,13 @@ int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 	pub = d2i_PUBKEY(NULL, &p, n);
 	LSEC_TRY_OSSL_PTR(pub, LSEC_E_TGT_AUTH_TOKEN, "cannot authenticate erase: bad token key");
 	lsec_device__erase_message(msg, uid);
-	ctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(ctx, LSEC_E_NOMEM, "cannot authenticate erase");
-	LSEC_TRY_OSSL(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub),
-		      LSEC_E_TGT_AUTH_TOKEN, "cannot authenticate erase");
-	LSEC_TRY_OSSL(EVP_DigestVerify(ctx, token + r.off, lsec_reader_left(&r), msg, sizeof(msg)),
-		      LSEC_E_TGT_AUTH_TOKEN,
-		      "cannot authenticate erase: the token's signature does not verify for this UID");
+	LSEC_ENSURE(EVP_PKEY_is_a(pub, "EC"), LSEC_E_TGT_AUTH_TOKEN,
+		    "cannot authenticate erase: the token's key is not ECDSA");
+	LSEC_TRY(lsec_evp_verify(&ok, pub, "SHA256", msg, sizeof(msg), token + r.off,
+				 lsec_reader_left(&r), "cannot authenticate erase", err));
+	LSEC_ENSURE(ok, LSEC_E_TGT_AUTH_TOKEN,
+		    "cannot authenticate erase: the token's signature does not verify for this UID");
 out:
-	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pub);
 	return rc;
 }

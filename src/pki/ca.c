@@ -44,32 +44,18 @@ bool lsec_pki__file_exists(const char *path)
 }
 
 /* Writes a PEM-encoded object (through writer) to a new file of the given mode. */
-static int write_pem_new(const char *path, unsigned mode, int (*writer)(BIO *, const void *),
+static int write_pem_new(const char *path, unsigned mode, lsec_pki__pem_writer writer,
 			 const void *obj, lsec_err *err)
 {
 	int rc = 0;
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *mem = NULL;
-	LSEC_TRY_OSSL_PTR(bio, LSEC_E_NOMEM, "cannot encode '%s'", path);
-	LSEC_TRY_OSSL(writer(bio, obj), LSEC_E_CRYPTO, "cannot encode '%s'", path);
-	long n = BIO_get_mem_data(bio, &mem);
-	LSEC_TRY(lsec_file_write_new(path, mem, (size_t)n, mode, err));
+	lsec_buf pem = LSEC_BUF_INIT(LSEC_PKI_MAX_INPUT);
+	char what[PATH_MAX + 32];
+	snprintf(what, sizeof(what), "cannot encode '%s'", path);
+	LSEC_TRY(lsec_pki__pem_append(&pem, writer, obj, what, err));
+	LSEC_TRY(lsec_file_write_new(path, pem.data, pem.len, mode, err));
 out:
-	BIO_free_all(bio);
+	lsec_buf_release(&pem);
 	return rc;
-}
-
-static int pem_pubkey(BIO *b, const void *o)
-{
-	return PEM_write_bio_PUBKEY(b, o);
-}
-static int pem_cert(BIO *b, const void *o)
-{
-	return PEM_write_bio_X509(b, (X509 *)(uintptr_t)o);
-}
-static int pem_req(BIO *b, const void *o)
-{
-	return PEM_write_bio_X509_REQ(b, (X509_REQ *)(uintptr_t)o);
 }
 
 /* Checks a subject text field: 1..64 printable ASCII characters. */
@@ -380,7 +366,7 @@ int lsec_ca_init(const char *dir, const lsec_ca_options *o, lsec_err *err)
 	LSEC_TRY(ceremony_keys(ca, o, err));
 	lsec_free(path);
 	LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_PUB)) != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(write_pem_new(path, 0644, pem_pubkey, ca->signer.pub, err));
+	LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_pubkey, ca->signer.pub, err));
 	LSEC_TRY(make_name(&name, o->common_name, o->organization, err));
 	lsec_free(path);
 	path = NULL;
@@ -388,13 +374,13 @@ int lsec_ca_init(const char *dir, const lsec_ca_options *o, lsec_err *err)
 		LSEC_TRY(make_root_csr(&req, &ca->signer, name, err));
 		LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_CSR)) != NULL, LSEC_E_NOMEM,
 			    "out of memory");
-		LSEC_TRY(write_pem_new(path, 0644, pem_req, req, err));
-		LSEC_TRY(write_pem_new(o->csr_out, 0644, pem_req, req, err));
+		LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_req, req, err));
+		LSEC_TRY(write_pem_new(o->csr_out, 0644, lsec_pki__pem_req, req, err));
 	} else {
 		LSEC_TRY(make_root(&root, &ca->signer, name, o->validity_days, err));
 		LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_CERT)) != NULL, LSEC_E_NOMEM,
 			    "out of memory");
-		LSEC_TRY(write_pem_new(path, 0644, pem_cert, root, err));
+		LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_cert, root, err));
 	}
 out:
 	if (rc < 0 && started && ca != NULL) {
@@ -611,11 +597,11 @@ int lsec_ca_import_cert(lsec_ca *ca, const char *cert_path, const char *root_pat
 		}
 		LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_ROOT)) != NULL, LSEC_E_NOMEM,
 			    "out of memory");
-		LSEC_TRY(write_pem_new(path, 0644, pem_cert, lsec_cert_x509(root), err));
+		LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_cert, lsec_cert_x509(root), err));
 		lsec_free(path);
 	}
 	LSEC_ENSURE((path = lsec_pki__ca_path(ca, CA_CERT)) != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(write_pem_new(path, 0644, pem_cert, x, err));
+	LSEC_TRY(write_pem_new(path, 0644, lsec_pki__pem_cert, x, err));
 	ca->cert = cert;
 	cert = NULL;
 out:
@@ -623,17 +609,6 @@ out:
 	lsec_cert_free(root);
 	lsec_cert_free(cert);
 	return rc;
-}
-
-static int time_json(json_t *o, const char *key, const ASN1_TIME *t)
-{
-	struct tm tm;
-	char buf[32];
-	if (ASN1_TIME_to_tm(t, &tm) != 1) {
-		return -1;
-	}
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_object_set_new(o, key, json_string(buf));
 }
 
 int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
@@ -662,8 +637,9 @@ int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
 	}
 	if (ca->cert != NULL) {
 		X509 *x = lsec_cert_x509(ca->cert);
-		char sn[41];
+		char sn[41], nb[32], na[32];
 		lsec_cert_serial_hex(sn, ca->cert);
+		lsec_cert_validity(nb, na, ca->cert);
 		subj = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
 		LSEC_TRY_OSSL_PTR(subj, LSEC_E_NOMEM, "cannot format the CA subject");
 		bad |= json_object_set_new(j, "subject", json_string(subj));
@@ -672,8 +648,9 @@ int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
 		LSEC_TRY_OSSL_PTR(subj, LSEC_E_NOMEM, "cannot format the CA issuer");
 		bad |= json_object_set_new(j, "issuer", json_string(subj));
 		bad |= json_object_set_new(j, "serial", json_string(sn));
-		bad |= time_json(j, "not_before", X509_get0_notBefore(x));
-		bad |= time_json(j, "not_after", X509_get0_notAfter(x));
+		bad |= nb[0] == '\0' || na[0] == '\0';
+		bad |= json_object_set_new(j, "not_before", json_string(nb));
+		bad |= json_object_set_new(j, "not_after", json_string(na));
 	}
 	LSEC_ENSURE(bad == 0, LSEC_E_NOMEM, "cannot describe the CA in '%s'", ca->dir);
 	*out = j;
@@ -757,7 +734,6 @@ int lsec_pki_station_keygen(lsec_secret **pkcs8_out, EVP_PKEY **pub_out, lsec_er
 	EVP_PKEY *k = NULL;
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	lsec_secret *der = NULL;
-	uint8_t *spki = NULL;
 	*pkcs8_out = NULL;
 	*pub_out = NULL;
 	k = EVP_EC_gen("P-256");
@@ -771,16 +747,10 @@ int lsec_pki_station_keygen(lsec_secret **pkcs8_out, EVP_PKEY **pub_out, lsec_er
 	uint8_t *p = lsec_secret_data(der);
 	LSEC_TRY_OSSL(i2d_PKCS8_PRIV_KEY_INFO(p8, &p), LSEC_E_CRYPTO,
 		      "cannot export the generated device key");
-	/* The public half, as a key with no private part. */
-	int sl = i2d_PUBKEY(k, &spki);
-	LSEC_TRY_OSSL(sl, LSEC_E_CRYPTO, "cannot export the generated public key");
-	const uint8_t *q = spki;
-	LSEC_TRY_OSSL_PTR(*pub_out = d2i_PUBKEY(NULL, &q, sl), LSEC_E_CRYPTO,
-			  "cannot export the generated public key");
+	LSEC_TRY(lsec_pki__key_public_only(pub_out, k, "the generated device key", err));
 	*pkcs8_out = der;
 	der = NULL;
 out:
-	OPENSSL_free(spki);
 	lsec_secret_free(der);
 	PKCS8_PRIV_KEY_INFO_free(p8); /* clears the key octets */
 	EVP_PKEY_free(k);             /* clears the private scalar */

@@ -185,7 +185,6 @@ out:
 int lsec_cert_encode(lsec_buf *out, const lsec_cert *cert, bool der, lsec_err *err)
 {
 	int rc = 0;
-	BIO *bio = NULL;
 	uint8_t *p = NULL;
 	int n = 0;
 	if (der) {
@@ -194,14 +193,10 @@ int lsec_cert_encode(lsec_buf *out, const lsec_cert *cert, bool der, lsec_err *e
 		LSEC_TRY(lsec_buf_append(out, p, (size_t)n, err));
 		goto out;
 	}
-	LSEC_TRY_OSSL_PTR(bio = BIO_new(BIO_s_mem()), LSEC_E_NOMEM, "cannot encode certificate");
-	LSEC_TRY_OSSL(PEM_write_bio_X509(bio, cert->x), LSEC_E_CRYPTO, "cannot encode certificate");
-	char *mem = NULL;
-	long ml = BIO_get_mem_data(bio, &mem);
-	LSEC_TRY(lsec_buf_append(out, mem, (size_t)ml, err));
+	LSEC_TRY(lsec_pki__pem_append(out, lsec_pki__pem_cert, cert->x, "cannot encode certificate",
+				      err));
 out:
 	OPENSSL_free(p);
-	BIO_free(bio);
 	return rc;
 }
 
@@ -216,6 +211,24 @@ void lsec_cert_serial_hex(char out[41], const lsec_cert *cert)
 	}
 	size_t len = (size_t)n > 20 ? 20 : (size_t)n;
 	lsec_hex_encode(out, d, len);
+}
+
+/* Formats an ASN.1 time as lsec_time_format does; "" when it cannot be read. */
+static void asn1_time_format(char out[32], const ASN1_TIME *t)
+{
+	struct tm tm;
+	out[0] = '\0';
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		out[0] = '\0';
+		ERR_clear_error();
+	}
+}
+
+void lsec_cert_validity(char not_before[32], char not_after[32], const lsec_cert *cert)
+{
+	asn1_time_format(not_before, X509_get0_notBefore(cert->x));
+	asn1_time_format(not_after, X509_get0_notAfter(cert->x));
 }
 
 int lsec_cert_key_fingerprint(uint8_t out[32], const lsec_cert *cert, lsec_err *err)
@@ -278,7 +291,7 @@ int lsec_pop_verify(const lsec_cert *cert, const uint8_t *challenge, size_t len,
 {
 	int rc = 0;
 	lsec_buf der = LSEC_BUF_INIT(128);
-	EVP_MD_CTX *md = NULL;
+	bool ok = false;
 	char sn[41];
 	lsec_cert_serial_hex(sn, cert);
 	LSEC_ENSURE(len >= 16, LSEC_E_USAGE,
@@ -289,18 +302,13 @@ int lsec_pop_verify(const lsec_cert *cert, const uint8_t *challenge, size_t len,
 	EVP_PKEY *k = X509_get0_pubkey(cert->x);
 	LSEC_TRY_OSSL_PTR(k, LSEC_E_PKI_CERT, "cannot read the public key of certificate '%s'",
 			  sn);
-	LSEC_TRY_OSSL_PTR(md = EVP_MD_CTX_new(), LSEC_E_NOMEM, "out of memory verifying");
-	LSEC_TRY_OSSL(EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, k, NULL),
-		      LSEC_E_CRYPTO, "cannot verify under certificate '%s'", sn);
-	if (EVP_DigestVerify(md, der.data, der.len, challenge, len) != 1) {
-		ERR_clear_error();
-		LSEC_BAIL(LSEC_E_PKI_POP,
-			  "proof of possession failed: the signature does not verify under "
-			  "certificate '%s'",
-			  sn);
-	}
+	LSEC_TRY(lsec_evp_verify(&ok, k, "SHA256", challenge, len, der.data, der.len,
+				 "cannot verify a proof of possession", err));
+	LSEC_ENSURE(ok, LSEC_E_PKI_POP,
+		    "proof of possession failed: the signature does not verify under "
+		    "certificate '%s'",
+		    sn);
 out:
-	EVP_MD_CTX_free(md);
 	lsec_buf_release(&der);
 	return rc;
 }

@@ -167,7 +167,6 @@ int lsec_ca_crl(lsec_buf *out, uint64_t *number_out, lsec_ca *ca, const lsec_rev
 	ASN1_TIME *t = NULL;
 	ASN1_INTEGER *num = NULL;
 	X509_EXTENSION *aki = NULL;
-	BIO *bio = NULL;
 	uint8_t *der = NULL;
 	uint64_t number = 0;
 	X509V3_CTX ctx;
@@ -212,17 +211,12 @@ int lsec_ca_crl(lsec_buf *out, uint64_t *number_out, lsec_ca *ca, const lsec_rev
 		LSEC_TRY_OSSL(len, LSEC_E_CRYPTO, "cannot encode the CRL");
 		LSEC_TRY(lsec_buf_append(out, der, (size_t)len, err));
 	} else {
-		char *mem = NULL;
-		LSEC_TRY_OSSL_PTR(bio = BIO_new(BIO_s_mem()), LSEC_E_NOMEM, "out of memory");
-		LSEC_TRY_OSSL(PEM_write_bio_X509_CRL(bio, crl), LSEC_E_CRYPTO,
-			      "cannot encode the CRL");
-		long len = BIO_get_mem_data(bio, &mem);
-		LSEC_TRY(lsec_buf_append(out, mem, (size_t)len, err));
+		LSEC_TRY(lsec_pki__pem_append(out, lsec_pki__pem_crl, crl, "cannot encode the CRL",
+					      err));
 	}
 	*number_out = number;
 out:
 	OPENSSL_free(der);
-	BIO_free(bio);
 	X509_EXTENSION_free(aki);
 	ASN1_INTEGER_free(num);
 	ASN1_TIME_free(t);

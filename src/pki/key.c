@@ -13,7 +13,7 @@
  *
  * @test tests/unit/pki/test_key.c
  */
-#include "linesec/pki.h"
+#include "pki_int.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -184,22 +184,6 @@ out:
 	return rc;
 }
 
-/* Keeps only the public half of pkey (re-encoding through SPKI). */
-static int public_only(EVP_PKEY **out, EVP_PKEY *pkey, const char *what, lsec_err *err)
-{
-	int rc = 0;
-	unsigned char *der = NULL;
-	*out = NULL;
-	int n = i2d_PUBKEY(pkey, &der);
-	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
-	const unsigned char *p = der;
-	*out = d2i_PUBKEY(NULL, &p, n);
-	LSEC_TRY_OSSL_PTR(*out, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
-out:
-	OPENSSL_free(der);
-	return rc;
-}
-
 int lsec_key_load_public(lsec_key **out, const char *path, lsec_err *err)
 {
 	int rc = 0;
@@ -216,7 +200,7 @@ int lsec_key_load_public(lsec_key **out, const char *path, lsec_err *err)
 	} else if (!pem_has(&pem, "ENCRYPTED")) {
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, NULL);
 		if (pkey != NULL) {
-			LSEC_TRY(public_only(&pub, pkey, path, err));
+			LSEC_TRY(lsec_pki__key_public_only(&pub, pkey, path, err));
 		}
 	}
 	LSEC_TRY_OSSL_PTR(pub, LSEC_E_PARSE,
@@ -254,18 +238,6 @@ out:
 	return rc;
 }
 
-/* Copies a memory BIO's contents into out. */
-static int bio_to_buf(lsec_buf *out, BIO *bio, lsec_err *err)
-{
-	int rc = 0;
-	char *p = NULL;
-	long n = BIO_get_mem_data(bio, &p);
-	LSEC_ENSURE(n > 0 && p != NULL, LSEC_E_CRYPTO, "cannot encode key: empty output");
-	LSEC_TRY(lsec_buf_append(out, p, (size_t)n, err));
-out:
-	return rc;
-}
-
 int lsec_key_write_private(const lsec_key *key, const char *path, const lsec_secret *passphrase,
 			   lsec_err *err)
 {
@@ -300,7 +272,7 @@ int lsec_key_write_private(const lsec_key *key, const char *path, const lsec_sec
 		LSEC_TRY_OSSL(PEM_write_bio_PKCS8(bio, p8e), LSEC_E_CRYPTO,
 			      "cannot encode private key '%s'", path);
 	}
-	LSEC_TRY(bio_to_buf(&pem, bio, err));
+	LSEC_TRY(lsec_pki__bio_to_buf(&pem, bio, "cannot encode key", err));
 	LSEC_TRY(lsec_file_write_new(path, pem.data, pem.len, 0600, err));
 out:
 	X509_SIG_free(p8e);
@@ -314,14 +286,10 @@ out:
 int lsec_key_public_pem(lsec_buf *out, const lsec_key *key, lsec_err *err)
 {
 	int rc = 0;
-	BIO *bio = NULL;
 	LSEC_ENSURE_REF(key);
-	bio = BIO_new(BIO_s_mem());
-	LSEC_TRY_OSSL_PTR(bio, LSEC_E_NOMEM, "cannot encode public key");
-	LSEC_TRY_OSSL(PEM_write_bio_PUBKEY(bio, key->pkey), LSEC_E_CRYPTO, "cannot encode public key");
-	LSEC_TRY(bio_to_buf(out, bio, err));
+	LSEC_TRY(lsec_pki__pem_append(out, lsec_pki__pem_pubkey, key->pkey, "cannot encode public key",
+				      err));
 out:
-	BIO_free(bio);
 	return rc;
 }
 
@@ -383,35 +351,18 @@ int lsec_key_type_parse(lsec_key_type *out, const char *s, lsec_err *err)
 static int ed25519_sign(lsec_buf *sig, const lsec_key *key, const uint8_t *msg, size_t len,
 			lsec_err *err)
 {
-	int rc = 0;
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	uint8_t s[64];
-	size_t slen = sizeof(s);
-	LSEC_TRY_OSSL_PTR(mctx, LSEC_E_NOMEM, "cannot sign with Ed25519");
-	LSEC_TRY_OSSL(EVP_DigestSignInit_ex(mctx, NULL, NULL, NULL, NULL, key->pkey, NULL),
-		      LSEC_E_CRYPTO, "cannot sign with Ed25519");
-	LSEC_TRY_OSSL(EVP_DigestSign(mctx, s, &slen, msg, len), LSEC_E_CRYPTO,
-		      "cannot sign with Ed25519");
-	LSEC_TRY(lsec_buf_append(sig, s, slen, err));
-out:
-	EVP_MD_CTX_free(mctx);
-	return rc;
+	return lsec_evp_sign(sig, key->pkey, NULL, msg, len, "cannot sign with Ed25519", err);
 }
 
 static int ed25519_verify(const lsec_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
 			  size_t siglen, lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	LSEC_TRY_OSSL_PTR(mctx, LSEC_E_NOMEM, "cannot verify Ed25519 signature");
-	LSEC_TRY_OSSL(EVP_DigestVerifyInit_ex(mctx, NULL, NULL, NULL, NULL, key->pkey, NULL),
-		      LSEC_E_CRYPTO, "cannot verify Ed25519 signature");
-	if (EVP_DigestVerify(mctx, sig, siglen, msg, len) != 1) {
-		ERR_clear_error();
-		LSEC_BAIL(LSEC_E_CRYPTO, "Ed25519 signature does not verify");
-	}
+	bool ok = false;
+	LSEC_TRY(lsec_evp_verify(&ok, key->pkey, NULL, msg, len, sig, siglen,
+				 "cannot verify Ed25519 signature", err));
+	LSEC_ENSURE(ok, LSEC_E_CRYPTO, "Ed25519 signature does not verify");
 out:
-	EVP_MD_CTX_free(mctx);
 	return rc;
 }
 

@@ -100,6 +100,33 @@ int lsec_pki__sig_raw_to_der(lsec_buf *der, const uint8_t raw[64], lsec_err *err
 
 /* LSEC_E_PKI_KEY_TYPE unless pkey is an EC key on P-256; what names it. */
 int lsec_pki__check_p256(const EVP_PKEY *pkey, const char *what, lsec_err *err);
+/* ---- PEM (pem.c) ----------------------------------------------------- */
+/* Writes obj as PEM to b; returns OpenSSL's status (1 on success). */
+typedef int (*lsec_pki__pem_writer)(BIO *b, const void *obj);
+int lsec_pki__pem_pubkey(BIO *b, const void *pkey);
+int lsec_pki__pem_cert(BIO *b, const void *x509);
+int lsec_pki__pem_req(BIO *b, const void *x509_req);
+int lsec_pki__pem_crl(BIO *b, const void *x509_crl);
+/*
+ * Appends a memory BIO's contents to out. Fails with LSEC_E_CRYPTO when
+ * it is empty (what starts the message) or out's limit (LSEC_E_LIMIT).
+ */
+int lsec_pki__bio_to_buf(lsec_buf *out, BIO *bio, const char *what, lsec_err *err);
+/*
+ * Appends obj as PEM (through writer) to out. what starts every error
+ * message ("cannot encode the CRL"). Fails with LSEC_E_NOMEM,
+ * LSEC_E_CRYPTO or LSEC_E_LIMIT.
+ */
+int lsec_pki__pem_append(lsec_buf *out, lsec_pki__pem_writer writer, const void *obj,
+			 const char *what, lsec_err *err);
+
+/*
+ * Copies the public half of pkey into a new key with no private part
+ * (re-encoding through SPKI); *out belongs to the caller (EVP_PKEY_free).
+ * Fails with LSEC_E_CRYPTO, naming what.
+ */
+int lsec_pki__key_public_only(EVP_PKEY **out, const EVP_PKEY *pkey, const char *what,
+			      lsec_err *err);
 /* SHA-256 of the DER SubjectPublicKeyInfo of pkey. */
 int lsec_pki__key_fingerprint(uint8_t out[32], const EVP_PKEY *pkey, lsec_err *err);
 /* Wraps an X509 (ownership moves into *out, even on failure). */

@@ -46,9 +46,6 @@ int lsec_pki__signer_sign(const lsec_signer *s, const uint8_t *msg, size_t len, 
 			  lsec_err *err)
 {
 	int rc = 0;
-	EVP_MD_CTX *md = NULL;
-	uint8_t *der = NULL;
-	size_t derlen = 0;
 	uint8_t digest[32];
 	LSEC_ENSURE(lsec_pki__signer_ready(s), LSEC_E_PKI_LOCKED,
 		    "cannot sign: the CA was opened without its passphrase or PIN");
@@ -61,18 +58,8 @@ int lsec_pki__signer_sign(const lsec_signer *s, const uint8_t *msg, size_t len, 
 		LSEC_TRY(s->fn(s->fn_ctx, msg, len, sig, err));
 		goto out;
 	}
-	LSEC_TRY_OSSL_PTR(md = EVP_MD_CTX_new(), LSEC_E_NOMEM, "cannot sign: out of memory");
-	LSEC_TRY_OSSL(EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, s->pkey, NULL),
-		      LSEC_E_CRYPTO, "cannot sign with the CA key");
-	LSEC_TRY_OSSL(EVP_DigestSign(md, NULL, &derlen, msg, len), LSEC_E_CRYPTO,
-		      "cannot sign with the CA key");
-	LSEC_TRY_OSSL_PTR(der = OPENSSL_malloc(derlen), LSEC_E_NOMEM, "cannot sign: out of memory");
-	LSEC_TRY_OSSL(EVP_DigestSign(md, der, &derlen, msg, len), LSEC_E_CRYPTO,
-		      "cannot sign with the CA key");
-	LSEC_TRY(lsec_buf_append(sig, der, derlen, err));
+	LSEC_TRY(lsec_evp_sign(sig, s->pkey, "SHA256", msg, len, "cannot sign with the CA key", err));
 out:
-	OPENSSL_free(der);
-	EVP_MD_CTX_free(md);
 	return rc;
 }
 
@@ -281,6 +268,22 @@ int lsec_pki__check_p256(const EVP_PKEY *pkey, const char *what, lsec_err *err)
 		    LSEC_E_PKI_KEY_TYPE, "%s: key is on curve '%s', expected P-256", what,
 		    group[0] ? group : "unknown");
 out:
+	return rc;
+}
+
+int lsec_pki__key_public_only(EVP_PKEY **out, const EVP_PKEY *pkey, const char *what,
+			      lsec_err *err)
+{
+	int rc = 0;
+	unsigned char *der = NULL;
+	*out = NULL;
+	int n = i2d_PUBKEY(pkey, &der);
+	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
+	const unsigned char *p = der;
+	*out = d2i_PUBKEY(NULL, &p, n);
+	LSEC_TRY_OSSL_PTR(*out, LSEC_E_CRYPTO, "cannot extract public key of '%s'", what);
+out:
+	OPENSSL_free(der);
 	return rc;
 }
 

@@ -42,15 +42,13 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 	int rc = 0;
 	const uint8_t *img = NULL;
 	size_t n = 0;
-	uint8_t have[32], want[32];
+	bool already = false;
 	LSEC_TRY(image_bytes(&img, &n, r, err));
 	LSEC_ENSURE(n <= r->info.flash_size, LSEC_E_LIMIT,
 		    "release %s (%zu bytes) does not fit the flash of unit '%s' (%u bytes)",
 		    r->release, n, r->serial, r->info.flash_size);
-	LSEC_TRY(lsec_sha256(want, img, n, err));
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_device_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
-	bool already = lsec_ct_equal(have, want, 32);
+	LSEC_TRY(lsec_device_flash_compare(&already, NULL, r->tgt, 0, img, n, err));
 	if (!already) {
 		uint32_t page = r->info.page_size ? r->info.page_size : 4096;
 		uint32_t len = (uint32_t)((n + page - 1) / page * page);
@@ -70,12 +68,12 @@ int lsec_station__act_verify_flash(lsec_station__run *r, lsec_err *err)
 	int rc = 0;
 	const uint8_t *img = NULL;
 	size_t n = 0;
-	uint8_t have[32], want[32];
+	uint8_t have[32];
+	bool same = false;
 	LSEC_TRY(image_bytes(&img, &n, r, err));
-	LSEC_TRY(lsec_sha256(want, img, n, err));
-	LSEC_TRY(lsec_device_flash_hash(have, r->tgt, 0, (uint32_t)n, err));
+	LSEC_TRY(lsec_device_flash_compare(&same, have, r->tgt, 0, img, n, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", have, 32, err));
-	LSEC_ENSURE(lsec_ct_equal(have, want, 32), LSEC_E_DEVICE,
+	LSEC_ENSURE(same, LSEC_E_DEVICE,
 		    "the flash of unit '%s' does not hold release %s (read-back hash differs)",
 		    r->serial, r->release);
 out:

@@ -242,12 +242,10 @@ int lsec_station__act_ca_issue(lsec_station__run *r, lsec_err *err)
 		char issuer[256];
 		X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof(issuer));
 		LSEC_TRY(lsec_station__ev_str(r, "issuer", issuer, err));
-		const ASN1_TIME *na = X509_get0_notAfter(x);
-		struct tm tm;
-		char nab[32];
-		if (na != NULL && ASN1_TIME_to_tm(na, &tm) == 1) {
-			strftime(nab, sizeof(nab), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			LSEC_TRY(lsec_station__ev_str(r, "not-after", nab, err));
+		char nb[32], na[32];
+		lsec_cert_validity(nb, na, r->cert);
+		if (na[0] != '\0') {
+			LSEC_TRY(lsec_station__ev_str(r, "not-after", na, err));
 		}
 	}
 out:

@@ -74,6 +74,20 @@ static void test_device_sim__program_verifies_read_back(void **state)
 	uint8_t back[sizeof(data)];
 	assert_lsec_ok(lsec_device_flash_read(back, t, 0, sizeof(back), &err), &err);
 	assert_memory_equal(back, data, sizeof(data));
+	/* Compare: the flash's digest comes back; a difference is an answer, not an error. */
+	bool same = false;
+	uint8_t have[32], want[32];
+	assert_lsec_ok(lsec_device_flash_compare(&same, have, t, 0, data, sizeof(data), &err), &err);
+	assert_true(same);
+	assert_lsec_ok(lsec_sha256(want, data, sizeof(data), &err), &err);
+	assert_memory_equal(have, want, 32);
+	data[5999] ^= 1;
+	assert_lsec_ok(lsec_device_flash_compare(&same, NULL, t, 0, data, sizeof(data), &err), &err);
+	assert_false(same);
+	data[5999] ^= 1;
+	assert_lsec_code(lsec_device_flash_compare(&same, NULL, t, 61440, data, sizeof(data), &err),
+			 LSEC_E_TGT_RANGE, &err);
+	assert_false(same);
 	assert_lsec_code(lsec_device_flash_program(t, 100, data, 10, &err), LSEC_E_TGT_RANGE, &err);
 	assert_lsec_code(lsec_device_flash_program(t, 61440, data, sizeof(data), &err),
 			 LSEC_E_TGT_RANGE, &err);

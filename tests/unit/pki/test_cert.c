@@ -159,6 +159,15 @@ static void test_pki_cert__encode_parse_roundtrip(void **state)
 		lsec_cert_free(back);
 		lsec_buf_release(&b);
 	}
+	/* Validity bounds in the registry's time format, not after now, in order. */
+	char nb[32], na[32], now[32];
+	lsec_cert_validity(nb, na, cert);
+	lsec_time_utc(now);
+	assert_int_equal(strlen(nb), 20);
+	assert_int_equal(strlen(na), 20);
+	assert_true(nb[10] == 'T' && nb[19] == 'Z' && na[10] == 'T' && na[19] == 'Z');
+	assert_true(strcmp(nb, now) <= 0); /* lint:ok - times, not secrets */
+	assert_true(strcmp(nb, na) < 0);   /* lint:ok - times, not secrets */
 	const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01};
 	lsec_cert *bad = NULL;
 	assert_lsec_code(lsec_cert_parse(&bad, junk, sizeof(junk), &err), LSEC_E_PKI_CERT, &err);
