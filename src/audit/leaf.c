@@ -183,7 +183,8 @@ int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_t len, uint64_t seq, co
 	LSEC_ENSURE(json_is_object(j), LSEC_E_AUDIT_LEAF_FORMAT,
 		    "audit leaf %llu is not a JSON object", (unsigned long long)seq);
 	const char *named = json_string_value(json_object_get(j, "unit"));
-	LSEC_ENSURE(named != NULL && strcmp(named, unit) == 0, LSEC_E_AUDIT_INDEX,
+	bool same = named != NULL && strcmp(named, unit) == 0; /* lint:ok: serials are public */
+	LSEC_ENSURE(same, LSEC_E_AUDIT_INDEX,
 		    "registry table audit_leaves files leaf %llu under unit '%s', but the signed "
 		    "leaf names unit '%s': the registry was changed outside linesec",
 		    (unsigned long long)seq, unit, named != NULL ? named : "(none)");
