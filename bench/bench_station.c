@@ -159,7 +159,6 @@ static char **fleet(bench_line *b, const char *name, unsigned n, const char *fau
 {
 	lsec_err err = LSEC_ERR_INIT;
 	char dir[320], pat[340];
-	json_t *j = NULL;
 	char **uris = NULL;
 	size_t got = 0;
 	snprintf(dir, sizeof(dir), "%s/%s", b->dir, name);
@@ -168,8 +167,7 @@ static char **fleet(bench_line *b, const char *name, unsigned n, const char *fau
 	o.faults = faults;
 	o.has_seed = true;
 	o.seed = 99;
-	OK(lsec_device_sim_fleet_new(&j, dir, &o, &err), "fleet");
-	json_decref(j);
+	OK(lsec_device_sim_fleet_new(NULL, dir, &o, &err), "fleet");
 	snprintf(pat, sizeof(pat), "sim:%s/*", dir);
 	OK(lsec_station_uris_expand(&uris, &got, pat, &err), "expand");
 	return uris;

@@ -351,14 +351,46 @@ struct evp_pkey_st;
 LSEC_API LSEC_MUST_USE int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16],
 						   struct evp_pkey_st *key, lsec_err *err);
 
+/* One key slot as lsec_device_describe shows it. */
+typedef struct lsec_device_slot_info {
+	lsec_device_slot_status status;
+	const char *state_name; /* "empty", "generated" or "injected" (static) */
+} lsec_device_slot_info;
+
+/* Everything lsec_device_describe reads from a device. */
+typedef struct lsec_device_description {
+	char *uri;              /* the session's device URI (owned by the description) */
+	lsec_device_info info;  /* chip, UID, sizes, capabilities, fuse layout */
+	char uid_hex[2 * LSEC_DEVICE_UID_LEN + 1];
+	const char *capabilities[8]; /* names of the set capabilities (static), in bit order */
+	size_t ncapabilities;
+	/* Every named fuse, by lsec_device_fuse (lsec_device_fuse_name names it). */
+	lsec_device_fuse_value fuses[LSEC_FUSE_COUNT];
+	unsigned debug_lock_level; /* the level in effect */
+	lsec_device_slot_info *slots; /* info.key_slots entries */
+} lsec_device_description;
+
 /*
- * Everything readable without an attached session, as JSON: chip, UID,
- * sizes, capabilities, every named fuse (value, locked), debug lock level,
- * key slot status. *out is freed with json_decref.
+ * Everything readable without an attached session: chip, UID, sizes,
+ * capabilities, every named fuse (value, locked), debug lock level, key
+ * slot status. *out belongs to the caller (lsec_device_description_free).
+ * Fails as lsec_device_info_get, lsec_device_fuse_read and
+ * lsec_device_key_status do, and with LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_describe(lsec_device_description **out, lsec_device *t,
+						lsec_err *err);
+LSEC_API void lsec_device_description_free(lsec_device_description *d);
+/*
+ * The description as a JSON object (*out: json_decref): uri, chip, uid,
+ * flash_size, page_size, otp_words, capabilities, fuses {NAME: {value (hex
+ * for the key digest), locked, word, words, mask (not for the digest),
+ * description}}, debug_lock_level, key_slots [{slot, state, cert}].
+ * Fails with LSEC_E_NOMEM.
  */
 struct json_t;
-LSEC_API LSEC_MUST_USE int lsec_device_describe(struct json_t **out, lsec_device *t,
-						lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_description_json(struct json_t **out,
+							const lsec_device_description *d,
+							lsec_err *err);
 
 /* ---- the simulated MCU: creating units ------------------------------ */
 
@@ -385,21 +417,46 @@ typedef struct lsec_device_sim_options {
 #define LSEC_DEVICE_SIM_OPTIONS_VERSION 1
 #define LSEC_DEVICE_SIM_OPTIONS_INIT {LSEC_DEVICE_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0, NULL}
 
+/* One unit of a simulated fleet. */
+typedef struct lsec_device_sim_unit_info {
+	unsigned unit; /* 1-based, as in unit-NNN.sim */
+	char *uri;     /* "sim:DIR/unit-NNN.sim" (owned by the fleet) */
+	char uid_hex[2 * LSEC_DEVICE_UID_LEN + 1];
+	char *faults;  /* the unit's own fault options (owned by the fleet), or NULL */
+} lsec_device_sim_unit_info;
+
+/* A simulated fleet as lsec_device_sim_fleet_new created it. */
+typedef struct lsec_device_sim_fleet {
+	const char *chip; /* the chip id of every unit (static) */
+	lsec_device_sim_unit_info *units;
+	size_t nunits;
+} lsec_device_sim_fleet;
+
 /*
  * Creates a fleet of simulated units in dir (created if missing):
  * unit-NNN.sim state files, their device secrets (unit-NNN.sim.huk, 0600)
  * and fleet.json listing each unit's URI, UID and faults. Never replaces a
  * file; on failure removes what it created. *out (may be NULL) receives
- * the fleet description (json_decref).
+ * the fleet, freed with lsec_device_sim_fleet_free.
  * Every fault option is checked before anything is written.
  * Fails with LSEC_E_USAGE (counts, sizes, unit lists, a plan naming no
  * unit of the fleet), LSEC_E_TGT_BAD_URI (fault options), LSEC_E_EXISTS,
  * LSEC_E_IO.
  */
-struct json_t;
-LSEC_API LSEC_MUST_USE int lsec_device_sim_fleet_new(struct json_t **out, const char *dir,
+LSEC_API LSEC_MUST_USE int lsec_device_sim_fleet_new(lsec_device_sim_fleet **out,
+						     const char *dir,
 						     const lsec_device_sim_options *opts,
 						     lsec_err *err);
+LSEC_API void lsec_device_sim_fleet_free(lsec_device_sim_fleet *f);
+/*
+ * The fleet as fleet.json holds it (*out: json_decref): version 1, chip,
+ * units [{unit, uri, uid, faults (null without)}].
+ * Fails with LSEC_E_NOMEM.
+ */
+struct json_t;
+LSEC_API LSEC_MUST_USE int lsec_device_sim_fleet_json(struct json_t **out,
+						      const lsec_device_sim_fleet *f,
+						      lsec_err *err);
 
 #ifdef __cplusplus
 }

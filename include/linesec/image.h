@@ -144,15 +144,73 @@ LSEC_API uint16_t lsec_image_header_size(const lsec_image *img);
 /* Formats "1.2.3+4" into out; LSEC_E_LIMIT if outlen is too small (24 is enough). */
 LSEC_API LSEC_MUST_USE int lsec_image_version_format(char *out, size_t outlen,
 						     lsec_image_version v);
+/* One TLV as lsec_image_describe shows it. */
+typedef struct lsec_image_tlv_info {
+	bool prot;          /* in the protected area (covered by the hash) */
+	uint16_t type;
+	const char *name;   /* MCUboot's or linesec's name (static), NULL when unknown */
+	uint16_t len;
+	size_t offset;      /* of the value, from the start of the image */
+	char *value_hex;    /* the value in lowercase hex (owned by the description) */
+	/* The value decoded where linesec knows it: the product id or the build
+	 * type as text (borrowed from the description), the security counter as
+	 * a number; neither for other TLVs. */
+	const char *decoded_text;
+	bool has_decoded_number;
+	uint32_t decoded_number;
+} lsec_image_tlv_info;
+
+/* Everything lsec_image_describe reports about an image. */
+typedef struct lsec_image_description {
+	/* The header. */
+	uint32_t magic;
+	uint32_t load_addr;
+	uint16_t hdr_size;
+	uint16_t protect_tlv_size;
+	uint32_t img_size;
+	uint32_t flags;
+	/* The names of the set IMAGE_F_* flags, unknown bits last as "0x...". */
+	char flag_names[16][24];
+	size_t nflag_names;
+	lsec_image_version version;
+	char version_text[32]; /* "1.2.3+4" */
+	/* Every TLV, in the order of the image. */
+	lsec_image_tlv_info *tlvs;
+	size_t ntlvs;
+	/* SHA-256 over header, payload and protected TLVs, against the SHA256 TLV. */
+	char hash_computed[65];
+	char hash_tlv[65];       /* "" without a SHA256 TLV */
+	const char *hash_status; /* "ok", "mismatch" or "missing" (static) */
+	size_t size;             /* of the image as parsed */
+	char product[65];        /* "" without a product TLV */
+	const char *build;       /* lsec_image_build_name (static) */
+	bool has_security_counter;
+	uint32_t security_counter;
+	char key_hash[65];     /* SHA-256 of the signer's SPKI in hex, "" when unknown */
+	const char *signature; /* the signature TLV's name (static), NULL if unsigned */
+} lsec_image_description;
+
 /*
  * Every header field (with the names of the set flags), every TLV (area,
  * type, name, length, offset, hex value, decoded value where linesec
- * knows it) and the hash status ("ok", "mismatch", "missing"), as a JSON
- * object; no key material beyond public keys. *out is the caller's
- * (json_decref). Fails with LSEC_E_NOMEM.
+ * knows it) and the hash status; no key material beyond public keys.
+ * *out belongs to the caller (lsec_image_description_free) and does not
+ * borrow from img. Fails with LSEC_E_NOMEM.
  */
-LSEC_API LSEC_MUST_USE int lsec_image_describe(struct json_t **out, const lsec_image *img,
-					       lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_image_describe(lsec_image_description **out,
+					       const lsec_image *img, lsec_err *err);
+LSEC_API void lsec_image_description_free(lsec_image_description *d);
+/*
+ * The description as a JSON object (*out: json_decref): header {magic,
+ * load_addr, hdr_size, protect_tlv_size, img_size, flags, flag_names,
+ * version}, tlvs [{area, type, name (null when unknown), length, offset,
+ * value, decoded where known}], hash {computed, tlv (null when missing),
+ * status}, size, and product, build, security_counter, key_hash, signature
+ * (null when absent). Fails with LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_image_description_json(struct json_t **out,
+						       const lsec_image_description *d,
+						       lsec_err *err);
 
 typedef struct lsec_image_sign_options {
 	unsigned version;

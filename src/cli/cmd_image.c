@@ -135,70 +135,56 @@ static const cli_spec sign_spec = {
 	.body = sign_body,
 };
 
-/* Text rendering of lsec_image_describe's object. */
-static void print_description(const json_t *d)
+/* Text rendering of lsec_image_describe's description. */
+static void print_description(const lsec_image_description *d)
 {
-	const json_t *h = json_object_get(d, "header");
-	const json_t *hs = json_object_get(d, "hash");
-	const json_t *tlvs = json_object_get(d, "tlvs");
-	size_t i;
-	const json_t *t;
-
 	printf("header:\n");
-	printf("  magic             0x%08llx\n",
-	       (unsigned long long)json_integer_value(json_object_get(h, "magic")));
-	printf("  load_addr         0x%08llx\n",
-	       (unsigned long long)json_integer_value(json_object_get(h, "load_addr")));
-	printf("  hdr_size          %lld\n", json_integer_value(json_object_get(h, "hdr_size")));
-	printf("  protect_tlv_size  %lld\n",
-	       json_integer_value(json_object_get(h, "protect_tlv_size")));
-	printf("  img_size          %lld\n", json_integer_value(json_object_get(h, "img_size")));
-	printf("  flags             0x%08llx",
-	       (unsigned long long)json_integer_value(json_object_get(h, "flags")));
-	json_array_foreach(json_object_get(h, "flag_names"), i, t)
-	{
-		printf(" %s", json_string_value(t));
+	printf("  magic             0x%08llx\n", (unsigned long long)d->magic);
+	printf("  load_addr         0x%08llx\n", (unsigned long long)d->load_addr);
+	printf("  hdr_size          %lld\n", (long long)d->hdr_size);
+	printf("  protect_tlv_size  %lld\n", (long long)d->protect_tlv_size);
+	printf("  img_size          %lld\n", (long long)d->img_size);
+	printf("  flags             0x%08llx", (unsigned long long)d->flags);
+	for (size_t i = 0; i < d->nflag_names; i++) {
+		printf(" %s", d->flag_names[i]);
 	}
 	printf("\n");
-	printf("  version           %s\n", json_string_value(json_object_get(h, "version")));
+	printf("  version           %s\n", d->version_text);
 	printf("TLVs:\n");
-	json_array_foreach(tlvs, i, t)
-	{
-		const char *name = json_string_value(json_object_get(t, "name"));
-		const json_t *dec = json_object_get(t, "decoded");
-		printf("  %-11s 0x%02llx %-16s len %-4lld ", json_string_value(json_object_get(t, "area")),
-		       json_integer_value(json_object_get(t, "type")), name ? name : "(unknown)",
-		       json_integer_value(json_object_get(t, "length")));
-		if (json_is_string(dec)) {
-			printf("%s\n", json_string_value(dec));
-		} else if (json_is_integer(dec)) {
-			printf("%lld\n", json_integer_value(dec));
+	for (size_t i = 0; i < d->ntlvs; i++) {
+		const lsec_image_tlv_info *t = &d->tlvs[i];
+		printf("  %-11s 0x%02llx %-16s len %-4lld ", t->prot ? "protected" : "unprotected",
+		       (unsigned long long)t->type, t->name ? t->name : "(unknown)",
+		       (long long)t->len);
+		if (t->decoded_text != NULL) {
+			printf("%s\n", t->decoded_text);
+		} else if (t->has_decoded_number) {
+			printf("%lld\n", (long long)t->decoded_number);
 		} else {
-			printf("%s\n", json_string_value(json_object_get(t, "value")));
+			printf("%s\n", t->value_hex);
 		}
 	}
-	printf("hash:\n  computed  %s\n  TLV       %s\n  status    %s\n",
-	       json_string_value(json_object_get(hs, "computed")),
-	       json_is_string(json_object_get(hs, "tlv"))
-		       ? json_string_value(json_object_get(hs, "tlv"))
-		       : "(none)",
-	       json_string_value(json_object_get(hs, "status")));
+	printf("hash:\n  computed  %s\n  TLV       %s\n  status    %s\n", d->hash_computed,
+	       d->hash_tlv[0] != '\0' ? d->hash_tlv : "(none)", d->hash_status);
 }
 
 static int inspect_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_image *img = NULL;
-	json_t *d = NULL;
+	lsec_image_description *d = NULL;
+	json_t *j = NULL;
 	LSEC_TRY(read_image(&img, c->a.args[0], &c->err));
 	LSEC_TRY(lsec_image_describe(&d, img, &c->err));
 	if (cli_flag(&c->a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, d, &c->err));
+		LSEC_TRY(lsec_image_description_json(&j, d, &c->err));
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
 		print_description(d);
 	}
 out:
-	json_decref(d);
+	json_decref(j);
+	lsec_image_description_free(d);
 	lsec_image_free(img);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* `linesec sim`: create fleets of simulated units and show one unit's state. */
 #include "cli.h"
 #include "linesec/device.h"
+#include "linesec/image.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -78,7 +79,8 @@ static int new_body(cli_ctx *c)
 	lsec_err *err = &c->err;
 	const cli_args *a = &c->a;
 	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
-	json_t *fleet = NULL, *plan = NULL;
+	lsec_device_sim_fleet *fleet = NULL;
+	json_t *j = NULL, *plan = NULL;
 	lsec_buf plan_text = LSEC_BUF_INIT(1u << 20);
 	uint64_t count = 0, flash = 0, page = 0, seed = 0;
 	const char *plan_path = cli_get(a, "fault-plan");
@@ -103,20 +105,18 @@ static int new_body(cli_ctx *c)
 	}
 	LSEC_TRY(lsec_device_sim_fleet_new(&fleet, cli_get(a, "dir"), &o, err));
 	if (cli_flag(a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, fleet, err));
+		LSEC_TRY(lsec_device_sim_fleet_json(&j, fleet, err));
+		LSEC_TRY(lsec_json_print(stdout, j, err));
 		goto out;
 	}
-	size_t i;
-	json_t *u;
-	json_array_foreach(json_object_get(fleet, "units"), i, u)
-	{
-		const char *faults = json_string_value(json_object_get(u, "faults"));
-		printf("%s  uid %s%s%s\n", json_string_value(json_object_get(u, "uri")),
-		       json_string_value(json_object_get(u, "uid")), faults ? "  faults " : "",
-		       faults ? faults : "");
+	for (size_t i = 0; i < fleet->nunits; i++) {
+		const lsec_device_sim_unit_info *u = &fleet->units[i];
+		printf("%s  uid %s%s%s\n", u->uri, u->uid_hex, u->faults ? "  faults " : "",
+		       u->faults ? u->faults : "");
 	}
 out:
-	json_decref(fleet);
+	json_decref(j);
+	lsec_device_sim_fleet_free(fleet);
 	json_decref(plan);
 	lsec_buf_release(&plan_text);
 	return rc;
@@ -137,76 +137,55 @@ static const cli_spec new_spec = {
 	.body = new_body,
 };
 
-/* A field of a JSON object as an integer / string / boolean (0, "", false if absent). */
-static long long jint(const json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-static void print_fuse(const char *name, const json_t *f)
+static void print_fuse(const lsec_device_description *d, lsec_device_fuse fuse)
 {
 	char where[48];
-	long long w = jint(f, "word"), n = jint(f, "words");
+	const lsec_device_fuse_field *fl = &d->info.fuses[fuse];
+	const lsec_device_fuse_value *v = &d->fuses[fuse];
+	const char *desc = lsec_device_fuse_description(fuse);
+	long long w = fl->word, n = fl->nwords;
 	if (n > 1) {
 		snprintf(where, sizeof(where), "W%lld-%lld", w, w + n - 1);
 	} else {
 		snprintf(where, sizeof(where), "W%lld", w);
 	}
-	const char *rw = json_is_true(json_object_get(f, "locked")) ? "R/-" : "R/W";
+	const char *rw = v->locked ? "R/-" : "R/W";
 	char left[96];
-	snprintf(left, sizeof(left), "%s (%s)", name, where);
-	const json_t *v = json_object_get(f, "value");
-	if (json_is_string(v)) {
-		printf("%-32s %-40s\n   = %s %s\n", left, jstr(f, "description"), json_string_value(v),
-		       rw);
+	snprintf(left, sizeof(left), "%s (%s)", lsec_device_fuse_name(fuse), where);
+	if (fuse == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+		char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1];
+		lsec_hex_encode(hex, v->bytes, sizeof(v->bytes));
+		printf("%-32s %-40s\n   = %s %s\n", left, desc, hex, rw);
 		return;
 	}
-	long long val = json_integer_value(v);
-	int nbits = __builtin_popcountll((unsigned long long)jint(f, "mask")) * (int)n;
+	long long val = v->value;
+	int nbits = __builtin_popcount(fl->mask) * (int)n;
 	if (nbits == 1) {
-		printf("%-32s %-52s = %s %s (0b%lld)\n", left, jstr(f, "description"),
-		       val ? "True" : "False", rw, val);
+		printf("%-32s %-52s = %s %s (0b%lld)\n", left, desc, val ? "True" : "False", rw, val);
 	} else {
-		printf("%-32s %-52s = %lld %s (%d bits)\n", left, jstr(f, "description"), val, rw,
-		       nbits);
+		printf("%-32s %-52s = %lld %s (%d bits)\n", left, desc, val, rw, nbits);
 	}
 }
 
-static void print_unit(const json_t *j)
+static void print_unit(const lsec_device_description *d)
 {
-	size_t i;
-	json_t *v;
 	printf("%s unit %s\nUID %s, flash %lld bytes (page %lld), %lld OTP words\ncapabilities:",
-	       jstr(j, "chip"), jstr(j, "uri"), jstr(j, "uid"), jint(j, "flash_size"),
-	       jint(j, "page_size"), jint(j, "otp_words"));
-	json_array_foreach(json_object_get(j, "capabilities"), i, v)
-	{
-		printf(" %s", json_string_value(v));
+	       d->info.chip_id, d->uri, d->uid_hex, (long long)d->info.flash_size,
+	       (long long)d->info.page_size, (long long)d->info.otp_words);
+	for (size_t i = 0; i < d->ncapabilities; i++) {
+		printf(" %s", d->capabilities[i]);
 	}
 	printf("\n\nEFUSE_NAME (Word)                Description%42s= [Meaningful Value] [Readable/Writeable] (Hex Value)\n",
 	       "");
 	printf("%.*s\nSecurity fuses:\n", 120,
 	       "------------------------------------------------------------------------------------------------------------------------");
-	const char *order[] = {"SECURE_BOOT_KEY_DIGEST", "SECURE_BOOT_EN", "SECURE_VERSION",
-			       "DEBUG_LOCK", "UART_CONSOLE_DIS", "OTP_LOCK"};
-	const json_t *fuses = json_object_get(j, "fuses");
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-		const json_t *f = json_object_get(fuses, order[k]);
-		if (f != NULL) {
-			print_fuse(order[k], f);
-		}
+	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
+		print_fuse(d, (lsec_device_fuse)f);
 	}
-	printf("\nDebug lock level in effect: %lld\nKey slots:\n", jint(j, "debug_lock_level"));
-	json_array_foreach(json_object_get(j, "key_slots"), i, v)
-	{
-		printf("  slot %lld: %s%s\n", jint(v, "slot"), jstr(v, "state"),
-		       json_is_true(json_object_get(v, "cert")) ? ", certificate stored" : "");
+	printf("\nDebug lock level in effect: %lld\nKey slots:\n", (long long)d->debug_lock_level);
+	for (unsigned s = 0; s < d->info.key_slots; s++) {
+		printf("  slot %u: %s%s\n", s, d->slots[s].state_name,
+		       d->slots[s].status.has_cert ? ", certificate stored" : "");
 	}
 }
 
@@ -214,16 +193,19 @@ static int show_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_device *t = NULL;
+	lsec_device_description *d = NULL;
 	json_t *j = NULL;
 	LSEC_TRY(open_unit(&t, c->a.args[0], false, &c->err));
-	LSEC_TRY(lsec_device_describe(&j, t, &c->err));
+	LSEC_TRY(lsec_device_describe(&d, t, &c->err));
 	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_device_description_json(&j, d, &c->err));
 		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
-		print_unit(j);
+		print_unit(d);
 	}
 out:
 	json_decref(j);
+	lsec_device_description_free(d);
 	lsec_device_close(t);
 	return rc;
 }
@@ -291,16 +273,22 @@ static int boot_body(cli_ctx *c)
 		*err = berr;
 		LSEC_TRY(brc);
 	}
-	LSEC_TRY(lsec_device_boot_report_describe(&j, &br, err));
 	if (cli_flag(&c->a, "json")) {
+		LSEC_TRY(lsec_device_boot_report_describe(&j, &br, err));
 		LSEC_TRY(lsec_json_print(stdout, j, err));
 	} else {
+		char digest[2 * LSEC_DEVICE_DIGEST_LEN + 1] = "-", version[32] = "-";
+		lsec_image_version v = {br.ver_major, br.ver_minor, br.ver_revision, br.ver_build};
+		if (br.measured) {
+			lsec_hex_encode(digest, br.digest, sizeof(br.digest));
+		}
+		if (br.booted) {
+			LSEC_TRY(lsec_image_version_format(version, sizeof(version), v));
+		}
 		printf("booted: %s\nboot error: %u (%s)\nmeasured digest: %s\nversion: %s\n"
 		       "secure boot: %s\nuart console: %s\n",
 		       br.booted ? "yes" : "no", br.boot_error,
-		       lsec_device_boot_error_name(br.boot_error),
-		       br.measured ? json_string_value(json_object_get(j, "digest")) : "-",
-		       br.booted ? json_string_value(json_object_get(j, "version")) : "-",
+		       lsec_device_boot_error_name(br.boot_error), digest, version,
 		       br.secure_boot ? "on" : "off", br.uart_open ? "open" : "closed");
 	}
 	c->status = brc < 0 ? cli_exit_code(brc) : CLI_EXIT_OK;

@@ -713,19 +713,62 @@ static int json_set(json_t *obj, const char *key, json_t *v, lsec_err *err)
 static const char *const cap_names[] = {"keygen", "key-inject", "auth-erase", "flash-hash"};
 static const char *const slot_state_names[] = {"empty", "generated", "injected"};
 
-int lsec_device_describe(json_t **out, lsec_device *t, lsec_err *err)
+void lsec_device_description_free(lsec_device_description *d)
+{
+	if (d == NULL) {
+		return;
+	}
+	lsec_free(d->uri);
+	lsec_free(d->slots);
+	lsec_free(d);
+}
+
+int lsec_device_describe(lsec_device_description **out, lsec_device *t, lsec_err *err)
+{
+	int rc = 0;
+	lsec_device_description *d = NULL;
+	LSEC_ENSURE_REF(out);
+	*out = NULL;
+	d = lsec_calloc(1, sizeof(*d));
+	LSEC_ENSURE(d != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_device_info_get(&d->info, t, err));
+	LSEC_TRY(lsec_device_debug_lock_level(&d->debug_lock_level, t, err));
+	d->uri = lsec_strdup(t->uri);
+	LSEC_ENSURE(d->uri != NULL, LSEC_E_NOMEM, "out of memory");
+	lsec_hex_encode(d->uid_hex, d->info.uid, sizeof(d->info.uid));
+	for (unsigned i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++) {
+		if (d->info.caps & (1u << i)) {
+			d->capabilities[d->ncapabilities++] = cap_names[i];
+		}
+	}
+	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
+		LSEC_TRY(lsec_device_fuse_read(&d->fuses[f], t, (lsec_device_fuse)f, err));
+	}
+	if (d->info.key_slots > 0) {
+		d->slots = lsec_calloc(d->info.key_slots, sizeof(*d->slots));
+		LSEC_ENSURE(d->slots != NULL, LSEC_E_NOMEM, "out of memory");
+	}
+	for (unsigned s = 0; s < d->info.key_slots; s++) {
+		lsec_device_slot_info *si = &d->slots[s];
+		LSEC_TRY(lsec_device_key_status(&si->status, t, s, err));
+		si->state_name = (unsigned)si->status.state < 3 ? slot_state_names[si->status.state]
+								 : "unknown";
+	}
+	*out = d;
+	d = NULL;
+out:
+	lsec_device_description_free(d);
+	return rc;
+}
+
+int lsec_device_description_json(json_t **out, const lsec_device_description *d, lsec_err *err)
 {
 	int rc = 0;
 	json_t *j = NULL, *caps = NULL, *fuses = NULL, *slots = NULL;
-	lsec_device_info info;
-	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	const lsec_device_info *info = &d->info;
 	char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1];
-	unsigned level = 0;
 	LSEC_ENSURE_REF(out);
 	*out = NULL;
-	LSEC_TRY(lsec_device_info_get(&info, t, err));
-	LSEC_TRY(lsec_device_debug_lock_level(&level, t, err));
-	lsec_hex_encode(uid, info.uid, sizeof(info.uid));
 	j = json_object();
 	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
 	/* The containers belong to j from here on; the locals borrow them. */
@@ -735,46 +778,43 @@ int lsec_device_describe(json_t **out, lsec_device *t, lsec_err *err)
 	LSEC_TRY(json_set(j, "fuses", fuses, err));
 	slots = json_array();
 	LSEC_TRY(json_set(j, "key_slots", slots, err));
-	for (unsigned i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++) {
-		if ((info.caps & (1u << i)) && json_array_append_new(caps, json_string(cap_names[i])) != 0) {
+	for (size_t i = 0; i < d->ncapabilities; i++) {
+		if (json_array_append_new(caps, json_string(d->capabilities[i])) != 0) {
 			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
 		}
 	}
 	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
-		lsec_device_fuse_value v;
+		const lsec_device_fuse_value *v = &d->fuses[f];
 		json_t *e = NULL;
-		LSEC_TRY(lsec_device_fuse_read(&v, t, (lsec_device_fuse)f, err));
 		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
-			lsec_hex_encode(hex, v.bytes, sizeof(v.bytes));
-			e = json_pack("{s:s,s:b,s:I,s:I,s:s}", "value", hex, "locked", v.locked,
-				      "word", (json_int_t)info.fuses[f].word, "words",
-				      (json_int_t)info.fuses[f].nwords, "description",
+			lsec_hex_encode(hex, v->bytes, sizeof(v->bytes));
+			e = json_pack("{s:s,s:b,s:I,s:I,s:s}", "value", hex, "locked", v->locked,
+				      "word", (json_int_t)info->fuses[f].word, "words",
+				      (json_int_t)info->fuses[f].nwords, "description",
 				      fuse_names[f].desc);
 		} else {
-			e = json_pack("{s:I,s:b,s:I,s:I,s:I,s:s}", "value", (json_int_t)v.value,
-				      "locked", v.locked, "word", (json_int_t)info.fuses[f].word,
-				      "words", (json_int_t)info.fuses[f].nwords, "mask",
-				      (json_int_t)info.fuses[f].mask, "description",
+			e = json_pack("{s:I,s:b,s:I,s:I,s:I,s:s}", "value", (json_int_t)v->value,
+				      "locked", v->locked, "word", (json_int_t)info->fuses[f].word,
+				      "words", (json_int_t)info->fuses[f].nwords, "mask",
+				      (json_int_t)info->fuses[f].mask, "description",
 				      fuse_names[f].desc);
 		}
 		LSEC_TRY(json_set(fuses, fuse_names[f].name, e, err));
 	}
-	for (unsigned s = 0; s < info.key_slots; s++) {
-		lsec_device_slot_status st;
-		LSEC_TRY(lsec_device_key_status(&st, t, s, err));
-		const char *name = (unsigned)st.state < 3 ? slot_state_names[st.state] : "unknown";
+	for (unsigned s = 0; s < info->key_slots; s++) {
 		if (json_array_append_new(slots, json_pack("{s:I,s:s,s:b}", "slot", (json_int_t)s,
-							   "state", name, "cert", st.has_cert)) != 0) {
+							   "state", d->slots[s].state_name, "cert",
+							   d->slots[s].status.has_cert)) != 0) {
 			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
 		}
 	}
-	LSEC_TRY(json_set(j, "uri", json_string(t->uri), err));
-	LSEC_TRY(json_set(j, "chip", json_string(info.chip_id), err));
-	LSEC_TRY(json_set(j, "uid", json_string(uid), err));
-	LSEC_TRY(json_set(j, "flash_size", json_integer(info.flash_size), err));
-	LSEC_TRY(json_set(j, "page_size", json_integer(info.page_size), err));
-	LSEC_TRY(json_set(j, "otp_words", json_integer(info.otp_words), err));
-	LSEC_TRY(json_set(j, "debug_lock_level", json_integer(level), err));
+	LSEC_TRY(json_set(j, "uri", json_string(d->uri), err));
+	LSEC_TRY(json_set(j, "chip", json_string(info->chip_id), err));
+	LSEC_TRY(json_set(j, "uid", json_string(d->uid_hex), err));
+	LSEC_TRY(json_set(j, "flash_size", json_integer(info->flash_size), err));
+	LSEC_TRY(json_set(j, "page_size", json_integer(info->page_size), err));
+	LSEC_TRY(json_set(j, "otp_words", json_integer(info->otp_words), err));
+	LSEC_TRY(json_set(j, "debug_lock_level", json_integer(d->debug_lock_level), err));
 	*out = j;
 	j = NULL;
 out:

@@ -468,7 +468,8 @@ out:
 	return rc;
 }
 
-static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t uid[16],
+static int make_unit(lsec_device_sim_unit_info *ui, const char *dir, unsigned idx,
+		     const uint8_t uid[16],
 		     const lsec_device_sim_options *o, uint64_t seed, char **created,
 		     lsec_err *err)
 {
@@ -477,7 +478,6 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	uint8_t huk[SIM_HUK_LEN];
 	bool has_seed = false;
 	uint64_t ignored = 0;
-	char uidhex[2 * LSEC_DEVICE_UID_LEN + 1];
 	char *path = lsec_asprintf("%s/unit-%03u.sim", dir, idx);
 	char *hukpath = lsec_asprintf("%s/unit-%03u.sim.huk", dir, idx);
 	char *flashpath = NULL;
@@ -512,11 +512,14 @@ static int make_unit(json_t *units, const char *dir, unsigned idx, const uint8_t
 	created[2] = flashpath;
 	flashpath = NULL;
 	LSEC_TRY(lsec_device__sim_save(&u, created[1], SIM_SAVE_STATE, err));
-	lsec_hex_encode(uidhex, uid, LSEC_DEVICE_UID_LEN);
-	json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)idx, "uri", uri, "uid",
-			      uidhex, "faults", faults);
-	LSEC_ENSURE(e != NULL && json_array_append_new(units, e) == 0, LSEC_E_NOMEM,
-		    "out of memory");
+	ui->unit = idx;
+	lsec_hex_encode(ui->uid_hex, uid, LSEC_DEVICE_UID_LEN);
+	if (faults != NULL) {
+		ui->faults = lsec_strdup(faults);
+		LSEC_ENSURE(ui->faults != NULL, LSEC_E_NOMEM, "out of memory");
+	}
+	ui->uri = uri;
+	uri = NULL;
 out:
 	lsec_wipe(huk, sizeof(huk));
 	lsec_device__sim_unit_release(&u);
@@ -527,11 +530,49 @@ out:
 	return rc;
 }
 
-int lsec_device_sim_fleet_new(json_t **out, const char *dir, const lsec_device_sim_options *o,
-			      lsec_err *err)
+void lsec_device_sim_fleet_free(lsec_device_sim_fleet *f)
+{
+	if (f == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < f->nunits; i++) {
+		lsec_free(f->units[i].uri);
+		lsec_free(f->units[i].faults);
+	}
+	lsec_free(f->units);
+	lsec_free(f);
+}
+
+int lsec_device_sim_fleet_json(json_t **out, const lsec_device_sim_fleet *f, lsec_err *err)
 {
 	int rc = 0;
-	json_t *fleet = NULL, *units = NULL;
+	json_t *j = NULL, *units = NULL;
+	LSEC_ENSURE_REF(out);
+	*out = NULL;
+	LSEC_ENSURE_REF(f);
+	j = json_pack("{s:i,s:s,s:[]}", "version", 1, "chip", f->chip, "units");
+	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
+	units = json_object_get(j, "units");
+	for (size_t i = 0; i < f->nunits; i++) {
+		const lsec_device_sim_unit_info *u = &f->units[i];
+		json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)u->unit, "uri",
+				      u->uri, "uid", u->uid_hex, "faults", u->faults);
+		LSEC_ENSURE(e != NULL && json_array_append_new(units, e) == 0, LSEC_E_NOMEM,
+			    "out of memory");
+	}
+	*out = j;
+	j = NULL;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int lsec_device_sim_fleet_new(lsec_device_sim_fleet **out, const char *dir,
+			      const lsec_device_sim_options *o, lsec_err *err)
+{
+	int rc = 0;
+	lsec_device_sim_fleet *fleet = NULL;
+	json_t *fj = NULL;
 	char **created = NULL;
 	char *fleet_path = NULL, *text = NULL;
 	uint8_t(*uids)[LSEC_DEVICE_UID_LEN] = NULL;
@@ -558,12 +599,16 @@ int lsec_device_sim_fleet_new(json_t **out, const char *dir, const lsec_device_s
 	fleet_path = lsec_asprintf("%s/fleet.json", dir);
 	created = lsec_calloc(3 * (size_t)o->count, sizeof(char *));
 	uids = lsec_calloc(o->count, sizeof(*uids));
-	fleet = json_pack("{s:i,s:s,s:[]}", "version", 1, "chip", SIM_CHIP_ID, "units");
-	LSEC_ENSURE(fleet_path != NULL && created != NULL && uids != NULL && fleet != NULL,
+	fleet = lsec_calloc(1, sizeof(*fleet));
+	if (fleet != NULL) {
+		fleet->chip = SIM_CHIP_ID;
+		fleet->units = lsec_calloc(o->count, sizeof(*fleet->units));
+	}
+	LSEC_ENSURE(fleet_path != NULL && created != NULL && uids != NULL && fleet != NULL &&
+			    fleet->units != NULL,
 		    LSEC_E_NOMEM, "out of memory");
 	LSEC_ENSURE(access(fleet_path, F_OK) != 0, LSEC_E_EXISTS,
 		    "cannot create sim fleet in '%s': '%s' exists", dir, fleet_path);
-	units = json_object_get(fleet, "units");
 	for (unsigned i = 0; i < o->count; i++) {
 		/* UIDs: derived from the seed (reproducible fleets), distinct per unit. */
 		for (unsigned k = 0; k < LSEC_DEVICE_UID_LEN; k += 8) {
@@ -577,10 +622,12 @@ int lsec_device_sim_fleet_new(json_t **out, const char *dir, const lsec_device_s
 		memcpy(uids[o->clone_dst - 1], uids[o->clone_src - 1], LSEC_DEVICE_UID_LEN);
 	}
 	for (unsigned i = 0; i < o->count; i++) {
-		LSEC_TRY(make_unit(units, dir, i + 1, uids[i], o,
+		fleet->nunits = i + 1; /* freed with the fleet from here on */
+		LSEC_TRY(make_unit(&fleet->units[i], dir, i + 1, uids[i], o,
 				   lsec_device__sim_mix(seed, 0x10000u + i), created + 3 * i, err));
 	}
-	LSEC_TRY(lsec_json_canonical(&text, fleet, err));
+	LSEC_TRY(lsec_device_sim_fleet_json(&fj, fleet, err));
+	LSEC_TRY(lsec_json_canonical(&text, fj, err));
 	LSEC_TRY(lsec_file_write_new(fleet_path, text, strlen(text), 0644, err));
 	if (out != NULL) {
 		*out = fleet;
@@ -597,6 +644,7 @@ out:
 	lsec_free(uids);
 	lsec_free(fleet_path);
 	lsec_free(text);
-	json_decref(fleet);
+	json_decref(fj);
+	lsec_device_sim_fleet_free(fleet);
 	return rc;
 }

@@ -153,23 +153,6 @@ out:
 
 /* ---- describe ---------------------------------------------------------- */
 
-static int set_new(json_t *obj, const char *key, json_t *v, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(v != NULL && json_object_set_new(obj, key, v) == 0, LSEC_E_NOMEM,
-		    "cannot describe image: out of memory at '%s'", key);
-out:
-	return rc;
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char *h = lsec_hex_alloc(p, n);
-	json_t *j = h ? json_string(h) : NULL;
-	lsec_free(h);
-	return j;
-}
-
 /* MCUboot's IMAGE_F_* header flags (bootutil/image.h). */
 static const struct {
 	uint32_t bit;
@@ -186,28 +169,21 @@ static const struct {
 	{0x800, "COMPRESSED_ARM_THUMB"},
 };
 
-/* The names of the set flags; unknown bits as "0x..." (NULL when out of memory). */
-static json_t *flag_names(uint32_t flags)
+/* The names of the set flags into d; unknown bits last as "0x...". */
+static void describe_flags(lsec_image_description *d)
 {
-	json_t *a = json_array();
-	char hex[16];
-	for (size_t i = 0; a != NULL && i < sizeof(image_flags) / sizeof(image_flags[0]); i++) {
+	uint32_t flags = d->flags;
+	for (size_t i = 0; i < sizeof(image_flags) / sizeof(image_flags[0]); i++) {
 		if (flags & image_flags[i].bit) {
 			flags &= ~image_flags[i].bit;
-			if (json_array_append_new(a, json_string(image_flags[i].name)) != 0) {
-				json_decref(a);
-				return NULL;
-			}
+			snprintf(d->flag_names[d->nflag_names++], sizeof(d->flag_names[0]), "%s",
+				 image_flags[i].name);
 		}
 	}
-	if (a != NULL && flags != 0) {
-		snprintf(hex, sizeof(hex), "0x%x", (unsigned)flags);
-		if (json_array_append_new(a, json_string(hex)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
+	if (flags != 0) {
+		snprintf(d->flag_names[d->nflag_names++], sizeof(d->flag_names[0]), "0x%x",
+			 (unsigned)flags);
 	}
-	return a;
 }
 
 int lsec_image_version_format(char *out, size_t outlen, lsec_image_version v)
@@ -217,90 +193,178 @@ int lsec_image_version_format(char *out, size_t outlen, lsec_image_version v)
 	return n < 0 || (size_t)n >= outlen ? LSEC_E_LIMIT : 0;
 }
 
-static int describe_tlv(json_t *arr, const lsec_image *img, const img_tlv *t, lsec_err *err)
+/* One TLV into *ti; fails with LSEC_E_NOMEM (the hex value). */
+static int describe_tlv(lsec_image_tlv_info *ti, const lsec_image_description *d,
+			const lsec_image *img, const img_tlv *t, lsec_err *err)
+{
+	int rc = 0;
+	ti->prot = t->prot;
+	ti->type = t->type;
+	ti->name = lsec_image__tlv_name(t->type);
+	ti->len = t->len;
+	ti->offset = t->off;
+	ti->value_hex = lsec_hex_alloc(img->data + t->off, t->len);
+	LSEC_ENSURE(ti->value_hex != NULL, LSEC_E_NOMEM, "cannot describe image: out of memory");
+	if (t->type == IMG_TLV_SEC_CNT && t == img->sec_cnt) {
+		ti->has_decoded_number = true;
+		ti->decoded_number = img->security_counter;
+	} else if (t->type == IMG_TLV_LSEC_PRODUCT && img->has_product) {
+		ti->decoded_text = d->product;
+	} else if (t->type == IMG_TLV_LSEC_BUILD) {
+		ti->decoded_text = d->build;
+	}
+out:
+	return rc;
+}
+
+void lsec_image_description_free(lsec_image_description *d)
+{
+	if (d == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < d->ntlvs; i++) {
+		lsec_free(d->tlvs[i].value_hex);
+	}
+	lsec_free(d->tlvs);
+	lsec_free(d);
+}
+
+int lsec_image_describe(lsec_image_description **out, const lsec_image *img, lsec_err *err)
+{
+	int rc = 0;
+	lsec_image_description *d = NULL;
+	uint8_t digest[32], kh[32];
+
+	*out = NULL;
+	d = lsec_calloc(1, sizeof(*d));
+	LSEC_ENSURE(d != NULL, LSEC_E_NOMEM, "cannot describe image: out of memory");
+	d->magic = LSEC_IMAGE_MAGIC;
+	d->load_addr = img->load_addr;
+	d->hdr_size = img->hdr_size;
+	d->protect_tlv_size = img->protect_tlv_size;
+	d->img_size = img->img_size;
+	d->flags = img->flags;
+	describe_flags(d);
+	d->version = img->version;
+	LSEC_TRY(lsec_image_version_format(d->version_text, sizeof(d->version_text), img->version));
+	d->size = img->len;
+	if (img->has_product) {
+		snprintf(d->product, sizeof(d->product), "%s", img->product);
+	}
+	d->build = lsec_image_build_name(img->build);
+	d->has_security_counter = lsec_image_security_counter(&d->security_counter, img);
+	if (lsec_image_key_hash(kh, img)) {
+		lsec_hex_encode(d->key_hash, kh, 32);
+	}
+	d->signature = img->sig ? lsec_image__tlv_name(img->sig->type) : NULL;
+
+	if (img->ntlvs > 0) {
+		d->tlvs = lsec_calloc(img->ntlvs, sizeof(*d->tlvs));
+		LSEC_ENSURE(d->tlvs != NULL, LSEC_E_NOMEM, "cannot describe image: out of memory");
+	}
+	for (size_t i = 0; i < img->ntlvs; i++) {
+		d->ntlvs = i + 1; /* freed with d from here on */
+		LSEC_TRY(describe_tlv(&d->tlvs[i], d, img, &img->tlvs[i], err));
+	}
+
+	LSEC_TRY(compute_hash(digest, img, err));
+	lsec_hex_encode(d->hash_computed, digest, 32);
+	d->hash_status = "missing";
+	if (img->sha256 != NULL) {
+		const uint8_t *tlv = img->data + img->sha256->off;
+		lsec_hex_encode(d->hash_tlv, tlv, 32);
+		d->hash_status = lsec_ct_equal(digest, tlv, 32) ? "ok" : "mismatch";
+	}
+	*out = d;
+	d = NULL;
+out:
+	lsec_image_description_free(d);
+	return rc;
+}
+
+/* obj[key] = v, taking v also on failure; LSEC_E_NOMEM when v is NULL or cannot be set. */
+static int set_new(json_t *obj, const char *key, json_t *v, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(v != NULL && json_object_set_new(obj, key, v) == 0, LSEC_E_NOMEM,
+		    "cannot describe image: out of memory at '%s'", key);
+out:
+	return rc;
+}
+
+/* A hex text as a JSON string, or null when it is "" (absent). */
+static json_t *hex_or_null(const char *hex)
+{
+	return hex[0] != '\0' ? json_string(hex) : json_null();
+}
+
+static int tlv_json(json_t *arr, const lsec_image_tlv_info *t, lsec_err *err)
 {
 	int rc = 0;
 	json_t *o = json_object();
-	const char *name = lsec_image__tlv_name(t->type);
-	const uint8_t *v = img->data + t->off;
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "cannot describe image: out of memory");
 	LSEC_TRY(set_new(o, "area", json_string(t->prot ? "protected" : "unprotected"), err));
 	LSEC_TRY(set_new(o, "type", json_integer(t->type), err));
-	LSEC_TRY(set_new(o, "name", name ? json_string(name) : json_null(), err));
+	LSEC_TRY(set_new(o, "name", t->name ? json_string(t->name) : json_null(), err));
 	LSEC_TRY(set_new(o, "length", json_integer(t->len), err));
-	LSEC_TRY(set_new(o, "offset", json_integer((json_int_t)t->off), err));
-	LSEC_TRY(set_new(o, "value", hex_json(v, t->len), err));
-	if (t->type == IMG_TLV_SEC_CNT && t == img->sec_cnt) {
-		LSEC_TRY(set_new(o, "decoded", json_integer(img->security_counter), err));
-	} else if (t->type == IMG_TLV_LSEC_PRODUCT && img->has_product) {
-		LSEC_TRY(set_new(o, "decoded", json_string(img->product), err));
-	} else if (t->type == IMG_TLV_LSEC_BUILD) {
-		LSEC_TRY(set_new(o, "decoded", json_string(lsec_image_build_name(img->build)), err));
+	LSEC_TRY(set_new(o, "offset", json_integer((json_int_t)t->offset), err));
+	LSEC_TRY(set_new(o, "value", json_string(t->value_hex), err));
+	if (t->has_decoded_number) {
+		LSEC_TRY(set_new(o, "decoded", json_integer(t->decoded_number), err));
+	} else if (t->decoded_text != NULL) {
+		LSEC_TRY(set_new(o, "decoded", json_string(t->decoded_text), err));
 	}
-	LSEC_ENSURE(json_array_append(arr, o) == 0, LSEC_E_NOMEM, "cannot describe image: out of memory");
+	LSEC_ENSURE(json_array_append(arr, o) == 0, LSEC_E_NOMEM,
+		    "cannot describe image: out of memory");
 out:
 	json_decref(o);
 	return rc;
 }
 
-int lsec_image_describe(json_t **out, const lsec_image *img, lsec_err *err)
+int lsec_image_description_json(json_t **out, const lsec_image_description *d, lsec_err *err)
 {
 	int rc = 0;
-	json_t *o = json_object(), *h = json_object(), *tl = json_array(), *hs = json_object();
-	uint8_t digest[32], kh[32];
-	char ver[48];
-	uint32_t cnt = 0;
+	json_t *o = json_object(), *h = json_object(), *fl = json_array(), *tl = json_array(),
+	       *hs = json_object();
 
 	*out = NULL;
-	LSEC_ENSURE(o && h && tl && hs, LSEC_E_NOMEM, "cannot describe image: out of memory");
-	LSEC_TRY(set_new(h, "magic", json_integer(LSEC_IMAGE_MAGIC), err));
-	LSEC_TRY(set_new(h, "load_addr", json_integer(img->load_addr), err));
-	LSEC_TRY(set_new(h, "hdr_size", json_integer(img->hdr_size), err));
-	LSEC_TRY(set_new(h, "protect_tlv_size", json_integer(img->protect_tlv_size), err));
-	LSEC_TRY(set_new(h, "img_size", json_integer(img->img_size), err));
-	LSEC_TRY(set_new(h, "flags", json_integer(img->flags), err));
-	LSEC_TRY(set_new(h, "flag_names", flag_names(img->flags), err));
-	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), img->version));
-	LSEC_TRY(set_new(h, "version", json_string(ver), err));
-	json_t *h_ = h;
-	h = NULL; /* set_new takes it, also on failure */
-	LSEC_TRY(set_new(o, "header", h_, err));
-	for (size_t i = 0; i < img->ntlvs; i++) {
-		LSEC_TRY(describe_tlv(tl, img, &img->tlvs[i], err));
+	LSEC_ENSURE(o && h && fl && tl && hs, LSEC_E_NOMEM, "cannot describe image: out of memory");
+	for (size_t i = 0; i < d->nflag_names; i++) {
+		LSEC_ENSURE(json_array_append_new(fl, json_string(d->flag_names[i])) == 0,
+			    LSEC_E_NOMEM, "cannot describe image: out of memory");
 	}
-	json_t *tl_ = tl;
-	tl = NULL; /* set_new takes it, also on failure */
-	LSEC_TRY(set_new(o, "tlvs", tl_, err));
-
-	LSEC_TRY(compute_hash(digest, img, err));
-	LSEC_TRY(set_new(hs, "computed", hex_json(digest, 32), err));
-	if (img->sha256 != NULL) {
-		bool ok = lsec_ct_equal(digest, img->data + img->sha256->off, 32);
-		LSEC_TRY(set_new(hs, "tlv", hex_json(img->data + img->sha256->off, 32), err));
-		LSEC_TRY(set_new(hs, "status", json_string(ok ? "ok" : "mismatch"), err));
-	} else {
-		LSEC_TRY(set_new(hs, "tlv", json_null(), err));
-		LSEC_TRY(set_new(hs, "status", json_string("missing"), err));
+	LSEC_TRY(set_new(h, "magic", json_integer(d->magic), err));
+	LSEC_TRY(set_new(h, "load_addr", json_integer(d->load_addr), err));
+	LSEC_TRY(set_new(h, "hdr_size", json_integer(d->hdr_size), err));
+	LSEC_TRY(set_new(h, "protect_tlv_size", json_integer(d->protect_tlv_size), err));
+	LSEC_TRY(set_new(h, "img_size", json_integer(d->img_size), err));
+	LSEC_TRY(set_new(h, "flags", json_integer(d->flags), err));
+	LSEC_TRY(set_new(h, "flag_names", json_incref(fl), err));
+	LSEC_TRY(set_new(h, "version", json_string(d->version_text), err));
+	LSEC_TRY(set_new(o, "header", json_incref(h), err));
+	for (size_t i = 0; i < d->ntlvs; i++) {
+		LSEC_TRY(tlv_json(tl, &d->tlvs[i], err));
 	}
-	json_t *hs_ = hs;
-	hs = NULL; /* set_new takes it, also on failure */
-	LSEC_TRY(set_new(o, "hash", hs_, err));
-
-	LSEC_TRY(set_new(o, "size", json_integer((json_int_t)img->len), err));
-	LSEC_TRY(set_new(o, "product", img->has_product ? json_string(img->product) : json_null(), err));
-	LSEC_TRY(set_new(o, "build", json_string(lsec_image_build_name(img->build)), err));
+	LSEC_TRY(set_new(o, "tlvs", json_incref(tl), err));
+	LSEC_TRY(set_new(hs, "computed", json_string(d->hash_computed), err));
+	LSEC_TRY(set_new(hs, "tlv", hex_or_null(d->hash_tlv), err));
+	LSEC_TRY(set_new(hs, "status", json_string(d->hash_status), err));
+	LSEC_TRY(set_new(o, "hash", json_incref(hs), err));
+	LSEC_TRY(set_new(o, "size", json_integer((json_int_t)d->size), err));
+	LSEC_TRY(set_new(o, "product", d->product[0] ? json_string(d->product) : json_null(), err));
+	LSEC_TRY(set_new(o, "build", json_string(d->build), err));
 	LSEC_TRY(set_new(o, "security_counter",
-			 lsec_image_security_counter(&cnt, img) ? json_integer(cnt) : json_null(), err));
-	LSEC_TRY(set_new(o, "key_hash", lsec_image_key_hash(kh, img) ? hex_json(kh, 32) : json_null(),
+			 d->has_security_counter ? json_integer(d->security_counter) : json_null(),
 			 err));
-	LSEC_TRY(set_new(o, "signature",
-			 img->sig ? json_string(lsec_image__tlv_name(img->sig->type)) : json_null(),
+	LSEC_TRY(set_new(o, "key_hash", hex_or_null(d->key_hash), err));
+	LSEC_TRY(set_new(o, "signature", d->signature ? json_string(d->signature) : json_null(),
 			 err));
 	*out = o;
 	o = NULL;
 out:
 	json_decref(o);
 	json_decref(h);
+	json_decref(fl);
 	json_decref(tl);
 	json_decref(hs);
 	return rc;

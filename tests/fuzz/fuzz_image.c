@@ -1,7 +1,8 @@
 /*
  * Fuzz target for the MCUboot image parser.
  * Target functions: lsec_image_parse, lsec_image_verify, lsec_image_describe,
- * lsec_image_sign, lsec_key_from_spki (on the PUBKEY TLV), the accessors.
+ * lsec_image_description_json, lsec_image_sign, lsec_key_from_spki (on the
+ * PUBKEY TLV), the accessors.
  *
  * Verification runs against a fixed Ed25519 key (tests/data/images/
  * test-ed25519.pub.pem) and with the key-hash mode, so hash, key and
@@ -75,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_image *img = NULL;
 	json_t *d = NULL;
+	lsec_image_description *desc = NULL;
 	char *text = NULL;
 	uint8_t h[32];
 	uint32_t cnt = 0;
@@ -85,11 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sign_roundtrip(data, size);
 		return 0;
 	}
-	if (lsec_image_describe(&d, img, &err) == 0) {
-		if (lsec_json_canonical(&text, d, &err) == 0) {
+	if (lsec_image_describe(&desc, img, &err) == 0) {
+		if (lsec_image_description_json(&d, desc, &err) == 0 &&
+		    lsec_json_canonical(&text, d, &err) == 0) {
 			lsec_free(text);
 		}
 		json_decref(d);
+		d = NULL;
+		lsec_image_description_free(desc);
 	}
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
 	vo.pubkey_der = test_spki;

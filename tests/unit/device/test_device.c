@@ -225,19 +225,33 @@ static void test_device_device__describe_lists_fuses_and_slots(void **state)
 	lsec_device *t = fixture_open(fx.uri, true);
 	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
 	assert_lsec_ok(lsec_device_key_generate(t, 2, &err), &err);
+	lsec_device_description *d = NULL;
+	assert_lsec_ok(lsec_device_describe(&d, t, &err), &err);
+	assert_int_equal(d->fuses[LSEC_FUSE_DEBUG_LOCK].value, 1);
+	/* Burned, not yet in effect: the lock applies at the next reset. */
+	assert_int_equal(d->debug_lock_level, 0);
+	assert_int_equal(d->slots[2].status.state, LSEC_SLOT_GENERATED);
+	assert_string_equal(d->slots[2].state_name, "generated");
+	assert_string_equal(d->slots[0].state_name, "empty");
+	assert_string_equal(d->info.chip_id, "linesec-sim-m1");
+	assert_string_equal(d->uri, lsec_device_uri(t));
+	assert_int_equal(strlen(d->uid_hex), 2 * LSEC_DEVICE_UID_LEN);
+
+	/* The JSON rendering carries the same values under its keys. */
 	json_t *j = NULL;
-	assert_lsec_ok(lsec_device_describe(&j, t, &err), &err);
+	assert_lsec_ok(lsec_device_description_json(&j, d, &err), &err);
 	json_t *fuses = json_object_get(j, "fuses");
 	assert_int_equal(json_object_size(fuses), LSEC_FUSE_COUNT);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(fuses, "DEBUG_LOCK"),
 							    "value")),
 			 1);
-	/* Burned, not yet in effect: the lock applies at the next reset. */
 	assert_int_equal(json_integer_value(json_object_get(j, "debug_lock_level")), 0);
 	json_t *slot2 = json_array_get(json_object_get(j, "key_slots"), 2);
 	assert_string_equal(json_string_value(json_object_get(slot2, "state")), "generated");
 	assert_string_equal(json_string_value(json_object_get(j, "chip")), "linesec-sim-m1");
+	assert_string_equal(json_string_value(json_object_get(j, "uid")), d->uid_hex);
 	json_decref(j);
+	lsec_device_description_free(d);
 	assert_string_equal(lsec_device_fuse_name(LSEC_FUSE_SECURE_BOOT_ENABLE), "SECURE_BOOT_EN");
 	assert_string_equal(lsec_device_boot_error_name(LSEC_BOOT_ROLLBACK), "rollback");
 	assert_string_equal(lsec_device_boot_error_name(999), "unknown");

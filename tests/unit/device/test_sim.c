@@ -588,26 +588,44 @@ static void test_device_sim__cloned_uid_and_fleet_faults(void **state)
 	o.clone_dst = 3;
 	o.faults = "boot_fail=2";
 	o.fault_units = "2";
-	json_t *fleet = NULL;
+	lsec_device_sim_fleet *fleet = NULL;
 	assert_lsec_ok(lsec_device_sim_fleet_new(&fleet, dir, &o, &err), &err);
-	json_t *units = json_object_get(fleet, "units");
-	assert_int_equal(json_array_size(units), 3);
-	const char *uid1 = json_string_value(json_object_get(json_array_get(units, 0), "uid"));
-	const char *uid2 = json_string_value(json_object_get(json_array_get(units, 1), "uid"));
-	const char *uid3 = json_string_value(json_object_get(json_array_get(units, 2), "uid"));
+	assert_int_equal(fleet->nunits, 3);
+	assert_string_equal(fleet->chip, "linesec-sim-m1");
+	const char *uid1 = fleet->units[0].uid_hex;
+	const char *uid2 = fleet->units[1].uid_hex;
+	const char *uid3 = fleet->units[2].uid_hex;
 	assert_string_equal(uid1, uid3);
 	assert_string_not_equal(uid1, uid2);
-	assert_null(json_string_value(json_object_get(json_array_get(units, 0), "faults")));
+	assert_int_equal(fleet->units[1].unit, 2);
+	char *uri2 = lsec_asprintf("sim:%s/unit-002.sim", dir);
+	assert_string_equal(fleet->units[1].uri, uri2);
+	lsec_free(uri2);
+	assert_null(fleet->units[0].faults);
+	assert_string_equal(fleet->units[1].faults, "boot_fail=2");
+	/* fleet.json is the fleet's JSON rendering. */
+	json_t *fleet_json = NULL;
+	char *want = NULL, *fpath = lsec_asprintf("%s/fleet.json", dir);
+	lsec_buf fb = LSEC_BUF_INIT(1 << 16);
+	assert_lsec_ok(lsec_device_sim_fleet_json(&fleet_json, fleet, &err), &err);
+	assert_lsec_ok(lsec_json_canonical(&want, fleet_json, &err), &err);
+	assert_lsec_ok(lsec_file_read(&fb, fpath, &err), &err);
+	assert_int_equal(fb.len, strlen(want));
+	assert_memory_equal(fb.data, want, fb.len);
+	json_t *units = json_object_get(fleet_json, "units");
+	assert_true(json_is_null(json_object_get(json_array_get(units, 0), "faults")));
 	assert_string_equal(json_string_value(json_object_get(json_array_get(units, 1), "faults")),
 			    "boot_fail=2");
+	lsec_buf_release(&fb);
+	lsec_free(fpath);
+	lsec_free(want);
+	json_decref(fleet_json);
 	/* The same seed gives the same UIDs (a reproducible fleet). */
 	char *dir2 = lsec_test_tmpdir();
-	json_t *fleet2 = NULL;
+	lsec_device_sim_fleet *fleet2 = NULL;
 	o.clone_src = o.clone_dst = 0;
 	assert_lsec_ok(lsec_device_sim_fleet_new(&fleet2, dir2, &o, &err), &err);
-	assert_string_equal(
-		json_string_value(json_object_get(json_array_get(json_object_get(fleet2, "units"), 1), "uid")),
-		uid2);
+	assert_string_equal(fleet2->units[1].uid_hex, uid2);
 	/* Never over an existing fleet; bad options write nothing. */
 	assert_lsec_code(lsec_device_sim_fleet_new(NULL, dir2, &o, &err), LSEC_E_EXISTS, &err);
 	char *dir3 = lsec_test_tmpdir();
@@ -630,8 +648,8 @@ static void test_device_sim__cloned_uid_and_fleet_faults(void **state)
 	assert_lsec_code(lsec_file_read(&b, fj, &err), LSEC_E_IO, &err);
 	lsec_free(f);
 	lsec_free(fj);
-	json_decref(fleet);
-	json_decref(fleet2);
+	lsec_device_sim_fleet_free(fleet);
+	lsec_device_sim_fleet_free(fleet2);
 	lsec_test_rmtree(dir);
 	lsec_test_rmtree(dir2);
 	lsec_test_rmtree(dir3);

@@ -237,28 +237,55 @@ static void test_image_parse__describe_golden(void **state)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_buf b = LSEC_BUF_INIT(1 << 16);
 	lsec_image *img = NULL;
-	json_t *d = NULL;
+	lsec_image_description *d = NULL;
+	json_t *j = NULL;
 	imgtest_read(&b, "imgtool-ecdsa-p256-release.img");
 	assert_lsec_ok(lsec_image_parse(&img, b.data, b.len, "golden.img", &err), &err);
 	assert_lsec_ok(lsec_image_describe(&d, img, &err), &err);
-	json_t *h = json_object_get(d, "header");
-	assert_int_equal(json_integer_value(json_object_get(h, "hdr_size")), 0x200);
-	assert_int_equal(json_integer_value(json_object_get(h, "img_size")), 1000);
-	assert_string_equal(json_string_value(json_object_get(h, "version")), "2.0.0+17");
-	assert_string_equal(json_string_value(json_object_get(d, "product")), "acme-sensor");
-	assert_string_equal(json_string_value(json_object_get(d, "build")), "release");
-	assert_int_equal(json_integer_value(json_object_get(d, "security_counter")), 3);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "hash"), "status")),
-			    "ok");
-	json_t *tlvs = json_object_get(d, "tlvs");
-	assert_int_equal(json_array_size(tlvs), 6);
+	assert_int_equal(d->magic, LSEC_IMAGE_MAGIC);
+	assert_int_equal(d->hdr_size, 0x200);
+	assert_int_equal(d->img_size, 1000);
+	assert_string_equal(d->version_text, "2.0.0+17");
+	assert_int_equal(d->version.build, 17);
+	assert_string_equal(d->product, "acme-sensor");
+	assert_string_equal(d->build, "release");
+	assert_true(d->has_security_counter);
+	assert_int_equal(d->security_counter, 3);
+	assert_string_equal(d->hash_status, "ok");
+	assert_string_equal(d->hash_computed, d->hash_tlv);
+	assert_string_equal(d->signature, "ECDSASIG");
+	assert_int_equal(d->ntlvs, 6);
 	const char *names[] = {"SEC_CNT", "LINESEC_PRODUCT", "LINESEC_BUILD", "SHA256", "KEYHASH",
 			       "ECDSASIG"};
 	for (size_t i = 0; i < 6; i++) {
-		assert_string_equal(json_string_value(json_object_get(json_array_get(tlvs, i), "name")),
-				    names[i]);
+		assert_string_equal(d->tlvs[i].name, names[i]);
 	}
-	json_decref(d);
+	assert_true(d->tlvs[0].has_decoded_number);
+	assert_int_equal(d->tlvs[0].decoded_number, 3);
+	assert_string_equal(d->tlvs[1].decoded_text, "acme-sensor");
+	assert_string_equal(d->tlvs[2].decoded_text, "release");
+	assert_null(d->tlvs[3].decoded_text);
+	assert_false(d->tlvs[3].has_decoded_number);
+	assert_string_equal(d->tlvs[3].value_hex, d->hash_tlv);
+	assert_string_equal(d->tlvs[4].value_hex, d->key_hash);
+
+	/* The JSON rendering carries the same values under its keys. */
+	assert_lsec_ok(lsec_image_description_json(&j, d, &err), &err);
+	json_t *h = json_object_get(j, "header");
+	assert_int_equal(json_integer_value(json_object_get(h, "hdr_size")), 0x200);
+	assert_string_equal(json_string_value(json_object_get(h, "version")), "2.0.0+17");
+	assert_string_equal(json_string_value(json_object_get(j, "product")), "acme-sensor");
+	assert_int_equal(json_integer_value(json_object_get(j, "security_counter")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hash"), "status")),
+			    "ok");
+	json_t *tlvs = json_object_get(j, "tlvs");
+	assert_int_equal(json_array_size(tlvs), 6);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(tlvs, 0), "decoded")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(tlvs, 5), "name")),
+			    "ECDSASIG");
+	assert_null(json_object_get(json_array_get(tlvs, 5), "decoded"));
+	json_decref(j);
+	lsec_image_description_free(d);
 	lsec_image_free(img);
 	img = NULL;
 
@@ -266,9 +293,9 @@ static void test_image_parse__describe_golden(void **state)
 	b.data[0x200 + 5] ^= 1;
 	assert_lsec_ok(lsec_image_parse(&img, b.data, b.len, "tampered.img", &err), &err);
 	assert_lsec_ok(lsec_image_describe(&d, img, &err), &err);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "hash"), "status")),
-			    "mismatch");
-	json_decref(d);
+	assert_string_equal(d->hash_status, "mismatch");
+	assert_string_not_equal(d->hash_computed, d->hash_tlv);
+	lsec_image_description_free(d);
 	lsec_image_free(img);
 	lsec_buf_release(&b);
 
@@ -277,12 +304,16 @@ static void test_image_parse__describe_golden(void **state)
 	lsec_put_u32le(b.data + 16, 0x20 | 0x10000);
 	assert_lsec_ok(lsec_image_parse(&img, b.data, b.len, "flags.img", &err), &err);
 	assert_lsec_ok(lsec_image_describe(&d, img, &err), &err);
-	json_t *fl = json_object_get(json_object_get(d, "header"), "flag_names");
+	assert_int_equal(d->nflag_names, 2);
+	assert_string_equal(d->flag_names[0], "RAM_LOAD");
+	assert_string_equal(d->flag_names[1], "0x10000");
+	assert_string_equal(d->build, "debug");
+	assert_lsec_ok(lsec_image_description_json(&j, d, &err), &err);
+	json_t *fl = json_object_get(json_object_get(j, "header"), "flag_names");
 	assert_int_equal(json_array_size(fl), 2);
-	assert_string_equal(json_string_value(json_array_get(fl, 0)), "RAM_LOAD");
 	assert_string_equal(json_string_value(json_array_get(fl, 1)), "0x10000");
-	assert_string_equal(json_string_value(json_object_get(d, "build")), "debug");
-	json_decref(d);
+	json_decref(j);
+	lsec_image_description_free(d);
 	lsec_image_free(img);
 	lsec_buf_release(&b);
 
@@ -291,10 +322,15 @@ static void test_image_parse__describe_golden(void **state)
 	craft(&c, 4, NULL, 0, NULL, 0);
 	assert_lsec_ok(lsec_image_parse(&img, c.data, c.len, "nohash.img", &err), &err);
 	assert_lsec_ok(lsec_image_describe(&d, img, &err), &err);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "hash"), "status")),
-			    "missing");
-	assert_true(json_is_null(json_object_get(d, "product")));
-	json_decref(d);
+	assert_string_equal(d->hash_status, "missing");
+	assert_string_equal(d->hash_tlv, "");
+	assert_string_equal(d->product, "");
+	assert_lsec_ok(lsec_image_description_json(&j, d, &err), &err);
+	assert_true(json_is_null(json_object_get(j, "product")));
+	assert_true(json_is_null(json_object_get(json_object_get(j, "hash"), "tlv")));
+	assert_true(json_is_null(json_object_get(j, "signature")));
+	json_decref(j);
+	lsec_image_description_free(d);
 	lsec_image_free(img);
 	lsec_buf_release(&c);
 }
@@ -306,19 +342,24 @@ static void test_image_parse__allocation_failures(void **state)
 	lsec_buf b = LSEC_BUF_INIT(1 << 16);
 	imgtest_read(&b, "imgtool-ed25519-release.img");
 	int rc = -1;
-	for (unsigned long n = 1; rc != 0 && n < 100; n++) {
+	for (unsigned long n = 1; rc != 0 && n < 200; n++) {
 		lsec_image *img = NULL;
-		json_t *d = NULL;
+		lsec_image_description *d = NULL;
+		json_t *j = NULL;
 		lsec_alloc_fail_after(n);
 		rc = lsec_image_parse(&img, b.data, b.len, "oom.img", &err);
 		if (rc == 0) {
 			rc = lsec_image_describe(&d, img, &err);
 		}
+		if (rc == 0) {
+			rc = lsec_image_description_json(&j, d, &err);
+		}
 		lsec_alloc_fail_after(0);
 		if (rc != 0) {
 			assert_int_equal(rc, LSEC_E_NOMEM);
 		}
-		json_decref(d);
+		json_decref(j);
+		lsec_image_description_free(d);
 		lsec_image_free(img);
 	}
 	assert_int_equal(rc, 0);

@@ -72,11 +72,9 @@ static inline void fx_sign_image(const char *path, const char *key_path, const c
 static inline void fx_fleet(station_fx *fx, lsec_device_sim_options *o)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	json_t *j = NULL;
 	o->has_seed = true;
 	o->seed = 7;
-	fx_ok(lsec_device_sim_fleet_new(&j, fx->fleet, o, &err), &err);
-	json_decref(j);
+	fx_ok(lsec_device_sim_fleet_new(NULL, fx->fleet, o, &err), &err);
 }
 
 static inline char *fx_unit(const station_fx *fx, unsigned i)
