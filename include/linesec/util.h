@@ -378,6 +378,15 @@ struct json_t;
  * *out is freed with lsec_free.
  */
 LSEC_API LSEC_MUST_USE int lsec_json_canonical(char **out, const struct json_t *j, lsec_err *err);
+/*
+ * Builders that take ownership of v (also on failure) and fail with
+ * LSEC_E_NOMEM naming the key when v is NULL (a failed json_* constructor)
+ * or the container could not take it, so a JSON document is either built
+ * whole or not at all: one way for every module.
+ */
+LSEC_API LSEC_MUST_USE int lsec_json_set(struct json_t *obj, const char *key, struct json_t *v,
+					 lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_json_append(struct json_t *arr, struct json_t *v, lsec_err *err);
 /* Prints canonical JSON and a newline; for the CLI's --json output. */
 LSEC_API LSEC_MUST_USE int lsec_json_print(FILE *f, const struct json_t *j, lsec_err *err);
 /* Parses JSON text (what names the source in errors). */

@@ -110,8 +110,7 @@ static int set_str(json_t *o, const char *key, const char *s, lsec_err *err)
 	json_t *v = json_string(s);
 	LSEC_ENSURE(v != NULL, LSEC_E_AUDIT_LEAF_FORMAT,
 		    "cannot record event: field '%s' is not valid UTF-8", key);
-	LSEC_ENSURE(json_object_set_new(o, key, v) == 0, LSEC_E_NOMEM,
-		    "cannot record event: out of memory");
+	LSEC_TRY(lsec_json_set(o, key, v, err));
 out:
 	return rc;
 }
@@ -143,12 +142,10 @@ int lsec_audit_leaf_build(char **out, const lsec_audit_event *ev, uint64_t seq,
 	LSEC_TRY(set_str(o, "outcome", ev->outcome, err));
 	LSEC_TRY(set_str(o, "time", time_utc, err));
 	if (ev->sop_version != 0) {
-		LSEC_ENSURE(json_object_set_new(o, "sop_version", json_integer(ev->sop_version)) == 0,
-			    LSEC_E_NOMEM, "cannot record event: out of memory");
+		LSEC_TRY(lsec_json_set(o, "sop_version", json_integer(ev->sop_version), err));
 	}
-	LSEC_ENSURE(json_object_set_new(o, "seq", json_integer((json_int_t)seq)) == 0 &&
-			    json_object_set_new(o, "v", json_integer(1)) == 0,
-		    LSEC_E_NOMEM, "cannot record event: out of memory");
+	LSEC_TRY(lsec_json_set(o, "seq", json_integer((json_int_t)seq), err));
+	LSEC_TRY(lsec_json_set(o, "v", json_integer(1), err));
 	if (ev->evidence != NULL) {
 		LSEC_ENSURE(json_is_object(ev->evidence), LSEC_E_AUDIT_LEAF_FORMAT,
 			    "cannot record event '%s': evidence must be a JSON object",

@@ -147,8 +147,7 @@ int lsec_audit_proof_write(char **out, const lsec_audit_proof *p, lsec_err *err)
 		for (size_t k = 0; k < e->path_len / 32; k++) {
 			char hex[65];
 			lsec_hex_encode(hex, e->path + 32 * k, 32);
-			LSEC_ENSURE(json_array_append_new(path, json_string(hex)) == 0, LSEC_E_NOMEM,
-				    "cannot write proof: out of memory");
+			LSEC_TRY(lsec_json_append(path, json_string(hex), err));
 		}
 		LSEC_TRY(add_new(eo, "index", json_integer((json_int_t)e->index), err));
 		LSEC_TRY(add_new(eo, "leaf", json_stringn(e->leaf, e->leaf_len), err));

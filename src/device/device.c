@@ -702,14 +702,6 @@ out:
 
 /* ---- describe ------------------------------------------------------------ */
 
-static int json_set(json_t *obj, const char *key, json_t *v, lsec_err *err)
-{
-	if (v == NULL || json_object_set_new(obj, key, v) != 0) {
-		return lsec_err_set(err, LSEC_E_NOMEM, __FILE__, __LINE__, "out of memory");
-	}
-	return 0;
-}
-
 static const char *const cap_names[] = {"keygen", "key-inject", "auth-erase", "flash-hash"};
 static const char *const slot_state_names[] = {"empty", "generated", "injected"};
 
@@ -773,11 +765,11 @@ int lsec_device_description_json(json_t **out, const lsec_device_description *d,
 	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
 	/* The containers belong to j from here on; the locals borrow them. */
 	caps = json_array();
-	LSEC_TRY(json_set(j, "capabilities", caps, err));
+	LSEC_TRY(lsec_json_set(j, "capabilities", caps, err));
 	fuses = json_object();
-	LSEC_TRY(json_set(j, "fuses", fuses, err));
+	LSEC_TRY(lsec_json_set(j, "fuses", fuses, err));
 	slots = json_array();
-	LSEC_TRY(json_set(j, "key_slots", slots, err));
+	LSEC_TRY(lsec_json_set(j, "key_slots", slots, err));
 	for (size_t i = 0; i < d->ncapabilities; i++) {
 		if (json_array_append_new(caps, json_string(d->capabilities[i])) != 0) {
 			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
@@ -799,7 +791,7 @@ int lsec_device_description_json(json_t **out, const lsec_device_description *d,
 				      (json_int_t)info->fuses[f].mask, "description",
 				      fuse_names[f].desc);
 		}
-		LSEC_TRY(json_set(fuses, fuse_names[f].name, e, err));
+		LSEC_TRY(lsec_json_set(fuses, fuse_names[f].name, e, err));
 	}
 	for (unsigned s = 0; s < info->key_slots; s++) {
 		if (json_array_append_new(slots, json_pack("{s:I,s:s,s:b}", "slot", (json_int_t)s,
@@ -808,13 +800,13 @@ int lsec_device_description_json(json_t **out, const lsec_device_description *d,
 			LSEC_BAIL(LSEC_E_NOMEM, "out of memory");
 		}
 	}
-	LSEC_TRY(json_set(j, "uri", json_string(d->uri), err));
-	LSEC_TRY(json_set(j, "chip", json_string(info->chip_id), err));
-	LSEC_TRY(json_set(j, "uid", json_string(d->uid_hex), err));
-	LSEC_TRY(json_set(j, "flash_size", json_integer(info->flash_size), err));
-	LSEC_TRY(json_set(j, "page_size", json_integer(info->page_size), err));
-	LSEC_TRY(json_set(j, "otp_words", json_integer(info->otp_words), err));
-	LSEC_TRY(json_set(j, "debug_lock_level", json_integer(d->debug_lock_level), err));
+	LSEC_TRY(lsec_json_set(j, "uri", json_string(d->uri), err));
+	LSEC_TRY(lsec_json_set(j, "chip", json_string(info->chip_id), err));
+	LSEC_TRY(lsec_json_set(j, "uid", json_string(d->uid_hex), err));
+	LSEC_TRY(lsec_json_set(j, "flash_size", json_integer(info->flash_size), err));
+	LSEC_TRY(lsec_json_set(j, "page_size", json_integer(info->page_size), err));
+	LSEC_TRY(lsec_json_set(j, "otp_words", json_integer(info->otp_words), err));
+	LSEC_TRY(lsec_json_set(j, "debug_lock_level", json_integer(d->debug_lock_level), err));
 	*out = j;
 	j = NULL;
 out:

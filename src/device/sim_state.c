@@ -557,8 +557,7 @@ int lsec_device_sim_fleet_json(json_t **out, const lsec_device_sim_fleet *f, lse
 		const lsec_device_sim_unit_info *u = &f->units[i];
 		json_t *e = json_pack("{s:I,s:s,s:s,s:s?}", "unit", (json_int_t)u->unit, "uri",
 				      u->uri, "uid", u->uid_hex, "faults", u->faults);
-		LSEC_ENSURE(e != NULL && json_array_append_new(units, e) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_append(units, e, err));
 	}
 	*out = j;
 	j = NULL;

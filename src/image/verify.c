@@ -282,16 +282,6 @@ out:
 	return rc;
 }
 
-/* obj[key] = v, taking v also on failure; LSEC_E_NOMEM when v is NULL or cannot be set. */
-static int set_new(json_t *obj, const char *key, json_t *v, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(v != NULL && json_object_set_new(obj, key, v) == 0, LSEC_E_NOMEM,
-		    "cannot describe image: out of memory at '%s'", key);
-out:
-	return rc;
-}
-
 /* A hex text as a JSON string, or null when it is "" (absent). */
 static json_t *hex_or_null(const char *hex)
 {
@@ -303,16 +293,16 @@ static int tlv_json(json_t *arr, const lsec_image_tlv_info *t, lsec_err *err)
 	int rc = 0;
 	json_t *o = json_object();
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "cannot describe image: out of memory");
-	LSEC_TRY(set_new(o, "area", json_string(t->prot ? "protected" : "unprotected"), err));
-	LSEC_TRY(set_new(o, "type", json_integer(t->type), err));
-	LSEC_TRY(set_new(o, "name", t->name ? json_string(t->name) : json_null(), err));
-	LSEC_TRY(set_new(o, "length", json_integer(t->len), err));
-	LSEC_TRY(set_new(o, "offset", json_integer((json_int_t)t->offset), err));
-	LSEC_TRY(set_new(o, "value", json_string(t->value_hex), err));
+	LSEC_TRY(lsec_json_set(o, "area", json_string(t->prot ? "protected" : "unprotected"), err));
+	LSEC_TRY(lsec_json_set(o, "type", json_integer(t->type), err));
+	LSEC_TRY(lsec_json_set(o, "name", t->name ? json_string(t->name) : json_null(), err));
+	LSEC_TRY(lsec_json_set(o, "length", json_integer(t->len), err));
+	LSEC_TRY(lsec_json_set(o, "offset", json_integer((json_int_t)t->offset), err));
+	LSEC_TRY(lsec_json_set(o, "value", json_string(t->value_hex), err));
 	if (t->has_decoded_number) {
-		LSEC_TRY(set_new(o, "decoded", json_integer(t->decoded_number), err));
+		LSEC_TRY(lsec_json_set(o, "decoded", json_integer(t->decoded_number), err));
 	} else if (t->decoded_text != NULL) {
-		LSEC_TRY(set_new(o, "decoded", json_string(t->decoded_text), err));
+		LSEC_TRY(lsec_json_set(o, "decoded", json_string(t->decoded_text), err));
 	}
 	LSEC_ENSURE(json_array_append(arr, o) == 0, LSEC_E_NOMEM,
 		    "cannot describe image: out of memory");
@@ -330,34 +320,33 @@ int lsec_image_description_json(json_t **out, const lsec_image_description *d, l
 	*out = NULL;
 	LSEC_ENSURE(o && h && fl && tl && hs, LSEC_E_NOMEM, "cannot describe image: out of memory");
 	for (size_t i = 0; i < d->nflag_names; i++) {
-		LSEC_ENSURE(json_array_append_new(fl, json_string(d->flag_names[i])) == 0,
-			    LSEC_E_NOMEM, "cannot describe image: out of memory");
+		LSEC_TRY(lsec_json_append(fl, json_string(d->flag_names[i]), err));
 	}
-	LSEC_TRY(set_new(h, "magic", json_integer(d->magic), err));
-	LSEC_TRY(set_new(h, "load_addr", json_integer(d->load_addr), err));
-	LSEC_TRY(set_new(h, "hdr_size", json_integer(d->hdr_size), err));
-	LSEC_TRY(set_new(h, "protect_tlv_size", json_integer(d->protect_tlv_size), err));
-	LSEC_TRY(set_new(h, "img_size", json_integer(d->img_size), err));
-	LSEC_TRY(set_new(h, "flags", json_integer(d->flags), err));
-	LSEC_TRY(set_new(h, "flag_names", json_incref(fl), err));
-	LSEC_TRY(set_new(h, "version", json_string(d->version_text), err));
-	LSEC_TRY(set_new(o, "header", json_incref(h), err));
+	LSEC_TRY(lsec_json_set(h, "magic", json_integer(d->magic), err));
+	LSEC_TRY(lsec_json_set(h, "load_addr", json_integer(d->load_addr), err));
+	LSEC_TRY(lsec_json_set(h, "hdr_size", json_integer(d->hdr_size), err));
+	LSEC_TRY(lsec_json_set(h, "protect_tlv_size", json_integer(d->protect_tlv_size), err));
+	LSEC_TRY(lsec_json_set(h, "img_size", json_integer(d->img_size), err));
+	LSEC_TRY(lsec_json_set(h, "flags", json_integer(d->flags), err));
+	LSEC_TRY(lsec_json_set(h, "flag_names", json_incref(fl), err));
+	LSEC_TRY(lsec_json_set(h, "version", json_string(d->version_text), err));
+	LSEC_TRY(lsec_json_set(o, "header", json_incref(h), err));
 	for (size_t i = 0; i < d->ntlvs; i++) {
 		LSEC_TRY(tlv_json(tl, &d->tlvs[i], err));
 	}
-	LSEC_TRY(set_new(o, "tlvs", json_incref(tl), err));
-	LSEC_TRY(set_new(hs, "computed", json_string(d->hash_computed), err));
-	LSEC_TRY(set_new(hs, "tlv", hex_or_null(d->hash_tlv), err));
-	LSEC_TRY(set_new(hs, "status", json_string(d->hash_status), err));
-	LSEC_TRY(set_new(o, "hash", json_incref(hs), err));
-	LSEC_TRY(set_new(o, "size", json_integer((json_int_t)d->size), err));
-	LSEC_TRY(set_new(o, "product", d->product[0] ? json_string(d->product) : json_null(), err));
-	LSEC_TRY(set_new(o, "build", json_string(d->build), err));
-	LSEC_TRY(set_new(o, "security_counter",
+	LSEC_TRY(lsec_json_set(o, "tlvs", json_incref(tl), err));
+	LSEC_TRY(lsec_json_set(hs, "computed", json_string(d->hash_computed), err));
+	LSEC_TRY(lsec_json_set(hs, "tlv", hex_or_null(d->hash_tlv), err));
+	LSEC_TRY(lsec_json_set(hs, "status", json_string(d->hash_status), err));
+	LSEC_TRY(lsec_json_set(o, "hash", json_incref(hs), err));
+	LSEC_TRY(lsec_json_set(o, "size", json_integer((json_int_t)d->size), err));
+	LSEC_TRY(lsec_json_set(o, "product", d->product[0] ? json_string(d->product) : json_null(), err));
+	LSEC_TRY(lsec_json_set(o, "build", json_string(d->build), err));
+	LSEC_TRY(lsec_json_set(o, "security_counter",
 			 d->has_security_counter ? json_integer(d->security_counter) : json_null(),
 			 err));
-	LSEC_TRY(set_new(o, "key_hash", hex_or_null(d->key_hash), err));
-	LSEC_TRY(set_new(o, "signature", d->signature ? json_string(d->signature) : json_null(),
+	LSEC_TRY(lsec_json_set(o, "key_hash", hex_or_null(d->key_hash), err));
+	LSEC_TRY(lsec_json_set(o, "signature", d->signature ? json_string(d->signature) : json_null(),
 			 err));
 	*out = o;
 	o = NULL;

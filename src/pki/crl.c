@@ -256,13 +256,11 @@ int lsec_revoked_export(lsec_buf *out, const lsec_revoked *list, size_t n, uint6
 		json_t *o = json_pack("{s:s,s:s?,s:s,s:s}", "serial", e->serial_hex, "key_sha256",
 				      e->key_fp ? fp : NULL, "reason",
 				      lsec_crl_reason_name(e->reason), "revoked_at", when);
-		LSEC_ENSURE(o != NULL && json_array_append_new(arr, o) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_append(arr, o, err));
 	}
 	if (json) {
-		LSEC_ENSURE(json_object_set_new(root, "crl_number", json_integer((json_int_t)crl_number)) == 0 &&
-				    json_object_set(root, "revoked", arr) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(root, "crl_number", json_integer((json_int_t)crl_number), err));
+		LSEC_TRY(lsec_json_set(root, "revoked", json_incref(arr), err));
 		LSEC_TRY(lsec_json_canonical(&text, root, err));
 		LSEC_TRY(lsec_buf_printf(out, err, "%s\n", text));
 	}

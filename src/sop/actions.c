@@ -345,8 +345,7 @@ int lsec_sop_actions_json(json_t **out, lsec_err *err)
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < NACTIONS; i++) {
 		json_t *a = action_json(&actions[i]);
-		LSEC_ENSURE(a != NULL && json_array_append_new(arr, a) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_append(arr, a, err));
 	}
 	*out = arr;
 	arr = NULL;

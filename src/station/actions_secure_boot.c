@@ -136,8 +136,7 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 		LSEC_ENSURE(o != NULL && hex != NULL, LSEC_E_NOMEM, "out of memory");
 		json_object_set_new(o, "key-digest", json_string(hex));
 		lsec_free(hex);
-		LSEC_ENSURE(json_object_set_new(r->evidence, "otp-readback", o) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_set(r->evidence, "otp-readback", o, err));
 	}
 	LSEC_ENSURE(lsec_ct_equal(dig.bytes, want, 32), LSEC_E_DEVICE,
 		    "unit '%s': the key digest in OTP is not the product's", r->serial);

@@ -272,8 +272,7 @@ int lsec_station_gang_summary_json(json_t **out, const lsec_station_gang_summary
 			    LSEC_E_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < s->attempted; i++) {
-		LSEC_ENSURE(json_array_append_new(units, gang_unit_json(&s->results[i])) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_append(units, gang_unit_json(&s->results[i]), err));
 	}
 	/* Canonical JSON has no floats: yield in per mille, time in milliseconds. */
 	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:I,s:I,s:b}", "units",
@@ -284,8 +283,7 @@ int lsec_station_gang_summary_json(json_t **out, const lsec_station_gang_summary
 		      "milliseconds", (json_int_t)s->milliseconds, "stopped", s->stopped);
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
 	if (s->stopped) {
-		LSEC_ENSURE(json_object_set_new(o, "stop-reason", json_string(s->stop_reason)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "stop-reason", json_string(s->stop_reason), err));
 	}
 	*out = o;
 	o = NULL;

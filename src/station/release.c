@@ -372,8 +372,7 @@ int lsec_station_release_list_json(json_t **out, const lsec_station_release *rel
 				      "submitted-by", a->created_by, "approvers", approvers, "state",
 				      lsec_station_release_state_name(rels[i].state), "created",
 				      a->created);
-		LSEC_ENSURE(o != NULL && json_array_append_new(arr, o) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_append(arr, o, err));
 	}
 	*out = arr;
 	arr = NULL;

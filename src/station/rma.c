@@ -71,12 +71,10 @@ int lsec_station_rma_evidence_json(json_t **out, const lsec_station_rma_evidence
 	*out = NULL;
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
 	if (e->cert_serial[0] != '\0') {
-		LSEC_ENSURE(json_object_set_new(o, "cert-serial", json_string(e->cert_serial)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "cert-serial", json_string(e->cert_serial), err));
 	}
 	if (e->challenge[0] != '\0') {
-		LSEC_ENSURE(json_object_set_new(o, "challenge", json_string(e->challenge)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "challenge", json_string(e->challenge), err));
 	}
 	*out = o;
 	o = NULL;

@@ -156,29 +156,24 @@ static int record_json(json_t **out, const lsec_station_scrap_record *r, bool wi
 	*out = NULL;
 	LSEC_ENSURE(units != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < r->nunits; i++) {
-		LSEC_ENSURE(json_array_append_new(units, json_string(r->units[i])) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_append(units, json_string(r->units[i]), err));
 	}
 	o = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", r->method, "sanitisation",
 		      r->sanitisation, "destroyed-by", r->destroyed_by, "witnessed-by",
 		      r->witnessed_by, "units", units);
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
 	if (r->photo_sha256[0] != '\0') {
-		LSEC_ENSURE(json_object_set_new(o, "photo-sha256", json_string(r->photo_sha256)) == 0 &&
-				    json_object_set_new(o, "photo", json_string(r->photo)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "photo-sha256", json_string(r->photo_sha256), err));
+		LSEC_TRY(lsec_json_set(o, "photo", json_string(r->photo), err));
 	}
 	if (r->note != NULL) {
-		LSEC_ENSURE(json_object_set_new(o, "note", json_string(r->note)) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_set(o, "note", json_string(r->note), err));
 	}
 	if (r->warning != NULL) {
-		LSEC_ENSURE(json_object_set_new(o, "warning", json_string(r->warning)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "warning", json_string(r->warning), err));
 	}
 	if (with_seq) {
-		LSEC_ENSURE(json_object_set_new(o, "seq", json_integer((json_int_t)r->seq)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "seq", json_integer((json_int_t)r->seq), err));
 	}
 	*out = o;
 	o = NULL;

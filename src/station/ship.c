@@ -36,7 +36,7 @@ int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *seria
 		LSEC_TRY(lsec_store_leaf_get(&leaf, h, store, seqs[i], err));
 		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seqs[i], serial, err));
 		LSEC_TRY(lsec_json_parse(&j, (const char *)leaf.data, leaf.len, "audit leaf", err));
-		LSEC_ENSURE(json_array_append_new(arr, j) == 0, LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_append(arr, j, err));
 	}
 	*out = arr;
 	arr = NULL;
@@ -388,14 +388,13 @@ int lsec_station_unit_record_json(json_t **out, const lsec_station_unit_record *
 				      "sop", run->sop, "sop-version", run->sop_version, "person",
 				      run->person, "station", run->station, "outcome", run->outcome,
 				      "started", run->started, "finished", run->finished);
-		LSEC_ENSURE(j != NULL && json_array_append_new(jr, j) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_append(jr, j, err));
 	}
 	for (size_t i = 0; i < r->nevents; i++) {
 		json_t *j = NULL;
 		const char *leaf = r->events[i].leaf;
 		LSEC_TRY(lsec_json_parse(&j, leaf, strlen(leaf), "audit leaf", err));
-		LSEC_ENSURE(json_array_append_new(ev, j) == 0, LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_append(ev, j, err));
 	}
 	o = json_pack("{s:o,s:O,s:O}", "unit", unit_json(&r->unit), "runs", jr, "events", ev);
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
@@ -403,10 +402,8 @@ int lsec_station_unit_record_json(json_t **out, const lsec_station_unit_record *
 		LSEC_TRY(lsec_json_parse(&pj, r->proof, strlen(r->proof), "proof", err));
 		LSEC_ENSURE(json_object_set(o, "proof", pj) == 0, LSEC_E_NOMEM, "out of memory");
 	} else {
-		LSEC_ENSURE(json_object_set_new(o, "proof", json_null()) == 0 &&
-				    json_object_set_new(o, "proof-missing",
-							json_string(r->proof_missing)) == 0,
-			    LSEC_E_NOMEM, "out of memory");
+		LSEC_TRY(lsec_json_set(o, "proof", json_null(), err));
+		LSEC_TRY(lsec_json_set(o, "proof-missing", json_string(r->proof_missing), err));
 	}
 	*out = o;
 	o = NULL;
@@ -449,8 +446,7 @@ int lsec_station_unit_list_json(json_t **out, const lsec_store_unit *units, size
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		json_t *u = unit_json(&units[i]);
-		LSEC_ENSURE(u != NULL && json_array_append_new(arr, u) == 0, LSEC_E_NOMEM,
-			    "out of memory");
+		LSEC_TRY(lsec_json_append(arr, u, err));
 	}
 	*out = arr;
 	arr = NULL;

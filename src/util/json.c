@@ -56,6 +56,33 @@ out:
 	return rc;
 }
 
+int lsec_json_set(json_t *obj, const char *key, json_t *v, lsec_err *err)
+{
+	int rc = 0;
+	if (v == NULL || obj == NULL || key == NULL) {
+		json_decref(v);
+		LSEC_BAIL(LSEC_E_NOMEM, "cannot build JSON: out of memory at '%s'", key ? key : "?");
+	}
+	/* json_object_set_new takes v even when it fails. */
+	LSEC_ENSURE(json_object_set_new(obj, key, v) == 0, LSEC_E_NOMEM,
+		    "cannot build JSON: out of memory at '%s'", key);
+out:
+	return rc;
+}
+
+int lsec_json_append(json_t *arr, json_t *v, lsec_err *err)
+{
+	int rc = 0;
+	if (v == NULL || arr == NULL) {
+		json_decref(v);
+		LSEC_BAIL(LSEC_E_NOMEM, "cannot build JSON: out of memory");
+	}
+	LSEC_ENSURE(json_array_append_new(arr, v) == 0, LSEC_E_NOMEM,
+		    "cannot build JSON: out of memory");
+out:
+	return rc;
+}
+
 int lsec_json_print(FILE *f, const json_t *j, lsec_err *err)
 {
 	int rc = 0;

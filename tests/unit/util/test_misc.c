@@ -92,12 +92,37 @@ static void test_util_err__categories_and_names(void **state)
 	assert_string_equal(lsec_code_name(LSEC_E_EXISTS), "exists");
 }
 
+/* The builders take their value whatever happens and never leave half a document. */
+static void test_util_json__set_and_append_take_ownership(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *o = json_object(), *a = json_array();
+	assert_lsec_ok(lsec_json_set(o, "n", json_integer(7), &err), &err);
+	assert_lsec_ok(lsec_json_append(a, json_string("x"), &err), &err);
+	assert_lsec_ok(lsec_json_set(o, "list", a, &err), &err);
+	char *s = NULL;
+	assert_lsec_ok(lsec_json_canonical(&s, o, &err), &err);
+	assert_string_equal(s, "{\"list\":[\"x\"],\"n\":7}");
+	lsec_free(s);
+	/* A failed constructor (NULL) is refused, naming the key; nothing is added. */
+	assert_lsec_code(lsec_json_set(o, "bad", NULL, &err), LSEC_E_NOMEM, &err);
+	assert_non_null(strstr(err.msg, "'bad'"));
+	assert_lsec_code(lsec_json_append(a, NULL, &err), LSEC_E_NOMEM, &err);
+	assert_int_equal(json_object_size(o), 2);
+	assert_int_equal(json_array_size(a), 1);
+	/* A value that cannot be set (an invalid key) is released, not leaked (ASan checks). */
+	assert_lsec_code(lsec_json_set(o, "\xff", json_string("leak?"), &err), LSEC_E_NOMEM, &err);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util_secret__equal_and_free),
 		cmocka_unit_test(test_util_file__atomic_write_mode_and_replace),
 		cmocka_unit_test(test_util_json__canonical_sorted_compact),
+		cmocka_unit_test(test_util_json__set_and_append_take_ownership),
 		cmocka_unit_test(test_util_err__categories_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
