@@ -280,13 +280,45 @@ LSEC_API LSEC_MUST_USE int lsec_ca_import_cert(lsec_ca *ca, const char *cert_pat
 					       const char *root_path, lsec_err *err);
 /* The CA certificate (borrowed); NULL while pending. */
 LSEC_API const lsec_cert *lsec_ca_cert(const lsec_ca *ca);
+/* Everything lsec_ca_describe reports about a CA. Never secret. */
+typedef struct lsec_ca_description {
+	char *folder;
+	const char *state;    /* "active" or "pending" (static) */
+	const char *storage;  /* "pkcs11" or "file" (static) */
+	char key_sha256[65];  /* SHA-256 of the CA key's SPKI in hex */
+	const char *key_type; /* "ecdsa-p256" (static) */
+	uint64_t last_crl_number;
+	/* The token holding the key; all NULL for a key in a file. */
+	char *pkcs11_module;
+	char *token_label;
+	char *key_label;
+	/* The CA certificate; subject and issuer NULL, the rest "", while pending. */
+	char *subject;
+	char *issuer;
+	char serial[41];
+	char not_before[32];
+	char not_after[32];
+} lsec_ca_description;
+
 /*
- * A description for `ca show` (canonical JSON object: subject, state, key
- * storage, key fingerprint, validity, next CRL number). Never secret.
- * *out is released with json_decref.
+ * A description for `ca show`: folder, state, key storage, key fingerprint
+ * and type, last CRL number, the token for a PKCS#11 key and, once active,
+ * the certificate's subject, issuer, serial and validity. *out belongs to
+ * the caller (lsec_ca_description_free) and does not borrow from ca.
+ * Fails with LSEC_E_NOMEM or while reading the CRL counter.
  */
-LSEC_API LSEC_MUST_USE int lsec_ca_describe(struct json_t **out, const lsec_ca *ca,
+LSEC_API LSEC_MUST_USE int lsec_ca_describe(lsec_ca_description **out, const lsec_ca *ca,
 					    lsec_err *err);
+LSEC_API void lsec_ca_description_free(lsec_ca_description *d);
+/*
+ * The description as a flat JSON object (*out: json_decref) with the keys
+ * folder, state, storage, key_sha256, key_type, last_crl_number, then
+ * pkcs11_module, token_label, key_label for a token key, then subject,
+ * issuer, serial, not_before, not_after once active; absent fields are
+ * left out. Fails with LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_ca_description_json(struct json_t **out,
+						    const lsec_ca_description *d, lsec_err *err);
 
 /* What the registry says about the unit a device certificate is for. */
 typedef struct lsec_cert_request {

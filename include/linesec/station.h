@@ -592,14 +592,73 @@ LSEC_API LSEC_MUST_USE int lsec_station_rma_rework(lsec_station *st, const char 
 						   lsec_err *err);
 
 /*
+ * One step of a unit's decommissioning as its audit leaf recorded it. The
+ * texts are borrowed from evidence and NULL (numbers 0) when the leaf does
+ * not hold them.
+ */
+typedef struct lsec_station_scrap_step {
+	bool recorded; /* false: the step is not in the log (nothing below is set) */
+	const char *by;
+	const char *time;
+	const char *reason;          /* decommissioned */
+	const char *unreachable;     /* decommissioned: why the device was not reached */
+	const char *erase;           /* wiped: how */
+	const char *readback_sha256; /* verified: the flash read back after the wipe */
+	const char *sanitisation;    /* verified, destroyed: the SP 800-88 category */
+	const char *crl_reason;      /* revoked */
+	size_t ncertificates;        /* revoked */
+	int64_t crl_number;          /* revoked */
+	const char *method;          /* destroyed */
+	const char *destroyed_by;    /* destroyed */
+	const char *witnessed_by;    /* destroyed */
+	const char *photo_sha256;    /* destroyed */
+	/* The leaf's evidence fields the record keeps for this step (owned). */
+	struct json_t *evidence;
+} lsec_station_scrap_step;
+
+/* One unit of the sanitisation record. */
+typedef struct lsec_station_scrap_report_unit {
+	char *serial;
+	char *product;
+	char *uid;
+	const char *state;        /* lsec_unit_state_name (static) */
+	const char *status;       /* "scrapped", "wiped, pending destruction", ... (static) */
+	const char *sanitisation; /* "destroy", "purge", "none" (borrowed), NULL if unrecorded */
+	lsec_station_scrap_step decommissioned, wiped, verified, revoked, credential, destroyed;
+} lsec_station_scrap_report_unit;
+
+/* The sanitisation record lsec_station_report_scrap builds. */
+typedef struct lsec_station_scrap_report {
+	char generated[32]; /* RFC 3339 UTC */
+	char *since;        /* NULL: all units */
+	lsec_station_scrap_report_unit *units; /* decommissioned since `since` */
+	size_t nunits;
+	char **pending; /* serials of every unit still pending destruction */
+	size_t npending;
+} lsec_station_scrap_report;
+
+/*
  * The sanitisation record (NIST SP 800-88): every unit decommissioned since
  * `since` (RFC 3339 date or time; NULL: all) with the reason, how it was
  * wiped and verified, what was revoked, how it was destroyed, by whom and
- * the witness; and the units still pending destruction. *out: json_decref.
- * Errors: LSEC_E_USAGE (since malformed), store errors.
+ * the witness; and the units still pending destruction. *out belongs to
+ * the caller (lsec_station_scrap_report_free).
+ * Errors: LSEC_E_USAGE (since malformed), LSEC_E_NOMEM, store errors.
  */
-LSEC_API LSEC_MUST_USE int lsec_station_report_scrap(struct json_t **out, lsec_station *st,
-						     const char *since, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_station_report_scrap(lsec_station_scrap_report **out,
+						     lsec_station *st, const char *since,
+						     lsec_err *err);
+LSEC_API void lsec_station_scrap_report_free(lsec_station_scrap_report *r);
+/*
+ * The record as a JSON object (*out: json_decref): generated, since (null
+ * for all), units [{serial, product, uid, state, status, sanitisation,
+ * decommissioned, wiped, verified, revoked, credential, destroyed: each
+ * {by, time, evidence fields...} or null when not recorded}],
+ * pending-destruction [serial], count, pending. Fails with LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_scrap_report_json(struct json_t **out,
+							  const lsec_station_scrap_report *r,
+							  lsec_err *err);
 
 #ifdef __cplusplus
 }

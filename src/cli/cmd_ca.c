@@ -101,6 +101,7 @@ static int init_body(cli_ctx *c)
 	const cli_args *a = &c->a;
 	lsec_secret *s = NULL;
 	lsec_ca *ca = NULL;
+	lsec_ca_description *d = NULL;
 	char *dir = NULL;
 	json_t *j = NULL;
 	uint64_t days = 3650;
@@ -126,18 +127,19 @@ static int init_body(cli_ctx *c)
 	}
 	LSEC_TRY(lsec_pki_ca_init_recorded(dir, &o, lsec_line_store(c->line), &who, err));
 	LSEC_TRY(lsec_ca_open(&ca, dir, NULL, err));
-	LSEC_TRY(lsec_ca_describe(&j, ca, err));
+	LSEC_TRY(lsec_ca_describe(&d, ca, err));
 	if (cli_flag(a, "json")) {
+		LSEC_TRY(lsec_ca_description_json(&j, d, err));
 		LSEC_TRY(lsec_json_print(stdout, j, err));
 		goto out;
 	}
-	printf("CA created in %s (%s, key %s)\n", dir, json_string_value(json_object_get(j, "state")),
-	       json_string_value(json_object_get(j, "key_sha256")));
+	printf("CA created in %s (%s, key %s)\n", dir, d->state, d->key_sha256);
 	if (o.csr_out != NULL) {
 		printf("CSR for the offline root: %s (then: linesec ca import-cert)\n", o.csr_out);
 	}
 out:
 	json_decref(j);
+	lsec_ca_description_free(d);
 	lsec_ca_free(ca);
 	lsec_free(dir);
 	lsec_secret_free(s);
@@ -205,11 +207,13 @@ static int show_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_ca *ca = NULL;
+	lsec_ca_description *d = NULL;
 	json_t *j = NULL;
 	const char *key;
 	json_t *v;
 	LSEC_TRY(ca_open(&ca, c, CA_LOCKED, &c->err));
-	LSEC_TRY(lsec_ca_describe(&j, ca, &c->err));
+	LSEC_TRY(lsec_ca_describe(&d, ca, &c->err));
+	LSEC_TRY(lsec_ca_description_json(&j, d, &c->err));
 	if (cli_flag(&c->a, "json")) {
 		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 		goto out;
@@ -224,6 +228,7 @@ static int show_body(cli_ctx *c)
 	}
 out:
 	json_decref(j);
+	lsec_ca_description_free(d);
 	lsec_ca_free(ca);
 	return rc;
 }

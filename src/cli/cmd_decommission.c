@@ -230,60 +230,50 @@ static const cli_opt report_scrap_opts[] = {
 	CLI_OPT_END,
 };
 
-static const char *jstr(const json_t *o, const char *k)
+static const char *dash(const char *s)
 {
-	const char *v = json_string_value(json_object_get(o, k));
-	return v ? v : "-";
+	return s != NULL ? s : "-";
 }
 
-static void print_report(const json_t *rep)
+static void print_report(const lsec_station_scrap_report *rep)
 {
-	size_t i;
-	json_t *e;
-	printf("Sanitisation record (NIST SP 800-88), generated %s%s%s\n\n", jstr(rep, "generated"),
-	       json_object_get(rep, "since") ? ", since " : "",
-	       json_object_get(rep, "since") ? jstr(rep, "since") : "");
-	json_array_foreach(json_object_get(rep, "units"), i, e)
-	{
-		const json_t *d = json_object_get(e, "decommissioned"),
-			     *w = json_object_get(e, "wiped"), *v = json_object_get(e, "verified"),
-			     *r = json_object_get(e, "revoked"), *x = json_object_get(e, "destroyed");
-		printf("%s  %s  %s  [%s]\n", jstr(e, "serial"), jstr(e, "product"),
-		       jstr(e, "sanitisation"), jstr(e, "status"));
-		printf("  decommissioned  %s by %s, reason %s\n", jstr(d, "time"), jstr(d, "by"),
-		       jstr(d, "reason"));
-		if (json_is_object(w)) {
-			printf("  wiped           %s by %s (%s)\n", jstr(w, "time"), jstr(w, "by"),
-			       jstr(w, "erase"));
+	printf("Sanitisation record (NIST SP 800-88), generated %s, since %s\n\n", rep->generated,
+	       dash(rep->since));
+	for (size_t i = 0; i < rep->nunits; i++) {
+		const lsec_station_scrap_report_unit *e = &rep->units[i];
+		const lsec_station_scrap_step *d = &e->decommissioned, *w = &e->wiped,
+					      *v = &e->verified, *r = &e->revoked,
+					      *x = &e->destroyed;
+		printf("%s  %s  %s  [%s]\n", e->serial, e->product, dash(e->sanitisation),
+		       e->status);
+		printf("  decommissioned  %s by %s, reason %s\n", dash(d->time), dash(d->by),
+		       dash(d->reason));
+		if (w->recorded) {
+			printf("  wiped           %s by %s (%s)\n", dash(w->time), dash(w->by),
+			       dash(w->erase));
 		} else {
 			printf("  wiped           no (%s)\n",
-			       json_object_get(d, "unreachable") ? jstr(d, "unreachable")
-								 : "not done");
+			       d->unreachable != NULL ? d->unreachable : "not done");
 		}
-		if (json_is_object(v)) {
+		if (v->recorded) {
 			printf("  verified        blank check, flash read back sha256 %.16s...\n",
-			       jstr(v, "readback-sha256"));
+			       dash(v->readback_sha256));
 		}
-		if (json_is_object(r)) {
+		if (r->recorded) {
 			printf("  revoked         %s by %s, %s, %zu certificate(s), CRL %lld\n",
-			       jstr(r, "time"), jstr(r, "by"), jstr(r, "crl-reason"),
-			       json_array_size(json_object_get(r, "certificates")),
-			       (long long)json_integer_value(json_object_get(r, "crl-number")));
+			       dash(r->time), dash(r->by), dash(r->crl_reason), r->ncertificates,
+			       (long long)r->crl_number);
 		}
-		if (json_is_object(x)) {
+		if (x->recorded) {
 			printf("  destroyed       %s by %s (%s), witnessed by %s%s%.16s\n",
-			       jstr(x, "time"), jstr(x, "destroyed-by"), jstr(x, "method"),
-			       jstr(x, "witnessed-by"),
-			       json_object_get(x, "photo-sha256") ? ", photo sha256 " : "",
-			       json_object_get(x, "photo-sha256") ? jstr(x, "photo-sha256") : "");
+			       dash(x->time), dash(x->destroyed_by), dash(x->method),
+			       dash(x->witnessed_by), x->photo_sha256 ? ", photo sha256 " : "",
+			       x->photo_sha256 ? x->photo_sha256 : "");
 		}
 	}
-	printf("\n%lld unit(s) reported; %lld pending destruction",
-	       (long long)json_integer_value(json_object_get(rep, "count")),
-	       (long long)json_integer_value(json_object_get(rep, "pending")));
-	json_array_foreach(json_object_get(rep, "pending-destruction"), i, e)
-	{
-		printf("%s%s", i == 0 ? ": " : ", ", json_string_value(e));
+	printf("\n%zu unit(s) reported; %zu pending destruction", rep->nunits, rep->npending);
+	for (size_t i = 0; i < rep->npending; i++) {
+		printf("%s%s", i == 0 ? ": " : ", ", rep->pending[i]);
 	}
 	printf("\n");
 }
@@ -291,15 +281,18 @@ static void print_report(const json_t *rep)
 static int report_scrap_body(cli_ctx *c)
 {
 	int rc = 0;
-	json_t *rep = NULL;
+	lsec_station_scrap_report *rep = NULL;
+	json_t *j = NULL;
 	LSEC_TRY(lsec_station_report_scrap(&rep, c->st, cli_get(&c->a, "since"), &c->err));
 	if (cli_flag(&c->a, "json")) {
-		LSEC_TRY(lsec_json_print(stdout, rep, &c->err));
+		LSEC_TRY(lsec_station_scrap_report_json(&j, rep, &c->err));
+		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
 		print_report(rep);
 	}
 out:
-	json_decref(rep);
+	json_decref(j);
+	lsec_station_scrap_report_free(rep);
 	return rc;
 }
 

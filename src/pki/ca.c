@@ -611,52 +611,98 @@ out:
 	return rc;
 }
 
-int lsec_ca_describe(json_t **out, const lsec_ca *ca, lsec_err *err)
+void lsec_ca_description_free(lsec_ca_description *d)
+{
+	if (d == NULL) {
+		return;
+	}
+	lsec_free(d->folder);
+	lsec_free(d->pkcs11_module);
+	lsec_free(d->token_label);
+	lsec_free(d->key_label);
+	lsec_free(d->subject);
+	lsec_free(d->issuer);
+	lsec_free(d);
+}
+
+/* An X509_NAME as one line of text in *out (lsec_free). */
+static int name_text(char **out, const X509_NAME *name, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	char *s = X509_NAME_oneline(name, NULL, 0);
+	LSEC_TRY_OSSL_PTR(s, LSEC_E_NOMEM, "cannot format the CA %s", what);
+	LSEC_ENSURE((*out = lsec_strdup(s)) != NULL, LSEC_E_NOMEM, "out of memory");
+out:
+	OPENSSL_free(s);
+	return rc;
+}
+
+int lsec_ca_describe(lsec_ca_description **out, const lsec_ca *ca, lsec_err *err)
+{
+	int rc = 0;
+	lsec_ca_description *d = NULL;
+	uint8_t fp[32];
+	*out = NULL;
+	d = lsec_calloc(1, sizeof(*d));
+	LSEC_ENSURE(d != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_pki__key_fingerprint(fp, ca->signer.pub, err));
+	lsec_hex_encode(d->key_sha256, fp, sizeof(fp));
+	LSEC_TRY(lsec_pki__crl_last(&d->last_crl_number, ca, err));
+	d->state = ca->cert ? "active" : "pending";
+	d->storage = ca->pkcs11 ? "pkcs11" : "file";
+	d->key_type = "ecdsa-p256";
+	bool bad = (d->folder = lsec_strdup(ca->dir)) == NULL;
+	if (ca->pkcs11) {
+		bad |= (d->pkcs11_module = lsec_strdup(ca->module)) == NULL;
+		bad |= (d->token_label = lsec_strdup(ca->token)) == NULL;
+		bad |= (d->key_label = lsec_strdup(ca->key_label)) == NULL;
+	}
+	LSEC_ENSURE(!bad, LSEC_E_NOMEM, "cannot describe the CA in '%s': out of memory", ca->dir);
+	if (ca->cert != NULL) {
+		X509 *x = lsec_cert_x509(ca->cert);
+		lsec_cert_serial_hex(d->serial, ca->cert);
+		lsec_cert_validity(d->not_before, d->not_after, ca->cert);
+		LSEC_ENSURE(d->not_before[0] != '\0' && d->not_after[0] != '\0', LSEC_E_NOMEM,
+			    "cannot describe the CA in '%s'", ca->dir);
+		LSEC_TRY(name_text(&d->subject, X509_get_subject_name(x), "subject", err));
+		LSEC_TRY(name_text(&d->issuer, X509_get_issuer_name(x), "issuer", err));
+	}
+	*out = d;
+	d = NULL;
+out:
+	lsec_ca_description_free(d);
+	return rc;
+}
+
+int lsec_ca_description_json(json_t **out, const lsec_ca_description *d, lsec_err *err)
 {
 	int rc = 0;
 	json_t *j = json_object();
-	uint8_t fp[32];
-	char fphex[65];
-	char *subj = NULL;
-	uint64_t last = 0;
 	*out = NULL;
 	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_pki__key_fingerprint(fp, ca->signer.pub, err));
-	lsec_hex_encode(fphex, fp, sizeof(fp));
-	LSEC_TRY(lsec_pki__crl_last(&last, ca, err));
-	int bad = json_object_set_new(j, "folder", json_string(ca->dir));
-	bad |= json_object_set_new(j, "state", json_string(ca->cert ? "active" : "pending"));
-	bad |= json_object_set_new(j, "storage", json_string(ca->pkcs11 ? "pkcs11" : "file"));
-	bad |= json_object_set_new(j, "key_sha256", json_string(fphex));
-	bad |= json_object_set_new(j, "key_type", json_string("ecdsa-p256"));
-	bad |= json_object_set_new(j, "last_crl_number", json_integer((json_int_t)last));
-	if (ca->pkcs11) {
-		bad |= json_object_set_new(j, "pkcs11_module", json_string(ca->module));
-		bad |= json_object_set_new(j, "token_label", json_string(ca->token));
-		bad |= json_object_set_new(j, "key_label", json_string(ca->key_label));
+	int bad = json_object_set_new(j, "folder", json_string(d->folder));
+	bad |= json_object_set_new(j, "state", json_string(d->state));
+	bad |= json_object_set_new(j, "storage", json_string(d->storage));
+	bad |= json_object_set_new(j, "key_sha256", json_string(d->key_sha256));
+	bad |= json_object_set_new(j, "key_type", json_string(d->key_type));
+	bad |= json_object_set_new(j, "last_crl_number",
+				   json_integer((json_int_t)d->last_crl_number));
+	if (d->pkcs11_module != NULL) {
+		bad |= json_object_set_new(j, "pkcs11_module", json_string(d->pkcs11_module));
+		bad |= json_object_set_new(j, "token_label", json_string(d->token_label));
+		bad |= json_object_set_new(j, "key_label", json_string(d->key_label));
 	}
-	if (ca->cert != NULL) {
-		X509 *x = lsec_cert_x509(ca->cert);
-		char sn[41], nb[32], na[32];
-		lsec_cert_serial_hex(sn, ca->cert);
-		lsec_cert_validity(nb, na, ca->cert);
-		subj = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
-		LSEC_TRY_OSSL_PTR(subj, LSEC_E_NOMEM, "cannot format the CA subject");
-		bad |= json_object_set_new(j, "subject", json_string(subj));
-		OPENSSL_free(subj);
-		subj = X509_NAME_oneline(X509_get_issuer_name(x), NULL, 0);
-		LSEC_TRY_OSSL_PTR(subj, LSEC_E_NOMEM, "cannot format the CA issuer");
-		bad |= json_object_set_new(j, "issuer", json_string(subj));
-		bad |= json_object_set_new(j, "serial", json_string(sn));
-		bad |= nb[0] == '\0' || na[0] == '\0';
-		bad |= json_object_set_new(j, "not_before", json_string(nb));
-		bad |= json_object_set_new(j, "not_after", json_string(na));
+	if (d->subject != NULL) {
+		bad |= json_object_set_new(j, "subject", json_string(d->subject));
+		bad |= json_object_set_new(j, "issuer", json_string(d->issuer));
+		bad |= json_object_set_new(j, "serial", json_string(d->serial));
+		bad |= json_object_set_new(j, "not_before", json_string(d->not_before));
+		bad |= json_object_set_new(j, "not_after", json_string(d->not_after));
 	}
-	LSEC_ENSURE(bad == 0, LSEC_E_NOMEM, "cannot describe the CA in '%s'", ca->dir);
+	LSEC_ENSURE(bad == 0, LSEC_E_NOMEM, "cannot describe the CA in '%s'", d->folder);
 	*out = j;
 	j = NULL;
 out:
-	OPENSSL_free(subj);
 	json_decref(j);
 	return rc;
 }

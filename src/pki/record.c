@@ -38,7 +38,7 @@ int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts, lsec
 {
 	int rc = 0;
 	lsec_ca *ca = NULL;
-	json_t *desc = NULL;
+	lsec_ca_description *desc = NULL;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	bool created = false;
 	LSEC_ENSURE(who != NULL && st != NULL, LSEC_E_USAGE, "cannot create a CA: missing person");
@@ -48,16 +48,15 @@ int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts, lsec
 	LSEC_TRY(lsec_ca_describe(&desc, ca, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(audit(st, who, NULL, "pki.ca.init",
-		       json_pack("{s:O,s:O,s:O}", "key_sha256", json_object_get(desc, "key_sha256"),
-				 "storage", json_object_get(desc, "storage"), "state",
-				 json_object_get(desc, "state")),
+		       json_pack("{s:s,s:s,s:s}", "key_sha256", desc->key_sha256, "storage",
+				 desc->storage, "state", desc->state),
 		       err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && created && ca != NULL) {
 		lsec_pki__ca_undo(ca);
 	}
-	json_decref(desc);
+	lsec_ca_description_free(desc);
 	lsec_ca_free(ca);
 	return rc;
 }

@@ -167,11 +167,21 @@ static void test_pki_ca__files_and_reopen(void **state)
 
 	/* Opened read-only: describes itself but cannot sign. */
 	assert_lsec_ok(lsec_ca_open(&ca2, dir, NULL, &err), &err);
+	lsec_ca_description *d = NULL;
+	assert_lsec_ok(lsec_ca_describe(&d, ca2, &err), &err);
+	assert_string_equal(d->state, "active");
+	assert_string_equal(d->storage, "file");
+	assert_null(d->key_label);
+	assert_non_null(d->subject);
+	assert_int_equal(strlen(d->key_sha256), 64);
 	json_t *j = NULL;
-	assert_lsec_ok(lsec_ca_describe(&j, ca2, &err), &err);
+	assert_lsec_ok(lsec_ca_description_json(&j, d, &err), &err);
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "active");
-	assert_string_equal(json_string_value(json_object_get(j, "storage")), "file");
+	assert_string_equal(json_string_value(json_object_get(j, "key_sha256")), d->key_sha256);
+	assert_null(json_object_get(j, "key_label"));
+	assert_string_equal(json_string_value(json_object_get(j, "serial")), d->serial);
 	json_decref(j);
+	lsec_ca_description_free(d);
 	lsec_cert *cert = NULL;
 	lsec_cert_request req = request();
 	EVP_PKEY *dev = pkitest_key("P-256");

@@ -131,11 +131,15 @@ static void test_pki_p11__ca_in_token(void **state)
 	/* Read-only open: no session, no signing, no fingerprints. */
 	assert_lsec_ok(lsec_ca_open(&ca2, cadir, NULL, &err), &err);
 	assert_lsec_code(lsec_cred_fingerprint(fp2, ca2, pw, 16, &err), LSEC_E_PKI_LOCKED, &err);
+	lsec_ca_description *d = NULL;
+	assert_lsec_ok(lsec_ca_describe(&d, ca2, &err), &err);
+	assert_string_equal(d->storage, "pkcs11");
+	assert_string_equal(d->key_label, "line-ca");
 	json_t *j = NULL;
-	assert_lsec_ok(lsec_ca_describe(&j, ca2, &err), &err);
-	assert_string_equal(json_string_value(json_object_get(j, "storage")), "pkcs11");
+	assert_lsec_ok(lsec_ca_description_json(&j, d, &err), &err);
 	assert_string_equal(json_string_value(json_object_get(j, "key_label")), "line-ca");
 	json_decref(j);
+	lsec_ca_description_free(d);
 	lsec_ca_free(ca2);
 
 	X509_CRL_free(crl);

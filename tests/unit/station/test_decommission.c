@@ -95,23 +95,22 @@ static bool crl_lists(station_fx *fx, const char *cert_serial, int reason)
 static void assert_recorded_erased(station_fx *fx, const char *serial, uint32_t flash_size)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	json_t *rep = NULL, *e = NULL;
+	lsec_station_scrap_report *rep = NULL;
+	const lsec_station_scrap_report_unit *e = NULL;
 	uint8_t want[32];
 	char hex[65];
 	lsec_test_erased_sha256(want, flash_size);
 	lsec_hex_encode(hex, want, sizeof(want));
 	fx_ok(lsec_station_report_scrap(&rep, fx->st, "2000-01-01", &err), &err);
-	json_t *units = json_object_get(rep, "units");
-	for (size_t i = 0; i < json_array_size(units); i++) {
-		json_t *u = json_array_get(units, i);
-		if (strcmp(json_string_value(json_object_get(u, "serial")), serial) == 0) {
-			e = u;
+	for (size_t i = 0; i < rep->nunits; i++) {
+		if (strcmp(rep->units[i].serial, serial) == 0) {
+			e = &rep->units[i];
 		}
 	}
 	assert_non_null(e);
-	json_t *v = json_object_get(e, "verified");
-	assert_string_equal(json_string_value(json_object_get(v, "readback-sha256")), hex);
-	json_decref(rep);
+	assert_true(e->verified.recorded);
+	assert_string_equal(e->verified.readback_sha256, hex);
+	lsec_station_scrap_report_free(rep);
 }
 
 static void test_station_decommission__failed_unit_wiped_and_blank(void **state)
@@ -229,7 +228,7 @@ static void test_station_decommission__unreachable_revoked_not_wiped(void **stat
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
-	json_t *rep = NULL;
+	lsec_station_scrap_report *rep = NULL;
 	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 2;
 	fx_fleet(fx, &o);
@@ -252,24 +251,36 @@ static void test_station_decommission__unreachable_revoked_not_wiped(void **stat
 	lsec_device_close(t);
 
 	fx_ok(lsec_station_report_scrap(&rep, fx->st, NULL, &err), &err);
-	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 1);
-	json_t *e = json_array_get(json_object_get(rep, "units"), 0);
-	assert_string_equal(json_string_value(json_object_get(e, "status")),
-			    "decommissioned, not wiped, pending destruction");
-	assert_string_equal(json_string_value(json_object_get(e, "sanitisation")), "none");
-	assert_true(json_is_null(json_object_get(e, "wiped")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "revoked"),
+	assert_int_equal(rep->nunits, 1);
+	const lsec_station_scrap_report_unit *e = &rep->units[0];
+	assert_string_equal(e->status, "decommissioned, not wiped, pending destruction");
+	assert_string_equal(e->sanitisation, "none");
+	assert_false(e->wiped.recorded);
+	assert_true(e->revoked.recorded);
+	assert_string_equal(e->revoked.crl_reason, "keyCompromise");
+	assert_int_equal(rep->npending, 1);
+	assert_string_equal(rep->pending[0], "unit-001");
+	/* The JSON rendering: null for steps not recorded, evidence kept. */
+	json_t *j = NULL;
+	fx_ok(lsec_station_scrap_report_json(&j, rep, &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(j, "count")), 1);
+	assert_true(json_is_null(json_object_get(j, "since")));
+	json_t *je = json_array_get(json_object_get(j, "units"), 0);
+	assert_true(json_is_null(json_object_get(je, "wiped")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(je, "revoked"),
 								"crl-reason")),
 			    "keyCompromise");
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(rep, "pending-destruction"), 0)),
+				    json_object_get(j, "pending-destruction"), 0)),
 			    "unit-001");
-	json_decref(rep);
+	json_decref(j);
+	lsec_station_scrap_report_free(rep);
 	/* A report since tomorrow is empty, but the pending list stays. */
 	fx_ok(lsec_station_report_scrap(&rep, fx->st, "2999-01-01", &err), &err);
-	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 0);
-	assert_int_equal(json_integer_value(json_object_get(rep, "pending")), 1);
-	json_decref(rep);
+	assert_int_equal(rep->nunits, 0);
+	assert_int_equal(rep->npending, 1);
+	lsec_station_scrap_report_free(rep);
+	rep = NULL;
 	assert_int_equal(lsec_station_report_scrap(&rep, fx->st, "yesterday", &err), LSEC_E_USAGE);
 	fx_log_verifies(fx);
 	lsec_free(u);
@@ -326,7 +337,7 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
 	lsec_station_scrap_record *rec = NULL;
-	json_t *rep = NULL;
+	lsec_station_scrap_report *rep = NULL;
 	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
 	o.count = 3;
 	fx_fleet(fx, &o);
@@ -410,13 +421,12 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 
 	/* The sanitisation record: wiped (purge), verified, destroyed with the witness. */
 	fx_ok(lsec_station_report_scrap(&rep, fx->st, "2000-01-01", &err), &err);
-	assert_int_equal(json_integer_value(json_object_get(rep, "count")), 2);
-	assert_int_equal(json_integer_value(json_object_get(rep, "pending")), 0);
-	json_t *e = json_array_get(json_object_get(rep, "units"), 0);
-	assert_string_equal(json_string_value(json_object_get(e, "status")), "scrapped");
-	assert_string_equal(json_string_value(json_object_get(e, "sanitisation")), "destroy");
-	json_t *v = json_object_get(e, "verified");
-	assert_string_equal(json_string_value(json_object_get(v, "sanitisation")), "purge");
+	assert_int_equal(rep->nunits, 2);
+	assert_int_equal(rep->npending, 0);
+	const lsec_station_scrap_report_unit *e = &rep->units[0];
+	assert_string_equal(e->status, "scrapped");
+	assert_string_equal(e->sanitisation, "destroy");
+	assert_string_equal(e->verified.sanitisation, "purge");
 	lsec_device *t = NULL;
 	lsec_device_info info;
 	fx_ok(lsec_device_open(&t, uris[0], &err), &err);
@@ -424,11 +434,10 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	lsec_device_close(t);
 	assert_recorded_erased(fx, "unit-001", info.flash_size);
 	assert_recorded_erased(fx, "unit-002", info.flash_size);
-	json_t *ds = json_object_get(e, "destroyed");
-	assert_string_equal(json_string_value(json_object_get(ds, "witnessed-by")), "sup");
-	assert_string_equal(json_string_value(json_object_get(ds, "by")), "op");
-	assert_string_equal(json_string_value(json_object_get(ds, "photo-sha256")), hex);
-	json_decref(rep);
+	assert_string_equal(e->destroyed.witnessed_by, "sup");
+	assert_string_equal(e->destroyed.by, "op");
+	assert_string_equal(e->destroyed.photo_sha256, hex);
+	lsec_station_scrap_report_free(rep);
 	fx_log_verifies(fx);
 	lsec_free(photo);
 	for (unsigned i = 0; i < 3; i++) {
