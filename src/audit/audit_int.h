@@ -27,13 +27,27 @@ int lsec_audit__inclusion_prove_many(lsec_buf *paths, const uint64_t *idx, size_
 				     uint64_t size, lsec_audit_source src, void *src_ctx,
 				     lsec_err *err);
 
+/* What lsec_audit__leaf_scan reads of a leaf. */
+typedef struct lsec_audit__leaf_fields {
+	uint64_t seq;
+	bool checkpoint;     /* "action" is "checkpoint" */
+	const uint8_t *unit; /* the "unit" string's bytes inside the leaf, or NULL */
+	size_t unit_len;
+} lsec_audit__leaf_fields;
+
 /*
- * Reads a leaf's top-level "seq" (a non-negative integer) and whether its
- * "action" is "checkpoint", without a JSON tree. Returns false when the
- * leaf is not one well-formed object with a "seq" (the caller then parses
- * it fully and reports why).
+ * Reads a leaf's top-level "seq" (a non-negative integer), whether its
+ * "action" is "checkpoint" and its "unit", without a JSON tree. Returns
+ * false when the leaf is not one well-formed object with a "seq", or its
+ * unit holds an escape (the caller then parses it fully and reports why).
  */
-bool lsec_audit__leaf_scan(const uint8_t *leaf, size_t len, uint64_t *seq, bool *checkpoint);
+bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, size_t len);
+/*
+ * Sets err to LSEC_E_AUDIT_INDEX: the registry files leaf seq under unit
+ * column (NULL: none) but the leaf names unit named (NULL: none).
+ */
+int lsec_audit__index_mismatch(lsec_err *err, uint64_t seq, const char *column, const char *named,
+			       int named_len);
 
 /* True when an evidence key is named like a secret (password, secret, pin...). */
 bool lsec_audit__secret_key(const char *key);

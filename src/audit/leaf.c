@@ -169,6 +169,16 @@ out:
 	return rc;
 }
 
+int lsec_audit__index_mismatch(lsec_err *err, uint64_t seq, const char *column, const char *named,
+			       int named_len)
+{
+	return lsec_err_set(err, LSEC_E_AUDIT_INDEX, __FILE__, __LINE__,
+			    "registry table audit_leaves files leaf %llu under unit '%s', but the "
+			    "signed leaf names unit '%.*s': the registry was changed outside linesec",
+			    (unsigned long long)seq, column != NULL ? column : "(none)",
+			    named != NULL ? named_len : 6, named != NULL ? named : "(none)");
+}
+
 int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_t len, uint64_t seq, const char *unit,
 			       lsec_err *err)
 {
@@ -181,10 +191,10 @@ int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_t len, uint64_t seq, co
 		    "audit leaf %llu is not a JSON object", (unsigned long long)seq);
 	const char *named = json_string_value(json_object_get(j, "unit"));
 	bool same = named != NULL && strcmp(named, unit) == 0; /* lint:ok: serials are public */
-	LSEC_ENSURE(same, LSEC_E_AUDIT_INDEX,
-		    "registry table audit_leaves files leaf %llu under unit '%s', but the signed "
-		    "leaf names unit '%s': the registry was changed outside linesec",
-		    (unsigned long long)seq, unit, named != NULL ? named : "(none)");
+	if (!same) {
+		rc = lsec_audit__index_mismatch(err, seq, unit, named,
+						named != NULL ? (int)strlen(named) : 0);
+	}
 out:
 	json_decref(j);
 	return rc;

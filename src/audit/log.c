@@ -254,19 +254,32 @@ out:
 	return rc;
 }
 
-static int check_leaf_json(struct walk *w, uint64_t seq, const uint8_t *leaf, size_t len,
-			   lsec_err *err)
+/* The registry's unit column (NULL or "": none) names the unit the leaf names. */
+static bool same_unit(const char *column, const char *named, size_t named_len)
+{
+	size_t clen = column != NULL ? strlen(column) : 0;
+	if (named == NULL) {
+		return clen == 0;
+	}
+	return clen == named_len && memcmp(column, named, clen) == 0; /* lint:ok: public text */
+}
+
+static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const uint8_t *leaf,
+			   size_t len, lsec_err *err)
 {
 	int rc = 0;
 	json_t *j = NULL;
 	lsec_err e = LSEC_ERR_INIT;
-	uint64_t said = 0;
-	bool is_cp = false;
-	/* The fast path: most leaves need only their seq checked. */
-	if (lsec_audit__leaf_scan(leaf, len, &said, &is_cp) && !is_cp) {
-		LSEC_ENSURE(said == seq, LSEC_E_AUDIT_LEAF_HASH,
+	lsec_audit__leaf_fields f;
+	/* The fast path: most leaves need only their seq and unit checked. */
+	if (lsec_audit__leaf_scan(&f, leaf, len) && !f.checkpoint) {
+		LSEC_ENSURE(f.seq == seq, LSEC_E_AUDIT_LEAF_HASH,
 			    "leaf %llu is bad: it says it is leaf %lld (leaves were moved or inserted)",
-			    (unsigned long long)seq, (long long)said);
+			    (unsigned long long)seq, (long long)f.seq);
+		if (!same_unit(unit, (const char *)f.unit, f.unit_len)) {
+			rc = lsec_audit__index_mismatch(err, seq, unit, (const char *)f.unit,
+							(int)f.unit_len);
+		}
 		goto out;
 	}
 	if (lsec_json_parse(&j, (const char *)leaf, len, "leaf", &e) < 0) {
@@ -278,6 +291,11 @@ static int check_leaf_json(struct walk *w, uint64_t seq, const uint8_t *leaf, si
 		    LSEC_E_AUDIT_LEAF_HASH,
 		    "leaf %llu is bad: it says it is leaf %lld (leaves were moved or inserted)",
 		    (unsigned long long)seq, json_is_integer(s) ? (long long)json_integer_value(s) : -1);
+	const char *named = json_string_value(json_object_get(j, "unit"));
+	if (!same_unit(unit, named, named != NULL ? strlen(named) : 0)) {
+		LSEC_TRY(lsec_audit__index_mismatch(err, seq, unit, named,
+						    named != NULL ? (int)strlen(named) : 0));
+	}
 	const json_t *action = json_object_get(j, "action");
 	if (json_is_string(action) &&
 	    strcmp(json_string_value(action), "checkpoint") == 0) { /* lint:ok: public text */
@@ -294,7 +312,6 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	int rc = 0;
 	struct walk *w = ctx;
 	uint8_t h[32];
-	(void)unit;
 	LSEC_ENSURE(seq == w->tree.size, LSEC_E_AUDIT_LEAF_HASH,
 		    "leaf %llu is missing (the next stored leaf is %llu)",
 		    (unsigned long long)w->tree.size, (unsigned long long)seq);
@@ -306,7 +323,7 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 		    "leaf %llu is bad: its bytes do not match its stored hash",
 		    (unsigned long long)seq);
 	if (w->full) {
-		LSEC_TRY(check_leaf_json(w, seq, leaf, len, err));
+		LSEC_TRY(check_leaf_json(w, seq, unit, leaf, len, err));
 	}
 	LSEC_TRY(lsec_audit_tree_append(&w->tree, h, err));
 out:

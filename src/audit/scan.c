@@ -155,14 +155,14 @@ static bool skip_value(struct cursor *c, unsigned depth)
 	}
 }
 
-bool lsec_audit__leaf_scan(const uint8_t *leaf, size_t len, uint64_t *seq, bool *checkpoint)
+bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, size_t len)
 {
 	struct cursor c = {leaf, len, 0};
 	const uint8_t *key, *val;
 	size_t klen, vlen;
-	bool have_seq = false;
-	*seq = 0;
-	*checkpoint = false;
+	bool have_seq = false, have_unit = false;
+	uint64_t *seq = &out->seq;
+	memset(out, 0, sizeof(*out));
 	if (!at(&c, '{')) {
 		return false;
 	}
@@ -183,7 +183,14 @@ bool lsec_audit__leaf_scan(const uint8_t *leaf, size_t len, uint64_t *seq, bool 
 			if (!skip_string(&c, &val, &vlen)) {
 				return false;
 			}
-			*checkpoint = vlen == 10 && memcmp(val, "checkpoint", 10) == 0; /* lint:ok */
+			out->checkpoint = vlen == 10 && memcmp(val, "checkpoint", 10) == 0; /* lint:ok */
+		} else if (klen == 4 && memcmp(key, "unit", 4) == 0 && at(&c, '"')) { /* lint:ok */
+			if (have_unit || !skip_string(&c, &val, &vlen) || memchr(val, '\\', vlen)) {
+				return false;
+			}
+			have_unit = true;
+			out->unit = val;
+			out->unit_len = vlen;
 		} else if (!skip_value(&c, 1)) {
 			return false;
 		}

@@ -125,6 +125,9 @@ grep -q "audit_leaves files leaf .* under unit 'unit-004', but the signed leaf n
 status 5 audit prove --serial unit-004 --out moved.proof.json
 grep -q "audit_leaves" err.txt || fail "a proof was made of moved leaves"
 [ ! -e moved.proof.json ] || fail "a proof file of moved leaves was written"
+status 5 audit verify
+grep -q "audit_leaves files leaf .* under unit 'unit-004', but the signed leaf names unit 'unit-001'" err.txt ||
+	{ cat err.txt; fail "audit verify does not name the moved leaf"; }
 # Put the registry back as it was for the rest of the story.
 sql "UPDATE audit_leaves SET unit = 'unit-001' WHERE seq IN ($moved);
 DELETE FROM runs WHERE id > $last_run;

@@ -74,13 +74,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	lsec_audit_proof_free(p);
 
-	/* The leaf scanner never disagrees with a full parse about "seq". */
-	uint64_t seq = 0;
-	bool is_cp = false;
-	if (lsec_audit__leaf_scan(data, size, &seq, &is_cp)) {
+	/* The leaf scanner never disagrees with a full parse about "seq" or "unit". */
+	lsec_audit__leaf_fields f;
+	if (lsec_audit__leaf_scan(&f, data, size)) {
 		json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES, NULL);
 		const json_t *s = json_object_get(j, "seq");
-		if (j != NULL && json_is_integer(s) && (uint64_t)json_integer_value(s) != seq) {
+		if (j != NULL && json_is_integer(s) && (uint64_t)json_integer_value(s) != f.seq) {
+			abort();
+		}
+		const char *u = json_string_value(json_object_get(j, "unit"));
+		if (j != NULL && u != NULL &&
+		    (f.unit == NULL || strlen(u) != f.unit_len || memcmp(u, f.unit, f.unit_len) != 0)) {
 			abort();
 		}
 		json_decref(j);

@@ -8,7 +8,29 @@
 
 static bool scan(const char *s, uint64_t *seq, bool *cp)
 {
-	return lsec_audit__leaf_scan((const uint8_t *)s, strlen(s), seq, cp);
+	lsec_audit__leaf_fields f;
+	bool ok = lsec_audit__leaf_scan(&f, (const uint8_t *)s, strlen(s));
+	*seq = f.seq;
+	*cp = f.checkpoint;
+	return ok;
+}
+
+/* The unit is read as its raw bytes; an escaped one is left to the full parse. */
+static void test_audit_scan__reads_the_unit(void **state)
+{
+	(void)state;
+	lsec_audit__leaf_fields f;
+	const char *a = "{\"evidence\":{\"unit\":\"x\"},\"seq\":4,\"unit\":\"SN-1\"}";
+	assert_true(lsec_audit__leaf_scan(&f, (const uint8_t *)a, strlen(a)));
+	assert_int_equal(f.unit_len, 4);
+	assert_memory_equal(f.unit, "SN-1", 4);
+	const char *none = "{\"seq\":4}";
+	assert_true(lsec_audit__leaf_scan(&f, (const uint8_t *)none, strlen(none)));
+	assert_null(f.unit);
+	const char *esc = "{\"seq\":4,\"unit\":\"S\\u004e\"}";
+	assert_false(lsec_audit__leaf_scan(&f, (const uint8_t *)esc, strlen(esc)));
+	const char *twice = "{\"seq\":4,\"unit\":\"a\",\"unit\":\"b\"}";
+	assert_false(lsec_audit__leaf_scan(&f, (const uint8_t *)twice, strlen(twice)));
 }
 
 static void test_audit_scan__agrees_with_jansson(void **state)
@@ -102,6 +124,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_scan__agrees_with_jansson),
+		cmocka_unit_test(test_audit_scan__reads_the_unit),
 		cmocka_unit_test(test_audit_scan__full_u64_range),
 		cmocka_unit_test(test_audit_scan__gives_up_on_bad_leaves),
 	};
