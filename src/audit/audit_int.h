@@ -43,11 +43,13 @@ typedef struct lsec_audit__leaf_fields {
  */
 bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, size_t len);
 /*
- * Sets err to LSEC_E_AUDIT_INDEX: the registry files leaf seq under unit
- * column (NULL: none) but the leaf names unit named (NULL: none).
+ * Whether the registry's unit column (NULL or "": none) names the unit the
+ * leaf names (named, named_len bytes; NULL: none); else LSEC_E_AUDIT_INDEX
+ * naming the table, the leaf and both units. The one comparison behind
+ * lsec_audit_verify and lsec_audit_leaf_check_unit.
  */
-int lsec_audit__index_mismatch(lsec_err *err, uint64_t seq, const char *column, const char *named,
-			       int named_len);
+int lsec_audit__unit_check(uint64_t seq, const char *column, const char *named, size_t named_len,
+			   lsec_err *err);
 
 /* True when an evidence key is named like a secret (password, secret, pin...). */
 bool lsec_audit__secret_key(const char *key);

@@ -169,14 +169,21 @@ out:
 	return rc;
 }
 
-int lsec_audit__index_mismatch(lsec_err *err, uint64_t seq, const char *column, const char *named,
-			       int named_len)
+int lsec_audit__unit_check(uint64_t seq, const char *column, const char *named, size_t named_len,
+			   lsec_err *err)
 {
+	size_t clen = column != NULL ? strlen(column) : 0;
+	bool same = named == NULL ? clen == 0
+				  : clen == named_len &&
+					    memcmp(column, named, clen) == 0; /* lint:ok: public text */
+	if (same) {
+		return 0;
+	}
 	return lsec_err_set(err, LSEC_E_AUDIT_INDEX, __FILE__, __LINE__,
 			    "registry table audit_leaves files leaf %llu under unit '%s', but the "
 			    "signed leaf names unit '%.*s': the registry was changed outside linesec",
-			    (unsigned long long)seq, column != NULL ? column : "(none)",
-			    named != NULL ? named_len : 6, named != NULL ? named : "(none)");
+			    (unsigned long long)seq, clen != 0 ? column : "(none)",
+			    named != NULL ? (int)named_len : 6, named != NULL ? named : "(none)");
 }
 
 int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_t len, uint64_t seq, const char *unit,
@@ -184,17 +191,19 @@ int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_t len, uint64_t seq, co
 {
 	int rc = 0;
 	json_t *j = NULL;
+	lsec_audit__leaf_fields f;
 	LSEC_ENSURE_REF(leaf);
 	LSEC_ENSURE_REF(unit);
+	/* The strict scanner reads the unit without a JSON tree; anything odd takes the full parse. */
+	if (lsec_audit__leaf_scan(&f, leaf, len)) {
+		rc = lsec_audit__unit_check(seq, unit, (const char *)f.unit, f.unit_len, err);
+		goto out;
+	}
 	j = json_loadb((const char *)leaf, len, JSON_REJECT_DUPLICATES, NULL);
 	LSEC_ENSURE(json_is_object(j), LSEC_E_AUDIT_LEAF_FORMAT,
 		    "audit leaf %llu is not a JSON object", (unsigned long long)seq);
 	const char *named = json_string_value(json_object_get(j, "unit"));
-	bool same = named != NULL && strcmp(named, unit) == 0; /* lint:ok: serials are public */
-	if (!same) {
-		rc = lsec_audit__index_mismatch(err, seq, unit, named,
-						named != NULL ? (int)strlen(named) : 0);
-	}
+	rc = lsec_audit__unit_check(seq, unit, named, named != NULL ? strlen(named) : 0, err);
 out:
 	json_decref(j);
 	return rc;

@@ -254,16 +254,6 @@ out:
 	return rc;
 }
 
-/* The registry's unit column (NULL or "": none) names the unit the leaf names. */
-static bool same_unit(const char *column, const char *named, size_t named_len)
-{
-	size_t clen = column != NULL ? strlen(column) : 0;
-	if (named == NULL) {
-		return clen == 0;
-	}
-	return clen == named_len && memcmp(column, named, clen) == 0; /* lint:ok: public text */
-}
-
 static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const uint8_t *leaf,
 			   size_t len, lsec_err *err)
 {
@@ -276,10 +266,7 @@ static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const
 		LSEC_ENSURE(f.seq == seq, LSEC_E_AUDIT_LEAF_HASH,
 			    "leaf %llu is bad: it says it is leaf %lld (leaves were moved or inserted)",
 			    (unsigned long long)seq, (long long)f.seq);
-		if (!same_unit(unit, (const char *)f.unit, f.unit_len)) {
-			rc = lsec_audit__index_mismatch(err, seq, unit, (const char *)f.unit,
-							(int)f.unit_len);
-		}
+		rc = lsec_audit__unit_check(seq, unit, (const char *)f.unit, f.unit_len, err);
 		goto out;
 	}
 	if (lsec_json_parse(&j, (const char *)leaf, len, "leaf", &e) < 0) {
@@ -292,10 +279,7 @@ static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const
 		    "leaf %llu is bad: it says it is leaf %lld (leaves were moved or inserted)",
 		    (unsigned long long)seq, json_is_integer(s) ? (long long)json_integer_value(s) : -1);
 	const char *named = json_string_value(json_object_get(j, "unit"));
-	if (!same_unit(unit, named, named != NULL ? strlen(named) : 0)) {
-		LSEC_TRY(lsec_audit__index_mismatch(err, seq, unit, named,
-						    named != NULL ? (int)strlen(named) : 0));
-	}
+	LSEC_TRY(lsec_audit__unit_check(seq, unit, named, named != NULL ? strlen(named) : 0, err));
 	const json_t *action = json_object_get(j, "action");
 	if (json_is_string(action) &&
 	    strcmp(json_string_value(action), "checkpoint") == 0) { /* lint:ok: public text */
