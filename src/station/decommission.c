@@ -102,32 +102,63 @@ static bool key_live(lsec_key_state s)
 	return s == LSEC_KEY_PRE_ACTIVATION || s == LSEC_KEY_ACTIVE || s == LSEC_KEY_SUSPENDED;
 }
 
-/* The certificate serial an issuance leaf records, or NULL when leaf records none. */
-static const char *issued_serial(const json_t *leaf)
+/*
+ * The certificate serial and key fingerprint an issuance leaf records;
+ * false when leaf records no issuance.
+ */
+static bool issued(const char **serial, const char **key_fp, const json_t *leaf)
 {
 	const char *action = json_string_value(json_object_get(leaf, "action"));
 	const json_t *e = json_object_get(leaf, "evidence");
+	*serial = *key_fp = NULL;
 	if (lsec_station__eq(action, "ca.issue")) {
-		return json_string_value(json_object_get(e, "cert-serial"));
+		*serial = json_string_value(json_object_get(e, "cert-serial"));
+		*key_fp = json_string_value(json_object_get(e, "public-key-sha256"));
+	} else if (lsec_station__eq(action, "pki.certificate.issue")) {
+		*serial = json_string_value(json_object_get(e, "cert_serial"));
+		*key_fp = json_string_value(json_object_get(e, "key_sha256"));
 	}
-	if (lsec_station__eq(action, "pki.certificate.issue")) {
-		return json_string_value(json_object_get(e, "cert_serial"));
-	}
-	return NULL;
+	return *serial != NULL;
 }
 
-/* Whether a leaf of the unit's records the issuance of certificate cert_serial. */
-static bool log_issued(const json_t *leaves, const char *cert_serial)
+/* Whether a leaf of the unit's records certificate cert_serial issued for key key_fp. */
+static bool log_issued(const json_t *leaves, const char *cert_serial, const char *key_fp)
 {
 	size_t i;
 	const json_t *l;
 	json_array_foreach(leaves, i, l)
 	{
-		if (lsec_station__eq(issued_serial(l), cert_serial)) {
+		const char *sn, *fp;
+		if (issued(&sn, &fp, l) && lsec_station__eq(sn, cert_serial) &&
+		    lsec_station__eq(fp, key_fp)) {
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * The certificate stored in an identity row is the one its columns (checked
+ * against the log) name: same serial, same key. A DER copied into the row
+ * from another unit would otherwise be what gets revoked.
+ */
+static int cert_is_row(const lsec_cert *cert, const lsec_store_identity *row, const char *unit,
+		       lsec_err *err)
+{
+	int rc = 0;
+	char sn[41], fphex[65];
+	uint8_t fp[32];
+	lsec_cert_serial_hex(sn, cert);
+	LSEC_TRY(lsec_cert_key_fingerprint(fp, cert, err));
+	lsec_hex_encode(fphex, fp, sizeof(fp));
+	LSEC_ENSURE(lsec_station__eq(sn, row->cert_serial) && lsec_station__eq(fphex, row->key_fp),
+		    LSEC_E_AUDIT_INDEX,
+		    "cannot revoke the identities of unit '%s': registry table identities holds, "
+		    "in the row of certificate %s (key %.16s), the certificate %s of key %.16s: "
+		    "the registry was changed outside linesec",
+		    unit, row->cert_serial, row->key_fp, sn, fphex);
+out:
+	return rc;
 }
 
 /*
@@ -143,21 +174,35 @@ static int identities_match_log(lsec_station *st, const char *serial, lsec_err *
 	json_t *leaves = NULL;
 	lsec_store_identity *ids = NULL;
 	size_t i, n = 0;
+	lsec_buf der = LSEC_BUF_INIT(1u << 16);
+	lsec_cert *cert = NULL;
 	const json_t *l;
 	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	for (size_t k = 0; k < n; k++) {
-		LSEC_ENSURE(ids[k].cert_serial[0] == '\0' || log_issued(leaves, ids[k].cert_serial),
+		if (ids[k].cert_serial[0] != '\0') {
+			lsec_store_identity row;
+			lsec_buf_reset(&der);
+			lsec_cert_free(cert);
+			cert = NULL;
+			LSEC_TRY(lsec_store_identity_get(&row, &der, st->store, ids[k].key_fp, err));
+			LSEC_TRY(lsec_cert_parse(&cert, der.data, der.len, err));
+			LSEC_TRY(cert_is_row(cert, &ids[k], serial, err));
+		}
+		LSEC_ENSURE(ids[k].cert_serial[0] == '\0' ||
+				    log_issued(leaves, ids[k].cert_serial, ids[k].key_fp),
 			    LSEC_E_AUDIT_INDEX,
 			    "cannot revoke the identities of unit '%s': registry table identities "
 			    "holds certificate %s (key %.16s) for it, but no audit leaf of the unit "
-			    "records its issuance: the registry was changed outside linesec",
+			    "records its issuance for that key: the registry was changed outside "
+			    "linesec",
 			    serial, ids[k].cert_serial, ids[k].key_fp);
 	}
 	json_array_foreach(leaves, i, l)
 	{
-		const char *sn = issued_serial(l);
+		const char *sn, *fp;
 		bool held = false;
+		(void)issued(&sn, &fp, l);
 		for (size_t k = 0; sn != NULL && k < n; k++) {
 			held = held || lsec_station__eq(ids[k].cert_serial, sn);
 		}
@@ -168,6 +213,8 @@ static int identities_match_log(lsec_station *st, const char *serial, lsec_err *
 			    serial, (long long)json_integer_value(json_object_get(l, "seq")), sn);
 	}
 out:
+	lsec_cert_free(cert);
+	lsec_buf_release(&der);
 	lsec_free(ids);
 	json_decref(leaves);
 	return rc;
@@ -195,6 +242,7 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 			cert = NULL;
 			LSEC_TRY(lsec_store_identity_get(&cur, &der, st->store, ids[i].key_fp, err));
 			LSEC_TRY(lsec_cert_parse(&cert, der.data, der.len, err));
+			LSEC_TRY(cert_is_row(cert, &ids[i], serial, err));
 			LSEC_TRY(lsec_pki_revoke_recorded(st->store, &who, cert, reason, err));
 			revoked_now = true;
 		} else if (key_live(ids[i].state)) {

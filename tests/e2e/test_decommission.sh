@@ -84,7 +84,16 @@ run_suite() { # run_suite LABEL [init options]
 		DELETE FROM identities WHERE unit_id = $u2" >/dev/null
 	expect 5 "a deleted identity row stops the revocation" "$L" decommission unit-002 --as olga --reason compromised
 	has "records certificate .* issued to it, but registry table identities holds no such row" err.txt "names the leaf"
-	reg_sql "$pg_url" $db "INSERT INTO identities SELECT * FROM saved_ids WHERE unit_id = $u2; DROP TABLE saved_ids" >/dev/null
+	reg_sql "$pg_url" $db "INSERT INTO identities SELECT * FROM saved_ids WHERE unit_id = $u2" >/dev/null
+	# unit-001's certificate DER copied into unit-002's row, whose serial and
+	# key columns still match the log: the certificate parsed from the row is
+	# not the one the log issued, and nothing is revoked in its name.
+	reg_sql "$pg_url" $db "UPDATE identities SET cert_der = (SELECT cert_der FROM saved_ids
+		WHERE unit_id = $u1 AND cert_der IS NOT NULL LIMIT 1) WHERE unit_id = $u2" >/dev/null
+	expect 5 "a certificate swapped inside an identity row stops the revocation" "$L" decommission unit-002 --as olga --reason compromised
+	has "holds, in the row of certificate .*, the certificate .* of key" err.txt "names the row and the swapped certificate"
+	reg_sql "$pg_url" $db "DELETE FROM identities WHERE unit_id = $u2;
+		INSERT INTO identities SELECT * FROM saved_ids WHERE unit_id = $u2; DROP TABLE saved_ids" >/dev/null
 	[ "$(reg_sql "$pg_url" $db "SELECT state FROM units WHERE serial = 'unit-002'")" = shipped ] &&
 		ok "unit-002 untouched by the refused runs" || bad "unit-002 changed by a refused decommission"
 
