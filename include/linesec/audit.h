@@ -83,6 +83,46 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_
 						      uint64_t seq, const char *unit,
 						      lsec_err *err);
 
+/* ---- reading leaves back for a decision ------------------------------- */
+
+/*
+ * Leaf seq of the stored log, its bytes hashed and compared with the stored
+ * leaf hash (the one the verified tree covers) and its "seq" with seq,
+ * parsed into *out (json_decref). When unit is not NULL (the leaf was found
+ * by the registry's unit column) the leaf must name it
+ * (lsec_audit_leaf_check_unit). Errors: LSEC_E_NOTFOUND,
+ * LSEC_E_AUDIT_LEAF_HASH (bytes or position differ, naming the table and
+ * the leaf), LSEC_E_AUDIT_INDEX, LSEC_E_AUDIT_LEAF_FORMAT (not a JSON
+ * object).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaf_read(struct json_t **out, lsec_store *st,
+						uint64_t seq, const char *unit, lsec_err *err);
+/*
+ * Whether a parsed leaf has the hashed action and every field match asks:
+ * match (may be NULL) is a NULL-terminated list of key, value pairs, where
+ * a key names a top-level field ("person", "sop", "sop_version", "unit") or
+ * an evidence field ("evidence.<key>"), and an integer field matches its
+ * decimal text.
+ */
+LSEC_API bool lsec_audit_leaf_matches(const struct json_t *leaf, const char *action,
+				      const char *const *match);
+/* Field key of a parsed leaf (as for match) as text, buf holding integers; NULL when absent. */
+LSEC_API const char *lsec_audit_leaf_field(char buf[32], const struct json_t *leaf,
+					   const char *key);
+/*
+ * The leaves of one kind naming one thing: every leaf whose hashed action
+ * is action and that matches match (lsec_audit_leaf_matches), in log order,
+ * parsed into the JSON array *out (json_decref). The leaves are looked up by
+ * the registry's action index (lsec_store_leaf_seqs_for_action), so the
+ * cost is the number of leaves of that action, not the size of the log;
+ * each is read with lsec_audit_leaf_read. Errors: those of
+ * lsec_audit_leaf_read; LSEC_E_AUDIT_INDEX when the index files a leaf
+ * under another action than the leaf names.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find(struct json_t **out, lsec_store *st,
+						  const char *action, const char *const *match,
+						  lsec_err *err);
+
 /* ---- hashing and the streaming tree (RFC 6962 section 2.1) ------------ */
 
 /* out = SHA-256(0x00 || leaf). Fails only if OpenSSL fails (LSEC_E_CRYPTO). */

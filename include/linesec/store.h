@@ -544,6 +544,15 @@ LSEC_API LSEC_MUST_USE int lsec_store_leaf_foreach(lsec_store *st, uint64_t from
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out,
 							 lsec_store *st, const char *unit,
 							 lsec_err *err);
+/*
+ * The sequence numbers of the leaves the registry files under action,
+ * ascending; *seqs_out: lsec_free. The registry's action column (taken from
+ * the leaf when it is stored) is a lookup hint outside the leaf hash: the
+ * caller checks each leaf it reads (lsec_audit_leaves_find does).
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_action(uint64_t **seqs_out, size_t *n_out,
+							   lsec_store *st, const char *action,
+							   lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size,
 						     const uint8_t root[32], const char *note,
 						     lsec_err *err);

@@ -8,6 +8,13 @@
  * let a weakened procedure run. Every submission and approval is recorded
  * in the audit log in the same transaction as the change.
  *
+ * The rows are checked against the leaves before anything is decided from
+ * them: each version's sop.submit leaf records its SHA-256 and submitter,
+ * and each sop.approve leaf the SHA-256 its approver reviewed, all inside
+ * the leaf hash. A body rewritten with a matching digest, an approval row
+ * injected or deleted by SQL is refused naming the table, the SOP, the
+ * version and the leaf (check_versions).
+ *
  * Approval dates come from the audit log (the leaf of each approval), the
  * only record that carries them; listing therefore reads the log once,
  * filtering leaves by their action before parsing any of them.
@@ -99,6 +106,119 @@ static void fill_info(lsec_sop_version_info *vi, const lsec_store_approvable *a)
 	vi->approved = a->approved;
 }
 
+/* ---- the rows against the leaves ------------------------------------------- */
+
+static json_int_t leaf_seq(const json_t *leaf)
+{
+	return json_integer_value(json_object_get(leaf, "seq"));
+}
+
+static const char *leaf_sha(const json_t *leaf)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(leaf, "evidence"), "sha256"));
+	return v != NULL ? v : "(none)";
+}
+
+/* Same public text (names, hex digests). */
+static bool same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * Checks one version row a against the submission and approval leaves of
+ * its SOP (sub, appr: arrays of parsed leaves). Errors: LSEC_E_AUDIT_INDEX
+ * naming the table, the SOP, the version and the leaf.
+ */
+static int check_version(const lsec_store_approvable *a, const json_t *sub, const json_t *appr,
+			 lsec_err *err)
+{
+	int rc = 0;
+	const char *match[] = {"sop", a->name, "sop_version", a->version, NULL};
+	const json_t *l, *s = NULL;
+	size_t i;
+	unsigned leaves = 0;
+	/* An approval leaf recorded the SHA-256 its approver reviewed; the row must still hold it. */
+	json_array_foreach(appr, i, l)
+	{
+		if (!lsec_audit_leaf_matches(l, "sop.approve", match)) {
+			continue;
+		}
+		LSEC_ENSURE(same(leaf_sha(l), a->digest), LSEC_E_AUDIT_INDEX,
+			    "registry table sop_versions holds SOP '%s' version %s with SHA-256 %s, "
+			    "but approval leaf %lld recorded SHA-256 %s: the registry was changed "
+			    "outside linesec",
+			    a->name, a->version, a->digest, (long long)leaf_seq(l), leaf_sha(l));
+		leaves++;
+	}
+	json_array_foreach(sub, i, l)
+	{
+		if (lsec_audit_leaf_matches(l, "sop.submit", match)) {
+			s = l;
+		}
+	}
+	LSEC_ENSURE(s != NULL, LSEC_E_AUDIT_INDEX,
+		    "registry table sop_versions holds SOP '%s' version %s, but no sop.submit leaf "
+		    "records it: the registry was changed outside linesec",
+		    a->name, a->version);
+	const char *by = json_string_value(json_object_get(s, "person"));
+	LSEC_ENSURE(same(leaf_sha(s), a->digest) && same(by, a->created_by), LSEC_E_AUDIT_INDEX,
+		    "registry table sop_versions holds SOP '%s' version %s with SHA-256 %s submitted "
+		    "by '%s', but submission leaf %lld recorded SHA-256 %s by '%s': the registry was "
+		    "changed outside linesec",
+		    a->name, a->version, a->digest, a->created_by, (long long)leaf_seq(s), leaf_sha(s),
+		    by != NULL ? by : "(none)");
+	for (unsigned k = 0; k < 2; k++) {
+		const char *p = a->approvers[k];
+		const char *pm[] = {"sop",	     a->name, "sop_version", a->version, "person", p,
+				    "evidence.sha256", a->digest, NULL};
+		bool backed = false;
+		if (p[0] == 0) {
+			continue;
+		}
+		json_array_foreach(appr, i, l)
+		{
+			backed |= lsec_audit_leaf_matches(l, "sop.approve", pm);
+		}
+		LSEC_ENSURE(backed, LSEC_E_AUDIT_INDEX,
+			    "registry table sop_approvals approves SOP '%s' version %s (SHA-256 %s) "
+			    "by '%s', but no approval leaf backs it: the registry was changed outside "
+			    "linesec",
+			    a->name, a->version, a->digest, p);
+	}
+	LSEC_ENSURE(a->n_approvals >= leaves, LSEC_E_AUDIT_INDEX,
+		    "registry table sop_approvals holds %u approvals of SOP '%s' version %s, but its "
+		    "leaves record %u: the registry was changed outside linesec",
+		    a->n_approvals, a->name, a->version, leaves);
+out:
+	return rc;
+}
+
+/*
+ * Checks the n version rows a of SOP name (every SOP when NULL) against
+ * their leaves, read once through the action index. Errors: those of
+ * lsec_audit_leaves_find and check_version.
+ */
+static int check_versions(lsec_store *st, const char *name, const lsec_store_approvable *a,
+			  size_t n, lsec_err *err)
+{
+	int rc = 0;
+	json_t *sub = NULL, *appr = NULL;
+	const char *match[] = {"sop", name, NULL};
+	if (n == 0) {
+		return 0;
+	}
+	LSEC_TRY(lsec_audit_leaves_find(&sub, st, "sop.submit", name ? match : NULL, err));
+	LSEC_TRY(lsec_audit_leaves_find(&appr, st, "sop.approve", name ? match : NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		LSEC_TRY(check_version(&a[i], sub, appr, err));
+	}
+out:
+	json_decref(sub);
+	json_decref(appr);
+	return rc;
+}
+
 /* ---- approval dates from the audit log ------------------------------- */
 
 typedef struct dates_ctx {
@@ -166,6 +286,7 @@ static int list_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store 
 	*n_out = 0;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store_sop_list(&a, &n, st, name, err));
+	LSEC_TRY(check_versions(st, name, a, n, err));
 	if (n > 0) {
 		v = lsec_calloc(n, sizeof(*v));
 		LSEC_ENSURE(v != NULL, LSEC_E_NOMEM, "out of memory");
@@ -239,6 +360,7 @@ static int fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body
 	LSEC_ENSURE(strlen(a.digest) == 64 && lsec_ct_equal(hex, a.digest, 64), LSEC_E_CRYPTO,
 		    "cannot load SOP '%s' version %d: stored file does not match its SHA-256 %s",
 		    name, version, a.digest);
+	LSEC_TRY(check_versions(st, name, &a, 1, err));
 	snprintf(label, sizeof(label), "%s v%d (registry)", name, version);
 	LSEC_TRY(lsec_sop_parse(out, NULL, body.data, body.len, label, err));
 	LSEC_ENSURE(strcmp(lsec_sop_name(*out), name) == 0 && lsec_sop_version(*out) == version,

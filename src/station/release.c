@@ -7,6 +7,12 @@
  * marks the release's row (when, by whom), so it is a registry fact every
  * station sharing the registry sees, and it can never be undone.
  *
+ * The rows are what the leaves say, or nothing is done: every release read
+ * for a decision is checked against its release.submit, release.approve and
+ * release.revoke leaves (product, version and image digest inside the
+ * hash), so an approval row injected or deleted by SQL, a digest rewritten
+ * or a revocation cleared stops the action, naming the table and the leaf.
+ *
  * @test tests/unit/station/test_release.c
  */
 #include "station/station_int.h"
@@ -25,6 +31,163 @@ static bool is_revoked(const lsec_store_approvable *a)
 static char *image_path(const lsec_station *st, const char *digest)
 {
 	return lsec_asprintf("%s/releases/%s.img", st->cfg->line_dir, digest);
+}
+
+/* ---- the rows against the leaves ------------------------------------------------ */
+
+enum { LV_SUBMIT, LV_APPROVE, LV_REVOKE, LV_COUNT };
+static const char *const lv_action[LV_COUNT] = {"release.submit", "release.approve",
+						"release.revoke"};
+
+/* The release leaves of product (every product when NULL), by kind; lv[k] is json_decref'd. */
+static int release_leaves(json_t *lv[LV_COUNT], lsec_station *st, const char *product,
+			  lsec_err *err)
+{
+	int rc = 0;
+	const char *match[] = {"evidence.product", product, NULL};
+	for (int k = 0; k < LV_COUNT; k++) {
+		lv[k] = NULL;
+	}
+	for (int k = 0; k < LV_COUNT; k++) {
+		LSEC_TRY(lsec_audit_leaves_find(&lv[k], st->store, lv_action[k],
+						product != NULL ? match : NULL, err));
+	}
+out:
+	return rc;
+}
+
+static void release_leaves_free(json_t *lv[LV_COUNT])
+{
+	for (int k = 0; k < LV_COUNT; k++) {
+		json_decref(lv[k]);
+		lv[k] = NULL;
+	}
+}
+
+static json_int_t leaf_seq(const json_t *leaf)
+{
+	return json_integer_value(json_object_get(leaf, "seq"));
+}
+
+/* The last leaf of kind k recording release a, by person when person is not NULL. */
+static const json_t *release_leaf(json_t *const lv[LV_COUNT], int k,
+				  const lsec_store_approvable *a, const char *person)
+{
+	const char *match[] = {"evidence.product", a->name, "evidence.version", a->version,
+			       person != NULL ? "person" : NULL, person, NULL};
+	const json_t *found = NULL, *l;
+	size_t i;
+	json_array_foreach(lv[k], i, l)
+	{
+		if (lsec_audit_leaf_matches(l, lv_action[k], match)) {
+			found = l;
+		}
+	}
+	return found;
+}
+
+static const char *leaf_ev(const json_t *leaf, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(leaf, "evidence"), key));
+}
+
+/*
+ * Checks release row a against the leaves: its submission leaf (submitter,
+ * digest), a leaf of the same digest behind each approval row, an approval
+ * row behind each approval leaf, its revocation. *quota_out (may be NULL)
+ * is the quota its submission leaf records. Errors: LSEC_E_AUDIT_INDEX
+ * naming the table, the release and the leaf (or that none backs the row).
+ */
+static int release_check(uint64_t *quota_out, json_t *const lv[LV_COUNT],
+			 const lsec_store_approvable *a, lsec_err *err)
+{
+	int rc = 0;
+	const json_t *sub = release_leaf(lv, LV_SUBMIT, a, NULL), *l;
+	const char *by = NULL;
+	size_t i;
+	unsigned backed = 0;
+	LSEC_ENSURE(sub != NULL, LSEC_E_AUDIT_INDEX,
+		    "registry table releases holds release %s@%s, but no release.submit leaf "
+		    "records it: the registry was changed outside linesec",
+		    a->name, a->version);
+	by = json_string_value(json_object_get(sub, "person"));
+	LSEC_ENSURE(lsec_station__eq(leaf_ev(sub, "image-sha256"), a->digest) &&
+			    lsec_station__eq(by, a->created_by),
+		    LSEC_E_AUDIT_INDEX,
+		    "registry table releases holds release %s@%s with digest %s submitted by '%s', "
+		    "but its submission leaf %lld recorded digest %s by '%s': the registry was "
+		    "changed outside linesec",
+		    a->name, a->version, a->digest, a->created_by, (long long)leaf_seq(sub),
+		    leaf_ev(sub, "image-sha256") ? leaf_ev(sub, "image-sha256") : "(none)",
+		    by ? by : "(none)");
+	for (unsigned k = 0; k < 2; k++) {
+		const char *p = a->approvers[k];
+		if (p[0] == '\0') {
+			continue;
+		}
+		const json_t *ap = lsec_station__eq(p, by) ? sub : release_leaf(lv, LV_APPROVE, a, p);
+		LSEC_ENSURE(ap != NULL && lsec_station__eq(leaf_ev(ap, "image-sha256"), a->digest),
+			    LSEC_E_AUDIT_INDEX,
+			    "registry table release_approvals approves release %s@%s (digest %s) by "
+			    "'%s', but no approval leaf backs it: the registry was changed outside "
+			    "linesec",
+			    a->name, a->version, a->digest, p);
+	}
+	/* Every approval leaf has its row: a deleted approval is a changed registry too. */
+	json_array_foreach(lv[LV_APPROVE], i, l)
+	{
+		const char *match[] = {"evidence.product", a->name, "evidence.version", a->version,
+				       "evidence.image-sha256", a->digest, NULL};
+		if (lsec_audit_leaf_matches(l, lv_action[LV_APPROVE], match)) {
+			backed++;
+		}
+	}
+	LSEC_ENSURE(a->n_approvals >= backed + 1, LSEC_E_AUDIT_INDEX,
+		    "registry table release_approvals holds %u approvals of release %s@%s, but its "
+		    "leaves record %u: the registry was changed outside linesec",
+		    a->n_approvals, a->name, a->version, backed + 1);
+	sub = release_leaf(lv, LV_REVOKE, a, NULL);
+	LSEC_ENSURE((sub != NULL) == is_revoked(a), LSEC_E_AUDIT_INDEX,
+		    sub != NULL ? "registry table releases shows release %s@%s as not revoked, but "
+				  "leaf %lld revoked it: the registry was changed outside linesec"
+				: "registry table releases shows release %s@%s as revoked, but no "
+				  "release.revoke leaf records it (leaf %lld): the registry was changed "
+				  "outside linesec",
+		    a->name, a->version, (long long)(sub != NULL ? leaf_seq(sub) : -1));
+	if (quota_out != NULL) {
+		json_int_t q = json_integer_value(
+			json_object_get(json_object_get(release_leaf(lv, LV_SUBMIT, a, NULL),
+							"evidence"),
+					"quota"));
+		*quota_out = q > 0 ? (uint64_t)q : 0;
+	}
+out:
+	return rc;
+}
+
+/*
+ * The registry's releases of product (all when NULL) into *out (lsec_free),
+ * each checked against its leaves (release_check). Errors: store errors,
+ * those of lsec_audit_leaves_find and release_check.
+ */
+static int verified_list(lsec_store_approvable **out, size_t *n_out, lsec_station *st,
+			 const char *product, lsec_err *err)
+{
+	int rc = 0;
+	json_t *lv[LV_COUNT] = {NULL};
+	LSEC_TRY(lsec_store_release_list(out, n_out, st->store, product, err));
+	LSEC_TRY(release_leaves(lv, st, product, err));
+	for (size_t i = 0; i < *n_out; i++) {
+		LSEC_TRY(release_check(NULL, lv, &(*out)[i], err));
+	}
+out:
+	if (rc < 0) {
+		lsec_free(*out);
+		*out = NULL;
+		*n_out = 0;
+	}
+	release_leaves_free(lv);
+	return rc;
 }
 
 /* Finds release id ("42" or "product@version") in list. */
@@ -246,7 +409,7 @@ static int officer_find(lsec_store_approvable **list_out, size_t *n_out,
 	LSEC_ENSURE(id != NULL, LSEC_E_USAGE, "release %s needs a release id", verb);
 	snprintf(action, sizeof(action), "%s a release", verb);
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", action, err));
-	LSEC_TRY(lsec_store_release_list(list_out, n_out, st->store, NULL, err));
+	LSEC_TRY(verified_list(list_out, n_out, st, NULL, err));
 	a = find(*list_out, *n_out, id);
 	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot %s release '%s': no such release", verb,
 		    id);
@@ -334,7 +497,7 @@ int lsec_station_release_list(lsec_station_release **out, size_t *n_out, lsec_st
 	*out = NULL;
 	*n_out = 0;
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, NULL, err));
+	LSEC_TRY(verified_list(&list, &n, st, NULL, err));
 	rels = lsec_calloc(n + 1, sizeof(*rels));
 	LSEC_ENSURE(rels != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -412,10 +575,15 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	lsec_store_approvable *list = NULL;
 	size_t n = 0;
 	const lsec_store_approvable *best = NULL;
-	lsec_buf man = LSEC_BUF_INIT(1 << 16);
+	json_t *lv[LV_COUNT] = {NULL};
+	uint64_t quota = 0;
+	uint32_t counter = 0;
 	lsec_station *st = r->st;
+	/* Every release of the product is checked: a deleted approval must not bring back an older one. */
 	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, r->product, err));
+	LSEC_TRY(release_leaves(lv, st, r->product, err));
 	for (size_t i = 0; i < n; i++) {
+		LSEC_TRY(release_check(NULL, lv, &list[i], err));
 		if (list[i].approved && !is_revoked(&list[i]) &&
 		    (best == NULL || list[i].id > best->id)) {
 			best = &list[i];
@@ -428,16 +596,16 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	lsec_image_free(r->image);
 	r->image = NULL;
 	LSEC_TRY(load_image(&r->image, st, best, err));
-	lsec_store_approvable row;
-	LSEC_TRY(lsec_store_release_get(&row, &man, st->store, best->name, best->version, err));
-	LSEC_ENSURE(lsec_buf_cstr(&man, err) != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(release_check(&quota, lv, best, err));
+	/* The counter is the image's own (its digest is the approved one), not the manifest column. */
+	(void)lsec_image_security_counter(&counter, r->image);
 	snprintf(r->release, sizeof(r->release), "%s@%s", best->name, best->version);
 	LSEC_TRY(lsec_hex_decode_fixed(r->release_digest, 32, best->digest, "release digest", err));
-	r->release_counter = manifest_u32((const char *)man.data, "security-counter");
+	r->release_counter = counter;
 	r->have_release = true;
-	r->release_quota = manifest_u32((const char *)man.data, "quota");
+	r->release_quota = quota;
 out:
-	lsec_buf_release(&man);
+	release_leaves_free(lv);
 	lsec_free(list);
 	return rc;
 }

@@ -24,24 +24,17 @@ int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *seria
 	uint64_t *seqs = NULL;
 	size_t n = 0;
 	json_t *arr = json_array();
-	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
-	uint8_t h[32];
 	*out = NULL;
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_leaf_seqs_for_unit(&seqs, &n, store, serial, err));
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = NULL;
-		lsec_buf_reset(&leaf);
-		leaf.len = 0;
-		LSEC_TRY(lsec_store_leaf_get(&leaf, h, store, seqs[i], err));
-		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seqs[i], serial, err));
-		LSEC_TRY(lsec_json_parse(&j, (const char *)leaf.data, leaf.len, "audit leaf", err));
+		LSEC_TRY(lsec_audit_leaf_read(&j, store, seqs[i], serial, err));
 		LSEC_TRY(lsec_json_append(arr, j, err));
 	}
 	*out = arr;
 	arr = NULL;
 out:
-	lsec_buf_release(&leaf);
 	lsec_free(seqs);
 	json_decref(arr);
 	return rc;
@@ -101,18 +94,99 @@ out:
 	return rc;
 }
 
-/* The version of SOP name with this number is approved. */
+/* The version of SOP name with this number and SHA-256 is approved (v checked against its leaves). */
 static bool sop_approved(const lsec_sop_version_info *v, size_t n, const char *name,
-			 const char *version)
+			 const char *version, const char *sha256)
 {
 	for (size_t i = 0; i < n; i++) {
 		char num[16];
 		snprintf(num, sizeof(num), "%d", v[i].version);
 		if (lsec_station__eq(v[i].name, name) && lsec_station__eq(num, version)) {
-			return v[i].approved;
+			return v[i].approved && lsec_station__eq(v[i].sha256_hex, sha256);
 		}
 	}
 	return false;
+}
+
+static json_int_t seq_of(const json_t *leaf)
+{
+	return json_integer_value(json_object_get(leaf, "seq"));
+}
+
+/*
+ * The unit's runs as its leaves tell them: the run.start leaves in order,
+ * each passed when a passed run.finish of its SOP follows before the next
+ * run starts. Checks the runs rows against them one by one (a run's row and
+ * its run.start leaf are written in one transaction): same count, SOP,
+ * version, person and station, and passed exactly when the leaves say so.
+ * *finish_out[i] (borrowed from leaves) is the passed run.finish leaf of
+ * run i, or NULL. Errors: LSEC_E_AUDIT_INDEX naming the table, the row and
+ * the leaf; LSEC_E_NOMEM.
+ */
+static int runs_from_leaves(const json_t ***finish_out, json_t *leaves, const lsec_store_run *runs,
+			    size_t nruns, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	const json_t **fin = NULL, **start = NULL;
+	const json_t *l;
+	size_t i, ns = 0;
+	char vb[32];
+	*finish_out = NULL;
+	fin = lsec_calloc(json_array_size(leaves) + 1, sizeof(*fin));
+	start = lsec_calloc(json_array_size(leaves) + 1, sizeof(*start));
+	LSEC_ENSURE(fin != NULL && start != NULL, LSEC_E_NOMEM, "out of memory");
+	json_array_foreach(leaves, i, l)
+	{
+		const char *sop = json_string_value(json_object_get(l, "sop"));
+		const char *pm[] = {"sop", sop, "outcome", "passed", NULL};
+		if (lsec_audit_leaf_matches(l, "run.start", NULL)) {
+			start[ns++] = l;
+		} else if (ns > 0 && fin[ns - 1] == NULL &&
+			   lsec_audit_leaf_matches(l, "run.finish", pm) &&
+			   lsec_station__eq(sop, json_string_value(
+							 json_object_get(start[ns - 1], "sop")))) {
+			fin[ns - 1] = l;
+		}
+	}
+	for (i = 0; i < nruns || i < ns; i++) {
+		const lsec_store_run *r = i < nruns ? &runs[i] : NULL;
+		l = i < ns ? start[i] : NULL;
+		LSEC_ENSURE(r != NULL, LSEC_E_AUDIT_INDEX,
+			    "registry table runs lacks the run of unit '%s' that leaf %lld started: "
+			    "the registry was changed outside linesec",
+			    serial, (long long)seq_of(l));
+		LSEC_ENSURE(l != NULL, LSEC_E_AUDIT_INDEX,
+			    "registry table runs holds run %lld of unit '%s' (SOP '%s', %s), but no "
+			    "run.start leaf backs it: the registry was changed outside linesec",
+			    (long long)r->id, serial, r->sop, r->outcome[0] ? r->outcome : "open");
+		const char *sop = json_string_value(json_object_get(l, "sop"));
+		const char *ver = lsec_audit_leaf_field(vb, l, "sop_version");
+		const char *who = json_string_value(json_object_get(l, "person"));
+		const char *where = json_string_value(json_object_get(l, "station"));
+		LSEC_ENSURE(lsec_station__eq(sop, r->sop) && lsec_station__eq(ver, r->sop_version) &&
+				    lsec_station__eq(who, r->person) &&
+				    lsec_station__eq(where, r->station),
+			    LSEC_E_AUDIT_INDEX,
+			    "registry table runs holds run %lld of unit '%s' as SOP '%s' version %s by "
+			    "'%s' at '%s', but its run.start leaf %lld says SOP '%s' version %s by '%s' "
+			    "at '%s': the registry was changed outside linesec",
+			    (long long)r->id, serial, r->sop, r->sop_version, r->person, r->station,
+			    (long long)seq_of(l), sop ? sop : "", ver ? ver : "", who ? who : "",
+			    where ? where : "");
+		LSEC_ENSURE(lsec_station__eq(r->outcome, "passed") == (fin[i] != NULL),
+			    LSEC_E_AUDIT_INDEX,
+			    "registry table runs shows run %lld of unit '%s' (SOP '%s') as '%s', but "
+			    "the leaves of the run started by leaf %lld say it %s: the registry was "
+			    "changed outside linesec",
+			    (long long)r->id, serial, r->sop, r->outcome[0] ? r->outcome : "open",
+			    (long long)seq_of(l), fin[i] != NULL ? "passed" : "did not pass");
+	}
+	*finish_out = fin;
+	fin = NULL;
+out:
+	lsec_free(fin);
+	lsec_free(start);
+	return rc;
 }
 
 /* The last leaf recording a passed step of this action, or NULL. */
@@ -154,6 +228,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_store_unit unit;
 	lsec_store_run *runs = NULL;
+	const json_t **fin = NULL;
 	size_t nruns = 0, nv = 0;
 	lsec_sop_version_info *vers = NULL;
 	json_t *leaves = NULL, *ev = NULL;
@@ -170,32 +245,38 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 	if (unit.state != LSEC_UNIT_LOCKED) {
 		REFUSE("it is %s; only a locked unit ships", serial, lsec_unit_state_name(unit.state));
 	}
+	/* Runs are counted from the unit's leaves; the rows must agree with them. */
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	LSEC_TRY(lsec_store_run_list(&runs, &nruns, st->store, serial, err));
+	LSEC_TRY(runs_from_leaves(&fin, leaves, runs, nruns, serial, err));
 	LSEC_TRY(lsec_sop_versions(&vers, &nv, st->store, NULL, err));
-	/* The four build SOPs passed, in order, each under an approved version. */
+	/* The four build SOPs passed, in order, each under an approved version and body. */
 	for (int k = 0; k < NBUILD; k++) {
-		const lsec_store_run *pr = NULL;
+		const json_t *pr = NULL;
+		const char *pm[] = {"sop", build_sops[k], NULL};
+		char vb[32], sb[32];
 		for (size_t i = 0; i < nruns; i++) {
-			if (lsec_station__eq(runs[i].sop, build_sops[k]) &&
-			    lsec_station__eq(runs[i].outcome, "passed")) {
-				pr = &runs[i];
+			if (fin[i] != NULL && lsec_audit_leaf_matches(fin[i], "run.finish", pm)) {
+				pr = fin[i];
 			}
 		}
 		if (pr == NULL) {
 			REFUSE("SOP '%s' has no passed run", serial, build_sops[k]);
 		}
-		if (pr->id <= last) {
+		if (seq_of(pr) <= last) {
 			REFUSE("SOP '%s' passed before the SOP it follows", serial, build_sops[k]);
 		}
-		last = pr->id;
-		if (!sop_approved(vers, nv, build_sops[k], pr->sop_version)) {
-			REFUSE("SOP '%s' ran under version %s, which is not approved", serial,
-			       build_sops[k], pr->sop_version);
+		last = seq_of(pr);
+		const char *ver = lsec_audit_leaf_field(vb, pr, "sop_version");
+		const char *sha = lsec_audit_leaf_field(sb, pr, "evidence.sop-sha256");
+		if (!sop_approved(vers, nv, build_sops[k], ver, sha)) {
+			REFUSE("SOP '%s' ran under version %s (SHA-256 %s), which is not approved",
+			       serial, build_sops[k], ver ? ver : "(none)", sha ? sha : "(none)");
 		}
-		LSEC_TRY(lsec_station__require_role(st, pr->person, "operator", "ship a unit", err));
-		passed_run[k] = pr->sop;
+		LSEC_TRY(lsec_station__require_role(st, json_string_value(json_object_get(pr, "person")),
+						    "operator", "ship a unit", err));
+		passed_run[k] = build_sops[k];
 	}
-	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	{
 		const char *rel = passed_ev(leaves, "image.check", "release");
 		const char *att = passed_ev(leaves, "device.boot-attest", "attested-sha256");
@@ -267,6 +348,7 @@ out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	json_decref(leaves);
+	lsec_free(fin);
 	lsec_free(vers);
 	lsec_free(runs);
 	return rc;

@@ -100,7 +100,17 @@ static const char *const migrations[] = {
 	 "DELETE FROM release_approvals WHERE release_id IN"
 	 " (SELECT id FROM releases WHERE version LIKE '%~revoked');"
 	 "DELETE FROM releases WHERE version LIKE '%~revoked';"),
+	/*
+	 * 6: the action of each leaf, a lookup hint outside the leaf hash (the
+	 * approvals and submissions a decision reads, found without a scan of
+	 * the log); filled for the leaves already stored by fill_leaf_actions
+	 */
+	("ALTER TABLE audit_leaves ADD COLUMN action TEXT;"
+	 "CREATE INDEX audit_leaves_action ON audit_leaves (action);"),
 };
+
+/* The migration that adds audit_leaves.action (its rows are filled after it runs). */
+#define SCHEMA_LEAF_ACTION 6
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -183,6 +193,88 @@ static void set_location(lsec_store *st, const char *location)
 	}
 }
 
+/*
+ * The action a leaf names, copied into out[cap], or NULL. A leaf is
+ * canonical JSON with sorted keys, so its action (when it has one) is its
+ * first member: {"action":"<action>",... The value is only a lookup hint:
+ * whoever reads a leaf found by it checks the hashed leaf itself. An action
+ * holding an escape or longer than cap - 1 gets no hint.
+ */
+static const char *leaf_action(char *out, size_t cap, const uint8_t *leaf, size_t len)
+{
+	static const char head[] = "{\"action\":\"";
+	size_t h = sizeof(head) - 1;
+	if (len <= h || memcmp(leaf, head, h) != 0) { /* lint:ok: public text */
+		return NULL;
+	}
+	for (size_t i = h; i < len && i - h < cap; i++) {
+		if (leaf[i] == '\\' || leaf[i] < 0x20) {
+			return NULL;
+		}
+		if (leaf[i] == '"') {
+			memcpy(out, leaf + h, i - h);
+			out[i - h] = '\0';
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* One leaf's action hint, read by fill_leaf_actions. */
+typedef struct leaf_hint {
+	int64_t seq;
+	char action[LSEC_STORE_NAME_MAX + 1];
+	bool has;
+} leaf_hint;
+
+static int row_leaf_hint(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store__array *a = ctx;
+	leaf_hint *h = NULL;
+	(void)ncols;
+	LSEC_TRY(lsec_store__array_push(a, (void **)&h, err));
+	h->seq = cols[0].i;
+	h->has = cols[1].t == SV_BLOB &&
+		 leaf_action(h->action, sizeof(h->action), cols[1].b, cols[1].n) != NULL;
+out:
+	return rc;
+}
+
+/*
+ * Fills audit_leaves.action for the leaves stored before the column
+ * existed, a thousand leaves at a time (inside the migration's
+ * transaction). Errors: store errors.
+ */
+static int fill_leaf_actions(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store__array a = LSEC_STORE_ARRAY_INIT(sizeof(leaf_hint));
+	int64_t from = 0;
+	for (;;) {
+		a.n = 0;
+		store_val p[] = {SV_I(from)};
+		LSEC_TRY(lsec_store__query(st,
+					   "SELECT seq, leaf FROM audit_leaves WHERE seq >= ?"
+					   " ORDER BY seq LIMIT 1000",
+					   p, 1, row_leaf_hint, &a, err));
+		if (a.n == 0) {
+			break;
+		}
+		for (size_t i = 0; i < a.n; i++) {
+			const leaf_hint *h = (const leaf_hint *)a.v + i;
+			store_val u[] = {SV_S(h->has ? h->action : NULL), SV_I(h->seq)};
+			LSEC_TRY(lsec_store__query(st,
+						   "UPDATE audit_leaves SET action = ? WHERE seq = ?",
+						   u, 2, NULL, NULL, err));
+			from = h->seq + 1;
+		}
+	}
+out:
+	lsec_free(a.v);
+	return rc;
+}
+
 /* The migration step's SQL with the backend's column types. */
 static int render_ddl(lsec_buf *out, const store_ops *ops, const char *ddl, lsec_err *err)
 {
@@ -240,6 +332,9 @@ static int migrate(lsec_store *st, int target, lsec_err *err)
 		LSEC_TRY(lsec_store__query(st,
 					   "INSERT INTO schema_version (version, applied) VALUES (?, ?)",
 					   p, 2, NULL, NULL, err));
+		if (v == SCHEMA_LEAF_ACTION) {
+			LSEC_TRY(fill_leaf_actions(st, err));
+		}
 	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
@@ -523,18 +618,20 @@ int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit, const ui
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	char now[32];
+	char now[32], hint[LSEC_STORE_NAME_MAX + 1];
 	LSEC_ENSURE_REF(leaf);
 	LSEC_ENSURE_REF(leaf_hash);
 	LSEC_ENSURE(seq <= INT64_MAX, LSEC_E_LIMIT, "cannot store audit leaf %llu: out of range",
 		    (unsigned long long)seq);
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
-	store_val p[] = {SV_I(seq), SV_S(unit), SV_B(leaf, len), SV_B(leaf_hash, 32), SV_S(now)};
+	const char *action = leaf_action(hint, sizeof(hint), leaf, len);
+	store_val p[] = {SV_I(seq),	    SV_S(unit), SV_B(leaf, len), SV_B(leaf_hash, 32),
+			 SV_S(now), SV_S(action)};
 	rc = lsec_store__query(st,
-			       "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)"
-			       " VALUES (?, ?, ?, ?, ?)",
-			       p, 5, NULL, NULL, err);
+			       "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created, action)"
+			       " VALUES (?, ?, ?, ?, ?, ?)",
+			       p, 6, NULL, NULL, err);
 	if (rc == LSEC_E_EXISTS) {
 		lsec_err_set(err, rc, __FILE__, __LINE__,
 			     "cannot store audit leaf %llu in registry '%s': that sequence number is taken",
@@ -722,6 +819,20 @@ int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out, lsec_store
 	}
 	return lsec_store__list(st, "SELECT seq FROM audit_leaves WHERE unit = ? ORDER BY seq", p,
 				1, fill_seq, sizeof(uint64_t), (void **)seqs_out, n_out, err);
+}
+
+int lsec_store_leaf_seqs_for_action(uint64_t **seqs_out, size_t *n_out, lsec_store *st,
+				    const char *action, lsec_err *err)
+{
+	store_val p[] = {SV_S(action)};
+	*seqs_out = NULL;
+	*n_out = 0;
+	if (action == NULL) {
+		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__,
+				    "missing argument 'action'");
+	}
+	return lsec_store__list(st, "SELECT seq FROM audit_leaves WHERE action = ? ORDER BY seq",
+				p, 1, fill_seq, sizeof(uint64_t), (void **)seqs_out, n_out, err);
 }
 
 int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t root[32],

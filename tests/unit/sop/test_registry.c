@@ -6,7 +6,9 @@
  */
 #include "helpers/store_fixture.h"
 
+#include "linesec/audit.h"
 #include "linesec/sop.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +222,67 @@ static void test_sop_registry__refusals(void **state)
 	lsec_free(text);
 }
 
+static void test_sop_registry__rows_checked_against_leaves(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	size_t len = 0;
+	char *text = read_default("flash", &len);
+	lsec_actor sam = {"sam", NULL}, olga = {"olga", NULL};
+	char hex[65], other[65];
+	lsec_sop *sop = NULL;
+	people(db->st);
+	assert_lsec_ok(lsec_sop_submit(&sop, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
+				       &err),
+		       &err);
+	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
+	lsec_sop_free(sop);
+	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "flash", 1, &err), &err);
+	/* A second approval that is a bare row: no leaf backs it. */
+	assert_lsec_ok(lsec_store_sop_approve(db->st, "flash", "1", "otto", &err), &err);
+	assert_lsec_code(lsec_sop_fetch_approved(&sop, db->st, LSEC_SOP_FLASH, &err),
+			 LSEC_E_AUDIT_INDEX, &err);
+	assert_non_null(strstr(err.msg, "registry table sop_approvals approves SOP 'flash' version 1"));
+	assert_non_null(strstr(err.msg, "by 'otto', but no approval leaf backs it"));
+	store_val p1[] = {SV_S("otto")};
+	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM sop_approvals WHERE person = ?", p1, 1,
+					 NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &(lsec_actor){"otto", NULL}, "flash", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_fetch_approved(&sop, db->st, LSEC_SOP_FLASH, &err), &err);
+	lsec_sop_free(sop);
+	/* The approved body rewritten, with a digest that matches the new body. */
+	char *body = lsec_asprintf("%s# nobody approved this\n", text);
+	uint8_t d[32];
+	assert_lsec_ok(lsec_sha256(d, (const uint8_t *)body, strlen(body), &err), &err);
+	lsec_hex_encode(other, d, 32);
+	store_val p2[] = {SV_S(body), SV_S(other)};
+	assert_lsec_ok(lsec_store__query(db->st, "UPDATE sop_versions SET body = ?, digest = ?", p2,
+					 2, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_sop_fetch_approved(&sop, db->st, LSEC_SOP_FLASH, &err),
+			 LSEC_E_AUDIT_INDEX, &err);
+	assert_null(sop);
+	assert_non_null(strstr(err.msg, "registry table sop_versions holds SOP 'flash' version 1"));
+	assert_non_null(strstr(err.msg, other));
+	assert_non_null(strstr(err.msg, hex)); /* the digest the approval leaf recorded */
+	/* A deleted approval row is named too (the leaves record two). */
+	store_val p3[] = {SV_S(text), SV_S(hex)};
+	assert_lsec_ok(lsec_store__query(db->st, "UPDATE sop_versions SET body = ?, digest = ?", p3,
+					 2, NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM sop_approvals WHERE person = ?", p1, 1,
+					 NULL, NULL, &err),
+		       &err);
+	lsec_sop_version_info *v = NULL;
+	size_t n = 0;
+	assert_lsec_code(lsec_sop_versions(&v, &n, db->st, "flash", &err), LSEC_E_AUDIT_INDEX, &err);
+	assert_non_null(strstr(err.msg, "holds 1 approvals of SOP 'flash' version 1, but its leaves "
+					"record 2"));
+	lsec_free(body);
+	lsec_free(text);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
 
 int main(void)
@@ -228,6 +291,7 @@ int main(void)
 		T(test_sop_registry__submit_approve_fetch),
 		T(test_sop_registry__versions_history_and_diff),
 		T(test_sop_registry__refusals),
+		T(test_sop_registry__rows_checked_against_leaves),
 	};
 	return lsec_test_run_backends("sop/registry", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -167,6 +167,35 @@ static void test_station_release__quota_stops_line(void **state)
 	lsec_free(img);
 }
 
+static void test_station_release__approval_row_without_leaf_refused(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_store *store = lsec_station_store(fx->st);
+	fx_ready(fx, 1);
+	/* An older image, submitted; its second approval is a bare row no leaf backs. */
+	char *img = fx_image(fx, "old.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "0.9.0", 0);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
+	fx_ok(lsec_store_release_approve(store, "sensor", "0.9.0", "sec2", &err), &err);
+	lsec_station_release *l = NULL;
+	size_t n = 0;
+	assert_int_equal(lsec_station_release_list(&l, &n, fx->st, &err), LSEC_E_AUDIT_INDEX);
+	assert_null(l);
+	assert_non_null(strstr(err.msg, "registry table release_approvals approves release "
+					 "sensor@0.9.0"));
+	assert_non_null(strstr(err.msg, "'sec2', but no approval leaf backs it"));
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
+			 LSEC_E_AUDIT_INDEX);
+	assert_non_null(strstr(err.msg, "release_approvals"));
+	/* Approving or revoking it through the station is refused the same way. */
+	assert_int_equal(lsec_station_release_revoke(fx->st, "sensor@0.9.0", "sec1", &err),
+			 LSEC_E_AUDIT_INDEX);
+	lsec_free(u);
+	lsec_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +210,9 @@ int main(void)
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_release__quota_stops_line,
 						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_station_release__approval_row_without_leaf_refused, station_fx_setup,
+			station_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

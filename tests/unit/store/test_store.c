@@ -33,8 +33,22 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	int v = 0;
 	assert_lsec_ok(lsec_store_schema_version(&v, st, &err), &err);
 	assert_int_equal(v, 1);
+	/* Leaves as a version-1 registry stored them (no action column yet). */
+	static const char l0[] = "{\"action\":\"release.approve\",\"seq\":0}";
+	static const char l1[] = "{\"person\":\"p\",\"seq\":1}";
 	uint8_t h[32] = {1};
-	assert_lsec_ok(lsec_store_leaf_put(st, 0, "SN1", (const uint8_t *)"{}", 2, h, &err), &err);
+	store_val p0[] = {SV_I(0), SV_S("SN1"), SV_B((const uint8_t *)l0, strlen(l0)), SV_B(h, 32)};
+	store_val p1[] = {SV_I(1), SV_NUL, SV_B((const uint8_t *)l1, strlen(l1)), SV_B(h, 32)};
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)"
+					 " VALUES (?, ?, ?, ?, 'now')",
+					 p0, 4, NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)"
+					 " VALUES (?, ?, ?, ?, 'now')",
+					 p1, 4, NULL, NULL, &err),
+		       &err);
 	lsec_store_close(st);
 
 	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
@@ -45,6 +59,24 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	assert_lsec_ok(lsec_store_leaf_seqs_for_unit(&seqs, &n, st, "SN1", &err), &err);
 	assert_int_equal(n, 1);
 	assert_int_equal(seqs[0], 0);
+	lsec_free(seqs);
+	/* The migration filled the action index of the leaves already stored. */
+	assert_lsec_ok(lsec_store_leaf_seqs_for_action(&seqs, &n, st, "release.approve", &err),
+		       &err);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], 0);
+	lsec_free(seqs);
+	/* New leaves are indexed as they are stored; a leaf without an action is not. */
+	static const char l2[] = "{\"action\":\"release.approve\",\"seq\":2}";
+	assert_lsec_ok(lsec_store_leaf_put(st, 2, NULL, (const uint8_t *)l2, strlen(l2), h, &err),
+		       &err);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_action(&seqs, &n, st, "release.approve", &err),
+		       &err);
+	assert_int_equal(n, 2);
+	assert_int_equal(seqs[1], 2);
+	lsec_free(seqs);
+	assert_lsec_ok(lsec_store_leaf_seqs_for_action(&seqs, &n, st, "p", &err), &err);
+	assert_int_equal(n, 0);
 	lsec_free(seqs);
 	lsec_store_close(st);
 	lsec_test_db_free(db);

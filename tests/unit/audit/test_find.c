@@ -1,0 +1,99 @@
+/*
+ * Reading leaves back for a decision, on both backends: by action through
+ * the registry's index, matched on hashed fields, each leaf checked against
+ * its stored hash and the action it was filed under.
+ */
+#include "helpers/store_fixture.h"
+
+#include "linesec/audit.h"
+#include "store/store_int.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static void add(lsec_store *st, const char *person, const char *action, const char *product,
+		const char *version)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *ev = json_pack("{s:s,s:s}", "product", product, "version", version);
+	lsec_audit_event e = {.person = person, .action = action, .sop = "flash", .sop_version = 2,
+			      .evidence = ev};
+	assert_lsec_ok(lsec_audit_append(NULL, st, &e, &err), &err);
+	json_decref(ev);
+}
+
+static void test_audit_find__by_action_and_fields(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "release.approve", "sensor", "1.0.0");  /* 1 */
+	add(db->st, "bob", "release.approve", "router", "1.0.0");  /* 2 */
+	add(db->st, "carol", "release.approve", "sensor", "2.0.0"); /* 3 */
+	const char *m[] = {"evidence.product", "sensor", "sop_version", "2", NULL};
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.approve", m, &err), &err);
+	assert_int_equal(json_array_size(found), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(found, 0), "seq")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(found, 1), "seq")), 3);
+	char buf[32];
+	assert_string_equal(lsec_audit_leaf_field(buf, json_array_get(found, 1), "person"), "carol");
+	assert_string_equal(lsec_audit_leaf_field(buf, json_array_get(found, 1), "sop_version"), "2");
+	assert_null(lsec_audit_leaf_field(buf, json_array_get(found, 1), "evidence.quota"));
+	json_decref(found);
+	const char *none[] = {"person", "nobody", NULL};
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.approve", none, &err), &err);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.revoke", NULL, &err), &err);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+}
+
+static void test_audit_find__index_and_bytes_checked(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "unit.register", "sensor", "1.0.0");    /* 1 */
+	/* The index column says approval, the hashed leaf does not: named, not counted. */
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET action = 'release.approve' WHERE seq = 1",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.approve", NULL, &err),
+			 LSEC_E_AUDIT_INDEX, &err);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, "audit_leaves files leaf 1 under action 'release.approve', "
+					"but the leaf names action 'unit.register'"));
+	/* Leaf bytes rewritten by SQL no longer match their stored hash. */
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf = ? WHERE seq = 0",
+					 (store_val[]){SV_B((const uint8_t *)"{\"action\":\"release.submit\",\"person\":\"eve\",\"seq\":0}", 50)},
+					 1, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			 LSEC_E_AUDIT_LEAF_HASH, &err);
+	assert_non_null(strstr(err.msg, "audit_leaves holds leaf 0"));
+	json_t *j = NULL;
+	assert_lsec_code(lsec_audit_leaf_read(&j, db->st, 0, NULL, &err), LSEC_E_AUDIT_LEAF_HASH,
+			 &err);
+	assert_null(j);
+	/* Read by unit: the unit the leaf names must be the one asked for. */
+	assert_lsec_code(lsec_audit_leaf_read(&j, db->st, 1, "SN-1", &err), LSEC_E_AUDIT_INDEX, &err);
+	assert_lsec_ok(lsec_audit_leaf_read(&j, db->st, 1, NULL, &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(j, "seq")), 1);
+	json_decref(j);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_audit_find__by_action_and_fields),
+		T(test_audit_find__index_and_bytes_checked),
+	};
+	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));
+}
