@@ -18,12 +18,12 @@ static void test_station_ship__refuses_unit_not_locked(void **state)
 	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err), &err);
-	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);
+	assert_int_equal(lsec_station_ship(fx->st, "unit-001", u, &err), LSEC_E_STATION_SHIP_GATE);
 	assert_non_null(strstr(err.msg, "it is flashed"));
 	/* SOPs out of order are refused too: secure boot before provisioning. */
 	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_SECURE_BOOT, u, NULL, &err),
 			 LSEC_E_STATION_WRONG_STATE);
-	assert_int_equal(lsec_station_ship(fx->st, "nobody", &err), LSEC_E_NOTFOUND);
+	assert_int_equal(lsec_station_ship(fx->st, "nobody", u, &err), LSEC_E_NOTFOUND);
 	lsec_free(u);
 }
 
@@ -35,7 +35,7 @@ static void test_station_ship__refuses_revoked_release(void **state)
 	char *u = fx_unit(fx, 1);
 	run_all(fx, u);
 	fx_ok(lsec_station_release_revoke(fx->st, "sensor@1.0.0", "sec1", &err), &err);
-	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);
+	assert_int_equal(lsec_station_ship(fx->st, "unit-001", u, &err), LSEC_E_STATION_SHIP_GATE);
 	assert_non_null(strstr(err.msg, "release sensor@1.0.0"));
 	lsec_store_unit unit;
 	fx_ok(lsec_store_unit_get(&unit, lsec_station_store(fx->st), "unit-001", &err), &err);
@@ -55,9 +55,9 @@ static void test_station_ship__needs_operator(void **state)
 	lsec_station *st2 = NULL;
 	c.operator_name = "sup";
 	fx_ok(lsec_station_open(&st2, &c, &err), &err);
-	assert_int_equal(lsec_station_ship(st2, "unit-001", &err), LSEC_E_STATION_ROLE);
+	assert_int_equal(lsec_station_ship(st2, "unit-001", u, &err), LSEC_E_STATION_ROLE);
 	lsec_station_close(st2);
-	fx_ok(lsec_station_ship(fx->st, "unit-001", &err), &err);
+	fx_ok(lsec_station_ship(fx->st, "unit-001", u, &err), &err);
 	fx_log_verifies(fx);
 	lsec_free(u);
 }
