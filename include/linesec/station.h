@@ -285,15 +285,23 @@ LSEC_API LSEC_MUST_USE int lsec_station_build(lsec_station_result *res, lsec_sta
 					      const char *uri, const char *serial,
 					      lsec_err *err);
 /*
- * The ship gate: the four build SOPs passed in order under approved SOP
- * versions and an approved release, by people holding the roles; identity
- * active; credential set; every leaf of the unit included in the verifying
- * log under a fresh checkpoint. Moves the unit to shipped.
- * Errors: LSEC_E_STATION_SHIP_GATE naming what is missing, store and audit
- * errors.
+ * The ship gate. First the unit itself, seated at uri (docs/station.md):
+ * its UID is the registered and logged one; it signs a fresh challenge
+ * with its key slot that verifies under the certificate the log issued it;
+ * its fuses read back the approved product key digest the secure-boot leaf
+ * recorded, secure boot enabled and write-locked; a debug attach is
+ * refused and the console closed; after reset it attests the approved
+ * release's digest. Then the records: the four build SOPs passed in order
+ * under approved SOP versions and an approved release, by people holding
+ * the roles; identity active; credential set; every leaf of the unit
+ * included in the verifying log under a fresh checkpoint. Moves the unit
+ * to shipped with a leaf holding every device check's evidence.
+ * Errors: LSEC_E_STATION_SHIP_GATE naming what is missing (a device check:
+ * what the device said and what the log says), LSEC_E_USAGE (no uri),
+ * device, store and audit errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_station_ship(lsec_station *st, const char *serial,
-					     lsec_err *err);
+					     const char *uri, lsec_err *err);
 /* Signs a checkpoint of the whole log with the station key. */
 LSEC_API LSEC_MUST_USE int lsec_station_checkpoint(lsec_station *st, lsec_err *err);
 

@@ -1,6 +1,7 @@
 /*
  * cmd_run.c - `linesec run SOP --device URI`, `linesec build --device URI`
- * and `linesec ship SERIAL`: the SOPs run on one unit, and the ship gate.
+ * and `linesec ship SERIAL --device URI`: the SOPs run on one unit, and the
+ * ship gate.
  */
 #include "cli.h"
 
@@ -110,18 +111,27 @@ const cli_spec cli_build_spec = {
 	.action = "build a unit",
 };
 
+static const cli_opt ship_opts[] = {
+	CLI_REQUIRED("device", "URI", "the unit, seated: the gate reads it back"),
+	CLI_OPT_END,
+};
+
 static int ship_body(cli_ctx *c)
 {
 	int rc = 0;
-	LSEC_TRY(lsec_station_ship(c->st, c->a.args[0], &c->err));
+	LSEC_TRY(lsec_station_ship(c->st, c->a.args[0], cli_get(&c->a, "device"), &c->err));
 	printf("unit %s: shipped\n", c->a.args[0]);
 out:
 	return rc;
 }
 
 const cli_spec cli_ship_spec = {
-	.usage = "ship SERIAL",
+	.usage = "ship SERIAL --device URI",
 	.summary = "the ship gate: ship a unit whose evidence is complete, or name what is missing",
+	.opts = ship_opts,
+	.details = "The gate reads the seated unit back (UID, proof of possession of its key, "
+		   "secure-boot fuses, debug lock, console, attested boot digest) before it weighs "
+		   "the unit's records.",
 	.min_args = 1,
 	.max_args = 1,
 	.body = ship_body,

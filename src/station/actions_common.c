@@ -46,7 +46,10 @@ int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
 	int rc = 0;
 	lsec_device_info info;
 	lsec_store_unit unit;
-	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1], chs[65] = "";
+	json_t *leaves = NULL;
+	lsec_station__identity id;
+	memset(&id, 0, sizeof(id));
 	LSEC_TRY(lsec_device_info_get(&info, r->tgt, err));
 	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
 	LSEC_TRY(lsec_station__ev_str(r, "uid", uid, err));
@@ -55,7 +58,24 @@ int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
 	LSEC_ENSURE(lsec_station__eq(unit.uid, uid), LSEC_E_STATION_CLONE,
 		    "unit '%s' reports UID %s, the registry holds %s for it", r->serial, uid,
 		    unit.uid);
+	/*
+	 * Once the log issued the unit an identity, a UID is not enough: a
+	 * clone swapped in between two SOPs copies the UID but not the key.
+	 */
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
+	LSEC_TRY(lsec_station__issued_identity(&id, r->st, r->serial, leaves, err));
+	if (id.issued) {
+		LSEC_TRY(lsec_station__ev_str(r, "cert-serial", id.cert_serial, err));
+		LSEC_TRY(lsec_station__ev_int(r, "slot", id.slot, err));
+		int prc = lsec_station__prove_identity(chs, r->tgt, r->serial, &id, err);
+		if (chs[0] != '\0') {
+			LSEC_TRY(lsec_station__ev_str(r, "challenge-sha256", chs, err));
+		}
+		LSEC_TRY(prc);
+	}
 out:
+	lsec_station__identity_release(&id);
+	json_decref(leaves);
 	return rc;
 }
 

@@ -696,7 +696,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 		snprintf(sn, sizeof(sn), "%s", res->serial);
 	}
 	snprintf(res->serial, sizeof(res->serial), "%s", sn);
-	rc = lsec_station_ship(st, sn, err);
+	rc = lsec_station_ship(st, sn, uri, err);
 	if (rc < 0) {
 		res->failed = true;
 		snprintf(res->step, sizeof(res->step), "ship-gate");

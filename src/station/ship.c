@@ -222,7 +222,263 @@ static const char *passed_ev(json_t *leaves, const char *action, const char *key
 	return found;
 }
 
-int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
+/* ---- the device at the gate ---------------------------------------------------------- */
+
+/*
+ * A device check failed: names the check, what the device said and what
+ * the log says. The unit stays where it is.
+ */
+#define DEVICE_REFUSE(check, ...)                                                          \
+	LSEC_BAIL(LSEC_E_STATION_SHIP_GATE,                                                 \
+		  "cannot ship unit '%s': device check '" check "' failed: " __VA_ARGS__)
+
+/* The fuses the gate reads back, in the order the evidence lists them. */
+static const lsec_device_fuse gate_fuses[] = {
+	LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, LSEC_FUSE_SECURE_BOOT_ENABLE, LSEC_FUSE_OTP_LOCK,
+	LSEC_FUSE_ANTI_ROLLBACK,          LSEC_FUSE_DEBUG_LOCK,         LSEC_FUSE_UART_DISABLE,
+};
+
+/* The UID the unit's registration leaf records, and that leaf's seq; NULL when none. */
+static const char *registered_uid(json_t *leaves, long long *seq)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach(leaves, i, l)
+	{
+		if (lsec_station__eq(json_string_value(json_object_get(l, "action")),
+				     "unit.register")) {
+			*seq = (long long)json_integer_value(json_object_get(l, "seq"));
+			return json_string_value(
+				json_object_get(json_object_get(l, "evidence"), "uid"));
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The UID: the device's equals the registry's, which equals the one the
+ * unit's registration leaf and every passed identify step recorded.
+ */
+static int gate_uid(json_t *dev, lsec_device *t, const lsec_store_unit *unit, json_t *leaves,
+		    lsec_err *err)
+{
+	int rc = 0;
+	lsec_device_info info;
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	long long seq = 0;
+	const char *logged = registered_uid(leaves, &seq);
+	size_t i;
+	json_t *l;
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
+	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
+	LSEC_TRY(lsec_json_set(dev, "uid", json_string(uid), err));
+	if (!lsec_station__eq(uid, unit->uid) || !lsec_station__eq(logged, unit->uid)) {
+		DEVICE_REFUSE("uid",
+			      "the device reports UID %s; the registry holds %s and the "
+			      "registration leaf %lld records %s",
+			      unit->serial, uid, unit->uid, seq, logged ? logged : "none");
+	}
+	json_array_foreach(leaves, i, l)
+	{
+		const char *a = json_string_value(json_object_get(l, "action"));
+		const char *o = json_string_value(json_object_get(l, "outcome"));
+		const char *u = json_string_value(json_object_get(json_object_get(l, "evidence"), "uid"));
+		if (lsec_station__eq(a, "device.identify") && lsec_station__eq(o, "passed") &&
+		    !lsec_station__eq(u, uid)) {
+			DEVICE_REFUSE("uid", "the device reports UID %s; identify leaf %lld records %s",
+				      unit->serial, uid,
+				      (long long)json_integer_value(json_object_get(l, "seq")),
+				      u ? u : "none");
+		}
+	}
+out:
+	return rc;
+}
+
+/* Possession of the key the log certified: a fresh challenge signed by its slot. */
+static int gate_possession(json_t *dev, lsec_station *st, lsec_device *t, const char *serial,
+			   json_t *leaves, lsec_err *err)
+{
+	int rc = 0;
+	lsec_station__identity id;
+	char chs[65] = "";
+	memset(&id, 0, sizeof(id));
+	LSEC_TRY(lsec_station__issued_identity(&id, st, serial, leaves, err));
+	if (!id.issued) {
+		DEVICE_REFUSE("possession", "the log records no live certificate issued to it",
+			      serial);
+	}
+	LSEC_TRY(lsec_json_set(dev, "cert-serial", json_string(id.cert_serial), err));
+	LSEC_TRY(lsec_json_set(dev, "slot", json_integer((json_int_t)id.slot), err));
+	if (lsec_station__prove_identity(chs, t, serial, &id, err) < 0) {
+		lsec_err inner = *err;
+		DEVICE_REFUSE("possession", "%s", serial, inner.msg);
+	}
+	LSEC_TRY(lsec_json_set(dev, "challenge-sha256", json_string(chs), err));
+	LSEC_TRY(lsec_json_set(dev, "signature", json_string("verified"), err));
+out:
+	lsec_station__identity_release(&id);
+	return rc;
+}
+
+/*
+ * The secure-boot fuses read back: the key digest is the approved product
+ * key digest the secure-boot SOP recorded burning, secure boot is enabled
+ * and the words are write-locked. v receives every fuse the gate reads.
+ */
+static int gate_fuses_check(json_t *dev, lsec_device_fuse_value v[LSEC_FUSE_COUNT],
+			    lsec_device *t, const char *serial, json_t *leaves, lsec_err *err)
+{
+	int rc = 0;
+	json_t *fuses = json_object();
+	char digest[65];
+	const char *want = passed_ev(leaves, "otp.burn-key-digest", "key-digest");
+	LSEC_ENSURE(fuses != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < sizeof(gate_fuses) / sizeof(gate_fuses[0]); i++) {
+		lsec_device_fuse f = gate_fuses[i];
+		json_t *val;
+		LSEC_TRY(lsec_device_fuse_read(&v[f], t, f, err));
+		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+			lsec_hex_encode(digest, v[f].bytes, sizeof(v[f].bytes));
+			val = json_string(digest);
+		} else {
+			val = json_integer((json_int_t)v[f].value);
+		}
+		LSEC_TRY(lsec_json_set(fuses, lsec_device_fuse_name(f),
+				       json_pack("{s:o,s:b}", "value", val, "locked", v[f].locked),
+				       err));
+	}
+	LSEC_TRY(lsec_json_set(dev, "fuses", fuses, err));
+	fuses = NULL;
+	const lsec_device_fuse_value *en = &v[LSEC_FUSE_SECURE_BOOT_ENABLE],
+				     *dig = &v[LSEC_FUSE_SECURE_BOOT_KEY_DIGEST],
+				     *lock = &v[LSEC_FUSE_OTP_LOCK];
+	if (en->value < 1) {
+		DEVICE_REFUSE("secure-boot fuses",
+			      "the device reads SECURE_BOOT_EN %u (secure boot off); the log %s",
+			      serial, en->value,
+			      passed_leaf(leaves, "otp.enable-secure-boot")
+				      ? "says the secure-boot SOP enabled it"
+				      : "records no passed enabling of secure boot");
+	}
+	if (want == NULL || !lsec_station__eq(digest, want)) {
+		DEVICE_REFUSE("secure-boot fuses",
+			      "the device holds boot key digest %s; the secure-boot leaf records the "
+			      "approved product key digest %s",
+			      serial, digest, want ? want : "none");
+	}
+	if (lock->value < 1 || !dig->locked || !en->locked) {
+		DEVICE_REFUSE("secure-boot fuses",
+			      "the device reads OTP_LOCK %u, key digest words %s, SECURE_BOOT_EN word "
+			      "%s; the log says the secure-boot fuses were write-locked",
+			      serial, lock->value, dig->locked ? "locked" : "writable",
+			      en->locked ? "locked" : "writable");
+	}
+out:
+	json_decref(fuses);
+	return rc;
+}
+
+/*
+ * After a reset (the lock in force, the boot stage measuring what it runs):
+ * a debug attach is refused, the console is closed and the attested boot
+ * digest is the approved release's, as the unit's boot attestation leaf
+ * recorded it (the record checks compare that with the approved release).
+ */
+static int gate_locked_boot(json_t *dev, lsec_device *t, const char *serial,
+			    const lsec_device_fuse_value v[LSEC_FUSE_COUNT], json_t *leaves,
+			    lsec_err *err)
+{
+	int rc = 0;
+	lsec_device_boot_report br;
+	lsec_err why = LSEC_ERR_INIT, probe = LSEC_ERR_INIT;
+	unsigned level = 0;
+	char att[65];
+	const char *want = passed_ev(leaves, "device.boot-attest", "attested-sha256");
+	memset(&br, 0, sizeof(br));
+	int brc = lsec_device_reset(&br, t, &why);
+	if (brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) {
+		DEVICE_REFUSE("boot attestation", "the device did not come back from reset: %s",
+			      serial, why.msg);
+	}
+	LSEC_TRY(lsec_device_debug_lock_level(&level, t, err));
+	int arc = lsec_device_debug_attach(t, &probe);
+	LSEC_TRY(lsec_json_set(dev, "debug-lock-level", json_integer((json_int_t)level), err));
+	LSEC_TRY(lsec_json_set(dev, "debug-attach",
+			       json_string(arc == LSEC_E_TGT_ATTACH_REFUSED ? "refused"
+					   : arc == 0			     ? "accepted"
+									     : "failed"),
+			       err));
+	if (arc != LSEC_E_TGT_ATTACH_REFUSED || level < 1) {
+		DEVICE_REFUSE("debug lock",
+			      "a debug attach was %s (lock level %u%s%s); the log says the debug "
+			      "port was locked",
+			      serial, arc == 0 ? "accepted" : "not refused", level, arc == 0 ? "" : ": ",
+			      arc == 0 ? "" : probe.msg);
+	}
+	LSEC_TRY(lsec_json_set(dev, "console-open", json_boolean(br.uart_open), err));
+	if (v[LSEC_FUSE_UART_DISABLE].value < 1 || br.uart_open) {
+		DEVICE_REFUSE("console",
+			      "the device reads UART_DISABLE %u and its console is %s after reset; "
+			      "the log says the console was closed",
+			      serial, v[LSEC_FUSE_UART_DISABLE].value, br.uart_open ? "open" : "closed");
+	}
+	lsec_hex_encode(att, br.digest, sizeof(br.digest));
+	LSEC_TRY(lsec_json_set(dev, "attested-sha256", json_string(br.measured ? att : ""), err));
+	LSEC_TRY(lsec_json_set(dev, "secure-boot-enforced", json_boolean(br.secure_boot), err));
+	if (!br.booted || !br.measured || want == NULL || !lsec_station__eq(att, want)) {
+		DEVICE_REFUSE("boot attestation",
+			      "after reset the device %s %s; the log's boot attestation of the "
+			      "approved release records %s",
+			      serial, br.booted ? "attests" : "did not boot:",
+			      br.booted ? (br.measured ? att : "no digest")
+					: lsec_device_boot_error_name(br.boot_error),
+			      want ? want : "none");
+	}
+out:
+	return rc;
+}
+
+/*
+ * The unit itself, seated at uri: its UID, possession of its certified
+ * key, its secure-boot fuses, its debug lock and console, and what it
+ * boots. The records say what was done; the device says what is. Every
+ * check's evidence goes into *dev_out (json_decref) for the ship-gate leaf.
+ * Errors: LSEC_E_STATION_SHIP_GATE naming the check, what the device said
+ * and what the log says; LSEC_E_AUDIT_INDEX; device and store errors.
+ */
+static int gate_device(json_t **dev_out, lsec_station *st, const lsec_store_unit *unit,
+		       const char *uri, lsec_err *err)
+{
+	int rc = 0;
+	lsec_device *t = NULL;
+	json_t *leaves = NULL, *dev = json_object();
+	lsec_device_fuse_value v[LSEC_FUSE_COUNT];
+	*dev_out = NULL;
+	memset(v, 0, sizeof(v));
+	LSEC_ENSURE(dev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE,
+		    "cannot ship unit '%s': the ship gate reads the unit, seat it (--device URI)",
+		    unit->serial);
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, unit->serial, err));
+	LSEC_TRY(lsec_device_open(&t, uri, err));
+	LSEC_TRY(lsec_json_set(dev, "target", json_string(uri), err));
+	LSEC_TRY(gate_uid(dev, t, unit, leaves, err));
+	LSEC_TRY(gate_possession(dev, st, t, unit->serial, leaves, err));
+	LSEC_TRY(gate_fuses_check(dev, v, t, unit->serial, leaves, err));
+	LSEC_TRY(gate_locked_boot(dev, t, unit->serial, v, leaves, err));
+	*dev_out = dev;
+	dev = NULL;
+out:
+	lsec_device_close(t);
+	json_decref(leaves);
+	json_decref(dev);
+	return rc;
+}
+#undef DEVICE_REFUSE
+
+int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
+		      lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -231,7 +487,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 	const json_t **fin = NULL;
 	size_t nruns = 0, nv = 0;
 	lsec_sop_version_info *vers = NULL;
-	json_t *leaves = NULL, *ev = NULL;
+	json_t *leaves = NULL, *ev = NULL, *dev = NULL;
 	lsec_store_identity id;
 	int64_t last = -1;
 	uint64_t proven = 0;
@@ -245,6 +501,8 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 	if (unit.state != LSEC_UNIT_LOCKED) {
 		REFUSE("it is %s; only a locked unit ships", serial, lsec_unit_state_name(unit.state));
 	}
+	/* The unit itself first: what it is decides before what its records claim. */
+	LSEC_TRY(gate_device(&dev, st, &unit, uri, err));
 	/* Runs are counted from the unit's leaves; the rows must agree with them. */
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	LSEC_TRY(lsec_store_run_list(&runs, &nruns, st->store, serial, err));
@@ -339,6 +597,8 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		       passed_run[2], passed_run[3], "release", release, "key-sha256", id.key_fp,
 		       "leaves-proven", (json_int_t)proven);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_json_set(ev, "device", dev, err));
+	dev = NULL;
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
 					    LSEC_STORE_SHIP_GATE, err));
@@ -346,6 +606,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 #undef REFUSE
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
+	json_decref(dev);
 	json_decref(ev);
 	json_decref(leaves);
 	lsec_free(fin);

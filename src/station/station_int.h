@@ -207,4 +207,36 @@ int lsec_station__record(lsec_station *st, const char *unit, const char *action,
 int lsec_station__unit_leaves(struct json_t **out, lsec_store *store, const char *serial,
 			      lsec_err *err);
 
+/*
+ * The identity the unit's log says was issued to it and not retired since
+ * (possession.c): the last passed ca.issue leaf, unless a later leaf
+ * revoked its certificate or retired its key. out->issued is false when
+ * there is none; otherwise out->cert is the registry's certificate, used
+ * only because its key fingerprint, serial and SHA-256 are the leaf's, and
+ * out->slot the slot its keygen leaf read the key from. Release with
+ * lsec_station__identity_release. LSEC_E_AUDIT_INDEX naming the table,
+ * the key and the leaf when the row is missing or differs.
+ */
+typedef struct lsec_station__identity {
+	bool issued;
+	lsec_cert *cert;
+	unsigned slot;
+	char cert_serial[41];
+	char key_fp[65];
+	int64_t leaf_seq; /* the ca.issue leaf */
+} lsec_station__identity;
+
+int lsec_station__issued_identity(lsec_station__identity *out, lsec_station *st,
+				  const char *serial, const struct json_t *leaves, lsec_err *err);
+void lsec_station__identity_release(lsec_station__identity *id);
+/*
+ * Has the device sign a fresh random challenge with the identity's key
+ * slot and verifies the signature under its certificate; the challenge's
+ * SHA-256 (hex) into chs_hex. LSEC_E_STATION_NOT_GENUINE naming the slot,
+ * the certificate and what the device answered (an empty slot, a key that
+ * is not the certified one).
+ */
+int lsec_station__prove_identity(char chs_hex[65], lsec_device *t, const char *serial,
+				 const lsec_station__identity *id, lsec_err *err);
+
 #endif

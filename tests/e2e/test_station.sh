@@ -89,12 +89,12 @@ if command -v python3 >/dev/null; then
 	L audit check-proof proof.json --pubkey line/station.pub >/dev/null ||
 		fail "record proof does not check"
 fi
-status 8 ship --as olga unit-001
+status 8 ship --as olga unit-001 --device sim:fleet/unit-001.sim
 grep -q "it is shipped; only a locked unit ships" err.txt || fail "ship refusal does not say why"
 
 # One SOP at a time; the ship gate names what is missing.
 L run flash --as olga --batch --device sim:fleet/unit-002.sim >/dev/null
-status 8 ship --as olga unit-002
+status 8 ship --as olga unit-002 --device sim:fleet/unit-002.sim
 grep -q "it is flashed" err.txt || fail "ship gate did not name the missing piece"
 
 # The clone of unit-002 is stopped before anything is written.
@@ -119,7 +119,7 @@ INSERT INTO runs (unit_id, sop, sop_version, person, station, outcome, started, 
         outcome, started, finished FROM runs
  WHERE unit_id = (SELECT id FROM units WHERE serial = 'unit-001') ORDER BY id;
 UPDATE units SET state = 'locked' WHERE serial = 'unit-004'"
-status 5 ship --as olga unit-004
+status 5 ship --as olga unit-004 --device sim:fleet/unit-004.sim
 grep -q "audit_leaves files leaf .* under unit 'unit-004', but the signed leaf names unit 'unit-001'" err.txt ||
 	{ cat err.txt; fail "moved leaves not named"; }
 status 5 audit prove --serial unit-004 --out moved.proof.json

@@ -59,14 +59,14 @@ suite() {
 	     VALUES ($u1, 'debug-lock', '1', 'olga', 'station-1', 'passed', '2030-01-01T00:00:00Z',
 	             '2030-01-01T00:00:01Z')" >/dev/null
 	run=$(sql "SELECT MAX(id) FROM runs")
-	expect 5 "$label: ship with an inserted runs row refused" "$L" ship --as olga unit-001
+	expect 5 "$label: ship with an inserted runs row refused" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	has "registry table runs holds run $run of unit 'unit-001' (SOP 'debug-lock', passed), but no run.start leaf backs it" \
 		err.txt "$label: the inserted runs row is named"
 	sql "DELETE FROM runs WHERE id = $run" >/dev/null
 	# A run's row that differs from its leaf (another SOP version) is named too.
 	run=$(sql "SELECT MIN(id) FROM runs WHERE unit_id = $u1 AND sop = 'secure-boot'")
 	sql "UPDATE runs SET sop_version = '7' WHERE id = $run" >/dev/null
-	expect 5 "$label: ship with a changed runs row refused" "$L" ship --as olga unit-001
+	expect 5 "$label: ship with a changed runs row refused" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	has "registry table runs holds run $run of unit 'unit-001' as SOP 'secure-boot' version 7 .* but its run.start leaf [0-9]* says SOP 'secure-boot' version 1" \
 		err.txt "$label: the changed runs row and its leaf are named"
 	sql "UPDATE runs SET sop_version = '1' WHERE id = $run" >/dev/null
@@ -76,7 +76,7 @@ suite() {
 	rid=$(sql "SELECT id FROM releases WHERE version = '1.0.0'")
 	sql "INSERT INTO release_approvals (release_id, person, created)
 	     VALUES ($rid, 'bob', '2030-01-01T00:00:00Z')" >/dev/null
-	expect 5 "$label: ship refused while an approval row has no leaf" "$L" ship --as olga unit-001
+	expect 5 "$label: ship refused while an approval row has no leaf" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	has "registry table release_approvals approves release sensor@1.0.0 .* by 'bob', but no approval leaf backs it" \
 		err.txt "$label: ship names the table, the release and the person"
 	expect 5 "$label: flashing the injected release refused" \
@@ -115,7 +115,7 @@ suite() {
 	     WHERE sop = 'flash' AND version = '1'" >/dev/null
 
 	# Put back, the station acts again, under the approved release.
-	expect 0 "$label: ship once the registry is put back" "$L" ship --as olga unit-001
+	expect 0 "$label: ship once the registry is put back" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	expect 0 "$label: flash once the registry is put back" \
 		"$L" run flash --as olga --batch --device sim:fleet/unit-002.sim
 	"$L" unit show --as olga unit-002 --json >rec.json

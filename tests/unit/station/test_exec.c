@@ -44,7 +44,7 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	lsec_station_unit_record_free(rec);
 	fx_log_verifies(fx);
 	/* Shipping twice is refused: the unit is no longer locked. */
-	assert_int_equal(lsec_station_ship(fx->st, "unit-001", &err), LSEC_E_STATION_SHIP_GATE);
+	assert_int_equal(lsec_station_ship(fx->st, "unit-001", u, &err), LSEC_E_STATION_SHIP_GATE);
 	lsec_free(u);
 }
 
