@@ -34,7 +34,13 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	assert_lsec_ok(lsec_store_schema_version(&v, st, &err), &err);
 	assert_int_equal(v, 1);
 	uint8_t h[32] = {1};
-	assert_lsec_ok(lsec_store_leaf_put(st, 0, "SN1", (const uint8_t *)"{}", 2, h, &err), &err);
+	/* Written as a version-1 registry held it (no signature column yet). */
+	store_val p[] = {SV_S("SN1"), SV_B((const uint8_t *)"{}", 2), SV_B(h, 32)};
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)"
+					 " VALUES (0, ?, ?, ?, 'then')",
+					 p, 3, NULL, NULL, &err),
+		       &err);
 	lsec_store_close(st);
 
 	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
@@ -140,7 +146,7 @@ static void test_store_store__transactions(void **state)
 	/* An inner scope joins: its end, even a failed one, leaves the outer open. */
 	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
 	assert_lsec_ok(lsec_store_tx_begin(&inner, db->st, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, NULL, 0, &err), &err);
 	assert_int_equal(lsec_store_tx_end(&inner, LSEC_E_POLICY, &err), LSEC_E_POLICY);
 	assert_true(lsec_store_in_transaction(db->st));
 	/* The outer end rolls back on failure, and ending twice changes nothing. */
@@ -152,7 +158,7 @@ static void test_store_store__transactions(void **state)
 
 	/* On success it commits. */
 	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, NULL, 0, &err), &err);
 	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
 	assert_false(lsec_store_in_transaction(db->st));
 	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
@@ -174,7 +180,7 @@ typedef struct walk_ctx {
 } walk_ctx;
 
 static int walk_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		     const uint8_t hash[32], lsec_err *err)
+		     const uint8_t hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	walk_ctx *w = ctx;
 	if (seq == w->stop_at) {
@@ -189,8 +195,12 @@ static int walk_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *l
 	assert_int_equal(hash[0], (uint8_t)seq);
 	if (seq % 2 == 0) {
 		assert_string_equal(unit, "SN-EVEN");
+		assert_null(sig);
+		assert_int_equal(sig_len, 0);
 	} else {
 		assert_null(unit);
+		assert_int_equal(sig_len, 3);
+		assert_memory_equal(sig, ((uint8_t[]){'s', 'g', (uint8_t)seq}), 3);
 	}
 	w->next++;
 	w->count++;
@@ -211,8 +221,12 @@ static void append_leaves(lsec_store *st, uint64_t n)
 		uint8_t h[32];
 		memset(h, 0xab, sizeof(h));
 		h[0] = (uint8_t)seq;
+		/* Odd leaves carry signature bytes (stored as they are), even ones none. */
+		uint8_t sig[3] = {'s', 'g', (uint8_t)seq};
 		assert_lsec_ok(lsec_store_leaf_put(st, seq, seq % 2 == 0 ? "SN-EVEN" : NULL,
-						   (const uint8_t *)leaf, strlen(leaf), h, &err),
+						   (const uint8_t *)leaf, strlen(leaf), h,
+						   seq % 2 == 0 ? NULL : sig,
+						   seq % 2 == 0 ? 0 : sizeof(sig), &err),
 			       &err);
 		assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
 	}
@@ -244,7 +258,8 @@ static void test_store_store__leaves_append_read_walk(void **state)
 
 	/* A taken sequence number is refused. */
 	uint8_t z[32] = {0};
-	assert_lsec_code(lsec_store_leaf_put(db->st, 3, NULL, (const uint8_t *)"x", 1, z, &err),
+	assert_lsec_code(lsec_store_leaf_put(db->st, 3, NULL, (const uint8_t *)"x", 1, z, NULL, 0,
+					     &err),
 			 LSEC_E_EXISTS, &err);
 
 	walk_ctx w = {2, 0, UINT64_MAX};
