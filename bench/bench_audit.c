@@ -70,9 +70,12 @@ static void run_backend(struct row *r, const char *location, uint64_t leaves, EV
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
-	if (lsec_store_create(&st, location, &err) != 0) {
+	lsec_audit_signer *signer = NULL;
+	if (lsec_store_create(&st, location, &err) != 0 ||
+	    lsec_audit_signer_new(&signer, "bench", "station-1", key, &err) != 0) {
 		die("open", &err);
 	}
+	lsec_audit_signer_attach(st, signer); /* every leaf is signed, as on a line */
 	r->backend = lsec_store_backend(st);
 	double t0 = now_s();
 	if (append(st, SINGLE, 1, &err) != 0) {
@@ -93,7 +96,7 @@ static void run_backend(struct row *r, const char *location, uint64_t leaves, EV
 	}
 	lsec_audit_verify_report rep;
 	t0 = now_s();
-	if (lsec_audit_verify(&rep, st, "station-1", key, NULL, 0, &err) != 0) {
+	if (lsec_audit_verify(&rep, st, "bench", "station-1", key, NULL, 0, &err) != 0) {
 		die("verify", &err);
 	}
 	t1 = now_s();

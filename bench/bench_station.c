@@ -27,6 +27,7 @@
 
 #include "linesec/audit.h"
 #include "linesec/image.h"
+#include "linesec/line.h"
 #include "linesec/pki.h"
 #include "linesec/sop.h"
 #include "linesec/station.h"
@@ -75,6 +76,14 @@ static void line_new(bench_line *b, const char *tag)
 	snprintf(b->fw_priv, sizeof(b->fw_priv), "%s/fw.pem", b->dir);
 	snprintf(b->skey, sizeof(b->skey), "%s/station.key", b->dir);
 	OK(lsec_store_create(&st, b->registry, &err), "registry");
+	/* The station key signs every leaf, the SOP approvals below included. */
+	lsec_audit_signer *signer = NULL;
+	OK(lsec_key_generate(&k, LSEC_KEY_ED25519, &err), "station key");
+	OK(lsec_key_write_private(k, b->skey, NULL, &err), "station key write");
+	OK(lsec_line_signer_new(&signer, b->dir, "line1", "st1", lsec_key_evp(k), &err), "signer");
+	lsec_audit_signer_attach(st, signer);
+	lsec_key_free(k);
+	k = NULL;
 	OK(lsec_store_person_add(st, "sec1", LSEC_ROLE_SECURITY_OFFICER, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, HASH, &err), "person");
@@ -117,9 +126,6 @@ static void line_new(bench_line *b, const char *tag)
 	OK(lsec_file_write_new(imgpath, img.data, img.len, 0644, &err), "image write");
 	lsec_key_free(k);
 	k = NULL;
-	OK(lsec_key_generate(&k, LSEC_KEY_ED25519, &err), "station key");
-	OK(lsec_key_write_private(k, b->skey, NULL, &err), "station key write");
-	lsec_key_free(k);
 	b->product.id = "sensor";
 	b->product.firmware_key = b->fw_pub;
 	lsec_station_config c = LSEC_STATION_CONFIG_INIT;

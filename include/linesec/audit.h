@@ -64,6 +64,8 @@ enum {
 	LSEC_E_AUDIT_LEAF_HASH = -272,      /* a stored leaf does not match its hash or position */
 	LSEC_E_AUDIT_ROOT = -273,           /* a checkpoint's root differs from the recomputed tree */
 	LSEC_E_AUDIT_INDEX = -274,          /* a registry column outside the leaf hash disagrees with the leaf */
+	LSEC_E_AUDIT_LEAF_SIGNATURE = -275, /* a leaf unsigned, or not signed by a trusted station for its place */
+	LSEC_E_AUDIT_NO_SIGNER = -276,      /* recording without a station key to sign the leaf */
 	LSEC_E_AUDIT_NO_PERSON = -280,      /* an event without a person */
 	LSEC_E_AUDIT_SECRET = -281,         /* evidence that looks like a secret */
 	LSEC_E_AUDIT_TRUNCATED = -290,      /* the log is shorter than a checkpoint says */
@@ -327,6 +329,66 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
 						 uint64_t seq, const char *time_utc,
 						 lsec_err *err);
 
+/* ---- leaf signatures ---------------------------------------------------- */
+
+/*
+ * Every leaf carries the signature of the station that wrote it, so write
+ * access to the registry alone cannot add a leaf the log trusts: a
+ * checkpoint covers only leaves whose signatures verify, and
+ * lsec_audit_verify checks every one. The signature is Ed25519 by the
+ * station key over
+ *     "linesec-leaf-sig/1\n" <origin> "\n" <seq> "\n" <hex leaf hash> "\n"
+ * (origin lsec_audit_origin of the line), stored beside the leaf as
+ * key id[4] || signature[64], the key id that of lsec_audit_key_id. A
+ * signature copied to another leaf, another position or another line's log
+ * does not verify (docs/audit-log.md).
+ *
+ * The signer travels with the store handle: whoever opens the registry to
+ * write (lsec_line_open, lsec_station_open, linesec init) makes one from the
+ * station key and attaches it; lsec_audit_record signs with it and refuses
+ * to write without one. The store keeps only an opaque pointer (it does not
+ * depend on this module) and frees the signer when the handle closes.
+ *
+ * Idiom:
+ *     LSEC_TRY(lsec_audit_signer_new(&s, line_id, station_id, key, err));
+ *     LSEC_TRY(lsec_audit_signer_trust_file(s, "<line>/stations.pub", err));
+ *     lsec_audit_signer_attach(st, s);  (st owns s from here)
+ */
+#define LSEC_AUDIT_LEAF_SIG_LEN 68
+
+typedef struct lsec_audit_signer lsec_audit_signer;
+
+/*
+ * A signer for the log of line line_id with the station's Ed25519 private
+ * key under key_name (the station id; the name its checkpoints carry). A
+ * reference to key is taken: the caller may free its own. The signer
+ * trusts its own public key. *out is freed with lsec_audit_signer_free.
+ * Errors: LSEC_E_USAGE (not Ed25519, a bad name or line id), LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_new(lsec_audit_signer **out, const char *line_id,
+						 const char *key_name,
+						 const struct evp_pkey_st *key, lsec_err *err);
+/*
+ * Also trusts another station's public key (Ed25519; a reference is
+ * taken): stations sharing a registry check each other's leaves before a
+ * checkpoint covers them. LSEC_E_USAGE, LSEC_E_LIMIT (LSEC_AUDIT_MAX_KEYS).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust(lsec_audit_signer *s,
+						   const struct evp_pkey_st *pub, lsec_err *err);
+/*
+ * Trusts every PEM public key in path (lsec_audit_pubkeys_load), e.g. the
+ * line's stations.pub; a missing file adds none. Errors as for
+ * lsec_audit_pubkeys_load and lsec_audit_signer_trust.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_file(lsec_audit_signer *s, const char *path,
+							lsec_err *err);
+LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
+/*
+ * Attaches s to st, which owns it from then on and frees it when closed or
+ * when another signer is attached (NULL detaches).
+ */
+LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
+
 /* ---- the log over a store ---------------------------------------------- */
 
 /*
@@ -334,9 +396,11 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
  * sequence number and the current UTC time), hashes it and appends it
  * through the store, inside the caller's open transaction (the store's log
  * lock serialises concurrent stations). *seq_out (may be NULL) receives the
- * leaf's sequence number. Nothing is written on failure; the caller rolls
- * back. Errors: those of lsec_audit_leaf_build, LSEC_E_STATE outside a
- * transaction, store errors.
+ * leaf's sequence number. The leaf is signed by the signer attached to st
+ * (lsec_audit_signer_attach); no unsigned leaf is ever written. Nothing is
+ * written on failure; the caller rolls back. Errors: those of
+ * lsec_audit_leaf_build, LSEC_E_AUDIT_NO_SIGNER without a signer,
+ * LSEC_E_STATE outside a transaction, store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_record(uint64_t *seq_out, lsec_store *st,
 					     const lsec_audit_event *ev, lsec_err *err);
@@ -367,6 +431,12 @@ LSEC_API LSEC_MUST_USE int lsec_audit_origin(char *out, size_t size, const char 
  * recorded for person, and the checkpoint row is stored. So the log lists
  * its own checkpoints, and a deleted or inserted checkpoint row is found by
  * lsec_audit_verify. *note_out (may be NULL; lsec_free) is the note.
+ * Before signing, the signature of every leaf after the latest checkpoint a
+ * trusted station signed (whose root must still match the leaves) is
+ * checked against the keys the attached signer trusts; an unsigned leaf,
+ * one signed by an unknown key or one whose signature fails stops it with
+ * LSEC_E_AUDIT_LEAF_SIGNATURE naming the leaf. LSEC_E_AUDIT_NO_SIGNER
+ * without a signer, LSEC_E_USAGE when the signer is for another line.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_create(char **note_out, lsec_store *st,
 							const char *line_id, const char *key_name,
@@ -383,8 +453,9 @@ typedef struct lsec_audit_verify_report {
 } lsec_audit_verify_report;
 
 /*
- * Verifies the stored log from scratch, streaming: every leaf's hash
- * against its bytes, its "seq" against its position, no gaps; every
+ * Verifies the stored log of line line_id from scratch, streaming: every
+ * leaf's hash against its bytes, its "seq" against its position, no gaps,
+ * its station signature (over lsec_audit_origin of line_id) by pub; every
  * checkpoint's signature by pub (under key_name, or any name when NULL),
  * its row against its note, sizes never decreasing, each checkpoint row
  * matching the "checkpoint" leaf that records it, and each root against
@@ -392,12 +463,14 @@ typedef struct lsec_audit_verify_report {
  * consistent with every earlier one). When against (a note kept off the
  * station; may be NULL) is given, it must verify under pub and match the
  * recomputed tree at its size. Stops at the first fault and names it:
- * LSEC_E_AUDIT_LEAF_HASH (leaf N), LSEC_E_AUDIT_SIGNATURE,
+ * LSEC_E_AUDIT_LEAF_HASH (leaf N), LSEC_E_AUDIT_LEAF_SIGNATURE (leaf N),
+ * LSEC_E_AUDIT_SIGNATURE,
  * LSEC_E_AUDIT_ROOT, LSEC_E_AUDIT_ORDER (checkpoint N),
  * LSEC_E_AUDIT_TRUNCATED (the log is shorter than a checkpoint).
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st,
-					     const char *key_name, const struct evp_pkey_st *pub,
+					     const char *line_id, const char *key_name,
+					     const struct evp_pkey_st *pub,
 					     const char *against, size_t against_len,
 					     lsec_err *err);
 
@@ -405,9 +478,11 @@ LSEC_API LSEC_MUST_USE int lsec_audit_verify(lsec_audit_verify_report *out, lsec
  * lsec_audit_verify for a log that several stations share (one PostgreSQL
  * registry, each station its own key): a checkpoint is good when it is
  * signed by any of the npubs Ed25519 keys (under the name on its signature
- * line, bound to the key by the key id). Same checks and errors otherwise.
+ * line, bound to the key by the key id), and so is every leaf. Same checks
+ * and errors otherwise.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_verify_keys(lsec_audit_verify_report *out, lsec_store *st,
+						  const char *line_id,
 						  const struct evp_pkey_st *const *pubs,
 						  size_t npubs, const char *against,
 						  size_t against_len, lsec_err *err);

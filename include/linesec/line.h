@@ -34,6 +34,7 @@
 #ifndef LINESEC_LINE_H
 #define LINESEC_LINE_H
 
+#include "linesec/audit.h"
 #include "linesec/store.h"
 #include "linesec/util.h"
 
@@ -45,6 +46,12 @@ struct json_t;
 
 #define LSEC_LINE_CONFIG "line.yaml"
 #define LSEC_LINE_ENV "LINESEC_LINE"
+/*
+ * In the line folder: the public keys (PEM, concatenated) of the other
+ * stations that share the line's registry, whose audit leaves this station
+ * trusts (docs/line.md). Optional.
+ */
+#define LSEC_LINE_STATIONS_PUB "stations.pub"
 /* Shortest password accepted (bytes). */
 #define LSEC_LINE_PASSWORD_MIN 8
 #define LSEC_LINE_PASSWORD_MAX 1024
@@ -102,6 +109,25 @@ LSEC_API const char *lsec_line_registry(const lsec_line *line);
 LSEC_API const char *lsec_line_station_key_path(const lsec_line *line);
 LSEC_API const char *lsec_line_station_pub_path(const lsec_line *line);
 LSEC_API unsigned lsec_line_session_minutes(const lsec_line *line);
+
+/*
+ * The audit leaf signer of station station_id of line line_id whose line
+ * folder is dir: its Ed25519 key (a reference is taken), also trusting
+ * every key in dir/stations.pub. *out is freed with lsec_audit_signer_free
+ * (or handed to the registry with lsec_audit_signer_attach). lsec_line_open
+ * and lsec_station_open attach one. Errors: those of lsec_audit_signer_new
+ * and lsec_audit_signer_trust_file.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_signer_new(lsec_audit_signer **out, const char *dir,
+						const char *line_id, const char *station_id,
+						const struct evp_pkey_st *key, lsec_err *err);
+/*
+ * The public keys the line trusts for its audit log: station.pub, then
+ * every key in stations.pub (when present). *out is freed with
+ * lsec_audit_pubkeys_free. Errors as for lsec_audit_pubkeys_load.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_trusted_keys(struct evp_pkey_st ***out, size_t *n_out,
+						  const lsec_line *line, lsec_err *err);
 /* The line CA folder: line.yaml's `ca` (default "ca") resolved against the line folder. */
 LSEC_API const char *lsec_line_ca_dir(const lsec_line *line);
 /* The registry (borrowed; closed by lsec_line_close). */

@@ -509,6 +509,17 @@ LSEC_API LSEC_MUST_USE int lsec_store_scrap_list(lsec_store_record **out, size_t
 /* ---- audit log storage (raw; the audit module builds the tree) --------- */
 
 /*
+ * The leaf signer of whoever writes through this handle: an opaque pointer
+ * the store keeps for the audit module (lsec_audit_signer_attach), which
+ * signs every leaf it records with it. The store never looks inside. It
+ * calls release(signer) (when release is not NULL) when another signer is
+ * set or the handle is closed. Setting NULL detaches it.
+ */
+LSEC_API void lsec_store_set_signer(lsec_store *st, void *signer, void (*release)(void *));
+/* The signer set on st (borrowed), or NULL. */
+LSEC_API void *lsec_store_signer(const lsec_store *st);
+
+/*
  * Inside a transaction: takes the log lock (PostgreSQL: a transaction-scoped
  * advisory lock, so concurrent stations serialise their appends; SQLite:
  * the write lock BEGIN IMMEDIATE already holds) and returns the next
@@ -517,21 +528,29 @@ LSEC_API LSEC_MUST_USE int lsec_store_scrap_list(lsec_store_record **out, size_t
  */
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_reserve(uint64_t *seq_out, lsec_store *st,
 						   lsec_err *err);
-/* Stores leaf seq (unit may be NULL). LSEC_E_EXISTS if seq is taken. */
+/*
+ * Stores leaf seq (unit may be NULL) with the signature of the station that
+ * wrote it (sig_len bytes, stored as they are; NULL: none). The store does
+ * not read the signature: the audit module makes and checks it.
+ * LSEC_E_EXISTS if seq is taken.
+ */
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit,
 					       const uint8_t *leaf, size_t len,
-					       const uint8_t leaf_hash[32], lsec_err *err);
+					       const uint8_t leaf_hash[32], const uint8_t *sig,
+					       size_t sig_len, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_count(uint64_t *out, lsec_store *st, lsec_err *err);
 /* Leaf seq into leaf_out (empty) and its hash. LSEC_E_NOTFOUND. */
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32],
 					       lsec_store *st, uint64_t seq, lsec_err *err);
 
 /*
- * Called for each leaf; the pointers are borrowed for the call only.
+ * Called for each leaf with its stored signature (sig NULL and sig_len 0
+ * when the row has none); the pointers are borrowed for the call only.
  * Returning < 0 stops the walk with that code.
  */
 typedef int (*lsec_store_leaf_cb)(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf,
-				  size_t len, const uint8_t leaf_hash[32], lsec_err *err);
+				  size_t len, const uint8_t leaf_hash[32], const uint8_t *sig,
+				  size_t sig_len, lsec_err *err);
 /*
  * Calls cb for the leaves with seq in [from, to), in order, streaming (rows
  * are not all loaded at once). A stored hash that is not 32 bytes stops

@@ -69,4 +69,49 @@ int lsec_audit__note_sign(char **note_out, const char *text, size_t len, const c
 int lsec_audit__note_verify(size_t *text_len_out, const char *note, size_t len,
 			    const char *key_name, const struct evp_pkey_st *pub, lsec_err *err);
 
+/* ---- leaf signatures (sign.c) --------------------------------------------- */
+
+/* One trusted station key; id is its signed-note key id once known. */
+typedef struct lsec_audit__key {
+	struct evp_pkey_st *pub; /* an owned reference */
+	uint8_t id[4];
+	bool id_known;
+} lsec_audit__key;
+
+/*
+ * The station keys leaf signatures are checked against. A key added with
+ * its name has its key id at once; one added without (a station.pub file
+ * holds no names) learns it from the first leaf it verifies, so each leaf
+ * costs one signature check whatever the number of keys.
+ */
+typedef struct lsec_audit__keyring {
+	lsec_audit__key k[LSEC_AUDIT_MAX_KEYS + 1];
+	size_t n;
+} lsec_audit__keyring;
+
+/*
+ * Adds pub (Ed25519; a reference is taken) under key_name (NULL: unknown).
+ * LSEC_E_USAGE for another key type, LSEC_E_LIMIT past the ring's size.
+ */
+int lsec_audit__keyring_add(lsec_audit__keyring *kr, const char *key_name,
+			    const struct evp_pkey_st *pub, lsec_err *err);
+void lsec_audit__keyring_release(lsec_audit__keyring *kr);
+/*
+ * Checks the stored signature of leaf seq of the log origin with hash hash.
+ * LSEC_E_AUDIT_LEAF_SIGNATURE naming the leaf when it is unsigned, malformed,
+ * by no key of kr, or does not verify over this origin, seq and hash.
+ */
+int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
+			       const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
+			       lsec_err *err);
+/* The signature of leaf seq (hash) by s: key id || Ed25519 signature. LSEC_E_CRYPTO. */
+int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,
+			  uint64_t seq, const uint8_t hash[32], lsec_err *err);
+/* The signer attached to st (lsec_audit_signer_attach), or NULL. */
+lsec_audit_signer *lsec_audit__signer(lsec_store *st);
+/* The log origin a signer signs for (borrowed). */
+const char *lsec_audit__signer_origin(const lsec_audit_signer *s);
+/* The keys a signer trusts, its own first (borrowed; lookups may learn key ids). */
+lsec_audit__keyring *lsec_audit__signer_keyring(lsec_audit_signer *s);
+
 #endif

@@ -20,12 +20,17 @@ int lsec_audit_record(uint64_t *seq_out, lsec_store *st, const lsec_audit_event 
 	int rc = 0;
 	char *leaf = NULL;
 	uint64_t seq = 0;
-	uint8_t hash[32];
+	uint8_t hash[32], sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	const lsec_audit_signer *signer = NULL;
 	if (seq_out != NULL) {
 		*seq_out = 0;
 	}
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(ev);
+	LSEC_ENSURE((signer = lsec_audit__signer(st)) != NULL, LSEC_E_AUDIT_NO_SIGNER,
+		    "cannot record event '%s': no station key is attached to the registry to sign "
+		    "its leaf (the line folder has no station.key?)",
+		    ev->action != NULL ? ev->action : "(no action)");
 	/* Refuse a nameless event before taking the log lock. */
 	LSEC_ENSURE(ev->person != NULL && ev->person[0] != 0, LSEC_E_AUDIT_NO_PERSON,
 		    "cannot record event '%s': no person is named, and every event needs one",
@@ -34,7 +39,9 @@ int lsec_audit_record(uint64_t *seq_out, lsec_store *st, const lsec_audit_event 
 	LSEC_TRY(lsec_audit_leaf_build(&leaf, ev, seq, NULL, err));
 	size_t len = strlen(leaf);
 	LSEC_TRY(lsec_audit_leaf_hash(hash, (const uint8_t *)leaf, len, err));
-	LSEC_TRY(lsec_store_leaf_put(st, seq, ev->unit, (const uint8_t *)leaf, len, hash, err));
+	LSEC_TRY(lsec_audit__leaf_sign(sig, signer, seq, hash, err));
+	LSEC_TRY(lsec_store_leaf_put(st, seq, ev->unit, (const uint8_t *)leaf, len, hash, sig,
+				     sizeof(sig), err));
 	if (seq_out != NULL) {
 		*seq_out = seq;
 	}
@@ -72,12 +79,15 @@ struct store_src {
 };
 
 static int store_leaf_hash(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf,
-			   size_t len, const uint8_t hash[32], lsec_err *err)
+			   size_t len, const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
+			   lsec_err *err)
 {
 	struct store_src *s = ctx;
 	(void)unit;
 	(void)leaf;
 	(void)len;
+	(void)sig;
+	(void)sig_len;
 	return s->cb(s->cb_ctx, seq, hash, err);
 }
 
@@ -178,12 +188,18 @@ static void cp_rows_release(struct cp_rows *r)
 
 /*
  * The walk over stored leaves that both checkpointing and verification do:
- * no gaps, each leaf's bytes against its stored hash, and (full) each
- * leaf's "seq" against its position, "checkpoint" leaves against the
- * checkpoint rows in order, and checkpoint roots against the tree.
+ * no gaps, each leaf's bytes against its stored hash, the station signature
+ * of each leaf from sig_from on (when keys is set), the root at
+ * anchor->size (when anchor is set), and (full) each leaf's "seq" against
+ * its position, "checkpoint" leaves against the checkpoint rows in order,
+ * and checkpoint roots against the tree.
  */
 struct walk {
 	lsec_audit_tree tree;
+	lsec_audit__keyring *keys; /* NULL: signatures are not checked */
+	const char *origin;        /* the log the signatures are for */
+	uint64_t sig_from;
+	const lsec_audit_checkpoint *anchor; /* a trusted checkpoint the leaves must match */
 	bool full;
 	const struct cp_rows *rows; /* full only */
 	size_t root_row;            /* next row whose root is due */
@@ -290,8 +306,25 @@ out:
 	return rc;
 }
 
+/* At the anchor's size the tree must have the anchor's root. */
+static int check_anchor(struct walk *w, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t root[32];
+	if (w->anchor == NULL || w->anchor->size != w->tree.size) {
+		goto out;
+	}
+	LSEC_TRY(lsec_audit_tree_root(root, &w->tree, err));
+	LSEC_ENSURE(lsec_ct_equal(root, w->anchor->root, 32), LSEC_E_AUDIT_ROOT,
+		    "the latest signed checkpoint (%llu leaves) differs from the stored leaves: the "
+		    "log was rewritten (run 'linesec audit verify')",
+		    (unsigned long long)w->anchor->size);
+out:
+	return rc;
+}
+
 static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		   const uint8_t stored[32], lsec_err *err)
+		   const uint8_t stored[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	int rc = 0;
 	struct walk *w = ctx;
@@ -302,12 +335,16 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	if (w->full) {
 		LSEC_TRY(check_roots(w, err));
 	}
+	LSEC_TRY(check_anchor(w, err));
 	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
 	LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
 		    "leaf %llu is bad: its bytes do not match its stored hash",
 		    (unsigned long long)seq);
 	if (w->full) {
 		LSEC_TRY(check_leaf_json(w, seq, unit, leaf, len, err));
+	}
+	if (w->keys != NULL && seq >= w->sig_from) {
+		LSEC_TRY(lsec_audit__leaf_sig_check(w->keys, w->origin, seq, h, sig, sig_len, err));
 	}
 	LSEC_TRY(lsec_audit_tree_append(&w->tree, h, err));
 out:
@@ -332,6 +369,48 @@ out:
 	return rc;
 }
 
+static int last_note_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t root[32],
+			const char *note, lsec_err *err)
+{
+	int rc = 0;
+	char **last = ctx;
+	(void)id;
+	(void)tree_size;
+	(void)root;
+	lsec_free(*last);
+	LSEC_ENSURE((*last = lsec_strdup(note)) != NULL, LSEC_E_NOMEM,
+		    "cannot read checkpoints: out of memory");
+out:
+	return rc;
+}
+
+/*
+ * The latest stored checkpoint of origin when a key of kr signed it: the
+ * leaves it covers were checked when it was made, so only the later ones
+ * need their signatures checked (the walk checks that its root still
+ * matches). *found false otherwise (no checkpoint, or one nobody trusted
+ * signed): then every leaf is checked.
+ */
+static int trusted_anchor(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
+			  const char *origin, const lsec_audit__keyring *kr, lsec_err *err)
+{
+	int rc = 0;
+	char *note = NULL;
+	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
+	lsec_err e = LSEC_ERR_INIT;
+	*found = false;
+	LSEC_TRY(lsec_store_checkpoint_foreach(st, last_note_cb, &note, err));
+	for (size_t i = 0; i < kr->n; i++) {
+		pubs[i] = kr->k[i].pub;
+	}
+	if (note != NULL && verify_any(out, note, strlen(note), NULL, pubs, kr->n, &e) == 0) {
+		*found = strcmp(out->origin, origin) == 0; /* lint:ok: public text */
+	}
+out:
+	lsec_free(note);
+	return rc;
+}
+
 int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *line_id,
 				 const char *key_name, const struct evp_pkey_st *key,
 				 const char *person, lsec_err *err)
@@ -341,16 +420,31 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	uint64_t count = 0, size = 0;
 	char *note = NULL, hex[65];
 	json_t *evd = NULL;
-	lsec_audit_checkpoint cp;
+	lsec_audit_checkpoint cp, anchor;
+	bool anchored = false;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_audit_signer *signer = NULL;
 	char origin[sizeof(cp.origin)];
 	if (note_out != NULL) {
 		*note_out = NULL;
 	}
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_audit_origin(origin, sizeof(origin), line_id, err));
+	LSEC_ENSURE((signer = lsec_audit__signer(st)) != NULL, LSEC_E_AUDIT_NO_SIGNER,
+		    "cannot make checkpoint: no station key is attached to the registry");
+	LSEC_ENSURE(strcmp(lsec_audit__signer_origin(signer), origin) == 0, /* lint:ok: public */
+		    LSEC_E_USAGE, "cannot make checkpoint of log '%s': the station signs leaves of '%s'",
+		    origin, lsec_audit__signer_origin(signer));
 	memset(&w, 0, sizeof(w));
 	lsec_audit_tree_init(&w.tree);
+	/* No leaf is covered before its station signature is checked. */
+	w.keys = lsec_audit__signer_keyring(signer);
+	w.origin = origin;
+	LSEC_TRY(trusted_anchor(&anchor, &anchored, st, origin, w.keys, err));
+	if (anchored) {
+		w.anchor = &anchor;
+		w.sig_from = anchor.size;
+	}
 	/* Hash what is there without the lock, then catch up under it. */
 	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
 	LSEC_TRY(walk_leaves(&w, st, 0, count, err));
@@ -360,6 +454,11 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	LSEC_ENSURE(w.tree.size == size, LSEC_E_AUDIT_LEAF_HASH,
 		    "cannot make checkpoint: the log has %llu leaves, %llu were read",
 		    (unsigned long long)size, (unsigned long long)w.tree.size);
+	LSEC_ENSURE(!anchored || anchor.size <= size, LSEC_E_AUDIT_TRUNCATED,
+		    "cannot make checkpoint: the latest signed checkpoint covers %llu leaves but the "
+		    "log has %llu (leaves were deleted)",
+		    (unsigned long long)anchor.size, (unsigned long long)size);
+	LSEC_TRY(check_anchor(&w, err));
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
 	cp.size = size;
@@ -384,37 +483,46 @@ out:
 	return rc;
 }
 
-static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
-		      const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
-		      size_t against_len, lsec_err *err);
+static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
+		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
+		      const char *against, size_t against_len, lsec_err *err);
 
-int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
-		      const struct evp_pkey_st *pub, const char *against, size_t against_len,
-		      lsec_err *err)
+int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
+		      const char *key_name, const struct evp_pkey_st *pub, const char *against,
+		      size_t against_len, lsec_err *err)
 {
-	return verify_log(out, st, key_name, &pub, pub != NULL ? 1 : 0, against, against_len, err);
+	return verify_log(out, st, line_id, key_name, &pub, pub != NULL ? 1 : 0, against,
+			  against_len, err);
 }
 
-int lsec_audit_verify_keys(lsec_audit_verify_report *out, lsec_store *st,
+int lsec_audit_verify_keys(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
 			   const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
 			   size_t against_len, lsec_err *err)
 {
-	return verify_log(out, st, NULL, pubs, npubs, against, against_len, err);
+	return verify_log(out, st, line_id, NULL, pubs, npubs, against, against_len, err);
 }
 
-static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *key_name,
-		      const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
-		      size_t against_len, lsec_err *err)
+static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
+		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
+		      const char *against, size_t against_len, lsec_err *err)
 {
 	int rc = 0;
 	struct cp_rows rows = {.key_name = key_name, .pubs = pubs, .npubs = npubs};
 	struct walk w;
 	lsec_audit_checkpoint exported;
+	lsec_audit__keyring *keys = NULL;
+	char origin[sizeof(exported.origin)];
 	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(npubs > 0 && pubs != NULL, LSEC_E_USAGE,
 		    "cannot verify the audit log: no station public key given");
+	LSEC_TRY(lsec_audit_origin(origin, sizeof(origin), line_id, err));
+	LSEC_ENSURE((keys = lsec_calloc(1, sizeof(*keys))) != NULL, LSEC_E_NOMEM,
+		    "cannot verify the audit log: out of memory");
+	for (size_t i = 0; i < npubs; i++) {
+		LSEC_TRY(lsec_audit__keyring_add(keys, key_name, pubs[i], err));
+	}
 	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
 	if (against != NULL) {
 		lsec_err e = LSEC_ERR_INIT;
@@ -427,6 +535,8 @@ static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char 
 	lsec_audit_tree_init(&w.tree);
 	w.full = true;
 	w.rows = &rows;
+	w.keys = keys;
+	w.origin = origin;
 	LSEC_TRY(walk_leaves(&w, st, 0, UINT64_MAX, err));
 	LSEC_TRY(check_roots(&w, err));
 	if (w.root_row < rows.n) {
@@ -453,6 +563,10 @@ static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char 
 		out->has_checkpoint = true;
 	}
 out:
+	if (keys != NULL) {
+		lsec_audit__keyring_release(keys);
+	}
+	lsec_free(keys);
 	cp_rows_release(&rows);
 	return rc;
 }

@@ -55,7 +55,8 @@ out:
 
 static const cli_opt verify_opts[] = {
 	CLI_OPT("against", "FILE", "a checkpoint exported earlier: the log must still contain it"),
-	CLI_OPT("pubkey", "FILE", "station public key(s), PEM (default: the line's station.pub)"),
+	CLI_OPT("pubkey", "FILE",
+		"station public key(s), PEM (default: the line's station.pub and stations.pub)"),
 	CLI_OPT_JSON("the result"),
 	CLI_OPT_END,
 };
@@ -71,12 +72,15 @@ static int verify_body(cli_ctx *c)
 	lsec_buf against = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX);
 	lsec_audit_verify_report rep;
 	const char *against_path = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
-	LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs,
-					 keys != NULL ? keys : lsec_line_station_pub_path(line), err));
+	if (keys != NULL) {
+		LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs, keys, err));
+	} else {
+		LSEC_TRY(lsec_line_trusted_keys(&pubs, &npubs, line, err));
+	}
 	if (against_path != NULL) {
 		LSEC_TRY(read_text(&against, against_path, LSEC_AUDIT_NOTE_MAX + 1, err));
 	}
-	LSEC_TRY(lsec_audit_verify_keys(&rep, lsec_line_store(line),
+	LSEC_TRY(lsec_audit_verify_keys(&rep, lsec_line_store(line), lsec_line_id(line),
 					(const struct evp_pkey_st *const *)pubs, npubs,
 					against_path ? (const char *)against.data : NULL,
 					against.len, err));

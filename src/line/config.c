@@ -406,6 +406,77 @@ void lsec_line_close(lsec_line *line)
 	lsec_free(line);
 }
 
+int lsec_line_signer_new(lsec_audit_signer **out, const char *dir, const char *line_id,
+			 const char *station_id, const struct evp_pkey_st *key, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s = NULL;
+	char *others = NULL;
+	*out = NULL;
+	LSEC_ENSURE_REF(dir);
+	LSEC_ENSURE((others = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATIONS_PUB)) != NULL,
+		    LSEC_E_NOMEM, "cannot open line: out of memory");
+	LSEC_TRY(lsec_audit_signer_new(&s, line_id, station_id, key, err));
+	LSEC_TRY(lsec_audit_signer_trust_file(s, others, err));
+	*out = s;
+	s = NULL;
+out:
+	lsec_audit_signer_free(s);
+	lsec_free(others);
+	return rc;
+}
+
+/* Attaches the station key (when the folder has one) as the registry's leaf signer. */
+static int attach_signer(lsec_line *line, lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *key = NULL;
+	lsec_audit_signer *s = NULL;
+	if (access(line->key_path, F_OK) != 0) {
+		goto out; /* a read-only copy for an auditor: nothing is written */
+	}
+	LSEC_TRY(lsec_key_load_private(&key, line->key_path, NULL, err));
+	LSEC_TRY(lsec_line_signer_new(&s, line->dir, line->line_id, line->station,
+				      lsec_key_evp(key), err));
+	lsec_audit_signer_attach(line->st, s);
+out:
+	lsec_key_free(key);
+	return rc;
+}
+
+int lsec_line_trusted_keys(struct evp_pkey_st ***out, size_t *n_out, const lsec_line *line,
+			   lsec_err *err)
+{
+	int rc = 0;
+	struct evp_pkey_st **own = NULL, **others = NULL;
+	size_t nown = 0, nothers = 0;
+	char *path = NULL;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_TRY(lsec_audit_pubkeys_load(&own, &nown, line->pub_path, err));
+	LSEC_ENSURE((path = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_STATIONS_PUB)) != NULL,
+		    LSEC_E_NOMEM, "cannot read station keys: out of memory");
+	if (access(path, F_OK) == 0) {
+		LSEC_TRY(lsec_audit_pubkeys_load(&others, &nothers, path, err));
+	}
+	/* The loader's array holds LSEC_AUDIT_MAX_KEYS slots: the others join it. */
+	LSEC_ENSURE(nown + nothers <= LSEC_AUDIT_MAX_KEYS, LSEC_E_LIMIT,
+		    "cannot read station keys: more than %d", LSEC_AUDIT_MAX_KEYS);
+	for (size_t i = 0; i < nothers; i++) {
+		own[nown++] = others[i];
+		others[i] = NULL;
+	}
+	*out = own;
+	*n_out = nown;
+	own = NULL;
+	nown = 0;
+out:
+	lsec_audit_pubkeys_free(own, nown);
+	lsec_audit_pubkeys_free(others, nothers);
+	lsec_free(path);
+	return rc;
+}
+
 int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err)
 {
 	int rc = 0;
@@ -419,6 +490,7 @@ int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err)
 	LSEC_TRY(lsec_line__config_read(line, cfg, err));
 	LSEC_TRY(lsec_line__derive_paths(line, err));
 	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
+	LSEC_TRY(attach_signer(line, err));
 	*out = line;
 	line = NULL;
 out:
@@ -623,6 +695,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_TRY(lsec_store_create(&line->st, line->registry_location, err));
 		made_registry = true;
 	}
+	LSEC_TRY(attach_signer(line, err));
 
 	LSEC_TRY(lsec_store_person_count(&people, line->st, err));
 	if (people == 0) {

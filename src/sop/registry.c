@@ -227,12 +227,14 @@ typedef struct dates_ctx {
 } dates_ctx;
 
 static int date_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		     const uint8_t leaf_hash[32], lsec_err *err)
+		     const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	static const char needle[] = "\"action\":\"sop.approve\"";
 	(void)seq;
 	(void)unit;
 	(void)leaf_hash;
+	(void)sig;
+	(void)sig_len;
 	(void)err;
 	dates_ctx *c = ctx;
 	if (len < sizeof(needle) || memmem(leaf, len, needle, sizeof(needle) - 1) == NULL) {

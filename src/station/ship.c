@@ -81,8 +81,8 @@ static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec
 	LSEC_TRY(station_pub(&pub, st, err));
 	/* One snapshot: other sockets keep appending while the log is verified. */
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, st->store, err));
-	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->station_id, lsec_key_evp(pub), NULL, 0,
-				   err));
+	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->line_id ? st->cfg->line_id : "line",
+				   st->cfg->station_id, lsec_key_evp(pub), NULL, 0, err));
 	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
 	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));

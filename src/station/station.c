@@ -190,6 +190,12 @@ int lsec_station_open(lsec_station **out, const lsec_station_config *cfg, lsec_e
 			    LSEC_E_STATION_CONFIG,
 			    "cannot open station: station key '%s' is not an Ed25519 key",
 			    cfg->station_key);
+		/* Every leaf this station writes carries its signature. */
+		lsec_audit_signer *signer = NULL;
+		LSEC_TRY(lsec_line_signer_new(&signer, cfg->line_dir,
+					      cfg->line_id ? cfg->line_id : "line", cfg->station_id,
+					      lsec_key_evp(st->station_key), err));
+		lsec_audit_signer_attach(st->store, signer);
 	}
 	*out = st;
 	st = NULL;

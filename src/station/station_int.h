@@ -11,6 +11,7 @@
 
 #include "linesec/audit.h"
 #include "linesec/image.h"
+#include "linesec/line.h"
 #include "linesec/pki.h"
 #include "linesec/sop.h"
 #include "linesec/station.h"

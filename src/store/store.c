@@ -107,6 +107,11 @@ static const char *const migrations[] = {
 	 */
 	("ALTER TABLE audit_leaves ADD COLUMN action TEXT;"
 	 "CREATE INDEX audit_leaves_action ON audit_leaves (action);"),
+	/*
+	 * 7: every leaf carries the signature of the station that wrote it
+	 * (signed-note key id || Ed25519 signature; docs/audit-log.md)
+	 */
+	("ALTER TABLE audit_leaves ADD COLUMN leaf_sig @BLOB;"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */
@@ -436,7 +441,24 @@ void lsec_store_close(lsec_store *st)
 		tx_rollback(st);
 		st->ops->close(st);
 	}
+	if (st->signer_release != NULL) {
+		st->signer_release(st->signer);
+	}
 	lsec_free(st);
+}
+
+void lsec_store_set_signer(lsec_store *st, void *signer, void (*release)(void *))
+{
+	if (st->signer_release != NULL && st->signer != signer) {
+		st->signer_release(st->signer);
+	}
+	st->signer = signer;
+	st->signer_release = release;
+}
+
+void *lsec_store_signer(const lsec_store *st)
+{
+	return st == NULL ? NULL : st->signer;
 }
 
 int lsec_store_schema_version(int *out, lsec_store *st, lsec_err *err)
@@ -614,24 +636,33 @@ out:
 }
 
 int lsec_store_leaf_put(lsec_store *st, uint64_t seq, const char *unit, const uint8_t *leaf,
-			size_t len, const uint8_t leaf_hash[32], lsec_err *err)
+			size_t len, const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len,
+			lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32], hint[LSEC_STORE_NAME_MAX + 1];
 	LSEC_ENSURE_REF(leaf);
 	LSEC_ENSURE_REF(leaf_hash);
+	LSEC_ENSURE(sig != NULL || sig_len == 0, LSEC_E_USAGE,
+		    "cannot store audit leaf %llu: no signature bytes", (unsigned long long)seq);
 	LSEC_ENSURE(seq <= INT64_MAX, LSEC_E_LIMIT, "cannot store audit leaf %llu: out of range",
 		    (unsigned long long)seq);
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	const char *action = leaf_action(hint, sizeof(hint), leaf, len);
-	store_val p[] = {SV_I(seq),	    SV_S(unit), SV_B(leaf, len), SV_B(leaf_hash, 32),
-			 SV_S(now), SV_S(action)};
+	store_val p[] = {SV_I(seq),
+			 SV_S(unit),
+			 SV_B(leaf, len),
+			 SV_B(leaf_hash, 32),
+			 sig != NULL ? SV_B(sig, sig_len) : SV_NUL,
+			 SV_S(now),
+			 SV_S(action)};
 	rc = lsec_store__query(st,
-			       "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created, action)"
-			       " VALUES (?, ?, ?, ?, ?, ?)",
-			       p, 6, NULL, NULL, err);
+			       "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, leaf_sig, created,"
+			       " action)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       p, 7, NULL, NULL, err);
 	if (rc == LSEC_E_EXISTS) {
 		lsec_err_set(err, rc, __FILE__, __LINE__,
 			     "cannot store audit leaf %llu in registry '%s': that sequence number is taken",
@@ -711,7 +742,9 @@ static int row_leaf_walk(void *ctx, const store_val *cols, size_t ncols, lsec_er
 	const char *unit = cols[1].t == SV_TEXT ? cols[1].s : NULL;
 	const uint8_t *leaf = cols[2].t == SV_BLOB ? cols[2].b : (const uint8_t *)"";
 	size_t len = cols[2].t == SV_BLOB ? cols[2].n : 0;
-	rc = w->cb(w->ctx, seq, unit, leaf, len, cols[3].b, err);
+	const uint8_t *sig = cols[4].t == SV_BLOB ? cols[4].b : NULL;
+	size_t sig_len = sig != NULL ? cols[4].n : 0;
+	rc = w->cb(w->ctx, seq, unit, leaf, len, cols[3].b, sig, sig_len, err);
 out:
 	return rc;
 }
@@ -731,7 +764,7 @@ int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to, lsec_sto
 	}
 	store_val p[] = {SV_I(from), SV_I(to)};
 	LSEC_TRY(lsec_store__query(st,
-				   "SELECT seq, unit, leaf, leaf_hash FROM audit_leaves"
+				   "SELECT seq, unit, leaf, leaf_hash, leaf_sig FROM audit_leaves"
 				   " WHERE seq >= ? AND seq < ? ORDER BY seq",
 				   p, 2, row_leaf_walk, &w, err));
 out:

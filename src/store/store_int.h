@@ -66,6 +66,8 @@ struct lsec_store {
 	bool created_file; /* this handle made the SQLite file (removed if creation fails) */
 	char location[256]; /* for messages (PostgreSQL: without credentials) */
 	unsigned long fail_after; /* fault injection: the nth query or commit from now fails */
+	void *signer;                  /* the writer's leaf signer (lsec_store_set_signer) */
+	void (*signer_release)(void *); /* frees it at close; NULL: not owned */
 };
 
 extern const store_ops lsec_store__sqlite_ops;

@@ -107,17 +107,17 @@ static void test_audit_log__record_refusals_leave_nothing(void **state)
 
 static EVP_PKEY *station_key;
 
+/* The fixture's station key, which signs every leaf the fixture's registries record. */
 static int key_setup(void **state)
 {
 	(void)state;
-	station_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	station_key = lsec_test_station_key();
 	return station_key != NULL ? 0 : -1;
 }
 
 static int key_teardown(void **state)
 {
 	(void)state;
-	EVP_PKEY_free(station_key);
 	station_key = NULL;
 	return 0;
 }
@@ -153,7 +153,7 @@ static void expect_verify(lsec_store *st, int code, const char *where, const cha
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_audit_verify_report rep;
-	int rc = lsec_audit_verify(&rep, st, "st-1", station_key, against,
+	int rc = lsec_audit_verify(&rep, st, "test-line", "st-1", station_key, against,
 				   against ? strlen(against) : 0, &err);
 	if (rc != code) {
 		fail_msg("verify: expected %d, got %d: %s", code, rc, err.msg);
@@ -186,7 +186,7 @@ static void test_audit_log__checkpoint_verify_prove(void **state)
 	char *notes[2] = {NULL, NULL};
 	build_log(db->st, notes);
 	lsec_audit_verify_report rep;
-	assert_lsec_ok(lsec_audit_verify(&rep, db->st, "st-1", station_key, notes[0],
+	assert_lsec_ok(lsec_audit_verify(&rep, db->st, "test-line", "st-1", station_key, notes[0],
 					 strlen(notes[0]), &err),
 		       &err);
 	assert_int_equal(rep.leaves, 10);
@@ -244,7 +244,7 @@ static void test_audit_log__empty_log_and_wrong_key(void **state)
 	lsec_test_db *db = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_audit_verify_report rep;
-	assert_lsec_ok(lsec_audit_verify(&rep, db->st, NULL, station_key, NULL, 0, &err), &err);
+	assert_lsec_ok(lsec_audit_verify(&rep, db->st, "test-line", NULL, station_key, NULL, 0, &err), &err);
 	assert_int_equal(rep.leaves, 0);
 	assert_false(rep.has_checkpoint);
 	lsec_audit_proof *p = NULL;
@@ -252,7 +252,7 @@ static void test_audit_log__empty_log_and_wrong_key(void **state)
 			 &err);
 	build_log(db->st, NULL);
 	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	assert_lsec_code(lsec_audit_verify(&rep, db->st, NULL, other, NULL, 0, &err),
+	assert_lsec_code(lsec_audit_verify(&rep, db->st, "test-line", NULL, other, NULL, 0, &err),
 			 LSEC_E_AUDIT_SIGNATURE, &err);
 	assert_non_null(strstr(err.msg, "checkpoint"));
 	EVP_PKEY_free(other);
@@ -309,7 +309,7 @@ static void tamper_insert_leaf(lsec_store *st)
 	assert_lsec_ok(lsec_audit_leaf_build(&leaf, &ev, 3, NULL, &err), &err);
 	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)leaf, strlen(leaf), &err), &err);
 	assert_lsec_ok(lsec_store_leaf_put(st, 3, "SN-A", (const uint8_t *)leaf, strlen(leaf), h,
-					   &err),
+					   NULL, 0, &err),
 		       &err);
 	lsec_free(leaf);
 }
@@ -368,10 +368,12 @@ static const struct {
 	const char *where;
 } tamper_cases[] = {
 	{"edit leaf bytes", tamper_edit_leaf_bytes, LSEC_E_AUDIT_LEAF_HASH, "leaf 2 "},
-	{"rewrite leaf and hash", tamper_rewrite_leaf_and_hash, LSEC_E_AUDIT_ROOT, "of 4 leaves"},
+	/* Its station signature is over the old hash. */
+	{"rewrite leaf and hash", tamper_rewrite_leaf_and_hash, LSEC_E_AUDIT_LEAF_SIGNATURE,
+	 "leaf 2 "},
 	{"delete a leaf", tamper_delete_middle_leaf, LSEC_E_AUDIT_LEAF_HASH, "leaf 6 is missing"},
 	{"delete the tail", tamper_delete_tail, LSEC_E_AUDIT_TRUNCATED, "covers 9 leaves"},
-	{"insert a leaf", tamper_insert_leaf, LSEC_E_AUDIT_ROOT, "of 4 leaves"},
+	{"insert a leaf", tamper_insert_leaf, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 3 is not signed"},
 	{"reorder leaves", tamper_swap_leaves, LSEC_E_AUDIT_LEAF_HASH, "leaf 1 "},
 	{"edit a checkpoint note", tamper_edit_checkpoint_note, LSEC_E_AUDIT_SIGNATURE,
 	 "checkpoint "},
@@ -388,12 +390,13 @@ static void test_audit_log__tamper_matrix(void **state)
 	for (size_t i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++) {
 		lsec_test_db *db = lsec_test_db_new();
 		assert_lsec_ok(lsec_store_create(&db->st, db->location, &err), &err);
+		lsec_test_attach_signer(db->st);
 		build_log(db->st, NULL);
 		expect_verify(db->st, 0, NULL, NULL);
 		tamper_cases[i].tamper(db->st);
 		lsec_err e = LSEC_ERR_INIT;
 		lsec_audit_verify_report rep;
-		int rc = lsec_audit_verify(&rep, db->st, "st-1", station_key, NULL, 0, &e);
+		int rc = lsec_audit_verify(&rep, db->st, "test-line", "st-1", station_key, NULL, 0, &e);
 		if (rc != tamper_cases[i].code || strstr(e.msg, tamper_cases[i].where) == NULL) {
 			fail_msg("%s: expected %d naming '%s', got %d: %s", tamper_cases[i].name,
 				 tamper_cases[i].code, tamper_cases[i].where, rc, e.msg);

@@ -22,7 +22,7 @@
 #define EVENTS 150
 #define CHECKPOINT_EVERY 50
 
-/* Each station signs its checkpoints with its own key. */
+/* Each station signs its leaves and checkpoints with its own key, and trusts the others'. */
 static EVP_PKEY *keys[STATIONS];
 
 /* What a station reports: the seq of each of its events, and failures. */
@@ -57,6 +57,18 @@ static void station_main(const char *location, int station, int fd)
 	char name[16];
 	snprintf(name, sizeof(name), "st%d", station);
 	int rc = lsec_store_open(&st, location, &err);
+	lsec_audit_signer *signer = NULL;
+	if (rc == 0) {
+		rc = lsec_audit_signer_new(&signer, "many", name, keys[station], &err);
+	}
+	for (int k = 0; rc == 0 && k < STATIONS; k++) {
+		rc = k == station ? 0 : lsec_audit_signer_trust(signer, keys[k], &err);
+	}
+	if (rc == 0) {
+		lsec_audit_signer_attach(st, signer);
+		signer = NULL;
+	}
+	lsec_audit_signer_free(signer);
 	for (unsigned j = 0; rc == 0 && j < EVENTS; j++) {
 		rc = append_event(st, station, j, &r.seq[j], &err);
 		if (rc == 0) {
@@ -155,13 +167,13 @@ static void test_audit_stations__four_stations_one_log(void **state)
 	lsec_free(taken);
 	/* One log, and it verifies: leaves, checkpoints by all stations, roots. */
 	lsec_audit_verify_report rep;
-	assert_lsec_ok(lsec_audit_verify_keys(&rep, db->st, (const EVP_PKEY *const *)keys,
+	assert_lsec_ok(lsec_audit_verify_keys(&rep, db->st, "many", (const EVP_PKEY *const *)keys,
 					      STATIONS, NULL, 0, &err),
 		       &err);
 	assert_int_equal(rep.leaves, total);
 	assert_int_equal(rep.checkpoints, checkpoints);
 	/* Without one station's key, that station's checkpoints are not trusted. */
-	assert_lsec_code(lsec_audit_verify_keys(&rep, db->st, (const EVP_PKEY *const *)keys,
+	assert_lsec_code(lsec_audit_verify_keys(&rep, db->st, "many", (const EVP_PKEY *const *)keys,
 						STATIONS - 1, NULL, 0, &err),
 			 LSEC_E_AUDIT_SIGNATURE, &err);
 	assert_non_null(strstr(err.msg, "trusted station keys"));

@@ -1,6 +1,9 @@
 #include "helpers/store_fixture.h"
 
+#include "linesec/audit.h"
+
 #include <libpq-fe.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,34 @@ static void pg_run(const char *url, const char *sql)
 	}
 	PQclear(r);
 	PQfinish(c);
+}
+
+static EVP_PKEY *test_key;
+
+static void free_test_key(void)
+{
+	EVP_PKEY_free(test_key);
+	test_key = NULL;
+}
+
+EVP_PKEY *lsec_test_station_key(void)
+{
+	if (test_key == NULL) {
+		test_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		assert_non_null(test_key);
+		atexit(free_test_key);
+	}
+	return test_key;
+}
+
+void lsec_test_attach_signer(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_signer *s = NULL;
+	assert_lsec_ok(lsec_audit_signer_new(&s, LSEC_TEST_LINE, LSEC_TEST_STATION,
+					     lsec_test_station_key(), &err),
+		       &err);
+	lsec_audit_signer_attach(st, s);
 }
 
 lsec_test_db *lsec_test_db_new(void)
@@ -77,6 +108,7 @@ int lsec_test_db_setup(void **state)
 	lsec_test_db *db = lsec_test_db_new();
 	lsec_err err = LSEC_ERR_INIT;
 	assert_lsec_ok(lsec_store_create(&db->st, db->location, &err), &err);
+	lsec_test_attach_signer(db->st);
 	*state = db;
 	return 0;
 }

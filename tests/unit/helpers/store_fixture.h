@@ -20,13 +20,26 @@ typedef struct lsec_test_db {
 	lsec_store *st; /* opened by the setup */
 } lsec_test_db;
 
+/* The line and station every fixture registry's leaves are signed for. */
+#define LSEC_TEST_LINE "test-line"
+#define LSEC_TEST_STATION "st-1"
+
+struct evp_pkey_st;
+/* The test station's Ed25519 key: one per process, borrowed (never freed by callers). */
+struct evp_pkey_st *lsec_test_station_key(void);
+/*
+ * Attaches a leaf signer for LSEC_TEST_STATION of LSEC_TEST_LINE with
+ * lsec_test_station_key() to st, so lsec_audit_record can write.
+ */
+void lsec_test_attach_signer(lsec_store *st);
+
 /* The backend the current group runs against. */
 extern lsec_test_backend lsec_test_current_backend;
 
 /* A fresh, empty registry location for the current backend (no store opened). */
 lsec_test_db *lsec_test_db_new(void);
 void lsec_test_db_free(lsec_test_db *db);
-/* cmocka setup/teardown: *state is an lsec_test_db with st open. */
+/* cmocka setup/teardown: *state is an lsec_test_db with st open and signing. */
 int lsec_test_db_setup(void **state);
 int lsec_test_db_teardown(void **state);
 /*

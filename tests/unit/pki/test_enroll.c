@@ -1,5 +1,6 @@
 /* Enrolment on simulated devices: device CSR, issuance, write-back, proof of possession. */
 #include "helpers/pkitest.h"
+#include "helpers/store_fixture.h"
 #include "helpers/testutil.h"
 
 #include <string.h>
@@ -26,6 +27,7 @@ static int setup(void **state)
 	char *db = lsec_test_path(f->dir, "registry.db");
 	f->ca = pkitest_file_ca(cadir);
 	assert_lsec_ok(lsec_store_create(&f->st, db, &err), &err);
+	lsec_test_attach_signer(f->st);
 	lsec_free(db);
 	lsec_free(cadir);
 	*state = f;

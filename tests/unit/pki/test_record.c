@@ -32,6 +32,7 @@ static int setup(void **state)
 	f->ca = pkitest_file_ca(cadir);
 	lsec_free(cadir);
 	assert_lsec_ok(lsec_store_create(&f->st, f->db, &err), &err);
+	lsec_test_attach_signer(f->st);
 	assert_lsec_ok(lsec_store_person_add(f->st, "olga", LSEC_ROLE_SECURITY_OFFICER,
 					     "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaA",
 					     &err),
@@ -290,6 +291,7 @@ static void test_pki_record__credentials(void **state)
 		    file_has(wal, (const uint8_t *)fphex, 64));
 	lsec_free(wal);
 	assert_lsec_ok(lsec_store_open(&f->st, f->db, &err), &err);
+	lsec_test_attach_signer(f->st);
 	lsec_secret_free(pw2);
 	lsec_secret_free(pw1);
 }

@@ -224,8 +224,8 @@ static inline void fx_log_verifies(station_fx *fx)
 	fx_ok(lsec_key_load_private(&k, fx->station_key, NULL, &err), &err);
 	fx_ok(lsec_key_spki_der(&spki, k, &err), &err);
 	fx_ok(lsec_key_from_spki(&pub, spki.data, spki.len, &err), &err);
-	fx_ok(lsec_audit_verify(&rep, lsec_station_store(fx->st), "st1", lsec_key_evp(pub), NULL, 0,
-				&err),
+	fx_ok(lsec_audit_verify(&rep, lsec_station_store(fx->st), "line1", "st1",
+				lsec_key_evp(pub), NULL, 0, &err),
 	      &err);
 	lsec_buf_release(&spki);
 	lsec_key_free(pub);

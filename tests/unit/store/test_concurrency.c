@@ -90,6 +90,8 @@ static void station_main(const char *location, int station, int fd)
 	if (lsec_store_open(&st, location, &err) != 0) {
 		t.other++;
 		snprintf(t.last_error, sizeof(t.last_error), "%s", err.msg);
+	} else {
+		lsec_test_attach_signer(st);
 	}
 	for (unsigned j = 0; st != NULL && j < PER_STATION; j++) {
 		int rc = register_one(st, station, j, &err);
@@ -118,11 +120,15 @@ typedef struct log_walk {
 } log_walk;
 
 static int walk(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		const uint8_t hash[32], lsec_err *err)
+		const uint8_t hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	log_walk *w = ctx;
 	uint8_t h[32];
 	(void)unit;
+	if (sig_len != LSEC_AUDIT_LEAF_SIG_LEN || sig == NULL) {
+		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__, "leaf %llu is unsigned",
+				    (unsigned long long)seq);
+	}
 	if (seq != w->next++) {
 		w->contiguous = false;
 	}

@@ -68,7 +68,8 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	lsec_free(seqs);
 	/* New leaves are indexed as they are stored; a leaf without an action is not. */
 	static const char l2[] = "{\"action\":\"release.approve\",\"seq\":2}";
-	assert_lsec_ok(lsec_store_leaf_put(st, 2, NULL, (const uint8_t *)l2, strlen(l2), h, &err),
+	assert_lsec_ok(lsec_store_leaf_put(st, 2, NULL, (const uint8_t *)l2, strlen(l2), h, NULL, 0,
+					   &err),
 		       &err);
 	assert_lsec_ok(lsec_store_leaf_seqs_for_action(&seqs, &n, st, "release.approve", &err),
 		       &err);
@@ -172,7 +173,7 @@ static void test_store_store__transactions(void **state)
 	/* An inner scope joins: its end, even a failed one, leaves the outer open. */
 	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
 	assert_lsec_ok(lsec_store_tx_begin(&inner, db->st, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, NULL, 0, &err), &err);
 	assert_int_equal(lsec_store_tx_end(&inner, LSEC_E_POLICY, &err), LSEC_E_POLICY);
 	assert_true(lsec_store_in_transaction(db->st));
 	/* The outer end rolls back on failure, and ending twice changes nothing. */
@@ -184,7 +185,7 @@ static void test_store_store__transactions(void **state)
 
 	/* On success it commits. */
 	assert_lsec_ok(lsec_store_tx_begin(&outer, db->st, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(db->st, 0, NULL, (const uint8_t *)"a", 1, h, NULL, 0, &err), &err);
 	assert_lsec_ok(lsec_store_tx_end(&outer, 0, &err), &err);
 	assert_false(lsec_store_in_transaction(db->st));
 	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
@@ -206,7 +207,7 @@ typedef struct walk_ctx {
 } walk_ctx;
 
 static int walk_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		     const uint8_t hash[32], lsec_err *err)
+		     const uint8_t hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	walk_ctx *w = ctx;
 	if (seq == w->stop_at) {
@@ -221,8 +222,12 @@ static int walk_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *l
 	assert_int_equal(hash[0], (uint8_t)seq);
 	if (seq % 2 == 0) {
 		assert_string_equal(unit, "SN-EVEN");
+		assert_null(sig);
+		assert_int_equal(sig_len, 0);
 	} else {
 		assert_null(unit);
+		assert_int_equal(sig_len, 3);
+		assert_memory_equal(sig, ((uint8_t[]){'s', 'g', (uint8_t)seq}), 3);
 	}
 	w->next++;
 	w->count++;
@@ -243,8 +248,12 @@ static void append_leaves(lsec_store *st, uint64_t n)
 		uint8_t h[32];
 		memset(h, 0xab, sizeof(h));
 		h[0] = (uint8_t)seq;
+		/* Odd leaves carry signature bytes (stored as they are), even ones none. */
+		uint8_t sig[3] = {'s', 'g', (uint8_t)seq};
 		assert_lsec_ok(lsec_store_leaf_put(st, seq, seq % 2 == 0 ? "SN-EVEN" : NULL,
-						   (const uint8_t *)leaf, strlen(leaf), h, &err),
+						   (const uint8_t *)leaf, strlen(leaf), h,
+						   seq % 2 == 0 ? NULL : sig,
+						   seq % 2 == 0 ? 0 : sizeof(sig), &err),
 			       &err);
 		assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
 	}
@@ -276,7 +285,8 @@ static void test_store_store__leaves_append_read_walk(void **state)
 
 	/* A taken sequence number is refused. */
 	uint8_t z[32] = {0};
-	assert_lsec_code(lsec_store_leaf_put(db->st, 3, NULL, (const uint8_t *)"x", 1, z, &err),
+	assert_lsec_code(lsec_store_leaf_put(db->st, 3, NULL, (const uint8_t *)"x", 1, z, NULL, 0,
+					     &err),
 			 LSEC_E_EXISTS, &err);
 
 	walk_ctx w = {2, 0, UINT64_MAX};

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# A leaf appended by SQL never becomes trusted. With write access to the
+# registry alone (sqlite3 on registry.db, or SQL on PostgreSQL) and without
+# the station key, a well-formed leaf with the right seq and a correct
+# leaf_hash is appended for a locked unit; then the station refuses to sign a
+# checkpoint over it, the ship gate refuses, and 'audit verify' names the
+# leaf. A real leaf's signature copied onto the appended one is refused too.
+set -uo pipefail
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+L=$LINESEC
+export LINESEC_CA_PASSPHRASE="e2e CA passphrase"
+login() { LINESEC_PASSWORD="$1-e2e-password" "$L" login "$1" >/dev/null || bad "login $1"; }
+person() { LINESEC_NEW_PASSWORD="$1-e2e-password" "$L" person add "$1" --role "$2" --as alice >/dev/null || bad "person $1"; }
+
+# hex_of SQL-EXPRESSION-OF-A-BLOB: the registry's bytes as lowercase hex.
+hex_of() {
+	if [ -n "$pg_url" ]; then reg_sql "$pg_url" "" "SELECT encode($1, 'hex') FROM audit_leaves $2"
+	else reg_sql "" line/registry.db "SELECT lower(hex($1)) FROM audit_leaves $2"; fi
+}
+# blob HEX: a byte-string literal for this backend.
+blob() { if [ -n "$pg_url" ]; then printf "decode('%s', 'hex')" "$1"; else printf "X'%s'" "$1"; fi; }
+
+run_suite() { # run_suite LABEL [init options]
+	local label=$1
+	shift
+	pg_url=""
+	[ "${1:-}" != --registry ] || pg_url=$2
+	echo "== $label"
+	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	export LINESEC_LINE="$e2e_dir/$label/line"
+	LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice "$@" >/dev/null || bad init
+	login alice
+	person bob security-officer
+	person sam supervisor
+	person olga operator
+	"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
+	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
+	head -c 4096 /dev/urandom >fw.bin
+	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
+		--embed-pubkey fw.bin fw.img >/dev/null || bad sign
+	login sam
+	login bob
+	for s in flash provision secure-boot debug-lock; do
+		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
+		"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
+	done
+	"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
+	"$L" sim new --count 1 --dir fleet --seed 5 >/dev/null || bad "sim new"
+	login olga
+	# unit-001 runs its four SOPs one at a time: locked, not shipped yet.
+	for s in flash provision secure-boot debug-lock; do
+		"$L" run "$s" --as olga --batch --device sim:fleet/unit-001.sim >/dev/null || bad "run $s"
+	done
+	expect 0 "the untampered log verifies" "$L" audit verify
+	expect 0 "a checkpoint is signed over it" "$L" audit checkpoint --as olga
+
+	# The attack: the next leaf, well-formed, for unit-001, with its correct leaf hash.
+	local seq leaf leaf_hex hash
+	seq=$(reg_sql "$pg_url" line/registry.db "SELECT MAX(seq) + 1 FROM audit_leaves")
+	leaf=$(printf '{"action":"ship-gate","evidence":{},"outcome":"pass","person":"olga","seq":%s,"station":"st1","time":"2030-01-01T00:00:00Z","unit":"unit-001"}' "$seq")
+	leaf_hex=$(printf '%s' "$leaf" | xxd -p | tr -d '\n')
+	hash=$( (printf '\000'; printf '%s' "$leaf") | openssl dgst -sha256 -binary | xxd -p | tr -d '\n')
+	reg_sql "$pg_url" line/registry.db "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)
+		VALUES ($seq, 'unit-001', $(blob "$leaf_hex"), $(blob "$hash"), '2030-01-01T00:00:00Z')" >/dev/null ||
+		bad "append the leaf by SQL"
+	check "the appended leaf's hash is the one linesec computes" \
+		"[ \"\$(hex_of leaf_hash 'WHERE seq = $seq')\" = \"$hash\" ]"
+
+	expect 5 "audit checkpoint refuses to sign over the appended leaf" "$L" audit checkpoint --as olga
+	has "leaf $seq is not signed by any station" err.txt "audit checkpoint names the leaf"
+	expect 8 "ship of the unit refuses (the ship gate)" "$L" ship --as olga unit-001
+	has "leaf $seq is not signed by any station" err.txt "ship names the leaf"
+	expect 5 "audit verify refuses" "$L" audit verify
+	has "leaf $seq is not signed by any station" err.txt "audit verify names the leaf"
+	check "no checkpoint covers the appended leaf" \
+		"[ \"\$(reg_sql '$pg_url' line/registry.db 'SELECT COUNT(*) FROM checkpoints WHERE tree_size > $seq')\" = 0 ]"
+	check "the unit was not shipped" \
+		"[ \"\$(reg_sql '$pg_url' line/registry.db \"SELECT state FROM units WHERE serial = 'unit-001'\")\" = locked ]"
+
+	# A real leaf's signature (the line's first) copied onto the appended one.
+	reg_sql "$pg_url" line/registry.db "UPDATE audit_leaves SET leaf_sig =
+		(SELECT leaf_sig FROM audit_leaves WHERE seq = 0) WHERE seq = $seq" >/dev/null || bad "copy a signature"
+	expect 5 "audit checkpoint refuses a copied signature" "$L" audit checkpoint --as olga
+	has "leaf $seq is bad: its signature by station key .* does not verify" err.txt "checkpoint names the leaf with the copied signature"
+	expect 8 "ship refuses a copied signature (the ship gate)" "$L" ship --as olga unit-001
+	has "leaf $seq is bad" err.txt "ship names the leaf with the copied signature"
+	expect 5 "audit verify refuses a copied signature" "$L" audit verify
+	has "leaf $seq is bad: its signature" err.txt "audit verify names the leaf with the copied signature"
+
+	# Removed again, the line works: the refusals were the appended leaf's alone.
+	reg_sql "$pg_url" line/registry.db "DELETE FROM audit_leaves WHERE seq = $seq" >/dev/null
+	expect 0 "the restored log verifies" "$L" audit verify
+	expect 0 "the unit ships from the restored log" "$L" ship --as olga unit-001
+	"$L" logout olga >/dev/null
+	cd "$e2e_dir" || return
+}
+
+run_suite sqlite
+run_on_postgres run_suite postgres
+finish

@@ -1,0 +1,278 @@
+/*
+ * Leaf signatures: each leaf is signed by the station that wrote it over
+ * its log, position and hash; a checkpoint covers only leaves whose
+ * signatures verify, and lsec_audit_verify names the first that does not.
+ * Runs on SQLite, and on PostgreSQL when LSEC_TEST_PG_URL is set.
+ */
+#include "helpers/store_fixture.h"
+
+#include "audit/audit_int.h"
+#include "store/store_int.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#define ORIGIN "linesec/" LSEC_TEST_LINE
+
+static lsec_audit_signer *signer_for(const char *line, const char *name, EVP_PKEY *key)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_signer *s = NULL;
+	assert_lsec_ok(lsec_audit_signer_new(&s, line, name, key, &err), &err);
+	return s;
+}
+
+static void expect_sig(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
+			 const uint8_t h[32], const uint8_t *sig, size_t len, int code,
+			 const char *where)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int rc = lsec_audit__leaf_sig_check(kr, origin, seq, h, sig, len, &err);
+	if (rc != code || (where != NULL && strstr(err.msg, where) == NULL)) {
+		fail_msg("expected %d naming '%s', got %d: %s", code, where ? where : "", rc,
+			 err.msg);
+	}
+}
+
+static void test_audit_sign__signature_binds_origin_seq_and_hash(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_signer *s = signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+					  lsec_test_station_key());
+	lsec_audit__keyring *kr = lsec_audit__signer_keyring(s);
+	uint8_t h[32], other[32], sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	memset(h, 0x11, sizeof(h));
+	memset(other, 0x22, sizeof(other));
+	assert_lsec_ok(lsec_audit__leaf_sign(sig, s, 5, h, &err), &err);
+	/* The key id is the signed-note key id of the station. */
+	uint8_t id[4];
+	assert_lsec_ok(lsec_audit_key_id(id, LSEC_TEST_STATION, lsec_test_station_key(), &err),
+		       &err);
+	assert_memory_equal(sig, id, 4);
+	expect_sig(kr, ORIGIN, 5, h, sig, sizeof(sig), 0, NULL);
+	/* Moved to another seq, another line's log, another leaf: refused, naming the leaf. */
+	expect_sig(kr, ORIGIN, 6, h, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "leaf 6 is bad");
+	expect_sig(kr, "linesec/line2", 5, h, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "leaf 5 is bad");
+	expect_sig(kr, ORIGIN, 5, other, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "does not verify");
+	/* Missing, truncated or flipped. */
+	expect_sig(kr, ORIGIN, 5, h, NULL, 0, LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "leaf 5 is not signed");
+	expect_sig(kr, ORIGIN, 5, h, sig, sizeof(sig) - 1, LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "67 bytes");
+	sig[10] ^= 1;
+	expect_sig(kr, ORIGIN, 5, h, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "does not verify");
+	lsec_audit_signer_free(s);
+}
+
+static void test_audit_sign__unknown_and_learned_keys(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k2);
+	lsec_audit_signer *mine = signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+					     lsec_test_station_key());
+	lsec_audit_signer *theirs = signer_for(LSEC_TEST_LINE, "st-2", k2);
+	uint8_t h[32], sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	memset(h, 0x33, sizeof(h));
+	assert_lsec_ok(lsec_audit__leaf_sign(sig, theirs, 9, h, &err), &err);
+	/* A station this one does not trust. */
+	expect_sig(lsec_audit__signer_keyring(mine), ORIGIN, 9, h, sig, sizeof(sig),
+		     LSEC_E_AUDIT_LEAF_SIGNATURE, "no trusted station key");
+	/* Trusted by its public key alone (a stations.pub holds no names): learned, then found. */
+	assert_lsec_ok(lsec_audit_signer_trust(mine, k2, &err), &err);
+	lsec_audit__keyring *kr = lsec_audit__signer_keyring(mine);
+	assert_false(kr->k[1].id_known);
+	expect_sig(kr, ORIGIN, 9, h, sig, sizeof(sig), 0, NULL);
+	assert_true(kr->k[1].id_known);
+	assert_memory_equal(kr->k[1].id, sig, 4);
+	expect_sig(kr, ORIGIN, 10, h, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "does not verify");
+	/* Not Ed25519. */
+	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_non_null(ec);
+	assert_lsec_code(lsec_audit_signer_trust(mine, ec, &err), LSEC_E_USAGE, &err);
+	lsec_audit_signer *bad = NULL;
+	assert_lsec_code(lsec_audit_signer_new(&bad, LSEC_TEST_LINE, "st-3", ec, &err),
+			 LSEC_E_USAGE, &err);
+	assert_null(bad);
+	EVP_PKEY_free(ec);
+	lsec_audit_signer_free(mine);
+	lsec_audit_signer_free(theirs);
+	EVP_PKEY_free(k2);
+}
+
+/* ---- over a store ------------------------------------------------------------ */
+
+static void record(lsec_store *st, const char *unit)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_event ev = {.person = "alice", .station = LSEC_TEST_STATION, .unit = unit,
+			       .action = "flash", .outcome = "pass"};
+	assert_lsec_ok(lsec_audit_append(NULL, st, &ev, &err), &err);
+}
+
+static void checkpoint(lsec_store *st, int code, const char *where)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int rc = lsec_audit_checkpoint_create(NULL, st, LSEC_TEST_LINE, LSEC_TEST_STATION,
+					      lsec_test_station_key(), "auditor", &err);
+	if (rc != code || (where != NULL && strstr(err.msg, where) == NULL)) {
+		fail_msg("checkpoint: expected %d naming '%s', got %d: %s", code,
+			 where ? where : "", rc, err.msg);
+	}
+}
+
+static void verify(lsec_store *st, int code, const char *where)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_verify_report rep;
+	int rc = lsec_audit_verify(&rep, st, LSEC_TEST_LINE, LSEC_TEST_STATION,
+				   lsec_test_station_key(), NULL, 0, &err);
+	if (rc != code || (where != NULL && strstr(err.msg, where) == NULL)) {
+		fail_msg("verify: expected %d naming '%s', got %d: %s", code, where ? where : "",
+			 rc, err.msg);
+	}
+}
+
+/* Appends a well-formed leaf with a correct hash as SQL would, with sig (may be NULL). */
+static void append_by_sql(lsec_store *st, uint64_t seq, const uint8_t *sig, size_t sig_len)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	char *leaf = NULL;
+	uint8_t h[32];
+	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION, .unit = "SN-A",
+			       .action = "flash", .outcome = "pass"};
+	assert_lsec_ok(lsec_audit_leaf_build(&leaf, &ev, seq, NULL, &err), &err);
+	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)leaf, strlen(leaf), &err), &err);
+	assert_lsec_ok(lsec_store_leaf_put(st, seq, "SN-A", (const uint8_t *)leaf, strlen(leaf), h,
+					   sig, sig_len, &err),
+		       &err);
+	lsec_free(leaf);
+}
+
+static void test_audit_sign__signed_log_checkpoints_and_verifies(void **state)
+{
+	lsec_test_db *db = *state;
+	for (int i = 0; i < 3; i++) {
+		record(db->st, "SN-A");
+	}
+	checkpoint(db->st, 0, NULL);
+	record(db->st, "SN-B");
+	checkpoint(db->st, 0, NULL);
+	verify(db->st, 0, NULL);
+}
+
+static void test_audit_sign__leaf_appended_by_sql_is_refused(void **state)
+{
+	lsec_test_db *db = *state;
+	for (int i = 0; i < 3; i++) {
+		record(db->st, "SN-A");
+	}
+	checkpoint(db->st, 0, NULL); /* leaves 0-2, leaf 3 records it */
+	append_by_sql(db->st, 4, NULL, 0);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 4 is not signed");
+	verify(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 4 is not signed");
+	/* A real leaf's signature copied onto it does not verify either. */
+	lsec_err err = LSEC_ERR_INIT;
+	store_val none[] = {SV_I(4)};
+	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM audit_leaves WHERE seq = ?", none, 1,
+					 NULL, NULL, &err),
+		       &err);
+	append_by_sql(db->st, 4, (const uint8_t *)"placeholder", 11);
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf_sig ="
+					 " (SELECT leaf_sig FROM audit_leaves WHERE seq = 1)"
+					 " WHERE seq = 4",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 4 is bad");
+	verify(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 4 is bad");
+	/* Nothing was signed over it. */
+	uint64_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	assert_int_equal(n, 5);
+}
+
+static void test_audit_sign__other_stations_leaves_need_trust(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k2);
+	record(db->st, "SN-A");
+	/* A second station writes through its own handle with its own key. */
+	lsec_store *st2 = NULL;
+	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
+	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
+	record(st2, "SN-B");
+	lsec_store_close(st2);
+	/* Not trusted: its leaf stops the checkpoint. */
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 1 is bad");
+	/* Trusted (as a stations.pub would make it): covered. */
+	lsec_audit_signer *s = signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+					  lsec_test_station_key());
+	assert_lsec_ok(lsec_audit_signer_trust(s, k2, &err), &err);
+	lsec_audit_signer_attach(db->st, s);
+	checkpoint(db->st, 0, NULL);
+	/* verify_keys trusts exactly the keys it is given. */
+	lsec_audit_verify_report rep;
+	const EVP_PKEY *both[] = {lsec_test_station_key(), k2};
+	assert_lsec_ok(lsec_audit_verify_keys(&rep, db->st, LSEC_TEST_LINE, both, 2, NULL, 0, &err),
+		       &err);
+	assert_int_equal(rep.leaves, 3);
+	assert_lsec_code(lsec_audit_verify_keys(&rep, db->st, LSEC_TEST_LINE, both, 1, NULL, 0,
+						&err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "leaf 1 "));
+	/* Another line's origin: every leaf fails. */
+	assert_lsec_code(lsec_audit_verify_keys(&rep, db->st, "line2", both, 2, NULL, 0, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "leaf 0 "));
+	EVP_PKEY_free(k2);
+}
+
+static void test_audit_sign__no_signer_no_leaf(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_signer_attach(db->st, NULL);
+	lsec_audit_event ev = {.person = "alice", .action = "login"};
+	assert_lsec_code(lsec_audit_append(NULL, db->st, &ev, &err), LSEC_E_AUDIT_NO_SIGNER, &err);
+	assert_non_null(strstr(err.msg, "'login'"));
+	checkpoint(db->st, LSEC_E_AUDIT_NO_SIGNER, "no station key");
+	uint64_t n = 9;
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	assert_int_equal(n, 0);
+	/* A signer for another line cannot checkpoint this one. */
+	lsec_audit_signer_attach(db->st, signer_for("line2", LSEC_TEST_STATION,
+						    lsec_test_station_key()));
+	checkpoint(db->st, LSEC_E_USAGE, "linesec/line2");
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_audit_sign__signature_binds_origin_seq_and_hash),
+		cmocka_unit_test(test_audit_sign__unknown_and_learned_keys),
+	};
+	const struct CMUnitTest stored[] = {
+		cmocka_unit_test_setup_teardown(test_audit_sign__signed_log_checkpoints_and_verifies,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__leaf_appended_by_sql_is_refused,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__other_stations_leaves_need_trust,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__no_signer_no_leaf,
+						lsec_test_db_setup, lsec_test_db_teardown),
+	};
+	int failed = cmocka_run_group_tests(pure, NULL, NULL);
+	failed += lsec_test_run_backends("audit/sign", stored, sizeof(stored) / sizeof(stored[0]));
+	return failed;
+}
