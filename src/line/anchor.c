@@ -350,14 +350,16 @@ typedef struct exported_set {
 	size_t n, cap;
 } exported_set;
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Whether size is in s (sorted with cmp_u64 once it is complete). */
 static bool exported_has(const exported_set *s, uint64_t size)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->sizes[i] == size) {
-			return true;
-		}
-	}
-	return false;
+	return s->n > 0 && bsearch(&size, s->sizes, s->n, sizeof(*s->sizes), cmp_u64) != NULL;
 }
 
 static int exported_add(exported_set *s, uint64_t size, lsec_err *err)
@@ -450,6 +452,9 @@ static int verify_folder(size_t *count_out, lsec_line *line,
 			    origin);
 		LSEC_TRY(matches_log(line->st, &cp, leaves, where, err));
 		LSEC_TRY(exported_add(&set, cp.size, err));
+	}
+	if (set.n > 1) {
+		qsort(set.sizes, set.n, sizeof(*set.sizes), cmp_u64);
 	}
 	folder_ctx f = {line, pubs, npubs, dir, &set};
 	LSEC_TRY(lsec_store_checkpoint_foreach(line->st, row_exported, &f, err));
