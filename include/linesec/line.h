@@ -45,6 +45,9 @@ extern "C" {
 struct json_t;
 
 #define LSEC_LINE_CONFIG "line.yaml"
+/* The anchor in the line folder, and the default checkpoint folder (line.yaml `checkpoints`). */
+#define LSEC_LINE_ANCHOR "anchor.json"
+#define LSEC_LINE_CHECKPOINTS "checkpoints"
 #define LSEC_LINE_ENV "LINESEC_LINE"
 /*
  * In the line folder: the public keys (PEM, concatenated) of the other
@@ -92,12 +95,21 @@ LSEC_API LSEC_MUST_USE int lsec_line_init(const lsec_line_init_options *opts, ls
 LSEC_API LSEC_MUST_USE int lsec_line_find(char **out, const char *dir, lsec_err *err);
 
 /*
- * Opens the line found as lsec_line_find does: reads line.yaml and opens the
- * registry. *out belongs to the caller: lsec_line_close.
+ * Opens the line found as lsec_line_find does: reads line.yaml, opens the
+ * registry and checks it against the line's anchor (lsec_line_anchor_check).
+ * A line folder this process may not write is opened read-only, as
+ * lsec_line_open_read_only does. *out belongs to the caller: lsec_line_close.
  * Errors: LSEC_E_NOTFOUND, LSEC_E_PARSE (line.yaml, naming the field),
- * store errors.
+ * LSEC_E_STORE_ANCHOR, store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err);
+/*
+ * lsec_line_open for reading only (an auditor's copy of a line folder): the
+ * registry is opened with lsec_store_open_read_only and nothing in the
+ * folder is written. Same errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_open_read_only(lsec_line **out, const char *dir,
+						    lsec_err *err);
 LSEC_API void lsec_line_close(lsec_line *line);
 
 /* Borrowed strings, valid while the line is open. */
@@ -130,6 +142,8 @@ LSEC_API LSEC_MUST_USE int lsec_line_trusted_keys(struct evp_pkey_st ***out, siz
 						  const lsec_line *line, lsec_err *err);
 /* The line CA folder: line.yaml's `ca` (default "ca") resolved against the line folder. */
 LSEC_API const char *lsec_line_ca_dir(const lsec_line *line);
+/* The checkpoint folder: line.yaml's `checkpoints` (default "checkpoints") resolved against the line folder. */
+LSEC_API const char *lsec_line_checkpoint_dir(const lsec_line *line);
 /* The registry (borrowed; closed by lsec_line_close). */
 LSEC_API lsec_store *lsec_line_store(lsec_line *line);
 
@@ -141,6 +155,88 @@ LSEC_API size_t lsec_line_product_count(const lsec_line *line);
  */
 LSEC_API bool lsec_line_product(const lsec_line *line, size_t i, const char **id,
 				const char **target, const struct json_t **policies);
+
+/* ---- the anchor and the exported checkpoints ----------------------------------- */
+
+/*
+ * Records the registry's identity (lsec_store_registry_id) in a new
+ * line_dir/anchor.json (0644). lsec_line_init does this; a line folder has
+ * one anchor for its life. Errors: LSEC_E_EXISTS, LSEC_E_IO, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_anchor_create(const char *line_dir, lsec_store *st,
+						   lsec_err *err);
+/*
+ * Checks that st is the registry line_dir's anchor names and is not older
+ * than the last checkpoint anchored there: the registry id, the leaf count
+ * and the stored checkpoint row of the anchored size with the anchored root
+ * (cheap: the full recomputation is lsec_line_audit_verify's). Every open of
+ * a line or station calls it. An anchor behind the registry is fine (a
+ * crash between a checkpoint's commit and its anchoring).
+ * Errors: LSEC_E_STORE_ANCHOR (no anchor.json, another registry, an older
+ * or rewritten one; the message says what was found and what to do),
+ * LSEC_E_PARSE, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_anchor_check(lsec_store *st, const char *line_dir,
+						  lsec_err *err);
+
+typedef struct lsec_line_checkpoint_options {
+	unsigned version;               /* 1 */
+	const char *line_dir;           /* the line folder holding anchor.json */
+	const char *export_dir;         /* NULL: <line_dir>/checkpoints */
+	const char *line_id;            /* names the log: lsec_audit_origin */
+	const char *key_name;           /* the station id, on the signature line */
+	const struct evp_pkey_st *key;  /* the station's Ed25519 key */
+	const char *person;             /* who the checkpoint leaf names */
+} lsec_line_checkpoint_options;
+
+#define LSEC_LINE_CHECKPOINT_OPTIONS_INIT {1, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/*
+ * Signs a checkpoint of the whole log (lsec_audit_checkpoint_create), then
+ * exports its note to export_dir/<tree size>.note (written atomically; a
+ * file of that name holding another note is never replaced) and records
+ * its size, root and note in line_dir/anchor.json, unless the anchor
+ * already names a later one. The station and `audit checkpoint` both sign
+ * through here. *note_out (may be NULL; lsec_free) is the note.
+ * Errors: those of lsec_audit_checkpoint_create; LSEC_E_EXISTS (another
+ * note under that name); LSEC_E_IO; LSEC_E_STORE_ANCHOR (no anchor). On an
+ * error after the registry committed, the checkpoint stays stored and the
+ * anchor lags behind it.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_checkpoint_sign(char **note_out, lsec_store *st,
+						     const lsec_line_checkpoint_options *opts,
+						     lsec_err *err);
+/* lsec_line_checkpoint_sign for an open line, signing as its station. */
+LSEC_API LSEC_MUST_USE int lsec_line_checkpoint(char **note_out, lsec_line *line,
+						const struct evp_pkey_st *key, const char *person,
+						lsec_err *err);
+
+/* What lsec_line_audit_verify found when everything verifies. */
+typedef struct lsec_line_verify_report {
+	lsec_audit_verify_report log;
+	bool anchored;          /* anchor.json names a checkpoint */
+	uint64_t anchored_size; /* its tree size */
+	size_t exported;        /* exported checkpoints checked (against a folder) */
+} lsec_line_verify_report;
+
+/*
+ * Verifies the line's log (lsec_audit_verify_keys, one snapshot) and what
+ * is kept outside it: the checkpoint in anchor.json, and against (may be
+ * NULL) either one exported note or a folder of them (files *.note and
+ * *.checkpoint). Each must be signed by one of pubs, be of this line's log,
+ * and equal the registry's checkpoint of its size, which the verification
+ * recomputed; against a folder, every stored checkpoint this station signed
+ * must also be in it. Errors: those of lsec_audit_verify_keys;
+ * LSEC_E_AUDIT_TRUNCATED (a note covers more leaves than the log),
+ * LSEC_E_AUDIT_ROOT (a note the registry does not hold: rewritten),
+ * LSEC_E_AUDIT_SIGNATURE (bad signature or another line's note),
+ * LSEC_E_AUDIT_NO_CHECKPOINT (a stored checkpoint missing from the folder),
+ * LSEC_E_STORE_ANCHOR, LSEC_E_IO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_audit_verify(lsec_line_verify_report *out, lsec_line *line,
+						  const struct evp_pkey_st *const *pubs,
+						  size_t npubs, const char *against,
+						  lsec_err *err);
 
 /* ---- people ---------------------------------------------------------------- */
 

@@ -135,20 +135,23 @@ typedef struct lsec_station_config {
 	void *progress_ctx;
 	unsigned socket;         /* socket number shown to the operator (from 1) */
 	uint32_t sample_seed;    /* selects the units of sampled steps */
+	const char *checkpoint_dir; /* exported checkpoints; NULL: <line_dir>/checkpoints */
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL}
 
 typedef struct lsec_station lsec_station;
 
 /*
- * Opens a station: the registry, the station key; the CA is opened when a
+ * Opens a station: the registry, checked against the line folder's anchor
+ * (lsec_line_anchor_check), the station key; the CA is opened when a
  * provisioning step first needs it. cfg and what it points to must outlive
  * the handle. *out is freed with lsec_station_close.
- * Errors: LSEC_E_STATION_CONFIG, LSEC_E_USAGE, store errors.
+ * Errors: LSEC_E_STATION_CONFIG, LSEC_E_USAGE, LSEC_E_STORE_ANCHOR, store
+ * errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_station_open(lsec_station **out, const lsec_station_config *cfg,
 					     lsec_err *err);

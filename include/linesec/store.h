@@ -46,11 +46,13 @@ enum {
 	LSEC_E_STORE_SCHEMA = -240,     /* the database schema is newer than this program */
 	LSEC_E_STORE_BUSY = -241,       /* the database stayed locked past the busy timeout */
 	LSEC_E_STORE_MISSING = -242,    /* no registry (or an empty one) where one must be */
+	LSEC_E_STORE_ANCHOR = -243,     /* not the registry the line anchors, or older than it */
 };
 
 /* Size limits of names and identifiers (bytes, without the NUL). */
 #define LSEC_STORE_NAME_MAX 64
 #define LSEC_STORE_FP_MAX 128 /* hex fingerprints and certificate serials */
+#define LSEC_STORE_ID_LEN 32  /* a registry id: 128 random bits in hex */
 
 typedef struct lsec_store lsec_store;
 
@@ -69,6 +71,25 @@ typedef struct lsec_store lsec_store;
  * newer than this program), LSEC_E_NOMEM.
  */
 LSEC_API LSEC_MUST_USE int lsec_store_open(lsec_store **out, const char *location, lsec_err *err);
+/*
+ * Opens an existing registry for reading only: never migrated, never
+ * written (an auditor's copy of a line folder). A SQLite file is opened
+ * immutable (no journal, no lock files, so the folder may be read-only);
+ * the copy must have been taken with no write in progress: a non-empty
+ * write-ahead log beside it is refused. The schema must be this program's.
+ * Errors: those of lsec_store_open; LSEC_E_STORE_SCHEMA for an older schema;
+ * LSEC_E_STATE for a pending write-ahead log.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_open_read_only(lsec_store **out, const char *location,
+						     lsec_err *err);
+/*
+ * The registry's identity into out: a random id given when the registry was
+ * created (or first migrated to the schema that holds it). A line folder
+ * keeps it to tell its own registry from any other valid one.
+ * Errors: LSEC_E_STORE_MISSING (the identity row was deleted), store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_registry_id(char out[LSEC_STORE_ID_LEN + 1],
+						  lsec_store *st, lsec_err *err);
 /*
  * Creates a new registry with the latest schema: a SQLite file that must not
  * exist yet (made 0600), or a PostgreSQL database (schema) that holds no
@@ -574,6 +595,14 @@ LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_action(uint64_t **seqs_out, 
 							   lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size,
 						     const uint8_t root[32], const char *note,
+						     lsec_err *err);
+/*
+ * The stored checkpoint of tree_size leaves: its root into root_out and,
+ * when note_out is not NULL, its note appended (not NUL-terminated).
+ * Errors: LSEC_E_NOTFOUND (no checkpoint of that size), store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_get(uint8_t root_out[32], lsec_buf *note_out,
+						     lsec_store *st, uint64_t tree_size,
 						     lsec_err *err);
 /* Called for each checkpoint; borrowed pointers; < 0 stops the walk. */
 typedef int (*lsec_store_checkpoint_cb)(void *ctx, uint64_t id, uint64_t tree_size,

@@ -54,9 +54,11 @@ out:
 /* ---- verify -------------------------------------------------------------- */
 
 static const cli_opt verify_opts[] = {
-	CLI_OPT("against", "FILE", "a checkpoint exported earlier: the log must still contain it"),
+	CLI_OPT("against", "FILE|DIR",
+		"a checkpoint exported earlier, or a folder of them: the log must still contain each"),
 	CLI_OPT("pubkey", "FILE",
 		"station public key(s), PEM (default: the line's station.pub and stations.pub)"),
+	CLI_FLAG("read-only", "read the line folder without writing anything (an auditor's copy)"),
 	CLI_OPT_JSON("the result"),
 	CLI_OPT_END,
 };
@@ -69,48 +71,54 @@ static int verify_body(cli_ctx *c)
 	lsec_line *line = c->line;
 	struct evp_pkey_st **pubs = NULL;
 	size_t npubs = 0;
-	lsec_buf against = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX);
-	lsec_audit_verify_report rep;
-	const char *against_path = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
+	lsec_line_verify_report rep;
+	const char *against = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
 	if (keys != NULL) {
 		LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs, keys, err));
 	} else {
 		LSEC_TRY(lsec_line_trusted_keys(&pubs, &npubs, line, err));
 	}
-	if (against_path != NULL) {
-		LSEC_TRY(read_text(&against, against_path, LSEC_AUDIT_NOTE_MAX + 1, err));
-	}
-	LSEC_TRY(lsec_audit_verify_keys(&rep, lsec_line_store(line), lsec_line_id(line),
-					(const struct evp_pkey_st *const *)pubs, npubs,
-					against_path ? (const char *)against.data : NULL,
-					against.len, err));
+	LSEC_TRY(lsec_line_audit_verify(&rep, line, (const struct evp_pkey_st *const *)pubs, npubs,
+					against, err));
 	char hex[65];
-	lsec_hex_encode(hex, rep.root, 32);
+	lsec_hex_encode(hex, rep.log.root, 32);
 	if (cli_flag(a, "json")) {
-		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?}", "ok", 1, "leaves",
-				      (json_int_t)rep.leaves, "checkpoints",
-				      (json_int_t)rep.checkpoints, "root", hex, "latest_checkpoint",
-				      rep.has_checkpoint ? checkpoint_json(&rep.latest) : NULL);
+		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?, s:o?, s:I}", "ok", 1, "leaves",
+				      (json_int_t)rep.log.leaves, "checkpoints",
+				      (json_int_t)rep.log.checkpoints, "root", hex,
+				      "latest_checkpoint",
+				      rep.log.has_checkpoint ? checkpoint_json(&rep.log.latest) : NULL,
+				      "anchored_tree_size",
+				      rep.anchored ? json_integer((json_int_t)rep.anchored_size) : NULL,
+				      "exported_checked", (json_int_t)rep.exported);
 		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		printf("audit log verifies: %llu leaves, %llu checkpoints, root %s\n",
-		       (unsigned long long)rep.leaves, (unsigned long long)rep.checkpoints, hex);
-		if (rep.has_checkpoint) {
+		       (unsigned long long)rep.log.leaves, (unsigned long long)rep.log.checkpoints,
+		       hex);
+		if (rep.log.has_checkpoint) {
 			printf("latest checkpoint: %llu leaves (%s)\n",
-			       (unsigned long long)rep.latest.size, rep.latest.origin);
+			       (unsigned long long)rep.log.latest.size, rep.log.latest.origin);
 		}
-		if (against_path != NULL) {
-			printf("contains the exported checkpoint '%s'\n", against_path);
+		if (rep.anchored) {
+			printf("contains the last checkpoint this station signed (%llu leaves, "
+			       LSEC_LINE_ANCHOR ")\n",
+			       (unsigned long long)rep.anchored_size);
+		}
+		if (against != NULL) {
+			printf("contains the exported checkpoint%s '%s' (%zu checked)\n",
+			       rep.exported > 0 ? "s of" : "", against,
+			       rep.exported > 0 ? rep.exported : (size_t)1);
 		}
 	}
 out:
-	lsec_buf_release(&against);
 	lsec_audit_pubkeys_free(pubs, npubs);
 	return rc;
 }
 
 static const cli_spec verify_spec = {
-	.usage = "audit verify [--line DIR] [--against FILE] [--pubkey FILE] [--json]",
+	.usage = "audit verify [--line DIR] [--against FILE|DIR] [--pubkey FILE] [--read-only] "
+		 "[--json]",
 	.summary = "recompute the audit log from its stored leaves and check every checkpoint",
 	.opts = verify_opts,
 	.details =
@@ -144,9 +152,7 @@ static int checkpoint_body(cli_ctx *c)
 	const char *dir = cli_get(a, "export");
 	lsec_audit_checkpoint cp;
 	LSEC_TRY(lsec_key_load_private(&key, lsec_line_station_key_path(line), NULL, err));
-	LSEC_TRY(lsec_audit_checkpoint_create(&note, lsec_line_store(line), lsec_line_id(line),
-					      lsec_line_station(line), lsec_key_evp(key), c->person,
-					      err));
+	LSEC_TRY(lsec_line_checkpoint(&note, line, lsec_key_evp(key), c->person, err));
 	LSEC_TRY(lsec_audit_checkpoint_parse(&cp, note, strlen(note), err));
 	if (dir != NULL) {
 		LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
@@ -183,8 +189,9 @@ static const cli_spec checkpoint_spec = {
 	.opts = checkpoint_opts,
 	.details = "The checkpoint is a C2SP signed note (origin, tree size, root) signed with the "
 		   "station's\nEd25519 key. Keep exported checkpoints off the station: 'audit verify "
-		   "--against FILE'\ndetects a log that was cut back or rewritten since. Needs a "
-		   "logged-in person (any role).",
+		   "--against FILE'\ndetects a log that was cut back or rewritten since. Every checkpoint is "
+		   "also exported to\nthe line's checkpoint folder (line.yaml 'checkpoints') and "
+		   "recorded in anchor.json.\nNeeds a logged-in person (any role).",
 	.body = checkpoint_body,
 	.setup = CLI_LINE,
 	.roles = CLI_ANYONE,

@@ -223,7 +223,12 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 			LSEC_TRY(lsec_station_open(&c->st, cfg, err));
 		}
 	} else if ((spec->setup & CLI_LINE) != 0) {
-		LSEC_TRY(lsec_line_open(&c->line, cli_get(&c->a, "line"), err));
+		/* A command offering --read-only reads an auditor's copy of the folder. */
+		if (cli_flag(&c->a, "read-only")) {
+			LSEC_TRY(lsec_line_open_read_only(&c->line, cli_get(&c->a, "line"), err));
+		} else {
+			LSEC_TRY(lsec_line_open(&c->line, cli_get(&c->a, "line"), err));
+		}
 		if ((spec->setup & CLI_NO_ACTOR) == 0 && (spec->roles != 0 || as != NULL)) {
 			LSEC_TRY(lsec_line_authorize(&c->who, c->line, as,
 						     spec->roles != 0 ? spec->roles : CLI_ANYONE,

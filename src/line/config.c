@@ -54,13 +54,19 @@ int lsec_line__derive_paths(lsec_line *line, lsec_err *err)
 	}
 	line->ca_dir = line->ca[0] == '/' ? lsec_strdup(line->ca)
 					  : lsec_asprintf("%s/%s", line->dir, line->ca);
+	if (line->checkpoints[0] == '\0') {
+		snprintf(line->checkpoints, sizeof(line->checkpoints), LSEC_LINE_CHECKPOINTS);
+	}
+	line->checkpoint_dir = line->checkpoints[0] == '/'
+				       ? lsec_strdup(line->checkpoints)
+				       : lsec_asprintf("%s/%s", line->dir, line->checkpoints);
 	if (is_url(line->registry) || line->registry[0] == '/') {
 		line->registry_location = lsec_strdup(line->registry);
 	} else {
 		line->registry_location = lsec_asprintf("%s/%s", line->dir, line->registry);
 	}
 	LSEC_ENSURE(line->key_path && line->pub_path && line->sessions_dir &&
-			    line->registry_location && line->ca_dir,
+			    line->registry_location && line->ca_dir && line->checkpoint_dir,
 		    LSEC_E_NOMEM, "cannot open line '%s': out of memory", line->dir);
 out:
 	return rc;
@@ -317,6 +323,12 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 			    "cannot read '%s': field 'ca' must be a folder name", path);
 		snprintf(line->ca, sizeof(line->ca), "%s", v);
 	}
+	LSEC_TRY(yaml_scalar(&v, root, "/checkpoints", path, err));
+	if (v != NULL) {
+		LSEC_ENSURE(v[0] != '\0' && strlen(v) < sizeof(line->checkpoints), LSEC_E_PARSE,
+			    "cannot read '%s': field 'checkpoints' must be a folder name", path);
+		snprintf(line->checkpoints, sizeof(line->checkpoints), "%s", v);
+	}
 	line->session_minutes = DEFAULT_SESSION_MINUTES;
 	LSEC_TRY(yaml_scalar(&v, root, "/session/lifetime_minutes", path, err));
 	if (v != NULL) {
@@ -353,13 +365,18 @@ out:
 
 /* ---- finding and opening ------------------------------------------------------ */
 
-static bool has_config(const char *dir)
+static bool has_file(const char *dir, const char *name)
 {
-	char *p = lsec_asprintf("%s/%s", dir, LSEC_LINE_CONFIG);
+	char *p = lsec_asprintf("%s/%s", dir, name);
 	struct stat sb;
 	bool ok = p != NULL && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 	lsec_free(p);
 	return ok;
+}
+
+static bool has_config(const char *dir)
+{
+	return has_file(dir, LSEC_LINE_CONFIG);
 }
 
 int lsec_line_find(char **out, const char *dir, lsec_err *err)
@@ -400,6 +417,7 @@ void lsec_line_close(lsec_line *line)
 	lsec_free(line->dir);
 	lsec_free(line->registry_location);
 	lsec_free(line->ca_dir);
+	lsec_free(line->checkpoint_dir);
 	lsec_free(line->key_path);
 	lsec_free(line->pub_path);
 	lsec_free(line->sessions_dir);
@@ -477,7 +495,7 @@ out:
 	return rc;
 }
 
-int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err)
+static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err *err)
 {
 	int rc = 0;
 	char *cfg = NULL;
@@ -489,14 +507,34 @@ int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err)
 	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot open line: out of memory");
 	LSEC_TRY(lsec_line__config_read(line, cfg, err));
 	LSEC_TRY(lsec_line__derive_paths(line, err));
-	LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
-	LSEC_TRY(attach_signer(line, err));
+	if (read_only || access(line->dir, W_OK) != 0) {
+		LSEC_TRY(lsec_store_open_read_only(&line->st, line->registry_location, err));
+	} else {
+		LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
+		LSEC_TRY(attach_signer(line, err));
+	}
+	LSEC_TRY(lsec_line_anchor_check(line->st, line->dir, err));
 	*out = line;
 	line = NULL;
 out:
 	lsec_free(cfg);
 	lsec_line_close(line);
 	return rc;
+}
+
+int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err)
+{
+	return line_open(out, dir, false, err);
+}
+
+int lsec_line_open_read_only(lsec_line **out, const char *dir, lsec_err *err)
+{
+	return line_open(out, dir, true, err);
+}
+
+const char *lsec_line_checkpoint_dir(const lsec_line *line)
+{
+	return line->checkpoint_dir;
 }
 
 const char *lsec_line_dir(const lsec_line *line)
@@ -577,6 +615,9 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"registry: \"%s\"\n"
 		"# The line CA folder (linesec ca init --ca <line>/ca), relative to this one\n"
 		"ca: ca\n"
+		"# Every checkpoint this station signs is exported here (<tree size>.note):\n"
+		"# a second disk or a share in practice, relative to this folder or absolute\n"
+		"checkpoints: " LSEC_LINE_CHECKPOINTS "\n"
 		"session:\n"
 		"  lifetime_minutes: %u\n"
 		"# Products built on this line: the device target each is driven through\n"
@@ -611,13 +652,18 @@ out:
 }
 
 /* Removes what a failed init created, so no half-made line is left behind. */
-static void undo_init(const lsec_line *line, bool config, bool key, bool registry)
+static void undo_init(const lsec_line *line, bool config, bool key, bool registry, bool anchor)
 {
 	char *cfg = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_CONFIG);
+	char *anc = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_ANCHOR);
 	if (config && cfg != NULL) {
 		unlink(cfg);
 	}
+	if (anchor && anc != NULL) {
+		unlink(anc);
+	}
 	lsec_free(cfg);
+	lsec_free(anc);
 	if (key) {
 		unlink(line->key_path);
 		unlink(line->pub_path);
@@ -633,7 +679,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_line *line = NULL;
 	char *cfg = NULL;
-	bool made_config = false, made_key = false, made_registry = false;
+	bool made_config = false, made_key = false, made_registry = false, made_anchor = false;
 	char hash[160] = "";
 	uint64_t people = 0;
 	json_t *ev = NULL;
@@ -670,6 +716,8 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
 	LSEC_ENSURE(!has_config(line->dir), LSEC_E_EXISTS,
 		    "cannot create line in '%s': it already holds " LSEC_LINE_CONFIG, line->dir);
+	LSEC_ENSURE(!has_file(line->dir, LSEC_LINE_ANCHOR), LSEC_E_EXISTS,
+		    "cannot create line in '%s': it already holds " LSEC_LINE_ANCHOR, line->dir);
 	LSEC_ENSURE(access(line->key_path, F_OK) != 0, LSEC_E_EXISTS,
 		    "cannot create line in '%s': '%s' already exists", line->dir, line->key_path);
 	if (!is_url(line->registry)) {
@@ -696,6 +744,8 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		made_registry = true;
 	}
 	LSEC_TRY(attach_signer(line, err));
+	made_anchor = true; /* a partly written anchor is removed too */
+	LSEC_TRY(lsec_line_anchor_create(line->dir, line->st, err));
 
 	LSEC_TRY(lsec_store_person_count(&people, line->st, err));
 	if (people == 0) {
@@ -722,7 +772,7 @@ out:
 		lsec_store_close(line->st);
 		line->st = NULL;
 		if (rc < 0) {
-			undo_init(line, made_config, made_key, made_registry);
+			undo_init(line, made_config, made_key, made_registry, made_anchor);
 		}
 	}
 	lsec_free(cfg);

@@ -26,6 +26,8 @@ struct lsec_line {
 	char *sessions_dir;
 	char ca[512];   /* the line CA folder as written in line.yaml ("ca" when absent) */
 	char *ca_dir;   /* resolved against the line folder */
+	char checkpoints[512]; /* line.yaml's `checkpoints` ("checkpoints" when absent) */
+	char *checkpoint_dir;  /* resolved against the line folder */
 	unsigned session_minutes;
 	line_product *products;
 	size_t nproducts;

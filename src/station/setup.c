@@ -108,6 +108,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 	c.station_id = lsec_line_station(s->line);
 	c.line_dir = lsec_line_dir(s->line);
 	c.ca_dir = s->ca_dir;
+	c.checkpoint_dir = lsec_line_checkpoint_dir(s->line);
 	c.station_key = lsec_line_station_key_path(s->line);
 	c.products = s->products;
 	c.nproducts = s->nproducts;

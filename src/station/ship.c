@@ -10,6 +10,8 @@
  */
 #include "station/station_int.h"
 
+#include "linesec/line.h"
+
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -46,10 +48,14 @@ int lsec_station_checkpoint(lsec_station *st, lsec_err *err)
 	char *note = NULL;
 	LSEC_ENSURE(st->station_key != NULL, LSEC_E_STATION_CONFIG,
 		    "cannot sign a checkpoint: no station key configured");
-	LSEC_TRY(lsec_audit_checkpoint_create(&note, st->store,
-					      st->cfg->line_id ? st->cfg->line_id : "line",
-					      st->cfg->station_id, lsec_key_evp(st->station_key),
-					      st->cfg->operator_name, err));
+	lsec_line_checkpoint_options o = LSEC_LINE_CHECKPOINT_OPTIONS_INIT;
+	o.line_dir = st->cfg->line_dir;
+	o.export_dir = st->cfg->checkpoint_dir;
+	o.line_id = st->cfg->line_id ? st->cfg->line_id : "line";
+	o.key_name = st->cfg->station_id;
+	o.key = lsec_key_evp(st->station_key);
+	o.person = st->cfg->operator_name;
+	LSEC_TRY(lsec_line_checkpoint_sign(&note, st->store, &o, err));
 out:
 	lsec_free(note);
 	return rc;

@@ -6,6 +6,8 @@
  */
 #include "station/station_int.h"
 
+#include "linesec/line.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -184,6 +186,7 @@ int lsec_station_open(lsec_station **out, const lsec_station_config *cfg, lsec_e
 	LSEC_ENSURE(st != NULL, LSEC_E_NOMEM, "cannot open station: out of memory");
 	st->cfg = cfg;
 	LSEC_TRY(lsec_store_open(&st->store, cfg->registry, err));
+	LSEC_TRY(lsec_line_anchor_check(st->store, cfg->line_dir, err));
 	if (cfg->station_key != NULL) {
 		LSEC_TRY(lsec_key_load_private(&st->station_key, cfg->station_key, NULL, err));
 		LSEC_ENSURE(lsec_key_get_type(st->station_key) == LSEC_KEY_ED25519,

@@ -46,9 +46,50 @@ static int map_error(lsec_store *st, int src, const char *what, lsec_err *err)
 			    what, st->location, sqlite3_errmsg(im->db));
 }
 
+/*
+ * An immutable copy is read without its write-ahead log, so a copy taken
+ * while a write was pending would silently lack it: refused instead.
+ */
+static int check_no_wal(const char *location, lsec_err *err)
+{
+	int rc = 0;
+	struct stat sb;
+	char *wal = lsec_asprintf("%s-wal", location);
+	LSEC_ENSURE(wal != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory",
+		    location);
+	LSEC_ENSURE(stat(wal, &sb) != 0 || sb.st_size == 0, LSEC_E_STATE,
+		    "cannot read registry '%s' read-only: '%s' holds %lld bytes not yet written "
+		    "into it (copy the line folder again while no command runs on it)",
+		    location, wal, (long long)sb.st_size);
+out:
+	lsec_free(wal);
+	return rc;
+}
+
+/* "file:<path, percent-encoded>?immutable=1" (RFC 3986 URI; sqlite.org/uri.html). */
+static int immutable_uri(lsec_buf *out, const char *location, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_TRY(lsec_buf_append_str(out, "file:", err));
+	for (const char *c = location; *c; c++) {
+		bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || strchr("/._-~", *c) != NULL;
+		if (plain) {
+			LSEC_TRY(lsec_buf_append_u8(out, (uint8_t)*c, err));
+		} else {
+			LSEC_TRY(lsec_buf_printf(out, err, "%%%02X", (unsigned)(uint8_t)*c));
+		}
+	}
+	LSEC_TRY(lsec_buf_append_str(out, "?immutable=1", err));
+	LSEC_ENSURE(lsec_buf_cstr(out, err) != NULL, LSEC_E_NOMEM, "out of memory");
+out:
+	return rc;
+}
+
 static int sq_open(lsec_store *st, const char *location, lsec_err *err)
 {
 	int rc = 0;
+	lsec_buf uri = LSEC_BUF_INIT(16384);
 	sqlite_impl *im = lsec_calloc(1, sizeof(*im));
 	LSEC_ENSURE(im != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory", location);
 	st->impl = im;
@@ -67,18 +108,29 @@ static int sq_open(lsec_store *st, const char *location, lsec_err *err)
 			    "line.yaml at it",
 			    location, strerror(errno));
 	}
-	int src = sqlite3_open_v2(location, &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-				  NULL);
+	if (st->read_only) {
+		LSEC_TRY(check_no_wal(location, err));
+		LSEC_TRY(immutable_uri(&uri, location, err));
+	}
+	int src = sqlite3_open_v2(
+		uri.data != NULL ? (const char *)uri.data : location, &im->db,
+		(st->read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : SQLITE_OPEN_READWRITE) |
+			SQLITE_OPEN_NOMUTEX,
+		NULL);
 	if (src != SQLITE_OK) {
 		LSEC_BAIL(LSEC_E_IO, "cannot open registry '%s': %s", location,
 			  im->db ? sqlite3_errmsg(im->db) : sqlite3_errstr(src));
 	}
 	sqlite3_extended_result_codes(im->db, 1);
 	sqlite3_busy_timeout(im->db, SQLITE_BUSY_MS);
+	if (st->read_only) {
+		goto out; /* nothing is set that would write */
+	}
 	LSEC_TRY(st->ops->exec(st, "PRAGMA journal_mode=WAL", err));
 	LSEC_TRY(st->ops->exec(st, "PRAGMA synchronous=FULL", err));
 	LSEC_TRY(st->ops->exec(st, "PRAGMA foreign_keys=ON", err));
 out:
+	lsec_buf_release(&uri);
 	return rc;
 }
 

@@ -112,10 +112,19 @@ static const char *const migrations[] = {
 	 * (signed-note key id || Ed25519 signature; docs/audit-log.md)
 	 */
 	("ALTER TABLE audit_leaves ADD COLUMN leaf_sig @BLOB;"),
+	/*
+	 * 8: the registry's identity (one row, a random id given when the
+	 * schema reaches this version; the line folder's anchor names it) and
+	 * checkpoints found by size (the anchor check on every open)
+	 */
+	("CREATE TABLE registry_identity (id TEXT NOT NULL UNIQUE, created TEXT NOT NULL);"
+	 "CREATE INDEX checkpoints_size ON checkpoints (tree_size);"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */
 #define SCHEMA_LEAF_ACTION 6
+/* The migration that adds registry_identity: from it on every registry has an id. */
+#define SCHEMA_IDENTITY 8
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -308,6 +317,22 @@ static int read_version(lsec_store *st, int64_t *out, lsec_err *err)
 				 NULL, 0, lsec_store__row_int, out, err);
 }
 
+/* Stores a fresh random registry id (128 bits, hex) in the migration's transaction. */
+static int give_identity(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t raw[LSEC_STORE_ID_LEN / 2];
+	char id[LSEC_STORE_ID_LEN + 1], now[32];
+	LSEC_TRY(lsec_random(raw, sizeof(raw), err));
+	lsec_hex_encode(id, raw, sizeof(raw));
+	lsec_time_utc(now);
+	store_val p[] = {SV_S(id), SV_S(now)};
+	LSEC_TRY(lsec_store__query(st, "INSERT INTO registry_identity (id, created) VALUES (?, ?)",
+				   p, 2, NULL, NULL, err));
+out:
+	return rc;
+}
+
 static int migrate(lsec_store *st, int target, lsec_err *err)
 {
 	int rc = 0;
@@ -339,6 +364,9 @@ static int migrate(lsec_store *st, int target, lsec_err *err)
 					   p, 2, NULL, NULL, err));
 		if (v == SCHEMA_LEAF_ACTION) {
 			LSEC_TRY(fill_leaf_actions(st, err));
+		}
+		if (v == SCHEMA_IDENTITY) {
+			LSEC_TRY(give_identity(st, err));
 		}
 	}
 out:
@@ -374,7 +402,7 @@ void lsec_store_discard(const char *location)
  * must hold one, which is never made up on the spot.
  */
 static int store_connect(lsec_store **out, const char *location, int version, bool create,
-			 lsec_err *err)
+			 bool read_only, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store *st = NULL;
@@ -388,6 +416,7 @@ static int store_connect(lsec_store **out, const char *location, int version, bo
 	LSEC_ENSURE(st != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory", location);
 	st->ops = is_postgres_url(location) ? &lsec_store__postgres_ops : &lsec_store__sqlite_ops;
 	st->creating = create;
+	st->read_only = read_only;
 	set_location(st, location);
 	LSEC_TRY(st->ops->open(st, location, err));
 	LSEC_TRY(lsec_store__query(st, st->ops->has_schema_sql, NULL, 0, lsec_store__row_int,
@@ -402,7 +431,18 @@ static int store_connect(lsec_store **out, const char *location, int version, bo
 			    "line's registry from its backup",
 			    st->location);
 	}
-	LSEC_TRY(migrate(st, version, err));
+	if (read_only) {
+		/* A read-only copy is read as it is: never migrated. */
+		int64_t cur = 0;
+		LSEC_TRY(read_version(st, &cur, err));
+		LSEC_ENSURE(cur == SCHEMA_LATEST, LSEC_E_STORE_SCHEMA,
+			    "cannot read registry '%s' read-only: its schema version is %lld, this "
+			    "program reads %d (open a copy of it once with write access to migrate "
+			    "it, or use the matching linesec)",
+			    st->location, (long long)cur, SCHEMA_LATEST);
+	} else {
+		LSEC_TRY(migrate(st, version, err));
+	}
 	*out = st;
 	st = NULL;
 out:
@@ -419,17 +459,46 @@ out:
 int lsec_store__create_version(lsec_store **out, const char *location, int version,
 			       lsec_err *err)
 {
-	return store_connect(out, location, version, true, err);
+	return store_connect(out, location, version, true, false, err);
 }
 
 int lsec_store_create(lsec_store **out, const char *location, lsec_err *err)
 {
-	return store_connect(out, location, SCHEMA_LATEST, true, err);
+	return store_connect(out, location, SCHEMA_LATEST, true, false, err);
 }
 
 int lsec_store_open(lsec_store **out, const char *location, lsec_err *err)
 {
-	return store_connect(out, location, SCHEMA_LATEST, false, err);
+	return store_connect(out, location, SCHEMA_LATEST, false, false, err);
+}
+
+int lsec_store_open_read_only(lsec_store **out, const char *location, lsec_err *err)
+{
+	return store_connect(out, location, SCHEMA_LATEST, false, true, err);
+}
+
+static int row_id(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	if (ncols > 0) {
+		lsec_store__copy(ctx, LSEC_STORE_ID_LEN + 1, &cols[0]);
+	}
+	return 0;
+}
+
+int lsec_store_registry_id(char out[LSEC_STORE_ID_LEN + 1], lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	out[0] = '\0';
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__query(st, "SELECT id FROM registry_identity ORDER BY id", NULL, 0,
+				   row_id, out, err));
+	LSEC_ENSURE(out[0] != '\0', LSEC_E_STORE_MISSING,
+		    "registry '%s' has no identity (its registry_identity row was deleted): restore "
+		    "this line's registry from its backup",
+		    st->location);
+out:
+	return rc;
 }
 
 void lsec_store_close(lsec_store *st)
@@ -888,6 +957,51 @@ int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t 
 				   p, 4, NULL, NULL, err));
 out:
 	return lsec_store_tx_end(&tx, rc, err);
+}
+
+typedef struct cp_get_ctx {
+	uint8_t *root;
+	lsec_buf *note;
+	bool found;
+} cp_get_ctx;
+
+static int row_checkpoint_get(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	int rc = 0;
+	cp_get_ctx *c = ctx;
+	(void)ncols;
+	if (c->found) {
+		goto out; /* the first row of that size (sizes are unique in a sound log) */
+	}
+	LSEC_ENSURE(cols[0].t == SV_BLOB && cols[0].n == 32, LSEC_E_PARSE,
+		    "cannot read a checkpoint: stored root hash is not 32 bytes");
+	memcpy(c->root, cols[0].b, 32);
+	if (c->note != NULL && cols[1].t == SV_TEXT) {
+		LSEC_TRY(lsec_buf_append(c->note, (const uint8_t *)cols[1].s, cols[1].n, err));
+	}
+	c->found = true;
+out:
+	return rc;
+}
+
+int lsec_store_checkpoint_get(uint8_t root_out[32], lsec_buf *note_out, lsec_store *st,
+			      uint64_t tree_size, lsec_err *err)
+{
+	int rc = 0;
+	cp_get_ctx c = {root_out, note_out, false};
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(tree_size <= INT64_MAX, LSEC_E_NOTFOUND, "no checkpoint of %llu leaves",
+		    (unsigned long long)tree_size);
+	store_val p[] = {SV_I(tree_size)};
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT root_hash, note FROM checkpoints WHERE tree_size = ?"
+				   " ORDER BY id",
+				   p, 1, row_checkpoint_get, &c, err));
+	LSEC_ENSURE(c.found, LSEC_E_NOTFOUND,
+		    "registry '%s' holds no checkpoint of %llu leaves", st->location,
+		    (unsigned long long)tree_size);
+out:
+	return rc;
 }
 
 typedef struct cp_walk {

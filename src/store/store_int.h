@@ -64,6 +64,7 @@ struct lsec_store {
 	bool in_tx;
 	bool creating;     /* lsec_store_create: the database must be new */
 	bool created_file; /* this handle made the SQLite file (removed if creation fails) */
+	bool read_only;    /* lsec_store_open_read_only: never migrated, never written */
 	char location[256]; /* for messages (PostgreSQL: without credentials) */
 	unsigned long fail_after; /* fault injection: the nth query or commit from now fails */
 	void *signer;                  /* the writer's leaf signer (lsec_store_set_signer) */

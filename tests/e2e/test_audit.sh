@@ -3,8 +3,8 @@
 # (exported), verify, proofs for a unit's events and for one leaf, the
 # offline check with only the proof and station.pub, consistency between two
 # checkpoints, and the exit status and message of each tampering found in the
-# SQLite registry (edited leaf, deleted tail, rewritten log caught by an
-# exported checkpoint, tampered proof file).
+# SQLite registry (edited leaf, deleted tail caught by the line's anchor,
+# rewritten log caught by an exported checkpoint, tampered proof file).
 set -uo pipefail
 : "${LINESEC:?}"
 # shellcheck source=testlib.sh
@@ -75,15 +75,19 @@ cp "$dir/backup.db" "$db"
 n=$(sqlite3 "$db" "SELECT COUNT(*) FROM audit_leaves")
 sqlite3 "$db" "DELETE FROM audit_leaves WHERE seq >= $((n - 2))"
 expect 9 "verify a cut-back log" "$LINESEC" audit verify
-has "checkpoint [0-9]* is bad" err.txt "verify names the checkpoint"
+has "older than the last checkpoint this station signed" err.txt "the line's anchor names it"
 # Cut back to the first checkpoint with the later rows gone: consistent on its
-# own, but not with the checkpoint exported after it.
+# own, but not with the checkpoint anchored and exported after it.
 size1=$(sed -n 2p "$first")
 cp "$dir/backup.db" "$db"
 sqlite3 "$db" "DELETE FROM audit_leaves WHERE seq > $size1; DELETE FROM checkpoints WHERE tree_size > $size1"
-expect 0 "the cut-back log alone verifies" "$LINESEC" audit verify
+expect 9 "the cut-back log is refused" "$LINESEC" audit verify
+has "older than the last checkpoint" err.txt "the anchor names the cut"
+cp "$L/anchor.json" "$dir/anchor.json"
+sed -i 's/"checkpoint":{[^}]*},//' "$L/anchor.json"
 expect 9 "verify --against the later export" "$LINESEC" audit verify --against "$second"
 has "exported checkpoint covers" err.txt "verify names the export"
+cp "$dir/anchor.json" "$L/anchor.json"
 cp "$dir/backup.db" "$db"
 expect 0 "restored log verifies" "$LINESEC" audit verify --against "$second"
 

@@ -69,7 +69,7 @@ run_suite() { # run_suite LABEL [init options]
 
 	expect 5 "audit checkpoint refuses to sign over the appended leaf" "$L" audit checkpoint --as olga
 	has "leaf $seq is not signed by any station" err.txt "audit checkpoint names the leaf"
-	expect 8 "ship of the unit refuses (the ship gate)" "$L" ship --as olga unit-001
+	expect 5 "ship of the unit refuses (reading its leaves)" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	has "leaf $seq is not signed by any station" err.txt "ship names the leaf"
 	expect 5 "audit verify refuses" "$L" audit verify
 	has "leaf $seq is not signed by any station" err.txt "audit verify names the leaf"
@@ -83,7 +83,7 @@ run_suite() { # run_suite LABEL [init options]
 		(SELECT leaf_sig FROM audit_leaves WHERE seq = 0) WHERE seq = $seq" >/dev/null || bad "copy a signature"
 	expect 5 "audit checkpoint refuses a copied signature" "$L" audit checkpoint --as olga
 	has "leaf $seq is bad: its signature by station key .* does not verify" err.txt "checkpoint names the leaf with the copied signature"
-	expect 8 "ship refuses a copied signature (the ship gate)" "$L" ship --as olga unit-001
+	expect 5 "ship refuses a copied signature (reading its leaves)" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	has "leaf $seq is bad" err.txt "ship names the leaf with the copied signature"
 	expect 5 "audit verify refuses a copied signature" "$L" audit verify
 	has "leaf $seq is bad: its signature" err.txt "audit verify names the leaf with the copied signature"
@@ -91,7 +91,7 @@ run_suite() { # run_suite LABEL [init options]
 	# Removed again, the line works: the refusals were the appended leaf's alone.
 	reg_sql "$pg_url" line/registry.db "DELETE FROM audit_leaves WHERE seq = $seq" >/dev/null
 	expect 0 "the restored log verifies" "$L" audit verify
-	expect 0 "the unit ships from the restored log" "$L" ship --as olga unit-001
+	expect 0 "the unit ships from the restored log" "$L" ship --as olga unit-001 --device sim:fleet/unit-001.sim
 	"$L" logout olga >/dev/null
 	cd "$e2e_dir" || return
 }

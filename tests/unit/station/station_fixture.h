@@ -12,6 +12,7 @@
 #include "linesec/image.h"
 #include "linesec/pki.h"
 #include "linesec/sop.h"
+#include "linesec/line.h"
 #include "linesec/station.h"
 #include "linesec/store.h"
 #include "linesec/device.h"
@@ -157,6 +158,7 @@ static inline int station_fx_setup(void **state)
 	fx_ok(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, FX_HASH, &err), &err);
 	fx_ok(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, FX_HASH, &err), &err);
 	fx_ok(lsec_store_person_add(st, "sup", LSEC_ROLE_SUPERVISOR, FX_HASH, &err), &err);
+	fx_ok(lsec_line_anchor_create(fx->dir, st, &err), &err);
 	lsec_store_close(st);
 	/* Line CA */
 	fx_ok(lsec_secret_from(&fx->ca_pass, "ca-passphrase", 13, &err), &err);
