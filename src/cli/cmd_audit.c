@@ -70,7 +70,10 @@ static int verify_body(cli_ctx *c)
 	size_t npubs = 0;
 	lsec_buf against = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX);
 	lsec_audit_verify_report rep;
+	lsec_audit_state_report state;
+	json_t *diffs = NULL;
 	const char *against_path = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
+	memset(&state, 0, sizeof(state));
 	LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs,
 					 keys != NULL ? keys : lsec_line_station_pub_path(line), err));
 	if (against_path != NULL) {
@@ -80,13 +83,33 @@ static int verify_body(cli_ctx *c)
 					(const struct evp_pkey_st *const *)pubs, npubs,
 					against_path ? (const char *)against.data : NULL,
 					against.len, err));
+	/* The tree verifies; now the registry's rows against the state the log records. */
+	int state_rc = lsec_audit_state_verify(&state, lsec_line_store(line), err);
+	LSEC_TRY(state_rc == LSEC_E_AUDIT_STATE ? 0 : state_rc);
 	char hex[65];
 	lsec_hex_encode(hex, rep.root, 32);
 	if (cli_flag(a, "json")) {
-		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?}", "ok", 1, "leaves",
-				      (json_int_t)rep.leaves, "checkpoints",
-				      (json_int_t)rep.checkpoints, "root", hex, "latest_checkpoint",
-				      rep.has_checkpoint ? checkpoint_json(&rep.latest) : NULL);
+		diffs = json_array();
+		LSEC_ENSURE(diffs != NULL, LSEC_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < state.ndiffs; i++) {
+			const lsec_audit_state_diff *d = &state.diffs[i];
+			static const char *const kinds[] = {"different", "extra", "missing"};
+			LSEC_ENSURE(json_array_append_new(
+					    diffs, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "kind",
+							     kinds[d->kind], "table", d->table, "key",
+							     d->key, "column", d->column, "registry",
+							     d->registry, "log", d->log, "leaf",
+							     d->has_seq ? json_integer((json_int_t)d->seq)
+									: json_null())) == 0,
+				    LSEC_E_NOMEM, "out of memory");
+		}
+		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?, s:{s:I,s:I,s:O}}", "ok",
+				      state.ndiffs == 0, "leaves", (json_int_t)rep.leaves,
+				      "checkpoints", (json_int_t)rep.checkpoints, "root", hex,
+				      "latest_checkpoint",
+				      rep.has_checkpoint ? checkpoint_json(&rep.latest) : NULL, "state",
+				      "leaves_replayed", (json_int_t)state.leaves, "rows",
+				      (json_int_t)state.rows, "differences", diffs);
 		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		printf("audit log verifies: %llu leaves, %llu checkpoints, root %s\n",
@@ -98,8 +121,20 @@ static int verify_body(cli_ctx *c)
 		if (against_path != NULL) {
 			printf("contains the exported checkpoint '%s'\n", against_path);
 		}
+		for (size_t i = 0; i < state.ndiffs; i++) {
+			char line_text[512];
+			lsec_audit_state_diff_text(line_text, sizeof(line_text), &state.diffs[i]);
+			printf("state differs: %s\n", line_text);
+		}
+		if (state.ndiffs == 0) {
+			printf("registry state matches the log: %llu rows replayed from %llu leaves\n",
+			       (unsigned long long)state.rows, (unsigned long long)state.leaves);
+		}
 	}
+	rc = state_rc; /* exit 5 naming the first difference, all of them printed above */
 out:
+	json_decref(diffs);
+	lsec_audit_state_report_release(&state);
 	lsec_buf_release(&against);
 	lsec_audit_pubkeys_free(pubs, npubs);
 	return rc;

@@ -55,7 +55,7 @@ static int record(lsec_store *st, const lsec_actor *who, const char *name, int v
 		  const char *action, const char *sha_hex, lsec_err *err)
 {
 	int rc = 0;
-	json_t *ev_json = json_pack("{s:s}", "sha256", sha_hex);
+	json_t *ev_json = json_pack("{s:s}", LSEC_EV_SOP_SHA256, sha_hex);
 	LSEC_ENSURE(ev_json != NULL, LSEC_E_NOMEM, "out of memory");
 	lsec_audit_event ev;
 	memset(&ev, 0, sizeof(ev));

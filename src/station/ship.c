@@ -226,7 +226,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		}
 	}
 	{
-		const char *fp = passed_ev(leaves, "ca.issue", "public-key-sha256");
+		const char *fp = passed_ev(leaves, "ca.issue", LSEC_EV_KEY_SHA256);
 		lsec_err e = LSEC_ERR_INIT;
 		if (fp == NULL || lsec_store_identity_get(&id, NULL, st->store, fp, &e) < 0) {
 			REFUSE("no identity was issued", serial);
@@ -234,11 +234,11 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		if (!lsec_station__eq(id.serial, serial) || id.state != LSEC_KEY_ACTIVE) {
 			REFUSE("its identity is %s, not active", serial, lsec_key_state_name(id.state));
 		}
-		if (passed_ev(leaves, "device.prove-possession", "cert-serial") == NULL) {
+		if (passed_ev(leaves, "device.prove-possession", LSEC_EV_CERT_SERIAL) == NULL) {
 			REFUSE("proof of possession of its key is missing", serial);
 		}
 	}
-	if (passed_ev(leaves, "credential.generate", "credential-fingerprint") == NULL ||
+	if (passed_ev(leaves, "credential.generate", LSEC_EV_CREDENTIAL_FP) == NULL ||
 	    passed_leaf(leaves, "device.write-credential") == NULL) {
 		REFUSE("its initial credential is not set", serial);
 	}
@@ -255,9 +255,11 @@ int lsec_station_ship(lsec_station *st, const char *serial, lsec_err *err)
 		REFUSE("its audit leaves are not proven in a verifying log (%s)", serial, inner.msg);
 	}
 	ev = json_pack("{s:[ssss],s:s,s:s,s:I}", "sops", passed_run[0], passed_run[1],
-		       passed_run[2], passed_run[3], "release", release, "key-sha256", id.key_fp,
+		       passed_run[2], passed_run[3], LSEC_EV_RELEASE, release, LSEC_EV_KEY_SHA256, id.key_fp,
 		       "leaves-proven", (json_int_t)proven);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_UNIT_STATE,
+			       json_string(lsec_unit_state_name(LSEC_UNIT_SHIPPED)), err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
 					    LSEC_STORE_SHIP_GATE, err));
