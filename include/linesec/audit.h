@@ -453,6 +453,8 @@ LSEC_API LSEC_MUST_USE int lsec_audit_state_verify(lsec_audit_state_report *out,
 						   lsec_err *err);
 /* Frees the differences; the report may be used again. NULL is a no-op. */
 LSEC_API void lsec_audit_state_report_release(lsec_audit_state_report *r);
+/* "different", "extra" or "missing" (static). */
+LSEC_API const char *lsec_audit_diff_kind_name(lsec_audit_diff_kind k);
 /* One line describing d ("table units, row 'unit-004': state is ..."), NUL-terminated. */
 LSEC_API void lsec_audit_state_diff_text(char *out, size_t size, const lsec_audit_state_diff *d);
 

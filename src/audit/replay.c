@@ -85,7 +85,8 @@ static row *find(const replay *rp, unsigned table, const char *key)
 	if (rp->nslots == 0) {
 		return NULL;
 	}
-	for (size_t i = (size_t)hash_key(table, key) & (rp->nslots - 1);; i = (i + 1) & (rp->nslots - 1)) {
+	size_t mask = rp->nslots - 1;
+	for (size_t i = (size_t)hash_key(table, key) & mask;; i = (i + 1) & mask) {
 		if (rp->slots[i] == 0) {
 			return NULL;
 		}
@@ -359,8 +360,8 @@ static int on_run(replay *rp, const leaf_ctx *l, lsec_err *err)
 		char ver[24];
 		const char *v = str(l->ev, LSEC_EV_SOP_VERSION);
 		if (v == NULL) {
-			snprintf(ver, sizeof(ver), "%lld",
-				 (long long)json_integer_value(json_object_get(l->leaf, "sop_version")));
+			json_int_t n = json_integer_value(json_object_get(l->leaf, "sop_version"));
+			snprintf(ver, sizeof(ver), "%lld", (long long)n);
 			v = ver;
 		}
 		LSEC_TRY(row_get(&r, rp, T_RUNS, key, l->seq, err));
@@ -457,7 +458,8 @@ static int leaf_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	}
 	j = json_loadb((const char *)leaf, len, 0, &jerr);
 	LSEC_ENSURE(json_is_object(j), LSEC_E_AUDIT_LEAF_FORMAT,
-		    "cannot replay the log: leaf %llu is not a JSON object", (unsigned long long)seq);
+		    "cannot replay the log: leaf %llu is not a JSON object",
+		    (unsigned long long)seq);
 	LSEC_TRY(apply(rp, seq, j, err));
 out:
 	json_decref(j);
@@ -596,7 +598,7 @@ static int compare_approvables(replay *rp, lsec_store *st, unsigned table, lsec_
 		if (table == T_RELEASES) {
 			snprintf(second, sizeof(second), "%s", a[i].revoked[0] ? "yes" : "no");
 		} else {
-			/* The body as stored, hashed: a rewritten body shows even under its old digest. */
+			/* The body as stored, hashed: a rewritten body shows under any digest. */
 			lsec_store_approvable one;
 			lsec_buf_reset(&body);
 			LSEC_TRY(lsec_store_sop_get(&one, &body, st, a[i].name, a[i].version, err));
@@ -670,8 +672,8 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 		for (size_t i = 0; i < rp.n; i++) {
 			const row *r = &rp.rows[i];
 			if (r->table == t && !r->seen) {
-				LSEC_TRY(diff_add(&rp, LSEC_AUDIT_ROW_MISSING, t, r->key, NULL, NULL,
-						  NULL, true, r->seq0, err));
+				LSEC_TRY(diff_add(&rp, LSEC_AUDIT_ROW_MISSING, t, r->key, NULL,
+						  NULL, NULL, true, r->seq0, err));
 			}
 		}
 	}
@@ -696,6 +698,16 @@ void lsec_audit_state_report_release(lsec_audit_state_report *r)
 	}
 	lsec_free(r->diffs);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *lsec_audit_diff_kind_name(lsec_audit_diff_kind k)
+{
+	static const char *const names[] = {
+		[LSEC_AUDIT_ROW_DIFFERENT] = "different",
+		[LSEC_AUDIT_ROW_EXTRA] = "extra",
+		[LSEC_AUDIT_ROW_MISSING] = "missing",
+	};
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
 
 void lsec_audit_state_diff_text(char *out, size_t size, const lsec_audit_state_diff *d)

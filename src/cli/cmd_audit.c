@@ -60,6 +60,14 @@ static const cli_opt verify_opts[] = {
 	CLI_OPT_END,
 };
 
+static json_t *diff_json(const lsec_audit_state_diff *d)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "kind", lsec_audit_diff_kind_name(d->kind),
+			 "table", d->table, "key", d->key, "column", d->column, "registry",
+			 d->registry, "log", d->log, "leaf",
+			 d->has_seq ? json_integer((json_int_t)d->seq) : json_null());
+}
+
 static int verify_body(cli_ctx *c)
 {
 	int rc = 0;
@@ -92,15 +100,7 @@ static int verify_body(cli_ctx *c)
 		diffs = json_array();
 		LSEC_ENSURE(diffs != NULL, LSEC_E_NOMEM, "out of memory");
 		for (size_t i = 0; i < state.ndiffs; i++) {
-			const lsec_audit_state_diff *d = &state.diffs[i];
-			static const char *const kinds[] = {"different", "extra", "missing"};
-			LSEC_ENSURE(json_array_append_new(
-					    diffs, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "kind",
-							     kinds[d->kind], "table", d->table, "key",
-							     d->key, "column", d->column, "registry",
-							     d->registry, "log", d->log, "leaf",
-							     d->has_seq ? json_integer((json_int_t)d->seq)
-									: json_null())) == 0,
+			LSEC_ENSURE(json_array_append_new(diffs, diff_json(&state.diffs[i])) == 0,
 				    LSEC_E_NOMEM, "out of memory");
 		}
 		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?, s:{s:I,s:I,s:O}}", "ok",

@@ -73,7 +73,8 @@ int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path, const char *
 	LSEC_TRY(lsec_ca_import_cert(ca, cert_path, root_path, err));
 	lsec_cert_serial_hex(sn, lsec_ca_cert(ca));
 	LSEC_TRY(audit(st, who, NULL, "pki.ca.import-cert",
-		       json_pack("{s:s,s:b}", LSEC_EV_CERT_SERIAL, sn, "root_checked", root_path != NULL),
+		       json_pack("{s:s,s:b}", LSEC_EV_CERT_SERIAL, sn, "root_checked",
+				 root_path != NULL),
 		       err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);

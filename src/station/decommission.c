@@ -210,7 +210,8 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 		if (ids[i].cert_serial[0] != '\0') {
 			json_array_append_new(certs, json_string(ids[i].cert_serial));
 		}
-		json_array_append_new(keys, json_pack("{s:s,s:s}", LSEC_EV_KEY_SHA256, cur.key_fp, LSEC_EV_KEY_STATE,
+		json_array_append_new(keys, json_pack("{s:s,s:s}", LSEC_EV_KEY_SHA256, cur.key_fp,
+						      LSEC_EV_KEY_STATE,
 						      lsec_key_state_name(cur.state)));
 	}
 	json_object_set_new(ev, "crl-reason", json_string(lsec_crl_reason_name(reason)));

@@ -47,8 +47,10 @@ static uint64_t small_line(lsec_store *st)
 	int64_t run = 0;
 	assert_lsec_ok(lsec_store_person_add(st, "alice", LSEC_ROLE_SECURITY_OFFICER, hash, &err),
 		       &err);
-	leaf(st, "alice", NULL, NULL, "line-init", json_pack("{s:s}", LSEC_EV_FIRST_OFFICER, "alice"));
-	assert_lsec_ok(lsec_store_person_add(st, "bob", LSEC_ROLE_SECURITY_OFFICER, hash, &err), &err);
+	leaf(st, "alice", NULL, NULL, "line-init",
+	     json_pack("{s:s}", LSEC_EV_FIRST_OFFICER, "alice"));
+	assert_lsec_ok(lsec_store_person_add(st, "bob", LSEC_ROLE_SECURITY_OFFICER, hash, &err),
+		       &err);
 	leaf(st, "alice", NULL, NULL, "person-add",
 	     json_pack("{s:s,s:s}", LSEC_EV_NAME, "bob", LSEC_EV_ROLE, "security-officer"));
 	assert_lsec_ok(lsec_store_unit_create(st, "SN-1", "00aa", "sensor", "st-1", &err), &err);
@@ -59,7 +61,8 @@ static uint64_t small_line(lsec_store *st)
 		       &err);
 	leaf(st, "olga", "SN-1", "flash", "run.start",
 	     json_pack("{s:I,s:s}", LSEC_EV_RUN, (json_int_t)run, LSEC_EV_SOP_VERSION, "1"));
-	assert_lsec_ok(lsec_store_identity_add(st, "SN-1", fp, "51ab", NULL, 0, LSEC_KEY_ACTIVE, &err),
+	assert_lsec_ok(lsec_store_identity_add(st, "SN-1", fp, "51ab", NULL, 0, LSEC_KEY_ACTIVE,
+					       &err),
 		       &err);
 	leaf(st, "olga", "SN-1", "flash", "ca.issue",
 	     json_pack("{s:s,s:s,s:s}", LSEC_EV_KEY_SHA256, fp, LSEC_EV_CERT_SERIAL, "51ab",
@@ -112,7 +115,8 @@ static void test_audit_replay__each_difference_named(void **state)
 		    "('mallory', 'security-officer', 'x', 0, '2026-01-01T00:00:00Z')");
 	/* A row a leaf records but the registry lacks: carol's leaf without her row. */
 	uint64_t carol = leaf(db->st, "alice", NULL, NULL, "person-add",
-			      json_pack("{s:s,s:s}", LSEC_EV_NAME, "carol", LSEC_EV_ROLE, "operator"));
+			      json_pack("{s:s,s:s}", LSEC_EV_NAME, "carol", LSEC_EV_ROLE,
+					"operator"));
 	/* An approval injected. */
 	sql(db->st, "INSERT INTO release_approvals (release_id, person, created) SELECT id, "
 		    "'mallory', created FROM releases");
@@ -131,7 +135,8 @@ static void test_audit_replay__each_difference_named(void **state)
 	assert_int_equal(d->seq, finish);
 	lsec_audit_state_diff_text(text, sizeof(text), d);
 	snprintf(err.msg, sizeof(err.msg),
-		 "registry table units, row 'SN-1': state is 'locked', but leaf %llu says 'flashed'",
+		 "registry table units, row 'SN-1': state is 'locked', "
+		 "but leaf %llu says 'flashed'",
 		 (unsigned long long)finish);
 	assert_string_equal(text, err.msg);
 
@@ -145,6 +150,7 @@ static void test_audit_replay__each_difference_named(void **state)
 
 	d = &rep.diffs[2];
 	assert_int_equal(d->kind, LSEC_AUDIT_ROW_EXTRA);
+	assert_string_equal(lsec_audit_diff_kind_name(d->kind), "extra");
 	assert_string_equal(d->table, "people");
 	assert_string_equal(d->key, "mallory");
 	assert_false(d->has_seq);
