@@ -142,7 +142,7 @@ out:
 
 static const cli_spec verify_spec = {
 	.usage = "audit verify [--line DIR] [--against FILE] [--pubkey FILE] [--json]",
-	.summary = "recompute the audit log from its stored leaves and check every checkpoint",
+	.summary = "recompute the audit log, check every checkpoint and the registry's state",
 	.opts = verify_opts,
 	.details =
 		"Checks each leaf's hash, sequence and position, every checkpoint's signature, order\n"
@@ -150,7 +150,10 @@ static const cli_spec verify_spec = {
 		"earlier\nones), and names the first bad leaf or checkpoint. Exit status 0 when the log "
 		"verifies.\nWhen several stations share a PostgreSQL registry, give --pubkey a file "
 		"with all their\nstation.pub keys concatenated: each checkpoint must be signed by one "
-		"of them.",
+		"of them.\nThen the log is replayed and every row of the units, runs, identities, "
+		"releases,\nsop_versions and people tables is compared with what the leaves record; "
+		"each row that\nis missing, extra or different is listed with its table, key, column "
+		"and leaf (exit 5).",
 	.body = verify_body,
 	.setup = CLI_LINE,
 	.action = "verify the audit log",
