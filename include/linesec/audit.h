@@ -66,6 +66,7 @@ enum {
 	LSEC_E_AUDIT_INDEX = -274,          /* a registry column outside the leaf hash disagrees with the leaf */
 	LSEC_E_AUDIT_LEAF_SIGNATURE = -275, /* a leaf unsigned, or not signed by a trusted station for its place */
 	LSEC_E_AUDIT_NO_SIGNER = -276,      /* recording without a station key to sign the leaf */
+	LSEC_E_AUDIT_STATE = -278,          /* registry rows differ from the state the log replays to */
 	LSEC_E_AUDIT_NO_PERSON = -280,      /* an event without a person */
 	LSEC_E_AUDIT_SECRET = -281,         /* evidence that looks like a secret */
 	LSEC_E_AUDIT_TRUNCATED = -290,      /* the log is shorter than a checkpoint says */
@@ -388,6 +389,39 @@ LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
  * when another signer is attached (NULL detaches).
  */
 LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
+/* ---- evidence keys ------------------------------------------------------
+ *
+ * The one spelling of each fact a leaf's evidence records, used by every
+ * writer and every reader (docs/audit-log.md lists each leaf type with its
+ * keys). A fact has one key; a key has one meaning.
+ */
+#define LSEC_EV_CERT_SERIAL "cert-serial"   /* hex serial of a certificate issued or revoked */
+#define LSEC_EV_CERT_SHA256 "cert-sha256"   /* SHA-256 of a certificate's DER, as issued */
+/* SHA-256 the station computed over the certificate it read back from a key slot */
+#define LSEC_EV_CERT_READBACK_SHA256 "cert-readback-sha256"
+/* SHA-256 the device computed over its flash, read back (flash verify, blank check) */
+#define LSEC_EV_READBACK_SHA256 "readback-sha256"
+#define LSEC_EV_KEY_SHA256 "key-sha256"     /* hex SHA-256 of a SubjectPublicKeyInfo */
+#define LSEC_EV_KEY_STATE "key-state"       /* the state the key named by key-sha256 is in now */
+#define LSEC_EV_KEYS "keys"                 /* array of {key-sha256, key-state} */
+#define LSEC_EV_UNIT_STATE "unit-state"     /* the state the leaf's unit moved to */
+#define LSEC_EV_UID "uid"                   /* hex UID the device reported */
+#define LSEC_EV_PRODUCT "product"
+#define LSEC_EV_VERSION "version"           /* a release's version */
+#define LSEC_EV_IMAGE_SHA256 "image-sha256" /* SHA-256 of a signed firmware image */
+#define LSEC_EV_RELEASE "release"           /* "product@version" */
+#define LSEC_EV_RUN "run"                   /* the registry id of the run the leaf belongs to */
+#define LSEC_EV_RUN_OUTCOME "run-outcome"   /* how that run ended ("passed", "failed", ...) */
+#define LSEC_EV_SOP_VERSION "sop-version"   /* decimal SOP version of a run */
+#define LSEC_EV_SOP_SHA256 "sop-sha256"     /* SHA-256 of a SOP version's body */
+#define LSEC_EV_NAME "name"                 /* a person's name */
+#define LSEC_EV_ROLE "role"                 /* a role: the person's, or the one a step needs */
+#define LSEC_EV_FIRST_OFFICER "first_officer" /* the security officer a line was created with */
+#define LSEC_EV_CREDENTIAL_FP "credential-fingerprint" /* keyed fingerprint, never the credential */
+/* Spellings written by older versions, read from older logs only. */
+#define LSEC_EV_OLD_CERT_SERIAL "cert_serial"
+#define LSEC_EV_OLD_KEY_SHA256 "key_sha256"
+#define LSEC_EV_OLD_SOP_SHA256 "sha256"
 
 /* ---- the log over a store ---------------------------------------------- */
 
@@ -486,6 +520,57 @@ LSEC_API LSEC_MUST_USE int lsec_audit_verify_keys(lsec_audit_verify_report *out,
 						  const struct evp_pkey_st *const *pubs,
 						  size_t npubs, const char *against,
 						  size_t against_len, lsec_err *err);
+
+/* ---- state replay ----------------------------------------------------- */
+
+/* How a registry row differs from the state the log replays to. */
+typedef enum lsec_audit_diff_kind {
+	LSEC_AUDIT_ROW_DIFFERENT = 0, /* a column differs from what a leaf says */
+	LSEC_AUDIT_ROW_EXTRA,         /* a row no leaf records */
+	LSEC_AUDIT_ROW_MISSING,       /* a leaf records a row the registry lacks */
+} lsec_audit_diff_kind;
+
+typedef struct lsec_audit_state_diff {
+	lsec_audit_diff_kind kind;
+	char table[32];     /* registry table: units, runs, identities, ... */
+	char key[160];      /* the row's natural key (serial, run id, key fingerprint, ...) */
+	char column[32];    /* LSEC_AUDIT_ROW_DIFFERENT only, else "" */
+	char registry[160]; /* the row's value ("" unless DIFFERENT) */
+	char log[160];      /* what the leaf says ("" unless DIFFERENT) */
+	bool has_seq;       /* false for an EXTRA row: no leaf records it */
+	uint64_t seq;       /* the leaf that says otherwise */
+} lsec_audit_state_diff;
+
+/* What lsec_audit_state_verify found. Caller-allocated; release with _release. */
+typedef struct lsec_audit_state_report {
+	uint64_t leaves;              /* leaves replayed */
+	uint64_t rows;                /* registry rows compared */
+	lsec_audit_state_diff *diffs; /* every difference, by table; owned by the report */
+	size_t ndiffs;
+} lsec_audit_state_report;
+
+/*
+ * Replays the stored log (one streaming pass: each leaf's bytes checked
+ * against its stored hash, then applied) into the state it records, then
+ * compares every row of the state tables with it: units (uid, product,
+ * state), runs (unit, SOP, version, outcome), identities (unit, certificate
+ * serial, key state), releases (digest, revoked, approvals), SOP versions
+ * (digest, body digest, approvals) and people (role, disabled).
+ * docs/audit-log.md says which leaf records what. out lists every row that
+ * is missing, extra or different, naming the table, the key, the column and
+ * the leaf; release it with lsec_audit_state_report_release, also on error.
+ * Errors: LSEC_E_AUDIT_STATE (at least one difference; the message gives
+ * the count and the first), LSEC_E_AUDIT_LEAF_HASH (a leaf's bytes differ
+ * from its stored hash), LSEC_E_AUDIT_LEAF_FORMAT, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st,
+						   lsec_err *err);
+/* Frees the differences; the report may be used again. NULL is a no-op. */
+LSEC_API void lsec_audit_state_report_release(lsec_audit_state_report *r);
+/* "different", "extra" or "missing" (static). */
+LSEC_API const char *lsec_audit_diff_kind_name(lsec_audit_diff_kind k);
+/* One line describing d ("table units, row 'unit-004': state is ..."), NUL-terminated. */
+LSEC_API void lsec_audit_state_diff_text(char *out, size_t size, const lsec_audit_state_diff *d);
 
 /* Most public keys lsec_audit_pubkeys_load reads from one file. */
 #define LSEC_AUDIT_MAX_KEYS 64

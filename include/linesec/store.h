@@ -311,6 +311,10 @@ LSEC_API LSEC_MUST_USE int lsec_store_credential_add(lsec_store *st, const char 
 LSEC_API LSEC_MUST_USE int lsec_store_identity_list(lsec_store_identity **out, size_t *n_out,
 						    lsec_store *st, const char *serial,
 						    lsec_err *err);
+/* Every identity of the registry in the order recorded; *out: lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_store_identity_list_all(lsec_store_identity **out,
+							size_t *n_out, lsec_store *st,
+							lsec_err *err);
 
 /* A recorded credential (its keyed fingerprint stays in the registry only). */
 typedef struct lsec_store_credential {
@@ -498,6 +502,9 @@ typedef struct lsec_store_run {
 /* A unit's runs in start order; *out belongs to the caller: lsec_free. */
 LSEC_API LSEC_MUST_USE int lsec_store_run_list(lsec_store_run **out, size_t *n_out,
 					       lsec_store *st, const char *serial, lsec_err *err);
+/* Every run of the registry in id order; *out belongs to the caller: lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out,
+						   lsec_store *st, lsec_err *err);
 
 /* ---- revocations and scrap --------------------------------------------- */
 

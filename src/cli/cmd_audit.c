@@ -63,6 +63,14 @@ static const cli_opt verify_opts[] = {
 	CLI_OPT_END,
 };
 
+static json_t *diff_json(const lsec_audit_state_diff *d)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "kind", lsec_audit_diff_kind_name(d->kind),
+			 "table", d->table, "key", d->key, "column", d->column, "registry",
+			 d->registry, "log", d->log, "leaf",
+			 d->has_seq ? json_integer((json_int_t)d->seq) : json_null());
+}
+
 static int verify_body(cli_ctx *c)
 {
 	int rc = 0;
@@ -72,7 +80,10 @@ static int verify_body(cli_ctx *c)
 	struct evp_pkey_st **pubs = NULL;
 	size_t npubs = 0;
 	lsec_line_verify_report rep;
+	lsec_audit_state_report state;
+	json_t *diffs = NULL;
 	const char *against = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
+	memset(&state, 0, sizeof(state));
 	if (keys != NULL) {
 		LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &npubs, keys, err));
 	} else {
@@ -80,17 +91,28 @@ static int verify_body(cli_ctx *c)
 	}
 	LSEC_TRY(lsec_line_audit_verify(&rep, line, (const struct evp_pkey_st *const *)pubs, npubs,
 					against, err));
+	/* The tree verifies; now the registry's rows against the state the log records. */
+	int state_rc = lsec_audit_state_verify(&state, lsec_line_store(line), err);
+	LSEC_TRY(state_rc == LSEC_E_AUDIT_STATE ? 0 : state_rc);
 	char hex[65];
 	lsec_hex_encode(hex, rep.log.root, 32);
 	if (cli_flag(a, "json")) {
-		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?, s:o?, s:I}", "ok", 1, "leaves",
-				      (json_int_t)rep.log.leaves, "checkpoints",
-				      (json_int_t)rep.log.checkpoints, "root", hex,
+		diffs = json_array();
+		LSEC_ENSURE(diffs != NULL, LSEC_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < state.ndiffs; i++) {
+			LSEC_ENSURE(json_array_append_new(diffs, diff_json(&state.diffs[i])) == 0,
+				    LSEC_E_NOMEM, "out of memory");
+		}
+		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?, s:o?, s:I, s:{s:I,s:I,s:O}}", "ok",
+				      state.ndiffs == 0, "leaves", (json_int_t)rep.log.leaves,
+				      "checkpoints", (json_int_t)rep.log.checkpoints, "root", hex,
 				      "latest_checkpoint",
 				      rep.log.has_checkpoint ? checkpoint_json(&rep.log.latest) : NULL,
 				      "anchored_tree_size",
 				      rep.anchored ? json_integer((json_int_t)rep.anchored_size) : NULL,
-				      "exported_checked", (json_int_t)rep.exported);
+				      "exported_checked", (json_int_t)rep.exported, "state",
+				      "leaves_replayed", (json_int_t)state.leaves, "rows",
+				      (json_int_t)state.rows, "differences", diffs);
 		LSEC_TRY(cli_print_json(j, err));
 	} else {
 		printf("audit log verifies: %llu leaves, %llu checkpoints, root %s\n",
@@ -110,8 +132,20 @@ static int verify_body(cli_ctx *c)
 			       rep.exported > 0 ? "s of" : "", against,
 			       rep.exported > 0 ? rep.exported : (size_t)1);
 		}
+		for (size_t i = 0; i < state.ndiffs; i++) {
+			char line_text[512];
+			lsec_audit_state_diff_text(line_text, sizeof(line_text), &state.diffs[i]);
+			printf("state differs: %s\n", line_text);
+		}
+		if (state.ndiffs == 0) {
+			printf("registry state matches the log: %llu rows replayed from %llu leaves\n",
+			       (unsigned long long)state.rows, (unsigned long long)state.leaves);
+		}
 	}
+	rc = state_rc; /* exit 5 naming the first difference, all of them printed above */
 out:
+	json_decref(diffs);
+	lsec_audit_state_report_release(&state);
 	lsec_audit_pubkeys_free(pubs, npubs);
 	return rc;
 }
@@ -119,7 +153,7 @@ out:
 static const cli_spec verify_spec = {
 	.usage = "audit verify [--line DIR] [--against FILE|DIR] [--pubkey FILE] [--read-only] "
 		 "[--json]",
-	.summary = "recompute the audit log from its stored leaves and check every checkpoint",
+	.summary = "recompute the audit log, check every checkpoint and the registry's state",
 	.opts = verify_opts,
 	.details =
 		"Checks each leaf's hash, sequence and position, every checkpoint's signature, order\n"
@@ -127,7 +161,10 @@ static const cli_spec verify_spec = {
 		"earlier\nones), and names the first bad leaf or checkpoint. Exit status 0 when the log "
 		"verifies.\nWhen several stations share a PostgreSQL registry, give --pubkey a file "
 		"with all their\nstation.pub keys concatenated: each checkpoint must be signed by one "
-		"of them.",
+		"of them.\nThen the log is replayed and every row of the units, runs, identities, "
+		"releases,\nsop_versions and people tables is compared with what the leaves record; "
+		"each row that\nis missing, extra or different is listed with its table, key, column "
+		"and leaf (exit 5).",
 	.body = verify_body,
 	.setup = CLI_LINE,
 	.action = "verify the audit log",

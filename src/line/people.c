@@ -216,7 +216,7 @@ int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by, const char 
 	LSEC_TRY(require_officer(line, by, "add a person", err));
 	/* Hash outside the transaction: Argon2id is slow on purpose. */
 	LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), password, err));
-	ev = json_pack("{s:s,s:s}", "name", name, "role", lsec_role_name(role));
+	ev = json_pack("{s:s,s:s}", LSEC_EV_NAME, name, LSEC_EV_ROLE, lsec_role_name(role));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_add(line->st, name, role, hash, err));
@@ -239,7 +239,7 @@ int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const c
 	LSEC_TRY(require_officer(line, by, "disable a person", err));
 	LSEC_ENSURE(strcmp(by->name, name) != 0, LSEC_E_POLICY,
 		    "cannot disable '%s': a security officer cannot disable themselves", name);
-	ev = json_pack("{s:s}", "name", name);
+	ev = json_pack("{s:s}", LSEC_EV_NAME, name);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_disable(line->st, name, err));

@@ -48,7 +48,7 @@ int lsec_pki_ca_init_recorded(const char *dir, const lsec_ca_options *opts, lsec
 	LSEC_TRY(lsec_ca_describe(&desc, ca, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(audit(st, who, NULL, "pki.ca.init",
-		       json_pack("{s:s,s:s,s:s}", "key_sha256", desc->key_sha256, "storage",
+		       json_pack("{s:s,s:s,s:s}", LSEC_EV_KEY_SHA256, desc->key_sha256, "storage",
 				 desc->storage, "state", desc->state),
 		       err));
 out:
@@ -73,7 +73,8 @@ int lsec_pki_ca_import_recorded(lsec_ca *ca, const char *cert_path, const char *
 	LSEC_TRY(lsec_ca_import_cert(ca, cert_path, root_path, err));
 	lsec_cert_serial_hex(sn, lsec_ca_cert(ca));
 	LSEC_TRY(audit(st, who, NULL, "pki.ca.import-cert",
-		       json_pack("{s:s,s:b}", "cert_serial", sn, "root_checked", root_path != NULL),
+		       json_pack("{s:s,s:b}", LSEC_EV_CERT_SERIAL, sn, "root_checked",
+				 root_path != NULL),
 		       err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
@@ -130,7 +131,8 @@ int lsec_pki_issue_recorded(lsec_cert **out, lsec_ca *ca, lsec_store *st,
 	LSEC_TRY(lsec_store_identity_add(st, u.serial, fphex, sn, der.data, der.len,
 					 LSEC_KEY_ACTIVE, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.certificate.issue",
-		       json_pack("{s:s,s:s,s:s}", "cert_serial", sn, "key_sha256", fphex,
+		       json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_CERT_SERIAL, sn, LSEC_EV_KEY_SHA256,
+				 fphex, LSEC_EV_KEY_STATE, lsec_key_state_name(LSEC_KEY_ACTIVE),
 				 "key_origin",
 				 origin == LSEC_KEY_ORIGIN_DEVICE ? "device" : "station-generated"),
 		       err));
@@ -167,10 +169,11 @@ int lsec_pki_revoke_recorded(lsec_store *st, const lsec_actor *who, const lsec_c
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_revocation_add(st, id.serial, sn, lsec_crl_reason_name(reason),
 					   who->person, err));
-	LSEC_TRY(lsec_store_identity_set_state(
-		st, fphex, compromised ? LSEC_KEY_COMPROMISED : LSEC_KEY_DEACTIVATED, err));
+	lsec_key_state to = compromised ? LSEC_KEY_COMPROMISED : LSEC_KEY_DEACTIVATED;
+	LSEC_TRY(lsec_store_identity_set_state(st, fphex, to, err));
 	LSEC_TRY(audit(st, who, id.serial, "pki.certificate.revoke",
-		       json_pack("{s:s,s:s,s:s}", "cert_serial", sn, "key_sha256", fphex, "reason",
+		       json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_CERT_SERIAL, sn, LSEC_EV_KEY_SHA256,
+				 fphex, LSEC_EV_KEY_STATE, lsec_key_state_name(to), "reason",
 				 lsec_crl_reason_name(reason)),
 		       err));
 out:

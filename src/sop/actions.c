@@ -11,6 +11,8 @@
  */
 #include "sop/sop_int.h"
 
+#include "linesec/audit.h"
+
 #include <jansson.h>
 #include <string.h>
 
@@ -59,7 +61,7 @@ static const lsec_sop_action actions[] = {
 	 K(FLASH), DEVICE},
 	{"device.verify-flash", "Reads the written flash back and hashes it.",
 	 "The SHA-256 of the flash read back equals the approved image digest.",
-	 EVIDENCE("readback-sha256"), NO_PARAMS, K(FLASH), DEVICE | VERIFIES},
+	 EVIDENCE(LSEC_EV_READBACK_SHA256), NO_PARAMS, K(FLASH), DEVICE | VERIFIES},
 	{"device.boot-attest", "Resets the unit and reads its boot attestation.",
 	 "After reset the unit reports the digest of the image it booted, and it equals the approved digest.",
 	 EVIDENCE("attested-sha256", "boot-time-ms"),
@@ -69,13 +71,13 @@ static const lsec_sop_action actions[] = {
 	 K(FLASH), DEVICE | VERIFIES},
 	{"device.keygen", "Has the unit generate its own key pair; the private key never leaves it.",
 	 "The public key read back is a valid key of the declared type and no other unit in the registry holds it.",
-	 EVIDENCE("public-key-sha256", "key-type", "slot"),
+	 EVIDENCE(LSEC_EV_KEY_SHA256, "key-type", "slot"),
 	 keygen_params,
 	 K(PROVISION), DEVICE},
 	{"station.keygen",
 	 "For targets without on-device key generation: the station generates the key pair in locked memory, writes the private key to the unit and wipes its copy.",
 	 "The public key is valid and unique in the registry, the unit reports the same public key, and the station's copy of the private key was wiped.",
-	 EVIDENCE("public-key-sha256", "key-type", "slot"),
+	 EVIDENCE(LSEC_EV_KEY_SHA256, "key-type", "slot"),
 	 keygen_params,
 	 K(PROVISION), DEVICE},
 	{"ca.issue", "Issues the unit's certificate from the line CA for its public key.",
@@ -89,7 +91,7 @@ static const lsec_sop_action actions[] = {
 	 K(PROVISION), 0},
 	{"device.write-cert", "Writes the issued certificate to the unit.",
 	 "The certificate read back from the unit is byte for byte the one issued.",
-	 EVIDENCE("cert-sha256", "readback-sha256"),
+	 EVIDENCE(LSEC_EV_CERT_SHA256, LSEC_EV_CERT_READBACK_SHA256),
 	 (const lsec_sop_param[]){{"slot", LSEC_SOP_PARAM_INT, false, NULL, 0, 15, "0",
 				   "Certificate slot on the device."},
 				  END_PARAMS},
@@ -162,7 +164,7 @@ static const lsec_sop_action actions[] = {
 				  END_PARAMS},
 	 K(DECOMMISSION), DEVICE | IRREV},
 	{"device.blank-check", "Reads the erased regions back.",
-	 "Every byte of the erased regions reads back as erased.", EVIDENCE("regions", "readback-sha256"),
+	 "Every byte of the erased regions reads back as erased.", EVIDENCE("regions", LSEC_EV_READBACK_SHA256),
 	 NO_PARAMS, K(DECOMMISSION), DEVICE | VERIFIES},
 	{"identity.revoke", "Revokes the unit's certificate and retires its identity.",
 	 "The certificate is on the line CA's CRL and the serial, UID and key are marked retired, never to be issued again.",

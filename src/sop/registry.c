@@ -62,7 +62,7 @@ static int record(lsec_store *st, const lsec_actor *who, const char *name, int v
 		  const char *action, const char *sha_hex, lsec_err *err)
 {
 	int rc = 0;
-	json_t *ev_json = json_pack("{s:s}", "sha256", sha_hex);
+	json_t *ev_json = json_pack("{s:s}", LSEC_EV_SOP_SHA256, sha_hex);
 	LSEC_ENSURE(ev_json != NULL, LSEC_E_NOMEM, "out of memory");
 	lsec_audit_event ev;
 	memset(&ev, 0, sizeof(ev));
@@ -115,7 +115,9 @@ static json_int_t leaf_seq(const json_t *leaf)
 
 static const char *leaf_sha(const json_t *leaf)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(leaf, "evidence"), "sha256"));
+	const json_t *e = json_object_get(leaf, "evidence");
+	const char *v = json_string_value(json_object_get(e, LSEC_EV_SOP_SHA256));
+	v = v != NULL ? v : json_string_value(json_object_get(e, LSEC_EV_OLD_SOP_SHA256));
 	return v != NULL ? v : "(none)";
 }
 
@@ -171,7 +173,7 @@ static int check_version(const lsec_store_approvable *a, const json_t *sub, cons
 	for (unsigned k = 0; k < 2; k++) {
 		const char *p = a->approvers[k];
 		const char *pm[] = {"sop",	     a->name, "sop_version", a->version, "person", p,
-				    "evidence.sha256", a->digest, NULL};
+				    "evidence." LSEC_EV_SOP_SHA256, a->digest, NULL};
 		bool backed = false;
 		if (p[0] == 0) {
 			continue;

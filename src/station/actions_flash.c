@@ -29,8 +29,8 @@ int lsec_station__act_image_check(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_station__image_check(r->image, r->st, r->product, r->release_counter, err));
 	LSEC_TRY(lsec_image_version_format(ver, sizeof(ver), lsec_image_get_version(r->image)));
 	(void)lsec_image_key_hash(kh, r->image);
-	LSEC_TRY(lsec_station__ev_str(r, "release", r->release, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "image-sha256", r->release_digest, 32, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_RELEASE, r->release, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_IMAGE_SHA256, r->release_digest, 32, err));
 	LSEC_TRY(lsec_station__ev_hex(r, "signer-key-sha256", kh, 32, err));
 	LSEC_TRY(lsec_station__ev_str(r, "image-version", ver, err));
 out:
@@ -55,7 +55,7 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 		LSEC_TRY(lsec_device_flash_erase(r->tgt, 0, len, err));
 		LSEC_TRY(lsec_device_flash_write(r->tgt, 0, img, n, err));
 	}
-	LSEC_TRY(lsec_station__ev_hex(r, "image-sha256", r->release_digest, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_IMAGE_SHA256, r->release_digest, 32, err));
 	LSEC_TRY(lsec_station__ev_int(r, "address", 0, err));
 	LSEC_TRY(lsec_station__ev_int(r, "bytes-written", already ? 0 : (int64_t)n, err));
 	LSEC_TRY(lsec_station__ev_bool(r, "already-written", already, err));
@@ -72,7 +72,7 @@ int lsec_station__act_verify_flash(lsec_station__run *r, lsec_err *err)
 	bool same = false;
 	LSEC_TRY(image_bytes(&img, &n, r, err));
 	LSEC_TRY(lsec_device_flash_compare(&same, have, r->tgt, 0, img, n, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", have, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_READBACK_SHA256, have, 32, err));
 	LSEC_ENSURE(same, LSEC_E_DEVICE,
 		    "the flash of unit '%s' does not hold release %s (read-back hash differs)",
 		    r->serial, r->release);

@@ -70,7 +70,7 @@ static int read_public(lsec_station__run *r, unsigned slot, lsec_err *err)
 		    "the public key of unit '%s' (%s) is already held by another unit", r->serial,
 		    hex);
 	r->have_key = true;
-	LSEC_TRY(lsec_station__ev_str(r, "public-key-sha256", hex, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_KEY_SHA256, hex, err));
 	LSEC_TRY(lsec_station__ev_str(r, "key-type", "ecdsa-p256", err));
 	LSEC_TRY(lsec_station__ev_int(r, "slot", slot, err));
 out:
@@ -234,9 +234,9 @@ int lsec_station__act_ca_issue(lsec_station__run *r, lsec_err *err)
 	}
 	lsec_cert_serial_hex(cs, r->cert);
 	LSEC_TRY(lsec_sha256(csha, cert_der.data, cert_der.len, err));
-	LSEC_TRY(lsec_station__ev_str(r, "cert-serial", cs, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "cert-sha256", csha, 32, err));
-	LSEC_TRY(lsec_station__ev_str(r, "public-key-sha256", fp, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CERT_SERIAL, cs, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_SHA256, csha, 32, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_KEY_SHA256, fp, err));
 	{
 		X509 *x = lsec_cert_x509(r->cert);
 		char issuer[256];
@@ -289,8 +289,8 @@ int lsec_station__act_write_cert(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_device_cert_read(&back, r->tgt, slot, err));
 	LSEC_TRY(lsec_sha256(a, der.data, der.len, err));
 	LSEC_TRY(lsec_sha256(b, back.data, back.len, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "cert-sha256", a, 32, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", b, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_SHA256, a, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_READBACK_SHA256, b, 32, err));
 	LSEC_ENSURE(lsec_ct_equal(a, b, 32), LSEC_E_DEVICE,
 		    "the certificate read back from unit '%s' is not the one issued", r->serial);
 out:
@@ -312,7 +312,7 @@ int lsec_station__act_prove(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_sha256(chs, ch, sizeof(ch), err));
 	lsec_cert_serial_hex(cs, r->cert);
 	LSEC_TRY(lsec_station__ev_hex(r, "challenge-sha256", chs, 32, err));
-	LSEC_TRY(lsec_station__ev_str(r, "cert-serial", cs, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CERT_SERIAL, cs, err));
 	LSEC_TRY(lsec_pop_verify(r->cert, ch, sizeof(ch), sig.data, sig.len, err));
 out:
 	lsec_buf_release(&sig);
@@ -394,7 +394,7 @@ int lsec_station__act_cred_generate(lsec_station__run *r, lsec_err *err)
 				       lsec_secret_len(r->credential), err));
 	lsec_hex_encode(r->cred_fp_hex, fp, 32);
 	r->add_credential = true;
-	LSEC_TRY(lsec_station__ev_str(r, "credential-fingerprint", r->cred_fp_hex, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CREDENTIAL_FP, r->cred_fp_hex, err));
 	LSEC_TRY(lsec_station__ev_int(r, "length", (int64_t)lsec_secret_len(r->credential), err));
 out:
 	return rc;
@@ -411,7 +411,7 @@ int lsec_station__act_cred_write(lsec_station__run *r, lsec_err *err)
 		    "no initial credential was generated in this run for unit '%s'", r->serial);
 	LSEC_TRY(lsec_station__attach(r, err));
 	LSEC_TRY(lsec_device_credential_store(r->tgt, r->credential, err));
-	LSEC_TRY(lsec_station__ev_str(r, "credential-fingerprint", r->cred_fp_hex, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CREDENTIAL_FP, r->cred_fp_hex, err));
 out:
 	return rc;
 }

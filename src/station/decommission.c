@@ -84,8 +84,9 @@ static int key_state(lsec_station *st, const char *person, const lsec_store_iden
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	json_t *ev = json_pack("{s:s,s:s,s:s}", "key_sha256", id->key_fp, "from",
-			       lsec_key_state_name(id->state), "to", lsec_key_state_name(to));
+	json_t *ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_KEY_SHA256, id->key_fp, "from",
+			       lsec_key_state_name(id->state), LSEC_EV_KEY_STATE,
+			       lsec_key_state_name(to));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_identity_set_state(st->store, id->key_fp, to, err));
@@ -111,13 +112,16 @@ static bool issued(const char **serial, const char **key_fp, const json_t *leaf)
 	const char *action = json_string_value(json_object_get(leaf, "action"));
 	const json_t *e = json_object_get(leaf, "evidence");
 	*serial = *key_fp = NULL;
-	if (lsec_station__eq(action, "ca.issue")) {
-		*serial = json_string_value(json_object_get(e, "cert-serial"));
-		*key_fp = json_string_value(json_object_get(e, "public-key-sha256"));
-	} else if (lsec_station__eq(action, "pki.certificate.issue")) {
-		*serial = json_string_value(json_object_get(e, "cert_serial"));
-		*key_fp = json_string_value(json_object_get(e, "key_sha256"));
+	if (!lsec_station__eq(action, "ca.issue") &&
+	    !lsec_station__eq(action, "pki.certificate.issue")) {
+		return false;
 	}
+	*serial = json_string_value(json_object_get(e, LSEC_EV_CERT_SERIAL));
+	*serial = *serial != NULL ? *serial
+				  : json_string_value(json_object_get(e, LSEC_EV_OLD_CERT_SERIAL));
+	*key_fp = json_string_value(json_object_get(e, LSEC_EV_KEY_SHA256));
+	*key_fp = *key_fp != NULL ? *key_fp
+				  : json_string_value(json_object_get(e, LSEC_EV_OLD_KEY_SHA256));
 	return *serial != NULL;
 }
 
@@ -258,7 +262,8 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 		if (ids[i].cert_serial[0] != '\0') {
 			json_array_append_new(certs, json_string(ids[i].cert_serial));
 		}
-		json_array_append_new(keys, json_pack("{s:s,s:s}", "key_sha256", cur.key_fp, "state",
+		json_array_append_new(keys, json_pack("{s:s,s:s}", LSEC_EV_KEY_SHA256, cur.key_fp,
+						      LSEC_EV_KEY_STATE,
 						      lsec_key_state_name(cur.state)));
 	}
 	json_object_set_new(ev, "crl-reason", json_string(lsec_crl_reason_name(reason)));
@@ -350,7 +355,7 @@ int lsec_station__act_blank_check(lsec_station__run *r, lsec_err *err)
 	 * found equal to an erased flash's (every byte 0xff) is the evidence.
 	 */
 	LSEC_TRY(lsec_device_blank_check(h, r->tgt, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "readback-sha256", h, sizeof(h), err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_READBACK_SHA256, h, sizeof(h), err));
 	LSEC_TRY(lsec_station__ev_int(r, "flash-bytes", r->info.flash_size, err));
 	LSEC_TRY(lsec_station__ev_int(r, "key-slots-empty", r->info.key_slots, err));
 	LSEC_TRY(lsec_station__ev_str(r, "sanitisation", "purge", err));
@@ -484,18 +489,23 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 		    "(linesec rma receive)",
 		    serial);
 
-	ev = json_pack("{s:s,s:b,s:s,s:s}", "reason", lsec_decom_reason_name(opts->reason),
+	lsec_unit_state to = unit.state;
+	if (build_state(unit.state)) {
+		to = LSEC_UNIT_QUARANTINED;
+	} else if (unit.state == LSEC_UNIT_SHIPPED) {
+		to = LSEC_UNIT_RETURNED;
+	}
+	ev = json_pack("{s:s,s:b,s:s,s:s,s:s}", "reason", lsec_decom_reason_name(opts->reason),
 		       "reachable", r.tgt != NULL, "from-state", lsec_unit_state_name(unit.state),
-		       "target", opts->uri ? opts->uri : "");
+		       "target", opts->uri ? opts->uri : "", LSEC_EV_UNIT_STATE,
+		       lsec_unit_state_name(to));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	if (r.tgt == NULL) {
 		json_object_set_new(ev, "unreachable", json_string(why.msg));
 	}
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	if (build_state(unit.state)) {
-		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
-	} else if (unit.state == LSEC_UNIT_SHIPPED) {
-		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_RETURNED, 0, err));
+	if (to != unit.state) {
+		LSEC_TRY(lsec_store_unit_transition(st->store, serial, to, 0, err));
 	}
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "decommission.start",
 				    r.tgt ? "reachable" : "unreachable", ev, err));

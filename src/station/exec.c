@@ -265,8 +265,9 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 		}
 		LSEC_ENSURE(st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
 			    "cannot register unit '%s': the line has no product", r->serial);
-		ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "product",
-			       st->cfg->products[0].id, "chip", r->info.chip_id);
+		ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_UID, r->uid_hex, LSEC_EV_PRODUCT,
+			       st->cfg->products[0].id, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
+			       lsec_unit_state_name(LSEC_UNIT_NEW));
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 		LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex,
@@ -297,8 +298,9 @@ static int close_interrupted(lsec_station__run *r, lsec_err *err)
 			continue;
 		}
 		json_decref(ev);
-		ev = json_pack("{s:I,s:s,s:s}", "run", (json_int_t)runs[i].id, "sop", runs[i].sop,
-			       "started", runs[i].started);
+		ev = json_pack("{s:I,s:s,s:s,s:s}", LSEC_EV_RUN, (json_int_t)runs[i].id, "sop",
+			       runs[i].sop, "started", runs[i].started, LSEC_EV_RUN_OUTCOME,
+			       "interrupted");
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 		LSEC_TRY(lsec_store_tx_begin(&tx, r->st->store, err));
 		LSEC_TRY(lsec_store_run_finish(r->st->store, runs[i].id, "interrupted", err));
@@ -369,6 +371,11 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 	}
 	if (witness != NULL) {
 		json_object_set_new(r->evidence, "witnessed-by", json_string(witness));
+	}
+	if (passed && r->add_identity) {
+		/* The step's leaf records the identity the registry now holds. */
+		LSEC_TRY(lsec_json_set(r->evidence, LSEC_EV_KEY_STATE,
+				       json_string(lsec_key_state_name(LSEC_KEY_ACTIVE)), err));
 	}
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	if (passed && r->add_identity) {
@@ -476,8 +483,9 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 		/* A unit failing its decommissioning stays pending until resolved. */
 		to = LSEC_UNIT_DECOMMISSION_PENDING;
 	}
-	ev = json_pack("{s:s,s:s,s:s,s:s}", "then", res->then, "message", res->message, "reason",
-		       why->msg, "failed-step", s->id);
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "then", res->then, "message", res->message,
+		       "reason", why->msg, "failed-step", s->id, LSEC_EV_RUN, (json_int_t)r->run_id,
+		       LSEC_EV_RUN_OUTCOME, "failed", LSEC_EV_UNIT_STATE, lsec_unit_state_name(to));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "failed", err));
@@ -541,13 +549,15 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
-	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "sop-version", r->sop_version, "sop-sha256",
-		       shahex, "uid", r->uid_hex, "target", r->tgt ? lsec_device_uri(r->tgt) : "", "release",
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", LSEC_EV_SOP_VERSION, r->sop_version,
+		       LSEC_EV_SOP_SHA256, shahex, LSEC_EV_UID, r->uid_hex, "target",
+		       r->tgt ? lsec_device_uri(r->tgt) : "", LSEC_EV_RELEASE,
 		       r->have_release ? r->release : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_begin(&r->run_id, st->store, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_RUN, json_integer((json_int_t)r->run_id), err));
 	if (r->have_release) {
 		LSEC_TRY(lsec_store_run_set_release(st->store, r->run_id, r->release, err));
 	}
@@ -592,7 +602,10 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		}
 	}
 	json_decref(ev);
-	ev = json_pack("{s:s,s:s}", "sop-version", r->sop_version, "sop-sha256", shahex);
+	ev = json_pack("{s:s,s:s,s:I,s:s,s:s}", LSEC_EV_SOP_VERSION, r->sop_version,
+		       LSEC_EV_SOP_SHA256, shahex, LSEC_EV_RUN, (json_int_t)r->run_id,
+		       LSEC_EV_RUN_OUTCOME, "passed", LSEC_EV_UNIT_STATE,
+		       lsec_unit_state_name(state_to[kind]));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "passed", err));

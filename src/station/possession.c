@@ -43,11 +43,11 @@ static bool retired_after(const json_t *leaves, size_t from, const char *cert_se
 	for (size_t i = from + 1; i < json_array_size(leaves); i++) {
 		const json_t *l = json_array_get(leaves, i);
 		if (leaf_is(l, "pki.certificate.revoke", NULL) &&
-		    lsec_station__eq(ev_str(l, "cert_serial"), cert_serial)) {
+		    lsec_station__eq(ev_str(l, LSEC_EV_CERT_SERIAL), cert_serial)) {
 			return true;
 		}
 		if (leaf_is(l, "key.state", NULL) && !leaf_is(l, "key.state", "active") &&
-		    lsec_station__eq(ev_str(l, "key_sha256"), key_fp)) {
+		    lsec_station__eq(ev_str(l, LSEC_EV_KEY_SHA256), key_fp)) {
 			return true;
 		}
 	}
@@ -63,7 +63,7 @@ static long long key_slot(const json_t *leaves, const char *key_fp)
 	json_array_foreach(leaves, i, l)
 	{
 		if ((leaf_is(l, "device.keygen", "passed") || leaf_is(l, "station.keygen", "passed")) &&
-		    lsec_station__eq(ev_str(l, "public-key-sha256"), key_fp)) {
+		    lsec_station__eq(ev_str(l, LSEC_EV_KEY_SHA256), key_fp)) {
 			slot = (long long)json_integer_value(
 				json_object_get(json_object_get(l, "evidence"), "slot"));
 		}
@@ -85,7 +85,7 @@ static int issued_cert(lsec_station__identity *id, lsec_station *st, const char 
 	lsec_err e = LSEC_ERR_INIT;
 	uint8_t fp[32], sha[32];
 	char fp_hex[65], sha_hex[65], cs[41];
-	const char *want_sha = ev_str(leaf, "cert-sha256");
+	const char *want_sha = ev_str(leaf, LSEC_EV_CERT_SHA256);
 	int g = lsec_store_identity_get(&row, &der, st->store, id->key_fp, &e);
 	LSEC_ENSURE(g != LSEC_E_NOTFOUND, LSEC_E_AUDIT_INDEX,
 		    "unit '%s': audit leaf %lld records certificate %s issued for key %.16s, but "
@@ -132,7 +132,8 @@ int lsec_station__issued_identity(lsec_station__identity *out, lsec_station *st,
 	if (issue == NULL) {
 		goto out;
 	}
-	const char *cs = ev_str(issue, "cert-serial"), *fp = ev_str(issue, "public-key-sha256");
+	const char *cs = ev_str(issue, LSEC_EV_CERT_SERIAL),
+		   *fp = ev_str(issue, LSEC_EV_KEY_SHA256);
 	out->leaf_seq = leaf_seq(issue);
 	LSEC_ENSURE(cs != NULL && fp != NULL && strlen(cs) < sizeof(out->cert_serial) &&
 			    strlen(fp) < sizeof(out->key_fp),

@@ -44,7 +44,7 @@ static int release_leaves(json_t *lv[LV_COUNT], lsec_station *st, const char *pr
 			  lsec_err *err)
 {
 	int rc = 0;
-	const char *match[] = {"evidence.product", product, NULL};
+	const char *match[] = {"evidence." LSEC_EV_PRODUCT, product, NULL};
 	for (int k = 0; k < LV_COUNT; k++) {
 		lv[k] = NULL;
 	}
@@ -73,7 +73,7 @@ static json_int_t leaf_seq(const json_t *leaf)
 static const json_t *release_leaf(json_t *const lv[LV_COUNT], int k,
 				  const lsec_store_approvable *a, const char *person)
 {
-	const char *match[] = {"evidence.product", a->name, "evidence.version", a->version,
+	const char *match[] = {"evidence." LSEC_EV_PRODUCT, a->name, "evidence." LSEC_EV_VERSION, a->version,
 			       person != NULL ? "person" : NULL, person, NULL};
 	const json_t *found = NULL, *l;
 	size_t i;
@@ -136,8 +136,8 @@ static int release_check(uint64_t *quota_out, json_t *const lv[LV_COUNT],
 	/* Every approval leaf has its row: a deleted approval is a changed registry too. */
 	json_array_foreach(lv[LV_APPROVE], i, l)
 	{
-		const char *match[] = {"evidence.product", a->name, "evidence.version", a->version,
-				       "evidence.image-sha256", a->digest, NULL};
+		const char *match[] = {"evidence." LSEC_EV_PRODUCT, a->name, "evidence." LSEC_EV_VERSION, a->version,
+				       "evidence." LSEC_EV_IMAGE_SHA256, a->digest, NULL};
 		if (lsec_audit_leaf_matches(l, lv_action[LV_APPROVE], match)) {
 			backed++;
 		}
@@ -338,8 +338,8 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
 	/* Content-addressed: the same image submitted twice is one file. */
 	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
-	ev = json_pack("{s:s,s:s,s:s,s:I}", "product", product, "version", ver, "image-sha256",
-		       hex, "quota", (json_int_t)quota);
+	ev = json_pack("{s:s,s:s,s:s,s:I}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
+		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(&id, st->store, product, ver, hex, mtext, person, err));
@@ -438,8 +438,8 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 		    a->name, a->version, person);
 	LSEC_TRY(load_image(&img, st, a, err));
 	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
-	ev = json_pack("{s:s,s:s,s:s,s:b}", "product", a->name, "version", a->version,
-		       "image-sha256", a->digest, "checks-passed", 1);
+	ev = json_pack("{s:s,s:s,s:s,s:b}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
+		       LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));
@@ -463,8 +463,8 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	json_t *ev = NULL;
 	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "revoke", LSEC_E_EXISTS,
 			      "it is already revoked", err));
-	ev = json_pack("{s:s,s:s,s:s}", "product", a->name, "version", a->version, "image-sha256",
-		       a->digest);
+	ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
+		       LSEC_EV_IMAGE_SHA256, a->digest);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_revoke(st->store, a->name, a->version, person, err));

@@ -137,9 +137,11 @@ int lsec_station_rma_receive(lsec_station_rma_evidence *out, lsec_station *st,
 							   : LSEC_E_STATION_NOT_GENUINE,
 			  "unit at '%s' refused as the return of '%s': %s", uri, serial, why.msg);
 	}
+	lsec_unit_state to = unit.state == LSEC_UNIT_SHIPPED ? LSEC_UNIT_RETURNED : unit.state;
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_UNIT_STATE, json_string(lsec_unit_state_name(to)), err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	if (unit.state == LSEC_UNIT_SHIPPED) {
-		LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_RETURNED, 0, err));
+	if (to != unit.state) {
+		LSEC_TRY(lsec_store_unit_transition(st->store, serial, to, 0, err));
 	}
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.receive", "genuine", ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
@@ -173,6 +175,8 @@ int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 	LSEC_TRY(lsec_station__revoke_identities(ev, st, person, serial, LSEC_CRL_SUPERSEDED, false,
 						 err));
 	LSEC_TRY(lsec_station__revoke_credentials(ev, st, person, serial, err));
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_UNIT_STATE,
+			       json_string(lsec_unit_state_name(LSEC_UNIT_QUARANTINED)), err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_QUARANTINED, 0, err));
 	LSEC_TRY(lsec_station__leaf(st, person, serial, "rma.rework", "quarantined", ev, err));

@@ -113,6 +113,7 @@ static int scrap_unit(lsec_station *st, const char *serial, const char *method,
 	int rc = 0;
 	lsec_store_identity *ids = NULL;
 	size_t n = 0;
+	json_t *keys = NULL;
 	json_t *ev = json_deep_copy(batch_ev);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	json_object_del(ev, "units");
@@ -120,18 +121,31 @@ static int scrap_unit(lsec_station *st, const char *serial, const char *method,
 	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name,
 				      st->cfg->witness_name, note, err));
 	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
+	keys = json_array();
+	LSEC_ENSURE(keys != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		/* Revoked at decommissioning; the key now goes with the board. */
 		if (ids[i].state != LSEC_KEY_DESTROYED) {
 			LSEC_TRY(lsec_store_identity_set_state(st->store, ids[i].key_fp,
 							       LSEC_KEY_DESTROYED, err));
 		}
+		LSEC_ENSURE(json_array_append_new(
+				    keys, json_pack("{s:s,s:s}", LSEC_EV_KEY_SHA256, ids[i].key_fp,
+						    LSEC_EV_KEY_STATE,
+						    lsec_key_state_name(LSEC_KEY_DESTROYED))) == 0,
+			    LSEC_E_NOMEM, "out of memory");
 	}
 	json_object_set_new(ev, "keys-destroyed", json_integer((json_int_t)n));
+	json_t *owned = keys; /* lsec_json_set takes it, failing or not */
+	keys = NULL;
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_KEYS, owned, err));
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_UNIT_STATE,
+			       json_string(lsec_unit_state_name(LSEC_UNIT_SCRAPPED)), err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SCRAPPED, 0, err));
 	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "scrap.unit", "scrapped", ev,
 				    err));
 out:
+	json_decref(keys);
 	json_decref(ev);
 	lsec_free(ids);
 	return rc;

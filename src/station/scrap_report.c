@@ -55,7 +55,7 @@ static bool step_of(lsec_station_scrap_step *sp, const json_t *leaf, const char 
 	sp->reason = str(e, "reason");
 	sp->unreachable = str(e, "unreachable");
 	sp->erase = str(e, "erase");
-	sp->readback_sha256 = str(e, "readback-sha256");
+	sp->readback_sha256 = str(e, LSEC_EV_READBACK_SHA256);
 	sp->sanitisation = str(e, "sanitisation");
 	sp->crl_reason = str(e, "crl-reason");
 	sp->ncertificates = json_array_size(json_object_get(e, "certificates"));
@@ -73,7 +73,7 @@ static int unit_entry(lsec_station_scrap_report_unit *e, const lsec_store_unit *
 {
 	static const char *const k_start[] = {"reason", "reachable", "unreachable", NULL};
 	static const char *const k_erase[] = {"erase", "debug-lock-level", "regions", NULL};
-	static const char *const k_blank[] = {"readback-sha256", "flash-bytes", "key-slots-empty",
+	static const char *const k_blank[] = {LSEC_EV_READBACK_SHA256, "flash-bytes", "key-slots-empty",
 					      "sanitisation", "sanitisation-technique", NULL};
 	static const char *const k_revoke[] = {"certificates", "crl-reason", "crl-number", "keys",
 					       NULL};

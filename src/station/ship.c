@@ -255,7 +255,7 @@ static const char *registered_uid(json_t *leaves, long long *seq)
 				     "unit.register")) {
 			*seq = (long long)json_integer_value(json_object_get(l, "seq"));
 			return json_string_value(
-				json_object_get(json_object_get(l, "evidence"), "uid"));
+				json_object_get(json_object_get(l, "evidence"), LSEC_EV_UID));
 		}
 	}
 	return NULL;
@@ -288,7 +288,7 @@ static int gate_uid(json_t *dev, lsec_device *t, const lsec_store_unit *unit, js
 	{
 		const char *a = json_string_value(json_object_get(l, "action"));
 		const char *o = json_string_value(json_object_get(l, "outcome"));
-		const char *u = json_string_value(json_object_get(json_object_get(l, "evidence"), "uid"));
+		const char *u = json_string_value(json_object_get(json_object_get(l, "evidence"), LSEC_EV_UID));
 		if (lsec_station__eq(a, "device.identify") && lsec_station__eq(o, "passed") &&
 		    !lsec_station__eq(u, uid)) {
 			DEVICE_REFUSE("uid", "the device reports UID %s; identify leaf %lld records %s",
@@ -532,7 +532,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 		}
 		last = seq_of(pr);
 		const char *ver = lsec_audit_leaf_field(vb, pr, "sop_version");
-		const char *sha = lsec_audit_leaf_field(sb, pr, "evidence.sop-sha256");
+		const char *sha = lsec_audit_leaf_field(sb, pr, "evidence." LSEC_EV_SOP_SHA256);
 		if (!sop_approved(vers, nv, build_sops[k], ver, sha)) {
 			REFUSE("SOP '%s' ran under version %s (SHA-256 %s), which is not approved",
 			       serial, build_sops[k], ver ? ver : "(none)", sha ? sha : "(none)");
@@ -571,7 +571,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 		}
 	}
 	{
-		const char *fp = passed_ev(leaves, "ca.issue", "public-key-sha256");
+		const char *fp = passed_ev(leaves, "ca.issue", LSEC_EV_KEY_SHA256);
 		lsec_err e = LSEC_ERR_INIT;
 		if (fp == NULL || lsec_store_identity_get(&id, NULL, st->store, fp, &e) < 0) {
 			REFUSE("no identity was issued", serial);
@@ -579,11 +579,11 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 		if (!lsec_station__eq(id.serial, serial) || id.state != LSEC_KEY_ACTIVE) {
 			REFUSE("its identity is %s, not active", serial, lsec_key_state_name(id.state));
 		}
-		if (passed_ev(leaves, "device.prove-possession", "cert-serial") == NULL) {
+		if (passed_ev(leaves, "device.prove-possession", LSEC_EV_CERT_SERIAL) == NULL) {
 			REFUSE("proof of possession of its key is missing", serial);
 		}
 	}
-	if (passed_ev(leaves, "credential.generate", "credential-fingerprint") == NULL ||
+	if (passed_ev(leaves, "credential.generate", LSEC_EV_CREDENTIAL_FP) == NULL ||
 	    passed_leaf(leaves, "device.write-credential") == NULL) {
 		REFUSE("its initial credential is not set", serial);
 	}
@@ -600,11 +600,13 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 		REFUSE("its audit leaves are not proven in a verifying log (%s)", serial, inner.msg);
 	}
 	ev = json_pack("{s:[ssss],s:s,s:s,s:I}", "sops", passed_run[0], passed_run[1],
-		       passed_run[2], passed_run[3], "release", release, "key-sha256", id.key_fp,
+		       passed_run[2], passed_run[3], LSEC_EV_RELEASE, release, LSEC_EV_KEY_SHA256, id.key_fp,
 		       "leaves-proven", (json_int_t)proven);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_json_set(ev, "device", dev, err));
 	dev = NULL;
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_UNIT_STATE,
+			       json_string(lsec_unit_state_name(LSEC_UNIT_SHIPPED)), err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
 					    LSEC_STORE_SHIP_GATE, err));

@@ -446,6 +446,15 @@ int lsec_store_run_list(lsec_store_run **out, size_t *n_out, lsec_store *st, con
 					 serial, fill_run, sizeof(**out), (void **)out, n_out, err);
 }
 
+int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out, lsec_store *st, lsec_err *err)
+{
+	return lsec_store__list(st,
+				"SELECT r.id, u.serial, r.sop, r.sop_version, r.person,"
+				" r.station, r.outcome, r.started, r.finished FROM runs r"
+				" LEFT JOIN units u ON u.id = r.unit_id ORDER BY r.id",
+				NULL, 0, fill_run, sizeof(**out), (void **)out, n_out, err);
+}
+
 /* ---- revocations and scrap --------------------------------------------------- */
 
 int lsec_store_revocation_add(lsec_store *st, const char *serial, const char *cert_serial,

@@ -539,6 +539,17 @@ int lsec_store_identity_list(lsec_store_identity **out, size_t *n_out, lsec_stor
 					 serial, fill_identity, sizeof(**out), (void **)out, n_out, err);
 }
 
+int lsec_store_identity_list_all(lsec_store_identity **out, size_t *n_out, lsec_store *st,
+				 lsec_err *err)
+{
+	/* LEFT JOIN: a row whose unit is gone is listed too, with serial "". */
+	return lsec_store__list(st,
+				"SELECT i.id, u.serial, i.key_fp, i.cert_serial, i.key_state,"
+				" i.created, i.updated FROM identities i"
+				" LEFT JOIN units u ON u.id = i.unit_id ORDER BY i.id",
+				NULL, 0, fill_identity, sizeof(**out), (void **)out, n_out, err);
+}
+
 static void fill_credential(void *rec, const store_val *c)
 {
 	lsec_store_credential *x = rec;

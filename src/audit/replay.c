@@ -1,0 +1,735 @@
+/*
+ * replay.c - the state replay of `linesec audit verify`: every row of the
+ * registry's state tables checked against what the log's leaves record.
+ *
+ * One streaming pass over the leaves (each one's bytes checked against its
+ * stored hash) builds the replayed state in memory, in one hash table keyed
+ * by (table, natural key): units by serial, runs by id, identities by key
+ * fingerprint, releases by product@version, SOP versions by sop@version,
+ * people by name. Then each table's rows are listed once and compared with
+ * it. Which leaf records what is in docs/audit-log.md; the evidence keys
+ * are the LSEC_EV_* of audit.h.
+ *
+ * @test tests/unit/audit/test_replay.c
+ */
+#include "audit/audit_int.h"
+
+#include "linesec/store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { T_UNITS, T_RUNS, T_IDENTITIES, T_RELEASES, T_SOPS, T_PEOPLE, T_COUNT };
+#define NCOL 4
+/* Largest SOP body read back to hash (bytes). */
+#define BODY_MAX (4u << 20)
+
+/* The state tables and the columns compared, as the registry names them. */
+static const struct {
+	const char *name;
+	const char *cols[NCOL];
+} tables[T_COUNT] = {
+	[T_UNITS] = {"units", {"uid", "product", "state", NULL}},
+	[T_RUNS] = {"runs", {"serial", "sop", "sop_version", "outcome"}},
+	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", NULL}},
+	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
+	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
+	[T_PEOPLE] = {"people", {"role", "disabled", NULL, NULL}},
+};
+/* Column indexes used by name below. */
+enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
+enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3 };
+enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
+enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_APPROVALS = 2 };
+enum { C_ROLE = 0, C_DISABLED = 1 };
+
+/* One replayed row. A column the log does not speak of stays NULL and is not compared. */
+typedef struct row {
+	char *key;
+	char *col[NCOL];
+	uint64_t seq[NCOL]; /* the leaf that set each column */
+	uint64_t seq0;      /* the leaf that first named the row */
+	char *approver[2];  /* the first two approvers, in log order */
+	unsigned napprovals;
+	uint64_t approvals_seq;
+	uint8_t table;
+	bool seen;
+} row;
+
+typedef struct replay {
+	row *rows;
+	size_t n, cap;
+	size_t *slots; /* row index + 1; 0 is empty */
+	size_t nslots; /* a power of two, at least twice n */
+	lsec_audit_state_report *rep;
+	size_t diff_cap;
+} replay;
+
+static bool eq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0; /* lint:ok - public names */
+}
+
+static uint64_t hash_key(unsigned table, const char *key)
+{
+	uint64_t h = 1469598103934665603ULL ^ table;
+	for (const unsigned char *p = (const unsigned char *)key; *p != 0; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static row *find(const replay *rp, unsigned table, const char *key)
+{
+	if (rp->nslots == 0) {
+		return NULL;
+	}
+	size_t mask = rp->nslots - 1;
+	for (size_t i = (size_t)hash_key(table, key) & mask;; i = (i + 1) & mask) {
+		if (rp->slots[i] == 0) {
+			return NULL;
+		}
+		row *r = &rp->rows[rp->slots[i] - 1];
+		if (r->table == table && eq(r->key, key)) {
+			return r;
+		}
+	}
+}
+
+static void slot_put(size_t *slots, size_t nslots, const row *r, size_t index)
+{
+	size_t i = (size_t)hash_key(r->table, r->key) & (nslots - 1);
+	while (slots[i] != 0) {
+		i = (i + 1) & (nslots - 1);
+	}
+	slots[i] = index + 1;
+}
+
+/* The row (table, key), made when the log names it first at leaf seq. */
+static int row_get(row **out, replay *rp, unsigned table, const char *key, uint64_t seq,
+		   lsec_err *err)
+{
+	int rc = 0;
+	*out = find(rp, table, key);
+	if (*out != NULL) {
+		goto out;
+	}
+	if (rp->n == rp->cap) {
+		size_t cap = rp->cap ? rp->cap * 2 : 256;
+		row *rows = lsec_realloc(rp->rows, cap * sizeof(*rows));
+		LSEC_ENSURE(rows != NULL, LSEC_E_NOMEM, "cannot replay the log: out of memory");
+		rp->rows = rows;
+		rp->cap = cap;
+	}
+	if (2 * (rp->n + 1) > rp->nslots) {
+		size_t nslots = rp->nslots ? rp->nslots * 2 : 512;
+		size_t *slots = lsec_calloc(nslots, sizeof(*slots));
+		LSEC_ENSURE(slots != NULL, LSEC_E_NOMEM, "cannot replay the log: out of memory");
+		for (size_t i = 0; i < rp->n; i++) {
+			slot_put(slots, nslots, &rp->rows[i], i);
+		}
+		lsec_free(rp->slots);
+		rp->slots = slots;
+		rp->nslots = nslots;
+	}
+	row *r = &rp->rows[rp->n];
+	memset(r, 0, sizeof(*r));
+	r->key = lsec_strdup(key);
+	LSEC_ENSURE(r->key != NULL, LSEC_E_NOMEM, "cannot replay the log: out of memory");
+	r->table = (uint8_t)table;
+	r->seq0 = seq;
+	slot_put(rp->slots, rp->nslots, r, rp->n);
+	rp->n++;
+	*out = r;
+out:
+	return rc;
+}
+
+static int set(row *r, unsigned c, const char *v, uint64_t seq, lsec_err *err)
+{
+	int rc = 0;
+	if (v == NULL) {
+		goto out;
+	}
+	char *copy = lsec_strdup(v);
+	LSEC_ENSURE(copy != NULL, LSEC_E_NOMEM, "cannot replay the log: out of memory");
+	lsec_free(r->col[c]);
+	r->col[c] = copy;
+	r->seq[c] = seq;
+out:
+	return rc;
+}
+
+static int approve(row *r, const char *person, uint64_t seq, lsec_err *err)
+{
+	int rc = 0;
+	if (r->napprovals < 2) {
+		r->approver[r->napprovals] = lsec_strdup(person != NULL ? person : "");
+		LSEC_ENSURE(r->approver[r->napprovals] != NULL, LSEC_E_NOMEM,
+			    "cannot replay the log: out of memory");
+	}
+	r->napprovals++;
+	r->approvals_seq = seq;
+	/* The column exists once a leaf speaks of approvals; its text is made when compared. */
+	LSEC_TRY(set(r, C_APPROVALS, "", seq, err));
+out:
+	return rc;
+}
+
+/* "N (a, b)" with the names sorted, or "N" past two (the registry lists the first two). */
+static void approvals_text(char *out, size_t size, unsigned n, const char *a, const char *b)
+{
+	if (n == 0) {
+		snprintf(out, size, "0");
+	} else if (n == 1) {
+		snprintf(out, size, "1 (%s)", a);
+	} else if (n == 2) {
+		bool swap = strcmp(a, b) > 0; /* lint:ok - public names */
+		snprintf(out, size, "2 (%s, %s)", swap ? b : a, swap ? a : b);
+	} else {
+		snprintf(out, size, "%u", n);
+	}
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* ---- what each leaf records ---------------------------------------------- */
+
+typedef struct leaf_ctx {
+	uint64_t seq;
+	const json_t *leaf;
+	const json_t *ev; /* its evidence (may be NULL) */
+	const char *unit, *person;
+} leaf_ctx;
+
+static int named_row(row **out, replay *rp, unsigned table, const char *a, const char *b,
+		     const leaf_ctx *l, lsec_err *err)
+{
+	char key[160];
+	*out = NULL;
+	if (a == NULL || b == NULL) {
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s@%s", a, b);
+	return row_get(out, rp, table, key, l->seq, err);
+}
+
+static int sop_row(row **out, replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	char ver[24];
+	json_int_t v = json_integer_value(json_object_get(l->leaf, "sop_version"));
+	snprintf(ver, sizeof(ver), "%lld", (long long)v);
+	return named_row(out, rp, T_SOPS, str(l->leaf, "sop"), ver, l, err);
+}
+
+static int on_line_init(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *name = str(l->ev, LSEC_EV_FIRST_OFFICER);
+	if (name != NULL && name[0] != 0) {
+		LSEC_TRY(row_get(&r, rp, T_PEOPLE, name, l->seq, err));
+		LSEC_TRY(set(r, C_ROLE, lsec_role_name(LSEC_ROLE_SECURITY_OFFICER), l->seq, err));
+		LSEC_TRY(set(r, C_DISABLED, "no", l->seq, err));
+	}
+out:
+	return rc;
+}
+
+static int on_person_add(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *name = str(l->ev, LSEC_EV_NAME);
+	if (name != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_PEOPLE, name, l->seq, err));
+		LSEC_TRY(set(r, C_ROLE, str(l->ev, LSEC_EV_ROLE), l->seq, err));
+		LSEC_TRY(set(r, C_DISABLED, "no", l->seq, err));
+	}
+out:
+	return rc;
+}
+
+static int on_person_disable(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *name = str(l->ev, LSEC_EV_NAME);
+	if (name != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_PEOPLE, name, l->seq, err));
+		LSEC_TRY(set(r, C_DISABLED, "yes", l->seq, err));
+	}
+out:
+	return rc;
+}
+
+static int on_release(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *action = str(l->leaf, "action");
+	LSEC_TRY(named_row(&r, rp, T_RELEASES, str(l->ev, LSEC_EV_PRODUCT),
+			   str(l->ev, LSEC_EV_VERSION), l, err));
+	if (r == NULL) {
+		goto out;
+	}
+	LSEC_TRY(set(r, C_DIGEST, str(l->ev, LSEC_EV_IMAGE_SHA256), l->seq, err));
+	if (eq(action, "release.submit")) {
+		/* The submitter's approval is the first of the two. */
+		LSEC_TRY(set(r, C_REVOKED, "no", l->seq, err));
+		LSEC_TRY(approve(r, l->person, l->seq, err));
+	} else if (eq(action, "release.approve")) {
+		LSEC_TRY(approve(r, l->person, l->seq, err));
+	} else {
+		LSEC_TRY(set(r, C_REVOKED, "yes", l->seq, err));
+	}
+out:
+	return rc;
+}
+
+static int on_sop(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *digest = str(l->ev, LSEC_EV_SOP_SHA256);
+	if (digest == NULL) {
+		digest = str(l->ev, LSEC_EV_OLD_SOP_SHA256);
+	}
+	LSEC_TRY(sop_row(&r, rp, l, err));
+	if (r == NULL) {
+		goto out;
+	}
+	LSEC_TRY(set(r, C_DIGEST, digest, l->seq, err));
+	LSEC_TRY(set(r, C_SOP_BODY, digest, l->seq, err));
+	if (eq(str(l->leaf, "action"), "sop.approve")) {
+		LSEC_TRY(approve(r, l->person, l->seq, err));
+	} else if (r->col[C_APPROVALS] == NULL) {
+		LSEC_TRY(set(r, C_APPROVALS, "", l->seq, err));
+	}
+out:
+	return rc;
+}
+
+static const struct {
+	const char *action;
+	int (*fn)(replay *rp, const leaf_ctx *l, lsec_err *err);
+} handlers[] = {
+	{"line-init", on_line_init},
+	{"person-add", on_person_add},
+	{"person-disable", on_person_disable},
+	{"release.submit", on_release},
+	{"release.approve", on_release},
+	{"release.revoke", on_release},
+	{"sop.submit", on_sop},
+	{"sop.approve", on_sop},
+};
+
+/* An identity the leaf's unit holds: {key-sha256, key-state[, cert-serial]}. */
+static int on_key(replay *rp, const leaf_ctx *l, const json_t *o, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *fp = str(o, LSEC_EV_KEY_SHA256), *state = str(o, LSEC_EV_KEY_STATE);
+	if (fp == NULL || state == NULL) {
+		goto out;
+	}
+	LSEC_TRY(row_get(&r, rp, T_IDENTITIES, fp, l->seq, err));
+	LSEC_TRY(set(r, C_ID_SERIAL, l->unit, l->seq, err));
+	LSEC_TRY(set(r, C_ID_CERT, str(o, LSEC_EV_CERT_SERIAL), l->seq, err));
+	LSEC_TRY(set(r, C_ID_STATE, state, l->seq, err));
+out:
+	return rc;
+}
+
+static int on_run(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	char key[24];
+	const json_t *id = json_object_get(l->ev, LSEC_EV_RUN);
+	if (!json_is_integer(id)) {
+		goto out;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+	if (find(rp, T_RUNS, key) == NULL) {
+		/* The leaf that opens the run names its unit, SOP and version. */
+		char ver[24];
+		const char *v = str(l->ev, LSEC_EV_SOP_VERSION);
+		if (v == NULL) {
+			json_int_t n = json_integer_value(json_object_get(l->leaf, "sop_version"));
+			snprintf(ver, sizeof(ver), "%lld", (long long)n);
+			v = ver;
+		}
+		LSEC_TRY(row_get(&r, rp, T_RUNS, key, l->seq, err));
+		LSEC_TRY(set(r, C_RUN_SERIAL, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_RUN_SOP, str(l->leaf, "sop"), l->seq, err));
+		LSEC_TRY(set(r, C_RUN_VERSION, v, l->seq, err));
+		LSEC_TRY(set(r, C_RUN_OUTCOME, "", l->seq, err));
+	}
+	r = find(rp, T_RUNS, key);
+	LSEC_TRY(set(r, C_RUN_OUTCOME, str(l->ev, LSEC_EV_RUN_OUTCOME), l->seq, err));
+out:
+	return rc;
+}
+
+static int apply(replay *rp, uint64_t seq, const json_t *leaf, lsec_err *err)
+{
+	int rc = 0;
+	leaf_ctx l = {seq, leaf, json_object_get(leaf, "evidence"), str(leaf, "unit"),
+		      str(leaf, "person")};
+	const char *action = str(leaf, "action");
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (eq(action, handlers[i].action)) {
+			LSEC_TRY(handlers[i].fn(rp, &l, err));
+		}
+	}
+	if (l.unit == NULL || !json_is_object(l.ev)) {
+		goto out;
+	}
+	const char *state = str(l.ev, LSEC_EV_UNIT_STATE);
+	if (state != NULL) {
+		row *r = NULL;
+		LSEC_TRY(row_get(&r, rp, T_UNITS, l.unit, seq, err));
+		LSEC_TRY(set(r, C_UNIT_STATE, state, seq, err));
+		if (r->seq0 == seq) {
+			/* The leaf that registers the unit names its UID and product. */
+			LSEC_TRY(set(r, C_UNIT_UID, str(l.ev, LSEC_EV_UID), seq, err));
+			LSEC_TRY(set(r, C_UNIT_PRODUCT, str(l.ev, LSEC_EV_PRODUCT), seq, err));
+		}
+	}
+	LSEC_TRY(on_run(rp, &l, err));
+	LSEC_TRY(on_key(rp, &l, l.ev, err));
+	size_t i;
+	const json_t *k;
+	json_array_foreach(json_object_get(l.ev, LSEC_EV_KEYS), i, k)
+	{
+		LSEC_TRY(on_key(rp, &l, k, err));
+	}
+out:
+	return rc;
+}
+
+/*
+ * Whether a leaf can record state: it names one of the keys or actions
+ * apply() reads. Most leaves (step leaves) do not and are not parsed. A
+ * leaf with an escape is always parsed; one spelled otherwise than the
+ * canonical writer spells it is never applied, so skipping it can only make
+ * a tampered row stand out, never hide it.
+ */
+static bool may_record_state(const uint8_t *leaf, size_t len)
+{
+	static const char *const needles[] = {
+		"\"" LSEC_EV_UNIT_STATE "\":", "\"" LSEC_EV_RUN "\":",
+		"\"" LSEC_EV_KEY_STATE "\":",  "\"" LSEC_EV_KEYS "\":",
+		"\"line-init\"",             "\"person-",
+		"\"release.",                 "\"sop.",
+	};
+	if (memchr(leaf, '\\', len) != NULL) {
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
+		if (memmem(leaf, len, needles[i], strlen(needles[i])) != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int leaf_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		   const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
+{
+	int rc = 0;
+	replay *rp = ctx;
+	/* Signatures are lsec_audit_verify's: it runs before the replay. */
+	(void)sig;
+	(void)sig_len;
+	uint8_t h[32];
+	json_t *j = NULL;
+	json_error_t jerr;
+	(void)unit; /* the column outside the hash is lsec_audit_verify's to check */
+	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
+	LSEC_ENSURE(lsec_ct_equal(h, leaf_hash, 32), LSEC_E_AUDIT_LEAF_HASH,
+		    "cannot replay the log: leaf %llu does not match its stored hash",
+		    (unsigned long long)seq);
+	rp->rep->leaves++;
+	if (!may_record_state(leaf, len)) {
+		goto out;
+	}
+	j = json_loadb((const char *)leaf, len, 0, &jerr);
+	LSEC_ENSURE(json_is_object(j), LSEC_E_AUDIT_LEAF_FORMAT,
+		    "cannot replay the log: leaf %llu is not a JSON object",
+		    (unsigned long long)seq);
+	LSEC_TRY(apply(rp, seq, j, err));
+out:
+	json_decref(j);
+	return rc;
+}
+
+/* ---- comparing the registry with the replayed state ---------------------- */
+
+static int diff_add(replay *rp, lsec_audit_diff_kind kind, unsigned table, const char *key,
+		    const char *column, const char *registry, const char *log, bool has_seq,
+		    uint64_t seq, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_state_report *rep = rp->rep;
+	if (rep->ndiffs == rp->diff_cap) {
+		size_t cap = rp->diff_cap ? rp->diff_cap * 2 : 16;
+		lsec_audit_state_diff *d = lsec_realloc(rep->diffs, cap * sizeof(*d));
+		LSEC_ENSURE(d != NULL, LSEC_E_NOMEM, "cannot verify the registry: out of memory");
+		rep->diffs = d;
+		rp->diff_cap = cap;
+	}
+	lsec_audit_state_diff *d = &rep->diffs[rep->ndiffs++];
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	snprintf(d->table, sizeof(d->table), "%s", tables[table].name);
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	snprintf(d->column, sizeof(d->column), "%s", column ? column : "");
+	snprintf(d->registry, sizeof(d->registry), "%s", registry ? registry : "");
+	snprintf(d->log, sizeof(d->log), "%s", log ? log : "");
+	d->has_seq = has_seq;
+	d->seq = seq;
+out:
+	return rc;
+}
+
+/* Compares one registry row (its column values vals) with the replayed state. */
+static int compare(replay *rp, unsigned table, const char *key, const char *const vals[NCOL],
+		   lsec_err *err)
+{
+	int rc = 0;
+	row *r = find(rp, table, key);
+	rp->rep->rows++;
+	if (r == NULL) {
+		LSEC_TRY(diff_add(rp, LSEC_AUDIT_ROW_EXTRA, table, key, NULL, NULL, NULL, false, 0,
+				  err));
+		goto out;
+	}
+	r->seen = true;
+	for (unsigned c = 0; c < NCOL && tables[table].cols[c] != NULL; c++) {
+		char text[160];
+		const char *want = r->col[c];
+		uint64_t seq = r->seq[c];
+		if (want == NULL) {
+			continue;
+		}
+		if (c == C_APPROVALS && (table == T_RELEASES || table == T_SOPS)) {
+			approvals_text(text, sizeof(text), r->napprovals, r->approver[0],
+				       r->approver[1]);
+			want = text;
+			seq = r->approvals_seq ? r->approvals_seq : r->seq0;
+		}
+		if (!eq(vals[c], want)) {
+			LSEC_TRY(diff_add(rp, LSEC_AUDIT_ROW_DIFFERENT, table, key,
+					  tables[table].cols[c], vals[c], want, true, seq, err));
+		}
+	}
+out:
+	return rc;
+}
+
+static int compare_units(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit *u = NULL;
+	size_t n = 0;
+	LSEC_TRY(lsec_store_unit_list(&u, &n, st, NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		const char *v[NCOL] = {u[i].uid, u[i].product, lsec_unit_state_name(u[i].state)};
+		LSEC_TRY(compare(rp, T_UNITS, u[i].serial, v, err));
+	}
+out:
+	lsec_free(u);
+	return rc;
+}
+
+static int compare_runs(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_run *r = NULL;
+	size_t n = 0;
+	LSEC_TRY(lsec_store_run_list_all(&r, &n, st, err));
+	for (size_t i = 0; i < n; i++) {
+		char key[24];
+		snprintf(key, sizeof(key), "%lld", (long long)r[i].id);
+		const char *v[NCOL] = {r[i].serial, r[i].sop, r[i].sop_version, r[i].outcome};
+		LSEC_TRY(compare(rp, T_RUNS, key, v, err));
+	}
+out:
+	lsec_free(r);
+	return rc;
+}
+
+static int compare_identities(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_identity *id = NULL;
+	size_t n = 0;
+	LSEC_TRY(lsec_store_identity_list_all(&id, &n, st, err));
+	for (size_t i = 0; i < n; i++) {
+		const char *v[NCOL] = {id[i].serial, id[i].cert_serial,
+				       lsec_key_state_name(id[i].state)};
+		LSEC_TRY(compare(rp, T_IDENTITIES, id[i].key_fp, v, err));
+	}
+out:
+	lsec_free(id);
+	return rc;
+}
+
+static int compare_approvables(replay *rp, lsec_store *st, unsigned table, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_approvable *a = NULL;
+	size_t n = 0;
+	lsec_buf body = LSEC_BUF_INIT(BODY_MAX);
+	if (table == T_RELEASES) {
+		LSEC_TRY(lsec_store_release_list(&a, &n, st, NULL, err));
+	} else {
+		LSEC_TRY(lsec_store_sop_list(&a, &n, st, NULL, err));
+	}
+	for (size_t i = 0; i < n; i++) {
+		char key[160], appr[160], second[65];
+		uint8_t h[32];
+		snprintf(key, sizeof(key), "%s@%s", a[i].name, a[i].version);
+		approvals_text(appr, sizeof(appr), a[i].n_approvals, a[i].approvers[0],
+			       a[i].approvers[1]);
+		if (table == T_RELEASES) {
+			snprintf(second, sizeof(second), "%s", a[i].revoked[0] ? "yes" : "no");
+		} else {
+			/* The body as stored, hashed: a rewritten body shows under any digest. */
+			lsec_store_approvable one;
+			lsec_buf_reset(&body);
+			LSEC_TRY(lsec_store_sop_get(&one, &body, st, a[i].name, a[i].version, err));
+			LSEC_TRY(lsec_sha256(h, body.data, body.len, err));
+			lsec_hex_encode(second, h, sizeof(h));
+		}
+		const char *v[NCOL] = {a[i].digest, second, appr};
+		LSEC_TRY(compare(rp, table, key, v, err));
+	}
+out:
+	lsec_buf_release(&body);
+	lsec_free(a);
+	return rc;
+}
+
+static int compare_people(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_person *p = NULL;
+	size_t n = 0;
+	LSEC_TRY(lsec_store_person_list(&p, &n, st, err));
+	for (size_t i = 0; i < n; i++) {
+		const char *v[NCOL] = {lsec_role_name(p[i].role), p[i].disabled ? "yes" : "no"};
+		LSEC_TRY(compare(rp, T_PEOPLE, p[i].name, v, err));
+	}
+out:
+	lsec_free(p);
+	return rc;
+}
+
+static void replay_release(replay *rp)
+{
+	for (size_t i = 0; i < rp->n; i++) {
+		row *r = &rp->rows[i];
+		lsec_free(r->key);
+		for (unsigned c = 0; c < NCOL; c++) {
+			lsec_free(r->col[c]);
+		}
+		lsec_free(r->approver[0]);
+		lsec_free(r->approver[1]);
+	}
+	lsec_free(rp->rows);
+	lsec_free(rp->slots);
+}
+
+int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	replay rp;
+	uint64_t count = 0;
+	memset(&rp, 0, sizeof(rp));
+	LSEC_ENSURE_REF(out);
+	memset(out, 0, sizeof(*out));
+	LSEC_ENSURE_REF(st);
+	rp.rep = out;
+	/* One snapshot: the leaves and the rows are read as of one moment. */
+	LSEC_TRY(lsec_store_tx_begin_read(&tx, st, err));
+	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
+	LSEC_TRY(lsec_store_leaf_foreach(st, 0, count, leaf_cb, &rp, err));
+	LSEC_ENSURE(out->leaves == count, LSEC_E_AUDIT_LEAF_HASH,
+		    "cannot replay the log: %llu leaves stored, %llu read",
+		    (unsigned long long)count, (unsigned long long)out->leaves);
+	LSEC_TRY(compare_units(&rp, st, err));
+	LSEC_TRY(compare_runs(&rp, st, err));
+	LSEC_TRY(compare_identities(&rp, st, err));
+	LSEC_TRY(compare_approvables(&rp, st, T_RELEASES, err));
+	LSEC_TRY(compare_approvables(&rp, st, T_SOPS, err));
+	LSEC_TRY(compare_people(&rp, st, err));
+	for (unsigned t = 0; t < T_COUNT; t++) {
+		for (size_t i = 0; i < rp.n; i++) {
+			const row *r = &rp.rows[i];
+			if (r->table == t && !r->seen) {
+				LSEC_TRY(diff_add(&rp, LSEC_AUDIT_ROW_MISSING, t, r->key, NULL,
+						  NULL, NULL, true, r->seq0, err));
+			}
+		}
+	}
+	if (out->ndiffs > 0) {
+		char first[512];
+		lsec_audit_state_diff_text(first, sizeof(first), &out->diffs[0]);
+		LSEC_BAIL(LSEC_E_AUDIT_STATE,
+			  "the registry differs from the state its audit log records in %zu "
+			  "place(s); first: %s",
+			  out->ndiffs, first);
+	}
+out:
+	rc = lsec_store_tx_end(&tx, rc, err);
+	replay_release(&rp);
+	return rc;
+}
+
+void lsec_audit_state_report_release(lsec_audit_state_report *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	lsec_free(r->diffs);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *lsec_audit_diff_kind_name(lsec_audit_diff_kind k)
+{
+	static const char *const names[] = {
+		[LSEC_AUDIT_ROW_DIFFERENT] = "different",
+		[LSEC_AUDIT_ROW_EXTRA] = "extra",
+		[LSEC_AUDIT_ROW_MISSING] = "missing",
+	};
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+}
+
+void lsec_audit_state_diff_text(char *out, size_t size, const lsec_audit_state_diff *d)
+{
+	switch (d->kind) {
+	case LSEC_AUDIT_ROW_EXTRA:
+		snprintf(out, size, "registry table %s, row '%s': no audit leaf records it",
+			 d->table, d->key);
+		break;
+	case LSEC_AUDIT_ROW_MISSING:
+		snprintf(out, size,
+			 "registry table %s has no row '%s', which leaf %llu records", d->table,
+			 d->key, (unsigned long long)d->seq);
+		break;
+	default:
+		snprintf(out, size,
+			 "registry table %s, row '%s': %s is '%s', but leaf %llu says '%s'",
+			 d->table, d->key, d->column, d->registry, (unsigned long long)d->seq,
+			 d->log);
+		break;
+	}
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# `linesec audit verify` proves the registry's state, not only the log's
+# tree: with write access to the registry alone (SQL on SQLite or
+# PostgreSQL), each state table is tampered with in turn (a unit's state, an
+# inserted run, an identity's key state, an injected approval, a rewritten
+# SOP version, a person made security officer, a revocation cleared), and
+# verify exits 5 naming the table, the row and the leaf that says otherwise;
+# undone, the line verifies again.
+set -uo pipefail
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+L=$LINESEC
+export LINESEC_CA_PASSPHRASE="e2e CA passphrase"
+login() { LINESEC_PASSWORD="$1-e2e-password" "$L" login "$1" >/dev/null || bad "login $1"; }
+person() { LINESEC_NEW_PASSWORD="$1-e2e-password" "$L" person add "$1" --role "$2" --as alice >/dev/null || bad "person $1"; }
+sign() { # sign VERSION OUT
+	"$L" image sign --key fw.pem --product sensor --version "$1" --build release --security-counter 1 \
+		--embed-pubkey fw.bin "$2" >/dev/null || bad "sign $1"
+}
+
+# tampered DESCRIPTION PATTERN: verify refuses (exit 5), naming the table,
+# the row and the leaf that says otherwise (or that no leaf records the row).
+tampered() {
+	expect 5 "$1: audit verify refuses" "$L" audit verify
+	has "registry table $2" err.txt "$1: names the table, the row and the leaf"
+	has "state differs: registry table $2" out.txt "$1: listed in the output"
+}
+
+run_suite() { # run_suite LABEL [init options]
+	local label=$1
+	shift
+	echo "== $label"
+	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	export LINESEC_LINE="$e2e_dir/$label/line"
+	local pg_url=${2:-} db=line/registry.db
+	LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice "$@" >/dev/null || bad init
+	login alice
+	person bob security-officer
+	person sam supervisor
+	person olga operator
+	"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
+	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
+	head -c 4096 /dev/urandom >fw.bin
+	sign 1.0.0 fw.img
+	sign 1.0.1 fw101.img
+	sign 1.0.2 fw102.img
+	login sam
+	login bob
+	for s in flash provision secure-boot debug-lock; do
+		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
+		"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
+	done
+	"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
+	"$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
+	"$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"
+	"$L" sim new --count 2 --dir fleet --seed 12 >/dev/null || bad "sim new"
+	login olga
+	expect 0 "unit-001 built and shipped" "$L" build --as olga --device sim:fleet/unit-001.sim --batch
+	expect 0 "untampered line verifies, state included" "$L" audit verify
+	has "registry state matches the log" out.txt "verify says the state matches"
+
+	local u1 fp
+	u1=$(reg_sql "$pg_url" $db "SELECT id FROM units WHERE serial = 'unit-001'")
+	fp=$(reg_sql "$pg_url" $db "SELECT key_fp FROM identities WHERE unit_id = $u1")
+
+	# A unit's state set back to locked (the state the auditor's attack used).
+	reg_sql "$pg_url" $db "UPDATE units SET state = 'locked' WHERE id = $u1" >/dev/null
+	tampered "unit state changed" "units, row 'unit-001': state is 'locked', but leaf [0-9]* says 'shipped'"
+	expect 5 "the difference in --json" "$L" audit verify --json
+	has '"table":"units"' out.txt "--json names the table"
+	has '"key":"unit-001"' out.txt "--json names the row"
+	reg_sql "$pg_url" $db "UPDATE units SET state = 'shipped' WHERE id = $u1" >/dev/null
+
+	# A passed run inserted for the unit.
+	reg_sql "$pg_url" $db "INSERT INTO runs (unit_id, sop, sop_version, person, station, outcome, started, finished)
+		SELECT unit_id, sop, sop_version, person, station, 'passed', started, finished FROM runs WHERE unit_id = $u1 AND sop = 'flash'" >/dev/null
+	tampered "runs row inserted" "runs, row '[0-9]*': no audit leaf records it"
+	reg_sql "$pg_url" $db "DELETE FROM runs WHERE id = (SELECT MAX(id) FROM runs)" >/dev/null
+
+	# The shipped unit's key marked compromised.
+	reg_sql "$pg_url" $db "UPDATE identities SET key_state = 'compromised' WHERE key_fp = '$fp'" >/dev/null
+	tampered "identity key_state changed" "identities, row '$fp': key_state is 'compromised', but leaf [0-9]* says 'active'"
+	reg_sql "$pg_url" $db "UPDATE identities SET key_state = 'active' WHERE key_fp = '$fp'" >/dev/null
+
+	# bob's approval injected for the release only alice submitted.
+	reg_sql "$pg_url" $db "INSERT INTO release_approvals (release_id, person, created)
+		SELECT id, 'bob', created FROM releases WHERE version = '1.0.2'" >/dev/null
+	tampered "approval row injected" "releases, row 'sensor@1.0.2': approvals is '2 (alice, bob)', but leaf [0-9]* says '1 (alice)'"
+	reg_sql "$pg_url" $db "DELETE FROM release_approvals WHERE person = 'bob' AND release_id = (SELECT id FROM releases WHERE version = '1.0.2')" >/dev/null
+
+	# The flash SOP's body rewritten with a matching digest.
+	local body_sha
+	body_sha=$(printf 'id: flash\n' | sha256sum | cut -d' ' -f1)
+	reg_sql "$pg_url" $db "CREATE TABLE saved_sop AS SELECT id, body, digest FROM sop_versions WHERE sop = 'flash'" >/dev/null
+	reg_sql "$pg_url" $db "UPDATE sop_versions SET body = 'id: flash
+', digest = '$body_sha' WHERE sop = 'flash'" >/dev/null
+	tampered "sop_versions body and digest rewritten" "sop_versions, row 'flash@1': digest is '$body_sha', but leaf [0-9]* says"
+	# The body alone rewritten (the digest left as approved) is named too.
+	reg_sql "$pg_url" $db "UPDATE sop_versions SET digest = (SELECT digest FROM saved_sop WHERE saved_sop.id = sop_versions.id) WHERE sop = 'flash'" >/dev/null
+	tampered "sop_versions body rewritten" "sop_versions, row 'flash@1': body is '$body_sha', but leaf [0-9]* says"
+	reg_sql "$pg_url" $db "UPDATE sop_versions SET body = (SELECT body FROM saved_sop WHERE saved_sop.id = sop_versions.id) WHERE sop = 'flash'; DROP TABLE saved_sop" >/dev/null
+
+	# An operator made security officer.
+	reg_sql "$pg_url" $db "UPDATE people SET role = 'security-officer' WHERE name = 'olga'" >/dev/null
+	tampered "person role changed" "people, row 'olga': role is 'security-officer', but leaf [0-9]* says 'operator'"
+	reg_sql "$pg_url" $db "UPDATE people SET role = 'operator' WHERE name = 'olga'" >/dev/null
+
+	# A revoked release made flashable again.
+	local revoked
+	revoked=$(reg_sql "$pg_url" $db "SELECT revoked FROM releases WHERE version = '1.0.1'")
+	reg_sql "$pg_url" $db "UPDATE releases SET revoked = NULL, revoked_by = NULL WHERE version = '1.0.1'" >/dev/null
+	tampered "release revoked flag cleared" "releases, row 'sensor@1.0.1': revoked is 'no', but leaf [0-9]* says 'yes'"
+	reg_sql "$pg_url" $db "UPDATE releases SET revoked = '$revoked', revoked_by = 'bob' WHERE version = '1.0.1'" >/dev/null
+
+	# A person deleted: the row the log records is missing.
+	reg_sql "$pg_url" $db "CREATE TABLE saved_people AS SELECT * FROM people WHERE name = 'sam'" >/dev/null
+	reg_sql "$pg_url" $db "DELETE FROM sessions WHERE person_id IN (SELECT id FROM saved_people); DELETE FROM people WHERE name = 'sam'" >/dev/null
+	tampered "person row deleted" "people has no row 'sam', which leaf [0-9]* records"
+	reg_sql "$pg_url" $db "INSERT INTO people SELECT * FROM saved_people; DROP TABLE saved_people" >/dev/null
+
+	expect 0 "every change undone: the line verifies again" "$L" audit verify
+	cd "$e2e_dir" || return
+}
+
+run_suite sqlite
+run_on_postgres run_suite postgres
+finish

@@ -1,0 +1,194 @@
+/*
+ * The state replay of audit verify over a real store (SQLite, and
+ * PostgreSQL when LSEC_TEST_PG_URL is set): a small log replays to the rows
+ * the registry holds, and each kind of difference (a column changed, a row
+ * no leaf records, a row a leaf records but the registry lacks) is named
+ * with its table, key, column and leaf.
+ */
+#include "helpers/store_fixture.h"
+
+#include "audit/audit_int.h"
+#include "store/store_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char hash[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+			   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+static const char fp[] = "f9c60a0139ac436c476fb042c1ffee347e88e561e8c89ee7cbbabebf67c97cb7";
+static const char digest[] = "c3377b13e15bf7bfaad4c3297fc405e1db6a641c7a3f8adc3321d4606038ed88";
+
+/* Appends one leaf; ev (stolen) is its evidence. */
+static uint64_t leaf(lsec_store *st, const char *person, const char *unit, const char *sop,
+		     const char *action, json_t *ev)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq = 0;
+	lsec_audit_event e = {.person = person, .station = "st-1", .unit = unit, .sop = sop,
+			      .sop_version = sop ? 1 : 0, .action = action, .outcome = "ok",
+			      .evidence = ev};
+	assert_non_null(ev);
+	assert_lsec_ok(lsec_audit_append(&seq, st, &e, &err), &err);
+	json_decref(ev);
+	return seq;
+}
+
+static void sql(lsec_store *st, const char *q)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store__query(st, q, NULL, 0, NULL, NULL, &err), &err);
+}
+
+/* A small line: two people, a unit flashed in one run with its identity, an approved release. */
+static uint64_t small_line(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t run = 0;
+	assert_lsec_ok(lsec_store_person_add(st, "alice", LSEC_ROLE_SECURITY_OFFICER, hash, &err),
+		       &err);
+	leaf(st, "alice", NULL, NULL, "line-init",
+	     json_pack("{s:s}", LSEC_EV_FIRST_OFFICER, "alice"));
+	assert_lsec_ok(lsec_store_person_add(st, "bob", LSEC_ROLE_SECURITY_OFFICER, hash, &err),
+		       &err);
+	leaf(st, "alice", NULL, NULL, "person-add",
+	     json_pack("{s:s,s:s}", LSEC_EV_NAME, "bob", LSEC_EV_ROLE, "security-officer"));
+	assert_lsec_ok(lsec_store_unit_create(st, "SN-1", "00aa", "sensor", "st-1", &err), &err);
+	leaf(st, "olga", "SN-1", "flash", "unit.register",
+	     json_pack("{s:s,s:s,s:s}", LSEC_EV_UID, "00aa", LSEC_EV_PRODUCT, "sensor",
+		       LSEC_EV_UNIT_STATE, "new"));
+	assert_lsec_ok(lsec_store_run_begin(&run, st, "SN-1", "flash", "1", "olga", "st-1", &err),
+		       &err);
+	leaf(st, "olga", "SN-1", "flash", "run.start",
+	     json_pack("{s:I,s:s}", LSEC_EV_RUN, (json_int_t)run, LSEC_EV_SOP_VERSION, "1"));
+	assert_lsec_ok(lsec_store_identity_add(st, "SN-1", fp, "51ab", NULL, 0, LSEC_KEY_ACTIVE,
+					       &err),
+		       &err);
+	leaf(st, "olga", "SN-1", "flash", "ca.issue",
+	     json_pack("{s:s,s:s,s:s}", LSEC_EV_KEY_SHA256, fp, LSEC_EV_CERT_SERIAL, "51ab",
+		       LSEC_EV_KEY_STATE, "active"));
+	assert_lsec_ok(lsec_store_run_finish(st, run, "passed", &err), &err);
+	assert_lsec_ok(lsec_store_unit_transition(st, "SN-1", LSEC_UNIT_FLASHED, 0, &err), &err);
+	uint64_t finish = leaf(st, "olga", "SN-1", "flash", "run.finish",
+			       json_pack("{s:I,s:s,s:s}", LSEC_EV_RUN, (json_int_t)run,
+					 LSEC_EV_RUN_OUTCOME, "passed", LSEC_EV_UNIT_STATE,
+					 "flashed"));
+	assert_lsec_ok(lsec_store_release_add(NULL, st, "sensor", "1.0.0", digest, NULL, "alice",
+					      &err),
+		       &err);
+	assert_lsec_ok(lsec_store_release_approve(st, "sensor", "1.0.0", "alice", &err), &err);
+	leaf(st, "alice", NULL, NULL, "release.submit",
+	     json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, "sensor", LSEC_EV_VERSION, "1.0.0",
+		       LSEC_EV_IMAGE_SHA256, digest));
+	assert_lsec_ok(lsec_store_release_approve(st, "sensor", "1.0.0", "bob", &err), &err);
+	leaf(st, "bob", NULL, NULL, "release.approve",
+	     json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, "sensor", LSEC_EV_VERSION, "1.0.0",
+		       LSEC_EV_IMAGE_SHA256, digest));
+	return finish;
+}
+
+static void test_audit_replay__small_log_matches(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	small_line(db->st);
+	assert_lsec_ok(lsec_audit_state_verify(&rep, db->st, &err), &err);
+	assert_int_equal(rep.leaves, 8);
+	/* 2 people, 1 unit, 1 run, 1 identity, 1 release */
+	assert_int_equal(rep.rows, 6);
+	assert_int_equal(rep.ndiffs, 0);
+	lsec_audit_state_report_release(&rep);
+}
+
+static void test_audit_replay__each_difference_named(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	char text[512];
+	uint64_t finish = small_line(db->st);
+	/* A column changed: the unit's state. */
+	sql(db->st, "UPDATE units SET state = 'locked' WHERE serial = 'SN-1'");
+	/* A row no leaf records: a person added by SQL. */
+	sql(db->st, "INSERT INTO people (name, role, pw_hash, disabled, created) VALUES "
+		    "('mallory', 'security-officer', 'x', 0, '2026-01-01T00:00:00Z')");
+	/* A row a leaf records but the registry lacks: carol's leaf without her row. */
+	uint64_t carol = leaf(db->st, "alice", NULL, NULL, "person-add",
+			      json_pack("{s:s,s:s}", LSEC_EV_NAME, "carol", LSEC_EV_ROLE,
+					"operator"));
+	/* An approval injected. */
+	sql(db->st, "INSERT INTO release_approvals (release_id, person, created) SELECT id, "
+		    "'mallory', created FROM releases");
+	assert_lsec_code(lsec_audit_state_verify(&rep, db->st, &err), LSEC_E_AUDIT_STATE, &err);
+	assert_non_null(strstr(err.msg, "in 4 place(s)"));
+	assert_int_equal(rep.ndiffs, 4);
+
+	const lsec_audit_state_diff *d = &rep.diffs[0];
+	assert_int_equal(d->kind, LSEC_AUDIT_ROW_DIFFERENT);
+	assert_string_equal(d->table, "units");
+	assert_string_equal(d->key, "SN-1");
+	assert_string_equal(d->column, "state");
+	assert_string_equal(d->registry, "locked");
+	assert_string_equal(d->log, "flashed");
+	assert_true(d->has_seq);
+	assert_int_equal(d->seq, finish);
+	lsec_audit_state_diff_text(text, sizeof(text), d);
+	snprintf(err.msg, sizeof(err.msg),
+		 "registry table units, row 'SN-1': state is 'locked', "
+		 "but leaf %llu says 'flashed'",
+		 (unsigned long long)finish);
+	assert_string_equal(text, err.msg);
+
+	d = &rep.diffs[1];
+	assert_int_equal(d->kind, LSEC_AUDIT_ROW_DIFFERENT);
+	assert_string_equal(d->table, "releases");
+	assert_string_equal(d->key, "sensor@1.0.0");
+	assert_string_equal(d->column, "approvals");
+	assert_string_equal(d->registry, "3");
+	assert_string_equal(d->log, "2 (alice, bob)");
+
+	d = &rep.diffs[2];
+	assert_int_equal(d->kind, LSEC_AUDIT_ROW_EXTRA);
+	assert_string_equal(lsec_audit_diff_kind_name(d->kind), "extra");
+	assert_string_equal(d->table, "people");
+	assert_string_equal(d->key, "mallory");
+	assert_false(d->has_seq);
+
+	d = &rep.diffs[3];
+	assert_int_equal(d->kind, LSEC_AUDIT_ROW_MISSING);
+	assert_string_equal(d->table, "people");
+	assert_string_equal(d->key, "carol");
+	assert_int_equal(d->seq, carol);
+	lsec_audit_state_diff_text(text, sizeof(text), d);
+	assert_non_null(strstr(text, "registry table people has no row 'carol', which leaf"));
+	lsec_audit_state_report_release(&rep);
+	lsec_audit_state_report_release(&rep); /* released twice: harmless */
+}
+
+static void test_audit_replay__leaf_bytes_checked(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	small_line(db->st);
+	/* Leaf 1's stored hash is another leaf's: its bytes no longer match it. */
+	sql(db->st, "UPDATE audit_leaves SET leaf_hash = (SELECT leaf_hash FROM audit_leaves "
+		    "WHERE seq = 0) WHERE seq = 1");
+	assert_lsec_code(lsec_audit_state_verify(&rep, db->st, &err), LSEC_E_AUDIT_LEAF_HASH, &err);
+	assert_non_null(strstr(err.msg, "leaf 1 does not match its stored hash"));
+	lsec_audit_state_report_release(&rep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_audit_replay__small_log_matches,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__each_difference_named,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__leaf_bytes_checked,
+						lsec_test_db_setup, lsec_test_db_teardown),
+	};
+	return lsec_test_run_backends("audit-replay", tests, sizeof(tests) / sizeof(tests[0]));
+}
