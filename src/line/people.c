@@ -217,7 +217,10 @@ static char *session_path(const lsec_line *line, const char *name)
 	return lsec_asprintf("%s/%s", line->sessions_dir, name);
 }
 
-/* A session file's content: the token in hex, then the sequence number of its login leaf. */
+/*
+ * A session file holds the token in hex and, on the next line, the
+ * sequence number of its login leaf; NO_LEAF stands for a file naming none.
+ */
 #define NO_LEAF UINT64_MAX
 
 /*
