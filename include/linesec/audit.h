@@ -125,6 +125,14 @@ LSEC_API const char *lsec_audit_leaf_field(char buf[32], const struct json_t *le
 LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find(struct json_t **out, lsec_store *st,
 						  const char *action, const char *const *match,
 						  lsec_err *err);
+/*
+ * As lsec_audit_leaves_find, only the leaves from sequence number from on
+ * (what happened after a given leaf, e.g. whether a session was ended): the
+ * cost is the number of such leaves after it.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find_from(struct json_t **out, lsec_store *st,
+						       const char *action, uint64_t from,
+						       const char *const *match, lsec_err *err);
 
 /* ---- hashing and the streaming tree (RFC 6962 section 2.1) ------------ */
 
@@ -417,6 +425,10 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_NAME "name"                 /* a person's name */
 #define LSEC_EV_ROLE "role"                 /* a role: the person's, or the one a step needs */
 #define LSEC_EV_FIRST_OFFICER "first_officer" /* the security officer a line was created with */
+#define LSEC_EV_DISABLED "disabled"             /* "yes" or "no": whether a person is disabled */
+#define LSEC_EV_PW_HASH_SHA256 "pw-hash-sha256" /* hex SHA-256 of a person's stored password hash */
+#define LSEC_EV_TOKEN_SHA256 "token-sha256"     /* hex SHA-256 of a session token, never the token */
+#define LSEC_EV_EXPIRES "expires"               /* when a session ends (RFC 3339 UTC) */
 #define LSEC_EV_CREDENTIAL_FP "credential-fingerprint" /* keyed fingerprint, never the credential */
 /* Spellings written by older versions, read from older logs only. */
 #define LSEC_EV_OLD_CERT_SERIAL "cert_serial"

@@ -20,6 +20,10 @@
  *  - Every command that acts resolves its actor with lsec_line_authorize,
  *    which checks the session, its expiry, that the person is enabled and
  *    holds one of the roles the action needs.
+ *  - The people and sessions rows are acted on only as their leaves record
+ *    them: a person's latest leaf (line-init, person-add, person-disable)
+ *    holds role, disabled and the SHA-256 of the password hash; a login
+ *    leaf holds the token's SHA-256, station and expiry.
  *
  * Idiom:
  *     lsec_line *line = NULL;
@@ -251,8 +255,12 @@ typedef struct lsec_line_actor {
  * name is NULL, of the only person logged in. Checks the token against the
  * registry, the expiry, that the person is enabled and that their role is
  * in roles (a mask of LSEC_ROLE_BIT). action names the act in messages.
- * Errors: LSEC_E_AUTH (nobody or several people logged in, no or ended or
- * expired session, disabled, wrong role), store errors.
+ * The person's row must match their latest person leaf and the session its
+ * login leaf, not ended by a later login or logout leaf of the person on
+ * this station. Errors: LSEC_E_AUTH (nobody or several people logged in, no
+ * or ended or expired session, disabled, wrong role), LSEC_E_AUDIT_INDEX (a
+ * people or sessions row no leaf backs, naming table, person and leaf),
+ * errors of lsec_audit_leaf_read, store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_line_authorize(lsec_line_actor *out, lsec_line *line,
 					       const char *name, unsigned roles,
@@ -275,8 +283,11 @@ LSEC_API LSEC_MUST_USE int lsec_line_person_disable(lsec_line *line, const lsec_
  * 256-bit token in .sessions/<name> (0600), its SHA-256 in the registry,
  * expiring after the line's session lifetime. A previous session of the
  * same person on this station is ended. A refused login is recorded too.
+ * The person's row is checked against their latest leaf before the
+ * password; the login leaf records the token's SHA-256, and the session
+ * file names that leaf after the token.
  * Errors: LSEC_E_AUTH (unknown person or wrong password: one message for
- * both; disabled person).
+ * both; disabled person), LSEC_E_AUDIT_INDEX (a people row no leaf backs).
  */
 LSEC_API LSEC_MUST_USE int lsec_line_login(lsec_line *line, const char *name,
 					   const lsec_secret *password, lsec_err *err);

@@ -600,6 +600,11 @@ LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, si
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_action(uint64_t **seqs_out, size_t *n_out,
 							   lsec_store *st, const char *action,
 							   lsec_err *err);
+/* As lsec_store_leaf_seqs_for_action, only the leaves from sequence number from on. */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_action_from(uint64_t **seqs_out,
+								size_t *n_out, lsec_store *st,
+								const char *action, uint64_t from,
+								lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size,
 						     const uint8_t root[32], const char *note,
 						     lsec_err *err);

@@ -138,6 +138,12 @@ const char *lsec_audit_leaf_field(char buf[32], const struct json_t *leaf, const
 int lsec_audit_leaves_find(struct json_t **out, lsec_store *st, const char *action,
 			   const char *const *match, lsec_err *err)
 {
+	return lsec_audit_leaves_find_from(out, st, action, 0, match, err);
+}
+
+int lsec_audit_leaves_find_from(struct json_t **out, lsec_store *st, const char *action,
+				uint64_t from, const char *const *match, lsec_err *err)
+{
 	int rc = 0;
 	uint64_t *seqs = NULL;
 	size_t n = 0;
@@ -146,7 +152,7 @@ int lsec_audit_leaves_find(struct json_t **out, lsec_store *st, const char *acti
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(action);
 	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &n, st, action, err));
+	LSEC_TRY(lsec_store_leaf_seqs_for_action_from(&seqs, &n, st, action, from, err));
 	for (size_t i = 0; i < n; i++) {
 		json_decref(j);
 		j = NULL;

@@ -35,14 +35,14 @@ static const struct {
 	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", NULL}},
 	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
-	[T_PEOPLE] = {"people", {"role", "disabled", NULL, NULL}},
+	[T_PEOPLE] = {"people", {"role", "disabled", "pw_hash", NULL}},
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
 enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3 };
 enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_APPROVALS = 2 };
-enum { C_ROLE = 0, C_DISABLED = 1 };
+enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
 
 /* One replayed row. A column the log does not speak of stays NULL and is not compared. */
 typedef struct row {
@@ -235,6 +235,7 @@ static int on_line_init(replay *rp, const leaf_ctx *l, lsec_err *err)
 		LSEC_TRY(row_get(&r, rp, T_PEOPLE, name, l->seq, err));
 		LSEC_TRY(set(r, C_ROLE, lsec_role_name(LSEC_ROLE_SECURITY_OFFICER), l->seq, err));
 		LSEC_TRY(set(r, C_DISABLED, "no", l->seq, err));
+		LSEC_TRY(set(r, C_PW, str(l->ev, LSEC_EV_PW_HASH_SHA256), l->seq, err));
 	}
 out:
 	return rc;
@@ -249,6 +250,7 @@ static int on_person_add(replay *rp, const leaf_ctx *l, lsec_err *err)
 		LSEC_TRY(row_get(&r, rp, T_PEOPLE, name, l->seq, err));
 		LSEC_TRY(set(r, C_ROLE, str(l->ev, LSEC_EV_ROLE), l->seq, err));
 		LSEC_TRY(set(r, C_DISABLED, "no", l->seq, err));
+		LSEC_TRY(set(r, C_PW, str(l->ev, LSEC_EV_PW_HASH_SHA256), l->seq, err));
 	}
 out:
 	return rc;
@@ -620,14 +622,22 @@ out:
 static int compare_people(replay *rp, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_person *p = NULL;
+	lsec_store_person *p = NULL, one;
 	size_t n = 0;
+	uint8_t h[32];
+	char pw[65];
+	memset(&one, 0, sizeof(one));
 	LSEC_TRY(lsec_store_person_list(&p, &n, st, err));
 	for (size_t i = 0; i < n; i++) {
-		const char *v[NCOL] = {lsec_role_name(p[i].role), p[i].disabled ? "yes" : "no"};
+		/* The list leaves the password hash out; the leaves commit to its SHA-256. */
+		LSEC_TRY(lsec_store_person_get(&one, st, p[i].name, err));
+		LSEC_TRY(lsec_sha256(h, (const uint8_t *)one.pw_hash, strlen(one.pw_hash), err));
+		lsec_hex_encode(pw, h, sizeof(h));
+		const char *v[NCOL] = {lsec_role_name(p[i].role), p[i].disabled ? "yes" : "no", pw};
 		LSEC_TRY(compare(rp, T_PEOPLE, p[i].name, v, err));
 	}
 out:
+	lsec_wipe(&one, sizeof(one));
 	lsec_free(p);
 	return rc;
 }

@@ -760,9 +760,15 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 					       err));
 	}
 	ev = json_pack("{s:s,s:s,s:s,s:s}", "line", line->line_id, "station", line->station,
-		       "registry", lsec_store_backend(line->st), "first_officer",
+		       "registry", lsec_store_backend(line->st), LSEC_EV_FIRST_OFFICER,
 		       people == 0 ? admin : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
+	if (people == 0) {
+		/* The first officer's record, as any person leaf carries it. */
+		char pw[65];
+		LSEC_TRY(lsec_line__pw_commit(pw, hash, err));
+		LSEC_TRY(lsec_line__person_evidence(ev, LSEC_ROLE_SECURITY_OFFICER, false, pw, err));
+	}
 	LSEC_TRY(lsec_line__record(line, admin, "line-init", "ok", ev, err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);

@@ -54,4 +54,17 @@ int lsec_line__derive_paths(lsec_line *line, lsec_err *err);
 int lsec_line__record(lsec_line *line, const char *person, const char *action,
 		      const char *outcome, json_t *evidence, lsec_err *err);
 
+/*
+ * The password commitment a person leaf records: hex SHA-256 of the stored
+ * password hash text (the Argon2id string). Fails only if hashing fails.
+ */
+int lsec_line__pw_commit(char out[65], const char *pw_hash, lsec_err *err);
+/*
+ * Adds what a person leaf records about the person to ev: role, disabled
+ * ("yes"/"no") and the password commitment (lsec_line__pw_commit), so the
+ * person's latest leaf alone says what their row must hold. LSEC_E_NOMEM.
+ */
+int lsec_line__person_evidence(json_t *ev, lsec_role role, bool disabled, const char *pw_commit,
+			       lsec_err *err);
+
 #endif

@@ -5,6 +5,21 @@
  * 0700) on the station; the registry holds only SHA-256(token), who it
  * belongs to and when it expires. Several people can be logged in on one
  * station at once (an operator and a witness).
+ *
+ * The rows are never trusted alone. A person's row must hold what their
+ * latest person leaf records (role, disabled, a commitment to the password
+ * hash), and a session must be the one its login leaf records (token hash,
+ * station, expiry) and that no later login or logout leaf of the person on
+ * this station ended. The session file names its login leaf after the
+ * token, a hint the leaf read then checks. A row nothing backs is refused
+ * with LSEC_E_AUDIT_INDEX naming the table, the person and the leaf.
+ *
+ * Cost: the person leaves are found by the action index (one lookup per
+ * action in person_leaves, each reading every leaf of that action: one per
+ * person added, one per line-init, one per disable); the session is one
+ * leaf read plus the login and logout leaves written after it.
+ *
+ * @test tests/unit/line/test_people.c
  */
 #include "line/line_int.h"
 
@@ -27,12 +42,161 @@
 static const char dummy_hash[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
 				 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
+/* The leaves that create or change a person, and the match key naming the person. */
+static const struct {
+	const char *action;
+	const char *name_key;
+} person_leaves[] = {
+	{"line-init", "evidence." LSEC_EV_FIRST_OFFICER},
+	{"person-add", "evidence." LSEC_EV_NAME},
+	{"person-disable", "evidence." LSEC_EV_NAME},
+};
+
+/* A person as their latest person leaf records them. */
+typedef struct person_state {
+	uint64_t seq;       /* that leaf */
+	const char *action; /* its action (from person_leaves) */
+	const char *role;   /* NULL when the leaf records none */
+	const char *disabled;
+	const char *pw;
+	json_t *leaf; /* owns the strings above */
+} person_state;
+
+static void person_state_release(person_state *ps)
+{
+	json_decref(ps->leaf);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* Public text (names, roles, actions), not secrets. */
+static bool same_text(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0; /* lint:ok: public text */
+}
+
+static const char *ev_str(const json_t *leaf, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(leaf, "evidence"), key));
+}
+
+static uint64_t leaf_seq(const json_t *leaf)
+{
+	return (uint64_t)json_integer_value(json_object_get(leaf, "seq"));
+}
+
 int lsec_line__record(lsec_line *line, const char *person, const char *action,
 		      const char *outcome, json_t *evidence, lsec_err *err)
 {
 	lsec_audit_event ev = {person, line->station, NULL, NULL, 0, NULL, action, outcome,
 			       evidence};
 	return lsec_audit_record(NULL, line->st, &ev, err);
+}
+
+int lsec_line__pw_commit(char out[65], const char *pw_hash, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t h[32];
+	out[0] = '\0';
+	LSEC_TRY(lsec_sha256(h, (const uint8_t *)pw_hash, strlen(pw_hash), err));
+	lsec_hex_encode(out, h, sizeof(h));
+out:
+	return rc;
+}
+
+int lsec_line__person_evidence(json_t *ev, lsec_role role, bool disabled, const char *pw_commit,
+			       lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(json_object_set_new(ev, LSEC_EV_ROLE, json_string(lsec_role_name(role))) == 0 &&
+			    json_object_set_new(ev, LSEC_EV_DISABLED,
+						json_string(disabled ? "yes" : "no")) == 0 &&
+			    json_object_set_new(ev, LSEC_EV_PW_HASH_SHA256,
+						json_string(pw_commit)) == 0,
+		    LSEC_E_NOMEM, "out of memory");
+out:
+	return rc;
+}
+
+/*
+ * The latest ok leaf of person_leaves naming name, read and checked
+ * (lsec_audit_leaves_find). LSEC_E_NOTFOUND when the log has none.
+ */
+static int person_latest(person_state *out, lsec_line *line, const char *name, lsec_err *err)
+{
+	int rc = 0;
+	json_t *found = NULL;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(person_leaves) / sizeof(person_leaves[0]); i++) {
+		const char *match[] = {person_leaves[i].name_key, name, "outcome", "ok", NULL};
+		json_decref(found);
+		found = NULL;
+		LSEC_TRY(lsec_audit_leaves_find(&found, line->st, person_leaves[i].action, match,
+						err));
+		size_t n = json_array_size(found);
+		json_t *last = n > 0 ? json_array_get(found, n - 1) : NULL;
+		if (last != NULL && (out->leaf == NULL || leaf_seq(last) > out->seq)) {
+			json_decref(out->leaf);
+			out->leaf = json_incref(last);
+			out->seq = leaf_seq(last);
+			out->action = person_leaves[i].action;
+		}
+	}
+	LSEC_ENSURE(out->leaf != NULL, LSEC_E_NOTFOUND, "no leaf of the log records person '%s'",
+		    name);
+	out->role = ev_str(out->leaf, LSEC_EV_ROLE);
+	out->disabled = ev_str(out->leaf, LSEC_EV_DISABLED);
+	out->pw = ev_str(out->leaf, LSEC_EV_PW_HASH_SHA256);
+out:
+	json_decref(found);
+	if (rc < 0) {
+		person_state_release(out);
+	}
+	return rc;
+}
+
+/*
+ * Checks p (a people row) against the person's latest leaf; *out (release
+ * with person_state_release) is that leaf's record. LSEC_E_AUDIT_INDEX when
+ * no leaf records the person or the row differs from it (naming the table,
+ * the person, the column and the leaf); errors of lsec_audit_leaves_find.
+ */
+static int check_person(person_state *out, lsec_line *line, const lsec_store_person *p,
+			lsec_err *err)
+{
+	int rc = 0;
+	char pw[65];
+	const char *disabled = p->disabled ? "yes" : "no";
+	rc = person_latest(out, line, p->name, err);
+	if (rc == LSEC_E_NOTFOUND) {
+		LSEC_BAIL(LSEC_E_AUDIT_INDEX,
+			  "registry table people holds person '%s', but no leaf of the log "
+			  "(line-init, person-add) records them: the registry was changed outside "
+			  "linesec",
+			  p->name);
+	}
+	LSEC_TRY(rc);
+	LSEC_ENSURE(same_text(out->role, lsec_role_name(p->role)), LSEC_E_AUDIT_INDEX,
+		    "registry table people holds person '%s' with role %s, but leaf %llu (%s) "
+		    "records role %s: the registry was changed outside linesec",
+		    p->name, lsec_role_name(p->role), (unsigned long long)out->seq, out->action,
+		    out->role ? out->role : "(none)");
+	LSEC_ENSURE(same_text(out->disabled, disabled), LSEC_E_AUDIT_INDEX,
+		    "registry table people holds person '%s' with disabled %s, but leaf %llu (%s) "
+		    "records disabled %s: the registry was changed outside linesec",
+		    p->name, disabled, (unsigned long long)out->seq, out->action,
+		    out->disabled ? out->disabled : "(none)");
+	LSEC_TRY(lsec_line__pw_commit(pw, p->pw_hash, err));
+	LSEC_ENSURE(out->pw != NULL && strlen(out->pw) == 64 &&
+			    lsec_ct_equal(pw, out->pw, 64),
+		    LSEC_E_AUDIT_INDEX,
+		    "registry table people holds person '%s' with a password hash that leaf %llu "
+		    "(%s) does not commit to: the registry was changed outside linesec",
+		    p->name, (unsigned long long)out->seq, out->action);
+out:
+	if (rc < 0) {
+		person_state_release(out);
+	}
+	return rc;
 }
 
 /* Records one event in a transaction of its own (for refusals, which change nothing else). */
@@ -54,12 +218,19 @@ static char *session_path(const lsec_line *line, const char *name)
 }
 
 /*
- * The SHA-256 of the token in name's session file. LSEC_E_NOTFOUND when the
- * person is not logged in here; LSEC_E_AUTH when the file is not private
- * or not a token.
+ * A session file holds the token in hex and, on the next line, the
+ * sequence number of its login leaf; NO_LEAF stands for a file naming none.
+ */
+#define NO_LEAF UINT64_MAX
+
+/*
+ * The SHA-256 of the token in name's session file, and *login_seq the login
+ * leaf it names (NO_LEAF when it names none). LSEC_E_NOTFOUND when the
+ * person is not logged in here; LSEC_E_AUTH when the file is not private or
+ * not a token.
  */
 static int session_token_hash(const lsec_line *line, const char *name, uint8_t hash[32],
-			      lsec_err *err)
+			      uint64_t *login_seq, lsec_err *err)
 {
 	int rc = 0;
 	char *path = session_path(line, name);
@@ -67,6 +238,7 @@ static int session_token_hash(const lsec_line *line, const char *name, uint8_t h
 	uint8_t token[TOKEN_LEN];
 	char hex[2 * TOKEN_LEN + 1];
 	struct stat sb;
+	*login_seq = NO_LEAF;
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_ENSURE(lstat(path, &sb) == 0, LSEC_E_NOTFOUND,
 		    "'%s' is not logged in on station '%s'", name, line->station);
@@ -82,11 +254,87 @@ static int session_token_hash(const lsec_line *line, const char *name, uint8_t h
 	hex[2 * TOKEN_LEN] = '\0';
 	LSEC_TRY(lsec_hex_decode_fixed(token, TOKEN_LEN, hex, "session token", err));
 	LSEC_TRY(lsec_sha256(hash, token, TOKEN_LEN, err));
+	/* "\n<digits>\n" after the token; anything else names no leaf. */
+	uint64_t seq = 0;
+	size_t i = 2 * TOKEN_LEN + 1, digits = 0;
+	if (text.len > 2 * TOKEN_LEN && text.data[2 * TOKEN_LEN] == '\n') {
+		for (; i < text.len && text.data[i] >= '0' && text.data[i] <= '9' && digits < 19;
+		     i++, digits++) {
+			seq = seq * 10 + (uint64_t)(text.data[i] - '0');
+		}
+	}
+	if (digits > 0 && i < text.len && text.data[i] == '\n') {
+		*login_seq = seq;
+	}
 out:
 	lsec_wipe(token, sizeof(token));
 	lsec_wipe(hex, sizeof(hex));
 	lsec_buf_release(&text);
 	lsec_free(path);
+	return rc;
+}
+
+/*
+ * Checks that the session of who with token hash th is the one login leaf
+ * login_seq records (person, this station, token hash, not past its expiry)
+ * and that no later ok login or logout of who on this station ended it.
+ * LSEC_E_AUDIT_INDEX naming the table, the person and the leaf; errors of
+ * lsec_audit_leaf_read.
+ */
+static int check_session(lsec_line *line, const char *who, const uint8_t th[32],
+			 uint64_t login_seq, lsec_err *err)
+{
+	int rc = 0;
+	json_t *leaf = NULL, *later = NULL;
+	char hex[65], now[32];
+	LSEC_ENSURE(login_seq != NO_LEAF, LSEC_E_AUDIT_INDEX,
+		    "registry table sessions holds a session of '%s' on station '%s' whose session "
+		    "file names no login leaf: log in again",
+		    who, line->station);
+	rc = lsec_audit_leaf_read(&leaf, line->st, login_seq, NULL, err);
+	if (rc == LSEC_E_NOTFOUND) {
+		LSEC_BAIL(LSEC_E_AUDIT_INDEX,
+			  "registry table sessions holds a session of '%s' on station '%s' whose "
+			  "login leaf %llu is not in the log: the registry was changed outside linesec",
+			  who, line->station, (unsigned long long)login_seq);
+	}
+	LSEC_TRY(rc);
+	lsec_hex_encode(hex, th, 32);
+	const char *token = ev_str(leaf, LSEC_EV_TOKEN_SHA256);
+	LSEC_ENSURE(same_text(json_string_value(json_object_get(leaf, "action")), "login") &&
+			    same_text(json_string_value(json_object_get(leaf, "outcome")), "ok") &&
+			    same_text(json_string_value(json_object_get(leaf, "person")), who) &&
+			    same_text(json_string_value(json_object_get(leaf, "station")),
+				      line->station) &&
+			    token != NULL && strlen(token) == 64 && lsec_ct_equal(token, hex, 64),
+		    LSEC_E_AUDIT_INDEX,
+		    "registry table sessions holds a session of '%s' on station '%s' that leaf %llu "
+		    "does not record as its login: the registry was changed outside linesec",
+		    who, line->station, (unsigned long long)login_seq);
+	lsec_time_utc(now);
+	const char *expires = ev_str(leaf, LSEC_EV_EXPIRES);
+	LSEC_ENSURE(expires != NULL && strcmp(now, expires) < 0, LSEC_E_AUDIT_INDEX,
+		    "registry table sessions holds a session of '%s' that outlives its login leaf "
+		    "%llu (expired %s): the registry was changed outside linesec",
+		    who, (unsigned long long)login_seq, expires ? expires : "(none)");
+	/* One session per person per station: their next login or logout ends it. */
+	static const char *const enders[] = {"login", "logout"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *match[] = {"person", who, "station", line->station, "outcome", "ok", NULL};
+		json_decref(later);
+		later = NULL;
+		LSEC_TRY(lsec_audit_leaves_find_from(&later, line->st, enders[i], login_seq + 1,
+						     match, err));
+		LSEC_ENSURE(json_array_size(later) == 0, LSEC_E_AUDIT_INDEX,
+			    "registry table sessions holds a session of '%s' on station '%s' "
+			    "(login leaf %llu) that leaf %llu (%s) ended: the registry was changed "
+			    "outside linesec",
+			    who, line->station, (unsigned long long)login_seq,
+			    (unsigned long long)leaf_seq(json_array_get(later, 0)), enders[i]);
+	}
+out:
+	json_decref(leaf);
+	json_decref(later);
 	return rc;
 }
 
@@ -142,11 +390,14 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 	int rc = 0;
 	char who[LSEC_STORE_NAME_MAX + 1];
 	uint8_t th[32];
+	uint64_t login_seq = NO_LEAF;
 	lsec_store_session s;
 	lsec_store_person p;
+	person_state ps;
 	char need[96];
 	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
+	memset(&ps, 0, sizeof(ps));
 	LSEC_ENSURE_REF(line);
 	action = action ? action : "act";
 	if (name == NULL) {
@@ -155,7 +406,7 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 		LSEC_TRY(lsec_line__check_id(name, "person name", err));
 		snprintf(who, sizeof(who), "%s", name);
 	}
-	rc = session_token_hash(line, who, th, err);
+	rc = session_token_hash(line, who, th, &login_seq, err);
 	if (rc == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_AUTH, "cannot %s: '%s' is not logged in on station '%s'", action,
 			  who, line->station);
@@ -175,6 +426,8 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 	LSEC_ENSURE((int64_t)time(NULL) < s.expires, LSEC_E_AUTH,
 		    "cannot %s: the session of '%s' expired; log in again", action, who);
 	LSEC_TRY(lsec_store_person_get(&p, line->st, who, err));
+	LSEC_TRY(check_person(&ps, line, &p, err));
+	LSEC_TRY(check_session(line, who, th, login_seq, err));
 	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "cannot %s: person '%s' is disabled", action, who);
 	roles_text(need, sizeof(need), roles);
 	LSEC_ENSURE(roles & LSEC_ROLE_BIT(p.role), LSEC_E_AUTH,
@@ -184,6 +437,7 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 	snprintf(out->name, sizeof(out->name), "%s", who);
 	out->role = p.role;
 out:
+	person_state_release(&ps);
 	lsec_wipe(&p, sizeof(p));
 	lsec_wipe(th, sizeof(th));
 	return rc;
@@ -207,7 +461,7 @@ int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by, const char 
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	char hash[160] = "";
+	char hash[160] = "", pw[65];
 	json_t *ev = NULL;
 	LSEC_ENSURE_REF(line);
 	LSEC_TRY(lsec_line__check_id(name, "person name", err));
@@ -216,8 +470,10 @@ int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by, const char 
 	LSEC_TRY(require_officer(line, by, "add a person", err));
 	/* Hash outside the transaction: Argon2id is slow on purpose. */
 	LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), password, err));
-	ev = json_pack("{s:s,s:s}", LSEC_EV_NAME, name, LSEC_EV_ROLE, lsec_role_name(role));
+	LSEC_TRY(lsec_line__pw_commit(pw, hash, err));
+	ev = json_pack("{s:s}", LSEC_EV_NAME, name);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_line__person_evidence(ev, role, false, pw, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_add(line->st, name, role, hash, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-add", "ok", ev, err));
@@ -233,20 +489,30 @@ int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const c
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_store_person p;
+	person_state ps;
 	json_t *ev = NULL;
+	memset(&p, 0, sizeof(p));
+	memset(&ps, 0, sizeof(ps));
 	LSEC_ENSURE_REF(line);
 	LSEC_TRY(lsec_line__check_id(name, "person name", err));
 	LSEC_TRY(require_officer(line, by, "disable a person", err));
 	LSEC_ENSURE(strcmp(by->name, name) != 0, LSEC_E_POLICY,
 		    "cannot disable '%s': a security officer cannot disable themselves", name);
+	/* The leaf carries the person's whole record on, taken from their checked row. */
+	LSEC_TRY(lsec_store_person_get(&p, line->st, name, err));
+	LSEC_TRY(check_person(&ps, line, &p, err));
 	ev = json_pack("{s:s}", LSEC_EV_NAME, name);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_line__person_evidence(ev, p.role, true, ps.pw, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_disable(line->st, name, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-disable", "ok", ev, err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
+	person_state_release(&ps);
+	lsec_wipe(&p, sizeof(p));
 	return rc;
 }
 
@@ -256,12 +522,18 @@ static int check_login(lsec_line *line, const char *name, const lsec_secret *pas
 {
 	int rc = 0;
 	lsec_store_person p;
+	person_state ps;
 	lsec_err perr = LSEC_ERR_INIT;
+	memset(&ps, 0, sizeof(ps));
 	int got = lsec_store_person_get(&p, line->st, name, &perr);
 	if (got != 0 && got != LSEC_E_NOTFOUND) {
 		*err = perr;
 		rc = got;
 		goto out;
+	}
+	if (got == 0) {
+		/* A row no leaf backs never gets as far as its password. */
+		LSEC_TRY(check_person(&ps, line, &p, err));
 	}
 	int ok = lsec_line_password_verify(got == 0 ? p.pw_hash : dummy_hash, password, &perr);
 	if (got != 0 || ok != 0) {
@@ -273,6 +545,7 @@ static int check_login(lsec_line *line, const char *name, const lsec_secret *pas
 		LSEC_BAIL(LSEC_E_AUTH, "cannot log in '%s': the person is disabled", name);
 	}
 out:
+	person_state_release(&ps);
 	lsec_wipe(&p, sizeof(p));
 	return rc;
 }
@@ -283,7 +556,8 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	uint8_t token[TOKEN_LEN], th[32], old[32];
-	char hex[2 * TOKEN_LEN + 2];
+	char hex[2 * TOKEN_LEN + 32], th_hex[65];
+	uint64_t seq = 0, old_seq = NO_LEAF;
 	char expires_text[32];
 	char *path = NULL;
 	json_t *ev = NULL;
@@ -302,8 +576,9 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	path = session_path(line, name);
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
 	lsec_err ignored = LSEC_ERR_INIT;
-	had_old = session_token_hash(line, name, old, &ignored) == 0;
-	ev = json_pack("{s:s}", "expires", expires_text);
+	had_old = session_token_hash(line, name, old, &old_seq, &ignored) == 0;
+	lsec_hex_encode(th_hex, th, sizeof(th));
+	ev = json_pack("{s:s,s:s}", LSEC_EV_EXPIRES, expires_text, LSEC_EV_TOKEN_SHA256, th_hex);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
@@ -316,13 +591,17 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 		rc = 0;
 	}
 	LSEC_TRY(lsec_store_session_add(line->st, name, th, line->station, now, expires, err));
-	LSEC_TRY(lsec_line__record(line, name, "login", "ok", ev, err));
+	lsec_audit_event le = {name, line->station, NULL, NULL, 0, NULL, "login", "ok", ev};
+	LSEC_TRY(lsec_audit_record(&seq, line->st, &le, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 
+	/* The token, then the login leaf that records it. */
 	lsec_hex_encode(hex, token, sizeof(token));
-	hex[2 * TOKEN_LEN] = '\n';
-	hex[2 * TOKEN_LEN + 1] = '\0';
-	rc = lsec_file_write_atomic(path, hex, 2 * TOKEN_LEN + 1, 0600, err);
+	int n = snprintf(hex + 2 * TOKEN_LEN, sizeof(hex) - 2 * TOKEN_LEN, "\n%llu\n",
+			 (unsigned long long)seq);
+	LSEC_ENSURE(n > 0 && (size_t)n < sizeof(hex) - 2 * TOKEN_LEN, LSEC_E_INTERNAL,
+		    "session file too long");
+	rc = lsec_file_write_atomic(path, hex, 2 * TOKEN_LEN + (size_t)n, 0600, err);
 	if (rc < 0) {
 		/* Nobody holds the token: end the session so it cannot linger. */
 		lsec_err e2 = LSEC_ERR_INIT;
@@ -347,6 +626,9 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char who[LSEC_STORE_NAME_MAX + 1];
 	uint8_t th[32];
+	uint64_t login_seq = NO_LEAF;
+	char th_hex[65];
+	json_t *ev = NULL;
 	char *path = NULL;
 	LSEC_ENSURE_REF(line);
 	if (name == NULL) {
@@ -357,7 +639,7 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 	}
 	path = session_path(line, who);
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
-	rc = session_token_hash(line, who, th, err);
+	rc = session_token_hash(line, who, th, &login_seq, err);
 	if (rc == LSEC_E_AUTH) {
 		/* An unusable token file: remove it; there is no session to end. */
 		unlink(path);
@@ -369,11 +651,15 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 		goto out;
 	}
 	rc = 0;
-	LSEC_TRY(lsec_line__record(line, who, "logout", "ok", NULL, err));
+	lsec_hex_encode(th_hex, th, sizeof(th));
+	ev = json_pack("{s:s}", LSEC_EV_TOKEN_SHA256, th_hex);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_line__record(line, who, "logout", "ok", ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	LSEC_ENSURE(unlink(path) == 0, LSEC_E_IO, "cannot remove session file '%s'", path);
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
+	json_decref(ev);
 	lsec_wipe(th, sizeof(th));
 	lsec_free(path);
 	return rc;

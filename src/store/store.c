@@ -926,15 +926,26 @@ int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out, lsec_store
 int lsec_store_leaf_seqs_for_action(uint64_t **seqs_out, size_t *n_out, lsec_store *st,
 				    const char *action, lsec_err *err)
 {
-	store_val p[] = {SV_S(action)};
+	return lsec_store_leaf_seqs_for_action_from(seqs_out, n_out, st, action, 0, err);
+}
+
+int lsec_store_leaf_seqs_for_action_from(uint64_t **seqs_out, size_t *n_out, lsec_store *st,
+					 const char *action, uint64_t from, lsec_err *err)
+{
 	*seqs_out = NULL;
 	*n_out = 0;
 	if (action == NULL) {
 		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__,
 				    "missing argument 'action'");
 	}
-	return lsec_store__list(st, "SELECT seq FROM audit_leaves WHERE action = ? ORDER BY seq",
-				p, 1, fill_seq, sizeof(uint64_t), (void **)seqs_out, n_out, err);
+	if (from > INT64_MAX) {
+		return 0;
+	}
+	store_val p[] = {SV_S(action), SV_I(from)};
+	return lsec_store__list(st,
+				"SELECT seq FROM audit_leaves WHERE action = ? AND seq >= ?"
+				" ORDER BY seq",
+				p, 2, fill_seq, sizeof(uint64_t), (void **)seqs_out, n_out, err);
 }
 
 int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t root[32],

@@ -48,6 +48,21 @@ static void test_audit_find__by_action_and_fields(void **state)
 	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.revoke", NULL, &err), &err);
 	assert_int_equal(json_array_size(found), 0);
 	json_decref(found);
+	/* Only the leaves from a sequence number on: what happened after a given leaf. */
+	assert_lsec_ok(lsec_audit_leaves_find_from(&found, db->st, "release.approve", 2, m, &err),
+		       &err);
+	assert_int_equal(json_array_size(found), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(found, 0), "seq")), 3);
+	json_decref(found);
+	assert_lsec_ok(lsec_audit_leaves_find_from(&found, db->st, "release.approve", 4, NULL, &err),
+		       &err);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+	assert_lsec_ok(lsec_audit_leaves_find_from(&found, db->st, "release.approve", UINT64_MAX,
+						   NULL, &err),
+		       &err);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
 }
 
 static void test_audit_find__index_and_bytes_checked(void **state)

@@ -2,7 +2,9 @@
 #include "line/line_fixture.h"
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void add_person(line_fx *fx, const char *name, lsec_role role, const char *password)
@@ -231,6 +233,163 @@ static void test_line_people__failing_registry_leaves_nothing_half_done(void **s
 	lsec_secret_free(pw);
 }
 
+/* A change made by SQL alone, as someone with write access to the registry could. */
+static void sql(line_fx *fx, const char *q, const store_val *p, size_t n)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store__query(lsec_line_store(fx->line), q, p, n, NULL, NULL, &err),
+		       &err);
+}
+
+/* The refusal names the table, the person and (when one exists) the leaf. */
+static void assert_refused(const lsec_err *err, const char *table, const char *person,
+			   const char *leaf)
+{
+	char want[96];
+	assert_int_equal(err->code, LSEC_E_AUDIT_INDEX);
+	snprintf(want, sizeof(want), "registry table %s ", table);
+	assert_non_null(strstr(err->msg, want));
+	snprintf(want, sizeof(want), "'%s'", person);
+	assert_non_null(strstr(err->msg, want));
+	if (leaf != NULL) {
+		assert_non_null(strstr(err->msg, leaf));
+	}
+}
+
+static uint64_t last_seq(line_fx *fx)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&n, lsec_line_store(fx->line), &err), &err);
+	return n - 1;
+}
+
+static void test_line_people__rows_checked_against_leaves(void **state)
+{
+	line_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line_actor who, so;
+	char leaf[32];
+	fx_login(fx, "admin", "admin-password");
+	add_person(fx, "olga", LSEC_ROLE_OPERATOR, "olga-password");
+	uint64_t added = last_seq(fx);
+	fx_login(fx, "olga", "olga-password");
+
+	/* Her own role raised by SQL: refused, naming the person-add leaf. */
+	store_val up[] = {SV_S("security-officer"), SV_S("olga")};
+	sql(fx, "UPDATE people SET role = ? WHERE name = ?", up, 2);
+	assert_true(lsec_line_authorize(&who, fx->line, "olga", ~0u, "act", &err) < 0);
+	snprintf(leaf, sizeof(leaf), "leaf %llu (person-add)", (unsigned long long)added);
+	assert_refused(&err, "people", "olga", leaf);
+	assert_non_null(strstr(err.msg, "role security-officer"));
+	store_val back[] = {SV_S("operator"), SV_S("olga")};
+	sql(fx, "UPDATE people SET role = ? WHERE name = ?", back, 2);
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "olga", ~0u, "act", &err), &err);
+
+	/* Disabled, then enabled again by SQL: login refused, naming the disable leaf. */
+	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
+					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
+		       &err);
+	assert_lsec_ok(lsec_line_person_disable(fx->line, &so, "olga", &err), &err);
+	uint64_t disabled = last_seq(fx);
+	store_val en[] = {SV_I(0), SV_S("olga")};
+	sql(fx, "UPDATE people SET disabled = ? WHERE name = ?", en, 2);
+	lsec_secret *pw = fx_pw("olga-password");
+	assert_true(lsec_line_login(fx->line, "olga", pw, &err) < 0);
+	snprintf(leaf, sizeof(leaf), "leaf %llu (person-disable)", (unsigned long long)disabled);
+	assert_refused(&err, "people", "olga", leaf);
+	store_val dis[] = {SV_I(1), SV_S("olga")};
+	sql(fx, "UPDATE people SET disabled = ? WHERE name = ?", dis, 2);
+	assert_lsec_code(lsec_line_login(fx->line, "olga", pw, &err), LSEC_E_AUTH, &err);
+	assert_non_null(strstr(err.msg, "disabled"));
+	lsec_secret_free(pw);
+
+	/* A person inserted by SQL with a password hash the inserter knows. */
+	char hash[160];
+	pw = fx_pw("mallory-password");
+	assert_lsec_ok(lsec_line_password_hash(hash, sizeof(hash), pw, &err), &err);
+	assert_lsec_ok(lsec_store_person_add(lsec_line_store(fx->line), "mallory",
+					     LSEC_ROLE_SECURITY_OFFICER, hash, &err),
+		       &err);
+	assert_true(lsec_line_login(fx->line, "mallory", pw, &err) < 0);
+	assert_refused(&err, "people", "mallory", "no leaf");
+	lsec_secret_free(pw);
+
+	/* The officer's password hash replaced by one whose password is known. */
+	char old[160];
+	lsec_store_person p;
+	assert_lsec_ok(lsec_store_person_get(&p, lsec_line_store(fx->line), "admin", &err), &err);
+	snprintf(old, sizeof(old), "%s", p.pw_hash);
+	store_val pwup[] = {SV_S(hash), SV_S("admin")};
+	sql(fx, "UPDATE people SET pw_hash = ? WHERE name = ?", pwup, 2);
+	pw = fx_pw("mallory-password");
+	assert_true(lsec_line_login(fx->line, "admin", pw, &err) < 0);
+	assert_refused(&err, "people", "admin", "(line-init)");
+	assert_non_null(strstr(err.msg, "password hash"));
+	assert_null(strstr(err.msg, hash));
+	lsec_secret_free(pw);
+	store_val pwback[] = {SV_S(old), SV_S("admin")};
+	sql(fx, "UPDATE people SET pw_hash = ? WHERE name = ?", pwback, 2);
+	fx_login(fx, "admin", "admin-password");
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err), &err);
+	lsec_wipe(&p, sizeof(p));
+}
+
+static void test_line_people__sessions_checked_against_leaves(void **state)
+{
+	line_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line_actor who;
+	lsec_store *st = lsec_line_store(fx->line);
+	char leaf[48], text[128], token_hex[65];
+	uint8_t token[32], th[32];
+	fx_login(fx, "admin", "admin-password");
+	uint64_t login = last_seq(fx);
+	char *tok = lsec_test_path(fx->dir, ".sessions/admin");
+	lsec_buf saved = LSEC_BUF_INIT(256);
+	assert_lsec_ok(lsec_file_read(&saved, tok, &err), &err);
+	/* The session file names its login leaf after the token. */
+	snprintf(text, sizeof(text), "\n%llu\n", (unsigned long long)login);
+	assert_non_null(strstr(lsec_buf_cstr(&saved, &err), text));
+
+	/* A session row and token file made up for the officer, naming a real login leaf. */
+	memset(token, 0x5a, sizeof(token));
+	assert_lsec_ok(lsec_sha256(th, token, sizeof(token), &err), &err);
+	assert_lsec_ok(lsec_store_session_add(st, "admin", th, "station1", (int64_t)time(NULL),
+					      (int64_t)time(NULL) + 3600, &err),
+		       &err);
+	lsec_hex_encode(token_hex, token, sizeof(token));
+	snprintf(text, sizeof(text), "%s\n%llu\n", token_hex, (unsigned long long)login);
+	assert_lsec_ok(lsec_file_write_atomic(tok, text, strlen(text), 0600, &err), &err);
+	assert_true(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err) < 0);
+	snprintf(leaf, sizeof(leaf), "leaf %llu", (unsigned long long)login);
+	assert_refused(&err, "sessions", "admin", leaf);
+	/* Naming no leaf at all is refused too. */
+	snprintf(text, sizeof(text), "%s\n", token_hex);
+	assert_lsec_ok(lsec_file_write_atomic(tok, text, strlen(text), 0600, &err), &err);
+	assert_true(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err) < 0);
+	assert_refused(&err, "sessions", "admin", "no login leaf");
+	/* The real session file put back works again. */
+	assert_lsec_ok(lsec_file_write_atomic(tok, (const char *)saved.data, saved.len, 0600, &err),
+		       &err);
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err), &err);
+
+	/* Logged out, then the row revived by SQL and the token file put back. */
+	assert_lsec_ok(lsec_line_logout(fx->line, "admin", &err), &err);
+	uint64_t logout = last_seq(fx);
+	store_val live[] = {SV_I(0)};
+	sql(fx, "UPDATE sessions SET revoked = ?", live, 1);
+	assert_lsec_ok(lsec_file_write_atomic(tok, (const char *)saved.data, saved.len, 0600, &err),
+		       &err);
+	assert_true(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err) < 0);
+	snprintf(leaf, sizeof(leaf), "leaf %llu (logout)", (unsigned long long)logout);
+	assert_refused(&err, "sessions", "admin", leaf);
+	fx_login(fx, "admin", "admin-password");
+	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "admin", ~0u, "act", &err), &err);
+	lsec_buf_release(&saved);
+	lsec_free(tok);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, line_fx_setup, line_fx_teardown)
@@ -240,6 +399,8 @@ int main(void)
 		T(test_line_people__disabled_person),
 		T(test_line_people__expired_and_tampered_sessions),
 		T(test_line_people__failing_registry_leaves_nothing_half_done),
+		T(test_line_people__rows_checked_against_leaves),
+		T(test_line_people__sessions_checked_against_leaves),
 	};
 	return lsec_test_run_backends("line/people", tests, sizeof(tests) / sizeof(tests[0]));
 }
