@@ -6,6 +6,15 @@
 # then "prove possession"). `rma receive` refuses the return, naming the
 # table and the ca.issue leaf; with the registry put back the genuine unit
 # is received.
+#
+# Index columns: a release.revoke leaf hidden from the action index by SQL,
+# with the release's revoked flag cleared, is found by `audit verify`,
+# which names the leaf and both actions.
+#
+# The ship gate on a shared registry: two stations, each with its own line
+# folder and key, on one PostgreSQL registry. A unit flashed on station A
+# is finished and shipped on station B, whose gate trusts the keys its
+# stations.pub lists; without A's key there it is refused, naming the leaf.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 export LINESEC_CA_PASSPHRASE=test-ca-passphrase
 # shellcheck source=testlib.sh
@@ -90,9 +99,92 @@ suite() {
 	has "\"issue-leaf\":$issue" out.txt "$label: the evidence names the ca.issue leaf"
 	expect 0 "$label: the log verifies" "$L" audit verify
 
+	# Index columns: a release.revoke leaf hidden from the index (its action
+	# column changed) and the release's revoked flag cleared.
+	expect 0 "$label: release revoked" "$L" release revoke --as bob sensor@2.0.0
+	local rv when by
+	rv=$(sql "SELECT seq FROM audit_leaves WHERE action = 'release.revoke'")
+	when=$(sql "SELECT revoked FROM releases WHERE version = '2.0.0'")
+	by=$(sql "SELECT revoked_by FROM releases WHERE version = '2.0.0'")
+	sql "UPDATE audit_leaves SET action = 'release.note' WHERE seq = $rv;
+	     UPDATE releases SET revoked = NULL, revoked_by = NULL WHERE version = '2.0.0'" >/dev/null
+	check "$label: the release no longer looks revoked" \
+		"[ -z \"\$(sql \"SELECT revoked FROM releases WHERE version = '2.0.0'\")\" ]"
+	expect 5 "$label: audit verify finds the hidden revocation" "$L" audit verify
+	has "registry table audit_leaves files leaf $rv under action 'release.note', but the signed leaf names action 'release.revoke'" \
+		err.txt "$label: the leaf and both actions are named"
+	sql "UPDATE audit_leaves SET action = 'release.revoke' WHERE seq = $rv;
+	     UPDATE releases SET revoked = '$when', revoked_by = '$by' WHERE version = '2.0.0'" >/dev/null
+	expect 0 "$label: the log verifies once the index is put back" "$L" audit verify
+	cd "$e2e_dir" || return
+}
+
+shared() {
+	local label=$1
+	shift
+	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	a() { LINESEC_LINE="$PWD/lineA" "$L" "$@"; }
+	b() { LINESEC_LINE="$PWD/lineB" "$L" "$@"; }
+	LINESEC_PASSWORD=alice-pw "$L" init --dir lineA --station-id st-a --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw expect 0 "$label: station B joins the registry" \
+		"$L" init --dir lineB --station-id st-b --admin alice "$@"
+	cp lineA/station.pub lineB/stations.pub
+	cp lineB/station.pub lineA/stations.pub
+	LINESEC_PASSWORD=alice-pw a login alice >/dev/null
+	LINESEC_NEW_PASSWORD=bob-pw-123 a person add bob --role security-officer >/dev/null
+	LINESEC_NEW_PASSWORD=olga-pw-123 a person add olga --role operator >/dev/null
+	LINESEC_NEW_PASSWORD=sam-pw-1234 a person add sam --role supervisor >/dev/null
+	a ca init --ca lineA/ca --cn "Test CA" --days 10950 >/dev/null
+	"$L" keygen --out fw.pem >/dev/null
+	mkdir lineA/keys
+	"$L" pubkey fw.pem --out lineA/keys/sensor.pub.pem
+	cp -r lineA/ca lineA/keys lineB/
+	head -c 5000 /dev/urandom >app.bin
+	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
+		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
+	LINESEC_PASSWORD=sam-pw-1234 a login sam >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 a login bob >/dev/null
+	LINESEC_PASSWORD=olga-pw-123 a login olga >/dev/null
+	LINESEC_PASSWORD=olga-pw-123 b login olga >/dev/null
+	LINESEC_PASSWORD=sam-pw-1234 b login sam >/dev/null
+	for s in flash provision secure-boot debug-lock; do
+		a sop submit --as sam "lineA/sops/$s.yaml" >/dev/null
+		a sop approve --as alice "$s" 1 >/dev/null
+		a sop approve --as bob "$s" 1 >/dev/null
+	done
+	a release submit --as alice new.img --product sensor >/dev/null
+	a release approve --as bob sensor@2.0.0 >/dev/null
+	cp -r lineA/releases lineB/
+	"$L" sim new --count 2 --dir fleet --seed 41 >/dev/null
+	local u
+	for u in unit-001 unit-002; do
+		a run flash --as olga --batch --device "sim:fleet/$u.sim" >/dev/null ||
+			bad "$label: $u not flashed on station A"
+		for s in provision secure-boot debug-lock; do
+			b run "$s" --as olga --batch --device "sim:fleet/$u.sim" >/dev/null ||
+				bad "$label: $u did not pass $s on station B"
+		done
+	done
+	expect 0 "$label: a unit flashed on station A ships from station B" \
+		b ship --as olga unit-001 --device sim:fleet/unit-001.sim
+	# Station B without A's key: A's leaves are not trusted, so nothing ships.
+	local first
+	first=$(psql -qAt "$2" -c "SELECT MIN(seq) FROM audit_leaves WHERE unit = 'unit-002'")
+	mv lineB/stations.pub lineB/stations.pub.off
+	expect 5 "$label: station B without A's key refuses to ship" \
+		b ship --as olga unit-002 --device sim:fleet/unit-002.sim
+	has "leaf $first is bad: it is signed by key id [0-9a-f]*, which is no trusted station key" \
+		err.txt "$label: the refusal names the first leaf A signed for the unit"
+	check "$label: the refused unit did not ship" \
+		"[ \"\$(psql -qAt \"$2\" -c \"SELECT state FROM units WHERE serial = 'unit-002'\")\" = locked ]"
+	mv lineB/stations.pub.off lineB/stations.pub
+	expect 0 "$label: with A's key back station B ships it" \
+		b ship --as olga unit-002 --device sim:fleet/unit-002.sim
+	expect 0 "$label: the shared log verifies from station A" a audit verify
 	cd "$e2e_dir" || return
 }
 
 suite sqlite
 run_on_postgres suite postgres
+run_on_postgres shared shared
 finish
