@@ -393,6 +393,16 @@ LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_file(lsec_audit_signer *s, co
 							lsec_err *err);
 LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
 /*
+ * The public keys the signer attached to st trusts, its own first: the
+ * stations whose leaves and checkpoints a check of the shared log accepts
+ * (lsec_audit_verify_keys). *out is freed with lsec_audit_pubkeys_free.
+ * Errors: LSEC_E_AUDIT_NO_SIGNER without a signer, LSEC_E_CRYPTO,
+ * LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_pubkeys(struct evp_pkey_st ***out, size_t *n_out,
+						     lsec_store *st, lsec_err *err);
+
+/*
  * Attaches s to st, which owns it from then on and frees it when closed or
  * when another signer is attached (NULL detaches).
  */

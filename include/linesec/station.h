@@ -566,27 +566,33 @@ typedef struct lsec_station_rma_evidence {
 	char uid[LSEC_STORE_NAME_MAX + 1];            /* what the device reports (hex) */
 	char registered_uid[LSEC_STORE_NAME_MAX + 1]; /* what the registry holds */
 	char target[512];                             /* the device URI */
-	char cert_serial[LSEC_STORE_FP_MAX + 1];      /* the certificate that verified it */
-	char challenge[65];                           /* the fresh challenge it signed (hex) */
+	char cert_serial[LSEC_STORE_FP_MAX + 1];      /* the certificate the log issued ("": none) */
+	int64_t issue_leaf;                           /* its ca.issue leaf (0: none) */
+	unsigned slot;                                /* the key slot that signed */
+	char challenge_sha256[65]; /* SHA-256 of the fresh challenge it signed (hex; "": none) */
 	bool genuine;
 } lsec_station_rma_evidence;
 
 /*
  * Receives a returned unit: the device at uri must be ours and genuine -
  * its UID registered for serial, and a fresh 32-byte challenge signed by
- * its slot-0 key must verify under its registered active certificate (a
- * clone carrying a copied UID fails). A shipped unit becomes returned.
- * The check is recorded either way. *out (may be NULL): the evidence.
+ * the key slot of the identity the unit's log issued and did not retire
+ * must verify under the certificate its ca.issue leaf recorded (a clone
+ * carrying a copied UID fails). A shipped unit becomes returned. The
+ * verdict is recorded either way. *out (may be NULL): the evidence.
  * Errors: LSEC_E_STATION_NOT_GENUINE, LSEC_E_STATION_CLONE (UID not the
- * registered one), LSEC_E_STATION_WRONG_STATE, LSEC_E_NOTFOUND,
- * LSEC_E_USAGE (uri longer than the evidence holds).
+ * registered one), LSEC_E_AUDIT_INDEX (the registry's identities row is
+ * not the one the log issued: no verdict, nothing recorded),
+ * LSEC_E_STATION_WRONG_STATE, LSEC_E_NOTFOUND, LSEC_E_USAGE (uri longer
+ * than the evidence holds).
  */
 LSEC_API LSEC_MUST_USE int lsec_station_rma_receive(lsec_station_rma_evidence *out,
 						    lsec_station *st, const char *serial,
 						    const char *uri, lsec_err *err);
 /*
  * The evidence as canonical JSON (*out: json_decref): uid, registered-uid,
- * target, genuine, and cert-serial and challenge once they are known.
+ * target, genuine, and cert-serial, issue-leaf, slot and challenge-sha256
+ * once they are known.
  * Errors: LSEC_E_NOMEM.
  */
 LSEC_API LSEC_MUST_USE int lsec_station_rma_evidence_json(struct json_t **out,

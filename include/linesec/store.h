@@ -587,6 +587,20 @@ typedef int (*lsec_store_leaf_cb)(void *ctx, uint64_t seq, const char *unit, con
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to,
 						   lsec_store_leaf_cb cb, void *ctx,
 						   lsec_err *err);
+/*
+ * lsec_store_leaf_foreach with each row's index columns as well: unit and
+ * action (NULL: none), the lookup hints lsec_store_leaf_seqs_for_unit and
+ * lsec_store_leaf_seqs_for_action read, which lie outside the leaf hash.
+ * For checking them against the leaves (lsec_audit_verify does).
+ */
+typedef int (*lsec_store_leaf_index_cb)(void *ctx, uint64_t seq, const char *unit,
+					const char *action, const uint8_t *leaf, size_t len,
+					const uint8_t leaf_hash[32], const uint8_t *sig,
+					size_t sig_len, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_foreach_indexed(lsec_store *st, uint64_t from,
+							   uint64_t to,
+							   lsec_store_leaf_index_cb cb,
+							   void *ctx, lsec_err *err);
 /* The sequence numbers of a unit's leaves, ascending; *seqs_out: lsec_free. */
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_unit(uint64_t **seqs_out, size_t *n_out,
 							 lsec_store *st, const char *unit,

@@ -33,13 +33,16 @@ typedef struct lsec_audit__leaf_fields {
 	bool checkpoint;     /* "action" is "checkpoint" */
 	const uint8_t *unit; /* the "unit" string's bytes inside the leaf, or NULL */
 	size_t unit_len;
+	const uint8_t *action; /* the "action" string's bytes inside the leaf, or NULL */
+	size_t action_len;
 } lsec_audit__leaf_fields;
 
 /*
- * Reads a leaf's top-level "seq" (a non-negative integer), whether its
- * "action" is "checkpoint" and its "unit", without a JSON tree. Returns
- * false when the leaf is not one well-formed object with a "seq", or its
- * unit holds an escape (the caller then parses it fully and reports why).
+ * Reads a leaf's top-level "seq" (a non-negative integer), its "action"
+ * (and whether it is "checkpoint") and its "unit", without a JSON tree.
+ * Returns false when the leaf is not one well-formed object with a "seq",
+ * or its unit or action holds an escape (the caller then parses it fully
+ * and reports why).
  */
 bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, size_t len);
 /*
@@ -50,6 +53,15 @@ bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, si
  */
 int lsec_audit__unit_check(uint64_t seq, const char *column, const char *named, size_t named_len,
 			   lsec_err *err);
+/*
+ * Whether the registry's action column (NULL or "": none) is the lookup
+ * hint the store files the leaf under when it names action named
+ * (named_len bytes; NULL: none): the action itself, or none when it is
+ * longer than LSEC_STORE_NAME_MAX or holds a character JSON escapes. Else
+ * LSEC_E_AUDIT_INDEX naming the table, the leaf and both actions.
+ */
+int lsec_audit__action_check(uint64_t seq, const char *column, const char *named,
+			     size_t named_len, lsec_err *err);
 
 /* True when an evidence key is named like a secret (password, secret, pin...). */
 bool lsec_audit__secret_key(const char *key);

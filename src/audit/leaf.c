@@ -15,6 +15,8 @@
  */
 #include "audit/audit_int.h"
 
+#include "linesec/store.h"
+
 #include <strings.h>
 #include <jansson.h>
 #include <string.h>
@@ -182,6 +184,29 @@ int lsec_audit__unit_check(uint64_t seq, const char *column, const char *named, 
 	return lsec_err_set(err, LSEC_E_AUDIT_INDEX, __FILE__, __LINE__,
 			    "registry table audit_leaves files leaf %llu under unit '%s', but the "
 			    "signed leaf names unit '%.*s': the registry was changed outside linesec",
+			    (unsigned long long)seq, clen != 0 ? column : "(none)",
+			    named != NULL ? (int)named_len : 6, named != NULL ? named : "(none)");
+}
+
+int lsec_audit__action_check(uint64_t seq, const char *column, const char *named,
+			     size_t named_len, lsec_err *err)
+{
+	size_t clen = column != NULL ? strlen(column) : 0;
+	bool hinted = named != NULL && named_len <= LSEC_STORE_NAME_MAX;
+	for (size_t i = 0; hinted && i < named_len; i++) {
+		hinted = (uint8_t)named[i] >= 0x20 && named[i] != '"' && named[i] != '\\';
+	}
+	bool same = !hinted ? clen == 0
+			    : clen == named_len &&
+				      memcmp(column, named, clen) == 0; /* lint:ok: public text */
+	if (same) {
+		return 0;
+	}
+	return lsec_err_set(err, LSEC_E_AUDIT_INDEX, __FILE__, __LINE__,
+			    "registry table audit_leaves files leaf %llu under action '%s', but the "
+			    "signed leaf names action '%.*s': the registry was changed outside "
+			    "linesec (a leaf filed under another action is hidden from the decisions "
+			    "that look for it)",
 			    (unsigned long long)seq, clen != 0 ? column : "(none)",
 			    named != NULL ? (int)named_len : 6, named != NULL ? named : "(none)");
 }

@@ -270,19 +270,22 @@ out:
 	return rc;
 }
 
-static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const uint8_t *leaf,
-			   size_t len, lsec_err *err)
+/* The leaf's seq, and the registry's index columns (unit, action) against what it names. */
+static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const char *action,
+			   const uint8_t *leaf, size_t len, lsec_err *err)
 {
 	int rc = 0;
 	json_t *j = NULL;
 	lsec_err e = LSEC_ERR_INIT;
 	lsec_audit__leaf_fields f;
-	/* The fast path: most leaves need only their seq and unit checked. */
+	/* The fast path: most leaves need only their seq, unit and action checked. */
 	if (lsec_audit__leaf_scan(&f, leaf, len) && !f.checkpoint) {
 		LSEC_ENSURE(f.seq == seq, LSEC_E_AUDIT_LEAF_HASH,
 			    "leaf %llu is bad: it says it is leaf %lld (leaves were moved or inserted)",
 			    (unsigned long long)seq, (long long)f.seq);
-		rc = lsec_audit__unit_check(seq, unit, (const char *)f.unit, f.unit_len, err);
+		LSEC_TRY(lsec_audit__unit_check(seq, unit, (const char *)f.unit, f.unit_len, err));
+		rc = lsec_audit__action_check(seq, action, (const char *)f.action, f.action_len,
+					      err);
 		goto out;
 	}
 	if (lsec_json_parse(&j, (const char *)leaf, len, "leaf", &e) < 0) {
@@ -296,9 +299,9 @@ static int check_leaf_json(struct walk *w, uint64_t seq, const char *unit, const
 		    (unsigned long long)seq, json_is_integer(s) ? (long long)json_integer_value(s) : -1);
 	const char *named = json_string_value(json_object_get(j, "unit"));
 	LSEC_TRY(lsec_audit__unit_check(seq, unit, named, named != NULL ? strlen(named) : 0, err));
-	const json_t *action = json_object_get(j, "action");
-	if (json_is_string(action) &&
-	    strcmp(json_string_value(action), "checkpoint") == 0) { /* lint:ok: public text */
+	const char *act = json_string_value(json_object_get(j, "action"));
+	LSEC_TRY(lsec_audit__action_check(seq, action, act, act != NULL ? strlen(act) : 0, err));
+	if (act != NULL && strcmp(act, "checkpoint") == 0) { /* lint:ok: public text */
 		LSEC_TRY(check_cp_leaf(w, seq, json_object_get(j, "evidence"), err));
 	}
 out:
@@ -323,8 +326,9 @@ out:
 	return rc;
 }
 
-static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		   const uint8_t stored[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
+static int walk_cb(void *ctx, uint64_t seq, const char *unit, const char *action,
+		   const uint8_t *leaf, size_t len, const uint8_t stored[32], const uint8_t *sig,
+		   size_t sig_len, lsec_err *err)
 {
 	int rc = 0;
 	struct walk *w = ctx;
@@ -341,7 +345,7 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 		    "leaf %llu is bad: its bytes do not match its stored hash",
 		    (unsigned long long)seq);
 	if (w->full) {
-		LSEC_TRY(check_leaf_json(w, seq, unit, leaf, len, err));
+		LSEC_TRY(check_leaf_json(w, seq, unit, action, leaf, len, err));
 	}
 	if (w->keys != NULL && seq >= w->sig_from) {
 		LSEC_TRY(lsec_audit__leaf_sig_check(w->keys, w->origin, seq, h, sig, sig_len, err));
@@ -353,7 +357,7 @@ out:
 
 static int walk_leaves(struct walk *w, lsec_store *st, uint64_t from, uint64_t to, lsec_err *err)
 {
-	return lsec_store_leaf_foreach(st, from, to, walk_cb, w, err);
+	return lsec_store_leaf_foreach_indexed(st, from, to, walk_cb, w, err);
 }
 
 /* ---- checkpoint, verify, prove ----------------------------------------- */

@@ -1,7 +1,7 @@
 /*
- * scan.c - reads the two top-level fields verification needs ("seq" and
- * whether "action" is "checkpoint") from a leaf without building a JSON
- * tree: verifying a log spends most of its time parsing otherwise.
+ * scan.c - reads the top-level fields verification needs ("seq", "unit" and
+ * "action") from a leaf without building a JSON tree: verifying a log
+ * spends most of its time parsing otherwise.
  *
  * It is a strict, bounded scanner of one JSON object: every byte is looked
  * at once, nesting is limited, and anything it does not understand makes it
@@ -160,7 +160,7 @@ bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, si
 	struct cursor c = {leaf, len, 0};
 	const uint8_t *key, *val;
 	size_t klen, vlen;
-	bool have_seq = false, have_unit = false;
+	bool have_seq = false, have_unit = false, have_action = false;
 	uint64_t *seq = &out->seq;
 	memset(out, 0, sizeof(*out));
 	if (!at(&c, '{')) {
@@ -180,10 +180,13 @@ bool lsec_audit__leaf_scan(lsec_audit__leaf_fields *out, const uint8_t *leaf, si
 			}
 			have_seq = true;
 		} else if (klen == 6 && memcmp(key, "action", 6) == 0 && at(&c, '"')) { /* lint:ok */
-			if (!skip_string(&c, &val, &vlen)) {
+			if (have_action || !skip_string(&c, &val, &vlen) || memchr(val, '\\', vlen)) {
 				return false;
 			}
+			have_action = true;
 			out->checkpoint = vlen == 10 && memcmp(val, "checkpoint", 10) == 0; /* lint:ok */
+			out->action = val;
+			out->action_len = vlen;
 		} else if (klen == 4 && memcmp(key, "unit", 4) == 0 && at(&c, '"')) { /* lint:ok */
 			if (have_unit || !skip_string(&c, &val, &vlen) || memchr(val, '\\', vlen)) {
 				return false;

@@ -212,6 +212,39 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 	lsec_free(s);
 }
 
+int lsec_audit_signer_pubkeys(struct evp_pkey_st ***out, size_t *n_out, lsec_store *st,
+			      lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s;
+	EVP_PKEY **keys = NULL;
+	size_t n = 0;
+	*out = NULL;
+	*n_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE((s = lsec_audit__signer(st)) != NULL, LSEC_E_AUDIT_NO_SIGNER,
+		    "cannot list the trusted station keys: the registry has no station key attached");
+	n = s->trust.n;
+	LSEC_ENSURE((keys = lsec_calloc(n, sizeof(*keys))) != NULL, LSEC_E_NOMEM,
+		    "cannot list the trusted station keys: out of memory");
+	/* Public copies: the signer's own entry is its private key. */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t raw[32];
+		size_t len = sizeof(raw);
+		LSEC_TRY_OSSL(EVP_PKEY_get_raw_public_key(s->trust.k[i].pub, raw, &len), LSEC_E_CRYPTO,
+			      "cannot list the trusted station keys");
+		LSEC_TRY_OSSL_PTR(keys[i] = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw,
+									 len),
+				  LSEC_E_CRYPTO, "cannot list the trusted station keys");
+	}
+	*out = keys;
+	*n_out = n;
+	keys = NULL;
+out:
+	lsec_audit_pubkeys_free(keys, n);
+	return rc;
+}
+
 static void signer_release(void *p)
 {
 	lsec_audit_signer_free(p);

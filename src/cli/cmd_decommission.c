@@ -167,8 +167,9 @@ static int rma_receive_body(cli_ctx *c)
 		LSEC_TRY(lsec_station_rma_evidence_json(&j, &ev, &c->err));
 		LSEC_TRY(lsec_json_print(stdout, j, &c->err));
 	} else {
-		printf("unit %s: genuine (certificate %s verifies a fresh challenge); returned\n",
-		       c->a.args[0], ev.cert_serial);
+		printf("unit %s: genuine (key slot %u signed a fresh challenge that certificate %s, "
+		       "issued in audit leaf %lld, verifies); returned\n",
+		       c->a.args[0], ev.slot, ev.cert_serial, (long long)ev.issue_leaf);
 	}
 out:
 	json_decref(j);
@@ -181,8 +182,8 @@ static const cli_spec rma_receive_spec = {
 	.opts = rma_receive_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.details = "A fresh challenge is signed by the unit's key and verified under its registered "
-		   "certificate; a clone fails. Then 'rma rework' or 'decommission --reason "
+	.details = "A fresh challenge is signed by the unit's key and verified under the "
+		   "certificate its log issued; a clone fails. Then 'rma rework' or 'decommission --reason "
 		   "returned'.",
 	.body = rma_receive_body,
 	.setup = CLI_STATION | CLI_BATCH,

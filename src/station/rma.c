@@ -3,64 +3,19 @@
  * anything else happens to it, then reworked (its identity retired, a new
  * one issued by provisioning later) or decommissioned (decommission.c).
  *
- * Genuineness is a fresh challenge signed by the key in the unit's slot 0
- * and verified under the certificate the registry holds for it: a clone
- * that copied the UID does not hold the private key, which never leaves
- * the genuine device.
+ * Genuineness is possession of the identity the log issued to the unit and
+ * did not retire (possession.c): a fresh challenge signed by the key slot
+ * its keygen leaf recorded must verify under the certificate its ca.issue
+ * leaf recorded. A clone that copied the UID does not hold the private key,
+ * which never leaves the genuine device; a registry row swapped for another
+ * unit's certificate is named, not trusted.
  *
  * @test tests/unit/station/test_decommission.c
+ * @test tests/e2e/test_tamper_rma.sh
  */
 #include "station/station_int.h"
 
 #include <jansson.h>
-
-/* The unit's active identity's certificate; LSEC_E_STATION_NOT_GENUINE when none. */
-static int active_cert(lsec_cert **out, char cert_serial[LSEC_STORE_FP_MAX + 1],
-		       lsec_station *st, const char *serial, lsec_err *err)
-{
-	int rc = 0;
-	lsec_store_identity *ids = NULL, cur;
-	size_t n = 0;
-	lsec_buf der = LSEC_BUF_INIT(1u << 16);
-	*out = NULL;
-	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
-	for (size_t i = n; i-- > 0;) {
-		if (ids[i].state == LSEC_KEY_ACTIVE && ids[i].cert_serial[0] != '\0') {
-			LSEC_TRY(lsec_store_identity_get(&cur, &der, st->store, ids[i].key_fp, err));
-			LSEC_TRY(lsec_cert_parse(out, der.data, der.len, err));
-			snprintf(cert_serial, LSEC_STORE_FP_MAX + 1, "%s", ids[i].cert_serial);
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_STATION_NOT_GENUINE,
-		  "cannot receive unit '%s': the registry holds no active certificate for it",
-		  serial);
-out:
-	lsec_buf_release(&der);
-	lsec_free(ids);
-	return rc;
-}
-
-/*
- * The challenge: signed by the device, verified under cert. Returns 0 when
- * genuine, 1 when not (why says how), < 0 when it could not be checked.
- */
-static int challenge(char hex[65], lsec_device *t, const lsec_cert *cert, lsec_err *why,
-		     lsec_err *err)
-{
-	int rc = 0;
-	uint8_t ch[32];
-	lsec_buf sig = LSEC_BUF_INIT(512);
-	LSEC_TRY(lsec_pop_challenge(ch, err));
-	lsec_hex_encode(hex, ch, sizeof(ch));
-	if (lsec_device_key_sign(&sig, t, 0, ch, sizeof(ch), why) < 0 ||
-	    lsec_pop_verify(cert, ch, sizeof(ch), sig.data, sig.len, why) < 0) {
-		rc = 1;
-	}
-out:
-	lsec_buf_release(&sig);
-	return rc;
-}
 
 int lsec_station_rma_evidence_json(json_t **out, const lsec_station_rma_evidence *e,
 				   lsec_err *err)
@@ -73,8 +28,12 @@ int lsec_station_rma_evidence_json(json_t **out, const lsec_station_rma_evidence
 	if (e->cert_serial[0] != '\0') {
 		LSEC_TRY(lsec_json_set(o, "cert-serial", json_string(e->cert_serial), err));
 	}
-	if (e->challenge[0] != '\0') {
-		LSEC_TRY(lsec_json_set(o, "challenge", json_string(e->challenge), err));
+	if (e->issue_leaf > 0) {
+		LSEC_TRY(lsec_json_set(o, "issue-leaf", json_integer((json_int_t)e->issue_leaf), err));
+		LSEC_TRY(lsec_json_set(o, "slot", json_integer((json_int_t)e->slot), err));
+	}
+	if (e->challenge_sha256[0] != '\0') {
+		LSEC_TRY(lsec_json_set(o, "challenge-sha256", json_string(e->challenge_sha256), err));
 	}
 	*out = o;
 	o = NULL;
@@ -91,12 +50,14 @@ int lsec_station_rma_receive(lsec_station_rma_evidence *out, lsec_station *st,
 	lsec_store_unit unit;
 	lsec_device *t = NULL;
 	lsec_device_info info;
-	lsec_cert *cert = NULL;
+	lsec_station__identity id;
+	json_t *leaves = NULL;
 	lsec_err why = LSEC_ERR_INIT;
 	lsec_station_rma_evidence e;
 	json_t *ev = NULL;
 	const char *person;
 	memset(&e, 0, sizeof(e));
+	memset(&id, 0, sizeof(id));
 	if (out != NULL) {
 		memset(out, 0, sizeof(*out));
 	}
@@ -121,11 +82,26 @@ int lsec_station_rma_receive(lsec_station_rma_evidence *out, lsec_station *st,
 		lsec_err_set(&why, LSEC_E_STATION_CLONE, __FILE__, __LINE__,
 			     "the device reports UID %s, the registry holds %s for unit '%s'", e.uid,
 			     unit.uid, serial);
-	} else if (active_cert(&cert, e.cert_serial, st, serial, &why) == 0) {
-		LSEC_TRY(verdict = challenge(e.challenge, t, cert, &why, err));
-	} else if (why.code != LSEC_E_STATION_NOT_GENUINE) {
-		/* The registry failed: no verdict either way. */
-		LSEC_BAIL(why.code, "%s", why.msg);
+	} else {
+		/* A registry that disagrees with the log gives no verdict either way. */
+		LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+		LSEC_TRY(lsec_station__issued_identity(&id, st, serial, leaves, err));
+		if (!id.issued) {
+			lsec_err_set(&why, LSEC_E_STATION_NOT_GENUINE, __FILE__, __LINE__,
+				     "the log records no live certificate issued to unit '%s'",
+				     serial);
+		} else {
+			snprintf(e.cert_serial, sizeof(e.cert_serial), "%s", id.cert_serial);
+			e.issue_leaf = id.leaf_seq;
+			e.slot = id.slot;
+			int prc = lsec_station__prove_identity(e.challenge_sha256, t, serial, &id,
+							       &why);
+			if (prc < 0 && prc != LSEC_E_STATION_NOT_GENUINE) {
+				*err = why;
+				LSEC_TRY(prc);
+			}
+			verdict = prc < 0 ? 1 : 0;
+		}
 	}
 	e.genuine = verdict == 0;
 	LSEC_TRY(lsec_station_rma_evidence_json(&ev, &e, err));
@@ -151,7 +127,8 @@ int lsec_station_rma_receive(lsec_station_rma_evidence *out, lsec_station *st,
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
-	lsec_cert_free(cert);
+	json_decref(leaves);
+	lsec_station__identity_release(&id);
 	lsec_device_close(t);
 	return rc;
 }

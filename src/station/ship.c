@@ -61,42 +61,50 @@ out:
 	return rc;
 }
 
-/* The public station key, for verification. */
-static int station_pub(lsec_key **out, lsec_station *st, lsec_err *err)
+/*
+ * The proof against its checkpoint, which any station the signer trusts
+ * may have signed (stations sharing a registry checkpoint in turn).
+ */
+static int proof_check_any(const lsec_audit_proof *proof, struct evp_pkey_st *const *pubs,
+			   size_t npubs, lsec_err *err)
 {
-	int rc = 0;
-	lsec_buf spki = LSEC_BUF_INIT(4096);
-	*out = NULL;
-	LSEC_TRY(lsec_key_spki_der(&spki, st->station_key, err));
-	LSEC_TRY(lsec_key_from_spki(out, spki.data, spki.len, err));
-out:
-	lsec_buf_release(&spki);
+	int rc = LSEC_E_AUDIT_SIGNATURE;
+	lsec_audit_checkpoint cp;
+	for (size_t i = 0; i < npubs && rc == LSEC_E_AUDIT_SIGNATURE; i++) {
+		lsec_err_clear(err);
+		rc = lsec_audit_proof_check(&cp, proof, pubs[i], err);
+	}
 	return rc;
 }
 
-/* The unit's leaves are all in the log, which verifies, under a fresh checkpoint. */
+/*
+ * The unit's leaves are all in the log, which verifies, under a fresh
+ * checkpoint. The keys are those the attached signer trusts (this station's
+ * and the line's stations.pub): stations sharing a registry write one log.
+ */
 static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_audit_verify_report rep;
 	lsec_audit_proof *proof = NULL;
-	lsec_key *pub = NULL;
-	lsec_audit_checkpoint cp;
+	struct evp_pkey_st **pubs = NULL;
+	size_t npubs = 0;
 	LSEC_TRY(lsec_station_checkpoint(st, err));
-	LSEC_TRY(station_pub(&pub, st, err));
+	LSEC_TRY(lsec_audit_signer_pubkeys(&pubs, &npubs, st->store, err));
 	/* One snapshot: other sockets keep appending while the log is verified. */
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, st->store, err));
-	LSEC_TRY(lsec_audit_verify(&rep, st->store, st->cfg->line_id ? st->cfg->line_id : "line",
-				   st->cfg->station_id, lsec_key_evp(pub), NULL, 0, err));
+	LSEC_TRY(lsec_audit_verify_keys(&rep, st->store, st->cfg->line_id ? st->cfg->line_id : "line",
+					(const struct evp_pkey_st *const *)pubs, npubs, NULL, 0,
+					err));
 	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
-	LSEC_TRY(lsec_audit_proof_check(&cp, proof, lsec_key_evp(pub), err));
+	LSEC_TRY(proof_check_any(proof, pubs, npubs, err));
 	*proven = lsec_audit_proof_count(proof);
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_audit_proof_free(proof);
-	lsec_key_free(pub);
+	lsec_audit_pubkeys_free(pubs, npubs);
 	return rc;
 }
 

@@ -797,7 +797,8 @@ out:
 }
 
 typedef struct leaf_walk {
-	lsec_store_leaf_cb cb;
+	lsec_store_leaf_cb cb;             /* one of cb and index_cb is set */
+	lsec_store_leaf_index_cb index_cb;
 	void *ctx;
 } leaf_walk;
 
@@ -813,18 +814,19 @@ static int row_leaf_walk(void *ctx, const store_val *cols, size_t ncols, lsec_er
 	size_t len = cols[2].t == SV_BLOB ? cols[2].n : 0;
 	const uint8_t *sig = cols[4].t == SV_BLOB ? cols[4].b : NULL;
 	size_t sig_len = sig != NULL ? cols[4].n : 0;
-	rc = w->cb(w->ctx, seq, unit, leaf, len, cols[3].b, sig, sig_len, err);
+	const char *action = cols[5].t == SV_TEXT ? cols[5].s : NULL;
+	rc = w->cb != NULL ? w->cb(w->ctx, seq, unit, leaf, len, cols[3].b, sig, sig_len, err)
+			   : w->index_cb(w->ctx, seq, unit, action, leaf, len, cols[3].b, sig,
+					 sig_len, err);
 out:
 	return rc;
 }
 
-int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to, lsec_store_leaf_cb cb,
-			    void *ctx, lsec_err *err)
+static int leaf_walk_run(lsec_store *st, uint64_t from, uint64_t to, leaf_walk *w,
+			 lsec_err *err)
 {
 	int rc = 0;
-	leaf_walk w = {cb, ctx};
 	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE_REF(cb);
 	if (from >= to || from > INT64_MAX) {
 		goto out;
 	}
@@ -833,9 +835,31 @@ int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to, lsec_sto
 	}
 	store_val p[] = {SV_I(from), SV_I(to)};
 	LSEC_TRY(lsec_store__query(st,
-				   "SELECT seq, unit, leaf, leaf_hash, leaf_sig FROM audit_leaves"
+				   "SELECT seq, unit, leaf, leaf_hash, leaf_sig, action FROM audit_leaves"
 				   " WHERE seq >= ? AND seq < ? ORDER BY seq",
-				   p, 2, row_leaf_walk, &w, err));
+				   p, 2, row_leaf_walk, w, err));
+out:
+	return rc;
+}
+
+int lsec_store_leaf_foreach(lsec_store *st, uint64_t from, uint64_t to, lsec_store_leaf_cb cb,
+			    void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	leaf_walk w = {cb, NULL, ctx};
+	LSEC_ENSURE_REF(cb);
+	rc = leaf_walk_run(st, from, to, &w, err);
+out:
+	return rc;
+}
+
+int lsec_store_leaf_foreach_indexed(lsec_store *st, uint64_t from, uint64_t to,
+				    lsec_store_leaf_index_cb cb, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	leaf_walk w = {NULL, cb, ctx};
+	LSEC_ENSURE_REF(cb);
+	rc = leaf_walk_run(st, from, to, &w, err);
 out:
 	return rc;
 }

@@ -55,14 +55,15 @@ run_suite() { # run_suite LABEL [init options]
 	expect 0 "the untampered log verifies" "$L" audit verify
 	expect 0 "a checkpoint is signed over it" "$L" audit checkpoint --as olga
 
-	# The attack: the next leaf, well-formed, for unit-001, with its correct leaf hash.
+	# The attack: the next leaf, well-formed, for unit-001, with its correct leaf hash,
+	# filed under its unit and action as linesec files a leaf.
 	local seq leaf leaf_hex hash
 	seq=$(reg_sql "$pg_url" line/registry.db "SELECT MAX(seq) + 1 FROM audit_leaves")
 	leaf=$(printf '{"action":"ship-gate","evidence":{},"outcome":"pass","person":"olga","seq":%s,"station":"st1","time":"2030-01-01T00:00:00Z","unit":"unit-001"}' "$seq")
 	leaf_hex=$(printf '%s' "$leaf" | xxd -p | tr -d '\n')
 	hash=$( (printf '\000'; printf '%s' "$leaf") | openssl dgst -sha256 -binary | xxd -p | tr -d '\n')
-	reg_sql "$pg_url" line/registry.db "INSERT INTO audit_leaves (seq, unit, leaf, leaf_hash, created)
-		VALUES ($seq, 'unit-001', $(blob "$leaf_hex"), $(blob "$hash"), '2030-01-01T00:00:00Z')" >/dev/null ||
+	reg_sql "$pg_url" line/registry.db "INSERT INTO audit_leaves (seq, unit, action, leaf, leaf_hash, created)
+		VALUES ($seq, 'unit-001', 'ship-gate', $(blob "$leaf_hex"), $(blob "$hash"), '2030-01-01T00:00:00Z')" >/dev/null ||
 		bad "append the leaf by SQL"
 	check "the appended leaf's hash is the one linesec computes" \
 		"[ \"\$(hex_of leaf_hash 'WHERE seq = $seq')\" = \"$hash\" ]"

@@ -321,6 +321,12 @@ static void tamper_swap_leaves(lsec_store *st)
 	sql(st, "UPDATE audit_leaves SET seq = 2 WHERE seq = 100", NULL, 0);
 }
 
+/* Leaf 5 filed under another action: a lookup by its own action misses it. */
+static void tamper_hide_leaf_action(lsec_store *st)
+{
+	sql(st, "UPDATE audit_leaves SET action = 'hidden' WHERE seq = 5", NULL, 0);
+}
+
 static void tamper_edit_checkpoint_note(lsec_store *st)
 {
 	/* One character of the origin: the signature no longer verifies. */
@@ -375,6 +381,8 @@ static const struct {
 	{"delete the tail", tamper_delete_tail, LSEC_E_AUDIT_TRUNCATED, "covers 9 leaves"},
 	{"insert a leaf", tamper_insert_leaf, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 3 is not signed"},
 	{"reorder leaves", tamper_swap_leaves, LSEC_E_AUDIT_LEAF_HASH, "leaf 1 "},
+	{"hide a leaf from the action index", tamper_hide_leaf_action, LSEC_E_AUDIT_INDEX,
+	 "files leaf 5 under action 'hidden'"},
 	{"edit a checkpoint note", tamper_edit_checkpoint_note, LSEC_E_AUDIT_SIGNATURE,
 	 "checkpoint "},
 	{"edit a checkpoint size", tamper_edit_checkpoint_size, LSEC_E_AUDIT_ROOT, "checkpoint "},

@@ -33,6 +33,25 @@ static void test_audit_scan__reads_the_unit(void **state)
 	assert_false(lsec_audit__leaf_scan(&f, (const uint8_t *)twice, strlen(twice)));
 }
 
+/* So is the action: an escaped or repeated one is left to the full parse. */
+static void test_audit_scan__reads_the_action(void **state)
+{
+	(void)state;
+	lsec_audit__leaf_fields f;
+	const char *a = "{\"action\":\"release.revoke\",\"evidence\":{\"action\":\"x\"},\"seq\":4}";
+	assert_true(lsec_audit__leaf_scan(&f, (const uint8_t *)a, strlen(a)));
+	assert_int_equal(f.action_len, 14);
+	assert_memory_equal(f.action, "release.revoke", 14);
+	assert_false(f.checkpoint);
+	const char *none = "{\"seq\":4}";
+	assert_true(lsec_audit__leaf_scan(&f, (const uint8_t *)none, strlen(none)));
+	assert_null(f.action);
+	const char *esc = "{\"action\":\"release.\\u0072evoke\",\"seq\":4}";
+	assert_false(lsec_audit__leaf_scan(&f, (const uint8_t *)esc, strlen(esc)));
+	const char *twice = "{\"action\":\"a\",\"action\":\"b\",\"seq\":4}";
+	assert_false(lsec_audit__leaf_scan(&f, (const uint8_t *)twice, strlen(twice)));
+}
+
 static void test_audit_scan__agrees_with_jansson(void **state)
 {
 	(void)state;
@@ -125,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_scan__agrees_with_jansson),
 		cmocka_unit_test(test_audit_scan__reads_the_unit),
+		cmocka_unit_test(test_audit_scan__reads_the_action),
 		cmocka_unit_test(test_audit_scan__full_u64_range),
 		cmocka_unit_test(test_audit_scan__gives_up_on_bad_leaves),
 	};

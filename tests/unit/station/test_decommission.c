@@ -171,12 +171,16 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	fx_ok(lsec_station_rma_receive(&ev, fx->st, "unit-001", u, &err), &err);
 	assert_true(ev.genuine);
 	assert_string_equal(ev.uid, ev.registered_uid);
-	assert_int_equal(strlen(ev.challenge), 64);
+	assert_int_equal(strlen(ev.challenge_sha256), 64);
 	assert_true(ev.cert_serial[0] != '\0');
+	assert_true(ev.issue_leaf > 0);
 	json_t *evj = NULL;
 	fx_ok(lsec_station_rma_evidence_json(&evj, &ev, &err), &err);
 	assert_true(json_is_true(json_object_get(evj, "genuine")));
 	assert_string_equal(json_string_value(json_object_get(evj, "cert-serial")), ev.cert_serial);
+	assert_string_equal(json_string_value(json_object_get(evj, "challenge-sha256")),
+			    ev.challenge_sha256);
+	assert_int_equal(json_integer_value(json_object_get(evj, "issue-leaf")), ev.issue_leaf);
 	json_decref(evj);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_RETURNED);
 

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Returns are proven against the log: someone with write access to the
+# registry alone (sqlite3, or SQL on a shared PostgreSQL) moves the identity
+# rows of two shipped units, so the registry pairs unit-001 with unit-002's
+# certificate and key (a clone of unit-002 carrying unit-001's UID would
+# then "prove possession"). `rma receive` refuses the return, naming the
+# table and the ca.issue leaf; with the registry put back the genuine unit
+# is received.
+#
+# Index columns: a release.revoke leaf hidden from the action index by SQL,
+# with the release's revoked flag cleared, is found by `audit verify`,
+# which names the leaf and both actions.
+#
+# The ship gate on a shared registry: two stations, each with its own line
+# folder and key, on one PostgreSQL registry. A unit flashed on station A
+# is finished and shipped on station B, whose gate trusts the keys its
+# stations.pub lists; without A's key there it is refused, naming the leaf.
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+export LINESEC_CA_PASSPHRASE=test-ca-passphrase
+# shellcheck source=testlib.sh
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+L=$LINESEC
+
+suite() {
+	local label=$1 pg_url=${3:-}
+	shift
+	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	sql() { reg_sql "$pg_url" line/registry.db "$1"; }
+	export LINESEC_LINE="$PWD/line"
+	LINESEC_PASSWORD=alice-pw "$L" init --dir line --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
+	LINESEC_NEW_PASSWORD=bob-pw-123 "$L" person add bob --role security-officer >/dev/null
+	LINESEC_NEW_PASSWORD=olga-pw-123 "$L" person add olga --role operator >/dev/null
+	LINESEC_NEW_PASSWORD=sam-pw-1234 "$L" person add sam --role supervisor >/dev/null
+	"$L" ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
+	"$L" keygen --out fw.pem >/dev/null
+	mkdir line/keys
+	"$L" pubkey fw.pem --out line/keys/sensor.pub.pem
+	head -c 5000 /dev/urandom >app.bin
+	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
+		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
+	LINESEC_PASSWORD=sam-pw-1234 "$L" login sam >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" login bob >/dev/null
+	LINESEC_PASSWORD=olga-pw-123 "$L" login olga >/dev/null
+	for s in flash provision secure-boot debug-lock; do
+		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null
+		"$L" sop approve --as alice "$s" 1 >/dev/null
+		"$L" sop approve --as bob "$s" 1 >/dev/null
+	done
+	"$L" release submit --as alice new.img --product sensor >/dev/null
+	"$L" release approve --as bob sensor@2.0.0 >/dev/null
+	"$L" sim new --count 2 --dir fleet --seed 31 >/dev/null
+	local u
+	for u in unit-001 unit-002; do
+		for s in flash provision secure-boot debug-lock; do
+			"$L" run "$s" --as olga --batch --device "sim:fleet/$u.sim" >/dev/null ||
+				bad "$label: $u did not pass $s"
+		done
+		expect 0 "$label: $u shipped" "$L" ship --as olga "$u" --device "sim:fleet/$u.sim"
+	done
+
+	# Returns: unit-001's identity row moved to unit-002 and unit-002's to unit-001.
+	local id1 id2 k1 k2 issue
+	id1=$(sql "SELECT id FROM units WHERE serial = 'unit-001'")
+	id2=$(sql "SELECT id FROM units WHERE serial = 'unit-002'")
+	k1=$(sql "SELECT key_fp FROM identities WHERE unit_id = $id1")
+	k2=$(sql "SELECT key_fp FROM identities WHERE unit_id = $id2")
+	sql "UPDATE identities SET unit_id = $id2 WHERE key_fp = '$k1';
+	     UPDATE identities SET unit_id = $id1 WHERE key_fp = '$k2'" >/dev/null
+	issue=$(sql "SELECT seq FROM audit_leaves WHERE unit = 'unit-001' AND action = 'ca.issue'
+	             ORDER BY seq DESC LIMIT 1")
+	expect 5 "$label: return with a moved identities row refused" \
+		"$L" rma receive unit-001 --as olga --device sim:fleet/unit-001.sim
+	has "registry table identities row of key ${k1:0:16} .* unit 'unit-002'), but audit leaf $issue records certificate" \
+		err.txt "$label: the table, the key and the ca.issue leaf are named"
+	check "$label: the refused return changed nothing" \
+		"[ \"\$(sql \"SELECT state FROM units WHERE serial = 'unit-001'\")\" = shipped ]"
+	# Another unit's certificate copied over the returned unit's row is named as well.
+	sql "UPDATE identities SET unit_id = $id1 WHERE key_fp = '$k1';
+	     UPDATE identities SET unit_id = $id2 WHERE key_fp = '$k2'" >/dev/null
+	local orig
+	orig=$(sql "SELECT cert_der FROM identities WHERE key_fp = '$k1'" | sha256sum)
+	sql "CREATE TABLE saved_der AS SELECT cert_der FROM identities WHERE key_fp = '$k1';
+	     UPDATE identities SET cert_der = (SELECT cert_der FROM identities WHERE key_fp = '$k2')
+	     WHERE key_fp = '$k1'" >/dev/null
+	expect 5 "$label: return with another unit's certificate refused" \
+		"$L" rma receive unit-001 --as olga --device sim:fleet/unit-001.sim
+	has "registry table identities row of key ${k1:0:16} holds certificate .* but audit leaf $issue records" \
+		err.txt "$label: the swapped certificate is named"
+	sql "UPDATE identities SET cert_der = (SELECT cert_der FROM saved_der) WHERE key_fp = '$k1';
+	     DROP TABLE saved_der" >/dev/null
+	check "$label: the certificate is put back" \
+		"[ \"\$(sql \"SELECT cert_der FROM identities WHERE key_fp = '$k1'\" | sha256sum)\" = \"$orig\" ]"
+	# A device holding unit-002's key is not unit-001.
+	expect 8 "$label: unit-002's device presented as unit-001 refused" \
+		"$L" rma receive unit-001 --as olga --device sim:fleet/unit-002.sim
+	expect 0 "$label: the genuine return is received once the registry is put back" \
+		"$L" rma receive unit-001 --as olga --device sim:fleet/unit-001.sim --json
+	has "\"issue-leaf\":$issue" out.txt "$label: the evidence names the ca.issue leaf"
+	expect 0 "$label: the log verifies" "$L" audit verify
+
+	# Index columns: a release.revoke leaf hidden from the index (its action
+	# column changed) and the release's revoked flag cleared.
+	expect 0 "$label: release revoked" "$L" release revoke --as bob sensor@2.0.0
+	local rv when by
+	rv=$(sql "SELECT seq FROM audit_leaves WHERE action = 'release.revoke'")
+	when=$(sql "SELECT revoked FROM releases WHERE version = '2.0.0'")
+	by=$(sql "SELECT revoked_by FROM releases WHERE version = '2.0.0'")
+	sql "UPDATE audit_leaves SET action = 'release.note' WHERE seq = $rv;
+	     UPDATE releases SET revoked = NULL, revoked_by = NULL WHERE version = '2.0.0'" >/dev/null
+	check "$label: the release no longer looks revoked" \
+		"[ -z \"\$(sql \"SELECT revoked FROM releases WHERE version = '2.0.0'\")\" ]"
+	expect 5 "$label: audit verify finds the hidden revocation" "$L" audit verify
+	has "registry table audit_leaves files leaf $rv under action 'release.note', but the signed leaf names action 'release.revoke'" \
+		err.txt "$label: the leaf and both actions are named"
+	sql "UPDATE audit_leaves SET action = 'release.revoke' WHERE seq = $rv;
+	     UPDATE releases SET revoked = '$when', revoked_by = '$by' WHERE version = '2.0.0'" >/dev/null
+	expect 0 "$label: the log verifies once the index is put back" "$L" audit verify
+	cd "$e2e_dir" || return
+}
+
+shared() {
+	local label=$1
+	shift
+	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	a() { LINESEC_LINE="$PWD/lineA" "$L" "$@"; }
+	b() { LINESEC_LINE="$PWD/lineB" "$L" "$@"; }
+	LINESEC_PASSWORD=alice-pw "$L" init --dir lineA --station-id st-a --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw expect 0 "$label: station B joins the registry" \
+		"$L" init --dir lineB --station-id st-b --admin alice "$@"
+	cp lineA/station.pub lineB/stations.pub
+	cp lineB/station.pub lineA/stations.pub
+	LINESEC_PASSWORD=alice-pw a login alice >/dev/null
+	LINESEC_NEW_PASSWORD=bob-pw-123 a person add bob --role security-officer >/dev/null
+	LINESEC_NEW_PASSWORD=olga-pw-123 a person add olga --role operator >/dev/null
+	LINESEC_NEW_PASSWORD=sam-pw-1234 a person add sam --role supervisor >/dev/null
+	a ca init --ca lineA/ca --cn "Test CA" --days 10950 >/dev/null
+	"$L" keygen --out fw.pem >/dev/null
+	mkdir lineA/keys
+	"$L" pubkey fw.pem --out lineA/keys/sensor.pub.pem
+	cp -r lineA/ca lineA/keys lineB/
+	head -c 5000 /dev/urandom >app.bin
+	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
+		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
+	LINESEC_PASSWORD=sam-pw-1234 a login sam >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 a login bob >/dev/null
+	LINESEC_PASSWORD=olga-pw-123 a login olga >/dev/null
+	LINESEC_PASSWORD=olga-pw-123 b login olga >/dev/null
+	LINESEC_PASSWORD=sam-pw-1234 b login sam >/dev/null
+	for s in flash provision secure-boot debug-lock; do
+		a sop submit --as sam "lineA/sops/$s.yaml" >/dev/null
+		a sop approve --as alice "$s" 1 >/dev/null
+		a sop approve --as bob "$s" 1 >/dev/null
+	done
+	a release submit --as alice new.img --product sensor >/dev/null
+	a release approve --as bob sensor@2.0.0 >/dev/null
+	cp -r lineA/releases lineB/
+	"$L" sim new --count 2 --dir fleet --seed 41 >/dev/null
+	local u
+	for u in unit-001 unit-002; do
+		a run flash --as olga --batch --device "sim:fleet/$u.sim" >/dev/null ||
+			bad "$label: $u not flashed on station A"
+		for s in provision secure-boot debug-lock; do
+			b run "$s" --as olga --batch --device "sim:fleet/$u.sim" >/dev/null ||
+				bad "$label: $u did not pass $s on station B"
+		done
+	done
+	expect 0 "$label: a unit flashed on station A ships from station B" \
+		b ship --as olga unit-001 --device sim:fleet/unit-001.sim
+	# Station B without A's key: A's leaves are not trusted, so nothing ships.
+	local first
+	first=$(psql -qAt "$2" -c "SELECT MIN(seq) FROM audit_leaves WHERE unit = 'unit-002'")
+	mv lineB/stations.pub lineB/stations.pub.off
+	expect 5 "$label: station B without A's key refuses to ship" \
+		b ship --as olga unit-002 --device sim:fleet/unit-002.sim
+	has "leaf $first is bad: it is signed by key id [0-9a-f]*, which is no trusted station key" \
+		err.txt "$label: the refusal names the first leaf A signed for the unit"
+	check "$label: the refused unit did not ship" \
+		"[ \"\$(psql -qAt \"$2\" -c \"SELECT state FROM units WHERE serial = 'unit-002'\")\" = locked ]"
+	mv lineB/stations.pub.off lineB/stations.pub
+	expect 0 "$label: with A's key back station B ships it" \
+		b ship --as olga unit-002 --device sim:fleet/unit-002.sim
+	expect 0 "$label: the shared log verifies from station A" a audit verify
+	cd "$e2e_dir" || return
+}
+
+suite sqlite
+run_on_postgres suite postgres
+run_on_postgres shared shared
+finish
