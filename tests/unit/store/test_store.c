@@ -347,7 +347,7 @@ static void test_store_store__checkpoints_in_order(void **state)
 		root[0] = (uint8_t)sizes[i];
 		char note[64];
 		snprintf(note, sizeof(note), "line\n%llu\n", (unsigned long long)sizes[i]);
-		assert_lsec_ok(lsec_store_checkpoint_put(db->st, sizes[i], root, note, &err), &err);
+		assert_lsec_ok(lsec_store_checkpoint_put(db->st, sizes[i], root, note, NULL, 0, &err), &err);
 	}
 	cp_ctx c = {0};
 	assert_lsec_ok(lsec_store_checkpoint_foreach(db->st, walk_cp, &c, &err), &err);
