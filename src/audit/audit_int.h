@@ -59,6 +59,7 @@ typedef int (*lsec_audit__node_fn)(void *ctx, uint8_t out[32], unsigned level, u
  * path_out, from O(log^2 size) node lookups instead of reading the leaves:
  * the same path lsec_audit_inclusion_prove gives when the nodes are right.
  * LSEC_E_USAGE for index >= size; node's errors.
+ * @test tests/unit/audit/test_merkle.c (against the streamed paths, sizes 1..70)
  */
 int lsec_audit__inclusion_prove_nodes(lsec_buf *path_out, uint64_t index, uint64_t size,
 				      lsec_audit__node_fn node, void *ctx, lsec_err *err);
