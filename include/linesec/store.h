@@ -619,8 +619,16 @@ LSEC_API LSEC_MUST_USE int lsec_store_leaf_seqs_for_action_from(uint64_t **seqs_
 								size_t *n_out, lsec_store *st,
 								const char *action, uint64_t from,
 								lsec_err *err);
+/*
+ * Stores a checkpoint of tree_size leaves with its root and signed note,
+ * and the compact range of the tree it signs (range_len bytes in the audit
+ * module's encoding; NULL: none). The store does not read the range: the
+ * audit module trusts it only once it hashes to the root of a note that
+ * verifies under a trusted key.
+ */
 LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size,
 						     const uint8_t root[32], const char *note,
+						     const uint8_t *range, size_t range_len,
 						     lsec_err *err);
 /*
  * The stored checkpoint of tree_size leaves: its root into root_out and,
@@ -630,6 +638,27 @@ LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_put(lsec_store *st, uint64_t tr
 LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_get(uint8_t root_out[32], lsec_buf *note_out,
 						     lsec_store *st, uint64_t tree_size,
 						     lsec_err *err);
+/*
+ * The latest stored checkpoint (the last inserted): its size, its root, its
+ * note appended to note_out and its stored compact range appended to
+ * range_out (each when not NULL; nothing is appended for a checkpoint
+ * stored without a range). Errors: LSEC_E_NOTFOUND (no checkpoint), store
+ * errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_checkpoint_latest(uint64_t *size_out, uint8_t root_out[32],
+							lsec_buf *note_out, lsec_buf *range_out,
+							lsec_store *st, lsec_err *err);
+/*
+ * Stores the hash of the complete subtree of 2^level leaves starting at
+ * leaf index * 2^level, replacing one stored before. The store does not
+ * check it: a proof built from it is checked against a signed checkpoint.
+ * LSEC_E_LIMIT for level >= 64 or an index past INT64_MAX.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_node_put(lsec_store *st, unsigned level, uint64_t index,
+					       const uint8_t hash[32], lsec_err *err);
+/* A hash stored by lsec_store_node_put. LSEC_E_NOTFOUND when there is none. */
+LSEC_API LSEC_MUST_USE int lsec_store_node_get(uint8_t hash_out[32], lsec_store *st,
+					       unsigned level, uint64_t index, lsec_err *err);
 /* Called for each checkpoint; borrowed pointers; < 0 stops the walk. */
 typedef int (*lsec_store_checkpoint_cb)(void *ctx, uint64_t id, uint64_t tree_size,
 					const uint8_t root[32], const char *note, lsec_err *err);

@@ -27,6 +27,43 @@ int lsec_audit__inclusion_prove_many(lsec_buf *paths, const uint64_t *idx, size_
 				     uint64_t size, lsec_audit_source src, void *src_ctx,
 				     lsec_err *err);
 
+/* Called with each complete subtree (2^level leaves from index * 2^level) and its hash. */
+typedef int (*lsec_audit__node_cb)(void *ctx, unsigned level, uint64_t index,
+				   const uint8_t hash[32], lsec_err *err);
+/*
+ * lsec_audit_tree_append that also hands cb (when not NULL) every subtree
+ * of level >= 1 the leaf completes, lowest first. After an error the tree
+ * is half-updated and must be dropped. LSEC_E_LIMIT, LSEC_E_CRYPTO or cb's
+ * code.
+ */
+int lsec_audit__tree_append_nodes(lsec_audit_tree *t, const uint8_t leaf_hash[32],
+				  lsec_audit__node_cb cb, void *ctx, lsec_err *err);
+/* Largest encoding of a compact range: its size and 64 hashes. */
+#define LSEC_AUDIT__RANGE_MAX (8 + 64 * 32)
+/*
+ * A compact range as bytes (at most LSEC_AUDIT__RANGE_MAX): its size as
+ * 8 big-endian bytes, then its subtree hashes, largest first.
+ */
+void lsec_audit__tree_encode(uint8_t *out, size_t *len_out, const lsec_audit_tree *t);
+/* The inverse; LSEC_E_PARSE when the length does not fit the size. */
+int lsec_audit__tree_decode(lsec_audit_tree *out, const uint8_t *in, size_t len, lsec_err *err);
+/*
+ * Where lsec_audit__inclusion_prove_nodes reads the hash of the complete
+ * subtree of 2^level leaves from leaf index * 2^level (level 0: a leaf
+ * hash). An error (LSEC_E_NOTFOUND for a node not kept) stops the proof.
+ */
+typedef int (*lsec_audit__node_fn)(void *ctx, uint8_t out[32], unsigned level, uint64_t index,
+				   lsec_err *err);
+/*
+ * The inclusion path of leaf index in a tree of size leaves, appended to
+ * path_out, from O(log^2 size) node lookups instead of reading the leaves:
+ * the same path lsec_audit_inclusion_prove gives when the nodes are right.
+ * LSEC_E_USAGE for index >= size; node's errors.
+ * @test tests/unit/audit/test_merkle.c (against the streamed paths, sizes 1..70)
+ */
+int lsec_audit__inclusion_prove_nodes(lsec_buf *path_out, uint64_t index, uint64_t size,
+				      lsec_audit__node_fn node, void *ctx, lsec_err *err);
+
 /* What lsec_audit__leaf_scan reads of a leaf. */
 typedef struct lsec_audit__leaf_fields {
 	uint64_t seq;
@@ -125,5 +162,11 @@ lsec_audit_signer *lsec_audit__signer(lsec_store *st);
 const char *lsec_audit__signer_origin(const lsec_audit_signer *s);
 /* The keys a signer trusts, its own first (borrowed; lookups may learn key ids). */
 lsec_audit__keyring *lsec_audit__signer_keyring(lsec_audit_signer *s);
+/*
+ * The compact range of the last checkpoint this signer made in this
+ * process (borrowed; empty before the first): a station that signs many
+ * checkpoints starts each from the last without reading the registry.
+ */
+lsec_audit_tree *lsec_audit__signer_verified(lsec_audit_signer *s);
 
 #endif

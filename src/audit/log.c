@@ -206,7 +206,39 @@ struct walk {
 	size_t leaf_row;            /* next row a checkpoint leaf must match */
 	const lsec_audit_checkpoint *against;
 	bool against_done;
+	lsec_buf *nodes; /* NULL, or where completed subtrees are collected (node_rec) */
 };
+
+/* A completed subtree as the walk collects it, to be stored under the log lock. */
+struct node_rec {
+	uint64_t index;
+	unsigned level;
+	uint8_t hash[32];
+};
+
+static int collect_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32],
+			lsec_err *err)
+{
+	struct node_rec r;
+	memset(&r, 0, sizeof(r));
+	r.index = index;
+	r.level = level;
+	memcpy(r.hash, hash, 32);
+	return lsec_buf_append(ctx, (const uint8_t *)&r, sizeof(r), err);
+}
+
+/* Stores the collected subtrees (inside the caller's transaction). */
+static int nodes_store(lsec_store *st, const lsec_buf *nodes, lsec_err *err)
+{
+	int rc = 0;
+	struct node_rec r;
+	for (size_t off = 0; off + sizeof(r) <= nodes->len; off += sizeof(r)) {
+		memcpy(&r, nodes->data + off, sizeof(r));
+		LSEC_TRY(lsec_store_node_put(st, r.level, r.index, r.hash, err));
+	}
+out:
+	return rc;
+}
 
 /* Checks every checkpoint (and the exported one) of the current tree size. */
 static int check_roots(struct walk *w, lsec_err *err)
@@ -350,7 +382,8 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const char *action
 	if (w->keys != NULL && seq >= w->sig_from) {
 		LSEC_TRY(lsec_audit__leaf_sig_check(w->keys, w->origin, seq, h, sig, sig_len, err));
 	}
-	LSEC_TRY(lsec_audit_tree_append(&w->tree, h, err));
+	LSEC_TRY(lsec_audit__tree_append_nodes(&w->tree, h, w->nodes != NULL ? collect_node : NULL,
+					       w->nodes, err));
 out:
 	return rc;
 }
@@ -373,47 +406,66 @@ out:
 	return rc;
 }
 
-static int last_note_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t root[32],
-			const char *note, lsec_err *err)
-{
-	int rc = 0;
-	char **last = ctx;
-	(void)id;
-	(void)tree_size;
-	(void)root;
-	lsec_free(*last);
-	LSEC_ENSURE((*last = lsec_strdup(note)) != NULL, LSEC_E_NOMEM,
-		    "cannot read checkpoints: out of memory");
-out:
-	return rc;
-}
-
 /*
- * The latest stored checkpoint of origin when a key of kr signed it: the
- * leaves it covers were checked when it was made, so only the later ones
- * need their signatures checked (the walk checks that its root still
- * matches). *found false otherwise (no checkpoint, or one nobody trusted
- * signed): then every leaf is checked.
+ * Where a checkpoint starts (docs/audit-log.md, "Incremental verification"):
+ * the compact range this signer made its last checkpoint over in this
+ * process, or the range stored with the latest checkpoint when that note
+ * verifies under a key of the signer's keyring, names origin, and the
+ * range hashes to its size and root, whichever covers more. Everything
+ * in *start was hashed from the leaves' bytes and signature-checked when
+ * it was made. A stored range that is missing or does not match its note
+ * is not an error: the walk then starts earlier (at worst at leaf 0) and
+ * recomputes it. *anchored: the latest trusted note (*anchor) when its range
+ * was not usable; its leaves need no signature check, but the walk checks
+ * its root on the way, as before ranges were kept.
  */
-static int trusted_anchor(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
-			  const char *origin, const lsec_audit__keyring *kr, lsec_err *err)
+static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, bool *anchored,
+			 lsec_store *st, const char *origin, lsec_audit_signer *signer,
+			 lsec_err *err)
 {
 	int rc = 0;
-	char *note = NULL;
+	uint64_t size = 0;
+	uint8_t root[32], tree_root[32];
+	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
+	lsec_buf range = LSEC_BUF_INIT(LSEC_AUDIT__RANGE_MAX);
+	lsec_audit__keyring *kr = lsec_audit__signer_keyring(signer);
 	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
+	lsec_audit_tree stored;
 	lsec_err e = LSEC_ERR_INIT;
-	*found = false;
-	LSEC_TRY(lsec_store_checkpoint_foreach(st, last_note_cb, &note, err));
+	*anchored = false;
+	*start = *lsec_audit__signer_verified(signer);
+	rc = lsec_store_checkpoint_latest(&size, root, &note, &range, st, &e);
+	if (rc == LSEC_E_NOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		*err = e;
+		goto out;
+	}
 	for (size_t i = 0; i < kr->n; i++) {
 		pubs[i] = kr->k[i].pub;
 	}
-	if (note != NULL && verify_any(out, note, strlen(note), NULL, pubs, kr->n, &e) == 0) {
-		*found = strcmp(out->origin, origin) == 0; /* lint:ok: public text */
+	if (verify_any(anchor, (const char *)note.data, note.len, NULL, pubs, kr->n, &e) < 0 ||
+	    strcmp(anchor->origin, origin) != 0 /* lint:ok: public text */ ||
+	    anchor->size <= start->size) {
+		goto out;
 	}
+	if (range.len > 0 && lsec_audit__tree_decode(&stored, range.data, range.len, &e) == 0 &&
+	    stored.size == anchor->size && lsec_audit_tree_root(tree_root, &stored, &e) == 0 &&
+	    lsec_ct_equal(tree_root, anchor->root, 32)) {
+		*start = stored;
+		goto out;
+	}
+	*anchored = true;
 out:
-	lsec_free(note);
+	lsec_buf_release(&note);
+	lsec_buf_release(&range);
 	return rc;
 }
+
+/* Most subtree records one checkpoint collects: one per leaf it walks, 1 GiB at most. */
+#define NODES_MAX ((size_t)1 << 30)
 
 int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *line_id,
 				 const char *key_name, const struct evp_pkey_st *key,
@@ -421,13 +473,16 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 {
 	int rc = 0;
 	struct walk w;
-	uint64_t count = 0, size = 0;
+	uint64_t size = 0;
 	char *note = NULL, hex[65];
 	json_t *evd = NULL;
 	lsec_audit_checkpoint cp, anchor;
 	bool anchored = false;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_audit_signer *signer = NULL;
+	lsec_buf nodes = LSEC_BUF_INIT(NODES_MAX);
+	uint8_t range[LSEC_AUDIT__RANGE_MAX];
+	size_t range_len = 0;
 	char origin[sizeof(cp.origin)];
 	if (note_out != NULL) {
 		*note_out = NULL;
@@ -440,20 +495,25 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 		    LSEC_E_USAGE, "cannot make checkpoint of log '%s': the station signs leaves of '%s'",
 		    origin, lsec_audit__signer_origin(signer));
 	memset(&w, 0, sizeof(w));
-	lsec_audit_tree_init(&w.tree);
 	/* No leaf is covered before its station signature is checked. */
 	w.keys = lsec_audit__signer_keyring(signer);
 	w.origin = origin;
-	LSEC_TRY(trusted_anchor(&anchor, &anchored, st, origin, w.keys, err));
+	w.nodes = &nodes;
+	LSEC_TRY(trusted_start(&w.tree, &anchor, &anchored, st, origin, signer, err));
+	w.sig_from = w.tree.size;
 	if (anchored) {
 		w.anchor = &anchor;
 		w.sig_from = anchor.size;
 	}
-	/* Hash what is there without the lock, then catch up under it. */
-	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
-	LSEC_TRY(walk_leaves(&w, st, 0, count, err));
+	/* Hash what is there without the lock, then catch up under it (no
+	 * COUNT(*): its cost grows with the log). */
+	LSEC_TRY(walk_leaves(&w, st, w.tree.size, UINT64_MAX, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_leaf_reserve(&size, st, err));
+	LSEC_ENSURE(size >= w.tree.size, LSEC_E_AUDIT_TRUNCATED,
+		    "cannot make checkpoint: the log has %llu leaves but %llu were verified before "
+		    "(leaves were deleted)",
+		    (unsigned long long)size, (unsigned long long)w.tree.size);
 	LSEC_TRY(walk_leaves(&w, st, w.tree.size, size, err));
 	LSEC_ENSURE(w.tree.size == size, LSEC_E_AUDIT_LEAF_HASH,
 		    "cannot make checkpoint: the log has %llu leaves, %llu were read",
@@ -474,8 +534,12 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	lsec_audit_event ev = {.person = person, .station = key_name, .action = "checkpoint",
 			       .outcome = "signed", .evidence = evd};
 	LSEC_TRY(lsec_audit_record(NULL, st, &ev, err));
-	LSEC_TRY(lsec_store_checkpoint_put(st, size, cp.root, note, err));
+	lsec_audit__tree_encode(range, &range_len, &w.tree);
+	LSEC_TRY(lsec_store_checkpoint_put(st, size, cp.root, note, range, range_len, err));
+	LSEC_TRY(nodes_store(st, &nodes, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	/* Only a committed checkpoint is remembered. */
+	*lsec_audit__signer_verified(signer) = w.tree;
 	if (note_out != NULL) {
 		*note_out = note;
 		note = NULL;
@@ -484,6 +548,7 @@ out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(evd);
 	lsec_free(note);
+	lsec_buf_release(&nodes);
 	return rc;
 }
 
@@ -575,40 +640,91 @@ out:
 	return rc;
 }
 
+/* lsec_audit__node_fn over a store: kept subtrees, leaf hashes at level 0. */
+static int store_node(void *ctx, uint8_t out[32], unsigned level, uint64_t index, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	if (level > 0) {
+		return lsec_store_node_get(out, ctx, level, index, err);
+	}
+	LSEC_TRY(lsec_store_leaf_get(&leaf, out, ctx, index, err));
+out:
+	lsec_buf_release(&leaf);
+	return rc;
+}
+
+/*
+ * The inclusion paths of want[0..k) in a tree of size leaves: from the kept
+ * subtrees (O(log n) lookups per path), or, when one is not kept (a log
+ * checkpointed before they were), by streaming the stored leaf hashes.
+ * Either way the caller verifies each path against the signed root.
+ */
+static int prove_paths(lsec_buf *paths, const uint64_t *want, size_t k, uint64_t size,
+		       lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_err e = LSEC_ERR_INIT;
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		rc = lsec_audit__inclusion_prove_nodes(&paths[i], want[i], size, store_node, st, &e);
+	}
+	if (rc == LSEC_E_NOTFOUND) {
+		for (size_t i = 0; i < k; i++) {
+			lsec_buf_reset(&paths[i]);
+		}
+		rc = lsec_audit__inclusion_prove_many(paths, want, k, size, store_source, st, err);
+	} else if (rc < 0) {
+		*err = e;
+	}
+	return rc;
+}
+
 int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, uint64_t seq,
 		     lsec_err *err)
 {
 	int rc = 0;
-	struct cp_rows rows = {0};
 	lsec_audit_proof *p = NULL;
 	uint64_t *seqs = NULL, one = seq;
 	size_t n = 1;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
 	lsec_buf *paths = NULL;
+	lsec_audit_checkpoint cp;
+	uint64_t size = 0;
+	uint8_t root[32];
 	size_t k = 0;
+	lsec_err e = LSEC_ERR_INIT;
 	*out = NULL;
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
-	LSEC_ENSURE(rows.n > 0, LSEC_E_AUDIT_NO_CHECKPOINT,
+	rc = lsec_store_checkpoint_latest(&size, root, &note, NULL, st, &e);
+	LSEC_ENSURE(rc != LSEC_E_NOTFOUND, LSEC_E_AUDIT_NO_CHECKPOINT,
 		    "cannot prove: the log has no checkpoint yet (run 'linesec audit checkpoint')");
-	const struct cp_row *cp = &rows.v[rows.n - 1];
+	if (rc < 0) {
+		*err = e;
+		goto out;
+	}
+	LSEC_TRY(lsec_buf_append(&note, (const uint8_t *)"", 1, err));
+	LSEC_TRY(lsec_audit_checkpoint_parse(&cp, (const char *)note.data, note.len - 1, err));
+	LSEC_ENSURE(cp.size == size && lsec_ct_equal(cp.root, root, 32), LSEC_E_AUDIT_ROOT,
+		    "cannot prove: the latest checkpoint's stored size or root differs from its "
+		    "signed note");
 	if (unit != NULL) {
 		LSEC_TRY(lsec_store_leaf_seqs_for_unit(&seqs, &n, st, unit, err));
 		LSEC_ENSURE(n > 0, LSEC_E_NOTFOUND, "cannot prove unit '%s': it has no audit events",
 			    unit);
-		LSEC_ENSURE(seqs[0] < cp->size, LSEC_E_AUDIT_NO_CHECKPOINT,
+		LSEC_ENSURE(seqs[0] < cp.size, LSEC_E_AUDIT_NO_CHECKPOINT,
 			    "cannot prove unit '%s': its events are newer than the latest checkpoint "
 			    "(run 'linesec audit checkpoint')",
 			    unit);
 	} else {
-		LSEC_ENSURE(seq < cp->size, LSEC_E_AUDIT_NO_CHECKPOINT,
+		LSEC_ENSURE(seq < cp.size, LSEC_E_AUDIT_NO_CHECKPOINT,
 			    "cannot prove leaf %llu: the latest checkpoint covers %llu leaves (run "
 			    "'linesec audit checkpoint')",
-			    (unsigned long long)seq, (unsigned long long)cp->size);
+			    (unsigned long long)seq, (unsigned long long)cp.size);
 	}
-	LSEC_TRY(lsec_audit_proof_new(&p, rows.last_note, err));
+	LSEC_TRY(lsec_audit_proof_new(&p, (const char *)note.data, err));
 	const uint64_t *want = seqs != NULL ? seqs : &one;
-	while (k < n && want[k] < cp->size) {
+	while (k < n && want[k] < cp.size) {
 		k++; /* seqs ascend: the rest are newer than the checkpoint */
 	}
 	LSEC_ENSURE((paths = lsec_calloc(k, sizeof(*paths))) != NULL, LSEC_E_NOMEM,
@@ -616,7 +732,7 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 	for (size_t i = 0; i < k; i++) {
 		lsec_buf_init(&paths[i], 64 * 32);
 	}
-	LSEC_TRY(lsec_audit__inclusion_prove_many(paths, want, k, cp->size, store_source, st, err));
+	LSEC_TRY(prove_paths(paths, want, k, cp.size, st, err));
 	for (size_t i = 0; i < k; i++) {
 		uint8_t h[32], stored[32];
 		lsec_buf_reset(&leaf);
@@ -629,8 +745,8 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 			LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, want[i], unit, err));
 		}
 		/* A proof that would not verify is never handed out. */
-		LSEC_TRY(lsec_audit_inclusion_verify(h, want[i], cp->size, paths[i].data,
-						     paths[i].len, cp->root, err));
+		LSEC_TRY(lsec_audit_inclusion_verify(h, want[i], cp.size, paths[i].data,
+						     paths[i].len, cp.root, err));
 		LSEC_TRY(lsec_audit_proof_add(p, want[i], leaf.data, leaf.len, paths[i].data,
 					      paths[i].len, err));
 	}
@@ -640,11 +756,11 @@ out:
 	lsec_audit_proof_free(p);
 	lsec_free(seqs);
 	lsec_buf_release(&leaf);
+	lsec_buf_release(&note);
 	for (size_t i = 0; paths != NULL && i < k; i++) {
 		lsec_buf_release(&paths[i]);
 	}
 	lsec_free(paths);
-	cp_rows_release(&rows);
 	return rc;
 }
 

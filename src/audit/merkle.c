@@ -96,19 +96,60 @@ void lsec_audit_tree_init(lsec_audit_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int lsec_audit_tree_append(lsec_audit_tree *t, const uint8_t leaf_hash[32], lsec_err *err)
+int lsec_audit__tree_append_nodes(lsec_audit_tree *t, const uint8_t leaf_hash[32],
+				  lsec_audit__node_cb cb, void *ctx, lsec_err *err)
 {
 	int rc = 0;
 	uint8_t h[32];
+	unsigned level = 0;
 	LSEC_ENSURE(t->size < UINT64_MAX, LSEC_E_LIMIT, "cannot append to the audit tree: full");
 	memcpy(h, leaf_hash, 32);
 	/* Each trailing one bit of the old size is a perfect subtree of the
 	 * same height as the one being completed: merge it in. */
 	for (uint64_t s = t->size; s & 1; s >>= 1) {
 		LSEC_TRY(lsec_audit_node_hash(h, t->stack[--t->depth], h, err));
+		level++;
+		if (cb != NULL) {
+			LSEC_TRY(cb(ctx, level, t->size >> level, h, err));
+		}
 	}
 	memcpy(t->stack[t->depth++], h, 32);
 	t->size++;
+out:
+	return rc;
+}
+
+int lsec_audit_tree_append(lsec_audit_tree *t, const uint8_t leaf_hash[32], lsec_err *err)
+{
+	return lsec_audit__tree_append_nodes(t, leaf_hash, NULL, NULL, err);
+}
+
+void lsec_audit__tree_encode(uint8_t *out, size_t *len_out, const lsec_audit_tree *t)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(t->size >> (56 - 8 * i));
+	}
+	memcpy(out + 8, t->stack, 32 * (size_t)t->depth);
+	*len_out = 8 + 32 * (size_t)t->depth;
+}
+
+int lsec_audit__tree_decode(lsec_audit_tree *out, const uint8_t *in, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t size = 0;
+	lsec_audit_tree_init(out);
+	LSEC_ENSURE(len >= 8, LSEC_E_PARSE, "cannot read a compact range: %zu bytes", len);
+	for (unsigned i = 0; i < 8; i++) {
+		size = size << 8 | in[i];
+	}
+	/* One perfect subtree per one bit of the size, largest first. */
+	unsigned depth = (unsigned)__builtin_popcountll(size);
+	LSEC_ENSURE(len == 8 + 32 * (size_t)depth, LSEC_E_PARSE,
+		    "cannot read a compact range of %llu leaves: %zu bytes, expected %zu",
+		    (unsigned long long)size, len, 8 + 32 * (size_t)depth);
+	out->size = size;
+	out->depth = depth;
+	memcpy(out->stack, in + 8, 32 * (size_t)depth);
 out:
 	return rc;
 }
@@ -314,6 +355,47 @@ int lsec_audit_inclusion_prove(lsec_buf *path_out, uint64_t index, uint64_t size
 			       lsec_audit_source src, void *src_ctx, lsec_err *err)
 {
 	return lsec_audit__inclusion_prove_many(path_out, &index, 1, size, src, src_ctx, err);
+}
+
+/*
+ * MTH(D[from:to]) from complete subtrees: an aligned power-of-two range is
+ * one node, any other splits at its largest power of two (RFC 9162 2.1.1),
+ * so a range costs O(log n) lookups.
+ */
+static int nodes_hash(uint8_t out[32], uint64_t from, uint64_t to, lsec_audit__node_fn node,
+		      void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t n = to - from;
+	if ((n & (n - 1)) == 0 && from % n == 0) {
+		unsigned level = (unsigned)__builtin_ctzll(n);
+		return node(ctx, out, level, from >> level, err);
+	}
+	uint8_t l[32], r[32];
+	uint64_t k = split_point(n);
+	LSEC_TRY(nodes_hash(l, from, from + k, node, ctx, err));
+	LSEC_TRY(nodes_hash(r, from + k, to, node, ctx, err));
+	LSEC_TRY(lsec_audit_node_hash(out, l, r, err));
+out:
+	return rc;
+}
+
+int lsec_audit__inclusion_prove_nodes(lsec_buf *path_out, uint64_t index, uint64_t size,
+				      lsec_audit__node_fn node, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	struct ranges r;
+	uint8_t h[32];
+	LSEC_ENSURE(index < size, LSEC_E_USAGE,
+		    "cannot prove inclusion of leaf %llu: the tree has %llu leaves",
+		    (unsigned long long)index, (unsigned long long)size);
+	inclusion_ranges(&r, index, size);
+	for (unsigned i = r.n; i-- > 0;) {
+		LSEC_TRY(nodes_hash(h, r.from[i], r.to[i], node, ctx, err));
+		LSEC_TRY(lsec_buf_append(path_out, h, 32, err));
+	}
+out:
+	return rc;
 }
 
 int lsec_audit_consistency_prove(lsec_buf *proof_out, uint64_t old_size, uint64_t new_size,

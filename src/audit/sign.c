@@ -32,6 +32,7 @@ struct lsec_audit_signer {
 	EVP_PKEY *key; /* private; an owned reference */
 	uint8_t key_id[4];
 	lsec_audit__keyring trust; /* entry 0 is the signer's own key */
+	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
 };
 
 /* EVP counts references on keys it never changes; the key stays const to the caller. */
@@ -269,6 +270,11 @@ const char *lsec_audit__signer_origin(const lsec_audit_signer *s)
 lsec_audit__keyring *lsec_audit__signer_keyring(lsec_audit_signer *s)
 {
 	return &s->trust;
+}
+
+lsec_audit_tree *lsec_audit__signer_verified(lsec_audit_signer *s)
+{
+	return &s->verified;
 }
 
 int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,

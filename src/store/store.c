@@ -119,6 +119,16 @@ static const char *const migrations[] = {
 	 */
 	("CREATE TABLE registry_identity (id TEXT NOT NULL UNIQUE, created TEXT NOT NULL);"
 	 "CREATE INDEX checkpoints_size ON checkpoints (tree_size);"),
+	/*
+	 * 9: incremental verification (docs/audit-log.md): each checkpoint
+	 * keeps the compact range of the tree it signs, and the hashes of
+	 * complete subtrees are kept so an inclusion path takes O(log n)
+	 * lookups; neither is trusted before it is checked against a signed
+	 * checkpoint
+	 */
+	("ALTER TABLE checkpoints ADD COLUMN tree_range @BLOB;"
+	 "CREATE TABLE audit_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL,"
+	 " hash @BLOB NOT NULL, PRIMARY KEY (level, idx));"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */
@@ -973,7 +983,7 @@ int lsec_store_leaf_seqs_for_action_from(uint64_t **seqs_out, size_t *n_out, lse
 }
 
 int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t root[32],
-			      const char *note, lsec_err *err)
+			      const char *note, const uint8_t *range, size_t range_len, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -985,11 +995,12 @@ int lsec_store_checkpoint_put(lsec_store *st, uint64_t tree_size, const uint8_t 
 		    (unsigned long long)tree_size);
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
-	store_val p[] = {SV_I(tree_size), SV_B(root, 32), SV_S(note), SV_S(now)};
+	store_val p[] = {SV_I(tree_size), SV_B(root, 32), SV_S(note), SV_S(now),
+			 range != NULL ? SV_B(range, range_len) : SV_NUL};
 	LSEC_TRY(lsec_store__query(st,
-				   "INSERT INTO checkpoints (tree_size, root_hash, note, created)"
-				   " VALUES (?, ?, ?, ?)",
-				   p, 4, NULL, NULL, err));
+				   "INSERT INTO checkpoints (tree_size, root_hash, note, created,"
+				   " tree_range) VALUES (?, ?, ?, ?, ?)",
+				   p, 5, NULL, NULL, err));
 out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
@@ -1068,6 +1079,102 @@ int lsec_store_checkpoint_foreach(lsec_store *st, lsec_store_checkpoint_cb cb, v
 	LSEC_TRY(lsec_store__query(st,
 				   "SELECT id, tree_size, root_hash, note FROM checkpoints ORDER BY id",
 				   NULL, 0, row_checkpoint, &w, err));
+out:
+	return rc;
+}
+
+typedef struct cp_latest_ctx {
+	uint64_t *size;
+	uint8_t *root;
+	lsec_buf *note;
+	lsec_buf *range;
+	bool found;
+} cp_latest_ctx;
+
+static int row_checkpoint_latest(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	int rc = 0;
+	cp_latest_ctx *c = ctx;
+	(void)ncols;
+	LSEC_ENSURE(cols[1].t == SV_BLOB && cols[1].n == 32, LSEC_E_PARSE,
+		    "cannot read the latest checkpoint: stored root hash is not 32 bytes");
+	*c->size = (uint64_t)cols[0].i;
+	memcpy(c->root, cols[1].b, 32);
+	if (c->note != NULL && cols[2].t == SV_TEXT) {
+		LSEC_TRY(lsec_buf_append(c->note, (const uint8_t *)cols[2].s, cols[2].n, err));
+	}
+	if (c->range != NULL && cols[3].t == SV_BLOB) {
+		LSEC_TRY(lsec_buf_append(c->range, cols[3].b, cols[3].n, err));
+	}
+	c->found = true;
+out:
+	return rc;
+}
+
+int lsec_store_checkpoint_latest(uint64_t *size_out, uint8_t root_out[32], lsec_buf *note_out,
+				 lsec_buf *range_out, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	cp_latest_ctx c = {size_out, root_out, note_out, range_out, false};
+	*size_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT tree_size, root_hash, note, tree_range FROM checkpoints"
+				   " ORDER BY id DESC LIMIT 1",
+				   NULL, 0, row_checkpoint_latest, &c, err));
+	LSEC_ENSURE(c.found, LSEC_E_NOTFOUND, "registry '%s' holds no checkpoint", st->location);
+out:
+	return rc;
+}
+
+int lsec_store_node_put(lsec_store *st, unsigned level, uint64_t index, const uint8_t hash[32],
+			lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(level < 64 && index <= INT64_MAX, LSEC_E_LIMIT,
+		    "cannot store tree node (%u, %llu): out of range", level,
+		    (unsigned long long)index);
+	store_val p[] = {SV_I(level), SV_I(index), SV_B(hash, 32)};
+	LSEC_TRY(lsec_store__query(st,
+				   "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"
+				   " ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash",
+				   p, 3, NULL, NULL, err));
+out:
+	return rc;
+}
+
+typedef struct node_get_ctx {
+	uint8_t *hash;
+	bool found;
+} node_get_ctx;
+
+static int row_node(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	node_get_ctx *c = ctx;
+	(void)ncols;
+	if (cols[0].t != SV_BLOB || cols[0].n != 32) {
+		return lsec_err_set(err, LSEC_E_PARSE, __FILE__, __LINE__,
+				    "cannot read a tree node: stored hash is not 32 bytes");
+	}
+	memcpy(c->hash, cols[0].b, 32);
+	c->found = true;
+	return 0;
+}
+
+int lsec_store_node_get(uint8_t hash_out[32], lsec_store *st, unsigned level, uint64_t index,
+			lsec_err *err)
+{
+	int rc = 0;
+	node_get_ctx c = {hash_out, false};
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(level < 64 && index <= INT64_MAX, LSEC_E_NOTFOUND,
+		    "no tree node (%u, %llu)", level, (unsigned long long)index);
+	store_val p[] = {SV_I(level), SV_I(index)};
+	LSEC_TRY(lsec_store__query(st, "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
+				   p, 2, row_node, &c, err));
+	LSEC_ENSURE(c.found, LSEC_E_NOTFOUND, "registry '%s' holds no tree node (%u, %llu)",
+		    st->location, level, (unsigned long long)index);
 out:
 	return rc;
 }

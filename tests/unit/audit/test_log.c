@@ -484,6 +484,175 @@ static void test_audit_log__exported_checkpoint_catches_rewrite(void **state)
 	lsec_free(notes[1]);
 }
 
+/* Root of the latest stored checkpoint and its size. */
+static uint64_t latest_root(lsec_store *st, uint8_t root[32])
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t size = 0;
+	assert_lsec_ok(lsec_store_checkpoint_latest(&size, root, NULL, NULL, st, &err), &err);
+	return size;
+}
+
+static void checkpoint(lsec_store *st, int code)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	char *note = NULL;
+	int rc = lsec_audit_checkpoint_create(&note, st, "test-line", "st-1", station_key,
+					      "auditor-ann", &err);
+	if (rc != code) {
+		fail_msg("checkpoint: expected %d, got %d: %s", code, rc, err.msg);
+	}
+	lsec_free(note);
+}
+
+/*
+ * A checkpoint starts from the range of the last one (in memory, or stored
+ * with it for a fresh station process) and reads only the leaves after it:
+ * a leaf rewritten before that range is left to 'audit verify', one after
+ * it is refused, and the root it signs is the whole log's either way.
+ */
+static void test_audit_log__checkpoint_is_incremental(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq;
+	uint8_t root[32];
+	lsec_audit_verify_report rep;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	build_log(db->st, NULL);
+	/* Leaf 2 is rewritten after the checkpoints covered it. */
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, root, db->st, 2, &err), &err);
+	store_val bad[] = {SV_B((const uint8_t *)"{}", 2)}, good[] = {SV_B(leaf.data, leaf.len)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = 2", bad, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			lsec_test_attach_signer(db->st); /* a new process: the stored range */
+		}
+		assert_lsec_ok(record_one(db->st, "bob", "SN-C", "flash", &seq, &err), &err);
+		checkpoint(db->st, 0);
+	}
+	expect_verify(db->st, LSEC_E_AUDIT_LEAF_HASH, "leaf 2 ", NULL);
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = 2", good, 1);
+	lsec_buf_release(&leaf);
+	assert_lsec_ok(lsec_audit_verify(&rep, db->st, "test-line", "st-1", station_key, NULL, 0,
+					 &err),
+		       &err);
+	assert_int_equal(latest_root(db->st, root), rep.leaves - 1);
+	/* The last checkpoint leaf is after the root it records. */
+	assert_memory_equal(rep.latest.root, root, 32);
+	/* A leaf after the range is read from its bytes: rewritten, it is refused. */
+	assert_lsec_ok(record_one(db->st, "bob", "SN-C", "flash", &seq, &err), &err);
+	store_val p[] = {SV_B((const uint8_t *)"{}", 2), SV_I(seq)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", p, 2);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_HASH);
+	lsec_test_attach_signer(db->st);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_HASH);
+}
+
+/*
+ * Edits the latest checkpoint's stored range: 0 one byte of its last hash,
+ * 1 the range of the first checkpoint (another size), 2 none.
+ */
+static void edit_latest_range(lsec_store *st, int edit)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t size = 0;
+	uint8_t root[32];
+	lsec_buf r = LSEC_BUF_INIT(LSEC_AUDIT__RANGE_MAX);
+	static const char *const q[] = {
+		"UPDATE checkpoints SET tree_range = ? WHERE id = (SELECT MAX(id) FROM checkpoints)",
+		"UPDATE checkpoints SET tree_range = (SELECT tree_range FROM checkpoints WHERE id = "
+		"(SELECT MIN(id) FROM checkpoints)) WHERE id = (SELECT MAX(id) FROM checkpoints)",
+		"UPDATE checkpoints SET tree_range = NULL",
+	};
+	assert_lsec_ok(lsec_store_checkpoint_latest(&size, root, NULL, &r, st, &err), &err);
+	assert_true(r.len > 8);
+	r.data[r.len - 1] ^= 1;
+	store_val p[] = {SV_B(r.data, r.len)};
+	sql(st, q[edit], p, edit == 0 ? 1 : 0);
+	lsec_buf_release(&r);
+}
+
+/*
+ * A checkpoint row's stored range is trusted only when it hashes to the
+ * root of its verifying note: a range edited by SQL is recomputed from the
+ * leaves (the new checkpoint signs the true tree), and with a leaf under it
+ * rewritten too (bytes and hash), the recomputed tree misses the signed
+ * root and the checkpoint is refused.
+ */
+static void test_audit_log__tampered_range_is_not_trusted(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq;
+	lsec_audit_verify_report rep;
+	uint8_t root[32];
+	build_log(db->st, NULL);
+	for (int edit = 0; edit < 3; edit++) {
+		lsec_test_attach_signer(db->st); /* nothing remembered in memory */
+		assert_lsec_ok(record_one(db->st, "bob", "SN-C", "flash", &seq, &err), &err);
+		edit_latest_range(db->st, edit);
+		checkpoint(db->st, 0);
+		assert_lsec_ok(lsec_audit_verify(&rep, db->st, "test-line", "st-1", station_key,
+						 NULL, 0, &err),
+			       &err);
+		latest_root(db->st, root);
+		assert_memory_equal(rep.latest.root, root, 32);
+	}
+	/* The range is bad and a leaf under the last checkpoint was rewritten with its hash. */
+	lsec_test_attach_signer(db->st);
+	edit_latest_range(db->st, 0);
+	tamper_rewrite_leaf_and_hash(db->st);
+	checkpoint(db->st, LSEC_E_AUDIT_ROOT);
+}
+
+/*
+ * Proofs come from the kept subtrees; one edited by SQL makes the proof
+ * fail its check against the signed root (never handed out), and with none
+ * kept the proof streams the log and is the same.
+ */
+static void test_audit_log__proof_from_kept_nodes(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq, n = 0;
+	char *fast = NULL, *slow = NULL;
+	lsec_audit_proof *p = NULL;
+	for (int i = 0; i < 37; i++) {
+		assert_lsec_ok(record_one(db->st, "alice", i % 3 ? "SN-A" : "SN-B", "flash", &seq,
+					  &err),
+			       &err);
+		if (i % 11 == 0) {
+			checkpoint(db->st, 0);
+		}
+	}
+	checkpoint(db->st, 0);
+	assert_lsec_ok(lsec_store__count(db->st, "SELECT COUNT(*) FROM audit_nodes", &n, &err),
+		       &err);
+	assert_true(n > 20);
+	assert_lsec_ok(lsec_audit_prove(&p, db->st, "SN-B", 0, &err), &err);
+	assert_lsec_ok(lsec_audit_proof_write(&fast, p, &err), &err);
+	lsec_audit_proof_free(p);
+	sql(db->st, "DELETE FROM audit_nodes", NULL, 0);
+	assert_lsec_ok(lsec_audit_prove(&p, db->st, "SN-B", 0, &err), &err);
+	assert_lsec_ok(lsec_audit_proof_write(&slow, p, &err), &err);
+	lsec_audit_proof_free(p);
+	assert_string_equal(fast, slow);
+	/* A new checkpoint starting from the full walk keeps them all again. */
+	lsec_test_attach_signer(db->st);
+	sql(db->st, "UPDATE checkpoints SET tree_range = NULL", NULL, 0);
+	checkpoint(db->st, 0);
+	assert_lsec_ok(lsec_store__count(db->st, "SELECT COUNT(*) FROM audit_nodes", &n, &err),
+		       &err);
+	assert_true(n > 20);
+	sql(db->st, "UPDATE audit_nodes SET hash = (SELECT root_hash FROM checkpoints LIMIT 1)",
+	    NULL, 0);
+	assert_lsec_code(lsec_audit_prove(&p, db->st, "SN-B", 0, &err), LSEC_E_AUDIT_PROOF, &err);
+	assert_null(p);
+	lsec_free(fast);
+	lsec_free(slow);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +668,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_log__out_of_memory_leaves_a_whole_log,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log__exported_checkpoint_catches_rewrite,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log__checkpoint_is_incremental,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log__tampered_range_is_not_trusted,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log__proof_from_kept_nodes,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
 	if (key_setup(NULL) != 0) {

@@ -461,6 +461,126 @@ static void test_audit_merkle__prove_many_matches_single(void **state)
 	assert_int_equal(two[0].len, 0);
 }
 
+/* Subtrees of level >= 1 as the appends hand them over, indexed [level][index]. */
+struct kept {
+	uint8_t h[8][GEN_MAX][32];
+	bool have[8][GEN_MAX];
+	uint64_t lookups;
+};
+
+static int keep_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32],
+		     lsec_err *err)
+{
+	struct kept *k = ctx;
+	(void)err;
+	assert_true(level >= 1 && level < 8 && index < GEN_MAX);
+	assert_false(k->have[level][index]); /* each subtree completes once */
+	memcpy(k->h[level][index], hash, 32);
+	k->have[level][index] = true;
+	return 0;
+}
+
+struct kept_src {
+	struct kept *k;
+	const uint8_t (*leaves)[32];
+	uint64_t size; /* leaves appended so far: no node past them is asked for */
+};
+
+static int kept_node(void *ctx, uint8_t out[32], unsigned level, uint64_t index, lsec_err *err)
+{
+	struct kept_src *s = ctx;
+	s->k->lookups++;
+	assert_true((index + 1) << level <= s->size);
+	if (level == 0) {
+		memcpy(out, s->leaves[index], 32);
+		return 0;
+	}
+	if (!s->k->have[level][index]) {
+		return lsec_err_set(err, LSEC_E_NOTFOUND, __FILE__, __LINE__, "no node");
+	}
+	memcpy(out, s->k->h[level][index], 32);
+	return 0;
+}
+
+/*
+ * Paths from kept subtrees equal the streamed ones for every index of
+ * every size 1..GEN_MAX, the subtrees being those appends report as the
+ * tree grows (so a path never needs one not completed yet).
+ */
+static void test_audit_merkle__prove_from_nodes_matches_streaming(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	static uint8_t h[GEN_MAX][32];
+	static struct kept k;
+	gen_hashes(h);
+	memset(&k, 0, sizeof(k));
+	lsec_audit_tree t;
+	lsec_audit_tree_init(&t);
+	for (uint64_t size = 1; size <= GEN_MAX; size++) {
+		assert_lsec_ok(lsec_audit__tree_append_nodes(&t, h[size - 1], keep_node, &k, &err),
+			       &err);
+		struct kept_src src = {&k, (const uint8_t(*)[32])h, size};
+		lsec_audit_hashes hs = {&h[0][0], size};
+		for (uint64_t i = 0; i < size; i++) {
+			lsec_buf a = LSEC_BUF_INIT(64 * 32), b = LSEC_BUF_INIT(64 * 32);
+			k.lookups = 0;
+			assert_lsec_ok(lsec_audit__inclusion_prove_nodes(&a, i, size, kept_node, &src,
+									 &err),
+				       &err);
+			/* O(log^2 n) lookups: at most 7 * 7 here. */
+			assert_true(k.lookups <= 49);
+			assert_lsec_ok(lsec_audit_inclusion_prove(&b, i, size, lsec_audit_hashes_source,
+								  &hs, &err),
+				       &err);
+			assert_int_equal(a.len, b.len);
+			assert_memory_equal(a.data, b.data, a.len);
+			lsec_buf_release(&a);
+			lsec_buf_release(&b);
+		}
+	}
+	/* A node that was never kept stops the proof; an index past the tree is refused. */
+	struct kept_src src = {&k, (const uint8_t(*)[32])h, GEN_MAX};
+	lsec_buf a = LSEC_BUF_INIT(64 * 32);
+	k.have[2][0] = false; /* leaves [0, 4): a sibling on leaf 5's path */
+	assert_lsec_code(lsec_audit__inclusion_prove_nodes(&a, 5, GEN_MAX, kept_node, &src, &err),
+			 LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_audit__inclusion_prove_nodes(&a, GEN_MAX, GEN_MAX, kept_node, &src,
+							   &err),
+			 LSEC_E_USAGE, &err);
+	lsec_buf_release(&a);
+}
+
+/* A compact range survives its encoding; a length that does not fit its size is refused. */
+static void test_audit_merkle__range_encoding(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	static uint8_t h[GEN_MAX][32];
+	uint8_t enc[LSEC_AUDIT__RANGE_MAX], r1[32], r2[32];
+	size_t len = 0;
+	gen_hashes(h);
+	lsec_audit_tree t, back;
+	lsec_audit_tree_init(&t);
+	for (uint64_t size = 0; size <= GEN_MAX; size++) {
+		lsec_audit__tree_encode(enc, &len, &t);
+		assert_int_equal(len, 8 + 32 * (size_t)__builtin_popcountll(size));
+		assert_lsec_ok(lsec_audit__tree_decode(&back, enc, len, &err), &err);
+		assert_int_equal(back.size, size);
+		assert_lsec_ok(lsec_audit_tree_root(r1, &t, &err), &err);
+		assert_lsec_ok(lsec_audit_tree_root(r2, &back, &err), &err);
+		assert_memory_equal(r1, r2, 32);
+		if (size < GEN_MAX) {
+			assert_lsec_ok(lsec_audit_tree_append(&t, h[size], &err), &err);
+		}
+	}
+	lsec_audit__tree_encode(enc, &len, &t);
+	assert_lsec_code(lsec_audit__tree_decode(&back, enc, len - 1, &err), LSEC_E_PARSE, &err);
+	assert_lsec_code(lsec_audit__tree_decode(&back, enc, 7, &err), LSEC_E_PARSE, &err);
+	enc[7] ^= 1; /* 71 leaves need four hashes, not three */
+	assert_lsec_code(lsec_audit__tree_decode(&back, enc, len, &err), LSEC_E_PARSE, &err);
+}
+
 /* The edge cases RFC 9162 leaves to the verifier. */
 static void test_audit_merkle__trivial_and_refused_cases(void **state)
 {
@@ -531,6 +651,8 @@ int main(void)
 		cmocka_unit_test(test_audit_merkle__corruption_matrix_vectors),
 		cmocka_unit_test(test_audit_merkle__generated_proofs_and_corruptions),
 		cmocka_unit_test(test_audit_merkle__prove_many_matches_single),
+		cmocka_unit_test(test_audit_merkle__prove_from_nodes_matches_streaming),
+		cmocka_unit_test(test_audit_merkle__range_encoding),
 		cmocka_unit_test(test_audit_merkle__trivial_and_refused_cases),
 		cmocka_unit_test(test_audit_merkle__parse_u64_strict),
 	};

@@ -269,6 +269,37 @@ static void test_station_ship__runs_rows_must_match_leaves(void **state)
 	lsec_free(u1);
 }
 
+/*
+ * The gate proves a unit from the kept subtree hashes: one edited by SQL
+ * makes the proof miss the signed root, so the unit does not ship; with
+ * the hashes gone the proof streams the log and the unit ships.
+ */
+static void test_station_ship__tampered_tree_node_refuses(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *store = lsec_station_store(fx->st);
+	lsec_store_unit unit;
+	fx_ready(fx, 2);
+	char *u1 = fx_unit(fx, 1), *u2 = fx_unit(fx, 2);
+	run_all(fx, u1);
+	run_all(fx, u2);
+	fx_ok(lsec_station_ship(fx->st, "unit-001", u1, &err), &err);
+	fx_ok(lsec_store__query(store,
+				"UPDATE audit_nodes SET hash = (SELECT root_hash FROM checkpoints"
+				" ORDER BY id LIMIT 1)",
+				NULL, 0, NULL, NULL, &err),
+	      &err);
+	assert_int_equal(lsec_station_ship(fx->st, "unit-002", u2, &err), LSEC_E_STATION_SHIP_GATE);
+	assert_non_null(strstr(err.msg, "not proven in a verifying log"));
+	fx_ok(lsec_store_unit_get(&unit, store, "unit-002", &err), &err);
+	assert_int_equal(unit.state, LSEC_UNIT_LOCKED);
+	fx_ok(lsec_store__query(store, "DELETE FROM audit_nodes", NULL, 0, NULL, NULL, &err), &err);
+	fx_ok(lsec_station_ship(fx->st, "unit-002", u2, &err), &err);
+	lsec_free(u1);
+	lsec_free(u2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +310,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_station_ship__needs_operator, station_fx_setup,
 						station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_ship__runs_rows_must_match_leaves,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_ship__tampered_tree_node_refuses,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_ship__device_evidence_in_leaf, station_fx_setup,
 						station_fx_teardown),

@@ -347,7 +347,7 @@ static void test_store_store__checkpoints_in_order(void **state)
 		root[0] = (uint8_t)sizes[i];
 		char note[64];
 		snprintf(note, sizeof(note), "line\n%llu\n", (unsigned long long)sizes[i]);
-		assert_lsec_ok(lsec_store_checkpoint_put(db->st, sizes[i], root, note, &err), &err);
+		assert_lsec_ok(lsec_store_checkpoint_put(db->st, sizes[i], root, note, NULL, 0, &err), &err);
 	}
 	cp_ctx c = {0};
 	assert_lsec_ok(lsec_store_checkpoint_foreach(db->st, walk_cp, &c, &err), &err);
@@ -356,6 +356,54 @@ static void test_store_store__checkpoints_in_order(void **state)
 		assert_int_equal(c.sizes[i], sizes[i]);
 	}
 	assert_string_equal(c.notes[1], "line\n3\n");
+}
+
+/* The latest checkpoint is the last stored (not the largest), with its range as stored. */
+static void test_store_store__latest_checkpoint_and_nodes(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	uint8_t root[32] = {0}, got[32];
+	uint64_t size = 99;
+	lsec_buf note = LSEC_BUF_INIT(256), range = LSEC_BUF_INIT(256);
+	assert_lsec_code(lsec_store_checkpoint_latest(&size, got, &note, &range, db->st, &err),
+			 LSEC_E_NOTFOUND, &err);
+	assert_int_equal(size, 0);
+	root[0] = 9;
+	assert_lsec_ok(lsec_store_checkpoint_put(db->st, 9, root, "n9\n", (const uint8_t *)"r9", 2,
+						 &err),
+		       &err);
+	root[0] = 3;
+	assert_lsec_ok(lsec_store_checkpoint_put(db->st, 3, root, "n3\n", NULL, 0, &err), &err);
+	assert_lsec_ok(lsec_store_checkpoint_latest(&size, got, &note, &range, db->st, &err), &err);
+	assert_int_equal(size, 3);
+	assert_int_equal(got[0], 3);
+	assert_int_equal(note.len, 3);
+	assert_memory_equal(note.data, "n3\n", 3);
+	assert_int_equal(range.len, 0); /* stored without one */
+	root[0] = 12;
+	assert_lsec_ok(lsec_store_checkpoint_put(db->st, 12, root, "n12\n", (const uint8_t *)"r12",
+						 3, &err),
+		       &err);
+	lsec_buf_reset(&range);
+	assert_lsec_ok(lsec_store_checkpoint_latest(&size, got, NULL, &range, db->st, &err), &err);
+	assert_int_equal(size, 12);
+	assert_int_equal(range.len, 3);
+	assert_memory_equal(range.data, "r12", 3);
+	/* Nodes: stored, replaced, looked up by (level, index); none past INT64_MAX. */
+	assert_lsec_code(lsec_store_node_get(got, db->st, 1, 0, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_ok(lsec_store_node_put(db->st, 1, 0, root, &err), &err);
+	root[0] = 13;
+	assert_lsec_ok(lsec_store_node_put(db->st, 1, 0, root, &err), &err);
+	assert_lsec_ok(lsec_store_node_put(db->st, 2, 0, root, &err), &err);
+	assert_lsec_ok(lsec_store_node_get(got, db->st, 1, 0, &err), &err);
+	assert_int_equal(got[0], 13);
+	assert_lsec_code(lsec_store_node_get(got, db->st, 1, 1, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_code(lsec_store_node_put(db->st, 64, 0, root, &err), LSEC_E_LIMIT, &err);
+	assert_lsec_code(lsec_store_node_put(db->st, 1, UINT64_MAX, root, &err), LSEC_E_LIMIT,
+			 &err);
+	lsec_buf_release(&note);
+	lsec_buf_release(&range);
 }
 
 /* Out of memory at every allocation of open, migrate and list: a clean NOMEM, never half a schema. */
@@ -405,6 +453,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_store__create_makes_latest_schema,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test(test_store_store__old_version_migrated_keeping_data),
+		cmocka_unit_test_setup_teardown(test_store_store__latest_checkpoint_and_nodes,
+						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_store_store__newer_schema_refused,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test(test_store_store__only_create_makes_a_registry),
