@@ -88,6 +88,26 @@ static void line_new(bench_line *b, const char *tag)
 	OK(lsec_store_person_add(st, "sec2", LSEC_ROLE_SECURITY_OFFICER, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "op", LSEC_ROLE_OPERATOR, HASH, &err), "person");
 	OK(lsec_store_person_add(st, "sup", LSEC_ROLE_SUPERVISOR, HASH, &err), "person");
+	{
+		/* Their person-add leaves, as `linesec person add` records them: role checks read them. */
+		static const char *const names[] = {"sec1", "sec2", "op", "sup"};
+		static const lsec_role roles[] = {LSEC_ROLE_SECURITY_OFFICER,
+						  LSEC_ROLE_SECURITY_OFFICER, LSEC_ROLE_OPERATOR,
+						  LSEC_ROLE_SUPERVISOR};
+		uint8_t h[32];
+		char pw[65];
+		OK(lsec_sha256(h, (const uint8_t *)HASH, strlen(HASH), &err), "hash");
+		lsec_hex_encode(pw, h, sizeof(h));
+		for (size_t i = 0; i < 4; i++) {
+			json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_NAME, names[i],
+					       LSEC_EV_ROLE, lsec_role_name(roles[i]),
+					       LSEC_EV_DISABLED, "no", LSEC_EV_PW_HASH_SHA256, pw);
+			lsec_audit_event e = {"sec1", "st1", NULL, NULL, 0,
+					      NULL, "person-add", "ok", ev};
+			OK(lsec_audit_append(NULL, st, &e, &err), "person leaf");
+			json_decref(ev);
+		}
+	}
 	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
 	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
 		const char *name = NULL;

@@ -267,6 +267,16 @@ LSEC_API LSEC_MUST_USE int lsec_line_authorize(lsec_line_actor *out, lsec_line *
 					       const char *action, lsec_err *err);
 
 /*
+ * The people row of name in st, checked against the person's latest person
+ * leaf (role, disabled, password commitment): what anything deciding from a
+ * person's role reads, never the bare row. Errors: LSEC_E_NOTFOUND (no such
+ * person), LSEC_E_AUDIT_INDEX (a row no leaf backs, or that differs from it,
+ * naming table, person and leaf), errors of lsec_audit_leaf_read.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_person_get(lsec_store_person *out, lsec_store *st,
+						const char *name, lsec_err *err);
+
+/*
  * Adds a person (by a security officer, `by`), hashing the password with
  * Argon2id. Errors: LSEC_E_EXISTS, LSEC_E_POLICY (password too short),
  * LSEC_E_USAGE (bad name), LSEC_E_AUTH (by is not a security officer).

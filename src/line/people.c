@@ -121,7 +121,7 @@ out:
  * The latest ok leaf of person_leaves naming name, read and checked
  * (lsec_audit_leaves_find). LSEC_E_NOTFOUND when the log has none.
  */
-static int person_latest(person_state *out, lsec_line *line, const char *name, lsec_err *err)
+static int person_latest(person_state *out, lsec_store *st, const char *name, lsec_err *err)
 {
 	int rc = 0;
 	json_t *found = NULL;
@@ -130,7 +130,7 @@ static int person_latest(person_state *out, lsec_line *line, const char *name, l
 		const char *match[] = {person_leaves[i].name_key, name, "outcome", "ok", NULL};
 		json_decref(found);
 		found = NULL;
-		LSEC_TRY(lsec_audit_leaves_find(&found, line->st, person_leaves[i].action, match,
+		LSEC_TRY(lsec_audit_leaves_find(&found, st, person_leaves[i].action, match,
 						err));
 		size_t n = json_array_size(found);
 		json_t *last = n > 0 ? json_array_get(found, n - 1) : NULL;
@@ -160,13 +160,13 @@ out:
  * no leaf records the person or the row differs from it (naming the table,
  * the person, the column and the leaf); errors of lsec_audit_leaves_find.
  */
-static int check_person(person_state *out, lsec_line *line, const lsec_store_person *p,
+static int check_person(person_state *out, lsec_store *st, const lsec_store_person *p,
 			lsec_err *err)
 {
 	int rc = 0;
 	char pw[65];
 	const char *disabled = p->disabled ? "yes" : "no";
-	rc = person_latest(out, line, p->name, err);
+	rc = person_latest(out, st, p->name, err);
 	if (rc == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_AUDIT_INDEX,
 			  "registry table people holds person '%s', but no leaf of the log "
@@ -195,6 +195,24 @@ static int check_person(person_state *out, lsec_line *line, const lsec_store_per
 out:
 	if (rc < 0) {
 		person_state_release(out);
+	}
+	return rc;
+}
+
+int lsec_line_person_get(lsec_store_person *out, lsec_store *st, const char *name, lsec_err *err)
+{
+	int rc = 0;
+	person_state ps;
+	memset(&ps, 0, sizeof(ps));
+	memset(out, 0, sizeof(*out));
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(name);
+	LSEC_TRY(lsec_store_person_get(out, st, name, err));
+	LSEC_TRY(check_person(&ps, st, out, err));
+out:
+	person_state_release(&ps);
+	if (rc < 0) {
+		lsec_wipe(out, sizeof(*out));
 	}
 	return rc;
 }
@@ -426,7 +444,7 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 	LSEC_ENSURE((int64_t)time(NULL) < s.expires, LSEC_E_AUTH,
 		    "cannot %s: the session of '%s' expired; log in again", action, who);
 	LSEC_TRY(lsec_store_person_get(&p, line->st, who, err));
-	LSEC_TRY(check_person(&ps, line, &p, err));
+	LSEC_TRY(check_person(&ps, line->st, &p, err));
 	LSEC_TRY(check_session(line, who, th, login_seq, err));
 	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "cannot %s: person '%s' is disabled", action, who);
 	roles_text(need, sizeof(need), roles);
@@ -501,7 +519,7 @@ int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const c
 		    "cannot disable '%s': a security officer cannot disable themselves", name);
 	/* The leaf carries the person's whole record on, taken from their checked row. */
 	LSEC_TRY(lsec_store_person_get(&p, line->st, name, err));
-	LSEC_TRY(check_person(&ps, line, &p, err));
+	LSEC_TRY(check_person(&ps, line->st, &p, err));
 	ev = json_pack("{s:s}", LSEC_EV_NAME, name);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line__person_evidence(ev, p.role, true, ps.pw, err));
@@ -533,7 +551,7 @@ static int check_login(lsec_line *line, const char *name, const lsec_secret *pas
 	}
 	if (got == 0) {
 		/* A row no leaf backs never gets as far as its password. */
-		LSEC_TRY(check_person(&ps, line, &p, err));
+		LSEC_TRY(check_person(&ps, line->st, &p, err));
 	}
 	int ok = lsec_line_password_verify(got == 0 ? p.pw_hash : dummy_hash, password, &perr);
 	if (got != 0 || ok != 0) {

@@ -267,9 +267,15 @@ int lsec_station__require_role(lsec_station *st, const char *person, const char 
 	memset(&p, 0, sizeof(p));
 	LSEC_ENSURE(person != NULL && person[0] != '\0', LSEC_E_STATION_ROLE,
 		    "cannot %s: nobody is logged in as %s", what, role);
-	if (lsec_store_person_get(&p, st->store, person, &inner) < 0) {
+	/* The row as its person leaf records it: a role raised by SQL is refused, named. */
+	rc = lsec_line_person_get(&p, st->store, person, &inner);
+	if (rc == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_STATION_ROLE, "cannot %s: '%s' is not a person of this line", what,
 			  person);
+	}
+	if (rc < 0) {
+		*err = inner;
+		goto out;
 	}
 	LSEC_ENSURE(!p.disabled, LSEC_E_STATION_ROLE, "cannot %s: '%s' is disabled", what, person);
 	LSEC_ENSURE(lsec_station__eq(lsec_role_name(p.role), role), LSEC_E_STATION_ROLE,

@@ -224,6 +224,17 @@ static void test_station_ship__needs_operator(void **state)
 	c.operator_name = "sup";
 	fx_ok(lsec_station_open(&st2, &c, &err), &err);
 	assert_int_equal(lsec_station_ship(st2, "unit-001", u, &err), LSEC_E_STATION_ROLE);
+	/* Nor once the registry says, by SQL alone, that she is an operator. */
+	lsec_store *store = lsec_station_store(fx->st);
+	fx_ok(lsec_store__query(store, "UPDATE people SET role = 'operator' WHERE name = 'sup'", NULL,
+				0, NULL, NULL, &err),
+	      &err);
+	assert_int_equal(lsec_station_ship(st2, "unit-001", u, &err), LSEC_E_AUDIT_INDEX);
+	assert_non_null(strstr(err.msg, "registry table people holds person 'sup' with role "
+					"operator, but leaf"));
+	fx_ok(lsec_store__query(store, "UPDATE people SET role = 'supervisor' WHERE name = 'sup'",
+				NULL, 0, NULL, NULL, &err),
+	      &err);
 	lsec_station_close(st2);
 	fx_ok(lsec_station_ship(fx->st, "unit-001", u, &err), &err);
 	fx_log_verifies(fx);
