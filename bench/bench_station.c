@@ -108,6 +108,7 @@ static void line_new(bench_line *b, const char *tag)
 			json_decref(ev);
 		}
 	}
+	OK(lsec_line_anchor_create(b->dir, st, &err), "anchor");
 	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
 	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
 		const char *name = NULL;
