@@ -359,6 +359,20 @@ LSEC_API const char *lsec_name_list(char *buf, size_t cap, const char *const *na
  * or len when all of it is valid.
  */
 LSEC_API size_t lsec_utf8_invalid_at(const uint8_t *s, size_t len);
+/* Where a text is refused, and why (a phrase: "a tab character (...)"). */
+typedef struct lsec_text_fault {
+	const char *why; /* NULL when the text is accepted */
+	size_t offset;	 /* byte offset of the refused byte */
+	size_t line;	 /* 1-based */
+	size_t column;	 /* 1-based, in characters */
+} lsec_text_fault;
+/*
+ * Checks s[0..len) before it is handed to the YAML parser: UTF-8 text
+ * without NUL bytes, tabs, YAML directives or runs of four single quotes.
+ * Returns true when accepted; otherwise fills out with the first refused
+ * byte. Every YAML file linesec reads passes through it.
+ */
+LSEC_API bool lsec_yaml_text_check(lsec_text_fault *out, const uint8_t *s, size_t len);
 
 /* ---- time ------------------------------------------------------------ */
 

@@ -237,44 +237,14 @@ out:
 	return rc;
 }
 
-/*
- * line.yaml is UTF-8 text without NUL bytes or YAML directives. This is
- * checked before libfyaml sees the bytes: its 0.8 scanner loops forever on
- * a directive holding a NUL byte, and leaks on invalid UTF-8 in quoted
- * scalars and on runs of escaped single quotes (''''''''), all found by
- * tests/fuzz/fuzz_line.c. No value of line.yaml needs any of them.
- */
+/* line.yaml passes the check every YAML text passes before the parser sees it. */
 static int check_text(const char *text, size_t len, const char *path, lsec_err *err)
 {
 	int rc = 0;
-	const char *nul = memchr(text, '\0', len);
-	LSEC_ENSURE(nul == NULL, LSEC_E_PARSE, "cannot read '%s': NUL byte at offset %zu (not text)",
-		    path, nul ? (size_t)(nul - text) : 0);
-	const char *quotes = memmem(text, len, "''''", 4);
-	LSEC_ENSURE(quotes == NULL, LSEC_E_PARSE,
-		    "cannot read '%s': a run of single quotes at offset %zu (not used in line.yaml)",
-		    path, quotes ? (size_t)(quotes - text) : 0);
-	size_t bad = lsec_utf8_invalid_at((const uint8_t *)text, len);
-	LSEC_ENSURE(bad == len, LSEC_E_PARSE, "cannot read '%s': invalid UTF-8 at offset %zu", path,
-		    bad);
-	for (size_t i = 0; i < len; i++) {
-		/*
-		 * A directive starts a line; YAML also breaks lines at '\r' and
-		 * (YAML 1.1) at NEL, LS and PS, so a '%' after any control or
-		 * non-ASCII byte is treated as one.
-		 */
-		uint8_t prev = i ? (uint8_t)text[i - 1] : '\n';
-		if (text[i] == '%' && (prev < 0x20 || prev >= 0x7f) && prev != '\t') {
-			size_t line = 1;
-			for (size_t j = 0; j < i; j++) {
-				line += text[j] == '\n';
-			}
-			LSEC_BAIL(LSEC_E_PARSE,
-				  "cannot read '%s': line %zu holds a YAML directive ('%%...' at the "
-				  "start of a line), which line.yaml does not use",
-				  path, line);
-		}
-	}
+	lsec_text_fault f;
+	LSEC_ENSURE(lsec_yaml_text_check(&f, (const uint8_t *)text, len), LSEC_E_PARSE,
+		    "cannot read '%s': line %zu, column %zu (offset %zu) holds %s", path, f.line,
+		    f.column, f.offset, f.why);
 out:
 	return rc;
 }

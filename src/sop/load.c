@@ -58,21 +58,6 @@ static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_
 	snprintf(sx->msg, sizeof(sx->msg), "%s", m);
 }
 
-/* Line and column (1-based, in characters) of byte offset off. */
-static sop_loc loc_of(const uint8_t *s, size_t off)
-{
-	sop_loc l = {1, 1};
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n') {
-			l.line++;
-			l.column = 1;
-		} else if ((s[i] & 0xc0) != 0x80) {
-			l.column++;
-		}
-	}
-	return l;
-}
-
 /* ---- entry points ---------------------------------------------------------- */
 
 int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *data, size_t len,
@@ -112,18 +97,13 @@ int lsec_sop_parse(lsec_sop **out, lsec_sop_diags **diags_out, const uint8_t *da
 	pc.flags = FYPCF_QUIET;
 	pc.diag = diag;
 	sop_loc start = {1, 1};
-	size_t bad = lsec_utf8_invalid_at(data, len);
-	const uint8_t *tab = NULL;
+	lsec_text_fault fault;
 	if (len == 0) {
 		lsec_sop__diag(d, LSEC_E_SOP_MISSING, start, NULL,
 			       "empty file: expected a SOP (sop, title, version, purpose, ...)");
-	} else if (bad < len) {
-		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, loc_of(data, bad), NULL,
-			       "not valid UTF-8 (byte 0x%02x): a SOP file is UTF-8 text", data[bad]);
-	} else if ((tab = memchr(data, '\t', len)) != NULL) {
-		/* YAML indents with spaces; libfyaml 0.7.12 crashes on some tab placements */
-		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, loc_of(data, (size_t)(tab - data)), NULL,
-			       "tab character: indent and separate with spaces");
+	} else if (!lsec_yaml_text_check(&fault, data, len)) {
+		sop_loc at = {(int)fault.line, (int)fault.column}; /* at most LSEC_SOP_MAX_FILE */
+		lsec_sop__diag(d, LSEC_E_SOP_SYNTAX, at, NULL, "%s", fault.why);
 	} else {
 		fyp = fy_parser_create(&pc);
 		LSEC_ENSURE(fyp != NULL && fy_parser_set_string(fyp, (const char *)data, len) == 0,

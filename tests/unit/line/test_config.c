@@ -146,7 +146,7 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		 "products[0] has no id"},
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts: 3\n", "'products' must be a list"},
 		{"version: 1\nline: [unclosed\n", "not valid YAML at line 3"},
-		{"version: 1\n%YAML 1.2\n---\nline: l\n", "line 2 holds a YAML directive"},
+		{"version: 1\n%YAML 1.2\n---\nline: l\n", "line 2, column 1 (offset 11) holds a YAML directive"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		write_file(cfg, cases[i].text);
@@ -160,13 +160,20 @@ static void test_line_config__bad_config_names_the_field(void **state)
 	/* A NUL byte (libfyaml 0.8 hangs on "%v\0...") is refused before parsing. */
 	assert_lsec_ok(lsec_file_write_atomic(cfg, "%v\0: x", 7, 0640, &err), &err);
 	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
-	assert_non_null(strstr(err.msg, "NUL byte at offset 2"));
+	assert_non_null(strstr(err.msg, "column 1 (offset 0) holds a YAML directive"));
+	assert_lsec_ok(lsec_file_write_atomic(cfg, "v: \0x", 6, 0640, &err), &err);
+	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
+	assert_non_null(strstr(err.msg, "column 4 (offset 3) holds a NUL byte"));
 	assert_lsec_ok(lsec_file_write_atomic(cfg, "line: '\x8f'\n", 10, 0640, &err), &err);
 	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
-	assert_non_null(strstr(err.msg, "invalid UTF-8 at offset 7"));
+	assert_non_null(strstr(err.msg, "line 1, column 8 (offset 7) holds invalid UTF-8"));
 	assert_lsec_ok(lsec_file_write_atomic(cfg, "line: ''''''''''\n", 17, 0640, &err), &err);
 	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
-	assert_non_null(strstr(err.msg, "a run of single quotes at offset 6"));
+	assert_non_null(strstr(err.msg, "(offset 6) holds a run of single quotes"));
+	/* a tab after a complex key crashed libfyaml 0.8 (found by fuzz_line) */
+	write_file(cfg, "version: 1\nline: l\n?  e:\t : 1\n");
+	assert_lsec_code(lsec_line_open(&l, dir, &err), LSEC_E_PARSE, &err);
+	assert_non_null(strstr(err.msg, "line 3, column 6 (offset 24) holds a tab character"));
 	lsec_free(cfg);
 	lsec_test_rmtree(dir);
 }

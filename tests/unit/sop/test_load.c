@@ -358,7 +358,12 @@ static void test_sop_load__hostile_inputs(void **state)
 	/* invalid UTF-8 never reaches the YAML parser (a directive with a bad byte hung it) */
 	d = parse_fail("a: 1\n%\xfe\n", LSEC_E_SOP_SYNTAX);
 	assert_int_equal(lsec_sop_diags_at(d, 0)->line, 2);
-	assert_int_equal(lsec_sop_diags_at(d, 0)->column, 2);
+	assert_int_equal(lsec_sop_diags_at(d, 0)->column, 1);
+	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text, "YAML directive"));
+	lsec_sop_diags_free(d);
+	d = parse_fail("a: 1\nb: %\xfe\n", LSEC_E_SOP_SYNTAX);
+	assert_int_equal(lsec_sop_diags_at(d, 0)->line, 2);
+	assert_int_equal(lsec_sop_diags_at(d, 0)->column, 5);
 	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text, "UTF-8"));
 	lsec_sop_diags_free(d);
 	d = parse_fail("title: caf\xc3\n", LSEC_E_SOP_SYNTAX); /* truncated sequence */

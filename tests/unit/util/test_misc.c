@@ -116,6 +116,40 @@ static void test_util_json__set_and_append_take_ownership(void **state)
 	json_decref(o);
 }
 
+/* The check before the YAML parser names the first refused byte by line and column. */
+static void test_util_yaml__text_check_names_the_first_refused_byte(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		size_t len, line, column;
+		const char *why;
+	} cases[] = {
+		{"a: caf\xc3\xa9\nb: 1\n", 14, 0, 0, NULL},
+		{"a: caf\xc3\xa9\n\tb: 1\n", 15, 2, 1, "tab character"},
+		{"a: caf\xc3\xa9 \x00", 11, 1, 9, "NUL byte"},
+		{"a: b\n%YAML 1.2\n", 15, 2, 1, "YAML directive"},
+		{"a: b\xc2\x85%TAG\n", 10, 1, 6, "YAML directive"},
+		{"a: \"x\xc3\"\n", 8, 1, 6, "invalid UTF-8"},
+		{"a: 'x''''y'\n", 12, 1, 6, "single quotes"},
+		{"a: 50%\n", 7, 0, 0, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		lsec_text_fault f;
+		bool ok = lsec_yaml_text_check(&f, (const uint8_t *)cases[i].text, cases[i].len);
+		if (cases[i].why == NULL) {
+			assert_true(ok);
+			assert_null(f.why);
+			continue;
+		}
+		assert_false(ok);
+		if (strstr(f.why, cases[i].why) == NULL || f.line != cases[i].line ||
+		    f.column != cases[i].column) {
+			fail_msg("case %zu: got '%s' at %zu:%zu", i, f.why, f.line, f.column);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_util_json__canonical_sorted_compact),
 		cmocka_unit_test(test_util_json__set_and_append_take_ownership),
 		cmocka_unit_test(test_util_err__categories_and_names),
+		cmocka_unit_test(test_util_yaml__text_check_names_the_first_refused_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
