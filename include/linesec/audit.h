@@ -65,7 +65,7 @@ enum {
 	LSEC_E_AUDIT_ROOT = -273,           /* a checkpoint's root differs from the recomputed tree */
 	LSEC_E_AUDIT_INDEX = -274,          /* a registry column outside the leaf hash disagrees with the leaf */
 	LSEC_E_AUDIT_LEAF_SIGNATURE = -275, /* a leaf unsigned, or not signed by a trusted station for its place */
-	LSEC_E_AUDIT_NO_SIGNER = -276,      /* recording without a station key to sign the leaf */
+	LSEC_E_AUDIT_NO_SIGNER = -276,      /* no station key to sign, or none trusted to check, a leaf */
 	LSEC_E_AUDIT_STATE = -278,          /* registry rows differ from the state the log replays to */
 	LSEC_E_AUDIT_NO_PERSON = -280,      /* an event without a person */
 	LSEC_E_AUDIT_SECRET = -281,         /* evidence that looks like a secret */
@@ -91,9 +91,12 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_check_unit(const uint8_t *leaf, size_
 /*
  * Leaf seq of the stored log, its bytes hashed and compared with the stored
  * leaf hash (the one the verified tree covers) and its "seq" with seq,
- * parsed into *out (json_decref). When unit is not NULL (the leaf was found
- * by the registry's unit column) the leaf must name it
- * (lsec_audit_leaf_check_unit). Errors: LSEC_E_NOTFOUND,
+ * parsed into *out (json_decref), and its station signature checked under
+ * the keys the signer attached to st trusts (a verifier will do). When unit
+ * is not NULL (the leaf was found by the registry's unit column) the leaf
+ * must name it (lsec_audit_leaf_check_unit). Errors:
+ * LSEC_E_AUDIT_NO_SIGNER (no trusted station keys attached: nothing is
+ * read by its hash alone), LSEC_E_AUDIT_LEAF_SIGNATURE, LSEC_E_NOTFOUND,
  * LSEC_E_AUDIT_LEAF_HASH (bytes or position differ, naming the table and
  * the leaf), LSEC_E_AUDIT_INDEX, LSEC_E_AUDIT_LEAF_FORMAT (not a JSON
  * object).
@@ -378,6 +381,17 @@ LSEC_API LSEC_MUST_USE int lsec_audit_signer_new(lsec_audit_signer **out, const 
 						 const char *key_name,
 						 const struct evp_pkey_st *key, lsec_err *err);
 /*
+ * A verifier for the log of line line_id: a signer without a private key
+ * that trusts only the keys given with lsec_audit_signer_trust(_file), for
+ * a handle that reads leaves and never writes them (an auditor's copy, a
+ * station without its key). Every leaf read checks signatures, so a
+ * registry is read only with one attached. Recording through it fails
+ * with LSEC_E_AUDIT_NO_SIGNER. *out is freed with lsec_audit_signer_free.
+ * Errors: LSEC_E_USAGE (a bad line id), LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_new_verifier(lsec_audit_signer **out,
+							  const char *line_id, lsec_err *err);
+/*
  * Also trusts another station's public key (Ed25519; a reference is
  * taken): stations sharing a registry check each other's leaves before a
  * checkpoint covers them. LSEC_E_USAGE, LSEC_E_LIMIT (LSEC_AUDIT_MAX_KEYS).
@@ -396,8 +410,8 @@ LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
  * The public keys the signer attached to st trusts, its own first: the
  * stations whose leaves and checkpoints a check of the shared log accepts
  * (lsec_audit_verify_keys). *out is freed with lsec_audit_pubkeys_free.
- * Errors: LSEC_E_AUDIT_NO_SIGNER without a signer, LSEC_E_CRYPTO,
- * LSEC_E_NOMEM.
+ * Errors: LSEC_E_AUDIT_NO_SIGNER without a signer or trusted keys,
+ * LSEC_E_CRYPTO, LSEC_E_NOMEM.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_pubkeys(struct evp_pkey_st ***out, size_t *n_out,
 						     lsec_store *st, lsec_err *err);

@@ -53,6 +53,8 @@ struct json_t;
 #define LSEC_LINE_ANCHOR "anchor.json"
 #define LSEC_LINE_CHECKPOINTS "checkpoints"
 #define LSEC_LINE_ENV "LINESEC_LINE"
+/* In the line folder: this station's public key (PEM). */
+#define LSEC_LINE_STATION_PUB "station.pub"
 /*
  * In the line folder: the public keys (PEM, concatenated) of the other
  * stations that share the line's registry, whose audit leaves this station
@@ -137,6 +139,17 @@ LSEC_API unsigned lsec_line_session_minutes(const lsec_line *line);
 LSEC_API LSEC_MUST_USE int lsec_line_signer_new(lsec_audit_signer **out, const char *dir,
 						const char *line_id, const char *station_id,
 						const struct evp_pkey_st *key, lsec_err *err);
+/*
+ * A verifier (lsec_audit_signer_new_verifier) of the log of line line_id
+ * whose line folder is dir, trusting dir/station.pub and every key in
+ * dir/stations.pub (a missing file adds none): what a handle that only
+ * reads checks every leaf with. lsec_line_open attaches one to a read-only
+ * line, lsec_station_open to a station without its key. *out is freed with
+ * lsec_audit_signer_free. Errors: those of lsec_audit_signer_new_verifier
+ * and lsec_audit_signer_trust_file.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_verifier_new(lsec_audit_signer **out, const char *dir,
+						  const char *line_id, lsec_err *err);
 /*
  * The public keys the line trusts for its audit log: station.pub, then
  * every key in stations.pub (when present). *out is freed with

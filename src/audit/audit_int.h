@@ -153,11 +153,20 @@ void lsec_audit__keyring_release(lsec_audit__keyring *kr);
 int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
 			       const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
 			       lsec_err *err);
-/* The signature of leaf seq (hash) by s: key id || Ed25519 signature. LSEC_E_CRYPTO. */
+/*
+ * The signature of leaf seq (hash) by s: key id || Ed25519 signature.
+ * LSEC_E_AUDIT_NO_SIGNER for a verifier, LSEC_E_CRYPTO.
+ */
 int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,
 			  uint64_t seq, const uint8_t hash[32], lsec_err *err);
 /* The signer attached to st (lsec_audit_signer_attach), or NULL. */
 lsec_audit_signer *lsec_audit__signer(lsec_store *st);
+/*
+ * The signer attached to st when it trusts at least one station key (a
+ * verifier will do): what every leaf read checks signatures with.
+ * LSEC_E_AUDIT_NO_SIGNER, saying it cannot what, otherwise.
+ */
+int lsec_audit__trusted(lsec_audit_signer **out, lsec_store *st, const char *what, lsec_err *err);
 /* The log origin a signer signs for (borrowed). */
 const char *lsec_audit__signer_origin(const lsec_audit_signer *s);
 /* The keys a signer trusts, its own first (borrowed; lookups may learn key ids). */

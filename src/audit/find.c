@@ -52,8 +52,10 @@ int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, cons
 	struct one_leaf o = {.bytes = &leaf};
 	uint8_t h[32];
 	json_t *j = NULL;
+	lsec_audit_signer *signer = NULL;
 	*out = NULL;
 	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_audit__trusted(&signer, st, "read an audit leaf", err));
 	LSEC_ENSURE(seq < UINT64_MAX, LSEC_E_USAGE, "no audit leaf %llu", (unsigned long long)seq);
 	LSEC_TRY(lsec_store_leaf_foreach(st, seq, seq + 1, one_leaf_cb, &o, err));
 	LSEC_ENSURE(o.found, LSEC_E_NOTFOUND, "audit leaf %llu not found", (unsigned long long)seq);
@@ -63,12 +65,9 @@ int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, cons
 		    "stored hash: the registry was changed outside linesec",
 		    (unsigned long long)seq);
 	/* Bytes and hash rewritten together still need a station's signature. */
-	lsec_audit_signer *signer = lsec_audit__signer(st);
-	if (signer != NULL) {
-		LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(signer),
-						    lsec_audit__signer_origin(signer), seq, h, o.sig,
-						    o.sig_len, err));
-	}
+	LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(signer),
+					    lsec_audit__signer_origin(signer), seq, h, o.sig,
+					    o.sig_len, err));
 	if (unit != NULL) {
 		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seq, unit, err));
 	}

@@ -29,7 +29,7 @@
 struct lsec_audit_signer {
 	uint32_t magic;
 	char origin[256];
-	EVP_PKEY *key; /* private; an owned reference */
+	EVP_PKEY *key; /* private (NULL in a verifier); the keyring owns it */
 	uint8_t key_id[4];
 	lsec_audit__keyring trust; /* entry 0 is the signer's own key */
 	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
@@ -176,6 +176,22 @@ out:
 	return rc;
 }
 
+int lsec_audit_signer_new_verifier(lsec_audit_signer **out, const char *line_id, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s = NULL;
+	*out = NULL;
+	LSEC_ENSURE((s = lsec_calloc(1, sizeof(*s))) != NULL, LSEC_E_NOMEM,
+		    "cannot check leaves: out of memory");
+	s->magic = SIGNER_MAGIC;
+	LSEC_TRY(lsec_audit_origin(s->origin, sizeof(s->origin), line_id, err));
+	*out = s;
+	s = NULL;
+out:
+	lsec_audit_signer_free(s);
+	return rc;
+}
+
 int lsec_audit_signer_trust(lsec_audit_signer *s, const struct evp_pkey_st *pub, lsec_err *err)
 {
 	int rc = 0;
@@ -223,8 +239,7 @@ int lsec_audit_signer_pubkeys(struct evp_pkey_st ***out, size_t *n_out, lsec_sto
 	*out = NULL;
 	*n_out = 0;
 	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE((s = lsec_audit__signer(st)) != NULL, LSEC_E_AUDIT_NO_SIGNER,
-		    "cannot list the trusted station keys: the registry has no station key attached");
+	LSEC_TRY(lsec_audit__trusted(&s, st, "list the trusted station keys", err));
 	n = s->trust.n;
 	LSEC_ENSURE((keys = lsec_calloc(n, sizeof(*keys))) != NULL, LSEC_E_NOMEM,
 		    "cannot list the trusted station keys: out of memory");
@@ -262,6 +277,20 @@ lsec_audit_signer *lsec_audit__signer(lsec_store *st)
 	return s != NULL && s->magic == SIGNER_MAGIC ? s : NULL;
 }
 
+int lsec_audit__trusted(lsec_audit_signer **out, lsec_store *st, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s = lsec_audit__signer(st);
+	*out = NULL;
+	LSEC_ENSURE(s != NULL && s->trust.n > 0, LSEC_E_AUDIT_NO_SIGNER,
+		    "cannot %s: no trusted station keys are attached to the registry (a leaf "
+		    "checked by its hash alone may have been rewritten by SQL)",
+		    what);
+	*out = s;
+out:
+	return rc;
+}
+
 const char *lsec_audit__signer_origin(const lsec_audit_signer *s)
 {
 	return s->origin;
@@ -284,6 +313,10 @@ int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit
 	char msg[400];
 	size_t len = 0;
 	lsec_buf sig = LSEC_BUF_INIT(128);
+	LSEC_ENSURE(s->key != NULL, LSEC_E_AUDIT_NO_SIGNER,
+		    "cannot sign audit leaf %llu: only trusted station keys are attached to the "
+		    "registry, no station key to sign with",
+		    (unsigned long long)seq);
 	LSEC_TRY(sig_message(msg, sizeof(msg), &len, s->origin, seq, hash, err));
 	/* Ed25519 is a one-shot scheme: no digest is named. */
 	LSEC_TRY(lsec_evp_sign(&sig, s->key, NULL, (const uint8_t *)msg, len,

@@ -47,7 +47,7 @@ int lsec_line__derive_paths(lsec_line *line, lsec_err *err)
 {
 	int rc = 0;
 	line->key_path = lsec_asprintf("%s/station.key", line->dir);
-	line->pub_path = lsec_asprintf("%s/station.pub", line->dir);
+	line->pub_path = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_STATION_PUB);
 	line->sessions_dir = lsec_asprintf("%s/.sessions", line->dir);
 	if (line->ca[0] == '\0') {
 		snprintf(line->ca, sizeof(line->ca), "ca");
@@ -414,18 +414,47 @@ out:
 	return rc;
 }
 
-/* Attaches the station key (when the folder has one) as the registry's leaf signer. */
-static int attach_signer(lsec_line *line, lsec_err *err)
+int lsec_line_verifier_new(lsec_audit_signer **out, const char *dir, const char *line_id,
+			   lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s = NULL;
+	char *own = NULL, *others = NULL;
+	*out = NULL;
+	LSEC_ENSURE_REF(dir);
+	LSEC_ENSURE((own = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATION_PUB)) != NULL &&
+			    (others = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATIONS_PUB)) != NULL,
+		    LSEC_E_NOMEM, "cannot open line: out of memory");
+	LSEC_TRY(lsec_audit_signer_new_verifier(&s, line_id, err));
+	LSEC_TRY(lsec_audit_signer_trust_file(s, own, err));
+	LSEC_TRY(lsec_audit_signer_trust_file(s, others, err));
+	*out = s;
+	s = NULL;
+out:
+	lsec_audit_signer_free(s);
+	lsec_free(own);
+	lsec_free(others);
+	return rc;
+}
+
+/*
+ * Attaches the registry's leaf signer: the station key when the folder has
+ * one and the line is written, otherwise a verifier of the line's station
+ * keys, so every leaf read is checked either way.
+ */
+static int attach_signer(lsec_line *line, bool read_only, lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *key = NULL;
 	lsec_audit_signer *s = NULL;
-	if (access(line->key_path, F_OK) != 0) {
-		goto out; /* a read-only copy for an auditor: nothing is written */
+	if (read_only || access(line->key_path, F_OK) != 0) {
+		/* an auditor's copy, or a folder without the station key: nothing is written */
+		LSEC_TRY(lsec_line_verifier_new(&s, line->dir, line->line_id, err));
+	} else {
+		LSEC_TRY(lsec_key_load_private(&key, line->key_path, NULL, err));
+		LSEC_TRY(lsec_line_signer_new(&s, line->dir, line->line_id, line->station,
+					      lsec_key_evp(key), err));
 	}
-	LSEC_TRY(lsec_key_load_private(&key, line->key_path, NULL, err));
-	LSEC_TRY(lsec_line_signer_new(&s, line->dir, line->line_id, line->station,
-				      lsec_key_evp(key), err));
 	lsec_audit_signer_attach(line->st, s);
 out:
 	lsec_key_free(key);
@@ -477,12 +506,13 @@ static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err 
 	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot open line: out of memory");
 	LSEC_TRY(lsec_line__config_read(line, cfg, err));
 	LSEC_TRY(lsec_line__derive_paths(line, err));
-	if (read_only || access(line->dir, W_OK) != 0) {
+	read_only = read_only || access(line->dir, W_OK) != 0;
+	if (read_only) {
 		LSEC_TRY(lsec_store_open_read_only(&line->st, line->registry_location, err));
 	} else {
 		LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
-		LSEC_TRY(attach_signer(line, err));
 	}
+	LSEC_TRY(attach_signer(line, read_only, err));
 	LSEC_TRY(lsec_line_anchor_check(line->st, line->dir, err));
 	*out = line;
 	line = NULL;
@@ -713,7 +743,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_TRY(lsec_store_create(&line->st, line->registry_location, err));
 		made_registry = true;
 	}
-	LSEC_TRY(attach_signer(line, err));
+	LSEC_TRY(attach_signer(line, false, err));
 	made_anchor = true; /* a partly written anchor is removed too */
 	LSEC_TRY(lsec_line_anchor_create(line->dir, line->st, err));
 

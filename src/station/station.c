@@ -199,6 +199,12 @@ int lsec_station_open(lsec_station **out, const lsec_station_config *cfg, lsec_e
 					      cfg->line_id ? cfg->line_id : "line", cfg->station_id,
 					      lsec_key_evp(st->station_key), err));
 		lsec_audit_signer_attach(st->store, signer);
+	} else {
+		/* Without its key the station writes nothing, and reads only checked leaves. */
+		lsec_audit_signer *verifier = NULL;
+		LSEC_TRY(lsec_line_verifier_new(&verifier, cfg->line_dir,
+						cfg->line_id ? cfg->line_id : "line", err));
+		lsec_audit_signer_attach(st->store, verifier);
 	}
 	*out = st;
 	st = NULL;

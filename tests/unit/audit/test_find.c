@@ -102,6 +102,36 @@ static void test_audit_find__index_and_bytes_checked(void **state)
 	json_decref(j);
 }
 
+static void test_audit_find__no_trusted_keys_refused(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *j = NULL, *found = NULL;
+	lsec_audit_signer *v = NULL;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	/* Without trusted station keys a leaf is never read by its hash alone. */
+	lsec_audit_signer_attach(db->st, NULL);
+	assert_lsec_code(lsec_audit_leaf_read(&j, db->st, 0, NULL, &err), LSEC_E_AUDIT_NO_SIGNER,
+			 &err);
+	assert_null(j);
+	assert_non_null(strstr(err.msg, "no trusted station keys are attached"));
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			 LSEC_E_AUDIT_NO_SIGNER, &err);
+	assert_null(found);
+	/* A verifier trusting none is no better. */
+	assert_lsec_ok(lsec_audit_signer_new_verifier(&v, LSEC_TEST_LINE, &err), &err);
+	lsec_audit_signer_attach(db->st, v);
+	assert_lsec_code(lsec_audit_leaf_read(&j, db->st, 0, NULL, &err), LSEC_E_AUDIT_NO_SIGNER,
+			 &err);
+	/* A verifier trusting the station's public key reads it, and writes nothing. */
+	assert_lsec_ok(lsec_audit_signer_trust(v, lsec_test_station_key(), &err), &err);
+	assert_lsec_ok(lsec_audit_leaf_read(&j, db->st, 0, NULL, &err), &err);
+	assert_int_equal(json_integer_value(json_object_get(j, "seq")), 0);
+	json_decref(j);
+	lsec_audit_event e = {.person = "eve", .action = "release.approve"};
+	assert_lsec_code(lsec_audit_append(NULL, db->st, &e, &err), LSEC_E_AUDIT_NO_SIGNER, &err);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
 
 int main(void)
@@ -109,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_audit_find__by_action_and_fields),
 		T(test_audit_find__index_and_bytes_checked),
+		T(test_audit_find__no_trusted_keys_refused),
 	};
 	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));
 }
