@@ -116,9 +116,9 @@ static void line_new(bench_line *b, const char *tag)
 		size_t len = 0;
 		lsec_sop *sop = NULL;
 		(void)lsec_station_default_sop(i, &name, &data, &len);
-		OK(lsec_sop_submit(&sop, st, &sup, data, len, name, &err), "sop submit");
-		OK(lsec_sop_approve(st, &s1, lsec_sop_name(sop), 1, &err), "sop approve");
-		OK(lsec_sop_approve(st, &s2, lsec_sop_name(sop), 1, &err), "sop approve");
+		OK(lsec_sop_submit(&sop, st, &sup, LSEC_ROLE_SUPERVISOR, data, len, name, &err), "sop submit");
+		OK(lsec_sop_approve(st, &s1, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 1, &err), "sop approve");
+		OK(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 1, &err), "sop approve");
 		lsec_sop_free(sop);
 	}
 	lsec_store_close(st);

@@ -36,6 +36,7 @@
 #ifndef LINESEC_SOP_H
 #define LINESEC_SOP_H
 
+#include "linesec/store.h"
 #include "linesec/util.h"
 
 #ifdef __cplusplus
@@ -342,36 +343,44 @@ typedef struct lsec_sop_version_info {
 } lsec_sop_version_info;
 
 /*
+ * Submitting and approving take who's role as the caller proved it from
+ * the person's leaves (lsec_line_authorize, lsec_line_person_get), with
+ * the person enabled: never the bare people row, which SQL can rewrite.
+ */
+/*
  * Submits a SOP file (its exact bytes) as a new version: the file must load
  * (schema and policy), its version must be above every stored version of
- * that SOP, and the submitter must be an enabled supervisor or security
- * officer. On success *sop_out (may be NULL) receives the loaded SOP.
- * Errors: those of lsec_sop_parse, LSEC_E_AUTH (person unknown, disabled
- * or of another role), LSEC_E_STATE (version not above the latest),
- * LSEC_E_EXISTS (that version exists), store and audit errors.
+ * that SOP, and the submitter (of role role) must be a supervisor or
+ * security officer. On success *sop_out (may be NULL) receives the loaded
+ * SOP. Errors: those of lsec_sop_parse, LSEC_E_AUTH (another role),
+ * LSEC_E_STATE (version not above the latest), LSEC_E_EXISTS (that version
+ * exists), store and audit errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_submit(lsec_sop **sop_out, struct lsec_store *st,
-					   const lsec_actor *who, const uint8_t *data,
-					   size_t len, const char *label, lsec_err *err);
+					   const lsec_actor *who, lsec_role role,
+					   const uint8_t *data, size_t len, const char *label,
+					   lsec_err *err);
 /*
- * Records who's approval of version of SOP name. The approver must be an
- * enabled security officer who did not submit the version; the stored
- * bytes are checked against their SHA-256 and against the policy as it
- * stands. Errors: LSEC_E_NOTFOUND, LSEC_E_AUTH, LSEC_E_SOP_SELF_APPROVAL,
- * LSEC_E_STORE_APPROVAL (already approved by that person), LSEC_E_CRYPTO
- * (stored bytes do not match their digest), lsec_sop_parse errors.
+ * Records who's approval of version of SOP name. The approver (of role
+ * role) must be a security officer who did not submit the version; the
+ * stored bytes are checked against their SHA-256 and against the policy as
+ * it stands. Errors: LSEC_E_NOTFOUND, LSEC_E_AUTH (another role),
+ * LSEC_E_SOP_SELF_APPROVAL, LSEC_E_STORE_APPROVAL (already approved by that
+ * person), LSEC_E_CRYPTO (stored bytes do not match their digest),
+ * lsec_sop_parse errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_approve(struct lsec_store *st, const lsec_actor *who,
-					    const char *name, int version, lsec_err *err);
+					    lsec_role role, const char *name, int version,
+					    lsec_err *err);
 /*
  * As lsec_sop_approve, naming the SHA-256 (hex) of the file the approver
  * reviewed: the stored version must have exactly that digest, else
  * LSEC_E_SOP_DIGEST and nothing is recorded. sha256_hex NULL: no check.
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_approve_reviewed(struct lsec_store *st,
-						     const lsec_actor *who, const char *name,
-						     int version, const char *sha256_hex,
-						     lsec_err *err);
+						     const lsec_actor *who, lsec_role role,
+						     const char *name, int version,
+						     const char *sha256_hex, lsec_err *err);
 /*
  * Lists the stored versions of SOP name (NULL: every SOP), by name then
  * version; approved_at is left empty (see lsec_sop_versions_dated).

@@ -320,7 +320,7 @@ static int submit_body(cli_ctx *c)
 	lsec_actor actor = {c->person, lsec_line_station(c->line)};
 	char hex[65];
 	LSEC_TRY(lsec_file_read(&b, c->a.args[0], &c->err));
-	LSEC_TRY(lsec_sop_submit(&sop, lsec_line_store(c->line), &actor, b.data, b.len,
+	LSEC_TRY(lsec_sop_submit(&sop, lsec_line_store(c->line), &actor, c->who.role, b.data, b.len,
 				 c->a.args[0], &c->err));
 	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
 	printf("submitted SOP %s version %d (sha256 %s); it needs two approvals\n",
@@ -360,7 +360,8 @@ static int approve_body(cli_ctx *c)
 	int version = 0;
 	lsec_actor actor = {c->person, lsec_line_station(c->line)};
 	LSEC_TRY(version_arg(&version, c->a.args[1], &c->err));
-	LSEC_TRY(lsec_sop_approve_reviewed(lsec_line_store(c->line), &actor, c->a.args[0], version,
+	LSEC_TRY(lsec_sop_approve_reviewed(lsec_line_store(c->line), &actor, c->who.role,
+					   c->a.args[0], version,
 					   cli_get(&c->a, "sha256"), &c->err));
 	LSEC_TRY(lsec_sop_versions(&v, &n, lsec_line_store(c->line), c->a.args[0], &c->err));
 	for (size_t i = 0; i < n; i++) {

@@ -44,17 +44,17 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 	assert_lsec_ok(lsec_store_leaf_count(&leaves0, db->st, &err), &err);
 
 	/* an operator may not submit */
-	assert_lsec_code(lsec_sop_submit(NULL, db->st, &opal, (const uint8_t *)text, len, "flash.yaml",
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &opal, LSEC_ROLE_OPERATOR, (const uint8_t *)text, len, "flash.yaml",
 					 &err),
 			 LSEC_E_AUTH, &err);
-	assert_lsec_ok(lsec_sop_submit(&sop, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
+	assert_lsec_ok(lsec_sop_submit(&sop, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)text, len, "flash.yaml",
 				       &err),
 		       &err);
 	assert_int_equal(lsec_sop_version(sop), 1);
 	assert_lsec_ok(lsec_store_leaf_count(&leaves1, db->st, &err), &err);
 	assert_int_equal(leaves1, leaves0 + 1);
 	/* the same version again is refused */
-	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)text, len, "flash.yaml",
 					 &err),
 			 LSEC_E_EXISTS, &err);
 
@@ -65,22 +65,29 @@ static void test_sop_registry__submit_approve_fetch(void **state)
 	assert_null(run);
 
 	/* the submitter cannot approve; an operator cannot; a supervisor cannot */
-	assert_lsec_code(lsec_sop_approve(db->st, &sam, "flash", 1, &err), LSEC_E_AUTH, &err);
-	assert_lsec_code(lsec_sop_approve(db->st, &opal, "flash", 1, &err), LSEC_E_AUTH, &err);
-	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 2, &err), LSEC_E_NOTFOUND, &err);
-	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "flash", 1, &err), &err);
-	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 1, &err), LSEC_E_STORE_APPROVAL, &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &sam, LSEC_ROLE_SUPERVISOR, "flash", 1, &err), LSEC_E_AUTH, &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &opal, LSEC_ROLE_OPERATOR, "flash", 1, &err), LSEC_E_AUTH, &err);
+	/* the role is the one the caller proved, never the people row: raised by SQL, still refused */
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE people SET role = 'security-officer' WHERE name = 'opal'",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &opal, LSEC_ROLE_OPERATOR, "flash", 1, &err), LSEC_E_AUTH, &err);
+	assert_non_null(strstr(err.msg, "'opal' is a operator"));
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "flash", 2, &err), LSEC_E_NOTFOUND, &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "flash", 1, &err), &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "flash", 1, &err), LSEC_E_STORE_APPROVAL, &err);
 	/* one approval is not enough */
 	assert_lsec_code(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err),
 			 LSEC_E_SOP_NOT_APPROVED, &err);
 	/* the approver names the digest of the file reviewed: a different one is refused */
 	char hex1[65];
 	lsec_hex_encode(hex1, lsec_sop_sha256(sop), 32);
-	assert_lsec_code(lsec_sop_approve_reviewed(db->st, &otto, "flash", 1,
+	assert_lsec_code(lsec_sop_approve_reviewed(db->st, &otto, LSEC_ROLE_SECURITY_OFFICER, "flash", 1,
 					  "1111111111111111111111111111111111111111111111111111111111111111",
 					  &err),
 			 LSEC_E_SOP_DIGEST, &err);
-	assert_lsec_ok(lsec_sop_approve_reviewed(db->st, &otto, "flash", 1, hex1, &err), &err);
+	assert_lsec_ok(lsec_sop_approve_reviewed(db->st, &otto, LSEC_ROLE_SECURITY_OFFICER, "flash", 1, hex1, &err), &err);
 	assert_lsec_ok(lsec_sop_fetch_approved(&run, db->st, LSEC_SOP_FLASH, &err), &err);
 	assert_memory_equal(lsec_sop_sha256(run), lsec_sop_sha256(sop), 32);
 	assert_int_equal(lsec_sop_version(run), 1);
@@ -118,10 +125,10 @@ static void test_sop_registry__versions_history_and_diff(void **state)
 	size_t len = 0;
 	char *v1 = read_default("debug-lock", &len);
 	lsec_actor sam = {"sam", NULL}, olga = {"olga", NULL}, otto = {"otto", NULL};
-	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)v1, len, "a.yaml", &err),
+	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)v1, len, "a.yaml", &err),
 		       &err);
-	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "debug-lock", 1, &err), &err);
-	assert_lsec_ok(lsec_sop_approve(db->st, &otto, "debug-lock", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "debug-lock", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &otto, LSEC_ROLE_SECURITY_OFFICER, "debug-lock", 1, &err), &err);
 	char *v2 = lsec_asprintf("%s", v1);
 	char *p = strstr(v2, "version: 1\n");
 	assert_non_null(p);
@@ -131,10 +138,10 @@ static void test_sop_registry__versions_history_and_diff(void **state)
 	char *v2b = lsec_asprintf("%.*schange: Seal witnessed by the supervisor.%s", (int)(p - v2), v2,
 				  p + strlen("change: First issue."));
 	/* a lower version than stored is refused once version 2 exists */
-	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &olga, (const uint8_t *)v2b, strlen(v2b), "b.yaml",
+	assert_lsec_ok(lsec_sop_submit(NULL, db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, (const uint8_t *)v2b, strlen(v2b), "b.yaml",
 				       &err),
 		       &err);
-	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)v1, len, "a.yaml", &err),
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)v1, len, "a.yaml", &err),
 			 LSEC_E_EXISTS, &err);
 
 	/* the station still runs version 1 until version 2 is approved */
@@ -144,7 +151,7 @@ static void test_sop_registry__versions_history_and_diff(void **state)
 	lsec_sop_free(run);
 
 	/* olga submitted version 2, so she cannot approve it */
-	assert_lsec_code(lsec_sop_approve(db->st, &olga, "debug-lock", 2, &err),
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "debug-lock", 2, &err),
 			 LSEC_E_SOP_SELF_APPROVAL, &err);
 
 	lsec_buf out = LSEC_BUF_INIT(1u << 22);
@@ -183,22 +190,19 @@ static void test_sop_registry__refusals(void **state)
 	people(db->st);
 	size_t len = 0;
 	char *text = read_default("flash", &len);
-	lsec_actor sam = {"sam", NULL}, ghost = {"ghost", NULL};
+	lsec_actor sam = {"sam", NULL};
 	uint64_t before = 0, after = 0;
 	assert_lsec_ok(lsec_store_leaf_count(&before, db->st, &err), &err);
-	/* an unknown person */
-	assert_lsec_code(lsec_sop_submit(NULL, db->st, &ghost, (const uint8_t *)text, len, "f.yaml", &err),
-			 LSEC_E_AUTH, &err);
 	/* a weakened file never reaches the registry */
 	char *weak = lsec_asprintf("%s", text);
 	char *p = strstr(weak, "do: device.verify-flash");
 	memcpy(p, "do: device.identify    ", strlen("do: device.verify-flash"));
-	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)weak, len, "f.yaml", &err),
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)weak, len, "f.yaml", &err),
 			 LSEC_E_SOP_POLICY, &err);
 	assert_non_null(strstr(err.msg, "flash-order"));
 	/* a file with a NUL byte is not a SOP text */
 	weak[0] = 0;
-	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, (const uint8_t *)weak, len, "f.yaml", &err),
+	assert_lsec_code(lsec_sop_submit(NULL, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)weak, len, "f.yaml", &err),
 			 LSEC_E_SOP_BAD_VALUE, &err);
 	lsec_sop_version_info *v = NULL;
 	size_t n = 9;
@@ -217,7 +221,7 @@ static void test_sop_registry__refusals(void **state)
 	assert_lsec_code(lsec_sop_fetch(&sop, NULL, NULL, db->st, "flash", 1, &err), LSEC_E_CRYPTO, &err);
 	assert_null(sop);
 	lsec_actor olga = {"olga", NULL};
-	assert_lsec_code(lsec_sop_approve(db->st, &olga, "flash", 1, &err), LSEC_E_CRYPTO, &err);
+	assert_lsec_code(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "flash", 1, &err), LSEC_E_CRYPTO, &err);
 	lsec_free(weak);
 	lsec_free(text);
 }
@@ -232,12 +236,12 @@ static void test_sop_registry__rows_checked_against_leaves(void **state)
 	char hex[65], other[65];
 	lsec_sop *sop = NULL;
 	people(db->st);
-	assert_lsec_ok(lsec_sop_submit(&sop, db->st, &sam, (const uint8_t *)text, len, "flash.yaml",
+	assert_lsec_ok(lsec_sop_submit(&sop, db->st, &sam, LSEC_ROLE_SUPERVISOR, (const uint8_t *)text, len, "flash.yaml",
 				       &err),
 		       &err);
 	lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
 	lsec_sop_free(sop);
-	assert_lsec_ok(lsec_sop_approve(db->st, &olga, "flash", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &olga, LSEC_ROLE_SECURITY_OFFICER, "flash", 1, &err), &err);
 	/* A second approval that is a bare row: no leaf backs it. */
 	assert_lsec_ok(lsec_store_sop_approve(db->st, "flash", "1", "otto", &err), &err);
 	assert_lsec_code(lsec_sop_fetch_approved(&sop, db->st, LSEC_SOP_FLASH, &err),
@@ -248,7 +252,7 @@ static void test_sop_registry__rows_checked_against_leaves(void **state)
 	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM sop_approvals WHERE person = ?", p1, 1,
 					 NULL, NULL, &err),
 		       &err);
-	assert_lsec_ok(lsec_sop_approve(db->st, &(lsec_actor){"otto", NULL}, "flash", 1, &err), &err);
+	assert_lsec_ok(lsec_sop_approve(db->st, &(lsec_actor){"otto", NULL}, LSEC_ROLE_SECURITY_OFFICER, "flash", 1, &err), &err);
 	assert_lsec_ok(lsec_sop_fetch_approved(&sop, db->st, LSEC_SOP_FLASH, &err), &err);
 	lsec_sop_free(sop);
 	/* The approved body rewritten, with a digest that matches the new body. */

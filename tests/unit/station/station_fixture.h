@@ -95,10 +95,10 @@ static inline void fx_line(station_fx *fx, bool with_release)
 		size_t len = 0;
 		lsec_sop *sop = NULL;
 		assert_true(lsec_station_default_sop(i, &name, &data, &len));
-		fx_ok(lsec_sop_submit(&sop, st, &sup, data, len, name, &err), &err);
-		fx_ok(lsec_sop_approve(st, &s1, lsec_sop_name(sop), lsec_sop_version(sop), &err),
+		fx_ok(lsec_sop_submit(&sop, st, &sup, LSEC_ROLE_SUPERVISOR, data, len, name, &err), &err);
+		fx_ok(lsec_sop_approve(st, &s1, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), lsec_sop_version(sop), &err),
 		      &err);
-		fx_ok(lsec_sop_approve(st, &s2, lsec_sop_name(sop), lsec_sop_version(sop), &err),
+		fx_ok(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), lsec_sop_version(sop), &err),
 		      &err);
 		lsec_sop_free(sop);
 	}
