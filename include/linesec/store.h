@@ -567,9 +567,13 @@ LSEC_API LSEC_MUST_USE int lsec_store_leaf_put(lsec_store *st, uint64_t seq, con
 					       const uint8_t leaf_hash[32], const uint8_t *sig,
 					       size_t sig_len, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_count(uint64_t *out, lsec_store *st, lsec_err *err);
-/* Leaf seq into leaf_out (empty) and its hash. LSEC_E_NOTFOUND. */
+/*
+ * Leaf seq into leaf_out (empty), its hash, and, when sig_out (empty) is
+ * not NULL, the stored signature (none: left empty). LSEC_E_NOTFOUND.
+ */
 LSEC_API LSEC_MUST_USE int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32],
-					       lsec_store *st, uint64_t seq, lsec_err *err);
+					       lsec_buf *sig_out, lsec_store *st, uint64_t seq,
+					       lsec_err *err);
 
 /*
  * Called for each leaf with its stored signature (sig NULL and sig_len 0

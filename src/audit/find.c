@@ -19,55 +19,28 @@
 #include <stdio.h>
 #include <string.h>
 
-/* One stored leaf: its bytes, stored hash and signature. */
-struct one_leaf {
-	lsec_buf *bytes;
-	uint8_t hash[32];
-	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
-	size_t sig_len;
-	bool found;
-};
-
-static int one_leaf_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
-		       const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len,
-		       lsec_err *err)
-{
-	struct one_leaf *o = ctx;
-	(void)seq;
-	(void)unit;
-	o->found = true;
-	memcpy(o->hash, leaf_hash, 32);
-	o->sig_len = sig != NULL && sig_len <= sizeof(o->sig) ? sig_len : 0;
-	if (o->sig_len > 0) {
-		memcpy(o->sig, sig, o->sig_len);
-	}
-	return lsec_buf_append(o->bytes, leaf, len, err);
-}
-
 int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, const char *unit,
 			 lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
-	struct one_leaf o = {.bytes = &leaf};
-	uint8_t h[32];
+	lsec_buf sig = LSEC_BUF_INIT(1u << 16); /* any stored length: the check names a wrong one */
+	uint8_t h[32], stored[32];
 	json_t *j = NULL;
 	lsec_audit_signer *signer = NULL;
 	*out = NULL;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_audit__trusted(&signer, st, "read an audit leaf", err));
-	LSEC_ENSURE(seq < UINT64_MAX, LSEC_E_USAGE, "no audit leaf %llu", (unsigned long long)seq);
-	LSEC_TRY(lsec_store_leaf_foreach(st, seq, seq + 1, one_leaf_cb, &o, err));
-	LSEC_ENSURE(o.found, LSEC_E_NOTFOUND, "audit leaf %llu not found", (unsigned long long)seq);
+	LSEC_TRY(lsec_store_leaf_get(&leaf, stored, &sig, st, seq, err));
 	LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
-	LSEC_ENSURE(lsec_ct_equal(h, o.hash, 32), LSEC_E_AUDIT_LEAF_HASH,
+	LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
 		    "registry table audit_leaves holds leaf %llu with bytes that do not match its "
 		    "stored hash: the registry was changed outside linesec",
 		    (unsigned long long)seq);
 	/* Bytes and hash rewritten together still need a station's signature. */
 	LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(signer),
-					    lsec_audit__signer_origin(signer), seq, h, o.sig,
-					    o.sig_len, err));
+					    lsec_audit__signer_origin(signer), seq, h, sig.data,
+					    sig.len, err));
 	if (unit != NULL) {
 		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seq, unit, err));
 	}
@@ -84,6 +57,7 @@ int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, cons
 out:
 	json_decref(j);
 	lsec_buf_release(&leaf);
+	lsec_buf_release(&sig);
 	return rc;
 }
 

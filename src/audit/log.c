@@ -648,7 +648,7 @@ static int store_node(void *ctx, uint8_t out[32], unsigned level, uint64_t index
 	if (level > 0) {
 		return lsec_store_node_get(out, ctx, level, index, err);
 	}
-	LSEC_TRY(lsec_store_leaf_get(&leaf, out, ctx, index, err));
+	LSEC_TRY(lsec_store_leaf_get(&leaf, out, NULL, ctx, index, err));
 out:
 	lsec_buf_release(&leaf);
 	return rc;
@@ -736,7 +736,7 @@ int lsec_audit_prove(lsec_audit_proof **out, lsec_store *st, const char *unit, u
 	for (size_t i = 0; i < k; i++) {
 		uint8_t h[32], stored[32];
 		lsec_buf_reset(&leaf);
-		LSEC_TRY(lsec_store_leaf_get(&leaf, stored, st, want[i], err));
+		LSEC_TRY(lsec_store_leaf_get(&leaf, stored, NULL, st, want[i], err));
 		LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
 		LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
 			    "cannot prove leaf %llu: its bytes do not match its stored hash",

@@ -759,6 +759,7 @@ int lsec_store_leaf_count(uint64_t *out, lsec_store *st, lsec_err *err)
 typedef struct leaf_get_ctx {
 	lsec_buf *leaf;
 	uint8_t *hash;
+	lsec_buf *sig; /* NULL: not wanted */
 	bool found;
 	uint64_t seq;
 } leaf_get_ctx;
@@ -783,22 +784,25 @@ static int row_leaf_get(void *ctx, const store_val *cols, size_t ncols, lsec_err
 		LSEC_TRY(lsec_buf_append(c->leaf, cols[0].b, cols[0].n, err));
 	}
 	memcpy(c->hash, cols[1].b, 32);
+	if (c->sig != NULL && cols[2].t == SV_BLOB && cols[2].n > 0) {
+		LSEC_TRY(lsec_buf_append(c->sig, cols[2].b, cols[2].n, err));
+	}
 	c->found = true;
 out:
 	return rc;
 }
 
-int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32], lsec_store *st,
-			uint64_t seq, lsec_err *err)
+int lsec_store_leaf_get(lsec_buf *leaf_out, uint8_t leaf_hash_out[32], lsec_buf *sig_out,
+			lsec_store *st, uint64_t seq, lsec_err *err)
 {
 	int rc = 0;
-	leaf_get_ctx c = {leaf_out, leaf_hash_out, false, seq};
+	leaf_get_ctx c = {leaf_out, leaf_hash_out, sig_out, false, seq};
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(leaf_out);
 	LSEC_ENSURE(seq <= INT64_MAX, LSEC_E_NOTFOUND, "audit leaf %llu not found",
 		    (unsigned long long)seq);
 	store_val p[] = {SV_I(seq)};
-	LSEC_TRY(lsec_store__query(st, "SELECT leaf, leaf_hash FROM audit_leaves WHERE seq = ?", p,
+	LSEC_TRY(lsec_store__query(st, "SELECT leaf, leaf_hash, leaf_sig FROM audit_leaves WHERE seq = ?", p,
 				   1, row_leaf_get, &c, err));
 	LSEC_ENSURE(c.found, LSEC_E_NOTFOUND, "audit leaf %llu not found in registry '%s'",
 		    (unsigned long long)seq, st->location);

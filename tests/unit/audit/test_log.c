@@ -50,7 +50,7 @@ static void test_audit_log__record_appends_hashed_leaves(void **state)
 	/* Leaf 3: canonical JSON with its own seq, hashed as RFC 6962 says. */
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	uint8_t stored[32], want[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, stored, db->st, 3, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, stored, NULL, db->st, 3, &err), &err);
 	assert_lsec_ok(lsec_audit_leaf_hash(want, leaf.data, leaf.len, &err), &err);
 	assert_memory_equal(stored, want, 32);
 	const char *text = lsec_buf_cstr(&leaf, &err);
@@ -272,7 +272,7 @@ static void tamper_rewrite_leaf_and_hash(lsec_store *st)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, st, 2, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, st, 2, &err), &err);
 	char *text = lsec_malloc(leaf.len + 1);
 	assert_non_null(text);
 	memcpy(text, leaf.data, leaf.len);
@@ -521,7 +521,7 @@ static void test_audit_log__checkpoint_is_incremental(void **state)
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	build_log(db->st, NULL);
 	/* Leaf 2 is rewritten after the checkpoints covered it. */
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, root, db->st, 2, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, root, NULL, db->st, 2, &err), &err);
 	store_val bad[] = {SV_B((const uint8_t *)"{}", 2)}, good[] = {SV_B(leaf.data, leaf.len)};
 	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = 2", bad, 1);
 	for (int pass = 0; pass < 2; pass++) {

@@ -95,7 +95,7 @@ static void check_leaf(lsec_store *st, uint64_t seq, int station, unsigned j)
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	uint8_t h[32];
 	json_t *o = NULL;
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, st, seq, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, st, seq, &err), &err);
 	assert_lsec_ok(lsec_json_parse(&o, (const char *)leaf.data, leaf.len, "leaf", &err), &err);
 	json_t *evd = json_object_get(o, "evidence");
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), seq);

@@ -39,7 +39,7 @@ static void test_line_config__init_creates_the_line(void **state)
 	assert_int_equal(p.role, LSEC_ROLE_SECURITY_OFFICER);
 	lsec_buf leaf = LSEC_BUF_INIT(4096);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, lsec_line_store(fx->line), 0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, lsec_line_store(fx->line), 0, &err), &err);
 	assert_non_null(lsec_buf_cstr(&leaf, &err));
 	assert_non_null(strstr((const char *)leaf.data, "\"action\":\"line-init\""));
 	assert_non_null(strstr((const char *)leaf.data, "\"person\":\"admin\""));

@@ -96,7 +96,7 @@ static void test_line_people__wrong_password_and_unknown_look_alike(void **state
 	assert_int_equal(after, before + 2);
 	lsec_buf leaf = LSEC_BUF_INIT(4096);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, st, before, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, st, before, &err), &err);
 	assert_non_null(lsec_buf_cstr(&leaf, &err));
 	assert_non_null(strstr((const char *)leaf.data, "\"outcome\":\"refused\""));
 	assert_null(strstr((const char *)leaf.data, "not-the-password"));

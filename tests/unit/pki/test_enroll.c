@@ -78,7 +78,7 @@ static const char *last_origin(fixture *f)
 	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
 	uint8_t h[32];
 	assert_lsec_ok(lsec_store_leaf_count(&n, f->st, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, f->st, n - 1, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, f->st, n - 1, &err), &err);
 	json_t *j = NULL;
 	assert_lsec_ok(lsec_json_parse(&j, (const char *)leaf.data, leaf.len, "leaf", &err), &err);
 	const char *o = json_string_value(json_object_get(json_object_get(j, "evidence"),

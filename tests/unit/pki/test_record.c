@@ -75,7 +75,7 @@ static void test_pki_record__ca_init_and_import(void **state)
 	assert_int_equal(n, n0 + 1);
 	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, f->st, n0, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, f->st, n0, &err), &err);
 	assert_non_null(memmem(leaf.data, leaf.len, "pki.ca.init", 11));
 	assert_non_null(memmem(leaf.data, leaf.len, "\"olga\"", 6));
 	lsec_buf_release(&leaf);
@@ -159,7 +159,7 @@ static void test_pki_record__issue_duplicate_revoke_crl(void **state)
 	EVP_PKEY_free(genpub);
 	lsec_buf leaf = LSEC_BUF_INIT(1 << 16);
 	uint8_t lh[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, lh, f->st, leaves0 + 1, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, lh, NULL, f->st, leaves0 + 1, &err), &err);
 	assert_non_null(memmem(leaf.data, leaf.len, "station-generated", 17));
 	lsec_buf_release(&leaf);
 

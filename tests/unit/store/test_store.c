@@ -272,15 +272,23 @@ static void test_store_store__leaves_append_read_walk(void **state)
 	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 10);
 
-	lsec_buf leaf = LSEC_BUF_INIT(1024);
+	lsec_buf leaf = LSEC_BUF_INIT(1024), sig = LSEC_BUF_INIT(128);
 	uint8_t h[32];
-	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, db->st, 7, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, &sig, db->st, 7, &err), &err);
 	assert_int_equal(leaf.len, strlen("{\"seq\":7}"));
 	assert_memory_equal(leaf.data, "{\"seq\":7}", leaf.len);
 	assert_int_equal(h[0], 7);
 	assert_int_equal(h[31], 0xab);
+	assert_int_equal(sig.len, 3);
+	assert_memory_equal(sig.data, ((const uint8_t[]){'s', 'g', 7}), 3);
+	/* A leaf stored without a signature leaves sig_out empty. */
 	lsec_buf_reset(&leaf);
-	assert_lsec_code(lsec_store_leaf_get(&leaf, h, db->st, 10, &err), LSEC_E_NOTFOUND, &err);
+	lsec_buf_reset(&sig);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, &sig, db->st, 6, &err), &err);
+	assert_int_equal(sig.len, 0);
+	lsec_buf_release(&sig);
+	lsec_buf_reset(&leaf);
+	assert_lsec_code(lsec_store_leaf_get(&leaf, h, NULL, db->st, 10, &err), LSEC_E_NOTFOUND, &err);
 	lsec_buf_release(&leaf);
 
 	/* A taken sequence number is refused. */
