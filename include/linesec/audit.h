@@ -268,6 +268,17 @@ LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_verify(lsec_audit_checkpoint *o
 							const char *key_name,
 							const struct evp_pkey_st *pub,
 							lsec_err *err);
+/*
+ * As lsec_audit_checkpoint_verify under any of pubs[0..npubs) (stations
+ * sharing a registry sign checkpoints in turn): the first key that verifies
+ * wins, a malformed note fails at once. LSEC_E_AUDIT_SIGNATURE when no key
+ * verifies (or none is given), LSEC_E_AUDIT_NOTE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_checkpoint_verify_keys(lsec_audit_checkpoint *out,
+							     const char *note, size_t len,
+							     const char *key_name,
+							     const struct evp_pkey_st *const *pubs,
+							     size_t npubs, lsec_err *err);
 /* The signed-note key id of an Ed25519 public key under name. */
 LSEC_API LSEC_MUST_USE int lsec_audit_key_id(uint8_t out[4], const char *name,
 					     const struct evp_pkey_st *pub, lsec_err *err);
@@ -306,6 +317,14 @@ LSEC_API LSEC_MUST_USE int lsec_audit_proof_parse(lsec_audit_proof **out, const 
 LSEC_API LSEC_MUST_USE int lsec_audit_proof_check(lsec_audit_checkpoint *cp_out,
 						  const lsec_audit_proof *p,
 						  const struct evp_pkey_st *pub, lsec_err *err);
+/*
+ * lsec_audit_proof_check with the checkpoint signed by any of
+ * pubs[0..npubs) (lsec_audit_checkpoint_verify_keys). Same errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_proof_check_keys(lsec_audit_checkpoint *cp_out,
+						       const lsec_audit_proof *p,
+						       const struct evp_pkey_st *const *pubs,
+						       size_t npubs, lsec_err *err);
 LSEC_API size_t lsec_audit_proof_count(const lsec_audit_proof *p);
 /* Entry i's index and leaf text (borrowed; lives as long as p). */
 LSEC_API uint64_t lsec_audit_proof_index(const lsec_audit_proof *p, size_t i);

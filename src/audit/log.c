@@ -111,33 +111,10 @@ struct cp_rows {
 	struct cp_row *v;
 	size_t n, cap;
 	const char *key_name;
-	const struct evp_pkey_st *const *pubs; /* npubs == 0: parse only */
+	const struct evp_pkey_st *const *pubs;
 	size_t npubs;
 	char *last_note; /* the latest note (lsec_free) */
 };
-
-/*
- * Verifies note under any of the keys: the first that verifies wins. A
- * malformed note fails at once; with no key verifying, the last key's
- * error stands.
- */
-static int verify_any(lsec_audit_checkpoint *cp, const char *note, size_t len,
-		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
-		      lsec_err *err)
-{
-	int rc = LSEC_E_AUDIT_SIGNATURE;
-	if (npubs == 0) {
-		return lsec_audit_checkpoint_parse(cp, note, len, err);
-	}
-	for (size_t i = 0; i < npubs && rc == LSEC_E_AUDIT_SIGNATURE; i++) {
-		rc = lsec_audit_checkpoint_verify(cp, note, len, key_name, pubs[i], err);
-	}
-	if (rc == LSEC_E_AUDIT_SIGNATURE && npubs > 1) {
-		rc = lsec_err_set(err, rc, __FILE__, __LINE__,
-				  "no signature by any of the %zu trusted station keys", npubs);
-	}
-	return rc;
-}
 
 static int cp_row_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t root[32],
 		     const char *note, lsec_err *err)
@@ -146,7 +123,8 @@ static int cp_row_cb(void *ctx, uint64_t id, uint64_t tree_size, const uint8_t r
 	struct cp_rows *r = ctx;
 	lsec_audit_checkpoint cp;
 	lsec_err e = LSEC_ERR_INIT;
-	rc = verify_any(&cp, note, strlen(note), r->key_name, r->pubs, r->npubs, &e);
+	rc = lsec_audit_checkpoint_verify_keys(&cp, note, strlen(note), r->key_name, r->pubs,
+					      r->npubs, &e);
 	if (rc < 0) {
 		LSEC_BAIL(rc, "checkpoint %llu is bad: %s", (unsigned long long)id, e.msg);
 	}
@@ -446,7 +424,8 @@ static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, 
 	for (size_t i = 0; i < kr->n; i++) {
 		pubs[i] = kr->k[i].pub;
 	}
-	if (verify_any(anchor, (const char *)note.data, note.len, NULL, pubs, kr->n, &e) < 0 ||
+	if (lsec_audit_checkpoint_verify_keys(anchor, (const char *)note.data, note.len, NULL, pubs,
+					      kr->n, &e) < 0 ||
 	    strcmp(anchor->origin, origin) != 0 /* lint:ok: public text */ ||
 	    anchor->size <= start->size) {
 		goto out;
@@ -595,7 +574,8 @@ static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char 
 	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
 	if (against != NULL) {
 		lsec_err e = LSEC_ERR_INIT;
-		rc = verify_any(&exported, against, against_len, key_name, pubs, npubs, &e);
+		rc = lsec_audit_checkpoint_verify_keys(&exported, against, against_len, key_name, pubs,
+						       npubs, &e);
 		if (rc < 0) {
 			LSEC_BAIL(rc, "the exported checkpoint is bad: %s", e.msg);
 		}

@@ -388,6 +388,24 @@ out:
 	return rc;
 }
 
+int lsec_audit_checkpoint_verify_keys(lsec_audit_checkpoint *out, const char *note, size_t len,
+				      const char *key_name, const struct evp_pkey_st *const *pubs,
+				      size_t npubs, lsec_err *err)
+{
+	int rc = LSEC_E_AUDIT_SIGNATURE;
+	LSEC_ENSURE(npubs > 0 && pubs != NULL, LSEC_E_AUDIT_SIGNATURE,
+		    "cannot verify a checkpoint: no trusted station key given");
+	for (size_t i = 0; i < npubs && rc == LSEC_E_AUDIT_SIGNATURE; i++) {
+		lsec_err_clear(err);
+		rc = lsec_audit_checkpoint_verify(out, note, len, key_name, pubs[i], err);
+	}
+	if (rc == LSEC_E_AUDIT_SIGNATURE && npubs > 1) {
+		LSEC_BAIL(rc, "no signature by any of the %zu trusted station keys", npubs);
+	}
+out:
+	return rc;
+}
+
 void lsec_audit_pubkeys_free(struct evp_pkey_st **keys, size_t n)
 {
 	if (keys == NULL) {

@@ -268,10 +268,17 @@ out:
 int lsec_audit_proof_check(lsec_audit_checkpoint *cp_out, const lsec_audit_proof *p,
 			   const struct evp_pkey_st *pub, lsec_err *err)
 {
+	return lsec_audit_proof_check_keys(cp_out, p, &pub, 1, err);
+}
+
+int lsec_audit_proof_check_keys(lsec_audit_checkpoint *cp_out, const lsec_audit_proof *p,
+				const struct evp_pkey_st *const *pubs, size_t npubs, lsec_err *err)
+{
 	int rc = 0;
 	lsec_audit_checkpoint cp;
 	LSEC_ENSURE_REF(p);
-	LSEC_TRY(lsec_audit_checkpoint_verify(&cp, p->note, strlen(p->note), NULL, pub, err));
+	LSEC_TRY(lsec_audit_checkpoint_verify_keys(&cp, p->note, strlen(p->note), NULL, pubs, npubs,
+						   err));
 	for (size_t i = 0; i < p->n; i++) {
 		const struct entry *e = &p->e[i];
 		uint8_t h[32];

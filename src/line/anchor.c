@@ -302,19 +302,6 @@ int lsec_line_checkpoint(char **note_out, lsec_line *line, const struct evp_pkey
 
 /* ---- verifying against the anchor and the exported checkpoints ---------------- */
 
-/* note verifies under one of pubs (key_name: NULL for the name on its signature line). */
-static int verify_any(lsec_audit_checkpoint *out, const char *note, size_t len,
-		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
-		      lsec_err *err)
-{
-	int rc = LSEC_E_AUDIT_SIGNATURE;
-	for (size_t i = 0; i < npubs && rc < 0; i++) {
-		lsec_err_clear(err);
-		rc = lsec_audit_checkpoint_verify(out, note, len, key_name, pubs[i], err);
-	}
-	return rc;
-}
-
 /* The stored checkpoint of cp's size has cp's root (what names the note: where). */
 static int matches_log(lsec_store *st, const lsec_audit_checkpoint *cp, uint64_t leaves,
 		       const char *where, lsec_err *err)
@@ -403,7 +390,8 @@ static int row_exported(void *ctx, uint64_t id, uint64_t tree_size, const uint8_
 	lsec_audit_checkpoint cp;
 	lsec_err e = LSEC_ERR_INIT;
 	(void)root;
-	if (verify_any(&cp, note, strlen(note), f->line->station, f->pubs, f->npubs, &e) < 0) {
+	if (lsec_audit_checkpoint_verify_keys(&cp, note, strlen(note), f->line->station, f->pubs,
+					      f->npubs, &e) < 0) {
 		goto out; /* signed by another station sharing the registry */
 	}
 	LSEC_ENSURE(exported_has(f->set, tree_size), LSEC_E_AUDIT_NO_CHECKPOINT,
@@ -443,7 +431,8 @@ static int verify_folder(size_t *count_out, lsec_line *line,
 		text.len = 0;
 		LSEC_TRY(lsec_file_read(&text, path, err));
 		LSEC_ENSURE(lsec_buf_cstr(&text, err) != NULL, LSEC_E_NOMEM, "out of memory");
-		rc = verify_any(&cp, (const char *)text.data, text.len, NULL, pubs, npubs, &ve);
+		rc = lsec_audit_checkpoint_verify_keys(&cp, (const char *)text.data, text.len, NULL,
+						       pubs, npubs, &ve);
 		if (rc < 0) {
 			LSEC_BAIL(rc, "%s is bad: %s", where, ve.msg);
 		}
@@ -504,7 +493,8 @@ int lsec_line_audit_verify(lsec_line_verify_report *out, lsec_line *line,
 		char where[600];
 		snprintf(where, sizeof(where), "the last checkpoint this station signed ('%s/%s')",
 			 line->dir, LSEC_LINE_ANCHOR);
-		rc = verify_any(&cp, a.note, strlen(a.note), line->station, pubs, npubs, &e);
+		rc = lsec_audit_checkpoint_verify_keys(&cp, a.note, strlen(a.note), line->station,
+						       pubs, npubs, &e);
 		if (rc < 0) {
 			LSEC_BAIL(rc, "%s is bad: %s", where, e.msg);
 		}

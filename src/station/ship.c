@@ -62,22 +62,6 @@ out:
 }
 
 /*
- * The proof against its checkpoint, which any station the signer trusts
- * may have signed (stations sharing a registry checkpoint in turn).
- */
-static int proof_check_any(const lsec_audit_proof *proof, struct evp_pkey_st *const *pubs,
-			   size_t npubs, lsec_err *err)
-{
-	int rc = LSEC_E_AUDIT_SIGNATURE;
-	lsec_audit_checkpoint cp;
-	for (size_t i = 0; i < npubs && rc == LSEC_E_AUDIT_SIGNATURE; i++) {
-		lsec_err_clear(err);
-		rc = lsec_audit_proof_check(&cp, proof, pubs[i], err);
-	}
-	return rc;
-}
-
-/*
  * The unit's leaves are all in the log under a fresh checkpoint. Signing it
  * is the log check: the new root is computed from the tree this station
  * last verified plus the leaves after it, each hashed from its bytes and
@@ -99,7 +83,8 @@ static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, st->store, err));
 	LSEC_TRY(lsec_audit_prove(&proof, st->store, serial, 0, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
-	LSEC_TRY(proof_check_any(proof, pubs, npubs, err));
+	LSEC_TRY(lsec_audit_proof_check_keys(NULL, proof, (const struct evp_pkey_st *const *)pubs,
+					     npubs, err));
 	*proven = lsec_audit_proof_count(proof);
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);

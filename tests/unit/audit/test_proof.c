@@ -105,6 +105,14 @@ static void test_audit_proof__round_trip_and_check(void **state)
 	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	assert_lsec_ok(lsec_audit_proof_parse(&p, text, strlen(text), &err), &err);
 	assert_lsec_code(lsec_audit_proof_check(NULL, p, other, &err), LSEC_E_AUDIT_SIGNATURE, &err);
+	/* Under any of several trusted keys: one that signed it is enough, none is not. */
+	const EVP_PKEY *both[] = {other, key}, *neither[] = {other, other};
+	assert_lsec_ok(lsec_audit_proof_check_keys(&cp, p, both, 2, &err), &err);
+	assert_lsec_code(lsec_audit_proof_check_keys(NULL, p, neither, 2, &err),
+			 LSEC_E_AUDIT_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "no signature by any of the 2 trusted station keys"));
+	assert_lsec_code(lsec_audit_proof_check_keys(NULL, p, both, 0, &err),
+			 LSEC_E_AUDIT_SIGNATURE, &err);
 	lsec_audit_proof_free(p);
 	EVP_PKEY_free(other);
 	lsec_free(text);
