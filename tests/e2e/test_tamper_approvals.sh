@@ -7,41 +7,15 @@
 # runs rows. The station refuses to act each time, naming the table, the
 # row and the leaf, and acts again once the registry is put back.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
-export LINESEC_CA_PASSPHRASE=test-ca-passphrase
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
 
 suite() {
-	local label=$1 pg_url=${3:-}
-	shift
-	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
-	sql() { reg_sql "$pg_url" line/registry.db "$1"; }
-	export LINESEC_LINE="$PWD/line"
-	LINESEC_PASSWORD=alice-pw "$L" init --dir line --admin alice "$@" >/dev/null
-	LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
-	LINESEC_NEW_PASSWORD=bob-pw-123 "$L" person add bob --role security-officer >/dev/null
-	LINESEC_NEW_PASSWORD=olga-pw-123 "$L" person add olga --role operator >/dev/null
-	LINESEC_NEW_PASSWORD=sam-pw-1234 "$L" person add sam --role supervisor >/dev/null
-	"$L" ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
-	"$L" keygen --out fw.pem >/dev/null
-	mkdir line/keys
-	"$L" pubkey fw.pem --out line/keys/sensor.pub.pem
-	head -c 5000 /dev/urandom >app.bin
-	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
-		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
+	local label=$1
+	line_with_release "$@" || return
 	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release \
 		--security-counter 1 --embed-pubkey app.bin old.img >/dev/null
-	LINESEC_PASSWORD=sam-pw-1234 "$L" login sam >/dev/null
-	LINESEC_PASSWORD=bob-pw-123 "$L" login bob >/dev/null
-	LINESEC_PASSWORD=olga-pw-123 "$L" login olga >/dev/null
-	for s in flash provision secure-boot debug-lock; do
-		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null
-		"$L" sop approve --as alice "$s" 1 >/dev/null
-		"$L" sop approve --as bob "$s" 1 >/dev/null
-	done
-	"$L" release submit --as alice new.img --product sensor >/dev/null
-	"$L" release approve --as bob sensor@2.0.0 >/dev/null
 	# The older image is submitted, but no officer can approve it (its counter is lower).
 	"$L" release submit --as alice old.img --product sensor >/dev/null
 	"$L" release approve --as bob sensor@1.0.0 >/dev/null 2>&1 &&

@@ -13,9 +13,7 @@ L=$LINESEC
 
 suite() {
 	local label=$1 pg_url=${3:-}
-	shift
-	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
-	sql() { reg_sql "$pg_url" line/registry.db "$1"; }
+	line_with_release "$@" || return
 	# leaf_text SEQ: the leaf's bytes (JSON text); set_leaf SEQ HEX HASH-HEX: bytes and hash.
 	leaf_text() {
 		if [ -n "$pg_url" ]; then sql "SELECT convert_from(leaf, 'UTF8') FROM audit_leaves WHERE seq = $1"
@@ -26,28 +24,19 @@ suite() {
 			sql "UPDATE audit_leaves SET leaf = decode('$2', 'hex'), leaf_hash = decode('$3', 'hex') WHERE seq = $1"
 		else sql "UPDATE audit_leaves SET leaf = X'$2', leaf_hash = X'$3' WHERE seq = $1"; fi
 	}
-	export LINESEC_LINE="$PWD/line"
-	LINESEC_PASSWORD=alice-pw "$L" init --dir line --admin alice "$@" >/dev/null
-	LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
-	LINESEC_NEW_PASSWORD=bob-pw-123 "$L" person add bob --role security-officer >/dev/null
-	LINESEC_NEW_PASSWORD=sam-pw-1234 "$L" person add sam --role supervisor >/dev/null
-	LINESEC_PASSWORD=sam-pw-1234 "$L" login sam >/dev/null
-	LINESEC_PASSWORD=bob-pw-123 "$L" login bob >/dev/null
-	"$L" sop submit --as sam line/sops/flash.yaml >/dev/null
-	"$L" sop approve --as alice flash 1 >/dev/null
-	"$L" sop approve --as bob flash 1 >/dev/null
-	"$L" sop submit --as sam line/sops/provision.yaml >/dev/null
+	sed 's/^version: 1$/version: 2/' line/sops/provision.yaml >provision-2.yaml
+	"$L" sop submit --as sam provision-2.yaml >/dev/null || bad "$label: provision version 2 submitted"
 
 	# A supervisor raised to security officer by SQL approves nothing.
 	local added
 	added=$(sql "SELECT MAX(seq) FROM audit_leaves WHERE action = 'person-add'")
 	sql "UPDATE people SET role = 'security-officer' WHERE name = 'sam'" >/dev/null
 	expect 5 "$label: a role raised by SQL cannot approve a SOP version" \
-		"$L" sop approve --as sam provision 1
+		"$L" sop approve --as sam provision 2
 	has "registry table people holds person 'sam' with role security-officer, but leaf $added (person-add) records role supervisor" \
 		err.txt "$label: the table, person and leaf are named"
 	check "$label: no approval was recorded" \
-		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action = 'sop.approve'\")\" = 2 ]"
+		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action = 'sop.approve'\")\" = 8 ]"
 	sql "UPDATE people SET role = 'supervisor' WHERE name = 'sam'" >/dev/null
 
 	# The approved body rewritten, and each leaf recording its digest with it.

@@ -52,3 +52,42 @@ run_on_postgres() {
 	"$fn" "$label" --registry "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
 	psql -q "$LSEC_TEST_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
 }
+# line_with_release LABEL [init options]: in $e2e_dir/LABEL (the current
+# folder from then on), a line ($LINESEC_LINE=line) whose security officers
+# alice and bob, supervisor sam and operator olga are logged in, with a line
+# CA, the firmware key fw.pem (line/keys/sensor.pub.pem), the four build
+# SOPs approved and release sensor@2.0.0 (new.img from app.bin, security
+# counter 2) approved. Init options `--registry URL` put the registry on
+# PostgreSQL; `sql SQL` runs SQL on the registry either way (reg_sql).
+line_with_release() {
+	local label=$1 s
+	shift
+	e2e_pg_url=""
+	[ "${1:-}" != --registry ] || e2e_pg_url=$2
+	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return 1
+	export LINESEC_LINE="$PWD/line" LINESEC_CA_PASSPHRASE=test-ca-passphrase
+	LINESEC_PASSWORD=alice-pw "$LINESEC" init --dir line --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw "$LINESEC" login alice >/dev/null
+	LINESEC_NEW_PASSWORD=bob-pw-123 "$LINESEC" person add bob --role security-officer >/dev/null
+	LINESEC_NEW_PASSWORD=olga-pw-123 "$LINESEC" person add olga --role operator >/dev/null
+	LINESEC_NEW_PASSWORD=sam-pw-1234 "$LINESEC" person add sam --role supervisor >/dev/null
+	"$LINESEC" ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
+	"$LINESEC" keygen --out fw.pem >/dev/null
+	mkdir line/keys
+	"$LINESEC" pubkey fw.pem --out line/keys/sensor.pub.pem
+	head -c 5000 /dev/urandom >app.bin
+	"$LINESEC" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
+		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
+	LINESEC_PASSWORD=sam-pw-1234 "$LINESEC" login sam >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" login bob >/dev/null
+	LINESEC_PASSWORD=olga-pw-123 "$LINESEC" login olga >/dev/null
+	for s in flash provision secure-boot debug-lock; do
+		"$LINESEC" sop submit --as sam "line/sops/$s.yaml" >/dev/null
+		"$LINESEC" sop approve --as alice "$s" 1 >/dev/null
+		"$LINESEC" sop approve --as bob "$s" 1 >/dev/null
+	done
+	"$LINESEC" release submit --as alice new.img --product sensor >/dev/null
+	"$LINESEC" release approve --as bob sensor@2.0.0 >/dev/null ||
+		bad "$label: the line with release sensor@2.0.0 was not set up"
+}
+sql() { reg_sql "${e2e_pg_url:-}" line/registry.db "$1"; }
