@@ -53,7 +53,7 @@ struct json_t;
 /* Station error codes (-400..-449; offset 30-39 policy, 40-49 state). */
 enum {
 	LSEC_E_STATION_CONFIG = -400,      /* the station's configuration is incomplete */
-	LSEC_E_STATION_SAMPLE_KEY = -430,  /* image signed with a published sample key */
+	LSEC_E_STATION_SAMPLE_KEY = -430,  /* image signed with a published (denied) key */
 	LSEC_E_STATION_RELEASE = -431,     /* no approved release, or it is revoked */
 	LSEC_E_STATION_SELF_APPROVAL = -432, /* the submitter cannot approve */
 	LSEC_E_STATION_CLONE = -433,       /* the UID is held by another unit */
@@ -71,15 +71,24 @@ enum {
 /* Stable short name of a station code ("sample-key", ...); NULL for other codes. */
 LSEC_API const char *lsec_station_code_name(int code);
 
-/* ---- published sample keys -------------------------------------------- */
+/* ---- the deny list of published keys ------------------------------------ */
 
 /*
- * Whether key_hash (SHA-256 of a DER SubjectPublicKeyInfo, MCUboot's key
- * hash) is one of the published sample keys compiled into the station
- * (MCUboot's sample keys). *name_out (may be NULL) gets the key's name.
+ * The deny list: firmware signing keys whose private halves were published
+ * (MCUboot's sample and test keys, and the sample, test and development
+ * keys of other firmware SDKs), compiled in from data/denied-keys/. A
+ * release signed with one is refused at approval and at flashing.
+ *
+ * Whether key_hash is a denied key. key_hash is the SHA-256 of a DER
+ * SubjectPublicKeyInfo (lsec_key_fingerprint) or an image's key hash
+ * (lsec_image_key_hash: for RSA, MCUboot hashes the PKCS#1 RSAPublicKey,
+ * and a denied RSA key matches under both). *name_out and *origin_out
+ * (either may be NULL) get the key's name ("mcuboot-root-ed25519") and
+ * where it was published (a URL of the file and commit); both are static.
  */
-LSEC_API bool lsec_station_sample_key(const char **name_out, const uint8_t key_hash[32]);
-/* The number of compiled-in sample key hashes, and the i-th (hash, name). */
+LSEC_API bool lsec_station_sample_key(const char **name_out, const char **origin_out,
+				      const uint8_t key_hash[32]);
+/* The number of denied keys, and the i-th (SubjectPublicKeyInfo hash, name). */
 LSEC_API size_t lsec_station_sample_key_count(void);
 LSEC_API bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **name);
 

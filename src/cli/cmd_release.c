@@ -62,7 +62,7 @@ static const cli_spec approve_spec = {
 	.min_args = 1,
 	.max_args = 1,
 	.details = "ID is the number 'release list' shows, or PRODUCT@VERSION. Refused: the "
-		   "submitter, an image signed with a published sample key, a debug build, another "
+		   "submitter, an image signed with a published (denied) key, a debug build, another "
 		   "product, a lower security counter, a signature that does not verify under the "
 		   "product's firmware key.",
 	.body = approve_body,

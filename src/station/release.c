@@ -240,7 +240,7 @@ out:
 /*
  * Every check an approval makes: signature under the product's firmware
  * key, release build of this product, counter not below min_counter, no
- * published sample key.
+ * published key of the deny list.
  */
 int lsec_station__image_check(const lsec_image *img, lsec_station *st, const char *product,
 			      uint32_t min_counter, lsec_err *err)
@@ -249,22 +249,23 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
 	lsec_key *key = NULL;
 	lsec_buf spki = LSEC_BUF_INIT(4096);
 	uint8_t kh[32];
-	const char *sample = NULL;
+	const char *denied = NULL;
+	const char *origin = NULL;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
-	/* A sample key is named as such, before (and whatever) the key check says. */
-	if (lsec_image_key_hash(kh, img) && lsec_station_sample_key(&sample, kh)) {
+	/* A denied key is named as such, before (and whatever) the key check says. */
+	if (lsec_image_key_hash(kh, img) && lsec_station_sample_key(&denied, &origin, kh)) {
 		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
-			  "cannot approve the release of '%s': the image is signed with the "
-			  "published sample key '%s'",
-			  product, sample);
+			  "cannot accept the release of '%s': the image is signed with the published key "
+			  "'%s' (published at %s)",
+			  product, denied, origin);
 	}
 	LSEC_TRY(lsec_station__product_key(&key, st, product, err));
 	LSEC_TRY(lsec_key_fingerprint(kh, key, err));
-	if (lsec_station_sample_key(&sample, kh)) {
+	if (lsec_station_sample_key(&denied, &origin, kh)) {
 		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
-			  "cannot approve the release of '%s': its firmware key is the published "
-			  "sample key '%s'",
-			  product, sample);
+			  "cannot accept the release of '%s': its firmware key is the published key '%s' "
+			  "(published at %s)",
+			  product, denied, origin);
 	}
 	LSEC_TRY(lsec_key_spki_der(&spki, key, err));
 	vo.pubkey_der = spki.data;

@@ -1,6 +1,6 @@
 /*
  * station.c - the station handle: registry, station key, line CA, people,
- * the compiled-in sample keys and default SOPs, approved SOP versions.
+ * the compiled-in deny list of published keys and default SOPs, approved SOP versions.
  *
  * @test tests/unit/station/test_station.c
  */
@@ -51,29 +51,93 @@ const char *lsec_station_code_name(int code)
 	return NULL;
 }
 
-/* ---- sample keys ------------------------------------------------------------------ */
+/* ---- the deny list of published keys ----------------------------------------------- */
 
 /*
  * The hashes are computed once from the compiled-in PEM files (the same
- * bytes as the source tree's), so the list cannot drift from the keys.
+ * bytes as data/denied-keys/), so the list cannot drift from the keys.
+ * An image names its key by the SHA-256 of the key as MCUboot's imgtool
+ * embeds it: the SubjectPublicKeyInfo DER for ECDSA and Ed25519, but the
+ * PKCS#1 RSAPublicKey DER for RSA. A denied RSA key is therefore matched
+ * under both hashes, or an RSA image signed with it would slip through.
  */
-#define MAX_SAMPLE_KEYS 64
-static uint8_t sample_hash[MAX_SAMPLE_KEYS][32];
-static bool sample_ok[MAX_SAMPLE_KEYS];
-static pthread_once_t sample_once = PTHREAD_ONCE_INIT;
+#define MAX_DENIED_KEYS 256
+static struct {
+	uint8_t spki_hash[32];
+	uint8_t image_hash[32]; /* equal to spki_hash except for RSA */
+	char name[80];
+	char origin[320];
+	bool ok;
+} denied[MAX_DENIED_KEYS];
+static pthread_once_t denied_once = PTHREAD_ONCE_INIT;
 
-static void sample_init(void)
+/* SHA-256 of the DER that i2d writes for pk; false on any failure. */
+static bool der_hash(uint8_t out[32], EVP_PKEY *pk, int (*i2d)(const EVP_PKEY *, unsigned char **))
 {
-	for (size_t i = 0; i < lsec_station__sample_pems_count && i < MAX_SAMPLE_KEYS; i++) {
-		const lsec_station__file *f = &lsec_station__sample_pems[i];
+	unsigned char *der = NULL;
+	int n = i2d(pk, &der);
+	bool ok = n > 0 && lsec_sha256(out, der, (size_t)n, NULL) == 0;
+	OPENSSL_free(der);
+	return ok;
+}
+
+/*
+ * Sets the origin of the key called name from the first row of KEYS.tsv
+ * that lists it: "https://github.com/<repository>/blob/<commit>/<path>".
+ * A key without a row keeps an origin that says so (a test forbids it).
+ */
+static void denied_origin(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "no provenance listed");
+	if (lsec_station__denied_list_count == 0) {
+		return;
+	}
+	const char *p = (const char *)lsec_station__denied_list[0].data;
+	const char *end = p + lsec_station__denied_list[0].len;
+	size_t nlen = strlen(name);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+		const char *f[6];
+		size_t flen[6];
+		size_t nf = 0;
+		const char *q = p;
+		const char *lend = eol != NULL ? eol : end;
+		while (nf < 6 && q <= lend) {
+			const char *tab = memchr(q, '\t', (size_t)(lend - q));
+			const char *fe = tab != NULL ? tab : lend;
+			f[nf] = q;
+			flen[nf++] = (size_t)(fe - q);
+			q = fe + 1;
+		}
+		if (p[0] != '#' && nf == 6 && flen[0] == nlen && strncmp(f[0], name, nlen) == 0) {
+			snprintf(out, cap, "https://github.com/%.*s/blob/%.*s/%.*s", (int)flen[3], f[3],
+				 (int)flen[5], f[5], (int)flen[4], f[4]);
+			return;
+		}
+		p = next;
+	}
+}
+
+static void denied_init(void)
+{
+	for (size_t i = 0; i < lsec_station_sample_key_count(); i++) {
+		const lsec_station__file *f = &lsec_station__denied_pems[i];
 		BIO *bio = BIO_new_mem_buf(f->data, (int)f->len);
 		EVP_PKEY *pk = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-		unsigned char *der = NULL;
-		int n = pk ? i2d_PUBKEY(pk, &der) : -1;
-		if (n > 0) {
-			sample_ok[i] = lsec_sha256(sample_hash[i], der, (size_t)n, NULL) == 0;
+		size_t n = strlen(f->name);
+		const char *suffix = ".pub.pem";
+		if (n > strlen(suffix) && strcmp(f->name + n - strlen(suffix), suffix) == 0) { /* lint:ok */
+			n -= strlen(suffix);
 		}
-		OPENSSL_free(der);
+		snprintf(denied[i].name, sizeof(denied[i].name), "%.*s", (int)n, f->name);
+		denied_origin(denied[i].origin, sizeof(denied[i].origin), denied[i].name);
+		if (pk != NULL && der_hash(denied[i].spki_hash, pk, i2d_PUBKEY)) {
+			/* i2d_PublicKey writes an RSA key as PKCS#1 RSAPublicKey. */
+			memcpy(denied[i].image_hash, denied[i].spki_hash, 32);
+			denied[i].ok = EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
+				       der_hash(denied[i].image_hash, pk, i2d_PublicKey);
+		}
 		EVP_PKEY_free(pk);
 		BIO_free(bio);
 	}
@@ -81,30 +145,34 @@ static void sample_init(void)
 
 size_t lsec_station_sample_key_count(void)
 {
-	return lsec_station__sample_pems_count < MAX_SAMPLE_KEYS ? lsec_station__sample_pems_count
-								 : MAX_SAMPLE_KEYS;
+	return lsec_station__denied_pems_count < MAX_DENIED_KEYS ? lsec_station__denied_pems_count
+								 : MAX_DENIED_KEYS;
 }
 
 bool lsec_station_sample_key_at(size_t i, const uint8_t **hash, const char **name)
 {
-	pthread_once(&sample_once, sample_init);
-	if (i >= lsec_station_sample_key_count() || !sample_ok[i]) {
+	pthread_once(&denied_once, denied_init);
+	if (i >= lsec_station_sample_key_count() || !denied[i].ok) {
 		return false;
 	}
-	*hash = sample_hash[i];
-	*name = lsec_station__sample_pems[i].name;
+	*hash = denied[i].spki_hash;
+	*name = denied[i].name;
 	return true;
 }
 
-bool lsec_station_sample_key(const char **name_out, const uint8_t key_hash[32])
+bool lsec_station_sample_key(const char **name_out, const char **origin_out,
+			     const uint8_t key_hash[32])
 {
-	const uint8_t *h = NULL;
-	const char *name = NULL;
+	pthread_once(&denied_once, denied_init);
 	for (size_t i = 0; i < lsec_station_sample_key_count(); i++) {
 		/* Public values: no secret is compared here. */
-		if (lsec_station_sample_key_at(i, &h, &name) && memcmp(h, key_hash, 32) == 0) { /* lint:ok */
+		if (denied[i].ok && (memcmp(denied[i].spki_hash, key_hash, 32) == 0 || /* lint:ok */
+				     memcmp(denied[i].image_hash, key_hash, 32) == 0)) { /* lint:ok */
 			if (name_out != NULL) {
-				*name_out = name;
+				*name_out = denied[i].name;
+			}
+			if (origin_out != NULL) {
+				*origin_out = denied[i].origin;
 			}
 			return true;
 		}

@@ -28,8 +28,10 @@ typedef struct lsec_station__file {
 
 extern const lsec_station__file lsec_station__sops[];
 extern const size_t lsec_station__sops_count;
-extern const lsec_station__file lsec_station__sample_pems[];
-extern const size_t lsec_station__sample_pems_count;
+extern const lsec_station__file lsec_station__denied_pems[];
+extern const size_t lsec_station__denied_pems_count;
+extern const lsec_station__file lsec_station__denied_list[];
+extern const size_t lsec_station__denied_list_count;
 
 /* Non-secret string equality (names, ids, states). */
 static inline bool lsec_station__eq(const char *a, const char *b)
@@ -180,7 +182,7 @@ int lsec_station__attach(lsec_station__run *r, lsec_err *err);
 int lsec_station__release_load(lsec_station__run *r, lsec_err *err);
 int lsec_station__quota_check(lsec_station__run *r, lsec_err *err);
 /*
- * Every image check of a release: no published sample key, signature under
+ * Every image check of a release: no published key of the deny list, signature under
  * the product's firmware key (also through its embedded key, as a boot ROM
  * holding only the key digest checks it), release build of this product,
  * security counter not below min_counter.

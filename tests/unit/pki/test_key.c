@@ -124,11 +124,11 @@ static void test_pki_key__fingerprint_matches_mcuboot_keyhash(void **state)
 	static const struct {
 		const char *file, *hash;
 	} kat[] = {
-		{"mcuboot-sample-keys/root-ec-p256.pub.pem",
+		{"../../data/denied-keys/mcuboot-root-ec-p256.pub.pem",
 		 "e30466f6b8470c1f29070b17f1e2d3e94d445e3f608087fdc711e4382bb538b6"},
-		{"mcuboot-sample-keys/root-ed25519.pub.pem",
+		{"../../data/denied-keys/mcuboot-root-ed25519.pub.pem",
 		 "c1907fa4eac7fae3840a78902b6f0710b037e9968e5c6274a12a28790c7d4e3c"},
-		{"mcuboot-sample-keys/key_ec256.pub.pem",
+		{"../../data/denied-keys/mcuboot-mynewt-key_ec256.pub.pem",
 		 "6dc968724fdedb71be7c8ad62540ea148996f96adb5c48e9cc3112c588f26d89"},
 	};
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
@@ -150,8 +150,8 @@ static void test_pki_key__unsupported_and_malformed(void **state)
 	(void)state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_key *k = NULL;
-	char *rsa = lsec_test_data("mcuboot-sample-keys/root-rsa-2048.pub.pem");
-	char *p384 = lsec_test_data("mcuboot-sample-keys/root-ec-p384.pub.pem");
+	char *rsa = lsec_test_data("../../data/denied-keys/mcuboot-root-rsa-2048.pub.pem");
+	char *p384 = lsec_test_data("../../data/denied-keys/mcuboot-root-ec-p384.pub.pem");
 	char *readme = lsec_test_data("images/README.md");
 	assert_lsec_code(lsec_key_load_public(&k, rsa, &err), LSEC_E_PARSE, &err);
 	assert_non_null(strstr(err.msg, "ECDSA P-256 or Ed25519"));

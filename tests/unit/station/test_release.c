@@ -1,8 +1,16 @@
-/* Releases: two-person approval, every image check, sample keys, revocation. */
+/* Releases: two-person approval, every image check, the deny list, revocation. */
 #include "station_fixture.h"
+#include "station/station_int.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 static char *fx_image(station_fx *fx, const char *name, const char *product,
 		      lsec_image_build build, const char *version, uint32_t counter)
@@ -74,44 +82,143 @@ static void test_station_release__sample_key_refused(void **state)
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	/* A product whose "firmware key" is MCUboot's published root-ec-p256 sample key. */
-	char *sample = lsec_test_data("mcuboot-sample-keys/root-ec-p256.pub.pem");
+	char *sample = lsec_test_data("../../data/denied-keys/mcuboot-root-ec-p256.pub.pem");
 	fx->product.firmware_key = sample;
 	char *img = fx_image(fx, "s.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
 	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
 	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
 			 LSEC_E_STATION_SAMPLE_KEY);
-	assert_non_null(strstr(err.msg, "root-ec-p256"));
+	assert_non_null(strstr(err.msg, "'mcuboot-root-ec-p256'"));
+	assert_non_null(strstr(err.msg, "https://github.com/mcu-tools/mcuboot/blob/"));
 	fx->product.firmware_key = fx->fw_key;
 	lsec_free(img);
 	lsec_free(sample);
 }
 
-/* The compiled-in list equals KEYHASHES.txt, recomputed from the PEM files. */
-static void test_station_release__sample_keys_match_keyhashes(void **state)
+/*
+ * The flashing check (the one image.check runs) refuses an image signed
+ * with a published key, whatever the product's firmware key: here
+ * MCUboot's root-ed25519-unknown, whose private half MCUboot publishes.
+ */
+static void test_station_release__denied_key_refused_at_flashing(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *priv = lsec_test_data("denied-keys-private/root-ed25519-unknown.pem");
+	char *path = lsec_test_path(fx->dir, "u.img");
+	fx_sign_image(path, priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
+	lsec_buf bytes = LSEC_BUF_INIT(1 << 20);
+	fx_ok(lsec_file_read(&bytes, path, &err), &err);
+	lsec_image *img = NULL;
+	fx_ok(lsec_image_parse(&img, bytes.data, bytes.len, "u.img", &err), &err);
+	assert_int_equal(lsec_station__image_check(img, fx->st, "sensor", 0, &err),
+			 LSEC_E_STATION_SAMPLE_KEY);
+	assert_non_null(strstr(err.msg, "'mcuboot-root-ed25519-unknown'"));
+	assert_non_null(strstr(err.msg, "/root-ed25519-unknown.pem"));
+	lsec_image_free(img);
+	lsec_buf_release(&bytes);
+	lsec_free(path);
+	lsec_free(priv);
+}
+
+/* SHA-256 of the DER that i2d writes for the public key in the PEM file rel. */
+static void pem_hash(uint8_t out[32], const char *rel, int (*i2d)(const EVP_PKEY *, unsigned char **),
+		     int *type)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	size_t len = 0;
+	char *pem = lsec_test_source(rel, &len);
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	assert_non_null(pk);
+	unsigned char *der = NULL;
+	int n = i2d(pk, &der);
+	assert_true(n > 0);
+	fx_ok(lsec_sha256(out, der, (size_t)n, &err), &err);
+	*type = EVP_PKEY_get_base_id(pk);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
+	lsec_free(pem);
+}
+
+/*
+ * Every row of data/denied-keys/KEYS.tsv names a key file of the folder
+ * whose SubjectPublicKeyInfo has the listed SHA-256, and the station denies
+ * that key under it (and, for RSA, under the PKCS#1 hash an MCUboot image
+ * carries); every key file of the folder has a row; the compiled-in list
+ * holds exactly the folder's keys.
+ */
+static void test_station_release__denied_keys_match_list(void **state)
 {
 	(void)state;
-	char *path = lsec_test_data("mcuboot-sample-keys/KEYHASHES.txt");
-	FILE *f = fopen(path, "r");
-	char line[512];
-	size_t listed = 0;
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		uint8_t h[32];
-		lsec_err err = LSEC_ERR_INIT;
-		if (line[0] == '#' || strlen(line) < 64) {
+	char *list = lsec_test_source("data/denied-keys/KEYS.tsv", NULL);
+	size_t rows = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(list, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#') {
 			continue;
 		}
-		line[64] = '\0';
-		fx_ok(lsec_hex_decode_fixed(h, 32, line, "hash", &err), &err);
-		const char *name = NULL;
-		assert_true(lsec_station_sample_key(&name, h));
-		listed++;
+		char *f[6] = {0};
+		char *fsave = NULL;
+		size_t nf = 0;
+		for (char *t = strtok_r(line, "\t", &fsave); t != NULL && nf < 6;
+		     t = strtok_r(NULL, "\t", &fsave)) {
+			f[nf++] = t;
+		}
+		assert_int_equal(nf, 6);
+		char rel[256];
+		snprintf(rel, sizeof(rel), "data/denied-keys/%s.pub.pem", f[0]);
+		uint8_t want[32], h[32];
+		char hex[65];
+		int type = 0;
+		lsec_err err = LSEC_ERR_INIT;
+		fx_ok(lsec_hex_decode_fixed(want, 32, f[2], "sha256", &err), &err);
+		pem_hash(h, rel, i2d_PUBKEY, &type);
+		lsec_hex_encode(hex, h, 32);
+		assert_string_equal(hex, f[2]);
+		const char *name = NULL, *origin = NULL;
+		assert_true(lsec_station_sample_key(&name, &origin, want));
+		assert_string_equal(name, f[0]);
+		assert_non_null(strstr(origin, "https://github.com/"));
+		assert_null(strstr(origin, "no provenance"));
+		if (type == EVP_PKEY_RSA) {
+			pem_hash(h, rel, i2d_PublicKey, &type);
+			assert_true(lsec_station_sample_key(&name, NULL, h));
+			assert_string_equal(name, f[0]);
+		}
+		rows++;
 	}
-	fclose(f);
-	assert_int_equal(listed, lsec_station_sample_key_count());
+	assert_true(rows >= lsec_station_sample_key_count());
+	/* Each key file of the folder is compiled in and listed. */
+	char *dir = lsec_test_data("../../data/denied-keys");
+	DIR *d = opendir(dir);
+	size_t files = 0;
+	assert_non_null(d);
+	for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+		size_t n = strlen(e->d_name);
+		if (n <= 8 || strcmp(e->d_name + n - 8, ".pub.pem") != 0) {
+			continue;
+		}
+		char row[80];
+		snprintf(row, sizeof(row), "\n%.*s\t", (int)(n - 8), e->d_name);
+		char *again = lsec_test_source("data/denied-keys/KEYS.tsv", NULL);
+		assert_non_null(strstr(again, row));
+		lsec_free(again);
+		files++;
+	}
+	closedir(d);
+	assert_int_equal(files, lsec_station_sample_key_count());
+	for (size_t i = 0; i < lsec_station_sample_key_count(); i++) {
+		const uint8_t *h = NULL;
+		const char *name = NULL;
+		assert_true(lsec_station_sample_key_at(i, &h, &name));
+	}
 	uint8_t zero[32] = {0};
-	assert_false(lsec_station_sample_key(NULL, zero));
-	lsec_free(path);
+	assert_false(lsec_station_sample_key(NULL, NULL, zero));
+	lsec_free(dir);
+	lsec_free(list);
 }
 
 static void test_station_release__revoked_release_not_flashed(void **state)
@@ -205,7 +312,9 @@ int main(void)
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_release__sample_key_refused,
 						station_fx_setup, station_fx_teardown),
-		cmocka_unit_test(test_station_release__sample_keys_match_keyhashes),
+		cmocka_unit_test_setup_teardown(test_station_release__denied_key_refused_at_flashing,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test(test_station_release__denied_keys_match_list),
 		cmocka_unit_test_setup_teardown(test_station_release__revoked_release_not_flashed,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_release__quota_stops_line,
