@@ -657,7 +657,86 @@ static void replay_release(replay *rp)
 	lsec_free(rp->slots);
 }
 
-int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_err *err)
+/* ---- the replayed state as text, to resume from ------------------------- */
+
+/*
+ * Each row as [table, key, seq0, [col...], [seq...], napprovals,
+ * approvals_seq, [approver...]], in the order the log named them.
+ */
+static int state_dump(char **out, const replay *rp, lsec_err *err)
+{
+	int rc = 0;
+	json_t *all = json_array(), *r = NULL;
+	*out = NULL;
+	LSEC_ENSURE(all != NULL, LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+	for (size_t i = 0; i < rp->n; i++) {
+		const row *w = &rp->rows[i];
+		json_t *cols = json_array(), *seqs = json_array(), *appr = json_array();
+		r = json_pack("[i,s,I,o,o,i,I,o]", (int)w->table, w->key, (json_int_t)w->seq0, cols,
+			      seqs, (int)w->napprovals, (json_int_t)w->approvals_seq, appr);
+		LSEC_ENSURE(r != NULL, LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+		for (unsigned c = 0; c < NCOL; c++) {
+			LSEC_ENSURE(json_array_append_new(cols, w->col[c] != NULL
+									? json_string(w->col[c])
+									: json_null()) == 0 &&
+					    json_array_append_new(seqs,
+								  json_integer((json_int_t)w->seq[c])) == 0,
+				    LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+		}
+		for (unsigned a = 0; a < 2 && a < w->napprovals; a++) {
+			LSEC_ENSURE(json_array_append_new(appr, json_string(w->approver[a])) == 0,
+				    LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+		}
+		LSEC_ENSURE(json_array_append_new(all, r) == 0, LSEC_E_NOMEM,
+			    "cannot keep the replayed state: out of memory");
+		r = NULL;
+	}
+	LSEC_TRY(lsec_json_canonical(out, all, err));
+out:
+	json_decref(r);
+	json_decref(all);
+	return rc;
+}
+
+static int state_load(replay *rp, const char *text, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	json_t *all = NULL;
+	size_t i;
+	const json_t *r;
+	LSEC_TRY(lsec_json_parse(&all, text, len, "the remembered state", err));
+	LSEC_ENSURE(json_is_array(all), LSEC_E_PARSE,
+		    "cannot read the remembered state: it is not a list of rows");
+	json_array_foreach(all, i, r)
+	{
+		row *w = NULL;
+		const json_t *cols = json_array_get(r, 3), *seqs = json_array_get(r, 4);
+		const json_t *appr = json_array_get(r, 7);
+		json_int_t table = json_integer_value(json_array_get(r, 0));
+		const char *key = json_string_value(json_array_get(r, 1));
+		LSEC_ENSURE(json_array_size(r) == 8 && table >= 0 && table < T_COUNT && key != NULL &&
+				    json_array_size(cols) == NCOL && json_array_size(seqs) == NCOL &&
+				    json_array_size(appr) <= 2,
+			    LSEC_E_PARSE, "cannot read the remembered state: row %zu is malformed", i);
+		LSEC_TRY(row_get(&w, rp, (unsigned)table, key,
+				 (uint64_t)json_integer_value(json_array_get(r, 2)), err));
+		for (unsigned c = 0; c < NCOL; c++) {
+			LSEC_TRY(set(w, c, json_string_value(json_array_get(cols, c)),
+				     (uint64_t)json_integer_value(json_array_get(seqs, c)), err));
+		}
+		for (unsigned a = 0; a < json_array_size(appr); a++) {
+			LSEC_TRY(approve(w, json_string_value(json_array_get(appr, a)), 0, err));
+		}
+		w->napprovals = (unsigned)json_integer_value(json_array_get(r, 5));
+		w->approvals_seq = (uint64_t)json_integer_value(json_array_get(r, 6));
+	}
+out:
+	json_decref(all);
+	return rc;
+}
+
+int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out, lsec_store *st,
+				 uint64_t from, const char *state, size_t state_len, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -666,15 +745,28 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 	memset(&rp, 0, sizeof(rp));
 	LSEC_ENSURE_REF(out);
 	memset(out, 0, sizeof(*out));
+	if (state_out != NULL) {
+		*state_out = NULL;
+	}
 	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(from == 0 || state != NULL, LSEC_E_USAGE,
+		    "cannot replay the log from leaf %llu without the state before it",
+		    (unsigned long long)from);
 	rp.rep = out;
+	if (state != NULL) {
+		LSEC_TRY(state_load(&rp, state, state_len, err));
+	}
 	/* One snapshot: the leaves and the rows are read as of one moment. */
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, st, err));
 	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
-	LSEC_TRY(lsec_store_leaf_foreach(st, 0, count, leaf_cb, &rp, err));
-	LSEC_ENSURE(out->leaves == count, LSEC_E_AUDIT_LEAF_HASH,
+	LSEC_ENSURE(from <= count, LSEC_E_AUDIT_TRUNCATED,
+		    "cannot replay the log from leaf %llu: it has %llu leaves (leaves were deleted)",
+		    (unsigned long long)from, (unsigned long long)count);
+	LSEC_TRY(lsec_store_leaf_foreach(st, from, count, leaf_cb, &rp, err));
+	LSEC_ENSURE(out->leaves == count - from, LSEC_E_AUDIT_LEAF_HASH,
 		    "cannot replay the log: %llu leaves stored, %llu read",
-		    (unsigned long long)count, (unsigned long long)out->leaves);
+		    (unsigned long long)count, (unsigned long long)(from + out->leaves));
+	out->tree_size = count;
 	LSEC_TRY(compare_units(&rp, st, err));
 	LSEC_TRY(compare_runs(&rp, st, err));
 	LSEC_TRY(compare_identities(&rp, st, err));
@@ -690,6 +782,9 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 			}
 		}
 	}
+	if (state_out != NULL) {
+		LSEC_TRY(state_dump(state_out, &rp, err));
+	}
 	if (out->ndiffs > 0) {
 		char first[512];
 		lsec_audit_state_diff_text(first, sizeof(first), &out->diffs[0]);
@@ -701,7 +796,16 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	replay_release(&rp);
+	if (rc < 0 && rc != LSEC_E_AUDIT_STATE && state_out != NULL) {
+		lsec_free(*state_out);
+		*state_out = NULL;
+	}
 	return rc;
+}
+
+int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_err *err)
+{
+	return lsec_audit_state_verify_from(out, NULL, st, 0, NULL, 0, err);
 }
 
 void lsec_audit_state_report_release(lsec_audit_state_report *r)
