@@ -595,7 +595,9 @@ typedef struct lsec_audit_state_report {
  * compares every row of the state tables with it: units (uid, product,
  * state), runs (unit, SOP, version, outcome), identities (unit, certificate
  * serial, key state), releases (digest, revoked, approvals), SOP versions
- * (digest, body digest, approvals) and people (role, disabled).
+ * (digest, body digest, approvals), people (role, disabled), credentials
+ * (unit, revoked), revocations (unit, reason, person) and scrap records
+ * (method, person, witness).
  * docs/audit-log.md says which leaf records what. out lists every row that
  * is missing, extra or different, naming the table, the key, the column and
  * the leaf; release it with lsec_audit_state_report_release, also on error.

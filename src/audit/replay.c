@@ -6,8 +6,11 @@
  * stored hash) builds the replayed state in memory, in one hash table keyed
  * by (table, natural key): units by serial, runs by id, identities by key
  * fingerprint, releases by product@version, SOP versions by sop@version,
- * people by name. Then each table's rows are listed once and compared with
- * it. Which leaf records what is in docs/audit-log.md; the evidence keys
+ * people by name, credentials by keyed fingerprint, revocations by
+ * certificate serial, scrap records by serial. Then each table's rows are
+ * listed once and compared with it. The state can be kept as text and
+ * resumed from (lsec_audit_state_verify_from), so only later leaves are
+ * read. Which leaf records what is in docs/audit-log.md; the evidence keys
  * are the LSEC_EV_* of audit.h.
  *
  * @test tests/unit/audit/test_replay.c
@@ -20,7 +23,18 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { T_UNITS, T_RUNS, T_IDENTITIES, T_RELEASES, T_SOPS, T_PEOPLE, T_COUNT };
+enum {
+	T_UNITS,
+	T_RUNS,
+	T_IDENTITIES,
+	T_RELEASES,
+	T_SOPS,
+	T_PEOPLE,
+	T_CREDS,
+	T_REVOCATIONS,
+	T_SCRAP,
+	T_COUNT
+};
 #define NCOL 4
 /* Largest SOP body read back to hash (bytes). */
 #define BODY_MAX (4u << 20)
@@ -36,6 +50,9 @@ static const struct {
 	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
 	[T_PEOPLE] = {"people", {"role", "disabled", "pw_hash", NULL}},
+	[T_CREDS] = {"credentials", {"serial", "revoked", NULL, NULL}},
+	[T_REVOCATIONS] = {"revocations", {"serial", "reason", "person", NULL}},
+	[T_SCRAP] = {"scrap_records", {"method", "person", "witness", NULL}},
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
@@ -43,6 +60,9 @@ enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3 };
 enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_APPROVALS = 2 };
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
+enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
+enum { C_REV_SERIAL = 0, C_REV_REASON = 1, C_REV_PERSON = 2 };
+enum { C_SCRAP_METHOD = 0, C_SCRAP_PERSON = 1, C_SCRAP_WITNESS = 2 };
 
 /* One replayed row. A column the log does not speak of stays NULL and is not compared. */
 typedef struct row {
@@ -316,10 +336,74 @@ out:
 	return rc;
 }
 
+/* A certificate revoked: its unit, the CRL reason and who revoked it. */
+static int on_revoke(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *sn = str(l->ev, LSEC_EV_CERT_SERIAL);
+	if (sn != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_REVOCATIONS, sn, l->seq, err));
+		LSEC_TRY(set(r, C_REV_SERIAL, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_REV_REASON, str(l->ev, "reason"), l->seq, err));
+		LSEC_TRY(set(r, C_REV_PERSON, l->person, l->seq, err));
+	}
+out:
+	return rc;
+}
+
+/* Every credential of the leaf's unit revoked (decommissioning, rework). */
+static int on_cred_revoke(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < rp->n; i++) {
+		row *r = &rp->rows[i];
+		if (r->table == T_CREDS && eq(r->col[C_CRED_SERIAL], l->unit)) {
+			LSEC_TRY(set(r, C_CRED_REVOKED, "yes", l->seq, err));
+		}
+	}
+out:
+	return rc;
+}
+
+/* A unit destroyed: the method, who destroyed it and who witnessed it. */
+static int on_scrap(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	if (l->unit != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_SCRAP, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_SCRAP_METHOD, str(l->ev, "method"), l->seq, err));
+		LSEC_TRY(set(r, C_SCRAP_PERSON, l->person, l->seq, err));
+		LSEC_TRY(set(r, C_SCRAP_WITNESS, str(l->ev, "witnessed-by"), l->seq, err));
+	}
+out:
+	return rc;
+}
+
+/* A credential issued to the leaf's unit (a passed step, or `ca password`). */
+static int on_cred(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *fp = str(l->ev, LSEC_EV_CREDENTIAL_FP);
+	const char *outcome = str(l->leaf, "outcome");
+	if (fp != NULL && l->unit != NULL && (eq(outcome, "passed") || eq(outcome, "done"))) {
+		LSEC_TRY(row_get(&r, rp, T_CREDS, fp, l->seq, err));
+		LSEC_TRY(set(r, C_CRED_SERIAL, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_CRED_REVOKED, "no", l->seq, err));
+	}
+out:
+	return rc;
+}
+
 static const struct {
 	const char *action;
 	int (*fn)(replay *rp, const leaf_ctx *l, lsec_err *err);
 } handlers[] = {
+	{"pki.certificate.revoke", on_revoke},
+	{"credential.revoke", on_cred_revoke},
+	{"scrap.unit", on_scrap},
 	{"line-init", on_line_init},
 	{"person-add", on_person_add},
 	{"person-disable", on_person_disable},
@@ -404,6 +488,7 @@ static int apply(replay *rp, uint64_t seq, const json_t *leaf, lsec_err *err)
 		}
 	}
 	LSEC_TRY(on_run(rp, &l, err));
+	LSEC_TRY(on_cred(rp, &l, err));
 	LSEC_TRY(on_key(rp, &l, l.ev, err));
 	size_t i;
 	const json_t *k;
@@ -427,6 +512,8 @@ static bool may_record_state(const uint8_t *leaf, size_t len)
 	static const char *const needles[] = {
 		"\"" LSEC_EV_UNIT_STATE "\":", "\"" LSEC_EV_RUN "\":",
 		"\"" LSEC_EV_KEY_STATE "\":",  "\"" LSEC_EV_KEYS "\":",
+		"\"" LSEC_EV_CREDENTIAL_FP "\":", "\"credential.revoke\"",
+		"\"pki.certificate.revoke\"", "\"scrap.unit\"",
 		"\"line-init\"",             "\"person-",
 		"\"release.",                 "\"sop.",
 	};
@@ -642,6 +729,53 @@ out:
 	return rc;
 }
 
+static int compare_credentials(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit *u = NULL;
+	lsec_store_credential *c = NULL;
+	size_t n = 0, nc = 0;
+	LSEC_TRY(lsec_store_unit_list(&u, &n, st, NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		lsec_free(c);
+		c = NULL;
+		LSEC_TRY(lsec_store_credential_list(&c, &nc, st, u[i].serial, err));
+		for (size_t k = 0; k < nc; k++) {
+			const char *v[NCOL] = {c[k].serial, c[k].revoked[0] ? "yes" : "no"};
+			LSEC_TRY(compare(rp, T_CREDS, c[k].keyed_fp, v, err));
+		}
+	}
+out:
+	lsec_free(c);
+	lsec_free(u);
+	return rc;
+}
+
+/* Revocations (subject: the certificate serial) and scrap records (subject: the method). */
+static int compare_records(replay *rp, lsec_store *st, unsigned table, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_record *r = NULL;
+	size_t n = 0;
+	if (table == T_REVOCATIONS) {
+		LSEC_TRY(lsec_store_revocation_list(&r, &n, st, err));
+	} else {
+		LSEC_TRY(lsec_store_scrap_list(&r, &n, st, err));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (table == T_REVOCATIONS) {
+			const char *v[NCOL] = {r[i].serial, r[i].reason, r[i].person};
+			LSEC_TRY(compare(rp, table, r[i].subject, v, err));
+		} else {
+			const char *v[NCOL] = {r[i].subject, r[i].person, r[i].witness};
+			LSEC_TRY(compare(rp, table, r[i].serial, v, err));
+		}
+	}
+out:
+	lsec_free(r);
+	return rc;
+}
+
 static void replay_release(replay *rp)
 {
 	for (size_t i = 0; i < rp->n; i++) {
@@ -773,6 +907,9 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 	LSEC_TRY(compare_approvables(&rp, st, T_RELEASES, err));
 	LSEC_TRY(compare_approvables(&rp, st, T_SOPS, err));
 	LSEC_TRY(compare_people(&rp, st, err));
+	LSEC_TRY(compare_credentials(&rp, st, err));
+	LSEC_TRY(compare_records(&rp, st, T_REVOCATIONS, err));
+	LSEC_TRY(compare_records(&rp, st, T_SCRAP, err));
 	for (unsigned t = 0; t < T_COUNT; t++) {
 		for (size_t i = 0; i < rp.n; i++) {
 			const row *r = &rp.rows[i];

@@ -178,7 +178,7 @@ static const cli_spec verify_spec = {
 		"verifies.\nWhen several stations share a PostgreSQL registry, give --pubkey a file "
 		"with all their\nstation.pub keys concatenated: each checkpoint must be signed by one "
 		"of them.\nThen the log is replayed and every row of the units, runs, identities, "
-		"releases,\nsop_versions and people tables is compared with what the leaves record; "
+		"releases,\nsop_versions, people, credentials, revocations and scrap_records tables is compared with what the leaves record; "
 		"each row that\nis missing, extra or different is listed with its table, key, column "
 		"and leaf (exit 5).\n"
 		"The station remembers what it verified (" LSEC_LINE_VERIFIED ": tree size, root and "
