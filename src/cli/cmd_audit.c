@@ -93,8 +93,10 @@ static int verify_body(cli_ctx *c)
 	} else {
 		LSEC_TRY(lsec_line_trusted_keys(&pubs, &npubs, line, err));
 	}
-	/* An auditor's copy, or a folder without the station key, verifies from scratch. */
-	if (!cli_flag(a, "read-only") && access(lsec_line_station_key_path(line), R_OK) == 0) {
+	/* An auditor's copy (read-only, or a folder that cannot be written) or a folder
+	 * without the station key verifies from scratch and keeps nothing. */
+	if (!cli_flag(a, "read-only") && access(lsec_line_dir(line), W_OK) == 0 &&
+	    access(lsec_line_station_key_path(line), R_OK) == 0) {
 		LSEC_TRY(lsec_key_load_private(&key, lsec_line_station_key_path(line), NULL, err));
 		vo.key = lsec_key_evp(key);
 	}
