@@ -575,6 +575,23 @@ LSEC_API LSEC_MUST_USE int lsec_audit_verify_keys(lsec_audit_verify_report *out,
 						  const struct evp_pkey_st *const *pubs,
 						  size_t npubs, const char *against,
 						  size_t against_len, lsec_err *err);
+/*
+ * lsec_audit_verify_keys from a point verified before: since (may be NULL:
+ * from scratch) is the size and root the first since->size leaves had when
+ * they verified last, as the caller kept it outside the registry. Those
+ * leaves are hashed again from their stored bytes and must give the same
+ * root; their signatures are not checked again. Every later leaf gets
+ * every check. Errors: those of lsec_audit_verify_keys; LSEC_E_AUDIT_ROOT
+ * (a leaf before since->size changed: verify from scratch to name it),
+ * LSEC_E_AUDIT_TRUNCATED (fewer leaves than since->size).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_verify_since(lsec_audit_verify_report *out, lsec_store *st,
+						   const char *line_id,
+						   const struct evp_pkey_st *const *pubs,
+						   size_t npubs,
+						   const lsec_audit_checkpoint *since,
+						   const char *against, size_t against_len,
+						   lsec_err *err);
 
 /* ---- state replay ----------------------------------------------------- */
 
@@ -599,6 +616,7 @@ typedef struct lsec_audit_state_diff {
 /* What lsec_audit_state_verify found. Caller-allocated; release with _release. */
 typedef struct lsec_audit_state_report {
 	uint64_t leaves;              /* leaves replayed */
+	uint64_t tree_size;           /* the state replayed is that of this many leaves */
 	uint64_t rows;                /* registry rows compared */
 	lsec_audit_state_diff *diffs; /* every difference, by table; owned by the report */
 	size_t ndiffs;
@@ -610,7 +628,9 @@ typedef struct lsec_audit_state_report {
  * compares every row of the state tables with it: units (uid, product,
  * state), runs (unit, SOP, version, outcome), identities (unit, certificate
  * serial, key state), releases (digest, revoked, approvals), SOP versions
- * (digest, body digest, approvals) and people (role, disabled).
+ * (digest, body digest, approvals), people (role, disabled), credentials
+ * (unit, revoked), revocations (unit, reason, person) and scrap records
+ * (method, person, witness).
  * docs/audit-log.md says which leaf records what. out lists every row that
  * is missing, extra or different, naming the table, the key, the column and
  * the leaf; release it with lsec_audit_state_report_release, also on error.
@@ -620,6 +640,21 @@ typedef struct lsec_audit_state_report {
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st,
 						   lsec_err *err);
+/*
+ * lsec_audit_state_verify resuming from the state of the first `from`
+ * leaves (state, state_len: text an earlier call returned; NULL when from
+ * is 0): only leaves from `from` on are read and applied, every row is
+ * compared. *state_out (may be NULL; lsec_free) is the replayed state of
+ * out->tree_size leaves, also when rows differ (LSEC_E_AUDIT_STATE). The
+ * caller keeps the state where the registry's writers cannot change it
+ * and checks it is the one it kept. Errors: those of
+ * lsec_audit_state_verify; LSEC_E_PARSE (state malformed),
+ * LSEC_E_AUDIT_TRUNCATED (fewer than `from` leaves).
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_state_verify_from(lsec_audit_state_report *out,
+							char **state_out, lsec_store *st,
+							uint64_t from, const char *state,
+							size_t state_len, lsec_err *err);
 /* Frees the differences; the report may be used again. NULL is a no-op. */
 LSEC_API void lsec_audit_state_report_release(lsec_audit_state_report *r);
 /* "different", "extra" or "missing" (static). */

@@ -51,6 +51,8 @@ struct json_t;
 #define LSEC_LINE_CONFIG "line.yaml"
 /* The anchor in the line folder, and the default checkpoint folder (line.yaml `checkpoints`). */
 #define LSEC_LINE_ANCHOR "anchor.json"
+/* What this station verified last, in the line folder (lsec_line_verify). */
+#define LSEC_LINE_VERIFIED "verified.json"
 #define LSEC_LINE_CHECKPOINTS "checkpoints"
 #define LSEC_LINE_ENV "LINESEC_LINE"
 /* In the line folder: this station's public key (PEM). */
@@ -234,6 +236,8 @@ typedef struct lsec_line_verify_report {
 	bool anchored;          /* anchor.json names a checkpoint */
 	uint64_t anchored_size; /* its tree size */
 	size_t exported;        /* exported checkpoints checked (against a folder) */
+	uint64_t since;         /* lsec_line_verify: leaves verified before, not walked again */
+	bool remembered;        /* lsec_line_verify: LSEC_LINE_VERIFIED now records this */
 } lsec_line_verify_report;
 
 /*
@@ -254,6 +258,39 @@ LSEC_API LSEC_MUST_USE int lsec_line_audit_verify(lsec_line_verify_report *out, 
 						  const struct evp_pkey_st *const *pubs,
 						  size_t npubs, const char *against,
 						  lsec_err *err);
+
+typedef struct lsec_line_verify_options {
+	unsigned version;              /* 1 */
+	const char *against;           /* as for lsec_line_audit_verify (may be NULL) */
+	const struct evp_pkey_st *key; /* the station's key; NULL: from scratch, nothing kept */
+	bool full;                     /* from scratch even when a record is kept */
+} lsec_line_verify_options;
+
+#define LSEC_LINE_VERIFY_OPTIONS_INIT {1, NULL, NULL, false}
+
+/*
+ * `linesec audit verify`: lsec_line_audit_verify, then the registry's rows
+ * against the state the log replays to (lsec_audit_state_verify_from;
+ * state is filled as that fills it). With opts->key, the station
+ * remembers what it verified in line_dir/LSEC_LINE_VERIFIED (tree size,
+ * root, replayed state; signed with key) and the next call costs what
+ * came since: the leaves verified before are only hashed again against
+ * the kept root (a changed one makes the walk start from scratch, which
+ * names it), later leaves get every check and are applied to the kept
+ * state, and every row is compared. A record signed by another key, of
+ * another registry or for more leaves than the log holds is refused;
+ * opts->full ignores it and records anew. Errors: those of
+ * lsec_line_audit_verify and lsec_audit_state_verify_from
+ * (LSEC_E_AUDIT_STATE after recording: the log verified, rows differ);
+ * LSEC_E_AUDIT_SIGNATURE (a record not signed by key), LSEC_E_STORE_ANCHOR
+ * (a record of another registry), LSEC_E_AUDIT_TRUNCATED (fewer leaves
+ * than recorded), LSEC_E_AUDIT_ROOT (leaves recorded as verified changed
+ * yet verify: rewritten under a station key), LSEC_E_PARSE, LSEC_E_IO.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_verify(lsec_line_verify_report *out,
+					    lsec_audit_state_report *state, lsec_line *line,
+					    const struct evp_pkey_st *const *pubs, size_t npubs,
+					    const lsec_line_verify_options *opts, lsec_err *err);
 
 /* ---- people ---------------------------------------------------------------- */
 

@@ -533,13 +533,14 @@ out:
 
 static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
 		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
-		      const char *against, size_t against_len, lsec_err *err);
+		      const lsec_audit_checkpoint *since, const char *against, size_t against_len,
+		      lsec_err *err);
 
 int lsec_audit_verify(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
 		      const char *key_name, const struct evp_pkey_st *pub, const char *against,
 		      size_t against_len, lsec_err *err)
 {
-	return verify_log(out, st, line_id, key_name, &pub, pub != NULL ? 1 : 0, against,
+	return verify_log(out, st, line_id, key_name, &pub, pub != NULL ? 1 : 0, NULL, against,
 			  against_len, err);
 }
 
@@ -547,12 +548,21 @@ int lsec_audit_verify_keys(lsec_audit_verify_report *out, lsec_store *st, const 
 			   const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
 			   size_t against_len, lsec_err *err)
 {
-	return verify_log(out, st, line_id, NULL, pubs, npubs, against, against_len, err);
+	return verify_log(out, st, line_id, NULL, pubs, npubs, NULL, against, against_len, err);
+}
+
+int lsec_audit_verify_since(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
+			    const struct evp_pkey_st *const *pubs, size_t npubs,
+			    const lsec_audit_checkpoint *since, const char *against,
+			    size_t against_len, lsec_err *err)
+{
+	return verify_log(out, st, line_id, NULL, pubs, npubs, since, against, against_len, err);
 }
 
 static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char *line_id,
 		      const char *key_name, const struct evp_pkey_st *const *pubs, size_t npubs,
-		      const char *against, size_t against_len, lsec_err *err)
+		      const lsec_audit_checkpoint *since, const char *against, size_t against_len,
+		      lsec_err *err)
 {
 	int rc = 0;
 	struct cp_rows rows = {.key_name = key_name, .pubs = pubs, .npubs = npubs};
@@ -586,8 +596,17 @@ static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char 
 	w.rows = &rows;
 	w.keys = keys;
 	w.origin = origin;
+	if (since != NULL) {
+		/* Leaves verified before are hashed again, not signature-checked again. */
+		w.anchor = since;
+		w.sig_from = since->size;
+	}
 	LSEC_TRY(walk_leaves(&w, st, 0, UINT64_MAX, err));
 	LSEC_TRY(check_roots(&w, err));
+	LSEC_ENSURE(since == NULL || since->size <= w.tree.size, LSEC_E_AUDIT_TRUNCATED,
+		    "the log has %llu leaves but %llu verified before (leaves were deleted)",
+		    (unsigned long long)w.tree.size, (unsigned long long)since->size);
+	LSEC_TRY(check_anchor(&w, err));
 	if (w.root_row < rows.n) {
 		const struct cp_row *r = &rows.v[w.root_row];
 		LSEC_BAIL(LSEC_E_AUDIT_TRUNCATED,

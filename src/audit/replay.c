@@ -6,8 +6,11 @@
  * stored hash) builds the replayed state in memory, in one hash table keyed
  * by (table, natural key): units by serial, runs by id, identities by key
  * fingerprint, releases by product@version, SOP versions by sop@version,
- * people by name. Then each table's rows are listed once and compared with
- * it. Which leaf records what is in docs/audit-log.md; the evidence keys
+ * people by name, credentials by keyed fingerprint, revocations by
+ * certificate serial, scrap records by serial. Then each table's rows are
+ * listed once and compared with it. The state can be kept as text and
+ * resumed from (lsec_audit_state_verify_from), so only later leaves are
+ * read. Which leaf records what is in docs/audit-log.md; the evidence keys
  * are the LSEC_EV_* of audit.h.
  *
  * @test tests/unit/audit/test_replay.c
@@ -20,7 +23,18 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { T_UNITS, T_RUNS, T_IDENTITIES, T_RELEASES, T_SOPS, T_PEOPLE, T_COUNT };
+enum {
+	T_UNITS,
+	T_RUNS,
+	T_IDENTITIES,
+	T_RELEASES,
+	T_SOPS,
+	T_PEOPLE,
+	T_CREDS,
+	T_REVOCATIONS,
+	T_SCRAP,
+	T_COUNT
+};
 #define NCOL 4
 /* Largest SOP body read back to hash (bytes). */
 #define BODY_MAX (4u << 20)
@@ -36,6 +50,9 @@ static const struct {
 	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
 	[T_PEOPLE] = {"people", {"role", "disabled", "pw_hash", NULL}},
+	[T_CREDS] = {"credentials", {"serial", "revoked", NULL, NULL}},
+	[T_REVOCATIONS] = {"revocations", {"serial", "reason", "person", NULL}},
+	[T_SCRAP] = {"scrap_records", {"method", "person", "witness", NULL}},
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
@@ -43,6 +60,9 @@ enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3 };
 enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_APPROVALS = 2 };
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
+enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
+enum { C_REV_SERIAL = 0, C_REV_REASON = 1, C_REV_PERSON = 2 };
+enum { C_SCRAP_METHOD = 0, C_SCRAP_PERSON = 1, C_SCRAP_WITNESS = 2 };
 
 /* One replayed row. A column the log does not speak of stays NULL and is not compared. */
 typedef struct row {
@@ -316,10 +336,74 @@ out:
 	return rc;
 }
 
+/* A certificate revoked: its unit, the CRL reason and who revoked it. */
+static int on_revoke(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *sn = str(l->ev, LSEC_EV_CERT_SERIAL);
+	if (sn != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_REVOCATIONS, sn, l->seq, err));
+		LSEC_TRY(set(r, C_REV_SERIAL, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_REV_REASON, str(l->ev, "reason"), l->seq, err));
+		LSEC_TRY(set(r, C_REV_PERSON, l->person, l->seq, err));
+	}
+out:
+	return rc;
+}
+
+/* Every credential of the leaf's unit revoked (decommissioning, rework). */
+static int on_cred_revoke(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < rp->n; i++) {
+		row *r = &rp->rows[i];
+		if (r->table == T_CREDS && eq(r->col[C_CRED_SERIAL], l->unit)) {
+			LSEC_TRY(set(r, C_CRED_REVOKED, "yes", l->seq, err));
+		}
+	}
+out:
+	return rc;
+}
+
+/* A unit destroyed: the method, who destroyed it and who witnessed it. */
+static int on_scrap(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	if (l->unit != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_SCRAP, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_SCRAP_METHOD, str(l->ev, "method"), l->seq, err));
+		LSEC_TRY(set(r, C_SCRAP_PERSON, l->person, l->seq, err));
+		LSEC_TRY(set(r, C_SCRAP_WITNESS, str(l->ev, "witnessed-by"), l->seq, err));
+	}
+out:
+	return rc;
+}
+
+/* A credential issued to the leaf's unit (a passed step, or `ca password`). */
+static int on_cred(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *fp = str(l->ev, LSEC_EV_CREDENTIAL_FP);
+	const char *outcome = str(l->leaf, "outcome");
+	if (fp != NULL && l->unit != NULL && (eq(outcome, "passed") || eq(outcome, "done"))) {
+		LSEC_TRY(row_get(&r, rp, T_CREDS, fp, l->seq, err));
+		LSEC_TRY(set(r, C_CRED_SERIAL, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_CRED_REVOKED, "no", l->seq, err));
+	}
+out:
+	return rc;
+}
+
 static const struct {
 	const char *action;
 	int (*fn)(replay *rp, const leaf_ctx *l, lsec_err *err);
 } handlers[] = {
+	{"pki.certificate.revoke", on_revoke},
+	{"credential.revoke", on_cred_revoke},
+	{"scrap.unit", on_scrap},
 	{"line-init", on_line_init},
 	{"person-add", on_person_add},
 	{"person-disable", on_person_disable},
@@ -404,6 +488,7 @@ static int apply(replay *rp, uint64_t seq, const json_t *leaf, lsec_err *err)
 		}
 	}
 	LSEC_TRY(on_run(rp, &l, err));
+	LSEC_TRY(on_cred(rp, &l, err));
 	LSEC_TRY(on_key(rp, &l, l.ev, err));
 	size_t i;
 	const json_t *k;
@@ -427,6 +512,8 @@ static bool may_record_state(const uint8_t *leaf, size_t len)
 	static const char *const needles[] = {
 		"\"" LSEC_EV_UNIT_STATE "\":", "\"" LSEC_EV_RUN "\":",
 		"\"" LSEC_EV_KEY_STATE "\":",  "\"" LSEC_EV_KEYS "\":",
+		"\"" LSEC_EV_CREDENTIAL_FP "\":", "\"credential.revoke\"",
+		"\"pki.certificate.revoke\"", "\"scrap.unit\"",
 		"\"line-init\"",             "\"person-",
 		"\"release.",                 "\"sop.",
 	};
@@ -642,6 +729,53 @@ out:
 	return rc;
 }
 
+static int compare_credentials(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_unit *u = NULL;
+	lsec_store_credential *c = NULL;
+	size_t n = 0, nc = 0;
+	LSEC_TRY(lsec_store_unit_list(&u, &n, st, NULL, err));
+	for (size_t i = 0; i < n; i++) {
+		lsec_free(c);
+		c = NULL;
+		LSEC_TRY(lsec_store_credential_list(&c, &nc, st, u[i].serial, err));
+		for (size_t k = 0; k < nc; k++) {
+			const char *v[NCOL] = {c[k].serial, c[k].revoked[0] ? "yes" : "no"};
+			LSEC_TRY(compare(rp, T_CREDS, c[k].keyed_fp, v, err));
+		}
+	}
+out:
+	lsec_free(c);
+	lsec_free(u);
+	return rc;
+}
+
+/* Revocations (subject: the certificate serial) and scrap records (subject: the method). */
+static int compare_records(replay *rp, lsec_store *st, unsigned table, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_record *r = NULL;
+	size_t n = 0;
+	if (table == T_REVOCATIONS) {
+		LSEC_TRY(lsec_store_revocation_list(&r, &n, st, err));
+	} else {
+		LSEC_TRY(lsec_store_scrap_list(&r, &n, st, err));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (table == T_REVOCATIONS) {
+			const char *v[NCOL] = {r[i].serial, r[i].reason, r[i].person};
+			LSEC_TRY(compare(rp, table, r[i].subject, v, err));
+		} else {
+			const char *v[NCOL] = {r[i].subject, r[i].person, r[i].witness};
+			LSEC_TRY(compare(rp, table, r[i].serial, v, err));
+		}
+	}
+out:
+	lsec_free(r);
+	return rc;
+}
+
 static void replay_release(replay *rp)
 {
 	for (size_t i = 0; i < rp->n; i++) {
@@ -657,7 +791,86 @@ static void replay_release(replay *rp)
 	lsec_free(rp->slots);
 }
 
-int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_err *err)
+/* ---- the replayed state as text, to resume from ------------------------- */
+
+/*
+ * Each row as [table, key, seq0, [col...], [seq...], napprovals,
+ * approvals_seq, [approver...]], in the order the log named them.
+ */
+static int state_dump(char **out, const replay *rp, lsec_err *err)
+{
+	int rc = 0;
+	json_t *all = json_array(), *r = NULL;
+	*out = NULL;
+	LSEC_ENSURE(all != NULL, LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+	for (size_t i = 0; i < rp->n; i++) {
+		const row *w = &rp->rows[i];
+		json_t *cols = json_array(), *seqs = json_array(), *appr = json_array();
+		r = json_pack("[i,s,I,o,o,i,I,o]", (int)w->table, w->key, (json_int_t)w->seq0, cols,
+			      seqs, (int)w->napprovals, (json_int_t)w->approvals_seq, appr);
+		LSEC_ENSURE(r != NULL, LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+		for (unsigned c = 0; c < NCOL; c++) {
+			LSEC_ENSURE(json_array_append_new(cols, w->col[c] != NULL
+									? json_string(w->col[c])
+									: json_null()) == 0 &&
+					    json_array_append_new(seqs,
+								  json_integer((json_int_t)w->seq[c])) == 0,
+				    LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+		}
+		for (unsigned a = 0; a < 2 && a < w->napprovals; a++) {
+			LSEC_ENSURE(json_array_append_new(appr, json_string(w->approver[a])) == 0,
+				    LSEC_E_NOMEM, "cannot keep the replayed state: out of memory");
+		}
+		LSEC_ENSURE(json_array_append_new(all, r) == 0, LSEC_E_NOMEM,
+			    "cannot keep the replayed state: out of memory");
+		r = NULL;
+	}
+	LSEC_TRY(lsec_json_canonical(out, all, err));
+out:
+	json_decref(r);
+	json_decref(all);
+	return rc;
+}
+
+static int state_load(replay *rp, const char *text, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	json_t *all = NULL;
+	size_t i;
+	const json_t *r;
+	LSEC_TRY(lsec_json_parse(&all, text, len, "the remembered state", err));
+	LSEC_ENSURE(json_is_array(all), LSEC_E_PARSE,
+		    "cannot read the remembered state: it is not a list of rows");
+	json_array_foreach(all, i, r)
+	{
+		row *w = NULL;
+		const json_t *cols = json_array_get(r, 3), *seqs = json_array_get(r, 4);
+		const json_t *appr = json_array_get(r, 7);
+		json_int_t table = json_integer_value(json_array_get(r, 0));
+		const char *key = json_string_value(json_array_get(r, 1));
+		LSEC_ENSURE(json_array_size(r) == 8 && table >= 0 && table < T_COUNT && key != NULL &&
+				    json_array_size(cols) == NCOL && json_array_size(seqs) == NCOL &&
+				    json_array_size(appr) <= 2,
+			    LSEC_E_PARSE, "cannot read the remembered state: row %zu is malformed", i);
+		LSEC_TRY(row_get(&w, rp, (unsigned)table, key,
+				 (uint64_t)json_integer_value(json_array_get(r, 2)), err));
+		for (unsigned c = 0; c < NCOL; c++) {
+			LSEC_TRY(set(w, c, json_string_value(json_array_get(cols, c)),
+				     (uint64_t)json_integer_value(json_array_get(seqs, c)), err));
+		}
+		for (unsigned a = 0; a < json_array_size(appr); a++) {
+			LSEC_TRY(approve(w, json_string_value(json_array_get(appr, a)), 0, err));
+		}
+		w->napprovals = (unsigned)json_integer_value(json_array_get(r, 5));
+		w->approvals_seq = (uint64_t)json_integer_value(json_array_get(r, 6));
+	}
+out:
+	json_decref(all);
+	return rc;
+}
+
+int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out, lsec_store *st,
+				 uint64_t from, const char *state, size_t state_len, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -666,21 +879,37 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 	memset(&rp, 0, sizeof(rp));
 	LSEC_ENSURE_REF(out);
 	memset(out, 0, sizeof(*out));
+	if (state_out != NULL) {
+		*state_out = NULL;
+	}
 	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(from == 0 || state != NULL, LSEC_E_USAGE,
+		    "cannot replay the log from leaf %llu without the state before it",
+		    (unsigned long long)from);
 	rp.rep = out;
+	if (state != NULL) {
+		LSEC_TRY(state_load(&rp, state, state_len, err));
+	}
 	/* One snapshot: the leaves and the rows are read as of one moment. */
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, st, err));
 	LSEC_TRY(lsec_store_leaf_count(&count, st, err));
-	LSEC_TRY(lsec_store_leaf_foreach(st, 0, count, leaf_cb, &rp, err));
-	LSEC_ENSURE(out->leaves == count, LSEC_E_AUDIT_LEAF_HASH,
+	LSEC_ENSURE(from <= count, LSEC_E_AUDIT_TRUNCATED,
+		    "cannot replay the log from leaf %llu: it has %llu leaves (leaves were deleted)",
+		    (unsigned long long)from, (unsigned long long)count);
+	LSEC_TRY(lsec_store_leaf_foreach(st, from, count, leaf_cb, &rp, err));
+	LSEC_ENSURE(out->leaves == count - from, LSEC_E_AUDIT_LEAF_HASH,
 		    "cannot replay the log: %llu leaves stored, %llu read",
-		    (unsigned long long)count, (unsigned long long)out->leaves);
+		    (unsigned long long)count, (unsigned long long)(from + out->leaves));
+	out->tree_size = count;
 	LSEC_TRY(compare_units(&rp, st, err));
 	LSEC_TRY(compare_runs(&rp, st, err));
 	LSEC_TRY(compare_identities(&rp, st, err));
 	LSEC_TRY(compare_approvables(&rp, st, T_RELEASES, err));
 	LSEC_TRY(compare_approvables(&rp, st, T_SOPS, err));
 	LSEC_TRY(compare_people(&rp, st, err));
+	LSEC_TRY(compare_credentials(&rp, st, err));
+	LSEC_TRY(compare_records(&rp, st, T_REVOCATIONS, err));
+	LSEC_TRY(compare_records(&rp, st, T_SCRAP, err));
 	for (unsigned t = 0; t < T_COUNT; t++) {
 		for (size_t i = 0; i < rp.n; i++) {
 			const row *r = &rp.rows[i];
@@ -689,6 +918,9 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 						  NULL, NULL, true, r->seq0, err));
 			}
 		}
+	}
+	if (state_out != NULL) {
+		LSEC_TRY(state_dump(state_out, &rp, err));
 	}
 	if (out->ndiffs > 0) {
 		char first[512];
@@ -701,7 +933,16 @@ int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_e
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	replay_release(&rp);
+	if (rc < 0 && rc != LSEC_E_AUDIT_STATE && state_out != NULL) {
+		lsec_free(*state_out);
+		*state_out = NULL;
+	}
 	return rc;
+}
+
+int lsec_audit_state_verify(lsec_audit_state_report *out, lsec_store *st, lsec_err *err)
+{
+	return lsec_audit_state_verify_from(out, NULL, st, 0, NULL, 0, err);
 }
 
 void lsec_audit_state_report_release(lsec_audit_state_report *r)

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_t *checkpoint_json(const lsec_audit_checkpoint *cp)
 {
@@ -59,6 +60,7 @@ static const cli_opt verify_opts[] = {
 	CLI_OPT("pubkey", "FILE",
 		"station public key(s), PEM (default: the line's station.pub and stations.pub)"),
 	CLI_FLAG("read-only", "read the line folder without writing anything (an auditor's copy)"),
+	CLI_FLAG("full", "walk and replay every leaf again, not only those since the last verify"),
 	CLI_OPT_JSON("the result"),
 	CLI_OPT_END,
 };
@@ -81,6 +83,8 @@ static int verify_body(cli_ctx *c)
 	size_t npubs = 0;
 	lsec_line_verify_report rep;
 	lsec_audit_state_report state;
+	lsec_line_verify_options vo = LSEC_LINE_VERIFY_OPTIONS_INIT;
+	lsec_key *key = NULL;
 	json_t *diffs = NULL;
 	const char *against = cli_get(a, "against"), *keys = cli_get(a, "pubkey");
 	memset(&state, 0, sizeof(state));
@@ -89,10 +93,17 @@ static int verify_body(cli_ctx *c)
 	} else {
 		LSEC_TRY(lsec_line_trusted_keys(&pubs, &npubs, line, err));
 	}
-	LSEC_TRY(lsec_line_audit_verify(&rep, line, (const struct evp_pkey_st *const *)pubs, npubs,
-					against, err));
-	/* The tree verifies; now the registry's rows against the state the log records. */
-	int state_rc = lsec_audit_state_verify(&state, lsec_line_store(line), err);
+	/* An auditor's copy (read-only, or a folder that cannot be written) or a folder
+	 * without the station key verifies from scratch and keeps nothing. */
+	if (!cli_flag(a, "read-only") && access(lsec_line_dir(line), W_OK) == 0 &&
+	    access(lsec_line_station_key_path(line), R_OK) == 0) {
+		LSEC_TRY(lsec_key_load_private(&key, lsec_line_station_key_path(line), NULL, err));
+		vo.key = lsec_key_evp(key);
+	}
+	vo.against = against;
+	vo.full = cli_flag(a, "full");
+	int state_rc = lsec_line_verify(&rep, &state, line, (const struct evp_pkey_st *const *)pubs,
+					npubs, &vo, err);
 	LSEC_TRY(state_rc == LSEC_E_AUDIT_STATE ? 0 : state_rc);
 	char hex[65];
 	lsec_hex_encode(hex, rep.log.root, 32);
@@ -103,8 +114,9 @@ static int verify_body(cli_ctx *c)
 			LSEC_ENSURE(json_array_append_new(diffs, diff_json(&state.diffs[i])) == 0,
 				    LSEC_E_NOMEM, "out of memory");
 		}
-		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:o?, s:o?, s:I, s:{s:I,s:I,s:O}}", "ok",
-				      state.ndiffs == 0, "leaves", (json_int_t)rep.log.leaves,
+		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s, s:o?, s:o?, s:I, s:{s:I,s:I,s:O}}",
+				      "ok", state.ndiffs == 0, "leaves", (json_int_t)rep.log.leaves,
+				      "verified_before", (json_int_t)rep.since,
 				      "checkpoints", (json_int_t)rep.log.checkpoints, "root", hex,
 				      "latest_checkpoint",
 				      rep.log.has_checkpoint ? checkpoint_json(&rep.log.latest) : NULL,
@@ -118,6 +130,11 @@ static int verify_body(cli_ctx *c)
 		printf("audit log verifies: %llu leaves, %llu checkpoints, root %s\n",
 		       (unsigned long long)rep.log.leaves, (unsigned long long)rep.log.checkpoints,
 		       hex);
+		if (rep.since > 0) {
+			printf("signatures and state checked from leaf %llu on (the first %llu "
+			       "verified before, " LSEC_LINE_VERIFIED "; --full walks them all)\n",
+			       (unsigned long long)rep.since, (unsigned long long)rep.since);
+		}
 		if (rep.log.has_checkpoint) {
 			printf("latest checkpoint: %llu leaves (%s)\n",
 			       (unsigned long long)rep.log.latest.size, rep.log.latest.origin);
@@ -145,6 +162,7 @@ static int verify_body(cli_ctx *c)
 	rc = state_rc; /* exit 5 naming the first difference, all of them printed above */
 out:
 	json_decref(diffs);
+	lsec_key_free(key);
 	lsec_audit_state_report_release(&state);
 	lsec_audit_pubkeys_free(pubs, npubs);
 	return rc;
@@ -152,7 +170,7 @@ out:
 
 static const cli_spec verify_spec = {
 	.usage = "audit verify [--line DIR] [--against FILE|DIR] [--pubkey FILE] [--read-only] "
-		 "[--json]",
+		 "[--full] [--json]",
 	.summary = "recompute the audit log, check every checkpoint and the registry's state",
 	.opts = verify_opts,
 	.details =
@@ -162,9 +180,15 @@ static const cli_spec verify_spec = {
 		"verifies.\nWhen several stations share a PostgreSQL registry, give --pubkey a file "
 		"with all their\nstation.pub keys concatenated: each checkpoint must be signed by one "
 		"of them.\nThen the log is replayed and every row of the units, runs, identities, "
-		"releases,\nsop_versions and people tables is compared with what the leaves record; "
+		"releases,\nsop_versions, people, credentials, revocations and scrap_records tables is compared with what the leaves record; "
 		"each row that\nis missing, extra or different is listed with its table, key, column "
-		"and leaf (exit 5).",
+		"and leaf (exit 5).\n"
+		"The station remembers what it verified (" LSEC_LINE_VERIFIED ": tree size, root and "
+		"replayed\nstate, signed with its key) and next time hashes the leaves verified "
+		"before against that\nroot, checks and replays only the later ones, and compares "
+		"every row again. A changed\nearlier leaf makes it walk from scratch, naming the "
+		"leaf; a record not signed by this\nstation or of another registry is refused "
+		"(--full verifies from scratch and records anew).",
 	.body = verify_body,
 	.setup = CLI_LINE,
 	.action = "verify the audit log",

@@ -462,6 +462,13 @@ int lsec_line_audit_verify(lsec_line_verify_report *out, lsec_line *line,
 			   const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
 			   lsec_err *err)
 {
+	return lsec_line__audit_verify(out, line, pubs, npubs, against, NULL, err);
+}
+
+int lsec_line__audit_verify(lsec_line_verify_report *out, lsec_line *line,
+			    const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
+			    const lsec_audit_checkpoint *since, lsec_err *err)
+{
 	int rc = 0;
 	struct stat sb;
 	bool folder = false;
@@ -483,9 +490,9 @@ int lsec_line_audit_verify(lsec_line_verify_report *out, lsec_line *line,
 	}
 	/* One snapshot for the log, the anchor's checkpoint and the folder. */
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, line->st, err));
-	LSEC_TRY(lsec_audit_verify_keys(&out->log, line->st, line->line_id, pubs, npubs,
-					note.data != NULL ? (const char *)note.data : NULL,
-					note.len, err));
+	LSEC_TRY(lsec_audit_verify_since(&out->log, line->st, line->line_id, pubs, npubs, since,
+					 note.data != NULL ? (const char *)note.data : NULL,
+					 note.len, err));
 	LSEC_TRY(anchor_read(&a, line->dir, err));
 	if (a.has_checkpoint) {
 		lsec_audit_checkpoint cp;

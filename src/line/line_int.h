@@ -67,4 +67,9 @@ int lsec_line__pw_commit(char out[65], const char *pw_hash, lsec_err *err);
 int lsec_line__person_evidence(json_t *ev, lsec_role role, bool disabled, const char *pw_commit,
 			       lsec_err *err);
 
+/* lsec_line_audit_verify from a point verified before (since may be NULL): lsec_audit_verify_since. */
+int lsec_line__audit_verify(lsec_line_verify_report *out, lsec_line *line,
+			    const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
+			    const lsec_audit_checkpoint *since, lsec_err *err);
+
 #endif

@@ -279,8 +279,9 @@ int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store_credential_add(st, u.serial, fphex, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.initial-password.issue",
-		       json_pack("{s:I,s:I}", "entropy_bits",
-				 (json_int_t)lsec_cred_entropy_bits(len, a), "length", (json_int_t)len),
+		       json_pack("{s:I,s:I,s:s}", "entropy_bits",
+				 (json_int_t)lsec_cred_entropy_bits(len, a), "length", (json_int_t)len,
+				 LSEC_EV_CREDENTIAL_FP, fphex),
 		       err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	*pw_out = pw;

@@ -85,14 +85,19 @@ expect 9 "the cut-back log is refused" "$LINESEC" audit verify
 has "older than the last checkpoint" err.txt "the anchor names the cut"
 cp "$L/anchor.json" "$dir/anchor.json"
 sed -i 's/"checkpoint":{[^}]*},//' "$L/anchor.json"
-# With the anchor's checkpoint gone too, the tree verifies on its own, but the
-# registry still holds the person whose leaf went.
+# The anchor's checkpoint gone too: what the station verified last still names the cut.
+expect 9 "the cut-back log is refused by what was verified last" "$LINESEC" audit verify
+has "verified before (leaves were deleted)" err.txt "verified.json names the cut"
+mv "$L/verified.json" "$dir/verified.json"
+# With that gone as well, the tree verifies on its own, but the registry still
+# holds the person whose leaf went.
 expect 5 "the cut-back log's tree verifies, the registry's state does not" "$LINESEC" audit verify
 has "audit log verifies" out.txt "the tree verifies"
 has "registry table people, row 'sam': no audit leaf records it" err.txt "verify names the row left without its leaf"
 expect 9 "verify --against the later export" "$LINESEC" audit verify --against "$second"
 has "exported checkpoint covers" err.txt "verify names the export"
 cp "$dir/anchor.json" "$L/anchor.json"
+mv "$dir/verified.json" "$L/verified.json"
 cp "$dir/backup.db" "$db"
 expect 0 "restored log verifies" "$LINESEC" audit verify --against "$second"
 

@@ -180,6 +180,87 @@ static void test_audit_replay__leaf_bytes_checked(void **state)
 	lsec_audit_state_report_release(&rep);
 }
 
+/* A credential issued, a certificate revoked, a unit scrapped: each row replayed, each change named. */
+static void test_audit_replay__records_replayed(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	uint64_t seq = 0;
+	small_line(db->st);
+	assert_lsec_ok(lsec_store_credential_add(db->st, "SN-1", digest, &err), &err);
+	json_t *ev = json_pack("{s:s}", LSEC_EV_CREDENTIAL_FP, digest);
+	lsec_audit_event e = {.person = "olga", .station = "st-1", .unit = "SN-1",
+			      .action = "credential.generate", .outcome = "passed", .evidence = ev};
+	assert_lsec_ok(lsec_audit_append(&seq, db->st, &e, &err), &err);
+	json_decref(ev);
+	assert_lsec_ok(lsec_store_revocation_add(db->st, "SN-1", "51ab", "keyCompromise", "alice",
+						 &err),
+		       &err);
+	leaf(db->st, "alice", "SN-1", NULL, "pki.certificate.revoke",
+	     json_pack("{s:s,s:s}", LSEC_EV_CERT_SERIAL, "51ab", "reason", "keyCompromise"));
+	assert_lsec_ok(lsec_store_credential_revoke(NULL, db->st, "SN-1", &err), &err);
+	leaf(db->st, "alice", "SN-1", NULL, "credential.revoke", json_pack("{s:i}", "revoked", 1));
+	assert_lsec_ok(lsec_store_scrap_add(db->st, "SN-1", "shred", "olga", "bob", NULL, &err),
+		       &err);
+	leaf(db->st, "olga", "SN-1", NULL, "scrap.unit",
+	     json_pack("{s:s,s:s}", "method", "shred", "witnessed-by", "bob"));
+	assert_lsec_ok(lsec_audit_state_verify(&rep, db->st, &err), &err);
+	assert_int_equal(rep.rows, 9);
+	lsec_audit_state_report_release(&rep);
+
+	sql(db->st, "UPDATE revocations SET reason = 'superseded'");
+	sql(db->st, "UPDATE scrap_records SET witness = 'mallory'");
+	sql(db->st, "UPDATE credentials SET revoked = NULL");
+	assert_lsec_code(lsec_audit_state_verify(&rep, db->st, &err), LSEC_E_AUDIT_STATE, &err);
+	assert_int_equal(rep.ndiffs, 3);
+	assert_string_equal(rep.diffs[0].table, "credentials");
+	assert_string_equal(rep.diffs[0].column, "revoked");
+	assert_string_equal(rep.diffs[0].registry, "no");
+	assert_string_equal(rep.diffs[1].table, "revocations");
+	assert_string_equal(rep.diffs[1].key, "51ab");
+	assert_string_equal(rep.diffs[1].column, "reason");
+	assert_string_equal(rep.diffs[2].table, "scrap_records");
+	assert_string_equal(rep.diffs[2].key, "SN-1");
+	assert_string_equal(rep.diffs[2].column, "witness");
+	lsec_audit_state_report_release(&rep);
+}
+
+/* Resumed from the state of the first leaves, the replay gives what a full one does. */
+static void test_audit_replay__resumes_from_kept_state(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	char *kept = NULL, *again = NULL;
+	small_line(db->st);
+	assert_lsec_ok(lsec_audit_state_verify_from(&rep, &kept, db->st, 0, NULL, 0, &err), &err);
+	uint64_t at = rep.tree_size;
+	assert_int_equal(at, 8);
+	lsec_audit_state_report_release(&rep);
+	/* A later leaf changes the unit; the registry row does not follow. */
+	leaf(db->st, "olga", "SN-1", NULL, "unit.quarantine",
+	     json_pack("{s:s}", LSEC_EV_UNIT_STATE, "quarantined"));
+	assert_lsec_code(lsec_audit_state_verify_from(&rep, &again, db->st, at, kept, strlen(kept),
+						      &err),
+			 LSEC_E_AUDIT_STATE, &err);
+	assert_int_equal(rep.leaves, 1);
+	assert_int_equal(rep.ndiffs, 1);
+	assert_string_equal(rep.diffs[0].log, "quarantined");
+	assert_non_null(again);
+	lsec_audit_state_report_release(&rep);
+	/* A malformed kept state, or none, is refused. */
+	assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, at, "[[1]]", 5, &err),
+			 LSEC_E_PARSE, &err);
+	assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, at, NULL, 0, &err),
+			 LSEC_E_USAGE, &err);
+	assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, 99, kept, strlen(kept),
+						      &err),
+			 LSEC_E_AUDIT_TRUNCATED, &err);
+	lsec_free(kept);
+	lsec_free(again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +269,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_replay__each_difference_named,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_replay__leaf_bytes_checked,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__records_replayed,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__resumes_from_kept_state,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
 	return lsec_test_run_backends("audit-replay", tests, sizeof(tests) / sizeof(tests[0]));
