@@ -118,24 +118,40 @@ LSEC_API const char *lsec_audit_leaf_field(char buf[32], const struct json_t *le
 /*
  * The leaves of one kind naming one thing: every leaf whose hashed action
  * is action and that matches match (lsec_audit_leaf_matches), in log order,
- * parsed into the JSON array *out (json_decref). The leaves are looked up by
- * the registry's action index (lsec_store_leaf_seqs_for_action), so the
- * cost is the number of leaves of that action, not the size of the log;
- * each is read with lsec_audit_leaf_read. Errors: those of
- * lsec_audit_leaf_read; LSEC_E_AUDIT_INDEX when the index files a leaf
- * under another action than the leaf names.
+ * parsed into the JSON array *out (json_decref). Complete, not only
+ * correct (docs/audit-log.md, "The signed index"): the leaves below the
+ * latest trusted checkpoint are those the registry's action column lists
+ * once their (seq, hash) chain matches the count and head that
+ * checkpoint's signed index holds for "action:<action>"; every leaf after
+ * it is read and kept by its content. So the cost is the number of leaves
+ * of that action plus the leaves since the latest checkpoint. Each leaf
+ * is checked as lsec_audit_leaf_read checks it. Errors: those of
+ * lsec_audit_leaf_read; LSEC_E_AUDIT_INDEX when the column files a leaf
+ * under another action than the leaf names, lists leaves other than the
+ * signed index holds (a leaf hidden or added by SQL), or the index's
+ * rows differ from its signed root. Without station keys attached
+ * (lsec_audit_signer_attach) the column's list is taken as it is.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find(struct json_t **out, lsec_store *st,
 						  const char *action, const char *const *match,
 						  lsec_err *err);
 /*
  * As lsec_audit_leaves_find, only the leaves from sequence number from on
- * (what happened after a given leaf, e.g. whether a session was ended): the
- * cost is the number of such leaves after it.
+ * (what happened after a given leaf, e.g. whether a session was ended):
+ * only those are read, though the hashes of all the action's leaves are
+ * chained for the completeness check.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find_from(struct json_t **out, lsec_store *st,
 						       const char *action, uint64_t from,
 						       const char *const *match, lsec_err *err);
+/*
+ * Every leaf that names unit, in log order, parsed into the JSON array *out
+ * (json_decref): complete as lsec_audit_leaves_find is, through the
+ * registry's unit column and the signed index's "unit:<unit>". Errors as
+ * lsec_audit_leaves_find's.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_unit_leaves(struct json_t **out, lsec_store *st,
+						  const char *unit, lsec_err *err);
 
 /* ---- hashing and the streaming tree (RFC 6962 section 2.1) ------------ */
 
@@ -231,6 +247,9 @@ LSEC_API LSEC_MUST_USE int lsec_audit_consistency_verify(uint64_t old_size, uint
 /*
  * The body of a checkpoint:
  *     <origin>\n<tree size, decimal>\n<base64 root>\n
+ * then, when has_index, one extension line committing the signed index of
+ * the leaves it covers (docs/audit-log.md, "The signed index"):
+ *     linesec-index <base64 index root>\n
  * followed by a blank line and one or more signature lines
  *     "\u2014 <key name> <base64(key id[4] || Ed25519 signature[64])>\n"
  * where key id = SHA-256(key name || 0x0A || 0x01 || public key)[0:4].
@@ -239,6 +258,8 @@ typedef struct lsec_audit_checkpoint {
 	char origin[256];
 	uint64_t size;
 	uint8_t root[32];
+	bool has_index;        /* the note commits an index root */
+	uint8_t index_root[32];
 } lsec_audit_checkpoint;
 
 /*

@@ -663,6 +663,46 @@ LSEC_API LSEC_MUST_USE int lsec_store_node_put(lsec_store *st, unsigned level, u
 /* A hash stored by lsec_store_node_put. LSEC_E_NOTFOUND when there is none. */
 LSEC_API LSEC_MUST_USE int lsec_store_node_get(uint8_t hash_out[32], lsec_store *st,
 					       unsigned level, uint64_t index, lsec_err *err);
+/* ---- the signed index's rows (src/audit/index.c checks every one) ------ */
+
+/* Longest index key kept ("unit:<serial>", "action:<action>"). */
+#define LSEC_STORE_INDEX_KEY_MAX 320
+/* One entry of the signed index as stored: untrusted until its bucket is checked. */
+typedef struct lsec_store_index_entry {
+	char key[LSEC_STORE_INDEX_KEY_MAX + 1];
+	uint64_t count;   /* leaves naming the key */
+	uint8_t head[32]; /* the chain head over their (seq, leaf hash) */
+} lsec_store_index_entry;
+/* The stored entries of one bucket, in no order, into *out (lsec_free). Store errors. */
+LSEC_API LSEC_MUST_USE int lsec_store_index_bucket(lsec_store_index_entry **out, size_t *n_out,
+						   lsec_store *st, uint32_t bucket,
+						   lsec_err *err);
+/* Stores (or replaces) entry e of bucket. LSEC_E_LIMIT, store errors. */
+LSEC_API LSEC_MUST_USE int lsec_store_index_put(lsec_store *st, uint32_t bucket,
+						const lsec_store_index_entry *e, lsec_err *err);
+/* Stores (or replaces) node index of level of the index tree (level 0: bucket hashes). */
+LSEC_API LSEC_MUST_USE int lsec_store_index_node_put(lsec_store *st, unsigned level,
+						     uint32_t index, const uint8_t hash[32],
+						     lsec_err *err);
+/* A node stored by lsec_store_index_node_put; *found_out false when none is. */
+LSEC_API LSEC_MUST_USE int lsec_store_index_node_get(uint8_t hash_out[32], bool *found_out,
+						     lsec_store *st, unsigned level,
+						     uint32_t index, lsec_err *err);
+/* Which index column of audit_leaves a lookup reads. */
+typedef enum lsec_store_leaf_column { LSEC_STORE_LEAF_UNIT, LSEC_STORE_LEAF_ACTION } lsec_store_leaf_column;
+/* A leaf as an index column lists it: its position and stored hash. */
+typedef struct lsec_store_leaf_ref {
+	uint64_t seq;
+	uint8_t hash[32];
+} lsec_store_leaf_ref;
+/*
+ * The leaves below to whose column (unit or action) is value, by seq, into
+ * *out (lsec_free): only a hint, checked against the signed index by
+ * src/audit/index.c. Store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_leaf_refs(lsec_store_leaf_ref **out, size_t *n_out,
+						lsec_store *st, lsec_store_leaf_column column,
+						const char *value, uint64_t to, lsec_err *err);
 /* Called for each checkpoint; borrowed pointers; < 0 stops the walk. */
 typedef int (*lsec_store_checkpoint_cb)(void *ctx, uint64_t id, uint64_t tree_size,
 					const uint8_t root[32], const char *note, lsec_err *err);

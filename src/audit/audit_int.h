@@ -178,4 +178,69 @@ lsec_audit__keyring *lsec_audit__signer_keyring(lsec_audit_signer *s);
  */
 lsec_audit_tree *lsec_audit__signer_verified(lsec_audit_signer *s);
 
+/* ---- the signed index (index.c) --------------------------------------------- */
+
+#include "linesec/store.h"
+
+/* Levels of the index tree over its 2^16 buckets. */
+#define LSEC_AUDIT__INDEX_LEVELS 16
+/* The root of the index of no leaves. LSEC_E_CRYPTO. */
+int lsec_audit__index_empty_root(uint8_t out[32], lsec_err *err);
+/* head = SHA-256("linesec-index/1\n" || head || seq (8 bytes BE) || leaf_hash). */
+int lsec_audit__index_chain(uint8_t head[32], uint64_t seq, const uint8_t leaf_hash[32],
+			    lsec_err *err);
+/* The bucket of key: the first 16 bits of SHA-256(key). */
+int lsec_audit__index_bucket_of(uint32_t *out, const char *key, lsec_err *err);
+/*
+ * "<kind>:<name>" into out; -1 (nothing written) when name is empty, holds
+ * a NUL or the key would be longer than LSEC_STORE_INDEX_KEY_MAX.
+ */
+int lsec_audit__index_key(char out[LSEC_STORE_INDEX_KEY_MAX + 1], const char *kind,
+			  const char *name, size_t name_len);
+/*
+ * The count and chain head the index with root root (that of the trusted
+ * checkpoint of size leaves) holds for key (0 and zeros when none), after
+ * its bucket and path read from st hash up to root. LSEC_E_AUDIT_INDEX
+ * naming the bucket when they do not.
+ */
+int lsec_audit__index_get(uint64_t *count_out, uint8_t head_out[32], lsec_store *st,
+			  const uint8_t root[32], uint64_t size, const char *key, lsec_err *err);
+/* An update of the index from the trusted root of a checkpoint of size leaves. */
+typedef struct lsec_audit__index lsec_audit__index;
+int lsec_audit__index_new(lsec_audit__index **out, const uint8_t root[32], uint64_t size,
+			  lsec_err *err);
+void lsec_audit__index_free(lsec_audit__index *x);
+/*
+ * The index keys leaf names by its content ("unit:<unit>" when it names a
+ * unit, "action:<action>"), into keys; returns how many (0 to 2).
+ */
+size_t lsec_audit__index_leaf_keys(char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1],
+				  const uint8_t *leaf, size_t len);
+/*
+ * Adds leaf (seq, hash) to key's entry; the bucket is read from st and
+ * checked against the trusted root on first use (LSEC_E_AUDIT_INDEX).
+ * Leaves are added in seq order.
+ */
+int lsec_audit__index_add(lsec_audit__index *x, lsec_store *st, const char *key, uint64_t seq,
+			  const uint8_t hash[32], lsec_err *err);
+/* Stores the touched entries and nodes (in the caller's transaction); *root_out: the new root. */
+int lsec_audit__index_commit(uint8_t root_out[32], lsec_audit__index *x, lsec_store *st,
+			     lsec_err *err);
+/*
+ * The latest checkpoint in st whose note verifies under a key s trusts and
+ * names s's log: *found false when the registry holds none. A stored latest
+ * checkpoint that does not verify is an error (its code).
+ */
+int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
+			       lsec_audit_signer *s, lsec_err *err);
+/*
+ * Whether s checked the signature of leaf seq with this hash before, in this
+ * process (lookups read the leaves after the latest checkpoint each time:
+ * each signature is checked once). lsec_audit__signer_saw remembers one.
+ */
+bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
+void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
+/* The index root of the last checkpoint s made in this process (see signer_verified). */
+uint8_t *lsec_audit__signer_index(lsec_audit_signer *s);
+
 #endif

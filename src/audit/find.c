@@ -19,8 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
-int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, const char *unit,
-			 lsec_err *err)
+/* lsec_audit_leaf_read that also gives the leaf's checked hash. */
+static int leaf_read(json_t **out, uint8_t hash_out[32], lsec_store *st, uint64_t seq,
+		     const char *unit, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
@@ -52,6 +53,7 @@ int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, cons
 		    LSEC_E_AUDIT_LEAF_HASH,
 		    "registry table audit_leaves holds at %llu a leaf that names position %lld",
 		    (unsigned long long)seq, (long long)named);
+	memcpy(hash_out, h, 32);
 	*out = j;
 	j = NULL;
 out:
@@ -59,6 +61,13 @@ out:
 	lsec_buf_release(&leaf);
 	lsec_buf_release(&sig);
 	return rc;
+}
+
+int lsec_audit_leaf_read(struct json_t **out, lsec_store *st, uint64_t seq, const char *unit,
+			 lsec_err *err)
+{
+	uint8_t h[32];
+	return leaf_read(out, h, st, seq, unit, err);
 }
 
 /* Public names (actions, field values), not secrets. */
@@ -108,6 +117,229 @@ const char *lsec_audit_leaf_field(char buf[32], const struct json_t *leaf, const
 	return leaf != NULL && key != NULL ? field(buf, 32, leaf, key) : NULL;
 }
 
+/* ---- complete lookups (docs/audit-log.md, "The signed index") ------------ */
+
+/* What a lookup is for: the leaves whose content names kind:name. */
+struct lookup {
+	lsec_store_leaf_column col;
+	const char *kind; /* "unit" or "action" */
+	const char *name;
+	char key[LSEC_STORE_INDEX_KEY_MAX + 1];
+	lsec_audit_signer *signer;
+	uint64_t next; /* the tail: the next leaf expected */
+	json_t *arr;
+};
+
+/* Whether leaf j names what l looks for; else LSEC_E_AUDIT_INDEX naming where it was filed. */
+static int names_key(const struct lookup *l, const json_t *j, uint64_t seq, lsec_err *err)
+{
+	int rc = 0;
+	const char *named = json_string_value(json_object_get(j, l->kind));
+	LSEC_ENSURE(same(named, l->name), LSEC_E_AUDIT_INDEX,
+		    "registry table audit_leaves files leaf %llu under %s '%s', but the leaf names "
+		    "%s '%s': the registry was changed outside linesec",
+		    (unsigned long long)seq, l->kind, l->name, l->kind, named ? named : "(none)");
+out:
+	return rc;
+}
+
+/* One leaf of the tail: checked like any leaf read, kept when its content names the key. */
+static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		   const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
+{
+	int rc = 0;
+	struct lookup *l = ctx;
+	uint8_t h[32];
+	char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1];
+	json_t *j = NULL;
+	(void)unit;
+	LSEC_ENSURE(seq == l->next, LSEC_E_AUDIT_LEAF_HASH,
+		    "registry table audit_leaves lacks leaf %llu (the next stored leaf is %llu): "
+		    "the registry was changed outside linesec",
+		    (unsigned long long)l->next, (unsigned long long)seq);
+	l->next++;
+	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
+	LSEC_ENSURE(lsec_ct_equal(h, leaf_hash, 32), LSEC_E_AUDIT_LEAF_HASH,
+		    "registry table audit_leaves holds leaf %llu with bytes that do not match its "
+		    "stored hash: the registry was changed outside linesec",
+		    (unsigned long long)seq);
+	if (!lsec_audit__signer_seen(l->signer, seq, h)) {
+		LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(l->signer),
+						    lsec_audit__signer_origin(l->signer), seq, h,
+						    sig, sig_len, err));
+		lsec_audit__signer_saw(l->signer, seq, h);
+	}
+	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
+	bool match = false;
+	for (size_t i = 0; i < n; i++) {
+		match = match || same(keys[i], l->key);
+	}
+	if (!match) {
+		goto out;
+	}
+	j = json_loadb((const char *)leaf, len, JSON_REJECT_DUPLICATES, NULL);
+	json_int_t named = json_integer_value(json_object_get(j, "seq"));
+	LSEC_ENSURE(json_is_object(j) && (uint64_t)named == seq, LSEC_E_AUDIT_LEAF_HASH,
+		    "registry table audit_leaves holds at %llu a leaf that names position %lld",
+		    (unsigned long long)seq, (long long)named);
+	json_t *keep = j; /* the array owns it, also on failure */
+	j = NULL;
+	LSEC_TRY(lsec_json_append(l->arr, keep, err));
+out:
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * The column's list taken as it is, each leaf checked: without station keys
+ * (nothing read is trusted then), or on a line whose checkpoints predate
+ * the index.
+ */
+static int lookup_columns(struct lookup *l, lsec_store *st, uint64_t from, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_leaf_ref *refs = NULL;
+	size_t n = 0;
+	uint8_t h[32];
+	json_t *j = NULL;
+	LSEC_TRY(lsec_store_leaf_refs(&refs, &n, st, l->col, l->name, UINT64_MAX, err));
+	for (size_t i = 0; i < n; i++) {
+		if (refs[i].seq < from) {
+			continue;
+		}
+		json_decref(j);
+		j = NULL;
+		LSEC_TRY(leaf_read(&j, h, st, refs[i].seq, NULL, err));
+		LSEC_TRY(names_key(l, j, refs[i].seq, err));
+		json_t *keep = j;
+		j = NULL;
+		LSEC_TRY(lsec_json_append(l->arr, keep, err));
+	}
+out:
+	json_decref(j);
+	lsec_free(refs);
+	return rc;
+}
+
+/*
+ * The latest trusted checkpoint (*found false: none) and, when it commits
+ * an index, the count and head it holds for l's key. Another station may
+ * sign a checkpoint between reading the note and the bucket (the rows then
+ * belong to a newer root): a bucket that does not match is read again
+ * under the newer checkpoint, and refused when the checkpoint stayed.
+ */
+static int signed_entry(lsec_audit_checkpoint *cp, bool *found, uint64_t *count,
+			uint8_t head[32], lsec_store *st, const struct lookup *l, lsec_err *err)
+{
+	int rc = 0;
+	for (int attempt = 0;; attempt++) {
+		lsec_audit_checkpoint again;
+		bool still = false;
+		lsec_err e = LSEC_ERR_INIT;
+		LSEC_TRY(lsec_audit__trusted_latest(cp, found, st, l->signer, err));
+		if (!*found || !cp->has_index) {
+			goto out;
+		}
+		rc = lsec_audit__index_get(count, head, st, cp->index_root, cp->size, l->key, err);
+		if (rc != LSEC_E_AUDIT_INDEX || attempt == 4 ||
+		    lsec_audit__trusted_latest(&again, &still, st, l->signer, &e) < 0 || !still ||
+		    again.size == cp->size) {
+			goto out;
+		}
+	}
+out:
+	return rc;
+}
+
+/*
+ * The leaves whose content names l's key, from seq from on, in order, into
+ * l->arr: those below the latest trusted checkpoint (size N) as the column
+ * lists them, after the list's (seq, hash) chain matched the count and head
+ * the checkpoint's signed index holds for the key, then every leaf from N
+ * on, each checked, kept by its content.
+ */
+static int lookup_run(struct lookup *l, lsec_store *st, uint64_t from, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_checkpoint cp;
+	bool found = false;
+	lsec_store_leaf_ref *refs = NULL;
+	size_t n = 0;
+	uint64_t size = 0, count = 0;
+	uint8_t head[32], chain[32] = {0}, h[32];
+	json_t *j = NULL;
+	LSEC_TRY(signed_entry(&cp, &found, &count, head, st, l, err));
+	if (found && !cp.has_index) {
+		/* A line whose checkpoints predate the index: the column, as then. */
+		rc = lookup_columns(l, st, from, err);
+		goto out;
+	}
+	size = found ? cp.size : 0;
+	if (size > 0) {
+		LSEC_TRY(lsec_store_leaf_refs(&refs, &n, st, l->col, l->name, size, err));
+		for (size_t i = 0; i < n; i++) {
+			LSEC_TRY(lsec_audit__index_chain(chain, refs[i].seq, refs[i].hash, err));
+		}
+		LSEC_ENSURE(n == count && lsec_ct_equal(chain, head, 32), LSEC_E_AUDIT_INDEX,
+			    "registry table audit_leaves lists %zu leaves under %s '%s' below leaf "
+			    "%llu, but the signed index of that checkpoint holds %llu%s: a leaf's "
+			    "index column was changed outside linesec",
+			    n, l->kind, l->name, (unsigned long long)size, (unsigned long long)count,
+			    n == count ? " others" : "");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (refs[i].seq < from) {
+			continue;
+		}
+		json_decref(j);
+		j = NULL;
+		LSEC_TRY(leaf_read(&j, h, st, refs[i].seq, NULL, err));
+		LSEC_ENSURE(lsec_ct_equal(h, refs[i].hash, 32), LSEC_E_AUDIT_LEAF_HASH,
+			    "registry table audit_leaves changed leaf %llu while it was read",
+			    (unsigned long long)refs[i].seq);
+		LSEC_TRY(names_key(l, j, refs[i].seq, err));
+		json_t *keep = j; /* the array owns it, also on failure */
+		j = NULL;
+		LSEC_TRY(lsec_json_append(l->arr, keep, err));
+	}
+	l->next = size > from ? size : from;
+	LSEC_TRY(lsec_store_leaf_foreach(st, l->next, UINT64_MAX, tail_cb, l, err));
+out:
+	json_decref(j);
+	lsec_free(refs);
+	return rc;
+}
+
+/* The one lookup behind lsec_audit_unit_leaves and lsec_audit_leaves_find_from. */
+static int lookup(json_t **out, lsec_store *st, lsec_store_leaf_column col, const char *name,
+		  uint64_t from, lsec_err *err)
+{
+	int rc = 0;
+	struct lookup l;
+	memset(&l, 0, sizeof(l));
+	*out = NULL;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(name);
+	l.col = col;
+	l.kind = col == LSEC_STORE_LEAF_UNIT ? "unit" : "action";
+	l.name = name;
+	LSEC_ENSURE(lsec_audit__index_key(l.key, l.kind, name, strlen(name)) == 0, LSEC_E_USAGE,
+		    "cannot look up %s '%.64s': empty or too long", l.kind, name);
+	LSEC_ENSURE((l.arr = json_array()) != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_audit__trusted(&l.signer, st, "look up audit leaves", err));
+	LSEC_TRY(lookup_run(&l, st, from, err));
+	*out = l.arr;
+	l.arr = NULL;
+out:
+	json_decref(l.arr);
+	return rc;
+}
+
+int lsec_audit_unit_leaves(struct json_t **out, lsec_store *st, const char *unit, lsec_err *err)
+{
+	return lookup(out, st, LSEC_STORE_LEAF_UNIT, unit, 0, err);
+}
+
 int lsec_audit_leaves_find(struct json_t **out, lsec_store *st, const char *action,
 			   const char *const *match, lsec_err *err)
 {
@@ -118,34 +350,21 @@ int lsec_audit_leaves_find_from(struct json_t **out, lsec_store *st, const char 
 				uint64_t from, const char *const *match, lsec_err *err)
 {
 	int rc = 0;
-	uint64_t *seqs = NULL;
-	size_t n = 0;
-	json_t *arr = json_array(), *j = NULL;
+	json_t *all = NULL, *arr = NULL;
 	*out = NULL;
-	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(action);
-	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_leaf_seqs_for_action_from(&seqs, &n, st, action, from, err));
-	for (size_t i = 0; i < n; i++) {
-		json_decref(j);
-		j = NULL;
-		LSEC_TRY(lsec_audit_leaf_read(&j, st, seqs[i], NULL, err));
-		const char *named = json_string_value(json_object_get(j, "action"));
-		LSEC_ENSURE(same(named, action), LSEC_E_AUDIT_INDEX,
-			    "registry table audit_leaves files leaf %llu under action '%s', but the "
-			    "leaf names action '%s': the registry was changed outside linesec",
-			    (unsigned long long)seqs[i], action, named ? named : "(none)");
+	LSEC_TRY(lookup(&all, st, LSEC_STORE_LEAF_ACTION, action, from, err));
+	LSEC_ENSURE((arr = json_array()) != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < json_array_size(all); i++) {
+		json_t *j = json_array_get(all, i);
 		if (lsec_audit_leaf_matches(j, action, match)) {
-			json_t *keep = j; /* the array owns it, also on failure */
-			j = NULL;
-			LSEC_TRY(lsec_json_append(arr, keep, err));
+			LSEC_TRY(lsec_json_append(arr, json_incref(j), err));
 		}
 	}
 	*out = arr;
 	arr = NULL;
 out:
-	json_decref(j);
+	json_decref(all);
 	json_decref(arr);
-	lsec_free(seqs);
 	return rc;
 }

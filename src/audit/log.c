@@ -185,6 +185,8 @@ struct walk {
 	const lsec_audit_checkpoint *against;
 	bool against_done;
 	lsec_buf *nodes; /* NULL, or where completed subtrees are collected (node_rec) */
+	lsec_buf *pending; /* NULL, or the index keys of leaves from index_from on (pending_add) */
+	uint64_t index_from;
 };
 
 /* A completed subtree as the walk collects it, to be stored under the log lock. */
@@ -336,6 +338,47 @@ out:
 	return rc;
 }
 
+/* A leaf's index keys, kept as seq (8) || hash (32) || key length (2) || key. */
+static int pending_add(lsec_buf *p, uint64_t seq, const uint8_t hash[32], const uint8_t *leaf,
+		       size_t len, lsec_err *err)
+{
+	int rc = 0;
+	char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1];
+	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
+	for (size_t i = 0; i < n; i++) {
+		uint16_t kl = (uint16_t)strlen(keys[i]);
+		LSEC_TRY(lsec_buf_append(p, &seq, sizeof(seq), err));
+		LSEC_TRY(lsec_buf_append(p, hash, 32, err));
+		LSEC_TRY(lsec_buf_append(p, &kl, sizeof(kl), err));
+		LSEC_TRY(lsec_buf_append(p, keys[i], kl, err));
+	}
+out:
+	return rc;
+}
+
+/* Adds the pending keys of leaves from from on to the index x. */
+static int pending_apply(lsec_audit__index *x, lsec_store *st, const lsec_buf *p, uint64_t from,
+			 lsec_err *err)
+{
+	int rc = 0;
+	char key[LSEC_STORE_INDEX_KEY_MAX + 1];
+	uint64_t seq;
+	uint16_t kl;
+	for (size_t off = 0; off < p->len;) {
+		memcpy(&seq, p->data + off, sizeof(seq));
+		const uint8_t *hash = p->data + off + sizeof(seq);
+		memcpy(&kl, hash + 32, sizeof(kl));
+		memcpy(key, hash + 32 + sizeof(kl), kl);
+		key[kl] = '\0';
+		off += sizeof(seq) + 32 + sizeof(kl) + kl;
+		if (seq >= from) {
+			LSEC_TRY(lsec_audit__index_add(x, st, key, seq, hash, err));
+		}
+	}
+out:
+	return rc;
+}
+
 static int walk_cb(void *ctx, uint64_t seq, const char *unit, const char *action,
 		   const uint8_t *leaf, size_t len, const uint8_t stored[32], const uint8_t *sig,
 		   size_t sig_len, lsec_err *err)
@@ -359,6 +402,9 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const char *action
 	}
 	if (w->keys != NULL && seq >= w->sig_from) {
 		LSEC_TRY(lsec_audit__leaf_sig_check(w->keys, w->origin, seq, h, sig, sig_len, err));
+	}
+	if (w->pending != NULL && seq >= w->index_from) {
+		LSEC_TRY(pending_add(w->pending, seq, h, leaf, len, err));
 	}
 	LSEC_TRY(lsec_audit__tree_append_nodes(&w->tree, h, w->nodes != NULL ? collect_node : NULL,
 					       w->nodes, err));
@@ -395,11 +441,14 @@ out:
  * is not an error: the walk then starts earlier (at worst at leaf 0) and
  * recomputes it. *anchored: the latest trusted note (*anchor) when its range
  * was not usable; its leaves need no signature check, but the walk checks
- * its root on the way, as before ranges were kept.
+ * its root on the way, as before ranges were kept. *noted: the walk's
+ * leaves from anchor->size on are new to the index anchor's note commits
+ * (anchored, or the stored range was used); else they are new from
+ * start->size on to the signer's own last index.
  */
 static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, bool *anchored,
-			 lsec_store *st, const char *origin, lsec_audit_signer *signer,
-			 lsec_err *err)
+			 bool *noted, lsec_store *st, const char *origin,
+			 lsec_audit_signer *signer, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t size = 0;
@@ -411,6 +460,7 @@ static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, 
 	lsec_audit_tree stored;
 	lsec_err e = LSEC_ERR_INIT;
 	*anchored = false;
+	*noted = false;
 	*start = *lsec_audit__signer_verified(signer);
 	rc = lsec_store_checkpoint_latest(&size, root, &note, &range, st, &e);
 	if (rc == LSEC_E_NOTFOUND) {
@@ -434,9 +484,11 @@ static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, 
 	    stored.size == anchor->size && lsec_audit_tree_root(tree_root, &stored, &e) == 0 &&
 	    lsec_ct_equal(tree_root, anchor->root, 32)) {
 		*start = stored;
+		*noted = true;
 		goto out;
 	}
 	*anchored = true;
+	*noted = true;
 out:
 	lsec_buf_release(&note);
 	lsec_buf_release(&range);
@@ -460,6 +512,10 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_audit_signer *signer = NULL;
 	lsec_buf nodes = LSEC_BUF_INIT(NODES_MAX);
+	lsec_buf pending = LSEC_BUF_INIT(NODES_MAX);
+	lsec_audit__index *x = NULL;
+	bool noted = false, has_index = true;
+	uint8_t index_root[32];
 	uint8_t range[LSEC_AUDIT__RANGE_MAX];
 	size_t range_len = 0;
 	char origin[sizeof(cp.origin)];
@@ -478,11 +534,28 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	w.keys = lsec_audit__signer_keyring(signer);
 	w.origin = origin;
 	w.nodes = &nodes;
-	LSEC_TRY(trusted_start(&w.tree, &anchor, &anchored, st, origin, signer, err));
+	LSEC_TRY(trusted_start(&w.tree, &anchor, &anchored, &noted, st, origin, signer, err));
 	w.sig_from = w.tree.size;
 	if (anchored) {
 		w.anchor = &anchor;
 		w.sig_from = anchor.size;
+	}
+	/* The signed index the new leaves are added to: each bucket they touch
+	 * is checked against its trusted root before it changes. A log whose
+	 * trusted checkpoint commits no index (made before it existed) gets none. */
+	if (noted) {
+		has_index = anchor.has_index;
+		memcpy(index_root, anchor.index_root, 32);
+		w.index_from = anchor.size;
+	} else if (w.tree.size == 0) {
+		LSEC_TRY(lsec_audit__index_empty_root(index_root, err));
+	} else {
+		memcpy(index_root, lsec_audit__signer_index(signer), 32);
+		has_index = !lsec_ct_equal(index_root, (const uint8_t[32]){0}, 32);
+		w.index_from = w.tree.size;
+	}
+	if (has_index) {
+		w.pending = &pending;
 	}
 	/* Hash what is there without the lock, then catch up under it (no
 	 * COUNT(*): its cost grows with the log). */
@@ -506,6 +579,22 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
 	cp.size = size;
 	LSEC_TRY(lsec_audit_tree_root(cp.root, &w.tree, err));
+	if (has_index) {
+		/* Under the lock: the index rows are those of the latest checkpoint,
+		 * which another station may have signed since this walk began. */
+		lsec_audit_checkpoint latest;
+		bool found = false;
+		lsec_err e = LSEC_ERR_INIT;
+		if (lsec_audit__trusted_latest(&latest, &found, st, signer, &e) == 0 && found &&
+		    latest.has_index && latest.size > w.index_from && latest.size <= size) {
+			memcpy(index_root, latest.index_root, 32);
+			w.index_from = latest.size;
+		}
+		LSEC_TRY(lsec_audit__index_new(&x, index_root, w.index_from, err));
+		LSEC_TRY(pending_apply(x, st, &pending, w.index_from, err));
+		LSEC_TRY(lsec_audit__index_commit(cp.index_root, x, st, err));
+		cp.has_index = true;
+	}
 	LSEC_TRY(lsec_audit_checkpoint_sign(&note, &cp, key_name, key, err));
 	lsec_hex_encode(hex, cp.root, 32);
 	evd = json_pack("{s:I,s:s}", "tree_size", (json_int_t)size, "root", hex);
@@ -519,6 +608,7 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	/* Only a committed checkpoint is remembered. */
 	*lsec_audit__signer_verified(signer) = w.tree;
+	memcpy(lsec_audit__signer_index(signer), cp.index_root, 32);
 	if (note_out != NULL) {
 		*note_out = note;
 		note = NULL;
@@ -528,6 +618,44 @@ out:
 	json_decref(evd);
 	lsec_free(note);
 	lsec_buf_release(&nodes);
+	lsec_buf_release(&pending);
+	lsec_audit__index_free(x);
+	return rc;
+}
+
+int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
+			       lsec_audit_signer *s, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t size = 0;
+	uint8_t root[32];
+	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
+	lsec_audit__keyring *kr = lsec_audit__signer_keyring(s);
+	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
+	lsec_err e = LSEC_ERR_INIT;
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	rc = lsec_store_checkpoint_latest(&size, root, &note, NULL, st, &e);
+	if (rc == LSEC_E_NOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		*err = e;
+		goto out;
+	}
+	for (size_t i = 0; i < kr->n; i++) {
+		pubs[i] = kr->k[i].pub;
+	}
+	LSEC_TRY(lsec_audit_checkpoint_verify_keys(out, (const char *)note.data, note.len, NULL, pubs,
+						   kr->n, err));
+	LSEC_ENSURE(strcmp(out->origin, lsec_audit__signer_origin(s)) == 0, /* lint:ok: public */
+		    LSEC_E_AUDIT_SIGNATURE,
+		    "the latest checkpoint in the registry is of log '%s', not '%s'", out->origin,
+		    lsec_audit__signer_origin(s));
+	*found = true;
+out:
+	lsec_buf_release(&note);
 	return rc;
 }
 

@@ -11,8 +11,9 @@
  * key), 0x01 being the signature type of Ed25519.
  *
  * The parser is strict: printable ASCII text, exactly three checkpoint lines
- * (origin, decimal size without leading zeros, base64 of 32 bytes), no
- * extension lines, well-formed signature lines only, no trailing bytes.
+ * (origin, decimal size without leading zeros, base64 of 32 bytes), at most
+ * one extension line and only "linesec-index <base64 of 32 bytes>" (the
+ * signed index root), well-formed signature lines only, no trailing bytes.
  *
  * @test tests/unit/audit/test_note.c, tests/fuzz/fuzz_checkpoint.c
  */
@@ -26,6 +27,8 @@
 #define EM_DASH "\xe2\x80\x94"
 #define ED25519_SIG_TYPE 0x01
 #define MAX_SIGNATURES 16
+/* The one extension line a checkpoint may carry: the signed index root. */
+#define INDEX_LINE "linesec-index "
 
 static bool is_printable(char c)
 {
@@ -151,6 +154,12 @@ int lsec_audit_checkpoint_sign(char **note_out, const lsec_audit_checkpoint *cp,
 	LSEC_TRY(lsec_base64_encode(&root_b64, cp->root, 32, err));
 	LSEC_TRY(lsec_buf_printf(&text, err, "%s\n%llu\n%s\n", cp->origin,
 				 (unsigned long long)cp->size, root_b64));
+	if (cp->has_index) {
+		lsec_free(root_b64);
+		root_b64 = NULL;
+		LSEC_TRY(lsec_base64_encode(&root_b64, cp->index_root, 32, err));
+		LSEC_TRY(lsec_buf_printf(&text, err, INDEX_LINE "%s\n", root_b64));
+	}
 	LSEC_TRY(lsec_audit__note_sign(note_out, (const char *)text.data, text.len, key_name, key,
 				       err));
 out:
@@ -260,7 +269,7 @@ static int split_note(struct parsed_note *pn, const char *note, size_t len, cons
 		}
 		LSEC_ENSURE(*nlines < max_lines, LSEC_E_AUDIT_NOTE,
 			    "cannot parse checkpoint: line %u: expected the blank line before the "
-			    "signatures (extension lines are not used)",
+			    "signatures (only the index extension line is used)",
 			    lineno);
 		lines[*nlines] = p;
 		lens[*nlines] = (size_t)(nl - p);
@@ -291,11 +300,11 @@ static int parse_note(lsec_audit_checkpoint *cp, struct parsed_note *pn, const c
 {
 	int rc = 0;
 	lsec_buf root = LSEC_BUF_INIT(33);
-	const char *lines[3];
-	size_t lens[3], n = 0;
+	const char *lines[4];
+	size_t lens[4], n = 0, h = sizeof(INDEX_LINE) - 1;
 	memset(cp, 0, sizeof(*cp));
-	LSEC_TRY(split_note(pn, note, len, lines, lens, 3, &n, err));
-	LSEC_ENSURE(n == 3, LSEC_E_AUDIT_NOTE,
+	LSEC_TRY(split_note(pn, note, len, lines, lens, 4, &n, err));
+	LSEC_ENSURE(n == 3 || n == 4, LSEC_E_AUDIT_NOTE,
 		    "cannot parse checkpoint: %zu text lines, expected origin, tree size and root", n);
 	LSEC_ENSURE(valid_origin(lines[0], lens[0]), LSEC_E_AUDIT_NOTE,
 		    "cannot parse checkpoint: line 1: origin must be 1-255 bytes without outer spaces");
@@ -305,6 +314,16 @@ static int parse_note(lsec_audit_checkpoint *cp, struct parsed_note *pn, const c
 	LSEC_ENSURE(b64_canonical(&root, lines[2], lens[2]) && root.len == 32, LSEC_E_AUDIT_NOTE,
 		    "cannot parse checkpoint: line 3: expected the base64 of a 32-byte root hash");
 	memcpy(cp->root, root.data, 32);
+	if (n == 4) {
+		root.len = 0;
+		LSEC_ENSURE(lens[3] > h && memcmp(lines[3], INDEX_LINE, h) == 0 && /* lint:ok */
+				    b64_canonical(&root, lines[3] + h, lens[3] - h) && root.len == 32,
+			    LSEC_E_AUDIT_NOTE,
+			    "cannot parse checkpoint: line 4: expected 'linesec-index' and the base64 "
+			    "of a 32-byte index root");
+		memcpy(cp->index_root, root.data, 32);
+		cp->has_index = true;
+	}
 out:
 	lsec_buf_release(&root);
 	return rc;

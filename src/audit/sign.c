@@ -33,6 +33,10 @@ struct lsec_audit_signer {
 	uint8_t key_id[4];
 	lsec_audit__keyring trust; /* entry 0 is the signer's own key */
 	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
+	uint8_t index[32];         /* and the index root that checkpoint signs */
+	uint8_t (*seen)[32];       /* seen[i]: hash of leaf seen_from + i, signature checked */
+	uint64_t seen_from;
+	size_t nseen;
 };
 
 /* EVP counts references on keys it never changes; the key stays const to the caller. */
@@ -226,6 +230,7 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 		return;
 	}
 	lsec_audit__keyring_release(&s->trust);
+	lsec_free(s->seen);
 	lsec_free(s);
 }
 
@@ -304,6 +309,43 @@ lsec_audit__keyring *lsec_audit__signer_keyring(lsec_audit_signer *s)
 lsec_audit_tree *lsec_audit__signer_verified(lsec_audit_signer *s)
 {
 	return &s->verified;
+}
+
+uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)
+{
+	return s->index;
+}
+
+/* Most leaf hashes a signer remembers (32 MiB). */
+#define SEEN_MAX ((size_t)1 << 20)
+
+bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+{
+	return seq >= s->seen_from && seq - s->seen_from < s->nseen &&
+	       lsec_ct_equal(s->seen[seq - s->seen_from], hash, 32);
+}
+
+void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+{
+	/* Only the next leaf extends the run; anything else starts a new one. */
+	if (s->nseen == 0 || seq != s->seen_from + s->nseen) {
+		if (seq >= s->seen_from && seq - s->seen_from < s->nseen) {
+			return;
+		}
+		s->seen_from = seq;
+		s->nseen = 0;
+	}
+	if (s->nseen % 1024 == 0) {
+		if (s->nseen >= SEEN_MAX) {
+			return;
+		}
+		uint8_t(*n)[32] = lsec_realloc(s->seen, (s->nseen + 1024) * sizeof(*n));
+		if (n == NULL) {
+			return;
+		}
+		s->seen = n;
+	}
+	memcpy(s->seen[s->nseen++], hash, 32);
 }
 
 int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,

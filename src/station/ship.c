@@ -22,24 +22,7 @@ static const char *const build_sops[] = {"flash", "provision", "secure-boot", "d
 int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *serial,
 			      lsec_err *err)
 {
-	int rc = 0;
-	uint64_t *seqs = NULL;
-	size_t n = 0;
-	json_t *arr = json_array();
-	*out = NULL;
-	LSEC_ENSURE(arr != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_leaf_seqs_for_unit(&seqs, &n, store, serial, err));
-	for (size_t i = 0; i < n; i++) {
-		json_t *j = NULL;
-		LSEC_TRY(lsec_audit_leaf_read(&j, store, seqs[i], serial, err));
-		LSEC_TRY(lsec_json_append(arr, j, err));
-	}
-	*out = arr;
-	arr = NULL;
-out:
-	lsec_free(seqs);
-	json_decref(arr);
-	return rc;
+	return lsec_audit_unit_leaves(out, store, serial, err);
 }
 
 int lsec_station_checkpoint(lsec_station *st, lsec_err *err)

@@ -129,6 +129,18 @@ static const char *const migrations[] = {
 	("ALTER TABLE checkpoints ADD COLUMN tree_range @BLOB;"
 	 "CREATE TABLE audit_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL,"
 	 " hash @BLOB NOT NULL, PRIMARY KEY (level, idx));"),
+	/*
+	 * 10: the signed index (docs/audit-log.md, "The signed index"): per
+	 * key ("unit:<unit>", "action:<action>") the count and chain head of
+	 * the leaves naming it, in 65536 buckets under a Merkle tree whose root
+	 * each checkpoint signs; neither table is trusted before the bucket
+	 * read is checked against a signed root
+	 */
+	("CREATE TABLE audit_index (ikey TEXT PRIMARY KEY, bucket BIGINT NOT NULL,"
+	 " leaves BIGINT NOT NULL, head @BLOB NOT NULL);"
+	 "CREATE INDEX audit_index_bucket ON audit_index (bucket);"
+	 "CREATE TABLE audit_index_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL,"
+	 " hash @BLOB NOT NULL, PRIMARY KEY (level, idx));"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */
