@@ -59,7 +59,7 @@ suite() {
 	rm -f copy/station.key
 	expect 5 "$label: the keyless copy refuses the rewritten SOP" \
 		env LINESEC_LINE="$PWD/copy" "$L" sop show flash --version 1
-	has "leaf $forged is bad: it is signed by key id [0-9a-f]*, which is no trusted station key" \
+	has "leaf $forged is bad: its signature by station key [0-9a-f]* does not verify" \
 		err.txt "$label: the keyless copy names the forged leaf"
 	check "$label: the unapproved body was not printed" "! grep -q 'nobody approved' out.txt"
 	rm -f copy/station.pub
