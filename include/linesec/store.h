@@ -41,6 +41,7 @@ extern "C" {
 
 /* Store error codes (-200..-249). */
 enum {
+	LSEC_E_STORE_TAMPERED = -220,   /* a value linesec never writes (text with a NUL byte) */
 	LSEC_E_STORE_TRANSITION = -230, /* illegal unit lifecycle or key state change */
 	LSEC_E_STORE_APPROVAL = -231,   /* separation of duties: approver repeated */
 	LSEC_E_STORE_SCHEMA = -240,     /* the database schema is newer than this program */

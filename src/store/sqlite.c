@@ -251,6 +251,16 @@ static int sq_query(lsec_store *st, const char *sql, const store_val *p, size_t 
 				v->t = SV_TEXT;
 				v->s = (const char *)sqlite3_column_text(stmt, c);
 				v->n = (size_t)sqlite3_column_bytes(stmt, c);
+				/*
+				 * linesec binds text without NUL bytes; SQL compares the
+				 * whole value while C stops at the NUL ("alice\0x" read
+				 * as a second "alice"), so such a value is refused.
+				 */
+				LSEC_ENSURE(v->s == NULL || memchr(v->s, '\0', v->n) == NULL,
+					    LSEC_E_STORE_TAMPERED,
+					    "registry column '%s' holds text with a NUL byte: the "
+					    "registry was changed outside linesec",
+					    sqlite3_column_name(stmt, c));
 				break;
 			case SQLITE_BLOB:
 				v->t = SV_BLOB;
