@@ -166,6 +166,12 @@ static int check_version(const lsec_store_approvable *a, const json_t *sub, cons
 		    "changed outside linesec",
 		    a->name, a->version, a->digest, a->created_by, (long long)leaf_seq(s), leaf_sha(s),
 		    by != NULL ? by : "(none)");
+	/* Two approvals are two people: one person's name twice is never two signatures. */
+	LSEC_ENSURE(a->approvers[1][0] == 0 || !same(a->approvers[0], a->approvers[1]),
+		    LSEC_E_AUDIT_INDEX,
+		    "registry table sop_approvals approves SOP '%s' version %s twice by '%s': the "
+		    "registry was changed outside linesec",
+		    a->name, a->version, a->approvers[0]);
 	for (unsigned k = 0; k < 2; k++) {
 		const char *p = a->approvers[k];
 		const char *pm[] = {"sop",	     a->name, "sop_version", a->version, "person", p,

@@ -120,6 +120,12 @@ static int release_check(uint64_t *quota_out, json_t *const lv[LV_COUNT],
 		    a->name, a->version, a->digest, a->created_by, (long long)leaf_seq(sub),
 		    leaf_ev(sub, "image-sha256") ? leaf_ev(sub, "image-sha256") : "(none)",
 		    by ? by : "(none)");
+	/* Two approvals are two people: one person's name twice is never two signatures. */
+	LSEC_ENSURE(a->approvers[1][0] == '\0' || !lsec_station__eq(a->approvers[0], a->approvers[1]),
+		    LSEC_E_AUDIT_INDEX,
+		    "registry table release_approvals approves release %s@%s twice by '%s': the "
+		    "registry was changed outside linesec",
+		    a->name, a->version, a->approvers[0]);
 	for (unsigned k = 0; k < 2; k++) {
 		const char *p = a->approvers[k];
 		if (p[0] == '\0') {
