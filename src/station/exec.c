@@ -626,6 +626,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	int rc = 0;
 	lsec_store_unit unit;
 	lsec_sop *sop = NULL;
+	json_t *leaves = NULL;
 	r->st = st;
 	snprintf(r->socket, sizeof(r->socket), "%u", st->cfg->socket);
 	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--device URI)");
@@ -649,12 +650,16 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	LSEC_ENSURE(state_from[kind] != NULL, LSEC_E_USAGE,
 		    "SOP '%s' is not run by 'linesec run' (see 'linesec decommission')",
 		    lsec_sop_kind_name(kind));
+	/* The state the run starts from is the one the unit's leaves prove. */
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
+	LSEC_TRY(lsec_station__unit_state_check(leaves, &unit, err));
 	LSEC_ENSURE(lsec_station__eq(lsec_unit_state_name(unit.state), state_from[kind]),
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot run SOP '%s' on unit '%s': it is %s, the SOP starts from %s",
 		    lsec_sop_kind_name(kind), r->serial, lsec_unit_state_name(unit.state),
 		    state_from[kind]);
 out:
+	json_decref(leaves);
 	return rc;
 }
 

@@ -25,6 +25,34 @@ int lsec_station__unit_leaves(json_t **out, lsec_store *store, const char *seria
 	return lsec_audit_unit_leaves(out, store, serial, err);
 }
 
+int lsec_station__unit_state_check(const json_t *leaves, const lsec_store_unit *unit,
+				   lsec_err *err)
+{
+	int rc = 0;
+	const char *moved = NULL;
+	json_int_t at = -1;
+	size_t i;
+	const json_t *l;
+	json_array_foreach(leaves, i, l)
+	{
+		const json_t *to = json_object_get(json_object_get(l, "evidence"), LSEC_EV_UNIT_STATE);
+		if (json_is_string(to)) {
+			moved = json_string_value(to);
+			at = json_integer_value(json_object_get(l, "seq"));
+		}
+	}
+	LSEC_ENSURE(moved != NULL, LSEC_E_AUDIT_INDEX,
+		    "registry table units holds unit '%s', but no leaf records its state: the "
+		    "registry was changed outside linesec",
+		    unit->serial);
+	LSEC_ENSURE(lsec_station__eq(moved, lsec_unit_state_name(unit->state)), LSEC_E_AUDIT_INDEX,
+		    "registry table units holds unit '%s' in state %s, but its latest state leaf "
+		    "%lld moved it to %s: the registry was changed outside linesec",
+		    unit->serial, lsec_unit_state_name(unit->state), (long long)at, moved);
+out:
+	return rc;
+}
+
 int lsec_station_checkpoint(lsec_station *st, lsec_err *err)
 {
 	int rc = 0;
@@ -487,6 +515,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	LSEC_TRY(gate_device(&dev, st, &unit, uri, err));
 	/* Runs are counted from the unit's leaves; the rows must agree with them. */
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+	LSEC_TRY(lsec_station__unit_state_check(leaves, &unit, err));
 	LSEC_TRY(lsec_store_run_list(&runs, &nruns, st->store, serial, err));
 	LSEC_TRY(runs_from_leaves(&fin, leaves, runs, nruns, serial, err));
 	LSEC_TRY(lsec_sop_versions(&vers, &nv, st->store, NULL, err));

@@ -209,6 +209,14 @@ int lsec_station__record(lsec_station *st, const char *unit, const char *action,
 /* Reads a unit's audit leaves into a JSON array (parsed leaves with "seq"). */
 int lsec_station__unit_leaves(struct json_t **out, lsec_store *store, const char *serial,
 			      lsec_err *err);
+/*
+ * Checks unit's registry state against the state its latest leaf moved it
+ * to (leaves: lsec_station__unit_leaves), so a state set by SQL (a
+ * decommissioned or quarantined unit set back to flashed or locked) is never
+ * acted on. LSEC_E_AUDIT_INDEX naming the table, the unit and the leaf.
+ */
+int lsec_station__unit_state_check(const struct json_t *leaves, const lsec_store_unit *unit,
+				   lsec_err *err);
 
 /*
  * The identity the unit's log says was issued to it and not retired since

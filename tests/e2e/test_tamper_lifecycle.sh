@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A unit's state is what its leaves say. Someone with write access to the
+# registry alone sets a decommissioned unit back to flashed (to provision it
+# again and ship it with a new identity) and a quarantined one to locked (to
+# ship it): each run and the ship gate compare the row with the unit's latest
+# state leaf and refuse (exit 5) naming the table, the unit and the leaf
+# (the ship gate, which reads the device first, refuses there).
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+# shellcheck source=testlib.sh
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+L=$LINESEC
+
+suite() {
+	local label=$1
+	line_with_release "$@" || return
+	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
+	"$L" sop approve --as alice decommission 1 >/dev/null
+	"$L" sop approve --as bob decommission 1 >/dev/null
+	"$L" sim new --count 2 --dir fleet --seed 21 >/dev/null
+	expect 0 "$label: unit-001 flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
+	expect 0 "$label: unit-001 decommissioned" "$L" decommission unit-001 --as olga --reason failed
+	sql "UPDATE units SET state = 'flashed' WHERE serial = 'unit-001'" >/dev/null
+	expect 5 "$label: the decommissioned unit is not provisioned again" \
+		"$L" run provision --as olga --batch --device sim:fleet/unit-001.sim
+	has "registry table units holds unit 'unit-001' in state flashed, but its latest state leaf [0-9]* moved it to decommissioned" \
+		err.txt "$label: the refusal names the row and the leaf"
+	check "$label: no certificate was issued" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM identities i JOIN units u ON u.id = i.unit_id WHERE u.serial = 'unit-001'\")\" = 0 ]"
+
+	# A unit quarantined by a failed run, set to locked by SQL, does not ship.
+	expect 0 "$label: unit-002 flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-002.sim
+	sql "UPDATE units SET state = 'quarantined' WHERE serial = 'unit-002'" >/dev/null
+	expect 5 "$label: a state the leaves never recorded stops the next run" \
+		"$L" run provision --as olga --batch --device sim:fleet/unit-002.sim
+	has "in state quarantined, but its latest state leaf [0-9]* moved it to flashed" err.txt \
+		"$label: the quarantine by SQL is named too"
+	sql "UPDATE units SET state = 'locked' WHERE serial = 'unit-002'" >/dev/null
+	# The gate reads the device first: this one never got its identity.
+	expect 8 "$label: the unit set to locked by SQL does not ship" \
+		"$L" ship --as olga unit-002 --device sim:fleet/unit-002.sim
+	expect 5 "$label: audit verify names the row" "$L" audit verify
+}
+
+suite sqlite
+run_on_postgres suite postgres
+finish
