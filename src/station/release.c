@@ -589,11 +589,14 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	/* Every release of the product is checked: a deleted approval must not bring back an older one. */
 	LSEC_TRY(lsec_store_release_list(&list, &n, st->store, r->product, err));
 	LSEC_TRY(release_leaves(lv, st, r->product, err));
+	/* The newest is the last submitted as the log orders them; row ids are bare. */
+	json_int_t best_seq = -1;
 	for (size_t i = 0; i < n; i++) {
 		LSEC_TRY(release_check(NULL, lv, &list[i], err));
-		if (list[i].approved && !is_revoked(&list[i]) &&
-		    (best == NULL || list[i].id > best->id)) {
+		json_int_t seq = leaf_seq(release_leaf(lv, LV_SUBMIT, &list[i], NULL));
+		if (list[i].approved && !is_revoked(&list[i]) && seq > best_seq) {
 			best = &list[i];
+			best_seq = seq;
 		}
 	}
 	LSEC_ENSURE(best != NULL, LSEC_E_STATION_RELEASE,

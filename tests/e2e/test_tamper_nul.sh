@@ -52,6 +52,26 @@ suite_twice() {
 	has "approves release sensor@1.0.0 twice by 'alice'" err.txt "$label: the refusal names it"
 }
 
+# Row ids are no order: the older release renumbered above the newer one
+# (the sqlite3 shell does not enforce foreign keys) is not taken for the
+# newest; the log's order of submission decides.
+suite_order() {
+	line_with_release sqlite-order || return
+	"$L" image sign --key fw.pem --product sensor --version 2.1.0 --build release \
+		--security-counter 3 --embed-pubkey app.bin newer.img >/dev/null
+	"$L" release submit --as alice newer.img --product sensor >/dev/null
+	"$L" release approve --as bob sensor@2.1.0 >/dev/null
+	"$L" sim new --count 1 --dir fleet --seed 21 >/dev/null
+	old=$(sql "SELECT id FROM releases WHERE version = '2.0.0'")
+	sql "UPDATE releases SET id = 100 WHERE id = $old;
+	     UPDATE release_approvals SET release_id = 100 WHERE release_id = $old" >/dev/null
+	expect 0 "renumbered: unit-001 flashes" \
+		"$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
+	check "the newest release was flashed, not the renumbered older one" \
+		"[ \"\$(sql \"SELECT r.release FROM runs r JOIN units u ON u.id = r.unit_id WHERE u.serial = 'unit-001'\")\" = sensor@2.1.0 ]"
+}
+
 suite_nul
+suite_order
 run_on_postgres suite_twice postgres
 finish
