@@ -494,6 +494,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_TOKEN_SHA256 "token-sha256"     /* hex SHA-256 of a session token, never the token */
 #define LSEC_EV_EXPIRES "expires"               /* when a session ends (RFC 3339 UTC) */
 #define LSEC_EV_CREDENTIAL_FP "credential-fingerprint" /* keyed fingerprint, never the credential */
+/* SHA-256 over a CRL's revoked serials in its order, each as lowercase hex and "\n" */
+#define LSEC_EV_REVOKED_SHA256 "revoked-sha256"
 /* Spellings written by older versions, read from older logs only. */
 #define LSEC_EV_OLD_CERT_SERIAL "cert_serial"
 #define LSEC_EV_OLD_KEY_SHA256 "key_sha256"

@@ -195,23 +195,90 @@ out:
 	return rc;
 }
 
-/* The key fingerprint of the unit's identity holding cert_serial; *found false if none. */
-static int revoked_key_fp(uint8_t out[32], bool *found, lsec_store *st, const char *unit,
-			  const char *cert_serial, lsec_err *err)
+/* Evidence field key of a leaf, or its older spelling; NULL when absent. */
+static const char *ev(const json_t *leaf, const char *key, const char *old)
+{
+	const json_t *e = json_object_get(leaf, "evidence");
+	const char *v = json_string_value(json_object_get(e, key));
+	return v != NULL || old == NULL ? v : json_string_value(json_object_get(e, old));
+}
+
+static const char *field(const json_t *leaf, const char *key)
+{
+	return json_string_value(json_object_get(leaf, key));
+}
+
+/*
+ * The registry's revocations rows checked against the signed revocation
+ * leaves, one for one: a row no leaf backs, a row that differs from its
+ * leaf (another unit's certificate, another reason) or a leaf with no row
+ * stops the CRL, naming the table, the certificate and the leaf.
+ */
+static int rows_match_leaves(const lsec_store_record *recs, size_t n, const json_t *leaves,
+			     lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_identity *ids = NULL;
-	size_t n = 0;
-	*found = false;
-	LSEC_TRY(lsec_store_identity_list(&ids, &n, st, unit, err));
-	for (size_t i = 0; i < n && !*found; i++) {
-		if (strcasecmp(ids[i].cert_serial, cert_serial) == 0 && strlen(ids[i].key_fp) == 64) {
-			LSEC_TRY(lsec_hex_decode_fixed(out, 32, ids[i].key_fp, "key fingerprint", err));
-			*found = true;
+	size_t nl = json_array_size(leaves);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *hit = NULL;
+		for (size_t k = 0; k < nl && hit == NULL; k++) {
+			const json_t *l = json_array_get(leaves, k);
+			const char *sn = ev(l, LSEC_EV_CERT_SERIAL, LSEC_EV_OLD_CERT_SERIAL);
+			hit = sn != NULL && strcasecmp(sn, recs[i].subject) == 0 ? l : NULL;
 		}
+		LSEC_ENSURE(hit != NULL, LSEC_E_AUDIT_INDEX,
+			    "cannot make a CRL: registry table revocations holds certificate '%s' "
+			    "of unit '%s', but no pki.certificate.revoke leaf revokes it: the "
+			    "registry was changed outside linesec",
+			    recs[i].subject, recs[i].serial);
+		const char *unit = field(hit, "unit"), *reason = ev(hit, "reason", NULL);
+		bool same = unit != NULL && reason != NULL &&
+			    strcmp(unit, recs[i].serial) == 0 && /* lint:ok - public names */
+			    strcmp(reason, recs[i].reason) == 0; /* lint:ok - public names */
+		LSEC_ENSURE(same,
+			    LSEC_E_AUDIT_INDEX,
+			    "cannot make a CRL: registry table revocations holds certificate '%s' "
+			    "as unit '%s''s (%s), but leaf %lld revokes it as unit '%s''s (%s): the "
+			    "registry was changed outside linesec",
+			    recs[i].subject, recs[i].serial, recs[i].reason,
+			    (long long)json_integer_value(json_object_get(hit, "seq")),
+			    unit ? unit : "(none)", reason ? reason : "(none)");
+	}
+	for (size_t k = 0; k < nl; k++) {
+		const json_t *l = json_array_get(leaves, k);
+		const char *sn = ev(l, LSEC_EV_CERT_SERIAL, LSEC_EV_OLD_CERT_SERIAL);
+		bool found = false;
+		for (size_t i = 0; i < n && !found && sn != NULL; i++) {
+			found = strcasecmp(sn, recs[i].subject) == 0;
+		}
+		LSEC_ENSURE(found, LSEC_E_AUDIT_INDEX,
+			    "cannot make a CRL: leaf %lld revokes certificate '%s' of unit '%s', but "
+			    "registry table revocations has no row for it: the registry was changed "
+			    "outside linesec",
+			    (long long)json_integer_value(json_object_get(l, "seq")),
+			    sn ? sn : "(none)", field(l, "unit") ? field(l, "unit") : "(none)");
 	}
 out:
-	lsec_free(ids);
+	return rc;
+}
+
+/* SHA-256 over the revoked serials in CRL order, each as lowercase hex and a newline. */
+static int serials_digest(char out[65], const lsec_revoked *list, size_t n, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf b = LSEC_BUF_INIT((size_t)1 << 30);
+	uint8_t h[32];
+	for (size_t i = 0; i < n; i++) {
+		for (const char *c = list[i].serial_hex; *c != '\0'; c++) {
+			char lc = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+			LSEC_TRY(lsec_buf_append(&b, &lc, 1, err));
+		}
+		LSEC_TRY(lsec_buf_append(&b, "\n", 1, err));
+	}
+	LSEC_TRY(lsec_sha256(h, b.data, b.len, err));
+	lsec_hex_encode(out, h, sizeof(h));
+out:
+	lsec_buf_release(&b);
 	return rc;
 }
 
@@ -223,36 +290,54 @@ int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *list_out, uint64_t *numbe
 	lsec_store_record *recs = NULL;
 	lsec_revoked *list = NULL;
 	uint8_t(*fps)[32] = NULL;
-	size_t n = 0;
+	size_t n = 0, nl = 0;
+	json_t *leaves = NULL;
+	char digest[65];
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	*number_out = 0;
 	LSEC_ENSURE(who != NULL, LSEC_E_USAGE, "cannot make a CRL: missing person");
+	/* What is revoked is what the signed log says; the rows must agree with it. */
+	LSEC_TRY(lsec_audit_leaves_find(&leaves, st, "pki.certificate.revoke", NULL, err));
 	LSEC_TRY(lsec_store_revocation_list(&recs, &n, st, err));
-	if (n > 0) {
-		list = lsec_calloc(n, sizeof(*list));
-		fps = lsec_calloc(n, sizeof(*fps));
+	LSEC_TRY(rows_match_leaves(recs, n, leaves, err));
+	nl = json_array_size(leaves);
+	if (nl > 0) {
+		list = lsec_calloc(nl, sizeof(*list));
+		fps = lsec_calloc(nl, sizeof(*fps));
 		LSEC_ENSURE(list != NULL && fps != NULL, LSEC_E_NOMEM,
-			    "out of memory for %zu revocations", n);
+			    "out of memory for %zu revocations", nl);
 	}
-	for (size_t i = 0; i < n; i++) {
-		bool found = false;
-		list[i].serial_hex = recs[i].subject;
-		LSEC_TRY(revoked_key_fp(fps[i], &found, st, recs[i].serial, recs[i].subject, err));
-		list[i].key_fp = found ? fps[i] : NULL;
-		LSEC_TRY(lsec_crl_reason_parse(&list[i].reason, recs[i].reason, err));
-		LSEC_TRY(parse_utc(&list[i].revoked_at, recs[i].created, err));
+	for (size_t i = 0; i < nl; i++) {
+		const json_t *l = json_array_get(leaves, i);
+		const char *fp = ev(l, LSEC_EV_KEY_SHA256, LSEC_EV_OLD_KEY_SHA256);
+		const char *reason = ev(l, "reason", NULL), *when = field(l, "time");
+		list[i].serial_hex = ev(l, LSEC_EV_CERT_SERIAL, LSEC_EV_OLD_CERT_SERIAL);
+		LSEC_ENSURE(list[i].serial_hex != NULL && reason != NULL && when != NULL,
+			    LSEC_E_AUDIT_LEAF_FORMAT,
+			    "cannot make a CRL: leaf %lld (pki.certificate.revoke) lacks the "
+			    "certificate serial, reason or time",
+			    (long long)json_integer_value(json_object_get(l, "seq")));
+		list[i].key_fp = NULL;
+		if (fp != NULL && strlen(fp) == 64) {
+			LSEC_TRY(lsec_hex_decode_fixed(fps[i], 32, fp, "key fingerprint", err));
+			list[i].key_fp = fps[i];
+		}
+		LSEC_TRY(lsec_crl_reason_parse(&list[i].reason, reason, err));
+		LSEC_TRY(parse_utc(&list[i].revoked_at, when, err));
 	}
-	LSEC_TRY(lsec_ca_crl(crl_out, number_out, ca, list, n, opts, err));
+	LSEC_TRY(serials_digest(digest, list, nl, err));
+	LSEC_TRY(lsec_ca_crl(crl_out, number_out, ca, list, nl, opts, err));
 	if (list_out != NULL) {
-		LSEC_TRY(lsec_revoked_export(list_out, list, n, *number_out, list_json, err));
+		LSEC_TRY(lsec_revoked_export(list_out, list, nl, *number_out, list_json, err));
 	}
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(audit(st, who, NULL, "pki.crl.issue",
-		       json_pack("{s:I,s:I}", "crl_number", (json_int_t)*number_out, "revoked",
-				 (json_int_t)n),
+		       json_pack("{s:I,s:I,s:s}", "crl_number", (json_int_t)*number_out, "revoked",
+				 (json_int_t)nl, LSEC_EV_REVOKED_SHA256, digest),
 		       err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
+	json_decref(leaves);
 	lsec_free(fps);
 	lsec_free(list);
 	lsec_free(recs);

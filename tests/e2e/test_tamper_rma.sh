@@ -21,6 +21,12 @@ export LINESEC_CA_PASSPHRASE=test-ca-passphrase
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
 
+# leaf_text SEQ: the bytes of leaf SEQ as text, on either backend.
+leaf_text() {
+	if [ -n "${e2e_pg_url:-}" ]; then sql "SELECT convert_from(leaf, 'UTF8') FROM audit_leaves WHERE seq = $1"
+	else sql "SELECT CAST(leaf AS TEXT) FROM audit_leaves WHERE seq = $1"; fi
+}
+
 suite() {
 	local label=$1
 	line_with_release "$@" || return
@@ -73,6 +79,37 @@ suite() {
 		"$L" rma receive unit-001 --as olga --device sim:fleet/unit-001.sim --json
 	has "\"issue-leaf\":$issue" out.txt "$label: the evidence names the ca.issue leaf"
 	expect 0 "$label: the log verifies" "$L" audit verify
+
+	# The CRL is built from the revocation leaves: a revocations row pointed
+	# at unit-002's certificate does not make the CA revoke unit-002.
+	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
+	"$L" sop approve --as alice decommission 1 >/dev/null
+	"$L" sop approve --as bob decommission 1 >/dev/null
+	expect 0 "$label: unit-001 decommissioned as compromised" \
+		"$L" decommission unit-001 --as olga --reason compromised
+	local sn1 sn2
+	sn1=$(sql "SELECT cert_serial FROM revocations")
+	sn2=$(sql "SELECT cert_serial FROM identities WHERE unit_id = $id2")
+	sql "UPDATE revocations SET cert_serial = '$sn2'" >/dev/null
+	expect 5 "$label: a CRL from a rewritten revocations row is refused" \
+		"$L" ca crl --as alice --out bad.crl --list bad.txt
+	has "registry table revocations holds certificate '$sn2' of unit 'unit-001', but no pki.certificate.revoke leaf revokes it" \
+		err.txt "$label: the table and the certificate are named"
+	check "$label: no CRL was written" "[ ! -e bad.crl ]"
+	sql "UPDATE revocations SET cert_serial = '$sn1', unit_id = $id2" >/dev/null
+	expect 5 "$label: a revocations row moved to unit-002 is refused" "$L" ca crl --as alice --out bad.crl
+	has "holds certificate '$sn1' as unit 'unit-002''s (keyCompromise), but leaf [0-9]* revokes it as unit 'unit-001''s" \
+		err.txt "$label: the row and the leaf are named"
+	sql "UPDATE revocations SET unit_id = $id1" >/dev/null
+	expect 0 "$label: the CRL is made once the row is put back" \
+		"$L" ca crl --as alice --out good.crl --list good.txt
+	check "$label: it revokes unit-001's certificate and nothing else" \
+		"grep -qi '^$sn1 ' good.txt && [ \"\$(wc -l <good.txt)\" = 1 ]"
+	local dg crl
+	dg=$(printf '%s\n' "${sn1,,}" | sha256sum | cut -c1-64)
+	crl=$(sql "SELECT MAX(seq) FROM audit_leaves WHERE action = 'pki.crl.issue'")
+	leaf_text "$crl" >crl-leaf.txt
+	has "\"revoked-sha256\":\"$dg\"" crl-leaf.txt "$label: its leaf records the digest of the revoked serials"
 
 	# Index columns: a release.revoke leaf hidden from the index (its action
 	# column changed) and the release's revoked flag cleared.
