@@ -152,6 +152,18 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find_from(struct json_t **out, lsec
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_unit_leaves(struct json_t **out, lsec_store *st,
 						  const char *unit, lsec_err *err);
+/*
+ * How many leaves are filed under the signed index key kind:name ("uid"
+ * and "release" keys have no registry column: docs/audit-log.md, "The
+ * signed index"): the count the latest trusted checkpoint's index holds,
+ * checked against its root, plus the leaves after it that name the key,
+ * each hash- and signature-checked. On a line whose checkpoints predate
+ * the index only the leaves after the latest checkpoint are counted.
+ * Errors as lsec_audit_leaves_find's.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_leaves_count(uint64_t *out, lsec_store *st,
+						   const char *kind, const char *name,
+						   lsec_err *err);
 
 /* ---- hashing and the streaming tree (RFC 6962 section 2.1) ------------ */
 
@@ -482,6 +494,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_VERSION "version"           /* a release's version */
 #define LSEC_EV_IMAGE_SHA256 "image-sha256" /* SHA-256 of a signed firmware image */
 #define LSEC_EV_RELEASE "release"           /* "product@version" */
+/* true on the run.start leaf of a unit's first flash under its release (what the quota counts) */
+#define LSEC_EV_RELEASE_FIRST "release-first"
 #define LSEC_EV_RUN "run"                   /* the registry id of the run the leaf belongs to */
 #define LSEC_EV_RUN_OUTCOME "run-outcome"   /* how that run ended ("passed", "failed", ...) */
 #define LSEC_EV_SOP_VERSION "sop-version"   /* decimal SOP version of a run */

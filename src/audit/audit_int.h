@@ -210,11 +210,15 @@ typedef struct lsec_audit__index lsec_audit__index;
 int lsec_audit__index_new(lsec_audit__index **out, const uint8_t root[32], uint64_t size,
 			  lsec_err *err);
 void lsec_audit__index_free(lsec_audit__index *x);
+/* The most keys one leaf is filed under. */
+#define LSEC_AUDIT__INDEX_KEYS 3
 /*
  * The index keys leaf names by its content ("unit:<unit>" when it names a
- * unit, "action:<action>"), into keys; returns how many (0 to 2).
+ * unit, "action:<action>", "uid:<hex>" for a unit.register leaf's UID,
+ * "release:<release>" for a run.start leaf that begins the first flash of
+ * its unit under that release), into keys; returns how many.
  */
-size_t lsec_audit__index_leaf_keys(char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1],
+size_t lsec_audit__index_leaf_keys(char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1],
 				  const uint8_t *leaf, size_t len);
 /*
  * Adds leaf (seq, hash) to key's entry; the bucket is read from st and

@@ -150,7 +150,7 @@ static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	int rc = 0;
 	struct lookup *l = ctx;
 	uint8_t h[32];
-	char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1];
+	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
 	json_t *j = NULL;
 	(void)unit;
 	LSEC_ENSURE(seq == l->next, LSEC_E_AUDIT_LEAF_HASH,
@@ -330,6 +330,38 @@ static int lookup(json_t **out, lsec_store *st, lsec_store_leaf_column col, cons
 	LSEC_TRY(lookup_run(&l, st, from, err));
 	*out = l.arr;
 	l.arr = NULL;
+out:
+	json_decref(l.arr);
+	return rc;
+}
+
+int lsec_audit_leaves_count(uint64_t *out, lsec_store *st, const char *kind, const char *name,
+			    lsec_err *err)
+{
+	int rc = 0;
+	struct lookup l;
+	lsec_audit_checkpoint cp;
+	bool found = false;
+	uint64_t count = 0;
+	uint8_t head[32];
+	memset(&l, 0, sizeof(l));
+	*out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(kind);
+	LSEC_ENSURE_REF(name);
+	l.kind = kind;
+	l.name = name;
+	LSEC_ENSURE(lsec_audit__index_key(l.key, kind, name, strlen(name)) == 0, LSEC_E_USAGE,
+		    "cannot count leaves of %s '%.64s': empty or too long", kind, name);
+	LSEC_ENSURE((l.arr = json_array()) != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_audit__trusted(&l.signer, st, "count audit leaves", err));
+	LSEC_TRY(signed_entry(&cp, &found, &count, head, st, &l, err));
+	if (found && !cp.has_index) {
+		count = 0; /* a line whose checkpoints predate the index: only the tail is known */
+	}
+	l.next = found ? cp.size : 0;
+	LSEC_TRY(lsec_store_leaf_foreach(st, l.next, UINT64_MAX, tail_cb, &l, err));
+	*out = count + json_array_size(l.arr);
 out:
 	json_decref(l.arr);
 	return rc;

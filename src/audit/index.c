@@ -309,21 +309,58 @@ int lsec_audit__index_key(char out[LSEC_STORE_INDEX_KEY_MAX + 1], const char *ki
 	return 0;
 }
 
-size_t lsec_audit__index_leaf_keys(char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1],
+/* Public names (actions, field values), not secrets. */
+static bool is(const char *a, size_t alen, const char *b)
+{
+	return a != NULL && alen == strlen(b) && memcmp(a, b, alen) == 0; /* lint:ok: public text */
+}
+
+/*
+ * The content keys of a unit.register or a first flash run.start leaf
+ * (docs/audit-log.md, "The signed index"): "uid:<hex>", "release:<release>".
+ */
+static size_t content_keys(char (*keys)[LSEC_STORE_INDEX_KEY_MAX + 1], const json_t *j,
+			   const char *action, size_t action_len)
+{
+	const json_t *ev = json_object_get(j, "evidence");
+	const json_t *v = NULL;
+	const char *kind = NULL;
+	if (is(action, action_len, "unit.register")) {
+		kind = "uid";
+		v = json_object_get(ev, LSEC_EV_UID);
+	} else if (is(action, action_len, "run.start") &&
+		   json_is_true(json_object_get(ev, LSEC_EV_RELEASE_FIRST))) {
+		kind = "release";
+		v = json_object_get(ev, LSEC_EV_RELEASE);
+	}
+	if (kind == NULL || !json_is_string(v)) {
+		return 0;
+	}
+	return lsec_audit__index_key(keys[0], kind, json_string_value(v), json_string_length(v)) == 0
+		       ? 1
+		       : 0;
+}
+
+size_t lsec_audit__index_leaf_keys(char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1],
 				  const uint8_t *leaf, size_t len)
 {
 	lsec_audit__leaf_fields f;
 	json_t *j = NULL;
 	const char *unit = NULL, *action = NULL;
 	size_t unit_len = 0, action_len = 0, n = 0;
-	if (lsec_audit__leaf_scan(&f, leaf, len)) {
+	bool scanned = lsec_audit__leaf_scan(&f, leaf, len);
+	if (scanned) {
 		unit = (const char *)f.unit;
 		unit_len = f.unit_len;
 		action = (const char *)f.action;
 		action_len = f.action_len;
-	} else {
-		/* Escapes (or a malformed leaf, which the walk reports): read it whole. */
+	}
+	if (!scanned || is(action, action_len, "unit.register") ||
+	    is(action, action_len, "run.start")) {
+		/* Escapes, evidence to read (or a malformed leaf, which the walk reports): whole. */
 		j = json_loadb((const char *)leaf, len, JSON_REJECT_DUPLICATES, NULL);
+	}
+	if (!scanned) {
 		unit = json_string_value(json_object_get(j, "unit"));
 		unit_len = unit != NULL ? json_string_length(json_object_get(j, "unit")) : 0;
 		action = json_string_value(json_object_get(j, "action"));
@@ -335,6 +372,9 @@ size_t lsec_audit__index_leaf_keys(char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1],
 	}
 	if (lsec_audit__index_key(keys[n], "action", action, action_len) == 0) {
 		n++;
+	}
+	if (j != NULL) {
+		n += content_keys(&keys[n], j, action, action_len);
 	}
 	json_decref(j);
 	return n;

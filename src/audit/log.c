@@ -343,7 +343,7 @@ static int pending_add(lsec_buf *p, uint64_t seq, const uint8_t hash[32], const 
 		       size_t len, lsec_err *err)
 {
 	int rc = 0;
-	char keys[2][LSEC_STORE_INDEX_KEY_MAX + 1];
+	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
 	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
 	for (size_t i = 0; i < n; i++) {
 		uint16_t kl = (uint16_t)strlen(keys[i]);

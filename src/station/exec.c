@@ -229,6 +229,14 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	}
 	uid_known = lsec_store_unit_get_by_uid(&by_uid, st->store, r->uid_hex, &e) == 0;
 	serial_known = lsec_store_unit_get(&by_serial, st->store, r->serial, &e) == 0;
+	/* Whether the UID is new is the signed log's word; the rows only cross-check it. */
+	uint64_t registered = 0;
+	LSEC_TRY(lsec_audit_leaves_count(&registered, st->store, "uid", r->uid_hex, err));
+	LSEC_ENSURE(uid_known || registered == 0, LSEC_E_AUDIT_INDEX,
+		    "unit '%s' at '%s' refused before anything was written: registry table units "
+		    "holds no unit with UID %s, but the signed index files %llu unit.register "
+		    "leaves under 'uid:%s': the registry was changed outside linesec (cloned chip)",
+		    r->serial, uri, r->uid_hex, (unsigned long long)registered, r->uid_hex);
 	if ((uid_known && !lsec_station__eq(by_uid.serial, r->serial)) ||
 	    (!uid_known && serial_known)) {
 		const char *holder = uid_known ? by_uid.serial : r->serial;
@@ -281,6 +289,35 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
+	return rc;
+}
+
+/*
+ * The unit row's UID must be the one its unit.register leaf recorded: a
+ * UID moved between rows by SQL does not make a chip another unit.
+ */
+static int uid_check(const json_t *leaves, const lsec_store_unit *unit, lsec_err *err)
+{
+	int rc = 0;
+	size_t i;
+	const json_t *l;
+	json_array_foreach(leaves, i, l)
+	{
+		const char *uid = json_string_value(
+			json_object_get(json_object_get(l, "evidence"), LSEC_EV_UID));
+		if (!lsec_station__eq(json_string_value(json_object_get(l, "action")),
+				      "unit.register") ||
+		    uid == NULL) {
+			continue;
+		}
+		LSEC_ENSURE(lsec_station__eq(uid, unit->uid), LSEC_E_AUDIT_INDEX,
+			    "registry table units holds unit '%s' with UID %s, but its "
+			    "unit.register leaf %lld registered UID %s: the registry was changed "
+			    "outside linesec",
+			    unit->serial, unit->uid,
+			    (long long)json_integer_value(json_object_get(l, "seq")), uid);
+	}
+out:
 	return rc;
 }
 
@@ -653,6 +690,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	/* The state the run starts from is the one the unit's leaves prove. */
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
 	LSEC_TRY(lsec_station__unit_state_check(leaves, &unit, err));
+	LSEC_TRY(uid_check(leaves, &unit, err));
 	LSEC_ENSURE(lsec_station__eq(lsec_unit_state_name(unit.state), state_from[kind]),
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot run SOP '%s' on unit '%s': it is %s, the SOP starts from %s",

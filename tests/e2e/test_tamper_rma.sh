@@ -30,7 +30,7 @@ leaf_text() {
 suite() {
 	local label=$1
 	line_with_release "$@" || return
-	"$L" sim new --count 2 --dir fleet --seed 31 >/dev/null
+	"$L" sim new --count 3 --dir fleet --seed 31 --clone 1:3 >/dev/null
 	local u
 	for u in unit-001 unit-002; do
 		for s in flash provision secure-boot debug-lock; do
@@ -40,10 +40,30 @@ suite() {
 		expect 0 "$label: $u shipped" "$L" ship --as olga "$u" --device "sim:fleet/$u.sim"
 	done
 
-	# Returns: unit-001's identity row moved to unit-002 and unit-002's to unit-001.
-	local id1 id2 k1 k2 issue
+	# Whether a UID is new is the log's word: shipped unit-001's UID changed
+	# by SQL does not let its clone (unit-003, same UID) register as new,
+	# and unit-001's UID put on unit-002's row does not make it unit-002.
+	local id1 id2 k1 k2 issue uid1 uid2
 	id1=$(sql "SELECT id FROM units WHERE serial = 'unit-001'")
 	id2=$(sql "SELECT id FROM units WHERE serial = 'unit-002'")
+	uid1=$(sql "SELECT uid FROM units WHERE id = $id1")
+	uid2=$(sql "SELECT uid FROM units WHERE id = $id2")
+	sql "UPDATE units SET uid = '00000000' || substr(uid, 9) WHERE id = $id1" >/dev/null
+	expect 5 "$label: the clone of a shipped unit whose UID row was changed is refused" \
+		"$L" run flash --as olga --batch --device sim:fleet/unit-003.sim
+	has "registry table units holds no unit with UID $uid1, but the signed index files 1 unit.register leaves under 'uid:$uid1'" \
+		err.txt "$label: the table, the UID and the index key are named"
+	check "$label: the clone was not registered" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM units WHERE serial = 'unit-003'\")\" = 0 ]"
+	sql "UPDATE units SET uid = '$uid1' WHERE id = $id2" >/dev/null
+	expect 5 "$label: the clone presented as unit-002, whose row got unit-001's UID, is refused" \
+		"$L" run flash --as olga --batch --device sim:fleet/unit-003.sim --serial unit-002
+	has "registry table units holds unit 'unit-002' with UID $uid1, but its unit.register leaf [0-9]* registered UID $uid2" \
+		err.txt "$label: the row and the unit.register leaf are named"
+	sql "UPDATE units SET uid = '$uid2' WHERE id = $id2;
+	     UPDATE units SET uid = '$uid1' WHERE id = $id1" >/dev/null
+
+	# Returns: unit-001's identity row moved to unit-002 and unit-002's to unit-001.
 	k1=$(sql "SELECT key_fp FROM identities WHERE unit_id = $id1")
 	k2=$(sql "SELECT key_fp FROM identities WHERE unit_id = $id2")
 	sql "UPDATE identities SET unit_id = $id2 WHERE key_fp = '$k1';
