@@ -498,6 +498,7 @@ typedef struct lsec_store_run {
 	char outcome[LSEC_STORE_NAME_MAX + 1]; /* "" while open */
 	char started[32];
 	char finished[32];
+	char release[2 * LSEC_STORE_NAME_MAX + 2]; /* "product@version"; "" when none */
 } lsec_store_run;
 
 /* A unit's runs in start order; *out belongs to the caller: lsec_free. */

@@ -35,7 +35,9 @@ enum {
 	T_SCRAP,
 	T_COUNT
 };
-#define NCOL 4
+#define NCOL 5
+/* Columns per row in a state remembered by versions that did not compare runs.release. */
+#define NCOL_OLDER 4
 /* Largest SOP body read back to hash (bytes). */
 #define BODY_MAX (4u << 20)
 
@@ -45,7 +47,7 @@ static const struct {
 	const char *cols[NCOL];
 } tables[T_COUNT] = {
 	[T_UNITS] = {"units", {"uid", "product", "state", NULL}},
-	[T_RUNS] = {"runs", {"serial", "sop", "sop_version", "outcome"}},
+	[T_RUNS] = {"runs", {"serial", "sop", "sop_version", "outcome", "release"}},
 	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", NULL}},
 	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
@@ -56,7 +58,7 @@ static const struct {
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
-enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3 };
+enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3, C_RUN_RELEASE = 4 };
 enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_APPROVALS = 2 };
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
@@ -455,6 +457,7 @@ static int on_run(replay *rp, const leaf_ctx *l, lsec_err *err)
 		LSEC_TRY(set(r, C_RUN_SOP, str(l->leaf, "sop"), l->seq, err));
 		LSEC_TRY(set(r, C_RUN_VERSION, v, l->seq, err));
 		LSEC_TRY(set(r, C_RUN_OUTCOME, "", l->seq, err));
+		LSEC_TRY(set(r, C_RUN_RELEASE, str(l->ev, LSEC_EV_RELEASE), l->seq, err));
 	}
 	r = find(rp, T_RUNS, key);
 	LSEC_TRY(set(r, C_RUN_OUTCOME, str(l->ev, LSEC_EV_RUN_OUTCOME), l->seq, err));
@@ -646,7 +649,8 @@ static int compare_runs(replay *rp, lsec_store *st, lsec_err *err)
 	for (size_t i = 0; i < n; i++) {
 		char key[24];
 		snprintf(key, sizeof(key), "%lld", (long long)r[i].id);
-		const char *v[NCOL] = {r[i].serial, r[i].sop, r[i].sop_version, r[i].outcome};
+		const char *v[NCOL] = {r[i].serial, r[i].sop, r[i].sop_version, r[i].outcome,
+				       r[i].release};
 		LSEC_TRY(compare(rp, T_RUNS, key, v, err));
 	}
 out:
@@ -832,15 +836,21 @@ out:
 	return rc;
 }
 
-static int state_load(replay *rp, const char *text, size_t len, lsec_err *err)
+/* *older: the state was remembered by an older version (fewer columns): nothing is loaded. */
+static int state_load(replay *rp, bool *older, const char *text, size_t len, lsec_err *err)
 {
 	int rc = 0;
 	json_t *all = NULL;
 	size_t i;
 	const json_t *r;
+	*older = false;
 	LSEC_TRY(lsec_json_parse(&all, text, len, "the remembered state", err));
 	LSEC_ENSURE(json_is_array(all), LSEC_E_PARSE,
 		    "cannot read the remembered state: it is not a list of rows");
+	if (json_array_size(json_array_get(json_array_get(all, 0), 3)) == NCOL_OLDER) {
+		*older = true;
+		goto out;
+	}
 	json_array_foreach(all, i, r)
 	{
 		row *w = NULL;
@@ -888,7 +898,12 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 		    (unsigned long long)from);
 	rp.rep = out;
 	if (state != NULL) {
-		LSEC_TRY(state_load(&rp, state, state_len, err));
+		bool older = false;
+		LSEC_TRY(state_load(&rp, &older, state, state_len, err));
+		if (older) {
+			/* Remembered before runs.release was compared: replayed from the start. */
+			from = 0;
+		}
 	}
 	/* One snapshot: the leaves and the rows are read as of one moment. */
 	LSEC_TRY(lsec_store_tx_begin_read(&tx, st, err));

@@ -586,11 +586,15 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
+	LSEC_TRY(lsec_station__release_first(r, err));
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", LSEC_EV_SOP_VERSION, r->sop_version,
 		       LSEC_EV_SOP_SHA256, shahex, LSEC_EV_UID, r->uid_hex, "target",
 		       r->tgt ? lsec_device_uri(r->tgt) : "", LSEC_EV_RELEASE,
 		       r->have_release ? r->release : "");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	if (r->release_first) {
+		LSEC_TRY(lsec_json_set(ev, LSEC_EV_RELEASE_FIRST, json_true(), err));
+	}
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_begin(&r->run_id, st->store, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));

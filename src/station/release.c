@@ -559,16 +559,62 @@ out:
  * releases of the product have quotas of their own). LSEC_E_STATION_QUOTA when
  * the quota is reached.
  */
+int lsec_station__release_first(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	json_t *leaves = NULL;
+	size_t i;
+	const json_t *l;
+	r->release_first = false;
+	r->release_counted = false;
+	if (!r->have_release || lsec_sop_get_kind(r->sop) != LSEC_SOP_FLASH) {
+		return 0;
+	}
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
+	r->release_first = true;
+	json_array_foreach(leaves, i, l)
+	{
+		const json_t *ev = json_object_get(l, "evidence");
+		if (lsec_station__eq(json_string_value(json_object_get(l, "action")), "run.start") &&
+		    lsec_station__eq(json_string_value(json_object_get(l, "sop")),
+				     lsec_sop_name(r->sop)) &&
+		    lsec_station__eq(json_string_value(json_object_get(ev, LSEC_EV_RELEASE)),
+				     r->release)) {
+			r->release_first = false;
+			r->release_counted = r->release_counted ||
+					     json_is_true(json_object_get(ev, LSEC_EV_RELEASE_FIRST));
+		}
+	}
+	r->release_counted = r->release_counted || r->release_first;
+out:
+	json_decref(leaves);
+	return rc;
+}
+
 int lsec_station__quota_check(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	uint64_t made = 0;
+	uint64_t made = 0, filed = 0;
 	if (!r->have_release || r->release_quota == 0 ||
 	    lsec_sop_get_kind(r->sop) != LSEC_SOP_FLASH) {
 		return 0;
 	}
 	LSEC_TRY(lsec_store_release_units_started(&made, r->st->store, r->release,
 						  lsec_sop_name(r->sop), r->serial, err));
+	/*
+	 * The signed log's count of other units: the rows may count more (runs
+	 * from before the index key, which the stricter count keeps), never
+	 * fewer.
+	 */
+	LSEC_TRY(lsec_audit_leaves_count(&filed, r->st->store, "release", r->release, err));
+	if (r->release_counted && filed > 0) {
+		filed--;
+	}
+	LSEC_ENSURE(made >= filed, LSEC_E_AUDIT_INDEX,
+		    "registry table runs holds flash runs of %llu other units under release %s, but "
+		    "the signed index files the first flash of %llu other units under "
+		    "'release:%s': the registry was changed outside linesec",
+		    (unsigned long long)made, r->release, (unsigned long long)filed, r->release);
 	LSEC_ENSURE(made < r->release_quota, LSEC_E_STATION_QUOTA,
 		    "the production quota of release %s (%llu units) is reached: the line stops",
 		    r->release, (unsigned long long)r->release_quota);

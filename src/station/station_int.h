@@ -81,6 +81,8 @@ typedef struct lsec_station__run {
 	uint8_t release_digest[32];
 	uint32_t release_counter;
 	uint64_t release_quota; /* 0: no quota */
+	bool release_first;   /* this flash is the unit's first under the release */
+	bool release_counted; /* a run.start leaf of the unit is filed under "release:<release>" */
 	lsec_image *image;
 	uint8_t fw_key_hash[32]; /* SHA-256 of the product firmware key's SPKI */
 	/* Provisioning state carried from step to step. */
@@ -180,6 +182,14 @@ int lsec_station__attach(lsec_station__run *r, lsec_err *err);
  * manifest's path. LSEC_E_STATION_RELEASE when there is none.
  */
 int lsec_station__release_load(lsec_station__run *r, lsec_err *err);
+/*
+ * Whether this flash is the unit's first under its release (no run.start
+ * leaf of the unit names the release yet): such a leaf carries
+ * "release-first" and is filed under the signed index key
+ * "release:<release>", which the quota counts. Sets r->release_first and
+ * r->release_counted; called before the run.start leaf is written.
+ */
+int lsec_station__release_first(lsec_station__run *r, lsec_err *err);
 int lsec_station__quota_check(lsec_station__run *r, lsec_err *err);
 /*
  * Every image check of a release: no published key of the deny list, signature under

@@ -417,6 +417,7 @@ static void fill_run(void *rec, const store_val *c)
 	lsec_store__copy(r->outcome, sizeof(r->outcome), &c[6]);
 	lsec_store__copy(r->started, sizeof(r->started), &c[7]);
 	lsec_store__copy(r->finished, sizeof(r->finished), &c[8]);
+	lsec_store__copy(r->release, sizeof(r->release), &c[9]);
 }
 
 int lsec_store__list_for_unit(lsec_store *st, const char *sql, const char *serial,
@@ -440,8 +441,8 @@ int lsec_store_run_list(lsec_store_run **out, size_t *n_out, lsec_store *st, con
 {
 	return lsec_store__list_for_unit(st,
 					 "SELECT r.id, u.serial, r.sop, r.sop_version, r.person,"
-					 " r.station, r.outcome, r.started, r.finished FROM runs r"
-					 " JOIN units u ON u.id = r.unit_id WHERE r.unit_id = ?"
+					 " r.station, r.outcome, r.started, r.finished, r.release"
+					 " FROM runs r JOIN units u ON u.id = r.unit_id WHERE r.unit_id = ?"
 					 " ORDER BY r.id",
 					 serial, fill_run, sizeof(**out), (void **)out, n_out, err);
 }
@@ -450,7 +451,7 @@ int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out, lsec_store *st,
 {
 	return lsec_store__list(st,
 				"SELECT r.id, u.serial, r.sop, r.sop_version, r.person,"
-				" r.station, r.outcome, r.started, r.finished FROM runs r"
+				" r.station, r.outcome, r.started, r.finished, r.release FROM runs r"
 				" LEFT JOIN units u ON u.id = r.unit_id ORDER BY r.id",
 				NULL, 0, fill_run, sizeof(**out), (void **)out, n_out, err);
 }

@@ -16,7 +16,7 @@ suite() {
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
 	"$L" sop approve --as alice decommission 1 >/dev/null
 	"$L" sop approve --as bob decommission 1 >/dev/null
-	"$L" sim new --count 2 --dir fleet --seed 21 >/dev/null
+	"$L" sim new --count 4 --dir fleet --seed 21 >/dev/null
 	expect 0 "$label: unit-001 flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
 	expect 0 "$label: unit-001 decommissioned" "$L" decommission unit-001 --as olga --reason failed
 	sql "UPDATE units SET state = 'flashed' WHERE serial = 'unit-001'" >/dev/null
@@ -39,6 +39,26 @@ suite() {
 	expect 8 "$label: the unit set to locked by SQL does not ship" \
 		"$L" ship --as olga unit-002 --device sim:fleet/unit-002.sim
 	expect 5 "$label: audit verify names the row" "$L" audit verify
+
+	# A release's quota is counted from the signed log: unit-003's run moved
+	# to another release by SQL does not free unit-003's place.
+	"$L" image sign --key fw.pem --product sensor --version 2.0.1 --build release \
+		--security-counter 2 --embed-pubkey app.bin q.img >/dev/null
+	"$L" release submit --as alice q.img --product sensor --quota 1 >/dev/null
+	"$L" release approve --as bob sensor@2.0.1 >/dev/null
+	expect 0 "$label: unit-003 flashed under the release of quota 1" \
+		"$L" run flash --as olga --batch --device sim:fleet/unit-003.sim
+	expect 8 "$label: the quota stops unit-004" \
+		"$L" run flash --as olga --batch --device sim:fleet/unit-004.sim
+	sql "UPDATE runs SET release = 'sensor@2.0.0' WHERE release = 'sensor@2.0.1'" >/dev/null
+	expect 5 "$label: with the run's release changed by SQL the quota still stops unit-004" \
+		"$L" run flash --as olga --batch --device sim:fleet/unit-004.sim
+	has "registry table runs holds flash runs of 0 other units under release sensor@2.0.1, but the signed index files the first flash of 1 other units under 'release:sensor@2.0.1'" \
+		err.txt "$label: the table and the index key are named"
+	expect 5 "$label: audit verify names the run's release" "$L" audit verify
+	cat out.txt err.txt >verify.txt
+	has "registry table runs, row .[0-9]*.: release is .sensor@2.0.0., but leaf [0-9]* says .sensor@2.0.1." verify.txt \
+		"$label: the run and its release column are named"
 }
 
 suite sqlite
