@@ -229,6 +229,16 @@ LSEC_API LSEC_MUST_USE int lsec_line_checkpoint_sign(char **note_out, lsec_store
 LSEC_API LSEC_MUST_USE int lsec_line_checkpoint(char **note_out, lsec_line *line,
 						const struct evp_pkey_st *key, const char *person,
 						lsec_err *err);
+/*
+ * lsec_line_checkpoint with the line's own station key: what a command that
+ * removes trust (a person disabled, a logout, a certificate revoked) calls
+ * once its leaf is committed, so the leaf does not stay in the tail after
+ * the latest checkpoint, where it could be deleted with its rows until the
+ * next checkpoint covered it. Errors as lsec_line_checkpoint's, and those of
+ * loading the key.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_checkpoint_now(lsec_line *line, const char *person,
+						    lsec_err *err);
 
 /* What lsec_line_audit_verify found when everything verifies. */
 typedef struct lsec_line_verify_report {

@@ -430,6 +430,7 @@ static int revoke_body(cli_ctx *c)
 	LSEC_TRY(lsec_crl_reason_parse(&reason, cli_get(&c->a, "reason"), &c->err));
 	LSEC_TRY(lsec_cert_load(&cert, cli_get(&c->a, "cert"), &c->err));
 	LSEC_TRY(lsec_pki_revoke_recorded(lsec_line_store(c->line), &who, cert, reason, &c->err));
+	LSEC_TRY(lsec_line_checkpoint_now(c->line, c->person, &c->err));
 	char sn[41];
 	lsec_cert_serial_hex(sn, cert);
 	printf("revoked certificate %s (%s)\n", sn, lsec_crl_reason_name(reason));

@@ -18,6 +18,7 @@
 #include "line/line_int.h"
 
 #include "linesec/audit.h"
+#include "linesec/pki.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -298,6 +299,17 @@ int lsec_line_checkpoint(char **note_out, lsec_line *line, const struct evp_pkey
 	o.key = key;
 	o.person = person;
 	return lsec_line_checkpoint_sign(note_out, line->st, &o, err);
+}
+
+int lsec_line_checkpoint_now(lsec_line *line, const char *person, lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *key = NULL;
+	LSEC_TRY(lsec_key_load_private(&key, line->key_path, NULL, err));
+	LSEC_TRY(lsec_line_checkpoint(NULL, line, lsec_key_evp(key), person, err));
+out:
+	lsec_key_free(key);
+	return rc;
 }
 
 /* ---- verifying against the anchor and the exported checkpoints ---------------- */

@@ -48,6 +48,7 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
  * [A-Za-z0-9._-], not starting with '.' or '-'.
  */
 int lsec_line__check_id(const char *v, const char *what, lsec_err *err);
+
 /* Fills the derived paths (key, pub, sessions, registry location) from dir and registry. */
 int lsec_line__derive_paths(lsec_line *line, lsec_err *err);
 /* Records one audit event by person for this station inside the open transaction. */

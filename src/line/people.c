@@ -526,6 +526,8 @@ int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const c
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_person_disable(line->st, name, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-disable", "ok", ev, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	LSEC_TRY(lsec_line_checkpoint_now(line, by->name, err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
@@ -675,6 +677,7 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 	LSEC_TRY(lsec_line__record(line, who, "logout", "ok", ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	LSEC_ENSURE(unlink(path) == 0, LSEC_E_IO, "cannot remove session file '%s'", path);
+	LSEC_TRY(lsec_line_checkpoint_now(line, who, err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);

@@ -476,6 +476,9 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_revoke(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "release.revoke", "revoked", ev, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	/* The revocation is covered by a checkpoint at once: its tail cannot be deleted unseen. */
+	LSEC_TRY(lsec_station_checkpoint(st, err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);

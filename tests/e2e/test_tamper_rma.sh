@@ -148,6 +148,18 @@ suite() {
 	sql "UPDATE audit_leaves SET action = 'release.revoke' WHERE seq = $rv;
 	     UPDATE releases SET revoked = '$when', revoked_by = '$by' WHERE version = '2.0.0'" >/dev/null
 	expect 0 "$label: the log verifies once the index is put back" "$L" audit verify
+
+	# The revocation signed a checkpoint over its own leaf: the leaf deleted
+	# with everything after it, its checkpoint and its rows is caught.
+	check "$label: release revoke signed a checkpoint over its leaf" \
+		"[ \"\$(sql \"SELECT MAX(tree_size) FROM checkpoints\")\" -gt $rv ]"
+	sql "DELETE FROM audit_leaves WHERE seq >= $rv; DELETE FROM checkpoints WHERE tree_size > $rv;
+	     UPDATE releases SET revoked = NULL, revoked_by = NULL WHERE version = '2.0.0'" >/dev/null
+	expect 9 "$label: a command on the registry without the revocation is refused" \
+		"$L" release list --as alice
+	has "is older than the last checkpoint this station signed: $rv leaves, anchor.json has a checkpoint of $((rv + 1)) leaves" \
+		err.txt "$label: the refusal names the missing leaves"
+	expect 9 "$label: audit verify refuses it too" "$L" audit verify
 	cd "$e2e_dir" || return
 }
 
