@@ -12,7 +12,10 @@
  *
  * and the stored signature is key id[4] || Ed25519 signature[64], the key id
  * being the signed-note key id of the signer (lsec_audit_key_id), so a
- * verifier finds the key without trying them all.
+ * verifier finds the key without trying them all. The id is outside the
+ * signed message (leaves signed so far stay verifiable) and only a hint:
+ * when the key it names does not verify, every trusted key is tried, so an
+ * id rewritten in the registry neither forges nor breaks a leaf.
  *
  * @test tests/unit/audit/test_sign.c
  */
@@ -110,7 +113,7 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 	int rc = 0;
 	char msg[400];
 	size_t len = 0;
-	bool ok = false;
+	bool ok = false, named = false;
 	LSEC_ENSURE(sig != NULL && sig_len > 0, LSEC_E_AUDIT_LEAF_SIGNATURE,
 		    "leaf %llu is not signed by any station (it was not written by linesec: "
 		    "added to the registry by hand?)",
@@ -119,17 +122,15 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		    "leaf %llu is bad: its signature is %zu bytes (expected %d)",
 		    (unsigned long long)seq, sig_len, LSEC_AUDIT_LEAF_SIG_LEN);
 	LSEC_TRY(sig_message(msg, sizeof(msg), &len, origin, seq, hash, err));
-	for (size_t i = 0; i < kr->n; i++) {
+	/* The stored key id is a hint (the signature does not cover it): the key it names first. */
+	for (size_t i = 0; i < kr->n && !named; i++) {
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && lsec_ct_equal(k->id, sig, 4)) {
+			named = true;
 			LSEC_TRY(try_key(&ok, k, msg, len, sig + 4, err));
-			LSEC_ENSURE(ok, LSEC_E_AUDIT_LEAF_SIGNATURE,
-				    "leaf %llu is bad: its signature by station key %02x%02x%02x%02x "
-				    "does not verify over leaf %llu of log '%s' (it was moved, copied "
-				    "from another leaf or forged)",
-				    (unsigned long long)seq, sig[0], sig[1], sig[2], sig[3],
-				    (unsigned long long)seq, origin);
-			goto out;
+			if (ok) {
+				goto out;
+			}
 		}
 	}
 	/* An id not seen yet (a key given without its name): the key that verifies names it. */
@@ -145,6 +146,22 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 			goto out;
 		}
 	}
+	/* An id rewritten outside linesec does not make a genuine leaf fail: every key is tried. */
+	for (size_t i = 0; i < kr->n; i++) {
+		const lsec_audit__key *k = &kr->k[i];
+		if (k->id_known && !lsec_ct_equal(k->id, sig, 4)) {
+			LSEC_TRY(try_key(&ok, k, msg, len, sig + 4, err));
+			if (ok) {
+				goto out;
+			}
+		}
+	}
+	LSEC_ENSURE(!named, LSEC_E_AUDIT_LEAF_SIGNATURE,
+		    "leaf %llu is bad: its signature by station key %02x%02x%02x%02x does not "
+		    "verify over leaf %llu of log '%s' (it was moved, copied from another leaf or "
+		    "forged)",
+		    (unsigned long long)seq, sig[0], sig[1], sig[2], sig[3],
+		    (unsigned long long)seq, origin);
 	LSEC_BAIL(LSEC_E_AUDIT_LEAF_SIGNATURE,
 		  "leaf %llu is bad: it is signed by key id %02x%02x%02x%02x, which is no trusted "
 		  "station key (or the signature does not verify over leaf %llu of log '%s')",

@@ -67,6 +67,12 @@ static void test_audit_sign__signature_binds_origin_seq_and_hash(void **state)
 	sig[10] ^= 1;
 	expect_sig(kr, ORIGIN, 5, h, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
 		     "does not verify");
+	sig[10] ^= 1;
+	/* The key id beside the signature rewritten: a hint only, the genuine leaf still verifies. */
+	sig[0] ^= 0xff;
+	expect_sig(kr, ORIGIN, 5, h, sig, sizeof(sig), 0, NULL);
+	expect_sig(kr, ORIGIN, 6, h, sig, sizeof(sig), LSEC_E_AUDIT_LEAF_SIGNATURE,
+		     "no trusted station key");
 	lsec_audit_signer_free(s);
 }
 
