@@ -60,7 +60,7 @@ suite_order() {
 	"$L" image sign --key fw.pem --product sensor --version 2.1.0 --build release \
 		--security-counter 3 --embed-pubkey app.bin newer.img >/dev/null
 	"$L" release submit --as alice newer.img --product sensor >/dev/null
-	"$L" release approve --as bob sensor@2.1.0 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@2.1.0 >/dev/null
 	"$L" sim new --count 1 --dir fleet --seed 21 >/dev/null
 	old=$(sql "SELECT id FROM releases WHERE version = '2.0.0'")
 	sql "UPDATE releases SET id = 100 WHERE id = $old;
