@@ -40,9 +40,11 @@ static const cli_spec submit_spec = {
 	.opts = submit_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.details = "A second security officer approves it with 'linesec release approve ID'.",
+	.details = "The submitter signs (their password is read from the terminal; scripts and "
+		   "tests may set\nLINESEC_PASSWORD): the first of the release's two signatures. A "
+		   "second security officer\napproves it with 'linesec release approve ID'.",
 	.body = submit_body,
-	.setup = CLI_STATION | CLI_BATCH,
+	.setup = CLI_STATION | CLI_BATCH | CLI_SIGN,
 	.roles = OFFICER,
 	.action = "submit a release",
 };

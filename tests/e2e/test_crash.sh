@@ -32,7 +32,7 @@ for s in flash provision secure-boot debug-lock decommission; do
 	LINESEC_PASSWORD=alice-pw L sop approve --as alice "$s" 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 L sop approve --as bob "$s" 1 >/dev/null
 done
-L release submit --as alice rel.img --product sensor >/dev/null
+LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@1.0.0 >/dev/null
 LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
 L sim new --count 2 --dir fleet --seed 5 >/dev/null

@@ -25,7 +25,7 @@ head -c 5000 /dev/urandom >app.bin
 sign() {
 	"$L" image sign --key "$1" --product sensor --version "$2" --build release \
 		--security-counter 1 --embed-pubkey app.bin "$2.img" >/dev/null
-	"$L" release submit --as alice "$2.img" --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice "$2.img" --product sensor >/dev/null
 }
 # firmware_key PEM: the product's firmware key becomes PEM's public half.
 firmware_key() {

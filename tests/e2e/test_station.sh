@@ -61,12 +61,12 @@ for s in flash provision secure-boot debug-lock decommission; do
 done
 
 # Releases: the submitter cannot approve; a debug build is refused; an operator cannot approve.
-L release submit --as alice rel.img --product sensor >/dev/null
+LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=alice-pw status 8 release approve --as alice sensor@2.0.0
 grep -q "a second security officer must approve" err.txt || fail "self-approval message"
 LINESEC_PASSWORD=olga-pw-123 status 10 release approve --as olga sensor@2.0.0
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@2.0.0 >/dev/null
-L release submit --as alice dbg.img --product sensor >/dev/null
+LINESEC_PASSWORD=alice-pw L release submit --as alice dbg.img --product sensor >/dev/null
 LINESEC_PASSWORD=bob-pw-123 status 52 release approve --as bob sensor@2.0.1
 L release list --as bob --json | grep -q '"state":"approved"' || fail "release not approved"
 

@@ -43,9 +43,9 @@ suite() {
 		LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob "$s" 1 >/dev/null
 	done
-	"$L" release submit --as alice v1.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice v1.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@1.0.0 >/dev/null
-	"$L" release submit --as alice v101.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice v101.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@1.0.1 >/dev/null
 	"$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "$label: revoke sensor@1.0.1"
 	echo '{"2": "boot_fail=5"}' >faults.json

@@ -127,7 +127,7 @@ shared() {
 		LINESEC_PASSWORD=alice-pw a sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 a sop approve --as bob "$s" 1 >/dev/null
 	done
-	a release submit --as alice new.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw a release submit --as alice new.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 a release approve --as bob sensor@2.0.0 >/dev/null
 	cp -r lineA/releases lineB/
 	"$L" sim new --count 2 --dir fleet --seed 41 >/dev/null

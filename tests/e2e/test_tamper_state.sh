@@ -51,10 +51,10 @@ run_suite() { # run_suite LABEL [init options]
 		LINESEC_PASSWORD=alice-e2e-password "$L" sop approve --as alice "$s" 1 >/dev/null &&
 			LINESEC_PASSWORD=bob-e2e-password "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
 	done
-	"$L" release submit --as alice fw.img --product sensor >/dev/null &&
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw.img --product sensor >/dev/null &&
 		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
-	"$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
-	"$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"
 	"$L" sim new --count 2 --dir fleet --seed 12 >/dev/null || bad "sim new"
 	login olga
 	expect 0 "unit-001 built and shipped" "$L" build --as olga --device sim:fleet/unit-001.sim --batch

@@ -31,7 +31,7 @@ suite() {
 	head -c 4000 /dev/urandom >app2.bin
 	"$L" image sign --key fw.pem --product sensor --version 2.1.0 --build release \
 		--security-counter 2 --embed-pubkey app2.bin v21.img >/dev/null
-	"$L" release submit --as alice v21.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice v21.img --product sensor >/dev/null
 
 	# 1. alice requests a second "officer" and approves the request herself.
 	LINESEC_PASSWORD=alice-pw expect 0 "$label: alice requests an officer 'mallory'" \

@@ -103,7 +103,7 @@ line_with_release() {
 		LINESEC_PASSWORD=alice-pw "$LINESEC" sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 "$LINESEC" sop approve --as bob "$s" 1 >/dev/null
 	done
-	"$LINESEC" release submit --as alice new.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$LINESEC" release submit --as alice new.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" release approve --as bob sensor@2.0.0 >/dev/null ||
 		bad "$label: the line with release sensor@2.0.0 was not set up"
 }
