@@ -81,13 +81,18 @@ typedef struct lsec_line_init_options {
 	const char *admin;         /* the first security officer; default "admin" */
 	const lsec_secret *admin_password; /* required when the registry has nobody yet */
 	unsigned session_minutes;  /* shift session lifetime; default 480 */
+	const char *second_officer; /* the second security officer, present at init */
+	const lsec_secret *second_password; /* typed by the second officer; required with nobody yet */
 } lsec_line_init_options;
 
-#define LSEC_LINE_INIT_OPTIONS_INIT {1, NULL, NULL, NULL, NULL, NULL, NULL, 0}
+#define LSEC_LINE_INIT_OPTIONS_INIT {1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL}
 
 /*
  * Creates a line folder: line.yaml, the registry, the station key and, when
- * the registry has nobody yet, the first security officer. Records the
+ * the registry has nobody yet, its two security officers (admin and
+ * second_officer, distinct, each with the password they typed; the
+ * line-init leaf names the first, a person-add leaf the second): every
+ * later change of trust takes both (docs/line.md). Records the
  * event in the audit log. On failure nothing it created is left behind.
  * Errors: LSEC_E_EXISTS (the folder already holds a line), LSEC_E_USAGE
  * (bad id or missing password), LSEC_E_POLICY (password too short),
@@ -308,6 +313,7 @@ LSEC_API LSEC_MUST_USE int lsec_line_verify(lsec_line_verify_report *out,
 typedef struct lsec_line_actor {
 	char name[LSEC_STORE_NAME_MAX + 1];
 	lsec_role role;
+	bool authenticated; /* signed with their password just now (lsec_line_sign) */
 } lsec_line_actor;
 
 /*
@@ -337,16 +343,96 @@ LSEC_API LSEC_MUST_USE int lsec_line_person_get(lsec_store_person *out, lsec_sto
 						const char *name, lsec_err *err);
 
 /*
- * Adds a person (by a security officer, `by`), hashing the password with
- * Argon2id. Errors: LSEC_E_EXISTS, LSEC_E_POLICY (password too short),
- * LSEC_E_USAGE (bad name), LSEC_E_AUTH (by is not a security officer).
+ * A signature: lsec_line_authorize, then name's password checked at this
+ * moment (refusals recorded as "signature" leaves and counted towards the
+ * lock, as refused logins are). *out is marked authenticated. Every act
+ * that signs (approving a release, an SOP version or a change; unlocking a
+ * person) takes an actor from here, never from a session alone.
+ * Errors: those of lsec_line_authorize; LSEC_E_AUTH (wrong password,
+ * locked).
  */
-LSEC_API LSEC_MUST_USE int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by,
-						const char *name, lsec_role role,
-						const lsec_secret *password, lsec_err *err);
-/* Disables a person and ends their sessions (by a security officer). LSEC_E_NOTFOUND. */
-LSEC_API LSEC_MUST_USE int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by,
-						    const char *name, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_line_sign(lsec_line_actor *out, lsec_line *line,
+					  const char *name, const lsec_secret *password,
+					  unsigned roles, const char *action, lsec_err *err);
+
+/* Refused passwords in a row after which a person is locked (docs/line.md). */
+#define LSEC_LINE_LOCK_AFTER 5
+/*
+ * Lifts the lock of name after refused passwords (by a signing security
+ * officer other than name): a person-unlock leaf. LSEC_E_NOTFOUND.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_person_unlock(lsec_line *line, const lsec_line_actor *by,
+						   const char *name, lsec_err *err);
+
+/* ---- changes that take two security officers (docs/line.md) ---------------- */
+
+/* The line's own kinds of change; other modules name theirs ("station.product-key", ...). */
+#define LSEC_LINE_CHANGE_PERSON_ADD "person-add"        /* payload {"name", "role"} */
+#define LSEC_LINE_CHANGE_PERSON_DISABLE "person-disable" /* payload {"name"} */
+#define LSEC_LINE_CHANGE_ROLE "role-change"              /* payload {"name", "role"} */
+#define LSEC_LINE_CHANGE_PASSWORD_RESET "password-reset" /* payload {"name"} */
+/* Hex characters in each half of an enrolment code. */
+#define LSEC_LINE_ENROL_HALF 16
+
+/*
+ * Applies an approved change of a kind the line does not know, inside the
+ * approval's transaction (lsec_line_store(line)); a failure undoes the
+ * approval. approver is the second officer.
+ */
+typedef int (*lsec_line_change_apply_fn)(void *ctx, lsec_line *line,
+					 const lsec_store_change *change, const char *approver,
+					 lsec_err *err);
+
+/*
+ * Requests a change of kind about subject (a person name for the line's
+ * kinds) with payload (a JSON object, stored as canonical JSON), by a
+ * security officer who signed (lsec_line_sign): a pending change_requests
+ * row and a change.request leaf (meaning "submitted"); nothing else
+ * changes. For person-add and password-reset, half_out (cap >
+ * LSEC_LINE_ENROL_HALF) receives the requester's half of the enrolment
+ * code, kept only as a hash. *id_out is the change's id.
+ * Errors: LSEC_E_AUTH (not a signing officer), LSEC_E_POLICY (a change of
+ * the requester's own account), LSEC_E_EXISTS (person-add of a taken name),
+ * LSEC_E_NOTFOUND, LSEC_E_STATE (a disabled person), LSEC_E_USAGE (bad
+ * role, kind or payload), store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_change_request(int64_t *id_out, char *half_out,
+						    size_t half_cap, lsec_line *line,
+						    const lsec_line_actor *by, const char *kind,
+						    const char *subject,
+						    const struct json_t *payload, lsec_err *err);
+/*
+ * Approves pending change id by a second security officer who signed
+ * (neither its requester nor its subject), after checking the row against
+ * its change.request leaf, and applies it in the same transaction: the
+ * line's kinds here (person-add, person-disable, person-update leaves),
+ * others through apply(ctx, ...). For person-add and password-reset,
+ * half_out receives the approver's half of the enrolment code. *out (may
+ * be NULL) is the change as approved, its payload for the caller.
+ * Errors: LSEC_E_AUTH, LSEC_E_POLICY (the requester or the subject
+ * approving), LSEC_E_STATE (not pending), LSEC_E_NOTFOUND,
+ * LSEC_E_AUDIT_INDEX (a row no request leaf backs), LSEC_E_USAGE (another
+ * module's kind without apply), errors of the change itself.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_change_approve(lsec_store_change *out, char *half_out,
+						    size_t half_cap, lsec_line *line,
+						    const lsec_line_actor *by, int64_t id,
+						    lsec_line_change_apply_fn apply, void *ctx,
+						    lsec_err *err);
+/* Rejects pending change id (a signing security officer): change.reject. LSEC_E_STATE. */
+LSEC_API LSEC_MUST_USE int lsec_line_change_reject(lsec_line *line, const lsec_line_actor *by,
+						   int64_t id, lsec_err *err);
+/*
+ * A person added or reset by an approved change sets their own password
+ * with the two halves of the enrolment code ("REQUESTER-APPROVER"): a
+ * person-update leaf (meaning "enrolled"). A wrong code is recorded
+ * ("enrol", "refused") and counts towards the lock. Errors: LSEC_E_AUTH
+ * (wrong name or code, locked), LSEC_E_POLICY (password too short),
+ * LSEC_E_AUDIT_INDEX.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_enrol(lsec_line *line, const char *name,
+					   const lsec_secret *code, const lsec_secret *password,
+					   lsec_err *err);
 
 /*
  * Opens a shift session for name after checking the password: a random

@@ -464,6 +464,48 @@ LSEC_API LSEC_MUST_USE int lsec_store_session_get(lsec_store_session *out, lsec_
 LSEC_API LSEC_MUST_USE int lsec_store_session_revoke(lsec_store *st,
 						     const uint8_t token_hash[32], lsec_err *err);
 
+/* Replaces a person's role and password hash (an approved change, an enrolment). LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_store_person_update(lsec_store *st, const char *name,
+						    lsec_role role, const char *pw_hash,
+						    lsec_err *err);
+
+/* ---- changes that take two security officers ---------------------------- */
+
+/* Longest canonical JSON payload of a change (bytes). */
+#define LSEC_STORE_PAYLOAD_MAX 4000
+
+typedef struct lsec_store_change {
+	int64_t id;
+	char kind[LSEC_STORE_NAME_MAX + 1];
+	char subject[LSEC_STORE_NAME_MAX + 1];
+	char payload[LSEC_STORE_PAYLOAD_MAX + 1]; /* canonical JSON */
+	char enrol_hash[160];                     /* "" or an Argon2id hash, never a code */
+	char requested_by[LSEC_STORE_NAME_MAX + 1];
+	char created[32];
+	char state[16]; /* "pending", "approved", "rejected" */
+	char decided_by[LSEC_STORE_NAME_MAX + 1];
+	char decided[32];
+} lsec_store_change;
+
+/* Records a pending change; *id_out its id. Errors: LSEC_E_USAGE, LSEC_E_LIMIT. */
+LSEC_API LSEC_MUST_USE int lsec_store_change_add(int64_t *id_out, lsec_store *st,
+						 const char *kind, const char *subject,
+						 const char *payload, const char *enrol_hash,
+						 const char *requested_by, lsec_err *err);
+/* The change with that id; LSEC_E_NOTFOUND. */
+LSEC_API LSEC_MUST_USE int lsec_store_change_get(lsec_store_change *out, lsec_store *st,
+						 int64_t id, lsec_err *err);
+/* Every change (pending only when pending_only), by id; *out: lsec_free (enrol_hash cleared). */
+LSEC_API LSEC_MUST_USE int lsec_store_change_list(lsec_store_change **out, size_t *n_out,
+						  lsec_store *st, bool pending_only,
+						  lsec_err *err);
+/*
+ * Moves a pending change to state ("approved" or "rejected") by person, now.
+ * LSEC_E_STATE when it is no longer pending; LSEC_E_NOTFOUND.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_change_decide(lsec_store *st, int64_t id, const char *state,
+						    const char *person, lsec_err *err);
+
 /* ---- runs and steps ----------------------------------------------------- */
 
 /* Starts a run of sop (at sop_version) on a unit. LSEC_E_NOTFOUND (unit). */

@@ -291,6 +291,22 @@ out:
 	return rc;
 }
 
+/* A person's whole record anew: role-change, password-reset, enrolment. */
+static int on_person_update(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *name = str(l->ev, LSEC_EV_NAME);
+	if (name != NULL) {
+		LSEC_TRY(row_get(&r, rp, T_PEOPLE, name, l->seq, err));
+		LSEC_TRY(set(r, C_ROLE, str(l->ev, LSEC_EV_ROLE), l->seq, err));
+		LSEC_TRY(set(r, C_DISABLED, str(l->ev, LSEC_EV_DISABLED), l->seq, err));
+		LSEC_TRY(set(r, C_PW, str(l->ev, LSEC_EV_PW_HASH_SHA256), l->seq, err));
+	}
+out:
+	return rc;
+}
+
 static int on_release(replay *rp, const leaf_ctx *l, lsec_err *err)
 {
 	int rc = 0;
@@ -409,6 +425,7 @@ static const struct {
 	{"line-init", on_line_init},
 	{"person-add", on_person_add},
 	{"person-disable", on_person_disable},
+	{"person-update", on_person_update},
 	{"release.submit", on_release},
 	{"release.approve", on_release},
 	{"release.revoke", on_release},

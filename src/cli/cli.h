@@ -70,6 +70,12 @@ enum cli_setup_flags {
 	CLI_SETUP_ONLY = 1u << 4,
 	/* With CLI_LINE: no acting person and no --as (login, logout: the person is an argument). */
 	CLI_NO_ACTOR = 1u << 5,
+	/*
+	 * The act is a signature: the person acting types their password now
+	 * (LINESEC_PASSWORD for scripts and tests), lsec_line_sign; a session
+	 * alone, or --as alone, is not enough.
+	 */
+	CLI_SIGN = 1u << 6,
 };
 
 /* Every role: any logged-in person. */
@@ -176,9 +182,9 @@ void cli_station_checkpoint(lsec_station *st);
 /* The commands and command groups, one file each (src/cli/cmd_<group>.c). */
 extern const cli_spec cli_keygen_spec, cli_pubkey_spec, cli_init_spec, cli_login_spec,
 	cli_logout_spec, cli_run_spec, cli_build_spec, cli_ship_spec, cli_line_spec,
-	cli_decommission_spec, cli_scrap_spec;
+	cli_decommission_spec, cli_scrap_spec, cli_enrol_spec;
 extern const cli_cmd cli_image_cmds[], cli_sop_cmds[], cli_ca_cmds[], cli_sim_cmds[],
-	cli_person_cmds[], cli_audit_cmds[], cli_release_cmds[], cli_unit_cmds[], cli_rma_cmds[],
+	cli_person_cmds[], cli_change_cmds[], cli_audit_cmds[], cli_release_cmds[], cli_unit_cmds[], cli_rma_cmds[],
 	cli_report_cmds[];
 
 #endif

@@ -15,6 +15,7 @@ static const cli_opt init_opts[] = {
 	CLI_OPT("registry", "URL", "a postgresql:// URL shared by many stations (default: SQLite "
 				   "registry.db in the folder)"),
 	CLI_OPT("admin", "NAME", "the first security officer (default: admin)"),
+	CLI_OPT("second-officer", "NAME", "the second security officer, present at init (required for a new registry)"),
 	CLI_OPT("session-minutes", "N", "shift session lifetime in minutes (default: 480)"),
 	CLI_OPT_END,
 };
@@ -23,7 +24,7 @@ static int init_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_err *err = &c->err;
-	lsec_secret *pw = NULL;
+	lsec_secret *pw = NULL, *pw2 = NULL;
 	char *sops = NULL;
 	uint64_t minutes = 0;
 	lsec_line_init_options o = LSEC_LINE_INIT_OPTIONS_INIT;
@@ -37,24 +38,35 @@ static int init_body(cli_ctx *c)
 	LSEC_TRY(cli_read_password(&pw, "LINESEC_PASSWORD", "Password of the first security officer: ",
 				   true, err));
 	o.admin_password = pw;
+	o.second_officer = cli_get(&c->a, "second-officer");
+	if (o.second_officer != NULL) {
+		LSEC_TRY(cli_read_password(&pw2, "LINESEC_SECOND_PASSWORD",
+					   "Password of the second security officer: ", true, err));
+	}
+	o.second_password = pw2;
 	LSEC_TRY(lsec_line_init(&o, err));
 	/* The default SOPs, compiled into the program, ready for submission and approval. */
 	LSEC_ENSURE((sops = lsec_asprintf("%s/sops", o.dir)) != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_station_write_default_sops(sops, err));
-	printf("created line in %s (security officer: %s)\n", o.dir, o.admin ? o.admin : "admin");
+	printf("created line in %s (security officers: %s and %s)\n"
+	       "every later change of trust (person add, disable, role, password reset) is requested\n"
+	       "by one of them and approved by the other: 'linesec change list'\n",
+	       o.dir, o.admin ? o.admin : "admin",
+	       o.second_officer ? o.second_officer : "(already in the registry)");
 out:
 	lsec_free(sops);
 	lsec_secret_free(pw);
+	lsec_secret_free(pw2);
 	return rc;
 }
 
 const cli_spec cli_init_spec = {
-	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]",
+	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]\n     [--second-officer NAME]",
 	.summary = "create a line: line.yaml, the registry, the station key and the first security "
 		   "officer",
 	.opts = init_opts,
-	.details = "The first security officer's password is read from the terminal (twice); "
-		   "scripts and\ntests may set LINESEC_PASSWORD instead. It is never taken from the "
-		   "command line.",
+	.details = "A line starts with two security officers, both present: each types their own "
+		   "password\n(twice) at the terminal; scripts and tests may set LINESEC_PASSWORD and\n"
+		   "LINESEC_SECOND_PASSWORD instead. Passwords are never taken from the command line.",
 	.body = init_body,
 };

@@ -1,15 +1,45 @@
 /*
- * cmd_person.c - `linesec person add|list|disable`: the line's people, by a
- * logged-in security officer. Parses, calls liblinesec (linesec/line.h) and
- * prints.
+ * cmd_person.c - `linesec person add|disable|role|reset|unlock|list`,
+ * `linesec change list|approve|reject` and `linesec enrol`: the line's
+ * people. Every change of trust is requested by one security officer and
+ * applied only when a second one approves it (docs/line.md). Parses, calls
+ * liblinesec (linesec/line.h) and prints.
  */
 #include "cli.h"
 
 #include "linesec/line.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 
 #define OFFICER LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER)
+
+/* Requests kind about the person args[0] with payload {name[, role]}; prints the change. */
+static int request(cli_ctx *c, const char *kind, const char *role)
+{
+	int rc = 0;
+	lsec_err *err = &c->err;
+	int64_t id = 0;
+	char half[LSEC_LINE_ENROL_HALF + 1] = "";
+	json_t *payload = json_pack("{s:s}", "name", c->a.args[0]);
+	LSEC_ENSURE(payload != NULL, LSEC_E_NOMEM, "out of memory");
+	if (role != NULL) {
+		LSEC_ENSURE(json_object_set_new(payload, "role", json_string(role)) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
+	LSEC_TRY(lsec_line_change_request(&id, half, sizeof(half), c->line, &c->who, kind,
+					  c->a.args[0], payload, err));
+	printf("change %lld requested: %s of %s; a second security officer approves it with "
+	       "'linesec change approve %lld'\n",
+	       (long long)id, kind, c->a.args[0], (long long)id);
+	if (half[0] != '\0') {
+		printf("enrolment code, first half (give it to %s only): %s\n", c->a.args[0], half);
+	}
+out:
+	lsec_wipe(half, sizeof(half));
+	json_decref(payload);
+	return rc;
+}
 
 static const cli_opt add_opts[] = {
 	CLI_REQUIRED("role", "ROLE", "operator, supervisor, security-officer or auditor"),
@@ -18,31 +48,98 @@ static const cli_opt add_opts[] = {
 
 static int add_body(cli_ctx *c)
 {
-	int rc = 0;
-	lsec_secret *pw = NULL;
-	lsec_role role = LSEC_ROLE_OPERATOR;
-	LSEC_TRY(lsec_role_parse(&role, cli_get(&c->a, "role"), &c->err));
-	LSEC_TRY(cli_read_password(&pw, "LINESEC_NEW_PASSWORD", "Password of the new person: ", true,
-				   &c->err));
-	LSEC_TRY(lsec_line_person_add(c->line, &c->who, c->a.args[0], role, pw, &c->err));
-	printf("added %s (%s)\n", c->a.args[0], lsec_role_name(role));
-out:
-	lsec_secret_free(pw);
-	return rc;
+	return request(c, LSEC_LINE_CHANGE_PERSON_ADD, cli_get(&c->a, "role"));
 }
 
 static const cli_spec add_spec = {
 	.usage = "person add [--line DIR] [--as NAME] --role ROLE NAME",
-	.summary = "add a person to the line (security officer only)",
+	.summary = "request a new person (a second security officer approves)",
 	.opts = add_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.details = "The new person's password is read from the terminal (twice); scripts and tests "
-		   "may\nset LINESEC_NEW_PASSWORD instead. Passwords are stored as Argon2id hashes.",
+	.details = "The requesting officer signs (LINESEC_PASSWORD for scripts and tests) and is "
+		   "shown the first\nhalf of the new person's enrolment code; the approving officer "
+		   "is shown the second.\nThe new person sets their own password with 'linesec enrol "
+		   "NAME'.",
 	.body = add_body,
-	.setup = CLI_LINE,
+	.setup = CLI_LINE | CLI_SIGN,
 	.roles = OFFICER,
-	.action = "add a person",
+	.action = "request a new person",
+};
+
+static int disable_body(cli_ctx *c)
+{
+	return request(c, LSEC_LINE_CHANGE_PERSON_DISABLE, NULL);
+}
+
+static const cli_spec disable_spec = {
+	.usage = "person disable [--line DIR] [--as NAME] NAME",
+	.summary = "request to disable a person and end their sessions (two security officers)",
+	.min_args = 1,
+	.max_args = 1,
+	.body = disable_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request to disable a person",
+};
+
+static const cli_opt role_opts[] = {
+	CLI_REQUIRED("role", "ROLE", "the new role"),
+	CLI_OPT_END,
+};
+
+static int role_body(cli_ctx *c)
+{
+	return request(c, LSEC_LINE_CHANGE_ROLE, cli_get(&c->a, "role"));
+}
+
+static const cli_spec role_spec = {
+	.usage = "person role [--line DIR] [--as NAME] --role ROLE NAME",
+	.summary = "request a person's role change (two security officers)",
+	.opts = role_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = role_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request a role change",
+};
+
+static int reset_body(cli_ctx *c)
+{
+	return request(c, LSEC_LINE_CHANGE_PASSWORD_RESET, NULL);
+}
+
+static const cli_spec reset_spec = {
+	.usage = "person reset [--line DIR] [--as NAME] NAME",
+	.summary = "request a password reset of someone else (two security officers; they enrol "
+		   "again)",
+	.min_args = 1,
+	.max_args = 1,
+	.body = reset_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request a password reset",
+};
+
+static int unlock_body(cli_ctx *c)
+{
+	int rc = 0;
+	LSEC_TRY(lsec_line_person_unlock(c->line, &c->who, c->a.args[0], &c->err));
+	printf("unlocked %s\n", c->a.args[0]);
+out:
+	return rc;
+}
+
+static const cli_spec unlock_spec = {
+	.usage = "person unlock [--line DIR] [--as NAME] NAME",
+	.summary = "lift the lock a person got after refused passwords (security officer, signs)",
+	.min_args = 1,
+	.max_args = 1,
+	.body = unlock_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "unlock a person",
 };
 
 static const cli_opt list_opts[] = {
@@ -87,29 +184,169 @@ static const cli_spec list_spec = {
 	.action = "list people",
 };
 
-static int disable_body(cli_ctx *c)
+const cli_cmd cli_person_cmds[] = {
+	{"add", &add_spec, NULL, "request a new person with a role (two security officers)"},
+	{"disable", &disable_spec, NULL, "request to disable a person (two security officers)"},
+	{"role", &role_spec, NULL, "request a role change (two security officers)"},
+	{"reset", &reset_spec, NULL, "request a password reset (two security officers)"},
+	{"unlock", &unlock_spec, NULL, "lift a lock after refused passwords"},
+	{"list", &list_spec, NULL, "list people and roles"},
+	{NULL, NULL, NULL, NULL},
+};
+
+/* ---- change list|approve|reject ------------------------------------------------ */
+
+static const cli_opt clist_opts[] = {
+	CLI_FLAG("all", "also the approved and rejected ones"),
+	CLI_OPT_JSON("the changes"),
+	CLI_OPT_END,
+};
+
+static int clist_body(cli_ctx *c)
 {
 	int rc = 0;
-	LSEC_TRY(lsec_line_person_disable(c->line, &c->who, c->a.args[0], &c->err));
-	printf("disabled %s\n", c->a.args[0]);
+	lsec_store_change *ch = NULL;
+	size_t n = 0;
+	json_t *arr = NULL;
+	LSEC_TRY(lsec_store_change_list(&ch, &n, lsec_line_store(c->line), !cli_flag(&c->a, "all"),
+					&c->err));
+	if (cli_flag(&c->a, "json")) {
+		arr = json_array();
+		for (size_t i = 0; arr != NULL && i < n; i++) {
+			json_array_append_new(
+				arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)ch[i].id,
+					       "kind", ch[i].kind, "subject", ch[i].subject, "payload",
+					       ch[i].payload, "requested_by", ch[i].requested_by,
+					       "state", ch[i].state, "decided_by", ch[i].decided_by));
+		}
+		LSEC_TRY(cli_print_json(arr, &c->err));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		printf("%-5lld %-15s %-20s %-9s by %s%s%s  %s\n", (long long)ch[i].id, ch[i].kind,
+		       ch[i].subject, ch[i].state, ch[i].requested_by, ch[i].decided_by[0] ? ", " : "",
+		       ch[i].decided_by, ch[i].payload);
+	}
+out:
+	lsec_free(ch);
+	return rc;
+}
+
+static const cli_spec clist_spec = {
+	.usage = "change list [--line DIR] [--as NAME] [--all] [--json]",
+	.summary = "list the changes of trust waiting for a second security officer",
+	.opts = clist_opts,
+	.body = clist_body,
+	.setup = CLI_LINE,
+	.roles = OFFICER | LSEC_ROLE_BIT(LSEC_ROLE_AUDITOR),
+	.action = "list changes",
+};
+
+static int change_id(int64_t *out, const char *text, lsec_err *err)
+{
+	char *end = NULL;
+	long long v = strtoll(text, &end, 10);
+	if (end == text || *end != '\0' || v <= 0) {
+		return lsec_err_set(err, LSEC_E_USAGE, __FILE__, __LINE__,
+				    "change id '%s' is not a positive number (see 'linesec change "
+				    "list')",
+				    text);
+	}
+	*out = v;
+	return 0;
+}
+
+static int approve_body(cli_ctx *c)
+{
+	int rc = 0;
+	int64_t id = 0;
+	lsec_store_change ch;
+	char half[LSEC_LINE_ENROL_HALF + 1] = "";
+	LSEC_TRY(change_id(&id, c->a.args[0], &c->err));
+	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id, NULL, NULL,
+					  &c->err));
+	printf("change %lld approved by %s: %s of %s (requested by %s)\n", (long long)id,
+	       c->who.name, ch.kind, ch.subject, ch.requested_by);
+	if (half[0] != '\0') {
+		printf("enrolment code, second half (give it to %s only): %s\n", ch.subject, half);
+		printf("%s sets their password with 'linesec enrol %s' and both halves\n", ch.subject,
+		       ch.subject);
+	}
+out:
+	lsec_wipe(half, sizeof(half));
+	return rc;
+}
+
+static const cli_spec approve_spec = {
+	.usage = "change approve [--line DIR] [--as NAME] ID",
+	.summary = "approve and apply a change (a second, distinct security officer; signs)",
+	.min_args = 1,
+	.max_args = 1,
+	.details = "The approver signs: their password is read from the terminal (scripts and "
+		   "tests may set\nLINESEC_PASSWORD). The requester and the person the change is "
+		   "about cannot approve it.",
+	.body = approve_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "approve a change",
+};
+
+static int reject_body(cli_ctx *c)
+{
+	int rc = 0;
+	int64_t id = 0;
+	LSEC_TRY(change_id(&id, c->a.args[0], &c->err));
+	LSEC_TRY(lsec_line_change_reject(c->line, &c->who, id, &c->err));
+	printf("change %lld rejected by %s\n", (long long)id, c->who.name);
 out:
 	return rc;
 }
 
-static const cli_spec disable_spec = {
-	.usage = "person disable [--line DIR] [--as NAME] NAME",
-	.summary = "disable a person and end their sessions (security officer only)",
+static const cli_spec reject_spec = {
+	.usage = "change reject [--line DIR] [--as NAME] ID",
+	.summary = "reject a pending change (a security officer; signs)",
 	.min_args = 1,
 	.max_args = 1,
-	.body = disable_body,
-	.setup = CLI_LINE,
+	.body = reject_body,
+	.setup = CLI_LINE | CLI_SIGN,
 	.roles = OFFICER,
-	.action = "disable a person",
+	.action = "reject a change",
 };
 
-const cli_cmd cli_person_cmds[] = {
-	{"add", &add_spec, NULL, "add a person with a role (security officer only)"},
-	{"list", &list_spec, NULL, "list people and roles"},
-	{"disable", &disable_spec, NULL, "disable a person and end their sessions"},
+const cli_cmd cli_change_cmds[] = {
+	{"list", &clist_spec, NULL, "list pending changes of trust"},
+	{"approve", &approve_spec, NULL, "approve and apply a change (a second officer)"},
+	{"reject", &reject_spec, NULL, "reject a pending change"},
 	{NULL, NULL, NULL, NULL},
+};
+
+/* ---- enrol ---------------------------------------------------------------------- */
+
+static int enrol_body(cli_ctx *c)
+{
+	int rc = 0;
+	lsec_secret *code = NULL, *pw = NULL;
+	LSEC_TRY(cli_read_password(&code, "LINESEC_ENROL_CODE",
+				   "Enrolment code (first half, then second half): ", false, &c->err));
+	LSEC_TRY(cli_read_password(&pw, "LINESEC_NEW_PASSWORD", "Your new password: ", true,
+				   &c->err));
+	LSEC_TRY(lsec_line_enrol(c->line, c->a.args[0], code, pw, &c->err));
+	printf("%s enrolled: log in with 'linesec login %s'\n", c->a.args[0], c->a.args[0]);
+out:
+	lsec_secret_free(code);
+	lsec_secret_free(pw);
+	return rc;
+}
+
+const cli_spec cli_enrol_spec = {
+	.usage = "enrol [--line DIR] NAME",
+	.summary = "a new person sets their own password with the two halves of their enrolment "
+		   "code",
+	.min_args = 1,
+	.max_args = 1,
+	.details = "The code (REQUESTER-HALF-APPROVER-HALF) and the new password are read from "
+		   "the terminal;\nscripts and tests may set LINESEC_ENROL_CODE and "
+		   "LINESEC_NEW_PASSWORD.",
+	.body = enrol_body,
+	.setup = CLI_LINE | CLI_NO_ACTOR,
 };

@@ -40,9 +40,11 @@ static const cli_spec submit_spec = {
 	.opts = submit_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.details = "A second security officer approves it with 'linesec release approve ID'.",
+	.details = "The submitter signs (their password is read from the terminal; scripts and "
+		   "tests may set\nLINESEC_PASSWORD): the first of the release's two signatures. A "
+		   "second security officer\napproves it with 'linesec release approve ID'.",
 	.body = submit_body,
-	.setup = CLI_STATION | CLI_BATCH,
+	.setup = CLI_STATION | CLI_BATCH | CLI_SIGN,
 	.roles = OFFICER,
 	.action = "submit a release",
 };
@@ -64,9 +66,9 @@ static const cli_spec approve_spec = {
 	.details = "ID is the number 'release list' shows, or PRODUCT@VERSION. Refused: the "
 		   "submitter, an image signed with a published (denied) key, a debug build, another "
 		   "product, a lower security counter, a signature that does not verify under the "
-		   "product's firmware key.",
+		   "product's firmware key. The approver signs:\ntheir password is read from the terminal (scripts and tests may set LINESEC_PASSWORD).",
 	.body = approve_body,
-	.setup = CLI_STATION | CLI_BATCH,
+	.setup = CLI_STATION | CLI_BATCH | CLI_SIGN,
 	.roles = OFFICER,
 	.action = "approve a release",
 };

@@ -384,9 +384,10 @@ static const cli_spec approve_spec = {
 	.min_args = 2,
 	.max_args = 2,
 	.details = "A version is approved, and runs, once two distinct security officers approved "
-		   "it.",
+		   "it. The approver signs: their password is read from the terminal (scripts and "
+		   "tests\nmay set LINESEC_PASSWORD).",
 	.body = approve_body,
-	.setup = CLI_LINE,
+	.setup = CLI_LINE | CLI_SIGN,
 	.roles = LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
 	.action = "approve a SOP version",
 };

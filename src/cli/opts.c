@@ -197,6 +197,33 @@ static int confirm_tty(void *ctx, const char *person, const char *role, const ch
 }
 
 /*
+ * A signature (CLI_SIGN): the line opened, the person acting resolved and
+ * their password checked now (lsec_line_sign) into c->who. A station
+ * command keeps this line open beside the station's own handle.
+ */
+static int sign(cli_ctx *c, const cli_spec *spec, const char *as, const char *action)
+{
+	int rc = 0;
+	lsec_secret *pw = NULL;
+	lsec_line_actor who;
+	char prompt[128];
+	lsec_err *err = &c->err;
+	memset(&who, 0, sizeof(who));
+	LSEC_TRY(lsec_line_open(&c->line, cli_get(&c->a, "line"), err));
+	/* Who signs, before the password: their session (or the only one here). */
+	LSEC_TRY(lsec_line_authorize(&who, c->line, as, spec->roles != 0 ? spec->roles : CLI_ANYONE,
+				     action, err));
+	snprintf(prompt, sizeof(prompt), "Password of %s, to sign (%s): ", who.name, action);
+	LSEC_TRY(cli_read_password(&pw, "LINESEC_PASSWORD", prompt, false, err));
+	LSEC_TRY(lsec_line_sign(&c->who, c->line, who.name, pw,
+				spec->roles != 0 ? spec->roles : CLI_ANYONE, action, err));
+	c->person = c->who.name;
+out:
+	lsec_secret_free(pw);
+	return rc;
+}
+
+/*
  * The setup spec asks for: the line and the person acting (roles; with none,
  * only a given --as is checked), or the station set up from the line and
  * opened. Whatever it opens, ctx_release closes.
@@ -207,6 +234,10 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 	lsec_err *err = &c->err;
 	const char *as = cli_get(&c->a, "as");
 	const char *action = spec->action != NULL ? spec->action : "act";
+	if ((spec->setup & CLI_SIGN) != 0) {
+		LSEC_TRY(sign(c, spec, as, action));
+		as = c->who.name;
+	}
 	if ((spec->setup & CLI_STATION) != 0) {
 		LSEC_TRY(lsec_station_setup_open(&c->setup, cli_get(&c->a, "line"), as, spec->roles,
 						 action, err));
@@ -224,12 +255,15 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		}
 	} else if ((spec->setup & CLI_LINE) != 0) {
 		/* A command offering --read-only reads an auditor's copy of the folder. */
-		if (cli_flag(&c->a, "read-only")) {
+		if (c->line != NULL) {
+			/* Opened by sign(). */
+		} else if (cli_flag(&c->a, "read-only")) {
 			LSEC_TRY(lsec_line_open_read_only(&c->line, cli_get(&c->a, "line"), err));
 		} else {
 			LSEC_TRY(lsec_line_open(&c->line, cli_get(&c->a, "line"), err));
 		}
-		if ((spec->setup & CLI_NO_ACTOR) == 0 && (spec->roles != 0 || as != NULL)) {
+		if ((spec->setup & (CLI_NO_ACTOR | CLI_SIGN)) == 0 &&
+		    (spec->roles != 0 || as != NULL)) {
 			LSEC_TRY(lsec_line_authorize(&c->who, c->line, as,
 						     spec->roles != 0 ? spec->roles : CLI_ANYONE,
 						     action, err));

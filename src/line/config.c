@@ -680,9 +680,10 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	lsec_line *line = NULL;
 	char *cfg = NULL;
 	bool made_config = false, made_key = false, made_registry = false, made_anchor = false;
-	char hash[160] = "";
+	char hash[160] = "", hash2[160] = "";
+	lsec_err ignored = LSEC_ERR_INIT;
 	uint64_t people = 0;
-	json_t *ev = NULL;
+	json_t *ev = NULL, *ev2 = NULL;
 	LSEC_ENSURE_REF(opts);
 	LSEC_ENSURE(opts->version == 1, LSEC_E_USAGE, "cannot create line: options version %u",
 		    opts->version);
@@ -699,6 +700,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	LSEC_TRY(lsec_line__check_id(opts->station_id ? opts->station_id : "station1",
 				     "station id", err));
 	const char *admin = opts->admin ? opts->admin : "admin";
+	const char *second = opts->second_officer;
 	LSEC_TRY(lsec_line__check_id(admin, "person name", err));
 	const char *reg = opts->registry ? opts->registry : "registry.db";
 	LSEC_ENSURE(strlen(reg) < sizeof(line->registry) && strpbrk(reg, "\"\\\n\r") == NULL,
@@ -752,7 +754,21 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_ENSURE(opts->admin_password != NULL, LSEC_E_USAGE,
 			    "cannot create line: the first security officer '%s' needs a password",
 			    admin);
+		/* Every later change of trust takes two officers: a line starts with two. */
+		LSEC_ENSURE(second != NULL && opts->second_password != NULL, LSEC_E_USAGE,
+			    "cannot create line: a line starts with two security officers, each "
+			    "present and typing their own password (--second-officer NAME)");
+		LSEC_TRY(lsec_line__check_id(second, "person name", err));
+		LSEC_ENSURE(strcmp(second, admin) != 0, LSEC_E_USAGE, /* lint:ok: public names */
+			    "cannot create line: the two security officers must be two people, not "
+			    "'%s' twice",
+			    admin);
 		LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), opts->admin_password, err));
+		LSEC_TRY(lsec_line_password_hash(hash2, sizeof(hash2), opts->second_password, err));
+		LSEC_ENSURE(lsec_line_password_verify(hash, opts->second_password, &ignored) != 0,
+			    LSEC_E_POLICY,
+			    "cannot create line: the two security officers typed the same password; "
+			    "each chooses their own");
 	}
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	if (people == 0) {
@@ -770,10 +786,23 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_TRY(lsec_line__person_evidence(ev, LSEC_ROLE_SECURITY_OFFICER, false, pw, err));
 	}
 	LSEC_TRY(lsec_line__record(line, admin, "line-init", "ok", ev, err));
+	if (people == 0) {
+		char pw2[65];
+		LSEC_TRY(lsec_store_person_add(line->st, second, LSEC_ROLE_SECURITY_OFFICER, hash2,
+					       err));
+		ev2 = json_pack("{s:s,s:s}", LSEC_EV_NAME, second, "meaning", "line-init");
+		LSEC_ENSURE(ev2 != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
+		LSEC_TRY(lsec_line__pw_commit(pw2, hash2, err));
+		LSEC_TRY(lsec_line__person_evidence(ev2, LSEC_ROLE_SECURITY_OFFICER, false, pw2,
+						    err));
+		LSEC_TRY(lsec_line__record(line, second, "person-add", "ok", ev2, err));
+	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
+	json_decref(ev2);
 	lsec_wipe(hash, sizeof(hash));
+	lsec_wipe(hash2, sizeof(hash2));
 	if (line != NULL) {
 		lsec_store_close(line->st);
 		line->st = NULL;

@@ -68,6 +68,19 @@ int lsec_line__pw_commit(char out[65], const char *pw_hash, lsec_err *err);
 int lsec_line__person_evidence(json_t *ev, lsec_role role, bool disabled, const char *pw_commit,
 			       lsec_err *err);
 
+/*
+ * What a people row's pw_hash starts with while the person has not set a
+ * password yet: "enrol:<change id>:" then the Argon2id hash of the
+ * approver's half of the enrolment code (the requester's half is hashed in
+ * the change's row). No password verifies against it.
+ */
+#define LSEC_LINE__ENROL_PREFIX "enrol:"
+/*
+ * The refused passwords of name (login, signature, enrolment leaves) since
+ * their last ok login, unlock or new password.
+ */
+int lsec_line__failures(unsigned *out, lsec_line *line, const char *name, lsec_err *err);
+
 /* lsec_line_audit_verify from a point verified before (since may be NULL): lsec_audit_verify_since. */
 int lsec_line__audit_verify(lsec_line_verify_report *out, lsec_line *line,
 			    const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,

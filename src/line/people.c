@@ -50,6 +50,7 @@ static const struct {
 	{"line-init", "evidence." LSEC_EV_FIRST_OFFICER},
 	{"person-add", "evidence." LSEC_EV_NAME},
 	{"person-disable", "evidence." LSEC_EV_NAME},
+	{"person-update", "evidence." LSEC_EV_NAME},
 };
 
 /* A person as their latest person leaf records them. */
@@ -474,77 +475,84 @@ static int require_officer(lsec_line *line, const lsec_line_actor *by, const cha
 				   action, err);
 }
 
-int lsec_line_person_add(lsec_line *line, const lsec_line_actor *by, const char *name,
-			 lsec_role role, const lsec_secret *password, lsec_err *err)
+/* Longest wait before a password is checked (seconds). */
+#define DELAY_MAX 8
+
+/* The leaves that record a refused password of a person (person names them). */
+static const char *const refusal_actions[] = {"login", "signature", "enrol"};
+
+/* The sequence number of the last leaf of action matching match, or 0 when none. */
+static int last_seq(uint64_t *out, lsec_store *st, const char *action, const char *const *match,
+		    lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	char hash[160] = "", pw[65];
-	json_t *ev = NULL;
-	LSEC_ENSURE_REF(line);
-	LSEC_TRY(lsec_line__check_id(name, "person name", err));
-	LSEC_ENSURE((unsigned)role < LSEC_ROLE_COUNT, LSEC_E_USAGE,
-		    "cannot add person '%s': unknown role", name);
-	LSEC_TRY(require_officer(line, by, "add a person", err));
-	/* Hash outside the transaction: Argon2id is slow on purpose. */
-	LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), password, err));
-	LSEC_TRY(lsec_line__pw_commit(pw, hash, err));
-	ev = json_pack("{s:s}", LSEC_EV_NAME, name);
-	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_line__person_evidence(ev, role, false, pw, err));
-	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
-	LSEC_TRY(lsec_store_person_add(line->st, name, role, hash, err));
-	LSEC_TRY(lsec_line__record(line, by->name, "person-add", "ok", ev, err));
+	json_t *found = NULL;
+	LSEC_TRY(lsec_audit_leaves_find(&found, st, action, match, err));
+	size_t n = json_array_size(found);
+	uint64_t seq = n > 0 ? leaf_seq(json_array_get(found, n - 1)) : 0;
+	if (seq > *out) {
+		*out = seq;
+	}
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
-	json_decref(ev);
-	lsec_wipe(hash, sizeof(hash));
+	json_decref(found);
 	return rc;
 }
 
-int lsec_line_person_disable(lsec_line *line, const lsec_line_actor *by, const char *name,
-			     lsec_err *err)
+int lsec_line__failures(unsigned *out, lsec_line *line, const char *name, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	lsec_store_person p;
-	person_state ps;
-	json_t *ev = NULL;
-	memset(&p, 0, sizeof(p));
-	memset(&ps, 0, sizeof(ps));
-	LSEC_ENSURE_REF(line);
-	LSEC_TRY(lsec_line__check_id(name, "person name", err));
-	LSEC_TRY(require_officer(line, by, "disable a person", err));
-	LSEC_ENSURE(strcmp(by->name, name) != 0, LSEC_E_POLICY,
-		    "cannot disable '%s': a security officer cannot disable themselves", name);
-	/* The leaf carries the person's whole record on, taken from their checked row. */
-	LSEC_TRY(lsec_store_person_get(&p, line->st, name, err));
-	LSEC_TRY(check_person(&ps, line->st, &p, err));
-	ev = json_pack("{s:s}", LSEC_EV_NAME, name);
-	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_line__person_evidence(ev, p.role, true, ps.pw, err));
-	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
-	LSEC_TRY(lsec_store_person_disable(line->st, name, err));
-	LSEC_TRY(lsec_line__record(line, by->name, "person-disable", "ok", ev, err));
-	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
-	LSEC_TRY(lsec_line_checkpoint_now(line, by->name, err));
+	uint64_t since = 0;
+	json_t *found = NULL;
+	*out = 0;
+	/* A successful login, an unlock or a new password starts the count again. */
+	const char *ok_login[] = {"person", name, "outcome", "ok", NULL};
+	const char *named[] = {"evidence." LSEC_EV_NAME, name, "outcome", "ok", NULL};
+	LSEC_TRY(last_seq(&since, line->st, "login", ok_login, err));
+	LSEC_TRY(last_seq(&since, line->st, "person-unlock", named, err));
+	LSEC_TRY(last_seq(&since, line->st, "person-update", named, err));
+	for (size_t i = 0; i < sizeof(refusal_actions) / sizeof(refusal_actions[0]); i++) {
+		const char *match[] = {"person", name, "outcome", "refused", NULL};
+		json_decref(found);
+		found = NULL;
+		LSEC_TRY(lsec_audit_leaves_find_from(&found, line->st, refusal_actions[i], since + 1,
+						     match, err));
+		*out += (unsigned)json_array_size(found);
+	}
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
-	json_decref(ev);
-	person_state_release(&ps);
-	lsec_wipe(&p, sizeof(p));
+	json_decref(found);
 	return rc;
 }
 
-/* Checks name's password; every refusal is recorded and looks the same. */
-static int check_login(lsec_line *line, const char *name, const lsec_secret *password,
-		       lsec_err *err)
+/*
+ * Checks name's password for act (a refusal is recorded as a leaf of
+ * action leaf_action, "refused"; all refusals look the same). After a
+ * refused attempt the next one waits a second more, up to DELAY_MAX; after
+ * LSEC_LINE_LOCK_AFTER the person is locked ("refused-locked") until an officer
+ * unlocks them. *p_out (may be NULL) is the checked row.
+ */
+static int check_password_of(lsec_store_person *p_out, lsec_line *line, const char *name,
+			     const lsec_secret *password, const char *leaf_action,
+			     const char *act, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_person p;
 	person_state ps;
 	lsec_err perr = LSEC_ERR_INIT;
+	unsigned failures = 0;
 	memset(&ps, 0, sizeof(ps));
+	memset(&p, 0, sizeof(p));
+	LSEC_ENSURE(password != NULL, LSEC_E_USAGE, "cannot %s '%s': no password given", act, name);
+	LSEC_TRY(lsec_line__failures(&failures, line, name, err));
+	if (failures >= LSEC_LINE_LOCK_AFTER) {
+		LSEC_TRY(record_alone(line, name, leaf_action, "refused-locked", err));
+		LSEC_BAIL(LSEC_E_AUTH,
+			  "cannot %s '%s': locked after %u refused passwords; a security officer "
+			  "lifts the lock with 'linesec person unlock %s'",
+			  act, name, failures, name);
+	}
+	if (failures > 0) {
+		sleep(failures < DELAY_MAX ? failures : DELAY_MAX);
+	}
 	int got = lsec_store_person_get(&p, line->st, name, &perr);
 	if (got != 0 && got != LSEC_E_NOTFOUND) {
 		*err = perr;
@@ -555,17 +563,79 @@ static int check_login(lsec_line *line, const char *name, const lsec_secret *pas
 		/* A row no leaf backs never gets as far as its password. */
 		LSEC_TRY(check_person(&ps, line->st, &p, err));
 	}
-	int ok = lsec_line_password_verify(got == 0 ? p.pw_hash : dummy_hash, password, &perr);
-	if (got != 0 || ok != 0) {
-		LSEC_TRY(record_alone(line, name, "login", "refused", err));
-		LSEC_BAIL(LSEC_E_AUTH, "cannot log in '%s': wrong name or password", name);
+	bool enrolling = got == 0 && strncmp(p.pw_hash, LSEC_LINE__ENROL_PREFIX,
+					     strlen(LSEC_LINE__ENROL_PREFIX)) == 0;
+	int ok = lsec_line_password_verify(got == 0 && !enrolling ? p.pw_hash : dummy_hash,
+					   password, &perr);
+	if (got != 0 || ok != 0 || enrolling) {
+		LSEC_TRY(record_alone(line, name, leaf_action, "refused", err));
+		LSEC_BAIL(LSEC_E_AUTH, "cannot %s '%s': wrong name or password%s", act, name,
+			  enrolling ? " (a new person first sets a password with 'linesec enrol')"
+				    : "");
 	}
 	if (p.disabled) {
-		LSEC_TRY(record_alone(line, name, "login", "refused-disabled", err));
-		LSEC_BAIL(LSEC_E_AUTH, "cannot log in '%s': the person is disabled", name);
+		LSEC_TRY(record_alone(line, name, leaf_action, "refused-disabled", err));
+		LSEC_BAIL(LSEC_E_AUTH, "cannot %s '%s': the person is disabled", act, name);
+	}
+	if (p_out != NULL) {
+		*p_out = p;
 	}
 out:
 	person_state_release(&ps);
+	lsec_wipe(&p, sizeof(p));
+	return rc;
+}
+
+/* Checks name's password for a login. */
+static int check_login(lsec_line *line, const char *name, const lsec_secret *password,
+		       lsec_err *err)
+{
+	return check_password_of(NULL, line, name, password, "login", "log in", err);
+}
+
+int lsec_line_sign(lsec_line_actor *out, lsec_line *line, const char *name,
+		   const lsec_secret *password, unsigned roles, const char *action, lsec_err *err)
+{
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	LSEC_ENSURE_REF(line);
+	action = action ? action : "sign";
+	LSEC_TRY(lsec_line_authorize(out, line, name, roles, action, err));
+	LSEC_TRY(check_password_of(NULL, line, out->name, password, "signature", action, err));
+	out->authenticated = true;
+out:
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+int lsec_line_person_unlock(lsec_line *line, const lsec_line_actor *by, const char *name,
+			    lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_store_person p;
+	json_t *ev = NULL;
+	unsigned failures = 0;
+	memset(&p, 0, sizeof(p));
+	LSEC_ENSURE_REF(line);
+	LSEC_TRY(lsec_line__check_id(name, "person name", err));
+	LSEC_ENSURE(by != NULL && by->authenticated, LSEC_E_AUTH,
+		    "cannot unlock '%s': the officer must sign with their password", name);
+	LSEC_TRY(require_officer(line, by, "unlock a person", err));
+	LSEC_ENSURE(strcmp(by->name, name) != 0, LSEC_E_POLICY,
+		    "cannot unlock '%s': a security officer cannot unlock themselves", name);
+	LSEC_TRY(lsec_line_person_get(&p, line->st, name, err));
+	LSEC_TRY(lsec_line__failures(&failures, line, name, err));
+	ev = json_pack("{s:s,s:i,s:s}", LSEC_EV_NAME, name, "refused-attempts", (json_int_t)failures,
+		       "meaning", "approved");
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
+	LSEC_TRY(lsec_line__record(line, by->name, "person-unlock", "ok", ev, err));
+out:
+	rc = lsec_store_tx_end(&tx, rc, err);
+	json_decref(ev);
 	lsec_wipe(&p, sizeof(p));
 	return rc;
 }

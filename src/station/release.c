@@ -345,8 +345,8 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
 	/* Content-addressed: the same image submitted twice is one file. */
 	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
-	ev = json_pack("{s:s,s:s,s:s,s:I}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota);
+	ev = json_pack("{s:s,s:s,s:s,s:I,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
+		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota, "meaning", "submitted");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(&id, st->store, product, ver, hex, mtext, person, err));
@@ -445,8 +445,10 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 		    a->name, a->version, person);
 	LSEC_TRY(load_image(&img, st, a, err));
 	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
-	ev = json_pack("{s:s,s:s,s:s,s:b}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
-		       LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1);
+	/* The approver signed with their password just before (lsec_line_sign, docs/line.md). */
+	ev = json_pack("{s:s,s:s,s:s,s:b,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION,
+		       a->version, LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1, "meaning",
+		       "approved");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));

@@ -222,3 +222,135 @@ int lsec_store_session_revoke(lsec_store *st, const uint8_t token_hash[32], lsec
 out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
+
+int lsec_store_person_update(lsec_store *st, const char *name, lsec_role role,
+			     const char *pw_hash, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__check_name(name, "person name", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store__check_name(pw_hash, "password hash",
+					sizeof(((lsec_store_person *)0)->pw_hash) - 1, err));
+	LSEC_ENSURE((unsigned)role < LSEC_ROLE_COUNT, LSEC_E_USAGE,
+		    "cannot change person '%s': unknown role %d", name, (int)role);
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	store_val p[] = {SV_S(lsec_role_name(role)), SV_S(pw_hash), SV_S(name)};
+	LSEC_TRY(lsec_store__query(st, "UPDATE people SET role = ?, pw_hash = ? WHERE name = ?", p,
+				   3, NULL, NULL, err));
+	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_NOTFOUND,
+		    "person '%s' not found in the registry", name);
+out:
+	return lsec_store_tx_end(&tx, rc, err);
+}
+
+/* ---- changes that take two security officers ------------------------------------ */
+
+int lsec_store_change_add(int64_t *id_out, lsec_store *st, const char *kind, const char *subject,
+			  const char *payload, const char *enrol_hash, const char *requested_by,
+			  lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	char now[32];
+	int64_t id = 0;
+	*id_out = 0;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_store__check_name(kind, "change kind", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store__check_name(subject, "change subject", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store__check_name(payload, "change payload", LSEC_STORE_PAYLOAD_MAX, err));
+	LSEC_TRY(lsec_store__check_name(requested_by, "person name", LSEC_STORE_NAME_MAX, err));
+	LSEC_ENSURE(enrol_hash == NULL ||
+			    strlen(enrol_hash) < sizeof(((lsec_store_change *)0)->enrol_hash),
+		    LSEC_E_LIMIT, "cannot record change of '%s': enrolment hash too long", subject);
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	lsec_time_utc(now);
+	store_val p[] = {SV_S(kind),	     SV_S(subject), SV_S(payload),
+			 SV_S(enrol_hash),   SV_S(requested_by), SV_S(now)};
+	LSEC_TRY(lsec_store__query(st,
+				   "INSERT INTO change_requests (kind, subject, payload, enrol_hash,"
+				   " requested_by, created, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')"
+				   " RETURNING id",
+				   p, 6, lsec_store__row_int, &id, err));
+	*id_out = id;
+out:
+	return lsec_store_tx_end(&tx, rc, err);
+}
+
+static void fill_change(void *rec, const store_val *c)
+{
+	lsec_store_change *x = rec;
+	memset(x, 0, sizeof(*x));
+	x->id = c[0].i;
+	lsec_store__copy(x->kind, sizeof(x->kind), &c[1]);
+	lsec_store__copy(x->subject, sizeof(x->subject), &c[2]);
+	lsec_store__copy(x->payload, sizeof(x->payload), &c[3]);
+	lsec_store__copy(x->enrol_hash, sizeof(x->enrol_hash), &c[4]);
+	lsec_store__copy(x->requested_by, sizeof(x->requested_by), &c[5]);
+	lsec_store__copy(x->created, sizeof(x->created), &c[6]);
+	lsec_store__copy(x->state, sizeof(x->state), &c[7]);
+	lsec_store__copy(x->decided_by, sizeof(x->decided_by), &c[8]);
+	lsec_store__copy(x->decided, sizeof(x->decided), &c[9]);
+}
+
+int lsec_store_change_get(lsec_store_change *out, lsec_store *st, int64_t id, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_change *found = NULL;
+	size_t n = 0;
+	memset(out, 0, sizeof(*out));
+	LSEC_ENSURE_REF(st);
+	store_val p[] = {SV_I(id)};
+	LSEC_TRY(lsec_store__list(st,
+				  "SELECT id, kind, subject, payload, enrol_hash, requested_by, created,"
+				  " state, decided_by, decided FROM change_requests WHERE id = ?",
+				  p, 1, fill_change, sizeof(*found), (void **)&found, &n, err));
+	LSEC_ENSURE(n == 1, LSEC_E_NOTFOUND, "change %lld not found in the registry (table "
+					     "change_requests)",
+		    (long long)id);
+	*out = found[0];
+out:
+	if (found != NULL) {
+		lsec_wipe(found, n * sizeof(*found));
+	}
+	lsec_free(found);
+	return rc;
+}
+
+int lsec_store_change_list(lsec_store_change **out, size_t *n_out, lsec_store *st,
+			   bool pending_only, lsec_err *err)
+{
+	store_val p[] = {SV_I(pending_only ? 1 : 0)};
+	/* The enrolment hash column is left out: lists never carry it. */
+	return lsec_store__list(st,
+				"SELECT id, kind, subject, payload, NULL, requested_by, created, state,"
+				" decided_by, decided FROM change_requests"
+				" WHERE ? = 0 OR state = 'pending' ORDER BY id",
+				p, 1, fill_change, sizeof(**out), (void **)out, n_out, err);
+}
+
+int lsec_store_change_decide(lsec_store *st, int64_t id, const char *state, const char *person,
+			     lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	char now[32];
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(state != NULL && (strcmp(state, "approved") == 0 ||
+				      strcmp(state, "rejected") == 0),
+		    LSEC_E_USAGE, "cannot decide change %lld: state must be approved or rejected",
+		    (long long)id);
+	LSEC_TRY(lsec_store__check_name(person, "person name", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	lsec_time_utc(now);
+	store_val p[] = {SV_S(state), SV_S(person), SV_S(now), SV_I(id)};
+	LSEC_TRY(lsec_store__query(st,
+				   "UPDATE change_requests SET state = ?, decided_by = ?, decided = ?"
+				   " WHERE id = ? AND state = 'pending'",
+				   p, 4, NULL, NULL, err));
+	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_STATE,
+		    "cannot decide change %lld: it is not pending in table change_requests",
+		    (long long)id);
+out:
+	return lsec_store_tx_end(&tx, rc, err);
+}

@@ -141,6 +141,16 @@ static const char *const migrations[] = {
 	 "CREATE INDEX audit_index_bucket ON audit_index (bucket);"
 	 "CREATE TABLE audit_index_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL,"
 	 " hash @BLOB NOT NULL, PRIMARY KEY (level, idx));"),
+	/*
+	 * 11: changes of trust that take two security officers (docs/line.md,
+	 * "Two-officer changes"): one requests, another approves or rejects;
+	 * enrol_hash keeps the Argon2id hash of the requester's half of an
+	 * enrolment code, never the code
+	 */
+	("CREATE TABLE change_requests ("
+	 " id @ID, kind TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL,"
+	 " enrol_hash TEXT, requested_by TEXT NOT NULL, created TEXT NOT NULL,"
+	 " state TEXT NOT NULL, decided_by TEXT, decided TEXT);"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

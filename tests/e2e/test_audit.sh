@@ -15,11 +15,18 @@ has() { if grep -q -- "$1" "$2"; then ok "$3"; else bad "$3: '$1' not in $2"; ca
 
 L="$dir/line"
 export LINESEC_PASSWORD=officer-pass-1
-expect 0 "init" "$LINESEC" init --dir "$L" --line-id lineA --station-id st1 --admin ada
+LINESEC_SECOND_PASSWORD=officer-pass-2 expect 0 "init" "$LINESEC" init --dir "$L" --line-id lineA \
+	--station-id st1 --admin ada --second-officer ben
 export LINESEC_LINE="$L"
 expect 0 "login" "$LINESEC" login ada
+# add PERSON ROLE PASSWORD: ada requests, ben approves (logged in for it only).
+add() {
+	LINESEC_PASSWORD=officer-pass-2 "$LINESEC" login ben >/dev/null
+	add_person ada officer-pass-1 ben officer-pass-2 "$@" && ok "add $1"
+	"$LINESEC" logout ben >/dev/null
+}
 for p in olga oscar otto; do
-	LINESEC_NEW_PASSWORD=op-pass-11 expect 0 "add $p" "$LINESEC" person add --role operator "$p"
+	add "$p" operator op-pass-11
 done
 
 # A fresh log verifies; nothing to prove before the first checkpoint.
@@ -34,7 +41,7 @@ has "^— st1 " out.txt "the note is signed by the station"
 first=$(ls "$dir"/usb/lineA-*.checkpoint)
 [ -n "$first" ] && ok "checkpoint exported" || bad "no exported checkpoint"
 
-LINESEC_NEW_PASSWORD=sup-pass-11 expect 0 "add supervisor" "$LINESEC" person add --role supervisor sam
+add sam supervisor sup-pass-11
 expect 0 "second checkpoint (JSON)" "$LINESEC" audit checkpoint --export "$dir/usb" --json
 has '"tree_size":' out.txt "checkpoint JSON has the size"
 second=$(ls -t "$dir"/usb/lineA-*.checkpoint | head -n 1)
@@ -55,8 +62,8 @@ expect 0 "check-proof --json" "$LINESEC" audit check-proof "$dir/leaf1.json" --p
 has '"ok":true' out.txt "check-proof JSON"
 
 # A tampered proof file fails.
-has 'person\\":\\"ada' "$dir/leaf1.json" "the proved leaf names the person"
-sed 's/ada/adb/g' "$dir/leaf1.json" >"$dir/bad.json"
+has 'person\\":\\"ben' "$dir/leaf1.json" "the proved leaf names the person"
+sed 's/ben/bem/g' "$dir/leaf1.json" >"$dir/bad.json"
 expect 5 "check-proof of an edited leaf" "$LINESEC" audit check-proof "$dir/bad.json" --pubkey "$dir/station.pub"
 has "not in the signed tree" err.txt "check-proof names the reason"
 "$LINESEC" keygen --type ed25519 --out "$dir/other.pem" >/dev/null 2>&1

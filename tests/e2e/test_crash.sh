@@ -6,33 +6,34 @@
 # one identity each, and the audit log verifies.
 set -euo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
+# shellcheck source=testlib.sh
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+tmp=$e2e_dir
 fail() { echo "FAIL: $*"; exit 1; }
 L() { "$LINESEC" "$@"; }
 export LINESEC_LINE="$tmp/line" LINESEC_CA_PASSPHRASE=crash-ca-passphrase
 
-LINESEC_PASSWORD=alice-pw L init --dir line --admin alice >/dev/null
+LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 L init --dir line --admin alice \
+	--second-officer bob >/dev/null
 LINESEC_PASSWORD=alice-pw L login alice >/dev/null
-LINESEC_NEW_PASSWORD=bob-pw-123 L person add bob --role security-officer >/dev/null
-LINESEC_NEW_PASSWORD=olga-pw-123 L person add olga --role operator >/dev/null
-LINESEC_NEW_PASSWORD=sam-pw-1234 L person add sam --role supervisor >/dev/null
-L ca init --ca line/ca --cn "Crash CA" --days 10950 >/dev/null
+LINESEC_PASSWORD=bob-pw-123 L login bob >/dev/null
+add_person alice alice-pw bob bob-pw-123 olga operator olga-pw-123 || fail "olga added"
+add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234 || fail "sam added"
+L ca init --as alice --ca line/ca --cn "Crash CA" --days 10950 >/dev/null
 L keygen --out fw.pem >/dev/null
 mkdir line/keys
 L pubkey fw.pem --out line/keys/sensor.pub.pem
 head -c 3000 /dev/urandom >app.bin
 L image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
 	--embed-pubkey app.bin rel.img >/dev/null
-for p in sam bob; do LINESEC_PASSWORD=$p-pw-$([ $p = sam ] && echo 1234 || echo 123) L login $p >/dev/null; done
+LINESEC_PASSWORD=sam-pw-1234 L login sam >/dev/null
 for s in flash provision secure-boot debug-lock decommission; do
 	L sop submit --as sam "line/sops/$s.yaml" >/dev/null
-	L sop approve --as alice "$s" 1 >/dev/null
-	L sop approve --as bob "$s" 1 >/dev/null
+	LINESEC_PASSWORD=alice-pw L sop approve --as alice "$s" 1 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 L sop approve --as bob "$s" 1 >/dev/null
 done
-L release submit --as alice rel.img --product sensor >/dev/null
-L release approve --as bob sensor@1.0.0 >/dev/null
+LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
+LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@1.0.0 >/dev/null
 LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
 L sim new --count 2 --dir fleet --seed 5 >/dev/null
 

@@ -16,8 +16,13 @@ run_suite() { # run_suite LABEL [--registry URL]
 	shift
 	echo "== $label"
 	unset LINESEC_LINE
-	export LINESEC_PASSWORD=officer-pass-1
-	expect 0 "$label: init" "$LINESEC" init --dir "$L" --line-id lineA --station-id st1 --admin ada "$@"
+	export LINESEC_PASSWORD=officer-pass-1 LINESEC_SECOND_PASSWORD=officer-pass-2
+	expect 2 "$label: init without a second officer refused" "$LINESEC" init --dir "$L" --admin ada "$@"
+	has "starts with two security officers" err.txt "$label: the refusal says why"
+	LINESEC_SECOND_PASSWORD=officer-pass-1 expect 8 "$label: init with one password for both refused" \
+		"$LINESEC" init --dir "$L" --admin ada --second-officer ben "$@"
+	expect 0 "$label: init" "$LINESEC" init --dir "$L" --line-id lineA --station-id st1 --admin ada --second-officer ben "$@"
+	has "security officers: ada and ben" out.txt "$label: init names both officers"
 	expect 7 "$label: second init refused" "$LINESEC" init --dir "$L" "$@"
 	[ "$(stat -c %a "$L/station.key")" = 600 ] && ok "$label: station key 0600" || bad "$label: station key mode"
 	has "line: lineA" "$L/line.yaml" "$label: line.yaml names the line"
@@ -28,33 +33,48 @@ run_suite() { # run_suite LABEL [--registry URL]
 	has "has no line.yaml" err.txt "$label: the error says where it looked"
 
 	export LINESEC_LINE="$L"
-	expect 10 "$label: person add without a session" env LINESEC_NEW_PASSWORD=op-pass-11 "$LINESEC" person add --role operator olga
+	expect 10 "$label: person add without a session" "$LINESEC" person add --role operator olga
 	LINESEC_PASSWORD=wrong-pass-1 expect 10 "$label: wrong password" "$LINESEC" login ada
 	has "wrong name or password" err.txt "$label: wrong password message"
 	expect 0 "$label: officer login" "$LINESEC" login ada
 	[ "$(stat -c %a "$L/.sessions/ada")" = 600 ] && ok "$label: token file 0600" || bad "$label: token file mode"
-	LINESEC_NEW_PASSWORD=op-pass-11 expect 0 "$label: add operator" "$LINESEC" person add --role operator olga
-	LINESEC_NEW_PASSWORD=sup-pass-11 expect 0 "$label: add supervisor" "$LINESEC" person add --role supervisor sam
-	LINESEC_NEW_PASSWORD=aud-pass-11 expect 0 "$label: add auditor" "$LINESEC" person add --role auditor aud
-	LINESEC_NEW_PASSWORD=op-pass-11 expect 7 "$label: duplicate person" "$LINESEC" person add --role operator olga
-	LINESEC_NEW_PASSWORD=short expect 8 "$label: short password" "$LINESEC" person add --role operator tim
-	LINESEC_NEW_PASSWORD=op-pass-11 expect 2 "$label: unknown role" "$LINESEC" person add --role boss tim
+	LINESEC_PASSWORD=officer-pass-2 expect 0 "$label: second officer login" "$LINESEC" login ben
+	add_person ada officer-pass-1 ben officer-pass-2 olga operator op-pass-11
+	add_person ben officer-pass-2 ada officer-pass-1 sam supervisor sup-pass-11
+	add_person ada officer-pass-1 ben officer-pass-2 aud auditor aud-pass-11
+	expect 7 "$label: duplicate person" "$LINESEC" person add --as ada --role operator olga
+	expect 2 "$label: unknown role" "$LINESEC" person add --as ada --role boss tim
 	has "unknown role 'boss': expected one of operator, supervisor, security-officer, auditor" \
 		err.txt "$label: unknown role lists the roles"
+	expect 0 "$label: a request for tim" "$LINESEC" person add --as ada --role operator tim
+	expect 0 "$label: pending changes listed" "$LINESEC" change list --as ben
+	has "person-add *tim *pending *by ada" out.txt "$label: the pending request is listed"
+	LINESEC_PASSWORD=officer-pass-2 expect 0 "$label: ben rejects it" "$LINESEC" change reject --as ben 4
+	LINESEC_PASSWORD=officer-pass-2 expect 9 "$label: a rejected change cannot be approved" \
+		"$LINESEC" change approve --as ben 4
+	LINESEC_NEW_PASSWORD=short LINESEC_ENROL_CODE=0000000000000000-0000000000000000 \
+		expect 8 "$label: short password refused at enrolment" "$LINESEC" enrol tim
+	LINESEC_PASSWORD=officer-pass-2 expect 0 "$label: ben logs out" "$LINESEC" logout ben
 	expect 0 "$label: list as JSON" "$LINESEC" person list --json
 	has '"name":"olga","role":"operator"' out.txt "$label: olga listed as operator"
 	grep -q argon2 out.txt && bad "$label: hash in list output" || ok "$label: no hash in list output"
+	check "$label: tim was never added" "! grep -q '\"name\":\"tim\"' out.txt"
 
 	# Two people at once: the acting person must be named.
 	LINESEC_PASSWORD=op-pass-11 expect 0 "$label: operator login beside the officer" "$LINESEC" login olga
 	expect 10 "$label: ambiguous actor refused" "$LINESEC" person list
 	has "2 people are logged in" err.txt "$label: ambiguity explained"
 	expect 0 "$label: list --as ada" "$LINESEC" person list --as ada
-	LINESEC_NEW_PASSWORD=x-pass-1111 expect 10 "$label: operator cannot add people" "$LINESEC" person add --as olga --role operator tim
+	LINESEC_PASSWORD=op-pass-11 expect 10 "$label: operator cannot add people" "$LINESEC" person add --as olga --role operator tim
 	has "'olga' is an operator; this needs a security-officer" err.txt "$label: role refusal explained"
 	expect 10 "$label: operator cannot list people" "$LINESEC" person list --as olga
 
-	expect 0 "$label: disable olga" "$LINESEC" person disable --as ada olga
+	expect 0 "$label: request to disable olga" "$LINESEC" person disable --as ada olga
+	expect 0 "$label: nothing changes until a second officer approves" "$LINESEC" person list --as ada --json
+	has '"disabled":false,"name":"olga"' out.txt "$label: olga is still enabled"
+	LINESEC_PASSWORD=officer-pass-2 "$LINESEC" login ben >/dev/null
+	LINESEC_PASSWORD=officer-pass-2 expect 0 "$label: ben approves disabling olga" "$LINESEC" change approve --as ben 5
+	LINESEC_PASSWORD=officer-pass-2 "$LINESEC" logout ben >/dev/null
 	expect 10 "$label: disabled session refused" "$LINESEC" person list --as olga
 	LINESEC_PASSWORD=op-pass-11 expect 10 "$label: disabled login refused" "$LINESEC" login olga
 	expect 8 "$label: officer cannot disable self" "$LINESEC" person disable --as ada ada

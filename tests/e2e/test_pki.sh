@@ -20,12 +20,14 @@ devcsr() {
 # ---- the line, its security officer and an operator ------------------------------
 L="$dir/line"
 export LINESEC_PASSWORD=officer-pass-1
-expect 0 "line init" "$LINESEC" init --dir "$L" --admin olga
+LINESEC_SECOND_PASSWORD=officer-pass-2 expect 0 "line init" "$LINESEC" init --dir "$L" --admin olga \
+	--second-officer pat
 export LINESEC_LINE="$L"
 expect 10 "ca init needs a login" "$LINESEC" ca init --cn "Line 1 CA"
 expect 0 "officer login" "$LINESEC" login olga
-LINESEC_NEW_PASSWORD=operator-pass-1 expect 0 "add an operator" "$LINESEC" person add \
-	--role operator otto
+LINESEC_PASSWORD=officer-pass-2 expect 0 "the second officer logs in" "$LINESEC" login pat
+add_person olga officer-pass-1 pat officer-pass-2 otto operator operator-pass-1 && ok "add an operator"
+expect 0 "the second officer logs out" "$LINESEC" logout pat
 ln -s "$L/ca" ca
 
 # ---- a CA with a passphrase-encrypted key file --------------------------------

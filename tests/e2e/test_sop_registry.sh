@@ -15,12 +15,12 @@ run_suite() { # run_suite LABEL [init options]
 	echo "== $label"
 	export LINESEC_LINE="$dir/$label"
 	export LINESEC_PASSWORD=officer-pass-1
-	expect 0 "$label: init" "$LINESEC" init --dir "$LINESEC_LINE" --line-id lineA --station-id st1 --admin ada "$@"
+	LINESEC_SECOND_PASSWORD=officer-pass-2 expect 0 "$label: init" "$LINESEC" init --dir "$LINESEC_LINE" \
+		--line-id lineA --station-id st1 --admin ada --second-officer otto "$@"
 	expect 0 "ada logs in" "$LINESEC" login ada
-	LINESEC_NEW_PASSWORD=officer-pass-2 expect 0 "add officer otto" "$LINESEC" person add --as ada --role security-officer otto
-	LINESEC_NEW_PASSWORD=super-pass-1 expect 0 "add supervisor sam" "$LINESEC" person add --as ada --role supervisor sam
-	LINESEC_NEW_PASSWORD=operator-pass-1 expect 0 "add operator opal" "$LINESEC" person add --as ada --role operator opal
 	LINESEC_PASSWORD=officer-pass-2 expect 0 "otto logs in" "$LINESEC" login otto
+	add_person ada officer-pass-1 otto officer-pass-2 sam supervisor super-pass-1
+	add_person ada officer-pass-1 otto officer-pass-2 opal operator operator-pass-1
 	LINESEC_PASSWORD=super-pass-1 expect 0 "sam logs in" "$LINESEC" login sam
 	LINESEC_PASSWORD=operator-pass-1 expect 0 "opal logs in" "$LINESEC" login opal
 
@@ -35,19 +35,19 @@ run_suite() { # run_suite LABEL [init options]
 	expect 8 "a weakened version is refused" "$LINESEC" sop submit --as sam "$label-weak.yaml"
 	has "flash-order" err.txt "the refusal names the rule"
 
-	expect 10 "the supervisor cannot approve" "$LINESEC" sop approve --as sam flash 1
+	LINESEC_PASSWORD=super-pass-1 expect 10 "the supervisor cannot approve" "$LINESEC" sop approve --as sam flash 1
 	expect 0 "ada approves flash 1" "$LINESEC" sop approve --as ada flash 1
 	has "one more security officer" out.txt "one approval is not enough"
 	expect 0 "draft render before the second approval" "$LINESEC" sop render flash --version 1 --format md
 	has "DRAFT - NOT APPROVED" out.txt "still a draft"
-	expect 8 "approving a digest other than the stored one" "$LINESEC" sop approve --as otto --sha256 0000000000000000000000000000000000000000000000000000000000000000 flash 1
-	expect 0 "otto approves flash 1 as reviewed" "$LINESEC" sop approve --as otto --sha256 "$(sha256sum "$S/flash.yaml" | cut -d' ' -f1)" flash 1
+	LINESEC_PASSWORD=officer-pass-2 expect 8 "approving a digest other than the stored one" "$LINESEC" sop approve --as otto --sha256 0000000000000000000000000000000000000000000000000000000000000000 flash 1
+	LINESEC_PASSWORD=officer-pass-2 expect 0 "otto approves flash 1 as reviewed" "$LINESEC" sop approve --as otto --sha256 "$(sha256sum "$S/flash.yaml" | cut -d' ' -f1)" flash 1
 	has "approved, it runs" out.txt "two approvals make it approved"
 
 	sed -e 's/^version: 1$/version: 2/' -e 's/^change: First issue.$/change: Boot attestation waits 60 s./' \
 		-e 's/timeout-s: 30/timeout-s: 60/' "$S/flash.yaml" >"$label-flash2.yaml"
 	expect 0 "otto submits flash 2" "$LINESEC" sop submit --as otto "$label-flash2.yaml"
-	expect 8 "otto cannot approve his own version" "$LINESEC" sop approve --as otto flash 2
+	LINESEC_PASSWORD=officer-pass-2 expect 8 "otto cannot approve his own version" "$LINESEC" sop approve --as otto flash 2
 	has "cannot approve it" err.txt "self-approval explained"
 
 	expect 0 "list" "$LINESEC" sop list --json

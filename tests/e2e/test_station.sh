@@ -30,13 +30,14 @@ cd "$tmp/$1"
 shift
 pg_url=${2:-}
 export LINESEC_LINE="$PWD/line"
-LINESEC_PASSWORD=alice-pw L init --dir line --admin alice "$@" >/dev/null
+LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 L init --dir line --admin alice \
+	--second-officer bob "$@" >/dev/null
 [ -f line/sops/flash.yaml ] || fail "init did not lay down the default SOPs"
 LINESEC_PASSWORD=alice-pw L login alice >/dev/null
-LINESEC_NEW_PASSWORD=bob-pw-123 L person add bob --role security-officer >/dev/null
-LINESEC_NEW_PASSWORD=olga-pw-123 L person add olga --role operator >/dev/null
-LINESEC_NEW_PASSWORD=sam-pw-1234 L person add sam --role supervisor >/dev/null
-L ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
+LINESEC_PASSWORD=bob-pw-123 L login bob >/dev/null
+add_person alice alice-pw bob bob-pw-123 olga operator olga-pw-123 || fail "olga added"
+add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234 || fail "sam added"
+L ca init --as alice --ca line/ca --cn "Test CA" --days 10950 >/dev/null
 L keygen --out fw.pem >/dev/null
 mkdir line/keys
 L pubkey fw.pem --out line/keys/sensor.pub.pem
@@ -46,7 +47,6 @@ L image sign --key fw.pem --product sensor --version 2.0.0 --build release --sec
 L image sign --key fw.pem --product sensor --version 2.0.1 --build debug --security-counter 2 \
 	--embed-pubkey app.bin dbg.img >/dev/null
 LINESEC_PASSWORD=sam-pw-1234 L login sam >/dev/null
-LINESEC_PASSWORD=bob-pw-123 L login bob >/dev/null
 
 # Nothing runs before its SOP is approved.
 L sim new --count 6 --dir fleet --seed 11 --clone 2:5 --fault-plan <(echo '{"4": "boot_fail=9"}') >/dev/null
@@ -56,18 +56,18 @@ grep -q "approved" err.txt || { cat err.txt; fail "unapproved SOP not named"; }
 
 for s in flash provision secure-boot debug-lock decommission; do
 	L sop submit --as sam "line/sops/$s.yaml" >/dev/null
-	L sop approve --as alice "$s" 1 >/dev/null
-	L sop approve --as bob "$s" 1 >/dev/null
+	LINESEC_PASSWORD=alice-pw L sop approve --as alice "$s" 1 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 L sop approve --as bob "$s" 1 >/dev/null
 done
 
 # Releases: the submitter cannot approve; a debug build is refused; an operator cannot approve.
-L release submit --as alice rel.img --product sensor >/dev/null
-status 8 release approve --as alice sensor@2.0.0
+LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
+LINESEC_PASSWORD=alice-pw status 8 release approve --as alice sensor@2.0.0
 grep -q "a second security officer must approve" err.txt || fail "self-approval message"
-status 10 release approve --as olga sensor@2.0.0
-L release approve --as bob sensor@2.0.0 >/dev/null
-L release submit --as alice dbg.img --product sensor >/dev/null
-status 52 release approve --as bob sensor@2.0.1
+LINESEC_PASSWORD=olga-pw-123 status 10 release approve --as olga sensor@2.0.0
+LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@2.0.0 >/dev/null
+LINESEC_PASSWORD=alice-pw L release submit --as alice dbg.img --product sensor >/dev/null
+LINESEC_PASSWORD=bob-pw-123 status 52 release approve --as bob sensor@2.0.1
 L release list --as bob --json | grep -q '"state":"approved"' || fail "release not approved"
 
 # A build ships the unit; its record has its proof; shipping again is refused, naming why.

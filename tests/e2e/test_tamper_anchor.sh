@@ -12,22 +12,28 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 dir=$e2e_dir
 exec </dev/null
-export LINESEC_PASSWORD=officer-pass-1
+export LINESEC_PASSWORD=officer-pass-1 LINESEC_SECOND_PASSWORD=officer-pass-2
 
 notes() { find "$1" -name '*.note' | wc -l; }
 
 # A line of its own (lineB, SQLite) whose notes must never pass for lineA's.
 B="$dir/lineB"
-expect 0 "init lineB" "$LINESEC" init --dir "$B" --line-id lineB --station-id st1 --admin bea
+expect 0 "init lineB" "$LINESEC" init --dir "$B" --line-id lineB --station-id st1 --admin bea --second-officer bez
 expect 0 "lineB: login" "$LINESEC" login --line "$B" bea
 expect 0 "lineB: checkpoint" "$LINESEC" audit checkpoint --line "$B"
 
+# add LABEL NAME: ada requests operator NAME, ben approves (logged in for it only).
+add() {
+	LINESEC_PASSWORD=officer-pass-2 "$LINESEC" login ben >/dev/null
+	add_person ada officer-pass-1 ben officer-pass-2 "$2" operator op-pass-111 && ok "$1: add $2"
+	"$LINESEC" logout ben >/dev/null
+}
 suite() {
 	local label=$1
 	shift
 	local url=${2:-}
 	local L="$dir/$label/line" size
-	expect 0 "$label: init" "$LINESEC" init --dir "$L" --line-id lineA --station-id st1 --admin ada "$@"
+	expect 0 "$label: init" "$LINESEC" init --dir "$L" --line-id lineA --station-id st1 --admin ada --second-officer ben "$@"
 	export LINESEC_LINE="$L"
 	check "$label: init wrote anchor.json" '[ -f "$L/anchor.json" ]'
 	has '"registry":"[0-9a-f]\{32\}"' "$L/anchor.json" "$label: the anchor names the registry's id"
@@ -38,9 +44,9 @@ suite() {
 	local old_leaves
 	old_leaves=$(reg_sql "$url" "$L/registry.db" "SELECT COUNT(*) FROM audit_leaves")
 	[ -z "$url" ] && cp "$L/registry.db" "$dir/$label-old.db"
-	LINESEC_NEW_PASSWORD=op-pass-111 expect 0 "$label: add olga" "$LINESEC" person add --role operator olga
+	add "$label" olga
 	expect 0 "$label: second checkpoint" "$LINESEC" audit checkpoint
-	LINESEC_NEW_PASSWORD=op-pass-111 expect 0 "$label: add otto" "$LINESEC" person add --role operator otto
+	add "$label" otto
 	expect 0 "$label: third checkpoint" "$LINESEC" audit checkpoint --json
 	size=$(sed -n 's/.*"tree_size":\([0-9]*\).*/\1/p' out.txt)
 	check "$label: three notes in the checkpoint folder" '[ "$(notes "$L/checkpoints")" -eq 3 ]'
@@ -80,7 +86,7 @@ suite() {
 	else
 		local other="${url%%%3D*}%3D${url##*%3D}_b"
 		psql -q "$LSEC_TEST_PG_URL" -c "CREATE SCHEMA ${url##*%3D}_b" >/dev/null
-		expect 0 "$label: init another line on another schema" "$LINESEC" init --dir "$dir/$label/other" --station-id st9 --admin oz --registry "$other"
+		expect 0 "$label: init another line on another schema" "$LINESEC" init --dir "$dir/$label/other" --station-id st9 --admin oz --second-officer ozzy --registry "$other"
 		cp "$L/line.yaml" "$dir/$label-line.yaml"
 		sed -i "s|^registry: .*|registry: \"$other\"|" "$L/line.yaml"
 	fi

@@ -17,8 +17,8 @@ suite() {
 	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release \
 		--security-counter 1 --embed-pubkey app.bin old.img >/dev/null
 	# The older image is submitted, but no officer can approve it (its counter is lower).
-	"$L" release submit --as alice old.img --product sensor >/dev/null
-	"$L" release approve --as bob sensor@1.0.0 >/dev/null 2>&1 &&
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice old.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@1.0.0 >/dev/null 2>&1 &&
 		bad "$label: a release with a lower security counter was approved"
 	"$L" sim new --count 2 --dir fleet --seed 21 >/dev/null
 	for s in flash provision secure-boot debug-lock; do

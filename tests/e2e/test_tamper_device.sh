@@ -11,7 +11,7 @@ set -uo pipefail
 L=$LINESEC
 export LINESEC_CA_PASSPHRASE="e2e CA passphrase"
 login() { LINESEC_PASSWORD="$1-e2e-password" "$L" login "$1" >/dev/null || bad "login $1"; }
-person() { LINESEC_NEW_PASSWORD="$1-e2e-password" "$L" person add "$1" --role "$2" --as alice >/dev/null || bad "person $1"; }
+person() { add_person alice alice-e2e-password bob bob-e2e-password "$1" "$2" "$1-e2e-password"; }
 files_sha() { sha256sum "$@" | cut -d' ' -f1 | paste -sd, -; }
 
 run_suite() { # run_suite LABEL [init options]
@@ -22,12 +22,12 @@ run_suite() { # run_suite LABEL [init options]
 	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
 	export LINESEC_LINE="$e2e_dir/$label/line"
 	# A line: people, CA, release, the build SOPs, four units (2 clones 1's UID).
-	LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice "$@" >/dev/null || bad init
+	LINESEC_PASSWORD=alice-e2e-password LINESEC_SECOND_PASSWORD=bob-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice --second-officer bob "$@" >/dev/null || bad init
 	login alice
-	person bob security-officer
+	login bob
 	person sam supervisor
 	person olga operator
-	"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
+	"$L" ca init --as alice --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
 	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
 	head -c 4096 /dev/urandom >fw.bin
 	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
@@ -36,9 +36,11 @@ run_suite() { # run_suite LABEL [init options]
 	login bob
 	for s in flash provision secure-boot debug-lock; do
 		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
-		"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
+		LINESEC_PASSWORD=alice-e2e-password "$L" sop approve --as alice "$s" 1 >/dev/null &&
+			LINESEC_PASSWORD=bob-e2e-password "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
 	done
-	"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw.img --product sensor >/dev/null &&
+		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	"$L" sim new --count 4 --dir fleet --seed 11 --clone 1:2 >/dev/null || bad "sim new"
 	"$L" logout alice >/dev/null
 	"$L" logout bob >/dev/null

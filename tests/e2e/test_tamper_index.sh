@@ -21,12 +21,13 @@ suite() {
 	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
 	sql() { reg_sql "$pg_url" line/registry.db "$1"; }
 	export LINESEC_LINE="$PWD/line"
-	LINESEC_PASSWORD=alice-pw "$L" init --dir line --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 "$L" init --dir line --admin alice \
+		--second-officer bob "$@" >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
-	LINESEC_NEW_PASSWORD=bob-pw-123 "$L" person add bob --role security-officer >/dev/null
-	LINESEC_NEW_PASSWORD=olga-pw-123 "$L" person add olga --role operator >/dev/null
-	LINESEC_NEW_PASSWORD=sam-pw-1234 "$L" person add sam --role supervisor >/dev/null
-	"$L" ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" login bob >/dev/null
+	add_person alice alice-pw bob bob-pw-123 olga operator olga-pw-123
+	add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234
+	"$L" ca init --as alice --ca line/ca --cn "Test CA" --days 10950 >/dev/null
 	"$L" keygen --out fw.pem >/dev/null
 	mkdir line/keys
 	"$L" pubkey fw.pem --out line/keys/sensor.pub.pem
@@ -36,17 +37,16 @@ suite() {
 	"$L" image sign --key fw.pem --product sensor --version 1.0.1 --build release \
 		--security-counter 1 --embed-pubkey app.bin v101.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 "$L" login sam >/dev/null
-	LINESEC_PASSWORD=bob-pw-123 "$L" login bob >/dev/null
 	LINESEC_PASSWORD=olga-pw-123 "$L" login olga >/dev/null
 	for s in flash provision secure-boot debug-lock; do
 		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null
-		"$L" sop approve --as alice "$s" 1 >/dev/null
-		"$L" sop approve --as bob "$s" 1 >/dev/null
+		LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice "$s" 1 >/dev/null
+		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob "$s" 1 >/dev/null
 	done
-	"$L" release submit --as alice v1.img --product sensor >/dev/null
-	"$L" release approve --as bob sensor@1.0.0 >/dev/null
-	"$L" release submit --as alice v101.img --product sensor >/dev/null
-	"$L" release approve --as bob sensor@1.0.1 >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice v1.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@1.0.0 >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice v101.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@1.0.1 >/dev/null
 	"$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "$label: revoke sensor@1.0.1"
 	echo '{"2": "boot_fail=5"}' >faults.json
 	"$L" sim new --count 3 --dir fleet --seed 5 --fault-plan faults.json >/dev/null

@@ -14,8 +14,8 @@ suite() {
 	local label=$1
 	line_with_release "$@" || return
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
-	"$L" sop approve --as alice decommission 1 >/dev/null
-	"$L" sop approve --as bob decommission 1 >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
 	"$L" sim new --count 4 --dir fleet --seed 21 >/dev/null
 	expect 0 "$label: unit-001 flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
 	expect 0 "$label: unit-001 decommissioned" "$L" decommission unit-001 --as olga --reason failed

@@ -17,7 +17,7 @@ suite_nul() {
 	# An old release alice submitted and nobody approved, given a second "alice".
 	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release \
 		--security-counter 1 --embed-pubkey app.bin old.img >/dev/null
-	"$L" release submit --as alice old.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice old.img --product sensor >/dev/null
 	rid=$(sql "SELECT id FROM releases WHERE version = '1.0.0'")
 	sql "INSERT INTO release_approvals (release_id, person, created)
 	     VALUES ($rid, 'alice' || char(0) || 'x', '2000-01-01T00:00:00Z')" >/dev/null
@@ -42,7 +42,7 @@ suite_twice() {
 	"$L" sim new --count 1 --dir fleet --seed 21 >/dev/null
 	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release \
 		--security-counter 1 --embed-pubkey app.bin old.img >/dev/null
-	"$L" release submit --as alice old.img --product sensor >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice old.img --product sensor >/dev/null
 	rid=$(sql "SELECT id FROM releases WHERE version = '1.0.0'")
 	sql "ALTER TABLE release_approvals DROP CONSTRAINT release_approvals_pkey" >/dev/null
 	sql "INSERT INTO release_approvals (release_id, person, created)
@@ -59,8 +59,8 @@ suite_order() {
 	line_with_release sqlite-order || return
 	"$L" image sign --key fw.pem --product sensor --version 2.1.0 --build release \
 		--security-counter 3 --embed-pubkey app.bin newer.img >/dev/null
-	"$L" release submit --as alice newer.img --product sensor >/dev/null
-	"$L" release approve --as bob sensor@2.1.0 >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice newer.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@2.1.0 >/dev/null
 	"$L" sim new --count 1 --dir fleet --seed 21 >/dev/null
 	old=$(sql "SELECT id FROM releases WHERE version = '2.0.0'")
 	sql "UPDATE releases SET id = 100 WHERE id = $old;

@@ -18,34 +18,37 @@ suite() {
 	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
 	sql() { reg_sql "$pg_url" line/registry.db "$1"; }
 	export LINESEC_LINE="$PWD/line"
-	LINESEC_PASSWORD=alice-pw "$L" init --dir line --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-1234 "$L" init --dir line --admin alice \
+		--second-officer bob "$@" >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
-	LINESEC_NEW_PASSWORD=olga-pw-123 "$L" person add olga --role operator >/dev/null
-	LINESEC_NEW_PASSWORD=bob-pw-1234 "$L" person add bob --role security-officer >/dev/null
+	LINESEC_PASSWORD=bob-pw-1234 "$L" login bob >/dev/null
+	add_person alice alice-pw bob bob-pw-1234 carl security-officer carl-pw-1234
+	add_person alice alice-pw bob bob-pw-1234 olga operator olga-pw-123
 	LINESEC_PASSWORD=olga-pw-123 "$L" login olga >/dev/null
-	"$L" person disable --as alice bob >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" person disable --as alice carl >/dev/null
+	LINESEC_PASSWORD=bob-pw-1234 "$L" change approve --as bob 3 >/dev/null || bad "$label: carl disabled"
 	local added disabled
-	added=$(sql "SELECT seq FROM audit_leaves WHERE action = 'person-add' ORDER BY seq LIMIT 1")
+	added=$(sql "SELECT MAX(seq) FROM audit_leaves WHERE action = 'person-update'")
 	disabled=$(sql "SELECT MAX(seq) FROM audit_leaves WHERE action = 'person-disable'")
 
 	# Her own role raised to security officer.
 	sql "UPDATE people SET role = 'security-officer' WHERE name = 'olga'" >/dev/null
 	expect 5 "$label: an operator whose role was raised by SQL cannot add a person" \
 		env LINESEC_NEW_PASSWORD=eve-pw-1234 "$L" person add eve --as olga --role operator
-	has "registry table people holds person 'olga' with role security-officer, but leaf $added (person-add) records role operator" \
+	has "registry table people holds person 'olga' with role security-officer, but leaf $added (person-update) records role operator" \
 		err.txt "$label: the table, person and leaf are named"
 	sql "UPDATE people SET role = 'operator' WHERE name = 'olga'" >/dev/null
 	expect 10 "$label: put back, she is an operator again" \
 		env LINESEC_NEW_PASSWORD=eve-pw-1234 "$L" person add eve --as olga --role operator
 
 	# A disabled officer enabled again.
-	sql "UPDATE people SET disabled = 0 WHERE name = 'bob'" >/dev/null
+	sql "UPDATE people SET disabled = 0 WHERE name = 'carl'" >/dev/null
 	expect 5 "$label: a person enabled by SQL cannot log in" \
-		env LINESEC_PASSWORD=bob-pw-1234 "$L" login bob
-	has "registry table people holds person 'bob' with disabled no, but leaf $disabled (person-disable) records disabled yes" \
+		env LINESEC_PASSWORD=carl-pw-1234 "$L" login carl
+	has "registry table people holds person 'carl' with disabled no, but leaf $disabled (person-disable) records disabled yes" \
 		err.txt "$label: the table, person and disable leaf are named"
-	sql "UPDATE people SET disabled = 1 WHERE name = 'bob'" >/dev/null
-	expect 10 "$label: put back, he is disabled" env LINESEC_PASSWORD=bob-pw-1234 "$L" login bob
+	sql "UPDATE people SET disabled = 1 WHERE name = 'carl'" >/dev/null
+	expect 10 "$label: put back, he is disabled" env LINESEC_PASSWORD=carl-pw-1234 "$L" login carl
 
 	# A person inserted with a password hash the inserter knows (olga's).
 	sql "INSERT INTO people (name, role, pw_hash, disabled, created)

@@ -29,11 +29,11 @@ suite() {
 
 	# A supervisor raised to security officer by SQL approves nothing.
 	local added
-	added=$(sql "SELECT MAX(seq) FROM audit_leaves WHERE action = 'person-add'")
+	added=$(sql "SELECT MAX(seq) FROM audit_leaves WHERE action = 'person-update'")
 	sql "UPDATE people SET role = 'security-officer' WHERE name = 'sam'" >/dev/null
 	expect 5 "$label: a role raised by SQL cannot approve a SOP version" \
-		"$L" sop approve --as sam provision 2
-	has "registry table people holds person 'sam' with role security-officer, but leaf $added (person-add) records role supervisor" \
+		env LINESEC_PASSWORD=sam-pw-1234 "$L" sop approve --as sam provision 2
+	has "registry table people holds person 'sam' with role security-officer, but leaf $added (person-update) records role supervisor" \
 		err.txt "$label: the table, person and leaf are named"
 	check "$label: no approval was recorded" \
 		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action = 'sop.approve'\")\" = 8 ]"

@@ -169,16 +169,17 @@ shared() {
 	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
 	a() { LINESEC_LINE="$PWD/lineA" "$L" "$@"; }
 	b() { LINESEC_LINE="$PWD/lineB" "$L" "$@"; }
-	LINESEC_PASSWORD=alice-pw "$L" init --dir lineA --station-id st-a --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 "$L" init --dir lineA --station-id st-a \
+		--admin alice --second-officer bob "$@" >/dev/null
 	LINESEC_PASSWORD=alice-pw expect 0 "$label: station B joins the registry" \
 		"$L" init --dir lineB --station-id st-b --admin alice "$@"
 	cp lineA/station.pub lineB/stations.pub
 	cp lineB/station.pub lineA/stations.pub
 	LINESEC_PASSWORD=alice-pw a login alice >/dev/null
-	LINESEC_NEW_PASSWORD=bob-pw-123 a person add bob --role security-officer >/dev/null
-	LINESEC_NEW_PASSWORD=olga-pw-123 a person add olga --role operator >/dev/null
-	LINESEC_NEW_PASSWORD=sam-pw-1234 a person add sam --role supervisor >/dev/null
-	a ca init --ca lineA/ca --cn "Test CA" --days 10950 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 a login bob >/dev/null
+	LINESEC_LINE="$PWD/lineA" add_person alice alice-pw bob bob-pw-123 olga operator olga-pw-123
+	LINESEC_LINE="$PWD/lineA" add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234
+	a ca init --as alice --ca lineA/ca --cn "Test CA" --days 10950 >/dev/null
 	"$L" keygen --out fw.pem >/dev/null
 	mkdir lineA/keys
 	"$L" pubkey fw.pem --out lineA/keys/sensor.pub.pem
@@ -187,17 +188,16 @@ shared() {
 	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 a login sam >/dev/null
-	LINESEC_PASSWORD=bob-pw-123 a login bob >/dev/null
 	LINESEC_PASSWORD=olga-pw-123 a login olga >/dev/null
 	LINESEC_PASSWORD=olga-pw-123 b login olga >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 b login sam >/dev/null
 	for s in flash provision secure-boot debug-lock; do
 		a sop submit --as sam "lineA/sops/$s.yaml" >/dev/null
-		a sop approve --as alice "$s" 1 >/dev/null
-		a sop approve --as bob "$s" 1 >/dev/null
+		LINESEC_PASSWORD=alice-pw a sop approve --as alice "$s" 1 >/dev/null
+		LINESEC_PASSWORD=bob-pw-123 a sop approve --as bob "$s" 1 >/dev/null
 	done
-	a release submit --as alice new.img --product sensor >/dev/null
-	a release approve --as bob sensor@2.0.0 >/dev/null
+	LINESEC_PASSWORD=alice-pw a release submit --as alice new.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 a release approve --as bob sensor@2.0.0 >/dev/null
 	cp -r lineA/releases lineB/
 	"$L" sim new --count 2 --dir fleet --seed 41 >/dev/null
 	local u

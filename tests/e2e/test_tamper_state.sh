@@ -12,7 +12,7 @@ set -uo pipefail
 L=$LINESEC
 export LINESEC_CA_PASSPHRASE="e2e CA passphrase"
 login() { LINESEC_PASSWORD="$1-e2e-password" "$L" login "$1" >/dev/null || bad "login $1"; }
-person() { LINESEC_NEW_PASSWORD="$1-e2e-password" "$L" person add "$1" --role "$2" --as alice >/dev/null || bad "person $1"; }
+person() { add_person alice alice-e2e-password bob bob-e2e-password "$1" "$2" "$1-e2e-password"; }
 sign() { # sign VERSION OUT
 	"$L" image sign --key fw.pem --product sensor --version "$1" --build release --security-counter 1 \
 		--embed-pubkey fw.bin "$2" >/dev/null || bad "sign $1"
@@ -33,12 +33,12 @@ run_suite() { # run_suite LABEL [init options]
 	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
 	export LINESEC_LINE="$e2e_dir/$label/line"
 	local pg_url=${2:-} db=line/registry.db
-	LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice "$@" >/dev/null || bad init
+	LINESEC_PASSWORD=alice-e2e-password LINESEC_SECOND_PASSWORD=bob-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice --second-officer bob "$@" >/dev/null || bad init
 	login alice
-	person bob security-officer
+	login bob
 	person sam supervisor
 	person olga operator
-	"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
+	"$L" ca init --as alice --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
 	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
 	head -c 4096 /dev/urandom >fw.bin
 	sign 1.0.0 fw.img
@@ -48,11 +48,13 @@ run_suite() { # run_suite LABEL [init options]
 	login bob
 	for s in flash provision secure-boot debug-lock; do
 		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
-		"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
+		LINESEC_PASSWORD=alice-e2e-password "$L" sop approve --as alice "$s" 1 >/dev/null &&
+			LINESEC_PASSWORD=bob-e2e-password "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
 	done
-	"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
-	"$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
-	"$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw.img --product sensor >/dev/null &&
+		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
+	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"
 	"$L" sim new --count 2 --dir fleet --seed 12 >/dev/null || bad "sim new"
 	login olga
 	expect 0 "unit-001 built and shipped" "$L" build --as olga --device sim:fleet/unit-001.sim --batch

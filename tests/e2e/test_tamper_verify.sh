@@ -11,7 +11,7 @@ set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
-person() { LINESEC_NEW_PASSWORD="$1-e2e-password" "$L" person add "$1" --role "$2" --as alice >/dev/null || bad "person $1"; }
+person() { add_person alice alice-e2e-password bob bob-e2e-password "$1" "$2" "$1-e2e-password"; }
 
 # hex_of SEQ: the stored bytes of leaf SEQ as lowercase hex.
 hex_of() {
@@ -37,9 +37,9 @@ run_suite() { # run_suite LABEL [init options]
 	echo "== $label"
 	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
 	export LINESEC_LINE="$e2e_dir/$label/line"
-	LINESEC_PASSWORD=alice-e2e-password "$L" init --dir line --admin alice "$@" >/dev/null || bad init
+	LINESEC_PASSWORD=alice-e2e-password LINESEC_SECOND_PASSWORD=bob-e2e-password "$L" init --dir line --admin alice --second-officer bob "$@" >/dev/null || bad init
 	LINESEC_PASSWORD=alice-e2e-password "$L" login alice >/dev/null || bad "login alice"
-	person bob security-officer
+	LINESEC_PASSWORD=bob-e2e-password "$L" login bob >/dev/null || bad "login bob"
 	person olga operator
 	expect 0 "$label: the first verify walks every leaf" "$L" audit verify --json
 	has '"verified_before":0' out.txt "$label: nothing was verified before"
@@ -61,12 +61,12 @@ run_suite() { # run_suite LABEL [init options]
 
 	# An old leaf rewritten, bytes and hash: named although it was verified before.
 	local old text
-	old=$(hex_of 2)
+	old=$(hex_of 1)
 	text=$(printf '%s' "$old" | xxd -r -p)
-	put_leaf 2 "${text/security-officer/supervisor}"
+	put_leaf 1 "${text/security-officer/supervisor}"
 	expect 5 "$label: verify after an old leaf was rewritten" "$L" audit verify
-	has "leaf 2 is bad: its signature" err.txt "$label: the rewritten leaf is named"
-	put_leaf 2 "$text"
+	has "leaf 1 is bad: its signature" err.txt "$label: the rewritten leaf is named"
+	put_leaf 1 "$text"
 	expect 0 "$label: verifies once the leaf is put back" "$L" audit verify
 
 	# The remembered record tampered with: refused; --full verifies and records anew.
@@ -80,7 +80,8 @@ run_suite() { # run_suite LABEL [init options]
 	expect 0 "$label: and recorded anew" "$L" audit verify
 	has "checked from leaf" out.txt "$label: the next verify is incremental again"
 	# Another line's record (its own station key) put in its place: refused.
-	LINESEC_PASSWORD=x-e2e-password "$L" init --dir other --admin x >/dev/null || bad "init other"
+	LINESEC_PASSWORD=x-e2e-password LINESEC_SECOND_PASSWORD=y-e2e-password "$L" init --dir other \
+		--admin x --second-officer y >/dev/null || bad "init other"
 	LINESEC_LINE="$PWD/other" "$L" audit verify >/dev/null || bad "verify other"
 	cp other/verified.json line/verified.json
 	expect 5 "$label: another line's verified.json is refused" "$L" audit verify

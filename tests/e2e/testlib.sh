@@ -52,9 +52,26 @@ run_on_postgres() {
 	"$fn" "$label" --registry "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
 	psql -q "$LSEC_TEST_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
 }
+# add_person REQUESTER REQUESTER_PW APPROVER APPROVER_PW NAME ROLE PASSWORD:
+# adds NAME the one way there is (docs/line.md): one logged-in security
+# officer requests it (signing), a second one approves it (signing), and
+# NAME enrols with the two halves of the code, choosing PASSWORD.
+add_person() {
+	local out id a b
+	out=$(LINESEC_PASSWORD=$2 "$LINESEC" person add --as "$1" --role "$6" "$5") ||
+		{ bad "person add $5 by $1"; return 1; }
+	id=$(printf '%s\n' "$out" | sed -n 's/^change \([0-9]*\) requested.*/\1/p')
+	a=$(printf '%s\n' "$out" | sed -n 's/^enrolment code, first half[^:]*: //p')
+	out=$(LINESEC_PASSWORD=$4 "$LINESEC" change approve --as "$3" "$id") ||
+		{ bad "change approve $id by $3"; return 1; }
+	b=$(printf '%s\n' "$out" | sed -n 's/^enrolment code, second half[^:]*: //p')
+	LINESEC_ENROL_CODE="$a-$b" LINESEC_NEW_PASSWORD=$7 "$LINESEC" enrol "$5" >/dev/null ||
+		{ bad "enrol $5"; return 1; }
+}
 # line_with_release LABEL [init options]: in $e2e_dir/LABEL (the current
 # folder from then on), a line ($LINESEC_LINE=line) whose security officers
-# alice and bob, supervisor sam and operator olga are logged in, with a line
+# alice (password alice-pw) and bob (bob-pw-123), supervisor sam
+# (sam-pw-1234) and operator olga (olga-pw-123) are logged in, with a line
 # CA, the firmware key fw.pem (line/keys/sensor.pub.pem), the four build
 # SOPs approved and release sensor@2.0.0 (new.img from app.bin, security
 # counter 2) approved. Init options `--registry URL` put the registry on
@@ -66,12 +83,13 @@ line_with_release() {
 	[ "${1:-}" != --registry ] || e2e_pg_url=$2
 	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return 1
 	export LINESEC_LINE="$PWD/line" LINESEC_CA_PASSPHRASE=test-ca-passphrase
-	LINESEC_PASSWORD=alice-pw "$LINESEC" init --dir line --admin alice "$@" >/dev/null
+	LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 "$LINESEC" init --dir line \
+		--admin alice --second-officer bob "$@" >/dev/null
 	LINESEC_PASSWORD=alice-pw "$LINESEC" login alice >/dev/null
-	LINESEC_NEW_PASSWORD=bob-pw-123 "$LINESEC" person add bob --role security-officer >/dev/null
-	LINESEC_NEW_PASSWORD=olga-pw-123 "$LINESEC" person add olga --role operator >/dev/null
-	LINESEC_NEW_PASSWORD=sam-pw-1234 "$LINESEC" person add sam --role supervisor >/dev/null
-	"$LINESEC" ca init --ca line/ca --cn "Test CA" --days 10950 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" login bob >/dev/null
+	add_person alice alice-pw bob bob-pw-123 olga operator olga-pw-123
+	add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234
+	"$LINESEC" ca init --as alice --ca line/ca --cn "Test CA" --days 10950 >/dev/null
 	"$LINESEC" keygen --out fw.pem >/dev/null
 	mkdir line/keys
 	"$LINESEC" pubkey fw.pem --out line/keys/sensor.pub.pem
@@ -79,15 +97,14 @@ line_with_release() {
 	"$LINESEC" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 "$LINESEC" login sam >/dev/null
-	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" login bob >/dev/null
 	LINESEC_PASSWORD=olga-pw-123 "$LINESEC" login olga >/dev/null
 	for s in flash provision secure-boot debug-lock; do
 		"$LINESEC" sop submit --as sam "line/sops/$s.yaml" >/dev/null
-		"$LINESEC" sop approve --as alice "$s" 1 >/dev/null
-		"$LINESEC" sop approve --as bob "$s" 1 >/dev/null
+		LINESEC_PASSWORD=alice-pw "$LINESEC" sop approve --as alice "$s" 1 >/dev/null
+		LINESEC_PASSWORD=bob-pw-123 "$LINESEC" sop approve --as bob "$s" 1 >/dev/null
 	done
-	"$LINESEC" release submit --as alice new.img --product sensor >/dev/null
-	"$LINESEC" release approve --as bob sensor@2.0.0 >/dev/null ||
+	LINESEC_PASSWORD=alice-pw "$LINESEC" release submit --as alice new.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" release approve --as bob sensor@2.0.0 >/dev/null ||
 		bad "$label: the line with release sensor@2.0.0 was not set up"
 }
 sql() { reg_sql "${e2e_pg_url:-}" line/registry.db "$1"; }

@@ -5,6 +5,8 @@
 #include "helpers/store_fixture.h"
 #include "linesec/line.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct line_fx {
@@ -21,7 +23,10 @@ static inline lsec_secret *fx_pw(const char *s)
 	return p;
 }
 
-/* Creates a line with security officer "admin" (password "admin-password") and opens it. */
+/*
+ * Creates a line with security officers "admin" (password "admin-password")
+ * and "second" ("second-password") and opens it.
+ */
 static inline int line_fx_setup(void **state)
 {
 	line_fx *fx = lsec_calloc(1, sizeof(*fx));
@@ -32,9 +37,13 @@ static inline int line_fx_setup(void **state)
 	o.dir = fx->dir;
 	o.registry = fx->db->backend == LSEC_TEST_POSTGRES ? fx->db->location : NULL;
 	lsec_secret *pw = fx_pw("admin-password");
+	lsec_secret *pw2 = fx_pw("second-password");
 	o.admin_password = pw;
+	o.second_officer = "second";
+	o.second_password = pw2;
 	assert_lsec_ok(lsec_line_init(&o, &err), &err);
 	lsec_secret_free(pw);
+	lsec_secret_free(pw2);
 	assert_lsec_ok(lsec_line_open(&fx->line, fx->dir, &err), &err);
 	*state = fx;
 	return 0;
@@ -56,6 +65,76 @@ static inline void fx_login(line_fx *fx, const char *name, const char *password)
 	lsec_secret *pw = fx_pw(password);
 	assert_lsec_ok(lsec_line_login(fx->line, name, pw, &err), &err);
 	lsec_secret_free(pw);
+}
+
+/* name (logged in) signs with password. */
+static inline lsec_line_actor fx_sign(line_fx *fx, const char *name, const char *password)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line_actor who;
+	lsec_secret *pw = fx_pw(password);
+	assert_lsec_ok(lsec_line_sign(&who, fx->line, name, pw,
+				      LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "sign", &err),
+		       &err);
+	lsec_secret_free(pw);
+	return who;
+}
+
+/*
+ * "second" logs in, approves change id (signing), logs out; half (may be
+ * NULL) receives the approver's half of an enrolment code.
+ */
+static inline void fx_second_approves(line_fx *fx, int64_t id, char *half, size_t cap)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	char ignored[LSEC_LINE_ENROL_HALF + 1];
+	fx_login(fx, "second", "second-password");
+	lsec_line_actor so = fx_sign(fx, "second", "second-password");
+	assert_lsec_ok(lsec_line_change_approve(NULL, half ? half : ignored,
+						half ? cap : sizeof(ignored), fx->line, &so, id,
+						NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_line_logout(fx->line, "second", &err), &err);
+}
+
+/*
+ * Adds name with role the one way there is: "admin" (logged in) requests,
+ * "second" approves, name enrols with both halves and password.
+ */
+static inline void fx_add_person(line_fx *fx, const char *name, lsec_role role,
+				 const char *password)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	char a[LSEC_LINE_ENROL_HALF + 1], b[LSEC_LINE_ENROL_HALF + 1],
+		code[2 * LSEC_LINE_ENROL_HALF + 2];
+	int64_t id = 0;
+	lsec_line_actor so = fx_sign(fx, "admin", "admin-password");
+	json_t *payload = json_pack("{s:s,s:s}", "name", name, "role", lsec_role_name(role));
+	assert_lsec_ok(lsec_line_change_request(&id, a, sizeof(a), fx->line, &so,
+						LSEC_LINE_CHANGE_PERSON_ADD, name, payload, &err),
+		       &err);
+	json_decref(payload);
+	fx_second_approves(fx, id, b, sizeof(b));
+	snprintf(code, sizeof(code), "%s-%s", a, b);
+	lsec_secret *c = fx_pw(code), *pw = fx_pw(password);
+	assert_lsec_ok(lsec_line_enrol(fx->line, name, c, pw, &err), &err);
+	lsec_secret_free(c);
+	lsec_secret_free(pw);
+}
+
+/* "admin" (logged in) requests that name be disabled, "second" approves. */
+static inline void fx_disable(line_fx *fx, const char *name)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t id = 0;
+	lsec_line_actor so = fx_sign(fx, "admin", "admin-password");
+	json_t *payload = json_pack("{s:s}", "name", name);
+	assert_lsec_ok(lsec_line_change_request(&id, NULL, 0, fx->line, &so,
+						LSEC_LINE_CHANGE_PERSON_DISABLE, name, payload,
+						&err),
+		       &err);
+	json_decref(payload);
+	fx_second_approves(fx, id, NULL, 0);
 }
 
 #endif

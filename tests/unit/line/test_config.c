@@ -80,10 +80,28 @@ static void test_line_config__failed_init_leaves_nothing(void **state)
 	assert_lsec_code(lsec_line_init(&o, &err), LSEC_E_USAGE, &err);
 	assert_non_null(strstr(err.msg, "station id 'st 1'"));
 	o.station_id = NULL;
+	/* A line starts with two officers: one alone, or one name twice, is refused. */
+	assert_lsec_code(lsec_line_init(&o, &err), LSEC_E_USAGE, &err);
+	assert_non_null(strstr(err.msg, "two security officers"));
+	lsec_secret *pw2 = fx_pw("second-password");
+	o.admin = "alice";
+	o.second_officer = "alice";
+	o.second_password = pw2;
+	assert_lsec_code(lsec_line_init(&o, &err), LSEC_E_USAGE, &err);
+	assert_non_null(strstr(err.msg, "not 'alice' twice"));
+	/* Both accounts with one password: one person typed both. */
+	o.second_officer = "bob";
+	o.second_password = pw;
+	assert_lsec_code(lsec_line_init(&o, &err), LSEC_E_POLICY, &err);
+	assert_non_null(strstr(err.msg, "same password"));
+	assert_int_equal(access(cfg, F_OK), -1);
+	o.second_password = pw2;
 	lsec_secret *shortpw = fx_pw("short");
 	o.admin_password = shortpw;
 	assert_lsec_code(lsec_line_init(&o, &err), LSEC_E_POLICY, &err);
 	assert_int_equal(access(cfg, F_OK), -1);
+	assert_int_equal(access(reg, F_OK), -1);
+	lsec_secret_free(pw2);
 	lsec_secret_free(pw);
 	lsec_secret_free(shortpw);
 	lsec_free(cfg);

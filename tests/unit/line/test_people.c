@@ -9,14 +9,7 @@
 
 static void add_person(line_fx *fx, const char *name, lsec_role role, const char *password)
 {
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_line_actor so;
-	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
-					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "add", &err),
-		       &err);
-	lsec_secret *pw = fx_pw(password);
-	assert_lsec_ok(lsec_line_person_add(fx->line, &so, name, role, pw, &err), &err);
-	lsec_secret_free(pw);
+	fx_add_person(fx, name, role, password);
 }
 
 static void test_line_people__login_authorize_roles(void **state)
@@ -57,12 +50,16 @@ static void test_line_people__login_authorize_roles(void **state)
 			 LSEC_E_AUTH, &err);
 	assert_string_equal(err.msg, "cannot add a person: 'olga' is an operator; this needs a "
 				     "security-officer or auditor");
-	lsec_line_actor fake = {"olga", LSEC_ROLE_SECURITY_OFFICER};
-	lsec_secret *pw = fx_pw("mallory-password");
-	assert_lsec_code(lsec_line_person_add(fx->line, &fake, "mallory", LSEC_ROLE_OPERATOR, pw,
-					      &err),
+	/* An actor claiming to be a signing officer is checked against the registry. */
+	lsec_line_actor fake = {"olga", LSEC_ROLE_SECURITY_OFFICER, true};
+	int64_t id = 0;
+	char half[LSEC_LINE_ENROL_HALF + 1];
+	json_t *payload = json_pack("{s:s,s:s}", "name", "mallory", "role", "operator");
+	assert_lsec_code(lsec_line_change_request(&id, half, sizeof(half), fx->line, &fake,
+						  LSEC_LINE_CHANGE_PERSON_ADD, "mallory", payload,
+						  &err),
 			 LSEC_E_AUTH, &err);
-	lsec_secret_free(pw);
+	json_decref(payload);
 	assert_lsec_code(lsec_store_person_get(&(lsec_store_person){0}, lsec_line_store(fx->line),
 					       "mallory", &err),
 			 LSEC_E_NOTFOUND, &err);
@@ -110,16 +107,20 @@ static void test_line_people__disabled_person(void **state)
 {
 	line_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_line_actor who, so;
+	lsec_line_actor who;
 	fx_login(fx, "admin", "admin-password");
 	add_person(fx, "olga", LSEC_ROLE_OPERATOR, "olga-password");
 	fx_login(fx, "olga", "olga-password");
-	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
-					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
-		       &err);
-	assert_lsec_code(lsec_line_person_disable(fx->line, &so, "admin", &err), LSEC_E_POLICY,
-			 &err);
-	assert_lsec_ok(lsec_line_person_disable(fx->line, &so, "olga", &err), &err);
+	/* A security officer cannot request their own disabling. */
+	lsec_line_actor so = fx_sign(fx, "admin", "admin-password");
+	json_t *payload = json_pack("{s:s}", "name", "admin");
+	int64_t id = 0;
+	assert_lsec_code(lsec_line_change_request(&id, NULL, 0, fx->line, &so,
+						  LSEC_LINE_CHANGE_PERSON_DISABLE, "admin", payload,
+						  &err),
+			 LSEC_E_POLICY, &err);
+	json_decref(payload);
+	fx_disable(fx, "olga");
 	/* Her open session ends at once, and she cannot log in again. */
 	assert_lsec_code(lsec_line_authorize(&who, fx->line, "olga", ~0u, "flash", &err),
 			 LSEC_E_AUTH, &err);
@@ -128,13 +129,19 @@ static void test_line_people__disabled_person(void **state)
 	assert_lsec_code(lsec_line_login(fx->line, "olga", pw, &err), LSEC_E_AUTH, &err);
 	assert_non_null(strstr(err.msg, "disabled"));
 	lsec_secret_free(pw);
-	assert_lsec_code(lsec_line_person_disable(fx->line, &so, "ghost", &err), LSEC_E_NOTFOUND,
-			 &err);
+	payload = json_pack("{s:s}", "name", "ghost");
+	assert_lsec_code(lsec_line_change_request(&id, NULL, 0, fx->line, &so,
+						  LSEC_LINE_CHANGE_PERSON_DISABLE, "ghost", payload,
+						  &err),
+			 LSEC_E_NOTFOUND, &err);
+	json_decref(payload);
 	/* A duplicate name is refused. */
-	pw = fx_pw("another-password");
-	assert_lsec_code(lsec_line_person_add(fx->line, &so, "olga", LSEC_ROLE_AUDITOR, pw, &err),
+	char half[LSEC_LINE_ENROL_HALF + 1];
+	payload = json_pack("{s:s,s:s}", "name", "olga", "role", "auditor");
+	assert_lsec_code(lsec_line_change_request(&id, half, sizeof(half), fx->line, &so,
+						  LSEC_LINE_CHANGE_PERSON_ADD, "olga", payload, &err),
 			 LSEC_E_EXISTS, &err);
-	lsec_secret_free(pw);
+	json_decref(payload);
 }
 
 static void test_line_people__expired_and_tampered_sessions(void **state)
@@ -182,31 +189,46 @@ static void test_line_people__failing_registry_leaves_nothing_half_done(void **s
 	lsec_store *st = lsec_line_store(fx->line);
 	lsec_store_person p;
 	fx_login(fx, "admin", "admin-password");
-	lsec_line_actor so;
-	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
-					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
-		       &err);
+	fx_login(fx, "second", "second-password");
+	lsec_line_actor so = fx_sign(fx, "admin", "admin-password");
+	lsec_line_actor so2 = fx_sign(fx, "second", "second-password");
 	lsec_secret *pw = fx_pw("olga-password");
+	char a[LSEC_LINE_ENROL_HALF + 1], b[LSEC_LINE_ENROL_HALF + 1],
+		code[2 * LSEC_LINE_ENROL_HALF + 2];
+	int64_t id = 0;
+	json_t *payload = json_pack("{s:s,s:s}", "name", "olga", "role", "operator");
+	assert_lsec_ok(lsec_line_change_request(&id, a, sizeof(a), fx->line, &so,
+						LSEC_LINE_CHANGE_PERSON_ADD, "olga", payload, &err),
+		       &err);
+	json_decref(payload);
 	int faults = 0;
 	for (unsigned long n = 1;; n++) {
 		uint64_t leaves = 0, after = 0;
+		lsec_store_change ch;
 		assert_lsec_ok(lsec_store_leaf_count(&leaves, st, &err), &err);
 		lsec_store__fail_after(st, n);
-		int rc = lsec_line_person_add(fx->line, &so, "olga", LSEC_ROLE_OPERATOR, pw, &err);
+		int rc = lsec_line_change_approve(NULL, b, sizeof(b), fx->line, &so2, id, NULL, NULL,
+						  &err);
 		lsec_store__fail_after(st, 0);
 		assert_false(lsec_store_in_transaction(st));
 		assert_lsec_ok(lsec_store_leaf_count(&after, st, &err), &err);
 		if (rc == 0) {
-			assert_int_equal(after, leaves + 1);
+			assert_int_equal(after, leaves + 2); /* change.approve, person-add */
 			break;
 		}
 		faults++;
 		assert_int_equal(after, leaves);
 		assert_lsec_code(lsec_store_person_get(&p, st, "olga", &err), LSEC_E_NOTFOUND, &err);
+		assert_lsec_ok(lsec_store_change_get(&ch, st, id, &err), &err);
+		assert_string_equal(ch.state, "pending");
 		assert_true(n < 100);
 	}
-	assert_true(faults >= 4); /* authorize, the insert, the leaf, the commit at least */
+	assert_true(faults >= 5); /* checks, the decision, the insert, the leaves, the commit */
 	assert_lsec_ok(lsec_store_person_get(&p, st, "olga", &err), &err);
+	snprintf(code, sizeof(code), "%s%s", a, b);
+	lsec_secret *c = fx_pw(code);
+	assert_lsec_ok(lsec_line_enrol(fx->line, "olga", c, pw, &err), &err);
+	lsec_secret_free(c);
 
 	char *tok = lsec_test_path(fx->dir, ".sessions/olga");
 	faults = 0;
@@ -268,18 +290,18 @@ static void test_line_people__rows_checked_against_leaves(void **state)
 {
 	line_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_line_actor who, so;
+	lsec_line_actor who;
 	char leaf[32];
 	fx_login(fx, "admin", "admin-password");
 	add_person(fx, "olga", LSEC_ROLE_OPERATOR, "olga-password");
-	uint64_t added = last_seq(fx);
+	uint64_t added = last_seq(fx); /* her enrolment */
 	fx_login(fx, "olga", "olga-password");
 
 	/* Her own role raised by SQL: refused, naming the person-add leaf. */
 	store_val up[] = {SV_S("security-officer"), SV_S("olga")};
 	sql(fx, "UPDATE people SET role = ? WHERE name = ?", up, 2);
 	assert_true(lsec_line_authorize(&who, fx->line, "olga", ~0u, "act", &err) < 0);
-	snprintf(leaf, sizeof(leaf), "leaf %llu (person-add)", (unsigned long long)added);
+	snprintf(leaf, sizeof(leaf), "leaf %llu (person-update)", (unsigned long long)added);
 	assert_refused(&err, "people", "olga", leaf);
 	assert_non_null(strstr(err.msg, "role security-officer"));
 	store_val back[] = {SV_S("operator"), SV_S("olga")};
@@ -287,11 +309,8 @@ static void test_line_people__rows_checked_against_leaves(void **state)
 	assert_lsec_ok(lsec_line_authorize(&who, fx->line, "olga", ~0u, "act", &err), &err);
 
 	/* Disabled, then enabled again by SQL: login refused, naming the disable leaf. */
-	assert_lsec_ok(lsec_line_authorize(&so, fx->line, "admin",
-					   LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER), "x", &err),
-		       &err);
-	assert_lsec_ok(lsec_line_person_disable(fx->line, &so, "olga", &err), &err);
-	uint64_t disabled = last_seq(fx) - 1; /* the checkpoint signed after it is last */
+	fx_disable(fx, "olga");
+	uint64_t disabled = last_seq(fx) - 3; /* then its checkpoint, the approver's logout and its checkpoint */
 	store_val en[] = {SV_I(0), SV_S("olga")};
 	sql(fx, "UPDATE people SET disabled = ? WHERE name = ?", en, 2);
 	lsec_secret *pw = fx_pw("olga-password");
