@@ -111,9 +111,8 @@ shared() {
 	LINESEC_NEW_PASSWORD=sam-pw-1234 a person add sam --role supervisor >/dev/null
 	a ca init --ca lineA/ca --cn "Test CA" --days 10950 >/dev/null
 	"$L" keygen --out fw.pem >/dev/null
-	mkdir lineA/keys
-	"$L" pubkey fw.pem --out lineA/keys/sensor.pub.pem
-	cp -r lineA/ca lineA/keys lineB/
+	"$L" pubkey fw.pem --out fw.pub.pem >/dev/null
+	cp -r lineA/ca lineB/
 	head -c 5000 /dev/urandom >app.bin
 	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
@@ -127,6 +126,8 @@ shared() {
 		a sop approve --as alice "$s" 1 >/dev/null
 		a sop approve --as bob "$s" 1 >/dev/null
 	done
+	a product key submit --as alice sensor fw.pub.pem >/dev/null
+	a product key approve --as bob sensor@1 >/dev/null
 	a release submit --as alice new.img --product sensor >/dev/null
 	a release approve --as bob sensor@2.0.0 >/dev/null
 	cp -r lineA/releases lineB/

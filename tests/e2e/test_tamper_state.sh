@@ -39,7 +39,7 @@ run_suite() { # run_suite LABEL [init options]
 	person sam supervisor
 	person olga operator
 	"$L" ca init --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
-	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
+	"$L" keygen --out fw.pem >/dev/null && "$L" pubkey fw.pem --out fw.pub.pem >/dev/null || bad keys
 	head -c 4096 /dev/urandom >fw.bin
 	sign 1.0.0 fw.img
 	sign 1.0.1 fw101.img
@@ -50,6 +50,8 @@ run_suite() { # run_suite LABEL [init options]
 		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null || bad "submit $s"
 		"$L" sop approve --as alice "$s" 1 >/dev/null && "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
 	done
+	"$L" product key submit --as alice sensor fw.pub.pem >/dev/null
+	"$L" product key approve --as bob sensor@1 >/dev/null
 	"$L" release submit --as alice fw.img --product sensor >/dev/null && "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	"$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
 	"$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"

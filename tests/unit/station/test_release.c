@@ -81,17 +81,13 @@ static void test_station_release__sample_key_refused(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	/* A product whose "firmware key" is MCUboot's published root-ec-p256 sample key. */
+	/* MCUboot's published root-ec-p256 sample key is never registered as a product's key. */
 	char *sample = lsec_test_data("../../data/denied-keys/mcuboot-root-ec-p256.pub.pem");
-	fx->product.firmware_key = sample;
-	char *img = fx_image(fx, "s.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
-	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
-	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
+	assert_int_equal(lsec_station_product_key_submit(NULL, fx->st, "sensor", sample, "sec1",
+							 &err),
 			 LSEC_E_STATION_SAMPLE_KEY);
 	assert_non_null(strstr(err.msg, "'mcuboot-root-ec-p256'"));
 	assert_non_null(strstr(err.msg, "https://github.com/mcu-tools/mcuboot/blob/"));
-	fx->product.firmware_key = fx->fw_key;
-	lsec_free(img);
 	lsec_free(sample);
 }
 
