@@ -148,7 +148,6 @@ static void line_new(bench_line *b, const char *tag)
 	lsec_key_free(k);
 	k = NULL;
 	b->product.id = "sensor";
-	b->product.firmware_key = b->fw_pub;
 	lsec_station_config c = LSEC_STATION_CONFIG_INIT;
 	c.registry = b->registry;
 	c.line_id = "line1";
@@ -165,6 +164,9 @@ static void line_new(bench_line *b, const char *tag)
 	b->cfg = c;
 	lsec_station *st2 = NULL;
 	OK(lsec_station_open(&st2, &b->cfg, &err), "station");
+	OK(lsec_station_product_key_submit(NULL, st2, "sensor", b->fw_pub, "sec1", &err),
+	   "product key submit");
+	OK(lsec_station_product_key_approve(st2, "sensor@1", "sec2", &err), "product key approve");
 	OK(lsec_station_release_submit(NULL, st2, imgpath, "sensor", 0, "sec1", &err), "submit");
 	OK(lsec_station_release_approve(st2, "sensor@1.0.0", "sec2", &err), "approve");
 	lsec_station_close(st2);

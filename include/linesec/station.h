@@ -110,10 +110,12 @@ LSEC_API LSEC_MUST_USE int lsec_station_write_default_sops(const char *dir, lsec
 
 /* ---- configuration and handle ------------------------------------------- */
 
-/* A product the station builds. */
+/*
+ * A product the station builds. Its firmware verification key is a
+ * registry record (lsec_station_product_key_submit), never a file.
+ */
 typedef struct lsec_station_product {
 	const char *id;
-	const char *firmware_key; /* PEM public key signing its releases */
 } lsec_station_product;
 
 /* Called for a manual step: set *ok to whether person confirmed it. */
@@ -176,8 +178,7 @@ LSEC_API lsec_store *lsec_station_store(lsec_station *st);
  * when as is NULL, holding one of roles), a second
  * logged-in person for witness steps, and the station configuration built
  * from them. The line CA is <line>/ca (or $LINESEC_CA); a product's firmware
- * public key is its line.yaml policy firmware_key (relative to the line
- * folder), else <line>/keys/<product>.pub.pem.
+ * key is its registry record (lsec_station_product_key_submit).
  * Errors: those of lsec_line_open and lsec_line_authorize.
  */
 typedef struct lsec_station_setup lsec_station_setup;
@@ -210,6 +211,40 @@ LSEC_API LSEC_MUST_USE int lsec_station_release_submit(int64_t *id_out, lsec_sta
 						       const char *image_path, const char *product,
 						       uint64_t quota, const char *person,
 						       lsec_err *err);
+/* ---- product keys --------------------------------------------------------- */
+
+/*
+ * Submits the public key in pub_path (PEM) as product's firmware
+ * verification key, by person (a security officer): its next version
+ * ("1", then "2" for a rotation) into version_out (may be NULL), with its
+ * product-key.submit leaf. It is the product's key once a second, distinct
+ * security officer approves it; until then nothing changes.
+ * Errors: LSEC_E_STATION_SAMPLE_KEY (a published key of the deny list),
+ * LSEC_E_STATION_CONFIG (not a product of the line), LSEC_E_STATION_ROLE,
+ * key errors, LSEC_E_AUDIT_INDEX (a row changed outside linesec).
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_product_key_submit(char version_out[LSEC_STORE_NAME_MAX + 1],
+							   lsec_station *st, const char *product,
+							   const char *pub_path, const char *person,
+							   lsec_err *err);
+/*
+ * Approves product key id ("PRODUCT@VERSION" or its row id) by person, a
+ * security officer other than its submitter; from then on it is the key
+ * the product's releases must be signed with and whose digest secure boot
+ * fuses. Errors: LSEC_E_STATION_SELF_APPROVAL, LSEC_E_STATION_SAMPLE_KEY,
+ * LSEC_E_EXISTS (approved already), LSEC_E_NOTFOUND, LSEC_E_STATION_ROLE,
+ * LSEC_E_AUDIT_INDEX.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_product_key_approve(lsec_station *st, const char *id,
+							    const char *person, lsec_err *err);
+/*
+ * The product keys of product (all when NULL) as a JSON array (json_decref):
+ * product, version, key-sha256, submitted-by, approvers, state (submitted,
+ * active, superseded), leaf (its submission leaf), created.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_product_key_show(struct json_t **out, lsec_station *st,
+							 const char *product, lsec_err *err);
+
 /*
  * Approves release id (or "product@version") by person, a security officer
  * other than the submitter, after every image check: signature under the

@@ -408,6 +408,29 @@ LSEC_API LSEC_MUST_USE int lsec_store_sop_get(lsec_store_approvable *out, lsec_b
 LSEC_API LSEC_MUST_USE int lsec_store_sop_list(lsec_store_approvable **out, size_t *n_out,
 					       lsec_store *st, const char *sop, lsec_err *err);
 
+/*
+ * Product keys: a product's firmware verification key (name: the product;
+ * version: "1", "2", ... one per key it has had; digest: the hex SHA-256
+ * of its SubjectPublicKeyInfo; body: that SubjectPublicKeyInfo DER in
+ * base64), approved like a release.
+ * Errors as for releases.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_product_key_add(int64_t *id_out, lsec_store *st,
+						      const char *product, const char *version,
+						      const char *digest, const char *spki,
+						      const char *created_by, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_product_key_approve(lsec_store *st, const char *product,
+							  const char *version, const char *person,
+							  lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_product_key_get(lsec_store_approvable *out,
+						      lsec_buf *spki_out, lsec_store *st,
+						      const char *product, const char *version,
+						      lsec_err *err);
+/* product NULL: all. *out belongs to the caller: lsec_free. */
+LSEC_API LSEC_MUST_USE int lsec_store_product_key_list(lsec_store_approvable **out,
+						       size_t *n_out, lsec_store *st,
+						       const char *product, lsec_err *err);
+
 /* ---- people and sessions ---------------------------------------------- */
 
 typedef enum lsec_role {

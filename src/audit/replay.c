@@ -33,6 +33,7 @@ enum {
 	T_CREDS,
 	T_REVOCATIONS,
 	T_SCRAP,
+	T_PRODUCT_KEYS,
 	T_COUNT
 };
 #define NCOL 5
@@ -55,12 +56,13 @@ static const struct {
 	[T_CREDS] = {"credentials", {"serial", "revoked", NULL, NULL}},
 	[T_REVOCATIONS] = {"revocations", {"serial", "reason", "person", NULL}},
 	[T_SCRAP] = {"scrap_records", {"method", "person", "witness", NULL}},
+	[T_PRODUCT_KEYS] = {"product_keys", {"digest", "spki", "approvals", NULL}},
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
 enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3, C_RUN_RELEASE = 4 };
 enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
-enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_APPROVALS = 2 };
+enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_KEY_SPKI = 1, C_APPROVALS = 2 };
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
 enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
 enum { C_REV_SERIAL = 0, C_REV_REASON = 1, C_REV_PERSON = 2 };
@@ -331,6 +333,24 @@ out:
 	return rc;
 }
 
+/* A product key: its SPKI is compared as its SHA-256, the digest the leaf records. */
+static int on_product_key(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	const char *digest = str(l->ev, LSEC_EV_KEY_SHA256);
+	LSEC_TRY(named_row(&r, rp, T_PRODUCT_KEYS, str(l->ev, LSEC_EV_PRODUCT),
+			   str(l->ev, LSEC_EV_VERSION), l, err));
+	if (r == NULL) {
+		goto out;
+	}
+	LSEC_TRY(set(r, C_DIGEST, digest, l->seq, err));
+	LSEC_TRY(set(r, C_KEY_SPKI, digest, l->seq, err));
+	LSEC_TRY(approve(r, l->person, l->seq, err));
+out:
+	return rc;
+}
+
 static int on_sop(replay *rp, const leaf_ctx *l, lsec_err *err)
 {
 	int rc = 0;
@@ -429,6 +449,8 @@ static const struct {
 	{"release.submit", on_release},
 	{"release.approve", on_release},
 	{"release.revoke", on_release},
+	{"product-key.submit", on_product_key},
+	{"product-key.approve", on_product_key},
 	{"sop.submit", on_sop},
 	{"sop.approve", on_sop},
 };
@@ -536,6 +558,7 @@ static bool may_record_state(const uint8_t *leaf, size_t len)
 		"\"pki.certificate.revoke\"", "\"scrap.unit\"",
 		"\"line-init\"",             "\"person-",
 		"\"release.",                 "\"sop.",
+		"\"product-key.",
 	};
 	if (memchr(leaf, '\\', len) != NULL) {
 		return true;
@@ -627,7 +650,8 @@ static int compare(replay *rp, unsigned table, const char *key, const char *cons
 		if (want == NULL) {
 			continue;
 		}
-		if (c == C_APPROVALS && (table == T_RELEASES || table == T_SOPS)) {
+		if (c == C_APPROVALS &&
+		    (table == T_RELEASES || table == T_SOPS || table == T_PRODUCT_KEYS)) {
 			approvals_text(text, sizeof(text), r->napprovals, r->approver[0],
 				       r->approver[1]);
 			want = text;
@@ -699,6 +723,8 @@ static int compare_approvables(replay *rp, lsec_store *st, unsigned table, lsec_
 	lsec_buf body = LSEC_BUF_INIT(BODY_MAX);
 	if (table == T_RELEASES) {
 		LSEC_TRY(lsec_store_release_list(&a, &n, st, NULL, err));
+	} else if (table == T_PRODUCT_KEYS) {
+		LSEC_TRY(lsec_store_product_key_list(&a, &n, st, NULL, err));
 	} else {
 		LSEC_TRY(lsec_store_sop_list(&a, &n, st, NULL, err));
 	}
@@ -710,6 +736,21 @@ static int compare_approvables(replay *rp, lsec_store *st, unsigned table, lsec_
 			       a[i].approvers[1]);
 		if (table == T_RELEASES) {
 			snprintf(second, sizeof(second), "%s", a[i].revoked[0] ? "yes" : "no");
+		} else if (table == T_PRODUCT_KEYS) {
+			/* The key as stored, hashed: a key swapped by SQL shows under any digest. */
+			lsec_store_approvable one;
+			lsec_buf der = LSEC_BUF_INIT(BODY_MAX);
+			lsec_buf_reset(&body);
+			LSEC_TRY(lsec_store_product_key_get(&one, &body, st, a[i].name, a[i].version,
+							    err));
+			snprintf(second, sizeof(second), "(not base64)");
+			if (lsec_buf_cstr(&body, NULL) != NULL &&
+			    lsec_base64_decode(&der, (const char *)body.data, strlen((const char *)body.data), "spki",
+					       NULL) == 0 &&
+			    lsec_sha256(h, der.data, der.len, NULL) == 0) {
+				lsec_hex_encode(second, h, sizeof(h));
+			}
+			lsec_buf_release(&der);
 		} else {
 			/* The body as stored, hashed: a rewritten body shows under any digest. */
 			lsec_store_approvable one;
@@ -938,6 +979,7 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 	LSEC_TRY(compare_identities(&rp, st, err));
 	LSEC_TRY(compare_approvables(&rp, st, T_RELEASES, err));
 	LSEC_TRY(compare_approvables(&rp, st, T_SOPS, err));
+	LSEC_TRY(compare_approvables(&rp, st, T_PRODUCT_KEYS, err));
 	LSEC_TRY(compare_people(&rp, st, err));
 	LSEC_TRY(compare_credentials(&rp, st, err));
 	LSEC_TRY(compare_records(&rp, st, T_REVOCATIONS, err));

@@ -29,6 +29,7 @@ static const cli_cmd commands[] = {
 	{"logout", &cli_logout_spec, NULL, "end a shift session"},
 	{"audit", NULL, cli_audit_cmds,
 	 "verify the audit log, sign checkpoints, write and check proofs"},
+	{"product", NULL, cli_product_cmds, "register and rotate a product's firmware key"},
 	{"release", NULL, cli_release_cmds, "submit, approve, list and revoke firmware releases"},
 	{"run", &cli_run_spec, NULL, "run one approved SOP on one unit"},
 	{"build", &cli_build_spec, NULL,

@@ -18,13 +18,25 @@
 
 #include <jansson.h>
 
-/* SHA-256 of the product firmware key's SPKI: the digest the boot ROM checks. */
+/*
+ * The digest the boot ROM checks: that of the approved release's signer,
+ * which must be the product's registered firmware key (its registry
+ * record, two officers): the release is checked again here, so neither a
+ * file in the line folder nor a release signed by another key decides
+ * what is fused.
+ */
 static int fw_key_digest(lsec_station__run *r, uint8_t out[32], lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *k = NULL;
+	LSEC_ENSURE(r->have_release && r->image != NULL, LSEC_E_STATION_RELEASE,
+		    "unit '%s': no approved release of '%s' names the key to fuse", r->serial,
+		    r->product);
+	/* Signed by the registered key, carrying it, no published key: else nothing is burned. */
+	LSEC_TRY(lsec_station__image_check(r->image, r->st, r->product, r->release_counter, err));
 	LSEC_TRY(lsec_station__product_key(&k, r->st, r->product, err));
 	LSEC_TRY(lsec_key_fingerprint(out, k, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_RELEASE, r->release, err));
 out:
 	lsec_key_free(k);
 	return rc;

@@ -35,136 +35,41 @@ static char *image_path(const lsec_station *st, const char *digest)
 
 /* ---- the rows against the leaves ------------------------------------------------ */
 
-enum { LV_SUBMIT, LV_APPROVE, LV_REVOKE, LV_COUNT };
-static const char *const lv_action[LV_COUNT] = {"release.submit", "release.approve",
-						"release.revoke"};
+static const lsec_station__approvable_kind release_kind = {
+	"release",
+	"releases",
+	"release_approvals",
+	LSEC_EV_IMAGE_SHA256,
+	{"release.submit", "release.approve", "release.revoke"},
+};
 
-/* The release leaves of product (every product when NULL), by kind; lv[k] is json_decref'd. */
+#define LV_COUNT LSEC_STATION__LV_COUNT
+#define LV_SUBMIT LSEC_STATION__LV_SUBMIT
+
+/* The release leaves of product (every product when NULL), by kind. */
 static int release_leaves(json_t *lv[LV_COUNT], lsec_station *st, const char *product,
 			  lsec_err *err)
 {
-	int rc = 0;
-	const char *match[] = {"evidence." LSEC_EV_PRODUCT, product, NULL};
-	for (int k = 0; k < LV_COUNT; k++) {
-		lv[k] = NULL;
-	}
-	for (int k = 0; k < LV_COUNT; k++) {
-		LSEC_TRY(lsec_audit_leaves_find(&lv[k], st->store, lv_action[k],
-						product != NULL ? match : NULL, err));
-	}
-out:
-	return rc;
+	return lsec_station__approvable_leaves(lv, st, &release_kind, product, err);
 }
 
-static void release_leaves_free(json_t *lv[LV_COUNT])
+static const json_t *submit_leaf(json_t *const lv[LV_COUNT], const lsec_store_approvable *a)
 {
-	for (int k = 0; k < LV_COUNT; k++) {
-		json_decref(lv[k]);
-		lv[k] = NULL;
-	}
-}
-
-static json_int_t leaf_seq(const json_t *leaf)
-{
-	return json_integer_value(json_object_get(leaf, "seq"));
-}
-
-/* The last leaf of kind k recording release a, by person when person is not NULL. */
-static const json_t *release_leaf(json_t *const lv[LV_COUNT], int k,
-				  const lsec_store_approvable *a, const char *person)
-{
-	const char *match[] = {"evidence." LSEC_EV_PRODUCT, a->name, "evidence." LSEC_EV_VERSION, a->version,
-			       person != NULL ? "person" : NULL, person, NULL};
-	const json_t *found = NULL, *l;
-	size_t i;
-	json_array_foreach(lv[k], i, l)
-	{
-		if (lsec_audit_leaf_matches(l, lv_action[k], match)) {
-			found = l;
-		}
-	}
-	return found;
-}
-
-static const char *leaf_ev(const json_t *leaf, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(leaf, "evidence"), key));
+	return lsec_station__approvable_leaf(lv, &release_kind, LV_SUBMIT, a, NULL);
 }
 
 /*
- * Checks release row a against the leaves: its submission leaf (submitter,
- * digest), a leaf of the same digest behind each approval row, an approval
- * row behind each approval leaf, its revocation. *quota_out (may be NULL)
- * is the quota its submission leaf records. Errors: LSEC_E_AUDIT_INDEX
- * naming the table, the release and the leaf (or that none backs the row).
+ * Checks release row a against the leaves (lsec_station__approvable_check).
+ * *quota_out (may be NULL) is the quota its submission leaf records.
  */
 static int release_check(uint64_t *quota_out, json_t *const lv[LV_COUNT],
 			 const lsec_store_approvable *a, lsec_err *err)
 {
 	int rc = 0;
-	const json_t *sub = release_leaf(lv, LV_SUBMIT, a, NULL), *l;
-	const char *by = NULL;
-	size_t i;
-	unsigned backed = 0;
-	LSEC_ENSURE(sub != NULL, LSEC_E_AUDIT_INDEX,
-		    "registry table releases holds release %s@%s, but no release.submit leaf "
-		    "records it: the registry was changed outside linesec",
-		    a->name, a->version);
-	by = json_string_value(json_object_get(sub, "person"));
-	LSEC_ENSURE(lsec_station__eq(leaf_ev(sub, "image-sha256"), a->digest) &&
-			    lsec_station__eq(by, a->created_by),
-		    LSEC_E_AUDIT_INDEX,
-		    "registry table releases holds release %s@%s with digest %s submitted by '%s', "
-		    "but its submission leaf %lld recorded digest %s by '%s': the registry was "
-		    "changed outside linesec",
-		    a->name, a->version, a->digest, a->created_by, (long long)leaf_seq(sub),
-		    leaf_ev(sub, "image-sha256") ? leaf_ev(sub, "image-sha256") : "(none)",
-		    by ? by : "(none)");
-	/* Two approvals are two people: one person's name twice is never two signatures. */
-	LSEC_ENSURE(a->approvers[1][0] == '\0' || !lsec_station__eq(a->approvers[0], a->approvers[1]),
-		    LSEC_E_AUDIT_INDEX,
-		    "registry table release_approvals approves release %s@%s twice by '%s': the "
-		    "registry was changed outside linesec",
-		    a->name, a->version, a->approvers[0]);
-	for (unsigned k = 0; k < 2; k++) {
-		const char *p = a->approvers[k];
-		if (p[0] == '\0') {
-			continue;
-		}
-		const json_t *ap = lsec_station__eq(p, by) ? sub : release_leaf(lv, LV_APPROVE, a, p);
-		LSEC_ENSURE(ap != NULL && lsec_station__eq(leaf_ev(ap, "image-sha256"), a->digest),
-			    LSEC_E_AUDIT_INDEX,
-			    "registry table release_approvals approves release %s@%s (digest %s) by "
-			    "'%s', but no approval leaf backs it: the registry was changed outside "
-			    "linesec",
-			    a->name, a->version, a->digest, p);
-	}
-	/* Every approval leaf has its row: a deleted approval is a changed registry too. */
-	json_array_foreach(lv[LV_APPROVE], i, l)
-	{
-		const char *match[] = {"evidence." LSEC_EV_PRODUCT, a->name, "evidence." LSEC_EV_VERSION, a->version,
-				       "evidence." LSEC_EV_IMAGE_SHA256, a->digest, NULL};
-		if (lsec_audit_leaf_matches(l, lv_action[LV_APPROVE], match)) {
-			backed++;
-		}
-	}
-	LSEC_ENSURE(a->n_approvals >= backed + 1, LSEC_E_AUDIT_INDEX,
-		    "registry table release_approvals holds %u approvals of release %s@%s, but its "
-		    "leaves record %u: the registry was changed outside linesec",
-		    a->n_approvals, a->name, a->version, backed + 1);
-	sub = release_leaf(lv, LV_REVOKE, a, NULL);
-	LSEC_ENSURE((sub != NULL) == is_revoked(a), LSEC_E_AUDIT_INDEX,
-		    sub != NULL ? "registry table releases shows release %s@%s as not revoked, but "
-				  "leaf %lld revoked it: the registry was changed outside linesec"
-				: "registry table releases shows release %s@%s as revoked, but no "
-				  "release.revoke leaf records it (leaf %lld): the registry was changed "
-				  "outside linesec",
-		    a->name, a->version, (long long)(sub != NULL ? leaf_seq(sub) : -1));
+	LSEC_TRY(lsec_station__approvable_check(lv, &release_kind, a, err));
 	if (quota_out != NULL) {
 		json_int_t q = json_integer_value(
-			json_object_get(json_object_get(release_leaf(lv, LV_SUBMIT, a, NULL),
-							"evidence"),
-					"quota"));
+			json_object_get(json_object_get(submit_leaf(lv, a), "evidence"), "quota"));
 		*quota_out = q > 0 ? (uint64_t)q : 0;
 	}
 out:
@@ -192,13 +97,12 @@ out:
 		*out = NULL;
 		*n_out = 0;
 	}
-	release_leaves_free(lv);
+	lsec_station__approvable_leaves_free(lv);
 	return rc;
 }
 
-/* Finds release id ("42" or "product@version") in list. */
-static const lsec_store_approvable *find(const lsec_store_approvable *list, size_t n,
-					 const char *id)
+const lsec_store_approvable *lsec_station__approvable_find(const lsec_store_approvable *list,
+							   size_t n, const char *id)
 {
 	char *end = NULL;
 	long long num = strtoll(id, &end, 10);
@@ -417,7 +321,7 @@ static int officer_find(lsec_store_approvable **list_out, size_t *n_out,
 	snprintf(action, sizeof(action), "%s a release", verb);
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", action, err));
 	LSEC_TRY(verified_list(list_out, n_out, st, NULL, err));
-	a = find(*list_out, *n_out, id);
+	a = lsec_station__approvable_find(*list_out, *n_out, id);
 	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot %s release '%s': no such release", verb,
 		    id);
 	LSEC_ENSURE(!is_revoked(a), revoked_code, "cannot %s release %s@%s: %s", verb, a->name,
@@ -439,10 +343,7 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	json_t *ev = NULL;
 	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "approve", LSEC_E_STATION_RELEASE,
 			      "it was revoked", err));
-	LSEC_ENSURE(!lsec_station__eq(a->created_by, person), LSEC_E_STATION_SELF_APPROVAL,
-		    "cannot approve release %s@%s: '%s' submitted it; a second security officer "
-		    "must approve",
-		    a->name, a->version, person);
+	LSEC_TRY(lsec_station__approvable_second(&release_kind, a, person, err));
 	LSEC_TRY(load_image(&img, st, a, err));
 	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
 	/* The approver signed with their password just before (lsec_line_sign, docs/line.md). */
@@ -644,7 +545,7 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	json_int_t best_seq = -1;
 	for (size_t i = 0; i < n; i++) {
 		LSEC_TRY(release_check(NULL, lv, &list[i], err));
-		json_int_t seq = leaf_seq(release_leaf(lv, LV_SUBMIT, &list[i], NULL));
+		json_int_t seq = lsec_station__leaf_seq(submit_leaf(lv, &list[i]));
 		if (list[i].approved && !is_revoked(&list[i]) && seq > best_seq) {
 			best = &list[i];
 			best_seq = seq;
@@ -660,13 +561,19 @@ int lsec_station__release_load(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(release_check(&quota, lv, best, err));
 	/* The counter is the image's own (its digest is the approved one), not the manifest column. */
 	(void)lsec_image_security_counter(&counter, r->image);
+	/*
+	 * Before any step: the release is still signed by the product's
+	 * registered key (a rotation since its approval retires it) and by no
+	 * published key, read through their leaves.
+	 */
+	LSEC_TRY(lsec_station__image_check(r->image, st, r->product, counter, err));
 	snprintf(r->release, sizeof(r->release), "%s@%s", best->name, best->version);
 	LSEC_TRY(lsec_hex_decode_fixed(r->release_digest, 32, best->digest, "release digest", err));
 	r->release_counter = counter;
 	r->have_release = true;
 	r->release_quota = quota;
 out:
-	release_leaves_free(lv);
+	lsec_station__approvable_leaves_free(lv);
 	lsec_free(list);
 	return rc;
 }

@@ -5,8 +5,8 @@
  *
  * Where things are (docs/station.md):
  *  - the line CA: line.yaml's `ca` folder (default <line>/ca), or $LINESEC_CA;
- *  - a product's firmware public key: its line.yaml policy firmware_key
- *    (relative to the line folder), else <line>/keys/<product>.pub.pem;
+ *  - a product's firmware key: its registry record (product_key.c), never a
+ *    file;
  *  - the witness: a second person logged in on this station.
  *
  * @test tests/e2e/test_station.sh
@@ -32,7 +32,6 @@ struct lsec_station_setup {
 	lsec_secret *ca_unlock;
 	size_t nproducts;
 	lsec_station_product products[MAX_PRODUCTS];
-	char *keys[MAX_PRODUCTS];
 	lsec_station_config cfg;
 };
 
@@ -91,15 +90,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 		if (!lsec_line_product(s->line, i, &id, &target, &pol)) {
 			break;
 		}
-		const char *fk = json_string_value(json_object_get(pol, "firmware_key"));
-		if (fk != NULL) {
-			s->keys[i] = in_line(s->line, fk);
-		} else {
-			s->keys[i] = lsec_asprintf("%s/keys/%s.pub.pem", lsec_line_dir(s->line), id);
-		}
-		LSEC_ENSURE(s->keys[i] != NULL, LSEC_E_NOMEM, "out of memory");
 		s->products[i].id = id;
-		s->products[i].firmware_key = s->keys[i];
 		s->nproducts = i + 1;
 	}
 	lsec_station_config c = LSEC_STATION_CONFIG_INIT;
@@ -154,9 +145,6 @@ void lsec_station_setup_close(lsec_station_setup *s)
 {
 	if (s == NULL) {
 		return;
-	}
-	for (size_t i = 0; i < MAX_PRODUCTS; i++) {
-		lsec_free(s->keys[i]);
 	}
 	lsec_secret_free(s->ca_unlock);
 	lsec_free(s->registry);

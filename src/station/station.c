@@ -311,27 +311,6 @@ out:
 	return rc;
 }
 
-int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product,
-			      lsec_err *err)
-{
-	int rc = 0;
-	*out = NULL;
-	for (size_t i = 0; i < st->cfg->nproducts; i++) {
-		const lsec_station_product *p = &st->cfg->products[i];
-		if (lsec_station__eq(p->id, product)) {
-			LSEC_ENSURE(p->firmware_key != NULL, LSEC_E_STATION_CONFIG,
-				    "product '%s' has no firmware key configured (line.yaml "
-				    "policy 'firmware_key')",
-				    product);
-			LSEC_TRY(lsec_key_load_public(out, p->firmware_key, err));
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_STATION_CONFIG, "product '%s' is not a product of this line", product);
-out:
-	return rc;
-}
-
 int lsec_station__require_role(lsec_station *st, const char *person, const char *role,
 			       const char *what, lsec_err *err)
 {

@@ -199,9 +199,64 @@ int lsec_station__quota_check(lsec_station__run *r, lsec_err *err);
  */
 int lsec_station__image_check(const lsec_image *img, lsec_station *st, const char *product,
 			      uint32_t min_counter, lsec_err *err);
-/* The product's firmware public key (lsec_key_free). LSEC_E_STATION_CONFIG. */
+/*
+ * The product's registered firmware verification key (lsec_key_free): its
+ * newest approved product key record, read through the leaves that record
+ * it (lsec_station__approvable_check) and its PEM checked against the
+ * recorded digest. LSEC_E_STATION_CONFIG when it has none; LSEC_E_AUDIT_INDEX
+ * naming the table, the key and the leaf when a row was changed by SQL.
+ */
 int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product,
 			      lsec_err *err);
+
+/* ---- two-officer records: releases, product keys (approvable.c) ---------------- */
+
+enum { LSEC_STATION__LV_SUBMIT, LSEC_STATION__LV_APPROVE, LSEC_STATION__LV_REVOKE,
+       LSEC_STATION__LV_COUNT };
+
+/* What a kind of two-officer record is called and which leaves record it. */
+typedef struct lsec_station__approvable_kind {
+	const char *what;      /* "release", "product key" */
+	const char *table;     /* "releases", "product_keys" */
+	const char *approvals; /* "release_approvals", "product_key_approvals" */
+	const char *digest_ev; /* the evidence field holding the row's digest */
+	const char *actions[LSEC_STATION__LV_COUNT]; /* submit, approve, revoke (NULL: none) */
+} lsec_station__approvable_kind;
+
+/* The leaves of kind k about name (every name when NULL), by action; free with _free. */
+int lsec_station__approvable_leaves(struct json_t *lv[LSEC_STATION__LV_COUNT], lsec_station *st,
+				    const lsec_station__approvable_kind *k, const char *name,
+				    lsec_err *err);
+void lsec_station__approvable_leaves_free(struct json_t *lv[LSEC_STATION__LV_COUNT]);
+/* The last leaf of action kind (LSEC_STATION__LV_*) recording a, by person unless NULL. */
+const struct json_t *lsec_station__approvable_leaf(struct json_t *const lv[LSEC_STATION__LV_COUNT],
+						   const lsec_station__approvable_kind *k, int kind,
+						   const lsec_store_approvable *a,
+						   const char *person);
+/*
+ * Checks row a against the leaves: its submission leaf (submitter,
+ * digest), two approvals by two people, a leaf of the same digest behind
+ * each approval row, a row behind each approval leaf, its revocation.
+ * LSEC_E_AUDIT_INDEX naming the table, the record and the leaf.
+ */
+int lsec_station__approvable_check(struct json_t *const lv[LSEC_STATION__LV_COUNT],
+				   const lsec_station__approvable_kind *k,
+				   const lsec_store_approvable *a, lsec_err *err);
+/*
+ * The approval of a by person is a second signature: person is not its
+ * submitter. LSEC_E_STATION_SELF_APPROVAL.
+ */
+int lsec_station__approvable_second(const lsec_station__approvable_kind *k,
+				    const lsec_store_approvable *a, const char *person,
+				    lsec_err *err);
+/* A parsed leaf's "seq" (-1 for NULL) and one of its evidence strings. */
+int64_t lsec_station__leaf_seq(const struct json_t *leaf);
+const char *lsec_station__leaf_ev(const struct json_t *leaf, const char *key);
+/*
+ * Finds record id ("42" or "name@version") in list; NULL when none.
+ */
+const lsec_store_approvable *lsec_station__approvable_find(const lsec_store_approvable *list,
+							   size_t n, const char *id);
 /* The line CA, opened on first use (borrowed). */
 int lsec_station__ca(lsec_ca **out, lsec_station *st, lsec_err *err);
 /* Checks that person is registered, enabled and holds role. LSEC_E_STATION_ROLE. */

@@ -1,5 +1,5 @@
 /*
- * records.c - releases and SOP versions (with two-person approval), SOP
+ * records.c - releases, SOP versions and product keys (with two-person approval), SOP
  * runs and their steps with evidence, revocations and scrap records.
  */
 #include "store/store_int.h"
@@ -51,6 +51,23 @@ static const approvable_kind sop_kind = {
 	" WHERE sop = ? ORDER BY sop, id",
 	"INSERT INTO sop_approvals (sop_version_id, person, created) VALUES (?, ?, ?)",
 	"SELECT person FROM sop_approvals WHERE sop_version_id = ? ORDER BY created, person",
+};
+
+static const approvable_kind product_key_kind = {
+	"product key",
+	"product",
+	"INSERT INTO product_keys (product, version, digest, spki, created_by, created)"
+	" VALUES (?, ?, ?, ?, ?, ?)",
+	"SELECT id FROM product_keys WHERE product = ? AND version = ?",
+	"SELECT id, product, version, digest, created_by, created, NULL, NULL, spki"
+	" FROM product_keys WHERE product = ? AND version = ?",
+	"SELECT id, product, version, digest, created_by, created, NULL, NULL"
+	" FROM product_keys ORDER BY product, id",
+	"SELECT id, product, version, digest, created_by, created, NULL, NULL"
+	" FROM product_keys WHERE product = ? ORDER BY product, id",
+	"INSERT INTO product_key_approvals (product_key_id, person, created) VALUES (?, ?, ?)",
+	"SELECT person FROM product_key_approvals WHERE product_key_id = ?"
+	" ORDER BY created, person",
 };
 
 static int approvable_add(lsec_store *st, const approvable_kind *k, int64_t *id_out,
@@ -279,6 +296,32 @@ int lsec_store_sop_list(lsec_store_approvable **out, size_t *n_out, lsec_store *
 			const char *sop, lsec_err *err)
 {
 	return approvable_list(st, &sop_kind, out, n_out, sop, err);
+}
+
+int lsec_store_product_key_add(int64_t *id_out, lsec_store *st, const char *product,
+			       const char *version, const char *digest, const char *spki,
+			       const char *created_by, lsec_err *err)
+{
+	return approvable_add(st, &product_key_kind, id_out, product, version, digest, spki,
+			      created_by, err);
+}
+
+int lsec_store_product_key_approve(lsec_store *st, const char *product, const char *version,
+				   const char *person, lsec_err *err)
+{
+	return approvable_approve(st, &product_key_kind, product, version, person, err);
+}
+
+int lsec_store_product_key_get(lsec_store_approvable *out, lsec_buf *spki_out, lsec_store *st,
+			       const char *product, const char *version, lsec_err *err)
+{
+	return approvable_get(st, &product_key_kind, out, spki_out, product, version, err);
+}
+
+int lsec_store_product_key_list(lsec_store_approvable **out, size_t *n_out, lsec_store *st,
+				const char *product, lsec_err *err)
+{
+	return approvable_list(st, &product_key_kind, out, n_out, product, err);
 }
 
 /* ---- runs and steps ---------------------------------------------------------- */

@@ -151,6 +151,18 @@ static const char *const migrations[] = {
 	 " id @ID, kind TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL,"
 	 " enrol_hash TEXT, requested_by TEXT NOT NULL, created TEXT NOT NULL,"
 	 " state TEXT NOT NULL, decided_by TEXT, decided TEXT);"),
+	/*
+	 * 12: a product's firmware verification key is a registry record (its
+	 * SHA-256 and its SubjectPublicKeyInfo in base64), one row per key the product has had (version 1, 2,
+	 * ...), approved like a release by two security officers
+	 */
+	("CREATE TABLE product_keys ("
+	 " id @ID, product TEXT NOT NULL, version TEXT NOT NULL, digest TEXT NOT NULL,"
+	 " spki TEXT NOT NULL, created_by TEXT NOT NULL, created TEXT NOT NULL,"
+	 " UNIQUE (product, version));"
+	 "CREATE TABLE product_key_approvals ("
+	 " product_key_id BIGINT NOT NULL REFERENCES product_keys(id), person TEXT NOT NULL,"
+	 " created TEXT NOT NULL, PRIMARY KEY (product_key_id, person));"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

@@ -21,8 +21,7 @@ add_person alice alice-pw bob bob-pw-123 olga operator olga-pw-123 || fail "olga
 add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234 || fail "sam added"
 L ca init --as alice --ca line/ca --cn "Crash CA" --days 10950 >/dev/null
 L keygen --out fw.pem >/dev/null
-mkdir line/keys
-L pubkey fw.pem --out line/keys/sensor.pub.pem
+L pubkey fw.pem --out fw.pub.pem >/dev/null
 head -c 3000 /dev/urandom >app.bin
 L image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
 	--embed-pubkey app.bin rel.img >/dev/null
@@ -32,6 +31,8 @@ for s in flash provision secure-boot debug-lock decommission; do
 	LINESEC_PASSWORD=alice-pw L sop approve --as alice "$s" 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 L sop approve --as bob "$s" 1 >/dev/null
 done
+LINESEC_PASSWORD=alice-pw L product key submit --as alice sensor fw.pub.pem >/dev/null
+LINESEC_PASSWORD=bob-pw-123 L product key approve --as bob sensor@1 >/dev/null
 LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@1.0.0 >/dev/null
 LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null

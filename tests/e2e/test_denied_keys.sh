@@ -3,7 +3,8 @@
 # that MCUboot publishes in its own repository (root-ed25519-unknown.pem, a
 # signing key, and enc-ec256-priv.pem, an encryption key used to sign) are
 # refused at approval, naming the key and where it was published, whatever
-# the product's firmware key is.
+# the product's firmware key is; a published key is never registered as a
+# product's firmware key, at submission or at approval.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}" "${LSEC_TEST_DATA:?}"
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -17,8 +18,9 @@ LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 "$L" init --dir lin
 LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
 LINESEC_PASSWORD=bob-pw-123 "$L" login bob >/dev/null
 "$L" keygen --out fw.pem >/dev/null
-mkdir line/keys
-"$L" pubkey fw.pem --out line/keys/sensor.pub.pem
+"$L" pubkey fw.pem --out fw.pub.pem >/dev/null
+LINESEC_PASSWORD=alice-pw "$L" product key submit --as alice sensor fw.pub.pem >/dev/null
+LINESEC_PASSWORD=bob-pw-123 "$L" product key approve --as bob sensor@1 >/dev/null
 head -c 5000 /dev/urandom >app.bin
 
 # sign KEY VERSION: submits a release image of sensor signed with KEY, its key embedded.
@@ -27,12 +29,6 @@ sign() {
 		--security-counter 1 --embed-pubkey app.bin "$2.img" >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice "$2.img" --product sensor >/dev/null
 }
-# firmware_key PEM: the product's firmware key becomes PEM's public half.
-firmware_key() {
-	rm -f line/keys/sensor.pub.pem
-	"$L" pubkey "$1" --out line/keys/sensor.pub.pem
-}
-
 # An image signed with a published key is refused, though the product's key is another.
 sign "$keys/root-ed25519-unknown.pem" 1.0.0
 LINESEC_PASSWORD=bob-pw-123 expect 8 "root-ed25519-unknown release refused" "$L" release approve --as bob sensor@1.0.0
@@ -43,16 +39,17 @@ LINESEC_PASSWORD=bob-pw-123 expect 8 "enc-ec256 release refused" "$L" release ap
 has "signed with the published key 'mcuboot-enc-ec256'" err.txt "encryption key named"
 has "published at ${mcuboot}[0-9a-f]*/enc-ec256-priv.pem" err.txt "its origin named"
 
-# A product whose firmware key is itself a published key: refused the same.
-firmware_key "$keys/enc-ec256-priv.pem"
-sign "$keys/enc-ec256-priv.pem" 1.0.2
-LINESEC_PASSWORD=bob-pw-123 expect 8 "release under a published firmware key refused" "$L" release approve --as bob sensor@1.0.2
-has "'mcuboot-enc-ec256'" err.txt "published firmware key named"
+# A published key is never registered as the product's firmware key.
+"$L" pubkey "$keys/enc-ec256-priv.pem" --out enc.pub.pem >/dev/null
+LINESEC_PASSWORD=alice-pw expect 8 "published key as product key refused" "$L" product key submit --as alice sensor enc.pub.pem
+has "it is the published key 'mcuboot-enc-ec256'" err.txt "published product key named"
+has "published at ${mcuboot}[0-9a-f]*/enc-ec256-priv.pem" err.txt "its origin named"
+expect 0 "product keys" "$L" product key show --as bob sensor --json
+check "no second product key recorded" "! grep -q '\"version\":\"2\"' out.txt"
 expect 0 "release list" "$L" release list --as bob --json
 check "no denied release approved" "! grep -q '\"state\":\"approved\"' out.txt"
 
 # The product's own key still releases.
-firmware_key fw.pem
 sign fw.pem 1.0.3
 LINESEC_PASSWORD=bob-pw-123 expect 0 "own key's release approved" "$L" release approve --as bob sensor@1.0.3
 finish

@@ -28,7 +28,7 @@ run_suite() { # run_suite LABEL [init options]
 	person sam supervisor
 	person olga operator
 	"$L" ca init --as alice --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"
-	"$L" keygen --out fw.pem >/dev/null && mkdir -p line/keys && "$L" pubkey fw.pem --out line/keys/sensor.pub.pem >/dev/null || bad keys
+	"$L" keygen --out fw.pem >/dev/null && "$L" pubkey fw.pem --out fw.pub.pem >/dev/null || bad keys
 	head -c 4096 /dev/urandom >fw.bin
 	"$L" image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
 		--embed-pubkey fw.bin fw.img >/dev/null || bad sign
@@ -39,6 +39,8 @@ run_suite() { # run_suite LABEL [init options]
 		LINESEC_PASSWORD=alice-e2e-password "$L" sop approve --as alice "$s" 1 >/dev/null &&
 			LINESEC_PASSWORD=bob-e2e-password "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
 	done
+	LINESEC_PASSWORD=alice-pw "$L" product key submit --as alice sensor fw.pub.pem >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" product key approve --as bob sensor@1 >/dev/null
 	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw.img --product sensor >/dev/null &&
 		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	"$L" sim new --count 4 --dir fleet --seed 11 --clone 1:2 >/dev/null || bad "sim new"

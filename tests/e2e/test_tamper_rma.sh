@@ -181,9 +181,8 @@ shared() {
 	LINESEC_LINE="$PWD/lineA" add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234
 	a ca init --as alice --ca lineA/ca --cn "Test CA" --days 10950 >/dev/null
 	"$L" keygen --out fw.pem >/dev/null
-	mkdir lineA/keys
-	"$L" pubkey fw.pem --out lineA/keys/sensor.pub.pem
-	cp -r lineA/ca lineA/keys lineB/
+	"$L" pubkey fw.pem --out fw.pub.pem >/dev/null
+	cp -r lineA/ca lineB/
 	head -c 5000 /dev/urandom >app.bin
 	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
@@ -196,6 +195,8 @@ shared() {
 		LINESEC_PASSWORD=alice-pw a sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 a sop approve --as bob "$s" 1 >/dev/null
 	done
+	LINESEC_PASSWORD=alice-pw a product key submit --as alice sensor fw.pub.pem >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 a product key approve --as bob sensor@1 >/dev/null
 	LINESEC_PASSWORD=alice-pw a release submit --as alice new.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 a release approve --as bob sensor@2.0.0 >/dev/null
 	cp -r lineA/releases lineB/

@@ -72,7 +72,8 @@ add_person() {
 # folder from then on), a line ($LINESEC_LINE=line) whose security officers
 # alice (password alice-pw) and bob (bob-pw-123), supervisor sam
 # (sam-pw-1234) and operator olga (olga-pw-123) are logged in, with a line
-# CA, the firmware key fw.pem (line/keys/sensor.pub.pem), the four build
+# CA, the firmware key fw.pem (product key sensor@1, submitted by alice and
+# approved by bob), the four build
 # SOPs approved and release sensor@2.0.0 (new.img from app.bin, security
 # counter 2) approved. Init options `--registry URL` put the registry on
 # PostgreSQL; `sql SQL` runs SQL on the registry either way (reg_sql).
@@ -91,13 +92,14 @@ line_with_release() {
 	add_person alice alice-pw bob bob-pw-123 sam supervisor sam-pw-1234
 	"$LINESEC" ca init --as alice --ca line/ca --cn "Test CA" --days 10950 >/dev/null
 	"$LINESEC" keygen --out fw.pem >/dev/null
-	mkdir line/keys
-	"$LINESEC" pubkey fw.pem --out line/keys/sensor.pub.pem
+	"$LINESEC" pubkey fw.pem --out fw.pub.pem >/dev/null
 	head -c 5000 /dev/urandom >app.bin
 	"$LINESEC" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 "$LINESEC" login sam >/dev/null
 	LINESEC_PASSWORD=olga-pw-123 "$LINESEC" login olga >/dev/null
+	LINESEC_PASSWORD=alice-pw "$LINESEC" product key submit --as alice sensor fw.pub.pem >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" product key approve --as bob sensor@1 >/dev/null
 	for s in flash provision secure-boot debug-lock; do
 		"$LINESEC" sop submit --as sam "line/sops/$s.yaml" >/dev/null
 		LINESEC_PASSWORD=alice-pw "$LINESEC" sop approve --as alice "$s" 1 >/dev/null

@@ -209,7 +209,6 @@ static inline int station_fx_setup(void **state)
 	lsec_buf_release(&pem);
 	/* Station */
 	fx->product.id = "sensor";
-	fx->product.firmware_key = fx->fw_key;
 	lsec_station_config c = LSEC_STATION_CONFIG_INIT;
 	c.registry = fx->registry;
 	c.line_id = "line1";
@@ -226,6 +225,10 @@ static inline int station_fx_setup(void **state)
 	fx->cfg = c;
 	fx_ok(lsec_station_open(&fx->st, &fx->cfg, &err), &err);
 	fx_person_leaves(lsec_station_store(fx->st));
+	/* The product's firmware key: submitted by one officer, approved by a second. */
+	fx_ok(lsec_station_product_key_submit(NULL, fx->st, "sensor", fx->fw_key, "sec1", &err),
+	      &err);
+	fx_ok(lsec_station_product_key_approve(fx->st, "sensor@1", "sec2", &err), &err);
 	*state = fx;
 	return 0;
 }

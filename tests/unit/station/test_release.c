@@ -81,17 +81,13 @@ static void test_station_release__sample_key_refused(void **state)
 {
 	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	/* A product whose "firmware key" is MCUboot's published root-ec-p256 sample key. */
+	/* MCUboot's published root-ec-p256 sample key is never registered as a product's key. */
 	char *sample = lsec_test_data("../../data/denied-keys/mcuboot-root-ec-p256.pub.pem");
-	fx->product.firmware_key = sample;
-	char *img = fx_image(fx, "s.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
-	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
-	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
+	assert_int_equal(lsec_station_product_key_submit(NULL, fx->st, "sensor", sample, "sec1",
+							 &err),
 			 LSEC_E_STATION_SAMPLE_KEY);
 	assert_non_null(strstr(err.msg, "'mcuboot-root-ec-p256'"));
 	assert_non_null(strstr(err.msg, "https://github.com/mcu-tools/mcuboot/blob/"));
-	fx->product.firmware_key = fx->fw_key;
-	lsec_free(img);
 	lsec_free(sample);
 }
 
@@ -118,6 +114,58 @@ static void test_station_release__denied_key_refused_at_flashing(void **state)
 	lsec_image_free(img);
 	lsec_buf_release(&bytes);
 	lsec_free(path);
+	lsec_free(priv);
+}
+
+/*
+ * A flashing run refuses a release signed with a published key though its
+ * approval is recorded, as one made before the key joined the deny list
+ * would be (row and leaves written here the way an approval writes them):
+ * the run stops before its first step and the unit's flash stays blank.
+ */
+static void test_station_release__denied_release_not_flashed(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_store *store = lsec_station_store(fx->st);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_device_sim_options o = LSEC_DEVICE_SIM_OPTIONS_INIT;
+	o.count = 1;
+	fx_fleet(fx, &o);
+	fx_line(fx, false);
+	char *priv = lsec_test_data("denied-keys-private/root-ed25519-unknown.pem");
+	char *img = lsec_test_path(fx->dir, "d.img");
+	fx_sign_image(img, priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
+	fx_ok(lsec_station_release_submit(NULL, fx->st, img, "sensor", 0, "sec1", &err), &err);
+	assert_int_equal(lsec_station_release_approve(fx->st, "sensor@1.0.0", "sec2", &err),
+			 LSEC_E_STATION_SAMPLE_KEY);
+	lsec_station_release *l = NULL;
+	size_t n = 0;
+	fx_ok(lsec_station_release_list(&l, &n, fx->st, &err), &err);
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:b}", LSEC_EV_PRODUCT, "sensor", LSEC_EV_VERSION,
+			       "1.0.0", LSEC_EV_IMAGE_SHA256, l[0].row.digest, "checks-passed", 1);
+	lsec_free(l);
+	fx_ok(lsec_store_tx_begin(&tx, store, &err), &err);
+	fx_ok(lsec_store_release_approve(store, "sensor", "1.0.0", "sec2", &err), &err);
+	fx_ok(lsec_station__leaf(fx->st, "sec2", NULL, "release.approve", "approved", ev, &err),
+	      &err);
+	fx_ok(lsec_store_tx_end(&tx, 0, &err), &err);
+	json_decref(ev);
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
+			 LSEC_E_STATION_SAMPLE_KEY);
+	assert_non_null(strstr(err.msg, "'mcuboot-root-ed25519-unknown'"));
+	lsec_device *d = NULL;
+	uint8_t first[16], blank[16];
+	memset(blank, 0xff, sizeof(blank));
+	fx_ok(lsec_device_open(&d, u, &err), &err);
+	fx_ok(lsec_device_debug_attach(d, &err), &err);
+	fx_ok(lsec_device_flash_read(first, d, 0, sizeof(first), &err), &err);
+	assert_memory_equal(first, blank, sizeof(blank));
+	lsec_device_close(d);
+	lsec_free(u);
+	lsec_free(img);
 	lsec_free(priv);
 }
 
@@ -313,6 +361,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_station_release__sample_key_refused,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_release__denied_key_refused_at_flashing,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_release__denied_release_not_flashed,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test(test_station_release__denied_keys_match_list),
 		cmocka_unit_test_setup_teardown(test_station_release__revoked_release_not_flashed,
