@@ -333,8 +333,10 @@ int lsec_line_change_approve(lsec_store_change *out, char *half_out, size_t half
 		LSEC_TRY(apply(ctx, line, &c, by->name, err));
 	}
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
-	/* A change of trust is never left in the deletable tail after the last checkpoint. */
-	LSEC_TRY(lsec_line_checkpoint_now(line, by->name, err));
+	/* A removal of trust is never left in the deletable tail after the last checkpoint. */
+	if (same(c.kind, LSEC_LINE_CHANGE_PERSON_DISABLE)) {
+		LSEC_TRY(lsec_line_checkpoint_now(line, by->name, err));
+	}
 	if (half_out != NULL && half[0] != '\0') {
 		snprintf(half_out, half_cap, "%s", half);
 	}

@@ -39,8 +39,8 @@ run_suite() { # run_suite LABEL [init options]
 		LINESEC_PASSWORD=alice-e2e-password "$L" sop approve --as alice "$s" 1 >/dev/null &&
 			LINESEC_PASSWORD=bob-e2e-password "$L" sop approve --as bob "$s" 1 >/dev/null || bad "approve $s"
 	done
-	LINESEC_PASSWORD=alice-pw "$L" product key submit --as alice sensor fw.pub.pem >/dev/null
-	LINESEC_PASSWORD=bob-pw-123 "$L" product key approve --as bob sensor@1 >/dev/null
+	LINESEC_PASSWORD=alice-e2e-password "$L" product key submit --as alice sensor fw.pub.pem >/dev/null
+	LINESEC_PASSWORD=bob-e2e-password "$L" product key approve --as bob sensor@1 >/dev/null
 	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw.img --product sensor >/dev/null &&
 		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	"$L" sim new --count 4 --dir fleet --seed 11 --clone 1:2 >/dev/null || bad "sim new"
