@@ -222,11 +222,14 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	lsec_err e = LSEC_ERR_INIT;
 	json_t *ev = NULL;
 	bool uid_known, serial_known;
-	if (serial != NULL) {
-		snprintf(r->serial, sizeof(r->serial), "%s", serial);
-	} else {
-		default_serial(r->serial, sizeof(r->serial), uri);
+	char fallback[LSEC_IDENT_MAX + 2];
+	if (serial == NULL) {
+		default_serial(fallback, sizeof(fallback), uri);
+		serial = fallback;
 	}
+	LSEC_TRY(lsec_ident_check(serial, "unit serial", err));
+	_Static_assert(LSEC_IDENT_MAX < sizeof(r->serial), "a serial fits the run");
+	memcpy(r->serial, serial, strlen(serial) + 1);
 	uid_known = lsec_store_unit_get_by_uid(&by_uid, st->store, r->uid_hex, &e) == 0;
 	serial_known = lsec_store_unit_get(&by_serial, st->store, r->serial, &e) == 0;
 	if ((uid_known && !lsec_station__eq(by_uid.serial, r->serial)) ||

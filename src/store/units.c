@@ -179,10 +179,10 @@ int lsec_store_unit_create(lsec_store *st, const char *serial, const char *uid,
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__check_name(serial, "unit serial", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_ident_check(serial, "unit serial", err));
 	LSEC_TRY(lsec_store__check_name(uid, "unit UID", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__check_name(product, "product", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__check_name(station, "station", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_ident_check(product, "product", err));
+	LSEC_TRY(lsec_ident_check(station, "station", err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(serial), SV_S(uid), SV_S(product), SV_S(station),

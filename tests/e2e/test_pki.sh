@@ -49,12 +49,12 @@ check "show reports an active file CA" 'grep -q "\"state\":\"active\"" out.txt &
 # ---- issuance by hand ----------------------------------------------------------
 devcsr d1
 expect 0 "ca issue by hand" "$LINESEC" ca issue --csr d1.csr --serial SN-1 \
-	--product "Sensor 3" --uid 00a1b2c3 --out d1.crt
+	--product "sensor-3" --uid 00a1b2c3 --out d1.crt
 check "openssl verify: device certificate under the CA (clientAuth)" \
 	'openssl verify -CAfile ca/ca.cert.pem -purpose sslclient d1.crt >/dev/null 2>&1'
 openssl x509 -in d1.crt -noout -text >d1.txt 2>/dev/null
 check "subject from the registry facts, not the CSR" \
-	'openssl x509 -in d1.crt -noout -subject -nameopt RFC2253 | grep -q "CN=SN-1,O=Sensor 3"'
+	'openssl x509 -in d1.crt -noout -subject -nameopt RFC2253 | grep -q "CN=SN-1,O=sensor-3"'
 check "basicConstraints critical CA:FALSE" 'grep -A1 "Basic Constraints: critical" d1.txt | grep -q "CA:FALSE"'
 check "keyUsage critical digitalSignature" 'grep -A1 "Key Usage: critical" d1.txt | grep -q "Digital Signature"'
 check "extendedKeyUsage clientAuth" 'grep -q "TLS Web Client Authentication" d1.txt'
@@ -86,8 +86,8 @@ expect 8 "a P-384 device key is refused" "$LINESEC" ca issue --csr p384.csr \
 reg="$L/registry.db"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sqlite3 "$reg" "INSERT INTO units (serial, uid, product, station, state, prev_state, created, updated) VALUES
-	('SN-10', 'aa10', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now'),
-	('SN-11', 'aa11', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now');"
+	('SN-10', 'aa10', 'sensor-3', 'st-1', 'new', 'new', '$now', '$now'),
+	('SN-11', 'aa11', 'sensor-3', 'st-1', 'new', 'new', '$now', '$now');"
 devcsr d10
 LINESEC_PASSWORD=operator-pass-1 expect 0 "operator login" "$LINESEC" login otto
 expect 10 "with two people logged in, who acts must be named" "$LINESEC" ca issue --csr d10.csr \
