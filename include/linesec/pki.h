@@ -541,16 +541,22 @@ LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *li
 						 lsec_store *st, const lsec_actor *who,
 						 const lsec_crl_options *opts, lsec_err *err);
 /*
- * A unit's initial password: generated (lsec_cred_generate_ex), its keyed
- * fingerprint recorded for the unit, the event audited (without the
- * password or its fingerprint). *pw_out goes to the device and the label
- * only; the caller frees it with lsec_secret_free right after.
- * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate).
+ * A unit's initial password, issued by hand (`linesec ca cred`): generated
+ * (lsec_cred_generate_ex), its keyed fingerprint recorded for the unit, the
+ * event audited (without the password) and the password written to the
+ * unit's label file in label_dir (lsec_cred_label_write), all in one
+ * transaction: the label file is written before the commit and removed
+ * when the commit fails, so a failure (no label folder, a stale label
+ * file) records nothing. The password is never returned. *label_out
+ * (lsec_free) is the label file's path.
+ * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate),
+ * LSEC_E_STATE (the unit already holds a valid credential: a unit has at
+ * most one), LSEC_E_USAGE (the serial is not an identifier), LSEC_E_IO.
  */
-LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca,
-						  lsec_store *st, const lsec_actor *who,
-						  const char *unit, size_t len, lsec_cred_alphabet a,
-						  lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca, lsec_store *st,
+						  const lsec_actor *who, const char *unit,
+						  const char *label_dir, size_t len,
+						  lsec_cred_alphabet a, lsec_err *err);
 /*
  * Checks a password claimed for a unit (a customer's support call, a
  * returned unit) against the keyed fingerprint of the unit's valid initial

@@ -533,7 +533,6 @@ static int cred_body(cli_ctx *c)
 	int rc = 0;
 	lsec_err *err = &c->err;
 	const cli_args *a = &c->a;
-	lsec_secret *pw = NULL;
 	lsec_ca *ca = NULL;
 	char *label = NULL;
 	const char *serial = cli_get(a, "serial"), *dir = cli_get(a, "label-dir");
@@ -545,9 +544,8 @@ static int cred_body(cli_ctx *c)
 	if (cli_get(a, "alphabet") != NULL) {
 		LSEC_TRY(lsec_cred_alphabet_parse(&alpha, cli_get(a, "alphabet"), err));
 	}
-	LSEC_TRY(lsec_pki_cred_recorded(&pw, ca, lsec_line_store(c->line), &who, serial,
+	LSEC_TRY(lsec_pki_cred_recorded(&label, ca, lsec_line_store(c->line), &who, serial, dir,
 					(size_t)len, alpha, err));
-	LSEC_TRY(lsec_cred_label_write(&label, dir, serial, pw, err));
 	if (cli_flag(a, "json")) {
 		LSEC_TRY(cli_print_json(json_pack("{s:s,s:s}", "unit", serial, "label_file", label),
 					err));
@@ -556,7 +554,6 @@ static int cred_body(cli_ctx *c)
 	}
 out:
 	lsec_free(label);
-	lsec_secret_free(pw);
 	lsec_ca_free(ca);
 	return rc;
 }
