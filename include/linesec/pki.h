@@ -570,44 +570,6 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store 
 							const lsec_secret *claimed,
 							lsec_err *err);
 
-/* ==== enrolment on the device =============================================
- *
- * The provisioning steps that talk to the unit (linesec/device.h). The
- * caller opens the device and attaches the debug session first.
- */
-typedef struct lsec_device lsec_device;
-
-/*
- * The CSR made by the key in the device's slot: its public key read back,
- * the request signed by the device (lsec_device_key_sign), DER into out.
- * Errors: the device's, LSEC_E_PKI_KEY_TYPE.
- */
-LSEC_API LSEC_MUST_USE int lsec_pki_device_csr(lsec_buf *out, lsec_device *t, unsigned slot,
-					       const char *cn, lsec_err *err);
-/*
- * Proof of possession on the device: a fresh random challenge, signed in
- * the slot, verified under cert. The challenge's SHA-256 (evidence) into
- * challenge_sha256 (may be NULL). Errors: LSEC_E_PKI_POP, the device's.
- */
-LSEC_API LSEC_MUST_USE int lsec_pki_device_pop(uint8_t challenge_sha256[32], const lsec_cert *cert,
-					       lsec_device *t, unsigned slot, lsec_err *err);
-/*
- * Enrols a registered unit on its device in one call: checks that the
- * device's UID is the unit's; has the device generate its key in the slot
- * or, when it cannot (no LSEC_DEVICE_CAP_KEYGEN), generates it on the
- * station, injects it and wipes the station's copy (checking that the
- * device reports the same public key); gets the device's CSR and verifies
- * it; issues and records the certificate (lsec_pki_issue_recorded, with the
- * key origin); writes it to the device and reads it back; and proves
- * possession. *out (lsec_cert_free) is the certificate.
- * Errors: LSEC_E_POLICY (UID mismatch, certificate read back differs),
- * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the device's.
- */
-LSEC_API LSEC_MUST_USE int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-					   const lsec_actor *who, const char *unit,
-					   lsec_device *t, unsigned slot, uint32_t days,
-					   lsec_err *err);
-
 #ifdef __cplusplus
 }
 #endif
