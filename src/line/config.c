@@ -18,26 +18,6 @@
 #define DEFAULT_SESSION_MINUTES 480
 #define MAX_SESSION_MINUTES (7 * 24 * 60)
 
-int lsec_line__check_id(const char *v, const char *what, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(v != NULL && v[0] != '\0', LSEC_E_USAGE, "missing %s", what);
-	LSEC_ENSURE(strlen(v) <= LSEC_STORE_NAME_MAX, LSEC_E_USAGE,
-		    "%s '%.20s...' is too long: at most %d characters", what, v,
-		    LSEC_STORE_NAME_MAX);
-	LSEC_ENSURE(v[0] != '.' && v[0] != '-', LSEC_E_USAGE,
-		    "%s '%s' must not start with '.' or '-'", what, v);
-	for (const char *c = v; *c; c++) {
-		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			  (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
-		LSEC_ENSURE(ok, LSEC_E_USAGE,
-			    "%s '%s' has the character '%c': use letters, digits, '.', '_' or '-'",
-			    what, v, *c);
-	}
-out:
-	return rc;
-}
-
 static bool is_url(const char *s)
 {
 	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
@@ -167,7 +147,7 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 	LSEC_ENSURE(id != NULL, LSEC_E_PARSE, "cannot read '%s': %s has no id", file, where);
 	LSEC_ENSURE(target != NULL, LSEC_E_PARSE, "cannot read '%s': product '%s' has no target",
 		    file, id);
-	LSEC_TRY(lsec_line__check_id(id, "product id", err));
+	LSEC_TRY(lsec_ident_check(id, "product id", err));
 	p->id = lsec_strdup(id);
 	p->target = lsec_strdup(target);
 	p->policies = json_object();
@@ -278,10 +258,10 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 	LSEC_ENSURE(strcmp(v, "1") == 0, LSEC_E_PARSE,
 		    "cannot read '%s': version '%s' is not supported (expected 1)", path, v);
 	LSEC_TRY(yaml_required(&v, root, "/line", path, err));
-	LSEC_TRY(lsec_line__check_id(v, "line id", err));
+	LSEC_TRY(lsec_ident_check(v, "line id", err));
 	snprintf(line->line_id, sizeof(line->line_id), "%s", v);
 	LSEC_TRY(yaml_required(&v, root, "/station", path, err));
-	LSEC_TRY(lsec_line__check_id(v, "station id", err));
+	LSEC_TRY(lsec_ident_check(v, "station id", err));
 	snprintf(line->station, sizeof(line->station), "%s", v);
 	LSEC_TRY(yaml_required(&v, root, "/registry", path, err));
 	LSEC_ENSURE(strlen(v) < sizeof(line->registry), LSEC_E_PARSE,
@@ -494,6 +474,57 @@ out:
 	return rc;
 }
 
+/*
+ * Refuses path (when it exists) if its mode has any of the forbidden bits:
+ * "writable by others" (022) for the folders and files that decide what
+ * the station does, "readable by others" (077) for keys and secrets.
+ */
+static int check_mode(const char *path, const char *what, unsigned forbidden, lsec_err *err)
+{
+	int rc = 0;
+	struct stat sb;
+	if (path == NULL || lstat(path, &sb) != 0) {
+		goto out;
+	}
+	bool dir = S_ISDIR(sb.st_mode);
+	unsigned want = dir ? 0700u : 0600u; /* what linesec creates */
+	LSEC_ENSURE(((unsigned)sb.st_mode & forbidden) == 0, LSEC_E_POLICY,
+		    "%s '%s' is %s by others (mode %04o): run 'chmod %s %s' (expected %04o or "
+		    "stricter)",
+		    what, path, forbidden == 022 ? "writable" : "readable",
+		    (unsigned)sb.st_mode & 07777u, forbidden == 022 ? "go-w" : "go-rwx", path, want);
+out:
+	return rc;
+}
+
+/*
+ * The station runs only on a line nobody else can change or read the
+ * secrets of: the line folder, line.yaml, the registry file and the
+ * sessions folder writable by the owner alone; the station key, the CA key
+ * and the credential key readable by the owner alone.
+ */
+static int check_modes(const lsec_line *line, const char *cfg, lsec_err *err)
+{
+	int rc = 0;
+	char *ca_key = lsec_asprintf("%s/ca.key.pem", line->ca_dir);
+	char *cred_key = lsec_asprintf("%s/cred.key", line->ca_dir);
+	LSEC_ENSURE(ca_key != NULL && cred_key != NULL, LSEC_E_NOMEM,
+		    "cannot open line: out of memory");
+	LSEC_TRY(check_mode(line->dir, "line folder", 022, err));
+	LSEC_TRY(check_mode(cfg, "line configuration", 022, err));
+	if (!is_url(line->registry_location)) {
+		LSEC_TRY(check_mode(line->registry_location, "registry", 022, err));
+	}
+	LSEC_TRY(check_mode(line->sessions_dir, "sessions folder", 022, err));
+	LSEC_TRY(check_mode(line->key_path, "station key", 077, err));
+	LSEC_TRY(check_mode(ca_key, "CA key", 077, err));
+	LSEC_TRY(check_mode(cred_key, "credential key", 077, err));
+out:
+	lsec_free(ca_key);
+	lsec_free(cred_key);
+	return rc;
+}
+
 static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err *err)
 {
 	int rc = 0;
@@ -507,6 +538,9 @@ static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err 
 	LSEC_TRY(lsec_line__config_read(line, cfg, err));
 	LSEC_TRY(lsec_line__derive_paths(line, err));
 	read_only = read_only || access(line->dir, W_OK) != 0;
+	if (!read_only) {
+		LSEC_TRY(check_modes(line, cfg, err));
+	}
 	if (read_only) {
 		LSEC_TRY(lsec_store_open_read_only(&line->st, line->registry_location, err));
 	} else {
@@ -630,7 +664,7 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"      require_attestation: true\n"
 		"      witness_scrap: true\n",
 		line->line_id, line->station, line->registry, line->session_minutes));
-	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0640, err));
+	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
 out:
 	lsec_buf_release(&b);
 	return rc;
@@ -696,12 +730,12 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	snprintf(line->line_id, sizeof(line->line_id), "%s", opts->line_id ? opts->line_id : "line1");
 	snprintf(line->station, sizeof(line->station), "%s",
 		 opts->station_id ? opts->station_id : "station1");
-	LSEC_TRY(lsec_line__check_id(opts->line_id ? opts->line_id : "line1", "line id", err));
-	LSEC_TRY(lsec_line__check_id(opts->station_id ? opts->station_id : "station1",
+	LSEC_TRY(lsec_ident_check(opts->line_id ? opts->line_id : "line1", "line id", err));
+	LSEC_TRY(lsec_ident_check(opts->station_id ? opts->station_id : "station1",
 				     "station id", err));
 	const char *admin = opts->admin ? opts->admin : "admin";
 	const char *second = opts->second_officer;
-	LSEC_TRY(lsec_line__check_id(admin, "person name", err));
+	LSEC_TRY(lsec_ident_check(admin, "person name", err));
 	const char *reg = opts->registry ? opts->registry : "registry.db";
 	LSEC_ENSURE(strlen(reg) < sizeof(line->registry) && strpbrk(reg, "\"\\\n\r") == NULL,
 		    LSEC_E_USAGE, "cannot create line: registry location '%s' is not usable", reg);
@@ -713,7 +747,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		    line->session_minutes, MAX_SESSION_MINUTES);
 	LSEC_TRY(lsec_line__derive_paths(line, err));
 
-	LSEC_TRY(lsec_mkdir_p(line->dir, 0750, err));
+	LSEC_TRY(lsec_mkdir_p(line->dir, 0700, err));
 	cfg = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_CONFIG);
 	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
 	LSEC_ENSURE(!has_config(line->dir), LSEC_E_EXISTS,
@@ -758,7 +792,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_ENSURE(second != NULL && opts->second_password != NULL, LSEC_E_USAGE,
 			    "cannot create line: a line starts with two security officers, each "
 			    "present and typing their own password (--second-officer NAME)");
-		LSEC_TRY(lsec_line__check_id(second, "person name", err));
+		LSEC_TRY(lsec_ident_check(second, "person name", err));
 		LSEC_ENSURE(strcmp(second, admin) != 0, LSEC_E_USAGE, /* lint:ok: public names */
 			    "cannot create line: the two security officers must be two people, not "
 			    "'%s' twice",
