@@ -193,6 +193,12 @@ typedef struct lsec_sop lsec_sop;
 #define LSEC_SOP_MAX_FILE (256u * 1024u)
 
 /*
+ * Largest sampling rate of the secure-boot negative test (one unit in this
+ * many): a rarer test would let a batch with secure boot off go unseen.
+ */
+#define LSEC_SOP_MAX_NEGATIVE_SAMPLE 100
+
+/*
  * Parses, validates and policy-checks a SOP from bytes; name labels the
  * diagnostics (usually the file name). On success *out holds the SOP (free
  * with lsec_sop_free). On failure *out stays NULL, err carries the code and

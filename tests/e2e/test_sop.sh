@@ -20,6 +20,20 @@ set -e
 [ "$st" = 8 ] || fail "weakened SOP: exit $st, expected 8"
 grep -q "refused by rule 'flash-order'" "$tmp/weak.err" || fail "rule not named"
 
+# Parameters the station would not honour as written are refused at their line (exit 4):
+# a debug lock of SWD only, a partial erase.
+sed 's/with: {interface: all}/with: {interface: swd}/' "$LSEC_SOURCE_DIR/sops/debug-lock.yaml" >"$tmp/swd.yaml"
+sed 's/with: {region: all}/with: {region: keys-and-data}/' "$LSEC_SOURCE_DIR/sops/decommission.yaml" >"$tmp/region.yaml"
+for f in swd region; do
+	set +e
+	"$LINESEC" sop check "$tmp/$f.yaml" 2>"$tmp/$f.err"
+	st=$?
+	set -e
+	[ "$st" = 4 ] || fail "$f: exit $st, expected 4"
+	ln=$(grep -n 'interface: swd\|region: keys-and-data' "$tmp/$f.yaml" | cut -d: -f1)
+	grep -q "^$tmp/$f.yaml:$ln:[0-9]*: .*expected one of all" "$tmp/$f.err" || fail "$f: not refused at line $ln"
+done
+
 # Schema problems are all reported with line:column, exit 4.
 sed -e 's/^purpose:/purpse:/' -e 's/do: device.flash$/do: device.flush/' \
 	"$LSEC_SOURCE_DIR/sops/flash.yaml" >"$tmp/bad.yaml"

@@ -135,10 +135,9 @@ static void test_sop_policy__console_verified(void **state)
 static void test_sop_policy__decommission_revoke(void **state)
 {
 	(void)state;
-	EXPECT_RULE("decommission", "decommission-revoke", "with: {reason: cessation-of-operation}\n",
-		    "with: {reason: cessation-of-operation}\n    when: unreachable\n");
-	EXPECT_RULE("decommission", "decommission-revoke",
-		    "do: identity.revoke\n    with: {reason: cessation-of-operation}",
+	EXPECT_RULE("decommission", "decommission-revoke", "do: identity.revoke\n",
+		    "do: identity.revoke\n    when: unreachable\n");
+	EXPECT_RULE("decommission", "decommission-revoke", "do: identity.revoke",
 		    "do: device.identify");
 }
 
@@ -245,6 +244,66 @@ static void test_sop_policy__lifecycle_states(void **state)
 	EXPECT_RULE("decommission", "lifecycle-states", "to-state: scrapped", "to-state: returned");
 }
 
+/*
+ * A parameter the station would not honour as written is refused at its
+ * line by the schema (bad-parameter), naming what is allowed: one row per
+ * value a weakened file could try.
+ */
+static void test_sop_policy__parameters_honoured_or_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *kind, *from, *to, *needle;
+	} rows[] = {
+		/* a debug lock limited to one interface would leave the other open */
+		{"debug-lock", "with: {interface: all}", "with: {interface: swd}", "expected one of all"},
+		{"debug-lock", "with: {interface: all}", "with: {interface: jtag}", "expected one of all"},
+		/* a partial erase leaves data behind */
+		{"decommission", "with: {region: all}", "with: {region: keys-and-data}", "expected one of all"},
+		/* the CRL reason follows the decommission reason, not the file */
+		{"decommission", "do: identity.revoke\n", "do: identity.revoke\n    with: {reason: superseded}\n",
+		 "takes no parameters"},
+		/* a destruction method `linesec scrap` cannot record */
+		{"decommission", "with: {method: shred}", "with: {method: drill}", "expected one of shred"},
+		{"decommission", "with: {method: shred}", "with: {method: degauss}", "expected one of shred"},
+		/* the negative boot test sampled too rarely */
+		{"secure-boot", "with: {sample: 50}", "with: {sample: 10000}", "from 1 to 100"},
+		{"secure-boot", "with: {sample: 50}", "with: {sample: 101}", "from 1 to 100"},
+		/* a key-digest slot the device does not have */
+		{"secure-boot", "with: {slot: 0}", "with: {slot: 2}", "from 0 to 0"},
+		/* a flash slot the boot ROM does not boot */
+		{"flash", "with: {slot: primary}", "with: {slot: secondary}", "expected one of primary"},
+		/* a key type the device CSR and the line CA do not use */
+		{"provision", "type: ecdsa-p256", "type: ed25519", "expected one of ecdsa-p256"},
+		/* a label template with a placeholder the label would print as written */
+		{"flash", "with: {template: flashed}", "with: {template: \"{serial}\"}", "is not a name"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *const e[] = {rows[i].from, rows[i].to};
+		char *text = edited(rows[i].kind, e, 2);
+		lsec_err err = LSEC_ERR_INIT;
+		lsec_sop *sop = NULL;
+		lsec_sop_diags *d = NULL;
+		int rc = lsec_sop_parse(&sop, &d, (const uint8_t *)text, strlen(text), "t.yaml", &err);
+		bool named = false;
+		for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
+			const lsec_sop_diag *g = lsec_sop_diags_at(d, k);
+			named |= g->code == LSEC_E_SOP_BAD_PARAM && g->line > 0 &&
+				 strstr(g->text, rows[i].needle) != NULL;
+		}
+		if (rc != LSEC_E_SOP_BAD_PARAM || !named) {
+			for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
+				print_message("  have: %s\n", lsec_sop_diags_at(d, k)->text);
+			}
+			fail_msg("row %zu (%s): '%s' not refused with '%s' (rc %d)", i, rows[i].kind,
+				 rows[i].to, rows[i].needle, rc);
+		}
+		assert_null(sop);
+		lsec_sop_diags_free(d);
+		lsec_free(text);
+	}
+}
+
 static void test_sop_policy__every_rule_is_tested_and_named(void **state)
 {
 	(void)state;
@@ -289,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_sop_policy__conditional_decommission_only),
 		cmocka_unit_test(test_sop_policy__identify_first),
 		cmocka_unit_test(test_sop_policy__lifecycle_states),
+		cmocka_unit_test(test_sop_policy__parameters_honoured_or_refused),
 		cmocka_unit_test(test_sop_policy__every_rule_is_tested_and_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
