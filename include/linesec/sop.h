@@ -136,6 +136,7 @@ typedef struct lsec_sop_action {
 	const lsec_sop_param *params;  /* terminated by an entry with name NULL */
 	unsigned kinds;                /* LSEC_SOP_KIND_BIT of the kinds that may use it */
 	unsigned flags;                /* enum lsec_sop_action_flags */
+	const char *const *roles;      /* roles that may perform it (a step's `who`), NULL-terminated */
 } lsec_sop_action;
 
 /* Number of actions in the vocabulary. */

@@ -213,11 +213,55 @@ static void test_sop_policy__witness_distinct(void **state)
 	EXPECT_RULE("debug-lock", "witness-distinct", "    witness: supervisor", "    witness: operator");
 }
 
-static void test_sop_policy__auditor_read_only(void **state)
+static void test_sop_policy__action_roles(void **state)
 {
 	(void)state;
-	EXPECT_RULE("flash", "auditor-read-only", "roles:\n", "roles:\n  auditor: Reads the records.\n",
+	/* an auditor doing a step */
+	EXPECT_RULE("flash", "action-roles", "roles:\n", "roles:\n  auditor: Reads the records.\n",
 		    "do: device.identify\n    who: operator", "do: device.identify\n    who: auditor");
+	/* a security officer running the flash itself */
+	EXPECT_RULE("flash", "action-roles", "roles:\n",
+		    "roles:\n  security-officer: Approves.\n",
+		    "do: device.flash\n    with: {slot: primary}\n    who: operator",
+		    "do: device.flash\n    with: {slot: primary}\n    who: security-officer");
+}
+
+static void test_sop_policy__witness_role(void **state)
+{
+	(void)state;
+	/* the tamper seal witnessed by an auditor */
+	EXPECT_RULE("debug-lock", "witness-role", "roles:\n", "roles:\n  auditor: Reads the records.\n",
+		    "    witness: supervisor", "    witness: auditor");
+	/* destruction witnessed by another operator's role */
+	EXPECT_RULE("decommission", "witness-role", "roles:\n", "roles:\n  auditor: Reads the records.\n",
+		    "    witness: supervisor", "    witness: auditor");
+}
+
+static void test_sop_policy__mandatory_steps(void **state)
+{
+	(void)state;
+	/* decommission without credential.revoke, or with it on reachable units only */
+	EXPECT_RULE("decommission", "decommission-credential", "do: credential.revoke",
+		    "do: device.identify");
+	EXPECT_RULE("decommission", "decommission-credential", "do: credential.revoke\n",
+		    "do: credential.revoke\n    when: reachable\n");
+	/* the tamper seal without the supervisor's witness */
+	EXPECT_RULE("debug-lock", "debug-lock-seal", "    witness: supervisor\n", "");
+	/* without the console steps */
+	EXPECT_RULE("debug-lock", "debug-lock-console", "do: console.close", "do: device.identify");
+	EXPECT_RULE("debug-lock", "debug-lock-console", "do: console.close", "do: device.identify",
+		    "do: console.verify-closed", "do: device.identify");
+	/* without the rollback-counter burn */
+	EXPECT_RULE("secure-boot", "secure-boot-counter", "do: otp.burn-counter", "do: device.identify");
+	/* without the negative boot test, or with it before the lock */
+	EXPECT_RULE("secure-boot", "secure-boot-negative-test",
+		    "do: secure-boot.negative-test\n    with: {sample: 50}", "do: device.identify");
+	EXPECT_RULE("secure-boot", "secure-boot-negative-test",
+		    "do: secure-boot.negative-test\n    with: {sample: 50}", "do: TMP", "do: otp.lock",
+		    "do: secure-boot.negative-test\n    with: {sample: 50}", "do: TMP", "do: otp.lock");
+	/* a provision that never prints the label carrying the credential */
+	EXPECT_RULE("provision", "provision-label", "do: label.print\n    with: {template: identity}",
+		    "do: device.identify");
 }
 
 static void test_sop_policy__conditional_decommission_only(void **state)
@@ -309,11 +353,13 @@ static void test_sop_policy__every_rule_is_tested_and_named(void **state)
 	(void)state;
 	/* the rule list this file covers; a new rule must get a test here */
 	static const char *const tested[] = {
-		"flash-order", "provision-key-order", "provision-credential", "secure-boot-order",
-		"debug-lock-order", "console-verified", "decommission-revoke", "decommission-wipe",
+		"flash-order", "provision-key-order", "provision-credential", "provision-label",
+		"secure-boot-order", "secure-boot-counter", "secure-boot-negative-test",
+		"debug-lock-order", "debug-lock-console", "debug-lock-seal", "console-verified",
+		"decommission-revoke", "decommission-credential", "decommission-wipe",
 		"scrap-witness", "action-kind", "irreversible-fail-safe", "irreversible-no-retry",
 		"irreversible-once", "verify-after-irreversible", "continue-advisory-only",
-		"witness-distinct", "auditor-read-only", "conditional-decommission-only",
+		"witness-distinct", "action-roles", "witness-role", "conditional-decommission-only",
 		"identify-first", "lifecycle-states"};
 	size_t n = sizeof(tested) / sizeof(tested[0]);
 	assert_int_equal(lsec_sop_rule_count(), n);
@@ -344,7 +390,9 @@ int main(void)
 		cmocka_unit_test(test_sop_policy__verify_after_irreversible),
 		cmocka_unit_test(test_sop_policy__continue_advisory_only),
 		cmocka_unit_test(test_sop_policy__witness_distinct),
-		cmocka_unit_test(test_sop_policy__auditor_read_only),
+		cmocka_unit_test(test_sop_policy__action_roles),
+		cmocka_unit_test(test_sop_policy__witness_role),
+		cmocka_unit_test(test_sop_policy__mandatory_steps),
 		cmocka_unit_test(test_sop_policy__conditional_decommission_only),
 		cmocka_unit_test(test_sop_policy__identify_first),
 		cmocka_unit_test(test_sop_policy__lifecycle_states),
