@@ -259,6 +259,8 @@ typedef struct lsec_sop_step {
 LSEC_API lsec_sop_kind lsec_sop_get_kind(const lsec_sop *sop);
 LSEC_API const char *lsec_sop_name(const lsec_sop *sop); /* kind name */
 LSEC_API const char *lsec_sop_title(const lsec_sop *sop);
+/* applies-to.product: a product id, or "any"; the station runs the SOP on no other product. */
+LSEC_API const char *lsec_sop_product(const lsec_sop *sop);
 LSEC_API int lsec_sop_version(const lsec_sop *sop);
 /* SHA-256 of the bytes the SOP was loaded from. */
 LSEC_API const uint8_t *lsec_sop_sha256(const lsec_sop *sop);
