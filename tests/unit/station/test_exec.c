@@ -32,6 +32,25 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	assert_non_null(rec->proof);
 	assert_true(rec->proof_leaves > 0 && rec->proof_leaves <= rec->nevents);
 	assert_true(rec->proof_tree_size >= rec->proof_leaves);
+	/* Every SOP parameter of a passed step is recorded in its evidence, as the SOP set it. */
+	size_t checked = 0;
+	for (size_t i = 0; i < rec->nevents; i++) {
+		const lsec_station_unit_event *e = &rec->events[i];
+		const lsec_sop_action *a = lsec_sop_action_find(e->action);
+		if (a == NULL || strcmp(e->outcome, "passed") != 0) {
+			continue;
+		}
+		for (const lsec_sop_param *p = a->params; p->name != NULL; p++) {
+			char *key = lsec_asprintf("\"%s\":", p->name);
+			if (strstr(e->leaf, key) == NULL) {
+				fail_msg("step '%s' (%s) does not record parameter '%s': %s", e->step,
+					 e->action, p->name, e->leaf);
+			}
+			lsec_free(key);
+			checked++;
+		}
+	}
+	assert_true(checked >= 12);
 	/* The JSON rendering holds the same record. */
 	json_t *j = NULL;
 	fx_ok(lsec_station_unit_record_json(&j, rec, &err), &err);
