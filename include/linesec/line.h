@@ -179,8 +179,9 @@ LSEC_API lsec_store *lsec_line_store(lsec_line *line);
 /* Products of line.yaml, in file order. */
 LSEC_API size_t lsec_line_product_count(const lsec_line *line);
 /*
- * Product i: id, target URI and policies (a JSON object; borrowed). Returns
- * false when i is out of range.
+ * Product i: id, target URI and policies (a JSON object; borrowed): its one
+ * key is "firmware_key" (text) when line.yaml sets it. Returns false when i
+ * is out of range.
  */
 LSEC_API bool lsec_line_product(const lsec_line *line, size_t i, const char **id,
 				const char **target, const struct json_t **policies);

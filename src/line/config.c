@@ -114,22 +114,58 @@ static int yaml_required(const char **out, struct fy_node *root, const char *pat
 	return rc;
 }
 
-/* A policy value: true/false, an integer, or the text as written. */
-static json_t *policy_value(const char *text)
+/* Where a node starts: "line L, column C" (1-based), or "" when libfyaml does not say. */
+static void node_where(char *out, size_t n, struct fy_node *node)
 {
-	if (strcmp(text, "true") == 0) {
-		return json_true();
+	struct fy_token *t = node != NULL && fy_node_is_scalar(node) ? fy_node_get_scalar_token(node)
+								      : NULL;
+	const struct fy_mark *m = t != NULL ? fy_token_start_mark(t) : NULL;
+	if (m != NULL) {
+		snprintf(out, n, "line %d, column %d: ", m->line + 1, m->column + 1);
+	} else if (n > 0) {
+		out[0] = '\0';
 	}
-	if (strcmp(text, "false") == 0) {
-		return json_false();
+}
+
+/*
+ * Every key of map is one of allowed (NULL-terminated); where names the
+ * mapping. An unknown key is refused at its line and column, naming what is
+ * allowed (hint, when not NULL, says more): a typo is never dropped.
+ */
+static int check_keys(struct fy_node *map, const char *const *allowed, const char *where,
+		      const char *hint, const char *file, lsec_err *err)
+{
+	int rc = 0;
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	size_t na = 0;
+	char at[64], list[256];
+	while (allowed[na] != NULL) {
+		na++;
 	}
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (errno == 0 && end != text && *end == '\0') {
-		return json_integer(v);
+	while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(pair);
+		size_t len = 0;
+		const char *key = k != NULL && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+		bool known = false;
+		for (size_t i = 0; key != NULL && i < na && !known; i++) {
+			known = strlen(allowed[i]) == len && memcmp(allowed[i], key, len) == 0;
+		}
+		if (known) {
+			continue;
+		}
+		node_where(at, sizeof(at), k);
+		LSEC_ENSURE(key != NULL, LSEC_E_PARSE, "cannot read '%s': %sa key in %s is not plain text",
+			    file, at, where);
+		LSEC_ENSURE(false, LSEC_E_PARSE,
+			    "cannot read '%s': %sunknown key '%.*s' in %s: expected %s%s%s", file, at,
+			    (int)(len > 40 ? 40 : len), key, where,
+			    na > 0 ? lsec_name_list(list, sizeof(list), allowed, na) : "no keys",
+			    hint ? "; " : "",
+			    hint ? hint : "");
 	}
-	return json_string(text);
+out:
+	return rc;
 }
 
 static int read_product(line_product *p, struct fy_node *n, size_t idx, const char *file,
@@ -137,11 +173,14 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 {
 	int rc = 0;
 	const char *id = NULL, *target = NULL;
-	char where[64];
+	static const char *const product_keys[] = {"id", "target", "policies", NULL};
+	static const char *const policy_keys[] = {NULL};
+	char where[128];
 	snprintf(where, sizeof(where), "products[%zu]", idx);
 	LSEC_ENSURE(fy_node_is_mapping(n), LSEC_E_PARSE,
 		    "cannot read '%s': %s must be a mapping with id, target and policies", file,
 		    where);
+	LSEC_TRY(check_keys(n, product_keys, where, NULL, file, err));
 	LSEC_TRY(yaml_scalar(&id, n, "/id", file, err));
 	LSEC_TRY(yaml_scalar(&target, n, "/target", file, err));
 	LSEC_ENSURE(id != NULL, LSEC_E_PARSE, "cannot read '%s': %s has no id", file, where);
@@ -157,21 +196,14 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 	if (pol == NULL) {
 		goto out;
 	}
-	LSEC_ENSURE(fy_node_is_mapping(pol), LSEC_E_PARSE,
-		    "cannot read '%s': policies of product '%s' must be a mapping", file, id);
-	void *it = NULL;
-	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(pol, &it)) != NULL) {
-		struct fy_node *k = fy_node_pair_key(pair);
-		struct fy_node *v = fy_node_pair_value(pair);
-		LSEC_ENSURE(k && v && fy_node_is_scalar(k) && fy_node_is_scalar(v), LSEC_E_PARSE,
-			    "cannot read '%s': each policy of product '%s' must be 'name: value'",
-			    file, id);
-		json_t *jv = policy_value(fy_node_get_scalar0(v));
-		LSEC_ENSURE(jv != NULL && json_object_set_new(p->policies, fy_node_get_scalar0(k),
-							      jv) == 0,
-			    LSEC_E_NOMEM, "cannot read '%s': out of memory", file);
-	}
+	snprintf(where, sizeof(where), "the policies of product '%s'", id);
+	LSEC_ENSURE(fy_node_is_mapping(pol), LSEC_E_PARSE, "cannot read '%s': %s must be a mapping",
+		    file, where);
+	LSEC_TRY(check_keys(pol, policy_keys, where,
+			    "a product's firmware key is a registry record (linesec product key "
+			    "submit); retries, boot attestation and witnesses are set by the approved "
+			    "SOPs",
+			    file, err));
 out:
 	return rc;
 }
@@ -254,6 +286,19 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 	struct fy_node *root = fy_document_root(doc);
 	LSEC_ENSURE(root != NULL && fy_node_is_mapping(root), LSEC_E_PARSE,
 		    "cannot read '%s': expected a mapping with line, station and registry", path);
+	{
+		static const char *const top[] = {"version", "line",        "station", "registry",
+						  "ca",      "checkpoints", "session", "products",
+						  NULL};
+		static const char *const session[] = {"lifetime_minutes", NULL};
+		struct fy_node *sn = yaml_get(root, "/session");
+		LSEC_TRY(check_keys(root, top, "line.yaml", NULL, path, err));
+		LSEC_ENSURE(sn == NULL || fy_node_is_mapping(sn), LSEC_E_PARSE,
+			    "cannot read '%s': field 'session' must be a mapping", path);
+		if (sn != NULL) {
+			LSEC_TRY(check_keys(sn, session, "session", NULL, path, err));
+		}
+	}
 	LSEC_TRY(yaml_required(&v, root, "/version", path, err));
 	LSEC_ENSURE(strcmp(v, "1") == 0, LSEC_E_PARSE,
 		    "cannot read '%s': version '%s' is not supported (expected 1)", path, v);
@@ -654,15 +699,10 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"checkpoints: " LSEC_LINE_CHECKPOINTS "\n"
 		"session:\n"
 		"  lifetime_minutes: %u\n"
-		"# Products built on this line: the device target each is driven through\n"
-		"# and the line policies that apply to it.\n"
+		"# Products built on this line: the device target each is driven through.\n"
 		"products:\n"
 		"  - id: sensor\n"
-		"    target: \"sim://\"\n"
-		"    policies:\n"
-		"      flash_retries: 2\n"
-		"      require_attestation: true\n"
-		"      witness_scrap: true\n",
+		"    target: \"sim://\"\n",
 		line->line_id, line->station, line->registry, line->session_minutes));
 	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
 out:

@@ -588,6 +588,15 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	lsec_hex_encode(shahex, lsec_sop_sha256(r->sop), 32);
 	snprintf(r->sop_version, sizeof(r->sop_version), "%d", lsec_sop_version(r->sop));
 	snprintf(r->sop_sha256, sizeof(r->sop_sha256), "%s", shahex);
+	{
+		/* applies-to.product is honoured: a SOP written for one product runs on no other. */
+		const char *ap = lsec_sop_product(r->sop);
+		LSEC_ENSURE(ap != NULL && (lsec_station__eq(ap, "any") || lsec_station__eq(ap, r->product)),
+			    LSEC_E_STATION_CONFIG,
+			    "the approved %s SOP (version %d) applies to product '%s', not to unit "
+			    "'%s' of product '%s': nothing was done",
+			    sop_name(r), lsec_sop_version(r->sop), ap ? ap : "?", r->serial, r->product);
+	}
 	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
