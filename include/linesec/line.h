@@ -111,9 +111,14 @@ LSEC_API LSEC_MUST_USE int lsec_line_find(char **out, const char *dir, lsec_err 
  * Opens the line found as lsec_line_find does: reads line.yaml, opens the
  * registry and checks it against the line's anchor (lsec_line_anchor_check).
  * A line folder this process may not write is opened read-only, as
- * lsec_line_open_read_only does. *out belongs to the caller: lsec_line_close.
+ * lsec_line_open_read_only does. A line it writes must be private: the line
+ * folder, line.yaml, a registry file and the sessions folder writable by
+ * the owner alone, the station key, CA key and credential key readable by
+ * the owner alone (linesec creates them 0700/0600).
+ * *out belongs to the caller: lsec_line_close.
  * Errors: LSEC_E_NOTFOUND, LSEC_E_PARSE (line.yaml, naming the field),
- * LSEC_E_STORE_ANCHOR, store errors.
+ * LSEC_E_POLICY (a mode as above, naming the file and the chmod that fixes
+ * it), LSEC_E_STORE_ANCHOR, store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_line_open(lsec_line **out, const char *dir, lsec_err *err);
 /*
@@ -174,8 +179,9 @@ LSEC_API lsec_store *lsec_line_store(lsec_line *line);
 /* Products of line.yaml, in file order. */
 LSEC_API size_t lsec_line_product_count(const lsec_line *line);
 /*
- * Product i: id, target URI and policies (a JSON object; borrowed). Returns
- * false when i is out of range.
+ * Product i: id, target URI and policies (a JSON object; borrowed): its one
+ * key is "firmware_key" (text) when line.yaml sets it. Returns false when i
+ * is out of range.
  */
 LSEC_API bool lsec_line_product(const lsec_line *line, size_t i, const char **id,
 				const char **target, const struct json_t **policies);

@@ -541,16 +541,22 @@ LSEC_API LSEC_MUST_USE int lsec_pki_crl_recorded(lsec_buf *crl_out, lsec_buf *li
 						 lsec_store *st, const lsec_actor *who,
 						 const lsec_crl_options *opts, lsec_err *err);
 /*
- * A unit's initial password: generated (lsec_cred_generate_ex), its keyed
- * fingerprint recorded for the unit, the event audited (without the
- * password or its fingerprint). *pw_out goes to the device and the label
- * only; the caller frees it with lsec_secret_free right after.
- * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate).
+ * A unit's initial password, issued by hand (`linesec ca cred`): generated
+ * (lsec_cred_generate_ex), its keyed fingerprint recorded for the unit, the
+ * event audited (without the password) and the password written to the
+ * unit's label file in label_dir (lsec_cred_label_write), all in one
+ * transaction: the label file is written before the commit and removed
+ * when the commit fails, so a failure (no label folder, a stale label
+ * file) records nothing. The password is never returned. *label_out
+ * (lsec_free) is the label file's path.
+ * Errors: LSEC_E_NOTFOUND (no such unit), LSEC_E_EXISTS (duplicate),
+ * LSEC_E_STATE (the unit already holds a valid credential: a unit has at
+ * most one), LSEC_E_USAGE (the serial is not an identifier), LSEC_E_IO.
  */
-LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca,
-						  lsec_store *st, const lsec_actor *who,
-						  const char *unit, size_t len, lsec_cred_alphabet a,
-						  lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca, lsec_store *st,
+						  const lsec_actor *who, const char *unit,
+						  const char *label_dir, size_t len,
+						  lsec_cred_alphabet a, lsec_err *err);
 /*
  * Checks a password claimed for a unit (a customer's support call, a
  * returned unit) against the keyed fingerprint of the unit's valid initial
@@ -563,44 +569,6 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store 
 							const char *unit,
 							const lsec_secret *claimed,
 							lsec_err *err);
-
-/* ==== enrolment on the device =============================================
- *
- * The provisioning steps that talk to the unit (linesec/device.h). The
- * caller opens the device and attaches the debug session first.
- */
-typedef struct lsec_device lsec_device;
-
-/*
- * The CSR made by the key in the device's slot: its public key read back,
- * the request signed by the device (lsec_device_key_sign), DER into out.
- * Errors: the device's, LSEC_E_PKI_KEY_TYPE.
- */
-LSEC_API LSEC_MUST_USE int lsec_pki_device_csr(lsec_buf *out, lsec_device *t, unsigned slot,
-					       const char *cn, lsec_err *err);
-/*
- * Proof of possession on the device: a fresh random challenge, signed in
- * the slot, verified under cert. The challenge's SHA-256 (evidence) into
- * challenge_sha256 (may be NULL). Errors: LSEC_E_PKI_POP, the device's.
- */
-LSEC_API LSEC_MUST_USE int lsec_pki_device_pop(uint8_t challenge_sha256[32], const lsec_cert *cert,
-					       lsec_device *t, unsigned slot, lsec_err *err);
-/*
- * Enrols a registered unit on its device in one call: checks that the
- * device's UID is the unit's; has the device generate its key in the slot
- * or, when it cannot (no LSEC_DEVICE_CAP_KEYGEN), generates it on the
- * station, injects it and wipes the station's copy (checking that the
- * device reports the same public key); gets the device's CSR and verifies
- * it; issues and records the certificate (lsec_pki_issue_recorded, with the
- * key origin); writes it to the device and reads it back; and proves
- * possession. *out (lsec_cert_free) is the certificate.
- * Errors: LSEC_E_POLICY (UID mismatch, certificate read back differs),
- * LSEC_E_EXISTS (key held by another unit), LSEC_E_PKI_POP, the device's.
- */
-LSEC_API LSEC_MUST_USE int lsec_pki_enroll(lsec_cert **out, lsec_ca *ca, lsec_store *st,
-					   const lsec_actor *who, const char *unit,
-					   lsec_device *t, unsigned slot, uint32_t days,
-					   lsec_err *err);
 
 #ifdef __cplusplus
 }

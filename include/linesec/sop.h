@@ -136,6 +136,7 @@ typedef struct lsec_sop_action {
 	const lsec_sop_param *params;  /* terminated by an entry with name NULL */
 	unsigned kinds;                /* LSEC_SOP_KIND_BIT of the kinds that may use it */
 	unsigned flags;                /* enum lsec_sop_action_flags */
+	const char *const *roles;      /* roles that may perform it (a step's `who`), NULL-terminated */
 } lsec_sop_action;
 
 /* Number of actions in the vocabulary. */
@@ -191,6 +192,12 @@ typedef struct lsec_sop lsec_sop;
 
 /* Largest SOP file accepted. */
 #define LSEC_SOP_MAX_FILE (256u * 1024u)
+
+/*
+ * Largest sampling rate of the secure-boot negative test (one unit in this
+ * many): a rarer test would let a batch with secure boot off go unseen.
+ */
+#define LSEC_SOP_MAX_NEGATIVE_SAMPLE 100
 
 /*
  * Parses, validates and policy-checks a SOP from bytes; name labels the
@@ -252,6 +259,8 @@ typedef struct lsec_sop_step {
 LSEC_API lsec_sop_kind lsec_sop_get_kind(const lsec_sop *sop);
 LSEC_API const char *lsec_sop_name(const lsec_sop *sop); /* kind name */
 LSEC_API const char *lsec_sop_title(const lsec_sop *sop);
+/* applies-to.product: a product id, or "any"; the station runs the SOP on no other product. */
+LSEC_API const char *lsec_sop_product(const lsec_sop *sop);
 LSEC_API int lsec_sop_version(const lsec_sop *sop);
 /* SHA-256 of the bytes the SOP was loaded from. */
 LSEC_API const uint8_t *lsec_sop_sha256(const lsec_sop *sop);

@@ -296,10 +296,12 @@ LSEC_API LSEC_MUST_USE int lsec_store_identity_get(lsec_store_identity *out,
 						   const char *key_fp, lsec_err *err);
 /*
  * Records a credential's keyed fingerprint (e.g. hex HMAC-SHA-256 under a
- * line key; never the credential itself).
+ * line key; never the credential itself). A unit holds at most one valid
+ * (unrevoked) credential.
  * Errors: LSEC_E_NOTFOUND, LSEC_E_EXISTS (names the unit; revoked
- * credentials included), LSEC_E_STORE_TRANSITION (the unit is retired, as
- * for lsec_store_identity_add), LSEC_E_LIMIT.
+ * credentials included), LSEC_E_STATE (the unit already holds a valid
+ * credential), LSEC_E_STORE_TRANSITION (the unit is retired, as for
+ * lsec_store_identity_add), LSEC_E_LIMIT.
  */
 LSEC_API LSEC_MUST_USE int lsec_store_credential_add(lsec_store *st, const char *serial,
 						     const char *keyed_fp, lsec_err *err);

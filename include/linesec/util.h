@@ -354,6 +354,38 @@ LSEC_API LSEC_MUST_USE int lsec_name_lookup(size_t *out, const char *const *name
 LSEC_API const char *lsec_name_list(char *buf, size_t cap, const char *const *names,
 				    size_t count);
 /*
+ * The one grammar of identifiers: unit serials, products, people, stations,
+ * lines. An identifier names files (labels, sessions), certificate subjects
+ * and registry rows, so it is plain: a letter or digit, then letters,
+ * digits, '.', '_' or '-', at most LSEC_IDENT_MAX bytes in all.
+ */
+#define LSEC_IDENT_MAX 64
+#define LSEC_IDENT_GRAMMAR "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+/*
+ * Checks v against LSEC_IDENT_GRAMMAR. Fails with LSEC_E_USAGE and the
+ * message "<what> '<value>' is not an identifier: expected
+ * [A-Za-z0-9][A-Za-z0-9._-]{0,63}" (the value escaped as by
+ * lsec_text_escape and cut after 80 bytes, its length then given), or
+ * "missing <what>" for NULL or "". Every place an identifier enters the
+ * library (command line, line.yaml, SOP files, the simulator's fleet, the
+ * registry where a value becomes a file name or a certificate) calls it.
+ * @test tests/unit/util/test_names.c
+ */
+LSEC_API LSEC_MUST_USE int lsec_ident_check(const char *v, const char *what, lsec_err *err);
+/* Whether v matches LSEC_IDENT_GRAMMAR (no message). */
+LSEC_API bool lsec_ident_ok(const char *v);
+/*
+ * Writes s[0..len) into out (cap bytes, always NUL-terminated, cut to fit)
+ * so that it cannot drive a terminal: each control byte (below 0x20, 0x7f
+ * and the C1 controls U+0080..U+009F) and each byte that is not valid
+ * UTF-8 becomes an escape ("\n", "\t", "\x1b"); printable UTF-8 is kept.
+ * Escaping escaped text changes nothing, so a message that holds an
+ * escaped value may be escaped again. Returns out. The command line prints
+ * every message and every listed value through it.
+ * @test tests/unit/util/test_names.c
+ */
+LSEC_API const char *lsec_text_escape(char *out, size_t cap, const char *s, size_t len);
+/*
  * Offset of the first byte of s[0..len) that does not start a valid UTF-8
  * sequence (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF),
  * or len when all of it is valid.

@@ -155,7 +155,14 @@ int cli_unlock_ca(cli_ctx *c);
 /* Prints json (consumed, may be NULL after a failed allocation) as canonical JSON. */
 int cli_print_json(struct json_t *json, lsec_err *err);
 
-/* Prints "linesec: <message>" to stderr and returns the exit status for err. */
+/*
+ * s escaped for the terminal (lsec_text_escape: control bytes, backslashes
+ * and invalid UTF-8 as escapes), in one of a few per-thread buffers reused
+ * in turn, so one printf may hold up to 8 of them. Every message and every
+ * value from a file or the registry is printed through it.
+ */
+const char *cli_esc(const char *s);
+/* Prints "linesec: <message>" (escaped) to stderr and returns the exit status for err. */
 int cli_fail(const lsec_err *err);
 /* The documented exit status of an LSEC_E_* code (README.md, "Exit status"). */
 int cli_exit_code(int code);

@@ -42,12 +42,12 @@ static void on_progress(void *ctx, unsigned socket, const char *serial, const ch
 	live *l = ctx;
 	pthread_mutex_lock(&l->mu);
 	if (l->tty && socket >= 1 && socket <= l->sockets) {
-		snprintf(l->lines[socket - 1], sizeof(l->lines[0]), "%-12s %-12s %-16s %s", serial,
-			 sop, step, outcome ? outcome : "...");
+		snprintf(l->lines[socket - 1], sizeof(l->lines[0]), "%-12s %-12s %-16s %s",
+			 cli_esc(serial), cli_esc(sop), cli_esc(step), outcome ? cli_esc(outcome) : "...");
 		redraw(l);
 	} else if (!l->tty && outcome != NULL && strcmp(outcome, "passed") != 0) {
-		printf("socket %u: unit %s: SOP %s step %s %s\n", socket, serial, sop, step,
-		       outcome);
+		printf("socket %u: unit %s: SOP %s step %s %s\n", socket, cli_esc(serial),
+		       cli_esc(sop), cli_esc(step), cli_esc(outcome));
 	}
 	pthread_mutex_unlock(&l->mu);
 }
@@ -74,13 +74,13 @@ static void print_summary(const lsec_station_gang_summary *s)
 		if (u->res.shipped) {
 			continue;
 		}
-		printf("  unit %-10s %s\n", u->res.serial, u->error);
+		printf("  unit %-10s %s\n", cli_esc(u->res.serial), cli_esc(u->error));
 		if (u->rc < 0 && u->res.message[0] != '\0') {
-			printf("    what to do next: %s\n", u->res.message);
+			printf("    what to do next: %s\n", cli_esc(u->res.message));
 		}
 	}
 	if (s->stopped) {
-		printf("  LINE STOPPED: %s\n", s->stop_reason);
+		printf("  LINE STOPPED: %s\n", cli_esc(s->stop_reason));
 	}
 }
 

@@ -166,8 +166,8 @@ static int list_body(cli_ctx *c)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		printf("%-24s %-17s %s%s\n", people[i].name, lsec_role_name(people[i].role),
-		       people[i].created, people[i].disabled ? "  disabled" : "");
+		printf("%-24s %-17s %s%s\n", cli_esc(people[i].name), lsec_role_name(people[i].role),
+		       cli_esc(people[i].created), people[i].disabled ? "  disabled" : "");
 	}
 out:
 	lsec_free(people);

@@ -162,6 +162,11 @@ static int actions_body(cli_ctx *c)
 		       (ac->flags & LSEC_SOP_ACTION_VERIFIES) ? ", verification" : "",
 		       (ac->flags & LSEC_SOP_ACTION_IRREVERSIBLE) ? ", **irreversible**" : "",
 		       (ac->flags & LSEC_SOP_ACTION_ADVISORY) ? ", advisory" : "");
+		printf("- **Performed by:**");
+		for (size_t k = 0; ac->roles[k] != NULL; k++) {
+			printf("%s %s", k ? "," : "", ac->roles[k]);
+		}
+		printf("\n");
 		if (ac->params[0].name == NULL) {
 			printf("- **Parameters:** none\n\n");
 			continue;

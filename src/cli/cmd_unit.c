@@ -19,14 +19,16 @@ static const cli_opt show_opts[] = {
 static void print_record(const lsec_station_unit_record *r)
 {
 	const lsec_store_unit *u = &r->unit;
-	printf("unit %s  product %s  state %s\nUID %s  registered %s\n\n", u->serial, u->product,
-	       lsec_unit_state_name(u->state), u->uid, u->created);
+	printf("unit %s  product %s  state %s\nUID %s  registered %s\n\n", cli_esc(u->serial),
+	       cli_esc(u->product), lsec_unit_state_name(u->state), cli_esc(u->uid),
+	       cli_esc(u->created));
 	printf("%-6s %-20s %-12s %-12s %-26s %-9s %s\n", "SEQ", "TIME", "SOP", "STEP", "ACTION",
 	       "OUTCOME", "WHO");
 	for (size_t i = 0; i < r->nevents; i++) {
 		const lsec_station_unit_event *e = &r->events[i];
 		printf("%-6llu %-20s %-12s %-12s %-26s %-9s %s\n", (unsigned long long)e->seq,
-		       e->time, e->sop, e->step, e->action, e->outcome, e->person);
+		       cli_esc(e->time), cli_esc(e->sop), cli_esc(e->step), cli_esc(e->action),
+		       cli_esc(e->outcome), cli_esc(e->person));
 	}
 	if (r->proof != NULL) {
 		printf("\ninclusion proof: %zu leaves, each proven against the signed checkpoint "
@@ -93,8 +95,9 @@ static int list_body(cli_ctx *c)
 	}
 	printf("%-16s %-12s %-22s %s\n", "SERIAL", "PRODUCT", "STATE", "UID");
 	for (size_t i = 0; i < n; i++) {
-		printf("%-16s %-12s %-22s %s\n", units[i].serial, units[i].product,
-		       lsec_unit_state_name(units[i].state), units[i].uid);
+		printf("%-16s %-12s %-22s %s\n", cli_esc(units[i].serial),
+		       cli_esc(units[i].product), lsec_unit_state_name(units[i].state),
+		       cli_esc(units[i].uid));
 	}
 out:
 	json_decref(j);

@@ -351,14 +351,14 @@ out:
 void cli_station_print_result(const lsec_station_result *res, int rc, const lsec_err *err)
 {
 	if (rc == 0) {
-		printf("unit %s: %s\n", res->serial,
+		printf("unit %s: %s\n", cli_esc(res->serial),
 		       res->shipped ? "shipped" : lsec_unit_state_name(res->state));
 		return;
 	}
-	fprintf(stderr, "linesec: %s\n", err->msg);
+	fprintf(stderr, "linesec: %s\n", cli_esc(err->msg));
 	if (res->message[0] != '\0') {
-		fprintf(stderr, "\nWhat to do next (SOP %s, step %s):\n  %s\n", res->sop, res->step,
-			res->message);
+		fprintf(stderr, "\nWhat to do next (SOP %s, step %s):\n  %s\n", cli_esc(res->sop),
+			cli_esc(res->step), cli_esc(res->message));
 	}
 }
 
@@ -366,7 +366,7 @@ void cli_station_checkpoint(lsec_station *st)
 {
 	lsec_err e = LSEC_ERR_INIT;
 	if (st != NULL && lsec_station_checkpoint(st, &e) < 0) {
-		fprintf(stderr, "linesec: warning: no checkpoint signed: %s\n", e.msg);
+		fprintf(stderr, "linesec: warning: no checkpoint signed: %s\n", cli_esc(e.msg));
 	}
 }
 
@@ -423,8 +423,16 @@ int cli_exit_code(int code)
 	}
 }
 
+const char *cli_esc(const char *s)
+{
+	static _Thread_local char ring[8][4 * 512 + 1];
+	static _Thread_local unsigned next;
+	char *out = ring[next++ % 8];
+	return lsec_text_escape(out, sizeof(ring[0]), s, s != NULL ? strlen(s) : 0);
+}
+
 int cli_fail(const lsec_err *err)
 {
-	fprintf(stderr, "linesec: %s\n", err->msg[0] ? err->msg : lsec_code_name(err->code));
+	fprintf(stderr, "linesec: %s\n", err->msg[0] ? cli_esc(err->msg) : lsec_code_name(err->code));
 	return cli_exit_code(err->code);
 }

@@ -97,7 +97,7 @@ static int check_line_change(lsec_role *role, lsec_line *line, const char *reque
 	lsec_store_person p;
 	lsec_role r = LSEC_ROLE_OPERATOR;
 	memset(&p, 0, sizeof(p));
-	LSEC_TRY(lsec_line__check_id(subject, "person name", err));
+	LSEC_TRY(lsec_ident_check(subject, "person name", err));
 	LSEC_ENSURE(!same(subject, requester), LSEC_E_POLICY,
 		    "cannot request %s of '%s': a security officer cannot request a change of "
 		    "their own account",
@@ -148,7 +148,7 @@ int lsec_line_change_request(int64_t *id_out, char *half_out, size_t half_cap, l
 	LSEC_ENSURE_REF(subject);
 	LSEC_ENSURE(json_is_object(payload), LSEC_E_USAGE,
 		    "cannot request %s of '%s': the payload must be a JSON object", kind, subject);
-	LSEC_TRY(lsec_line__check_id(kind, "change kind", err));
+	LSEC_TRY(lsec_ident_check(kind, "change kind", err));
 	LSEC_TRY(require_signing_officer(line, by, "request a change", err));
 	if (line_kind(kind)) {
 		LSEC_TRY(check_line_change(NULL, line, by->name, kind, subject, payload, err));
@@ -426,7 +426,7 @@ int lsec_line_enrol(lsec_line *line, const char *name, const lsec_secret *code,
 	memset(&c, 0, sizeof(c));
 	LSEC_ENSURE_REF(line);
 	LSEC_ENSURE_REF(code);
-	LSEC_TRY(lsec_line__check_id(name, "person name", err));
+	LSEC_TRY(lsec_ident_check(name, "person name", err));
 	/* The new password first: a bad one costs no attempt. */
 	LSEC_TRY(lsec_line_password_hash(hash, sizeof(hash), password, err));
 	LSEC_TRY(lsec_line__failures(&failures, line, name, err));

@@ -18,26 +18,6 @@
 #define DEFAULT_SESSION_MINUTES 480
 #define MAX_SESSION_MINUTES (7 * 24 * 60)
 
-int lsec_line__check_id(const char *v, const char *what, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(v != NULL && v[0] != '\0', LSEC_E_USAGE, "missing %s", what);
-	LSEC_ENSURE(strlen(v) <= LSEC_STORE_NAME_MAX, LSEC_E_USAGE,
-		    "%s '%.20s...' is too long: at most %d characters", what, v,
-		    LSEC_STORE_NAME_MAX);
-	LSEC_ENSURE(v[0] != '.' && v[0] != '-', LSEC_E_USAGE,
-		    "%s '%s' must not start with '.' or '-'", what, v);
-	for (const char *c = v; *c; c++) {
-		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			  (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
-		LSEC_ENSURE(ok, LSEC_E_USAGE,
-			    "%s '%s' has the character '%c': use letters, digits, '.', '_' or '-'",
-			    what, v, *c);
-	}
-out:
-	return rc;
-}
-
 static bool is_url(const char *s)
 {
 	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
@@ -134,22 +114,58 @@ static int yaml_required(const char **out, struct fy_node *root, const char *pat
 	return rc;
 }
 
-/* A policy value: true/false, an integer, or the text as written. */
-static json_t *policy_value(const char *text)
+/* Where a node starts: "line L, column C" (1-based), or "" when libfyaml does not say. */
+static void node_where(char *out, size_t n, struct fy_node *node)
 {
-	if (strcmp(text, "true") == 0) {
-		return json_true();
+	struct fy_token *t = node != NULL && fy_node_is_scalar(node) ? fy_node_get_scalar_token(node)
+								      : NULL;
+	const struct fy_mark *m = t != NULL ? fy_token_start_mark(t) : NULL;
+	if (m != NULL) {
+		snprintf(out, n, "line %d, column %d: ", m->line + 1, m->column + 1);
+	} else if (n > 0) {
+		out[0] = '\0';
 	}
-	if (strcmp(text, "false") == 0) {
-		return json_false();
+}
+
+/*
+ * Every key of map is one of allowed (NULL-terminated); where names the
+ * mapping. An unknown key is refused at its line and column, naming what is
+ * allowed (hint, when not NULL, says more): a typo is never dropped.
+ */
+static int check_keys(struct fy_node *map, const char *const *allowed, const char *where,
+		      const char *hint, const char *file, lsec_err *err)
+{
+	int rc = 0;
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	size_t na = 0;
+	char at[64], list[256];
+	while (allowed[na] != NULL) {
+		na++;
 	}
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (errno == 0 && end != text && *end == '\0') {
-		return json_integer(v);
+	while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(pair);
+		size_t len = 0;
+		const char *key = k != NULL && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+		bool known = false;
+		for (size_t i = 0; key != NULL && i < na && !known; i++) {
+			known = strlen(allowed[i]) == len && memcmp(allowed[i], key, len) == 0;
+		}
+		if (known) {
+			continue;
+		}
+		node_where(at, sizeof(at), k);
+		LSEC_ENSURE(key != NULL, LSEC_E_PARSE, "cannot read '%s': %sa key in %s is not plain text",
+			    file, at, where);
+		LSEC_ENSURE(false, LSEC_E_PARSE,
+			    "cannot read '%s': %sunknown key '%.*s' in %s: expected %s%s%s", file, at,
+			    (int)(len > 40 ? 40 : len), key, where,
+			    na > 0 ? lsec_name_list(list, sizeof(list), allowed, na) : "no keys",
+			    hint ? "; " : "",
+			    hint ? hint : "");
 	}
-	return json_string(text);
+out:
+	return rc;
 }
 
 static int read_product(line_product *p, struct fy_node *n, size_t idx, const char *file,
@@ -157,17 +173,20 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 {
 	int rc = 0;
 	const char *id = NULL, *target = NULL;
-	char where[64];
+	static const char *const product_keys[] = {"id", "target", "policies", NULL};
+	static const char *const policy_keys[] = {NULL};
+	char where[128];
 	snprintf(where, sizeof(where), "products[%zu]", idx);
 	LSEC_ENSURE(fy_node_is_mapping(n), LSEC_E_PARSE,
 		    "cannot read '%s': %s must be a mapping with id, target and policies", file,
 		    where);
+	LSEC_TRY(check_keys(n, product_keys, where, NULL, file, err));
 	LSEC_TRY(yaml_scalar(&id, n, "/id", file, err));
 	LSEC_TRY(yaml_scalar(&target, n, "/target", file, err));
 	LSEC_ENSURE(id != NULL, LSEC_E_PARSE, "cannot read '%s': %s has no id", file, where);
 	LSEC_ENSURE(target != NULL, LSEC_E_PARSE, "cannot read '%s': product '%s' has no target",
 		    file, id);
-	LSEC_TRY(lsec_line__check_id(id, "product id", err));
+	LSEC_TRY(lsec_ident_check(id, "product id", err));
 	p->id = lsec_strdup(id);
 	p->target = lsec_strdup(target);
 	p->policies = json_object();
@@ -177,21 +196,14 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 	if (pol == NULL) {
 		goto out;
 	}
-	LSEC_ENSURE(fy_node_is_mapping(pol), LSEC_E_PARSE,
-		    "cannot read '%s': policies of product '%s' must be a mapping", file, id);
-	void *it = NULL;
-	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(pol, &it)) != NULL) {
-		struct fy_node *k = fy_node_pair_key(pair);
-		struct fy_node *v = fy_node_pair_value(pair);
-		LSEC_ENSURE(k && v && fy_node_is_scalar(k) && fy_node_is_scalar(v), LSEC_E_PARSE,
-			    "cannot read '%s': each policy of product '%s' must be 'name: value'",
-			    file, id);
-		json_t *jv = policy_value(fy_node_get_scalar0(v));
-		LSEC_ENSURE(jv != NULL && json_object_set_new(p->policies, fy_node_get_scalar0(k),
-							      jv) == 0,
-			    LSEC_E_NOMEM, "cannot read '%s': out of memory", file);
-	}
+	snprintf(where, sizeof(where), "the policies of product '%s'", id);
+	LSEC_ENSURE(fy_node_is_mapping(pol), LSEC_E_PARSE, "cannot read '%s': %s must be a mapping",
+		    file, where);
+	LSEC_TRY(check_keys(pol, policy_keys, where,
+			    "a product's firmware key is a registry record (linesec product key "
+			    "submit); retries, boot attestation and witnesses are set by the approved "
+			    "SOPs",
+			    file, err));
 out:
 	return rc;
 }
@@ -274,14 +286,27 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 	struct fy_node *root = fy_document_root(doc);
 	LSEC_ENSURE(root != NULL && fy_node_is_mapping(root), LSEC_E_PARSE,
 		    "cannot read '%s': expected a mapping with line, station and registry", path);
+	{
+		static const char *const top[] = {"version", "line",        "station", "registry",
+						  "ca",      "checkpoints", "session", "products",
+						  NULL};
+		static const char *const session[] = {"lifetime_minutes", NULL};
+		struct fy_node *sn = yaml_get(root, "/session");
+		LSEC_TRY(check_keys(root, top, "line.yaml", NULL, path, err));
+		LSEC_ENSURE(sn == NULL || fy_node_is_mapping(sn), LSEC_E_PARSE,
+			    "cannot read '%s': field 'session' must be a mapping", path);
+		if (sn != NULL) {
+			LSEC_TRY(check_keys(sn, session, "session", NULL, path, err));
+		}
+	}
 	LSEC_TRY(yaml_required(&v, root, "/version", path, err));
 	LSEC_ENSURE(strcmp(v, "1") == 0, LSEC_E_PARSE,
 		    "cannot read '%s': version '%s' is not supported (expected 1)", path, v);
 	LSEC_TRY(yaml_required(&v, root, "/line", path, err));
-	LSEC_TRY(lsec_line__check_id(v, "line id", err));
+	LSEC_TRY(lsec_ident_check(v, "line id", err));
 	snprintf(line->line_id, sizeof(line->line_id), "%s", v);
 	LSEC_TRY(yaml_required(&v, root, "/station", path, err));
-	LSEC_TRY(lsec_line__check_id(v, "station id", err));
+	LSEC_TRY(lsec_ident_check(v, "station id", err));
 	snprintf(line->station, sizeof(line->station), "%s", v);
 	LSEC_TRY(yaml_required(&v, root, "/registry", path, err));
 	LSEC_ENSURE(strlen(v) < sizeof(line->registry), LSEC_E_PARSE,
@@ -494,6 +519,57 @@ out:
 	return rc;
 }
 
+/*
+ * Refuses path (when it exists) if its mode has any of the forbidden bits:
+ * "writable by others" (022) for the folders and files that decide what
+ * the station does, "readable by others" (077) for keys and secrets.
+ */
+static int check_mode(const char *path, const char *what, unsigned forbidden, lsec_err *err)
+{
+	int rc = 0;
+	struct stat sb;
+	if (path == NULL || lstat(path, &sb) != 0) {
+		goto out;
+	}
+	bool dir = S_ISDIR(sb.st_mode);
+	unsigned want = dir ? 0700u : 0600u; /* what linesec creates */
+	LSEC_ENSURE(((unsigned)sb.st_mode & forbidden) == 0, LSEC_E_POLICY,
+		    "%s '%s' is %s by others (mode %04o): run 'chmod %s %s' (expected %04o or "
+		    "stricter)",
+		    what, path, forbidden == 022 ? "writable" : "readable",
+		    (unsigned)sb.st_mode & 07777u, forbidden == 022 ? "go-w" : "go-rwx", path, want);
+out:
+	return rc;
+}
+
+/*
+ * The station runs only on a line nobody else can change or read the
+ * secrets of: the line folder, line.yaml, the registry file and the
+ * sessions folder writable by the owner alone; the station key, the CA key
+ * and the credential key readable by the owner alone.
+ */
+static int check_modes(const lsec_line *line, const char *cfg, lsec_err *err)
+{
+	int rc = 0;
+	char *ca_key = lsec_asprintf("%s/ca.key.pem", line->ca_dir);
+	char *cred_key = lsec_asprintf("%s/cred.key", line->ca_dir);
+	LSEC_ENSURE(ca_key != NULL && cred_key != NULL, LSEC_E_NOMEM,
+		    "cannot open line: out of memory");
+	LSEC_TRY(check_mode(line->dir, "line folder", 022, err));
+	LSEC_TRY(check_mode(cfg, "line configuration", 022, err));
+	if (!is_url(line->registry_location)) {
+		LSEC_TRY(check_mode(line->registry_location, "registry", 022, err));
+	}
+	LSEC_TRY(check_mode(line->sessions_dir, "sessions folder", 022, err));
+	LSEC_TRY(check_mode(line->key_path, "station key", 077, err));
+	LSEC_TRY(check_mode(ca_key, "CA key", 077, err));
+	LSEC_TRY(check_mode(cred_key, "credential key", 077, err));
+out:
+	lsec_free(ca_key);
+	lsec_free(cred_key);
+	return rc;
+}
+
 static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err *err)
 {
 	int rc = 0;
@@ -507,6 +583,9 @@ static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err 
 	LSEC_TRY(lsec_line__config_read(line, cfg, err));
 	LSEC_TRY(lsec_line__derive_paths(line, err));
 	read_only = read_only || access(line->dir, W_OK) != 0;
+	if (!read_only) {
+		LSEC_TRY(check_modes(line, cfg, err));
+	}
 	if (read_only) {
 		LSEC_TRY(lsec_store_open_read_only(&line->st, line->registry_location, err));
 	} else {
@@ -620,17 +699,12 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"checkpoints: " LSEC_LINE_CHECKPOINTS "\n"
 		"session:\n"
 		"  lifetime_minutes: %u\n"
-		"# Products built on this line: the device target each is driven through\n"
-		"# and the line policies that apply to it.\n"
+		"# Products built on this line: the device target each is driven through.\n"
 		"products:\n"
 		"  - id: sensor\n"
-		"    target: \"sim://\"\n"
-		"    policies:\n"
-		"      flash_retries: 2\n"
-		"      require_attestation: true\n"
-		"      witness_scrap: true\n",
+		"    target: \"sim://\"\n",
 		line->line_id, line->station, line->registry, line->session_minutes));
-	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0640, err));
+	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
 out:
 	lsec_buf_release(&b);
 	return rc;
@@ -696,12 +770,12 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	snprintf(line->line_id, sizeof(line->line_id), "%s", opts->line_id ? opts->line_id : "line1");
 	snprintf(line->station, sizeof(line->station), "%s",
 		 opts->station_id ? opts->station_id : "station1");
-	LSEC_TRY(lsec_line__check_id(opts->line_id ? opts->line_id : "line1", "line id", err));
-	LSEC_TRY(lsec_line__check_id(opts->station_id ? opts->station_id : "station1",
+	LSEC_TRY(lsec_ident_check(opts->line_id ? opts->line_id : "line1", "line id", err));
+	LSEC_TRY(lsec_ident_check(opts->station_id ? opts->station_id : "station1",
 				     "station id", err));
 	const char *admin = opts->admin ? opts->admin : "admin";
 	const char *second = opts->second_officer;
-	LSEC_TRY(lsec_line__check_id(admin, "person name", err));
+	LSEC_TRY(lsec_ident_check(admin, "person name", err));
 	const char *reg = opts->registry ? opts->registry : "registry.db";
 	LSEC_ENSURE(strlen(reg) < sizeof(line->registry) && strpbrk(reg, "\"\\\n\r") == NULL,
 		    LSEC_E_USAGE, "cannot create line: registry location '%s' is not usable", reg);
@@ -713,7 +787,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		    line->session_minutes, MAX_SESSION_MINUTES);
 	LSEC_TRY(lsec_line__derive_paths(line, err));
 
-	LSEC_TRY(lsec_mkdir_p(line->dir, 0750, err));
+	LSEC_TRY(lsec_mkdir_p(line->dir, 0700, err));
 	cfg = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_CONFIG);
 	LSEC_ENSURE(cfg != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
 	LSEC_ENSURE(!has_config(line->dir), LSEC_E_EXISTS,
@@ -758,7 +832,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_ENSURE(second != NULL && opts->second_password != NULL, LSEC_E_USAGE,
 			    "cannot create line: a line starts with two security officers, each "
 			    "present and typing their own password (--second-officer NAME)");
-		LSEC_TRY(lsec_line__check_id(second, "person name", err));
+		LSEC_TRY(lsec_ident_check(second, "person name", err));
 		LSEC_ENSURE(strcmp(second, admin) != 0, LSEC_E_USAGE, /* lint:ok: public names */
 			    "cannot create line: the two security officers must be two people, not "
 			    "'%s' twice",

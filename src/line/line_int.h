@@ -43,12 +43,6 @@ int lsec_line__config_read(lsec_line *line, const char *path, lsec_err *err);
  */
 int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const char *path,
 			    lsec_err *err);
-/*
- * Checks an id used in file names and YAML without quoting: 1..64 bytes of
- * [A-Za-z0-9._-], not starting with '.' or '-'.
- */
-int lsec_line__check_id(const char *v, const char *what, lsec_err *err);
-
 /* Fills the derived paths (key, pub, sessions, registry location) from dir and registry. */
 int lsec_line__derive_paths(lsec_line *line, lsec_err *err);
 /* Records one audit event by person for this station inside the open transaction. */

@@ -366,8 +366,7 @@ static int sole_session(const lsec_line *line, char *out, size_t cap, lsec_err *
 	struct dirent *e;
 	out[0] = '\0';
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		lsec_err ignored = LSEC_ERR_INIT;
-		if (lsec_line__check_id(e->d_name, "name", &ignored) != 0) {
+		if (!lsec_ident_ok(e->d_name)) {
 			continue; /* ".", "..", temporary files */
 		}
 		if (found++ == 0) {
@@ -422,7 +421,7 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 	if (name == NULL) {
 		LSEC_TRY(sole_session(line, who, sizeof(who), err));
 	} else {
-		LSEC_TRY(lsec_line__check_id(name, "person name", err));
+		LSEC_TRY(lsec_ident_check(name, "person name", err));
 		snprintf(who, sizeof(who), "%s", name);
 	}
 	rc = session_token_hash(line, who, th, &login_seq, err);
@@ -620,7 +619,7 @@ int lsec_line_person_unlock(lsec_line *line, const lsec_line_actor *by, const ch
 	unsigned failures = 0;
 	memset(&p, 0, sizeof(p));
 	LSEC_ENSURE_REF(line);
-	LSEC_TRY(lsec_line__check_id(name, "person name", err));
+	LSEC_TRY(lsec_ident_check(name, "person name", err));
 	LSEC_ENSURE(by != NULL && by->authenticated, LSEC_E_AUTH,
 		    "cannot unlock '%s': the officer must sign with their password", name);
 	LSEC_TRY(require_officer(line, by, "unlock a person", err));
@@ -653,7 +652,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	json_t *ev = NULL;
 	bool had_old = false;
 	LSEC_ENSURE_REF(line);
-	LSEC_TRY(lsec_line__check_id(name, "person name", err));
+	LSEC_TRY(lsec_ident_check(name, "person name", err));
 	LSEC_ENSURE(password != NULL, LSEC_E_USAGE, "cannot log in '%s': no password given", name);
 	LSEC_TRY(check_login(line, name, password, err));
 
@@ -724,7 +723,7 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 	if (name == NULL) {
 		LSEC_TRY(sole_session(line, who, sizeof(who), err));
 	} else {
-		LSEC_TRY(lsec_line__check_id(name, "person name", err));
+		LSEC_TRY(lsec_ident_check(name, "person name", err));
 		snprintf(who, sizeof(who), "%s", name);
 	}
 	path = session_path(line, who);

@@ -733,8 +733,8 @@ int lsec_ca_issue(lsec_cert **out, lsec_ca *ca, EVP_PKEY *pubkey, const lsec_cer
 	*out = NULL;
 	LSEC_ENSURE(req != NULL && req->version == LSEC_CERT_REQUEST_VERSION, LSEC_E_USAGE,
 		    "cannot issue a certificate: missing or unknown request");
-	LSEC_TRY(check_name(req->serial, "unit serial", err));
-	LSEC_TRY(check_name(req->product, "product", err));
+	LSEC_TRY(lsec_ident_check(req->serial, "unit serial (certificate CN)", err));
+	LSEC_TRY(lsec_ident_check(req->product, "product", err));
 	LSEC_ENSURE(req->uid != NULL && req->uid_len > 0 && req->uid_len <= 64, LSEC_E_USAGE,
 		    "cannot issue a certificate for unit '%s': UID of %zu bytes, 1..64 expected",
 		    req->serial, req->uid_len);

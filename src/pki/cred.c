@@ -159,24 +159,6 @@ out:
 	return rc;
 }
 
-/* A unit serial usable as a file name: [A-Za-z0-9._-], not starting with '.'. */
-static bool serial_is_filename(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64 || s[0] == '.') {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-		if (!ok) {
-			return false;
-		}
-	}
-	return true;
-}
-
 int lsec_cred_label_write(char **path_out, const char *dir, const char *serial,
 			  const lsec_secret *pw, lsec_err *err)
 {
@@ -186,9 +168,7 @@ int lsec_cred_label_write(char **path_out, const char *dir, const char *serial,
 	*path_out = NULL;
 	LSEC_ENSURE(dir != NULL && serial != NULL && pw != NULL, LSEC_E_USAGE,
 		    "cannot write a label: missing folder, serial or credential");
-	LSEC_ENSURE(serial_is_filename(serial), LSEC_E_USAGE,
-		    "cannot write a label for unit '%s': serial must be 1..64 of [A-Za-z0-9._-]",
-		    serial);
+	LSEC_TRY(lsec_ident_check(serial, "unit serial (label file name)", err));
 	LSEC_ENSURE((path = lsec_asprintf("%s/%s.label", dir, serial)) != NULL, LSEC_E_NOMEM,
 		    "out of memory");
 	LSEC_TRY(lsec_buf_printf(&b, err, "serial: %s\npassword: ", serial));

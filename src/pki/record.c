@@ -344,8 +344,8 @@ out:
 	return rc;
 }
 
-int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
-			   const lsec_actor *who, const char *unit, size_t len,
+int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_actor *who,
+			   const char *unit, const char *label_dir, size_t len,
 			   lsec_cred_alphabet a, lsec_err *err)
 {
 	int rc = 0;
@@ -353,10 +353,12 @@ int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
 	lsec_store_unit u;
 	uint8_t fp[32];
 	char fphex[65];
+	char *label = NULL;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	*pw_out = NULL;
-	LSEC_ENSURE(who != NULL && unit != NULL, LSEC_E_USAGE,
-		    "cannot issue a credential: missing person or unit");
+	*label_out = NULL;
+	LSEC_ENSURE(who != NULL && unit != NULL && label_dir != NULL, LSEC_E_USAGE,
+		    "cannot issue a credential: missing person, unit or label folder");
+	LSEC_TRY(lsec_ident_check(unit, "unit serial", err));
 	LSEC_TRY(lsec_store_unit_get(&u, st, unit, err));
 	LSEC_TRY(lsec_cred_generate_ex(&pw, len, a, err));
 	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
@@ -368,11 +370,20 @@ int lsec_pki_cred_recorded(lsec_secret **pw_out, lsec_ca *ca, lsec_store *st,
 				 (json_int_t)lsec_cred_entropy_bits(len, a), "length", (json_int_t)len,
 				 LSEC_EV_CREDENTIAL_FP, fphex),
 		       err));
+	/* The label is the only place the password goes: written before the commit. */
+	LSEC_TRY(lsec_cred_label_write(&label, label_dir, u.serial, pw, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
-	*pw_out = pw;
-	pw = NULL;
+	*label_out = label;
+	label = NULL;
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
+	if (label != NULL) {
+		lsec_err ignored = LSEC_ERR_INIT;
+		if (lsec_cred_label_remove(label, &ignored) < 0) {
+			/* a 0600 file of a credential never recorded: useless to anyone */
+		}
+		lsec_free(label);
+	}
 	lsec_wipe(fphex, sizeof(fphex));
 	lsec_wipe(fp, sizeof(fp));
 	lsec_secret_free(pw);

@@ -34,6 +34,11 @@ const char *lsec_sop_title(const lsec_sop *sop)
 	return sop->title;
 }
 
+const char *lsec_sop_product(const lsec_sop *sop)
+{
+	return sop->product;
+}
+
 int lsec_sop_version(const lsec_sop *sop)
 {
 	return sop->version;

@@ -9,10 +9,20 @@
  *   flash         image.check < device.flash < device.verify-flash < device.boot-attest
  *   provision     (device.keygen | station.keygen) < ca.issue < device.write-cert
  *                 < device.prove-possession; credential.generate < device.write-credential
- *   secure-boot   otp.burn-key-digest < otp.enable-secure-boot < otp.lock < otp.verify
- *   debug-lock    debug.lock < debug.verify-locked
- *   decommission  identity.revoke (every unit); device.erase < device.blank-check
- *                 (every reachable unit)
+ *                 < label.print (the identity label carries the credential)
+ *   secure-boot   otp.burn-key-digest < otp.enable-secure-boot < otp.lock < otp.verify;
+ *                 otp.burn-counter < otp.lock; otp.lock < secure-boot.negative-test
+ *   debug-lock    debug.lock < debug.verify-locked; console.close < console.verify-closed;
+ *                 debug.verify-locked < a confirm witnessed by a supervisor or security
+ *                 officer (the tamper seal)
+ *   decommission  identity.revoke and credential.revoke (every unit);
+ *                 device.erase < device.blank-check (every reachable unit)
+ *
+ * The rules hold for every product of every line: each target the station
+ * drives has a UART service console and an anti-rollback counter (the
+ * device interface's UART_DISABLE and ANTI_ROLLBACK fuses), so no line.yaml
+ * setting exempts a product from the console or counter steps; a release
+ * without a security counter burns 0, which changes nothing.
  */
 #include "sop/sop_int.h"
 
@@ -166,26 +176,95 @@ static void console_verified(const lsec_sop *sop, const rule *r, lsec_sop_diags 
 	}
 }
 
-static void decommission_revoke(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+/* A witness confirms under their own login: someone who answers for the line. */
+static bool witness_role_ok(const char *role)
 {
-	if (sop->kind != LSEC_SOP_DECOMMISSION) {
-		return;
-	}
+	return strcmp(role, "supervisor") == 0 || strcmp(role, "security-officer") == 0;
+}
+
+/* A step doing action must run on every unit (when: always), and none only on some. */
+static void every_unit(const lsec_sop *sop, const rule *r, lsec_sop_diags *d, const char *action,
+		       const char *what)
+{
 	bool always = false;
 	for (size_t i = 0; i < sop->nsteps; i++) {
-		if (strcmp(ACT(sop, i)->id, "identity.revoke") != 0) {
+		if (strcmp(ACT(sop, i)->id, action) != 0) {
 			continue;
 		}
 		if (STEP(sop, i)->pub.when == LSEC_SOP_WHEN_ALWAYS) {
 			always = true;
 		} else {
-			violation(d, r, STEP(sop, i)->when_loc,
-				  "step '%s' revokes the identity only when the unit is %s",
-				  STEP(sop, i)->pub.id, lsec_sop_when_name(STEP(sop, i)->pub.when));
+			violation(d, r, STEP(sop, i)->when_loc, "step '%s' %s only when the unit is %s",
+				  STEP(sop, i)->pub.id, what, lsec_sop_when_name(STEP(sop, i)->pub.when));
 		}
 	}
 	if (!always) {
-		violation(d, r, sop->steps_loc, "decommission SOP has no identity.revoke for every unit");
+		violation(d, r, sop->steps_loc, "%s SOP has no %s for every unit",
+			  lsec_sop_kind_name(sop->kind), action);
+	}
+}
+
+static void decommission_revoke(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_DECOMMISSION) {
+		every_unit(sop, r, d, "identity.revoke", "revokes the identity");
+	}
+}
+
+static void decommission_credential(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_DECOMMISSION) {
+		every_unit(sop, r, d, "credential.revoke", "revokes the initial credential");
+	}
+}
+
+static void provision_label(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_PROVISION) {
+		CHAIN(sop, r, d, "device.write-credential", "label.print");
+	}
+}
+
+static void secure_boot_counter(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_SECURE_BOOT) {
+		CHAIN(sop, r, d, "otp.burn-counter", "otp.lock");
+	}
+}
+
+static void secure_boot_negative_test(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_SECURE_BOOT) {
+		CHAIN(sop, r, d, "otp.lock", "secure-boot.negative-test");
+	}
+}
+
+static void debug_lock_console(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_DEBUG_LOCK) {
+		CHAIN(sop, r, d, "console.close", "console.verify-closed");
+	}
+}
+
+static void debug_lock_seal(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind != LSEC_SOP_DEBUG_LOCK) {
+		return;
+	}
+	ptrdiff_t verified = -1;
+	bool sealed = false;
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		if (verified < 0 && strcmp(ACT(sop, i)->id, "debug.verify-locked") == 0) {
+			verified = (ptrdiff_t)i;
+		} else if (verified >= 0 && strcmp(ACT(sop, i)->id, "confirm") == 0) {
+			sealed |= st->pub.witness != NULL && witness_role_ok(st->pub.witness);
+		}
+	}
+	if (!sealed) {
+		violation(d, r, verified >= 0 ? STEP(sop, verified)->loc : sop->steps_loc,
+			  "no confirm step (the tamper seal) after debug.verify-locked is witnessed "
+			  "by a supervisor or security officer");
 	}
 }
 
@@ -208,11 +287,6 @@ static void decommission_scrap_witness(const lsec_sop *sop, const rule *r, lsec_
 		if (st->pub.witness == NULL) {
 			violation(d, r, st->loc, "step '%s' records destruction without a witness",
 				  st->pub.id);
-		} else if (strcmp(st->pub.witness, "supervisor") != 0 &&
-			   strcmp(st->pub.witness, "security-officer") != 0) {
-			violation(d, r, st->witness_loc,
-				  "step '%s' has witness '%s': expected supervisor or security-officer",
-				  st->pub.id, st->pub.witness);
 		}
 	}
 	if (sop->kind == LSEC_SOP_DECOMMISSION && !found) {
@@ -313,12 +387,33 @@ static void witness_distinct(const lsec_sop *sop, const rule *r, lsec_sop_diags 
 	}
 }
 
-static void auditor_read_only(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+static void action_roles(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	char list[128];
+	for (size_t i = 0; i < sop->nsteps; i++) {
+		const sop_step *st = STEP(sop, i);
+		const char *const *roles = ACT(sop, i)->roles;
+		size_t n = 0;
+		bool ok = false;
+		for (; roles[n] != NULL; n++) {
+			ok |= st->pub.who != NULL && strcmp(st->pub.who, roles[n]) == 0;
+		}
+		if (st->pub.who != NULL && !ok) {
+			violation(d, r, st->who_loc, "step '%s' (%s) is done by %s: expected %s",
+				  st->pub.id, ACT(sop, i)->id, st->pub.who,
+				  lsec_name_list(list, sizeof(list), roles, n));
+		}
+	}
+}
+
+static void witness_role(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
 {
 	for (size_t i = 0; i < sop->nsteps; i++) {
 		const sop_step *st = STEP(sop, i);
-		if (st->pub.who != NULL && strcmp(st->pub.who, "auditor") == 0) {
-			violation(d, r, st->who_loc, "step '%s' is done by an auditor", st->pub.id);
+		if (st->pub.witness != NULL && !witness_role_ok(st->pub.witness)) {
+			violation(d, r, st->witness_loc,
+				  "step '%s' has witness '%s': expected supervisor or security-officer",
+				  st->pub.id, st->pub.witness);
 		}
 	}
 }
@@ -383,21 +478,39 @@ static const rule rules[] = {
 	{{"provision-credential",
 	  "a provision SOP generates a per-unit credential (credential.generate) and then writes it (device.write-credential)"},
 	 provision_credential},
+	{{"provision-label",
+	  "a provision SOP prints the unit's label (label.print, which carries the initial credential) after writing the credential"},
+	 provision_label},
 	{{"secure-boot-order",
 	  "a secure-boot SOP runs otp.burn-key-digest, otp.enable-secure-boot, otp.lock and otp.verify, in this order, and burns nothing after otp.lock"},
 	 secure_boot_order},
+	{{"secure-boot-counter",
+	  "a secure-boot SOP burns the release's rollback counter (otp.burn-counter) before otp.lock; every target has the counter, and a release without one burns 0"},
+	 secure_boot_counter},
+	{{"secure-boot-negative-test",
+	  "a secure-boot SOP runs the negative boot test (secure-boot.negative-test) after otp.lock, on at least one unit in 100 (its sample parameter is 1 to 100)"},
+	 secure_boot_negative_test},
 	{{"debug-lock-order", "a debug-lock SOP runs debug.lock and then debug.verify-locked"},
 	 debug_lock_order},
+	{{"debug-lock-console",
+	  "a debug-lock SOP closes the service console (console.close) and then probes it (console.verify-closed); every target has one"},
+	 debug_lock_console},
+	{{"debug-lock-seal",
+	  "a debug-lock SOP ends with the tamper seal: after debug.verify-locked, a confirm step witnessed by a supervisor or security officer"},
+	 debug_lock_seal},
 	{{"console-verified", "a console.close step is followed by console.verify-closed"},
 	 console_verified},
 	{{"decommission-revoke",
 	  "a decommission SOP revokes the identity (identity.revoke) of every unit, reachable or not"},
 	 decommission_revoke},
+	{{"decommission-credential",
+	  "a decommission SOP revokes the initial credential (credential.revoke) of every unit, reachable or not"},
+	 decommission_credential},
 	{{"decommission-wipe",
 	  "a decommission SOP erases every reachable unit (device.erase) and then blank-checks it (device.blank-check)"},
 	 decommission_wipe},
 	{{"scrap-witness",
-	  "physical destruction (scrap.record) is recorded in a decommission SOP and witnessed by a supervisor or security officer"},
+	  "physical destruction (scrap.record) is recorded in a decommission SOP and witnessed (witness-role says by whom)"},
 	 decommission_scrap_witness},
 	{{"action-kind", "every action is one the action table allows in this kind of SOP"},
 	 action_kind},
@@ -416,8 +529,10 @@ static const rule rules[] = {
 	 continue_advisory_only},
 	{{"witness-distinct", "a witness has a different role from the person doing the step"},
 	 witness_distinct},
-	{{"auditor-read-only", "auditors never perform a step (they only read and verify)"},
-	 auditor_read_only},
+	{{"action-roles",
+	  "each step is done by a role the action table allows for its action (Performed by): operators and supervisors run the line, a security officer may also confirm and revoke, auditors do no step"},
+	 action_roles},
+	{{"witness-role", "a step's witness is a supervisor or a security officer"}, witness_role},
 	{{"conditional-decommission-only",
 	  "only decommission steps may depend on whether the unit is reachable; build procedures run every step on every unit"},
 	 conditional_decommission_only},

@@ -399,6 +399,21 @@ static const char *step_role(ctx *c, struct fy_node *n, sop_loc at, const char *
 	return r;
 }
 
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > SOP_MAX_ID_LEN || s[0] == '-') {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
  * Reads a step's `with` against its action's declared parameters; the step
  * keeps them in the declared order, defaults filled in. An entry past
@@ -489,7 +504,13 @@ static void read_params(ctx *c, sop_step *st, struct fy_node *with, sop_loc at, 
 				break;
 			case LSEC_SOP_PARAM_STRING:
 			default:
-				check_placeholders(c, val, vl, what);
+				/* a name the station prints as written: no placeholder it would not fill */
+				ok = valid_id(val);
+				if (!ok) {
+					lsec_sop__diag(c->d, LSEC_E_SOP_BAD_PARAM, vl, NULL,
+						       "%s: '%.*s' is not a name: expected lowercase letters, digits and '-' (at most %d)",
+						       what, SOP_ECHO_MAX, val, SOP_MAX_ID_LEN);
+				}
 				break;
 			}
 			if (ok) {
@@ -552,21 +573,6 @@ static void read_on_failure(ctx *c, sop_step *st, struct fy_node *n, sop_loc at,
 	if (v[2] != NULL) {
 		st->pub.failure_message = text_field(c, v[2], l[2], what);
 	}
-}
-
-static bool valid_id(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > SOP_MAX_ID_LEN || s[0] == '-') {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) {
-			return false;
-		}
-	}
-	return true;
 }
 
 static void read_step(ctx *c, sop_step *st, struct fy_node *n, sop_loc at, size_t idx,

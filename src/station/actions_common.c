@@ -89,7 +89,7 @@ int lsec_station__act_label(lsec_station__run *r, lsec_err *err)
 	/* What the label shows besides any credential: its hash is the evidence. */
 	LSEC_TRY(lsec_buf_printf(&text, err, "serial=%s\nproduct=%s\nrelease=%s\ntemplate=%s\n",
 				 r->serial, r->product, r->have_release ? r->release : "",
-				 tmpl ? tmpl : "unit"));
+				 tmpl));
 	LSEC_TRY(lsec_sha256(sha, text.data, text.len, err));
 	if (r->credential != NULL) {
 		/*
@@ -119,6 +119,7 @@ int lsec_station__act_label(lsec_station__run *r, lsec_err *err)
 		LSEC_TRY(lsec_station__ev_bool(r, "carries-credential", true, err));
 	}
 	LSEC_TRY(lsec_station__ev_hex(r, "label-sha256", sha, 32, err));
+	LSEC_TRY(lsec_station__ev_str(r, "template", tmpl, err));
 out:
 	lsec_free(dir);
 	lsec_buf_release(&text);

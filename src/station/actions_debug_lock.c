@@ -32,8 +32,9 @@ int lsec_station__act_debug_lock(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_fuse_value v;
-	const char *ifc = lsec_sop_step_param(r->step, "interface");
-	LSEC_TRY(lsec_station__ev_str(r, "interfaces", ifc ? ifc : "all", err));
+	/* The loader allows `all` only: the one debug-lock fuse closes SWD and JTAG together. */
+	LSEC_TRY(lsec_station__ev_str(r, "interface", lsec_sop_step_param(r->step, "interface"), err));
+	LSEC_TRY(lsec_station__ev_str(r, "interfaces", "swd, jtag", err));
 	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_LOCK, err));
 	/*
 	 * Level 1: locked, with the UID-bound authenticated erase kept for

@@ -10,6 +10,8 @@
  */
 #include "station/station_int.h"
 
+#include <stdlib.h>
+
 static int image_bytes(const uint8_t **p, size_t *n, lsec_station__run *r, lsec_err *err)
 {
 	*p = r->image ? lsec_image_bytes(r->image, n) : NULL;
@@ -56,6 +58,8 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 		LSEC_TRY(lsec_device_flash_write(r->tgt, 0, img, n, err));
 	}
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_IMAGE_SHA256, r->release_digest, 32, err));
+	/* The loader allows the primary slot only, which starts at address 0. */
+	LSEC_TRY(lsec_station__ev_str(r, "slot", lsec_sop_step_param(r->step, "slot"), err));
 	LSEC_TRY(lsec_station__ev_int(r, "address", 0, err));
 	LSEC_TRY(lsec_station__ev_int(r, "bytes-written", already ? 0 : (int64_t)n, err));
 	LSEC_TRY(lsec_station__ev_bool(r, "already-written", already, err));
@@ -84,11 +88,18 @@ int lsec_station__act_boot_attest(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_boot_report br;
-	uint64_t t0 = lsec_time_mono_ms();
+	const char *to = lsec_sop_step_param(r->step, "timeout-s");
+	uint64_t limit_ms = (to != NULL ? strtoull(to, NULL, 10) : 30) * 1000u;
+	uint64_t t0 = lsec_time_mono_ms(), took = 0;
 	memset(&br, 0, sizeof(br));
 	r->attached = false; /* a reset ends the debug session */
 	LSEC_TRY(lsec_device_reset(&br, r->tgt, err));
-	LSEC_TRY(lsec_station__ev_int(r, "boot-time-ms", (int64_t)(lsec_time_mono_ms() - t0), err));
+	took = lsec_time_mono_ms() - t0;
+	LSEC_TRY(lsec_station__ev_int(r, "boot-time-ms", (int64_t)took, err));
+	LSEC_TRY(lsec_station__ev_int(r, "timeout-s", (int64_t)(limit_ms / 1000u), err));
+	LSEC_ENSURE(took <= limit_ms, LSEC_E_DEVICE,
+		    "unit '%s' took %llu ms to report its boot, above the SOP's timeout-s of %llu s",
+		    r->serial, (unsigned long long)took, (unsigned long long)(limit_ms / 1000u));
 	LSEC_ENSURE(br.measured, LSEC_E_DEVICE, "unit '%s' booted without attesting its image",
 		    r->serial);
 	LSEC_TRY(lsec_station__ev_hex(r, "attested-sha256", br.digest, 32, err));

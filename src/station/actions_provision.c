@@ -70,8 +70,11 @@ static int read_public(lsec_station__run *r, unsigned slot, lsec_err *err)
 		    "the public key of unit '%s' (%s) is already held by another unit", r->serial,
 		    hex);
 	r->have_key = true;
+	r->key_slot = slot;
 	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_KEY_SHA256, hex, err));
 	LSEC_TRY(lsec_station__ev_str(r, "key-type", "ecdsa-p256", err));
+	/* The SOP's type: the loader allows ecdsa-p256 only, checked on the key above. */
+	LSEC_TRY(lsec_station__ev_str(r, "type", lsec_sop_step_param(r->step, "type"), err));
 	LSEC_TRY(lsec_station__ev_int(r, "slot", slot, err));
 out:
 	lsec_key_free(k);
@@ -218,7 +221,7 @@ int lsec_station__act_ca_issue(lsec_station__run *r, lsec_err *err)
 		LSEC_TRY(lsec_station__ev_bool(r, "reused", true, err));
 	} else {
 		lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
-		LSEC_TRY(device_csr(&csr_der, r, slot_of(r), err));
+		LSEC_TRY(device_csr(&csr_der, r, r->key_slot, err));
 		LSEC_TRY(lsec_csr_parse(&csr, csr_der.data, csr_der.len, err));
 		LSEC_TRY(lsec_station__ca(&ca, r->st, err));
 		LSEC_TRY(lsec_hex_decode(&uid, r->uid_hex, strlen(r->uid_hex), "UID", err));
@@ -226,7 +229,7 @@ int lsec_station__act_ca_issue(lsec_station__run *r, lsec_err *err)
 		req.product = r->product;
 		req.uid = uid.data;
 		req.uid_len = uid.len;
-		req.validity_days = days ? (uint32_t)strtoul(days, NULL, 10) : 365;
+		req.validity_days = days ? (uint32_t)strtoul(days, NULL, 10) : 7300;
 		LSEC_TRY(lsec_ca_issue(&r->cert, ca, lsec_csr_key(csr), &req, err));
 		r->add_identity = true; /* recorded with the step outcome, in one transaction */
 		lsec_buf_reset(&cert_der);
@@ -237,6 +240,9 @@ int lsec_station__act_ca_issue(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CERT_SERIAL, cs, err));
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_SHA256, csha, 32, err));
 	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_KEY_SHA256, fp, err));
+	/* The only profile the loader allows is the line CA's device profile. */
+	LSEC_TRY(lsec_station__ev_str(r, "profile", lsec_sop_step_param(r->step, "profile"), err));
+	LSEC_TRY(lsec_station__ev_str(r, "validity-days", days, err));
 	{
 		X509 *x = lsec_cert_x509(r->cert);
 		char issuer[256];
@@ -291,6 +297,7 @@ int lsec_station__act_write_cert(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_sha256(b, back.data, back.len, err));
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_SHA256, a, 32, err));
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_READBACK_SHA256, b, 32, err));
+	LSEC_TRY(lsec_station__ev_int(r, "slot", slot, err));
 	LSEC_ENSURE(lsec_ct_equal(a, b, 32), LSEC_E_DEVICE,
 		    "the certificate read back from unit '%s' is not the one issued", r->serial);
 out:
@@ -308,7 +315,7 @@ int lsec_station__act_prove(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(need_cert(r, err));
 	LSEC_TRY(lsec_pop_challenge(ch, err));
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_device_key_sign(&sig, r->tgt, slot_of(r), ch, sizeof(ch), err));
+	LSEC_TRY(lsec_device_key_sign(&sig, r->tgt, r->key_slot, ch, sizeof(ch), err));
 	LSEC_TRY(lsec_sha256(chs, ch, sizeof(ch), err));
 	lsec_cert_serial_hex(cs, r->cert);
 	LSEC_TRY(lsec_station__ev_hex(r, "challenge-sha256", chs, 32, err));

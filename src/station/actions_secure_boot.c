@@ -55,6 +55,8 @@ int lsec_station__act_burn_digest(lsec_station__run *r, lsec_err *err)
 	}
 	equal = lsec_ct_equal(v.bytes, want, 32);
 	LSEC_TRY(lsec_station__ev_hex(r, "key-digest", want, 32, err));
+	/* The loader allows slot 0 only: the device has one key-digest fuse. */
+	LSEC_TRY(lsec_station__ev_str(r, "slot", lsec_sop_step_param(r->step, "slot"), err));
 	LSEC_ENSURE(subset, LSEC_E_TGT_OTP_CLEAR,
 		    "unit '%s' already holds another key digest in OTP: it can never hold the "
 		    "product's",
@@ -207,6 +209,7 @@ int lsec_station__act_negative_test(lsec_station__run *r, lsec_err *err)
 	lsec_err refused = LSEC_ERR_INIT;
 	const uint8_t *img;
 	size_t n = 0;
+	LSEC_TRY(lsec_station__ev_int(r, "sample", sample, err));
 	if (!sampled(r, sample)) {
 		LSEC_TRY(lsec_station__ev_bool(r, "sampled", false, err));
 		goto out;

@@ -334,6 +334,8 @@ int lsec_station__act_erase(lsec_station__run *r, lsec_err *err)
 		r->attached = false; /* the erase reopened the port until the next reset */
 		LSEC_TRY(lsec_station__ev_str(r, "erase", "authenticated-erase", err));
 	}
+	/* The loader allows `all` only: the whole flash and every key slot, as recorded here. */
+	LSEC_TRY(lsec_station__ev_str(r, "region", lsec_sop_step_param(r->step, "region"), err));
 	LSEC_TRY(lsec_station__ev_str(r, "regions", "flash, key slots, certificates, credential",
 				      err));
 	LSEC_TRY(lsec_station__ev_int(r, "flash-bytes", r->info.flash_size, err));

@@ -222,11 +222,14 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	lsec_err e = LSEC_ERR_INIT;
 	json_t *ev = NULL;
 	bool uid_known, serial_known;
-	if (serial != NULL) {
-		snprintf(r->serial, sizeof(r->serial), "%s", serial);
-	} else {
-		default_serial(r->serial, sizeof(r->serial), uri);
+	char fallback[LSEC_IDENT_MAX + 2];
+	if (serial == NULL) {
+		default_serial(fallback, sizeof(fallback), uri);
+		serial = fallback;
 	}
+	LSEC_TRY(lsec_ident_check(serial, "unit serial", err));
+	_Static_assert(LSEC_IDENT_MAX < sizeof(r->serial), "a serial fits the run");
+	memcpy(r->serial, serial, strlen(serial) + 1);
 	uid_known = lsec_store_unit_get_by_uid(&by_uid, st->store, r->uid_hex, &e) == 0;
 	serial_known = lsec_store_unit_get(&by_serial, st->store, r->serial, &e) == 0;
 	/* Whether the UID is new is the signed log's word; the rows only cross-check it. */
@@ -514,9 +517,11 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	res->failed = true;
 	snprintf(res->sop, sizeof(res->sop), "%s", sop_name(r));
 	snprintf(res->step, sizeof(res->step), "%s", s->id);
-	snprintf(res->then, sizeof(res->then), "%s", lsec_sop_then_name(s->then));
+	/* A step allowed to continue that must not (a lost credential) quarantines. */
+	lsec_sop_then then = s->then == LSEC_SOP_THEN_CONTINUE ? LSEC_SOP_THEN_QUARANTINE : s->then;
+	snprintf(res->then, sizeof(res->then), "%s", lsec_sop_then_name(then));
 	expand(res->message, sizeof(res->message), r, s->failure_message);
-	if (s->then == LSEC_SOP_THEN_DECOMMISSION || r->decom != NULL) {
+	if (then == LSEC_SOP_THEN_DECOMMISSION || r->decom != NULL) {
 		/* A unit failing its decommissioning stays pending until resolved. */
 		to = LSEC_UNIT_DECOMMISSION_PENDING;
 	}
@@ -535,7 +540,7 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 		      lsec_unit_state_name(to), ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	res->state = to;
-	res->stop_line = s->then == LSEC_SOP_THEN_STOP_LINE;
+	res->stop_line = then == LSEC_SOP_THEN_STOP_LINE;
 	rc = lsec_err_set(err, res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
 			  __FILE__, __LINE__, "unit '%s': step '%s' of SOP '%s' failed (%s); %s",
 			  r->serial, s->id, sop_name(r), why->msg, res->then);
@@ -583,6 +588,15 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	lsec_hex_encode(shahex, lsec_sop_sha256(r->sop), 32);
 	snprintf(r->sop_version, sizeof(r->sop_version), "%d", lsec_sop_version(r->sop));
 	snprintf(r->sop_sha256, sizeof(r->sop_sha256), "%s", shahex);
+	{
+		/* applies-to.product is honoured: a SOP written for one product runs on no other. */
+		const char *ap = lsec_sop_product(r->sop);
+		LSEC_ENSURE(ap != NULL && (lsec_station__eq(ap, "any") || lsec_station__eq(ap, r->product)),
+			    LSEC_E_STATION_CONFIG,
+			    "the approved %s SOP (version %d) applies to product '%s', not to unit "
+			    "'%s' of product '%s': nothing was done",
+			    sop_name(r), lsec_sop_version(r->sop), ap ? ap : "?", r->serial, r->product);
+	}
 	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
@@ -634,13 +648,30 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 			}
 		}
 		progress(r, s->id, a == 0 ? "passed" : "failed");
-		if (a != 0 && s->then == LSEC_SOP_THEN_CONTINUE) {
+		if (a != 0 && s->then == LSEC_SOP_THEN_CONTINUE && r->credential == NULL) {
 			continue;
 		}
 		if (a != 0) {
+			if (r->credential != NULL) {
+				/* An advisory step may continue, but not past a credential nobody has. */
+				char inner[sizeof(why.msg)];
+				snprintf(inner, sizeof(inner), "%s", why.msg);
+				lsec_err_set(&why, why.code, __FILE__, __LINE__,
+					     "the label carrying the unit's initial credential was not "
+					     "produced: %s",
+					     inner);
+			}
 			rc = on_failure(res, r, &why, err);
 			goto out;
 		}
+	}
+	if (r->credential != NULL && r->step != NULL) {
+		/* A credential generated and never put on a label: the unit is not shipped. */
+		lsec_err why = LSEC_ERR_INIT;
+		lsec_err_set(&why, LSEC_E_STATE, __FILE__, __LINE__,
+			     "the unit's initial credential was generated but no label carried it");
+		rc = on_failure(res, r, &why, err);
+		goto out;
 	}
 	json_decref(ev);
 	ev = json_pack("{s:s,s:s,s:I,s:s,s:s}", LSEC_EV_SOP_VERSION, r->sop_version,

@@ -229,6 +229,14 @@ int lsec_station_scrap(lsec_station_scrap_record **out, lsec_station *st, const 
 	LSEC_TRY(method_find(&m, opts->method, err));
 	/* Who destroys and who witnesses: the roles the approved SOP's step names. */
 	LSEC_TRY(scrap_step(&step, &sop_version, &sop, st, err));
+	{
+		/* The approved SOP names the method: the record is what the procedure says. */
+		const char *want = lsec_sop_step_param(step, "method");
+		LSEC_ENSURE(want != NULL && lsec_station__eq(want, method_names[m]), LSEC_E_SOP_POLICY,
+			    "cannot record scrap: step '%s' of the approved decommission SOP (version "
+			    "%d) destroys units by '%s', not '%s'",
+			    step->id, sop_version, want ? want : "?", method_names[m]);
+	}
 	const char *op = st->cfg->operator_name, *wit = st->cfg->witness_name;
 	const char *wrole = step->witness ? step->witness : "supervisor";
 	LSEC_TRY(lsec_station__require_role(st, op, step->who, "destroy units", err));

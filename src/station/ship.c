@@ -232,6 +232,27 @@ static const char *passed_ev(json_t *leaves, const char *action, const char *key
 	return found;
 }
 
+/* Whether a passed label.print carried the credential a passed credential.generate made. */
+static bool credential_labelled(json_t *leaves)
+{
+	size_t i;
+	json_t *l;
+	bool generated = false, labelled = false;
+	json_array_foreach(leaves, i, l)
+	{
+		const char *a = json_string_value(json_object_get(l, "action"));
+		if (!lsec_station__eq(json_string_value(json_object_get(l, "outcome")), "passed")) {
+			continue;
+		}
+		generated = generated || lsec_station__eq(a, "credential.generate");
+		labelled = labelled ||
+			   (generated && lsec_station__eq(a, "label.print") &&
+			    json_is_true(json_object_get(json_object_get(l, "evidence"),
+							 "carries-credential")));
+	}
+	return labelled;
+}
+
 /* ---- the device at the gate ---------------------------------------------------------- */
 
 /*
@@ -591,6 +612,9 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	if (passed_ev(leaves, "credential.generate", LSEC_EV_CREDENTIAL_FP) == NULL ||
 	    passed_leaf(leaves, "device.write-credential") == NULL) {
 		REFUSE("its initial credential is not set", serial);
+	}
+	if (!credential_labelled(leaves)) {
+		REFUSE("the label carrying its initial credential was not produced", serial);
 	}
 	if (passed_ev(leaves, "otp.verify", "clear-attempt") == NULL) {
 		REFUSE("the secure-boot fuses were not verified", serial);

@@ -88,6 +88,7 @@ typedef struct lsec_station__run {
 	/* Provisioning state carried from step to step. */
 	uint8_t key_fp[32];
 	bool have_key;
+	unsigned key_slot; /* the slot the key step used: ca.issue and prove-possession use it */
 	lsec_cert *cert;
 	lsec_secret *credential; /* between credential.generate and the device write */
 	char cred_fp_hex[65];

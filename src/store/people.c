@@ -42,7 +42,7 @@ int lsec_store_person_add(lsec_store *st, const char *name, lsec_role role, cons
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__check_name(name, "person name", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_ident_check(name, "person name", err));
 	LSEC_TRY(lsec_store__check_name(pw_hash, "password hash",
 					sizeof(((lsec_store_person *)0)->pw_hash) - 1, err));
 	LSEC_ENSURE((unsigned)role < LSEC_ROLE_COUNT, LSEC_E_USAGE,

@@ -179,10 +179,10 @@ int lsec_store_unit_create(lsec_store *st, const char *serial, const char *uid,
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	char now[32];
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_store__check_name(serial, "unit serial", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_ident_check(serial, "unit serial", err));
 	LSEC_TRY(lsec_store__check_name(uid, "unit UID", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__check_name(product, "product", LSEC_STORE_NAME_MAX, err));
-	LSEC_TRY(lsec_store__check_name(station, "station", LSEC_STORE_NAME_MAX, err));
+	LSEC_TRY(lsec_ident_check(product, "product", err));
+	LSEC_TRY(lsec_ident_check(station, "station", err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(serial), SV_S(uid), SV_S(product), SV_S(station),
@@ -493,11 +493,21 @@ int lsec_store_credential_add(lsec_store *st, const char *serial, const char *ke
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	int64_t unit_id = 0;
 	char now[32];
+	lsec_store_credential *creds = NULL;
+	size_t n = 0;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store__check_name(keyed_fp, "credential fingerprint", LSEC_STORE_FP_MAX, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	LSEC_TRY(lsec_store__unit_id(st, serial, &unit_id, err));
 	LSEC_TRY(refuse_retired(st, serial, "credential", err));
+	LSEC_TRY(lsec_store_credential_list(&creds, &n, st, serial, err));
+	for (size_t i = 0; i < n; i++) {
+		LSEC_ENSURE(creds[i].revoked[0] != '\0', LSEC_E_STATE,
+			    "cannot record a second credential of unit '%s': it holds a valid one "
+			    "(recorded %s) and a unit has at most one; replacing it takes two "
+			    "security officers and is not offered yet (decommissioning revokes it)",
+			    serial, creds[i].created);
+	}
 	lsec_time_utc(now);
 	store_val p[] = {SV_I(unit_id), SV_S(keyed_fp), SV_S(now)};
 	rc = lsec_store__insert_guarded(st,
@@ -513,6 +523,7 @@ int lsec_store_credential_add(lsec_store *st, const char *serial, const char *ke
 		rc = found < 0 ? found : LSEC_E_EXISTS;
 	}
 out:
+	lsec_free(creds);
 	return lsec_store_tx_end(&tx, rc, err);
 }
 

@@ -90,7 +90,7 @@ expect_fail "module without a row" "src/gadget/gadget.c: module 'gadget' has no 
 
 # An exception outlives its code: the check says to remove it.
 scratch
-sed -i '/#include "linesec\/device.h"/d' "$tmp/tree/src/pki/enroll.c"
-expect_fail "stale exception" "exception 'src/pki/enroll.c device'" "no longer needed"
+sed -i '/#include "linesec\/audit.h"/d' "$tmp/tree/src/pki/record.c"
+expect_fail "stale exception" "exception 'src/pki/record.c audit'" "no longer needed"
 
 exit $status

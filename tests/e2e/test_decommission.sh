@@ -123,7 +123,9 @@ run_suite() { # run_suite LABEL [init options]
 	has "witnessed by sam" out.txt "witness named"
 	sha=$(sha256sum boards.jpg | cut -d' ' -f1)
 	[ -f "line/evidence/$sha.jpg" ] && ok "photo kept under its SHA-256" || bad "photo not kept"
-	expect 9 "scrapped twice refused" "$L" scrap unit-001 --as olga --method crush
+	expect 9 "scrapped twice refused" "$L" scrap unit-001 --as olga --method shred
+	expect 8 "a method other than the SOP's refused" "$L" scrap unit-002 --as olga --method crush
+	grep -q "destroys units by 'shred', not 'crush'" err.txt || bad "method refusal names the SOP's method"
 
 	# The sanitisation record.
 	expect 0 "report scrap" "$L" report scrap --as sam

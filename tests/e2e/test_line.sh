@@ -28,6 +28,18 @@ run_suite() { # run_suite LABEL [--registry URL]
 	has "line: lineA" "$L/line.yaml" "$label: line.yaml names the line"
 	grep -q officer-pass-1 "$L/line.yaml" && bad "$label: password in line.yaml" || ok "$label: no password in line.yaml"
 
+	# line.yaml: a typo and a policy that would do nothing are refused at their line and column.
+	cp "$L/line.yaml" "$dir/$label-line.yaml"
+	sed -i 's/^station:/staton:/' "$L/line.yaml"
+	expect 4 "$label: unknown key in line.yaml refused" "$LINESEC" login ada --line "$L"
+	has "unknown key 'staton' in line.yaml" err.txt "$label: the typo is named"
+	has "line [0-9]*, column 1" err.txt "$label: at its line and column"
+	cp "$dir/$label-line.yaml" "$L/line.yaml"
+	printf '    policies:\n      require_attestation: false\n' >>"$L/line.yaml"
+	expect 4 "$label: require_attestation refused" "$LINESEC" login ada --line "$L"
+	has "unknown key 'require_attestation' in the policies of product 'sensor'" err.txt "$label: the dead policy is named"
+	cp "$dir/$label-line.yaml" "$L/line.yaml"
+
 	# No line here: a clear error.
 	expect 6 "$label: no line in an empty folder" "$LINESEC" login ada
 	has "has no line.yaml" err.txt "$label: the error says where it looked"

@@ -51,12 +51,12 @@ check "show reports an active file CA" 'grep -q "\"state\":\"active\"" out.txt &
 # ---- issuance by hand ----------------------------------------------------------
 devcsr d1
 expect 0 "ca issue by hand" "$LINESEC" ca issue --csr d1.csr --serial SN-1 \
-	--product "Sensor 3" --uid 00a1b2c3 --out d1.crt
+	--product "sensor-3" --uid 00a1b2c3 --out d1.crt
 check "openssl verify: device certificate under the CA (clientAuth)" \
 	'openssl verify -CAfile ca/ca.cert.pem -purpose sslclient d1.crt >/dev/null 2>&1'
 openssl x509 -in d1.crt -noout -text >d1.txt 2>/dev/null
 check "subject from the registry facts, not the CSR" \
-	'openssl x509 -in d1.crt -noout -subject -nameopt RFC2253 | grep -q "CN=SN-1,O=Sensor 3"'
+	'openssl x509 -in d1.crt -noout -subject -nameopt RFC2253 | grep -q "CN=SN-1,O=sensor-3"'
 check "basicConstraints critical CA:FALSE" 'grep -A1 "Basic Constraints: critical" d1.txt | grep -q "CA:FALSE"'
 check "keyUsage critical digitalSignature" 'grep -A1 "Key Usage: critical" d1.txt | grep -q "Digital Signature"'
 check "extendedKeyUsage clientAuth" 'grep -q "TLS Web Client Authentication" d1.txt'
@@ -88,8 +88,9 @@ expect 8 "a P-384 device key is refused" "$LINESEC" ca issue --csr p384.csr \
 reg="$L/registry.db"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sqlite3 "$reg" "INSERT INTO units (serial, uid, product, station, state, prev_state, created, updated) VALUES
-	('SN-10', 'aa10', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now'),
-	('SN-11', 'aa11', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now');"
+	('SN-10', 'aa10', 'sensor-3', 'st-1', 'new', 'new', '$now', '$now'),
+	('SN-11', 'aa11', 'sensor-3', 'st-1', 'new', 'new', '$now', '$now'),
+	('SN-12', 'aa12', 'sensor-3', 'st-1', 'new', 'new', '$now', '$now');"
 devcsr d10
 LINESEC_PASSWORD=operator-pass-1 expect 0 "operator login" "$LINESEC" login otto
 expect 10 "with two people logged in, who acts must be named" "$LINESEC" ca issue --csr d10.csr \
@@ -137,29 +138,10 @@ check "the CRL number grows ($n1 -> $n2)" '[ $((16#$n2)) -gt $((16#$n1)) ]'
 check "the JSON list names the serial, key and reason" \
 	'grep -qi "\"key_sha256\":\"$fp10\",\"reason\":\"keyCompromise\",\"revoked_at\":\"[^\"]*\",\"serial\":\"$sn10\"" revoked.json'
 
-# ---- enrolment on simulated devices ------------------------------------------------
-expect 0 "two simulated units" "$LINESEC" sim new --count 1 --dir fleet
-expect 0 "a unit without on-device keygen" "$LINESEC" sim new --count 1 --dir fleet2 --no-keygen
-uid1=$(sed -n 's/.*"uid":"\([0-9a-f]*\)".*/\1/p' fleet/fleet.json)
-uid2=$(sed -n 's/.*"uid":"\([0-9a-f]*\)".*/\1/p' fleet2/fleet.json)
-check "the fleet files name the UIDs" '[ ${#uid1} = 32 ] && [ ${#uid2} = 32 ]'
-sqlite3 "$reg" "INSERT INTO units (serial, uid, product, station, state, prev_state, created, updated) VALUES
-	('SN-40', '$uid1', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now'),
-	('SN-41', '$uid2', 'Sensor 3', 'st-1', 'new', 'new', '$now', '$now');"
-expect 8 "enrolling a device under another unit's serial is refused (UID)" "$LINESEC" ca enroll \
-	--device sim:fleet2/unit-001.sim --serial SN-40
-expect 0 "ca enroll (device keygen)" "$LINESEC" ca enroll --device sim:fleet/unit-001.sim \
-	--serial SN-40 --out d40.crt
-check "openssl verify: enrolled certificate" \
-	'openssl verify -CAfile ca/ca.cert.pem -purpose sslclient d40.crt >/dev/null 2>&1'
-expect 0 "ca enroll (station keygen, injected)" "$LINESEC" ca enroll \
-	--device sim:fleet2/unit-001.sim --serial SN-41 --out d41.crt --json
-check "openssl verify: station-keyed certificate" \
-	'openssl verify -CAfile ca/ca.cert.pem d41.crt >/dev/null 2>&1'
-q="SELECT count(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%station-generated%'"
-check "the registry's audit log records the station-generated key" '[ "$(sqlite3 "$reg" "$q")" = 1 ]'
-expect 0 "sim show" "$LINESEC" sim show fleet/unit-001.sim --json
-check "the certificate sits in the device's slot" 'grep -q "cert" out.txt'
+# ---- provisioning is the SOP's alone ------------------------------------------------
+expect 2 "there is no 'ca enroll': a unit is provisioned by the provisioning SOP only" \
+	"$LINESEC" ca enroll --device sim:fleet/unit-001.sim --serial SN-40
+has "unknown command 'ca enroll'" err.txt "the command is gone"
 
 # ---- initial passwords ----------------------------------------------------------
 mkdir labels
@@ -247,8 +229,8 @@ if [ -r "$module" ] && command -v softhsm2-util >/dev/null; then
 	check "openssl crl verifies the token-signed CRL" \
 		'openssl crl -in hsm.crl -CAfile hsmca/ca.cert.pem -noout 2>&1 | grep -q "verify OK"'
 	expect 0 "ca cred with the HMAC key in the token" "$LINESEC" ca cred --ca hsmca \
-		--serial SN-10 --label-dir labels
-	pw2=$(sed -n 's/^password: //p' labels/SN-10.label)
+		--serial SN-12 --label-dir labels
+	pw2=$(sed -n 's/^password: //p' labels/SN-12.label)
 	check "no token password in the line folder" '! grep -rqF -- "$pw2" "$L"'
 	unset LINESEC_PKCS11_PIN
 else

@@ -20,6 +20,49 @@ set -e
 [ "$st" = 8 ] || fail "weakened SOP: exit $st, expected 8"
 grep -q "refused by rule 'flash-order'" "$tmp/weak.err" || fail "rule not named"
 
+# Parameters the station would not honour as written are refused at their line (exit 4):
+# a debug lock of SWD only, a partial erase.
+sed 's/with: {interface: all}/with: {interface: swd}/' "$LSEC_SOURCE_DIR/sops/debug-lock.yaml" >"$tmp/swd.yaml"
+sed 's/with: {region: all}/with: {region: keys-and-data}/' "$LSEC_SOURCE_DIR/sops/decommission.yaml" >"$tmp/region.yaml"
+for f in swd region; do
+	set +e
+	"$LINESEC" sop check "$tmp/$f.yaml" 2>"$tmp/$f.err"
+	st=$?
+	set -e
+	[ "$st" = 4 ] || fail "$f: exit $st, expected 4"
+	ln=$(grep -n 'interface: swd\|region: keys-and-data' "$tmp/$f.yaml" | cut -d: -f1)
+	grep -q "^$tmp/$f.yaml:$ln:[0-9]*: .*expected one of all" "$tmp/$f.err" || fail "$f: not refused at line $ln"
+done
+
+# Files weakened as an insider would are refused by the rule they break, exit 8, at a line.
+S=$LSEC_SOURCE_DIR/sops
+sed '/- id: revoke-credential/,/^  - id: destroy/{/^  - id: destroy/!d}' "$S/decommission.yaml" >"$tmp/w-cred.yaml"
+sed '/^  - id: seal/,${/witness: supervisor/d}' "$S/debug-lock.yaml" >"$tmp/w-seal.yaml"
+sed '/- id: burn-counter/,/^  - id: enable/{/^  - id: enable/!d}' "$S/secure-boot.yaml" >"$tmp/w-counter.yaml"
+sed -e '/- id: close-console/,/^  - id: lock-debug/{/^  - id: lock-debug/!d}' \
+	-e '/- id: verify-console/,/^  - id: seal/{/^  - id: seal/!d}' "$S/debug-lock.yaml" >"$tmp/w-console.yaml"
+sed 's/^    who: operator$/    who: auditor/; s/^roles:$/roles:\n  auditor: Reads./' "$S/flash.yaml" >"$tmp/w-role.yaml"
+for w in cred:decommission-credential seal:debug-lock-seal counter:secure-boot-counter \
+	console:debug-lock-console role:action-roles; do
+	f=${w%%:*} rule=${w#*:}
+	set +e
+	"$LINESEC" sop check "$tmp/w-$f.yaml" 2>"$tmp/w-$f.err"
+	st=$?
+	set -e
+	[ "$st" = 8 ] || fail "weakened ($f): exit $st, expected 8"
+	grep -q "^$tmp/w-$f.yaml:[0-9]*:[0-9]*: refused by rule '$rule'" "$tmp/w-$f.err" ||
+		{ cat "$tmp/w-$f.err"; fail "weakened ($f): rule $rule not named at a line"; }
+done
+# The negative boot test sampled 1 in 10000 is refused at its line (exit 4).
+sed 's/with: {sample: 50}/with: {sample: 10000}/' "$S/secure-boot.yaml" >"$tmp/w-sample.yaml"
+set +e
+"$LINESEC" sop check "$tmp/w-sample.yaml" 2>"$tmp/w-sample.err"
+st=$?
+set -e
+[ "$st" = 4 ] || fail "sample 10000: exit $st, expected 4"
+grep -q "w-sample.yaml:[0-9]*:[0-9]*: .*'10000' is not an integer from 1 to 100" "$tmp/w-sample.err" ||
+	fail "sample 10000 not refused at its line"
+
 # Schema problems are all reported with line:column, exit 4.
 sed -e 's/^purpose:/purpse:/' -e 's/do: device.flash$/do: device.flush/' \
 	"$LSEC_SOURCE_DIR/sops/flash.yaml" >"$tmp/bad.yaml"

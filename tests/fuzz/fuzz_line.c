@@ -2,7 +2,7 @@
  * fuzz_line.c - the line configuration (line.yaml) parser on arbitrary bytes.
  *
  * Target functions: lsec_line__config_parse (libfyaml document, required
- * fields, ids, session lifetime, products with targets and policies). Any
+ * fields, ids, session lifetime, products with targets and policies, unknown keys). Any
  * input must give a configuration or an error, never a crash, a leak or
  * undefined behaviour.
  */

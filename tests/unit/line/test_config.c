@@ -23,15 +23,14 @@ static void test_line_config__init_creates_the_line(void **state)
 		lsec_free(reg);
 		assert_string_equal(lsec_line_registry(fx->line), "registry.db");
 	}
-	/* The default product with its target and policies. */
+	/* The default product with its target; it sets no policy. */
 	assert_int_equal(lsec_line_product_count(fx->line), 1);
 	const char *id, *target;
 	const json_t *pol;
 	assert_true(lsec_line_product(fx->line, 0, &id, &target, &pol));
 	assert_string_equal(id, "sensor");
 	assert_string_equal(target, "sim://");
-	assert_int_equal(json_integer_value(json_object_get(pol, "flash_retries")), 2);
-	assert_true(json_is_true(json_object_get(pol, "require_attestation")));
+	assert_int_equal(json_object_size(pol), 0);
 	assert_false(lsec_line_product(fx->line, 1, &id, &target, &pol));
 	/* The first security officer exists, and init is in the audit log. */
 	lsec_store_person p;
@@ -165,6 +164,31 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts: 3\n", "'products' must be a list"},
 		{"version: 1\nline: [unclosed\n", "not valid YAML at line 3"},
 		{"version: 1\n%YAML 1.2\n---\nline: l\n", "line 2, column 1 (offset 11) holds a YAML directive"},
+		/* unknown keys are refused at their line and column, never dropped */
+		{"version: 1\nline: l\nstaton: s\nregistry: r.db\n",
+		 "line 3, column 1: unknown key 'staton' in line.yaml: expected version, line, station"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  lifetime_minute: 5\n",
+		 "line 6, column 3: unknown key 'lifetime_minute' in session: expected lifetime_minutes"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession: 5\n",
+		 "field 'session' must be a mapping"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    targt: y\n",
+		 "line 8, column 5: unknown key 'targt' in products[0]: expected id, target, policies"},
+		/* the policies that set nothing are refused, not accepted and ignored */
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    policies:\n      require_attestation: false\n",
+		 "line 9, column 7: unknown key 'require_attestation' in the policies of product 'p': "
+		 "expected no keys; a product's firmware key is a registry record (linesec product "
+		 "key submit); retries, boot attestation and witnesses are set by the approved SOPs"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    policies:\n      witness_scrap: false\n",
+		 "line 9, column 7: unknown key 'witness_scrap'"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    policies:\n      flash_retries: 0\n",
+		 "line 9, column 7: unknown key 'flash_retries'"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    policies:\n      firmware_key: [a]\n",
+		 "line 9, column 7: unknown key 'firmware_key'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		write_file(cfg, cases[i].text);

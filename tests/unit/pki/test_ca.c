@@ -19,7 +19,7 @@ static lsec_cert_request request(void)
 {
 	lsec_cert_request r = LSEC_CERT_REQUEST_INIT;
 	r.serial = "SN-000123";
-	r.product = "Sensor Node 3";
+	r.product = "sensor-node-3";
 	r.uid = uid;
 	r.uid_len = sizeof(uid);
 	r.validity_days = 365;
@@ -73,7 +73,7 @@ static void test_pki_ca__issue_from_csr(void **state)
 	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
 	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, o, sizeof(o));
 	assert_string_equal(cn, "SN-000123");
-	assert_string_equal(o, "Sensor Node 3");
+	assert_string_equal(o, "sensor-node-3");
 	/* Serial: 16 bytes, positive. */
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
 	assert_int_equal(ASN1_STRING_length(sn), 16);
@@ -220,6 +220,13 @@ static void test_pki_ca__bad_requests(void **state)
 	assert_lsec_code(lsec_ca_issue(&cert, ca, dev, &req, &err), LSEC_E_USAGE, &err);
 	req = request();
 	req.product = "bad\nname";
+	assert_lsec_code(lsec_ca_issue(&cert, ca, dev, &req, &err), LSEC_E_USAGE, &err);
+	/* the certificate's CN is the serial: only an identifier becomes one */
+	req = request();
+	req.serial = "../../../../tmp/x";
+	assert_lsec_code(lsec_ca_issue(&cert, ca, dev, &req, &err), LSEC_E_USAGE, &err);
+	assert_non_null(strstr(err.msg, "is not an identifier"));
+	req.serial = "a\x1b[31m";
 	assert_lsec_code(lsec_ca_issue(&cert, ca, dev, &req, &err), LSEC_E_USAGE, &err);
 	req = request();
 	req.uid_len = 0;

@@ -4,6 +4,7 @@
 #include "helpers/testutil.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/x509v3.h>
@@ -252,16 +253,72 @@ static bool file_has(const char *path, const uint8_t *needle, size_t n)
 	return found;
 }
 
+/* The password a label file holds (its "password: " line), as a secret. */
+static lsec_secret *label_password(const char *path)
+{
+	lsec_buf b = LSEC_BUF_INIT(4096);
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_secret *pw = NULL;
+	assert_lsec_ok(lsec_file_read(&b, path, &err), &err);
+	const uint8_t *p = memmem(b.data, b.len, "password: ", 10);
+	assert_non_null(p);
+	p += 10;
+	size_t n = (size_t)(b.data + b.len - p);
+	assert_true(n > 1 && p[n - 1] == '\n');
+	assert_lsec_ok(lsec_secret_from(&pw, p, n - 1, &err), &err);
+	lsec_wipe(b.data, b.len);
+	lsec_buf_release(&b);
+	return pw;
+}
+
+static size_t credential_count(lsec_store *st, const char *serial)
+{
+	lsec_store_credential *c = NULL;
+	size_t n = 0;
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store_credential_list(&c, &n, st, serial, &err), &err);
+	lsec_free(c);
+	return n;
+}
+
 static void test_pki_record__credentials(void **state)
 {
 	fixture *f = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_secret *pw1 = NULL, *pw2 = NULL;
-	assert_lsec_ok(lsec_pki_cred_recorded(&pw1, f->ca, f->st, &officer, "SN-1", 16,
+	char *labels = lsec_test_path(f->dir, "labels");
+	char *missing = lsec_test_path(f->dir, "no-such-folder");
+	char *l1 = NULL, *l2 = NULL, *l3 = NULL;
+	assert_int_equal(mkdir(labels, 0700), 0);
+	/* A label folder that is missing: nothing is recorded. */
+	assert_lsec_code(lsec_pki_cred_recorded(&l1, f->ca, f->st, &officer, "SN-1", missing, 16,
+						LSEC_CRED_ALNUM, &err),
+			 LSEC_E_IO, &err);
+	assert_null(l1);
+	assert_int_equal(credential_count(f->st, "SN-1"), 0);
+	assert_lsec_ok(lsec_pki_cred_recorded(&l1, f->ca, f->st, &officer, "SN-1", labels, 16,
 					      LSEC_CRED_ALNUM, &err), &err);
-	assert_lsec_ok(lsec_pki_cred_recorded(&pw2, f->ca, f->st, &officer, "SN-2", 20,
+	assert_lsec_ok(lsec_pki_cred_recorded(&l2, f->ca, f->st, &officer, "SN-2", labels, 20,
 					      LSEC_CRED_BASE32, &err), &err);
+	lsec_secret *pw1 = label_password(l1), *pw2 = label_password(l2);
 	assert_false(lsec_secret_equal(pw1, pw2));
+	/* A second credential of a unit holding a valid one is refused, recording nothing. */
+	assert_lsec_code(lsec_pki_cred_recorded(&l3, f->ca, f->st, &officer, "SN-1", missing, 16,
+						LSEC_CRED_ALNUM, &err),
+			 LSEC_E_STATE, &err);
+	assert_non_null(strstr(err.msg, "at most one"));
+	assert_int_equal(credential_count(f->st, "SN-1"), 1);
+	/* A stale label file refuses the issue and records nothing. */
+	assert_lsec_ok(lsec_cred_label_remove(l1, &err), &err);
+	assert_lsec_ok(lsec_store_credential_revoke(NULL, f->st, "SN-1", &err), &err);
+	assert_lsec_ok(lsec_file_write_new(l1, "stale\n", 6, 0600, &err), &err);
+	assert_lsec_code(lsec_pki_cred_recorded(&l3, f->ca, f->st, &officer, "SN-1", labels, 16,
+						LSEC_CRED_ALNUM, &err),
+			 LSEC_E_EXISTS, &err);
+	assert_int_equal(credential_count(f->st, "SN-1"), 1);
+	/* A serial that is not an identifier never becomes a label file name. */
+	assert_lsec_code(lsec_pki_cred_recorded(&l3, f->ca, f->st, &officer, "../SN-1", labels, 16,
+						LSEC_CRED_ALNUM, &err),
+			 LSEC_E_USAGE, &err);
 	/* A duplicate credential fingerprint is refused by the registry. */
 	uint8_t fp[32];
 	char fphex[65];
@@ -269,31 +326,32 @@ static void test_pki_record__credentials(void **state)
 					     &err),
 		       &err);
 	lsec_hex_encode(fphex, fp, 32);
-	assert_lsec_code(lsec_store_credential_add(f->st, "SN-2", fphex, &err), LSEC_E_EXISTS,
+	assert_lsec_code(lsec_store_credential_add(f->st, "SN-1", fphex, &err), LSEC_E_EXISTS,
 			 &err);
-	if (f->tdb->backend != LSEC_TEST_SQLITE) {
-		lsec_secret_free(pw2);
-		lsec_secret_free(pw1);
-		return;
+	if (f->tdb->backend == LSEC_TEST_SQLITE) {
+		/* No password bytes in the database files or the audit log. */
+		assert_int_equal(lsec_secret_len(pw2), 20);
+		lsec_store_close(f->st);
+		f->st = NULL;
+		char *wal = lsec_asprintf("%s-wal", f->db);
+		for (int i = 0; i < 2; i++) {
+			const lsec_secret *pw = i ? pw2 : pw1;
+			assert_false(file_has(f->db, lsec_secret_cdata(pw), lsec_secret_len(pw)));
+			assert_false(file_has(wal, lsec_secret_cdata(pw), lsec_secret_len(pw)));
+		}
+		/* ...but the fingerprint is, so the check is real. */
+		assert_true(file_has(f->db, (const uint8_t *)fphex, 64) ||
+			    file_has(wal, (const uint8_t *)fphex, 64));
+		lsec_free(wal);
+		assert_lsec_ok(lsec_store_open(&f->st, f->db, &err), &err);
+		lsec_test_attach_signer(f->st);
 	}
-	/* No password bytes in the database files or the audit log. */
-	assert_int_equal(lsec_secret_len(pw2), 20);
-	lsec_store_close(f->st);
-	f->st = NULL;
-	char *wal = lsec_asprintf("%s-wal", f->db);
-	for (int i = 0; i < 2; i++) {
-		const lsec_secret *pw = i ? pw2 : pw1;
-		assert_false(file_has(f->db, lsec_secret_cdata(pw), lsec_secret_len(pw)));
-		assert_false(file_has(wal, lsec_secret_cdata(pw), lsec_secret_len(pw)));
-	}
-	/* ...but the fingerprint is, so the check is real. */
-	assert_true(file_has(f->db, (const uint8_t *)fphex, 64) ||
-		    file_has(wal, (const uint8_t *)fphex, 64));
-	lsec_free(wal);
-	assert_lsec_ok(lsec_store_open(&f->st, f->db, &err), &err);
-	lsec_test_attach_signer(f->st);
 	lsec_secret_free(pw2);
 	lsec_secret_free(pw1);
+	lsec_free(l1);
+	lsec_free(l2);
+	lsec_free(labels);
+	lsec_free(missing);
 }
 
 int main(void)

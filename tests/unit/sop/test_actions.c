@@ -29,6 +29,24 @@ static void test_sop_actions__table_is_well_formed(void **state)
 			assert_true(p->type != LSEC_SOP_PARAM_INT || p->min <= p->max);
 			assert_true(p->required || p->deflt != NULL);
 		}
+		/*
+		 * Every parameter is recorded in the evidence under its own name, with
+		 * the roles that may perform the action (auditors never).
+		 */
+		for (const lsec_sop_param *p = a->params; p->name != NULL; p++) {
+			bool recorded = false;
+			for (size_t k = 0; a->evidence[k] != NULL; k++) {
+				recorded |= strcmp(a->evidence[k], p->name) == 0;
+			}
+			if (!recorded) {
+				fail_msg("%s: parameter '%s' is not among its evidence", a->id, p->name);
+			}
+		}
+		assert_non_null(a->roles);
+		assert_non_null(a->roles[0]);
+		for (size_t k = 0; a->roles[k] != NULL; k++) {
+			assert_true(strcmp(a->roles[k], "auditor") != 0);
+		}
 		/* a step holds at most SOP_MAX_STEP_PARAMS: no action may declare more */
 		assert_true(np <= SOP_MAX_STEP_PARAMS);
 	}

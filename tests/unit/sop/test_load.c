@@ -26,7 +26,13 @@ static const char base[] = "sop: debug-lock\n"                                  
 			   "  - id: check\n"                                               /* 17 */
 			   "    do: debug.verify-locked\n"                                 /* 18 */
 			   "    who: operator\n"                                           /* 19 */
-			   "    on-failure: {then: quarantine, message: M}\n";             /* 20 */
+			   "    on-failure: {then: quarantine, message: M}\n"              /* 20 */
+			   "  - {id: close, do: console.close, who: operator,\n"           /* 21 */
+			   "     on-failure: {then: quarantine, message: M}}\n"             /* 22 */
+			   "  - {id: probe, do: console.verify-closed, who: operator,\n"   /* 23 */
+			   "     on-failure: {then: quarantine, message: M}}\n"             /* 24 */
+			   "  - {id: seal, do: confirm, who: operator, witness: supervisor,\n" /* 25 */
+			   "     text: Seal it, on-failure: {then: quarantine, message: M}}\n"; /* 26 */
 
 /* base with its first occurrence of `from` replaced by `to`. */
 static char *edit(const char *src, const char *from, const char *to)
@@ -92,7 +98,7 @@ static void test_sop_load__base_is_valid(void **state)
 	assert_int_equal(lsec_sop_diags_count(d), 0);
 	assert_int_equal(lsec_sop_get_kind(sop), LSEC_SOP_DEBUG_LOCK);
 	assert_int_equal(lsec_sop_version(sop), 2);
-	assert_int_equal(lsec_sop_step_count(sop), 3);
+	assert_int_equal(lsec_sop_step_count(sop), 6);
 	assert_string_equal(lsec_sop_step_at(sop, 0)->id, "ident");
 	const lsec_sop_step *st = lsec_sop_step_at(sop, 1);
 	assert_string_equal(st->id, "lock");
@@ -101,7 +107,7 @@ static void test_sop_load__base_is_valid(void **state)
 	assert_string_equal(lsec_sop_step_param(st, "interface"), "all");
 	assert_string_equal(st->verify, st->action->verifies);
 	assert_int_equal(st->then, LSEC_SOP_THEN_QUARANTINE);
-	assert_null(lsec_sop_step_at(sop, 3));
+	assert_null(lsec_sop_step_at(sop, 6));
 	uint8_t want[32];
 	assert_lsec_ok(lsec_sha256(want, base, strlen(base), &err), &err);
 	assert_memory_equal(lsec_sop_sha256(sop), want, 32);
@@ -344,7 +350,7 @@ static void test_sop_load__hostile_inputs(void **state)
 	/* one document per file: a second one would hide from a reader */
 	char *two = lsec_asprintf("%s---\nsop: flash\n", base);
 	d = parse_fail(two, LSEC_E_SOP_SYNTAX);
-	has_diag(d, LSEC_E_SOP_SYNTAX, 22, 1);
+	has_diag(d, LSEC_E_SOP_SYNTAX, 28, 1);
 	assert_non_null(strstr(lsec_sop_diags_at(d, 0)->text, "more than one YAML document"));
 	lsec_sop_diags_free(d);
 	lsec_free(two);

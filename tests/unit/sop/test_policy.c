@@ -135,10 +135,9 @@ static void test_sop_policy__console_verified(void **state)
 static void test_sop_policy__decommission_revoke(void **state)
 {
 	(void)state;
-	EXPECT_RULE("decommission", "decommission-revoke", "with: {reason: cessation-of-operation}\n",
-		    "with: {reason: cessation-of-operation}\n    when: unreachable\n");
-	EXPECT_RULE("decommission", "decommission-revoke",
-		    "do: identity.revoke\n    with: {reason: cessation-of-operation}",
+	EXPECT_RULE("decommission", "decommission-revoke", "do: identity.revoke\n",
+		    "do: identity.revoke\n    when: unreachable\n");
+	EXPECT_RULE("decommission", "decommission-revoke", "do: identity.revoke",
 		    "do: device.identify");
 }
 
@@ -214,11 +213,55 @@ static void test_sop_policy__witness_distinct(void **state)
 	EXPECT_RULE("debug-lock", "witness-distinct", "    witness: supervisor", "    witness: operator");
 }
 
-static void test_sop_policy__auditor_read_only(void **state)
+static void test_sop_policy__action_roles(void **state)
 {
 	(void)state;
-	EXPECT_RULE("flash", "auditor-read-only", "roles:\n", "roles:\n  auditor: Reads the records.\n",
+	/* an auditor doing a step */
+	EXPECT_RULE("flash", "action-roles", "roles:\n", "roles:\n  auditor: Reads the records.\n",
 		    "do: device.identify\n    who: operator", "do: device.identify\n    who: auditor");
+	/* a security officer running the flash itself */
+	EXPECT_RULE("flash", "action-roles", "roles:\n",
+		    "roles:\n  security-officer: Approves.\n",
+		    "do: device.flash\n    with: {slot: primary}\n    who: operator",
+		    "do: device.flash\n    with: {slot: primary}\n    who: security-officer");
+}
+
+static void test_sop_policy__witness_role(void **state)
+{
+	(void)state;
+	/* the tamper seal witnessed by an auditor */
+	EXPECT_RULE("debug-lock", "witness-role", "roles:\n", "roles:\n  auditor: Reads the records.\n",
+		    "    witness: supervisor", "    witness: auditor");
+	/* destruction witnessed by another operator's role */
+	EXPECT_RULE("decommission", "witness-role", "roles:\n", "roles:\n  auditor: Reads the records.\n",
+		    "    witness: supervisor", "    witness: auditor");
+}
+
+static void test_sop_policy__mandatory_steps(void **state)
+{
+	(void)state;
+	/* decommission without credential.revoke, or with it on reachable units only */
+	EXPECT_RULE("decommission", "decommission-credential", "do: credential.revoke",
+		    "do: device.identify");
+	EXPECT_RULE("decommission", "decommission-credential", "do: credential.revoke\n",
+		    "do: credential.revoke\n    when: reachable\n");
+	/* the tamper seal without the supervisor's witness */
+	EXPECT_RULE("debug-lock", "debug-lock-seal", "    witness: supervisor\n", "");
+	/* without the console steps */
+	EXPECT_RULE("debug-lock", "debug-lock-console", "do: console.close", "do: device.identify");
+	EXPECT_RULE("debug-lock", "debug-lock-console", "do: console.close", "do: device.identify",
+		    "do: console.verify-closed", "do: device.identify");
+	/* without the rollback-counter burn */
+	EXPECT_RULE("secure-boot", "secure-boot-counter", "do: otp.burn-counter", "do: device.identify");
+	/* without the negative boot test, or with it before the lock */
+	EXPECT_RULE("secure-boot", "secure-boot-negative-test",
+		    "do: secure-boot.negative-test\n    with: {sample: 50}", "do: device.identify");
+	EXPECT_RULE("secure-boot", "secure-boot-negative-test",
+		    "do: secure-boot.negative-test\n    with: {sample: 50}", "do: TMP", "do: otp.lock",
+		    "do: secure-boot.negative-test\n    with: {sample: 50}", "do: TMP", "do: otp.lock");
+	/* a provision that never prints the label carrying the credential */
+	EXPECT_RULE("provision", "provision-label", "do: label.print\n    with: {template: identity}",
+		    "do: device.identify");
 }
 
 static void test_sop_policy__conditional_decommission_only(void **state)
@@ -245,16 +288,78 @@ static void test_sop_policy__lifecycle_states(void **state)
 	EXPECT_RULE("decommission", "lifecycle-states", "to-state: scrapped", "to-state: returned");
 }
 
+/*
+ * A parameter the station would not honour as written is refused at its
+ * line by the schema (bad-parameter), naming what is allowed: one row per
+ * value a weakened file could try.
+ */
+static void test_sop_policy__parameters_honoured_or_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *kind, *from, *to, *needle;
+	} rows[] = {
+		/* a debug lock limited to one interface would leave the other open */
+		{"debug-lock", "with: {interface: all}", "with: {interface: swd}", "expected one of all"},
+		{"debug-lock", "with: {interface: all}", "with: {interface: jtag}", "expected one of all"},
+		/* a partial erase leaves data behind */
+		{"decommission", "with: {region: all}", "with: {region: keys-and-data}", "expected one of all"},
+		/* the CRL reason follows the decommission reason, not the file */
+		{"decommission", "do: identity.revoke\n", "do: identity.revoke\n    with: {reason: superseded}\n",
+		 "takes no parameters"},
+		/* a destruction method `linesec scrap` cannot record */
+		{"decommission", "with: {method: shred}", "with: {method: drill}", "expected one of shred"},
+		{"decommission", "with: {method: shred}", "with: {method: degauss}", "expected one of shred"},
+		/* the negative boot test sampled too rarely */
+		{"secure-boot", "with: {sample: 50}", "with: {sample: 10000}", "from 1 to 100"},
+		{"secure-boot", "with: {sample: 50}", "with: {sample: 101}", "from 1 to 100"},
+		/* a key-digest slot the device does not have */
+		{"secure-boot", "with: {slot: 0}", "with: {slot: 2}", "from 0 to 0"},
+		/* a flash slot the boot ROM does not boot */
+		{"flash", "with: {slot: primary}", "with: {slot: secondary}", "expected one of primary"},
+		/* a key type the device CSR and the line CA do not use */
+		{"provision", "type: ecdsa-p256", "type: ed25519", "expected one of ecdsa-p256"},
+		/* a label template with a placeholder the label would print as written */
+		{"flash", "with: {template: flashed}", "with: {template: \"{serial}\"}", "is not a name"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *const e[] = {rows[i].from, rows[i].to};
+		char *text = edited(rows[i].kind, e, 2);
+		lsec_err err = LSEC_ERR_INIT;
+		lsec_sop *sop = NULL;
+		lsec_sop_diags *d = NULL;
+		int rc = lsec_sop_parse(&sop, &d, (const uint8_t *)text, strlen(text), "t.yaml", &err);
+		bool named = false;
+		for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
+			const lsec_sop_diag *g = lsec_sop_diags_at(d, k);
+			named |= g->code == LSEC_E_SOP_BAD_PARAM && g->line > 0 &&
+				 strstr(g->text, rows[i].needle) != NULL;
+		}
+		if (rc != LSEC_E_SOP_BAD_PARAM || !named) {
+			for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
+				print_message("  have: %s\n", lsec_sop_diags_at(d, k)->text);
+			}
+			fail_msg("row %zu (%s): '%s' not refused with '%s' (rc %d)", i, rows[i].kind,
+				 rows[i].to, rows[i].needle, rc);
+		}
+		assert_null(sop);
+		lsec_sop_diags_free(d);
+		lsec_free(text);
+	}
+}
+
 static void test_sop_policy__every_rule_is_tested_and_named(void **state)
 {
 	(void)state;
 	/* the rule list this file covers; a new rule must get a test here */
 	static const char *const tested[] = {
-		"flash-order", "provision-key-order", "provision-credential", "secure-boot-order",
-		"debug-lock-order", "console-verified", "decommission-revoke", "decommission-wipe",
+		"flash-order", "provision-key-order", "provision-credential", "provision-label",
+		"secure-boot-order", "secure-boot-counter", "secure-boot-negative-test",
+		"debug-lock-order", "debug-lock-console", "debug-lock-seal", "console-verified",
+		"decommission-revoke", "decommission-credential", "decommission-wipe",
 		"scrap-witness", "action-kind", "irreversible-fail-safe", "irreversible-no-retry",
 		"irreversible-once", "verify-after-irreversible", "continue-advisory-only",
-		"witness-distinct", "auditor-read-only", "conditional-decommission-only",
+		"witness-distinct", "action-roles", "witness-role", "conditional-decommission-only",
 		"identify-first", "lifecycle-states"};
 	size_t n = sizeof(tested) / sizeof(tested[0]);
 	assert_int_equal(lsec_sop_rule_count(), n);
@@ -285,10 +390,13 @@ int main(void)
 		cmocka_unit_test(test_sop_policy__verify_after_irreversible),
 		cmocka_unit_test(test_sop_policy__continue_advisory_only),
 		cmocka_unit_test(test_sop_policy__witness_distinct),
-		cmocka_unit_test(test_sop_policy__auditor_read_only),
+		cmocka_unit_test(test_sop_policy__action_roles),
+		cmocka_unit_test(test_sop_policy__witness_role),
+		cmocka_unit_test(test_sop_policy__mandatory_steps),
 		cmocka_unit_test(test_sop_policy__conditional_decommission_only),
 		cmocka_unit_test(test_sop_policy__identify_first),
 		cmocka_unit_test(test_sop_policy__lifecycle_states),
+		cmocka_unit_test(test_sop_policy__parameters_honoured_or_refused),
 		cmocka_unit_test(test_sop_policy__every_rule_is_tested_and_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -371,6 +371,11 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
 	so.method = "microwave";
 	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), LSEC_E_USAGE);
+	/* A known method the approved SOP does not name is refused: the record follows the SOP. */
+	so.method = "crush";
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), LSEC_E_SOP_POLICY);
+	assert_non_null(strstr(err.msg, "'shred', not 'crush'"));
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
 	so.method = "shred";
 	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 0, &so, &err), LSEC_E_USAGE);
 	const char *twice[] = {"unit-001", "unit-001"};
@@ -496,7 +501,7 @@ static void test_station_decommission__refusals_change_nothing(void **state)
 	d.uri = u1;
 	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
 	lsec_station_scrap_options so = LSEC_STATION_SCRAP_OPTIONS_INIT;
-	so.method = "crush";
+	so.method = "shred";
 	so.photo = "/nonexistent/photo.jpg";
 	const char *one[] = {"unit-001"};
 	assert_int_equal(lsec_station_scrap(NULL, fx->st, one, 1, &so, &err), LSEC_E_IO);
@@ -544,7 +549,7 @@ static void test_station_decommission__scrap_all_or_nothing_under_faults(void **
 		lsec_free(u);
 	}
 	lsec_station_scrap_options so = LSEC_STATION_SCRAP_OPTIONS_INIT;
-	so.method = "incinerate";
+	so.method = "shred";
 	char *photo = lsec_test_path(fx->dir, "ashes.png");
 	fx_ok(lsec_file_write_new(photo, (const uint8_t *)"png", 3, 0644, &err), &err);
 	so.photo = photo;

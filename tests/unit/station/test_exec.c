@@ -32,6 +32,25 @@ static void test_station_exec__build_ships_one_unit(void **state)
 	assert_non_null(rec->proof);
 	assert_true(rec->proof_leaves > 0 && rec->proof_leaves <= rec->nevents);
 	assert_true(rec->proof_tree_size >= rec->proof_leaves);
+	/* Every SOP parameter of a passed step is recorded in its evidence, as the SOP set it. */
+	size_t checked = 0;
+	for (size_t i = 0; i < rec->nevents; i++) {
+		const lsec_station_unit_event *e = &rec->events[i];
+		const lsec_sop_action *a = lsec_sop_action_find(e->action);
+		if (a == NULL || strcmp(e->outcome, "passed") != 0) {
+			continue;
+		}
+		for (const lsec_sop_param *p = a->params; p->name != NULL; p++) {
+			char *key = lsec_asprintf("\"%s\":", p->name);
+			if (strstr(e->leaf, key) == NULL) {
+				fail_msg("step '%s' (%s) does not record parameter '%s': %s", e->step,
+					 e->action, p->name, e->leaf);
+			}
+			lsec_free(key);
+			checked++;
+		}
+	}
+	assert_true(checked >= 12);
 	/* The JSON rendering holds the same record. */
 	json_t *j = NULL;
 	fx_ok(lsec_station_unit_record_json(&j, rec, &err), &err);
@@ -178,6 +197,47 @@ static void test_station_exec__no_approved_sop(void **state)
 	lsec_free(u);
 }
 
+/* A SOP whose applies-to names another product does not run on this unit. */
+static void test_station_exec__sop_of_another_product_refused(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_store *st = lsec_station_store(fx->st);
+	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
+	fx_ready(fx, 1);
+	const char *name = NULL;
+	const uint8_t *data = NULL;
+	size_t len = 0;
+	for (size_t i = 0; lsec_station_default_sop(i, &name, &data, &len); i++) {
+		if (strstr(name, "flash") != NULL) {
+			break;
+		}
+	}
+	char *text = lsec_asprintf("%.*s", (int)len, (const char *)data);
+	char *v = strstr(text, "version: 1\n"), *p = strstr(text, "product: any");
+	assert_non_null(v);
+	assert_non_null(p);
+	v[9] = '2';
+	memcpy(p, "product: abc", 12);
+	lsec_sop *sop = NULL;
+	fx_ok(lsec_sop_submit(&sop, st, &sup, LSEC_ROLE_SUPERVISOR, (const uint8_t *)text,
+			      strlen(text), "flash.yaml", &err),
+	      &err);
+	fx_ok(lsec_sop_approve(st, &s1, LSEC_ROLE_SECURITY_OFFICER, "flash", 2, &err), &err);
+	fx_ok(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, "flash", 2, &err), &err);
+	lsec_sop_free(sop);
+	char *u = fx_unit(fx, 1);
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
+			 LSEC_E_STATION_CONFIG);
+	assert_non_null(strstr(err.msg, "applies to product 'abc', not to unit 'unit-001'"));
+	lsec_store_unit unit;
+	fx_ok(lsec_store_unit_get(&unit, st, "unit-001", &err), &err);
+	assert_int_equal(unit.state, LSEC_UNIT_NEW);
+	lsec_free(u);
+	lsec_free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +252,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_station_exec__manual_steps_confirmed,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__no_approved_sop,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__sop_of_another_product_refused,
 						station_fx_setup, station_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

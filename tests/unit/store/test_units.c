@@ -42,8 +42,12 @@ static void test_store_units__create_get_list(void **state)
 	char longname[LSEC_STORE_NAME_MAX + 2];
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
+	/* a serial is an identifier (at most 64 bytes), never cut to fit */
 	assert_lsec_code(lsec_store_unit_create(db->st, longname, "U", "p", "s", &err),
-			 LSEC_E_LIMIT, &err);
+			 LSEC_E_USAGE, &err);
+	assert_non_null(strstr(err.msg, "is not an identifier"));
+	assert_lsec_code(lsec_store_unit_create(db->st, "../x", "U", "p", "s", &err), LSEC_E_USAGE,
+			 &err);
 	assert_lsec_ok(lsec_store_unit_count(&count, db->st, &err), &err);
 	assert_int_equal(count, 3);
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Initial credentials, attacked from the command line. A unit holds at most
+# one valid credential: `ca cred` on a shipped unit (which once left it with
+# three valid ones) is refused and records nothing. A `ca cred` that fails
+# (the label folder missing, a stale label file) records nothing either: the
+# registry row, its audit leaf and the label file are one transaction. A
+# provisioning run whose label step fails after the credential was made (a
+# stale label file) quarantines the unit with that reason, and the unit is
+# never shipped with a password nobody has.
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
+# shellcheck source=testlib.sh
+. "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+L=$LINESEC
+
+creds() { # creds SERIAL: the unit's credential rows, valid ones
+	sql "SELECT COUNT(*) || ' ' || COUNT(*) FILTER (WHERE c.revoked IS NULL)
+	     FROM credentials c JOIN units u ON u.id = c.unit_id WHERE u.serial = '$1'"
+}
+issue_leaves() { sql "SELECT COUNT(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%initial-password.issue%'"; }
+
+suite_cred() {
+	line_with_release cred || return
+	"$L" sim new --count 3 --dir fleet --seed 31 >/dev/null
+	mkdir labels
+
+	expect 0 "unit-001 is built and shipped" "$L" build --as olga --batch --device sim:fleet/unit-001.sim
+	has "unit unit-001: shipped" out.txt "unit-001 shipped"
+	check "the shipped unit holds one valid credential" "[ \"\$(creds unit-001)\" = '1 1' ]"
+	leaves=$(issue_leaves)
+	for i in 1 2; do
+		expect 9 "ca cred on the shipped unit is refused ($i)" \
+			"$L" ca cred --as alice --serial unit-001 --label-dir labels
+	done
+	has "a unit has at most one" err.txt "the refusal says why"
+	has "two security officers" err.txt "the refusal says how a replacement is made"
+	check "the unit still holds exactly one credential" "[ \"\$(creds unit-001)\" = '1 1' ]"
+	check "no label file and no leaf were written" \
+		"[ -z \"\$(ls labels)\" ] && [ \"\$(issue_leaves)\" = '$leaves' ]"
+
+	# A unit without a credential yet: only flashed.
+	expect 0 "unit-002 is flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-002.sim
+	expect 3 "ca cred with a missing label folder fails" \
+		"$L" ca cred --as alice --serial unit-002 --label-dir no-such-folder
+	check "the failed ca cred recorded no credential" "[ \"\$(creds unit-002)\" = '0 0' ]"
+	check "...and no audit leaf" "[ \"\$(issue_leaves)\" = '$leaves' ]"
+	echo stale >labels/unit-002.label
+	expect 7 "ca cred over a stale label file fails" \
+		"$L" ca cred --as alice --serial unit-002 --label-dir labels
+	check "the stale label file is left as it was" "[ \"\$(cat labels/unit-002.label)\" = stale ]"
+	check "the failed ca cred recorded nothing" \
+		"[ \"\$(creds unit-002)\" = '0 0' ] && [ \"\$(issue_leaves)\" = '$leaves' ]"
+	rm labels/unit-002.label
+	expect 0 "ca cred then succeeds" "$L" ca cred --as alice --serial unit-002 --label-dir labels
+	check "one credential, its label file written" \
+		"[ \"\$(creds unit-002)\" = '1 1' ] && [ -f labels/unit-002.label ]"
+	expect 9 "a second ca cred for unit-002 is refused" \
+		"$L" ca cred --as alice --serial unit-002 --label-dir labels
+
+	# The provisioning SOP: a stale label file under the unit's name makes
+	# the label step fail after the credential was generated.
+	expect 0 "unit-003 is flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-003.sim
+	mkdir -p line/labels
+	echo stale >line/labels/unit-003.label
+	expect 9 "provisioning with a stale label file stops the unit" \
+		"$L" run provision --as olga --batch --device sim:fleet/unit-003.sim
+	has "the label carrying the unit's initial credential was not produced" err.txt \
+		"the failure names the lost credential label"
+	check "unit-003 is quarantined" \
+		"[ \"\$(sql \"SELECT state FROM units WHERE serial = 'unit-003'\")\" = quarantined ]"
+	check "its quarantine leaf gives the reason" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%unit.quarantine%label carrying%'\")\" = 1 ]"
+	rm line/labels/unit-003.label
+	expect 9 "the quarantined unit is not built on to shipped" \
+		"$L" build --as olga --batch --device sim:fleet/unit-003.sim
+	check "unit-003 was never shipped" \
+		"[ \"\$(sql \"SELECT state FROM units WHERE serial = 'unit-003'\")\" != shipped ]"
+}
+
+suite_cred
+finish
