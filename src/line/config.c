@@ -200,9 +200,8 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 	LSEC_ENSURE(fy_node_is_mapping(pol), LSEC_E_PARSE, "cannot read '%s': %s must be a mapping",
 		    file, where);
 	LSEC_TRY(check_keys(pol, policy_keys, where,
-			    "a product's firmware key is a registry record (linesec product key "
-			    "submit); retries, boot attestation and witnesses are set by the approved "
-			    "SOPs",
+			    "the firmware key is a registry record ('linesec product key'); "
+			    "retries and witnesses are set by the SOPs",
 			    file, err));
 out:
 	return rc;

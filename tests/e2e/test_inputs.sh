@@ -47,7 +47,7 @@ suite_serials() {
 	check "no file was written outside the line" "[ ! -e /tmp/x ] && [ ! -e /tmp/x.label ]"
 
 	expect 2 "a person named with an escape code is refused" \
-		env LINESEC_NEW_PASSWORD=eve-pw-12345 "$L" person add "$(printf 'ev\033[8me')" \
+		env LINESEC_PASSWORD=alice-pw "$L" person add "$(printf 'ev\033[8me')" \
 		--role operator --as alice
 	has "is not an identifier: $grammar" err.txt "the refusal names the grammar"
 

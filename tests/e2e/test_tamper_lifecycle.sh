@@ -44,8 +44,8 @@ suite() {
 	# to another release by SQL does not free unit-003's place.
 	"$L" image sign --key fw.pem --product sensor --version 2.0.1 --build release \
 		--security-counter 2 --embed-pubkey app.bin q.img >/dev/null
-	"$L" release submit --as alice q.img --product sensor --quota 1 >/dev/null
-	"$L" release approve --as bob sensor@2.0.1 >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice q.img --product sensor --quota 1 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@2.0.1 >/dev/null
 	expect 0 "$label: unit-003 flashed under the release of quota 1" \
 		"$L" run flash --as olga --batch --device sim:fleet/unit-003.sim
 	expect 8 "$label: the quota stops unit-004" \

@@ -103,8 +103,8 @@ suite() {
 	# The CRL is built from the revocation leaves: a revocations row pointed
 	# at unit-002's certificate does not make the CA revoke unit-002.
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
-	"$L" sop approve --as alice decommission 1 >/dev/null
-	"$L" sop approve --as bob decommission 1 >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
 	expect 0 "$label: unit-001 decommissioned as compromised" \
 		"$L" decommission unit-001 --as olga --reason compromised
 	local sn1 sn2

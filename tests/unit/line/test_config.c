@@ -178,8 +178,8 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
 		 "    policies:\n      require_attestation: false\n",
 		 "line 9, column 7: unknown key 'require_attestation' in the policies of product 'p': "
-		 "expected no keys; a product's firmware key is a registry record (linesec product "
-		 "key submit); retries, boot attestation and witnesses are set by the approved SOPs"},
+		 "expected no keys; the firmware key is a registry record ('linesec product key'); "
+		 "retries and witnesses are set by the SOPs"},
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
 		 "    policies:\n      witness_scrap: false\n",
 		 "line 9, column 7: unknown key 'witness_scrap'"},
