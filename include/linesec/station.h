@@ -308,7 +308,7 @@ typedef struct lsec_station_result {
 	char sop[32];               /* the SOP and step that failed */
 	char step[LSEC_STORE_NAME_MAX + 1];
 	char then[32];              /* what was done: quarantine, stop-line, ... */
-	char message[512];          /* what the operator does next, from the SOP */
+	char message[LSEC_ERR_MSG_MAX];          /* what the operator does next, from the SOP */
 	unsigned steps_run;
 } lsec_station_result;
 
@@ -376,7 +376,7 @@ typedef struct lsec_station_unit_record {
 	char *proof;            /* the inclusion proof file text, NULL when there is none */
 	size_t proof_leaves;    /* the leaves it proves */
 	uint64_t proof_tree_size; /* the tree size of the checkpoint it is proven against */
-	char proof_missing[256]; /* why there is no proof */
+	char proof_missing[LSEC_ERR_MSG_MAX]; /* why there is no proof */
 } lsec_station_unit_record;
 
 /*
@@ -448,7 +448,7 @@ typedef struct lsec_station_gang_summary {
 	uint64_t milliseconds;  /* wall time of the run */
 	unsigned yield_permille; /* shipped per mille of attempted */
 	bool stopped;           /* a stop-line condition (or the quota) stopped the line */
-	char stop_reason[512];
+	char stop_reason[LSEC_ERR_MSG_MAX];
 	lsec_station_gang_unit *results; /* attempted entries */
 	lsec_station_gang_failure *failures;
 	size_t nfailures;

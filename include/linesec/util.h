@@ -83,10 +83,13 @@ enum {
 	LSEC_E_INTERNAL = -13 /* a bug: a broken invariant */
 };
 
+/* Size of an error message buffer; buffers that keep a copy of one use it. */
+#define LSEC_ERR_MSG_MAX 1024
+
 typedef struct lsec_err {
 	int code;
 	lsec_category category;
-	char msg[256];
+	char msg[LSEC_ERR_MSG_MAX]; /* a longer message ends in "..." */
 	const char *file; /* source location that raised it (debugging) */
 	int line;
 } lsec_err;

@@ -50,7 +50,7 @@ struct lsec_device {
 	void *impl;          /* the backend's session */
 	char *uri;
 	bool failed;         /* sticky: set by a failure that leaves the device half-known */
-	char fail_msg[256];  /* what failed, for the LSEC_E_TGT_FAILED message */
+	char fail_msg[LSEC_ERR_MSG_MAX];  /* what failed, for the LSEC_E_TGT_FAILED message */
 };
 
 /* ---- the simulated MCU (sim.c, sim_state.c, sim_keys.c, sim_boot.c) ---- */

@@ -21,10 +21,10 @@ typedef struct gang {
 	pthread_mutex_t mu;
 	size_t next;
 	bool stop;
-	char stop_reason[512];
+	char stop_reason[LSEC_ERR_MSG_MAX];
 	lsec_station_result *res;
 	int *rcs;
-	char (*msgs)[256];
+	char (*msgs)[LSEC_ERR_MSG_MAX];
 } gang;
 
 typedef struct sock {

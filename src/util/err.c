@@ -102,7 +102,10 @@ int lsec_err_setv(lsec_err *err, int code, const char *file, int line, const cha
 	err->category = lsec_code_category(code);
 	err->file = file;
 	err->line = line;
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (n >= (int)sizeof(err->msg)) {
+		memcpy(err->msg + sizeof(err->msg) - 4, "...", 4); /* never cut silently */
+	}
 	return code;
 }
 

@@ -31,7 +31,7 @@ typedef struct station_report {
 	unsigned recorded;
 	unsigned checkpoints;
 	int failed_rc;
-	char last_error[256];
+	char last_error[LSEC_ERR_MSG_MAX];
 } station_report;
 
 static int append_event(lsec_store *st, int station, unsigned j, uint64_t *seq, lsec_err *err)

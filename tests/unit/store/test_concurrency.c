@@ -29,7 +29,7 @@ typedef struct station_tally {
 	unsigned dup_uid;
 	unsigned dup_key;
 	unsigned other; /* any other failure: must stay 0 */
-	char last_error[300];
+	char last_error[LSEC_ERR_MSG_MAX + 16];
 } station_tally;
 
 typedef enum { PLAIN, SHARED_SERIAL, SHARED_UID, SHARED_KEY } reg_kind;

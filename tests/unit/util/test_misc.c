@@ -90,6 +90,15 @@ static void test_util_err__categories_and_names(void **state)
 	assert_int_equal(lsec_code_category(-245), LSEC_CAT_STATE);
 	assert_string_equal(lsec_code_name(-160), "device");
 	assert_string_equal(lsec_code_name(LSEC_E_EXISTS), "exists");
+
+	/* A message longer than the buffer says it was cut. */
+	char longname[2000];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	lsec_err_set(&err, LSEC_E_IO, __FILE__, __LINE__, "cannot open '%s'", longname);
+	assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
+	assert_string_equal(err.msg + sizeof(err.msg) - 4, "...");
+	assert_memory_equal(err.msg, "cannot open 'aaa", 16);
 }
 
 /* The builders take their value whatever happens and never leave half a document. */
