@@ -196,9 +196,6 @@ static char **fleet(bench_line *b, const char *name, unsigned n, const char *fau
 	o.faults = faults;
 	o.has_seed = true;
 	o.seed = 99;
-	for (const char *c = name; *c; c++) {
-		o.seed = o.seed * 31 + (uint8_t)*c; /* each fleet its own UIDs */
-	}
 	OK(lsec_device_sim_fleet_new(NULL, dir, &o, &err), "fleet");
 	snprintf(pat, sizeof(pat), "sim:%s/*", dir);
 	OK(lsec_station_uris_expand(&uris, &got, pat, &err), "expand");
@@ -446,21 +443,21 @@ int main(int argc, char **argv)
 	double fl[F_COUNT][ROUNDS_MAX], floor_r[ROUNDS_MAX], ups_r[2][ROUNDS_MAX];
 	unsigned leaves = 60; /* two per step; the first round counts the steps */
 	for (unsigned r = 0; r < rounds; r++) {
-		/* A fresh line each round: a registry of its own, units never seen before. */
-		memset(&b, 0, sizeof(b));
-		line_new(&b, "zero");
 		double us[F_COUNT];
-		crypto_floor(us, &b, n, leaves);
 		floor_r[r] = 0;
-		for (int i = 0; i < F_COUNT; i++) {
-			fl[i][r] = us[i];
-			floor_r[r] += us[i];
-		}
-		b.cfg.progress = on_step;
 		for (unsigned sockets = 1; sockets <= 2; sockets++) {
-			char name[32];
-			snprintf(name, sizeof(name), "fleet%u", sockets);
-			char **uris = fleet(&b, name, n, NULL);
+			/* A fresh line each build: a registry of its own, units never seen before. */
+			memset(&b, 0, sizeof(b));
+			line_new(&b, "zero");
+			if (sockets == 1) {
+				crypto_floor(us, &b, n, leaves);
+				for (int i = 0; i < F_COUNT; i++) {
+					fl[i][r] = us[i];
+					floor_r[r] += us[i];
+				}
+			}
+			b.cfg.progress = on_step;
+			char **uris = fleet(&b, "fleet", n, NULL);
 			ups_r[sockets - 1][r] = gang(&b, uris, n, sockets, &shipped);
 			if (shipped != (long)n) {
 				fprintf(stderr, "bench_station: %ld of %u units shipped\n", shipped, n);
@@ -473,8 +470,8 @@ int main(int argc, char **argv)
 				}
 				leaves = (unsigned)(2 * nstep / n);
 			}
+			line_free(&b);
 		}
-		line_free(&b);
 	}
 	printf("the crypto floor per unit, each item alone (median, us):\n");
 	double floor_us = 0;
