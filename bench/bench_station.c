@@ -3,18 +3,18 @@
  *
  *  1. Units per second through the whole build (flash, provision,
  *     secure-boot, debug-lock, ship gate) on zero-latency simulated units,
- *     1 and 2 sockets, SQLite registry, beside the crypto floor: the same
- *     cryptographic operations per unit (device key generation, CSR signature
- *     and check, certificate issuance, proof of possession, image signature
- *     checks, credential fingerprint, checkpoint signature, hashes) measured
- *     alone in the same run. Printed as a ratio, with the share of each SOP
- *     step in the build time.
+ *     1 and 2 sockets, SQLite registry, beside the crypto floor: the
+ *     cryptography one unit needs (crypto_floor lists it), each item
+ *     measured alone. Rounds interleave floor and builds; each round's
+ *     build/floor ratio uses its own floor; medians are printed, with the
+ *     share of each SOP step in the build time.
  *  2. Gang scaling with realistic device latency: 6 s of flashing and 2 s of
  *     fuse work per unit on a real line, scaled down 100 times here (60 ms and
  *     20 ms) so the benchmark finishes in a few minutes; 1, 8, 32 and 64
  *     sockets against the ideal, sockets / device time.
  *
- * Usage: bench_station [UNITS]   (UNITS for part 1, default 40)
+ * Usage: bench_station [UNITS [ROUNDS [floor]]]   (part 1: UNITS per build,
+ * default 20, ROUNDS default 3; "floor" skips part 2)
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -252,15 +252,60 @@ static void on_step(void *ctx, unsigned socket, const char *serial, const char *
 
 /* ---- the crypto floor ------------------------------------------------------------ */
 
-/* The cryptographic work of one unit, alone: returns microseconds per unit. */
-static double crypto_floor(bench_line *b, unsigned n)
+/*
+ * The floor: the cryptography one unit needs, each item timed alone. The
+ * station's: CSR verification, certificate signature, proof-of-possession
+ * verification, the credential's keyed fingerprint, its leaf hashes (two per
+ * step), a share of one checkpoint signature (counted whole: one per unit).
+ * The device's, done by the simulated unit on its behalf: key generation, CSR
+ * and challenge signatures, its boot ROM's image check (one boot with secure
+ * boot on: signature and hash of the image).
+ */
+enum {
+	F_CSR_VERIFY,
+	F_CERT_SIGN,
+	F_POP_VERIFY,
+	F_CRED_FP,
+	F_LEAF_HASHES,
+	F_CHECKPOINT,
+	F_KEYGEN,
+	F_CSR_SIGN,
+	F_POP_SIGN,
+	F_BOOT_CHECK,
+	F_COUNT
+};
+static const char *const floor_names[F_COUNT] = {
+	"station: CSR verification",
+	"station: certificate signature",
+	"station: proof-of-possession verification",
+	"station: credential keyed fingerprint",
+	"station: leaf hashes (2 per step)",
+	"station: checkpoint signature (1 per unit)",
+	"device: key generation (P-256)",
+	"device: CSR signature",
+	"device: challenge signature",
+	"device: boot ROM image check",
+};
+
+static int sign_with(void *ctx, const uint8_t *msg, size_t len, lsec_buf *sig, lsec_err *err)
+{
+	return lsec_key_sign(sig, ctx, msg, len, err);
+}
+
+/* Times each floor item over n repetitions; us[i] = microseconds per unit. */
+static void crypto_floor(double us[F_COUNT], bench_line *b, unsigned n, unsigned leaves)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_ca *ca = NULL;
-	lsec_key *fw = NULL, *sk = NULL;
+	lsec_key *fw = NULL, *sk = NULL, *dev = NULL;
 	lsec_buf img = LSEC_BUF_INIT(1 << 20), spki = LSEC_BUF_INIT(4096);
+	lsec_buf dspki = LSEC_BUF_INIT(4096), csr = LSEC_BUF_INIT(4096);
+	lsec_buf sig = LSEC_BUF_INIT(256), popsig = LSEC_BUF_INIT(256);
 	lsec_image *im = NULL;
+	lsec_cert *cert = NULL;
+	uint8_t ch[32], h[32], fp[32], leaf[600], kh[32];
 	char path[320];
+	lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
 	OK(lsec_ca_open(&ca, b->ca, b->pass, &err), "ca open");
 	OK(lsec_key_load_public(&fw, b->fw_pub, &err), "fw key");
 	OK(lsec_key_load_private(&sk, b->skey, NULL, &err), "station key");
@@ -268,55 +313,94 @@ static double crypto_floor(bench_line *b, unsigned n)
 	OK(lsec_file_read(&img, path, &err), "image");
 	OK(lsec_image_parse(&im, img.data, img.len, "fw.img", &err), "parse");
 	OK(lsec_key_spki_der(&spki, fw, &err), "spki");
-	uint64_t t0 = now_us();
-	for (unsigned i = 0; i < n; i++) {
-		lsec_key *dev = NULL;
-		lsec_cert *cert = NULL;
-		lsec_buf sig = LSEC_BUF_INIT(256), note = LSEC_BUF_INIT(256);
-		uint8_t ch[32], h[32], fp[32];
-		lsec_cert_request req = LSEC_CERT_REQUEST_INIT;
-		lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
-		/* image check (twice: by key and by embedded key), flash and read-back hashes */
-		vo.pubkey_der = spki.data;
-		vo.pubkey_der_len = spki.len;
-		vo.product = "sensor";
-		vo.require_release = true;
-		OK(lsec_image_verify(im, &vo, &err), "verify");
-		OK(lsec_image_verify(im, &vo, &err), "verify");
-		for (int k = 0; k < 4; k++) {
-			OK(lsec_sha256(h, img.data, img.len, &err), "hash");
+	OK(lsec_sha256(kh, spki.data, spki.len, &err), "key hash");
+	OK(lsec_key_generate(&dev, LSEC_KEY_ECDSA_P256, &err), "keygen");
+	OK(lsec_key_spki_der(&dspki, dev, &err), "spki");
+	OK(lsec_csr_build(&csr, dspki.data, dspki.len, "unit-000", sign_with, dev, &err), "csr");
+	OK(lsec_pop_challenge(ch, &err), "challenge");
+	OK(lsec_key_sign(&popsig, dev, ch, 32, &err), "pop sign");
+	memset(leaf, 'x', sizeof(leaf));
+	req.serial = "unit-000";
+	req.product = "sensor";
+	req.uid = ch;
+	req.uid_len = 16;
+	req.validity_days = 7300;
+	OK(lsec_ca_issue(&cert, ca, lsec_key_evp(dev), &req, &err), "issue");
+	for (int item = 0; item < F_COUNT; item++) {
+		uint64_t t0 = now_us();
+		for (unsigned i = 0; i < n; i++) {
+			lsec_csr *c = NULL;
+			lsec_cert *cc = NULL;
+			lsec_key *k = NULL;
+			lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
+			lsec_buf_reset(&sig);
+			switch (item) {
+			case F_CSR_VERIFY:
+				OK(lsec_csr_parse(&c, csr.data, csr.len, &err), "csr verify");
+				lsec_csr_free(c);
+				break;
+			case F_CERT_SIGN:
+				OK(lsec_ca_issue(&cc, ca, lsec_key_evp(dev), &req, &err), "issue");
+				lsec_cert_free(cc);
+				break;
+			case F_POP_VERIFY:
+				OK(lsec_pop_verify(cert, ch, 32, popsig.data, popsig.len, &err), "pop");
+				break;
+			case F_CRED_FP:
+				OK(lsec_cred_fingerprint(fp, ca, ch, 16, &err), "cred");
+				break;
+			case F_LEAF_HASHES:
+				for (unsigned l = 0; l < leaves; l++) {
+					OK(lsec_audit_leaf_hash(h, leaf, sizeof(leaf), &err), "leaf");
+				}
+				break;
+			case F_CHECKPOINT:
+				OK(lsec_key_sign(&sig, sk, h, 32, &err), "checkpoint sign");
+				break;
+			case F_KEYGEN:
+				OK(lsec_key_generate(&k, LSEC_KEY_ECDSA_P256, &err), "keygen");
+				lsec_key_free(k);
+				break;
+			case F_CSR_SIGN:
+				OK(lsec_key_sign(&sig, dev, csr.data, csr.len / 2, &err), "csr sign");
+				break;
+			case F_POP_SIGN:
+				OK(lsec_key_sign(&sig, dev, ch, 32, &err), "pop sign");
+				break;
+			case F_BOOT_CHECK:
+				vo.key_hash = kh;
+				vo.check_min_counter = true;
+				vo.min_counter = 1;
+				OK(lsec_image_verify(im, &vo, &err), "boot check");
+				break;
+			}
 		}
-		/* device key, CSR signature and its check, issuance, proof of possession */
-		OK(lsec_key_generate(&dev, LSEC_KEY_ECDSA_P256, &err), "keygen");
-		OK(lsec_key_sign(&sig, dev, h, 32, &err), "csr sign");
-		OK(lsec_key_verify(dev, h, 32, sig.data, sig.len, &err), "csr verify");
-		req.serial = "unit-000";
-		req.product = "sensor";
-		req.uid = h;
-		req.uid_len = 16;
-		req.validity_days = 7300;
-		OK(lsec_ca_issue(&cert, ca, lsec_key_evp(dev), &req, &err), "issue");
-		OK(lsec_pop_challenge(ch, &err), "challenge");
-		lsec_buf_reset(&sig);
-		OK(lsec_key_sign(&sig, dev, ch, 32, &err), "pop sign");
-		OK(lsec_pop_verify(cert, ch, 32, sig.data, sig.len, &err), "pop verify");
-		/* credential fingerprint, checkpoint signature */
-		OK(lsec_cred_fingerprint(fp, ca, ch, 16, &err), "cred");
-		lsec_buf_reset(&sig);
-		OK(lsec_key_sign(&sig, sk, h, 32, &err), "checkpoint sign");
-		lsec_buf_release(&sig);
-		lsec_buf_release(&note);
-		lsec_cert_free(cert);
-		lsec_key_free(dev);
+		us[item] = (double)(now_us() - t0) / n;
 	}
-	double us = (double)(now_us() - t0) / n;
+	lsec_cert_free(cert);
 	lsec_image_free(im);
 	lsec_buf_release(&img);
 	lsec_buf_release(&spki);
+	lsec_buf_release(&dspki);
+	lsec_buf_release(&csr);
+	lsec_buf_release(&sig);
+	lsec_buf_release(&popsig);
 	lsec_key_free(fw);
 	lsec_key_free(sk);
+	lsec_key_free(dev);
 	lsec_ca_free(ca);
-	return us;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Builds n units on `sockets`; returns units per second and sets shipped. */
@@ -338,50 +422,87 @@ static double gang(bench_line *b, char **uris, unsigned n, unsigned sockets, lon
 	return (double)n / secs;
 }
 
+#define ROUNDS_MAX 9
+
 int main(int argc, char **argv)
 {
-	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 40;
+	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 20;
+	unsigned rounds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 3;
+	bool part2 = !(argc > 3 && strcmp(argv[3], "floor") == 0);
 	long shipped = 0;
-	if (n < 4 || n > 500) {
-		fprintf(stderr, "usage: bench_station [UNITS 4..500]\n");
+	if (n < 4 || n > 500 || rounds < 1 || rounds > ROUNDS_MAX) {
+		fprintf(stderr, "usage: bench_station [UNITS 4..500 [ROUNDS 1..9 [floor]]]\n");
 		return 2;
 	}
 	printf("bench_station: whole build (flash, provision, secure-boot, debug-lock, ship gate)\n");
-	printf("zero-latency simulated units, SQLite registry (synchronous=FULL), %u units\n\n", n);
+	printf("zero-latency simulated units, SQLite registry (synchronous=FULL), %u units,\n"
+	       "medians of %u interleaved rounds (each: the floor items, then 1 and 2 sockets)\n\n",
+	       n, rounds);
 
 	bench_line b;
-	double floor_us = 0;
-	for (unsigned sockets = 1; sockets <= 2; sockets++) {
-		/* A fresh line each time: a registry of its own, units never seen before. */
-		memset(&b, 0, sizeof(b));
-		line_new(&b, "zero");
-		if (sockets == 1) {
-			floor_us = crypto_floor(&b, n);
-			printf("crypto floor, the same operations alone: %8.1f units/s (%.2f ms per "
-			       "unit)\n",
-			       1e6 / floor_us, floor_us / 1000.0);
+	double fl[F_COUNT][ROUNDS_MAX], floor_r[ROUNDS_MAX], ups_r[2][ROUNDS_MAX];
+	unsigned leaves = 60; /* two per step; the first round counts the steps */
+	for (unsigned r = 0; r < rounds; r++) {
+		double us[F_COUNT];
+		floor_r[r] = 0;
+		for (unsigned sockets = 1; sockets <= 2; sockets++) {
+			/* A fresh line each build: a registry of its own, units never seen before. */
+			memset(&b, 0, sizeof(b));
+			line_new(&b, "zero");
+			if (sockets == 1) {
+				crypto_floor(us, &b, n, leaves);
+				for (int i = 0; i < F_COUNT; i++) {
+					fl[i][r] = us[i];
+					floor_r[r] += us[i];
+				}
+			}
+			b.cfg.progress = on_step;
+			char **uris = fleet(&b, "fleet", n, NULL);
+			ups_r[sockets - 1][r] = gang(&b, uris, n, sockets, &shipped);
+			if (shipped != (long)n) {
+				fprintf(stderr, "bench_station: %ld of %u units shipped\n", shipped, n);
+			}
+			lsec_station_uris_free(uris, n);
+			if (r == 0 && sockets == 1) {
+				uint64_t nstep = 0; /* socket 1 built all n units */
+				for (size_t i = 0; i < nsteps; i++) {
+					nstep += steps[i].count;
+				}
+				leaves = (unsigned)(2 * nstep / n);
+			}
+			line_free(&b);
 		}
-		b.cfg.progress = on_step;
-		char **uris = fleet(&b, "fleet", n, NULL);
-		double ups = gang(&b, uris, n, sockets, &shipped);
-		printf("station, %u socket%s:                  %8.1f units/s (%ld shipped) = %.1f %% "
-		       "of the crypto floor\n",
-		       sockets, sockets > 1 ? "s" : " ", ups, shipped,
-		       100.0 * ups / (1e6 / floor_us));
-		lsec_station_uris_free(uris, n);
-		line_free(&b);
+	}
+	printf("the crypto floor per unit, each item alone (median, us):\n");
+	double floor_us = 0;
+	for (int i = 0; i < F_COUNT; i++) {
+		double m = median(fl[i], rounds);
+		floor_us += m;
+		printf("  %-44s %9.1f\n", floor_names[i], m);
+	}
+	printf("  %-44s %9.1f  (%u leaf hashes of 600 bytes)\n", "total (sum of the medians)",
+	       floor_us, leaves);
+	printf("crypto floor: %8.1f units/s\n", 1e6 / floor_us);
+	for (unsigned s = 0; s < 2; s++) {
+		double ratio[ROUNDS_MAX];
+		for (unsigned r = 0; r < rounds; r++) {
+			ratio[r] = (1e6 / ups_r[s][r]) / floor_r[r]; /* build time / floor, same round */
+		}
+		printf("station, %u socket%s:  %8.1f units/s   build/floor = %.1f (median per round)\n",
+		       s + 1, s ? "s" : " ", median(ups_r[s], rounds), median(ratio, rounds));
 	}
 	uint64_t total = 0;
 	for (size_t i = 0; i < nsteps; i++) {
 		total += steps[i].ms_total;
 	}
-	printf("(the station's time goes to durable registry commits: two per step, each with its\n"
-	       " audit leaf, fsynced; the crypto itself is about 1 ms per unit)\n");
-	printf("\nshare of each step in the build time (socket 1, both runs):\n");
+	printf("\nshare of each step in the build time (socket 1, all rounds):\n");
 	for (size_t i = 0; i < nsteps; i++) {
 		printf("  %-34s %5.1f %%  %7.2f ms\n", steps[i].name,
 		       100.0 * (double)steps[i].ms_total / (double)(total ? total : 1),
 		       (double)steps[i].ms_total / 1000.0 / (double)(steps[i].count ? steps[i].count : 1));
+	}
+	if (!part2) {
+		return 0;
 	}
 
 	/* Part 2: realistic latency, scaled down 100 times. */

@@ -66,6 +66,32 @@ static int leave(lsec_device *t, int rc, lsec_err *err)
 		LSEC_TRY(leave((t), (t)->ops->op((t), __VA_ARGS__), err));     \
 	} while (0)
 
+/*
+ * One multi-step operation (a fuse field burned word by word, a flash
+ * erase-write-verify) is one device operation: the backend may defer its
+ * durable writes to the end (ops->commit), which comes before the caller
+ * hears the outcome. What the steps changed is committed on failure too.
+ */
+#define HELD(t, call)                                                          \
+	do {                                                                   \
+		LSEC_ENSURE_REF(t);                                            \
+		(t)->hold++;                                                   \
+		rc = (call);                                                   \
+		rc = release((t), rc, err);                                    \
+	} while (0)
+
+static int release(lsec_device *t, int rc, lsec_err *err)
+{
+	lsec_err quiet = LSEC_ERR_INIT;
+	if (--t->hold > 0 || t->ops->commit == NULL) {
+		return rc;
+	}
+	/* After a failure the first error stands; a failed commit still fails the session. */
+	lsec_err *cerr = rc < 0 ? &quiet : err;
+	int crc = leave(t, t->ops->commit(t, cerr), cerr);
+	return rc < 0 ? rc : crc;
+}
+
 int lsec_device_open(lsec_device **out, const char *uri, lsec_err *err)
 {
 	int rc = 0;
@@ -203,8 +229,8 @@ out:
 	return rc;
 }
 
-int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
-			      lsec_err *err)
+static int flash_program(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
+			 lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_info info;
@@ -225,6 +251,15 @@ int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data
 	LSEC_ENSURE(same, LSEC_E_TGT_VERIFY,
 		    "cannot program flash of device '%s': read-back SHA-256 of 0x%x+%zu differs from the data written",
 		    t->uri, addr, len);
+out:
+	return rc;
+}
+
+int lsec_device_flash_program(lsec_device *t, uint32_t addr, const uint8_t *data, size_t len,
+			      lsec_err *err)
+{
+	int rc = 0;
+	HELD(t, flash_program(t, addr, data, len, err));
 out:
 	return rc;
 }
@@ -450,7 +485,7 @@ out:
 	return rc;
 }
 
-int lsec_device_fuse_set(lsec_device *t, lsec_device_fuse fuse, uint32_t value, lsec_err *err)
+static int fuse_set(lsec_device *t, lsec_device_fuse fuse, uint32_t value, lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_fuse_field fld;
@@ -486,7 +521,15 @@ out:
 	return rc;
 }
 
-int lsec_device_fuse_burn_digest(lsec_device *t, const uint8_t digest[32], lsec_err *err)
+int lsec_device_fuse_set(lsec_device *t, lsec_device_fuse fuse, uint32_t value, lsec_err *err)
+{
+	int rc = 0;
+	HELD(t, fuse_set(t, fuse, value, err));
+out:
+	return rc;
+}
+
+static int fuse_burn_digest(lsec_device *t, const uint8_t digest[32], lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_fuse_field fld;
@@ -501,7 +544,15 @@ out:
 	return rc;
 }
 
-int lsec_device_fuse_lock(lsec_device *t, lsec_device_fuse fuse, lsec_err *err)
+int lsec_device_fuse_burn_digest(lsec_device *t, const uint8_t digest[32], lsec_err *err)
+{
+	int rc = 0;
+	HELD(t, fuse_burn_digest(t, digest, err));
+out:
+	return rc;
+}
+
+static int fuse_lock(lsec_device *t, lsec_device_fuse fuse, lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_fuse_field fld;
@@ -514,6 +565,14 @@ int lsec_device_fuse_lock(lsec_device *t, lsec_device_fuse fuse, lsec_err *err)
 			LSEC_TRY(lsec_device_otp_lock(t, fld.word + i, err));
 		}
 	}
+out:
+	return rc;
+}
+
+int lsec_device_fuse_lock(lsec_device *t, lsec_device_fuse fuse, lsec_err *err)
+{
+	int rc = 0;
+	HELD(t, fuse_lock(t, fuse, err));
 out:
 	return rc;
 }

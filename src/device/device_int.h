@@ -43,6 +43,13 @@ typedef struct lsec_device_ops {
 	int (*credential_store)(lsec_device *t, const lsec_secret *blob, lsec_err *err);
 	int (*erase_all)(lsec_device *t, lsec_err *err);
 	int (*erase_authenticated)(lsec_device *t, const uint8_t *token, size_t len, lsec_err *err);
+	/*
+	 * Optional: makes durable what the operations since the last commit
+	 * changed. A backend that defers its writes while t->hold > 0 (inside
+	 * one of the generic layer's multi-step operations: a fuse field, a
+	 * flash program) gets this call once the outermost one ends.
+	 */
+	int (*commit)(lsec_device *t, lsec_err *err);
 } lsec_device_ops;
 
 struct lsec_device {
@@ -50,7 +57,8 @@ struct lsec_device {
 	void *impl;          /* the backend's session */
 	char *uri;
 	bool failed;         /* sticky: set by a failure that leaves the device half-known */
-	char fail_msg[LSEC_ERR_MSG_MAX];  /* what failed, for the LSEC_E_TGT_FAILED message */
+	unsigned hold;       /* depth of multi-step operations in progress (ops->commit) */
+	char fail_msg[LSEC_ERR_MSG_MAX]; /* what failed, for the LSEC_E_TGT_FAILED message */
 };
 
 /* ---- the simulated MCU (sim.c, sim_state.c, sim_keys.c, sim_boot.c) ---- */
@@ -141,6 +149,16 @@ int lsec_device__sim_parse(sim_unit *u, const uint8_t *data, size_t len, const c
 enum { SIM_SAVE_STATE = 1u << 0, SIM_SAVE_FLASH = 1u << 1 };
 int lsec_device__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err);
 /*
+ * Writes the flash pages marked in dirty (one byte per page, nonzero =
+ * changed) in place into the open flash file fd, then fdatasyncs it once;
+ * the number written into *pages (0: nothing written, no sync). path (the
+ * state file's) labels errors. A crash during the call can leave some
+ * pages old and others new, as an interrupted programming run leaves
+ * silicon. LSEC_E_IO.
+ */
+int lsec_device__sim_flash_sync(uint32_t *pages, int fd, const sim_unit *u,
+				const uint8_t *dirty, const char *path, lsec_err *err);
+/*
  * Parses fault options ("flash_cut=4096&attach_fail=0.2&seed=7", the
  * URI query syntax) into f; seed, when given, into *seed and *has_seed.
  * LSEC_E_TGT_BAD_URI naming the option.
@@ -149,6 +167,21 @@ int lsec_device__sim_faults_parse(sim_faults *f, bool *has_seed, uint64_t *seed,
 				  const char *query, lsec_err *err);
 /* Deterministic 64-bit mix of a seed and a counter (SplitMix64). */
 uint64_t lsec_device__sim_mix(uint64_t seed, uint64_t n);
+
+/*
+ * What a sim session wrote to its files since it opened (for tests and the
+ * benchmark): state file replacements, flash pages written, flash syncs,
+ * and loads of the unit from its files (the open and any reset that had to
+ * re-read them).
+ */
+typedef struct lsec_device__sim_stats {
+	uint64_t state_writes;
+	uint64_t flash_pages;
+	uint64_t flash_syncs;
+	uint64_t loads;
+} lsec_device__sim_stats;
+/* The counters of a session on a sim: device; LSEC_E_USAGE for another backend. */
+int lsec_device__sim_stats_get(lsec_device__sim_stats *out, const lsec_device *t, lsec_err *err);
 
 /* Key wrapping under the unit's hardware unique key (sim_keys.c). */
 int lsec_device__sim_wrap(lsec_buf *out, const lsec_secret *huk, const sim_unit *u,

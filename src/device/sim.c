@@ -5,9 +5,16 @@
  * writes (and says so); nothing clears secure-boot enable; a debug lock
  * takes effect at the next reset, after which attach is refused and only
  * authenticated erase works; flash erases to 0xff in pages and programming
- * only clears bits (NOR); keys generated in a slot never leave. Every
- * change is written to the state file before the call returns, so the
- * unit survives the process (sim_state.c). Faults come from the unit's
+ * only clears bits (NOR); keys generated in a slot never leave.
+ *
+ * Persistence: the unit lives in memory for the session. Each operation
+ * that changes it ends with one commit, before it returns: the state file
+ * replaced atomically if identity, OTP, keys or fault counters changed,
+ * then the flash pages it changed written in place and synced once. So
+ * whatever an operation reported done is on disk, a process killed
+ * between operations loses nothing, and reads, hashes and resets write and
+ * read nothing (a reset re-reads the files only after a failed commit left
+ * memory and disk apart). docs/device.md, "Persistence". Faults come from the unit's
  * state (its fleet) and from the URI query; both are deterministic under
  * the seed.
  *
@@ -28,6 +35,7 @@
 #include <unistd.h>
 
 typedef struct sim_session {
+	const lsec_device *dev; /* its hold count defers commits (device_int.h) */
 	char *path;
 	sim_unit u;
 	sim_faults faults; /* this session's, from the URI */
@@ -37,6 +45,11 @@ typedef struct sim_session {
 	int lock_fd;
 	bool attached;
 	unsigned lock_level; /* debug lock in effect since the last reset */
+	int flash_fd;        /* the flash file, updated in place page by page */
+	uint8_t *dirty;      /* one per flash page: changed since the last commit */
+	bool state_dirty;    /* the state file lags memory */
+	bool stale;          /* a commit failed: memory and files may differ */
+	lsec_device__sim_stats stats;
 } sim_session;
 
 #define S(t) ((sim_session *)(t)->impl)
@@ -47,9 +60,60 @@ static unsigned fused_lock_level(const sim_unit *u)
 	return (unsigned)__builtin_popcount(u->otp[SIM_OTP_DEBUG_LOCK] & 3u);
 }
 
-static int save(sim_session *s, unsigned what, lsec_err *err)
+/* Makes every change so far durable: the state file first, then the changed flash pages. */
+static int flush(sim_session *s, lsec_err *err)
 {
-	return lsec_device__sim_save(&s->u, s->path, what, err);
+	int rc = 0;
+	uint32_t pages = 0;
+	if (s->state_dirty) {
+		LSEC_TRY(lsec_device__sim_save(&s->u, s->path, SIM_SAVE_STATE, err));
+		s->state_dirty = false;
+		s->stats.state_writes++;
+	}
+	LSEC_TRY(lsec_device__sim_flash_sync(&pages, s->flash_fd, &s->u, s->dirty, s->path, err));
+	if (pages > 0) {
+		memset(s->dirty, 0, s->u.flash_size / s->u.page_size);
+		s->stats.flash_pages += pages;
+		s->stats.flash_syncs++;
+	}
+out:
+	if (rc < 0) {
+		s->stale = true;
+	}
+	return rc;
+}
+
+/* The end of one operation: flush, unless it is a step of a larger one (then its end flushes). */
+static int commit(sim_session *s, lsec_err *err)
+{
+	return s->dev->hold > 0 ? 0 : flush(s, err);
+}
+
+static int sim_commit(lsec_device *t, lsec_err *err)
+{
+	return flush(S(t), err);
+}
+
+/* Sets flash byte addr to v, marking its page changed if it is. */
+static void flash_set(sim_session *s, uint32_t addr, uint8_t v)
+{
+	if (s->u.flash[addr] != v) {
+		s->u.flash[addr] = v;
+		s->dirty[addr / s->u.page_size] = 1;
+	}
+}
+
+/* Erases the pages of [addr, addr+len) that are not erased already. */
+static void flash_erase_pages(sim_session *s, uint32_t addr, uint32_t len)
+{
+	uint32_t ps = s->u.page_size;
+	for (uint32_t a = addr; a < addr + len; a += ps) {
+		uint8_t *p = s->u.flash + a;
+		if (p[0] != 0xff || memcmp(p, p + 1, ps - 1) != 0) {
+			memset(p, 0xff, ps);
+			s->dirty[a / ps] = 1;
+		}
+	}
 }
 
 /* Models programming time: per operation and per KiB moved. */
@@ -73,8 +137,9 @@ static void apply_stuck(sim_session *s)
 	for (int i = 0; i < 2; i++) {
 		if (fs[i]->stuck && fs[i]->stuck_addr < s->u.flash_size) {
 			uint8_t m = (uint8_t)(1u << fs[i]->stuck_bit);
-			uint8_t *p = &s->u.flash[fs[i]->stuck_addr];
-			*p = (uint8_t)((*p & ~m) | (fs[i]->stuck_val ? m : 0));
+			uint8_t p = s->u.flash[fs[i]->stuck_addr];
+			flash_set(s, fs[i]->stuck_addr,
+				  (uint8_t)((p & ~m) | (fs[i]->stuck_val ? m : 0)));
 		}
 	}
 }
@@ -104,7 +169,8 @@ static int power_loss(sim_session *s, const char *what, lsec_err *err)
 {
 	int rc = 0;
 	s->attached = false;
-	LSEC_TRY(save(s, SIM_SAVE_STATE | SIM_SAVE_FLASH, err));
+	s->state_dirty = true;
+	LSEC_TRY(flush(s, err));
 	LSEC_BAIL(LSEC_E_TGT_POWER_LOSS, "power lost on sim unit '%s' during %s (partial state kept)",
 		  s->path, what);
 out:
@@ -118,6 +184,10 @@ static void sim_close(lsec_device *t)
 	sim_session *s = S(t);
 	lsec_device__sim_unit_release(&s->u);
 	lsec_secret_free(s->huk);
+	if (s->flash_fd >= 0) {
+		close(s->flash_fd);
+	}
+	lsec_free(s->dirty);
 	if (s->lock_fd >= 0) {
 		close(s->lock_fd);
 	}
@@ -150,9 +220,12 @@ out:
 static int sim_open(lsec_device *t, const char *rest, lsec_err *err)
 {
 	int rc = 0;
+	char *fp = NULL;
 	sim_session *s = lsec_calloc(1, sizeof(*s));
 	LSEC_ENSURE(s != NULL, LSEC_E_NOMEM, "out of memory");
 	s->lock_fd = -1;
+	s->flash_fd = -1;
+	s->dev = t;
 	t->impl = s;
 	const char *q = strchr(rest, '?');
 	size_t plen = q ? (size_t)(q - rest) : strlen(rest);
@@ -168,6 +241,14 @@ static int sim_open(lsec_device *t, const char *rest, lsec_err *err)
 		    "cannot open sim unit '%s': no such unit", s->path);
 	LSEC_TRY(load_huk(s, err));
 	LSEC_TRY(lsec_device__sim_load(&s->u, s->path, err));
+	s->stats.loads++;
+	s->dirty = lsec_calloc(s->u.flash_size / s->u.page_size, 1);
+	LSEC_ENSURE(s->dirty != NULL, LSEC_E_NOMEM, "out of memory");
+	fp = lsec_asprintf("%s.flash", s->path);
+	LSEC_ENSURE(fp != NULL, LSEC_E_NOMEM, "out of memory");
+	s->flash_fd = open(fp, O_RDWR | O_CLOEXEC);
+	LSEC_ENSURE(s->flash_fd >= 0, LSEC_E_IO, "cannot open sim flash '%s': %s", fp,
+		    strerror(errno));
 	LSEC_ENSURE(!s->faults.stuck || s->faults.stuck_addr < s->u.flash_size, LSEC_E_TGT_BAD_URI,
 		    "invalid fault option 'stuck': address 0x%x beyond flash of '%s'",
 		    s->faults.stuck_addr, s->path);
@@ -175,8 +256,9 @@ static int sim_open(lsec_device *t, const char *rest, lsec_err *err)
 		s->seed = s->u.seed;
 	}
 	s->lock_level = fused_lock_level(&s->u);
-	apply_stuck(s);
+	apply_stuck(s); /* a stuck bit's page is written with the next commit */
 out:
+	lsec_free(fp);
 	return rc;
 }
 
@@ -212,9 +294,9 @@ static int sim_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err
 		    "cannot erase 0x%x+%u on sim unit '%s': not aligned to the %u-byte page", addr,
 		    len, s->path, s->u.page_size);
 	delay(s, len);
-	memset(s->u.flash + addr, 0xff, len);
+	flash_erase_pages(s, addr, len);
 	apply_stuck(s);
-	LSEC_TRY(save(s, SIM_SAVE_FLASH, err));
+	LSEC_TRY(commit(s, err));
 out:
 	return rc;
 }
@@ -247,13 +329,15 @@ static int sim_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, s
 	}
 	delay(s, n);
 	for (size_t i = 0; i < n; i++) {
-		s->u.flash[addr + i] &= data[i]; /* NOR programming only clears bits */
+		/* NOR programming only clears bits */
+		flash_set(s, (uint32_t)(addr + i), (uint8_t)(s->u.flash[addr + i] & data[i]));
 	}
 	apply_stuck(s);
+	s->state_dirty |= unit_cut; /* the unit's counter moved */
 	if (cut) {
 		LSEC_TRY(power_loss(s, "a flash write", err));
 	}
-	LSEC_TRY(save(s, SIM_SAVE_FLASH | (unit_cut ? SIM_SAVE_STATE : 0u), err));
+	LSEC_TRY(commit(s, err));
 out:
 	return rc;
 }
@@ -293,10 +377,22 @@ static int sim_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err
 	sim_session *s = S(t);
 	sim_faults *fs[2] = FAULTS(s);
 	sim_unit fresh;
-	/* Power cycle: the device comes back with what its storage kept. */
-	LSEC_TRY(lsec_device__sim_load(&fresh, s->path, err));
-	lsec_device__sim_unit_release(&s->u);
-	s->u = fresh;
+	/*
+	 * Power cycle: the device comes back with what its storage kept. Every
+	 * operation committed its changes, so memory is what the files hold,
+	 * unless a commit failed: then read them again.
+	 */
+	lsec_err quiet = LSEC_ERR_INIT;
+	(void)flush(s, &quiet); /* a failure leaves it stale: the files decide */
+	if (s->stale) {
+		LSEC_TRY(lsec_device__sim_load(&fresh, s->path, err));
+		lsec_device__sim_unit_release(&s->u);
+		s->u = fresh;
+		memset(s->dirty, 0, s->u.flash_size / s->u.page_size);
+		s->state_dirty = false;
+		s->stale = false;
+		s->stats.loads++;
+	}
 	apply_stuck(s);
 	s->lock_level = fused_lock_level(&s->u);
 	if (s->lock_level > 0) {
@@ -308,7 +404,8 @@ static int sim_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err
 			fs[i]->boot_fail--;
 			out->boot_error = LSEC_BOOT_HW_FAULT;
 			if (i == 1) {
-				LSEC_TRY(save(s, SIM_SAVE_STATE, err));
+				s->state_dirty = true;
+				LSEC_TRY(commit(s, err));
 			}
 			goto out;
 		}
@@ -384,14 +481,16 @@ static int burn(sim_session *s, uint32_t word, uint32_t bits, lsec_err *err)
 		}
 		if (fs[i]->otp_cut > 0) {
 			fs[i]->otp_cut--;
+			s->state_dirty |= i == 1; /* the unit's counter moved */
 		}
 	}
 	if (cut) {
 		s->u.otp[word] |= partial_bits(bits);
 		LSEC_TRY(power_loss(s, "an OTP burn", err));
 	}
+	s->state_dirty |= (s->u.otp[word] | bits) != s->u.otp[word];
 	s->u.otp[word] |= bits;
-	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
+	LSEC_TRY(commit(s, err));
 out:
 	return rc;
 }
@@ -437,7 +536,8 @@ static int sim_debug_attach(lsec_device *t, lsec_err *err)
 	if (ppm > 0) {
 		/* Attempt n of this unit fails as the seed says, in any process. */
 		uint64_t r = lsec_device__sim_mix(s->seed, s->u.attach_count++);
-		LSEC_TRY(save(s, SIM_SAVE_STATE, err));
+		s->state_dirty = true;
+		LSEC_TRY(commit(s, err));
 		LSEC_ENSURE((r >> 11) % 1000000u >= ppm, LSEC_E_TGT_ATTACH_FAILED,
 			    "cannot attach to sim unit '%s': no response from the debug port (attempt %llu)",
 			    s->path, (unsigned long long)s->u.attach_count);
@@ -481,7 +581,8 @@ static int slot_fill(sim_session *s, unsigned slot, const lsec_secret *pkcs8, ls
 	LSEC_TRY(lsec_buf_append(&sl->spki, spki->data, spki->len, err));
 	lsec_buf_reset(&sl->cert);
 	sl->state = state;
-	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
+	s->state_dirty = true;
+	LSEC_TRY(commit(s, err));
 out:
 	if (rc < 0) {
 		sl->state = LSEC_SLOT_EMPTY;
@@ -586,7 +687,8 @@ static int sim_cert_store(lsec_device *t, unsigned slot, const uint8_t *der, siz
 	delay(s, len);
 	lsec_buf_reset(&sl->cert);
 	LSEC_TRY(lsec_buf_append(&sl->cert, der, len, err));
-	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
+	s->state_dirty = true;
+	LSEC_TRY(commit(s, err));
 out:
 	return rc;
 }
@@ -615,7 +717,8 @@ static int sim_credential_store(lsec_device *t, const lsec_secret *blob, lsec_er
 	delay(s, 0);
 	LSEC_TRY(lsec_device__sim_wrap(&s->u.cred, s->huk, &s->u, SIM_CRED_LABEL,
 				       lsec_secret_cdata(blob), lsec_secret_len(blob), err));
-	LSEC_TRY(save(s, SIM_SAVE_STATE, err));
+	s->state_dirty = true;
+	LSEC_TRY(commit(s, err));
 out:
 	return rc;
 }
@@ -626,7 +729,7 @@ out:
 static int wipe(sim_session *s, lsec_err *err)
 {
 	delay(s, s->u.flash_size);
-	memset(s->u.flash, 0xff, s->u.flash_size);
+	flash_erase_pages(s, 0, s->u.flash_size);
 	apply_stuck(s);
 	for (unsigned i = 0; i < SIM_KEY_SLOTS; i++) {
 		s->u.slots[i].state = LSEC_SLOT_EMPTY;
@@ -635,7 +738,8 @@ static int wipe(sim_session *s, lsec_err *err)
 		lsec_buf_release(&s->u.slots[i].cert);
 	}
 	lsec_buf_release(&s->u.cred);
-	return save(s, SIM_SAVE_STATE | SIM_SAVE_FLASH, err);
+	s->state_dirty = true;
+	return commit(s, err);
 }
 
 static int sim_erase_all(lsec_device *t, lsec_err *err)
@@ -673,6 +777,17 @@ out:
 	return rc;
 }
 
+int lsec_device__sim_stats_get(lsec_device__sim_stats *out, const lsec_device *t, lsec_err *err)
+{
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	LSEC_ENSURE(t != NULL && t->ops == &lsec_device__sim_ops && t->impl != NULL, LSEC_E_USAGE,
+		    "cannot read sim counters: not a sim device session");
+	*out = S(t)->stats;
+out:
+	return rc;
+}
+
 const lsec_device_ops lsec_device__sim_ops = {
 	.scheme = "sim",
 	.open = sim_open,
@@ -699,4 +814,5 @@ const lsec_device_ops lsec_device__sim_ops = {
 	.credential_store = sim_credential_store,
 	.erase_all = sim_erase_all,
 	.erase_authenticated = sim_erase_authenticated,
+	.commit = sim_commit,
 };

@@ -13,8 +13,9 @@
  * faults: u64 flash_cut | u32 otp_cut | u32 attach_fail_ppm | u32 boot_fail |
  *   u8 stuck | u8 stuck_bit | u8 stuck_val | u32 stuck_addr | u32 lat_kib_us |
  *   u32 lat_op_us
- * Every update rewrites the file through lsec_file_write_atomic, so a
- * crash leaves either the old or the new state.
+ * Every state update rewrites the file through lsec_file_write_atomic,
+ * so a crash leaves either the old or the new state; a session updates the
+ * flash file in place, page by page (lsec_device__sim_flash_sync).
  *
  * @test tests/unit/device/test_sim_state.c
  */
@@ -103,6 +104,40 @@ static int save_flash(const sim_unit *u, const char *path, lsec_err *err)
 	LSEC_TRY(lsec_file_write_atomic(fp, u->flash, u->flash_size, 0600, err));
 out:
 	lsec_free(fp);
+	return rc;
+}
+
+int lsec_device__sim_flash_sync(uint32_t *pages, int fd, const sim_unit *u,
+				const uint8_t *dirty, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	uint32_t npages = u->flash_size / u->page_size;
+	*pages = 0;
+	for (uint32_t p = 0; p < npages;) {
+		if (!dirty[p]) {
+			p++;
+			continue;
+		}
+		uint32_t q = p; /* a run of changed pages: one write */
+		while (q < npages && dirty[q]) {
+			q++;
+		}
+		size_t off = (size_t)p * u->page_size, len = (size_t)(q - p) * u->page_size;
+		for (size_t done = 0; done < len;) {
+			ssize_t w = pwrite(fd, u->flash + off + done, len - done, (off_t)(off + done));
+			LSEC_ENSURE(w > 0 || (w < 0 && errno == EINTR), LSEC_E_IO,
+				    "cannot write sim flash '%s.flash' at 0x%zx: %s", path, off + done,
+				    w < 0 ? strerror(errno) : "short write");
+			done += w > 0 ? (size_t)w : 0;
+		}
+		*pages += q - p;
+		p = q;
+	}
+	if (*pages > 0) {
+		LSEC_ENSURE(fdatasync(fd) == 0, LSEC_E_IO, "cannot sync sim flash '%s.flash': %s",
+			    path, strerror(errno));
+	}
+out:
 	return rc;
 }
 
