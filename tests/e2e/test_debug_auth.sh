@@ -140,6 +140,8 @@ suite() {
 	check "$label: unit-003 not fused" \
 		"[ \"\$(fused fleet/unit-003.sim DEBUG_AUTH_KEY_DIGEST)\" = $zero ] &&
 		 [ \"\$(fused fleet/unit-003.sim SECURE_BOOT_KEY_DIGEST)\" = $zero ]"
+	expect 5 "$label: audit verify names the row" "$L" audit verify --as bob
+	has "product_keys" err.txt "$label: audit verify names product_keys"
 }
 
 suite sqlite
