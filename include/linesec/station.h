@@ -250,7 +250,8 @@ LSEC_API LSEC_MUST_USE int lsec_station_debug_auth_key_submit(
  * Approves product key id ("PRODUCT@VERSION" or its row id) by person, a
  * security officer other than its submitter; from then on it is the key
  * the product's releases must be signed with and whose digest secure boot
- * fuses. Errors: LSEC_E_STATION_SELF_APPROVAL, LSEC_E_STATION_SAMPLE_KEY,
+ * fuses (a firmware key), or the key whose digest secure boot fuses into
+ * DEBUG_AUTH_KEY_DIGEST and that signs authenticated erases (debug-auth). Errors: LSEC_E_STATION_SELF_APPROVAL, LSEC_E_STATION_SAMPLE_KEY,
  * LSEC_E_EXISTS (approved already), LSEC_E_NOTFOUND, LSEC_E_STATION_ROLE,
  * LSEC_E_AUDIT_INDEX.
  */

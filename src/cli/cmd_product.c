@@ -80,11 +80,10 @@ static const cli_spec approve_spec = {
     .summary = "approve a product key (a second security officer)",
     .min_args = 1,
     .max_args = 1,
-    .details = "Refused: its submitter, a published key of the deny list. Once "
-	       "approved it is "
-	       "the key the product's releases are signed with and whose "
-	       "digest secure boot "
-	       "fuses.",
+    .details = "Refused: its submitter, a published key of the deny list. Once approved, a "
+	       "firmware key is the key the product's releases are signed with and whose digest "
+	       "secure boot fuses; a debug-auth key is the one whose digest secure boot fuses into "
+	       "DEBUG_AUTH_KEY_DIGEST and that signs the authenticated erase of a locked unit.",
     .body = approve_body,
     .setup = CLI_STATION | CLI_BATCH | CLI_SIGN,
     .roles = OFFICER,
