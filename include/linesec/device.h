@@ -88,6 +88,7 @@ typedef enum lsec_device_fuse {
 	LSEC_FUSE_DEBUG_LOCK,                 /* level: 0 open, 1 locked, 2 locked for good */
 	LSEC_FUSE_UART_DISABLE,               /* flag: UART console closed */
 	LSEC_FUSE_OTP_LOCK,                   /* flag: secure-boot words write-locked */
+	LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST,      /* 32 bytes: SHA-256 of the debug-auth key's SPKI */
 	LSEC_FUSE_COUNT
 } lsec_device_fuse;
 
@@ -153,7 +154,7 @@ typedef struct lsec_device_slot_status {
 
 typedef struct lsec_device_fuse_value {
 	uint32_t value;                        /* flag, counter or level */
-	uint8_t bytes[LSEC_DEVICE_DIGEST_LEN]; /* the digest (LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) */
+	uint8_t bytes[LSEC_DEVICE_DIGEST_LEN]; /* a digest fuse's bytes (lsec_device_fuse_is_digest) */
 	bool locked;                           /* every word of the field is write-locked */
 } lsec_device_fuse_value;
 
@@ -269,6 +270,12 @@ LSEC_API LSEC_MUST_USE int lsec_device_fuse_set(lsec_device *t, lsec_device_fuse
 						uint32_t value, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_device_fuse_burn_digest(lsec_device *t, const uint8_t digest[32],
 							lsec_err *err);
+/* As lsec_device_fuse_burn_digest, into either digest fuse (lsec_device_fuse_is_digest). */
+LSEC_API LSEC_MUST_USE int lsec_device_fuse_burn_key_digest(lsec_device *t, lsec_device_fuse fuse,
+							    const uint8_t digest[32],
+							    lsec_err *err);
+/* True for the 32-byte key digest fuses (secure boot, debug authentication). */
+LSEC_API bool lsec_device_fuse_is_digest(lsec_device_fuse fuse);
 LSEC_API LSEC_MUST_USE int lsec_device_fuse_lock(lsec_device *t, lsec_device_fuse fuse,
 						 lsec_err *err);
 /* espefuse-style name ("SECURE_BOOT_EN") and description of a fuse. */
@@ -316,8 +323,9 @@ LSEC_API LSEC_MUST_USE int lsec_device_credential_store(lsec_device *t, const ls
  * Erase all wipes flash (to 0xff), every key slot, certificate and the
  * credential; never OTP. It needs an attached session. Authenticated erase
  * does the same on a device whose debug port is locked (level 1), given a
- * token bound to the device's UID (lsec_device_erase_token): the boot key
- * digest fused in OTP must match the token's key and its signature over
+ * token bound to the device's UID (lsec_device_erase_token): the
+ * debug-authentication key digest fused in OTP (never the secure-boot key
+ * digest) must match the token's key and its signature over
  * the UID must verify (LSEC_E_TGT_AUTH_TOKEN otherwise). The session may
  * then attach until the next reset, to blank-check.
  */
@@ -344,9 +352,10 @@ LSEC_API LSEC_MUST_USE int lsec_device_blank_check(uint8_t digest_out[32], lsec_
 struct evp_pkey_st;
 /*
  * Builds an authenticated-erase token for the device with this UID,
- * signed by key (ECDSA P-256, the key whose SPKI digest is fused as the
- * secure-boot key digest). Format (docs/device.md): u16le SPKI length,
- * SPKI, DER signature over "linesec-erase-v1" || UID.
+ * signed by key (ECDSA P-256 or Ed25519: the product's debug-authentication
+ * key, whose SPKI digest is fused as DEBUG_AUTH_KEY_DIGEST). Format
+ * (docs/device.md): u16le SPKI length, SPKI, signature over
+ * "linesec-erase-v1" || UID (ECDSA-SHA256 DER, or Ed25519's 64 bytes).
  */
 LSEC_API LSEC_MUST_USE int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16],
 						   struct evp_pkey_st *key, lsec_err *err);

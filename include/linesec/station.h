@@ -227,11 +227,31 @@ LSEC_API LSEC_MUST_USE int lsec_station_product_key_submit(char version_out[LSEC
 							   lsec_station *st, const char *product,
 							   const char *pub_path, const char *person,
 							   lsec_err *err);
+/* Key purposes (lsec_station_product_key_show's "purpose"). */
+#define LSEC_STATION_KEY_FIRMWARE "firmware"
+#define LSEC_STATION_KEY_DEBUG_AUTH "debug-auth"
+/*
+ * Submits the private key in key_path (PEM, opened with key_pass; NULL
+ * when clear) as product's debug-authentication key, by person (a security
+ * officer): version "debug-auth-1" (then "-2" for a rotation) into
+ * version_out (may be NULL), with its product-key.submit leaf (purpose
+ * debug-auth). The station keeps the private half encrypted under
+ * keep_pass (PKCS#8, scrypt) in <line_dir>/debug-auth/PRODUCT@VERSION.key.pem;
+ * secure boot fuses its digest into DEBUG_AUTH_KEY_DIGEST, and it signs
+ * the token of an authenticated erase, once a second officer approved it.
+ * Errors as lsec_station_product_key_submit, and LSEC_E_EXISTS (a key the
+ * product already has, e.g. its firmware key).
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_debug_auth_key_submit(
+    char version_out[LSEC_STORE_NAME_MAX + 1], lsec_station *st, const char *product,
+    const char *key_path, const lsec_secret *key_pass, const lsec_secret *keep_pass,
+    const char *person, lsec_err *err);
 /*
  * Approves product key id ("PRODUCT@VERSION" or its row id) by person, a
  * security officer other than its submitter; from then on it is the key
  * the product's releases must be signed with and whose digest secure boot
- * fuses. Errors: LSEC_E_STATION_SELF_APPROVAL, LSEC_E_STATION_SAMPLE_KEY,
+ * fuses (a firmware key), or the key whose digest secure boot fuses into
+ * DEBUG_AUTH_KEY_DIGEST and that signs authenticated erases (debug-auth). Errors: LSEC_E_STATION_SELF_APPROVAL, LSEC_E_STATION_SAMPLE_KEY,
  * LSEC_E_EXISTS (approved already), LSEC_E_NOTFOUND, LSEC_E_STATION_ROLE,
  * LSEC_E_AUDIT_INDEX.
  */
@@ -239,8 +259,9 @@ LSEC_API LSEC_MUST_USE int lsec_station_product_key_approve(lsec_station *st, co
 							    const char *person, lsec_err *err);
 /*
  * The product keys of product (all when NULL) as a JSON array (json_decref):
- * product, version, key-sha256, submitted-by, approvers, state (submitted,
- * active, superseded), leaf (its submission leaf), created.
+ * product, version, purpose (firmware, debug-auth), key-sha256,
+ * submitted-by, approvers, state (submitted, active, superseded: per
+ * purpose), leaf (its submission leaf), created.
  */
 LSEC_API LSEC_MUST_USE int lsec_station_product_key_show(struct json_t **out, lsec_station *st,
 							 const char *product, lsec_err *err);
@@ -511,16 +532,16 @@ typedef struct lsec_station_decom_options {
 	lsec_decom_reason reason;
 	const char *uri;       /* the unit's device; NULL: not reachable, revoke only */
 	/*
-	 * PEM private key whose SPKI digest is fused as the unit's secure-boot
-	 * key digest (the product's firmware signing key): signs the UID-bound
-	 * token of an authenticated erase when the debug port is locked. NULL:
-	 * a locked unit cannot be erased (the erase step fails).
+	 * Asked, only when a locked unit is to be erased, for the passphrase of
+	 * the product's debug-authentication key the station keeps (whose
+	 * digest the unit's DEBUG_AUTH_KEY_DIGEST fuse holds); *out is freed by
+	 * the station. NULL: a locked unit cannot be erased (the step fails).
 	 */
-	const char *erase_key;
-	const lsec_secret *erase_key_passphrase; /* NULL: the key file is clear */
+	int (*debug_auth_unlock)(lsec_secret **out, void *ctx, const char *what, lsec_err *err);
+	void *debug_auth_ctx;
 } lsec_station_decom_options;
 
-#define LSEC_STATION_DECOM_OPTIONS_VERSION 1u
+#define LSEC_STATION_DECOM_OPTIONS_VERSION 2u
 #define LSEC_STATION_DECOM_OPTIONS_INIT                                                            \
 	{LSEC_STATION_DECOM_OPTIONS_VERSION, LSEC_DECOM_FAILED, NULL, NULL, NULL}
 

@@ -22,9 +22,8 @@ static const cli_opt decom_opts[] = {
 	CLI_REQUIRED("reason", "WHY", "failed, returned, end-of-life or compromised"),
 	CLI_OPT("device", "URI", "the unit's device; without it (or if it does not answer) the unit "
 				 "is revoked only: decommissioned, not wiped"),
-	CLI_OPT("erase-key", "PEM", "the product's secure-boot signing key, for the authenticated "
-				    "erase of a unit whose debug port is locked (passphrase from "
-				    "$LINESEC_ERASE_KEY_PASSPHRASE when encrypted)"),
+	CLI_OPT("erase-key", "PEM", "no longer accepted: a locked unit is erased with the product's "
+				    "debug-authentication key the station keeps"),
 	CLI_OPT_JSON("the outcome"),
 	CLI_OPT_END,
 };
@@ -43,21 +42,29 @@ static int decom_json(const cli_ctx *c, const lsec_station_result *res, int rc)
 	return cli_print_json(j, &e);
 }
 
+/* The debug-auth key's passphrase, asked when the erase needs it. */
+static int debug_auth_unlock(lsec_secret **out, void *ctx, const char *what, lsec_err *err)
+{
+	(void)ctx;
+	return lsec_pki_secret_read(out, NULL, "LINESEC_DEBUG_AUTH_PASSPHRASE", what, err);
+}
+
 static int decom_body(cli_ctx *c)
 {
 	int rc = 0;
 	lsec_err *err = &c->err;
 	lsec_station_result res;
-	lsec_secret *pass = NULL;
 	lsec_station_decom_options o = LSEC_STATION_DECOM_OPTIONS_INIT;
 	memset(&res, 0, sizeof(res));
+	LSEC_ENSURE(cli_get(&c->a, "erase-key") == NULL, LSEC_E_USAGE,
+		    "--erase-key is no longer accepted: the firmware signing key never erases a "
+		    "unit. A locked unit is erased with its product's debug-authentication key, "
+		    "which the station keeps encrypted (registered with 'linesec product key "
+		    "submit --purpose debug-auth'); its passphrase is asked at the erase "
+		    "($LINESEC_DEBUG_AUTH_PASSPHRASE or a prompt)");
 	LSEC_TRY(lsec_decom_reason_parse(&o.reason, cli_get(&c->a, "reason"), err));
 	o.uri = cli_get(&c->a, "device");
-	o.erase_key = cli_get(&c->a, "erase-key");
-	if (o.erase_key != NULL && getenv("LINESEC_ERASE_KEY_PASSPHRASE") != NULL) {
-		LSEC_TRY(lsec_pki_secret_read(&pass, NULL, "LINESEC_ERASE_KEY_PASSPHRASE", NULL, err));
-		o.erase_key_passphrase = pass;
-	}
+	o.debug_auth_unlock = debug_auth_unlock;
 	rc = lsec_station_decommission(&res, c->st, c->a.args[0], &o, err);
 	cli_station_checkpoint(c->st);
 	c->reported = true;
@@ -69,20 +76,21 @@ static int decom_body(cli_ctx *c)
 		cli_station_print_result(&res, rc, err);
 	}
 out:
-	lsec_secret_free(pass);
 	return rc;
 }
 
 const cli_spec cli_decommission_spec = {
-	.usage = "decommission SERIAL --reason WHY [--device URI] [--erase-key PEM] [--json]",
+	.usage = "decommission SERIAL --reason WHY [--device URI] [--json]",
 	.summary = "run the approved decommission SOP: wipe and blank-check, revoke identity and "
 		   "credential",
 	.opts = decom_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.details = "The logged-in operator runs it. The CRL is re-signed into "
-		   "<line>/crl/line.crl.pem (CA passphrase from $LINESEC_CA_PASSPHRASE or a "
-		   "prompt). The unit then waits for 'linesec scrap'.",
+	.details = "The logged-in operator runs it. A unit whose debug port is locked is erased "
+		   "with a UID-bound token signed by the product's debug-authentication key "
+		   "(passphrase from $LINESEC_DEBUG_AUTH_PASSPHRASE or a prompt, asked then). The "
+		   "CRL is re-signed into <line>/crl/line.crl.pem (CA passphrase from "
+		   "$LINESEC_CA_PASSPHRASE or a prompt). The unit then waits for 'linesec scrap'.",
 	.body = decom_body,
 	.setup = CLI_STATION | CLI_NEED_CA | CLI_BATCH,
 	.roles = OPERATOR,

@@ -152,7 +152,7 @@ static void print_fuse(const lsec_device_description *d, lsec_device_fuse fuse)
 	const char *rw = v->locked ? "R/-" : "R/W";
 	char left[96];
 	snprintf(left, sizeof(left), "%s (%s)", lsec_device_fuse_name(fuse), where);
-	if (fuse == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+	if (lsec_device_fuse_is_digest(fuse)) {
 		char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1];
 		lsec_hex_encode(hex, v->bytes, sizeof(v->bytes));
 		printf("%-32s %-40s\n   = %s %s\n", left, desc, hex, rw);

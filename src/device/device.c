@@ -377,8 +377,14 @@ static const struct {
 	{"SECURE_VERSION", "Anti-rollback counter (thermometer code)"},
 	{"DEBUG_LOCK", "Debug port lock level (1 locked, 2 locked for good)"},
 	{"UART_CONSOLE_DIS", "UART console disable"},
-	{"OTP_LOCK", "Write lock of the secure boot words"},
+	{"OTP_LOCK", "Write lock of the secure boot and debug-auth words"},
+	{"DEBUG_AUTH_KEY_DIGEST", "Debug-auth key digest (SHA-256 of the key's SPKI)"},
 };
+
+bool lsec_device_fuse_is_digest(lsec_device_fuse fuse)
+{
+	return fuse == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST || fuse == LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST;
+}
 
 const char *lsec_device_fuse_name(lsec_device_fuse fuse)
 {
@@ -402,7 +408,7 @@ static int field_read(lsec_device_fuse_field *fld, uint32_t words[FIELD_MAX_WORD
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	*fld = info.fuses[fuse];
 	LSEC_ENSURE(fld->nwords >= 1 && fld->nwords <= FIELD_MAX_WORDS && fld->mask != 0 &&
-			    (fuse != LSEC_FUSE_SECURE_BOOT_KEY_DIGEST ||
+			    (!lsec_device_fuse_is_digest(fuse) ||
 			     (fld->nwords == 8 && fld->mask == 0xffffffffu)),
 		    LSEC_E_DEVICE, "cannot use fuse '%s' of device '%s': bad OTP layout",
 		    fuse_names[fuse].name, t->uri);
@@ -471,7 +477,7 @@ int lsec_device_fuse_read(lsec_device_fuse_value *out, lsec_device *t, lsec_devi
 	uint32_t words[FIELD_MAX_WORDS] = {0};
 	memset(out, 0, sizeof(*out));
 	LSEC_TRY(field_read(&fld, words, t, fuse, err));
-	if (fuse == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+	if (lsec_device_fuse_is_digest(fuse)) {
 		for (unsigned i = 0; i < 8; i++) {
 			lsec_put_u32le(out->bytes + 4 * i, words[i]);
 		}
@@ -490,8 +496,8 @@ static int fuse_set(lsec_device *t, lsec_device_fuse fuse, uint32_t value, lsec_
 	int rc = 0;
 	lsec_device_fuse_field fld;
 	uint32_t old[FIELD_MAX_WORDS] = {0}, want[FIELD_MAX_WORDS] = {0};
-	LSEC_ENSURE(fuse != LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, LSEC_E_USAGE,
-		    "cannot set fuse 'SECURE_BOOT_KEY_DIGEST' to a number: burn the digest");
+	LSEC_ENSURE(!lsec_device_fuse_is_digest(fuse), LSEC_E_USAGE,
+		    "cannot set fuse '%s' to a number: burn the digest", lsec_device_fuse_name(fuse));
 	LSEC_TRY(field_read(&fld, old, t, fuse, err));
 	uint32_t cur = field_count(&fld, old);
 	uint32_t nbits = 0;
@@ -529,25 +535,35 @@ out:
 	return rc;
 }
 
-static int fuse_burn_digest(lsec_device *t, const uint8_t digest[32], lsec_err *err)
+static int fuse_burn_key_digest(lsec_device *t, lsec_device_fuse fuse, const uint8_t digest[32],
+				lsec_err *err)
 {
 	int rc = 0;
 	lsec_device_fuse_field fld;
 	uint32_t old[FIELD_MAX_WORDS] = {0}, want[FIELD_MAX_WORDS] = {0};
 	LSEC_ENSURE_REF(digest);
-	LSEC_TRY(field_read(&fld, old, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+	LSEC_ENSURE(lsec_device_fuse_is_digest(fuse), LSEC_E_USAGE,
+		    "cannot burn a digest into fuse '%s': it is not a key digest",
+		    lsec_device_fuse_name(fuse));
+	LSEC_TRY(field_read(&fld, old, t, fuse, err));
 	for (unsigned i = 0; i < 8; i++) {
 		want[i] = lsec_get_u32le(digest + 4 * i);
 	}
-	LSEC_TRY(field_burn(t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &fld, old, want, err));
+	LSEC_TRY(field_burn(t, fuse, &fld, old, want, err));
 out:
 	return rc;
 }
 
 int lsec_device_fuse_burn_digest(lsec_device *t, const uint8_t digest[32], lsec_err *err)
 {
+	return lsec_device_fuse_burn_key_digest(t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, digest, err);
+}
+
+int lsec_device_fuse_burn_key_digest(lsec_device *t, lsec_device_fuse fuse,
+				     const uint8_t digest[32], lsec_err *err)
+{
 	int rc = 0;
-	HELD(t, fuse_burn_digest(t, digest, err));
+	HELD(t, fuse_burn_key_digest(t, fuse, digest, err));
 out:
 	return rc;
 }
@@ -744,15 +760,16 @@ int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key,
 	LSEC_ENSURE_REF(out);
 	LSEC_ENSURE_REF(uid);
 	LSEC_ENSURE_REF(key);
-	LSEC_ENSURE(EVP_PKEY_is_a(key, "EC"), LSEC_E_USAGE,
-		    "cannot build erase token: expected an ECDSA P-256 key");
+	bool ed = EVP_PKEY_is_a(key, "ED25519");
+	LSEC_ENSURE(ed || EVP_PKEY_is_a(key, "EC"), LSEC_E_USAGE,
+		    "cannot build erase token: expected an ECDSA P-256 or Ed25519 key");
 	int n = i2d_PUBKEY(key, &spki);
 	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot build erase token: cannot encode the public key");
 	LSEC_ENSURE(n <= 0xffff, LSEC_E_USAGE, "cannot build erase token: public key too large");
 	lsec_device__erase_message(msg, uid);
 	LSEC_TRY(lsec_buf_append_u16le(out, (uint16_t)n, err));
 	LSEC_TRY(lsec_buf_append(out, spki, (size_t)n, err));
-	LSEC_TRY(lsec_evp_sign(out, key, "SHA256", msg, sizeof(msg),
+	LSEC_TRY(lsec_evp_sign(out, key, ed ? NULL : "SHA256", msg, sizeof(msg),
 			       "cannot build erase token: cannot sign", err));
 out:
 	OPENSSL_free(spki);
@@ -837,7 +854,7 @@ int lsec_device_description_json(json_t **out, const lsec_device_description *d,
 	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
 		const lsec_device_fuse_value *v = &d->fuses[f];
 		json_t *e = NULL;
-		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
+		if (lsec_device_fuse_is_digest((lsec_device_fuse)f)) {
 			lsec_hex_encode(hex, v->bytes, sizeof(v->bytes));
 			e = json_pack("{s:s,s:b,s:I,s:I,s:s}", "value", hex, "locked", v->locked,
 				      "word", (json_int_t)info->fuses[f].word, "words",

@@ -79,7 +79,8 @@ enum {
 	SIM_OTP_ROLLBACK = 9,    /* words 9-10, 64-bit thermometer */
 	SIM_OTP_DEBUG_LOCK = 11, /* bits 0-1 */
 	SIM_OTP_UART_DIS = 12,   /* bit 0 */
-	SIM_OTP_LOCK = 13,       /* bit 0: locks words 0-8 and 13 */
+	SIM_OTP_LOCK = 13,       /* bit 0: locks words 0-8, 13 and 14-21 */
+	SIM_OTP_DEBUG_AUTH = 14, /* words 14-21: the debug-auth key digest */
 };
 
 /*
@@ -196,8 +197,9 @@ int lsec_device__sim_key_check(const lsec_secret *pkcs8, lsec_buf *spki, lsec_er
 int lsec_device__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t *msg,
 			  size_t len, lsec_err *err);
 /*
- * Verifies an authenticated-erase token for uid against the fused key
- * digest. LSEC_E_TGT_AUTH_TOKEN when it does not verify.
+ * Verifies an authenticated-erase token for uid against the fused
+ * debug-auth key digest (ECDSA P-256 or Ed25519). LSEC_E_TGT_AUTH_TOKEN
+ * when it does not verify.
  */
 int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
 				  const uint8_t key_digest[32], lsec_err *err);

@@ -279,6 +279,7 @@ static int sim_info(lsec_device *t, lsec_device_info *out, lsec_err *err)
 	out->fuses[LSEC_FUSE_DEBUG_LOCK] = (lsec_device_fuse_field){SIM_OTP_DEBUG_LOCK, 1, 3u};
 	out->fuses[LSEC_FUSE_UART_DISABLE] = (lsec_device_fuse_field){SIM_OTP_UART_DIS, 1, 1u};
 	out->fuses[LSEC_FUSE_OTP_LOCK] = (lsec_device_fuse_field){SIM_OTP_LOCK, 1, 1u};
+	out->fuses[LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST] = (lsec_device_fuse_field){SIM_OTP_DEBUG_AUTH, 8, 0xffffffffu};
 	return 0;
 }
 
@@ -422,9 +423,10 @@ static bool word_locked(const sim_unit *u, uint32_t word)
 	if (u->otp[SIM_LOCK_WORD + word / 32] & (1u << (word % 32))) {
 		return true;
 	}
-	/* The OTP lock fuse write-locks the secure-boot words and itself. */
+	/* The OTP lock fuse write-locks the secure-boot and debug-auth words and itself. */
 	return (u->otp[SIM_OTP_LOCK] & 1u) &&
-	       (word <= SIM_OTP_SB_ENABLE || word == SIM_OTP_LOCK);
+	       (word <= SIM_OTP_SB_ENABLE || word == SIM_OTP_LOCK ||
+		(word >= SIM_OTP_DEBUG_AUTH && word < SIM_OTP_DEBUG_AUTH + 8));
 }
 
 static int check_word(sim_session *s, uint32_t word, uint32_t n, lsec_err *err)
@@ -763,7 +765,7 @@ static int sim_erase_authenticated(lsec_device *t, const uint8_t *token, size_t 
 	LSEC_ENSURE(fused_lock_level(&s->u) < 2, LSEC_E_TGT_ATTACH_REFUSED,
 		    "cannot erase sim unit '%s': debug port locked for good (level 2)", s->path);
 	for (unsigned i = 0; i < 8; i++) {
-		lsec_put_u32le(digest + 4 * i, s->u.otp[SIM_OTP_KEY_DIGEST + i]);
+		lsec_put_u32le(digest + 4 * i, s->u.otp[SIM_OTP_DEBUG_AUTH + i]);
 	}
 	delay(s, 0);
 	LSEC_TRY(lsec_device__sim_token_verify(token, len, s->u.uid, digest, err));

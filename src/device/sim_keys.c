@@ -211,21 +211,23 @@ int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 	uint8_t msg[LSEC_DEVICE__ERASE_MSG_LEN];
 	lsec_reader_init(&r, token, len);
 	LSEC_ENSURE(!lsec_ct_equal(key_digest, zero, sizeof(zero)), LSEC_E_TGT_AUTH_TOKEN,
-		    "cannot authenticate erase: no key digest is fused");
+		    "cannot authenticate erase: no debug-auth key digest is fused (the unit was "
+		    "secured without one): only physical destruction remains");
 	LSEC_ENSURE(lsec_reader_u16le(&r, &n) && lsec_reader_bytes(&r, &spki, n) &&
 			    lsec_reader_left(&r) > 0,
 		    LSEC_E_TGT_AUTH_TOKEN, "cannot authenticate erase: malformed token (%zu bytes)",
 		    len);
 	LSEC_TRY(lsec_sha256(digest, spki, n, err));
 	LSEC_ENSURE(lsec_ct_equal(digest, key_digest, sizeof(digest)), LSEC_E_TGT_AUTH_TOKEN,
-		    "cannot authenticate erase: the token's key is not the fused key digest");
+		    "cannot authenticate erase: the token's key is not the fused debug-auth key digest");
 	const uint8_t *p = spki;
 	pub = d2i_PUBKEY(NULL, &p, n);
 	LSEC_TRY_OSSL_PTR(pub, LSEC_E_TGT_AUTH_TOKEN, "cannot authenticate erase: bad token key");
 	lsec_device__erase_message(msg, uid);
-	LSEC_ENSURE(EVP_PKEY_is_a(pub, "EC"), LSEC_E_TGT_AUTH_TOKEN,
-		    "cannot authenticate erase: the token's key is not ECDSA");
-	LSEC_TRY(lsec_evp_verify(&ok, pub, "SHA256", msg, sizeof(msg), token + r.off,
+	bool ed = EVP_PKEY_is_a(pub, "ED25519");
+	LSEC_ENSURE(ed || EVP_PKEY_is_a(pub, "EC"), LSEC_E_TGT_AUTH_TOKEN,
+		    "cannot authenticate erase: the token's key is neither ECDSA nor Ed25519");
+	LSEC_TRY(lsec_evp_verify(&ok, pub, ed ? NULL : "SHA256", msg, sizeof(msg), token + r.off,
 				 lsec_reader_left(&r), "cannot authenticate erase", err));
 	LSEC_ENSURE(ok, LSEC_E_TGT_AUTH_TOKEN,
 		    "cannot authenticate erase: the token's signature does not verify for this UID");

@@ -11,7 +11,8 @@
  *                 < device.prove-possession; credential.generate < device.write-credential
  *                 < label.print (the identity label carries the credential)
  *   secure-boot   otp.burn-key-digest < otp.enable-secure-boot < otp.lock < otp.verify;
- *                 otp.burn-counter < otp.lock; otp.lock < secure-boot.negative-test
+ *                 otp.burn-counter < otp.lock; otp.burn-debug-auth-digest < otp.lock;
+ *                 otp.lock < secure-boot.negative-test
  *   debug-lock    debug.lock < debug.verify-locked; console.close < console.verify-closed;
  *                 debug.verify-locked < a confirm witnessed by a supervisor or security
  *                 officer (the tamper seal)
@@ -229,6 +230,13 @@ static void secure_boot_counter(const lsec_sop *sop, const rule *r, lsec_sop_dia
 {
 	if (sop->kind == LSEC_SOP_SECURE_BOOT) {
 		CHAIN(sop, r, d, "otp.burn-counter", "otp.lock");
+	}
+}
+
+static void secure_boot_debug_auth(const lsec_sop *sop, const rule *r, lsec_sop_diags *d)
+{
+	if (sop->kind == LSEC_SOP_SECURE_BOOT) {
+		CHAIN(sop, r, d, "otp.burn-debug-auth-digest", "otp.lock");
 	}
 }
 
@@ -487,6 +495,9 @@ static const rule rules[] = {
 	{{"secure-boot-counter",
 	  "a secure-boot SOP burns the release's rollback counter (otp.burn-counter) before otp.lock; every target has the counter, and a release without one burns 0"},
 	 secure_boot_counter},
+	{{"secure-boot-debug-auth",
+	  "a secure-boot SOP burns the product's debug-authentication key digest (otp.burn-debug-auth-digest) before otp.lock, on every product: one without such a key gets an empty fuse, locked, and its units can never be erased once locked, only destroyed"},
+	 secure_boot_debug_auth},
 	{{"secure-boot-negative-test",
 	  "a secure-boot SOP runs the negative boot test (secure-boot.negative-test) after otp.lock, on at least one unit in 100 (its sample parameter is 1 to 100)"},
 	 secure_boot_negative_test},

@@ -1,7 +1,7 @@
 /*
  * actions_secure_boot.c - SOP 3, enabling secure boot: otp.burn-key-digest,
- * otp.burn-counter, otp.enable-secure-boot, otp.lock, otp.verify,
- * secure-boot.negative-test.
+ * otp.burn-debug-auth-digest, otp.burn-counter, otp.enable-secure-boot,
+ * otp.lock, otp.verify, secure-boot.negative-test.
  *
  * Fuse bits only go from 0 to 1. Each burn reads the fuse first: a fuse
  * that already holds the wanted value is left alone (an interrupted run
@@ -42,35 +42,93 @@ out:
 	return rc;
 }
 
-int lsec_station__act_burn_digest(lsec_station__run *r, lsec_err *err)
+/*
+ * Burns want into digest fuse f (left alone when it holds it, completed
+ * when a power loss cut the burn short) and reads it back into evidence.
+ */
+static int burn_key_digest(lsec_station__run *r, lsec_device_fuse f, const uint8_t want[32],
+			   const char *whose, lsec_err *err)
 {
 	int rc = 0;
-	uint8_t want[32];
 	lsec_device_fuse_value v;
 	bool subset = true, equal;
-	LSEC_TRY(fw_key_digest(r, want, err));
-	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, f, err));
 	for (size_t i = 0; i < 32; i++) {
 		subset = subset && (v.bytes[i] & (uint8_t)~want[i]) == 0;
 	}
 	equal = lsec_ct_equal(v.bytes, want, 32);
 	LSEC_TRY(lsec_station__ev_hex(r, "key-digest", want, 32, err));
-	/* The loader allows slot 0 only: the device has one key-digest fuse. */
-	LSEC_TRY(lsec_station__ev_str(r, "slot", lsec_sop_step_param(r->step, "slot"), err));
 	LSEC_ENSURE(subset, LSEC_E_TGT_OTP_CLEAR,
-		    "unit '%s' already holds another key digest in OTP: it can never hold the "
-		    "product's",
-		    r->serial);
+		    "unit '%s' already holds another key digest in %s: it can never hold the "
+		    "%s",
+		    r->serial, lsec_device_fuse_name(f), whose);
 	if (!equal) {
 		LSEC_TRY(lsec_station__ev_bool(r, "completed-partial-burn",
 					       !lsec_ct_equal(v.bytes, (uint8_t[32]){0}, 32), err));
 		LSEC_TRY(lsec_station__attach(r, err));
-		LSEC_TRY(lsec_device_fuse_burn_digest(r->tgt, want, err));
-		LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
+		LSEC_TRY(lsec_device_fuse_burn_key_digest(r->tgt, f, want, err));
+		LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, f, err));
 	}
 	LSEC_TRY(lsec_station__ev_hex(r, "otp-readback", v.bytes, 32, err));
 	LSEC_ENSURE(lsec_ct_equal(v.bytes, want, 32), LSEC_E_DEVICE,
-		    "the key digest read back from unit '%s' is not the product's", r->serial);
+		    "the key digest read back from %s of unit '%s' is not the %s",
+		    lsec_device_fuse_name(f), r->serial, whose);
+out:
+	return rc;
+}
+
+int lsec_station__act_burn_digest(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t want[32];
+	LSEC_TRY(fw_key_digest(r, want, err));
+	/* The loader allows slot 0 only: the device has one key-digest fuse. */
+	LSEC_TRY(lsec_station__ev_str(r, "slot", lsec_sop_step_param(r->step, "slot"), err));
+	LSEC_TRY(burn_key_digest(r, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, want, "product's", err));
+out:
+	return rc;
+}
+
+/*
+ * The digest of the product's debug-authentication key: its newest
+ * approved record, checked against its leaves and the deny list; all
+ * zeros (and *have false) when the product has none.
+ */
+static int debug_auth_digest(lsec_station__run *r, uint8_t out[32], bool *have,
+			     char ver[LSEC_STORE_NAME_MAX + 1], lsec_err *err)
+{
+	int rc = 0;
+	lsec_key *k = NULL;
+	memset(out, 0, 32);
+	LSEC_TRY(lsec_station__debug_auth_key(&k, ver, r->st, r->product, NULL, err));
+	*have = k != NULL;
+	if (k != NULL) {
+		LSEC_TRY(lsec_key_fingerprint(out, k, err));
+	}
+out:
+	lsec_key_free(k);
+	return rc;
+}
+
+int lsec_station__act_burn_debug_auth(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t want[32];
+	bool have = false;
+	char ver[LSEC_STORE_NAME_MAX + 1] = "";
+	LSEC_TRY(debug_auth_digest(r, want, &have, ver, err));
+	if (!have) {
+		/*
+		 * A product without a debug-authentication key: nothing is burned,
+		 * otp.lock closes the fuse, and a locked unit can never be erased,
+		 * only destroyed.
+		 */
+		LSEC_TRY(lsec_station__ev_str(r, "debug-auth-key", "none", err));
+		goto out;
+	}
+	LSEC_TRY(lsec_station__ev_str(r, "debug-auth-key", ver, err));
+	LSEC_TRY(burn_key_digest(r, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, want,
+				 "product's debug-authentication key digest", err));
 out:
 	return rc;
 }
@@ -135,9 +193,14 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	uint8_t want[32], more[32];
-	lsec_device_fuse_value dig, en, ctr, lock;
+	lsec_device_fuse_value dig, en, ctr, lock, dbg;
 	lsec_err probe = LSEC_ERR_INIT;
+	uint8_t dbg_want[32];
+	bool dbg_have = false;
+	char dbg_ver[LSEC_STORE_NAME_MAX + 1] = "";
 	LSEC_TRY(fw_key_digest(r, want, err));
+	LSEC_TRY(debug_auth_digest(r, dbg_want, &dbg_have, dbg_ver, err));
+	LSEC_TRY(lsec_device_fuse_read(&dbg, r->tgt, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, err));
 	LSEC_TRY(lsec_device_fuse_read(&dig, r->tgt, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, err));
 	LSEC_TRY(lsec_device_fuse_read(&en, r->tgt, LSEC_FUSE_SECURE_BOOT_ENABLE, err));
 	LSEC_TRY(lsec_device_fuse_read(&ctr, r->tgt, LSEC_FUSE_ANTI_ROLLBACK, err));
@@ -150,6 +213,11 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 		LSEC_ENSURE(o != NULL && hex != NULL, LSEC_E_NOMEM, "out of memory");
 		json_object_set_new(o, "key-digest", json_string(hex));
 		lsec_free(hex);
+		hex = lsec_hex_alloc(dbg.bytes, 32);
+		LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
+		json_object_set_new(o, "debug-auth-key-digest", json_string(hex));
+		json_object_set_new(o, "debug-auth-locked", json_boolean(dbg.locked));
+		lsec_free(hex);
 		LSEC_TRY(lsec_json_set(r->evidence, "otp-readback", o, err));
 	}
 	LSEC_ENSURE(lsec_ct_equal(dig.bytes, want, 32), LSEC_E_DEVICE,
@@ -159,7 +227,10 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 	LSEC_ENSURE(ctr.value == r->release_counter, LSEC_E_DEVICE,
 		    "unit '%s': anti-rollback counter %u, release needs %u", r->serial, ctr.value,
 		    r->release_counter);
-	LSEC_ENSURE(lock.value == 1 && dig.locked, LSEC_E_DEVICE,
+	LSEC_ENSURE(lsec_ct_equal(dbg.bytes, dbg_want, 32), LSEC_E_DEVICE,
+		    "unit '%s': the debug-auth key digest in OTP is not %s", r->serial,
+		    dbg_have ? "the product's debug-authentication key's" : "empty");
+	LSEC_ENSURE(lock.value == 1 && dig.locked && dbg.locked, LSEC_E_DEVICE,
 		    "unit '%s': the secure-boot fuses are not write-locked", r->serial);
 	/*
 	 * Try to change the locked digest (one more bit set): the device must

@@ -18,7 +18,7 @@
 /* What one decommission run carries from step to step. */
 struct lsec_station__decom {
 	lsec_decom_reason reason;
-	lsec_key *erase_key; /* NULL: no authenticated erase possible */
+	const lsec_station_decom_options *opts; /* the debug-auth key's unlock */
 	bool wiped;          /* erased and blank-checked in this run */
 };
 
@@ -305,6 +305,55 @@ out:
 
 /* ---- the actions ------------------------------------------------------------------ */
 
+/*
+ * The token of an authenticated erase, signed with the product's
+ * debug-authentication key whose digest the unit's DEBUG_AUTH_KEY_DIGEST
+ * fuse holds: its registry record (checked against its leaves), its private
+ * half kept encrypted by the station and unlocked now. Never the firmware
+ * key: the device checks the token against the debug-auth fuse only.
+ */
+static int debug_auth_token(lsec_buf *token, lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	const lsec_station_decom_options *o = r->decom->opts;
+	lsec_device_fuse_value v;
+	lsec_key *pub = NULL, *priv = NULL;
+	lsec_secret *pass = NULL;
+	char ver[LSEC_STORE_NAME_MAX + 1], what[256], *path = NULL;
+	uint8_t fp[32];
+	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, err));
+	LSEC_ENSURE(!lsec_ct_equal(v.bytes, (uint8_t[32]){0}, 32), LSEC_E_TGT_AUTH_TOKEN,
+		    "cannot erase unit '%s': its debug port is locked and it holds no "
+		    "debug-authentication key digest (it was secured before its product had a "
+		    "debug-authentication key): it cannot be erased, only destroyed (linesec scrap)",
+		    r->serial);
+	LSEC_TRY(lsec_station__ev_hex(r, "debug-auth-key-digest", v.bytes, 32, err));
+	LSEC_TRY(lsec_station__debug_auth_key(&pub, ver, r->st, r->product, v.bytes, err));
+	LSEC_TRY(lsec_station__ev_str(r, "debug-auth-key", ver, err));
+	path = lsec_station__debug_auth_path(r->st, r->product, ver);
+	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_ENSURE(o != NULL && o->debug_auth_unlock != NULL, LSEC_E_TGT_AUTH_TOKEN,
+		    "cannot erase unit '%s': its debug port is locked and the authenticated erase "
+		    "needs the passphrase of debug-authentication key %s@%s",
+		    r->serial, r->product, ver);
+	snprintf(what, sizeof(what), "passphrase of debug-authentication key %s@%s", r->product,
+		 ver);
+	LSEC_TRY(o->debug_auth_unlock(&pass, o->debug_auth_ctx, what, err));
+	LSEC_TRY(lsec_key_load_private(&priv, path, pass, err));
+	LSEC_TRY(lsec_key_fingerprint(fp, priv, err));
+	LSEC_ENSURE(lsec_ct_equal(fp, v.bytes, 32), LSEC_E_AUDIT_INDEX,
+		    "cannot erase unit '%s': the key file %s is not debug-authentication key "
+		    "%s@%s of the registry (it was changed outside linesec)",
+		    r->serial, path, r->product, ver);
+	LSEC_TRY(lsec_device_erase_token(token, r->info.uid, lsec_key_evp(priv), err));
+out:
+	lsec_secret_free(pass);
+	lsec_key_free(priv);
+	lsec_key_free(pub);
+	lsec_free(path);
+	return rc;
+}
+
 int lsec_station__act_erase(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
@@ -324,12 +373,7 @@ int lsec_station__act_erase(lsec_station__run *r, lsec_err *err)
 			    "cannot erase unit '%s': its debug port is locked for good (level %u); "
 			    "only physical destruction remains",
 			    r->serial, level);
-		LSEC_ENSURE(d->erase_key != NULL, LSEC_E_TGT_AUTH_TOKEN,
-			    "cannot erase unit '%s': its debug port is locked and the authenticated "
-			    "erase needs the product's secure-boot signing key (--erase-key)",
-			    r->serial);
-		LSEC_TRY(lsec_device_erase_token(&token, r->info.uid, lsec_key_evp(d->erase_key),
-						 err));
+		LSEC_TRY(debug_auth_token(&token, r, err));
 		LSEC_TRY(lsec_device_erase_authenticated(r->tgt, token.data, token.len, err));
 		r->attached = false; /* the erase reopened the port until the next reset */
 		LSEC_TRY(lsec_station__ev_str(r, "erase", "authenticated-erase", err));
@@ -477,10 +521,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	snprintf(r.uid_hex, sizeof(r.uid_hex), "%.*s", (int)sizeof(r.uid_hex) - 1, unit.uid);
 	/* What will be revoked is what the log says was issued, checked before anything runs. */
 	LSEC_TRY(identities_match_log(st, serial, err));
-	if (opts->erase_key != NULL) {
-		LSEC_TRY(lsec_key_load_private(&d.erase_key, opts->erase_key,
-					       opts->erase_key_passphrase, err));
-	}
+	d.opts = opts;
 	LSEC_TRY(reach(&r, &unit, opts->uri, &why, err));
 	/*
 	 * A shipped unit at hand is received (proven genuine) first; one that
@@ -526,7 +567,6 @@ out:
 		res->stop_line = rc == LSEC_E_SOP_NOT_APPROVED;
 	}
 	json_decref(ev);
-	lsec_key_free(d.erase_key);
 	if (r.st != NULL) {
 		lsec_station__run_release(&r);
 	} else {

@@ -37,6 +37,7 @@ static const struct {
 	{"credential.generate", lsec_station__act_cred_generate},
 	{"device.write-credential", lsec_station__act_cred_write},
 	{"otp.burn-key-digest", lsec_station__act_burn_digest},
+	{"otp.burn-debug-auth-digest", lsec_station__act_burn_debug_auth},
 	{"otp.burn-counter", lsec_station__act_burn_counter},
 	{"otp.enable-secure-boot", lsec_station__act_enable_sb},
 	{"otp.lock", lsec_station__act_otp_lock},

@@ -267,6 +267,7 @@ static bool credential_labelled(json_t *leaves)
 static const lsec_device_fuse gate_fuses[] = {
 	LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, LSEC_FUSE_SECURE_BOOT_ENABLE, LSEC_FUSE_OTP_LOCK,
 	LSEC_FUSE_ANTI_ROLLBACK,          LSEC_FUSE_DEBUG_LOCK,         LSEC_FUSE_UART_DISABLE,
+	LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST,
 };
 
 /* The UID the unit's registration leaf records, and that leaf's seq; NULL when none. */
@@ -362,8 +363,12 @@ static int gate_fuses_check(json_t *dev, lsec_device_fuse_value v[LSEC_FUSE_COUN
 {
 	int rc = 0;
 	json_t *fuses = json_object();
-	char digest[65];
+	char digest[65], dbg_digest[65];
 	const char *want = passed_ev(leaves, "otp.burn-key-digest", "key-digest");
+	/* No debug-auth burn recorded (no key, or secured before there was one): an empty fuse. */
+	const char *dbg_want = passed_ev(leaves, "otp.burn-debug-auth-digest", "key-digest");
+	dbg_want = dbg_want != NULL ? dbg_want
+				    : "0000000000000000000000000000000000000000000000000000000000000000";
 	LSEC_ENSURE(fuses != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < sizeof(gate_fuses) / sizeof(gate_fuses[0]); i++) {
 		lsec_device_fuse f = gate_fuses[i];
@@ -372,6 +377,9 @@ static int gate_fuses_check(json_t *dev, lsec_device_fuse_value v[LSEC_FUSE_COUN
 		if (f == LSEC_FUSE_SECURE_BOOT_KEY_DIGEST) {
 			lsec_hex_encode(digest, v[f].bytes, sizeof(v[f].bytes));
 			val = json_string(digest);
+		} else if (f == LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST) {
+			lsec_hex_encode(dbg_digest, v[f].bytes, sizeof(v[f].bytes));
+			val = json_string(dbg_digest);
 		} else {
 			val = json_integer((json_int_t)v[f].value);
 		}
@@ -398,7 +406,14 @@ static int gate_fuses_check(json_t *dev, lsec_device_fuse_value v[LSEC_FUSE_COUN
 			      "approved product key digest %s",
 			      serial, digest, want ? want : "none");
 	}
-	if (lock->value < 1 || !dig->locked || !en->locked) {
+	if (!lsec_station__eq(dbg_digest, dbg_want)) {
+		DEVICE_REFUSE("secure-boot fuses",
+			      "the device holds debug-auth key digest %s; the secure-boot leaf records "
+			      "%s",
+			      serial, dbg_digest, dbg_want);
+	}
+	if (lock->value < 1 || !dig->locked || !en->locked ||
+	    !v[LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST].locked) {
 		DEVICE_REFUSE("secure-boot fuses",
 			      "the device reads OTP_LOCK %u, key digest words %s, SECURE_BOOT_EN word "
 			      "%s; the log says the secure-boot fuses were write-locked",

@@ -125,6 +125,7 @@ int lsec_station__act_prove(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_cred_generate(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_cred_write(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_burn_digest(lsec_station__run *r, lsec_err *err);
+int lsec_station__act_burn_debug_auth(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_burn_counter(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_enable_sb(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_otp_lock(lsec_station__run *r, lsec_err *err);
@@ -209,6 +210,20 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
  */
 int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product,
 			      lsec_err *err);
+/* The purpose of product key version ("debug-auth-N": debug-auth; else firmware). */
+const char *lsec_station__key_purpose(const char *version);
+/*
+ * A debug-authentication key of product (public half, lsec_key_free) and
+ * its version: with fused NULL its newest approved one (*out NULL, rc 0,
+ * when it has none); else the approved one whose SHA-256 is fused
+ * (LSEC_E_STATION_CONFIG when none is). Checked as lsec_station__product_key.
+ */
+int lsec_station__debug_auth_key(lsec_key **out, char version_out[LSEC_STORE_NAME_MAX + 1],
+				 lsec_station *st, const char *product, const uint8_t *fused,
+				 lsec_err *err);
+/* Where the station keeps a debug-auth key's private half (lsec_free). */
+char *lsec_station__debug_auth_path(const lsec_station *st, const char *product,
+				    const char *version);
 
 /* ---- two-officer records: releases, product keys (approvable.c) ---------------- */
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SOP 5 end to end through the public commands: a failed unit wiped and
 # blank-checked, a clone refused as a return, a genuine locked return erased
-# with the UID-bound token, an unreachable unit revoked only, the CRL carrying
+# with the UID-bound token signed by the product's debug-authentication key, an unreachable unit revoked only, the CRL carrying
 # the reasons, a witnessed batch scrap with its photo, the sanitisation
 # report, and the log verifying.
 set -uo pipefail
@@ -38,6 +38,12 @@ run_suite() { # run_suite LABEL [init options]
 	done
 	LINESEC_PASSWORD=alice-e2e-password "$L" product key submit --as alice sensor fw.pub.pem >/dev/null
 	LINESEC_PASSWORD=bob-e2e-password "$L" product key approve --as bob sensor@1 >/dev/null
+	# The debug-authentication key: erases locked units, kept by the station encrypted.
+	"$L" keygen --type ecdsa-p256 --out dbg.pem >/dev/null
+	LINESEC_PASSWORD=alice-e2e-password LINESEC_DEBUG_AUTH_PASSPHRASE="e2e debug-auth passphrase" \
+		"$L" product key submit --as alice --purpose debug-auth sensor dbg.pem >/dev/null &&
+		LINESEC_PASSWORD=bob-e2e-password "$L" product key approve --as bob sensor@debug-auth-1 >/dev/null ||
+		bad "debug-auth key"
 	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw.img --product sensor >/dev/null &&
 		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	echo '{"3": "boot_fail=5"}' >faults.json
@@ -62,16 +68,22 @@ run_suite() { # run_suite LABEL [init options]
 	expect 0 "genuine return received" "$L" rma receive unit-001 --as olga --device sim:fleet/unit-001.sim --json
 	has '"genuine":true' out.txt "genuine in the evidence"
 
-	# The locked return: no erase key, the erase step fails and the unit stays pending.
-	expect 9 "locked unit without the erase key" "$L" decommission unit-001 --as olga --reason returned --device sim:fleet/unit-001.sim
+	# The locked return: without the debug-auth key's passphrase the erase step fails and
+	# the unit stays pending; the firmware signing key is no longer taken.
+	expect 9 "locked unit without the debug-auth passphrase" "$L" decommission unit-001 --as olga --reason returned --device sim:fleet/unit-001.sim
 	has "decommission pending" err.txt "the SOP's words for the failed erase"
+	expect 2 "--erase-key refused" "$L" decommission unit-001 --as olga --reason returned \
+		--device sim:fleet/unit-001.sim --erase-key fw.pem
+	has "debug-authentication key" err.txt "the refusal says what replaced it"
+	export LINESEC_DEBUG_AUTH_PASSPHRASE="e2e debug-auth passphrase"
 	# The station is killed right after the revocation (test hook): run again, nothing is doubled.
 	LINESEC_TEST_CRASH_AT=decommission:revoke:acted "$L" decommission unit-001 --as olga --reason returned \
-		--device sim:fleet/unit-001.sim --erase-key fw.pem >/dev/null 2>&1
+		--device sim:fleet/unit-001.sim >/dev/null 2>&1
 	[ $? -eq 137 ] && ok "station killed after the revocation" || bad "crash hook did not fire"
 	expect 0 "locked unit erased with the UID-bound token" "$L" decommission unit-001 --as olga --reason returned \
-		--device sim:fleet/unit-001.sim --erase-key fw.pem --json
+		--device sim:fleet/unit-001.sim --json
 	has '"state":"decommissioned"' out.txt "decommissioned"
+	unset LINESEC_DEBUG_AUTH_PASSPHRASE
 
 	# Registry write access cannot aim a revocation: unit-001's identity row
 	# moved to unit-002, or unit-002's own row deleted, stops its

@@ -145,14 +145,14 @@ static void test_device_device__digest_burn_and_lock(void **state)
 	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_UART_DISABLE, 1, &err), &err);
 
 	/* Per-word locks: a locked word ignores writes and says so. */
-	assert_lsec_ok(lsec_device_otp_burn(t, 20, 0x1, &err), &err);
-	assert_lsec_ok(lsec_device_otp_lock(t, 20, &err), &err);
+	assert_lsec_ok(lsec_device_otp_burn(t, 30, 0x1, &err), &err);
+	assert_lsec_ok(lsec_device_otp_lock(t, 30, &err), &err);
 	bool locked = false;
-	assert_lsec_ok(lsec_device_otp_locked(&locked, t, 20, &err), &err);
+	assert_lsec_ok(lsec_device_otp_locked(&locked, t, 30, &err), &err);
 	assert_true(locked);
-	assert_lsec_code(lsec_device_otp_burn(t, 20, 0x2, &err), LSEC_E_TGT_OTP_LOCKED, &err);
+	assert_lsec_code(lsec_device_otp_burn(t, 30, 0x2, &err), LSEC_E_TGT_OTP_LOCKED, &err);
 	uint32_t w = 0;
-	assert_lsec_ok(lsec_device_otp_read(&w, t, 20, 1, &err), &err);
+	assert_lsec_ok(lsec_device_otp_read(&w, t, 30, 1, &err), &err);
 	assert_int_equal(w, 0x1);
 	assert_lsec_ok(lsec_device_fuse_lock(t, LSEC_FUSE_ANTI_ROLLBACK, &err), &err);
 	assert_lsec_code(lsec_device_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 1, &err),
@@ -347,6 +347,10 @@ static void test_device_device__line_sequence_on_a_sim_unit(void **state)
 
 	/* SOP 3: digest, enable, lock; clearing fails; the release still boots. */
 	assert_lsec_ok(lsec_device_fuse_burn_digest(t, key_digest, &err), &err);
+	/* The debug-auth key (here the same key pair, for brevity) signs erase tokens. */
+	assert_lsec_ok(
+	    lsec_device_fuse_burn_key_digest(t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, key_digest, &err),
+	    &err);
 	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
 	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 2, &err), &err);
 	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_OTP_LOCK, 1, &err), &err);

@@ -291,16 +291,22 @@ static void test_device_sim__inject_when_no_keygen(void **state)
 	fixture_free(&fx);
 }
 
-/* Burns the SPKI digest of key as the secure-boot key digest. */
-static void fuse_key_digest(lsec_device *t, EVP_PKEY *key)
+/* Burns the SPKI digest of key into digest fuse f. */
+static void fuse_digest_of(lsec_device *t, lsec_device_fuse f, EVP_PKEY *key)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t *spki = NULL, digest[32];
 	int n = i2d_PUBKEY(key, &spki);
 	assert_true(n > 0);
 	assert_lsec_ok(lsec_sha256(digest, spki, (size_t)n, &err), &err);
-	assert_lsec_ok(lsec_device_fuse_burn_digest(t, digest, &err), &err);
+	assert_lsec_ok(lsec_device_fuse_burn_key_digest(t, f, digest, &err), &err);
 	OPENSSL_free(spki);
+}
+
+/* Burns the SPKI digest of key as the debug-authentication key digest. */
+static void fuse_key_digest(lsec_device *t, EVP_PKEY *key)
+{
+	fuse_digest_of(t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, key);
 }
 
 static void assert_wiped(lsec_device *t)
@@ -414,6 +420,72 @@ static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 	EVP_PKEY_free(oem);
 	EVP_PKEY_free(other);
 	fixture_free(&fx);
+}
+
+/*
+ * The erase token under both key types: an Ed25519 and a P-256
+ * debug-auth key each erase a locked unit whose DEBUG_AUTH fuse holds its
+ * digest; the secure-boot (firmware) key, fused as SECURE_BOOT_KEY_DIGEST,
+ * never does; the OTP lock write-locks the debug-auth words.
+ */
+static void erase_with(const char *type)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	sim_fixture fx;
+	fixture_default(&fx);
+	EVP_PKEY *dbg = strcmp(type, "ed25519") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+						     : EVP_EC_gen("P-256");
+	EVP_PKEY *fw = EVP_EC_gen("P-256");
+	assert_non_null(dbg);
+	lsec_device *t = fixture_open(fx.uri, true);
+	lsec_device_info info;
+	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
+	lsec_buf by_fw = LSEC_BUF_INIT(1024), by_dbg = LSEC_BUF_INIT(1024);
+	assert_lsec_ok(lsec_device_erase_token(&by_fw, info.uid, fw, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&by_dbg, info.uid, dbg, &err), &err);
+	fuse_digest_of(t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, fw);
+	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
+	/* No debug-auth digest yet: nothing authenticates, the firmware key least of all. */
+	assert_lsec_code(lsec_device_erase_authenticated(t, by_fw.data, by_fw.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_non_null(strstr(err.msg, "no debug-auth key digest"));
+	fuse_key_digest(t, dbg);
+	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_OTP_LOCK, 1, &err), &err);
+	lsec_device_fuse_value v;
+	assert_lsec_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, &err), &err);
+	assert_true(v.locked);
+	uint8_t ones[32];
+	memset(ones, 0xff, sizeof(ones));
+	assert_lsec_code(lsec_device_fuse_burn_key_digest(t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, ones,
+							  &err),
+			 LSEC_E_TGT_OTP_LOCKED, &err);
+	assert_lsec_code(lsec_device_erase_authenticated(t, by_fw.data, by_fw.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_non_null(strstr(err.msg, "not the fused debug-auth key digest"));
+	/* A signature byte flipped: refused. */
+	by_dbg.data[by_dbg.len - 1] ^= 1;
+	assert_lsec_code(lsec_device_erase_authenticated(t, by_dbg.data, by_dbg.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	by_dbg.data[by_dbg.len - 1] ^= 1;
+	assert_lsec_ok(lsec_device_erase_authenticated(t, by_dbg.data, by_dbg.len, &err), &err);
+	lsec_device_close(t);
+	lsec_buf_release(&by_fw);
+	lsec_buf_release(&by_dbg);
+	EVP_PKEY_free(dbg);
+	EVP_PKEY_free(fw);
+	fixture_free(&fx);
+}
+
+static void test_device_sim__debug_auth_erase_ed25519(void **state)
+{
+	(void)state;
+	erase_with("ed25519");
+}
+
+static void test_device_sim__debug_auth_erase_p256(void **state)
+{
+	(void)state;
+	erase_with("ecdsa-p256");
 }
 
 static void test_device_sim__level2_lock_refuses_authenticated_erase(void **state)
@@ -748,6 +820,8 @@ int main(void)
 		cmocka_unit_test(test_device_sim__inject_when_no_keygen),
 		cmocka_unit_test(test_device_sim__erase_all_and_authenticated_erase),
 		cmocka_unit_test(test_device_sim__level2_lock_refuses_authenticated_erase),
+		cmocka_unit_test(test_device_sim__debug_auth_erase_ed25519),
+		cmocka_unit_test(test_device_sim__debug_auth_erase_p256),
 		cmocka_unit_test(test_device_sim__power_loss_mid_flash_write_keeps_prefix),
 		cmocka_unit_test(test_device_sim__power_loss_mid_otp_burn_keeps_some_bits),
 		cmocka_unit_test(test_device_sim__attach_failure_is_seeded),

@@ -58,7 +58,7 @@ static void test_sop_actions__table_is_well_formed(void **state)
 		"image.check", "device.flash", "device.verify-flash", "device.boot-attest",
 		"device.keygen", "station.keygen", "ca.issue", "device.write-cert",
 		"credential.generate", "device.write-credential", "device.prove-possession",
-		"otp.burn-key-digest", "otp.enable-secure-boot", "otp.burn-counter", "otp.lock",
+		"otp.burn-key-digest", "otp.burn-debug-auth-digest", "otp.enable-secure-boot", "otp.burn-counter", "otp.lock",
 		"otp.verify", "secure-boot.negative-test", "debug.lock", "debug.verify-locked",
 		"console.verify-closed", "device.erase", "device.blank-check", "identity.revoke",
 		"credential.revoke", "scrap.record", "label.print", "confirm"};

@@ -251,6 +251,9 @@ static void test_sop_policy__mandatory_steps(void **state)
 	EXPECT_RULE("debug-lock", "debug-lock-console", "do: console.close", "do: device.identify");
 	EXPECT_RULE("debug-lock", "debug-lock-console", "do: console.close", "do: device.identify",
 		    "do: console.verify-closed", "do: device.identify");
+	/* without the debug-auth digest burn, or with it after the lock */
+	EXPECT_RULE("secure-boot", "secure-boot-debug-auth", "do: otp.burn-debug-auth-digest",
+		    "do: device.identify");
 	/* without the rollback-counter burn */
 	EXPECT_RULE("secure-boot", "secure-boot-counter", "do: otp.burn-counter", "do: device.identify");
 	/* without the negative boot test, or with it before the lock */
@@ -354,7 +357,8 @@ static void test_sop_policy__every_rule_is_tested_and_named(void **state)
 	/* the rule list this file covers; a new rule must get a test here */
 	static const char *const tested[] = {
 		"flash-order", "provision-key-order", "provision-credential", "provision-label",
-		"secure-boot-order", "secure-boot-counter", "secure-boot-negative-test",
+		"secure-boot-order", "secure-boot-counter", "secure-boot-debug-auth",
+		"secure-boot-negative-test",
 		"debug-lock-order", "debug-lock-console", "debug-lock-seal", "console-verified",
 		"decommission-revoke", "decommission-credential", "decommission-wipe",
 		"scrap-witness", "action-kind", "irreversible-fail-safe", "irreversible-no-retry",

@@ -167,6 +167,17 @@ static inline void fx_person_leaves(lsec_store *st)
 	}
 }
 
+#define FX_DEBUG_AUTH_PASS "debug-auth-passphrase"
+
+/* The debug-auth key's passphrase, as the CLI would ask it (decommission). */
+static inline int fx_debug_auth_unlock(lsec_secret **out, void *ctx, const char *what,
+				       lsec_err *err)
+{
+	(void)ctx;
+	(void)what;
+	return lsec_secret_from(out, FX_DEBUG_AUTH_PASS, strlen(FX_DEBUG_AUTH_PASS), err);
+}
+
 static inline int station_fx_setup(void **state)
 {
 	station_fx *fx = lsec_calloc(1, sizeof(*fx));
@@ -229,6 +240,23 @@ static inline int station_fx_setup(void **state)
 	fx_ok(lsec_station_product_key_submit(NULL, fx->st, "sensor", fx->fw_key, "sec1", &err),
 	      &err);
 	fx_ok(lsec_station_product_key_approve(fx->st, "sensor@1", "sec2", &err), &err);
+	/* Its debug-authentication key (Ed25519), kept by the station encrypted. */
+	{
+		char *dbg = lsec_test_path(fx->dir, "dbg.pem");
+		lsec_secret *pass = NULL;
+		fx_ok(lsec_key_generate(&k, LSEC_KEY_ED25519, &err), &err);
+		fx_ok(lsec_key_write_private(k, dbg, NULL, &err), &err);
+		lsec_key_free(k);
+		fx_ok(lsec_secret_from(&pass, FX_DEBUG_AUTH_PASS, strlen(FX_DEBUG_AUTH_PASS), &err),
+		      &err);
+		fx_ok(lsec_station_debug_auth_key_submit(NULL, fx->st, "sensor", dbg, NULL, pass,
+							 "sec1", &err),
+		      &err);
+		fx_ok(lsec_station_product_key_approve(fx->st, "sensor@debug-auth-1", "sec2", &err),
+		      &err);
+		lsec_secret_free(pass);
+		lsec_free(dbg);
+	}
 	*state = fx;
 	return 0;
 }

@@ -192,8 +192,8 @@ static void test_station_decommission__locked_unit_authenticated_erase(void **st
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSION_PENDING);
 	assert_int_equal(identity_of(fx, "unit-001").state, LSEC_KEY_ACTIVE);
 
-	/* With the product's secure-boot key: the UID-bound authenticated erase. */
-	d.erase_key = fx->fw_priv;
+	/* With the product's debug-auth key, unlocked then: the UID-bound authenticated erase. */
+	d.debug_auth_unlock = fx_debug_auth_unlock;
 	fx_ok(lsec_station_decommission(&res, fx->st, "unit-001", &d, &err), &err);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
 	id = identity_of(fx, "unit-001");

@@ -111,9 +111,23 @@ static void test_product_key__denied_key_refused(void **state)
 	assert_non_null(strstr(err.msg, "'mcuboot-root-ed25519-unknown'"));
 	json_t *keys = NULL;
 	fx_ok(lsec_station_product_key_show(&keys, fx->st, NULL, &err), &err);
-	assert_int_equal(json_array_size(keys), 1);
+	assert_int_equal(json_array_size(keys), 2); /* sensor@1 and sensor@debug-auth-1 */
 	json_decref(keys);
 	lsec_free(sample);
+	/* Nor as a debug-authentication key. */
+	char *priv = lsec_test_data("denied-keys-private/root-ed25519-unknown.pem");
+	lsec_secret *pass = NULL;
+	fx_ok(lsec_secret_from(&pass, "pw", 2, &err), &err);
+	assert_int_equal(lsec_station_debug_auth_key_submit(NULL, fx->st, "sensor", priv, NULL,
+							    pass, "sec1", &err),
+			 LSEC_E_STATION_SAMPLE_KEY);
+	assert_non_null(strstr(err.msg, "debug-auth key"));
+	/* The firmware key is never the debug-auth key. */
+	assert_int_equal(lsec_station_debug_auth_key_submit(NULL, fx->st, "sensor", fx->fw_priv,
+							    NULL, pass, "sec1", &err),
+			 LSEC_E_EXISTS);
+	lsec_secret_free(pass);
+	lsec_free(priv);
 }
 
 static void test_product_key__rows_changed_outside_refused(void **state)

@@ -80,7 +80,7 @@ static void test_station_ship__refuses_fuses_not_locked(void **state)
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
 	lsec_device *t = NULL;
-	lsec_device_fuse_value dig;
+	lsec_device_fuse_value dig, dbg;
 	fx_ready(fx, 1);
 	char *u = fx_unit(fx, 1);
 	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err), &err);
@@ -90,13 +90,23 @@ static void test_station_ship__refuses_fuses_not_locked(void **state)
 	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_DEBUG_LOCK, u, NULL, &err), &err);
 	fx_ok(lsec_device_open(&t, u, &err), &err);
 	fx_ok(lsec_device_fuse_read(&dig, t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, &err), &err);
+	fx_ok(lsec_device_fuse_read(&dbg, t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, &err), &err);
 	lsec_device_close(t);
 	t = NULL;
 	/* The chip as provisioned, then secure boot enabled by hand without the write lock. */
 	sim_copy(fx, 1, false);
 	fx_ok(lsec_device_open(&t, u, &err), &err);
 	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	/* Without the debug-auth digest the secure-boot leaf recorded: refused, named. */
 	fx_ok(lsec_device_fuse_burn_digest(t, dig.bytes, &err), &err);
+	fx_ok(lsec_device_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
+	lsec_device_close(t);
+	refused_by_device(fx, u, "device check 'secure-boot fuses' failed",
+			  "the device holds debug-auth key digest 0000");
+	fx_ok(lsec_device_open(&t, u, &err), &err);
+	fx_ok(lsec_device_debug_attach(t, &err), &err);
+	fx_ok(lsec_device_fuse_burn_key_digest(t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, dbg.bytes, &err),
+	      &err);
 	fx_ok(lsec_device_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
 	lsec_device_close(t);
 	refused_by_device(fx, u, "device check 'secure-boot fuses' failed",
