@@ -86,7 +86,8 @@ const cli_spec cli_run_spec = {
 	.min_args = 1,
 	.max_args = 1,
 	.details = "The logged-in operator runs it; a witness step needs a second person logged in "
-		   "on this station. The CA passphrase for provisioning comes from "
+		   "on this station, who signs\nwith their password at that step (scripts and tests "
+		   "may set LINESEC_WITNESS_PASSWORD); --batch\nnever signs for them. The CA passphrase for provisioning comes from "
 		   "$LINESEC_CA_PASSPHRASE or a prompt.",
 	.body = run_body,
 	.setup = CLI_STATION,

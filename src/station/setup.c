@@ -123,6 +123,11 @@ const char *lsec_station_setup_person(const lsec_station_setup *s)
 	return s == NULL ? NULL : s->who.name;
 }
 
+lsec_line *lsec_station_setup_line(lsec_station_setup *s)
+{
+	return s == NULL ? NULL : s->line;
+}
+
 int lsec_station_setup_unlock_ca(lsec_station_setup *s, lsec_err *err)
 {
 	int rc = 0;
