@@ -924,7 +924,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		char pw2[65];
 		LSEC_TRY(lsec_store_person_add(line->st, second, LSEC_ROLE_SECURITY_OFFICER, hash2,
 					       err));
-		ev2 = json_pack("{s:s,s:s}", LSEC_EV_NAME, second, "meaning", "line-init");
+		ev2 = json_pack("{s:s,s:s}", LSEC_EV_NAME, second, LSEC_EV_MEANING, "line-init");
 		LSEC_ENSURE(ev2 != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
 		LSEC_TRY(lsec_line__pw_commit(pw2, hash2, err));
 		LSEC_TRY(lsec_line__person_evidence(ev2, LSEC_ROLE_SECURITY_OFFICER, false, pw2,

@@ -768,7 +768,7 @@ int lsec_line_person_unlock(lsec_line *line, const lsec_line_actor *by, const ch
 	LSEC_TRY(lsec_line_person_get(&p, line->st, name, err));
 	LSEC_TRY(lsec_line__failures(&failures, line, name, err));
 	ev = json_pack("{s:s,s:i,s:s}", LSEC_EV_NAME, name, "refused-attempts", (json_int_t)failures,
-		       "meaning", "approved");
+		       LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-unlock", "ok", ev, err));

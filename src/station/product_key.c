@@ -175,8 +175,8 @@ int lsec_station_product_key_submit(char version_out[LSEC_STORE_NAME_MAX + 1], l
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(verified_keys(&list, &n, lv, st, product, err));
 	snprintf(ver, sizeof(ver), "%zu", n + 1);
-	ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_KEY_SHA256, hex);
+	ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
+		       LSEC_EV_KEY_SHA256, hex, LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_product_key_add(NULL, st->store, product, ver, hex, b64, person, err));
 	/* The submitter's signature is the first of the two; a second officer
@@ -224,8 +224,9 @@ int lsec_station_product_key_approve(lsec_station *st, const char *id, const cha
 		    a->version, a->approvers[0], a->approvers[1]);
 	LSEC_TRY(lsec_hex_decode_fixed(fp, 32, a->digest, "product key digest", err));
 	LSEC_TRY(not_denied(fp, a->name, err));
-	ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
-		       LSEC_EV_KEY_SHA256, a->digest);
+	ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION,
+		       a->version, LSEC_EV_KEY_SHA256, a->digest, LSEC_EV_MEANING,
+		       LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_product_key_approve(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "product-key.approve", "approved", ev, err));
