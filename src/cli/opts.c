@@ -231,7 +231,8 @@ static int witness_sign(void *ctx, const char *witness, const char *role, const 
 			    action, witness, CLI_WITNESS_PASSWORD_ENV);
 		goto out;
 	}
-	snprintf(prompt, sizeof(prompt), "Password of %s, to sign as witness (%s): ", witness, what);
+	snprintf(prompt, sizeof(prompt), "Password of %s, to sign as witness (%s): ", witness,
+		 what);
 	LSEC_TRY(cli_read_password(&pw, CLI_WITNESS_PASSWORD_ENV, prompt, false, err));
 	LSEC_TRY(lsec_line_sign(&signer, lsec_station_setup_line(c->setup), witness, pw,
 				LSEC_ROLE_BIT(r), action, err));

@@ -192,8 +192,9 @@ static int session_number(unsigned long *out, struct fy_node *root, const char *
 	unsigned long x = v != NULL && v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
 	LSEC_ENSURE(v != NULL && end != NULL && end != v && *end == '\0' && errno == 0 &&
 			    x >= 1 && x <= max,
-		    LSEC_E_PARSE, "cannot read '%s': %ssession.%s '%s' must be a whole number 1..%lu",
-		    file, at, key, v != NULL ? v : "(not a single value)", max);
+		    LSEC_E_PARSE,
+		    "cannot read '%s': %ssession.%s '%s' must be a whole number 1..%lu", file, at,
+		    key, v != NULL ? v : "(not a single value)", max);
 	*out = x;
 out:
 	return rc;

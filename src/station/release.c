@@ -349,8 +349,8 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
 	/* The approver signed with their password just before (lsec_line_sign, docs/line.md). */
 	ev = json_pack("{s:s,s:s,s:s,s:b,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION,
-		       a->version, LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1, LSEC_EV_MEANING,
-		       LSEC_MEANING_APPROVED);
+		       a->version, LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1,
+		       LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));

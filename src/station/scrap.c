@@ -118,8 +118,8 @@ static int scrap_unit(lsec_station *st, const char *serial, const char *method,
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	json_object_del(ev, "units");
 	json_object_set_new(ev, "batch-seq", json_integer((json_int_t)batch_seq));
-	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name,
-				      json_string_value(json_object_get(batch_ev, LSEC_EV_WITNESSED_BY)),
+	const char *witness = json_string_value(json_object_get(batch_ev, LSEC_EV_WITNESSED_BY));
+	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name, witness,
 				      note, err));
 	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	keys = json_array();

@@ -55,7 +55,9 @@ static void find_witness(lsec_station_setup *s)
 			continue;
 		}
 		unsigned any = (1u << LSEC_ROLE_COUNT) - 1u;
-		if (lsec_line_session_check(&s->witness, s->line, e->d_name, any, "witness", &err) == 0 &&
+		/* Not their activity: finding the witness does not restart their idle clock. */
+		if (lsec_line_session_check(&s->witness, s->line, e->d_name, any, "witness",
+					    &err) == 0 &&
 		    (!s->has_witness || s->witness.role == LSEC_ROLE_SUPERVISOR)) {
 			s->has_witness = true;
 			if (s->witness.role == LSEC_ROLE_SUPERVISOR) {
