@@ -207,6 +207,14 @@ LSEC_API LSEC_MUST_USE int lsec_station_setup_open(lsec_station_setup **out, con
 LSEC_API lsec_station_config *lsec_station_setup_config(lsec_station_setup *s);
 /* The person acting (borrowed). */
 LSEC_API const char *lsec_station_setup_person(const lsec_station_setup *s);
+/*
+ * Names the witness: name must be logged in on this station and not be the
+ * person acting (lsec_line_session_check; their role is checked at each
+ * witnessed step). Errors: LSEC_E_USAGE (not an identifier), LSEC_E_AUTH
+ * (not logged in here), LSEC_E_STATION_ROLE (the person acting).
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_setup_witness(lsec_station_setup *s, const char *name,
+						      lsec_err *err);
 /* The line the setup opened (borrowed): where a witness signs (lsec_line_sign). */
 LSEC_API struct lsec_line *lsec_station_setup_line(lsec_station_setup *s);
 /*

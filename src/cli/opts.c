@@ -18,6 +18,9 @@
 static const cli_opt line_opts[] = {
 	CLI_OPT_LINE,
 	CLI_OPT_AS,
+	CLI_OPT("witness", "NAME",
+		"the logged-in person who witnesses (default: a second person logged in here, a "
+		"supervisor first); they sign with their password"),
 	CLI_OPT_END,
 };
 
@@ -30,13 +33,16 @@ static size_t spec_count(const cli_spec *spec)
 	return n;
 }
 
-/* How many of line_opts the runner adds to spec: --line, then --as. */
+/* How many of line_opts the runner adds to spec: --line, then --as, then (a station) --witness. */
 static size_t line_count(const cli_spec *spec)
 {
 	if ((spec->setup & (CLI_LINE | CLI_STATION)) == 0) {
 		return 0;
 	}
-	return (spec->setup & CLI_NO_ACTOR) != 0 ? 1 : 2;
+	if ((spec->setup & CLI_NO_ACTOR) != 0) {
+		return 1;
+	}
+	return (spec->setup & CLI_STATION) != 0 ? 3 : 2;
 }
 
 /* Option k of spec: its own ones first, then the line options. */
@@ -288,6 +294,9 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		LSEC_TRY(lsec_station_setup_open(&c->setup, cli_get(&c->a, "line"), as, spec->roles,
 						 action, err));
 		c->person = lsec_station_setup_person(c->setup);
+		if (cli_get(&c->a, "witness") != NULL) {
+			LSEC_TRY(lsec_station_setup_witness(c->setup, cli_get(&c->a, "witness"), err));
+		}
 		lsec_station_config *cfg = lsec_station_setup_config(c->setup);
 		cfg->batch = (spec->setup & CLI_BATCH) != 0 || cli_flag(&c->a, "batch");
 		if (!cfg->batch && isatty(STDIN_FILENO)) {

@@ -125,6 +125,25 @@ const char *lsec_station_setup_person(const lsec_station_setup *s)
 	return s == NULL ? NULL : s->who.name;
 }
 
+int lsec_station_setup_witness(lsec_station_setup *s, const char *name, lsec_err *err)
+{
+	int rc = 0;
+	unsigned any = (1u << LSEC_ROLE_COUNT) - 1u;
+	lsec_line_actor w;
+	LSEC_ENSURE_REF(s);
+	LSEC_TRY(lsec_ident_check(name, "witness", err));
+	LSEC_ENSURE(!lsec_station__eq(name, s->who.name), LSEC_E_STATION_ROLE,
+		    "'%s' cannot witness what they do themselves: name a second person logged in "
+		    "here",
+		    name);
+	LSEC_TRY(lsec_line_session_check(&w, s->line, name, any, "witness", err));
+	s->witness = w;
+	s->has_witness = true;
+	s->cfg.witness_name = s->witness.name;
+out:
+	return rc;
+}
+
 lsec_line *lsec_station_setup_line(lsec_station_setup *s)
 {
 	return s == NULL ? NULL : s->line;
