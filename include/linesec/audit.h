@@ -507,6 +507,22 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_PW_HASH_SHA256 "pw-hash-sha256" /* hex SHA-256 of a person's stored password hash */
 #define LSEC_EV_TOKEN_SHA256 "token-sha256"     /* hex SHA-256 of a session token, never the token */
 #define LSEC_EV_EXPIRES "expires"               /* when a session ends (RFC 3339 UTC) */
+#define LSEC_EV_LAST_ACTIVE "last-active" /* a session's last activity (RFC 3339 UTC) */
+#define LSEC_EV_IDLE_SECONDS "idle-seconds" /* the idle time after which a session ends */
+#define LSEC_EV_REASON "reason"             /* why a session, unit or key was ended */
+#define LSEC_EV_PURPOSE "purpose" /* a product key's use: "firmware" or "debug-auth" */
+/*
+ * What a signature means (21 CFR Part 11 §11.50): one of the LSEC_MEANING_*
+ * values below, on the leaf of every signed act.
+ */
+#define LSEC_EV_MEANING "meaning"
+#define LSEC_MEANING_SUBMITTED "submitted" /* the first signature of a request */
+#define LSEC_MEANING_APPROVED "approved"   /* a second person's approval */
+#define LSEC_MEANING_REJECTED "rejected"
+#define LSEC_MEANING_ENROLLED "enrolled"   /* a person set their own password */
+#define LSEC_MEANING_WITNESSED "witnessed" /* a witness saw the step or destruction done */
+#define LSEC_EV_WITNESSED_BY "witnessed-by" /* who signed as witness */
+#define LSEC_EV_WITNESS_ROLE "witness-role" /* the role the witness signed in */
 #define LSEC_EV_CREDENTIAL_FP "credential-fingerprint" /* keyed fingerprint, never the credential */
 /* SHA-256 over a CRL's revoked serials in its order, each as lowercase hex and "\n" */
 #define LSEC_EV_REVOKED_SHA256 "revoked-sha256"

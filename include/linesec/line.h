@@ -139,6 +139,8 @@ LSEC_API const char *lsec_line_registry(const lsec_line *line);
 LSEC_API const char *lsec_line_station_key_path(const lsec_line *line);
 LSEC_API const char *lsec_line_station_pub_path(const lsec_line *line);
 LSEC_API unsigned lsec_line_session_minutes(const lsec_line *line);
+/* After how long without activity a session ends (line.yaml session.idle_minutes), seconds. */
+LSEC_API unsigned lsec_line_session_idle_seconds(const lsec_line *line);
 
 /*
  * The audit leaf signer of station station_id of line line_id whose line
@@ -329,14 +331,25 @@ typedef struct lsec_line_actor {
  * in roles (a mask of LSEC_ROLE_BIT). action names the act in messages.
  * The person's row must match their latest person leaf and the session its
  * login leaf, not ended by a later login or logout leaf of the person on
- * this station. Errors: LSEC_E_AUTH (nobody or several people logged in, no
- * or ended or expired session, disabled, wrong role), LSEC_E_AUDIT_INDEX (a
+ * this station. A session unused for line.yaml's session.idle_minutes
+ * ends: a logout leaf (reason idle), then LSEC_E_AUTH asking to log in
+ * again. Acting is activity: the idle clock, kept in the session file beside
+ * the token (never in the registry), starts again.
+ * Errors: LSEC_E_AUTH (nobody or several people logged in, no or ended or
+ * expired or idle session, disabled, wrong role), LSEC_E_AUDIT_INDEX (a
  * people or sessions row no leaf backs, naming table, person and leaf),
  * errors of lsec_audit_leaf_read, store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_line_authorize(lsec_line_actor *out, lsec_line *line,
 					       const char *name, unsigned roles,
 					       const char *action, lsec_err *err);
+/*
+ * lsec_line_authorize without counting as name's activity (the idle clock
+ * is not restarted): for finding who else is logged in here (a witness).
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_session_check(lsec_line_actor *out, lsec_line *line,
+						   const char *name, unsigned roles,
+						   const char *action, lsec_err *err);
 
 /*
  * The people row of name in st, checked against the person's latest person

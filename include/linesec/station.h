@@ -122,6 +122,18 @@ typedef struct lsec_station_product {
 typedef int (*lsec_station_confirm_cb)(void *ctx, const char *person, const char *role,
 				       const char *text, bool *ok, lsec_err *err);
 
+/*
+ * The witness signs now: witness types their password at this moment and it
+ * is checked (lsec_line_sign, for the role role); what names the act in the
+ * prompt and in messages. With probe, nothing is signed: 0 when the witness
+ * could sign (a password can be asked for), so a run that will need a
+ * witness is refused before its first step. Called from one thread at a
+ * time per station; a gang run's sockets call it concurrently, so it
+ * serialises itself. Returns 0 when signed, LSEC_E_AUTH when not.
+ */
+typedef int (*lsec_station_witness_cb)(void *ctx, const char *witness, const char *role,
+				       const char *what, bool probe, lsec_err *err);
+
 /* Progress of a run: a step starts (outcome NULL) or ends. */
 typedef void (*lsec_station_progress_cb)(void *ctx, unsigned socket, const char *serial,
 					 const char *sop, const char *step, const char *outcome);
@@ -147,12 +159,18 @@ typedef struct lsec_station_config {
 	unsigned socket;         /* socket number shown to the operator (from 1) */
 	uint32_t sample_seed;    /* selects the units of sampled steps */
 	const char *checkpoint_dir; /* exported checkpoints; NULL: <line_dir>/checkpoints */
+	/*
+	 * The witness's signature (witness steps, scrap): NULL, and no step or
+	 * destruction is ever witnessed. A session is never a witness by itself.
+	 */
+	lsec_station_witness_cb witness_sign;
+	void *witness_ctx;
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL}
 
 typedef struct lsec_station lsec_station;
 
@@ -189,6 +207,16 @@ LSEC_API LSEC_MUST_USE int lsec_station_setup_open(lsec_station_setup **out, con
 LSEC_API lsec_station_config *lsec_station_setup_config(lsec_station_setup *s);
 /* The person acting (borrowed). */
 LSEC_API const char *lsec_station_setup_person(const lsec_station_setup *s);
+/*
+ * Names the witness: name must be logged in on this station and not be the
+ * person acting (lsec_line_session_check; their role is checked at each
+ * witnessed step). Errors: LSEC_E_USAGE (not an identifier), LSEC_E_AUTH
+ * (not logged in here), LSEC_E_STATION_ROLE (the person acting).
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_setup_witness(lsec_station_setup *s, const char *name,
+						      lsec_err *err);
+/* The line the setup opened (borrowed): where a witness signs (lsec_line_sign). */
+LSEC_API struct lsec_line *lsec_station_setup_line(lsec_station_setup *s);
 /*
  * Reads the CA passphrase (or the token PIN) from $LINESEC_CA_PASSPHRASE
  * ($LINESEC_PKCS11_PIN) or a prompt, for provisioning. Never from argv.
@@ -594,6 +622,7 @@ typedef struct lsec_station_scrap_record {
 	char *note;            /* NULL without one */
 	const char *warning;   /* what the method leaves undone (static), or NULL */
 	uint64_t seq;          /* the audit sequence number of the batch leaf */
+	const char *witness_role; /* the role the witness signed in (static) */
 } lsec_station_scrap_record;
 
 /*

@@ -178,6 +178,8 @@ enum {
  * variable env when set (for scripts and tests only), else from the terminal
  * without echo, twice when confirm. Never from argv.
  */
+/* The witness's password, for scripts and tests only (docs/line.md). */
+#define CLI_WITNESS_PASSWORD_ENV "LINESEC_WITNESS_PASSWORD"
 int cli_read_password(struct lsec_secret **out, const char *env, const char *prompt,
 		      bool confirm, lsec_err *err);
 

@@ -148,7 +148,8 @@ const cli_spec cli_scrap_spec = {
 	.min_args = 1,
 	.max_args = -1,
 	.details = "The operator destroys the boards; a supervisor logged in on this station "
-		   "witnesses it. All the units are recorded together or none is.",
+		   "witnesses it and signs\nwith their password (scripts and tests may set "
+		   "LINESEC_WITNESS_PASSWORD). All the units are recorded\ntogether or none is.",
 	.body = scrap_body,
 	.setup = CLI_STATION | CLI_BATCH,
 	.roles = OPERATOR,

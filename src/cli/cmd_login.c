@@ -100,8 +100,11 @@ static int login_body(cli_ctx *c)
 	lsec_secret *pw = NULL;
 	LSEC_TRY(cli_read_password(&pw, "LINESEC_PASSWORD", "Password: ", false, &c->err));
 	LSEC_TRY(lsec_line_login(c->line, c->a.args[0], pw, &c->err));
-	printf("%s logged in on station %s for %u minutes\n", c->a.args[0],
-	       lsec_line_station(c->line), lsec_line_session_minutes(c->line));
+	unsigned idle = lsec_line_session_idle_seconds(c->line);
+	printf("%s logged in on station %s for %u minutes; the session ends after %u %s without "
+	       "activity\n",
+	       c->a.args[0], lsec_line_station(c->line), lsec_line_session_minutes(c->line),
+	       idle % 60 == 0 ? idle / 60 : idle, idle % 60 == 0 ? "minutes" : "seconds");
 out:
 	lsec_secret_free(pw);
 	return rc;

@@ -85,8 +85,10 @@ const cli_spec cli_run_spec = {
 	.opts = run_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.details = "The logged-in operator runs it; a witness step needs a second person logged in "
-		   "on this station. The CA passphrase for provisioning comes from "
+	.details = "The logged-in operator runs it; a witness step needs a second person logged "
+		   "in on this station, who\nsigns with their password at that step (scripts and "
+		   "tests may set LINESEC_WITNESS_PASSWORD); --batch\nnever signs for them. The CA "
+		   "passphrase for provisioning comes from "
 		   "$LINESEC_CA_PASSPHRASE or a prompt.",
 	.body = run_body,
 	.setup = CLI_STATION,

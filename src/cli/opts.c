@@ -6,6 +6,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +18,9 @@
 static const cli_opt line_opts[] = {
 	CLI_OPT_LINE,
 	CLI_OPT_AS,
+	CLI_OPT("witness", "NAME",
+		"the logged-in person who witnesses (default: a second person logged in here, a "
+		"supervisor first); they sign with their password"),
 	CLI_OPT_END,
 };
 
@@ -28,13 +33,16 @@ static size_t spec_count(const cli_spec *spec)
 	return n;
 }
 
-/* How many of line_opts the runner adds to spec: --line, then --as. */
+/* How many of line_opts the runner adds to spec: --line, then --as, then (a station) --witness. */
 static size_t line_count(const cli_spec *spec)
 {
 	if ((spec->setup & (CLI_LINE | CLI_STATION)) == 0) {
 		return 0;
 	}
-	return (spec->setup & CLI_NO_ACTOR) != 0 ? 1 : 2;
+	if ((spec->setup & CLI_NO_ACTOR) != 0) {
+		return 1;
+	}
+	return (spec->setup & CLI_STATION) != 0 ? 3 : 2;
 }
 
 /* Option k of spec: its own ones first, then the line options. */
@@ -197,6 +205,50 @@ static int confirm_tty(void *ctx, const char *person, const char *role, const ch
 }
 
 /*
+ * The witness signs (lsec_station_witness_cb): their password, typed now
+ * (LINESEC_WITNESS_PASSWORD for scripts and tests), checked by
+ * lsec_line_sign as every signature is. One at a time: a gang run's
+ * sockets share the line handle and the terminal.
+ */
+static pthread_mutex_t witness_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int witness_sign(void *ctx, const char *witness, const char *role, const char *what,
+			bool probe, lsec_err *err)
+{
+	int rc = 0;
+	cli_ctx *c = ctx;
+	lsec_secret *pw = NULL;
+	lsec_line_actor signer;
+	lsec_role r;
+	char prompt[256], action[224];
+	pthread_mutex_lock(&witness_mu);
+	LSEC_TRY(lsec_role_parse(&r, role, err));
+	snprintf(action, sizeof(action), "witness %s", what);
+	if (probe) {
+		/* Can a password be asked for? The variable, or a terminal. */
+		const char *v = getenv(CLI_WITNESS_PASSWORD_ENV);
+		int fd = v != NULL && v[0] != '\0' ? -1 : open("/dev/tty", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+		}
+		LSEC_ENSURE((v != NULL && v[0] != '\0') || fd >= 0, LSEC_E_AUTH,
+			    "cannot %s: the witness '%s' signs with their password and there is no "
+			    "terminal to type it at (scripts and tests may set %s)",
+			    action, witness, CLI_WITNESS_PASSWORD_ENV);
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Password of %s, to sign as witness (%s): ", witness,
+		 what);
+	LSEC_TRY(cli_read_password(&pw, CLI_WITNESS_PASSWORD_ENV, prompt, false, err));
+	LSEC_TRY(lsec_line_sign(&signer, lsec_station_setup_line(c->setup), witness, pw,
+				LSEC_ROLE_BIT(r), action, err));
+out:
+	pthread_mutex_unlock(&witness_mu);
+	lsec_secret_free(pw);
+	return rc;
+}
+
+/*
  * A signature (CLI_SIGN): the line opened, the person acting resolved and
  * their password checked now (lsec_line_sign) into c->who. A station
  * command keeps this line open beside the station's own handle.
@@ -242,11 +294,17 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		LSEC_TRY(lsec_station_setup_open(&c->setup, cli_get(&c->a, "line"), as, spec->roles,
 						 action, err));
 		c->person = lsec_station_setup_person(c->setup);
+		if (cli_get(&c->a, "witness") != NULL) {
+			LSEC_TRY(lsec_station_setup_witness(c->setup, cli_get(&c->a, "witness"), err));
+		}
 		lsec_station_config *cfg = lsec_station_setup_config(c->setup);
 		cfg->batch = (spec->setup & CLI_BATCH) != 0 || cli_flag(&c->a, "batch");
 		if (!cfg->batch && isatty(STDIN_FILENO)) {
 			cfg->confirm = confirm_tty;
 		}
+		/* A witness signs in batch mode too: --batch confirms, it never signs. */
+		cfg->witness_sign = witness_sign;
+		cfg->witness_ctx = c;
 		if ((spec->setup & CLI_NEED_CA) != 0) {
 			LSEC_TRY(lsec_station_setup_unlock_ca(c->setup, err));
 		}

@@ -166,7 +166,7 @@ int lsec_line_change_request(int64_t *id_out, char *half_out, size_t half_cap, l
 				       hash[0] ? hash : NULL, by->name, err));
 	ev = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s}", "change", (json_int_t)id, "kind", kind,
 		       "subject", subject, "payload", payload, "enrol-hash-sha256", commit,
-		       "meaning", "submitted");
+		       LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line__record(line, by->name, "change.request", "ok", ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
@@ -321,7 +321,8 @@ int lsec_line_change_approve(lsec_store_change *out, char *half_out, size_t half
 			    LSEC_E_INTERNAL, "enrolment hash too long");
 	}
 	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
-		       "subject", c.subject, "requested-by", c.requested_by, "meaning", "approved");
+		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
+		       LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "approved", by->name, err));
@@ -372,7 +373,8 @@ int lsec_line_change_reject(lsec_line *line, const lsec_line_actor *by, int64_t 
 		    "cannot reject change %lld: it is %s (by %s)", (long long)id, c.state,
 		    c.decided_by);
 	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
-		       "subject", c.subject, "requested-by", c.requested_by, "meaning", "rejected");
+		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
+		       LSEC_MEANING_REJECTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "rejected", by->name, err));
@@ -469,8 +471,8 @@ int lsec_line_enrol(lsec_line *line, const char *name, const lsec_secret *code,
 		LSEC_TRY(refuse_enrol(line, name, "refused", err));
 	}
 	LSEC_TRY(lsec_line__pw_commit(pw, hash, err));
-	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, name, "change", (json_int_t)id, "meaning",
-		       "enrolled");
+	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, name, "change", (json_int_t)id,
+		       LSEC_EV_MEANING, LSEC_MEANING_ENROLLED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line__person_evidence(ev, p.role, false, pw, err));
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));

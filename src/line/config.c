@@ -17,6 +17,9 @@
 
 #define DEFAULT_SESSION_MINUTES 480
 #define MAX_SESSION_MINUTES (7 * 24 * 60)
+/* Idle time after which a session ends (session.idle_minutes), and its bounds. */
+#define DEFAULT_IDLE_MINUTES 15
+#define MAX_IDLE_MINUTES (24 * 60)
 
 static bool is_url(const char *s)
 {
@@ -168,6 +171,35 @@ out:
 	return rc;
 }
 
+/*
+ * session.<key>: an unsigned decimal 1..max into *out (left alone when the
+ * key is absent); anything else is refused at its line and column.
+ */
+static int session_number(unsigned long *out, struct fy_node *root, const char *key,
+			  unsigned long max, const char *file, lsec_err *err)
+{
+	int rc = 0;
+	char path[64], at[64];
+	snprintf(path, sizeof(path), "/session/%s", key);
+	struct fy_node *n = yaml_get(root, path);
+	if (n == NULL) {
+		goto out;
+	}
+	node_where(at, sizeof(at), n);
+	const char *v = fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+	char *end = NULL;
+	errno = 0;
+	unsigned long x = v != NULL && v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+	LSEC_ENSURE(v != NULL && end != NULL && end != v && *end == '\0' && errno == 0 &&
+			    x >= 1 && x <= max,
+		    LSEC_E_PARSE,
+		    "cannot read '%s': %ssession.%s '%s' must be a whole number 1..%lu", file, at,
+		    key, v != NULL ? v : "(not a single value)", max);
+	*out = x;
+out:
+	return rc;
+}
+
 static int read_product(line_product *p, struct fy_node *n, size_t idx, const char *file,
 			lsec_err *err)
 {
@@ -289,7 +321,8 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 		static const char *const top[] = {"version", "line",        "station", "registry",
 						  "ca",      "checkpoints", "session", "products",
 						  NULL};
-		static const char *const session[] = {"lifetime_minutes", NULL};
+		static const char *const session[] = {"lifetime_minutes", "idle_minutes",
+						       "idle_seconds", NULL};
 		struct fy_node *sn = yaml_get(root, "/session");
 		LSEC_TRY(check_keys(root, top, "line.yaml", NULL, path, err));
 		LSEC_ENSURE(sn == NULL || fy_node_is_mapping(sn), LSEC_E_PARSE,
@@ -323,16 +356,34 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 			    "cannot read '%s': field 'checkpoints' must be a folder name", path);
 		snprintf(line->checkpoints, sizeof(line->checkpoints), "%s", v);
 	}
-	line->session_minutes = DEFAULT_SESSION_MINUTES;
-	LSEC_TRY(yaml_scalar(&v, root, "/session/lifetime_minutes", path, err));
-	if (v != NULL) {
-		char *end = NULL;
-		unsigned long m = strtoul(v, &end, 10);
-		LSEC_ENSURE(end != v && *end == '\0' && m >= 1 && m <= MAX_SESSION_MINUTES,
+	unsigned long m = DEFAULT_SESSION_MINUTES, idle_m = 0, idle_s = 0;
+	LSEC_TRY(session_number(&m, root, "lifetime_minutes", MAX_SESSION_MINUTES, path, err));
+	LSEC_TRY(session_number(&idle_m, root, "idle_minutes", MAX_IDLE_MINUTES, path, err));
+	LSEC_TRY(session_number(&idle_s, root, "idle_seconds", MAX_IDLE_MINUTES * 60, path, err));
+	line->session_minutes = (unsigned)m;
+	{
+		char at[64];
+		struct fy_node *in = yaml_get(root, "/session/idle_minutes");
+		struct fy_node *is = yaml_get(root, "/session/idle_seconds");
+		node_where(at, sizeof(at), is);
+		LSEC_ENSURE(in == NULL || is == NULL, LSEC_E_PARSE,
+			    "cannot read '%s': %ssession.idle_seconds and session.idle_minutes "
+			    "both set: give one",
+			    path, at);
+		line->idle_seconds = is != NULL   ? (unsigned)idle_s
+				     : in != NULL ? (unsigned)idle_m * 60
+						  : DEFAULT_IDLE_MINUTES * 60;
+		node_where(at, sizeof(at), is != NULL ? is : in);
+		LSEC_ENSURE(line->idle_seconds <= line->session_minutes * 60 ||
+				    (is == NULL && in == NULL),
 			    LSEC_E_PARSE,
-			    "cannot read '%s': session.lifetime_minutes '%s' must be 1..%d", path,
-			    v, MAX_SESSION_MINUTES);
-		line->session_minutes = (unsigned)m;
+			    "cannot read '%s': %ssession.%s is longer than "
+			    "session.lifetime_minutes (%u): a session ends at its lifetime anyway",
+			    path, at, is != NULL ? "idle_seconds" : "idle_minutes",
+			    line->session_minutes);
+		if (line->idle_seconds > line->session_minutes * 60) {
+			line->idle_seconds = line->session_minutes * 60; /* a short lifetime */
+		}
 	}
 	struct fy_node *prods = yaml_get(root, "/products");
 	if (prods != NULL) {
@@ -655,6 +706,11 @@ unsigned lsec_line_session_minutes(const lsec_line *line)
 	return line->session_minutes;
 }
 
+unsigned lsec_line_session_idle_seconds(const lsec_line *line)
+{
+	return line->idle_seconds;
+}
+
 lsec_store *lsec_line_store(lsec_line *line)
 {
 	return line->st;
@@ -698,11 +754,14 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"checkpoints: " LSEC_LINE_CHECKPOINTS "\n"
 		"session:\n"
 		"  lifetime_minutes: %u\n"
+		"  # A session not used for this long ends: log in again\n"
+		"  idle_minutes: %u\n"
 		"# Products built on this line: the device target each is driven through.\n"
 		"products:\n"
 		"  - id: sensor\n"
 		"    target: \"sim://\"\n",
-		line->line_id, line->station, line->registry, line->session_minutes));
+		line->line_id, line->station, line->registry, line->session_minutes,
+		line->idle_seconds / 60));
 	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
 out:
 	lsec_buf_release(&b);
@@ -784,6 +843,9 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	LSEC_ENSURE(line->session_minutes <= MAX_SESSION_MINUTES, LSEC_E_USAGE,
 		    "cannot create line: session lifetime %u minutes is over %d",
 		    line->session_minutes, MAX_SESSION_MINUTES);
+	line->idle_seconds = (line->session_minutes < DEFAULT_IDLE_MINUTES ? line->session_minutes
+									   : DEFAULT_IDLE_MINUTES) *
+			     60;
 	LSEC_TRY(lsec_line__derive_paths(line, err));
 
 	LSEC_TRY(lsec_mkdir_p(line->dir, 0700, err));
@@ -863,7 +925,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		char pw2[65];
 		LSEC_TRY(lsec_store_person_add(line->st, second, LSEC_ROLE_SECURITY_OFFICER, hash2,
 					       err));
-		ev2 = json_pack("{s:s,s:s}", LSEC_EV_NAME, second, "meaning", "line-init");
+		ev2 = json_pack("{s:s,s:s}", LSEC_EV_NAME, second, LSEC_EV_MEANING, "line-init");
 		LSEC_ENSURE(ev2 != NULL, LSEC_E_NOMEM, "cannot create line: out of memory");
 		LSEC_TRY(lsec_line__pw_commit(pw2, hash2, err));
 		LSEC_TRY(lsec_line__person_evidence(ev2, LSEC_ROLE_SECURITY_OFFICER, false, pw2,

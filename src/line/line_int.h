@@ -29,6 +29,7 @@ struct lsec_line {
 	char checkpoints[512]; /* line.yaml's `checkpoints` ("checkpoints" when absent) */
 	char *checkpoint_dir;  /* resolved against the line folder */
 	unsigned session_minutes;
+	unsigned idle_seconds; /* session.idle_minutes (or idle_seconds): a session ends after it */
 	line_product *products;
 	size_t nproducts;
 	lsec_store *st;

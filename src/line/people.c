@@ -85,6 +85,16 @@ static uint64_t leaf_seq(const json_t *leaf)
 	return (uint64_t)json_integer_value(json_object_get(leaf, "seq"));
 }
 
+/* A leaf's time (RFC 3339 UTC) as Unix seconds; 0 when it has none. */
+static int64_t leaf_time(const json_t *leaf)
+{
+	struct tm tm;
+	const char *text = json_string_value(json_object_get(leaf, "time"));
+	memset(&tm, 0, sizeof(tm));
+	const char *end = text != NULL ? strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	return end != NULL && *end == '\0' ? (int64_t)timegm(&tm) : 0;
+}
+
 int lsec_line__record(lsec_line *line, const char *person, const char *action,
 		      const char *outcome, json_t *evidence, lsec_err *err)
 {
@@ -241,6 +251,27 @@ static char *session_path(const lsec_line *line, const char *name)
  * sequence number of its login leaf; NO_LEAF stands for a file naming none.
  */
 #define NO_LEAF UINT64_MAX
+/* A session file recording no activity time (one written before idle timeouts). */
+#define NO_ACTIVITY INT64_MIN
+
+/*
+ * The session file's text: the token in hex, its login leaf and the time of
+ * the person's last activity (Unix seconds). The idle clock lives beside the
+ * token on the station, never in the registry: whoever can rewrite this file
+ * can read the token and act anyway, while a registry row edited by SQL
+ * changes nothing.
+ */
+static int session_text(char *out, size_t cap, const char *token_hex, uint64_t login_seq,
+			int64_t last_active, size_t *len, lsec_err *err)
+{
+	int rc = 0;
+	int n = snprintf(out, cap, "%.*s\n%llu\n%lld\n", 2 * TOKEN_LEN, token_hex,
+			 (unsigned long long)login_seq, (long long)last_active);
+	LSEC_ENSURE(n > 0 && (size_t)n < cap, LSEC_E_INTERNAL, "session file too long");
+	*len = (size_t)n;
+out:
+	return rc;
+}
 
 /*
  * The SHA-256 of the token in name's session file, and *login_seq the login
@@ -249,7 +280,7 @@ static char *session_path(const lsec_line *line, const char *name)
  * not a token.
  */
 static int session_token_hash(const lsec_line *line, const char *name, uint8_t hash[32],
-			      uint64_t *login_seq, lsec_err *err)
+			      uint64_t *login_seq, int64_t *last_active, lsec_err *err)
 {
 	int rc = 0;
 	char *path = session_path(line, name);
@@ -258,6 +289,7 @@ static int session_token_hash(const lsec_line *line, const char *name, uint8_t h
 	char hex[2 * TOKEN_LEN + 1];
 	struct stat sb;
 	*login_seq = NO_LEAF;
+	*last_active = NO_ACTIVITY;
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_ENSURE(lstat(path, &sb) == 0, LSEC_E_NOTFOUND,
 		    "'%s' is not logged in on station '%s'", name, line->station);
@@ -284,6 +316,16 @@ static int session_token_hash(const lsec_line *line, const char *name, uint8_t h
 	}
 	if (digits > 0 && i < text.len && text.data[i] == '\n') {
 		*login_seq = seq;
+		/* Then "<unix seconds>\n": the person's last activity (session_touch). */
+		int64_t t = 0;
+		for (i++, digits = 0; i < text.len && text.data[i] >= '0' && text.data[i] <= '9' &&
+				      digits < 18;
+		     i++, digits++) {
+			t = t * 10 + (int64_t)(text.data[i] - '0');
+		}
+		if (digits > 0 && i < text.len && text.data[i] == '\n') {
+			*last_active = t;
+		}
 	}
 out:
 	lsec_wipe(token, sizeof(token));
@@ -301,7 +343,7 @@ out:
  * lsec_audit_leaf_read.
  */
 static int check_session(lsec_line *line, const char *who, const uint8_t th[32],
-			 uint64_t login_seq, lsec_err *err)
+			 uint64_t login_seq, int64_t *login_time, lsec_err *err)
 {
 	int rc = 0;
 	json_t *leaf = NULL, *later = NULL;
@@ -330,6 +372,7 @@ static int check_session(lsec_line *line, const char *who, const uint8_t th[32],
 		    "registry table sessions holds a session of '%s' on station '%s' that leaf %llu "
 		    "does not record as its login: the registry was changed outside linesec",
 		    who, line->station, (unsigned long long)login_seq);
+	*login_time = leaf_time(leaf);
 	lsec_time_utc(now);
 	const char *expires = ev_str(leaf, LSEC_EV_EXPIRES);
 	LSEC_ENSURE(expires != NULL && strcmp(now, expires) < 0, LSEC_E_AUDIT_INDEX,
@@ -402,13 +445,84 @@ static void roles_text(char *out, size_t cap, unsigned roles)
 	}
 }
 
-int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
-			unsigned roles, const char *action, lsec_err *err)
+/*
+ * Rewrites name's session file with now as the last activity (the token and
+ * its login leaf unchanged): the person acted, the idle clock starts again.
+ */
+static int session_touch(const lsec_line *line, const char *name, uint64_t login_seq,
+			 lsec_err *err)
+{
+	int rc = 0;
+	char *path = session_path(line, name);
+	lsec_buf text = LSEC_BUF_INIT(256);
+	char out[2 * TOKEN_LEN + 64];
+	size_t len = 0;
+	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_file_read(&text, path, err));
+	LSEC_ENSURE(text.len >= 2 * TOKEN_LEN, LSEC_E_AUTH,
+		    "session file '%s' does not hold a token; log in again", path);
+	LSEC_TRY(session_text(out, sizeof(out), (const char *)text.data, login_seq,
+			      (int64_t)time(NULL), &len, err));
+	LSEC_TRY(lsec_file_write_atomic(path, out, len, 0600, err));
+out:
+	lsec_wipe(out, sizeof(out));
+	lsec_wipe(text.data, text.len);
+	lsec_buf_release(&text);
+	lsec_free(path);
+	return rc;
+}
+
+/*
+ * Ends who's session (token hash th) that went unused since last: a logout
+ * leaf saying so (reason idle), the row revoked and the token file removed,
+ * then LSEC_E_AUTH telling the person to log in again.
+ */
+static int session_end_idle(lsec_line *line, const char *who, const uint8_t th[32],
+			    int64_t last, const char *action, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	char th_hex[65], last_text[32];
+	char *path = session_path(line, who);
+	json_t *ev = NULL;
+	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
+	lsec_hex_encode(th_hex, th, 32);
+	lsec_time_format(last_text, last);
+	ev = json_pack("{s:s,s:s,s:s,s:i}", LSEC_EV_TOKEN_SHA256, th_hex, LSEC_EV_REASON, "idle",
+		       LSEC_EV_LAST_ACTIVE, last_text, LSEC_EV_IDLE_SECONDS,
+		       (json_int_t)line->idle_seconds);
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
+	rc = lsec_store_session_revoke(line->st, th, err);
+	if (rc < 0 && rc != LSEC_E_NOTFOUND) {
+		goto out;
+	}
+	rc = 0;
+	LSEC_TRY(lsec_line__record(line, who, "logout", "ok", ev, err));
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	if (unlink(path) != 0) {
+		/* The logout leaf ended it: the file can no longer be used. */
+	}
+	LSEC_BAIL(LSEC_E_AUTH,
+		  "cannot %s: the session of '%s' ended after %u minute%s without activity (last "
+		  "at %s); log in again ('linesec login %s')",
+		  action, who, (line->idle_seconds + 59) / 60,
+		  (line->idle_seconds + 59) / 60 == 1 ? "" : "s", last_text, who);
+out:
+	rc = lsec_store_tx_end(&tx, rc, err);
+	json_decref(ev);
+	lsec_free(path);
+	return rc;
+}
+
+static int authorize(lsec_line_actor *out, lsec_line *line, const char *name, unsigned roles,
+		     const char *action, bool activity, lsec_err *err)
 {
 	int rc = 0;
 	char who[LSEC_STORE_NAME_MAX + 1];
 	uint8_t th[32];
 	uint64_t login_seq = NO_LEAF;
+	int64_t last_active = NO_ACTIVITY, login_time = 0;
 	lsec_store_session s;
 	lsec_store_person p;
 	person_state ps;
@@ -424,7 +538,7 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 		LSEC_TRY(lsec_ident_check(name, "person name", err));
 		snprintf(who, sizeof(who), "%s", name);
 	}
-	rc = session_token_hash(line, who, th, &login_seq, err);
+	rc = session_token_hash(line, who, th, &login_seq, &last_active, err);
 	if (rc == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_AUTH, "cannot %s: '%s' is not logged in on station '%s'", action,
 			  who, line->station);
@@ -445,13 +559,27 @@ int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
 		    "cannot %s: the session of '%s' expired; log in again", action, who);
 	LSEC_TRY(lsec_store_person_get(&p, line->st, who, err));
 	LSEC_TRY(check_person(&ps, line->st, &p, err));
-	LSEC_TRY(check_session(line, who, th, login_seq, err));
+	LSEC_TRY(check_session(line, who, th, login_seq, &login_time, err));
 	LSEC_ENSURE(!p.disabled, LSEC_E_AUTH, "cannot %s: person '%s' is disabled", action, who);
+	{
+		/* The idle clock: the session file's last activity, else the login leaf's time. */
+		int64_t now = (int64_t)time(NULL);
+		int64_t last = last_active != NO_ACTIVITY ? last_active : login_time;
+		if (last > now) {
+			last = now;
+		}
+		if (now - last >= (int64_t)line->idle_seconds) {
+			LSEC_TRY(session_end_idle(line, who, th, last, action, err));
+		}
+	}
 	roles_text(need, sizeof(need), roles);
 	LSEC_ENSURE(roles & LSEC_ROLE_BIT(p.role), LSEC_E_AUTH,
 		    "cannot %s: '%s' is %s %s; this needs a %s", action, who,
 		    p.role == LSEC_ROLE_OPERATOR || p.role == LSEC_ROLE_AUDITOR ? "an" : "a",
 		    lsec_role_name(p.role), need);
+	if (activity) {
+		LSEC_TRY(session_touch(line, who, login_seq, err));
+	}
 	snprintf(out->name, sizeof(out->name), "%s", who);
 	out->role = p.role;
 out:
@@ -459,6 +587,18 @@ out:
 	lsec_wipe(&p, sizeof(p));
 	lsec_wipe(th, sizeof(th));
 	return rc;
+}
+
+int lsec_line_authorize(lsec_line_actor *out, lsec_line *line, const char *name,
+			unsigned roles, const char *action, lsec_err *err)
+{
+	return authorize(out, line, name, roles, action, true, err);
+}
+
+int lsec_line_session_check(lsec_line_actor *out, lsec_line *line, const char *name,
+			    unsigned roles, const char *action, lsec_err *err)
+{
+	return authorize(out, line, name, roles, action, false, err);
 }
 
 /* Checks that `by` is a security officer with a live session right now. */
@@ -628,7 +768,7 @@ int lsec_line_person_unlock(lsec_line *line, const lsec_line_actor *by, const ch
 	LSEC_TRY(lsec_line_person_get(&p, line->st, name, err));
 	LSEC_TRY(lsec_line__failures(&failures, line, name, err));
 	ev = json_pack("{s:s,s:i,s:s}", LSEC_EV_NAME, name, "refused-attempts", (json_int_t)failures,
-		       "meaning", "approved");
+		       LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "person-unlock", "ok", ev, err));
@@ -645,7 +785,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	uint8_t token[TOKEN_LEN], th[32], old[32];
-	char hex[2 * TOKEN_LEN + 32], th_hex[65];
+	char hex[2 * TOKEN_LEN + 1], th_hex[65], file[2 * TOKEN_LEN + 64];
 	uint64_t seq = 0, old_seq = NO_LEAF;
 	char expires_text[32];
 	char *path = NULL;
@@ -665,7 +805,8 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	path = session_path(line, name);
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
 	lsec_err ignored = LSEC_ERR_INIT;
-	had_old = session_token_hash(line, name, old, &old_seq, &ignored) == 0;
+	int64_t old_active = NO_ACTIVITY;
+	had_old = session_token_hash(line, name, old, &old_seq, &old_active, &ignored) == 0;
 	lsec_hex_encode(th_hex, th, sizeof(th));
 	ev = json_pack("{s:s,s:s}", LSEC_EV_EXPIRES, expires_text, LSEC_EV_TOKEN_SHA256, th_hex);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
@@ -684,13 +825,11 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	LSEC_TRY(lsec_audit_record(&seq, line->st, &le, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 
-	/* The token, then the login leaf that records it. */
+	/* The token, the login leaf that records it, and the login as its first activity. */
 	lsec_hex_encode(hex, token, sizeof(token));
-	int n = snprintf(hex + 2 * TOKEN_LEN, sizeof(hex) - 2 * TOKEN_LEN, "\n%llu\n",
-			 (unsigned long long)seq);
-	LSEC_ENSURE(n > 0 && (size_t)n < sizeof(hex) - 2 * TOKEN_LEN, LSEC_E_INTERNAL,
-		    "session file too long");
-	rc = lsec_file_write_atomic(path, hex, 2 * TOKEN_LEN + (size_t)n, 0600, err);
+	size_t n = 0;
+	LSEC_TRY(session_text(file, sizeof(file), hex, seq, now, &n, err));
+	rc = lsec_file_write_atomic(path, file, n, 0600, err);
 	if (rc < 0) {
 		/* Nobody holds the token: end the session so it cannot linger. */
 		lsec_err e2 = LSEC_ERR_INIT;
@@ -702,6 +841,7 @@ out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	lsec_wipe(token, sizeof(token));
 	lsec_wipe(hex, sizeof(hex));
+	lsec_wipe(file, sizeof(file));
 	lsec_wipe(th, sizeof(th));
 	lsec_wipe(old, sizeof(old));
 	json_decref(ev);
@@ -728,7 +868,8 @@ int lsec_line_logout(lsec_line *line, const char *name, lsec_err *err)
 	}
 	path = session_path(line, who);
 	LSEC_ENSURE(path != NULL, LSEC_E_NOMEM, "out of memory");
-	rc = session_token_hash(line, who, th, &login_seq, err);
+	int64_t last_active = NO_ACTIVITY;
+	rc = session_token_hash(line, who, th, &login_seq, &last_active, err);
 	if (rc == LSEC_E_AUTH) {
 		/* An unusable token file: remove it; there is no session to end. */
 		unlink(path);

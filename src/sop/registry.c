@@ -59,8 +59,9 @@ static int record(lsec_store *st, const lsec_actor *who, const char *name, int v
 {
 	int rc = 0;
 	/* What the signature means (21 CFR 11.50): the submitter's, or an approver's. */
-	json_t *ev_json = json_pack("{s:s,s:s}", LSEC_EV_SOP_SHA256, sha_hex, "meaning",
-				    strcmp(action, "sop.approve") == 0 ? "approved" : "submitted");
+	json_t *ev_json = json_pack("{s:s,s:s}", LSEC_EV_SOP_SHA256, sha_hex, LSEC_EV_MEANING,
+				    strcmp(action, "sop.approve") == 0 ? LSEC_MEANING_APPROVED
+								       : LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev_json != NULL, LSEC_E_NOMEM, "out of memory");
 	lsec_audit_event ev;
 	memset(&ev, 0, sizeof(ev));

@@ -359,6 +359,55 @@ out:
 
 /* ---- one step -------------------------------------------------------------------------- */
 
+int lsec_station__witness(const char **name, lsec_station *st, const char *person,
+			  const char *role, const char *what, bool probe, lsec_err *err)
+{
+	int rc = 0;
+	const char *w = st->cfg->witness_name;
+	*name = NULL;
+	LSEC_ENSURE(w != NULL && !lsec_station__eq(w, person), LSEC_E_STATION_ROLE,
+		    "%s needs a witness: a %s logged in on station '%s' besides '%s' "
+		    "('linesec login NAME'), who signs with their password",
+		    what, role, st->cfg->station_id, person ? person : "(nobody)");
+	LSEC_TRY(lsec_station__require_role(st, w, role, "witness", err));
+	LSEC_ENSURE(st->cfg->witness_sign != NULL, LSEC_E_AUTH,
+		    "%s needs the witness '%s' to sign, and nothing here can ask for their "
+		    "signature",
+		    what, w);
+	LSEC_TRY(st->cfg->witness_sign(st->cfg->witness_ctx, w, role, what, probe, err));
+	*name = w;
+out:
+	return rc;
+}
+
+int lsec_station__witness_evidence(json_t *ev, const char *witness, const char *role,
+				   lsec_err *err)
+{
+	int rc = 0;
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_WITNESSED_BY, json_string(witness), err));
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_WITNESS_ROLE, json_string(role), err));
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_MEANING, json_string(LSEC_MEANING_WITNESSED), err));
+out:
+	return rc;
+}
+
+/*
+ * The step's witness signs now (lsec_station__witness): 0 and *witness, or
+ * 1 with why set (the step fails; a refused password is the line's
+ * "signature" leaf), < 0 when something else broke.
+ */
+static int witness_step(const char **witness, lsec_station__run *r, const char *person,
+			lsec_err *why)
+{
+	char what[160];
+	snprintf(what, sizeof(what), "step '%s' of SOP '%s' on unit '%s'", r->step->id, sop_name(r),
+		 r->serial);
+	return lsec_station__witness(witness, r->st, person, r->step->witness, what, false, why) ==
+			       0
+		       ? 0
+		       : 1;
+}
+
 /* Who does the step: the operator, or the second logged-in person holding its role. */
 static int step_person(const char **out, lsec_station__run *r, const char *role, lsec_err *err)
 {
@@ -411,7 +460,9 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 									  : "error"));
 	}
 	if (witness != NULL) {
-		json_object_set_new(r->evidence, "witnessed-by", json_string(witness));
+		/* Who witnessed, in which role and what the signature means; the leaf says when. */
+		LSEC_TRY(lsec_station__witness_evidence(r->evidence, witness, r->step->witness,
+							err));
 	}
 	if (passed && r->add_identity) {
 		/* The step's leaf records the identity the registry now holds. */
@@ -474,25 +525,27 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	LSEC_ENSURE(r->evidence != NULL, LSEC_E_NOMEM, "out of memory");
 	r->add_identity = r->add_credential = false;
 	r->person = person;
-	int arc;
-	if (fn == NULL) {
+	int arc = 0;
+	/*
+	 * The witness signs at the moment of witnessing: before an irreversible
+	 * act (a refused signature leaves it undone), after a manual or
+	 * reversible one (they sign for what they saw done).
+	 */
+	bool sign_first = s->witness != NULL && (s->action->flags & LSEC_SOP_ACTION_IRREVERSIBLE);
+	if (sign_first) {
+		arc = witness_step(&witness, r, person, why);
+	}
+	if (arc != 0) {
+		/* not acted on: the witness did not sign */
+	} else if (fn == NULL) {
 		arc = lsec_err_set(why, LSEC_E_INTERNAL, __FILE__, __LINE__,
 				   "action '%s' has no implementation in this station",
 				   s->action->id);
 	} else {
 		arc = fn(r, why);
 	}
-	if (arc == 0 && s->witness != NULL) {
-		const char *w = st->cfg->witness_name;
-		lsec_err we = LSEC_ERR_INIT;
-		if (w == NULL || lsec_station__eq(w, person) ||
-		    lsec_station__require_role(st, w, s->witness, "witness", &we) < 0) {
-			arc = lsec_err_set(why, LSEC_E_STATION_ROLE, __FILE__, __LINE__,
-					   "step '%s' needs a witness: a second logged-in %s", s->id,
-					   s->witness);
-		} else {
-			witness = w;
-		}
+	if (arc == 0 && s->witness != NULL && !sign_first) {
+		arc = witness_step(&witness, r, person, why);
 	}
 	lsec_station__crash_point(sop_name(r), s->id, "acted");
 	LSEC_TRY(record_outcome(r, step_id, person, witness, arc == 0, why, err));
@@ -597,6 +650,24 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 			    "the approved %s SOP (version %d) applies to product '%s', not to unit "
 			    "'%s' of product '%s': nothing was done",
 			    sop_name(r), lsec_sop_version(r->sop), ap ? ap : "?", r->serial, r->product);
+	}
+	for (size_t i = 0; i < lsec_sop_step_count(r->sop); i++) {
+		/* Every witness the run will need is here and can sign before anything is done. */
+		const lsec_sop_step *s = lsec_sop_step_at(r->sop, i);
+		const char *w = NULL;
+		char what[160];
+		if (s->witness == NULL || !lsec_station__step_applies(r, s)) {
+			continue;
+		}
+		snprintf(what, sizeof(what), "step '%s' of SOP '%s' on unit '%s'", s->id,
+			 sop_name(r), r->serial);
+		rc = lsec_station__witness(&w, st, st->cfg->operator_name, s->witness, what, true,
+					   err);
+		if (rc < 0) {
+			char inner[sizeof(err->msg)];
+			snprintf(inner, sizeof(inner), "%s", err->msg);
+			LSEC_BAIL(rc, "%s; nothing was done to the unit", inner);
+		}
 	}
 	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
 		LSEC_TRY(lsec_station__release_load(r, err));

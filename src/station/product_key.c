@@ -271,8 +271,9 @@ static int submit(char version_out[LSEC_STORE_NAME_MAX + 1], lsec_station *st,
 			    product, list[i].name, list[i].version);
 	}
 	snprintf(ver, sizeof(ver), "%s%zu", debug ? DEBUG_AUTH_PREFIX : "", same + 1);
-	ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_KEY_SHA256, hex, "purpose", purpose);
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
+		       LSEC_EV_KEY_SHA256, hex, LSEC_EV_PURPOSE, purpose, LSEC_EV_MEANING,
+		       LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	if (debug) {
 		LSEC_ENSURE(pass != NULL, LSEC_E_USAGE,
@@ -367,9 +368,9 @@ int lsec_station_product_key_approve(lsec_station *st, const char *id, const cha
 		    a->version, a->approvers[0], a->approvers[1]);
 	LSEC_TRY(lsec_hex_decode_fixed(fp, 32, a->digest, "product key digest", err));
 	LSEC_TRY(not_denied(fp, a->name, lsec_station__key_purpose(a->version), err));
-	ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
-		       LSEC_EV_KEY_SHA256, a->digest, "purpose",
-		       lsec_station__key_purpose(a->version));
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
+		       LSEC_EV_KEY_SHA256, a->digest, LSEC_EV_PURPOSE,
+		       lsec_station__key_purpose(a->version), LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_product_key_approve(st->store, a->name, a->version, person, err));
 	LSEC_TRY(lsec_station__leaf(st, person, NULL, "product-key.approve", "approved", ev, err));
@@ -412,7 +413,7 @@ int lsec_station_product_key_show(json_t **out, lsec_station *st, const char *pr
 		}
 		json_t *o =
 		    json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:s,s:I,s:s}", "product", a->name,
-			      "version", a->version, "purpose", purpose, LSEC_EV_KEY_SHA256,
+			      "version", a->version, LSEC_EV_PURPOSE, purpose, LSEC_EV_KEY_SHA256,
 			      a->digest, "submitted-by",
 			      a->created_by, "approvers", approvers, "state", state, "leaf",
 			      (json_int_t)submit_seq(lv, a), "created", a->created);

@@ -250,7 +250,8 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	/* Content-addressed: the same image submitted twice is one file. */
 	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
 	ev = json_pack("{s:s,s:s,s:s,s:I,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota, "meaning", "submitted");
+		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota, LSEC_EV_MEANING,
+		       LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(&id, st->store, product, ver, hex, mtext, person, err));
@@ -348,8 +349,8 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
 	/* The approver signed with their password just before (lsec_line_sign, docs/line.md). */
 	ev = json_pack("{s:s,s:s,s:s,s:b,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION,
-		       a->version, LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1, "meaning",
-		       "approved");
+		       a->version, LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1,
+		       LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_approve(st->store, a->name, a->version, person, err));

@@ -118,8 +118,9 @@ static int scrap_unit(lsec_station *st, const char *serial, const char *method,
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	json_object_del(ev, "units");
 	json_object_set_new(ev, "batch-seq", json_integer((json_int_t)batch_seq));
-	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name,
-				      st->cfg->witness_name, note, err));
+	const char *witness = json_string_value(json_object_get(batch_ev, LSEC_EV_WITNESSED_BY));
+	LSEC_TRY(lsec_store_scrap_add(st->store, serial, method, st->cfg->operator_name, witness,
+				      note, err));
 	LSEC_TRY(lsec_store_identity_list(&ids, &n, st->store, serial, err));
 	keys = json_array();
 	LSEC_ENSURE(keys != NULL, LSEC_E_NOMEM, "out of memory");
@@ -172,10 +173,12 @@ static int record_json(json_t **out, const lsec_station_scrap_record *r, bool wi
 	for (size_t i = 0; i < r->nunits; i++) {
 		LSEC_TRY(lsec_json_append(units, json_string(r->units[i]), err));
 	}
-	o = json_pack("{s:s,s:s,s:s,s:s,s:O}", "method", r->method, "sanitisation",
-		      r->sanitisation, "destroyed-by", r->destroyed_by, "witnessed-by",
-		      r->witnessed_by, "units", units);
+	o = json_pack("{s:s,s:s,s:s,s:O}", "method", r->method, "sanitisation", r->sanitisation,
+		      "destroyed-by", r->destroyed_by, "units", units);
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_station__witness_evidence(o, r->witnessed_by,
+						r->witness_role ? r->witness_role : "supervisor",
+						err));
 	if (r->photo_sha256[0] != '\0') {
 		LSEC_TRY(lsec_json_set(o, "photo-sha256", json_string(r->photo_sha256), err));
 		LSEC_TRY(lsec_json_set(o, "photo", json_string(r->photo), err));
@@ -237,14 +240,14 @@ int lsec_station_scrap(lsec_station_scrap_record **out, lsec_station *st, const 
 			    "%d) destroys units by '%s', not '%s'",
 			    step->id, sop_version, want ? want : "?", method_names[m]);
 	}
-	const char *op = st->cfg->operator_name, *wit = st->cfg->witness_name;
+	const char *op = st->cfg->operator_name, *wit = NULL;
 	const char *wrole = step->witness ? step->witness : "supervisor";
+	char what[128];
+	snprintf(what, sizeof(what), "recording the destruction of %zu unit%s", n,
+		 n == 1 ? "" : "s");
 	LSEC_TRY(lsec_station__require_role(st, op, step->who, "destroy units", err));
-	LSEC_ENSURE(wit != NULL && !lsec_station__eq(wit, op), LSEC_E_STATION_ROLE,
-		    "cannot record scrap: the destruction needs a witness, a %s logged in on this "
-		    "station besides '%s'",
-		    wrole, op ? op : "");
-	LSEC_TRY(lsec_station__require_role(st, wit, wrole, "witness the destruction", err));
+	/* The witness is here and can sign; they sign below, once the record is known. */
+	LSEC_TRY(lsec_station__witness(&wit, st, op, wrole, what, true, err));
 	r = lsec_calloc(1, sizeof(*r));
 	LSEC_ENSURE(r != NULL, LSEC_E_NOMEM, "out of memory");
 	r->units = lsec_calloc(n, sizeof(*r->units));
@@ -263,6 +266,13 @@ int lsec_station_scrap(lsec_station_scrap_record **out, lsec_station *st, const 
 		snprintf(r->units[i], sizeof(r->units[i]), "%s", serials[i]);
 	}
 	r->nunits = n;
+	/* The witness's signature, typed now: a session alone witnesses nothing. */
+	LSEC_TRY(lsec_station__witness(&wit, st, op, wrole, what, false, err));
+	{
+		lsec_role wr;
+		LSEC_TRY(lsec_role_parse(&wr, wrole, err));
+		r->witness_role = lsec_role_name(wr);
+	}
 	r->method = method_names[m];
 	r->sanitisation = methods[m].sanitisation;
 	r->warning = methods[m].note;

@@ -55,7 +55,9 @@ static void find_witness(lsec_station_setup *s)
 			continue;
 		}
 		unsigned any = (1u << LSEC_ROLE_COUNT) - 1u;
-		if (lsec_line_authorize(&s->witness, s->line, e->d_name, any, "witness", &err) == 0 &&
+		/* Not their activity: finding the witness does not restart their idle clock. */
+		if (lsec_line_session_check(&s->witness, s->line, e->d_name, any, "witness",
+					    &err) == 0 &&
 		    (!s->has_witness || s->witness.role == LSEC_ROLE_SUPERVISOR)) {
 			s->has_witness = true;
 			if (s->witness.role == LSEC_ROLE_SUPERVISOR) {
@@ -121,6 +123,30 @@ lsec_station_config *lsec_station_setup_config(lsec_station_setup *s)
 const char *lsec_station_setup_person(const lsec_station_setup *s)
 {
 	return s == NULL ? NULL : s->who.name;
+}
+
+int lsec_station_setup_witness(lsec_station_setup *s, const char *name, lsec_err *err)
+{
+	int rc = 0;
+	unsigned any = (1u << LSEC_ROLE_COUNT) - 1u;
+	lsec_line_actor w;
+	LSEC_ENSURE_REF(s);
+	LSEC_TRY(lsec_ident_check(name, "witness", err));
+	LSEC_ENSURE(!lsec_station__eq(name, s->who.name), LSEC_E_STATION_ROLE,
+		    "'%s' cannot witness what they do themselves: name a second person logged in "
+		    "here",
+		    name);
+	LSEC_TRY(lsec_line_session_check(&w, s->line, name, any, "witness", err));
+	s->witness = w;
+	s->has_witness = true;
+	s->cfg.witness_name = s->witness.name;
+out:
+	return rc;
+}
+
+lsec_line *lsec_station_setup_line(lsec_station_setup *s)
+{
+	return s == NULL ? NULL : s->line;
 }
 
 int lsec_station_setup_unlock_ca(lsec_station_setup *s, lsec_err *err)

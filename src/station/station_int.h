@@ -279,6 +279,20 @@ int lsec_station__ca(lsec_ca **out, lsec_station *st, lsec_err *err);
 int lsec_station__require_role(lsec_station *st, const char *person, const char *role,
 			       const char *what, lsec_err *err);
 
+/*
+ * The witness of what (a step, a destruction) done by person: the second
+ * person logged in here (cfg->witness_name), not person, holding role, who
+ * signs now with their password (cfg->witness_sign, lsec_line_sign). With
+ * probe, only checks they are here and could sign. *name is the witness.
+ * Errors: LSEC_E_STATION_ROLE (nobody, the same person, another role),
+ * LSEC_E_AUTH (no signature: refused, locked, cannot be asked).
+ */
+int lsec_station__witness(const char **name, lsec_station *st, const char *person,
+			  const char *role, const char *what, bool probe, lsec_err *err);
+/* Adds witnessed-by, witness-role and meaning "witnessed" to a leaf's evidence. */
+int lsec_station__witness_evidence(struct json_t *ev, const char *witness, const char *role,
+				   lsec_err *err);
+
 /* Appends one audit leaf inside the caller's open transaction. */
 int lsec_station__leaf(lsec_station *st, const char *person, const char *unit,
 		       const char *action, const char *outcome, const struct json_t *evidence,

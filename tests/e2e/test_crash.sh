@@ -26,6 +26,8 @@ head -c 3000 /dev/urandom >app.bin
 L image sign --key fw.pem --product sensor --version 1.0.0 --build release --security-counter 1 \
 	--embed-pubkey app.bin rel.img >/dev/null
 LINESEC_PASSWORD=sam-pw-1234 L login sam >/dev/null
+# sam witnesses the tamper seal and scrap, signing with his password each time.
+export LINESEC_WITNESS_PASSWORD=sam-pw-1234
 for s in flash provision secure-boot debug-lock decommission; do
 	L sop submit --as sam "line/sops/$s.yaml" >/dev/null
 	LINESEC_PASSWORD=alice-pw L sop approve --as alice "$s" 1 >/dev/null

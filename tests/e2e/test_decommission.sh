@@ -11,6 +11,8 @@ L=$LINESEC
 export LINESEC_CA_PASSPHRASE="e2e CA passphrase"
 login() { LINESEC_PASSWORD="$1-e2e-password" "$L" login "$1" >/dev/null || bad "login $1"; }
 person() { add_person alice alice-e2e-password bob bob-e2e-password "$1" "$2" "$1-e2e-password"; }
+# sam witnesses the tamper seal and scrap, signing with his password each time.
+export LINESEC_WITNESS_PASSWORD=sam-e2e-password
 
 run_suite() { # run_suite LABEL [init options]
 	local label=$1

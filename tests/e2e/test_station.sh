@@ -46,6 +46,8 @@ L image sign --key fw.pem --product sensor --version 2.0.0 --build release --sec
 L image sign --key fw.pem --product sensor --version 2.0.1 --build debug --security-counter 2 \
 	--embed-pubkey app.bin dbg.img >/dev/null
 LINESEC_PASSWORD=sam-pw-1234 L login sam >/dev/null
+# sam witnesses the tamper seal and scrap, signing with his password each time.
+export LINESEC_WITNESS_PASSWORD=sam-pw-1234
 
 # Nothing runs before its SOP is approved.
 L sim new --count 6 --dir fleet --seed 11 --clone 2:5 --fault-plan <(echo '{"4": "boot_fail=9"}') >/dev/null

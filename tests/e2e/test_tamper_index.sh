@@ -36,6 +36,8 @@ suite() {
 	"$L" image sign --key fw.pem --product sensor --version 1.0.1 --build release \
 		--security-counter 1 --embed-pubkey app.bin v101.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 "$L" login sam >/dev/null
+	# sam witnesses the tamper seal and scrap, signing with his password each time.
+	export LINESEC_WITNESS_PASSWORD=sam-pw-1234
 	LINESEC_PASSWORD=olga-pw-123 "$L" login olga >/dev/null
 	for s in flash provision secure-boot debug-lock; do
 		"$L" sop submit --as sam "line/sops/$s.yaml" >/dev/null

@@ -187,6 +187,8 @@ shared() {
 	"$L" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 a login sam >/dev/null
+	# sam witnesses the tamper seal and scrap, signing with his password each time.
+	export LINESEC_WITNESS_PASSWORD=sam-pw-1234
 	LINESEC_PASSWORD=olga-pw-123 a login olga >/dev/null
 	LINESEC_PASSWORD=olga-pw-123 b login olga >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 b login sam >/dev/null

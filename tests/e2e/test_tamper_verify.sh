@@ -12,6 +12,8 @@ set -uo pipefail
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
 person() { add_person alice alice-e2e-password bob bob-e2e-password "$1" "$2" "$1-e2e-password"; }
+# sam witnesses the tamper seal and scrap, signing with his password each time.
+export LINESEC_WITNESS_PASSWORD=sam-e2e-password
 
 # hex_of SEQ: the stored bytes of leaf SEQ as lowercase hex.
 hex_of() {

@@ -97,6 +97,8 @@ line_with_release() {
 	"$LINESEC" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 "$LINESEC" login sam >/dev/null
+	# sam witnesses the tamper seal and scrap: a witness signs with their password each time.
+	export LINESEC_WITNESS_PASSWORD=sam-pw-1234
 	LINESEC_PASSWORD=olga-pw-123 "$LINESEC" login olga >/dev/null
 	LINESEC_PASSWORD=alice-pw "$LINESEC" product key submit --as alice sensor fw.pub.pem >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" product key approve --as bob sensor@1 >/dev/null

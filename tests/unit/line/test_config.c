@@ -13,6 +13,7 @@ static void test_line_config__init_creates_the_line(void **state)
 	assert_string_equal(lsec_line_id(fx->line), "line1");
 	assert_string_equal(lsec_line_station(fx->line), "station1");
 	assert_int_equal(lsec_line_session_minutes(fx->line), 480);
+	assert_int_equal(lsec_line_session_idle_seconds(fx->line), 15 * 60);
 	struct stat sb;
 	assert_int_equal(stat(lsec_line_station_key_path(fx->line), &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -171,6 +172,28 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		 "line 6, column 3: unknown key 'lifetime_minute' in session: expected lifetime_minutes"},
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession: 5\n",
 		 "field 'session' must be a mapping"},
+		/* the idle time: a whole number in bounds, one key, not past the lifetime */
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_minutes: 0\n",
+		 "line 6, column 17: session.idle_minutes '0' must be a whole number 1..1440"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_minutes: 15m\n",
+		 "line 6, column 17: session.idle_minutes '15m' must be a whole number 1..1440"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_minutes: -5\n",
+		 "session.idle_minutes '-5' must be a whole number"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_minutes: [1]\n",
+		 "session.idle_minutes '(not a single value)'"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_seconds: "
+		 "99999999999999999999999\n",
+		 "line 6, column 17: session.idle_seconds '99999999999999999999999' must be a whole "
+		 "number 1..86400"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_minutes: 5\n"
+		 "  idle_seconds: 5\n",
+		 "line 7, column 17: session.idle_seconds and session.idle_minutes both set"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  lifetime_minutes: 10\n"
+		 "  idle_minutes: 30\n",
+		 "line 7, column 17: session.idle_minutes is longer than session.lifetime_minutes (10)"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nsession:\n  idle_minute: 5\n",
+		 "line 6, column 3: unknown key 'idle_minute' in session: expected lifetime_minutes, "
+		 "idle_minutes, idle_seconds"},
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
 		 "    targt: y\n",
 		 "line 8, column 5: unknown key 'targt' in products[0]: expected id, target, policies"},

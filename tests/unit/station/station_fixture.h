@@ -34,7 +34,28 @@ typedef struct station_fx {
 	lsec_station_product product;
 	lsec_station_config cfg;
 	lsec_station *st;
+	unsigned witness_signed; /* signatures fx_witness_sign gave */
+	bool witness_refuses;    /* fx_witness_sign refuses to sign, as a wrong password would */
 } station_fx;
+
+/*
+ * The witness's signature in unit tests (the password check itself is
+ * lsec_line_sign's, tested in tests/unit/line and end to end): signs unless
+ * told to refuse, counting the signatures.
+ */
+static inline int fx_witness_sign(void *ctx, const char *witness, const char *role,
+				  const char *what, bool probe, lsec_err *err)
+{
+	station_fx *fx = ctx;
+	(void)role;
+	if (fx->witness_refuses && !probe) {
+		return lsec_err_set(err, LSEC_E_AUTH, __FILE__, __LINE__,
+				    "cannot witness %s: wrong name or password of '%s'", what,
+				    witness);
+	}
+	fx->witness_signed += probe ? 0 : 1;
+	return 0;
+}
 
 static inline void fx_ok(int rc, const lsec_err *err)
 {
@@ -232,6 +253,8 @@ static inline int station_fx_setup(void **state)
 	c.nproducts = 1;
 	c.operator_name = "op";
 	c.witness_name = "sup";
+	c.witness_sign = fx_witness_sign;
+	c.witness_ctx = fx;
 	c.batch = true;
 	fx->cfg = c;
 	fx_ok(lsec_station_open(&fx->st, &fx->cfg, &err), &err);

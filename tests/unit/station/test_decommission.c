@@ -391,7 +391,18 @@ static void test_station_decommission__scrap_batch_witnessed_with_photo(void **s
 	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err),
 			 LSEC_E_STATION_ROLE);
 	fx->cfg.witness_name = "sup";
+	/* The supervisor logged in is not enough: they sign, or nothing is recorded. */
+	fx->witness_refuses = true;
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), LSEC_E_AUTH);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	fx->witness_refuses = false;
+	fx->cfg.witness_sign = NULL;
+	assert_int_equal(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), LSEC_E_AUTH);
+	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_DECOMMISSIONED);
+	fx->cfg.witness_sign = fx_witness_sign;
+	unsigned before = fx->witness_signed;
 	fx_ok(lsec_station_scrap(&rec, fx->st, batch, 2, &so, &err), &err);
+	assert_int_equal(fx->witness_signed, before + 1);
 	assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_SCRAPPED);
 	assert_int_equal(state_of(fx, "unit-002"), LSEC_UNIT_SCRAPPED);
 	/* The photo is kept under its SHA-256, which the record carries. */

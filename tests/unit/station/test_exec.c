@@ -183,6 +183,99 @@ static void test_station_exec__manual_steps_confirmed(void **state)
 	lsec_free(u1);
 }
 
+/* The debug-lock SOP with a supervisor's witness on the irreversible lock itself (version 2). */
+static void approve_witnessed_lock(station_fx *fx)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = lsec_station_store(fx->st);
+	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
+	lsec_buf text = LSEC_BUF_INIT(1 << 14);
+	lsec_sop *sop = NULL;
+	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
+		const char *name = NULL;
+		const uint8_t *data = NULL;
+		size_t len = 0;
+		assert_true(lsec_station_default_sop(i, &name, &data, &len));
+		if (strstr(name, "debug-lock") == NULL) {
+			continue;
+		}
+		char *t = lsec_asprintf("%.*s", (int)len, (const char *)data);
+		char *v = strstr(t, "\nversion: 1\n"), *lock = strstr(t, "do: debug.lock\n");
+		assert_non_null(v);
+		assert_non_null(lock);
+		char *who = strstr(lock, "    who: operator\n");
+		assert_non_null(who);
+		who += strlen("    who: operator\n");
+		v[10] = '2';
+		fx_ok(lsec_buf_append(&text, t, (size_t)(who - t), &err), &err);
+		fx_ok(lsec_buf_append(&text, "    witness: supervisor\n", 24, &err), &err);
+		fx_ok(lsec_buf_append(&text, who, strlen(who), &err), &err);
+		lsec_free(t);
+		fx_ok(lsec_sop_submit(&sop, st, &sup, LSEC_ROLE_SUPERVISOR, text.data, text.len, name,
+				      &err),
+		      &err);
+	}
+	assert_non_null(sop);
+	assert_int_equal(lsec_sop_version(sop), 2);
+	fx_ok(lsec_sop_approve(st, &s1, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 2, &err),
+	      &err);
+	fx_ok(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 2, &err),
+	      &err);
+	lsec_sop_free(sop);
+	lsec_buf_release(&text);
+}
+
+static uint64_t lock_fuse(const char *uri)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_device *t = NULL;
+	lsec_device_fuse_value v;
+	fx_ok(lsec_device_open(&t, uri, &err), &err);
+	fx_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_DEBUG_LOCK, &err), &err);
+	lsec_device_close(t);
+	return v.value;
+}
+
+/*
+ * A witness is a signature at the moment: a run whose witness is missing is
+ * refused before its first step; on an irreversible step the witness signs
+ * before it, and a refused signature leaves it undone.
+ */
+static void test_station_exec__witness_signs_before_the_irreversible(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	fx_ready(fx, 1);
+	char *u = fx_unit(fx, 1);
+	for (int k = LSEC_SOP_FLASH; k < LSEC_SOP_DEBUG_LOCK; k++) {
+		fx_ok(lsec_station_run(&res, fx->st, (lsec_sop_kind)k, u, NULL, &err), &err);
+	}
+	approve_witnessed_lock(fx);
+	/* No witness logged in: refused before the first step, nothing done. */
+	fx->cfg.witness_name = NULL;
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_DEBUG_LOCK, u, NULL, &err),
+			 LSEC_E_STATION_ROLE);
+	assert_non_null(strstr(err.msg, "nothing was done to the unit"));
+	assert_int_equal(res.steps_run, 0);
+	/* Nothing can ask for the witness's signature: refused the same way. */
+	fx->cfg.witness_name = "sup";
+	fx->cfg.witness_sign = NULL;
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_DEBUG_LOCK, u, NULL, &err),
+			 LSEC_E_AUTH);
+	assert_int_equal(res.steps_run, 0);
+	assert_int_equal(lock_fuse(u), 0);
+	/* The witness is there but refuses to sign: the lock step fails before the lock. */
+	fx->cfg.witness_sign = fx_witness_sign;
+	fx->witness_refuses = true;
+	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_DEBUG_LOCK, u, NULL, &err),
+			 LSEC_E_STATION_STEP);
+	assert_string_equal(res.step, "lock-debug");
+	assert_int_equal(lock_fuse(u), 0);
+	fx->witness_refuses = false;
+	lsec_free(u);
+}
+
 static void test_station_exec__no_approved_sop(void **state)
 {
 	station_fx *fx = *state;
@@ -252,6 +345,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_station_exec__manual_steps_confirmed,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__no_approved_sop,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__witness_signs_before_the_irreversible,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__sop_of_another_product_refused,
 						station_fx_setup, station_fx_teardown),
