@@ -458,6 +458,24 @@ LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust(lsec_audit_signer *s,
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_file(lsec_audit_signer *s, const char *path,
 							lsec_err *err);
 LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
+
+/* The leaves that trust or distrust another station (evidence: station, pubkey, key-sha256). */
+#define LSEC_AUDIT_STATION_TRUST "station.trust"
+#define LSEC_AUDIT_STATION_DISTRUST "station.distrust"
+/*
+ * Also trusts the stations the log of st trusts. Starting from the keys s
+ * trusts now (the station's own; they are never taken away), every
+ * station.trust leaf signed by a station trusted at its position adds the
+ * key it names, and every station.distrust leaf so signed bounds it: that
+ * station's leaves from the distrust on do not verify. Repeated until
+ * nothing changes, so a station trusted by a station trusted later in the
+ * log is found too. A leaf signed by no trusted station (one written by a
+ * station nobody trusted, or by SQL) changes nothing; lsec_audit_verify
+ * names it. Called again, it starts over from the same keys.
+ * Errors: LSEC_E_AUDIT_NO_SIGNER (s trusts no key), store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st,
+						       lsec_err *err);
 /*
  * The public keys the signer attached to st trusts, its own first: the
  * stations whose leaves and checkpoints a check of the shared log accepts
@@ -501,6 +519,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_SOP_VERSION "sop-version"   /* decimal SOP version of a run */
 #define LSEC_EV_SOP_SHA256 "sop-sha256"     /* SHA-256 of a SOP version's body */
 #define LSEC_EV_NAME "name"                 /* a person's name */
+#define LSEC_EV_STATION "station"           /* a station id (station.trust, station.distrust) */
+#define LSEC_EV_PUBKEY "pubkey"             /* base64 DER SubjectPublicKeyInfo of a station key */
 #define LSEC_EV_ROLE "role"                 /* a role: the person's, or the one a step needs */
 #define LSEC_EV_FIRST_OFFICER "first_officer" /* the security officer a line was created with */
 #define LSEC_EV_DISABLED "disabled"             /* "yes" or "no": whether a person is disabled */

@@ -313,6 +313,71 @@ static const cli_spec reject_spec = {
 	.action = "reject a change",
 };
 
+/* ---- station trust|distrust ------------------------------------------------------ */
+
+static const cli_opt station_opts[] = {
+	CLI_REQUIRED("pubkey", "FILE", "the station's public key (its station.pub)"),
+	CLI_OPT_END,
+};
+
+/* Requests trusting (trust) or distrusting station args[0]; prints the change. */
+static int station_request(cli_ctx *c, bool trust)
+{
+	int rc = 0;
+	int64_t id = 0;
+	LSEC_TRY(lsec_line_station_request(&id, c->line, &c->who, trust, c->a.args[0],
+					   cli_get(&c->a, "pubkey"), &c->err));
+	printf("change %lld requested: %s of station %s; a second security officer approves it "
+	       "with 'linesec change approve %lld'\n",
+	       (long long)id, trust ? "trust" : "distrust", c->a.args[0], (long long)id);
+out:
+	return rc;
+}
+
+static int trust_body(cli_ctx *c)
+{
+	return station_request(c, true);
+}
+
+static int distrust_body(cli_ctx *c)
+{
+	return station_request(c, false);
+}
+
+static const cli_spec trust_spec = {
+	.usage = "station trust [--line DIR] [--as NAME] --pubkey FILE STATION",
+	.summary = "request to trust another station's leaves (two security officers)",
+	.opts = station_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Stations sharing a registry trust each other's leaves only through this "
+		   "change: once a\nsecond officer approves it, a station.trust leaf names the "
+		   "station and its key. No file\nin the line folder adds a trusted station.",
+	.body = trust_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request to trust a station",
+};
+
+static const cli_spec distrust_spec = {
+	.usage = "station distrust [--line DIR] [--as NAME] --pubkey FILE STATION",
+	.summary = "request to stop trusting a station's leaves from now on (two security "
+		   "officers)",
+	.opts = station_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = distrust_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request to distrust a station",
+};
+
+const cli_cmd cli_station_cmds[] = {
+	{"trust", &trust_spec, NULL, "request to trust another station (two officers)"},
+	{"distrust", &distrust_spec, NULL, "request to stop trusting a station (two officers)"},
+	{NULL, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_change_cmds[] = {
 	{"list", &clist_spec, NULL, "list pending changes of trust"},
 	{"approve", &approve_spec, NULL, "approve and apply a change (a second officer)"},
