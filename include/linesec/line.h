@@ -77,12 +77,18 @@ typedef struct lsec_line_init_options {
 	unsigned session_minutes;  /* shift session lifetime; default 480 */
 	const char *second_officer; /* the second security officer, present at init */
 	const lsec_secret *second_password; /* typed by the second officer; required with nobody yet */
-	/* Joining a registry that has people: the station joined and its station.pub (required). */
+	/*
+	 * Joining a registry that has people (all three required): the station
+	 * joined, its station.pub, and this station's Ed25519 private key, which
+	 * the joined station's log must already trust (docs/line.md).
+	 */
 	const char *trust_station;
 	const char *trust_pub;
+	const char *station_key;
 } lsec_line_init_options;
 
-#define LSEC_LINE_INIT_OPTIONS_INIT {1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL}
+#define LSEC_LINE_INIT_OPTIONS_INIT                                                                \
+	{1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL}
 
 /*
  * Creates a line folder: line.yaml, the registry, the station key and, when

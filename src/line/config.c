@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -678,18 +679,63 @@ out:
 	return rc;
 }
 
-static int write_station_key(const lsec_line *line, lsec_err *err)
+/* The station key: made here, or the one given (a station joining a registry). */
+static int write_station_key(const lsec_line *line, const char *given, lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *key = NULL;
 	lsec_buf pem = LSEC_BUF_INIT(4096);
-	LSEC_TRY(lsec_key_generate(&key, LSEC_KEY_ED25519, err));
+	if (given != NULL) {
+		LSEC_TRY(lsec_key_load_private(&key, given, NULL, err));
+		LSEC_ENSURE(lsec_key_get_type(key) == LSEC_KEY_ED25519, LSEC_E_USAGE,
+			    "cannot create line: station key '%s' is not an Ed25519 key", given);
+	} else {
+		LSEC_TRY(lsec_key_generate(&key, LSEC_KEY_ED25519, err));
+	}
 	LSEC_TRY(lsec_key_write_private(key, line->key_path, NULL, err));
 	LSEC_TRY(lsec_key_public_pem(&pem, key, err));
 	LSEC_TRY(lsec_file_write_new(line->pub_path, pem.data, pem.len, 0644, err));
 out:
 	lsec_buf_release(&pem);
 	lsec_key_free(key);
+	return rc;
+}
+
+/*
+ * A station joining a registry: the log, read trusting the joined station's
+ * key alone, must already trust this station's key (two officers there
+ * approved it), or it writes nothing. Leaves a verifier attached.
+ */
+static int join_check(lsec_line *line, const char *station, const char *pub_path, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *v = NULL;
+	lsec_key *joined = NULL, *own = NULL;
+	struct evp_pkey_st **keys = NULL;
+	size_t n = 0;
+	bool trusted = false;
+	LSEC_TRY(lsec_key_load_public(&joined, pub_path, err));
+	LSEC_TRY(lsec_key_load_public(&own, line->pub_path, err));
+	LSEC_TRY(lsec_audit_signer_new_verifier(&v, line->line_id, err));
+	LSEC_TRY(lsec_audit_signer_trust(v, lsec_key_evp(joined), err));
+	lsec_audit_signer_attach(line->st, v);
+	v = NULL;
+	LSEC_TRY(lsec_line_trust_log(line->st, err));
+	LSEC_TRY(lsec_audit_signer_pubkeys(&keys, &n, line->st, err));
+	for (size_t i = 0; i < n; i++) {
+		trusted = trusted || EVP_PKEY_eq(keys[i], lsec_key_evp(own)) == 1;
+	}
+	LSEC_ENSURE(trusted, LSEC_E_POLICY,
+		    "cannot join the registry as station '%s': the log, read as station '%s' "
+		    "signs it, does not trust this station's key; two security officers there "
+		    "first run 'linesec station trust %s --pubkey PUB' and 'linesec change approve "
+		    "ID' (PUB: the public key of --station-key)",
+		    line->station, station, line->station);
+out:
+	lsec_audit_signer_free(v);
+	lsec_audit_pubkeys_free(keys, n);
+	lsec_key_free(joined);
+	lsec_key_free(own);
 	return rc;
 }
 
@@ -773,7 +819,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	LSEC_TRY(write_config(cfg, line, err));
 	made_config = true;
 	made_key = true; /* a partly written key is removed too */
-	LSEC_TRY(write_station_key(line, err));
+	LSEC_TRY(write_station_key(line, opts->station_key, err));
 	if (is_url(line->registry)) {
 		/* A second station joins the registry the first one created. */
 		rc = lsec_store_create(&line->st, line->registry_location, err);
@@ -797,8 +843,13 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 		LSEC_ENSURE(opts->trust_station != NULL && opts->trust_pub != NULL, LSEC_E_USAGE,
 			    "cannot join the registry: it already has a line; name the station it "
 			    "joins and its public key (--trust-station NAME --trust-pubkey FILE)");
+		LSEC_ENSURE(opts->station_key != NULL, LSEC_E_USAGE,
+			    "cannot join the registry: give the station key the line already trusts "
+			    "(--station-key FILE, made with 'linesec keygen --type ed25519')");
 		LSEC_TRY(lsec_line__station_payload(&join, opts->trust_station, opts->trust_pub,
 						    err));
+		LSEC_TRY(join_check(line, opts->trust_station, opts->trust_pub, err));
+		LSEC_TRY(attach_signer(line, false, err));
 		LSEC_ENSURE((join_extra = json_pack("{s:s}", "meaning", "joined")) != NULL,
 			    LSEC_E_NOMEM, "out of memory");
 	} else {
