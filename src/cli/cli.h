@@ -186,6 +186,9 @@ void cli_station_print_result(const struct lsec_station_result *res, int rc, con
 /* Signs a checkpoint over what a station command recorded; a failure is a warning only. */
 void cli_station_checkpoint(lsec_station *st);
 
+/* A change id (`linesec change list`) from the command line; LSEC_E_USAGE. */
+int cli_change_id(int64_t *out, const char *text, lsec_err *err);
+
 /* The commands and command groups, one file each (src/cli/cmd_<group>.c). */
 extern const cli_spec cli_keygen_spec, cli_pubkey_spec, cli_init_spec, cli_login_spec,
 	cli_logout_spec, cli_run_spec, cli_build_spec, cli_ship_spec, cli_line_spec,

@@ -242,7 +242,7 @@ static const cli_spec clist_spec = {
 	.action = "list changes",
 };
 
-static int change_id(int64_t *out, const char *text, lsec_err *err)
+int cli_change_id(int64_t *out, const char *text, lsec_err *err)
 {
 	char *end = NULL;
 	long long v = strtoll(text, &end, 10);
@@ -262,7 +262,7 @@ static int approve_body(cli_ctx *c)
 	int64_t id = 0;
 	lsec_store_change ch;
 	char half[LSEC_LINE_ENROL_HALF + 1] = "";
-	LSEC_TRY(change_id(&id, c->a.args[0], &c->err));
+	LSEC_TRY(cli_change_id(&id, c->a.args[0], &c->err));
 	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id, NULL, NULL,
 					  &c->err));
 	printf("change %lld approved by %s: %s of %s (requested by %s)\n", (long long)id,
@@ -295,7 +295,7 @@ static int reject_body(cli_ctx *c)
 {
 	int rc = 0;
 	int64_t id = 0;
-	LSEC_TRY(change_id(&id, c->a.args[0], &c->err));
+	LSEC_TRY(cli_change_id(&id, c->a.args[0], &c->err));
 	LSEC_TRY(lsec_line_change_reject(c->line, &c->who, id, &c->err));
 	printf("change %lld rejected by %s\n", (long long)id, c->who.name);
 out:
