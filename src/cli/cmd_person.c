@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "linesec/line.h"
+#include "linesec/station.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -263,8 +264,9 @@ static int approve_body(cli_ctx *c)
 	lsec_store_change ch;
 	char half[LSEC_LINE_ENROL_HALF + 1] = "";
 	LSEC_TRY(cli_change_id(&id, c->a.args[0], &c->err));
-	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id, NULL, NULL,
-					  &c->err));
+	/* The line's own kinds apply themselves; a deny-list addition is the station's. */
+	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id,
+					  lsec_station_denied_key_apply, NULL, &c->err));
 	printf("change %lld approved by %s: %s of %s (requested by %s)\n", (long long)id,
 	       c->who.name, ch.kind, ch.subject, ch.requested_by);
 	if (half[0] != '\0') {
@@ -372,7 +374,44 @@ static const cli_spec distrust_spec = {
 	.action = "request to distrust a station",
 };
 
+static const cli_opt deny_opts[] = {
+	CLI_REQUIRED("pubkey", "FILE", "the published key's public key (PEM)"),
+	CLI_REQUIRED("origin", "TEXT", "where it was published (a URL of the file and commit)"),
+	CLI_OPT_END,
+};
+
+static int deny_body(cli_ctx *c)
+{
+	int rc = 0;
+	int64_t id = 0;
+	LSEC_TRY(lsec_station_denied_key_request(&id, c->line, &c->who, c->a.args[0],
+						 cli_get(&c->a, "pubkey"), cli_get(&c->a, "origin"),
+						 &c->err));
+	printf("change %lld requested: add key %s to the line's deny list; a second security "
+	       "officer approves it with 'linesec change approve %lld'\n",
+	       (long long)id, c->a.args[0], (long long)id);
+out:
+	return rc;
+}
+
+static const cli_spec deny_spec = {
+	.usage = "station deny-key [--line DIR] [--as NAME] --pubkey FILE --origin TEXT NAME",
+	.summary = "request to add a published key to the line's deny list (two security "
+		   "officers)",
+	.opts = deny_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Once a second officer approves it, release approval, flashing and product "
+		   "key\nregistration refuse the key. The built-in list cannot be weakened and no "
+		   "key is\never removed.",
+	.body = deny_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request a deny-list addition",
+};
+
 const cli_cmd cli_station_cmds[] = {
+	{"deny-key", &deny_spec, NULL, "request to add a key to the deny list (two officers)"},
 	{"trust", &trust_spec, NULL, "request to trust another station (two officers)"},
 	{"distrust", &distrust_spec, NULL, "request to stop trusting a station (two officers)"},
 	{NULL, NULL, NULL, NULL},
