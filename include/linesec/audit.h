@@ -415,8 +415,8 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
  *
  * Idiom:
  *     LSEC_TRY(lsec_audit_signer_new(&s, line_id, station_id, key, err));
- *     LSEC_TRY(lsec_audit_signer_trust_file(s, "<line>/stations.pub", err));
  *     lsec_audit_signer_attach(st, s);  (st owns s from here)
+ *     LSEC_TRY(lsec_audit_signer_trust_log(s, st, err));
  */
 #define LSEC_AUDIT_LEAF_SIG_LEN 68
 
@@ -451,8 +451,8 @@ LSEC_API LSEC_MUST_USE int lsec_audit_signer_new_verifier(lsec_audit_signer **ou
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust(lsec_audit_signer *s,
 						   const struct evp_pkey_st *pub, lsec_err *err);
 /*
- * Trusts every PEM public key in path (lsec_audit_pubkeys_load), e.g. the
- * line's stations.pub; a missing file adds none. Errors as for
+ * Trusts every PEM public key in path (lsec_audit_pubkeys_load), e.g. a
+ * read-only line's station.pub; a missing file adds none. Errors as for
  * lsec_audit_pubkeys_load and lsec_audit_signer_trust.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_file(lsec_audit_signer *s, const char *path,
