@@ -471,8 +471,9 @@ LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
  * nothing changes, so a station trusted by a station trusted later in the
  * log is found too. A leaf signed by no trusted station (one written by a
  * station nobody trusted, or by SQL) changes nothing; lsec_audit_verify
- * names it. Called again, it starts over from the same keys.
- * Errors: LSEC_E_AUDIT_NO_SIGNER (s trusts no key), store errors.
+ * names it. Called again, it starts over from the same keys. A verifier
+ * that trusts no key stays so (every leaf read is refused).
+ * Errors: store errors.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st,
 						       lsec_err *err);

@@ -552,8 +552,9 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 	if (s->nbase == 0) {
 		s->nbase = s->trust.n;
 	}
-	LSEC_ENSURE(s->nbase > 0, LSEC_E_AUDIT_NO_SIGNER,
-		    "cannot read the trusted stations: no station key to start from");
+	if (s->nbase == 0) {
+		goto out; /* no key to start from: it trusts nothing, and reads nothing */
+	}
 	LSEC_TRY(lsec_store_leaf_seqs_for_action(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
 	LSEC_TRY(lsec_store_leaf_seqs_for_action(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
 	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
