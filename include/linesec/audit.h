@@ -415,8 +415,8 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_build(char **out, const lsec_audit_ev
  *
  * Idiom:
  *     LSEC_TRY(lsec_audit_signer_new(&s, line_id, station_id, key, err));
- *     LSEC_TRY(lsec_audit_signer_trust_file(s, "<line>/stations.pub", err));
  *     lsec_audit_signer_attach(st, s);  (st owns s from here)
+ *     LSEC_TRY(lsec_audit_signer_trust_log(s, st, err));
  */
 #define LSEC_AUDIT_LEAF_SIG_LEN 68
 
@@ -451,13 +451,32 @@ LSEC_API LSEC_MUST_USE int lsec_audit_signer_new_verifier(lsec_audit_signer **ou
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust(lsec_audit_signer *s,
 						   const struct evp_pkey_st *pub, lsec_err *err);
 /*
- * Trusts every PEM public key in path (lsec_audit_pubkeys_load), e.g. the
- * line's stations.pub; a missing file adds none. Errors as for
+ * Trusts every PEM public key in path (lsec_audit_pubkeys_load), e.g. a
+ * read-only line's station.pub; a missing file adds none. Errors as for
  * lsec_audit_pubkeys_load and lsec_audit_signer_trust.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_file(lsec_audit_signer *s, const char *path,
 							lsec_err *err);
 LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
+
+/* The leaves that trust or distrust another station (evidence: station, pubkey, key-sha256). */
+#define LSEC_AUDIT_STATION_TRUST "station.trust"
+#define LSEC_AUDIT_STATION_DISTRUST "station.distrust"
+/*
+ * Also trusts the stations the log of st trusts. Starting from the keys s
+ * trusts now (the station's own; they are never taken away), every
+ * station.trust leaf signed by a station trusted at its position adds the
+ * key it names, and every station.distrust leaf so signed bounds it: that
+ * station's leaves from the distrust on do not verify. Repeated until
+ * nothing changes, so a station trusted by a station trusted later in the
+ * log is found too. A leaf signed by no trusted station (one written by a
+ * station nobody trusted, or by SQL) changes nothing; lsec_audit_verify
+ * names it. Called again, it starts over from the same keys. A verifier
+ * that trusts no key stays so (every leaf read is refused).
+ * Errors: store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st,
+						       lsec_err *err);
 /*
  * The public keys the signer attached to st trusts, its own first: the
  * stations whose leaves and checkpoints a check of the shared log accepts
@@ -501,6 +520,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_SOP_VERSION "sop-version"   /* decimal SOP version of a run */
 #define LSEC_EV_SOP_SHA256 "sop-sha256"     /* SHA-256 of a SOP version's body */
 #define LSEC_EV_NAME "name"                 /* a person's name */
+#define LSEC_EV_STATION "station"           /* a station id (station.trust, station.distrust) */
+#define LSEC_EV_PUBKEY "pubkey"             /* base64 DER SubjectPublicKeyInfo of a station key */
 #define LSEC_EV_ROLE "role"                 /* a role: the person's, or the one a step needs */
 #define LSEC_EV_FIRST_OFFICER "first_officer" /* the security officer a line was created with */
 #define LSEC_EV_DISABLED "disabled"             /* "yes" or "no": whether a person is disabled */

@@ -57,12 +57,6 @@ struct json_t;
 #define LSEC_LINE_ENV "LINESEC_LINE"
 /* In the line folder: this station's public key (PEM). */
 #define LSEC_LINE_STATION_PUB "station.pub"
-/*
- * In the line folder: the public keys (PEM, concatenated) of the other
- * stations that share the line's registry, whose audit leaves this station
- * trusts (docs/line.md). Optional.
- */
-#define LSEC_LINE_STATIONS_PUB "stations.pub"
 /* Shortest password accepted (bytes). */
 #define LSEC_LINE_PASSWORD_MIN 8
 #define LSEC_LINE_PASSWORD_MAX 1024
@@ -83,9 +77,18 @@ typedef struct lsec_line_init_options {
 	unsigned session_minutes;  /* shift session lifetime; default 480 */
 	const char *second_officer; /* the second security officer, present at init */
 	const lsec_secret *second_password; /* typed by the second officer; required with nobody yet */
+	/*
+	 * Joining a registry that has people (all three required): the station
+	 * joined, its station.pub, and this station's Ed25519 private key, which
+	 * the joined station's log must already trust (docs/line.md).
+	 */
+	const char *trust_station;
+	const char *trust_pub;
+	const char *station_key;
 } lsec_line_init_options;
 
-#define LSEC_LINE_INIT_OPTIONS_INIT {1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL}
+#define LSEC_LINE_INIT_OPTIONS_INIT                                                                \
+	{1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL}
 
 /*
  * Creates a line folder: line.yaml, the registry, the station key and, when
@@ -143,21 +146,21 @@ LSEC_API unsigned lsec_line_session_minutes(const lsec_line *line);
 LSEC_API unsigned lsec_line_session_idle_seconds(const lsec_line *line);
 
 /*
- * The audit leaf signer of station station_id of line line_id whose line
- * folder is dir: its Ed25519 key (a reference is taken), also trusting
- * every key in dir/stations.pub. *out is freed with lsec_audit_signer_free
- * (or handed to the registry with lsec_audit_signer_attach). lsec_line_open
- * and lsec_station_open attach one. Errors: those of lsec_audit_signer_new
- * and lsec_audit_signer_trust_file.
+ * The audit leaf signer of station station_id of line line_id: its Ed25519
+ * key (a reference is taken). The other stations it trusts come from the
+ * log once it is attached (lsec_line_trust_log), never from a file in dir.
+ * *out is freed with lsec_audit_signer_free (or handed to the registry
+ * with lsec_audit_signer_attach). lsec_line_open and lsec_station_open
+ * attach one. Errors: those of lsec_audit_signer_new.
  */
 LSEC_API LSEC_MUST_USE int lsec_line_signer_new(lsec_audit_signer **out, const char *dir,
 						const char *line_id, const char *station_id,
 						const struct evp_pkey_st *key, lsec_err *err);
 /*
  * A verifier (lsec_audit_signer_new_verifier) of the log of line line_id
- * whose line folder is dir, trusting dir/station.pub and every key in
- * dir/stations.pub (a missing file adds none): what a handle that only
- * reads checks every leaf with. lsec_line_open attaches one to a read-only
+ * whose line folder is dir, trusting dir/station.pub (the other stations
+ * come from the log once it is attached: lsec_line_trust_log): what a
+ * handle that only reads checks every leaf with. lsec_line_open attaches one to a read-only
  * line, lsec_station_open to a station without its key. *out is freed with
  * lsec_audit_signer_free. Errors: those of lsec_audit_signer_new_verifier
  * and lsec_audit_signer_trust_file.
@@ -165,9 +168,17 @@ LSEC_API LSEC_MUST_USE int lsec_line_signer_new(lsec_audit_signer **out, const c
 LSEC_API LSEC_MUST_USE int lsec_line_verifier_new(lsec_audit_signer **out, const char *dir,
 						  const char *line_id, lsec_err *err);
 /*
- * The public keys the line trusts for its audit log: station.pub, then
- * every key in stations.pub (when present). *out is freed with
- * lsec_audit_pubkeys_free. Errors as for lsec_audit_pubkeys_load.
+ * Makes the signer attached to st also trust the stations its log trusts
+ * (lsec_audit_signer_trust_log): station.trust and station.distrust leaves
+ * signed by a station already trusted, starting from this station's own
+ * key. lsec_line_open and lsec_station_open call it.
+ * Errors: LSEC_E_AUDIT_NO_SIGNER, store errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_trust_log(lsec_store *st, lsec_err *err);
+/*
+ * The public keys the line trusts for its audit log: this station's, then
+ * those of the stations its log trusts (lsec_line_trust_log). *out is freed
+ * with lsec_audit_pubkeys_free. Errors as for lsec_audit_signer_pubkeys.
  */
 LSEC_API LSEC_MUST_USE int lsec_line_trusted_keys(struct evp_pkey_st ***out, size_t *n_out,
 						  const lsec_line *line, lsec_err *err);
@@ -389,6 +400,9 @@ LSEC_API LSEC_MUST_USE int lsec_line_person_unlock(lsec_line *line, const lsec_l
 #define LSEC_LINE_CHANGE_PERSON_ADD "person-add"        /* payload {"name", "role"} */
 #define LSEC_LINE_CHANGE_PERSON_DISABLE "person-disable" /* payload {"name"} */
 #define LSEC_LINE_CHANGE_ROLE "role-change"              /* payload {"name", "role"} */
+/* payload {"station", "pubkey", "key-sha256"}: trust or distrust another station's key */
+#define LSEC_LINE_CHANGE_STATION_TRUST "station-trust"
+#define LSEC_LINE_CHANGE_STATION_DISTRUST "station-distrust"
 #define LSEC_LINE_CHANGE_PASSWORD_RESET "password-reset" /* payload {"name"} */
 /* Hex characters in each half of an enrolment code. */
 #define LSEC_LINE_ENROL_HALF 16
@@ -441,6 +455,20 @@ LSEC_API LSEC_MUST_USE int lsec_line_change_approve(lsec_store_change *out, char
 /* Rejects pending change id (a signing security officer): change.reject. LSEC_E_STATE. */
 LSEC_API LSEC_MUST_USE int lsec_line_change_reject(lsec_line *line, const lsec_line_actor *by,
 						   int64_t id, lsec_err *err);
+/*
+ * Requests (lsec_line_change_request) that the line trust (trust) or stop
+ * trusting station name, whose Ed25519 public key is pub_path (its
+ * station.pub): a station-trust or station-distrust change. A second,
+ * distinct officer's lsec_line_change_approve records the station.trust or
+ * station.distrust leaf the trusted keys are derived from. Errors:
+ * LSEC_E_POLICY (this station, its own key), LSEC_E_EXISTS (trusted
+ * already), LSEC_E_NOTFOUND (distrusting a key not trusted), those of
+ * lsec_line_change_request.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_station_request(int64_t *id_out, lsec_line *line,
+						     const lsec_line_actor *by, bool trust,
+						     const char *name, const char *pub_path,
+						     lsec_err *err);
 /*
  * A person added or reset by an approved change sets their own password
  * with the two halves of the enrolment code ("REQUESTER-APPROVER"): a

@@ -558,6 +558,23 @@ LSEC_API LSEC_MUST_USE int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca,
 						  const char *label_dir, size_t len,
 						  lsec_cred_alphabet a, lsec_err *err);
 /*
+ * A replacement of unit's initial password (the change of trust two
+ * security officers approve: `linesec ca cred --replace`, then `--approve
+ * ID`): in one transaction the unit's valid credential is revoked (a
+ * credential.revoke leaf, meaning "replaced"), the new one recorded and its
+ * label written, as lsec_pki_cred_recorded; a failure records nothing.
+ * Errors: LSEC_E_STATE (the unit holds no valid credential), those of
+ * lsec_pki_cred_recorded.
+ */
+LSEC_API LSEC_MUST_USE int lsec_pki_cred_replace_recorded(char **label_out, lsec_ca *ca,
+							  lsec_store *st, const lsec_actor *who,
+							  const char *unit, const char *label_dir,
+							  size_t len, lsec_cred_alphabet a,
+							  lsec_err *err);
+/* Whether unit holds a valid (unrevoked) initial credential. LSEC_E_NOTFOUND, LSEC_E_USAGE. */
+LSEC_API LSEC_MUST_USE int lsec_pki_cred_active(bool *out, lsec_store *st, const char *unit,
+						lsec_err *err);
+/*
  * Checks a password claimed for a unit (a customer's support call, a
  * returned unit) against the keyed fingerprint of the unit's valid initial
  * credential, in constant time, and records the check and its outcome in

@@ -40,6 +40,7 @@
 #ifndef LINESEC_STATION_H
 #define LINESEC_STATION_H
 
+#include "linesec/line.h"
 #include "linesec/sop.h"
 #include "linesec/store.h"
 #include "linesec/util.h"
@@ -86,6 +87,30 @@ LSEC_API const char *lsec_station_code_name(int code);
  * (either may be NULL) get the key's name ("mcuboot-root-ed25519") and
  * where it was published (a URL of the file and commit); both are static.
  */
+/* The change of trust that adds a key to the line's deny list: payload {name, key-sha256, ...}. */
+#define LSEC_STATION_CHANGE_DENY_KEY "denied-key-add"
+/*
+ * Requests (lsec_line_change_request) that the line add the public key in
+ * pub_path to its deny list under name, published at origin. Nothing is
+ * denied until a second, distinct officer approves it with
+ * lsec_line_change_approve(..., lsec_station_denied_key_apply, NULL, ...),
+ * which records a denied-key.add leaf; release approval, flashing and
+ * product key registration then refuse the key. The built-in list is never
+ * weakened and no line removes a key. Errors: LSEC_E_EXISTS (denied
+ * already), those of lsec_key_load_public and lsec_line_change_request.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_denied_key_request(int64_t *id_out, lsec_line *line,
+							   const lsec_line_actor *by,
+							   const char *name, const char *pub_path,
+							   const char *origin, lsec_err *err);
+/*
+ * The lsec_line_change_apply_fn of a denied-key-add change (ctx unused):
+ * records its denied-key.add leaf in the approval's transaction. Another
+ * kind is refused with LSEC_E_USAGE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_denied_key_apply(void *ctx, lsec_line *line,
+							 const lsec_store_change *change,
+							 const char *approver, lsec_err *err);
 LSEC_API bool lsec_station_sample_key(const char **name_out, const char **origin_out,
 				      const uint8_t key_hash[32]);
 /* The number of denied keys, and the i-th (SubjectPublicKeyInfo hash, name). */

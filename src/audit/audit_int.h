@@ -125,6 +125,9 @@ typedef struct lsec_audit__key {
 	struct evp_pkey_st *pub; /* an owned reference */
 	uint8_t id[4];
 	bool id_known;
+	/* A station the log distrusted at leaf until: its leaves from there on do not verify. */
+	bool bounded;
+	uint64_t until;
 } lsec_audit__key;
 
 /*
@@ -137,6 +140,13 @@ typedef struct lsec_audit__keyring {
 	lsec_audit__key k[LSEC_AUDIT_MAX_KEYS + 1];
 	size_t n;
 } lsec_audit__keyring;
+
+/*
+ * Gives each key of kr that the signer attached to st also trusts the bound
+ * the log set on it (a station distrusted at a leaf): a verification with
+ * keys given as a list honours the log's distrust too.
+ */
+void lsec_audit__keyring_bounds(lsec_audit__keyring *kr, lsec_store *st);
 
 /*
  * Adds pub (Ed25519; a reference is taken) under key_name (NULL: unknown).

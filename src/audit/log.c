@@ -709,6 +709,7 @@ static int verify_log(lsec_audit_verify_report *out, lsec_store *st, const char 
 	for (size_t i = 0; i < npubs; i++) {
 		LSEC_TRY(lsec_audit__keyring_add(keys, key_name, pubs[i], err));
 	}
+	lsec_audit__keyring_bounds(keys, st);
 	LSEC_TRY(lsec_store_checkpoint_foreach(st, cp_row_cb, &rows, err));
 	if (against != NULL) {
 		lsec_err e = LSEC_ERR_INIT;

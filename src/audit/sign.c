@@ -23,7 +23,10 @@
 
 #include "linesec/store.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +40,7 @@ struct lsec_audit_signer {
 	lsec_audit__keyring trust; /* entry 0 is the signer's own key */
 	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
 	uint8_t index[32];         /* and the index root that checkpoint signs */
+	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
 	uint8_t (*seen)[32];       /* seen[i]: hash of leaf seen_from + i, signature checked */
 	uint64_t seen_from;
 	size_t nseen;
@@ -98,10 +102,14 @@ out:
 	return rc;
 }
 
-/* Whether sig (64 bytes) verifies over msg under k. */
-static int try_key(bool *ok, const lsec_audit__key *k, const char *msg, size_t len,
+/* Whether sig (64 bytes) verifies over msg (of leaf seq) under k. */
+static int try_key(bool *ok, const lsec_audit__key *k, uint64_t seq, const char *msg, size_t len,
 		   const uint8_t *sig, lsec_err *err)
 {
+	*ok = false;
+	if (k->bounded && seq >= k->until) {
+		return 0; /* distrusted by the log before this leaf */
+	}
 	return lsec_evp_verify(ok, k->pub, NULL, (const uint8_t *)msg, len, sig, 64,
 			       "cannot check a leaf signature", err);
 }
@@ -127,7 +135,7 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && lsec_ct_equal(k->id, sig, 4)) {
 			named = true;
-			LSEC_TRY(try_key(&ok, k, msg, len, sig + 4, err));
+			LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 			if (ok) {
 				goto out;
 			}
@@ -139,7 +147,7 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		if (k->id_known) {
 			continue;
 		}
-		LSEC_TRY(try_key(&ok, k, msg, len, sig + 4, err));
+		LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 		if (ok) {
 			memcpy(k->id, sig, 4);
 			k->id_known = true;
@@ -150,7 +158,7 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 	for (size_t i = 0; i < kr->n; i++) {
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && !lsec_ct_equal(k->id, sig, 4)) {
-			LSEC_TRY(try_key(&ok, k, msg, len, sig + 4, err));
+			LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 			if (ok) {
 				goto out;
 			}
@@ -387,4 +395,201 @@ int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit
 out:
 	lsec_buf_release(&sig);
 	return rc;
+}
+
+/* ---- the stations the log trusts ------------------------------------------- */
+
+/* One station.trust or station.distrust leaf as read (its signature not yet judged). */
+struct station_event {
+	uint64_t seq;
+	uint8_t hash[32];
+	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	size_t sig_len;
+	bool trust;
+	char name[65];
+	uint8_t fp[32]; /* SHA-256 of the key's SubjectPublicKeyInfo */
+	EVP_PKEY *pub;
+};
+
+/* Public text (actions), not secrets. */
+static bool same_text(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0; /* lint:ok: public text */
+}
+
+/*
+ * Reads leaf seq into *e when it is a well-formed station.trust or
+ * station.distrust leaf whose bytes match their stored hash; *ok false
+ * otherwise (a leaf that is not is named by lsec_audit_verify, never used).
+ */
+static int station_event_read(bool *ok, struct station_event *e, lsec_store *st, uint64_t seq,
+			      lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX), sig = LSEC_BUF_INIT(1u << 16);
+	lsec_buf der = LSEC_BUF_INIT(1u << 12);
+	uint8_t h[32];
+	json_t *j = NULL;
+	lsec_err ignored = LSEC_ERR_INIT;
+	*ok = false;
+	memset(e, 0, sizeof(*e));
+	LSEC_TRY(lsec_store_leaf_get(&leaf, e->hash, &sig, st, seq, err));
+	LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
+	if (!lsec_ct_equal(h, e->hash, 32) || sig.len != LSEC_AUDIT_LEAF_SIG_LEN) {
+		goto out;
+	}
+	j = json_loadb((const char *)leaf.data, leaf.len, JSON_REJECT_DUPLICATES, NULL);
+	const char *action = json_string_value(json_object_get(j, "action"));
+	json_t *ev = json_object_get(j, "evidence");
+	const char *name = json_string_value(json_object_get(ev, LSEC_EV_STATION));
+	const char *pub = json_string_value(json_object_get(ev, LSEC_EV_PUBKEY));
+	const char *fp = json_string_value(json_object_get(ev, LSEC_EV_KEY_SHA256));
+	if ((!same_text(action, LSEC_AUDIT_STATION_TRUST) &&
+	     !same_text(action, LSEC_AUDIT_STATION_DISTRUST)) ||
+	    json_integer_value(json_object_get(j, "seq")) != (json_int_t)seq ||
+	    !same_text(json_string_value(json_object_get(j, "outcome")), "ok") || name == NULL ||
+	    pub == NULL || fp == NULL || strlen(name) >= sizeof(e->name) ||
+	    lsec_base64_decode(&der, pub, strlen(pub), "pubkey", &ignored) != 0 ||
+	    lsec_hex_decode_fixed(e->fp, 32, fp, "key-sha256", &ignored) != 0) {
+		goto out;
+	}
+	uint8_t got[32];
+	const uint8_t *p = der.data;
+	e->pub = d2i_PUBKEY(NULL, &p, (long)der.len);
+	if (e->pub == NULL || !EVP_PKEY_is_a(e->pub, "ED25519")) {
+		goto out;
+	}
+	LSEC_TRY(lsec_sha256(got, der.data, der.len, err));
+	if (!lsec_ct_equal(got, e->fp, 32)) {
+		goto out;
+	}
+	e->seq = seq;
+	e->trust = same_text(action, LSEC_AUDIT_STATION_TRUST);
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	memcpy(e->sig, sig.data, sig.len);
+	e->sig_len = sig.len;
+	*ok = true;
+out:
+	if (!*ok && e->pub != NULL) {
+		EVP_PKEY_free(e->pub);
+		e->pub = NULL;
+	}
+	lsec_err_clear(&ignored);
+	json_decref(j);
+	lsec_buf_release(&leaf);
+	lsec_buf_release(&sig);
+	lsec_buf_release(&der);
+	return rc;
+}
+
+/* The keyring's entries from s->nbase on, rebuilt: each event's key, by fingerprint, as the
+ * events signed by a key trusted at their position leave it. */
+static int apply_events(bool *changed, lsec_audit_signer *s, const struct station_event *ev,
+			size_t n, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit__keyring next;
+	lsec_err ignored = LSEC_ERR_INIT;
+	memset(&next, 0, sizeof(next));
+	for (size_t i = 0; i < s->nbase; i++) {
+		next.k[i] = s->trust.k[i];
+		LSEC_ENSURE((next.k[i].pub = key_ref(s->trust.k[i].pub)) != NULL, LSEC_E_NOMEM,
+			    "cannot read the trusted stations: out of memory");
+		next.n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* Judged under the stations trusted so far (this round's view). */
+		if (lsec_audit__leaf_sig_check(&s->trust, s->origin, ev[i].seq, ev[i].hash,
+					       ev[i].sig, ev[i].sig_len, &ignored) != 0) {
+			lsec_err_clear(&ignored);
+			continue;
+		}
+		bool base = false;
+		for (size_t k = 0; k < s->nbase; k++) {
+			base = base || EVP_PKEY_eq(s->trust.k[k].pub, ev[i].pub) == 1;
+		}
+		if (base) {
+			continue; /* the keys this station was opened with are never taken away */
+		}
+		size_t at = next.n;
+		for (size_t k = s->nbase; k < next.n; k++) {
+			if (EVP_PKEY_eq(next.k[k].pub, ev[i].pub) == 1) {
+				at = k;
+			}
+		}
+		if (at == next.n) {
+			if (!ev[i].trust) {
+				continue; /* distrusting a station never trusted */
+			}
+			LSEC_TRY(lsec_audit__keyring_add(&next, ev[i].name, ev[i].pub, err));
+		}
+		next.k[at].bounded = !ev[i].trust;
+		next.k[at].until = ev[i].trust ? 0 : ev[i].seq;
+	}
+	*changed = next.n != s->trust.n;
+	for (size_t k = s->nbase; k < next.n && !*changed; k++) {
+		*changed = EVP_PKEY_eq(next.k[k].pub, s->trust.k[k].pub) != 1 ||
+			   next.k[k].bounded != s->trust.k[k].bounded ||
+			   next.k[k].until != s->trust.k[k].until;
+	}
+	lsec_audit__keyring_release(&s->trust);
+	s->trust = next;
+	memset(&next, 0, sizeof(next));
+out:
+	lsec_audit__keyring_release(&next);
+	return rc;
+}
+
+int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t *t = NULL, *d = NULL;
+	size_t nt = 0, nd = 0, n = 0;
+	struct station_event *ev = NULL;
+	LSEC_ENSURE_REF(s);
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(s->magic == SIGNER_MAGIC, LSEC_E_USAGE, "not a leaf signer");
+	if (s->nbase == 0) {
+		s->nbase = s->trust.n;
+	}
+	if (s->nbase == 0) {
+		goto out; /* no key to start from: it trusts nothing, and reads nothing */
+	}
+	LSEC_TRY(lsec_store_leaf_seqs_for_action(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
+	LSEC_TRY(lsec_store_leaf_seqs_for_action(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
+	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
+		    "cannot read the trusted stations: out of memory");
+	/* Both lists ascend: merged in log order. */
+	for (size_t i = 0, j = 0; i < nt || j < nd;) {
+		uint64_t seq = j >= nd || (i < nt && t[i] < d[j]) ? t[i++] : d[j++];
+		bool ok = false;
+		LSEC_TRY(station_event_read(&ok, &ev[n], st, seq, err));
+		n += ok ? 1 : 0;
+	}
+	/* A station trusted by a leaf of one trusted later in the log: until nothing changes. */
+	bool changed = true;
+	for (unsigned round = 0; changed && round <= LSEC_AUDIT_MAX_KEYS; round++) {
+		LSEC_TRY(apply_events(&changed, s, ev, n, err));
+	}
+out:
+	for (size_t i = 0; ev != NULL && i < n; i++) {
+		EVP_PKEY_free(ev[i].pub);
+	}
+	lsec_free(ev);
+	lsec_free(t);
+	lsec_free(d);
+	return rc;
+}
+
+void lsec_audit__keyring_bounds(lsec_audit__keyring *kr, lsec_store *st)
+{
+	lsec_audit_signer *s = lsec_audit__signer(st);
+	for (size_t i = 0; s != NULL && i < kr->n; i++) {
+		for (size_t k = 0; k < s->trust.n; k++) {
+			if (EVP_PKEY_eq(kr->k[i].pub, s->trust.k[k].pub) == 1) {
+				kr->k[i].bounded = s->trust.k[k].bounded;
+				kr->k[i].until = s->trust.k[k].until;
+			}
+		}
+	}
 }

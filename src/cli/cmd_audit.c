@@ -58,7 +58,7 @@ static const cli_opt verify_opts[] = {
 	CLI_OPT("against", "FILE|DIR",
 		"a checkpoint exported earlier, or a folder of them: the log must still contain each"),
 	CLI_OPT("pubkey", "FILE",
-		"station public key(s), PEM (default: the line's station.pub and stations.pub)"),
+		"station public key(s), PEM (default: this station's and those the log trusts)"),
 	CLI_FLAG("read-only", "read the line folder without writing anything (an auditor's copy)"),
 	CLI_FLAG("full", "walk and replay every leaf again, not only those since the last verify"),
 	CLI_OPT_JSON("the result"),

@@ -499,6 +499,130 @@ static const cli_spec cred_spec = {
 	.action = "issue an initial password",
 };
 
+/* ---- ca cred-replace, ca cred-approve: a replacement takes two security officers ---- */
+
+#define CHANGE_CRED_REPLACE "credential-replace" /* payload {"serial"} */
+
+static const cli_opt replace_opts[] = {
+	CLI_REQUIRED("serial", "SN", "the unit whose valid credential is replaced"),
+	CLI_OPT_END,
+};
+
+static int replace_body(cli_ctx *c)
+{
+	int rc = 0;
+	lsec_err *err = &c->err;
+	const char *serial = cli_get(&c->a, "serial");
+	bool active = false;
+	int64_t id = 0;
+	json_t *payload = NULL;
+	LSEC_TRY(lsec_pki_cred_active(&active, lsec_line_store(c->line), serial, err));
+	LSEC_ENSURE(active, LSEC_E_STATE,
+		    "unit '%s' holds no valid credential: issue one with 'linesec ca cred'", serial);
+	LSEC_ENSURE((payload = json_pack("{s:s}", "serial", serial)) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	LSEC_TRY(lsec_line_change_request(&id, NULL, 0, c->line, &c->who, CHANGE_CRED_REPLACE,
+					  serial, payload, err));
+	printf("change %lld requested: replace the credential of unit %s; a second security "
+	       "officer approves it with 'linesec ca cred-approve --label-dir DIR %lld'\n",
+	       (long long)id, serial, (long long)id);
+out:
+	json_decref(payload);
+	return rc;
+}
+
+static const cli_spec replace_spec = {
+	.usage = "ca cred-replace [--line DIR] [--as NAME] --serial SN",
+	.summary = "request a replacement of a unit's initial password (two security officers)",
+	.opts = replace_opts,
+	.details = "Nothing changes until a second, distinct security officer approves it with "
+		   "'linesec ca\ncred-approve', which revokes the old credential and records the "
+		   "new one in one transaction.",
+	.body = replace_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request a credential replacement",
+};
+
+typedef struct replace_ctx {
+	lsec_ca *ca;
+	const char *label_dir;
+	size_t len;
+	lsec_cred_alphabet alpha;
+	const char *station;
+	char *label; /* out */
+} replace_ctx;
+
+/* The approved change applied inside its transaction (lsec_line_change_apply_fn). */
+static int replace_apply(void *ctx, lsec_line *line, const lsec_store_change *change,
+			 const char *approver, lsec_err *err)
+{
+	int rc = 0;
+	replace_ctx *r = ctx;
+	lsec_actor who = {approver, r->station};
+	LSEC_ENSURE(strcmp(change->kind, CHANGE_CRED_REPLACE) == 0, LSEC_E_USAGE,
+		    "change %lld is a %s, not a credential replacement (approve it with 'linesec "
+		    "change approve')",
+		    (long long)change->id, change->kind);
+	LSEC_TRY(lsec_pki_cred_replace_recorded(&r->label, r->ca, lsec_line_store(line), &who,
+						change->subject, r->label_dir, r->len, r->alpha,
+						err));
+out:
+	return rc;
+}
+
+static const cli_opt approve_opts[] = {
+	OPT_CA,
+	CLI_REQUIRED("label-dir", "DIR", "where the new label file is written"),
+	CLI_OPT("length", "N", "characters, 16..64 (default 16)"),
+	CLI_OPT("alphabet", "NAME",
+		"alnum (56 characters, no look-alikes; default) or base32 (Crockford)"),
+	OPT_SECRET,
+	CLI_OPT_END,
+};
+
+static int approve_body(cli_ctx *c)
+{
+	int rc = 0;
+	lsec_err *err = &c->err;
+	const cli_args *a = &c->a;
+	uint64_t len = LSEC_CRED_LEN;
+	int64_t id = 0;
+	lsec_store_change ch;
+	replace_ctx r = {NULL, cli_get(a, "label-dir"), 0, LSEC_CRED_ALNUM,
+			 lsec_line_station(c->line), NULL};
+	LSEC_TRY(cli_change_id(&id, a->args[0], err));
+	LSEC_TRY(ca_open(&r.ca, c, CA_TOKEN_UNLOCK, err));
+	LSEC_TRY(cli_get_u64(a, "length", 64, &len, err));
+	r.len = (size_t)len;
+	if (cli_get(a, "alphabet") != NULL) {
+		LSEC_TRY(lsec_cred_alphabet_parse(&r.alpha, cli_get(a, "alphabet"), err));
+	}
+	LSEC_TRY(lsec_line_change_approve(&ch, NULL, 0, c->line, &c->who, id, replace_apply, &r,
+					  err));
+	printf("change %lld approved by %s: the credential of unit %s replaced (the old one "
+	       "revoked); label file %s\n",
+	       (long long)id, c->who.name, ch.subject, r.label);
+out:
+	lsec_free(r.label);
+	lsec_ca_free(r.ca);
+	return rc;
+}
+
+static const cli_spec approve_spec = {
+	.usage = "ca cred-approve [--line DIR] [--as NAME] [--ca DIR] --label-dir DIR [--length N] "
+		 "[--alphabet alnum|base32] ID",
+	.summary = "approve a credential replacement: revoke the old, record the new (a second "
+		   "security officer; signs)",
+	.opts = approve_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = approve_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "approve a credential replacement",
+};
+
 static const cli_opt cred_check_opts[] = {
 	OPT_CA,
 	CLI_OPT("secret-file", "FILE",
@@ -569,6 +693,10 @@ const cli_cmd cli_ca_cmds[] = {
 	{"revoke", &revoke_spec, NULL, "revoke a recorded device certificate"},
 	{"crl", &crl_spec, NULL, "sign the CRL (and the plain list for a cloud registry)"},
 	{"cred", &cred_spec, NULL, "issue a unit's initial password (label file only)"},
+	{"cred-replace", &replace_spec, NULL,
+	 "request a replacement of a unit's initial password (two officers)"},
+	{"cred-approve", &approve_spec, NULL,
+	 "approve a replacement: the old credential revoked, the new one recorded"},
 	{"label-done", &label_done_spec, NULL, "remove a printed label file"},
 	{"cred-check", &cred_check_spec, NULL,
 	 "check a password claimed for a unit (keyed fingerprint)"},

@@ -16,6 +16,9 @@ static const cli_opt init_opts[] = {
 				   "registry.db in the folder)"),
 	CLI_OPT("admin", "NAME", "the first security officer (default: admin)"),
 	CLI_OPT("second-officer", "NAME", "the second security officer, present at init (required for a new registry)"),
+	CLI_OPT("trust-station", "ID", "joining a shared registry: the station it joins"),
+	CLI_OPT("trust-pubkey", "FILE", "joining: that station's public key (its station.pub)"),
+	CLI_OPT("station-key", "FILE", "joining: this station's Ed25519 key, already trusted there"),
 	CLI_OPT("session-minutes", "N", "shift session lifetime in minutes (default: 480)"),
 	CLI_OPT_END,
 };
@@ -44,6 +47,9 @@ static int init_body(cli_ctx *c)
 					   "Password of the second security officer: ", true, err));
 	}
 	o.second_password = pw2;
+	o.trust_station = cli_get(&c->a, "trust-station");
+	o.trust_pub = cli_get(&c->a, "trust-pubkey");
+	o.station_key = cli_get(&c->a, "station-key");
 	LSEC_TRY(lsec_line_init(&o, err));
 	/* The default SOPs, compiled into the program, ready for submission and approval. */
 	LSEC_ENSURE((sops = lsec_asprintf("%s/sops", o.dir)) != NULL, LSEC_E_NOMEM, "out of memory");
@@ -61,7 +67,7 @@ out:
 }
 
 const cli_spec cli_init_spec = {
-	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]\n     [--second-officer NAME]",
+	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]\n     [--second-officer NAME] \n     [--trust-station ID --trust-pubkey FILE --station-key FILE]",
 	.summary = "create a line: line.yaml, the registry, the station key and the first security "
 		   "officer",
 	.opts = init_opts,

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "linesec/line.h"
+#include "linesec/station.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -242,7 +243,7 @@ static const cli_spec clist_spec = {
 	.action = "list changes",
 };
 
-static int change_id(int64_t *out, const char *text, lsec_err *err)
+int cli_change_id(int64_t *out, const char *text, lsec_err *err)
 {
 	char *end = NULL;
 	long long v = strtoll(text, &end, 10);
@@ -262,9 +263,10 @@ static int approve_body(cli_ctx *c)
 	int64_t id = 0;
 	lsec_store_change ch;
 	char half[LSEC_LINE_ENROL_HALF + 1] = "";
-	LSEC_TRY(change_id(&id, c->a.args[0], &c->err));
-	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id, NULL, NULL,
-					  &c->err));
+	LSEC_TRY(cli_change_id(&id, c->a.args[0], &c->err));
+	/* The line's own kinds apply themselves; a deny-list addition is the station's. */
+	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id,
+					  lsec_station_denied_key_apply, NULL, &c->err));
 	printf("change %lld approved by %s: %s of %s (requested by %s)\n", (long long)id,
 	       c->who.name, ch.kind, ch.subject, ch.requested_by);
 	if (half[0] != '\0') {
@@ -295,7 +297,7 @@ static int reject_body(cli_ctx *c)
 {
 	int rc = 0;
 	int64_t id = 0;
-	LSEC_TRY(change_id(&id, c->a.args[0], &c->err));
+	LSEC_TRY(cli_change_id(&id, c->a.args[0], &c->err));
 	LSEC_TRY(lsec_line_change_reject(c->line, &c->who, id, &c->err));
 	printf("change %lld rejected by %s\n", (long long)id, c->who.name);
 out:
@@ -311,6 +313,108 @@ static const cli_spec reject_spec = {
 	.setup = CLI_LINE | CLI_SIGN,
 	.roles = OFFICER,
 	.action = "reject a change",
+};
+
+/* ---- station trust|distrust ------------------------------------------------------ */
+
+static const cli_opt station_opts[] = {
+	CLI_REQUIRED("pubkey", "FILE", "the station's public key (its station.pub)"),
+	CLI_OPT_END,
+};
+
+/* Requests trusting (trust) or distrusting station args[0]; prints the change. */
+static int station_request(cli_ctx *c, bool trust)
+{
+	int rc = 0;
+	int64_t id = 0;
+	LSEC_TRY(lsec_line_station_request(&id, c->line, &c->who, trust, c->a.args[0],
+					   cli_get(&c->a, "pubkey"), &c->err));
+	printf("change %lld requested: %s of station %s; a second security officer approves it "
+	       "with 'linesec change approve %lld'\n",
+	       (long long)id, trust ? "trust" : "distrust", c->a.args[0], (long long)id);
+out:
+	return rc;
+}
+
+static int trust_body(cli_ctx *c)
+{
+	return station_request(c, true);
+}
+
+static int distrust_body(cli_ctx *c)
+{
+	return station_request(c, false);
+}
+
+static const cli_spec trust_spec = {
+	.usage = "station trust [--line DIR] [--as NAME] --pubkey FILE STATION",
+	.summary = "request to trust another station's leaves (two security officers)",
+	.opts = station_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Stations sharing a registry trust each other's leaves only through this "
+		   "change: once a\nsecond officer approves it, a station.trust leaf names the "
+		   "station and its key. No file\nin the line folder adds a trusted station.",
+	.body = trust_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request to trust a station",
+};
+
+static const cli_spec distrust_spec = {
+	.usage = "station distrust [--line DIR] [--as NAME] --pubkey FILE STATION",
+	.summary = "request to stop trusting a station's leaves from now on (two security "
+		   "officers)",
+	.opts = station_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.body = distrust_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request to distrust a station",
+};
+
+static const cli_opt deny_opts[] = {
+	CLI_REQUIRED("pubkey", "FILE", "the published key's public key (PEM)"),
+	CLI_REQUIRED("origin", "TEXT", "where it was published (a URL of the file and commit)"),
+	CLI_OPT_END,
+};
+
+static int deny_body(cli_ctx *c)
+{
+	int rc = 0;
+	int64_t id = 0;
+	LSEC_TRY(lsec_station_denied_key_request(&id, c->line, &c->who, c->a.args[0],
+						 cli_get(&c->a, "pubkey"), cli_get(&c->a, "origin"),
+						 &c->err));
+	printf("change %lld requested: add key %s to the line's deny list; a second security "
+	       "officer approves it with 'linesec change approve %lld'\n",
+	       (long long)id, c->a.args[0], (long long)id);
+out:
+	return rc;
+}
+
+static const cli_spec deny_spec = {
+	.usage = "station deny-key [--line DIR] [--as NAME] --pubkey FILE --origin TEXT NAME",
+	.summary = "request to add a published key to the line's deny list (two security "
+		   "officers)",
+	.opts = deny_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Once a second officer approves it, release approval, flashing and product "
+		   "key\nregistration refuse the key. The built-in list cannot be weakened and no "
+		   "key is\never removed.",
+	.body = deny_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = OFFICER,
+	.action = "request a deny-list addition",
+};
+
+const cli_cmd cli_station_cmds[] = {
+	{"deny-key", &deny_spec, NULL, "request to add a key to the deny list (two officers)"},
+	{"trust", &trust_spec, NULL, "request to trust another station (two officers)"},
+	{"distrust", &distrust_spec, NULL, "request to stop trusting a station (two officers)"},
+	{NULL, NULL, NULL, NULL},
 };
 
 const cli_cmd cli_change_cmds[] = {

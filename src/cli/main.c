@@ -24,6 +24,7 @@ static const cli_cmd commands[] = {
 	 "create a line: configuration, registry, station key, first officer"},
 	{"person", NULL, cli_person_cmds, "request, list and unlock the line's people"},
 	{"change", NULL, cli_change_cmds, "approve or reject changes of trust (two officers)"},
+	{"station", NULL, cli_station_cmds, "trust or distrust another station's leaves (two officers)"},
 	{"enrol", &cli_enrol_spec, NULL, "set your own password with your enrolment code"},
 	{"login", &cli_login_spec, NULL, "open a shift session on this station"},
 	{"logout", &cli_logout_spec, NULL, "end a shift session"},

@@ -32,11 +32,16 @@ static bool same(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0; /* lint:ok: public text */
 }
 
-static bool line_kind(const char *kind)
+static bool person_kind(const char *kind)
 {
 	return same(kind, LSEC_LINE_CHANGE_PERSON_ADD) ||
 	       same(kind, LSEC_LINE_CHANGE_PERSON_DISABLE) || same(kind, LSEC_LINE_CHANGE_ROLE) ||
 	       same(kind, LSEC_LINE_CHANGE_PASSWORD_RESET);
+}
+
+static bool line_kind(const char *kind)
+{
+	return person_kind(kind) || lsec_line__station_kind(kind);
 }
 
 /* Kinds that give the subject a new enrolment code. */
@@ -150,8 +155,10 @@ int lsec_line_change_request(int64_t *id_out, char *half_out, size_t half_cap, l
 		    "cannot request %s of '%s': the payload must be a JSON object", kind, subject);
 	LSEC_TRY(lsec_ident_check(kind, "change kind", err));
 	LSEC_TRY(require_signing_officer(line, by, "request a change", err));
-	if (line_kind(kind)) {
+	if (person_kind(kind)) {
 		LSEC_TRY(check_line_change(NULL, line, by->name, kind, subject, payload, err));
+	} else if (lsec_line__station_kind(kind)) {
+		LSEC_TRY(lsec_line__station_check(line, kind, subject, payload, err));
 	}
 	if (enrol_kind(kind)) {
 		LSEC_ENSURE(half_out != NULL && half_cap > LSEC_LINE_ENROL_HALF, LSEC_E_USAGE,
@@ -306,7 +313,10 @@ int lsec_line_change_approve(lsec_store_change *out, char *half_out, size_t half
 	LSEC_ENSURE(ours || apply != NULL, LSEC_E_USAGE,
 		    "cannot approve change %lld: kind %s is applied by another command", (long long)id,
 		    c.kind);
-	if (ours) {
+	bool station = lsec_line__station_kind(c.kind);
+	if (station) {
+		LSEC_TRY(lsec_line__station_check(line, c.kind, c.subject, payload, err));
+	} else if (ours) {
 		LSEC_TRY(check_line_change(&role, line, c.requested_by, c.kind, c.subject, payload,
 					   err));
 	}
@@ -327,15 +337,29 @@ int lsec_line_change_approve(lsec_store_change *out, char *half_out, size_t half
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "approved", by->name, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "change.approve", "ok", ev, err));
-	if (ours) {
+	if (station) {
+		json_t *extra = json_pack("{s:I,s:s}", "change", (json_int_t)id, "requested-by",
+					  c.requested_by);
+		LSEC_ENSURE(extra != NULL, LSEC_E_NOMEM, "out of memory");
+		rc = lsec_line__station_record(line, by->name,
+					       same(c.kind, LSEC_LINE_CHANGE_STATION_TRUST),
+					       payload, extra, err);
+		json_decref(extra);
+		LSEC_TRY(rc);
+	} else if (ours) {
 		LSEC_TRY(apply_line_change(line, &c, by->name, role, pw_hash[0] ? pw_hash : NULL,
 					   err));
 	} else {
 		LSEC_TRY(apply(ctx, line, &c, by->name, err));
 	}
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	if (station) {
+		/* The stations trusted from here on are those the log now says. */
+		LSEC_TRY(lsec_line_trust_log(line->st, err));
+	}
 	/* A removal of trust is never left in the deletable tail after the last checkpoint. */
-	if (same(c.kind, LSEC_LINE_CHANGE_PERSON_DISABLE)) {
+	if (same(c.kind, LSEC_LINE_CHANGE_PERSON_DISABLE) ||
+	    same(c.kind, LSEC_LINE_CHANGE_STATION_DISTRUST)) {
 		LSEC_TRY(lsec_line_checkpoint_now(line, by->name, err));
 	}
 	if (half_out != NULL && half[0] != '\0') {

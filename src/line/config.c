@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -472,21 +473,8 @@ void lsec_line_close(lsec_line *line)
 int lsec_line_signer_new(lsec_audit_signer **out, const char *dir, const char *line_id,
 			 const char *station_id, const struct evp_pkey_st *key, lsec_err *err)
 {
-	int rc = 0;
-	lsec_audit_signer *s = NULL;
-	char *others = NULL;
-	*out = NULL;
-	LSEC_ENSURE_REF(dir);
-	LSEC_ENSURE((others = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATIONS_PUB)) != NULL,
-		    LSEC_E_NOMEM, "cannot open line: out of memory");
-	LSEC_TRY(lsec_audit_signer_new(&s, line_id, station_id, key, err));
-	LSEC_TRY(lsec_audit_signer_trust_file(s, others, err));
-	*out = s;
-	s = NULL;
-out:
-	lsec_audit_signer_free(s);
-	lsec_free(others);
-	return rc;
+	(void)dir; /* the other stations come from the log (lsec_line_trust_log), not a file */
+	return lsec_audit_signer_new(out, line_id, station_id, key, err);
 }
 
 int lsec_line_verifier_new(lsec_audit_signer **out, const char *dir, const char *line_id,
@@ -494,21 +482,29 @@ int lsec_line_verifier_new(lsec_audit_signer **out, const char *dir, const char 
 {
 	int rc = 0;
 	lsec_audit_signer *s = NULL;
-	char *own = NULL, *others = NULL;
+	char *own = NULL;
 	*out = NULL;
 	LSEC_ENSURE_REF(dir);
-	LSEC_ENSURE((own = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATION_PUB)) != NULL &&
-			    (others = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATIONS_PUB)) != NULL,
+	LSEC_ENSURE((own = lsec_asprintf("%s/%s", dir, LSEC_LINE_STATION_PUB)) != NULL,
 		    LSEC_E_NOMEM, "cannot open line: out of memory");
 	LSEC_TRY(lsec_audit_signer_new_verifier(&s, line_id, err));
 	LSEC_TRY(lsec_audit_signer_trust_file(s, own, err));
-	LSEC_TRY(lsec_audit_signer_trust_file(s, others, err));
 	*out = s;
 	s = NULL;
 out:
 	lsec_audit_signer_free(s);
 	lsec_free(own);
-	lsec_free(others);
+	return rc;
+}
+
+int lsec_line_trust_log(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s = lsec_store_signer(st);
+	LSEC_ENSURE(s != NULL, LSEC_E_AUDIT_NO_SIGNER,
+		    "cannot read the trusted stations: no station key attached");
+	LSEC_TRY(lsec_audit_signer_trust_log(s, st, err));
+out:
 	return rc;
 }
 
@@ -531,6 +527,7 @@ static int attach_signer(lsec_line *line, bool read_only, lsec_err *err)
 					      lsec_key_evp(key), err));
 	}
 	lsec_audit_signer_attach(line->st, s);
+	LSEC_TRY(lsec_line_trust_log(line->st, err));
 out:
 	lsec_key_free(key);
 	return rc;
@@ -539,34 +536,7 @@ out:
 int lsec_line_trusted_keys(struct evp_pkey_st ***out, size_t *n_out, const lsec_line *line,
 			   lsec_err *err)
 {
-	int rc = 0;
-	struct evp_pkey_st **own = NULL, **others = NULL;
-	size_t nown = 0, nothers = 0;
-	char *path = NULL;
-	*out = NULL;
-	*n_out = 0;
-	LSEC_TRY(lsec_audit_pubkeys_load(&own, &nown, line->pub_path, err));
-	LSEC_ENSURE((path = lsec_asprintf("%s/%s", line->dir, LSEC_LINE_STATIONS_PUB)) != NULL,
-		    LSEC_E_NOMEM, "cannot read station keys: out of memory");
-	if (access(path, F_OK) == 0) {
-		LSEC_TRY(lsec_audit_pubkeys_load(&others, &nothers, path, err));
-	}
-	/* The loader's array holds LSEC_AUDIT_MAX_KEYS slots: the others join it. */
-	LSEC_ENSURE(nown + nothers <= LSEC_AUDIT_MAX_KEYS, LSEC_E_LIMIT,
-		    "cannot read station keys: more than %d", LSEC_AUDIT_MAX_KEYS);
-	for (size_t i = 0; i < nothers; i++) {
-		own[nown++] = others[i];
-		others[i] = NULL;
-	}
-	*out = own;
-	*n_out = nown;
-	own = NULL;
-	nown = 0;
-out:
-	lsec_audit_pubkeys_free(own, nown);
-	lsec_audit_pubkeys_free(others, nothers);
-	lsec_free(path);
-	return rc;
+	return lsec_audit_signer_pubkeys(out, n_out, line->st, err);
 }
 
 /*
@@ -768,18 +738,63 @@ out:
 	return rc;
 }
 
-static int write_station_key(const lsec_line *line, lsec_err *err)
+/* The station key: made here, or the one given (a station joining a registry). */
+static int write_station_key(const lsec_line *line, const char *given, lsec_err *err)
 {
 	int rc = 0;
 	lsec_key *key = NULL;
 	lsec_buf pem = LSEC_BUF_INIT(4096);
-	LSEC_TRY(lsec_key_generate(&key, LSEC_KEY_ED25519, err));
+	if (given != NULL) {
+		LSEC_TRY(lsec_key_load_private(&key, given, NULL, err));
+		LSEC_ENSURE(lsec_key_get_type(key) == LSEC_KEY_ED25519, LSEC_E_USAGE,
+			    "cannot create line: station key '%s' is not an Ed25519 key", given);
+	} else {
+		LSEC_TRY(lsec_key_generate(&key, LSEC_KEY_ED25519, err));
+	}
 	LSEC_TRY(lsec_key_write_private(key, line->key_path, NULL, err));
 	LSEC_TRY(lsec_key_public_pem(&pem, key, err));
 	LSEC_TRY(lsec_file_write_new(line->pub_path, pem.data, pem.len, 0644, err));
 out:
 	lsec_buf_release(&pem);
 	lsec_key_free(key);
+	return rc;
+}
+
+/*
+ * A station joining a registry: the log, read trusting the joined station's
+ * key alone, must already trust this station's key (two officers there
+ * approved it), or it writes nothing. Leaves a verifier attached.
+ */
+static int join_check(lsec_line *line, const char *station, const char *pub_path, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *v = NULL;
+	lsec_key *joined = NULL, *own = NULL;
+	struct evp_pkey_st **keys = NULL;
+	size_t n = 0;
+	bool trusted = false;
+	LSEC_TRY(lsec_key_load_public(&joined, pub_path, err));
+	LSEC_TRY(lsec_key_load_public(&own, line->pub_path, err));
+	LSEC_TRY(lsec_audit_signer_new_verifier(&v, line->line_id, err));
+	LSEC_TRY(lsec_audit_signer_trust(v, lsec_key_evp(joined), err));
+	lsec_audit_signer_attach(line->st, v);
+	v = NULL;
+	LSEC_TRY(lsec_line_trust_log(line->st, err));
+	LSEC_TRY(lsec_audit_signer_pubkeys(&keys, &n, line->st, err));
+	for (size_t i = 0; i < n; i++) {
+		trusted = trusted || EVP_PKEY_eq(keys[i], lsec_key_evp(own)) == 1;
+	}
+	LSEC_ENSURE(trusted, LSEC_E_POLICY,
+		    "cannot join the registry as station '%s': the log, read as station '%s' "
+		    "signs it, does not trust this station's key; two security officers there "
+		    "first run 'linesec station trust %s --pubkey PUB' and 'linesec change approve "
+		    "ID' (PUB: the public key of --station-key)",
+		    line->station, station, line->station);
+out:
+	lsec_audit_signer_free(v);
+	lsec_audit_pubkeys_free(keys, n);
+	lsec_key_free(joined);
+	lsec_key_free(own);
 	return rc;
 }
 
@@ -815,7 +830,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	char hash[160] = "", hash2[160] = "";
 	lsec_err ignored = LSEC_ERR_INIT;
 	uint64_t people = 0;
-	json_t *ev = NULL, *ev2 = NULL;
+	json_t *ev = NULL, *ev2 = NULL, *join = NULL, *join_extra = NULL;
 	LSEC_ENSURE_REF(opts);
 	LSEC_ENSURE(opts->version == 1, LSEC_E_USAGE, "cannot create line: options version %u",
 		    opts->version);
@@ -866,7 +881,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	LSEC_TRY(write_config(cfg, line, err));
 	made_config = true;
 	made_key = true; /* a partly written key is removed too */
-	LSEC_TRY(write_station_key(line, err));
+	LSEC_TRY(write_station_key(line, opts->station_key, err));
 	if (is_url(line->registry)) {
 		/* A second station joins the registry the first one created. */
 		rc = lsec_store_create(&line->st, line->registry_location, err);
@@ -885,6 +900,25 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	LSEC_TRY(lsec_line_anchor_create(line->dir, line->st, err));
 
 	LSEC_TRY(lsec_store_person_count(&people, line->st, err));
+	if (people > 0) {
+		/* A station joining a registry others write reads nothing it does not trust. */
+		LSEC_ENSURE(opts->trust_station != NULL && opts->trust_pub != NULL, LSEC_E_USAGE,
+			    "cannot join the registry: it already has a line; name the station it "
+			    "joins and its public key (--trust-station NAME --trust-pubkey FILE)");
+		LSEC_ENSURE(opts->station_key != NULL, LSEC_E_USAGE,
+			    "cannot join the registry: give the station key the line already trusts "
+			    "(--station-key FILE, made with 'linesec keygen --type ed25519')");
+		LSEC_TRY(lsec_line__station_payload(&join, opts->trust_station, opts->trust_pub,
+						    err));
+		LSEC_TRY(join_check(line, opts->trust_station, opts->trust_pub, err));
+		LSEC_TRY(attach_signer(line, false, err));
+		LSEC_ENSURE((join_extra = json_pack("{s:s}", "meaning", "joined")) != NULL,
+			    LSEC_E_NOMEM, "out of memory");
+	} else {
+		LSEC_ENSURE(opts->trust_station == NULL, LSEC_E_USAGE,
+			    "cannot create line: --trust-station is for a station joining a "
+			    "registry that already has a line");
+	}
 	if (people == 0) {
 		LSEC_ENSURE(opts->admin_password != NULL, LSEC_E_USAGE,
 			    "cannot create line: the first security officer '%s' needs a password",
@@ -932,10 +966,21 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 						    err));
 		LSEC_TRY(lsec_line__record(line, second, "person-add", "ok", ev2, err));
 	}
+	if (people > 0) {
+		/* The station joined, recorded by this station's own signed leaf: what lets it
+		 * read the log (docs/line.md, "Stations sharing a registry"). */
+		LSEC_TRY(lsec_line__station_record(line, admin, true, join, join_extra, err));
+	}
+	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	if (people > 0) {
+		LSEC_TRY(lsec_line_trust_log(line->st, err));
+	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	json_decref(ev2);
+	json_decref(join);
+	json_decref(join_extra);
 	lsec_wipe(hash, sizeof(hash));
 	lsec_wipe(hash2, sizeof(hash2));
 	if (line != NULL) {

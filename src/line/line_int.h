@@ -46,6 +46,17 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 			    lsec_err *err);
 /* Fills the derived paths (key, pub, sessions, registry location) from dir and registry. */
 int lsec_line__derive_paths(lsec_line *line, lsec_err *err);
+/* Whether kind is station-trust or station-distrust (stations.c). */
+bool lsec_line__station_kind(const char *kind);
+/* The payload of a change of station name's trust: {station, pubkey, key-sha256} of pub_path. */
+int lsec_line__station_payload(json_t **out, const char *name, const char *pub_path,
+			       lsec_err *err);
+/* Checks a change of a station's trust against the trusted keys as they are now. */
+int lsec_line__station_check(lsec_line *line, const char *kind, const char *subject,
+			     const json_t *payload, lsec_err *err);
+/* Records the station.trust (trust) or station.distrust leaf: payload, plus extra's keys. */
+int lsec_line__station_record(lsec_line *line, const char *person, bool trust,
+			      const json_t *payload, const json_t *extra, lsec_err *err);
 /* Records one audit event by person for this station inside the open transaction. */
 int lsec_line__record(lsec_line *line, const char *person, const char *action,
 		      const char *outcome, json_t *evidence, lsec_err *err);

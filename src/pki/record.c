@@ -344,9 +344,14 @@ out:
 	return rc;
 }
 
-int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_actor *who,
-			   const char *unit, const char *label_dir, size_t len,
-			   lsec_cred_alphabet a, lsec_err *err)
+/*
+ * Issues unit's initial password in one transaction; replace first revokes
+ * the valid one it must hold (a credential.revoke leaf, meaning
+ * "replaced"), so the unit never holds two.
+ */
+static int cred_issue(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_actor *who,
+		      const char *unit, const char *label_dir, size_t len, lsec_cred_alphabet a,
+		      bool replace, lsec_err *err)
 {
 	int rc = 0;
 	lsec_secret *pw = NULL;
@@ -364,6 +369,19 @@ int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca, lsec_store *st, const 
 	LSEC_TRY(lsec_cred_fingerprint(fp, ca, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
 	lsec_hex_encode(fphex, fp, sizeof(fp));
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	if (replace) {
+		size_t n = 0;
+		LSEC_TRY(lsec_store_credential_revoke(&n, st, u.serial, err));
+		LSEC_ENSURE(n == 1, LSEC_E_STATE,
+			    "cannot replace the credential of unit '%s': it holds %zu valid ones "
+			    "(a replacement revokes exactly one; issue a first one with 'linesec ca "
+			    "cred')",
+			    u.serial, n);
+		LSEC_TRY(audit(st, who, u.serial, "credential.revoke",
+			       json_pack("{s:I,s:s}", "revoked", (json_int_t)n, "meaning",
+					 "replaced"),
+			       err));
+	}
 	LSEC_TRY(lsec_store_credential_add(st, u.serial, fphex, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.initial-password.issue",
 		       json_pack("{s:I,s:I,s:s}", "entropy_bits",
@@ -387,6 +405,36 @@ out:
 	lsec_wipe(fphex, sizeof(fphex));
 	lsec_wipe(fp, sizeof(fp));
 	lsec_secret_free(pw);
+	return rc;
+}
+
+int lsec_pki_cred_recorded(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_actor *who,
+			   const char *unit, const char *label_dir, size_t len,
+			   lsec_cred_alphabet a, lsec_err *err)
+{
+	return cred_issue(label_out, ca, st, who, unit, label_dir, len, a, false, err);
+}
+
+int lsec_pki_cred_replace_recorded(char **label_out, lsec_ca *ca, lsec_store *st,
+				   const lsec_actor *who, const char *unit, const char *label_dir,
+				   size_t len, lsec_cred_alphabet a, lsec_err *err)
+{
+	return cred_issue(label_out, ca, st, who, unit, label_dir, len, a, true, err);
+}
+
+int lsec_pki_cred_active(bool *out, lsec_store *st, const char *unit, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_credential *creds = NULL;
+	size_t n = 0;
+	*out = false;
+	LSEC_TRY(lsec_ident_check(unit, "unit serial", err));
+	LSEC_TRY(lsec_store_credential_list(&creds, &n, st, unit, err));
+	for (size_t i = 0; i < n; i++) {
+		*out = *out || creds[i].revoked[0] == '\0';
+	}
+out:
+	lsec_free(creds);
 	return rc;
 }
 

@@ -109,15 +109,16 @@ out:
 }
 
 /* LSEC_E_STATION_SAMPLE_KEY when the key of SHA-256 kh is on the deny list. */
-static int not_denied(const uint8_t kh[32], const char *product, const char *purpose,
-		      lsec_err *err)
+static int not_denied(lsec_station *st, const uint8_t kh[32], const char *product,
+		      const char *purpose, lsec_err *err)
 {
 	int rc = 0;
-	const char *denied = NULL, *origin = NULL;
-	LSEC_ENSURE(!lsec_station_sample_key(&denied, &origin, kh), LSEC_E_STATION_SAMPLE_KEY,
+	lsec_station__denial d;
+	LSEC_TRY(lsec_station__denied(&d, st->store, kh, err));
+	LSEC_ENSURE(!d.hit, LSEC_E_STATION_SAMPLE_KEY,
 		    "cannot register the %s key of '%s': it is the published key '%s' "
 		    "(published at %s)",
-		    purpose, product, denied, origin);
+		    purpose, product, d.name, d.origin);
 out:
 	return rc;
 }
@@ -151,7 +152,7 @@ static int row_key(lsec_key **out, lsec_station *st, json_t *const lv[LSEC_STATI
 		    "%s, but its leaf "
 		    "%lld recorded %s: the registry was changed outside linesec",
 		    best->name, best->version, hex, (long long)submit_seq(lv, best), best->digest);
-	LSEC_TRY(not_denied(fp, best->name, lsec_station__key_purpose(best->version), err));
+	LSEC_TRY(not_denied(st, fp, best->name, lsec_station__key_purpose(best->version), err));
 out:
 	if (rc < 0) {
 		lsec_key_free(*out);
@@ -258,7 +259,7 @@ static int submit(char version_out[LSEC_STORE_NAME_MAX + 1], lsec_station *st,
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "submit a product key",
 					    err));
 	LSEC_TRY(lsec_key_fingerprint(fp, k, err));
-	LSEC_TRY(not_denied(fp, product, purpose, err));
+	LSEC_TRY(not_denied(st, fp, product, purpose, err));
 	LSEC_TRY(lsec_key_spki_der(&der, k, err));
 	LSEC_TRY(lsec_base64_encode(&b64, der.data, der.len, err));
 	lsec_hex_encode(hex, fp, 32);
@@ -367,7 +368,7 @@ int lsec_station_product_key_approve(lsec_station *st, const char *id, const cha
 		    "cannot approve product key %s@%s: '%s' and '%s' approved it already", a->name,
 		    a->version, a->approvers[0], a->approvers[1]);
 	LSEC_TRY(lsec_hex_decode_fixed(fp, 32, a->digest, "product key digest", err));
-	LSEC_TRY(not_denied(fp, a->name, lsec_station__key_purpose(a->version), err));
+	LSEC_TRY(not_denied(st, fp, a->name, lsec_station__key_purpose(a->version), err));
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
 		       LSEC_EV_KEY_SHA256, a->digest, LSEC_EV_PURPOSE,
 		       lsec_station__key_purpose(a->version), LSEC_EV_MEANING, LSEC_MEANING_APPROVED);

@@ -159,24 +159,23 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
 	lsec_key *key = NULL;
 	lsec_buf spki = LSEC_BUF_INIT(4096);
 	uint8_t kh[32];
-	const char *denied = NULL;
-	const char *origin = NULL;
+	lsec_station__denial d;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
 	/* A denied key is named as such, before (and whatever) the key check says. */
-	if (lsec_image_key_hash(kh, img) && lsec_station_sample_key(&denied, &origin, kh)) {
-		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
-			  "cannot accept the release of '%s': the image is signed with the published key "
-			  "'%s' (published at %s)",
-			  product, denied, origin);
+	if (lsec_image_key_hash(kh, img)) {
+		LSEC_TRY(lsec_station__denied(&d, st->store, kh, err));
+		LSEC_ENSURE(!d.hit, LSEC_E_STATION_SAMPLE_KEY,
+			    "cannot accept the release of '%s': the image is signed with the published "
+			    "key '%s' (published at %s)",
+			    product, d.name, d.origin);
 	}
 	LSEC_TRY(lsec_station__product_key(&key, st, product, err));
 	LSEC_TRY(lsec_key_fingerprint(kh, key, err));
-	if (lsec_station_sample_key(&denied, &origin, kh)) {
-		LSEC_BAIL(LSEC_E_STATION_SAMPLE_KEY,
-			  "cannot accept the release of '%s': its firmware key is the published key '%s' "
-			  "(published at %s)",
-			  product, denied, origin);
-	}
+	LSEC_TRY(lsec_station__denied(&d, st->store, kh, err));
+	LSEC_ENSURE(!d.hit, LSEC_E_STATION_SAMPLE_KEY,
+		    "cannot accept the release of '%s': its firmware key is the published key '%s' "
+		    "(published at %s)",
+		    product, d.name, d.origin);
 	LSEC_TRY(lsec_key_spki_der(&spki, key, err));
 	vo.pubkey_der = spki.data;
 	vo.pubkey_der_len = spki.len;

@@ -78,8 +78,9 @@ out:
  * last verified plus the leaves after it, each hashed from its bytes and
  * signature-checked, so the gate costs the same whatever the log's size
  * (docs/audit-log.md; the whole log is replayed by 'linesec audit verify').
- * The keys are those the attached signer trusts (this station's and the
- * line's stations.pub): stations sharing a registry write one log.
+ * The keys are those the attached signer trusts (this station's and those
+ * its log's station.trust leaves add): stations sharing a registry write
+ * one log.
  */
 static int gate_log(lsec_station *st, const char *serial, uint64_t *proven, lsec_err *err)
 {

@@ -274,6 +274,8 @@ int lsec_station_open(lsec_station **out, const lsec_station_config *cfg, lsec_e
 						cfg->line_id ? cfg->line_id : "line", err));
 		lsec_audit_signer_attach(st->store, verifier);
 	}
+	/* The other stations whose leaves it trusts: those the log trusts. */
+	LSEC_TRY(lsec_line_trust_log(st->store, err));
 	*out = st;
 	st = NULL;
 out:

@@ -39,6 +39,20 @@ static inline bool lsec_station__eq(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0; /* lint:ok */
 }
 
+/* A key found on the deny list: built in (data/denied-keys/) or added by the line. */
+typedef struct lsec_station__denial {
+	bool hit;
+	char name[128];
+	char origin[640];
+} lsec_station__denial;
+/*
+ * Whether the key of hash kh (SPKI SHA-256, or an image's KEYHASH) is
+ * denied: the built-in list, then the line's denied-key.add leaves
+ * (denied.c). Errors: those of reading the leaves.
+ */
+int lsec_station__denied(lsec_station__denial *out, lsec_store *store, const uint8_t kh[32],
+			 lsec_err *err);
+
 struct json_t;
 
 struct lsec_station {

@@ -163,6 +163,9 @@ static const char *const migrations[] = {
 	 "CREATE TABLE product_key_approvals ("
 	 " product_key_id BIGINT NOT NULL REFERENCES product_keys(id), person TEXT NOT NULL,"
 	 " created TEXT NOT NULL, PRIMARY KEY (product_key_id, person));"),
+	/* 13: a unit holds at most one active (unrevoked) credential, whoever writes the table */
+	("CREATE UNIQUE INDEX credentials_one_active ON credentials (unit_id)"
+	 " WHERE revoked IS NULL;"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

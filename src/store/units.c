@@ -505,7 +505,8 @@ int lsec_store_credential_add(lsec_store *st, const char *serial, const char *ke
 		LSEC_ENSURE(creds[i].revoked[0] != '\0', LSEC_E_STATE,
 			    "cannot record a second credential of unit '%s': it holds a valid one "
 			    "(recorded %s) and a unit has at most one; replacing it takes two "
-			    "security officers and is not offered yet (decommissioning revokes it)",
+			    "security officers ('linesec ca cred-replace', then 'linesec ca "
+			    "cred-approve')",
 			    serial, creds[i].created);
 	}
 	lsec_time_utc(now);

@@ -7,6 +7,13 @@
 # provisioning run whose label step fails after the credential was made (a
 # stale label file) quarantines the unit with that reason, and the unit is
 # never shipped with a password nobody has.
+#
+# Replacing a credential takes two security officers, on SQLite and
+# PostgreSQL: a second active credential inserted by SQL is refused by the
+# schema (a partial unique index); one officer approving her own replacement
+# request is refused; a replacement that fails (no label folder) records
+# nothing; with a second officer the old credential is revoked and the new
+# one recorded in the same transaction (adjacent leaves after the approval).
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -76,5 +83,49 @@ suite_cred() {
 		"[ \"\$(sql \"SELECT state FROM units WHERE serial = 'unit-003'\")\" != shipped ]"
 }
 
+actions() { sql "SELECT COUNT(*) FROM audit_leaves WHERE action = '$1'"; }
+seq_of() { sql "SELECT MAX(seq) FROM audit_leaves WHERE action = '$1'"; }
+
+suite_replace() {
+	local label=$1 id
+	shift
+	line_with_release "$label" "$@" || return
+	"$L" sim new --count 1 --dir fleet --seed 37 >/dev/null
+	mkdir labels labels2
+	expect 0 "$label: unit-001 is flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
+	expect 0 "$label: its first credential" "$L" ca cred --as alice --serial unit-001 --label-dir labels
+	check "$label: the schema refuses a second active credential inserted by SQL" \
+		"! sql \"INSERT INTO credentials (unit_id, keyed_fp, created) SELECT id, 'ff00', '2030-01-01T00:00:00Z'
+		   FROM units WHERE serial = 'unit-001'\" >/dev/null 2>&1"
+	check "$label: the unit holds one valid credential" "[ \"\$(creds unit-001)\" = '1 1' ]"
+
+	id=$(LINESEC_PASSWORD=alice-pw "$L" ca cred-replace --as alice --serial unit-001 |
+		sed -n 's/^change \([0-9]*\) requested.*/\1/p')
+	check "$label: alice's replacement request is a pending change" "[ -n \"$id\" ]"
+	LINESEC_PASSWORD=alice-pw expect 8 "$label: alice approving her own replacement is refused" \
+		"$L" ca cred-approve --as alice --label-dir labels2 "$id"
+	has "a second, distinct security officer must approve" err.txt "$label: the refusal says why"
+	check "$label: nothing was replaced" \
+		"[ \"\$(creds unit-001)\" = '1 1' ] && [ \"\$(actions credential.revoke)\" = 0 ] && [ -z \"\$(ls labels2)\" ]"
+	LINESEC_PASSWORD=bob-pw-123 expect 3 "$label: a replacement with no label folder fails" \
+		"$L" ca cred-approve --as bob --label-dir no-such-folder "$id"
+	check "$label: the failed replacement recorded nothing" \
+		"[ \"\$(creds unit-001)\" = '1 1' ] && [ \"\$(actions credential.revoke)\" = 0 ] &&
+		 [ \"\$(actions pki.initial-password.issue)\" = 1 ] &&
+		 [ \"\$(sql \"SELECT state FROM change_requests WHERE id = $id\")\" = pending ]"
+
+	LINESEC_PASSWORD=bob-pw-123 expect 0 "$label: a second officer approves the replacement" \
+		"$L" ca cred-approve --as bob --label-dir labels2 "$id"
+	check "$label: the old credential is revoked, the new one valid" "[ \"\$(creds unit-001)\" = '2 1' ]"
+	check "$label: its label file is written" "[ -f labels2/unit-001.label ]"
+	local a
+	a=$(seq_of change.approve)
+	check "$label: approval, revocation and new credential are one transaction's leaves" \
+		"[ \"\$(seq_of credential.revoke)\" = $((a + 1)) ] && [ \"\$(seq_of pki.initial-password.issue)\" = $((a + 2)) ]"
+	expect 0 "$label: the log and the registry agree" "$L" audit verify
+}
+
 suite_cred
+suite_replace replace-sqlite
+run_on_postgres suite_replace replace-postgres
 finish

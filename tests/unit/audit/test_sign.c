@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ORIGIN "linesec/" LSEC_TEST_LINE
@@ -244,6 +246,79 @@ static void test_audit_sign__other_stations_leaves_need_trust(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/* Records through st a station.trust (trust) or station.distrust leaf naming key as name. */
+static void station_leaf(lsec_store *st, bool trust, const char *name, EVP_PKEY *key)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(key, &der);
+	assert_true(n > 0);
+	uint8_t h[32];
+	char hex[65], *b64 = NULL;
+	assert_lsec_ok(lsec_sha256(h, der, (size_t)n, &err), &err);
+	lsec_hex_encode(hex, h, 32);
+	assert_lsec_ok(lsec_base64_encode(&b64, der, (size_t)n, &err), &err);
+	json_t *evj = json_pack("{s:s,s:s,s:s}", LSEC_EV_STATION, name, LSEC_EV_PUBKEY, b64,
+				LSEC_EV_KEY_SHA256, hex);
+	lsec_audit_event ev = {.person = "alice", .station = LSEC_TEST_STATION,
+			       .action = trust ? LSEC_AUDIT_STATION_TRUST
+					       : LSEC_AUDIT_STATION_DISTRUST,
+			       .outcome = "ok", .evidence = evj};
+	assert_lsec_ok(lsec_audit_append(NULL, st, &ev, &err), &err);
+	json_decref(evj);
+	lsec_free(b64);
+	OPENSSL_free(der);
+}
+
+static size_t trusted_count(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY **keys = NULL;
+	size_t n = 0;
+	assert_lsec_ok(lsec_audit_signer_trust_log(lsec_audit__signer(st), st, &err), &err);
+	assert_lsec_ok(lsec_audit_signer_pubkeys(&keys, &n, st, &err), &err);
+	lsec_audit_pubkeys_free(keys, n);
+	return n;
+}
+
+static void test_audit_sign__trusted_stations_come_from_the_log(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *k3 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k2);
+	assert_non_null(k3);
+	lsec_store *st2 = NULL, *st3 = NULL;
+	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
+	assert_lsec_ok(lsec_store_open(&st3, db->location, &err), &err);
+	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
+	lsec_audit_signer_attach(st3, signer_for(LSEC_TEST_LINE, "st-3", k3));
+	/* A station trusting itself trusts nothing. */
+	station_leaf(st3, true, "st-3", k3);
+	assert_int_equal(trusted_count(db->st), 1);
+	/* This station trusts st-2; st-2 trusts st-3: both, whatever the order in the log. */
+	station_leaf(db->st, true, "st-2", k2);
+	assert_int_equal(trusted_count(db->st), 2);
+	station_leaf(st2, true, "st-3", k3);
+	assert_int_equal(trusted_count(db->st), 3);
+	record(st2, "SN-B");
+	checkpoint(db->st, 0, NULL);
+	/* Distrusted: st-2's later leaves are refused, its earlier ones kept. */
+	station_leaf(db->st, false, "st-2", k2);
+	assert_int_equal(trusted_count(db->st), 3); /* still listed, bounded */
+	uint64_t next = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&next, db->st, &err), &err);
+	record(st2, "SN-B");
+	char where[64];
+	snprintf(where, sizeof(where), "leaf %llu is bad", (unsigned long long)next);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, where);
+	lsec_store_close(st2);
+	lsec_store_close(st3);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+}
+
 static void test_audit_sign__no_signer_no_leaf(void **state)
 {
 	lsec_test_db *db = *state;
@@ -274,6 +349,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_sign__leaf_appended_by_sql_is_refused,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__other_stations_leaves_need_trust,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__trusted_stations_come_from_the_log,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__no_signer_no_leaf,
 						lsec_test_db_setup, lsec_test_db_teardown),
