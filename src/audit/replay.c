@@ -49,7 +49,7 @@ static const struct {
 } tables[T_COUNT] = {
 	[T_UNITS] = {"units", {"uid", "product", "state", NULL}},
 	[T_RUNS] = {"runs", {"serial", "sop", "sop_version", "outcome", "release"}},
-	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", NULL}},
+	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", "cert_der", NULL}},
 	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
 	[T_PEOPLE] = {"people", {"role", "disabled", "pw_hash", NULL}},
@@ -61,7 +61,7 @@ static const struct {
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
 enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3, C_RUN_RELEASE = 4 };
-enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
+enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2, C_ID_DER = 3 }; /* cert_der as its SHA-256 */
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_KEY_SPKI = 1, C_APPROVALS = 2 };
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
 enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
@@ -468,6 +468,7 @@ static int on_key(replay *rp, const leaf_ctx *l, const json_t *o, lsec_err *err)
 	LSEC_TRY(set(r, C_ID_SERIAL, l->unit, l->seq, err));
 	LSEC_TRY(set(r, C_ID_CERT, str(o, LSEC_EV_CERT_SERIAL), l->seq, err));
 	LSEC_TRY(set(r, C_ID_STATE, state, l->seq, err));
+	LSEC_TRY(set(r, C_ID_DER, str(o, LSEC_EV_CERT_SHA256), l->seq, err));
 out:
 	return rc;
 }
@@ -702,15 +703,26 @@ out:
 static int compare_identities(replay *rp, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_identity *id = NULL;
+	lsec_store_identity *id = NULL, one;
 	size_t n = 0;
+	lsec_buf der = LSEC_BUF_INIT(1 << 16);
 	LSEC_TRY(lsec_store_identity_list_all(&id, &n, st, err));
 	for (size_t i = 0; i < n; i++) {
+		/* The certificate as stored, hashed: a DER copied from another row shows. */
+		char sha[65] = "";
+		uint8_t h[32];
+		lsec_buf_reset(&der);
+		LSEC_TRY(lsec_store_identity_get(&one, &der, st, id[i].key_fp, err));
+		if (der.len > 0) {
+			LSEC_TRY(lsec_sha256(h, der.data, der.len, err));
+			lsec_hex_encode(sha, h, sizeof(h));
+		}
 		const char *v[NCOL] = {id[i].serial, id[i].cert_serial,
-				       lsec_key_state_name(id[i].state)};
+				       lsec_key_state_name(id[i].state), sha};
 		LSEC_TRY(compare(rp, T_IDENTITIES, id[i].key_fp, v, err));
 	}
 out:
+	lsec_buf_release(&der);
 	lsec_free(id);
 	return rc;
 }
@@ -857,8 +869,12 @@ static void replay_release(replay *rp)
 
 /*
  * Each row as [table, key, seq0, [col...], [seq...], napprovals,
- * approvals_seq, [approver...]], in the order the log named them.
+ * approvals_seq, [approver...]], in the order the log named them, then one
+ * row [T_COUNT, STATE_COLUMNS, ...]: which columns the state compares. A
+ * state without it was kept before identities.cert_der was compared and
+ * is replayed from the start once.
  */
+#define STATE_COLUMNS "columns:cert_der"
 static int state_dump(char **out, const replay *rp, lsec_err *err)
 {
 	int rc = 0;
@@ -887,6 +903,10 @@ static int state_dump(char **out, const replay *rp, lsec_err *err)
 			    "cannot keep the replayed state: out of memory");
 		r = NULL;
 	}
+	r = json_pack("[i,s,i,[],[],i,i,[]]", (int)T_COUNT, STATE_COLUMNS, 0, 0, 0);
+	LSEC_ENSURE(r != NULL && json_array_append_new(all, r) == 0, LSEC_E_NOMEM,
+		    "cannot keep the replayed state: out of memory");
+	r = NULL;
 	LSEC_TRY(lsec_json_canonical(out, all, err));
 out:
 	json_decref(r);
@@ -894,7 +914,11 @@ out:
 	return rc;
 }
 
-/* *older: the state was remembered by an older version (fewer columns): nothing is loaded. */
+/*
+ * *older: the state was remembered by an older version (fewer columns, or
+ * no STATE_COLUMNS row, from before identities.cert_der was compared):
+ * nothing is kept of it.
+ */
 static int state_load(replay *rp, bool *older, const char *text, size_t len, lsec_err *err)
 {
 	int rc = 0;
@@ -909,6 +933,7 @@ static int state_load(replay *rp, bool *older, const char *text, size_t len, lse
 		*older = true;
 		goto out;
 	}
+	*older = true;
 	json_array_foreach(all, i, r)
 	{
 		row *w = NULL;
@@ -916,6 +941,10 @@ static int state_load(replay *rp, bool *older, const char *text, size_t len, lse
 		const json_t *appr = json_array_get(r, 7);
 		json_int_t table = json_integer_value(json_array_get(r, 0));
 		const char *key = json_string_value(json_array_get(r, 1));
+		if (table == T_COUNT && eq(key, STATE_COLUMNS)) {
+			*older = false;
+			continue;
+		}
 		LSEC_ENSURE(json_array_size(r) == 8 && table >= 0 && table < T_COUNT && key != NULL &&
 				    json_array_size(cols) == NCOL && json_array_size(seqs) == NCOL &&
 				    json_array_size(appr) <= 2,
@@ -959,7 +988,10 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 		bool older = false;
 		LSEC_TRY(state_load(&rp, &older, state, state_len, err));
 		if (older) {
-			/* Remembered before runs.release was compared: replayed from the start. */
+			/* Remembered before a column was compared: replayed from the start. */
+			replay_release(&rp);
+			memset(&rp, 0, sizeof(rp));
+			rp.rep = out;
 			from = 0;
 		}
 	}
