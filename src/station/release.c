@@ -69,7 +69,7 @@ static int release_check(uint64_t *quota_out, json_t *const lv[LV_COUNT],
 	LSEC_TRY(lsec_station__approvable_check(lv, &release_kind, a, err));
 	if (quota_out != NULL) {
 		json_int_t q = json_integer_value(
-			json_object_get(json_object_get(submit_leaf(lv, a), "evidence"), "quota"));
+			json_object_get(json_object_get(submit_leaf(lv, a), "evidence"), LSEC_EV_QUOTA));
 		*quota_out = q > 0 ? (uint64_t)q : 0;
 	}
 out:
@@ -241,7 +241,7 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	/* Content-addressed: the same image submitted twice is one file. */
 	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
 	ev = json_pack("{s:s,s:s,s:s,s:I,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota, "meaning", "submitted");
+		       LSEC_EV_IMAGE_SHA256, hex, LSEC_EV_QUOTA, (json_int_t)quota, "meaning", "submitted");
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(&id, st->store, product, ver, hex, mtext, person, err));
