@@ -6,7 +6,8 @@
 # registry row, its audit leaf and the label file are one transaction. A
 # provisioning run whose label step fails after the credential was made (a
 # stale label file) quarantines the unit with that reason, and the unit is
-# never shipped with a password nobody has.
+# never shipped with a password nobody has. A credential row deleted or marked
+# revoked by SQL does not let a second one be issued (SQLite and PostgreSQL).
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -76,5 +77,38 @@ suite_cred() {
 		"[ \"\$(sql \"SELECT state FROM units WHERE serial = 'unit-003'\")\" != shipped ]"
 }
 
+# With write access to the registry alone: the shipped unit's credential row
+# deleted, or marked revoked, by SQL does not let `ca cred` give it a second
+# valid credential: the unit's leaves record the one it holds (exit 5,
+# naming the table, the unit and the leaf; nothing written).
+suite_tamper() {
+	local label=$1
+	line_with_release "$@" || return
+	"$L" sim new --count 1 --dir fleet --seed 32 >/dev/null
+	mkdir labels
+	expect 0 "$label: unit-001 is built and shipped" "$L" build --as olga --batch --device sim:fleet/unit-001.sim
+	local leaves
+	leaves=$(issue_leaves)
+	sql "CREATE TABLE saved_creds AS SELECT * FROM credentials" >/dev/null
+	sql "DELETE FROM credentials" >/dev/null
+	expect 5 "$label: with its credential row deleted, the shipped unit gets no second one" \
+		"$L" ca cred --as alice --serial unit-001 --label-dir labels
+	has "registry table credentials holds no valid one for it, but audit leaf [0-9]* records credential" \
+		err.txt "$label: the refusal names the table, the unit and the leaf"
+	check "$label: no label file, row or leaf was written" \
+		"[ -z \"\$(ls labels)\" ] && [ \"\$(creds unit-001)\" = '0 0' ] && [ \"\$(issue_leaves)\" = '$leaves' ]"
+	expect 5 "$label: audit verify names the missing row" "$L" audit verify
+	has "registry table credentials has no row" err.txt "$label: verify names the table"
+	sql "INSERT INTO credentials SELECT * FROM saved_creds" >/dev/null
+	sql "UPDATE credentials SET revoked = created" >/dev/null
+	expect 5 "$label: with its credential marked revoked by SQL, no second one either" \
+		"$L" ca cred --as alice --serial unit-001 --label-dir labels
+	has "holds no valid one for it, but audit leaf" err.txt "$label: the same refusal"
+	sql "UPDATE credentials SET revoked = NULL; DROP TABLE saved_creds" >/dev/null
+	expect 0 "$label: put back, the line verifies" "$L" audit verify
+}
+
 suite_cred
+suite_tamper sqlite
+run_on_postgres suite_tamper postgres
 finish
