@@ -3,7 +3,8 @@
 # tree: with write access to the registry alone (SQL on SQLite or
 # PostgreSQL), each state table is tampered with in turn (a unit's state, an
 # inserted run, an identity's key state and certificate bytes, an injected approval, a rewritten
-# SOP version, a person made security officer, a revocation cleared), and
+# SOP version, a person made security officer, a change of trust rewritten,
+# a revocation cleared), and
 # verify exits 5 naming the table, the row and the leaf that says otherwise;
 # undone, the line verifies again.
 set -uo pipefail
@@ -115,6 +116,11 @@ run_suite() { # run_suite LABEL [init options]
 	reg_sql "$pg_url" $db "UPDATE people SET role = 'security-officer' WHERE name = 'olga'" >/dev/null
 	tampered "person role changed" "people, row 'olga': role is 'security-officer', but leaf [0-9]* says 'operator'"
 	reg_sql "$pg_url" $db "UPDATE people SET role = 'operator' WHERE name = 'olga'" >/dev/null
+
+	# An approved change of trust rewritten: olga's addition as an officer.
+	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'operator', 'security-officer') WHERE subject = 'olga'" >/dev/null
+	tampered "change_requests payload rewritten" "change_requests, row '[0-9]*': payload is '{\"name\":\"olga\",\"role\":\"security-officer\"}', but leaf [0-9]* says"
+	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'security-officer', 'operator') WHERE subject = 'olga'" >/dev/null
 
 	# A revoked release made flashable again.
 	local revoked
