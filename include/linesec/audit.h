@@ -545,6 +545,16 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_WITNESSED_BY "witnessed-by" /* who signed as witness */
 #define LSEC_EV_WITNESS_ROLE "witness-role" /* the role the witness signed in */
 #define LSEC_EV_CREDENTIAL_FP "credential-fingerprint" /* keyed fingerprint, never the credential */
+#define LSEC_EV_SLOT "slot"                 /* a device key slot (or image slot) a step used */
+#define LSEC_EV_QUOTA "quota"               /* a release's production quota (0: none) */
+/* SHA-256 of the SubjectPublicKeyInfo that signed the image checked */
+#define LSEC_EV_SIGNER_KEY_SHA256 "signer-key-sha256"
+/* the secure-boot key digest fused into (or read back from) the device's OTP */
+#define LSEC_EV_KEY_DIGEST "key-digest"
+/* the boot digest the device attested, as it reported it */
+#define LSEC_EV_ATTESTED_SHA256 "attested-sha256"
+/* the outcome of trying to clear a write-locked fuse (it must be refused) */
+#define LSEC_EV_CLEAR_ATTEMPT "clear-attempt"
 /* SHA-256 over a CRL's revoked serials in its order, each as lowercase hex and "\n" */
 #define LSEC_EV_REVOKED_SHA256 "revoked-sha256"
 /* Spellings written by older versions, read from older logs only. */

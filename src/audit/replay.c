@@ -34,6 +34,7 @@ enum {
 	T_REVOCATIONS,
 	T_SCRAP,
 	T_PRODUCT_KEYS,
+	T_CHANGES,
 	T_COUNT
 };
 #define NCOL 5
@@ -49,7 +50,7 @@ static const struct {
 } tables[T_COUNT] = {
 	[T_UNITS] = {"units", {"uid", "product", "state", NULL}},
 	[T_RUNS] = {"runs", {"serial", "sop", "sop_version", "outcome", "release"}},
-	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", NULL}},
+	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", "cert_der", NULL}},
 	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
 	[T_PEOPLE] = {"people", {"role", "disabled", "pw_hash", NULL}},
@@ -57,16 +58,18 @@ static const struct {
 	[T_REVOCATIONS] = {"revocations", {"serial", "reason", "person", NULL}},
 	[T_SCRAP] = {"scrap_records", {"method", "person", "witness", NULL}},
 	[T_PRODUCT_KEYS] = {"product_keys", {"digest", "spki", "approvals", NULL}},
+	[T_CHANGES] = {"change_requests", {"kind", "payload", "state", "requested_by", "decided_by"}},
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
 enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3, C_RUN_RELEASE = 4 };
-enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2 };
+enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2, C_ID_DER = 3 }; /* cert_der as its SHA-256 */
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_KEY_SPKI = 1, C_APPROVALS = 2 };
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
 enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
 enum { C_REV_SERIAL = 0, C_REV_REASON = 1, C_REV_PERSON = 2 };
 enum { C_SCRAP_METHOD = 0, C_SCRAP_PERSON = 1, C_SCRAP_WITNESS = 2 };
+enum { C_CH_KIND = 0, C_CH_PAYLOAD = 1, C_CH_STATE = 2, C_CH_BY = 3, C_CH_DECIDED_BY = 4 };
 
 /* One replayed row. A column the log does not speak of stays NULL and is not compared. */
 typedef struct row {
@@ -435,10 +438,49 @@ out:
 	return rc;
 }
 
+/*
+ * A change of trust (docs/line.md): change.request gives its kind, payload
+ * (canonical JSON) and requester; change.approve or change.reject its
+ * state and who decided.
+ */
+static int on_change(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	char key[24], *payload = NULL;
+	const char *action = str(l->leaf, "action");
+	const json_t *id = json_object_get(l->ev, "change");
+	if (!json_is_integer(id)) {
+		goto out;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+	LSEC_TRY(row_get(&r, rp, T_CHANGES, key, l->seq, err));
+	if (eq(action, "change.request")) {
+		const json_t *p = json_object_get(l->ev, "payload");
+		if (p != NULL) {
+			LSEC_TRY(lsec_json_canonical(&payload, p, err));
+		}
+		LSEC_TRY(set(r, C_CH_KIND, str(l->ev, "kind"), l->seq, err));
+		LSEC_TRY(set(r, C_CH_PAYLOAD, payload, l->seq, err));
+		LSEC_TRY(set(r, C_CH_STATE, "pending", l->seq, err));
+		LSEC_TRY(set(r, C_CH_BY, l->person, l->seq, err));
+	} else {
+		LSEC_TRY(set(r, C_CH_STATE, eq(action, "change.approve") ? "approved" : "rejected",
+			     l->seq, err));
+		LSEC_TRY(set(r, C_CH_DECIDED_BY, l->person, l->seq, err));
+	}
+out:
+	lsec_free(payload);
+	return rc;
+}
+
 static const struct {
 	const char *action;
 	int (*fn)(replay *rp, const leaf_ctx *l, lsec_err *err);
 } handlers[] = {
+	{"change.request", on_change},
+	{"change.approve", on_change},
+	{"change.reject", on_change},
 	{"pki.certificate.revoke", on_revoke},
 	{"credential.revoke", on_cred_revoke},
 	{"scrap.unit", on_scrap},
@@ -468,6 +510,7 @@ static int on_key(replay *rp, const leaf_ctx *l, const json_t *o, lsec_err *err)
 	LSEC_TRY(set(r, C_ID_SERIAL, l->unit, l->seq, err));
 	LSEC_TRY(set(r, C_ID_CERT, str(o, LSEC_EV_CERT_SERIAL), l->seq, err));
 	LSEC_TRY(set(r, C_ID_STATE, state, l->seq, err));
+	LSEC_TRY(set(r, C_ID_DER, str(o, LSEC_EV_CERT_SHA256), l->seq, err));
 out:
 	return rc;
 }
@@ -558,7 +601,7 @@ static bool may_record_state(const uint8_t *leaf, size_t len)
 		"\"pki.certificate.revoke\"", "\"scrap.unit\"",
 		"\"line-init\"",             "\"person-",
 		"\"release.",                 "\"sop.",
-		"\"product-key.",
+		"\"product-key.",              "\"change.",
 	};
 	if (memchr(leaf, '\\', len) != NULL) {
 		return true;
@@ -681,6 +724,15 @@ out:
 	return rc;
 }
 
+/* compare() for a table keyed by its registry id. */
+static int compare_id(replay *rp, unsigned table, int64_t id, const char *const vals[NCOL],
+		      lsec_err *err)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	return compare(rp, table, key, vals, err);
+}
+
 static int compare_runs(replay *rp, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
@@ -688,11 +740,9 @@ static int compare_runs(replay *rp, lsec_store *st, lsec_err *err)
 	size_t n = 0;
 	LSEC_TRY(lsec_store_run_list_all(&r, &n, st, err));
 	for (size_t i = 0; i < n; i++) {
-		char key[24];
-		snprintf(key, sizeof(key), "%lld", (long long)r[i].id);
 		const char *v[NCOL] = {r[i].serial, r[i].sop, r[i].sop_version, r[i].outcome,
 				       r[i].release};
-		LSEC_TRY(compare(rp, T_RUNS, key, v, err));
+		LSEC_TRY(compare_id(rp, T_RUNS, r[i].id, v, err));
 	}
 out:
 	lsec_free(r);
@@ -702,15 +752,26 @@ out:
 static int compare_identities(replay *rp, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_identity *id = NULL;
+	lsec_store_identity *id = NULL, one;
 	size_t n = 0;
+	lsec_buf der = LSEC_BUF_INIT(1 << 16);
 	LSEC_TRY(lsec_store_identity_list_all(&id, &n, st, err));
 	for (size_t i = 0; i < n; i++) {
+		/* The certificate as stored, hashed: a DER copied from another row shows. */
+		char sha[65] = "";
+		uint8_t h[32];
+		lsec_buf_reset(&der);
+		LSEC_TRY(lsec_store_identity_get(&one, &der, st, id[i].key_fp, err));
+		if (der.len > 0) {
+			LSEC_TRY(lsec_sha256(h, der.data, der.len, err));
+			lsec_hex_encode(sha, h, sizeof(h));
+		}
 		const char *v[NCOL] = {id[i].serial, id[i].cert_serial,
-				       lsec_key_state_name(id[i].state)};
+				       lsec_key_state_name(id[i].state), sha};
 		LSEC_TRY(compare(rp, T_IDENTITIES, id[i].key_fp, v, err));
 	}
 out:
+	lsec_buf_release(&der);
 	lsec_free(id);
 	return rc;
 }
@@ -813,6 +874,22 @@ out:
 	return rc;
 }
 
+static int compare_changes(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_change *c = NULL;
+	size_t n = 0;
+	LSEC_TRY(lsec_store_change_list(&c, &n, st, false, err));
+	for (size_t i = 0; i < n; i++) {
+		const char *v[NCOL] = {c[i].kind, c[i].payload, c[i].state, c[i].requested_by,
+				       c[i].decided_by};
+		LSEC_TRY(compare_id(rp, T_CHANGES, c[i].id, v, err));
+	}
+out:
+	lsec_free(c);
+	return rc;
+}
+
 /* Revocations (subject: the certificate serial) and scrap records (subject: the method). */
 static int compare_records(replay *rp, lsec_store *st, unsigned table, lsec_err *err)
 {
@@ -857,8 +934,12 @@ static void replay_release(replay *rp)
 
 /*
  * Each row as [table, key, seq0, [col...], [seq...], napprovals,
- * approvals_seq, [approver...]], in the order the log named them.
+ * approvals_seq, [approver...]], in the order the log named them, then one
+ * row [T_COUNT, STATE_COLUMNS, ...]: which columns the state compares. A
+ * state without it was kept before identities.cert_der and change_requests
+ * were compared and is replayed from the start once.
  */
+#define STATE_COLUMNS "columns:cert_der,change_requests"
 static int state_dump(char **out, const replay *rp, lsec_err *err)
 {
 	int rc = 0;
@@ -887,6 +968,10 @@ static int state_dump(char **out, const replay *rp, lsec_err *err)
 			    "cannot keep the replayed state: out of memory");
 		r = NULL;
 	}
+	r = json_pack("[i,s,i,[],[],i,i,[]]", (int)T_COUNT, STATE_COLUMNS, 0, 0, 0);
+	LSEC_ENSURE(r != NULL && json_array_append_new(all, r) == 0, LSEC_E_NOMEM,
+		    "cannot keep the replayed state: out of memory");
+	r = NULL;
 	LSEC_TRY(lsec_json_canonical(out, all, err));
 out:
 	json_decref(r);
@@ -894,7 +979,11 @@ out:
 	return rc;
 }
 
-/* *older: the state was remembered by an older version (fewer columns): nothing is loaded. */
+/*
+ * *older: the state was remembered by an older version (fewer columns, or
+ * no STATE_COLUMNS row, from before identities.cert_der was compared):
+ * nothing is kept of it.
+ */
 static int state_load(replay *rp, bool *older, const char *text, size_t len, lsec_err *err)
 {
 	int rc = 0;
@@ -909,6 +998,7 @@ static int state_load(replay *rp, bool *older, const char *text, size_t len, lse
 		*older = true;
 		goto out;
 	}
+	*older = true;
 	json_array_foreach(all, i, r)
 	{
 		row *w = NULL;
@@ -916,6 +1006,11 @@ static int state_load(replay *rp, bool *older, const char *text, size_t len, lse
 		const json_t *appr = json_array_get(r, 7);
 		json_int_t table = json_integer_value(json_array_get(r, 0));
 		const char *key = json_string_value(json_array_get(r, 1));
+		if (key != NULL && strncmp(key, "columns:", 8) == 0) { /* lint:ok - public names */
+			/* The marker row (no registry key has a colon); another version's: older. */
+			*older = *older && !eq(key, STATE_COLUMNS);
+			continue;
+		}
 		LSEC_ENSURE(json_array_size(r) == 8 && table >= 0 && table < T_COUNT && key != NULL &&
 				    json_array_size(cols) == NCOL && json_array_size(seqs) == NCOL &&
 				    json_array_size(appr) <= 2,
@@ -959,7 +1054,10 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 		bool older = false;
 		LSEC_TRY(state_load(&rp, &older, state, state_len, err));
 		if (older) {
-			/* Remembered before runs.release was compared: replayed from the start. */
+			/* Remembered before a column was compared: replayed from the start. */
+			replay_release(&rp);
+			memset(&rp, 0, sizeof(rp));
+			rp.rep = out;
 			from = 0;
 		}
 	}
@@ -984,6 +1082,7 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 	LSEC_TRY(compare_credentials(&rp, st, err));
 	LSEC_TRY(compare_records(&rp, st, T_REVOCATIONS, err));
 	LSEC_TRY(compare_records(&rp, st, T_SCRAP, err));
+	LSEC_TRY(compare_changes(&rp, st, err));
 	for (unsigned t = 0; t < T_COUNT; t++) {
 		for (size_t i = 0; i < rp.n; i++) {
 			const row *r = &rp.rows[i];

@@ -345,6 +345,50 @@ out:
 }
 
 /*
+ * The unit holds no valid initial credential as its leaves tell it: the
+ * last leaf recording one (a passed step or pki.initial-password.issue with
+ * credential-fingerprint) is followed by a credential.revoke. Called once
+ * the rows said the same, so a leaf naming one means a row deleted or
+ * revoked by SQL: LSEC_E_AUDIT_INDEX naming the table, the unit and the leaf.
+ */
+static int no_live_credential(lsec_store *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	json_t *leaves = NULL;
+	size_t i;
+	const json_t *l;
+	long long live = -1;
+	const char *fp = NULL;
+	LSEC_TRY(lsec_audit_unit_leaves(&leaves, st, serial, err));
+	json_array_foreach(leaves, i, l)
+	{
+		const char *action = json_string_value(json_object_get(l, "action"));
+		const char *outcome = json_string_value(json_object_get(l, "outcome"));
+		const char *f = json_string_value(
+			json_object_get(json_object_get(l, "evidence"), LSEC_EV_CREDENTIAL_FP));
+		if (action == NULL || outcome == NULL) {
+			continue;
+		}
+		if (strcmp(action, "credential.revoke") == 0) { /* lint:ok - public names */
+			live = -1;
+		} else if (f != NULL &&
+			   (strcmp(outcome, "passed") == 0 || /* lint:ok - public names */
+			    strcmp(action, "pki.initial-password.issue") == 0)) { /* lint:ok - public names */
+			live = (long long)json_integer_value(json_object_get(l, "seq"));
+			fp = f;
+		}
+	}
+	LSEC_ENSURE(live < 0, LSEC_E_AUDIT_INDEX,
+		    "cannot issue a credential to unit '%s': registry table credentials holds no "
+		    "valid one for it, but audit leaf %lld records credential %.16s and no leaf "
+		    "revoked it: the registry was changed outside linesec",
+		    serial, live, fp ? fp : "");
+out:
+	json_decref(leaves);
+	return rc;
+}
+
+/*
  * Issues unit's initial password in one transaction; replace first revokes
  * the valid one it must hold (a credential.revoke leaf, meaning
  * "replaced"), so the unit never holds two.
@@ -378,11 +422,13 @@ static int cred_issue(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_
 			    "cred')",
 			    u.serial, n);
 		LSEC_TRY(audit(st, who, u.serial, "credential.revoke",
-			       json_pack("{s:I,s:s}", "revoked", (json_int_t)n, "meaning",
+			       json_pack("{s:I,s:s}", "revoked", (json_int_t)n, LSEC_EV_MEANING,
 					 "replaced"),
 			       err));
 	}
 	LSEC_TRY(lsec_store_credential_add(st, u.serial, fphex, err));
+	/* The rows hold no valid credential (else the add refused): neither may the log. */
+	LSEC_TRY(no_live_credential(st, u.serial, err));
 	LSEC_TRY(audit(st, who, u.serial, "pki.initial-password.issue",
 		       json_pack("{s:I,s:I,s:s}", "entropy_bits",
 				 (json_int_t)lsec_cred_entropy_bits(len, a), "length", (json_int_t)len,

@@ -52,7 +52,7 @@ int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
 	memset(&id, 0, sizeof(id));
 	LSEC_TRY(lsec_device_info_get(&info, r->tgt, err));
 	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
-	LSEC_TRY(lsec_station__ev_str(r, "uid", uid, err));
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_UID, uid, err));
 	LSEC_TRY(lsec_station__ev_str(r, "serial", r->serial, err));
 	LSEC_TRY(lsec_store_unit_get(&unit, r->st->store, r->serial, err));
 	LSEC_ENSURE(lsec_station__eq(unit.uid, uid), LSEC_E_STATION_CLONE,
@@ -65,8 +65,8 @@ int lsec_station__act_identify(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
 	LSEC_TRY(lsec_station__issued_identity(&id, r->st, r->serial, leaves, err));
 	if (id.issued) {
-		LSEC_TRY(lsec_station__ev_str(r, "cert-serial", id.cert_serial, err));
-		LSEC_TRY(lsec_station__ev_int(r, "slot", id.slot, err));
+		LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CERT_SERIAL, id.cert_serial, err));
+		LSEC_TRY(lsec_station__ev_int(r, LSEC_EV_SLOT, id.slot, err));
 		int prc = lsec_station__prove_identity(chs, r->tgt, r->serial, &id, err);
 		if (chs[0] != '\0') {
 			LSEC_TRY(lsec_station__ev_str(r, "challenge-sha256", chs, err));

@@ -33,7 +33,7 @@ int lsec_station__act_image_check(lsec_station__run *r, lsec_err *err)
 	(void)lsec_image_key_hash(kh, r->image);
 	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_RELEASE, r->release, err));
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_IMAGE_SHA256, r->release_digest, 32, err));
-	LSEC_TRY(lsec_station__ev_hex(r, "signer-key-sha256", kh, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_SIGNER_KEY_SHA256, kh, 32, err));
 	LSEC_TRY(lsec_station__ev_str(r, "image-version", ver, err));
 out:
 	return rc;
@@ -102,7 +102,7 @@ int lsec_station__act_boot_attest(lsec_station__run *r, lsec_err *err)
 		    r->serial, (unsigned long long)took, (unsigned long long)(limit_ms / 1000u));
 	LSEC_ENSURE(br.measured, LSEC_E_DEVICE, "unit '%s' booted without attesting its image",
 		    r->serial);
-	LSEC_TRY(lsec_station__ev_hex(r, "attested-sha256", br.digest, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_ATTESTED_SHA256, br.digest, 32, err));
 	LSEC_ENSURE(lsec_ct_equal(br.digest, r->release_digest, 32), LSEC_E_DEVICE,
 		    "unit '%s' attests an image that is not release %s", r->serial, r->release);
 out:

@@ -75,7 +75,7 @@ static int read_public(lsec_station__run *r, unsigned slot, lsec_err *err)
 	LSEC_TRY(lsec_station__ev_str(r, "key-type", "ecdsa-p256", err));
 	/* The SOP's type: the loader allows ecdsa-p256 only, checked on the key above. */
 	LSEC_TRY(lsec_station__ev_str(r, "type", lsec_sop_step_param(r->step, "type"), err));
-	LSEC_TRY(lsec_station__ev_int(r, "slot", slot, err));
+	LSEC_TRY(lsec_station__ev_int(r, LSEC_EV_SLOT, slot, err));
 out:
 	lsec_key_free(k);
 	lsec_buf_release(&spki);
@@ -297,7 +297,7 @@ int lsec_station__act_write_cert(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_sha256(b, back.data, back.len, err));
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_SHA256, a, 32, err));
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_CERT_READBACK_SHA256, b, 32, err));
-	LSEC_TRY(lsec_station__ev_int(r, "slot", slot, err));
+	LSEC_TRY(lsec_station__ev_int(r, LSEC_EV_SLOT, slot, err));
 	LSEC_ENSURE(lsec_ct_equal(a, b, 32), LSEC_E_DEVICE,
 		    "the certificate read back from unit '%s' is not the one issued", r->serial);
 out:

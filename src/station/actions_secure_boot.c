@@ -57,7 +57,12 @@ static int burn_key_digest(lsec_station__run *r, lsec_device_fuse f, const uint8
 		subset = subset && (v.bytes[i] & (uint8_t)~want[i]) == 0;
 	}
 	equal = lsec_ct_equal(v.bytes, want, 32);
-	LSEC_TRY(lsec_station__ev_hex(r, "key-digest", want, 32, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_KEY_DIGEST, want, 32, err));
+	/* The loader allows slot 0 only: the device has one key-digest fuse per key. */
+	const char *slot = lsec_sop_step_param(r->step, "slot");
+	if (slot != NULL) {
+		LSEC_TRY(lsec_station__ev_str(r, "slot", slot, err));
+	}
 	LSEC_ENSURE(subset, LSEC_E_TGT_OTP_CLEAR,
 		    "unit '%s' already holds another key digest in %s: it can never hold the "
 		    "%s",
@@ -206,12 +211,12 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_device_fuse_read(&ctr, r->tgt, LSEC_FUSE_ANTI_ROLLBACK, err));
 	LSEC_TRY(lsec_device_fuse_read(&lock, r->tgt, LSEC_FUSE_OTP_LOCK, err));
 	{
-		json_t *o = json_pack("{s:s?,s:I,s:I,s:I,s:b}", "key-digest", NULL, "secure-boot",
+		json_t *o = json_pack("{s:s?,s:I,s:I,s:I,s:b}", LSEC_EV_KEY_DIGEST, NULL, "secure-boot",
 				      (json_int_t)en.value, "anti-rollback", (json_int_t)ctr.value,
 				      "otp-lock", (json_int_t)lock.value, "digest-locked", dig.locked);
 		char *hex = lsec_hex_alloc(dig.bytes, 32);
 		LSEC_ENSURE(o != NULL && hex != NULL, LSEC_E_NOMEM, "out of memory");
-		json_object_set_new(o, "key-digest", json_string(hex));
+		json_object_set_new(o, LSEC_EV_KEY_DIGEST, json_string(hex));
 		lsec_free(hex);
 		hex = lsec_hex_alloc(dbg.bytes, 32);
 		LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
@@ -246,7 +251,7 @@ int lsec_station__act_otp_verify(lsec_station__run *r, lsec_err *err)
 	}
 	LSEC_TRY(lsec_station__attach(r, err));
 	int prc = lsec_device_fuse_burn_digest(r->tgt, more, &probe);
-	LSEC_TRY(lsec_station__ev_str(r, "clear-attempt",
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_CLEAR_ATTEMPT,
 				      prc == LSEC_E_TGT_OTP_LOCKED ? "refused (otp-locked)"
 								   : "not refused",
 				      err));

@@ -268,7 +268,7 @@ int lsec_station__revoke_identities(json_t *ev, lsec_station *st, const char *pe
 	}
 	json_object_set_new(ev, "crl-reason", json_string(lsec_crl_reason_name(reason)));
 	json_object_set(ev, "certificates", certs);
-	json_object_set(ev, "keys", keys);
+	json_object_set(ev, LSEC_EV_KEYS, keys);
 	if (revoked_now) {
 		uint64_t number = 0;
 		LSEC_TRY(lsec_station__crl_publish(&number, st, person, err));
@@ -466,7 +466,7 @@ static int reach(lsec_station__run *r, const lsec_store_unit *unit, const char *
 	}
 	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_DEVICE_UID_LEN);
 	if (!lsec_station__eq(r->uid_hex, unit->uid)) {
-		json_t *ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "registered-uid",
+		json_t *ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_UID, r->uid_hex, "registered-uid",
 				       unit->uid, "target", uri);
 		lsec_err ignored = LSEC_ERR_INIT;
 		if (ev != NULL) {
@@ -507,10 +507,12 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	snprintf(res->serial, sizeof(res->serial), "%s", serial);
 	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	res->state = unit.state;
+	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, LSEC_SOP_DECOMMISSION, err));
+	/* The state and UID acted on are the ones the unit's leaves prove. */
+	LSEC_TRY(lsec_station__unit_get_checked(&unit, NULL, st, serial, err));
 	LSEC_ENSURE(unit.state != LSEC_UNIT_DECOMMISSIONED && unit.state != LSEC_UNIT_SCRAPPED,
 		    LSEC_E_STATION_WRONG_STATE, "cannot decommission unit '%s': it is already %s",
 		    serial, lsec_unit_state_name(unit.state));
-	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, LSEC_SOP_DECOMMISSION, err));
 	r.sop = sop;
 	r.st = st;
 	r.decom = &d;

@@ -244,7 +244,7 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	if ((uid_known && !lsec_station__eq(by_uid.serial, r->serial)) ||
 	    (!uid_known && serial_known)) {
 		const char *holder = uid_known ? by_uid.serial : r->serial;
-		ev = json_pack("{s:s,s:s,s:s}", "uid", r->uid_hex, "claimed-serial", r->serial,
+		ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_UID, r->uid_hex, "claimed-serial", r->serial,
 			       "held-by", holder);
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 		lsec_err ignored = LSEC_ERR_INIT;
@@ -264,7 +264,7 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			    r->serial, r->uid_hex);
 		LSEC_TRY(lsec_device_key_status(&ss, r->tgt, 0, err));
 		if (ss.state != LSEC_SLOT_EMPTY || ss.has_cert) {
-			ev = json_pack("{s:s,s:b,s:b}", "uid", r->uid_hex, "slot-key",
+			ev = json_pack("{s:s,s:b,s:b}", LSEC_EV_UID, r->uid_hex, "slot-key",
 				       ss.state != LSEC_SLOT_EMPTY, "slot-cert", ss.has_cert);
 			LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 			lsec_err ignored = LSEC_ERR_INIT;
@@ -293,35 +293,6 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
-	return rc;
-}
-
-/*
- * The unit row's UID must be the one its unit.register leaf recorded: a
- * UID moved between rows by SQL does not make a chip another unit.
- */
-static int uid_check(const json_t *leaves, const lsec_store_unit *unit, lsec_err *err)
-{
-	int rc = 0;
-	size_t i;
-	const json_t *l;
-	json_array_foreach(leaves, i, l)
-	{
-		const char *uid = json_string_value(
-			json_object_get(json_object_get(l, "evidence"), LSEC_EV_UID));
-		if (!lsec_station__eq(json_string_value(json_object_get(l, "action")),
-				      "unit.register") ||
-		    uid == NULL) {
-			continue;
-		}
-		LSEC_ENSURE(lsec_station__eq(uid, unit->uid), LSEC_E_AUDIT_INDEX,
-			    "registry table units holds unit '%s' with UID %s, but its "
-			    "unit.register leaf %lld registered UID %s: the registry was changed "
-			    "outside linesec",
-			    unit->serial, unit->uid,
-			    (long long)json_integer_value(json_object_get(l, "seq")), uid);
-	}
-out:
 	return rc;
 }
 
@@ -797,7 +768,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	/* The state the run starts from is the one the unit's leaves prove. */
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
 	LSEC_TRY(lsec_station__unit_state_check(leaves, &unit, err));
-	LSEC_TRY(uid_check(leaves, &unit, err));
+	LSEC_TRY(lsec_station__unit_uid_check(leaves, &unit, err));
 	LSEC_ENSURE(lsec_station__eq(lsec_unit_state_name(unit.state), state_from[kind]),
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot run SOP '%s' on unit '%s': it is %s, the SOP starts from %s",

@@ -65,7 +65,7 @@ static long long key_slot(const json_t *leaves, const char *key_fp)
 		if ((leaf_is(l, "device.keygen", "passed") || leaf_is(l, "station.keygen", "passed")) &&
 		    lsec_station__eq(ev_str(l, LSEC_EV_KEY_SHA256), key_fp)) {
 			slot = (long long)json_integer_value(
-				json_object_get(json_object_get(l, "evidence"), "slot"));
+				json_object_get(json_object_get(l, "evidence"), LSEC_EV_SLOT));
 		}
 	}
 	return slot;

@@ -69,7 +69,7 @@ static int release_check(uint64_t *quota_out, json_t *const lv[LV_COUNT],
 	LSEC_TRY(lsec_station__approvable_check(lv, &release_kind, a, err));
 	if (quota_out != NULL) {
 		json_int_t q = json_integer_value(
-			json_object_get(json_object_get(submit_leaf(lv, a), "evidence"), "quota"));
+			json_object_get(json_object_get(submit_leaf(lv, a), "evidence"), LSEC_EV_QUOTA));
 		*quota_out = q > 0 ? (uint64_t)q : 0;
 	}
 out:
@@ -195,15 +195,6 @@ out:
 	return rc;
 }
 
-static uint32_t manifest_u32(const char *manifest, const char *key)
-{
-	json_error_t je;
-	json_t *m = manifest ? json_loads(manifest, 0, &je) : NULL;
-	json_int_t v = m ? json_integer_value(json_object_get(m, key)) : 0;
-	json_decref(m);
-	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
-}
-
 int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *image_path_in,
 				const char *product, uint64_t quota, const char *person,
 				lsec_err *err)
@@ -249,7 +240,7 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	/* Content-addressed: the same image submitted twice is one file. */
 	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
 	ev = json_pack("{s:s,s:s,s:s,s:I,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_IMAGE_SHA256, hex, "quota", (json_int_t)quota, LSEC_EV_MEANING,
+		       LSEC_EV_IMAGE_SHA256, hex, LSEC_EV_QUOTA, (json_int_t)quota, LSEC_EV_MEANING,
 		       LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
@@ -276,28 +267,35 @@ out:
 	return rc;
 }
 
-/* The highest security counter of the product's approved releases (0 when none). */
-static uint32_t approved_counter(const lsec_store_approvable *list, size_t n, const char *product,
-				 lsec_station *st)
+/*
+ * The highest security counter of the product's approved releases (0 when
+ * none) into *out. list is checked against the release leaves
+ * (verified_list); each counter is read from the release's kept image, whose
+ * digest must be the approved one, never from the manifest column, which no
+ * leaf backs. An image that cannot be read stops the approval
+ * (load_image's error).
+ */
+static int approved_counter(uint32_t *out, const lsec_store_approvable *list, size_t n,
+			    const char *product, const lsec_station *st, lsec_err *err)
 {
-	uint32_t best = 0;
+	int rc = 0;
+	lsec_image *img = NULL;
+	*out = 0;
 	for (size_t i = 0; i < n; i++) {
-		lsec_buf man = LSEC_BUF_INIT(1 << 16);
-		lsec_err e = LSEC_ERR_INIT;
-		lsec_store_approvable row;
+		uint32_t c = 0;
 		if (!list[i].approved || !lsec_station__eq(list[i].name, product) ||
 		    is_revoked(&list[i])) {
 			continue;
 		}
-		if (lsec_store_release_get(&row, &man, st->store, list[i].name, list[i].version,
-					   &e) == 0 &&
-		    lsec_buf_cstr(&man, &e) != NULL) {
-			uint32_t c = manifest_u32((const char *)man.data, "security-counter");
-			best = c > best ? c : best;
-		}
-		lsec_buf_release(&man);
+		lsec_image_free(img);
+		img = NULL;
+		LSEC_TRY(load_image(&img, st, &list[i], err));
+		(void)lsec_image_security_counter(&c, img);
+		*out = c > *out ? c : *out;
 	}
-	return best;
+out:
+	lsec_image_free(img);
+	return rc;
 }
 
 /*
@@ -341,11 +339,13 @@ int lsec_station_release_approve(lsec_station *st, const char *id, const char *p
 	const lsec_store_approvable *a = NULL;
 	lsec_image *img = NULL;
 	json_t *ev = NULL;
+	uint32_t floor = 0;
 	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "approve", LSEC_E_STATION_RELEASE,
 			      "it was revoked", err));
 	LSEC_TRY(lsec_station__approvable_second(&release_kind, a, person, err));
 	LSEC_TRY(load_image(&img, st, a, err));
-	LSEC_TRY(lsec_station__image_check(img, st, a->name, approved_counter(list, n, a->name, st), err));
+	LSEC_TRY(approved_counter(&floor, list, n, a->name, st, err));
+	LSEC_TRY(lsec_station__image_check(img, st, a->name, floor, err));
 	/* The approver signed with their password just before (lsec_line_sign, docs/line.md). */
 	ev = json_pack("{s:s,s:s,s:s,s:b,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION,
 		       a->version, LSEC_EV_IMAGE_SHA256, a->digest, "checks-passed", 1,

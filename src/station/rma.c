@@ -21,16 +21,16 @@ int lsec_station_rma_evidence_json(json_t **out, const lsec_station_rma_evidence
 				   lsec_err *err)
 {
 	int rc = 0;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "uid", e->uid, "registered-uid",
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b}", LSEC_EV_UID, e->uid, "registered-uid",
 			      e->registered_uid, "target", e->target, "genuine", e->genuine);
 	*out = NULL;
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
 	if (e->cert_serial[0] != '\0') {
-		LSEC_TRY(lsec_json_set(o, "cert-serial", json_string(e->cert_serial), err));
+		LSEC_TRY(lsec_json_set(o, LSEC_EV_CERT_SERIAL, json_string(e->cert_serial), err));
 	}
 	if (e->issue_leaf > 0) {
 		LSEC_TRY(lsec_json_set(o, "issue-leaf", json_integer((json_int_t)e->issue_leaf), err));
-		LSEC_TRY(lsec_json_set(o, "slot", json_integer((json_int_t)e->slot), err));
+		LSEC_TRY(lsec_json_set(o, LSEC_EV_SLOT, json_integer((json_int_t)e->slot), err));
 	}
 	if (e->challenge_sha256[0] != '\0') {
 		LSEC_TRY(lsec_json_set(o, "challenge-sha256", json_string(e->challenge_sha256), err));
@@ -67,7 +67,7 @@ int lsec_station_rma_receive(lsec_station_rma_evidence *out, lsec_station *st,
 	LSEC_ENSURE(strlen(uri) < sizeof(e.target), LSEC_E_USAGE,
 		    "cannot receive a return at '%s': the device URI is too long", uri);
 	person = st->cfg->operator_name;
-	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
+	LSEC_TRY(lsec_station__unit_get_checked(&unit, NULL, st, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_SHIPPED || unit.state == LSEC_UNIT_RETURNED,
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot receive unit '%s' as a return: it is %s, not shipped", serial,
@@ -143,7 +143,7 @@ int lsec_station_rma_rework(lsec_station *st, const char *serial, lsec_err *err)
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	person = st->cfg->operator_name;
-	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
+	LSEC_TRY(lsec_station__unit_get_checked(&unit, NULL, st, serial, err));
 	LSEC_ENSURE(unit.state == LSEC_UNIT_RETURNED, LSEC_E_STATION_WRONG_STATE,
 		    "cannot rework unit '%s': it is %s; a return is received first (linesec rma "
 		    "receive)",

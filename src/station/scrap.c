@@ -254,7 +254,8 @@ int lsec_station_scrap(lsec_station_scrap_record **out, lsec_station *st, const 
 	LSEC_ENSURE(r->units != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		lsec_store_unit u;
-		LSEC_TRY(lsec_store_unit_get(&u, st->store, serials[i], err));
+		/* The state the unit's leaves prove: a row set to decommissioned by SQL is refused. */
+		LSEC_TRY(lsec_station__unit_get_checked(&u, NULL, st, serials[i], err));
 		LSEC_ENSURE(u.state == LSEC_UNIT_DECOMMISSIONED, LSEC_E_STATION_WRONG_STATE,
 			    "cannot scrap unit '%s': it is %s; only a decommissioned unit (identity "
 			    "revoked) is destroyed (linesec decommission)",

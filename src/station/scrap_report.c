@@ -75,7 +75,7 @@ static int unit_entry(lsec_station_scrap_report_unit *e, const lsec_store_unit *
 	static const char *const k_erase[] = {"erase", "debug-lock-level", "regions", NULL};
 	static const char *const k_blank[] = {LSEC_EV_READBACK_SHA256, "flash-bytes", "key-slots-empty",
 					      "sanitisation", "sanitisation-technique", NULL};
-	static const char *const k_revoke[] = {"certificates", "crl-reason", "crl-number", "keys",
+	static const char *const k_revoke[] = {"certificates", "crl-reason", "crl-number", LSEC_EV_KEYS,
 					       NULL};
 	static const char *const k_cred[] = {"credentials-revoked", NULL};
 	static const char *const k_scrap[] = {"method", "sanitisation", "destroyed-by",

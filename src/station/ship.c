@@ -53,6 +53,53 @@ out:
 	return rc;
 }
 
+int lsec_station__unit_uid_check(const json_t *leaves, const lsec_store_unit *unit,
+				 lsec_err *err)
+{
+	int rc = 0;
+	size_t i;
+	const json_t *l;
+	json_array_foreach(leaves, i, l)
+	{
+		const char *uid = json_string_value(
+			json_object_get(json_object_get(l, "evidence"), LSEC_EV_UID));
+		if (!lsec_station__eq(json_string_value(json_object_get(l, "action")),
+				      "unit.register") ||
+		    uid == NULL) {
+			continue;
+		}
+		LSEC_ENSURE(lsec_station__eq(uid, unit->uid), LSEC_E_AUDIT_INDEX,
+			    "registry table units holds unit '%s' with UID %s, but its "
+			    "unit.register leaf %lld registered UID %s: the registry was changed "
+			    "outside linesec",
+			    unit->serial, unit->uid,
+			    (long long)json_integer_value(json_object_get(l, "seq")), uid);
+	}
+out:
+	return rc;
+}
+
+int lsec_station__unit_get_checked(lsec_store_unit *out, json_t **leaves_out, lsec_station *st,
+				   const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	json_t *leaves = NULL;
+	if (leaves_out != NULL) {
+		*leaves_out = NULL;
+	}
+	LSEC_TRY(lsec_store_unit_get(out, st->store, serial, err));
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+	LSEC_TRY(lsec_station__unit_state_check(leaves, out, err));
+	LSEC_TRY(lsec_station__unit_uid_check(leaves, out, err));
+	if (leaves_out != NULL) {
+		*leaves_out = leaves;
+		leaves = NULL;
+	}
+out:
+	json_decref(leaves);
+	return rc;
+}
+
 int lsec_station_checkpoint(lsec_station *st, lsec_err *err)
 {
 	int rc = 0;
@@ -304,7 +351,7 @@ static int gate_uid(json_t *dev, lsec_device *t, const lsec_store_unit *unit, js
 	json_t *l;
 	LSEC_TRY(lsec_device_info_get(&info, t, err));
 	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
-	LSEC_TRY(lsec_json_set(dev, "uid", json_string(uid), err));
+	LSEC_TRY(lsec_json_set(dev, LSEC_EV_UID, json_string(uid), err));
 	if (!lsec_station__eq(uid, unit->uid) || !lsec_station__eq(logged, unit->uid)) {
 		DEVICE_REFUSE("uid",
 			      "the device reports UID %s; the registry holds %s and the "
@@ -341,8 +388,8 @@ static int gate_possession(json_t *dev, lsec_station *st, lsec_device *t, const 
 		DEVICE_REFUSE("possession", "the log records no live certificate issued to it",
 			      serial);
 	}
-	LSEC_TRY(lsec_json_set(dev, "cert-serial", json_string(id.cert_serial), err));
-	LSEC_TRY(lsec_json_set(dev, "slot", json_integer((json_int_t)id.slot), err));
+	LSEC_TRY(lsec_json_set(dev, LSEC_EV_CERT_SERIAL, json_string(id.cert_serial), err));
+	LSEC_TRY(lsec_json_set(dev, LSEC_EV_SLOT, json_integer((json_int_t)id.slot), err));
 	if (lsec_station__prove_identity(chs, t, serial, &id, err) < 0) {
 		lsec_err inner = *err;
 		DEVICE_REFUSE("possession", "%s", serial, inner.msg);
@@ -365,9 +412,9 @@ static int gate_fuses_check(json_t *dev, lsec_device_fuse_value v[LSEC_FUSE_COUN
 	int rc = 0;
 	json_t *fuses = json_object();
 	char digest[65], dbg_digest[65];
-	const char *want = passed_ev(leaves, "otp.burn-key-digest", "key-digest");
+	const char *want = passed_ev(leaves, "otp.burn-key-digest", LSEC_EV_KEY_DIGEST);
 	/* No debug-auth burn recorded (no key, or secured before there was one): an empty fuse. */
-	const char *dbg_want = passed_ev(leaves, "otp.burn-debug-auth-digest", "key-digest");
+	const char *dbg_want = passed_ev(leaves, "otp.burn-debug-auth-digest", LSEC_EV_KEY_DIGEST);
 	dbg_want = dbg_want != NULL ? dbg_want
 				    : "0000000000000000000000000000000000000000000000000000000000000000";
 	LSEC_ENSURE(fuses != NULL, LSEC_E_NOMEM, "out of memory");
@@ -441,7 +488,7 @@ static int gate_locked_boot(json_t *dev, lsec_device *t, const char *serial,
 	lsec_err why = LSEC_ERR_INIT, probe = LSEC_ERR_INIT;
 	unsigned level = 0;
 	char att[65];
-	const char *want = passed_ev(leaves, "device.boot-attest", "attested-sha256");
+	const char *want = passed_ev(leaves, "device.boot-attest", LSEC_EV_ATTESTED_SHA256);
 	memset(&br, 0, sizeof(br));
 	int brc = lsec_device_reset(&br, t, &why);
 	if (brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) {
@@ -471,7 +518,7 @@ static int gate_locked_boot(json_t *dev, lsec_device *t, const char *serial,
 			      serial, v[LSEC_FUSE_UART_DISABLE].value, br.uart_open ? "open" : "closed");
 	}
 	lsec_hex_encode(att, br.digest, sizeof(br.digest));
-	LSEC_TRY(lsec_json_set(dev, "attested-sha256", json_string(br.measured ? att : ""), err));
+	LSEC_TRY(lsec_json_set(dev, LSEC_EV_ATTESTED_SHA256, json_string(br.measured ? att : ""), err));
 	LSEC_TRY(lsec_json_set(dev, "secure-boot-enforced", json_boolean(br.secure_boot), err));
 	if (!br.booted || !br.measured || want == NULL || !lsec_station__eq(att, want)) {
 		DEVICE_REFUSE("boot attestation",
@@ -585,7 +632,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	}
 	{
 		const char *rel = passed_ev(leaves, "image.check", "release");
-		const char *att = passed_ev(leaves, "device.boot-attest", "attested-sha256");
+		const char *att = passed_ev(leaves, "device.boot-attest", LSEC_EV_ATTESTED_SHA256);
 		if (rel == NULL || att == NULL) {
 			REFUSE("no passed image check and boot attestation of an approved release",
 			       serial);
@@ -632,7 +679,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	if (!credential_labelled(leaves)) {
 		REFUSE("the label carrying its initial credential was not produced", serial);
 	}
-	if (passed_ev(leaves, "otp.verify", "clear-attempt") == NULL) {
+	if (passed_ev(leaves, "otp.verify", LSEC_EV_CLEAR_ATTEMPT) == NULL) {
 		REFUSE("the secure-boot fuses were not verified", serial);
 	}
 	if (passed_leaf(leaves, "debug.verify-locked") == NULL ||

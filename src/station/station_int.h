@@ -326,6 +326,21 @@ int lsec_station__unit_leaves(struct json_t **out, lsec_store *store, const char
  */
 int lsec_station__unit_state_check(const struct json_t *leaves, const lsec_store_unit *unit,
 				   lsec_err *err);
+/*
+ * The unit row's UID must be the one its unit.register leaf recorded: a UID
+ * moved between rows by SQL does not make a chip another unit.
+ * LSEC_E_AUDIT_INDEX naming the table, the unit and the leaf.
+ */
+int lsec_station__unit_uid_check(const struct json_t *leaves, const lsec_store_unit *unit,
+				 lsec_err *err);
+/*
+ * The unit's registry row, its state and UID checked against its leaves
+ * (lsec_station__unit_state_check, lsec_station__unit_uid_check): what
+ * decommissioning and returns act on. *leaves_out (may be NULL; json_decref)
+ * gets the unit's leaves.
+ */
+int lsec_station__unit_get_checked(lsec_store_unit *out, struct json_t **leaves_out,
+				   lsec_station *st, const char *serial, lsec_err *err);
 
 /*
  * The identity the unit's log says was issued to it and not retired since

@@ -14,6 +14,9 @@
 # request is refused; a replacement that fails (no label folder) records
 # nothing; with a second officer the old credential is revoked and the new
 # one recorded in the same transaction (adjacent leaves after the approval).
+#
+# A credential row deleted or marked revoked by SQL does not let a second one
+# be issued (SQLite and PostgreSQL).
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -125,7 +128,40 @@ suite_replace() {
 	expect 0 "$label: the log and the registry agree" "$L" audit verify
 }
 
+# With write access to the registry alone: the shipped unit's credential row
+# deleted, or marked revoked, by SQL does not let `ca cred` give it a second
+# valid credential: the unit's leaves record the one it holds (exit 5,
+# naming the table, the unit and the leaf; nothing written).
+suite_tamper() {
+	local label=$1
+	line_with_release "$@" || return
+	"$L" sim new --count 1 --dir fleet --seed 32 >/dev/null
+	mkdir labels
+	expect 0 "$label: unit-001 is built and shipped" "$L" build --as olga --batch --device sim:fleet/unit-001.sim
+	local leaves
+	leaves=$(issue_leaves)
+	sql "CREATE TABLE saved_creds AS SELECT * FROM credentials" >/dev/null
+	sql "DELETE FROM credentials" >/dev/null
+	expect 5 "$label: with its credential row deleted, the shipped unit gets no second one" \
+		"$L" ca cred --as alice --serial unit-001 --label-dir labels
+	has "registry table credentials holds no valid one for it, but audit leaf [0-9]* records credential" \
+		err.txt "$label: the refusal names the table, the unit and the leaf"
+	check "$label: no label file, row or leaf was written" \
+		"[ -z \"\$(ls labels)\" ] && [ \"\$(creds unit-001)\" = '0 0' ] && [ \"\$(issue_leaves)\" = '$leaves' ]"
+	expect 5 "$label: audit verify names the missing row" "$L" audit verify
+	has "registry table credentials has no row" err.txt "$label: verify names the table"
+	sql "INSERT INTO credentials SELECT * FROM saved_creds" >/dev/null
+	sql "UPDATE credentials SET revoked = created" >/dev/null
+	expect 5 "$label: with its credential marked revoked by SQL, no second one either" \
+		"$L" ca cred --as alice --serial unit-001 --label-dir labels
+	has "holds no valid one for it, but audit leaf" err.txt "$label: the same refusal"
+	sql "UPDATE credentials SET revoked = NULL; DROP TABLE saved_creds" >/dev/null
+	expect 0 "$label: put back, the line verifies" "$L" audit verify
+}
+
 suite_cred
 suite_replace replace-sqlite
 run_on_postgres suite_replace replace-postgres
+suite_tamper sqlite
+run_on_postgres suite_tamper postgres
 finish

@@ -2,7 +2,8 @@
 # Approvals, approved SOP bodies and counted runs are proven by leaves:
 # someone with write access to the registry alone (sqlite3, or SQL on a
 # shared PostgreSQL) injects an approval of an unapproved release with a
-# lower security counter, adds a release row with its approvals, rewrites
+# lower security counter, lowers the approved release's counter in its
+# manifest column, adds a release row with its approvals, rewrites
 # an approved SOP's body with a matching digest, and inserts or changes
 # runs rows. The station refuses to act each time, naming the table, the
 # row and the leaf, and acts again once the registry is put back.
@@ -20,6 +21,16 @@ suite() {
 	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice old.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@1.0.0 >/dev/null 2>&1 &&
 		bad "$label: a release with a lower security counter was approved"
+	# The approved release's manifest column rewritten to counter 0 does not
+	# lower the floor: the counter is read from its kept image, whose digest
+	# the leaves approved.
+	sql "UPDATE releases SET manifest = replace(manifest, '\"security-counter\":2', '\"security-counter\":0')
+	     WHERE version = '2.0.0'" >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 expect 53 "$label: a manifest rewritten by SQL does not let the older release be approved" \
+		"$L" release approve --as bob sensor@1.0.0
+	has "security counter 1 is below the minimum 2" err.txt "$label: the refusal names the counters"
+	sql "UPDATE releases SET manifest = replace(manifest, '\"security-counter\":0', '\"security-counter\":2')
+	     WHERE version = '2.0.0'" >/dev/null
 	"$L" sim new --count 2 --dir fleet --seed 21 >/dev/null
 	for s in flash provision secure-boot debug-lock; do
 		"$L" run "$s" --as olga --batch --device sim:fleet/unit-001.sim >/dev/null ||

@@ -4,7 +4,8 @@
 # again and ship it with a new identity) and a quarantined one to locked (to
 # ship it): each run and the ship gate compare the row with the unit's latest
 # state leaf and refuse (exit 5) naming the table, the unit and the leaf
-# (the ship gate, which reads the device first, refuses there).
+# (the ship gate, which reads the device first, refuses there). Decommissioning
+# and returns act on the state and UID the leaves prove too.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -39,6 +40,45 @@ suite() {
 	expect 8 "$label: the unit set to locked by SQL does not ship" \
 		"$L" ship --as olga unit-002 --device sim:fleet/unit-002.sim
 	expect 5 "$label: audit verify names the row" "$L" audit verify
+	# Decommissioning and returns act on the state and UID the leaves prove:
+	# unit-002, set to locked by SQL above, is not decommissioned, and set
+	# to returned it is not reworked (which would revoke what it holds).
+	expect 5 "$label: decommissioning refuses a state set by SQL" \
+		"$L" decommission unit-002 --as olga --reason failed --device sim:fleet/unit-002.sim
+	has "registry table units holds unit 'unit-002' in state locked, but its latest state leaf [0-9]* moved it to flashed" \
+		err.txt "$label: decommissioning names the row and the leaf"
+	sql "UPDATE units SET state = 'returned' WHERE serial = 'unit-002'" >/dev/null
+	expect 5 "$label: a unit set to returned by SQL is not reworked" "$L" rma rework --as olga unit-002
+	has "in state returned, but its latest state leaf [0-9]* moved it to flashed" err.txt \
+		"$label: rework names the row and the leaf"
+	sql "UPDATE units SET state = 'flashed' WHERE serial = 'unit-002'" >/dev/null
+	# Another chip's UID put in unit-002's row does not get that chip wiped
+	# and recorded as unit-002's decommissioning.
+	"$L" sim new --count 1 --dir other --seed 77 >/dev/null
+	local other uid2
+	other=$("$L" sim show other/unit-001.sim | sed -n 's/^UID \([0-9a-f]*\),.*/\1/p')
+	uid2=$(sql "SELECT uid FROM units WHERE serial = 'unit-002'")
+	sql "UPDATE units SET uid = '$other' WHERE serial = 'unit-002'" >/dev/null
+	expect 5 "$label: decommissioning refuses a UID changed by SQL" \
+		"$L" decommission unit-002 --as olga --reason failed --device sim:other/unit-001.sim
+	has "registry table units holds unit 'unit-002' with UID $other, but its unit.register leaf [0-9]* registered UID" \
+		err.txt "$label: the refusal names the row and the leaf"
+	check "$label: unit-002 is not decommissioned" \
+		"[ \"\$(sql \"SELECT state FROM units WHERE serial = 'unit-002'\")\" = flashed ]"
+	expect 5 "$label: audit verify names the UID" "$L" audit verify
+	cat out.txt err.txt >verify.txt
+	has "registry table units, row .unit-002.: uid is .$other." verify.txt "$label: verify names the row and column"
+	sql "UPDATE units SET uid = '$uid2' WHERE serial = 'unit-002'" >/dev/null
+	# Set to decommissioned by SQL, the unit (identity never revoked) is not
+	# recorded destroyed.
+	sql "UPDATE units SET state = 'decommissioned' WHERE serial = 'unit-002'" >/dev/null
+	expect 5 "$label: a unit set to decommissioned by SQL is not scrapped" \
+		"$L" scrap unit-002 --as olga --method shred
+	has "in state decommissioned, but its latest state leaf [0-9]* moved it to flashed" err.txt \
+		"$label: scrap names the row and the leaf"
+	check "$label: no scrap record was written" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM scrap_records\")\" = 0 ]"
+	sql "UPDATE units SET state = 'flashed' WHERE serial = 'unit-002'" >/dev/null
 
 	# A release's quota is counted from the signed log: unit-003's run moved
 	# to another release by SQL does not free unit-003's place.

@@ -2,8 +2,9 @@
 # `linesec audit verify` proves the registry's state, not only the log's
 # tree: with write access to the registry alone (SQL on SQLite or
 # PostgreSQL), each state table is tampered with in turn (a unit's state, an
-# inserted run, an identity's key state, an injected approval, a rewritten
-# SOP version, a person made security officer, a revocation cleared), and
+# inserted run, an identity's key state and certificate bytes, an injected approval, a rewritten
+# SOP version, a person made security officer, a change of trust rewritten,
+# a revocation cleared), and
 # verify exits 5 naming the table, the row and the leaf that says otherwise;
 # undone, the line verifies again.
 set -uo pipefail
@@ -88,6 +89,13 @@ run_suite() { # run_suite LABEL [init options]
 	tampered "identity key_state changed" "identities, row '$fp': key_state is 'compromised', but leaf [0-9]* says 'active'"
 	reg_sql "$pg_url" $db "UPDATE identities SET key_state = 'active' WHERE key_fp = '$fp'" >/dev/null
 
+	# The shipped unit's certificate bytes replaced (cut short here; a DER
+	# copied from another unit's row is named the same way).
+	reg_sql "$pg_url" $db "CREATE TABLE saved_der AS SELECT key_fp, cert_der FROM identities" >/dev/null
+	reg_sql "$pg_url" $db "UPDATE identities SET cert_der = substr(cert_der, 1, 100) WHERE key_fp = '$fp'" >/dev/null
+	tampered "identity cert_der changed" "identities, row '$fp': cert_der is '[0-9a-f]*"
+	reg_sql "$pg_url" $db "UPDATE identities SET cert_der = (SELECT cert_der FROM saved_der WHERE saved_der.key_fp = identities.key_fp); DROP TABLE saved_der" >/dev/null
+
 	# bob's approval injected for the release only alice submitted.
 	reg_sql "$pg_url" $db "INSERT INTO release_approvals (release_id, person, created)
 		SELECT id, 'bob', created FROM releases WHERE version = '1.0.2'" >/dev/null
@@ -110,6 +118,11 @@ run_suite() { # run_suite LABEL [init options]
 	reg_sql "$pg_url" $db "UPDATE people SET role = 'security-officer' WHERE name = 'olga'" >/dev/null
 	tampered "person role changed" "people, row 'olga': role is 'security-officer', but leaf [0-9]* says 'operator'"
 	reg_sql "$pg_url" $db "UPDATE people SET role = 'operator' WHERE name = 'olga'" >/dev/null
+
+	# An approved change of trust rewritten: olga's addition as an officer.
+	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'operator', 'security-officer') WHERE subject = 'olga'" >/dev/null
+	tampered "change_requests payload rewritten" "change_requests, row '[0-9]*': payload is '{\"name\":\"olga\",\"role\":\"security-officer\"}', but leaf [0-9]* says"
+	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'security-officer', 'operator') WHERE subject = 'olga'" >/dev/null
 
 	# A revoked release made flashable again.
 	local revoked

@@ -249,6 +249,15 @@ static void test_audit_replay__resumes_from_kept_state(void **state)
 	assert_string_equal(rep.diffs[0].log, "quarantined");
 	assert_non_null(again);
 	lsec_audit_state_report_release(&rep);
+	/*
+	 * A state kept before identities.cert_der was compared (no closing
+	 * "columns:cert_der" row) is not resumed from: every leaf is replayed.
+	 */
+	assert_non_null(strstr(kept, "columns:cert_der,change_requests"));
+	assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, at, "[]", 2, &err),
+			 LSEC_E_AUDIT_STATE, &err);
+	assert_int_equal(rep.leaves, at + 1);
+	lsec_audit_state_report_release(&rep);
 	/* A malformed kept state, or none, is refused. */
 	assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, at, "[[1]]", 5, &err),
 			 LSEC_E_PARSE, &err);

@@ -310,6 +310,19 @@ static void test_pki_record__credentials(void **state)
 	/* A stale label file refuses the issue and records nothing. */
 	assert_lsec_ok(lsec_cred_label_remove(l1, &err), &err);
 	assert_lsec_ok(lsec_store_credential_revoke(NULL, f->st, "SN-1", &err), &err);
+	/* Revoked in the row alone (as SQL would), the log still holds it valid: refused. */
+	assert_lsec_code(lsec_pki_cred_recorded(&l3, f->ca, f->st, &officer, "SN-1", labels, 16,
+						LSEC_CRED_ALNUM, &err),
+			 LSEC_E_AUDIT_INDEX, &err);
+	assert_non_null(strstr(err.msg, "registry table credentials"));
+	assert_null(l3);
+	assert_int_equal(credential_count(f->st, "SN-1"), 1);
+	json_t *rev = json_pack("{s:i}", "revoked", 1);
+	lsec_audit_event e = {.person = "olga", .station = "st-1", .unit = "SN-1",
+			      .action = "credential.revoke", .outcome = "revoked", .evidence = rev};
+	uint64_t seq = 0;
+	assert_lsec_ok(lsec_audit_append(&seq, f->st, &e, &err), &err);
+	json_decref(rev);
 	assert_lsec_ok(lsec_file_write_new(l1, "stale\n", 6, 0600, &err), &err);
 	assert_lsec_code(lsec_pki_cred_recorded(&l3, f->ca, f->st, &officer, "SN-1", labels, 16,
 						LSEC_CRED_ALNUM, &err),
