@@ -198,7 +198,7 @@ out:
 static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_err *err)
 {
 	int rc = 0;
-	json_t *found = NULL, *parsed = NULL;
+	json_t *found = NULL, *approved = NULL, *rejected = NULL, *parsed = NULL;
 	char idtext[24], commit[65], *canon = NULL, *row_canon = NULL;
 	snprintf(idtext, sizeof(idtext), "%lld", (long long)c->id);
 	const char *match[] = {"evidence.change", idtext, "outcome", "ok", NULL};
@@ -226,8 +226,23 @@ static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_
 		    "change.request leaf of the log records so: the registry was changed outside "
 		    "linesec",
 		    (long long)c->id, c->kind, c->subject, c->requested_by);
+	/* The row's state is the one its decision leaves prove: a decided change
+	 * set back to pending by SQL is neither approved twice nor un-rejected. */
+	const char *dmatch[] = {"evidence.change", idtext, "outcome", "ok", NULL};
+	LSEC_TRY(lsec_audit_leaves_find(&approved, line->st, "change.approve", dmatch, err));
+	LSEC_TRY(lsec_audit_leaves_find(&rejected, line->st, "change.reject", dmatch, err));
+	size_t na = json_array_size(approved), nr = json_array_size(rejected);
+	const json_t *decision = na > 0 ? json_array_get(approved, 0) : json_array_get(rejected, 0);
+	const char *proven = na > 0 ? "approved" : nr > 0 ? "rejected" : "pending";
+	LSEC_ENSURE(na + nr <= 1 && same(proven, c->state), LSEC_E_AUDIT_INDEX,
+		    "registry table change_requests holds change %lld (%s of '%s') as %s, but the "
+		    "log makes it %s (leaf %lld): the registry was changed outside linesec",
+		    (long long)c->id, c->kind, c->subject, c->state, proven,
+		    (long long)json_integer_value(json_object_get(decision, "seq")));
 out:
 	json_decref(found);
+	json_decref(approved);
+	json_decref(rejected);
 	json_decref(parsed);
 	lsec_free(canon);
 	lsec_free(row_canon);
@@ -396,6 +411,7 @@ int lsec_line_change_reject(lsec_line *line, const lsec_line_actor *by, int64_t 
 	LSEC_ENSURE(same(c.state, "pending"), LSEC_E_STATE,
 		    "cannot reject change %lld: it is %s (by %s)", (long long)id, c.state,
 		    c.decided_by);
+	LSEC_TRY(check_request_leaf(line, &c, err));
 	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
 		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
 		       LSEC_MEANING_REJECTED);

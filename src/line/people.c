@@ -253,6 +253,8 @@ static char *session_path(const lsec_line *line, const char *name)
 #define NO_LEAF UINT64_MAX
 /* A session file recording no activity time (one written before idle timeouts). */
 #define NO_ACTIVITY INT64_MIN
+/* How far ahead of this station's clock a recorded activity may be (clock steps). */
+#define IDLE_CLOCK_SKEW_SECONDS 60
 
 /*
  * The session file's text: the token in hex, its login leaf and the time of
@@ -565,8 +567,10 @@ static int authorize(lsec_line_actor *out, lsec_line *line, const char *name, un
 		/* The idle clock: the session file's last activity, else the login leaf's time. */
 		int64_t now = (int64_t)time(NULL);
 		int64_t last = last_active != NO_ACTIVITY ? last_active : login_time;
-		if (last > now) {
-			last = now;
+		/* A last activity ahead of the clock is not one this station wrote (the
+		 * file was edited to keep the session alive): the login's time counts. */
+		if (last > now + IDLE_CLOCK_SKEW_SECONDS || last < login_time) {
+			last = login_time;
 		}
 		if (now - last >= (int64_t)line->idle_seconds) {
 			LSEC_TRY(session_end_idle(line, who, th, last, action, err));

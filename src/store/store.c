@@ -163,9 +163,13 @@ static const char *const migrations[] = {
 	 "CREATE TABLE product_key_approvals ("
 	 " product_key_id BIGINT NOT NULL REFERENCES product_keys(id), person TEXT NOT NULL,"
 	 " created TEXT NOT NULL, PRIMARY KEY (product_key_id, person));"),
-	/* 13: a unit holds at most one active (unrevoked) credential, whoever writes the table */
+	/*
+	 * 13: a unit holds at most one active (unrevoked) credential, whoever
+	 * writes the table; an empty revocation time is read as none, so it
+	 * counts as active here too
+	 */
 	("CREATE UNIQUE INDEX credentials_one_active ON credentials (unit_id)"
-	 " WHERE revoked IS NULL;"),
+	 " WHERE revoked IS NULL OR revoked = '';"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

@@ -100,6 +100,9 @@ suite_replace() {
 	check "$label: the schema refuses a second active credential inserted by SQL" \
 		"! sql \"INSERT INTO credentials (unit_id, keyed_fp, created) SELECT id, 'ff00', '2030-01-01T00:00:00Z'
 		   FROM units WHERE serial = 'unit-001'\" >/dev/null 2>&1"
+	check "$label: nor one whose revocation time is empty (read as valid)" \
+		"! sql \"INSERT INTO credentials (unit_id, keyed_fp, created, revoked) SELECT id, 'ff01', '2030-01-01T00:00:00Z', ''
+		   FROM units WHERE serial = 'unit-001'\" >/dev/null 2>&1"
 	check "$label: the unit holds one valid credential" "[ \"\$(creds unit-001)\" = '1 1' ]"
 
 	id=$(LINESEC_PASSWORD=alice-pw "$L" ca cred-replace --as alice --serial unit-001 |

@@ -64,6 +64,19 @@ suite() {
 	LINESEC_ENROL_CODE="$a-$b" LINESEC_NEW_PASSWORD=mallory-pw-1 \
 		expect 0 "$label: mallory enrols with both halves" "$L" enrol mallory
 
+	# An approved change set back to pending by SQL is not approved a second time
+	# (a second label, a second role change): the decision leaf says it was decided.
+	local decided
+	decided=$(sql "SELECT decided_by || ' ' || decided FROM change_requests WHERE id = $id")
+	sql "UPDATE change_requests SET state = 'pending', decided_by = NULL, decided = NULL WHERE id = $id" >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 expect 5 "$label: the change made pending again by SQL is not approved twice" \
+		"$L" change approve --as bob "$id"
+	has "registry table change_requests holds change $id (person-add of 'mallory') as pending, but the log makes it approved (leaf [0-9]*)" \
+		err.txt "$label: the refusal names the table, the change and the leaf"
+	LINESEC_PASSWORD=bob-pw-123 expect 5 "$label: nor rejected" "$L" change reject --as bob "$id"
+	check "$label: no second approval leaf" "[ \"\$(leaves change.approve ok)\" = 3 ]"
+	sql "UPDATE change_requests SET state = 'approved', decided_by = '${decided%% *}', decided = '${decided#* }' WHERE id = $id" >/dev/null
+
 	# 2. --as bob, without bob's password.
 	LINESEC_PASSWORD=alice-pw expect 10 "$label: --as bob with alice's password does not sign" \
 		"$L" release approve --as bob sensor@2.1.0

@@ -125,6 +125,13 @@ suite() {
 	has "without activity" err.txt "$label: refused as idle"
 	check "$label: two idle ends recorded" \
 		"[ \"\$(leaves logout '\"person\":\"olga\"' '\"reason\":\"idle\"')\" = 2 ]"
+	# Nor does a last activity written into the session file ahead of the clock.
+	LINESEC_PASSWORD=olga-pw-123 expect 0 "$label: olga logs in a third time" "$L" login olga
+	sleep 10
+	sed -i "3s/.*/$(($(date +%s) + 86400))/" line/.sessions/olga
+	expect 10 "$label: a last activity set in the future does not keep the session alive" \
+		"$L" unit list --as olga
+	has "without activity" err.txt "$label: refused as idle from its login"
 	sed -i 's/^  idle_seconds: 8/  idle_minutes: 0/' line/line.yaml
 	expect 4 "$label: an idle time of 0 is refused at its line and column" "$L" unit list --as sam
 	has "line.yaml': line [0-9]*, column [0-9]*: session.idle_minutes '0' must be a whole number" \
