@@ -139,6 +139,7 @@ typedef struct lsec_audit__key {
 	} span[LSEC_AUDIT__SPANS];
 	size_t nspan;
 	uint64_t since; /* the leaf trusting it: the first whose change of trust it may sign */
+	size_t by;      /* the entry whose key signed that leaf (SIZE_MAX: none) */
 } lsec_audit__key;
 
 /* Whether k verifies leaf seq (its spans). */

@@ -188,6 +188,26 @@ out:
 	return rc;
 }
 
+/*
+ * Bounds entry d of kr at leaf seq, and every key still trusted whose trust
+ * leaf d's key signed, transitively: a distrusted station's word trusts no one
+ * from there on.
+ */
+static void distrust_from(lsec_audit__keyring *kr, size_t d, uint64_t seq)
+{
+	lsec_audit__key *k = &kr->k[d];
+	if (k->nspan == 0 || k->span[k->nspan - 1].bounded) {
+		return; /* given by the caller, or distrusted already */
+	}
+	k->span[k->nspan - 1].bounded = true;
+	k->span[k->nspan - 1].until = seq;
+	for (size_t j = 0; j < kr->n; j++) {
+		if (kr->k[j].by == d) {
+			distrust_from(kr, j, seq);
+		}
+	}
+}
+
 /* The entry of kr from `from` on holding pub, or kr->n. */
 static size_t key_at(const lsec_audit__keyring *kr, size_t from, const EVP_PKEY *pub)
 {
@@ -596,26 +616,25 @@ struct change_leaves {
 };
 
 /*
- * Whether the leaf at seq is signed by a key kr trusts there as a signer of
- * changes of trust: live at seq, and trusted at or before seq.
+ * The entry of kr whose key signed e as a signer of changes of trust (*at,
+ * kr->n when none): live at e's position, and trusted at or before it.
  */
-static int signed_by_trusted(bool *ok, lsec_audit_signer *s, lsec_audit__keyring *kr,
-			     const struct station_event *e, lsec_err *err)
+static int signer_of(size_t *at, lsec_audit_signer *s, const lsec_audit__keyring *kr,
+		     const struct station_event *e, lsec_err *err)
 {
 	int rc = 0;
-	lsec_err ignored = LSEC_ERR_INIT;
-	lsec_audit__keyring *now = lsec_calloc(1, sizeof(*now));
-	LSEC_ENSURE(now != NULL, LSEC_E_NOMEM, "cannot read the trusted stations: out of memory");
-	for (size_t k = 0; k < kr->n; k++) {
+	char msg[400];
+	size_t len = 0;
+	bool ok = false;
+	*at = kr->n;
+	LSEC_TRY(sig_message(msg, sizeof(msg), &len, s->origin, e->seq, e->hash, err));
+	for (size_t k = 0; k < kr->n && !ok; k++) {
 		if (kr->k[k].since <= e->seq) {
-			now->k[now->n++] = kr->k[k]; /* borrowed: never released */
+			LSEC_TRY(try_key(&ok, &kr->k[k], e->seq, msg, len, e->sig + 4, err));
+			*at = ok ? k : kr->n;
 		}
 	}
-	*ok = lsec_audit__leaf_sig_check(now, s->origin, e->seq, e->hash, e->sig, e->sig_len,
-					 &ignored) == 0;
-	lsec_err_clear(&ignored);
 out:
-	lsec_free(now);
 	return rc;
 }
 
@@ -625,7 +644,7 @@ out:
  * log before it, of the same kind, station and key, by two distinct persons,
  * the approval signed by a key trusted there.
  */
-static int two_officers(bool *ok, lsec_audit_signer *s, lsec_audit__keyring *kr,
+static int two_officers(bool *ok, lsec_audit_signer *s, const lsec_audit__keyring *kr,
 			const struct change_leaves *c, const struct station_event *e,
 			lsec_err *err)
 {
@@ -644,7 +663,9 @@ static int two_officers(bool *ok, lsec_audit_signer *s, lsec_audit__keyring *kr,
 		if (a->change == e->change && a->seq > req->seq && a->seq < e->seq &&
 		    a->trust == e->trust && same_text(a->name, e->name) &&
 		    !same_text(a->person, req->person)) {
-			LSEC_TRY(signed_by_trusted(ok, s, kr, a, err));
+			size_t at = kr->n;
+			LSEC_TRY(signer_of(&at, s, kr, a, err));
+			*ok = at < kr->n;
 		}
 	}
 out:
@@ -676,10 +697,14 @@ static int apply_events(lsec_audit_signer *s, const struct station_event *ev, si
 			    "cannot read the trusted stations: out of memory");
 		next->n++;
 	}
+	for (size_t i = 0; i < next->n; i++) {
+		next->k[i].by = SIZE_MAX;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct station_event *e = &ev[i];
 			bool ok = false;
+			size_t by = SIZE_MAX;
 			if (pass == 0) {
 				/* The station this one joined: its own leaf says so. */
 				ok = e->joined && e->trust &&
@@ -687,7 +712,8 @@ static int apply_events(lsec_audit_signer *s, const struct station_event *ev, si
 								e->sig, e->sig_len, &ignored) == 0;
 				lsec_err_clear(&ignored);
 			} else if (!e->joined) {
-				LSEC_TRY(signed_by_trusted(&ok, s, next, e, err));
+				LSEC_TRY(signer_of(&by, s, next, e, err));
+				ok = by < next->n;
 				if (ok) {
 					LSEC_TRY(two_officers(&ok, s, next, c, e, err));
 				}
@@ -706,14 +732,15 @@ static int apply_events(lsec_audit_signer *s, const struct station_event *ev, si
 				k = &next->k[at];
 				k->since = pass == 0 ? 0 : e->seq;
 				k->nspan = 1; /* span 0: from leaf 0 on */
+				k->by = by;
 			} else if (e->trust && !live && k->nspan < LSEC_AUDIT__SPANS) {
 				/* Trusted again: its leaves from this one on only. */
 				k->span[k->nspan].from = e->seq;
 				k->span[k->nspan].bounded = false;
 				k->nspan++;
+				k->by = by;
 			} else if (!e->trust && live) {
-				k->span[k->nspan - 1].bounded = true;
-				k->span[k->nspan - 1].until = e->seq;
+				distrust_from(next, at, e->seq);
 			}
 		}
 	}

@@ -515,6 +515,49 @@ static void test_audit_sign__distrusted_station_trusted_again(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/*
+ * Distrusting a station also distrusts, from the same leaf, the stations it
+ * trusted (transitively): its key's word trusts no one from then on. Their
+ * earlier leaves still verify; trusted again by a new change, they verify on.
+ */
+static void test_audit_sign__distrust_bounds_the_stations_it_trusted(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *k3 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *k4 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	lsec_store *st2 = NULL, *st3 = NULL;
+	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
+	assert_lsec_ok(lsec_store_open(&st3, db->location, &err), &err);
+	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
+	lsec_audit_signer_attach(st3, signer_for(LSEC_TEST_LINE, "st-3", k3));
+	station_leaf(db->st, true, "st-2", k2);
+	station_leaf(st2, true, "st-3", k3);
+	station_leaf(st3, true, "st-4", k4);
+	assert_true(trusts(db->st, k3));
+	assert_true(trusts(db->st, k4));
+	record(st3, "SN-A");
+	checkpoint(db->st, 0, NULL);
+	station_leaf(db->st, false, "st-2", k2);
+	assert_false(trusts(db->st, k2));
+	assert_false(trusts(db->st, k3));
+	assert_false(trusts(db->st, k4));
+	uint64_t next = next_seq(db->st);
+	record(st3, "SN-B");
+	char where[64];
+	snprintf(where, sizeof(where), "leaf %llu is bad", (unsigned long long)next);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, where);
+	station_leaf(db->st, true, "st-3", k3);
+	assert_true(trusts(db->st, k3));
+	assert_false(trusts(db->st, k4)); /* its earlier word is not revived */
+	lsec_store_close(st2);
+	lsec_store_close(st3);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(k4);
+}
+
 /* More trust leaves than a keyring holds: the log still opens, the extra keys untrusted. */
 static void test_audit_sign__too_many_trusted_stations_do_not_lock_out(void **state)
 {
@@ -574,6 +617,9 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_station_trusted_again,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__distrust_bounds_the_stations_it_trusted, lsec_test_db_setup,
+			lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_audit_sign__too_many_trusted_stations_do_not_lock_out,
 			lsec_test_db_setup, lsec_test_db_teardown),
