@@ -345,6 +345,24 @@ static bool trusts(lsec_store *st, EVP_PKEY *key)
 	return t;
 }
 
+/* A new Ed25519 key. */
+static EVP_PKEY *new_key(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k);
+	return k;
+}
+
+/* Another station on db's registry, signing as name with key. */
+static lsec_store *station_open(lsec_test_db *db, const char *name, EVP_PKEY *key)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
+	lsec_audit_signer_attach(st, signer_for(LSEC_TEST_LINE, name, key));
+	return st;
+}
+
 static uint64_t next_seq(lsec_store *st)
 {
 	lsec_err err = LSEC_ERR_INIT;
@@ -400,15 +418,11 @@ static void test_audit_sign__trusted_stations_come_from_the_log(void **state)
 static void test_audit_sign__one_station_key_cannot_trust(void **state)
 {
 	lsec_test_db *db = *state;
-	lsec_err err = LSEC_ERR_INIT;
-	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	EVP_PKEY *k3 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	EVP_PKEY *kx = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	lsec_store *st2 = NULL, *stx = NULL;
-	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
-	assert_lsec_ok(lsec_store_open(&stx, db->location, &err), &err);
-	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
-	lsec_audit_signer_attach(stx, signer_for(LSEC_TEST_LINE, "st-x", kx));
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	EVP_PKEY *kx = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	lsec_store *stx = station_open(db, "st-x", kx);
 	station_leaf(db->st, true, "st-2", k2);
 	assert_true(trusts(db->st, k2));
 	/* st-2's key alone: a bare station.trust leaf. */
@@ -436,7 +450,7 @@ static void test_audit_sign__one_station_key_cannot_trust(void **state)
 	/* This station's own "joined" leaf: the station it joined, its whole log. */
 	lsec_store_close(stx);
 	EVP_PKEY_free(kx);
-	kx = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	kx = new_key();
 	assert_false(trusts(db->st, kx));
 	join_leaf(db->st, "st-j", kx);
 	assert_true(trusts(db->st, kx));
@@ -454,13 +468,10 @@ static void test_audit_sign__one_station_key_cannot_trust(void **state)
 static void test_audit_sign__trust_counts_from_its_leaf_on(void **state)
 {
 	lsec_test_db *db = *state;
-	lsec_err err = LSEC_ERR_INIT;
-	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	EVP_PKEY *k3 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	EVP_PKEY *k4 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	lsec_store *st2 = NULL;
-	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
-	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	EVP_PKEY *k4 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
 	/* st-2 trusts st-3 (two officers' leaves, all its own) before it is trusted. */
 	station_leaf(st2, true, "st-3", k3);
 	station_leaf(db->st, true, "st-2", k2);
@@ -484,10 +495,8 @@ static void test_audit_sign__distrusted_station_trusted_again(void **state)
 {
 	lsec_test_db *db = *state;
 	lsec_err err = LSEC_ERR_INIT;
-	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	lsec_store *st2 = NULL;
-	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
-	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
+	EVP_PKEY *k2 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
 	station_leaf(db->st, true, "st-2", k2);
 	record(st2, "SN-A");
 	station_leaf(db->st, false, "st-2", k2);
@@ -523,15 +532,11 @@ static void test_audit_sign__distrusted_station_trusted_again(void **state)
 static void test_audit_sign__distrust_bounds_the_stations_it_trusted(void **state)
 {
 	lsec_test_db *db = *state;
-	lsec_err err = LSEC_ERR_INIT;
-	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	EVP_PKEY *k3 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	EVP_PKEY *k4 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	lsec_store *st2 = NULL, *st3 = NULL;
-	assert_lsec_ok(lsec_store_open(&st2, db->location, &err), &err);
-	assert_lsec_ok(lsec_store_open(&st3, db->location, &err), &err);
-	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
-	lsec_audit_signer_attach(st3, signer_for(LSEC_TEST_LINE, "st-3", k3));
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	EVP_PKEY *k4 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	lsec_store *st3 = station_open(db, "st-3", k3);
 	station_leaf(db->st, true, "st-2", k2);
 	station_leaf(st2, true, "st-3", k3);
 	station_leaf(st3, true, "st-4", k4);
