@@ -486,6 +486,14 @@ LSEC_API LSEC_MUST_USE int lsec_audit_signer_trust_log(lsec_audit_signer *s, lse
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_signer_pubkeys(struct evp_pkey_st ***out, size_t *n_out,
 						     lsec_store *st, lsec_err *err);
+/*
+ * Whether the signer attached to st trusts pub now (*out): a key it was
+ * given, or one the log trusts and has not distrusted since (a distrusted
+ * key is listed by lsec_audit_signer_pubkeys for its earlier leaves, but is
+ * not trusted now). Errors as for lsec_audit_signer_pubkeys.
+ */
+LSEC_API LSEC_MUST_USE int lsec_audit_signer_trusts(bool *out, lsec_store *st,
+						    const struct evp_pkey_st *pub, lsec_err *err);
 
 /*
  * Attaches s to st, which owns it from then on and frees it when closed or

@@ -120,15 +120,30 @@ int lsec_audit__note_verify(size_t *text_len_out, const char *note, size_t len,
 
 /* ---- leaf signatures (sign.c) --------------------------------------------- */
 
+#define LSEC_AUDIT__SPANS 8 /* trusted, distrusted and trusted again: at most 8 times */
+
 /* One trusted station key; id is its signed-note key id once known. */
 typedef struct lsec_audit__key {
 	struct evp_pkey_st *pub; /* an owned reference */
 	uint8_t id[4];
 	bool id_known;
-	/* A station the log distrusted at leaf until: its leaves from there on do not verify. */
-	bool bounded;
-	uint64_t until;
+	/*
+	 * The leaves a key from the log verifies: those of its spans (from <= seq, and
+	 * seq < until when bounded: distrusted at leaf until). No span: every leaf (a key
+	 * given by the caller). The first span starts at 0 (a station's leaves before it was
+	 * trusted stay readable); one trusted again starts at the leaf trusting it again.
+	 */
+	struct {
+		uint64_t from, until;
+		bool bounded;
+	} span[LSEC_AUDIT__SPANS];
+	size_t nspan;
+	uint64_t since; /* the leaf trusting it: the first whose change of trust it may sign */
+	size_t by;      /* the entry whose key signed that leaf (SIZE_MAX: none) */
 } lsec_audit__key;
+
+/* Whether k verifies leaf seq (its spans). */
+bool lsec_audit__key_live(const lsec_audit__key *k, uint64_t seq);
 
 /*
  * The station keys leaf signatures are checked against. A key added with

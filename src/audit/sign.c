@@ -102,12 +102,21 @@ out:
 	return rc;
 }
 
+bool lsec_audit__key_live(const lsec_audit__key *k, uint64_t seq)
+{
+	bool live = k->nspan == 0;
+	for (size_t i = 0; i < k->nspan && !live; i++) {
+		live = seq >= k->span[i].from && (!k->span[i].bounded || seq < k->span[i].until);
+	}
+	return live;
+}
+
 /* Whether sig (64 bytes) verifies over msg (of leaf seq) under k. */
 static int try_key(bool *ok, const lsec_audit__key *k, uint64_t seq, const char *msg, size_t len,
 		   const uint8_t *sig, lsec_err *err)
 {
 	*ok = false;
-	if (k->bounded && seq >= k->until) {
+	if (!lsec_audit__key_live(k, seq)) {
 		return 0; /* distrusted by the log before this leaf */
 	}
 	return lsec_evp_verify(ok, k->pub, NULL, (const uint8_t *)msg, len, sig, 64,
@@ -177,6 +186,37 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		  origin);
 out:
 	return rc;
+}
+
+/*
+ * Bounds entry d of kr at leaf seq, and every key still trusted whose trust
+ * leaf d's key signed, transitively: a distrusted station's word trusts no one
+ * from there on.
+ */
+static void distrust_from(lsec_audit__keyring *kr, size_t d, uint64_t seq)
+{
+	lsec_audit__key *k = &kr->k[d];
+	if (k->nspan == 0 || k->span[k->nspan - 1].bounded) {
+		return; /* given by the caller, or distrusted already */
+	}
+	k->span[k->nspan - 1].bounded = true;
+	k->span[k->nspan - 1].until = seq;
+	for (size_t j = 0; j < kr->n; j++) {
+		if (kr->k[j].by == d) {
+			distrust_from(kr, j, seq);
+		}
+	}
+}
+
+/* The entry of kr from `from` on holding pub, or kr->n. */
+static size_t key_at(const lsec_audit__keyring *kr, size_t from, const EVP_PKEY *pub)
+{
+	for (size_t k = from; k < kr->n; k++) {
+		if (EVP_PKEY_eq(kr->k[k].pub, pub) == 1) {
+			return k;
+		}
+	}
+	return kr->n;
 }
 
 /* ---- signers ----------------------------------------------------------------- */
@@ -307,6 +347,21 @@ lsec_audit_signer *lsec_audit__signer(lsec_store *st)
 	return s != NULL && s->magic == SIGNER_MAGIC ? s : NULL;
 }
 
+int lsec_audit_signer_trusts(bool *out, lsec_store *st, const struct evp_pkey_st *pub,
+			     lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *s = NULL;
+	*out = false;
+	LSEC_ENSURE_REF(pub);
+	LSEC_TRY(lsec_audit__trusted(&s, st, "list the trusted station keys", err));
+	size_t at = key_at(&s->trust, 0, pub);
+	const lsec_audit__key *k = &s->trust.k[at];
+	*out = at < s->trust.n && (k->nspan == 0 || !k->span[k->nspan - 1].bounded);
+out:
+	return rc;
+}
+
 int lsec_audit__trusted(lsec_audit_signer **out, lsec_store *st, const char *what, lsec_err *err)
 {
 	int rc = 0;
@@ -399,16 +454,22 @@ out:
 
 /* ---- the stations the log trusts ------------------------------------------- */
 
-/* One station.trust or station.distrust leaf as read (its signature not yet judged). */
+/*
+ * One station.trust, station.distrust, change.request or change.approve leaf
+ * as read (its signature not yet judged).
+ */
 struct station_event {
 	uint64_t seq;
 	uint8_t hash[32];
 	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
 	size_t sig_len;
-	bool trust;
-	char name[65];
+	bool trust;        /* station.trust, or a change of kind station-trust */
+	bool joined;       /* the leaf a joining station records for the station it joins */
+	json_int_t change; /* the change it belongs to (0: none) */
+	char person[65];
+	char name[65];  /* the station (subject) */
 	uint8_t fp[32]; /* SHA-256 of the key's SubjectPublicKeyInfo */
-	EVP_PKEY *pub;
+	EVP_PKEY *pub;  /* station.trust and station.distrust only */
 };
 
 /* Public text (actions), not secrets. */
@@ -417,13 +478,39 @@ static bool same_text(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0; /* lint:ok: public text */
 }
 
+/* The station, key and key hash of ev (a station leaf's evidence or a change's payload). */
+static bool station_key_read(struct station_event *e, const json_t *ev, bool want_pub,
+			     lsec_buf *der, lsec_err *ignored)
+{
+	const char *name = json_string_value(json_object_get(ev, LSEC_EV_STATION));
+	const char *pub = json_string_value(json_object_get(ev, LSEC_EV_PUBKEY));
+	const char *fp = json_string_value(json_object_get(ev, LSEC_EV_KEY_SHA256));
+	if (name == NULL || pub == NULL || fp == NULL || strlen(name) >= sizeof(e->name) ||
+	    lsec_hex_decode_fixed(e->fp, 32, fp, "key-sha256", ignored) != 0) {
+		return false;
+	}
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	if (!want_pub) {
+		return true;
+	}
+	uint8_t got[32];
+	if (lsec_base64_decode(der, pub, strlen(pub), "pubkey", ignored) != 0) {
+		return false;
+	}
+	const uint8_t *p = der->data;
+	e->pub = d2i_PUBKEY(NULL, &p, (long)der->len);
+	return e->pub != NULL && EVP_PKEY_is_a(e->pub, "ED25519") &&
+	       lsec_sha256(got, der->data, der->len, ignored) == 0 && lsec_ct_equal(got, e->fp, 32);
+}
+
 /*
- * Reads leaf seq into *e when it is a well-formed station.trust or
- * station.distrust leaf whose bytes match their stored hash; *ok false
- * otherwise (a leaf that is not is named by lsec_audit_verify, never used).
+ * Reads leaf seq into *e when it is a well-formed leaf of action whose bytes
+ * match their stored hash; *ok false otherwise (a leaf that is not is named
+ * by lsec_audit_verify, never used). A change leaf counts only when it is of
+ * a change of station trust.
  */
 static int station_event_read(bool *ok, struct station_event *e, lsec_store *st, uint64_t seq,
-			      lsec_err *err)
+			      const char *action, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX), sig = LSEC_BUF_INIT(1u << 16);
@@ -439,33 +526,45 @@ static int station_event_read(bool *ok, struct station_event *e, lsec_store *st,
 		goto out;
 	}
 	j = json_loadb((const char *)leaf.data, leaf.len, JSON_REJECT_DUPLICATES, NULL);
-	const char *action = json_string_value(json_object_get(j, "action"));
 	json_t *ev = json_object_get(j, "evidence");
-	const char *name = json_string_value(json_object_get(ev, LSEC_EV_STATION));
-	const char *pub = json_string_value(json_object_get(ev, LSEC_EV_PUBKEY));
-	const char *fp = json_string_value(json_object_get(ev, LSEC_EV_KEY_SHA256));
-	if ((!same_text(action, LSEC_AUDIT_STATION_TRUST) &&
-	     !same_text(action, LSEC_AUDIT_STATION_DISTRUST)) ||
+	const char *person = json_string_value(json_object_get(j, "person"));
+	if (!same_text(json_string_value(json_object_get(j, "action")), action) ||
 	    json_integer_value(json_object_get(j, "seq")) != (json_int_t)seq ||
-	    !same_text(json_string_value(json_object_get(j, "outcome")), "ok") || name == NULL ||
-	    pub == NULL || fp == NULL || strlen(name) >= sizeof(e->name) ||
-	    lsec_base64_decode(&der, pub, strlen(pub), "pubkey", &ignored) != 0 ||
-	    lsec_hex_decode_fixed(e->fp, 32, fp, "key-sha256", &ignored) != 0) {
+	    !same_text(json_string_value(json_object_get(j, "outcome")), "ok") || person == NULL ||
+	    strlen(person) >= sizeof(e->person)) {
 		goto out;
 	}
-	uint8_t got[32];
-	const uint8_t *p = der.data;
-	e->pub = d2i_PUBKEY(NULL, &p, (long)der.len);
-	if (e->pub == NULL || !EVP_PKEY_is_a(e->pub, "ED25519")) {
-		goto out;
-	}
-	LSEC_TRY(lsec_sha256(got, der.data, der.len, err));
-	if (!lsec_ct_equal(got, e->fp, 32)) {
-		goto out;
+	snprintf(e->person, sizeof(e->person), "%s", person);
+	e->change = json_integer_value(json_object_get(ev, "change"));
+	bool station = same_text(action, LSEC_AUDIT_STATION_TRUST) ||
+		       same_text(action, LSEC_AUDIT_STATION_DISTRUST);
+	if (station) {
+		e->trust = same_text(action, LSEC_AUDIT_STATION_TRUST);
+		e->joined = same_text(json_string_value(json_object_get(ev, LSEC_EV_MEANING)),
+				      "joined");
+		if (!station_key_read(e, ev, true, &der, &ignored)) {
+			goto out;
+		}
+	} else {
+		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		e->trust = same_text(kind, "station-trust");
+		if ((!e->trust && !same_text(kind, "station-distrust")) || e->change <= 0) {
+			goto out;
+		}
+		const json_t *payload = json_object_get(ev, "payload");
+		if (payload != NULL) {
+			if (!station_key_read(e, payload, false, &der, &ignored)) {
+				goto out;
+			}
+		} else {
+			const char *subject = json_string_value(json_object_get(ev, "subject"));
+			if (subject == NULL || strlen(subject) >= sizeof(e->name)) {
+				goto out;
+			}
+			snprintf(e->name, sizeof(e->name), "%s", subject);
+		}
 	}
 	e->seq = seq;
-	e->trust = same_text(action, LSEC_AUDIT_STATION_TRUST);
-	snprintf(e->name, sizeof(e->name), "%s", name);
 	memcpy(e->sig, sig.data, sig.len);
 	e->sig_len = sig.len;
 	*ok = true;
@@ -482,70 +581,187 @@ out:
 	return rc;
 }
 
-/* The keyring's entries from s->nbase on, rebuilt: each event's key, by fingerprint, as the
- * events signed by a key trusted at their position leave it. */
-static int apply_events(bool *changed, lsec_audit_signer *s, const struct station_event *ev,
-			size_t n, lsec_err *err)
+/* The leaves of action, in log order, appended to ev[*n]. */
+static int events_read(struct station_event **ev, size_t *n, lsec_store *st, const char *action,
+		       lsec_err *err)
 {
 	int rc = 0;
-	lsec_audit__keyring next;
+	uint64_t *seqs = NULL;
+	size_t ns = 0;
+	LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
+	LSEC_ENSURE((*ev = lsec_calloc(ns + 1, sizeof(**ev))) != NULL, LSEC_E_NOMEM,
+		    "cannot read the trusted stations: out of memory");
+	for (size_t i = 0; i < ns; i++) {
+		bool ok = false;
+		LSEC_TRY(station_event_read(&ok, &(*ev)[*n], st, seqs[i], action, err));
+		*n += ok ? 1 : 0;
+	}
+out:
+	lsec_free(seqs);
+	return rc;
+}
+
+static void events_free(struct station_event *ev, size_t n)
+{
+	for (size_t i = 0; ev != NULL && i < n; i++) {
+		EVP_PKEY_free(ev[i].pub);
+	}
+	lsec_free(ev);
+}
+
+/* The change leaves the derivation reads: requests and approvals of station trust. */
+struct change_leaves {
+	struct station_event *req, *appr;
+	size_t nreq, nappr;
+};
+
+/*
+ * The entry of kr whose key signed e as a signer of changes of trust (*at,
+ * kr->n when none): live at e's position, and trusted at or before it.
+ */
+static int signer_of(size_t *at, lsec_audit_signer *s, const lsec_audit__keyring *kr,
+		     const struct station_event *e, lsec_err *err)
+{
+	int rc = 0;
+	char msg[400];
+	size_t len = 0;
+	bool ok = false;
+	*at = kr->n;
+	LSEC_TRY(sig_message(msg, sizeof(msg), &len, s->origin, e->seq, e->hash, err));
+	for (size_t k = 0; k < kr->n && !ok; k++) {
+		if (kr->k[k].since <= e->seq) {
+			LSEC_TRY(try_key(&ok, &kr->k[k], e->seq, msg, len, e->sig + 4, err));
+			*at = ok ? k : kr->n;
+		}
+	}
+out:
+	return rc;
+}
+
+/*
+ * Whether e (a station.trust or station.distrust leaf) is backed by two
+ * officers: its change's change.request and change.approve leaves are in the
+ * log before it, of the same kind, station and key, by two distinct persons,
+ * the approval signed by a key trusted there.
+ */
+static int two_officers(bool *ok, lsec_audit_signer *s, const lsec_audit__keyring *kr,
+			const struct change_leaves *c, const struct station_event *e,
+			lsec_err *err)
+{
+	int rc = 0;
+	*ok = false;
+	const struct station_event *req = NULL;
+	for (size_t i = 0; e->change > 0 && i < c->nreq; i++) {
+		const struct station_event *r = &c->req[i];
+		if (r->change == e->change && r->seq < e->seq && r->trust == e->trust &&
+		    same_text(r->name, e->name) && lsec_ct_equal(r->fp, e->fp, 32)) {
+			req = r;
+		}
+	}
+	for (size_t i = 0; req != NULL && i < c->nappr && !*ok; i++) {
+		const struct station_event *a = &c->appr[i];
+		if (a->change == e->change && a->seq > req->seq && a->seq < e->seq &&
+		    a->trust == e->trust && same_text(a->name, e->name) &&
+		    !same_text(a->person, req->person)) {
+			size_t at = kr->n;
+			LSEC_TRY(signer_of(&at, s, kr, a, err));
+			*ok = at < kr->n;
+		}
+	}
+out:
+	return rc;
+}
+
+/*
+ * The keyring's entries from s->nbase on, rebuilt in one pass in log order:
+ * a station.trust or station.distrust leaf counts when it is signed by a key
+ * trusted at its position (from the leaf trusting that key on, before its
+ * distrust) and backed by two officers' change leaves; the leaf a joining
+ * station records (meaning "joined") counts only when this signer's own key
+ * signed it, and trusts the joined station's whole log.
+ */
+static int apply_events(lsec_audit_signer *s, const struct station_event *ev, size_t n,
+			const struct change_leaves *c, lsec_err *err)
+{
+	int rc = 0;
 	lsec_err ignored = LSEC_ERR_INIT;
-	memset(&next, 0, sizeof(next));
+	lsec_audit__keyring *next = lsec_calloc(1, sizeof(*next));
+	lsec_audit__keyring *own = lsec_calloc(1, sizeof(*own));
+	LSEC_ENSURE(next != NULL && own != NULL, LSEC_E_NOMEM,
+		    "cannot read the trusted stations: out of memory");
+	own->k[0] = s->trust.k[0]; /* borrowed */
+	own->n = 1;
 	for (size_t i = 0; i < s->nbase; i++) {
-		next.k[i] = s->trust.k[i];
-		LSEC_ENSURE((next.k[i].pub = key_ref(s->trust.k[i].pub)) != NULL, LSEC_E_NOMEM,
+		next->k[i] = s->trust.k[i];
+		LSEC_ENSURE((next->k[i].pub = key_ref(s->trust.k[i].pub)) != NULL, LSEC_E_NOMEM,
 			    "cannot read the trusted stations: out of memory");
-		next.n++;
+		next->n++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		/* Judged under the stations trusted so far (this round's view). */
-		if (lsec_audit__leaf_sig_check(&s->trust, s->origin, ev[i].seq, ev[i].hash,
-					       ev[i].sig, ev[i].sig_len, &ignored) != 0) {
-			lsec_err_clear(&ignored);
-			continue;
-		}
-		bool base = false;
-		for (size_t k = 0; k < s->nbase; k++) {
-			base = base || EVP_PKEY_eq(s->trust.k[k].pub, ev[i].pub) == 1;
-		}
-		if (base) {
-			continue; /* the keys this station was opened with are never taken away */
-		}
-		size_t at = next.n;
-		for (size_t k = s->nbase; k < next.n; k++) {
-			if (EVP_PKEY_eq(next.k[k].pub, ev[i].pub) == 1) {
-				at = k;
+	for (size_t i = 0; i < next->n; i++) {
+		next->k[i].by = SIZE_MAX;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct station_event *e = &ev[i];
+			bool ok = false;
+			size_t by = SIZE_MAX;
+			if (pass == 0) {
+				/* The station this one joined: its own leaf says so. */
+				ok = e->joined && e->trust &&
+				     lsec_audit__leaf_sig_check(own, s->origin, e->seq, e->hash,
+								e->sig, e->sig_len, &ignored) == 0;
+				lsec_err_clear(&ignored);
+			} else if (!e->joined) {
+				LSEC_TRY(signer_of(&by, s, next, e, err));
+				ok = by < next->n;
+				if (ok) {
+					LSEC_TRY(two_officers(&ok, s, next, c, e, err));
+				}
+			}
+			if (!ok || key_at(next, 0, e->pub) < s->nbase) {
+				continue; /* the keys this station was opened with are never taken away */
+			}
+			size_t at = key_at(next, s->nbase, e->pub);
+			lsec_audit__key *k = at < next->n ? &next->k[at] : NULL;
+			bool live = k != NULL && !k->span[k->nspan - 1].bounded;
+			if (e->trust && k == NULL) {
+				if (lsec_audit__keyring_add(next, e->name, e->pub, &ignored) != 0) {
+					lsec_err_clear(&ignored); /* full: the key stays untrusted */
+					continue;
+				}
+				k = &next->k[at];
+				k->since = pass == 0 ? 0 : e->seq;
+				k->nspan = 1; /* span 0: from leaf 0 on */
+				k->by = by;
+			} else if (e->trust && !live && k->nspan < LSEC_AUDIT__SPANS) {
+				/* Trusted again: its leaves from this one on only. */
+				k->span[k->nspan].from = e->seq;
+				k->span[k->nspan].bounded = false;
+				k->nspan++;
+				k->by = by;
+			} else if (!e->trust && live) {
+				distrust_from(next, at, e->seq);
 			}
 		}
-		if (at == next.n) {
-			if (!ev[i].trust) {
-				continue; /* distrusting a station never trusted */
-			}
-			LSEC_TRY(lsec_audit__keyring_add(&next, ev[i].name, ev[i].pub, err));
-		}
-		next.k[at].bounded = !ev[i].trust;
-		next.k[at].until = ev[i].trust ? 0 : ev[i].seq;
-	}
-	*changed = next.n != s->trust.n;
-	for (size_t k = s->nbase; k < next.n && !*changed; k++) {
-		*changed = EVP_PKEY_eq(next.k[k].pub, s->trust.k[k].pub) != 1 ||
-			   next.k[k].bounded != s->trust.k[k].bounded ||
-			   next.k[k].until != s->trust.k[k].until;
 	}
 	lsec_audit__keyring_release(&s->trust);
-	s->trust = next;
-	memset(&next, 0, sizeof(next));
+	s->trust = *next;
+	memset(next, 0, sizeof(*next));
 out:
-	lsec_audit__keyring_release(&next);
+	if (next != NULL) {
+		lsec_audit__keyring_release(next);
+	}
+	lsec_free(next);
+	lsec_free(own);
 	return rc;
 }
 
 int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
-	uint64_t *t = NULL, *d = NULL;
+	struct station_event *t = NULL, *d = NULL, *ev = NULL;
 	size_t nt = 0, nd = 0, n = 0;
-	struct station_event *ev = NULL;
+	struct change_leaves c = {0};
 	LSEC_ENSURE_REF(s);
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(s->magic == SIGNER_MAGIC, LSEC_E_USAGE, "not a leaf signer");
@@ -555,29 +771,24 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 	if (s->nbase == 0) {
 		goto out; /* no key to start from: it trusts nothing, and reads nothing */
 	}
-	LSEC_TRY(lsec_store_leaf_seqs_for_action(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
-	LSEC_TRY(lsec_store_leaf_seqs_for_action(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
+	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
+	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
+	LSEC_TRY(events_read(&c.req, &c.nreq, st, "change.request", err));
+	LSEC_TRY(events_read(&c.appr, &c.nappr, st, "change.approve", err));
 	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
 		    "cannot read the trusted stations: out of memory");
-	/* Both lists ascend: merged in log order. */
+	/* Both lists ascend: merged in log order (the keys move to ev). */
 	for (size_t i = 0, j = 0; i < nt || j < nd;) {
-		uint64_t seq = j >= nd || (i < nt && t[i] < d[j]) ? t[i++] : d[j++];
-		bool ok = false;
-		LSEC_TRY(station_event_read(&ok, &ev[n], st, seq, err));
-		n += ok ? 1 : 0;
+		ev[n++] = j >= nd || (i < nt && t[i].seq < d[j].seq) ? t[i++] : d[j++];
 	}
-	/* A station trusted by a leaf of one trusted later in the log: until nothing changes. */
-	bool changed = true;
-	for (unsigned round = 0; changed && round <= LSEC_AUDIT_MAX_KEYS; round++) {
-		LSEC_TRY(apply_events(&changed, s, ev, n, err));
-	}
+	nt = nd = 0;
+	LSEC_TRY(apply_events(s, ev, n, &c, err));
 out:
-	for (size_t i = 0; ev != NULL && i < n; i++) {
-		EVP_PKEY_free(ev[i].pub);
-	}
-	lsec_free(ev);
-	lsec_free(t);
-	lsec_free(d);
+	events_free(ev, n);
+	events_free(t, nt);
+	events_free(d, nd);
+	events_free(c.req, c.nreq);
+	events_free(c.appr, c.nappr);
 	return rc;
 }
 
@@ -587,8 +798,8 @@ void lsec_audit__keyring_bounds(lsec_audit__keyring *kr, lsec_store *st)
 	for (size_t i = 0; s != NULL && i < kr->n; i++) {
 		for (size_t k = 0; k < s->trust.n; k++) {
 			if (EVP_PKEY_eq(kr->k[i].pub, s->trust.k[k].pub) == 1) {
-				kr->k[i].bounded = s->trust.k[k].bounded;
-				kr->k[i].until = s->trust.k[k].until;
+				memcpy(kr->k[i].span, s->trust.k[k].span, sizeof(kr->k[i].span));
+				kr->k[i].nspan = s->trust.k[k].nspan;
 			}
 		}
 	}

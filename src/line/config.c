@@ -770,8 +770,6 @@ static int join_check(lsec_line *line, const char *station, const char *pub_path
 	int rc = 0;
 	lsec_audit_signer *v = NULL;
 	lsec_key *joined = NULL, *own = NULL;
-	struct evp_pkey_st **keys = NULL;
-	size_t n = 0;
 	bool trusted = false;
 	LSEC_TRY(lsec_key_load_public(&joined, pub_path, err));
 	LSEC_TRY(lsec_key_load_public(&own, line->pub_path, err));
@@ -780,10 +778,8 @@ static int join_check(lsec_line *line, const char *station, const char *pub_path
 	lsec_audit_signer_attach(line->st, v);
 	v = NULL;
 	LSEC_TRY(lsec_line_trust_log(line->st, err));
-	LSEC_TRY(lsec_audit_signer_pubkeys(&keys, &n, line->st, err));
-	for (size_t i = 0; i < n; i++) {
-		trusted = trusted || EVP_PKEY_eq(keys[i], lsec_key_evp(own)) == 1;
-	}
+	/* Trusted now: a key the log distrusted since does not join. */
+	LSEC_TRY(lsec_audit_signer_trusts(&trusted, line->st, lsec_key_evp(own), err));
 	LSEC_ENSURE(trusted, LSEC_E_POLICY,
 		    "cannot join the registry as station '%s': the log, read as station '%s' "
 		    "signs it, does not trust this station's key; two security officers there "
@@ -792,7 +788,6 @@ static int join_check(lsec_line *line, const char *station, const char *pub_path
 		    line->station, station, line->station);
 out:
 	lsec_audit_signer_free(v);
-	lsec_audit_pubkeys_free(keys, n);
 	lsec_key_free(joined);
 	lsec_key_free(own);
 	return rc;

@@ -104,7 +104,7 @@ int lsec_line__station_check(lsec_line *line, const char *kind, const char *subj
 	lsec_key *k = NULL, *own = NULL;
 	struct evp_pkey_st **keys = NULL;
 	size_t n = 0;
-	bool trusted = false;
+	bool trusted = false, known = false;
 	LSEC_TRY(lsec_ident_check(subject, "station id", err));
 	LSEC_ENSURE(!same(subject, line->station), LSEC_E_POLICY,
 		    "cannot request %s of '%s': it is this station", kind, subject);
@@ -112,13 +112,19 @@ int lsec_line__station_check(lsec_line *line, const char *kind, const char *subj
 	LSEC_TRY(lsec_key_load_public(&own, line->pub_path, err));
 	LSEC_ENSURE(EVP_PKEY_eq(lsec_key_evp(k), lsec_key_evp(own)) != 1, LSEC_E_POLICY,
 		    "cannot request %s of '%s': the key is this station's own", kind, subject);
+	LSEC_TRY(lsec_audit_signer_trusts(&trusted, line->st, lsec_key_evp(k), err));
 	LSEC_TRY(lsec_audit_signer_pubkeys(&keys, &n, line->st, err));
 	for (size_t i = 0; i < n; i++) {
-		trusted = trusted || EVP_PKEY_eq(keys[i], lsec_key_evp(k)) == 1;
+		known = known || EVP_PKEY_eq(keys[i], lsec_key_evp(k)) == 1;
 	}
 	if (same(kind, LSEC_LINE_CHANGE_STATION_TRUST)) {
+		/* A distrusted key may be trusted again (its leaves from then on only). */
 		LSEC_ENSURE(!trusted, LSEC_E_EXISTS,
 			    "cannot trust station '%s': its key is trusted already", subject);
+		LSEC_ENSURE(known || n < LSEC_AUDIT_MAX_KEYS, LSEC_E_LIMIT,
+			    "cannot trust station '%s': the log trusts %zu station keys already, "
+			    "the most a line reads (%d); distrusting one does not free its place",
+			    subject, n, LSEC_AUDIT_MAX_KEYS);
 	} else {
 		LSEC_ENSURE(trusted, LSEC_E_NOTFOUND,
 			    "cannot distrust station '%s': the log trusts no such key", subject);

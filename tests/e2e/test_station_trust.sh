@@ -10,6 +10,11 @@
 #    station's leaves verify, also for a keyless auditor's copy
 #    (--read-only); distrusted again by two officers, its leaves written
 #    after the distrust are named, those before still verify.
+#  - st-m, once trusted, holding its own key: a station.trust leaf it signs
+#    for a key it controls (st-x), without two officers' change leaves,
+#    trusts nothing: st-x's leaf is named by 'audit verify'.
+#  - distrusted st-m is trusted again by a new two-officer change (not
+#    refused as "trusted already"); its leaves after that verify again.
 set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -19,7 +24,7 @@ blob() { if [ -n "$pg_url" ]; then printf "decode('%s', 'hex')" "$1"; else print
 sql() { reg_sql "$pg_url" line/registry.db "$1"; }
 
 # forge ACTION EVIDENCE: appends by SQL the next leaf, well formed, signed with
-# station st-m's key (m.key) as linesec signs leaves; prints its seq.
+# station st-m's key (m.key; KEY=FILE another) as linesec signs leaves; prints its seq.
 forge() {
 	local seq leaf leaf_hex hash sig
 	seq=$(sql "SELECT MAX(seq) + 1 FROM audit_leaves")
@@ -27,7 +32,7 @@ forge() {
 	leaf_hex=$(printf '%s' "$leaf" | xxd -p | tr -d '\n')
 	hash=$( (printf '\000'; printf '%s' "$leaf") | openssl dgst -sha256 -binary | xxd -p | tr -d '\n')
 	printf 'linesec-leaf-sig/1\nlinesec/line1\n%s\n%s\n' "$seq" "$hash" >msg.txt
-	openssl pkeyutl -sign -inkey m.key -rawin -in msg.txt -out sig.bin || bad "sign the forged leaf"
+	openssl pkeyutl -sign -inkey "${KEY:-m.key}" -rawin -in msg.txt -out sig.bin || bad "sign the forged leaf"
 	sig=00000000$(xxd -p sig.bin | tr -d '\n')
 	sql "INSERT INTO audit_leaves (seq, unit, action, leaf, leaf_hash, leaf_sig, created)
 		VALUES ($seq, NULL, '$1', $(blob "$leaf_hex"), $(blob "$hash"), $(blob "$sig"),
@@ -93,6 +98,19 @@ run_suite() { # run_suite LABEL [init options]
 		"$L" audit verify --read-only
 	chmod -R u+w auditor
 
+	# st-m's key alone trusting a key it controls: no change leaves, nothing trusted.
+	"$L" keygen --type ed25519 --out x.key >/dev/null || bad "station st-x's key"
+	local xb64 xfp tseq
+	xb64=$(openssl pkey -in x.key -pubout -outform DER | base64 -w0)
+	xfp=$(openssl pkey -in x.key -pubout -outform DER | openssl dgst -sha256 -hex | sed 's/.*= //')
+	tseq=$(forge station.trust "{\"change\":99,\"key-sha256\":\"$xfp\",\"pubkey\":\"$xb64\",\"requested-by\":\"mallory\",\"station\":\"st-x\"}")
+	seq=$(KEY=x.key forge note '{}')
+	expect 5 "a station.trust leaf by one trusted station's key alone trusts nothing" \
+		"$L" audit verify
+	has "leaf $seq is bad" err.txt "audit verify names st-x's leaf"
+	sql "DELETE FROM audit_leaves WHERE seq >= $tseq" >/dev/null
+	expect 0 "without the forged leaves the log verifies" "$L" audit verify
+
 	# Distrusted again by two officers: st-m's later leaves are named, earlier ones kept.
 	id=$(LINESEC_PASSWORD=alice-trust-pw "$L" station distrust --as alice --pubkey m.pub st-m |
 		sed -n 's/^change \([0-9]*\) requested.*/\1/p')
@@ -103,6 +121,16 @@ run_suite() { # run_suite LABEL [init options]
 	expect 5 "st-m's leaf after the distrust is refused" "$L" audit verify
 	has "leaf $seq is bad" err.txt "audit verify names it"
 	check "st-m's earlier leaf is not the one named" "! grep -q \"leaf $before is bad\" err.txt"
+	sql "DELETE FROM audit_leaves WHERE seq = $seq" >/dev/null
+
+	# Trusted again by a new two-officer change: its leaves from then on verify.
+	id=$(LINESEC_PASSWORD=alice-trust-pw "$L" station trust --as alice --pubkey m.pub st-m |
+		sed -n 's/^change \([0-9]*\) requested.*/\1/p')
+	check "a distrusted station can be requested to be trusted again" "[ -n \"$id\" ]"
+	LINESEC_PASSWORD=bob-trust-pw expect 0 "bob approves trusting st-m again" \
+		"$L" change approve --as bob "$id"
+	forge note '{}' >/dev/null
+	expect 0 "st-m's leaf after it was trusted again verifies" "$L" audit verify
 	cd "$e2e_dir" || return
 }
 

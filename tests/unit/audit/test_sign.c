@@ -246,8 +246,18 @@ static void test_audit_sign__other_stations_leaves_need_trust(void **state)
 	EVP_PKEY_free(k2);
 }
 
-/* Records through st a station.trust (trust) or station.distrust leaf naming key as name. */
-static void station_leaf(lsec_store *st, bool trust, const char *name, EVP_PKEY *key)
+/* Records through st a leaf of action by person with evidence ev (taken). */
+static void leaf_by(lsec_store *st, const char *person, const char *action, json_t *ev)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_event e = {.person = person, .station = LSEC_TEST_STATION, .action = action,
+			      .outcome = "ok", .evidence = ev};
+	assert_lsec_ok(lsec_audit_append(NULL, st, &e, &err), &err);
+	json_decref(ev);
+}
+
+/* The evidence naming key as station name. */
+static json_t *station_ev(const char *name, EVP_PKEY *key)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	unsigned char *der = NULL;
@@ -260,14 +270,58 @@ static void station_leaf(lsec_store *st, bool trust, const char *name, EVP_PKEY 
 	assert_lsec_ok(lsec_base64_encode(&b64, der, (size_t)n, &err), &err);
 	json_t *evj = json_pack("{s:s,s:s,s:s}", LSEC_EV_STATION, name, LSEC_EV_PUBKEY, b64,
 				LSEC_EV_KEY_SHA256, hex);
-	lsec_audit_event ev = {.person = "alice", .station = LSEC_TEST_STATION,
-			       .action = trust ? LSEC_AUDIT_STATION_TRUST
-					       : LSEC_AUDIT_STATION_DISTRUST,
-			       .outcome = "ok", .evidence = evj};
-	assert_lsec_ok(lsec_audit_append(NULL, st, &ev, &err), &err);
-	json_decref(evj);
 	lsec_free(b64);
 	OPENSSL_free(der);
+	return evj;
+}
+
+/*
+ * Records a change of trust in key as name: the change.request leaf by
+ * requester through req, the change.approve leaf by approver through st and
+ * the station.trust (trust) or station.distrust leaf through st; a NULL req
+ * records the station leaf alone, as one station key can (change_leaves3:
+ * the approval through appr).
+ */
+static void change_leaves3(lsec_store *req, const char *requester, lsec_store *appr,
+			   lsec_store *st, const char *approver, bool trust, const char *name,
+			   EVP_PKEY *key)
+{
+	static json_int_t id = 0;
+	const char *kind = trust ? "station-trust" : "station-distrust";
+	id++;
+	if (req != NULL) {
+		leaf_by(req, requester, "change.request",
+			json_pack("{s:I,s:s,s:s,s:o,s:s}", "change", id, "kind", kind, "subject",
+				  name, "payload", station_ev(name, key), LSEC_EV_MEANING,
+				  "submitted"));
+		leaf_by(appr, approver, "change.approve",
+			json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", id, "kind", kind, "subject",
+				  name, "requested-by", requester, LSEC_EV_MEANING, "approved"));
+	}
+	json_t *ev = station_ev(name, key);
+	json_object_set_new(ev, "change", json_integer(id));
+	json_object_set_new(ev, "requested-by", json_string(requester));
+	leaf_by(st, approver, trust ? LSEC_AUDIT_STATION_TRUST : LSEC_AUDIT_STATION_DISTRUST, ev);
+}
+
+static void change_leaves(lsec_store *req, const char *requester, lsec_store *st,
+			  const char *approver, bool trust, const char *name, EVP_PKEY *key)
+{
+	change_leaves3(req, requester, st, st, approver, trust, name, key);
+}
+
+/* A change of trust requested by alice and approved by bob, all through st. */
+static void station_leaf(lsec_store *st, bool trust, const char *name, EVP_PKEY *key)
+{
+	change_leaves(st, "alice", st, "bob", trust, name, key);
+}
+
+/* The leaf a station joining a registry records for the station it joins. */
+static void join_leaf(lsec_store *st, const char *name, EVP_PKEY *key)
+{
+	json_t *ev = station_ev(name, key);
+	json_object_set_new(ev, LSEC_EV_MEANING, json_string("joined"));
+	leaf_by(st, "alice", LSEC_AUDIT_STATION_TRUST, ev);
 }
 
 static size_t trusted_count(lsec_store *st)
@@ -279,6 +333,42 @@ static size_t trusted_count(lsec_store *st)
 	assert_lsec_ok(lsec_audit_signer_pubkeys(&keys, &n, st, &err), &err);
 	lsec_audit_pubkeys_free(keys, n);
 	return n;
+}
+
+/* Whether st's signer trusts key now, the log read again. */
+static bool trusts(lsec_store *st, EVP_PKEY *key)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	bool t = false;
+	assert_lsec_ok(lsec_audit_signer_trust_log(lsec_audit__signer(st), st, &err), &err);
+	assert_lsec_ok(lsec_audit_signer_trusts(&t, st, key, &err), &err);
+	return t;
+}
+
+/* A new Ed25519 key. */
+static EVP_PKEY *new_key(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k);
+	return k;
+}
+
+/* Another station on db's registry, signing as name with key. */
+static lsec_store *station_open(lsec_test_db *db, const char *name, EVP_PKEY *key)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	assert_lsec_ok(lsec_store_open(&st, db->location, &err), &err);
+	lsec_audit_signer_attach(st, signer_for(LSEC_TEST_LINE, name, key));
+	return st;
+}
+
+static uint64_t next_seq(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t next = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&next, st, &err), &err);
+	return next;
 }
 
 static void test_audit_sign__trusted_stations_come_from_the_log(void **state)
@@ -297,7 +387,7 @@ static void test_audit_sign__trusted_stations_come_from_the_log(void **state)
 	/* A station trusting itself trusts nothing. */
 	station_leaf(st3, true, "st-3", k3);
 	assert_int_equal(trusted_count(db->st), 1);
-	/* This station trusts st-2; st-2 trusts st-3: both, whatever the order in the log. */
+	/* This station trusts st-2; st-2 trusts st-3 (after it was trusted): both. */
 	station_leaf(db->st, true, "st-2", k2);
 	assert_int_equal(trusted_count(db->st), 2);
 	station_leaf(st2, true, "st-3", k3);
@@ -307,8 +397,8 @@ static void test_audit_sign__trusted_stations_come_from_the_log(void **state)
 	/* Distrusted: st-2's later leaves are refused, its earlier ones kept. */
 	station_leaf(db->st, false, "st-2", k2);
 	assert_int_equal(trusted_count(db->st), 3); /* still listed, bounded */
-	uint64_t next = 0;
-	assert_lsec_ok(lsec_store_leaf_count(&next, db->st, &err), &err);
+	assert_false(trusts(db->st, k2));
+	uint64_t next = next_seq(db->st);
 	record(st2, "SN-B");
 	char where[64];
 	snprintf(where, sizeof(where), "leaf %llu is bad", (unsigned long long)next);
@@ -317,6 +407,180 @@ static void test_audit_sign__trusted_stations_come_from_the_log(void **state)
 	lsec_store_close(st3);
 	EVP_PKEY_free(k2);
 	EVP_PKEY_free(k3);
+}
+
+/*
+ * One trusted station key is not two officers: a station.trust leaf it signs
+ * without a change requested and approved by two distinct persons (the
+ * approval signed by a trusted key) trusts nothing, nor re-trusts a
+ * distrusted station.
+ */
+static void test_audit_sign__one_station_key_cannot_trust(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	EVP_PKEY *kx = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	lsec_store *stx = station_open(db, "st-x", kx);
+	station_leaf(db->st, true, "st-2", k2);
+	assert_true(trusts(db->st, k2));
+	/* st-2's key alone: a bare station.trust leaf. */
+	change_leaves(NULL, "mallory", st2, "mallory", true, "st-3", k3);
+	assert_false(trusts(db->st, k3));
+	/* One person requesting and approving. */
+	change_leaves(st2, "mallory", st2, "mallory", true, "st-3", k3);
+	assert_false(trusts(db->st, k3));
+	/* The approval signed by a key no one trusts. */
+	change_leaves3(st2, "alice", stx, st2, "bob", true, "st-3", k3);
+	assert_false(trusts(db->st, k3));
+	/* A "joined" leaf of st-2's carries no trust to this station. */
+	join_leaf(st2, "st-3", k3);
+	assert_false(trusts(db->st, k3));
+	/* Nor does st-2 re-trust a distrusted station alone. */
+	station_leaf(db->st, true, "st-x", kx);
+	station_leaf(db->st, false, "st-x", kx);
+	assert_false(trusts(db->st, kx));
+	change_leaves(NULL, "mallory", st2, "mallory", true, "st-x", kx);
+	change_leaves(st2, "mallory", st2, "mallory", true, "st-x", kx);
+	assert_false(trusts(db->st, kx));
+	/* Two officers through a trusted station: trusted. */
+	change_leaves(st2, "alice", st2, "bob", true, "st-3", k3);
+	assert_true(trusts(db->st, k3));
+	/* This station's own "joined" leaf: the station it joined, its whole log. */
+	lsec_store_close(stx);
+	EVP_PKEY_free(kx);
+	kx = new_key();
+	assert_false(trusts(db->st, kx));
+	join_leaf(db->st, "st-j", kx);
+	assert_true(trusts(db->st, kx));
+	lsec_store_close(st2);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(kx);
+}
+
+/*
+ * Trust is judged at each leaf's position: changes of trust a key signed
+ * before it was trusted stay void when it is trusted later; after it is
+ * distrusted, void again.
+ */
+static void test_audit_sign__trust_counts_from_its_leaf_on(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	EVP_PKEY *k4 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	/* st-2 trusts st-3 (two officers' leaves, all its own) before it is trusted. */
+	station_leaf(st2, true, "st-3", k3);
+	station_leaf(db->st, true, "st-2", k2);
+	assert_true(trusts(db->st, k2));
+	assert_false(trusts(db->st, k3));
+	/* Distrusted: what it signs afterwards counts no more. */
+	station_leaf(db->st, false, "st-2", k2);
+	station_leaf(st2, true, "st-4", k4);
+	assert_false(trusts(db->st, k4));
+	lsec_store_close(st2);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(k4);
+}
+
+/*
+ * A distrusted station trusted again by a new two-officer change: its leaves
+ * from the new trust leaf on verify, those between the two still do not.
+ */
+static void test_audit_sign__distrusted_station_trusted_again(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	station_leaf(db->st, true, "st-2", k2);
+	record(st2, "SN-A");
+	station_leaf(db->st, false, "st-2", k2);
+	uint64_t gap = next_seq(db->st);
+	record(st2, "SN-B"); /* while distrusted */
+	station_leaf(db->st, true, "st-2", k2);
+	assert_true(trusts(db->st, k2));
+	assert_int_equal(trusted_count(db->st), 2);
+	record(st2, "SN-C");
+	char where[64];
+	snprintf(where, sizeof(where), "leaf %llu is bad", (unsigned long long)gap);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, where);
+	/* Its leaves after the new trust leaf verify. */
+	lsec_audit__keyring *kr = lsec_audit__signer_keyring(lsec_audit__signer(db->st));
+	uint64_t last = next_seq(db->st) - 1;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX), sig = LSEC_BUF_INIT(1u << 16);
+	uint8_t h[32];
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, &sig, db->st, last, &err), &err);
+	expect_sig(kr, ORIGIN, last, h, sig.data, sig.len, 0, NULL);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, &sig, db->st, gap, &err), &err);
+	expect_sig(kr, ORIGIN, gap, h, sig.data, sig.len, LSEC_E_AUDIT_LEAF_SIGNATURE, NULL);
+	lsec_buf_release(&leaf);
+	lsec_buf_release(&sig);
+	lsec_store_close(st2);
+	EVP_PKEY_free(k2);
+}
+
+/*
+ * Distrusting a station also distrusts, from the same leaf, the stations it
+ * trusted (transitively): its key's word trusts no one from then on. Their
+ * earlier leaves still verify; trusted again by a new change, they verify on.
+ */
+static void test_audit_sign__distrust_bounds_the_stations_it_trusted(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	EVP_PKEY *k4 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	lsec_store *st3 = station_open(db, "st-3", k3);
+	station_leaf(db->st, true, "st-2", k2);
+	station_leaf(st2, true, "st-3", k3);
+	station_leaf(st3, true, "st-4", k4);
+	assert_true(trusts(db->st, k3));
+	assert_true(trusts(db->st, k4));
+	record(st3, "SN-A");
+	checkpoint(db->st, 0, NULL);
+	station_leaf(db->st, false, "st-2", k2);
+	assert_false(trusts(db->st, k2));
+	assert_false(trusts(db->st, k3));
+	assert_false(trusts(db->st, k4));
+	uint64_t next = next_seq(db->st);
+	record(st3, "SN-B");
+	char where[64];
+	snprintf(where, sizeof(where), "leaf %llu is bad", (unsigned long long)next);
+	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, where);
+	station_leaf(db->st, true, "st-3", k3);
+	assert_true(trusts(db->st, k3));
+	assert_false(trusts(db->st, k4)); /* its earlier word is not revived */
+	lsec_store_close(st2);
+	lsec_store_close(st3);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(k4);
+}
+
+/* More trust leaves than a keyring holds: the log still opens, the extra keys untrusted. */
+static void test_audit_sign__too_many_trusted_stations_do_not_lock_out(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k[LSEC_AUDIT_MAX_KEYS + 4];
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "st-%zu", i);
+		k[i] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		assert_non_null(k[i]);
+		station_leaf(db->st, true, name, k[i]);
+	}
+	assert_int_equal(trusted_count(db->st), LSEC_AUDIT_MAX_KEYS + 1);
+	assert_true(trusts(db->st, k[0]));
+	assert_false(trusts(db->st, k[LSEC_AUDIT_MAX_KEYS]));
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		EVP_PKEY_free(k[i]);
+	}
 }
 
 static void test_audit_sign__no_signer_no_leaf(void **state)
@@ -352,6 +616,18 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__trusted_stations_come_from_the_log,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__one_station_key_cannot_trust,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__trust_counts_from_its_leaf_on,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_station_trusted_again,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__distrust_bounds_the_stations_it_trusted, lsec_test_db_setup,
+			lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__too_many_trusted_stations_do_not_lock_out,
+			lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__no_signer_no_leaf,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
