@@ -16,5 +16,7 @@ grep -q 'scrapped 2 unit(s) by shred (destroy), destroyed by olga, witnessed by 
 grep -q '1 pending destruction: unit-002' "$out" || fail "SOP 5: lost unit not pending destruction"
 grep -q "'alice' requested it; a second, distinct security officer must approve" "$out" || fail "one officer approved her own change"
 grep -q "cannot approve a change 'bob': wrong name or password" "$out" || fail "--as signed without the password"
+grep -q "refused by rule 'decommission-credential'" "$out" || fail "a weakened SOP passed sop check"
+grep -q "line.yaml.*writable by others" "$out" || fail "a line file others may write was not refused"
 grep -q 'demo: done' "$out" || fail "demo did not finish"
 echo "demo ok"
