@@ -7,6 +7,12 @@
 #   e2e_log=FILE                            also appends every output there
 #   finish                                 exits 1 if anything failed
 : "${LINESEC:?}"
+# LSEC_TEST_E2E_SQLITE_ONLY=1 (the sanitizer run of scripts/test): these
+# tests run on SQLite alone; that run's unit tests still cover PostgreSQL.
+if [ -n "${LSEC_TEST_E2E_SQLITE_ONLY:-}" ] && [ -n "${LSEC_TEST_PG_URL:-}" ]; then
+	echo "postgres: not in this run (LSEC_TEST_E2E_SQLITE_ONLY)"
+	unset LSEC_TEST_PG_URL
+fi
 e2e_dir=$(mktemp -d)
 trap 'rm -rf "$e2e_dir"' EXIT
 cd "$e2e_dir" || exit 1
