@@ -563,6 +563,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_ATTESTED_SHA256 "attested-sha256"
 /* the outcome of trying to clear a write-locked fuse (it must be refused) */
 #define LSEC_EV_CLEAR_ATTEMPT "clear-attempt"
+/* the fresh challenge a locked device gave for one authenticated erase */
+#define LSEC_EV_ERASE_CHALLENGE "erase-challenge"
 /* SHA-256 over a CRL's revoked serials in its order, each as lowercase hex and "\n" */
 #define LSEC_EV_REVOKED_SHA256 "revoked-sha256"
 /* Spellings written by older versions, read from older logs only. */

@@ -323,13 +323,19 @@ LSEC_API LSEC_MUST_USE int lsec_device_credential_store(lsec_device *t, const ls
  * Erase all wipes flash (to 0xff), every key slot, certificate and the
  * credential; never OTP. It needs an attached session. Authenticated erase
  * does the same on a device whose debug port is locked (level 1), given a
- * token bound to the device's UID (lsec_device_erase_token): the
+ * token (lsec_device_erase_token) bound to the device's UID and to the
+ * challenge the device gave last (lsec_device_erase_challenge): the
  * debug-authentication key digest fused in OTP (never the secure-boot key
- * digest) must match the token's key and its signature over
- * the UID must verify (LSEC_E_TGT_AUTH_TOKEN otherwise). The session may
- * then attach until the next reset, to blank-check.
+ * digest) must match the token's key and its signature over the UID and
+ * that challenge must verify (LSEC_E_TGT_AUTH_TOKEN otherwise). A challenge
+ * serves one attempt, verified or not, and a reset forgets it, so a token
+ * seen once can never erase the device again. The session may then attach
+ * until the next reset, to blank-check.
  */
+#define LSEC_DEVICE_ERASE_CHALLENGE_LEN 32
 LSEC_API LSEC_MUST_USE int lsec_device_erase_all(lsec_device *t, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_device_erase_challenge(uint8_t out[LSEC_DEVICE_ERASE_CHALLENGE_LEN],
+						       lsec_device *t, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_device_erase_authenticated(lsec_device *t, const uint8_t *token,
 							   size_t len, lsec_err *err);
 
@@ -351,14 +357,17 @@ LSEC_API LSEC_MUST_USE int lsec_device_blank_check(uint8_t digest_out[32], lsec_
 
 struct evp_pkey_st;
 /*
- * Builds an authenticated-erase token for the device with this UID,
- * signed by key (ECDSA P-256 or Ed25519: the product's debug-authentication
- * key, whose SPKI digest is fused as DEBUG_AUTH_KEY_DIGEST). Format
- * (docs/device.md): u16le SPKI length, SPKI, signature over
- * "linesec-erase-v1" || UID (ECDSA-SHA256 DER, or Ed25519's 64 bytes).
+ * Builds an authenticated-erase token for the device with this UID and the
+ * challenge it gave, signed by key (ECDSA P-256 or Ed25519: the product's
+ * debug-authentication key, whose SPKI digest is fused as
+ * DEBUG_AUTH_KEY_DIGEST). Format (docs/device.md): u16le SPKI length, SPKI,
+ * signature over "linesec-erase-v2" || UID || challenge (ECDSA-SHA256 DER,
+ * or Ed25519's 64 bytes).
  */
-LSEC_API LSEC_MUST_USE int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16],
-						   struct evp_pkey_st *key, lsec_err *err);
+LSEC_API LSEC_MUST_USE int
+lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16],
+			const uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN], struct evp_pkey_st *key,
+			lsec_err *err);
 
 /* One key slot as lsec_device_describe shows it. */
 typedef struct lsec_device_slot_info {

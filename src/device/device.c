@@ -698,6 +698,17 @@ out:
 	return rc;
 }
 
+int lsec_device_erase_challenge(uint8_t out[LSEC_DEVICE_ERASE_CHALLENGE_LEN], lsec_device *t,
+				lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(out);
+	memset(out, 0, LSEC_DEVICE_ERASE_CHALLENGE_LEN);
+	DISPATCH(t, erase_challenge, out, err);
+out:
+	return rc;
+}
+
 int lsec_device_erase_authenticated(lsec_device *t, const uint8_t *token, size_t len,
 				    lsec_err *err)
 {
@@ -745,20 +756,25 @@ out:
 	return rc;
 }
 
-void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16])
+void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16],
+				const uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN])
 {
 	size_t n = sizeof(LSEC_DEVICE__ERASE_DOMAIN) - 1;
 	memcpy(out, LSEC_DEVICE__ERASE_DOMAIN, n);
 	memcpy(out + n, uid, LSEC_DEVICE_UID_LEN);
+	memcpy(out + n + LSEC_DEVICE_UID_LEN, challenge, LSEC_DEVICE_ERASE_CHALLENGE_LEN);
 }
 
-int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key, lsec_err *err)
+int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16],
+			    const uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN], EVP_PKEY *key,
+			    lsec_err *err)
 {
 	int rc = 0;
 	uint8_t *spki = NULL;
 	uint8_t msg[LSEC_DEVICE__ERASE_MSG_LEN];
 	LSEC_ENSURE_REF(out);
 	LSEC_ENSURE_REF(uid);
+	LSEC_ENSURE_REF(challenge);
 	LSEC_ENSURE_REF(key);
 	bool ed = EVP_PKEY_is_a(key, "ED25519");
 	LSEC_ENSURE(ed || EVP_PKEY_is_a(key, "EC"), LSEC_E_USAGE,
@@ -766,7 +782,7 @@ int lsec_device_erase_token(lsec_buf *out, const uint8_t uid[16], EVP_PKEY *key,
 	int n = i2d_PUBKEY(key, &spki);
 	LSEC_TRY_OSSL(n, LSEC_E_CRYPTO, "cannot build erase token: cannot encode the public key");
 	LSEC_ENSURE(n <= 0xffff, LSEC_E_USAGE, "cannot build erase token: public key too large");
-	lsec_device__erase_message(msg, uid);
+	lsec_device__erase_message(msg, uid, challenge);
 	LSEC_TRY(lsec_buf_append_u16le(out, (uint16_t)n, err));
 	LSEC_TRY(lsec_buf_append(out, spki, (size_t)n, err));
 	LSEC_TRY(lsec_evp_sign(out, key, ed ? NULL : "SHA256", msg, sizeof(msg),

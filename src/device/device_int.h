@@ -42,6 +42,7 @@ typedef struct lsec_device_ops {
 	int (*cert_read)(lsec_device *t, unsigned slot, lsec_buf *der, lsec_err *err);
 	int (*credential_store)(lsec_device *t, const lsec_secret *blob, lsec_err *err);
 	int (*erase_all)(lsec_device *t, lsec_err *err);
+	int (*erase_challenge)(lsec_device *t, uint8_t *out, lsec_err *err);
 	int (*erase_authenticated)(lsec_device *t, const uint8_t *token, size_t len, lsec_err *err);
 	/*
 	 * Optional: makes durable what the operations since the last commit
@@ -197,11 +198,12 @@ int lsec_device__sim_key_check(const lsec_secret *pkcs8, lsec_buf *spki, lsec_er
 int lsec_device__sim_sign(lsec_buf *sig, const lsec_secret *pkcs8, const uint8_t *msg,
 			  size_t len, lsec_err *err);
 /*
- * Verifies an authenticated-erase token for uid against the fused
- * debug-auth key digest (ECDSA P-256 or Ed25519). LSEC_E_TGT_AUTH_TOKEN
- * when it does not verify.
+ * Verifies an authenticated-erase token for uid and the challenge the
+ * device gave against the fused debug-auth key digest (ECDSA P-256 or
+ * Ed25519). LSEC_E_TGT_AUTH_TOKEN when it does not verify.
  */
 int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
+				  const uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN],
 				  const uint8_t key_digest[32], lsec_err *err);
 
 /*
@@ -212,11 +214,14 @@ int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 int lsec_device__sim_boot(lsec_device_boot_report *out, const sim_unit *u, lsec_err *err);
 
 /*
- * The message an authenticated-erase token signs: "linesec-erase-v1" ||
- * UID, into out (at least LSEC_DEVICE__ERASE_MSG_LEN bytes).
+ * The message an authenticated-erase token signs: "linesec-erase-v2" ||
+ * UID || challenge, into out (at least LSEC_DEVICE__ERASE_MSG_LEN bytes).
  */
-#define LSEC_DEVICE__ERASE_DOMAIN "linesec-erase-v1"
-#define LSEC_DEVICE__ERASE_MSG_LEN (sizeof(LSEC_DEVICE__ERASE_DOMAIN) - 1 + LSEC_DEVICE_UID_LEN)
-void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16]);
+#define LSEC_DEVICE__ERASE_DOMAIN "linesec-erase-v2"
+#define LSEC_DEVICE__ERASE_MSG_LEN                                                          \
+	(sizeof(LSEC_DEVICE__ERASE_DOMAIN) - 1 + LSEC_DEVICE_UID_LEN +                      \
+	 LSEC_DEVICE_ERASE_CHALLENGE_LEN)
+void lsec_device__erase_message(uint8_t *out, const uint8_t uid[16],
+				const uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN]);
 
 #endif

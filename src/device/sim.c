@@ -45,6 +45,9 @@ typedef struct sim_session {
 	int lock_fd;
 	bool attached;
 	unsigned lock_level; /* debug lock in effect since the last reset */
+	/* The authenticated-erase challenge given last; RAM only, one attempt. */
+	uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
+	bool has_challenge;
 	int flash_fd;        /* the flash file, updated in place page by page */
 	uint8_t *dirty;      /* one per flash page: changed since the last commit */
 	bool state_dirty;    /* the state file lags memory */
@@ -395,6 +398,7 @@ static int sim_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err
 		s->stats.loads++;
 	}
 	apply_stuck(s);
+	s->has_challenge = false;
 	s->lock_level = fused_lock_level(&s->u);
 	if (s->lock_level > 0) {
 		s->attached = false;
@@ -754,21 +758,50 @@ out:
 	return rc;
 }
 
+/* Authenticated erase is offered while the port is not locked for good. */
+static int can_auth_erase(const sim_session *s, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(s->u.caps & LSEC_DEVICE_CAP_AUTH_ERASE, LSEC_E_TGT_UNSUPPORTED,
+		    "cannot erase sim unit '%s': no authenticated erase", s->path);
+	LSEC_ENSURE(fused_lock_level(&s->u) < 2, LSEC_E_TGT_ATTACH_REFUSED,
+		    "cannot erase sim unit '%s': debug port locked for good (level 2)", s->path);
+out:
+	return rc;
+}
+
+static int sim_erase_challenge(lsec_device *t, uint8_t *out, lsec_err *err)
+{
+	int rc = 0;
+	sim_session *s = S(t);
+	LSEC_TRY(can_auth_erase(s, err));
+	delay(s, 0);
+	LSEC_TRY(lsec_random(s->challenge, sizeof(s->challenge), err));
+	s->has_challenge = true;
+	memcpy(out, s->challenge, sizeof(s->challenge));
+out:
+	return rc;
+}
+
 static int sim_erase_authenticated(lsec_device *t, const uint8_t *token, size_t len,
 				   lsec_err *err)
 {
 	int rc = 0;
 	sim_session *s = S(t);
-	uint8_t digest[32];
-	LSEC_ENSURE(s->u.caps & LSEC_DEVICE_CAP_AUTH_ERASE, LSEC_E_TGT_UNSUPPORTED,
-		    "cannot erase sim unit '%s': no authenticated erase", s->path);
-	LSEC_ENSURE(fused_lock_level(&s->u) < 2, LSEC_E_TGT_ATTACH_REFUSED,
-		    "cannot erase sim unit '%s': debug port locked for good (level 2)", s->path);
+	uint8_t digest[32], challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
+	LSEC_TRY(can_auth_erase(s, err));
+	LSEC_ENSURE(s->has_challenge, LSEC_E_TGT_AUTH_TOKEN,
+		    "cannot authenticate erase on sim unit '%s': it gave no challenge since its "
+		    "last reset or erase attempt (ask for one first)",
+		    s->path);
+	/* One attempt per challenge, whether the token verifies or not. */
+	memcpy(challenge, s->challenge, sizeof(challenge));
+	s->has_challenge = false;
 	for (unsigned i = 0; i < 8; i++) {
 		lsec_put_u32le(digest + 4 * i, s->u.otp[SIM_OTP_DEBUG_AUTH + i]);
 	}
 	delay(s, 0);
-	LSEC_TRY(lsec_device__sim_token_verify(token, len, s->u.uid, digest, err));
+	LSEC_TRY(lsec_device__sim_token_verify(token, len, s->u.uid, challenge, digest, err));
 	LSEC_TRY(wipe(s, err));
 	/*
 	 * As with debug authentication, the authenticated session may attach
@@ -815,6 +848,7 @@ const lsec_device_ops lsec_device__sim_ops = {
 	.cert_read = sim_cert_read,
 	.credential_store = sim_credential_store,
 	.erase_all = sim_erase_all,
+	.erase_challenge = sim_erase_challenge,
 	.erase_authenticated = sim_erase_authenticated,
 	.commit = sim_commit,
 };

@@ -199,6 +199,7 @@ out:
 }
 
 int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_t uid[16],
+				  const uint8_t challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN],
 				  const uint8_t key_digest[32], lsec_err *err)
 {
 	int rc = 0;
@@ -223,14 +224,15 @@ int lsec_device__sim_token_verify(const uint8_t *token, size_t len, const uint8_
 	const uint8_t *p = spki;
 	pub = d2i_PUBKEY(NULL, &p, n);
 	LSEC_TRY_OSSL_PTR(pub, LSEC_E_TGT_AUTH_TOKEN, "cannot authenticate erase: bad token key");
-	lsec_device__erase_message(msg, uid);
+	lsec_device__erase_message(msg, uid, challenge);
 	bool ed = EVP_PKEY_is_a(pub, "ED25519");
 	LSEC_ENSURE(ed || EVP_PKEY_is_a(pub, "EC"), LSEC_E_TGT_AUTH_TOKEN,
 		    "cannot authenticate erase: the token's key is neither ECDSA nor Ed25519");
 	LSEC_TRY(lsec_evp_verify(&ok, pub, ed ? NULL : "SHA256", msg, sizeof(msg), token + r.off,
 				 lsec_reader_left(&r), "cannot authenticate erase", err));
 	LSEC_ENSURE(ok, LSEC_E_TGT_AUTH_TOKEN,
-		    "cannot authenticate erase: the token's signature does not verify for this UID");
+		    "cannot authenticate erase: the token's signature does not verify for this UID "
+		    "and the device's last challenge");
 out:
 	EVP_PKEY_free(pub);
 	return rc;

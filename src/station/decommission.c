@@ -320,7 +320,7 @@ static int debug_auth_token(lsec_buf *token, lsec_station__run *r, lsec_err *err
 	lsec_key *pub = NULL, *priv = NULL;
 	lsec_secret *pass = NULL;
 	char ver[LSEC_STORE_NAME_MAX + 1], what[256], *path = NULL;
-	uint8_t fp[32];
+	uint8_t fp[32], challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
 	LSEC_TRY(lsec_device_fuse_read(&v, r->tgt, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, err));
 	LSEC_ENSURE(!lsec_ct_equal(v.bytes, (uint8_t[32]){0}, 32), LSEC_E_TGT_AUTH_TOKEN,
 		    "cannot erase unit '%s': its debug port is locked and it holds no "
@@ -345,7 +345,10 @@ static int debug_auth_token(lsec_buf *token, lsec_station__run *r, lsec_err *err
 		    "cannot erase unit '%s': the key file %s is not debug-authentication key "
 		    "%s@%s of the registry (it was changed outside linesec)",
 		    r->serial, path, r->product, ver);
-	LSEC_TRY(lsec_device_erase_token(token, r->info.uid, lsec_key_evp(priv), err));
+	/* The device's fresh challenge makes the token good for this one erase. */
+	LSEC_TRY(lsec_device_erase_challenge(challenge, r->tgt, err));
+	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_ERASE_CHALLENGE, challenge, sizeof(challenge), err));
+	LSEC_TRY(lsec_device_erase_token(token, r->info.uid, challenge, lsec_key_evp(priv), err));
 out:
 	lsec_secret_free(pass);
 	lsec_key_free(priv);

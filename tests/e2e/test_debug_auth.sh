@@ -104,6 +104,7 @@ suite() {
 	expect 0 "$label: the erase leaf" "$L" unit show unit-001 --as olga --json
 	has '"debug-auth-key":"debug-auth-1"' out.txt "$label: the leaf names the debug-auth key"
 	has '"erase":"authenticated-erase"' out.txt "$label: an authenticated erase"
+	has '"erase-challenge":"[0-9a-f]\{64\}"' out.txt "$label: answering the device's own challenge"
 
 	# Rotation to ECDSA P-256: new units fused with it, each erased with the key its fuse names.
 	"$L" keygen --type ecdsa-p256 --out dbg-p256.pem --passphrase-file pp.txt >/dev/null

@@ -377,7 +377,10 @@ static void test_device_device__line_sequence_on_a_sim_unit(void **state)
 
 	/* SOP 5: authenticated erase, then blank check. */
 	lsec_buf token = LSEC_BUF_INIT(1024);
-	assert_lsec_ok(lsec_device_erase_token(&token, info.uid, lsec_key_evp(fw_key), &err), &err);
+	uint8_t erase_ch[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
+	assert_lsec_ok(lsec_device_erase_challenge(erase_ch, t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&token, info.uid, erase_ch, lsec_key_evp(fw_key), &err),
+		       &err);
 	assert_lsec_ok(lsec_device_erase_authenticated(t, token.data, token.len, &err), &err);
 	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
 	uint8_t blank[32], erased[32];

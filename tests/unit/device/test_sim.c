@@ -370,31 +370,68 @@ static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 	assert_lsec_code(lsec_device_erase_all(t, &err), LSEC_E_TGT_NOT_ATTACHED, &err);
 	assert_lsec_code(lsec_device_debug_attach(t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
 
+	/* Tokens answer a challenge: one made in an earlier session is worth nothing. */
+	uint8_t ch[LSEC_DEVICE_ERASE_CHALLENGE_LEN], ch2[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
 	lsec_buf good = LSEC_BUF_INIT(1024), wrong_key = LSEC_BUF_INIT(1024),
-		 wrong_uid = LSEC_BUF_INIT(1024);
-	assert_lsec_ok(lsec_device_erase_token(&good, info.uid, oem, &err), &err);
-	assert_lsec_ok(lsec_device_erase_token(&wrong_key, info.uid, other, &err), &err);
+		 wrong_uid = LSEC_BUF_INIT(1024), old = LSEC_BUF_INIT(1024);
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&old, info.uid, ch, oem, &err), &err);
 	lsec_device_close(t);
 	char *uri2 = fixture_uri(&fx, 2, NULL);
 	lsec_device *t2 = fixture_open(uri2, false);
 	assert_lsec_ok(lsec_device_info_get(&info2, t2, &err), &err);
-	assert_lsec_ok(lsec_device_erase_token(&wrong_uid, info2.uid, oem, &err), &err);
 	/* Unit 2 has no key digest fused: no token can authenticate. */
-	assert_lsec_code(lsec_device_erase_authenticated(t2, good.data, good.len, &err),
+	assert_lsec_ok(lsec_device_erase_challenge(ch2, t2, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&wrong_uid, info2.uid, ch2, oem, &err), &err);
+	assert_lsec_code(lsec_device_erase_authenticated(t2, wrong_uid.data, wrong_uid.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_non_null(strstr(err.msg, "no debug-auth key digest"));
 	lsec_device_close(t2);
 
 	t = fixture_open(fx.uri, false);
+	assert_lsec_code(lsec_device_erase_authenticated(t, old.data, old.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_non_null(strstr(err.msg, "no challenge"));
+	assert_lsec_ok(lsec_device_erase_challenge(ch2, t, &err), &err);
+	assert_memory_not_equal(ch, ch2, sizeof(ch));
+	assert_lsec_code(lsec_device_erase_authenticated(t, old.data, old.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_non_null(strstr(err.msg, "does not verify"));
+	/* Each refused attempt used its challenge up; a fresh one for each. */
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&wrong_key, info.uid, ch, other, &err), &err);
 	assert_lsec_code(lsec_device_erase_authenticated(t, wrong_key.data, wrong_key.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	lsec_buf_reset(&wrong_uid);
+	assert_lsec_ok(lsec_device_erase_token(&wrong_uid, info2.uid, ch, oem, &err), &err);
 	assert_lsec_code(lsec_device_erase_authenticated(t, wrong_uid.data, wrong_uid.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(&good, info.uid, ch, oem, &err), &err);
 	assert_lsec_code(lsec_device_erase_authenticated(t, good.data, 5, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	/* The good token's challenge went with the truncated attempt. */
+	assert_lsec_code(lsec_device_erase_authenticated(t, good.data, good.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
 	lsec_device_slot_status st;
 	assert_lsec_ok(lsec_device_key_status(&st, t, 3, &err), &err);
 	assert_int_equal(st.state, LSEC_SLOT_GENERATED);
+	/* A reset forgets the challenge given before it. */
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	lsec_buf_reset(&good);
+	assert_lsec_ok(lsec_device_erase_token(&good, info.uid, ch, oem, &err), &err);
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_lsec_code(lsec_device_erase_authenticated(t, good.data, good.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	lsec_buf_reset(&good);
+	assert_lsec_ok(lsec_device_erase_token(&good, info.uid, ch, oem, &err), &err);
 	assert_lsec_ok(lsec_device_erase_authenticated(t, good.data, good.len, &err), &err);
+	/* The token that erased it cannot erase it again. */
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	assert_lsec_code(lsec_device_erase_authenticated(t, good.data, good.len, &err),
+			 LSEC_E_TGT_AUTH_TOKEN, &err);
 	/* Wiped: flash and slots; OTP kept (still locked, secure boot still on). */
 	lsec_device_fuse_value v;
 	assert_lsec_ok(lsec_device_fuse_read(&v, t, LSEC_FUSE_SECURE_BOOT_ENABLE, &err), &err);
@@ -417,9 +454,20 @@ static void test_device_sim__erase_all_and_authenticated_erase(void **state)
 	lsec_buf_release(&good);
 	lsec_buf_release(&wrong_key);
 	lsec_buf_release(&wrong_uid);
+	lsec_buf_release(&old);
 	EVP_PKEY_free(oem);
 	EVP_PKEY_free(other);
 	fixture_free(&fx);
+}
+
+/* Asks the device for a challenge and answers it with key, into tok. */
+static void token_for(lsec_buf *tok, lsec_device *t, const uint8_t uid[16], EVP_PKEY *key)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint8_t ch[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
+	lsec_buf_reset(tok);
+	assert_lsec_ok(lsec_device_erase_challenge(ch, t, &err), &err);
+	assert_lsec_ok(lsec_device_erase_token(tok, uid, ch, key, &err), &err);
 }
 
 /*
@@ -441,11 +489,10 @@ static void erase_with(const char *type)
 	lsec_device_info info;
 	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
 	lsec_buf by_fw = LSEC_BUF_INIT(1024), by_dbg = LSEC_BUF_INIT(1024);
-	assert_lsec_ok(lsec_device_erase_token(&by_fw, info.uid, fw, &err), &err);
-	assert_lsec_ok(lsec_device_erase_token(&by_dbg, info.uid, dbg, &err), &err);
 	fuse_digest_of(t, LSEC_FUSE_SECURE_BOOT_KEY_DIGEST, fw);
 	assert_lsec_ok(lsec_device_fuse_set(t, LSEC_FUSE_DEBUG_LOCK, 1, &err), &err);
 	/* No debug-auth digest yet: nothing authenticates, the firmware key least of all. */
+	token_for(&by_fw, t, info.uid, fw);
 	assert_lsec_code(lsec_device_erase_authenticated(t, by_fw.data, by_fw.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
 	assert_non_null(strstr(err.msg, "no debug-auth key digest"));
@@ -459,14 +506,16 @@ static void erase_with(const char *type)
 	assert_lsec_code(lsec_device_fuse_burn_key_digest(t, LSEC_FUSE_DEBUG_AUTH_KEY_DIGEST, ones,
 							  &err),
 			 LSEC_E_TGT_OTP_LOCKED, &err);
+	token_for(&by_fw, t, info.uid, fw);
 	assert_lsec_code(lsec_device_erase_authenticated(t, by_fw.data, by_fw.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
 	assert_non_null(strstr(err.msg, "not the fused debug-auth key digest"));
 	/* A signature byte flipped: refused. */
+	token_for(&by_dbg, t, info.uid, dbg);
 	by_dbg.data[by_dbg.len - 1] ^= 1;
 	assert_lsec_code(lsec_device_erase_authenticated(t, by_dbg.data, by_dbg.len, &err),
 			 LSEC_E_TGT_AUTH_TOKEN, &err);
-	by_dbg.data[by_dbg.len - 1] ^= 1;
+	token_for(&by_dbg, t, info.uid, dbg);
 	assert_lsec_ok(lsec_device_erase_authenticated(t, by_dbg.data, by_dbg.len, &err), &err);
 	lsec_device_close(t);
 	lsec_buf_release(&by_fw);
@@ -501,7 +550,10 @@ static void test_device_sim__level2_lock_refuses_authenticated_erase(void **stat
 	lsec_device_info info;
 	assert_lsec_ok(lsec_device_info_get(&info, t, &err), &err);
 	lsec_buf tok = LSEC_BUF_INIT(1024);
-	assert_lsec_ok(lsec_device_erase_token(&tok, info.uid, oem, &err), &err);
+	uint8_t ch[LSEC_DEVICE_ERASE_CHALLENGE_LEN] = {0};
+	/* Locked for good: no challenge is given, and no token is taken. */
+	assert_lsec_code(lsec_device_erase_challenge(ch, t, &err), LSEC_E_TGT_ATTACH_REFUSED, &err);
+	assert_lsec_ok(lsec_device_erase_token(&tok, info.uid, ch, oem, &err), &err);
 	assert_lsec_code(lsec_device_erase_authenticated(t, tok.data, tok.len, &err),
 			 LSEC_E_TGT_ATTACH_REFUSED, &err);
 	assert_non_null(strstr(err.msg, "level 2"));
