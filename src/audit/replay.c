@@ -449,18 +449,18 @@ static int on_change(replay *rp, const leaf_ctx *l, lsec_err *err)
 	row *r = NULL;
 	char key[24], *payload = NULL;
 	const char *action = str(l->leaf, "action");
-	const json_t *id = json_object_get(l->ev, "change");
+	const json_t *id = json_object_get(l->ev, LSEC_EV_CHANGE);
 	if (!json_is_integer(id)) {
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
 	LSEC_TRY(row_get(&r, rp, T_CHANGES, key, l->seq, err));
 	if (eq(action, "change.request")) {
-		const json_t *p = json_object_get(l->ev, "payload");
+		const json_t *p = json_object_get(l->ev, LSEC_EV_PAYLOAD);
 		if (p != NULL) {
 			LSEC_TRY(lsec_json_canonical(&payload, p, err));
 		}
-		LSEC_TRY(set(r, C_CH_KIND, str(l->ev, "kind"), l->seq, err));
+		LSEC_TRY(set(r, C_CH_KIND, str(l->ev, LSEC_EV_KIND), l->seq, err));
 		LSEC_TRY(set(r, C_CH_PAYLOAD, payload, l->seq, err));
 		LSEC_TRY(set(r, C_CH_STATE, "pending", l->seq, err));
 		LSEC_TRY(set(r, C_CH_BY, l->person, l->seq, err));

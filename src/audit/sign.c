@@ -513,29 +513,32 @@ static int station_event_read(bool *ok, struct station_event *e, lsec_store *st,
 			      const char *action, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX), sig = LSEC_BUF_INIT(1u << 16);
+	lsec_buf sig = LSEC_BUF_INIT(1u << 16);
 	lsec_buf der = LSEC_BUF_INIT(1u << 12);
-	uint8_t h[32];
 	json_t *j = NULL;
 	lsec_err ignored = LSEC_ERR_INIT;
 	*ok = false;
 	memset(e, 0, sizeof(*e));
-	LSEC_TRY(lsec_store_leaf_get(&leaf, e->hash, &sig, st, seq, err));
-	LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
-	if (!lsec_ct_equal(h, e->hash, 32) || sig.len != LSEC_AUDIT_LEAF_SIG_LEN) {
+	/* Its signature is judged by the derivation, against the keys trusted at its place. */
+	rc = lsec_audit__leaf_load(&j, e->hash, &sig, st, seq, NULL, NULL, err);
+	if (rc == LSEC_E_AUDIT_LEAF_HASH || rc == LSEC_E_AUDIT_LEAF_FORMAT) {
+		lsec_err_clear(err); /* not the leaf its hash says: never used */
+		rc = 0;
 		goto out;
 	}
-	j = json_loadb((const char *)leaf.data, leaf.len, JSON_REJECT_DUPLICATES, NULL);
+	LSEC_TRY(rc);
+	if (sig.len != LSEC_AUDIT_LEAF_SIG_LEN) {
+		goto out;
+	}
 	json_t *ev = json_object_get(j, "evidence");
 	const char *person = json_string_value(json_object_get(j, "person"));
 	if (!same_text(json_string_value(json_object_get(j, "action")), action) ||
-	    json_integer_value(json_object_get(j, "seq")) != (json_int_t)seq ||
 	    !same_text(json_string_value(json_object_get(j, "outcome")), "ok") || person == NULL ||
 	    strlen(person) >= sizeof(e->person)) {
 		goto out;
 	}
 	snprintf(e->person, sizeof(e->person), "%s", person);
-	e->change = json_integer_value(json_object_get(ev, "change"));
+	e->change = json_integer_value(json_object_get(ev, LSEC_EV_CHANGE));
 	bool station = same_text(action, LSEC_AUDIT_STATION_TRUST) ||
 		       same_text(action, LSEC_AUDIT_STATION_DISTRUST);
 	if (station) {
@@ -546,18 +549,19 @@ static int station_event_read(bool *ok, struct station_event *e, lsec_store *st,
 			goto out;
 		}
 	} else {
-		const char *kind = json_string_value(json_object_get(ev, "kind"));
-		e->trust = same_text(kind, "station-trust");
-		if ((!e->trust && !same_text(kind, "station-distrust")) || e->change <= 0) {
+		const char *kind = json_string_value(json_object_get(ev, LSEC_EV_KIND));
+		e->trust = same_text(kind, LSEC_AUDIT_CHANGE_STATION_TRUST);
+		if ((!e->trust && !same_text(kind, LSEC_AUDIT_CHANGE_STATION_DISTRUST)) ||
+		    e->change <= 0) {
 			goto out;
 		}
-		const json_t *payload = json_object_get(ev, "payload");
+		const json_t *payload = json_object_get(ev, LSEC_EV_PAYLOAD);
 		if (payload != NULL) {
 			if (!station_key_read(e, payload, false, &der, &ignored)) {
 				goto out;
 			}
 		} else {
-			const char *subject = json_string_value(json_object_get(ev, "subject"));
+			const char *subject = json_string_value(json_object_get(ev, LSEC_EV_SUBJECT));
 			if (subject == NULL || strlen(subject) >= sizeof(e->name)) {
 				goto out;
 			}
@@ -575,7 +579,6 @@ out:
 	}
 	lsec_err_clear(&ignored);
 	json_decref(j);
-	lsec_buf_release(&leaf);
 	lsec_buf_release(&sig);
 	lsec_buf_release(&der);
 	return rc;

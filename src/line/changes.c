@@ -171,9 +171,9 @@ int lsec_line_change_request(int64_t *id_out, char *half_out, size_t half_cap, l
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_add(&id, line->st, kind, subject, canon,
 				       hash[0] ? hash : NULL, by->name, err));
-	ev = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s}", "change", (json_int_t)id, "kind", kind,
-		       "subject", subject, "payload", payload, "enrol-hash-sha256", commit,
-		       LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
+	ev = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s}", LSEC_EV_CHANGE, (json_int_t)id, LSEC_EV_KIND,
+		       kind, LSEC_EV_SUBJECT, subject, LSEC_EV_PAYLOAD, payload, "enrol-hash-sha256",
+		       commit, LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line__record(line, by->name, "change.request", "ok", ev, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
@@ -201,13 +201,13 @@ static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_
 	json_t *found = NULL, *approved = NULL, *rejected = NULL, *parsed = NULL;
 	char idtext[24], commit[65], *canon = NULL, *row_canon = NULL;
 	snprintf(idtext, sizeof(idtext), "%lld", (long long)c->id);
-	const char *match[] = {"evidence.change", idtext, "outcome", "ok", NULL};
+	const char *match[] = {"evidence." LSEC_EV_CHANGE, idtext, "outcome", "ok", NULL};
 	LSEC_TRY(lsec_audit_leaves_find(&found, line->st, "change.request", match, err));
 	json_t *leaf = json_array_get(found, 0);
 	json_t *ev = json_object_get(leaf, "evidence");
 	LSEC_TRY(commit_text(commit, c->enrol_hash, err));
 	if (leaf != NULL) {
-		LSEC_TRY(lsec_json_canonical(&canon, json_object_get(ev, "payload"), err));
+		LSEC_TRY(lsec_json_canonical(&canon, json_object_get(ev, LSEC_EV_PAYLOAD), err));
 	}
 	parsed = json_loads(c->payload, 0, NULL);
 	if (parsed != NULL) {
@@ -216,8 +216,9 @@ static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_
 	LSEC_ENSURE(json_array_size(found) == 1 &&
 			    same(json_string_value(json_object_get(leaf, "person")),
 				 c->requested_by) &&
-			    same(json_string_value(json_object_get(ev, "kind")), c->kind) &&
-			    same(json_string_value(json_object_get(ev, "subject")), c->subject) &&
+			    same(json_string_value(json_object_get(ev, LSEC_EV_KIND)), c->kind) &&
+			    same(json_string_value(json_object_get(ev, LSEC_EV_SUBJECT)),
+				 c->subject) &&
 			    same(json_string_value(json_object_get(ev, "enrol-hash-sha256")),
 				 commit) &&
 			    same(canon, c->payload) && same(row_canon, c->payload),
@@ -228,7 +229,7 @@ static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_
 		    (long long)c->id, c->kind, c->subject, c->requested_by);
 	/* The row's state is the one its decision leaves prove: a decided change
 	 * set back to pending by SQL is neither approved twice nor un-rejected. */
-	const char *dmatch[] = {"evidence.change", idtext, "outcome", "ok", NULL};
+	const char *dmatch[] = {"evidence." LSEC_EV_CHANGE, idtext, "outcome", "ok", NULL};
 	LSEC_TRY(lsec_audit_leaves_find(&approved, line->st, "change.approve", dmatch, err));
 	LSEC_TRY(lsec_audit_leaves_find(&rejected, line->st, "change.reject", dmatch, err));
 	size_t na = json_array_size(approved), nr = json_array_size(rejected);
@@ -258,8 +259,8 @@ static int apply_line_change(lsec_line *line, const lsec_store_change *c, const 
 	json_t *ev = NULL;
 	char pw[65];
 	memset(&p, 0, sizeof(p));
-	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, c->subject, "change", (json_int_t)c->id,
-		       "requested-by", c->requested_by);
+	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, c->subject, LSEC_EV_CHANGE,
+		       (json_int_t)c->id, "requested-by", c->requested_by);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	if (same(c->kind, LSEC_LINE_CHANGE_PERSON_ADD)) {
 		LSEC_TRY(lsec_line__pw_commit(pw, enrol_pw_hash, err));
@@ -345,16 +346,16 @@ int lsec_line_change_approve(lsec_store_change *out, char *half_out, size_t half
 		LSEC_ENSURE(n > 0 && (size_t)n < sizeof(((lsec_store_person *)0)->pw_hash),
 			    LSEC_E_INTERNAL, "enrolment hash too long");
 	}
-	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
-		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
-		       LSEC_MEANING_APPROVED);
+	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", LSEC_EV_CHANGE, (json_int_t)id, LSEC_EV_KIND,
+		       c.kind, LSEC_EV_SUBJECT, c.subject, "requested-by", c.requested_by,
+		       LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "approved", by->name, err));
 	LSEC_TRY(lsec_line__record(line, by->name, "change.approve", "ok", ev, err));
 	if (station) {
-		json_t *extra = json_pack("{s:I,s:s}", "change", (json_int_t)id, "requested-by",
-					  c.requested_by);
+		json_t *extra = json_pack("{s:I,s:s}", LSEC_EV_CHANGE, (json_int_t)id,
+					  "requested-by", c.requested_by);
 		LSEC_ENSURE(extra != NULL, LSEC_E_NOMEM, "out of memory");
 		rc = lsec_line__station_record(line, by->name,
 					       same(c.kind, LSEC_LINE_CHANGE_STATION_TRUST),
@@ -412,9 +413,9 @@ int lsec_line_change_reject(lsec_line *line, const lsec_line_actor *by, int64_t 
 		    "cannot reject change %lld: it is %s (by %s)", (long long)id, c.state,
 		    c.decided_by);
 	LSEC_TRY(check_request_leaf(line, &c, err));
-	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
-		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
-		       LSEC_MEANING_REJECTED);
+	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", LSEC_EV_CHANGE, (json_int_t)id, LSEC_EV_KIND,
+		       c.kind, LSEC_EV_SUBJECT, c.subject, "requested-by", c.requested_by,
+		       LSEC_EV_MEANING, LSEC_MEANING_REJECTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "rejected", by->name, err));
@@ -511,7 +512,7 @@ int lsec_line_enrol(lsec_line *line, const char *name, const lsec_secret *code,
 		LSEC_TRY(refuse_enrol(line, name, "refused", err));
 	}
 	LSEC_TRY(lsec_line__pw_commit(pw, hash, err));
-	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, name, "change", (json_int_t)id,
+	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, name, LSEC_EV_CHANGE, (json_int_t)id,
 		       LSEC_EV_MEANING, LSEC_MEANING_ENROLLED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line__person_evidence(ev, p.role, false, pw, err));
