@@ -466,6 +466,16 @@ LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
 #define LSEC_AUDIT_CHANGE_STATION_TRUST "station-trust"
 #define LSEC_AUDIT_CHANGE_STATION_DISTRUST "station-distrust"
 /*
+ * The request, approval and rejection leaves of those changes (evidence as
+ * change.request, change.approve, change.reject: docs/line.md). Their own
+ * actions, so that deriving the trusted stations reads them alone, however
+ * many other changes the log holds; a log written before them holds
+ * change.* leaves for its changes of station trust, which are read too.
+ */
+#define LSEC_AUDIT_STATION_CHANGE_REQUEST "station.change.request"
+#define LSEC_AUDIT_STATION_CHANGE_APPROVE "station.change.approve"
+#define LSEC_AUDIT_STATION_CHANGE_REJECT "station.change.reject"
+/*
  * Also trusts the stations the log of st trusts. Starting from the keys s
  * trusts now (the station's own; they are never taken away), every
  * station.trust leaf signed by a station trusted at its position adds the

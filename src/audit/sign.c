@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -455,8 +456,9 @@ out:
 /* ---- the stations the log trusts ------------------------------------------- */
 
 /*
- * One station.trust, station.distrust, change.request or change.approve leaf
- * as read (its signature not yet judged).
+ * One station.trust, station.distrust, station.change.request or
+ * station.change.approve leaf (change.request or change.approve in a log
+ * written before those) as read (its signature not yet judged).
  */
 struct station_event {
 	uint64_t seq;
@@ -561,7 +563,8 @@ static int station_event_read(bool *ok, struct station_event *e, lsec_store *st,
 				goto out;
 			}
 		} else {
-			const char *subject = json_string_value(json_object_get(ev, LSEC_EV_SUBJECT));
+			const char *subject =
+				json_string_value(json_object_get(ev, LSEC_EV_SUBJECT));
 			if (subject == NULL || strlen(subject) >= sizeof(e->name)) {
 				goto out;
 			}
@@ -584,17 +587,19 @@ out:
 	return rc;
 }
 
-/* The leaves of action, in log order, appended to ev[*n]. */
+/* The leaves of action before leaf `before`, in log order, appended to (*ev)[*n]. */
 static int events_read(struct station_event **ev, size_t *n, lsec_store *st, const char *action,
-		       lsec_err *err)
+		       uint64_t before, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t *seqs = NULL;
 	size_t ns = 0;
+	struct station_event *grown = NULL;
 	LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
-	LSEC_ENSURE((*ev = lsec_calloc(ns + 1, sizeof(**ev))) != NULL, LSEC_E_NOMEM,
-		    "cannot read the trusted stations: out of memory");
-	for (size_t i = 0; i < ns; i++) {
+	LSEC_ENSURE((grown = lsec_realloc(*ev, (*n + ns + 1) * sizeof(**ev))) != NULL,
+		    LSEC_E_NOMEM, "cannot read the trusted stations: out of memory");
+	*ev = grown;
+	for (size_t i = 0; i < ns && seqs[i] < before; i++) {
 		bool ok = false;
 		LSEC_TRY(station_event_read(&ok, &(*ev)[*n], st, seqs[i], action, err));
 		*n += ok ? 1 : 0;
@@ -617,6 +622,47 @@ struct change_leaves {
 	struct station_event *req, *appr;
 	size_t nreq, nappr;
 };
+
+static int by_seq(const void *a, const void *b)
+{
+	uint64_t x = ((const struct station_event *)a)->seq;
+	uint64_t y = ((const struct station_event *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The requests and approvals of changes of station trust: their own leaves
+ * (LSEC_AUDIT_STATION_CHANGE_*), so that the cost does not grow with the
+ * other changes of the log. A log written before them holds change.request
+ * and change.approve leaves for its changes of station trust: those are
+ * read, up to the last of the n station leaves ev whose change has no
+ * request of its own, only when there is one.
+ */
+static int change_leaves_read(struct change_leaves *c, lsec_store *st,
+			      const struct station_event *ev, size_t n, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t before = 0;
+	LSEC_TRY(events_read(&c->req, &c->nreq, st, LSEC_AUDIT_STATION_CHANGE_REQUEST, UINT64_MAX,
+			     err));
+	LSEC_TRY(events_read(&c->appr, &c->nappr, st, LSEC_AUDIT_STATION_CHANGE_APPROVE,
+			     UINT64_MAX, err));
+	for (size_t i = 0; i < n; i++) {
+		bool requested = ev[i].joined || ev[i].change <= 0;
+		for (size_t r = 0; r < c->nreq && !requested; r++) {
+			requested = c->req[r].change == ev[i].change;
+		}
+		before = requested ? before : ev[i].seq;
+	}
+	if (before > 0) {
+		LSEC_TRY(events_read(&c->req, &c->nreq, st, "change.request", before, err));
+		LSEC_TRY(events_read(&c->appr, &c->nappr, st, "change.approve", before, err));
+		qsort(c->req, c->nreq, sizeof(*c->req), by_seq);
+		qsort(c->appr, c->nappr, sizeof(*c->appr), by_seq);
+	}
+out:
+	return rc;
+}
 
 /*
  * The entry of kr whose key signed e as a signer of changes of trust (*at,
@@ -774,10 +820,8 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 	if (s->nbase == 0) {
 		goto out; /* no key to start from: it trusts nothing, and reads nothing */
 	}
-	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
-	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
-	LSEC_TRY(events_read(&c.req, &c.nreq, st, "change.request", err));
-	LSEC_TRY(events_read(&c.appr, &c.nappr, st, "change.approve", err));
+	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, UINT64_MAX, err));
+	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, UINT64_MAX, err));
 	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
 		    "cannot read the trusted stations: out of memory");
 	/* Both lists ascend: merged in log order (the keys move to ev). */
@@ -785,6 +829,7 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 		ev[n++] = j >= nd || (i < nt && t[i].seq < d[j].seq) ? t[i++] : d[j++];
 	}
 	nt = nd = 0;
+	LSEC_TRY(change_leaves_read(&c, st, ev, n, err));
 	LSEC_TRY(apply_events(s, ev, n, &c, err));
 out:
 	events_free(ev, n);

@@ -81,6 +81,10 @@ run_suite() { # run_suite LABEL [init options]
 	LINESEC_PASSWORD=bob-trust-pw expect 0 "bob approves trusting st-m" "$L" change approve --as bob "$id"
 	check "one station.trust leaf, signed by this station" \
 		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action = 'station.trust'\")\" = 1 ]"
+	check "the change's request and approval are leaves of their own, not change.* ones" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action IN
+			('station.change.request', 'station.change.approve')\")\" = 2 ] &&
+		 [ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action LIKE 'change.%'\")\" = 0 ]"
 	local before
 	before=$(forge note '{}')
 	expect 0 "st-m's leaf verifies once two officers trusted it" "$L" audit verify
