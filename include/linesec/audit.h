@@ -462,6 +462,19 @@ LSEC_API void lsec_audit_signer_free(lsec_audit_signer *s);
 /* The leaves that trust or distrust another station (evidence: station, pubkey, key-sha256). */
 #define LSEC_AUDIT_STATION_TRUST "station.trust"
 #define LSEC_AUDIT_STATION_DISTRUST "station.distrust"
+/* The kinds of change (LSEC_EV_KIND) that ask for them (line.h names them for the line). */
+#define LSEC_AUDIT_CHANGE_STATION_TRUST "station-trust"
+#define LSEC_AUDIT_CHANGE_STATION_DISTRUST "station-distrust"
+/*
+ * The request, approval and rejection leaves of those changes (evidence as
+ * change.request, change.approve, change.reject: docs/line.md). Their own
+ * actions, so that deriving the trusted stations reads them alone, however
+ * many other changes the log holds; a log written before them holds
+ * change.* leaves for its changes of station trust, which are read too.
+ */
+#define LSEC_AUDIT_STATION_CHANGE_REQUEST "station.change.request"
+#define LSEC_AUDIT_STATION_CHANGE_APPROVE "station.change.approve"
+#define LSEC_AUDIT_STATION_CHANGE_REJECT "station.change.reject"
 /*
  * Also trusts the stations the log of st trusts. Starting from the keys s
  * trusts now (the station's own; they are never taken away), every
@@ -540,6 +553,11 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_IDLE_SECONDS "idle-seconds" /* the idle time after which a session ends */
 #define LSEC_EV_REASON "reason"             /* why a session, unit or key was ended */
 #define LSEC_EV_PURPOSE "purpose" /* a product key's use: "firmware" or "debug-auth" */
+/* A change of trust's leaves (change.request, change.approve, change.reject: docs/line.md) */
+#define LSEC_EV_CHANGE "change"   /* the change's id (also on the leaf the change records) */
+#define LSEC_EV_KIND "kind"       /* the kind of change ("person-add", "station-trust", ...) */
+#define LSEC_EV_SUBJECT "subject" /* what the change is about (a person, a station, a key) */
+#define LSEC_EV_PAYLOAD "payload" /* the change's JSON object, as requested */
 /*
  * What a signature means (21 CFR Part 11 §11.50): one of the LSEC_MEANING_*
  * values below, on the leaf of every signed act.

@@ -401,8 +401,8 @@ LSEC_API LSEC_MUST_USE int lsec_line_person_unlock(lsec_line *line, const lsec_l
 #define LSEC_LINE_CHANGE_PERSON_DISABLE "person-disable" /* payload {"name"} */
 #define LSEC_LINE_CHANGE_ROLE "role-change"              /* payload {"name", "role"} */
 /* payload {"station", "pubkey", "key-sha256"}: trust or distrust another station's key */
-#define LSEC_LINE_CHANGE_STATION_TRUST "station-trust"
-#define LSEC_LINE_CHANGE_STATION_DISTRUST "station-distrust"
+#define LSEC_LINE_CHANGE_STATION_TRUST LSEC_AUDIT_CHANGE_STATION_TRUST
+#define LSEC_LINE_CHANGE_STATION_DISTRUST LSEC_AUDIT_CHANGE_STATION_DISTRUST
 #define LSEC_LINE_CHANGE_PASSWORD_RESET "password-reset" /* payload {"name"} */
 /* Hex characters in each half of an enrolment code. */
 #define LSEC_LINE_ENROL_HALF 16

@@ -184,6 +184,18 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
  */
 int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,
 			  uint64_t seq, const uint8_t hash[32], lsec_err *err);
+/*
+ * Leaf seq as the registry holds it, checked: its bytes against its stored
+ * hash (LSEC_E_AUDIT_LEAF_HASH), its signature when signer is not NULL
+ * (LSEC_E_AUDIT_LEAF_SIGNATURE; NULL: the caller judges it, from sig_out),
+ * its unit when unit is not NULL, parsed as a JSON object
+ * (LSEC_E_AUDIT_LEAF_FORMAT) that names position seq (LSEC_E_AUDIT_LEAF_HASH).
+ * *out: the leaf (json_decref), hash_out its hash, sig_out (may be NULL)
+ * gets its stored signature appended. Errors of the store as well.
+ */
+int lsec_audit__leaf_load(struct json_t **out, uint8_t hash_out[32], lsec_buf *sig_out,
+			  lsec_store *st, uint64_t seq, lsec_audit_signer *signer, const char *unit,
+			  lsec_err *err);
 /* The signer attached to st (lsec_audit_signer_attach), or NULL. */
 lsec_audit_signer *lsec_audit__signer(lsec_store *st);
 /*

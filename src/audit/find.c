@@ -19,19 +19,16 @@
 #include <stdio.h>
 #include <string.h>
 
-/* lsec_audit_leaf_read that also gives the leaf's checked hash. */
-static int leaf_read(json_t **out, uint8_t hash_out[32], lsec_store *st, uint64_t seq,
-		     const char *unit, lsec_err *err)
+int lsec_audit__leaf_load(json_t **out, uint8_t hash_out[32], lsec_buf *sig_out, lsec_store *st,
+			  uint64_t seq, lsec_audit_signer *signer, const char *unit, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
 	lsec_buf sig = LSEC_BUF_INIT(1u << 16); /* any stored length: the check names a wrong one */
 	uint8_t h[32], stored[32];
 	json_t *j = NULL;
-	lsec_audit_signer *signer = NULL;
 	*out = NULL;
 	LSEC_ENSURE_REF(st);
-	LSEC_TRY(lsec_audit__trusted(&signer, st, "read an audit leaf", err));
 	LSEC_TRY(lsec_store_leaf_get(&leaf, stored, &sig, st, seq, err));
 	LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
 	LSEC_ENSURE(lsec_ct_equal(h, stored, 32), LSEC_E_AUDIT_LEAF_HASH,
@@ -39,9 +36,11 @@ static int leaf_read(json_t **out, uint8_t hash_out[32], lsec_store *st, uint64_
 		    "stored hash: the registry was changed outside linesec",
 		    (unsigned long long)seq);
 	/* Bytes and hash rewritten together still need a station's signature. */
-	LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(signer),
-					    lsec_audit__signer_origin(signer), seq, h, sig.data,
-					    sig.len, err));
+	if (signer != NULL) {
+		LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(signer),
+						    lsec_audit__signer_origin(signer), seq, h,
+						    sig.data, sig.len, err));
+	}
 	if (unit != NULL) {
 		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seq, unit, err));
 	}
@@ -53,6 +52,9 @@ static int leaf_read(json_t **out, uint8_t hash_out[32], lsec_store *st, uint64_
 		    LSEC_E_AUDIT_LEAF_HASH,
 		    "registry table audit_leaves holds at %llu a leaf that names position %lld",
 		    (unsigned long long)seq, (long long)named);
+	if (sig_out != NULL) {
+		LSEC_TRY(lsec_buf_append(sig_out, sig.data, sig.len, err));
+	}
 	memcpy(hash_out, h, 32);
 	*out = j;
 	j = NULL;
@@ -60,6 +62,20 @@ out:
 	json_decref(j);
 	lsec_buf_release(&leaf);
 	lsec_buf_release(&sig);
+	return rc;
+}
+
+/* lsec_audit_leaf_read that also gives the leaf's checked hash. */
+static int leaf_read(json_t **out, uint8_t hash_out[32], lsec_store *st, uint64_t seq,
+		     const char *unit, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_signer *signer = NULL;
+	*out = NULL;
+	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_audit__trusted(&signer, st, "read an audit leaf", err));
+	LSEC_TRY(lsec_audit__leaf_load(out, hash_out, NULL, st, seq, signer, unit, err));
+out:
 	return rc;
 }
 

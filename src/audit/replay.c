@@ -439,8 +439,9 @@ out:
 }
 
 /*
- * A change of trust (docs/line.md): change.request gives its kind, payload
- * (canonical JSON) and requester; change.approve or change.reject its
+ * A change of trust (docs/line.md): change.request (station.change.request
+ * for a change of station trust) gives its kind, payload (canonical JSON)
+ * and requester; change.approve or change.reject (station.change.*) its
  * state and who decided.
  */
 static int on_change(replay *rp, const leaf_ctx *l, lsec_err *err)
@@ -449,24 +450,25 @@ static int on_change(replay *rp, const leaf_ctx *l, lsec_err *err)
 	row *r = NULL;
 	char key[24], *payload = NULL;
 	const char *action = str(l->leaf, "action");
-	const json_t *id = json_object_get(l->ev, "change");
+	const json_t *id = json_object_get(l->ev, LSEC_EV_CHANGE);
 	if (!json_is_integer(id)) {
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
 	LSEC_TRY(row_get(&r, rp, T_CHANGES, key, l->seq, err));
-	if (eq(action, "change.request")) {
-		const json_t *p = json_object_get(l->ev, "payload");
+	if (eq(action, "change.request") || eq(action, LSEC_AUDIT_STATION_CHANGE_REQUEST)) {
+		const json_t *p = json_object_get(l->ev, LSEC_EV_PAYLOAD);
 		if (p != NULL) {
 			LSEC_TRY(lsec_json_canonical(&payload, p, err));
 		}
-		LSEC_TRY(set(r, C_CH_KIND, str(l->ev, "kind"), l->seq, err));
+		LSEC_TRY(set(r, C_CH_KIND, str(l->ev, LSEC_EV_KIND), l->seq, err));
 		LSEC_TRY(set(r, C_CH_PAYLOAD, payload, l->seq, err));
 		LSEC_TRY(set(r, C_CH_STATE, "pending", l->seq, err));
 		LSEC_TRY(set(r, C_CH_BY, l->person, l->seq, err));
 	} else {
-		LSEC_TRY(set(r, C_CH_STATE, eq(action, "change.approve") ? "approved" : "rejected",
-			     l->seq, err));
+		bool approved = eq(action, "change.approve") ||
+				eq(action, LSEC_AUDIT_STATION_CHANGE_APPROVE);
+		LSEC_TRY(set(r, C_CH_STATE, approved ? "approved" : "rejected", l->seq, err));
 		LSEC_TRY(set(r, C_CH_DECIDED_BY, l->person, l->seq, err));
 	}
 out:
@@ -481,6 +483,9 @@ static const struct {
 	{"change.request", on_change},
 	{"change.approve", on_change},
 	{"change.reject", on_change},
+	{LSEC_AUDIT_STATION_CHANGE_REQUEST, on_change},
+	{LSEC_AUDIT_STATION_CHANGE_APPROVE, on_change},
+	{LSEC_AUDIT_STATION_CHANGE_REJECT, on_change},
 	{"pki.certificate.revoke", on_revoke},
 	{"credential.revoke", on_cred_revoke},
 	{"scrap.unit", on_scrap},
@@ -602,6 +607,7 @@ static bool may_record_state(const uint8_t *leaf, size_t len)
 		"\"line-init\"",             "\"person-",
 		"\"release.",                 "\"sop.",
 		"\"product-key.",              "\"change.",
+		"\"station.change.",
 	};
 	if (memchr(leaf, '\\', len) != NULL) {
 		return true;

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -455,8 +456,9 @@ out:
 /* ---- the stations the log trusts ------------------------------------------- */
 
 /*
- * One station.trust, station.distrust, change.request or change.approve leaf
- * as read (its signature not yet judged).
+ * One station.trust, station.distrust, station.change.request or
+ * station.change.approve leaf (change.request or change.approve in a log
+ * written before those) as read (its signature not yet judged).
  */
 struct station_event {
 	uint64_t seq;
@@ -513,29 +515,32 @@ static int station_event_read(bool *ok, struct station_event *e, lsec_store *st,
 			      const char *action, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX), sig = LSEC_BUF_INIT(1u << 16);
+	lsec_buf sig = LSEC_BUF_INIT(1u << 16);
 	lsec_buf der = LSEC_BUF_INIT(1u << 12);
-	uint8_t h[32];
 	json_t *j = NULL;
 	lsec_err ignored = LSEC_ERR_INIT;
 	*ok = false;
 	memset(e, 0, sizeof(*e));
-	LSEC_TRY(lsec_store_leaf_get(&leaf, e->hash, &sig, st, seq, err));
-	LSEC_TRY(lsec_audit_leaf_hash(h, leaf.data, leaf.len, err));
-	if (!lsec_ct_equal(h, e->hash, 32) || sig.len != LSEC_AUDIT_LEAF_SIG_LEN) {
+	/* Its signature is judged by the derivation, against the keys trusted at its place. */
+	rc = lsec_audit__leaf_load(&j, e->hash, &sig, st, seq, NULL, NULL, err);
+	if (rc == LSEC_E_AUDIT_LEAF_HASH || rc == LSEC_E_AUDIT_LEAF_FORMAT) {
+		lsec_err_clear(err); /* not the leaf its hash says: never used */
+		rc = 0;
 		goto out;
 	}
-	j = json_loadb((const char *)leaf.data, leaf.len, JSON_REJECT_DUPLICATES, NULL);
+	LSEC_TRY(rc);
+	if (sig.len != LSEC_AUDIT_LEAF_SIG_LEN) {
+		goto out;
+	}
 	json_t *ev = json_object_get(j, "evidence");
 	const char *person = json_string_value(json_object_get(j, "person"));
 	if (!same_text(json_string_value(json_object_get(j, "action")), action) ||
-	    json_integer_value(json_object_get(j, "seq")) != (json_int_t)seq ||
 	    !same_text(json_string_value(json_object_get(j, "outcome")), "ok") || person == NULL ||
 	    strlen(person) >= sizeof(e->person)) {
 		goto out;
 	}
 	snprintf(e->person, sizeof(e->person), "%s", person);
-	e->change = json_integer_value(json_object_get(ev, "change"));
+	e->change = json_integer_value(json_object_get(ev, LSEC_EV_CHANGE));
 	bool station = same_text(action, LSEC_AUDIT_STATION_TRUST) ||
 		       same_text(action, LSEC_AUDIT_STATION_DISTRUST);
 	if (station) {
@@ -546,18 +551,20 @@ static int station_event_read(bool *ok, struct station_event *e, lsec_store *st,
 			goto out;
 		}
 	} else {
-		const char *kind = json_string_value(json_object_get(ev, "kind"));
-		e->trust = same_text(kind, "station-trust");
-		if ((!e->trust && !same_text(kind, "station-distrust")) || e->change <= 0) {
+		const char *kind = json_string_value(json_object_get(ev, LSEC_EV_KIND));
+		e->trust = same_text(kind, LSEC_AUDIT_CHANGE_STATION_TRUST);
+		if ((!e->trust && !same_text(kind, LSEC_AUDIT_CHANGE_STATION_DISTRUST)) ||
+		    e->change <= 0) {
 			goto out;
 		}
-		const json_t *payload = json_object_get(ev, "payload");
+		const json_t *payload = json_object_get(ev, LSEC_EV_PAYLOAD);
 		if (payload != NULL) {
 			if (!station_key_read(e, payload, false, &der, &ignored)) {
 				goto out;
 			}
 		} else {
-			const char *subject = json_string_value(json_object_get(ev, "subject"));
+			const char *subject =
+				json_string_value(json_object_get(ev, LSEC_EV_SUBJECT));
 			if (subject == NULL || strlen(subject) >= sizeof(e->name)) {
 				goto out;
 			}
@@ -575,23 +582,24 @@ out:
 	}
 	lsec_err_clear(&ignored);
 	json_decref(j);
-	lsec_buf_release(&leaf);
 	lsec_buf_release(&sig);
 	lsec_buf_release(&der);
 	return rc;
 }
 
-/* The leaves of action, in log order, appended to ev[*n]. */
+/* The leaves of action before leaf `before`, in log order, appended to (*ev)[*n]. */
 static int events_read(struct station_event **ev, size_t *n, lsec_store *st, const char *action,
-		       lsec_err *err)
+		       uint64_t before, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t *seqs = NULL;
 	size_t ns = 0;
+	struct station_event *grown = NULL;
 	LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
-	LSEC_ENSURE((*ev = lsec_calloc(ns + 1, sizeof(**ev))) != NULL, LSEC_E_NOMEM,
-		    "cannot read the trusted stations: out of memory");
-	for (size_t i = 0; i < ns; i++) {
+	LSEC_ENSURE((grown = lsec_realloc(*ev, (*n + ns + 1) * sizeof(**ev))) != NULL,
+		    LSEC_E_NOMEM, "cannot read the trusted stations: out of memory");
+	*ev = grown;
+	for (size_t i = 0; i < ns && seqs[i] < before; i++) {
 		bool ok = false;
 		LSEC_TRY(station_event_read(&ok, &(*ev)[*n], st, seqs[i], action, err));
 		*n += ok ? 1 : 0;
@@ -614,6 +622,47 @@ struct change_leaves {
 	struct station_event *req, *appr;
 	size_t nreq, nappr;
 };
+
+static int by_seq(const void *a, const void *b)
+{
+	uint64_t x = ((const struct station_event *)a)->seq;
+	uint64_t y = ((const struct station_event *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The requests and approvals of changes of station trust: their own leaves
+ * (LSEC_AUDIT_STATION_CHANGE_*), so that the cost does not grow with the
+ * other changes of the log. A log written before them holds change.request
+ * and change.approve leaves for its changes of station trust: those are
+ * read, up to the last of the n station leaves ev whose change has no
+ * request of its own, only when there is one.
+ */
+static int change_leaves_read(struct change_leaves *c, lsec_store *st,
+			      const struct station_event *ev, size_t n, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t before = 0;
+	LSEC_TRY(events_read(&c->req, &c->nreq, st, LSEC_AUDIT_STATION_CHANGE_REQUEST, UINT64_MAX,
+			     err));
+	LSEC_TRY(events_read(&c->appr, &c->nappr, st, LSEC_AUDIT_STATION_CHANGE_APPROVE,
+			     UINT64_MAX, err));
+	for (size_t i = 0; i < n; i++) {
+		bool requested = ev[i].joined || ev[i].change <= 0;
+		for (size_t r = 0; r < c->nreq && !requested; r++) {
+			requested = c->req[r].change == ev[i].change;
+		}
+		before = requested ? before : ev[i].seq;
+	}
+	if (before > 0) {
+		LSEC_TRY(events_read(&c->req, &c->nreq, st, "change.request", before, err));
+		LSEC_TRY(events_read(&c->appr, &c->nappr, st, "change.approve", before, err));
+		qsort(c->req, c->nreq, sizeof(*c->req), by_seq);
+		qsort(c->appr, c->nappr, sizeof(*c->appr), by_seq);
+	}
+out:
+	return rc;
+}
 
 /*
  * The entry of kr whose key signed e as a signer of changes of trust (*at,
@@ -771,10 +820,8 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 	if (s->nbase == 0) {
 		goto out; /* no key to start from: it trusts nothing, and reads nothing */
 	}
-	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
-	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
-	LSEC_TRY(events_read(&c.req, &c.nreq, st, "change.request", err));
-	LSEC_TRY(events_read(&c.appr, &c.nappr, st, "change.approve", err));
+	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, UINT64_MAX, err));
+	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, UINT64_MAX, err));
 	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
 		    "cannot read the trusted stations: out of memory");
 	/* Both lists ascend: merged in log order (the keys move to ev). */
@@ -782,6 +829,7 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 		ev[n++] = j >= nd || (i < nt && t[i].seq < d[j].seq) ? t[i++] : d[j++];
 	}
 	nt = nd = 0;
+	LSEC_TRY(change_leaves_read(&c, st, ev, n, err));
 	LSEC_TRY(apply_events(s, ev, n, &c, err));
 out:
 	events_free(ev, n);

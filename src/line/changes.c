@@ -7,7 +7,10 @@
  * changes until a second, distinct officer approves it, signing with their
  * password: the approval checks the row against its request leaf, records
  * change.approve and applies the change in the same transaction (the line's
- * own kinds here; any other kind through the caller's apply function).
+ * own kinds here; any other kind through the caller's apply function). A
+ * change of station trust records station.change.request, .approve and
+ * .reject instead (audit.h), read alone when the trusted stations are
+ * derived.
  *
  * A person added, or whose password is reset, gets no password from either
  * officer: the requester is shown one half of an enrolment code, the
@@ -42,6 +45,23 @@ static bool person_kind(const char *kind)
 static bool line_kind(const char *kind)
 {
 	return person_kind(kind) || lsec_line__station_kind(kind);
+}
+
+/* The leaves of a change: its request, its approval, its rejection. */
+enum change_phase { PHASE_REQUEST, PHASE_APPROVE, PHASE_REJECT };
+static const char *const change_actions[] = {"change.request", "change.approve", "change.reject"};
+static const char *const station_change_actions[] = {LSEC_AUDIT_STATION_CHANGE_REQUEST,
+						     LSEC_AUDIT_STATION_CHANGE_APPROVE,
+						     LSEC_AUDIT_STATION_CHANGE_REJECT};
+
+/*
+ * The actions of the leaves of a change of kind: a change of station trust
+ * has its own, which the trusted-station derivation (at every open) reads
+ * alone.
+ */
+static const char *const *phase_actions(const char *kind)
+{
+	return lsec_line__station_kind(kind) ? station_change_actions : change_actions;
 }
 
 /* Kinds that give the subject a new enrolment code. */
@@ -171,11 +191,12 @@ int lsec_line_change_request(int64_t *id_out, char *half_out, size_t half_cap, l
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_add(&id, line->st, kind, subject, canon,
 				       hash[0] ? hash : NULL, by->name, err));
-	ev = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s}", "change", (json_int_t)id, "kind", kind,
-		       "subject", subject, "payload", payload, "enrol-hash-sha256", commit,
-		       LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
+	ev = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s}", LSEC_EV_CHANGE, (json_int_t)id, LSEC_EV_KIND,
+		       kind, LSEC_EV_SUBJECT, subject, LSEC_EV_PAYLOAD, payload,
+		       "enrol-hash-sha256", commit, LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_line__record(line, by->name, "change.request", "ok", ev, err));
+	LSEC_TRY(lsec_line__record(line, by->name, phase_actions(kind)[PHASE_REQUEST], "ok", ev,
+				   err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	*id_out = id;
 	if (half_out != NULL && half[0] != '\0') {
@@ -191,6 +212,28 @@ out:
 }
 
 /*
+ * The leaves of phase matching match, under actions (those the request of
+ * the change, of kind, was found under); a change of station trust
+ * requested under the change.* actions may have been decided under its own
+ * since.
+ */
+static int decisions(json_t **out, lsec_line *line, const char *kind, const char *const *actions,
+		     enum change_phase phase, const char *const *match, lsec_err *err)
+{
+	int rc = 0;
+	json_t *more = NULL;
+	LSEC_TRY(lsec_audit_leaves_find(out, line->st, actions[phase], match, err));
+	if (actions == change_actions && lsec_line__station_kind(kind)) {
+		LSEC_TRY(lsec_audit_leaves_find(&more, line->st, station_change_actions[phase],
+						match, err));
+		LSEC_ENSURE(json_array_extend(*out, more) == 0, LSEC_E_NOMEM, "out of memory");
+	}
+out:
+	json_decref(more);
+	return rc;
+}
+
+/*
  * Checks change c against its change.request leaf: one leaf for its id,
  * naming the requester, kind, subject, payload and enrolment commitment the
  * row holds. LSEC_E_AUDIT_INDEX naming the table and the change otherwise.
@@ -201,13 +244,22 @@ static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_
 	json_t *found = NULL, *approved = NULL, *rejected = NULL, *parsed = NULL;
 	char idtext[24], commit[65], *canon = NULL, *row_canon = NULL;
 	snprintf(idtext, sizeof(idtext), "%lld", (long long)c->id);
-	const char *match[] = {"evidence.change", idtext, "outcome", "ok", NULL};
-	LSEC_TRY(lsec_audit_leaves_find(&found, line->st, "change.request", match, err));
+	const char *match[] = {"evidence." LSEC_EV_CHANGE, idtext, "outcome", "ok", NULL};
+	const char *const *actions = phase_actions(c->kind);
+	LSEC_TRY(lsec_audit_leaves_find(&found, line->st, actions[PHASE_REQUEST], match, err));
+	if (json_array_size(found) == 0 && actions != change_actions) {
+		/* Requested before a change of station trust had leaves of its own. */
+		json_decref(found);
+		found = NULL;
+		actions = change_actions;
+		LSEC_TRY(lsec_audit_leaves_find(&found, line->st, actions[PHASE_REQUEST], match,
+						err));
+	}
 	json_t *leaf = json_array_get(found, 0);
 	json_t *ev = json_object_get(leaf, "evidence");
 	LSEC_TRY(commit_text(commit, c->enrol_hash, err));
 	if (leaf != NULL) {
-		LSEC_TRY(lsec_json_canonical(&canon, json_object_get(ev, "payload"), err));
+		LSEC_TRY(lsec_json_canonical(&canon, json_object_get(ev, LSEC_EV_PAYLOAD), err));
 	}
 	parsed = json_loads(c->payload, 0, NULL);
 	if (parsed != NULL) {
@@ -216,21 +268,22 @@ static int check_request_leaf(lsec_line *line, const lsec_store_change *c, lsec_
 	LSEC_ENSURE(json_array_size(found) == 1 &&
 			    same(json_string_value(json_object_get(leaf, "person")),
 				 c->requested_by) &&
-			    same(json_string_value(json_object_get(ev, "kind")), c->kind) &&
-			    same(json_string_value(json_object_get(ev, "subject")), c->subject) &&
+			    same(json_string_value(json_object_get(ev, LSEC_EV_KIND)), c->kind) &&
+			    same(json_string_value(json_object_get(ev, LSEC_EV_SUBJECT)),
+				 c->subject) &&
 			    same(json_string_value(json_object_get(ev, "enrol-hash-sha256")),
 				 commit) &&
 			    same(canon, c->payload) && same(row_canon, c->payload),
 		    LSEC_E_AUDIT_INDEX,
 		    "registry table change_requests holds change %lld (%s of '%s' by '%s') that no "
-		    "change.request leaf of the log records so: the registry was changed outside "
-		    "linesec",
-		    (long long)c->id, c->kind, c->subject, c->requested_by);
+		    "%s leaf of the log records so: the registry was changed outside linesec",
+		    (long long)c->id, c->kind, c->subject, c->requested_by,
+		    phase_actions(c->kind)[PHASE_REQUEST]);
 	/* The row's state is the one its decision leaves prove: a decided change
 	 * set back to pending by SQL is neither approved twice nor un-rejected. */
-	const char *dmatch[] = {"evidence.change", idtext, "outcome", "ok", NULL};
-	LSEC_TRY(lsec_audit_leaves_find(&approved, line->st, "change.approve", dmatch, err));
-	LSEC_TRY(lsec_audit_leaves_find(&rejected, line->st, "change.reject", dmatch, err));
+	const char *dmatch[] = {"evidence." LSEC_EV_CHANGE, idtext, "outcome", "ok", NULL};
+	LSEC_TRY(decisions(&approved, line, c->kind, actions, PHASE_APPROVE, dmatch, err));
+	LSEC_TRY(decisions(&rejected, line, c->kind, actions, PHASE_REJECT, dmatch, err));
 	size_t na = json_array_size(approved), nr = json_array_size(rejected);
 	const json_t *decision = na > 0 ? json_array_get(approved, 0) : json_array_get(rejected, 0);
 	const char *proven = na > 0 ? "approved" : nr > 0 ? "rejected" : "pending";
@@ -258,8 +311,8 @@ static int apply_line_change(lsec_line *line, const lsec_store_change *c, const 
 	json_t *ev = NULL;
 	char pw[65];
 	memset(&p, 0, sizeof(p));
-	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, c->subject, "change", (json_int_t)c->id,
-		       "requested-by", c->requested_by);
+	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, c->subject, LSEC_EV_CHANGE,
+		       (json_int_t)c->id, "requested-by", c->requested_by);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	if (same(c->kind, LSEC_LINE_CHANGE_PERSON_ADD)) {
 		LSEC_TRY(lsec_line__pw_commit(pw, enrol_pw_hash, err));
@@ -345,16 +398,17 @@ int lsec_line_change_approve(lsec_store_change *out, char *half_out, size_t half
 		LSEC_ENSURE(n > 0 && (size_t)n < sizeof(((lsec_store_person *)0)->pw_hash),
 			    LSEC_E_INTERNAL, "enrolment hash too long");
 	}
-	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
-		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
-		       LSEC_MEANING_APPROVED);
+	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", LSEC_EV_CHANGE, (json_int_t)id, LSEC_EV_KIND,
+		       c.kind, LSEC_EV_SUBJECT, c.subject, "requested-by", c.requested_by,
+		       LSEC_EV_MEANING, LSEC_MEANING_APPROVED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "approved", by->name, err));
-	LSEC_TRY(lsec_line__record(line, by->name, "change.approve", "ok", ev, err));
+	LSEC_TRY(lsec_line__record(line, by->name, phase_actions(c.kind)[PHASE_APPROVE], "ok", ev,
+				   err));
 	if (station) {
-		json_t *extra = json_pack("{s:I,s:s}", "change", (json_int_t)id, "requested-by",
-					  c.requested_by);
+		json_t *extra = json_pack("{s:I,s:s}", LSEC_EV_CHANGE, (json_int_t)id,
+					  "requested-by", c.requested_by);
 		LSEC_ENSURE(extra != NULL, LSEC_E_NOMEM, "out of memory");
 		rc = lsec_line__station_record(line, by->name,
 					       same(c.kind, LSEC_LINE_CHANGE_STATION_TRUST),
@@ -412,13 +466,14 @@ int lsec_line_change_reject(lsec_line *line, const lsec_line_actor *by, int64_t 
 		    "cannot reject change %lld: it is %s (by %s)", (long long)id, c.state,
 		    c.decided_by);
 	LSEC_TRY(check_request_leaf(line, &c, err));
-	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", (json_int_t)id, "kind", c.kind,
-		       "subject", c.subject, "requested-by", c.requested_by, LSEC_EV_MEANING,
-		       LSEC_MEANING_REJECTED);
+	ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", LSEC_EV_CHANGE, (json_int_t)id, LSEC_EV_KIND,
+		       c.kind, LSEC_EV_SUBJECT, c.subject, "requested-by", c.requested_by,
+		       LSEC_EV_MEANING, LSEC_MEANING_REJECTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	LSEC_TRY(lsec_store_change_decide(line->st, id, "rejected", by->name, err));
-	LSEC_TRY(lsec_line__record(line, by->name, "change.reject", "ok", ev, err));
+	LSEC_TRY(lsec_line__record(line, by->name, phase_actions(c.kind)[PHASE_REJECT], "ok", ev,
+				   err));
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
@@ -511,7 +566,7 @@ int lsec_line_enrol(lsec_line *line, const char *name, const lsec_secret *code,
 		LSEC_TRY(refuse_enrol(line, name, "refused", err));
 	}
 	LSEC_TRY(lsec_line__pw_commit(pw, hash, err));
-	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, name, "change", (json_int_t)id,
+	ev = json_pack("{s:s,s:I,s:s}", LSEC_EV_NAME, name, LSEC_EV_CHANGE, (json_int_t)id,
 		       LSEC_EV_MEANING, LSEC_MEANING_ENROLLED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_line__person_evidence(ev, p.role, false, pw, err));

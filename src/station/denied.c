@@ -20,8 +20,6 @@
 #include "linesec/line.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,24 +27,15 @@
 #define EV_IMAGE_KEY "image-key-sha256" /* SHA-256 of the key as an image's KEYHASH covers it */
 #define EV_ORIGIN "origin"
 
-/* The two hashes a key is denied under: its SPKI's, and the one MCUboot's KEYHASH holds. */
+/* The two hashes a key is denied under, hex: the same as the built-in list's (station.c). */
 static int key_hashes(char spki[65], char image[65], const lsec_key *k, lsec_err *err)
 {
 	int rc = 0;
-	uint8_t h[32];
-	unsigned char *der = NULL;
-	LSEC_TRY(lsec_key_fingerprint(h, k, err));
-	lsec_hex_encode(spki, h, 32);
-	memcpy(image, spki, 65);
-	if (EVP_PKEY_get_base_id(lsec_key_evp(k)) == EVP_PKEY_RSA) {
-		/* MCUboot hashes an RSA key's PKCS#1 RSAPublicKey. */
-		int n = i2d_PublicKey(lsec_key_evp(k), &der);
-		LSEC_ENSURE(n > 0, LSEC_E_CRYPTO, "cannot encode the RSA key");
-		LSEC_TRY(lsec_sha256(h, der, (size_t)n, err));
-		lsec_hex_encode(image, h, 32);
-	}
+	uint8_t s[32], i[32];
+	LSEC_TRY(lsec_station__key_hashes(s, i, lsec_key_evp(k), err));
+	lsec_hex_encode(spki, s, 32);
+	lsec_hex_encode(image, i, 32);
 out:
-	OPENSSL_free(der);
 	return rc;
 }
 

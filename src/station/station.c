@@ -71,14 +71,33 @@ static struct {
 } denied[MAX_DENIED_KEYS];
 static pthread_once_t denied_once = PTHREAD_ONCE_INIT;
 
-/* SHA-256 of the DER that i2d writes for pk; false on any failure. */
-static bool der_hash(uint8_t out[32], EVP_PKEY *pk, int (*i2d)(const EVP_PKEY *, unsigned char **))
+/* SHA-256 of the DER that i2d writes for pk. */
+static int der_hash(uint8_t out[32], EVP_PKEY *pk, int (*i2d)(const EVP_PKEY *, unsigned char **),
+		    lsec_err *err)
 {
+	int rc = 0;
 	unsigned char *der = NULL;
 	int n = i2d(pk, &der);
-	bool ok = n > 0 && lsec_sha256(out, der, (size_t)n, NULL) == 0;
+	LSEC_ENSURE(n > 0, LSEC_E_CRYPTO, "cannot encode the public key");
+	LSEC_TRY(lsec_sha256(out, der, (size_t)n, err));
+out:
 	OPENSSL_free(der);
-	return ok;
+	return rc;
+}
+
+int lsec_station__key_hashes(uint8_t spki[32], uint8_t image[32], struct evp_pkey_st *pk,
+			     lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(pk);
+	LSEC_TRY(der_hash(spki, pk, i2d_PUBKEY, err));
+	memcpy(image, spki, 32);
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
+		/* i2d_PublicKey writes an RSA key as PKCS#1 RSAPublicKey, which MCUboot hashes. */
+		LSEC_TRY(der_hash(image, pk, i2d_PublicKey, err));
+	}
+out:
+	return rc;
 }
 
 /*
@@ -132,12 +151,9 @@ static void denied_init(void)
 		}
 		snprintf(denied[i].name, sizeof(denied[i].name), "%.*s", (int)n, f->name);
 		denied_origin(denied[i].origin, sizeof(denied[i].origin), denied[i].name);
-		if (pk != NULL && der_hash(denied[i].spki_hash, pk, i2d_PUBKEY)) {
-			/* i2d_PublicKey writes an RSA key as PKCS#1 RSAPublicKey. */
-			memcpy(denied[i].image_hash, denied[i].spki_hash, 32);
-			denied[i].ok = EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
-				       der_hash(denied[i].image_hash, pk, i2d_PublicKey);
-		}
+		denied[i].ok = pk != NULL && lsec_station__key_hashes(denied[i].spki_hash,
+								      denied[i].image_hash, pk,
+								      NULL) == 0;
 		EVP_PKEY_free(pk);
 		BIO_free(bio);
 	}

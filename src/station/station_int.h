@@ -53,6 +53,16 @@ typedef struct lsec_station__denial {
 int lsec_station__denied(lsec_station__denial *out, lsec_store *store, const uint8_t kh[32],
 			 lsec_err *err);
 
+/*
+ * The two hashes a key is denied under: the SHA-256 of its SubjectPublicKeyInfo
+ * DER (spki), and the one an image's KEYHASH holds (image): the same for ECDSA
+ * and Ed25519, the SHA-256 of the PKCS#1 RSAPublicKey DER for RSA (MCUboot).
+ * The built-in list (station.c) and the line's additions (denied.c) both use it.
+ */
+struct evp_pkey_st;
+int lsec_station__key_hashes(uint8_t spki[32], uint8_t image[32], struct evp_pkey_st *pk,
+			     lsec_err *err);
+
 struct json_t;
 
 struct lsec_station {

@@ -20,7 +20,6 @@ set -uo pipefail
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
 
-blob() { if [ -n "$pg_url" ]; then printf "decode('%s', 'hex')" "$1"; else printf "X'%s'" "$1"; fi; }
 sql() { reg_sql "$pg_url" line/registry.db "$1"; }
 
 # forge ACTION EVIDENCE: appends by SQL the next leaf, well formed, signed with
@@ -43,15 +42,7 @@ forge() {
 run_suite() { # run_suite LABEL [init options]
 	local label=$1
 	shift
-	pg_url=""
-	[ "${1:-}" != --registry ] || pg_url=$2
-	echo "== $label"
-	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
-	export LINESEC_LINE="$e2e_dir/$label/line"
-	LINESEC_PASSWORD=alice-trust-pw LINESEC_SECOND_PASSWORD=bob-trust-pw "$L" init --dir line \
-		--station-id st1 --admin alice --second-officer bob "$@" >/dev/null || bad init
-	LINESEC_PASSWORD=alice-trust-pw "$L" login alice >/dev/null || bad "login alice"
-	LINESEC_PASSWORD=bob-trust-pw "$L" login bob >/dev/null || bad "login bob"
+	suite_start "$label" alice-trust-pw bob-trust-pw --station-id st1 "$@" || return
 	"$L" keygen --type ed25519 --out m.key >/dev/null && "$L" pubkey m.key --out m.pub >/dev/null ||
 		bad "station st-m's key"
 	local b64 fp seq id
@@ -90,6 +81,10 @@ run_suite() { # run_suite LABEL [init options]
 	LINESEC_PASSWORD=bob-trust-pw expect 0 "bob approves trusting st-m" "$L" change approve --as bob "$id"
 	check "one station.trust leaf, signed by this station" \
 		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action = 'station.trust'\")\" = 1 ]"
+	check "the change's request and approval are leaves of their own, not change.* ones" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action IN
+			('station.change.request', 'station.change.approve')\")\" = 2 ] &&
+		 [ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action LIKE 'change.%'\")\" = 0 ]"
 	local before
 	before=$(forge note '{}')
 	expect 0 "st-m's leaf verifies once two officers trusted it" "$L" audit verify

@@ -20,20 +20,12 @@ hex_of() {
 	if [ -n "$pg_url" ]; then reg_sql "$pg_url" "" "SELECT encode($1, 'hex') FROM audit_leaves $2"
 	else reg_sql "" line/registry.db "SELECT lower(hex($1)) FROM audit_leaves $2"; fi
 }
-# blob HEX: a byte-string literal for this backend.
-blob() { if [ -n "$pg_url" ]; then printf "decode('%s', 'hex')" "$1"; else printf "X'%s'" "$1"; fi; }
 
 run_suite() { # run_suite LABEL [init options]
 	local label=$1
 	shift
-	pg_url=""
-	[ "${1:-}" != --registry ] || pg_url=$2
-	echo "== $label"
-	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
-	export LINESEC_LINE="$e2e_dir/$label/line"
-	LINESEC_PASSWORD=alice-e2e-password LINESEC_SECOND_PASSWORD=bob-e2e-password "$L" init --dir line --line-id line1 --station-id st1 --admin alice --second-officer bob "$@" >/dev/null || bad init
-	login alice
-	login bob
+	suite_start "$label" alice-e2e-password bob-e2e-password --line-id line1 --station-id st1 \
+		"$@" || return
 	person sam supervisor
 	person olga operator
 	"$L" ca init --as alice --ca line/ca --cn "E2E CA" --days 10950 >/dev/null || bad "ca init"

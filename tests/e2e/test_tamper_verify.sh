@@ -20,8 +20,6 @@ hex_of() {
 	if [ -n "$pg_url" ]; then reg_sql "$pg_url" "" "SELECT encode(leaf, 'hex') FROM audit_leaves WHERE seq = $1"
 	else reg_sql "" line/registry.db "SELECT lower(hex(leaf)) FROM audit_leaves WHERE seq = $1"; fi
 }
-# blob HEX: a byte-string literal for this backend.
-blob() { if [ -n "$pg_url" ]; then printf "decode('%s', 'hex')" "$1"; else printf "X'%s'" "$1"; fi; }
 # put_leaf SEQ TEXT: replaces leaf SEQ's bytes with TEXT and its hash with TEXT's leaf hash.
 put_leaf() {
 	local hex hash
@@ -34,14 +32,7 @@ put_leaf() {
 run_suite() { # run_suite LABEL [init options]
 	local label=$1
 	shift
-	pg_url=""
-	[ "${1:-}" != --registry ] || pg_url=$2
-	echo "== $label"
-	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
-	export LINESEC_LINE="$e2e_dir/$label/line"
-	LINESEC_PASSWORD=alice-e2e-password LINESEC_SECOND_PASSWORD=bob-e2e-password "$L" init --dir line --admin alice --second-officer bob "$@" >/dev/null || bad init
-	LINESEC_PASSWORD=alice-e2e-password "$L" login alice >/dev/null || bad "login alice"
-	LINESEC_PASSWORD=bob-e2e-password "$L" login bob >/dev/null || bad "login bob"
+	suite_start "$label" alice-e2e-password bob-e2e-password "$@" || return
 	person olga operator
 	expect 0 "$label: the first verify walks every leaf" "$L" audit verify --json
 	has '"verified_before":0' out.txt "$label: nothing was verified before"

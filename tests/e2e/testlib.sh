@@ -58,6 +58,29 @@ run_on_postgres() {
 	"$fn" "$label" --registry "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
 	psql -q "$LSEC_TEST_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
 }
+# blob HEX: a byte-string literal for the suite's backend (pg_url, set by suite_start).
+blob() { if [ -n "$pg_url" ]; then printf "decode('%s', 'hex')" "$1"; else printf "X'%s'" "$1"; fi; }
+# suite_start LABEL ALICE_PW BOB_PW [init options]: the opening of a test's
+# run_suite. Sets pg_url (the URL after --registry among the options, or
+# ""), enters $e2e_dir/LABEL, creates the line there (`init --dir line` with
+# the options) with security officers alice and bob, whose passwords the
+# test gives, and logs both in.
+suite_start() {
+	local label=$1 alice_pw=$2 bob_pw=$3 prev="" a
+	shift 3
+	pg_url=""
+	for a in "$@"; do
+		[ "$prev" != --registry ] || pg_url=$a
+		prev=$a
+	done
+	echo "== $label"
+	mkdir -p "$e2e_dir/$label" && cd "$e2e_dir/$label" || return
+	export LINESEC_LINE="$e2e_dir/$label/line"
+	LINESEC_PASSWORD=$alice_pw LINESEC_SECOND_PASSWORD=$bob_pw "$LINESEC" init --dir line \
+		--admin alice --second-officer bob "$@" >/dev/null || bad init
+	LINESEC_PASSWORD=$alice_pw "$LINESEC" login alice >/dev/null || bad "login alice"
+	LINESEC_PASSWORD=$bob_pw "$LINESEC" login bob >/dev/null || bad "login bob"
+}
 # add_person REQUESTER REQUESTER_PW APPROVER APPROVER_PW NAME ROLE PASSWORD:
 # adds NAME the one way there is (docs/line.md): one logged-in security
 # officer requests it (signing), a second one approves it (signing), and

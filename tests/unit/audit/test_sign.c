@@ -275,9 +275,13 @@ static json_t *station_ev(const char *name, EVP_PKEY *key)
 	return evj;
 }
 
+/* Whether change_leaves3 writes change.request and change.approve, as a log written before
+ * changes of station trust had leaves of their own did (each on its own). */
+static bool legacy_request, legacy_approval;
+
 /*
- * Records a change of trust in key as name: the change.request leaf by
- * requester through req, the change.approve leaf by approver through st and
+ * Records a change of trust in key as name: the station.change.request leaf by
+ * requester through req, the station.change.approve leaf by approver through st and
  * the station.trust (trust) or station.distrust leaf through st; a NULL req
  * records the station leaf alone, as one station key can (change_leaves3:
  * the approval through appr).
@@ -290,11 +294,13 @@ static void change_leaves3(lsec_store *req, const char *requester, lsec_store *a
 	const char *kind = trust ? "station-trust" : "station-distrust";
 	id++;
 	if (req != NULL) {
-		leaf_by(req, requester, "change.request",
+		leaf_by(req, requester,
+			legacy_request ? "change.request" : LSEC_AUDIT_STATION_CHANGE_REQUEST,
 			json_pack("{s:I,s:s,s:s,s:o,s:s}", "change", id, "kind", kind, "subject",
 				  name, "payload", station_ev(name, key), LSEC_EV_MEANING,
 				  "submitted"));
-		leaf_by(appr, approver, "change.approve",
+		leaf_by(appr, approver,
+			legacy_approval ? "change.approve" : LSEC_AUDIT_STATION_CHANGE_APPROVE,
 			json_pack("{s:I,s:s,s:s,s:s,s:s}", "change", id, "kind", kind, "subject",
 				  name, "requested-by", requester, LSEC_EV_MEANING, "approved"));
 	}
@@ -461,6 +467,44 @@ static void test_audit_sign__one_station_key_cannot_trust(void **state)
 }
 
 /*
+ * A log written before changes of station trust had leaves of their own
+ * holds change.request and change.approve leaves for them: its stations are
+ * trusted and distrusted as before, with the same checks, and a change
+ * requested then and approved now counts too.
+ */
+static void test_audit_sign__log_before_station_change_leaves(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	lsec_store *st2 = station_open(db, "st-2", k2);
+	legacy_request = legacy_approval = true;
+	station_leaf(db->st, true, "st-2", k2);
+	assert_true(trusts(db->st, k2));
+	/* One person requesting and approving, through a trusted station: nothing. */
+	change_leaves(st2, "mallory", st2, "mallory", true, "st-3", k3);
+	assert_false(trusts(db->st, k3));
+	/* Two officers through st-2, trusted by the old leaves: trusted, then distrusted. */
+	change_leaves(st2, "alice", st2, "bob", true, "st-3", k3);
+	assert_true(trusts(db->st, k3));
+	station_leaf(db->st, false, "st-3", k3);
+	assert_false(trusts(db->st, k3));
+	/* Requested before, approved under the new leaves: trusted again. */
+	legacy_approval = false;
+	station_leaf(db->st, true, "st-3", k3);
+	assert_true(trusts(db->st, k3));
+	/* New leaves throughout, with older changes in the log: as before. */
+	legacy_request = false;
+	station_leaf(db->st, false, "st-2", k2);
+	assert_false(trusts(db->st, k2));
+	assert_true(trusts(db->st, k3)); /* st-3's trust leaf was signed by this station */
+	legacy_request = legacy_approval = false;
+	lsec_store_close(st2);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+}
+
+/*
  * Trust is judged at each leaf's position: changes of trust a key signed
  * before it was trusted stay void when it is trusted later; after it is
  * distrusted, void again.
@@ -617,6 +661,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_sign__trusted_stations_come_from_the_log,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__one_station_key_cannot_trust,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__log_before_station_change_leaves,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__trust_counts_from_its_leaf_on,
 						lsec_test_db_setup, lsec_test_db_teardown),
