@@ -548,6 +548,7 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_MEANING_SUBMITTED "submitted" /* the first signature of a request */
 #define LSEC_MEANING_APPROVED "approved"   /* a second person's approval */
 #define LSEC_MEANING_REJECTED "rejected"
+#define LSEC_MEANING_REVOKED "revoked"     /* an officer withdrew an approval (a release) */
 #define LSEC_MEANING_ENROLLED "enrolled"   /* a person set their own password */
 #define LSEC_MEANING_WITNESSED "witnessed" /* a witness saw the step or destruction done */
 #define LSEC_EV_WITNESSED_BY "witnessed-by" /* who signed as witness */

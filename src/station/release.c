@@ -373,8 +373,8 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	json_t *ev = NULL;
 	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "revoke", LSEC_E_EXISTS,
 			      "it is already revoked", err));
-	ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
-		       LSEC_EV_IMAGE_SHA256, a->digest);
+	ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
+		       LSEC_EV_IMAGE_SHA256, a->digest, LSEC_EV_MEANING, LSEC_MEANING_REVOKED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_revoke(st->store, a->name, a->version, person, err));

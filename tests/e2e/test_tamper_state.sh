@@ -124,6 +124,13 @@ run_suite() { # run_suite LABEL [init options]
 	tampered "change_requests payload rewritten" "change_requests, row '[0-9]*': payload is '{\"name\":\"olga\",\"role\":\"security-officer\"}', but leaf [0-9]* says"
 	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'security-officer', 'operator') WHERE subject = 'olga'" >/dev/null
 
+	# The revocation is a signature like the others: its leaf says what it means.
+	local text="CAST(leaf AS TEXT)"
+	[ -n "$pg_url" ] && text="convert_from(leaf, 'UTF8')"
+	local meant
+	meant=$(reg_sql "$pg_url" $db "SELECT COUNT(*) FROM audit_leaves WHERE action = 'release.revoke' AND $text LIKE '%\"meaning\":\"revoked\"%'")
+	check "release.revoke leaf records meaning revoked" "[ '$meant' = 1 ]"
+
 	# A revoked release made flashable again.
 	local revoked
 	revoked=$(reg_sql "$pg_url" $db "SELECT revoked FROM releases WHERE version = '1.0.1'")
