@@ -520,6 +520,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_PRODUCT "product"
 #define LSEC_EV_VERSION "version"           /* a release's version */
 #define LSEC_EV_IMAGE_SHA256 "image-sha256" /* SHA-256 of a signed firmware image */
+/* SHA-256 of a release's manifest as the registry keeps it (release.submit) */
+#define LSEC_EV_MANIFEST_SHA256 "manifest-sha256"
 #define LSEC_EV_RELEASE "release"           /* "product@version" */
 /* true on the run.start leaf of a unit's first flash under its release (what the quota counts) */
 #define LSEC_EV_RELEASE_FIRST "release-first"

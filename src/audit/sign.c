@@ -581,14 +581,22 @@ out:
 	return rc;
 }
 
-/* The leaves of action, in log order, appended to ev[*n]. */
-static int events_read(struct station_event **ev, size_t *n, lsec_store *st, const char *action,
-		       lsec_err *err)
+/*
+ * The leaves of action, in log order, appended to ev[*n]: as the action
+ * column lists them, or (checked, with the keys s derived from that list)
+ * as the signed index and the leaves' content do (lsec_audit__action_seqs).
+ */
+static int events_read(struct station_event **ev, size_t *n, lsec_audit_signer *s, bool checked,
+		       lsec_store *st, const char *action, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t *seqs = NULL;
 	size_t ns = 0;
-	LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
+	if (checked) {
+		LSEC_TRY(lsec_audit__action_seqs(&seqs, &ns, st, s, action, err));
+	} else {
+		LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
+	}
 	LSEC_ENSURE((*ev = lsec_calloc(ns + 1, sizeof(**ev))) != NULL, LSEC_E_NOMEM,
 		    "cannot read the trusted stations: out of memory");
 	for (size_t i = 0; i < ns; i++) {
@@ -756,25 +764,17 @@ out:
 	return rc;
 }
 
-int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *err)
+/* One derivation of the trusted stations (see apply_events) from the lists events_read gives. */
+static int trust_derive(lsec_audit_signer *s, lsec_store *st, bool checked, lsec_err *err)
 {
 	int rc = 0;
 	struct station_event *t = NULL, *d = NULL, *ev = NULL;
 	size_t nt = 0, nd = 0, n = 0;
 	struct change_leaves c = {0};
-	LSEC_ENSURE_REF(s);
-	LSEC_ENSURE_REF(st);
-	LSEC_ENSURE(s->magic == SIGNER_MAGIC, LSEC_E_USAGE, "not a leaf signer");
-	if (s->nbase == 0) {
-		s->nbase = s->trust.n;
-	}
-	if (s->nbase == 0) {
-		goto out; /* no key to start from: it trusts nothing, and reads nothing */
-	}
-	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, err));
-	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, err));
-	LSEC_TRY(events_read(&c.req, &c.nreq, st, "change.request", err));
-	LSEC_TRY(events_read(&c.appr, &c.nappr, st, "change.approve", err));
+	LSEC_TRY(events_read(&t, &nt, s, checked, st, LSEC_AUDIT_STATION_TRUST, err));
+	LSEC_TRY(events_read(&d, &nd, s, checked, st, LSEC_AUDIT_STATION_DISTRUST, err));
+	LSEC_TRY(events_read(&c.req, &c.nreq, s, checked, st, "change.request", err));
+	LSEC_TRY(events_read(&c.appr, &c.nappr, s, checked, st, "change.approve", err));
 	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
 		    "cannot read the trusted stations: out of memory");
 	/* Both lists ascend: merged in log order (the keys move to ev). */
@@ -789,6 +789,30 @@ out:
 	events_free(d, nd);
 	events_free(c.req, c.nreq);
 	events_free(c.appr, c.nappr);
+	return rc;
+}
+
+int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(s);
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(s->magic == SIGNER_MAGIC, LSEC_E_USAGE, "not a leaf signer");
+	if (s->nbase == 0) {
+		s->nbase = s->trust.n;
+	}
+	if (s->nbase == 0) {
+		goto out; /* no key to start from: it trusts nothing, and reads nothing */
+	}
+	/*
+	 * The action column lies outside the leaf hash: a leaf hidden from it
+	 * (a station.distrust) is found again by deriving once more from the
+	 * lists the signed index and the leaves' content give, checked under
+	 * the checkpoint the keys of the first derivation verify.
+	 */
+	LSEC_TRY(trust_derive(s, st, false, err));
+	LSEC_TRY(trust_derive(s, st, true, err));
+out:
 	return rc;
 }
 
