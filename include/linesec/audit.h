@@ -533,6 +533,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_PRODUCT "product"
 #define LSEC_EV_VERSION "version"           /* a release's version */
 #define LSEC_EV_IMAGE_SHA256 "image-sha256" /* SHA-256 of a signed firmware image */
+/* SHA-256 of a release's manifest as the registry keeps it (release.submit) */
+#define LSEC_EV_MANIFEST_SHA256 "manifest-sha256"
 #define LSEC_EV_RELEASE "release"           /* "product@version" */
 /* true on the run.start leaf of a unit's first flash under its release (what the quota counts) */
 #define LSEC_EV_RELEASE_FIRST "release-first"
@@ -566,6 +568,7 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_MEANING_SUBMITTED "submitted" /* the first signature of a request */
 #define LSEC_MEANING_APPROVED "approved"   /* a second person's approval */
 #define LSEC_MEANING_REJECTED "rejected"
+#define LSEC_MEANING_REVOKED "revoked"     /* an officer withdrew an approval (a release) */
 #define LSEC_MEANING_ENROLLED "enrolled"   /* a person set their own password */
 #define LSEC_MEANING_WITNESSED "witnessed" /* a witness saw the step or destruction done */
 #define LSEC_EV_WITNESSED_BY "witnessed-by" /* who signed as witness */

@@ -443,7 +443,7 @@ typedef struct lsec_station_unit_event {
 /* The device history record of a unit. */
 typedef struct lsec_station_unit_record {
 	lsec_store_unit unit;             /* its registry row */
-	lsec_store_run *runs;             /* every run, oldest first */
+	lsec_store_run *runs; /* every run, oldest first, as its leaves record it (never the rows) */
 	size_t nruns;
 	lsec_station_unit_event *events;  /* every audit leaf, in log order */
 	size_t nevents;

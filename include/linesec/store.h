@@ -44,7 +44,7 @@ enum {
 	LSEC_E_STORE_TAMPERED = -220,   /* a value linesec never writes (text with a NUL byte) */
 	LSEC_E_STORE_TRANSITION = -230, /* illegal unit lifecycle or key state change */
 	LSEC_E_STORE_APPROVAL = -231,   /* separation of duties: approver repeated */
-	LSEC_E_STORE_SCHEMA = -240,     /* the database schema is newer than this program */
+	LSEC_E_STORE_SCHEMA = -240,     /* the schema is newer than this program, or cannot be migrated */
 	LSEC_E_STORE_BUSY = -241,       /* the database stayed locked past the busy timeout */
 	LSEC_E_STORE_MISSING = -242,    /* no registry (or an empty one) where one must be */
 	LSEC_E_STORE_ANCHOR = -243,     /* not the registry the line anchors, or older than it */

@@ -281,6 +281,16 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
  */
 bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
 void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
+/*
+ * The positions of the leaves whose content names action, in log order, for
+ * deriving the trusted stations (which checks each leaf itself): below the
+ * latest checkpoint s's keys verify, the action column's list once it
+ * matched that checkpoint's signed index (LSEC_E_AUDIT_INDEX otherwise);
+ * from there on (from leaf 0 when no checkpoint verifies) every leaf, by its
+ * content. *out: lsec_free.
+ */
+int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_audit_signer *s,
+			    const char *action, lsec_err *err);
 /* The index root of the last checkpoint s made in this process (see signer_verified). */
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s);
 

@@ -159,6 +159,19 @@ out:
 	return rc;
 }
 
+/* The tail is read without a gap: seq must be the next leaf expected. */
+static int tail_next(struct lookup *l, uint64_t seq, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(seq == l->next, LSEC_E_AUDIT_LEAF_HASH,
+		    "registry table audit_leaves lacks leaf %llu (the next stored leaf is %llu): "
+		    "the registry was changed outside linesec",
+		    (unsigned long long)l->next, (unsigned long long)seq);
+	l->next++;
+out:
+	return rc;
+}
+
 /* One leaf of the tail: checked like any leaf read, kept when its content names the key. */
 static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
 		   const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
@@ -169,11 +182,7 @@ static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
 	json_t *j = NULL;
 	(void)unit;
-	LSEC_ENSURE(seq == l->next, LSEC_E_AUDIT_LEAF_HASH,
-		    "registry table audit_leaves lacks leaf %llu (the next stored leaf is %llu): "
-		    "the registry was changed outside linesec",
-		    (unsigned long long)l->next, (unsigned long long)seq);
-	l->next++;
+	LSEC_TRY(tail_next(l, seq, err));
 	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
 	LSEC_ENSURE(lsec_ct_equal(h, leaf_hash, 32), LSEC_E_AUDIT_LEAF_HASH,
 		    "registry table audit_leaves holds leaf %llu with bytes that do not match its "
@@ -268,6 +277,36 @@ out:
 }
 
 /*
+ * The column's list of l's leaves below leaf size (*refs, lsec_free), after
+ * its (seq, hash) chain matched the count and head the signed index of the
+ * checkpoint of that size holds for the key: LSEC_E_AUDIT_INDEX otherwise.
+ */
+static int signed_refs(lsec_store_leaf_ref **refs, size_t *n, lsec_store *st,
+		       const struct lookup *l, uint64_t size, uint64_t count,
+		       const uint8_t head[32], lsec_err *err)
+{
+	int rc = 0;
+	uint8_t chain[32] = {0};
+	*refs = NULL;
+	*n = 0;
+	if (size == 0) {
+		goto out;
+	}
+	LSEC_TRY(lsec_store_leaf_refs(refs, n, st, l->col, l->name, size, err));
+	for (size_t i = 0; i < *n; i++) {
+		LSEC_TRY(lsec_audit__index_chain(chain, (*refs)[i].seq, (*refs)[i].hash, err));
+	}
+	LSEC_ENSURE(*n == count && lsec_ct_equal(chain, head, 32), LSEC_E_AUDIT_INDEX,
+		    "registry table audit_leaves lists %zu leaves under %s '%s' below leaf "
+		    "%llu, but the signed index of that checkpoint holds %llu%s: a leaf's "
+		    "index column was changed outside linesec",
+		    *n, l->kind, l->name, (unsigned long long)size, (unsigned long long)count,
+		    *n == count ? " others" : "");
+out:
+	return rc;
+}
+
+/*
  * The leaves whose content names l's key, from seq from on, in order, into
  * l->arr: those below the latest trusted checkpoint (size N) as the column
  * lists them, after the list's (seq, hash) chain matched the count and head
@@ -282,7 +321,7 @@ static int lookup_run(struct lookup *l, lsec_store *st, uint64_t from, lsec_err 
 	lsec_store_leaf_ref *refs = NULL;
 	size_t n = 0;
 	uint64_t size = 0, count = 0;
-	uint8_t head[32], chain[32] = {0}, h[32];
+	uint8_t head[32], h[32];
 	json_t *j = NULL;
 	LSEC_TRY(signed_entry(&cp, &found, &count, head, st, l, err));
 	if (found && !cp.has_index) {
@@ -291,18 +330,7 @@ static int lookup_run(struct lookup *l, lsec_store *st, uint64_t from, lsec_err 
 		goto out;
 	}
 	size = found ? cp.size : 0;
-	if (size > 0) {
-		LSEC_TRY(lsec_store_leaf_refs(&refs, &n, st, l->col, l->name, size, err));
-		for (size_t i = 0; i < n; i++) {
-			LSEC_TRY(lsec_audit__index_chain(chain, refs[i].seq, refs[i].hash, err));
-		}
-		LSEC_ENSURE(n == count && lsec_ct_equal(chain, head, 32), LSEC_E_AUDIT_INDEX,
-			    "registry table audit_leaves lists %zu leaves under %s '%s' below leaf "
-			    "%llu, but the signed index of that checkpoint holds %llu%s: a leaf's "
-			    "index column was changed outside linesec",
-			    n, l->kind, l->name, (unsigned long long)size, (unsigned long long)count,
-			    n == count ? " others" : "");
-	}
+	LSEC_TRY(signed_refs(&refs, &n, st, l, size, count, head, err));
 	for (size_t i = 0; i < n; i++) {
 		if (refs[i].seq < from) {
 			continue;
@@ -414,5 +442,85 @@ int lsec_audit_leaves_find_from(struct json_t **out, lsec_store *st, const char 
 out:
 	json_decref(all);
 	json_decref(arr);
+	return rc;
+}
+
+/* One leaf of the tail, for lsec_audit__action_seqs: its seq kept when its content names l's key. */
+static int tail_seq_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		       const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len,
+		       lsec_err *err)
+{
+	int rc = 0;
+	struct lookup *l = ctx;
+	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
+	(void)unit;
+	(void)leaf_hash; /* the caller reads each leaf again and checks its hash and signature */
+	(void)sig;
+	(void)sig_len;
+	LSEC_TRY(tail_next(l, seq, err));
+	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
+	for (size_t i = 0; i < n; i++) {
+		if (same(keys[i], l->key)) {
+			LSEC_TRY(lsec_json_append(l->arr, json_integer((json_int_t)seq), err));
+			break;
+		}
+	}
+out:
+	return rc;
+}
+
+int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_audit_signer *s,
+			    const char *action, lsec_err *err)
+{
+	int rc = 0;
+	struct lookup l;
+	lsec_audit_checkpoint cp;
+	bool found = false;
+	uint64_t count = 0;
+	uint8_t head[32];
+	lsec_store_leaf_ref *refs = NULL;
+	size_t n = 0;
+	lsec_err e = LSEC_ERR_INIT;
+	memset(&l, 0, sizeof(l));
+	*out = NULL;
+	*n_out = 0;
+	l.col = LSEC_STORE_LEAF_ACTION;
+	l.kind = "action";
+	l.name = action;
+	l.signer = s;
+	LSEC_ENSURE(lsec_audit__index_key(l.key, l.kind, action, strlen(action)) == 0, LSEC_E_USAGE,
+		    "cannot look up action '%.64s': empty or too long", action);
+	LSEC_ENSURE((l.arr = json_array()) != NULL, LSEC_E_NOMEM, "out of memory");
+	if (signed_entry(&cp, &found, &count, head, st, &l, &e) < 0) {
+		/* No checkpoint the keys derived so far verify (or a bucket that does
+		 * not): every leaf is read by its content. */
+		found = false;
+	} else if (found && !cp.has_index) {
+		/* A line whose checkpoints predate the index: the column, as then. */
+		rc = lsec_store_leaf_seqs_for_action(out, n_out, st, action, err);
+		goto out;
+	}
+	LSEC_TRY(signed_refs(&refs, &n, st, &l, found ? cp.size : 0, count, head, err));
+	l.next = found ? cp.size : 0;
+	LSEC_TRY(lsec_store_leaf_foreach(st, l.next, UINT64_MAX, tail_seq_cb, &l, err));
+	size_t total = n + json_array_size(l.arr);
+	LSEC_ENSURE((*out = lsec_calloc(total + 1, sizeof(**out))) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		(*out)[i] = refs[i].seq;
+	}
+	for (size_t i = n; i < total; i++) {
+		(*out)[i] = (uint64_t)json_integer_value(json_array_get(l.arr, i - n));
+	}
+	*n_out = total;
+out:
+	lsec_err_clear(&e);
+	if (rc < 0) {
+		lsec_free(*out);
+		*out = NULL;
+		*n_out = 0;
+	}
+	json_decref(l.arr);
+	lsec_free(refs);
 	return rc;
 }

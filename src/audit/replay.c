@@ -48,10 +48,10 @@ static const struct {
 	const char *name;
 	const char *cols[NCOL];
 } tables[T_COUNT] = {
-	[T_UNITS] = {"units", {"uid", "product", "state", NULL}},
+	[T_UNITS] = {"units", {"uid", "product", "state", "station", NULL}},
 	[T_RUNS] = {"runs", {"serial", "sop", "sop_version", "outcome", "release"}},
 	[T_IDENTITIES] = {"identities", {"serial", "cert_serial", "key_state", "cert_der", NULL}},
-	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", NULL}},
+	[T_RELEASES] = {"releases", {"digest", "revoked", "approvals", "manifest", NULL}},
 	[T_SOPS] = {"sop_versions", {"digest", "body", "approvals", NULL}},
 	[T_PEOPLE] = {"people", {"role", "disabled", "pw_hash", NULL}},
 	[T_CREDS] = {"credentials", {"serial", "revoked", NULL, NULL}},
@@ -61,10 +61,11 @@ static const struct {
 	[T_CHANGES] = {"change_requests", {"kind", "payload", "state", "requested_by", "decided_by"}},
 };
 /* Column indexes used by name below. */
-enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2 };
+enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2, C_UNIT_STATION = 3 };
 enum { C_RUN_SERIAL = 0, C_RUN_SOP = 1, C_RUN_VERSION = 2, C_RUN_OUTCOME = 3, C_RUN_RELEASE = 4 };
 enum { C_ID_SERIAL = 0, C_ID_CERT = 1, C_ID_STATE = 2, C_ID_DER = 3 }; /* cert_der as its SHA-256 */
 enum { C_DIGEST = 0, C_REVOKED = 1, C_SOP_BODY = 1, C_KEY_SPKI = 1, C_APPROVALS = 2 };
+enum { C_REL_MANIFEST = 3 }; /* the manifest as its SHA-256 */
 enum { C_ROLE = 0, C_DISABLED = 1, C_PW = 2 }; /* pw_hash as its SHA-256 */
 enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
 enum { C_REV_SERIAL = 0, C_REV_REASON = 1, C_REV_PERSON = 2 };
@@ -326,6 +327,7 @@ static int on_release(replay *rp, const leaf_ctx *l, lsec_err *err)
 	if (eq(action, "release.submit")) {
 		/* The submitter's approval is the first of the two. */
 		LSEC_TRY(set(r, C_REVOKED, "no", l->seq, err));
+		LSEC_TRY(set(r, C_REL_MANIFEST, str(l->ev, LSEC_EV_MANIFEST_SHA256), l->seq, err));
 		LSEC_TRY(approve(r, l->person, l->seq, err));
 	} else if (eq(action, "release.approve")) {
 		LSEC_TRY(approve(r, l->person, l->seq, err));
@@ -572,9 +574,10 @@ static int apply(replay *rp, uint64_t seq, const json_t *leaf, lsec_err *err)
 		LSEC_TRY(row_get(&r, rp, T_UNITS, l.unit, seq, err));
 		LSEC_TRY(set(r, C_UNIT_STATE, state, seq, err));
 		if (r->seq0 == seq) {
-			/* The leaf that registers the unit names its UID and product. */
+			/* The leaf that registers the unit names its UID, product and station. */
 			LSEC_TRY(set(r, C_UNIT_UID, str(l.ev, LSEC_EV_UID), seq, err));
 			LSEC_TRY(set(r, C_UNIT_PRODUCT, str(l.ev, LSEC_EV_PRODUCT), seq, err));
+			LSEC_TRY(set(r, C_UNIT_STATION, str(leaf, "station"), seq, err));
 		}
 	}
 	LSEC_TRY(on_run(rp, &l, err));
@@ -722,7 +725,8 @@ static int compare_units(replay *rp, lsec_store *st, lsec_err *err)
 	size_t n = 0;
 	LSEC_TRY(lsec_store_unit_list(&u, &n, st, NULL, err));
 	for (size_t i = 0; i < n; i++) {
-		const char *v[NCOL] = {u[i].uid, u[i].product, lsec_unit_state_name(u[i].state)};
+		const char *v[NCOL] = {u[i].uid, u[i].product, lsec_unit_state_name(u[i].state),
+				       u[i].station};
 		LSEC_TRY(compare(rp, T_UNITS, u[i].serial, v, err));
 	}
 out:
@@ -796,13 +800,19 @@ static int compare_approvables(replay *rp, lsec_store *st, unsigned table, lsec_
 		LSEC_TRY(lsec_store_sop_list(&a, &n, st, NULL, err));
 	}
 	for (size_t i = 0; i < n; i++) {
-		char key[160], appr[160], second[65];
+		char key[160], appr[160], second[65], manifest[65] = "";
 		uint8_t h[32];
 		snprintf(key, sizeof(key), "%s@%s", a[i].name, a[i].version);
 		approvals_text(appr, sizeof(appr), a[i].n_approvals, a[i].approvers[0],
 			       a[i].approvers[1]);
 		if (table == T_RELEASES) {
+			/* The manifest as stored, hashed: the leaf records its SHA-256. */
+			lsec_store_approvable one;
 			snprintf(second, sizeof(second), "%s", a[i].revoked[0] ? "yes" : "no");
+			lsec_buf_reset(&body);
+			LSEC_TRY(lsec_store_release_get(&one, &body, st, a[i].name, a[i].version, err));
+			LSEC_TRY(lsec_sha256(h, body.data, body.len, err));
+			lsec_hex_encode(manifest, h, sizeof(h));
 		} else if (table == T_PRODUCT_KEYS) {
 			/* The key as stored, hashed: a key swapped by SQL shows under any digest. */
 			lsec_store_approvable one;
@@ -826,7 +836,7 @@ static int compare_approvables(replay *rp, lsec_store *st, unsigned table, lsec_
 			LSEC_TRY(lsec_sha256(h, body.data, body.len, err));
 			lsec_hex_encode(second, h, sizeof(h));
 		}
-		const char *v[NCOL] = {a[i].digest, second, appr};
+		const char *v[NCOL] = {a[i].digest, second, appr, manifest};
 		LSEC_TRY(compare(rp, table, key, v, err));
 	}
 out:
@@ -942,10 +952,11 @@ static void replay_release(replay *rp)
  * Each row as [table, key, seq0, [col...], [seq...], napprovals,
  * approvals_seq, [approver...]], in the order the log named them, then one
  * row [T_COUNT, STATE_COLUMNS, ...]: which columns the state compares. A
- * state without it was kept before identities.cert_der and change_requests
- * were compared and is replayed from the start once.
+ * state without it, or with another, was kept before a column was compared
+ * (identities.cert_der, change_requests, units.station, releases.manifest)
+ * and is replayed from the start once.
  */
-#define STATE_COLUMNS "columns:cert_der,change_requests"
+#define STATE_COLUMNS "columns:cert_der,change_requests,units.station,releases.manifest"
 static int state_dump(char **out, const replay *rp, lsec_err *err)
 {
 	int rc = 0;

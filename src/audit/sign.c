@@ -587,15 +587,24 @@ out:
 	return rc;
 }
 
-/* The leaves of action before leaf `before`, in log order, appended to (*ev)[*n]. */
-static int events_read(struct station_event **ev, size_t *n, lsec_store *st, const char *action,
-		       uint64_t before, lsec_err *err)
+/*
+ * The leaves of action before leaf `before`, in log order, appended to
+ * (*ev)[*n]: as the action column lists them, or (checked, with the keys s
+ * derived from that list) as the signed index and the leaves' content do
+ * (lsec_audit__action_seqs).
+ */
+static int events_read(struct station_event **ev, size_t *n, lsec_audit_signer *s, bool checked,
+		       lsec_store *st, const char *action, uint64_t before, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t *seqs = NULL;
 	size_t ns = 0;
 	struct station_event *grown = NULL;
-	LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
+	if (checked) {
+		LSEC_TRY(lsec_audit__action_seqs(&seqs, &ns, st, s, action, err));
+	} else {
+		LSEC_TRY(lsec_store_leaf_seqs_for_action(&seqs, &ns, st, action, err));
+	}
 	LSEC_ENSURE((grown = lsec_realloc(*ev, (*n + ns + 1) * sizeof(**ev))) != NULL,
 		    LSEC_E_NOMEM, "cannot read the trusted stations: out of memory");
 	*ev = grown;
@@ -638,15 +647,16 @@ static int by_seq(const void *a, const void *b)
  * read, up to the last of the n station leaves ev whose change has no
  * request of its own, only when there is one.
  */
-static int change_leaves_read(struct change_leaves *c, lsec_store *st,
-			      const struct station_event *ev, size_t n, lsec_err *err)
+static int change_leaves_read(struct change_leaves *c, lsec_audit_signer *s, bool checked,
+			      lsec_store *st, const struct station_event *ev, size_t n,
+			      lsec_err *err)
 {
 	int rc = 0;
 	uint64_t before = 0;
-	LSEC_TRY(events_read(&c->req, &c->nreq, st, LSEC_AUDIT_STATION_CHANGE_REQUEST, UINT64_MAX,
-			     err));
-	LSEC_TRY(events_read(&c->appr, &c->nappr, st, LSEC_AUDIT_STATION_CHANGE_APPROVE,
+	LSEC_TRY(events_read(&c->req, &c->nreq, s, checked, st, LSEC_AUDIT_STATION_CHANGE_REQUEST,
 			     UINT64_MAX, err));
+	LSEC_TRY(events_read(&c->appr, &c->nappr, s, checked, st,
+			     LSEC_AUDIT_STATION_CHANGE_APPROVE, UINT64_MAX, err));
 	for (size_t i = 0; i < n; i++) {
 		bool requested = ev[i].joined || ev[i].change <= 0;
 		for (size_t r = 0; r < c->nreq && !requested; r++) {
@@ -655,8 +665,10 @@ static int change_leaves_read(struct change_leaves *c, lsec_store *st,
 		before = requested ? before : ev[i].seq;
 	}
 	if (before > 0) {
-		LSEC_TRY(events_read(&c->req, &c->nreq, st, "change.request", before, err));
-		LSEC_TRY(events_read(&c->appr, &c->nappr, st, "change.approve", before, err));
+		LSEC_TRY(events_read(&c->req, &c->nreq, s, checked, st, "change.request", before,
+				     err));
+		LSEC_TRY(events_read(&c->appr, &c->nappr, s, checked, st, "change.approve", before,
+				     err));
 		qsort(c->req, c->nreq, sizeof(*c->req), by_seq);
 		qsort(c->appr, c->nappr, sizeof(*c->appr), by_seq);
 	}
@@ -805,12 +817,37 @@ out:
 	return rc;
 }
 
-int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *err)
+/* One derivation of the trusted stations (see apply_events) from the lists events_read gives. */
+static int trust_derive(lsec_audit_signer *s, lsec_store *st, bool checked, lsec_err *err)
 {
 	int rc = 0;
 	struct station_event *t = NULL, *d = NULL, *ev = NULL;
 	size_t nt = 0, nd = 0, n = 0;
 	struct change_leaves c = {0};
+	LSEC_TRY(events_read(&t, &nt, s, checked, st, LSEC_AUDIT_STATION_TRUST, UINT64_MAX, err));
+	LSEC_TRY(events_read(&d, &nd, s, checked, st, LSEC_AUDIT_STATION_DISTRUST, UINT64_MAX,
+			     err));
+	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
+		    "cannot read the trusted stations: out of memory");
+	/* Both lists ascend: merged in log order (the keys move to ev). */
+	for (size_t i = 0, j = 0; i < nt || j < nd;) {
+		ev[n++] = j >= nd || (i < nt && t[i].seq < d[j].seq) ? t[i++] : d[j++];
+	}
+	nt = nd = 0;
+	LSEC_TRY(change_leaves_read(&c, s, checked, st, ev, n, err));
+	LSEC_TRY(apply_events(s, ev, n, &c, err));
+out:
+	events_free(ev, n);
+	events_free(t, nt);
+	events_free(d, nd);
+	events_free(c.req, c.nreq);
+	events_free(c.appr, c.nappr);
+	return rc;
+}
+
+int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
 	LSEC_ENSURE_REF(s);
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(s->magic == SIGNER_MAGIC, LSEC_E_USAGE, "not a leaf signer");
@@ -820,23 +857,15 @@ int lsec_audit_signer_trust_log(lsec_audit_signer *s, lsec_store *st, lsec_err *
 	if (s->nbase == 0) {
 		goto out; /* no key to start from: it trusts nothing, and reads nothing */
 	}
-	LSEC_TRY(events_read(&t, &nt, st, LSEC_AUDIT_STATION_TRUST, UINT64_MAX, err));
-	LSEC_TRY(events_read(&d, &nd, st, LSEC_AUDIT_STATION_DISTRUST, UINT64_MAX, err));
-	LSEC_ENSURE((ev = lsec_calloc(nt + nd + 1, sizeof(*ev))) != NULL, LSEC_E_NOMEM,
-		    "cannot read the trusted stations: out of memory");
-	/* Both lists ascend: merged in log order (the keys move to ev). */
-	for (size_t i = 0, j = 0; i < nt || j < nd;) {
-		ev[n++] = j >= nd || (i < nt && t[i].seq < d[j].seq) ? t[i++] : d[j++];
-	}
-	nt = nd = 0;
-	LSEC_TRY(change_leaves_read(&c, st, ev, n, err));
-	LSEC_TRY(apply_events(s, ev, n, &c, err));
+	/*
+	 * The action column lies outside the leaf hash: a leaf hidden from it
+	 * (a station.distrust) is found again by deriving once more from the
+	 * lists the signed index and the leaves' content give, checked under
+	 * the checkpoint the keys of the first derivation verify.
+	 */
+	LSEC_TRY(trust_derive(s, st, false, err));
+	LSEC_TRY(trust_derive(s, st, true, err));
 out:
-	events_free(ev, n);
-	events_free(t, nt);
-	events_free(d, nd);
-	events_free(c.req, c.nreq);
-	events_free(c.appr, c.nappr);
 	return rc;
 }
 

@@ -345,20 +345,21 @@ out:
 }
 
 /*
- * The unit holds no valid initial credential as its leaves tell it: the
- * last leaf recording one (a passed step or pki.initial-password.issue with
- * credential-fingerprint) is followed by a credential.revoke. Called once
- * the rows said the same, so a leaf naming one means a row deleted or
- * revoked by SQL: LSEC_E_AUDIT_INDEX naming the table, the unit and the leaf.
+ * The unit's valid initial credential as its leaves tell it: the last leaf
+ * recording one (a passed step or pki.initial-password.issue with
+ * credential-fingerprint), unless a credential.revoke follows it. *live is
+ * that leaf's seq (-1: none valid; *revoked is then the revoking leaf, or
+ * -1 when none was ever recorded) and fp its fingerprint (lowercase hex).
  */
-static int no_live_credential(lsec_store *st, const char *serial, lsec_err *err)
+static int live_credential(long long *live, long long *revoked, char fp[65], lsec_store *st,
+			   const char *serial, lsec_err *err)
 {
 	int rc = 0;
 	json_t *leaves = NULL;
 	size_t i;
 	const json_t *l;
-	long long live = -1;
-	const char *fp = NULL;
+	*live = *revoked = -1;
+	fp[0] = '\0';
 	LSEC_TRY(lsec_audit_unit_leaves(&leaves, st, serial, err));
 	json_array_foreach(leaves, i, l)
 	{
@@ -366,25 +367,42 @@ static int no_live_credential(lsec_store *st, const char *serial, lsec_err *err)
 		const char *outcome = json_string_value(json_object_get(l, "outcome"));
 		const char *f = json_string_value(
 			json_object_get(json_object_get(l, "evidence"), LSEC_EV_CREDENTIAL_FP));
+		long long seq = (long long)json_integer_value(json_object_get(l, "seq"));
 		if (action == NULL || outcome == NULL) {
 			continue;
 		}
 		if (strcmp(action, "credential.revoke") == 0) { /* lint:ok - public names */
-			live = -1;
+			*revoked = *live >= 0 ? seq : *revoked;
+			*live = -1;
 		} else if (f != NULL &&
 			   (strcmp(outcome, "passed") == 0 || /* lint:ok - public names */
 			    strcmp(action, "pki.initial-password.issue") == 0)) { /* lint:ok - public names */
-			live = (long long)json_integer_value(json_object_get(l, "seq"));
-			fp = f;
+			*live = seq;
+			snprintf(fp, 65, "%s", f);
 		}
 	}
+out:
+	json_decref(leaves);
+	return rc;
+}
+
+/*
+ * The unit holds no valid initial credential as its leaves tell it. Called
+ * once the rows said the same, so a leaf naming one means a row deleted or
+ * revoked by SQL: LSEC_E_AUDIT_INDEX naming the table, the unit and the leaf.
+ */
+static int no_live_credential(lsec_store *st, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	long long live = -1, revoked = -1;
+	char fp[65];
+	LSEC_TRY(live_credential(&live, &revoked, fp, st, serial, err));
 	LSEC_ENSURE(live < 0, LSEC_E_AUDIT_INDEX,
 		    "cannot issue a credential to unit '%s': registry table credentials holds no "
 		    "valid one for it, but audit leaf %lld records credential %.16s and no leaf "
 		    "revoked it: the registry was changed outside linesec",
-		    serial, live, fp ? fp : "");
+		    serial, live, fp);
 out:
-	json_decref(leaves);
 	return rc;
 }
 
@@ -493,8 +511,10 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_actor *
 	lsec_store_credential *creds = NULL;
 	size_t n = 0;
 	lsec_err why = LSEC_ERR_INIT;
-	const char *outcome = "no-credential";
+	const char *outcome = "no-credential", *matched = NULL;
 	bool revoked_match = false;
+	long long live = -1, revoked_seq = -1;
+	char live_fp[65] = "";
 	LSEC_ENSURE(who != NULL && unit != NULL && claimed != NULL, LSEC_E_USAGE,
 		    "cannot check a credential: missing person, unit or password");
 	LSEC_TRY(lsec_store_credential_list(&creds, &n, st, unit, err));
@@ -513,6 +533,7 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_actor *
 			revoked_match = creds[i].revoked[0] != 0;
 			verdict = revoked_match ? LSEC_E_AUTH : 0;
 			outcome = revoked_match ? "matches-revoked" : "match";
+			matched = creds[i].keyed_fp;
 			break;
 		}
 		if (r != LSEC_E_AUTH) {
@@ -521,12 +542,40 @@ int lsec_pki_cred_check_recorded(lsec_ca *ca, lsec_store *st, const lsec_actor *
 		verdict = LSEC_E_AUTH;
 		outcome = "no-match";
 	}
+	if (verdict == 0) {
+		/* The row matched: it counts only as the unit's leaves record its credential. */
+		LSEC_TRY(live_credential(&live, &revoked_seq, live_fp, st, unit, err));
+		if (live < 0 || strcmp(live_fp, matched) != 0) { /* lint:ok - hex fingerprints */
+			verdict = LSEC_E_AUDIT_INDEX;
+			outcome = "unbacked-row";
+		}
+	}
 	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	rc = audit(st, who, unit, "pki.initial-password.check",
 		   json_pack("{s:s,s:I}", "outcome", outcome, "credentials", (json_int_t)n), err);
 	LSEC_TRY(lsec_store_tx_end(&tx, rc, err));
 	if (verdict == LSEC_E_NOTFOUND) {
 		LSEC_BAIL(LSEC_E_NOTFOUND, "unit '%s' has no recorded initial credential", unit);
+	}
+	if (verdict == LSEC_E_AUDIT_INDEX && live >= 0) {
+		LSEC_BAIL(LSEC_E_AUDIT_INDEX,
+			  "cannot accept the password claimed for unit '%s': it matches registry "
+			  "table credentials, row %.16s, which no audit leaf backs; the unit's "
+			  "valid credential is %.16s, which audit leaf %lld records: the registry "
+			  "was changed outside linesec",
+			  unit, matched, live_fp, live);
+	}
+	if (verdict == LSEC_E_AUDIT_INDEX) {
+		char said[96] = "no audit leaf records a credential for it";
+		if (revoked_seq >= 0) {
+			snprintf(said, sizeof(said), "its last credential was revoked by audit leaf %lld",
+				 revoked_seq);
+		}
+		LSEC_BAIL(LSEC_E_AUDIT_INDEX,
+			  "cannot accept the password claimed for unit '%s': it matches registry "
+			  "table credentials, row %.16s, which no audit leaf backs (%s): the "
+			  "registry was changed outside linesec",
+			  unit, matched, said);
 	}
 	LSEC_ENSURE(verdict == 0, LSEC_E_AUTH, "the password claimed for unit '%s' %s", unit,
 		    revoked_match ? "is its revoked credential"

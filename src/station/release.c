@@ -205,8 +205,8 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	lsec_image *img = NULL;
 	json_t *man = NULL, *ev = NULL;
 	char *mtext = NULL, *dir = NULL, *kept = NULL;
-	uint8_t sha[32];
-	char hex[65], ver[24];
+	uint8_t sha[32], mh[32];
+	char hex[65], ver[24], mhex[65];
 	uint32_t counter = 0;
 	int64_t id = 0;
 	if (id_out != NULL) {
@@ -239,9 +239,11 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 	LSEC_TRY(lsec_mkdir_p(dir, 0755, err));
 	/* Content-addressed: the same image submitted twice is one file. */
 	LSEC_TRY(lsec_file_write_atomic(kept, b.data, b.len, 0644, err));
-	ev = json_pack("{s:s,s:s,s:s,s:I,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
-		       LSEC_EV_IMAGE_SHA256, hex, LSEC_EV_QUOTA, (json_int_t)quota, LSEC_EV_MEANING,
-		       LSEC_MEANING_SUBMITTED);
+	LSEC_TRY(lsec_sha256(mh, (const uint8_t *)mtext, strlen(mtext), err));
+	lsec_hex_encode(mhex, mh, sizeof(mh));
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", LSEC_EV_PRODUCT, product, LSEC_EV_VERSION, ver,
+		       LSEC_EV_IMAGE_SHA256, hex, LSEC_EV_MANIFEST_SHA256, mhex, LSEC_EV_QUOTA,
+		       (json_int_t)quota, LSEC_EV_MEANING, LSEC_MEANING_SUBMITTED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_add(&id, st->store, product, ver, hex, mtext, person, err));
@@ -373,8 +375,8 @@ int lsec_station_release_revoke(lsec_station *st, const char *id, const char *pe
 	json_t *ev = NULL;
 	LSEC_TRY(officer_find(&list, &n, &a, st, id, person, "revoke", LSEC_E_EXISTS,
 			      "it is already revoked", err));
-	ev = json_pack("{s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
-		       LSEC_EV_IMAGE_SHA256, a->digest);
+	ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_PRODUCT, a->name, LSEC_EV_VERSION, a->version,
+		       LSEC_EV_IMAGE_SHA256, a->digest, LSEC_EV_MEANING, LSEC_MEANING_REVOKED);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_store_release_revoke(st->store, a->name, a->version, person, err));

@@ -778,6 +778,53 @@ out:
 	return rc;
 }
 
+/*
+ * The unit's runs as its verified leaves record them, never the runs rows
+ * (a row inserted or changed by SQL is not history): each run.start opens
+ * one (its id, SOP, version, person, station, time, release), a leaf with
+ * its run-outcome (run.finish, unit.quarantine, unit.decommission,
+ * run.reconcile) closes it.
+ */
+static int history_runs(lsec_station_unit_record *r, const json_t *leaves, lsec_err *err)
+{
+	int rc = 0;
+	size_t i;
+	const json_t *l;
+	r->runs = lsec_calloc(json_array_size(leaves) + 1, sizeof(*r->runs));
+	LSEC_ENSURE(r->runs != NULL, LSEC_E_NOMEM, "out of memory");
+	json_array_foreach(leaves, i, l)
+	{
+		const json_t *ev = json_object_get(l, "evidence");
+		const json_t *id = json_object_get(ev, LSEC_EV_RUN);
+		const char *outcome = json_string_value(json_object_get(ev, LSEC_EV_RUN_OUTCOME));
+		lsec_store_run *run = NULL;
+		if (!json_is_integer(id)) {
+			continue;
+		}
+		for (size_t k = 0; k < r->nruns; k++) {
+			run = r->runs[k].id == (int64_t)json_integer_value(id) ? &r->runs[k] : run;
+		}
+		if (run == NULL && lsec_station__eq(json_string_value(json_object_get(l, "action")),
+						     "run.start")) {
+			run = &r->runs[r->nruns++];
+			run->id = (int64_t)json_integer_value(id);
+			leaf_str(run->serial, sizeof(run->serial), l, "unit");
+			leaf_str(run->sop, sizeof(run->sop), l, "sop");
+			leaf_str(run->sop_version, sizeof(run->sop_version), ev, LSEC_EV_SOP_VERSION);
+			leaf_str(run->person, sizeof(run->person), l, "person");
+			leaf_str(run->station, sizeof(run->station), l, "station");
+			leaf_str(run->started, sizeof(run->started), l, "time");
+			leaf_str(run->release, sizeof(run->release), ev, LSEC_EV_RELEASE);
+		}
+		if (run != NULL && outcome != NULL) {
+			snprintf(run->outcome, sizeof(run->outcome), "%s", outcome);
+			leaf_str(run->finished, sizeof(run->finished), l, "time");
+		}
+	}
+out:
+	return rc;
+}
+
 int lsec_station_unit_show(lsec_station_unit_record **out, lsec_station *st, const char *serial,
 			   lsec_err *err)
 {
@@ -788,8 +835,8 @@ int lsec_station_unit_show(lsec_station_unit_record **out, lsec_station *st, con
 	r = lsec_calloc(1, sizeof(*r));
 	LSEC_ENSURE(r != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_store_unit_get(&r->unit, st->store, serial, err));
-	LSEC_TRY(lsec_store_run_list(&r->runs, &r->nruns, st->store, serial, err));
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
+	LSEC_TRY(history_runs(r, leaves, err));
 	r->events = lsec_calloc(json_array_size(leaves) + 1, sizeof(*r->events));
 	LSEC_ENSURE(r->events != NULL, LSEC_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < json_array_size(leaves); i++) {

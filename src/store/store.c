@@ -176,6 +176,8 @@ static const char *const migrations[] = {
 #define SCHEMA_LEAF_ACTION 6
 /* The migration that adds registry_identity: from it on every registry has an id. */
 #define SCHEMA_IDENTITY 8
+/* The migration that allows one active credential per unit. */
+#define SCHEMA_ONE_CREDENTIAL 13
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -384,6 +386,46 @@ out:
 	return rc;
 }
 
+/* Appends each serial (cols[0]) to the list ctx, comma separated, up to its capacity. */
+static int row_serials(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	lsec_buf *b = ctx;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	if (ncols > 0) {
+		lsec_store__copy(serial, sizeof(serial), &cols[0]);
+		if (lsec_buf_printf(b, NULL, "%s'%s'", b->len > 0 ? ", " : "", serial) != 0) {
+			return 0; /* the list is full: the first units are named */
+		}
+	}
+	return 0;
+}
+
+/*
+ * Before migration 13: a registry whose units hold two active credentials
+ * (written before the rule) cannot take the index; say which units, and
+ * what to do, rather than the database's own words.
+ */
+static int check_one_credential(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_buf units = LSEC_BUF_INIT(1024);
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT u.serial FROM credentials c JOIN units u ON u.id = c.unit_id"
+				   " WHERE c.revoked IS NULL OR c.revoked = ''"
+				   " GROUP BY u.serial HAVING COUNT(*) > 1 ORDER BY u.serial",
+				   NULL, 0, row_serials, &units, err));
+	LSEC_ENSURE(units.len == 0, LSEC_E_STORE_SCHEMA,
+		    "cannot upgrade registry '%s' to schema version %d: unit(s) %s hold more than "
+		    "one active credential (table credentials), and a unit may hold only one; "
+		    "find which credential each unit's label carries (linesec unit show), revoke "
+		    "the others, then open the registry again",
+		    st->location, SCHEMA_ONE_CREDENTIAL, lsec_buf_cstr(&units, NULL));
+out:
+	lsec_buf_release(&units);
+	return rc;
+}
+
 static int migrate(lsec_store *st, int target, lsec_err *err)
 {
 	int rc = 0;
@@ -406,6 +448,9 @@ static int migrate(lsec_store *st, int target, lsec_err *err)
 	for (int64_t v = cur + 1; v <= target; v++) {
 		char now[32];
 		lsec_time_utc(now);
+		if (v == SCHEMA_ONE_CREDENTIAL) {
+			LSEC_TRY(check_one_credential(st, err));
+		}
 		lsec_buf_reset(&ddl);
 		LSEC_TRY(render_ddl(&ddl, st->ops, migrations[v - 1], err));
 		LSEC_TRY(st->ops->exec(st, (const char *)ddl.data, err));

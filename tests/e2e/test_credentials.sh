@@ -26,6 +26,7 @@ creds() { # creds SERIAL: the unit's credential rows, valid ones
 	sql "SELECT COUNT(*) || ' ' || COUNT(*) FILTER (WHERE c.revoked IS NULL)
 	     FROM credentials c JOIN units u ON u.id = c.unit_id WHERE u.serial = '$1'"
 }
+leaf_text() { if [ -n "${e2e_pg_url:-}" ]; then echo "convert_from(leaf, 'UTF8')"; else echo "CAST(leaf AS TEXT)"; fi; }
 issue_leaves() { sql "SELECT COUNT(*) FROM audit_leaves WHERE CAST(leaf AS TEXT) LIKE '%initial-password.issue%'"; }
 
 suite_cred() {
@@ -129,6 +130,32 @@ suite_replace() {
 	check "$label: approval, revocation and new credential are one transaction's leaves" \
 		"[ \"\$(seq_of credential.revoke)\" = $((a + 1)) ] && [ \"\$(seq_of pki.initial-password.issue)\" = $((a + 2)) ]"
 	expect 0 "$label: the log and the registry agree" "$L" audit verify
+
+	# The revoked credential put back by SQL (its row deleted and inserted
+	# again unrevoked, the new one marked revoked): its password is not the
+	# unit's, as the leaves record it.
+	local old new
+	old=$(sed -n 's/^password: //p' labels/unit-001.label)
+	new=$(sed -n 's/^password: //p' labels2/unit-001.label)
+	LINESEC_CLAIMED_PASSWORD="$new" expect 0 "$label: cred-check accepts the new credential" \
+		"$L" ca cred-check --as alice unit-001
+	LINESEC_CLAIMED_PASSWORD="$old" expect 10 "$label: and refuses the revoked one" \
+		"$L" ca cred-check --as alice unit-001
+	sql "CREATE TABLE saved_creds AS SELECT * FROM credentials" >/dev/null
+	sql "UPDATE credentials SET revoked = created WHERE revoked IS NULL;
+	     DELETE FROM credentials WHERE keyed_fp = (SELECT keyed_fp FROM saved_creds WHERE revoked IS NOT NULL);
+	     INSERT INTO credentials (unit_id, keyed_fp, created) SELECT unit_id, keyed_fp, created FROM saved_creds WHERE revoked IS NOT NULL" >/dev/null
+	check "$label: the registry now holds the old credential as the valid one" "[ \"\$(creds unit-001)\" = '2 1' ]"
+	LINESEC_CLAIMED_PASSWORD="$old" expect 5 "$label: cred-check refuses the row no leaf backs" \
+		"$L" ca cred-check --as alice unit-001
+	has "registry table credentials, row [0-9a-f]*, which no audit leaf backs; the unit's valid credential is [0-9a-f]*, which audit leaf [0-9]* records" \
+		err.txt "$label: the refusal names the table, the row, the unit and the leaf"
+	check "$label: the refused check is a leaf" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE action = 'pki.initial-password.check' AND $(leaf_text) LIKE '%unbacked-row%'\")\" = 1 ]"
+	sql "DELETE FROM credentials WHERE keyed_fp = (SELECT keyed_fp FROM saved_creds WHERE revoked IS NOT NULL);
+	     UPDATE credentials SET revoked = NULL WHERE keyed_fp = (SELECT keyed_fp FROM saved_creds WHERE revoked IS NULL);
+	     INSERT INTO credentials SELECT * FROM saved_creds WHERE revoked IS NOT NULL; DROP TABLE saved_creds" >/dev/null
+	expect 0 "$label: put back, the line verifies" "$L" audit verify
 }
 
 # With write access to the registry alone: the shipped unit's credential row

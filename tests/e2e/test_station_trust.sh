@@ -117,6 +117,23 @@ run_suite() { # run_suite LABEL [init options]
 	has "leaf $seq is bad" err.txt "audit verify names it"
 	check "st-m's earlier leaf is not the one named" "! grep -q \"leaf $before is bad\" err.txt"
 	sql "DELETE FROM audit_leaves WHERE seq = $seq" >/dev/null
+	# The distrust hidden through the action column (outside the leaf hash):
+	# st-m is still refused; the column's list no longer matches the signed
+	# index, and the refusal names the table and the key.
+	local dseq
+	dseq=$(sql "SELECT seq FROM audit_leaves WHERE action = 'station.distrust'")
+	sql "UPDATE audit_leaves SET action = 'note' WHERE seq = $dseq" >/dev/null
+	seq=$(forge note '{}')
+	expect 5 "with its distrust hidden by SQL, st-m's later leaf is still refused" \
+		"$L" change list --as alice
+	has "registry table audit_leaves lists 0 leaves under action 'station.distrust' below leaf [0-9]*, but the signed index of that checkpoint holds 1" \
+		err.txt "the refusal names the table, the action and the signed count"
+	expect 5 "audit verify refuses it too" "$L" audit verify
+	sql "UPDATE audit_leaves SET action = 'station.distrust' WHERE seq = $dseq" >/dev/null
+	expect 5 "put back, st-m's leaf after the distrust is named" "$L" audit verify
+	has "leaf $seq is bad" err.txt "audit verify names it"
+	sql "DELETE FROM audit_leaves WHERE seq = $seq" >/dev/null
+	expect 0 "without it the log verifies" "$L" audit verify
 
 	# Trusted again by a new two-officer change: its leaves from then on verify.
 	id=$(LINESEC_PASSWORD=alice-trust-pw "$L" station trust --as alice --pubkey m.pub st-m |

@@ -78,10 +78,33 @@ run_suite() { # run_suite LABEL [init options]
 	has '"key":"unit-001"' out.txt "--json names the row"
 	reg_sql "$pg_url" $db "UPDATE units SET state = 'shipped' WHERE id = $u1" >/dev/null
 
+	# The unit's station rewritten (the registering leaf names the station).
+	reg_sql "$pg_url" $db "UPDATE units SET station = 'st9' WHERE id = $u1" >/dev/null
+	tampered "unit station changed" "units, row 'unit-001': station is 'st9', but leaf [0-9]* says 'st1'"
+	reg_sql "$pg_url" $db "UPDATE units SET station = 'st1' WHERE id = $u1" >/dev/null
+
+	# An approved release's manifest rewritten (its security counter lowered).
+	reg_sql "$pg_url" $db "UPDATE releases SET manifest = replace(manifest, '\"security-counter\":1', '\"security-counter\":0') WHERE version = '1.0.0'" >/dev/null
+	tampered "release manifest changed" "releases, row 'sensor@1.0.0': manifest is '[0-9a-f]*', but leaf [0-9]* says '[0-9a-f]*'"
+	reg_sql "$pg_url" $db "UPDATE releases SET manifest = replace(manifest, '\"security-counter\":0', '\"security-counter\":1') WHERE version = '1.0.0'" >/dev/null
+
 	# A passed run inserted for the unit.
 	reg_sql "$pg_url" $db "INSERT INTO runs (unit_id, sop, sop_version, person, station, outcome, started, finished)
 		SELECT unit_id, sop, sop_version, person, station, 'passed', started, finished FROM runs WHERE unit_id = $u1 AND sop = 'flash'" >/dev/null
 	tampered "runs row inserted" "runs, row '[0-9]*': no audit leaf records it"
+	# The device history record lists the runs the leaves record, not the rows:
+	# neither the inserted run nor a run row rewritten (person, outcome) shows.
+	reg_sql "$pg_url" $db "UPDATE runs SET sop = 'forged-sop', person = 'mallory' WHERE id = (SELECT MAX(id) FROM runs)" >/dev/null
+	reg_sql "$pg_url" $db "UPDATE runs SET person = 'mallory', outcome = 'forged-outcome' WHERE unit_id = $u1 AND sop = 'provision'" >/dev/null
+	expect 0 "unit show with runs rows inserted and rewritten" "$L" unit show --as olga unit-001 --json
+	check "unit show lists neither the inserted run nor the rewritten row's values" \
+		"! grep -q -e forged-sop -e mallory -e forged-outcome out.txt"
+	local passed
+	passed=$(python3 -c 'import json,sys; r=json.load(open("out.txt"))["runs"]; print(len(r), sum(x["outcome"] == "passed" and x["person"] == "olga" for x in r))')
+	check "it lists the four runs the leaves record, each passed, by olga" "[ '$passed' = '4 4' ]"
+	expect 0 "unit show as text" "$L" unit show --as olga unit-001
+	check "the text lists none of them either" "! grep -q -e forged-sop -e mallory -e forged-outcome out.txt"
+	reg_sql "$pg_url" $db "UPDATE runs SET person = 'olga', outcome = 'passed' WHERE unit_id = $u1 AND sop = 'provision'" >/dev/null
 	reg_sql "$pg_url" $db "DELETE FROM runs WHERE id = (SELECT MAX(id) FROM runs)" >/dev/null
 
 	# The shipped unit's key marked compromised.
@@ -123,6 +146,13 @@ run_suite() { # run_suite LABEL [init options]
 	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'operator', 'security-officer') WHERE subject = 'olga'" >/dev/null
 	tampered "change_requests payload rewritten" "change_requests, row '[0-9]*': payload is '{\"name\":\"olga\",\"role\":\"security-officer\"}', but leaf [0-9]* says"
 	reg_sql "$pg_url" $db "UPDATE change_requests SET payload = replace(payload, 'security-officer', 'operator') WHERE subject = 'olga'" >/dev/null
+
+	# The revocation is a signature like the others: its leaf says what it means.
+	local text="CAST(leaf AS TEXT)"
+	[ -n "$pg_url" ] && text="convert_from(leaf, 'UTF8')"
+	local meant
+	meant=$(reg_sql "$pg_url" $db "SELECT COUNT(*) FROM audit_leaves WHERE action = 'release.revoke' AND $text LIKE '%\"meaning\":\"revoked\"%'")
+	check "release.revoke leaf records meaning revoked" "[ '$meant' = 1 ]"
 
 	# A revoked release made flashable again.
 	local revoked

@@ -83,6 +83,43 @@ static void test_store_store__old_version_migrated_keeping_data(void **state)
 	lsec_test_db_free(db);
 }
 
+/*
+ * A registry of version 12 whose unit holds two active credentials cannot
+ * take migration 13's one-active index: the open is refused naming the
+ * unit and what to do, and the registry stays at version 12 with both rows.
+ */
+static void test_store_store__two_active_credentials_named_at_migration(void **state)
+{
+	(void)state;
+	lsec_test_db *db = lsec_test_db_new();
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	assert_lsec_ok(lsec_store__create_version(&st, db->location, 12, &err), &err);
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO units (serial, uid, product, station, state,"
+					 " prev_state, created, updated) VALUES ('SN-7', '01', 'p',"
+					 " 's', 'locked', 'secured', 'now', 'now')",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_store__query(st,
+					 "INSERT INTO credentials (unit_id, keyed_fp, created, revoked)"
+					 " SELECT id, 'aa', 'now', NULL FROM units UNION ALL"
+					 " SELECT id, 'bb', 'now', '' FROM units",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	lsec_store_close(st);
+	st = NULL;
+	assert_lsec_code(lsec_store_open(&st, db->location, &err), LSEC_E_STORE_SCHEMA, &err);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "unit(s) 'SN-7' hold more than one active credential"));
+	assert_non_null(strstr(err.msg, "revoke the others"));
+	/* Nothing half done: still version 12 (a read-only open says which). */
+	assert_lsec_code(lsec_store_open_read_only(&st, db->location, &err), LSEC_E_STORE_SCHEMA,
+			 &err);
+	assert_non_null(strstr(err.msg, "its schema version is 12"));
+	lsec_test_db_free(db);
+}
+
 static void test_store_store__newer_schema_refused(void **state)
 {
 	lsec_test_db *db = *state;
@@ -461,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_store__create_makes_latest_schema,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test(test_store_store__old_version_migrated_keeping_data),
+		cmocka_unit_test(test_store_store__two_active_credentials_named_at_migration),
 		cmocka_unit_test_setup_teardown(test_store_store__latest_checkpoint_and_nodes,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_store_store__newer_schema_refused,
