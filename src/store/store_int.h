@@ -56,12 +56,21 @@ typedef struct store_ops {
 		     store_row_fn fn, void *ctx, lsec_err *err);
 	/* Rows changed by the last query. */
 	int64_t (*changes)(lsec_store *st);
+	/*
+	 * After a commit: makes every commit this handle made durable (SQLite:
+	 * the group commit of sqlite.c). NULL when a commit is durable when it
+	 * returns (PostgreSQL, unless unsynced_sql turned that off).
+	 */
+	int (*sync)(lsec_store *st, lsec_err *err);
+	/* Run after BEGIN of an unsynced transaction; NULL: its commit skips sync. */
+	const char *unsynced_sql;
 } store_ops;
 
 struct lsec_store {
 	const store_ops *ops;
 	void *impl;
 	bool in_tx;
+	bool tx_unsynced; /* the open write transaction need not be durable at its commit */
 	bool creating;     /* lsec_store_create: the database must be new */
 	bool created_file; /* this handle made the SQLite file (removed if creation fails) */
 	bool read_only;    /* lsec_store_open_read_only: never migrated, never written */
