@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 #include <string.h>
+#include <time.h>
 
 #define SQLITE_BUSY_MS 15000
 #define STMT_CACHE 128
@@ -46,6 +47,8 @@ typedef struct wal_syncer {
 	uint64_t failed;    /* tickets up to this one met a failed sync (sticky) */
 	int fail_errno;
 	bool running; /* a sync is under way (outside mu) */
+	uint64_t rounds; /* syncs done */
+	unsigned gather; /* test hook: the next sync waits for this many tickets */
 } wal_syncer;
 
 static pthread_mutex_t syncers_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -208,6 +211,46 @@ static int wal_fdatasync(const char *path)
 	return e;
 }
 
+/* The test hook's wait (under s->mu): up to 10 s for s->gather tickets. */
+static void gather_wait(wal_syncer *s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (s->gather > 0 && s->requested < s->gather) {
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
+			break;
+		}
+	}
+	s->gather = 0;
+}
+
+void lsec_store__sqlite_gather(lsec_store *st, unsigned n)
+{
+	wal_syncer *s = st->ops == &lsec_store__sqlite_ops && st->impl != NULL
+				? ((sqlite_impl *)st->impl)->syncer
+				: NULL;
+	if (s != NULL) {
+		pthread_mutex_lock(&s->mu);
+		s->gather = n == 0 ? 0 : (unsigned)s->requested + n;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+uint64_t lsec_store__sqlite_syncs(lsec_store *st)
+{
+	uint64_t n = 0;
+	wal_syncer *s = st->ops == &lsec_store__sqlite_ops && st->impl != NULL
+				? ((sqlite_impl *)st->impl)->syncer
+				: NULL;
+	if (s != NULL) {
+		pthread_mutex_lock(&s->mu);
+		n = s->rounds;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return n;
+}
+
 /*
  * Makes every commit this handle wrote durable: one fdatasync of the log,
  * by whichever waiter finds no sync under way, for all tickets taken by
@@ -224,6 +267,9 @@ static int sq_sync(lsec_store *st, lsec_err *err)
 	}
 	pthread_mutex_lock(&s->mu);
 	uint64_t mine = ++s->requested;
+	if (s->gather > 0) {
+		pthread_cond_broadcast(&s->cv); /* a gathering leader counts the tickets */
+	}
 	for (;;) {
 		if (s->failed >= mine) {
 			e = s->fail_errno;
@@ -237,11 +283,13 @@ static int sq_sync(lsec_store *st, lsec_err *err)
 			continue;
 		}
 		s->running = true;
+		gather_wait(s);
 		uint64_t upto = s->requested;
 		pthread_mutex_unlock(&s->mu);
 		int r = wal_fdatasync(s->path);
 		pthread_mutex_lock(&s->mu);
 		s->running = false;
+		s->rounds++;
 		if (r == 0) {
 			s->synced = upto;
 		} else {

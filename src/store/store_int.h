@@ -148,6 +148,15 @@ int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *
  */
 void lsec_store__fail_after(lsec_store *st, unsigned long n);
 
+/*
+ * Test hooks of the SQLite group commit (no-ops on PostgreSQL): the next
+ * sync of st's registry in this process waits (up to 10 s) until n more
+ * commits wait for it, so that they share it; and the number of syncs made
+ * for st's registry in this process so far.
+ */
+void lsec_store__sqlite_gather(lsec_store *st, unsigned n);
+uint64_t lsec_store__sqlite_syncs(lsec_store *st);
+
 /* Test hook: creates a new registry migrated only up to `version` (1..latest). */
 int lsec_store__create_version(lsec_store **out, const char *location, int version,
 			       lsec_err *err);
