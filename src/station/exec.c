@@ -475,17 +475,19 @@ out:
 }
 
 /*
- * Whether a step's intent must be durable before the action: it changes
- * something outside the station (the device, a fuse, a printed label) or
- * records a person's act. A step that only reads the device back or
- * computes in the station (image.check, ca.issue, credential.generate) is
- * repeated after a crash instead, from the last durable record.
+ * Whether a step's intent must be durable before the action: the action is
+ * irreversible, or it changes the device (the next run must find the
+ * interrupted run that explains a key in the slot, and what the station
+ * issued is durable before it is handed over), or it prints a label. A step
+ * that only reads the device back, computes in the station (image.check,
+ * ca.issue, credential.generate) or asks a person to confirm is repeated
+ * after a crash instead, from the last durable record.
  */
 static bool intent_durable(const lsec_sop_action *a)
 {
-	unsigned outside = LSEC_SOP_ACTION_DEVICE | LSEC_SOP_ACTION_IRREVERSIBLE |
-			   LSEC_SOP_ACTION_MANUAL | LSEC_SOP_ACTION_ADVISORY;
-	return (a->flags & LSEC_SOP_ACTION_VERIFIES) == 0 && (a->flags & outside) != 0;
+	unsigned outside = LSEC_SOP_ACTION_DEVICE | LSEC_SOP_ACTION_ADVISORY;
+	return (a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0 ||
+	       ((a->flags & LSEC_SOP_ACTION_VERIFIES) == 0 && (a->flags & outside) != 0);
 }
 
 /*
