@@ -48,7 +48,7 @@ typedef struct wal_syncer {
 	int fail_errno;
 	bool running; /* a sync is under way (outside mu) */
 	uint64_t rounds; /* syncs done */
-	unsigned gather; /* test hook: the next sync waits for this many tickets */
+	unsigned gather; /* test hook: the next sync waits until this ticket is taken */
 } wal_syncer;
 
 static pthread_mutex_t syncers_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -128,7 +128,7 @@ static int row_text_copy(void *ctx, const store_val *cols, size_t ncols, lsec_er
 {
 	(void)err;
 	if (ncols > 0) {
-		lsec_store__copy(ctx, 16, &cols[0]);
+		lsec_store__copy(ctx, 16, &cols[0]); /* a journal mode name: char[16] */
 	}
 	return 0;
 }
@@ -211,7 +211,7 @@ static int wal_fdatasync(const char *path)
 	return e;
 }
 
-/* The test hook's wait (under s->mu): up to 10 s for s->gather tickets. */
+/* The test hook's wait (under s->mu): up to 10 s for ticket s->gather. */
 static void gather_wait(wal_syncer *s)
 {
 	struct timespec until;
