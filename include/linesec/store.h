@@ -5,7 +5,8 @@
  *
  * Invariants:
  *  - One interface, two backends with the same schema: SQLite (the default;
- *    a file path; WAL mode, busy timeout, synchronous=FULL) and PostgreSQL
+ *    a file path; WAL mode, busy timeout; a commit returns once it is
+ *    synced, the syncs of one process's handles shared: group commit) and PostgreSQL
  *    (a "postgresql://" or "postgres://" URL, through libpq).
  *  - Uniqueness is the database's job: UNIQUE constraints on unit serial,
  *    UID, key fingerprint, certificate serial and credential fingerprint,
@@ -141,6 +142,18 @@ typedef struct lsec_store_tx {
 #define LSEC_STORE_TX_INIT {NULL, false}
 
 LSEC_API LSEC_MUST_USE int lsec_store_tx_begin(lsec_store_tx *out, lsec_store *st, lsec_err *err);
+/*
+ * A write transaction like lsec_store_tx_begin's whose commit is atomic and
+ * ordered but need not be durable when lsec_store_tx_end returns: a process
+ * crash loses nothing committed, a power loss may lose it, but only together
+ * with every later commit (the registry is as of an earlier commit). The next
+ * durable commit of the registry, from any handle, makes it durable. For
+ * records a station may lose with the device left as it is because the step
+ * they record is safe to repeat (docs/station.md, "Durability"). Joins an
+ * open transaction, whose own begin decides.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_tx_begin_unsynced(lsec_store_tx *out, lsec_store *st,
+							lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_tx_begin_read(lsec_store_tx *out, lsec_store *st,
 						     lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_tx_end(lsec_store_tx *tx, int rc, lsec_err *err);

@@ -5,6 +5,9 @@
  * registry. Then every step is recorded twice, each time in one store
  * transaction with its audit leaf: its intent (parameters) before the
  * device is touched, and its outcome with the evidence read back after.
+ * Only some of these commits wait to be durable (intent_durable, and the
+ * end of a run); the others become durable with the next one
+ * (docs/station.md, "Durability").
  * A failed step is retried as the SOP allows, then the SOP's on-failure is
  * applied and the operator is told, in the SOP's words, what to do next.
  *
@@ -281,7 +284,8 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			       st->cfg->products[0].id, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
 			       lsec_unit_state_name(LSEC_UNIT_NEW));
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-		LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+		/* Durable with the intent of the first step that writes to the unit. */
+		LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
 		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex,
 						st->cfg->products[0].id, st->cfg->station_id, err));
 		LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "unit.register", "registered", ev,
@@ -314,7 +318,7 @@ static int close_interrupted(lsec_station__run *r, lsec_err *err)
 			       runs[i].sop, "started", runs[i].started, LSEC_EV_RUN_OUTCOME,
 			       "interrupted");
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-		LSEC_TRY(lsec_store_tx_begin(&tx, r->st->store, err));
+		LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, r->st->store, err));
 		LSEC_TRY(lsec_store_run_finish(r->st->store, runs[i].id, "interrupted", err));
 		LSEC_TRY(leaf(r, r->st->cfg->operator_name, NULL, "run.reconcile", "interrupted", ev,
 			      err));
@@ -440,7 +444,12 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 		LSEC_TRY(lsec_json_set(r->evidence, LSEC_EV_KEY_STATE,
 				       json_string(lsec_key_state_name(LSEC_KEY_ACTIVE)), err));
 	}
-	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	/*
+	 * Unsynced: the step is safe to repeat from its intent, and what it
+	 * issued (an identity, a credential) leaves the station only after the
+	 * durable intent of the step that hands it over.
+	 */
+	LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
 	if (passed && r->add_identity) {
 		lsec_buf der = LSEC_BUF_INIT(1 << 16);
 		lsec_hex_encode(fp, r->key_fp, 32);
@@ -466,6 +475,22 @@ out:
 }
 
 /*
+ * Whether a step's intent must be durable before the action: the action is
+ * irreversible, or it changes the device (the next run must find the
+ * interrupted run that explains a key in the slot, and what the station
+ * issued is durable before it is handed over), or it prints a label. A step
+ * that only reads the device back, computes in the station (image.check,
+ * ca.issue, credential.generate) or asks a person to confirm is repeated
+ * after a crash instead, from the last durable record.
+ */
+static bool intent_durable(const lsec_sop_action *a)
+{
+	unsigned outside = LSEC_SOP_ACTION_DEVICE | LSEC_SOP_ACTION_ADVISORY;
+	return (a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0 ||
+	       ((a->flags & LSEC_SOP_ACTION_VERIFIES) == 0 && (a->flags & outside) != 0);
+}
+
+/*
  * Runs one attempt of the current step. Returns 0 when it passed, 1 when
  * the device or a check failed (why says how), < 0 when recording failed.
  */
@@ -485,7 +510,8 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 		json_object_set_new(intent, "reconcile", json_true());
 	}
 	/* Intent first: before an irreversible act the registry knows what is about to happen. */
-	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(intent_durable(s->action) ? lsec_store_tx_begin(&tx, st->store, err)
+					   : lsec_store_tx_begin_unsynced(&tx, st->store, err));
 	LSEC_TRY(lsec_store_step_begin(&step_id, st->store, r->run_id, s->id, person, err));
 	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
@@ -652,7 +678,8 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 	if (r->release_first) {
 		LSEC_TRY(lsec_json_set(ev, LSEC_EV_RELEASE_FIRST, json_true(), err));
 	}
-	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	/* Durable with the first durable intent of its steps. */
+	LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
 	LSEC_TRY(lsec_store_run_begin(&r->run_id, st->store, r->serial, sop_name(r), r->sop_version,
 				      st->cfg->operator_name, st->cfg->station_id, err));
 	LSEC_TRY(lsec_json_set(ev, LSEC_EV_RUN, json_integer((json_int_t)r->run_id), err));

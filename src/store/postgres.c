@@ -295,4 +295,7 @@ const store_ops lsec_store__postgres_ops = {
 	.exec = pg_exec,
 	.query = pg_query,
 	.changes = pg_changes,
+	.sync = NULL,
+	/* Asynchronous commit: made durable by the server's next synchronous one. */
+	.unsynced_sql = "SET LOCAL synchronous_commit TO off",
 };

@@ -1,18 +1,27 @@
 /*
  * sqlite.c - the SQLite backend: one file beside line.yaml, WAL mode (readers
- * never block the writer), synchronous=FULL (a committed audit leaf survives
- * power loss), a busy timeout so stations on one file queue up instead of
- * failing, and foreign keys on.
+ * never block the writer), a busy timeout so stations on one file queue up
+ * instead of failing, and foreign keys on.
+ *
+ * Durability with group commit: SQLite commits with synchronous=NORMAL (the
+ * commit is written to the write-ahead log, atomic and in order, but not
+ * synced), and a durable commit then waits for a sync of the log (sq_sync),
+ * outside the write lock. One sync covers every commit already written, so
+ * the handles of one process on one registry (the sockets of a gang) share
+ * them: the first waiter syncs for all commits waiting at that moment, the
+ * others wait for it (docs/station.md, "Durability").
  */
 #include "store/store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 #include <string.h>
+#include <time.h>
 
 #define SQLITE_BUSY_MS 15000
 #define STMT_CACHE 128
@@ -22,10 +31,34 @@ typedef struct stmt_slot {
 	sqlite3_stmt *stmt;
 } stmt_slot;
 
+/*
+ * The group commit of one write-ahead log in this process. A ticket is
+ * taken after a commit was written; a sync started after the ticket covers
+ * it. Shared by every handle of the process on the same registry file.
+ */
+typedef struct wal_syncer {
+	struct wal_syncer *next;
+	unsigned refs;
+	char *path; /* the write-ahead log */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t requested; /* tickets handed out */
+	uint64_t synced;    /* every ticket up to this one is durable */
+	uint64_t failed;    /* tickets up to this one met a failed sync (sticky) */
+	int fail_errno;
+	bool running; /* a sync is under way (outside mu) */
+	uint64_t rounds; /* syncs done */
+	unsigned gather; /* test hook: the next sync waits until this ticket is taken */
+} wal_syncer;
+
+static pthread_mutex_t syncers_mu = PTHREAD_MUTEX_INITIALIZER;
+static wal_syncer *syncers;
+
 typedef struct sqlite_impl {
 	sqlite3 *db;
 	stmt_slot cache[STMT_CACHE];
 	size_t ncache;
+	wal_syncer *syncer; /* NULL: not in WAL mode, every commit is synced by SQLite */
 } sqlite_impl;
 
 static int map_error(lsec_store *st, int src, const char *what, lsec_err *err)
@@ -86,6 +119,194 @@ out:
 	return rc;
 }
 
+static int sq_query(lsec_store *st, const char *sql, const store_val *p, size_t np,
+		    store_row_fn fn, void *ctx, lsec_err *err);
+
+/* ---- group commit --------------------------------------------------------------------- */
+
+static int row_text_copy(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	if (ncols > 0) {
+		lsec_store__copy(ctx, 16, &cols[0]); /* a journal mode name: char[16] */
+	}
+	return 0;
+}
+
+/*
+ * In WAL mode the handle commits with synchronous=NORMAL and joins the
+ * process's syncer of its write-ahead log; in any other journal mode (a file
+ * system without shared memory) SQLite syncs every commit itself (FULL).
+ */
+static int syncer_attach(lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	sqlite_impl *im = st->impl;
+	char mode[16] = "";
+	wal_syncer *s = NULL;
+	LSEC_TRY(sq_query(st, "PRAGMA journal_mode", NULL, 0, row_text_copy, mode, err));
+	if (strcmp(mode, "wal") != 0) {
+		LSEC_TRY(st->ops->exec(st, "PRAGMA synchronous=FULL", err));
+		goto out;
+	}
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(im->db, "main"));
+	LSEC_ENSURE(wal != NULL && wal[0] != '\0', LSEC_E_IO,
+		    "cannot open registry '%s': its write-ahead log has no name", st->location);
+	pthread_mutex_lock(&syncers_mu);
+	for (s = syncers; s != NULL && strcmp(s->path, wal) != 0; s = s->next) {
+	}
+	if (s == NULL && (s = lsec_calloc(1, sizeof(*s))) != NULL) {
+		s->path = lsec_strdup(wal);
+		if (s->path == NULL) {
+			lsec_free(s);
+			s = NULL;
+		} else {
+			pthread_mutex_init(&s->mu, NULL);
+			pthread_cond_init(&s->cv, NULL);
+			s->next = syncers;
+			syncers = s;
+		}
+	}
+	if (s != NULL) {
+		s->refs++;
+	}
+	pthread_mutex_unlock(&syncers_mu);
+	LSEC_ENSURE(s != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory",
+		    st->location);
+	im->syncer = s;
+	LSEC_TRY(st->ops->exec(st, "PRAGMA synchronous=NORMAL", err));
+out:
+	return rc;
+}
+
+static void syncer_detach(wal_syncer *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&syncers_mu);
+	if (--s->refs == 0) {
+		wal_syncer **p = &syncers;
+		while (*p != s) {
+			p = &(*p)->next;
+		}
+		*p = s->next;
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		lsec_free(s->path);
+		lsec_free(s);
+	}
+	pthread_mutex_unlock(&syncers_mu);
+}
+
+/* Syncs the write-ahead log file: 0 or an errno. */
+static int wal_fdatasync(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return errno;
+	}
+	int e = fdatasync(fd) == 0 ? 0 : errno;
+	close(fd);
+	return e;
+}
+
+/* The test hook's wait (under s->mu): up to 10 s for ticket s->gather. */
+static void gather_wait(wal_syncer *s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (s->gather > 0 && s->requested < s->gather) {
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
+			break;
+		}
+	}
+	s->gather = 0;
+}
+
+void lsec_store__sqlite_gather(lsec_store *st, unsigned n)
+{
+	wal_syncer *s = st->ops == &lsec_store__sqlite_ops && st->impl != NULL
+				? ((sqlite_impl *)st->impl)->syncer
+				: NULL;
+	if (s != NULL) {
+		pthread_mutex_lock(&s->mu);
+		s->gather = n == 0 ? 0 : (unsigned)s->requested + n;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+uint64_t lsec_store__sqlite_syncs(lsec_store *st)
+{
+	uint64_t n = 0;
+	wal_syncer *s = st->ops == &lsec_store__sqlite_ops && st->impl != NULL
+				? ((sqlite_impl *)st->impl)->syncer
+				: NULL;
+	if (s != NULL) {
+		pthread_mutex_lock(&s->mu);
+		n = s->rounds;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return n;
+}
+
+/*
+ * Makes every commit this handle wrote durable: one fdatasync of the log,
+ * by whichever waiter finds no sync under way, for all tickets taken by
+ * then. A commit's frames are in the file (the page cache) before its
+ * ticket is taken, and fsync acts on the file, not on a descriptor.
+ */
+static int sq_sync(lsec_store *st, lsec_err *err)
+{
+	sqlite_impl *im = st->impl;
+	wal_syncer *s = im->syncer;
+	int e = 0;
+	if (s == NULL) {
+		return 0; /* synchronous=FULL: synced by the commit */
+	}
+	pthread_mutex_lock(&s->mu);
+	uint64_t mine = ++s->requested;
+	if (s->gather > 0) {
+		pthread_cond_broadcast(&s->cv); /* a gathering leader counts the tickets */
+	}
+	for (;;) {
+		if (s->failed >= mine) {
+			e = s->fail_errno;
+			break;
+		}
+		if (s->synced >= mine) {
+			break;
+		}
+		if (s->running) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		s->running = true;
+		gather_wait(s);
+		uint64_t upto = s->requested;
+		pthread_mutex_unlock(&s->mu);
+		int r = wal_fdatasync(s->path);
+		pthread_mutex_lock(&s->mu);
+		s->running = false;
+		s->rounds++;
+		if (r == 0) {
+			s->synced = upto;
+		} else {
+			s->failed = upto;
+			s->fail_errno = r;
+		}
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (e == 0) {
+		return 0;
+	}
+	return lsec_err_set(err, LSEC_E_IO, __FILE__, __LINE__,
+			    "cannot make a commit to registry '%s' durable: syncing '%s' failed: %s",
+			    st->location, s->path, strerror(e));
+}
+
 static int sq_open(lsec_store *st, const char *location, lsec_err *err)
 {
 	int rc = 0;
@@ -127,8 +348,8 @@ static int sq_open(lsec_store *st, const char *location, lsec_err *err)
 		goto out; /* nothing is set that would write */
 	}
 	LSEC_TRY(st->ops->exec(st, "PRAGMA journal_mode=WAL", err));
-	LSEC_TRY(st->ops->exec(st, "PRAGMA synchronous=FULL", err));
 	LSEC_TRY(st->ops->exec(st, "PRAGMA foreign_keys=ON", err));
+	LSEC_TRY(syncer_attach(st, err));
 out:
 	lsec_buf_release(&uri);
 	return rc;
@@ -144,6 +365,7 @@ static void sq_close(lsec_store *st)
 		sqlite3_finalize(im->cache[i].stmt);
 	}
 	sqlite3_close(im->db);
+	syncer_detach(im->syncer);
 	lsec_free(im);
 	st->impl = NULL;
 }
@@ -303,4 +525,6 @@ const store_ops lsec_store__sqlite_ops = {
 	.exec = sq_exec,
 	.query = sq_query,
 	.changes = sq_changes,
+	.sync = sq_sync,
+	.unsynced_sql = NULL,
 };

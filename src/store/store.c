@@ -5,6 +5,8 @@
 #include "store/store_int.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -652,15 +654,40 @@ out:
 	return rc;
 }
 
+/*
+ * Test hook (docs/station.md, "Crash safety"): LINESEC_TEST_CRASH_AT=
+ * "group-commit:N" kills the process (SIGKILL) inside its Nth durable commit,
+ * counted over the process: after the commit is written, before the sync
+ * that makes it durable, while other handles may be waiting on the same sync.
+ */
+static void group_commit_crash_point(void)
+{
+	static atomic_ulong durable_commits;
+	const char *want = getenv("LINESEC_TEST_CRASH_AT");
+	if (want == NULL || strncmp(want, "group-commit:", 13) != 0) {
+		return;
+	}
+	unsigned long n = atomic_fetch_add(&durable_commits, 1) + 1;
+	if (strtoul(want + 13, NULL, 10) == n) {
+		raise(SIGKILL);
+	}
+}
+
 static int tx_commit(lsec_store *st, lsec_err *err)
 {
+	bool durable = !st->tx_unsynced;
 	int rc = injected_fault(st, err) ? LSEC_E_IO : st->ops->exec(st, "COMMIT", err);
 	if (rc < 0) {
 		tx_rollback(st);
 		return rc;
 	}
 	st->in_tx = false;
-	return 0;
+	st->tx_unsynced = false;
+	if (durable && st->ops->sync != NULL) {
+		group_commit_crash_point();
+		rc = st->ops->sync(st, err);
+	}
+	return rc;
 }
 
 static void tx_rollback(lsec_store *st)
@@ -672,9 +699,11 @@ static void tx_rollback(lsec_store *st)
 	/* A failed ROLLBACK leaves nothing to do: the server or file undoes it. */
 	(void)st->ops->exec(st, "ROLLBACK", &ignored);
 	st->in_tx = false;
+	st->tx_unsynced = false;
 }
 
-static int tx_begin(lsec_store_tx *out, lsec_store *st, bool read, lsec_err *err)
+static int tx_begin(lsec_store_tx *out, lsec_store *st, bool read, bool unsynced,
+		    lsec_err *err)
 {
 	int rc = 0;
 	*out = (lsec_store_tx)LSEC_STORE_TX_INIT;
@@ -693,6 +722,16 @@ static int tx_begin(lsec_store_tx *out, lsec_store *st, bool read, lsec_err *err
 				 ? "BEGIN DEFERRED"
 				 : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 			 err));
+	if (unsynced && !read) {
+		st->tx_unsynced = true;
+		if (st->ops->unsynced_sql != NULL) {
+			rc = st->ops->exec(st, st->ops->unsynced_sql, err);
+			if (rc < 0) {
+				tx_rollback(st);
+				goto out;
+			}
+		}
+	}
 	out->st = st;
 	out->read = read;
 out:
@@ -701,12 +740,17 @@ out:
 
 int lsec_store_tx_begin(lsec_store_tx *out, lsec_store *st, lsec_err *err)
 {
-	return tx_begin(out, st, false, err);
+	return tx_begin(out, st, false, false, err);
+}
+
+int lsec_store_tx_begin_unsynced(lsec_store_tx *out, lsec_store *st, lsec_err *err)
+{
+	return tx_begin(out, st, false, true, err);
 }
 
 int lsec_store_tx_begin_read(lsec_store_tx *out, lsec_store *st, lsec_err *err)
 {
-	return tx_begin(out, st, true, err);
+	return tx_begin(out, st, true, false, err);
 }
 
 int lsec_store_tx_end(lsec_store_tx *tx, int rc, lsec_err *err)

@@ -56,12 +56,21 @@ typedef struct store_ops {
 		     store_row_fn fn, void *ctx, lsec_err *err);
 	/* Rows changed by the last query. */
 	int64_t (*changes)(lsec_store *st);
+	/*
+	 * After a commit: makes every commit this handle made durable (SQLite:
+	 * the group commit of sqlite.c). NULL when a commit is durable when it
+	 * returns (PostgreSQL, unless unsynced_sql turned that off).
+	 */
+	int (*sync)(lsec_store *st, lsec_err *err);
+	/* Run after BEGIN of an unsynced transaction; NULL: its commit skips sync. */
+	const char *unsynced_sql;
 } store_ops;
 
 struct lsec_store {
 	const store_ops *ops;
 	void *impl;
 	bool in_tx;
+	bool tx_unsynced; /* the open write transaction need not be durable at its commit */
 	bool creating;     /* lsec_store_create: the database must be new */
 	bool created_file; /* this handle made the SQLite file (removed if creation fails) */
 	bool read_only;    /* lsec_store_open_read_only: never migrated, never written */
@@ -138,6 +147,15 @@ int lsec_store__count(lsec_store *st, const char *sql, uint64_t *out, lsec_err *
  * not at all.
  */
 void lsec_store__fail_after(lsec_store *st, unsigned long n);
+
+/*
+ * Test hooks of the SQLite group commit (no-ops on PostgreSQL): the next
+ * sync of st's registry in this process waits (up to 10 s) until n more
+ * commits wait for it, so that they share it; and the number of syncs made
+ * for st's registry in this process so far.
+ */
+void lsec_store__sqlite_gather(lsec_store *st, unsigned n);
+uint64_t lsec_store__sqlite_syncs(lsec_store *st);
 
 /* Test hook: creates a new registry migrated only up to `version` (1..latest). */
 int lsec_store__create_version(lsec_store **out, const char *location, int version,

@@ -3,7 +3,10 @@
 # the test-only LINESEC_TEST_CRASH_AT hook, docs/station.md) right after the
 # boot-key digest is burned, and right after the debug lock is set; the next
 # 'linesec build' reconciles each unit by reading it back and ships it, with
-# one identity each, and the audit log verifies.
+# one identity each, and the audit log verifies. Then the same inside a group
+# commit (LINESEC_TEST_CRASH_AT=group-commit:N: killed in the process's Nth
+# durable commit, written but not yet synced): of one build, and of a gang run
+# on two sockets; every unit is then built again and ships.
 set -euo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
@@ -38,7 +41,7 @@ LINESEC_PASSWORD=bob-pw-123 L product key approve --as bob sensor@1 >/dev/null
 LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@1.0.0 >/dev/null
 LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
-L sim new --count 2 --dir fleet --seed 5 >/dev/null
+L sim new --count 5 --dir fleet --seed 5 >/dev/null
 
 i=0
 for at in secure-boot:burn-digest:acted debug-lock:lock-debug:acted; do
@@ -53,6 +56,24 @@ for at in secure-boot:burn-digest:acted debug-lock:lock-debug:acted; do
 	[ "$n" -ge 1 ] || fail "the interrupted run of unit $i was not closed"
 	c=$(L unit show --as olga "unit-00$i" --json | grep -o '"cert-serial":"[0-9a-f]*"' | sort -u | wc -l)
 	[ "$c" = 1 ] || fail "unit $i has $c certificates"
+done
+# Killed inside the 6th durable commit of a build, then built again.
+st=0
+LINESEC_TEST_CRASH_AT=group-commit:6 L build --as olga --batch --device sim:fleet/unit-003.sim \
+	>/dev/null 2>&1 || st=$?
+[ "$st" = 137 ] || fail "build was not killed inside a group commit (exit $st)"
+L build --as olga --batch --device sim:fleet/unit-003.sim | grep -q "shipped" ||
+	fail "unit 3 not finished after a kill inside a group commit"
+# A gang on two sockets killed inside a durable commit another socket may be waiting on.
+st=0
+LINESEC_TEST_CRASH_AT=group-commit:9 L line --as olga --devices 'sim:fleet/unit-00[45].sim' \
+	--gang 2 --batch >/dev/null 2>&1 || st=$?
+[ "$st" = 137 ] || fail "gang run was not killed inside a group commit (exit $st)"
+for u in 4 5; do
+	L build --as olga --batch --device "sim:fleet/unit-00$u.sim" | grep -q "shipped" ||
+		fail "unit $u not finished after the gang was killed inside a group commit"
+	c=$(L unit show --as olga "unit-00$u" --json | grep -o '"cert-serial":"[0-9a-f]*"' | sort -u | wc -l)
+	[ "$c" = 1 ] || fail "unit $u has $c certificates"
 done
 L audit verify >/dev/null || fail "the audit log does not verify"
 echo "crash ok"

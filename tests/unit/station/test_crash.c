@@ -5,6 +5,12 @@
  * the unit ends shipped or quarantined (never in between), a shipped unit
  * passed the ship gate with all its evidence, no identity was issued twice,
  * and the audit log verifies.
+ *
+ * The second and third cases kill inside a group commit instead
+ * (LINESEC_TEST_CRASH_AT=group-commit:N: the Nth durable commit of the
+ * process, after it was written and before the sync that makes it durable),
+ * at every durable commit of one unit's build, and of a two-socket gang's
+ * build where the other socket may be waiting on the same sync.
  */
 #include "station_fixture.h"
 
@@ -45,15 +51,24 @@ static size_t points(station_fx *fx, point *out, size_t cap)
 	return n;
 }
 
-/* In a child: build the unit with the crash hook armed. Returns how the child ended. */
-static int crash_child(station_fx *fx, const char *uri, const point *p)
+/*
+ * In a child: build the unit (uris[0], or uris[0..n) on two sockets when n
+ * > 1) with the crash hook armed at `at`. Returns how the child ended.
+ */
+static int crash_child_at(station_fx *fx, char **uris, size_t n, const char *at)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		char at[160];
-		snprintf(at, sizeof(at), "%s:%s:%s", p->sop, p->step, p->phase);
 		setenv("LINESEC_TEST_CRASH_AT", at, 1);
+		if (n > 1) {
+			lsec_station_gang_summary *sum = NULL;
+			lsec_err err = LSEC_ERR_INIT;
+			int rc = lsec_station_gang(&sum, &fx->cfg, (const char *const *)uris, n, 2,
+						   &err);
+			_exit(rc == 0 ? 0 : 1);
+		}
+		const char *uri = uris[0];
 		lsec_station *st = NULL;
 		lsec_station_result res;
 		lsec_err err = LSEC_ERR_INIT;
@@ -66,6 +81,15 @@ static int crash_child(station_fx *fx, const char *uri, const point *p)
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+static int crash_child(station_fx *fx, const char *uri, const point *p)
+{
+	char at[160];
+	char *uris[] = {(char *)(uintptr_t)uri};
+	int w = snprintf(at, sizeof(at), "%s:%s:%s", p->sop, p->step, p->phase);
+	assert_true(w > 0 && (size_t)w < sizeof(at));
+	return crash_child_at(fx, uris, 1, at);
 }
 
 /* Identities issued to the unit: distinct certificate serials of its issuing steps. */
@@ -143,10 +167,95 @@ static void test_station_crash__every_step_every_sop(void **state)
 	fx_log_verifies(fx);
 }
 
+/*
+ * Rebuilds unit serial after a crash (unless the crash came after its
+ * shipment was written): it ends shipped, or quarantined, with at most one
+ * identity. Returns whether it shipped.
+ */
+static bool recovers(station_fx *fx, const char *uri, const char *serial, const char *at)
+{
+	lsec_err err = LSEC_ERR_INIT, e = LSEC_ERR_INIT;
+	lsec_station_result res;
+	lsec_store_unit unit;
+	int rc = 0;
+	if (lsec_store_unit_get(&unit, lsec_station_store(fx->st), serial, &e) != 0 ||
+	    unit.state != LSEC_UNIT_SHIPPED) {
+		rc = lsec_station_build(&res, fx->st, uri, NULL, &e);
+	}
+	fx_ok(lsec_store_unit_get(&unit, lsec_station_store(fx->st), serial, &err), &err);
+	if (rc == 0) {
+		assert_int_equal(unit.state, LSEC_UNIT_SHIPPED);
+	} else if (unit.state != LSEC_UNIT_QUARANTINED) {
+		fail_msg("crash at %s left unit %s %s: %s", at, serial,
+			 lsec_unit_state_name(unit.state), e.msg);
+	}
+	assert_true(issued(fx, serial) <= 1);
+	return rc == 0;
+}
+
+/* A kill inside every durable commit of one unit's build, one unit per commit. */
+static void test_station_crash__inside_every_group_commit(void **state)
+{
+	station_fx *fx = *state;
+	fx_ready(fx, 60);
+	size_t shipped = 0, killed = 0, k = 1;
+	for (;; k++) {
+		assert_true(k <= 60);
+		char *u = fx_unit(fx, (unsigned)k);
+		char serial[32], at[32];
+		snprintf(serial, sizeof(serial), "unit-%03u", (unsigned)k);
+		snprintf(at, sizeof(at), "group-commit:%zu", k);
+		int status = crash_child_at(fx, &u, 1, at);
+		bool was_killed = WIFSIGNALED(status);
+		if (was_killed) {
+			assert_int_equal(WTERMSIG(status), SIGKILL);
+			killed++;
+		}
+		shipped += recovers(fx, u, serial, at) ? 1 : 0;
+		lsec_free(u);
+		if (!was_killed) {
+			break; /* the build has fewer durable commits than k */
+		}
+	}
+	/* The durable commits of one build: the intents of its outside acts, its runs' ends, ship. */
+	assert_true(killed >= 10);
+	assert_true(shipped > k / 2);
+	print_message("group-commit kills: %zu durable commits per build, %zu shipped after\n",
+		      killed, shipped);
+	fx_log_verifies(fx);
+}
+
+/* Two sockets, one killed inside a durable commit the other may be waiting on. */
+static void test_station_crash__gang_inside_group_commit(void **state)
+{
+	station_fx *fx = *state;
+	const size_t kills[] = {1, 2, 5, 9, 14, 20, 27};
+	size_t nk = sizeof(kills) / sizeof(kills[0]);
+	fx_ready(fx, (unsigned)(2 * nk));
+	for (size_t i = 0; i < nk; i++) {
+		char *u[2] = {fx_unit(fx, (unsigned)(2 * i + 1)), fx_unit(fx, (unsigned)(2 * i + 2))};
+		char at[32];
+		snprintf(at, sizeof(at), "group-commit:%zu", kills[i]);
+		int status = crash_child_at(fx, u, 2, at);
+		assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		for (size_t j = 0; j < 2; j++) {
+			char serial[32];
+			snprintf(serial, sizeof(serial), "unit-%03u", (unsigned)(2 * i + j + 1));
+			(void)recovers(fx, u[j], serial, at);
+			lsec_free(u[j]);
+		}
+	}
+	fx_log_verifies(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_station_crash__every_step_every_sop,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_crash__inside_every_group_commit,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_crash__gang_inside_group_commit,
 						station_fx_setup, station_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
