@@ -263,12 +263,18 @@ int lsec_audit__index_commit(uint8_t root_out[32], lsec_audit__index *x, lsec_st
 int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
 			       lsec_audit_signer *s, lsec_err *err);
 /*
- * Whether s checked the signature of leaf seq with this hash before, in this
- * process (lookups read the leaves after the latest checkpoint each time:
- * each signature is checked once). lsec_audit__signer_saw remembers one.
+ * Checks the stored signature of leaf seq (hash hash) against the keys s
+ * trusts, as lsec_audit__leaf_sig_check does, unless this process checked
+ * or made the signature of leaf seq with this very hash before under a key
+ * s still trusts for seq (a lookup reads the leaves after the latest
+ * checkpoint each time, the ship gate's checkpoint walks the leaves this
+ * station just wrote: each signature is checked once). A leaf whose bytes
+ * changed has another hash and is checked again.
  */
-bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
-void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
+int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+				 const uint8_t *sig, size_t sig_len, lsec_err *err);
+/* Remembers that s signed leaf seq with this hash (lsec_audit_record). */
+void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
 /* The index root of the last checkpoint s made in this process (see signer_verified). */
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s);
 

@@ -41,10 +41,20 @@ struct lsec_audit_signer {
 	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
 	uint8_t index[32];         /* and the index root that checkpoint signs */
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
-	uint8_t (*seen)[32];       /* seen[i]: hash of leaf seen_from + i, signature checked */
-	uint64_t seen_from;
-	size_t nseen;
+	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
 };
+
+/*
+ * A leaf whose signature was checked (or made) in this process: seq, its
+ * hash, and the key that signed it (a reference held here, so the pointer
+ * names that key as long as the slot does). Slot seq % SEEN_SLOTS.
+ */
+struct seen_slot {
+	uint64_t seq1; /* seq + 1; 0: empty */
+	uint8_t hash[32];
+	EVP_PKEY *by;
+};
+#define SEEN_SLOTS ((size_t)1 << 14)
 
 /* EVP counts references on keys it never changes; the key stays const to the caller. */
 static EVP_PKEY *key_ref(const EVP_PKEY *key)
@@ -123,11 +133,12 @@ static int try_key(bool *ok, const lsec_audit__key *k, uint64_t seq, const char 
 			       "cannot check a leaf signature", err);
 }
 
-int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
-			       const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
-			       lsec_err *err)
+/* lsec_audit__leaf_sig_check; *which: the entry of kr whose key verified it. */
+static int sig_check(size_t *which, lsec_audit__keyring *kr, const char *origin, uint64_t seq,
+		     const uint8_t hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	int rc = 0;
+	size_t i;
 	char msg[400];
 	size_t len = 0;
 	bool ok = false, named = false;
@@ -140,18 +151,19 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		    (unsigned long long)seq, sig_len, LSEC_AUDIT_LEAF_SIG_LEN);
 	LSEC_TRY(sig_message(msg, sizeof(msg), &len, origin, seq, hash, err));
 	/* The stored key id is a hint (the signature does not cover it): the key it names first. */
-	for (size_t i = 0; i < kr->n && !named; i++) {
+	for (i = 0; i < kr->n && !named; i++) {
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && lsec_ct_equal(k->id, sig, 4)) {
 			named = true;
 			LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 			if (ok) {
+				*which = i;
 				goto out;
 			}
 		}
 	}
 	/* An id not seen yet (a key given without its name): the key that verifies names it. */
-	for (size_t i = 0; i < kr->n; i++) {
+	for (i = 0; i < kr->n; i++) {
 		lsec_audit__key *k = &kr->k[i];
 		if (k->id_known) {
 			continue;
@@ -160,15 +172,17 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		if (ok) {
 			memcpy(k->id, sig, 4);
 			k->id_known = true;
+			*which = i;
 			goto out;
 		}
 	}
 	/* An id rewritten outside linesec does not make a genuine leaf fail: every key is tried. */
-	for (size_t i = 0; i < kr->n; i++) {
+	for (i = 0; i < kr->n; i++) {
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && !lsec_ct_equal(k->id, sig, 4)) {
 			LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 			if (ok) {
+				*which = i;
 				goto out;
 			}
 		}
@@ -186,6 +200,14 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		  origin);
 out:
 	return rc;
+}
+
+int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
+			       const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
+			       lsec_err *err)
+{
+	size_t which = SIZE_MAX;
+	return sig_check(&which, kr, origin, seq, hash, sig, sig_len, err);
 }
 
 /*
@@ -295,6 +317,9 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 		return;
 	}
 	lsec_audit__keyring_release(&s->trust);
+	for (size_t i = 0; s->seen != NULL && i < SEEN_SLOTS; i++) {
+		EVP_PKEY_free(s->seen[i].by);
+	}
 	lsec_free(s->seen);
 	lsec_free(s);
 }
@@ -396,36 +421,64 @@ uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)
 	return s->index;
 }
 
-/* Most leaf hashes a signer remembers (32 MiB). */
-#define SEEN_MAX ((size_t)1 << 20)
-
-bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+/*
+ * Whether the signature of leaf seq with this hash was checked (or made) in
+ * this process under a key s still trusts for seq: the key that verified it
+ * is in s's keyring and live at seq (a distrust since then bounds it). Then
+ * checking it again gives the same answer.
+ */
+static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
 {
-	return seq >= s->seen_from && seq - s->seen_from < s->nseen &&
-	       lsec_ct_equal(s->seen[seq - s->seen_from], hash, 32);
+	const struct seen_slot *e = s->seen != NULL ? &s->seen[seq % SEEN_SLOTS] : NULL;
+	if (e == NULL || e->seq1 != seq + 1 || !lsec_ct_equal(e->hash, hash, 32)) {
+		return false;
+	}
+	for (size_t i = 0; i < s->trust.n; i++) {
+		if (s->trust.k[i].pub == e->by) {
+			return lsec_audit__key_live(&s->trust.k[i], seq);
+		}
+	}
+	return false;
 }
 
-void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+/* Remembers that key by (an entry of s's keyring) signed leaf seq with this hash. */
+static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], EVP_PKEY *by)
 {
-	/* Only the next leaf extends the run; anything else starts a new one. */
-	if (s->nseen == 0 || seq != s->seen_from + s->nseen) {
-		if (seq >= s->seen_from && seq - s->seen_from < s->nseen) {
-			return;
-		}
-		s->seen_from = seq;
-		s->nseen = 0;
+	if (s->seen == NULL && (s->seen = lsec_calloc(SEEN_SLOTS, sizeof(*s->seen))) == NULL) {
+		return; /* nothing remembered: each signature is checked again */
 	}
-	if (s->nseen % 1024 == 0) {
-		if (s->nseen >= SEEN_MAX) {
-			return;
-		}
-		uint8_t(*n)[32] = lsec_realloc(s->seen, (s->nseen + 1024) * sizeof(*n));
-		if (n == NULL) {
-			return;
-		}
-		s->seen = n;
+	struct seen_slot *e = &s->seen[seq % SEEN_SLOTS];
+	EVP_PKEY *ref = key_ref(by);
+	if (ref == NULL) {
+		return;
 	}
-	memcpy(s->seen[s->nseen++], hash, 32);
+	EVP_PKEY_free(e->by);
+	e->seq1 = seq + 1;
+	memcpy(e->hash, hash, 32);
+	e->by = ref;
+}
+
+int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+				 const uint8_t *sig, size_t sig_len, lsec_err *err)
+{
+	int rc = 0;
+	size_t by = SIZE_MAX;
+	if (seen(s, seq, hash)) {
+		goto out;
+	}
+	LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
+	if (by < s->trust.n) {
+		saw(s, seq, hash, s->trust.k[by].pub);
+	}
+out:
+	return rc;
+}
+
+void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+{
+	if (s->key != NULL) {
+		saw(s, seq, hash, s->key);
+	}
 }
 
 int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,
