@@ -141,6 +141,43 @@ static void test_audit_find__no_trusted_keys_refused(void **state)
 	assert_lsec_code(lsec_audit_append(NULL, db->st, &e, &err), LSEC_E_AUDIT_NO_SIGNER, &err);
 }
 
+/*
+ * A station checks each leaf's signature once (its own leaves it signed):
+ * remembered by seq and hash. A leaf this process wrote and read, rewritten
+ * with bytes and hash together (its signature kept), has another hash: the
+ * lookup and the checkpoint check its signature again and refuse it.
+ */
+static void test_audit_find__remembered_signature_keyed_by_hash(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	uint8_t h[32];
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "release.submit", "sensor", "1.1.0");   /* 1 */
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err), &err);
+	assert_int_equal(json_array_size(found), 2);
+	json_decref(found);
+	found = NULL;
+	const char *forged = "{\"action\":\"release.submit\",\"person\":\"eve\",\"seq\":1}";
+	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)forged, strlen(forged), &err), &err);
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = 1",
+					 (store_val[]){SV_B((const uint8_t *)forged, strlen(forged)),
+						       SV_B(h, 32)},
+					 2, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, "leaf 1 is bad"));
+	assert_lsec_code(lsec_audit_checkpoint_create(NULL, db->st, LSEC_TEST_LINE,
+						      LSEC_TEST_STATION, lsec_test_station_key(),
+						      "alice", &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "leaf 1 is bad"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
 
 int main(void)
@@ -149,6 +186,7 @@ int main(void)
 		T(test_audit_find__by_action_and_fields),
 		T(test_audit_find__index_and_bytes_checked),
 		T(test_audit_find__no_trusted_keys_refused),
+		T(test_audit_find__remembered_signature_keyed_by_hash),
 	};
 	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));
 }
