@@ -273,6 +273,16 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
  */
 int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
 				 const uint8_t *sig, size_t sig_len, lsec_err *err);
+/*
+ * Whether s verified the checkpoint note of this SHA-256 before, under the
+ * very keys it trusts now (then *out is what the note says): the latest
+ * checkpoint every lookup starts from is verified once, not per lookup.
+ * lsec_audit__signer_note_saw remembers one (the last).
+ */
+bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_signer *s,
+				  const uint8_t note_sha256[32]);
+void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
+				 const lsec_audit_checkpoint *cp);
 /* Remembers that s signed leaf seq with this hash (lsec_audit_record). */
 void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
 /* The index root of the last checkpoint s made in this process (see signer_verified). */

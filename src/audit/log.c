@@ -633,7 +633,7 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 {
 	int rc = 0;
 	uint64_t size = 0;
-	uint8_t root[32];
+	uint8_t root[32], nh[32];
 	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
 	lsec_audit__keyring *kr = lsec_audit__signer_keyring(s);
 	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
@@ -649,11 +649,15 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 		*err = e;
 		goto out;
 	}
-	for (size_t i = 0; i < kr->n; i++) {
-		pubs[i] = kr->k[i].pub;
+	LSEC_TRY(lsec_sha256(nh, note.data, note.len, err));
+	if (!lsec_audit__signer_note_seen(out, s, nh)) {
+		for (size_t i = 0; i < kr->n; i++) {
+			pubs[i] = kr->k[i].pub;
+		}
+		LSEC_TRY(lsec_audit_checkpoint_verify_keys(out, (const char *)note.data, note.len,
+							   NULL, pubs, kr->n, err));
+		lsec_audit__signer_note_saw(s, nh, out);
 	}
-	LSEC_TRY(lsec_audit_checkpoint_verify_keys(out, (const char *)note.data, note.len, NULL, pubs,
-						   kr->n, err));
 	LSEC_ENSURE(strcmp(out->origin, lsec_audit__signer_origin(s)) == 0, /* lint:ok: public */
 		    LSEC_E_AUDIT_SIGNATURE,
 		    "the latest checkpoint in the registry is of log '%s', not '%s'", out->origin,

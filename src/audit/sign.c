@@ -42,6 +42,13 @@ struct lsec_audit_signer {
 	uint8_t index[32];         /* and the index root that checkpoint signs */
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
 	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
+	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
+	 * says, and the keys trusted then (references held). */
+	uint8_t note_sha256[32];
+	lsec_audit_checkpoint note_cp;
+	EVP_PKEY *note_keys[LSEC_AUDIT_MAX_KEYS + 1];
+	size_t note_nkeys;
+	bool note_ok;
 };
 
 /*
@@ -317,6 +324,9 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 		return;
 	}
 	lsec_audit__keyring_release(&s->trust);
+	for (size_t i = 0; i < s->note_nkeys; i++) {
+		EVP_PKEY_free(s->note_keys[i]);
+	}
 	for (size_t i = 0; s->seen != NULL && i < SEEN_SLOTS; i++) {
 		EVP_PKEY_free(s->seen[i].by);
 	}
@@ -472,6 +482,41 @@ int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8
 	}
 out:
 	return rc;
+}
+
+bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_signer *s,
+				  const uint8_t note_sha256[32])
+{
+	if (!s->note_ok || s->note_nkeys != s->trust.n ||
+	    !lsec_ct_equal(s->note_sha256, note_sha256, 32)) {
+		return false;
+	}
+	for (size_t i = 0; i < s->trust.n; i++) {
+		if (s->note_keys[i] != s->trust.k[i].pub) {
+			return false;
+		}
+	}
+	*out = s->note_cp;
+	return true;
+}
+
+void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
+				 const lsec_audit_checkpoint *cp)
+{
+	for (size_t i = 0; i < s->note_nkeys; i++) {
+		EVP_PKEY_free(s->note_keys[i]);
+	}
+	s->note_nkeys = 0;
+	s->note_ok = false;
+	for (size_t i = 0; i < s->trust.n; i++) {
+		if ((s->note_keys[i] = key_ref(s->trust.k[i].pub)) == NULL) {
+			return; /* nothing remembered: verified again next time */
+		}
+		s->note_nkeys++;
+	}
+	memcpy(s->note_sha256, note_sha256, 32);
+	s->note_cp = *cp;
+	s->note_ok = true;
 }
 
 void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
