@@ -283,6 +283,17 @@ bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_s
 				  const uint8_t note_sha256[32]);
 void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
 				 const lsec_audit_checkpoint *cp);
+/*
+ * Whether s checked key's bucket against the signed index root root (of
+ * the checkpoint of size size) before: *count and head are then what that
+ * root holds for key. A bucket checked against a signed root gives the
+ * same answer whatever its rows say later; lsec_audit__signer_index_saw
+ * remembers one.
+ */
+bool lsec_audit__signer_index_seen(uint64_t *count, uint8_t head[32], const lsec_audit_signer *s,
+				   const uint8_t root[32], uint64_t size, const char *key);
+void lsec_audit__signer_index_saw(lsec_audit_signer *s, const uint8_t root[32], uint64_t size,
+				  const char *key, uint64_t count, const uint8_t head[32]);
 /* Remembers that s signed leaf seq with this hash (lsec_audit_record). */
 void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
 /* The index root of the last checkpoint s made in this process (see signer_verified). */

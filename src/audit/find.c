@@ -233,7 +233,15 @@ static int signed_entry(lsec_audit_checkpoint *cp, bool *found, uint64_t *count,
 		if (!*found || !cp->has_index) {
 			goto out;
 		}
+		if (lsec_audit__signer_index_seen(count, head, l->signer, cp->index_root, cp->size,
+						  l->key)) {
+			goto out;
+		}
 		rc = lsec_audit__index_get(count, head, st, cp->index_root, cp->size, l->key, err);
+		if (rc == 0) {
+			lsec_audit__signer_index_saw(l->signer, cp->index_root, cp->size, l->key, *count,
+						     head);
+		}
 		if (rc != LSEC_E_AUDIT_INDEX || attempt == 4 ||
 		    lsec_audit__trusted_latest(&again, &still, st, l->signer, &e) < 0 || !still ||
 		    again.size == cp->size) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #define SIGNER_MAGIC 0x6c736967u /* "lsig": the store's opaque pointer is ours */
+#define INDEX_SEEN 32           /* index entries a signer remembers (index_seen) */
 
 struct lsec_audit_signer {
 	uint32_t magic;
@@ -49,6 +50,15 @@ struct lsec_audit_signer {
 	EVP_PKEY *note_keys[LSEC_AUDIT_MAX_KEYS + 1];
 	size_t note_nkeys;
 	bool note_ok;
+	struct index_seen {
+		uint8_t root[32];
+		uint64_t size;
+		char key[LSEC_STORE_INDEX_KEY_MAX + 1];
+		uint64_t count;
+		uint8_t head[32];
+		bool set;
+	} index_seen[INDEX_SEEN];
+	size_t index_next;
 };
 
 /*
@@ -517,6 +527,36 @@ void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256
 	memcpy(s->note_sha256, note_sha256, 32);
 	s->note_cp = *cp;
 	s->note_ok = true;
+}
+
+bool lsec_audit__signer_index_seen(uint64_t *count, uint8_t head[32], const lsec_audit_signer *s,
+				   const uint8_t root[32], uint64_t size, const char *key)
+{
+	for (size_t i = 0; i < INDEX_SEEN; i++) {
+		const struct index_seen *e = &s->index_seen[i];
+		if (e->set && e->size == size && lsec_ct_equal(e->root, root, 32) &&
+		    strcmp(e->key, key) == 0) { /* lint:ok: public text */
+			*count = e->count;
+			memcpy(head, e->head, 32);
+			return true;
+		}
+	}
+	return false;
+}
+
+void lsec_audit__signer_index_saw(lsec_audit_signer *s, const uint8_t root[32], uint64_t size,
+				  const char *key, uint64_t count, const uint8_t head[32])
+{
+	struct index_seen *e = &s->index_seen[s->index_next++ % INDEX_SEEN];
+	if (strlen(key) >= sizeof(e->key)) {
+		return;
+	}
+	memcpy(e->root, root, 32);
+	e->size = size;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->count = count;
+	memcpy(e->head, head, 32);
+	e->set = true;
 }
 
 void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
