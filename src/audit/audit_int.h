@@ -265,11 +265,11 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 /*
  * Checks the stored signature of leaf seq (hash hash) against the keys s
  * trusts, as lsec_audit__leaf_sig_check does, unless this process checked
- * or made the signature of leaf seq with this very hash before under a key
- * s still trusts for seq (a lookup reads the leaves after the latest
+ * or made these very signature bytes of leaf seq with this very hash before
+ * under a key s still trusts for seq (a lookup reads the leaves after the latest
  * checkpoint each time, the ship gate's checkpoint walks the leaves this
  * station just wrote: each signature is checked once). A leaf whose bytes
- * changed has another hash and is checked again.
+ * or stored signature changed is checked again.
  */
 int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
 				 const uint8_t *sig, size_t sig_len, lsec_err *err);
@@ -294,8 +294,9 @@ bool lsec_audit__signer_index_seen(uint64_t *count, uint8_t head[32], const lsec
 				   const uint8_t root[32], uint64_t size, const char *key);
 void lsec_audit__signer_index_saw(lsec_audit_signer *s, const uint8_t root[32], uint64_t size,
 				  const char *key, uint64_t count, const uint8_t head[32]);
-/* Remembers that s signed leaf seq with this hash (lsec_audit_record). */
-void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
+/* Remembers that s signed leaf seq with this hash, giving sig (lsec_audit_record). */
+void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+			      const uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN]);
 /* The index root of the last checkpoint s made in this process (see signer_verified). */
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s);
 

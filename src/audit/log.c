@@ -42,7 +42,7 @@ int lsec_audit_record(uint64_t *seq_out, lsec_store *st, const lsec_audit_event 
 	LSEC_TRY(lsec_audit__leaf_sign(sig, signer, seq, hash, err));
 	LSEC_TRY(lsec_store_leaf_put(st, seq, ev->unit, (const uint8_t *)leaf, len, hash, sig,
 				     sizeof(sig), err));
-	lsec_audit__signer_wrote(signer, seq, hash);
+	lsec_audit__signer_wrote(signer, seq, hash, sig);
 	if (seq_out != NULL) {
 		*seq_out = seq;
 	}

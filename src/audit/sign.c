@@ -63,15 +63,17 @@ struct lsec_audit_signer {
 
 /*
  * A leaf whose signature was checked (or made) in this process: seq, its
- * hash, and the key that signed it (a reference held here, so the pointer
- * names that key as long as the slot does). Slot seq % SEEN_SLOTS.
+ * hash, the stored signature bytes, and the key that verified them (a
+ * reference held here, so the pointer names that key as long as the slot
+ * does). Slot seq % SEEN_SLOTS.
  */
 struct seen_slot {
 	uint64_t seq1; /* seq + 1; 0: empty */
 	uint8_t hash[32];
+	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
 	EVP_PKEY *by;
 };
-#define SEEN_SLOTS ((size_t)1 << 14)
+#define SEEN_SLOTS ((size_t)1 << 13)
 
 /* EVP counts references on keys it never changes; the key stays const to the caller. */
 static EVP_PKEY *key_ref(const EVP_PKEY *key)
@@ -442,15 +444,18 @@ uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)
 }
 
 /*
- * Whether the signature of leaf seq with this hash was checked (or made) in
- * this process under a key s still trusts for seq: the key that verified it
- * is in s's keyring and live at seq (a distrust since then bounds it). Then
- * checking it again gives the same answer.
+ * Whether these very signature bytes of leaf seq with this hash were checked
+ * (or made) in this process under a key s still trusts for seq: the key
+ * that verified them is in s's keyring and live at seq (a distrust since
+ * then bounds it). Then checking them again gives the same answer.
  */
-static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+		 const uint8_t *sig, size_t sig_len)
 {
 	const struct seen_slot *e = s->seen != NULL ? &s->seen[seq % SEEN_SLOTS] : NULL;
-	if (e == NULL || e->seq1 != seq + 1 || !lsec_ct_equal(e->hash, hash, 32)) {
+	if (e == NULL || e->seq1 != seq + 1 || !lsec_ct_equal(e->hash, hash, 32) ||
+	    sig == NULL || sig_len != LSEC_AUDIT_LEAF_SIG_LEN ||
+	    !lsec_ct_equal(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN)) {
 		return false;
 	}
 	for (size_t i = 0; i < s->trust.n; i++) {
@@ -461,8 +466,9 @@ static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32
 	return false;
 }
 
-/* Remembers that key by (an entry of s's keyring) signed leaf seq with this hash. */
-static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], EVP_PKEY *by)
+/* Remembers that sig (LSEC_AUDIT_LEAF_SIG_LEN bytes) by key by of s's keyring signs leaf seq. */
+static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], const uint8_t *sig,
+		EVP_PKEY *by)
 {
 	if (s->seen == NULL && (s->seen = lsec_calloc(SEEN_SLOTS, sizeof(*s->seen))) == NULL) {
 		return; /* nothing remembered: each signature is checked again */
@@ -475,6 +481,7 @@ static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], EVP_
 	EVP_PKEY_free(e->by);
 	e->seq1 = seq + 1;
 	memcpy(e->hash, hash, 32);
+	memcpy(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
 	e->by = ref;
 }
 
@@ -483,12 +490,12 @@ int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8
 {
 	int rc = 0;
 	size_t by = SIZE_MAX;
-	if (seen(s, seq, hash)) {
+	if (seen(s, seq, hash, sig, sig_len)) {
 		goto out;
 	}
 	LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
-	if (by < s->trust.n) {
-		saw(s, seq, hash, s->trust.k[by].pub);
+	if (by < s->trust.n) { /* sig_check refuses any other length */
+		saw(s, seq, hash, sig, s->trust.k[by].pub);
 	}
 out:
 	return rc;
@@ -559,10 +566,11 @@ void lsec_audit__signer_index_saw(lsec_audit_signer *s, const uint8_t root[32], 
 	e->set = true;
 }
 
-void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+			      const uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN])
 {
 	if (s->key != NULL) {
-		saw(s, seq, hash, s->key);
+		saw(s, seq, hash, sig, s->key);
 	}
 }
 
