@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PER_TX 5000
@@ -40,6 +41,14 @@ static void die(const char *what, const lsec_err *err)
 static double now_s(void)
 {
 	return (double)lsec_time_mono_ms() / 1000.0;
+}
+
+/* Processor time of this process: what a loaded machine's other work does not add to. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double rate(double n, double t0, double t1)
@@ -104,13 +113,14 @@ static void gate(lsec_store *st, EVP_PKEY *key, const char *unit)
 struct row {
 	uint64_t leaves;
 	double prefill, first_cp, gate_mem_ms, gate_fresh_ms, verify;
+	double cpu_mem_ms, cpu_fresh_ms; /* the same, processor time */
 };
 
-/* Mean milliseconds of the gate over UNITS units (fresh: a new signer each time). */
-static double gate_ms(lsec_store *st, EVP_PKEY *key, bool fresh, int *serial)
+/* Mean milliseconds of the gate over UNITS units (fresh: a new signer each time); *cpu_ms: CPU. */
+static double gate_ms(double *cpu_ms, lsec_store *st, EVP_PKEY *key, bool fresh, int *serial)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	double total = 0;
+	double total = 0, cpu = 0;
 	char unit[32];
 	for (int i = 0; i < UNITS; i++) {
 		snprintf(unit, sizeof(unit), "UNIT-%d", (*serial)++);
@@ -120,10 +130,12 @@ static double gate_ms(lsec_store *st, EVP_PKEY *key, bool fresh, int *serial)
 		if (fresh) {
 			attach(st, key);
 		}
-		double t0 = now_s();
+		double t0 = now_s(), c0 = cpu_s();
 		gate(st, key, unit);
 		total += now_s() - t0;
+		cpu += cpu_s() - c0;
 	}
+	*cpu_ms = 1000.0 * cpu / UNITS;
 	return 1000.0 * total / UNITS;
 }
 
@@ -151,8 +163,8 @@ static void run_size(struct row *r, const char *dir, uint64_t leaves, EVP_PKEY *
 		die("checkpoint", &err);
 	}
 	r->first_cp = now_s() - t0;
-	r->gate_mem_ms = gate_ms(st, key, false, &serial);
-	r->gate_fresh_ms = gate_ms(st, key, true, &serial);
+	r->gate_mem_ms = gate_ms(&r->cpu_mem_ms, st, key, false, &serial);
+	r->gate_fresh_ms = gate_ms(&r->cpu_fresh_ms, st, key, true, &serial);
 	lsec_audit_verify_report rep;
 	t0 = now_s();
 	if (lsec_audit_verify(&rep, st, "bench", "station-1", key, NULL, 0, &err) != 0) {
@@ -232,6 +244,15 @@ int main(int argc, char **argv)
 		       rows[i].gate_mem_ms, rows[i].gate_mem_ms / rows[0].gate_mem_ms,
 		       rows[i].gate_fresh_ms, rows[i].gate_fresh_ms / rows[0].gate_fresh_ms,
 		       rows[i].verify, rows[i].verify / base);
+	}
+	printf("\nprocessor time of the same gates (not raised by other work on the machine):\n");
+	printf("%10s | %12s | %7s | %13s | %7s\n", "leaves", "gate cpu ms", "vs 1st",
+	       "cpu ms (new)", "vs 1st");
+	for (size_t i = 0; i < n; i++) {
+		printf("%10llu | %12.2f | %6.2fx | %13.2f | %6.2fx\n",
+		       (unsigned long long)rows[i].leaves, rows[i].cpu_mem_ms,
+		       rows[i].cpu_mem_ms / rows[0].cpu_mem_ms, rows[i].cpu_fresh_ms,
+		       rows[i].cpu_fresh_ms / rows[0].cpu_fresh_ms);
 	}
 	printf("\ngate ms: the station that signed the previous checkpoint (range in memory); "
 	       "(new): a fresh station process (range stored with the checkpoint).\n");

@@ -275,12 +275,40 @@ int lsec_audit__index_commit(uint8_t root_out[32], lsec_audit__index *x, lsec_st
 int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
 			       lsec_audit_signer *s, lsec_err *err);
 /*
- * Whether s checked the signature of leaf seq with this hash before, in this
- * process (lookups read the leaves after the latest checkpoint each time:
- * each signature is checked once). lsec_audit__signer_saw remembers one.
+ * Checks the stored signature of leaf seq (hash hash) against the keys s
+ * trusts, as lsec_audit__leaf_sig_check does, unless this process checked
+ * or made these very signature bytes of leaf seq with this very hash before
+ * under a key s still trusts for seq (a lookup reads the leaves after the latest
+ * checkpoint each time, the ship gate's checkpoint walks the leaves this
+ * station just wrote: each signature is checked once). A leaf whose bytes
+ * or stored signature changed is checked again.
  */
-bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
-void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32]);
+int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+				 const uint8_t *sig, size_t sig_len, lsec_err *err);
+/*
+ * Whether s verified the checkpoint note of this SHA-256 before, under the
+ * very keys it trusts now (then *out is what the note says): the latest
+ * checkpoint every lookup starts from is verified once, not per lookup.
+ * lsec_audit__signer_note_saw remembers one (the last).
+ */
+bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_signer *s,
+				  const uint8_t note_sha256[32]);
+void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
+				 const lsec_audit_checkpoint *cp);
+/*
+ * Whether s checked key's bucket against the signed index root root (of
+ * the checkpoint of size size) before: *count and head are then what that
+ * root holds for key. A bucket checked against a signed root gives the
+ * same answer whatever its rows say later; lsec_audit__signer_index_saw
+ * remembers one.
+ */
+bool lsec_audit__signer_index_seen(uint64_t *count, uint8_t head[32], const lsec_audit_signer *s,
+				   const uint8_t root[32], uint64_t size, const char *key);
+void lsec_audit__signer_index_saw(lsec_audit_signer *s, const uint8_t root[32], uint64_t size,
+				  const char *key, uint64_t count, const uint8_t head[32]);
+/* Remembers that s signed leaf seq with this hash, giving sig (lsec_audit_record). */
+void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+			      const uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN]);
 /*
  * The positions of the leaves whose content names action, in log order, for
  * deriving the trusted stations (which checks each leaf itself): below the

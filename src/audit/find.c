@@ -37,9 +37,7 @@ int lsec_audit__leaf_load(json_t **out, uint8_t hash_out[32], lsec_buf *sig_out,
 		    (unsigned long long)seq);
 	/* Bytes and hash rewritten together still need a station's signature. */
 	if (signer != NULL) {
-		LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(signer),
-						    lsec_audit__signer_origin(signer), seq, h,
-						    sig.data, sig.len, err));
+		LSEC_TRY(lsec_audit__signer_sig_check(signer, seq, h, sig.data, sig.len, err));
 	}
 	if (unit != NULL) {
 		LSEC_TRY(lsec_audit_leaf_check_unit(leaf.data, leaf.len, seq, unit, err));
@@ -188,12 +186,7 @@ static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 		    "registry table audit_leaves holds leaf %llu with bytes that do not match its "
 		    "stored hash: the registry was changed outside linesec",
 		    (unsigned long long)seq);
-	if (!lsec_audit__signer_seen(l->signer, seq, h)) {
-		LSEC_TRY(lsec_audit__leaf_sig_check(lsec_audit__signer_keyring(l->signer),
-						    lsec_audit__signer_origin(l->signer), seq, h,
-						    sig, sig_len, err));
-		lsec_audit__signer_saw(l->signer, seq, h);
-	}
+	LSEC_TRY(lsec_audit__signer_sig_check(l->signer, seq, h, sig, sig_len, err));
 	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
 	bool match = false;
 	for (size_t i = 0; i < n; i++) {
@@ -265,7 +258,15 @@ static int signed_entry(lsec_audit_checkpoint *cp, bool *found, uint64_t *count,
 		if (!*found || !cp->has_index) {
 			goto out;
 		}
+		if (lsec_audit__signer_index_seen(count, head, l->signer, cp->index_root, cp->size,
+						  l->key)) {
+			goto out;
+		}
 		rc = lsec_audit__index_get(count, head, st, cp->index_root, cp->size, l->key, err);
+		if (rc == 0) {
+			lsec_audit__signer_index_saw(l->signer, cp->index_root, cp->size, l->key, *count,
+						     head);
+		}
 		if (rc != LSEC_E_AUDIT_INDEX || attempt == 4 ||
 		    lsec_audit__trusted_latest(&again, &still, st, l->signer, &e) < 0 || !still ||
 		    again.size == cp->size) {

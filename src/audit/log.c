@@ -21,7 +21,7 @@ int lsec_audit_record(uint64_t *seq_out, lsec_store *st, const lsec_audit_event 
 	char *leaf = NULL;
 	uint64_t seq = 0;
 	uint8_t hash[32], sig[LSEC_AUDIT_LEAF_SIG_LEN];
-	const lsec_audit_signer *signer = NULL;
+	lsec_audit_signer *signer = NULL;
 	if (seq_out != NULL) {
 		*seq_out = 0;
 	}
@@ -42,6 +42,7 @@ int lsec_audit_record(uint64_t *seq_out, lsec_store *st, const lsec_audit_event 
 	LSEC_TRY(lsec_audit__leaf_sign(sig, signer, seq, hash, err));
 	LSEC_TRY(lsec_store_leaf_put(st, seq, ev->unit, (const uint8_t *)leaf, len, hash, sig,
 				     sizeof(sig), err));
+	lsec_audit__signer_wrote(signer, seq, hash, sig);
 	if (seq_out != NULL) {
 		*seq_out = seq;
 	}
@@ -175,6 +176,7 @@ static void cp_rows_release(struct cp_rows *r)
 struct walk {
 	lsec_audit_tree tree;
 	lsec_audit__keyring *keys; /* NULL: signatures are not checked */
+	lsec_audit_signer *signer; /* checkpoints: keys is its keyring, each signature checked once */
 	const char *origin;        /* the log the signatures are for */
 	uint64_t sig_from;
 	const lsec_audit_checkpoint *anchor; /* a trusted checkpoint the leaves must match */
@@ -400,7 +402,9 @@ static int walk_cb(void *ctx, uint64_t seq, const char *unit, const char *action
 	if (w->full) {
 		LSEC_TRY(check_leaf_json(w, seq, unit, action, leaf, len, err));
 	}
-	if (w->keys != NULL && seq >= w->sig_from) {
+	if (w->signer != NULL && seq >= w->sig_from) {
+		LSEC_TRY(lsec_audit__signer_sig_check(w->signer, seq, h, sig, sig_len, err));
+	} else if (w->keys != NULL && seq >= w->sig_from) {
 		LSEC_TRY(lsec_audit__leaf_sig_check(w->keys, w->origin, seq, h, sig, sig_len, err));
 	}
 	if (w->pending != NULL && seq >= w->index_from) {
@@ -532,6 +536,7 @@ int lsec_audit_checkpoint_create(char **note_out, lsec_store *st, const char *li
 	memset(&w, 0, sizeof(w));
 	/* No leaf is covered before its station signature is checked. */
 	w.keys = lsec_audit__signer_keyring(signer);
+	w.signer = signer;
 	w.origin = origin;
 	w.nodes = &nodes;
 	LSEC_TRY(trusted_start(&w.tree, &anchor, &anchored, &noted, st, origin, signer, err));
@@ -628,7 +633,7 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 {
 	int rc = 0;
 	uint64_t size = 0;
-	uint8_t root[32];
+	uint8_t root[32], nh[32];
 	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
 	lsec_audit__keyring *kr = lsec_audit__signer_keyring(s);
 	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
@@ -644,11 +649,15 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 		*err = e;
 		goto out;
 	}
-	for (size_t i = 0; i < kr->n; i++) {
-		pubs[i] = kr->k[i].pub;
+	LSEC_TRY(lsec_sha256(nh, note.data, note.len, err));
+	if (!lsec_audit__signer_note_seen(out, s, nh)) {
+		for (size_t i = 0; i < kr->n; i++) {
+			pubs[i] = kr->k[i].pub;
+		}
+		LSEC_TRY(lsec_audit_checkpoint_verify_keys(out, (const char *)note.data, note.len,
+							   NULL, pubs, kr->n, err));
+		lsec_audit__signer_note_saw(s, nh, out);
 	}
-	LSEC_TRY(lsec_audit_checkpoint_verify_keys(out, (const char *)note.data, note.len, NULL, pubs,
-						   kr->n, err));
 	LSEC_ENSURE(strcmp(out->origin, lsec_audit__signer_origin(s)) == 0, /* lint:ok: public */
 		    LSEC_E_AUDIT_SIGNATURE,
 		    "the latest checkpoint in the registry is of log '%s', not '%s'", out->origin,

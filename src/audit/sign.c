@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #define SIGNER_MAGIC 0x6c736967u /* "lsig": the store's opaque pointer is ours */
+#define INDEX_SEEN 32           /* index entries a signer remembers (index_seen) */
 
 struct lsec_audit_signer {
 	uint32_t magic;
@@ -42,10 +43,38 @@ struct lsec_audit_signer {
 	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
 	uint8_t index[32];         /* and the index root that checkpoint signs */
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
-	uint8_t (*seen)[32];       /* seen[i]: hash of leaf seen_from + i, signature checked */
-	uint64_t seen_from;
-	size_t nseen;
+	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
+	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
+	 * says, and the keys trusted then (references held). */
+	uint8_t note_sha256[32];
+	lsec_audit_checkpoint note_cp;
+	EVP_PKEY *note_keys[LSEC_AUDIT_MAX_KEYS + 1];
+	size_t note_nkeys;
+	bool note_ok;
+	struct index_seen {
+		uint8_t root[32];
+		uint64_t size;
+		char key[LSEC_STORE_INDEX_KEY_MAX + 1];
+		uint64_t count;
+		uint8_t head[32];
+		bool set;
+	} index_seen[INDEX_SEEN];
+	size_t index_next;
 };
+
+/*
+ * A leaf whose signature was checked (or made) in this process: seq, its
+ * hash, the stored signature bytes, and the key that verified them (a
+ * reference held here, so the pointer names that key as long as the slot
+ * does). Slot seq % SEEN_SLOTS.
+ */
+struct seen_slot {
+	uint64_t seq1; /* seq + 1; 0: empty */
+	uint8_t hash[32];
+	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	EVP_PKEY *by;
+};
+#define SEEN_SLOTS ((size_t)1 << 13)
 
 /* EVP counts references on keys it never changes; the key stays const to the caller. */
 static EVP_PKEY *key_ref(const EVP_PKEY *key)
@@ -124,11 +153,12 @@ static int try_key(bool *ok, const lsec_audit__key *k, uint64_t seq, const char 
 			       "cannot check a leaf signature", err);
 }
 
-int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
-			       const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
-			       lsec_err *err)
+/* lsec_audit__leaf_sig_check; *which: the entry of kr whose key verified it. */
+static int sig_check(size_t *which, lsec_audit__keyring *kr, const char *origin, uint64_t seq,
+		     const uint8_t hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
 {
 	int rc = 0;
+	size_t i;
 	char msg[400];
 	size_t len = 0;
 	bool ok = false, named = false;
@@ -141,18 +171,19 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		    (unsigned long long)seq, sig_len, LSEC_AUDIT_LEAF_SIG_LEN);
 	LSEC_TRY(sig_message(msg, sizeof(msg), &len, origin, seq, hash, err));
 	/* The stored key id is a hint (the signature does not cover it): the key it names first. */
-	for (size_t i = 0; i < kr->n && !named; i++) {
+	for (i = 0; i < kr->n && !named; i++) {
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && lsec_ct_equal(k->id, sig, 4)) {
 			named = true;
 			LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 			if (ok) {
+				*which = i;
 				goto out;
 			}
 		}
 	}
 	/* An id not seen yet (a key given without its name): the key that verifies names it. */
-	for (size_t i = 0; i < kr->n; i++) {
+	for (i = 0; i < kr->n; i++) {
 		lsec_audit__key *k = &kr->k[i];
 		if (k->id_known) {
 			continue;
@@ -161,15 +192,17 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		if (ok) {
 			memcpy(k->id, sig, 4);
 			k->id_known = true;
+			*which = i;
 			goto out;
 		}
 	}
 	/* An id rewritten outside linesec does not make a genuine leaf fail: every key is tried. */
-	for (size_t i = 0; i < kr->n; i++) {
+	for (i = 0; i < kr->n; i++) {
 		const lsec_audit__key *k = &kr->k[i];
 		if (k->id_known && !lsec_ct_equal(k->id, sig, 4)) {
 			LSEC_TRY(try_key(&ok, k, seq, msg, len, sig + 4, err));
 			if (ok) {
+				*which = i;
 				goto out;
 			}
 		}
@@ -187,6 +220,14 @@ int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint
 		  origin);
 out:
 	return rc;
+}
+
+int lsec_audit__leaf_sig_check(lsec_audit__keyring *kr, const char *origin, uint64_t seq,
+			       const uint8_t hash[32], const uint8_t *sig, size_t sig_len,
+			       lsec_err *err)
+{
+	size_t which = SIZE_MAX;
+	return sig_check(&which, kr, origin, seq, hash, sig, sig_len, err);
 }
 
 /*
@@ -296,6 +337,12 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 		return;
 	}
 	lsec_audit__keyring_release(&s->trust);
+	for (size_t i = 0; i < s->note_nkeys; i++) {
+		EVP_PKEY_free(s->note_keys[i]);
+	}
+	for (size_t i = 0; s->seen != NULL && i < SEEN_SLOTS; i++) {
+		EVP_PKEY_free(s->seen[i].by);
+	}
 	lsec_free(s->seen);
 	lsec_free(s);
 }
@@ -397,36 +444,135 @@ uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)
 	return s->index;
 }
 
-/* Most leaf hashes a signer remembers (32 MiB). */
-#define SEEN_MAX ((size_t)1 << 20)
-
-bool lsec_audit__signer_seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+/*
+ * Whether these very signature bytes of leaf seq with this hash were checked
+ * (or made) in this process under a key s still trusts for seq: the key
+ * that verified them is in s's keyring and live at seq (a distrust since
+ * then bounds it). Then checking them again gives the same answer.
+ */
+static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+		 const uint8_t *sig, size_t sig_len)
 {
-	return seq >= s->seen_from && seq - s->seen_from < s->nseen &&
-	       lsec_ct_equal(s->seen[seq - s->seen_from], hash, 32);
+	const struct seen_slot *e = s->seen != NULL ? &s->seen[seq % SEEN_SLOTS] : NULL;
+	if (e == NULL || e->seq1 != seq + 1 || !lsec_ct_equal(e->hash, hash, 32) ||
+	    sig == NULL || sig_len != LSEC_AUDIT_LEAF_SIG_LEN ||
+	    !lsec_ct_equal(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN)) {
+		return false;
+	}
+	for (size_t i = 0; i < s->trust.n; i++) {
+		if (s->trust.k[i].pub == e->by) {
+			return lsec_audit__key_live(&s->trust.k[i], seq);
+		}
+	}
+	return false;
 }
 
-void lsec_audit__signer_saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32])
+/* Remembers that sig (LSEC_AUDIT_LEAF_SIG_LEN bytes) by key by of s's keyring signs leaf seq. */
+static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], const uint8_t *sig,
+		EVP_PKEY *by)
 {
-	/* Only the next leaf extends the run; anything else starts a new one. */
-	if (s->nseen == 0 || seq != s->seen_from + s->nseen) {
-		if (seq >= s->seen_from && seq - s->seen_from < s->nseen) {
-			return;
-		}
-		s->seen_from = seq;
-		s->nseen = 0;
+	if (s->seen == NULL && (s->seen = lsec_calloc(SEEN_SLOTS, sizeof(*s->seen))) == NULL) {
+		return; /* nothing remembered: each signature is checked again */
 	}
-	if (s->nseen % 1024 == 0) {
-		if (s->nseen >= SEEN_MAX) {
-			return;
-		}
-		uint8_t(*n)[32] = lsec_realloc(s->seen, (s->nseen + 1024) * sizeof(*n));
-		if (n == NULL) {
-			return;
-		}
-		s->seen = n;
+	struct seen_slot *e = &s->seen[seq % SEEN_SLOTS];
+	EVP_PKEY *ref = key_ref(by);
+	if (ref == NULL) {
+		return;
 	}
-	memcpy(s->seen[s->nseen++], hash, 32);
+	EVP_PKEY_free(e->by);
+	e->seq1 = seq + 1;
+	memcpy(e->hash, hash, 32);
+	memcpy(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
+	e->by = ref;
+}
+
+int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+				 const uint8_t *sig, size_t sig_len, lsec_err *err)
+{
+	int rc = 0;
+	size_t by = SIZE_MAX;
+	if (seen(s, seq, hash, sig, sig_len)) {
+		goto out;
+	}
+	LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
+	if (by < s->trust.n) { /* sig_check refuses any other length */
+		saw(s, seq, hash, sig, s->trust.k[by].pub);
+	}
+out:
+	return rc;
+}
+
+bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_signer *s,
+				  const uint8_t note_sha256[32])
+{
+	if (!s->note_ok || s->note_nkeys != s->trust.n ||
+	    !lsec_ct_equal(s->note_sha256, note_sha256, 32)) {
+		return false;
+	}
+	for (size_t i = 0; i < s->trust.n; i++) {
+		if (s->note_keys[i] != s->trust.k[i].pub) {
+			return false;
+		}
+	}
+	*out = s->note_cp;
+	return true;
+}
+
+void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
+				 const lsec_audit_checkpoint *cp)
+{
+	for (size_t i = 0; i < s->note_nkeys; i++) {
+		EVP_PKEY_free(s->note_keys[i]);
+	}
+	s->note_nkeys = 0;
+	s->note_ok = false;
+	for (size_t i = 0; i < s->trust.n; i++) {
+		if ((s->note_keys[i] = key_ref(s->trust.k[i].pub)) == NULL) {
+			return; /* nothing remembered: verified again next time */
+		}
+		s->note_nkeys++;
+	}
+	memcpy(s->note_sha256, note_sha256, 32);
+	s->note_cp = *cp;
+	s->note_ok = true;
+}
+
+bool lsec_audit__signer_index_seen(uint64_t *count, uint8_t head[32], const lsec_audit_signer *s,
+				   const uint8_t root[32], uint64_t size, const char *key)
+{
+	for (size_t i = 0; i < INDEX_SEEN; i++) {
+		const struct index_seen *e = &s->index_seen[i];
+		if (e->set && e->size == size && lsec_ct_equal(e->root, root, 32) &&
+		    strcmp(e->key, key) == 0) { /* lint:ok: public text */
+			*count = e->count;
+			memcpy(head, e->head, 32);
+			return true;
+		}
+	}
+	return false;
+}
+
+void lsec_audit__signer_index_saw(lsec_audit_signer *s, const uint8_t root[32], uint64_t size,
+				  const char *key, uint64_t count, const uint8_t head[32])
+{
+	struct index_seen *e = &s->index_seen[s->index_next++ % INDEX_SEEN];
+	if (strlen(key) >= sizeof(e->key)) {
+		return;
+	}
+	memcpy(e->root, root, 32);
+	e->size = size;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->count = count;
+	memcpy(e->head, head, 32);
+	e->set = true;
+}
+
+void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+			      const uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN])
+{
+	if (s->key != NULL) {
+		saw(s, seq, hash, sig, s->key);
+	}
 }
 
 int lsec_audit__leaf_sign(uint8_t out[LSEC_AUDIT_LEAF_SIG_LEN], const lsec_audit_signer *s,

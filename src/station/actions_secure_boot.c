@@ -28,7 +28,7 @@
 static int fw_key_digest(lsec_station__run *r, uint8_t out[32], lsec_err *err)
 {
 	int rc = 0;
-	lsec_key *k = NULL;
+	const lsec_key *k = NULL;
 	LSEC_ENSURE(r->have_release && r->image != NULL, LSEC_E_STATION_RELEASE,
 		    "unit '%s': no approved release of '%s' names the key to fuse", r->serial,
 		    r->product);
@@ -38,7 +38,6 @@ static int fw_key_digest(lsec_station__run *r, uint8_t out[32], lsec_err *err)
 	LSEC_TRY(lsec_key_fingerprint(out, k, err));
 	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_RELEASE, r->release, err));
 out:
-	lsec_key_free(k);
 	return rc;
 }
 
@@ -103,7 +102,7 @@ static int debug_auth_digest(lsec_station__run *r, uint8_t out[32], bool *have,
 			     char ver[LSEC_STORE_NAME_MAX + 1], lsec_err *err)
 {
 	int rc = 0;
-	lsec_key *k = NULL;
+	const lsec_key *k = NULL;
 	memset(out, 0, 32);
 	LSEC_TRY(lsec_station__debug_auth_key(&k, ver, r->st, r->product, NULL, err));
 	*have = k != NULL;
@@ -111,7 +110,6 @@ static int debug_auth_digest(lsec_station__run *r, uint8_t out[32], bool *have,
 		LSEC_TRY(lsec_key_fingerprint(out, k, err));
 	}
 out:
-	lsec_key_free(k);
 	return rc;
 }
 

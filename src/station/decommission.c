@@ -317,7 +317,8 @@ static int debug_auth_token(lsec_buf *token, lsec_station__run *r, lsec_err *err
 	int rc = 0;
 	const lsec_station_decom_options *o = r->decom->opts;
 	lsec_device_fuse_value v;
-	lsec_key *pub = NULL, *priv = NULL;
+	const lsec_key *pub = NULL;
+	lsec_key *priv = NULL;
 	lsec_secret *pass = NULL;
 	char ver[LSEC_STORE_NAME_MAX + 1], what[256], *path = NULL;
 	uint8_t fp[32], challenge[LSEC_DEVICE_ERASE_CHALLENGE_LEN];
@@ -352,7 +353,6 @@ static int debug_auth_token(lsec_buf *token, lsec_station__run *r, lsec_err *err
 out:
 	lsec_secret_free(pass);
 	lsec_key_free(priv);
-	lsec_key_free(pub);
 	lsec_free(path);
 	return rc;
 }

@@ -127,7 +127,8 @@ out:
  * The public key of row best of the product's keys (verified against its
  * leaves in lv), checked against the row's digest and the deny list.
  */
-static int row_key(lsec_key **out, lsec_station *st, json_t *const lv[LSEC_STATION__LV_COUNT],
+static int row_key(const lsec_key **out, lsec_station *st,
+		   json_t *const lv[LSEC_STATION__LV_COUNT],
 		   const lsec_store_approvable *best, lsec_err *err)
 {
 	int rc = 0;
@@ -142,8 +143,7 @@ static int row_key(lsec_key **out, lsec_station *st, json_t *const lv[LSEC_STATI
 		    best->version);
 	LSEC_TRY(lsec_base64_decode(&der, (const char *)b64.data, strlen((const char *)b64.data),
 				    "product_keys.spki", err));
-	LSEC_TRY(lsec_key_from_spki(out, der.data, der.len, err));
-	LSEC_TRY(lsec_key_fingerprint(fp, *out, err));
+	LSEC_TRY(lsec_station__key_decode(out, fp, st, der.data, der.len, err));
 	lsec_hex_encode(hex, fp, 32);
 	/* The row's digest is the leaves' (checked above); the key must be the one it
 	 * names. */
@@ -155,7 +155,6 @@ static int row_key(lsec_key **out, lsec_station *st, json_t *const lv[LSEC_STATI
 	LSEC_TRY(not_denied(st, fp, best->name, lsec_station__key_purpose(best->version), err));
 out:
 	if (rc < 0) {
-		lsec_key_free(*out);
 		*out = NULL;
 	}
 	lsec_buf_release(&b64);
@@ -163,7 +162,8 @@ out:
 	return rc;
 }
 
-int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product, lsec_err *err)
+int lsec_station__product_key(const lsec_key **out, lsec_station *st, const char *product,
+			      lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_approvable *list = NULL;
@@ -186,7 +186,8 @@ out:
 	return rc;
 }
 
-int lsec_station__debug_auth_key(lsec_key **out, char version_out[LSEC_STORE_NAME_MAX + 1],
+int lsec_station__debug_auth_key(const lsec_key **out,
+				 char version_out[LSEC_STORE_NAME_MAX + 1],
 				 lsec_station *st, const char *product, const uint8_t *fused,
 				 lsec_err *err)
 {

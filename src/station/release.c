@@ -147,18 +147,39 @@ out:
 	return rc;
 }
 
+/* The verification st made of exactly these bytes under these options, or NULL. */
+static lsec_station__image_ok *image_ok_find(lsec_station *st, const uint8_t image_sha256[32],
+					     const uint8_t key_fp[32], const char *product,
+					     uint32_t min_counter)
+{
+	for (size_t i = 0; i < LSEC_STATION__IMAGES; i++) {
+		lsec_station__image_ok *e = &st->images[i];
+		if (e->set && lsec_ct_equal(e->image_sha256, image_sha256, 32) &&
+		    lsec_ct_equal(e->key_fp, key_fp, 32) && lsec_station__eq(e->product, product) &&
+		    e->min_counter == min_counter) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
 /*
  * Every check an approval makes: signature under the product's firmware
  * key, release build of this product, counter not below min_counter, no
- * published key of the deny list.
+ * published key of the deny list. The key and the deny list are read each
+ * time (a rotation or a new denial counts at once); the image's signature
+ * is verified once per station for the same bytes, key, product and
+ * counter (docs/station.md).
  */
 int lsec_station__image_check(const lsec_image *img, lsec_station *st, const char *product,
 			      uint32_t min_counter, lsec_err *err)
 {
 	int rc = 0;
-	lsec_key *key = NULL;
+	const lsec_key *key = NULL;
 	lsec_buf spki = LSEC_BUF_INIT(4096);
-	uint8_t kh[32];
+	uint8_t kh[32], ih[32];
+	size_t ilen = 0;
+	const uint8_t *bytes = lsec_image_bytes(img, &ilen);
 	lsec_station__denial d;
 	lsec_image_verify_options vo = LSEC_IMAGE_VERIFY_OPTIONS_INIT;
 	/* A denied key is named as such, before (and whatever) the key check says. */
@@ -176,6 +197,12 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
 		    "cannot accept the release of '%s': its firmware key is the published key '%s' "
 		    "(published at %s)",
 		    product, d.name, d.origin);
+	LSEC_ENSURE(bytes != NULL, LSEC_E_USAGE, "cannot check the release of '%s': no image",
+		    product);
+	LSEC_TRY(lsec_sha256(ih, bytes, ilen, err));
+	if (image_ok_find(st, ih, kh, product, min_counter) != NULL) {
+		goto out;
+	}
 	LSEC_TRY(lsec_key_spki_der(&spki, key, err));
 	vo.pubkey_der = spki.data;
 	vo.pubkey_der_len = spki.len;
@@ -189,9 +216,14 @@ int lsec_station__image_check(const lsec_image *img, lsec_station *st, const cha
 	vo.pubkey_der_len = 0;
 	vo.key_hash = kh;
 	LSEC_TRY(lsec_image_verify(img, &vo, err));
+	lsec_station__image_ok *e = &st->images[st->images_next++ % LSEC_STATION__IMAGES];
+	memcpy(e->image_sha256, ih, 32);
+	memcpy(e->key_fp, kh, 32);
+	snprintf(e->product, sizeof(e->product), "%s", product);
+	e->min_counter = min_counter;
+	e->set = true;
 out:
 	lsec_buf_release(&spki);
-	lsec_key_free(key);
 	return rc;
 }
 

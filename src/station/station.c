@@ -305,6 +305,9 @@ void lsec_station_close(lsec_station *st)
 		return;
 	}
 	lsec_ca_free(st->ca);
+	for (size_t i = 0; i < LSEC_STATION__KEYS; i++) {
+		lsec_key_free(st->keys[i].key);
+	}
 	lsec_key_free(st->station_key);
 	lsec_store_close(st->store);
 	lsec_free(st);
@@ -313,6 +316,35 @@ void lsec_station_close(lsec_station *st)
 lsec_store *lsec_station_store(lsec_station *st)
 {
 	return st == NULL ? NULL : st->store;
+}
+
+int lsec_station__key_decode(const lsec_key **out, uint8_t fp_out[32], lsec_station *st,
+			     const uint8_t *der, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t h[32];
+	lsec_key *k = NULL;
+	*out = NULL;
+	LSEC_TRY(lsec_sha256(h, der, len, err));
+	for (size_t i = 0; i < LSEC_STATION__KEYS; i++) {
+		if (st->keys[i].key != NULL && lsec_ct_equal(st->keys[i].der_sha256, h, 32)) {
+			*out = st->keys[i].key;
+			memcpy(fp_out, st->keys[i].fp, 32);
+			goto out;
+		}
+	}
+	LSEC_TRY(lsec_key_from_spki(&k, der, len, err));
+	lsec_station__key_entry *e = &st->keys[st->keys_next++ % LSEC_STATION__KEYS];
+	LSEC_TRY(lsec_key_fingerprint(e->fp, k, err));
+	lsec_key_free(e->key);
+	memcpy(e->der_sha256, h, 32);
+	e->key = k;
+	k = NULL;
+	*out = e->key;
+	memcpy(fp_out, e->fp, 32);
+out:
+	lsec_key_free(k);
+	return rc;
 }
 
 int lsec_station__ca(lsec_ca **out, lsec_station *st, lsec_err *err)

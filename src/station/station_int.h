@@ -65,12 +65,47 @@ int lsec_station__key_hashes(uint8_t spki[32], uint8_t image[32], struct evp_pke
 
 struct json_t;
 
+/* A public key decoded once per station: the SHA-256 of its DER, the key, its fingerprint. */
+typedef struct lsec_station__key_entry {
+	uint8_t der_sha256[32];
+	uint8_t fp[32];
+	lsec_key *key; /* NULL: a free entry */
+} lsec_station__key_entry;
+#define LSEC_STATION__KEYS 8
+
+/*
+ * An image verification this station made (lsec_station__image_check):
+ * of exactly these bytes (the SHA-256 of the whole image, signature and
+ * unprotected TLVs included), under the key of this fingerprint, for this
+ * product and minimum counter.
+ */
+typedef struct lsec_station__image_ok {
+	uint8_t image_sha256[32];
+	uint8_t key_fp[32];
+	char product[LSEC_STORE_NAME_MAX + 1];
+	uint32_t min_counter;
+	bool set;
+} lsec_station__image_ok;
+#define LSEC_STATION__IMAGES 4
+
 struct lsec_station {
 	const lsec_station_config *cfg;
 	lsec_store *store;
 	lsec_key *station_key; /* NULL when cfg->station_key is NULL */
 	lsec_ca *ca;           /* opened on first use */
+	lsec_station__key_entry keys[LSEC_STATION__KEYS]; /* lsec_station__key_decode */
+	size_t keys_next;
+	lsec_station__image_ok images[LSEC_STATION__IMAGES]; /* lsec_station__image_check */
+	size_t images_next;
 };
+
+/*
+ * The public key of SubjectPublicKeyInfo der (borrowed from st, valid until
+ * lsec_station_close) and its fingerprint: each key is decoded once per
+ * station. Errors of lsec_key_from_spki.
+ */
+int lsec_station__key_decode(const lsec_key **out, uint8_t fp_out[32], lsec_station *st,
+			     const uint8_t *der, size_t len, lsec_err *err);
 
 /*
  * Test hook (documented in docs/station.md): when the environment variable
@@ -226,23 +261,24 @@ int lsec_station__quota_check(lsec_station__run *r, lsec_err *err);
 int lsec_station__image_check(const lsec_image *img, lsec_station *st, const char *product,
 			      uint32_t min_counter, lsec_err *err);
 /*
- * The product's registered firmware verification key (lsec_key_free): its
+ * The product's registered firmware verification key (borrowed from st): its
  * newest approved product key record, read through the leaves that record
  * it (lsec_station__approvable_check) and its PEM checked against the
  * recorded digest. LSEC_E_STATION_CONFIG when it has none; LSEC_E_AUDIT_INDEX
  * naming the table, the key and the leaf when a row was changed by SQL.
  */
-int lsec_station__product_key(lsec_key **out, lsec_station *st, const char *product,
+int lsec_station__product_key(const lsec_key **out, lsec_station *st, const char *product,
 			      lsec_err *err);
 /* The purpose of product key version ("debug-auth-N": debug-auth; else firmware). */
 const char *lsec_station__key_purpose(const char *version);
 /*
- * A debug-authentication key of product (public half, lsec_key_free) and
+ * A debug-authentication key of product (public half, borrowed from st) and
  * its version: with fused NULL its newest approved one (*out NULL, rc 0,
  * when it has none); else the approved one whose SHA-256 is fused
  * (LSEC_E_STATION_CONFIG when none is). Checked as lsec_station__product_key.
  */
-int lsec_station__debug_auth_key(lsec_key **out, char version_out[LSEC_STORE_NAME_MAX + 1],
+int lsec_station__debug_auth_key(const lsec_key **out,
+				 char version_out[LSEC_STORE_NAME_MAX + 1],
 				 lsec_station *st, const char *product, const uint8_t *fused,
 				 lsec_err *err);
 /* Where the station keeps a debug-auth key's private half (lsec_free). */

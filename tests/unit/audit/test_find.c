@@ -141,6 +141,58 @@ static void test_audit_find__no_trusted_keys_refused(void **state)
 	assert_lsec_code(lsec_audit_append(NULL, db->st, &e, &err), LSEC_E_AUDIT_NO_SIGNER, &err);
 }
 
+/*
+ * A station checks each leaf's signature once (its own leaves it signed):
+ * remembered by seq, hash and signature bytes. A leaf this process wrote and
+ * read whose stored signature alone is rewritten, or whose bytes and hash are
+ * rewritten together (its signature kept), is checked again and refused, by
+ * the lookup and by the checkpoint.
+ */
+static void test_audit_find__remembered_signature_keyed_by_hash(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	uint8_t h[32];
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "release.submit", "sensor", "1.1.0");   /* 1 */
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err), &err);
+	assert_int_equal(json_array_size(found), 2);
+	json_decref(found);
+	found = NULL;
+	/* The signature alone rewritten (bytes and hash unchanged): checked again, refused. */
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf_sig = ? WHERE seq = 0",
+					 (store_val[]){SV_B((const uint8_t *)"0123456789012345678901234567"
+									     "8901234567890123456789012345"
+									     "678901234567",
+							    LSEC_AUDIT_LEAF_SIG_LEN)},
+					 1, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, "leaf 0 is bad"));
+	const char *forged = "{\"action\":\"release.submit\",\"person\":\"eve\",\"seq\":1}";
+	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)forged, strlen(forged), &err), &err);
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = 1",
+					 (store_val[]){SV_B((const uint8_t *)forged, strlen(forged)),
+						       SV_B(h, 32)},
+					 2, NULL, NULL, &err),
+		       &err);
+	json_t *j = NULL;
+	assert_lsec_code(lsec_audit_leaf_read(&j, db->st, 1, NULL, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_null(j);
+	assert_non_null(strstr(err.msg, "leaf 1 is bad"));
+	assert_lsec_code(lsec_audit_checkpoint_create(NULL, db->st, LSEC_TEST_LINE,
+						      LSEC_TEST_STATION, lsec_test_station_key(),
+						      "alice", &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "leaf 0 is bad"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
 
 int main(void)
@@ -149,6 +201,7 @@ int main(void)
 		T(test_audit_find__by_action_and_fields),
 		T(test_audit_find__index_and_bytes_checked),
 		T(test_audit_find__no_trusted_keys_refused),
+		T(test_audit_find__remembered_signature_keyed_by_hash),
 	};
 	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -351,6 +351,37 @@ static void test_station_release__approval_row_without_leaf_refused(void **state
 	lsec_free(img);
 }
 
+/*
+ * The image check is verified once per station for the same bytes, key,
+ * product and counter floor, and never for anything else: the same image
+ * with one byte of its signature changed (its SHA256 TLV unchanged) is
+ * refused after the genuine one passed, and so is the genuine one under a
+ * higher counter floor; the genuine one still passes.
+ */
+static void test_station_release__image_check_once_per_bytes(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *path = fx_image(fx, "c.img", "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.0", 1);
+	lsec_buf bytes = LSEC_BUF_INIT(1 << 20);
+	lsec_image *img = NULL, *bad = NULL;
+	fx_ok(lsec_file_read(&bytes, path, &err), &err);
+	fx_ok(lsec_image_parse(&img, bytes.data, bytes.len, "c.img", &err), &err);
+	fx_ok(lsec_station__image_check(img, fx->st, "sensor", 1, &err), &err);
+	fx_ok(lsec_station__image_check(img, fx->st, "sensor", 1, &err), &err);
+	assert_int_equal(lsec_station__image_check(img, fx->st, "sensor", 2, &err),
+			 LSEC_E_IMG_COUNTER);
+	bytes.data[bytes.len - 1] ^= 0x01; /* the last TLV: the signature */
+	fx_ok(lsec_image_parse(&bad, bytes.data, bytes.len, "c.img", &err), &err);
+	assert_int_equal(lsec_station__image_check(bad, fx->st, "sensor", 1, &err),
+			 LSEC_E_IMG_BAD_SIGNATURE);
+	fx_ok(lsec_station__image_check(img, fx->st, "sensor", 1, &err), &err);
+	lsec_image_free(bad);
+	lsec_image_free(img);
+	lsec_buf_release(&bytes);
+	lsec_free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +403,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_station_release__approval_row_without_leaf_refused, station_fx_setup,
 			station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_release__image_check_once_per_bytes,
+						station_fx_setup, station_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
