@@ -34,6 +34,9 @@
 #include "linesec/station.h"
 #include "linesec/store.h"
 #include "linesec/device.h"
+#include "store/store_int.h"
+
+#include <sys/wait.h>
 
 #define HASH "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 #define IMAGE_KIB 64u
@@ -71,7 +74,7 @@ typedef struct bench_line {
 } bench_line;
 
 /* A line in a scratch folder: people, CA, keys, approved SOPs and release. */
-static void line_new(bench_line *b, const char *tag)
+static void line_new_at(bench_line *b, const char *tag, const char *registry)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = NULL;
@@ -82,7 +85,11 @@ static void line_new(bench_line *b, const char *tag)
 	if (mkdtemp(b->dir) == NULL) {
 		die("mkdtemp", NULL);
 	}
-	snprintf(b->registry, sizeof(b->registry), "%s/registry.db", b->dir);
+	if (registry != NULL) {
+		snprintf(b->registry, sizeof(b->registry), "%s", registry);
+	} else {
+		snprintf(b->registry, sizeof(b->registry), "%s/registry.db", b->dir);
+	}
 	snprintf(b->ca, sizeof(b->ca), "%s/ca", b->dir);
 	snprintf(b->fw_pub, sizeof(b->fw_pub), "%s/fw.pub.pem", b->dir);
 	snprintf(b->fw_priv, sizeof(b->fw_priv), "%s/fw.pem", b->dir);
@@ -185,6 +192,12 @@ static void line_new(bench_line *b, const char *tag)
 	lsec_station_close(st2);
 	lsec_buf_release(&pem);
 	lsec_buf_release(&img);
+}
+
+/* A line on a SQLite registry in its folder. */
+static void line_new(bench_line *b, const char *tag)
+{
+	line_new_at(b, tag, NULL);
 }
 
 static void line_free(bench_line *b)
@@ -476,8 +489,181 @@ static footprint measure(bench_line *b, uint64_t from)
 
 #define ROUNDS_MAX 9
 
+/* ---- PostgreSQL: station processes on one server ------------------------------ */
+
+#define PG_PROCS_MAX 4
+
+/* Runs one SQL text on a fresh handle of the server's base database. */
+static void pg_admin(const char *url, const char *sql_text)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	if ((lsec_store_open(&st, url, &err) != 0 && lsec_store_create(&st, url, &err) != 0) ||
+	    st->ops->exec(st, sql_text, &err) != 0) {
+		die(sql_text, &err);
+	}
+	lsec_store_close(st);
+}
+
+static int row_setting(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	if (ncols > 0) {
+		lsec_store__copy(ctx, 32, &cols[0]);
+	}
+	return 0;
+}
+
+/* A server setting, for the header: a benchmark of commits needs fsync on. */
+static void pg_setting(char out[32], const char *url, const char *sql_text)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	OK(lsec_store_open(&st, url, &err), "open");
+	OK(lsec_store__query(st, sql_text, NULL, 0, row_setting, out, &err), sql_text);
+	lsec_store_close(st);
+}
+
+/*
+ * procs station processes (fork), one socket each, each building n units of
+ * its own fleet on one line whose registry is a fresh schema; returns units
+ * per second over all of them, from the forks to the last exit (each process
+ * opens its station and unlocks the CA inside that time, as a real one does).
+ */
+static double pg_build(const char *url, unsigned procs, unsigned n, double *refusals_s)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	bench_line b;
+	char schema[64], loc[300];
+	snprintf(schema, sizeof(schema), "bench_station_%ld_%u", (long)getpid(), procs);
+	snprintf(loc, sizeof(loc), "%s%coptions=-csearch_path%%3D%s", url,
+		 strchr(url, '?') ? '&' : '?', schema);
+	char create[96], drop[96];
+	snprintf(create, sizeof(create), "CREATE SCHEMA %s", schema);
+	snprintf(drop, sizeof(drop), "DROP SCHEMA %s CASCADE", schema);
+	pg_admin(url, create);
+	memset(&b, 0, sizeof(b));
+	line_new_at(&b, "pg", loc);
+	/* One fleet, n units (serials of their own) per process. */
+	char **uris = fleet(&b, "fleet", procs * n, NULL);
+	fflush(NULL);
+	uint64_t t0 = now_us();
+	pid_t pids[PG_PROCS_MAX];
+	for (unsigned p = 0; p < procs; p++) {
+		pids[p] = fork();
+		if (pids[p] < 0) {
+			die("fork", NULL);
+		}
+		if (pids[p] == 0) {
+			lsec_station_gang_summary *sum = NULL;
+			OK(lsec_station_gang(&sum, &b.cfg, (const char *const *)uris + p * n, n, 1,
+						     &err),
+			   "gang");
+			int code = sum->shipped == n ? 0 : 1;
+			for (size_t i = 0; i < sum->attempted && code; i++) {
+				if (!sum->results[i].res.shipped) {
+					fprintf(stderr, "  not shipped: %s\n", sum->results[i].error);
+					break;
+				}
+			}
+			_exit(code);
+		}
+	}
+	bool all = true;
+	for (unsigned p = 0; p < procs; p++) {
+		int status = 0;
+		all = waitpid(pids[p], &status, 0) == pids[p] && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0 && all;
+	}
+	double ups = (double)(procs * n) / ((double)(now_us() - t0) / 1e6);
+	if (!all) {
+		fprintf(stderr, "bench_station: not every unit shipped with %u processes\n", procs);
+	}
+	if (refusals_s != NULL) {
+		/* A registration of a serial already registered: refused, holder named. */
+		lsec_store *st = NULL;
+		OK(lsec_store_open(&st, loc, &err), "open");
+		OK(lsec_store_unit_create(st, "DUP-1", "DUP-UID-1", "sensor", "st1", &err), "unit");
+		unsigned ops = 2000;
+		uint64_t r0 = now_us();
+		for (unsigned i = 0; i < ops; i++) {
+			if (lsec_store_unit_create(st, "DUP-1", "DUP-UID-2", "sensor", "st1", &err) !=
+			    LSEC_E_EXISTS) {
+				die("duplicate not refused", &err);
+			}
+		}
+		*refusals_s = (double)ops / ((double)(now_us() - r0) / 1e6);
+		lsec_store_close(st);
+	}
+	lsec_station_uris_free(uris, procs * n);
+	line_free(&b);
+	pg_admin(url, drop);
+	return ups;
+}
+
+/* bench_station pg [UNITS [ROUNDS]]: 1, 2 and 4 station processes on one server. */
+static int pg_main(int argc, char **argv)
+{
+	unsigned n = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 20;
+	unsigned rounds = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 3;
+	const char *url = getenv("LSEC_BENCH_PG_URL");
+	if (url == NULL || url[0] == '\0') {
+		url = getenv("LSEC_TEST_PG_URL");
+	}
+	if (n < 4 || n > 500 || rounds < 1 || rounds > ROUNDS_MAX || url == NULL || url[0] == '\0') {
+		fprintf(stderr, "usage: LSEC_BENCH_PG_URL=URL bench_station pg [UNITS 4..500 "
+				"[ROUNDS 1..9]]\n");
+		return 2;
+	}
+	char fsync_on[32] = "", sync_commit[32] = "";
+	{
+		lsec_err err = LSEC_ERR_INIT;
+		lsec_store *st = NULL;
+		/* The base database holds no registry: made on first use, as bench_store does. */
+		if (lsec_store_open(&st, url, &err) != 0) {
+			OK(lsec_store_create(&st, url, &err), "registry");
+		}
+		lsec_store_close(st);
+	}
+	pg_setting(fsync_on, url, "SELECT current_setting('fsync')");
+	pg_setting(sync_commit, url, "SELECT current_setting('synchronous_commit')");
+	printf("bench_station pg: whole builds on zero-latency simulated units, PostgreSQL "
+	       "registry\n(server: fsync=%s, synchronous_commit=%s), %u units per process, "
+	       "medians of %u interleaved rounds\n",
+	       fsync_on, sync_commit, n, rounds);
+	if (strcmp(fsync_on, "on") != 0) {
+		printf("WARNING: fsync is off: commits are not durable and the figures are not a "
+		       "real server's\n");
+	}
+	static const unsigned levels[] = {1, 2, 4};
+	double ups[3][ROUNDS_MAX], scale[3][ROUNDS_MAX], refusals[ROUNDS_MAX];
+	for (unsigned r = 0; r < rounds; r++) {
+		for (unsigned l = 0; l < 3; l++) {
+			ups[l][r] = pg_build(url, levels[l], n, l == 0 ? &refusals[r] : NULL);
+		}
+		for (unsigned l = 0; l < 3; l++) {
+			scale[l][r] = ups[l][r] / ups[0][r]; /* against 1 process, same round */
+		}
+	}
+	printf("%10s %12s %22s\n", "processes", "units/s", "scaling (vs 1 process)");
+	for (unsigned l = 0; l < 3; l++) {
+		printf("%10u %12.2f %21.2fx\n", levels[l], median(ups[l], rounds),
+		       median(scale[l], rounds));
+	}
+	printf("duplicate refusal (registering a registered serial, refused with its holder "
+	       "named):\n  %.0f/s, one statement per refusal\n",
+	       median(refusals, rounds));
+	printf("(this machine has %ld cores; the server, the stations and the simulated units "
+	       "share them)\n",
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
+		return pg_main(argc, argv);
+	}
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 20;
 	unsigned rounds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 3;
 	bool part2 = !(argc > 3 && strcmp(argv[3], "floor") == 0);

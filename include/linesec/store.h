@@ -159,6 +159,24 @@ LSEC_API LSEC_MUST_USE int lsec_store_tx_begin_read(lsec_store_tx *out, lsec_sto
 LSEC_API LSEC_MUST_USE int lsec_store_tx_end(lsec_store_tx *tx, int rc, lsec_err *err);
 LSEC_API bool lsec_store_in_transaction(const lsec_store *st);
 
+/*
+ * A transaction body for lsec_store_tx_run: its database work, with no
+ * effect outside the registry that a second run would repeat wrongly.
+ */
+typedef int (*lsec_store_tx_body)(void *ctx, lsec_store *st, lsec_err *err);
+/*
+ * Runs body in a write transaction (lsec_store_tx_begin's, or the unsynced
+ * one of lsec_store_tx_begin_unsynced when unsynced) and commits it when it
+ * returns 0. When another station's transaction makes the database undo this
+ * one (PostgreSQL: a deadlock, SQLSTATE 40P01, or a serialization failure,
+ * 40001), the whole body runs again in a new transaction after a short
+ * random wait, up to 8 times; only then is the conflict an error
+ * (LSEC_E_STORE_BUSY, saying so). Inside an open transaction body runs
+ * once and the conflict goes to that transaction's owner.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_tx_run(lsec_store *st, bool unsynced,
+					     lsec_store_tx_body body, void *ctx, lsec_err *err);
+
 /* ---- units and their lifecycle --------------------------------------- */
 
 /*

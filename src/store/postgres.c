@@ -54,8 +54,21 @@ static int result_error(lsec_store *st, PGresult *res, const char *what, lsec_er
 		return lsec_err_set(err, LSEC_E_EXISTS, __FILE__, __LINE__,
 				    "cannot write registry '%s': %s", st->location, msg);
 	}
-	if (state != NULL && (strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
-			      strcmp(state, "40001") == 0)) {
+	/*
+	 * A deadlock or a serialization failure: the server rolled the
+	 * transaction back because of another one; re-running it will do
+	 * (lsec_store_tx_run does, after a short random wait).
+	 */
+	if (state != NULL && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)) {
+		st->conflict = true;
+		return lsec_err_set(err, LSEC_E_STORE_BUSY, __FILE__, __LINE__,
+				    "cannot %s registry '%s': another station's transaction conflicted"
+				    " with this one, which was undone (%s)",
+				    what, st->location, strcmp(state, "40P01") == 0
+							    ? "deadlock detected"
+							    : "serialization failure");
+	}
+	if (state != NULL && strcmp(state, "55P03") == 0) {
 		return lsec_err_set(err, LSEC_E_STORE_BUSY, __FILE__, __LINE__,
 				    "cannot %s registry '%s': %s", what, st->location, msg);
 	}

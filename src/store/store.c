@@ -773,6 +773,61 @@ bool lsec_store_in_transaction(const lsec_store *st)
 	return st != NULL && st->in_tx;
 }
 
+#define TX_ATTEMPTS 8
+
+/* A random wait before attempt n (1-based) of a conflicted transaction: up to 2^n ms. */
+static void conflict_backoff(unsigned n)
+{
+	uint32_t r = 0;
+	lsec_err ignored = LSEC_ERR_INIT;
+	if (lsec_random(&r, sizeof(r), &ignored) < 0) {
+		r = (uint32_t)getpid() * 2654435761u;
+	}
+	unsigned cap_us = 1000u << (n < 10 ? n : 10);
+	usleep(500 + r % cap_us);
+}
+
+int lsec_store_tx_run(lsec_store *st, bool unsynced, lsec_store_tx_body body, void *ctx,
+		      lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(st != NULL && body != NULL, LSEC_E_USAGE,
+		    "cannot run a transaction: missing registry or body");
+	if (st->in_tx) {
+		return body(ctx, st, err); /* joined: the owner decides, and retries */
+	}
+	for (unsigned attempt = 1;; attempt++) {
+		lsec_store_tx tx = LSEC_STORE_TX_INIT;
+		st->conflict = false;
+		rc = tx_begin(&tx, st, false, unsynced, err);
+		if (rc == 0) {
+			rc = body(ctx, st, err);
+			rc = lsec_store_tx_end(&tx, rc, err);
+		}
+		if (rc == 0 || !st->conflict) {
+			break;
+		}
+		if (attempt == TX_ATTEMPTS) {
+			rc = lsec_err_set(err, LSEC_E_STORE_BUSY, __FILE__, __LINE__,
+					  "cannot write registry '%s': %u attempts in a row were undone by"
+					  " conflicts with other stations' transactions (deadlock or"
+					  " serialization failure); nothing was written, try again",
+					  st->location, attempt);
+			break;
+		}
+		st->retries++;
+		conflict_backoff(attempt);
+	}
+	st->conflict = false;
+out:
+	return rc;
+}
+
+uint64_t lsec_store__retries(const lsec_store *st)
+{
+	return st->retries;
+}
+
 int lsec_store__insert_guarded(lsec_store *st, const char *sql, const store_val *p, size_t np,
 			       store_row_fn fn, void *ctx, lsec_err *err)
 {

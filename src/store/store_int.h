@@ -74,6 +74,8 @@ struct lsec_store {
 	bool creating;     /* lsec_store_create: the database must be new */
 	bool created_file; /* this handle made the SQLite file (removed if creation fails) */
 	bool read_only;    /* lsec_store_open_read_only: never migrated, never written */
+	bool conflict; /* the open transaction was undone by a deadlock or serialization failure */
+	uint64_t retries; /* transactions lsec_store_tx_run re-ran after a conflict */
 	char location[256]; /* for messages (PostgreSQL: without credentials) */
 	unsigned long fail_after; /* fault injection: the nth query or commit from now fails */
 	void *signer;                  /* the writer's leaf signer (lsec_store_set_signer) */
@@ -156,6 +158,9 @@ void lsec_store__fail_after(lsec_store *st, unsigned long n);
  */
 void lsec_store__sqlite_gather(lsec_store *st, unsigned n);
 uint64_t lsec_store__sqlite_syncs(lsec_store *st);
+
+/* Test hook: how many times lsec_store_tx_run re-ran a body on st after a conflict. */
+uint64_t lsec_store__retries(const lsec_store *st);
 
 /* Test hook: creates a new registry migrated only up to `version` (1..latest). */
 int lsec_store__create_version(lsec_store **out, const char *location, int version,

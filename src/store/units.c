@@ -172,6 +172,85 @@ static int row_unit(void *ctx, const store_val *cols, size_t ncols, lsec_err *er
 	return 0;
 }
 
+/* After a refused registration: names the unit holding serial, else uid (name_holder). */
+static int unit_holder_lookup(lsec_store *st, const char *serial, const char *uid, lsec_err *err)
+{
+	int found = lsec_store__name_holder(st, "SELECT serial FROM units WHERE serial = ?", serial,
+					    "register unit", serial, "serial", err);
+	if (found == 0) {
+		found = lsec_store__name_holder(st, "SELECT serial FROM units WHERE uid = ?", uid,
+						"register unit", serial, "UID", err);
+	}
+	return found;
+}
+
+/* The holder found by the statement of unit_create_pg: which value, whose. */
+typedef struct unit_holder {
+	bool inserted;
+	int64_t kind; /* 1: the serial is taken, 2: the UID */
+	char serial[LSEC_STORE_NAME_MAX + 1];
+} unit_holder;
+
+static int row_unit_holder(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)err;
+	unit_holder *h = ctx;
+	if (ncols < 2 || cols[0].t != SV_INT) {
+		return 0;
+	}
+	if (cols[0].i == 0) {
+		h->inserted = true;
+	} else if (h->kind == 0 || cols[0].i < h->kind) {
+		h->kind = cols[0].i;
+		lsec_store__copy(h->serial, sizeof(h->serial), &cols[1]);
+	}
+	return 0;
+}
+
+/*
+ * PostgreSQL: the insert and, when a UNIQUE value is taken, the unit holding
+ * it, in one statement and one round trip. ON CONFLICT DO NOTHING leaves an
+ * open transaction usable (no savepoint) and outside one the statement is its
+ * own transaction. A value taken by a transaction that committed while this
+ * statement waited is not in its snapshot: then the holder is looked up again.
+ */
+static int unit_create_pg(lsec_store *st, const store_val p8[8], const char *serial,
+			  const char *uid, lsec_err *err)
+{
+	int rc = 0;
+	unit_holder h = {false, 0, ""};
+	store_val p[] = {p8[0], p8[1], p8[2], p8[3], p8[4], p8[5], p8[6], p8[7], p8[0], p8[1]};
+	LSEC_TRY(lsec_store__query(
+		st,
+		"WITH ins AS (INSERT INTO units (serial, uid, product, station, state, prev_state,"
+		" created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+		" RETURNING serial)"
+		" SELECT 0, serial FROM ins"
+		" UNION ALL SELECT CASE WHEN u.serial = h.s THEN 1 ELSE 2 END, u.serial"
+		" FROM units u, (SELECT CAST(? AS TEXT) AS s, CAST(? AS TEXT) AS d) h"
+		" WHERE (u.serial = h.s OR u.uid = h.d) AND NOT EXISTS (SELECT 1 FROM ins)",
+		p, 10, row_unit_holder, &h, err));
+	if (h.inserted) {
+		goto out;
+	}
+	if (h.kind != 0) {
+		rc = lsec_err_set(err, LSEC_E_EXISTS, __FILE__, __LINE__,
+				  "cannot register unit '%s': %s '%s' is already held by unit '%s'",
+				  serial, h.kind == 1 ? "serial" : "UID", h.kind == 1 ? serial : uid,
+				  h.serial);
+		goto out;
+	}
+	int found = unit_holder_lookup(st, serial, uid, err);
+	if (found == 0) {
+		lsec_err_set(err, LSEC_E_EXISTS, __FILE__, __LINE__,
+			     "cannot register unit '%s': its serial or UID '%s' is already registered",
+			     serial, uid);
+	}
+	rc = found < 0 ? found : LSEC_E_EXISTS;
+out:
+	return rc;
+}
+
 int lsec_store_unit_create(lsec_store *st, const char *serial, const char *uid,
 			   const char *product, const char *station, lsec_err *err)
 {
@@ -183,21 +262,19 @@ int lsec_store_unit_create(lsec_store *st, const char *serial, const char *uid,
 	LSEC_TRY(lsec_store__check_name(uid, "unit UID", LSEC_STORE_NAME_MAX, err));
 	LSEC_TRY(lsec_ident_check(product, "product", err));
 	LSEC_TRY(lsec_ident_check(station, "station", err));
-	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	lsec_time_utc(now);
 	store_val p[] = {SV_S(serial), SV_S(uid), SV_S(product), SV_S(station),
 			 SV_S("new"), SV_S("new"), SV_S(now), SV_S(now)};
+	if (strcmp(lsec_store_backend(st), "postgres") == 0) {
+		return unit_create_pg(st, p, serial, uid, err);
+	}
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
 	rc = lsec_store__insert_guarded(st,
 					"INSERT INTO units (serial, uid, product, station, state,"
 					" prev_state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 					p, 8, NULL, NULL, err);
 	if (rc == LSEC_E_EXISTS) {
-		int found = lsec_store__name_holder(st, "SELECT serial FROM units WHERE serial = ?",
-						    serial, "register unit", serial, "serial", err);
-		if (found == 0) {
-			found = lsec_store__name_holder(st, "SELECT serial FROM units WHERE uid = ?",
-							uid, "register unit", serial, "UID", err);
-		}
+		int found = unit_holder_lookup(st, serial, uid, err);
 		rc = found < 0 ? found : LSEC_E_EXISTS;
 	}
 out:

@@ -1,0 +1,154 @@
+/*
+ * Conflicts between stations' transactions are retried, never shown: two
+ * connections update two units in opposite orders, each holding its first
+ * row until the other holds its own, a real deadlock. PostgreSQL undoes one
+ * transaction (SQLSTATE 40P01); lsec_store_tx_run re-runs its whole body and
+ * both succeed, each body's effect landing exactly once. On SQLite (BEGIN
+ * IMMEDIATE: writers queue up front, no deadlock) the same bodies run one
+ * after the other without a retry.
+ */
+#include "helpers/store_fixture.h"
+
+#include "store/store_int.h"
+
+#include <pthread.h>
+#include <string.h>
+
+typedef struct mover {
+	lsec_store *st;
+	const char *first, *second;
+	pthread_barrier_t *both_hold_one; /* NULL on SQLite: a second writer would wait at BEGIN */
+	unsigned runs;
+	int rc;
+	lsec_err err;
+} mover;
+
+static int touch(lsec_store *st, const char *serial, lsec_err *err)
+{
+	store_val p[] = {SV_S(serial)};
+	return lsec_store__query(st, "UPDATE units SET product = product || 'x' WHERE serial = ?",
+				 p, 1, NULL, NULL, err);
+}
+
+static int move_body(void *ctx, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	mover *m = ctx;
+	m->runs++;
+	LSEC_TRY(touch(st, m->first, err));
+	if (m->runs == 1 && m->both_hold_one != NULL) {
+		(void)pthread_barrier_wait(m->both_hold_one);
+	}
+	LSEC_TRY(touch(st, m->second, err));
+out:
+	return rc;
+}
+
+static void *mover_main(void *arg)
+{
+	mover *m = arg;
+	m->rc = lsec_store_tx_run(m->st, false, move_body, m, &m->err);
+	return NULL;
+}
+
+static void test_retry__deadlock_is_retried_not_shown(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	bool pg = db->backend == LSEC_TEST_POSTGRES;
+	pthread_barrier_t barrier;
+	assert_int_equal(pthread_barrier_init(&barrier, NULL, 2), 0);
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-A", "UID-A", "p", "st-1", &err), 0);
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-B", "UID-B", "p", "st-1", &err), 0);
+	mover m[2] = {{.first = "SN-A", .second = "SN-B"}, {.first = "SN-B", .second = "SN-A"}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		m[i].both_hold_one = pg ? &barrier : NULL;
+		assert_int_equal(lsec_store_open(&m[i].st, db->location, &err), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (pg) {
+			assert_int_equal(pthread_create(&t[i], NULL, mover_main, &m[i]), 0);
+		} else {
+			mover_main(&m[i]);
+		}
+	}
+	for (int i = 0; pg && i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	}
+	uint64_t retries = 0;
+	for (int i = 0; i < 2; i++) {
+		if (m[i].rc != 0) {
+			fail_msg("transaction %d: %s", i, m[i].err.msg);
+		}
+		retries += lsec_store__retries(m[i].st);
+		lsec_store_close(m[i].st);
+	}
+	/* PostgreSQL undid exactly one of them once; the other never waited in vain. */
+	assert_int_equal(retries, pg ? 1 : 0);
+	assert_int_equal(m[0].runs + m[1].runs, pg ? 3 : 2);
+	/* Both bodies landed once each: two 'x' per unit, none from the undone run. */
+	lsec_store_unit u;
+	assert_int_equal(lsec_store_unit_get(&u, db->st, "SN-A", &err), 0);
+	assert_string_equal(u.product, "pxx");
+	assert_int_equal(lsec_store_unit_get(&u, db->st, "SN-B", &err), 0);
+	assert_string_equal(u.product, "pxx");
+	pthread_barrier_destroy(&barrier);
+}
+
+/* Inside the caller's transaction the body runs once: the owner decides. */
+static void test_retry__joined_body_runs_once(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-A", "UID-A", "p", "st-1", &err), 0);
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-B", "UID-B", "p", "st-1", &err), 0);
+	mover m = {.first = "SN-A", .second = "SN-B"};
+	assert_int_equal(lsec_store_tx_begin(&tx, db->st, &err), 0);
+	rc = lsec_store_tx_run(db->st, false, move_body, &m, &err);
+	assert_true(lsec_store_in_transaction(db->st));
+	rc = lsec_store_tx_end(&tx, rc, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(m.runs, 1);
+	lsec_store_unit u;
+	assert_int_equal(lsec_store_unit_get(&u, db->st, "SN-B", &err), 0);
+	assert_string_equal(u.product, "px");
+}
+
+/* A refused duplicate names the holder (one statement on PostgreSQL). */
+static void test_retry__duplicate_names_holder(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-A", "UID-A", "p", "st-1", &err), 0);
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-A", "UID-Z", "p", "st-1", &err),
+			 LSEC_E_EXISTS);
+	assert_non_null(strstr(err.msg, "serial 'SN-A' is already held by unit 'SN-A'"));
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-C", "UID-A", "p", "st-1", &err),
+			 LSEC_E_EXISTS);
+	assert_non_null(strstr(err.msg, "UID 'UID-A' is already held by unit 'SN-A'"));
+	/* In an open transaction a refusal leaves it usable. */
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_int_equal(lsec_store_tx_begin(&tx, db->st, &err), 0);
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-A", "UID-Y", "p", "st-1", &err),
+			 LSEC_E_EXISTS);
+	assert_int_equal(lsec_store_unit_create(db->st, "SN-D", "UID-D", "p", "st-1", &err), 0);
+	assert_int_equal(lsec_store_tx_end(&tx, 0, &err), 0);
+	lsec_store_unit u;
+	assert_int_equal(lsec_store_unit_get(&u, db->st, "SN-D", &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_retry__deadlock_is_retried_not_shown,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_retry__joined_body_runs_once,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_retry__duplicate_names_holder,
+						lsec_test_db_setup, lsec_test_db_teardown),
+	};
+	return lsec_test_run_backends("store_retry", tests, sizeof(tests) / sizeof(tests[0]));
+}
