@@ -149,20 +149,27 @@ static void verify(lsec_store *st, int code, const char *where)
 	}
 }
 
-/* Appends a well-formed leaf with a correct hash as SQL would, with sig (may be NULL). */
-static void append_by_sql(lsec_store *st, uint64_t seq, const uint8_t *sig, size_t sig_len)
+/* Appends ev as leaf seq with a correct hash as SQL would, with sig (may be NULL). */
+static void append_event_by_sql(lsec_store *st, uint64_t seq, const lsec_audit_event *ev,
+				const uint8_t *sig, size_t sig_len)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	char *leaf = NULL;
 	uint8_t h[32];
-	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION, .unit = "SN-A",
-			       .action = "flash", .outcome = "pass"};
-	assert_lsec_ok(lsec_audit_leaf_build(&leaf, &ev, seq, NULL, &err), &err);
+	assert_lsec_ok(lsec_audit_leaf_build(&leaf, ev, seq, NULL, &err), &err);
 	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)leaf, strlen(leaf), &err), &err);
-	assert_lsec_ok(lsec_store_leaf_put(st, seq, "SN-A", (const uint8_t *)leaf, strlen(leaf), h,
-					   sig, sig_len, &err),
+	assert_lsec_ok(lsec_store_leaf_put(st, seq, ev->unit, (const uint8_t *)leaf, strlen(leaf),
+					   h, sig, sig_len, &err),
 		       &err);
 	lsec_free(leaf);
+}
+
+/* Appends a well-formed leaf with a correct hash as SQL would, with sig (may be NULL). */
+static void append_by_sql(lsec_store *st, uint64_t seq, const uint8_t *sig, size_t sig_len)
+{
+	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION, .unit = "SN-A",
+			       .action = "flash", .outcome = "pass"};
+	append_event_by_sql(st, seq, &ev, sig, sig_len);
 }
 
 static void test_audit_sign__signed_log_checkpoints_and_verifies(void **state)
@@ -278,6 +285,7 @@ static json_t *station_ev(const char *name, EVP_PKEY *key)
 /* Whether change_leaves3 writes change.request and change.approve, as a log written before
  * changes of station trust had leaves of their own did (each on its own). */
 static bool legacy_request, legacy_approval;
+static json_int_t change_id; /* the change change_leaves3 recorded last */
 
 /*
  * Records a change of trust in key as name: the station.change.request leaf by
@@ -290,9 +298,8 @@ static void change_leaves3(lsec_store *req, const char *requester, lsec_store *a
 			   lsec_store *st, const char *approver, bool trust, const char *name,
 			   EVP_PKEY *key)
 {
-	static json_int_t id = 0;
 	const char *kind = trust ? "station-trust" : "station-distrust";
-	id++;
+	json_int_t id = ++change_id;
 	if (req != NULL) {
 		leaf_by(req, requester,
 			legacy_request ? "change.request" : LSEC_AUDIT_STATION_CHANGE_REQUEST,
@@ -505,6 +512,36 @@ static void test_audit_sign__log_before_station_change_leaves(void **state)
 }
 
 /*
+ * A distrust written before changes of station trust had leaves of their
+ * own: a station.change.request leaf for its change added at the end of the
+ * log by SQL (correct hash, a signature of the right length by no one) does
+ * not stand for the change's older request, and the distrust holds.
+ */
+static void test_audit_sign__late_change_request_does_not_void_old_distrust(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k2 = new_key();
+	legacy_request = legacy_approval = true;
+	station_leaf(db->st, true, "st-2", k2);
+	station_leaf(db->st, false, "st-2", k2);
+	legacy_request = legacy_approval = false;
+	assert_false(trusts(db->st, k2));
+	json_t *evd = json_pack("{s:I,s:s,s:s,s:o,s:s}", "change", change_id, "kind",
+				"station-distrust", "subject", "st-2", "payload",
+				station_ev("st-2", k2), LSEC_EV_MEANING, "submitted");
+	assert_non_null(evd);
+	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION,
+			       .action = LSEC_AUDIT_STATION_CHANGE_REQUEST, .outcome = "ok",
+			       .evidence = evd};
+	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	memset(sig, 0x5a, sizeof(sig));
+	append_event_by_sql(db->st, next_seq(db->st), &ev, sig, sizeof(sig));
+	json_decref(evd);
+	assert_false(trusts(db->st, k2));
+	EVP_PKEY_free(k2);
+}
+
+/*
  * Trust is judged at each leaf's position: changes of trust a key signed
  * before it was trusted stay void when it is trusted later; after it is
  * distrusted, void again.
@@ -664,6 +701,9 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__log_before_station_change_leaves,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__late_change_request_does_not_void_old_distrust,
+			lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__trust_counts_from_its_leaf_on,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_station_trusted_again,
