@@ -45,11 +45,12 @@ struct lsec_audit_signer {
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
 	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
 	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
-	 * says, and the keys trusted then (references held). */
+	 * says, the keys trusted then (references held) and the entry whose key signed it. */
 	uint8_t note_sha256[32];
 	lsec_audit_checkpoint note_cp;
 	EVP_PKEY *note_keys[LSEC_AUDIT_MAX_KEYS + 1];
 	size_t note_nkeys;
+	size_t note_at;
 	bool note_ok;
 	struct index_seen {
 		uint8_t root[32];
@@ -139,6 +140,11 @@ bool lsec_audit__key_live(const lsec_audit__key *k, uint64_t seq)
 		live = seq >= k->span[i].from && (!k->span[i].bounded || seq < k->span[i].until);
 	}
 	return live;
+}
+
+bool lsec_audit__key_checkpoints(const lsec_audit__key *k, uint64_t size)
+{
+	return lsec_audit__key_live(k, size) && (k->nspan == 0 || k->since <= size);
 }
 
 /* Whether sig (64 bytes) verifies over msg (of leaf seq) under k. */
@@ -514,12 +520,17 @@ bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_s
 			return false;
 		}
 	}
+	/* The same keys, but the one that signed it may have been distrusted since. */
+	if (s->note_at >= s->trust.n ||
+	    !lsec_audit__key_checkpoints(&s->trust.k[s->note_at], s->note_cp.size)) {
+		return false;
+	}
 	*out = s->note_cp;
 	return true;
 }
 
 void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
-				 const lsec_audit_checkpoint *cp)
+				 const lsec_audit_checkpoint *cp, size_t at)
 {
 	for (size_t i = 0; i < s->note_nkeys; i++) {
 		EVP_PKEY_free(s->note_keys[i]);
@@ -534,6 +545,7 @@ void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256
 	}
 	memcpy(s->note_sha256, note_sha256, 32);
 	s->note_cp = *cp;
+	s->note_at = at;
 	s->note_ok = true;
 }
 

@@ -541,6 +541,85 @@ static void test_audit_sign__late_change_request_does_not_void_old_distrust(void
 	EVP_PKEY_free(k2);
 }
 
+/* Runs one SQL statement on st with its n parameters p. */
+static void sql(lsec_store *st, const char *q, const store_val *p, size_t n)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store__query(st, q, p, n, NULL, NULL, &err), &err);
+}
+
+/*
+ * Stores, as SQL would, a checkpoint of the whole log signed by key as name
+ * whose signed index files every leaf as linesec does except leaf hide under
+ * action:station.distrust.
+ */
+static void forged_checkpoint(lsec_store *st, const char *name, EVP_PKEY *key, uint64_t hide)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit__index *x = NULL;
+	lsec_audit_checkpoint cp;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
+	char *note = NULL;
+	uint8_t h[32], empty[32];
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
+	cp.size = next_seq(st);
+	cp.has_index = true;
+	assert_lsec_ok(lsec_audit__index_empty_root(empty, &err), &err);
+	assert_lsec_ok(lsec_audit__index_new(&x, empty, 0, &err), &err);
+	for (uint64_t seq = 0; seq < cp.size; seq++) {
+		lsec_buf_reset(&leaf);
+		assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, st, seq, &err), &err);
+		size_t n = lsec_audit__index_leaf_keys(keys, leaf.data, leaf.len);
+		for (size_t i = 0; i < n; i++) {
+			if (seq != hide || strcmp(keys[i], "action:station.distrust") != 0) {
+				assert_lsec_ok(lsec_audit__index_add(x, st, keys[i], seq, h, &err),
+					       &err);
+			}
+		}
+	}
+	assert_lsec_ok(lsec_audit__index_commit(cp.index_root, x, st, &err), &err);
+	assert_lsec_ok(lsec_audit_checkpoint_sign(&note, &cp, name, key, &err), &err);
+	assert_lsec_ok(lsec_store_checkpoint_put(st, cp.size, cp.root, note, NULL, 0, &err), &err);
+	lsec_audit__index_free(x);
+	lsec_buf_release(&leaf);
+	lsec_free(note);
+}
+
+/*
+ * A checkpoint signed by the key of a station the log distrusted before its
+ * size counts for nothing: one whose index omits another station's distrust
+ * (its action column hidden too) does not make that station trusted again.
+ */
+static void test_audit_sign__distrusted_key_checkpoint_is_not_used(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	station_leaf(db->st, true, "st-2", k2);
+	station_leaf(db->st, true, "st-3", k3);
+	station_leaf(db->st, false, "st-3", k3);
+	uint64_t d3 = next_seq(db->st) - 1;
+	station_leaf(db->st, false, "st-2", k2);
+	assert_false(trusts(db->st, k2));
+	assert_false(trusts(db->st, k3));
+	store_val at[] = {SV_I(d3)};
+	sql(db->st, "UPDATE audit_leaves SET action = 'hidden' WHERE seq = ?", at, 1);
+	forged_checkpoint(db->st, "st-2", k2, d3);
+	assert_false(trusts(db->st, k3));
+	assert_false(trusts(db->st, k2));
+	lsec_audit_checkpoint cp;
+	bool found = true;
+	assert_lsec_code(lsec_audit__trusted_latest(&cp, &found, db->st, lsec_audit__signer(db->st),
+						    &err),
+			 LSEC_E_AUDIT_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "trusted at its size"));
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+}
+
 /*
  * Trust is judged at each leaf's position: changes of trust a key signed
  * before it was trusted stay void when it is trusted later; after it is
@@ -704,6 +783,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_audit_sign__late_change_request_does_not_void_old_distrust,
 			lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_key_checkpoint_is_not_used,
+						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__trust_counts_from_its_leaf_on,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_station_trusted_again,
