@@ -621,6 +621,53 @@ static void test_audit_sign__distrusted_key_checkpoint_is_not_used(void **state)
 }
 
 /*
+ * A station.distrust leaf after the latest checkpoint whose bytes were
+ * changed (its stored hash not) so that it no longer names the action is
+ * refused, naming the leaf, not skipped; so is a bad node of the signed
+ * index, which is not read around from leaf 0.
+ */
+static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = new_key();
+	station_leaf(db->st, true, "st-2", k2);
+	checkpoint(db->st, 0, NULL);
+	station_leaf(db->st, false, "st-2", k2);
+	uint64_t d = next_seq(db->st) - 1;
+	assert_false(trusts(db->st, k2));
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	uint8_t h[32];
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, db->st, d, &err), &err);
+	char *named = strstr((char *)leaf.data, "\"station.distrust\"");
+	assert_non_null(named);
+	named[16] = 'x'; /* "station.distrusx": no longer the action */
+	store_val p[] = {SV_B(leaf.data, leaf.len), SV_I(d)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", p, 2);
+	char where[32];
+	snprintf(where, sizeof(where), "leaf %llu ", (unsigned long long)d);
+	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
+			 LSEC_E_AUDIT_LEAF_HASH, &err);
+	assert_non_null(strstr(err.msg, where));
+	/* A bad node of the signed index: refused, not read around. */
+	store_val back[] = {SV_B(leaf.data, leaf.len), SV_I(d)};
+	named[16] = 't';
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", back, 2);
+	assert_false(trusts(db->st, k2));
+	uint8_t junk[32];
+	memset(junk, 0x5a, sizeof(junk));
+	store_val node[] = {SV_B(junk, sizeof(junk))};
+	sql(db->st, "UPDATE audit_index_nodes SET hash = ?", node, 1);
+	/* A new signer: nothing of the index remembered. */
+	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key()));
+	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
+			 LSEC_E_AUDIT_INDEX, &err);
+	lsec_buf_release(&leaf);
+	EVP_PKEY_free(k2);
+}
+
+/*
  * Trust is judged at each leaf's position: changes of trust a key signed
  * before it was trusted stay void when it is trusted later; after it is
  * distrusted, void again.
@@ -785,6 +832,9 @@ int main(void)
 			lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_key_checkpoint_is_not_used,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__changed_tail_leaf_and_bad_index_are_refused,
+			lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__trust_counts_from_its_leaf_on,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_station_trusted_again,
