@@ -320,10 +320,11 @@ void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t 
  * The positions of the leaves whose content names action, in log order, for
  * deriving the trusted stations (which checks each leaf itself): below the
  * latest checkpoint s's keys verify, the action column's list once it
- * matched that checkpoint's signed index (LSEC_E_AUDIT_INDEX otherwise, and
- * for a bad index node); from there on (from leaf 0 when no checkpoint
- * verifies) every leaf, by its content, each matching its stored hash
- * (LSEC_E_AUDIT_LEAF_HASH naming it). *out: lsec_free.
+ * matched that checkpoint's signed index (LSEC_E_AUDIT_INDEX otherwise);
+ * from there on (from leaf 0 when no checkpoint verifies, or when the index
+ * cannot be read: then the leaves below the checkpoint must hash to its
+ * root, LSEC_E_AUDIT_ROOT otherwise) every leaf, by its content, each
+ * matching its stored hash (LSEC_E_AUDIT_LEAF_HASH naming it). *out: lsec_free.
  */
 int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_audit_signer *s,
 			    const char *action, lsec_err *err);

@@ -623,8 +623,9 @@ static void test_audit_sign__distrusted_key_checkpoint_is_not_used(void **state)
 /*
  * A station.distrust leaf after the latest checkpoint whose bytes were
  * changed (its stored hash not) so that it no longer names the action is
- * refused, naming the leaf, not skipped; so is a bad node of the signed
- * index, which is not read around from leaf 0.
+ * refused, naming the leaf, not skipped. A bad node of the signed index
+ * is read around by content only for leaves that hash to the checkpoint's
+ * root: a distrust rewritten with its hash then is refused.
  */
 static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **state)
 {
@@ -649,11 +650,12 @@ static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **
 	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
 			 LSEC_E_AUDIT_LEAF_HASH, &err);
 	assert_non_null(strstr(err.msg, where));
-	/* A bad node of the signed index: refused, not read around. */
 	store_val back[] = {SV_B(leaf.data, leaf.len), SV_I(d)};
 	named[16] = 't';
 	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", back, 2);
 	assert_false(trusts(db->st, k2));
+	/* Covered by a checkpoint whose index nodes are then spoilt: read by content. */
+	checkpoint(db->st, 0, NULL);
 	uint8_t junk[32];
 	memset(junk, 0x5a, sizeof(junk));
 	store_val node[] = {SV_B(junk, sizeof(junk))};
@@ -661,8 +663,16 @@ static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **
 	/* A new signer: nothing of the index remembered. */
 	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
 						    lsec_test_station_key()));
+	assert_false(trusts(db->st, k2));
+	/* The distrust then rewritten with its hash: the leaves no longer hash to the root. */
+	named[16] = 'x';
+	assert_lsec_ok(lsec_audit_leaf_hash(h, leaf.data, leaf.len, &err), &err);
+	store_val both[] = {SV_B(leaf.data, leaf.len), SV_B(h, 32), SV_I(d)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = ?", both, 3);
+	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key()));
 	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
-			 LSEC_E_AUDIT_INDEX, &err);
+			 LSEC_E_AUDIT_ROOT, &err);
 	lsec_buf_release(&leaf);
 	EVP_PKEY_free(k2);
 }
