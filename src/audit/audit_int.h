@@ -144,6 +144,11 @@ typedef struct lsec_audit__key {
 
 /* Whether k verifies leaf seq (its spans). */
 bool lsec_audit__key_live(const lsec_audit__key *k, uint64_t seq);
+/*
+ * Whether k's signature on a checkpoint of size leaves counts: k is live at
+ * size (the checkpoint's own leaf) and was trusted at or before it.
+ */
+bool lsec_audit__key_checkpoints(const lsec_audit__key *k, uint64_t size);
 
 /*
  * The station keys leaf signatures are checked against. A key added with
@@ -268,8 +273,9 @@ int lsec_audit__index_add(lsec_audit__index *x, lsec_store *st, const char *key,
 int lsec_audit__index_commit(uint8_t root_out[32], lsec_audit__index *x, lsec_store *st,
 			     lsec_err *err);
 /*
- * The latest checkpoint in st whose note verifies under a key s trusts and
- * names s's log: *found false when the registry holds none. A stored latest
+ * The latest checkpoint in st whose note verifies under a key s trusts for
+ * it (lsec_audit__key_checkpoints: a key distrusted before its size, or
+ * trusted after it, does not count) and names s's log: *found false when the registry holds none. A stored latest
  * checkpoint that does not verify is an error (its code).
  */
 int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
@@ -287,14 +293,15 @@ int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8
 				 const uint8_t *sig, size_t sig_len, lsec_err *err);
 /*
  * Whether s verified the checkpoint note of this SHA-256 before, under the
- * very keys it trusts now (then *out is what the note says): the latest
- * checkpoint every lookup starts from is verified once, not per lookup.
- * lsec_audit__signer_note_saw remembers one (the last).
+ * very keys it trusts now, its signer's key (entry at) still counting for
+ * it (lsec_audit__key_checkpoints; then *out is what the note says): the
+ * latest checkpoint every lookup starts from is verified once, not per
+ * lookup. lsec_audit__signer_note_saw remembers one (the last).
  */
 bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_signer *s,
 				  const uint8_t note_sha256[32]);
 void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
-				 const lsec_audit_checkpoint *cp);
+				 const lsec_audit_checkpoint *cp, size_t at);
 /*
  * Whether s checked key's bucket against the signed index root root (of
  * the checkpoint of size size) before: *count and head are then what that
@@ -314,8 +321,10 @@ void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t 
  * deriving the trusted stations (which checks each leaf itself): below the
  * latest checkpoint s's keys verify, the action column's list once it
  * matched that checkpoint's signed index (LSEC_E_AUDIT_INDEX otherwise);
- * from there on (from leaf 0 when no checkpoint verifies) every leaf, by its
- * content. *out: lsec_free.
+ * from there on (from leaf 0 when no checkpoint verifies, or when the index
+ * cannot be read: then the leaves below the checkpoint must hash to its
+ * root, LSEC_E_AUDIT_ROOT otherwise) every leaf, by its content, each
+ * matching its stored hash (LSEC_E_AUDIT_LEAF_HASH naming it). *out: lsec_free.
  */
 int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_audit_signer *s,
 			    const char *action, lsec_err *err);

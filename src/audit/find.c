@@ -142,6 +142,8 @@ struct lookup {
 	lsec_audit_signer *signer;
 	uint64_t next; /* the tail: the next leaf expected */
 	json_t *arr;
+	lsec_audit_tree *tree; /* not NULL: the leaves below tree_to hashed into it */
+	uint64_t tree_to;
 };
 
 /* Whether leaf j names what l looks for; else LSEC_E_AUDIT_INDEX naming where it was filed. */
@@ -170,6 +172,20 @@ out:
 	return rc;
 }
 
+/* A leaf of the tail whose bytes do not match its stored hash: LSEC_E_AUDIT_LEAF_HASH naming it. */
+static int tail_hash_check(uint8_t h[32], uint64_t seq, const uint8_t *leaf, size_t len,
+			   const uint8_t leaf_hash[32], lsec_err *err)
+{
+	int rc = 0;
+	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
+	LSEC_ENSURE(lsec_ct_equal(h, leaf_hash, 32), LSEC_E_AUDIT_LEAF_HASH,
+		    "registry table audit_leaves holds leaf %llu with bytes that do not match its "
+		    "stored hash: the registry was changed outside linesec",
+		    (unsigned long long)seq);
+out:
+	return rc;
+}
+
 /* One leaf of the tail: checked like any leaf read, kept when its content names the key. */
 static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
 		   const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
@@ -181,11 +197,7 @@ static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	json_t *j = NULL;
 	(void)unit;
 	LSEC_TRY(tail_next(l, seq, err));
-	LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
-	LSEC_ENSURE(lsec_ct_equal(h, leaf_hash, 32), LSEC_E_AUDIT_LEAF_HASH,
-		    "registry table audit_leaves holds leaf %llu with bytes that do not match its "
-		    "stored hash: the registry was changed outside linesec",
-		    (unsigned long long)seq);
+	LSEC_TRY(tail_hash_check(h, seq, leaf, len, leaf_hash, err));
 	LSEC_TRY(lsec_audit__signer_sig_check(l->signer, seq, h, sig, sig_len, err));
 	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
 	bool match = false;
@@ -446,19 +458,28 @@ out:
 	return rc;
 }
 
-/* One leaf of the tail, for lsec_audit__action_seqs: its seq kept when its content names l's key. */
+/*
+ * One leaf of the tail, for lsec_audit__action_seqs: its seq kept when its
+ * content names l's key. Its bytes must match its stored hash (a leaf
+ * changed so that it no longer names the action is refused, not skipped);
+ * the caller reads each leaf kept again and judges its signature.
+ */
 static int tail_seq_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
 		       const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len,
 		       lsec_err *err)
 {
 	int rc = 0;
 	struct lookup *l = ctx;
+	uint8_t h[32];
 	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
 	(void)unit;
-	(void)leaf_hash; /* the caller reads each leaf again and checks its hash and signature */
 	(void)sig;
 	(void)sig_len;
 	LSEC_TRY(tail_next(l, seq, err));
+	LSEC_TRY(tail_hash_check(h, seq, leaf, len, leaf_hash, err));
+	if (l->tree != NULL && seq < l->tree_to) {
+		LSEC_TRY(lsec_audit_tree_append(l->tree, h, err));
+	}
 	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
 	for (size_t i = 0; i < n; i++) {
 		if (same(keys[i], l->key)) {
@@ -482,6 +503,8 @@ int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_
 	lsec_store_leaf_ref *refs = NULL;
 	size_t n = 0;
 	lsec_err e = LSEC_ERR_INIT;
+	lsec_audit_tree tree;
+	uint8_t root[32];
 	memset(&l, 0, sizeof(l));
 	*out = NULL;
 	*n_out = 0;
@@ -492,10 +515,26 @@ int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_
 	LSEC_ENSURE(lsec_audit__index_key(l.key, l.kind, action, strlen(action)) == 0, LSEC_E_USAGE,
 		    "cannot look up action '%.64s': empty or too long", action);
 	LSEC_ENSURE((l.arr = json_array()) != NULL, LSEC_E_NOMEM, "out of memory");
-	if (signed_entry(&cp, &found, &count, head, st, &l, &e) < 0) {
-		/* No checkpoint the keys derived so far verify (or a bucket that does
-		 * not): every leaf is read by its content. */
+	rc = signed_entry(&cp, &found, &count, head, st, &l, &e);
+	if (rc == LSEC_E_AUDIT_SIGNATURE || rc == LSEC_E_AUDIT_NOTE) {
+		/* No checkpoint the keys derived so far verify: every leaf is read by its content. */
+		rc = 0;
 		found = false;
+	} else if (rc == LSEC_E_AUDIT_INDEX && found) {
+		/*
+		 * A bad index node (or the rows of a newer checkpoint, the checkpoints
+		 * table cut back: audit verify names that): every leaf is read by its
+		 * content, those below the checkpoint only once they hash to its signed
+		 * root, so that no leaf rewritten with its hash goes unseen.
+		 */
+		rc = 0;
+		lsec_audit_tree_init(&tree);
+		l.tree = &tree;
+		l.tree_to = cp.size;
+		found = false;
+	} else if (rc < 0) {
+		*err = e; /* a store error: refused */
+		goto out;
 	} else if (found && !cp.has_index) {
 		/* A line whose checkpoints predate the index: the column, as then. */
 		rc = lsec_store_leaf_seqs_for_action(out, n_out, st, action, err);
@@ -504,6 +543,15 @@ int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_
 	LSEC_TRY(signed_refs(&refs, &n, st, &l, found ? cp.size : 0, count, head, err));
 	l.next = found ? cp.size : 0;
 	LSEC_TRY(lsec_store_leaf_foreach(st, l.next, UINT64_MAX, tail_seq_cb, &l, err));
+	if (l.tree != NULL) {
+		LSEC_TRY(lsec_audit_tree_root(root, l.tree, err));
+		LSEC_ENSURE(l.tree->size == cp.size && lsec_ct_equal(root, cp.root, 32),
+			    LSEC_E_AUDIT_ROOT,
+			    "registry table audit_leaves does not hash to the root of the latest "
+			    "checkpoint (%llu leaves) and its signed index cannot be read: the "
+			    "registry was changed outside linesec",
+			    (unsigned long long)cp.size);
+	}
 	size_t total = n + json_array_size(l.arr);
 	LSEC_ENSURE((*out = lsec_calloc(total + 1, sizeof(**out))) != NULL, LSEC_E_NOMEM,
 		    "out of memory");

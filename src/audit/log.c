@@ -435,10 +435,44 @@ out:
 }
 
 /*
+ * Verifies note under the key of kr that counts for a checkpoint of its size
+ * (lsec_audit__key_checkpoints); *at: that key's entry. LSEC_E_AUDIT_SIGNATURE
+ * when there is none, LSEC_E_AUDIT_NOTE for a malformed note.
+ */
+static int note_verify_trusted(lsec_audit_checkpoint *out, size_t *at,
+			       const lsec_audit__keyring *kr, const char *note, size_t len,
+			       lsec_err *err)
+{
+	int rc = 0;
+	*at = kr->n;
+	for (size_t i = 0; i < kr->n && *at == kr->n; i++) {
+		lsec_err e = LSEC_ERR_INIT;
+		rc = lsec_audit_checkpoint_verify(out, note, len, NULL, kr->k[i].pub, &e);
+		if (rc != LSEC_E_AUDIT_SIGNATURE) {
+			if (rc < 0) {
+				*err = e;
+				goto out;
+			}
+			*at = lsec_audit__key_checkpoints(&kr->k[i], out->size) ? i : kr->n;
+		}
+	}
+	LSEC_ENSURE(*at < kr->n, LSEC_E_AUDIT_SIGNATURE,
+		    "cannot verify the latest checkpoint: no signature by any of the %zu station "
+		    "keys trusted at its size",
+		    kr->n);
+out:
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/*
  * Where a checkpoint starts (docs/audit-log.md, "Incremental verification"):
  * the compact range this signer made its last checkpoint over in this
  * process, or the range stored with the latest checkpoint when that note
- * verifies under a key of the signer's keyring, names origin, and the
+ * verifies under a key of the signer's keyring trusted at its size
+ * (lsec_audit__key_checkpoints), names origin, and the
  * range hashes to its size and root, whichever covers more. Everything
  * in *start was hashed from the leaves' bytes and signature-checked when
  * it was made. A stored range that is missing or does not match its note
@@ -460,7 +494,7 @@ static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, 
 	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
 	lsec_buf range = LSEC_BUF_INIT(LSEC_AUDIT__RANGE_MAX);
 	lsec_audit__keyring *kr = lsec_audit__signer_keyring(signer);
-	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
+	size_t at = 0;
 	lsec_audit_tree stored;
 	lsec_err e = LSEC_ERR_INIT;
 	*anchored = false;
@@ -475,11 +509,7 @@ static int trusted_start(lsec_audit_tree *start, lsec_audit_checkpoint *anchor, 
 		*err = e;
 		goto out;
 	}
-	for (size_t i = 0; i < kr->n; i++) {
-		pubs[i] = kr->k[i].pub;
-	}
-	if (lsec_audit_checkpoint_verify_keys(anchor, (const char *)note.data, note.len, NULL, pubs,
-					      kr->n, &e) < 0 ||
+	if (note_verify_trusted(anchor, &at, kr, (const char *)note.data, note.len, &e) < 0 ||
 	    strcmp(anchor->origin, origin) != 0 /* lint:ok: public text */ ||
 	    anchor->size <= start->size) {
 		goto out;
@@ -633,10 +663,10 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 {
 	int rc = 0;
 	uint64_t size = 0;
+	size_t at = 0;
 	uint8_t root[32], nh[32];
 	lsec_buf note = LSEC_BUF_INIT(LSEC_AUDIT_NOTE_MAX + 1);
 	lsec_audit__keyring *kr = lsec_audit__signer_keyring(s);
-	const struct evp_pkey_st *pubs[sizeof(kr->k) / sizeof(kr->k[0])];
 	lsec_err e = LSEC_ERR_INIT;
 	memset(out, 0, sizeof(*out));
 	*found = false;
@@ -651,12 +681,8 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 	}
 	LSEC_TRY(lsec_sha256(nh, note.data, note.len, err));
 	if (!lsec_audit__signer_note_seen(out, s, nh)) {
-		for (size_t i = 0; i < kr->n; i++) {
-			pubs[i] = kr->k[i].pub;
-		}
-		LSEC_TRY(lsec_audit_checkpoint_verify_keys(out, (const char *)note.data, note.len,
-							   NULL, pubs, kr->n, err));
-		lsec_audit__signer_note_saw(s, nh, out);
+		LSEC_TRY(note_verify_trusted(out, &at, kr, (const char *)note.data, note.len, err));
+		lsec_audit__signer_note_saw(s, nh, out, at);
 	}
 	LSEC_ENSURE(strcmp(out->origin, lsec_audit__signer_origin(s)) == 0, /* lint:ok: public */
 		    LSEC_E_AUDIT_SIGNATURE,

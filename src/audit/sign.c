@@ -45,11 +45,12 @@ struct lsec_audit_signer {
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
 	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
 	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
-	 * says, and the keys trusted then (references held). */
+	 * says, the keys trusted then (references held) and the entry whose key signed it. */
 	uint8_t note_sha256[32];
 	lsec_audit_checkpoint note_cp;
 	EVP_PKEY *note_keys[LSEC_AUDIT_MAX_KEYS + 1];
 	size_t note_nkeys;
+	size_t note_at;
 	bool note_ok;
 	struct index_seen {
 		uint8_t root[32];
@@ -139,6 +140,11 @@ bool lsec_audit__key_live(const lsec_audit__key *k, uint64_t seq)
 		live = seq >= k->span[i].from && (!k->span[i].bounded || seq < k->span[i].until);
 	}
 	return live;
+}
+
+bool lsec_audit__key_checkpoints(const lsec_audit__key *k, uint64_t size)
+{
+	return lsec_audit__key_live(k, size) && (k->nspan == 0 || k->since <= size);
 }
 
 /* Whether sig (64 bytes) verifies over msg (of leaf seq) under k. */
@@ -514,12 +520,17 @@ bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_s
 			return false;
 		}
 	}
+	/* The same keys, but the one that signed it may have been distrusted since. */
+	if (s->note_at >= s->trust.n ||
+	    !lsec_audit__key_checkpoints(&s->trust.k[s->note_at], s->note_cp.size)) {
+		return false;
+	}
 	*out = s->note_cp;
 	return true;
 }
 
 void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256[32],
-				 const lsec_audit_checkpoint *cp)
+				 const lsec_audit_checkpoint *cp, size_t at)
 {
 	for (size_t i = 0; i < s->note_nkeys; i++) {
 		EVP_PKEY_free(s->note_keys[i]);
@@ -534,6 +545,7 @@ void lsec_audit__signer_note_saw(lsec_audit_signer *s, const uint8_t note_sha256
 	}
 	memcpy(s->note_sha256, note_sha256, 32);
 	s->note_cp = *cp;
+	s->note_at = at;
 	s->note_ok = true;
 }
 
@@ -786,12 +798,30 @@ static int by_seq(const void *a, const void *b)
 }
 
 /*
+ * The request e's change rests on (NULL: none): the last of c's requests
+ * before e of the same change, kind, station and key.
+ */
+static const struct station_event *request_of(const struct change_leaves *c,
+					      const struct station_event *e)
+{
+	const struct station_event *req = NULL;
+	for (size_t i = 0; e->change > 0 && i < c->nreq; i++) {
+		const struct station_event *r = &c->req[i];
+		if (r->change == e->change && r->seq < e->seq && r->trust == e->trust &&
+		    same_text(r->name, e->name) && lsec_ct_equal(r->fp, e->fp, 32)) {
+			req = r;
+		}
+	}
+	return req;
+}
+
+/*
  * The requests and approvals of changes of station trust: their own leaves
  * (LSEC_AUDIT_STATION_CHANGE_*), so that the cost does not grow with the
  * other changes of the log. A log written before them holds change.request
  * and change.approve leaves for its changes of station trust: those are
- * read, up to the last of the n station leaves ev whose change has no
- * request of its own, only when there is one.
+ * read, up to the last of the n station leaves ev that has no request of
+ * its own before it (request_of), only when there is one.
  */
 static int change_leaves_read(struct change_leaves *c, lsec_audit_signer *s, bool checked,
 			      lsec_store *st, const struct station_event *ev, size_t n,
@@ -804,10 +834,8 @@ static int change_leaves_read(struct change_leaves *c, lsec_audit_signer *s, boo
 	LSEC_TRY(events_read(&c->appr, &c->nappr, s, checked, st,
 			     LSEC_AUDIT_STATION_CHANGE_APPROVE, UINT64_MAX, err));
 	for (size_t i = 0; i < n; i++) {
-		bool requested = ev[i].joined || ev[i].change <= 0;
-		for (size_t r = 0; r < c->nreq && !requested; r++) {
-			requested = c->req[r].change == ev[i].change;
-		}
+		/* A request of the same change elsewhere (after it, of another kind) is not its. */
+		bool requested = ev[i].joined || ev[i].change <= 0 || request_of(c, &ev[i]) != NULL;
 		before = requested ? before : ev[i].seq;
 	}
 	if (before > 0) {
@@ -857,14 +885,7 @@ static int two_officers(bool *ok, lsec_audit_signer *s, const lsec_audit__keyrin
 {
 	int rc = 0;
 	*ok = false;
-	const struct station_event *req = NULL;
-	for (size_t i = 0; e->change > 0 && i < c->nreq; i++) {
-		const struct station_event *r = &c->req[i];
-		if (r->change == e->change && r->seq < e->seq && r->trust == e->trust &&
-		    same_text(r->name, e->name) && lsec_ct_equal(r->fp, e->fp, 32)) {
-			req = r;
-		}
-	}
+	const struct station_event *req = request_of(c, e);
 	for (size_t i = 0; req != NULL && i < c->nappr && !*ok; i++) {
 		const struct station_event *a = &c->appr[i];
 		if (a->change == e->change && a->seq > req->seq && a->seq < e->seq &&

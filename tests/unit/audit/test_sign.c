@@ -149,20 +149,27 @@ static void verify(lsec_store *st, int code, const char *where)
 	}
 }
 
-/* Appends a well-formed leaf with a correct hash as SQL would, with sig (may be NULL). */
-static void append_by_sql(lsec_store *st, uint64_t seq, const uint8_t *sig, size_t sig_len)
+/* Appends ev as leaf seq with a correct hash as SQL would, with sig (may be NULL). */
+static void append_event_by_sql(lsec_store *st, uint64_t seq, const lsec_audit_event *ev,
+				const uint8_t *sig, size_t sig_len)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	char *leaf = NULL;
 	uint8_t h[32];
-	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION, .unit = "SN-A",
-			       .action = "flash", .outcome = "pass"};
-	assert_lsec_ok(lsec_audit_leaf_build(&leaf, &ev, seq, NULL, &err), &err);
+	assert_lsec_ok(lsec_audit_leaf_build(&leaf, ev, seq, NULL, &err), &err);
 	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)leaf, strlen(leaf), &err), &err);
-	assert_lsec_ok(lsec_store_leaf_put(st, seq, "SN-A", (const uint8_t *)leaf, strlen(leaf), h,
-					   sig, sig_len, &err),
+	assert_lsec_ok(lsec_store_leaf_put(st, seq, ev->unit, (const uint8_t *)leaf, strlen(leaf),
+					   h, sig, sig_len, &err),
 		       &err);
 	lsec_free(leaf);
+}
+
+/* Appends a well-formed leaf with a correct hash as SQL would, with sig (may be NULL). */
+static void append_by_sql(lsec_store *st, uint64_t seq, const uint8_t *sig, size_t sig_len)
+{
+	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION, .unit = "SN-A",
+			       .action = "flash", .outcome = "pass"};
+	append_event_by_sql(st, seq, &ev, sig, sig_len);
 }
 
 static void test_audit_sign__signed_log_checkpoints_and_verifies(void **state)
@@ -278,6 +285,7 @@ static json_t *station_ev(const char *name, EVP_PKEY *key)
 /* Whether change_leaves3 writes change.request and change.approve, as a log written before
  * changes of station trust had leaves of their own did (each on its own). */
 static bool legacy_request, legacy_approval;
+static json_int_t change_id; /* the change change_leaves3 recorded last */
 
 /*
  * Records a change of trust in key as name: the station.change.request leaf by
@@ -290,9 +298,8 @@ static void change_leaves3(lsec_store *req, const char *requester, lsec_store *a
 			   lsec_store *st, const char *approver, bool trust, const char *name,
 			   EVP_PKEY *key)
 {
-	static json_int_t id = 0;
 	const char *kind = trust ? "station-trust" : "station-distrust";
-	id++;
+	json_int_t id = ++change_id;
 	if (req != NULL) {
 		leaf_by(req, requester,
 			legacy_request ? "change.request" : LSEC_AUDIT_STATION_CHANGE_REQUEST,
@@ -505,6 +512,172 @@ static void test_audit_sign__log_before_station_change_leaves(void **state)
 }
 
 /*
+ * A distrust written before changes of station trust had leaves of their
+ * own: a station.change.request leaf for its change added at the end of the
+ * log by SQL (correct hash, a signature of the right length by no one) does
+ * not stand for the change's older request, and the distrust holds.
+ */
+static void test_audit_sign__late_change_request_does_not_void_old_distrust(void **state)
+{
+	lsec_test_db *db = *state;
+	EVP_PKEY *k2 = new_key();
+	legacy_request = legacy_approval = true;
+	station_leaf(db->st, true, "st-2", k2);
+	station_leaf(db->st, false, "st-2", k2);
+	legacy_request = legacy_approval = false;
+	assert_false(trusts(db->st, k2));
+	json_t *evd = json_pack("{s:I,s:s,s:s,s:o,s:s}", "change", change_id, "kind",
+				"station-distrust", "subject", "st-2", "payload",
+				station_ev("st-2", k2), LSEC_EV_MEANING, "submitted");
+	assert_non_null(evd);
+	lsec_audit_event ev = {.person = "mallory", .station = LSEC_TEST_STATION,
+			       .action = LSEC_AUDIT_STATION_CHANGE_REQUEST, .outcome = "ok",
+			       .evidence = evd};
+	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	memset(sig, 0x5a, sizeof(sig));
+	append_event_by_sql(db->st, next_seq(db->st), &ev, sig, sizeof(sig));
+	json_decref(evd);
+	assert_false(trusts(db->st, k2));
+	EVP_PKEY_free(k2);
+}
+
+/* Runs one SQL statement on st with its n parameters p. */
+static void sql(lsec_store *st, const char *q, const store_val *p, size_t n)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	assert_lsec_ok(lsec_store__query(st, q, p, n, NULL, NULL, &err), &err);
+}
+
+/*
+ * Stores, as SQL would, a checkpoint of the whole log signed by key as name
+ * whose signed index files every leaf as linesec does except leaf hide under
+ * action:station.distrust.
+ */
+static void forged_checkpoint(lsec_store *st, const char *name, EVP_PKEY *key, uint64_t hide)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit__index *x = NULL;
+	lsec_audit_checkpoint cp;
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
+	char *note = NULL;
+	uint8_t h[32], empty[32];
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
+	cp.size = next_seq(st);
+	cp.has_index = true;
+	assert_lsec_ok(lsec_audit__index_empty_root(empty, &err), &err);
+	assert_lsec_ok(lsec_audit__index_new(&x, empty, 0, &err), &err);
+	for (uint64_t seq = 0; seq < cp.size; seq++) {
+		lsec_buf_reset(&leaf);
+		assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, st, seq, &err), &err);
+		size_t n = lsec_audit__index_leaf_keys(keys, leaf.data, leaf.len);
+		for (size_t i = 0; i < n; i++) {
+			if (seq != hide || strcmp(keys[i], "action:station.distrust") != 0) {
+				assert_lsec_ok(lsec_audit__index_add(x, st, keys[i], seq, h, &err),
+					       &err);
+			}
+		}
+	}
+	assert_lsec_ok(lsec_audit__index_commit(cp.index_root, x, st, &err), &err);
+	assert_lsec_ok(lsec_audit_checkpoint_sign(&note, &cp, name, key, &err), &err);
+	assert_lsec_ok(lsec_store_checkpoint_put(st, cp.size, cp.root, note, NULL, 0, &err), &err);
+	lsec_audit__index_free(x);
+	lsec_buf_release(&leaf);
+	lsec_free(note);
+}
+
+/*
+ * A checkpoint signed by the key of a station the log distrusted before its
+ * size counts for nothing: one whose index omits another station's distrust
+ * (its action column hidden too) does not make that station trusted again.
+ */
+static void test_audit_sign__distrusted_key_checkpoint_is_not_used(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = new_key();
+	EVP_PKEY *k3 = new_key();
+	station_leaf(db->st, true, "st-2", k2);
+	station_leaf(db->st, true, "st-3", k3);
+	station_leaf(db->st, false, "st-3", k3);
+	uint64_t d3 = next_seq(db->st) - 1;
+	station_leaf(db->st, false, "st-2", k2);
+	assert_false(trusts(db->st, k2));
+	assert_false(trusts(db->st, k3));
+	store_val at[] = {SV_I(d3)};
+	sql(db->st, "UPDATE audit_leaves SET action = 'hidden' WHERE seq = ?", at, 1);
+	forged_checkpoint(db->st, "st-2", k2, d3);
+	assert_false(trusts(db->st, k3));
+	assert_false(trusts(db->st, k2));
+	lsec_audit_checkpoint cp;
+	bool found = true;
+	assert_lsec_code(lsec_audit__trusted_latest(&cp, &found, db->st, lsec_audit__signer(db->st),
+						    &err),
+			 LSEC_E_AUDIT_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, "trusted at its size"));
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+}
+
+/*
+ * A station.distrust leaf after the latest checkpoint whose bytes were
+ * changed (its stored hash not) so that it no longer names the action is
+ * refused, naming the leaf, not skipped. A bad node of the signed index
+ * is read around by content only for leaves that hash to the checkpoint's
+ * root: a distrust rewritten with its hash then is refused.
+ */
+static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	EVP_PKEY *k2 = new_key();
+	station_leaf(db->st, true, "st-2", k2);
+	checkpoint(db->st, 0, NULL);
+	station_leaf(db->st, false, "st-2", k2);
+	uint64_t d = next_seq(db->st) - 1;
+	assert_false(trusts(db->st, k2));
+	lsec_buf leaf = LSEC_BUF_INIT(LSEC_AUDIT_LEAF_MAX);
+	uint8_t h[32];
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, db->st, d, &err), &err);
+	char *named = strstr((char *)leaf.data, "\"station.distrust\"");
+	assert_non_null(named);
+	named[16] = 'x'; /* "station.distrusx": no longer the action */
+	store_val p[] = {SV_B(leaf.data, leaf.len), SV_I(d)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", p, 2);
+	char where[32];
+	snprintf(where, sizeof(where), "leaf %llu ", (unsigned long long)d);
+	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
+			 LSEC_E_AUDIT_LEAF_HASH, &err);
+	assert_non_null(strstr(err.msg, where));
+	store_val back[] = {SV_B(leaf.data, leaf.len), SV_I(d)};
+	named[16] = 't';
+	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", back, 2);
+	assert_false(trusts(db->st, k2));
+	/* Covered by a checkpoint whose index nodes are then spoilt: read by content. */
+	checkpoint(db->st, 0, NULL);
+	uint8_t junk[32];
+	memset(junk, 0x5a, sizeof(junk));
+	store_val node[] = {SV_B(junk, sizeof(junk))};
+	sql(db->st, "UPDATE audit_index_nodes SET hash = ?", node, 1);
+	/* A new signer: nothing of the index remembered. */
+	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key()));
+	assert_false(trusts(db->st, k2));
+	/* The distrust then rewritten with its hash: the leaves no longer hash to the root. */
+	named[16] = 'x';
+	assert_lsec_ok(lsec_audit_leaf_hash(h, leaf.data, leaf.len, &err), &err);
+	store_val both[] = {SV_B(leaf.data, leaf.len), SV_B(h, 32), SV_I(d)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = ?", both, 3);
+	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key()));
+	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
+			 LSEC_E_AUDIT_ROOT, &err);
+	lsec_buf_release(&leaf);
+	EVP_PKEY_free(k2);
+}
+
+/*
  * Trust is judged at each leaf's position: changes of trust a key signed
  * before it was trusted stay void when it is trusted later; after it is
  * distrusted, void again.
@@ -664,6 +837,14 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__log_before_station_change_leaves,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__late_change_request_does_not_void_old_distrust,
+			lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_key_checkpoint_is_not_used,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_sign__changed_tail_leaf_and_bad_index_are_refused,
+			lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__trust_counts_from_its_leaf_on,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_sign__distrusted_station_trusted_again,
