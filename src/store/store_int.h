@@ -156,6 +156,8 @@ void lsec_store__fail_after(lsec_store *st, unsigned long n);
  */
 void lsec_store__sqlite_gather(lsec_store *st, unsigned n);
 uint64_t lsec_store__sqlite_syncs(lsec_store *st);
+/* Test hook (no-op on PostgreSQL): the next sync of st's registry fails with errno e. */
+void lsec_store__sqlite_fail_sync(lsec_store *st, int e);
 
 /* Test hook: creates a new registry migrated only up to `version` (1..latest). */
 int lsec_store__create_version(lsec_store **out, const char *location, int version,
