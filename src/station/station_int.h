@@ -168,6 +168,12 @@ typedef int (*lsec_station__action_fn)(lsec_station__run *r, lsec_err *err);
 /* The implementation of an action of the SOP vocabulary; NULL when none. */
 lsec_station__action_fn lsec_station__action(const lsec_sop_action *a);
 
+/*
+ * Whether a step of action a commits its intent durably before the action
+ * runs (exec.c; docs/station.md, "Durability").
+ */
+bool lsec_station__intent_durable(const lsec_sop_action *a);
+
 /* Implementations, one file per SOP (actions_*.c). */
 int lsec_station__act_confirm(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_identify(lsec_station__run *r, lsec_err *err);
