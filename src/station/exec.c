@@ -5,8 +5,8 @@
  * registry. Then every step is recorded twice, each time in one store
  * transaction with its audit leaf: its intent (parameters) before the
  * device is touched, and its outcome with the evidence read back after.
- * Only some of these commits wait to be durable (intent_durable, and the
- * end of a run); the others become durable with the next one
+ * Only some of these commits wait to be durable (lsec_station__intent_durable,
+ * and the end of a run); the others become durable with the next one
  * (docs/station.md, "Durability").
  * A failed step is retried as the SOP allows, then the SOP's on-failure is
  * applied and the operator is told, in the SOP's words, what to do next.
@@ -21,49 +21,65 @@
 
 /* ---- action table ------------------------------------------------------------------ */
 
+/*
+ * CHANGES: the action changes the device although the SOP vocabulary calls
+ * it a verification (it resets the unit, or writes its flash and restores
+ * it): its intent is durable before it runs, as every device change's is.
+ * BY_FLAGS: its SOP flags say whether it changes the device.
+ */
+enum { BY_FLAGS = 0, CHANGES = 1 };
+
 static const struct {
 	const char *id;
 	lsec_station__action_fn fn;
+	bool changes_device;
 } impls[] = {
-	{"confirm", lsec_station__act_confirm},
-	{"device.identify", lsec_station__act_identify},
-	{"label.print", lsec_station__act_label},
-	{"image.check", lsec_station__act_image_check},
-	{"device.flash", lsec_station__act_flash},
-	{"device.verify-flash", lsec_station__act_verify_flash},
-	{"device.boot-attest", lsec_station__act_boot_attest},
-	{"device.keygen", lsec_station__act_keygen},
-	{"station.keygen", lsec_station__act_station_keygen},
-	{"ca.issue", lsec_station__act_ca_issue},
-	{"device.write-cert", lsec_station__act_write_cert},
-	{"device.prove-possession", lsec_station__act_prove},
-	{"credential.generate", lsec_station__act_cred_generate},
-	{"device.write-credential", lsec_station__act_cred_write},
-	{"otp.burn-key-digest", lsec_station__act_burn_digest},
-	{"otp.burn-debug-auth-digest", lsec_station__act_burn_debug_auth},
-	{"otp.burn-counter", lsec_station__act_burn_counter},
-	{"otp.enable-secure-boot", lsec_station__act_enable_sb},
-	{"otp.lock", lsec_station__act_otp_lock},
-	{"otp.verify", lsec_station__act_otp_verify},
-	{"secure-boot.negative-test", lsec_station__act_negative_test},
-	{"debug.lock", lsec_station__act_debug_lock},
-	{"debug.verify-locked", lsec_station__act_debug_verify},
-	{"console.close", lsec_station__act_console_close},
-	{"console.verify-closed", lsec_station__act_console_verify},
-	{"device.erase", lsec_station__act_erase},
-	{"device.blank-check", lsec_station__act_blank_check},
-	{"identity.revoke", lsec_station__act_identity_revoke},
-	{"credential.revoke", lsec_station__act_credential_revoke},
+	{"confirm", lsec_station__act_confirm, BY_FLAGS},
+	{"device.identify", lsec_station__act_identify, BY_FLAGS},
+	{"label.print", lsec_station__act_label, BY_FLAGS},
+	{"image.check", lsec_station__act_image_check, BY_FLAGS},
+	{"device.flash", lsec_station__act_flash, BY_FLAGS},
+	{"device.verify-flash", lsec_station__act_verify_flash, BY_FLAGS},
+	{"device.boot-attest", lsec_station__act_boot_attest, CHANGES},
+	{"device.keygen", lsec_station__act_keygen, BY_FLAGS},
+	{"station.keygen", lsec_station__act_station_keygen, BY_FLAGS},
+	{"ca.issue", lsec_station__act_ca_issue, BY_FLAGS},
+	{"device.write-cert", lsec_station__act_write_cert, BY_FLAGS},
+	{"device.prove-possession", lsec_station__act_prove, BY_FLAGS},
+	{"credential.generate", lsec_station__act_cred_generate, BY_FLAGS},
+	{"device.write-credential", lsec_station__act_cred_write, BY_FLAGS},
+	{"otp.burn-key-digest", lsec_station__act_burn_digest, BY_FLAGS},
+	{"otp.burn-debug-auth-digest", lsec_station__act_burn_debug_auth, BY_FLAGS},
+	{"otp.burn-counter", lsec_station__act_burn_counter, BY_FLAGS},
+	{"otp.enable-secure-boot", lsec_station__act_enable_sb, BY_FLAGS},
+	{"otp.lock", lsec_station__act_otp_lock, BY_FLAGS},
+	{"otp.verify", lsec_station__act_otp_verify, BY_FLAGS},
+	{"secure-boot.negative-test", lsec_station__act_negative_test, CHANGES},
+	{"debug.lock", lsec_station__act_debug_lock, BY_FLAGS},
+	{"debug.verify-locked", lsec_station__act_debug_verify, BY_FLAGS},
+	{"console.close", lsec_station__act_console_close, BY_FLAGS},
+	{"console.verify-closed", lsec_station__act_console_verify, BY_FLAGS},
+	{"device.erase", lsec_station__act_erase, BY_FLAGS},
+	{"device.blank-check", lsec_station__act_blank_check, BY_FLAGS},
+	{"identity.revoke", lsec_station__act_identity_revoke, BY_FLAGS},
+	{"credential.revoke", lsec_station__act_credential_revoke, BY_FLAGS},
 };
 
-lsec_station__action_fn lsec_station__action(const lsec_sop_action *a)
+/* a's row of impls, or -1. */
+static ptrdiff_t impl_index(const lsec_sop_action *a)
 {
 	for (size_t i = 0; a != NULL && i < sizeof(impls) / sizeof(impls[0]); i++) {
 		if (lsec_station__eq(impls[i].id, a->id)) {
-			return impls[i].fn;
+			return (ptrdiff_t)i;
 		}
 	}
-	return NULL;
+	return -1;
+}
+
+lsec_station__action_fn lsec_station__action(const lsec_sop_action *a)
+{
+	ptrdiff_t i = impl_index(a);
+	return i < 0 ? NULL : impls[i].fn;
 }
 
 /* ---- evidence helpers -------------------------------------------------------------- */
@@ -478,15 +494,18 @@ out:
  * Whether a step's intent must be durable before the action: the action is
  * irreversible, or it changes the device (the next run must find the
  * interrupted run that explains a key in the slot, and what the station
- * issued is durable before it is handed over), or it prints a label. A step
- * that only reads the device back, computes in the station (image.check,
- * ca.issue, credential.generate) or asks a person to confirm is repeated
- * after a crash instead, from the last durable record.
+ * issued is durable before it is handed over; a verification that resets
+ * the unit or rewrites its flash is marked CHANGES in impls), or it prints
+ * a label. A step that only reads the device back, computes in the station
+ * (image.check, ca.issue, credential.generate) or asks a person to confirm
+ * is repeated after a crash instead, from the last durable record.
  */
-static bool intent_durable(const lsec_sop_action *a)
+bool lsec_station__intent_durable(const lsec_sop_action *a)
 {
 	unsigned outside = LSEC_SOP_ACTION_DEVICE | LSEC_SOP_ACTION_ADVISORY;
+	ptrdiff_t i = impl_index(a);
 	return (a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0 ||
+	       (i >= 0 && impls[i].changes_device) ||
 	       ((a->flags & LSEC_SOP_ACTION_VERIFIES) == 0 && (a->flags & outside) != 0);
 }
 
@@ -510,7 +529,7 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 		json_object_set_new(intent, "reconcile", json_true());
 	}
 	/* Intent first: before an irreversible act the registry knows what is about to happen. */
-	LSEC_TRY(intent_durable(s->action) ? lsec_store_tx_begin(&tx, st->store, err)
+	LSEC_TRY(lsec_station__intent_durable(s->action) ? lsec_store_tx_begin(&tx, st->store, err)
 					   : lsec_store_tx_begin_unsynced(&tx, st->store, err));
 	LSEC_TRY(lsec_store_step_begin(&step_id, st->store, r->run_id, s->id, person, err));
 	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));

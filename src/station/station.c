@@ -305,9 +305,10 @@ void lsec_station_close(lsec_station *st)
 		return;
 	}
 	lsec_ca_free(st->ca);
-	for (size_t i = 0; i < LSEC_STATION__KEYS; i++) {
+	for (size_t i = 0; i < st->nkeys; i++) {
 		lsec_key_free(st->keys[i].key);
 	}
+	lsec_free(st->keys);
 	lsec_key_free(st->station_key);
 	lsec_store_close(st->store);
 	lsec_free(st);
@@ -322,22 +323,29 @@ int lsec_station__key_decode(const lsec_key **out, uint8_t fp_out[32], lsec_stat
 			     const uint8_t *der, size_t len, lsec_err *err)
 {
 	int rc = 0;
-	uint8_t h[32];
+	uint8_t h[32], fp[32];
 	lsec_key *k = NULL;
 	*out = NULL;
 	LSEC_TRY(lsec_sha256(h, der, len, err));
-	for (size_t i = 0; i < LSEC_STATION__KEYS; i++) {
-		if (st->keys[i].key != NULL && lsec_ct_equal(st->keys[i].der_sha256, h, 32)) {
+	for (size_t i = 0; i < st->nkeys; i++) {
+		if (lsec_ct_equal(st->keys[i].der_sha256, h, 32)) {
 			*out = st->keys[i].key;
 			memcpy(fp_out, st->keys[i].fp, 32);
 			goto out;
 		}
 	}
 	LSEC_TRY(lsec_key_from_spki(&k, der, len, err));
-	lsec_station__key_entry *e = &st->keys[st->keys_next++ % LSEC_STATION__KEYS];
-	LSEC_TRY(lsec_key_fingerprint(e->fp, k, err));
-	lsec_key_free(e->key);
+	LSEC_TRY(lsec_key_fingerprint(fp, k, err));
+	if (st->nkeys == st->keys_cap) {
+		size_t cap = st->keys_cap == 0 ? 8 : 2 * st->keys_cap;
+		lsec_station__key_entry *grown = lsec_realloc(st->keys, cap * sizeof(*grown));
+		LSEC_ENSURE(grown != NULL, LSEC_E_NOMEM, "cannot decode a public key: out of memory");
+		st->keys = grown;
+		st->keys_cap = cap;
+	}
+	lsec_station__key_entry *e = &st->keys[st->nkeys++];
 	memcpy(e->der_sha256, h, 32);
+	memcpy(e->fp, fp, 32);
 	e->key = k;
 	k = NULL;
 	*out = e->key;

@@ -69,9 +69,8 @@ struct json_t;
 typedef struct lsec_station__key_entry {
 	uint8_t der_sha256[32];
 	uint8_t fp[32];
-	lsec_key *key; /* NULL: a free entry */
+	lsec_key *key;
 } lsec_station__key_entry;
-#define LSEC_STATION__KEYS 8
 
 /*
  * An image verification this station made (lsec_station__image_check):
@@ -93,8 +92,12 @@ struct lsec_station {
 	lsec_store *store;
 	lsec_key *station_key; /* NULL when cfg->station_key is NULL */
 	lsec_ca *ca;           /* opened on first use */
-	lsec_station__key_entry keys[LSEC_STATION__KEYS]; /* lsec_station__key_decode */
-	size_t keys_next;
+	/*
+	 * lsec_station__key_decode's keys, kept until lsec_station_close (a
+	 * key handed out is never freed before): a line has few product keys.
+	 */
+	lsec_station__key_entry *keys;
+	size_t nkeys, keys_cap;
 	lsec_station__image_ok images[LSEC_STATION__IMAGES]; /* lsec_station__image_check */
 	size_t images_next;
 };
@@ -102,7 +105,8 @@ struct lsec_station {
 /*
  * The public key of SubjectPublicKeyInfo der (borrowed from st, valid until
  * lsec_station_close) and its fingerprint: each key is decoded once per
- * station. Errors of lsec_key_from_spki.
+ * station and kept until then. Errors of lsec_key_from_spki; a failure
+ * keeps nothing.
  */
 int lsec_station__key_decode(const lsec_key **out, uint8_t fp_out[32], lsec_station *st,
 			     const uint8_t *der, size_t len, lsec_err *err);
@@ -167,6 +171,12 @@ typedef int (*lsec_station__action_fn)(lsec_station__run *r, lsec_err *err);
 
 /* The implementation of an action of the SOP vocabulary; NULL when none. */
 lsec_station__action_fn lsec_station__action(const lsec_sop_action *a);
+
+/*
+ * Whether a step of action a commits its intent durably before the action
+ * runs (exec.c; docs/station.md, "Durability").
+ */
+bool lsec_station__intent_durable(const lsec_sop_action *a);
 
 /* Implementations, one file per SOP (actions_*.c). */
 int lsec_station__act_confirm(lsec_station__run *r, lsec_err *err);

@@ -44,8 +44,16 @@ typedef struct wal_syncer {
 	pthread_cond_t cv;
 	uint64_t requested; /* tickets handed out */
 	uint64_t synced;    /* every ticket up to this one is durable */
-	uint64_t failed;    /* tickets up to this one met a failed sync (sticky) */
+	/*
+	 * The errno of the first failed sync, 0 if none: sticky until the
+	 * registry is reopened (the last handle of the process closed). After a
+	 * failed fdatasync, Linux marks the pages clean and reports the error
+	 * once; the next sync succeeds while frames written before it may be
+	 * lost at power loss, and WAL recovery stops at the first lost frame,
+	 * losing every later commit too. So no commit is durable after one.
+	 */
 	int fail_errno;
+	int fail_next; /* test hook: the next sync fails with this errno */
 	bool running; /* a sync is under way (outside mu) */
 	uint64_t rounds; /* syncs done */
 	unsigned gather; /* test hook: the next sync waits until this ticket is taken */
@@ -225,11 +233,17 @@ static void gather_wait(wal_syncer *s)
 	s->gather = 0;
 }
 
+/* st's syncer, or NULL (PostgreSQL, or SQLite not in WAL mode). */
+static wal_syncer *syncer_of(lsec_store *st)
+{
+	return st->ops == &lsec_store__sqlite_ops && st->impl != NULL
+		       ? ((sqlite_impl *)st->impl)->syncer
+		       : NULL;
+}
+
 void lsec_store__sqlite_gather(lsec_store *st, unsigned n)
 {
-	wal_syncer *s = st->ops == &lsec_store__sqlite_ops && st->impl != NULL
-				? ((sqlite_impl *)st->impl)->syncer
-				: NULL;
+	wal_syncer *s = syncer_of(st);
 	if (s != NULL) {
 		pthread_mutex_lock(&s->mu);
 		s->gather = n == 0 ? 0 : (unsigned)s->requested + n;
@@ -237,12 +251,20 @@ void lsec_store__sqlite_gather(lsec_store *st, unsigned n)
 	}
 }
 
+void lsec_store__sqlite_fail_sync(lsec_store *st, int e)
+{
+	wal_syncer *s = syncer_of(st);
+	if (s != NULL) {
+		pthread_mutex_lock(&s->mu);
+		s->fail_next = e;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
 uint64_t lsec_store__sqlite_syncs(lsec_store *st)
 {
 	uint64_t n = 0;
-	wal_syncer *s = st->ops == &lsec_store__sqlite_ops && st->impl != NULL
-				? ((sqlite_impl *)st->impl)->syncer
-				: NULL;
+	wal_syncer *s = syncer_of(st);
 	if (s != NULL) {
 		pthread_mutex_lock(&s->mu);
 		n = s->rounds;
@@ -271,7 +293,7 @@ static int sq_sync(lsec_store *st, lsec_err *err)
 		pthread_cond_broadcast(&s->cv); /* a gathering leader counts the tickets */
 	}
 	for (;;) {
-		if (s->failed >= mine) {
+		if (s->fail_errno != 0) {
 			e = s->fail_errno;
 			break;
 		}
@@ -285,15 +307,18 @@ static int sq_sync(lsec_store *st, lsec_err *err)
 		s->running = true;
 		gather_wait(s);
 		uint64_t upto = s->requested;
+		int r = s->fail_next;
+		s->fail_next = 0;
 		pthread_mutex_unlock(&s->mu);
-		int r = wal_fdatasync(s->path);
+		if (r == 0) {
+			r = wal_fdatasync(s->path);
+		}
 		pthread_mutex_lock(&s->mu);
 		s->running = false;
 		s->rounds++;
 		if (r == 0) {
 			s->synced = upto;
 		} else {
-			s->failed = upto;
 			s->fail_errno = r;
 		}
 		pthread_cond_broadcast(&s->cv);
@@ -303,7 +328,11 @@ static int sq_sync(lsec_store *st, lsec_err *err)
 		return 0;
 	}
 	return lsec_err_set(err, LSEC_E_IO, __FILE__, __LINE__,
-			    "cannot make a commit to registry '%s' durable: syncing '%s' failed: %s",
+			    "cannot make a commit to registry '%s' durable: the disk failed to sync "
+			    "its write-ahead log '%s' (%s), so commits written since its last good "
+			    "sync may be lost at power loss; no commit is made durable any more "
+			    "until the registry is reopened: stop the station, check the disk "
+			    "(and its free space), then restart the station",
 			    st->location, s->path, strerror(e));
 }
 

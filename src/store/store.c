@@ -394,9 +394,11 @@ static int row_serials(void *ctx, const store_val *cols, size_t ncols, lsec_err 
 	(void)err;
 	lsec_buf *b = ctx;
 	char serial[LSEC_STORE_NAME_MAX + 1];
+	char shown[4 * LSEC_STORE_NAME_MAX + 1]; /* each byte at most "\xNN" */
 	if (ncols > 0) {
 		lsec_store__copy(serial, sizeof(serial), &cols[0]);
-		if (lsec_buf_printf(b, NULL, "%s'%s'", b->len > 0 ? ", " : "", serial) != 0) {
+		lsec_text_escape(shown, sizeof(shown), serial, strlen(serial));
+		if (lsec_buf_printf(b, NULL, "%s'%s'", b->len > 0 ? ", " : "", shown) != 0) {
 			return 0; /* the list is full: the first units are named */
 		}
 	}
@@ -420,9 +422,12 @@ static int check_one_credential(lsec_store *st, lsec_err *err)
 	LSEC_ENSURE(units.len == 0, LSEC_E_STORE_SCHEMA,
 		    "cannot upgrade registry '%s' to schema version %d: unit(s) %s hold more than "
 		    "one active credential (table credentials), and a unit may hold only one; "
-		    "find which credential each unit's label carries (linesec unit show), revoke "
-		    "the others, then open the registry again",
-		    st->location, SCHEMA_ONE_CREDENTIAL, lsec_buf_cstr(&units, NULL));
+		    "this version of linesec upgrades every registry it opens, so it cannot "
+		    "revoke them: with the previous version of linesec (registry schema "
+		    "version %d), find which credential each unit's label carries and revoke "
+		    "the others, then open the registry with this version again",
+		    st->location, SCHEMA_ONE_CREDENTIAL, lsec_buf_cstr(&units, NULL),
+		    SCHEMA_ONE_CREDENTIAL - 1);
 out:
 	lsec_buf_release(&units);
 	return rc;

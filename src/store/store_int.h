@@ -158,6 +158,8 @@ void lsec_store__fail_after(lsec_store *st, unsigned long n);
  */
 void lsec_store__sqlite_gather(lsec_store *st, unsigned n);
 uint64_t lsec_store__sqlite_syncs(lsec_store *st);
+/* Test hook (no-op on PostgreSQL): the next sync of st's registry fails with errno e. */
+void lsec_store__sqlite_fail_sync(lsec_store *st, int e);
 
 /* Test hook: how many times lsec_store_tx_run re-ran a body on st after a conflict. */
 uint64_t lsec_store__retries(const lsec_store *st);

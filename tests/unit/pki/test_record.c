@@ -318,9 +318,20 @@ static void test_pki_record__credentials(void **state)
 	assert_null(l3);
 	assert_int_equal(credential_count(f->st, "SN-1"), 1);
 	json_t *rev = json_pack("{s:i}", "revoked", 1);
-	lsec_audit_event e = {.person = "olga", .station = "st-1", .unit = "SN-1",
-			      .action = "credential.revoke", .outcome = "revoked", .evidence = rev};
+	lsec_audit_event e = {.person = "olga", .station = "st-1", .unit = "SN-2",
+			      .action = "credential.revoke", .outcome = "started", .evidence = rev};
 	uint64_t seq = 0;
+	/*
+	 * A decommission step that started revoking SN-2's credential and
+	 * failed revoked nothing: the credential still checks.
+	 */
+	assert_lsec_ok(lsec_audit_append(&seq, f->st, &e, &err), &err);
+	e.outcome = "failed";
+	assert_lsec_ok(lsec_audit_append(&seq, f->st, &e, &err), &err);
+	assert_lsec_ok(lsec_pki_cred_check_recorded(f->ca, f->st, &officer, "SN-2", pw2, &err),
+		       &err);
+	e.unit = "SN-1";
+	e.outcome = "revoked";
 	assert_lsec_ok(lsec_audit_append(&seq, f->st, &e, &err), &err);
 	json_decref(rev);
 	assert_lsec_ok(lsec_file_write_new(l1, "stale\n", 6, 0600, &err), &err);

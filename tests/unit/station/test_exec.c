@@ -1,5 +1,6 @@
 /* The SOP executor: build, clone and identity refusals, quarantine with the SOP's words. */
 #include "station_fixture.h"
+#include "station/station_int.h"
 
 static void test_station_exec__build_ships_one_unit(void **state)
 {
@@ -331,6 +332,48 @@ static void test_station_exec__sop_of_another_product_refused(void **state)
 	lsec_free(text);
 }
 
+/*
+ * Every step that changes the device commits its intent durably before it
+ * acts, the verifications that reset the unit or rewrite its flash too;
+ * a verification that only reads, and a station-only step, do not.
+ */
+static void test_station_exec__device_changing_intents_durable(void **state)
+{
+	(void)state;
+	static const char *const durable[] = {
+		"device.flash",	     "device.boot-attest", "device.keygen",
+		"device.write-cert", "otp.burn-counter",   "secure-boot.negative-test",
+		"debug.lock",	     "device.erase",	   "credential.revoke",
+	};
+	static const char *const repeated[] = {
+		"device.identify", "device.verify-flash", "device.prove-possession",
+		"otp.verify",	   "image.check",	  "ca.issue",
+		"confirm",
+	};
+	for (size_t i = 0; i < sizeof(durable) / sizeof(durable[0]); i++) {
+		const lsec_sop_action *a = lsec_sop_action_find(durable[i]);
+		assert_non_null(a);
+		if (!lsec_station__intent_durable(a)) {
+			fail_msg("the intent of %s is not durable before it acts", durable[i]);
+		}
+	}
+	for (size_t i = 0; i < sizeof(repeated) / sizeof(repeated[0]); i++) {
+		const lsec_sop_action *a = lsec_sop_action_find(repeated[i]);
+		assert_non_null(a);
+		assert_false(lsec_station__intent_durable(a));
+	}
+	/* Every irreversible action, and every device action that is no verification. */
+	for (size_t i = 0; i < lsec_sop_action_count(); i++) {
+		const lsec_sop_action *a = lsec_sop_action_at(i);
+		bool irrev = (a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0;
+		bool changes = (a->flags & LSEC_SOP_ACTION_DEVICE) != 0 &&
+			       (a->flags & LSEC_SOP_ACTION_VERIFIES) == 0;
+		if ((irrev || changes) && !lsec_station__intent_durable(a)) {
+			fail_msg("the intent of %s is not durable before it acts", a->id);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +393,7 @@ int main(void)
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__sop_of_another_product_refused,
 						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test(test_station_exec__device_changing_intents_durable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

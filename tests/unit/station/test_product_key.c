@@ -153,9 +153,53 @@ static void test_product_key__rows_changed_outside_refused(void **state)
 	lsec_free(pub);
 }
 
+/*
+ * A decoded key stays valid until the station closes, however many keys
+ * are decoded after it, and a key that fails to decode leaves no entry.
+ */
+#define DECODED 20
+static void test_product_key__decoded_keys_kept_until_close(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_buf der[DECODED];
+	const lsec_key *held[DECODED];
+	uint8_t fp[DECODED][32], again[32];
+	for (size_t i = 0; i < DECODED; i++) {
+		lsec_key *k = NULL;
+		der[i] = (lsec_buf)LSEC_BUF_INIT(256);
+		fx_ok(lsec_key_generate(&k, LSEC_KEY_ECDSA_P256, &err), &err);
+		fx_ok(lsec_key_spki_der(&der[i], k, &err), &err);
+		lsec_key_free(k);
+		fx_ok(lsec_station__key_decode(&held[i], fp[i], fx->st, der[i].data, der[i].len,
+					       &err),
+		      &err);
+	}
+	/* A malformed key: refused, and nothing is kept for it. */
+	const lsec_key *bad = NULL;
+	size_t n = fx->st->nkeys;
+	assert_true(lsec_station__key_decode(&bad, again, fx->st, der[0].data, der[0].len - 1,
+					     &err) < 0);
+	assert_null(bad);
+	assert_int_equal(fx->st->nkeys, n);
+	for (size_t i = 0; i < DECODED; i++) {
+		const lsec_key *k = NULL;
+		/* The key handed out first is still the one held, and still usable. */
+		fx_ok(lsec_key_fingerprint(again, held[i], &err), &err);
+		assert_memory_equal(again, fp[i], 32);
+		fx_ok(lsec_station__key_decode(&k, again, fx->st, der[i].data, der[i].len, &err),
+		      &err);
+		assert_ptr_equal(k, held[i]);
+		assert_memory_equal(again, fp[i], 32);
+		lsec_buf_release(&der[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_product_key__decoded_keys_kept_until_close,
+						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_product_key__two_officers, station_fx_setup,
 						station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_product_key__denied_key_refused,

@@ -10,6 +10,7 @@
 
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -140,6 +141,40 @@ static void test_group_commit__unsynced_joins_open_transaction(void **state)
 	}
 }
 
+/*
+ * One failed sync poisons the registry's syncer: the next sync would
+ * succeed while the frames of the failed one may be gone, so every later
+ * durable commit, on any handle, fails until the registry is reopened.
+ */
+static void test_group_commit__failed_sync_fails_every_later_durable_commit(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	if (lsec_test_current_backend != LSEC_TEST_SQLITE) {
+		skip();
+	}
+	lsec_store *other = open_handle(db);
+	uint64_t syncs = lsec_store__sqlite_syncs(db->st);
+	lsec_store__sqlite_fail_sync(db->st, EIO);
+	assert_int_equal(write_one(db->st, 1, false, &err), LSEC_E_IO);
+	assert_non_null(strstr(err.msg, "the disk failed to sync"));
+	assert_non_null(strstr(err.msg, "until the registry is reopened"));
+	assert_int_equal(lsec_store__sqlite_syncs(db->st), syncs + 1);
+	lsec_err_clear(&err);
+	/* The disk would report success now: the commit is refused all the same. */
+	assert_int_equal(write_one(other, 2, false, &err), LSEC_E_IO);
+	assert_non_null(strstr(err.msg, "the disk failed to sync"));
+	lsec_err_clear(&err);
+	assert_int_equal(write_one(db->st, 3, false, &err), LSEC_E_IO);
+	lsec_err_clear(&err);
+	assert_int_equal(lsec_store__sqlite_syncs(db->st), syncs + 1);
+	/* Reopened (every handle of the process closed): durable again. */
+	lsec_store_close(other);
+	lsec_store_close(db->st);
+	db->st = open_handle(db);
+	assert_int_equal(write_one(db->st, 4, false, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +184,9 @@ int main(void)
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit__unsynced_joins_open_transaction,
 						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_group_commit__failed_sync_fails_every_later_durable_commit,
+			lsec_test_db_setup, lsec_test_db_teardown),
 	};
 	return lsec_test_run_backends("store_group_commit", tests,
 				      sizeof(tests) / sizeof(tests[0]));

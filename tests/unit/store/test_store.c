@@ -98,21 +98,28 @@ static void test_store_store__two_active_credentials_named_at_migration(void **s
 	assert_lsec_ok(lsec_store__query(st,
 					 "INSERT INTO units (serial, uid, product, station, state,"
 					 " prev_state, created, updated) VALUES ('SN-7', '01', 'p',"
-					 " 's', 'locked', 'secured', 'now', 'now')",
+					 " 's', 'locked', 'secured', 'now', 'now'), ('SN-\x1b[8m', '02',"
+					 " 'p', 's', 'locked', 'secured', 'now', 'now')",
 					 NULL, 0, NULL, NULL, &err),
 		       &err);
 	assert_lsec_ok(lsec_store__query(st,
 					 "INSERT INTO credentials (unit_id, keyed_fp, created, revoked)"
-					 " SELECT id, 'aa', 'now', NULL FROM units UNION ALL"
-					 " SELECT id, 'bb', 'now', '' FROM units",
+					 " SELECT id, 'aa' || id, 'now', NULL FROM units UNION ALL"
+					 " SELECT id, 'bb' || id, 'now', '' FROM units",
 					 NULL, 0, NULL, NULL, &err),
 		       &err);
 	lsec_store_close(st);
 	st = NULL;
 	assert_lsec_code(lsec_store_open(&st, db->location, &err), LSEC_E_STORE_SCHEMA, &err);
 	assert_null(st);
-	assert_non_null(strstr(err.msg, "unit(s) 'SN-7' hold more than one active credential"));
+	assert_non_null(strstr(err.msg, "'SN-7'"));
+	assert_non_null(strstr(err.msg, "'SN-\\x1b[8m'"));
+	assert_non_null(strstr(err.msg, "hold more than one active credential"));
+	assert_null(strchr(err.msg, '\x1b')); /* a serial cannot drive the terminal */
+	assert_non_null(strstr(err.msg, "with the previous version of linesec (registry schema "
+					"version 12)"));
 	assert_non_null(strstr(err.msg, "revoke the others"));
+	assert_null(strstr(err.msg, "unit show")); /* refused like every command: not offered */
 	/* Nothing half done: still version 12 (a read-only open says which). */
 	assert_lsec_code(lsec_store_open_read_only(&st, db->location, &err), LSEC_E_STORE_SCHEMA,
 			 &err);
