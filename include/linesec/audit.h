@@ -112,6 +112,13 @@ LSEC_API LSEC_MUST_USE int lsec_audit_leaf_read(struct json_t **out, lsec_store 
  */
 LSEC_API bool lsec_audit_leaf_matches(const struct json_t *leaf, const char *action,
 				      const char *const *match);
+/*
+ * Whether a credential.revoke leaf's outcome records a revocation that
+ * happened: the revocation itself ("revoked" from a station, "done" from a
+ * replacement) or its step "passed". A step's "started" intent or a
+ * "failed" outcome revoked nothing. outcome may be NULL (false).
+ */
+LSEC_API bool lsec_audit_revocation_done(const char *outcome);
 /* Field key of a parsed leaf (as for match) as text, buf holding integers; NULL when absent. */
 LSEC_API const char *lsec_audit_leaf_field(char buf[32], const struct json_t *leaf,
 					   const char *key);

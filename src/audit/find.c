@@ -109,6 +109,13 @@ static const char *field(char *buf, size_t cap, const json_t *leaf, const char *
 	return NULL;
 }
 
+bool lsec_audit_revocation_done(const char *outcome)
+{
+	return outcome != NULL &&
+	       (strcmp(outcome, "revoked") == 0 || strcmp(outcome, "done") == 0 || /* lint:ok */
+		strcmp(outcome, "passed") == 0);				   /* lint:ok */
+}
+
 bool lsec_audit_leaf_matches(const struct json_t *leaf, const char *action,
 			     const char *const *match)
 {

@@ -399,6 +399,9 @@ out:
 static int on_cred_revoke(replay *rp, const leaf_ctx *l, lsec_err *err)
 {
 	int rc = 0;
+	if (!lsec_audit_revocation_done(str(l->leaf, "outcome"))) {
+		return 0; /* an intent, or a step that failed: nothing was revoked */
+	}
 	for (size_t i = 0; i < rp->n; i++) {
 		row *r = &rp->rows[i];
 		if (r->table == T_CREDS && eq(r->col[C_CRED_SERIAL], l->unit)) {

@@ -345,18 +345,6 @@ out:
 }
 
 /*
- * Whether a credential.revoke leaf records a revocation that happened: the
- * revocation itself ("revoked" from a station, "done" from a replacement)
- * or its step passed. A step's "started" intent or a "failed" outcome
- * revoked nothing.
- */
-static bool revocation_done(const char *outcome)
-{
-	return strcmp(outcome, "revoked") == 0 || strcmp(outcome, "done") == 0 || /* lint:ok */
-	       strcmp(outcome, "passed") == 0;					  /* lint:ok */
-}
-
-/*
  * The unit's valid initial credential as its leaves tell it: the last leaf
  * recording one (a passed step or pki.initial-password.issue with
  * credential-fingerprint), unless a credential.revoke that happened
@@ -385,7 +373,7 @@ static int live_credential(long long *live, long long *revoked, char fp[65], lse
 			continue;
 		}
 		if (strcmp(action, "credential.revoke") == 0) { /* lint:ok - public names */
-			if (!revocation_done(outcome)) {
+			if (!lsec_audit_revocation_done(outcome)) {
 				continue; /* a step's intent, or a revocation that failed */
 			}
 			*revoked = *live >= 0 ? seq : *revoked;

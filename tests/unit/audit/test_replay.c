@@ -199,8 +199,19 @@ static void test_audit_replay__records_replayed(void **state)
 		       &err);
 	leaf(db->st, "alice", "SN-1", NULL, "pki.certificate.revoke",
 	     json_pack("{s:s,s:s}", LSEC_EV_CERT_SERIAL, "51ab", "reason", "keyCompromise"));
+	/* A revocation step's intent and its failure revoked nothing: the row stays live. */
+	const char *not_done[] = {"started", "failed"};
+	for (size_t i = 0; i < 2; i++) {
+		lsec_audit_event r = {.person = "alice", .station = "st-1", .unit = "SN-1",
+				      .action = "credential.revoke", .outcome = not_done[i]};
+		assert_lsec_ok(lsec_audit_append(&seq, db->st, &r, &err), &err);
+	}
+	assert_lsec_ok(lsec_audit_state_verify(&rep, db->st, &err), &err);
+	lsec_audit_state_report_release(&rep);
 	assert_lsec_ok(lsec_store_credential_revoke(NULL, db->st, "SN-1", &err), &err);
-	leaf(db->st, "alice", "SN-1", NULL, "credential.revoke", json_pack("{s:i}", "revoked", 1));
+	lsec_audit_event r = {.person = "alice", .station = "st-1", .unit = "SN-1",
+			      .action = "credential.revoke", .outcome = "revoked"};
+	assert_lsec_ok(lsec_audit_append(&seq, db->st, &r, &err), &err);
 	assert_lsec_ok(lsec_store_scrap_add(db->st, "SN-1", "shred", "olga", "bob", NULL, &err),
 		       &err);
 	leaf(db->st, "olga", "SN-1", NULL, "scrap.unit",
