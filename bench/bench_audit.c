@@ -15,6 +15,7 @@
  * Nothing here is a test: numbers depend on the machine.
  */
 #include "audit/audit_int.h"
+#include "benchutil.h"
 #include "linesec/store.h"
 #include "store/store_int.h"
 
@@ -187,18 +188,6 @@ static void proof_sizes(EVP_PKEY *key)
 	lsec_free(h);
 }
 
-static void pg_exec(const char *url, const char *sql_text)
-{
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_store *st = NULL;
-	/* The base database holds no registry of its own: made on first use. */
-	if ((lsec_store_open(&st, url, &err) != 0 && lsec_store_create(&st, url, &err) != 0) ||
-	    lsec_store__query(st, sql_text, NULL, 0, NULL, NULL, &err) != 0) {
-		die(sql_text, &err);
-	}
-	lsec_store_close(st);
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t leaves = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000;
@@ -225,9 +214,9 @@ int main(int argc, char **argv)
 		char *drop = lsec_asprintf("DROP SCHEMA %s CASCADE", schema);
 		char *loc = lsec_asprintf("%s%coptions=-csearch_path%%3D%s", pg,
 					  strchr(pg, '?') ? '&' : '?', schema);
-		pg_exec(pg, create);
+		bench_pg_exec(pg, create);
 		run_backend(&rows[nrows++], loc, leaves, key);
-		pg_exec(pg, drop);
+		bench_pg_exec(pg, drop);
 		lsec_free(schema);
 		lsec_free(create);
 		lsec_free(drop);

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "linesec/audit.h"
 #include "linesec/image.h"
 #include "linesec/line.h"
@@ -493,18 +494,6 @@ static footprint measure(bench_line *b, uint64_t from)
 
 #define PG_PROCS_MAX 4
 
-/* Runs one SQL text on a fresh handle of the server's base database. */
-static void pg_admin(const char *url, const char *sql_text)
-{
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_store *st = NULL;
-	if ((lsec_store_open(&st, url, &err) != 0 && lsec_store_create(&st, url, &err) != 0) ||
-	    st->ops->exec(st, sql_text, &err) != 0) {
-		die(sql_text, &err);
-	}
-	lsec_store_close(st);
-}
-
 static int row_setting(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
 {
 	(void)err;
@@ -541,7 +530,7 @@ static double pg_build(const char *url, unsigned procs, unsigned n, double *refu
 	char create[96], drop[96];
 	snprintf(create, sizeof(create), "CREATE SCHEMA %s", schema);
 	snprintf(drop, sizeof(drop), "DROP SCHEMA %s CASCADE", schema);
-	pg_admin(url, create);
+	bench_pg_exec(url, create);
 	memset(&b, 0, sizeof(b));
 	line_new_at(&b, "pg", loc);
 	/* One fleet, n units (serials of their own) per process. */
@@ -597,7 +586,7 @@ static double pg_build(const char *url, unsigned procs, unsigned n, double *refu
 	}
 	lsec_station_uris_free(uris, procs * n);
 	line_free(&b);
-	pg_admin(url, drop);
+	bench_pg_exec(url, drop);
 	return ups;
 }
 

@@ -19,6 +19,7 @@
  * own, dropped after). Usage: bench_store [--units N] [--ops N] [--pg URL].
  * Nothing here is a test: numbers depend on the machine.
  */
+#include "benchutil.h"
 #include "linesec/store.h"
 #include "store/store_int.h"
 
@@ -163,19 +164,6 @@ static void run_backend(result *r, const char *location, const char *name, uint6
 	lsec_store_close(st);
 }
 
-/* Runs one SQL text on a fresh handle (schema creation and removal). */
-static void pg_exec(const char *url, const char *sql_text)
-{
-	lsec_err err = LSEC_ERR_INIT;
-	lsec_store *st = NULL;
-	/* The base database holds no registry of its own: made on first use. */
-	if ((lsec_store_open(&st, url, &err) != 0 && lsec_store_create(&st, url, &err) != 0) ||
-	    st->ops->exec(st, sql_text, &err) != 0) {
-		die(sql_text, &err);
-	}
-	lsec_store_close(st);
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t units = 1000000;
@@ -219,9 +207,9 @@ int main(int argc, char **argv)
 		char *drop = lsec_asprintf("DROP SCHEMA %s CASCADE", schema);
 		char *loc = lsec_asprintf("%s%coptions=-csearch_path%%3D%s", pg,
 					  strchr(pg, '?') ? '&' : '?', schema);
-		pg_exec(pg, create);
+		bench_pg_exec(pg, create);
 		run_backend(&rows[nrows++], loc, "postgres", units, ops);
-		pg_exec(pg, drop);
+		bench_pg_exec(pg, drop);
 		lsec_free(schema);
 		lsec_free(create);
 		lsec_free(drop);

@@ -190,8 +190,8 @@ suite_tamper() {
 }
 
 suite_cred
-suite_replace replace-sqlite
+run_on_sqlite suite_replace replace-sqlite
 run_on_postgres suite_replace replace-postgres
-suite_tamper sqlite
+run_on_sqlite suite_tamper sqlite
 run_on_postgres suite_tamper postgres
 finish

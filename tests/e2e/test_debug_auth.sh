@@ -145,6 +145,6 @@ suite() {
 	has "product_keys" err.txt "$label: audit verify names product_keys"
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 finish

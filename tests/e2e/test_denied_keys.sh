@@ -92,6 +92,6 @@ suite_added() {
 		"$L" station deny-key --as alice --pubkey fw.pub.pem --origin x again
 }
 
-suite_added added-sqlite
+run_on_sqlite suite_added added-sqlite
 run_on_postgres suite_added added-postgres
 finish

@@ -100,6 +100,6 @@ suite() {
 		"[ \"\$(fused fleet/unit-004.sim)\" = $(fingerprint fw2.pem) ]"
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 finish

@@ -78,6 +78,6 @@ done
 expect 2 "sop without a subcommand" "$LINESEC" sop
 expect 2 "sop with an unknown subcommand" "$LINESEC" sop frobnicate
 
-run_suite sqlite
+run_on_sqlite run_suite sqlite
 run_on_postgres run_suite postgres
 finish

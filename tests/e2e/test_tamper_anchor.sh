@@ -117,6 +117,6 @@ suite() {
 	unset LINESEC_LINE
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 finish

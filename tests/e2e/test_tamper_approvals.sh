@@ -109,6 +109,6 @@ suite() {
 	cd "$e2e_dir" || return
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 finish

@@ -101,6 +101,6 @@ suite() {
 		"$label: the run and its release column are named"
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 finish

@@ -74,6 +74,6 @@ suite() {
 	has "leaf $forged is bad" err.txt "$label: audit verify names the forged leaf"
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 finish

@@ -229,7 +229,7 @@ shared() {
 	cd "$e2e_dir" || return
 }
 
-suite sqlite
+run_on_sqlite suite sqlite
 run_on_postgres suite postgres
 run_on_postgres shared shared
 finish

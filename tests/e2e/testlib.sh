@@ -40,6 +40,17 @@ finish() {
 reg_sql() {
 	if [ -n "$1" ]; then psql -qAt "$1" -c "$3"; else sqlite3 "$2" "$3"; fi
 }
+# run_on_sqlite FUNCTION LABEL: runs `FUNCTION LABEL` (the suite on a SQLite
+# registry) unless LSEC_TEST_E2E_PG_ONLY=1 and a PostgreSQL server is given:
+# the plain run of scripts/test runs each two-backend suite on PostgreSQL
+# alone, because its sanitizer run covers the same suite on SQLite.
+run_on_sqlite() {
+	if [ -n "${LSEC_TEST_E2E_PG_ONLY:-}" ] && [ -n "${LSEC_TEST_PG_URL:-}" ]; then
+		echo "sqlite: not in this run (LSEC_TEST_E2E_PG_ONLY)"
+		return 0
+	fi
+	"$@"
+}
 # run_on_postgres FUNCTION LABEL: with LSEC_TEST_PG_URL set, runs
 # `FUNCTION LABEL --registry URL` on a fresh schema of its own (dropped
 # afterwards); otherwise says it skipped.
