@@ -4,11 +4,11 @@
  * with random bytes) written into the application slot at 0x8000.
  *
  * Baseline: gdb-multiarch's own `restore IMG binary 0x8000` (the same M
- * packets its `load` sends to QEMU, which offers no flash commands). Each
- * round is timed as a gdb session with the restore minus a session that only
- * connects, so gdb's start-up is not counted; the best round is kept. After
- * the last round the unit is reset and its boot stage must attest the
- * image's digest, which proves the bytes arrived.
+ * packets its `load` sends to QEMU, which offers no flash commands), and its
+ * read-back (`dump binary memory`). Each is timed inside one gdb session by
+ * gdb's Python (connect and start-up not counted); the best of ROUNDS is
+ * kept. After the last round the unit is reset and its boot stage must
+ * attest the image's digest, which proves the bytes arrived.
  *
  * linesec's side: flash_linesec() below is the hook for the RSP backend
  * (rsp://127.0.0.1:PORT?profile=qemu-lm3s6965evb): it writes the same image
@@ -199,24 +199,51 @@ int main(int argc, char **argv)
 		die("no port file", NULL);
 	}
 
-	char restore[1024];
-	snprintf(restore, sizeof(restore), "-ex 'restore %s binary 0x%x'", img_path, SLOT_ADDR);
-	double best = 1e9;
-	for (int r = 0; r < rounds; r++) {
-		double base = gdb_session(port, "");
-		double t = gdb_session(port, restore) - base;
-		if (t < best) {
+	char gdbcmds[3072], rb[600];
+	size_t off = 0;
+	snprintf(rb, sizeof(rb), "%s/readback.bin", tmp);
+	off += (size_t)snprintf(gdbcmds + off, sizeof(gdbcmds) - off, "-ex 'python import time'");
+	for (int r = 0; r < rounds && off < sizeof(gdbcmds) - 600; r++) {
+		off += (size_t)snprintf(
+			gdbcmds + off, sizeof(gdbcmds) - off,
+			" -ex 'python t0 = time.monotonic()' -ex 'restore %s binary 0x%x'"
+			" -ex 'python print(\"LSEC-WRITE %%.6f\" %% (time.monotonic() - t0))'"
+			" -ex 'python t0 = time.monotonic()' -ex 'dump binary memory %s 0x%x 0x%zx'"
+			" -ex 'python print(\"LSEC-READ %%.6f\" %% (time.monotonic() - t0))'",
+			img_path, SLOT_ADDR, rb, SLOT_ADDR, SLOT_ADDR + img.len);
+	}
+	snprintf(path, sizeof(path), "%s/gdb.log", unit);
+	gdb_session(port, gdbcmds);
+	double best = 1e9, best_read = 1e9, t;
+	f = fopen(path, "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "LSEC-WRITE %lf", &t) == 1 && t > 0 && t < best) {
 			best = t;
 		}
+		if (sscanf(line, "LSEC-READ %lf", &t) == 1 && t > 0 && t < best_read) {
+			best_read = t;
+		}
 	}
-	if (best <= 0) {
-		best = 1e-6;
+	if (f) {
+		fclose(f);
+	}
+	if (best >= 1e9 || best_read >= 1e9) {
+		die("no timing from gdb-multiarch (is it built with Python?)", NULL);
+	}
+	f = fopen(rb, "rb");
+	n = f ? fread(payload, 1, sizeof(payload), f) : 0;
+	if (f) {
+		fclose(f);
+	}
+	if (n != img.len || memcmp(payload, img.data, n) != 0) {
+		die("the read-back differs from the image", NULL);
 	}
 	double mib = (double)img.len / (1024.0 * 1024.0);
 
 	/* The boot stage attests the image: the bytes arrived. */
 	gdb_session(port, "-ex 'monitor system_reset' -ex detach");
-	char want[128], line[256];
+	char want[128];
 	snprintf(want, sizeof(want), "LSEC-ATTEST v1 digest=%s ", hex);
 	snprintf(path, sizeof(path), "%s/uart.log", unit);
 	int attested = 0;
@@ -238,16 +265,17 @@ int main(int argc, char **argv)
 
 	printf("image %zu bytes (%.1f KiB) into QEMU lm3s6965evb at 0x%x, best of %d rounds\n",
 	       img.len, (double)img.len / 1024.0, SLOT_ADDR, rounds);
-	printf("gdb-multiarch restore (baseline)  %8.3f s  %8.2f MiB/s  (attested by the boot "
+	printf("gdb-multiarch restore (baseline)  %8.4f s  %8.2f MiB/s  (attested by the boot "
 	       "stage)\n",
 	       best, mib / best);
+	printf("gdb-multiarch read-back           %8.4f s  %8.2f MiB/s\n", best_read, mib / best_read);
 
 	char uri[128];
 	const char *why = NULL;
 	double lt = 0;
 	snprintf(uri, sizeof(uri), "rsp://127.0.0.1:%s?profile=qemu-lm3s6965evb", port);
 	if (flash_linesec(uri, img.data, img.len, &lt, &why) == 0 && lt > 0) {
-		printf("linesec RSP backend               %8.3f s  %8.2f MiB/s  ratio %.2f (goal >= "
+		printf("linesec RSP backend               %8.4f s  %8.2f MiB/s  ratio %.2f (goal >= "
 		       "1.0)\n",
 		       lt, mib / lt, best / lt);
 	} else {
