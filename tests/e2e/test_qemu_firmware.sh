@@ -103,6 +103,9 @@ check "linesec gives both digests" '[ ${#rel_digest} -eq 64 ] && [ ${#dbg_digest
 
 # Release build: attested with linesec's digest, no console.
 start rel $uid
+expect 1 "qemu-unit refuses a second unit in the same folder" "$qemu_unit" start rel --boot "$fw/boot.bin"
+expect 1 "qemu-unit refuses a malformed UID" "$qemu_unit" start other --uid 0011 --boot "$fw/boot.bin"
+check "no unit was started for the malformed UID" '[ ! -f other/pid ]'
 flash rel release.img
 line=$(attest rel)
 check "release: attestation carries linesec's digest, version, build and UID" \
