@@ -585,6 +585,12 @@ typedef struct lsec_device_profile_layout {
 	uint32_t otp_words;     /* 0: no OTP */
 	bool otp_memory;        /* OTP words memory-mapped from otp_base ({word-address}) */
 	uint32_t otp_base;
+	/*
+	 * An erased cell reads 1 and programming clears bits (flash-based OTP,
+	 * UICR): the backend reads ~word and burns {bits} as ~bits, so a set
+	 * linesec bit is a programmed cell.
+	 */
+	bool otp_inverted;
 	uint32_t key_slots;     /* 0: no keystore */
 	unsigned debug_lock_max; /* highest debug lock level the device offers (0: none) */
 	bool debug_lock_by_fuse; /* the level is set through the DEBUG_LOCK fuse */
@@ -654,9 +660,8 @@ LSEC_API LSEC_MUST_USE int lsec_device_profile_fuse(lsec_device_fuse_field *out,
 						    lsec_device_fuse fuse, lsec_err *err);
 /*
  * A monitor step's command with its placeholders filled: {addr} {len}
- * {word} {n} {bits} {slot} as 0x-hex or decimal as the template writes
- * them ({addr} 0x..., {len} 0x..., others decimal; {bits} 0x...), {hex}
- * and {word-address}. *out: lsec_free (wipe it when it held a secret).
+ * {addr} {len} {bits} {word-address} in 0x hex, {word} {n} {slot} in
+ * decimal, {hex} as given ({bits} is ~bits when the OTP is inverted). *out: lsec_free (wipe it when it held a secret).
  * LSEC_E_USAGE for {hex} without args->hex.
  */
 LSEC_API LSEC_MUST_USE int lsec_device_profile_expand(char **out, const lsec_device_profile *p,

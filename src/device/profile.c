@@ -817,7 +817,8 @@ static int read_otp(pctx *c, struct fy_node *root)
 	int rc = 0;
 	struct fy_node *k = NULL, *x = NULL;
 	struct fy_node *n = get(root, "otp", &k);
-	static const char *const keys[] = {"words", "base", "read", "burn", "lock", "locked", NULL};
+	static const char *const keys[] = {"words", "base", "inverted", "read",
+					   "burn",  "lock", "locked",   NULL};
 	lsec_device_profile_layout *l = &c->p->lay;
 	if (n == NULL) {
 		return perr(c, root, "otp", "missing required field 'otp' (say `unsupported` when the "
@@ -842,6 +843,13 @@ static int read_otp(pctx *c, struct fy_node *root)
 						      "address space");
 		}
 		l->otp_memory = true;
+	}
+	if ((x = get(n, "inverted", NULL)) != NULL) {
+		const char *v = scalar(x);
+		if (v == NULL || (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
+			return perr(c, x, "otp.inverted", "must be true or false");
+		}
+		l->otp_inverted = strcmp(v, "true") == 0;
 	}
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_OTP_READ, n, k, "read", l->otp_memory, false));
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_OTP_BURN, n, k, "burn", false, true));
@@ -1604,7 +1612,7 @@ static uint32_t param_value(const lsec_device_profile *p, const lsec_device_prof
 	case P_N:
 		return a->n;
 	case P_BITS:
-		return a->bits;
+		return p->lay.otp_inverted ? ~a->bits : a->bits;
 	case P_SLOT:
 		return a->slot;
 	case P_WADDR:
