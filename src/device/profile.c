@@ -366,6 +366,16 @@ static int ctext(pctx *c, const char **out, struct fy_node *n, const char *field
 	return rc;
 }
 
+/* An identifier (lsec_ident_check), refused at its line. */
+static int ident(pctx *c, struct fy_node *n, const char *field, const char *v)
+{
+	lsec_err e = LSEC_ERR_INIT;
+	if (lsec_ident_check(v, field, &e) < 0) {
+		return perr(c, n, field, "%s", e.msg);
+	}
+	return 0;
+}
+
 /* ---- placeholders ------------------------------------------------------------ */
 
 static int param_index(const char *name, size_t len)
@@ -489,7 +499,8 @@ static int read_step(pctx *c, lsec_device_profile_step *st, struct fy_node *n, c
 	int rc = 0;
 	static const char *const kinds[] = {"monitor", "read32",  "write32", "modify32",
 					    "poll32",  "delay-ms", NULL};
-	char f[160];
+	char f[160], fk[200];
+#define SUB(key) (snprintf(fk, sizeof(fk), "%s.%s", f, (key)), fk)
 	if (n == NULL || !fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1) {
 		return perr(c, n, field,
 			    "a step is a mapping with one key: monitor, read32, write32, "
@@ -547,14 +558,14 @@ static int read_step(pctx *c, lsec_device_profile_step *st, struct fy_node *n, c
 			LSEC_TRY(check_keys(c, v, f, p_keys));
 		}
 		LSEC_TRY(required(&x, c, v, fy_node_pair_key(pair), "address", f));
-		LSEC_TRY(value(c, &st->address, x, NULL, f));
+		LSEC_TRY(value(c, &st->address, x, NULL, SUB("address")));
 		if (st->address.param == NULL && (st->address.number & 3u) != 0) {
-			return perr(c, x, f, "address 0x%lx is not 32-bit aligned",
+			return perr(c, x, SUB("address"), "0x%lx is not 32-bit aligned",
 				    (unsigned long)st->address.number);
 		}
 		if (st->kind != LSEC_PROFILE_STEP_READ32) {
 			LSEC_TRY(required(&x, c, v, fy_node_pair_key(pair), "value", f));
-			LSEC_TRY(value(c, &st->value, x, NULL, f));
+			LSEC_TRY(value(c, &st->value, x, NULL, SUB("value")));
 		}
 		if (st->kind == LSEC_PROFILE_STEP_MODIFY32 || st->kind == LSEC_PROFILE_STEP_POLL32) {
 			LSEC_TRY(required(&x, c, v, fy_node_pair_key(pair), "mask", f));
@@ -562,7 +573,7 @@ static int read_step(pctx *c, lsec_device_profile_step *st, struct fy_node *n, c
 			x = get(v, "mask", NULL);
 		}
 		if (x != NULL) {
-			LSEC_TRY(number(c, &st->mask, x, NULL, f, 1, 0xffffffffu));
+			LSEC_TRY(number(c, &st->mask, x, NULL, SUB("mask"), 1, 0xffffffffu));
 		}
 		if (st->value.param == NULL && st->kind != LSEC_PROFILE_STEP_WRITE32 &&
 		    (st->value.number & ~st->mask) != 0) {
@@ -570,20 +581,21 @@ static int read_step(pctx *c, lsec_device_profile_step *st, struct fy_node *n, c
 				    (unsigned long)st->value.number, (unsigned long)st->mask);
 		}
 		if ((x = get(v, "shift", NULL)) != NULL) {
-			LSEC_TRY(number(c, &st->shift, x, NULL, f, 0, 31));
+			LSEC_TRY(number(c, &st->shift, x, NULL, SUB("shift"), 0, 31));
 		}
 		if ((x = get(v, "map", NULL)) != NULL) {
-			LSEC_TRY(read_map(c, st, x, f));
+			LSEC_TRY(read_map(c, st, x, SUB("map")));
 		}
 		if ((x = get(v, "default", NULL)) != NULL) {
-			LSEC_TRY(number(c, &st->dflt, x, NULL, f, 0, 0xffffffffu));
+			LSEC_TRY(number(c, &st->dflt, x, NULL, SUB("default"), 0, 0xffffffffu));
 			st->has_default = true;
 		}
 		if ((x = get(v, "timeout-ms", NULL)) != NULL) {
-			LSEC_TRY(number(c, &st->timeout_ms, x, NULL, f, 1, 600000));
+			LSEC_TRY(number(c, &st->timeout_ms, x, NULL, SUB("timeout-ms"), 1, 600000));
 		}
 	}
 out:
+#undef SUB
 	return rc;
 }
 
@@ -691,7 +703,7 @@ static int read_ident(pctx *c, struct fy_node *root, const char *key, int which)
 	if (which == 0) {
 		LSEC_TRY(required(&x, c, n, k, "name", "family"));
 		LSEC_TRY(text(c, &c->p->family, x, "family.name", 60));
-		LSEC_TRY(lsec_ident_check(c->p->family, "family name", c->err));
+		LSEC_TRY(ident(c, x, "family.name", c->p->family));
 	}
 	LSEC_TRY(read_seq(c, which == 0 ? LSEC_PROFILE_OP_FAMILY_READ : LSEC_PROFILE_OP_REVISION_READ,
 			  n, k, "read", false, false));
@@ -875,6 +887,10 @@ static int read_fuses(pctx *c, struct fy_node *root)
 	if (is_unsupported(n)) {
 		goto out;
 	}
+	if (p->lay.otp_words == 0) {
+		return perr(c, n, "fuses", "the device has no OTP (otp: unsupported): say "
+					   "`fuses: unsupported`");
+	}
 	memcpy(fkeys, fuse_keys, sizeof(fuse_keys));
 	fkeys[LSEC_FUSE_COUNT] = NULL;
 	LSEC_TRY(need_map(c, n, k, "fuses", "a mapping of the named fuses, or `unsupported`"));
@@ -891,9 +907,6 @@ static int read_fuses(pctx *c, struct fy_node *root)
 		}
 		if (is_unsupported(fv)) {
 			continue;
-		}
-		if (p->lay.otp_words == 0) {
-			return perr(c, fv, f, "the device has no OTP (otp: unsupported)");
 		}
 		LSEC_TRY(need_map(c, fv, fk, f, "a mapping with word, nwords and mask, or "
 						"`unsupported`"));
@@ -1235,7 +1248,7 @@ static int read_top(pctx *c, struct fy_node *root)
 	}
 	LSEC_TRY(required(&x, c, root, NULL, "name", "name"));
 	LSEC_TRY(text(c, &p->name, x, "name", 60));
-	LSEC_TRY(lsec_ident_check(p->name, "profile name", c->err));
+	LSEC_TRY(ident(c, x, "name", p->name));
 	file_stem(stem, sizeof(stem), c->file);
 	if (stem[0] != '\0' && strcmp(stem, p->name) != 0) {
 		return perr(c, x, "name", "'%s' differs from the file name '%s.yaml'", p->name, stem);
