@@ -659,9 +659,10 @@ LSEC_API LSEC_MUST_USE int lsec_device_profile_fuse(lsec_device_fuse_field *out,
 						    const lsec_device_profile *p,
 						    lsec_device_fuse fuse, lsec_err *err);
 /*
- * A monitor step's command with its placeholders filled: {addr} {len}
+ * A monitor step's command with its placeholders filled:
  * {addr} {len} {bits} {word-address} in 0x hex, {word} {n} {slot} in
- * decimal, {hex} as given ({bits} is ~bits when the OTP is inverted). *out: lsec_free (wipe it when it held a secret).
+ * decimal, {hex} as given ({bits} is ~bits when the OTP is inverted).
+ * *out: lsec_free (wipe it when it held a secret).
  * LSEC_E_USAGE for {hex} without args->hex.
  */
 LSEC_API LSEC_MUST_USE int lsec_device_profile_expand(char **out, const lsec_device_profile *p,

@@ -346,7 +346,8 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 	/* the document itself */
 	REFUSED("qemu-lm3s6965evb", "profile: 1", "profile: 2", "format version '2'");
 	REFUSED("qemu-lm3s6965evb", "flash:\n", "flash: [\n", "not valid YAML");
-	REFUSED("qemu-lm3s6965evb", "name: qemu-lm3s6965evb", "name: qemu lm3s", "name: ", "not an identifier");
+	REFUSED("qemu-lm3s6965evb", "name: qemu-lm3s6965evb", "name: qemu lm3s", "name: ",
+		"not an identifier");
 	expect_refused("", "empty.yaml", "empty file", NULL);
 	expect_refused("- a\n- b\n", "list.yaml", "expected a mapping", NULL);
 	expect_refused("profile: 1\n\tname: x\n", "tab.yaml", "tab.yaml", "line 2", NULL);
