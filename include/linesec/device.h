@@ -549,7 +549,8 @@ typedef struct lsec_device_profile_step {
 	lsec_device_profile_value value;   /* WRITE32, MODIFY32, POLL32 */
 	uint32_t mask;                     /* READ32, MODIFY32, POLL32 (default 0xffffffff) */
 	uint32_t shift;                    /* READ32 */
-	const lsec_device_profile_map *map; /* READ32: nmap entries; a value not in it: dflt */
+	/* READ32: nmap entries; a value not in them gives dflt (has_default), else itself */
+	const lsec_device_profile_map *map;
 	size_t nmap;
 	bool has_default;
 	uint32_t dflt;
