@@ -1239,7 +1239,7 @@ static int read_top(pctx *c, struct fy_node *root)
 	lsec_device_profile *p = c->p;
 	struct fy_node *x = NULL;
 	char stem[128];
-	LSEC_TRY(check_keys(c, root, "profile", top));
+	LSEC_TRY(check_keys(c, root, "top level", top));
 	LSEC_TRY(required(&x, c, root, NULL, "profile", "profile"));
 	const char *v = scalar(x);
 	if (v == NULL || strcmp(v, "1") != 0) {

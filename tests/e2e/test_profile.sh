@@ -59,7 +59,7 @@ unset LINESEC_PROFILES
 sed 's/^ram:/colour: red\nram:/' "$src/qemu-lm3s6965evb.yaml" >bad.yaml
 sed -i 's/^name: qemu-lm3s6965evb/name: bad/' bad.yaml
 expect 4 "unknown key" "$LINESEC" profile check bad.yaml
-has "cannot read 'bad.yaml': line 46, column 1: profile: unknown key 'colour'" err.txt \
+has "cannot read 'bad.yaml': line 46, column 1: top level: unknown key 'colour'" err.txt \
 	"unknown key named at its line"
 sed 's/  size: 0x40000/  size: 256k/' "$src/qemu-lm3s6965evb.yaml" >qemu-lm3s6965evb.yaml
 expect 4 "bad number" "$LINESEC" profile check ./qemu-lm3s6965evb.yaml
