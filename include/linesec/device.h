@@ -60,6 +60,7 @@ enum {
 	LSEC_E_TGT_BOOT_REFUSED = -183,  /* the boot stage refused to boot (see boot report) */
 	LSEC_E_TGT_DUPLICATE_UID = -184, /* the UID is already held by another unit (cloned chip) */
 	LSEC_E_TGT_UNSUPPORTED = -185,   /* the device lacks this capability */
+	LSEC_E_TGT_WRONG_CHIP = -186,    /* chip family or revision is not the product's */
 	LSEC_E_TGT_POWER_LOSS = -190,    /* power lost mid-operation: partial state kept */
 	LSEC_E_TGT_FAILED = -191,        /* the session failed earlier; reset the device */
 	LSEC_E_TGT_NOT_ATTACHED = -192,  /* the operation needs an attached debug session */
@@ -475,6 +476,245 @@ struct json_t;
 LSEC_API LSEC_MUST_USE int lsec_device_sim_fleet_json(struct json_t **out,
 						      const lsec_device_sim_fleet *f,
 						      lsec_err *err);
+
+/* ---- device profiles ------------------------------------------------------
+ *
+ * A device profile (profiles/NAME.yaml, docs/device-profiles.md) says how a
+ * chip family's device operations are done over a debug probe: through
+ * monitor commands, 32-bit memory-mapped register accesses, or not at all
+ * ("unsupported"). A probe backend executes a profile's steps without
+ * knowing the chip. A loaded profile is immutable.
+ */
+typedef struct lsec_device_profile lsec_device_profile;
+
+/* The operations a profile describes; each is a sequence of steps. */
+typedef enum lsec_device_profile_op {
+	LSEC_PROFILE_OP_FAMILY_READ = 0, /* family.read: result matched against family.values */
+	LSEC_PROFILE_OP_REVISION_READ,   /* revision.read: result matched against revision.values */
+	LSEC_PROFILE_OP_UID_READ,        /* uid.read: result = UID bytes (hex) */
+	LSEC_PROFILE_OP_ATTACH,          /* attach: after connecting, before memory access */
+	LSEC_PROFILE_OP_RESET,           /* reset: {} */
+	LSEC_PROFILE_OP_FLASH_ERASE,     /* flash.erase: {addr} {len} */
+	LSEC_PROFILE_OP_FLASH_WRITE,     /* flash.write: {addr} {len} {hex} */
+	LSEC_PROFILE_OP_FLASH_HASH,      /* flash.hash: {addr} {len}; result 32 bytes (hex) */
+	LSEC_PROFILE_OP_OTP_READ,        /* otp.read: {word} {n} {word-address}; result n words */
+	LSEC_PROFILE_OP_OTP_BURN,        /* otp.burn: {word} {bits} {word-address} */
+	LSEC_PROFILE_OP_OTP_LOCK,        /* otp.lock: {word} {word-address} */
+	LSEC_PROFILE_OP_OTP_LOCKED,      /* otp.locked: {word} {word-address}; result 0 or 1 */
+	LSEC_PROFILE_OP_DEBUG_LOCK_READ, /* debug-lock.read: result the level */
+	LSEC_PROFILE_OP_DEBUG_LOCK_SET1, /* debug-lock.set.1 */
+	LSEC_PROFILE_OP_DEBUG_LOCK_SET2, /* debug-lock.set.2 */
+	LSEC_PROFILE_OP_KEY_GENERATE,    /* keystore.generate: {slot} */
+	LSEC_PROFILE_OP_KEY_INJECT,      /* keystore.inject: {slot} {hex} (PKCS#8 DER) */
+	LSEC_PROFILE_OP_KEY_PUBLIC,      /* keystore.public: {slot}; result SPKI (hex) */
+	LSEC_PROFILE_OP_KEY_SIGN,        /* keystore.sign: {slot} {hex}; result signature (hex) */
+	LSEC_PROFILE_OP_KEY_STATUS,      /* keystore.status: {slot}; result the slot state */
+	LSEC_PROFILE_OP_CERT_STORE,      /* keystore.cert-store: {slot} {hex} */
+	LSEC_PROFILE_OP_CERT_READ,       /* keystore.cert-read: {slot}; result DER (hex) */
+	LSEC_PROFILE_OP_CREDENTIAL_STORE, /* keystore.credential-store: {hex} */
+	LSEC_PROFILE_OP_ERASE_ALL,       /* erase.all */
+	LSEC_PROFILE_OP_ERASE_CHALLENGE, /* erase.challenge: result 32 bytes (hex) */
+	LSEC_PROFILE_OP_ERASE_AUTH,      /* erase.authenticated: {hex} (the token) */
+	LSEC_PROFILE_OP_COMMIT,          /* commit: after a multi-step operation */
+	LSEC_PROFILE_OP_COUNT
+} lsec_device_profile_op;
+
+typedef enum lsec_device_profile_step_kind {
+	LSEC_PROFILE_STEP_MONITOR = 0, /* a monitor command (qRcmd) */
+	LSEC_PROFILE_STEP_READ32,      /* result = (word at address & mask) >> shift, mapped */
+	LSEC_PROFILE_STEP_WRITE32,     /* word at address = value */
+	LSEC_PROFILE_STEP_MODIFY32,    /* word at address = (old & ~mask) | (value & mask) */
+	LSEC_PROFILE_STEP_POLL32,      /* until (word & mask) == value, at most timeout_ms */
+	LSEC_PROFILE_STEP_DELAY,       /* wait timeout_ms */
+} lsec_device_profile_step_kind;
+
+/* A number, or a placeholder the backend fills ("{addr}", "{word-address}", ...). */
+typedef struct lsec_device_profile_value {
+	const char *param; /* placeholder name without braces, or NULL for number */
+	uint32_t number;
+} lsec_device_profile_value;
+
+/* One read32 map entry: a masked, shifted register value and what it means. */
+typedef struct lsec_device_profile_map {
+	uint32_t from, to;
+} lsec_device_profile_map;
+
+typedef struct lsec_device_profile_step {
+	lsec_device_profile_step_kind kind;
+	int line;                          /* where the step is in the profile file */
+	const char *command;               /* MONITOR: template with {placeholders} */
+	const char *expect;                /* MONITOR: the output must contain it; NULL: any */
+	const char *json;                  /* MONITOR: result = this member of the output's JSON */
+	lsec_device_profile_value address; /* READ32, WRITE32, MODIFY32, POLL32 */
+	lsec_device_profile_value value;   /* WRITE32, MODIFY32, POLL32 */
+	uint32_t mask;                     /* READ32, MODIFY32, POLL32 (default 0xffffffff) */
+	uint32_t shift;                    /* READ32 */
+	/* READ32: nmap entries; a value not in them gives dflt (has_default), else itself */
+	const lsec_device_profile_map *map;
+	size_t nmap;
+	bool has_default;
+	uint32_t dflt;
+	uint32_t timeout_ms;               /* POLL32 (default 1000), DELAY */
+} lsec_device_profile_step;
+
+/* The values a step's placeholders take (lsec_device_profile_expand). */
+typedef struct lsec_device_profile_args {
+	uint32_t addr, len, word, n, bits, slot;
+	const char *hex; /* binary argument as lowercase hex, or NULL */
+} lsec_device_profile_args;
+
+typedef enum lsec_device_profile_flash_method {
+	LSEC_PROFILE_FLASH_MEMORY = 0, /* m/M/X memory writes; erase writes 0xff unless flash.erase */
+	LSEC_PROFILE_FLASH_VFLASH,     /* the probe server's vFlashErase/vFlashWrite/vFlashDone */
+	LSEC_PROFILE_FLASH_MONITOR,    /* flash.erase and flash.write monitor steps */
+} lsec_device_profile_flash_method;
+
+typedef enum lsec_device_profile_attest {
+	LSEC_PROFILE_ATTEST_UNSUPPORTED = 0,
+	LSEC_PROFILE_ATTEST_RESET, /* the reset step's result is the boot report (JSON) */
+	LSEC_PROFILE_ATTEST_UART,  /* a line on the UART (format: the attestation template) */
+} lsec_device_profile_attest;
+
+/* The numbers of a profile: memory map and sizes. */
+typedef struct lsec_device_profile_layout {
+	uint32_t flash_base, flash_size, page_size;
+	lsec_device_profile_flash_method flash_method;
+	bool has_ram;
+	uint32_t ram_base, ram_size;
+	bool uid_memory;        /* UID read from memory: uid_length bytes at uid_address */
+	uint32_t uid_address, uid_length;
+	uint32_t otp_words;     /* 0: no OTP */
+	bool otp_memory;        /* OTP words memory-mapped from otp_base ({word-address}) */
+	uint32_t otp_base;
+	/*
+	 * An erased cell reads 1 and programming clears bits (flash-based OTP,
+	 * UICR): the backend reads ~word and burns {bits} as ~bits, so a set
+	 * linesec bit is a programmed cell.
+	 */
+	bool otp_inverted;
+	uint32_t key_slots;     /* 0: no keystore */
+	unsigned debug_lock_max; /* highest debug lock level the device offers (0: none) */
+	bool debug_lock_by_fuse; /* the level is set through the DEBUG_LOCK fuse */
+	lsec_device_profile_attest attestation;
+	const char *attestation_line;  /* UART: the line's template ({digest} {version} {build}) */
+	uint32_t attestation_timeout_ms;
+	uint32_t uart_base;     /* UART: the UART's register base (0: not said) */
+} lsec_device_profile_layout;
+
+/*
+ * Loads a profile by name or path. A name holding '/' or ending in ".yaml"
+ * is a file path; otherwise NAME.yaml is looked up in the folder named by
+ * $LINESEC_PROFILES, then among the profiles built into linesec (the
+ * source tree's profiles/). The profile is checked (lsec_device_profile_parse).
+ * Fails with LSEC_E_NOTFOUND (no such profile, naming where it looked),
+ * LSEC_E_PARSE (file:line and field), LSEC_E_IO, LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_load(lsec_device_profile **out, const char *name,
+						    lsec_err *err);
+/*
+ * Parses and checks a profile's bytes; file names it in errors (and, when
+ * it ends in NAME.yaml, must match the profile's name). Refused: YAML
+ * errors, unknown keys, missing required fields, numbers that are not
+ * 32-bit decimal or 0x hex, placeholders an operation does not offer,
+ * steps without effect, fuses overlapping in the same OTP word bits or
+ * outside the OTP, a flash layout that does not add up. Each error is
+ * LSEC_E_PARSE "cannot read 'FILE': line L, column C: FIELD: what".
+ * What parses but leaves an SOP without what it needs is a warning
+ * (lsec_device_profile_warning).
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_parse(lsec_device_profile **out,
+						     const uint8_t *data, size_t len,
+						     const char *file, lsec_err *err);
+LSEC_API void lsec_device_profile_free(lsec_device_profile *p);
+
+/* Accessors (borrowed strings, live as long as p). */
+LSEC_API const char *lsec_device_profile_name(const lsec_device_profile *p);
+LSEC_API const char *lsec_device_profile_file(const lsec_device_profile *p);
+LSEC_API const char *lsec_device_profile_description(const lsec_device_profile *p);
+LSEC_API const char *lsec_device_profile_family(const lsec_device_profile *p);
+/* The revisions the profile knows (revision.values' names), i < count; NULL past the end. */
+LSEC_API const char *lsec_device_profile_revision(const lsec_device_profile *p, size_t i);
+LSEC_API bool lsec_device_profile_tested(const lsec_device_profile *p);
+/* "lsec" (the linesec monitor protocol: "ok ARGS" / "error CODE MESSAGE") or "text". */
+LSEC_API const char *lsec_device_profile_monitor_protocol(const lsec_device_profile *p);
+LSEC_API const lsec_device_profile_layout *
+lsec_device_profile_layout_get(const lsec_device_profile *p);
+/* The YAML field of an operation ("flash.erase") and its name in messages. */
+LSEC_API const char *lsec_device_profile_op_field(lsec_device_profile_op op);
+
+/*
+ * The steps of op into *steps / *n. *n == 0 (0 returned) when the profile
+ * leaves the operation out and the backend does its default (docs). Fails
+ * with LSEC_E_TGT_UNSUPPORTED, "FIELD: not supported by this device
+ * (profile NAME)", when the profile says the device cannot do it.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_op_steps(const lsec_device_profile_step **steps,
+							size_t *n,
+							const lsec_device_profile *p,
+							lsec_device_profile_op op, lsec_err *err);
+/*
+ * Where a named fuse lives (*out); LSEC_E_TGT_UNSUPPORTED "fuse NAME: not
+ * supported by this device (profile NAME)" when the profile has no such fuse.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_fuse(lsec_device_fuse_field *out,
+						    const lsec_device_profile *p,
+						    lsec_device_fuse fuse, lsec_err *err);
+/*
+ * A monitor step's command with its placeholders filled:
+ * {addr} {len} {bits} {word-address} in 0x hex, {word} {n} {slot} in
+ * decimal, {hex} as given ({bits} is ~bits when the OTP is inverted).
+ * *out: lsec_free (wipe it when it held a secret).
+ * LSEC_E_USAGE for {hex} without args->hex.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_expand(char **out, const lsec_device_profile *p,
+						      const char *tmpl,
+						      const lsec_device_profile_args *args,
+						      lsec_err *err);
+/* A step value: the number, or the placeholder's value from args. LSEC_E_USAGE. */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_value_get(uint32_t *out,
+							 const lsec_device_profile *p,
+							 const lsec_device_profile_value *v,
+							 const lsec_device_profile_args *args,
+							 lsec_err *err);
+/*
+ * Matches what family.read (which 0) or revision.read (which 1) gave —
+ * text from a monitor step's result, or a read32 result printed as
+ * "0x%x" — against the profile's values; *label (borrowed) gets the value's
+ * label (the revision name). LSEC_E_TGT_WRONG_CHIP naming what was read
+ * and what the profile accepts.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_match(const char **label,
+						     const lsec_device_profile *p, int which,
+						     const char *read, lsec_err *err);
+/*
+ * The early check: a product naming family (and maybe revision) is made
+ * only on a device whose profile is for that family and knows that
+ * revision; device_revision (what lsec_device_profile_match gave for the
+ * unit, or NULL when not read yet) must then be the product's revision.
+ * NULL product family: nothing to check. LSEC_E_TGT_WRONG_CHIP naming
+ * both sides.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_check_product(const lsec_device_profile *p,
+							     const char *family,
+							     const char *revision,
+							     const char *device_revision,
+							     lsec_err *err);
+/* Warnings of the check: an SOP step the profile cannot do; NULL past the end. */
+LSEC_API const char *lsec_device_profile_warning(const lsec_device_profile *p, size_t i);
+
+/* One profile lsec_device_profile_list found. */
+typedef struct lsec_device_profile_entry {
+	char *name;
+	char *source; /* the file path, or "built-in" */
+} lsec_device_profile_entry;
+/*
+ * Every profile that lsec_device_profile_load finds by name: $LINESEC_PROFILES'
+ * *.yaml, then the built-in ones it does not shadow, sorted by name.
+ * *out: lsec_device_profile_list_free.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_profile_list(lsec_device_profile_entry **out, size_t *n,
+						    lsec_err *err);
+LSEC_API void lsec_device_profile_list_free(lsec_device_profile_entry *l, size_t n);
 
 #ifdef __cplusplus
 }

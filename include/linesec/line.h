@@ -198,6 +198,14 @@ LSEC_API size_t lsec_line_product_count(const lsec_line *line);
  */
 LSEC_API bool lsec_line_product(const lsec_line *line, size_t i, const char **id,
 				const char **target, const struct json_t **policies);
+/*
+ * Product i's chip: the family and revision line.yaml names (each NULL when
+ * not given; a revision only with a family), which the station compares with
+ * the unit's device profile before anything is written
+ * (lsec_device_profile_check_product). Returns false when i is out of range.
+ */
+LSEC_API bool lsec_line_product_chip(const lsec_line *line, size_t i, const char **family,
+				     const char **revision);
 
 /* ---- the anchor and the exported checkpoints ----------------------------------- */
 

@@ -197,7 +197,7 @@ extern const cli_spec cli_keygen_spec, cli_pubkey_spec, cli_init_spec, cli_login
 	cli_decommission_spec, cli_scrap_spec, cli_enrol_spec;
 extern const cli_cmd cli_image_cmds[], cli_sop_cmds[], cli_ca_cmds[], cli_sim_cmds[],
 	cli_person_cmds[], cli_change_cmds[], cli_station_cmds[], cli_audit_cmds[], cli_release_cmds[], cli_product_cmds[],
-	cli_unit_cmds[], cli_rma_cmds[],
+	cli_unit_cmds[], cli_rma_cmds[], cli_profile_cmds[],
 	cli_report_cmds[];
 
 #endif

@@ -20,6 +20,7 @@ static const cli_cmd commands[] = {
 	{"ca", NULL, cli_ca_cmds,
 	 "the line CA: key ceremony, device certificates, CRLs, initial passwords"},
 	{"sim", NULL, cli_sim_cmds, "create and inspect simulated devices (the built-in MCU)"},
+	{"profile", NULL, cli_profile_cmds, "check and list device profiles (how a chip is driven)"},
 	{"init", &cli_init_spec, NULL,
 	 "create a line: configuration, registry, station key, first officer"},
 	{"person", NULL, cli_person_cmds, "request, list and unlock the line's people"},

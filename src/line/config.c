@@ -205,8 +205,9 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 			lsec_err *err)
 {
 	int rc = 0;
-	const char *id = NULL, *target = NULL;
-	static const char *const product_keys[] = {"id", "target", "policies", NULL};
+	const char *id = NULL, *target = NULL, *family = NULL, *revision = NULL;
+	static const char *const product_keys[] = {"id", "target", "family", "revision",
+						   "policies", NULL};
 	static const char *const policy_keys[] = {NULL};
 	char where[128];
 	snprintf(where, sizeof(where), "products[%zu]", idx);
@@ -220,6 +221,32 @@ static int read_product(line_product *p, struct fy_node *n, size_t idx, const ch
 	LSEC_ENSURE(target != NULL, LSEC_E_PARSE, "cannot read '%s': product '%s' has no target",
 		    file, id);
 	LSEC_TRY(lsec_ident_check(id, "product id", err));
+	LSEC_TRY(yaml_scalar(&family, n, "/family", file, err));
+	LSEC_TRY(yaml_scalar(&revision, n, "/revision", file, err));
+	if (family != NULL) {
+		char at[64];
+		node_where(at, sizeof(at), yaml_get(n, "/family"));
+		LSEC_ENSURE(lsec_ident_check(family, "chip family", err) == 0, LSEC_E_PARSE,
+			    "cannot read '%s': %sproduct '%s': family '%s' is not a chip family name "
+			    "(as a device profile's family.name)",
+			    file, at, id, family);
+		p->family = lsec_strdup(family);
+		LSEC_ENSURE(p->family != NULL, LSEC_E_NOMEM, "cannot read '%s': out of memory", file);
+	}
+	if (revision != NULL) {
+		char at[64];
+		node_where(at, sizeof(at), yaml_get(n, "/revision"));
+		LSEC_ENSURE(family != NULL, LSEC_E_PARSE,
+			    "cannot read '%s': %sproduct '%s': a revision needs its family", file, at,
+			    id);
+		LSEC_ENSURE(lsec_ident_check(revision, "chip revision", err) == 0, LSEC_E_PARSE,
+			    "cannot read '%s': %sproduct '%s': revision '%s' is not a revision name "
+			    "(as a device profile's revision.values)",
+			    file, at, id, revision);
+		p->revision = lsec_strdup(revision);
+		LSEC_ENSURE(p->revision != NULL, LSEC_E_NOMEM, "cannot read '%s': out of memory",
+			    file);
+	}
 	p->id = lsec_strdup(id);
 	p->target = lsec_strdup(target);
 	p->policies = json_object();
@@ -457,6 +484,8 @@ void lsec_line_close(lsec_line *line)
 	for (size_t i = 0; i < line->nproducts; i++) {
 		lsec_free(line->products[i].id);
 		lsec_free(line->products[i].target);
+		lsec_free(line->products[i].family);
+		lsec_free(line->products[i].revision);
 		json_decref(line->products[i].policies);
 	}
 	lsec_free(line->products);
@@ -700,6 +729,17 @@ bool lsec_line_product(const lsec_line *line, size_t i, const char **id, const c
 	*id = line->products[i].id;
 	*target = line->products[i].target;
 	*policies = line->products[i].policies;
+	return true;
+}
+
+bool lsec_line_product_chip(const lsec_line *line, size_t i, const char **family,
+			    const char **revision)
+{
+	if (i >= line->nproducts) {
+		return false;
+	}
+	*family = line->products[i].family;
+	*revision = line->products[i].revision;
 	return true;
 }
 

@@ -13,6 +13,8 @@ typedef struct line_product {
 	char *id;
 	char *target;
 	json_t *policies;
+	char *family;   /* the chip family the product is made on, or NULL */
+	char *revision; /* the chip revision, or NULL (only with family) */
 } line_product;
 
 struct lsec_line {

@@ -1,5 +1,6 @@
 /* The line folder: init, line.yaml, discovery. */
 #include "line/line_fixture.h"
+#include "line/line_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -196,7 +197,15 @@ static void test_line_config__bad_config_names_the_field(void **state)
 		 "idle_minutes, idle_seconds"},
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
 		 "    targt: y\n",
-		 "line 8, column 5: unknown key 'targt' in products[0]: expected id, target, policies"},
+		 "line 8, column 5: unknown key 'targt' in products[0]: expected id, target, family, "
+		 "revision, policies"},
+		/* the chip a product is made on: a family, and a revision only with it */
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    revision: A2\n",
+		 "line 8, column 15: product 'p': a revision needs its family"},
+		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
+		 "    family: lm3s 6965\n",
+		 "line 8, column 13: product 'p': family 'lm3s 6965' is not a chip family name"},
 		/* the policies that set nothing are refused, not accepted and ignored */
 		{"version: 1\nline: l\nstation: s\nregistry: r.db\nproducts:\n  - id: p\n    target: x\n"
 		 "    policies:\n      require_attestation: false\n",
@@ -221,6 +230,26 @@ static void test_line_config__bad_config_names_the_field(void **state)
 				 cases[i].msg);
 		}
 		assert_null(l);
+	}
+	/* family and revision are kept for the early chip check */
+	{
+		static const char text[] = "version: 1\nline: l\nstation: s\nregistry: r.db\n"
+					   "products:\n  - id: p\n    target: x\n"
+					   "    family: lm3s6965\n    revision: A2\n  - id: q\n"
+					   "    target: y\n";
+		lsec_line *ok = lsec_calloc(1, sizeof(*ok));
+		const char *fam = NULL, *rev = NULL;
+		assert_non_null(ok);
+		assert_lsec_ok(lsec_line__config_parse(ok, text, sizeof(text) - 1, "line.yaml", &err),
+			       &err);
+		assert_true(lsec_line_product_chip(ok, 0, &fam, &rev));
+		assert_string_equal(fam, "lm3s6965");
+		assert_string_equal(rev, "A2");
+		assert_true(lsec_line_product_chip(ok, 1, &fam, &rev));
+		assert_null(fam);
+		assert_null(rev);
+		assert_false(lsec_line_product_chip(ok, 2, &fam, &rev));
+		lsec_line_close(ok);
 	}
 	/* A NUL byte (libfyaml 0.8 hangs on "%v\0...") is refused before parsing. */
 	assert_lsec_ok(lsec_file_write_atomic(cfg, "%v\0: x", 7, 0640, &err), &err);
