@@ -94,6 +94,64 @@ bool rsp_hex_u64(uint64_t *out, const char **p, const char *end);
 /* Appends the lowercase hex of in (n bytes) to out. */
 int rsp_hex_append(lsec_buf *out, const uint8_t *in, size_t n, lsec_err *err);
 
+/* ---- the link: one TCP connection carrying packets (rsp.c) ---------- */
+
+/* Retransmissions of one packet after a NAK or a missing ack before giving up. */
+#define RSP_RETRIES 3
+
+typedef struct rsp_link {
+	int fd;
+	bool ack;          /* ack mode in effect (until QStartNoAckMode) */
+	unsigned timeout_ms; /* per packet */
+	const char *name;  /* what errors name: the device URI, or "client" */
+	rsp_decoder dec;
+	uint8_t dbuf[RSP_MAX_PACKET];
+	uint8_t in[4096];
+	size_t in_pos, in_len;
+	lsec_buf tx;       /* the last packet sent, framed: what a NAK resends */
+} rsp_link;
+
+void rsp_link_init(rsp_link *l, int fd, unsigned timeout_ms, const char *name);
+/* Wipes what was sent (it may have held a secret) and closes the socket. */
+void rsp_link_close(rsp_link *l);
+/* Frames payload and writes it (kept in l->tx). LSEC_E_TGT_LINK. */
+int rsp_link_send(rsp_link *l, const uint8_t *payload, size_t len, const char *what,
+		  lsec_err *err);
+/* Writes raw bytes ('+', '-', 0x03). LSEC_E_TGT_LINK. */
+int rsp_link_send_raw(rsp_link *l, const void *p, size_t n, const char *what, lsec_err *err);
+/*
+ * The next event from the link, waiting at most timeout_ms (-1: forever).
+ * LSEC_E_TGT_TIMEOUT, or LSEC_E_TGT_LINK when the peer closed the
+ * connection or the socket failed.
+ */
+int rsp_link_next(rsp_link *l, rsp_event_kind *ev, int timeout_ms, const char *what,
+		  lsec_err *err);
+
+/* ---- the client (rsp.c), for the tests ------------------------------- */
+
 extern const lsec_device_ops lsec_device__rsp_ops;
+
+/*
+ * Resumes the target (c) and returns at once; rsp_interrupt then stops it
+ * (0x03) and reads the stop reply ("T02..." / "S02") into sig. rsp_halt_reason
+ * asks why the target stopped (?). LSEC_E_TGT_PROTOCOL on a reply that is
+ * not a stop reply.
+ */
+int lsec_device__rsp_continue(lsec_device *t, lsec_err *err);
+int lsec_device__rsp_interrupt(lsec_device *t, unsigned *sig, lsec_err *err);
+int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err);
+/* Register n (from target.xml: r0-r12, sp, lr, pc, xpsr on an M-profile core). */
+int lsec_device__rsp_reg_read(lsec_device *t, const char *name, uint32_t *out, lsec_err *err);
+int lsec_device__rsp_reg_write(lsec_device *t, const char *name, uint32_t v, lsec_err *err);
+/* What the session learnt: the server's packet size, whether X and vFlash* work. */
+typedef struct lsec_device__rsp_stats {
+	size_t packet_size;
+	bool binary;   /* X works */
+	bool vflash;   /* vFlashErase/Write/Done work */
+	bool no_ack;   /* QStartNoAckMode accepted */
+	unsigned nregs; /* registers target.xml describes */
+	uint64_t packets, retransmits;
+} lsec_device__rsp_stats;
+int lsec_device__rsp_stats_get(lsec_device__rsp_stats *out, const lsec_device *t, lsec_err *err);
 
 #endif
