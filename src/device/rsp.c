@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +32,9 @@
 
 void rsp_link_init(rsp_link *l, int fd, unsigned timeout_ms, const char *name)
 {
+	/* Request and reply alternate: Nagle's algorithm would hold each tail back. */
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->ack = true;
@@ -1053,6 +1058,18 @@ out:
 	return rc;
 }
 
+/*
+ * Memory writes and erases wait on the server for a commit point: outside
+ * a multi-step operation (whose end commits) the operation itself asks.
+ */
+static int commit_unless_held(rsp_session *s, lsec_err *err)
+{
+	if (s->dev->hold > 0 || s->profile->how[OP_INFO] != M_MONITOR) {
+		return 0;
+	}
+	return monitor(s, "commit flash (lsec commit)", NULL, err, "commit");
+}
+
 static int rsp_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err *err)
 {
 	int rc = 0;
@@ -1069,11 +1086,13 @@ static int rsp_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err
 			LSEC_TRY(expect_ok(s, "erase flash (vFlashErase)", err));
 			s->vflash = 1;
 			LSEC_TRY(vflash_done(s, err));
-			goto out;
 		}
 	}
-	LSEC_TRY(monitor(s, "erase flash (lsec flash erase)", NULL, err, "flash erase 0x%lx 0x%lx",
-			 (unsigned long)addr, (unsigned long)len));
+	if (s->vflash == 0) {
+		LSEC_TRY(monitor(s, "erase flash (lsec flash erase)", NULL, err,
+				 "flash erase 0x%lx 0x%lx", (unsigned long)addr, (unsigned long)len));
+	}
+	LSEC_TRY(commit_unless_held(s, err));
 out:
 	return rc;
 }
@@ -1107,9 +1126,7 @@ static int rsp_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, s
 	if (kind == 'F') {
 		LSEC_TRY(vflash_done(s, err));
 	}
-	if (t->hold == 0 && s->profile->how[OP_FLASH_HASH] == M_MONITOR) {
-		LSEC_TRY(monitor(s, "commit flash (lsec commit)", NULL, err, "commit"));
-	}
+	LSEC_TRY(commit_unless_held(s, err));
 out:
 	return rc;
 }

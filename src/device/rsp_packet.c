@@ -28,18 +28,12 @@ void rsp_decoder_init(rsp_decoder *d, uint8_t *buf, size_t cap)
 	d->cap = cap > RSP_MAX_PACKET ? RSP_MAX_PACKET : cap;
 }
 
+/* The value of a hex digit (either case), or -1. */
 static int hexval(uint8_t c)
 {
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
+	static const char digits[] = "0123456789abcdef";
+	const char *p = memchr(digits, c >= 'A' && c <= 'F' ? c | 0x20 : c, 16);
+	return p != NULL ? (int)(p - digits) : -1;
 }
 
 /* The first fault of a body wins; later ones are consequences. */

@@ -8,9 +8,9 @@
  * refuses attach, and without attach every memory packet is refused.
  *
  * Writes are made durable (the device's commit) at the end of each monitor
- * command, on `lsec commit` and when the connection ends; memory writes in
- * between are deferred like a probe's write buffer, so a server killed
- * mid-write loses them as a unit loses power.
+ * command but a flash erase, on `lsec commit` and when the connection ends;
+ * memory writes and erases in between are deferred like a probe's write
+ * buffer, so a server killed mid-write loses them as a unit loses power.
  *
  * @test tests/unit/device/test_rsp.c
  * @test tests/e2e/test_rsp.sh
@@ -395,9 +395,11 @@ static int handle_monitor(srv *v, const char *hex, size_t len, lsec_err *err)
 	lsec_buf_reset(&v->line);
 	LSEC_TRY(lsec_buf_append_str(&v->line, "ok", err));
 	int mrc = monitor_run(v, argc - 1, argv + 1, &merr);
-	if (mrc == 0) {
+	/* A flash erase is a memory operation: it waits for the next commit point as writes do. */
+	bool deferred = argc >= 3 && strcmp(argv[1], "flash") == 0 && strcmp(argv[2], "erase") == 0;
+	if (mrc == 0 && !deferred) {
 		mrc = commit_now(v, &merr);
-	} else {
+	} else if (mrc < 0) {
 		lsec_err quiet = LSEC_ERR_INIT;
 		(void)commit_now(v, &quiet);
 	}
