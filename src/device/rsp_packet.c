@@ -31,9 +31,11 @@ void rsp_decoder_init(rsp_decoder *d, uint8_t *buf, size_t cap)
 /* The value of a hex digit (either case), or -1. */
 static int hexval(uint8_t c)
 {
-	static const char digits[] = "0123456789abcdef";
-	const char *p = memchr(digits, c >= 'A' && c <= 'F' ? c | 0x20 : c, 16);
-	return p != NULL ? (int)(p - digits) : -1;
+	unsigned lower = c | 0x20u;
+	if ((unsigned)(c - '0') < 10u) {
+		return c - '0';
+	}
+	return lower - 'a' < 6u ? (int)(lower - 'a') + 10 : -1;
 }
 
 /* The first fault of a body wins; later ones are consequences. */
