@@ -5,7 +5,8 @@
 # ship, and a server refusing X and vFlash (as QEMU's does) ships one too;
 # (ii) a unit whose flash has a stuck bit is refused at the flash verify,
 # and a shipped unit's locked debug port refuses memory access over the
-# link; (iii) a server killed in the middle of a build is reported as a
+# link, and the failed unit is decommissioned (wiped, blank-checked) over
+# it; (iii) a server killed in the middle of a build is reported as a
 # link failure and the unit quarantined, and a station killed in the middle
 # of a build leaves a unit the next build reconciles and ships. On SQLite
 # and PostgreSQL.
@@ -75,6 +76,16 @@ run_suite() { # run_suite LABEL [init options]
 	has "read-back\|verify" err.txt "the refusal names the flash verify"
 	expect 0 "unit-002 record" "$L" unit show --as olga unit-002 --json
 	check "unit-002 is not shipped" "! grep -q '\"state\":\"shipped\"' out.txt"
+	# SOP 5 over the link: the failed unit is wiped and blank-checked through the monitor.
+	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null || bad "submit decommission"
+	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null &&
+		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null ||
+		bad "approve decommission"
+	expect 0 "unit-002 decommissioned over rsp" "$L" decommission unit-002 --as olga \
+		--reason failed --device "$(uri "$port")"
+	has "unit unit-002: decommissioned" out.txt "unit-002 reported decommissioned"
+	expect 0 "unit-002 record after SOP 5" "$L" unit show --as olga unit-002 --json
+	has '"state":"decommissioned"' out.txt "unit-002 is decommissioned in the registry"
 
 	# (iii) The server dies while the image is written: a link failure, named as such;
 	# the unit is quarantined (its state is not known), never shipped.
