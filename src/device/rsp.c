@@ -198,6 +198,8 @@ typedef struct rsp_session {
 	int binary;              /* X: -1 unknown, 0 no, 1 yes */
 	int vflash;              /* vFlash*: -1 unknown, 0 no, 1 yes */
 	bool no_ack;
+	bool broken;             /* the link failed: nothing more is sent on it */
+	char *host, *port;       /* where to connect again (reset of a failed session) */
 	char regs[RSP_MAX_REGS][16];
 	unsigned reg_bits[RSP_MAX_REGS];
 	unsigned nregs;
@@ -335,6 +337,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		break;
 	}
 out:
+	s->broken |= rc == LSEC_E_TGT_LINK || rc == LSEC_E_TGT_TIMEOUT || rc == LSEC_E_TGT_PROTOCOL;
 	return rc;
 }
 
@@ -665,7 +668,7 @@ out:
 static void rsp_close(lsec_device *t)
 {
 	rsp_session *s = S(t);
-	if (s->link.fd >= 0 && s->link.tx.data != NULL) {
+	if (s->link.fd >= 0 && s->link.tx.data != NULL && !s->broken) {
 		lsec_err quiet = LSEC_ERR_INIT;
 		/* Detach: the target runs on; the server takes the next connection. */
 		(void)transact(s, "detach (D)", (const uint8_t *)"D", 1, false, false, &quiet);
@@ -676,22 +679,48 @@ static void rsp_close(lsec_device *t)
 		lsec_wipe(s->out.data, s->out.cap);
 	}
 	lsec_buf_release(&s->out);
+	lsec_free(s->host);
+	lsec_free(s->port);
 	lsec_free(s);
 	t->impl = NULL;
+}
+
+/* Connects (again) and negotiates: a fresh link in ack mode, features unknown. */
+static int rsp_connect(rsp_session *s, lsec_err *err)
+{
+	int rc = 0, fd = -1;
+	unsigned timeout_ms = s->link.timeout_ms;
+	rsp_link_close(&s->link);
+	s->link.fd = -1;
+	LSEC_TRY(tcp_connect(&fd, s->dev->uri, s->host, s->port, timeout_ms, err));
+	rsp_link_init(&s->link, fd, timeout_ms, s->dev->uri);
+	fd = -1;
+	s->packet_size = 400; /* until qSupported says more */
+	s->binary = -1;
+	s->vflash = -1;
+	s->no_ack = false;
+	s->broken = false;
+	s->regs_known = false;
+	rc = handshake(s, err);
+	s->broken = rc < 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	return rc;
 }
 
 static int rsp_open(lsec_device *t, const char *rest, lsec_err *err)
 {
 	int rc = 0;
-	char *host = NULL, *port = NULL, *profile = NULL;
+	char *profile = NULL;
 	unsigned timeout_ms = RSP_DEFAULT_TIMEOUT_MS;
-	int fd = -1;
 	rsp_session *s = lsec_calloc(1, sizeof(*s));
 	LSEC_ENSURE(s != NULL, LSEC_E_NOMEM, "out of memory");
 	s->dev = t;
 	s->link.fd = -1;
 	t->impl = s;
-	LSEC_TRY(parse_uri(&host, &port, &profile, &timeout_ms, t->uri, rest, err));
+	LSEC_TRY(parse_uri(&s->host, &s->port, &profile, &timeout_ms, t->uri, rest, err));
 	for (size_t i = 0; i < sizeof(builtin_profiles) / sizeof(builtin_profiles[0]); i++) {
 		if (strcmp(builtin_profiles[i].name, profile) == 0) {
 			s->profile = &builtin_profiles[i];
@@ -701,21 +730,11 @@ static int rsp_open(lsec_device *t, const char *rest, lsec_err *err)
 		    "cannot open device '%s': unknown profile '%s' (known: linesec-sim, "
 		    "qemu-lm3s6965evb)",
 		    t->uri, profile);
-	LSEC_TRY(tcp_connect(&fd, t->uri, host, port, timeout_ms, err));
-	rsp_link_init(&s->link, fd, timeout_ms, t->uri);
-	fd = -1;
 	lsec_buf_init(&s->reply, RSP_MAX_PACKET);
 	lsec_buf_init(&s->out, 4 * RSP_MAX_PACKET);
-	s->packet_size = 400; /* until qSupported says more */
-	s->binary = -1;
-	s->vflash = -1;
-	LSEC_TRY(handshake(s, err));
+	s->link.timeout_ms = timeout_ms;
+	LSEC_TRY(rsp_connect(s, err));
 out:
-	if (fd >= 0) {
-		close(fd);
-	}
-	lsec_free(host);
-	lsec_free(port);
 	lsec_free(profile);
 	return rc;
 }
@@ -892,6 +911,7 @@ int lsec_device__rsp_interrupt(lsec_device *t, unsigned *sig, lsec_err *err)
 	}
 	LSEC_TRY(stop_reply(s, what, sig, err));
 out:
+	s->broken |= rc == LSEC_E_TGT_LINK || rc == LSEC_E_TGT_TIMEOUT || rc == LSEC_E_TGT_PROTOCOL;
 	return rc;
 }
 
@@ -1206,6 +1226,10 @@ static int rsp_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err
 	const char *a = NULL;
 	lsec_err merr = LSEC_ERR_INIT;
 	LSEC_TRY(need(s, OP_RESET, M_MONITOR, "reset", err));
+	if (s->broken) {
+		/* The reset of a failed session reseats the link first. */
+		LSEC_TRY(rsp_connect(s, err));
+	}
 	int mrc = monitor(s, "reset (lsec reset)", &a, &merr, "reset");
 	if (mrc == LSEC_E_TGT_BOOT_REFUSED) {
 		/* "error -183 {report}": the report is the message. */

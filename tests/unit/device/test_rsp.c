@@ -37,12 +37,16 @@ static void *serve_main(void *arg)
 	return NULL;
 }
 
-static void server_start(server *s, const char *unit, bool like_qemu)
+static char listen_addr[32];
+
+/* Serves unit on port (0: any free one). */
+static void server_start_on(server *s, const char *unit, bool like_qemu, unsigned port)
 {
 	lsec_device_serve_options o = LSEC_DEVICE_SERVE_OPTIONS_INIT;
 	memset(s, 0, sizeof(*s));
 	s->o = o;
-	s->o.listen = "127.0.0.1:0";
+	snprintf(listen_addr, sizeof(listen_addr), "127.0.0.1:%u", port);
+	s->o.listen = listen_addr;
 	s->o.ready = on_ready;
 	s->o.arg = s;
 	s->o.stop = &s->stop;
@@ -54,6 +58,11 @@ static void server_start(server *s, const char *unit, bool like_qemu)
 		usleep(10000);
 	}
 	assert_true(s->port != 0);
+}
+
+static void server_start(server *s, const char *unit, bool like_qemu)
+{
+	server_start_on(s, unit, like_qemu, 0);
 }
 
 static void server_stop(server *s)
@@ -360,7 +369,18 @@ static void test_device_rsp__server_gone_fails_the_session(void **state)
 	assert_non_null(strstr(err.msg, "link lost"));
 	assert_true(lsec_device_failed(t));
 	assert_lsec_code(lsec_device_debug_lock_level(&lvl, t, &err), LSEC_E_TGT_FAILED, &err);
+	/* The server back on its port: the reset of the failed session reconnects. */
+	unsigned port = srv.port;
+	lsec_device_boot_report br;
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_LINK, &err);
+	server_start_on(&srv, fx.uri, false, port);
+	assert_lsec_code(lsec_device_reset(&br, t, &err), LSEC_E_TGT_BOOT_REFUSED, &err);
+	assert_int_equal(br.boot_error, LSEC_BOOT_NO_IMAGE);
+	assert_false(lsec_device_failed(t));
+	assert_lsec_ok(lsec_device_debug_lock_level(&lvl, t, &err), &err);
+	assert_lsec_ok(lsec_device_debug_attach(t, &err), &err);
 	lsec_device_close(t);
+	server_stop(&srv);
 	lsec_free(uri);
 	fixture_free(&fx);
 }
