@@ -545,7 +545,7 @@ static int tcp_connect(int *fd_out, const char *uri, const char *host, const cha
 		}
 	}
 	LSEC_ENSURE(fd >= 0, last == ETIMEDOUT ? LSEC_E_TGT_TIMEOUT : LSEC_E_TGT_LINK,
-		    "cannot connect to device '%s': %s (is the debug server running?)", uri,
+		    "cannot connect to device '%s': %s (link failure: is the debug server running?)", uri,
 		    strerror(last));
 	int flags = fcntl(fd, F_GETFL);
 	LSEC_ENSURE(flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0, LSEC_E_TGT_LINK,

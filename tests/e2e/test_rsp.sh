@@ -99,7 +99,7 @@ run_suite() { # run_suite LABEL [init options]
 	wait "$build"
 	local got=$?
 	check "the cut build failed (exit $got)" "[ $got -ne 0 ]"
-	has "link lost" b3.err "the failure is reported as a link failure"
+	has "link lost\|link failure" b3.err "the failure is reported as a link failure"
 	expect 0 "unit-003 record" "$L" unit show --as olga unit-003 --json
 	has '"state":"quarantined"' out.txt "unit-003 is quarantined"
 	# The station itself killed mid-build: the server ends that connection, keeps the
