@@ -52,6 +52,7 @@ enum {
 	LSEC_E_TGT_BAD_URI = -150,       /* device URI or fault option malformed */
 	LSEC_E_TGT_BAD_STATE = -151,     /* sim state file corrupt or of an unknown version */
 	LSEC_E_TGT_RANGE = -152,         /* address, length, OTP word or key slot out of range */
+	LSEC_E_TGT_PROTOCOL = -153,      /* the debug server's reply breaks the protocol (permanent) */
 	LSEC_E_TGT_AUTH_TOKEN = -170,    /* authenticated-erase token does not verify */
 	LSEC_E_TGT_VERIFY = -171,        /* flash read-back digest differs from what was written */
 	LSEC_E_TGT_ATTACH_REFUSED = -180, /* debug port locked: attach refused */
@@ -68,6 +69,8 @@ enum {
 	LSEC_E_TGT_SLOT_EMPTY = -194,    /* no key in this slot */
 	LSEC_E_TGT_SLOT_FULL = -195,     /* the slot already holds a key */
 	LSEC_E_TGT_NOT_BLANK = -196,     /* blank check: flash or a key slot still holds data */
+	LSEC_E_TGT_LINK = -197,          /* link to the debug server lost or refused (transient) */
+	LSEC_E_TGT_TIMEOUT = -198,       /* the debug server did not answer in time (transient) */
 };
 
 #define LSEC_DEVICE_UID_LEN 16u
@@ -163,7 +166,9 @@ typedef struct lsec_device lsec_device;
 
 /*
  * Opens a session to the device named by uri: "sim:PATH[?OPTIONS]" for
- * the simulated MCU (docs/device.md). *out belongs to the caller, who
+ * the simulated MCU, "rsp://HOST:PORT?profile=NAME[&timeout=MS]" for a
+ * GDB remote serial protocol server (a probe's, QEMU's, `linesec sim
+ * serve`) (docs/device.md). *out belongs to the caller, who
  * closes it with lsec_device_close.
  * Fails with LSEC_E_TGT_BAD_URI (unknown scheme, bad option),
  * LSEC_E_TGT_BAD_STATE, LSEC_E_IO, LSEC_E_NOMEM.
@@ -467,6 +472,35 @@ LSEC_API LSEC_MUST_USE int lsec_device_sim_fleet_new(lsec_device_sim_fleet **out
 						     const lsec_device_sim_options *opts,
 						     lsec_err *err);
 LSEC_API void lsec_device_sim_fleet_free(lsec_device_sim_fleet *f);
+
+/* How lsec_device_sim_serve serves a unit. */
+typedef struct lsec_device_serve_options {
+	unsigned version;
+	const char *listen;  /* "HOST:PORT" to listen on (PORT 0: any free port) */
+	/* Called once listening, with the port (may be NULL). */
+	void (*ready)(void *arg, unsigned port);
+	void *arg;
+	/* When set and nonzero the server stops (checked between packets; may be NULL). */
+	const volatile int *stop;
+	bool no_binary;      /* refuse X (as QEMU does): clients fall back to M */
+	bool no_vflash;      /* refuse vFlash* packets: clients erase with the monitor */
+} lsec_device_serve_options;
+
+#define LSEC_DEVICE_SERVE_OPTIONS_VERSION 1
+#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false}
+
+/*
+ * Serves one device (unit: a device URI, "sim:DIR/unit-001.sim") over the
+ * GDB remote serial protocol on opts->listen, one connection at a time,
+ * until a `k` packet or opts->stop: memory packets reach its flash, the
+ * `lsec` monitor commands (qRcmd) its operations (docs/device.md, "RSP
+ * backend"). Each connection is one device session: opened when it comes,
+ * committed and closed when it ends. Fails with LSEC_E_USAGE (listen
+ * address), LSEC_E_TGT_LINK (cannot listen), and as lsec_device_open.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_sim_serve(const char *unit,
+						 const lsec_device_serve_options *opts,
+						 lsec_err *err);
 /*
  * The fleet as fleet.json holds it (*out: json_decref): version 1, chip,
  * units [{unit, uri, uid, faults (null without)}].

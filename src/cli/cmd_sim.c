@@ -40,7 +40,9 @@ static const cli_opt flash_opts[] = {
 static int open_unit(lsec_device **t, const char *unit, bool attach, lsec_err *err)
 {
 	int rc = 0;
-	char *uri = strncmp(unit, "sim:", 4) == 0 ? lsec_strdup(unit) : lsec_asprintf("sim:%s", unit);
+	char *uri = strncmp(unit, "sim:", 4) == 0 || strncmp(unit, "rsp:", 4) == 0
+			    ? lsec_strdup(unit)
+			    : lsec_asprintf("sim:%s", unit);
 	LSEC_ENSURE(uri != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_device_open(t, uri, err));
 	if (attach) {
@@ -309,10 +311,56 @@ static const cli_spec boot_spec = {
 	.body = boot_body,
 };
 
+static const cli_opt serve_opts[] = {
+	CLI_REQUIRED("listen", "HOST:PORT", "address to listen on (PORT 0: any free port)"),
+	CLI_FLAG("no-x", "refuse binary writes (X), as QEMU does: clients write with M"),
+	CLI_FLAG("no-vflash", "refuse vFlash packets: clients erase with the monitor command"),
+	CLI_OPT_END,
+};
+
+static void serve_ready(void *arg, unsigned port)
+{
+	(void)arg;
+	printf("%u\n", port);
+	fflush(stdout);
+}
+
+static int serve_body(cli_ctx *c)
+{
+	int rc = 0;
+	lsec_err *err = &c->err;
+	lsec_device_serve_options o = LSEC_DEVICE_SERVE_OPTIONS_INIT;
+	const char *unit = c->a.args[0];
+	char *uri = strncmp(unit, "sim:", 4) == 0 ? lsec_strdup(unit) : lsec_asprintf("sim:%s", unit);
+	LSEC_ENSURE(uri != NULL, LSEC_E_NOMEM, "out of memory");
+	o.listen = cli_get(&c->a, "listen");
+	o.ready = serve_ready;
+	o.no_binary = cli_flag(&c->a, "no-x");
+	o.no_vflash = cli_flag(&c->a, "no-vflash");
+	LSEC_TRY(lsec_device_sim_serve(uri, &o, err));
+out:
+	lsec_free(uri);
+	return rc;
+}
+
+static const cli_spec serve_spec = {
+	.usage = "sim serve UNIT --listen HOST:PORT [--no-x] [--no-vflash]",
+	.summary = "Serve a simulated unit over the GDB remote serial protocol, one connection at "
+		   "a time, until killed or sent a k packet.",
+	.opts = serve_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "Prints the port it listens on once ready. Open the unit as the device URI\n"
+		   "rsp://HOST:PORT?profile=linesec-sim: flash moves with memory packets, the other\n"
+		   "operations are `lsec` monitor commands (docs/device.md, \"RSP backend\").",
+	.body = serve_body,
+};
+
 const cli_cmd cli_sim_cmds[] = {
 	{"new", &new_spec, NULL, "create a fleet of simulated units"},
 	{"show", &show_spec, NULL, "show one unit's identity, fuses and key slots"},
 	{"flash", &flash_spec, NULL, "program an image into a unit (erase, write, verify)"},
 	{"boot", &boot_spec, NULL, "reset a unit and print its boot report"},
+	{"serve", &serve_spec, NULL, "serve a unit over the GDB remote serial protocol"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -7,13 +7,14 @@
  * @test tests/unit/device/test_device.c
  */
 #include "device/device_int.h"
+#include "device/rsp_int.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <string.h>
 
-static const lsec_device_ops *const backends[] = {&lsec_device__sim_ops};
+static const lsec_device_ops *const backends[] = {&lsec_device__sim_ops, &lsec_device__rsp_ops};
 
 /* Failures after which the device's state is not known: the session fails. */
 static bool is_sticky(int code)
@@ -21,6 +22,9 @@ static bool is_sticky(int code)
 	switch (code) {
 	case LSEC_E_TGT_POWER_LOSS:
 	case LSEC_E_TGT_ATTACH_FAILED:
+	case LSEC_E_TGT_LINK:
+	case LSEC_E_TGT_TIMEOUT:
+	case LSEC_E_TGT_PROTOCOL:
 	case LSEC_E_IO:
 	case LSEC_E_DEVICE:
 	case LSEC_E_NOMEM:
@@ -101,7 +105,7 @@ int lsec_device_open(lsec_device **out, const char *uri, lsec_err *err)
 	LSEC_ENSURE_REF(uri);
 	const char *colon = strchr(uri, ':');
 	LSEC_ENSURE(colon != NULL, LSEC_E_TGT_BAD_URI,
-		    "cannot open device '%s': expected SCHEME:ADDRESS (sim:PATH)", uri);
+		    "cannot open device '%s': expected SCHEME:ADDRESS (sim:PATH, rsp://HOST:PORT?profile=NAME)", uri);
 	const lsec_device_ops *ops = NULL;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		size_t n = strlen(backends[i]->scheme);
@@ -110,7 +114,7 @@ int lsec_device_open(lsec_device **out, const char *uri, lsec_err *err)
 		}
 	}
 	LSEC_ENSURE(ops != NULL, LSEC_E_TGT_BAD_URI,
-		    "cannot open device '%s': unknown scheme (expected sim:)", uri);
+		    "cannot open device '%s': unknown scheme (expected sim: or rsp:)", uri);
 	t = lsec_calloc(1, sizeof(*t));
 	LSEC_ENSURE(t != NULL, LSEC_E_NOMEM, "out of memory");
 	t->ops = ops;
