@@ -756,8 +756,9 @@ typedef struct lsec_audit_state_report {
  * state), runs (unit, SOP, version, outcome), identities (unit, certificate
  * serial, key state), releases (digest, revoked, approvals), SOP versions
  * (digest, body digest, approvals), people (role, disabled), credentials
- * (unit, revoked), revocations (unit, reason, person) and scrap records
- * (method, person, witness).
+ * (unit, revoked), revocations (unit, reason, person), scrap records
+ * (method, person, witness) and steps (run, step, person, witness, outcome,
+ * evidence digest).
  * docs/audit-log.md says which leaf records what. out lists every row that
  * is missing, extra or different, naming the table, the key, the column and
  * the leaf; release it with lsec_audit_state_report_release, also on error.

@@ -7,7 +7,7 @@
  * by (table, natural key): units by serial, runs by id, identities by key
  * fingerprint, releases by product@version, SOP versions by sop@version,
  * people by name, credentials by keyed fingerprint, revocations by
- * certificate serial, scrap records by serial. Then each table's rows are
+ * certificate serial, scrap records by serial, step attempts by id. Then each table's rows are
  * listed once and compared with it. The state can be kept as text and
  * resumed from (lsec_audit_state_verify_from), so only later leaves are
  * read. Which leaf records what is in docs/audit-log.md; the evidence keys
@@ -699,7 +699,7 @@ out:
 
 /*
  * Whether a leaf can record state: it names one of the keys or actions
- * apply() reads. Most leaves (step leaves) do not and are not parsed. A
+ * apply() reads (step leaves included, for the steps table). A
  * leaf with an escape is always parsed; one spelled otherwise than the
  * canonical writer spells it is never applied, so skipping it can only make
  * a tampered row stand out, never hide it.
