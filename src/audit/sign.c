@@ -515,22 +515,22 @@ int lsec_audit__signer_sig_known(lsec_audit_signer *s, uint64_t seq, const uint8
 	char msg[400];
 	size_t len = 0;
 	bool ok = false;
+	size_t by = SIZE_MAX;
 	if (seen(s, seq, hash, sig, sig_len)) {
 		goto out;
 	}
-	LSEC_ENSURE(sig != NULL && sig_len == LSEC_AUDIT_LEAF_SIG_LEN, LSEC_E_AUDIT_LEAF_SIGNATURE,
-		    "leaf %llu is bad: it carries no station signature (it was not written by "
-		    "linesec: added to the registry by hand?)",
-		    (unsigned long long)seq);
-	LSEC_TRY(sig_message(msg, sizeof(msg), &len, s->origin, seq, hash, err));
-	for (size_t i = 0; i < s->trust.n && !ok; i++) {
-		LSEC_TRY(lsec_evp_verify(&ok, s->trust.k[i].pub, NULL, (const uint8_t *)msg, len,
-					 sig + 4, 64, "cannot check a leaf signature", err));
+	if (sig != NULL && sig_len == LSEC_AUDIT_LEAF_SIG_LEN) {
+		LSEC_TRY(sig_message(msg, sizeof(msg), &len, s->origin, seq, hash, err));
+		for (size_t i = 0; i < s->trust.n && !ok; i++) {
+			LSEC_TRY(lsec_evp_verify(&ok, s->trust.k[i].pub, NULL, (const uint8_t *)msg,
+						 len, sig + 4, 64, "cannot check a leaf signature",
+						 err));
+		}
 	}
-	LSEC_ENSURE(ok, LSEC_E_AUDIT_LEAF_SIGNATURE,
-		    "leaf %llu is bad: no station key of log '%s' signed it at that position (its "
-		    "bytes and stored hash were rewritten, or it was added by hand)",
-		    (unsigned long long)seq, s->origin);
+	if (!ok) {
+		/* No key it knows signed it: named as a lookup names it (no key verifies it then). */
+		LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
+	}
 out:
 	return rc;
 }
