@@ -546,6 +546,11 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 /* true on the run.start leaf of a unit's first flash under its release (what the quota counts) */
 #define LSEC_EV_RELEASE_FIRST "release-first"
 #define LSEC_EV_RUN "run"                   /* the registry id of the run the leaf belongs to */
+/*
+ * The registry id of the step attempt (steps row) a step leaf records; with
+ * "run", on every step leaf written since step leaves name their run
+ */
+#define LSEC_EV_ATTEMPT "attempt"
 #define LSEC_EV_RUN_OUTCOME "run-outcome"   /* how that run ended ("passed", "failed", ...) */
 #define LSEC_EV_SOP_VERSION "sop-version"   /* decimal SOP version of a run */
 #define LSEC_EV_SOP_SHA256 "sop-sha256"     /* SHA-256 of a SOP version's body */
@@ -751,8 +756,9 @@ typedef struct lsec_audit_state_report {
  * state), runs (unit, SOP, version, outcome), identities (unit, certificate
  * serial, key state), releases (digest, revoked, approvals), SOP versions
  * (digest, body digest, approvals), people (role, disabled), credentials
- * (unit, revoked), revocations (unit, reason, person) and scrap records
- * (method, person, witness).
+ * (unit, revoked), revocations (unit, reason, person), scrap records
+ * (method, person, witness) and steps (run, step, person, witness, outcome,
+ * evidence digest).
  * docs/audit-log.md says which leaf records what. out lists every row that
  * is missing, extra or different, naming the table, the key, the column and
  * the leaf; release it with lsec_audit_state_report_release, also on error.

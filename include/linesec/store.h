@@ -606,6 +606,21 @@ LSEC_API LSEC_MUST_USE int lsec_store_run_list(lsec_store_run **out, size_t *n_o
 LSEC_API LSEC_MUST_USE int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out,
 						   lsec_store *st, lsec_err *err);
 
+/* One attempt of a step, as the steps table holds it. */
+typedef struct lsec_store_step {
+	int64_t id;
+	int64_t run_id;
+	char step[LSEC_STORE_NAME_MAX + 1];
+	char person[LSEC_STORE_NAME_MAX + 1];
+	char witness[LSEC_STORE_NAME_MAX + 1]; /* "" when none */
+	char outcome[LSEC_STORE_NAME_MAX + 1]; /* "" while open */
+	char evidence_sha256[65]; /* hex SHA-256 of the evidence as stored; "" when none */
+} lsec_store_step;
+
+/* Every step attempt of every run, by run then attempt (id). */
+LSEC_API LSEC_MUST_USE int lsec_store_step_list_all(lsec_store_step **out, size_t *n_out,
+						    lsec_store *st, lsec_err *err);
+
 /* ---- revocations and scrap --------------------------------------------- */
 
 typedef struct lsec_store_record {

@@ -292,6 +292,15 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
 				 const uint8_t *sig, size_t sig_len, lsec_err *err);
 /*
+ * Whether leaf seq (hash hash) was signed by a station key s knows, trusted
+ * at that position or not (whoever judges trust judges the position): its
+ * content is then that station's, not bytes rewritten together with their
+ * hash or added by hand. LSEC_E_AUDIT_LEAF_SIGNATURE naming the leaf when no
+ * known key signed it.
+ */
+int lsec_audit__signer_sig_known(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+				 const uint8_t *sig, size_t sig_len, lsec_err *err);
+/*
  * Whether s verified the checkpoint note of this SHA-256 before, under the
  * very keys it trusts now, its signer's key (entry at) still counting for
  * it (lsec_audit__key_checkpoints; then *out is what the note says): the

@@ -151,6 +151,7 @@ struct lookup {
 	json_t *arr;
 	lsec_audit_tree *tree; /* not NULL: the leaves below tree_to hashed into it */
 	uint64_t tree_to;
+	bool tail_signed; /* tail_seq_cb: the tail follows a checkpoint; its signatures checked */
 };
 
 /* Whether leaf j names what l looks for; else LSEC_E_AUDIT_INDEX naming where it was filed. */
@@ -468,8 +469,14 @@ out:
 /*
  * One leaf of the tail, for lsec_audit__action_seqs: its seq kept when its
  * content names l's key. Its bytes must match its stored hash (a leaf
- * changed so that it no longer names the action is refused, not skipped);
- * the caller reads each leaf kept again and judges its signature.
+ * changed so that it no longer names the action is refused, not skipped).
+ * After a checkpoint, a leaf its signed root does not cover must also carry
+ * the signature of a station key l's signer knows (trusted at its place or
+ * not: a distrusted station's later leaf is void, not a reason to refuse):
+ * bytes and hash rewritten together so that it no longer names the action
+ * are refused too, naming the leaf. A log with no checkpoint yet is read by
+ * content alone. The caller reads each leaf kept again and judges its
+ * signature against the keys trusted at its place.
  */
 static int tail_seq_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
 		       const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len,
@@ -480,12 +487,12 @@ static int tail_seq_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t 
 	uint8_t h[32];
 	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
 	(void)unit;
-	(void)sig;
-	(void)sig_len;
 	LSEC_TRY(tail_next(l, seq, err));
 	LSEC_TRY(tail_hash_check(h, seq, leaf, len, leaf_hash, err));
 	if (l->tree != NULL && seq < l->tree_to) {
 		LSEC_TRY(lsec_audit_tree_append(l->tree, h, err));
+	} else if (l->tail_signed && l->signer != NULL) {
+		LSEC_TRY(lsec_audit__signer_sig_known(l->signer, seq, h, sig, sig_len, err));
 	}
 	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
 	for (size_t i = 0; i < n; i++) {
@@ -549,6 +556,7 @@ int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_
 	}
 	LSEC_TRY(signed_refs(&refs, &n, st, &l, found ? cp.size : 0, count, head, err));
 	l.next = found ? cp.size : 0;
+	l.tail_signed = found || l.tree != NULL;
 	LSEC_TRY(lsec_store_leaf_foreach(st, l.next, UINT64_MAX, tail_seq_cb, &l, err));
 	if (l.tree != NULL) {
 		LSEC_TRY(lsec_audit_tree_root(root, l.tree, err));

@@ -7,7 +7,7 @@
  * by (table, natural key): units by serial, runs by id, identities by key
  * fingerprint, releases by product@version, SOP versions by sop@version,
  * people by name, credentials by keyed fingerprint, revocations by
- * certificate serial, scrap records by serial. Then each table's rows are
+ * certificate serial, scrap records by serial, step attempts by id. Then each table's rows are
  * listed once and compared with it. The state can be kept as text and
  * resumed from (lsec_audit_state_verify_from), so only later leaves are
  * read. Which leaf records what is in docs/audit-log.md; the evidence keys
@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -35,11 +36,11 @@ enum {
 	T_SCRAP,
 	T_PRODUCT_KEYS,
 	T_CHANGES,
+	T_STEPS,
+	T_OPEN_RUN, /* not a registry table: each unit's latest run, for older step leaves */
 	T_COUNT
 };
-#define NCOL 5
-/* Columns per row in a state remembered by versions that did not compare runs.release. */
-#define NCOL_OLDER 4
+#define NCOL 6
 /* Largest SOP body read back to hash (bytes). */
 #define BODY_MAX (4u << 20)
 
@@ -59,6 +60,8 @@ static const struct {
 	[T_SCRAP] = {"scrap_records", {"method", "person", "witness", NULL}},
 	[T_PRODUCT_KEYS] = {"product_keys", {"digest", "spki", "approvals", NULL}},
 	[T_CHANGES] = {"change_requests", {"kind", "payload", "state", "requested_by", "decided_by"}},
+	[T_STEPS] = {"steps", {"run_id", "step", "person", "witness", "outcome", "evidence"}},
+	[T_OPEN_RUN] = {NULL, {NULL}},
 };
 /* Column indexes used by name below. */
 enum { C_UNIT_UID = 0, C_UNIT_PRODUCT = 1, C_UNIT_STATE = 2, C_UNIT_STATION = 3 };
@@ -71,6 +74,9 @@ enum { C_CRED_SERIAL = 0, C_CRED_REVOKED = 1 };
 enum { C_REV_SERIAL = 0, C_REV_REASON = 1, C_REV_PERSON = 2 };
 enum { C_SCRAP_METHOD = 0, C_SCRAP_PERSON = 1, C_SCRAP_WITNESS = 2 };
 enum { C_CH_KIND = 0, C_CH_PAYLOAD = 1, C_CH_STATE = 2, C_CH_BY = 3, C_CH_DECIDED_BY = 4 };
+/* evidence as its SHA-256 */
+enum { C_ST_RUN = 0, C_ST_STEP = 1, C_ST_PERSON = 2, C_ST_WITNESS = 3, C_ST_OUTCOME = 4, C_ST_EV = 5 };
+enum { C_OPEN_RUN = 0, C_OPEN_ATTEMPTS = 1 }; /* T_OPEN_RUN: the run id, its step attempts */
 
 /* One replayed row. A column the log does not speak of stays NULL and is not compared. */
 typedef struct row {
@@ -553,7 +559,97 @@ static int on_run(replay *rp, const leaf_ctx *l, lsec_err *err)
 	}
 	r = find(rp, T_RUNS, key);
 	LSEC_TRY(set(r, C_RUN_OUTCOME, str(l->ev, LSEC_EV_RUN_OUTCOME), l->seq, err));
+	if (eq(str(l->leaf, "action"), "run.start")) {
+		/* The unit's latest run: where a step leaf that does not name its run belongs. */
+		LSEC_TRY(row_get(&r, rp, T_OPEN_RUN, l->unit, l->seq, err));
+		LSEC_TRY(set(r, C_OPEN_RUN, key, l->seq, err));
+		LSEC_TRY(set(r, C_OPEN_ATTEMPTS, "0", l->seq, err));
+	}
 out:
+	return rc;
+}
+
+/*
+ * The steps row a step leaf records, and its run (as text). A leaf that
+ * names them (LSEC_EV_RUN, LSEC_EV_ATTEMPT) is keyed by the row's id. An
+ * older one is the latest attempt of the unit's latest run (the run.start
+ * before it: a unit runs one SOP at a time, and a steps row and its leaf are
+ * written in one transaction), keyed "<run>#<n>" for the n-th attempt of
+ * that run; an intent ("started") counts a new attempt. NULL: no run to
+ * place it in.
+ */
+static int step_row(row **out, char run[24], replay *rp, const leaf_ctx *l, bool intent,
+		    lsec_err *err)
+{
+	int rc = 0;
+	char key[64];
+	const json_t *id = json_object_get(l->ev, LSEC_EV_ATTEMPT);
+	const json_t *run_id = json_object_get(l->ev, LSEC_EV_RUN);
+	*out = NULL;
+	if (json_is_integer(id) && json_is_integer(run_id)) {
+		snprintf(run, 24, "%lld", (long long)json_integer_value(run_id));
+		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+	} else {
+		row *open = find(rp, T_OPEN_RUN, l->unit);
+		if (open == NULL || open->col[C_OPEN_RUN] == NULL) {
+			goto out;
+		}
+		unsigned long long n = strtoull(open->col[C_OPEN_ATTEMPTS], NULL, 10);
+		if (intent) {
+			char text[24];
+			snprintf(text, sizeof(text), "%llu", ++n);
+			LSEC_TRY(set(open, C_OPEN_ATTEMPTS, text, l->seq, err));
+		}
+		snprintf(run, 24, "%s", open->col[C_OPEN_RUN]);
+		snprintf(key, sizeof(key), "%s#%llu", run, n);
+	}
+	LSEC_TRY(row_get(out, rp, T_STEPS, key, l->seq, err));
+out:
+	return rc;
+}
+
+/*
+ * A step's intent ("started") opens its steps row: run, step, person, no
+ * witness, outcome or evidence yet; its outcome ("passed", "failed") closes
+ * it with the witness and the evidence (as the SHA-256 of its canonical
+ * JSON, which the registry row stores).
+ */
+static int on_step(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	char run[24], sha[65];
+	char *ev = NULL;
+	uint8_t h[32];
+	const char *outcome = str(l->leaf, "outcome");
+	bool intent = eq(outcome, "started");
+	if (!intent && !eq(outcome, "passed") && !eq(outcome, "failed")) {
+		goto out;
+	}
+	LSEC_TRY(step_row(&r, run, rp, l, intent, err));
+	if (r == NULL) {
+		goto out;
+	}
+	if (intent) {
+		LSEC_TRY(set(r, C_ST_RUN, run, l->seq, err));
+		LSEC_TRY(set(r, C_ST_STEP, str(l->leaf, "step"), l->seq, err));
+		LSEC_TRY(set(r, C_ST_PERSON, l->person, l->seq, err));
+		LSEC_TRY(set(r, C_ST_WITNESS, "", l->seq, err));
+		LSEC_TRY(set(r, C_ST_OUTCOME, "", l->seq, err));
+		LSEC_TRY(set(r, C_ST_EV, "", l->seq, err));
+		goto out;
+	}
+	if (l->ev != NULL) {
+		LSEC_TRY(lsec_json_canonical(&ev, l->ev, err));
+	}
+	LSEC_TRY(lsec_sha256(h, ev != NULL ? ev : "{}", ev != NULL ? strlen(ev) : 2, err));
+	lsec_hex_encode(sha, h, sizeof(h));
+	const char *witness = str(l->ev, LSEC_EV_WITNESSED_BY);
+	LSEC_TRY(set(r, C_ST_WITNESS, witness != NULL ? witness : "", l->seq, err));
+	LSEC_TRY(set(r, C_ST_OUTCOME, outcome, l->seq, err));
+	LSEC_TRY(set(r, C_ST_EV, sha, l->seq, err));
+out:
+	lsec_free(ev);
 	return rc;
 }
 
@@ -567,6 +663,11 @@ static int apply(replay *rp, uint64_t seq, const json_t *leaf, lsec_err *err)
 		if (eq(action, handlers[i].action)) {
 			LSEC_TRY(handlers[i].fn(rp, &l, err));
 		}
+	}
+	if (l.unit != NULL && str(leaf, "step") != NULL && !eq(action, "unit.quarantine") &&
+	    !eq(action, "unit.decommission")) {
+		/* A SOP step's leaf; the run it names or the unit's latest run is the one it is in. */
+		LSEC_TRY(on_step(rp, &l, err));
 	}
 	if (l.unit == NULL || !json_is_object(l.ev)) {
 		goto out;
@@ -598,7 +699,7 @@ out:
 
 /*
  * Whether a leaf can record state: it names one of the keys or actions
- * apply() reads. Most leaves (step leaves) do not and are not parsed. A
+ * apply() reads (step leaves included, for the steps table). A
  * leaf with an escape is always parsed; one spelled otherwise than the
  * canonical writer spells it is never applied, so skipping it can only make
  * a tampered row stand out, never hide it.
@@ -613,7 +714,7 @@ static bool may_record_state(const uint8_t *leaf, size_t len)
 		"\"line-init\"",             "\"person-",
 		"\"release.",                 "\"sop.",
 		"\"product-key.",              "\"change.",
-		"\"station.change.",
+		"\"station.change.",          "\"step\":",
 	};
 	if (memchr(leaf, '\\', len) != NULL) {
 		return true;
@@ -685,12 +786,14 @@ out:
 	return rc;
 }
 
-/* Compares one registry row (its column values vals) with the replayed state. */
-static int compare(replay *rp, unsigned table, const char *key, const char *const vals[NCOL],
-		   lsec_err *err)
+/*
+ * Compares one registry row (its column values vals), named key, with r, the
+ * replayed row it is matched with (NULL: none).
+ */
+static int compare_row(replay *rp, unsigned table, row *r, const char *key,
+		       const char *const vals[NCOL], lsec_err *err)
 {
 	int rc = 0;
-	row *r = find(rp, table, key);
 	rp->rep->rows++;
 	if (r == NULL) {
 		LSEC_TRY(diff_add(rp, LSEC_AUDIT_ROW_EXTRA, table, key, NULL, NULL, NULL, false, 0,
@@ -719,6 +822,13 @@ static int compare(replay *rp, unsigned table, const char *key, const char *cons
 	}
 out:
 	return rc;
+}
+
+/* Compares one registry row (its column values vals) with the replayed state. */
+static int compare(replay *rp, unsigned table, const char *key, const char *const vals[NCOL],
+		   lsec_err *err)
+{
+	return compare_row(rp, table, find(rp, table, key), key, vals, err);
 }
 
 static int compare_units(replay *rp, lsec_store *st, lsec_err *err)
@@ -759,6 +869,38 @@ static int compare_runs(replay *rp, lsec_store *st, lsec_err *err)
 	}
 out:
 	lsec_free(r);
+	return rc;
+}
+
+/*
+ * Each steps row, named by its id: matched with the replayed row of that id,
+ * or, for a step recorded before step leaves named their row, with the n-th
+ * attempt of its run ("<run>#<n>", rows of a run taken in id order).
+ */
+static int compare_steps(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_step *s = NULL;
+	size_t n = 0;
+	unsigned long long nth = 0;
+	LSEC_TRY(lsec_store_step_list_all(&s, &n, st, err));
+	for (size_t i = 0; i < n; i++) {
+		char id[24], run[24], older[64];
+		nth = i > 0 && s[i - 1].run_id == s[i].run_id ? nth + 1 : 1;
+		snprintf(id, sizeof(id), "%lld", (long long)s[i].id);
+		snprintf(run, sizeof(run), "%lld", (long long)s[i].run_id);
+		snprintf(older, sizeof(older), "%s#%llu", run, nth);
+		row *r = find(rp, T_STEPS, id);
+		if (r == NULL) {
+			r = find(rp, T_STEPS, older);
+			r = r != NULL && r->seen ? NULL : r;
+		}
+		const char *v[NCOL] = {run,          s[i].step,    s[i].person,
+				       s[i].witness, s[i].outcome, s[i].evidence_sha256};
+		LSEC_TRY(compare_row(rp, T_STEPS, r, id, v, err));
+	}
+out:
+	lsec_free(s);
 	return rc;
 }
 
@@ -956,10 +1098,10 @@ static void replay_release(replay *rp)
  * approvals_seq, [approver...]], in the order the log named them, then one
  * row [T_COUNT, STATE_COLUMNS, ...]: which columns the state compares. A
  * state without it, or with another, was kept before a column was compared
- * (identities.cert_der, change_requests, units.station, releases.manifest)
- * and is replayed from the start once.
+ * (identities.cert_der, change_requests, units.station, releases.manifest,
+ * steps) and is replayed from the start once.
  */
-#define STATE_COLUMNS "columns:cert_der,change_requests,units.station,releases.manifest"
+#define STATE_COLUMNS "columns:cert_der,change_requests,units.station,releases.manifest,steps"
 static int state_dump(char **out, const replay *rp, lsec_err *err)
 {
 	int rc = 0;
@@ -1014,7 +1156,9 @@ static int state_load(replay *rp, bool *older, const char *text, size_t len, lse
 	LSEC_TRY(lsec_json_parse(&all, text, len, "the remembered state", err));
 	LSEC_ENSURE(json_is_array(all), LSEC_E_PARSE,
 		    "cannot read the remembered state: it is not a list of rows");
-	if (json_array_size(json_array_get(json_array_get(all, 0), 3)) == NCOL_OLDER) {
+	size_t width = json_array_size(json_array_get(json_array_get(all, 0), 3));
+	if (width != 0 && width != NCOL) {
+		/* Rows of another width: kept by a version that compared fewer columns. */
 		*older = true;
 		goto out;
 	}
@@ -1103,10 +1247,11 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 	LSEC_TRY(compare_records(&rp, st, T_REVOCATIONS, err));
 	LSEC_TRY(compare_records(&rp, st, T_SCRAP, err));
 	LSEC_TRY(compare_changes(&rp, st, err));
+	LSEC_TRY(compare_steps(&rp, st, err));
 	for (unsigned t = 0; t < T_COUNT; t++) {
 		for (size_t i = 0; i < rp.n; i++) {
 			const row *r = &rp.rows[i];
-			if (r->table == t && !r->seen) {
+			if (r->table == t && !r->seen && tables[t].name != NULL) {
 				LSEC_TRY(diff_add(&rp, LSEC_AUDIT_ROW_MISSING, t, r->key, NULL,
 						  NULL, NULL, true, r->seq0, err));
 			}

@@ -508,6 +508,33 @@ out:
 	return rc;
 }
 
+int lsec_audit__signer_sig_known(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+				 const uint8_t *sig, size_t sig_len, lsec_err *err)
+{
+	int rc = 0;
+	char msg[400];
+	size_t len = 0;
+	bool ok = false;
+	size_t by = SIZE_MAX;
+	if (seen(s, seq, hash, sig, sig_len)) {
+		goto out;
+	}
+	if (sig != NULL && sig_len == LSEC_AUDIT_LEAF_SIG_LEN) {
+		LSEC_TRY(sig_message(msg, sizeof(msg), &len, s->origin, seq, hash, err));
+		for (size_t i = 0; i < s->trust.n && !ok; i++) {
+			LSEC_TRY(lsec_evp_verify(&ok, s->trust.k[i].pub, NULL, (const uint8_t *)msg,
+						 len, sig + 4, 64, "cannot check a leaf signature",
+						 err));
+		}
+	}
+	if (!ok) {
+		/* No key it knows signed it: named as a lookup names it (no key verifies it then). */
+		LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
+	}
+out:
+	return rc;
+}
+
 bool lsec_audit__signer_note_seen(lsec_audit_checkpoint *out, const lsec_audit_signer *s,
 				  const uint8_t note_sha256[32])
 {

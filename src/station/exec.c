@@ -509,6 +509,16 @@ bool lsec_station__intent_durable(const lsec_sop_action *a)
 	       ((a->flags & LSEC_SOP_ACTION_VERIFIES) == 0 && (a->flags & outside) != 0);
 }
 
+/* The run and the steps row a step leaf records (LSEC_EV_RUN, LSEC_EV_ATTEMPT). */
+static int step_ids(json_t *ev, int64_t run_id, int64_t step_id, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_RUN, json_integer((json_int_t)run_id), err));
+	LSEC_TRY(lsec_json_set(ev, LSEC_EV_ATTEMPT, json_integer((json_int_t)step_id), err));
+out:
+	return rc;
+}
+
 /*
  * Runs one attempt of the current step. Returns 0 when it passed, 1 when
  * the device or a check failed (why says how), < 0 when recording failed.
@@ -532,6 +542,8 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	LSEC_TRY(lsec_station__intent_durable(s->action) ? lsec_store_tx_begin(&tx, st->store, err)
 					   : lsec_store_tx_begin_unsynced(&tx, st->store, err));
 	LSEC_TRY(lsec_store_step_begin(&step_id, st->store, r->run_id, s->id, person, err));
+	/* The leaf names its run and its steps row, inside the hash (audit verify replays them). */
+	LSEC_TRY(step_ids(intent, r->run_id, step_id, err));
 	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	lsec_station__crash_point(sop_name(r), s->id, "intent");
@@ -539,6 +551,7 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	json_decref(r->evidence);
 	r->evidence = json_object();
 	LSEC_ENSURE(r->evidence != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(step_ids(r->evidence, r->run_id, step_id, err));
 	r->add_identity = r->add_credential = false;
 	r->person = person;
 	int arc = 0;

@@ -5,6 +5,7 @@
 #include "store/store_int.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- approvables: releases and SOP versions share one shape ------------------ */
@@ -497,6 +498,35 @@ int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out, lsec_store *st,
 				" r.station, r.outcome, r.started, r.finished, r.release FROM runs r"
 				" LEFT JOIN units u ON u.id = r.unit_id ORDER BY r.id",
 				NULL, 0, fill_run, sizeof(**out), (void **)out, n_out, err);
+}
+
+static void fill_step(void *rec, const store_val *c)
+{
+	lsec_store_step *s = rec;
+	uint8_t h[32];
+	s->id = c[0].i;
+	s->run_id = c[1].i;
+	lsec_store__copy(s->step, sizeof(s->step), &c[2]);
+	lsec_store__copy(s->person, sizeof(s->person), &c[3]);
+	lsec_store__copy(s->witness, sizeof(s->witness), &c[4]);
+	lsec_store__copy(s->outcome, sizeof(s->outcome), &c[5]);
+	/* The evidence as its SHA-256: what a step leaf's evidence is compared by. */
+	if (c[6].t == SV_TEXT) {
+		if (lsec_sha256(h, c[6].s, strlen(c[6].s), NULL) == 0) {
+			lsec_hex_encode(s->evidence_sha256, h, sizeof(h));
+		} else {
+			snprintf(s->evidence_sha256, sizeof(s->evidence_sha256), "(unreadable)");
+		}
+	}
+}
+
+int lsec_store_step_list_all(lsec_store_step **out, size_t *n_out, lsec_store *st,
+			     lsec_err *err)
+{
+	return lsec_store__list(st,
+				"SELECT id, run_id, step, person, witness, outcome, evidence"
+				" FROM steps ORDER BY run_id, id",
+				NULL, 0, fill_step, sizeof(**out), (void **)out, n_out, err);
 }
 
 /* ---- revocations and scrap --------------------------------------------------- */

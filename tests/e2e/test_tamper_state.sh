@@ -4,8 +4,10 @@
 # PostgreSQL), each state table is tampered with in turn (a unit's state, an
 # inserted run, an identity's key state and certificate bytes, an injected approval, a rewritten
 # SOP version, a person made security officer, a change of trust rewritten,
-# a revocation cleared), and
-# verify exits 5 naming the table, the row and the leaf that says otherwise;
+# a revocation cleared, a step's outcome turned from failed to passed, a
+# step row deleted, one inserted for a step that never ran), and verify exits
+# 5 naming the table, the row and the leaf that says otherwise; the station
+# refuses what it refused before (a unit that failed a step is not shipped);
 # undone, the line verifies again.
 set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
@@ -60,9 +62,15 @@ run_suite() { # run_suite LABEL [init options]
 		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw101.img --product sensor >/dev/null && "$L" release revoke --as bob sensor@1.0.1 >/dev/null || bad "revoked release"
 	LINESEC_PASSWORD=alice-e2e-password "$L" release submit --as alice fw102.img --product sensor >/dev/null || bad "unapproved release"
-	"$L" sim new --count 2 --dir fleet --seed 12 >/dev/null || bad "sim new"
+	# unit-002 never boots: its flash fails at boot-attest and it is quarantined.
+	"$L" sim new --count 2 --dir fleet --seed 12 --fault-plan <(echo '{"2": "boot_fail=9"}') >/dev/null || bad "sim new"
 	login olga
 	expect 0 "unit-001 built and shipped" "$L" build --as olga --device sim:fleet/unit-001.sim --batch
+	expect 9 "unit-002 fails a step and is quarantined" "$L" build --as olga --device sim:fleet/unit-002.sim --batch
+	# What the station refuses for unit-002 before its steps rows are tampered with.
+	"$L" ship --as olga unit-002 --device sim:fleet/unit-002.sim >ship-before.txt 2>&1
+	local ship_before=$?
+	check "the quarantined unit is not shipped" "[ $ship_before -ne 0 ]"
 	expect 0 "untampered line verifies, state included" "$L" audit verify
 	has "registry state matches the log" out.txt "verify says the state matches"
 
@@ -166,6 +174,37 @@ run_suite() { # run_suite LABEL [init options]
 	reg_sql "$pg_url" $db "DELETE FROM sessions WHERE person_id IN (SELECT id FROM saved_people); DELETE FROM people WHERE name = 'sam'" >/dev/null
 	tampered "person row deleted" "people has no row 'sam', which leaf [0-9]* records"
 	reg_sql "$pg_url" $db "INSERT INTO people SELECT * FROM saved_people; DROP TABLE saved_people" >/dev/null
+
+	# Steps rows: the step leaves name their run and row inside the hash.
+	local u2 failed lastrow
+	u2=$(reg_sql "$pg_url" $db "SELECT id FROM units WHERE serial = 'unit-002'")
+	failed=$(reg_sql "$pg_url" $db "SELECT MIN(s.id) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.unit_id = $u2 AND s.outcome = 'failed'")
+	check "unit-002 has a failed step row" "[ -n '$failed' ]"
+	# A failed step made passed.
+	reg_sql "$pg_url" $db "UPDATE steps SET outcome = 'passed' WHERE id = $failed" >/dev/null
+	tampered "step outcome changed" "steps, row '$failed': outcome is 'passed', but leaf [0-9]* says 'failed'"
+	has "state differs: registry table steps, row '$failed': outcome" out.txt "the step row named in the output"
+	# A passed step inserted for a step that never ran on unit-002.
+	reg_sql "$pg_url" $db "INSERT INTO steps (run_id, step, person, outcome, evidence, started, finished)
+		SELECT run_id, 'enable-secure-boot', person, 'passed', '{}', started, finished FROM steps WHERE id = $failed" >/dev/null
+	lastrow=$(reg_sql "$pg_url" $db "SELECT MAX(id) FROM steps")
+	expect 5 "steps row inserted: audit verify refuses" "$L" audit verify
+	has "state differs: registry table steps, row '$lastrow': no audit leaf records it" out.txt \
+		"steps row inserted: named too"
+	"$L" ship --as olga unit-002 --device sim:fleet/unit-002.sim >ship-after.txt 2>&1
+	local ship_after=$?
+	check "the station still refuses to ship unit-002 (exit $ship_after), as before the tampering" \
+		"[ $ship_after -eq $ship_before ]"
+	check "the refusal is the same" "diff -q ship-before.txt ship-after.txt >/dev/null"
+	check "unit-002 is still quarantined" \
+		"[ \"\$(reg_sql '$pg_url' $db \"SELECT state FROM units WHERE id = $u2\")\" = quarantined ]"
+	expect 9 "nor is a run started on it" "$L" run provision --as olga --batch --device sim:fleet/unit-002.sim
+	reg_sql "$pg_url" $db "DELETE FROM steps WHERE id = $lastrow; UPDATE steps SET outcome = 'failed' WHERE id = $failed" >/dev/null
+	# A step row deleted: the row its leaf records is missing.
+	reg_sql "$pg_url" $db "CREATE TABLE saved_steps AS SELECT * FROM steps WHERE id = $failed" >/dev/null
+	reg_sql "$pg_url" $db "DELETE FROM steps WHERE id = $failed" >/dev/null
+	tampered "steps row deleted" "steps has no row '$failed', which leaf [0-9]* records"
+	reg_sql "$pg_url" $db "INSERT INTO steps SELECT * FROM saved_steps; DROP TABLE saved_steps" >/dev/null
 
 	expect 0 "every change undone: the line verifies again" "$L" audit verify
 	cd "$e2e_dir" || return

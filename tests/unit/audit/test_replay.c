@@ -237,6 +237,128 @@ static void test_audit_replay__records_replayed(void **state)
 	lsec_audit_state_report_release(&rep);
 }
 
+/*
+ * One step attempt of run on SN-1: its intent and outcome leaves with the
+ * steps row they record; named: the leaves name the run and the row (as
+ * written now), else as older leaves did. Returns the row's id.
+ */
+static int64_t step(lsec_store *st, int64_t run, const char *id, const char *outcome, bool named,
+		    uint64_t *outcome_seq)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t row = 0;
+	uint64_t seq = 0;
+	assert_lsec_ok(lsec_store_step_begin(&row, st, run, id, "olga", &err), &err);
+	for (int k = 0; k < 2; k++) {
+		json_t *ev = k == 0 ? json_pack("{s:s}", "role", "operator")
+				    : json_pack("{s:s}", "readback-sha256", digest);
+		if (named) {
+			json_object_set_new(ev, LSEC_EV_RUN, json_integer(run));
+			json_object_set_new(ev, LSEC_EV_ATTEMPT, json_integer(row));
+		}
+		if (k == 1) {
+			assert_lsec_ok(lsec_store_step_finish(st, row, outcome, NULL, ev, &err), &err);
+		}
+		lsec_audit_event e = {.person = "olga", .station = "st-1", .unit = "SN-1",
+				      .sop = "flash", .sop_version = 1, .step = id,
+				      .action = "flash.write", .outcome = k == 0 ? "started" : outcome,
+				      .evidence = ev};
+		assert_lsec_ok(lsec_audit_append(&seq, st, &e, &err), &err);
+		json_decref(ev);
+	}
+	if (outcome_seq != NULL) {
+		*outcome_seq = seq;
+	}
+	return row;
+}
+
+/* A run of flash on SN-1, started and recorded. */
+static int64_t run_started(lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t run = 0;
+	assert_lsec_ok(lsec_store_run_begin(&run, st, "SN-1", "flash", "1", "olga", "st-1", &err),
+		       &err);
+	leaf(st, "olga", "SN-1", "flash", "run.start",
+	     json_pack("{s:I,s:s}", LSEC_EV_RUN, (json_int_t)run, LSEC_EV_SOP_VERSION, "1"));
+	return run;
+}
+
+/*
+ * Step attempts: those whose leaves name their run and row are matched by
+ * the row's id; older ones as the n-th attempt of the unit's latest run. A
+ * failed step made passed, a row inserted and a row deleted are each named
+ * by the row's id and the leaf; resumed from a kept state, the same.
+ */
+static void test_audit_replay__steps_replayed(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	/* One buffer per statement: the store may keep a prepared statement by its text's address. */
+	char q1[128], q2[128], q3[256], *kept = NULL;
+	uint64_t old_failed_seq = 0, new_seq = 0;
+	small_line(db->st);
+	/* Older leaves: a failed attempt and its retry, in the unit's latest run. */
+	int64_t run1 = run_started(db->st);
+	int64_t old_failed = step(db->st, run1, "write", "failed", false, &old_failed_seq);
+	step(db->st, run1, "write", "passed", false, NULL);
+	assert_lsec_ok(lsec_audit_state_verify_from(&rep, &kept, db->st, 0, NULL, 0, &err), &err);
+	uint64_t at = rep.tree_size;
+	lsec_audit_state_report_release(&rep);
+	/* Leaves written now: another run, its attempts named. */
+	int64_t run2 = run_started(db->st);
+	int64_t named = step(db->st, run2, "write", "passed", true, &new_seq);
+	step(db->st, run2, "verify", "passed", true, NULL);
+	assert_lsec_ok(lsec_audit_state_verify(&rep, db->st, &err), &err);
+	/* 6 rows of small_line, 2 runs, 4 steps */
+	assert_int_equal(rep.rows, 12);
+	lsec_audit_state_report_release(&rep);
+
+	snprintf(q1, sizeof(q1), "UPDATE steps SET outcome = 'passed' WHERE id = %lld",
+		 (long long)old_failed);
+	sql(db->st, q1);
+	snprintf(q2, sizeof(q2), "DELETE FROM steps WHERE id = %lld", (long long)named);
+	sql(db->st, q2);
+	snprintf(q3, sizeof(q3),
+		 "INSERT INTO steps (run_id, step, person, outcome, started) VALUES (%lld, "
+		 "'burn', 'olga', 'passed', 'x')",
+		 (long long)run2);
+	sql(db->st, q3);
+	for (int resumed = 0; resumed < 2; resumed++) {
+		if (resumed) {
+			assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, at, kept,
+								      strlen(kept), &err),
+					 LSEC_E_AUDIT_STATE, &err);
+		} else {
+			assert_lsec_code(lsec_audit_state_verify(&rep, db->st, &err),
+					 LSEC_E_AUDIT_STATE, &err);
+		}
+		assert_int_equal(rep.ndiffs, 3);
+		char key[24];
+		const lsec_audit_state_diff *d = &rep.diffs[0];
+		snprintf(key, sizeof(key), "%lld", (long long)old_failed);
+		assert_int_equal(d->kind, LSEC_AUDIT_ROW_DIFFERENT);
+		assert_string_equal(d->table, "steps");
+		assert_string_equal(d->key, key);
+		assert_string_equal(d->column, "outcome");
+		assert_string_equal(d->registry, "passed");
+		assert_string_equal(d->log, "failed");
+		assert_int_equal(d->seq, old_failed_seq);
+		d = &rep.diffs[1];
+		assert_int_equal(d->kind, LSEC_AUDIT_ROW_EXTRA);
+		assert_string_equal(d->table, "steps");
+		d = &rep.diffs[2];
+		snprintf(key, sizeof(key), "%lld", (long long)named);
+		assert_int_equal(d->kind, LSEC_AUDIT_ROW_MISSING);
+		assert_string_equal(d->table, "steps");
+		assert_string_equal(d->key, key);
+		assert_int_equal(d->seq, new_seq - 1); /* its intent named it first */
+		lsec_audit_state_report_release(&rep);
+	}
+	lsec_free(kept);
+}
+
 /* Resumed from the state of the first leaves, the replay gives what a full one does. */
 static void test_audit_replay__resumes_from_kept_state(void **state)
 {
@@ -264,7 +386,7 @@ static void test_audit_replay__resumes_from_kept_state(void **state)
 	 * A state kept before identities.cert_der was compared (no closing
 	 * "columns:cert_der" row) is not resumed from: every leaf is replayed.
 	 */
-	assert_non_null(strstr(kept, "columns:cert_der,change_requests"));
+	assert_non_null(strstr(kept, "columns:cert_der,change_requests,units.station,releases.manifest,steps"));
 	assert_lsec_code(lsec_audit_state_verify_from(&rep, NULL, db->st, at, "[]", 2, &err),
 			 LSEC_E_AUDIT_STATE, &err);
 	assert_int_equal(rep.leaves, at + 1);
@@ -293,6 +415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_replay__records_replayed,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_replay__resumes_from_kept_state,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__steps_replayed,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
 	return lsec_test_run_backends("audit-replay", tests, sizeof(tests) / sizeof(tests[0]));

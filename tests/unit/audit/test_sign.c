@@ -622,8 +622,8 @@ static void test_audit_sign__distrusted_key_checkpoint_is_not_used(void **state)
 
 /*
  * A station.distrust leaf after the latest checkpoint whose bytes were
- * changed (its stored hash not) so that it no longer names the action is
- * refused, naming the leaf, not skipped. A bad node of the signed index
+ * changed (its stored hash not, or its hash too) so that it no longer names
+ * the action is refused, naming the leaf, not skipped. A bad node of the signed index
  * is read around by content only for leaves that hash to the checkpoint's
  * root: a distrust rewritten with its hash then is refused.
  */
@@ -653,6 +653,27 @@ static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **
 	store_val back[] = {SV_B(leaf.data, leaf.len), SV_I(d)};
 	named[16] = 't';
 	sql(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = ?", back, 2);
+	assert_false(trusts(db->st, k2));
+	/*
+	 * Bytes and hash rewritten together (the signature left as it was): the
+	 * tail leaf's station signature no longer verifies, and the derivation
+	 * refuses it, naming the leaf, instead of skipping a leaf that no longer
+	 * names station.distrust (which left st-2 trusted until audit verify).
+	 */
+	uint8_t good[32];
+	memcpy(good, h, sizeof(good));
+	named[16] = 'x';
+	assert_lsec_ok(lsec_audit_leaf_hash(h, leaf.data, leaf.len, &err), &err);
+	store_val rewritten[] = {SV_B(leaf.data, leaf.len), SV_B(h, 32), SV_I(d)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = ?", rewritten, 3);
+	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key()));
+	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, where));
+	named[16] = 't';
+	store_val restored[] = {SV_B(leaf.data, leaf.len), SV_B(good, 32), SV_I(d)};
+	sql(db->st, "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = ?", restored, 3);
 	assert_false(trusts(db->st, k2));
 	/* Covered by a checkpoint whose index nodes are then spoilt: read by content. */
 	checkpoint(db->st, 0, NULL);
