@@ -64,9 +64,20 @@ done
 # Releases: the submitter cannot approve; a debug build is refused; an operator cannot approve.
 LINESEC_PASSWORD=alice-pw L product key submit --as alice sensor fw.pub.pem >/dev/null
 LINESEC_PASSWORD=bob-pw-123 L product key approve --as bob sensor@1 >/dev/null
+# A product the line does not have is refused at submit (the first command that can know), naming it
+# and the line's products; nothing is recorded.
+LINESEC_PASSWORD=alice-pw status 4 release submit --as alice rel.img --product acme
+grep -q "product 'acme' is not a product of line 'line1': its products (line.yaml) are 'sensor'" err.txt ||
+	{ cat err.txt; fail "unknown product not refused at submit, naming the line's products"; }
+L release list --as bob --json | grep -q acme && fail "a release of an unknown product was recorded"
 LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=alice-pw status 8 release approve --as alice sensor@2.0.0
 grep -q "a second security officer must approve" err.txt || fail "self-approval message"
+# PRODUCT@VERSION: a build 0 is written without '+0', and with it names the same release.
+LINESEC_PASSWORD=alice-pw status 8 release approve --as alice sensor@2.0.0+0
+LINESEC_PASSWORD=alice-pw status 6 release approve --as alice sensor@2.0
+grep -q "PRODUCT@VERSION, the version the image carries with its +build part" err.txt ||
+	{ cat err.txt; fail "an unknown release id does not say how releases are named"; }
 LINESEC_PASSWORD=olga-pw-123 status 10 release approve --as olga sensor@2.0.0
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@2.0.0 >/dev/null
 LINESEC_PASSWORD=alice-pw L release submit --as alice dbg.img --product sensor >/dev/null
