@@ -190,12 +190,18 @@ typedef struct lsec_station_config {
 	 */
 	lsec_station_witness_cb witness_sign;
 	void *witness_ctx;
+	/*
+	 * The product a new unit is registered as (one of products); NULL: the
+	 * line's only product. With several and none named, a new unit is
+	 * refused before anything is written to it.
+	 */
+	const char *product;
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL}
 
 typedef struct lsec_station lsec_station;
 

@@ -87,6 +87,7 @@ static void print_summary(const lsec_station_gang_summary *s)
 static const cli_opt line_opts[] = {
 	CLI_REQUIRED("devices", "GLOB", "the units' devices, e.g. 'sim:fleet/*' (expanded by linesec)"),
 	CLI_OPT("gang", "N", "sockets working in parallel (default 1)"),
+	CLI_OPT("product", "ID", "new units' product, when line.yaml lists several"),
 	CLI_REQUIRED("batch", NULL, "manual steps confirmed by the logged-in people in batch mode"),
 	CLI_OPT_JSON("the summary"),
 	CLI_OPT_END,
@@ -140,7 +141,7 @@ out:
 }
 
 const cli_spec cli_line_spec = {
-	.usage = "line --devices GLOB [--gang N] --batch [--json]",
+	.usage = "line --devices GLOB [--gang N] [--product ID] --batch [--json]",
 	.summary = "a gang run: build every unit on N sockets in parallel, then the production "
 		   "summary",
 	.opts = line_opts,

@@ -299,6 +299,8 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		}
 		lsec_station_config *cfg = lsec_station_setup_config(c->setup);
 		cfg->batch = (spec->setup & CLI_BATCH) != 0 || cli_flag(&c->a, "batch");
+		/* run, build, line: the product a new unit is registered as (several on the line). */
+		cfg->product = cli_get(&c->a, "product");
 		if (!cfg->batch && isatty(STDIN_FILENO)) {
 			cfg->confirm = confirm_tty;
 		}

@@ -295,15 +295,31 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 				  r->serial, uri);
 		}
 		LSEC_ENSURE(st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
-			    "cannot register unit '%s': the line has no product", r->serial);
+			    "cannot register unit '%s': line '%s' has no product; add one to "
+			    "line.yaml's products",
+			    r->serial, st->cfg->line_id);
+		const char *product = st->cfg->products[0].id;
+		if (st->cfg->product != NULL) {
+			LSEC_TRY(lsec_station__require_product(st, st->cfg->product,
+							       "register a new unit", err));
+			product = st->cfg->product;
+		} else if (st->cfg->nproducts > 1) {
+			char names[512];
+			LSEC_BAIL(LSEC_E_STATION_CONFIG,
+				  "cannot register unit '%s': line '%s' builds %zu products (%s): "
+				  "name the unit's product with --product; nothing was written to "
+				  "the unit",
+				  r->serial, st->cfg->line_id, st->cfg->nproducts,
+				  lsec_station__product_names(names, sizeof(names), st));
+		}
 		ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_UID, r->uid_hex, LSEC_EV_PRODUCT,
-			       st->cfg->products[0].id, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
+			       product, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
 			       lsec_unit_state_name(LSEC_UNIT_NEW));
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 		/* Durable with the intent of the first step that writes to the unit. */
 		LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
-		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex,
-						st->cfg->products[0].id, st->cfg->station_id, err));
+		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex, product,
+						st->cfg->station_id, err));
 		LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "unit.register", "registered", ev,
 			      err));
 		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));

@@ -124,27 +124,36 @@ const lsec_store_approvable *lsec_station__approvable_find(const lsec_store_appr
 	return NULL;
 }
 
+const char *lsec_station__product_names(char *buf, size_t cap, const lsec_station *st)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < st->cfg->nproducts; i++) {
+		int w = snprintf(buf + used, cap - used, "%s'%s'", i ? ", " : "",
+				 st->cfg->products[i].id);
+		if (w > 0 && (size_t)w < cap - used) {
+			used += (size_t)w;
+		}
+	}
+	return st->cfg->nproducts ? buf : "none";
+}
+
 int lsec_station__require_product(lsec_station *st, const char *product, const char *what,
 				  lsec_err *err)
 {
 	int rc = 0;
-	char names[512] = "";
-	size_t used = 0;
+	char names[512];
 	LSEC_ENSURE(product != NULL, LSEC_E_USAGE, "no product given");
 	for (size_t i = 0; i < st->cfg->nproducts; i++) {
 		if (lsec_station__eq(st->cfg->products[i].id, product)) {
 			goto out;
 		}
-		int w = snprintf(names + used, sizeof(names) - used, "%s'%s'", i ? ", " : "",
-				 st->cfg->products[i].id);
-		if (w > 0 && (size_t)w < sizeof(names) - used) {
-			used += (size_t)w;
-		}
 	}
 	LSEC_BAIL(LSEC_E_STATION_CONFIG,
 		  "cannot %s: product '%s' is not a product of line '%s': its products "
 		  "(line.yaml) are %s; use one of them, or add '%s' to line.yaml's products",
-		  what, product, st->cfg->line_id, st->cfg->nproducts ? names : "none", product);
+		  what, product, st->cfg->line_id,
+		  lsec_station__product_names(names, sizeof(names), st), product);
 out:
 	return rc;
 }

@@ -157,6 +157,21 @@ if [ -f line/registry.db ]; then
 	! grep -a -q "test-ca-passphrase" line/registry.db || fail "CA passphrase in the registry"
 fi
 [ -z "$(ls line/labels 2>/dev/null)" ] || fail "a label file with a password was left behind"
+
+# A second batch with a prefix of its own is built (same file names would be refused as cloned).
+L sim new --count 1 --dir batch2 --prefix b2- >/dev/null
+L build --as olga --batch --device sim:batch2/b2-001.sim | grep -q "unit b2-001: shipped" ||
+	fail "a second batch with --prefix was not built"
+# With two products, a new unit never silently takes the first: it is refused until one is named.
+printf '  - id: meter\n    target: "sim://"\n' >>line/line.yaml
+L sim new --count 2 --dir batch3 --prefix b3- >/dev/null
+status 4 build --as olga --batch --device sim:batch3/b3-001.sim
+grep -q "cannot register unit 'b3-001': line 'line1' builds 2 products ('sensor', 'meter'): name the unit's product with --product" err.txt ||
+	{ cat err.txt; fail "a new unit took a product silently"; }
+status 6 unit show --as olga b3-001
+L build --as olga --batch --product sensor --device sim:batch3/b3-001.sim | grep -q "unit b3-001: shipped" ||
+	fail "--product did not choose the product"
+L unit show --as olga b3-001 >rec3.txt || true; grep -q "product sensor" rec3.txt || { head -3 rec3.txt; fail "b3-001 is not a sensor"; }
 cd "$tmp"
 }
 
