@@ -526,12 +526,14 @@ typedef struct lsec_station_gang_summary {
 	size_t refused;         /* refused at entry (clone, wrong state, ...) */
 	unsigned sockets;
 	uint64_t milliseconds;  /* wall time of the run */
-	unsigned yield_permille; /* shipped per mille of attempted */
+	unsigned yield_permille; /* shipped per mille of attempted, less those already shipped */
 	bool stopped;           /* a stop-line condition (or the quota) stopped the line */
 	char stop_reason[LSEC_ERR_MSG_MAX];
 	lsec_station_gang_unit *results; /* attempted entries */
 	lsec_station_gang_failure *failures;
 	size_t nfailures;
+	/* of attempted, the units shipped before this run (a re-run): not refused, not built */
+	size_t already_shipped;
 } lsec_station_gang_summary;
 
 /*

@@ -935,7 +935,17 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 			continue;
 		}
 		unsigned steps = res->steps_run;
-		LSEC_TRY(lsec_station_run(res, st, (lsec_sop_kind)kind, uri, serial, err));
+		rc = lsec_station_run(res, st, (lsec_sop_kind)kind, uri, serial, err);
+		if (rc == LSEC_E_STATION_WRONG_STATE && res->serial[0] != '\0' &&
+		    lsec_store_unit_get(&unit, st->store, res->serial, &e) == 0 &&
+		    unit.state == LSEC_UNIT_SHIPPED) {
+			/* This very unit (its UID checked) was built before: nothing to do again. */
+			res->state = LSEC_UNIT_SHIPPED;
+			LSEC_BAIL(rc, "unit '%s' at '%s' is already shipped: nothing was built again "
+				      "(its record: linesec unit show %s)",
+				  res->serial, uri, res->serial);
+		}
+		LSEC_TRY(rc);
 		res->steps_run += steps;
 		snprintf(sn, sizeof(sn), "%s", res->serial);
 	}
