@@ -638,9 +638,22 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	res->state = to;
 	res->stop_line = then == LSEC_SOP_THEN_STOP_LINE;
-	rc = lsec_err_set(err, res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
-			  __FILE__, __LINE__, "unit '%s': step '%s' of SOP '%s' failed (%s); %s",
-			  r->serial, s->id, sop_name(r), why->msg, res->then);
+	{
+		/* What happened, to what, and what became of the unit; never an empty slot. */
+		const char *done = to == LSEC_UNIT_DECOMMISSION_PENDING
+					   ? "the unit is pending decommissioning"
+				   : res->stop_line ? "the unit is quarantined and the line stops"
+						    : "the unit is quarantined";
+		const char *reason = why->msg[0] != '\0' ? why->msg
+					: lsec_code_name(why->code) != NULL
+					    ? lsec_code_name(why->code)
+					    : "no reason given";
+		rc = lsec_err_set(err,
+				  res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
+				  __FILE__, __LINE__,
+				  "unit '%s': step '%s' of SOP '%s' failed: %s; %s (SOP: %s)",
+				  r->serial, s->id, sop_name(r), reason, done, res->then);
+	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
