@@ -436,14 +436,20 @@ typedef struct lsec_device_sim_options {
 	 * it names gets those faults instead of faults/fault_units. NULL: none.
 	 */
 	const struct json_t *fault_plan;
+	/*
+	 * The units' file names, hence the serials the station gives them:
+	 * PREFIX001.sim, PREFIX002.sim, ... ([A-Za-z0-9][A-Za-z0-9._-]{0,31});
+	 * NULL: "unit-". A second batch takes a prefix of its own.
+	 */
+	const char *prefix;
 } lsec_device_sim_options;
 
 #define LSEC_DEVICE_SIM_OPTIONS_VERSION 1
-#define LSEC_DEVICE_SIM_OPTIONS_INIT {LSEC_DEVICE_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0, NULL}
+#define LSEC_DEVICE_SIM_OPTIONS_INIT {LSEC_DEVICE_SIM_OPTIONS_VERSION, 1, 0, 0, false, false, 0, NULL, NULL, 0, 0, NULL, NULL}
 
 /* One unit of a simulated fleet. */
 typedef struct lsec_device_sim_unit_info {
-	unsigned unit; /* 1-based, as in unit-NNN.sim */
+	unsigned unit; /* 1-based, as in unit-NNN.sim (PREFIXNNN.sim) */
 	char *uri;     /* "sim:DIR/unit-NNN.sim" (owned by the fleet) */
 	char uid_hex[2 * LSEC_DEVICE_UID_LEN + 1];
 	char *faults;  /* the unit's own fault options (owned by the fleet), or NULL */

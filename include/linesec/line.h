@@ -54,6 +54,8 @@ struct json_t;
 /* What this station verified last, in the line folder (lsec_line_verify). */
 #define LSEC_LINE_VERIFIED "verified.json"
 #define LSEC_LINE_CHECKPOINTS "checkpoints"
+/* The product `linesec init` writes when none is given: an example to replace. */
+#define LSEC_LINE_EXAMPLE_PRODUCT "sensor"
 #define LSEC_LINE_ENV "LINESEC_LINE"
 /* In the line folder: this station's public key (PEM). */
 #define LSEC_LINE_STATION_PUB "station.pub"
@@ -85,10 +87,16 @@ typedef struct lsec_line_init_options {
 	const char *trust_station;
 	const char *trust_pub;
 	const char *station_key;
+	/*
+	 * The product the line builds (line.yaml's products; an identifier).
+	 * NULL: the example product "sensor", which lsec_line_init's caller
+	 * tells the user to replace with their own.
+	 */
+	const char *product;
 } lsec_line_init_options;
 
 #define LSEC_LINE_INIT_OPTIONS_INIT                                                                \
-	{1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL}
+	{1, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /*
  * Creates a line folder: line.yaml, the registry, the station key and, when

@@ -229,8 +229,15 @@ typedef struct lsec_ca_options {
 	const lsec_secret *pin;     /* token user PIN */
 } lsec_ca_options;
 #define LSEC_CA_OPTIONS_VERSION 1
+/*
+ * The validity `linesec ca init` gives a self-signed CA when not told: 30
+ * years, so the default provision SOP's 7300-day device certificates (which
+ * never outlive their CA) can be issued for the CA's first 10 years.
+ */
+#define LSEC_CA_DEFAULT_DAYS 10950u
+
 #define LSEC_CA_OPTIONS_INIT                                                   \
-	{LSEC_CA_OPTIONS_VERSION, NULL, NULL, 3650, NULL, NULL, NULL, NULL, NULL, NULL}
+	{LSEC_CA_OPTIONS_VERSION, NULL, NULL, LSEC_CA_DEFAULT_DAYS, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /*
  * The key ceremony: creates the CA folder dir (must not hold a CA yet),

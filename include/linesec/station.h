@@ -190,12 +190,18 @@ typedef struct lsec_station_config {
 	 */
 	lsec_station_witness_cb witness_sign;
 	void *witness_ctx;
+	/*
+	 * The product a new unit is registered as (one of products); NULL: the
+	 * line's only product. With several and none named, a new unit is
+	 * refused before anything is written to it.
+	 */
+	const char *product;
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL}
 
 typedef struct lsec_station lsec_station;
 
@@ -520,12 +526,14 @@ typedef struct lsec_station_gang_summary {
 	size_t refused;         /* refused at entry (clone, wrong state, ...) */
 	unsigned sockets;
 	uint64_t milliseconds;  /* wall time of the run */
-	unsigned yield_permille; /* shipped per mille of attempted */
+	unsigned yield_permille; /* shipped per mille of attempted, less those already shipped */
 	bool stopped;           /* a stop-line condition (or the quota) stopped the line */
 	char stop_reason[LSEC_ERR_MSG_MAX];
 	lsec_station_gang_unit *results; /* attempted entries */
 	lsec_station_gang_failure *failures;
 	size_t nfailures;
+	/* of attempted, the units shipped before this run (a re-run): not refused, not built */
+	size_t already_shipped;
 } lsec_station_gang_summary;
 
 /*

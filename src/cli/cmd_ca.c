@@ -83,7 +83,8 @@ static const cli_opt init_opts[] = {
 	OPT_CA,
 	CLI_REQUIRED("cn", "NAME", "CA common name"),
 	CLI_OPT("org", "NAME", "CA organization"),
-	CLI_OPT("days", "N", "validity of a self-signed root in days (default 3650)"),
+	CLI_OPT("days", "N", "validity of a self-signed root in days (default 10950: the default "
+			    "provision SOP's 7300-day device certificates fit for 3650 days)"),
 	CLI_OPT("csr-out", "FILE", "write a CSR for an offline root instead of a self-signed root"),
 	CLI_OPT("pkcs11", "MODULE", "keep the key in a PKCS#11 token: the module's path"),
 	CLI_OPT("token", "LABEL", "the token's label"),
@@ -103,7 +104,7 @@ static int init_body(cli_ctx *c)
 	lsec_ca_description *d = NULL;
 	char *dir = NULL;
 	json_t *j = NULL;
-	uint64_t days = 3650;
+	uint64_t days = LSEC_CA_DEFAULT_DAYS;
 	lsec_ca_options o = LSEC_CA_OPTIONS_INIT;
 	lsec_actor who = ca_actor(c);
 	LSEC_TRY(cli_get_u64(a, "days", 36500, &days, err));

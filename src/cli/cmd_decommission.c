@@ -36,8 +36,13 @@ static int decom_json(const cli_ctx *c, const lsec_station_result *res, int rc)
 			      res->stop_line, "steps", (json_int_t)res->steps_run);
 	if (j != NULL && rc < 0) {
 		json_object_set_new(j, "error", json_string(c->err.msg));
-		json_object_set_new(j, "step", json_string(res->step));
-		json_object_set_new(j, "next", json_string(res->message));
+		/* Only what is known: no empty step or action. */
+		if (res->step[0] != '\0') {
+			json_object_set_new(j, "step", json_string(res->step));
+		}
+		if (res->message[0] != '\0') {
+			json_object_set_new(j, "next", json_string(res->message));
+		}
 	}
 	return cli_print_json(j, &e);
 }

@@ -20,6 +20,8 @@ static const cli_opt init_opts[] = {
 	CLI_OPT("trust-pubkey", "FILE", "joining: that station's public key (its station.pub)"),
 	CLI_OPT("station-key", "FILE", "joining: this station's Ed25519 key, already trusted there"),
 	CLI_OPT("session-minutes", "N", "shift session lifetime in minutes (default: 480)"),
+	CLI_OPT("product", "ID", "the product this line builds (line.yaml's products; without it, "
+				 "the example product 'sensor')"),
 	CLI_OPT_END,
 };
 
@@ -50,6 +52,7 @@ static int init_body(cli_ctx *c)
 	o.trust_station = cli_get(&c->a, "trust-station");
 	o.trust_pub = cli_get(&c->a, "trust-pubkey");
 	o.station_key = cli_get(&c->a, "station-key");
+	o.product = cli_get(&c->a, "product");
 	LSEC_TRY(lsec_line_init(&o, err));
 	/* The default SOPs, compiled into the program, ready for submission and approval. */
 	LSEC_ENSURE((sops = lsec_asprintf("%s/sops", o.dir)) != NULL, LSEC_E_NOMEM, "out of memory");
@@ -59,6 +62,13 @@ static int init_body(cli_ctx *c)
 	       "by one of them and approved by the other: 'linesec change list'\n",
 	       o.dir, o.admin ? o.admin : "admin",
 	       o.second_officer ? o.second_officer : "(already in the registry)");
+	if (o.product != NULL) {
+		printf("product: %s (line.yaml's products)\n", o.product);
+	} else {
+		printf("product: '%s', an example: put your own product's id in %s/line.yaml's products\n"
+		       "(or create the line with --product ID) before its firmware key and releases\n",
+		       LSEC_LINE_EXAMPLE_PRODUCT, o.dir);
+	}
 out:
 	lsec_free(sops);
 	lsec_secret_free(pw);
@@ -67,7 +77,7 @@ out:
 }
 
 const cli_spec cli_init_spec = {
-	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]\n     [--second-officer NAME] \n     [--trust-station ID --trust-pubkey FILE --station-key FILE]",
+	.usage = "init [--dir DIR] [--line-id ID] [--station-id ID] [--registry URL] [--admin NAME]\n     [--second-officer NAME] [--product ID]\n     [--trust-station ID --trust-pubkey FILE --station-key FILE]",
 	.summary = "create a line: line.yaml, the registry, the station key and the first security "
 		   "officer",
 	.opts = init_opts,

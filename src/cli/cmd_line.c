@@ -60,8 +60,11 @@ static void print_summary(const lsec_station_gang_summary *s)
 	printf("  built and shipped %zu\n", s->shipped);
 	printf("  quarantined       %zu\n", s->quarantined);
 	printf("  refused at entry  %zu\n", s->refused);
+	if (s->already_shipped > 0) {
+		printf("  already shipped   %zu (not built again)\n", s->already_shipped);
+	}
 	printf("  yield             %.1f %% of %zu units attempted\n",
-	       (double)s->yield_permille / 10.0, s->attempted);
+	       (double)s->yield_permille / 10.0, s->attempted - s->already_shipped);
 	if (s->nfailures > 0) {
 		printf("  failures by SOP and step:\n");
 	}
@@ -71,7 +74,8 @@ static void print_summary(const lsec_station_gang_summary *s)
 	}
 	for (size_t i = 0; i < s->attempted; i++) {
 		const lsec_station_gang_unit *u = &s->results[i];
-		if (u->res.shipped) {
+		if (u->res.shipped || (u->rc == LSEC_E_STATION_WRONG_STATE &&
+					   u->res.state == LSEC_UNIT_SHIPPED)) {
 			continue;
 		}
 		printf("  unit %-10s %s\n", cli_esc(u->res.serial), cli_esc(u->error));
@@ -87,6 +91,7 @@ static void print_summary(const lsec_station_gang_summary *s)
 static const cli_opt line_opts[] = {
 	CLI_REQUIRED("devices", "GLOB", "the units' devices, e.g. 'sim:fleet/*' (expanded by linesec)"),
 	CLI_OPT("gang", "N", "sockets working in parallel (default 1)"),
+	CLI_OPT("product", "ID", "new units' product, when line.yaml lists several"),
 	CLI_REQUIRED("batch", NULL, "manual steps confirmed by the logged-in people in batch mode"),
 	CLI_OPT_JSON("the summary"),
 	CLI_OPT_END,
@@ -112,10 +117,12 @@ static int line_body(cli_ctx *c)
 	l->sockets = (unsigned)gang;
 	cfg->progress = on_progress;
 	cfg->progress_ctx = l;
-	printf("Gang run: %zu units on %u sockets, operator %s%s%s\n", n, (unsigned)gang,
-	       cfg->operator_name, cfg->witness_name ? ", witness " : "",
-	       cfg->witness_name ? cfg->witness_name : "");
-	fflush(stdout);
+	/* With --json, standard output is the JSON document alone, from its first byte. */
+	FILE *head = cli_flag(&c->a, "json") ? stderr : stdout;
+	fprintf(head, "Gang run: %zu units on %u sockets, operator %s%s%s\n", n, (unsigned)gang,
+		cfg->operator_name, cfg->witness_name ? ", witness " : "",
+		cfg->witness_name ? cfg->witness_name : "");
+	fflush(head);
 	LSEC_TRY(lsec_station_gang(&sum, cfg, (const char *const *)uris, n, (unsigned)gang, err));
 	if (cli_flag(&c->a, "json")) {
 		LSEC_TRY(lsec_station_gang_summary_json(&j, sum, err));
@@ -140,7 +147,7 @@ out:
 }
 
 const cli_spec cli_line_spec = {
-	.usage = "line --devices GLOB [--gang N] --batch [--json]",
+	.usage = "line --devices GLOB [--gang N] [--product ID] --batch [--json]",
 	.summary = "a gang run: build every unit on N sockets in parallel, then the production "
 		   "summary",
 	.opts = line_opts,

@@ -73,8 +73,21 @@ int cli_read_password(lsec_secret **out, const char *env, const char *prompt, bo
 		goto out;
 	}
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	LSEC_ENSURE(fd >= 0, LSEC_E_USAGE,
-		    "cannot read a password: no terminal (scripts and tests may set %s)", env);
+	if (fd < 0) {
+		/* What was asked for, as the prompt says it ("the password of alice, to sign (...)"). */
+		char what[256];
+		size_t n = strlen(prompt);
+		snprintf(what, sizeof(what), "%.*s", (int)(n >= 2 && prompt[n - 2] == ':' ? n - 2 : n),
+			 prompt);
+		if (what[0] >= 'A' && what[0] <= 'Z') {
+			what[0] = (char)(what[0] - 'A' + 'a');
+		}
+		LSEC_BAIL(LSEC_E_USAGE,
+			  "cannot ask for the %s: this process has no terminal to type it at; run "
+			  "the command in a terminal (over ssh: ssh -t), never with the password on "
+			  "its command line (unattended scripts only: %s)",
+			  what, env);
+	}
 	LSEC_TRY(read_line_secret(out, fd, prompt, err));
 	if (confirm) {
 		LSEC_TRY(read_line_secret(&again, fd, "Repeat the password: ", err));

@@ -36,6 +36,7 @@ static int result_json(const lsec_station_result *res, int rc, const lsec_err *e
 static const cli_opt run_opts[] = {
 	CLI_REQUIRED("device", "URI", "the unit's device (sim:PATH for a simulated unit)"),
 	CLI_OPT("serial", "SN", "the serial on the unit's label (default: the URI's file name)"),
+	CLI_OPT("product", "ID", "a new unit's product, when line.yaml lists several"),
 	CLI_FLAG("batch", "manual steps are confirmed by the logged-in person in batch mode "
 			  "(scripts, the demo); each confirmation is recorded as given by that "
 			  "person"),
@@ -80,7 +81,7 @@ static int run_body(cli_ctx *c)
 }
 
 const cli_spec cli_run_spec = {
-	.usage = "run SOP --device URI [--serial SN] [--batch] [--json]",
+	.usage = "run SOP --device URI [--serial SN] [--product ID] [--batch] [--json]",
 	.summary = "run one approved SOP (flash, provision, secure-boot, debug-lock) on one unit",
 	.opts = run_opts,
 	.min_args = 1,
@@ -102,7 +103,7 @@ static int build_body(cli_ctx *c)
 }
 
 const cli_spec cli_build_spec = {
-	.usage = "build --device URI [--serial SN] [--batch] [--json]",
+	.usage = "build --device URI [--serial SN] [--product ID] [--batch] [--json]",
 	.summary = "run flash, provision, secure-boot and debug-lock on one unit, then the ship gate",
 	.opts = run_opts,
 	.details = "Each SOP starts where the unit is, so a unit interrupted by a crash is "

@@ -18,6 +18,8 @@ static const cli_opt new_opts[] = {
 	CLI_OPT("fault-units", "LIST", "units (1-based, comma-separated) given --faults; default all"),
 	CLI_OPT("fault-plan", "FILE", "JSON object from unit number to its fault options"),
 	CLI_OPT("clone", "A:B", "unit B gets unit A's UID (a cloned chip)"),
+	CLI_OPT("prefix", "P", "file names PNNN.sim, hence serials PNNN (default 'unit-'); a second "
+			       "batch on a line takes a prefix of its own"),
 	CLI_FLAG("json", "print the fleet description as JSON"),
 	CLI_OPT_END,
 };
@@ -99,6 +101,7 @@ static int new_body(cli_ctx *c)
 	o.no_keygen = cli_flag(a, "no-keygen");
 	o.faults = cli_get(a, "faults");
 	o.fault_units = cli_get(a, "fault-units");
+	o.prefix = cli_get(a, "prefix");
 	if (plan_path != NULL) {
 		LSEC_TRY(lsec_file_read(&plan_text, plan_path, err));
 		LSEC_TRY(lsec_json_parse(&plan, (const char *)plan_text.data, plan_text.len, plan_path,

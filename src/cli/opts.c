@@ -299,6 +299,8 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		}
 		lsec_station_config *cfg = lsec_station_setup_config(c->setup);
 		cfg->batch = (spec->setup & CLI_BATCH) != 0 || cli_flag(&c->a, "batch");
+		/* run, build, line: the product a new unit is registered as (several on the line). */
+		cfg->product = cli_get(&c->a, "product");
 		if (!cfg->batch && isatty(STDIN_FILENO)) {
 			cfg->confirm = confirm_tty;
 		}
@@ -414,9 +416,16 @@ void cli_station_print_result(const lsec_station_result *res, int rc, const lsec
 		return;
 	}
 	fprintf(stderr, "linesec: %s\n", cli_esc(err->msg));
-	if (res->message[0] != '\0') {
+	if (res->message[0] == '\0') {
+		return;
+	}
+	/* The heading names what is known: the SOP and its step, or the step alone (the ship gate). */
+	if (res->sop[0] != '\0' && res->step[0] != '\0') {
 		fprintf(stderr, "\nWhat to do next (SOP %s, step %s):\n  %s\n", cli_esc(res->sop),
 			cli_esc(res->step), cli_esc(res->message));
+	} else {
+		fprintf(stderr, "\nWhat to do next (%s):\n  %s\n",
+			res->step[0] != '\0' ? cli_esc(res->step) : "this unit", cli_esc(res->message));
 	}
 }
 

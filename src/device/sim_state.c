@@ -473,6 +473,12 @@ static int check_faults(const lsec_device_sim_options *o, lsec_err *err)
 	bool hs = false;
 	uint64_t seed = 0;
 	LSEC_TRY(check_list(o->fault_units, o->count, err));
+	if (o->prefix != NULL) {
+		/* The file name is the unit's serial: an identifier, the number appended. */
+		LSEC_ENSURE(strlen(o->prefix) <= 32, LSEC_E_USAGE,
+			    "invalid unit name prefix '%.40s...': at most 32 characters", o->prefix);
+		LSEC_TRY(lsec_ident_check(o->prefix, "unit name prefix", err));
+	}
 	if (o->fault_plan != NULL) {
 		const char *k;
 		json_t *v;
@@ -513,8 +519,9 @@ static int make_unit(lsec_device_sim_unit_info *ui, const char *dir, unsigned id
 	uint8_t huk[SIM_HUK_LEN];
 	bool has_seed = false;
 	uint64_t ignored = 0;
-	char *path = lsec_asprintf("%s/unit-%03u.sim", dir, idx);
-	char *hukpath = lsec_asprintf("%s/unit-%03u.sim.huk", dir, idx);
+	const char *prefix = o->prefix != NULL ? o->prefix : "unit-";
+	char *path = lsec_asprintf("%s/%s%03u.sim", dir, prefix, idx);
+	char *hukpath = lsec_asprintf("%s/%s%03u.sim.huk", dir, prefix, idx);
 	char *flashpath = NULL;
 	char *uri = lsec_asprintf("sim:%s", path ? path : "");
 	const char *faults = faults_for(o, idx);

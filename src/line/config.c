@@ -745,7 +745,8 @@ bool lsec_line_product_chip(const lsec_line *line, size_t i, const char **family
 
 /* ---- init ------------------------------------------------------------------------ */
 
-static int write_config(const char *path, const lsec_line *line, lsec_err *err)
+static int write_config(const char *path, const lsec_line *line, const char *product,
+			lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf b = LSEC_BUF_INIT(1 << 16);
@@ -767,11 +768,13 @@ static int write_config(const char *path, const lsec_line *line, lsec_err *err)
 		"  # A session not used for this long ends: log in again\n"
 		"  idle_minutes: %u\n"
 		"# Products built on this line: the device target each is driven through.\n"
+		"# A unit is registered as the product of its first flash (with several\n"
+		"# products, the run names it: --product).\n"
 		"products:\n"
-		"  - id: sensor\n"
+		"  - id: %s\n"
 		"    target: \"sim://\"\n",
 		line->line_id, line->station, line->registry, line->session_minutes,
-		line->idle_seconds / 60));
+		line->idle_seconds / 60, product != NULL ? product : LSEC_LINE_EXAMPLE_PRODUCT));
 	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
 out:
 	lsec_buf_release(&b);
@@ -884,6 +887,9 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 	const char *admin = opts->admin ? opts->admin : "admin";
 	const char *second = opts->second_officer;
 	LSEC_TRY(lsec_ident_check(admin, "person name", err));
+	if (opts->product != NULL) {
+		LSEC_TRY(lsec_ident_check(opts->product, "product id", err));
+	}
 	const char *reg = opts->registry ? opts->registry : "registry.db";
 	LSEC_ENSURE(strlen(reg) < sizeof(line->registry) && strpbrk(reg, "\"\\\n\r") == NULL,
 		    LSEC_E_USAGE, "cannot create line: registry location '%s' is not usable", reg);
@@ -913,7 +919,7 @@ int lsec_line_init(const lsec_line_init_options *opts, lsec_err *err)
 			    line->registry_location);
 	}
 
-	LSEC_TRY(write_config(cfg, line, err));
+	LSEC_TRY(write_config(cfg, line, opts->product, err));
 	made_config = true;
 	made_key = true; /* a partly written key is removed too */
 	LSEC_TRY(write_station_key(line, opts->station_key, err));

@@ -295,15 +295,31 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 				  r->serial, uri);
 		}
 		LSEC_ENSURE(st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
-			    "cannot register unit '%s': the line has no product", r->serial);
+			    "cannot register unit '%s': line '%s' has no product; add one to "
+			    "line.yaml's products",
+			    r->serial, st->cfg->line_id);
+		const char *product = st->cfg->products[0].id;
+		if (st->cfg->product != NULL) {
+			LSEC_TRY(lsec_station__require_product(st, st->cfg->product,
+							       "register a new unit", err));
+			product = st->cfg->product;
+		} else if (st->cfg->nproducts > 1) {
+			char names[512];
+			LSEC_BAIL(LSEC_E_STATION_CONFIG,
+				  "cannot register unit '%s': line '%s' builds %zu products (%s): "
+				  "name the unit's product with --product; nothing was written to "
+				  "the unit",
+				  r->serial, st->cfg->line_id, st->cfg->nproducts,
+				  lsec_station__product_names(names, sizeof(names), st));
+		}
 		ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_UID, r->uid_hex, LSEC_EV_PRODUCT,
-			       st->cfg->products[0].id, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
+			       product, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
 			       lsec_unit_state_name(LSEC_UNIT_NEW));
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 		/* Durable with the intent of the first step that writes to the unit. */
 		LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
-		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex,
-						st->cfg->products[0].id, st->cfg->station_id, err));
+		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex, product,
+						st->cfg->station_id, err));
 		LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "unit.register", "registered", ev,
 			      err));
 		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
@@ -360,7 +376,18 @@ int lsec_station__witness(const char **name, lsec_station *st, const char *perso
 		    "%s needs a witness: a %s logged in on station '%s' besides '%s' "
 		    "('linesec login NAME'), who signs with their password",
 		    what, role, st->cfg->station_id, person ? person : "(nobody)");
-	LSEC_TRY(lsec_station__require_role(st, w, role, "witness", err));
+	{
+		char act[224];
+		snprintf(act, sizeof(act), "witness %s", what);
+		rc = lsec_station__require_role(st, w, role, act, err);
+		if (rc < 0) {
+			char inner[sizeof(err->msg)];
+			snprintf(inner, sizeof(inner), "%s", err->msg);
+			LSEC_BAIL(rc, "%s: a %s logs in on station '%s' ('linesec login NAME'), or "
+				      "--witness NAME names one already logged in",
+				  inner, role, st->cfg->station_id);
+		}
+	}
 	LSEC_ENSURE(st->cfg->witness_sign != NULL, LSEC_E_AUTH,
 		    "%s needs the witness '%s' to sign, and nothing here can ask for their "
 		    "signature",
@@ -624,9 +651,22 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	res->state = to;
 	res->stop_line = then == LSEC_SOP_THEN_STOP_LINE;
-	rc = lsec_err_set(err, res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
-			  __FILE__, __LINE__, "unit '%s': step '%s' of SOP '%s' failed (%s); %s",
-			  r->serial, s->id, sop_name(r), why->msg, res->then);
+	{
+		/* What happened, to what, and what became of the unit; never an empty slot. */
+		const char *done = to == LSEC_UNIT_DECOMMISSION_PENDING
+					   ? "the unit is pending decommissioning"
+				   : res->stop_line ? "the unit is quarantined and the line stops"
+						    : "the unit is quarantined";
+		const char *reason = why->msg[0] != '\0' ? why->msg
+					: lsec_code_name(why->code) != NULL
+					    ? lsec_code_name(why->code)
+					    : "no reason given";
+		rc = lsec_err_set(err,
+				  res->stop_line ? LSEC_E_STATION_STOP_LINE : LSEC_E_STATION_STEP,
+				  __FILE__, __LINE__,
+				  "unit '%s': step '%s' of SOP '%s' failed: %s; %s (SOP: %s)",
+				  r->serial, s->id, sop_name(r), reason, done, res->then);
+	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
@@ -659,6 +699,38 @@ static void run_release(lsec_station__run *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Every witness sop's steps need is logged in here and can sign (asked
+ * nothing yet), or the error, ending "nothing was done to the unit". r: the
+ * run, whose steps may not all apply; NULL: a later SOP of a build, every
+ * step that runs on a reachable unit.
+ */
+static int witnesses_ready(lsec_station *st, const lsec_sop *sop, const lsec_station__run *r,
+			   const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < lsec_sop_step_count(sop); i++) {
+		const lsec_sop_step *s = lsec_sop_step_at(sop, i);
+		const char *w = NULL;
+		char what[160];
+		if (s->witness == NULL || (r != NULL && !lsec_station__step_applies(r, s)) ||
+		    (r == NULL && s->when == LSEC_SOP_WHEN_UNREACHABLE)) {
+			continue;
+		}
+		snprintf(what, sizeof(what), "step '%s' of SOP '%s' on unit '%s'", s->id,
+			 lsec_sop_kind_name(lsec_sop_get_kind(sop)), serial);
+		rc = lsec_station__witness(&w, st, st->cfg->operator_name, s->witness, what, true,
+					   err);
+		if (rc < 0) {
+			char inner[sizeof(err->msg)];
+			snprintf(inner, sizeof(inner), "%s", err->msg);
+			LSEC_BAIL(rc, "%s; nothing was done to the unit", inner);
+		}
+	}
+out:
+	return rc;
+}
+
 /* Runs the SOP's steps on an identified unit (r->sop, r->tgt set). */
 static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err)
 {
@@ -680,24 +752,8 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 			    "'%s' of product '%s': nothing was done",
 			    sop_name(r), lsec_sop_version(r->sop), ap ? ap : "?", r->serial, r->product);
 	}
-	for (size_t i = 0; i < lsec_sop_step_count(r->sop); i++) {
-		/* Every witness the run will need is here and can sign before anything is done. */
-		const lsec_sop_step *s = lsec_sop_step_at(r->sop, i);
-		const char *w = NULL;
-		char what[160];
-		if (s->witness == NULL || !lsec_station__step_applies(r, s)) {
-			continue;
-		}
-		snprintf(what, sizeof(what), "step '%s' of SOP '%s' on unit '%s'", s->id,
-			 sop_name(r), r->serial);
-		rc = lsec_station__witness(&w, st, st->cfg->operator_name, s->witness, what, true,
-					   err);
-		if (rc < 0) {
-			char inner[sizeof(err->msg)];
-			snprintf(inner, sizeof(inner), "%s", err->msg);
-			LSEC_BAIL(rc, "%s; nothing was done to the unit", inner);
-		}
-	}
+	/* Every witness the run will need is here and can sign before anything is done. */
+	LSEC_TRY(witnesses_ready(st, r->sop, r, r->serial, err));
 	if (kind == LSEC_SOP_FLASH || kind == LSEC_SOP_SECURE_BOOT) {
 		LSEC_TRY(lsec_station__release_load(r, err));
 	}
@@ -877,6 +933,27 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	} else {
 		default_serial(sn, sizeof(sn), uri);
 	}
+	/*
+	 * The witnesses of every SOP still to run are here before the first
+	 * one starts: a missing supervisor is not found after the fuses burnt.
+	 */
+	for (int kind = LSEC_SOP_FLASH; kind <= LSEC_SOP_DEBUG_LOCK; kind++) {
+		lsec_sop *sop = NULL;
+		if (lsec_store_unit_get(&unit, st->store, sn, &e) == 0 &&
+		    unit.state > (lsec_unit_state)kind && unit.state <= LSEC_UNIT_LOCKED) {
+			continue;
+		}
+		if (lsec_sop_fetch_approved(&sop, st->store, (lsec_sop_kind)kind, &e) < 0) {
+			continue; /* the run of that SOP names it */
+		}
+		rc = witnesses_ready(st, sop, NULL, sn, err);
+		lsec_sop_free(sop);
+		if (rc < 0) {
+			res->failed = true;
+			snprintf(res->serial, sizeof(res->serial), "%s", sn);
+			goto out;
+		}
+	}
 	for (int kind = LSEC_SOP_FLASH; kind <= LSEC_SOP_DEBUG_LOCK; kind++) {
 		/* Each SOP starts where the unit is: a rebuilt or resumed unit skips what it passed. */
 		if (lsec_store_unit_get(&unit, st->store, sn, &e) == 0 &&
@@ -884,7 +961,17 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 			continue;
 		}
 		unsigned steps = res->steps_run;
-		LSEC_TRY(lsec_station_run(res, st, (lsec_sop_kind)kind, uri, serial, err));
+		rc = lsec_station_run(res, st, (lsec_sop_kind)kind, uri, serial, err);
+		if (rc == LSEC_E_STATION_WRONG_STATE && res->serial[0] != '\0' &&
+		    lsec_store_unit_get(&unit, st->store, res->serial, &e) == 0 &&
+		    unit.state == LSEC_UNIT_SHIPPED) {
+			/* This very unit (its UID checked) was built before: nothing to do again. */
+			res->state = LSEC_UNIT_SHIPPED;
+			LSEC_BAIL(rc, "unit '%s' at '%s' is already shipped: nothing was built again "
+				      "(its record: linesec unit show %s)",
+				  res->serial, uri, res->serial);
+		}
+		LSEC_TRY(rc);
 		res->steps_run += steps;
 		snprintf(sn, sizeof(sn), "%s", res->serial);
 	}
@@ -893,7 +980,10 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	if (rc < 0) {
 		res->failed = true;
 		snprintf(res->step, sizeof(res->step), "ship-gate");
-		snprintf(res->message, sizeof(res->message), "%s", err->msg);
+		snprintf(res->message, sizeof(res->message),
+			 "Unit '%s' is not shipped. Deal with what the ship gate names above, then "
+			 "run the gate again: linesec ship %s --device %s",
+			 sn, sn, uri);
 		goto out;
 	}
 	res->shipped = true;

@@ -120,6 +120,9 @@ static int summarise(lsec_station_gang_summary *s, const gang *g, lsec_err *err)
 		}
 		if (r->shipped) {
 			s->shipped++;
+		} else if (u->rc == LSEC_E_STATION_WRONG_STATE && r->state == LSEC_UNIT_SHIPPED) {
+			/* A re-run: shipped before; not refused, and not in the yield. */
+			s->already_shipped++;
 		} else if (r->state == LSEC_UNIT_QUARANTINED) {
 			s->quarantined++;
 			count_failure(s, r->sop[0] ? r->sop : "other", r->step[0] ? r->step : "other");
@@ -132,7 +135,8 @@ static int summarise(lsec_station_gang_summary *s, const gang *g, lsec_err *err)
 			count_failure(s, "refused", why);
 		}
 	}
-	s->yield_permille = g->next ? (unsigned)(s->shipped * 1000 / g->next) : 0;
+	size_t built = s->attempted - s->already_shipped;
+	s->yield_permille = built ? (unsigned)(s->shipped * 1000 / built) : 0;
 	s->stopped = g->stop;
 	if (g->stop) {
 		snprintf(s->stop_reason, sizeof(s->stop_reason), "%s", g->stop_reason);
@@ -282,6 +286,8 @@ int lsec_station_gang_summary_json(json_t **out, const lsec_station_gang_summary
 		      "results", units, "yield-permille", (json_int_t)s->yield_permille,
 		      "milliseconds", (json_int_t)s->milliseconds, "stopped", s->stopped);
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_json_set(o, "already-shipped", json_integer((json_int_t)s->already_shipped),
+			       err));
 	if (s->stopped) {
 		LSEC_TRY(lsec_json_set(o, "stop-reason", json_string(s->stop_reason), err));
 	}

@@ -93,21 +93,6 @@ static const lsec_store_approvable *newest_approved(json_t *const lv[LSEC_STATIO
 	return best;
 }
 
-static int require_product(lsec_station *st, const char *product, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(product != NULL, LSEC_E_USAGE, "a product key needs a product");
-	for (size_t i = 0; i < st->cfg->nproducts; i++) {
-		if (lsec_station__eq(st->cfg->products[i].id, product)) {
-			goto out;
-		}
-	}
-	LSEC_BAIL(LSEC_E_STATION_CONFIG, "product '%s' is not a product of this line (line.yaml)",
-		  product);
-out:
-	return rc;
-}
-
 /* LSEC_E_STATION_SAMPLE_KEY when the key of SHA-256 kh is on the deny list. */
 static int not_denied(lsec_station *st, const uint8_t kh[32], const char *product,
 		      const char *purpose, lsec_err *err)
@@ -171,7 +156,7 @@ int lsec_station__product_key(const lsec_key **out, lsec_station *st, const char
 	json_t *lv[LSEC_STATION__LV_COUNT] = {NULL};
 	const lsec_store_approvable *best = NULL;
 	*out = NULL;
-	LSEC_TRY(require_product(st, product, err));
+	LSEC_TRY(lsec_station__require_product(st, product, "use a product key", err));
 	LSEC_TRY(verified_keys(&list, &n, lv, st, product, err));
 	best = newest_approved(lv, list, n, LSEC_STATION_KEY_FIRMWARE);
 	LSEC_ENSURE(best != NULL, LSEC_E_STATION_CONFIG,
@@ -199,7 +184,7 @@ int lsec_station__debug_auth_key(const lsec_key **out,
 	char hex[65] = "";
 	*out = NULL;
 	version_out[0] = '\0';
-	LSEC_TRY(require_product(st, product, err));
+	LSEC_TRY(lsec_station__require_product(st, product, "use a product key", err));
 	LSEC_TRY(verified_keys(&list, &n, lv, st, product, err));
 	if (fused == NULL) {
 		best = newest_approved(lv, list, n, LSEC_STATION_KEY_DEBUG_AUTH);
@@ -256,7 +241,7 @@ static int submit(char version_out[LSEC_STORE_NAME_MAX + 1], lsec_station *st,
 	if (version_out != NULL) {
 		version_out[0] = '\0';
 	}
-	LSEC_TRY(require_product(st, product, err));
+	LSEC_TRY(lsec_station__require_product(st, product, "register a product key", err));
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "submit a product key",
 					    err));
 	LSEC_TRY(lsec_key_fingerprint(fp, k, err));

@@ -105,16 +105,57 @@ const lsec_store_approvable *lsec_station__approvable_find(const lsec_store_appr
 							   size_t n, const char *id)
 {
 	char *end = NULL;
+	char want[2 * LSEC_STORE_NAME_MAX + 2];
 	long long num = strtoll(id, &end, 10);
 	bool numeric = end != NULL && end != id && *end == '\0';
+	/* A release of build 0 is kept as "1.0.0" (release submit): "P@1.0.0+0" names it too. */
+	snprintf(want, sizeof(want), "%s", id);
+	size_t wl = strlen(want);
+	if (wl > 2 && strchr(want, '@') != NULL && lsec_station__eq(want + wl - 2, "+0")) {
+		want[wl - 2] = '\0';
+	}
 	for (size_t i = 0; i < n; i++) {
 		char pv[2 * LSEC_STORE_NAME_MAX + 2];
 		snprintf(pv, sizeof(pv), "%s@%s", list[i].name, list[i].version);
-		if ((numeric && list[i].id == num) || lsec_station__eq(pv, id)) {
+		if ((numeric && list[i].id == num) || lsec_station__eq(pv, want)) {
 			return &list[i];
 		}
 	}
 	return NULL;
+}
+
+const char *lsec_station__product_names(char *buf, size_t cap, const lsec_station *st)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < st->cfg->nproducts; i++) {
+		int w = snprintf(buf + used, cap - used, "%s'%s'", i ? ", " : "",
+				 st->cfg->products[i].id);
+		if (w > 0 && (size_t)w < cap - used) {
+			used += (size_t)w;
+		}
+	}
+	return st->cfg->nproducts ? buf : "none";
+}
+
+int lsec_station__require_product(lsec_station *st, const char *product, const char *what,
+				  lsec_err *err)
+{
+	int rc = 0;
+	char names[512];
+	LSEC_ENSURE(product != NULL, LSEC_E_USAGE, "no product given");
+	for (size_t i = 0; i < st->cfg->nproducts; i++) {
+		if (lsec_station__eq(st->cfg->products[i].id, product)) {
+			goto out;
+		}
+	}
+	LSEC_BAIL(LSEC_E_STATION_CONFIG,
+		  "cannot %s: product '%s' is not a product of line '%s': its products "
+		  "(line.yaml) are %s; use one of them, or add '%s' to line.yaml's products",
+		  what, product, st->cfg->line_id,
+		  lsec_station__product_names(names, sizeof(names), st), product);
+out:
+	return rc;
 }
 
 /* Loads the kept image of a release and checks it still has the recorded digest. */
@@ -248,6 +289,7 @@ int lsec_station_release_submit(int64_t *id_out, lsec_station *st, const char *i
 		    "release submit needs an image and a product");
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", "submit a release",
 					    err));
+	LSEC_TRY(lsec_station__require_product(st, product, "submit a release", err));
 	LSEC_TRY(lsec_file_read(&b, image_path_in, err));
 	LSEC_TRY(lsec_image_parse(&img, b.data, b.len, image_path_in, err));
 	LSEC_ENSURE(lsec_image_digest(sha, img), LSEC_E_IMG_HASH,
@@ -354,8 +396,12 @@ static int officer_find(lsec_store_approvable **list_out, size_t *n_out,
 	LSEC_TRY(lsec_station__require_role(st, person, "security-officer", action, err));
 	LSEC_TRY(verified_list(list_out, n_out, st, NULL, err));
 	a = lsec_station__approvable_find(*list_out, *n_out, id);
-	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND, "cannot %s release '%s': no such release", verb,
-		    id);
+	LSEC_ENSURE(a != NULL, LSEC_E_NOTFOUND,
+		    "cannot %s release '%s': no such release; name it by its number or as "
+		    "PRODUCT@VERSION, the version the image carries with its +build part "
+		    "(sensor@1.4.0+27; a build 0 is written sensor@1.4.0): 'linesec release list' "
+		    "shows them",
+		    verb, id);
 	LSEC_ENSURE(!is_revoked(a), revoked_code, "cannot %s release %s@%s: %s", verb, a->name,
 		    a->version, revoked_why);
 	*a_out = a;

@@ -593,7 +593,11 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 #define REFUSE(...) LSEC_BAIL(LSEC_E_STATION_SHIP_GATE, "cannot ship unit '%s': " __VA_ARGS__)
 	if (unit.state != LSEC_UNIT_LOCKED) {
-		REFUSE("it is %s; only a locked unit ships", serial, lsec_unit_state_name(unit.state));
+		REFUSE("it is %s; only a locked unit ships (%s)", serial,
+		       lsec_unit_state_name(unit.state),
+		       unit.state < LSEC_UNIT_LOCKED
+			       ? "run the SOPs it has not passed: linesec build --device URI"
+			       : "its record: linesec unit show SERIAL");
 	}
 	/* The unit itself first: what it is decides before what its records claim. */
 	LSEC_TRY(gate_device(&dev, st, &unit, uri, err));

@@ -343,6 +343,14 @@ const char *lsec_station__leaf_ev(const struct json_t *leaf, const char *key);
  */
 const lsec_store_approvable *lsec_station__approvable_find(const lsec_store_approvable *list,
 							   size_t n, const char *id);
+/*
+ * Checks that product is one of line.yaml's products; LSEC_E_STATION_CONFIG
+ * naming it and the line's products otherwise.
+ */
+/* The line's products, quoted and comma-separated, into buf ("none" when it has none). */
+const char *lsec_station__product_names(char *buf, size_t cap, const lsec_station *st);
+int lsec_station__require_product(lsec_station *st, const char *product, const char *what,
+				  lsec_err *err);
 /* The line CA, opened on first use (borrowed). */
 int lsec_station__ca(lsec_ca **out, lsec_station *st, lsec_err *err);
 /* Checks that person is registered, enabled and holds role. LSEC_E_STATION_ROLE. */

@@ -64,9 +64,20 @@ done
 # Releases: the submitter cannot approve; a debug build is refused; an operator cannot approve.
 LINESEC_PASSWORD=alice-pw L product key submit --as alice sensor fw.pub.pem >/dev/null
 LINESEC_PASSWORD=bob-pw-123 L product key approve --as bob sensor@1 >/dev/null
+# A product the line does not have is refused at submit (the first command that can know), naming it
+# and the line's products; nothing is recorded.
+LINESEC_PASSWORD=alice-pw status 4 release submit --as alice rel.img --product acme
+grep -q "product 'acme' is not a product of line 'line1': its products (line.yaml) are 'sensor'" err.txt ||
+	{ cat err.txt; fail "unknown product not refused at submit, naming the line's products"; }
+L release list --as bob --json | grep -q acme && fail "a release of an unknown product was recorded"
 LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=alice-pw status 8 release approve --as alice sensor@2.0.0
 grep -q "a second security officer must approve" err.txt || fail "self-approval message"
+# PRODUCT@VERSION: a build 0 is written without '+0', and with it names the same release.
+LINESEC_PASSWORD=alice-pw status 8 release approve --as alice sensor@2.0.0+0
+LINESEC_PASSWORD=alice-pw status 6 release approve --as alice sensor@2.0
+grep -q "PRODUCT@VERSION, the version the image carries with its +build part" err.txt ||
+	{ cat err.txt; fail "an unknown release id does not say how releases are named"; }
 LINESEC_PASSWORD=olga-pw-123 status 10 release approve --as olga sensor@2.0.0
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@2.0.0 >/dev/null
 LINESEC_PASSWORD=alice-pw L release submit --as alice dbg.img --product sensor >/dev/null
@@ -146,6 +157,21 @@ if [ -f line/registry.db ]; then
 	! grep -a -q "test-ca-passphrase" line/registry.db || fail "CA passphrase in the registry"
 fi
 [ -z "$(ls line/labels 2>/dev/null)" ] || fail "a label file with a password was left behind"
+
+# A second batch with a prefix of its own is built (same file names would be refused as cloned).
+L sim new --count 1 --dir batch2 --prefix b2- >/dev/null
+L build --as olga --batch --device sim:batch2/b2-001.sim | grep -q "unit b2-001: shipped" ||
+	fail "a second batch with --prefix was not built"
+# With two products, a new unit never silently takes the first: it is refused until one is named.
+printf '  - id: meter\n    target: "sim://"\n' >>line/line.yaml
+L sim new --count 2 --dir batch3 --prefix b3- >/dev/null
+status 4 build --as olga --batch --device sim:batch3/b3-001.sim
+grep -q "cannot register unit 'b3-001': line 'line1' builds 2 products ('sensor', 'meter'): name the unit's product with --product" err.txt ||
+	{ cat err.txt; fail "a new unit took a product silently"; }
+status 6 unit show --as olga b3-001
+L build --as olga --batch --product sensor --device sim:batch3/b3-001.sim | grep -q "unit b3-001: shipped" ||
+	fail "--product did not choose the product"
+L unit show --as olga b3-001 >rec3.txt || true; grep -q "product sensor" rec3.txt || { head -3 rec3.txt; fail "b3-001 is not a sensor"; }
 cd "$tmp"
 }
 

@@ -83,7 +83,7 @@ suite() {
 	has "cannot approve a release 'bob': wrong name or password" err.txt "$label: the refusal is named"
 	expect 2 "$label: --as bob with no password at all does not sign" setsid -w env -u LINESEC_PASSWORD \
 		"$L" release approve --as bob sensor@2.1.0
-	has "cannot read a password: no terminal" err.txt "$label: it asks for bob's password"
+	has "cannot ask for the password of bob, to sign (approve a release): this process has no terminal" err.txt "$label: it asks for bob's password"
 	check "$label: the refused signature is a leaf naming bob" "[ \"\$(leaves signature refused bob)\" = 1 ]"
 	expect 0 "$label: release list" "$L" release list --as bob --json
 	check "$label: sensor@2.1.0 is not approved" "! grep -q '\"version\":\"2.1.0\"[^}]*\"state\":\"approved\"' out.txt"

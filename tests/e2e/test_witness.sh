@@ -5,7 +5,9 @@
 #  - the supervisor is logged in, but nobody types the witness's password:
 #    the debug-lock run (whose tamper seal needs the supervisor's witness)
 #    is refused before its first step, the debug port is never locked, no
-#    leaf names a witness; --batch does not sign for the witness;
+#    leaf names a witness; --batch does not sign for the witness; with no
+#    supervisor logged in, a build is refused before its first SOP (nothing
+#    recorded for the unit), naming the step and what to do;
 #  - a wrong witness password is a refused signature leaf, the step fails
 #    and nothing is witnessed; the right one: the seal's leaf records who
 #    witnessed, in which role, and that the signature means "witnessed";
@@ -55,6 +57,13 @@ suite() {
 	check "$label: the debug port was never locked (no debug.lock leaf)" \
 		"[ \"\$(leaves debug.lock)\" = 0 ]"
 	check "$label: no leaf names a witness" "[ \"\$(leaves % witnessed-by)\" = 0 ]"
+	check "$label: the build was refused before its first SOP (unit-001 never registered)" \
+		"[ \"\$(leaves unit.register '\"unit\":\"unit-001\"')\" = 0 ]"
+	# The SOPs without a witness run alone; debug-lock's seal still needs sam's signature.
+	for s in flash provision secure-boot; do
+		expect 0 "$label: run $s on unit-001 (no witness needed)" \
+			notty "$L" run "$s" --as olga --device sim:units/unit-001.sim --batch
+	done
 	expect 10 "$label: run debug-lock --batch does not sign for the witness either" \
 		notty "$L" run debug-lock --as olga --device sim:units/unit-001.sim --batch
 	check "$label: still no debug.lock leaf" "[ \"\$(leaves debug.lock)\" = 0 ]"
@@ -80,6 +89,19 @@ suite() {
 		"$L" build --as olga --witness sam --device sim:units/unit-002.sim --batch
 	check "$label: the seal leaf holds witnessed-by sam, his role and meaning witnessed" \
 		"[ \"\$(leaves confirm '\"step\":\"seal\"' '\"outcome\":\"passed\"' '\"witnessed-by\":\"sam\"' '\"witness-role\":\"supervisor\"' '\"meaning\":\"witnessed\"')\" = 1 ]"
+
+	# 3b. No supervisor logged in at all: the build is refused before its first SOP, naming
+	# the step, who is missing and what to do; nothing is recorded for the unit.
+	"$L" logout sam >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" login alice >/dev/null
+	LINESEC_WITNESS_PASSWORD=$sam_pw expect 8 "$label: a build with no supervisor logged in is refused" \
+		"$L" build --as olga --device sim:units/unit-003.sim --batch
+	has "cannot witness step 'seal' of SOP 'debug-lock' on unit 'unit-003': 'alice' is a security-officer, the step needs a supervisor: a supervisor logs in on station" err.txt \
+		"$label: the refusal names the step, the person present and what to do"
+	check "$label: nothing was recorded for unit-003" \
+		"[ \"\$(leaves % '\"unit\":\"unit-003\"')\" = 0 ]"
+	"$L" logout alice >/dev/null
+	LINESEC_PASSWORD=$sam_pw "$L" login sam >/dev/null
 
 	# 4. Scrap: no password, a wrong one, then sam's.
 	expect 0 "$label: unit-001 decommissioned" \

@@ -152,3 +152,32 @@ line_with_release() {
 		bad "$label: the line with release sensor@2.0.0 was not set up"
 }
 sql() { reg_sql "${e2e_pg_url:-}" line/registry.db "$1"; }
+# Holes in a message: an empty slot where a name, a step or an action belongs.
+# The patterns (extended regular expressions) live here alone; no_holes FILE
+# LABEL reports every line of FILE (the output of failing commands, e.g. an
+# e2e_log) that matches one, naming the pattern.
+msg_hole_patterns=(
+	'\(\)'                 # "failed ()"
+	'\( +\)'               # "( )"
+	'\(SOP ,'              # "(SOP , step ship-gate)"
+	', step \)'            # "(SOP flash, step )"
+	': *;'                 # "failed: ;"
+	'; *$'                 # "...; " with nothing after
+	"(^|[^A-Za-z0-9])''"   # "unit ''"
+	'(^|[^\\])""'          # "step": ""
+	'\(null\)'             # printf of NULL
+	'  [,;:.)]'            # "unit  ," a double space before punctuation
+	' [,;]'                # "unit ," a space before a comma or semicolon
+	'\(  '                 # "(  x"
+)
+no_holes() {
+	local file=$1 label=$2 p n=0
+	for p in "${msg_hole_patterns[@]}"; do
+		if grep -nE -- "$p" "$file" >holes.txt; then
+			bad "$label: a message has a hole (pattern $p):"
+			sed 's/^/    /' holes.txt | head -5
+			n=$((n + 1))
+		fi
+	done
+	[ "$n" -gt 0 ] || ok "$label: no message has a hole ($(wc -l <"$file") lines read)"
+}

@@ -54,7 +54,17 @@ static void test_station_gang__summary(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "results")), 8);
 	assert_false(json_is_true(json_object_get(j, "stopped")));
 	assert_null(json_object_get(j, "stop-reason"));
+	assert_int_equal(json_integer_value(json_object_get(j, "already-shipped")), 0);
 	json_decref(j);
+	lsec_station_gang_summary_free(sum);
+	/* A re-run: the six shipped units are already shipped, neither refused nor in the yield. */
+	sum = NULL;
+	fx_ok(lsec_station_gang(&sum, &fx->cfg, (const char *const *)uris, n, 3, &err), &err);
+	assert_int_equal(sum->attempted, 8);
+	assert_int_equal(sum->already_shipped, 6);
+	assert_int_equal(sum->shipped, 0);
+	assert_int_equal(sum->refused + sum->quarantined, 2);
+	assert_int_equal(sum->yield_permille, 0);
 	lsec_station_gang_summary_free(sum);
 	fx_log_verifies(fx);
 	lsec_station_uris_free(uris, n);
