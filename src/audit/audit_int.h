@@ -337,6 +337,42 @@ void lsec_audit__signer_wrote(lsec_audit_signer *s, uint64_t seq, const uint8_t 
  */
 int lsec_audit__action_seqs(uint64_t **out, size_t *n_out, lsec_store *st, lsec_audit_signer *s,
 			    const char *action, lsec_err *err);
+/* ---- what a process derived from a leaf's bytes (memo.c) ------------------- */
+
+/*
+ * A memo of leaves read: per position, the bytes, their SHA-256 and the
+ * index keys they name (lsec_audit__index_leaf_keys). Pure functions of the
+ * bytes: it grants no trust (signatures are judged at each read).
+ */
+typedef struct lsec_audit__memo lsec_audit__memo;
+typedef struct lsec_audit__memo_entry lsec_audit__memo_entry;
+/* -1 when out of memory (*out NULL: nothing is kept). */
+int lsec_audit__memo_new(lsec_audit__memo **out);
+void lsec_audit__memo_free(lsec_audit__memo *m);
+/*
+ * The entry of leaf seq when m (may be NULL) holds these very bytes with
+ * this very stored hash; NULL otherwise (the caller checks the row in full).
+ */
+const lsec_audit__memo_entry *lsec_audit__memo_get(const lsec_audit__memo *m, uint64_t seq,
+						   const uint8_t *leaf, size_t len,
+						   const uint8_t stored_hash[32]);
+/*
+ * Keeps leaf seq: its bytes, hash (the caller computed it from these bytes
+ * and compared it with the stored one) and keys. The entry, or NULL when
+ * nothing was kept (m NULL, out of memory).
+ */
+const lsec_audit__memo_entry *lsec_audit__memo_put(lsec_audit__memo *m, uint64_t seq,
+						   const uint8_t *leaf, size_t len,
+						   const uint8_t hash[32],
+						   const char keys[][LSEC_STORE_INDEX_KEY_MAX + 1],
+						   size_t nkeys);
+/* The entry's leaf hash (32 bytes). */
+const uint8_t *lsec_audit__memo_hash(const lsec_audit__memo_entry *e);
+/* Whether the entry's leaf is filed under key. */
+bool lsec_audit__memo_names(const lsec_audit__memo_entry *e, const char *key);
+/* The memo of signer s (made on first use; NULL when out of memory). */
+lsec_audit__memo *lsec_audit__signer_memo(lsec_audit_signer *s);
+
 /* The index root of the last checkpoint s made in this process (see signer_verified). */
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s);
 

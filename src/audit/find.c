@@ -194,6 +194,37 @@ out:
 	return rc;
 }
 
+/*
+ * Leaf seq of the tail: its bytes must match its stored hash (h: that hash);
+ * *match: whether its content files it under l's key. A row holding the very
+ * bytes and stored hash this process already checked is answered from the
+ * memo of l's signer (the same hash, the same keys); any other is checked
+ * in full and remembered.
+ */
+static int tail_leaf(bool *match, uint8_t h[32], const struct lookup *l, uint64_t seq,
+		     const uint8_t *leaf, size_t len, const uint8_t leaf_hash[32], lsec_err *err)
+{
+	int rc = 0;
+	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
+	lsec_audit__memo *m = l->signer != NULL ? lsec_audit__signer_memo(l->signer) : NULL;
+	const lsec_audit__memo_entry *e = lsec_audit__memo_get(m, seq, leaf, len, leaf_hash);
+	*match = false;
+	if (e == NULL) {
+		LSEC_TRY(tail_hash_check(h, seq, leaf, len, leaf_hash, err));
+		size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
+		if ((e = lsec_audit__memo_put(m, seq, leaf, len, h, keys, n)) == NULL) {
+			for (size_t i = 0; i < n; i++) {
+				*match = *match || same(keys[i], l->key);
+			}
+			goto out;
+		}
+	}
+	memcpy(h, lsec_audit__memo_hash(e), 32);
+	*match = lsec_audit__memo_names(e, l->key);
+out:
+	return rc;
+}
+
 /* One leaf of the tail: checked like any leaf read, kept when its content names the key. */
 static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
 		   const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
@@ -201,17 +232,12 @@ static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	int rc = 0;
 	struct lookup *l = ctx;
 	uint8_t h[32];
-	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
+	bool match = false;
 	json_t *j = NULL;
 	(void)unit;
 	LSEC_TRY(tail_next(l, seq, err));
-	LSEC_TRY(tail_hash_check(h, seq, leaf, len, leaf_hash, err));
+	LSEC_TRY(tail_leaf(&match, h, l, seq, leaf, len, leaf_hash, err));
 	LSEC_TRY(lsec_audit__signer_sig_check(l->signer, seq, h, sig, sig_len, err));
-	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
-	bool match = false;
-	for (size_t i = 0; i < n; i++) {
-		match = match || same(keys[i], l->key);
-	}
 	if (!match) {
 		goto out;
 	}
@@ -485,21 +511,17 @@ static int tail_seq_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t 
 	int rc = 0;
 	struct lookup *l = ctx;
 	uint8_t h[32];
-	char keys[LSEC_AUDIT__INDEX_KEYS][LSEC_STORE_INDEX_KEY_MAX + 1];
+	bool match = false;
 	(void)unit;
 	LSEC_TRY(tail_next(l, seq, err));
-	LSEC_TRY(tail_hash_check(h, seq, leaf, len, leaf_hash, err));
+	LSEC_TRY(tail_leaf(&match, h, l, seq, leaf, len, leaf_hash, err));
 	if (l->tree != NULL && seq < l->tree_to) {
 		LSEC_TRY(lsec_audit_tree_append(l->tree, h, err));
 	} else if (l->tail_signed && l->signer != NULL) {
 		LSEC_TRY(lsec_audit__signer_sig_known(l->signer, seq, h, sig, sig_len, err));
 	}
-	size_t n = lsec_audit__index_leaf_keys(keys, leaf, len);
-	for (size_t i = 0; i < n; i++) {
-		if (same(keys[i], l->key)) {
-			LSEC_TRY(lsec_json_append(l->arr, json_integer((json_int_t)seq), err));
-			break;
-		}
+	if (match) {
+		LSEC_TRY(lsec_json_append(l->arr, json_integer((json_int_t)seq), err));
 	}
 out:
 	return rc;

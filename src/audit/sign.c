@@ -44,6 +44,7 @@ struct lsec_audit_signer {
 	uint8_t index[32];         /* and the index root that checkpoint signs */
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
 	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
+	lsec_audit__memo *memo;    /* leaves' bytes, hashes and index keys read (memo.c) */
 	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
 	 * says, the keys trusted then (references held) and the entry whose key signed it. */
 	uint8_t note_sha256[32];
@@ -350,6 +351,7 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 		EVP_PKEY_free(s->seen[i].by);
 	}
 	lsec_free(s->seen);
+	lsec_audit__memo_free(s->memo);
 	lsec_free(s);
 }
 
@@ -443,6 +445,14 @@ lsec_audit__keyring *lsec_audit__signer_keyring(lsec_audit_signer *s)
 lsec_audit_tree *lsec_audit__signer_verified(lsec_audit_signer *s)
 {
 	return &s->verified;
+}
+
+lsec_audit__memo *lsec_audit__signer_memo(lsec_audit_signer *s)
+{
+	if (s->memo == NULL && lsec_audit__memo_new(&s->memo) < 0) {
+		return NULL; /* nothing kept: each leaf is checked in full */
+	}
+	return s->memo;
 }
 
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)

@@ -227,6 +227,30 @@ static void default_serial(char *out, size_t cap, const char *uri)
 }
 
 /*
+ * The transaction bodies below touch nothing but the registry and the log
+ * (no device action) and read what they decide on inside: a conflict with
+ * another station's transaction runs them again (lsec_store_tx_run).
+ */
+struct register_tx {
+	lsec_station__run *r;
+	const json_t *ev;
+	const char *product;
+};
+
+static int register_body(void *ctx, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	struct register_tx *b = ctx;
+	lsec_station__run *r = b->r;
+	const lsec_station_config *cfg = r->st->cfg;
+	LSEC_TRY(lsec_store_unit_create(store, r->serial, r->uid_hex, b->product, cfg->station_id,
+					err));
+	LSEC_TRY(leaf(r, cfg->operator_name, NULL, "unit.register", "registered", b->ev, err));
+out:
+	return rc;
+}
+
+/*
  * Checks the unit against the registry before anything is written: a UID
  * held by another serial, or a serial registered with another UID, is a
  * clone; a blank unit that already holds a key or certificate is stopped.
@@ -317,12 +341,8 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			       lsec_unit_state_name(LSEC_UNIT_NEW));
 		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
 		/* Durable with the intent of the first step that writes to the unit. */
-		LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
-		LSEC_TRY(lsec_store_unit_create(st->store, r->serial, r->uid_hex, product,
-						st->cfg->station_id, err));
-		LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "unit.register", "registered", ev,
-			      err));
-		LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+		struct register_tx b = {r, ev, product};
+		LSEC_TRY(lsec_store_tx_run(st->store, true, register_body, &b, err));
 	}
 	LSEC_TRY(lsec_store_unit_get(unit, st->store, r->serial, err));
 	snprintf(r->product, sizeof(r->product), "%s", unit->product);
@@ -460,6 +480,42 @@ static json_t *params_json(const lsec_sop_step *s)
 	return o;
 }
 
+struct outcome_tx {
+	lsec_station__run *r;
+	int64_t step_id;
+	const char *person, *witness;
+	bool passed;
+};
+
+static int outcome_body(void *ctx, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	struct outcome_tx *b = ctx;
+	char fp[65], cs[41];
+	if (b->passed && b->r->add_identity) {
+		lsec_buf der = LSEC_BUF_INIT(1 << 16);
+		lsec_hex_encode(fp, b->r->key_fp, 32);
+		lsec_cert_serial_hex(cs, b->r->cert);
+		rc = lsec_cert_encode(&der, b->r->cert, true, err);
+		if (rc == 0) {
+			rc = lsec_store_identity_add(store, b->r->serial, fp, cs, der.data, der.len,
+						     LSEC_KEY_ACTIVE, err);
+		}
+		lsec_buf_release(&der);
+		LSEC_TRY(rc);
+	}
+	if (b->passed && b->r->add_credential) {
+		LSEC_TRY(lsec_store_credential_add(store, b->r->serial, b->r->cred_fp_hex, err));
+	}
+	const char *outcome = b->passed ? "passed" : "failed";
+	LSEC_TRY(lsec_store_step_finish(store, b->step_id, outcome, b->witness, b->r->evidence,
+					err));
+	LSEC_TRY(leaf(b->r, b->person, b->r->step->id, b->r->step->action->id, outcome,
+		      b->r->evidence, err));
+out:
+	return rc;
+}
+
 /*
  * The outcome transaction: the step closes with its evidence, the registry
  * changes the action asked for land, and so does the audit leaf.
@@ -468,9 +524,7 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 			  const char *witness, bool passed, const lsec_err *why, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
-	char fp[65], cs[41];
 	if (!passed && why != NULL) {
 		json_object_set_new(r->evidence, "error", json_string(why->msg));
 		json_object_set_new(r->evidence, "error-code",
@@ -492,28 +546,9 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 	 * issued (an identity, a credential) leaves the station only after the
 	 * durable intent of the step that hands it over.
 	 */
-	LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
-	if (passed && r->add_identity) {
-		lsec_buf der = LSEC_BUF_INIT(1 << 16);
-		lsec_hex_encode(fp, r->key_fp, 32);
-		lsec_cert_serial_hex(cs, r->cert);
-		rc = lsec_cert_encode(&der, r->cert, true, err);
-		if (rc == 0) {
-			rc = lsec_store_identity_add(st->store, r->serial, fp, cs, der.data, der.len,
-						     LSEC_KEY_ACTIVE, err);
-		}
-		lsec_buf_release(&der);
-		LSEC_TRY(rc);
-	}
-	if (passed && r->add_credential) {
-		LSEC_TRY(lsec_store_credential_add(st->store, r->serial, r->cred_fp_hex, err));
-	}
-	LSEC_TRY(lsec_store_step_finish(st->store, step_id, passed ? "passed" : "failed", witness,
-					r->evidence, err));
-	LSEC_TRY(leaf(r, person, r->step->id, r->step->action->id, passed ? "passed" : "failed",
-		      r->evidence, err));
+	struct outcome_tx ob = {r, step_id, person, witness, passed};
+	LSEC_TRY(lsec_store_tx_run(st->store, true, outcome_body, &ob, err));
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
 	return rc;
 }
 
@@ -546,6 +581,26 @@ out:
 	return rc;
 }
 
+struct intent_tx {
+	lsec_station__run *r;
+	const char *person;
+	json_t *intent;
+	int64_t *step_id;
+};
+
+static int intent_body(void *ctx, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	struct intent_tx *b = ctx;
+	const lsec_sop_step *s = b->r->step;
+	LSEC_TRY(lsec_store_step_begin(b->step_id, store, b->r->run_id, s->id, b->person, err));
+	/* The leaf names its run and its steps row, inside the hash (audit verify replays them). */
+	LSEC_TRY(step_ids(b->intent, b->r->run_id, *b->step_id, err));
+	LSEC_TRY(leaf(b->r, b->person, s->id, s->action->id, "started", b->intent, err));
+out:
+	return rc;
+}
+
 /*
  * Runs one attempt of the current step. Returns 0 when it passed, 1 when
  * the device or a check failed (why says how), < 0 when recording failed.
@@ -566,13 +621,9 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 		json_object_set_new(intent, "reconcile", json_true());
 	}
 	/* Intent first: before an irreversible act the registry knows what is about to happen. */
-	LSEC_TRY(lsec_station__intent_durable(s->action) ? lsec_store_tx_begin(&tx, st->store, err)
-					   : lsec_store_tx_begin_unsynced(&tx, st->store, err));
-	LSEC_TRY(lsec_store_step_begin(&step_id, st->store, r->run_id, s->id, person, err));
-	/* The leaf names its run and its steps row, inside the hash (audit verify replays them). */
-	LSEC_TRY(step_ids(intent, r->run_id, step_id, err));
-	LSEC_TRY(leaf(r, person, s->id, s->action->id, "started", intent, err));
-	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	struct intent_tx ib = {r, person, intent, &step_id};
+	LSEC_TRY(lsec_store_tx_run(st->store, !lsec_station__intent_durable(s->action), intent_body,
+				   &ib, err));
 	lsec_station__crash_point(sop_name(r), s->id, "intent");
 
 	json_decref(r->evidence);
@@ -731,6 +782,44 @@ out:
 	return rc;
 }
 
+struct run_tx {
+	lsec_station__run *r;
+	json_t *ev;
+	lsec_unit_state to; /* run_finish_body */
+};
+
+/* The run opens: its row, its release, its run.start leaf, the release quota. */
+static int run_start_body(void *ctx, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	struct run_tx *b = ctx;
+	lsec_station__run *r = b->r;
+	const lsec_station_config *cfg = r->st->cfg;
+	LSEC_TRY(lsec_store_run_begin(&r->run_id, store, r->serial, sop_name(r), r->sop_version,
+				      cfg->operator_name, cfg->station_id, err));
+	LSEC_TRY(lsec_json_set(b->ev, LSEC_EV_RUN, json_integer((json_int_t)r->run_id), err));
+	if (r->have_release) {
+		LSEC_TRY(lsec_store_run_set_release(store, r->run_id, r->release, err));
+	}
+	LSEC_TRY(leaf(r, cfg->operator_name, NULL, "run.start", "started", b->ev, err));
+	LSEC_TRY(lsec_station__quota_check(r, err));
+out:
+	return rc;
+}
+
+/* The run passed: its row closed, the unit's new state, the run.finish leaf. */
+static int run_finish_body(void *ctx, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	struct run_tx *b = ctx;
+	lsec_station__run *r = b->r;
+	LSEC_TRY(lsec_store_run_finish(store, r->run_id, "passed", err));
+	LSEC_TRY(lsec_store_unit_transition(store, r->serial, b->to, 0, err));
+	LSEC_TRY(leaf(r, r->st->cfg->operator_name, NULL, "run.finish", "passed", b->ev, err));
+out:
+	return rc;
+}
+
 /* Runs the SOP's steps on an identified unit (r->sop, r->tgt set). */
 static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err)
 {
@@ -767,16 +856,8 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		LSEC_TRY(lsec_json_set(ev, LSEC_EV_RELEASE_FIRST, json_true(), err));
 	}
 	/* Durable with the first durable intent of its steps. */
-	LSEC_TRY(lsec_store_tx_begin_unsynced(&tx, st->store, err));
-	LSEC_TRY(lsec_store_run_begin(&r->run_id, st->store, r->serial, sop_name(r), r->sop_version,
-				      st->cfg->operator_name, st->cfg->station_id, err));
-	LSEC_TRY(lsec_json_set(ev, LSEC_EV_RUN, json_integer((json_int_t)r->run_id), err));
-	if (r->have_release) {
-		LSEC_TRY(lsec_store_run_set_release(st->store, r->run_id, r->release, err));
-	}
-	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.start", "started", ev, err));
-	LSEC_TRY(lsec_station__quota_check(r, err));
-	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	LSEC_TRY(lsec_store_tx_run(st->store, true, run_start_body, &(struct run_tx){.r = r, .ev = ev},
+				   err));
 
 	for (size_t i = 0; i < lsec_sop_step_count(r->sop); i++) {
 		const lsec_sop_step *s = lsec_sop_step_at(r->sop, i);
@@ -837,11 +918,8 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		       LSEC_EV_RUN_OUTCOME, "passed", LSEC_EV_UNIT_STATE,
 		       lsec_unit_state_name(state_to[kind]));
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	LSEC_TRY(lsec_store_run_finish(st->store, r->run_id, "passed", err));
-	LSEC_TRY(lsec_store_unit_transition(st->store, r->serial, state_to[kind], 0, err));
-	LSEC_TRY(leaf(r, st->cfg->operator_name, NULL, "run.finish", "passed", ev, err));
-	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	LSEC_TRY(lsec_store_tx_run(st->store, false, run_finish_body,
+				   &(struct run_tx){r, ev, state_to[kind]}, err));
 	res->state = state_to[kind];
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);

@@ -571,6 +571,25 @@ out:
 }
 #undef DEVICE_REFUSE
 
+/* The ship record: the unit's state shipped (the gate's transition) and its ship-gate leaf. */
+struct ship_record {
+	lsec_station *st;
+	const char *serial;
+	const json_t *ev;
+};
+
+static int ship_record_body(void *ctx, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	struct ship_record *b = ctx;
+	LSEC_TRY(lsec_store_unit_transition(store, b->serial, LSEC_UNIT_SHIPPED,
+					    LSEC_STORE_SHIP_GATE, err));
+	LSEC_TRY(lsec_station__leaf(b->st, b->st->cfg->operator_name, b->serial, "ship-gate",
+				    "shipped", b->ev, err));
+out:
+	return rc;
+}
+
 int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 		      lsec_err *err)
 {
@@ -703,10 +722,9 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	dev = NULL;
 	LSEC_TRY(lsec_json_set(ev, LSEC_EV_UNIT_STATE,
 			       json_string(lsec_unit_state_name(LSEC_UNIT_SHIPPED)), err));
-	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
-	LSEC_TRY(lsec_store_unit_transition(st->store, serial, LSEC_UNIT_SHIPPED,
-					    LSEC_STORE_SHIP_GATE, err));
-	LSEC_TRY(lsec_station__leaf(st, st->cfg->operator_name, serial, "ship-gate", "shipped", ev, err));
+	/* Re-run after a conflict with another station's transaction: registry and log only. */
+	LSEC_TRY(lsec_store_tx_run(st->store, false, ship_record_body,
+				   &(struct ship_record){st, serial, ev}, err));
 #undef REFUSE
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);

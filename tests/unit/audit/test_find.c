@@ -193,6 +193,67 @@ static void test_audit_find__remembered_signature_keyed_by_hash(void **state)
 	assert_non_null(strstr(err.msg, "leaf 0 is bad"));
 }
 
+/*
+ * A lookup reuses what it derived from a tail leaf it read before (its hash
+ * and index keys) only while the row holds the very same bytes and stored
+ * hash: leaf bytes rewritten after a lookup (hash kept) are refused by the
+ * next lookup of the same process, and bytes rewritten with a matching hash
+ * (naming another action) are refused by their signature, not skipped.
+ */
+static void test_audit_find__tail_memo_keyed_by_bytes(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	uint8_t h[32];
+	uint64_t n = 0;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "release.submit", "sensor", "1.1.0");   /* 1 */
+	for (int i = 0; i < 2; i++) { /* the second time from the memo: the same answer */
+		assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			       &err);
+		assert_int_equal(json_array_size(found), 2);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(found, 1),
+								       "person")),
+				    "bob");
+		json_decref(found);
+		found = NULL;
+	}
+	assert_lsec_ok(lsec_audit_leaves_count(&n, db->st, "action", "release.submit", &err), &err);
+	assert_int_equal(n, 2);
+	/* Bytes rewritten in place (bob becomes eve, the length and the stored hash kept): the
+	 * memo does not answer, the row is refused. */
+	lsec_buf leaf = LSEC_BUF_INIT(1u << 16);
+	assert_lsec_ok(lsec_store_leaf_get(&leaf, h, NULL, db->st, 1, &err), &err);
+	uint8_t *bob = memmem(leaf.data, leaf.len, "\"bob\"", 5);
+	assert_non_null(bob);
+	memcpy(bob, "\"eve\"", 5);
+	assert_lsec_ok(lsec_store__query(db->st, "UPDATE audit_leaves SET leaf = ? WHERE seq = 1",
+					 (store_val[]){SV_B(leaf.data, leaf.len)}, 1, NULL, NULL,
+					 &err),
+		       &err);
+	lsec_buf_release(&leaf);
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			 LSEC_E_AUDIT_LEAF_HASH, &err);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, "audit_leaves holds leaf 1"));
+	assert_lsec_code(lsec_audit_leaves_count(&n, db->st, "action", "release.submit", &err),
+			 LSEC_E_AUDIT_LEAF_HASH, &err);
+	/* Bytes and hash rewritten together (no longer naming the action): its signature. */
+	const char *other = "{\"action\":\"release.revoke\",\"person\":\"eve\",\"seq\":1}";
+	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)other, strlen(other), &err), &err);
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = 1",
+					 (store_val[]){SV_B((const uint8_t *)other, strlen(other)),
+						       SV_B(h, 32)},
+					 2, NULL, NULL, &err),
+		       &err);
+	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, "leaf 1 is bad"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
 
 int main(void)
@@ -202,6 +263,7 @@ int main(void)
 		T(test_audit_find__index_and_bytes_checked),
 		T(test_audit_find__no_trusted_keys_refused),
 		T(test_audit_find__remembered_signature_keyed_by_hash),
+		T(test_audit_find__tail_memo_keyed_by_bytes),
 	};
 	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -22,6 +22,9 @@
 
 #define FX_HASH "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 
+/* A registry location for station_fx_setup (a PostgreSQL URL); NULL: SQLite in the test folder. */
+static const char *fx_registry_at;
+
 typedef struct station_fx {
 	char *dir;
 	char *registry;
@@ -207,7 +210,8 @@ static inline int station_fx_setup(void **state)
 	lsec_key *k = NULL;
 	lsec_buf pem = LSEC_BUF_INIT(4096);
 	fx->dir = lsec_test_tmpdir();
-	fx->registry = lsec_test_path(fx->dir, "registry.db");
+	fx->registry = fx_registry_at != NULL ? lsec_asprintf("%s", fx_registry_at)
+					 : lsec_test_path(fx->dir, "registry.db");
 	fx->ca_dir = lsec_test_path(fx->dir, "ca");
 	fx->fleet = lsec_test_path(fx->dir, "fleet");
 	fx->fw_key = lsec_test_path(fx->dir, "fw.pub.pem");
