@@ -806,6 +806,21 @@ int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err)
 	int rc = 0;
 	rsp_session *s = S(t);
 	LSEC_TRY(transact_str(s, "ask why the target stopped (?)", "?", err));
+	if (s->link.ack && s->reply.len > 0 && strchr("STWXE", s->reply.data[0]) == NULL) {
+		/*
+		 * In ack mode a server may send the previous reply again (it took
+		 * our ack late, as QEMU does for a running target it has just
+		 * stopped): the stop reply follows it.
+		 */
+		rsp_event_kind ev = RSP_EV_NONE;
+		while (ev != RSP_EV_PACKET) {
+			LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms,
+					       "ask why the target stopped (?)", err));
+		}
+		LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, "ask why the target stopped (?)", err));
+		lsec_buf_reset(&s->reply);
+		LSEC_TRY(lsec_buf_append(&s->reply, s->link.dec.buf, s->link.dec.len, err));
+	}
 	LSEC_TRY(stop_reply(s, "ask why the target stopped (?)", sig, err));
 out:
 	return rc;
