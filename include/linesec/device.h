@@ -739,6 +739,18 @@ LSEC_API LSEC_MUST_USE int lsec_device_profile_check_product(const lsec_device_p
 							     const char *revision,
 							     const char *device_revision,
 							     lsec_err *err);
+/*
+ * The early chip check on an open device, before anything is written to
+ * it: reads the chip's family and revision as the device's profile says
+ * (family.read, revision.read; a sim: device is the built-in profile
+ * linesec-sim, read through its chip id), matches them against the
+ * profile (lsec_device_profile_match) and checks them against a product
+ * made on family and revision (lsec_device_profile_check_product). NULL
+ * family: nothing to check, nothing read. LSEC_E_TGT_WRONG_CHIP naming the
+ * device and both sides; read failures as the device's operations.
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_chip_check(lsec_device *t, const char *family,
+						  const char *revision, lsec_err *err);
 /* Warnings of the check: an SOP step the profile cannot do; NULL past the end. */
 LSEC_API const char *lsec_device_profile_warning(const lsec_device_profile *p, size_t i);
 

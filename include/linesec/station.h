@@ -141,6 +141,8 @@ LSEC_API LSEC_MUST_USE int lsec_station_write_default_sops(const char *dir, lsec
  */
 typedef struct lsec_station_product {
 	const char *id;
+	/* The chip it is made on (lsec_line_product_chip; NULL: not said), checked first. */
+	const char *family, *revision;
 } lsec_station_product;
 
 /* Called for a manual step: set *ok to whether person confirmed it. */

@@ -409,8 +409,13 @@ static int field_read(lsec_device_fuse_field *fld, uint32_t words[FIELD_MAX_WORD
 	int rc = 0;
 	lsec_device_info info;
 	LSEC_ENSURE((unsigned)fuse < LSEC_FUSE_COUNT, LSEC_E_USAGE, "unknown fuse %d", (int)fuse);
-	LSEC_TRY(lsec_device_info_get(&info, t, err));
-	*fld = info.fuses[fuse];
+	if (t != NULL && t->ops->fuse_field != NULL) {
+		LSEC_TRY(enter(t, err));
+		LSEC_TRY(leave(t, t->ops->fuse_field(t, fuse, fld, err), err));
+	} else {
+		LSEC_TRY(lsec_device_info_get(&info, t, err));
+		*fld = info.fuses[fuse];
+	}
 	LSEC_ENSURE(fld->nwords >= 1 && fld->nwords <= FIELD_MAX_WORDS && fld->mask != 0 &&
 			    (!lsec_device_fuse_is_digest(fuse) ||
 			     (fld->nwords == 8 && fld->mask == 0xffffffffu)),
@@ -598,6 +603,49 @@ out:
 }
 
 /* ---- debug, keystore, erase --------------------------------------------- */
+
+int lsec_device_chip_check(lsec_device *t, const char *family, const char *revision,
+			   lsec_err *err)
+{
+	int rc = 0;
+	lsec_device_profile *own = NULL;
+	const lsec_device_profile *p = NULL;
+	char *fam = NULL, *rev = NULL;
+	const char *label = NULL, *rev_label = NULL;
+	lsec_err why = LSEC_ERR_INIT;
+	LSEC_ENSURE_REF(t);
+	if (family == NULL) {
+		goto out;
+	}
+	LSEC_TRY(enter(t, err));
+	if (t->ops->chip_read != NULL) {
+		LSEC_TRY(leave(t, t->ops->chip_read(t, &p, &fam, &rev, err), err));
+	} else {
+		lsec_device_info info;
+		LSEC_TRY(lsec_device_info_get(&info, t, err));
+		LSEC_TRY(lsec_device_profile_load(&own, "linesec-sim", err));
+		p = own;
+		fam = lsec_strdup(info.chip_id);
+		rev = lsec_strdup(info.chip_id);
+		LSEC_ENSURE(fam != NULL && rev != NULL, LSEC_E_NOMEM, "out of memory");
+	}
+	int mrc = lsec_device_profile_match(&label, p, 0, fam, &why);
+	if (mrc == 0 && rev != NULL) {
+		mrc = lsec_device_profile_match(&rev_label, p, 1, rev, &why);
+	}
+	if (mrc == 0) {
+		mrc = lsec_device_profile_check_product(p, family, revision, rev_label, &why);
+	}
+	if (mrc < 0) {
+		LSEC_BAIL(mrc, "device '%s' is not the product's chip (%s%s%s): %s", t->uri, family,
+			  revision ? " revision " : "", revision ? revision : "", why.msg);
+	}
+out:
+	lsec_free(fam);
+	lsec_free(rev);
+	lsec_device_profile_free(own);
+	return rc;
+}
 
 int lsec_device_debug_attach(lsec_device *t, lsec_err *err)
 {

@@ -51,6 +51,21 @@ typedef struct lsec_device_ops {
 	 * flash program) gets this call once the outermost one ends.
 	 */
 	int (*commit)(lsec_device *t, lsec_err *err);
+	/*
+	 * Optional: where a named fuse lives, or LSEC_E_TGT_UNSUPPORTED naming
+	 * why the device has none. NULL: from the info's fuse layout.
+	 */
+	int (*fuse_field)(lsec_device *t, lsec_device_fuse fuse, lsec_device_fuse_field *out,
+			  lsec_err *err);
+	/*
+	 * Optional: the early chip check's reads: the device's profile
+	 * (borrowed) and what its family.read and revision.read gave (*family,
+	 * *revision: lsec_free; *revision NULL when the profile has no
+	 * revision read). NULL: the built-in profile linesec-sim matched
+	 * against the info's chip id (the simulated MCU).
+	 */
+	int (*chip_read)(lsec_device *t, const lsec_device_profile **profile, char **family,
+			 char **revision, lsec_err *err);
 } lsec_device_ops;
 
 struct lsec_device {

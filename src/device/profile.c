@@ -1096,10 +1096,10 @@ static int read_attestation(pctx *c, struct fy_node *root)
 		}
 		for (const char *s = strchr(line, '{'); s != NULL; s = strchr(s + 1, '{')) {
 			if (strncmp(s, "{digest}", 8) != 0 && strncmp(s, "{version}", 9) != 0 &&
-			    strncmp(s, "{build}", 7) != 0) {
+			    strncmp(s, "{build}", 7) != 0 && strncmp(s, "{uid}", 5) != 0) {
 				return perr(c, x, "attestation.line",
-					    "placeholder at '%.20s': expected {digest}, {version} "
-					    "or {build}",
+					    "placeholder at '%.20s': expected {digest}, {version}, "
+					    "{build} or {uid}",
 					    s);
 			}
 		}

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RSP_DEFAULT_TIMEOUT_MS 5000u
@@ -133,67 +134,25 @@ out:
 	return rc;
 }
 
-/* ---- profiles: how each device operation reaches the target ------------ */
-
-typedef enum rsp_op {
-	OP_INFO,
-	OP_FLASH_ERASE,
-	OP_FLASH_WRITE,
-	OP_FLASH_READ,
-	OP_FLASH_HASH,
-	OP_RESET,
-	OP_OTP,          /* read, burn, lock, locked */
-	OP_DEBUG_ATTACH,
-	OP_DEBUG_LEVEL,
-	OP_KEYS,         /* generate, inject, public, sign, status, certificates */
-	OP_CREDENTIAL,
-	OP_ERASE,        /* erase all, challenge, authenticated */
-	OP_COUNT
-} rsp_op;
-
-typedef enum rsp_method {
-	M_UNSUPPORTED = 0, /* the device cannot: refused, never pretended */
-	M_MONITOR,         /* the `lsec` monitor protocol over qRcmd */
-	M_MEMORY,          /* memory packets: m, X / M, vFlash* */
-} rsp_method;
-
-typedef struct rsp_profile {
-	const char *name;
-	rsp_method how[OP_COUNT];
-} rsp_profile;
-
-/*
- * The built-in profiles. `linesec-sim` is a simulated unit served by
- * `linesec sim serve`: flash through memory packets, everything else
- * through its monitor commands.
- */
-static const rsp_profile builtin_profiles[] = {
-	{"linesec-sim",
-	 {[OP_INFO] = M_MONITOR,
-	  [OP_FLASH_ERASE] = M_MEMORY,
-	  [OP_FLASH_WRITE] = M_MEMORY,
-	  [OP_FLASH_READ] = M_MEMORY,
-	  [OP_FLASH_HASH] = M_MONITOR,
-	  [OP_RESET] = M_MONITOR,
-	  [OP_OTP] = M_MONITOR,
-	  [OP_DEBUG_ATTACH] = M_MONITOR,
-	  [OP_DEBUG_LEVEL] = M_MONITOR,
-	  [OP_KEYS] = M_MONITOR,
-	  [OP_CREDENTIAL] = M_MONITOR,
-	  [OP_ERASE] = M_MONITOR}},
-	/* QEMU's board: memory only until its profile file describes the rest. */
-	{"qemu-lm3s6965evb",
-	 {[OP_FLASH_WRITE] = M_MEMORY, [OP_FLASH_READ] = M_MEMORY}},
-};
-
 /* ---- the session ------------------------------------------------------- */
 
+/*
+ * What the device can do and how is its profile's word
+ * (lsec_device_profile_load, docs/device-profiles.md): the backend runs
+ * the profile's steps and knows no chip itself.
+ */
 typedef struct rsp_session {
 	lsec_device *dev;
-	const rsp_profile *profile;
+	lsec_device_profile *profile;
+	const lsec_device_profile_layout *lay;
+	bool lsec_proto;         /* monitor-protocol lsec: "ok ARGS" / "error CODE MESSAGE" */
+	char *uart;              /* uart=PATH: the serial console's log (UART attestation) */
 	rsp_link link;
 	lsec_buf reply;          /* the last reply's payload */
 	lsec_buf out;            /* O-packet output of the last monitor command */
+	lsec_buf res;            /* the last operation's result (text, NUL-terminated) */
+	bool res_num;            /* the result is a number (a read32 step's): res_value */
+	uint32_t res_value;
 	size_t packet_size;      /* the most payload bytes the server takes */
 	int binary;              /* X: -1 unknown, 0 no, 1 yes */
 	int vflash;              /* vFlash*: -1 unknown, 0 no, 1 yes */
@@ -213,16 +172,7 @@ static int unsupported(rsp_session *s, const char *what, lsec_err *err)
 {
 	return lsec_err_set(err, LSEC_E_TGT_UNSUPPORTED, __FILE__, __LINE__,
 			    "cannot %s on device '%s': not supported by this device (profile %s)",
-			    what, s->dev->uri, s->profile->name);
-}
-
-/* Fails unless the profile has a way (want) to do op. */
-static int need(rsp_session *s, rsp_op op, rsp_method want, const char *what, lsec_err *err)
-{
-	if (s->profile->how[op] == want) {
-		return 0;
-	}
-	return unsupported(s, what, err);
+			    what, s->dev->uri, lsec_device_profile_name(s->profile));
 }
 
 /* Waits for the '+' of the packet just sent, resending it on '-' or silence. */
@@ -400,38 +350,23 @@ out:
 	return rc;
 }
 
-/* ---- the `lsec` monitor protocol --------------------------------------- */
+/* ---- monitor commands ----------------------------------------------------- */
 
 /*
- * Runs "lsec FORMAT..." as qRcmd. On "ok[ ARGS]" *args (may be NULL) points
- * at ARGS inside s->out (NUL-terminated, "" without). On "error CODE
- * MESSAGE" fails with CODE and the message prefixed with the device URI.
- * The command text and the packet are wiped afterwards: they may carry a
- * secret (key inject, credential store).
+ * Runs the monitor command cmd (qRcmd) and leaves its output in s->out,
+ * NUL-terminated, trailing line ends cut; *args points at the result:
+ * with the lsec protocol the ARGS of "ok[ ARGS]" (an "error CODE MESSAGE"
+ * fails with CODE and the message prefixed with the device URI), else the
+ * whole output. The packet is wiped afterwards: it may carry a secret (key
+ * inject, credential store).
  */
-static int monitor(rsp_session *s, const char *what, const char **args, lsec_err *err,
-		   const char *fmt, ...) LSEC_PRINTF(5, 6);
-static int monitor(rsp_session *s, const char *what, const char **args, lsec_err *err,
-		   const char *fmt, ...)
+static int monitor(rsp_session *s, const char *what, const char *cmd, const char **args,
+		   lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf cmd = LSEC_BUF_INIT(4 * RSP_MAX_PACKET);
 	lsec_buf pkt = LSEC_BUF_INIT(4 * RSP_MAX_PACKET);
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = NULL;
-	int len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	LSEC_ENSURE(len >= 0, LSEC_E_INTERNAL, "internal error: bad monitor format");
-	text = lsec_malloc((size_t)len + 1);
-	LSEC_ENSURE(text != NULL, LSEC_E_NOMEM, "out of memory");
-	va_start(ap, fmt);
-	vsnprintf(text, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	LSEC_TRY(lsec_buf_append_str(&cmd, "lsec ", err));
-	LSEC_TRY(lsec_buf_append(&cmd, text, (size_t)len, err));
 	LSEC_TRY(lsec_buf_append_str(&pkt, "qRcmd,", err));
-	LSEC_TRY(rsp_hex_append(&pkt, cmd.data, cmd.len, err));
+	LSEC_TRY(rsp_hex_append(&pkt, (const uint8_t *)cmd, strlen(cmd), err));
 	LSEC_TRY(transact(s, what, pkt.data, pkt.len, true, true, err));
 	LSEC_TRY(expect_ok(s, what, err));
 	LSEC_TRY(lsec_buf_append_u8(&s->out, 0, err));
@@ -441,10 +376,12 @@ static int monitor(rsp_session *s, const char *what, const char **args, lsec_err
 	while (on > 0 && (o[on - 1] == '\n' || o[on - 1] == '\r')) {
 		o[--on] = 0;
 	}
+	if (!s->lsec_proto) {
+		*args = o;
+		goto out;
+	}
 	if (strncmp(o, "ok", 2) == 0 && (o[2] == 0 || o[2] == ' ')) {
-		if (args != NULL) {
-			*args = o[2] == 0 ? o + 2 : o + 3;
-		}
+		*args = o[2] == 0 ? o + 2 : o + 3;
 		goto out;
 	}
 	if (strncmp(o, "error ", 6) == 0) {
@@ -460,49 +397,25 @@ static int monitor(rsp_session *s, const char *what, const char **args, lsec_err
 		  "cannot %s on device '%s': unexpected monitor output '%.80s' (expected ok or error)",
 		  what, s->dev->uri, o);
 out:
-	lsec_wipe(cmd.data, cmd.len);
 	lsec_wipe(pkt.data, pkt.len);
 	lsec_wipe(s->link.tx.data, s->link.tx.len);
-	if (text != NULL) {
-		lsec_wipe(text, (size_t)len);
-	}
-	lsec_free(text);
-	lsec_buf_release(&cmd);
 	lsec_buf_release(&pkt);
 	return rc;
 }
 
-/* Decodes a monitor result's hex into out (at most max bytes). */
+/* Decodes a result's hex into out. */
 static int args_hex(lsec_buf *out, rsp_session *s, const char *args, const char *what,
 		    lsec_err *err)
 {
 	int rc = 0;
 	size_t n = strlen(args);
 	LSEC_ENSURE(n % 2 == 0, LSEC_E_TGT_PROTOCOL,
-		    "cannot %s on device '%s': monitor result is not hex", what, s->dev->uri);
+		    "cannot %s on device '%s': result is not hex", what, s->dev->uri);
 	LSEC_TRY(lsec_buf_reserve(out, n / 2 + 1, err));
 	LSEC_ENSURE(rsp_hex_bytes(out->data + out->len, n / 2, args, n), LSEC_E_TGT_PROTOCOL,
-		    "cannot %s on device '%s': monitor result is not hex", what, s->dev->uri);
+		    "cannot %s on device '%s': result is not hex", what, s->dev->uri);
 	out->len += n / 2;
 out:
-	return rc;
-}
-
-/* The monitor command's argument as hex of a secret, then wiped. */
-static int monitor_secret(rsp_session *s, const char *what, const char *prefix,
-			  const lsec_secret *secret, lsec_err *err)
-{
-	int rc = 0;
-	size_t n = lsec_secret_len(secret);
-	char *hex = lsec_malloc(2 * n + 1);
-	LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
-	lsec_hex_encode(hex, lsec_secret_cdata(secret), n);
-	LSEC_TRY(monitor(s, what, NULL, err, "%s %s", prefix, hex));
-out:
-	if (hex != NULL) {
-		lsec_wipe(hex, 2 * n + 1);
-	}
-	lsec_free(hex);
 	return rc;
 }
 
@@ -563,8 +476,8 @@ out:
 }
 
 /* Splits "//HOST:PORT?k=v&..." into host, port, profile name and timeout. */
-static int parse_uri(char **host, char **port, char **profile, unsigned *timeout_ms,
-		     const char *uri, const char *rest, lsec_err *err)
+static int parse_uri(char **host, char **port, char **profile, char **uart,
+		     unsigned *timeout_ms, const char *uri, const char *rest, lsec_err *err)
 {
 	int rc = 0;
 	char *copy = NULL;
@@ -613,7 +526,14 @@ static int parse_uri(char **host, char **port, char **profile, unsigned *timeout
 				    uri, eq, RSP_MAX_TIMEOUT_MS);
 			*timeout_ms = (unsigned)ms;
 		} else if (strcmp(kv, "uart") == 0) {
-			/* The serial console: read by the profiles that attest over it. */
+			/* The serial console's log: read by the profiles that attest over it. */
+			LSEC_ENSURE(eq[0] != 0, LSEC_E_TGT_BAD_URI,
+				    "cannot open device '%s': uart= needs the path of the unit's "
+				    "UART log",
+				    uri);
+			lsec_free(*uart);
+			*uart = lsec_strdup(eq);
+			LSEC_ENSURE(*uart != NULL, LSEC_E_NOMEM, "out of memory");
 		} else {
 			LSEC_BAIL(LSEC_E_TGT_BAD_URI,
 				  "cannot open device '%s': unknown option '%s' (expected profile, "
@@ -679,6 +599,12 @@ static void rsp_close(lsec_device *t)
 		lsec_wipe(s->out.data, s->out.cap);
 	}
 	lsec_buf_release(&s->out);
+	if (s->res.data != NULL) {
+		lsec_wipe(s->res.data, s->res.cap);
+	}
+	lsec_buf_release(&s->res);
+	lsec_device_profile_free(s->profile);
+	lsec_free(s->uart);
 	lsec_free(s->host);
 	lsec_free(s->port);
 	lsec_free(s);
@@ -720,18 +646,22 @@ static int rsp_open(lsec_device *t, const char *rest, lsec_err *err)
 	s->dev = t;
 	s->link.fd = -1;
 	t->impl = s;
-	LSEC_TRY(parse_uri(&s->host, &s->port, &profile, &timeout_ms, t->uri, rest, err));
-	for (size_t i = 0; i < sizeof(builtin_profiles) / sizeof(builtin_profiles[0]); i++) {
-		if (strcmp(builtin_profiles[i].name, profile) == 0) {
-			s->profile = &builtin_profiles[i];
-		}
-	}
-	LSEC_ENSURE(s->profile != NULL, LSEC_E_TGT_BAD_URI,
-		    "cannot open device '%s': unknown profile '%s' (known: linesec-sim, "
-		    "qemu-lm3s6965evb)",
-		    t->uri, profile);
+	LSEC_TRY(parse_uri(&s->host, &s->port, &profile, &s->uart, &timeout_ms, t->uri, rest,
+			   err));
 	lsec_buf_init(&s->reply, RSP_MAX_PACKET);
 	lsec_buf_init(&s->out, 4 * RSP_MAX_PACKET);
+	lsec_buf_init(&s->res, 4 * RSP_MAX_PACKET);
+	{
+		lsec_err perr = LSEC_ERR_INIT;
+		int prc = lsec_device_profile_load(&s->profile, profile, &perr);
+		if (prc < 0) {
+			LSEC_BAIL(prc == LSEC_E_NOTFOUND ? LSEC_E_TGT_BAD_URI : prc,
+				  "cannot open device '%s': %s", t->uri, perr.msg);
+		}
+	}
+	s->lay = lsec_device_profile_layout_get(s->profile);
+	s->lsec_proto = strcmp(lsec_device_profile_monitor_protocol(s->profile), "lsec") == 0;
+
 	s->link.timeout_ms = timeout_ms;
 	LSEC_TRY(rsp_connect(s, err));
 out:
@@ -876,6 +806,21 @@ int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err)
 	int rc = 0;
 	rsp_session *s = S(t);
 	LSEC_TRY(transact_str(s, "ask why the target stopped (?)", "?", err));
+	if (s->link.ack && s->reply.len > 0 && strchr("STWXE", s->reply.data[0]) == NULL) {
+		/*
+		 * In ack mode a server may send the previous reply again (it took
+		 * our ack late, as QEMU does for a running target it has just
+		 * stopped): the stop reply follows it.
+		 */
+		rsp_event_kind ev = RSP_EV_NONE;
+		while (ev != RSP_EV_PACKET) {
+			LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms,
+					       "ask why the target stopped (?)", err));
+		}
+		LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, "ask why the target stopped (?)", err));
+		lsec_buf_reset(&s->reply);
+		LSEC_TRY(lsec_buf_append(&s->reply, s->link.dec.buf, s->link.dec.len, err));
+	}
 	LSEC_TRY(stop_reply(s, "ask why the target stopped (?)", sig, err));
 out:
 	return rc;
@@ -1033,17 +978,265 @@ out:
 	return rc;
 }
 
-/* ---- the operations ----------------------------------------------------- */
+/* ---- the profile's steps ------------------------------------------------ */
 
-static int rsp_info(lsec_device *t, lsec_device_info *out, lsec_err *err)
+static void sleep_ms(uint32_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+static int word_read(rsp_session *s, uint32_t addr, uint32_t *out, lsec_err *err)
 {
 	int rc = 0;
-	rsp_session *s = S(t);
+	uint8_t le[4];
+	LSEC_TRY(mem_read(s, addr, le, 4, err));
+	*out = lsec_get_u32le(le); /* target byte order: little-endian Arm */
+out:
+	return rc;
+}
+
+static int word_write(rsp_session *s, uint32_t addr, uint32_t v, lsec_err *err)
+{
+	int rc = 0;
+	uint8_t le[4];
+	size_t took = 0;
+	lsec_put_u32le(le, v);
+	LSEC_TRY(write_packet(s, 'M', addr, le, 4, &took, err));
+	LSEC_ENSURE(took == 4, LSEC_E_INTERNAL, "internal error: short word write");
+out:
+	return rc;
+}
+
+/* The result s->res as text (a number as 0x hex), for what needs text. */
+static int res_set(rsp_session *s, const char *text, lsec_err *err)
+{
+	int rc = 0;
+	if (s->res.data != NULL) {
+		lsec_wipe(s->res.data, s->res.len);
+	}
+	lsec_buf_reset(&s->res);
+	LSEC_TRY(lsec_buf_append_str(&s->res, text, err));
+	LSEC_TRY(lsec_buf_append_u8(&s->res, 0, err));
+	s->res.len--;
+out:
+	return rc;
+}
+
+/* A monitor step: the command with its placeholders filled; the result is its output. */
+static int step_monitor(rsp_session *s, const lsec_device_profile_step *st,
+			const lsec_device_profile_args *args, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	char *cmd = NULL;
+	const char *a = NULL;
+	json_t *j = NULL;
+	LSEC_TRY(lsec_device_profile_expand(&cmd, s->profile, st->command, args, err));
+	LSEC_TRY(monitor(s, what, cmd, &a, err));
+	if (st->expect != NULL) {
+		LSEC_ENSURE(strstr(a, st->expect) != NULL, LSEC_E_DEVICE,
+			    "cannot %s on device '%s': monitor command '%.60s' answered '%.120s', "
+			    "not '%s' (profile %s, line %d)",
+			    what, s->dev->uri, st->command, a, st->expect,
+			    lsec_device_profile_name(s->profile), st->line);
+	}
+	s->res_num = false;
+	if (st->json == NULL) {
+		LSEC_TRY(res_set(s, a, err));
+		goto out;
+	}
+	json_error_t je;
+	j = json_loads(a, 0, &je);
+	json_t *m = j != NULL ? json_object_get(j, st->json) : NULL;
+	LSEC_ENSURE(json_is_string(m) || json_is_integer(m), LSEC_E_TGT_PROTOCOL,
+		    "cannot %s on device '%s': monitor command '%.60s' gave no member '%s' "
+		    "(profile %s, line %d)",
+		    what, s->dev->uri, st->command, st->json, lsec_device_profile_name(s->profile),
+		    st->line);
+	if (json_is_string(m)) {
+		LSEC_TRY(res_set(s, json_string_value(m), err));
+	} else {
+		char num[32];
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(m));
+		LSEC_TRY(res_set(s, num, err));
+	}
+out:
+	json_decref(j);
+	if (cmd != NULL) {
+		lsec_wipe(cmd, strlen(cmd));
+	}
+	lsec_free(cmd);
+	return rc;
+}
+
+/* One register step: read32, write32, modify32, poll32 or delay-ms. */
+static int step_register(rsp_session *s, const lsec_device_profile_step *st,
+			 const lsec_device_profile_args *args, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	uint32_t addr = 0, value = 0, w = 0;
+	if (st->kind == LSEC_PROFILE_STEP_DELAY) {
+		sleep_ms(st->timeout_ms);
+		goto out;
+	}
+	LSEC_TRY(lsec_device_profile_value_get(&addr, s->profile, &st->address, args, err));
+	if (st->kind != LSEC_PROFILE_STEP_READ32) {
+		LSEC_TRY(lsec_device_profile_value_get(&value, s->profile, &st->value, args, err));
+	}
+	switch (st->kind) {
+	case LSEC_PROFILE_STEP_READ32: {
+		char num[16];
+		LSEC_TRY(word_read(s, addr, &w, err));
+		w = (w & st->mask) >> st->shift;
+		bool mapped = false;
+		for (size_t i = 0; i < st->nmap && !mapped; i++) {
+			if (st->map[i].from == w) {
+				w = st->map[i].to;
+				mapped = true;
+			}
+		}
+		if (!mapped && st->has_default) {
+			w = st->dflt;
+		}
+		snprintf(num, sizeof(num), "0x%lx", (unsigned long)w);
+		LSEC_TRY(res_set(s, num, err));
+		s->res_num = true;
+		s->res_value = w;
+		break;
+	}
+	case LSEC_PROFILE_STEP_WRITE32:
+		LSEC_TRY(word_write(s, addr, value, err));
+		break;
+	case LSEC_PROFILE_STEP_MODIFY32:
+		LSEC_TRY(word_read(s, addr, &w, err));
+		LSEC_TRY(word_write(s, addr, (w & ~st->mask) | (value & st->mask), err));
+		break;
+	case LSEC_PROFILE_STEP_POLL32: {
+		uint64_t until = lsec_time_mono_ms() + st->timeout_ms;
+		for (;;) {
+			LSEC_TRY(word_read(s, addr, &w, err));
+			if ((w & st->mask) == value) {
+				break;
+			}
+			LSEC_ENSURE(lsec_time_mono_ms() < until, LSEC_E_TGT_TIMEOUT,
+				    "cannot %s on device '%s': the word at 0x%08lx reads 0x%08lx, not "
+				    "0x%08lx under mask 0x%08lx, after %lu ms (profile %s, line %d)",
+				    what, s->dev->uri, (unsigned long)addr, (unsigned long)w,
+				    (unsigned long)value, (unsigned long)st->mask,
+				    (unsigned long)st->timeout_ms,
+				    lsec_device_profile_name(s->profile), st->line);
+			sleep_ms(1);
+		}
+		break;
+	}
+	default:
+		LSEC_BAIL(LSEC_E_INTERNAL, "internal error: step kind %d", (int)st->kind);
+	}
+out:
+	return rc;
+}
+
+/*
+ * Runs the profile's steps of op with args; the result of the last step
+ * that gives one is in s->res (text) and, for read32, s->res_value.
+ * *given (may be NULL) says whether the profile has steps for op; without
+ * them nothing is done (the backend's default). LSEC_E_TGT_UNSUPPORTED
+ * when the profile says the device cannot, naming what.
+ */
+static int run_op(rsp_session *s, lsec_device_profile_op op, const lsec_device_profile_args *args,
+		  const char *what, bool *given, lsec_err *err)
+{
+	int rc = 0;
+	const lsec_device_profile_step *steps = NULL;
+	size_t n = 0;
+	lsec_err perr = LSEC_ERR_INIT;
+	static const lsec_device_profile_args none = {0};
+	int prc = lsec_device_profile_op_steps(&steps, &n, s->profile, op, &perr);
+	if (prc == LSEC_E_TGT_UNSUPPORTED) {
+		LSEC_TRY(unsupported(s, what, err));
+	}
+	if (prc < 0) {
+		*err = perr;
+		LSEC_TRY(prc);
+	}
+	if (given != NULL) {
+		*given = n > 0;
+	}
+	LSEC_TRY(res_set(s, "", err));
+	s->res_num = false;
+	for (size_t i = 0; i < n; i++) {
+		if (steps[i].kind == LSEC_PROFILE_STEP_MONITOR) {
+			LSEC_TRY(step_monitor(s, &steps[i], args ? args : &none, what, err));
+		} else {
+			LSEC_TRY(step_register(s, &steps[i], args ? args : &none, what, err));
+		}
+	}
+out:
+	return rc;
+}
+
+/* As run_op, for an operation the device must have steps for. */
+static int run_required(rsp_session *s, lsec_device_profile_op op,
+			const lsec_device_profile_args *args, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	bool given = false;
+	LSEC_TRY(run_op(s, op, args, what, &given, err));
+	if (!given) {
+		LSEC_TRY(unsupported(s, what, err));
+	}
+out:
+	return rc;
+}
+
+/* The result as a number up to max: a read32's, or decimal (or 0x hex) text. */
+static int res_number(unsigned long *v, rsp_session *s, unsigned long max, const char *what,
+		      lsec_err *err)
+{
+	int rc = 0;
+	const char *a = (const char *)s->res.data;
+	char *end = NULL;
+	if (s->res_num) {
+		*v = s->res_value;
+	} else {
+		*v = strtoul(a, &end, 0);
+		LSEC_ENSURE(a[0] >= '0' && a[0] <= '9' && (*end == 0 || *end == ' '),
+			    LSEC_E_TGT_PROTOCOL,
+			    "cannot %s on device '%s': malformed result '%.40s'", what, s->dev->uri,
+			    a);
+	}
+	LSEC_ENSURE(*v <= max, LSEC_E_TGT_PROTOCOL,
+		    "cannot %s on device '%s': result %lu is above %lu", what, s->dev->uri, *v, max);
+out:
+	return rc;
+}
+
+/* ---- the operations ----------------------------------------------------- */
+
+/* Range check of a flash access; the device address is an offset from flash.base. */
+static int flash_range(rsp_session *s, uint32_t addr, size_t len, const char *what,
+		       lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(addr <= s->lay->flash_size && len <= s->lay->flash_size - addr,
+		    LSEC_E_TGT_RANGE,
+		    "cannot %s on device '%s': 0x%lx+0x%zx is outside its 0x%lx bytes of flash "
+		    "(profile %s)",
+		    what, s->dev->uri, (unsigned long)addr, len, (unsigned long)s->lay->flash_size,
+		    lsec_device_profile_name(s->profile));
+out:
+	return rc;
+}
+
+/* The lsec protocol's own description of the unit (sizes of this sim unit). */
+static int info_lsec(rsp_session *s, lsec_device_info *out, lsec_err *err)
+{
+	int rc = 0;
 	const char *a = NULL, *uid = NULL, *chip = NULL;
 	json_t *j = NULL, *fuses = NULL;
 	json_int_t fs = 0, ps = 0, ow = 0, ks = 0, caps = 0;
-	LSEC_TRY(need(s, OP_INFO, M_MONITOR, "read the device's identity", err));
-	LSEC_TRY(monitor(s, "read the device's identity (lsec info)", &a, err, "info"));
+	LSEC_TRY(monitor(s, "read the device's identity (lsec info)", "lsec info", &a, err));
 	LSEC_TRY(lsec_json_parse(&j, a, strlen(a), "lsec info", err));
 	json_error_t je;
 	LSEC_ENSURE(json_unpack_ex(j, &je, JSON_STRICT, "{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "chip",
@@ -1055,7 +1248,7 @@ static int rsp_info(lsec_device *t, lsec_device_info *out, lsec_err *err)
 			    ps > 0 && ps <= fs && ow >= 0 && ow <= 65536 && ks >= 0 && ks <= 64 &&
 			    caps >= 0 && caps <= UINT32_MAX,
 		    LSEC_E_TGT_PROTOCOL, "cannot read the identity of device '%s': malformed info %s",
-		    t->uri, je.text);
+		    s->dev->uri, je.text);
 	LSEC_TRY(lsec_hex_decode_fixed(out->uid, sizeof(out->uid), uid, "lsec info uid", err));
 	snprintf(out->chip_id, sizeof(out->chip_id), "%s", chip);
 	out->flash_size = (uint32_t)fs;
@@ -1068,7 +1261,8 @@ static int rsp_info(lsec_device *t, lsec_device_info *out, lsec_err *err)
 		LSEC_ENSURE(json_unpack(json_array_get(fuses, i), "[I,I,I]", &w, &n, &m) == 0 &&
 				    w >= 0 && n >= 1 && w + n <= ow && m >= 0 && m <= UINT32_MAX,
 			    LSEC_E_TGT_PROTOCOL,
-			    "cannot read the identity of device '%s': malformed fuse %zu", t->uri, i);
+			    "cannot read the identity of device '%s': malformed fuse %zu",
+			    s->dev->uri, i);
 		out->fuses[i].word = (uint16_t)w;
 		out->fuses[i].nwords = (uint16_t)n;
 		out->fuses[i].mask = (uint32_t)m;
@@ -1078,16 +1272,92 @@ out:
 	return rc;
 }
 
+/* Whether the profile can do op (its steps or its default). */
+static bool can(const rsp_session *s, lsec_device_profile_op op)
+{
+	const lsec_device_profile_step *steps = NULL;
+	size_t n = 0;
+	lsec_err quiet = LSEC_ERR_INIT;
+	return lsec_device_profile_op_steps(&steps, &n, s->profile, op, &quiet) == 0;
+}
+
+static int rsp_info(lsec_device *t, lsec_device_info *out, lsec_err *err)
+{
+	int rc = 0;
+	rsp_session *s = S(t);
+	const lsec_device_profile_layout *l = s->lay;
+	lsec_buf uid = LSEC_BUF_INIT(LSEC_DEVICE_UID_LEN);
+	if (s->lsec_proto) {
+		LSEC_TRY(info_lsec(s, out, err));
+		goto out;
+	}
+	/* Everything else from the profile: its numbers, and the UID it says where to read. */
+	snprintf(out->chip_id, sizeof(out->chip_id), "%s", lsec_device_profile_family(s->profile));
+	if (l->uid_memory) {
+		LSEC_ENSURE(l->uid_length >= 1 && l->uid_length <= LSEC_DEVICE_UID_LEN,
+			    LSEC_E_TGT_RANGE,
+			    "cannot read the UID of device '%s': %lu bytes (at most %u)", t->uri,
+			    (unsigned long)l->uid_length, LSEC_DEVICE_UID_LEN);
+		LSEC_TRY(mem_read(s, l->uid_address, out->uid, l->uid_length, err));
+	} else {
+		LSEC_TRY(run_required(s, LSEC_PROFILE_OP_UID_READ, NULL, "read the UID", err));
+		LSEC_TRY(args_hex(&uid, s, (const char *)s->res.data, "read the UID", err));
+		LSEC_ENSURE(uid.len >= 1 && uid.len <= LSEC_DEVICE_UID_LEN, LSEC_E_TGT_PROTOCOL,
+			    "cannot read the UID of device '%s': %zu bytes (at most %u)", t->uri,
+			    uid.len, LSEC_DEVICE_UID_LEN);
+		memcpy(out->uid, uid.data, uid.len);
+	}
+	out->flash_size = l->flash_size;
+	out->page_size = l->page_size;
+	out->otp_words = l->otp_words;
+	out->key_slots = l->key_slots;
+	out->caps = (can(s, LSEC_PROFILE_OP_KEY_GENERATE) ? LSEC_DEVICE_CAP_KEYGEN : 0) |
+		    (can(s, LSEC_PROFILE_OP_KEY_INJECT) ? LSEC_DEVICE_CAP_KEY_INJECT : 0) |
+		    (can(s, LSEC_PROFILE_OP_ERASE_AUTH) ? LSEC_DEVICE_CAP_AUTH_ERASE : 0);
+	for (int f = 0; f < LSEC_FUSE_COUNT; f++) {
+		lsec_err quiet = LSEC_ERR_INIT;
+		if (lsec_device_profile_fuse(&out->fuses[f], s->profile, (lsec_device_fuse)f,
+					     &quiet) < 0) {
+			memset(&out->fuses[f], 0, sizeof(out->fuses[f]));
+		}
+	}
+out:
+	lsec_buf_release(&uid);
+	return rc;
+}
+
+static int rsp_fuse_field(lsec_device *t, lsec_device_fuse fuse, lsec_device_fuse_field *out,
+			  lsec_err *err)
+{
+	int rc = 0;
+	rsp_session *s = S(t);
+	char what[64];
+	lsec_err quiet = LSEC_ERR_INIT;
+	if (s->lsec_proto) {
+		lsec_device_info info;
+		memset(&info, 0, sizeof(info));
+		LSEC_TRY(info_lsec(s, &info, err));
+		*out = info.fuses[fuse];
+		goto out;
+	}
+	snprintf(what, sizeof(what), "use fuse %s", lsec_device_fuse_name(fuse));
+	if (lsec_device_profile_fuse(out, s->profile, fuse, &quiet) < 0) {
+		LSEC_TRY(unsupported(s, what, err));
+	}
+out:
+	return rc;
+}
+
 /*
  * Memory writes and erases wait on the server for a commit point: outside
  * a multi-step operation (whose end commits) the operation itself asks.
  */
 static int commit_unless_held(rsp_session *s, lsec_err *err)
 {
-	if (s->dev->hold > 0 || s->profile->how[OP_INFO] != M_MONITOR) {
+	if (s->dev->hold > 0) {
 		return 0;
 	}
-	return monitor(s, "commit flash (lsec commit)", NULL, err, "commit");
+	return run_op(s, LSEC_PROFILE_OP_COMMIT, NULL, "commit", NULL, err);
 }
 
 static int rsp_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err *err)
@@ -1095,25 +1365,46 @@ static int rsp_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err
 	int rc = 0;
 	rsp_session *s = S(t);
 	char pkt[64];
-	LSEC_TRY(need(s, OP_FLASH_ERASE, M_MEMORY, "erase flash", err));
-	if (s->vflash != 0) {
-		snprintf(pkt, sizeof(pkt), "vFlashErase:%lx,%lx", (unsigned long)addr,
+	bool done = false;
+	lsec_device_profile_args a = {.addr = s->lay->flash_base + addr, .len = len};
+	uint8_t *ff = NULL;
+	LSEC_TRY(flash_range(s, addr, len, "erase flash", err));
+	if (s->lay->flash_method == LSEC_PROFILE_FLASH_VFLASH && s->vflash != 0) {
+		snprintf(pkt, sizeof(pkt), "vFlashErase:%lx,%lx", (unsigned long)a.addr,
 			 (unsigned long)len);
 		LSEC_TRY(transact_str(s, "erase flash (vFlashErase)", pkt, err));
 		if (s->reply.len == 0 && s->vflash < 0) {
-			s->vflash = 0; /* not offered: the monitor erases */
+			s->vflash = 0; /* not offered: the profile's erase steps */
 		} else {
 			LSEC_TRY(expect_ok(s, "erase flash (vFlashErase)", err));
 			s->vflash = 1;
 			LSEC_TRY(vflash_done(s, err));
+			done = true;
 		}
 	}
-	if (s->vflash == 0) {
-		LSEC_TRY(monitor(s, "erase flash (lsec flash erase)", NULL, err,
-				 "flash erase 0x%lx 0x%lx", (unsigned long)addr, (unsigned long)len));
+	if (!done) {
+		LSEC_TRY(run_op(s, LSEC_PROFILE_OP_FLASH_ERASE, &a, "erase flash", &done, err));
+	}
+	if (!done && s->lay->flash_method == LSEC_PROFILE_FLASH_MEMORY) {
+		/* Memory-mapped flash without erase steps: erased is 0xff. */
+		ff = lsec_malloc(len ? len : 1);
+		LSEC_ENSURE(ff != NULL, LSEC_E_NOMEM, "out of memory");
+		memset(ff, 0xff, len);
+		LSEC_TRY(probe_binary(s, a.addr, err));
+		for (uint32_t at = 0; at < len;) {
+			size_t took = 0;
+			LSEC_TRY(write_packet(s, s->binary == 1 ? 'X' : 'M', a.addr + at, ff + at,
+					      len - at, &took, err));
+			at += (uint32_t)took;
+		}
+		done = true;
+	}
+	if (!done) {
+		LSEC_TRY(unsupported(s, "erase flash", err));
 	}
 	LSEC_TRY(commit_unless_held(s, err));
 out:
+	lsec_free(ff);
 	return rc;
 }
 
@@ -1122,8 +1413,28 @@ static int rsp_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, s
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_FLASH_WRITE, M_MEMORY, "write flash", err));
-	if (s->vflash < 0 && len > 0) {
+	char *hex = NULL;
+	LSEC_TRY(flash_range(s, addr, len, "write flash", err));
+	addr += s->lay->flash_base;
+	if (s->lay->flash_method == LSEC_PROFILE_FLASH_MONITOR) {
+		/* flash.write steps, one chunk of the packet's size at a time. */
+		size_t chunk = (s->packet_size - 64) / 4;
+		while (len > 0) {
+			size_t n = len < chunk ? len : chunk;
+			hex = lsec_hex_alloc(data, n);
+			LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
+			lsec_device_profile_args a = {.addr = addr, .len = (uint32_t)n, .hex = hex};
+			LSEC_TRY(run_required(s, LSEC_PROFILE_OP_FLASH_WRITE, &a, "write flash", err));
+			lsec_free(hex);
+			hex = NULL;
+			data += n;
+			addr += (uint32_t)n;
+			len -= n;
+		}
+		LSEC_TRY(commit_unless_held(s, err));
+		goto out;
+	}
+	if (s->lay->flash_method == LSEC_PROFILE_FLASH_VFLASH && s->vflash < 0 && len > 0) {
 		/* An empty vFlashWrite tells whether the server programs flash itself. */
 		char pkt[48];
 		snprintf(pkt, sizeof(pkt), "vFlashWrite:%lx:", (unsigned long)addr);
@@ -1131,7 +1442,7 @@ static int rsp_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, s
 		s->vflash = reply_is(s, "OK") ? 1 : 0;
 	}
 	char kind = 'F';
-	if (s->vflash != 1) {
+	if (s->lay->flash_method != LSEC_PROFILE_FLASH_VFLASH || s->vflash != 1) {
 		LSEC_TRY(probe_binary(s, addr, err));
 		kind = s->binary == 1 ? 'X' : 'M';
 	}
@@ -1148,6 +1459,7 @@ static int rsp_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, s
 	}
 	LSEC_TRY(commit_unless_held(s, err));
 out:
+	lsec_free(hex);
 	return rc;
 }
 
@@ -1155,8 +1467,8 @@ static int rsp_flash_read(lsec_device *t, uint32_t addr, uint8_t *out, size_t le
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_FLASH_READ, M_MEMORY, "read flash", err));
-	LSEC_TRY(mem_read(s, addr, out, len, err));
+	LSEC_TRY(flash_range(s, addr, len, "read flash", err));
+	LSEC_TRY(mem_read(s, s->lay->flash_base + addr, out, len, err));
 out:
 	return rc;
 }
@@ -1166,23 +1478,24 @@ static int rsp_flash_hash(lsec_device *t, uint32_t addr, uint32_t len, uint8_t o
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	const char *a = NULL;
-	if (s->profile->how[OP_FLASH_HASH] != M_MONITOR) {
-		/* Read back and hash here. */
-		uint8_t *buf = lsec_malloc(len ? len : 1);
-		LSEC_ENSURE(buf != NULL, LSEC_E_NOMEM, "out of memory");
-		rc = mem_read(s, addr, buf, len, err);
-		if (rc == 0) {
-			rc = lsec_sha256(out, buf, len, err);
-		}
-		lsec_free(buf);
+	bool given = false;
+	uint8_t *buf = NULL;
+	lsec_device_profile_args a = {.addr = s->lay->flash_base + addr, .len = len};
+	LSEC_TRY(flash_range(s, addr, len, "hash flash", err));
+	LSEC_TRY(run_op(s, LSEC_PROFILE_OP_FLASH_HASH, &a, "hash flash", &given, err));
+	if (given) {
+		const char *h = (const char *)s->res.data;
+		LSEC_ENSURE(strlen(h) == 64 && rsp_hex_bytes(out, 32, h, 64), LSEC_E_TGT_PROTOCOL,
+			    "cannot hash flash on device '%s': malformed digest", t->uri);
 		goto out;
 	}
-	LSEC_TRY(monitor(s, "hash flash (lsec flash hash)", &a, err, "flash hash 0x%lx 0x%lx",
-			 (unsigned long)addr, (unsigned long)len));
-	LSEC_ENSURE(strlen(a) == 64 && rsp_hex_bytes(out, 32, a, 64), LSEC_E_TGT_PROTOCOL,
-		    "cannot hash flash on device '%s': malformed digest", t->uri);
+	/* Read back and hash here. */
+	buf = lsec_malloc(len ? len : 1);
+	LSEC_ENSURE(buf != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(mem_read(s, a.addr, buf, len, err));
+	LSEC_TRY(lsec_sha256(out, buf, len, err));
 out:
+	lsec_free(buf);
 	return rc;
 }
 
@@ -1194,7 +1507,7 @@ static int boot_report_parse(lsec_device_boot_report *out, rsp_session *s, const
 	int booted = 0, measured = 0, sb = 0, uart = 0;
 	json_int_t be = 0, ma = 0, mi = 0, rev = 0, build = 0;
 	const char *digest = NULL;
-	LSEC_TRY(lsec_json_parse(&j, text, strlen(text), "lsec reset", err));
+	LSEC_TRY(lsec_json_parse(&j, text, strlen(text), "the reset's boot report", err));
 	LSEC_ENSURE(json_unpack(j, "{s:b,s:I,s:b,s:s,s:[IIII],s:b,s:b}", "booted", &booted,
 				"boot_error", &be, "measured", &measured, "digest", &digest,
 				"version", &ma, &mi, &rev, &build, "secure_boot", &sb, "uart_open",
@@ -1219,23 +1532,17 @@ out:
 	return rc;
 }
 
-static int rsp_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err)
+/* attestation source reset: the reset's last monitor output is the boot report. */
+static int reset_report(rsp_session *s, lsec_device_boot_report *out, lsec_err *err)
 {
 	int rc = 0;
-	rsp_session *s = S(t);
-	const char *a = NULL;
 	lsec_err merr = LSEC_ERR_INIT;
-	LSEC_TRY(need(s, OP_RESET, M_MONITOR, "reset", err));
-	if (s->broken) {
-		/* The reset of a failed session reseats the link first. */
-		LSEC_TRY(rsp_connect(s, err));
-	}
-	int mrc = monitor(s, "reset (lsec reset)", &a, &merr, "reset");
+	int mrc = run_required(s, LSEC_PROFILE_OP_RESET, NULL, "reset", &merr);
 	if (mrc == LSEC_E_TGT_BOOT_REFUSED) {
 		/* "error -183 {report}": the report is the message. */
 		const char *m = strchr(merr.msg, '{');
 		LSEC_ENSURE(m != NULL, LSEC_E_TGT_PROTOCOL,
-			    "cannot reset device '%s': refused boot without a report", t->uri);
+			    "cannot reset device '%s': refused boot without a report", s->dev->uri);
 		LSEC_TRY(boot_report_parse(out, s, m, err));
 		goto out;
 	}
@@ -1243,30 +1550,249 @@ static int rsp_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err
 		*err = merr;
 		LSEC_TRY(mrc);
 	}
-	LSEC_TRY(boot_report_parse(out, s, a, err));
+	LSEC_TRY(boot_report_parse(out, s, (const char *)s->res.data, err));
 out:
 	return rc;
+}
+
+/* The boot stage's error reasons (docs/qemu.md) as boot errors. */
+static uint32_t boot_error_of(const char *reason, size_t n)
+{
+	static const struct {
+		const char *reason;
+		uint32_t code;
+	} map[] = {{"empty-slot", LSEC_BOOT_NO_IMAGE}, {"hash-mismatch", LSEC_BOOT_BAD_HASH},
+		   {"no-hash", LSEC_BOOT_BAD_IMAGE}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strlen(map[i].reason) == n && memcmp(map[i].reason, reason, n) == 0) {
+			return map[i].code;
+		}
+	}
+	return LSEC_BOOT_BAD_IMAGE;
+}
+
+/*
+ * Matches one UART line against the profile's attestation template: its
+ * text must be the template's, each {field} standing for the text up to
+ * the template's next character. Fills the report; false when the line is
+ * not the template's.
+ */
+static bool attest_match(lsec_device_boot_report *out, const char *tmpl, const char *line)
+{
+	const char *l = line;
+	bool digest = false;
+	for (const char *t = tmpl; *t != 0;) {
+		if (*t != '{') {
+			if (*l != *t) {
+				return false;
+			}
+			t++;
+			l++;
+			continue;
+		}
+		const char *close = strchr(t, '}');
+		if (close == NULL) {
+			return false;
+		}
+		size_t fl = (size_t)(close - t + 1);
+		char stop = close[1];
+		size_t vl = stop ? strcspn(l, (char[]){stop, 0}) : strlen(l);
+		if (strncmp(t, "{digest}", fl) == 0) {
+			if (vl != 64 || !rsp_hex_bytes(out->digest, 32, l, 64)) {
+				return false;
+			}
+			digest = true;
+		} else if (strncmp(t, "{version}", fl) == 0) {
+			unsigned ma = 0, mi = 0, rev = 0;
+			unsigned long b = 0;
+			char v[48];
+			int used = 0;
+			snprintf(v, sizeof(v), "%.*s", (int)(vl < 47 ? vl : 47), l);
+			if (sscanf(v, "%u.%u.%u+%lu%n", &ma, &mi, &rev, &b, &used) != 4 ||
+			    (size_t)used != vl || ma > 255 || mi > 255 || rev > 65535 ||
+			    b > UINT32_MAX) {
+				return false;
+			}
+			out->ver_major = (uint8_t)ma;
+			out->ver_minor = (uint8_t)mi;
+			out->ver_revision = (uint16_t)rev;
+			out->ver_build = (uint32_t)b;
+		} else if (strncmp(t, "{build}", fl) == 0) {
+			/* The debug build opens its UART console (docs/qemu.md). */
+			out->uart_open = vl == 5 && memcmp(l, "debug", 5) == 0;
+		}
+		l += vl;
+		t = close + 1;
+	}
+	out->booted = digest && *l == 0;
+	out->measured = out->booted;
+	return out->booted;
+}
+
+/*
+ * attestation source uart: notes the UART log's size, resets, lets the
+ * target run, waits (at most attestation.timeout-ms) for a complete line
+ * from the boot stage after that point, then interrupts the target so the
+ * debug port answers again. A line "HEAD error=REASON[ ...]" (HEAD: the
+ * template's text before its first field) is a refused boot.
+ */
+static int reset_uart(rsp_session *s, lsec_device_boot_report *out, lsec_err *err)
+{
+	int rc = 0;
+	FILE *f = NULL;
+	char line[512], head[128];
+	unsigned sig = 0;
+	bool running = false, found = false;
+	long from = 0;
+	const char *tmpl = s->lay->attestation_line;
+	LSEC_ENSURE(s->uart != NULL, LSEC_E_TGT_BAD_URI,
+		    "cannot reset device '%s': profile %s attests over the UART: add uart=PATH "
+		    "(the unit's UART log) to the URI",
+		    s->dev->uri, lsec_device_profile_name(s->profile));
+	/* HEAD: up to the first field, without that field's own "name=". */
+	size_t hl = strcspn(tmpl, "{");
+	while (hl > 0 && tmpl[hl - 1] != ' ') {
+		hl--;
+	}
+	snprintf(head, sizeof(head), "%.*s", (int)hl, tmpl);
+	f = fopen(s->uart, "rb");
+	LSEC_ENSURE(f != NULL, LSEC_E_IO, "cannot read the UART log '%s' of device '%s': %s",
+		    s->uart, s->dev->uri, strerror(errno));
+	LSEC_ENSURE(fseek(f, 0, SEEK_END) == 0 && (from = ftell(f)) >= 0, LSEC_E_IO,
+		    "cannot read the UART log '%s' of device '%s': %s", s->uart, s->dev->uri,
+		    strerror(errno));
+	LSEC_TRY(run_required(s, LSEC_PROFILE_OP_RESET, NULL, "reset", err));
+	LSEC_TRY(lsec_device__rsp_continue(s->dev, err));
+	running = true;
+	uint64_t until = lsec_time_mono_ms() + s->lay->attestation_timeout_ms;
+	while (!found) {
+		clearerr(f);
+		LSEC_ENSURE(fseek(f, from, SEEK_SET) == 0, LSEC_E_IO,
+			    "cannot read the UART log '%s' of device '%s': %s", s->uart, s->dev->uri,
+			    strerror(errno));
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			size_t n = strlen(line);
+			if (n == 0 || line[n - 1] != '\n') {
+				break; /* not complete yet */
+			}
+			from += (long)n;
+			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+				line[--n] = 0;
+			}
+			found = hl > 0 && strncmp(line, head, hl) == 0;
+		}
+		if (!found) {
+			LSEC_ENSURE(lsec_time_mono_ms() < until, LSEC_E_TGT_TIMEOUT,
+				    "cannot reset device '%s': no attestation line ('%s...') in '%s' "
+				    "within %lu ms of the reset",
+				    s->dev->uri, head, s->uart,
+				    (unsigned long)s->lay->attestation_timeout_ms);
+			sleep_ms(10);
+		}
+	}
+	running = false;
+	LSEC_TRY(lsec_device__rsp_interrupt(s->dev, &sig, err));
+	if (strncmp(line + hl, "error=", 6) == 0) {
+		const char *r = line + hl + 6;
+		size_t rn = strcspn(r, " ");
+		const char *d = strstr(r, " digest=");
+		out->booted = false;
+		out->boot_error = boot_error_of(r, rn);
+		out->measured = d != NULL && strlen(d + 8) == 64 &&
+				rsp_hex_bytes(out->digest, 32, d + 8, 64);
+		LSEC_BAIL(LSEC_E_TGT_BOOT_REFUSED,
+			  "device '%s' did not boot: its boot stage says error=%.*s (%s)", s->dev->uri,
+			  (int)rn, r, lsec_device_boot_error_name(out->boot_error));
+	}
+	LSEC_ENSURE(attest_match(out, tmpl, line), LSEC_E_TGT_PROTOCOL,
+		    "cannot reset device '%s': attestation line '%.160s' is not of the form '%s' "
+		    "(profile %s)",
+		    s->dev->uri, line, tmpl, lsec_device_profile_name(s->profile));
+out:
+	if (running) {
+		/* Whatever happened, the debug port answers again. */
+		lsec_err quiet = LSEC_ERR_INIT;
+		(void)lsec_device__rsp_interrupt(s->dev, &sig, &quiet);
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	return rc;
+}
+
+static int rsp_reset(lsec_device *t, lsec_device_boot_report *out, lsec_err *err)
+{
+	int rc = 0;
+	rsp_session *s = S(t);
+	if (s->broken) {
+		/* The reset of a failed session reseats the link first. */
+		LSEC_TRY(rsp_connect(s, err));
+	}
+	switch (s->lay->attestation) {
+	case LSEC_PROFILE_ATTEST_RESET:
+		LSEC_TRY(reset_report(s, out, err));
+		break;
+	case LSEC_PROFILE_ATTEST_UART:
+		LSEC_TRY(reset_uart(s, out, err));
+		break;
+	default:
+		/* No attestation: the device restarts, its boot unmeasured. */
+		LSEC_TRY(run_required(s, LSEC_PROFILE_OP_RESET, NULL, "reset", err));
+		out->booted = true;
+		break;
+	}
+out:
+	return rc;
+}
+
+/* An inverted OTP (erased reads 1) reads ~word: a set linesec bit is a programmed cell. */
+static uint32_t otp_value(const rsp_session *s, uint32_t w)
+{
+	return s->lay->otp_inverted ? ~w : w;
 }
 
 static int rsp_otp_read(lsec_device *t, uint32_t word, uint32_t n, uint32_t *out, lsec_err *err)
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	const char *a = NULL;
-	LSEC_TRY(need(s, OP_OTP, M_MONITOR, "read OTP", err));
-	LSEC_TRY(monitor(s, "read OTP (lsec otp read)", &a, err, "otp read %lu %lu",
-			 (unsigned long)word, (unsigned long)n));
+	bool given = false;
+	lsec_device_profile_args a = {.word = word, .n = n};
+	LSEC_ENSURE(s->lay->otp_words > 0, LSEC_E_TGT_UNSUPPORTED,
+		    "cannot read OTP on device '%s': not supported by this device (profile %s)",
+		    t->uri, lsec_device_profile_name(s->profile));
+	LSEC_TRY(run_op(s, LSEC_PROFILE_OP_OTP_READ, &a, "read OTP", &given, err));
+	if (!given || s->res_num) {
+		/* Memory-mapped words, or steps that read one word: word by word. */
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t w = 0;
+			if (!given) {
+				LSEC_ENSURE(s->lay->otp_memory, LSEC_E_TGT_UNSUPPORTED,
+					    "cannot read OTP on device '%s': not supported by this "
+					    "device (profile %s)",
+					    t->uri, lsec_device_profile_name(s->profile));
+				LSEC_TRY(word_read(s, s->lay->otp_base + 4 * (word + i), &w, err));
+			} else {
+				a.word = word + i;
+				a.n = 1;
+				LSEC_TRY(run_op(s, LSEC_PROFILE_OP_OTP_READ, &a, "read OTP", NULL, err));
+				w = s->res_value;
+			}
+			out[i] = otp_value(s, w);
+		}
+		goto out;
+	}
+	const char *r = (const char *)s->res.data;
 	for (uint32_t i = 0; i < n; i++) {
 		char *end = NULL;
-		LSEC_ENSURE(strspn(a, "0123456789abcdef") == 8, LSEC_E_TGT_PROTOCOL,
+		LSEC_ENSURE(strspn(r, "0123456789abcdef") == 8, LSEC_E_TGT_PROTOCOL,
 			    "cannot read OTP on device '%s': malformed word %lu", t->uri,
 			    (unsigned long)(word + i));
-		out[i] = (uint32_t)strtoul(a, &end, 16);
-		a = end;
-		LSEC_ENSURE(*a == (i + 1 < n ? ' ' : 0), LSEC_E_TGT_PROTOCOL,
+		out[i] = otp_value(s, (uint32_t)strtoul(r, &end, 16));
+		r = end;
+		LSEC_ENSURE(*r == (i + 1 < n ? ' ' : 0), LSEC_E_TGT_PROTOCOL,
 			    "cannot read OTP on device '%s': expected %lu words", t->uri,
 			    (unsigned long)n);
-		a += *a == ' ';
+		r += *r == ' ';
 	}
 out:
 	return rc;
@@ -1274,50 +1800,24 @@ out:
 
 static int rsp_otp_burn(lsec_device *t, uint32_t word, uint32_t bits, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_OTP, M_MONITOR, "burn OTP", err));
-	LSEC_TRY(monitor(s, "burn OTP (lsec otp burn)", NULL, err, "otp burn %lu 0x%lx",
-			 (unsigned long)word, (unsigned long)bits));
-out:
-	return rc;
+	lsec_device_profile_args a = {.word = word, .bits = bits};
+	return run_required(S(t), LSEC_PROFILE_OP_OTP_BURN, &a, "burn OTP", err);
 }
 
 static int rsp_otp_lock(lsec_device *t, uint32_t word, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_OTP, M_MONITOR, "lock OTP", err));
-	LSEC_TRY(monitor(s, "lock OTP (lsec otp lock)", NULL, err, "otp lock %lu",
-			 (unsigned long)word));
-out:
-	return rc;
-}
-
-/* A monitor result that is one decimal number up to max. */
-static int args_number(unsigned long *v, rsp_session *s, const char *a, unsigned long max,
-		       const char *what, lsec_err *err)
-{
-	int rc = 0;
-	char *end = NULL;
-	*v = strtoul(a, &end, 10);
-	LSEC_ENSURE(a[0] >= '0' && a[0] <= '9' && (*end == 0 || *end == ' ') && *v <= max,
-		    LSEC_E_TGT_PROTOCOL, "cannot %s on device '%s': malformed result '%.40s'", what,
-		    s->dev->uri, a);
-out:
-	return rc;
+	lsec_device_profile_args a = {.word = word};
+	return run_required(S(t), LSEC_PROFILE_OP_OTP_LOCK, &a, "lock OTP", err);
 }
 
 static int rsp_otp_locked(lsec_device *t, uint32_t word, bool *out, lsec_err *err)
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	const char *a = NULL;
 	unsigned long v = 0;
-	LSEC_TRY(need(s, OP_OTP, M_MONITOR, "read an OTP lock", err));
-	LSEC_TRY(monitor(s, "read an OTP lock (lsec otp locked)", &a, err, "otp locked %lu",
-			 (unsigned long)word));
-	LSEC_TRY(args_number(&v, s, a, 1, "read an OTP lock", err));
+	lsec_device_profile_args a = {.word = word};
+	LSEC_TRY(run_required(s, LSEC_PROFILE_OP_OTP_LOCKED, &a, "read an OTP lock", err));
+	LSEC_TRY(res_number(&v, s, 1, "read an OTP lock", err));
 	*out = v == 1;
 out:
 	return rc;
@@ -1325,23 +1825,18 @@ out:
 
 static int rsp_debug_attach(lsec_device *t, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_DEBUG_ATTACH, M_MONITOR, "attach", err));
-	LSEC_TRY(monitor(s, "attach (lsec attach)", NULL, err, "attach"));
-out:
-	return rc;
+	/* Without attach steps the connection is the attach (QEMU halts the CPU on connect). */
+	return run_op(S(t), LSEC_PROFILE_OP_ATTACH, NULL, "attach", NULL, err);
 }
 
 static int rsp_debug_lock_level(lsec_device *t, unsigned *out, lsec_err *err)
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	const char *a = NULL;
 	unsigned long v = 0;
-	LSEC_TRY(need(s, OP_DEBUG_LEVEL, M_MONITOR, "read the debug lock level", err));
-	LSEC_TRY(monitor(s, "read the debug lock level (lsec lock-level)", &a, err, "lock-level"));
-	LSEC_TRY(args_number(&v, s, a, 2, "read the debug lock level", err));
+	LSEC_TRY(run_required(s, LSEC_PROFILE_OP_DEBUG_LOCK_READ, NULL,
+			      "read the debug lock level", err));
+	LSEC_TRY(res_number(&v, s, 2, "read the debug lock level", err));
 	*out = (unsigned)v;
 out:
 	return rc;
@@ -1349,53 +1844,61 @@ out:
 
 static int rsp_key_generate(lsec_device *t, unsigned slot, lsec_err *err)
 {
+	lsec_device_profile_args a = {.slot = slot};
+	return run_required(S(t), LSEC_PROFILE_OP_KEY_GENERATE, &a, "generate a key", err);
+}
+
+/* An operation whose argument is a secret: its hex is wiped after use. */
+static int run_secret(rsp_session *s, lsec_device_profile_op op, unsigned slot,
+		      const lsec_secret *secret, const char *what, lsec_err *err)
+{
 	int rc = 0;
-	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "generate a key", err));
-	LSEC_TRY(monitor(s, "generate a key (lsec key generate)", NULL, err, "key generate %u",
-			 slot));
+	size_t n = lsec_secret_len(secret);
+	char *hex = lsec_malloc(2 * n + 1);
+	LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
+	lsec_hex_encode(hex, lsec_secret_cdata(secret), n);
+	lsec_device_profile_args a = {.slot = slot, .hex = hex};
+	LSEC_TRY(run_required(s, op, &a, what, err));
 out:
+	if (hex != NULL) {
+		lsec_wipe(hex, 2 * n + 1);
+	}
+	lsec_free(hex);
 	return rc;
 }
 
 static int rsp_key_inject(lsec_device *t, unsigned slot, const lsec_secret *pkcs8, lsec_err *err)
 {
+	return run_secret(S(t), LSEC_PROFILE_OP_KEY_INJECT, slot, pkcs8, "inject a key", err);
+}
+
+/* An operation with a binary argument (hex) and/or a hex result (into res, may be NULL). */
+static int run_hex(rsp_session *s, lsec_device_profile_op op, unsigned slot, const uint8_t *arg,
+		   size_t len, lsec_buf *res, const char *what, lsec_err *err)
+{
 	int rc = 0;
-	rsp_session *s = S(t);
-	char prefix[32];
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "inject a key", err));
-	snprintf(prefix, sizeof(prefix), "key inject %u", slot);
-	LSEC_TRY(monitor_secret(s, "inject a key (lsec key inject)", prefix, pkcs8, err));
+	char *hex = arg != NULL ? lsec_hex_alloc(arg, len) : NULL;
+	LSEC_ENSURE(arg == NULL || hex != NULL, LSEC_E_NOMEM, "out of memory");
+	lsec_device_profile_args a = {.slot = slot, .hex = hex};
+	LSEC_TRY(run_required(s, op, &a, what, err));
+	if (res != NULL) {
+		LSEC_TRY(args_hex(res, s, (const char *)s->res.data, what, err));
+	}
 out:
+	lsec_free(hex);
 	return rc;
 }
 
 static int rsp_key_public(lsec_device *t, unsigned slot, lsec_buf *spki, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	const char *a = NULL;
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "read a public key", err));
-	LSEC_TRY(monitor(s, "read a public key (lsec key public)", &a, err, "key public %u", slot));
-	LSEC_TRY(args_hex(spki, s, a, "read a public key", err));
-out:
-	return rc;
+	return run_hex(S(t), LSEC_PROFILE_OP_KEY_PUBLIC, slot, NULL, 0, spki, "read a public key",
+		       err);
 }
 
 static int rsp_key_sign(lsec_device *t, unsigned slot, const uint8_t *msg, size_t len,
 			lsec_buf *sig, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	const char *a = NULL;
-	char *hex = lsec_hex_alloc(msg, len);
-	LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "sign", err));
-	LSEC_TRY(monitor(s, "sign (lsec key sign)", &a, err, "key sign %u %s", slot, hex));
-	LSEC_TRY(args_hex(sig, s, a, "sign", err));
-out:
-	lsec_free(hex);
-	return rc;
+	return run_hex(S(t), LSEC_PROFILE_OP_KEY_SIGN, slot, msg, len, sig, "sign", err);
 }
 
 static int rsp_key_status(lsec_device *t, unsigned slot, lsec_device_slot_status *out,
@@ -1403,14 +1906,18 @@ static int rsp_key_status(lsec_device *t, unsigned slot, lsec_device_slot_status
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	const char *a = NULL;
 	unsigned long st = 0, cert = 0;
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "read a key slot", err));
-	LSEC_TRY(monitor(s, "read a key slot (lsec key status)", &a, err, "key status %u", slot));
-	LSEC_TRY(args_number(&st, s, a, LSEC_SLOT_INJECTED, "read a key slot", err));
-	const char *sp = strchr(a, ' ');
+	lsec_device_profile_args a = {.slot = slot};
+	LSEC_TRY(run_required(s, LSEC_PROFILE_OP_KEY_STATUS, &a, "read a key slot", err));
+	LSEC_TRY(res_number(&st, s, LSEC_SLOT_INJECTED, "read a key slot", err));
+	const char *sp = strchr((const char *)s->res.data, ' ');
 	if (sp != NULL) {
-		LSEC_TRY(args_number(&cert, s, sp + 1, 1, "read a key slot", err));
+		char *end = NULL;
+		cert = strtoul(sp + 1, &end, 10);
+		LSEC_ENSURE(sp[1] >= '0' && sp[1] <= '1' && *end == 0 && cert <= 1,
+			    LSEC_E_TGT_PROTOCOL,
+			    "cannot read a key slot on device '%s': malformed result '%.40s'",
+			    t->uri, (const char *)s->res.data);
 	}
 	out->state = (lsec_device_slot_state)st;
 	out->has_cert = cert == 1;
@@ -1421,59 +1928,34 @@ out:
 static int rsp_cert_store(lsec_device *t, unsigned slot, const uint8_t *der, size_t len,
 			  lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	char *hex = lsec_hex_alloc(der, len);
-	LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "store a certificate", err));
-	LSEC_TRY(monitor(s, "store a certificate (lsec cert store)", NULL, err, "cert store %u %s",
-			 slot, hex));
-out:
-	lsec_free(hex);
-	return rc;
+	return run_hex(S(t), LSEC_PROFILE_OP_CERT_STORE, slot, der, len, NULL,
+		       "store a certificate", err);
 }
 
 static int rsp_cert_read(lsec_device *t, unsigned slot, lsec_buf *der, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	const char *a = NULL;
-	LSEC_TRY(need(s, OP_KEYS, M_MONITOR, "read a certificate", err));
-	LSEC_TRY(monitor(s, "read a certificate (lsec cert read)", &a, err, "cert read %u", slot));
-	LSEC_TRY(args_hex(der, s, a, "read a certificate", err));
-out:
-	return rc;
+	return run_hex(S(t), LSEC_PROFILE_OP_CERT_READ, slot, NULL, 0, der, "read a certificate",
+		       err);
 }
 
 static int rsp_credential_store(lsec_device *t, const lsec_secret *blob, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_CREDENTIAL, M_MONITOR, "store the credential", err));
-	LSEC_TRY(monitor_secret(s, "store the credential (lsec credential store)",
-				"credential store", blob, err));
-out:
-	return rc;
+	return run_secret(S(t), LSEC_PROFILE_OP_CREDENTIAL_STORE, 0, blob, "store the credential",
+			  err);
 }
 
 static int rsp_erase_all(lsec_device *t, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	LSEC_TRY(need(s, OP_ERASE, M_MONITOR, "erase the device", err));
-	LSEC_TRY(monitor(s, "erase the device (lsec erase all)", NULL, err, "erase all"));
-out:
-	return rc;
+	return run_required(S(t), LSEC_PROFILE_OP_ERASE_ALL, NULL, "erase the device", err);
 }
 
 static int rsp_erase_challenge(lsec_device *t, uint8_t *out, lsec_err *err)
 {
 	int rc = 0;
 	rsp_session *s = S(t);
-	const char *a = NULL;
-	LSEC_TRY(need(s, OP_ERASE, M_MONITOR, "get an erase challenge", err));
-	LSEC_TRY(monitor(s, "get an erase challenge (lsec erase challenge)", &a, err,
-			 "erase challenge"));
+	const char *what = "get an erase challenge";
+	LSEC_TRY(run_required(s, LSEC_PROFILE_OP_ERASE_CHALLENGE, NULL, what, err));
+	const char *a = (const char *)s->res.data;
 	LSEC_ENSURE(strlen(a) == 2 * LSEC_DEVICE_ERASE_CHALLENGE_LEN &&
 			    rsp_hex_bytes(out, LSEC_DEVICE_ERASE_CHALLENGE_LEN, a, strlen(a)),
 		    LSEC_E_TGT_PROTOCOL, "cannot get an erase challenge from device '%s': malformed",
@@ -1485,28 +1967,32 @@ out:
 static int rsp_erase_authenticated(lsec_device *t, const uint8_t *token, size_t len,
 				   lsec_err *err)
 {
+	return run_hex(S(t), LSEC_PROFILE_OP_ERASE_AUTH, 0, token, len, NULL, "erase with a token",
+		       err);
+}
+
+static int rsp_chip_read(lsec_device *t, const lsec_device_profile **profile, char **family,
+			 char **revision, lsec_err *err)
+{
 	int rc = 0;
 	rsp_session *s = S(t);
-	char *hex = lsec_hex_alloc(token, len);
-	LSEC_ENSURE(hex != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(need(s, OP_ERASE, M_MONITOR, "erase with a token", err));
-	LSEC_TRY(monitor(s, "erase with a token (lsec erase auth)", NULL, err, "erase auth %s",
-			 hex));
+	*profile = s->profile;
+	LSEC_TRY(run_required(s, LSEC_PROFILE_OP_FAMILY_READ, NULL, "read the chip family", err));
+	*family = lsec_strdup((const char *)s->res.data);
+	LSEC_ENSURE(*family != NULL, LSEC_E_NOMEM, "out of memory");
+	if (can(s, LSEC_PROFILE_OP_REVISION_READ)) {
+		LSEC_TRY(run_required(s, LSEC_PROFILE_OP_REVISION_READ, NULL,
+				      "read the chip revision", err));
+		*revision = lsec_strdup((const char *)s->res.data);
+		LSEC_ENSURE(*revision != NULL, LSEC_E_NOMEM, "out of memory");
+	}
 out:
-	lsec_free(hex);
 	return rc;
 }
 
 static int rsp_commit(lsec_device *t, lsec_err *err)
 {
-	int rc = 0;
-	rsp_session *s = S(t);
-	if (s->profile->how[OP_INFO] != M_MONITOR) {
-		return 0;
-	}
-	LSEC_TRY(monitor(s, "commit (lsec commit)", NULL, err, "commit"));
-out:
-	return rc;
+	return run_op(S(t), LSEC_PROFILE_OP_COMMIT, NULL, "commit", NULL, err);
 }
 
 const lsec_device_ops lsec_device__rsp_ops = {
@@ -1537,4 +2023,6 @@ const lsec_device_ops lsec_device__rsp_ops = {
 	.erase_challenge = rsp_erase_challenge,
 	.erase_authenticated = rsp_erase_authenticated,
 	.commit = rsp_commit,
+	.fuse_field = rsp_fuse_field,
+	.chip_read = rsp_chip_read,
 };

@@ -213,9 +213,19 @@ static void expand(char *out, size_t cap, const lsec_station__run *r, const char
 
 /* ---- identification before anything is written ---------------------------------- */
 
-/* The serial printed on the unit's label: given, or the URI's file name. */
-static void default_serial(char *out, size_t cap, const char *uri)
+/*
+ * The serial printed on the unit's label when none is given: the name of
+ * the unit file a sim: URI names. Any other URI (rsp://HOST:PORT: a probe)
+ * names no unit, so the serial must be given.
+ */
+static int default_serial(char *out, size_t cap, const char *uri, lsec_err *err)
 {
+	int rc = 0;
+	LSEC_ENSURE(strncmp(uri, "sim:", 4) == 0, LSEC_E_USAGE,
+		    "cannot name the unit at '%s': its URI names no unit file to take the serial "
+		    "from; pass the serial on the unit's label (--serial SN, or the gang's serial "
+		    "source)",
+		    uri);
 	const char *p = strrchr(uri, '/');
 	p = p ? p + 1 : (strchr(uri, ':') ? strchr(uri, ':') + 1 : uri);
 	size_t n = strcspn(p, ".?");
@@ -224,6 +234,55 @@ static void default_serial(char *out, size_t cap, const char *uri)
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
+out:
+	return rc;
+}
+
+int lsec_station__device_open(lsec_station__run *r, const char *uri, const char *serial,
+			      lsec_err *err)
+{
+	int rc = 0;
+	lsec_station *st = r->st;
+	lsec_store_unit unit;
+	lsec_err e = LSEC_ERR_INIT;
+	const char *product = st->cfg->nproducts > 0 ? st->cfg->products[0].id : NULL;
+	const lsec_station_product *p = NULL;
+	json_t *ev = NULL;
+	LSEC_TRY(lsec_device_open(&r->tgt, uri, err));
+	LSEC_TRY(lsec_device_info_get(&r->info, r->tgt, err));
+	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_DEVICE_UID_LEN);
+	if (lsec_store_unit_get_by_uid(&unit, st->store, r->uid_hex, &e) == 0) {
+		product = unit.product;
+	}
+	for (size_t i = 0; product != NULL && i < st->cfg->nproducts; i++) {
+		if (lsec_station__eq(st->cfg->products[i].id, product)) {
+			p = &st->cfg->products[i];
+		}
+	}
+	if (p == NULL || p->family == NULL) {
+		goto out;
+	}
+	lsec_err why = LSEC_ERR_INIT;
+	int crc = lsec_device_chip_check(r->tgt, p->family, p->revision, &why);
+	if (crc == LSEC_E_TGT_WRONG_CHIP) {
+		ev = json_pack("{s:s,s:s,s:s,s:s?,s:s}", LSEC_EV_UID, r->uid_hex, LSEC_EV_PRODUCT,
+			       p->id, "family", p->family, "revision", p->revision, "target", uri);
+		lsec_err ignored = LSEC_ERR_INIT;
+		if (ev != NULL) {
+			(void)lsec_station__record(st, serial != NULL ? serial : r->uid_hex,
+						   "device.identify", "wrong-chip-refused", ev,
+						   &ignored);
+		}
+		LSEC_BAIL(crc, "unit at '%s' refused before anything was written: product '%s': %s",
+			  uri, p->id, why.msg);
+	}
+	if (crc < 0) {
+		*err = why;
+		LSEC_TRY(crc);
+	}
+out:
+	json_decref(ev);
+	return rc;
 }
 
 /*
@@ -268,7 +327,7 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	bool uid_known, serial_known;
 	char fallback[LSEC_IDENT_MAX + 2];
 	if (serial == NULL) {
-		default_serial(fallback, sizeof(fallback), uri);
+		LSEC_TRY(default_serial(fallback, sizeof(fallback), uri, err));
 		serial = fallback;
 	}
 	LSEC_TRY(lsec_ident_check(serial, "unit serial", err));
@@ -305,7 +364,10 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 		LSEC_ENSURE(lsec_sop_get_kind(r->sop) == LSEC_SOP_FLASH, LSEC_E_NOTFOUND,
 			    "unit '%s' (UID %s) is not registered: run the flash SOP first",
 			    r->serial, r->uid_hex);
-		LSEC_TRY(lsec_device_key_status(&ss, r->tgt, 0, err));
+		memset(&ss, 0, sizeof(ss));
+		if (r->info.key_slots > 0) { /* a device without a key store holds no key */
+			LSEC_TRY(lsec_device_key_status(&ss, r->tgt, 0, err));
+		}
 		if (ss.state != LSEC_SLOT_EMPTY || ss.has_cert) {
 			ev = json_pack("{s:s,s:b,s:b}", LSEC_EV_UID, r->uid_hex, "slot-key",
 				       ss.state != LSEC_SLOT_EMPTY, "slot-cert", ss.has_cert);
@@ -950,9 +1012,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 			    "to confirm them as the logged-in person",
 			    lsec_sop_kind_name(kind), s->id);
 	}
-	LSEC_TRY(lsec_device_open(&r->tgt, uri, err));
-	LSEC_TRY(lsec_device_info_get(&r->info, r->tgt, err));
-	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_DEVICE_UID_LEN);
+	LSEC_TRY(lsec_station__device_open(r, uri, serial, err));
 	LSEC_TRY(identify_unit(r, uri, serial, &unit, err));
 	LSEC_TRY(close_interrupted(r, err));
 	LSEC_ENSURE(state_from[kind] != NULL, LSEC_E_USAGE,
@@ -1009,7 +1069,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	if (serial != NULL) {
 		snprintf(sn, sizeof(sn), "%s", serial);
 	} else {
-		default_serial(sn, sizeof(sn), uri);
+		LSEC_TRY(default_serial(sn, sizeof(sn), uri, err));
 	}
 	/*
 	 * The witnesses of every SOP still to run are here before the first

@@ -93,6 +93,8 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 			break;
 		}
 		s->products[i].id = id;
+		(void)lsec_line_product_chip(s->line, i, &s->products[i].family,
+					     &s->products[i].revision);
 		s->nproducts = i + 1;
 	}
 	lsec_station_config c = LSEC_STATION_CONFIG_INIT;

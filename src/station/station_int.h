@@ -235,6 +235,16 @@ int lsec_station__crl_publish(uint64_t *number_out, lsec_station *st, const char
 int lsec_station__run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err);
 /* Closes the unit's unfinished runs (a crash) as interrupted. */
 int lsec_station__close_interrupted(lsec_station__run *r, lsec_err *err);
+/*
+ * Opens the unit's device at uri into r->tgt, reads its info and UID, and
+ * runs the early chip check against the unit's product (the registered
+ * unit's, else the line's first; lsec_device_chip_check) before anything
+ * is written: a chip that is not the product's is refused with
+ * LSEC_E_TGT_WRONG_CHIP and a device.identify wrong-chip-refused leaf under
+ * serial (the URI's when NULL).
+ */
+int lsec_station__device_open(lsec_station__run *r, const char *uri, const char *serial,
+			      lsec_err *err);
 void lsec_station__run_release(lsec_station__run *r);
 
 /* Sets a string / integer / boolean / hex evidence field of the current step. */

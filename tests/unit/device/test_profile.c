@@ -157,8 +157,9 @@ static void test_device_profile__qemu_says_what_it_cannot_do(void **state)
 	size_t n = 0;
 	assert_lsec_ok(lsec_device_profile_load(&p, "qemu-lm3s6965evb", &err), &err);
 	const lsec_device_profile_layout *l = lsec_device_profile_layout_get(p);
-	assert_int_equal(l->flash_base, 0);
-	assert_int_equal(l->flash_size, 0x40000);
+	/* the application slot: above the boot stage, below the factory info block */
+	assert_int_equal(l->flash_base, 0x8000);
+	assert_int_equal(l->flash_size, 0x37c00);
 	assert_int_equal(l->flash_method, LSEC_PROFILE_FLASH_MEMORY);
 	assert_true(l->has_ram);
 	assert_int_equal(l->ram_base, 0x20000000u);
@@ -167,7 +168,9 @@ static void test_device_profile__qemu_says_what_it_cannot_do(void **state)
 	assert_int_equal(l->uid_length, 16);
 	assert_int_equal(l->attestation, LSEC_PROFILE_ATTEST_UART);
 	assert_int_equal(l->uart_base, 0x4000C000u);
-	assert_non_null(strstr(l->attestation_line, "{digest}"));
+	/* the firmware's own line (firmware/boot.c) */
+	assert_string_equal(l->attestation_line,
+			    "LSEC-ATTEST v1 digest={digest} version={version} build={build} uid={uid}");
 	assert_lsec_ok(lsec_device_profile_op_steps(&s, &n, p, LSEC_PROFILE_OP_RESET, &err), &err);
 	assert_string_equal(s[0].command, "system_reset");
 	/* no fuses, no lock, no key store, no erase: said, never pretended */
@@ -288,7 +291,7 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 	(void)state;
 	/* unknown key, at its line */
 	REFUSED("qemu-lm3s6965evb", "ram: {", "colour: red\nram: {", "case.yml",
-		"unknown key 'colour'", "line 46, column 1");
+		"unknown key 'colour'", "line 49, column 1");
 	REFUSED("linesec-sim", "  slots: 4", "  slots: 4\n  sealed: true", "keystore",
 		"unknown key 'sealed'");
 	/* missing required fields */
@@ -300,10 +303,10 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 		"missing required field 'tested-on-hardware'");
 	REFUSED("qemu-lm3s6965evb", "otp: unsupported\n", "", "missing required field 'otp'");
 	/* bad numbers */
-	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: 0x4000G", "flash.size",
+	REFUSED("qemu-lm3s6965evb", "size: 0x37c00", "size: 0x4000G", "flash.size",
 		"'0x4000G' is not a number");
-	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: -1", "flash.size");
-	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: 0x100000000", "flash.size");
+	REFUSED("qemu-lm3s6965evb", "size: 0x37c00", "size: -1", "flash.size");
+	REFUSED("qemu-lm3s6965evb", "size: 0x37c00", "size: 0x100000000", "flash.size");
 	REFUSED("qemu-lm3s6965evb", "page-size: 1024", "page-size: 1000", "flash.page-size",
 		"power of two");
 	REFUSED("linesec-sim", "words: 64", "words: sixty-four", "otp.words");

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The station runs SOP 1 on QEMU for real: a QEMU unit (scripts/qemu-unit,
+# the test firmware's boot stage) driven through
+# rsp://127.0.0.1:PORT?profile=qemu-lm3s6965evb&uart=DIR/uart.log.
+# (i) The approved release is flashed over the GDB stub (M packets),
+# verified by read-back, the unit reset and its attestation line compared
+# with the approved digest: passed. (iii) A product made on another chip family is refused before anything is
+# written (the flash read back unchanged). (iv) The SOP steps the board
+# cannot do report "not supported by this device (profile
+# qemu-lm3s6965evb)" and the ship gate refuses the unit. (v) An rsp URI
+# without --serial is refused, naming the URI and what to pass.
+# Skips when QEMU, gdb-multiarch or the firmware build is missing, unless
+# CI is set. On SQLite and PostgreSQL.
+set -uo pipefail
+: "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}" "${LSEC_BUILD_DIR:?}"
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+L=$LINESEC
+fw=${LINESEC_FIRMWARE_DIR:-$LSEC_BUILD_DIR/firmware}
+qemu_unit="$LSEC_SOURCE_DIR/scripts/qemu-unit"
+skip() {
+	if [ -n "${CI:-}" ]; then bad "cannot run under CI: $1"; finish; fi
+	echo "skip: $1"
+	exit 0
+}
+command -v qemu-system-arm >/dev/null || skip "qemu-system-arm is not installed (scripts/bootstrap)"
+command -v gdb-multiarch >/dev/null || skip "gdb-multiarch is not installed (scripts/bootstrap)"
+for f in boot app-release app-debug; do
+	[ -f "$fw/$f.bin" ] || skip "$fw/$f.bin was not built (arm-none-eabi-gcc missing when CMake ran)"
+done
+units=()
+stop_units() {
+	local u
+	for u in "${units[@]}"; do "$qemu_unit" stop "$u" >/dev/null 2>&1 & done
+	wait
+}
+trap 'stop_units; rm -rf "$e2e_dir"' EXIT
+
+# unit DIR UID: starts a QEMU unit; sets quri to its device URI.
+unit() {
+	"$qemu_unit" start "$1" --uid "$2" >/dev/null || { bad "qemu-unit start $1"; return 1; }
+	units+=("$PWD/$1")
+	quri="rsp://127.0.0.1:$(cat "$1/port")?profile=qemu-lm3s6965evb&uart=$PWD/$1/uart.log"
+}
+# gdb_do DIR COMMANDS...: runs gdb-multiarch commands against the unit, then detaches.
+gdb_do() {
+	local d=$1 a=()
+	shift
+	for c in "$@"; do a+=(-ex "$c"); done
+	gdb-multiarch -nx -batch -ex 'set architecture arm' \
+		-ex "target remote 127.0.0.1:$(cat "$d/port")" "${a[@]}" -ex detach >/dev/null 2>&1
+}
+# slot DIR FILE: dumps the unit's application slot (0x8000-0x3fc00).
+slot() { gdb_do "$1" "dump binary memory $2 0x8000 0x3fc00"; }
+# product_chip FAMILY: sets the line's product sensor's chip family.
+product_chip() {
+	sed -i '/^    family:/d' line/line.yaml
+	sed -i "s|^\(  - id: sensor\)$|\1\n    family: $1|" line/line.yaml
+}
+
+run_suite() { # run_suite LABEL [init options]
+	local label=$1
+	shift
+	line_with_release "$label" "$@" || return
+	echo "== $label"
+	# The firmware's release build, signed for the slot, approved by two officers.
+	"$L" image sign --key fw.pem --product sensor --version 2.1.0+7 --build release \
+		--security-counter 2 --header-size 0x200 --embed-pubkey "$fw/app-release.bin" \
+		qemu.img >/dev/null || bad "sign the release"
+	"$L" image sign --key fw.pem --product sensor --version 2.1.0+8 --build debug \
+		--security-counter 2 --header-size 0x200 --embed-pubkey "$fw/app-debug.bin" \
+		debug.img >/dev/null || bad "sign the debug build"
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice qemu.img --product sensor >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@2.1.0+7 >/dev/null ||
+		bad "approve the QEMU release"
+	digest=$("$L" image inspect qemu.img --json | grep -o '"computed":"[0-9a-f]\{64\}"' | grep -o '[0-9a-f]\{64\}' | head -n 1)
+	check "the approved digest is known" '[ ${#digest} -eq 64 ]'
+	product_chip lm3s6965
+
+	# (v) The URI names no unit file: the serial on the label must be given.
+	unit q1 00112233445566778899aabbccddee01 || return
+	expect 2 "an rsp unit without --serial" "$L" run flash --as olga --batch --device "$quri"
+	has "its URI names no unit file" err.txt "the refusal says why"
+	has "pass the serial on the unit's label (--serial SN" err.txt "and what to pass"
+
+	# (i) SOP 1 over RSP: flashed, read back, reset, attested, compared.
+	expect 0 "SOP 1 on QEMU" "$L" run flash --as olga --batch --serial q-001 --device "$quri"
+	has "q-001" out.txt "unit q-001 passed SOP 1"
+	has "LSEC-ATTEST v1 digest=$digest version=2.1.0+7 build=release" q1/uart.log \
+		"the unit attested the approved release on its UART"
+	expect 0 "q-001 history" "$L" unit show --as olga q-001 --json
+	has '"state":"flashed"' out.txt "q-001 is flashed"
+	has "$digest" out.txt "its attested digest is recorded"
+	slot q1 q1.slot
+	check "the slot holds the approved image" "cmp -s -n $(stat -c %s qemu.img) q1.slot qemu.img"
+
+	# (iv) What the board cannot do is said, and the ship gate refuses the unit.
+	"$L" run provision --as olga --batch --serial q-001 --device "$quri" >sb.txt 2>&1
+	check "SOP 2 (provision) on QEMU fails" '[ $? -ne 0 ]'
+	has "not supported by this device (profile qemu-lm3s6965evb)" sb.txt \
+		"the key step says the device cannot"
+	expect 8 "ship q-001" "$L" ship --as olga q-001 --device "$quri"
+	has "cannot ship unit 'q-001'" err.txt "the ship gate refuses the unit"
+
+	# (iii) A product made on another family: refused before anything is written.
+	unit q4 00112233445566778899aabbccddee04 || return
+	gdb_do q4 'restore debug.img binary 0x8000'
+	slot q4 before.slot
+	product_chip stm32f4
+	expect 8 "a unit of another chip" "$L" run flash --as olga --batch --serial q-004 \
+		--device "$quri"
+	has "refused before anything was written" err.txt "refused before the first write"
+	has "lm3s6965" err.txt "naming what the chip is"
+	slot q4 after.slot
+	check "nothing was written to the wrong chip" "cmp -s before.slot after.slot"
+	expect 0 "audit" "$L" audit verify
+	product_chip lm3s6965
+	stop_units
+	units=()
+	cd "$e2e_dir" || return
+}
+
+run_suite sqlite
+run_on_postgres run_suite postgres
+finish
