@@ -305,9 +305,9 @@ static bool parse_u32(uint32_t *out, const char *s)
 	}
 	int base = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10;
 	const char *digits = base == 16 ? s + 2 : s;
-	if (!((digits[0] >= '0' && digits[0] <= '9') ||
-	      (base == 16 && ((digits[0] >= 'a' && digits[0] <= 'f') ||
-			      (digits[0] >= 'A' && digits[0] <= 'F'))))) {
+	/* Digits only: strtoull alone would take a sign, spaces or a second 0x. */
+	size_t ndigits = strspn(digits, base == 16 ? "0123456789abcdefABCDEF" : "0123456789");
+	if (ndigits == 0 || digits[ndigits] != '\0') {
 		return false;
 	}
 	char *end = NULL;
@@ -915,7 +915,8 @@ static int read_fuses(pctx *c, struct fy_node *root)
 		LSEC_TRY(number(c, &v, x, NULL, f, 0, p->lay.otp_words - 1));
 		ff->word = (uint16_t)v;
 		LSEC_TRY(required(&x, c, fv, fk, "nwords", f));
-		LSEC_TRY(number(c, &v, x, NULL, f, 1, digest ? 8 : 64));
+		/* The device layer reads a field of at most 8 words (device.c). */
+		LSEC_TRY(number(c, &v, x, NULL, f, 1, 8));
 		ff->nwords = (uint16_t)v;
 		LSEC_TRY(required(&x, c, fv, fk, "mask", f));
 		LSEC_TRY(number(c, &ff->mask, x, NULL, f, 1, 0xffffffffu));
@@ -1195,19 +1196,19 @@ static void keep_first(struct fy_diag *diag, void *user, const char *buf, size_t
 	if (first[0] != '\0') {
 		return;
 	}
-	const char *tail = buf;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (buf[i] == ':' && buf[i + 1] >= '0' && buf[i + 1] <= '9') {
-			tail = buf + i + 1;
+	/* The message as a string of its own: libfyaml's buffer need not end in NUL. */
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%.*s", (int)(len < sizeof(msg) ? len : sizeof(msg) - 1), buf);
+	const char *tail = msg;
+	for (size_t i = 0; msg[i] != '\0' && msg[i + 1] != '\0'; i++) {
+		if (msg[i] == ':' && msg[i + 1] >= '0' && msg[i + 1] <= '9') {
+			tail = msg + i + 1;
 			break;
 		}
 	}
 	size_t n = strcspn(tail, "\n");
-	if (n > (size_t)(buf + len - tail)) {
-		n = (size_t)(buf + len - tail);
-	}
 	const char *e = strstr(tail, ": error: ");
-	if (e != NULL && e < tail + n) {
+	if (e != NULL && e + 9 <= tail + n) {
 		snprintf(first, 200, "line %.*s: %.*s", (int)(e - tail), tail,
 			 (int)(n - (size_t)(e + 9 - tail)), e + 9);
 	} else {
@@ -1635,6 +1636,29 @@ static uint32_t param_value(const lsec_device_profile *p, const lsec_device_prof
 	}
 }
 
+/*
+ * Refuses a word or slot outside the profile's layout, so that a caller's
+ * bad number never becomes an address outside the OTP (the flash range is
+ * checked by the generic device layer before any backend call).
+ */
+static int param_check(const lsec_device_profile *p, const lsec_device_profile_args *a, int i,
+		       lsec_err *err)
+{
+	int rc = 0;
+	unsigned bit = 1u << i;
+	if (bit == P_WORD || bit == P_WADDR) {
+		LSEC_ENSURE(a->word < p->lay.otp_words, LSEC_E_TGT_RANGE,
+			    "profile %s: OTP word %lu is outside its %lu words", p->name,
+			    (unsigned long)a->word, (unsigned long)p->lay.otp_words);
+	} else if (bit == P_SLOT) {
+		LSEC_ENSURE(a->slot < p->lay.key_slots, LSEC_E_TGT_RANGE,
+			    "profile %s: key slot %lu is outside its %lu slots", p->name,
+			    (unsigned long)a->slot, (unsigned long)p->lay.key_slots);
+	}
+out:
+	return rc;
+}
+
 int lsec_device_profile_value_get(uint32_t *out, const lsec_device_profile *p,
 				  const lsec_device_profile_value *v,
 				  const lsec_device_profile_args *args, lsec_err *err)
@@ -1648,6 +1672,7 @@ int lsec_device_profile_value_get(uint32_t *out, const lsec_device_profile *p,
 	int i = param_index(v->param, strlen(v->param));
 	LSEC_ENSURE(args != NULL && i >= 0 && (1u << i) != P_HEX, LSEC_E_USAGE,
 		    "profile %s: no value for placeholder {%s}", p->name, v->param);
+	LSEC_TRY(param_check(p, args, i, err));
 	*out = param_value(p, args, i);
 out:
 	return rc;
@@ -1675,6 +1700,7 @@ int lsec_device_profile_expand(char **out, const lsec_device_profile *p, const c
 		LSEC_ENSURE(i >= 0 && args != NULL, LSEC_E_USAGE,
 			    "profile %s: no value for placeholder '%.*s'", p->name,
 			    (int)(close - open + 1), open);
+		LSEC_TRY(param_check(p, args, i, err));
 		char num[24];
 		const char *piece = num;
 		unsigned bit = 1u << i;

@@ -714,6 +714,8 @@ static int serve_connection(srv *v, int fd, const char *unit, lsec_err *err)
 			memcpy(v->pkt, v->link.dec.buf, v->link.dec.len);
 			v->pkt_len = v->link.dec.len;
 			v->pkt[v->pkt_len] = 0;
+			/* The request may carry a key or a credential: one copy, wiped below. */
+			lsec_wipe(v->link.dec.buf, v->link.dec.len);
 			LSEC_TRY(handle(v, &send, err));
 			lsec_wipe(v->pkt, v->pkt_len);
 			if (send) {

@@ -671,6 +671,18 @@ static void test_audit_sign__changed_tail_leaf_and_bad_index_are_refused(void **
 	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
 			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
 	assert_non_null(strstr(err.msg, where));
+	/*
+	 * The checkpoint notes spoilt as well, so that no checkpoint verifies and
+	 * the whole log is read by content: each leaf must still carry the
+	 * signature of a station key the log knows, and the rewritten one does not.
+	 */
+	sql(db->st, "UPDATE checkpoints SET note = 'x' || note", NULL, 0);
+	lsec_audit_signer_attach(db->st, signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key()));
+	assert_lsec_code(lsec_audit_signer_trust_log(lsec_audit__signer(db->st), db->st, &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_non_null(strstr(err.msg, where));
+	sql(db->st, "UPDATE checkpoints SET note = substr(note, 2)", NULL, 0);
 	named[16] = 't';
 	store_val restored[] = {SV_B(leaf.data, leaf.len), SV_B(good, 32), SV_I(d)};
 	sql(db->st, "UPDATE audit_leaves SET leaf = ?, leaf_hash = ? WHERE seq = ?", restored, 3);

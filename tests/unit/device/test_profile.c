@@ -135,6 +135,18 @@ static void test_device_profile__sim_profile_is_the_sim(void **state)
 	assert_lsec_code(lsec_device_profile_expand(&cmd, p, s[0].command, &a, &err), LSEC_E_USAGE,
 			 &err);
 	assert_null(cmd);
+	/* a word or slot outside the layout never becomes a command */
+	a.hex = "c0ffee";
+	a.slot = 4;
+	assert_lsec_code(lsec_device_profile_expand(&cmd, p, s[0].command, &a, &err),
+			 LSEC_E_TGT_RANGE, &err);
+	assert_null(cmd);
+	a.slot = 2;
+	a.word = 64;
+	assert_lsec_ok(lsec_device_profile_op_steps(&s, &n, p, LSEC_PROFILE_OP_OTP_BURN, &err), &err);
+	assert_lsec_code(lsec_device_profile_expand(&cmd, p, s[0].command, &a, &err),
+			 LSEC_E_TGT_RANGE, &err);
+	assert_null(cmd);
 	/* the UID and the family come from `lsec info` */
 	assert_lsec_ok(lsec_device_profile_op_steps(&s, &n, p, LSEC_PROFILE_OP_UID_READ, &err), &err);
 	assert_string_equal(s[0].command, "lsec info");
@@ -310,6 +322,10 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 	REFUSED("qemu-lm3s6965evb", "page-size: 1024", "page-size: 1000", "flash.page-size",
 		"power of two");
 	REFUSED("linesec-sim", "words: 64", "words: sixty-four", "otp.words");
+	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: 0x0x40000", "flash.size");
+	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: 0x 40000", "flash.size");
+	REFUSED("linesec-sim", "SECURE_VERSION: {word: 9, nwords: 2,",
+		"SECURE_VERSION: {word: 9, nwords: 9,", "fuses.SECURE_VERSION", "not a number 1..8");
 	REFUSED("nrf52", "timeout-ms: 100}", "timeout-ms: 0}", "timeout-ms", "not a number 1..");
 	/* the fuse layout */
 	REFUSED("linesec-sim", "SECURE_BOOT_EN: {word: 8,", "SECURE_BOOT_EN: {word: 7,",
