@@ -532,6 +532,10 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_CERT_READBACK_SHA256 "cert-readback-sha256"
 /* SHA-256 the device computed over its flash, read back (flash verify, blank check) */
 #define LSEC_EV_READBACK_SHA256 "readback-sha256"
+/* A failed step's class: "transient" (reseat, retry) or "permanent" (lsec_station_failure_classify) */
+#define LSEC_EV_FAILURE_CLASS "failure-class"
+/* true: the flash already held the approved image (read-back compared) and was not written */
+#define LSEC_EV_PREVERIFIED "preverified"
 #define LSEC_EV_KEY_SHA256 "key-sha256"     /* hex SHA-256 of a SubjectPublicKeyInfo */
 #define LSEC_EV_KEY_STATE "key-state"       /* the state the key named by key-sha256 is in now */
 #define LSEC_EV_KEYS "keys"                 /* array of {key-sha256, key-state} */

@@ -490,10 +490,22 @@ typedef struct lsec_device_serve_options {
 	const volatile int *stop;
 	bool no_binary;      /* refuse X (as QEMU does): clients fall back to M */
 	bool no_vflash;      /* refuse vFlash* packets: clients erase with the monitor */
+	/* The probe serial `lsec probe-serial` reports (NULL: none, the command is refused). */
+	const char *probe_serial;
 } lsec_device_serve_options;
 
 #define LSEC_DEVICE_SERVE_OPTIONS_VERSION 1
-#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false}
+#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false, NULL}
+
+/*
+ * The serial of the probe serving uri (rsp://HOST:PORT...), as its server
+ * reports it (`monitor lsec probe-serial`): into out (cap bytes), "" when
+ * the server reports none. Opens and closes a connection of its own.
+ * Fails with LSEC_E_TGT_BAD_URI (not an rsp:// URI), LSEC_E_TGT_LINK,
+ * LSEC_E_TGT_TIMEOUT (the server does not answer).
+ */
+LSEC_API LSEC_MUST_USE int lsec_device_probe_serial(char *out, size_t cap, const char *uri,
+						    lsec_err *err);
 
 /*
  * Serves one device (unit: a device URI, "sim:DIR/unit-001.sim") over the

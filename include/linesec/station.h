@@ -392,6 +392,7 @@ typedef struct lsec_station_result {
 	char then[32];              /* what was done: quarantine, stop-line, ... */
 	char message[LSEC_ERR_MSG_MAX];          /* what the operator does next, from the SOP */
 	unsigned steps_run;
+	int cause; /* the LSEC_E_* code the unit failed with (the failed step's), 0 when none */
 } lsec_station_result;
 
 /*
@@ -496,6 +497,63 @@ LSEC_API LSEC_MUST_USE int lsec_station_unit_list_json(struct json_t **out,
 						       const lsec_store_unit *units, size_t n,
 						       lsec_err *err);
 
+/* ---- failure classes ------------------------------------------------------ */
+
+/*
+ * What a failure asks of the fixture: transient (reseat the unit or its
+ * probe and try again: a lost link, a timeout, a failed attach, power lost)
+ * or permanent (the unit or the line's set-up is wrong: wrong chip, bad or
+ * duplicate UID, verify mismatch, protocol error, refused boot, ...). One
+ * table (src/station/failclass.c) classifies every code; a code it does not
+ * name is permanent, so a lamp never waits on a misconfiguration.
+ */
+typedef enum lsec_station_failure_class {
+	LSEC_FAILURE_NONE = 0, /* no failure (code >= 0) */
+	LSEC_FAILURE_TRANSIENT,
+	LSEC_FAILURE_PERMANENT,
+} lsec_station_failure_class;
+
+LSEC_API lsec_station_failure_class lsec_station_failure_classify(int code);
+/* "transient", "permanent", or NULL for LSEC_FAILURE_NONE. */
+LSEC_API const char *lsec_station_failure_class_name(lsec_station_failure_class c);
+
+/* ---- fixture files --------------------------------------------------------- */
+
+#define LSEC_STATION_FIXTURE_MAX_SOCKETS 256u
+
+/* One socket of a jig and the probe it is wired to (strings owned by the fixture). */
+typedef struct lsec_station_fixture_socket {
+	unsigned socket;          /* its number, from 1 */
+	const char *probe;        /* device URI: rsp://HOST:PORT?profile=NAME (or sim:PATH) */
+	const char *probe_serial; /* the probe's serial as its server reports it; NULL: unchecked */
+	const char *serial;       /* the unit serial expected there; NULL: scanned from the unit */
+	unsigned line;            /* where the file binds it */
+} lsec_station_fixture_socket;
+
+typedef struct lsec_station_fixture lsec_station_fixture;
+
+/*
+ * Parses a fixture file (docs/station.md, "Fixture files"): `fixture: 1`,
+ * optional `name`, and `sockets`, a list of {socket, probe, probe-serial,
+ * serial}; serial `scan` (or none) reads it from the unit. Each socket,
+ * probe, probe serial and unit serial is named once. file names the text in
+ * errors. *out is freed with lsec_station_fixture_free.
+ * Errors: LSEC_E_PARSE "fixture file FILE:LINE:COL: FIELD: what was
+ * expected", LSEC_E_LIMIT (file too big), LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_fixture_parse(lsec_station_fixture **out,
+						      const uint8_t *data, size_t len,
+						      const char *file, lsec_err *err);
+/* Reads and parses the fixture file at path. Errors: LSEC_E_IO, those of _parse. */
+LSEC_API LSEC_MUST_USE int lsec_station_fixture_load(lsec_station_fixture **out,
+						     const char *path, lsec_err *err);
+LSEC_API void lsec_station_fixture_free(lsec_station_fixture *f);
+LSEC_API size_t lsec_station_fixture_count(const lsec_station_fixture *f);
+/* The i-th socket in file order, or NULL. */
+LSEC_API const lsec_station_fixture_socket *lsec_station_fixture_at(const lsec_station_fixture *f,
+								    size_t i);
+LSEC_API const char *lsec_station_fixture_file(const lsec_station_fixture *f);
+
 /* ---- gang runs ------------------------------------------------------------ */
 
 /* One unit of a gang run, in the order the sockets took them. */
@@ -504,6 +562,11 @@ typedef struct lsec_station_gang_unit {
 	int rc;                  /* 0, or the LSEC_E_* code its build failed with */
 	char error[256];         /* the failure's message when rc < 0 */
 	lsec_station_result res; /* serial, end state, shipped, the failed SOP and step */
+	unsigned socket;         /* the fixture socket (0 without a fixture file) */
+	bool skipped;            /* not touched: error says why (wrong probe, probe not in file) */
+	lsec_station_failure_class failure_class; /* of res.cause (or rc) when it failed */
+	bool dry_run;            /* resolved only: error is empty, plan says what would be done */
+	char plan[512];          /* a dry run's plan for the unit */
 } lsec_station_gang_unit;
 
 /*
@@ -526,6 +589,11 @@ typedef struct lsec_station_gang_summary {
 	size_t shipped;
 	size_t quarantined;
 	size_t refused;         /* refused at entry (clone, wrong state, ...) */
+	size_t skipped;         /* fixture runs: units not touched (wrong probe, probe not in file) */
+	size_t transient;       /* failures (quarantined or refused) classed transient */
+	size_t permanent;       /* ... and permanent */
+	size_t planned;         /* dry runs: units resolved */
+	bool dry_run;
 	unsigned sockets;
 	uint64_t milliseconds;  /* wall time of the run */
 	unsigned yield_permille; /* shipped per mille of attempted, less those already shipped */
@@ -550,6 +618,41 @@ LSEC_API LSEC_MUST_USE int lsec_station_gang(lsec_station_gang_summary **out,
 					     const lsec_station_config *cfg,
 					     const char *const *uris, size_t n, unsigned sockets,
 					     lsec_err *err);
+/* How lsec_station_gang_fixture runs. */
+typedef struct lsec_station_gang_options {
+	bool dry_run; /* resolve the profile, release and every step on each unit; write nothing */
+} lsec_station_gang_options;
+
+/*
+ * A gang run over a fixture file: socket k builds the unit seen through its
+ * probe, on its own thread. Before a unit is touched its probe is checked:
+ * a probe whose server reports a serial other than the file's (the probe of
+ * another socket, or one the file does not name), or a unit whose UID the
+ * registry holds under another serial than the file places there, is
+ * skipped with the reason, not failed. A probe that does not answer fails
+ * transient. Each failure is classed (lsec_station_failure_classify).
+ * With opts->dry_run nothing is written to a unit or the registry: each
+ * unit is identified and its plan resolved (lsec_station_dry_run).
+ * Errors: as lsec_station_gang.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_gang_fixture(lsec_station_gang_summary **out,
+						     const lsec_station_config *cfg,
+						     const lsec_station_fixture *fx,
+						     const lsec_station_gang_options *opts,
+						     lsec_err *err);
+/*
+ * Resolves what lsec_station_build would do to the unit at uri, against the
+ * real target, and writes nothing (device or registry): identifies it
+ * (UID, chip, registered serial and state), then for each SOP still to run
+ * its approved version, the approved release (and whether the unit's flash
+ * already holds it: preverify), and that every step that applies has an
+ * implementation. plan (cap bytes) gets one line saying so.
+ * Errors: LSEC_E_STATION_CLONE, LSEC_E_STATION_WRONG_STATE,
+ * LSEC_E_SOP_NOT_APPROVED, LSEC_E_STATION_RELEASE, device errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_dry_run(char *plan, size_t cap, lsec_station *st,
+						const char *uri, const char *serial,
+						lsec_err *err);
 LSEC_API void lsec_station_gang_summary_free(lsec_station_gang_summary *s);
 /*
  * The summary as canonical JSON (*out: json_decref): units, attempted,

@@ -63,6 +63,14 @@ static void print_summary(const lsec_station_gang_summary *s)
 	if (s->already_shipped > 0) {
 		printf("  already shipped   %zu (not built again)\n", s->already_shipped);
 	}
+	if (s->skipped > 0 || s->dry_run) {
+		printf("  skipped (probe)   %zu\n", s->skipped);
+	}
+	if (s->dry_run) {
+		printf("  dry run           %zu units resolved, nothing written\n", s->planned);
+	}
+	printf("  failures          %zu transient (reseat, retry), %zu permanent\n", s->transient,
+	       s->permanent);
 	printf("  yield             %.1f %% of %zu units attempted\n",
 	       (double)s->yield_permille / 10.0, s->attempted - s->already_shipped);
 	if (s->nfailures > 0) {
@@ -78,7 +86,22 @@ static void print_summary(const lsec_station_gang_summary *s)
 					   u->res.state == LSEC_UNIT_SHIPPED)) {
 			continue;
 		}
-		printf("  unit %-10s %s\n", cli_esc(u->res.serial), cli_esc(u->error));
+		if (u->socket > 0) {
+			printf("  socket %-3u ", u->socket);
+		}
+		if (u->dry_run) {
+			printf("  plan: %s\n", cli_esc(u->plan));
+			continue;
+		}
+		if (u->skipped) {
+			printf("  unit %-10s skipped: %s\n", cli_esc(u->res.serial), cli_esc(u->error));
+			continue;
+		}
+		printf("  unit %-10s %s%s%s\n", cli_esc(u->res.serial),
+		       u->failure_class != LSEC_FAILURE_NONE
+			       ? lsec_station_failure_class_name(u->failure_class)
+			       : "",
+		       u->failure_class != LSEC_FAILURE_NONE ? ": " : "", cli_esc(u->error));
 		if (u->rc < 0 && u->res.message[0] != '\0') {
 			printf("    what to do next: %s\n", cli_esc(u->res.message));
 		}
@@ -89,9 +112,11 @@ static void print_summary(const lsec_station_gang_summary *s)
 }
 
 static const cli_opt line_opts[] = {
-	CLI_REQUIRED("devices", "GLOB", "the units' devices, e.g. 'sim:fleet/*' (expanded by linesec)"),
+	CLI_OPT("devices", "GLOB", "the units' devices, e.g. 'sim:fleet/*' (expanded by linesec)"),
 	CLI_OPT("gang", "N", "sockets working in parallel (default 1)"),
 	CLI_OPT("product", "ID", "new units' product, when line.yaml lists several"),
+	CLI_OPT("fixture", "FILE", "a jig's fixture file: one socket per probe (instead of --devices)"),
+	CLI_FLAG("dry-run", "with --fixture: resolve every unit's plan on the real target, write nothing"),
 	CLI_REQUIRED("batch", NULL, "manual steps confirmed by the logged-in people in batch mode"),
 	CLI_OPT_JSON("the summary"),
 	CLI_OPT_END,
@@ -107,10 +132,24 @@ static int line_body(cli_ctx *c)
 	lsec_station_gang_summary *sum = NULL;
 	json_t *j = NULL;
 	live *l = NULL;
+	lsec_station_fixture *fx = NULL;
+	const char *fixture = cli_get(&c->a, "fixture");
+	lsec_station_gang_options go = {cli_flag(&c->a, "dry-run")};
 	lsec_station_config *cfg = lsec_station_setup_config(c->setup);
+	LSEC_ENSURE((fixture != NULL) != (cli_get(&c->a, "devices") != NULL), LSEC_E_USAGE,
+		    "give either --devices GLOB or --fixture FILE");
+	LSEC_ENSURE(fixture == NULL || cli_get(&c->a, "gang") == NULL, LSEC_E_USAGE,
+		    "--gang does not go with --fixture: the fixture file names the sockets");
+	LSEC_ENSURE(fixture != NULL || !go.dry_run, LSEC_E_USAGE, "--dry-run needs --fixture FILE");
 	LSEC_TRY(cli_get_u64(&c->a, "gang", MAX_SOCKETS, &gang, err));
 	LSEC_ENSURE(gang > 0, LSEC_E_USAGE, "--gang must be 1 or more");
-	LSEC_TRY(lsec_station_uris_expand(&uris, &n, cli_get(&c->a, "devices"), err));
+	if (fixture != NULL) {
+		LSEC_TRY(lsec_station_fixture_load(&fx, fixture, err));
+		n = lsec_station_fixture_count(fx);
+		gang = n;
+	} else {
+		LSEC_TRY(lsec_station_uris_expand(&uris, &n, cli_get(&c->a, "devices"), err));
+	}
 	LSEC_ENSURE((l = lsec_calloc(1, sizeof(*l))) != NULL, LSEC_E_NOMEM, "out of memory");
 	pthread_mutex_init(&l->mu, NULL);
 	l->tty = isatty(STDERR_FILENO) && !cli_flag(&c->a, "json");
@@ -119,11 +158,17 @@ static int line_body(cli_ctx *c)
 	cfg->progress_ctx = l;
 	/* With --json, standard output is the JSON document alone, from its first byte. */
 	FILE *head = cli_flag(&c->a, "json") ? stderr : stdout;
-	fprintf(head, "Gang run: %zu units on %u sockets, operator %s%s%s\n", n, (unsigned)gang,
-		cfg->operator_name, cfg->witness_name ? ", witness " : "",
-		cfg->witness_name ? cfg->witness_name : "");
+	fprintf(head, "Gang run%s: %zu units on %u sockets%s%s, operator %s%s%s\n",
+		go.dry_run ? " (dry run: nothing is written)" : "", n, (unsigned)gang,
+		fx ? " of fixture " : "", fx ? cli_esc(fixture) : "", cfg->operator_name,
+		cfg->witness_name ? ", witness " : "", cfg->witness_name ? cfg->witness_name : "");
 	fflush(head);
-	LSEC_TRY(lsec_station_gang(&sum, cfg, (const char *const *)uris, n, (unsigned)gang, err));
+	if (fx != NULL) {
+		LSEC_TRY(lsec_station_gang_fixture(&sum, cfg, fx, &go, err));
+	} else {
+		LSEC_TRY(lsec_station_gang(&sum, cfg, (const char *const *)uris, n, (unsigned)gang,
+					   err));
+	}
 	if (cli_flag(&c->a, "json")) {
 		LSEC_TRY(lsec_station_gang_summary_json(&j, sum, err));
 		LSEC_TRY(lsec_json_print(stdout, j, err));
@@ -137,6 +182,7 @@ out:
 	json_decref(j);
 	lsec_station_gang_summary_free(sum);
 	lsec_station_uris_free(uris, n);
+	lsec_station_fixture_free(fx);
 	if (l != NULL) {
 		cfg->progress = NULL;
 		cfg->progress_ctx = NULL;
@@ -147,12 +193,15 @@ out:
 }
 
 const cli_spec cli_line_spec = {
-	.usage = "line --devices GLOB [--gang N] [--product ID] --batch [--json]",
+	.usage = "line (--devices GLOB [--gang N] | --fixture FILE [--dry-run]) [--product ID] --batch "
+		 "[--json]",
 	.summary = "a gang run: build every unit on N sockets in parallel, then the production "
 		   "summary",
 	.opts = line_opts,
 	.details = "A stop-line failure (or the release quota) stops every socket after its current "
-		   "unit.",
+		   "unit. With --fixture each socket builds the unit behind its probe; a unit seen "
+		   "through the wrong probe is skipped with the reason. Failures are classed "
+		   "transient (reseat, retry) or permanent.",
 	.body = line_body,
 	.setup = CLI_STATION | CLI_SETUP_ONLY | CLI_NEED_CA | CLI_BATCH,
 	.roles = LSEC_ROLE_BIT(LSEC_ROLE_OPERATOR),

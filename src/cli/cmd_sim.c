@@ -318,6 +318,7 @@ static const cli_opt serve_opts[] = {
 	CLI_REQUIRED("listen", "HOST:PORT", "address to listen on (PORT 0: any free port)"),
 	CLI_FLAG("no-x", "refuse binary writes (X), as QEMU does: clients write with M"),
 	CLI_FLAG("no-vflash", "refuse vFlash packets: clients erase with the monitor command"),
+	CLI_OPT("probe-serial", "SERIAL", "the probe serial the server reports (a fixture checks it)"),
 	CLI_OPT_END,
 };
 
@@ -340,6 +341,7 @@ static int serve_body(cli_ctx *c)
 	o.ready = serve_ready;
 	o.no_binary = cli_flag(&c->a, "no-x");
 	o.no_vflash = cli_flag(&c->a, "no-vflash");
+	o.probe_serial = cli_get(&c->a, "probe-serial");
 	LSEC_TRY(lsec_device_sim_serve(uri, &o, err));
 out:
 	lsec_free(uri);
@@ -347,7 +349,7 @@ out:
 }
 
 static const cli_spec serve_spec = {
-	.usage = "sim serve UNIT --listen HOST:PORT [--no-x] [--no-vflash]",
+	.usage = "sim serve UNIT --listen HOST:PORT [--no-x] [--no-vflash] [--probe-serial SERIAL]",
 	.summary = "Serve a simulated unit over the GDB remote serial protocol, one connection at "
 		   "a time, until killed or sent a k packet.",
 	.opts = serve_opts,

@@ -241,6 +241,11 @@ static int monitor_run(srv *v, int argc, char **argv, lsec_err *err)
 	if (strcmp(argv[0], "info") == 0) {
 		cmd = "info";
 		LSEC_TRY(info_json(v, err));
+	} else if (strcmp(argv[0], "probe-serial") == 0) {
+		/* The probe's serial, as a probe's server reports its adapter's. */
+		LSEC_ENSURE(v->o->probe_serial != NULL, LSEC_E_TGT_UNSUPPORTED,
+			    "this server reports no probe serial");
+		LSEC_TRY(lsec_buf_printf(&v->line, err, " %s", v->o->probe_serial));
 	} else if (strcmp(argv[0], "attach") == 0) {
 		LSEC_TRY(lsec_device_debug_attach(t, err));
 	} else if (strcmp(argv[0], "lock-level") == 0) {

@@ -45,12 +45,17 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 	const uint8_t *img = NULL;
 	size_t n = 0;
 	bool already = false;
+	uint8_t have[32];
 	LSEC_TRY(image_bytes(&img, &n, r, err));
 	LSEC_ENSURE(n <= r->info.flash_size, LSEC_E_LIMIT,
 		    "release %s (%zu bytes) does not fit the flash of unit '%s' (%u bytes)",
 		    r->release, n, r->serial, r->info.flash_size);
 	LSEC_TRY(lsec_station__attach(r, err));
-	LSEC_TRY(lsec_device_flash_compare(&already, NULL, r->tgt, 0, img, n, err));
+	/*
+	 * Preverify: a unit that already holds the approved image (read back and
+	 * compared, hashed on the device where it can) is not written again.
+	 */
+	LSEC_TRY(lsec_device_flash_compare(&already, have, r->tgt, 0, img, n, err));
 	if (!already) {
 		uint32_t page = r->info.page_size ? r->info.page_size : 4096;
 		uint32_t len = (uint32_t)((n + page - 1) / page * page);
@@ -63,6 +68,10 @@ int lsec_station__act_flash(lsec_station__run *r, lsec_err *err)
 	LSEC_TRY(lsec_station__ev_int(r, "address", 0, err));
 	LSEC_TRY(lsec_station__ev_int(r, "bytes-written", already ? 0 : (int64_t)n, err));
 	LSEC_TRY(lsec_station__ev_bool(r, "already-written", already, err));
+	LSEC_TRY(lsec_station__ev_bool(r, LSEC_EV_PREVERIFIED, already, err));
+	if (already) {
+		LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_READBACK_SHA256, have, 32, err));
+	}
 out:
 	return rc;
 }

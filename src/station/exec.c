@@ -592,6 +592,9 @@ static int record_outcome(lsec_station__run *r, int64_t step_id, const char *per
 		json_object_set_new(r->evidence, "error-code",
 				    json_string(lsec_code_name(why->code) ? lsec_code_name(why->code)
 									  : "error"));
+		json_object_set_new(r->evidence, LSEC_EV_FAILURE_CLASS,
+				    json_string(lsec_station_failure_class_name(
+					    lsec_station_failure_classify(why->code))));
 	}
 	if (witness != NULL) {
 		/* Who witnessed, in which role and what the signature means; the leaf says when. */
@@ -738,6 +741,7 @@ static int on_failure(lsec_station_result *res, lsec_station__run *r, const lsec
 	lsec_store_unit unit;
 	lsec_unit_state to = LSEC_UNIT_QUARANTINED;
 	res->failed = true;
+	res->cause = why->code;
 	snprintf(res->sop, sizeof(res->sop), "%s", sop_name(r));
 	snprintf(res->step, sizeof(res->step), "%s", s->id);
 	/* A step allowed to continue that must not (a lost credential) quarantines. */
@@ -1048,6 +1052,7 @@ int lsec_station_run(lsec_station_result *res, lsec_station *st, lsec_sop_kind k
 out:
 	if (rc < 0 && !res->failed) {
 		res->failed = true;
+		res->cause = rc;
 		res->stop_line = rc == LSEC_E_STATION_QUOTA || rc == LSEC_E_STATION_RELEASE ||
 				 rc == LSEC_E_SOP_NOT_APPROVED;
 	}
@@ -1117,6 +1122,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	rc = lsec_station_ship(st, sn, uri, err);
 	if (rc < 0) {
 		res->failed = true;
+		res->cause = rc;
 		snprintf(res->step, sizeof(res->step), "ship-gate");
 		snprintf(res->message, sizeof(res->message),
 			 "Unit '%s' is not shipped. Deal with what the ship gate names above, then "

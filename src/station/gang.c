@@ -25,6 +25,11 @@ typedef struct gang {
 	lsec_station_result *res;
 	int *rcs;
 	char (*msgs)[LSEC_ERR_MSG_MAX];
+	/* A fixture run: socket k builds fixture entry k only. */
+	const lsec_station_fixture *fx;
+	bool dry_run;
+	bool *skipped;
+	char (*plans)[512];
 } gang;
 
 typedef struct sock {
@@ -35,12 +40,108 @@ typedef struct sock {
 	lsec_err err;
 } sock;
 
+/*
+ * Whether the unit at socket e's probe is the one the fixture file binds
+ * there: 0 when it is (or cannot be told), 1 when it is to be skipped (why
+ * says so), < 0 when the probe cannot be reached (a transient failure).
+ */
+static int fixture_check(lsec_station *st, const lsec_station_fixture *fx,
+			 const lsec_station_fixture_socket *e, char *why, size_t cap, lsec_err *err)
+{
+	int rc = 0;
+	char reported[80];
+	lsec_device *t = NULL;
+	lsec_device_info info;
+	lsec_store_unit unit;
+	lsec_err quiet = LSEC_ERR_INIT;
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	const char *file = lsec_station_fixture_file(fx);
+	if (strncmp(e->probe, "rsp://", 6) == 0) { /* lint:ok */
+		LSEC_TRY(lsec_device_probe_serial(reported, sizeof(reported), e->probe, err));
+		if (reported[0] != '\0' && e->probe_serial != NULL &&
+		    !lsec_station__eq(reported, e->probe_serial)) {
+			for (size_t i = 0; i < lsec_station_fixture_count(fx); i++) {
+				const lsec_station_fixture_socket *o = lsec_station_fixture_at(fx, i);
+				if (o != e && o->probe_serial != NULL &&
+				    lsec_station__eq(o->probe_serial, reported)) {
+					snprintf(why, cap,
+						 "wrong probe: socket %u's server at %s reports probe "
+						 "%s, which %s binds to socket %u (expected probe %s)",
+						 e->socket, e->probe, reported, file, o->socket,
+						 e->probe_serial);
+					return 1;
+				}
+			}
+			snprintf(why, cap,
+				 "probe not in the fixture file: socket %u's server at %s reports probe "
+				 "%s, which %s does not name (expected probe %s)",
+				 e->socket, e->probe, reported, file, e->probe_serial);
+			return 1;
+		}
+	}
+	if (e->serial == NULL) {
+		goto out;
+	}
+	/* A registered unit seen here under another serial sits behind the wrong probe. */
+	LSEC_TRY(lsec_device_open(&t, e->probe, err));
+	LSEC_TRY(lsec_device_info_get(&info, t, err));
+	lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
+	if (lsec_store_unit_get_by_uid(&unit, st->store, uid, &quiet) == 0 &&
+	    !lsec_station__eq(unit.serial, e->serial)) {
+		snprintf(why, cap,
+			 "wrong probe: socket %u's probe %s sees unit '%s' (UID %s), but %s places "
+			 "unit '%s' there",
+			 e->socket, e->probe, unit.serial, uid, file, e->serial);
+		rc = 1;
+	}
+out:
+	lsec_device_close(t);
+	return rc;
+}
+
+/* Socket k of a fixture run: checks its probe, then builds (or dry-runs) its unit. */
+static void fixture_socket(gang *g, lsec_station *st, size_t i)
+{
+	const lsec_station_fixture_socket *e = lsec_station_fixture_at(g->fx, i);
+	lsec_err e2 = LSEC_ERR_INIT;
+	int c = fixture_check(st, g->fx, e, g->msgs[i], sizeof(g->msgs[i]), &e2);
+	if (c == 1) {
+		g->skipped[i] = true;
+		g->rcs[i] = 0;
+		snprintf(g->res[i].serial, sizeof(g->res[i].serial), "%s", e->serial ? e->serial : "");
+		return;
+	}
+	if (c < 0) {
+		g->rcs[i] = c;
+		g->res[i].failed = true;
+		g->res[i].cause = c;
+		snprintf(g->res[i].serial, sizeof(g->res[i].serial), "%s", e->serial ? e->serial : "");
+	} else if (g->dry_run) {
+		g->rcs[i] = lsec_station_dry_run(g->plans[i], sizeof(g->plans[i]), st, e->probe,
+						 e->serial, &e2);
+		if (g->rcs[i] < 0) {
+			g->res[i].failed = true;
+			g->res[i].cause = g->rcs[i];
+		}
+		snprintf(g->res[i].serial, sizeof(g->res[i].serial), "%s", e->serial ? e->serial : "");
+	} else {
+		g->rcs[i] = lsec_station_build(&g->res[i], st, e->probe, e->serial, &e2);
+	}
+	snprintf(g->msgs[i], sizeof(g->msgs[i]), "%s", e2.msg);
+}
+
 static void *sock_main(void *arg)
 {
 	sock *s = arg;
 	gang *g = s->g;
 	lsec_station *st = NULL;
 	s->rc = lsec_station_open(&st, &s->cfg, &s->err);
+	if (s->rc == 0 && g->fx != NULL) {
+		fixture_socket(g, st, s->number - 1);
+		lsec_station_close(st);
+		OPENSSL_thread_stop();
+		return NULL;
+	}
 	while (s->rc == 0) {
 		pthread_mutex_lock(&g->mu);
 		size_t i = g->next;
@@ -115,8 +216,29 @@ static int summarise(lsec_station_gang_summary *s, const gang *g, lsec_err *err)
 		s->attempted++;
 		u->rc = g->rcs[i];
 		u->res = *r;
-		if (u->rc < 0) {
+		if (u->rc < 0 || (g->skipped != NULL && g->skipped[i])) {
 			snprintf(u->error, sizeof(u->error), "%s", g->msgs[i]);
+		}
+		if (g->fx != NULL) {
+			u->socket = lsec_station_fixture_at(g->fx, i)->socket;
+		}
+		u->failure_class = lsec_station_failure_classify(
+			r->cause != 0 ? r->cause : (u->rc < 0 ? u->rc : 0));
+		if (u->failure_class == LSEC_FAILURE_TRANSIENT) {
+			s->transient++;
+		} else if (u->failure_class == LSEC_FAILURE_PERMANENT) {
+			s->permanent++;
+		}
+		if (g->skipped != NULL && g->skipped[i]) {
+			u->skipped = true;
+			s->skipped++;
+			continue;
+		}
+		if (g->dry_run && u->rc == 0) {
+			u->dry_run = true;
+			snprintf(u->plan, sizeof(u->plan), "%s", g->plans[i]);
+			s->planned++;
+			continue;
 		}
 		if (r->shipped) {
 			s->shipped++;
@@ -135,6 +257,7 @@ static int summarise(lsec_station_gang_summary *s, const gang *g, lsec_err *err)
 			count_failure(s, "refused", why);
 		}
 	}
+	s->dry_run = g->dry_run;
 	size_t built = s->attempted - s->already_shipped;
 	s->yield_permille = built ? (unsigned)(s->shipped * 1000 / built) : 0;
 	s->stopped = g->stop;
@@ -145,8 +268,9 @@ out:
 	return rc;
 }
 
-int lsec_station_gang(lsec_station_gang_summary **out, const lsec_station_config *cfg,
-		      const char *const *uris, size_t n, unsigned sockets, lsec_err *err)
+static int gang_run(lsec_station_gang_summary **out, const lsec_station_config *cfg,
+		    const char *const *uris, size_t n, unsigned sockets,
+		    const lsec_station_fixture *fx, bool dry_run, lsec_err *err)
 {
 	int rc = 0;
 	gang g;
@@ -164,9 +288,17 @@ int lsec_station_gang(lsec_station_gang_summary **out, const lsec_station_config
 	g.uris = uris;
 	g.n = n;
 	pthread_mutex_init(&g.mu, NULL);
+	g.fx = fx;
+	g.dry_run = dry_run;
 	g.res = lsec_calloc(n, sizeof(*g.res));
 	g.rcs = lsec_calloc(n, sizeof(*g.rcs));
 	g.msgs = lsec_calloc(n, sizeof(*g.msgs));
+	g.skipped = lsec_calloc(n, sizeof(*g.skipped));
+	g.plans = lsec_calloc(n, sizeof(*g.plans));
+	LSEC_ENSURE(g.skipped && g.plans, LSEC_E_NOMEM, "out of memory");
+	if (fx != NULL) {
+		g.next = n; /* every socket takes its own entry */
+	}
 	socks = lsec_calloc(sockets, sizeof(*socks));
 	th = lsec_calloc(sockets, sizeof(*th));
 	sum = lsec_calloc(1, sizeof(*sum));
@@ -175,7 +307,7 @@ int lsec_station_gang(lsec_station_gang_summary **out, const lsec_station_config
 		socks[k].g = &g;
 		socks[k].number = k + 1;
 		socks[k].cfg = *cfg;
-		socks[k].cfg.socket = k + 1;
+		socks[k].cfg.socket = fx != NULL ? lsec_station_fixture_at(fx, k)->socket : k + 1;
 		if (pthread_create(&th[k], NULL, sock_main, &socks[k]) != 0) {
 			break;
 		}
@@ -197,7 +329,7 @@ int lsec_station_gang(lsec_station_gang_summary **out, const lsec_station_config
 	LSEC_TRY(summarise(sum, &g, err));
 	sum->milliseconds = lsec_time_mono_ms() - t0;
 	/* One checkpoint for the whole run, so every unit's history has its proof. */
-	if (cfg->station_key != NULL) {
+	if (cfg->station_key != NULL && !dry_run) {
 		lsec_station *st = NULL;
 		LSEC_TRY(lsec_station_open(&st, cfg, err));
 		rc = lsec_station_checkpoint(st, err);
@@ -213,9 +345,37 @@ out:
 	lsec_free(g.res);
 	lsec_free(g.rcs);
 	lsec_free(g.msgs);
+	lsec_free(g.skipped);
+	lsec_free(g.plans);
 	if (g.cfg != NULL) {
 		pthread_mutex_destroy(&g.mu);
 	}
+	return rc;
+}
+
+int lsec_station_gang(lsec_station_gang_summary **out, const lsec_station_config *cfg,
+		      const char *const *uris, size_t n, unsigned sockets, lsec_err *err)
+{
+	return gang_run(out, cfg, uris, n, sockets, NULL, false, err);
+}
+
+int lsec_station_gang_fixture(lsec_station_gang_summary **out, const lsec_station_config *cfg,
+			      const lsec_station_fixture *fx, const lsec_station_gang_options *opts,
+			      lsec_err *err)
+{
+	int rc = 0;
+	size_t n = lsec_station_fixture_count(fx);
+	const char **uris = NULL;
+	*out = NULL;
+	LSEC_ENSURE(fx != NULL && n > 0, LSEC_E_USAGE, "no fixture file");
+	uris = lsec_calloc(n, sizeof(*uris));
+	LSEC_ENSURE(uris != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		uris[i] = lsec_station_fixture_at(fx, i)->probe;
+	}
+	rc = gang_run(out, cfg, uris, n, (unsigned)n, fx, opts != NULL && opts->dry_run, err);
+out:
+	lsec_free(uris);
 	return rc;
 }
 
@@ -238,10 +398,29 @@ static json_t *gang_unit_json(const lsec_station_gang_unit *u)
 	const lsec_station_result *r = &u->res;
 	json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "uri", u->uri, "serial", r->serial, "state",
 			      lsec_unit_state_name(r->state), "shipped", r->shipped);
-	if (o == NULL || u->rc >= 0) {
+	int bad = 0;
+	if (o != NULL && u->socket > 0) {
+		bad |= json_object_set_new(o, "socket", json_integer((json_int_t)u->socket));
+	}
+	if (o != NULL && u->skipped) {
+		bad |= json_object_set_new(o, "skipped", json_string(u->error));
+	}
+	if (o != NULL && u->dry_run) {
+		bad |= json_object_set_new(o, "plan", json_string(u->plan));
+	}
+	if (o != NULL && u->failure_class != LSEC_FAILURE_NONE) {
+		bad |= json_object_set_new(
+			o, LSEC_EV_FAILURE_CLASS,
+			json_string(lsec_station_failure_class_name(u->failure_class)));
+	}
+	if (o == NULL || u->rc >= 0 || bad != 0) {
+		if (bad != 0) {
+			json_decref(o);
+			return NULL;
+		}
 		return o;
 	}
-	int bad = json_object_set_new(o, "error", json_string(u->error));
+	bad = json_object_set_new(o, "error", json_string(u->error));
 	if (r->message[0] != '\0') {
 		bad |= json_object_set_new(o, "next", json_string(r->message));
 	}
@@ -288,6 +467,13 @@ int lsec_station_gang_summary_json(json_t **out, const lsec_station_gang_summary
 	LSEC_ENSURE(o != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_json_set(o, "already-shipped", json_integer((json_int_t)s->already_shipped),
 			       err));
+	LSEC_TRY(lsec_json_set(o, "skipped", json_integer((json_int_t)s->skipped), err));
+	LSEC_TRY(lsec_json_set(o, "transient", json_integer((json_int_t)s->transient), err));
+	LSEC_TRY(lsec_json_set(o, "permanent", json_integer((json_int_t)s->permanent), err));
+	if (s->dry_run) {
+		LSEC_TRY(lsec_json_set(o, "dry-run", json_true(), err));
+		LSEC_TRY(lsec_json_set(o, "planned", json_integer((json_int_t)s->planned), err));
+	}
 	if (s->stopped) {
 		LSEC_TRY(lsec_json_set(o, "stop-reason", json_string(s->stop_reason), err));
 	}
