@@ -120,6 +120,6 @@ run_suite() { # run_suite LABEL [init options]
 	cd "$e2e_dir" || return
 }
 
-run_suite sqlite
+run_on_sqlite run_suite sqlite
 run_on_postgres run_suite postgres
 finish
