@@ -74,6 +74,8 @@ suite() {
 	is_json "ca crl" 0 ca crl --as alice --out line.crl --json
 	is_json "sim new" 0 sim new --count 3 --dir fleet --seed 5 --json
 	is_json "sim show" 0 sim show fleet/unit-003.sim --json
+	is_json "profile list" 0 profile list --json
+	is_json "profile check" 0 profile check --json qemu-lm3s6965evb
 	is_json "sim flash" 0 sim flash fleet/unit-003.sim new.img --json
 	is_json "sim boot" 0 sim boot fleet/unit-003.sim --json
 	is_json "person list" 0 person list --as alice --json

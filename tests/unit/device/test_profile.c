@@ -322,8 +322,8 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 	REFUSED("qemu-lm3s6965evb", "page-size: 1024", "page-size: 1000", "flash.page-size",
 		"power of two");
 	REFUSED("linesec-sim", "words: 64", "words: sixty-four", "otp.words");
-	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: 0x0x40000", "flash.size");
-	REFUSED("qemu-lm3s6965evb", "size: 0x40000", "size: 0x 40000", "flash.size");
+	REFUSED("qemu-lm3s6965evb", "size: 0x37c00", "size: 0x0x37c00", "flash.size");
+	REFUSED("qemu-lm3s6965evb", "size: 0x37c00", "size: 0x 37c00", "flash.size");
 	REFUSED("linesec-sim", "SECURE_VERSION: {word: 9, nwords: 2,",
 		"SECURE_VERSION: {word: 9, nwords: 9,", "fuses.SECURE_VERSION", "not a number 1..8");
 	REFUSED("nrf52", "timeout-ms: 100}", "timeout-ms: 0}", "timeout-ms", "not a number 1..");
