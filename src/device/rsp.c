@@ -158,6 +158,8 @@ typedef struct rsp_session {
 	int vflash;              /* vFlash*: -1 unknown, 0 no, 1 yes */
 	bool no_ack;
 	bool broken;             /* the link failed: nothing more is sent on it */
+	uint64_t deadline;       /* of the transaction under way (monotonic ms) */
+	unsigned ignored;        /* events and O packets it skipped so far */
 	char *host, *port;       /* where to connect again (reset of a failed session) */
 	char regs[RSP_MAX_REGS][16];
 	unsigned reg_bits[RSP_MAX_REGS];
@@ -175,6 +177,49 @@ static int unsupported(rsp_session *s, const char *what, lsec_err *err)
 			    what, s->dev->uri, lsec_device_profile_name(s->profile));
 }
 
+/*
+ * One transaction (a packet and its reply, or an interrupt and its stop
+ * reply) has one deadline, timeout x (RSP_RETRIES + 1), and skips at most
+ * RSP_MAX_IGNORED stray events and O packets: a server that trickles acks
+ * or output forever does not hold the client.
+ */
+#define RSP_MAX_IGNORED 4096u
+
+static void txn_begin(rsp_session *s)
+{
+	s->deadline = lsec_time_mono_ms() + (uint64_t)s->link.timeout_ms * (RSP_RETRIES + 1);
+	s->ignored = 0;
+}
+
+/* Counts one skipped event or O packet (kind names it). */
+static int txn_ignore(rsp_session *s, const char *what, const char *kind, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(++s->ignored <= RSP_MAX_IGNORED, LSEC_E_TGT_PROTOCOL,
+		    "cannot %s on device '%s': more than %u %s instead of a reply (misbehaving "
+		    "server)",
+		    what, s->dev->uri, RSP_MAX_IGNORED, kind);
+out:
+	return rc;
+}
+
+/* The next event, waiting at most one timeout and never past the deadline. */
+static int txn_next(rsp_session *s, rsp_event_kind *ev, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t now = lsec_time_mono_ms();
+	*ev = RSP_EV_NONE;
+	LSEC_ENSURE(now < s->deadline, LSEC_E_TGT_TIMEOUT,
+		    "cannot %s on device '%s': no reply within %llu ms (link timeout)", what,
+		    s->dev->uri,
+		    (unsigned long long)s->link.timeout_ms * (RSP_RETRIES + 1));
+	uint64_t left = s->deadline - now;
+	int wait = left < s->link.timeout_ms ? (int)left : (int)s->link.timeout_ms;
+	LSEC_TRY(rsp_link_next(&s->link, ev, wait, what, err));
+out:
+	return rc;
+}
+
 /* Waits for the '+' of the packet just sent, resending it on '-' or silence. */
 static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err *err)
 {
@@ -184,8 +229,8 @@ static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err
 	for (;;) {
 		rsp_event_kind ev;
 		lsec_err lerr = LSEC_ERR_INIT;
-		int r = rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms, what, &lerr);
-		if (r == LSEC_E_TGT_TIMEOUT && tries < RSP_RETRIES) {
+		int r = txn_next(s, &ev, what, &lerr);
+		if (r == LSEC_E_TGT_TIMEOUT && tries < RSP_RETRIES && lsec_time_mono_ms() < s->deadline) {
 			tries++;
 			s->stats.retransmits++;
 			LSEC_TRY(rsp_link_send_raw(&s->link, s->link.tx.data, s->link.tx.len, what, err));
@@ -210,7 +255,9 @@ static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err
 			tries++;
 			s->stats.retransmits++;
 			LSEC_TRY(rsp_link_send_raw(&s->link, s->link.tx.data, s->link.tx.len, what, err));
+			continue;
 		}
+		LSEC_TRY(txn_ignore(s, what, "stray bytes or interrupts", err));
 	}
 out:
 	return rc;
@@ -236,6 +283,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		    "cannot %s on device '%s': packet of %zu bytes exceeds the server's %zu", what,
 		    s->dev->uri, n, s->packet_size);
 	s->stats.packets++;
+	txn_begin(s);
 	LSEC_TRY(rsp_link_send(&s->link, p, n, what, err));
 	if (s->link.ack) {
 		LSEC_TRY(wait_ack(s, what, &have, err));
@@ -246,7 +294,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 	for (;;) {
 		rsp_event_kind ev = RSP_EV_PACKET;
 		if (!have) {
-			LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms, what, err));
+			LSEC_TRY(txn_next(s, &ev, what, err));
 		}
 		have = false;
 		if (ev == RSP_EV_ERROR) {
@@ -260,7 +308,8 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 			continue;
 		}
 		if (ev != RSP_EV_PACKET) {
-			continue; /* stray acks and interrupts */
+			LSEC_TRY(txn_ignore(s, what, "stray acks or interrupts", err));
+			continue;
 		}
 		if (s->link.ack) {
 			LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, what, err));
@@ -268,6 +317,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		const uint8_t *d = s->link.dec.buf;
 		size_t len = s->link.dec.len;
 		if (len > 1 && d[0] == 'O' && !(len == 2 && d[1] == 'K')) {
+			LSEC_TRY(txn_ignore(s, what, "output (O) packets", err));
 			if (collect) {
 				LSEC_ENSURE(len % 2 == 1, LSEC_E_TGT_PROTOCOL,
 					    "cannot %s on device '%s': malformed output packet", what,
@@ -814,8 +864,11 @@ int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err)
 		 */
 		rsp_event_kind ev = RSP_EV_NONE;
 		while (ev != RSP_EV_PACKET) {
-			LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms,
-					       "ask why the target stopped (?)", err));
+			LSEC_TRY(txn_next(s, &ev, "ask why the target stopped (?)", err));
+			if (ev != RSP_EV_PACKET) {
+				LSEC_TRY(txn_ignore(s, "ask why the target stopped (?)",
+						    "stray acks or interrupts", err));
+			}
 		}
 		LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, "ask why the target stopped (?)", err));
 		lsec_buf_reset(&s->reply);
@@ -836,19 +889,22 @@ int lsec_device__rsp_interrupt(lsec_device *t, unsigned *sig, lsec_err *err)
 	int rc = 0;
 	rsp_session *s = S(t);
 	const char *what = "interrupt the target (0x03)";
+	txn_begin(s);
 	LSEC_TRY(rsp_link_send_raw(&s->link, "\x03", 1, what, err));
 	/* The stop reply answers the c sent before. */
 	lsec_buf_reset(&s->reply);
 	for (;;) {
 		rsp_event_kind ev;
-		LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms, what, err));
+		LSEC_TRY(txn_next(s, &ev, what, err));
 		if (ev != RSP_EV_PACKET) {
+			LSEC_TRY(txn_ignore(s, what, "stray acks or interrupts", err));
 			continue;
 		}
 		if (s->link.ack) {
 			LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, what, err));
 		}
 		if (s->link.dec.len > 0 && s->link.dec.buf[0] == 'O') {
+			LSEC_TRY(txn_ignore(s, what, "output (O) packets", err));
 			continue;
 		}
 		LSEC_TRY(lsec_buf_append(&s->reply, s->link.dec.buf, s->link.dec.len, err));
