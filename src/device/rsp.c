@@ -274,7 +274,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 	int rc = 0;
 	char fault[160];
 	unsigned bad = 0;
-	bool have = false;
+	bool have = false, sent = false;
 	lsec_buf_reset(&s->reply);
 	if (collect) {
 		lsec_buf_reset(&s->out);
@@ -284,6 +284,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		    s->dev->uri, n, s->packet_size);
 	s->stats.packets++;
 	txn_begin(s);
+	sent = true;
 	LSEC_TRY(rsp_link_send(&s->link, p, n, what, err));
 	if (s->link.ack) {
 		LSEC_TRY(wait_ack(s, what, &have, err));
@@ -337,7 +338,22 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		break;
 	}
 out:
-	s->broken |= rc == LSEC_E_TGT_LINK || rc == LSEC_E_TGT_TIMEOUT || rc == LSEC_E_TGT_PROTOCOL;
+	/*
+	 * A packet went out and its exchange did not finish: what is left on
+	 * the link would be read as the next command's reply. The session is
+	 * broken, and the error says so with a sticky code.
+	 */
+	if (rc < 0 && sent) {
+		s->broken = true;
+		if (rc != LSEC_E_TGT_LINK && rc != LSEC_E_TGT_TIMEOUT && rc != LSEC_E_TGT_PROTOCOL) {
+			char why[LSEC_ERR_MSG_MAX];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			rc = lsec_err_set(err, LSEC_E_TGT_PROTOCOL, __FILE__, __LINE__,
+					  "cannot %s on device '%s': the exchange was left unfinished "
+					  "(%s)",
+					  what, s->dev->uri, why);
+		}
+	}
 	return rc;
 }
 
