@@ -97,7 +97,11 @@ int rsp_link_next(rsp_link *l, rsp_event_kind *ev, int timeout_ms, const char *w
 	*ev = RSP_EV_NONE;
 	for (;;) {
 		if (l->in_pos < l->in_len) {
-			l->in_pos += rsp_decode(&l->dec, l->in + l->in_pos, l->in_len - l->in_pos, ev);
+			size_t used =
+			    rsp_decode(&l->dec, l->in + l->in_pos, l->in_len - l->in_pos, ev);
+			/* The bytes may carry a secret (a key inject on the server side). */
+			lsec_wipe(l->in + l->in_pos, used);
+			l->in_pos += used;
 			if (*ev != RSP_EV_NONE) {
 				break;
 			}
@@ -453,11 +457,12 @@ static int monitor(rsp_session *s, const char *what, const char *cmd, const char
 	if (strncmp(o, "error ", 6) == 0) {
 		char *end = NULL;
 		long code = strtol(o + 6, &end, 10);
-		LSEC_ENSURE(end != o + 6 && code < 0 && code > -1000 && (*end == ' ' || *end == 0),
-			    LSEC_E_TGT_PROTOCOL,
+		LSEC_ENSURE(end != o + 6 && (*end == ' ' || *end == 0), LSEC_E_TGT_PROTOCOL,
 			    "cannot %s on device '%s': malformed monitor error '%.80s'", what,
 			    s->dev->uri, o);
-		LSEC_BAIL((int)code, "device '%s': %s", s->dev->uri, *end ? end + 1 : "(no message)");
+		/* Only the device range is the server's to name (as reply_error). */
+		LSEC_BAIL(code <= -150 && code >= -199 ? (int)code : LSEC_E_DEVICE,
+			  "device '%s': %s", s->dev->uri, *end ? end + 1 : "(no message)");
 	}
 	LSEC_BAIL(LSEC_E_TGT_PROTOCOL,
 		  "cannot %s on device '%s': unexpected monitor output '%.80s' (expected ok or error)",
@@ -858,10 +863,10 @@ static int stop_reply(rsp_session *s, const char *what, unsigned *sig, lsec_err 
 	const char *r = (const char *)s->reply.data;
 	uint8_t v = 0;
 	LSEC_TRY(reply_error(s, what, err));
-	LSEC_ENSURE(s->reply.len >= 3 && strchr("STWX", r[0]) != NULL &&
+	LSEC_ENSURE(s->reply.len >= 3 && r[0] != 0 && strchr("STWX", r[0]) != NULL &&
 			    rsp_hex_bytes(&v, 1, r + 1, 2),
-		    LSEC_E_TGT_PROTOCOL, "cannot %s on device '%s': '%.20s' is not a stop reply",
-		    what, s->dev->uri, r);
+		    LSEC_E_TGT_PROTOCOL, "cannot %s on device '%s': '%.*s' is not a stop reply",
+		    what, s->dev->uri, (int)(s->reply.len > 20 ? 20 : s->reply.len), r);
 	*sig = v;
 out:
 	return rc;
@@ -872,7 +877,7 @@ int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err)
 	int rc = 0;
 	rsp_session *s = S(t);
 	LSEC_TRY(transact_str(s, "ask why the target stopped (?)", "?", err));
-	if (s->link.ack && s->reply.len > 0 && strchr("STWXE", s->reply.data[0]) == NULL) {
+	if (s->link.ack && s->reply.len > 0 && (s->reply.data[0] == 0 || strchr("STWXE", s->reply.data[0]) == NULL)) {
 		/*
 		 * In ack mode a server may send the previous reply again (it took
 		 * our ack late, as QEMU does for a running target it has just
@@ -1331,7 +1336,7 @@ static int info_lsec(rsp_session *s, lsec_device_info *out, lsec_err *err)
 	for (size_t i = 0; i < LSEC_FUSE_COUNT; i++) {
 		json_int_t w = 0, n = 0, m = 0;
 		LSEC_ENSURE(json_unpack(json_array_get(fuses, i), "[I,I,I]", &w, &n, &m) == 0 &&
-				    w >= 0 && n >= 1 && w + n <= ow && m >= 0 && m <= UINT32_MAX,
+				    w >= 0 && w <= UINT16_MAX && n >= 1 && n <= 8 && w <= ow && n <= ow - w && m >= 0 && m <= UINT32_MAX,
 			    LSEC_E_TGT_PROTOCOL,
 			    "cannot read the identity of device '%s': malformed fuse %zu",
 			    s->dev->uri, i);
