@@ -97,7 +97,11 @@ int rsp_link_next(rsp_link *l, rsp_event_kind *ev, int timeout_ms, const char *w
 	*ev = RSP_EV_NONE;
 	for (;;) {
 		if (l->in_pos < l->in_len) {
-			l->in_pos += rsp_decode(&l->dec, l->in + l->in_pos, l->in_len - l->in_pos, ev);
+			size_t used =
+			    rsp_decode(&l->dec, l->in + l->in_pos, l->in_len - l->in_pos, ev);
+			/* The bytes may carry a secret (a key inject on the server side). */
+			lsec_wipe(l->in + l->in_pos, used);
+			l->in_pos += used;
 			if (*ev != RSP_EV_NONE) {
 				break;
 			}
@@ -158,6 +162,8 @@ typedef struct rsp_session {
 	int vflash;              /* vFlash*: -1 unknown, 0 no, 1 yes */
 	bool no_ack;
 	bool broken;             /* the link failed: nothing more is sent on it */
+	uint64_t deadline;       /* of the transaction under way (monotonic ms) */
+	unsigned ignored;        /* events and O packets it skipped so far */
 	char *host, *port;       /* where to connect again (reset of a failed session) */
 	char regs[RSP_MAX_REGS][16];
 	unsigned reg_bits[RSP_MAX_REGS];
@@ -175,6 +181,49 @@ static int unsupported(rsp_session *s, const char *what, lsec_err *err)
 			    what, s->dev->uri, lsec_device_profile_name(s->profile));
 }
 
+/*
+ * One transaction (a packet and its reply, or an interrupt and its stop
+ * reply) has one deadline, timeout x (RSP_RETRIES + 1), and skips at most
+ * RSP_MAX_IGNORED stray events and O packets: a server that trickles acks
+ * or output forever does not hold the client.
+ */
+#define RSP_MAX_IGNORED 4096u
+
+static void txn_begin(rsp_session *s)
+{
+	s->deadline = lsec_time_mono_ms() + (uint64_t)s->link.timeout_ms * (RSP_RETRIES + 1);
+	s->ignored = 0;
+}
+
+/* Counts one skipped event or O packet (kind names it). */
+static int txn_ignore(rsp_session *s, const char *what, const char *kind, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE(++s->ignored <= RSP_MAX_IGNORED, LSEC_E_TGT_PROTOCOL,
+		    "cannot %s on device '%s': more than %u %s instead of a reply (misbehaving "
+		    "server)",
+		    what, s->dev->uri, RSP_MAX_IGNORED, kind);
+out:
+	return rc;
+}
+
+/* The next event, waiting at most one timeout and never past the deadline. */
+static int txn_next(rsp_session *s, rsp_event_kind *ev, const char *what, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t now = lsec_time_mono_ms();
+	*ev = RSP_EV_NONE;
+	LSEC_ENSURE(now < s->deadline, LSEC_E_TGT_TIMEOUT,
+		    "cannot %s on device '%s': no reply within %llu ms (link timeout)", what,
+		    s->dev->uri,
+		    (unsigned long long)s->link.timeout_ms * (RSP_RETRIES + 1));
+	uint64_t left = s->deadline - now;
+	int wait = left < s->link.timeout_ms ? (int)left : (int)s->link.timeout_ms;
+	LSEC_TRY(rsp_link_next(&s->link, ev, wait, what, err));
+out:
+	return rc;
+}
+
 /* Waits for the '+' of the packet just sent, resending it on '-' or silence. */
 static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err *err)
 {
@@ -184,8 +233,8 @@ static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err
 	for (;;) {
 		rsp_event_kind ev;
 		lsec_err lerr = LSEC_ERR_INIT;
-		int r = rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms, what, &lerr);
-		if (r == LSEC_E_TGT_TIMEOUT && tries < RSP_RETRIES) {
+		int r = txn_next(s, &ev, what, &lerr);
+		if (r == LSEC_E_TGT_TIMEOUT && tries < RSP_RETRIES && lsec_time_mono_ms() < s->deadline) {
 			tries++;
 			s->stats.retransmits++;
 			LSEC_TRY(rsp_link_send_raw(&s->link, s->link.tx.data, s->link.tx.len, what, err));
@@ -210,7 +259,9 @@ static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err
 			tries++;
 			s->stats.retransmits++;
 			LSEC_TRY(rsp_link_send_raw(&s->link, s->link.tx.data, s->link.tx.len, what, err));
+			continue;
 		}
+		LSEC_TRY(txn_ignore(s, what, "stray bytes or interrupts", err));
 	}
 out:
 	return rc;
@@ -227,7 +278,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 	int rc = 0;
 	char fault[160];
 	unsigned bad = 0;
-	bool have = false;
+	bool have = false, sent = false;
 	lsec_buf_reset(&s->reply);
 	if (collect) {
 		lsec_buf_reset(&s->out);
@@ -236,6 +287,8 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		    "cannot %s on device '%s': packet of %zu bytes exceeds the server's %zu", what,
 		    s->dev->uri, n, s->packet_size);
 	s->stats.packets++;
+	txn_begin(s);
+	sent = true;
 	LSEC_TRY(rsp_link_send(&s->link, p, n, what, err));
 	if (s->link.ack) {
 		LSEC_TRY(wait_ack(s, what, &have, err));
@@ -246,7 +299,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 	for (;;) {
 		rsp_event_kind ev = RSP_EV_PACKET;
 		if (!have) {
-			LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms, what, err));
+			LSEC_TRY(txn_next(s, &ev, what, err));
 		}
 		have = false;
 		if (ev == RSP_EV_ERROR) {
@@ -260,7 +313,8 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 			continue;
 		}
 		if (ev != RSP_EV_PACKET) {
-			continue; /* stray acks and interrupts */
+			LSEC_TRY(txn_ignore(s, what, "stray acks or interrupts", err));
+			continue;
 		}
 		if (s->link.ack) {
 			LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, what, err));
@@ -268,6 +322,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		const uint8_t *d = s->link.dec.buf;
 		size_t len = s->link.dec.len;
 		if (len > 1 && d[0] == 'O' && !(len == 2 && d[1] == 'K')) {
+			LSEC_TRY(txn_ignore(s, what, "output (O) packets", err));
 			if (collect) {
 				LSEC_ENSURE(len % 2 == 1, LSEC_E_TGT_PROTOCOL,
 					    "cannot %s on device '%s': malformed output packet", what,
@@ -287,7 +342,22 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 		break;
 	}
 out:
-	s->broken |= rc == LSEC_E_TGT_LINK || rc == LSEC_E_TGT_TIMEOUT || rc == LSEC_E_TGT_PROTOCOL;
+	/*
+	 * A packet went out and its exchange did not finish: what is left on
+	 * the link would be read as the next command's reply. The session is
+	 * broken, and the error says so with a sticky code.
+	 */
+	if (rc < 0 && sent) {
+		s->broken = true;
+		if (rc != LSEC_E_TGT_LINK && rc != LSEC_E_TGT_TIMEOUT && rc != LSEC_E_TGT_PROTOCOL) {
+			char why[LSEC_ERR_MSG_MAX];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			rc = lsec_err_set(err, LSEC_E_TGT_PROTOCOL, __FILE__, __LINE__,
+					  "cannot %s on device '%s': the exchange was left unfinished "
+					  "(%s)",
+					  what, s->dev->uri, why);
+		}
+	}
 	return rc;
 }
 
@@ -387,11 +457,12 @@ static int monitor(rsp_session *s, const char *what, const char *cmd, const char
 	if (strncmp(o, "error ", 6) == 0) {
 		char *end = NULL;
 		long code = strtol(o + 6, &end, 10);
-		LSEC_ENSURE(end != o + 6 && code < 0 && code > -1000 && (*end == ' ' || *end == 0),
-			    LSEC_E_TGT_PROTOCOL,
+		LSEC_ENSURE(end != o + 6 && (*end == ' ' || *end == 0), LSEC_E_TGT_PROTOCOL,
 			    "cannot %s on device '%s': malformed monitor error '%.80s'", what,
 			    s->dev->uri, o);
-		LSEC_BAIL((int)code, "device '%s': %s", s->dev->uri, *end ? end + 1 : "(no message)");
+		/* Only the device range is the server's to name (as reply_error). */
+		LSEC_BAIL(code <= -150 && code >= -199 ? (int)code : LSEC_E_DEVICE,
+			  "device '%s': %s", s->dev->uri, *end ? end + 1 : "(no message)");
 	}
 	LSEC_BAIL(LSEC_E_TGT_PROTOCOL,
 		  "cannot %s on device '%s': unexpected monitor output '%.80s' (expected ok or error)",
@@ -792,10 +863,10 @@ static int stop_reply(rsp_session *s, const char *what, unsigned *sig, lsec_err 
 	const char *r = (const char *)s->reply.data;
 	uint8_t v = 0;
 	LSEC_TRY(reply_error(s, what, err));
-	LSEC_ENSURE(s->reply.len >= 3 && strchr("STWX", r[0]) != NULL &&
+	LSEC_ENSURE(s->reply.len >= 3 && r[0] != 0 && strchr("STWX", r[0]) != NULL &&
 			    rsp_hex_bytes(&v, 1, r + 1, 2),
-		    LSEC_E_TGT_PROTOCOL, "cannot %s on device '%s': '%.20s' is not a stop reply",
-		    what, s->dev->uri, r);
+		    LSEC_E_TGT_PROTOCOL, "cannot %s on device '%s': '%.*s' is not a stop reply",
+		    what, s->dev->uri, (int)(s->reply.len > 20 ? 20 : s->reply.len), r);
 	*sig = v;
 out:
 	return rc;
@@ -806,7 +877,7 @@ int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err)
 	int rc = 0;
 	rsp_session *s = S(t);
 	LSEC_TRY(transact_str(s, "ask why the target stopped (?)", "?", err));
-	if (s->link.ack && s->reply.len > 0 && strchr("STWXE", s->reply.data[0]) == NULL) {
+	if (s->link.ack && s->reply.len > 0 && (s->reply.data[0] == 0 || strchr("STWXE", s->reply.data[0]) == NULL)) {
 		/*
 		 * In ack mode a server may send the previous reply again (it took
 		 * our ack late, as QEMU does for a running target it has just
@@ -814,8 +885,11 @@ int lsec_device__rsp_halt_reason(lsec_device *t, unsigned *sig, lsec_err *err)
 		 */
 		rsp_event_kind ev = RSP_EV_NONE;
 		while (ev != RSP_EV_PACKET) {
-			LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms,
-					       "ask why the target stopped (?)", err));
+			LSEC_TRY(txn_next(s, &ev, "ask why the target stopped (?)", err));
+			if (ev != RSP_EV_PACKET) {
+				LSEC_TRY(txn_ignore(s, "ask why the target stopped (?)",
+						    "stray acks or interrupts", err));
+			}
 		}
 		LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, "ask why the target stopped (?)", err));
 		lsec_buf_reset(&s->reply);
@@ -836,19 +910,22 @@ int lsec_device__rsp_interrupt(lsec_device *t, unsigned *sig, lsec_err *err)
 	int rc = 0;
 	rsp_session *s = S(t);
 	const char *what = "interrupt the target (0x03)";
+	txn_begin(s);
 	LSEC_TRY(rsp_link_send_raw(&s->link, "\x03", 1, what, err));
 	/* The stop reply answers the c sent before. */
 	lsec_buf_reset(&s->reply);
 	for (;;) {
 		rsp_event_kind ev;
-		LSEC_TRY(rsp_link_next(&s->link, &ev, (int)s->link.timeout_ms, what, err));
+		LSEC_TRY(txn_next(s, &ev, what, err));
 		if (ev != RSP_EV_PACKET) {
+			LSEC_TRY(txn_ignore(s, what, "stray acks or interrupts", err));
 			continue;
 		}
 		if (s->link.ack) {
 			LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, what, err));
 		}
 		if (s->link.dec.len > 0 && s->link.dec.buf[0] == 'O') {
+			LSEC_TRY(txn_ignore(s, what, "output (O) packets", err));
 			continue;
 		}
 		LSEC_TRY(lsec_buf_append(&s->reply, s->link.dec.buf, s->link.dec.len, err));
@@ -1259,7 +1336,7 @@ static int info_lsec(rsp_session *s, lsec_device_info *out, lsec_err *err)
 	for (size_t i = 0; i < LSEC_FUSE_COUNT; i++) {
 		json_int_t w = 0, n = 0, m = 0;
 		LSEC_ENSURE(json_unpack(json_array_get(fuses, i), "[I,I,I]", &w, &n, &m) == 0 &&
-				    w >= 0 && n >= 1 && w + n <= ow && m >= 0 && m <= UINT32_MAX,
+				    w >= 0 && w <= UINT16_MAX && n >= 1 && n <= 8 && w <= ow && n <= ow - w && m >= 0 && m <= UINT32_MAX,
 			    LSEC_E_TGT_PROTOCOL,
 			    "cannot read the identity of device '%s': malformed fuse %zu",
 			    s->dev->uri, i);

@@ -297,6 +297,7 @@ typedef struct rogue {
 	pthread_t th;
 	int lfd;
 	const char *answer;
+	unsigned flood_us; /* > 0: after the first request, send answer every flood_us forever */
 } rogue;
 
 static void *rogue_main(void *arg)
@@ -306,7 +307,10 @@ static void *rogue_main(void *arg)
 	char buf[512];
 	ssize_t n;
 	while (c >= 0 && (n = read(c, buf, sizeof(buf))) > 0) {
-		if (r->answer != NULL) {
+		while (r->flood_us > 0 && send(c, r->answer, strlen(r->answer), MSG_NOSIGNAL) > 0) {
+			usleep(r->flood_us);
+		}
+		if (r->answer != NULL && r->flood_us == 0 && (memchr(buf, '$', (size_t)n) != NULL || buf[0] == '-')) {
 			ssize_t w = write(c, r->answer, strlen(r->answer));
 			(void)w;
 		}
@@ -348,6 +352,80 @@ static void test_device_rsp__link_failures(void **state)
 	assert_non_null(strstr(err.msg, "checksum"));
 	pthread_join(r.th, NULL);
 	close(r.lfd);
+	lsec_free(uri);
+}
+
+/* A server that answers with an endless stream: the call ends all the same. */
+static void flood_fails(const char *answer, unsigned flood_us, unsigned timeout, int code,
+			const char *says)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_device *t = NULL;
+	unsigned port = 0;
+	rogue r = {.answer = answer, .flood_us = flood_us};
+	r.lfd = listener(&port);
+	pthread_create(&r.th, NULL, rogue_main, &r);
+	char *uri =
+	    lsec_asprintf("rsp://127.0.0.1:%u?profile=linesec-sim&timeout=%u", port, timeout);
+	uint64_t t0 = lsec_time_mono_ms();
+	assert_lsec_code(lsec_device_open(&t, uri, &err), code, &err);
+	uint64_t took = lsec_time_mono_ms() - t0;
+	assert_true(took <= (uint64_t)timeout * (RSP_RETRIES + 1) + 1000);
+	assert_non_null(strstr(err.msg, uri));
+	assert_non_null(strstr(err.msg, says));
+	pthread_join(r.th, NULL);
+	close(r.lfd);
+	lsec_free(uri);
+}
+
+static void test_device_rsp__endless_acks_or_output_end_the_call(void **state)
+{
+	(void)state;
+	/* A trickle of acks, each within the timeout: the transaction's deadline ends it. */
+	flood_fails("+", 20000, 200, LSEC_E_TGT_TIMEOUT, "qSupported");
+	/* A flood of acks: the cap on ignored events ends it. */
+	flood_fails("+", 1, 5000, LSEC_E_TGT_PROTOCOL, "stray acks");
+	/* A flood of output packets: the cap on O packets ends it. */
+	flood_fails("$O00#af", 1, 5000, LSEC_E_TGT_PROTOCOL, "output (O) packets");
+}
+
+/* More monitor output than the client holds: the session fails, nothing left to misread. */
+static void test_device_rsp__oversized_output_fails_the_session(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_device *t = NULL;
+	unsigned port = 0;
+	/* Each packet: "+", nine O packets of 8000 bytes (72000 > 64 KiB), then a stop reply. */
+	lsec_buf a = LSEC_BUF_INIT(1u << 20);
+	assert_lsec_ok(lsec_buf_append_str(&a, "+", &err), &err);
+	for (int i = 0; i < 9; i++) {
+		unsigned sum = 'O';
+		assert_lsec_ok(lsec_buf_append_str(&a, "$O", &err), &err);
+		for (int k = 0; k < 16000; k++) {
+			assert_lsec_ok(lsec_buf_append_u8(&a, '4', &err), &err);
+			sum += '4';
+		}
+		char tail[8];
+		snprintf(tail, sizeof(tail), "#%02x", sum & 0xff);
+		assert_lsec_ok(lsec_buf_append_str(&a, tail, &err), &err);
+	}
+	assert_lsec_ok(lsec_buf_append_str(&a, "$S05#b8", &err), &err);
+	assert_lsec_ok(lsec_buf_append_u8(&a, 0, &err), &err);
+	rogue r = {.answer = (const char *)a.data};
+	r.lfd = listener(&port);
+	pthread_create(&r.th, NULL, rogue_main, &r);
+	char *uri = lsec_asprintf("rsp://127.0.0.1:%u?profile=linesec-sim&timeout=2000", port);
+	assert_lsec_ok(lsec_device_open(&t, uri, &err), &err);
+	lsec_device_info info;
+	assert_lsec_code(lsec_device_info_get(&info, t, &err), LSEC_E_TGT_PROTOCOL, &err);
+	assert_non_null(strstr(err.msg, uri));
+	assert_true(lsec_device_failed(t));
+	assert_lsec_code(lsec_device_info_get(&info, t, &err), LSEC_E_TGT_FAILED, &err);
+	lsec_device_close(t);
+	pthread_join(r.th, NULL);
+	close(r.lfd);
+	lsec_buf_release(&a);
 	lsec_free(uri);
 }
 
@@ -393,6 +471,8 @@ int main(void)
 		cmocka_unit_test(test_device_rsp__locked_port_and_unsupported_methods),
 		cmocka_unit_test(test_device_rsp__bad_uris),
 		cmocka_unit_test(test_device_rsp__link_failures),
+		cmocka_unit_test(test_device_rsp__endless_acks_or_output_end_the_call),
+		cmocka_unit_test(test_device_rsp__oversized_output_fails_the_session),
 		cmocka_unit_test(test_device_rsp__server_gone_fails_the_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
