@@ -640,8 +640,9 @@ static int line_open(lsec_line **out, const char *dir, bool read_only, lsec_err 
 	} else {
 		LSEC_TRY(lsec_store_open(&line->st, line->registry_location, err));
 	}
-	LSEC_TRY(attach_signer(line, read_only, err));
+	/* Whose registry this is first: another line's log is named as such, not by its leaves. */
 	LSEC_TRY(lsec_line_anchor_check(line->st, line->dir, err));
+	LSEC_TRY(attach_signer(line, read_only, err));
 	*out = line;
 	line = NULL;
 out:
