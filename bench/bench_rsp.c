@@ -10,15 +10,16 @@
  * kept. After the last round the unit is reset and its boot stage must
  * attest the image's digest, which proves the bytes arrived.
  *
- * linesec's side: flash_linesec() below is the hook for the RSP backend
- * (rsp://127.0.0.1:PORT?profile=qemu-lm3s6965evb): it writes the same image
- * to the same unit in the same run, and the bench prints linesec's MiB/s as
- * a ratio of the baseline (goal >= 1.0). Until that backend is in the tree
- * the hook reports "not available" and only the baseline is printed.
+ * linesec's side: flash_linesec() programs the same image into the same
+ * unit in the same run through the RSP backend
+ * (rsp://127.0.0.1:PORT?profile=qemu-lm3s6965evb): erase, write and the
+ * read-back compare a line does, so the bench prints linesec's best time
+ * as a ratio of gdb-multiarch's restore plus read-back (goal >= 1.0).
  *
  * Needs qemu-system-arm, gdb-multiarch and the firmware build; says so and
  * exits 0 when one is missing. Usage: bench_rsp [ROUNDS] (default 5)
  */
+#include "linesec/device.h"
 #include "linesec/image.h"
 #include "linesec/pki.h"
 
@@ -109,15 +110,35 @@ static double gdb_session(const char *port, const char *commands)
  * took (connect and attach excluded, as for the baseline). Returns 0, or -1
  * when it cannot measure (*why says why).
  */
-static int flash_linesec(const char *uri, const uint8_t *img, size_t len, double *secs,
+static int flash_linesec(const char *uri, const uint8_t *img, size_t len, int rounds, double *secs,
 			 const char **why)
 {
-	(void)uri;
-	(void)img;
-	(void)len;
-	*secs = 0;
-	*why = "the RSP backend (src/device/rsp.c) is not in this build";
-	return -1;
+	static char msg[LSEC_ERR_MSG_MAX + 32];
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_device *t = NULL;
+	double best = 1e9;
+	int rc = -1;
+	if (lsec_device_open(&t, uri, &err) != 0 || lsec_device_debug_attach(t, &err) != 0) {
+		goto out;
+	}
+	for (int r = 0; r < rounds; r++) {
+		uint64_t t0 = lsec_time_mono_ms();
+		/* Device addresses are offsets from the profile's flash base (the slot). */
+		if (lsec_device_flash_program(t, 0, img, len, &err) != 0) {
+			goto out;
+		}
+		double d = (double)(lsec_time_mono_ms() - t0) / 1000.0;
+		best = d > 0 && d < best ? d : best;
+	}
+	*secs = best < 1e9 ? best : 0;
+	rc = 0;
+out:
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "%s", err.msg);
+		*why = msg;
+	}
+	lsec_device_close(t);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -274,10 +295,11 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 	double lt = 0;
 	snprintf(uri, sizeof(uri), "rsp://127.0.0.1:%s?profile=qemu-lm3s6965evb", port);
-	if (flash_linesec(uri, img.data, img.len, &lt, &why) == 0 && lt > 0) {
-		printf("linesec RSP backend               %8.4f s  %8.2f MiB/s  ratio %.2f (goal >= "
-		       "1.0)\n",
-		       lt, mib / lt, best / lt);
+	if (flash_linesec(uri, img.data, img.len, rounds, &lt, &why) == 0 && lt > 0) {
+		/* linesec programs as a line does: erase, write and a read-back compare. */
+		printf("linesec RSP flash_program         %8.4f s  %8.2f MiB/s  ratio %.2f against "
+		       "restore + read-back (goal >= 1.0)\n",
+		       lt, mib / lt, (best + best_read) / lt);
 	} else {
 		printf("linesec RSP backend               not measured: %s\n", why);
 	}
