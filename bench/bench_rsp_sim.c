@@ -8,6 +8,7 @@
  * (hex M writes). Prints MiB/s and the ratio rsp / sim (1.0: the link
  * costs nothing).
  */
+#include "benchutil.h"
 #include "linesec/device.h"
 
 #include <pthread.h>
@@ -29,19 +30,6 @@ typedef struct server {
 	int rc;
 	lsec_err err;
 } server;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static void check(int rc, const lsec_err *err)
 {
@@ -72,12 +60,12 @@ static double program_ms(const char *uri, const uint8_t *data)
 	check(lsec_device_open(&d, uri, &err), &err);
 	check(lsec_device_debug_attach(d, &err), &err);
 	for (int i = 0; i < RUNS; i++) {
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		check(lsec_device_flash_program(d, 0, data, MIB, &err), &err);
-		t[i] = now_ms() - t0;
+		t[i] = bench_now_ms() - t0;
 	}
 	lsec_device_close(d);
-	qsort(t, RUNS, sizeof(double), cmp_double);
+	qsort(t, RUNS, sizeof(double), bench_cmp_double);
 	return t[RUNS / 2];
 }
 

@@ -14,6 +14,7 @@
  * Each figure is the median of RUNS runs (3 for the chunked case); ratios
  * are sim / baseline.
  */
+#include "benchutil.h"
 #include "linesec/device.h"
 
 #include <fcntl.h>
@@ -27,22 +28,9 @@
 #define RUNS 7
 #define MIB (1u << 20)
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	qsort(v, (size_t)n, sizeof(double), bench_cmp_double);
 	return v[n / 2];
 }
 
@@ -103,17 +91,17 @@ int main(void)
 
 	lsec_device *t = open_unit(dir, 1);
 	for (int r = 0; r < RUNS; r++) {
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		check(lsec_device_flash_erase(t, 0, MIB, &err), &err);
 		check(lsec_device_flash_write(t, 0, img, MIB, &err), &err);
 		check(lsec_device_flash_hash(h1, t, 0, MIB, &err), &err);
-		double t1 = now_ms();
+		double t1 = bench_now_ms();
 		memcpy(copy, img, MIB);
 		check(lsec_sha256(h2, copy, MIB, &err), &err);
-		double t2 = now_ms();
+		double t2 = bench_now_ms();
 		file_write_sync(base_path, img, MIB);
 		check(lsec_sha256(h2, img, MIB, &err), &err);
-		double t3 = now_ms();
+		double t3 = bench_now_ms();
 		sim_flash[r] = t1 - t0;
 		mem[r] = t2 - t1;
 		file[r] = t3 - t2;
@@ -132,7 +120,7 @@ int main(void)
 	memset(otp_image, 0, sizeof(otp_image));
 	for (int r = 0; r < RUNS; r++) {
 		t = open_unit(dir, (unsigned)r + 2);
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		check(lsec_device_fuse_burn_digest(t, digest, &err), &err);
 		check(lsec_device_fuse_set(t, LSEC_FUSE_SECURE_BOOT_ENABLE, 1, &err), &err);
 		check(lsec_device_fuse_set(t, LSEC_FUSE_ANTI_ROLLBACK, 64, &err), &err);
@@ -143,14 +131,14 @@ int main(void)
 			lsec_device_fuse_value v;
 			check(lsec_device_fuse_read(&v, t, (lsec_device_fuse)f, &err), &err);
 		}
-		double t1 = now_ms();
+		double t1 = bench_now_ms();
 		/* One durable OTP write per word burned: 8 digest + 1 + 2 + 1 + 1 + 1. */
 		burns = 14;
 		for (int k = 0; k < burns; k++) {
 			otp_image[k] = 0xff;
 			file_write_sync(base_path, otp_image, sizeof(otp_image));
 		}
-		double t2 = now_ms();
+		double t2 = bench_now_ms();
 		sim_fuse[r] = t1 - t0;
 		otp_file[r] = t2 - t1;
 		lsec_device_close(t);
@@ -160,12 +148,12 @@ int main(void)
 	double sim_chunk[3], raw_chunk[3];
 	t = open_unit(dir, 1);
 	for (int r = 0; r < 3; r++) {
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		check(lsec_device_flash_erase(t, 0, MIB, &err), &err);
 		for (uint32_t off = 0; off < MIB; off += 4096) {
 			check(lsec_device_flash_write(t, off, img + off, 4096, &err), &err);
 		}
-		double t1 = now_ms();
+		double t1 = bench_now_ms();
 		int fd = open(base_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		for (uint32_t off = 0; fd >= 0 && off < MIB; off += 4096) {
 			if (pwrite(fd, img + off, 4096, off) != 4096 || fsync(fd) != 0) {
@@ -176,7 +164,7 @@ int main(void)
 		if (fd >= 0) {
 			close(fd);
 		}
-		double t2 = now_ms();
+		double t2 = bench_now_ms();
 		sim_chunk[r] = t1 - t0;
 		raw_chunk[r] = t2 - t1;
 	}

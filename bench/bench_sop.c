@@ -10,6 +10,7 @@
  *   md/html lsec_sop_render of the loaded SOP.
  * Printed per file in microseconds per operation, with load/yaml as a ratio.
  */
+#include "benchutil.h"
 #include "linesec/sop.h"
 
 #include <libfyaml.h>
@@ -21,26 +22,13 @@
 #define RUNS 5
 #define ITER 400
 
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 enum { OP_YAML, OP_LOAD, OP_MD, OP_HTML, NOPS };
 
 /* One run of ITER operations; returns microseconds per operation, or -1. */
 static double run(int op, const lsec_buf *file, const lsec_sop *sop)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	double t0 = now_us();
+	double t0 = (bench_now_ms() * 1e3);
 	for (int i = 0; i < ITER; i++) {
 		if (op == OP_YAML) {
 			struct fy_parse_cfg pc;
@@ -70,7 +58,7 @@ static double run(int op, const lsec_buf *file, const lsec_sop *sop)
 			}
 		}
 	}
-	return (now_us() - t0) / ITER;
+	return ((bench_now_ms() * 1e3) - t0) / ITER;
 }
 
 int main(int argc, char **argv)
@@ -103,7 +91,7 @@ int main(int argc, char **argv)
 					return 1;
 				}
 			}
-			qsort(t, RUNS, sizeof(t[0]), cmp_double);
+			qsort(t, RUNS, sizeof(t[0]), bench_cmp_double);
 			med[op] = t[RUNS / 2];
 		}
 		printf("%-14s %8zu %10.1f %10.1f %9.2fx %10.1f %10.1f\n", kinds[k], file.len,

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 void bench_pg_exec(const char *url, const char *sql_text)
 {
@@ -19,4 +20,17 @@ void bench_pg_exec(const char *url, const char *sql_text)
 		exit(1);
 	}
 	lsec_store_close(st);
+}
+
+double bench_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
 }

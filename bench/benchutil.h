@@ -12,4 +12,10 @@
  */
 void bench_pg_exec(const char *url, const char *sql_text);
 
+/* Milliseconds on the monotonic clock. */
+double bench_now_ms(void);
+
+/* qsort's comparison of two doubles, ascending. */
+int bench_cmp_double(const void *a, const void *b);
+
 #endif

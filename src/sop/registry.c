@@ -207,7 +207,7 @@ out:
  * lsec_audit_leaves_find and check_version.
  */
 static int check_versions(lsec_store *st, const char *name, const lsec_store_approvable *a,
-			  size_t n, lsec_err *err)
+			  size_t n, json_t **sub_out, json_t **appr_out, lsec_err *err)
 {
 	int rc = 0;
 	json_t *sub = NULL, *appr = NULL;
@@ -219,6 +219,10 @@ static int check_versions(lsec_store *st, const char *name, const lsec_store_app
 	LSEC_TRY(lsec_audit_leaves_find(&appr, st, "sop.approve", name ? match : NULL, err));
 	for (size_t i = 0; i < n; i++) {
 		LSEC_TRY(check_version(&a[i], sub, appr, err));
+	}
+	if (sub_out != NULL) {
+		*sub_out = json_incref(sub);
+		*appr_out = json_incref(appr);
 	}
 out:
 	json_decref(sub);
@@ -283,9 +287,14 @@ out:
 
 /* ---- API ---------------------------------------------------------------- */
 
-/* The stored versions, sorted; approval dates only when asked (they cost a log scan). */
-static int list_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
-			 const char *name, bool dates, lsec_err *err)
+/*
+ * The stored versions, sorted; approval dates only when asked (they cost a
+ * log scan). sub, appr not NULL: the submit and approve leaves the rows were
+ * checked against (json_decref), NULL when there are no rows.
+ */
+static int list_versions_kept(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
+			      const char *name, bool dates, json_t **sub, json_t **appr,
+			      lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_approvable *a = NULL;
@@ -295,7 +304,7 @@ static int list_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store 
 	*n_out = 0;
 	LSEC_ENSURE_REF(st);
 	LSEC_TRY(lsec_store_sop_list(&a, &n, st, name, err));
-	LSEC_TRY(check_versions(st, name, a, n, err));
+	LSEC_TRY(check_versions(st, name, a, n, sub, appr, err));
 	if (n > 0) {
 		v = lsec_calloc(n, sizeof(*v));
 		LSEC_ENSURE(v != NULL, LSEC_E_NOMEM, "out of memory");
@@ -327,6 +336,12 @@ out:
 	return rc;
 }
 
+static int list_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
+			 const char *name, bool dates, lsec_err *err)
+{
+	return list_versions_kept(out, n_out, st, name, dates, NULL, NULL, err);
+}
+
 int lsec_sop_versions(lsec_sop_version_info **out, size_t *n_out, lsec_store *st,
 		      const char *name, lsec_err *err)
 {
@@ -348,11 +363,12 @@ static int fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body
 	lsec_store_approvable a;
 	lsec_buf body = LSEC_BUF_INIT(BODY_MAX);
 	char ver[16], label[96], hex[65];
+	json_t *sub = NULL, *appr = NULL;
 	*out = NULL;
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE_REF(name);
 	if (version == 0) {
-		LSEC_TRY(list_versions(&all, &n, st, name, false, err));
+		LSEC_TRY(list_versions_kept(&all, &n, st, name, false, &sub, &appr, err));
 		for (size_t i = 0; i < n; i++) {
 			if (all[i].approved && all[i].version > version) {
 				version = all[i].version;
@@ -369,7 +385,12 @@ static int fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body
 	LSEC_ENSURE(strlen(a.digest) == 64 && lsec_ct_equal(hex, a.digest, 64), LSEC_E_CRYPTO,
 		    "cannot load SOP '%s' version %d: stored file does not match its SHA-256 %s",
 		    name, version, a.digest);
-	LSEC_TRY(check_versions(st, name, &a, 1, err));
+	if (sub != NULL) {
+		/* The row read now, against the leaves the listing was just checked against. */
+		LSEC_TRY(check_version(&a, sub, appr, err));
+	} else {
+		LSEC_TRY(check_versions(st, name, &a, 1, NULL, NULL, err));
+	}
 	snprintf(label, sizeof(label), "%s v%d (registry)", name, version);
 	LSEC_TRY(lsec_sop_parse(out, NULL, body.data, body.len, label, err));
 	LSEC_ENSURE(strcmp(lsec_sop_name(*out), name) == 0 && lsec_sop_version(*out) == version,
@@ -391,6 +412,8 @@ out:
 	}
 	lsec_free(all);
 	lsec_buf_release(&body);
+	json_decref(sub);
+	json_decref(appr);
 	return rc;
 }
 

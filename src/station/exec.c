@@ -319,7 +319,6 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 			 lsec_store_unit *unit, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	lsec_store_unit by_uid, by_serial;
 	lsec_err e = LSEC_ERR_INIT;
@@ -409,7 +408,6 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	LSEC_TRY(lsec_store_unit_get(unit, st->store, r->serial, err));
 	snprintf(r->product, sizeof(r->product), "%s", unit->product);
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }
@@ -508,6 +506,47 @@ static int witness_step(const char **witness, lsec_station__run *r, const char *
 		       : 1;
 }
 
+/* Whether two people rows are the same, field by field. */
+static bool same_person_row(const lsec_store_person *a, const lsec_store_person *b)
+{
+	return a->id == b->id && a->role == b->role && a->disabled == b->disabled &&
+	       lsec_station__eq(a->name, b->name) && lsec_station__eq(a->created, b->created) &&
+	       lsec_ct_equal(a->pw_hash, b->pw_hash, sizeof(a->pw_hash));
+}
+
+/*
+ * lsec_station__require_role for a step of r. The people row is read for
+ * every step; the check of that row against the person's leaves (a walk of
+ * the log) is made in full the first time in the run and again whenever the
+ * row differs in any field from the one checked (every change of a person,
+ * by linesec or by SQL, changes the row). 0 or < 0 with err set.
+ */
+static int run_role(lsec_station__run *r, const char *person, const char *role, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_person p;
+	lsec_err e = LSEC_ERR_INIT;
+	memset(&p, 0, sizeof(p));
+	if (person != NULL && lsec_store_person_get(&p, r->st->store, person, &e) == 0) {
+		for (size_t i = 0; i < r->n_role_ok; i++) {
+			if (same_person_row(&r->role_ok[i].row, &p) &&
+			    lsec_station__eq(r->role_ok[i].role, role)) {
+				goto out;
+			}
+		}
+	}
+	LSEC_TRY(lsec_station__require_role(r->st, person, role, "do this step", err));
+	if (p.name[0] != '\0' && r->n_role_ok < sizeof(r->role_ok) / sizeof(r->role_ok[0]) &&
+	    strlen(role) < sizeof(r->role_ok[0].role)) {
+		r->role_ok[r->n_role_ok].row = p;
+		snprintf(r->role_ok[r->n_role_ok].role, sizeof(r->role_ok[0].role), "%s", role);
+		r->n_role_ok++;
+	}
+out:
+	lsec_wipe(p.pw_hash, sizeof(p.pw_hash));
+	return rc;
+}
+
 /* Who does the step: the operator, or the second logged-in person holding its role. */
 static int step_person(const char **out, lsec_station__run *r, const char *role, lsec_err *err)
 {
@@ -515,13 +554,13 @@ static int step_person(const char **out, lsec_station__run *r, const char *role,
 	lsec_err e1 = LSEC_ERR_INIT;
 	const char *op = r->st->cfg->operator_name, *wit = r->st->cfg->witness_name;
 	*out = NULL;
-	if (lsec_station__require_role(r->st, op, role, "do this step", &e1) == 0) {
+	if (run_role(r, op, role, &e1) == 0) {
 		*out = op;
 		goto out;
 	}
 	if (wit != NULL) {
 		lsec_err e2 = LSEC_ERR_INIT;
-		if (lsec_station__require_role(r->st, wit, role, "do this step", &e2) == 0) {
+		if (run_role(r, wit, role, &e2) == 0) {
 			*out = wit;
 			goto out;
 		}
@@ -673,7 +712,6 @@ out:
 static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	const lsec_sop_step *s = r->step;
 	int64_t step_id = 0;
@@ -724,7 +762,6 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	lsec_station__crash_point(sop_name(r), s->id, "done");
 	rc = arc == 0 ? 0 : 1;
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(intent);
 	return rc;
 }
@@ -813,6 +850,7 @@ static void run_release(lsec_station__run *r)
 	lsec_free(r->label_path);
 	json_decref(r->evidence);
 	lsec_sop_free((lsec_sop *)(uintptr_t)r->sop);
+	lsec_wipe(r->role_ok, sizeof(r->role_ok));
 	memset(r, 0, sizeof(*r));
 }
 
@@ -890,7 +928,6 @@ out:
 static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_station *st = r->st;
 	json_t *ev = NULL;
 	lsec_sop_kind kind = lsec_sop_get_kind(r->sop);
@@ -988,7 +1025,6 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 				   &(struct run_tx){r, ev, state_to[kind]}, err));
 	res->state = state_to[kind];
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
 	json_decref(ev);
 	return rc;
 }

@@ -164,6 +164,16 @@ typedef struct lsec_station__run {
 	bool add_credential;
 	/* Decommissioning (decommission.c): the reason, erase key, what was done. */
 	struct lsec_station__decom *decom;
+	/*
+	 * The people rows whose role this run already checked in full against
+	 * their person leaves (step_person): a step re-reads the row and skips
+	 * the leaf check only when the row is the very same, field by field.
+	 */
+	struct {
+		lsec_store_person row;
+		char role[32];
+	} role_ok[2];
+	size_t n_role_ok;
 } lsec_station__run;
 
 /* An action implementation: acts, verifies and fills r->evidence. */
