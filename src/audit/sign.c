@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 struct lsec_audit_signer {
 	uint32_t magic;
 	char origin[256];
+	uint8_t origin_sha256[32]; /* names the log in the process-wide seen table */
 	EVP_PKEY *key; /* private (NULL in a verifier); the keyring owns it */
 	uint8_t key_id[4];
 	lsec_audit__keyring trust; /* entry 0 is the signer's own key */
@@ -284,6 +286,7 @@ int lsec_audit_signer_new(lsec_audit_signer **out, const char *line_id, const ch
 		    "cannot sign leaves: out of memory");
 	s->magic = SIGNER_MAGIC;
 	LSEC_TRY(lsec_audit_origin(s->origin, sizeof(s->origin), line_id, err));
+	LSEC_TRY(lsec_sha256(s->origin_sha256, (const uint8_t *)s->origin, strlen(s->origin), err));
 	LSEC_TRY(lsec_audit__keyring_add(&s->trust, key_name, key, err));
 	memcpy(s->key_id, s->trust.k[0].id, 4);
 	s->key = s->trust.k[0].pub; /* the private key verifies too; the keyring owns it */
@@ -303,6 +306,7 @@ int lsec_audit_signer_new_verifier(lsec_audit_signer **out, const char *line_id,
 		    "cannot check leaves: out of memory");
 	s->magic = SIGNER_MAGIC;
 	LSEC_TRY(lsec_audit_origin(s->origin, sizeof(s->origin), line_id, err));
+	LSEC_TRY(lsec_sha256(s->origin_sha256, (const uint8_t *)s->origin, strlen(s->origin), err));
 	*out = s;
 	s = NULL;
 out:
@@ -483,6 +487,36 @@ static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32
 	return false;
 }
 
+/*
+ * What every signer of the process saw: the sockets of a gang each hold a
+ * registry handle and a signer of their own, and each would otherwise check
+ * again every leaf another socket signed. A slot names the log (the SHA-256
+ * of its origin), the position, the leaf hash, the signature bytes and the
+ * public key that verified or made them (its raw bytes: never a private
+ * key). A signer takes a slot only when all of these are the very same and
+ * the key is one it trusts itself, live at seq (compared by value: each
+ * handle has its own copy of the keys); then checking the signature again
+ * gives the same answer. Slot seq % SHARED_SLOTS.
+ */
+struct shared_slot {
+	uint64_t seq1; /* seq + 1; 0: empty */
+	uint8_t origin[32];
+	uint8_t hash[32];
+	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	uint8_t by[32]; /* the Ed25519 public key that verified or made them */
+};
+#define SHARED_SLOTS ((size_t)1 << 12)
+static struct shared_slot shared_seen[SHARED_SLOTS];
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The raw Ed25519 public key of key into out; false for any other key. */
+static bool raw_public(uint8_t out[32], const EVP_PKEY *key)
+{
+	size_t len = 32;
+	return EVP_PKEY_is_a(key, "ED25519") && EVP_PKEY_get_raw_public_key(key, out, &len) == 1 &&
+	       len == 32;
+}
+
 /* Remembers that sig (LSEC_AUDIT_LEAF_SIG_LEN bytes) by key by of s's keyring signs leaf seq. */
 static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], const uint8_t *sig,
 		EVP_PKEY *by)
@@ -500,6 +534,50 @@ static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], cons
 	memcpy(e->hash, hash, 32);
 	memcpy(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
 	e->by = ref;
+	uint8_t pub[32];
+	if (!raw_public(pub, by)) {
+		return; /* not shared: other signers check it themselves */
+	}
+	pthread_mutex_lock(&shared_mu);
+	struct shared_slot *g = &shared_seen[seq % SHARED_SLOTS];
+	g->seq1 = seq + 1;
+	memcpy(g->origin, s->origin_sha256, 32);
+	memcpy(g->hash, hash, 32);
+	memcpy(g->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
+	memcpy(g->by, pub, 32);
+	pthread_mutex_unlock(&shared_mu);
+}
+
+/*
+ * Whether another signer of the process saw these very signature bytes of
+ * leaf seq of s's log with this hash, verified or made by a key s trusts,
+ * live at seq (shared_seen); then s remembers them as its own.
+ */
+static bool seen_shared(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
+			const uint8_t *sig, size_t sig_len)
+{
+	uint8_t by[32], pub[32];
+	bool found = false, ok = false;
+	if (sig == NULL || sig_len != LSEC_AUDIT_LEAF_SIG_LEN) {
+		return false;
+	}
+	pthread_mutex_lock(&shared_mu);
+	const struct shared_slot *g = &shared_seen[seq % SHARED_SLOTS];
+	if (g->seq1 == seq + 1 && lsec_ct_equal(g->origin, s->origin_sha256, 32) &&
+	    lsec_ct_equal(g->hash, hash, 32) &&
+	    lsec_ct_equal(g->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN)) {
+		memcpy(by, g->by, 32);
+		found = true;
+	}
+	pthread_mutex_unlock(&shared_mu);
+	for (size_t i = 0; found && i < s->trust.n && !ok; i++) {
+		if (raw_public(pub, s->trust.k[i].pub) && lsec_ct_equal(pub, by, 32) &&
+		    lsec_audit__key_live(&s->trust.k[i], seq)) {
+			saw(s, seq, hash, sig, s->trust.k[i].pub);
+			ok = true;
+		}
+	}
+	return ok;
 }
 
 int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
@@ -507,7 +585,7 @@ int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8
 {
 	int rc = 0;
 	size_t by = SIZE_MAX;
-	if (seen(s, seq, hash, sig, sig_len)) {
+	if (seen(s, seq, hash, sig, sig_len) || seen_shared(s, seq, hash, sig, sig_len)) {
 		goto out;
 	}
 	LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
@@ -526,7 +604,7 @@ int lsec_audit__signer_sig_known(lsec_audit_signer *s, uint64_t seq, const uint8
 	size_t len = 0;
 	bool ok = false;
 	size_t by = SIZE_MAX;
-	if (seen(s, seq, hash, sig, sig_len)) {
+	if (seen(s, seq, hash, sig, sig_len) || seen_shared(s, seq, hash, sig, sig_len)) {
 		goto out;
 	}
 	if (sig != NULL && sig_len == LSEC_AUDIT_LEAF_SIG_LEN) {

@@ -116,6 +116,52 @@ static void test_audit_sign__unknown_and_learned_keys(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/*
+ * A signature one signer of the process made or checked spares another
+ * signer its check only for the very same log, position, hash and bytes,
+ * and only when that signer trusts the key itself: a verifier of another
+ * line, one that does not trust the station, or another hash still meet
+ * the full check and its refusal.
+ */
+static void test_audit_sign__seen_by_another_signer_needs_same_log_and_trust(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_signer *s = signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
+					  lsec_test_station_key());
+	lsec_audit_signer *same = NULL, *other_line = NULL, *untrusting = NULL;
+	uint8_t h[32], other[32], sig[LSEC_AUDIT_LEAF_SIG_LEN];
+	memset(h, 0x44, sizeof(h));
+	memset(other, 0x45, sizeof(other));
+	assert_lsec_ok(lsec_audit__leaf_sign(sig, s, 40, h, &err), &err);
+	assert_lsec_ok(lsec_audit_signer_new_verifier(&same, LSEC_TEST_LINE, &err), &err);
+	assert_lsec_ok(lsec_audit_signer_trust(same, lsec_test_station_key(), &err), &err);
+	assert_lsec_ok(lsec_audit_signer_new_verifier(&other_line, "line2", &err), &err);
+	assert_lsec_ok(lsec_audit_signer_trust(other_line, lsec_test_station_key(), &err), &err);
+	assert_lsec_ok(lsec_audit_signer_new_verifier(&untrusting, LSEC_TEST_LINE, &err), &err);
+	/* Another line's verifier: the signature binds this line's log. */
+	assert_lsec_code(lsec_audit__signer_sig_check(other_line, 40, h, sig, sizeof(sig), &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	/* A verifier that does not trust the station. */
+	assert_lsec_code(lsec_audit__signer_sig_check(untrusting, 40, h, sig, sizeof(sig), &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	/* Another hash, another position, a flipped bit: not the leaf that was seen. */
+	assert_lsec_code(lsec_audit__signer_sig_check(same, 40, other, sig, sizeof(sig), &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	assert_lsec_code(lsec_audit__signer_sig_check(same, 40 + 4096, h, sig, sizeof(sig), &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	sig[20] ^= 1;
+	assert_lsec_code(lsec_audit__signer_sig_check(same, 40, h, sig, sizeof(sig), &err),
+			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
+	sig[20] ^= 1;
+	/* The same leaf of the same log, under a key it trusts: accepted. */
+	assert_lsec_ok(lsec_audit__signer_sig_check(same, 40, h, sig, sizeof(sig), &err), &err);
+	lsec_audit_signer_free(same);
+	lsec_audit_signer_free(other_line);
+	lsec_audit_signer_free(untrusting);
+	lsec_audit_signer_free(s);
+}
+
 /* ---- over a store ------------------------------------------------------------ */
 
 static void record(lsec_store *st, const char *unit)
@@ -856,6 +902,7 @@ int main(void)
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(test_audit_sign__signature_binds_origin_seq_and_hash),
 		cmocka_unit_test(test_audit_sign__unknown_and_learned_keys),
+		cmocka_unit_test(test_audit_sign__seen_by_another_signer_needs_same_log_and_trust),
 	};
 	const struct CMUnitTest stored[] = {
 		cmocka_unit_test_setup_teardown(test_audit_sign__signed_log_checkpoints_and_verifies,
