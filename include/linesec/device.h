@@ -143,6 +143,7 @@ typedef struct lsec_device_boot_report {
 	uint32_t ver_build;
 	bool secure_boot;                       /* secure boot was enforced */
 	bool uart_open;                         /* the UART console is open */
+	uint32_t build_type; /* lsec_image_build the boot stage attests (UNKNOWN: none said) */
 } lsec_device_boot_report;
 
 typedef enum lsec_device_slot_state {
@@ -234,7 +235,7 @@ LSEC_API LSEC_MUST_USE int lsec_device_reset(lsec_device_boot_report *out, lsec_
 LSEC_API const char *lsec_device_boot_error_name(uint32_t code);
 /*
  * A boot report as JSON (booted, boot_error and its name, digest in hex,
- * version "1.2.3+4", secure_boot, uart_open), for output and audit leaves.
+ * version "1.2.3+4", build "release"/"debug"/"unknown", secure_boot, uart_open), for output and audit leaves.
  * *out is freed with json_decref.
  */
 struct json_t;
@@ -616,7 +617,8 @@ typedef struct lsec_device_profile_args {
 } lsec_device_profile_args;
 
 typedef enum lsec_device_profile_flash_method {
-	LSEC_PROFILE_FLASH_MEMORY = 0, /* m/M/X memory writes; erase writes 0xff unless flash.erase */
+	LSEC_PROFILE_FLASH_MEMORY = 0, /* m/M/X memory writes; erase writes 0xff unless flash.erase
+					* (steps, or none) */
 	LSEC_PROFILE_FLASH_VFLASH,     /* the probe server's vFlashErase/vFlashWrite/vFlashDone */
 	LSEC_PROFILE_FLASH_MONITOR,    /* flash.erase and flash.write monitor steps */
 } lsec_device_profile_flash_method;
@@ -631,6 +633,11 @@ typedef enum lsec_device_profile_attest {
 typedef struct lsec_device_profile_layout {
 	uint32_t flash_base, flash_size, page_size;
 	lsec_device_profile_flash_method flash_method;
+	/*
+	 * flash.erase: none (method memory): the cells are overwritten in place
+	 * (RAM-like, QEMU's flash), so erasing before a write is skipped.
+	 */
+	bool flash_erase_none;
 	bool has_ram;
 	uint32_t ram_base, ram_size;
 	bool uid_memory;        /* UID read from memory: uid_length bytes at uid_address */

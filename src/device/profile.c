@@ -785,7 +785,17 @@ static int read_flash(pctx *c, struct fy_node *root)
 			    m != NULL ? m : "(not a single value)");
 	}
 	bool mon = l->flash_method == LSEC_PROFILE_FLASH_MONITOR;
-	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_FLASH_ERASE, n, k, "erase", !mon, false));
+	x = get(n, "erase", NULL);
+	m = x != NULL ? scalar(x) : NULL;
+	if (m != NULL && strcmp(m, "none") == 0) {
+		if (l->flash_method != LSEC_PROFILE_FLASH_MEMORY) {
+			return perr(c, x, "flash.erase",
+				    "`none` only with method memory (flash the probe writes in place)");
+		}
+		l->flash_erase_none = true;
+	} else {
+		LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_FLASH_ERASE, n, k, "erase", !mon, false));
+	}
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_FLASH_WRITE, n, k, "write", !mon, false));
 	if (!mon && c->p->ops[LSEC_PROFILE_OP_FLASH_WRITE].state != SEQ_ABSENT) {
 		return perr(c, get(n, "write", NULL), "flash.write",

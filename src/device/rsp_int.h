@@ -106,7 +106,7 @@ typedef struct rsp_link {
 	const char *name;  /* what errors name: the device URI, or "client" */
 	rsp_decoder dec;
 	uint8_t dbuf[RSP_MAX_PACKET];
-	uint8_t in[4096];
+	uint8_t in[RSP_MAX_PACKET]; /* a whole reply in one read */
 	size_t in_pos, in_len;
 	lsec_buf tx;       /* the last packet sent, framed: what a NAK resends */
 } rsp_link;

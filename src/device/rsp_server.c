@@ -16,6 +16,7 @@
  * @test tests/e2e/test_rsp.sh
  */
 #include "device/rsp_int.h"
+#include "linesec/image.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -202,12 +203,13 @@ static int boot_json(lsec_buf *line, const lsec_device_boot_report *r, lsec_err 
 	char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1];
 	char *text = NULL;
 	lsec_hex_encode(hex, r->digest, sizeof(r->digest));
-	json_t *j = json_pack("{s:b,s:I,s:b,s:s,s:[IIII],s:b,s:b}", "booted", r->booted,
+	json_t *j = json_pack("{s:b,s:I,s:b,s:s,s:[IIII],s:s,s:b,s:b}", "booted", r->booted,
 			      "boot_error", (json_int_t)r->boot_error, "measured", r->measured,
 			      "digest", hex, "version", (json_int_t)r->ver_major,
 			      (json_int_t)r->ver_minor, (json_int_t)r->ver_revision,
-			      (json_int_t)r->ver_build, "secure_boot", r->secure_boot, "uart_open",
-			      r->uart_open);
+			      (json_int_t)r->ver_build, "build",
+			      lsec_image_build_name((lsec_image_build)r->build_type), "secure_boot",
+			      r->secure_boot, "uart_open", r->uart_open);
 	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	LSEC_ENSURE(text != NULL, LSEC_E_NOMEM, "out of memory");
