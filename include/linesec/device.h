@@ -493,10 +493,17 @@ typedef struct lsec_device_serve_options {
 	bool no_vflash;      /* refuse vFlash* packets: clients erase with the monitor */
 	/* The probe serial `lsec probe-serial` reports (NULL: none, the command is refused). */
 	const char *probe_serial;
+	/*
+	 * A link that drops once (tests): the drop_nth-th monitor command
+	 * starting with drop_on (NULL: never) closes the connection unanswered
+	 * and unrun; later connections are served as usual.
+	 */
+	const char *drop_on;
+	unsigned drop_nth;   /* 0 counts as 1 */
 } lsec_device_serve_options;
 
 #define LSEC_DEVICE_SERVE_OPTIONS_VERSION 1
-#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false, NULL}
+#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false, NULL, NULL, 0}
 
 /*
  * The serial of the probe serving uri (rsp://HOST:PORT...), as its server

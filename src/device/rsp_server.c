@@ -61,6 +61,7 @@ typedef struct srv {
 	bool err_text;    /* the client takes "E.text" errors */
 	bool killed;      /* k: end the connection and the server */
 	bool detached;    /* D: end the connection */
+	unsigned drop_seen; /* monitor commands matching o->drop_on so far */
 	uint32_t regs[SRV_NREGS];
 } srv;
 
@@ -390,6 +391,11 @@ static int handle_monitor(srv *v, const char *hex, size_t len, lsec_err *err)
 		goto out;
 	}
 	text[len / 2] = 0;
+	if (v->o->drop_on != NULL && strncmp(text, v->o->drop_on, strlen(v->o->drop_on)) == 0 &&
+	    ++v->drop_seen == (v->o->drop_nth ? v->o->drop_nth : 1u)) {
+		/* The link drops once, before the command runs (the server's drop-on option). */
+		LSEC_BAIL(LSEC_E_TGT_LINK, "dropped the link at '%s' (drop-on)", v->o->drop_on);
+	}
 	char *save = NULL;
 	for (char *w = strtok_r(text, " ", &save); w != NULL && argc <= SRV_MAX_ARGS;
 	     w = strtok_r(NULL, " ", &save)) {
