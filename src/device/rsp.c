@@ -500,7 +500,7 @@ out:
 
 /* ---- opening ----------------------------------------------------------- */
 
-static int tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
+int rsp_tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
 		       unsigned timeout_ms, lsec_err *err)
 {
 	int rc = 0, fd = -1;
@@ -555,7 +555,7 @@ out:
 }
 
 /* Splits "//HOST:PORT?k=v&..." into host, port, profile name and timeout. */
-static int parse_uri(char **host, char **port, char **profile, char **uart,
+int rsp_uri_parse(char **host, char **port, char **profile, char **uart,
 		     unsigned *timeout_ms, const char *uri, const char *rest, lsec_err *err)
 {
 	int rc = 0;
@@ -698,7 +698,7 @@ static int rsp_connect(rsp_session *s, lsec_err *err)
 	unsigned timeout_ms = s->link.timeout_ms;
 	rsp_link_close(&s->link);
 	s->link.fd = -1;
-	LSEC_TRY(tcp_connect(&fd, s->dev->uri, s->host, s->port, timeout_ms, err));
+	LSEC_TRY(rsp_tcp_connect(&fd, s->dev->uri, s->host, s->port, timeout_ms, err));
 	rsp_link_init(&s->link, fd, timeout_ms, s->dev->uri);
 	fd = -1;
 	s->packet_size = 400; /* until qSupported says more */
@@ -726,7 +726,7 @@ static int rsp_open(lsec_device *t, const char *rest, lsec_err *err)
 	s->dev = t;
 	s->link.fd = -1;
 	t->impl = s;
-	LSEC_TRY(parse_uri(&s->host, &s->port, &profile, &s->uart, &timeout_ms, t->uri, rest,
+	LSEC_TRY(rsp_uri_parse(&s->host, &s->port, &profile, &s->uart, &timeout_ms, t->uri, rest,
 			   err));
 	lsec_buf_init(&s->reply, RSP_MAX_PACKET);
 	lsec_buf_init(&s->pkt, RSP_MAX_PACKET + 64);

@@ -111,6 +111,21 @@ typedef struct rsp_link {
 	lsec_buf tx;       /* the last packet sent, framed: what a NAK resends */
 } rsp_link;
 
+/*
+ * An rsp: URI's rest ("//HOST:PORT?profile=NAME[&uart=PATH][&timeout=MS]",
+ * uri the whole URI for messages) into host, port, profile and uart
+ * (lsec_free each; uart stays NULL without uart=) and *timeout_ms (kept
+ * without timeout=). LSEC_E_TGT_BAD_URI naming what is wrong.
+ */
+int rsp_uri_parse(char **host, char **port, char **profile, char **uart, unsigned *timeout_ms,
+		  const char *uri, const char *rest, lsec_err *err);
+/*
+ * A TCP connection to host:port, given up after timeout_ms; blocking once
+ * made. LSEC_E_TGT_LINK (refused, unreachable), LSEC_E_TGT_TIMEOUT.
+ */
+int rsp_tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
+		    unsigned timeout_ms, lsec_err *err);
+
 void rsp_link_init(rsp_link *l, int fd, unsigned timeout_ms, const char *name);
 /* Wipes what was sent (it may have held a secret) and closes the socket. */
 void rsp_link_close(rsp_link *l);
