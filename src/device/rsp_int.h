@@ -126,6 +126,15 @@ int rsp_uri_parse(char **host, char **port, char **profile, char **uart, unsigne
 int rsp_tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
 		    unsigned timeout_ms, lsec_err *err);
 
+/*
+ * The sim server's monitor command handling without a link (rsp_server.c;
+ * the fuzz target): runs the qRcmd payload hex[0..len) against t as `sim
+ * serve` does and appends to out what the client would read: the output
+ * line ("ok ..."/"error CODE MESSAGE", newline-terminated) or "E01".
+ */
+int rsp_server__monitor(lsec_buf *out, lsec_device *t, const char *hex, size_t len,
+			lsec_err *err);
+
 void rsp_link_init(rsp_link *l, int fd, unsigned timeout_ms, const char *name);
 /* Wipes what was sent (it may have held a secret) and closes the socket. */
 void rsp_link_close(rsp_link *l);
