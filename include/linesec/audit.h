@@ -598,6 +598,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_KEY_DIGEST "key-digest"
 /* the boot digest the device attested, as it reported it */
 #define LSEC_EV_ATTESTED_SHA256 "attested-sha256"
+/* the build type the device attested: "release", "debug" or "unknown" (none declared) */
+#define LSEC_EV_ATTESTED_BUILD "attested-build"
 /* the outcome of trying to clear a write-locked fuse (it must be refused) */
 #define LSEC_EV_CLEAR_ATTEMPT "clear-attempt"
 /* the fresh challenge a locked device gave for one authenticated erase */

@@ -143,6 +143,7 @@ typedef struct lsec_device_boot_report {
 	uint32_t ver_build;
 	bool secure_boot;                       /* secure boot was enforced */
 	bool uart_open;                         /* the UART console is open */
+	uint32_t build_type; /* lsec_image_build the boot stage attests (UNKNOWN: none said) */
 } lsec_device_boot_report;
 
 typedef enum lsec_device_slot_state {
@@ -234,7 +235,7 @@ LSEC_API LSEC_MUST_USE int lsec_device_reset(lsec_device_boot_report *out, lsec_
 LSEC_API const char *lsec_device_boot_error_name(uint32_t code);
 /*
  * A boot report as JSON (booted, boot_error and its name, digest in hex,
- * version "1.2.3+4", secure_boot, uart_open), for output and audit leaves.
+ * version "1.2.3+4", build "release"/"debug"/"unknown", secure_boot, uart_open), for output and audit leaves.
  * *out is freed with json_decref.
  */
 struct json_t;
@@ -492,10 +493,17 @@ typedef struct lsec_device_serve_options {
 	bool no_vflash;      /* refuse vFlash* packets: clients erase with the monitor */
 	/* The probe serial `lsec probe-serial` reports (NULL: none, the command is refused). */
 	const char *probe_serial;
+	/*
+	 * A link that drops once (tests): the drop_nth-th monitor command
+	 * starting with drop_on (NULL: never) closes the connection unanswered
+	 * and unrun; later connections are served as usual.
+	 */
+	const char *drop_on;
+	unsigned drop_nth;   /* 0 counts as 1 */
 } lsec_device_serve_options;
 
 #define LSEC_DEVICE_SERVE_OPTIONS_VERSION 1
-#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false, NULL}
+#define LSEC_DEVICE_SERVE_OPTIONS_INIT {LSEC_DEVICE_SERVE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, false, false, NULL, NULL, 0}
 
 /*
  * The serial of the probe serving uri (rsp://HOST:PORT...), as its server
@@ -616,7 +624,8 @@ typedef struct lsec_device_profile_args {
 } lsec_device_profile_args;
 
 typedef enum lsec_device_profile_flash_method {
-	LSEC_PROFILE_FLASH_MEMORY = 0, /* m/M/X memory writes; erase writes 0xff unless flash.erase */
+	LSEC_PROFILE_FLASH_MEMORY = 0, /* m/M/X memory writes; erase writes 0xff unless flash.erase
+					* (steps, or none) */
 	LSEC_PROFILE_FLASH_VFLASH,     /* the probe server's vFlashErase/vFlashWrite/vFlashDone */
 	LSEC_PROFILE_FLASH_MONITOR,    /* flash.erase and flash.write monitor steps */
 } lsec_device_profile_flash_method;
@@ -631,6 +640,11 @@ typedef enum lsec_device_profile_attest {
 typedef struct lsec_device_profile_layout {
 	uint32_t flash_base, flash_size, page_size;
 	lsec_device_profile_flash_method flash_method;
+	/*
+	 * flash.erase: none (method memory): the cells are overwritten in place
+	 * (RAM-like, QEMU's flash), so erasing before a write is skipped.
+	 */
+	bool flash_erase_none;
 	bool has_ram;
 	uint32_t ram_base, ram_size;
 	bool uid_memory;        /* UID read from memory: uid_length bytes at uid_address */

@@ -319,6 +319,8 @@ static const cli_opt serve_opts[] = {
 	CLI_FLAG("no-x", "refuse binary writes (X), as QEMU does: clients write with M"),
 	CLI_FLAG("no-vflash", "refuse vFlash packets: clients erase with the monitor command"),
 	CLI_OPT("probe-serial", "SERIAL", "the probe serial the server reports (a fixture checks it)"),
+	CLI_OPT("drop-on", "TEXT", "drop the link once, at a monitor command starting with TEXT (tests)"),
+	CLI_OPT("drop-nth", "N", "with --drop-on: at the Nth such command (default 1)"),
 	CLI_OPT_END,
 };
 
@@ -342,6 +344,10 @@ static int serve_body(cli_ctx *c)
 	o.no_binary = cli_flag(&c->a, "no-x");
 	o.no_vflash = cli_flag(&c->a, "no-vflash");
 	o.probe_serial = cli_get(&c->a, "probe-serial");
+	o.drop_on = cli_get(&c->a, "drop-on");
+	uint64_t nth = 0;
+	LSEC_TRY(cli_get_u64(&c->a, "drop-nth", 1000000, &nth, err));
+	o.drop_nth = (unsigned)nth;
 	LSEC_TRY(lsec_device_sim_serve(uri, &o, err));
 out:
 	lsec_free(uri);
@@ -349,7 +355,8 @@ out:
 }
 
 static const cli_spec serve_spec = {
-	.usage = "sim serve UNIT --listen HOST:PORT [--no-x] [--no-vflash] [--probe-serial SERIAL]",
+	.usage = "sim serve UNIT --listen HOST:PORT [--no-x] [--no-vflash] [--probe-serial SERIAL] "
+		 "[--drop-on TEXT [--drop-nth N]]",
 	.summary = "Serve a simulated unit over the GDB remote serial protocol, one connection at "
 		   "a time, until killed or sent a k packet.",
 	.opts = serve_opts,

@@ -8,6 +8,7 @@
  */
 #include "device/device_int.h"
 #include "device/rsp_int.h"
+#include "linesec/image.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -310,11 +311,12 @@ int lsec_device_boot_report_describe(json_t **out, const lsec_device_boot_report
 	}
 	snprintf(ver, sizeof(ver), "%u.%u.%u+%lu", r->ver_major, r->ver_minor, r->ver_revision,
 		 (unsigned long)r->ver_build);
-	*out = json_pack("{s:b,s:I,s:s,s:s?,s:s?,s:b,s:b}", "booted", r->booted, "boot_error",
-			 (json_int_t)r->boot_error, "boot_error_name",
+	*out = json_pack("{s:b,s:I,s:s,s:s?,s:s?,s:s?,s:b,s:b}", "booted", r->booted,
+			 "boot_error", (json_int_t)r->boot_error, "boot_error_name",
 			 lsec_device_boot_error_name(r->boot_error), "digest",
-			 r->measured ? hex : NULL, "version", r->booted ? ver : NULL, "secure_boot",
-			 r->secure_boot, "uart_open", r->uart_open);
+			 r->measured ? hex : NULL, "version", r->booted ? ver : NULL, "build",
+			 r->booted ? lsec_image_build_name((lsec_image_build)r->build_type) : NULL,
+			 "secure_boot", r->secure_boot, "uart_open", r->uart_open);
 	LSEC_ENSURE(*out != NULL, LSEC_E_NOMEM, "out of memory");
 out:
 	return rc;

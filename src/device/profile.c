@@ -785,7 +785,17 @@ static int read_flash(pctx *c, struct fy_node *root)
 			    m != NULL ? m : "(not a single value)");
 	}
 	bool mon = l->flash_method == LSEC_PROFILE_FLASH_MONITOR;
-	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_FLASH_ERASE, n, k, "erase", !mon, false));
+	x = get(n, "erase", NULL);
+	m = x != NULL ? scalar(x) : NULL;
+	if (m != NULL && strcmp(m, "none") == 0) {
+		if (l->flash_method != LSEC_PROFILE_FLASH_MEMORY) {
+			return perr(c, x, "flash.erase",
+				    "`none` only with method memory (flash the probe writes in place)");
+		}
+		l->flash_erase_none = true;
+	} else {
+		LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_FLASH_ERASE, n, k, "erase", !mon, false));
+	}
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_FLASH_WRITE, n, k, "write", !mon, false));
 	if (!mon && c->p->ops[LSEC_PROFILE_OP_FLASH_WRITE].state != SEQ_ABSENT) {
 		return perr(c, get(n, "write", NULL), "flash.write",
@@ -824,27 +834,53 @@ out:
 	return rc;
 }
 
-static int read_otp(pctx *c, struct fy_node *root)
+/*
+ * Opens a section that may say `unsupported` (otp, fuses, debug-lock,
+ * keystore, erase, attestation): *out is its mapping, checked against keys,
+ * or NULL when it says `unsupported` (then the operations first..last, if
+ * first >= 0, are marked unsupported). Missing, it is refused saying
+ * `unsupported` is the answer when the device has none (lacks: "the device
+ * has none"); neither, refused as not "what, or `unsupported`".
+ */
+static int open_section(struct fy_node **out, struct fy_node **key, pctx *c, struct fy_node *root,
+			const char *name, int first, int last, const char *lacks, const char *what,
+			const char *const *keys)
 {
 	int rc = 0;
-	struct fy_node *k = NULL, *x = NULL;
-	struct fy_node *n = get(root, "otp", &k);
-	static const char *const keys[] = {"words", "base", "inverted", "read",
-					   "burn",  "lock", "locked",   NULL};
-	lsec_device_profile_layout *l = &c->p->lay;
+	struct fy_node *n = get(root, name, key);
+	*out = NULL;
 	if (n == NULL) {
-		return perr(c, root, "otp", "missing required field 'otp' (say `unsupported` when the "
-					    "device has none)");
+		return perr(c, root, name, "missing required field '%s' (say `unsupported` when %s)",
+			    name, lacks);
 	}
 	if (is_unsupported(n)) {
-		for (int op = LSEC_PROFILE_OP_OTP_READ; op <= LSEC_PROFILE_OP_OTP_LOCKED; op++) {
+		for (int op = first; first >= 0 && op <= last; op++) {
 			c->p->ops[op].state = SEQ_UNSUPPORTED;
 		}
 		goto out;
 	}
-	LSEC_TRY(need_map(c, n, k, "otp", "a mapping with words, read, burn, lock, locked, or "
-					  "`unsupported`"));
-	LSEC_TRY(check_keys(c, n, "otp", keys));
+	char want[160];
+	snprintf(want, sizeof(want), "%s, or `unsupported`", what);
+	LSEC_TRY(need_map(c, n, *key, name, want));
+	LSEC_TRY(check_keys(c, n, name, keys));
+	*out = n;
+out:
+	return rc;
+}
+
+static int read_otp(pctx *c, struct fy_node *root)
+{
+	int rc = 0;
+	struct fy_node *k = NULL, *x = NULL, *n = NULL;
+	static const char *const keys[] = {"words", "base", "inverted", "read",
+					   "burn",  "lock", "locked",   NULL};
+	lsec_device_profile_layout *l = &c->p->lay;
+	LSEC_TRY(open_section(&n, &k, c, root, "otp", LSEC_PROFILE_OP_OTP_READ,
+			      LSEC_PROFILE_OP_OTP_LOCKED, "the device has none",
+			      "a mapping with words, read, burn, lock, locked", keys));
+	if (n == NULL) {
+		goto out;
+	}
 	LSEC_TRY(required(&x, c, n, k, "words", "otp"));
 	LSEC_TRY(number(c, &l->otp_words, x, NULL, "otp.words", 1, 4096));
 	if ((x = get(n, "base", NULL)) != NULL) {
@@ -874,27 +910,22 @@ out:
 static int read_fuses(pctx *c, struct fy_node *root)
 {
 	int rc = 0;
-	struct fy_node *k = NULL, *x = NULL;
-	struct fy_node *n = get(root, "fuses", &k);
+	struct fy_node *k = NULL, *x = NULL, *n = NULL;
 	static const char *const keys[] = {"word", "nwords", "mask", NULL};
 	const char *fkeys[LSEC_FUSE_COUNT + 1];
 	lsec_device_profile *p = c->p;
 	char f[80];
+	memcpy(fkeys, fuse_keys, sizeof(fuse_keys));
+	fkeys[LSEC_FUSE_COUNT] = NULL;
+	LSEC_TRY(open_section(&n, &k, c, root, "fuses", -1, -1, "the device has none",
+			      "a mapping of the named fuses", fkeys));
 	if (n == NULL) {
-		return perr(c, root, "fuses", "missing required field 'fuses' (say `unsupported` when "
-					      "the device has none)");
-	}
-	if (is_unsupported(n)) {
 		goto out;
 	}
 	if (p->lay.otp_words == 0) {
 		return perr(c, n, "fuses", "the device has no OTP (otp: unsupported): say "
 					   "`fuses: unsupported`");
 	}
-	memcpy(fkeys, fuse_keys, sizeof(fuse_keys));
-	fkeys[LSEC_FUSE_COUNT] = NULL;
-	LSEC_TRY(need_map(c, n, k, "fuses", "a mapping of the named fuses, or `unsupported`"));
-	LSEC_TRY(check_keys(c, n, "fuses", fkeys));
 	for (int i = 0; i < LSEC_FUSE_COUNT; i++) {
 		struct fy_node *fk = NULL;
 		struct fy_node *fv = get(n, fuse_keys[i], &fk);
@@ -946,25 +977,17 @@ out:
 static int read_debug_lock(pctx *c, struct fy_node *root)
 {
 	int rc = 0;
-	struct fy_node *k = NULL, *x = NULL, *sk = NULL;
-	struct fy_node *n = get(root, "debug-lock", &k);
+	struct fy_node *k = NULL, *x = NULL, *sk = NULL, *n = NULL;
 	static const char *const keys[] = {"levels", "read", "set", NULL};
 	static const char *const set_keys[] = {"1", "2", NULL};
 	lsec_device_profile *p = c->p;
 	uint32_t levels = 0;
+	LSEC_TRY(open_section(&n, &k, c, root, "debug-lock", LSEC_PROFILE_OP_DEBUG_LOCK_READ,
+			      LSEC_PROFILE_OP_DEBUG_LOCK_SET2, "the device has none",
+			      "a mapping with levels, read and set", keys));
 	if (n == NULL) {
-		return perr(c, root, "debug-lock", "missing required field 'debug-lock' (say "
-						   "`unsupported` when the device has none)");
-	}
-	if (is_unsupported(n)) {
-		p->ops[LSEC_PROFILE_OP_DEBUG_LOCK_READ].state = SEQ_UNSUPPORTED;
-		p->ops[LSEC_PROFILE_OP_DEBUG_LOCK_SET1].state = SEQ_UNSUPPORTED;
-		p->ops[LSEC_PROFILE_OP_DEBUG_LOCK_SET2].state = SEQ_UNSUPPORTED;
 		goto out;
 	}
-	LSEC_TRY(need_map(c, n, k, "debug-lock", "a mapping with levels, read and set, or "
-						 "`unsupported`"));
-	LSEC_TRY(check_keys(c, n, "debug-lock", keys));
 	LSEC_TRY(required(&x, c, n, k, "levels", "debug-lock"));
 	LSEC_TRY(number(c, &levels, x, NULL, "debug-lock.levels", 1, 2));
 	p->lay.debug_lock_max = levels;
@@ -1002,24 +1025,16 @@ out:
 static int read_keystore(pctx *c, struct fy_node *root)
 {
 	int rc = 0;
-	struct fy_node *k = NULL, *x = NULL;
-	struct fy_node *n = get(root, "keystore", &k);
+	struct fy_node *k = NULL, *x = NULL, *n = NULL;
 	static const char *const keys[] = {"slots",  "generate",  "inject",    "public",
 					   "sign",   "status",    "cert-store", "cert-read",
 					   "credential-store", NULL};
+	LSEC_TRY(open_section(&n, &k, c, root, "keystore", LSEC_PROFILE_OP_KEY_GENERATE,
+			      LSEC_PROFILE_OP_CREDENTIAL_STORE, "the device has none",
+			      "a mapping with slots and each operation", keys));
 	if (n == NULL) {
-		return perr(c, root, "keystore", "missing required field 'keystore' (say "
-						 "`unsupported` when the device has none)");
-	}
-	if (is_unsupported(n)) {
-		for (int op = LSEC_PROFILE_OP_KEY_GENERATE; op <= LSEC_PROFILE_OP_CREDENTIAL_STORE; op++) {
-			c->p->ops[op].state = SEQ_UNSUPPORTED;
-		}
 		goto out;
 	}
-	LSEC_TRY(need_map(c, n, k, "keystore", "a mapping with slots and each operation, or "
-					       "`unsupported`"));
-	LSEC_TRY(check_keys(c, n, "keystore", keys));
 	LSEC_TRY(required(&x, c, n, k, "slots", "keystore"));
 	LSEC_TRY(number(c, &c->p->lay.key_slots, x, NULL, "keystore.slots", 1, 64));
 	for (int op = LSEC_PROFILE_OP_KEY_GENERATE; op <= LSEC_PROFILE_OP_CREDENTIAL_STORE; op++) {
@@ -1033,22 +1048,14 @@ out:
 static int read_erase(pctx *c, struct fy_node *root)
 {
 	int rc = 0;
-	struct fy_node *k = NULL;
-	struct fy_node *n = get(root, "erase", &k);
+	struct fy_node *k = NULL, *n = NULL;
 	static const char *const keys[] = {"all", "challenge", "authenticated", NULL};
+	LSEC_TRY(open_section(&n, &k, c, root, "erase", LSEC_PROFILE_OP_ERASE_ALL,
+			      LSEC_PROFILE_OP_ERASE_AUTH, "the device has none",
+			      "a mapping with all, challenge and authenticated", keys));
 	if (n == NULL) {
-		return perr(c, root, "erase", "missing required field 'erase' (say `unsupported` when "
-					      "the device has none)");
-	}
-	if (is_unsupported(n)) {
-		for (int op = LSEC_PROFILE_OP_ERASE_ALL; op <= LSEC_PROFILE_OP_ERASE_AUTH; op++) {
-			c->p->ops[op].state = SEQ_UNSUPPORTED;
-		}
 		goto out;
 	}
-	LSEC_TRY(need_map(c, n, k, "erase", "a mapping with all, challenge and authenticated, or "
-					    "`unsupported`"));
-	LSEC_TRY(check_keys(c, n, "erase", keys));
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_ERASE_ALL, n, k, "all", false, true));
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_ERASE_CHALLENGE, n, k, "challenge", false, true));
 	LSEC_TRY(read_seq(c, LSEC_PROFILE_OP_ERASE_AUTH, n, k, "authenticated", false, true));
@@ -1064,21 +1071,16 @@ out:
 static int read_attestation(pctx *c, struct fy_node *root)
 {
 	int rc = 0;
-	struct fy_node *k = NULL, *x = NULL;
-	struct fy_node *n = get(root, "attestation", &k);
+	struct fy_node *k = NULL, *x = NULL, *n = NULL;
 	static const char *const keys[] = {"source", "line", "timeout-ms", "uart", NULL};
 	lsec_device_profile_layout *l = &c->p->lay;
+	LSEC_TRY(open_section(&n, &k, c, root, "attestation", -1, -1,
+			      "the boot stage gives none", "a mapping with source (reset or uart)",
+			      keys));
 	if (n == NULL) {
-		return perr(c, root, "attestation", "missing required field 'attestation' (say "
-						    "`unsupported` when the boot stage gives none)");
-	}
-	if (is_unsupported(n)) {
 		l->attestation = LSEC_PROFILE_ATTEST_UNSUPPORTED;
 		goto out;
 	}
-	LSEC_TRY(need_map(c, n, k, "attestation", "a mapping with source (reset or uart), or "
-						  "`unsupported`"));
-	LSEC_TRY(check_keys(c, n, "attestation", keys));
 	LSEC_TRY(required(&x, c, n, k, "source", "attestation"));
 	const char *src = scalar(x);
 	if (src != NULL && strcmp(src, "reset") == 0) {

@@ -8,6 +8,7 @@
  * @test tests/unit/device/test_rsp.c
  */
 #include "device/rsp_int.h"
+#include "linesec/image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,6 +156,7 @@ typedef struct rsp_session {
 	lsec_buf reply;          /* the last reply's payload */
 	lsec_buf out;            /* O-packet output of the last monitor command */
 	lsec_buf res;            /* the last operation's result (text, NUL-terminated) */
+	lsec_buf pkt;            /* the write packet being built (kept: no allocation per packet) */
 	bool res_num;            /* the result is a number (a read32 step's): res_value */
 	uint32_t res_value;
 	size_t packet_size;      /* the most payload bytes the server takes */
@@ -225,11 +227,10 @@ out:
 }
 
 /* Waits for the '+' of the packet just sent, resending it on '-' or silence. */
-static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err *err)
+static int wait_ack(rsp_session *s, const char *what, lsec_err *err)
 {
 	int rc = 0;
 	unsigned tries = 0;
-	*got_packet = false;
 	for (;;) {
 		rsp_event_kind ev;
 		lsec_err lerr = LSEC_ERR_INIT;
@@ -247,9 +248,19 @@ static int wait_ack(rsp_session *s, const char *what, bool *got_packet, lsec_err
 		if (ev == RSP_EV_ACK) {
 			break;
 		}
-		if (ev == RSP_EV_PACKET) { /* the ack was lost; the reply is here */
-			*got_packet = true;
-			break;
+		if (ev == RSP_EV_PACKET) {
+			/*
+			 * In ack mode the server acks a packet before it answers it: a
+			 * packet before the ack is not the reply but something the
+			 * server had queued (QEMU's stop reply to a debugger that
+			 * connects to a running board). Acked and skipped; taken as
+			 * the reply, it would shift every later reply by one.
+			 */
+			bool o = s->link.dec.len > 1 && s->link.dec.buf[0] == 'O';
+			LSEC_TRY(rsp_link_send_raw(&s->link, "+", 1, what, err));
+			LSEC_TRY(txn_ignore(s, what, o ? "output (O) packets" : "packets before the ack",
+					    err));
+			continue;
 		}
 		if (ev == RSP_EV_NAK) {
 			LSEC_ENSURE(tries < RSP_RETRIES, LSEC_E_TGT_PROTOCOL,
@@ -278,7 +289,7 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 	int rc = 0;
 	char fault[160];
 	unsigned bad = 0;
-	bool have = false, sent = false;
+	bool sent = false;
 	lsec_buf_reset(&s->reply);
 	if (collect) {
 		lsec_buf_reset(&s->out);
@@ -291,17 +302,14 @@ static int transact(rsp_session *s, const char *what, const uint8_t *p, size_t n
 	sent = true;
 	LSEC_TRY(rsp_link_send(&s->link, p, n, what, err));
 	if (s->link.ack) {
-		LSEC_TRY(wait_ack(s, what, &have, err));
+		LSEC_TRY(wait_ack(s, what, err));
 	}
 	if (!expect_reply) {
 		goto out;
 	}
 	for (;;) {
 		rsp_event_kind ev = RSP_EV_PACKET;
-		if (!have) {
-			LSEC_TRY(txn_next(s, &ev, what, err));
-		}
-		have = false;
+		LSEC_TRY(txn_next(s, &ev, what, err));
 		if (ev == RSP_EV_ERROR) {
 			rsp_fault_text(&s->link.dec, fault, sizeof(fault));
 			LSEC_ENSURE(s->link.ack && bad < RSP_RETRIES, LSEC_E_TGT_PROTOCOL,
@@ -492,7 +500,7 @@ out:
 
 /* ---- opening ----------------------------------------------------------- */
 
-static int tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
+int rsp_tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
 		       unsigned timeout_ms, lsec_err *err)
 {
 	int rc = 0, fd = -1;
@@ -547,7 +555,7 @@ out:
 }
 
 /* Splits "//HOST:PORT?k=v&..." into host, port, profile name and timeout. */
-static int parse_uri(char **host, char **port, char **profile, char **uart,
+int rsp_uri_parse(char **host, char **port, char **profile, char **uart,
 		     unsigned *timeout_ms, const char *uri, const char *rest, lsec_err *err)
 {
 	int rc = 0;
@@ -666,6 +674,7 @@ static void rsp_close(lsec_device *t)
 	}
 	rsp_link_close(&s->link);
 	lsec_buf_release(&s->reply);
+	lsec_buf_release(&s->pkt);
 	if (s->out.data != NULL) {
 		lsec_wipe(s->out.data, s->out.cap);
 	}
@@ -689,7 +698,7 @@ static int rsp_connect(rsp_session *s, lsec_err *err)
 	unsigned timeout_ms = s->link.timeout_ms;
 	rsp_link_close(&s->link);
 	s->link.fd = -1;
-	LSEC_TRY(tcp_connect(&fd, s->dev->uri, s->host, s->port, timeout_ms, err));
+	LSEC_TRY(rsp_tcp_connect(&fd, s->dev->uri, s->host, s->port, timeout_ms, err));
 	rsp_link_init(&s->link, fd, timeout_ms, s->dev->uri);
 	fd = -1;
 	s->packet_size = 400; /* until qSupported says more */
@@ -717,9 +726,10 @@ static int rsp_open(lsec_device *t, const char *rest, lsec_err *err)
 	s->dev = t;
 	s->link.fd = -1;
 	t->impl = s;
-	LSEC_TRY(parse_uri(&s->host, &s->port, &profile, &s->uart, &timeout_ms, t->uri, rest,
+	LSEC_TRY(rsp_uri_parse(&s->host, &s->port, &profile, &s->uart, &timeout_ms, t->uri, rest,
 			   err));
 	lsec_buf_init(&s->reply, RSP_MAX_PACKET);
+	lsec_buf_init(&s->pkt, RSP_MAX_PACKET + 64);
 	lsec_buf_init(&s->out, 4 * RSP_MAX_PACKET);
 	lsec_buf_init(&s->res, 4 * RSP_MAX_PACKET);
 	{
@@ -1003,28 +1013,28 @@ static int write_packet(rsp_session *s, char kind, uint32_t addr, const uint8_t 
 			size_t len, size_t *took, lsec_err *err)
 {
 	int rc = 0;
-	lsec_buf pkt = LSEC_BUF_INIT(RSP_MAX_PACKET + 64);
+	lsec_buf *pkt = &s->pkt;
 	const char *what = kind == 'M' ? "write memory (M)" : kind == 'X' ? "write memory (X)"
 									   : "write flash (vFlashWrite)";
 	size_t room = s->packet_size - 32, n = 0;
+	lsec_buf_reset(pkt);
 	if (kind == 'M') {
 		n = len < room / 2 ? len : room / 2;
-		LSEC_TRY(lsec_buf_printf(&pkt, err, "M%lx,%zx:", (unsigned long)addr, n));
-		LSEC_TRY(rsp_hex_append(&pkt, data, n, err));
+		LSEC_TRY(lsec_buf_printf(pkt, err, "M%lx,%zx:", (unsigned long)addr, n));
+		LSEC_TRY(rsp_hex_append(pkt, data, n, err));
 	} else {
 		n = binary_fit(data, len, room);
 		if (kind == 'X') {
-			LSEC_TRY(lsec_buf_printf(&pkt, err, "X%lx,%zx:", (unsigned long)addr, n));
+			LSEC_TRY(lsec_buf_printf(pkt, err, "X%lx,%zx:", (unsigned long)addr, n));
 		} else {
-			LSEC_TRY(lsec_buf_printf(&pkt, err, "vFlashWrite:%lx:", (unsigned long)addr));
+			LSEC_TRY(lsec_buf_printf(pkt, err, "vFlashWrite:%lx:", (unsigned long)addr));
 		}
-		LSEC_TRY(lsec_buf_append(&pkt, data, n, err));
+		LSEC_TRY(lsec_buf_append(pkt, data, n, err));
 	}
-	LSEC_TRY(transact(s, what, pkt.data, pkt.len, false, true, err));
+	LSEC_TRY(transact(s, what, pkt->data, pkt->len, false, true, err));
 	LSEC_TRY(expect_ok(s, what, err));
 	*took = n;
 out:
-	lsec_buf_release(&pkt);
 	return rc;
 }
 
@@ -1446,6 +1456,9 @@ static int rsp_flash_erase(lsec_device *t, uint32_t addr, uint32_t len, lsec_err
 	lsec_device_profile_args a = {.addr = s->lay->flash_base + addr, .len = len};
 	uint8_t *ff = NULL;
 	LSEC_TRY(flash_range(s, addr, len, "erase flash", err));
+	if (s->lay->flash_erase_none) {
+		goto out; /* written in place: nothing to erase */
+	}
 	if (s->lay->flash_method == LSEC_PROFILE_FLASH_VFLASH && s->vflash != 0) {
 		snprintf(pkt, sizeof(pkt), "vFlashErase:%lx,%lx", (unsigned long)a.addr,
 			 (unsigned long)len);
@@ -1576,6 +1589,28 @@ out:
 	return rc;
 }
 
+/*
+ * An attested build type: "release", "debug", or "none"/"unknown" (the image
+ * declares none). False for any other word.
+ */
+static bool build_type_of(uint32_t *out, const char *w, size_t n)
+{
+	static const struct {
+		const char *name;
+		lsec_image_build b;
+	} map[] = {{"release", LSEC_IMAGE_BUILD_RELEASE},
+		   {"debug", LSEC_IMAGE_BUILD_DEBUG},
+		   {"none", LSEC_IMAGE_BUILD_UNKNOWN},
+		   {"unknown", LSEC_IMAGE_BUILD_UNKNOWN}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strlen(map[i].name) == n && memcmp(map[i].name, w, n) == 0) {
+			*out = (uint32_t)map[i].b;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int boot_report_parse(lsec_device_boot_report *out, rsp_session *s, const char *text,
 			     lsec_err *err)
 {
@@ -1583,12 +1618,13 @@ static int boot_report_parse(lsec_device_boot_report *out, rsp_session *s, const
 	json_t *j = NULL;
 	int booted = 0, measured = 0, sb = 0, uart = 0;
 	json_int_t be = 0, ma = 0, mi = 0, rev = 0, build = 0;
-	const char *digest = NULL;
+	const char *digest = NULL, *btype = "unknown";
 	LSEC_TRY(lsec_json_parse(&j, text, strlen(text), "the reset's boot report", err));
-	LSEC_ENSURE(json_unpack(j, "{s:b,s:I,s:b,s:s,s:[IIII],s:b,s:b}", "booted", &booted,
+	LSEC_ENSURE(json_unpack(j, "{s:b,s:I,s:b,s:s,s:[IIII],s?s,s:b,s:b}", "booted", &booted,
 				"boot_error", &be, "measured", &measured, "digest", &digest,
-				"version", &ma, &mi, &rev, &build, "secure_boot", &sb, "uart_open",
-				&uart) == 0 &&
+				"version", &ma, &mi, &rev, &build, "build", &btype, "secure_boot",
+				&sb, "uart_open", &uart) == 0 &&
+			    build_type_of(&out->build_type, btype, strlen(btype)) &&
 			    be >= 0 && be <= UINT32_MAX && ma >= 0 && ma <= 255 && mi >= 0 &&
 			    mi <= 255 && rev >= 0 && rev <= 65535 && build >= 0 &&
 			    build <= UINT32_MAX && strlen(digest) == 64 &&
@@ -1695,8 +1731,11 @@ static bool attest_match(lsec_device_boot_report *out, const char *tmpl, const c
 			out->ver_revision = (uint16_t)rev;
 			out->ver_build = (uint32_t)b;
 		} else if (strncmp(t, "{build}", fl) == 0) {
+			if (!build_type_of(&out->build_type, l, vl)) {
+				return false;
+			}
 			/* The debug build opens its UART console (docs/qemu.md). */
-			out->uart_open = vl == 5 && memcmp(l, "debug", 5) == 0;
+			out->uart_open = out->build_type == LSEC_IMAGE_BUILD_DEBUG;
 		}
 		l += vl;
 		t = close + 1;

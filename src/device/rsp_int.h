@@ -106,10 +106,34 @@ typedef struct rsp_link {
 	const char *name;  /* what errors name: the device URI, or "client" */
 	rsp_decoder dec;
 	uint8_t dbuf[RSP_MAX_PACKET];
-	uint8_t in[4096];
+	uint8_t in[RSP_MAX_PACKET]; /* a whole reply in one read */
 	size_t in_pos, in_len;
 	lsec_buf tx;       /* the last packet sent, framed: what a NAK resends */
 } rsp_link;
+
+/*
+ * An rsp: URI's rest ("//HOST:PORT?profile=NAME[&uart=PATH][&timeout=MS]",
+ * uri the whole URI for messages) into host, port, profile and uart
+ * (lsec_free each; uart stays NULL without uart=) and *timeout_ms (kept
+ * without timeout=). LSEC_E_TGT_BAD_URI naming what is wrong.
+ */
+int rsp_uri_parse(char **host, char **port, char **profile, char **uart, unsigned *timeout_ms,
+		  const char *uri, const char *rest, lsec_err *err);
+/*
+ * A TCP connection to host:port, given up after timeout_ms; blocking once
+ * made. LSEC_E_TGT_LINK (refused, unreachable), LSEC_E_TGT_TIMEOUT.
+ */
+int rsp_tcp_connect(int *fd_out, const char *uri, const char *host, const char *port,
+		    unsigned timeout_ms, lsec_err *err);
+
+/*
+ * The sim server's monitor command handling without a link (rsp_server.c;
+ * the fuzz target): runs the qRcmd payload hex[0..len) against t as `sim
+ * serve` does and appends to out what the client would read: the output
+ * line ("ok ..."/"error CODE MESSAGE", newline-terminated) or "E01".
+ */
+int rsp_server__monitor(lsec_buf *out, lsec_device *t, const char *hex, size_t len,
+			lsec_err *err);
 
 void rsp_link_init(rsp_link *l, int fd, unsigned timeout_ms, const char *name);
 /* Wipes what was sent (it may have held a secret) and closes the socket. */

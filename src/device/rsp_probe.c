@@ -8,62 +8,10 @@
  */
 #include "device/rsp_int.h"
 
-#include <errno.h>
-#include <netdb.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define PROBE_TIMEOUT_MS 3000
-
-/* HOST and PORT of "rsp://HOST:PORT[?...]" into host/port. */
-static int split(char *host, size_t hcap, char *port, size_t pcap, const char *uri, lsec_err *err)
-{
-	int rc = 0;
-	LSEC_ENSURE(strncmp(uri, "rsp://", 6) == 0, LSEC_E_TGT_BAD_URI,
-		    "device '%s' is not a probe (rsp://HOST:PORT)", uri);
-	const char *h = uri + 6, *end = h + strcspn(h, "?/");
-	const char *colon = NULL;
-	for (const char *p = h; p < end; p++) {
-		if (*p == ':') {
-			colon = p;
-		}
-	}
-	LSEC_ENSURE(colon != NULL && colon > h && end - colon > 1 && (size_t)(colon - h) < hcap &&
-			    (size_t)(end - colon - 1) < pcap,
-		    LSEC_E_TGT_BAD_URI, "device '%s': expected rsp://HOST:PORT", uri);
-	snprintf(host, hcap, "%.*s", (int)(colon - h), h);
-	snprintf(port, pcap, "%.*s", (int)(end - colon - 1), colon + 1);
-out:
-	return rc;
-}
-
-static int dial(int *fd_out, const char *uri, const char *host, const char *port, lsec_err *err)
-{
-	int rc = 0, fd = -1, last = ECONNREFUSED;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *ai = NULL;
-	int gai = getaddrinfo(host, port, &hints, &ai);
-	LSEC_ENSURE(gai == 0, LSEC_E_TGT_LINK, "cannot reach the probe of '%s': %s", uri,
-		    gai_strerror(gai));
-	for (struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
-			last = errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	LSEC_ENSURE(fd >= 0, LSEC_E_TGT_LINK,
-		    "cannot reach the probe of '%s': %s (link failure: is the debug server running?)",
-		    uri, strerror(last));
-	*fd_out = fd;
-out:
-	if (ai != NULL) {
-		freeaddrinfo(ai);
-	}
-	return rc;
-}
 
 /* The next packet (acked in ack mode) into l->dbuf[0..l->dec.len). */
 static int next_packet(rsp_link *l, const char *uri, lsec_err *err)
@@ -71,7 +19,7 @@ static int next_packet(rsp_link *l, const char *uri, lsec_err *err)
 	int rc = 0;
 	for (;;) {
 		rsp_event_kind ev;
-		LSEC_TRY(rsp_link_next(l, &ev, PROBE_TIMEOUT_MS, "ask the probe serial", err));
+		LSEC_TRY(rsp_link_next(l, &ev, (int)l->timeout_ms, "ask the probe serial", err));
 		if (ev == RSP_EV_PACKET) {
 			LSEC_TRY(rsp_link_send_raw(l, "+", 1, "ask the probe serial", err));
 			break;
@@ -86,16 +34,20 @@ out:
 int lsec_device_probe_serial(char *out, size_t cap, const char *uri, lsec_err *err)
 {
 	int rc = 0, fd = -1;
-	char host[256], port[16];
+	char *host = NULL, *port = NULL, *profile = NULL, *uart = NULL;
+	unsigned timeout_ms = PROBE_TIMEOUT_MS;
 	static const char cmd[] = "lsec probe-serial";
 	lsec_buf pkt = LSEC_BUF_INIT(256), line = LSEC_BUF_INIT(1024);
 	rsp_link l;
 	bool linked = false;
 	LSEC_ENSURE(out != NULL && cap > 0 && uri != NULL, LSEC_E_USAGE, "missing argument");
 	out[0] = '\0';
-	LSEC_TRY(split(host, sizeof(host), port, sizeof(port), uri, err));
-	LSEC_TRY(dial(&fd, uri, host, port, err));
-	rsp_link_init(&l, fd, PROBE_TIMEOUT_MS, uri);
+	LSEC_ENSURE(strncmp(uri, "rsp://", 6) == 0, LSEC_E_TGT_BAD_URI,
+		    "device '%s' is not a probe (rsp://HOST:PORT?profile=NAME)", uri);
+	/* The device session's own URI parser and connect, its timeout included. */
+	LSEC_TRY(rsp_uri_parse(&host, &port, &profile, &uart, &timeout_ms, uri, uri + 4, err));
+	LSEC_TRY(rsp_tcp_connect(&fd, uri, host, port, timeout_ms, err));
+	rsp_link_init(&l, fd, timeout_ms, uri);
 	linked = true;
 	LSEC_TRY(lsec_buf_append_str(&pkt, "qRcmd,", err));
 	LSEC_TRY(rsp_hex_append(&pkt, (const uint8_t *)cmd, sizeof(cmd) - 1, err));
@@ -142,5 +94,9 @@ out:
 	}
 	lsec_buf_release(&pkt);
 	lsec_buf_release(&line);
+	lsec_free(host);
+	lsec_free(port);
+	lsec_free(profile);
+	lsec_free(uart);
 	return rc;
 }

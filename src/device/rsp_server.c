@@ -16,6 +16,7 @@
  * @test tests/e2e/test_rsp.sh
  */
 #include "device/rsp_int.h"
+#include "linesec/image.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -60,6 +61,7 @@ typedef struct srv {
 	bool err_text;    /* the client takes "E.text" errors */
 	bool killed;      /* k: end the connection and the server */
 	bool detached;    /* D: end the connection */
+	unsigned drop_seen; /* monitor commands matching o->drop_on so far */
 	uint32_t regs[SRV_NREGS];
 } srv;
 
@@ -202,12 +204,13 @@ static int boot_json(lsec_buf *line, const lsec_device_boot_report *r, lsec_err 
 	char hex[2 * LSEC_DEVICE_DIGEST_LEN + 1];
 	char *text = NULL;
 	lsec_hex_encode(hex, r->digest, sizeof(r->digest));
-	json_t *j = json_pack("{s:b,s:I,s:b,s:s,s:[IIII],s:b,s:b}", "booted", r->booted,
+	json_t *j = json_pack("{s:b,s:I,s:b,s:s,s:[IIII],s:s,s:b,s:b}", "booted", r->booted,
 			      "boot_error", (json_int_t)r->boot_error, "measured", r->measured,
 			      "digest", hex, "version", (json_int_t)r->ver_major,
 			      (json_int_t)r->ver_minor, (json_int_t)r->ver_revision,
-			      (json_int_t)r->ver_build, "secure_boot", r->secure_boot, "uart_open",
-			      r->uart_open);
+			      (json_int_t)r->ver_build, "build",
+			      lsec_image_build_name((lsec_image_build)r->build_type), "secure_boot",
+			      r->secure_boot, "uart_open", r->uart_open);
 	LSEC_ENSURE(j != NULL, LSEC_E_NOMEM, "out of memory");
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	LSEC_ENSURE(text != NULL, LSEC_E_NOMEM, "out of memory");
@@ -373,30 +376,40 @@ out:
 	return rc;
 }
 
-/* qRcmd,HEX: runs the command, answers O packets with its one line, then OK (E01 if malformed). */
-static int handle_monitor(srv *v, const char *hex, size_t len, lsec_err *err)
+/*
+ * A qRcmd payload (HEX after "qRcmd,"): decodes it, splits its words, runs
+ * the `lsec` command and leaves its one output line ("ok ..." or "error
+ * CODE MESSAGE", newline-terminated) in v->line; *valid false (nothing
+ * run) when the payload is not hex, holds a NUL or is not an lsec command.
+ */
+static int monitor_line(srv *v, const char *hex, size_t len, bool *valid, lsec_err *err)
 {
 	int rc = 0;
 	lsec_err merr = LSEC_ERR_INIT;
 	char *argv[SRV_MAX_ARGS + 1];
 	int argc = 0;
 	char *text = lsec_malloc(len / 2 + 1);
+	*valid = false;
 	LSEC_ENSURE(text != NULL, LSEC_E_NOMEM, "out of memory");
 	if (len % 2 != 0 || !rsp_hex_bytes((uint8_t *)text, len / 2, hex, len) ||
 	    memchr(text, 0, len / 2) != NULL) {
-		LSEC_TRY(reply_str(v, "E01", err));
 		goto out;
 	}
 	text[len / 2] = 0;
+	if (v->o->drop_on != NULL && strncmp(text, v->o->drop_on, strlen(v->o->drop_on)) == 0 &&
+	    ++v->drop_seen == (v->o->drop_nth ? v->o->drop_nth : 1u)) {
+		/* The link drops once, before the command runs (the server's drop-on option). */
+		LSEC_BAIL(LSEC_E_TGT_LINK, "dropped the link at '%s' (drop-on)", v->o->drop_on);
+	}
 	char *save = NULL;
 	for (char *w = strtok_r(text, " ", &save); w != NULL && argc <= SRV_MAX_ARGS;
 	     w = strtok_r(NULL, " ", &save)) {
 		argv[argc++] = w;
 	}
 	if (argc < 2 || argc > SRV_MAX_ARGS || strcmp(argv[0], "lsec") != 0) {
-		LSEC_TRY(reply_str(v, "E01", err));
 		goto out;
 	}
+	*valid = true;
 	lsec_buf_reset(&v->line);
 	LSEC_TRY(lsec_buf_append_str(&v->line, "ok", err));
 	int mrc = monitor_run(v, argc - 1, argv + 1, &merr);
@@ -413,6 +426,24 @@ static int handle_monitor(srv *v, const char *hex, size_t len, lsec_err *err)
 		LSEC_TRY(lsec_buf_printf(&v->line, err, "error %d %s", mrc, merr.msg));
 	}
 	LSEC_TRY(lsec_buf_append_u8(&v->line, '\n', err));
+out:
+	if (text != NULL) {
+		lsec_wipe(text, len / 2 + 1);
+	}
+	lsec_free(text);
+	return rc;
+}
+
+/* qRcmd,HEX: runs the command, answers O packets with its one line, then OK (E01 if malformed). */
+static int handle_monitor(srv *v, const char *hex, size_t len, lsec_err *err)
+{
+	int rc = 0;
+	bool valid = false;
+	LSEC_TRY(monitor_line(v, hex, len, &valid, err));
+	if (!valid) {
+		LSEC_TRY(reply_str(v, "E01", err));
+		goto out;
+	}
 	/* The line as O packets, then OK. */
 	for (size_t at = 0; at < v->line.len; at += SRV_OUT_CHUNK) {
 		size_t n = v->line.len - at < SRV_OUT_CHUNK ? v->line.len - at : SRV_OUT_CHUNK;
@@ -423,10 +454,34 @@ static int handle_monitor(srv *v, const char *hex, size_t len, lsec_err *err)
 	}
 	LSEC_TRY(reply_str(v, "OK", err));
 out:
-	if (text != NULL) {
-		lsec_wipe(text, len / 2 + 1);
+	return rc;
+}
+
+int rsp_server__monitor(lsec_buf *out, lsec_device *t, const char *hex, size_t len,
+			lsec_err *err)
+{
+	int rc = 0;
+	bool valid = false;
+	static const lsec_device_serve_options o = LSEC_DEVICE_SERVE_OPTIONS_INIT;
+	srv *v = lsec_calloc(1, sizeof(*v));
+	LSEC_ENSURE(v != NULL, LSEC_E_NOMEM, "out of memory");
+	v->o = &o;
+	v->t = t;
+	v->link.fd = -1;
+	lsec_buf_init(&v->reply, 2 * RSP_MAX_PACKET);
+	lsec_buf_init(&v->line, 4 * RSP_MAX_PACKET);
+	LSEC_TRY(monitor_line(v, hex, len, &valid, err));
+	if (valid) {
+		LSEC_TRY(lsec_buf_append(out, v->line.data, v->line.len, err));
+	} else {
+		LSEC_TRY(lsec_buf_append_str(out, "E01", err));
 	}
-	lsec_free(text);
+out:
+	if (v != NULL) {
+		lsec_buf_release(&v->reply);
+		lsec_buf_release(&v->line);
+	}
+	lsec_free(v);
 	return rc;
 }
 

@@ -92,6 +92,7 @@ int lsec_device__sim_boot(lsec_device_boot_report *out, const sim_unit *u, lsec_
 	out->ver_minor = v.minor;
 	out->ver_revision = v.revision;
 	out->ver_build = v.build;
+	out->build_type = (uint32_t)lsec_image_build_type(img);
 	out->uart_open = lsec_image_build_type(img) == LSEC_IMAGE_BUILD_DEBUG &&
 			 (u->otp[SIM_OTP_UART_DIS] & 1u) == 0;
 out:

@@ -100,6 +100,7 @@ int lsec_station__act_boot_attest(lsec_station__run *r, lsec_err *err)
 	const char *to = lsec_sop_step_param(r->step, "timeout-s");
 	uint64_t limit_ms = (to != NULL ? strtoull(to, NULL, 10) : 30) * 1000u;
 	uint64_t t0 = lsec_time_mono_ms(), took = 0;
+	lsec_image_build want = LSEC_IMAGE_BUILD_RELEASE;
 	memset(&br, 0, sizeof(br));
 	r->attached = false; /* a reset ends the debug session */
 	LSEC_TRY(lsec_device_reset(&br, r->tgt, err));
@@ -112,6 +113,16 @@ int lsec_station__act_boot_attest(lsec_station__run *r, lsec_err *err)
 	LSEC_ENSURE(br.measured, LSEC_E_DEVICE, "unit '%s' booted without attesting its image",
 		    r->serial);
 	LSEC_TRY(lsec_station__ev_hex(r, LSEC_EV_ATTESTED_SHA256, br.digest, 32, err));
+	want = r->image ? lsec_image_build_type(r->image) : LSEC_IMAGE_BUILD_RELEASE;
+	LSEC_TRY(lsec_station__ev_str(r, LSEC_EV_ATTESTED_BUILD,
+				      lsec_image_build_name((lsec_image_build)br.build_type), err));
+	/* A release unit runs a release build: a debug build is caught by what it attests. */
+	LSEC_ENSURE(br.build_type == (uint32_t)want, LSEC_E_DEVICE,
+		    "unit '%s' attests a %s build (build=%s); release %s is a %s build and its "
+		    "units must attest build=%s",
+		    r->serial, lsec_image_build_name((lsec_image_build)br.build_type),
+		    lsec_image_build_name((lsec_image_build)br.build_type), r->release,
+		    lsec_image_build_name(want), lsec_image_build_name(want));
 	LSEC_ENSURE(lsec_ct_equal(br.digest, r->release_digest, 32), LSEC_E_DEVICE,
 		    "unit '%s' attests an image that is not release %s", r->serial, r->release);
 out:

@@ -449,9 +449,12 @@ static bool build_state(lsec_unit_state s)
 }
 
 /*
- * Opens the device when a URI is given. A device that does not answer
- * leaves r->tgt NULL (unreachable: revoke only) and says why in *why.
- * A device answering with another UID than the registered one is refused.
+ * Opens the device when a URI is given, with the early chip check of the
+ * build SOPs (lsec_station__device_open): a chip of another family or
+ * revision than the unit's product is refused before anything is erased.
+ * A device that does not answer leaves r->tgt NULL (unreachable: revoke
+ * only) and says why in *why. A device answering with another UID than the
+ * registered one is refused.
  */
 static int reach(lsec_station__run *r, const lsec_store_unit *unit, const char *uri,
 		 lsec_err *why, lsec_err *err)
@@ -461,8 +464,12 @@ static int reach(lsec_station__run *r, const lsec_store_unit *unit, const char *
 		lsec_err_set(why, LSEC_E_NOTFOUND, __FILE__, __LINE__, "no device given");
 		goto out;
 	}
-	if (lsec_device_open(&r->tgt, uri, why) < 0 ||
-	    lsec_device_info_get(&r->info, r->tgt, why) < 0) {
+	int orc = lsec_station__device_open(r, uri, r->serial, why);
+	if (orc == LSEC_E_TGT_WRONG_CHIP) {
+		*err = *why;
+		LSEC_TRY(orc);
+	}
+	if (orc < 0) {
 		lsec_device_close(r->tgt);
 		r->tgt = NULL;
 		goto out;

@@ -723,6 +723,10 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	if (r->resumed) {
 		json_object_set_new(intent, "reconcile", json_true());
 	}
+	if (r->transient_retry) {
+		/* the automatic retry after a dropped link or a timeout */
+		json_object_set_new(intent, "transient-retry", json_true());
+	}
 	/* Intent first: before an irreversible act the registry knows what is about to happen. */
 	struct intent_tx ib = {r, person, intent, &step_id};
 	LSEC_TRY(lsec_store_tx_run(st->store, !lsec_station__intent_durable(s->action), intent_body,
@@ -764,6 +768,18 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 out:
 	json_decref(intent);
 	return rc;
+}
+
+/*
+ * A link that dropped or timed out (LSEC_E_TGT_LINK, LSEC_E_TGT_TIMEOUT) in
+ * a step that is safe to repeat gets one more attempt, after the SOP's own
+ * retries, on a reconnected session. Never after an irreversible action: a
+ * fuse burn or lock may have reached the device before the link went.
+ */
+static bool transient_retry(const lsec_sop_step *s, const lsec_err *why)
+{
+	return (why->code == LSEC_E_TGT_LINK || why->code == LSEC_E_TGT_TIMEOUT) &&
+	       (s->action->flags & LSEC_SOP_ACTION_IRREVERSIBLE) == 0;
 }
 
 /* Applies the SOP's on-failure to the unit and fills res; returns the run's code. */
@@ -973,7 +989,8 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		r->step = s;
 		LSEC_TRY(step_person(&person, r, s->who, err));
 		progress(r, s->id, NULL);
-		for (unsigned k = 0; k <= s->retry; k++) {
+		bool again = false; /* the one automatic retry of a transient failure */
+		for (unsigned k = 0; k <= s->retry + (again ? 1u : 0u); k++) {
 			lsec_err_clear(&why);
 			if (k > 0 && r->tgt != NULL && lsec_device_failed(r->tgt)) {
 				lsec_device_boot_report br;
@@ -988,7 +1005,12 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 			if (a == 0) {
 				break;
 			}
+			if (!again && k == s->retry && transient_retry(s, &why)) {
+				again = true;
+				r->transient_retry = true;
+			}
 		}
+		r->transient_retry = false;
 		progress(r, s->id, a == 0 ? "passed" : "failed");
 		if (a != 0 && s->then == LSEC_SOP_THEN_CONTINUE && r->credential == NULL) {
 			continue;

@@ -475,26 +475,59 @@ out:
 
 /*
  * After a reset (the lock in force, the boot stage measuring what it runs):
- * a debug attach is refused, the console is closed and the attested boot
- * digest is the approved release's, as the unit's boot attestation leaf
- * recorded it (the record checks compare that with the approved release).
+ * the unit attests a release build (a debug build is refused by name) and
+ * the attested boot digest is the approved release's, as the unit's boot
+ * attestation leaf recorded it (the record checks compare that with the
+ * approved release). *br receives the boot report.
  */
-static int gate_locked_boot(json_t *dev, lsec_device *t, const char *serial,
-			    const lsec_device_fuse_value v[LSEC_FUSE_COUNT], json_t *leaves,
-			    lsec_err *err)
+static int gate_boot(json_t *dev, lsec_device_boot_report *br, lsec_device *t,
+		     const char *serial, json_t *leaves, lsec_err *err)
 {
 	int rc = 0;
-	lsec_device_boot_report br;
-	lsec_err why = LSEC_ERR_INIT, probe = LSEC_ERR_INIT;
-	unsigned level = 0;
+	lsec_err why = LSEC_ERR_INIT;
 	char att[65];
 	const char *want = passed_ev(leaves, "device.boot-attest", LSEC_EV_ATTESTED_SHA256);
-	memset(&br, 0, sizeof(br));
-	int brc = lsec_device_reset(&br, t, &why);
+	const char *build = NULL;
+	memset(br, 0, sizeof(*br));
+	int brc = lsec_device_reset(br, t, &why);
 	if (brc < 0 && brc != LSEC_E_TGT_BOOT_REFUSED) {
 		DEVICE_REFUSE("boot attestation", "the device did not come back from reset: %s",
 			      serial, why.msg);
 	}
+	lsec_hex_encode(att, br->digest, sizeof(br->digest));
+	build = lsec_image_build_name((lsec_image_build)br->build_type);
+	LSEC_TRY(lsec_json_set(dev, LSEC_EV_ATTESTED_SHA256, json_string(br->measured ? att : ""),
+			       err));
+	LSEC_TRY(lsec_json_set(dev, LSEC_EV_ATTESTED_BUILD, json_string(br->booted ? build : ""),
+			       err));
+	LSEC_TRY(lsec_json_set(dev, "secure-boot-enforced", json_boolean(br->secure_boot), err));
+	if (br->booted && br->build_type != LSEC_IMAGE_BUILD_RELEASE) {
+		DEVICE_REFUSE("boot attestation",
+			      "after reset the device attests a %s build (build=%s, digest %s); only "
+			      "a unit that attests build=release ships",
+			      serial, build, build, br->measured ? att : "none");
+	}
+	if (!br->booted || !br->measured || want == NULL || !lsec_station__eq(att, want)) {
+		DEVICE_REFUSE("boot attestation",
+			      "after reset the device %s %s; the log's boot attestation of the "
+			      "approved release records %s",
+			      serial, br->booted ? "attests" : "did not boot:",
+			      br->booted ? (br->measured ? att : "no digest")
+					 : lsec_device_boot_error_name(br->boot_error),
+			      want ? want : "none");
+	}
+out:
+	return rc;
+}
+
+/* After that reset: a debug attach is refused and the console is closed. */
+static int gate_locked(json_t *dev, lsec_device *t, const char *serial,
+		       const lsec_device_fuse_value v[LSEC_FUSE_COUNT],
+		       const lsec_device_boot_report *br, lsec_err *err)
+{
+	int rc = 0;
+	lsec_err probe = LSEC_ERR_INIT;
+	unsigned level = 0;
 	LSEC_TRY(lsec_device_debug_lock_level(&level, t, err));
 	int arc = lsec_device_debug_attach(t, &probe);
 	LSEC_TRY(lsec_json_set(dev, "debug-lock-level", json_integer((json_int_t)level), err));
@@ -510,24 +543,12 @@ static int gate_locked_boot(json_t *dev, lsec_device *t, const char *serial,
 			      serial, arc == 0 ? "accepted" : "not refused", level, arc == 0 ? "" : ": ",
 			      arc == 0 ? "" : probe.msg);
 	}
-	LSEC_TRY(lsec_json_set(dev, "console-open", json_boolean(br.uart_open), err));
-	if (v[LSEC_FUSE_UART_DISABLE].value < 1 || br.uart_open) {
+	LSEC_TRY(lsec_json_set(dev, "console-open", json_boolean(br->uart_open), err));
+	if (v[LSEC_FUSE_UART_DISABLE].value < 1 || br->uart_open) {
 		DEVICE_REFUSE("console",
 			      "the device reads UART_DISABLE %u and its console is %s after reset; "
 			      "the log says the console was closed",
-			      serial, v[LSEC_FUSE_UART_DISABLE].value, br.uart_open ? "open" : "closed");
-	}
-	lsec_hex_encode(att, br.digest, sizeof(br.digest));
-	LSEC_TRY(lsec_json_set(dev, LSEC_EV_ATTESTED_SHA256, json_string(br.measured ? att : ""), err));
-	LSEC_TRY(lsec_json_set(dev, "secure-boot-enforced", json_boolean(br.secure_boot), err));
-	if (!br.booted || !br.measured || want == NULL || !lsec_station__eq(att, want)) {
-		DEVICE_REFUSE("boot attestation",
-			      "after reset the device %s %s; the log's boot attestation of the "
-			      "approved release records %s",
-			      serial, br.booted ? "attests" : "did not boot:",
-			      br.booted ? (br.measured ? att : "no digest")
-					: lsec_device_boot_error_name(br.boot_error),
-			      want ? want : "none");
+			      serial, v[LSEC_FUSE_UART_DISABLE].value, br->uart_open ? "open" : "closed");
 	}
 out:
 	return rc;
@@ -542,12 +563,13 @@ out:
  * and what the log says; LSEC_E_AUDIT_INDEX; device and store errors.
  */
 static int gate_device(json_t **dev_out, lsec_station *st, const lsec_store_unit *unit,
-		       const char *uri, lsec_err *err)
+		       const char *uri, bool boot_only, lsec_err *err)
 {
 	int rc = 0;
 	lsec_device *t = NULL;
 	json_t *leaves = NULL, *dev = json_object();
 	lsec_device_fuse_value v[LSEC_FUSE_COUNT];
+	lsec_device_boot_report br;
 	*dev_out = NULL;
 	memset(v, 0, sizeof(v));
 	LSEC_ENSURE(dev != NULL, LSEC_E_NOMEM, "out of memory");
@@ -558,9 +580,15 @@ static int gate_device(json_t **dev_out, lsec_station *st, const lsec_store_unit
 	LSEC_TRY(lsec_device_open(&t, uri, err));
 	LSEC_TRY(lsec_json_set(dev, "target", json_string(uri), err));
 	LSEC_TRY(gate_uid(dev, t, unit, leaves, err));
+	if (boot_only) {
+		LSEC_TRY(gate_boot(dev, &br, t, unit->serial, leaves, err));
+		goto done;
+	}
 	LSEC_TRY(gate_possession(dev, st, t, unit->serial, leaves, err));
 	LSEC_TRY(gate_fuses_check(dev, v, t, unit->serial, leaves, err));
-	LSEC_TRY(gate_locked_boot(dev, t, unit->serial, v, leaves, err));
+	LSEC_TRY(gate_boot(dev, &br, t, unit->serial, leaves, err));
+	LSEC_TRY(gate_locked(dev, t, unit->serial, v, &br, err));
+done:
 	*dev_out = dev;
 	dev = NULL;
 out:
@@ -612,6 +640,13 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 #define REFUSE(...) LSEC_BAIL(LSEC_E_STATION_SHIP_GATE, "cannot ship unit '%s': " __VA_ARGS__)
 	if (unit.state != LSEC_UNIT_LOCKED) {
+		/*
+		 * A unit seated before it is locked still says what it boots: a debug
+		 * build written over its debug port is named before the missing SOPs.
+		 */
+		if (uri != NULL && unit.state < LSEC_UNIT_LOCKED && unit.state >= LSEC_UNIT_FLASHED) {
+			LSEC_TRY(gate_device(&dev, st, &unit, uri, true, err));
+		}
 		REFUSE("it is %s; only a locked unit ships (%s)", serial,
 		       lsec_unit_state_name(unit.state),
 		       unit.state < LSEC_UNIT_LOCKED
@@ -619,7 +654,7 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 			       : "its record: linesec unit show SERIAL");
 	}
 	/* The unit itself first: what it is decides before what its records claim. */
-	LSEC_TRY(gate_device(&dev, st, &unit, uri, err));
+	LSEC_TRY(gate_device(&dev, st, &unit, uri, false, err));
 	/* Runs are counted from the unit's leaves; the rows must agree with them. */
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	LSEC_TRY(lsec_station__unit_state_check(leaves, &unit, err));
@@ -656,9 +691,16 @@ int lsec_station_ship(lsec_station *st, const char *serial, const char *uri,
 	{
 		const char *rel = passed_ev(leaves, "image.check", "release");
 		const char *att = passed_ev(leaves, "device.boot-attest", LSEC_EV_ATTESTED_SHA256);
+		const char *abuild =
+			passed_ev(leaves, "device.boot-attest", LSEC_EV_ATTESTED_BUILD);
 		if (rel == NULL || att == NULL) {
 			REFUSE("no passed image check and boot attestation of an approved release",
 			       serial);
+		}
+		/* Leaves written before the build type was attested carry none. */
+		if (abuild != NULL && !lsec_station__eq(abuild, "release")) {
+			REFUSE("its boot attestation records a %s build (build=%s), not a release",
+			       serial, abuild, abuild);
 		}
 		snprintf(release, sizeof(release), "%s", rel);
 		/* The release must still be approved and not revoked. */

@@ -134,6 +134,7 @@ typedef struct lsec_station__run {
 	char sop_sha256[65];
 	char socket[16];
 	bool resumed;    /* an interrupted run of this unit was closed first */
+	bool transient_retry; /* this attempt is the automatic retry of a transient failure */
 	const char *person; /* who does the current step */
 	bool attached;
 	unsigned attach_retries; /* link faults overcome by power-cycling the socket */

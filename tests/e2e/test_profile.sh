@@ -59,11 +59,11 @@ unset LINESEC_PROFILES
 sed 's/^ram:/colour: red\nram:/' "$src/qemu-lm3s6965evb.yaml" >bad.yaml
 sed -i 's/^name: qemu-lm3s6965evb/name: bad/' bad.yaml
 expect 4 "unknown key" "$LINESEC" profile check bad.yaml
-has "cannot read 'bad.yaml': line 49, column 1: top level: unknown key 'colour'" err.txt \
+has "cannot read 'bad.yaml': line 51, column 1: top level: unknown key 'colour'" err.txt \
 	"unknown key named at its line"
 sed 's/  size: 0x37c00/  size: 223k/' "$src/qemu-lm3s6965evb.yaml" >qemu-lm3s6965evb.yaml
 expect 4 "bad number" "$LINESEC" profile check ./qemu-lm3s6965evb.yaml
-has "line 46, column 9: flash.size: '223k' is not a number" err.txt "bad number named"
+has "line 47, column 9: flash.size: '223k' is not a number" err.txt "bad number named"
 sed 's/SECURE_BOOT_EN: {word: 8,/SECURE_BOOT_EN: {word: 3,/' "$src/linesec-sim.yaml" \
 	>linesec-sim.yaml
 expect 4 "overlapping fuses" "$LINESEC" profile check ./linesec-sim.yaml

@@ -4,8 +4,11 @@
 # rsp://127.0.0.1:PORT?profile=qemu-lm3s6965evb&uart=DIR/uart.log.
 # (i) The approved release is flashed over the GDB stub (M packets),
 # verified by read-back, the unit reset and its attestation line compared
-# with the approved digest: passed. (iii) A product made on another chip family is refused before anything is
-# written (the flash read back unchanged). (iv) The SOP steps the board
+# with the approved digest: passed. (ii) A debug build written into the slot
+# over the debug port is refused by the ship gate, which names the build type
+# the unit attests. (iii) A product made on another chip family is refused before anything is
+# written (the flash read back unchanged), and SOP 5 (decommission) likewise
+# before anything is erased. (iv) The SOP steps the board
 # cannot do report "not supported by this device (profile
 # qemu-lm3s6965evb)" and the ship gate refuses the unit. (v) An rsp URI
 # without --serial is refused, naming the URI and what to pass.
@@ -79,6 +82,7 @@ run_suite() { # run_suite LABEL [init options]
 
 	# (v) The URI names no unit file: the serial on the label must be given.
 	unit q1 00112233445566778899aabbccddee01 || return
+	q1uri=$quri
 	expect 2 "an rsp unit without --serial" "$L" run flash --as olga --batch --device "$quri"
 	has "its URI names no unit file" err.txt "the refusal says why"
 	has "pass the serial on the unit's label (--serial SN" err.txt "and what to pass"
@@ -91,8 +95,24 @@ run_suite() { # run_suite LABEL [init options]
 	expect 0 "q-001 history" "$L" unit show --as olga q-001 --json
 	has '"state":"flashed"' out.txt "q-001 is flashed"
 	has "$digest" out.txt "its attested digest is recorded"
+	has '"attested-build":"release"' out.txt "its attested build type is recorded"
 	slot q1 q1.slot
 	check "the slot holds the approved image" "cmp -s -n $(stat -c %s qemu.img) q1.slot qemu.img"
+
+	# (ii) An attacker on the line writes the debug build (signed with the product key,
+	# never approved: its approval is refused) straight into the slot over the debug port.
+	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice debug.img --product sensor >/dev/null 2>&1
+	LINESEC_PASSWORD=bob-pw-123 "$L" release approve --as bob sensor@2.1.0+8 >/dev/null 2>err.txt
+	check "the debug build cannot be approved" '[ $? -ne 0 ]'
+	has "debug build, expected a release build" err.txt "the release check names the debug build"
+	gdb_do q1 'restore debug.img binary 0x8000'
+	expect 8 "ship q-001 holding a debug build" "$L" ship --as olga q-001 --device "$quri"
+	has "device check 'boot attestation' failed: after reset the device attests a debug build (build=debug" \
+		err.txt "the gate names the debug build the unit attests"
+	has "build=debug uid=00112233445566778899aabbccddee01" q1/uart.log \
+		"the unit attested the debug build on its UART"
+	expect 0 "q-001 after the refusal" "$L" unit show --as olga q-001 --json
+	has '"state":"flashed"' out.txt "q-001 is still flashed, not shipped"
 
 	# (iv) What the board cannot do is said, and the ship gate refuses the unit.
 	"$L" run provision --as olga --batch --serial q-001 --device "$quri" >sb.txt 2>&1
@@ -113,6 +133,20 @@ run_suite() { # run_suite LABEL [init options]
 	has "lm3s6965" err.txt "naming what the chip is"
 	slot q4 after.slot
 	check "nothing was written to the wrong chip" "cmp -s before.slot after.slot"
+	# SOP 5 makes the same check: q-001 of a product now made on another family.
+	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
+	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
+	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
+	slot q1 before.slot
+	expect 8 "decommission a unit of another chip" "$L" decommission q-001 --as olga \
+		--reason failed --device "$q1uri"
+	has "refused before anything was written" err.txt "decommission refuses before the first erase"
+	has "lm3s6965" err.txt "naming what the chip is"
+	slot q1 after.slot
+	check "nothing was erased on the wrong chip" "cmp -s before.slot after.slot"
+	expect 0 "q-001 after the refused decommission" "$L" unit show --as olga q-001 --json
+	has '"outcome":"wrong-chip-refused"' out.txt "the refusal is a leaf of q-001"
+	check "q-001 is not decommissioned" "! grep -q '\"state\":\"decommissioned\"' out.txt"
 	expect 0 "audit" "$L" audit verify
 	product_chip lm3s6965
 	stop_units

@@ -8,8 +8,9 @@
 # link, and the failed unit is decommissioned (wiped, blank-checked) over
 # it; (iii) a server killed in the middle of a build is reported as a
 # link failure and the unit quarantined, and a station killed in the middle
-# of a build leaves a unit the next build reconciles and ships. On SQLite
-# and PostgreSQL.
+# of a build leaves a unit the next build reconciles and ships; (iv) a link
+# that drops once in a step safe to repeat is retried once automatically and
+# the unit ships. On SQLite and PostgreSQL.
 set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -46,7 +47,7 @@ run_suite() { # run_suite LABEL [init options]
 	echo "== $label"
 	# unit 2: a stuck flash bit (bit 1 of the image header's first byte reads 1);
 	# units 3 and 5: slow flash (250 ms per KiB), to be cut mid-write.
-	"$L" sim new --count 5 --dir fleet --seed 21 --fault-plan \
+	"$L" sim new --count 6 --dir fleet --seed 21 --fault-plan \
 		<(echo '{"2": "stuck=0x0:1:1", "3": "lat_kib_us=250000", "5": "lat_kib_us=250000"}') >/dev/null ||
 		bad "sim new"
 
@@ -68,6 +69,17 @@ run_suite() { # run_suite LABEL [init options]
 	expect 0 "unit-004 built over a server without X or vFlash" "$L" build --as olga --batch \
 		--serial unit-004 --device "$(uri "$port")"
 	has "unit unit-004: shipped" out.txt "unit-004 shipped"
+	# (iv) The link drops once, at SOP 2's proof of possession (safe to repeat, no retry of
+	# its own in the SOP): one automatic retry on a new connection, recorded; the unit ships.
+	serve 6 --drop-on 'lsec key sign' --drop-nth 2
+	expect 0 "unit-006 built over a link that drops once" "$L" build --as olga --batch \
+		--serial unit-006 --device "$(uri "$port")"
+	has "unit unit-006: shipped" out.txt "unit-006 shipped"
+	expect 0 "unit-006 record" "$L" unit show --as olga unit-006 --json
+	has '"failure-class":"transient"' out.txt "the dropped link is a transient failure"
+	has '"transient-retry":true' out.txt "the automatic retry is an attempt of its own"
+	check "the retried step is the proof of possession" \
+		"grep -o '\"action\":\"device.prove-possession\",\"evidence\":{[^}]*\"transient-retry\":true' out.txt"
 
 	# (ii) The stuck bit: the flash SOP's verify refuses the unit; nothing ships.
 	serve 2

@@ -173,6 +173,8 @@ static void test_device_profile__qemu_says_what_it_cannot_do(void **state)
 	assert_int_equal(l->flash_base, 0x8000);
 	assert_int_equal(l->flash_size, 0x37c00);
 	assert_int_equal(l->flash_method, LSEC_PROFILE_FLASH_MEMORY);
+	/* QEMU's flash is overwritten in place: nothing to erase before a write */
+	assert_true(l->flash_erase_none);
 	assert_true(l->has_ram);
 	assert_int_equal(l->ram_base, 0x20000000u);
 	assert_true(l->uid_memory);
@@ -303,7 +305,7 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 	(void)state;
 	/* unknown key, at its line */
 	REFUSED("qemu-lm3s6965evb", "ram: {", "colour: red\nram: {", "case.yml",
-		"unknown key 'colour'", "line 49, column 1");
+		"unknown key 'colour'", "line 51, column 1");
 	REFUSED("linesec-sim", "  slots: 4", "  slots: 4\n  sealed: true", "keystore",
 		"unknown key 'sealed'");
 	/* missing required fields */
@@ -357,7 +359,10 @@ static void test_device_profile__malformed_refused_naming_line_and_field(void **
 		"'{slot}' is not offered");
 	REFUSED("qemu-lm3s6965evb", "method: memory", "method: jtag", "flash.method",
 		"'jtag' is not one of memory, vflash, monitor");
-	REFUSED("qemu-lm3s6965evb", "method: memory", "method: monitor", "flash.erase: missing");
+	REFUSED("qemu-lm3s6965evb", "method: memory\n  erase: none", "method: monitor",
+		"flash.erase: missing");
+	REFUSED("qemu-lm3s6965evb", "method: memory", "method: vflash", "flash.erase",
+		"`none` only with method memory");
 	REFUSED("nrf52", "levels: 1", "levels: 3", "debug-lock.levels");
 	REFUSED("qemu-lm3s6965evb", "{digest}", "{digset}", "attestation.line");
 	REFUSED("linesec-sim", "challenge: {monitor: \"lsec erase challenge\"}",

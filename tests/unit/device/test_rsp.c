@@ -429,6 +429,41 @@ static void test_device_rsp__oversized_output_fails_the_session(void **state)
 	lsec_free(uri);
 }
 
+/* The probe-serial query parses its URI and connects as the device session does. */
+static void test_device_rsp__probe_serial_uri_and_timeout(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	char serial[64];
+	unsigned port = 0;
+	assert_lsec_code(lsec_device_probe_serial(serial, sizeof(serial), "sim:x.sim", &err),
+			 LSEC_E_TGT_BAD_URI, &err);
+	assert_lsec_code(lsec_device_probe_serial(serial, sizeof(serial), "rsp://127.0.0.1:1", &err),
+			 LSEC_E_TGT_BAD_URI, &err);
+	assert_non_null(strstr(err.msg, "missing profile=NAME"));
+	assert_lsec_code(lsec_device_probe_serial(serial, sizeof(serial),
+						  "rsp://127.0.0.1:99999?profile=linesec-sim", &err),
+			 LSEC_E_TGT_BAD_URI, &err);
+	/* Nobody listening: a link failure. */
+	int fd = listener(&port);
+	close(fd);
+	char *uri = lsec_asprintf("rsp://127.0.0.1:%u?profile=linesec-sim", port);
+	assert_lsec_code(lsec_device_probe_serial(serial, sizeof(serial), uri, &err),
+			 LSEC_E_TGT_LINK, &err);
+	lsec_free(uri);
+	/* A server that never answers: the URI's timeout bounds the query. */
+	rogue r = {.lfd = listener(&port), .answer = NULL};
+	pthread_create(&r.th, NULL, rogue_main, &r);
+	uri = lsec_asprintf("rsp://127.0.0.1:%u?profile=linesec-sim&timeout=200", port);
+	uint64_t t0 = lsec_time_mono_ms();
+	assert_lsec_code(lsec_device_probe_serial(serial, sizeof(serial), uri, &err),
+			 LSEC_E_TGT_TIMEOUT, &err);
+	assert_true(lsec_time_mono_ms() - t0 < 2000);
+	pthread_join(r.th, NULL);
+	close(r.lfd);
+	lsec_free(uri);
+}
+
 static void test_device_rsp__server_gone_fails_the_session(void **state)
 {
 	(void)state;
@@ -468,6 +503,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_rsp__every_operation_through_the_server),
 		cmocka_unit_test(test_device_rsp__falls_back_to_m_without_x_or_vflash),
+		cmocka_unit_test(test_device_rsp__probe_serial_uri_and_timeout),
 		cmocka_unit_test(test_device_rsp__locked_port_and_unsupported_methods),
 		cmocka_unit_test(test_device_rsp__bad_uris),
 		cmocka_unit_test(test_device_rsp__link_failures),

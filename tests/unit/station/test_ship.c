@@ -161,30 +161,64 @@ static void test_station_ship__refuses_wrong_key(void **state)
 	lsec_free(u);
 }
 
-static void test_station_ship__refuses_attested_digest_differs(void **state)
+/*
+ * SOPs 1-3 on unit-001, then an image signed with the product key (build b,
+ * version ver), never approved, written over the debug port before the lock.
+ * Returns the unit's URI (lsec_free).
+ */
+static char *written_before_lock(station_fx *fx, lsec_image_build b, const char *ver)
 {
-	station_fx *fx = *state;
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_station_result res;
 	lsec_device *t = NULL;
 	lsec_buf img = LSEC_BUF_INIT(1u << 20);
 	fx_ready(fx, 1);
-	char *u = fx_unit(fx, 1), *other = lsec_test_path(fx->dir, "other.img");
+	char *u = fx_unit(fx, 1), *path = lsec_test_path(fx->dir, "other.img");
 	for (int k = LSEC_SOP_FLASH; k <= LSEC_SOP_SECURE_BOOT; k++) {
 		fx_ok(lsec_station_run(&res, fx->st, (lsec_sop_kind)k, u, NULL, &err), &err);
 	}
-	/* Another image signed with the product key, never approved, written before the lock. */
-	fx_sign_image(other, fx->fw_priv, "sensor", LSEC_IMAGE_BUILD_RELEASE, "1.0.1", 1);
-	fx_ok(lsec_file_read(&img, other, &err), &err);
+	fx_sign_image(path, fx->fw_priv, "sensor", b, ver, 1);
+	fx_ok(lsec_file_read(&img, path, &err), &err);
 	fx_ok(lsec_device_open(&t, u, &err), &err);
 	fx_ok(lsec_device_debug_attach(t, &err), &err);
 	fx_ok(lsec_device_flash_program(t, 0, img.data, img.len, &err), &err);
 	lsec_device_close(t);
+	lsec_buf_release(&img);
+	lsec_free(path);
+	return u;
+}
+
+static void test_station_ship__refuses_attested_digest_differs(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	char *u = written_before_lock(fx, LSEC_IMAGE_BUILD_RELEASE, "1.0.1");
 	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_DEBUG_LOCK, u, NULL, &err), &err);
 	refused_by_device(fx, u, "device check 'boot attestation' failed",
 			  "the log's boot attestation of the approved release records");
-	lsec_buf_release(&img);
-	lsec_free(other);
+	lsec_free(u);
+}
+
+/*
+ * A debug build written over the debug port before the lock: the gate names
+ * the build type the unit attests, locked or not.
+ */
+static void test_station_ship__refuses_attested_debug_build(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	char *u = written_before_lock(fx, LSEC_IMAGE_BUILD_DEBUG, "1.0.0");
+	/* Not locked yet: the build type is named before the missing SOP. */
+	assert_int_equal(lsec_station_ship(fx->st, "unit-001", u, &err), LSEC_E_STATION_SHIP_GATE);
+	if (strstr(err.msg, "device check 'boot attestation' failed") == NULL ||
+	    strstr(err.msg, "attests a debug build (build=debug") == NULL) {
+		fail_msg("expected the debug build named in: %s", err.msg);
+	}
+	fx_ok(lsec_station_run(&res, fx->st, LSEC_SOP_DEBUG_LOCK, u, NULL, &err), &err);
+	refused_by_device(fx, u, "device check 'boot attestation' failed",
+			  "attests a debug build (build=debug");
 	lsec_free(u);
 }
 
@@ -325,6 +359,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_station_ship__refuses_unit_not_locked,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_ship__refuses_attested_debug_build,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_ship__refuses_revoked_release,
 						station_fx_setup, station_fx_teardown),
