@@ -179,7 +179,7 @@ typedef struct lsec_station_config {
 	const char *operator_name;  /* the logged-in person running the line */
 	const char *witness_name;   /* a second logged-in person (witness steps); may be NULL */
 	bool batch;              /* manual steps confirmed by their person in batch mode */
-	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch) */
+	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch); labels: always */
 	void *confirm_ctx;
 	lsec_station_progress_cb progress;
 	void *progress_ctx;
@@ -198,12 +198,20 @@ typedef struct lsec_station_config {
 	 * refused before anything is written to it.
 	 */
 	const char *product;
+	/*
+	 * The label printer's spool folder identity labels are delivered to
+	 * (line.yaml's `labels`); NULL: <line_dir>/labels. A label carrying an
+	 * initial credential stays there until the confirm callback (also in
+	 * batch mode) confirms it is on the unit, then it is overwritten and
+	 * removed; with no callback it is never confirmed.
+	 */
+	const char *label_dir;
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL, NULL}
 
 typedef struct lsec_station lsec_station;
 

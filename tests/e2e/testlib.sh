@@ -7,6 +7,9 @@
 #   e2e_log=FILE                            also appends every output there
 #   finish                                 exits 1 if anything failed
 : "${LINESEC:?}"
+# The operator confirms every identity label is on its unit (a provisioning
+# run in --batch asks it of LINESEC_LABEL_CONFIRM); tests of the label unset it.
+export LINESEC_LABEL_CONFIRM=yes
 # LSEC_TEST_E2E_SQLITE_ONLY=1 (the sanitizer run of scripts/test): these
 # tests run on SQLite alone; that run's unit tests still cover PostgreSQL.
 if [ -n "${LSEC_TEST_E2E_SQLITE_ONLY:-}" ] && [ -n "${LSEC_TEST_PG_URL:-}" ]; then
