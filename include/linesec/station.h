@@ -244,6 +244,17 @@ typedef struct lsec_station_setup lsec_station_setup;
 LSEC_API LSEC_MUST_USE int lsec_station_setup_open(lsec_station_setup **out, const char *dir,
 						   const char *as, unsigned roles,
 						   const char *action, lsec_err *err);
+/*
+ * An SOP against the line CA in ca_dir (opened read-only): one warning line
+ * in *out (lsec_free; "" when none) for each ca.issue step whose
+ * certificates, issued now for its validity-days, would outlive the CA
+ * certificate, naming the SOP, the step, the days and the CA's not-after.
+ * A pending CA gives none. Errors: those of lsec_ca_open (LSEC_E_NOTFOUND:
+ * no CA there yet), LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_sop_ca_check(char **out, const lsec_sop *sop,
+						     const char *ca_dir, lsec_err *err);
+
 /* The configuration (borrowed; the caller may set batch, confirm, progress). */
 LSEC_API lsec_station_config *lsec_station_setup_config(lsec_station_setup *s);
 /* The person acting (borrowed). */
