@@ -194,6 +194,11 @@ LSEC_API LSEC_MUST_USE int lsec_line_trusted_keys(struct evp_pkey_st ***out, siz
 LSEC_API const char *lsec_line_ca_dir(const lsec_line *line);
 /* The checkpoint folder: line.yaml's `checkpoints` (default "checkpoints") resolved against the line folder. */
 LSEC_API const char *lsec_line_checkpoint_dir(const lsec_line *line);
+/*
+ * The label printer's spool folder, where identity labels are delivered:
+ * line.yaml's `labels` (default "labels") resolved against the line folder.
+ */
+LSEC_API const char *lsec_line_label_dir(const lsec_line *line);
 /* The registry (borrowed; closed by lsec_line_close). */
 LSEC_API lsec_store *lsec_line_store(lsec_line *line);
 

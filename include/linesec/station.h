@@ -179,7 +179,7 @@ typedef struct lsec_station_config {
 	const char *operator_name;  /* the logged-in person running the line */
 	const char *witness_name;   /* a second logged-in person (witness steps); may be NULL */
 	bool batch;              /* manual steps confirmed by their person in batch mode */
-	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch) */
+	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch); labels: always */
 	void *confirm_ctx;
 	lsec_station_progress_cb progress;
 	void *progress_ctx;
@@ -198,12 +198,20 @@ typedef struct lsec_station_config {
 	 * refused before anything is written to it.
 	 */
 	const char *product;
+	/*
+	 * The label printer's spool folder identity labels are delivered to
+	 * (line.yaml's `labels`); NULL: <line_dir>/labels. A label carrying an
+	 * initial credential stays there until the confirm callback (also in
+	 * batch mode) confirms it is on the unit, then it is overwritten and
+	 * removed; with no callback it is never confirmed.
+	 */
+	const char *label_dir;
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL, NULL}
 
 typedef struct lsec_station lsec_station;
 
@@ -236,6 +244,17 @@ typedef struct lsec_station_setup lsec_station_setup;
 LSEC_API LSEC_MUST_USE int lsec_station_setup_open(lsec_station_setup **out, const char *dir,
 						   const char *as, unsigned roles,
 						   const char *action, lsec_err *err);
+/*
+ * An SOP against the line CA in ca_dir (opened read-only): one warning line
+ * in *out (lsec_free; "" when none) for each ca.issue step whose
+ * certificates, issued now for its validity-days, would outlive the CA
+ * certificate, naming the SOP, the step, the days and the CA's not-after.
+ * A pending CA gives none. Errors: those of lsec_ca_open (LSEC_E_NOTFOUND:
+ * no CA there yet), LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_sop_ca_check(char **out, const lsec_sop *sop,
+						     const char *ca_dir, lsec_err *err);
+
 /* The configuration (borrowed; the caller may set batch, confirm, progress). */
 LSEC_API lsec_station_config *lsec_station_setup_config(lsec_station_setup *s);
 /* The person acting (borrowed). */

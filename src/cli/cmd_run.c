@@ -88,7 +88,9 @@ const cli_spec cli_run_spec = {
 	.max_args = 1,
 	.details = "The logged-in operator runs it; a witness step needs a second person logged "
 		   "in on this station, who\nsigns with their password at that step (scripts and "
-		   "tests may set LINESEC_WITNESS_PASSWORD); --batch\nnever signs for them. The CA "
+		   "tests may set LINESEC_WITNESS_PASSWORD); --batch\nnever signs for them, and "
+		   "never confirms an identity label is on its unit\n(LINESEC_LABEL_CONFIRM=yes "
+		   "does, once it is). The CA "
 		   "passphrase for provisioning comes from "
 		   "$LINESEC_CA_PASSPHRASE or a prompt.",
 	.body = run_body,

@@ -6,6 +6,7 @@
 
 #include "linesec/line.h"
 #include "linesec/sop.h"
+#include "linesec/station.h"
 #include "linesec/store.h"
 
 #include <jansson.h>
@@ -27,14 +28,66 @@ static json_t *diags_json(const lsec_sop_diags *d)
 
 static const cli_opt check_opts[] = {
 	CLI_OPT_JSON("the result of each file"),
+	CLI_OPT_LINE,
 	CLI_OPT_END,
 };
+
+/*
+ * The line whose CA the SOPs are checked against: --line, $LINESEC_LINE or
+ * the current folder when it holds one; NULL when there is none (a line
+ * named by --line that cannot be opened is said on stderr).
+ */
+static lsec_line *check_line(const cli_args *a)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line *line = NULL;
+	char *dir = NULL;
+	const char *given = cli_get(a, "line");
+	if (lsec_line_find(&dir, given, &err) == 0 &&
+	    lsec_line_open_read_only(&line, dir, &err) == 0) {
+		lsec_free(dir);
+		return line;
+	}
+	if (given != NULL || dir != NULL) {
+		fprintf(stderr,
+			"linesec: warning: certificate validity not checked against the line CA: "
+			"%s\n",
+			err.msg);
+	}
+	lsec_free(dir);
+	return NULL;
+}
+
+/* Warnings of sop against the line's CA (lsec_station_sop_ca_check), one per line; NULL if none. */
+static char *ca_warnings(const lsec_sop *sop, const lsec_line *line, const char *file)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	char *w = NULL;
+	if (line == NULL) {
+		return NULL;
+	}
+	if (lsec_station_sop_ca_check(&w, sop, lsec_line_ca_dir(line), &err) < 0) {
+		if (err.code != LSEC_E_NOTFOUND) {
+			fprintf(stderr,
+				"linesec: warning: %s: certificate validity not checked against the "
+				"line CA: %s\n",
+				file, err.msg);
+		}
+		return NULL;
+	}
+	if (w[0] == '\0') {
+		lsec_free(w);
+		return NULL;
+	}
+	return w;
+}
 
 static int check_body(cli_ctx *c)
 {
 	const cli_args *a = &c->a;
 	int status = CLI_EXIT_OK;
 	bool json = cli_flag(a, "json");
+	lsec_line *line = check_line(a);
 	for (int i = 0; i < a->nargs; i++) {
 		lsec_err err = LSEC_ERR_INIT;
 		lsec_sop *sop = NULL;
@@ -45,6 +98,7 @@ static int check_body(cli_ctx *c)
 			status = status ? status : s;
 			continue;
 		}
+		char *warn = rc == 0 ? ca_warnings(sop, line, a->args[i]) : NULL;
 		if (json) {
 			char hex[65] = "";
 			if (sop != NULL) {
@@ -56,6 +110,13 @@ static int check_body(cli_ctx *c)
 				json_object_set_new(o, "sop", json_string(lsec_sop_name(sop)));
 				json_object_set_new(o, "version", json_integer(lsec_sop_version(sop)));
 				json_object_set_new(o, "sha256", json_string(hex));
+				json_t *ws = json_array();
+				for (char *p = warn, *nl = NULL; ws != NULL && p != NULL && *p != '\0';
+				     p = nl + 1) {
+					nl = strchr(p, '\n');
+					json_array_append_new(ws, json_stringn(p, (size_t)(nl - p)));
+				}
+				json_object_set_new(o, "warnings", ws);
 			}
 			lsec_err perr = LSEC_ERR_INIT;
 			if (o == NULL || lsec_json_print(stdout, o, &perr) < 0) {
@@ -67,6 +128,11 @@ static int check_body(cli_ctx *c)
 			lsec_hex_encode(hex, lsec_sop_sha256(sop), 32);
 			printf("%s: ok: %s version %d, %zu steps, sha256 %s\n", a->args[i],
 			       lsec_sop_name(sop), lsec_sop_version(sop), lsec_sop_step_count(sop), hex);
+			for (char *p = warn, *nl = NULL; p != NULL && *p != '\0'; p = nl + 1) {
+				nl = strchr(p, '\n');
+				fprintf(stderr, "linesec: warning: %s: %.*s\n", a->args[i],
+					(int)(nl - p), p);
+			}
 		} else {
 			for (size_t k = 0; k < lsec_sop_diags_count(d); k++) {
 				fprintf(stderr, "%s\n", lsec_sop_diags_at(d, k)->text);
@@ -77,22 +143,26 @@ static int check_body(cli_ctx *c)
 		if (rc < 0 && status == CLI_EXIT_OK) {
 			status = cli_exit_code(rc);
 		}
+		lsec_free(warn);
 		lsec_sop_diags_free(d);
 		lsec_sop_free(sop);
 	}
+	lsec_line_close(line);
 	c->status = status;
 	return 0;
 }
 
 static const cli_spec check_spec = {
-	.usage = "sop check [--json] FILE...",
+	.usage = "sop check [--json] [--line DIR] FILE...",
 	.summary = "validate SOP files against the schema, the action table and the policy rules",
 	.opts = check_opts,
 	.min_args = 1,
 	.max_args = -1,
 	.details = "Every problem is printed as FILE:LINE:COLUMN: message; a policy refusal names "
-		   "its rule.\nExit status: 0 when every file passes, else the status of the first "
-		   "problem.",
+		   "its rule.\nWith a line at hand (--line, $LINESEC_LINE, or the current folder), a "
+		   "warning\nnames each ca.issue step whose certificates would outlive the line CA's "
+		   "certificate\n(SOP, step, validity-days, the CA's not-after).\nExit status: 0 when "
+		   "every file passes, else the status of the first problem.",
 	.body = check_body,
 };
 

@@ -205,6 +205,29 @@ static int confirm_tty(void *ctx, const char *person, const char *role, const ch
 }
 
 /*
+ * In batch mode the one confirmation the station still asks for is that of
+ * an identity label carrying a unit's initial password (manual steps are
+ * confirmed by --batch itself): a script confirms it by setting
+ * LINESEC_LABEL_CONFIRM=yes, nothing else does.
+ */
+static int confirm_scripted(void *ctx, const char *person, const char *role, const char *text,
+			    bool *ok, lsec_err *err)
+{
+	const char *v = getenv("LINESEC_LABEL_CONFIRM");
+	(void)ctx;
+	(void)person;
+	(void)role;
+	(void)text;
+	(void)err;
+	*ok = v != NULL && strcmp(v, "yes") == 0;
+	if (!*ok) {
+		fprintf(stderr, "label not confirmed: with --batch, set LINESEC_LABEL_CONFIRM=yes once "
+				"the labels are on the units\n");
+	}
+	return 0;
+}
+
+/*
  * The witness signs (lsec_station_witness_cb): their password, typed now
  * (LINESEC_WITNESS_PASSWORD for scripts and tests), checked by
  * lsec_line_sign as every signature is. One at a time: a gang run's
@@ -303,6 +326,8 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		cfg->product = cli_get(&c->a, "product");
 		if (!cfg->batch && isatty(STDIN_FILENO)) {
 			cfg->confirm = confirm_tty;
+		} else if (cfg->batch) {
+			cfg->confirm = confirm_scripted;
 		}
 		/* A witness signs in batch mode too: --batch confirms, it never signs. */
 		cfg->witness_sign = witness_sign;

@@ -44,13 +44,19 @@ int lsec_line__derive_paths(lsec_line *line, lsec_err *err)
 	line->checkpoint_dir = line->checkpoints[0] == '/'
 				       ? lsec_strdup(line->checkpoints)
 				       : lsec_asprintf("%s/%s", line->dir, line->checkpoints);
+	if (line->labels[0] == '\0') {
+		snprintf(line->labels, sizeof(line->labels), "labels");
+	}
+	line->label_dir = line->labels[0] == '/' ? lsec_strdup(line->labels)
+						 : lsec_asprintf("%s/%s", line->dir, line->labels);
 	if (is_url(line->registry) || line->registry[0] == '/') {
 		line->registry_location = lsec_strdup(line->registry);
 	} else {
 		line->registry_location = lsec_asprintf("%s/%s", line->dir, line->registry);
 	}
 	LSEC_ENSURE(line->key_path && line->pub_path && line->sessions_dir &&
-			    line->registry_location && line->ca_dir && line->checkpoint_dir,
+			    line->registry_location && line->ca_dir && line->checkpoint_dir &&
+			    line->label_dir,
 		    LSEC_E_NOMEM, "cannot open line '%s': out of memory", line->dir);
 out:
 	return rc;
@@ -348,7 +354,7 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 	{
 		static const char *const top[] = {"version", "line",        "station", "registry",
 						  "ca",      "checkpoints", "session", "products",
-						  NULL};
+						  "labels",  NULL};
 		static const char *const session[] = {"lifetime_minutes", "idle_minutes",
 						       "idle_seconds", NULL};
 		struct fy_node *sn = yaml_get(root, "/session");
@@ -383,6 +389,14 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 		LSEC_ENSURE(v[0] != '\0' && strlen(v) < sizeof(line->checkpoints), LSEC_E_PARSE,
 			    "cannot read '%s': field 'checkpoints' must be a folder name", path);
 		snprintf(line->checkpoints, sizeof(line->checkpoints), "%s", v);
+	}
+	LSEC_TRY(yaml_scalar(&v, root, "/labels", path, err));
+	if (v != NULL) {
+		LSEC_ENSURE(v[0] != '\0' && strlen(v) < sizeof(line->labels), LSEC_E_PARSE,
+			    "cannot read '%s': field 'labels' must be a folder name (the label "
+			    "printer's spool folder)",
+			    path);
+		snprintf(line->labels, sizeof(line->labels), "%s", v);
 	}
 	unsigned long m = DEFAULT_SESSION_MINUTES, idle_m = 0, idle_s = 0;
 	LSEC_TRY(session_number(&m, root, "lifetime_minutes", MAX_SESSION_MINUTES, path, err));
@@ -493,6 +507,7 @@ void lsec_line_close(lsec_line *line)
 	lsec_free(line->registry_location);
 	lsec_free(line->ca_dir);
 	lsec_free(line->checkpoint_dir);
+	lsec_free(line->label_dir);
 	lsec_free(line->key_path);
 	lsec_free(line->pub_path);
 	lsec_free(line->sessions_dir);
@@ -664,6 +679,11 @@ int lsec_line_open_read_only(lsec_line **out, const char *dir, lsec_err *err)
 const char *lsec_line_checkpoint_dir(const lsec_line *line)
 {
 	return line->checkpoint_dir;
+}
+
+const char *lsec_line_label_dir(const lsec_line *line)
+{
+	return line->label_dir;
 }
 
 const char *lsec_line_dir(const lsec_line *line)

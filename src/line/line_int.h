@@ -30,6 +30,8 @@ struct lsec_line {
 	char *ca_dir;   /* resolved against the line folder */
 	char checkpoints[512]; /* line.yaml's `checkpoints` ("checkpoints" when absent) */
 	char *checkpoint_dir;  /* resolved against the line folder */
+	char labels[512];      /* line.yaml's `labels` ("labels" when absent) */
+	char *label_dir;       /* resolved against the line folder */
 	unsigned session_minutes;
 	unsigned idle_seconds; /* session.idle_minutes (or idle_seconds): a session ends after it */
 	line_product *products;

@@ -104,6 +104,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 	c.line_dir = lsec_line_dir(s->line);
 	c.ca_dir = s->ca_dir;
 	c.checkpoint_dir = lsec_line_checkpoint_dir(s->line);
+	c.label_dir = lsec_line_label_dir(s->line);
 	c.station_key = lsec_line_station_key_path(s->line);
 	c.products = s->products;
 	c.nproducts = s->nproducts;

@@ -12,33 +12,8 @@ set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
-servers=()
-stop_servers() {
-	local p
-	for p in "${servers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	servers=()
-}
-trap 'stop_servers; rm -rf "$e2e_dir"' EXIT
-
-# serve N [options]: serves fleet/unit-00N.sim; sets port, port_N and server.
-serve() {
-	local n=$1 i
-	shift
-	rm -f "port.$n"
-	"$L" sim serve "fleet/unit-00$n.sim" --listen 127.0.0.1:0 "$@" >"port.$n" 2>"serve.$n.err" &
-	server=$!
-	servers+=("$server")
-	for i in $(seq 1 100); do
-		[ -s "port.$n" ] && break
-		sleep 0.05
-	done
-	port=$(head -n 1 "port.$n")
-	eval "port_$n=$port"
-	[ -n "$port" ] || { bad "unit $n: sim serve printed no port"; cat "serve.$n.err"; }
-}
-uri() { echo "rsp://127.0.0.1:$1?profile=linesec-sim"; }
 # sock SOCKET PORT PROBE-SERIAL UNIT-SERIAL: one line of a fixture file's sockets.
-sock() { echo "  - {socket: $1, probe: \"$(uri "$2")\", probe-serial: $3, serial: $4}"; }
+sock() { echo "  - {socket: $1, probe: \"$(rsp_uri "$2")\", probe-serial: $3, serial: $4}"; }
 
 run_suite() { # run_suite LABEL [init options]
 	local label=$1
@@ -50,9 +25,9 @@ run_suite() { # run_suite LABEL [init options]
 		<(echo '{"5": "stuck=0x0:1:1"}') >/dev/null || bad "sim new"
 
 	# (i) Three sockets, three probes, three units: all ship.
-	serve 1 --probe-serial JIG-1
-	serve 2 --probe-serial JIG-2
-	serve 3 --probe-serial JIG-3
+	sim_serve 1 --probe-serial JIG-1
+	sim_serve 2 --probe-serial JIG-2
+	sim_serve 3 --probe-serial JIG-3
 	{ echo "fixture: 1"; echo "sockets:"; sock 1 "$port_1" JIG-1 unit-001
 	  sock 2 "$port_2" JIG-2 unit-002; sock 3 "$port_3" JIG-3 unit-003; } >jig.yaml
 	expect 0 "a 3-socket gang over a fixture file" "$L" line --as olga --batch --fixture jig.yaml
@@ -61,9 +36,9 @@ run_suite() { # run_suite LABEL [init options]
 
 	# (ii) Cables swapped between sockets 1 and 2, and socket 3 on a probe the file does
 	# not name: every one is skipped with the reason; nothing is failed or written.
-	serve 4 --probe-serial JIG-4
-	serve 6 --probe-serial JIG-6
-	serve 7 --probe-serial STRAY-9
+	sim_serve 4 --probe-serial JIG-4
+	sim_serve 6 --probe-serial JIG-6
+	sim_serve 7 --probe-serial STRAY-9
 	{ echo "fixture: 1"; echo "sockets:"; sock 1 "$port_6" JIG-4 unit-004
 	  sock 2 "$port_4" JIG-6 unit-006; sock 3 "$port_7" JIG-7 unit-007; } >swapped.yaml
 	expect 0 "a gang over swapped probes" "$L" line --as olga --batch --fixture swapped.yaml --json
@@ -78,9 +53,9 @@ run_suite() { # run_suite LABEL [init options]
 
 	# (iii) Socket 3's server is gone: it fails transient; socket 2's stuck bit fails
 	# permanent; socket 1 ships.
-	serve 4 --probe-serial JIG-4
-	serve 5 --probe-serial JIG-5
-	serve 6 --probe-serial JIG-6
+	sim_serve 4 --probe-serial JIG-4
+	sim_serve 5 --probe-serial JIG-5
+	sim_serve 6 --probe-serial JIG-6
 	local dead=$port_6
 	kill "$server"
 	wait "$server" 2>/dev/null
@@ -101,13 +76,13 @@ run_suite() { # run_suite LABEL [init options]
 	# (iv) Unit 7 already holds the approved image. A dry run resolves it and writes
 	# nothing: the device and the registry read the same after.
 	"$L" sim flash "sim:fleet/unit-007.sim" new.img >/dev/null || bad "pre-flash unit-007"
-	serve 7 --probe-serial JIG-7
+	sim_serve 7 --probe-serial JIG-7
 	{ echo "fixture: 1"; echo "sockets:"; sock 1 "$port_7" JIG-7 unit-007; } >one.yaml
-	"$L" sim show "$(uri "$port_7")" --json >before.json || bad "sim show before"
+	"$L" sim show "$(rsp_uri "$port_7")" --json >before.json || bad "sim show before"
 	expect 0 "a dry run" "$L" line --as olga --batch --fixture one.yaml --dry-run
 	has "already in flash (preverified" out.txt "the plan says the image is already there"
 	has "nothing written" out.txt "the plan says nothing is written"
-	"$L" sim show "$(uri "$port_7")" --json >after.json || bad "sim show after"
+	"$L" sim show "$(rsp_uri "$port_7")" --json >after.json || bad "sim show after"
 	check "the device reads the same after the dry run" "cmp -s before.json after.json"
 	expect 6 "the dry run registered nothing" "$L" unit show --as olga unit-007
 	expect 0 "the build after the dry run" "$L" line --as olga --batch --fixture one.yaml

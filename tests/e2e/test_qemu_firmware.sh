@@ -13,26 +13,7 @@ set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}" "${LSEC_BUILD_DIR:?}"
 # shellcheck source=testlib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
-fw=${LINESEC_FIRMWARE_DIR:-$LSEC_BUILD_DIR/firmware}
-qemu_unit="$LSEC_SOURCE_DIR/scripts/qemu-unit"
-skip() {
-	if [ -n "${CI:-}" ]; then bad "cannot run under CI: $1"; finish; fi
-	echo "skip: $1"
-	exit 0
-}
-command -v qemu-system-arm >/dev/null || skip "qemu-system-arm is not installed (scripts/bootstrap)"
-command -v gdb-multiarch >/dev/null || skip "gdb-multiarch is not installed (scripts/bootstrap)"
-for f in boot app-release app-debug; do
-	[ -f "$fw/$f.bin" ] || skip "$fw/$f.bin was not built (arm-none-eabi-gcc missing when CMake ran)"
-done
-units=()
-# Ends every unit the test started, all at once (QEMU takes a second or two to exit).
-stop_units() {
-	local u
-	for u in "${units[@]}"; do "$qemu_unit" stop "$u" >/dev/null 2>&1 & done
-	wait
-}
-trap 'stop_units; rm -rf "$e2e_dir"' EXIT
+qemu_require
 
 # flip FILE OFFSET: inverts the low bit of one byte in place.
 flip() {
@@ -49,18 +30,9 @@ wait_for() {
 	return 1
 }
 # gdb_port UNIT COMMANDS...: one gdb-multiarch batch session on the unit's GDB stub.
-gdb_port() {
-	local u=$1 args=() c
-	shift
-	for c in "$@"; do args+=(-ex "$c"); done
-	timeout 60 gdb-multiarch -nx -batch -ex 'set architecture arm' \
-		-ex "target remote 127.0.0.1:$(cat "$u/port")" "${args[@]}" >>"$u/gdb.log" 2>&1
-}
+gdb_port() { gdb_batch "$1" "$1/gdb.log" "${@:2}"; }
 # start UNIT UID: starts a halted unit.
-start() {
-	units+=("$1")
-	"$qemu_unit" start "$1" --uid "$2" --boot "$fw/boot.bin" >/dev/null || bad "$1: qemu-unit start"
-}
+start() { qemu_start "$1" --uid "$2" --boot "$fw/boot.bin" || bad "$1: qemu-unit start"; }
 # since UNIT: what the unit's UART sent since its last reset by flash or reset.
 since() { tail -c +$(($(cat "$1/mark") + 1)) "$1/uart.log"; }
 # reset UNIT [GDB COMMANDS...]: runs the commands, resets the board, lets it

@@ -19,40 +19,15 @@ set -uo pipefail
 # shellcheck source=testlib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 L=$LINESEC
-fw=${LINESEC_FIRMWARE_DIR:-$LSEC_BUILD_DIR/firmware}
-qemu_unit="$LSEC_SOURCE_DIR/scripts/qemu-unit"
-skip() {
-	if [ -n "${CI:-}" ]; then bad "cannot run under CI: $1"; finish; fi
-	echo "skip: $1"
-	exit 0
-}
-command -v qemu-system-arm >/dev/null || skip "qemu-system-arm is not installed (scripts/bootstrap)"
-command -v gdb-multiarch >/dev/null || skip "gdb-multiarch is not installed (scripts/bootstrap)"
-for f in boot app-release app-debug; do
-	[ -f "$fw/$f.bin" ] || skip "$fw/$f.bin was not built (arm-none-eabi-gcc missing when CMake ran)"
-done
-units=()
-stop_units() {
-	local u
-	for u in "${units[@]}"; do "$qemu_unit" stop "$u" >/dev/null 2>&1 & done
-	wait
-}
-trap 'stop_units; rm -rf "$e2e_dir"' EXIT
+qemu_require
 
 # unit DIR UID: starts a QEMU unit; sets quri to its device URI.
 unit() {
-	"$qemu_unit" start "$1" --uid "$2" >/dev/null || { bad "qemu-unit start $1"; return 1; }
-	units+=("$PWD/$1")
+	qemu_start "$1" --uid "$2" || { bad "qemu-unit start $1"; return 1; }
 	quri="rsp://127.0.0.1:$(cat "$1/port")?profile=qemu-lm3s6965evb&uart=$PWD/$1/uart.log"
 }
 # gdb_do DIR COMMANDS...: runs gdb-multiarch commands against the unit, then detaches.
-gdb_do() {
-	local d=$1 a=()
-	shift
-	for c in "$@"; do a+=(-ex "$c"); done
-	gdb-multiarch -nx -batch -ex 'set architecture arm' \
-		-ex "target remote 127.0.0.1:$(cat "$d/port")" "${a[@]}" -ex detach >/dev/null 2>&1
-}
+gdb_do() { gdb_batch "$1" /dev/null "${@:2}" detach; }
 # slot DIR FILE: dumps the unit's application slot (0x8000-0x3fc00).
 slot() { gdb_do "$1" "dump binary memory $2 0x8000 0x3fc00"; }
 # product_chip FAMILY: sets the line's product sensor's chip family.
@@ -149,8 +124,7 @@ run_suite() { # run_suite LABEL [init options]
 	check "q-001 is not decommissioned" "! grep -q '\"state\":\"decommissioned\"' out.txt"
 	expect 0 "audit" "$L" audit verify
 	product_chip lm3s6965
-	stop_units
-	units=()
+	stop_qemu_units
 	cd "$e2e_dir" || return
 }
 

@@ -15,30 +15,6 @@ set -uo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
 L=$LINESEC
-servers=()
-stop_servers() {
-	local p
-	for p in "${servers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	servers=()
-}
-trap 'stop_servers; rm -rf "$e2e_dir"' EXIT
-
-# serve N [options]: serves fleet/unit-00N.sim; sets port and server (its pid).
-serve() {
-	local n=$1 i
-	shift
-	rm -f "port.$n"
-	"$L" sim serve "fleet/unit-00$n.sim" --listen 127.0.0.1:0 "$@" >"port.$n" 2>"serve.$n.err" &
-	server=$!
-	servers+=("$server")
-	for i in $(seq 1 100); do
-		[ -s "port.$n" ] && break
-		sleep 0.05
-	done
-	port=$(head -n 1 "port.$n")
-	[ -n "$port" ] || { bad "unit $n: sim serve printed no port"; cat "serve.$n.err"; }
-}
-uri() { echo "rsp://127.0.0.1:$1?profile=linesec-sim"; }
 
 run_suite() { # run_suite LABEL [init options]
 	local label=$1
@@ -53,21 +29,21 @@ run_suite() { # run_suite LABEL [init options]
 
 	# (i) A build through the RSP backend ships the unit, as over sim:. The URI names
 	# no file, so the label's serial is given.
-	serve 1
-	expect 0 "unit-001 built over rsp" "$L" build --as olga --batch --serial unit-001 --device "$(uri "$port")"
+	sim_serve 1
+	expect 0 "unit-001 built over rsp" "$L" build --as olga --batch --serial unit-001 --device "$(rsp_uri "$port")"
 	has "unit unit-001: shipped" out.txt "unit-001 shipped"
 	expect 0 "unit-001 record" "$L" unit show --as olga unit-001 --json
 	has '"state":"shipped"' out.txt "unit-001 is shipped in the registry"
-	expect 0 "the device read over rsp" "$L" sim show "$(uri "$port")" --json
+	expect 0 "the device read over rsp" "$L" sim show "$(rsp_uri "$port")" --json
 	has '"debug_lock_level":1' out.txt "unit-001's debug port is locked on the device"
 	# (ii) Its locked port refuses memory access over the link like a locked probe port.
 	echo hello >img.bin
-	expect 8 "flashing the locked unit over rsp" "$L" sim flash "$(uri "$port")" img.bin
+	expect 8 "flashing the locked unit over rsp" "$L" sim flash "$(rsp_uri "$port")" img.bin
 	has "debug port locked" err.txt "the refusal names the locked port"
 	# A QEMU-like server (no X, no vFlash): writes fall back to M; the unit ships.
-	serve 4 --no-x --no-vflash
+	sim_serve 4 --no-x --no-vflash
 	expect 0 "unit-004 built over a server without X or vFlash" "$L" build --as olga --batch \
-		--serial unit-004 --device "$(uri "$port")"
+		--serial unit-004 --device "$(rsp_uri "$port")"
 	has "unit unit-004: shipped" out.txt "unit-004 shipped"
 	# (iv) The link drops once, at SOP 2's proof of possession (safe to repeat, no retry of
 	# its own in the SOP): one automatic retry on a new connection, recorded; the unit ships.
@@ -82,9 +58,9 @@ run_suite() { # run_suite LABEL [init options]
 		"grep -o '\"action\":\"device.prove-possession\",\"evidence\":{[^}]*\"transient-retry\":true' out.txt"
 
 	# (ii) The stuck bit: the flash SOP's verify refuses the unit; nothing ships.
-	serve 2
+	sim_serve 2
 	expect 9 "unit-002 with a stuck flash bit" "$L" build --as olga --batch --serial unit-002 \
-		--device "$(uri "$port")"
+		--device "$(rsp_uri "$port")"
 	has "read-back\|verify" err.txt "the refusal names the flash verify"
 	expect 0 "unit-002 record" "$L" unit show --as olga unit-002 --json
 	check "unit-002 is not shipped" "! grep -q '\"state\":\"shipped\"' out.txt"
@@ -94,16 +70,16 @@ run_suite() { # run_suite LABEL [init options]
 		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null ||
 		bad "approve decommission"
 	expect 0 "unit-002 decommissioned over rsp" "$L" decommission unit-002 --as olga \
-		--reason failed --device "$(uri "$port")"
+		--reason failed --device "$(rsp_uri "$port")"
 	has "unit unit-002: decommissioned" out.txt "unit-002 reported decommissioned"
 	expect 0 "unit-002 record after SOP 5" "$L" unit show --as olga unit-002 --json
 	has '"state":"decommissioned"' out.txt "unit-002 is decommissioned in the registry"
 
 	# (iii) The server dies while the image is written: a link failure, named as such;
 	# the unit is quarantined (its state is not known), never shipped.
-	serve 3
+	sim_serve 3
 	local victim=$server
-	"$L" build --as olga --batch --serial unit-003 --device "$(uri "$port")&timeout=3000" \
+	"$L" build --as olga --batch --serial unit-003 --device "$(rsp_uri "$port")&timeout=3000" \
 		>b3.out 2>b3.err &
 	local build=$!
 	sleep 3
@@ -116,14 +92,14 @@ run_suite() { # run_suite LABEL [init options]
 	has '"state":"quarantined"' out.txt "unit-003 is quarantined"
 	# The station itself killed mid-build: the server ends that connection, keeps the
 	# unit, and the next build reconciles the interrupted run and ships it.
-	serve 5
-	"$L" build --as olga --batch --serial unit-005 --device "$(uri "$port")" >b5.out 2>b5.err &
+	sim_serve 5
+	"$L" build --as olga --batch --serial unit-005 --device "$(rsp_uri "$port")" >b5.out 2>b5.err &
 	build=$!
 	sleep 3
 	kill -9 "$build"
 	wait "$build" 2>/dev/null
 	expect 0 "unit-005 built again after the station was killed" "$L" build --as olga --batch \
-		--serial unit-005 --device "$(uri "$port")"
+		--serial unit-005 --device "$(rsp_uri "$port")"
 	has "unit unit-005: shipped" out.txt "unit-005 shipped"
 	expect 0 "unit-005 history" "$L" unit show --as olga unit-005 --json
 	has "interrupted" out.txt "the killed run is recorded as interrupted"

@@ -102,4 +102,32 @@ for what in rules actions; do
 	diff -u "$tmp/doc-$what.md" "$tmp/cmd-$what.md" ||
 		fail "docs/sop-format.md: the $what reference differs from 'linesec sop $what --markdown'"
 done
+
+# Against a line whose CA (10 years) ends before the provision SOP's certificates (7300 days)
+# would: sop check warns, naming the SOP, the step, the days and the CA's not-after, and still
+# passes the file; certificates within the CA's life give no warning.
+(
+	export LINESEC_LINE="$tmp/caline/line" LINESEC_CA_PASSPHRASE=sop-ca-passphrase
+	mkdir -p "$tmp/caline" && cd "$tmp/caline"
+	LINESEC_PASSWORD=alice-sop-pw LINESEC_SECOND_PASSWORD=bob-sop-pw "$LINESEC" init --dir line \
+		--admin alice --second-officer bob >/dev/null
+	LINESEC_PASSWORD=alice-sop-pw "$LINESEC" login alice >/dev/null
+	"$LINESEC" ca init --as alice --ca line/ca --cn "Short CA" --days 3650 >/dev/null
+	"$LINESEC" ca show --as alice --json >ca.json
+	na=$(python3 -c 'import json,sys; print(json.load(open("ca.json"))["not_after"])')
+	"$LINESEC" sop check line/sops/provision.yaml >short.out 2>short.err ||
+		fail "sop check fails on a CA warning"
+	grep -q ': ok: provision' short.out || fail "the SOP did not pass"
+	grep -q "warning: line/sops/provision.yaml: SOP 'provision' step 'issue-cert' issues certificates valid for 7300 days, past the line CA's not-after ($na)" short.err ||
+		{ cat short.err; fail "no warning naming SOP, step, days and the CA's not-after"; }
+	"$LINESEC" sop check --json line/sops/provision.yaml >short.json
+	grep -q '"warnings":\[".*issue-cert' short.json || fail "--json carries no warning"
+	sed 's/validity-days: 7300/validity-days: 3000/' line/sops/provision.yaml >short.yaml
+	"$LINESEC" sop check short.yaml >ok.out 2>ok.err || fail "the shorter SOP fails"
+	! grep -q warning ok.err || fail "a validity within the CA's life warns"
+	# Outside any line nothing is checked against a CA.
+	cd "$tmp" && env -u LINESEC_LINE "$LINESEC" sop check caline/line/sops/provision.yaml \
+		>/dev/null 2>none.err
+	! grep -q warning none.err || fail "a warning without a line"
+) || exit 1
 echo "ok"

@@ -7,6 +7,9 @@
 #   e2e_log=FILE                            also appends every output there
 #   finish                                 exits 1 if anything failed
 : "${LINESEC:?}"
+# The operator confirms every identity label is on its unit (a provisioning
+# run in --batch asks it of LINESEC_LABEL_CONFIRM); tests of the label unset it.
+export LINESEC_LABEL_CONFIRM=yes
 # LSEC_TEST_E2E_SQLITE_ONLY=1 (the sanitizer run of scripts/test): these
 # tests run on SQLite alone; that run's unit tests still cover PostgreSQL.
 if [ -n "${LSEC_TEST_E2E_SQLITE_ONLY:-}" ] && [ -n "${LSEC_TEST_PG_URL:-}" ]; then
@@ -14,7 +17,10 @@ if [ -n "${LSEC_TEST_E2E_SQLITE_ONLY:-}" ] && [ -n "${LSEC_TEST_PG_URL:-}" ]; th
 	unset LSEC_TEST_PG_URL
 fi
 e2e_dir=$(mktemp -d)
-trap 'rm -rf "$e2e_dir"' EXIT
+# Background servers (sim_serve) and QEMU units (qemu_start) are stopped on exit.
+servers=()
+qemu_units=()
+trap 'stop_servers; stop_qemu_units; rm -rf "$e2e_dir"' EXIT
 cd "$e2e_dir" || exit 1
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }
@@ -180,4 +186,80 @@ no_holes() {
 		fi
 	done
 	[ "$n" -gt 0 ] || ok "$label: no message has a hole ($(wc -l <"$file") lines read)"
+}
+# sim_serve N [options]: `linesec sim serve` of fleet/unit-00N.sim (in the
+# current folder) on a free loopback port, with the options; sets port,
+# port_N and server (its pid). stop_servers stops every one (also on exit).
+sim_serve() {
+	local n=$1 i
+	shift
+	rm -f "port.$n"
+	"$LINESEC" sim serve "fleet/unit-00$n.sim" --listen 127.0.0.1:0 "$@" >"port.$n" \
+		2>"serve.$n.err" &
+	server=$!
+	servers+=("$server")
+	for i in $(seq 1 100); do
+		[ -s "port.$n" ] && break
+		sleep 0.05
+	done
+	port=$(head -n 1 "port.$n")
+	eval "port_$n=$port"
+	[ -n "$port" ] || { bad "unit $n: sim serve printed no port"; cat "serve.$n.err"; }
+}
+stop_servers() {
+	local p
+	for p in "${servers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	servers=()
+}
+# rsp_uri PORT: the device URI of a sim_serve server.
+rsp_uri() { echo "rsp://127.0.0.1:$1?profile=linesec-sim"; }
+# qemu_require: the QEMU tests' tools, or the test skips (fails under CI,
+# which installs them: scripts/bootstrap). Sets fw (the test firmware's
+# folder) and qemu_unit (scripts/qemu-unit).
+qemu_require() {
+	local f
+	fw=${LINESEC_FIRMWARE_DIR:-${LSEC_BUILD_DIR:?}/firmware}
+	qemu_unit="$LSEC_SOURCE_DIR/scripts/qemu-unit"
+	command -v qemu-system-arm >/dev/null ||
+		qemu_skip "qemu-system-arm is not installed (scripts/bootstrap)"
+	command -v gdb-multiarch >/dev/null ||
+		qemu_skip "gdb-multiarch is not installed (scripts/bootstrap)"
+	for f in boot app-release app-debug; do
+		[ -f "$fw/$f.bin" ] ||
+			qemu_skip "$fw/$f.bin was not built (arm-none-eabi-gcc missing when CMake ran)"
+	done
+}
+qemu_skip() {
+	if [ -n "${CI:-}" ]; then bad "cannot run under CI: $1"; finish; fi
+	echo "skip: $1"
+	exit 0
+}
+# qemu_start DIR [qemu-unit start options]: starts a halted QEMU unit in DIR
+# (scripts/qemu-unit: DIR/port is its GDB stub's port); stop_qemu_units
+# stops every one (also on exit). Fails when it did not start.
+qemu_start() {
+	local d=$1
+	shift
+	"$LSEC_SOURCE_DIR/scripts/qemu-unit" start "$d" "$@" >/dev/null || return 1
+	qemu_units+=("$(cd "$d" && pwd)")
+}
+# Ends every unit started, all at once (QEMU takes a second or two to exit).
+stop_qemu_units() {
+	local u pids=()
+	for u in "${qemu_units[@]}"; do
+		"$LSEC_SOURCE_DIR/scripts/qemu-unit" stop "$u" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+	qemu_units=()
+}
+# gdb_batch DIR LOG COMMANDS...: one gdb-multiarch batch session (60 s at
+# most) on the GDB stub of the unit in DIR, running the commands; its output
+# is appended to LOG.
+gdb_batch() {
+	local d=$1 log=$2 a=() c
+	shift 2
+	for c in "$@"; do a+=(-ex "$c"); done
+	timeout 60 gdb-multiarch -nx -batch -ex 'set architecture arm' \
+		-ex "target remote 127.0.0.1:$(cat "$d/port")" "${a[@]}" >>"$log" 2>&1
 }

@@ -165,6 +165,7 @@ static void test_station_exec__manual_steps_confirmed(void **state)
 	bool answer = false;
 	/* Neither batch mode nor a terminal: refused before the unit is touched. */
 	c.batch = false;
+	c.confirm = NULL;
 	fx_ok(lsec_station_open(&st, &c, &err), &err);
 	assert_int_equal(lsec_station_run(&res, st, LSEC_SOP_FLASH, u1, NULL, &err),
 			 LSEC_E_STATION_NOT_CONFIRMED);
