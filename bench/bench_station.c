@@ -670,8 +670,9 @@ static int pg_main(int argc, char **argv)
 /*
  * Fills the line's log to `leaves` leaves with step leaves of units of their
  * own (ten per unit, as a flash run writes them), signed by the station key,
- * in large transactions; then signs a checkpoint, as a line that has run for a
- * while has one: the station starts from it, not from the first leaf.
+ * in large transactions with a checkpoint after each; then signs and exports
+ * a checkpoint, as a line that has run for a while has one: the station
+ * starts from it, not from the first leaf.
  */
 static void prefill(bench_line *b, uint64_t leaves)
 {
@@ -699,6 +700,10 @@ static void prefill(bench_line *b, uint64_t leaves)
 			OK(lsec_audit_record(NULL, st, &ev, &err), "prefill leaf");
 		}
 		OK(lsec_store_tx_end(&tx, 0, &err), "commit");
+		/* One per transaction, as a line signs one per unit: each walks only the leaves
+		 * since the last, whose signatures this process made (no Ed25519 check). */
+		OK(lsec_audit_checkpoint_create(NULL, st, "line1", "st1", lsec_key_evp(k), "op", &err),
+		   "checkpoint");
 	}
 	json_decref(evd);
 	lsec_line_checkpoint_options o = LSEC_LINE_CHECKPOINT_OPTIONS_INIT;
