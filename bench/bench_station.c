@@ -12,9 +12,16 @@
  *     fuse work per unit on a real line, scaled down 100 times here (60 ms and
  *     20 ms) so the benchmark finishes in a few minutes; 1, 8, 32 and 64
  *     sockets against the ideal, sockets / device time.
+ *  3. (bench_station gang-real [SOCKETS [LEAVES]]) the gang at real device
+ *     latency, 6 s of flash writes and 2 s of other device operations per
+ *     unit, not scaled: SOCKETS (default 64) sockets, three units each, on a
+ *     fresh log and on a log prefilled to LEAVES (default 1,000,000) leaves,
+ *     against the ideal, sockets / device time per unit. Scaled latency hides
+ *     lock waits; this does not (it takes minutes).
  *
  * Usage: bench_station [UNITS [ROUNDS [floor]]]   (part 1: UNITS per build,
  * default 20, ROUNDS default 3; "floor" skips part 2)
+ *        bench_station gang-real [SOCKETS [LEAVES]]
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -225,7 +232,8 @@ static void line_free(bench_line *b)
 	}
 }
 
-static char **fleet(bench_line *b, const char *name, unsigned n, const char *faults)
+static char **fleet_seeded(bench_line *b, const char *name, unsigned n, const char *faults,
+			   uint64_t seed, const char *prefix)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	char dir[320], pat[340];
@@ -236,11 +244,18 @@ static char **fleet(bench_line *b, const char *name, unsigned n, const char *fau
 	o.count = n;
 	o.faults = faults;
 	o.has_seed = true;
-	o.seed = 99;
+	o.seed = seed;
+	o.prefix = prefix;
 	OK(lsec_device_sim_fleet_new(NULL, dir, &o, &err), "fleet");
 	snprintf(pat, sizeof(pat), "sim:%s/*", dir);
 	OK(lsec_station_uris_expand(&uris, &got, pat, &err), "expand");
 	return uris;
+}
+
+/* A fleet of UIDs derived from one seed, the same in every run (one fleet per line). */
+static char **fleet(bench_line *b, const char *name, unsigned n, const char *faults)
+{
+	return fleet_seeded(b, name, n, faults, 99, NULL);
 }
 
 /* ---- share of each step ------------------------------------------------------ */
@@ -656,10 +671,202 @@ static int pg_main(int argc, char **argv)
 	return 0;
 }
 
+/* ---- the gang at real device latency ----------------------------------------------- */
+
+#define PREFILL_TX 20000
+
+/*
+ * Fills the line's log to `leaves` leaves with step leaves of units of their
+ * own (ten per unit, as a flash run writes them), signed by the station key,
+ * in large transactions with a checkpoint after each; then signs and exports
+ * a checkpoint, as a line that has run for a while has one: the station
+ * starts from it, not from the first leaf.
+ */
+static void prefill(bench_line *b, uint64_t leaves)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_store *st = NULL;
+	lsec_key *k = NULL;
+	lsec_audit_signer *signer = NULL;
+	uint64_t have = 0;
+	char unit[32];
+	OK(lsec_store_open(&st, b->registry, &err), "open registry");
+	OK(lsec_key_load_private(&k, b->skey, NULL, &err), "station key");
+	OK(lsec_line_signer_new(&signer, b->dir, "line1", "st1", lsec_key_evp(k), &err), "signer");
+	lsec_audit_signer_attach(st, signer);
+	OK(lsec_store_leaf_count(&have, st, &err), "count leaves");
+	json_t *evd = json_pack("{s:s}", "image_sha256",
+				"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+	lsec_audit_event ev = {"op",	"st1",		 NULL,	 "flash", 1,
+			       "flash", "write-image", "pass", evd};
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	for (uint64_t done = have; done < leaves;) {
+		OK(lsec_store_tx_begin(&tx, st, &err), "begin");
+		for (uint64_t i = 0; i < PREFILL_TX && done < leaves; i++, done++) {
+			snprintf(unit, sizeof(unit), "PRE-%llu", (unsigned long long)(done / 10));
+			ev.unit = unit;
+			OK(lsec_audit_record(NULL, st, &ev, &err), "prefill leaf");
+		}
+		OK(lsec_store_tx_end(&tx, 0, &err), "commit");
+		/* One per transaction, as a line signs one per unit: each walks only the leaves
+		 * since the last, whose signatures this process made (no Ed25519 check). */
+		OK(lsec_audit_checkpoint_create(NULL, st, "line1", "st1", lsec_key_evp(k), "op", &err),
+		   "checkpoint");
+	}
+	json_decref(evd);
+	lsec_line_checkpoint_options o = LSEC_LINE_CHECKPOINT_OPTIONS_INIT;
+	o.line_dir = b->dir;
+	o.line_id = "line1";
+	o.key_name = "st1";
+	o.key = lsec_key_evp(k);
+	o.person = "op";
+	OK(lsec_line_checkpoint_sign(NULL, st, &o, &err), "checkpoint");
+	lsec_key_free(k);
+	lsec_store_close(st);
+}
+
+/*
+ * When each socket started each of its units (its first step): the time from
+ * one unit's start to the next one's on the same socket is what a unit costs
+ * there in steady state, the socket's start-up (station open, CA unlock) left
+ * out, its waits for locks and the ship gate in.
+ */
+#define REAL_SOCKETS_MAX 256
+#define REAL_UNITS_MAX 4
+static struct {
+	char serial[64];
+	unsigned n;
+	uint64_t start[REAL_UNITS_MAX];
+} real_sock[REAL_SOCKETS_MAX + 1];
+static pthread_mutex_t real_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void real_step(void *ctx, unsigned socket, const char *serial, const char *sop,
+		      const char *step, const char *outcome)
+{
+	(void)ctx, (void)sop, (void)step, (void)outcome;
+	if (socket > REAL_SOCKETS_MAX || serial == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&real_mu);
+	if (strcmp(real_sock[socket].serial, serial) != 0 && real_sock[socket].n < REAL_UNITS_MAX) {
+		snprintf(real_sock[socket].serial, sizeof(real_sock[0].serial), "%s", serial);
+		real_sock[socket].start[real_sock[socket].n++] = now_us();
+	}
+	pthread_mutex_unlock(&real_mu);
+}
+
+/*
+ * One gang of `units` units on `sockets` sockets, a fleet with these faults:
+ * units/s from the start to the last unit, and (*steady) the sum over sockets
+ * of one unit per mean start-to-start time.
+ */
+static double real_run(bench_line *b, const char *tag, unsigned units, unsigned sockets,
+		       const char *faults, long *shipped, double *steady)
+{
+	static uint64_t seed = 1000;
+	char prefix[40];
+	snprintf(prefix, sizeof(prefix), "%s-", tag); /* serials of its own on the line */
+	char **uris = fleet_seeded(b, tag, units, faults, seed++, prefix);
+	memset(real_sock, 0, sizeof(real_sock));
+	b->cfg.progress = real_step;
+	double ups = gang(b, uris, units, sockets, shipped);
+	b->cfg.progress = NULL;
+	lsec_station_uris_free(uris, units);
+	*steady = 0;
+	for (unsigned k = 1; k <= sockets && k <= REAL_SOCKETS_MAX; k++) {
+		unsigned n = real_sock[k].n;
+		if (n >= 2) {
+			double per = (double)(real_sock[k].start[n - 1] - real_sock[k].start[0]) /
+				     1e6 / (n - 1);
+			*steady += 1.0 / per;
+		}
+	}
+	return ups;
+}
+
+static void real_row(const char *what, unsigned units, double ups, double steady, double ideal,
+		     long shipped)
+{
+	printf("%-20s %6u %9.2f %8.1f%% %9.2f %8.1f%% %9.2f%s\n", what, units, ups,
+	       100.0 * ups / ideal, steady, 100.0 * steady / ideal, ideal,
+	       shipped == (long)units ? "" : "  (not all shipped)");
+	fflush(stdout);
+}
+
+/* bench_station gang-real [SOCKETS [LEAVES]]: the goal's figure, at real device latency. */
+static int real_main(int argc, char **argv)
+{
+	unsigned sockets = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 64;
+	uint64_t leaves = argc > 3 ? strtoull(argv[3], NULL, 10) : 1000000;
+	if (sockets < 1 || sockets > 256 || leaves > 100000000) {
+		fprintf(stderr, "usage: bench_station gang-real [SOCKETS 1..256 [LEAVES]]\n");
+		return 2;
+	}
+	/*
+	 * 6 s of flash writes for the image (per KiB), 2 s spread over the ~40
+	 * other device operations (fuses, keys, locks); read-backs are charged at
+	 * the flash rate too, so the device time per unit is measured, not assumed.
+	 */
+	char faults[96];
+	snprintf(faults, sizeof(faults), "lat_kib_us=%u&lat_op_us=50000",
+		 6000000u / (2 * IMAGE_KIB)); /* the image written, then read back */
+	unsigned units = 3 * sockets;
+	long shipped = 0;
+	printf("bench_station gang-real: %u sockets, %u units (three per socket), device latency "
+	       "not scaled\n(%s: 6 s writing and reading back the image, 2 s of other device operations), SQLite "
+	       "registry\n\n",
+	       sockets, units, faults);
+	fflush(stdout);
+	bench_line b;
+	memset(&b, 0, sizeof(b));
+	line_new(&b, "real");
+	/* Device time per unit: one socket, real latency, less the same on zero latency. */
+	double st0 = 0, st1 = 0, steady = 0;
+	(void)real_run(&b, "zero", 3, 1, NULL, &shipped, &st0);
+	(void)real_run(&b, "one", 3, 1, faults, &shipped, &st1);
+	double dev_s = 1.0 / st1 - 1.0 / st0;
+	printf("one socket: %.2f s per unit; the station's work alone (zero latency) %.3f s; "
+	       "device time %.2f s\n",
+	       1.0 / st1, 1.0 / st0, dev_s);
+	double ideal = (double)sockets / dev_s;
+	printf("%-20s %6s %9s %9s %9s %9s %9s\n", "log", "units", "units/s", "of ideal",
+	       "steady/s", "of ideal", "ideal/s");
+	fflush(stdout);
+	double ups = real_run(&b, "fresh", units, sockets, faults, &shipped, &steady);
+	uint64_t n = 0;
+	{
+		lsec_err err = LSEC_ERR_INIT;
+		lsec_store *st = NULL;
+		OK(lsec_store_open(&st, b.registry, &err), "open registry");
+		OK(lsec_store_leaf_count(&n, st, &err), "count leaves");
+		lsec_store_close(st);
+	}
+	char what[64];
+	snprintf(what, sizeof(what), "fresh (%llu leaves)", (unsigned long long)n);
+	real_row(what, units, ups, steady, ideal, shipped);
+	if (leaves > n) {
+		double t0 = (double)now_us() / 1e6;
+		prefill(&b, leaves);
+		printf("  (prefilled to %llu leaves and checkpointed in %.0f s)\n",
+		       (unsigned long long)leaves, (double)now_us() / 1e6 - t0);
+		ups = real_run(&b, "full", units, sockets, faults, &shipped, &steady);
+		snprintf(what, sizeof(what), "%llu leaves", (unsigned long long)leaves);
+		real_row(what, units, ups, steady, ideal, shipped);
+	}
+	printf("(ideal = sockets / device time per unit; units/s: from the start to the last unit, "
+	       "start-up included;\n steady/s: per socket, one unit per start-to-start time of its "
+	       "units, summed; goal: 95 %% on both logs)\n");
+	line_free(&b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
 		return pg_main(argc, argv);
+	}
+	if (argc > 1 && strcmp(argv[1], "gang-real") == 0) {
+		return real_main(argc, argv);
 	}
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 20;
 	unsigned rounds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 3;

@@ -25,8 +25,8 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <pthread.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +38,13 @@
 struct lsec_audit_signer {
 	uint32_t magic;
 	char origin[256];
-	uint8_t origin_sha256[32]; /* names the log in the process-wide seen table */
 	EVP_PKEY *key; /* private (NULL in a verifier); the keyring owns it */
 	uint8_t key_id[4];
 	lsec_audit__keyring trust; /* entry 0 is the signer's own key */
 	lsec_audit_tree verified;  /* the tree of the last checkpoint it made */
 	uint8_t index[32];         /* and the index root that checkpoint signs */
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
-	struct seen_slot *seen;    /* leaves whose signature this process checked or made */
+	uint8_t origin_sha256[32]; /* of origin: the process's seen slots name their log by it */
 	lsec_audit__memo *memo;    /* leaves' bytes, hashes and index keys read (memo.c) */
 	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
 	 * says, the keys trusted then (references held) and the entry whose key signed it. */
@@ -67,18 +66,25 @@ struct lsec_audit_signer {
 };
 
 /*
- * A leaf whose signature was checked (or made) in this process: seq, its
- * hash, the stored signature bytes, and the key that verified them (a
- * reference held here, so the pointer names that key as long as the slot
- * does). Slot seq % SEEN_SLOTS.
+ * A leaf whose signature was checked (or made) in this process, by any
+ * signer: the log (its origin's SHA-256), seq, its hash, the stored
+ * signature bytes, and the key that verified them (a reference held here,
+ * so the pointer names that key as long as the slot does). Slot
+ * seq % SEEN_SLOTS of one table per process, shared by every signer under
+ * seen_mu: the sockets of a gang each hold a signer of their own, and each
+ * read every other socket's leaves, so one table per signer checked every
+ * leaf once per socket (64 Ed25519 verifications per leaf on 64 sockets).
  */
 struct seen_slot {
 	uint64_t seq1; /* seq + 1; 0: empty */
+	uint8_t origin[32];
 	uint8_t hash[32];
 	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
 	EVP_PKEY *by;
 };
-#define SEEN_SLOTS ((size_t)1 << 13)
+#define SEEN_SLOTS ((size_t)1 << 15)
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct seen_slot *seen_table; /* allocated on first use, kept for the process */
 
 /* EVP counts references on keys it never changes; the key stays const to the caller. */
 static EVP_PKEY *key_ref(const EVP_PKEY *key)
@@ -351,10 +357,6 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 	for (size_t i = 0; i < s->note_nkeys; i++) {
 		EVP_PKEY_free(s->note_keys[i]);
 	}
-	for (size_t i = 0; s->seen != NULL && i < SEEN_SLOTS; i++) {
-		EVP_PKEY_free(s->seen[i].by);
-	}
-	lsec_free(s->seen);
 	lsec_audit__memo_free(s->memo);
 	lsec_free(s);
 }
@@ -465,119 +467,59 @@ uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)
 }
 
 /*
- * Whether these very signature bytes of leaf seq with this hash were checked
- * (or made) in this process under a key s still trusts for seq: the key
- * that verified them is in s's keyring and live at seq (a distrust since
- * then bounds it). Then checking them again gives the same answer.
+ * Whether these very signature bytes of leaf seq of s's log with this hash
+ * were checked (or made) in this process under a key s still trusts for
+ * seq: a key of s's keyring equal to the one that verified them (the same
+ * public key), live at seq (a distrust since then bounds it). Then checking
+ * them again gives the same answer: the signature is a function of the
+ * origin, seq, hash and public key alone.
  */
 static bool seen(const lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
 		 const uint8_t *sig, size_t sig_len)
 {
-	const struct seen_slot *e = s->seen != NULL ? &s->seen[seq % SEEN_SLOTS] : NULL;
-	if (e == NULL || e->seq1 != seq + 1 || !lsec_ct_equal(e->hash, hash, 32) ||
-	    sig == NULL || sig_len != LSEC_AUDIT_LEAF_SIG_LEN ||
-	    !lsec_ct_equal(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN)) {
+	bool ok = false;
+	if (sig == NULL || sig_len != LSEC_AUDIT_LEAF_SIG_LEN) {
 		return false;
 	}
-	for (size_t i = 0; i < s->trust.n; i++) {
-		if (s->trust.k[i].pub == e->by) {
-			return lsec_audit__key_live(&s->trust.k[i], seq);
+	pthread_mutex_lock(&seen_mu);
+	const struct seen_slot *e = seen_table != NULL ? &seen_table[seq % SEEN_SLOTS] : NULL;
+	if (e != NULL && e->seq1 == seq + 1 && lsec_ct_equal(e->origin, s->origin_sha256, 32) &&
+	    lsec_ct_equal(e->hash, hash, 32) && lsec_ct_equal(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN)) {
+		for (size_t i = 0; i < s->trust.n && !ok; i++) {
+			if (s->trust.k[i].pub == e->by || EVP_PKEY_eq(s->trust.k[i].pub, e->by) == 1) {
+				ok = lsec_audit__key_live(&s->trust.k[i], seq);
+			}
 		}
 	}
-	return false;
-}
-
-/*
- * What every signer of the process saw: the sockets of a gang each hold a
- * registry handle and a signer of their own, and each would otherwise check
- * again every leaf another socket signed. A slot names the log (the SHA-256
- * of its origin), the position, the leaf hash, the signature bytes and the
- * public key that verified or made them (its raw bytes: never a private
- * key). A signer takes a slot only when all of these are the very same and
- * the key is one it trusts itself, live at seq (compared by value: each
- * handle has its own copy of the keys); then checking the signature again
- * gives the same answer. Slot seq % SHARED_SLOTS.
- */
-struct shared_slot {
-	uint64_t seq1; /* seq + 1; 0: empty */
-	uint8_t origin[32];
-	uint8_t hash[32];
-	uint8_t sig[LSEC_AUDIT_LEAF_SIG_LEN];
-	uint8_t by[32]; /* the Ed25519 public key that verified or made them */
-};
-#define SHARED_SLOTS ((size_t)1 << 12)
-static struct shared_slot shared_seen[SHARED_SLOTS];
-static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* The raw Ed25519 public key of key into out; false for any other key. */
-static bool raw_public(uint8_t out[32], const EVP_PKEY *key)
-{
-	size_t len = 32;
-	return EVP_PKEY_is_a(key, "ED25519") && EVP_PKEY_get_raw_public_key(key, out, &len) == 1 &&
-	       len == 32;
+	pthread_mutex_unlock(&seen_mu);
+	return ok;
 }
 
 /* Remembers that sig (LSEC_AUDIT_LEAF_SIG_LEN bytes) by key by of s's keyring signs leaf seq. */
 static void saw(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32], const uint8_t *sig,
 		EVP_PKEY *by)
 {
-	if (s->seen == NULL && (s->seen = lsec_calloc(SEEN_SLOTS, sizeof(*s->seen))) == NULL) {
-		return; /* nothing remembered: each signature is checked again */
-	}
-	struct seen_slot *e = &s->seen[seq % SEEN_SLOTS];
-	EVP_PKEY *ref = key_ref(by);
+	EVP_PKEY *ref = key_ref(by), *old = NULL;
 	if (ref == NULL) {
 		return;
 	}
-	EVP_PKEY_free(e->by);
-	e->seq1 = seq + 1;
-	memcpy(e->hash, hash, 32);
-	memcpy(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
-	e->by = ref;
-	uint8_t pub[32];
-	if (!raw_public(pub, by)) {
-		return; /* not shared: other signers check it themselves */
+	pthread_mutex_lock(&seen_mu);
+	if (seen_table == NULL) {
+		seen_table = lsec_calloc(SEEN_SLOTS, sizeof(*seen_table));
 	}
-	pthread_mutex_lock(&shared_mu);
-	struct shared_slot *g = &shared_seen[seq % SHARED_SLOTS];
-	g->seq1 = seq + 1;
-	memcpy(g->origin, s->origin_sha256, 32);
-	memcpy(g->hash, hash, 32);
-	memcpy(g->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
-	memcpy(g->by, pub, 32);
-	pthread_mutex_unlock(&shared_mu);
-}
-
-/*
- * Whether another signer of the process saw these very signature bytes of
- * leaf seq of s's log with this hash, verified or made by a key s trusts,
- * live at seq (shared_seen); then s remembers them as its own.
- */
-static bool seen_shared(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
-			const uint8_t *sig, size_t sig_len)
-{
-	uint8_t by[32], pub[32];
-	bool found = false, ok = false;
-	if (sig == NULL || sig_len != LSEC_AUDIT_LEAF_SIG_LEN) {
-		return false;
+	if (seen_table == NULL) {
+		old = ref; /* nothing remembered: each signature is checked again */
+	} else {
+		struct seen_slot *e = &seen_table[seq % SEEN_SLOTS];
+		old = e->by;
+		e->seq1 = seq + 1;
+		memcpy(e->origin, s->origin_sha256, 32);
+		memcpy(e->hash, hash, 32);
+		memcpy(e->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN);
+		e->by = ref;
 	}
-	pthread_mutex_lock(&shared_mu);
-	const struct shared_slot *g = &shared_seen[seq % SHARED_SLOTS];
-	if (g->seq1 == seq + 1 && lsec_ct_equal(g->origin, s->origin_sha256, 32) &&
-	    lsec_ct_equal(g->hash, hash, 32) &&
-	    lsec_ct_equal(g->sig, sig, LSEC_AUDIT_LEAF_SIG_LEN)) {
-		memcpy(by, g->by, 32);
-		found = true;
-	}
-	pthread_mutex_unlock(&shared_mu);
-	for (size_t i = 0; found && i < s->trust.n && !ok; i++) {
-		if (raw_public(pub, s->trust.k[i].pub) && lsec_ct_equal(pub, by, 32) &&
-		    lsec_audit__key_live(&s->trust.k[i], seq)) {
-			saw(s, seq, hash, sig, s->trust.k[i].pub);
-			ok = true;
-		}
-	}
-	return ok;
+	pthread_mutex_unlock(&seen_mu);
+	EVP_PKEY_free(old);
 }
 
 int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8_t hash[32],
@@ -585,7 +527,7 @@ int lsec_audit__signer_sig_check(lsec_audit_signer *s, uint64_t seq, const uint8
 {
 	int rc = 0;
 	size_t by = SIZE_MAX;
-	if (seen(s, seq, hash, sig, sig_len) || seen_shared(s, seq, hash, sig, sig_len)) {
+	if (seen(s, seq, hash, sig, sig_len)) {
 		goto out;
 	}
 	LSEC_TRY(sig_check(&by, &s->trust, s->origin, seq, hash, sig, sig_len, err));
@@ -604,7 +546,7 @@ int lsec_audit__signer_sig_known(lsec_audit_signer *s, uint64_t seq, const uint8
 	size_t len = 0;
 	bool ok = false;
 	size_t by = SIZE_MAX;
-	if (seen(s, seq, hash, sig, sig_len) || seen_shared(s, seq, hash, sig, sig_len)) {
+	if (seen(s, seq, hash, sig, sig_len)) {
 		goto out;
 	}
 	if (sig != NULL && sig_len == LSEC_AUDIT_LEAF_SIG_LEN) {

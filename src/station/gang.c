@@ -7,9 +7,11 @@
  */
 #include "station/station_int.h"
 
+#include <errno.h>
 #include <glob.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -30,6 +32,9 @@ typedef struct gang {
 	bool dry_run;
 	bool *skipped;
 	char (*plans)[512];
+	/* The tail bound (tail_main): told to end, under mu, when the sockets are done. */
+	pthread_cond_t done_cv;
+	bool done;
 } gang;
 
 typedef struct sock {
@@ -173,6 +178,81 @@ static void *sock_main(void *arg)
 }
 
 /*
+ * The tail bound. Every lookup of a leaf after the latest checkpoint reads,
+ * hashes and signature-checks each leaf after it (the tail; docs/audit-log.md),
+ * and each ship gate signs a checkpoint. While no unit reaches its ship gate
+ * (a gang starting: on 64 sockets about 5,000 leaves before the first ships)
+ * the tail grows with the sockets, and so does every lookup of every socket.
+ * So while the sockets build, one more thread with its own station handle
+ * signs a checkpoint whenever TAIL_MAX leaves were written since the latest
+ * one (as lsec_station_checkpoint: every leaf in it signature-checked first).
+ * A checkpoint it cannot sign ends it: the ship gates then refuse with the
+ * reason.
+ */
+#define TAIL_MAX 256
+#define TAIL_POLL_MS 50
+
+static int count_leaf(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
+		      const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
+{
+	(void)seq, (void)unit, (void)leaf, (void)len, (void)leaf_hash, (void)sig, (void)sig_len,
+		(void)err;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* Whether TAIL_MAX leaves follow the latest checkpoint (reads at most that many rows). */
+static int tail_full(bool *full, lsec_store *store, lsec_err *err)
+{
+	int rc = 0;
+	uint64_t size = 0, n = 0;
+	uint8_t root[32];
+	lsec_err e = LSEC_ERR_INIT;
+	rc = lsec_store_checkpoint_latest(&size, root, NULL, NULL, store, &e);
+	if (rc < 0 && rc != LSEC_E_NOTFOUND) {
+		*err = e;
+		goto out;
+	}
+	rc = 0;
+	LSEC_TRY(lsec_store_leaf_foreach(store, size, size + TAIL_MAX, count_leaf, &n, err));
+	*full = n >= TAIL_MAX;
+out:
+	return rc;
+}
+
+static void *tail_main(void *arg)
+{
+	gang *g = arg;
+	lsec_station *st = NULL;
+	lsec_err e = LSEC_ERR_INIT;
+	bool full = false;
+	int rc = lsec_station_open(&st, g->cfg, &e);
+	pthread_mutex_lock(&g->mu);
+	while (rc == 0 && !g->done) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += TAIL_POLL_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!g->done && pthread_cond_timedwait(&g->done_cv, &g->mu, &until) != ETIMEDOUT) {
+		}
+		if (g->done) {
+			break;
+		}
+		pthread_mutex_unlock(&g->mu);
+		rc = tail_full(&full, st->store, &e);
+		if (rc == 0 && full) {
+			rc = lsec_station_checkpoint(st, &e);
+		}
+		pthread_mutex_lock(&g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+	lsec_station_close(st);
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
+/*
  * Counts one failure at (sop, step): the count of an existing entry, else a
  * new entry after the last one of the same sop (at the end for a new sop),
  * so the failures stay grouped by sop in the order they first failed.
@@ -275,7 +355,8 @@ static int gang_run(lsec_station_gang_summary **out, const lsec_station_config *
 	int rc = 0;
 	gang g;
 	sock *socks = NULL;
-	pthread_t *th = NULL;
+	pthread_t *th = NULL, tail_th;
+	bool tail_started = false;
 	unsigned started = 0;
 	lsec_station_gang_summary *sum = NULL;
 	uint64_t t0 = lsec_time_mono_ms();
@@ -288,6 +369,7 @@ static int gang_run(lsec_station_gang_summary **out, const lsec_station_config *
 	g.uris = uris;
 	g.n = n;
 	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.done_cv, NULL);
 	g.fx = fx;
 	g.dry_run = dry_run;
 	g.res = lsec_calloc(n, sizeof(*g.res));
@@ -313,8 +395,18 @@ static int gang_run(lsec_station_gang_summary **out, const lsec_station_config *
 		}
 		started++;
 	}
+	if (sockets > 1 && cfg->station_key != NULL && !dry_run) {
+		tail_started = pthread_create(&tail_th, NULL, tail_main, &g) == 0;
+	}
 	for (unsigned k = 0; k < started; k++) {
 		pthread_join(th[k], NULL);
+	}
+	if (tail_started) {
+		pthread_mutex_lock(&g.mu);
+		g.done = true;
+		pthread_cond_signal(&g.done_cv);
+		pthread_mutex_unlock(&g.mu);
+		pthread_join(tail_th, NULL);
 	}
 	LSEC_ENSURE(started == sockets, LSEC_E_INTERNAL, "cannot start socket %u", started + 1);
 	for (unsigned k = 0; k < sockets; k++) {
@@ -349,6 +441,7 @@ out:
 	lsec_free(g.plans);
 	if (g.cfg != NULL) {
 		pthread_mutex_destroy(&g.mu);
+		pthread_cond_destroy(&g.done_cv);
 	}
 	return rc;
 }

@@ -274,7 +274,9 @@ static void test_audit_sign__other_stations_leaves_need_trust(void **state)
 	lsec_audit_signer_attach(st2, signer_for(LSEC_TEST_LINE, "st-2", k2));
 	record(st2, "SN-B");
 	lsec_store_close(st2);
-	/* Not trusted: its leaf stops the checkpoint. */
+	/* Not trusted: its leaf stops the checkpoint (st-2's signer, in this very process, made
+	 * and remembered its signature: what one signer checked counts for another only under a
+	 * key the other trusts). */
 	checkpoint(db->st, LSEC_E_AUDIT_LEAF_SIGNATURE, "leaf 1 is bad");
 	/* Trusted (as a stations.pub would make it): covered. */
 	lsec_audit_signer *s = signer_for(LSEC_TEST_LINE, LSEC_TEST_STATION,
