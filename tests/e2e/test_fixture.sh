@@ -11,7 +11,8 @@
 # and a socket binding none whose server reports another socket's, are
 # skipped, not built, and each skip is a device.identify leaf; (vi) `serial:
 # scan` on a probe takes a registered unit's serial from the registry by
-# its UID (dry run and build), and refuses an unregistered unit; (vii) with
+# its UID (dry run and build), and refuses an unregistered unit; a dry run
+# takes a new unit's product as the build does (--product); (vii) with
 # the release revoked the fixture run stops the line (exit 9) as a
 # --devices run does. On SQLite and PostgreSQL.
 set -uo pipefail
@@ -177,6 +178,19 @@ run_suite() { # run_suite LABEL [init options]
 	expect 0 "serial: scan of an unregistered unit" "$L" line --as olga --batch --fixture scan9.yaml --json
 	has 'no unit of UID [0-9a-f]* is registered; pass the serial' out.txt \
 		"the unregistered unit is refused, naming what to give"
+	# A dry run takes a new unit's product as the build does: on a line of two products,
+	# none without --product, and the one --product names.
+	cp line/line.yaml line.yaml.one
+	printf '  - id: meter\n    target: "sim://"\n' >>line/line.yaml
+	{ echo "fixture: 1"; echo "sockets:"; sock 1 "$port_9" JIG-9 unit-009; } >new9.yaml
+	expect 0 "a dry run of a new unit on a line of two products" "$L" line --as olga --batch \
+		--fixture new9.yaml --dry-run --json
+	has "builds 2 products .*name the unit's product with --product" out.txt \
+		"the dry run asks for the product, as the build would"
+	expect 0 "a dry run with --product meter" "$L" line --as olga --batch --fixture new9.yaml \
+		--dry-run --product meter --json
+	has "no approved release of product 'meter'" out.txt "the dry run plans the product named"
+	cp line.yaml.one line/line.yaml
 	stop_servers
 
 	# (vii) The release revoked: the fixture run stops the line, as --devices does.
