@@ -541,6 +541,11 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_KEYS "keys"                 /* array of {key-sha256, key-state} */
 #define LSEC_EV_UNIT_STATE "unit-state"     /* the state the leaf's unit moved to */
 #define LSEC_EV_UID "uid"                   /* hex UID the device reported */
+#define LSEC_EV_SOCKET "socket"             /* a fixture's socket number */
+#define LSEC_EV_PROBE "probe"               /* a probe's device URI (rsp://HOST:PORT...) */
+#define LSEC_EV_PROBE_SERIAL "probe-serial" /* the serial a probe's server reported ("": none) */
+/* the probe serial the fixture file binds to the socket ("": none) */
+#define LSEC_EV_EXPECTED_PROBE_SERIAL "expected-probe-serial"
 #define LSEC_EV_PRODUCT "product"
 #define LSEC_EV_VERSION "version"           /* a release's version */
 #define LSEC_EV_IMAGE_SHA256 "image-sha256" /* SHA-256 of a signed firmware image */

@@ -11,7 +11,12 @@
 
 #include <stdio.h>
 
-/* The unit's serial and state from the registry (by UID), without registering it. */
+/*
+ * The unit's serial, state and product as a build's identification takes
+ * them (lsec_station__unit_serial, lsec_station__new_unit_product; the
+ * registered product checked by lsec_station__device_open), without
+ * registering it.
+ */
 static int dry_identify(lsec_station__run *r, lsec_unit_state *state, const char *uri,
 			const char *serial, lsec_err *err)
 {
@@ -20,13 +25,9 @@ static int dry_identify(lsec_station__run *r, lsec_unit_state *state, const char
 	lsec_err e = LSEC_ERR_INIT;
 	char fallback[LSEC_STORE_NAME_MAX + 1];
 	bool uid_known = lsec_store_unit_get_by_uid(&by_uid, r->st->store, r->uid_hex, &e) == 0;
-	if (serial == NULL && uid_known) {
-		serial = by_uid.serial;
-	}
 	if (serial == NULL) {
-		const char *p = strrchr(uri, '/');
-		p = p != NULL ? p + 1 : uri;
-		snprintf(fallback, sizeof(fallback), "%.*s", (int)strcspn(p, ".?"), p);
+		LSEC_TRY(lsec_station__unit_serial(fallback, sizeof(fallback), r->st, uri, r->uid_hex,
+						   err));
 		serial = fallback;
 	}
 	snprintf(r->serial, sizeof(r->serial), "%s", serial);
@@ -37,10 +38,13 @@ static int dry_identify(lsec_station__run *r, lsec_unit_state *state, const char
 		    "dry run: unit '%s' at '%s' would be refused: its UID %s is held by unit '%s'",
 		    r->serial, uri, r->uid_hex, uid_known ? by_uid.serial : r->serial);
 	*state = uid_known ? by_uid.state : LSEC_UNIT_NEW;
-	LSEC_ENSURE(uid_known || r->st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
-		    "dry run: unit '%s' would be registered, but the line has no product", r->serial);
-	snprintf(r->product, sizeof(r->product), "%s",
-		 uid_known ? by_uid.product : r->st->cfg->products[0].id);
+	if (uid_known) {
+		snprintf(r->product, sizeof(r->product), "%s", by_uid.product);
+	} else {
+		const char *product = NULL;
+		LSEC_TRY(lsec_station__new_unit_product(&product, r->st, r->serial, err));
+		snprintf(r->product, sizeof(r->product), "%s", product);
+	}
 out:
 	return rc;
 }
@@ -115,9 +119,9 @@ int lsec_station_dry_run(char *plan, size_t cap, lsec_station *st, const char *u
 	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given");
 	r.st = st;
 	snprintf(r.socket, sizeof(r.socket), "%u", st->cfg->socket);
-	LSEC_TRY(lsec_device_open(&r.tgt, uri, err));
-	LSEC_TRY(lsec_device_info_get(&r.info, r.tgt, err));
-	lsec_hex_encode(r.uid_hex, r.info.uid, LSEC_DEVICE_UID_LEN);
+	r.dry_run = true;
+	/* The early chip check of a build, its refusal not recorded. */
+	LSEC_TRY(lsec_station__device_open(&r, uri, serial, err));
 	LSEC_TRY(dry_identify(&r, &state, uri, serial, err));
 	LSEC_TRY(lsec_buf_printf(&b, err, "unit %s (UID %s, chip %s, %s): ", r.serial, r.uid_hex,
 				 r.info.chip_id, lsec_unit_state_name(state)));

@@ -215,17 +215,10 @@ static void expand(char *out, size_t cap, const lsec_station__run *r, const char
 
 /*
  * The serial printed on the unit's label when none is given: the name of
- * the unit file a sim: URI names. Any other URI (rsp://HOST:PORT: a probe)
- * names no unit, so the serial must be given.
+ * the unit file a sim: URI names.
  */
-static int default_serial(char *out, size_t cap, const char *uri, lsec_err *err)
+static int default_serial(char *out, size_t cap, const char *uri)
 {
-	int rc = 0;
-	LSEC_ENSURE(strncmp(uri, "sim:", 4) == 0, LSEC_E_USAGE,
-		    "cannot name the unit at '%s': its URI names no unit file to take the serial "
-		    "from; pass the serial on the unit's label (--serial SN, or the gang's serial "
-		    "source)",
-		    uri);
 	const char *p = strrchr(uri, '/');
 	p = p ? p + 1 : (strchr(uri, ':') ? strchr(uri, ':') + 1 : uri);
 	size_t n = strcspn(p, ".?");
@@ -234,6 +227,66 @@ static int default_serial(char *out, size_t cap, const char *uri, lsec_err *err)
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
+	return 0;
+}
+
+int lsec_station__unit_serial(char *out, size_t cap, lsec_station *st, const char *uri,
+			      const char *uid_hex, lsec_err *err)
+{
+	int rc = 0;
+	lsec_device *t = NULL;
+	lsec_device_info info;
+	lsec_store_unit unit;
+	lsec_err e = LSEC_ERR_INIT;
+	json_t *leaves = NULL;
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	if (strncmp(uri, "sim:", 4) == 0) { /* lint:ok */
+		return default_serial(out, cap, uri);
+	}
+	if (uid_hex == NULL) {
+		LSEC_TRY(lsec_device_open(&t, uri, err));
+		LSEC_TRY(lsec_device_info_get(&info, t, err));
+		lsec_hex_encode(uid, info.uid, LSEC_DEVICE_UID_LEN);
+		uid_hex = uid;
+	}
+	LSEC_ENSURE(lsec_store_unit_get_by_uid(&unit, st->store, uid_hex, &e) == 0, LSEC_E_USAGE,
+		    "cannot name the unit at '%s': its URI names no unit file and no unit of UID %s "
+		    "is registered; pass the serial on the unit's label (--serial SN, or the "
+		    "fixture file's serial)",
+		    uri, uid_hex);
+	/* The row's serial names the unit only while its UID is the one its leaf registered. */
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, unit.serial, err));
+	LSEC_TRY(lsec_station__unit_uid_check(leaves, &unit, err));
+	LSEC_ENSURE(strlen(unit.serial) < cap, LSEC_E_LIMIT, "serial '%s' is too long", unit.serial);
+	memcpy(out, unit.serial, strlen(unit.serial) + 1);
+out:
+	json_decref(leaves);
+	lsec_device_close(t);
+	return rc;
+}
+
+int lsec_station__new_unit_product(const char **out, lsec_station *st, const char *serial,
+				   lsec_err *err)
+{
+	int rc = 0;
+	char names[512];
+	*out = NULL;
+	LSEC_ENSURE(st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
+		    "cannot register unit '%s': line '%s' has no product; add one to "
+		    "line.yaml's products",
+		    serial, st->cfg->line_id);
+	if (st->cfg->product != NULL) {
+		LSEC_TRY(lsec_station__require_product(st, st->cfg->product, "register a new unit",
+						       err));
+		*out = st->cfg->product;
+		goto out;
+	}
+	LSEC_ENSURE(st->cfg->nproducts == 1, LSEC_E_STATION_CONFIG,
+		    "cannot register unit '%s': line '%s' builds %zu products (%s): name the "
+		    "unit's product with --product; nothing was written to the unit",
+		    serial, st->cfg->line_id, st->cfg->nproducts,
+		    lsec_station__product_names(names, sizeof(names), st));
+	*out = st->cfg->products[0].id;
 out:
 	return rc;
 }
@@ -247,12 +300,17 @@ int lsec_station__device_open(lsec_station__run *r, const char *uri, const char 
 	lsec_err e = LSEC_ERR_INIT;
 	const char *product = st->cfg->nproducts > 0 ? st->cfg->products[0].id : NULL;
 	const lsec_station_product *p = NULL;
-	json_t *ev = NULL;
+	json_t *ev = NULL, *leaves = NULL;
 	LSEC_TRY(lsec_device_open(&r->tgt, uri, err));
 	LSEC_TRY(lsec_device_info_get(&r->info, r->tgt, err));
 	lsec_hex_encode(r->uid_hex, r->info.uid, LSEC_DEVICE_UID_LEN);
 	if (lsec_store_unit_get_by_uid(&unit, st->store, r->uid_hex, &e) == 0) {
+		/* The product the unit's leaf registered, not one its row was given by SQL. */
+		LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, unit.serial, err));
+		LSEC_TRY(lsec_station__unit_product_check(leaves, &unit, err));
 		product = unit.product;
+	} else if (st->cfg->product != NULL) {
+		product = st->cfg->product; /* a new unit registered as --product names */
 	}
 	for (size_t i = 0; product != NULL && i < st->cfg->nproducts; i++) {
 		if (lsec_station__eq(st->cfg->products[i].id, product)) {
@@ -268,7 +326,7 @@ int lsec_station__device_open(lsec_station__run *r, const char *uri, const char 
 		ev = json_pack("{s:s,s:s,s:s,s:s?,s:s}", LSEC_EV_UID, r->uid_hex, LSEC_EV_PRODUCT,
 			       p->id, "family", p->family, "revision", p->revision, "target", uri);
 		lsec_err ignored = LSEC_ERR_INIT;
-		if (ev != NULL) {
+		if (ev != NULL && !r->dry_run) {
 			(void)lsec_station__record(st, serial != NULL ? serial : r->uid_hex,
 						   "device.identify", "wrong-chip-refused", ev,
 						   &ignored);
@@ -282,6 +340,7 @@ int lsec_station__device_open(lsec_station__run *r, const char *uri, const char 
 	}
 out:
 	json_decref(ev);
+	json_decref(leaves);
 	return rc;
 }
 
@@ -326,7 +385,8 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 	bool uid_known, serial_known;
 	char fallback[LSEC_IDENT_MAX + 2];
 	if (serial == NULL) {
-		LSEC_TRY(default_serial(fallback, sizeof(fallback), uri, err));
+		LSEC_TRY(lsec_station__unit_serial(fallback, sizeof(fallback), st, uri, r->uid_hex,
+						   err));
 		serial = fallback;
 	}
 	LSEC_TRY(lsec_ident_check(serial, "unit serial", err));
@@ -379,24 +439,8 @@ static int identify_unit(lsec_station__run *r, const char *uri, const char *seri
 				  "unit already holds a key or certificate in slot 0",
 				  r->serial, uri);
 		}
-		LSEC_ENSURE(st->cfg->nproducts > 0, LSEC_E_STATION_CONFIG,
-			    "cannot register unit '%s': line '%s' has no product; add one to "
-			    "line.yaml's products",
-			    r->serial, st->cfg->line_id);
-		const char *product = st->cfg->products[0].id;
-		if (st->cfg->product != NULL) {
-			LSEC_TRY(lsec_station__require_product(st, st->cfg->product,
-							       "register a new unit", err));
-			product = st->cfg->product;
-		} else if (st->cfg->nproducts > 1) {
-			char names[512];
-			LSEC_BAIL(LSEC_E_STATION_CONFIG,
-				  "cannot register unit '%s': line '%s' builds %zu products (%s): "
-				  "name the unit's product with --product; nothing was written to "
-				  "the unit",
-				  r->serial, st->cfg->line_id, st->cfg->nproducts,
-				  lsec_station__product_names(names, sizeof(names), st));
-		}
+		const char *product = NULL;
+		LSEC_TRY(lsec_station__new_unit_product(&product, st, r->serial, err));
 		ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_UID, r->uid_hex, LSEC_EV_PRODUCT,
 			       product, "chip", r->info.chip_id, LSEC_EV_UNIT_STATE,
 			       lsec_unit_state_name(LSEC_UNIT_NEW));
@@ -761,6 +805,11 @@ static int attempt(lsec_station__run *r, const char *person, lsec_err *why, lsec
 	if (arc == 0 && s->witness != NULL && !sign_first) {
 		arc = witness_step(&witness, r, person, why);
 	}
+	if (arc != 0) {
+		/* A retry that only met the session the first failure left failed is classed by it. */
+		why->code = lsec_station__failure_cause(r->step_cause, why->code);
+		r->step_cause = r->step_cause != 0 ? r->step_cause : why->code;
+	}
 	lsec_station__crash_point(sop_name(r), s->id, "acted");
 	LSEC_TRY(record_outcome(r, step_id, person, witness, arc == 0, why, err));
 	lsec_station__crash_point(sop_name(r), s->id, "done");
@@ -990,6 +1039,7 @@ static int run_steps(lsec_station_result *res, lsec_station__run *r, lsec_err *e
 		LSEC_TRY(step_person(&person, r, s->who, err));
 		progress(r, s->id, NULL);
 		bool again = false; /* the one automatic retry of a transient failure */
+		r->step_cause = 0;
 		for (unsigned k = 0; k <= s->retry + (again ? 1u : 0u); k++) {
 			lsec_err_clear(&why);
 			if (k > 0 && r->tgt != NULL && lsec_device_failed(r->tgt)) {
@@ -1084,6 +1134,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, r->st->store, r->serial, err));
 	LSEC_TRY(lsec_station__unit_state_check(leaves, &unit, err));
 	LSEC_TRY(lsec_station__unit_uid_check(leaves, &unit, err));
+	LSEC_TRY(lsec_station__unit_product_check(leaves, &unit, err));
 	LSEC_ENSURE(lsec_station__eq(lsec_unit_state_name(unit.state), state_from[kind]),
 		    LSEC_E_STATION_WRONG_STATE,
 		    "cannot run SOP '%s' on unit '%s': it is %s, the SOP starts from %s",
@@ -1132,7 +1183,7 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 	if (serial != NULL) {
 		snprintf(sn, sizeof(sn), "%s", serial);
 	} else {
-		LSEC_TRY(default_serial(sn, sizeof(sn), uri, err));
+		LSEC_TRY(lsec_station__unit_serial(sn, sizeof(sn), st, uri, NULL, err));
 	}
 	/*
 	 * The witnesses of every SOP still to run are here before the first

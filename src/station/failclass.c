@@ -53,6 +53,11 @@ lsec_station_failure_class lsec_station_failure_classify(int code)
 	return LSEC_FAILURE_PERMANENT;
 }
 
+int lsec_station__failure_cause(int first, int code)
+{
+	return code == LSEC_E_TGT_FAILED && first < 0 ? first : code;
+}
+
 const char *lsec_station_failure_class_name(lsec_station_failure_class c)
 {
 	switch (c) {

@@ -167,6 +167,47 @@ static int text(fctx *c, char **out, struct fy_node *n, const char *field, size_
 	return 0;
 }
 
+
+/*
+ * The server a probe URI names, spelt one way: "HOST:PORT" of an rsp://
+ * URI, the host lowercased, the port without leading zeros, and every
+ * spelling of the loopback host (localhost, 127.x.x.x, ::1, [::1]) as
+ * "loopback"; a sim: URI as it is. Two probes of one key are one server.
+ */
+static void probe_key(char *out, size_t cap, const char *probe)
+{
+	if (strncmp(probe, "rsp://", 6) != 0) { /* lint:ok */
+		snprintf(out, cap, "%s", probe);
+		return;
+	}
+	const char *h = probe + 6;
+	size_t n = strcspn(h, "?/");
+	const char *colon = memrchr(h, ':', n);
+	size_t hlen = colon != NULL ? (size_t)(colon - h) : n;
+	const char *port = colon != NULL ? colon + 1 : "";
+	size_t plen = colon != NULL ? n - hlen - 1 : 0;
+	char host[256];
+	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)hlen, h);
+	for (char *p = host; *p != '\0'; p++) {
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	}
+	bool dotted = strncmp(host, "127.", 4) == 0 && /* lint:ok */
+		      strspn(host, "0123456789.") == strlen(host);
+	if (dotted || strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || /* lint:ok */
+	    strcmp(host, "0:0:0:0:0:0:0:1") == 0) { /* lint:ok */
+		snprintf(host, sizeof(host), "loopback");
+	}
+	while (plen > 1 && port[0] == '0') {
+		port++;
+		plen--;
+	}
+	snprintf(out, cap, "%s:%.*s", host, (int)plen, port);
+}
+
 static int read_socket(fctx *c, lsec_station_fixture *f, struct fy_node *item, size_t idx)
 {
 	int rc = 0;
@@ -225,6 +266,15 @@ static int read_socket(fctx *c, lsec_station_fixture *f, struct fy_node *item, s
 		if (strcmp(o->probe, s->probe) == 0) { /* lint:ok */
 			return ferr(c, v[1], "probe", "probe '%.80s' is bound to sockets %u and %u",
 				    s->probe, o->socket, s->socket);
+		}
+		char ka[320], kb[320];
+		probe_key(ka, sizeof(ka), o->probe);
+		probe_key(kb, sizeof(kb), s->probe);
+		if (strcmp(ka, kb) == 0) { /* lint:ok */
+			return ferr(c, v[1], "probe",
+				    "probe '%.80s' of socket %u names the server of socket %u's probe "
+				    "'%.80s' (%s): give each probe one spelling of its host and port",
+				    s->probe, s->socket, o->socket, o->probe, kb);
 		}
 		if (o->probe_serial != NULL && s->probe_serial != NULL &&
 		    strcmp(o->probe_serial, s->probe_serial) == 0) { /* lint:ok */

@@ -45,46 +45,101 @@ typedef struct sock {
 	lsec_err err;
 } sock;
 
+/* The socket of the fixture file other than e whose probe serial is serial, or NULL. */
+static const lsec_station_fixture_socket *probe_owner(const lsec_station_fixture *fx,
+						      const lsec_station_fixture_socket *e,
+						      const char *serial)
+{
+	for (size_t i = 0; i < lsec_station_fixture_count(fx); i++) {
+		const lsec_station_fixture_socket *o = lsec_station_fixture_at(fx, i);
+		if (o != e && o->probe_serial != NULL && lsec_station__eq(o->probe_serial, serial)) {
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Whether socket e's probe is the one the fixture file binds there, by the
+ * serial its server reports: 0 when it is (or the file binds none and the
+ * serial is no other socket's), 1 when the socket is to be skipped (why
+ * says so), < 0 when the server cannot be reached (a transient failure). A
+ * socket bound to a probe serial whose server reports none, or answers the
+ * question with an error, is not verified and is skipped too.
+ */
+static int probe_check(const lsec_station_fixture *fx, const lsec_station_fixture_socket *e,
+		       char *reported, size_t rcap, char *why, size_t cap, lsec_err *err)
+{
+	lsec_err perr = LSEC_ERR_INIT;
+	const char *file = lsec_station_fixture_file(fx);
+	int prc = lsec_device_probe_serial(reported, rcap, e->probe, &perr);
+	if (prc < 0) {
+		reported[0] = '\0';
+		if (lsec_station_failure_classify(prc) == LSEC_FAILURE_TRANSIENT) {
+			*err = perr; /* a server that cannot be reached: reseat, retry */
+			return prc;
+		}
+		if (e->probe_serial == NULL) {
+			return 0; /* the build meets the probe and says what is wrong */
+		}
+		snprintf(why, cap,
+			 "cannot verify probe: socket %u's server at %s did not report its probe "
+			 "serial (%.300s); %s binds probe %s there",
+			 e->socket, e->probe, perr.msg, file, e->probe_serial);
+		return 1;
+	}
+	if (e->probe_serial != NULL && reported[0] == '\0') {
+		snprintf(why, cap,
+			 "cannot verify probe: socket %u's server at %s reports no probe serial; %s "
+			 "binds probe %s there (start the server with its probe serial)",
+			 e->socket, e->probe, file, e->probe_serial);
+		return 1;
+	}
+	if (reported[0] == '\0' || lsec_station__eq(reported, e->probe_serial)) {
+		return 0;
+	}
+	const lsec_station_fixture_socket *o = probe_owner(fx, e, reported);
+	if (o != NULL) {
+		snprintf(why, cap,
+			 "wrong probe: socket %u's server at %s reports probe %s, which %s binds to "
+			 "socket %u (expected probe %s)",
+			 e->socket, e->probe, reported, file, o->socket,
+			 e->probe_serial ? e->probe_serial : "none");
+		return 1;
+	}
+	if (e->probe_serial == NULL) {
+		return 0;
+	}
+	snprintf(why, cap,
+		 "probe not in the fixture file: socket %u's server at %s reports probe %s, which "
+		 "%s does not name (expected probe %s)",
+		 e->socket, e->probe, reported, file, e->probe_serial);
+	return 1;
+}
+
 /*
  * Whether the unit at socket e's probe is the one the fixture file binds
  * there: 0 when it is (or cannot be told), 1 when it is to be skipped (why
- * says so), < 0 when the probe cannot be reached (a transient failure).
+ * says so; a device.identify leaf of outcome skipped records it), < 0 when
+ * the probe cannot be reached (a transient failure).
  */
 static int fixture_check(lsec_station *st, const lsec_station_fixture *fx,
 			 const lsec_station_fixture_socket *e, char *why, size_t cap, lsec_err *err)
 {
 	int rc = 0;
-	char reported[80];
+	char reported[80] = "";
 	lsec_device *t = NULL;
 	lsec_device_info info;
 	lsec_store_unit unit;
 	lsec_err quiet = LSEC_ERR_INIT;
-	char uid[2 * LSEC_DEVICE_UID_LEN + 1];
+	char uid[2 * LSEC_DEVICE_UID_LEN + 1] = "";
+	json_t *ev = NULL;
 	const char *file = lsec_station_fixture_file(fx);
 	if (strncmp(e->probe, "rsp://", 6) == 0) { /* lint:ok */
-		LSEC_TRY(lsec_device_probe_serial(reported, sizeof(reported), e->probe, err));
-		if (reported[0] != '\0' && e->probe_serial != NULL &&
-		    !lsec_station__eq(reported, e->probe_serial)) {
-			for (size_t i = 0; i < lsec_station_fixture_count(fx); i++) {
-				const lsec_station_fixture_socket *o = lsec_station_fixture_at(fx, i);
-				if (o != e && o->probe_serial != NULL &&
-				    lsec_station__eq(o->probe_serial, reported)) {
-					snprintf(why, cap,
-						 "wrong probe: socket %u's server at %s reports probe "
-						 "%s, which %s binds to socket %u (expected probe %s)",
-						 e->socket, e->probe, reported, file, o->socket,
-						 e->probe_serial);
-					return 1;
-				}
-			}
-			snprintf(why, cap,
-				 "probe not in the fixture file: socket %u's server at %s reports probe "
-				 "%s, which %s does not name (expected probe %s)",
-				 e->socket, e->probe, reported, file, e->probe_serial);
-			return 1;
-		}
+		rc = probe_check(fx, e, reported, sizeof(reported), why, cap, err);
+		LSEC_TRY(rc);
 	}
-	if (e->serial == NULL) {
+	if (rc != 0 || e->serial == NULL) {
 		goto out;
 	}
 	/* A registered unit seen here under another serial sits behind the wrong probe. */
@@ -101,7 +156,40 @@ static int fixture_check(lsec_station *st, const lsec_station_fixture *fx,
 	}
 out:
 	lsec_device_close(t);
+	if (rc == 1) {
+		/* Recorded as a refused identification is: the skip is in the log too. */
+		lsec_err ignored = LSEC_ERR_INIT;
+		ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", LSEC_EV_SOCKET, (json_int_t)e->socket,
+			       LSEC_EV_PROBE, e->probe, LSEC_EV_PROBE_SERIAL, reported,
+			       LSEC_EV_EXPECTED_PROBE_SERIAL, e->probe_serial ? e->probe_serial : "",
+			       LSEC_EV_REASON, why);
+		if (ev != NULL && uid[0] != '\0') {
+			json_object_set_new(ev, LSEC_EV_UID, json_string(uid));
+		}
+		if (ev != NULL) {
+			(void)lsec_station__record(st, e->serial, "device.identify", "skipped", ev,
+						   &ignored);
+		}
+		json_decref(ev);
+	}
 	return rc;
+}
+
+/*
+ * Stops every socket after its current unit when unit i's build met a
+ * stop-line condition (a stop-line failure, the quota, no release).
+ */
+static void stop_check(gang *g, size_t i)
+{
+	if (g->res[i].stop_line || g->rcs[i] == LSEC_E_STATION_STOP_LINE ||
+	    g->rcs[i] == LSEC_E_STATION_QUOTA) {
+		pthread_mutex_lock(&g->mu);
+		if (!g->stop) {
+			g->stop = true;
+			snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", g->msgs[i]);
+		}
+		pthread_mutex_unlock(&g->mu);
+	}
 }
 
 /* Socket k of a fixture run: checks its probe, then builds (or dry-runs) its unit. */
@@ -133,6 +221,7 @@ static void fixture_socket(gang *g, lsec_station *st, size_t i)
 		g->rcs[i] = lsec_station_build(&g->res[i], st, e->probe, e->serial, &e2);
 	}
 	snprintf(g->msgs[i], sizeof(g->msgs[i]), "%s", e2.msg);
+	stop_check(g, i);
 }
 
 static void *sock_main(void *arg)
@@ -161,15 +250,7 @@ static void *sock_main(void *arg)
 		lsec_err e = LSEC_ERR_INIT;
 		g->rcs[i] = lsec_station_build(&g->res[i], st, g->uris[i], NULL, &e);
 		snprintf(g->msgs[i], sizeof(g->msgs[i]), "%s", e.msg);
-		if (g->res[i].stop_line || g->rcs[i] == LSEC_E_STATION_STOP_LINE ||
-		    g->rcs[i] == LSEC_E_STATION_QUOTA) {
-			pthread_mutex_lock(&g->mu);
-			if (!g->stop) {
-				g->stop = true;
-				snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", e.msg);
-			}
-			pthread_mutex_unlock(&g->mu);
-		}
+		stop_check(g, i);
 	}
 	lsec_station_close(st);
 	/* OpenSSL keeps per-thread state; a thread that ends must release it. */

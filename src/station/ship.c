@@ -53,30 +53,47 @@ out:
 	return rc;
 }
 
-int lsec_station__unit_uid_check(const json_t *leaves, const lsec_store_unit *unit,
-				 lsec_err *err)
+/*
+ * Every unit.register leaf of the unit that records key must have recorded
+ * have, the row's value of it (what names it in the refusal).
+ */
+static int register_check(const json_t *leaves, const lsec_store_unit *unit, const char *key,
+			  const char *what, const char *have, lsec_err *err)
 {
 	int rc = 0;
 	size_t i;
 	const json_t *l;
 	json_array_foreach(leaves, i, l)
 	{
-		const char *uid = json_string_value(
-			json_object_get(json_object_get(l, "evidence"), LSEC_EV_UID));
+		const char *v =
+			json_string_value(json_object_get(json_object_get(l, "evidence"), key));
 		if (!lsec_station__eq(json_string_value(json_object_get(l, "action")),
 				      "unit.register") ||
-		    uid == NULL) {
+		    v == NULL) {
 			continue;
 		}
-		LSEC_ENSURE(lsec_station__eq(uid, unit->uid), LSEC_E_AUDIT_INDEX,
-			    "registry table units holds unit '%s' with UID %s, but its "
-			    "unit.register leaf %lld registered UID %s: the registry was changed "
-			    "outside linesec",
-			    unit->serial, unit->uid,
-			    (long long)json_integer_value(json_object_get(l, "seq")), uid);
+		LSEC_ENSURE(lsec_station__eq(v, have), LSEC_E_AUDIT_INDEX,
+			    "registry table units holds unit '%s' with %s %s, but its "
+			    "unit.register leaf %lld registered %s %s: the registry was changed "
+			    "outside linesec; nothing was done to the unit (set the row's %s back to "
+			    "%s and find who changed it: linesec audit verify)",
+			    unit->serial, what, have,
+			    (long long)json_integer_value(json_object_get(l, "seq")), what, v, key, v);
 	}
 out:
 	return rc;
+}
+
+int lsec_station__unit_uid_check(const json_t *leaves, const lsec_store_unit *unit,
+				 lsec_err *err)
+{
+	return register_check(leaves, unit, LSEC_EV_UID, "UID", unit->uid, err);
+}
+
+int lsec_station__unit_product_check(const json_t *leaves, const lsec_store_unit *unit,
+				     lsec_err *err)
+{
+	return register_check(leaves, unit, LSEC_EV_PRODUCT, "product", unit->product, err);
 }
 
 int lsec_station__unit_get_checked(lsec_store_unit *out, json_t **leaves_out, lsec_station *st,
@@ -91,6 +108,7 @@ int lsec_station__unit_get_checked(lsec_store_unit *out, json_t **leaves_out, ls
 	LSEC_TRY(lsec_station__unit_leaves(&leaves, st->store, serial, err));
 	LSEC_TRY(lsec_station__unit_state_check(leaves, out, err));
 	LSEC_TRY(lsec_station__unit_uid_check(leaves, out, err));
+	LSEC_TRY(lsec_station__unit_product_check(leaves, out, err));
 	if (leaves_out != NULL) {
 		*leaves_out = leaves;
 		leaves = NULL;

@@ -135,6 +135,8 @@ typedef struct lsec_station__run {
 	char socket[16];
 	bool resumed;    /* an interrupted run of this unit was closed first */
 	bool transient_retry; /* this attempt is the automatic retry of a transient failure */
+	bool dry_run;    /* a dry run (dryrun.c): nothing is recorded */
+	int step_cause;  /* the code of the current step's first failed attempt, 0 before */
 	const char *person; /* who does the current step */
 	bool attached;
 	unsigned attach_retries; /* link faults overcome by power-cycling the socket */
@@ -249,14 +251,41 @@ int lsec_station__close_interrupted(lsec_station__run *r, lsec_err *err);
 /*
  * Opens the unit's device at uri into r->tgt, reads its info and UID, and
  * runs the early chip check against the unit's product (the registered
- * unit's, else the line's first; lsec_device_chip_check) before anything
- * is written: a chip that is not the product's is refused with
- * LSEC_E_TGT_WRONG_CHIP and a device.identify wrong-chip-refused leaf under
- * serial (the URI's when NULL).
+ * unit's, its row checked against its unit.register leaf
+ * (lsec_station__unit_product_check); else --product's, else the line's
+ * first; lsec_device_chip_check) before anything is written: a chip that is
+ * not the product's is refused with LSEC_E_TGT_WRONG_CHIP and (unless
+ * r->dry_run) a device.identify wrong-chip-refused leaf under serial (the
+ * URI's when NULL).
  */
 int lsec_station__device_open(lsec_station__run *r, const char *uri, const char *serial,
 			      lsec_err *err);
+/*
+ * The serial of the unit at uri when none is given (a fixture's "serial:
+ * scan"): the name of the unit file a sim: URI names; for a probe, the
+ * serial the registry holds for the unit's UID (uid_hex; read from the
+ * device when NULL), the row's UID checked against its unit.register leaf.
+ * LSEC_E_USAGE when a probe's unit is not registered (its label's serial
+ * must be given).
+ */
+int lsec_station__unit_serial(char *out, size_t cap, lsec_station *st, const char *uri,
+			      const char *uid_hex, lsec_err *err);
+/*
+ * The product a new unit serial is registered as: --product's (a product
+ * of the line), else the line's only product. LSEC_E_STATION_CONFIG when the
+ * line has none, or several and no --product.
+ */
+int lsec_station__new_unit_product(const char **out, lsec_station *st, const char *serial,
+				   lsec_err *err);
 void lsec_station__run_release(lsec_station__run *r);
+
+/*
+ * The code a failed attempt of a step is classed by (failclass.c): first,
+ * the step's first failure (0: none), when this attempt's code only says
+ * that the session first left failed could not be used
+ * (LSEC_E_TGT_FAILED: its reset failed too); else code.
+ */
+int lsec_station__failure_cause(int first, int code);
 
 /* Sets a string / integer / boolean / hex evidence field of the current step. */
 int lsec_station__ev_str(lsec_station__run *r, const char *key, const char *val, lsec_err *err);
@@ -419,8 +448,16 @@ int lsec_station__unit_state_check(const struct json_t *leaves, const lsec_store
 int lsec_station__unit_uid_check(const struct json_t *leaves, const lsec_store_unit *unit,
 				 lsec_err *err);
 /*
- * The unit's registry row, its state and UID checked against its leaves
- * (lsec_station__unit_state_check, lsec_station__unit_uid_check): what
+ * The unit row's product must be the one its unit.register leaf recorded: a
+ * product rewritten by SQL does not make a unit be built (flashed, fused) as
+ * another product. LSEC_E_AUDIT_INDEX naming the table, the unit and the leaf.
+ */
+int lsec_station__unit_product_check(const struct json_t *leaves, const lsec_store_unit *unit,
+				     lsec_err *err);
+/*
+ * The unit's registry row, its state, UID and product checked against its
+ * leaves (lsec_station__unit_state_check, lsec_station__unit_uid_check,
+ * lsec_station__unit_product_check): what
  * decommissioning and returns act on. *leaves_out (may be NULL; json_decref)
  * gets the unit's leaves.
  */

@@ -5,7 +5,9 @@
 # ship it): each run and the ship gate compare the row with the unit's latest
 # state leaf and refuse (exit 5) naming the table, the unit and the leaf
 # (the ship gate, which reads the device first, refuses there). Decommissioning
-# and returns act on the state and UID the leaves prove too.
+# and returns act on the state and UID the leaves prove too. A unit's product
+# rewritten by SQL (a sensor made a meter, to be fused for meter's release)
+# stops every run, naming the row and its unit.register leaf.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
@@ -17,7 +19,7 @@ suite() {
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
-	"$L" sim new --count 4 --dir fleet --seed 21 >/dev/null
+	"$L" sim new --count 5 --dir fleet --seed 21 >/dev/null
 	expect 0 "$label: unit-001 flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
 	expect 0 "$label: unit-001 decommissioned" "$L" decommission unit-001 --as olga --reason failed
 	sql "UPDATE units SET state = 'flashed' WHERE serial = 'unit-001'" >/dev/null
@@ -79,6 +81,29 @@ suite() {
 	check "$label: no scrap record was written" \
 		"[ \"\$(sql \"SELECT COUNT(*) FROM scrap_records\")\" = 0 ]"
 	sql "UPDATE units SET state = 'flashed' WHERE serial = 'unit-002'" >/dev/null
+
+	# unit-005, registered as a sensor, is rewritten a meter by SQL: no run builds it
+	# as one (nothing is provisioned, no fuse burnt) and the refusal names the leaf.
+	cp line/line.yaml line.yaml.one
+	printf '  - id: meter\n    target: "sim://"\n' >>line/line.yaml
+	expect 0 "$label: unit-005 flashed as a sensor" \
+		"$L" run flash --as olga --batch --product sensor --device sim:fleet/unit-005.sim
+	sql "UPDATE units SET product = 'meter' WHERE serial = 'unit-005'" >/dev/null
+	expect 5 "$label: a product rewritten by SQL stops provisioning" \
+		"$L" run provision --as olga --batch --device sim:fleet/unit-005.sim
+	has "registry table units holds unit 'unit-005' with product meter, but its unit.register leaf [0-9]* registered product sensor" \
+		err.txt "$label: the refusal names the row and the leaf"
+	has "set the row's product back to sensor" err.txt "$label: and what to do"
+	expect 5 "$label: and secure boot" \
+		"$L" run secure-boot --as olga --batch --device sim:fleet/unit-005.sim
+	check "$label: no certificate was issued to unit-005" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM identities i JOIN units u ON u.id = i.unit_id WHERE u.serial = 'unit-005'\")\" = 0 ]"
+	expect 5 "$label: nor is it decommissioned as a meter" \
+		"$L" decommission unit-005 --as olga --reason failed
+	sql "UPDATE units SET product = 'sensor' WHERE serial = 'unit-005'" >/dev/null
+	expect 0 "$label: restored, the row is the leaf's again" \
+		"$L" run provision --as olga --batch --device sim:fleet/unit-005.sim
+	cp line.yaml.one line/line.yaml
 
 	# A release's quota is counted from the signed log: unit-003's run moved
 	# to another release by SQL does not free unit-003's place.

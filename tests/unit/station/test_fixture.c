@@ -9,6 +9,7 @@
 
 #include "linesec/device.h"
 #include "linesec/station.h"
+#include "station/station_int.h"
 
 static int parse(lsec_station_fixture **f, const char *text, lsec_err *err)
 {
@@ -66,6 +67,17 @@ static void test_fixture__malformed_refused_naming_line_and_field(void **state)
 		{"fixture: 1\nsockets:\n  - {socket: 1, probe: rsp://h:1}\n  - {socket: 2, probe: "
 		 "rsp://h:1}\n",
 		 "probe: probe 'rsp://h:1' is bound to sockets 1 and 2"},
+		/* One server under two spellings of its loopback host or port. */
+		{"fixture: 1\nsockets:\n  - {socket: 1, probe: \"rsp://127.0.0.1:3333?profile=p\"}\n"
+		 "  - {socket: 2, probe: \"rsp://localhost:3333?profile=p\"}\n",
+		 "jig.yaml:4:25: probe: probe 'rsp://localhost:3333?profile=p' of socket 2 names the "
+		 "server of socket 1's probe 'rsp://127.0.0.1:3333?profile=p' (loopback:3333)"},
+		{"fixture: 1\nsockets:\n  - {socket: 1, probe: \"rsp://[::1]:3333\"}\n  - {socket: 2, "
+		 "probe: rsp://127.1.2.3:03333}\n",
+		 "names the server of socket 1's probe 'rsp://[::1]:3333'"},
+		{"fixture: 1\nsockets:\n  - {socket: 1, probe: rsp://Jig-A:1}\n  - {socket: 2, "
+		 "probe: rsp://jig-a:1}\n",
+		 "(jig-a:1)"},
 		{"fixture: 1\nsockets:\n  - {socket: 1, probe: rsp://h:1, probe-serial: A}\n  - {socket: "
 		 "2, probe: rsp://h:2, probe-serial: A}\n",
 		 "probe-serial: probe serial 'A'"},
@@ -89,6 +101,28 @@ static void test_fixture__malformed_refused_naming_line_and_field(void **state)
 		}
 		assert_null(f);
 	}
+}
+
+/*
+ * A step retried after a sticky permanent failure (a protocol error), whose
+ * reset failed too, meets the failed session (LSEC_E_TGT_FAILED, transient
+ * alone): it is classed by its first cause, permanent, not reseated.
+ */
+static void test_fixture__retry_classed_by_first_cause(void **state)
+{
+	(void)state;
+	int code = lsec_station__failure_cause(LSEC_E_TGT_PROTOCOL, LSEC_E_TGT_FAILED);
+	assert_int_equal(code, LSEC_E_TGT_PROTOCOL);
+	assert_int_equal(lsec_station_failure_classify(code), LSEC_FAILURE_PERMANENT);
+	code = lsec_station__failure_cause(LSEC_E_DEVICE, LSEC_E_TGT_FAILED);
+	assert_int_equal(lsec_station_failure_classify(code), LSEC_FAILURE_PERMANENT);
+	/* A lost link stays transient; a failed session with no cause before is itself. */
+	code = lsec_station__failure_cause(LSEC_E_TGT_LINK, LSEC_E_TGT_FAILED);
+	assert_int_equal(lsec_station_failure_classify(code), LSEC_FAILURE_TRANSIENT);
+	assert_int_equal(lsec_station__failure_cause(0, LSEC_E_TGT_FAILED), LSEC_E_TGT_FAILED);
+	/* A retry that fails its own way is classed by that. */
+	assert_int_equal(lsec_station__failure_cause(LSEC_E_TGT_PROTOCOL, LSEC_E_TGT_VERIFY),
+			 LSEC_E_TGT_VERIFY);
 }
 
 static void test_fixture__failure_classes(void **state)
@@ -118,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_fixture__parses_sockets),
 		cmocka_unit_test(test_fixture__malformed_refused_naming_line_and_field),
 		cmocka_unit_test(test_fixture__failure_classes),
+		cmocka_unit_test(test_fixture__retry_classed_by_first_cause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
