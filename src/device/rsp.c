@@ -1509,6 +1509,10 @@ static int rsp_flash_write(lsec_device *t, uint32_t addr, const uint8_t *data, s
 	if (s->lay->flash_method == LSEC_PROFILE_FLASH_MONITOR) {
 		/* flash.write steps, one chunk of the packet's size at a time. */
 		size_t chunk = (s->packet_size - 64) / 4;
+		LSEC_ENSURE(chunk > 0, LSEC_E_TGT_PROTOCOL,
+			    "cannot write flash of '%s' by monitor commands: the server's PacketSize "
+			    "(%zu bytes) leaves no room for data (at least 68 expected)",
+			    s->dev->uri, s->packet_size);
 		while (len > 0) {
 			size_t n = len < chunk ? len : chunk;
 			hex = lsec_hex_alloc(data, n);
