@@ -464,6 +464,93 @@ static void test_device_rsp__probe_serial_uri_and_timeout(void **state)
 	lsec_free(uri);
 }
 
+/* A minimal server for a monitor-flash profile: PacketSize 0x40, every command OK, memory zero. */
+static void *small_main(void *arg)
+{
+	rogue *r = arg;
+	int c = accept(r->lfd, NULL, NULL);
+	char buf[4096], out[600];
+	size_t have = 0;
+	ssize_t n;
+	while (c >= 0 && (n = read(c, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = 0;
+		char *d = strchr(buf, '$'), *h = d != NULL ? strchr(d, '#') : NULL;
+		if (h == NULL || (size_t)(h - buf) + 3 > have) {
+			continue;
+		}
+		const char *reply = "";
+		unsigned long len = 0;
+		if (strncmp(d + 1, "qSupported", 10) == 0) {
+			reply = "PacketSize=40";
+		} else if (d[1] == '?') {
+			reply = "S05";
+		} else if (strncmp(d + 1, "qRcmd,", 6) == 0) {
+			reply = "OK";
+		} else if (d[1] == 'm' && sscanf(d + 2, "%*x,%lx", &len) == 1 && len < 200) {
+			memset(out, '0', 2 * len);
+			out[2 * len] = 0;
+			reply = out;
+		}
+		unsigned sum = 0;
+		for (const char *p = reply; *p; p++) {
+			sum += (unsigned char)*p;
+		}
+		char pkt[700];
+		int w = snprintf(pkt, sizeof(pkt), "+$%s#%02x", reply, sum & 0xff);
+		assert_true(write(c, pkt, (size_t)w) == w);
+		size_t used = (size_t)(h - buf) + 3;
+		memmove(buf, buf + used, have - used);
+		have -= used;
+	}
+	if (c >= 0) {
+		close(c);
+	}
+	return NULL;
+}
+
+/* Flash by monitor commands when PacketSize leaves no room for data: refused, not an endless loop. */
+static void test_device_rsp__monitor_flash_needs_room_in_a_packet(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_device *t = NULL;
+	unsigned port = 0;
+	char dir[] = "/tmp/lsec-rsp-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *prof = lsec_asprintf("%s/mon.yaml", dir);
+	FILE *f = fopen(prof, "w");
+	assert_non_null(f);
+	fputs("profile: 1\nname: mon\ndescription: monitor flash\nreference: none\n"
+	      "tested-on-hardware: false\nmonitor-protocol: text\n"
+	      "family:\n  name: x\n  read: {read32: {address: 0x0, mask: 0xFFFF0000}}\n"
+	      "  values: {0x0: X}\nrevision: unsupported\nuid: {address: 0x100, length: 16}\n"
+	      "reset: {monitor: \"reset\"}\nflash:\n  base: 0x8000\n  size: 0x10000\n"
+	      "  page-size: 1024\n  method: monitor\n  erase: {monitor: \"erase {addr} {len}\"}\n"
+	      "  write: {monitor: \"w {addr} {hex}\"}\notp: unsupported\nfuses: unsupported\n"
+	      "debug-lock: unsupported\nkeystore: unsupported\nerase: unsupported\n"
+	      "attestation:\n  source: reset\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+	rogue r = {.lfd = listener(&port)};
+	pthread_create(&r.th, NULL, small_main, &r);
+	char *uri = lsec_asprintf("rsp://127.0.0.1:%u?profile=%s&timeout=2000", port, prof);
+	assert_lsec_ok(lsec_device_open(&t, uri, &err), &err);
+	const uint8_t data[16] = {1, 2, 3};
+	uint64_t t0 = lsec_time_mono_ms();
+	assert_lsec_code(lsec_device_flash_write(t, 0, data, sizeof(data), &err),
+			 LSEC_E_TGT_PROTOCOL, &err);
+	assert_non_null(strstr(err.msg, "PacketSize"));
+	assert_true(lsec_time_mono_ms() - t0 < 2000);
+	lsec_device_close(t);
+	pthread_join(r.th, NULL);
+	close(r.lfd);
+	unlink(prof);
+	rmdir(dir);
+	lsec_free(prof);
+	lsec_free(uri);
+}
+
 static void test_device_rsp__server_gone_fails_the_session(void **state)
 {
 	(void)state;
@@ -509,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_device_rsp__link_failures),
 		cmocka_unit_test(test_device_rsp__endless_acks_or_output_end_the_call),
 		cmocka_unit_test(test_device_rsp__oversized_output_fails_the_session),
+		cmocka_unit_test(test_device_rsp__monitor_flash_needs_room_in_a_packet),
 		cmocka_unit_test(test_device_rsp__server_gone_fails_the_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
