@@ -47,9 +47,9 @@ run_suite() { # run_suite LABEL [init options]
 	has "unit unit-004: shipped" out.txt "unit-004 shipped"
 	# (iv) The link drops once, at SOP 2's proof of possession (safe to repeat, no retry of
 	# its own in the SOP): one automatic retry on a new connection, recorded; the unit ships.
-	serve 6 --drop-on 'lsec key sign' --drop-nth 2
+	sim_serve 6 --drop-on 'lsec key sign' --drop-nth 2
 	expect 0 "unit-006 built over a link that drops once" "$L" build --as olga --batch \
-		--serial unit-006 --device "$(uri "$port")"
+		--serial unit-006 --device "$(rsp_uri "$port")"
 	has "unit unit-006: shipped" out.txt "unit-006 shipped"
 	expect 0 "unit-006 record" "$L" unit show --as olga unit-006 --json
 	has '"failure-class":"transient"' out.txt "the dropped link is a transient failure"
