@@ -194,7 +194,7 @@ int cli_change_id(int64_t *out, const char *text, lsec_err *err);
 /* The commands and command groups, one file each (src/cli/cmd_<group>.c). */
 extern const cli_spec cli_keygen_spec, cli_pubkey_spec, cli_init_spec, cli_login_spec,
 	cli_logout_spec, cli_run_spec, cli_build_spec, cli_ship_spec, cli_line_spec,
-	cli_decommission_spec, cli_scrap_spec, cli_enrol_spec;
+	cli_decommission_spec, cli_scrap_spec, cli_enrol_spec, cli_serve_spec;
 extern const cli_cmd cli_image_cmds[], cli_sop_cmds[], cli_ca_cmds[], cli_sim_cmds[],
 	cli_person_cmds[], cli_change_cmds[], cli_station_cmds[], cli_audit_cmds[], cli_release_cmds[], cli_product_cmds[],
 	cli_unit_cmds[], cli_rma_cmds[], cli_profile_cmds[],

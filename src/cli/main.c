@@ -29,6 +29,7 @@ static const cli_cmd commands[] = {
 	{"enrol", &cli_enrol_spec, NULL, "set your own password with your enrolment code"},
 	{"login", &cli_login_spec, NULL, "open a shift session on this station"},
 	{"logout", &cli_logout_spec, NULL, "end a shift session"},
+	{"serve", &cli_serve_spec, NULL, "serve the web console (dashboard) of this station"},
 	{"audit", NULL, cli_audit_cmds,
 	 "verify the audit log, sign checkpoints, write and check proofs"},
 	{"product", NULL, cli_product_cmds, "register and rotate a product's firmware key"},
