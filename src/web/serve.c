@@ -183,7 +183,7 @@ static enum MHD_Result send_message(struct MHD_Connection *c, unsigned status, c
 	raw(&p, "</p><p><a href=\"/login\">Log in</a> · <a href=\"/\">Dashboard</a></p>");
 	foot(&p);
 	enum MHD_Result r = send_page(c, status, &p, NULL);
-	lsec_buf_reset(&p.b);
+	lsec_buf_release(&p.b);
 	return r;
 }
 
@@ -290,7 +290,7 @@ static enum MHD_Result login_page(route_ctx *r, unsigned status, const char *msg
 		"<button type=\"submit\">Log in</button></form>");
 	foot(&p);
 	enum MHD_Result ret = send_page(r->c, status, &p, cookies);
-	lsec_buf_reset(&p.b);
+	lsec_buf_release(&p.b);
 	return ret;
 }
 
@@ -464,7 +464,7 @@ static enum MHD_Result dashboard(route_ctx *r)
 	dashboard_log(&p, line);
 	foot(&p);
 	enum MHD_Result ret = send_page(r->c, 200, &p, NULL);
-	lsec_buf_reset(&p.b);
+	lsec_buf_release(&p.b);
 	return ret;
 }
 
@@ -489,10 +489,10 @@ static enum MHD_Result login_post_route(route_ctx *r)
 }
 
 static const route routes[] = {
-	{"GET", "/login", 0, "log in", login_get},
-	{"POST", "/login", 0, "log in", login_post_route},
-	{"GET", "/", ANYONE, "see the dashboard", dashboard},
-	{"POST", "/logout", ANYONE, "log out", logout_post},
+    {"GET", "/login", 0, "log in", login_get},
+    {"POST", "/login", 0, "log in", login_post_route},
+    {"GET", "/", ANYONE, "see the dashboard", dashboard},
+    {"POST", "/logout", ANYONE, "log out", logout_post},
 };
 
 /* The request's route: session, role and CSRF checked before its function runs. */
@@ -511,7 +511,7 @@ static enum MHD_Result dispatch(web_server *srv, struct MHD_Connection *c, const
 				NULL, NULL);
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		bool path = strcmp(routes[i].path, url) == 0;       /* lint:ok */
+		bool path = strcmp(routes[i].path, url) == 0;           /* lint:ok */
 		bool method_ok = strcmp(routes[i].method, method) == 0; /* lint:ok */
 		if (path && method_ok) {
 			rt = &routes[i];
@@ -711,10 +711,7 @@ out:
 		lsec_wipe(srv, sizeof(*srv));
 		lsec_free(srv);
 	}
-	if (key.data != NULL) {
-		lsec_wipe(key.data, key.len);
-	}
-	lsec_buf_reset(&key);
-	lsec_buf_reset(&cert);
+	lsec_buf_release(&key);
+	lsec_buf_release(&cert);
 	return rc;
 }
