@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Drives `linesec serve` (the web console) with curl: the login with the
+# line's accounts and back-off, cookie sessions, CSRF tokens on every POST,
+# the security headers, HTML escaping and the dashboard; under TLS the
+# session cookie is Secure. With LSEC_TEST_PG_URL set, the same run is
+# repeated against a PostgreSQL registry.
+set -uo pipefail
+: "${LINESEC:?}"
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
+# web_serve [options]: `linesec serve` on a free loopback port; sets url and server.
+web_serve() {
+	local i
+	rm -f serve.out
+	"$LINESEC" serve --listen 127.0.0.1:0 "$@" >serve.out 2>serve.err &
+	server=$!
+	servers+=("$server")
+	for i in $(seq 1 100); do
+		[ -s serve.out ] && break
+		sleep 0.05
+	done
+	url=$(sed -n 's/^serving the web console on \(https*:[^ ]*\)\/ .*/\1/p' serve.out)
+	[ -n "$url" ] || { bad "serve printed no address"; cat serve.out serve.err; }
+}
+# req NAME CURL-ARGS...: one request with the cookie jar NAME.jar; the
+# status in $code, headers in NAME.h, body in NAME.html.
+req() {
+	local n=$1
+	shift
+	code=$(curl -sk -o "$n.html" -D "$n.h" -w '%{http_code}' -c "$n.jar" -b "$n.jar" "$@")
+}
+# csrf_of FILE: the CSRF token of the first form in FILE.
+csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -n 1; }
+# web_login JAR NAME PASSWORD: the login form of a fresh page, then its POST.
+web_login() {
+	req "$1" "$url/login"
+	req "$1" --data-urlencode "csrf=$(csrf_of "$1.html")" --data-urlencode "name=$2" \
+		--data-urlencode "password=$3" "$url/login"
+}
+# refused_logins NAME: the refused login leaves of NAME in the log.
+refused_logins() {
+	local text="CAST(leaf AS TEXT)"
+	[ -z "$pg_url" ] || text="convert_from(leaf, 'UTF8')"
+	sql "SELECT COUNT(*) FROM audit_leaves WHERE $text LIKE '%\"action\":\"login\"%' AND
+	     $text LIKE '%\"outcome\":\"refused%' AND $text LIKE '%\"person\":\"$1\"%'"
+}
+
+run_suite() {
+	local label=$1 t0 t1
+	shift
+	suite_start "$label" web-alice-pw1 web-bob-pw12 "$@"
+	e2e_pg_url=$pg_url
+	add_person alice web-alice-pw1 bob web-bob-pw12 olga operator web-olga-pw1
+	add_person alice web-alice-pw1 bob web-bob-pw12 oscar operator web-oscar-pw1
+	web_serve
+	[ -n "$url" ] || return
+
+	# No session: refused, nothing of the line shown.
+	req anon "$url/"
+	check "$label: the dashboard without a session is refused (401)" "[ $code = 401 ]"
+	check "$label: ... and shows no data" "! grep -q 'Units by state' anon.html"
+	req anon --data-urlencode "csrf=x" "$url/logout"
+	check "$label: a POST without a session is refused (401)" "[ $code = 401 ]"
+	req anon "$url/nothing-here"
+	check "$label: an unknown page is 404" "[ $code = 404 ]"
+
+	# Security headers on every page, a session-less one included.
+	has "^Content-Security-Policy: default-src 'none'; style-src 'self'" anon.h \
+		"$label: CSP allows no script and only this server's style"
+	check "$label: CSP has no inline script" "! grep -qi 'unsafe-inline' anon.h"
+	has "frame-ancestors 'none'" anon.h "$label: CSP forbids framing"
+	has "^X-Frame-Options: DENY" anon.h "$label: X-Frame-Options DENY"
+	has "^X-Content-Type-Options: nosniff" anon.h "$label: nosniff"
+	has "^Cache-Control: no-store" anon.h "$label: no-store"
+
+	# The login form's CSRF token: missing or wrong is refused before any password check.
+	req a "$url/login"
+	has "^Set-Cookie: lsec_login=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict" a.h \
+		"$label: the login form's token cookie is HttpOnly, SameSite=Strict"
+	req a --data-urlencode name=alice --data-urlencode password=web-alice-pw1 "$url/login"
+	check "$label: a login POST without a CSRF token is refused (403)" "[ $code = 403 ]"
+	check "$label: ... and opens no session" "! grep -q lsec_session= a.h"
+	req a --data-urlencode csrf=0000000000000000000000000000000000000000000000000000000000000000 \
+		--data-urlencode name=alice --data-urlencode password=web-alice-pw1 "$url/login"
+	check "$label: a login POST with a wrong CSRF token is refused (403)" "[ $code = 403 ]"
+	has "CSRF token is missing or wrong" a.html "$label: the refusal says why"
+
+	# Login with the line's account.
+	web_login a alice web-alice-pw1
+	check "$label: alice logs in (303 to the dashboard)" "[ $code = 303 ]"
+	has "^Set-Cookie: lsec_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict" a.h \
+		"$label: the session cookie is HttpOnly, SameSite=Strict"
+	check "$label: ... and not Secure without TLS" "! grep -q 'lsec_session=.*Secure' a.h"
+	req a "$url/"
+	check "$label: the dashboard with a session (200)" "[ $code = 200 ]"
+	has "Units by state" a.html "$label: the dashboard lists units by state"
+	has "alice (security-officer)" a.html "$label: it names who is logged in and their role"
+	has "No unit is quarantined" a.html "$label: the quarantine list"
+	has '<span class="ok">The log verifies</span>' a.html "$label: the log verifies"
+	has "No checkpoint has been signed yet" a.html "$label: no checkpoint yet"
+	has "^Cache-Control: no-store" a.h "$label: the dashboard is not cached"
+	# A checkpoint shows on the next load.
+	"$LINESEC" audit checkpoint --as alice >/dev/null || bad "$label: audit checkpoint"
+	req a "$url/"
+	has "Last checkpoint: [0-9]* leaves, root [0-9a-f]\{64\}" a.html \
+		"$label: the dashboard shows the last checkpoint"
+
+	# POSTs with a session need the session's CSRF token.
+	token=$(csrf_of a.html)
+	req a "$url/logout" -X POST -H 'Content-Type: application/x-www-form-urlencoded'
+	check "$label: logout without a CSRF token is refused (403)" "[ $code = 403 ]"
+	req a --data-urlencode "csrf=$(csrf_of anon.html)x" "$url/logout"
+	check "$label: logout with a wrong CSRF token is refused (403)" "[ $code = 403 ]"
+	req a --data-urlencode "csrf=$(printf %064d 0)" "$url/logout"
+	check "$label: logout with a zero CSRF token is refused (403)" "[ $code = 403 ]"
+	req a "$url/"
+	check "$label: ... and the session still stands" "[ $code = 200 ]"
+	# Another session's token is not this one's.
+	web_login b olga web-olga-pw1
+	req b "$url/"
+	check "$label: olga (operator) sees the dashboard" "[ $code = 200 ]"
+	has "olga (operator)" b.html "$label: olga's dashboard names her"
+	req a --data-urlencode "csrf=$(csrf_of b.html)" "$url/logout"
+	check "$label: logout with another session's CSRF token is refused" "[ $code = 403 ]"
+	# A too large body is refused.
+	head -c 9000 /dev/zero | tr '\0' a >big.txt
+	req a --data-urlencode "csrf=$token" --data-urlencode "pad@big.txt" "$url/logout"
+	check "$label: a body over 8192 bytes is refused (413)" "[ $code = 413 ]"
+
+	# The line decides about the session: a logout on the command line ends it here too.
+	"$LINESEC" logout olga >/dev/null || bad "$label: logout olga"
+	req b "$url/"
+	check "$label: olga's web session ended with her station session (403)" "[ $code = 403 ]"
+	has "&#39;olga&#39; is not logged in on station" b.html "$label: the page says she is not logged in here"
+
+	# Every value is escaped: a name with markup comes back as text.
+	web_login c '<b>x</b>' whatever
+	check "$label: a name with markup is refused" "[ $code = 400 ] || [ $code = 403 ]"
+	check "$label: ... and comes back escaped" "grep -q '&lt;b&gt;x&lt;/b&gt;' c.html && ! grep -q '<b>x' c.html"
+
+	# The same back-off as the command line: each refused password makes the next wait longer,
+	# each is a leaf, and after five the person is locked (the right password too).
+	before=$(refused_logins oscar)
+	web_login d oscar wrong-pass-1
+	check "$label: a wrong password is refused (403)" "[ $code = 403 ]"
+	has "wrong name or password" d.html "$label: the refusal says so"
+	check "$label: ... and opens no session" "! grep -q lsec_session= d.h"
+	t0=$(date +%s)
+	web_login d oscar wrong-pass-2
+	web_login d oscar wrong-pass-3
+	t1=$(date +%s)
+	check "$label: the second and third wrong passwords wait 1 s and 2 s ($((t1 - t0)) s)" \
+		"[ $((t1 - t0)) -ge 3 ]"
+	check "$label: each refused login is a leaf" "[ $(refused_logins oscar) -eq $((before + 3)) ]"
+	web_login d oscar wrong-pass-4
+	web_login d oscar wrong-pass-5
+	web_login d oscar web-oscar-pw1
+	check "$label: after five refusals the right password is refused too" "[ $code = 403 ]"
+	has "locked after 5 refused passwords" d.html "$label: the person is locked"
+	LINESEC_PASSWORD=web-oscar-pw1 expect 10 "$label: the command line sees the same lock" \
+		"$LINESEC" login oscar
+	has "locked" err.txt "$label: ... and says so"
+
+	# The web logout ends the station session too.
+	req a --data-urlencode "csrf=$token" "$url/logout"
+	check "$label: logout with the session's token (303)" "[ $code = 303 ]"
+	req a "$url/"
+	check "$label: after logout the dashboard is refused" "[ $code = 401 ]"
+	expect 10 "$label: alice's station session ended" "$LINESEC" person list --as alice
+	stop_servers
+
+	# Under TLS the session cookie is Secure.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key \
+		-out tls.crt -days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1 || bad "$label: openssl req"
+	web_serve --tls-cert tls.crt --tls-key tls.key
+	check "$label: serves https" "case $url in https://*) true ;; *) false ;; esac"
+	web_login t alice web-alice-pw1
+	check "$label: login over TLS (303)" "[ $code = 303 ]"
+	has "^Set-Cookie: lsec_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict; Secure" t.h \
+		"$label: the session cookie is Secure under TLS"
+	req t "$url/"
+	check "$label: the dashboard over TLS" "[ $code = 200 ]"
+	stop_servers
+	expect 2 "$label: a certificate without its key is refused" "$LINESEC" serve --tls-cert tls.crt
+	has "go together" err.txt "$label: ... saying both are needed"
+	expect 2 "$label: a bad address is refused" "$LINESEC" serve --listen localhost
+	has "expected HOST:PORT" err.txt "$label: ... saying what was expected"
+	cd "$e2e_dir" || return
+}
+
+run_on_sqlite run_suite sqlite
+run_on_postgres run_suite postgres
+finish
