@@ -49,10 +49,15 @@ refused_logins() {
 run_suite() {
 	local label=$1 t0 t1
 	shift
-	suite_start "$label" web-alice-pw1 web-bob-pw12 "$@"
-	e2e_pg_url=$pg_url
-	add_person alice web-alice-pw1 bob web-bob-pw12 olga operator web-olga-pw1
-	add_person alice web-alice-pw1 bob web-bob-pw12 oscar operator web-oscar-pw1
+	echo "== $label"
+	line_with_release "$label" "$@" || return
+	pg_url=$e2e_pg_url
+	add_person alice alice-pw bob bob-pw-123 oscar operator web-oscar-pw1
+	# A unit that never boots is quarantined: the dashboard lists it with its reason.
+	"$LINESEC" sim new --count 1 --dir fleet --seed 16 \
+		--fault-plan <(echo '{"1": "boot_fail=9"}') >/dev/null || bad "$label: sim new"
+	expect 9 "$label: unit-001 fails its build" \
+		"$LINESEC" build --as olga --batch --device sim:fleet/unit-001.sim
 	web_serve
 	[ -n "$url" ] || return
 
@@ -78,16 +83,16 @@ run_suite() {
 	req a "$url/login"
 	has "^Set-Cookie: lsec_login=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict" a.h \
 		"$label: the login form's token cookie is HttpOnly, SameSite=Strict"
-	req a --data-urlencode name=alice --data-urlencode password=web-alice-pw1 "$url/login"
+	req a --data-urlencode name=alice --data-urlencode password=alice-pw "$url/login"
 	check "$label: a login POST without a CSRF token is refused (403)" "[ $code = 403 ]"
 	check "$label: ... and opens no session" "! grep -q lsec_session= a.h"
 	req a --data-urlencode csrf=0000000000000000000000000000000000000000000000000000000000000000 \
-		--data-urlencode name=alice --data-urlencode password=web-alice-pw1 "$url/login"
+		--data-urlencode name=alice --data-urlencode password=alice-pw "$url/login"
 	check "$label: a login POST with a wrong CSRF token is refused (403)" "[ $code = 403 ]"
 	has "CSRF token is missing or wrong" a.html "$label: the refusal says why"
 
 	# Login with the line's account.
-	web_login a alice web-alice-pw1
+	web_login a alice alice-pw
 	check "$label: alice logs in (303 to the dashboard)" "[ $code = 303 ]"
 	has "^Set-Cookie: lsec_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict" a.h \
 		"$label: the session cookie is HttpOnly, SameSite=Strict"
@@ -96,15 +101,21 @@ run_suite() {
 	check "$label: the dashboard with a session (200)" "[ $code = 200 ]"
 	has "Units by state" a.html "$label: the dashboard lists units by state"
 	has "alice (security-officer)" a.html "$label: it names who is logged in and their role"
-	has "No unit is quarantined" a.html "$label: the quarantine list"
+	has "<td>quarantined</td><td>1</td>" a.html "$label: one unit quarantined"
+	has '<table id="quarantine"><tr>.*<td>unit-001</td><td>sensor</td>' a.html \
+		"$label: the quarantine list names unit-001"
+	has "<td>SOP flash 1: failed at [0-9T:Z-]* by olga</td>" a.html \
+		"$label: ... with its reason (the SOP, version and outcome of its last run)"
 	has '<span class="ok">The log verifies</span>' a.html "$label: the log verifies"
-	has "No checkpoint has been signed yet" a.html "$label: no checkpoint yet"
 	has "^Cache-Control: no-store" a.h "$label: the dashboard is not cached"
-	# A checkpoint shows on the next load.
+	has "Last checkpoint: [0-9]* leaves, root [0-9a-f]\{64\}" a.html \
+		"$label: the dashboard shows the last checkpoint (the build's)"
+	# A new checkpoint shows on the next load.
+	before=$(grep -o 'Last checkpoint: [0-9]*' a.html)
 	"$LINESEC" audit checkpoint --as alice >/dev/null || bad "$label: audit checkpoint"
 	req a "$url/"
-	has "Last checkpoint: [0-9]* leaves, root [0-9a-f]\{64\}" a.html \
-		"$label: the dashboard shows the last checkpoint"
+	check "$label: the dashboard shows the newer checkpoint" \
+		"grep -q 'Last checkpoint: [0-9]*' a.html && [ \"\$(grep -o 'Last checkpoint: [0-9]*' a.html)\" != '$before' ]"
 
 	# POSTs with a session need the session's CSRF token.
 	token=$(csrf_of a.html)
@@ -117,7 +128,7 @@ run_suite() {
 	req a "$url/"
 	check "$label: ... and the session still stands" "[ $code = 200 ]"
 	# Another session's token is not this one's.
-	web_login b olga web-olga-pw1
+	web_login b olga olga-pw-123
 	req b "$url/"
 	check "$label: olga (operator) sees the dashboard" "[ $code = 200 ]"
 	has "olga (operator)" b.html "$label: olga's dashboard names her"
@@ -175,7 +186,7 @@ run_suite() {
 		-out tls.crt -days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1 || bad "$label: openssl req"
 	web_serve --tls-cert tls.crt --tls-key tls.key
 	check "$label: serves https" "case $url in https://*) true ;; *) false ;; esac"
-	web_login t alice web-alice-pw1
+	web_login t alice alice-pw
 	check "$label: login over TLS (303)" "[ $code = 303 ]"
 	has "^Set-Cookie: lsec_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict; Secure" t.h \
 		"$label: the session cookie is Secure under TLS"
