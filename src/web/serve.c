@@ -613,6 +613,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+/* libmicrohttpd's own messages (TLS handshakes, sockets), marked as the server's. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("linesec serve: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
 static int parse_listen(struct sockaddr_in *sa, const char *listen, lsec_err *err)
 {
 	int rc = 0;
@@ -671,14 +679,16 @@ int lsec_web_serve(lsec_line *line, const lsec_web_options *opts, lsec_err *err)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (tls) {
 		d = MHD_start_daemon(
-		    flags | MHD_USE_TLS, 0, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR,
+		    flags | MHD_USE_TLS, 0, NULL, NULL, handler, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		    NULL, MHD_OPTION_SOCK_ADDR,
 		    (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		    (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 		    MHD_OPTION_HTTPS_MEM_CERT, (const char *)cert.data, MHD_OPTION_HTTPS_MEM_KEY,
 		    (const char *)key.data, MHD_OPTION_END);
 	} else {
-		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR,
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, srv, MHD_OPTION_EXTERNAL_LOGGER,
+				     mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
 				     (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
 				     NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
