@@ -80,7 +80,7 @@ static void text(page *p, const char *s)
 }
 
 /* text() of a formatted value. */
-__attribute__((format(printf, 2, 3))) static void textf(page *p, const char *fmt, ...)
+LSEC_PRINTF(2, 3) static void textf(page *p, const char *fmt, ...)
 {
 	char v[2048];
 	va_list ap;
@@ -614,7 +614,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* libmicrohttpd's own messages (TLS handshakes, sockets), marked as the server's. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+LSEC_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	fputs("linesec serve: ", stderr);
