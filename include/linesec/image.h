@@ -130,6 +130,9 @@ LSEC_API const char *lsec_image_product(const lsec_image *img);       /* NULL if
 LSEC_API lsec_image_build lsec_image_build_type(const lsec_image *img);
 /* "release", "debug" or "unknown" (static string). */
 LSEC_API const char *lsec_image_build_name(lsec_image_build b);
+/* The build type lsec_image_build_name gives the len bytes of name (not
+ * NUL-terminated); false for any other word. */
+LSEC_API bool lsec_image_build_parse(lsec_image_build *out, const char *name, size_t len);
 LSEC_API bool lsec_image_security_counter(uint32_t *out, const lsec_image *img);
 /* The SHA-256 TLV value (the image digest a boot stage measures); false if absent. */
 LSEC_API bool lsec_image_digest(uint8_t out[32], const lsec_image *img);

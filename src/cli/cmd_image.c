@@ -70,13 +70,9 @@ static int sign_body(cli_ctx *c)
 	lsec_image *parsed = NULL;
 	json_t *j = NULL;
 
-	if (strcmp(build, "release") == 0) {
-		o.build = LSEC_IMAGE_BUILD_RELEASE;
-	} else if (strcmp(build, "debug") == 0) {
-		o.build = LSEC_IMAGE_BUILD_DEBUG;
-	} else {
-		LSEC_BAIL(LSEC_E_USAGE, "invalid --build '%s': expected release or debug", build);
-	}
+	LSEC_ENSURE(lsec_image_build_parse(&o.build, build, strlen(build)) &&
+			o.build != LSEC_IMAGE_BUILD_UNKNOWN,
+		    LSEC_E_USAGE, "invalid --build '%s': expected release or debug", build);
 	o.product = cli_get(a, "product");
 	LSEC_TRY(lsec_image_version_parse(&o.image_version, cli_get(a, "version"), err));
 	LSEC_TRY(cli_get_u64(a, "load-addr", UINT32_MAX, &v, err));

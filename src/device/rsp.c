@@ -1594,25 +1594,18 @@ out:
 }
 
 /*
- * An attested build type: "release", "debug", or "none"/"unknown" (the image
- * declares none). False for any other word.
+ * An attested build type: a name of lsec_image_build_name, or "none" (the
+ * image declares none: unknown). False for any other word.
  */
 static bool build_type_of(uint32_t *out, const char *w, size_t n)
 {
-	static const struct {
-		const char *name;
-		lsec_image_build b;
-	} map[] = {{"release", LSEC_IMAGE_BUILD_RELEASE},
-		   {"debug", LSEC_IMAGE_BUILD_DEBUG},
-		   {"none", LSEC_IMAGE_BUILD_UNKNOWN},
-		   {"unknown", LSEC_IMAGE_BUILD_UNKNOWN}};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (strlen(map[i].name) == n && memcmp(map[i].name, w, n) == 0) {
-			*out = (uint32_t)map[i].b;
-			return true;
-		}
+	lsec_image_build b = LSEC_IMAGE_BUILD_UNKNOWN;
+	bool none = n == 4 && memcmp(w, "none", 4) == 0;
+	if (!none && !lsec_image_build_parse(&b, w, n)) {
+		return false;
 	}
-	return false;
+	*out = (uint32_t)b;
+	return true;
 }
 
 static int boot_report_parse(lsec_device_boot_report *out, rsp_session *s, const char *text,

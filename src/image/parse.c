@@ -71,6 +71,20 @@ const char *lsec_image_build_name(lsec_image_build b)
 	}
 }
 
+bool lsec_image_build_parse(lsec_image_build *out, const char *name, size_t len)
+{
+	static const lsec_image_build all[] = {LSEC_IMAGE_BUILD_UNKNOWN, LSEC_IMAGE_BUILD_RELEASE,
+					       LSEC_IMAGE_BUILD_DEBUG};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		const char *n = lsec_image_build_name(all[i]);
+		if (strlen(n) == len && memcmp(n, name, len) == 0) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 bool lsec_image__product_valid(const uint8_t *p, size_t len)
 {
 	if (len == 0 || len > IMG_PRODUCT_MAX) {

@@ -366,6 +366,26 @@ static void test_image_parse__allocation_failures(void **state)
 	lsec_buf_release(&b);
 }
 
+/* Every build name parses back to its type; other words, prefixes and the
+ * firmware's "none" do not. */
+static void test_image_parse__build_names(void **state)
+{
+	(void)state;
+	const lsec_image_build all[] = {LSEC_IMAGE_BUILD_UNKNOWN, LSEC_IMAGE_BUILD_RELEASE,
+					LSEC_IMAGE_BUILD_DEBUG};
+	lsec_image_build b;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		const char *n = lsec_image_build_name(all[i]);
+		b = (lsec_image_build)99;
+		assert_true(lsec_image_build_parse(&b, n, strlen(n)));
+		assert_int_equal(b, all[i]);
+	}
+	assert_false(lsec_image_build_parse(&b, "releasex", 8));
+	assert_false(lsec_image_build_parse(&b, "releasex", 7 - 1));
+	assert_false(lsec_image_build_parse(&b, "none", 4));
+	assert_false(lsec_image_build_parse(&b, "", 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_image_parse__malformed_tlv_areas),
 		cmocka_unit_test(test_image_parse__tlv_rules),
 		cmocka_unit_test(test_image_parse__describe_golden),
+		cmocka_unit_test(test_image_parse__build_names),
 		cmocka_unit_test(test_image_parse__allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
