@@ -47,7 +47,12 @@ void lsec_web__head(lsec_web__page *p, const char *title)
 			 "<link rel=\"stylesheet\" href=\"/style.css\"><title>");
 	lsec_web__text(p, title);
 	lsec_web__raw(p, " - linesec</title></head><body><header><h1>linesec</h1>"
-			 "<nav><a href=\"/\">Dashboard</a></nav></header><main>\n");
+			 "<nav><a href=\"/\">Dashboard</a>"
+			 "<a href=\"/releases\">Releases</a>"
+			 "<a href=\"/units\">Units</a>"
+			 "<a href=\"/people\">People</a>"
+			 "<a href=\"/scrap\">Scrap</a>"
+			 "</nav></header><main>\n");
 }
 
 void lsec_web__foot(lsec_web__page *p)

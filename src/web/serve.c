@@ -31,6 +31,10 @@ typedef struct web_request {
 static const lsec_web__routes *const tables[] = {
     &lsec_web__session_routes,
     &lsec_web__dashboard_routes,
+    &lsec_web__releases_routes,
+    &lsec_web__people_routes,
+    &lsec_web__units_routes,
+    &lsec_web__scrap_routes,
 };
 
 /* The route of method and url: an exact path, or the longest prefix route

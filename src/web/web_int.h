@@ -123,5 +123,9 @@ typedef struct lsec_web__routes {
 /* Each page file's routes. */
 extern const lsec_web__routes lsec_web__session_routes;
 extern const lsec_web__routes lsec_web__dashboard_routes;
+extern const lsec_web__routes lsec_web__releases_routes;
+extern const lsec_web__routes lsec_web__people_routes;
+extern const lsec_web__routes lsec_web__units_routes;
+extern const lsec_web__routes lsec_web__scrap_routes;
 
 #endif
