@@ -87,6 +87,7 @@ const char lsec_web__style_css[] =
     "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}"
     ".bad{color:#a00;font-weight:bold}.ok{color:#060;font-weight:bold}"
     "form.inline{display:inline}label{display:block;margin:.4em 0}"
+    "#quarantine td:nth-child(-n+3),#live td{white-space:nowrap}"
     "@media print{form,nav{display:none}}";
 
 static void security_headers(struct MHD_Response *r)
