@@ -63,7 +63,7 @@ run_suite() {
 	expect 9 "$label: unit-001 fails its build" \
 		"$LINESEC" build --as olga --batch --device sim:fleet/unit-001.sim
 	# Three slow units for the gang run the live view watches (a few seconds each).
-	"$LINESEC" sim new --count 3 --dir gang --seed 17 --prefix gang- --faults lat_op_us=25000 \
+	"$LINESEC" sim new --count 3 --dir gang --seed 17 --prefix gang- --faults lat_op_us=40000 \
 		>/dev/null || bad "$label: sim new gang"
 	web_serve
 	[ -n "$url" ] || return
