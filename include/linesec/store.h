@@ -606,6 +606,33 @@ LSEC_API LSEC_MUST_USE int lsec_store_run_list(lsec_store_run **out, size_t *n_o
 LSEC_API LSEC_MUST_USE int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out,
 						   lsec_store *st, lsec_err *err);
 
+/* Records the gang socket (from 1) a run is built on. LSEC_E_NOTFOUND: no such run. */
+LSEC_API LSEC_MUST_USE int lsec_store_run_set_socket(lsec_store *st, int64_t run_id,
+						     unsigned socket, lsec_err *err);
+
+/* The newest run of one socket of a station, with the newest step of that run. */
+typedef struct lsec_store_socket_run {
+	char station[LSEC_STORE_NAME_MAX + 1];
+	unsigned socket;
+	int64_t run_id;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	char sop[LSEC_STORE_NAME_MAX + 1];
+	char person[LSEC_STORE_NAME_MAX + 1];
+	char outcome[LSEC_STORE_NAME_MAX + 1];      /* "" while the run is open */
+	char started[32];
+	char finished[32];
+	char step[LSEC_STORE_NAME_MAX + 1];         /* "" before its first step */
+	char step_outcome[LSEC_STORE_NAME_MAX + 1]; /* "" while that step is open */
+} lsec_store_socket_run;
+
+/*
+ * The newest run of every socket that has built a unit (runs recorded with
+ * lsec_store_run_set_socket), by station then socket: what a gang run is
+ * doing now, or did last. *out belongs to the caller: lsec_free.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_socket_runs(lsec_store_socket_run **out, size_t *n_out,
+						  lsec_store *st, lsec_err *err);
+
 /* One attempt of a step, as the steps table holds it. */
 typedef struct lsec_store_step {
 	int64_t id;

@@ -970,6 +970,9 @@ static int run_start_body(void *ctx, lsec_store *store, lsec_err *err)
 	if (r->have_release) {
 		LSEC_TRY(lsec_store_run_set_release(store, r->run_id, r->release, err));
 	}
+	if (cfg->socket != 0) {
+		LSEC_TRY(lsec_store_run_set_socket(store, r->run_id, cfg->socket, err));
+	}
 	LSEC_TRY(leaf(r, cfg->operator_name, NULL, "run.start", "started", b->ev, err));
 	LSEC_TRY(lsec_station__quota_check(r, err));
 out:

@@ -372,6 +372,23 @@ out:
 	return lsec_store_tx_end(&tx, rc, err);
 }
 
+int lsec_store_run_set_socket(lsec_store *st, int64_t run_id, unsigned socket, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE(socket >= 1, LSEC_E_USAGE, "socket %u of run %lld: sockets count from 1",
+		    socket, (long long)run_id);
+	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
+	store_val p[] = {SV_I((int64_t)socket), SV_I(run_id)};
+	LSEC_TRY(lsec_store__query(st, "UPDATE runs SET socket = ? WHERE id = ?", p, 2, NULL, NULL,
+				   err));
+	LSEC_ENSURE(st->ops->changes(st) == 1, LSEC_E_NOTFOUND,
+		    "cannot record the socket of run %lld: no such run", (long long)run_id);
+out:
+	return lsec_store_tx_end(&tx, rc, err);
+}
+
 int lsec_store_run_finish(lsec_store *st, int64_t run_id, const char *outcome, lsec_err *err)
 {
 	int rc = 0;
@@ -498,6 +515,40 @@ int lsec_store_run_list_all(lsec_store_run **out, size_t *n_out, lsec_store *st,
 				" r.station, r.outcome, r.started, r.finished, r.release FROM runs r"
 				" LEFT JOIN units u ON u.id = r.unit_id ORDER BY r.id",
 				NULL, 0, fill_run, sizeof(**out), (void **)out, n_out, err);
+}
+
+static void fill_socket_run(void *rec, const store_val *c)
+{
+	lsec_store_socket_run *r = rec;
+	lsec_store__copy(r->station, sizeof(r->station), &c[0]);
+	r->socket = c[1].t == SV_INT && c[1].i > 0 ? (unsigned)c[1].i : 0;
+	r->run_id = c[2].i;
+	lsec_store__copy(r->serial, sizeof(r->serial), &c[3]);
+	lsec_store__copy(r->sop, sizeof(r->sop), &c[4]);
+	lsec_store__copy(r->person, sizeof(r->person), &c[5]);
+	lsec_store__copy(r->outcome, sizeof(r->outcome), &c[6]);
+	lsec_store__copy(r->started, sizeof(r->started), &c[7]);
+	lsec_store__copy(r->finished, sizeof(r->finished), &c[8]);
+	lsec_store__copy(r->step, sizeof(r->step), &c[9]);
+	lsec_store__copy(r->step_outcome, sizeof(r->step_outcome), &c[10]);
+}
+
+int lsec_store_socket_runs(lsec_store_socket_run **out, size_t *n_out, lsec_store *st,
+			   lsec_err *err)
+{
+	/* The newest run of each (station, socket) and the newest step of that run. */
+	return lsec_store__list(st,
+				"SELECT r.station, r.socket, r.id, u.serial, r.sop, r.person,"
+				" r.outcome, r.started, r.finished,"
+				" (SELECT s.step FROM steps s WHERE s.run_id = r.id"
+				"  ORDER BY s.id DESC LIMIT 1),"
+				" (SELECT s.outcome FROM steps s WHERE s.run_id = r.id"
+				"  ORDER BY s.id DESC LIMIT 1)"
+				" FROM runs r LEFT JOIN units u ON u.id = r.unit_id"
+				" WHERE r.id IN (SELECT MAX(id) FROM runs WHERE socket IS NOT NULL"
+				"  GROUP BY station, socket)"
+				" ORDER BY r.station, r.socket",
+				NULL, 0, fill_socket_run, sizeof(**out), (void **)out, n_out, err);
 }
 
 static void fill_step(void *rec, const store_val *c)

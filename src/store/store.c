@@ -172,6 +172,12 @@ static const char *const migrations[] = {
 	 */
 	("CREATE UNIQUE INDEX credentials_one_active ON credentials (unit_id)"
 	 " WHERE revoked IS NULL OR revoked = '';"),
+	/*
+	 * 14: the gang socket a run was built on (NULL outside a gang run), so
+	 * a live view can show each socket's unit, step and result
+	 */
+	("ALTER TABLE runs ADD COLUMN socket BIGINT;"
+	 "CREATE INDEX runs_station_socket ON runs (station, socket);"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

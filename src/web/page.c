@@ -40,19 +40,24 @@ void lsec_web__textf(lsec_web__page *p, const char *fmt, ...)
 	lsec_web__text(p, v);
 }
 
-void lsec_web__head(lsec_web__page *p, const char *title)
+void lsec_web__head_with(lsec_web__page *p, const char *title, const char *head_markup)
 {
 	lsec_web__raw(p, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 			 "<link rel=\"stylesheet\" href=\"/style.css\"><title>");
 	lsec_web__text(p, title);
-	lsec_web__raw(p, " - linesec</title></head><body><header><h1>linesec</h1>"
-			 "<nav><a href=\"/\">Dashboard</a>"
-			 "<a href=\"/releases\">Releases</a>"
-			 "<a href=\"/units\">Units</a>"
-			 "<a href=\"/people\">People</a>"
-			 "<a href=\"/scrap\">Scrap</a>"
-			 "</nav></header><main>\n");
+	lsec_web__raw(p, " - linesec</title>");
+	lsec_web__raw(p, head_markup ? head_markup : "");
+	lsec_web__raw(p, "</head><body><header><h1>linesec</h1>"
+			 "<nav><a href=\"/\">Dashboard</a><a href=\"/live\">Live</a>"
+			 "<a href=\"/releases\">Releases</a><a href=\"/units\">Units</a>"
+			 "<a href=\"/people\">People</a><a href=\"/scrap\">Scrap</a></nav>"
+			 "</header><main>\n");
+}
+
+void lsec_web__head(lsec_web__page *p, const char *title)
+{
+	lsec_web__head_with(p, title, NULL);
 }
 
 void lsec_web__foot(lsec_web__page *p)
@@ -84,12 +89,14 @@ const char lsec_web__style_css[] =
     "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}"
     ".bad{color:#a00;font-weight:bold}.ok{color:#060;font-weight:bold}"
     "form.inline{display:inline}label{display:block;margin:.4em 0}"
+    "#quarantine td:nth-child(-n+3),#live td{white-space:nowrap}"
     "@media print{form,nav{display:none}}";
 
 static void security_headers(struct MHD_Response *r)
 {
 	MHD_add_response_header(r, "Content-Security-Policy",
 				"default-src 'none'; style-src 'self'; img-src 'self'; "
+				"script-src 'self'; connect-src 'self'; "
 				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");

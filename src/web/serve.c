@@ -35,6 +35,7 @@ static const lsec_web__routes *const tables[] = {
     &lsec_web__people_routes,
     &lsec_web__units_routes,
     &lsec_web__scrap_routes,
+    &lsec_web__live_routes,
 };
 
 /* The route of method and url: an exact path, or the longest prefix route

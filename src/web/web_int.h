@@ -54,6 +54,8 @@ void lsec_web__text(lsec_web__page *p, const char *value);
 LSEC_PRINTF(2, 3) void lsec_web__textf(lsec_web__page *p, const char *fmt, ...);
 /* The page's head (title escaped) with the navigation, and its foot. */
 void lsec_web__head(lsec_web__page *p, const char *title);
+/* lsec_web__head with more markup of linesec's own in <head> (a script tag). */
+void lsec_web__head_with(lsec_web__page *p, const char *title, const char *head_markup);
 void lsec_web__foot(lsec_web__page *p);
 /* The hidden csrf field every form carries. */
 void lsec_web__csrf_field(lsec_web__page *p, const char *token);
@@ -127,5 +129,6 @@ extern const lsec_web__routes lsec_web__releases_routes;
 extern const lsec_web__routes lsec_web__people_routes;
 extern const lsec_web__routes lsec_web__units_routes;
 extern const lsec_web__routes lsec_web__scrap_routes;
+extern const lsec_web__routes lsec_web__live_routes;
 
 #endif

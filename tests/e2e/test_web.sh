@@ -46,7 +46,15 @@ run_suite() {
 	# Security headers on every page, a session-less one included.
 	has "^Content-Security-Policy: default-src 'none'; style-src 'self'" anon.h \
 		"$label: CSP allows no script and only this server's style"
+	has "^Content-Security-Policy: .*; script-src 'self'; connect-src 'self';" anon.h \
+		"$label: CSP allows script and event streams from this server alone (the live view)"
 	check "$label: CSP has no inline script" "! grep -qi 'unsafe-inline' anon.h"
+	check "$label: CSP has no eval" "! grep -qi 'unsafe-eval' anon.h"
+	req anon "$url/live"
+	check "$label: the live view without a session is refused (401)" "[ $code = 401 ]"
+	req anon "$url/live/events"
+	check "$label: the live events without a session are refused (401)" "[ $code = 401 ]"
+	check "$label: ... and show no data" "! grep -q '^data:' anon.html"
 	has "frame-ancestors 'none'" anon.h "$label: CSP forbids framing"
 	has "^X-Frame-Options: DENY" anon.h "$label: X-Frame-Options DENY"
 	has "^X-Content-Type-Options: nosniff" anon.h "$label: nosniff"

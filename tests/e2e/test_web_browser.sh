@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Drives `linesec serve` in a real browser: Playwright (playwright-core,
+# pinned in tests/browser/package-lock.json) runs Debian's Chromium headless
+# through tests/browser/console.mjs. The login form, a refused password and
+# the back-off, a POST without its CSRF token, logout, the dashboard after a
+# build with a failure, and the live station view while a gang run builds in
+# another process. Screenshots go to $LSEC_BUILD_DIR/browser/shots/<registry>/.
+# Without Chromium or node the test is skipped (CTest skip code 77), except
+# under CI (CI set), where it fails. With LSEC_TEST_PG_URL set, the same run
+# is repeated against a PostgreSQL registry.
+set -uo pipefail
+: "${LINESEC:?}" "${LSEC_BUILD_DIR:?}" "${LSEC_SOURCE_DIR:?}"
+# shellcheck source=testlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
+chromium=${LSEC_CHROMIUM:-/usr/bin/chromium}
+browser_skip() {
+	if [ -n "${CI:-}" ]; then bad "cannot run under CI: $1"; finish; fi
+	echo "skip: $1"
+	exit 77
+}
+[ -x "$chromium" ] || browser_skip "$chromium is not installed (scripts/bootstrap)"
+command -v node >/dev/null || browser_skip "node is not installed (scripts/bootstrap)"
+command -v npm >/dev/null || browser_skip "npm is not installed (scripts/bootstrap)"
+
+# playwright-core from the lock file, in the build tree; it downloads no browser.
+browser_dir="$LSEC_BUILD_DIR/browser"
+mkdir -p "$browser_dir"
+cp "$LSEC_SOURCE_DIR/tests/browser/package.json" "$LSEC_SOURCE_DIR/tests/browser/package-lock.json" \
+	"$browser_dir/"
+if ! (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit \
+	--no-fund --prefer-offline --cache "$browser_dir/npm-cache" >npm.log 2>&1); then
+	cat "$browser_dir/npm.log"
+	bad "npm ci of tests/browser (playwright-core) failed"
+	finish
+fi
+
+# web_serve: `linesec serve` on a free loopback port; sets url.
+web_serve() {
+	local i
+	rm -f serve.out
+	"$LINESEC" serve --listen 127.0.0.1:0 >serve.out 2>serve.err &
+	servers+=("$!")
+	for i in $(seq 1 100); do
+		[ -s serve.out ] && break
+		sleep 0.05
+	done
+	url=$(sed -n 's/^serving the web console on \(https*:[^ ]*\)\/ .*/\1/p' serve.out)
+	[ -n "$url" ] || { bad "serve printed no address"; cat serve.out serve.err; }
+}
+
+run_suite() {
+	local label=$1 shots
+	shift
+	echo "== $label"
+	line_with_release "$label" "$@" || return
+	# This test's own people: wendy is refused and backed off; vera watches the line.
+	add_person alice alice-pw bob bob-pw-123 wendy operator browser-wendy-pw
+	add_person alice alice-pw bob bob-pw-123 vera supervisor browser-vera-pw1
+	# A unit that never boots is quarantined: the dashboard lists it.
+	"$LINESEC" sim new --count 1 --dir fleet --seed 16 \
+		--fault-plan <(echo '{"1": "boot_fail=9"}') >/dev/null || bad "$label: sim new"
+	expect 9 "$label: unit-001 fails its build" \
+		"$LINESEC" build --as olga --batch --device sim:fleet/unit-001.sim
+	# Three slow units for the gang run the live view watches (a few seconds each).
+	"$LINESEC" sim new --count 3 --dir gang --seed 17 --prefix gang- --faults lat_op_us=40000 \
+		>/dev/null || bad "$label: sim new gang"
+	web_serve
+	[ -n "$url" ] || return
+	shots="$browser_dir/shots/$label"
+	rm -rf "$shots" && mkdir -p "$shots"
+	LSEC_URL=$url LSEC_SHOTS=$shots LSEC_NODE_MODULES="$browser_dir/node_modules" \
+		LSEC_CHROMIUM=$chromium LSEC_GANG="\"$LINESEC\" line --as olga --devices 'sim:gang/*' --gang 3 --batch" \
+		node "$LSEC_SOURCE_DIR/tests/browser/console.mjs" >node.out 2>&1
+	local st=$?
+	cat node.out
+	fails=$((fails + $(grep -c '^FAIL ' node.out)))
+	check "$label: the browser checks ran to their end (exit $st)" "[ $st -eq 0 ] && grep -q '^all browser checks ran' node.out"
+	for s in login dashboard live live-tablet; do
+		check "$label: screenshot $s.png saved" "[ -s '$shots/$s.png' ]"
+	done
+	# What the browser did is in the log: the refused login of wendy, a leaf.
+	local text="CAST(leaf AS TEXT)"
+	[ -z "$e2e_pg_url" ] || text="convert_from(leaf, 'UTF8')"
+	check "$label: wendy's refused logins are leaves" \
+		"[ \"\$(sql \"SELECT COUNT(*) FROM audit_leaves WHERE $text LIKE '%\\\"action\\\":\\\"login\\\"%' AND $text LIKE '%\\\"outcome\\\":\\\"refused%' AND $text LIKE '%\\\"person\\\":\\\"wendy\\\"%'\")\" -ge 2 ]"
+	stop_servers
+	cd "$e2e_dir" || return
+}
+
+run_on_sqlite run_suite sqlite
+run_on_postgres run_suite postgres
+finish
