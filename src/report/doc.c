@@ -246,6 +246,7 @@ typedef struct lay {
 	cairo_t *cr;
 	unsigned page, total;
 	double y, body_top;
+	bool nomem; /* an allocation of the layout failed: the pass fails */
 } lay;
 
 typedef enum font { F_BODY, F_BOLD, F_SMALL, F_SMALL_BOLD, F_H1, F_H2, F_H3 } font;
@@ -370,7 +371,8 @@ static void flow(lay *l, PangoLayout *pl, double x, bool boxed)
 	double *top = lsec_calloc((size_t)nl + 1, sizeof(double) * 3);
 	if (top == NULL) {
 		pango_layout_iter_free(it);
-		return; /* the caller's next allocation reports it; nothing drawn */
+		l->nomem = true;
+		return;
 	}
 	double *bot = top + nl + 1, *base = bot + nl + 1;
 	int i = 0;
@@ -611,6 +613,7 @@ static int pass(unsigned *pages, const lsec_report_doc *d, sink *s, unsigned tot
 	cairo_destroy(l.cr);
 	l.cr = NULL;
 	cairo_surface_finish(l.surf);
+	LSEC_ENSURE(!l.nomem, LSEC_E_NOMEM, "cannot write PDF: out of memory");
 	LSEC_TRY(s->rc);
 	LSEC_ENSURE(cairo_surface_status(l.surf) == CAIRO_STATUS_SUCCESS, LSEC_E_IO,
 		    "cannot write PDF: cairo: %s",
