@@ -487,6 +487,24 @@ static double row_draw(lay *l, const block *k, size_t r, const double *w, bool d
 	return h;
 }
 
+/*
+ * A row taller than a page cannot be a row: its cells follow as labelled
+ * paragraphs ("Header: text"), which flow over the pages, so nothing is cut.
+ */
+static void tall_row(lay *l, const block *k, size_t r)
+{
+	l->y += 4;
+	for (size_t c = 0; c < k->ncols; c++) {
+		char label[160];
+		snprintf(label, sizeof(label), "%s:", k->cells[c]);
+		PangoLayout *pl = make(l, F_SMALL, BODY_W, label, k->cells[r * k->ncols + c]);
+		flow(l, pl, MARGIN, false);
+		g_object_unref(pl);
+		l->y += 2;
+	}
+	l->y += 4;
+}
+
 static void table(lay *l, const block *k)
 {
 	double w[MAX_COLS];
@@ -497,6 +515,14 @@ static void table(lay *l, const block *k)
 	row_draw(l, k, 0, w, true);
 	for (size_t r = 1; r < k->nrows; r++) {
 		double h = row_draw(l, k, r, w, false);
+		if (h > BODY_BOTTOM - l->body_top - hh) {
+			tall_row(l, k, r);
+			if (r + 1 < k->nrows) {
+				need(l, hh + 24);
+				row_draw(l, k, 0, w, true);
+			}
+			continue;
+		}
 		if (l->y + h > BODY_BOTTOM && l->y > l->body_top + hh) {
 			new_page(l);
 			row_draw(l, k, 0, w, true);

@@ -110,6 +110,17 @@ run_suite() {
 	expect 0 "render a title with markup" "$LINESEC" sop render markup.yaml --format pdf --out m.pdf
 	pdftotext m.pdf m.txt
 	has "<b>Bold</b> & <span>x</span>" m.txt "the markup is text"
+
+	# A table cell longer than a page is not cut: the row's cells flow over the pages.
+	long=$(printf 'Checks the fixture. %.0s' $(seq 1 700))
+	sed "s/^    follows the on-screen steps. Never overrides a failed check.\$/    $long ENDOFROLE/" \
+		"$S/flash.yaml" >long.yaml
+	expect 0 "render a role longer than a page" "$LINESEC" sop render long.yaml --format pdf --out long.pdf
+	pdftotext long.pdf long.txt
+	has "ENDOFROLE" long.txt "the end of the long cell is in the PDF"
+	in_order long.txt "Responsibility:" "ENDOFROLE" "Supervisor" "Prerequisites" &&
+		ok "the long row, then the rest of the table, in order" || bad "the long row in order"
+	every_page long.pdf "DRAFT - NOT APPROVED" "the long draft's mark and page numbers"
 }
 
 run_on_sqlite run_suite sqlite

@@ -98,6 +98,17 @@ static void test_report__long_document_has_more_pages(void **state)
 		const char *row[] = {"1", text, NULL};
 		assert_lsec_ok(lsec_report_doc_row(d, row, 3, &err), &err);
 	}
+	/* a row taller than a page: its cells flow over pages instead of running off one */
+	char *huge = lsec_calloc(1, 60001);
+	assert_non_null(huge);
+	for (size_t i = 0; i < 6000; i++) {
+		memcpy(huge + i * 10, "word word ", 10);
+	}
+	const char *tall[] = {"2", huge, "after"};
+	assert_lsec_ok(lsec_report_doc_row(d, tall, 3, &err), &err);
+	const char *last[] = {"3", "a row after it", NULL};
+	assert_lsec_ok(lsec_report_doc_row(d, last, 3, &err), &err);
+	lsec_free(huge);
 	assert_lsec_ok(lsec_report_doc_pdf(&many, &pn, d, &err), &err);
 	assert_true(pn > 20);
 	assert_int_equal(count_pages(&many), pn);
