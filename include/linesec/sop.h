@@ -317,6 +317,60 @@ LSEC_API LSEC_MUST_USE int lsec_sop_render(lsec_buf *out, const lsec_sop *sop,
 					   const lsec_sop_render_options *opts, lsec_err *err);
 
 /*
+ * The document model behind lsec_sop_render, for writers of other formats
+ * (the report module's PDF): lsec_sop_render_walk walks the same sections
+ * in the same order with the same sentences and calls the sink for each
+ * block, so every format says the same things. Texts are unescaped UTF-8
+ * as the SOP file holds them, borrowed for the call only. A callback
+ * returns 0, or an error (set in err) that stops the walk and is returned.
+ */
+typedef struct lsec_sop_render_head {
+	const char *kind;         /* "flash" */
+	const char *title;
+	int version;
+	const char *sha256_hex;   /* of the file */
+	bool approved;            /* false: mark every page DRAFT - NOT APPROVED */
+	const char *status;       /* "APPROVED by alice, bob on ..." or the DRAFT sentence */
+	const char *approvers;    /* "alice, bob"; "" when not approved */
+	const char *approved_at;  /* RFC 3339 of the approval; "" when not approved */
+} lsec_sop_render_head;
+
+typedef struct lsec_sop_render_sink {
+	/* Before anything: the document's identity (title block, running header). */
+	int (*begin)(void *ctx, const lsec_sop_render_head *h, lsec_err *err);
+	/* A section (level 2) heading; id is a stable anchor ("purpose"). */
+	int (*heading)(void *ctx, int level, const char *id, const char *text, lsec_err *err);
+	/* A paragraph, with a bold label before it when label is not NULL. */
+	int (*para)(void *ctx, const char *label, const char *text, lsec_err *err);
+	int (*list)(void *ctx, const char *const *items, size_t n, lsec_err *err);
+	/* cls names the table ("identity", "roles", "history", "rules", "sign"). */
+	int (*table_begin)(void *ctx, const char *cls, const char *const *head, size_t n,
+			   lsec_err *err);
+	int (*table_row)(void *ctx, const char *const *cells, size_t n, lsec_err *err);
+	int (*table_end)(void *ctx, lsec_err *err);
+	/*
+	 * A numbered step; irreversible is NULL for a step that can be undone,
+	 * else the consequence in words, to be set apart.
+	 */
+	int (*step_begin)(void *ctx, size_t num, const char *title, const char *action,
+			  const char *irreversible, lsec_err *err);
+	/* A labelled field of the current step ("Who", "How it is verified", ...). */
+	int (*field)(void *ctx, const char *label, const char *text, lsec_err *err);
+	int (*step_end)(void *ctx, lsec_err *err);
+	/* After everything (closing identity line). */
+	int (*end)(void *ctx, const lsec_sop_render_head *h, lsec_err *err);
+} lsec_sop_render_sink;
+
+/*
+ * Walks the written procedure of sop with opts (opts->format is not read)
+ * through sink. Fails with LSEC_E_USAGE (bad options), or the sink's error.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_render_walk(const lsec_sop *sop,
+						const lsec_sop_render_options *opts,
+						const lsec_sop_render_sink *sink, void *ctx,
+						lsec_err *err);
+
+/*
  * A unified line diff of two texts (a and b labelled la and lb), appended to
  * out; empty when they are equal. Used by `sop diff` on two versions' bytes.
  */
@@ -435,6 +489,14 @@ LSEC_API LSEC_MUST_USE int lsec_sop_fetch_approved(lsec_sop **out, struct lsec_s
 LSEC_API LSEC_MUST_USE int lsec_sop_render_stored(lsec_buf *out, struct lsec_store *st,
 						  const char *name, int version,
 						  lsec_sop_format format, lsec_err *err);
+/*
+ * As lsec_sop_render_stored, through a sink (lsec_sop_render_walk): the
+ * same version, history and DRAFT marking, for writers of other formats.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_render_stored_walk(struct lsec_store *st, const char *name,
+						       int version,
+						       const lsec_sop_render_sink *sink,
+						       void *ctx, lsec_err *err);
 /*
  * A unified diff of two stored versions' files, appended to out.
  * Errors: LSEC_E_NOTFOUND, LSEC_E_CRYPTO, LSEC_E_LIMIT.

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "linesec/line.h"
+#include "linesec/report.h"
 #include "linesec/sop.h"
 #include "linesec/station.h"
 #include "linesec/store.h"
@@ -292,10 +293,10 @@ static const cli_spec rules_spec = {
 	.body = rules_body,
 };
 
-/* Writes b to --out (atomically) or to standard output. */
+/* Writes b to --out (atomically) or to standard output (no --out, or --out -). */
 static int emit(const lsec_buf *b, const char *outp, lsec_err *err)
 {
-	if (outp != NULL) {
+	if (outp != NULL && strcmp(outp, "-") != 0) {
 		return lsec_file_write_atomic(outp, b->data, b->len, 0644, err);
 	}
 	if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len) {
@@ -319,8 +320,8 @@ static int version_arg(int *out, const char *s, lsec_err *err)
 /* ---- render -------------------------------------------------------------- */
 
 static const cli_opt render_opts[] = {
-	CLI_OPT("format", "md|html", "output format (default md)"),
-	CLI_OPT("out", "FILE", "write to FILE instead of standard output"),
+	CLI_OPT("format", "md|html|pdf", "output format (default md); pdf needs --out"),
+	CLI_OPT("out", "FILE", "write to FILE instead of standard output (-: standard output)"),
 	CLI_OPT("version", "V", "with NAME: the stored version to render (default: the latest "
 				"approved)"),
 	/* The line is opened only for a stored SOP: a draft file needs none. */
@@ -335,33 +336,47 @@ static int render_body(cli_ctx *c)
 	const cli_args *a = &c->a;
 	lsec_sop *sop = NULL;
 	lsec_line *line = NULL;
-	lsec_buf b = LSEC_BUF_INIT(8u << 20);
+	lsec_buf b = LSEC_BUF_INIT(LSEC_REPORT_PDF_MAX);
 	lsec_sop_render_options ro = LSEC_SOP_RENDER_OPTIONS_INIT;
 	const char *fmt = cli_get(a, "format"), *version_opt = cli_get(a, "version");
+	const char *outp = cli_get(a, "out");
 	lsec_sop_kind kind;
 	lsec_err kerr = LSEC_ERR_INIT;
 	int version = 0;
+	bool pdf = fmt != NULL && strcmp(fmt, "pdf") == 0;
 	if (fmt != NULL && strcmp(fmt, "html") == 0) {
 		ro.format = LSEC_SOP_FORMAT_HTML;
 	} else {
-		LSEC_ENSURE(fmt == NULL || strcmp(fmt, "md") == 0, LSEC_E_USAGE,
-			    "invalid --format '%s': expected md or html", fmt);
+		LSEC_ENSURE(fmt == NULL || pdf || strcmp(fmt, "md") == 0, LSEC_E_USAGE,
+			    "invalid --format '%s': expected md, html or pdf", fmt);
 	}
+	/* A PDF is binary: it goes to a file, or to standard output only when asked (--out -). */
+	LSEC_ENSURE(!pdf || outp != NULL, LSEC_E_USAGE,
+		    "--format pdf needs --out FILE (or --out - for standard output)");
 	if (lsec_sop_kind_parse(&kind, a->args[0], &kerr) == 0) {
 		if (version_opt != NULL) {
 			LSEC_TRY(version_arg(&version, version_opt, err));
 		}
 		LSEC_TRY(lsec_line_open(&line, cli_get(a, "line"), err));
-		LSEC_TRY(lsec_sop_render_stored(&b, lsec_line_store(line), a->args[0], version,
-						ro.format, err));
+		if (pdf) {
+			LSEC_TRY(lsec_report_sop_pdf(&b, lsec_line_store(line), a->args[0], version,
+						     err));
+		} else {
+			LSEC_TRY(lsec_sop_render_stored(&b, lsec_line_store(line), a->args[0],
+							version, ro.format, err));
+		}
 	} else {
 		LSEC_ENSURE(version_opt == NULL, LSEC_E_USAGE,
 			    "--version applies to a SOP name, not to the file '%s'", a->args[0]);
 		ro.draft = true;
 		LSEC_TRY(lsec_sop_load(&sop, NULL, a->args[0], err));
-		LSEC_TRY(lsec_sop_render(&b, sop, &ro, err));
+		if (pdf) {
+			LSEC_TRY(lsec_report_sop_pdf_loaded(&b, sop, &ro, err));
+		} else {
+			LSEC_TRY(lsec_sop_render(&b, sop, &ro, err));
+		}
 	}
-	LSEC_TRY(emit(&b, cli_get(a, "out"), err));
+	LSEC_TRY(emit(&b, outp, err));
 out:
 	lsec_buf_release(&b);
 	lsec_sop_free(sop);
@@ -370,7 +385,7 @@ out:
 }
 
 static const cli_spec render_spec = {
-	.usage = "sop render FILE|NAME [--version V] [--format md|html] [--out FILE]",
+	.usage = "sop render FILE|NAME [--version V] [--format md|html|pdf] [--out FILE|-]",
 	.summary = "render the written procedure of a stored SOP version, or of a draft file",
 	.opts = render_opts,
 	.min_args = 1,
@@ -381,7 +396,10 @@ static const cli_spec render_spec = {
 		"history with\napprovers and dates, and the document's identity (name, version, "
 		"SHA-256 of the file).\nNAME (flash, provision, secure-boot, debug-lock, "
 		"decommission) reads the registry; a\nFILE is rendered as a draft, marked DRAFT - NOT "
-		"APPROVED, as is any version not approved.",
+		"APPROVED, as is any version not approved.\nA PDF (--format pdf) is a controlled "
+		"document: SOP name, version, SHA-256 and approvers\n(or the DRAFT mark) in the "
+		"header of every page, \"page N of M\" in the footer; it needs\n--out FILE, or "
+		"--out - to write it to standard output.",
 	.body = render_body,
 };
 
@@ -589,7 +607,7 @@ static const cli_spec show_spec = {
 
 const cli_cmd cli_sop_cmds[] = {
 	{"check", &check_spec, NULL, "validate SOP files (schema, actions, policy rules)"},
-	{"render", &render_spec, NULL, "render the written procedure as Markdown or HTML"},
+	{"render", &render_spec, NULL, "render the written procedure as Markdown, HTML or PDF"},
 	{"submit", &submit_spec, NULL, "store a SOP file as a new version awaiting approval"},
 	{"approve", &approve_spec, NULL, "approve a stored SOP version (security officer)"},
 	{"list", &list_spec, NULL, "list stored SOP versions and their approvals"},

@@ -522,8 +522,16 @@ out:
 	return rc;
 }
 
-int lsec_sop_render_stored(lsec_buf *out, lsec_store *st, const char *name, int version,
-			   lsec_sop_format format, lsec_err *err)
+/* Context of render_stored: the format, or a caller's sink. */
+typedef struct stored_to {
+	lsec_buf *out;
+	lsec_sop_format format;
+	const lsec_sop_render_sink *sink;
+	void *ctx;
+} stored_to;
+
+static int render_stored(lsec_store *st, const char *name, int version, const stored_to *to,
+			 lsec_err *err)
 {
 	int rc = 0;
 	lsec_sop *sop = NULL;
@@ -555,16 +563,42 @@ int lsec_sop_render_stored(lsec_buf *out, lsec_store *st, const char *name, int 
 		nh++;
 	}
 	lsec_sop_render_options ro = LSEC_SOP_RENDER_OPTIONS_INIT;
-	ro.format = format;
+	ro.format = to->format;
 	ro.draft = !cur.approved;
 	ro.history = hist;
 	ro.nhistory = nh;
-	LSEC_TRY(lsec_sop_render(out, sop, &ro, err));
+	if (to->sink != NULL) {
+		LSEC_TRY(lsec_sop_render_walk(sop, &ro, to->sink, to->ctx, err));
+	} else {
+		LSEC_TRY(lsec_sop_render(to->out, sop, &ro, err));
+	}
 out:
 	lsec_free(approvers);
 	lsec_free(hist);
 	lsec_free(all);
 	lsec_sop_free(sop);
+	return rc;
+}
+
+int lsec_sop_render_stored(lsec_buf *out, lsec_store *st, const char *name, int version,
+			   lsec_sop_format format, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(out);
+	stored_to to = {out, format, NULL, NULL};
+	LSEC_TRY(render_stored(st, name, version, &to, err));
+out:
+	return rc;
+}
+
+int lsec_sop_render_stored_walk(lsec_store *st, const char *name, int version,
+				const lsec_sop_render_sink *sink, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(sink);
+	stored_to to = {NULL, LSEC_SOP_FORMAT_MD, sink, ctx};
+	LSEC_TRY(render_stored(st, name, version, &to, err));
+out:
 	return rc;
 }
 

@@ -111,7 +111,7 @@ static void para(out *o, const char *label, const char *t)
 	raw(o, o->html ? "</p>\n" : "\n\n");
 }
 
-static void list(out *o, char *const *items, size_t n)
+static void list(out *o, const char *const *items, size_t n)
 {
 	raw(o, o->html ? "<ul>\n" : "");
 	for (size_t i = 0; i < n; i++) {
@@ -220,87 +220,38 @@ static const char *irreversible_note(const lsec_sop_action *a)
 		       : "The station records its intent before acting, and it is never repeated.";
 }
 
-static void render_step(out *o, const sop_step *s, size_t num)
+
+/* ---- Markdown and HTML: the two formats of this module, as sinks ---------- */
+
+static void step_open(out *o, size_t num, const char *title, const char *action,
+		      const char *irreversible)
 {
-	const lsec_sop_step *st = &s->pub;
-	const lsec_sop_action *a = st->action;
-	char buf[768];
-	char title[160];
-	snprintf(title, sizeof(title), "%zu. %s", num, st->title != NULL ? st->title : st->id);
 	if (o->html) {
-		rawf(o, "<section class=\"step%s\"><h3><span class=\"num\">%zu</span>", 
-		     (a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) ? " irreversible" : "", num);
-		text(o, st->title != NULL ? st->title : st->id);
+		rawf(o, "<section class=\"step%s\"><h3><span class=\"num\">%zu</span>",
+		     irreversible != NULL ? " irreversible" : "", num);
+		text(o, title);
 		raw(o, " <code>");
-		text(o, a->id);
+		text(o, action);
 		raw(o, "</code></h3>\n");
-		if ((a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0) {
+		if (irreversible != NULL) {
 			raw(o, "<p class=\"warn\">Irreversible. ");
-			text(o, irreversible_note(a));
+			text(o, irreversible);
 			raw(o, "</p>\n");
 		}
 		raw(o, "<dl>\n");
-	} else {
-		heading(o, 3, NULL, title);
-		raw(o, "- **Action:** `");
-		raw(o, a->id);
-		raw(o, "`\n");
-		if ((a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0) {
-			raw(o, "- **IRREVERSIBLE:** ");
-			text(o, irreversible_note(a));
-			raw(o, "\n");
-		}
+		return;
 	}
-	snprintf(buf, sizeof(buf), "%s%s%s", role_title(st->who),
-		 st->witness ? ", witnessed by the " : "",
-		 st->witness ? role_title(st->witness) : "");
-	if (st->witness != NULL) {
-		/* "Operator, witnessed by the supervisor": lower-case the witness role */
-		char *w = strstr(buf, "by the ");
-		if (w != NULL && w[7] >= 'A' && w[7] <= 'Z') {
-			w[7] = (char)(w[7] - 'A' + 'a');
-		}
+	char h[160];
+	snprintf(h, sizeof(h), "%zu. %s", num, title);
+	heading(o, 3, NULL, h);
+	raw(o, "- **Action:** `");
+	raw(o, action);
+	raw(o, "`\n");
+	if (irreversible != NULL) {
+		raw(o, "- **IRREVERSIBLE:** ");
+		text(o, irreversible);
+		raw(o, "\n");
 	}
-	field(o, "Who", buf);
-	if (st->when != LSEC_SOP_WHEN_ALWAYS) {
-		field(o, "When",
-		      st->when == LSEC_SOP_WHEN_REACHABLE
-			      ? "Only for a unit that answers on its programming port."
-			      : "Only for a unit that does not answer on its programming port.");
-	}
-	field(o, "What", st->text != NULL ? st->text : a->summary);
-	if (st->text != NULL && (a->flags & LSEC_SOP_ACTION_MANUAL) == 0) {
-		field(o, "The station", a->summary);
-	}
-	if (st->nparams > 0) {
-		size_t off = 0;
-		buf[0] = 0;
-		for (size_t i = 0; i < st->nparams && off < sizeof(buf); i++) {
-			int w = snprintf(buf + off, sizeof(buf) - off, "%s%s = %s", i ? "; " : "",
-					 st->param_names[i], st->param_values[i]);
-			off += w > 0 ? (size_t)w : 0;
-		}
-		field(o, "Settings", buf);
-	}
-	field(o, "How it is verified", st->verify);
-	if (st->retry > 0) {
-		char times[32];
-		snprintf(times, sizeof(times), st->retry == 1 ? "once" : "up to %u times", st->retry);
-		snprintf(buf, sizeof(buf), "Retried %s; then %s. %s", times, then_sentence(st->then),
-			 st->failure_message);
-	} else {
-		snprintf(buf, sizeof(buf), "No retry: %s. %s", then_sentence(st->then),
-			 st->failure_message);
-	}
-	field(o, "If it fails", buf);
-	size_t off = 0;
-	buf[0] = 0;
-	for (size_t i = 0; a->evidence[i] != NULL && off < sizeof(buf); i++) {
-		int w = snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "", a->evidence[i]);
-		off += w > 0 ? (size_t)w : 0;
-	}
-	field(o, "Evidence recorded", buf);
-	raw(o, o->html ? "</dl></section>\n" : "\n");
 }
 
 static const char css[] =
@@ -353,7 +304,222 @@ static const char css[] =
 	".step{break-inside:avoid}a{color:inherit;text-decoration:none}}\n"
 	"</style>\n";
 
-static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *opts)
+static void doc_open(out *o, const lsec_sop_render_head *h)
+{
+	if (o->html) {
+		raw(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
+		text(o, h->title);
+		rawf(o, " - SOP %s v%d</title>\n", h->kind, h->version);
+		raw(o, css);
+		raw(o, "</head><body>\n");
+		if (!h->approved) {
+			raw(o, "<div class=\"draftmark\">DRAFT - NOT APPROVED</div>\n");
+		}
+		rawf(o, "<header class=\"doc\"><div class=\"kind\">Standard operating procedure &middot; "
+			"%s &middot; version %d</div>\n<h1>", h->kind, h->version);
+		text(o, h->title);
+		rawf(o, "</h1>\n<span class=\"status %s\">", h->approved ? "approved" : "draft");
+		text(o, h->status);
+		raw(o, "</span></header>\n");
+	} else {
+		raw(o, "# ");
+		text(o, h->title);
+		rawf(o, "\n\nStandard operating procedure `%s`, version %d.\n\n", h->kind, h->version);
+		raw(o, h->approved ? "**" : "> **");
+		text(o, h->status);
+		raw(o, "**\n\n");
+	}
+}
+
+static void doc_close(out *o, const lsec_sop_render_head *h)
+{
+	if (o->html) {
+		raw(o, "<h2 id=\"signoff\">Acknowledgement</h2>\n");
+		static const char *const sh[] = {"Name", "Role", "Signature", "Date"};
+		table_begin(o, "sign", sh, 4);
+		const char *blank[] = {"", "", "", ""};
+		table_row(o, blank, 4);
+		table_row(o, blank, 4);
+		table_end(o);
+		rawf(o, "<footer>SOP %s &middot; version %d &middot; SHA-256 <span class=\"hash\">%s</span>"
+			" &middot; rendered by linesec from the file the station runs</footer>\n",
+		     h->kind, h->version, h->sha256_hex);
+		raw(o, "</body></html>\n");
+	} else {
+		rawf(o, "---\nSOP `%s`, version %d, SHA-256 `%s`. Rendered by linesec from the file the "
+			"station runs.\n",
+		     h->kind, h->version, h->sha256_hex);
+	}
+}
+
+static int s_begin(void *c, const lsec_sop_render_head *h, lsec_err *err)
+{
+	(void)err;
+	doc_open(c, h);
+	return ((out *)c)->rc;
+}
+
+static int s_heading(void *c, int level, const char *id, const char *t, lsec_err *err)
+{
+	(void)err;
+	heading(c, level, id, t);
+	return ((out *)c)->rc;
+}
+
+static int s_para(void *c, const char *label, const char *t, lsec_err *err)
+{
+	(void)err;
+	para(c, label, t);
+	return ((out *)c)->rc;
+}
+
+static int s_list(void *c, const char *const *items, size_t n, lsec_err *err)
+{
+	(void)err;
+	list(c, items, n);
+	return ((out *)c)->rc;
+}
+
+static int s_table_begin(void *c, const char *cls, const char *const *h, size_t n, lsec_err *err)
+{
+	(void)err;
+	table_begin(c, cls, h, n);
+	return ((out *)c)->rc;
+}
+
+static int s_table_row(void *c, const char *const *cells, size_t n, lsec_err *err)
+{
+	(void)err;
+	table_row(c, cells, n);
+	return ((out *)c)->rc;
+}
+
+static int s_table_end(void *c, lsec_err *err)
+{
+	(void)err;
+	table_end(c);
+	return ((out *)c)->rc;
+}
+
+static int s_step_begin(void *c, size_t num, const char *title, const char *action,
+			const char *irreversible, lsec_err *err)
+{
+	(void)err;
+	step_open(c, num, title, action, irreversible);
+	return ((out *)c)->rc;
+}
+
+static int s_field(void *c, const char *label, const char *t, lsec_err *err)
+{
+	(void)err;
+	field(c, label, t);
+	return ((out *)c)->rc;
+}
+
+static int s_step_end(void *c, lsec_err *err)
+{
+	(void)err;
+	out *o = c;
+	raw(o, o->html ? "</dl></section>\n" : "\n");
+	return o->rc;
+}
+
+static int s_end(void *c, const lsec_sop_render_head *h, lsec_err *err)
+{
+	(void)err;
+	doc_close(c, h);
+	return ((out *)c)->rc;
+}
+
+static const lsec_sop_render_sink text_sink = {
+	s_begin,     s_heading, s_para,	      s_list,	  s_table_begin, s_table_row,
+	s_table_end, s_step_begin, s_field, s_step_end, s_end,
+};
+
+/* ---- the walk: one document, whatever the format ---------------------------- */
+
+typedef struct walk {
+	const lsec_sop_render_sink *s;
+	void *ctx;
+	lsec_err *err;
+	int rc;
+} walk;
+
+/* Each call is skipped once a callback failed; the first error is kept. */
+#define W(w, fn, ...)                                                                 \
+	do {                                                                          \
+		if ((w)->rc == 0) {                                                   \
+			(w)->rc = (w)->s->fn((w)->ctx, __VA_ARGS__, (w)->err);        \
+		}                                                                     \
+	} while (0)
+#define W0(w, fn)                                                                     \
+	do {                                                                          \
+		if ((w)->rc == 0) {                                                   \
+			(w)->rc = (w)->s->fn((w)->ctx, (w)->err);                     \
+		}                                                                     \
+	} while (0)
+
+static void walk_step(walk *w, const sop_step *s, size_t num)
+{
+	const lsec_sop_step *st = &s->pub;
+	const lsec_sop_action *a = st->action;
+	char buf[768];
+	bool irr = (a->flags & LSEC_SOP_ACTION_IRREVERSIBLE) != 0;
+	W(w, step_begin, num, st->title != NULL ? st->title : st->id, a->id,
+	  irr ? irreversible_note(a) : NULL);
+	snprintf(buf, sizeof(buf), "%s%s%s", role_title(st->who),
+		 st->witness ? ", witnessed by the " : "",
+		 st->witness ? role_title(st->witness) : "");
+	if (st->witness != NULL) {
+		/* "Operator, witnessed by the supervisor": lower-case the witness role */
+		char *wr = strstr(buf, "by the ");
+		if (wr != NULL && wr[7] >= 'A' && wr[7] <= 'Z') {
+			wr[7] = (char)(wr[7] - 'A' + 'a');
+		}
+	}
+	W(w, field, "Who", buf);
+	if (st->when != LSEC_SOP_WHEN_ALWAYS) {
+		W(w, field, "When",
+		  st->when == LSEC_SOP_WHEN_REACHABLE
+			  ? "Only for a unit that answers on its programming port."
+			  : "Only for a unit that does not answer on its programming port.");
+	}
+	W(w, field, "What", st->text != NULL ? st->text : a->summary);
+	if (st->text != NULL && (a->flags & LSEC_SOP_ACTION_MANUAL) == 0) {
+		W(w, field, "The station", a->summary);
+	}
+	if (st->nparams > 0) {
+		size_t off = 0;
+		buf[0] = 0;
+		for (size_t i = 0; i < st->nparams && off < sizeof(buf); i++) {
+			int n = snprintf(buf + off, sizeof(buf) - off, "%s%s = %s", i ? "; " : "",
+					 st->param_names[i], st->param_values[i]);
+			off += n > 0 ? (size_t)n : 0;
+		}
+		W(w, field, "Settings", buf);
+	}
+	W(w, field, "How it is verified", st->verify);
+	if (st->retry > 0) {
+		char times[32];
+		snprintf(times, sizeof(times), st->retry == 1 ? "once" : "up to %u times", st->retry);
+		snprintf(buf, sizeof(buf), "Retried %s; then %s. %s", times, then_sentence(st->then),
+			 st->failure_message);
+	} else {
+		snprintf(buf, sizeof(buf), "No retry: %s. %s", then_sentence(st->then),
+			 st->failure_message);
+	}
+	W(w, field, "If it fails", buf);
+	size_t off = 0;
+	buf[0] = 0;
+	for (size_t i = 0; a->evidence[i] != NULL && off < sizeof(buf); i++) {
+		int n = snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "", a->evidence[i]);
+		off += n > 0 ? (size_t)n : 0;
+	}
+	W(w, field, "Evidence recorded", buf);
+	W0(w, step_end);
+}
+
+static void walk_doc(walk *w, const lsec_sop *sop, const lsec_sop_render_options *opts)
 {
 	char hex[65];
 	char ver[32];
@@ -373,34 +539,19 @@ static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *o
 	} else {
 		snprintf(status, sizeof(status), "DRAFT - NOT APPROVED: the station does not run this version");
 	}
+	lsec_sop_render_head h = {kind,
+				  sop->title,
+				  sop->version,
+				  hex,
+				  approved,
+				  status,
+				  approved && cur->approvers != NULL ? cur->approvers : "",
+				  approved ? cur->approved : ""};
+	W(w, begin, &h);
 
-	if (o->html) {
-		raw(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
-		text(o, sop->title);
-		rawf(o, " - SOP %s v%d</title>\n", kind, sop->version);
-		raw(o, css);
-		raw(o, "</head><body>\n");
-		if (!approved) {
-			raw(o, "<div class=\"draftmark\">DRAFT - NOT APPROVED</div>\n");
-		}
-		rawf(o, "<header class=\"doc\"><div class=\"kind\">Standard operating procedure &middot; "
-			"%s &middot; version %d</div>\n<h1>", kind, sop->version);
-		text(o, sop->title);
-		rawf(o, "</h1>\n<span class=\"status %s\">", approved ? "approved" : "draft");
-		text(o, status);
-		raw(o, "</span></header>\n");
-	} else {
-		raw(o, "# ");
-		text(o, sop->title);
-		rawf(o, "\n\nStandard operating procedure `%s`, version %d.\n\n", kind, sop->version);
-		raw(o, approved ? "**" : "> **");
-		text(o, status);
-		raw(o, "**\n\n");
-	}
-
-	heading(o, 2, "identity", "Document identity");
+	W(w, heading, 2, "identity", "Document identity");
 	static const char *const ih[] = {"Field", "Value"};
-	table_begin(o, "identity", ih, 2);
+	W(w, table_begin, "identity", ih, 2);
 	const char *r1[] = {"SOP", kind};
 	const char *r2[] = {"Title", sop->title};
 	const char *r3[] = {"Version", ver};
@@ -412,18 +563,18 @@ static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *o
 	const char *r7[] = {"Status", approved ? status : "DRAFT - NOT APPROVED"};
 	const char *const *rows[] = {r1, r2, r3, r4, r5, r6, r7};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		table_row(o, rows[i], 2);
+		W(w, table_row, rows[i], 2);
 	}
-	table_end(o);
+	W0(w, table_end);
 
-	heading(o, 2, "purpose", "Purpose");
-	para(o, NULL, sop->purpose);
-	heading(o, 2, "scope", "Scope");
-	para(o, NULL, sop->scope);
+	W(w, heading, 2, "purpose", "Purpose");
+	W(w, para, NULL, sop->purpose);
+	W(w, heading, 2, "scope", "Scope");
+	W(w, para, NULL, sop->scope);
 
-	heading(o, 2, "roles", "Roles and responsibilities");
+	W(w, heading, 2, "roles", "Roles and responsibilities");
 	static const char *const rh[] = {"Role", "Responsibility", "Steps"};
-	table_begin(o, "roles", rh, 3);
+	W(w, table_begin, "roles", rh, 3);
 	for (size_t i = 0; i < sop->nroles; i++) {
 		char steps[256];
 		size_t off = 0;
@@ -433,40 +584,40 @@ static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *o
 			bool does = strcmp(st->who, sop->roles[i].name) == 0;
 			bool wit = st->witness != NULL && strcmp(st->witness, sop->roles[i].name) == 0;
 			if (does || wit) {
-				int w = snprintf(steps + off, sizeof(steps) - off, "%s%zu%s",
+				int n = snprintf(steps + off, sizeof(steps) - off, "%s%zu%s",
 						 off ? ", " : "", j + 1, wit ? " (witness)" : "");
-				off += w > 0 ? (size_t)w : 0;
+				off += n > 0 ? (size_t)n : 0;
 			}
 		}
 		const char *cells[] = {role_title(sop->roles[i].name), sop->roles[i].text,
 				       off ? steps : "-"};
-		table_row(o, cells, 3);
+		W(w, table_row, cells, 3);
 	}
-	table_end(o);
+	W0(w, table_end);
 
-	heading(o, 2, "prerequisites", "Prerequisites");
-	list(o, sop->prereqs, sop->nprereqs);
+	W(w, heading, 2, "prerequisites", "Prerequisites");
+	W(w, list, (const char *const *)sop->prereqs, sop->nprereqs);
 
-	heading(o, 2, "sequence", "Sequence");
-	para(o, NULL,
-	     "The station runs these steps in this order and refuses to skip or reorder them. "
-	     "Each step is done by a person logged in with the role named; a witness confirms "
-	     "under their own login.");
+	W(w, heading, 2, "sequence", "Sequence");
+	W(w, para, NULL,
+	  "The station runs these steps in this order and refuses to skip or reorder them. "
+	  "Each step is done by a person logged in with the role named; a witness confirms "
+	  "under their own login.");
 	for (size_t i = 0; i < sop->nsteps; i++) {
-		render_step(o, &sop->steps[i], i + 1);
+		walk_step(w, &sop->steps[i], i + 1);
 	}
 
-	heading(o, 2, "records", "Records kept");
-	list(o, sop->records, sop->nrecords);
-	para(o, NULL,
-	     "Every step's outcome is appended to the line's tamper-evident audit log with this "
-	     "SOP's name, version and SHA-256. Secrets (private keys, credentials) are never "
-	     "recorded.");
+	W(w, heading, 2, "records", "Records kept");
+	W(w, list, (const char *const *)sop->records, sop->nrecords);
+	W(w, para, NULL,
+	  "Every step's outcome is appended to the line's tamper-evident audit log with this "
+	  "SOP's name, version and SHA-256. Secrets (private keys, credentials) are never "
+	  "recorded.");
 
-	heading(o, 2, "history", "Revision history");
+	W(w, heading, 2, "history", "Revision history");
 	static const char *const hh[] = {"Version", "SHA-256", "Submitted by", "Submitted",
 					 "Approved by", "Approved", "Change"};
-	table_begin(o, "history", hh, 7);
+	W(w, table_begin, "history", hh, 7);
 	bool listed = false;
 	for (size_t i = 0; i < opts->nhistory; i++) {
 		const lsec_sop_revision *r = &opts->history[i];
@@ -480,45 +631,47 @@ static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *o
 				       r->approvers != NULL && r->approvers[0] ? r->approvers : "not approved",
 				       r->approved != NULL ? r->approved : "-",
 				       r->change != NULL ? r->change : "-"};
-		table_row(o, cells, 7);
+		W(w, table_row, cells, 7);
 	}
 	if (!listed) {
 		const char *cells[] = {ver, hex, "-", "-", "not approved", "-",
 				       sop->change != NULL ? sop->change : "-"};
-		table_row(o, cells, 7);
+		W(w, table_row, cells, 7);
 	}
-	table_end(o);
+	W0(w, table_end);
 
-	heading(o, 2, "controls", "Controls the station enforces");
-	para(o, NULL,
-	     "This file was checked against every rule below before it could be submitted; a "
-	     "version that breaks one is refused.");
+	W(w, heading, 2, "controls", "Controls the station enforces");
+	W(w, para, NULL,
+	  "This file was checked against every rule below before it could be submitted; a "
+	  "version that breaks one is refused.");
 	static const char *const ch[] = {"Rule", "Requirement"};
-	table_begin(o, "rules", ch, 2);
+	W(w, table_begin, "rules", ch, 2);
 	for (size_t i = 0; i < lsec_sop_rule_count(); i++) {
 		const lsec_sop_rule *r = lsec_sop_rule_at(i);
 		const char *cells[] = {r->id, r->sentence};
-		table_row(o, cells, 2);
+		W(w, table_row, cells, 2);
 	}
-	table_end(o);
+	W0(w, table_end);
+	W(w, end, &h);
+}
 
-	if (o->html) {
-		raw(o, "<h2 id=\"signoff\">Acknowledgement</h2>\n");
-		static const char *const sh[] = {"Name", "Role", "Signature", "Date"};
-		table_begin(o, "sign", sh, 4);
-		const char *blank[] = {"", "", "", ""};
-		table_row(o, blank, 4);
-		table_row(o, blank, 4);
-		table_end(o);
-		rawf(o, "<footer>SOP %s &middot; version %d &middot; SHA-256 <span class=\"hash\">%s</span>"
-			" &middot; rendered by linesec from the file the station runs</footer>\n",
-		     kind, sop->version, hex);
-		raw(o, "</body></html>\n");
-	} else {
-		rawf(o, "---\nSOP `%s`, version %d, SHA-256 `%s`. Rendered by linesec from the file the "
-			"station runs.\n",
-		     kind, sop->version, hex);
-	}
+int lsec_sop_render_walk(const lsec_sop *sop, const lsec_sop_render_options *opts,
+			 const lsec_sop_render_sink *sink, void *ctx, lsec_err *err)
+{
+	int rc = 0;
+	LSEC_ENSURE_REF(sop);
+	LSEC_ENSURE_REF(opts);
+	LSEC_ENSURE_REF(sink);
+	LSEC_ENSURE(opts->version == LSEC_SOP_RENDER_OPTIONS_VERSION, LSEC_E_USAGE,
+		    "cannot render SOP: options version %u, expected %u", opts->version,
+		    LSEC_SOP_RENDER_OPTIONS_VERSION);
+	LSEC_ENSURE(opts->nhistory == 0 || opts->history != NULL, LSEC_E_USAGE,
+		    "cannot render SOP: history missing");
+	walk w = {sink, ctx, err, 0};
+	walk_doc(&w, sop, opts);
+	rc = w.rc;
+out:
+	return rc;
 }
 
 int lsec_sop_render(lsec_buf *outb, const lsec_sop *sop, const lsec_sop_render_options *opts,
@@ -526,18 +679,11 @@ int lsec_sop_render(lsec_buf *outb, const lsec_sop *sop, const lsec_sop_render_o
 {
 	int rc = 0;
 	LSEC_ENSURE_REF(outb);
-	LSEC_ENSURE_REF(sop);
 	LSEC_ENSURE_REF(opts);
-	LSEC_ENSURE(opts->version == LSEC_SOP_RENDER_OPTIONS_VERSION, LSEC_E_USAGE,
-		    "cannot render SOP: options version %u, expected %u", opts->version,
-		    LSEC_SOP_RENDER_OPTIONS_VERSION);
 	LSEC_ENSURE(opts->format == LSEC_SOP_FORMAT_MD || opts->format == LSEC_SOP_FORMAT_HTML,
 		    LSEC_E_USAGE, "cannot render SOP: unknown format %d", (int)opts->format);
-	LSEC_ENSURE(opts->nhistory == 0 || opts->history != NULL, LSEC_E_USAGE,
-		    "cannot render SOP: history missing");
 	out o = {outb, err, opts->format == LSEC_SOP_FORMAT_HTML, 0};
-	render(&o, sop, opts);
-	rc = o.rc;
+	LSEC_TRY(lsec_sop_render_walk(sop, opts, &text_sink, &o, err));
 out:
 	return rc;
 }
