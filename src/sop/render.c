@@ -16,6 +16,7 @@ typedef struct out {
 	lsec_buf *b;
 	lsec_err *err;
 	bool html;
+	bool body_only; /* LSEC_SOP_FORMAT_HTML_BODY: no document around it */
 	int rc;
 } out;
 
@@ -375,11 +376,16 @@ static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *o
 	}
 
 	if (o->html) {
-		raw(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
-		text(o, sop->title);
-		rawf(o, " - SOP %s v%d</title>\n", kind, sop->version);
-		raw(o, css);
-		raw(o, "</head><body>\n");
+		if (o->body_only) {
+			raw(o, "<article class=\"sop\">\n");
+		} else {
+			raw(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+			       "charset=\"utf-8\">\n<title>");
+			text(o, sop->title);
+			rawf(o, " - SOP %s v%d</title>\n", kind, sop->version);
+			raw(o, css);
+			raw(o, "</head><body>\n");
+		}
 		if (!approved) {
 			raw(o, "<div class=\"draftmark\">DRAFT - NOT APPROVED</div>\n");
 		}
@@ -513,7 +519,7 @@ static void render(out *o, const lsec_sop *sop, const lsec_sop_render_options *o
 		rawf(o, "<footer>SOP %s &middot; version %d &middot; SHA-256 <span class=\"hash\">%s</span>"
 			" &middot; rendered by linesec from the file the station runs</footer>\n",
 		     kind, sop->version, hex);
-		raw(o, "</body></html>\n");
+		raw(o, o->body_only ? "</article>\n" : "</body></html>\n");
 	} else {
 		rawf(o, "---\nSOP `%s`, version %d, SHA-256 `%s`. Rendered by linesec from the file the "
 			"station runs.\n",
@@ -531,11 +537,13 @@ int lsec_sop_render(lsec_buf *outb, const lsec_sop *sop, const lsec_sop_render_o
 	LSEC_ENSURE(opts->version == LSEC_SOP_RENDER_OPTIONS_VERSION, LSEC_E_USAGE,
 		    "cannot render SOP: options version %u, expected %u", opts->version,
 		    LSEC_SOP_RENDER_OPTIONS_VERSION);
-	LSEC_ENSURE(opts->format == LSEC_SOP_FORMAT_MD || opts->format == LSEC_SOP_FORMAT_HTML,
+	LSEC_ENSURE(opts->format == LSEC_SOP_FORMAT_MD || opts->format == LSEC_SOP_FORMAT_HTML ||
+			opts->format == LSEC_SOP_FORMAT_HTML_BODY,
 		    LSEC_E_USAGE, "cannot render SOP: unknown format %d", (int)opts->format);
 	LSEC_ENSURE(opts->nhistory == 0 || opts->history != NULL, LSEC_E_USAGE,
 		    "cannot render SOP: history missing");
-	out o = {outb, err, opts->format == LSEC_SOP_FORMAT_HTML, 0};
+	out o = {outb, err, opts->format != LSEC_SOP_FORMAT_MD,
+		 opts->format == LSEC_SOP_FORMAT_HTML_BODY, 0};
 	render(&o, sop, opts);
 	rc = o.rc;
 out:
