@@ -43,7 +43,7 @@ static int serve_body(cli_ctx *c)
 const cli_spec cli_serve_spec = {
     .usage = "serve [--line DIR] [--listen HOST:PORT] [--tls-cert FILE "
 	     "--tls-key FILE] [--public-url URL]",
-    .summary = "serve the web console (dashboard) of this station",
+    .summary = "serve the web console (dashboard, SOP library) of this station",
     .opts = serve_opts,
     .details = "People log in with their line password (the same back-off and lock as "
 	       "'linesec login');\na web login opens their shift session on this "
