@@ -482,13 +482,21 @@ static enum MHD_Result sop_qr(lsec_web__request *r, const char *name)
 	lsec_buf b = LSEC_BUF_INIT(1u << 20);
 	enum MHD_Result ret;
 	char target[LSEC_WEB_URL_MAX + LSEC_STORE_NAME_MAX + 32];
+	lsec_sop_version_info *v = NULL;
+	size_t n = 0;
 	snprintf(target, sizeof(target), "%s/sops/%s/current", r->srv->base_url, name);
-	if (qr_svg(&b, target, &err) < 0) {
+	if (lsec_sop_versions(&v, &n, lsec_line_store(r->srv->line), name, &err) < 0) {
+		ret = send_err(r, &err);
+	} else if (n == 0) {
+		snprintf(target, sizeof(target), "no version of SOP '%s' is stored", name);
+		ret = lsec_web__send_message(r->c, 404, "Not found", target);
+	} else if (qr_svg(&b, target, &err) < 0) {
 		ret = send_err(r, &err);
 	} else {
 		ret = lsec_web__send_buf(r->c, 200, "image/svg+xml", b.data, b.len, NULL, NULL);
 	}
 	lsec_buf_release(&b);
+	lsec_free(v);
 	return ret;
 }
 
