@@ -213,6 +213,9 @@ static int parse_public_url(char *out, const char *u, lsec_err *err)
 	LSEC_ENSURE(strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0,
 		    LSEC_E_USAGE, "--public-url '%s': expected http://HOST[:PORT] or https://...",
 		    u);
+	size_t scheme = u[4] == 's' ? 8 : 7;
+	LSEC_ENSURE(u[scheme] != '\0' && u[scheme] != '/', LSEC_E_USAGE,
+		    "--public-url '%s': the host is missing", u);
 	LSEC_ENSURE(len <= LSEC_WEB_URL_MAX, LSEC_E_USAGE,
 		    "--public-url: at most %d characters, not %zu", LSEC_WEB_URL_MAX, len);
 	for (size_t i = 0; i < len; i++) {

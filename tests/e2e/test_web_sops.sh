@@ -207,6 +207,9 @@ run_suite() {
 	expect 2 "$label: a --public-url that is no http(s) URL is refused" \
 		"$LINESEC" serve --listen 127.0.0.1:0 --public-url ftp://station7
 	has "expected http://HOST\[:PORT\]" err.txt "$label: ... saying what was expected"
+	expect 2 "$label: a --public-url without a host is refused" \
+		"$LINESEC" serve --listen 127.0.0.1:0 --public-url https://
+	has "the host is missing" err.txt "$label: ... saying so"
 	expect 2 "$label: a --public-url with a quote is refused" \
 		"$LINESEC" serve --listen 127.0.0.1:0 --public-url 'http://a"b'
 	cd "$e2e_dir" || return
