@@ -282,6 +282,10 @@ LSEC_API LSEC_MUST_USE int lsec_sop_expand(lsec_buf *out, const char *text,
 typedef enum lsec_sop_format {
 	LSEC_SOP_FORMAT_MD = 0,
 	LSEC_SOP_FORMAT_HTML = 1,
+	/* The HTML document's content alone, in one <article class="sop">: no
+	 * <html>, <head> or style, for a page that carries its own (the web
+	 * console). Every text is escaped as in LSEC_SOP_FORMAT_HTML. */
+	LSEC_SOP_FORMAT_HTML_BODY = 2,
 } lsec_sop_format;
 
 /* One entry of the revision history shown in the rendered document. */

@@ -85,7 +85,15 @@ typedef struct lsec_web_options {
 	/* Called once listening (may be NULL): the address actually bound. */
 	void (*on_listen)(void *ctx, const char *address);
 	void *ctx;
+	/* The console's address as a phone or tablet at the station reaches it
+	 * ("http://HOST:PORT" or "https://...", no trailing '/'), encoded in
+	 * the SOP pages' QR codes. NULL: the address served on, which is no
+	 * use to another device when it is 127.0.0.1. */
+	const char *public_url;
 } lsec_web_options;
+
+/* Longest --public-url. */
+#define LSEC_WEB_URL_MAX 200
 
 /*
  * Serves the web console of line until SIGINT or SIGTERM. Errors:

@@ -15,6 +15,9 @@ static const cli_opt serve_opts[] = {
 	    "one)"),
     CLI_OPT("tls-cert", "FILE", "serve HTTPS with this certificate (PEM; with --tls-key)"),
     CLI_OPT("tls-key", "FILE", "the certificate's private key (PEM)"),
+    CLI_OPT("public-url", "URL",
+	    "the console's address as a tablet at the station reaches it, put in the SOP "
+	    "pages' QR codes (default: the address served on)"),
     CLI_OPT_END,
 };
 
@@ -32,20 +35,22 @@ static int serve_body(cli_ctx *c)
 	    .tls_cert = cli_get(&c->a, "tls-cert"),
 	    .tls_key = cli_get(&c->a, "tls-key"),
 	    .on_listen = on_listen,
+	    .public_url = cli_get(&c->a, "public-url"),
 	};
 	return lsec_web_serve(c->line, &o, &c->err);
 }
 
 const cli_spec cli_serve_spec = {
     .usage = "serve [--line DIR] [--listen HOST:PORT] [--tls-cert FILE "
-	     "--tls-key FILE]",
-    .summary = "serve the web console (dashboard) of this station",
+	     "--tls-key FILE] [--public-url URL]",
+    .summary = "serve the web console (dashboard, SOP library) of this station",
     .opts = serve_opts,
     .details = "People log in with their line password (the same back-off and lock as "
 	       "'linesec login');\na web login opens their shift session on this "
 	       "station. "
 	       "Without TLS, serve on 127.0.0.1 only\nand reach it through an SSH "
-	       "tunnel.",
+	       "tunnel.\nBehind such a tunnel or a proxy, --public-url names the address a phone "
+	       "or tablet\nopens from a SOP's QR code (127.0.0.1 is the tablet itself).",
     .body = serve_body,
     .setup = CLI_LINE | CLI_NO_ACTOR,
 };

@@ -16,6 +16,7 @@ typedef struct out {
 	lsec_buf *b;
 	lsec_err *err;
 	bool html;
+	bool body_only; /* LSEC_SOP_FORMAT_HTML_BODY: no document around it */
 	int rc;
 } out;
 
@@ -307,11 +308,16 @@ static const char css[] =
 static void doc_open(out *o, const lsec_sop_render_head *h)
 {
 	if (o->html) {
-		raw(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
-		text(o, h->title);
-		rawf(o, " - SOP %s v%d</title>\n", h->kind, h->version);
-		raw(o, css);
-		raw(o, "</head><body>\n");
+		if (o->body_only) {
+			raw(o, "<article class=\"sop\">\n");
+		} else {
+			raw(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+			       "charset=\"utf-8\">\n<title>");
+			text(o, h->title);
+			rawf(o, " - SOP %s v%d</title>\n", h->kind, h->version);
+			raw(o, css);
+			raw(o, "</head><body>\n");
+		}
 		if (!h->approved) {
 			raw(o, "<div class=\"draftmark\">DRAFT - NOT APPROVED</div>\n");
 		}
@@ -344,7 +350,7 @@ static void doc_close(out *o, const lsec_sop_render_head *h)
 		rawf(o, "<footer>SOP %s &middot; version %d &middot; SHA-256 <span class=\"hash\">%s</span>"
 			" &middot; rendered by linesec from the file the station runs</footer>\n",
 		     h->kind, h->version, h->sha256_hex);
-		raw(o, "</body></html>\n");
+		raw(o, o->body_only ? "</article>\n" : "</body></html>\n");
 	} else {
 		rawf(o, "---\nSOP `%s`, version %d, SHA-256 `%s`. Rendered by linesec from the file the "
 			"station runs.\n",
@@ -680,9 +686,11 @@ int lsec_sop_render(lsec_buf *outb, const lsec_sop *sop, const lsec_sop_render_o
 	int rc = 0;
 	LSEC_ENSURE_REF(outb);
 	LSEC_ENSURE_REF(opts);
-	LSEC_ENSURE(opts->format == LSEC_SOP_FORMAT_MD || opts->format == LSEC_SOP_FORMAT_HTML,
+	LSEC_ENSURE(opts->format == LSEC_SOP_FORMAT_MD || opts->format == LSEC_SOP_FORMAT_HTML ||
+			opts->format == LSEC_SOP_FORMAT_HTML_BODY,
 		    LSEC_E_USAGE, "cannot render SOP: unknown format %d", (int)opts->format);
-	out o = {outb, err, opts->format == LSEC_SOP_FORMAT_HTML, 0};
+	out o = {outb, err, opts->format != LSEC_SOP_FORMAT_MD,
+		 opts->format == LSEC_SOP_FORMAT_HTML_BODY, 0};
 	LSEC_TRY(lsec_sop_render_walk(sop, opts, &text_sink, &o, err));
 out:
 	return rc;

@@ -50,6 +50,7 @@ void lsec_web__head_with(lsec_web__page *p, const char *title, const char *head_
 	lsec_web__raw(p, head_markup ? head_markup : "");
 	lsec_web__raw(p, "</head><body><header><h1>linesec</h1>"
 			 "<nav><a href=\"/\">Dashboard</a><a href=\"/live\">Live</a>"
+			 "<a href=\"/sops\">SOPs</a>"
 			 "<a href=\"/releases\">Releases</a><a href=\"/units\">Units</a>"
 			 "<a href=\"/people\">People</a><a href=\"/scrap\">Scrap</a></nav>"
 			 "</header><main>\n");
@@ -104,9 +105,9 @@ static void security_headers(struct MHD_Response *r)
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 }
 
-enum MHD_Result lsec_web__send_buf(struct MHD_Connection *c, unsigned status, const char *type,
-				   const void *data, size_t len, const char *location,
-				   const char *const *cookies)
+static enum MHD_Result send_full(struct MHD_Connection *c, unsigned status, const char *type,
+				 const void *data, size_t len, const char *location,
+				 const char *disposition, const char *const *cookies)
 {
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
@@ -118,12 +119,30 @@ enum MHD_Result lsec_web__send_buf(struct MHD_Connection *c, unsigned status, co
 	if (location != NULL) {
 		MHD_add_response_header(r, "Location", location);
 	}
+	if (disposition != NULL) {
+		MHD_add_response_header(r, "Content-Disposition", disposition);
+	}
 	for (size_t i = 0; cookies != NULL && cookies[i] != NULL; i++) {
 		MHD_add_response_header(r, "Set-Cookie", cookies[i]);
 	}
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+enum MHD_Result lsec_web__send_buf(struct MHD_Connection *c, unsigned status, const char *type,
+				   const void *data, size_t len, const char *location,
+				   const char *const *cookies)
+{
+	return send_full(c, status, type, data, len, location, NULL, cookies);
+}
+
+enum MHD_Result lsec_web__send_download(struct MHD_Connection *c, const char *type,
+					const char *filename, const void *data, size_t len)
+{
+	char disposition[160];
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
+	return send_full(c, 200, type, data, len, NULL, disposition, NULL);
 }
 
 enum MHD_Result lsec_web__send_page(struct MHD_Connection *c, unsigned status, lsec_web__page *p,

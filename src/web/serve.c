@@ -36,6 +36,7 @@ static const lsec_web__routes *const tables[] = {
     &lsec_web__units_routes,
     &lsec_web__scrap_routes,
     &lsec_web__live_routes,
+    &lsec_web__sops_routes,
 };
 
 /* The route of method and url: an exact path, or the longest prefix route
@@ -209,6 +210,36 @@ out:
 	return rc;
 }
 
+/* --public-url: http(s)://, printable, no space or quote; a trailing '/' dropped. */
+static int parse_public_url(char *out, const char *u, lsec_err *err)
+{
+	int rc = 0;
+	size_t len = strlen(u);
+	LSEC_ENSURE(strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0,
+		    LSEC_E_USAGE, "--public-url '%s': expected http://HOST[:PORT] or https://...",
+		    u);
+	size_t scheme = u[4] == 's' ? 8 : 7;
+	LSEC_ENSURE(u[scheme] != '\0' && u[scheme] != '/', LSEC_E_USAGE,
+		    "--public-url '%s': the host is missing", u);
+	LSEC_ENSURE(len <= LSEC_WEB_URL_MAX, LSEC_E_USAGE,
+		    "--public-url: at most %d characters, not %zu", LSEC_WEB_URL_MAX, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)u[i];
+		LSEC_ENSURE(ch > 0x20 && ch < 0x7f && strchr("\"'<>\\`", ch) == NULL,
+			    LSEC_E_USAGE,
+			    "--public-url '%s': character %zu is a space, a quote or not printable "
+			    "ASCII",
+			    u, i + 1);
+	}
+	while (len > 0 && u[len - 1] == '/') {
+		len--;
+	}
+	memcpy(out, u, len);
+	out[len] = '\0';
+out:
+	return rc;
+}
+
 int lsec_web_serve(lsec_line *line, const lsec_web_options *opts, lsec_err *err)
 {
 	int rc = 0;
@@ -234,6 +265,9 @@ int lsec_web_serve(lsec_line *line, const lsec_web_options *opts, lsec_err *err)
 	LSEC_ENSURE(srv != NULL, LSEC_E_NOMEM, "out of memory");
 	srv->line = line;
 	srv->tls = tls;
+	if (opts && opts->public_url) {
+		LSEC_TRY(parse_public_url(srv->base_url, opts->public_url, err));
+	}
 	/* SIGINT and SIGTERM are waited for here, never delivered to the server's
 	 * thread. */
 	sigemptyset(&stop);
@@ -270,6 +304,9 @@ int lsec_web_serve(lsec_line *line, const lsec_web_options *opts, lsec_err *err)
 		inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
 		snprintf(bound, sizeof(bound), "%s://%s:%u", tls ? "https" : "http", host,
 			 info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port));
+		if (srv->base_url[0] == '\0') {
+			snprintf(srv->base_url, sizeof(srv->base_url), "%s", bound);
+		}
 		if (opts && opts->on_listen) {
 			opts->on_listen(opts->ctx, bound);
 		}

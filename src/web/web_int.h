@@ -34,6 +34,7 @@ typedef struct lsec_web__session {
 typedef struct lsec_web__server {
 	lsec_line *line;
 	bool tls;
+	char base_url[LSEC_WEB_URL_MAX + 1]; /* --public-url, else the address served on */
 	lsec_web__session sessions[LSEC_WEB__SESSIONS_MAX];
 } lsec_web__server;
 
@@ -67,6 +68,11 @@ void lsec_web__error(lsec_web__page *p, const char *msg);
 enum MHD_Result lsec_web__send_buf(struct MHD_Connection *c, unsigned status, const char *type,
 				   const void *data, size_t len, const char *location,
 				   const char *const *cookies);
+/* A 200 download: Content-Disposition attachment with filename, which the
+ * caller made of letters, digits, '.', '-' and '_' alone (it is not quoted
+ * further). */
+enum MHD_Result lsec_web__send_download(struct MHD_Connection *c, const char *type,
+					const char *filename, const void *data, size_t len);
 /* Sends the page (a 500 when it failed) and releases its buffer. */
 enum MHD_Result lsec_web__send_page(struct MHD_Connection *c, unsigned status, lsec_web__page *p,
 				    const char *const *cookies);
@@ -130,5 +136,6 @@ extern const lsec_web__routes lsec_web__people_routes;
 extern const lsec_web__routes lsec_web__units_routes;
 extern const lsec_web__routes lsec_web__scrap_routes;
 extern const lsec_web__routes lsec_web__live_routes;
+extern const lsec_web__routes lsec_web__sops_routes;
 
 #endif

@@ -1,9 +1,7 @@
-# Helpers for the web console's end-to-end tests (source it after testlib.sh).
-#   web_serve [options]        `linesec serve` on a free loopback port; sets url and server
-#   req NAME CURL-ARGS...      one request with the cookie jar NAME.jar: the status
-#                              in $code, headers in NAME.h, body in NAME.html
-#   csrf_of FILE               the CSRF token of the first form in FILE
-#   web_login JAR NAME PASSWORD  the login form of a fresh page, then its POST
+# Helpers of the web console's end-to-end scripts (source it after
+# testlib.sh): `linesec serve` on a free port, curl requests with a cookie
+# jar each, the CSRF token of a page, a login through the form.
+# web_serve [options]: `linesec serve` on a free loopback port; sets url and server.
 web_serve() {
 	local i
 	rm -f serve.out
@@ -17,12 +15,16 @@ web_serve() {
 	url=$(sed -n 's/^serving the web console on \(https*:[^ ]*\)\/ .*/\1/p' serve.out)
 	[ -n "$url" ] || { bad "serve printed no address"; cat serve.out serve.err; }
 }
+# req NAME CURL-ARGS...: one request with the cookie jar NAME.jar; the
+# status in $code, headers in NAME.h, body in NAME.html.
 req() {
 	local n=$1
 	shift
 	code=$(curl -sk -o "$n.html" -D "$n.h" -w '%{http_code}' -c "$n.jar" -b "$n.jar" "$@")
 }
+# csrf_of FILE: the CSRF token of the first form in FILE.
 csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -n 1; }
+# web_login JAR NAME PASSWORD: the login form of a fresh page, then its POST.
 web_login() {
 	req "$1" "$url/login"
 	req "$1" --data-urlencode "csrf=$(csrf_of "$1.html")" --data-urlencode "name=$2" \

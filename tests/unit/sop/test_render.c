@@ -114,6 +114,10 @@ static void test_sop_render__text_is_escaped(void **state)
 	char *html = render(sop, LSEC_SOP_FORMAT_HTML, true, NULL, 0);
 	assert_null(strstr(html, "<script>"));
 	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; *bold*"));
+	char *body = render(sop, LSEC_SOP_FORMAT_HTML_BODY, true, NULL, 0);
+	assert_null(strstr(body, "<script>"));
+	assert_non_null(strstr(body, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; *bold*"));
+	lsec_free(body);
 	char *md = render(sop, LSEC_SOP_FORMAT_MD, true, NULL, 0);
 	assert_non_null(strstr(md, "\\<script\\>"));
 	assert_non_null(strstr(md, "\\*bold\\* \\| x"));
@@ -165,6 +169,33 @@ static void test_sop_render__history_and_approval(void **state)
 	lsec_sop_free(sop);
 }
 
+/* The body alone: the document's content in one <article>, without the
+ * document around it, the same bytes in between. */
+static void test_sop_render__html_body_is_the_document_content(void **state)
+{
+	(void)state;
+	lsec_sop *sop = load_default("flash");
+	char *html = render(sop, LSEC_SOP_FORMAT_HTML, true, NULL, 0);
+	char *body = render(sop, LSEC_SOP_FORMAT_HTML_BODY, true, NULL, 0);
+	assert_true(strncmp(body, "<article class=\"sop\">\n", 22) == 0);
+	assert_null(strstr(body, "<html"));
+	assert_null(strstr(body, "<head>"));
+	assert_null(strstr(body, "<style"));
+	assert_null(strstr(body, "<body"));
+	size_t blen = strlen(body), tail = strlen("</article>\n");
+	assert_string_equal(body + blen - tail, "</article>\n");
+	const char *from = strstr(html, "<div class=\"draftmark\">");
+	const char *to = strstr(html, "</body></html>\n");
+	assert_non_null(from);
+	assert_non_null(to);
+	size_t inner = blen - tail - 22;
+	assert_int_equal((size_t)(to - from), inner);
+	assert_true(memcmp(from, body + 22, inner) == 0);
+	lsec_free(body);
+	lsec_free(html);
+	lsec_sop_free(sop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_sop_render__irreversible_steps_are_marked),
 		cmocka_unit_test(test_sop_render__text_is_escaped),
 		cmocka_unit_test(test_sop_render__history_and_approval),
+		cmocka_unit_test(test_sop_render__html_body_is_the_document_content),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
