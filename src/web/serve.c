@@ -31,6 +31,8 @@ typedef struct web_request {
 static const lsec_web__routes *const tables[] = {
     &lsec_web__session_routes,
     &lsec_web__dashboard_routes,
+    &lsec_web__ack_routes,
+    &lsec_web__sopctl_routes,
 };
 
 /* The route of method and url: an exact path, or the longest prefix route

@@ -123,5 +123,13 @@ typedef struct lsec_web__routes {
 /* Each page file's routes. */
 extern const lsec_web__routes lsec_web__session_routes;
 extern const lsec_web__routes lsec_web__dashboard_routes;
+extern const lsec_web__routes lsec_web__ack_routes;
+extern const lsec_web__routes lsec_web__sopctl_routes;
+
+/* ack.c: the session's person signs now with the form's password field
+ * (lsec_line_sign), and the fields (csrf, meaning, password) of such a form. */
+int lsec_web__sop_sign(lsec_line_actor *out, lsec_web__request *r, unsigned roles,
+		       const char *action, lsec_err *err);
+void lsec_web__sop_sign_fields(lsec_web__page *p, const char *csrf, const char *meaning);
 
 #endif
