@@ -152,6 +152,14 @@ run_suite() {
 		"$L" build --as oscar --batch --device sim:fleet/unit-001.sim
 	has "has not acknowledged SOP 'flash' version 1" err.txt "$label: ... naming the SOP"
 
+	expect 0 "$label: a gang run by oscar (line) ends with its summary" \
+		"$L" line --as oscar --devices 'sim:fleet/unit-00[12].sim' --gang 2 --batch
+	cat out.txt err.txt >gang.txt
+	has "refused at entry  *2" gang.txt "$label: ... every socket refused at entry"
+	has "unit-002 .*'oscar' has not acknowledged SOP 'flash' version 1" gang.txt \
+		"$label: ... each naming the SOP and version"
+	check "$label: ... and no unit was registered" "[ \"\$(sql 'SELECT COUNT(*) FROM units')\" = 0 ]"
+
 	# A row put in by SQL is not an acknowledgement: the leaf is.
 	sha=$("$L" sop list --json flash | sed -n 's/.*"sha256":"\([0-9a-f]*\)".*/\1/p' | head -n 1)
 	check "$label: flash v1 has a SHA-256" "[ \${#sha} = 64 ]"
