@@ -563,6 +563,18 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_RUN_OUTCOME "run-outcome"   /* how that run ended ("passed", "failed", ...) */
 #define LSEC_EV_SOP_VERSION "sop-version"   /* decimal SOP version of a run */
 #define LSEC_EV_SOP_SHA256 "sop-sha256"     /* SHA-256 of a SOP version's body */
+#define LSEC_EV_SOP_NAME "sop-name"         /* a SOP's name, where the leaf is not the SOP's own */
+#define LSEC_EV_REQUESTED_BY "requested-by" /* who requested the change a leaf applies */
+/*
+ * SOP controls (docs/sop.md): an operator's acknowledgement that they read
+ * a SOP version (its SHA-256, meaning LSEC_MEANING_READ), a version
+ * withdrawn from every station by a two-officer change (its reason and
+ * change), and a run the station refused for either (evidence
+ * sop-name, sop-version, sop-sha256, reason).
+ */
+#define LSEC_AUDIT_SOP_ACKNOWLEDGE "sop.acknowledge"
+#define LSEC_AUDIT_SOP_WITHDRAW "sop.withdraw"
+#define LSEC_AUDIT_SOP_REFUSED "sop.refused"
 #define LSEC_EV_NAME "name"                 /* a person's name */
 #define LSEC_EV_STATION "station"           /* a station id (station.trust, station.distrust) */
 #define LSEC_EV_PUBKEY "pubkey"             /* base64 DER SubjectPublicKeyInfo of a station key */
@@ -592,6 +604,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_MEANING_REVOKED "revoked"     /* an officer withdrew an approval (a release) */
 #define LSEC_MEANING_ENROLLED "enrolled"   /* a person set their own password */
 #define LSEC_MEANING_WITNESSED "witnessed" /* a witness saw the step or destruction done */
+#define LSEC_MEANING_READ "read-and-understood" /* an operator read a SOP version */
+#define LSEC_MEANING_WITHDRAWN "withdrawn"        /* a SOP version taken from every station */
 #define LSEC_EV_WITNESSED_BY "witnessed-by" /* who signed as witness */
 #define LSEC_EV_WITNESS_ROLE "witness-role" /* the role the witness signed in */
 #define LSEC_EV_CREDENTIAL_FP "credential-fingerprint" /* keyed fingerprint, never the credential */

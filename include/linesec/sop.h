@@ -63,6 +63,8 @@ enum {
 	LSEC_E_SOP_SELF_APPROVAL = -381,  /* the submitter cannot approve their own version */
 	LSEC_E_SOP_DIGEST = -382,         /* the stored version is not the file the approver reviewed */
 	LSEC_E_SOP_NOT_APPROVED = -390,   /* no approved version (only approved versions run) */
+	LSEC_E_SOP_NOT_ACKNOWLEDGED = -391, /* the person acting has not acknowledged the version */
+	LSEC_E_SOP_WITHDRAWN = -392,      /* the current version was withdrawn from every station */
 };
 
 /* Stable short name of a sop code ("unknown-key", "policy", ...); NULL for other codes. */
@@ -407,6 +409,7 @@ typedef struct lsec_sop_version_info {
 	unsigned napprovals;
 	bool approved;
 	char approved_at[32];  /* when it became approved (lsec_sop_versions_dated only), else "" */
+	bool withdrawn;        /* a sop.withdraw leaf took it from every station */
 } lsec_sop_version_info;
 
 /*
@@ -507,6 +510,64 @@ LSEC_API LSEC_MUST_USE int lsec_sop_render_stored_walk(struct lsec_store *st, co
  */
 LSEC_API LSEC_MUST_USE int lsec_sop_diff(lsec_buf *out, struct lsec_store *st, const char *name,
 					 int v1, int v2, lsec_err *err);
+
+/* ---- SOP controls: read-and-acknowledge, withdrawal (docs/sop.md) --------- */
+
+/*
+ * Records who's acknowledgement that they read and understood version of
+ * SOP name (version 0: the current one, the version a station would run):
+ * a sop_acknowledgements row and a sop.acknowledge leaf (meaning
+ * LSEC_MEANING_READ) in one transaction. The caller has had who sign with
+ * their password at this moment (lsec_line_sign). sha256_hex (may be NULL)
+ * is the SHA-256 of the file the person read: the version must have it.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_SOP_NOT_APPROVED (the version is not
+ * approved), LSEC_E_SOP_WITHDRAWN, LSEC_E_SOP_DIGEST, LSEC_E_EXISTS
+ * (acknowledged already; nothing recorded), store and audit errors.
+ * *version_out (may be NULL) receives the version acknowledged.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_acknowledge(int *version_out, struct lsec_store *st,
+						const lsec_actor *who, const char *name,
+						int version, const char *sha256_hex,
+						lsec_err *err);
+/*
+ * Whether person acknowledged version of SOP name with SHA-256
+ * sha256_hex: a sop.acknowledge leaf says so. The registry row alone
+ * never counts.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_acknowledged(bool *out, struct lsec_store *st,
+						 const char *person, const char *name,
+						 int version, const char *sha256_hex,
+						 lsec_err *err);
+/*
+ * The station's check before a run of sop (a loaded stored version) by
+ * person: LSEC_E_SOP_NOT_ACKNOWLEDGED naming the SOP, the version and the
+ * command to acknowledge it (and a row no leaf backs, when SQL put one
+ * there) unless lsec_sop_acknowledged.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_require_acknowledged(struct lsec_store *st,
+							 const char *person,
+							 const lsec_sop *sop, lsec_err *err);
+/*
+ * Records the withdrawal of version of SOP name, approved as change
+ * change (requested by requested_by, approved by who): a sop_withdrawals
+ * row and a sop.withdraw leaf, in the caller's transaction. From then on
+ * lsec_sop_fetch_approved refuses the SOP with LSEC_E_SOP_WITHDRAWN until
+ * a newer version is approved: no station falls back to an older one.
+ * Errors: LSEC_E_NOTFOUND, LSEC_E_STATE (withdrawn already), store and
+ * audit errors.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_withdraw_record(struct lsec_store *st, const lsec_actor *who,
+						    const char *name, int version,
+						    const char *reason, int64_t change,
+						    const char *requested_by, lsec_err *err);
+/*
+ * Whether version of SOP name was withdrawn: a sop.withdraw leaf (the
+ * registry row alone neither withdraws nor, deleted, restores). seq_out
+ * and reason (may be NULL, cap bytes) receive its leaf and reason.
+ */
+LSEC_API LSEC_MUST_USE int lsec_sop_withdrawn(bool *out, int64_t *seq_out, char *reason,
+					      size_t cap, struct lsec_store *st,
+					      const char *name, int version, lsec_err *err);
 
 #ifdef __cplusplus
 }

@@ -111,6 +111,31 @@ LSEC_API LSEC_MUST_USE int lsec_station_denied_key_request(int64_t *id_out, lsec
 LSEC_API LSEC_MUST_USE int lsec_station_denied_key_apply(void *ctx, lsec_line *line,
 							 const lsec_store_change *change,
 							 const char *approver, lsec_err *err);
+/* The change of trust that withdraws a SOP version from every station. */
+#define LSEC_STATION_CHANGE_SOP_WITHDRAW "sop-withdraw"
+/*
+ * Requests (lsec_line_change_request, by a signing security officer) that
+ * version of SOP name be withdrawn from every station, for reason. Nothing
+ * changes until a second, distinct officer approves it with
+ * lsec_line_change_approve(..., lsec_station_change_apply, NULL, ...),
+ * which records a sop.withdraw leaf (lsec_sop_withdraw_record); from then
+ * on no station runs that version, nor an older one in its place.
+ * Errors: LSEC_E_USAGE (no reason), LSEC_E_STATE (withdrawn already),
+ * those of lsec_sop_fetch and lsec_line_change_request.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_sop_withdraw_request(int64_t *id_out, lsec_line *line,
+							     const lsec_line_actor *by,
+							     const char *name, int version,
+							     const char *reason, lsec_err *err);
+/*
+ * The lsec_line_change_apply_fn of the station's kinds of change (ctx
+ * unused): a sop-withdraw records its withdrawal, a denied-key-add its
+ * denied-key.add leaf (lsec_station_denied_key_apply); another kind is
+ * refused with LSEC_E_USAGE.
+ */
+LSEC_API LSEC_MUST_USE int lsec_station_change_apply(void *ctx, lsec_line *line,
+						     const lsec_store_change *change,
+						     const char *approver, lsec_err *err);
 LSEC_API bool lsec_station_sample_key(const char **name_out, const char **origin_out,
 				      const uint8_t key_hash[32]);
 /* The number of denied keys, and the i-th (SubjectPublicKeyInfo hash, name). */

@@ -440,6 +440,22 @@ LSEC_API LSEC_MUST_USE int lsec_store_sop_get(lsec_store_approvable *out, lsec_b
 					      const char *version, lsec_err *err);
 LSEC_API LSEC_MUST_USE int lsec_store_sop_list(lsec_store_approvable **out, size_t *n_out,
 					       lsec_store *st, const char *sop, lsec_err *err);
+/*
+ * SOP controls (the sop module decides; these only keep the rows its
+ * leaves back): person's acknowledgement of a SOP version of SHA-256
+ * digest (LSEC_E_EXISTS when recorded already), whether such a row exists,
+ * and a version withdrawn by change change_id.
+ */
+LSEC_API LSEC_MUST_USE int lsec_store_sop_ack_add(lsec_store *st, const char *sop,
+						  const char *version, const char *digest,
+						  const char *person, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_ack_exists(bool *out, lsec_store *st, const char *sop,
+						     const char *version, const char *person,
+						     lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_withdraw_add(lsec_store *st, const char *sop,
+						       const char *version, const char *reason,
+						       int64_t change_id, const char *by,
+						       lsec_err *err);
 
 /*
  * Product keys: a product's firmware verification key (name: the product;

@@ -264,9 +264,10 @@ static int approve_body(cli_ctx *c)
 	lsec_store_change ch;
 	char half[LSEC_LINE_ENROL_HALF + 1] = "";
 	LSEC_TRY(cli_change_id(&id, c->a.args[0], &c->err));
-	/* The line's own kinds apply themselves; a deny-list addition is the station's. */
+	/* The line's own kinds apply themselves; a deny-list addition or a SOP withdrawal is the
+	 * station's. */
 	LSEC_TRY(lsec_line_change_approve(&ch, half, sizeof(half), c->line, &c->who, id,
-					  lsec_station_denied_key_apply, NULL, &c->err));
+					  lsec_station_change_apply, NULL, &c->err));
 	printf("change %lld approved by %s: %s of %s (requested by %s)\n", (long long)id,
 	       c->who.name, ch.kind, ch.subject, ch.requested_by);
 	if (half[0] != '\0') {

@@ -485,6 +485,84 @@ static const cli_spec approve_spec = {
 	.action = "approve a SOP version",
 };
 
+/* ---- ack, withdraw --------------------------------------------------------- */
+
+static const cli_opt ack_opts[] = {
+	CLI_OPT("version", "V", "the version you read (default: the current approved one)"),
+	CLI_OPT("sha256", "HEX", "the SHA-256 of the file you read; refused if the version "
+				 "differs"),
+	CLI_OPT_END,
+};
+
+static int ack_body(cli_ctx *c)
+{
+	int rc = 0;
+	int version = 0, done = 0;
+	lsec_actor actor = {c->person, lsec_line_station(c->line)};
+	if (cli_get(&c->a, "version") != NULL) {
+		LSEC_TRY(version_arg(&version, cli_get(&c->a, "version"), &c->err));
+	}
+	LSEC_TRY(lsec_sop_acknowledge(&done, lsec_line_store(c->line), &actor, c->a.args[0],
+				      version, cli_get(&c->a, "sha256"), &c->err));
+	printf("%s acknowledged SOP %s version %d (read and understood); the station lets them "
+	       "run it\n",
+	       c->person, c->a.args[0], done);
+out:
+	return rc;
+}
+
+static const cli_spec ack_spec = {
+	.usage = "sop ack [--as NAME] [--version V] [--sha256 HEX] NAME",
+	.summary = "acknowledge that you read and understood an approved SOP version (signs)",
+	.opts = ack_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.details = "A station refuses to run an approved SOP version for a person who has not "
+		   "acknowledged it.\nThe acknowledgement is a signature: the password is read from "
+		   "the terminal (scripts\nand tests may set LINESEC_PASSWORD). Read the version "
+		   "first: linesec sop render NAME.",
+	.body = ack_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.action = "acknowledge a SOP version",
+};
+
+static const cli_opt withdraw_opts[] = {
+	CLI_REQUIRED("reason", "TEXT", "why the version must not run any more"),
+	CLI_OPT_END,
+};
+
+static int withdraw_body(cli_ctx *c)
+{
+	int rc = 0;
+	int version = 0;
+	int64_t id = 0;
+	LSEC_TRY(version_arg(&version, c->a.args[1], &c->err));
+	LSEC_TRY(lsec_station_sop_withdraw_request(&id, c->line, &c->who, c->a.args[0], version,
+						   cli_get(&c->a, "reason"), &c->err));
+	printf("change %lld requested: withdraw SOP %s version %d from every station\n",
+	       (long long)id, c->a.args[0], version);
+	printf("a second security officer approves it: linesec change approve %lld\n",
+	       (long long)id);
+out:
+	return rc;
+}
+
+static const cli_spec withdraw_spec = {
+	.usage = "sop withdraw [--as NAME] --reason TEXT NAME VERSION",
+	.summary = "request that a SOP version be withdrawn from every station (security "
+		   "officer; signs)",
+	.opts = withdraw_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.details = "Nothing changes until a second, distinct security officer approves the change "
+		   "(linesec\nchange approve ID). From then on no station runs the version, nor an "
+		   "older one in its\nplace: the SOP runs again once a new version is approved.",
+	.body = withdraw_body,
+	.setup = CLI_LINE | CLI_SIGN,
+	.roles = LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER),
+	.action = "request a SOP withdrawal",
+};
+
 /* ---- list, diff, show ----------------------------------------------------- */
 
 static const cli_opt list_opts[] = {
@@ -498,8 +576,17 @@ static int list_body(cli_ctx *c)
 	lsec_sop_version_info *v = NULL;
 	size_t n = 0;
 	json_t *arr = NULL;
+	bool *acked = NULL;
+	lsec_err *err = &c->err;
 	LSEC_TRY(lsec_sop_versions_dated(&v, &n, lsec_line_store(c->line),
 					 c->a.nargs ? c->a.args[0] : NULL, &c->err));
+	/* Whether the person acting (their session) acknowledged each version. */
+	acked = lsec_calloc(n + 1, sizeof(*acked));
+	LSEC_ENSURE(acked != NULL, LSEC_E_NOMEM, "out of memory");
+	for (size_t i = 0; c->person != NULL && i < n; i++) {
+		LSEC_TRY(lsec_sop_acknowledged(&acked[i], lsec_line_store(c->line), c->person,
+					       v[i].name, v[i].version, v[i].sha256_hex, &c->err));
+	}
 	if (cli_flag(&c->a, "json")) {
 		arr = json_array();
 		for (size_t i = 0; arr != NULL && i < n; i++) {
@@ -516,28 +603,40 @@ static int list_body(cli_ctx *c)
 					       "approvers", appr, "approvals", (int)v[i].napprovals,
 					       "approved", v[i].approved, "approved_at",
 					       v[i].approved_at[0] ? v[i].approved_at : NULL));
+			json_t *o = json_array_get(arr, json_array_size(arr) - 1);
+			json_object_set_new(o, "withdrawn", json_boolean(v[i].withdrawn));
+			json_object_set_new(o, "acknowledged", c->person != NULL
+								       ? json_boolean(acked[i])
+								       : json_null());
 		}
 		LSEC_TRY(cli_print_json(arr, &c->err));
 		goto out;
 	}
-	printf("%-13s %7s  %-16s %-12s %-21s %-12s %s\n", "SOP", "VERSION", "SHA-256", "SUBMITTER",
-	       "SUBMITTED", "STATUS", "APPROVERS");
+	printf("%-13s %7s  %-16s %-12s %-21s %-12s %-6s %s\n", "SOP", "VERSION", "SHA-256",
+	       "SUBMITTER", "SUBMITTED", "STATUS", "READ", "APPROVERS");
 	for (size_t i = 0; i < n; i++) {
 		char status[24];
-		snprintf(status, sizeof(status), v[i].approved ? "approved" : "pending %u/2",
+		snprintf(status, sizeof(status),
+			 v[i].withdrawn ? "withdrawn" : v[i].approved ? "approved" : "pending %u/2",
 			 v[i].napprovals);
-		printf("%-13s %7d  %.16s %-12s %-21s %-12s %s%s%s\n", v[i].name, v[i].version,
-		       v[i].sha256_hex, v[i].submitter, v[i].submitted, status, v[i].approvers[0],
+		printf("%-13s %7d  %.16s %-12s %-21s %-12s %-6s %s%s%s\n", v[i].name, v[i].version,
+		       v[i].sha256_hex, v[i].submitter, v[i].submitted, status,
+		       c->person == NULL ? "-" : acked[i] ? "yes" : "no", v[i].approvers[0],
 		       v[i].approvers[1][0] ? ", " : "", v[i].approvers[1]);
 	}
 out:
+	lsec_free(acked);
 	lsec_free(v);
 	return rc;
 }
 
 static const cli_spec list_spec = {
-	.usage = "sop list [--json] [NAME]",
-	.summary = "list the stored SOP versions and their approvals",
+	.usage = "sop list [--as NAME] [--json] [NAME]",
+	.summary = "list the stored SOP versions, their approvals, withdrawals and whether you "
+		   "acknowledged each",
+	.details = "STATUS is approved, pending N/2 or withdrawn; READ says whether the person "
+		   "acting (their\nsession, or the only one logged in here) acknowledged the "
+		   "version ('-': nobody).",
 	.opts = list_opts,
 	.max_args = 1,
 	.body = list_body,
@@ -610,6 +709,8 @@ const cli_cmd cli_sop_cmds[] = {
 	{"render", &render_spec, NULL, "render the written procedure as Markdown, HTML or PDF"},
 	{"submit", &submit_spec, NULL, "store a SOP file as a new version awaiting approval"},
 	{"approve", &approve_spec, NULL, "approve a stored SOP version (security officer)"},
+	{"ack", &ack_spec, NULL, "acknowledge reading an approved SOP version (signs)"},
+	{"withdraw", &withdraw_spec, NULL, "request a version's withdrawal from every station"},
 	{"list", &list_spec, NULL, "list stored SOP versions and their approvals"},
 	{"diff", &diff_spec, NULL, "show what changed between two stored versions"},
 	{"show", &show_spec, NULL, "print a stored version's file byte for byte"},

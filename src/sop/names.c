@@ -36,6 +36,10 @@ const char *lsec_sop_code_name(int code)
 		return "digest-mismatch";
 	case LSEC_E_SOP_NOT_APPROVED:
 		return "not-approved";
+	case LSEC_E_SOP_NOT_ACKNOWLEDGED:
+		return "not-acknowledged";
+	case LSEC_E_SOP_WITHDRAWN:
+		return "withdrawn";
 	default:
 		return NULL;
 	}

@@ -311,6 +311,8 @@ static int list_versions_kept(lsec_sop_version_info **out, size_t *n_out, lsec_s
 	}
 	for (size_t i = 0; i < n; i++) {
 		fill_info(&v[i], &a[i]);
+		LSEC_TRY(lsec_sop_withdrawn(&v[i].withdrawn, NULL, NULL, 0, st, v[i].name,
+					    v[i].version, err));
 	}
 	/* by name, then version (the store lists by insertion) */
 	for (size_t i = 1; i < n; i++) {
@@ -376,6 +378,17 @@ static int fetch(lsec_sop **out, lsec_sop_version_info *info_out, lsec_buf *body
 		}
 		LSEC_ENSURE(version > 0, LSEC_E_SOP_NOT_APPROVED,
 			    "SOP '%s' has no approved version (only approved versions run)", name);
+		/* A withdrawn version is not run, and no older one is run in its place. */
+		bool wd = false;
+		int64_t seq = 0;
+		char why[256];
+		LSEC_TRY(lsec_sop_withdrawn(&wd, &seq, why, sizeof(why), st, name, version, err));
+		LSEC_ENSURE(!wd, LSEC_E_SOP_WITHDRAWN,
+			    "SOP '%s' version %d was withdrawn from every station (leaf %lld: %s) "
+			    "and no newer version is approved: SOP '%s' cannot run until a new "
+			    "version is submitted and approved (linesec sop submit, linesec sop "
+			    "approve)",
+			    name, version, (long long)seq, why, name);
 	}
 	snprintf(ver, sizeof(ver), "%d", version);
 	LSEC_TRY(lsec_store_sop_get(&a, &body, st, name, ver, err));

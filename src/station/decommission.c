@@ -517,7 +517,7 @@ int lsec_station_decommission(lsec_station_result *res, lsec_station *st, const 
 	snprintf(res->serial, sizeof(res->serial), "%s", serial);
 	LSEC_TRY(lsec_store_unit_get(&unit, st->store, serial, err));
 	res->state = unit.state;
-	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, LSEC_SOP_DECOMMISSION, err));
+	LSEC_TRY(lsec_station__sop_ready(&sop, st, LSEC_SOP_DECOMMISSION, err));
 	/* The state and UID acted on are the ones the unit's leaves prove. */
 	LSEC_TRY(lsec_station__unit_get_checked(&unit, NULL, st, serial, err));
 	LSEC_ENSURE(unit.state != LSEC_UNIT_DECOMMISSIONED && unit.state != LSEC_UNIT_SCRAPPED,
@@ -576,7 +576,7 @@ out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && res != NULL && !res->failed) {
 		res->failed = true;
-		res->stop_line = rc == LSEC_E_SOP_NOT_APPROVED;
+		res->stop_line = rc == LSEC_E_SOP_NOT_APPROVED || rc == LSEC_E_SOP_WITHDRAWN;
 	}
 	json_decref(ev);
 	if (r.st != NULL) {

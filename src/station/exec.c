@@ -1115,7 +1115,7 @@ static int run_open(lsec_station__run *r, lsec_station *st, lsec_sop_kind kind, 
 	r->st = st;
 	snprintf(r->socket, sizeof(r->socket), "%u", st->cfg->socket);
 	LSEC_ENSURE(uri != NULL, LSEC_E_USAGE, "no unit given (--device URI)");
-	LSEC_TRY(lsec_sop_fetch_approved(&sop, st->store, kind, err));
+	LSEC_TRY(lsec_station__sop_ready(&sop, st, kind, err));
 	r->sop = sop;
 	/* Manual steps need someone to confirm them: refuse before the unit is touched. */
 	for (size_t i = 0; i < lsec_sop_step_count(sop); i++) {
@@ -1166,7 +1166,7 @@ out:
 		res->failed = true;
 		res->cause = rc;
 		res->stop_line = rc == LSEC_E_STATION_QUOTA || rc == LSEC_E_STATION_RELEASE ||
-				 rc == LSEC_E_SOP_NOT_APPROVED;
+				 rc == LSEC_E_SOP_NOT_APPROVED || rc == LSEC_E_SOP_WITHDRAWN;
 	}
 	run_release(&r);
 	return rc;
@@ -1198,7 +1198,18 @@ int lsec_station_build(lsec_station_result *res, lsec_station *st, const char *u
 		    unit.state > (lsec_unit_state)kind && unit.state <= LSEC_UNIT_LOCKED) {
 			continue;
 		}
-		if (lsec_sop_fetch_approved(&sop, st->store, (lsec_sop_kind)kind, &e) < 0) {
+		/* A SOP the person may not run stops the build before the first one starts. */
+		rc = lsec_station__sop_ready(&sop, st, (lsec_sop_kind)kind, err);
+		if (rc == LSEC_E_SOP_NOT_ACKNOWLEDGED || rc == LSEC_E_SOP_WITHDRAWN) {
+			res->failed = true;
+			res->cause = rc;
+			res->stop_line = rc == LSEC_E_SOP_WITHDRAWN;
+			snprintf(res->serial, sizeof(res->serial), "%s", sn);
+			goto out;
+		}
+		if (rc < 0) {
+			lsec_err_clear(err);
+			rc = 0;
 			continue; /* the run of that SOP names it */
 		}
 		rc = witnesses_ready(st, sop, NULL, sn, err);

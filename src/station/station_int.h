@@ -426,6 +426,14 @@ int lsec_station__leaf(lsec_station *st, const char *person, const char *unit,
 		       const char *action, const char *outcome, const struct json_t *evidence,
 		       lsec_err *err);
 /* Records an event (no registry change) in its own transaction. */
+/*
+ * The approved version of SOP kind, ready for the person acting to run:
+ * not withdrawn (LSEC_E_SOP_WITHDRAWN), acknowledged by them
+ * (LSEC_E_SOP_NOT_ACKNOWLEDGED); either refusal is recorded as a
+ * sop.refused leaf. Every run of a SOP asks it.
+ */
+int lsec_station__sop_ready(lsec_sop **out, lsec_station *st, lsec_sop_kind kind,
+			    lsec_err *err);
 int lsec_station__record(lsec_station *st, const char *unit, const char *action,
 			 const char *outcome, const struct json_t *evidence, lsec_err *err);
 

@@ -178,6 +178,19 @@ static const char *const migrations[] = {
 	 */
 	("ALTER TABLE runs ADD COLUMN socket BIGINT;"
 	 "CREATE INDEX runs_station_socket ON runs (station, socket);"),
+	/*
+	 * 15: SOP controls (docs/sop.md): who acknowledged reading which SOP
+	 * version (its SHA-256), and the versions withdrawn from every station
+	 * by a two-officer change; each row is backed by its sop.acknowledge
+	 * or sop.withdraw leaf, which is what the station reads
+	 */
+	("CREATE TABLE sop_acknowledgements ("
+	 " id @ID, sop TEXT NOT NULL, version TEXT NOT NULL, digest TEXT NOT NULL,"
+	 " person TEXT NOT NULL, created TEXT NOT NULL, UNIQUE (sop, version, person));"
+	 "CREATE TABLE sop_withdrawals ("
+	 " id @ID, sop TEXT NOT NULL, version TEXT NOT NULL, reason TEXT NOT NULL,"
+	 " change_id BIGINT NOT NULL, withdrawn_by TEXT NOT NULL, created TEXT NOT NULL,"
+	 " UNIQUE (sop, version));"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

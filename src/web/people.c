@@ -156,7 +156,7 @@ static enum MHD_Result approve_post(lsec_web__request *r)
 	/* As `linesec change approve`: the signature now, then the line's approval. */
 	if (change_id(&id, r, &err) < 0 || lsec_web__sign(&who, r, OFFICER, ACTION_APPROVE, &err) < 0 ||
 	    lsec_line_change_approve(&ch, half, sizeof(half), r->srv->line, &who, id,
-				     lsec_station_denied_key_apply, NULL, &err) < 0) {
+				     lsec_station_change_apply, NULL, &err) < 0) {
 		return people_page(r, lsec_web__status_of(&err), err.msg, false);
 	}
 	if (half[0] != '\0') {

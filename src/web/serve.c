@@ -37,6 +37,8 @@ static const lsec_web__routes *const tables[] = {
     &lsec_web__scrap_routes,
     &lsec_web__live_routes,
     &lsec_web__sops_routes,
+    &lsec_web__ack_routes,
+    &lsec_web__sopctl_routes,
 };
 
 /* The route of method and url: an exact path, or the longest prefix route

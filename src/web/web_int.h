@@ -137,5 +137,8 @@ extern const lsec_web__routes lsec_web__units_routes;
 extern const lsec_web__routes lsec_web__scrap_routes;
 extern const lsec_web__routes lsec_web__live_routes;
 extern const lsec_web__routes lsec_web__sops_routes;
+extern const lsec_web__routes lsec_web__ack_routes;
+extern const lsec_web__routes lsec_web__sopctl_routes;
+
 
 #endif

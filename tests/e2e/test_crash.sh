@@ -41,6 +41,7 @@ LINESEC_PASSWORD=bob-pw-123 L product key approve --as bob sensor@1 >/dev/null
 LINESEC_PASSWORD=alice-pw L release submit --as alice rel.img --product sensor >/dev/null
 LINESEC_PASSWORD=bob-pw-123 L release approve --as bob sensor@1.0.0 >/dev/null
 LINESEC_PASSWORD=olga-pw-123 L login olga >/dev/null
+ack_sops olga olga-pw-123
 L sim new --count 5 --dir fleet --seed 5 >/dev/null
 
 i=0

@@ -37,6 +37,7 @@ suite() {
 	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null ||
 		bad "$label: decommission SOP not approved"
+	ack_sops olga olga-pw-123 decommission
 	"$L" sim new --count 5 --dir fleet --seed 41 >/dev/null
 
 	# A unit secured while the product had no debug-auth key: an empty fuse, locked.

@@ -53,6 +53,7 @@ run_suite() { # run_suite LABEL [init options]
 	"$L" logout alice >/dev/null
 	"$L" logout bob >/dev/null
 	login olga
+	ack_sops olga olga-e2e-password
 	for i in 1 2; do
 		expect 0 "unit-00$i built and shipped" "$L" build --as olga --device "sim:fleet/unit-00$i.sim" --batch
 	done

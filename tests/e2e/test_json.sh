@@ -56,6 +56,7 @@ suite() {
 		LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob "$s" 1 >/dev/null
 	done
+	ack_sops olga olga-pw-123 decommission
 	openssl ecparam -name prime256v1 -genkey -noout -out dev.key 2>/dev/null
 	openssl req -new -key dev.key -subj /CN=unit-002 -out dev.csr 2>/dev/null
 

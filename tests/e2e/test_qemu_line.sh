@@ -112,6 +112,7 @@ run_suite() { # run_suite LABEL [init options]
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
+	ack_sops olga olga-pw-123 decommission
 	slot q1 before.slot
 	expect 8 "decommission a unit of another chip" "$L" decommission q-001 --as olga \
 		--reason failed --device "$q1uri"

@@ -69,6 +69,7 @@ run_suite() { # run_suite LABEL [init options]
 	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null &&
 		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null ||
 		bad "approve decommission"
+	ack_sops olga olga-pw-123 decommission
 	expect 0 "unit-002 decommissioned over rsp" "$L" decommission unit-002 --as olga \
 		--reason failed --device "$(rsp_uri "$port")"
 	has "unit unit-002: decommissioned" out.txt "unit-002 reported decommissioned"

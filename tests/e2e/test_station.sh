@@ -60,6 +60,7 @@ for s in flash provision secure-boot debug-lock decommission; do
 	LINESEC_PASSWORD=alice-pw L sop approve --as alice "$s" 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 L sop approve --as bob "$s" 1 >/dev/null
 done
+ack_sops olga olga-pw-123
 
 # Releases: the submitter cannot approve; a debug build is refused; an operator cannot approve.
 LINESEC_PASSWORD=alice-pw L product key submit --as alice sensor fw.pub.pem >/dev/null

@@ -49,6 +49,7 @@ run_suite() { # run_suite LABEL [init options]
 	"$L" logout alice >/dev/null
 	"$L" logout bob >/dev/null
 	login olga
+	ack_sops olga olga-e2e-password
 
 	# (i) unit-001 flashed and provisioned, then its chip swapped for the
 	# clone: same UID, no key. Secure boot's identify step asks it to sign a

@@ -44,6 +44,7 @@ suite() {
 		LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob "$s" 1 >/dev/null
 	done
+	ack_sops olga olga-pw-123
 	LINESEC_PASSWORD=alice-pw "$L" product key submit --as alice sensor fw.pub.pem >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" product key approve --as bob sensor@1 >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" release submit --as alice v1.img --product sensor >/dev/null

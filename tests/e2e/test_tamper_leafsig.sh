@@ -46,6 +46,7 @@ run_suite() { # run_suite LABEL [init options]
 		LINESEC_PASSWORD=bob-e2e-password "$L" release approve --as bob sensor@1.0.0 >/dev/null || bad release
 	"$L" sim new --count 1 --dir fleet --seed 5 >/dev/null || bad "sim new"
 	login olga
+	ack_sops olga olga-e2e-password
 	# unit-001 runs its four SOPs one at a time: locked, not shipped yet.
 	for s in flash provision secure-boot debug-lock; do
 		"$L" run "$s" --as olga --batch --device sim:fleet/unit-001.sim >/dev/null || bad "run $s"

@@ -19,6 +19,7 @@ suite() {
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
+	ack_sops olga olga-pw-123 decommission
 	"$L" sim new --count 5 --dir fleet --seed 21 >/dev/null
 	expect 0 "$label: unit-001 flashed" "$L" run flash --as olga --batch --device sim:fleet/unit-001.sim
 	expect 0 "$label: unit-001 decommissioned" "$L" decommission unit-001 --as olga --reason failed

@@ -105,6 +105,7 @@ suite() {
 	"$L" sop submit --as sam line/sops/decommission.yaml >/dev/null
 	LINESEC_PASSWORD=alice-pw "$L" sop approve --as alice decommission 1 >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob decommission 1 >/dev/null
+	ack_sops olga olga-pw-123 decommission
 	expect 0 "$label: unit-001 decommissioned as compromised" \
 		"$L" decommission unit-001 --as olga --reason compromised
 	local sn1 sn2
@@ -205,6 +206,7 @@ shared() {
 		LINESEC_PASSWORD=alice-pw a sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 a sop approve --as bob "$s" 1 >/dev/null
 	done
+	LINESEC_LINE="$PWD/lineA" ack_sops olga olga-pw-123 flash provision secure-boot debug-lock
 	LINESEC_PASSWORD=alice-pw a product key submit --as alice sensor fw.pub.pem >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 a product key approve --as bob sensor@1 >/dev/null
 	LINESEC_PASSWORD=alice-pw a release submit --as alice new.img --product sensor >/dev/null

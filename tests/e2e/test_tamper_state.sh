@@ -65,6 +65,7 @@ run_suite() { # run_suite LABEL [init options]
 	# unit-002 never boots: its flash fails at boot-attest and it is quarantined.
 	"$L" sim new --count 2 --dir fleet --seed 12 --fault-plan <(echo '{"2": "boot_fail=9"}') >/dev/null || bad "sim new"
 	login olga
+	ack_sops olga olga-e2e-password
 	expect 0 "unit-001 built and shipped" "$L" build --as olga --device sim:fleet/unit-001.sim --batch
 	expect 9 "unit-002 fails a step and is quarantined" "$L" build --as olga --device sim:fleet/unit-002.sim --batch
 	# What the station refuses for unit-002 before its steps rows are tampered with.

@@ -44,6 +44,7 @@ suite() {
 		LINESEC_PASSWORD=bob-pw-123 "$L" sop approve --as bob "$s" 1 >/dev/null ||
 			bad "$label: the decommission SOP was not approved"
 	done
+	ack_sops olga olga-pw-123 decommission
 	"$L" sim new --count 3 --dir units --seed 23 >/dev/null || bad "$label: sim new"
 	"$L" logout alice >/dev/null
 	"$L" logout bob >/dev/null

@@ -114,14 +114,30 @@ add_person() {
 	LINESEC_ENROL_CODE="$a-$b" LINESEC_NEW_PASSWORD=$7 "$LINESEC" enrol "$5" >/dev/null ||
 		{ bad "enrol $5"; return 1; }
 }
+# ack_sops PERSON PASSWORD [SOP...]: PERSON (logged in) acknowledges, signing
+# with PASSWORD, the current approved version of each SOP (default: all
+# five) that has one: a station runs a SOP version only for a person who
+# acknowledged reading it (docs/sop.md). A SOP with no approved version is
+# passed over.
+ack_sops() {
+	local who=$1 pw=$2 s
+	shift 2
+	[ $# -gt 0 ] || set -- flash provision secure-boot debug-lock decommission
+	for s in "$@"; do
+		LINESEC_PASSWORD=$pw "$LINESEC" sop ack --as "$who" "$s" >/dev/null 2>ack.err ||
+			grep -qE "no approved version|acknowledged SOP .* already" ack.err ||
+			{ bad "$who cannot acknowledge SOP $s"; cat ack.err; }
+	done
+	rm -f ack.err
+}
 # line_with_release LABEL [init options]: in $e2e_dir/LABEL (the current
 # folder from then on), a line ($LINESEC_LINE=line) whose security officers
 # alice (password alice-pw) and bob (bob-pw-123), supervisor sam
 # (sam-pw-1234) and operator olga (olga-pw-123) are logged in, with a line
 # CA, the firmware key fw.pem (product key sensor@1, submitted by alice and
 # approved by bob), the four build
-# SOPs approved and release sensor@2.0.0 (new.img from app.bin, security
-# counter 2) approved. Init options `--registry URL` put the registry on
+# SOPs approved (and acknowledged by olga, sam, alice and bob: ack_sops) and
+# release sensor@2.0.0 (new.img from app.bin, security counter 2) approved. Init options `--registry URL` put the registry on
 # PostgreSQL; `sql SQL` runs SQL on the registry either way (reg_sql).
 line_with_release() {
 	local label=$1 s
@@ -153,6 +169,10 @@ line_with_release() {
 		LINESEC_PASSWORD=alice-pw "$LINESEC" sop approve --as alice "$s" 1 >/dev/null
 		LINESEC_PASSWORD=bob-pw-123 "$LINESEC" sop approve --as bob "$s" 1 >/dev/null
 	done
+	ack_sops olga olga-pw-123
+	ack_sops sam sam-pw-1234
+	ack_sops alice alice-pw
+	ack_sops bob bob-pw-123
 	LINESEC_PASSWORD=alice-pw "$LINESEC" release submit --as alice new.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" release approve --as bob sensor@2.0.0 >/dev/null ||
 		bad "$label: the line with release sensor@2.0.0 was not set up"

@@ -119,7 +119,16 @@ static inline char *fx_unit(const station_fx *fx, unsigned i)
 	return lsec_asprintf("sim:%s/unit-%03u.sim", fx->fleet, i);
 }
 
-/* Submits and approves the five default SOPs and a release 1.0.0 (counter 1). */
+/* The operator "op" acknowledges reading version of SOP name (docs/sop.md). */
+static inline void fx_ack(lsec_store *st, const char *name, int version)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_actor op = {"op", "st1"};
+	fx_ok(lsec_sop_acknowledge(NULL, st, &op, name, version, NULL, &err), &err);
+}
+
+/* Submits and approves the five default SOPs (acknowledged by "op") and a release 1.0.0
+ * (counter 1). */
 static inline void fx_line(station_fx *fx, bool with_release)
 {
 	lsec_err err = LSEC_ERR_INIT;
@@ -136,6 +145,7 @@ static inline void fx_line(station_fx *fx, bool with_release)
 		      &err);
 		fx_ok(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), lsec_sop_version(sop), &err),
 		      &err);
+		fx_ack(st, lsec_sop_name(sop), lsec_sop_version(sop));
 		lsec_sop_free(sop);
 	}
 	if (with_release) {

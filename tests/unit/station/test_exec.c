@@ -223,6 +223,7 @@ static void approve_witnessed_lock(station_fx *fx)
 	      &err);
 	fx_ok(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 2, &err),
 	      &err);
+	fx_ack(st, lsec_sop_name(sop), 2);
 	lsec_sop_free(sop);
 	lsec_buf_release(&text);
 }
@@ -321,6 +322,7 @@ static void test_station_exec__sop_of_another_product_refused(void **state)
 	      &err);
 	fx_ok(lsec_sop_approve(st, &s1, LSEC_ROLE_SECURITY_OFFICER, "flash", 2, &err), &err);
 	fx_ok(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, "flash", 2, &err), &err);
+	fx_ack(st, "flash", 2);
 	lsec_sop_free(sop);
 	char *u = fx_unit(fx, 1);
 	assert_int_equal(lsec_station_run(&res, fx->st, LSEC_SOP_FLASH, u, NULL, &err),
