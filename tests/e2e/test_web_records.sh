@@ -35,6 +35,7 @@ run_suite() {
 		LINESEC_PASSWORD=alice-pw "$LINESEC" sop approve --as alice decommission 1 >/dev/null &&
 		LINESEC_PASSWORD=bob-pw-123 "$LINESEC" sop approve --as bob decommission 1 >/dev/null ||
 		bad "$label: the decommission SOP approved"
+	ack_sops olga olga-pw-123 decommission
 	# Release 2.1.0, submitted on the command line by alice.
 	"$LINESEC" image sign --key fw.pem --product sensor --version 2.1.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin v21.img >/dev/null || bad "$label: image sign"
