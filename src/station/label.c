@@ -69,11 +69,13 @@ static int label_deliver(char **path_out, int *lock_fd, lsec_station__run *r, ls
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	LSEC_ENSURE(dir_fd >= 0 && flock(dir_fd, LOCK_SH) == 0, LSEC_E_IO,
 		    "cannot open the folder");
-	LSEC_TRY(lsec_cred_label_write(path_out, dir, r->serial, r->credential, err));
+	LSEC_TRY(lsec_cred_label_write_mode(path_out, dir, r->serial, r->credential, 0640, err));
 	*lock_fd = open(*path_out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	LSEC_ENSURE(*lock_fd >= 0 && flock(*lock_fd, LOCK_SH | LOCK_NB) == 0 &&
-			    fchmod(*lock_fd, 0640) == 0,
-		    LSEC_E_IO, "cannot hand the label file '%s' to the printer", *path_out);
+	if (*lock_fd < 0 && errno == ENOENT) {
+		goto out; /* a quick spooler took it already */
+	}
+	LSEC_ENSURE(*lock_fd >= 0 && flock(*lock_fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO,
+		    "cannot hand the label file '%s' to the printer", *path_out);
 out:
 	if (dir_fd >= 0) {
 		close(dir_fd);

@@ -17,8 +17,13 @@
 #include "linesec/store.h"
 #include "linesec/device.h"
 
+#include <dirent.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define FX_HASH "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 
@@ -38,6 +43,8 @@ typedef struct station_fx {
 	lsec_station_config cfg;
 	lsec_station *st;
 	unsigned witness_signed; /* signatures fx_witness_sign gave */
+	pthread_t printer;       /* fx_printer: takes every label the station delivers */
+	atomic_bool printer_stop, printer_off; /* printer_off: it takes nothing for now */
 	bool witness_refuses;    /* fx_witness_sign refuses to sign, as a wrong password would */
 } station_fx;
 
@@ -60,16 +67,34 @@ static inline int fx_witness_sign(void *ctx, const char *witness, const char *ro
 	return 0;
 }
 
-/* The operator confirms each identity label is on its unit. */
-static inline int fx_label_confirm(void *ctx, const char *person, const char *role,
-				   const char *text, bool *ok, lsec_err *err)
+/*
+ * The label printer's spooler: a thread taking (removing) every *.label file
+ * the station delivers to <dir>/labels, until fx->printer_stop is set.
+ */
+static void *fx_printer(void *arg)
 {
-	(void)ctx;
-	(void)person;
-	(void)role;
-	(void)err;
-	*ok = strstr(text, "identity label") != NULL;
-	return 0;
+	struct station_fx *fx = arg;
+	char *spool = lsec_test_path(fx->dir, "labels");
+	struct timespec ts = {0, 10000000L};
+	while (!atomic_load(&fx->printer_stop)) {
+		DIR *d = opendir(spool);
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			size_t n = strlen(de->d_name);
+			if (!atomic_load(&fx->printer_off) && n > 6 &&
+			    strcmp(de->d_name + n - 6, ".label") == 0) {
+				char *f = lsec_test_path(spool, de->d_name);
+				(void)unlink(f);
+				lsec_free(f);
+			}
+		}
+		if (d != NULL) {
+			closedir(d);
+		}
+		nanosleep(&ts, NULL);
+	}
+	lsec_free(spool);
+	return NULL;
 }
 
 static inline void fx_ok(int rc, const lsec_err *err)
@@ -272,8 +297,11 @@ static inline int station_fx_setup(void **state)
 	c.witness_sign = fx_witness_sign;
 	c.witness_ctx = fx;
 	c.batch = true;
-	c.confirm = fx_label_confirm;
+	c.label_accept_seconds = 10;
 	fx->cfg = c;
+	atomic_init(&fx->printer_stop, false);
+	atomic_init(&fx->printer_off, false);
+	assert_int_equal(pthread_create(&fx->printer, NULL, fx_printer, fx), 0);
 	fx_ok(lsec_station_open(&fx->st, &fx->cfg, &err), &err);
 	fx_person_leaves(lsec_station_store(fx->st));
 	/* The product's firmware key: submitted by one officer, approved by a second. */
@@ -304,6 +332,8 @@ static inline int station_fx_setup(void **state)
 static inline int station_fx_teardown(void **state)
 {
 	station_fx *fx = *state;
+	atomic_store(&fx->printer_stop, true);
+	pthread_join(fx->printer, NULL);
 	lsec_station_close(fx->st);
 	lsec_secret_free(fx->ca_pass);
 	lsec_free(fx->registry);
