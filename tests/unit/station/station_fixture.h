@@ -204,28 +204,29 @@ static inline void fx_ready(station_fx *fx, unsigned n)
  * records them (role, enabled, the password hash's SHA-256): what a role
  * check reads instead of the bare row.
  */
-static inline void fx_person_leaves(lsec_store *st)
+/* One person leaf (action: person-add, person-disable, ...) of the fixture's password hash. */
+static inline void fx_person_leaf(lsec_store *st, const char *action, const char *name,
+				  lsec_role role, const char *disabled)
 {
-	static const struct {
-		const char *name;
-		lsec_role role;
-	} people[] = {{"sec1", LSEC_ROLE_SECURITY_OFFICER},
-		      {"sec2", LSEC_ROLE_SECURITY_OFFICER},
-		      {"op", LSEC_ROLE_OPERATOR},
-		      {"sup", LSEC_ROLE_SUPERVISOR}};
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t h[32];
 	char pw[65];
 	fx_ok(lsec_sha256(h, (const uint8_t *)FX_HASH, strlen(FX_HASH), &err), &err);
 	lsec_hex_encode(pw, h, sizeof(h));
-	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
-		json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_NAME, people[i].name,
-				       LSEC_EV_ROLE, lsec_role_name(people[i].role),
-				       LSEC_EV_DISABLED, "no", LSEC_EV_PW_HASH_SHA256, pw);
-		lsec_audit_event e = {"sec1", "st1", NULL, NULL, 0, NULL, "person-add", "ok", ev};
-		fx_ok(lsec_audit_append(NULL, st, &e, &err), &err);
-		json_decref(ev);
-	}
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_NAME, name, LSEC_EV_ROLE,
+			       lsec_role_name(role), LSEC_EV_DISABLED, disabled,
+			       LSEC_EV_PW_HASH_SHA256, pw);
+	lsec_audit_event e = {"sec1", "st1", NULL, NULL, 0, NULL, action, "ok", ev};
+	fx_ok(lsec_audit_append(NULL, st, &e, &err), &err);
+	json_decref(ev);
+}
+
+static inline void fx_person_leaves(lsec_store *st)
+{
+	fx_person_leaf(st, "person-add", "sec1", LSEC_ROLE_SECURITY_OFFICER, "no");
+	fx_person_leaf(st, "person-add", "sec2", LSEC_ROLE_SECURITY_OFFICER, "no");
+	fx_person_leaf(st, "person-add", "op", LSEC_ROLE_OPERATOR, "no");
+	fx_person_leaf(st, "person-add", "sup", LSEC_ROLE_SUPERVISOR, "no");
 }
 
 #define FX_DEBUG_AUTH_PASS "debug-auth-passphrase"
