@@ -27,8 +27,8 @@ printer() {
 		while :; do
 			for f in "$spool"/*.label; do
 				[ -f "$f" ] || continue
-				if [ -n "$copies" ]; then mv "$f" "$copies/" 2>/dev/null; else
-					cat "$f" >/dev/null 2>&1 && rm -f "$f"; fi
+				if [ -n "$copies" ]; then mv "$f" "$copies/" 2>/dev/null || true; else
+					cat "$f" >/dev/null 2>&1 && rm -f "$f" || true; fi
 			done
 			sleep 0.1
 		done
@@ -38,7 +38,7 @@ printer() {
 }
 stop_printers() {
 	local p
-	for p in "${printers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in "${printers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
 	printers=()
 }
 # The label printer of every line's default spool folder (line/labels) under
@@ -47,7 +47,7 @@ stop_printers() {
 (
 	while :; do
 		if [ ! -e "$e2e_dir/printer.off" ]; then
-			find "$e2e_dir" -path '*/line/labels/*.label' -type f -delete 2>/dev/null
+			find "$e2e_dir" -path '*/line/labels/*.label' -type f -delete 2>/dev/null || true
 		fi
 		sleep 0.1
 	done
