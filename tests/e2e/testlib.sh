@@ -41,13 +41,13 @@ stop_printers() {
 	for p in "${printers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
 	printers=()
 }
-# The label printer of every line's default spool folder (line/labels) under
+# The label printer of every line's default spool folder (line*/labels) under
 # the test's folder: a provisioning run waits for it to take each identity
 # label. A test that needs a file to stay there touches $e2e_dir/printer.off.
 (
 	while :; do
 		if [ ! -e "$e2e_dir/printer.off" ]; then
-			find "$e2e_dir" -path '*/line/labels/*.label' -type f -delete 2>/dev/null || true
+			find "$e2e_dir" -path '*/line*/labels/*.label' -type f -delete 2>/dev/null || true
 		fi
 		sleep 0.1
 	done
