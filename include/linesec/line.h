@@ -196,9 +196,17 @@ LSEC_API const char *lsec_line_ca_dir(const lsec_line *line);
 LSEC_API const char *lsec_line_checkpoint_dir(const lsec_line *line);
 /*
  * The label printer's spool folder, where identity labels are delivered:
- * line.yaml's `labels` (default "labels") resolved against the line folder.
+ * line.yaml's `labels` (or `labels.spool`; default "labels") resolved against
+ * the line folder.
  */
 LSEC_API const char *lsec_line_label_dir(const lsec_line *line);
+/*
+ * How long the label printer has to take a delivered label from its spool
+ * folder: line.yaml's `labels.accept_seconds` (default
+ * LSEC_LINE_LABEL_ACCEPT_SECONDS).
+ */
+#define LSEC_LINE_LABEL_ACCEPT_SECONDS 30u
+LSEC_API unsigned lsec_line_label_accept_seconds(const lsec_line *line);
 /* The registry (borrowed; closed by lsec_line_close). */
 LSEC_API lsec_store *lsec_line_store(lsec_line *line);
 
@@ -392,6 +400,16 @@ LSEC_API LSEC_MUST_USE int lsec_line_session_check(lsec_line_actor *out, lsec_li
  */
 LSEC_API LSEC_MUST_USE int lsec_line_person_get(lsec_store_person *out, lsec_store *st,
 						const char *name, lsec_err *err);
+/*
+ * Whether the log holds a person leaf (line-init, person-add,
+ * person-disable, person-update; any outcome) naming name at sequence
+ * number from or later: read complete through the signed index
+ * (lsec_audit_leaves_find_from), so a cache of lsec_line_person_get's
+ * answer taken when the log held from leaves is stale exactly when this is
+ * true. Errors: those of lsec_audit_leaves_find_from.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_person_changed(bool *out, lsec_store *st, const char *name,
+						    uint64_t from, lsec_err *err);
 
 /*
  * A signature: lsec_line_authorize, then name's password checked at this

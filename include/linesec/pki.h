@@ -482,6 +482,14 @@ LSEC_API LSEC_MUST_USE int lsec_cred_check(lsec_ca *ca, const uint8_t *claimed, 
 LSEC_API LSEC_MUST_USE int lsec_cred_label_write(char **path_out, const char *dir,
 						 const char *serial, const lsec_secret *pw,
 						 lsec_err *err);
+/*
+ * As lsec_cred_label_write, with mode (0600, or 0640 for a printer daemon
+ * reading it through the folder's group; never readable by others:
+ * LSEC_E_USAGE).
+ */
+LSEC_API LSEC_MUST_USE int lsec_cred_label_write_mode(char **path_out, const char *dir,
+						      const char *serial, const lsec_secret *pw,
+						      unsigned mode, lsec_err *err);
 /* Once printing is confirmed: overwrites the label file with zeros and removes it. */
 LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *err);
 

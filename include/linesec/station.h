@@ -170,6 +170,14 @@ typedef struct lsec_station_product {
 	const char *family, *revision;
 } lsec_station_product;
 
+/*
+ * The operator scans (or types) the serial printed on a unit's label: the
+ * text read into out (outlen bytes, NUL-terminated); "" when nothing was
+ * read. prompt says which unit's label.
+ */
+typedef int (*lsec_station_scan_cb)(void *ctx, const char *person, const char *prompt,
+				    char *out, size_t outlen, lsec_err *err);
+
 /* Called for a manual step: set *ok to whether person confirmed it. */
 typedef int (*lsec_station_confirm_cb)(void *ctx, const char *person, const char *role,
 				       const char *text, bool *ok, lsec_err *err);
@@ -204,7 +212,7 @@ typedef struct lsec_station_config {
 	const char *operator_name;  /* the logged-in person running the line */
 	const char *witness_name;   /* a second logged-in person (witness steps); may be NULL */
 	bool batch;              /* manual steps confirmed by their person in batch mode */
-	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch); labels: always */
+	lsec_station_confirm_cb confirm; /* interactive confirmation (when not batch) */
 	void *confirm_ctx;
 	lsec_station_progress_cb progress;
 	void *progress_ctx;
@@ -226,17 +234,27 @@ typedef struct lsec_station_config {
 	/*
 	 * The label printer's spool folder identity labels are delivered to
 	 * (line.yaml's `labels`); NULL: <line_dir>/labels. A label carrying an
-	 * initial credential stays there until the confirm callback (also in
-	 * batch mode) confirms it is on the unit, then it is overwritten and
-	 * removed; with no callback it is never confirmed.
+	 * initial credential is written there (mode 0640) and is accepted when
+	 * the printer's spooler takes it (the file is gone) within
+	 * label_accept_seconds (0: LSEC_LINE_LABEL_ACCEPT_SECONDS); not taken
+	 * by then, it is overwritten and removed and the step fails. Nothing
+	 * else accepts a label.
 	 */
 	const char *label_dir;
+	unsigned label_accept_seconds;
+	/*
+	 * Not batch: once the printer took a unit's label, the operator scans
+	 * (or types) the serial printed on it, which must be the unit's; with
+	 * no callback an interactive run cannot confirm a label and the step
+	 * fails. Called with confirm_ctx. Batch runs rely on the spooler alone.
+	 */
+	lsec_station_scan_cb label_scan;
 } lsec_station_config;
 
 #define LSEC_STATION_CONFIG_VERSION 1u
 #define LSEC_STATION_CONFIG_INIT                                                                   \
 	{LSEC_STATION_CONFIG_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,      \
-	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL, NULL}
+	 NULL, false, NULL, NULL, NULL, NULL, 1, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL}
 
 typedef struct lsec_station lsec_station;
 

@@ -88,9 +88,9 @@ const cli_spec cli_run_spec = {
 	.max_args = 1,
 	.details = "The logged-in operator runs it; a witness step needs a second person logged "
 		   "in on this station, who\nsigns with their password at that step (scripts and "
-		   "tests may set LINESEC_WITNESS_PASSWORD); --batch\nnever signs for them, and "
-		   "never confirms an identity label is on its unit\n(LINESEC_LABEL_CONFIRM=yes "
-		   "does, once it is). The CA "
+		   "tests may set LINESEC_WITNESS_PASSWORD); --batch\nnever signs for them. An identity label is accepted when the label\nprinter "
+		   "takes it from its spool folder (line.yaml's labels.accept_seconds); at a\n"
+		   "terminal the operator then scans the serial printed on it. The CA "
 		   "passphrase for provisioning comes from "
 		   "$LINESEC_CA_PASSPHRASE or a prompt.",
 	.body = run_body,

@@ -205,24 +205,19 @@ static int confirm_tty(void *ctx, const char *person, const char *role, const ch
 }
 
 /*
- * In batch mode the one confirmation the station still asks for is that of
- * an identity label carrying a unit's initial password (manual steps are
- * confirmed by --batch itself): a script confirms it by setting
- * LINESEC_LABEL_CONFIRM=yes, nothing else does.
+ * Interactive runs: the operator scans (a barcode scanner is a keyboard) or
+ * types the serial printed on a unit's identity label. Batch runs have no
+ * such callback: the printer's spooler taking the label is all there is.
  */
-static int confirm_scripted(void *ctx, const char *person, const char *role, const char *text,
-			    bool *ok, lsec_err *err)
+static int scan_tty(void *ctx, const char *person, const char *prompt, char *out, size_t outlen,
+		    lsec_err *err)
 {
-	const char *v = getenv("LINESEC_LABEL_CONFIRM");
 	(void)ctx;
-	(void)person;
-	(void)role;
-	(void)text;
 	(void)err;
-	*ok = v != NULL && strcmp(v, "yes") == 0;
-	if (!*ok) {
-		fprintf(stderr, "label not confirmed: with --batch, set LINESEC_LABEL_CONFIRM=yes once "
-				"the labels are on the units\n");
+	fprintf(stderr, "\n  %s\n  serial on the label (%s): ", prompt, person);
+	fflush(stderr);
+	if (fgets(out, (int)outlen, stdin) == NULL) {
+		out[0] = '\0';
 	}
 	return 0;
 }
@@ -326,8 +321,7 @@ static int ctx_setup(cli_ctx *c, const cli_spec *spec)
 		cfg->product = cli_get(&c->a, "product");
 		if (!cfg->batch && isatty(STDIN_FILENO)) {
 			cfg->confirm = confirm_tty;
-		} else if (cfg->batch) {
-			cfg->confirm = confirm_scripted;
+			cfg->label_scan = scan_tty;
 		}
 		/* A witness signs in batch mode too: --batch confirms, it never signs. */
 		cfg->witness_sign = witness_sign;

@@ -21,6 +21,7 @@
 /* Idle time after which a session ends (session.idle_minutes), and its bounds. */
 #define DEFAULT_IDLE_MINUTES 15
 #define MAX_IDLE_MINUTES (24 * 60)
+#define MAX_LABEL_ACCEPT_SECONDS 3600
 
 static bool is_url(const char *s)
 {
@@ -182,12 +183,12 @@ out:
  * session.<key>: an unsigned decimal 1..max into *out (left alone when the
  * key is absent); anything else is refused at its line and column.
  */
-static int session_number(unsigned long *out, struct fy_node *root, const char *key,
-			  unsigned long max, const char *file, lsec_err *err)
+static int section_number(unsigned long *out, struct fy_node *root, const char *section,
+			  const char *key, unsigned long max, const char *file, lsec_err *err)
 {
 	int rc = 0;
 	char path[64], at[64];
-	snprintf(path, sizeof(path), "/session/%s", key);
+	snprintf(path, sizeof(path), "/%s/%s", section, key);
 	struct fy_node *n = yaml_get(root, path);
 	if (n == NULL) {
 		goto out;
@@ -200,8 +201,8 @@ static int session_number(unsigned long *out, struct fy_node *root, const char *
 	LSEC_ENSURE(v != NULL && end != NULL && end != v && *end == '\0' && errno == 0 &&
 			    x >= 1 && x <= max,
 		    LSEC_E_PARSE,
-		    "cannot read '%s': %ssession.%s '%s' must be a whole number 1..%lu", file, at,
-		    key, v != NULL ? v : "(not a single value)", max);
+		    "cannot read '%s': %s%s.%s '%s' must be a whole number 1..%lu", file, at,
+		    section, key, v != NULL ? v : "(not a single value)", max);
 	*out = x;
 out:
 	return rc;
@@ -390,7 +391,21 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 			    "cannot read '%s': field 'checkpoints' must be a folder name", path);
 		snprintf(line->checkpoints, sizeof(line->checkpoints), "%s", v);
 	}
-	LSEC_TRY(yaml_scalar(&v, root, "/labels", path, err));
+	{
+		/* `labels: DIR`, or `labels: {spool: DIR, accept_seconds: N}`. */
+		static const char *const labels[] = {"spool", "accept_seconds", NULL};
+		struct fy_node *ln = yaml_get(root, "/labels");
+		unsigned long acc = LSEC_LINE_LABEL_ACCEPT_SECONDS;
+		if (ln != NULL && fy_node_is_mapping(ln)) {
+			LSEC_TRY(check_keys(ln, labels, "labels", NULL, path, err));
+			LSEC_TRY(section_number(&acc, root, "labels", "accept_seconds",
+						MAX_LABEL_ACCEPT_SECONDS, path, err));
+			LSEC_TRY(yaml_scalar(&v, root, "/labels/spool", path, err));
+		} else {
+			LSEC_TRY(yaml_scalar(&v, root, "/labels", path, err));
+		}
+		line->label_accept_seconds = (unsigned)acc;
+	}
 	if (v != NULL) {
 		LSEC_ENSURE(v[0] != '\0' && strlen(v) < sizeof(line->labels), LSEC_E_PARSE,
 			    "cannot read '%s': field 'labels' must be a folder name (the label "
@@ -399,9 +414,9 @@ int lsec_line__config_parse(lsec_line *line, const char *text, size_t len, const
 		snprintf(line->labels, sizeof(line->labels), "%s", v);
 	}
 	unsigned long m = DEFAULT_SESSION_MINUTES, idle_m = 0, idle_s = 0;
-	LSEC_TRY(session_number(&m, root, "lifetime_minutes", MAX_SESSION_MINUTES, path, err));
-	LSEC_TRY(session_number(&idle_m, root, "idle_minutes", MAX_IDLE_MINUTES, path, err));
-	LSEC_TRY(session_number(&idle_s, root, "idle_seconds", MAX_IDLE_MINUTES * 60, path, err));
+	LSEC_TRY(section_number(&m, root, "session", "lifetime_minutes", MAX_SESSION_MINUTES, path, err));
+	LSEC_TRY(section_number(&idle_m, root, "session", "idle_minutes", MAX_IDLE_MINUTES, path, err));
+	LSEC_TRY(section_number(&idle_s, root, "session", "idle_seconds", MAX_IDLE_MINUTES * 60, path, err));
 	line->session_minutes = (unsigned)m;
 	{
 		char at[64];
@@ -684,6 +699,11 @@ const char *lsec_line_checkpoint_dir(const lsec_line *line)
 const char *lsec_line_label_dir(const lsec_line *line)
 {
 	return line->label_dir;
+}
+
+unsigned lsec_line_label_accept_seconds(const lsec_line *line)
+{
+	return line->label_accept_seconds;
 }
 
 const char *lsec_line_dir(const lsec_line *line)

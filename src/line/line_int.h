@@ -32,6 +32,7 @@ struct lsec_line {
 	char *checkpoint_dir;  /* resolved against the line folder */
 	char labels[512];      /* line.yaml's `labels` ("labels" when absent) */
 	char *label_dir;       /* resolved against the line folder */
+	unsigned label_accept_seconds; /* labels.accept_seconds: the printer takes a label by then */
 	unsigned session_minutes;
 	unsigned idle_seconds; /* session.idle_minutes (or idle_seconds): a session ends after it */
 	line_product *products;

@@ -228,6 +228,27 @@ out:
 	return rc;
 }
 
+int lsec_line_person_changed(bool *out, lsec_store *st, const char *name, uint64_t from,
+			     lsec_err *err)
+{
+	int rc = 0;
+	json_t *found = NULL;
+	*out = false;
+	LSEC_ENSURE_REF(st);
+	LSEC_ENSURE_REF(name);
+	for (size_t i = 0; !*out && i < sizeof(person_leaves) / sizeof(person_leaves[0]); i++) {
+		const char *match[] = {person_leaves[i].name_key, name, NULL};
+		json_decref(found);
+		found = NULL;
+		LSEC_TRY(lsec_audit_leaves_find_from(&found, st, person_leaves[i].action, from,
+						     match, err));
+		*out = json_array_size(found) > 0;
+	}
+out:
+	json_decref(found);
+	return rc;
+}
+
 /* Records one event in a transaction of its own (for refusals, which change nothing else). */
 static int record_alone(lsec_line *line, const char *person, const char *action,
 			const char *outcome, lsec_err *err)

@@ -162,6 +162,12 @@ out:
 int lsec_cred_label_write(char **path_out, const char *dir, const char *serial,
 			  const lsec_secret *pw, lsec_err *err)
 {
+	return lsec_cred_label_write_mode(path_out, dir, serial, pw, 0600, err);
+}
+
+int lsec_cred_label_write_mode(char **path_out, const char *dir, const char *serial,
+			       const lsec_secret *pw, unsigned mode, lsec_err *err)
+{
 	int rc = 0;
 	lsec_buf b = LSEC_BUF_INIT(512);
 	char *path = NULL;
@@ -174,7 +180,9 @@ int lsec_cred_label_write(char **path_out, const char *dir, const char *serial,
 	LSEC_TRY(lsec_buf_printf(&b, err, "serial: %s\npassword: ", serial));
 	LSEC_TRY(lsec_buf_append(&b, lsec_secret_cdata(pw), lsec_secret_len(pw), err));
 	LSEC_TRY(lsec_buf_append_u8(&b, '\n', err));
-	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, 0600, err));
+	LSEC_ENSURE((mode & 0007u) == 0, LSEC_E_USAGE,
+		    "cannot write label '%s' with mode %03o: never readable by others", path, mode);
+	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, mode, err));
 	*path_out = path;
 	path = NULL;
 out:

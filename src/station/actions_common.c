@@ -1,6 +1,6 @@
 /*
  * actions_common.c - the actions every SOP uses: confirm, device.identify,
- * label.print.
+ * label.print (its credential label: label.c).
  *
  * @test tests/unit/station/test_exec.c
  */
@@ -79,72 +79,6 @@ out:
 	return rc;
 }
 
-/*
- * Delivers the identity label of unit r->serial carrying its initial
- * credential to the label printer: today a 0600 file in the line's label
- * spool folder (line.yaml's `labels`, default <line>/labels), which the
- * printer takes it from. *path_out (the caller frees it) is what holds the
- * credential in clear until the label is confirmed on the unit. The one
- * place a printer protocol goes (a ZPL printer on TCP 9100 delivers here
- * and leaves *path_out NULL).
- */
-static int label_deliver(char **path_out, lsec_station__run *r, lsec_err *err)
-{
-	int rc = 0;
-	const lsec_station_config *c = r->st->cfg;
-	char *dir = c->label_dir != NULL ? lsec_strdup(c->label_dir)
-					 : lsec_asprintf("%s/labels", c->line_dir);
-	*path_out = NULL;
-	LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_mkdir_p(dir, 0700, err));
-	LSEC_TRY(lsec_cred_label_write(path_out, dir, r->serial, r->credential, err));
-out:
-	if (rc != 0) {
-		char inner[sizeof(err->msg)];
-		snprintf(inner, sizeof(inner), "%s", err->msg);
-		lsec_err_set(err, rc, __FILE__, __LINE__,
-			     "the identity label of unit '%s' could not be delivered to the label "
-			     "printer's folder '%s': %s",
-			     r->serial, dir != NULL ? dir : "(none)", inner);
-	}
-	lsec_free(dir);
-	return rc;
-}
-
-/*
- * The operator confirms the delivered label is on the unit: at the
- * terminal, or in batch mode from the scripted source the caller's confirm
- * callback reads (the command line: LINESEC_LABEL_CONFIRM). Never assumed:
- * without a callback it is not confirmed.
- */
-static int label_confirm(lsec_station__run *r, const char *where, lsec_err *err)
-{
-	int rc = 0;
-	const lsec_station_config *c = r->st->cfg;
-	bool ok = false;
-	char text[768];
-	snprintf(text, sizeof(text),
-		 "Put the identity label of unit %s (delivered to %s) on the unit: it carries "
-		 "the unit's initial password, which is destroyed once you confirm",
-		 r->serial, where);
-	LSEC_ENSURE(c->confirm != NULL, LSEC_E_STATION_NOT_CONFIRMED,
-		    "the identity label of unit '%s' was delivered to '%s' and nobody can confirm "
-		    "it is on the unit: %s",
-		    r->serial, where,
-		    c->batch ? "batch mode has no scripted confirmation of labels (the command "
-			       "line reads LINESEC_LABEL_CONFIRM=yes)"
-			     : "no terminal is attached");
-	LSEC_TRY(c->confirm(c->confirm_ctx, r->person, r->step->who, text, &ok, err));
-	LSEC_ENSURE(ok, LSEC_E_STATION_NOT_CONFIRMED,
-		    "the identity label of unit '%s' was not confirmed on the unit by '%s'",
-		    r->serial, r->person);
-	LSEC_TRY(lsec_station__ev_str(r, "label-confirmed-by", r->person, err));
-	LSEC_TRY(lsec_station__ev_str(r, "label-confirm", c->batch ? "scripted" : "interactive",
-				      err));
-out:
-	return rc;
-}
-
 int lsec_station__act_label(lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
@@ -159,30 +93,12 @@ int lsec_station__act_label(lsec_station__run *r, lsec_err *err)
 	if (r->credential != NULL) {
 		/*
 		 * The identity label carries the initial credential: delivered to
-		 * the printer, confirmed on the unit by the operator, and only then
-		 * is the credential's last copy destroyed. Not confirmed, the
-		 * delivered copy is destroyed all the same and the step fails: the
-		 * unit keeps a password nobody has and is never shipped with it.
+		 * the printer's spool folder and accepted when the spooler takes it
+		 * (label.c). Not taken in time, the delivered copy is destroyed and
+		 * the step fails: the unit keeps a password nobody has and is never
+		 * shipped with it.
 		 */
-		if (r->label_path != NULL) {
-			lsec_err ignored = LSEC_ERR_INIT;
-			if (lsec_cred_label_remove(r->label_path, &ignored) < 0) {
-				/* The delivery below refuses to replace it and says so. */
-			}
-			lsec_free(r->label_path);
-			r->label_path = NULL;
-		}
-		LSEC_TRY(label_deliver(&r->label_path, r, err));
-		rc = label_confirm(r, r->label_path != NULL ? r->label_path : "the label printer",
-				   err);
-		if (r->label_path != NULL) {
-			lsec_err e = LSEC_ERR_INIT;
-			int wrc = lsec_cred_label_remove(r->label_path, rc == 0 ? err : &e);
-			lsec_free(r->label_path);
-			r->label_path = NULL;
-			rc = rc != 0 ? rc : wrc;
-		}
-		LSEC_TRY(rc);
+		LSEC_TRY(lsec_station__label_credential(r, err));
 		lsec_secret_free(r->credential);
 		r->credential = NULL;
 		LSEC_TRY(lsec_station__ev_bool(r, "carries-credential", true, err));

@@ -562,26 +562,42 @@ static bool same_person_row(const lsec_store_person *a, const lsec_store_person 
  * lsec_station__require_role for a step of r. The people row is read for
  * every step; the check of that row against the person's leaves (a walk of
  * the log) is made in full the first time in the run and again whenever the
- * row differs in any field from the one checked (every change of a person,
- * by linesec or by SQL, changes the row). 0 or < 0 with err set.
+ * row differs in any field from the one checked, or a person leaf naming
+ * them was appended since (a row disabled and written back to its old bytes
+ * by SQL is the same row, its leaf is not). 0 or < 0 with err set.
  */
 static int run_role(lsec_station__run *r, const char *person, const char *role, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_person p;
 	lsec_err e = LSEC_ERR_INIT;
+	uint64_t size = 0;
+	bool changed = true;
 	memset(&p, 0, sizeof(p));
 	if (person != NULL && lsec_store_person_get(&p, r->st->store, person, &e) == 0) {
 		for (size_t i = 0; i < r->n_role_ok; i++) {
 			if (same_person_row(&r->role_ok[i].row, &p) &&
-			    lsec_station__eq(r->role_ok[i].role, role)) {
+			    lsec_station__eq(r->role_ok[i].role, role) &&
+			    lsec_line_person_changed(&changed, r->st->store, person,
+						     r->role_ok[i].log_size, &e) == 0 &&
+			    !changed) {
 				goto out;
 			}
 		}
 	}
+	LSEC_TRY(lsec_store_leaf_count(&size, r->st->store, err));
 	LSEC_TRY(lsec_station__require_role(r->st, person, role, "do this step", err));
+	for (size_t i = 0; i < r->n_role_ok; i++) {
+		if (lsec_station__eq(r->role_ok[i].row.name, p.name) &&
+		    lsec_station__eq(r->role_ok[i].role, role)) {
+			r->role_ok[i].row = p; /* checked again in full: the entry is renewed */
+			r->role_ok[i].log_size = size;
+			goto out;
+		}
+	}
 	if (p.name[0] != '\0' && r->n_role_ok < sizeof(r->role_ok) / sizeof(r->role_ok[0]) &&
 	    strlen(role) < sizeof(r->role_ok[0].role)) {
+		r->role_ok[r->n_role_ok].log_size = size;
 		r->role_ok[r->n_role_ok].row = p;
 		snprintf(r->role_ok[r->n_role_ok].role, sizeof(r->role_ok[0].role), "%s", role);
 		r->n_role_ok++;
@@ -1157,6 +1173,7 @@ int lsec_station_run(lsec_station_result *res, lsec_station *st, lsec_sop_kind k
 	LSEC_ENSURE_REF(res);
 	memset(res, 0, sizeof(*res));
 	LSEC_ENSURE_REF(st);
+	LSEC_TRY(lsec_station__label_sweep(st, err));
 	rc = run_open(&r, st, kind, uri, serial, err);
 	snprintf(res->serial, sizeof(res->serial), "%s", r.serial);
 	LSEC_TRY(rc);

@@ -105,6 +105,7 @@ int lsec_station_setup_open(lsec_station_setup **out, const char *dir, const cha
 	c.ca_dir = s->ca_dir;
 	c.checkpoint_dir = lsec_line_checkpoint_dir(s->line);
 	c.label_dir = lsec_line_label_dir(s->line);
+	c.label_accept_seconds = lsec_line_label_accept_seconds(s->line);
 	c.station_key = lsec_line_station_key_path(s->line);
 	c.products = s->products;
 	c.nproducts = s->nproducts;

@@ -292,6 +292,8 @@ int lsec_station_open(lsec_station **out, const lsec_station_config *cfg, lsec_e
 	}
 	/* The other stations whose leaves it trusts: those the log trusts. */
 	LSEC_TRY(lsec_line_trust_log(st->store, err));
+	/* A killed run's label left in the spool folder: destroyed before anything else. */
+	LSEC_TRY(lsec_station__label_sweep(st, err));
 	*out = st;
 	st = NULL;
 out:

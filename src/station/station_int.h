@@ -169,12 +169,15 @@ typedef struct lsec_station__run {
 	struct lsec_station__decom *decom;
 	/*
 	 * The people rows whose role this run already checked in full against
-	 * their person leaves (step_person): a step re-reads the row and skips
-	 * the leaf check only when the row is the very same, field by field.
+	 * their person leaves (step_person), and the log's size before that
+	 * check: a step re-reads the row and skips the full check only when the
+	 * row is the very same, field by field, and no person leaf naming the
+	 * person was appended since (a disable undone by writing the row back).
 	 */
 	struct {
 		lsec_store_person row;
 		char role[32];
+		uint64_t log_size;
 	} role_ok[2];
 	size_t n_role_ok;
 } lsec_station__run;
@@ -195,6 +198,19 @@ bool lsec_station__intent_durable(const lsec_sop_action *a);
 int lsec_station__act_confirm(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_identify(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_label(lsec_station__run *r, lsec_err *err);
+/*
+ * The identity label of r->credential (label.c): delivered to the spool
+ * folder, accepted when the printer's spooler takes the file within
+ * labels.accept_seconds (else overwritten, removed, and an error), then,
+ * not in batch mode, the serial scanned from the printed label.
+ */
+int lsec_station__label_credential(lsec_station__run *r, lsec_err *err);
+/*
+ * Zeroes and removes <spool>/<serial>.label files no live run holds whose
+ * unit the log shows with a credential and no accepted label since (an
+ * interrupted run's), each recorded by a label.sweep leaf.
+ */
+int lsec_station__label_sweep(lsec_station *st, lsec_err *err);
 int lsec_station__act_image_check(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_flash(lsec_station__run *r, lsec_err *err);
 int lsec_station__act_verify_flash(lsec_station__run *r, lsec_err *err);

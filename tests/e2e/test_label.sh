@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The identity label carrying a unit's initial password: delivered to the
-# label printer's folder (line.yaml's `labels`), confirmed on the unit by the
-# operator (with --batch: LINESEC_LABEL_CONFIRM=yes, nothing else), and only
-# then is the label file, the password's one copy, overwritten and removed.
-#   - delivered and confirmed: the unit ships; its label leaf names who
-#     confirmed it and how; no label file is left;
-#   - not confirmed (the variable unset, or anything but "yes"): the label
-#     file is destroyed all the same, the unit is quarantined, never shipped
-#     with a password nobody has;
-#   - not delivered (the spool folder cannot be made): the unit is
-#     quarantined with the reason.
+# label printer's spool folder (line.yaml's `labels.spool`, mode 0640) and
+# accepted only when the printer's spooler takes the file, within
+# `labels.accept_seconds`. No environment variable confirms a label.
+#   - a printer takes it: the unit ships; the printed copy holds the very
+#     password whose keyed fingerprint the registry holds; the label leaf
+#     records that the spooler took it and when;
+#   - no printer: after accept_seconds the file is overwritten and removed,
+#     the step fails, the unit is not shipped and the ship gate refuses it;
+#   - a gang run of two sockets with the printer ships both units;
+#   - a label file left by a killed run (the password in clear) is swept at
+#     the next run: zeroed, removed, recorded, and its unit stays unshipped.
 # On SQLite and PostgreSQL.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
@@ -17,49 +18,74 @@
 L=$LINESEC
 
 state() { sql "SELECT state FROM units WHERE serial = '$1'"; }
-# Label files holding a password anywhere in the test's folder.
-left() { grep -rls --exclude='*.txt' '^password: ' . | grep -v '^./line/registry.db' || true; }
+leaves() { "$L" unit show --as olga "$2" --json | grep -o "\"action\":\"$1\"" | wc -l; }
+# Label files holding a password anywhere in the test's folder but the printed copies.
+left() { grep -rls --exclude='*.txt' '^password: ' . | grep -v -e '^./line/registry.db' -e '^./printed/' || true; }
+labels_yaml() { sed -i '/^labels:/,$d' line/line.yaml; printf 'labels:\n  spool: spool\n  accept_seconds: %s\n' "$1" >>line/line.yaml; }
 
 suite() {
-	local label=$1
+	local label=$1 pw pid i
 	line_with_release "$@" || return
-	"$L" sim new --count 4 --dir fleet --seed 47 >/dev/null
-	echo "labels: spool" >>line/line.yaml
+	"$L" sim new --count 8 --dir fleet --seed 47 >/dev/null
+	labels_yaml 2
+	mkdir -p line/spool printed
 
-	expect 0 "$label: delivered and confirmed (LINESEC_LABEL_CONFIRM=yes): the unit ships" \
+	printer line/spool printed
+	expect 0 "$label: the printer takes the label: unit-001 ships" \
 		"$L" build --as olga --batch --device sim:fleet/unit-001.sim
 	has "unit unit-001: shipped" out.txt "$label: unit-001 shipped"
-	check "$label: the label went to the spool folder line.yaml names, and was removed there" \
-		"[ -d line/spool ] && [ -z \"\$(ls -A line/spool)\" ] && [ ! -e line/labels ]"
+	check "$label: the spool folder is empty" "[ -z \"\$(ls -A line/spool)\" ]"
+	check "$label: the label was written group-readable, never world-readable (0640)" \
+		"[ \"\$(stat -c %a printed/unit-001.label)\" = 640 ]"
+	pw=$(sed -n 's/^password: //p' printed/unit-001.label)
+	check "$label: the printed label carries a password" "[ -n \"\$pw\" ]"
+	expect 0 "$label: the printed password is the one whose fingerprint the registry holds" \
+		env LINESEC_CLAIMED_PASSWORD="$pw" "$L" ca cred-check --as sam unit-001
 	"$L" unit show --as olga unit-001 --json >show.txt
-	has '"label-confirmed-by":"olga"' show.txt "$label: the label leaf names who confirmed it"
-	has '"label-confirm":"scripted"' show.txt "$label: ...and that a script confirmed it"
-	check "$label: no file holds a password" "[ -z \"\$(left)\" ]"
+	has '"label-accepted":"spooler-took-file"' show.txt "$label: the label leaf says the spooler took it"
+	has '"label-accepted-at":"' show.txt "$label: ...and when"
+	check "$label: no leaf claims a confirmation by anyone" "! grep -q label-confirmed-by show.txt"
 
-	expect 9 "$label: a label nobody confirmed (the variable unset) fails the run" \
-		env -u LINESEC_LABEL_CONFIRM "$L" build --as olga --batch --device sim:fleet/unit-002.sim
-	has "identity label of unit 'unit-002' was not confirmed on the unit by 'olga'" err.txt \
-		"$label: the failure says the label was not confirmed, on which unit, by whom"
-	has "the unit is quarantined" err.txt "$label: ...and what became of the unit"
-	check "$label: unit-002 is quarantined" "[ \"\$(state unit-002)\" = quarantined ]"
-	check "$label: its label file was destroyed all the same" \
+	stop_printers
+	expect 9 "$label: no printer takes the label: the run fails" \
+		"$L" build --as olga --batch --device sim:fleet/unit-002.sim
+	has "identity label of unit 'unit-002' was not taken by the label printer" err.txt \
+		"$label: the failure says the printer did not take the label of unit-002"
+	has "within 2 s (labels.accept_seconds)" err.txt "$label: ...within accept_seconds"
+	check "$label: unit-002 is not shipped" "[ \"\$(state unit-002)\" != shipped ]"
+	check "$label: its label file is gone and no file holds a password" \
 		"[ -z \"\$(ls -A line/spool)\" ] && [ -z \"\$(left)\" ]"
-	expect 9 "$label: LINESEC_LABEL_CONFIRM=no is no confirmation" \
-		env LINESEC_LABEL_CONFIRM=no "$L" build --as olga --batch --device sim:fleet/unit-003.sim
-	check "$label: unit-003 is quarantined" "[ \"\$(state unit-003)\" = quarantined ]"
-	"$L" unit show --as olga unit-002 --json >show.txt
-	check "$label: no label leaf of unit-002 records a confirmation" \
-		"! grep -q label-confirmed-by show.txt"
+	expect 8 "$label: the ship gate refuses unit-002" \
+		"$L" ship --as olga unit-002 --device sim:fleet/unit-002.sim
+	has "cannot ship unit 'unit-002'" err.txt "$label: ...naming the unit"
+	check "$label: unit-002 still not shipped" "[ \"\$(state unit-002)\" != shipped ]"
 
-	rmdir line/spool && echo "not a folder" >line/spool
-	expect 9 "$label: a label that cannot be delivered fails the run" \
-		"$L" build --as olga --batch --device sim:fleet/unit-004.sim
-	has "identity label of unit 'unit-004' could not be delivered" err.txt \
-		"$label: the failure says the label was not delivered, for which unit"
-	has "the label carrying the unit's initial credential was not produced" err.txt \
-		"$label: ...and that the credential has no label"
-	check "$label: unit-004 is quarantined" "[ \"\$(state unit-004)\" = quarantined ]"
-	check "$label: no file holds a password" "[ -z \"\$(left)\" ]"
+	printer line/spool printed
+	expect 0 "$label: a gang run of two sockets with the printer" \
+		"$L" line --as olga --devices 'sim:fleet/unit-00[34].sim' --gang 2 --batch
+	check "$label: unit-003 and unit-004 shipped" \
+		"[ \"\$(state unit-003)\" = shipped ] && [ \"\$(state unit-004)\" = shipped ]"
+	check "$label: both labels were printed" \
+		"[ -s printed/unit-003.label ] && [ -s printed/unit-004.label ]"
+	stop_printers
+
+	# A run killed while its label waits for the printer.
+	labels_yaml 60
+	"$L" build --as olga --batch --device sim:fleet/unit-005.sim >kill.out 2>&1 &
+	pid=$!
+	for i in $(seq 1 200); do [ -s line/spool/unit-005.label ] && break; sleep 0.1; done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	check "$label: the killed run left the password in clear in the spool folder" \
+		"grep -q '^password: ' line/spool/unit-005.label"
+	labels_yaml 2
+	expect 9 "$label: the next run (no printer) starts with a sweep" \
+		"$L" build --as olga --batch --device sim:fleet/unit-006.sim
+	check "$label: the leftover label is gone and no file holds a password" \
+		"[ ! -e line/spool/unit-005.label ] && [ -z \"\$(left)\" ]"
+	check "$label: the sweep is recorded (a label.sweep leaf of unit-005)" \
+		"[ \"\$(leaves label.sweep unit-005)\" = 1 ]"
+	check "$label: unit-005 is not shipped" "[ \"\$(state unit-005)\" != shipped ]"
 	expect 0 "$label: the audit log verifies" "$L" audit verify
 }
 run_on_sqlite suite sqlite

@@ -142,7 +142,7 @@ doc_run() {
 	echo "$n" >"$dir/count"
 	[ "$n" -gt 0 ] || { echo "FAIL $rel: no command block found" >"$dir/log"; return 1; }
 	PATH="$e2e_dir/bin:$PATH" LSEC_README_REAL=$linesec_real LSEC_README_STATE="$dir/state" \
-		LSEC_README_REGISTRY=$reg setsid env -u LINESEC_LINE -u LINESEC_PASSWORD -u LINESEC_LABEL_CONFIRM \
+		LSEC_README_REGISTRY=$reg setsid env -u LINESEC_LINE -u LINESEC_PASSWORD \
 		bash "$script" </dev/null >"$dir/log" 2>&1
 }
 

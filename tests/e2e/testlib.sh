@@ -7,9 +7,6 @@
 #   e2e_log=FILE                            also appends every output there
 #   finish                                 exits 1 if anything failed
 : "${LINESEC:?}"
-# The operator confirms every identity label is on its unit (a provisioning
-# run in --batch asks it of LINESEC_LABEL_CONFIRM); tests of the label unset it.
-export LINESEC_LABEL_CONFIRM=yes
 # LSEC_TEST_E2E_SQLITE_ONLY=1 (the sanitizer run of scripts/test): these
 # tests run on SQLite alone; that run's unit tests still cover PostgreSQL.
 if [ -n "${LSEC_TEST_E2E_SQLITE_ONLY:-}" ] && [ -n "${LSEC_TEST_PG_URL:-}" ]; then
@@ -20,7 +17,43 @@ e2e_dir=$(mktemp -d)
 # Background servers (sim_serve) and QEMU units (qemu_start) are stopped on exit.
 servers=()
 qemu_units=()
-trap 'stop_servers; stop_qemu_units; rm -rf "$e2e_dir"' EXIT
+# printer SPOOL [COPIES]: a background label printer taking (moving away)
+# every *.label file a station delivers to SPOOL, into COPIES (kept for the
+# test to read) or discarded; sets printer (its pid), stopped on exit.
+printers=()
+printer() {
+	local spool=$1 copies=${2:-}
+	(
+		while :; do
+			for f in "$spool"/*.label; do
+				[ -f "$f" ] || continue
+				if [ -n "$copies" ]; then mv "$f" "$copies/" 2>/dev/null || true; else
+					cat "$f" >/dev/null 2>&1 && rm -f "$f" || true; fi
+			done
+			sleep 0.1
+		done
+	) &
+	printer=$!
+	printers+=("$printer")
+}
+stop_printers() {
+	local p
+	for p in "${printers[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
+	printers=()
+}
+# The label printer of every line's default spool folder (line*/labels) under
+# the test's folder: a provisioning run waits for it to take each identity
+# label. A test that needs a file to stay there touches $e2e_dir/printer.off.
+(
+	while :; do
+		if [ ! -e "$e2e_dir/printer.off" ]; then
+			find "$e2e_dir" -path '*/line*/labels/*.label' -type f -delete 2>/dev/null || true
+		fi
+		sleep 0.1
+	done
+) &
+printers+=("$!")
+trap 'stop_printers; stop_servers; stop_qemu_units; rm -rf "$e2e_dir"' EXIT
 cd "$e2e_dir" || exit 1
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }

@@ -17,8 +17,13 @@
 #include "linesec/store.h"
 #include "linesec/device.h"
 
+#include <dirent.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define FX_HASH "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 
@@ -38,6 +43,8 @@ typedef struct station_fx {
 	lsec_station_config cfg;
 	lsec_station *st;
 	unsigned witness_signed; /* signatures fx_witness_sign gave */
+	pthread_t printer;       /* fx_printer: takes every label the station delivers */
+	atomic_bool printer_stop, printer_off; /* printer_off: it takes nothing for now */
 	bool witness_refuses;    /* fx_witness_sign refuses to sign, as a wrong password would */
 } station_fx;
 
@@ -60,16 +67,34 @@ static inline int fx_witness_sign(void *ctx, const char *witness, const char *ro
 	return 0;
 }
 
-/* The operator confirms each identity label is on its unit. */
-static inline int fx_label_confirm(void *ctx, const char *person, const char *role,
-				   const char *text, bool *ok, lsec_err *err)
+/*
+ * The label printer's spooler: a thread taking (removing) every *.label file
+ * the station delivers to <dir>/labels, until fx->printer_stop is set.
+ */
+static void *fx_printer(void *arg)
 {
-	(void)ctx;
-	(void)person;
-	(void)role;
-	(void)err;
-	*ok = strstr(text, "identity label") != NULL;
-	return 0;
+	struct station_fx *fx = arg;
+	char *spool = lsec_test_path(fx->dir, "labels");
+	struct timespec ts = {0, 10000000L};
+	while (!atomic_load(&fx->printer_stop)) {
+		DIR *d = opendir(spool);
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			size_t n = strlen(de->d_name);
+			if (!atomic_load(&fx->printer_off) && n > 6 &&
+			    strcmp(de->d_name + n - 6, ".label") == 0) {
+				char *f = lsec_test_path(spool, de->d_name);
+				(void)unlink(f);
+				lsec_free(f);
+			}
+		}
+		if (d != NULL) {
+			closedir(d);
+		}
+		nanosleep(&ts, NULL);
+	}
+	lsec_free(spool);
+	return NULL;
 }
 
 static inline void fx_ok(int rc, const lsec_err *err)
@@ -189,28 +214,29 @@ static inline void fx_ready(station_fx *fx, unsigned n)
  * records them (role, enabled, the password hash's SHA-256): what a role
  * check reads instead of the bare row.
  */
-static inline void fx_person_leaves(lsec_store *st)
+/* One person leaf (action: person-add, person-disable, ...) of the fixture's password hash. */
+static inline void fx_person_leaf(lsec_store *st, const char *action, const char *name,
+				  lsec_role role, const char *disabled)
 {
-	static const struct {
-		const char *name;
-		lsec_role role;
-	} people[] = {{"sec1", LSEC_ROLE_SECURITY_OFFICER},
-		      {"sec2", LSEC_ROLE_SECURITY_OFFICER},
-		      {"op", LSEC_ROLE_OPERATOR},
-		      {"sup", LSEC_ROLE_SUPERVISOR}};
 	lsec_err err = LSEC_ERR_INIT;
 	uint8_t h[32];
 	char pw[65];
 	fx_ok(lsec_sha256(h, (const uint8_t *)FX_HASH, strlen(FX_HASH), &err), &err);
 	lsec_hex_encode(pw, h, sizeof(h));
-	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
-		json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_NAME, people[i].name,
-				       LSEC_EV_ROLE, lsec_role_name(people[i].role),
-				       LSEC_EV_DISABLED, "no", LSEC_EV_PW_HASH_SHA256, pw);
-		lsec_audit_event e = {"sec1", "st1", NULL, NULL, 0, NULL, "person-add", "ok", ev};
-		fx_ok(lsec_audit_append(NULL, st, &e, &err), &err);
-		json_decref(ev);
-	}
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", LSEC_EV_NAME, name, LSEC_EV_ROLE,
+			       lsec_role_name(role), LSEC_EV_DISABLED, disabled,
+			       LSEC_EV_PW_HASH_SHA256, pw);
+	lsec_audit_event e = {"sec1", "st1", NULL, NULL, 0, NULL, action, "ok", ev};
+	fx_ok(lsec_audit_append(NULL, st, &e, &err), &err);
+	json_decref(ev);
+}
+
+static inline void fx_person_leaves(lsec_store *st)
+{
+	fx_person_leaf(st, "person-add", "sec1", LSEC_ROLE_SECURITY_OFFICER, "no");
+	fx_person_leaf(st, "person-add", "sec2", LSEC_ROLE_SECURITY_OFFICER, "no");
+	fx_person_leaf(st, "person-add", "op", LSEC_ROLE_OPERATOR, "no");
+	fx_person_leaf(st, "person-add", "sup", LSEC_ROLE_SUPERVISOR, "no");
 }
 
 #define FX_DEBUG_AUTH_PASS "debug-auth-passphrase"
@@ -282,8 +308,11 @@ static inline int station_fx_setup(void **state)
 	c.witness_sign = fx_witness_sign;
 	c.witness_ctx = fx;
 	c.batch = true;
-	c.confirm = fx_label_confirm;
+	c.label_accept_seconds = 10;
 	fx->cfg = c;
+	atomic_init(&fx->printer_stop, false);
+	atomic_init(&fx->printer_off, false);
+	assert_int_equal(pthread_create(&fx->printer, NULL, fx_printer, fx), 0);
 	fx_ok(lsec_station_open(&fx->st, &fx->cfg, &err), &err);
 	fx_person_leaves(lsec_station_store(fx->st));
 	/* The product's firmware key: submitted by one officer, approved by a second. */
@@ -314,6 +343,8 @@ static inline int station_fx_setup(void **state)
 static inline int station_fx_teardown(void **state)
 {
 	station_fx *fx = *state;
+	atomic_store(&fx->printer_stop, true);
+	pthread_join(fx->printer, NULL);
 	lsec_station_close(fx->st);
 	lsec_secret_free(fx->ca_pass);
 	lsec_free(fx->registry);

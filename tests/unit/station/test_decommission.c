@@ -326,6 +326,22 @@ static void test_station_decommission__clone_refused_as_return(void **state)
 	assert_true(crl_lists(fx, id.cert_serial, 4 /* superseded */));
 	assert_int_equal(lsec_station_rma_rework(fx->st, "unit-001", &err),
 			 LSEC_E_STATION_WRONG_STATE);
+	/*
+	 * A rebuild of the reworked unit is refused before any step: it never
+	 * reaches credential.generate to answer "already-delivered" with the
+	 * revoked credential.
+	 */
+	{
+		lsec_station_result res;
+		uint64_t before = 0, after = 0;
+		fx_ok(lsec_store_leaf_count(&before, store_of(fx), &err), &err);
+		assert_int_equal(lsec_station_build(&res, fx->st, u1, NULL, &err),
+				 LSEC_E_STATION_WRONG_STATE);
+		fx_ok(lsec_store_leaf_count(&after, store_of(fx), &err), &err);
+		assert_int_equal(state_of(fx, "unit-001"), LSEC_UNIT_QUARANTINED);
+		assert_null(strstr(err.msg, "already-delivered"));
+		assert_true(after - before <= 1); /* at most the refusal's leaf */
+	}
 	/* The superseded key is never accepted again. */
 	assert_int_equal(lsec_store_identity_add(store_of(fx), "unit-001", id.key_fp, "abcd", NULL,
 						 0, LSEC_KEY_ACTIVE, &err),

@@ -185,6 +185,51 @@ static void test_station_exec__manual_steps_confirmed(void **state)
 	lsec_free(u1);
 }
 
+/*
+ * At the seat step (the operator's role already checked in this run): two
+ * officers disable the operator (the person-disable leaf; the row follows)
+ * and an SQL insider writes the row back to its old bytes. Then confirms.
+ */
+static int disable_then_restore_row(void *ctx, const char *person, const char *role,
+				    const char *text, bool *ok, lsec_err *err)
+{
+	station_fx *fx = ctx;
+	(void)person;
+	(void)role;
+	(void)text;
+	(void)err;
+	/* The row as the insider restores it is the row before: only the leaf remains. */
+	fx_person_leaf(lsec_station_store(fx->st), "person-disable", "op", LSEC_ROLE_OPERATOR,
+		       "yes");
+	*ok = true;
+	return 0;
+}
+
+static void test_station_exec__disabled_mid_run_row_restored(void **state)
+{
+	station_fx *fx = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_station_result res;
+	fx_ready(fx, 1);
+	char *u1 = fx_unit(fx, 1);
+	lsec_station_config c = fx->cfg;
+	lsec_station *st = NULL;
+	c.batch = false;
+	c.confirm = disable_then_restore_row;
+	c.confirm_ctx = fx;
+	fx_ok(lsec_station_open(&st, &c, &err), &err);
+	/* The step after seat is refused: the run does not go on as a disabled person. */
+	assert_int_not_equal(lsec_station_run(&res, st, LSEC_SOP_FLASH, u1, NULL, &err), 0);
+	assert_true(res.failed);
+	assert_non_null(strstr(err.msg, "cannot do step 'identify'"));
+	assert_non_null(strstr(err.msg, "op"));
+	lsec_store_unit unit;
+	fx_ok(lsec_store_unit_get(&unit, lsec_station_store(st), "unit-001", &err), &err);
+	assert_int_not_equal(unit.state, LSEC_UNIT_FLASHED);
+	lsec_station_close(st);
+	lsec_free(u1);
+}
+
 /* The debug-lock SOP with a supervisor's witness on the irreversible lock itself (version 2). */
 static void approve_witnessed_lock(station_fx *fx)
 {
@@ -387,6 +432,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_station_exec__unit_with_identity_stopped,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__quarantine_with_sop_message,
+						station_fx_setup, station_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_station_exec__disabled_mid_run_row_restored,
 						station_fx_setup, station_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_station_exec__manual_steps_confirmed,
 						station_fx_setup, station_fx_teardown),

@@ -1,0 +1,301 @@
+/*
+ * label.c - the identity label carrying a unit's initial credential: its
+ * delivery to the label printer's spool folder, the spooler's acceptance
+ * (it takes the file), the operator's scan of the printed serial when a
+ * terminal is attached, and the sweep of labels a killed run left behind.
+ *
+ * @test tests/e2e/test_label.sh
+ */
+#include "station/station_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How often the station looks whether the spooler took a label. */
+#define POLL_MS 50
+
+static char *spool_dir(const lsec_station_config *c)
+{
+	return c->label_dir != NULL ? lsec_strdup(c->label_dir)
+				    : lsec_asprintf("%s/labels", c->line_dir);
+}
+
+static bool gone(const char *path)
+{
+	struct stat sb;
+	return lstat(path, &sb) != 0 && errno == ENOENT;
+}
+
+/*
+ * Destroys a label file: overwritten with zeros and removed. A file already
+ * gone was taken by the spooler: *taken is set, never an error.
+ */
+static int label_destroy(bool *taken, const char *path, lsec_err *err)
+{
+	lsec_err e = LSEC_ERR_INIT;
+	*taken = false;
+	if (lsec_cred_label_remove(path, &e) == 0) {
+		return 0;
+	}
+	if (gone(path)) {
+		*taken = true;
+		return 0;
+	}
+	*err = e;
+	return e.code;
+}
+
+/*
+ * Writes <spool>/<serial>.label (mode 0640: the printer daemon reads it as a
+ * member of the folder's group, nobody else) and holds a shared lock on it
+ * (*lock_fd) while it waits, so a sweep by another station leaves it alone.
+ */
+static int label_deliver(char **path_out, int *lock_fd, lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	char *dir = spool_dir(r->st->cfg);
+	int dir_fd = -1;
+	*path_out = NULL;
+	*lock_fd = -1;
+	LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(lsec_mkdir_p(dir, 0750, err));
+	/* The folder's shared lock: no sweep runs between the write and the file's lock. */
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	LSEC_ENSURE(dir_fd >= 0 && flock(dir_fd, LOCK_SH) == 0, LSEC_E_IO,
+		    "cannot open the folder");
+	LSEC_TRY(lsec_cred_label_write_mode(path_out, dir, r->serial, r->credential, 0640, err));
+	*lock_fd = open(*path_out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (*lock_fd < 0 && errno == ENOENT) {
+		goto out; /* a quick spooler took it already */
+	}
+	LSEC_ENSURE(*lock_fd >= 0 && flock(*lock_fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO,
+		    "cannot hand the label file '%s' to the printer", *path_out);
+out:
+	if (dir_fd >= 0) {
+		close(dir_fd);
+	}
+	if (rc != 0) {
+		char inner[sizeof(err->msg)];
+		snprintf(inner, sizeof(inner), "%s", err->msg);
+		lsec_err_set(err, rc, __FILE__, __LINE__,
+			     "the identity label of unit '%s' could not be delivered to the label "
+			     "printer's folder '%s': %s",
+			     r->serial, dir != NULL ? dir : "(none)", inner);
+	}
+	lsec_free(dir);
+	return rc;
+}
+
+/* Waits up to seconds for the spooler to take path; *ms: how long it took. */
+static bool label_wait(const char *path, unsigned seconds, uint64_t *ms)
+{
+	uint64_t start = lsec_time_mono_ms(), limit = (uint64_t)seconds * 1000u;
+	struct timespec ts = {0, POLL_MS * 1000000L};
+	for (;;) {
+		*ms = lsec_time_mono_ms() - start;
+		if (gone(path)) {
+			return true;
+		}
+		if (*ms >= limit) {
+			return false;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Not batch: the operator scans the serial printed on the label; it must be the unit's. */
+static int label_scan(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	const lsec_station_config *c = r->st->cfg;
+	char prompt[256], got[128] = "";
+	size_t n;
+	LSEC_ENSURE(c->label_scan != NULL, LSEC_E_STATION_NOT_CONFIRMED,
+		    "the identity label of unit '%s' was printed and nobody can scan it on the "
+		    "unit: no terminal is attached",
+		    r->serial);
+	snprintf(prompt, sizeof(prompt),
+		 "Stick the printed identity label on unit %s, then scan (or type) the serial "
+		 "printed on it",
+		 r->serial);
+	LSEC_TRY(c->label_scan(c->confirm_ctx, r->person, prompt, got, sizeof(got), err));
+	n = strnlen(got, sizeof(got));
+	while (n > 0 && (got[n - 1] == '\n' || got[n - 1] == '\r' || got[n - 1] == ' ')) {
+		got[--n] = '\0';
+	}
+	LSEC_ENSURE(lsec_station__eq(got, r->serial), LSEC_E_STATION_NOT_CONFIRMED,
+		    "the identity label of unit '%s' was not confirmed on the unit by '%s': the "
+		    "serial scanned from the label was '%s'",
+		    r->serial, r->person, got);
+	LSEC_TRY(lsec_station__ev_str(r, "label-confirmed-by", r->person, err));
+	LSEC_TRY(lsec_station__ev_str(r, "label-confirm", "serial-scanned", err));
+out:
+	return rc;
+}
+
+int lsec_station__label_credential(lsec_station__run *r, lsec_err *err)
+{
+	int rc = 0;
+	const lsec_station_config *c = r->st->cfg;
+	unsigned secs = c->label_accept_seconds != 0 ? c->label_accept_seconds
+						     : LSEC_LINE_LABEL_ACCEPT_SECONDS;
+	int lock_fd = -1;
+	uint64_t ms = 0;
+	bool taken = false;
+	char at[32];
+	if (r->label_path != NULL) {
+		lsec_err ignored = LSEC_ERR_INIT;
+		if (lsec_cred_label_remove(r->label_path, &ignored) < 0) {
+			/* The delivery below refuses to replace it and says so. */
+		}
+		lsec_free(r->label_path);
+		r->label_path = NULL;
+	}
+	LSEC_TRY(label_deliver(&r->label_path, &lock_fd, r, err));
+	taken = label_wait(r->label_path, secs, &ms);
+	if (!taken) {
+		LSEC_TRY(label_destroy(&taken, r->label_path, err));
+	}
+	LSEC_ENSURE(taken, LSEC_E_STATION_NOT_CONFIRMED,
+		    "the identity label of unit '%s' was not taken by the label printer from '%s' "
+		    "within %u s (labels.accept_seconds): the file was overwritten and removed",
+		    r->serial, r->label_path, secs);
+	lsec_free(r->label_path);
+	r->label_path = NULL;
+	lsec_time_utc(at);
+	LSEC_TRY(lsec_station__ev_str(r, "label-accepted", "spooler-took-file", err));
+	LSEC_TRY(lsec_station__ev_str(r, "label-accepted-at", at, err));
+	LSEC_TRY(lsec_station__ev_int(r, "label-accept-ms", (int64_t)ms, err));
+	if (!c->batch) {
+		LSEC_TRY(label_scan(r, err));
+	}
+out:
+	if (lock_fd >= 0) {
+		close(lock_fd);
+	}
+	return rc;
+}
+
+/*
+ * Whether the log shows unit serial with a credential generated by a run and
+ * no accepted label since: a label file of it is a killed run's leftover.
+ */
+static int label_orphaned(bool *out, lsec_store *store, const char *serial, lsec_err *err)
+{
+	int rc = 0;
+	json_t *leaves = NULL, *l;
+	size_t i;
+	*out = false;
+	LSEC_TRY(lsec_station__unit_leaves(&leaves, store, serial, err));
+	json_array_foreach(leaves, i, l)
+	{
+		const char *a = json_string_value(json_object_get(l, "action"));
+		json_t *ev = json_object_get(l, "evidence");
+		if (!lsec_station__eq(json_string_value(json_object_get(l, "outcome")), "passed")) {
+			continue;
+		}
+		if (lsec_station__eq(a, "credential.generate")) {
+			*out = true;
+		} else if (lsec_station__eq(a, "label.print") &&
+			   json_is_true(json_object_get(ev, "carries-credential"))) {
+			*out = false;
+		}
+	}
+out:
+	json_decref(leaves);
+	return rc;
+}
+
+/* Sweeps one leftover label file (locked by nobody) and records it. */
+static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_err *err)
+{
+	int rc = 0;
+	char serial[LSEC_STORE_NAME_MAX + 1];
+	size_t n = strlen(name);
+	char *path = NULL;
+	int fd = -1;
+	bool orphan = false, taken = false;
+	json_t *ev = NULL;
+	lsec_audit_event e;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	lsec_err ignored = LSEC_ERR_INIT;
+	if (n <= 6 || n - 6 > LSEC_STORE_NAME_MAX || !lsec_station__eq(name + n - 6, ".label")) {
+		goto out;
+	}
+	memcpy(serial, name, n - 6);
+	serial[n - 6] = '\0';
+	if (lsec_ident_check(serial, "unit serial", &ignored) != 0) {
+		goto out;
+	}
+	LSEC_TRY(label_orphaned(&orphan, st->store, serial, err));
+	if (!orphan) {
+		goto out;
+	}
+	LSEC_ENSURE((path = lsec_asprintf("%s/%s", dir, name)) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		goto out; /* gone, or a live run still waits for its printer */
+	}
+	ev = json_pack("{s:s,s:s}", "file", name, "reason",
+		       "a label of a credential with no accepted label, left by an interrupted "
+		       "run: overwritten and removed; the unit is not shipped with it");
+	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	memset(&e, 0, sizeof(e));
+	e.person = st->cfg->operator_name;
+	e.station = st->cfg->station_id;
+	e.unit = serial;
+	e.action = "label.sweep";
+	e.outcome = "ok";
+	e.evidence = ev;
+	/* The leaf and the destruction: one transaction (a file left stays to be swept). */
+	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
+	LSEC_TRY(lsec_audit_record(NULL, st->store, &e, err));
+	LSEC_TRY(label_destroy(&taken, path, err));
+	LSEC_ENSURE(!taken, LSEC_E_STATE, "the label file '%s' went while it was swept", path);
+out:
+	rc = lsec_store_tx_end(&tx, rc, err);
+	if (taken && rc == LSEC_E_STATE) {
+		rc = 0; /* gone meanwhile: nothing left to sweep, nothing recorded */
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	json_decref(ev);
+	lsec_free(path);
+	return rc;
+}
+
+int lsec_station__label_sweep(lsec_station *st, lsec_err *err)
+{
+	int rc = 0;
+	char *dir = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	if (st->station_key == NULL) {
+		goto out; /* a station without its key writes nothing */
+	}
+	LSEC_ENSURE((dir = spool_dir(st->cfg)) != NULL, LSEC_E_NOMEM, "out of memory");
+	d = opendir(dir);
+	if (d == NULL) {
+		goto out; /* no spool folder yet: nothing was left there */
+	}
+	/* Exclusive: no label is being written meanwhile (label_deliver). */
+	LSEC_ENSURE(flock(dirfd(d), LOCK_EX) == 0, LSEC_E_IO,
+		    "cannot lock the label printer's folder '%s' to sweep it", dir);
+	while ((de = readdir(d)) != NULL) {
+		LSEC_TRY(sweep_one(st, dir, de->d_name, err));
+	}
+out:
+	if (d != NULL) {
+		closedir(d);
+	}
+	lsec_free(dir);
+	return rc;
+}
