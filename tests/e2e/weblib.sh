@@ -4,6 +4,8 @@
 #                              in $code, headers in NAME.h, body in NAME.html
 #   csrf_of FILE               the CSRF token of the first form in FILE
 #   web_login JAR NAME PASSWORD  the login form of a fresh page, then its POST
+#   refused_logins NAME        the refused login leaves of NAME in the log
+#   web_refusals NAME ADDR     ... of those, the web login's from client ADDR
 web_serve() {
 	local i
 	rm -f serve.out
@@ -27,4 +29,19 @@ web_login() {
 	req "$1" "$url/login"
 	req "$1" --data-urlencode "csrf=$(csrf_of "$1.html")" --data-urlencode "name=$2" \
 		--data-urlencode "password=$3" "$url/login"
+}
+# leaf_text: the SQL of a leaf as text in this registry.
+leaf_text() { if [ -n "${e2e_pg_url:-}" ]; then echo "convert_from(leaf, 'UTF8')"; else echo "CAST(leaf AS TEXT)"; fi; }
+refused_logins() {
+	local t
+	t=$(leaf_text)
+	sql "SELECT COUNT(*) FROM audit_leaves WHERE $t LIKE '%\"action\":\"login\"%' AND
+	     $t LIKE '%\"outcome\":\"refused%' AND $t LIKE '%\"person\":\"$1\"%'"
+}
+web_refusals() {
+	local t
+	t=$(leaf_text)
+	sql "SELECT COUNT(*) FROM audit_leaves WHERE $t LIKE '%\"action\":\"login\"%' AND
+	     $t LIKE '%\"outcome\":\"refused%' AND $t LIKE '%\"person\":\"$1\"%' AND
+	     $t LIKE '%\"channel\":\"web\"%' AND $t LIKE '%\"client\":\"$2\"%'"
 }
