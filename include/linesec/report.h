@@ -18,6 +18,7 @@
 #define LINESEC_REPORT_H
 
 #include "linesec/sop.h"
+#include "linesec/store.h"
 #include "linesec/util.h"
 
 #include <stdbool.h>
@@ -107,6 +108,35 @@ LSEC_API LSEC_MUST_USE int lsec_report_sop_pdf(lsec_buf *out, struct lsec_store 
 LSEC_API LSEC_MUST_USE int lsec_report_sop_pdf_loaded(lsec_buf *out, const lsec_sop *sop,
 						      const lsec_sop_render_options *opts,
 						      lsec_err *err);
+
+/* ---- first-pass yield ------------------------------------------------------ */
+
+/* One row of first-pass yield: a SOP (step "") or one step of it. */
+typedef struct lsec_report_yield {
+	char sop[LSEC_STORE_NAME_MAX + 1];
+	char step[LSEC_STORE_NAME_MAX + 1]; /* "" for the SOP as a whole */
+	size_t units;      /* units whose first run of the SOP started in the window
+			      (and, for a step, reached it) */
+	size_t first_pass; /* of those: passed the first time, without a retry */
+} lsec_report_yield;
+
+/*
+ * First-pass yield by SOP and by step over the runs whose start time is in
+ * [since, until) (ISO 8601 UTC text, compared as text: "2026-12-03" is the
+ * start of that day; NULL: unbounded). A unit counts once per SOP, by its
+ * first run of that SOP ever: a unit whose first run was before the window
+ * is not counted, and a rerun is never a first pass. The SOP's first pass:
+ * that run passed and every step of it passed at its first attempt. A
+ * step's: its first attempt in that run passed and it was not attempted
+ * again. Rows come from the registry's runs and steps tables, which
+ * `audit verify`'s replay rebuilds from the log and compares. Rows are in
+ * SOP order of first appearance, each SOP's row before its steps in the
+ * order they first ran; *out belongs to the caller (lsec_free).
+ * Errors: store errors, LSEC_E_NOMEM.
+ */
+LSEC_API LSEC_MUST_USE int lsec_report_yield_list(lsec_report_yield **out, size_t *n_out,
+						  struct lsec_store *st, const char *since,
+						  const char *until, lsec_err *err);
 
 #ifdef __cplusplus
 }

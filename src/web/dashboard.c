@@ -6,7 +6,9 @@
 #include "web_int.h"
 
 #include "linesec/audit.h"
+#include "linesec/report.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The quarantine reason of a unit: its last run, as the registry holds it. */
@@ -79,6 +81,45 @@ static void dashboard_units(lsec_web__page *p, lsec_store *st)
 	lsec_free(units);
 }
 
+/* Today's first-pass yield (UTC day) by SOP and step (lsec_report_yield_list). */
+static void dashboard_yield(lsec_web__page *p, lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_report_yield *y = NULL;
+	size_t n = 0;
+	char now[32], today[16];
+	lsec_time_utc(now);
+	snprintf(today, sizeof(today), "%.10s", now);
+	lsec_web__raw(p, "<h2>First-pass yield today</h2>");
+	if (lsec_report_yield_list(&y, &n, st, today, NULL, &err) < 0) {
+		lsec_web__error(p, err.msg);
+		return;
+	}
+	if (n == 0) {
+		lsec_web__raw(p, "<p id=\"yield-none\">No unit ran a SOP for the first time today.</p>");
+	} else {
+		lsec_web__raw(p, "<table id=\"yield\"><tr><th>SOP</th><th>step</th><th>units</th>"
+				 "<th>first pass</th><th>yield</th></tr>");
+	}
+	for (size_t i = 0; i < n; i++) {
+		lsec_web__raw(p, y[i].step[0] ? "<tr><td>" : "<tr class=\"sop\"><td>");
+		lsec_web__text(p, y[i].sop);
+		lsec_web__raw(p, "</td><td>");
+		lsec_web__text(p, y[i].step[0] ? y[i].step : "(all steps)");
+		lsec_web__raw(p, "</td><td>");
+		lsec_web__textf(p, "%zu", y[i].units);
+		lsec_web__raw(p, "</td><td>");
+		lsec_web__textf(p, "%zu", y[i].first_pass);
+		lsec_web__raw(p, "</td><td>");
+		lsec_web__textf(p, "%.1f %%", 100.0 * (double)y[i].first_pass / (double)y[i].units);
+		lsec_web__raw(p, "</td></tr>");
+	}
+	if (n > 0) {
+		lsec_web__raw(p, "</table>");
+	}
+	lsec_free(y);
+}
+
 static void dashboard_log(lsec_web__page *p, lsec_line *line)
 {
 	lsec_err err = LSEC_ERR_INIT;
@@ -124,6 +165,7 @@ static enum MHD_Result dashboard(lsec_web__request *r)
 	lsec_web__csrf_field(&p, r->session->csrf);
 	lsec_web__raw(&p, "<button type=\"submit\">Log out</button></form>");
 	dashboard_units(&p, lsec_line_store(line));
+	dashboard_yield(&p, lsec_line_store(line));
 	dashboard_log(&p, line);
 	lsec_web__foot(&p);
 	return lsec_web__send_page(r->c, 200, &p, NULL);

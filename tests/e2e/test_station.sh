@@ -4,9 +4,6 @@
 # quarantine with the SOP's words, a gang run and its summary.
 set -euo pipefail
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}" "${LSEC_TEST_DATA:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
 fail() { echo "FAIL: $*"; exit 1; }
 L() { "$LINESEC" "$@"; }
 # status WANT CMD...: the command must exit with status WANT; its stderr goes to err.txt.
@@ -20,6 +17,8 @@ export LINESEC_CA_PASSPHRASE=test-ca-passphrase
 
 # shellcheck source=testlib.sh
 . "$LSEC_SOURCE_DIR/tests/e2e/testlib.sh"
+# The test's folder is testlib's: its label printer takes the labels of line*/labels there.
+tmp=$e2e_dir
 sql() { reg_sql "$pg_url" line/registry.db "$1" >/dev/null; }
 sqlq() { reg_sql "$pg_url" line/registry.db "$1"; }
 

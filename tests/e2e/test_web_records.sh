@@ -119,6 +119,19 @@ run_suite() {
 		"$LINESEC" build --as olga --batch --device sim:fleet/unit-002.sim
 	"$LINESEC" audit checkpoint --as alice >/dev/null || bad "$label: audit checkpoint"
 
+	# First-pass yield today: unit-001 failed its first flash run, unit-002 passed every SOP.
+	req o "$url/"
+	has '<td>flash</td><td>(all steps)</td><td>2</td><td>1</td><td>50.0 %</td>' o.html \
+		"$label: flash's first-pass yield today is 1 of 2 units"
+	has '<td>provision</td><td>(all steps)</td><td>1</td><td>1</td><td>100.0 %</td>' o.html \
+		"$label: provision's is 1 of 1 (unit-001 never reached it)"
+	has "<td>flash</td><td>boot-attest</td><td>2</td><td>1</td><td>50.0 %</td>" o.html \
+		"$label: the step unit-001 failed (its boot attestation) is 1 of 2"
+	has "<td>flash</td><td>label</td><td>1</td><td>1</td><td>100.0 %</td>" o.html \
+		"$label: a step unit-001 never reached counts unit-002 alone"
+	has '<td>flash</td><td>identify</td><td>2</td><td>2</td><td>100.0 %</td>' o.html \
+		"$label: a step both passed is 2 of 2"
+
 	# The unit page: runs, steps, and a proof check-proof accepts.
 	req o "$url/units"
 	check "$label: the units page (200)" "[ $code = 200 ]"
