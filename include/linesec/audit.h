@@ -587,6 +587,8 @@ LSEC_API void lsec_audit_signer_attach(lsec_store *st, lsec_audit_signer *s);
 #define LSEC_EV_LAST_ACTIVE "last-active" /* a session's last activity (RFC 3339 UTC) */
 #define LSEC_EV_IDLE_SECONDS "idle-seconds" /* the idle time after which a session ends */
 #define LSEC_EV_REASON "reason"             /* why a session, unit or key was ended */
+#define LSEC_EV_CHANNEL "channel" /* where a login came from: "web" (none: the station) */
+#define LSEC_EV_CLIENT "client"   /* the address a web request came from */
 #define LSEC_EV_PURPOSE "purpose" /* a product key's use: "firmware" or "debug-auth" */
 /* A change of trust's leaves (change.request, change.approve, change.reject: docs/line.md) */
 #define LSEC_EV_CHANGE "change"   /* the change's id (also on the leaf the change records) */

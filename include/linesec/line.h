@@ -362,6 +362,7 @@ typedef struct lsec_line_actor {
 	char name[LSEC_STORE_NAME_MAX + 1];
 	lsec_role role;
 	bool authenticated; /* signed with their password just now (lsec_line_sign) */
+	uint64_t session_seq; /* the login leaf of the station session acting */
 } lsec_line_actor;
 
 /*
@@ -375,6 +376,9 @@ typedef struct lsec_line_actor {
  * ends: a logout leaf (reason idle), then LSEC_E_AUTH asking to log in
  * again. Acting is activity: the idle clock, kept in the session file beside
  * the token (never in the registry), starts again.
+ * On LSEC_E_AUTH for a role not in roles alone, *out is the actor resolved
+ * (the session stands; out->session_seq is not 0); on every other error
+ * *out is zeroed (session_seq 0: there is no live session).
  * Errors: LSEC_E_AUTH (nobody or several people logged in, no or ended or
  * expired or idle session, disabled, wrong role), LSEC_E_AUDIT_INDEX (a
  * people or sessions row no leaf backs, naming table, person and leaf),
@@ -533,6 +537,45 @@ LSEC_API LSEC_MUST_USE int lsec_line_enrol(lsec_line *line, const char *name,
  */
 LSEC_API LSEC_MUST_USE int lsec_line_login(lsec_line *line, const char *name,
 					   const lsec_secret *password, lsec_err *err);
+
+/* Where a login comes from (lsec_line_login_with). */
+typedef struct lsec_line_login_options {
+	unsigned version;    /* 1 */
+	const char *channel; /* NULL: the station's terminal; LSEC_LINE_CHANNEL_WEB */
+	const char *client;  /* the client's address, recorded with a web refusal (may be NULL) */
+	bool record_unknown; /* web: record a refusal of a name that is no person */
+} lsec_line_login_options;
+
+#define LSEC_LINE_LOGIN_OPTIONS_INIT {1, NULL, NULL, true}
+#define LSEC_LINE_CHANNEL_WEB "web"
+
+/* What lsec_line_login_with tells its caller. */
+typedef struct lsec_line_login_result {
+	uint64_t session_seq; /* the login leaf of the session opened */
+	unsigned retry_after; /* refused within the web back-off: seconds left to wait */
+	bool locked;          /* refused because the person (or their web login) is locked */
+	bool person;          /* refused for a password or a lock of a person (not an unknown name) */
+} lsec_line_login_result;
+
+/*
+ * lsec_line_login from a channel. With opts->channel LSEC_LINE_CHANNEL_WEB
+ * the refusals are the web login's own: each is a "login" leaf, "refused",
+ * with evidence channel "web" and client (a name that is no person only
+ * when opts->record_unknown); they count towards a lock of the person's
+ * web login (LSEC_LINE_LOCK_AFTER), never of the person at the station.
+ * A web attempt within the back-off (a second more after each web
+ * refusal, up to 8, counted from the last one's leaf time) is refused at
+ * once with out->retry_after set, without checking the password or
+ * recording a leaf; nothing sleeps. A station lock refuses the web too.
+ * A successful login on any channel, a person-unlock or a new password
+ * starts both counts again. Without a channel: lsec_line_login (web
+ * refusals do not count towards the station's lock). out->session_seq is
+ * the new session's login leaf (as lsec_line_actor.session_seq).
+ * Errors as lsec_line_login's.
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_login_with(lsec_line_login_result *out, lsec_line *line,
+						const char *name, const lsec_secret *password,
+						const lsec_line_login_options *opts, lsec_err *err);
 /*
  * Ends the session of name (NULL: the only person logged in) and removes
  * its token file. Errors: LSEC_E_AUTH (nobody or several logged in),

@@ -249,19 +249,6 @@ out:
 	return rc;
 }
 
-/* Records one event in a transaction of its own (for refusals, which change nothing else). */
-static int record_alone(lsec_line *line, const char *person, const char *action,
-			const char *outcome, lsec_err *err)
-{
-	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
-	LSEC_TRY(lsec_line__record(line, person, action, outcome, NULL, err));
-out:
-	rc = lsec_store_tx_end(&tx, rc, err);
-	return rc;
-}
-
 static char *session_path(const lsec_line *line, const char *name)
 {
 	return lsec_asprintf("%s/%s", line->sessions_dir, name);
@@ -550,6 +537,7 @@ static int authorize(lsec_line_actor *out, lsec_line *line, const char *name, un
 	lsec_store_person p;
 	person_state ps;
 	char need[96];
+	bool role_ok = true;
 	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
 	memset(&ps, 0, sizeof(ps));
@@ -597,17 +585,22 @@ static int authorize(lsec_line_actor *out, lsec_line *line, const char *name, un
 			LSEC_TRY(session_end_idle(line, who, th, last, action, err));
 		}
 	}
+	/* The session stands: a refusal for the role alone leaves *out filled. */
+	snprintf(out->name, sizeof(out->name), "%s", who);
+	out->role = p.role;
+	out->session_seq = login_seq;
 	roles_text(need, sizeof(need), roles);
-	LSEC_ENSURE(roles & LSEC_ROLE_BIT(p.role), LSEC_E_AUTH,
-		    "cannot %s: '%s' is %s %s; this needs a %s", action, who,
+	role_ok = (roles & LSEC_ROLE_BIT(p.role)) != 0;
+	LSEC_ENSURE(role_ok, LSEC_E_AUTH, "cannot %s: '%s' is %s %s; this needs a %s", action, who,
 		    p.role == LSEC_ROLE_OPERATOR || p.role == LSEC_ROLE_AUDITOR ? "an" : "a",
 		    lsec_role_name(p.role), need);
 	if (activity) {
 		LSEC_TRY(session_touch(line, who, login_seq, err));
 	}
-	snprintf(out->name, sizeof(out->name), "%s", who);
-	out->role = p.role;
 out:
+	if (rc < 0 && role_ok) {
+		memset(out, 0, sizeof(*out));
+	}
 	person_state_release(&ps);
 	lsec_wipe(&p, sizeof(p));
 	lsec_wipe(th, sizeof(th));
@@ -662,12 +655,21 @@ out:
 	return rc;
 }
 
-int lsec_line__failures(unsigned *out, lsec_line *line, const char *name, lsec_err *err)
+/*
+ * The refused passwords of name since the count last started again: at the
+ * station (*station: every refusal but the web login's) and of the web
+ * login (*web), and *web_last the time of the latest web refusal (0: none).
+ */
+static int failures_of(unsigned *station, unsigned *web, int64_t *web_last, lsec_line *line,
+		       const char *name, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t since = 0;
 	json_t *found = NULL;
-	*out = 0;
+	unsigned all = 0;
+	*station = 0;
+	*web = 0;
+	*web_last = 0;
 	/* A successful login, an unlock or a new password starts the count again. */
 	const char *ok_login[] = {"person", name, "outcome", "ok", NULL};
 	const char *named[] = {"evidence." LSEC_EV_NAME, name, "outcome", "ok", NULL};
@@ -680,10 +682,60 @@ int lsec_line__failures(unsigned *out, lsec_line *line, const char *name, lsec_e
 		found = NULL;
 		LSEC_TRY(lsec_audit_leaves_find_from(&found, line->st, refusal_actions[i], since + 1,
 						     match, err));
-		*out += (unsigned)json_array_size(found);
+		all += (unsigned)json_array_size(found);
+	}
+	/* The web login's refusals are its own. */
+	const char *web_match[] = {"person",      name, "outcome", "refused", "evidence." LSEC_EV_CHANNEL,
+				   LSEC_LINE_CHANNEL_WEB, NULL};
+	json_decref(found);
+	found = NULL;
+	LSEC_TRY(lsec_audit_leaves_find_from(&found, line->st, "login", since + 1, web_match, err));
+	*web = (unsigned)json_array_size(found);
+	*station = all - *web;
+	if (*web > 0) {
+		*web_last = leaf_time(json_array_get(found, *web - 1));
 	}
 out:
 	json_decref(found);
+	return rc;
+}
+
+int lsec_line__failures(unsigned *out, lsec_line *line, const char *name, lsec_err *err)
+{
+	unsigned web = 0;
+	int64_t web_last = 0;
+	return failures_of(out, &web, &web_last, line, name, err);
+}
+
+/* How a password check is made: the channel, and what it tells its caller. */
+typedef struct pw_check {
+	const lsec_line_login_options *opts; /* NULL: the station */
+	lsec_line_login_result *res;         /* may be NULL */
+} pw_check;
+
+static bool pw_check_web(const pw_check *pc)
+{
+	return pc != NULL && pc->opts != NULL && pc->opts->channel != NULL &&
+	       same_text(pc->opts->channel, LSEC_LINE_CHANNEL_WEB);
+}
+
+/* Records a refusal of name's password (with the web's channel and client). */
+static int record_refusal(lsec_line *line, const pw_check *pc, const char *name,
+			  const char *leaf_action, const char *outcome, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	json_t *ev = NULL;
+	if (pw_check_web(pc)) {
+		ev = json_pack("{s:s,s:s}", LSEC_EV_CHANNEL, LSEC_LINE_CHANNEL_WEB, LSEC_EV_CLIENT,
+			       pc->opts->client != NULL ? pc->opts->client : "");
+		LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	}
+	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
+	LSEC_TRY(lsec_line__record(line, name, leaf_action, outcome, ev, err));
+out:
+	rc = lsec_store_tx_end(&tx, rc, err);
+	json_decref(ev);
 	return rc;
 }
 
@@ -692,29 +744,59 @@ out:
  * action leaf_action, "refused"; all refusals look the same). After a
  * refused attempt the next one waits a second more, up to DELAY_MAX; after
  * LSEC_LINE_LOCK_AFTER the person is locked ("refused-locked") until an officer
- * unlocks them. *p_out (may be NULL) is the checked row.
+ * unlocks them. Through the web (pc) the web login's own refusals count and
+ * lock, and the wait is a refusal with pc->res->retry_after, never a sleep.
+ * *p_out (may be NULL) is the checked row.
  */
 static int check_password_of(lsec_store_person *p_out, lsec_line *line, const char *name,
 			     const lsec_secret *password, const char *leaf_action,
-			     const char *act, lsec_err *err)
+			     const char *act, const pw_check *pc, lsec_err *err)
 {
 	int rc = 0;
 	lsec_store_person p;
 	person_state ps;
 	lsec_err perr = LSEC_ERR_INIT;
-	unsigned failures = 0;
+	unsigned failures = 0, web_failures = 0;
+	int64_t web_last = 0;
+	bool web = pw_check_web(pc);
+	lsec_line_login_result ignored;
+	lsec_line_login_result *res = pc != NULL && pc->res != NULL ? pc->res : &ignored;
 	memset(&ps, 0, sizeof(ps));
 	memset(&p, 0, sizeof(p));
+	memset(&ignored, 0, sizeof(ignored));
 	LSEC_ENSURE(password != NULL, LSEC_E_USAGE, "cannot %s '%s': no password given", act, name);
-	LSEC_TRY(lsec_line__failures(&failures, line, name, err));
+	LSEC_TRY(failures_of(&failures, &web_failures, &web_last, line, name, err));
 	if (failures >= LSEC_LINE_LOCK_AFTER) {
-		LSEC_TRY(record_alone(line, name, leaf_action, "refused-locked", err));
+		res->locked = true;
+		res->person = true;
+		LSEC_TRY(record_refusal(line, pc, name, leaf_action, "refused-locked", err));
 		LSEC_BAIL(LSEC_E_AUTH,
 			  "cannot %s '%s': locked after %u refused passwords; a security officer "
 			  "lifts the lock with 'linesec person unlock %s'",
 			  act, name, failures, name);
 	}
-	if (failures > 0) {
+	if (web && web_failures >= LSEC_LINE_LOCK_AFTER) {
+		/* No leaf: the refusals that locked it are recorded, and no password is checked. */
+		res->locked = true;
+		res->person = true;
+		LSEC_BAIL(LSEC_E_AUTH,
+			  "cannot %s '%s' through the web: its web login is locked after %u refused "
+			  "passwords; log in at the station ('linesec login %s'), or a security "
+			  "officer lifts the lock with 'linesec person unlock %s'",
+			  act, name, web_failures, name, name);
+	}
+	if (web && web_failures > 0) {
+		/* A leaf's time is whole seconds: the wait counts from the end of that second. */
+		int64_t until =
+		    web_last + 1 + (web_failures < DELAY_MAX ? web_failures : DELAY_MAX);
+		int64_t now = (int64_t)time(NULL);
+		if (now < until) {
+			res->retry_after = (unsigned)(until - now);
+			res->person = true;
+			LSEC_BAIL(LSEC_E_AUTH, "cannot %s '%s': try again in %u s", act, name,
+				  res->retry_after);
+		}
+	} else if (!web && failures > 0) {
 		sleep(failures < DELAY_MAX ? failures : DELAY_MAX);
 	}
 	int got = lsec_store_person_get(&p, line->st, name, &perr);
@@ -732,13 +814,17 @@ static int check_password_of(lsec_store_person *p_out, lsec_line *line, const ch
 	int ok = lsec_line_password_verify(got == 0 && !enrolling ? p.pw_hash : dummy_hash,
 					   password, &perr);
 	if (got != 0 || ok != 0 || enrolling) {
-		LSEC_TRY(record_alone(line, name, leaf_action, "refused", err));
+		res->person = got == 0;
+		if (got == 0 || !web || pc->opts->record_unknown) {
+			LSEC_TRY(record_refusal(line, pc, name, leaf_action, "refused", err));
+		}
 		LSEC_BAIL(LSEC_E_AUTH, "cannot %s '%s': wrong name or password%s", act, name,
 			  enrolling ? " (a new person first sets a password with 'linesec enrol')"
 				    : "");
 	}
 	if (p.disabled) {
-		LSEC_TRY(record_alone(line, name, leaf_action, "refused-disabled", err));
+		res->person = true;
+		LSEC_TRY(record_refusal(line, pc, name, leaf_action, "refused-disabled", err));
 		LSEC_BAIL(LSEC_E_AUTH, "cannot %s '%s': the person is disabled", act, name);
 	}
 	if (p_out != NULL) {
@@ -750,13 +836,6 @@ out:
 	return rc;
 }
 
-/* Checks name's password for a login. */
-static int check_login(lsec_line *line, const char *name, const lsec_secret *password,
-		       lsec_err *err)
-{
-	return check_password_of(NULL, line, name, password, "login", "log in", err);
-}
-
 int lsec_line_sign(lsec_line_actor *out, lsec_line *line, const char *name,
 		   const lsec_secret *password, unsigned roles, const char *action, lsec_err *err)
 {
@@ -765,7 +844,7 @@ int lsec_line_sign(lsec_line_actor *out, lsec_line *line, const char *name,
 	LSEC_ENSURE_REF(line);
 	action = action ? action : "sign";
 	LSEC_TRY(lsec_line_authorize(out, line, name, roles, action, err));
-	LSEC_TRY(check_password_of(NULL, line, out->name, password, "signature", action, err));
+	LSEC_TRY(check_password_of(NULL, line, out->name, password, "signature", action, NULL, err));
 	out->authenticated = true;
 out:
 	if (rc < 0) {
@@ -807,6 +886,14 @@ out:
 int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *password,
 		    lsec_err *err)
 {
+	lsec_line_login_result res;
+	return lsec_line_login_with(&res, line, name, password, NULL, err);
+}
+
+int lsec_line_login_with(lsec_line_login_result *out, lsec_line *line, const char *name,
+			 const lsec_secret *password, const lsec_line_login_options *opts,
+			 lsec_err *err)
+{
 	int rc = 0;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	uint8_t token[TOKEN_LEN], th[32], old[32];
@@ -816,10 +903,18 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	char *path = NULL;
 	json_t *ev = NULL;
 	bool had_old = false;
+	LSEC_ENSURE_REF(out);
+	memset(out, 0, sizeof(*out));
 	LSEC_ENSURE_REF(line);
+	LSEC_ENSURE(opts == NULL || opts->version == 1, LSEC_E_USAGE,
+		    "login options version %u: expected 1", opts->version);
 	LSEC_TRY(lsec_ident_check(name, "person name", err));
 	LSEC_ENSURE(password != NULL, LSEC_E_USAGE, "cannot log in '%s': no password given", name);
-	LSEC_TRY(check_login(line, name, password, err));
+	{
+		pw_check pc = {opts, out};
+		LSEC_TRY(check_password_of(NULL, line, name, password, "login", "log in", &pc,
+					   err));
+	}
 
 	LSEC_TRY(lsec_random(token, sizeof(token), err));
 	LSEC_TRY(lsec_sha256(th, token, sizeof(token), err));
@@ -835,6 +930,14 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	lsec_hex_encode(th_hex, th, sizeof(th));
 	ev = json_pack("{s:s,s:s}", LSEC_EV_EXPIRES, expires_text, LSEC_EV_TOKEN_SHA256, th_hex);
 	LSEC_ENSURE(ev != NULL, LSEC_E_NOMEM, "out of memory");
+	if (opts != NULL && opts->channel != NULL) {
+		LSEC_ENSURE(json_object_set_new(ev, LSEC_EV_CHANNEL, json_string(opts->channel)) ==
+					0 &&
+				    json_object_set_new(ev, LSEC_EV_CLIENT,
+							json_string(opts->client ? opts->client
+										 : "")) == 0,
+			    LSEC_E_NOMEM, "out of memory");
+	}
 
 	LSEC_TRY(lsec_store_tx_begin(&tx, line->st, err));
 	if (had_old) {
@@ -849,6 +952,7 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	lsec_audit_event le = {name, line->station, NULL, NULL, 0, NULL, "login", "ok", ev};
 	LSEC_TRY(lsec_audit_record(&seq, line->st, &le, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
+	out->session_seq = seq;
 
 	/* The token, the login leaf that records it, and the login as its first activity. */
 	lsec_hex_encode(hex, token, sizeof(token));
@@ -864,6 +968,9 @@ int lsec_line_login(lsec_line *line, const char *name, const lsec_secret *passwo
 	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
+	if (rc < 0 && out != NULL) {
+		out->session_seq = 0;
+	}
 	lsec_wipe(token, sizeof(token));
 	lsec_wipe(hex, sizeof(hex));
 	lsec_wipe(file, sizeof(file));

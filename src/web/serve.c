@@ -20,6 +20,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Connections one client address may hold open (of 64 in all). */
+#define PER_IP_CONNECTIONS 16
+
 /* One request's state between libmicrohttpd's calls: the body so far. */
 typedef struct web_request {
 	char body[LSEC_WEB_BODY_MAX];
@@ -112,9 +115,21 @@ static enum MHD_Result dispatch(lsec_web__server *srv, struct MHD_Connection *c,
 					    "this page needs a session: log in");
 		}
 		/* The line decides: session expiry, idle time, person enabled, role. */
-		if (lsec_line_authorize(&r.who, srv->line, r.session->name, rt->roles, rt->action,
-					&err) < 0) {
-			if (err.code == LSEC_E_AUTH && strstr(err.msg, "needs a") == NULL) {
+		int got = lsec_line_authorize(&r.who, srv->line, r.session->name, rt->roles,
+					      rt->action, &err);
+		/* The web session is the station session its login opened, not any of
+		 * its person's: a later login at the station (or elsewhere) ends it. */
+		if (r.who.session_seq != 0 && r.who.session_seq != r.session->session_seq) {
+			lsec_web__session_drop(r.session);
+			return lsec_web__send_message(
+			    c, 403, "Refused",
+			    "the station session this web login opened has ended (its person logged "
+			    "in again since): log in again");
+		}
+		if (got < 0) {
+			/* session_seq 0: no live session (ended, expired, idle, disabled); else
+			 * the role alone was refused and the session stands. */
+			if (err.code == LSEC_E_AUTH && r.who.session_seq == 0) {
 				lsec_web__session_drop(r.session);
 			}
 			return lsec_web__send_message(c, err.code == LSEC_E_AUTH ? 403 : 500, "Refused",
@@ -285,7 +300,7 @@ int lsec_web_serve(lsec_line *line, const lsec_web_options *opts, lsec_err *err)
 		    NULL, MHD_OPTION_SOCK_ADDR,
 		    (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+		    (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_CONNECTIONS,
 		    MHD_OPTION_HTTPS_MEM_CERT, (const char *)cert.data, MHD_OPTION_HTTPS_MEM_KEY,
 		    (const char *)key.data, MHD_OPTION_END);
 	} else {
@@ -294,7 +309,7 @@ int lsec_web_serve(lsec_line *line, const lsec_web_options *opts, lsec_err *err)
 				     (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
 				     NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_CONNECTIONS, MHD_OPTION_END);
 	}
 	LSEC_ENSURE(d != NULL, LSEC_E_IO,
 		    "cannot serve on %s: the address is taken or not this machine's%s", listen,

@@ -24,18 +24,33 @@
 #define LSEC_WEB__SESSIONS_MAX 64
 #define LSEC_WEB__PAGE_MAX     (1u << 20)
 
+#define LSEC_WEB__SESSIONS_PER_PERSON 4
+#define LSEC_WEB__CLIENTS_MAX 256 /* addresses whose refused logins are counted */
+
 typedef struct lsec_web__session {
 	char id[LSEC_WEB_TOKEN_HEX + 1];
 	char csrf[LSEC_WEB_TOKEN_HEX + 1];
 	char name[LSEC_STORE_NAME_MAX + 1];
+	uint64_t session_seq; /* the login leaf of the station session its login opened */
 	int64_t last;
 } lsec_web__session;
+
+/* Refused logins of one address in its current window (session.c). */
+typedef struct lsec_web__client {
+	char addr[48];
+	int64_t start;        /* the window's start */
+	unsigned refused;     /* password refusals in it */
+	bool unknown_recorded; /* a refusal of a name that is no person recorded in it */
+} lsec_web__client;
 
 typedef struct lsec_web__server {
 	lsec_line *line;
 	bool tls;
 	char base_url[LSEC_WEB_URL_MAX + 1]; /* --public-url, else the address served on */
 	lsec_web__session sessions[LSEC_WEB__SESSIONS_MAX];
+	lsec_web__client clients[LSEC_WEB__CLIENTS_MAX];
+	int64_t refused_start; /* every address: the window's start and its refusals */
+	unsigned refused;
 } lsec_web__server;
 
 /* ---- pages: markup of linesec's own, every value through text() */
@@ -93,7 +108,12 @@ void lsec_web__cookie(char *out, size_t cap, const lsec_web__server *srv, const 
 /* The web session the request's cookies name, or NULL (an idle one is
  * dropped). */
 lsec_web__session *lsec_web__session_find(lsec_web__server *srv, const lsec_web_fields *cookies);
-int lsec_web__session_new(lsec_web__session **out, lsec_web__server *srv, const char *name,
+/* A free slot for a session of name: a free or idle one, else name's oldest when
+ * name holds LSEC_WEB__SESSIONS_PER_PERSON; NULL when every slot is another
+ * person's live session (never evicted). */
+lsec_web__session *lsec_web__session_slot(lsec_web__server *srv, const char *name);
+/* A new session of name in slot (from lsec_web__session_slot). */
+int lsec_web__session_new(lsec_web__session *slot, const char *name, uint64_t session_seq,
 			  lsec_err *err);
 void lsec_web__session_drop(lsec_web__session *s);
 

@@ -30,3 +30,18 @@ web_login() {
 	req "$1" --data-urlencode "csrf=$(csrf_of "$1.html")" --data-urlencode "name=$2" \
 		--data-urlencode "password=$3" "$url/login"
 }
+# leaf_text: the SQL of a leaf as text in this registry.
+leaf_text() { if [ -n "${e2e_pg_url:-}" ]; then echo "convert_from(leaf, 'UTF8')"; else echo "CAST(leaf AS TEXT)"; fi; }
+refused_logins() {
+	local t
+	t=$(leaf_text)
+	sql "SELECT COUNT(*) FROM audit_leaves WHERE $t LIKE '%\"action\":\"login\"%' AND
+	     $t LIKE '%\"outcome\":\"refused%' AND $t LIKE '%\"person\":\"$1\"%'"
+}
+web_refusals() {
+	local t
+	t=$(leaf_text)
+	sql "SELECT COUNT(*) FROM audit_leaves WHERE $t LIKE '%\"action\":\"login\"%' AND
+	     $t LIKE '%\"outcome\":\"refused%' AND $t LIKE '%\"person\":\"$1\"%' AND
+	     $t LIKE '%\"channel\":\"web\"%' AND $t LIKE '%\"client\":\"$2\"%'"
+}

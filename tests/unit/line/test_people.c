@@ -51,7 +51,7 @@ static void test_line_people__login_authorize_roles(void **state)
 	assert_string_equal(err.msg, "cannot add a person: 'olga' is an operator; this needs a "
 				     "security-officer or auditor");
 	/* An actor claiming to be a signing officer is checked against the registry. */
-	lsec_line_actor fake = {"olga", LSEC_ROLE_SECURITY_OFFICER, true};
+	lsec_line_actor fake = {"olga", LSEC_ROLE_SECURITY_OFFICER, true, 0};
 	int64_t id = 0;
 	char half[LSEC_LINE_ENROL_HALF + 1];
 	json_t *payload = json_pack("{s:s,s:s}", "name", "mallory", "role", "operator");
