@@ -160,7 +160,9 @@ int lsec_report_yield_list(lsec_report_yield **out, size_t *n_out, struct lsec_s
 	for (size_t i = 0; i < nruns; i++) {
 		order[i] = &runs[i];
 	}
-	qsort(order, nruns, sizeof(*order), by_unit_sop_id);
+	if (nruns > 0) {
+		qsort(order, nruns, sizeof(*order), by_unit_sop_id);
+	}
 	/* In id order, so that SOPs and steps appear in the order they first ran. */
 	for (size_t i = 0; i < nruns; i++) {
 		const lsec_store_run *run = &runs[i];
@@ -174,8 +176,8 @@ int lsec_report_yield_list(lsec_report_yield **out, size_t *n_out, struct lsec_s
 			LSEC_TRY(count_run(&t, run, steps, nsteps, err));
 		}
 	}
-	qsort(t.r, t.n, sizeof(*t.r), by_order);
 	if (t.n > 0) {
+		qsort(t.r, t.n, sizeof(*t.r), by_order);
 		*out = lsec_calloc(t.n, sizeof(**out));
 		LSEC_ENSURE(*out != NULL, LSEC_E_NOMEM,
 			    "cannot compute first-pass yield: out of memory");
