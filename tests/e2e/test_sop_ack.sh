@@ -13,6 +13,8 @@ set -uo pipefail
 : "${LINESEC:?}"
 # shellcheck source=testlib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+# shellcheck source=weblib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/weblib.sh"
 
 # leaves ACTION OUTCOME PERSON: how many leaves of ACTION with OUTCOME by PERSON the log holds.
 leaves() {
@@ -22,33 +24,6 @@ leaves() {
 	     $text LIKE '%\"outcome\":\"$2\"%' AND $text LIKE '%\"person\":\"$3\"%'"
 }
 
-# The web console's helpers, as tests/e2e/test_web.sh has them.
-# web_serve: `linesec serve` on a free loopback port; sets url and server.
-web_serve() {
-	local i
-	rm -f serve.out
-	"$LINESEC" serve --listen 127.0.0.1:0 "$@" >serve.out 2>serve.err &
-	server=$!
-	servers+=("$server")
-	for i in $(seq 1 100); do
-		[ -s serve.out ] && break
-		sleep 0.05
-	done
-	url=$(sed -n 's/^serving the web console on \(https*:[^ ]*\)\/ .*/\1/p' serve.out)
-	[ -n "$url" ] || { bad "serve printed no address"; cat serve.out serve.err; }
-}
-# req NAME CURL-ARGS...: one request with the cookie jar NAME.jar; status in $code, body NAME.html.
-req() {
-	local n=$1
-	shift
-	code=$(curl -sk -o "$n.html" -D "$n.h" -w '%{http_code}' -c "$n.jar" -b "$n.jar" "$@")
-}
-csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -n 1; }
-web_login() {
-	req "$1" "$url/login"
-	req "$1" --data-urlencode "csrf=$(csrf_of "$1.html")" --data-urlencode "name=$2" \
-		--data-urlencode "password=$3" "$url/login"
-}
 
 # web_suite LABEL: acknowledging and withdrawing through `linesec serve`.
 web_suite() {
