@@ -485,11 +485,14 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_write(char **path_out, const char *di
 /*
  * As lsec_cred_label_write, with mode (0600, or 0640 for a printer daemon
  * reading it through the folder's group; never readable by others:
- * LSEC_E_USAGE).
+ * LSEC_E_USAGE). The file appears complete (lsec_file_publish_held); with
+ * held_fd, *held_fd (close it) keeps a shared flock on it, which a sweep of
+ * leftover labels respects.
  */
-LSEC_API LSEC_MUST_USE int lsec_cred_label_write_mode(char **path_out, const char *dir,
-						      const char *serial, const lsec_secret *pw,
-						      unsigned mode, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_cred_label_write_mode(char **path_out, int *held_fd,
+						      const char *dir, const char *serial,
+						      const lsec_secret *pw, unsigned mode,
+						      lsec_err *err);
 /* Once printing is confirmed: overwrites the label file with zeros and removes it. */
 LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *err);
 

@@ -290,6 +290,15 @@ LSEC_API LSEC_MUST_USE int lsec_file_write_atomic(const char *path, const void *
 /* Creates a new file (fails if it exists) with the given mode, durably. */
 LSEC_API LSEC_MUST_USE int lsec_file_write_new(const char *path, const void *data, size_t len,
 					       unsigned mode, lsec_err *err);
+/*
+ * Publishes a new file (fails with LSEC_E_EXISTS if path exists) that a
+ * reader polling the folder only ever sees complete: written and synced
+ * under the hidden name ".<name>.part" beside it, then linked as path. The
+ * file is held with a shared flock from its creation on; *fd_out (close it)
+ * keeps holding it, so a sweep taking LOCK_EX | LOCK_NB leaves it alone.
+ */
+LSEC_API LSEC_MUST_USE int lsec_file_publish_held(int *fd_out, const char *path, const void *data,
+						  size_t len, unsigned mode, lsec_err *err);
 /* Creates a directory and its parents (mode for the ones created). */
 LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_err *err);
 /* SHA-256 of a byte string. */

@@ -162,13 +162,15 @@ out:
 int lsec_cred_label_write(char **path_out, const char *dir, const char *serial,
 			  const lsec_secret *pw, lsec_err *err)
 {
-	return lsec_cred_label_write_mode(path_out, dir, serial, pw, 0600, err);
+	return lsec_cred_label_write_mode(path_out, NULL, dir, serial, pw, 0600, err);
 }
 
-int lsec_cred_label_write_mode(char **path_out, const char *dir, const char *serial,
-			       const lsec_secret *pw, unsigned mode, lsec_err *err)
+int lsec_cred_label_write_mode(char **path_out, int *held_fd, const char *dir,
+			       const char *serial, const lsec_secret *pw, unsigned mode,
+			       lsec_err *err)
 {
 	int rc = 0;
+	int fd = -1;
 	lsec_buf b = LSEC_BUF_INIT(512);
 	char *path = NULL;
 	*path_out = NULL;
@@ -182,10 +184,17 @@ int lsec_cred_label_write_mode(char **path_out, const char *dir, const char *ser
 	LSEC_TRY(lsec_buf_append_u8(&b, '\n', err));
 	LSEC_ENSURE((mode & 0007u) == 0, LSEC_E_USAGE,
 		    "cannot write label '%s' with mode %03o: never readable by others", path, mode);
-	LSEC_TRY(lsec_file_write_new(path, b.data, b.len, mode, err));
+	LSEC_TRY(lsec_file_publish_held(&fd, path, b.data, b.len, mode, err));
 	*path_out = path;
 	path = NULL;
+	if (held_fd != NULL) {
+		*held_fd = fd;
+		fd = -1;
+	}
 out:
+	if (fd >= 0) {
+		close(fd);
+	}
 	lsec_buf_release(&b); /* wipes the copy of the password */
 	lsec_free(path);
 	return rc;

@@ -53,33 +53,23 @@ static int label_destroy(bool *taken, const char *path, lsec_err *err)
 
 /*
  * Writes <spool>/<serial>.label (mode 0640: the printer daemon reads it as a
- * member of the folder's group, nobody else) and holds a shared lock on it
- * (*lock_fd) while it waits, so a sweep by another station leaves it alone.
+ * member of the folder's group, nobody else). The file appears complete and
+ * is held with a shared lock from its creation (*lock_fd) while the run
+ * waits, so a sweep by another run or station leaves it alone; nothing here
+ * waits on a lock, so no run holding the registry can stall a sweep that
+ * waits for the registry (or the reverse).
  */
 static int label_deliver(char **path_out, int *lock_fd, lsec_station__run *r, lsec_err *err)
 {
 	int rc = 0;
 	char *dir = spool_dir(r->st->cfg);
-	int dir_fd = -1;
 	*path_out = NULL;
 	*lock_fd = -1;
 	LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_mkdir_p(dir, 0750, err));
-	/* The folder's shared lock: no sweep runs between the write and the file's lock. */
-	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	LSEC_ENSURE(dir_fd >= 0 && flock(dir_fd, LOCK_SH) == 0, LSEC_E_IO,
-		    "cannot open the folder");
-	LSEC_TRY(lsec_cred_label_write_mode(path_out, dir, r->serial, r->credential, 0640, err));
-	*lock_fd = open(*path_out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (*lock_fd < 0 && errno == ENOENT) {
-		goto out; /* a quick spooler took it already */
-	}
-	LSEC_ENSURE(*lock_fd >= 0 && flock(*lock_fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO,
-		    "cannot hand the label file '%s' to the printer", *path_out);
+	LSEC_TRY(lsec_cred_label_write_mode(path_out, lock_fd, dir, r->serial, r->credential, 0640,
+					    err));
 out:
-	if (dir_fd >= 0) {
-		close(dir_fd);
-	}
 	if (rc != 0) {
 		char inner[sizeof(err->msg)];
 		snprintf(inner, sizeof(inner), "%s", err->msg);
@@ -225,17 +215,24 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	lsec_audit_event e;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
 	lsec_err ignored = LSEC_ERR_INIT;
-	if (n <= 6 || n - 6 > LSEC_STORE_NAME_MAX || !lsec_station__eq(name + n - 6, ".label")) {
+	/* "<serial>.label", or ".<serial>.label.part": a run killed while writing one. */
+	bool part = n > 12 && name[0] == '.' && lsec_station__eq(name + n - 11, ".label.part");
+	size_t skip = part ? 1 : 0, tail = part ? 11 : 6;
+	if (n <= skip + tail || n - skip - tail > LSEC_STORE_NAME_MAX ||
+	    (!part && !lsec_station__eq(name + n - 6, ".label"))) {
 		goto out;
 	}
-	memcpy(serial, name, n - 6);
-	serial[n - 6] = '\0';
+	memcpy(serial, name + skip, n - skip - tail);
+	serial[n - skip - tail] = '\0';
 	if (lsec_ident_check(serial, "unit serial", &ignored) != 0) {
 		goto out;
 	}
-	LSEC_TRY(label_orphaned(&orphan, st->store, serial, err));
-	if (!orphan) {
-		goto out;
+	/* A part file nobody holds is a leftover whatever the log says: its run is gone. */
+	if (!part) {
+		LSEC_TRY(label_orphaned(&orphan, st->store, serial, err));
+		if (!orphan) {
+			goto out;
+		}
 	}
 	LSEC_ENSURE((path = lsec_asprintf("%s/%s", dir, name)) != NULL, LSEC_E_NOMEM,
 		    "out of memory");
@@ -286,9 +283,7 @@ int lsec_station__label_sweep(lsec_station *st, lsec_err *err)
 	if (d == NULL) {
 		goto out; /* no spool folder yet: nothing was left there */
 	}
-	/* Exclusive: no label is being written meanwhile (label_deliver). */
-	LSEC_ENSURE(flock(dirfd(d), LOCK_EX) == 0, LSEC_E_IO,
-		    "cannot lock the label printer's folder '%s' to sweep it", dir);
+	/* A label being written or waiting is held (LOCK_SH) by its run from creation: skipped. */
 	while ((de = readdir(d)) != NULL) {
 		LSEC_TRY(sweep_one(st, dir, de->d_name, err));
 	}

@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,71 @@ out:
 	if (rc < 0 && created) {
 		(void)unlink(path);
 	}
+	return rc;
+}
+
+/* Overwrites the open file fd (of len bytes) with zeros; best effort. */
+static void zero_fd(int fd, size_t len)
+{
+	uint8_t zeros[512];
+	memset(zeros, 0, sizeof(zeros));
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		return;
+	}
+	while (len > 0) {
+		size_t chunk = len < sizeof(zeros) ? len : sizeof(zeros);
+		ssize_t n = write(fd, zeros, chunk);
+		if (n <= 0) {
+			return;
+		}
+		len -= (size_t)n;
+	}
+	(void)fsync(fd);
+}
+
+int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size_t len,
+			   unsigned mode, lsec_err *err)
+{
+	int rc = 0;
+	int fd = -1;
+	char *copy = lsec_strdup(path), *part = NULL, *slash;
+	bool linked = false;
+	*fd_out = -1;
+	LSEC_ENSURE(copy != NULL, LSEC_E_NOMEM, "out of memory");
+	slash = strrchr(copy, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		part = lsec_asprintf("%s/.%s.part", copy, slash + 1);
+	} else {
+		part = lsec_asprintf(".%s.part", copy);
+	}
+	LSEC_ENSURE(part != NULL, LSEC_E_NOMEM, "out of memory");
+	fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	LSEC_ENSURE(fd >= 0, errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO, "cannot create '%s': %s",
+		    part, strerror(errno));
+	/* Held from the start: a sweep (LOCK_EX | LOCK_NB) leaves a held file alone. */
+	LSEC_ENSURE(flock(fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO,
+		    "cannot hold '%s': another process locked it as it was created", part);
+	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", part,
+		    strerror(errno));
+	LSEC_TRY(write_all(fd, data, len, part, err));
+	LSEC_ENSURE(link(part, path) == 0, errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO,
+		    "cannot create '%s': %s", path, strerror(errno));
+	linked = true;
+	LSEC_ENSURE(unlink(part) == 0, LSEC_E_IO, "cannot remove '%s': %s", part, strerror(errno));
+	LSEC_TRY(sync_parent(path, err));
+	*fd_out = fd;
+	fd = -1;
+out:
+	if (fd >= 0) {
+		if (!linked) {
+			zero_fd(fd, len); /* the reader never saw it: nothing of it stays */
+			(void)unlink(part);
+		}
+		close(fd);
+	}
+	lsec_free(part);
+	lsec_free(copy);
 	return rc;
 }
 

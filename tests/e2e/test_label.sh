@@ -10,7 +10,9 @@
 #     the step fails, the unit is not shipped and the ship gate refuses it;
 #   - a gang run of two sockets with the printer ships both units;
 #   - a label file left by a killed run (the password in clear) is swept at
-#     the next run: zeroed, removed, recorded, and its unit stays unshipped.
+#     the next run: zeroed, removed, recorded, and its unit stays unshipped;
+#     so is the hidden part file of a run killed while writing one, unless a
+#     live run still holds it.
 # On SQLite and PostgreSQL.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
@@ -24,7 +26,7 @@ left() { grep -rls --exclude='*.txt' '^password: ' . | grep -v -e '^./line/regis
 labels_yaml() { sed -i '/^labels:/,$d' line/line.yaml; printf 'labels:\n  spool: spool\n  accept_seconds: %s\n' "$1" >>line/line.yaml; }
 
 suite() {
-	local label=$1 pw pid i
+	local label=$1 pw pid i holder
 	line_with_release "$@" || return
 	"$L" sim new --count 8 --dir fleet --seed 47 >/dev/null
 	labels_yaml 2
@@ -78,13 +80,23 @@ suite() {
 	wait "$pid" 2>/dev/null
 	check "$label: the killed run left the password in clear in the spool folder" \
 		"grep -q '^password: ' line/spool/unit-005.label"
+	# A run killed while writing its label leaves the hidden part file; a live run's
+	# part file (held with a shared lock, here by flock(1)) is never swept.
+	cp line/spool/unit-005.label line/spool/.unit-005.label.part
+	cp line/spool/unit-005.label line/spool/.unit-007.label.part
+	flock -s line/spool/.unit-007.label.part sleep 120 &
+	holder=$!
 	labels_yaml 2
 	expect 9 "$label: the next run (no printer) starts with a sweep" \
 		"$L" build --as olga --batch --device sim:fleet/unit-006.sim
-	check "$label: the leftover label is gone and no file holds a password" \
-		"[ ! -e line/spool/unit-005.label ] && [ -z \"\$(left)\" ]"
-	check "$label: the sweep is recorded (a label.sweep leaf of unit-005)" \
-		"[ \"\$(leaves label.sweep unit-005)\" = 1 ]"
+	check "$label: a part file still held by its writer is left alone" \
+		"[ -s line/spool/.unit-007.label.part ]"
+	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	rm -f line/spool/.unit-007.label.part
+	check "$label: the leftover label and part file are gone and no file holds a password" \
+		"[ ! -e line/spool/unit-005.label ] && [ ! -e line/spool/.unit-005.label.part ] && [ -z \"\$(left)\" ]"
+	check "$label: each destruction is recorded (two label.sweep leaves of unit-005)" \
+		"[ \"\$(leaves label.sweep unit-005)\" = 2 ]"
 	check "$label: unit-005 is not shipped" "[ \"\$(state unit-005)\" != shipped ]"
 	expect 0 "$label: the audit log verifies" "$L" audit verify
 }

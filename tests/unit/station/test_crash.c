@@ -20,10 +20,83 @@
  */
 #include "station_fixture.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/*
+ * The watchdog: a crash point normally takes seconds. One that takes
+ * WATCHDOG_S is a hang; rather than wait for CTest's timeout with nothing to
+ * show, print where the test and its child stand (gdb's backtraces, when gdb
+ * is there), kill the child and abort.
+ */
+#define WATCHDOG_S 300
+static _Atomic long watch_deadline; /* CLOCK_MONOTONIC seconds; 0: not armed */
+static _Atomic pid_t watch_child;
+static char watch_what[200];
+
+static long mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+static void backtraces(pid_t pid, const char *who)
+{
+	char cmd[160];
+	fprintf(stderr, "---- %s (pid %ld) ----\n", who, (long)pid);
+	snprintf(cmd, sizeof(cmd),
+		 "command -v gdb >/dev/null && gdb -p %ld -batch -nx -ex 'thread apply all bt' "
+		 "</dev/null 1>&2 2>/dev/null",
+		 (long)pid);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "(no backtrace: gdb is missing or could not attach)\n");
+	}
+}
+
+static void *watchdog(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		sleep(5);
+		long d = atomic_load(&watch_deadline);
+		if (d == 0 || mono_s() < d) {
+			continue;
+		}
+		pid_t c = atomic_load(&watch_child);
+		fprintf(stderr, "test_crash: no progress for %d s at %s: a hang\n", WATCHDOG_S,
+			watch_what);
+		if (c > 0) {
+			backtraces(c, "the killed build's child");
+			kill(c, SIGKILL);
+		}
+		backtraces(getpid(), "the test");
+		abort();
+	}
+	return NULL;
+}
+
+static void watch_start(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, watchdog, NULL) == 0) {
+		pthread_detach(t);
+	}
+}
+
+/* Arms (or re-arms) the watchdog for the next stretch of work, named by what. */
+static void watch(const char *what)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	snprintf(watch_what, sizeof(watch_what), "%s", what);
+	atomic_store(&watch_deadline, mono_s() + WATCHDOG_S);
+	pthread_once(&once, watch_start);
+}
 
 typedef struct point {
 	char sop[32];
@@ -100,7 +173,13 @@ static int crash_child_at(station_fx *fx, char **uris, size_t n, const char *at)
 		_exit(rc == 0 ? 0 : 1);
 	}
 	int status = 0;
+	char what[200];
+	snprintf(what, sizeof(what), "the child killed at '%s'", at);
+	watch(what);
+	atomic_store(&watch_child, pid);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	atomic_store(&watch_child, 0);
+	watch("the rebuild after it");
 	return status;
 }
 
@@ -191,6 +270,7 @@ static void test_station_crash__every_step_every_sop(void **state)
 		      "quarantined\n",
 		      n, tried, killed, shipped, quarantined);
 	fx_log_verifies(fx);
+	atomic_store(&watch_deadline, 0);
 }
 
 /*
@@ -249,6 +329,7 @@ static void test_station_crash__inside_every_group_commit(void **state)
 	print_message("group-commit kills: %zu durable commits per build, %zu shipped after\n",
 		      killed, shipped);
 	fx_log_verifies(fx);
+	atomic_store(&watch_deadline, 0);
 }
 
 /* Two sockets, one killed inside a durable commit the other may be waiting on. */
@@ -272,6 +353,7 @@ static void test_station_crash__gang_inside_group_commit(void **state)
 		}
 	}
 	fx_log_verifies(fx);
+	atomic_store(&watch_deadline, 0);
 }
 
 int main(void)

@@ -1,9 +1,13 @@
 /* Secrets, files, JSON and errors. */
 #include "helpers/testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void test_util_secret__equal_and_free(void **state)
 {
@@ -52,6 +56,46 @@ static void test_util_file__atomic_write_mode_and_replace(void **state)
 	assert_lsec_code(lsec_file_read(&m, missing, &err), LSEC_E_IO, &err);
 	assert_non_null(strstr(err.msg, "nope/none"));
 	lsec_free(missing);
+	lsec_free(p);
+	lsec_test_rmtree(dir);
+}
+
+/*
+ * A published file appears whole (a poller never reads half of it), never
+ * replaces one, leaves no hidden part behind, and stays held: a sweep's
+ * LOCK_EX | LOCK_NB fails until the holder closes it.
+ */
+static void test_util_file__publish_held_appears_whole_and_held(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *dir = lsec_test_tmpdir();
+	char *p = lsec_test_path(dir, "u1.label");
+	char *part = lsec_test_path(dir, ".u1.label.part");
+	int fd = -1, other;
+	assert_lsec_ok(lsec_file_publish_held(&fd, p, "serial: u1\n", 11, 0640, &err), &err);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_size, 11);
+	assert_int_not_equal(stat(part, &st), 0);
+	other = open(p, O_RDONLY);
+	assert_true(other >= 0);
+	assert_int_not_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(errno, EWOULDBLOCK);
+	close(fd);
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+	close(other);
+	/* Never replaces: the existing file is kept, and the refused copy leaves no part file. */
+	assert_lsec_code(lsec_file_publish_held(&fd, p, "other", 5, 0640, &err), LSEC_E_EXISTS,
+			 &err);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.msg, "u1.label"));
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 11);
+	assert_int_not_equal(stat(part, &st), 0);
+	lsec_free(part);
 	lsec_free(p);
 	lsec_test_rmtree(dir);
 }
@@ -164,6 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util_secret__equal_and_free),
 		cmocka_unit_test(test_util_file__atomic_write_mode_and_replace),
+		cmocka_unit_test(test_util_file__publish_held_appears_whole_and_held),
 		cmocka_unit_test(test_util_json__canonical_sorted_compact),
 		cmocka_unit_test(test_util_json__set_and_append_take_ownership),
 		cmocka_unit_test(test_util_err__categories_and_names),
