@@ -50,11 +50,7 @@ static enum MHD_Result ack_page(lsec_web__request *r, unsigned status, const cha
 	size_t n = 0, shown = 0;
 	lsec_web__page p = LSEC_WEB__PAGE_INIT;
 	lsec_web__head(&p, "Read and acknowledge");
-	if (msg != NULL) {
-		lsec_web__raw(&p, good ? "<p class=\"ok\" id=\"result\">" : "<p class=\"bad\" id=\"result\">");
-		lsec_web__text(&p, msg);
-		lsec_web__raw(&p, "</p>");
-	}
+	lsec_web__result(&p, msg, good);
 	lsec_web__raw(&p, "<p>A station runs a SOP version only for a person who acknowledged "
 			  "reading it. The current approved versions ");
 	lsec_web__text(&p, r->who.name);

@@ -80,6 +80,16 @@ void lsec_web__error(lsec_web__page *p, const char *msg)
 	lsec_web__raw(p, "</p>");
 }
 
+void lsec_web__result(lsec_web__page *p, const char *msg, bool ok)
+{
+	if (msg == NULL) {
+		return;
+	}
+	lsec_web__raw(p, ok ? "<p class=\"ok\" id=\"result\">" : "<p class=\"bad\" id=\"result\">");
+	lsec_web__text(p, msg);
+	lsec_web__raw(p, "</p>");
+}
+
 const char lsec_web__style_css[] =
     "body{font-family:sans-serif;margin:0;color:#222;background:#fafafa}"
     "header{background:#1f3a5f;color:#fff;padding:.5em 1em}header "

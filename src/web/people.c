@@ -113,12 +113,7 @@ static enum MHD_Result people_page(lsec_web__request *r, unsigned status, const 
 	lsec_store *st = lsec_line_store(r->srv->line);
 	lsec_web__page p = LSEC_WEB__PAGE_INIT;
 	lsec_web__head(&p, "People");
-	if (msg != NULL) {
-		lsec_web__raw(&p, msg_ok ? "<p class=\"ok\" id=\"result\">"
-					 : "<p class=\"bad\" id=\"result\">");
-		lsec_web__text(&p, msg);
-		lsec_web__raw(&p, "</p>");
-	}
+	lsec_web__result(&p, msg, msg_ok);
 	people_table(&p, st);
 	changes_table(&p, st, r->who.role == LSEC_ROLE_SECURITY_OFFICER, r->session->csrf);
 	lsec_web__foot(&p);

@@ -90,11 +90,7 @@ static enum MHD_Result releases_page(lsec_web__request *r, unsigned status, cons
 	lsec_web__page p = LSEC_WEB__PAGE_INIT;
 	lsec_web__head(&p, "Releases");
 	lsec_web__raw(&p, "<h2>Releases</h2>");
-	if (msg != NULL) {
-		lsec_web__raw(&p, msg_ok ? "<p class=\"ok\" id=\"result\">" : "<p class=\"bad\" id=\"result\">");
-		lsec_web__text(&p, msg);
-		lsec_web__raw(&p, "</p>");
-	}
+	lsec_web__result(&p, msg, msg_ok);
 	if (lsec_web__station_open(&setup, &st, r, LSEC_WEB__ANYONE, "list releases", &err) < 0 ||
 	    lsec_station_release_list(&rels, &n, st, &err) < 0) {
 		lsec_web__error(&p, err.msg);

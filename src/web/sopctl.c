@@ -53,11 +53,7 @@ static enum MHD_Result withdraw_page(lsec_web__request *r, unsigned status, cons
 	size_t n = 0, shown = 0;
 	lsec_web__page p = LSEC_WEB__PAGE_INIT;
 	lsec_web__head(&p, "Withdraw a SOP version");
-	if (msg != NULL) {
-		lsec_web__raw(&p, good ? "<p class=\"ok\" id=\"result\">" : "<p class=\"bad\" id=\"result\">");
-		lsec_web__text(&p, msg);
-		lsec_web__raw(&p, "</p>");
-	}
+	lsec_web__result(&p, msg, good);
 	lsec_web__raw(&p, "<p>A withdrawn version runs on no station, and no older version runs "
 			  "in its place: the SOP runs again once a new version is approved. One "
 			  "security officer requests it, a second, distinct one approves it.</p>"

@@ -5,11 +5,12 @@
  * the diff of two versions (GET /sops/NAME/diff?from=A&to=B), the exports
  * (GET /sops/NAME/VERSION/export.md, export.html, export.pdf: the bytes of `linesec sop
  * render`) and a QR code of each SOP's current version for a tablet at the
- * station (GET /sops/NAME/qr.svg). Every call is the one the `linesec sop`
+ * station (GET /sops/NAME/qr.svg); a security officer approves a draft
+ * version on its page (POST /sops/approve). Every call is the one the `linesec sop`
  * command makes; this file holds no rule of its own. Every logged-in role
  * reads SOPs: an operator reads the procedure at the station.
  */
-#include "web_int.h"
+#include "sign.h"
 
 #include "linesec/sop.h"
 #include "linesec/report.h"
@@ -19,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define OFFICER        LSEC_ROLE_BIT(LSEC_ROLE_SECURITY_OFFICER)
+#define APPROVE_ACTION "approve a SOP version"
 
 /* A rendered SOP or a diff, before it goes into the page. */
 #define SOP_RENDER_MAX (LSEC_WEB__PAGE_MAX / 2)
@@ -288,7 +292,44 @@ static void version_status(lsec_web__page *p, const lsec_sop_version_info *v, si
 	lsec_web__raw(p, "</p>");
 }
 
-static enum MHD_Result sop_version(lsec_web__request *r, const char *name, int version)
+/* What an officer's approval of the version means, in words (the form shows it). */
+static void approval_meaning(char *out, size_t cap, const lsec_sop_version_info *info)
+{
+	snprintf(out, cap,
+		 "I reviewed SOP %s version %d (SHA-256 %s) and approve it for every station of "
+		 "this line.",
+		 info->name, info->version, info->sha256_hex);
+}
+
+/*
+ * A draft version's approval form, for a security officer who did not
+ * submit it and has not approved it yet (the library refuses the others
+ * anyway). It carries the SHA-256 of the version shown: approving a
+ * version whose bytes are not the ones reviewed is refused.
+ */
+static void approve_form(lsec_web__page *p, const lsec_web__request *r,
+			 const lsec_sop_version_info *info)
+{
+	char meaning[512];
+	if (info->approved || info->withdrawn || r->who.role != LSEC_ROLE_SECURITY_OFFICER ||
+	    same(info->submitter, r->who.name) || same(info->approvers[0], r->who.name)) {
+		return;
+	}
+	approval_meaning(meaning, sizeof(meaning), info);
+	lsec_web__raw(p, "<form method=\"post\" action=\"/sops/approve\" id=\"approve\">"
+			 "<input type=\"hidden\" name=\"sop\" value=\"");
+	lsec_web__text(p, info->name);
+	lsec_web__raw(p, "\"><input type=\"hidden\" name=\"version\" value=\"");
+	lsec_web__textf(p, "%d", info->version);
+	lsec_web__raw(p, "\"><input type=\"hidden\" name=\"sha256\" value=\"");
+	lsec_web__text(p, info->sha256_hex);
+	lsec_web__raw(p, "\">");
+	lsec_web__sign_fields(p, r->session->csrf, meaning);
+	lsec_web__raw(p, "<button type=\"submit\">Approve and sign</button></form>");
+}
+
+static enum MHD_Result sop_version(lsec_web__request *r, const char *name, int version,
+				   unsigned status, const char *msg, bool ok)
 {
 	lsec_err err = LSEC_ERR_INIT;
 	lsec_store *st = lsec_line_store(r->srv->line);
@@ -310,7 +351,9 @@ static enum MHD_Result sop_version(lsec_web__request *r, const char *name, int v
 	snprintf(title, sizeof(title), "SOP %s version %d", name, info.version);
 	lsec_web__head(&p, title);
 	stylesheet(&p);
+	lsec_web__result(&p, msg, ok);
 	version_status(&p, v, n, &info);
+	approve_form(&p, r, &info);
 	lsec_web__raw(&p, "<p class=\"links\"><a href=\"/sops#sop-");
 	lsec_web__text(&p, name);
 	lsec_web__raw(&p, "\">All versions</a> · Download: <a href=\"/sops/");
@@ -323,7 +366,7 @@ static enum MHD_Result sop_version(lsec_web__request *r, const char *name, int v
 	/* The library's renderer escaped every text of the file. */
 	lsec_web__raw(&p, (const char *)b.data);
 	lsec_web__foot(&p);
-	ret = lsec_web__send_page(r->c, 200, &p, NULL);
+	ret = lsec_web__send_page(r->c, status, &p, NULL);
 out:
 	lsec_buf_release(&b);
 	lsec_free(v);
@@ -540,7 +583,7 @@ static enum MHD_Result sop_page(lsec_web__request *r)
 		return lsec_web__send_message(r->c, 404, "Not found", msg);
 	}
 	if (sp.nparts == 1) {
-		return sop_version(r, sp.name, version);
+		return sop_version(r, sp.name, version, 200, NULL, false);
 	}
 	for (size_t x = 0; x < sizeof(exports) / sizeof(exports[0]); x++) {
 		if (same(sp.part[1], exports[x].part)) {
@@ -553,6 +596,46 @@ static enum MHD_Result sop_page(lsec_web__request *r)
 	return lsec_web__send_message(r->c, 404, "Not found", msg);
 }
 
+/* ---- POST /sops/approve ------------------------------------------------ */
+
+/*
+ * A security officer approves a SOP version, re-entering their password:
+ * as `linesec sop approve --sha256 HEX NAME VERSION` signs (lsec_line_sign,
+ * then lsec_sop_approve_reviewed, which refuses the submitter, a second
+ * approval by the same officer and bytes other than the ones reviewed).
+ */
+static enum MHD_Result approve_post(lsec_web__request *r)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_line_actor who;
+	char msg[LSEC_ERR_MSG_MAX + 64];
+	enum MHD_Result ret;
+	const char *name = lsec_web_field_get(&r->form, "sop");
+	const char *sha = lsec_web_field_get(&r->form, "sha256");
+	const char *vs = lsec_web_field_get(&r->form, "version");
+	int version = 0;
+	memset(&who, 0, sizeof(who));
+	if (name == NULL || !name_ok(name) || vs == NULL || !version_parse(&version, vs) ||
+	    version == 0 || sha == NULL || sha[0] == '\0') {
+		ret = lsec_web__send_message(r->c, 400, "Bad request",
+					     "the form needs fields sop (a SOP name), version (a "
+					     "number from 1) and sha256 (of the version reviewed)");
+		goto out;
+	}
+	if (lsec_web__sign(&who, r, OFFICER, APPROVE_ACTION, &err) < 0 ||
+	    lsec_sop_approve_reviewed(lsec_line_store(r->srv->line),
+				      &(lsec_actor){who.name, lsec_line_station(r->srv->line)},
+				      who.role, name, version, sha, &err) < 0) {
+		ret = sop_version(r, name, version, lsec_web__status_of(&err), err.msg, false);
+		goto out;
+	}
+	snprintf(msg, sizeof(msg), "SOP %s version %d: approved by %s", name, version, who.name);
+	ret = sop_version(r, name, version, 200, msg, true);
+out:
+	lsec_wipe(&r->form, sizeof(r->form));
+	return ret;
+}
+
 static enum MHD_Result sop_css(lsec_web__request *r)
 {
 	return lsec_web__send_buf(r->c, 200, "text/css; charset=utf-8", sops_css,
@@ -563,6 +646,7 @@ static const lsec_web__route routes[] = {
     {"GET", "/sops", LSEC_WEB__ANYONE, "read the SOPs", sop_list},
     {"GET", "/sops/", LSEC_WEB__ANYONE, "read a SOP", sop_page},
     {"GET", "/sops.css", 0, "read the SOP pages' style", sop_css},
+    {"POST", "/sops/approve", OFFICER, APPROVE_ACTION, approve_post},
 };
 
 const lsec_web__routes lsec_web__sops_routes = {routes, sizeof(routes) / sizeof(routes[0])};

@@ -77,6 +77,8 @@ void lsec_web__foot(lsec_web__page *p);
 void lsec_web__csrf_field(lsec_web__page *p, const char *token);
 /* A paragraph class="bad" with a message (escaped). */
 void lsec_web__error(lsec_web__page *p, const char *msg);
+/* The outcome of a form (id="result"): ok or refused, msg escaped; nothing when msg is NULL. */
+void lsec_web__result(lsec_web__page *p, const char *msg, bool ok);
 
 /* ---- responses: every one with the security headers */
 

@@ -4,8 +4,10 @@
 # (markup in the SOP file escaped, a draft marked), the current approved
 # version, the diff of two versions, the exports (the bytes of `linesec sop
 # render`), the QR code of the current version (decoded) with and without
-# --public-url, and the refusals: no session, a session ended, an unknown
-# SOP or version. With LSEC_TEST_PG_URL set, the same run is repeated
+# --public-url, a draft approved by a security officer re-entering the
+# password (the SHA-256 reviewed signed; an operator, a missing token or
+# password, other bytes and a wrong password refused), and the refusals: no
+# session, a session ended, an unknown SOP or version. With LSEC_TEST_PG_URL set, the same run is repeated
 # against a PostgreSQL registry.
 set -uo pipefail
 : "${LINESEC:?}"
@@ -198,6 +200,59 @@ run_suite() {
 	cp o.html qr.svg
 	check "$label: the QR code decodes to the public URL of flash/current" \
 		"[ \"\$(qr_text qr.svg)\" = 'http://station7.example:8080/sops/flash/current' ]"
+
+	# Approving a version on the web: a security officer, re-entering the password, signs
+	# the SHA-256 of the version shown (as `linesec sop approve --sha256`).
+	req o "$url/sops/flash/2"
+	check "$label: an operator's page of a draft has no approval form" "! grep -q 'action=\"/sops/approve\"' o.html"
+	req o --data-urlencode "csrf=$(csrf_of o.html)" -d sop=flash -d version=2 \
+		--data-urlencode "sha256=$(sha256sum flash2.yaml | cut -c1-64)" \
+		--data-urlencode password=wsop-opal-pw1 "$url/sops/approve"
+	check "$label: an operator cannot approve a SOP version (403)" "[ $code = 403 ]"
+	web_login a alice wsop-alice-pw1
+	req a "$url/sops/flash/2"
+	check "$label: alice approved flash 2 already: no form for her" "! grep -q 'action=\"/sops/approve\"' a.html"
+	web_login b bob wsop-bob-pw-12
+	req b "$url/sops/flash/2"
+	has '<form method="post" action="/sops/approve" id="approve">' b.html "$label: bob's page of flash 2 has the approval form"
+	has "name=\"sha256\" value=\"$(sha256sum flash2.yaml | cut -c1-64)\"" b.html \
+		"$label: ... carrying the SHA-256 of the version shown"
+	has "Your signature means: <strong>I reviewed SOP flash version 2 (SHA-256 $(sha256sum flash2.yaml | cut -c1-64)) and approve it" \
+		b.html "$label: ... and saying what the signature means"
+	csrf=$(csrf_of b.html)
+	req b -d sop=flash -d version=2 --data-urlencode "sha256=$(sha256sum flash2.yaml | cut -c1-64)" \
+		--data-urlencode password=wsop-bob-pw-12 "$url/sops/approve"
+	check "$label: an approval without the CSRF token is refused (403)" "[ $code = 403 ]"
+	req b --data-urlencode "csrf=$csrf" -d sop=flash -d version=2 \
+		--data-urlencode "sha256=$(sha256sum flash2.yaml | cut -c1-64)" "$url/sops/approve"
+	check "$label: an approval without the password is refused (400)" "[ $code = 400 ]"
+	has 're-enter your password to sign' b.html "$label: ... asking for it"
+	req b --data-urlencode "csrf=$csrf" -d sop=flash -d version=2 \
+		--data-urlencode "sha256=$(sha256sum line/sops/flash.yaml | cut -c1-64)" \
+		--data-urlencode password=wsop-bob-pw-12 "$url/sops/approve"
+	check "$label: an approval of other bytes than the version's is refused" "[ $code = 422 ]"
+	has 'id="status" class="bad draft">DRAFT - NOT APPROVED (1 of 2 approvals)' b.html \
+		"$label: ... and records nothing (still 1 of 2)"
+	req b --data-urlencode "csrf=$csrf" -d sop=flash -d version=2 \
+		--data-urlencode "sha256=$(sha256sum flash2.yaml | cut -c1-64)" \
+		--data-urlencode password=wsop-bob-pw-12 "$url/sops/approve"
+	check "$label: bob approves flash 2 on the web (200)" "[ $code = 200 ]"
+	has 'id="result">SOP flash version 2: approved by bob' b.html "$label: ... the page says so"
+	has 'id="status" class="ok">Approved by alice, bob. This is the current version' b.html \
+		"$label: ... flash 2 is now the current version"
+	"$LINESEC" sop list --json flash >list.json
+	check "$label: the CLI sees flash 2 approved by alice and bob" \
+		"tr -d ' \n' <list.json | grep -q '\"approvers\":\[\"alice\",\"bob\"\][^}]*\"version\":2'"
+	req b --data-urlencode "csrf=$csrf" -d sop=flash -d version=2 \
+		--data-urlencode "sha256=$(sha256sum flash2.yaml | cut -c1-64)" \
+		--data-urlencode password=wsop-bob-pw-12 "$url/sops/approve"
+	check "$label: approving an approved version again is refused" "[ $code != 200 ]"
+	req a --data-urlencode "csrf=$(csrf_of a.html)" -d sop=provision -d version=1 \
+		--data-urlencode "sha256=$(sha256sum line/sops/provision.yaml | cut -c1-64)" \
+		--data-urlencode password=wrong-password "$url/sops/approve"
+	check "$label: a wrong password does not sign (403)" "[ $code = 403 ]"
+	req a "$url/sops/provision/1"
+	has 'DRAFT - NOT APPROVED (0 of 2 approvals)' a.html "$label: ... and records no approval"
 
 	# The line ends opal's session: the SOP pages are refused.
 	"$LINESEC" logout opal >/dev/null || bad "$label: logout opal"
