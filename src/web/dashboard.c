@@ -1,33 +1,98 @@
 /*
  * dashboard.c - the dashboard (GET /): units by state, the quarantine list
- * with each unit's last run, whether the audit log verifies and its last
+ * with each unit's reason and next action (from its leaves), today's
+ * first-pass yield, whether the audit log verifies and its last
  * checkpoint.
  */
 #include "web_int.h"
 
 #include "linesec/audit.h"
 #include "linesec/report.h"
+#include "linesec/sop.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The quarantine reason of a unit: its last run, as the registry holds it. */
-static void quarantine_reason(lsec_web__page *p, lsec_store *st, const char *serial)
+/* What each SOP on-failure "then" (lsec_sop_then_name) leaves the line to do, in words. */
+static const char *const then_words[] = {
+    [LSEC_SOP_THEN_QUARANTINE] = "A supervisor decides on rework or scrap.",
+    [LSEC_SOP_THEN_STOP_LINE] = "The line stopped: nothing runs until a supervisor has "
+				"seen it.",
+    [LSEC_SOP_THEN_DECOMMISSION] = "Decommission the unit.",
+    [LSEC_SOP_THEN_CONTINUE] = "Recorded; the run went on.",
+};
+
+/* The words of a recorded "then" name, or the name itself when no SOP then has it. */
+static const char *then_text(const char *then)
+{
+	for (size_t t = 0; then != NULL && t < sizeof(then_words) / sizeof(then_words[0]); t++) {
+		const char *name = lsec_sop_then_name((lsec_sop_then)t);
+		if (name != NULL && strcmp(name, then) == 0) { /* lint:ok */
+			return then_words[t];
+		}
+	}
+	return then != NULL ? then : "?";
+}
+
+/* A string of a leaf, or "?" when it has none. */
+static const char *field_or(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s != NULL ? s : "?";
+}
+
+/*
+ * The quarantine reason and next action of a unit, from the signed log
+ * (its last unit.quarantine leaf: the failed step, why, and the SOP's
+ * on-failure with its message), not from a registry column SQL could
+ * rewrite. A unit quarantined another way shows its last leaf.
+ */
+static void quarantine_cells(lsec_web__page *p, lsec_store *st, const char *serial)
 {
 	lsec_err err = LSEC_ERR_INIT;
-	lsec_store_run *runs = NULL;
-	size_t n = 0;
-	if (lsec_store_run_list(&runs, &n, st, serial, &err) < 0) {
-		lsec_web__textf(p, "(cannot read its runs: %s)", err.msg);
-	} else if (n == 0) {
-		lsec_web__text(p, "(no run recorded)");
-	} else {
-		const lsec_store_run *last = &runs[n - 1];
-		lsec_web__textf(p, "SOP %s %s: %s at %s by %s", last->sop, last->sop_version,
-		      last->outcome[0] ? last->outcome : "open",
-		      last->finished[0] ? last->finished : last->started, last->person);
+	json_t *leaves = NULL, *l, *q = NULL, *last = NULL;
+	size_t i;
+	if (lsec_audit_unit_leaves(&leaves, st, serial, &err) < 0) {
+		lsec_web__raw(p, "<td colspan=\"2\" class=\"bad\">");
+		lsec_web__textf(p, "cannot read its leaves: %s", err.msg);
+		lsec_web__raw(p, "</td>");
+		return;
 	}
-	lsec_free(runs);
+	json_array_foreach(leaves, i, l)
+	{
+		last = l;
+		if (lsec_audit_leaf_matches(l, "unit.quarantine", NULL)) {
+			q = l;
+		}
+	}
+	lsec_web__raw(p, "<td>");
+	if (q != NULL) {
+		json_t *ev = json_object_get(q, "evidence");
+		const char *then = json_string_value(json_object_get(ev, "then"));
+		const char *msg = json_string_value(json_object_get(ev, "message"));
+		lsec_web__textf(p, "SOP %s, step %s: ",
+				field_or(json_object_get(q, "sop")),
+				field_or(json_object_get(ev, "failed-step")));
+		lsec_web__text(p, field_or(json_object_get(ev, "reason")));
+		lsec_web__raw(p, "</td><td class=\"next\">");
+		lsec_web__text(p, then_text(then));
+		if (msg != NULL && msg[0] != '\0') {
+			lsec_web__raw(p, " <strong>");
+			lsec_web__text(p, msg);
+			lsec_web__raw(p, "</strong>");
+		}
+	} else if (last != NULL) {
+		lsec_web__textf(p, "%s: %s",
+				field_or(json_object_get(last, "action")),
+				field_or(json_object_get(last, "outcome")));
+		lsec_web__raw(p, "</td><td class=\"next\">");
+		lsec_web__text(p, "See the unit's record.");
+	} else {
+		lsec_web__raw(p, "(no leaf names the unit)</td><td class=\"next\">");
+	}
+	lsec_web__raw(p, "</td>");
+	json_decref(leaves);
 }
 
 static void dashboard_units(lsec_web__page *p, lsec_store *st)
@@ -61,20 +126,22 @@ static void dashboard_units(lsec_web__page *p, lsec_store *st)
 	} else {
 		lsec_web__raw(p, "<table "
 		       "id=\"quarantine\"><tr><th>unit</th><th>product</th><th>since</th>"
-		       "<th>reason</th></tr>");
+		       "<th>reason</th><th>next action</th></tr>");
 		for (size_t i = 0; i < n; i++) {
 			if (units[i].state != LSEC_UNIT_QUARANTINED) {
 				continue;
 			}
-			lsec_web__raw(p, "<tr><td>");
+			lsec_web__raw(p, "<tr><td><a href=\"/units/");
 			lsec_web__text(p, units[i].serial);
-			lsec_web__raw(p, "</td><td>");
+			lsec_web__raw(p, "\">");
+			lsec_web__text(p, units[i].serial);
+			lsec_web__raw(p, "</a></td><td>");
 			lsec_web__text(p, units[i].product);
 			lsec_web__raw(p, "</td><td>");
 			lsec_web__text(p, units[i].updated);
-			lsec_web__raw(p, "</td><td>");
-			quarantine_reason(p, st, units[i].serial);
-			lsec_web__raw(p, "</td></tr>");
+			lsec_web__raw(p, "</td>");
+			quarantine_cells(p, st, units[i].serial);
+			lsec_web__raw(p, "</tr>");
 		}
 		lsec_web__raw(p, "</table>");
 	}

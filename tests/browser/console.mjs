@@ -104,8 +104,10 @@ async function checkDashboard(ctx, page) {
   check('the dashboard shows units by state', main.includes('Units by state'));
   const quarantined = await page.textContent('#states tr:has(td:text-is("quarantined")) td:nth-child(2)');
   check('one unit is quarantined', quarantined === '1', quarantined);
-  const row = await page.textContent('#quarantine tr:has(td:text-is("unit-001"))');
-  check('the quarantine list names unit-001 and its failed run', /SOP flash 1: failed/.test(row), row);
+  const row = await page.textContent('#quarantine tr:has(a[href="/units/unit-001"])');
+  check('the quarantine list names unit-001, the failed step and why', /SOP flash, step [a-z-]+: .*boot/.test(row), row);
+  const next = await page.textContent('#quarantine tr:has(a[href="/units/unit-001"]) td.next');
+  check('... and the next action in the SOP\'s words', /supervisor/i.test(next), next);
   check('the log verifies', (await page.textContent('#log')).includes('The log verifies'));
   check('the navigation links the live view', (await page.getAttribute('nav a[href="/live"]', 'href')) === '/live');
   await shot(page, 'dashboard');

@@ -74,10 +74,13 @@ run_suite() {
 	has "Units by state" a.html "$label: the dashboard lists units by state"
 	has "alice (security-officer)" a.html "$label: it names who is logged in and their role"
 	has "<td>quarantined</td><td>1</td>" a.html "$label: one unit quarantined"
-	has '<table id="quarantine"><tr>.*<td>unit-001</td><td>sensor</td>' a.html \
-		"$label: the quarantine list names unit-001"
-	has "<td>SOP flash 1: failed at [0-9T:Z-]* by olga</td>" a.html \
-		"$label: ... with its reason (the SOP, version and outcome of its last run)"
+	has '<table id="quarantine"><tr>.*<td><a href="/units/unit-001">unit-001</a></td><td>sensor</td>' \
+		a.html "$label: the quarantine list names unit-001"
+	tr -d '\n' <a.html | sed 's|<tr>|\n<tr>|g' | grep 'unit-001' >q.txt
+	has "<td>SOP flash, step [a-z-]*: [^<]*boot[^<]*</td>" q.txt \
+		"$label: ... with its reason from its unit.quarantine leaf (SOP, failed step, why)"
+	has '<td class="next">[A-Z][^<]*<strong>[^<]\{10,\}</strong></td>' q.txt \
+		"$label: ... and the next action: the SOP's on-failure in words, with its message"
 	has '<span class="ok">The log verifies</span>' a.html "$label: the log verifies"
 	has "^Cache-Control: no-store" a.h "$label: the dashboard is not cached"
 	has "Last checkpoint: [0-9]* leaves, root [0-9a-f]\{64\}" a.html \
