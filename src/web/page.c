@@ -50,7 +50,7 @@ void lsec_web__head_with(lsec_web__page *p, const char *title, const char *head_
 	lsec_web__raw(p, head_markup ? head_markup : "");
 	lsec_web__raw(p, "</head><body><header><h1>linesec</h1>"
 			 "<nav><a href=\"/\">Dashboard</a><a href=\"/live\">Live</a>"
-			 "<a href=\"/sops\">SOPs</a>"
+			 "<a href=\"/sops\">SOPs</a><a href=\"/ack\">Acknowledge</a>"
 			 "<a href=\"/releases\">Releases</a><a href=\"/units\">Units</a>"
 			 "<a href=\"/people\">People</a><a href=\"/scrap\">Scrap</a></nav>"
 			 "</header><main>\n");

@@ -153,8 +153,8 @@ static void record_proof(lsec_web__page *p, lsec_line *line, const lsec_station_
 				lsec_audit_proof_count(proof), cp.origin,
 				(unsigned long long)cp.size, root);
 	}
-	lsec_web__raw(p, "</p><table id=\"proof-leaves\"><tr><th>leaf index</th><th>tree "
-			 "size</th></tr>");
+	lsec_web__raw(p, "</p><details><summary>The leaves the proof covers</summary><table "
+			 "id=\"proof-leaves\"><tr><th>leaf index</th><th>tree size</th></tr>");
 	for (size_t i = 0; proof != NULL && i < lsec_audit_proof_count(proof); i++) {
 		lsec_web__raw(p, "<tr><td>");
 		lsec_web__textf(p, "%llu", (unsigned long long)lsec_audit_proof_index(proof, i));
@@ -162,7 +162,7 @@ static void record_proof(lsec_web__page *p, lsec_line *line, const lsec_station_
 		lsec_web__textf(p, "%llu", (unsigned long long)rec->proof_tree_size);
 		lsec_web__raw(p, "</td></tr>");
 	}
-	lsec_web__raw(p, "</table><p><a href=\"/units/");
+	lsec_web__raw(p, "</table></details><p><a href=\"/units/");
 	lsec_web__text(p, rec->unit.serial);
 	lsec_web__raw(p, "/proof\">Download the proof file</a> (check it offline with "
 			 "<code>linesec audit check-proof FILE --pubkey station.pub</code>). Its "

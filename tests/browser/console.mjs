@@ -6,6 +6,8 @@
 //   LSEC_NODE_MODULES   the node_modules folder holding playwright-core
 //   LSEC_CHROMIUM       the browser (default /usr/bin/chromium)
 //   LSEC_GANG           a shell command running a gang run (the live view's check)
+//   LSEC_ACK_BUILD      a shell command: olga builds a unit under the SOP versions she
+//                       acknowledged (refused until she acknowledged flash 2)
 // Each page's checks are one async function in `checks` below; it gets a
 // fresh browser context (its own cookies) and reports through ctx.check.
 // Prints "ok   ..." / "FAIL ..." lines; exits 1 when a check failed.
@@ -34,6 +36,30 @@ function check(what, ok, detail) {
 const alice = { name: 'alice', password: 'alice-pw' };
 const wendy = { name: 'wendy', password: 'browser-wendy-pw' };
 const vera = { name: 'vera', password: 'browser-vera-pw1' };
+const bob = { name: 'bob', password: 'bob-pw-123' };
+const olga = { name: 'olga', password: 'olga-pw-123' };
+
+// Runs a shell command to its end: { code, out } (stdout and stderr together).
+function sh(cmd) {
+  return new Promise((resolve) => {
+    const run = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout.on('data', (d) => { out += d; });
+    run.stderr.on('data', (d) => { out += d; });
+    run.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+// Submits the form around selector after filling its password field; returns the POST's response.
+async function signForm(page, form, password) {
+  await page.fill(`${form} input[name=password]`, password);
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.click(`${form} button[type=submit]`),
+  ]);
+  await page.waitForLoadState();
+  return resp;
+}
 
 // Logs in through the form; returns the response of the form's POST.
 async function login(page, who, password = who.password) {
@@ -211,12 +237,102 @@ async function checkLive(ctx, page) {
   await noscript.close();
 }
 
+
+// A unit's device history record: its runs, its leaves and the inclusion proof of its leaves.
+async function checkUnit(ctx, page) {
+  await login(page, vera);
+  const resp = await page.goto(`${base}/units/gang-001`);
+  check('the record of gang-001 opens (200)', resp.status() === 200, resp.status());
+  const runs = await page.$$eval('#runs tr', (trs) => trs.length - 1);
+  check('... with its four runs (flash, provision, secure-boot, debug-lock)', runs === 4, runs);
+  const events = await page.$$eval('#events tr', (trs) => trs.length - 1);
+  check('... its steps and leaves', events > 20, events);
+  check('... and a proof that checks against the signed checkpoint',
+    (await page.textContent('#proof')).includes('The proof checks'), await page.textContent('#proof'));
+  await shot(page, 'unit');
+  const quarantined = await page.goto(`${base}/units/unit-001`);
+  check('the record of quarantined unit-001 opens (200)', quarantined.status() === 200);
+  check('... and shows its quarantine leaf', (await page.textContent('#events')).includes('unit.quarantine'));
+}
+
+// The written procedure in the console and its PDF, downloaded as a quality engineer would.
+async function checkSopPdf(ctx, page) {
+  await login(page, vera);
+  await page.goto(`${base}/sops/flash/1`);
+  check('SOP flash 1 shows its first step', (await page.textContent('article.sop')).includes('Seat the unit'));
+  await shot(page, 'sop');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[href$="/export.pdf"]')]);
+  check('the PDF link downloads flash-1.pdf', download.suggestedFilename() === 'flash-1.pdf', download.suggestedFilename());
+  await download.saveAs(path.join(shots, 'flash-1.pdf'));
+  await page.goto(`${base}/sops`);
+  await shot(page, 'sops');
+}
+
+// Releases: an operator has no approval and a forged one is refused; the submitter cannot
+// approve her own; a second officer approves, re-entering the password.
+async function checkRelease(ctx, page) {
+  await login(page, wendy);
+  const csrf = await page.getAttribute('form[action="/logout"] input[name=csrf]', 'value');
+  await page.goto(`${base}/releases`);
+  check('wendy (operator) sees release 2.0.1 waiting', (await page.textContent('#releases')).includes('2.0.1'));
+  check('... and no approval form', (await page.$$('form[action="/releases/approve"]')).length === 0);
+  const forged = await page.request.post(`${base}/releases/approve`, { form: { csrf, release: 'sensor@2.0.1', password: wendy.password } });
+  check('... and her forged approval is refused (403)', forged.status() === 403, forged.status());
+  await page.context().clearCookies();
+  await login(page, alice);
+  await page.goto(`${base}/releases`);
+  const form = 'tr:has(td:text-is("2.0.1")) + tr form[action="/releases/approve"]';
+  check('alice sees the approval form of 2.0.1, saying what the signature means',
+    (await page.textContent(form)).includes('I approve release 2.0.1 of product sensor'));
+  let resp = await signForm(page, form, alice.password);
+  check('alice, who submitted 2.0.1, cannot approve it', resp.status() === 403, resp.status());
+  check('... and the page says why', /submit/i.test(await page.textContent('#result')), await page.textContent('#result'));
+  await page.context().clearCookies();
+  await login(page, bob);
+  await page.goto(`${base}/releases`);
+  resp = await signForm(page, form, 'not-bobs-password');
+  check("bob's wrong password signs nothing (403)", resp.status() === 403, resp.status());
+  resp = await signForm(page, form, bob.password);
+  check('bob approves 2.0.1 with his password (200)', resp.status() === 200, resp.status());
+  check('... 2.0.1 is approved', (await page.textContent('tr:has(td:text-is("2.0.1")) td.state')) === 'approved');
+  await shot(page, 'releases');
+}
+
+// A new SOP version: bob approves flash 2 on its page; olga, who has not read it, is refused
+// a run until she acknowledges it on the web.
+async function checkSopApproveAck(ctx, page) {
+  const build = process.env.LSEC_ACK_BUILD;
+  await login(page, bob);
+  await page.goto(`${base}/sops/flash/2`);
+  check('flash 2 is a draft with one approval', (await page.textContent('#status')).includes('1 of 2'));
+  const resp = await signForm(page, '#approve', bob.password);
+  check('bob approves flash 2 on its page (200)', resp.status() === 200, resp.status());
+  check('... it is now the current version', (await page.textContent('#status')).includes('This is the current version'));
+  await shot(page, 'sop-approved');
+  let run = await sh(build);
+  check(`olga, who has not acknowledged flash 2, is refused a run (exit ${run.code})`, run.code !== 0 && /acknowledg/.test(run.out), run.out);
+  await page.context().clearCookies();
+  await login(page, olga);
+  await page.goto(`${base}/ack`);
+  const form = '#unread tr:has(td:text-is("flash")) form';
+  check('olga is asked to acknowledge flash 2', (await page.textContent('#unread')).includes('flash'));
+  await shot(page, 'ack');
+  const ack = await signForm(page, form, olga.password);
+  check('olga acknowledges flash 2 with her password (200)', ack.status() === 200, ack.status());
+  run = await sh(build);
+  check(`... and then the run goes ahead (exit ${run.code})`, run.code === 0, run.out);
+}
+
 // Every page's checks, in order; a new page adds its function here.
 const checks = [
   ['login', checkLogin],
   ['csrf', checkCsrf],
   ['dashboard', checkDashboard],
   ['live', checkLive],
+  ['unit', checkUnit],
+  ['sop-pdf', checkSopPdf],
+  ['release', checkRelease],
+  ['sop-approve-ack', checkSopApproveAck],
   ['logout', checkLogout],
 ];
 
