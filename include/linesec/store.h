@@ -457,6 +457,21 @@ LSEC_API LSEC_MUST_USE int lsec_store_sop_withdraw_add(lsec_store *st, const cha
 						       int64_t change_id, const char *by,
 						       lsec_err *err);
 
+/* A row of sop_acknowledgements or sop_withdrawals, as audit verify compares it. */
+typedef struct lsec_store_sop_control {
+	char sop[LSEC_STORE_NAME_MAX + 1];
+	char version[LSEC_STORE_NAME_MAX + 1];
+	char person[LSEC_STORE_NAME_MAX + 1]; /* who read it; who applied the withdrawal */
+	char digest[LSEC_STORE_NAME_MAX + 1]; /* acknowledgement: the SHA-256 read; else "" */
+	int64_t change_id;                    /* withdrawal: its change; else 0 */
+} lsec_store_sop_control;
+/* Every acknowledgement (withdrawals: every withdrawal), in row order; *out (lsec_free). */
+LSEC_API LSEC_MUST_USE int lsec_store_sop_ack_list(lsec_store_sop_control **out, size_t *n_out,
+						   lsec_store *st, lsec_err *err);
+LSEC_API LSEC_MUST_USE int lsec_store_sop_withdraw_list(lsec_store_sop_control **out,
+							size_t *n_out, lsec_store *st,
+							lsec_err *err);
+
 /*
  * Product keys: a product's firmware verification key (name: the product;
  * version: "1", "2", ... one per key it has had; digest: the hex SHA-256

@@ -37,6 +37,8 @@ enum {
 	T_PRODUCT_KEYS,
 	T_CHANGES,
 	T_STEPS,
+	T_SOP_ACKS,
+	T_SOP_WITHDRAWALS,
 	T_OPEN_RUN, /* not a registry table: each unit's latest run, for older step leaves */
 	T_COUNT
 };
@@ -61,6 +63,8 @@ static const struct {
 	[T_PRODUCT_KEYS] = {"product_keys", {"digest", "spki", "approvals", NULL}},
 	[T_CHANGES] = {"change_requests", {"kind", "payload", "state", "requested_by", "decided_by"}},
 	[T_STEPS] = {"steps", {"run_id", "step", "person", "witness", "outcome", "evidence"}},
+	[T_SOP_ACKS] = {"sop_acknowledgements", {"digest", NULL}},
+	[T_SOP_WITHDRAWALS] = {"sop_withdrawals", {"change_id", "withdrawn_by", NULL}},
 	[T_OPEN_RUN] = {NULL, {NULL}},
 };
 /* Column indexes used by name below. */
@@ -76,6 +80,8 @@ enum { C_SCRAP_METHOD = 0, C_SCRAP_PERSON = 1, C_SCRAP_WITNESS = 2 };
 enum { C_CH_KIND = 0, C_CH_PAYLOAD = 1, C_CH_STATE = 2, C_CH_BY = 3, C_CH_DECIDED_BY = 4 };
 /* evidence as its SHA-256 */
 enum { C_ST_RUN = 0, C_ST_STEP = 1, C_ST_PERSON = 2, C_ST_WITNESS = 3, C_ST_OUTCOME = 4, C_ST_EV = 5 };
+enum { C_ACK_DIGEST = 0 };                  /* key: SOP@version@person */
+enum { C_WD_CHANGE = 0, C_WD_BY = 1 };      /* key: SOP@version (the reason is not compared) */
 enum { C_OPEN_RUN = 0, C_OPEN_ATTEMPTS = 1 }; /* T_OPEN_RUN: the run id, its step attempts */
 
 /* One replayed row. A column the log does not speak of stays NULL and is not compared. */
@@ -252,12 +258,13 @@ static int named_row(row **out, replay *rp, unsigned table, const char *a, const
 	return row_get(out, rp, table, key, l->seq, err);
 }
 
-static int sop_row(row **out, replay *rp, const leaf_ctx *l, lsec_err *err)
+/* The row of the leaf's SOP version ("name@version") in table. */
+static int sop_row(row **out, replay *rp, const leaf_ctx *l, unsigned table, lsec_err *err)
 {
 	char ver[24];
 	json_int_t v = json_integer_value(json_object_get(l->leaf, "sop_version"));
 	snprintf(ver, sizeof(ver), "%lld", (long long)v);
-	return named_row(out, rp, T_SOPS, str(l->leaf, "sop"), ver, l, err);
+	return named_row(out, rp, table, str(l->leaf, "sop"), ver, l, err);
 }
 
 static int on_line_init(replay *rp, const leaf_ctx *l, lsec_err *err)
@@ -370,7 +377,7 @@ static int on_sop(replay *rp, const leaf_ctx *l, lsec_err *err)
 	if (digest == NULL) {
 		digest = str(l->ev, LSEC_EV_OLD_SOP_SHA256);
 	}
-	LSEC_TRY(sop_row(&r, rp, l, err));
+	LSEC_TRY(sop_row(&r, rp, l, T_SOPS, err));
 	if (r == NULL) {
 		goto out;
 	}
@@ -487,10 +494,46 @@ out:
 	return rc;
 }
 
+/* A read-and-acknowledge signature: person read SOP version (its SHA-256). */
+static int on_sop_ack(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	char key[3 * (LSEC_STORE_NAME_MAX + 1) + 24];
+	const char *sop = str(l->leaf, "sop");
+	json_int_t v = json_integer_value(json_object_get(l->leaf, "sop_version"));
+	if (sop != NULL && l->person != NULL) {
+		snprintf(key, sizeof(key), "%s@%lld@%s", sop, (long long)v, l->person);
+		LSEC_TRY(row_get(&r, rp, T_SOP_ACKS, key, l->seq, err));
+		LSEC_TRY(set(r, C_ACK_DIGEST, str(l->ev, LSEC_EV_SOP_SHA256), l->seq, err));
+	}
+out:
+	return rc;
+}
+
+/* A SOP version withdrawn from every station: by whom, under which change. */
+static int on_sop_withdraw(replay *rp, const leaf_ctx *l, lsec_err *err)
+{
+	int rc = 0;
+	row *r = NULL;
+	char change[24];
+	LSEC_TRY(sop_row(&r, rp, l, T_SOP_WITHDRAWALS, err));
+	if (r != NULL) {
+		snprintf(change, sizeof(change), "%lld",
+			 (long long)json_integer_value(json_object_get(l->ev, LSEC_EV_CHANGE)));
+		LSEC_TRY(set(r, C_WD_CHANGE, change, l->seq, err));
+		LSEC_TRY(set(r, C_WD_BY, l->person, l->seq, err));
+	}
+out:
+	return rc;
+}
+
 static const struct {
 	const char *action;
 	int (*fn)(replay *rp, const leaf_ctx *l, lsec_err *err);
 } handlers[] = {
+	{LSEC_AUDIT_SOP_ACKNOWLEDGE, on_sop_ack},
+	{LSEC_AUDIT_SOP_WITHDRAW, on_sop_withdraw},
 	{"change.request", on_change},
 	{"change.approve", on_change},
 	{"change.reject", on_change},
@@ -1076,6 +1119,32 @@ out:
 	return rc;
 }
 
+/* Acknowledgements and withdrawals of SOP versions, keyed as on_sop_ack and on_sop_withdraw. */
+static int compare_sop_controls(replay *rp, lsec_store *st, lsec_err *err)
+{
+	int rc = 0;
+	lsec_store_sop_control *a = NULL, *w = NULL;
+	size_t na = 0, nw = 0;
+	char key[3 * (LSEC_STORE_NAME_MAX + 1) + 24], change[24];
+	LSEC_TRY(lsec_store_sop_ack_list(&a, &na, st, err));
+	for (size_t i = 0; i < na; i++) {
+		const char *v[NCOL] = {a[i].digest};
+		snprintf(key, sizeof(key), "%s@%s@%s", a[i].sop, a[i].version, a[i].person);
+		LSEC_TRY(compare(rp, T_SOP_ACKS, key, v, err));
+	}
+	LSEC_TRY(lsec_store_sop_withdraw_list(&w, &nw, st, err));
+	for (size_t i = 0; i < nw; i++) {
+		snprintf(change, sizeof(change), "%lld", (long long)w[i].change_id);
+		const char *v[NCOL] = {change, w[i].person};
+		snprintf(key, sizeof(key), "%s@%s", w[i].sop, w[i].version);
+		LSEC_TRY(compare(rp, T_SOP_WITHDRAWALS, key, v, err));
+	}
+out:
+	lsec_free(a);
+	lsec_free(w);
+	return rc;
+}
+
 static void replay_release(replay *rp)
 {
 	for (size_t i = 0; i < rp->n; i++) {
@@ -1101,7 +1170,9 @@ static void replay_release(replay *rp)
  * (identities.cert_der, change_requests, units.station, releases.manifest,
  * steps) and is replayed from the start once.
  */
-#define STATE_COLUMNS "columns:cert_der,change_requests,units.station,releases.manifest,steps"
+#define STATE_COLUMNS                                                                      \
+	"columns:cert_der,change_requests,units.station,releases.manifest,steps,"             \
+	"sop_acknowledgements,sop_withdrawals"
 static int state_dump(char **out, const replay *rp, lsec_err *err)
 {
 	int rc = 0;
@@ -1248,6 +1319,7 @@ int lsec_audit_state_verify_from(lsec_audit_state_report *out, char **state_out,
 	LSEC_TRY(compare_records(&rp, st, T_SCRAP, err));
 	LSEC_TRY(compare_changes(&rp, st, err));
 	LSEC_TRY(compare_steps(&rp, st, err));
+	LSEC_TRY(compare_sop_controls(&rp, st, err));
 	for (unsigned t = 0; t < T_COUNT; t++) {
 		for (size_t i = 0; i < rp.n; i++) {
 			const row *r = &rp.rows[i];

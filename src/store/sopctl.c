@@ -65,3 +65,32 @@ int lsec_store_sop_withdraw_add(lsec_store *st, const char *sop, const char *ver
 out:
 	return rc;
 }
+
+static void fill_control(void *rec, const store_val *c)
+{
+	lsec_store_sop_control *r = rec;
+	lsec_store__copy(r->sop, sizeof(r->sop), &c[0]);
+	lsec_store__copy(r->version, sizeof(r->version), &c[1]);
+	lsec_store__copy(r->person, sizeof(r->person), &c[2]);
+	lsec_store__copy(r->digest, sizeof(r->digest), &c[3]);
+	r->change_id = c[4].i;
+}
+
+int lsec_store_sop_ack_list(lsec_store_sop_control **out, size_t *n_out, lsec_store *st,
+			    lsec_err *err)
+{
+	return lsec_store__list(st,
+				"SELECT sop, version, person, digest, CAST(0 AS BIGINT) FROM"
+				" sop_acknowledgements"
+				" ORDER BY id",
+				NULL, 0, fill_control, sizeof(**out), (void **)out, n_out, err);
+}
+
+int lsec_store_sop_withdraw_list(lsec_store_sop_control **out, size_t *n_out, lsec_store *st,
+				 lsec_err *err)
+{
+	return lsec_store__list(st,
+				"SELECT sop, version, withdrawn_by, '', change_id FROM"
+				" sop_withdrawals ORDER BY id",
+				NULL, 0, fill_control, sizeof(**out), (void **)out, n_out, err);
+}

@@ -225,7 +225,9 @@ run_suite() {
 		"$L" run flash --as oscar --batch --device sim:fleet/unit-005.sim
 	has "was withdrawn from every station" err.txt "$label: ... as withdrawn"
 	web_suite "$label"
-	expect 0 "$label: the log verifies" "$L" audit verify
+	expect 5 "$label: audit verify names the withdrawal row SQL deleted" "$L" audit verify
+	has "sop_withdrawals.*flash@2" err.txt "$label: ... table sop_withdrawals, key flash@2"
+	check "$label: ... and nothing else differs" "[ \"\$(grep -c 'sop_acknowledgements' err.txt)\" = 0 ]"
 }
 
 run_on_sqlite run_suite sqlite

@@ -238,6 +238,53 @@ static void test_audit_replay__records_replayed(void **state)
 }
 
 /*
+ * Acknowledgements and withdrawals of SOP versions are replayed from their
+ * leaves: an acknowledgement inserted by SQL (an operator who never read
+ * the version), one whose SHA-256 was changed, and a withdrawal deleted or
+ * re-attributed are each named.
+ */
+static void test_audit_replay__sop_controls_replayed(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_audit_state_report rep;
+	small_line(db->st);
+	assert_lsec_ok(lsec_store_sop_ack_add(db->st, "flash", "1", digest, "olga", &err), &err);
+	leaf(db->st, "olga", NULL, "flash", LSEC_AUDIT_SOP_ACKNOWLEDGE,
+	     json_pack("{s:s,s:s}", LSEC_EV_SOP_SHA256, digest, LSEC_EV_MEANING, LSEC_MEANING_READ));
+	assert_lsec_ok(lsec_store_sop_withdraw_add(db->st, "flash", "1", "wrong torque", 7, "bob",
+						   &err),
+		       &err);
+	leaf(db->st, "bob", NULL, "flash", LSEC_AUDIT_SOP_WITHDRAW,
+	     json_pack("{s:s,s:s,s:I}", LSEC_EV_SOP_SHA256, digest, LSEC_EV_REASON, "wrong torque",
+		       LSEC_EV_CHANGE, (json_int_t)7));
+	assert_lsec_ok(lsec_audit_state_verify(&rep, db->st, &err), &err);
+	lsec_audit_state_report_release(&rep);
+
+	sql(db->st, "INSERT INTO sop_acknowledgements (sop, version, digest, person, created) "
+		    "VALUES ('flash', '1', 'c3377b13', 'mallory', '2026-01-01T00:00:00Z')");
+	sql(db->st, "UPDATE sop_acknowledgements SET digest = 'feed' WHERE person = 'olga'");
+	sql(db->st, "UPDATE sop_withdrawals SET withdrawn_by = 'mallory'");
+	assert_lsec_code(lsec_audit_state_verify(&rep, db->st, &err), LSEC_E_AUDIT_STATE, &err);
+	assert_int_equal(rep.ndiffs, 3);
+	assert_string_equal(rep.diffs[0].table, "sop_acknowledgements");
+	assert_string_equal(rep.diffs[0].key, "flash@1@olga");
+	assert_string_equal(rep.diffs[0].column, "digest");
+	assert_string_equal(rep.diffs[1].table, "sop_acknowledgements");
+	assert_string_equal(rep.diffs[1].key, "flash@1@mallory");
+	assert_int_equal(rep.diffs[1].kind, LSEC_AUDIT_ROW_EXTRA);
+	assert_string_equal(rep.diffs[2].table, "sop_withdrawals");
+	assert_string_equal(rep.diffs[2].key, "flash@1");
+	assert_string_equal(rep.diffs[2].column, "withdrawn_by");
+	lsec_audit_state_report_release(&rep);
+	sql(db->st, "DELETE FROM sop_withdrawals");
+	assert_lsec_code(lsec_audit_state_verify(&rep, db->st, &err), LSEC_E_AUDIT_STATE, &err);
+	assert_string_equal(rep.diffs[rep.ndiffs - 1].table, "sop_withdrawals");
+	assert_int_equal(rep.diffs[rep.ndiffs - 1].kind, LSEC_AUDIT_ROW_MISSING);
+	lsec_audit_state_report_release(&rep);
+}
+
+/*
  * One step attempt of run on SN-1: its intent and outcome leaves with the
  * steps row they record; named: the leaves name the run and the row (as
  * written now), else as older leaves did. Returns the row's id.
@@ -415,6 +462,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_replay__records_replayed,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_replay__resumes_from_kept_state,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__sop_controls_replayed,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_replay__steps_replayed,
 						lsec_test_db_setup, lsec_test_db_teardown),
