@@ -321,6 +321,21 @@ LSEC_API LSEC_MUST_USE int lsec_line_audit_verify(lsec_line_verify_report *out, 
 						  const struct evp_pkey_st *const *pubs,
 						  size_t npubs, const char *against,
 						  lsec_err *err);
+/*
+ * lsec_line_audit_verify from a point the caller verified before and kept
+ * outside the registry (since: the size and root of a report's log; NULL:
+ * from scratch): the leaves before since->size are hashed again against its
+ * root, later ones get every check (lsec_audit_verify_since). For a reader
+ * that verifies again and again (the web console's dashboard). Errors as
+ * lsec_line_audit_verify's; LSEC_E_AUDIT_ROOT when a leaf before
+ * since->size changed (verify from scratch to name it).
+ */
+LSEC_API LSEC_MUST_USE int lsec_line_audit_verify_since(lsec_line_verify_report *out,
+							lsec_line *line,
+							const struct evp_pkey_st *const *pubs,
+							size_t npubs,
+							const lsec_audit_checkpoint *since,
+							lsec_err *err);
 
 typedef struct lsec_line_verify_options {
 	unsigned version;              /* 1 */

@@ -477,6 +477,13 @@ int lsec_line_audit_verify(lsec_line_verify_report *out, lsec_line *line,
 	return lsec_line__audit_verify(out, line, pubs, npubs, against, NULL, err);
 }
 
+int lsec_line_audit_verify_since(lsec_line_verify_report *out, lsec_line *line,
+				 const struct evp_pkey_st *const *pubs, size_t npubs,
+				 const lsec_audit_checkpoint *since, lsec_err *err)
+{
+	return lsec_line__audit_verify(out, line, pubs, npubs, NULL, since, err);
+}
+
 int lsec_line__audit_verify(lsec_line_verify_report *out, lsec_line *line,
 			    const struct evp_pkey_st *const *pubs, size_t npubs, const char *against,
 			    const lsec_audit_checkpoint *since, lsec_err *err)

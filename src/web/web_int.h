@@ -13,6 +13,7 @@
 #ifndef LINESEC_WEB_INT_H
 #define LINESEC_WEB_INT_H
 
+#include "linesec/audit.h"
 #include "linesec/line.h"
 #include "linesec/store.h"
 #include "linesec/web.h"
@@ -51,6 +52,9 @@ typedef struct lsec_web__server {
 	lsec_web__client clients[LSEC_WEB__CLIENTS_MAX];
 	int64_t refused_start; /* every address: the window's start and its refusals */
 	unsigned refused;
+	/* What the dashboard verified last (size, root): the next load checks what came since. */
+	bool verified;
+	lsec_audit_checkpoint verified_at;
 } lsec_web__server;
 
 /* ---- pages: markup of linesec's own, every value through text() */
