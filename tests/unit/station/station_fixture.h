@@ -19,9 +19,11 @@
 
 #include <dirent.h>
 #include <jansson.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,8 +45,7 @@ typedef struct station_fx {
 	lsec_station_config cfg;
 	lsec_station *st;
 	unsigned witness_signed; /* signatures fx_witness_sign gave */
-	pthread_t printer;       /* fx_printer: takes every label the station delivers */
-	atomic_bool printer_stop, printer_off; /* printer_off: it takes nothing for now */
+	pid_t printer;           /* fx_printer: takes every label the station delivers */
 	bool witness_refuses;    /* fx_witness_sign refuses to sign, as a wrong password would */
 } station_fx;
 
@@ -68,33 +69,39 @@ static inline int fx_witness_sign(void *ctx, const char *witness, const char *ro
 }
 
 /*
- * The label printer's spooler: a thread taking (removing) every *.label file
- * the station delivers to <dir>/labels, until fx->printer_stop is set.
+ * The label printer's spooler: a process taking (removing) every *.label
+ * file the station delivers to <dir>/labels, until it is killed (or its
+ * parent dies). A process, not a thread: the crash tests fork while it
+ * runs, and a child forked while a thread of its parent holds a lock
+ * (the allocator's, under ASan) waits on it for ever.
  */
-static void *fx_printer(void *arg)
+static pid_t fx_printer(const char *dir)
 {
-	struct station_fx *fx = arg;
-	char *spool = lsec_test_path(fx->dir, "labels");
-	struct timespec ts = {0, 10000000L};
-	while (!atomic_load(&fx->printer_stop)) {
-		DIR *d = opendir(spool);
-		struct dirent *de;
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			size_t n = strlen(de->d_name);
-			if (!atomic_load(&fx->printer_off) && n > 6 &&
-			    strcmp(de->d_name + n - 6, ".label") == 0) {
-				char *f = lsec_test_path(spool, de->d_name);
-				(void)unlink(f);
-				lsec_free(f);
+	char *spool = lsec_test_path(dir, "labels");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct timespec ts = {0, 10000000L};
+		char path[4096];
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			DIR *d = opendir(spool);
+			struct dirent *de;
+			while (d != NULL && (de = readdir(d)) != NULL) {
+				size_t n = strlen(de->d_name);
+				if (n > 6 && strcmp(de->d_name + n - 6, ".label") == 0) {
+					snprintf(path, sizeof(path), "%s/%s", spool, de->d_name);
+					(void)unlink(path);
+				}
 			}
+			if (d != NULL) {
+				closedir(d);
+			}
+			nanosleep(&ts, NULL);
 		}
-		if (d != NULL) {
-			closedir(d);
-		}
-		nanosleep(&ts, NULL);
 	}
 	lsec_free(spool);
-	return NULL;
+	return pid;
 }
 
 static inline void fx_ok(int rc, const lsec_err *err)
@@ -310,9 +317,7 @@ static inline int station_fx_setup(void **state)
 	c.batch = true;
 	c.label_accept_seconds = 10;
 	fx->cfg = c;
-	atomic_init(&fx->printer_stop, false);
-	atomic_init(&fx->printer_off, false);
-	assert_int_equal(pthread_create(&fx->printer, NULL, fx_printer, fx), 0);
+	fx->printer = fx_printer(fx->dir);
 	fx_ok(lsec_station_open(&fx->st, &fx->cfg, &err), &err);
 	fx_person_leaves(lsec_station_store(fx->st));
 	/* The product's firmware key: submitted by one officer, approved by a second. */
@@ -343,8 +348,10 @@ static inline int station_fx_setup(void **state)
 static inline int station_fx_teardown(void **state)
 {
 	station_fx *fx = *state;
-	atomic_store(&fx->printer_stop, true);
-	pthread_join(fx->printer, NULL);
+	if (fx->printer > 0) {
+		kill(fx->printer, SIGKILL);
+		(void)waitpid(fx->printer, NULL, 0);
+	}
 	lsec_station_close(fx->st);
 	lsec_secret_free(fx->ca_pass);
 	lsec_free(fx->registry);
