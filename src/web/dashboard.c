@@ -17,8 +17,7 @@
 /* What each SOP on-failure "then" (lsec_sop_then_name) leaves the line to do, in words. */
 static const char *const then_words[] = {
     [LSEC_SOP_THEN_QUARANTINE] = "A supervisor decides on rework or scrap.",
-    [LSEC_SOP_THEN_STOP_LINE] = "The line stopped: nothing runs until a supervisor has "
-				"seen it.",
+    [LSEC_SOP_THEN_STOP_LINE] = "The line stopped: nothing runs until a supervisor saw it.",
     [LSEC_SOP_THEN_DECOMMISSION] = "Decommission the unit.",
     [LSEC_SOP_THEN_CONTINUE] = "Recorded; the run went on.",
 };
@@ -210,15 +209,21 @@ static void dashboard_log(lsec_web__page *p, lsec_web__server *srv)
 						  (const struct evp_pkey_st *const *)pubs, npubs,
 						  srv->verified ? &srv->verified_at : NULL, &err);
 		if (rc < 0 && srv->verified) {
-			srv->verified = false;
-			before = 0;
-			rc = lsec_line_audit_verify_since(&rep, srv->line,
-							  (const struct evp_pkey_st *const *)pubs,
-							  npubs, NULL, &err);
+			/*
+			 * A failure from the kept point stands (leaves deleted after it
+			 * was verified are not seen by a pass from scratch): the full
+			 * pass only names the leaf when it can, and the kept point stays.
+			 */
+			lsec_err full = LSEC_ERR_INIT;
+			lsec_line_verify_report again;
+			if (lsec_line_audit_verify_since(&again, srv->line,
+							 (const struct evp_pkey_st *const *)pubs,
+							 npubs, NULL, &full) < 0) {
+				err = full;
+			}
 		}
 	}
 	if (rc < 0) {
-		srv->verified = false;
 		lsec_web__raw(p, "<span class=\"bad\">The log does not verify: ");
 		lsec_web__text(p, err.msg);
 		lsec_web__raw(p, "</span></p>");
