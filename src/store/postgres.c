@@ -298,9 +298,15 @@ const store_ops lsec_store__postgres_ops = {
 	.ddl_id = "BIGSERIAL PRIMARY KEY",
 	.ddl_blob = "BYTEA",
 	.begin_sql = "BEGIN",
-	/* Transaction-scoped: released by COMMIT or ROLLBACK, never leaked. */
-	.log_lock_sql = "SELECT pg_advisory_xact_lock(7003380)",
-	.migrate_lock_sql = "SELECT pg_advisory_xact_lock(7003381)",
+	/*
+	 * Transaction-scoped: released by COMMIT or ROLLBACK, never leaked.
+	 * Advisory locks belong to the database, not the schema: keyed by the
+	 * registry's schema, two registries in one database (two lines, or
+	 * tests in parallel) neither queue behind each other nor join each
+	 * other's deadlocks.
+	 */
+	.log_lock_sql = "SELECT pg_advisory_xact_lock(7003380, hashtext(current_schema()))",
+	.migrate_lock_sql = "SELECT pg_advisory_xact_lock(7003381, hashtext(current_schema()))",
 	.has_schema_sql = "SELECT COUNT(*) FROM information_schema.tables"
 			  " WHERE table_name = 'schema_version' AND table_schema = current_schema()",
 	.open = pg_open,

@@ -46,14 +46,15 @@ static void *other_main(void *arg)
 		lsec_store_tx tx = LSEC_STORE_TX_INIT;
 		int rc = lsec_store_tx_begin(&tx, st, &err);
 		rc = rc < 0 ? rc
-			    : lsec_store__query(st, "SELECT pg_advisory_xact_lock(7003380)", NULL,
-						0, NULL, NULL, &err);
+			    : lsec_store__query(st, st->ops->log_lock_sql, NULL, 0, NULL,
+						NULL, &err);
 		int64_t waiting = 0;
 		for (int i = 0; rc == 0 && i < 50 && waiting == 0; i++) {
 			usleep(1000);
 			rc = lsec_store__query(st,
 					       "SELECT COUNT(*) FROM pg_locks WHERE locktype = "
-					       "'advisory' AND NOT granted",
+					       "'advisory' AND NOT granted AND classid = 7003380 AND "
+					       "objid = hashtext(current_schema())::oid",
 					       NULL, 0, row_count, &waiting, &err);
 		}
 		if (rc == 0 && waiting > 0) {

@@ -5,14 +5,18 @@
  * transaction (SQLSTATE 40P01); lsec_store_tx_run re-runs its whole body and
  * both succeed, each body's effect landing exactly once. On SQLite (BEGIN
  * IMMEDIATE: writers queue up front, no deadlock) the same bodies run one
- * after the other without a retry.
+ * after the other without a retry. Two registries in one database never
+ * share a log lock.
  */
 #include "helpers/store_fixture.h"
 
+#include "linesec/audit.h"
 #include "store/store_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct mover {
 	lsec_store *st;
@@ -140,6 +144,89 @@ static void test_retry__duplicate_names_holder(void **state)
 	assert_int_equal(lsec_store_unit_get(&u, db->st, "SN-D", &err), 0);
 }
 
+/* A writer on its own connection: appends one leaf to location. */
+typedef struct appender {
+	const char *location;
+	pthread_t thread;
+	atomic_bool done;
+	int rc;
+	lsec_err err;
+} appender;
+
+static void *append_main(void *arg)
+{
+	appender *a = arg;
+	lsec_store *st = NULL;
+	a->rc = lsec_store_open(&st, a->location, &a->err);
+	if (a->rc == 0) {
+		lsec_test_attach_signer(st);
+		lsec_audit_event ev = {.person = "operator", .station = LSEC_TEST_STATION,
+				       .action = "note", .outcome = "pass"};
+		a->rc = lsec_audit_append(NULL, st, &ev, &a->err);
+	}
+	lsec_store_close(st);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+static void append_start(appender *a, const char *location)
+{
+	memset(a, 0, sizeof(*a));
+	a->location = location;
+	a->err = (lsec_err)LSEC_ERR_INIT;
+	assert_int_equal(pthread_create(&a->thread, NULL, append_main, a), 0);
+}
+
+/* Waits at most 20 s: a writer that queues behind another registry's lock never gets in. */
+static void append_join(appender *a)
+{
+	for (int i = 0; i < 2000 && !atomic_load(&a->done); i++) {
+		usleep(10 * 1000);
+	}
+	if (!atomic_load(&a->done)) {
+		fail_msg("append to %s: still waiting after 20 s", a->location);
+	}
+	assert_int_equal(pthread_join(a->thread, NULL), 0);
+	if (a->rc != 0) {
+		fail_msg("append to %s: %s", a->location, a->err.msg);
+	}
+}
+
+/*
+ * Two registries in one database (two lines, or two tests in parallel on
+ * one server) have a log lock each: a writer holding one's never makes the
+ * other's wait, so neither can be drawn into the other's deadlocks. Within
+ * one registry the lock still orders the writers.
+ */
+static void test_retry__registries_do_not_share_a_log_lock(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	lsec_test_db *other = lsec_test_db_new();
+	lsec_store *ost = NULL;
+	assert_lsec_ok(lsec_store_create(&ost, other->location, &err), &err);
+	lsec_store_close(ost);
+	/* This registry's log lock is held, as by a station between its leaf and commit. */
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	uint64_t seq = 0;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_reserve(&seq, db->st, &err), &err);
+	/* The other registry's writer goes through meanwhile... */
+	appender a;
+	append_start(&a, other->location);
+	append_join(&a);
+	/* ...and this registry's waits until the holder commits. */
+	append_start(&a, db->location);
+	usleep(300 * 1000);
+	assert_false(atomic_load(&a.done));
+	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
+	append_join(&a);
+	uint64_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	assert_int_equal(n, 1);
+	lsec_test_db_free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +235,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry__joined_body_runs_once,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_retry__duplicate_names_holder,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_retry__registries_do_not_share_a_log_lock,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
 	return lsec_test_run_backends("store_retry", tests, sizeof(tests) / sizeof(tests[0]));
