@@ -51,21 +51,31 @@ out:
 	return rc;
 }
 
+struct append_ctx {
+	uint64_t *seq_out;
+	const lsec_audit_event *ev;
+};
+
+static int append_body(void *ctx, lsec_store *st, lsec_err *err)
+{
+	struct append_ctx *a = ctx;
+	return lsec_audit_record(a->seq_out, st, a->ev, err);
+}
+
 int lsec_audit_append(uint64_t *seq_out, lsec_store *st, const lsec_audit_event *ev,
 		      lsec_err *err)
 {
 	int rc = 0;
-	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	struct append_ctx a = {seq_out, ev};
 	if (seq_out != NULL) {
 		*seq_out = 0;
 	}
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(!lsec_store_in_transaction(st), LSEC_E_STATE,
 		    "cannot append to the audit log: a transaction is open (record inside it)");
-	LSEC_TRY(lsec_store_tx_begin(&tx, st, err));
-	LSEC_TRY(lsec_audit_record(seq_out, st, ev, err));
+	/* A transaction another station's undid (PostgreSQL) is run again. */
+	rc = lsec_store_tx_run(st, false, append_body, &a, err);
 out:
-	rc = lsec_store_tx_end(&tx, rc, err);
 	if (rc < 0 && seq_out != NULL) {
 		*seq_out = 0;
 	}
