@@ -73,7 +73,7 @@ int lsec_audit_append(uint64_t *seq_out, lsec_store *st, const lsec_audit_event 
 	LSEC_ENSURE_REF(st);
 	LSEC_ENSURE(!lsec_store_in_transaction(st), LSEC_E_STATE,
 		    "cannot append to the audit log: a transaction is open (record inside it)");
-	/* A transaction another station's undid (PostgreSQL) is run again. */
+	/* A transaction PostgreSQL undid for another station's is run again. */
 	rc = lsec_store_tx_run(st, false, append_body, &a, err);
 out:
 	if (rc < 0 && seq_out != NULL) {

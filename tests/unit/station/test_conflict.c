@@ -51,11 +51,15 @@ static void *other_main(void *arg)
 		int64_t waiting = 0;
 		for (int i = 0; rc == 0 && i < 50 && waiting == 0; i++) {
 			usleep(1000);
-			rc = lsec_store__query(st,
-					       "SELECT COUNT(*) FROM pg_locks WHERE locktype = "
-					       "'advisory' AND NOT granted AND classid = 7003380 AND "
-					       "objid = hashtext(current_schema())::oid",
-					       NULL, 0, row_count, &waiting, &err);
+			/* Waiters on the lock this connection holds (the store names its key). */
+			rc = lsec_store__query(
+				st,
+				"SELECT COUNT(*) FROM pg_locks w JOIN pg_locks h ON h.locktype = "
+				"'advisory' AND h.granted AND h.pid = pg_backend_pid() AND "
+				"(w.database, w.classid, w.objid, w.objsubid) = "
+				"(h.database, h.classid, h.objid, h.objsubid) "
+				"WHERE w.locktype = 'advisory' AND NOT w.granted",
+				NULL, 0, row_count, &waiting, &err);
 		}
 		if (rc == 0 && waiting > 0) {
 			/* The station waits for the log inside a transaction: touch its units.
