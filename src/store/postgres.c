@@ -76,9 +76,19 @@ static int result_error(lsec_store *st, PGresult *res, const char *what, lsec_er
 			    what, st->location, msg);
 }
 
+static int row_seen(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
+{
+	(void)cols;
+	(void)ncols;
+	(void)err;
+	*(bool *)ctx = true;
+	return 0;
+}
+
 static int pg_open(lsec_store *st, const char *location, lsec_err *err)
 {
 	int rc = 0;
+	bool has_schema = false;
 	pg_impl *im = lsec_calloc(1, sizeof(*im));
 	LSEC_ENSURE(im != NULL, LSEC_E_NOMEM, "cannot open registry '%s': out of memory",
 		    st->location);
@@ -94,6 +104,19 @@ static int pg_open(lsec_store *st, const char *location, lsec_err *err)
 	}
 	PQsetNoticeProcessor(im->conn, quiet_notices, NULL);
 	LSEC_TRY(st->ops->exec(st, "SET client_min_messages = warning", err));
+	/*
+	 * The registry's schema is fixed for the connection's life: where its
+	 * tables are found and what its locks are keyed by. A schema created
+	 * later earlier in the search path moves neither.
+	 */
+	LSEC_TRY(lsec_store__query(st,
+				   "SELECT set_config('search_path', quote_ident(s), false)"
+				   " FROM (SELECT current_schema() AS s) q WHERE s IS NOT NULL",
+				   NULL, 0, row_seen, &has_schema, err));
+	LSEC_ENSURE(has_schema, LSEC_E_STORE_MISSING,
+		    "cannot open registry '%s': its search path names no schema that exists (name "
+		    "the registry's schema with options=-csearch_path=SCHEMA)",
+		    st->location);
 out:
 	return rc;
 }
@@ -297,7 +320,8 @@ const store_ops lsec_store__postgres_ops = {
 	.name = "postgres",
 	.ddl_id = "BIGSERIAL PRIMARY KEY",
 	.ddl_blob = "BYTEA",
-	.begin_sql = "BEGIN",
+	/* Each statement sees what committed before it: MAX(seq) read under the log lock is current. */
+	.begin_sql = "BEGIN ISOLATION LEVEL READ COMMITTED",
 	/*
 	 * Transaction-scoped: released by COMMIT or ROLLBACK, never leaked.
 	 * Advisory locks belong to the database, not the schema: keyed by the

@@ -191,6 +191,13 @@ static const char *const migrations[] = {
 	 " id @ID, sop TEXT NOT NULL, version TEXT NOT NULL, reason TEXT NOT NULL,"
 	 " change_id BIGINT NOT NULL, withdrawn_by TEXT NOT NULL, created TEXT NOT NULL,"
 	 " UNIQUE (sop, version));"),
+	/*
+	 * 16: no table changes. From here on PostgreSQL's log and migration
+	 * locks are keyed by the registry's schema; a program older than this
+	 * takes another key, so its appends would not queue behind these. It
+	 * refuses a registry whose schema is newer than it knows.
+	 */
+	("SELECT 1;"),
 };
 
 /* The migration that adds audit_leaves.action (its rows are filled after it runs). */

@@ -1,6 +1,7 @@
 #include "helpers/store_fixture.h"
 
 #include "linesec/audit.h"
+#include "store/store_int.h"
 
 #include <libpq-fe.h>
 #include <openssl/evp.h>
@@ -30,6 +31,18 @@ static void pg_run(const char *url, const char *sql)
 	}
 	PQclear(r);
 	PQfinish(c);
+}
+
+int lsec_test_lock_waiters(int64_t *n, lsec_store *st, lsec_err *err)
+{
+	*n = 0;
+	return lsec_store__query(st,
+				 "SELECT COUNT(*) FROM pg_locks w JOIN pg_locks h ON"
+				 " h.locktype = 'advisory' AND h.granted AND h.pid = pg_backend_pid()"
+				 " AND (w.database, w.classid, w.objid, w.objsubid) ="
+				 " (h.database, h.classid, h.objid, h.objsubid)"
+				 " WHERE w.locktype = 'advisory' AND NOT w.granted",
+				 NULL, 0, lsec_store__row_int, n, err);
 }
 
 static EVP_PKEY *test_key;
@@ -81,9 +94,16 @@ lsec_test_db *lsec_test_db_new(void)
 	char *sql = lsec_asprintf("CREATE SCHEMA %s", db->schema);
 	pg_run(url, sql);
 	lsec_free(sql);
-	db->location = lsec_asprintf("%s%coptions=-csearch_path%%3D%s", url,
-				     strchr(url, '?') ? '&' : '?', db->schema);
+	db->location = lsec_test_pg_location(db->schema);
 	return db;
+}
+
+char *lsec_test_pg_location(const char *search_path)
+{
+	const char *url = getenv("LSEC_TEST_PG_URL");
+	assert_non_null(url);
+	return lsec_asprintf("%s%coptions=-csearch_path%%3D%s", url, strchr(url, '?') ? '&' : '?',
+			     search_path);
 }
 
 void lsec_test_db_free(lsec_test_db *db)

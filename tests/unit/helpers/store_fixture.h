@@ -33,6 +33,19 @@ struct evp_pkey_st *lsec_test_station_key(void);
  */
 void lsec_test_attach_signer(lsec_store *st);
 
+/*
+ * PostgreSQL: *n = how many connections wait for an advisory lock st's
+ * connection holds (the log or migration lock, whatever its key). Safe
+ * off the test's thread: it asserts nothing.
+ */
+int lsec_test_lock_waiters(int64_t *n, lsec_store *st, lsec_err *err);
+
+/*
+ * A PostgreSQL location on LSEC_TEST_PG_URL's server with this search path
+ * (URL-encoded, e.g. "a%2Cb" for a,b), lsec_free'd by the caller.
+ */
+char *lsec_test_pg_location(const char *search_path);
+
 /* The backend the current group runs against. */
 extern lsec_test_backend lsec_test_current_backend;
 

@@ -25,15 +25,6 @@ typedef struct other {
 	bool deadlocked; /* one of its updates waited for the station: stop provoking */
 } other;
 
-static int row_count(void *ctx, const store_val *cols, size_t ncols, lsec_err *err)
-{
-	(void)err;
-	if (ncols > 0) {
-		*(int64_t *)ctx = cols[0].i;
-	}
-	return 0;
-}
-
 static void *other_main(void *arg)
 {
 	other *o = arg;
@@ -51,15 +42,7 @@ static void *other_main(void *arg)
 		int64_t waiting = 0;
 		for (int i = 0; rc == 0 && i < 50 && waiting == 0; i++) {
 			usleep(1000);
-			/* Waiters on the lock this connection holds (the store names its key). */
-			rc = lsec_store__query(
-				st,
-				"SELECT COUNT(*) FROM pg_locks w JOIN pg_locks h ON h.locktype = "
-				"'advisory' AND h.granted AND h.pid = pg_backend_pid() AND "
-				"(w.database, w.classid, w.objid, w.objsubid) = "
-				"(h.database, h.classid, h.objid, h.objsubid) "
-				"WHERE w.locktype = 'advisory' AND NOT w.granted",
-				NULL, 0, row_count, &waiting, &err);
+			rc = lsec_test_lock_waiters(&waiting, st, &err);
 		}
 		if (rc == 0 && waiting > 0) {
 			/* The station waits for the log inside a transaction: touch its units.

@@ -6,7 +6,7 @@
  * both succeed, each body's effect landing exactly once. On SQLite (BEGIN
  * IMMEDIATE: writers queue up front, no deadlock) the same bodies run one
  * after the other without a retry. Two registries in one database never
- * share a log lock.
+ * share a log lock, and a connection's lock never moves to another schema.
  */
 #include "helpers/store_fixture.h"
 
@@ -144,9 +144,10 @@ static void test_retry__duplicate_names_holder(void **state)
 	assert_int_equal(lsec_store_unit_get(&u, db->st, "SN-D", &err), 0);
 }
 
-/* A writer on its own connection: appends one leaf to location. */
+/* A writer on its own connection: appends count leaves (at least one) to location. */
 typedef struct appender {
 	const char *location;
+	unsigned count;
 	pthread_t thread;
 	atomic_bool done;
 	int rc;
@@ -162,17 +163,20 @@ static void *append_main(void *arg)
 		lsec_test_attach_signer(st);
 		lsec_audit_event ev = {.person = "operator", .station = LSEC_TEST_STATION,
 				       .action = "note", .outcome = "pass"};
-		a->rc = lsec_audit_append(NULL, st, &ev, &a->err);
+		for (unsigned i = 0; a->rc == 0 && (i == 0 || i < a->count); i++) {
+			a->rc = lsec_audit_append(NULL, st, &ev, &a->err);
+		}
 	}
 	lsec_store_close(st);
 	atomic_store(&a->done, true);
 	return NULL;
 }
 
-static void append_start(appender *a, const char *location)
+static void append_start(appender *a, const char *location, unsigned count)
 {
 	memset(a, 0, sizeof(*a));
 	a->location = location;
+	a->count = count;
 	a->err = (lsec_err)LSEC_ERR_INIT;
 	assert_int_equal(pthread_create(&a->thread, NULL, append_main, a), 0);
 }
@@ -193,6 +197,40 @@ static void append_join(appender *a)
 }
 
 /*
+ * The writer waits for the log lock that holder holds: PostgreSQL shows it
+ * waiting (within 20 s); on SQLite it is still busy 300 ms on.
+ */
+static void append_waits_for(appender *a, lsec_store *holder)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	int64_t waiting = 0;
+	bool pg = strcmp(lsec_store_backend(holder), "postgres") == 0;
+	if (!pg) {
+		usleep(300 * 1000);
+	}
+	for (int i = 0; pg && waiting == 0 && !atomic_load(&a->done) && i < 2000; i++) {
+		usleep(10 * 1000);
+		assert_lsec_ok(lsec_test_lock_waiters(&waiting, holder, &err), &err);
+	}
+	if (atomic_load(&a->done)) {
+		fail_msg("a writer on %s went through while its log lock was held", a->location);
+	}
+	assert_true(!pg || waiting > 0);
+}
+
+/* Holds st's log lock, as a station does between its leaf and its commit. */
+static void hold_log_lock(lsec_store_tx *tx, lsec_store *st)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	uint64_t seq = 0;
+	assert_lsec_ok(lsec_store_tx_begin(tx, st, &err), &err);
+	assert_lsec_ok(lsec_store_leaf_reserve(&seq, st, &err), &err);
+}
+
+/* A late thread writes here, not into a test's dead stack frame. */
+static appender writer;
+
+/*
  * Two registries in one database (two lines, or two tests in parallel on
  * one server) have a log lock each: a writer holding one's never makes the
  * other's wait, so neither can be drawn into the other's deadlocks. Within
@@ -206,25 +244,104 @@ static void test_retry__registries_do_not_share_a_log_lock(void **state)
 	lsec_store *ost = NULL;
 	assert_lsec_ok(lsec_store_create(&ost, other->location, &err), &err);
 	lsec_store_close(ost);
-	/* This registry's log lock is held, as by a station between its leaf and commit. */
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	uint64_t seq = 0;
-	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
-	assert_lsec_ok(lsec_store_leaf_reserve(&seq, db->st, &err), &err);
+	hold_log_lock(&tx, db->st);
 	/* The other registry's writer goes through meanwhile... */
-	appender a;
-	append_start(&a, other->location);
-	append_join(&a);
+	append_start(&writer, other->location, 1);
+	append_join(&writer);
 	/* ...and this registry's waits until the holder commits. */
-	append_start(&a, db->location);
-	usleep(300 * 1000);
-	assert_false(atomic_load(&a.done));
+	append_start(&writer, db->location, 1);
+	append_waits_for(&writer, db->st);
 	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
-	append_join(&a);
+	append_join(&writer);
 	uint64_t n = 0;
 	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
 	assert_int_equal(n, 1);
 	lsec_test_db_free(other);
+}
+
+/*
+ * PostgreSQL: a connection keeps the schema it opened on. One opened with
+ * a search path whose first schema does not exist yet uses the registry's;
+ * an insider then creates that schema. Its tables and its log lock stay the
+ * registry's: another station's writer still queues behind it (before, the
+ * key moved to the new schema and both appended at once).
+ */
+static void test_retry__schema_created_later_moves_no_lock(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	if (db->backend != LSEC_TEST_POSTGRES) {
+		skip();
+	}
+	char *decoy = lsec_asprintf("%s_decoy", db->schema);
+	char *path = lsec_asprintf("%s%%2C%s", decoy, db->schema);
+	char *url = lsec_test_pg_location(path);
+	lsec_free(path);
+	lsec_store *st = NULL;
+	assert_lsec_ok(lsec_store_open(&st, url, &err), &err);
+	char *sql = lsec_asprintf("CREATE SCHEMA %s", decoy);
+	assert_lsec_ok(db->st->ops->exec(db->st, sql, &err), &err);
+	lsec_free(sql);
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	hold_log_lock(&tx, st);
+	append_start(&writer, db->location, 1);
+	append_waits_for(&writer, st);
+	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
+	append_join(&writer);
+	lsec_store_close(st);
+	sql = lsec_asprintf("DROP SCHEMA %s", decoy);
+	assert_lsec_ok(db->st->ops->exec(db->st, sql, &err), &err);
+	lsec_free(sql);
+	lsec_free(decoy);
+	lsec_free(url);
+}
+
+/*
+ * PostgreSQL: a role or database whose default isolation is repeatable
+ * read (an insider's ALTER ROLE, or a DBA's habit) would give each append
+ * a snapshot from before the log lock was granted, and so a stale next
+ * sequence number that collides. Writers set their own level: four
+ * stations appending at once all land, each leaf once.
+ */
+static void test_retry__default_isolation_is_not_trusted(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	static appender w[4];
+	if (db->backend != LSEC_TEST_POSTGRES) {
+		skip();
+	}
+	char *url = lsec_asprintf("%s%%20-cdefault_transaction_isolation%%3Drepeatable%%5C%%20read",
+				  db->location);
+	for (int i = 0; i < 4; i++) {
+		append_start(&w[i], url, 25);
+	}
+	for (int i = 0; i < 4; i++) {
+		append_join(&w[i]);
+	}
+	uint64_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	assert_int_equal(n, 100);
+	lsec_free(url);
+}
+
+/* PostgreSQL: a search path naming no schema that exists is refused at open, by name. */
+static void test_retry__no_schema_refused_at_open(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	if (db->backend != LSEC_TEST_POSTGRES) {
+		skip();
+	}
+	char *path = lsec_asprintf("%s_none", db->schema);
+	char *url = lsec_test_pg_location(path);
+	lsec_free(path);
+	lsec_store *st = NULL;
+	assert_int_equal(lsec_store_open(&st, url, &err), LSEC_E_STORE_MISSING);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "names no schema that exists"));
+	lsec_free(url);
 }
 
 int main(void)
@@ -237,6 +354,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry__duplicate_names_holder,
 						lsec_test_db_setup, lsec_test_db_teardown),
 		cmocka_unit_test_setup_teardown(test_retry__registries_do_not_share_a_log_lock,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_retry__schema_created_later_moves_no_lock,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_retry__no_schema_refused_at_open,
+						lsec_test_db_setup, lsec_test_db_teardown),
+		cmocka_unit_test_setup_teardown(test_retry__default_isolation_is_not_trusted,
 						lsec_test_db_setup, lsec_test_db_teardown),
 	};
 	return lsec_test_run_backends("store_retry", tests, sizeof(tests) / sizeof(tests[0]));
