@@ -493,7 +493,12 @@ LSEC_API LSEC_MUST_USE int lsec_cred_label_write_mode(char **path_out, int *held
 						      const char *dir, const char *serial,
 						      const lsec_secret *pw, unsigned mode,
 						      lsec_err *err);
-/* Once printing is confirmed: overwrites the label file with zeros and removes it. */
+/*
+ * Once printing is confirmed: overwrites the label file with zeros and
+ * removes it (lsec_file_destroy_held). Anything under the name that is no
+ * regular file (a FIFO, a link) is refused at once and left as it is:
+ * LSEC_E_IO.
+ */
 LSEC_API LSEC_MUST_USE int lsec_cred_label_remove(const char *path, lsec_err *err);
 
 /* ==== recorded in the registry and the audit log ==========================

@@ -292,13 +292,26 @@ LSEC_API LSEC_MUST_USE int lsec_file_write_new(const char *path, const void *dat
 					       unsigned mode, lsec_err *err);
 /*
  * Publishes a new file (fails with LSEC_E_EXISTS if path exists) that a
- * reader polling the folder only ever sees complete: written and synced
- * under the hidden name ".<name>.part" beside it, then linked as path. The
- * file is held with a shared flock from its creation on; *fd_out (close it)
- * keeps holding it, so a sweep taking LOCK_EX | LOCK_NB leaves it alone.
+ * reader polling the folder only ever sees complete: written and synced as
+ * an unnamed file in the folder (O_TMPFILE), then linked as path; where the
+ * file system has no unnamed files, under the hidden name ".<name>.part"
+ * beside it. The file is held with a shared flock from its creation on;
+ * *fd_out (close it) keeps holding it, so a sweep taking LOCK_EX | LOCK_NB
+ * leaves it alone. On failure nothing of data stays under either name.
  */
 LSEC_API LSEC_MUST_USE int lsec_file_publish_held(int *fd_out, const char *path, const void *data,
 						  size_t len, unsigned mode, lsec_err *err);
+/* Whether path names (without following a link) the very file open as fd. */
+LSEC_API bool lsec_file_names_fd(const char *path, int fd);
+/*
+ * Destroys the regular file open (writable) as fd, which path named: when
+ * path still names that very file, it is overwritten with zeros through fd,
+ * synced and removed; when path names nothing or another file, the file was
+ * taken (moved or removed by a reader): *gone is set and nothing is touched,
+ * so a file planted under the name afterwards is never overwritten.
+ */
+LSEC_API LSEC_MUST_USE int lsec_file_destroy_held(bool *gone, int fd, const char *path,
+						  lsec_err *err);
 /* Creates a directory and its parents (mode for the ones created). */
 LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_err *err);
 /* SHA-256 of a byte string. */

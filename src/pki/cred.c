@@ -19,6 +19,7 @@
  */
 #include "pki_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -203,23 +204,14 @@ out:
 int lsec_cred_label_remove(const char *path, lsec_err *err)
 {
 	int rc = 0;
-	uint8_t zeros[512];
-	struct stat st;
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	memset(zeros, 0, sizeof(zeros));
-	LSEC_ENSURE(fd >= 0, LSEC_E_IO, "cannot open label '%s' to remove it", path);
-	LSEC_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), LSEC_E_IO,
-		    "cannot remove label '%s': not a regular file", path);
-	for (off_t done = 0; done < st.st_size;) {
-		size_t chunk = (size_t)(st.st_size - done) < sizeof(zeros)
-				       ? (size_t)(st.st_size - done)
-				       : sizeof(zeros);
-		ssize_t w = write(fd, zeros, chunk);
-		LSEC_ENSURE(w > 0, LSEC_E_IO, "cannot overwrite label '%s'", path);
-		done += w;
-	}
-	LSEC_ENSURE(fsync(fd) == 0, LSEC_E_IO, "cannot sync label '%s'", path);
-	LSEC_ENSURE(unlink(path) == 0, LSEC_E_IO, "cannot remove label '%s'", path);
+	bool gone = false;
+	/* Never waits on what the name holds (a FIFO), never follows a link. */
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	LSEC_ENSURE(fd >= 0, LSEC_E_IO, "cannot open label '%s' to remove it: %s", path,
+		    strerror(errno));
+	LSEC_TRY(lsec_file_destroy_held(&gone, fd, path, err));
+	LSEC_ENSURE(!gone, LSEC_E_IO, "cannot remove label '%s': it was moved while being removed",
+		    path);
 out:
 	if (fd >= 0) {
 		close(fd);

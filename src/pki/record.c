@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -421,6 +422,7 @@ static int cred_issue(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_
 {
 	int rc = 0;
 	lsec_secret *pw = NULL;
+	int label_fd = -1;
 	lsec_store_unit u;
 	uint8_t fp[32];
 	char fphex[65];
@@ -457,7 +459,7 @@ static int cred_issue(char **label_out, lsec_ca *ca, lsec_store *st, const lsec_
 				 LSEC_EV_CREDENTIAL_FP, fphex),
 		       err));
 	/* The label is the only place the password goes: written before the commit. */
-	LSEC_TRY(lsec_cred_label_write(&label, label_dir, u.serial, pw, err));
+	LSEC_TRY(lsec_cred_label_write_mode(&label, &label_fd, label_dir, u.serial, pw, 0600, err));
 	LSEC_TRY(lsec_store_tx_end(&tx, 0, err));
 	*label_out = label;
 	label = NULL;
@@ -465,10 +467,14 @@ out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	if (label != NULL) {
 		lsec_err ignored = LSEC_ERR_INIT;
-		if (lsec_cred_label_remove(label, &ignored) < 0) {
+		bool gone = false;
+		if (lsec_file_destroy_held(&gone, label_fd, label, &ignored) < 0) {
 			/* a 0600 file of a credential never recorded: useless to anyone */
 		}
 		lsec_free(label);
+	}
+	if (label_fd >= 0) {
+		close(label_fd);
 	}
 	lsec_wipe(fphex, sizeof(fphex));
 	lsec_wipe(fp, sizeof(fp));

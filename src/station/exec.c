@@ -922,13 +922,6 @@ static void run_release(lsec_station__run *r)
 	lsec_image_free(r->image);
 	lsec_cert_free(r->cert);
 	lsec_secret_free(r->credential);
-	if (r->label_path != NULL) {
-		lsec_err e = LSEC_ERR_INIT;
-		if (lsec_cred_label_remove(r->label_path, &e) < 0) {
-			/* best effort: the file is 0600 and named in the log of the run */
-		}
-	}
-	lsec_free(r->label_path);
 	json_decref(r->evidence);
 	lsec_sop_free((lsec_sop *)(uintptr_t)r->sop);
 	lsec_wipe(r->role_ok, sizeof(r->role_ok));

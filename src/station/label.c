@@ -26,29 +26,27 @@ static char *spool_dir(const lsec_station_config *c)
 				    : lsec_asprintf("%s/labels", c->line_dir);
 }
 
-static bool gone(const char *path)
-{
-	struct stat sb;
-	return lstat(path, &sb) != 0 && errno == ENOENT;
-}
-
 /*
- * Destroys a label file: overwritten with zeros and removed. A file already
- * gone was taken by the spooler: *taken is set, never an error.
+ * The spool folder may be written by the station's user and the printer
+ * daemon's group, never by everyone: whoever can remove a label from it can
+ * fake the printer's acceptance (a label gone is a label taken).
  */
-static int label_destroy(bool *taken, const char *path, lsec_err *err)
+static int spool_check(const char *dir, lsec_err *err)
 {
-	lsec_err e = LSEC_ERR_INIT;
-	*taken = false;
-	if (lsec_cred_label_remove(path, &e) == 0) {
-		return 0;
-	}
-	if (gone(path)) {
-		*taken = true;
-		return 0;
-	}
-	*err = e;
-	return e.code;
+	int rc = 0;
+	struct stat sb;
+	LSEC_ENSURE(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), LSEC_E_IO, "'%s' is not a folder",
+		    dir);
+	LSEC_ENSURE((sb.st_mode & S_IWOTH) == 0, LSEC_E_STATION_CONFIG,
+		    "the folder is writable by every user (mode %04o): anyone could remove a label "
+		    "and so fake the printer's acceptance; let only the station's user and the "
+		    "printer daemon's group write it (chmod o-w)",
+		    (unsigned)(sb.st_mode & 07777));
+	LSEC_ENSURE(sb.st_uid == geteuid() || sb.st_uid == 0, LSEC_E_STATION_CONFIG,
+		    "the folder belongs to user id %u, neither the station's (%u) nor root",
+		    (unsigned)sb.st_uid, (unsigned)geteuid());
+out:
+	return rc;
 }
 
 /*
@@ -67,6 +65,7 @@ static int label_deliver(char **path_out, int *lock_fd, lsec_station__run *r, ls
 	*lock_fd = -1;
 	LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_mkdir_p(dir, 0750, err));
+	LSEC_TRY(spool_check(dir, err));
 	LSEC_TRY(lsec_cred_label_write_mode(path_out, lock_fd, dir, r->serial, r->credential, 0640,
 					    err));
 out:
@@ -82,14 +81,17 @@ out:
 	return rc;
 }
 
-/* Waits up to seconds for the spooler to take path; *ms: how long it took. */
-static bool label_wait(const char *path, unsigned seconds, uint64_t *ms)
+/*
+ * Waits up to seconds for the spooler to take the label held as fd: path no
+ * longer names it (removed, or moved away). *ms: how long it took.
+ */
+static bool label_wait(int fd, const char *path, unsigned seconds, uint64_t *ms)
 {
 	uint64_t start = lsec_time_mono_ms(), limit = (uint64_t)seconds * 1000u;
 	struct timespec ts = {0, POLL_MS * 1000000L};
 	for (;;) {
 		*ms = lsec_time_mono_ms() - start;
-		if (gone(path)) {
+		if (!lsec_file_names_fd(path, fd)) {
 			return true;
 		}
 		if (*ms >= limit) {
@@ -135,29 +137,21 @@ int lsec_station__label_credential(lsec_station__run *r, lsec_err *err)
 	const lsec_station_config *c = r->st->cfg;
 	unsigned secs = c->label_accept_seconds != 0 ? c->label_accept_seconds
 						     : LSEC_LINE_LABEL_ACCEPT_SECONDS;
-	int lock_fd = -1;
+	char *path = NULL;
+	int fd = -1;
 	uint64_t ms = 0;
 	bool taken = false;
 	char at[32];
-	if (r->label_path != NULL) {
-		lsec_err ignored = LSEC_ERR_INIT;
-		if (lsec_cred_label_remove(r->label_path, &ignored) < 0) {
-			/* The delivery below refuses to replace it and says so. */
-		}
-		lsec_free(r->label_path);
-		r->label_path = NULL;
-	}
-	LSEC_TRY(label_deliver(&r->label_path, &lock_fd, r, err));
-	taken = label_wait(r->label_path, secs, &ms);
+	LSEC_TRY(label_deliver(&path, &fd, r, err));
+	taken = label_wait(fd, path, secs, &ms);
 	if (!taken) {
-		LSEC_TRY(label_destroy(&taken, r->label_path, err));
+		/* Through the held file: whatever the name holds by now is never touched. */
+		LSEC_TRY(lsec_file_destroy_held(&taken, fd, path, err));
 	}
 	LSEC_ENSURE(taken, LSEC_E_STATION_NOT_CONFIRMED,
 		    "the identity label of unit '%s' was not taken by the label printer from '%s' "
 		    "within %u s (labels.accept_seconds): the file was overwritten and removed",
-		    r->serial, r->label_path, secs);
-	lsec_free(r->label_path);
-	r->label_path = NULL;
+		    r->serial, path, secs);
 	lsec_time_utc(at);
 	LSEC_TRY(lsec_station__ev_str(r, "label-accepted", "spooler-took-file", err));
 	LSEC_TRY(lsec_station__ev_str(r, "label-accepted-at", at, err));
@@ -166,9 +160,10 @@ int lsec_station__label_credential(lsec_station__run *r, lsec_err *err)
 		LSEC_TRY(label_scan(r, err));
 	}
 out:
-	if (lock_fd >= 0) {
-		close(lock_fd);
+	if (fd >= 0) {
+		close(fd);
 	}
+	lsec_free(path);
 	return rc;
 }
 
@@ -202,7 +197,14 @@ out:
 	return rc;
 }
 
-/* Sweeps one leftover label file (locked by nobody) and records it. */
+/*
+ * Sweeps one leftover label: a regular file of the station's user, named
+ * after a unit the log shows with a credential no accepted label carried,
+ * that nobody holds. Anything else under a label's name (a FIFO, a link, a
+ * file of another user, a name that is no unit of this log) is left alone
+ * and never waited on: it holds no credential of this line, and nothing is
+ * recorded of it.
+ */
 static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_err *err)
 {
 	int rc = 0;
@@ -210,7 +212,8 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	size_t n = strlen(name);
 	char *path = NULL;
 	int fd = -1;
-	bool orphan = false, taken = false;
+	bool orphan = false, gone = false;
+	struct stat sb;
 	json_t *ev = NULL;
 	lsec_audit_event e;
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
@@ -227,18 +230,16 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	if (lsec_ident_check(serial, "unit serial", &ignored) != 0) {
 		goto out;
 	}
-	/* A part file nobody holds is a leftover whatever the log says: its run is gone. */
-	if (!part) {
-		LSEC_TRY(label_orphaned(&orphan, st->store, serial, err));
-		if (!orphan) {
-			goto out;
-		}
+	LSEC_TRY(label_orphaned(&orphan, st->store, serial, err));
+	if (!orphan) {
+		goto out;
 	}
 	LSEC_ENSURE((path = lsec_asprintf("%s/%s", dir, name)) != NULL, LSEC_E_NOMEM,
 		    "out of memory");
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		goto out; /* gone, or a live run still waits for its printer */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		goto out; /* gone, not a label this station wrote, or a live run still waits */
 	}
 	ev = json_pack("{s:s,s:s}", "file", name, "reason",
 		       "a label of a credential with no accepted label, left by an interrupted "
@@ -254,11 +255,11 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	/* The leaf and the destruction: one transaction (a file left stays to be swept). */
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_audit_record(NULL, st->store, &e, err));
-	LSEC_TRY(label_destroy(&taken, path, err));
-	LSEC_ENSURE(!taken, LSEC_E_STATE, "the label file '%s' went while it was swept", path);
+	LSEC_TRY(lsec_file_destroy_held(&gone, fd, path, err));
+	LSEC_ENSURE(!gone, LSEC_E_STATE, "the label file '%s' went while it was swept", path);
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
-	if (taken && rc == LSEC_E_STATE) {
+	if (gone && rc == LSEC_E_STATE) {
 		rc = 0; /* gone meanwhile: nothing left to sweep, nothing recorded */
 	}
 	if (fd >= 0) {

@@ -159,7 +159,6 @@ typedef struct lsec_station__run {
 	lsec_secret *credential; /* between credential.generate and the device write */
 	char cred_fp_hex[65];
 	bool cred_delivered; /* an interrupted run delivered the credential */
-	char *label_path;
 	/* Evidence of the current step (a JSON object; the action fills it). */
 	struct json_t *evidence;
 	/* Registry changes the action asks for, made in the outcome transaction. */

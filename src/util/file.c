@@ -129,23 +129,109 @@ out:
 	return rc;
 }
 
-/* Overwrites the open file fd (of len bytes) with zeros; best effort. */
-static void zero_fd(int fd, size_t len)
+/* Overwrites the open file fd with zeros from its start to its size, and syncs it. */
+static int zero_fd(int fd, const char *path, lsec_err *err)
 {
+	int rc = 0;
 	uint8_t zeros[512];
+	struct stat st;
 	memset(zeros, 0, sizeof(zeros));
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		return;
-	}
-	while (len > 0) {
-		size_t chunk = len < sizeof(zeros) ? len : sizeof(zeros);
-		ssize_t n = write(fd, zeros, chunk);
-		if (n <= 0) {
-			return;
+	LSEC_ENSURE(fstat(fd, &st) == 0, LSEC_E_IO, "cannot read the size of '%s': %s", path,
+		    strerror(errno));
+	for (off_t done = 0; done < st.st_size;) {
+		size_t chunk = (size_t)(st.st_size - done) < sizeof(zeros)
+				       ? (size_t)(st.st_size - done)
+				       : sizeof(zeros);
+		ssize_t n = pwrite(fd, zeros, chunk, done);
+		if (n < 0 && errno == EINTR) {
+			continue;
 		}
-		len -= (size_t)n;
+		LSEC_ENSURE(n > 0, LSEC_E_IO, "cannot overwrite '%s': %s", path, strerror(errno));
+		done += n;
 	}
-	(void)fsync(fd);
+	LSEC_ENSURE(fsync(fd) == 0, LSEC_E_IO, "cannot sync '%s': %s", path, strerror(errno));
+out:
+	return rc;
+}
+
+bool lsec_file_names_fd(const char *path, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+int lsec_file_destroy_held(bool *gone, int fd, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	struct stat st;
+	*gone = false;
+	LSEC_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), LSEC_E_IO,
+		    "cannot destroy '%s': not a regular file", path);
+	if (!lsec_file_names_fd(path, fd)) {
+		*gone = true; /* taken (moved or removed): what path names now is not ours */
+		goto out;
+	}
+	LSEC_TRY(zero_fd(fd, path, err));
+	LSEC_ENSURE(unlink(path) == 0 || errno == ENOENT, LSEC_E_IO, "cannot remove '%s': %s", path,
+		    strerror(errno));
+	LSEC_TRY(sync_parent(path, err));
+out:
+	return rc;
+}
+
+/*
+ * An unnamed file in path's folder (O_TMPFILE), or, where the file system
+ * has none, the hidden ".<name>.part" beside path (*part_out names it).
+ */
+static int open_unnamed(int *fd_out, char **part_out, const char *path, unsigned mode,
+			lsec_err *err)
+{
+	int rc = 0;
+	char *copy = lsec_strdup(path), *slash;
+	const char *dir = ".", *name;
+	*fd_out = -1;
+	*part_out = NULL;
+	LSEC_ENSURE(copy != NULL, LSEC_E_NOMEM, "out of memory");
+	slash = strrchr(copy, '/');
+	name = copy;
+	if (slash != NULL) {
+		*slash = '\0';
+		dir = copy[0] != '\0' ? copy : "/";
+		name = slash + 1;
+	}
+	*fd_out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+	if (*fd_out >= 0) {
+		goto out;
+	}
+	LSEC_ENSURE(errno == EOPNOTSUPP || errno == EISDIR, LSEC_E_IO,
+		    "cannot create a file in folder '%s': %s", dir, strerror(errno));
+	LSEC_ENSURE((*part_out = lsec_asprintf("%s/.%s.part", dir, name)) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	*fd_out = open(*part_out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	LSEC_ENSURE(*fd_out >= 0, errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO,
+		    "cannot create '%s': %s", *part_out, strerror(errno));
+out:
+	if (rc < 0) {
+		lsec_free(*part_out);
+		*part_out = NULL;
+	}
+	lsec_free(copy);
+	return rc;
+}
+
+/* Gives the unnamed file fd (or part) the name path; never replaces one. */
+static int link_unnamed(int fd, const char *part, const char *path, lsec_err *err)
+{
+	int rc = 0;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	LSEC_ENSURE(part != NULL ? link(part, path) == 0
+				 : linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0,
+		    errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO, "cannot create '%s': %s", path,
+		    strerror(errno));
+out:
+	return rc;
 }
 
 int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size_t len,
@@ -153,44 +239,38 @@ int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size
 {
 	int rc = 0;
 	int fd = -1;
-	char *copy = lsec_strdup(path), *part = NULL, *slash;
+	char *part = NULL;
 	bool linked = false;
 	*fd_out = -1;
-	LSEC_ENSURE(copy != NULL, LSEC_E_NOMEM, "out of memory");
-	slash = strrchr(copy, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		part = lsec_asprintf("%s/.%s.part", copy, slash + 1);
-	} else {
-		part = lsec_asprintf(".%s.part", copy);
-	}
-	LSEC_ENSURE(part != NULL, LSEC_E_NOMEM, "out of memory");
-	fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
-	LSEC_ENSURE(fd >= 0, errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO, "cannot create '%s': %s",
-		    part, strerror(errno));
+	LSEC_TRY(open_unnamed(&fd, &part, path, mode, err));
 	/* Held from the start: a sweep (LOCK_EX | LOCK_NB) leaves a held file alone. */
 	LSEC_ENSURE(flock(fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO,
-		    "cannot hold '%s': another process locked it as it was created", part);
-	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", part,
+		    "cannot hold the new '%s': another process locked it as it was created", path);
+	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", path,
 		    strerror(errno));
-	LSEC_TRY(write_all(fd, data, len, part, err));
-	LSEC_ENSURE(link(part, path) == 0, errno == EEXIST ? LSEC_E_EXISTS : LSEC_E_IO,
-		    "cannot create '%s': %s", path, strerror(errno));
+	LSEC_TRY(write_all(fd, data, len, path, err));
+	LSEC_TRY(link_unnamed(fd, part, path, err));
 	linked = true;
-	LSEC_ENSURE(unlink(part) == 0, LSEC_E_IO, "cannot remove '%s': %s", part, strerror(errno));
+	LSEC_ENSURE(part == NULL || unlink(part) == 0, LSEC_E_IO, "cannot remove '%s': %s", part,
+		    strerror(errno));
 	LSEC_TRY(sync_parent(path, err));
 	*fd_out = fd;
 	fd = -1;
 out:
 	if (fd >= 0) {
-		if (!linked) {
-			zero_fd(fd, len); /* the reader never saw it: nothing of it stays */
+		/* Failed: nothing of it stays, under either name, for a reader to find. */
+		lsec_err ignored = LSEC_ERR_INIT;
+		bool gone = false;
+		if ((linked ? lsec_file_destroy_held(&gone, fd, path, &ignored)
+			    : zero_fd(fd, path, &ignored)) < 0) {
+			/* best effort: the error reported is the first one */
+		}
+		if (part != NULL) {
 			(void)unlink(part);
 		}
 		close(fd);
 	}
 	lsec_free(part);
-	lsec_free(copy);
 	return rc;
 }
 

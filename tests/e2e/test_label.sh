@@ -12,7 +12,9 @@
 #   - a label file left by a killed run (the password in clear) is swept at
 #     the next run: zeroed, removed, recorded, and its unit stays unshipped;
 #     so is the hidden part file of a run killed while writing one, unless a
-#     live run still holds it.
+#     live run still holds it; what is no such label (a FIFO, another user's
+#     file, a file named after no unit of the log) is left alone, unrecorded;
+#   - a spool folder every user may write is refused.
 # On SQLite and PostgreSQL.
 : "${LINESEC:?}" "${LSEC_SOURCE_DIR:?}"
 # shellcheck source=testlib.sh
@@ -98,6 +100,37 @@ suite() {
 	check "$label: each destruction is recorded (two label.sweep leaves of unit-005)" \
 		"[ \"\$(leaves label.sweep unit-005)\" = 2 ]"
 	check "$label: unit-005 is not shipped" "[ \"\$(state unit-005)\" != shipped ]"
+
+	# What stands in the spool under a label's name and is no label this station left is
+	# never waited on, overwritten or recorded: a FIFO under the name of unit-002 (whose
+	# credential no label carried), another user's part file, files of no unit of this log.
+	mkfifo line/spool/unit-002.label
+	printf 'serial: unit-002\nnot a label of this station\n' >line/spool/.unit-002.label.part
+	chown 65534 line/spool/.unit-002.label.part
+	printf 'x\n' >line/spool/ghost-1.label
+	printf 'x\n' >line/spool/.ghost-2.label.part
+	expect 9 "$label: a run starts with those in the spool (and no printer)" \
+		timeout 60 "$L" build --as olga --batch --device sim:fleet/unit-007.sim
+	has "was not taken by the label printer" err.txt "$label: ...and fails only for want of a printer"
+	check "$label: the FIFO, the other user's file and the files of no unit are all still there" \
+		"[ -p line/spool/unit-002.label ] && [ -s line/spool/.unit-002.label.part ] && [ -s line/spool/ghost-1.label ] && [ -s line/spool/.ghost-2.label.part ]"
+	check "$label: nothing of them was recorded" \
+		"[ \"\$(leaves label.sweep unit-002)\" = 0 ] && [ \"\$(sql \"SELECT count(*) FROM audit_leaves WHERE unit LIKE 'ghost-%'\")\" = 0 ]"
+	rm -f line/spool/unit-002.label line/spool/.unit-002.label.part line/spool/ghost-1.label \
+		line/spool/.ghost-2.label.part
+
+	# Whoever can remove a label can fake the printer's acceptance: a spool folder every
+	# user may write is refused, and nothing is delivered there.
+	chmod 0777 line/spool
+	printer line/spool printed
+	expect 9 "$label: a spool folder every user may write is refused" \
+		"$L" build --as olga --batch --device sim:fleet/unit-008.sim
+	stop_printers
+	has "'$PWD/line/spool'" err.txt "$label: ...naming the folder"
+	has "writable by every user (mode 0777)" err.txt "$label: ...and why"
+	check "$label: unit-008 is not shipped and no label of it was printed" \
+		"[ \"\$(state unit-008)\" != shipped ] && [ ! -e printed/unit-008.label ]"
+	chmod 0750 line/spool
 	expect 0 "$label: the audit log verifies" "$L" audit verify
 }
 run_on_sqlite suite sqlite

@@ -136,6 +136,21 @@ static void test_pki_cred__label_file(void **state)
 	assert_lsec_ok(lsec_cred_label_remove(path, &err), &err);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_lsec_code(lsec_cred_label_remove(path, &err), LSEC_E_IO, &err);
+	/*
+	 * What stands under a label's name and is no label is refused at once and
+	 * left as it is: a FIFO (never waited on), a link (never followed).
+	 */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_lsec_code(lsec_cred_label_remove(path, &err), LSEC_E_IO, &err);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(unlink(path), 0);
+	char *target = lsec_test_path(dir, "kept");
+	assert_lsec_ok(lsec_file_write_new(target, "kept", 4, 0600, &err), &err);
+	assert_int_equal(symlink(target, path), 0);
+	assert_lsec_code(lsec_cred_label_remove(path, &err), LSEC_E_IO, &err);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	lsec_free(target);
 	/* A serial that would escape the folder is refused. */
 	assert_lsec_code(lsec_cred_label_write(&again, dir, "../x", pw, &err), LSEC_E_USAGE, &err);
 	assert_null(again);

@@ -1,6 +1,7 @@
 /* Secrets, files, JSON and errors. */
 #include "helpers/testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -96,6 +97,79 @@ static void test_util_file__publish_held_appears_whole_and_held(void **state)
 	assert_int_equal(st.st_size, 11);
 	assert_int_not_equal(stat(part, &st), 0);
 	lsec_free(part);
+	lsec_free(p);
+	lsec_test_rmtree(dir);
+}
+
+/* The bytes of the file open as fd, from its start. */
+static size_t read_fd(char *buf, size_t cap, int fd)
+{
+	ssize_t n = pread(fd, buf, cap, 0);
+	assert_true(n >= 0);
+	return (size_t)n;
+}
+
+/*
+ * Destroying a held file overwrites the very file it published (a reader
+ * holding it open sees zeros) and removes its name; when the name was taken
+ * (moved away) and something else now stands under it, neither the taken
+ * file nor the planted one is touched.
+ */
+static void test_util_file__destroy_held_touches_only_its_file(void **state)
+{
+	(void)state;
+	lsec_err err = LSEC_ERR_INIT;
+	char *dir = lsec_test_tmpdir();
+	char *p = lsec_test_path(dir, "u1.label");
+	char *taken = lsec_test_path(dir, "printing-u1");
+	char buf[64];
+	int fd = -1, peek;
+	bool gone = true;
+	DIR *d;
+	struct dirent *de;
+	size_t entries = 0;
+	assert_lsec_ok(lsec_file_publish_held(&fd, p, "serial: u1\n", 11, 0640, &err), &err);
+	/* Written unnamed, then linked: the folder holds the label and nothing else. */
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		entries += de->d_name[0] != '.';
+		assert_true(strstr(de->d_name, ".part") == NULL);
+	}
+	closedir(d);
+	assert_int_equal(entries, 1);
+	assert_true(lsec_file_names_fd(p, fd));
+	peek = open(p, O_RDONLY);
+	assert_true(peek >= 0);
+	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, &err), &err);
+	assert_false(gone);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(read_fd(buf, sizeof(buf), peek), 11);
+	for (size_t i = 0; i < 11; i++) {
+		assert_int_equal(buf[i], 0);
+	}
+	close(peek);
+	close(fd);
+
+	/* Taken by the spooler (moved away), then a file planted under the name. */
+	assert_lsec_ok(lsec_file_publish_held(&fd, p, "serial: u1\n", 11, 0640, &err), &err);
+	assert_int_equal(rename(p, taken), 0);
+	assert_lsec_ok(lsec_file_write_new(p, "planted", 7, 0600, &err), &err);
+	assert_false(lsec_file_names_fd(p, fd));
+	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, &err), &err);
+	assert_true(gone);
+	peek = open(p, O_RDONLY);
+	assert_true(peek >= 0);
+	assert_int_equal(read_fd(buf, sizeof(buf), peek), 7);
+	assert_memory_equal(buf, "planted", 7);
+	close(peek);
+	peek = open(taken, O_RDONLY);
+	assert_true(peek >= 0);
+	assert_int_equal(read_fd(buf, sizeof(buf), peek), 11);
+	assert_memory_equal(buf, "serial: u1\n", 11);
+	close(peek);
+	close(fd);
+	lsec_free(taken);
 	lsec_free(p);
 	lsec_test_rmtree(dir);
 }
@@ -209,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_util_secret__equal_and_free),
 		cmocka_unit_test(test_util_file__atomic_write_mode_and_replace),
 		cmocka_unit_test(test_util_file__publish_held_appears_whole_and_held),
+		cmocka_unit_test(test_util_file__destroy_held_touches_only_its_file),
 		cmocka_unit_test(test_util_json__canonical_sorted_compact),
 		cmocka_unit_test(test_util_json__set_and_append_take_ownership),
 		cmocka_unit_test(test_util_err__categories_and_names),
