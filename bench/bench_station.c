@@ -26,7 +26,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,34 @@ typedef struct bench_line {
 	lsec_secret *pass;
 	lsec_station_product product;
 	lsec_station_config cfg;
+	/* The label printer: takes every identity label from <dir>/labels as it appears. */
+	pthread_t printer;
+	atomic_bool printer_stop;
 } bench_line;
+
+static void *printer_main(void *arg)
+{
+	bench_line *b = arg;
+	char spool[300];
+	snprintf(spool, sizeof(spool), "%s/labels", b->dir);
+	while (!atomic_load(&b->printer_stop)) {
+		DIR *d = opendir(spool);
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			size_t n = strlen(de->d_name);
+			if (n > 6 && de->d_name[0] != '.' && strcmp(de->d_name + n - 6, ".label") == 0) {
+				char path[600];
+				snprintf(path, sizeof(path), "%s/%s", spool, de->d_name);
+				(void)unlink(path);
+			}
+		}
+		if (d != NULL) {
+			closedir(d);
+		}
+		usleep(500);
+	}
+	return NULL;
+}
 
 /* A line in a scratch folder: people, CA, keys, approved SOPs and release. */
 static void line_new_at(bench_line *b, const char *tag, const char *registry)
@@ -150,6 +179,7 @@ static void line_new_at(bench_line *b, const char *tag, const char *registry)
 	}
 	OK(lsec_line_anchor_create(b->dir, st, &err), "anchor");
 	lsec_actor sup = {"sup", "st1"}, s1 = {"sec1", "st1"}, s2 = {"sec2", "st1"};
+	lsec_actor op = {"op", "st1"};
 	for (size_t i = 0; i < lsec_station_default_sop_count(); i++) {
 		const char *name = NULL;
 		const uint8_t *data = NULL;
@@ -159,6 +189,8 @@ static void line_new_at(bench_line *b, const char *tag, const char *registry)
 		OK(lsec_sop_submit(&sop, st, &sup, LSEC_ROLE_SUPERVISOR, data, len, name, &err), "sop submit");
 		OK(lsec_sop_approve(st, &s1, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 1, &err), "sop approve");
 		OK(lsec_sop_approve(st, &s2, LSEC_ROLE_SECURITY_OFFICER, lsec_sop_name(sop), 1, &err), "sop approve");
+		/* The operator has read each approved version, as a station requires. */
+		OK(lsec_sop_acknowledge(NULL, st, &op, lsec_sop_name(sop), 1, NULL, &err), "sop ack");
 		lsec_sop_free(sop);
 	}
 	lsec_store_close(st);
@@ -214,6 +246,10 @@ static void line_new_at(bench_line *b, const char *tag, const char *registry)
 	lsec_station_close(st2);
 	lsec_buf_release(&pem);
 	lsec_buf_release(&img);
+	atomic_init(&b->printer_stop, false);
+	if (pthread_create(&b->printer, NULL, printer_main, b) != 0) {
+		die("printer thread", NULL);
+	}
 }
 
 /* A line on a SQLite registry in its folder. */
@@ -225,6 +261,8 @@ static void line_new(bench_line *b, const char *tag)
 static void line_free(bench_line *b)
 {
 	char cmd[400];
+	atomic_store(&b->printer_stop, true);
+	pthread_join(b->printer, NULL);
 	lsec_secret_free(b->pass);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b->dir);
 	if (system(cmd) != 0) {
@@ -911,7 +949,9 @@ int main(int argc, char **argv)
 				grown.leaf_bytes = after.leaf_bytes;
 			}
 			if (shipped != (long)n) {
+				/* A rate of units that did not ship measures nothing. */
 				fprintf(stderr, "bench_station: %ld of %u units shipped\n", shipped, n);
+				exit(1);
 			}
 			lsec_station_uris_free(uris, n);
 			if (r == 0 && sockets == 1) {

@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <jansson.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -57,13 +59,12 @@ out:
  * waits on a lock, so no run holding the registry can stall a sweep that
  * waits for the registry (or the reverse).
  */
-static int label_deliver(char **path_out, int *lock_fd, lsec_station__run *r, lsec_err *err)
+static int label_deliver(char **path_out, int *lock_fd, const char *dir, lsec_station__run *r,
+			 lsec_err *err)
 {
 	int rc = 0;
-	char *dir = spool_dir(r->st->cfg);
 	*path_out = NULL;
 	*lock_fd = -1;
-	LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
 	LSEC_TRY(lsec_mkdir_p(dir, 0750, err));
 	LSEC_TRY(spool_check(dir, err));
 	LSEC_TRY(lsec_cred_label_write_mode(path_out, lock_fd, dir, r->serial, r->credential, 0640,
@@ -75,30 +76,48 @@ out:
 		lsec_err_set(err, rc, __FILE__, __LINE__,
 			     "the identity label of unit '%s' could not be delivered to the label "
 			     "printer's folder '%s': %s",
-			     r->serial, dir != NULL ? dir : "(none)", inner);
+			     r->serial, dir, inner);
 	}
-	lsec_free(dir);
 	return rc;
 }
 
 /*
  * Waits up to seconds for the spooler to take the label held as fd: path no
- * longer names it (removed, or moved away). *ms: how long it took.
+ * longer names it (removed, or moved away). Woken by the folder's change
+ * (inotify) the moment the spooler takes it, and looking every POLL_MS
+ * anyway: a spooler on another machine (a network folder) is seen by no
+ * local notification. *ms: how long it took.
  */
-static bool label_wait(int fd, const char *path, unsigned seconds, uint64_t *ms)
+static bool label_wait(int fd, const char *dir, const char *path, unsigned seconds,
+		       uint64_t *ms)
 {
 	uint64_t start = lsec_time_mono_ms(), limit = (uint64_t)seconds * 1000u;
-	struct timespec ts = {0, POLL_MS * 1000000L};
+	struct pollfd pfd = {inotify_init1(IN_NONBLOCK | IN_CLOEXEC), POLLIN, 0};
+	bool taken = false;
+	if (pfd.fd >= 0 && inotify_add_watch(pfd.fd, dir, IN_DELETE | IN_MOVED_FROM) < 0) {
+		close(pfd.fd);
+		pfd.fd = -1; /* poll() then only sleeps */
+	}
 	for (;;) {
+		char events[4096];
 		*ms = lsec_time_mono_ms() - start;
 		if (!lsec_file_names_fd(path, fd)) {
-			return true;
+			taken = true;
+			break;
 		}
 		if (*ms >= limit) {
-			return false;
+			break;
 		}
-		nanosleep(&ts, NULL);
+		if (poll(&pfd, 1, (int)(limit - *ms < POLL_MS ? limit - *ms : POLL_MS)) > 0) {
+			while (read(pfd.fd, events, sizeof(events)) > 0) {
+				/* drained: whatever changed, the name is looked at again */
+			}
+		}
 	}
+	if (pfd.fd >= 0) {
+		close(pfd.fd);
+	}
+	return taken;
 }
 
 /* Not batch: the operator scans the serial printed on the label; it must be the unit's. */
@@ -137,13 +156,14 @@ int lsec_station__label_credential(lsec_station__run *r, lsec_err *err)
 	const lsec_station_config *c = r->st->cfg;
 	unsigned secs = c->label_accept_seconds != 0 ? c->label_accept_seconds
 						     : LSEC_LINE_LABEL_ACCEPT_SECONDS;
-	char *path = NULL;
+	char *dir = spool_dir(c), *path = NULL;
 	int fd = -1;
 	uint64_t ms = 0;
 	bool taken = false;
 	char at[32];
-	LSEC_TRY(label_deliver(&path, &fd, r, err));
-	taken = label_wait(fd, path, secs, &ms);
+	LSEC_ENSURE(dir != NULL, LSEC_E_NOMEM, "out of memory");
+	LSEC_TRY(label_deliver(&path, &fd, dir, r, err));
+	taken = label_wait(fd, dir, path, secs, &ms);
 	if (!taken) {
 		/* Through the held file: whatever the name holds by now is never touched. */
 		LSEC_TRY(lsec_file_destroy_held(&taken, fd, path, err));
@@ -164,6 +184,7 @@ out:
 		close(fd);
 	}
 	lsec_free(path);
+	lsec_free(dir);
 	return rc;
 }
 
