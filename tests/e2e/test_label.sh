@@ -86,8 +86,11 @@ suite() {
 	# part file (held with a shared lock, here by flock(1)) is never swept.
 	cp line/spool/unit-005.label line/spool/.unit-005.label.part
 	cp line/spool/unit-005.label line/spool/.unit-007.label.part
-	flock -s line/spool/.unit-007.label.part sleep 120 &
+	# The lock's holder is the sleep itself (fd 9), so killing it frees the lock and
+	# leaves no process holding the test's output open.
+	(flock -s 9 && exec sleep 120) 9<line/spool/.unit-007.label.part >/dev/null 2>&1 &
 	holder=$!
+	while flock -n -x line/spool/.unit-007.label.part true; do sleep 0.05; done
 	labels_yaml 2
 	expect 9 "$label: the next run (no printer) starts with a sweep" \
 		"$L" build --as olga --batch --device sim:fleet/unit-006.sim
