@@ -73,28 +73,25 @@ const char *lsec_web__query(const lsec_web__request *r, const char *name)
 	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* The request's route: session, role and CSRF checked before its function runs. */
-static enum MHD_Result dispatch(lsec_web__server *srv, struct MHD_Connection *c,
-				const char *method, const char *url, const web_request *req)
+/*
+ * The request's route: session, role and CSRF checked before its function
+ * runs. r is the request dispatch set up; its parsed form is wiped there.
+ */
+static enum MHD_Result route(lsec_web__request *r, struct MHD_Connection *c, const char *method,
+			     const char *url, const web_request *req)
 {
-	lsec_web__request r;
 	lsec_err err = LSEC_ERR_INIT;
-	enum MHD_Result ret;
-	memset(&r, 0, sizeof(r));
-	r.srv = srv;
-	r.c = c;
-	r.method = method;
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/style.css") == 0) { /* lint:ok */
 		return lsec_web__send_buf(c, 200, "text/css; charset=utf-8", lsec_web__style_css,
 					  strlen(lsec_web__style_css), NULL, NULL);
 	}
-	const lsec_web__route *rt = route_find(method, url, &r.tail);
+	const lsec_web__route *rt = route_find(method, url, &r->tail);
 	if (rt == NULL) {
 		return lsec_web__send_message(c, 404, "Not found", "there is no such page");
 	}
 	const char *cookie_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
 	if (cookie_header != NULL &&
-	    lsec_web_cookie_parse(&r.cookies, cookie_header, strlen(cookie_header), &err) < 0) {
+	    lsec_web_cookie_parse(&r->cookies, cookie_header, strlen(cookie_header), &err) < 0) {
 		return lsec_web__send_message(c, 400, "Bad request", err.msg);
 	}
 	if (strcmp(method, "POST") == 0) { /* lint:ok */
@@ -104,23 +101,23 @@ static enum MHD_Result dispatch(lsec_web__server *srv, struct MHD_Connection *c,
 			return lsec_web__send_message(c, 415, "Bad request",
 					    "a form is sent as application/x-www-form-urlencoded");
 		}
-		if (lsec_web_form_parse(&r.form, req->body, req->len, &err) < 0) {
+		if (lsec_web_form_parse(&r->form, req->body, req->len, &err) < 0) {
 			return lsec_web__send_message(c, 400, "Bad request", err.msg);
 		}
 	}
 	if (rt->roles != 0) {
-		r.session = lsec_web__session_find(srv, &r.cookies);
-		if (r.session == NULL) {
+		r->session = lsec_web__session_find(r->srv, &r->cookies);
+		if (r->session == NULL) {
 			return lsec_web__send_message(c, 401, "Log in first",
 					    "this page needs a session: log in");
 		}
 		/* The line decides: session expiry, idle time, person enabled, role. */
-		int got = lsec_line_authorize(&r.who, srv->line, r.session->name, rt->roles,
+		int got = lsec_line_authorize(&r->who, r->srv->line, r->session->name, rt->roles,
 					      rt->action, &err);
 		/* The web session is the station session its login opened, not any of
 		 * its person's: a later login at the station (or elsewhere) ends it. */
-		if (r.who.session_seq != 0 && r.who.session_seq != r.session->session_seq) {
-			lsec_web__session_drop(r.session);
+		if (r->who.session_seq != 0 && r->who.session_seq != r->session->session_seq) {
+			lsec_web__session_drop(r->session);
 			return lsec_web__send_message(
 			    c, 403, "Refused",
 			    "the station session this web login opened has ended (its person logged "
@@ -129,22 +126,35 @@ static enum MHD_Result dispatch(lsec_web__server *srv, struct MHD_Connection *c,
 		if (got < 0) {
 			/* session_seq 0: no live session (ended, expired, idle, disabled); else
 			 * the role alone was refused and the session stands. */
-			if (err.code == LSEC_E_AUTH && r.who.session_seq == 0) {
-				lsec_web__session_drop(r.session);
+			if (err.code == LSEC_E_AUTH && r->who.session_seq == 0) {
+				lsec_web__session_drop(r->session);
 			}
 			return lsec_web__send_message(c, err.code == LSEC_E_AUTH ? 403 : 500, "Refused",
 					    err.msg);
 		}
-		r.session->last = (int64_t)time(NULL);
+		r->session->last = (int64_t)time(NULL);
 		if (strcmp(method, "POST") == 0 && /* lint:ok */
-		    !lsec_web_token_equal(r.session->csrf, lsec_web_field_get(&r.form, "csrf"))) {
+		    !lsec_web_token_equal(r->session->csrf, lsec_web_field_get(&r->form, "csrf"))) {
 			return lsec_web__send_message(
 			    c, 403, "Refused",
 			    "the form's CSRF token is missing or wrong: reload the page");
 		}
 	}
-	ret = rt->fn(&r);
-	lsec_wipe(&r.form, sizeof(r.form));
+	return rt->fn(r);
+}
+
+/* Every return of route passes here: the parsed form (passwords too) is wiped. */
+static enum MHD_Result dispatch(lsec_web__server *srv, struct MHD_Connection *c,
+				const char *method, const char *url, const web_request *req)
+{
+	lsec_web__request r;
+	enum MHD_Result ret;
+	memset(&r, 0, sizeof(r));
+	r.srv = srv;
+	r.c = c;
+	r.method = method;
+	ret = route(&r, c, method, url, req);
+	lsec_wipe(&r, sizeof(r));
 	return ret;
 }
 
