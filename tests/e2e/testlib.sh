@@ -24,7 +24,9 @@ printers=()
 printer() {
 	local spool=$1 copies=${2:-}
 	(
-		while :; do
+		# Ends with the test ($$ is the test's shell): a test killed by its timeout
+		# leaves no printer running that holds its output open.
+		while kill -0 $$ 2>/dev/null; do
 			for f in "$spool"/*.label; do
 				[ -f "$f" ] || continue
 				if [ -n "$copies" ]; then mv "$f" "$copies/" 2>/dev/null || true; else
@@ -45,7 +47,7 @@ stop_printers() {
 # the test's folder: a provisioning run waits for it to take each identity
 # label. A test that needs a file to stay there touches $e2e_dir/printer.off.
 (
-	while :; do
+	while kill -0 $$ 2>/dev/null; do
 		if [ ! -e "$e2e_dir/printer.off" ]; then
 			find "$e2e_dir" -path '*/line*/labels/*.label' -type f -delete 2>/dev/null || true
 		fi
