@@ -118,13 +118,13 @@ static enum MHD_Result ack_post(lsec_web__request *r)
 		goto out;
 	}
 	if (lsec_web__sign(&who, r, LSEC_WEB__ANYONE, ACK_ACTION, &err) < 0) {
-		ret = ack_page(r, err.code == LSEC_E_USAGE ? 400 : 403, err.msg, false);
+		ret = ack_page(r, lsec_web__status_of(&err), err.msg, false);
 		goto out;
 	}
 	lsec_actor actor = {who.name, lsec_line_station(r->srv->line)};
 	if (lsec_sop_acknowledge(&done, lsec_line_store(r->srv->line), &actor, name, (int)version,
 				 sha, &err) < 0) {
-		ret = ack_page(r, err.code == LSEC_E_EXISTS ? 409 : 422, err.msg, false);
+		ret = ack_page(r, lsec_web__status_of(&err), err.msg, false);
 		goto out;
 	}
 	snprintf(msg, sizeof(msg), "%s acknowledged SOP %s version %d (read and understood)",

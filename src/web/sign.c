@@ -6,6 +6,8 @@
  */
 #include "sign.h"
 
+#include "linesec/sop.h"
+
 #include <string.h>
 
 void lsec_web__sign_fields(lsec_web__page *p, const char *csrf, const char *meaning)
@@ -68,6 +70,9 @@ unsigned lsec_web__status_of(const lsec_err *err)
 	case LSEC_E_STATE:
 	case LSEC_E_EXISTS:
 	case LSEC_E_STORE_APPROVAL:
+	case LSEC_E_SOP_NOT_APPROVED:
+	case LSEC_E_SOP_WITHDRAWN:
+	case LSEC_E_SOP_DIGEST: /* the version is not the one the page showed */
 		return 409;
 	default:
 		return 422;

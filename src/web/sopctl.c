@@ -119,7 +119,7 @@ static enum MHD_Result withdraw_post(lsec_web__request *r)
 	if (lsec_web__sign(&who, r, OFFICER, REQUEST_ACTION, &err) < 0 ||
 	    lsec_station_sop_withdraw_request(&id, r->srv->line, &who, name, (int)version, reason,
 					      &err) < 0) {
-		ret = withdraw_page(r, err.code == LSEC_E_AUTH ? 403 : 422, err.msg, false);
+		ret = withdraw_page(r, lsec_web__status_of(&err), err.msg, false);
 		goto out;
 	}
 	snprintf(msg, sizeof(msg),
@@ -153,9 +153,7 @@ static enum MHD_Result approve_post(lsec_web__request *r)
 	if (lsec_web__sign(&who, r, OFFICER, APPROVE_ACTION, &err) < 0 ||
 	    lsec_line_change_approve(&ch, NULL, 0, r->srv->line, &who, id,
 				     lsec_station_change_apply, NULL, &err) < 0) {
-		ret = withdraw_page(r, err.code == LSEC_E_AUTH || err.code == LSEC_E_POLICY ? 403
-											 : 422,
-				    err.msg, false);
+		ret = withdraw_page(r, lsec_web__status_of(&err), err.msg, false);
 		goto out;
 	}
 	snprintf(msg, sizeof(msg), "change %lld approved by %s: SOP %s withdrawn from every station",

@@ -230,7 +230,7 @@ run_suite() {
 	req b --data-urlencode "csrf=$csrf" -d sop=flash -d version=2 \
 		--data-urlencode "sha256=$(sha256sum line/sops/flash.yaml | cut -c1-64)" \
 		--data-urlencode password=wsop-bob-pw-12 "$url/sops/approve"
-	check "$label: an approval of other bytes than the version's is refused" "[ $code = 422 ]"
+	check "$label: an approval of other bytes than the version's is refused (409: not the version shown)" "[ $code = 409 ]"
 	has 'id="status" class="bad draft">DRAFT - NOT APPROVED (1 of 2 approvals)' b.html \
 		"$label: ... and records nothing (still 1 of 2)"
 	req b --data-urlencode "csrf=$csrf" -d sop=flash -d version=2 \
