@@ -301,17 +301,24 @@ LSEC_API LSEC_MUST_USE int lsec_file_write_new(const char *path, const void *dat
  */
 LSEC_API LSEC_MUST_USE int lsec_file_publish_held(int *fd_out, const char *path, const void *data,
 						  size_t len, unsigned mode, lsec_err *err);
-/* Whether path names (without following a link) the very file open as fd. */
-LSEC_API bool lsec_file_names_fd(const char *path, int fd);
+/*
+ * Whether path names (without following a link) the very file open as fd:
+ * 1 it does, 0 it names nothing or another file, -1 no telling (a lookup
+ * failed otherwise than with ENOENT; errno says why).
+ */
+LSEC_API int lsec_file_names_fd(const char *path, int fd);
 /*
  * Destroys the regular file open (writable) as fd, which path named: when
  * path still names that very file, it is overwritten with zeros through fd,
  * synced and removed; when path names nothing or another file, the file was
  * taken (moved or removed by a reader): *gone is set and nothing is touched,
- * so a file planted under the name afterwards is never overwritten.
+ * so a file planted under the name afterwards is never overwritten. failed:
+ * the file is zeroed through fd even when taken (a failure: nobody may use
+ * it). When no lookup can tell what path names, the file is zeroed, its
+ * name left, and LSEC_E_IO says so.
  */
 LSEC_API LSEC_MUST_USE int lsec_file_destroy_held(bool *gone, int fd, const char *path,
-						  lsec_err *err);
+						  bool failed, lsec_err *err);
 /* Creates a directory and its parents (mode for the ones created). */
 LSEC_API LSEC_MUST_USE int lsec_mkdir_p(const char *path, unsigned mode, lsec_err *err);
 /* SHA-256 of a byte string. */

@@ -209,7 +209,7 @@ int lsec_cred_label_remove(const char *path, lsec_err *err)
 	int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	LSEC_ENSURE(fd >= 0, LSEC_E_IO, "cannot open label '%s' to remove it: %s", path,
 		    strerror(errno));
-	LSEC_TRY(lsec_file_destroy_held(&gone, fd, path, err));
+	LSEC_TRY(lsec_file_destroy_held(&gone, fd, path, false, err));
 	LSEC_ENSURE(!gone, LSEC_E_IO, "cannot remove label '%s': it was moved while being removed",
 		    path);
 out:

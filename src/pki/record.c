@@ -468,7 +468,7 @@ out:
 	if (label != NULL) {
 		lsec_err ignored = LSEC_ERR_INIT;
 		bool gone = false;
-		if (lsec_file_destroy_held(&gone, label_fd, label, &ignored) < 0) {
+		if (lsec_file_destroy_held(&gone, label_fd, label, true, &ignored) < 0) {
 			/* a 0600 file of a credential never recorded: useless to anyone */
 		}
 		lsec_free(label);

@@ -101,7 +101,7 @@ static bool label_wait(int fd, const char *dir, const char *path, unsigned secon
 	for (;;) {
 		char events[4096];
 		*ms = lsec_time_mono_ms() - start;
-		if (!lsec_file_names_fd(path, fd)) {
+		if (lsec_file_names_fd(path, fd) == 0) {
 			taken = true;
 			break;
 		}
@@ -166,7 +166,7 @@ int lsec_station__label_credential(lsec_station__run *r, lsec_err *err)
 	taken = label_wait(fd, dir, path, secs, &ms);
 	if (!taken) {
 		/* Through the held file: whatever the name holds by now is never touched. */
-		LSEC_TRY(lsec_file_destroy_held(&taken, fd, path, err));
+		LSEC_TRY(lsec_file_destroy_held(&taken, fd, path, false, err));
 	}
 	LSEC_ENSURE(taken, LSEC_E_STATION_NOT_CONFIRMED,
 		    "the identity label of unit '%s' was not taken by the label printer from '%s' "
@@ -218,6 +218,42 @@ out:
 	return rc;
 }
 
+/* A label file is small: a serial and a password. */
+#define LABEL_MAX 4096
+
+/*
+ * Whether the file open as fd (sb: its fstat) is a label of unit serial as
+ * this station writes them: at most LABEL_MAX bytes starting
+ * "serial: <serial>\n", and no other name but its own or, left by a run
+ * killed between the two names of a part-file publish, the other of
+ * "<serial>.label" and ".<serial>.label.part" (*sibling, lsec_free, names it
+ * then). A hard link to any other file the station owns is never a label.
+ */
+static bool is_label(char **sibling, int fd, const struct stat *sb, const char *dir,
+		     const char *serial, bool part)
+{
+	char head[LSEC_STORE_NAME_MAX + 16];
+	int n = snprintf(head, sizeof(head), "serial: %s\n", serial);
+	char got[sizeof(head)];
+	*sibling = NULL;
+	if (sb->st_size > LABEL_MAX || sb->st_size < n || n <= 0 || (size_t)n >= sizeof(head) ||
+	    pread(fd, got, (size_t)n, 0) != n ||
+	    memcmp(got, head, (size_t)n) != 0) { /* lint:ok: the serial line, public */
+		return false;
+	}
+	if (sb->st_nlink == 1) {
+		return true;
+	}
+	*sibling = part ? lsec_asprintf("%s/%s.label", dir, serial)
+			: lsec_asprintf("%s/.%s.label.part", dir, serial);
+	if (sb->st_nlink == 2 && *sibling != NULL && lsec_file_names_fd(*sibling, fd) == 1) {
+		return true;
+	}
+	lsec_free(*sibling);
+	*sibling = NULL;
+	return false;
+}
+
 /*
  * Sweeps one leftover label: a regular file of the station's user, named
  * after a unit the log shows with a credential no accepted label carried,
@@ -231,7 +267,7 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	int rc = 0;
 	char serial[LSEC_STORE_NAME_MAX + 1];
 	size_t n = strlen(name);
-	char *path = NULL;
+	char *path = NULL, *sibling = NULL;
 	int fd = -1;
 	bool orphan = false, gone = false;
 	struct stat sb;
@@ -259,7 +295,7 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 		    "out of memory");
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
-	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	    flock(fd, LOCK_EX | LOCK_NB) != 0 || !is_label(&sibling, fd, &sb, dir, serial, part)) {
 		goto out; /* gone, not a label this station wrote, or a live run still waits */
 	}
 	ev = json_pack("{s:s,s:s}", "file", name, "reason",
@@ -276,8 +312,12 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	/* The leaf and the destruction: one transaction (a file left stays to be swept). */
 	LSEC_TRY(lsec_store_tx_begin(&tx, st->store, err));
 	LSEC_TRY(lsec_audit_record(NULL, st->store, &e, err));
-	LSEC_TRY(lsec_file_destroy_held(&gone, fd, path, err));
+	LSEC_TRY(lsec_file_destroy_held(&gone, fd, path, false, err));
 	LSEC_ENSURE(!gone, LSEC_E_STATE, "the label file '%s' went while it was swept", path);
+	if (sibling != NULL && lsec_file_names_fd(sibling, fd) == 1) {
+		LSEC_ENSURE(unlink(sibling) == 0 || errno == ENOENT, LSEC_E_IO,
+			    "cannot remove '%s': %s", sibling, strerror(errno));
+	}
 out:
 	rc = lsec_store_tx_end(&tx, rc, err);
 	if (gone && rc == LSEC_E_STATE) {
@@ -287,6 +327,7 @@ out:
 		close(fd);
 	}
 	json_decref(ev);
+	lsec_free(sibling);
 	lsec_free(path);
 	return rc;
 }

@@ -146,7 +146,8 @@ static int zero_fd(int fd, const char *path, lsec_err *err)
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
-		LSEC_ENSURE(n > 0, LSEC_E_IO, "cannot overwrite '%s': %s", path, strerror(errno));
+		LSEC_ENSURE(n > 0, LSEC_E_IO, "cannot overwrite '%s': %s", path,
+			    n < 0 ? strerror(errno) : "no byte written");
 		done += n;
 	}
 	LSEC_ENSURE(fsync(fd) == 0, LSEC_E_IO, "cannot sync '%s': %s", path, strerror(errno));
@@ -154,28 +155,44 @@ out:
 	return rc;
 }
 
-bool lsec_file_names_fd(const char *path, int fd)
+int lsec_file_names_fd(const char *path, int fd)
 {
 	struct stat a, b;
-	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
+	if (fstat(fd, &a) != 0) {
+		return -1;
+	}
+	if (lstat(path, &b) != 0) {
+		return errno == ENOENT ? 0 : -1;
+	}
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 1 : 0;
 }
 
-int lsec_file_destroy_held(bool *gone, int fd, const char *path, lsec_err *err)
+int lsec_file_destroy_held(bool *gone, int fd, const char *path, bool failed, lsec_err *err)
 {
 	int rc = 0;
 	struct stat st;
+	int named, why;
 	*gone = false;
 	LSEC_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), LSEC_E_IO,
 		    "cannot destroy '%s': not a regular file", path);
-	if (!lsec_file_names_fd(path, fd)) {
+	named = lsec_file_names_fd(path, fd);
+	why = errno;
+	if (named == 0 && !failed) {
 		*gone = true; /* taken (moved or removed): what path names now is not ours */
 		goto out;
 	}
+	/* Ours, or a failure nobody may use, or no telling what the name holds: zeroed. */
 	LSEC_TRY(zero_fd(fd, path, err));
-	LSEC_ENSURE(unlink(path) == 0 || errno == ENOENT, LSEC_E_IO, "cannot remove '%s': %s", path,
-		    strerror(errno));
-	LSEC_TRY(sync_parent(path, err));
+	LSEC_ENSURE(named >= 0, LSEC_E_IO,
+		    "cannot tell whether '%s' is still the file written (%s): it was overwritten "
+		    "with zeros and its name left",
+		    path, strerror(why));
+	*gone = named == 0;
+	if (named == 1) {
+		LSEC_ENSURE(unlink(path) == 0 || errno == ENOENT, LSEC_E_IO,
+			    "cannot remove '%s': %s", path, strerror(errno));
+		LSEC_TRY(sync_parent(path, err));
+	}
 out:
 	return rc;
 }
@@ -200,12 +217,15 @@ static int open_unnamed(int *fd_out, char **part_out, const char *path, unsigned
 		dir = copy[0] != '\0' ? copy : "/";
 		name = slash + 1;
 	}
-	*fd_out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
-	if (*fd_out >= 0) {
-		goto out;
+	/* An unnamed file is linked through /proc/self/fd: without /proc, the part file. */
+	if (access("/proc/self/fd", X_OK) == 0) {
+		*fd_out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+		if (*fd_out >= 0) {
+			goto out;
+		}
+		LSEC_ENSURE(errno == EOPNOTSUPP || errno == EISDIR, LSEC_E_IO,
+			    "cannot create a file in folder '%s': %s", dir, strerror(errno));
 	}
-	LSEC_ENSURE(errno == EOPNOTSUPP || errno == EISDIR, LSEC_E_IO,
-		    "cannot create a file in folder '%s': %s", dir, strerror(errno));
 	LSEC_ENSURE((*part_out = lsec_asprintf("%s/.%s.part", dir, name)) != NULL, LSEC_E_NOMEM,
 		    "out of memory");
 	*fd_out = open(*part_out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
@@ -244,8 +264,8 @@ int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size
 	*fd_out = -1;
 	LSEC_TRY(open_unnamed(&fd, &part, path, mode, err));
 	/* Held from the start: a sweep (LOCK_EX | LOCK_NB) leaves a held file alone. */
-	LSEC_ENSURE(flock(fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO,
-		    "cannot hold the new '%s': another process locked it as it was created", path);
+	LSEC_ENSURE(flock(fd, LOCK_SH | LOCK_NB) == 0, LSEC_E_IO, "cannot lock the new '%s': %s",
+		    path, strerror(errno));
 	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", path,
 		    strerror(errno));
 	LSEC_TRY(write_all(fd, data, len, path, err));
@@ -261,7 +281,7 @@ out:
 		/* Failed: nothing of it stays, under either name, for a reader to find. */
 		lsec_err ignored = LSEC_ERR_INIT;
 		bool gone = false;
-		if ((linked ? lsec_file_destroy_held(&gone, fd, path, &ignored)
+		if ((linked ? lsec_file_destroy_held(&gone, fd, path, true, &ignored)
 			    : zero_fd(fd, path, &ignored)) < 0) {
 			/* best effort: the error reported is the first one */
 		}

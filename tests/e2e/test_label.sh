@@ -112,15 +112,25 @@ suite() {
 	chown 65534 line/spool/.unit-002.label.part
 	printf 'x\n' >line/spool/ghost-1.label
 	printf 'x\n' >line/spool/.ghost-2.label.part
+	# Under the names of units whose credential no label carried (unit-005, unit-006): hard
+	# links to files the station owns, one no label at all, one reading like a label but
+	# named outside the spool too; and a file of the station's that reads as no label.
+	ln line/line.yaml line/spool/unit-005.label
+	printf 'serial: unit-005\npassword: kept\n' >kept.txt
+	ln kept.txt line/spool/.unit-005.label.part
+	printf 'not a label\n' >line/spool/unit-006.label
 	expect 9 "$label: a run starts with those in the spool (and no printer)" \
 		timeout 60 "$L" build --as olga --batch --device sim:fleet/unit-007.sim
 	has "was not taken by the label printer" err.txt "$label: ...and fails only for want of a printer"
 	check "$label: the FIFO, the other user's file and the files of no unit are all still there" \
 		"[ -p line/spool/unit-002.label ] && [ -s line/spool/.unit-002.label.part ] && [ -s line/spool/ghost-1.label ] && [ -s line/spool/.ghost-2.label.part ]"
+	check "$label: the hard-linked files and the file that is no label are whole" \
+		"cmp -s line/line.yaml line/spool/unit-005.label && [ \"\$(cat kept.txt)\" = \"\$(printf 'serial: unit-005\npassword: kept')\" ] && [ \"\$(cat line/spool/unit-006.label)\" = 'not a label' ]"
 	check "$label: nothing of them was recorded" \
-		"[ \"\$(leaves label.sweep unit-002)\" = 0 ] && [ \"\$(sql \"SELECT count(*) FROM audit_leaves WHERE unit LIKE 'ghost-%'\")\" = 0 ]"
+		"[ \"\$(leaves label.sweep unit-002)\" = 0 ] && [ \"\$(leaves label.sweep unit-005)\" = 2 ] && [ \"\$(leaves label.sweep unit-006)\" = 0 ] && [ \"\$(sql \"SELECT count(*) FROM audit_leaves WHERE unit LIKE 'ghost-%'\")\" = 0 ]"
 	rm -f line/spool/unit-002.label line/spool/.unit-002.label.part line/spool/ghost-1.label \
-		line/spool/.ghost-2.label.part
+		line/spool/.ghost-2.label.part line/spool/unit-005.label line/spool/.unit-005.label.part \
+		line/spool/unit-006.label kept.txt
 
 	# Whoever can remove a label can fake the printer's acceptance: a spool folder every
 	# user may write is refused, and nothing is delivered there.

@@ -138,10 +138,10 @@ static void test_util_file__destroy_held_touches_only_its_file(void **state)
 	}
 	closedir(d);
 	assert_int_equal(entries, 1);
-	assert_true(lsec_file_names_fd(p, fd));
+	assert_int_equal(lsec_file_names_fd(p, fd), 1);
 	peek = open(p, O_RDONLY);
 	assert_true(peek >= 0);
-	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, &err), &err);
+	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, false, &err), &err);
 	assert_false(gone);
 	assert_int_equal(access(p, F_OK), -1);
 	assert_int_equal(read_fd(buf, sizeof(buf), peek), 11);
@@ -155,8 +155,8 @@ static void test_util_file__destroy_held_touches_only_its_file(void **state)
 	assert_lsec_ok(lsec_file_publish_held(&fd, p, "serial: u1\n", 11, 0640, &err), &err);
 	assert_int_equal(rename(p, taken), 0);
 	assert_lsec_ok(lsec_file_write_new(p, "planted", 7, 0600, &err), &err);
-	assert_false(lsec_file_names_fd(p, fd));
-	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, &err), &err);
+	assert_int_equal(lsec_file_names_fd(p, fd), 0);
+	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, false, &err), &err);
 	assert_true(gone);
 	peek = open(p, O_RDONLY);
 	assert_true(peek >= 0);
@@ -168,7 +168,44 @@ static void test_util_file__destroy_held_touches_only_its_file(void **state)
 	assert_int_equal(read_fd(buf, sizeof(buf), peek), 11);
 	assert_memory_equal(buf, "serial: u1\n", 11);
 	close(peek);
+
+	/* A failure's file is zeroed even once taken: nobody may use it. The planted one stays. */
+	assert_lsec_ok(lsec_file_destroy_held(&gone, fd, p, true, &err), &err);
+	assert_true(gone);
+	peek = open(taken, O_RDONLY);
+	assert_true(peek >= 0);
+	assert_int_equal(read_fd(buf, sizeof(buf), peek), 11);
+	for (size_t i = 0; i < 11; i++) {
+		assert_int_equal(buf[i], 0);
+	}
+	close(peek);
+	peek = open(p, O_RDONLY);
+	assert_int_equal(read_fd(buf, sizeof(buf), peek), 7);
+	assert_memory_equal(buf, "planted", 7);
+	close(peek);
 	close(fd);
+
+	/*
+	 * No telling what the name holds (a lookup fails otherwise than "no such
+	 * file"): never counted as taken; the file is zeroed and the error says so.
+	 */
+	char *odd = lsec_test_path(dir, "planted-dir-not/u2.label");
+	char *u2 = lsec_test_path(dir, "u2.label");
+	char *notdir = lsec_test_path(dir, "planted-dir-not");
+	assert_int_equal(rename(p, notdir), 0);
+	assert_lsec_ok(lsec_file_publish_held(&fd, u2, "serial: u2\n", 11, 0640, &err), &err);
+	assert_int_equal(lsec_file_names_fd(odd, fd), -1);
+	assert_lsec_code(lsec_file_destroy_held(&gone, fd, odd, false, &err), LSEC_E_IO, &err);
+	assert_non_null(strstr(err.msg, "cannot tell whether"));
+	assert_false(gone);
+	assert_int_equal(read_fd(buf, sizeof(buf), fd), 11);
+	for (size_t i = 0; i < 11; i++) {
+		assert_int_equal(buf[i], 0);
+	}
+	close(fd);
+	lsec_free(notdir);
+	lsec_free(u2);
+	lsec_free(odd);
 	lsec_free(taken);
 	lsec_free(p);
 	lsec_test_rmtree(dir);
