@@ -260,7 +260,6 @@ int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size
 	int rc = 0;
 	int fd = -1;
 	char *part = NULL;
-	bool linked = false;
 	*fd_out = -1;
 	LSEC_TRY(open_unnamed(&fd, &part, path, mode, err));
 	/* Held from the start: a sweep (LOCK_EX | LOCK_NB) leaves a held file alone. */
@@ -270,7 +269,6 @@ int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size
 		    strerror(errno));
 	LSEC_TRY(write_all(fd, data, len, path, err));
 	LSEC_TRY(link_unnamed(fd, part, path, err));
-	linked = true;
 	LSEC_ENSURE(part == NULL || unlink(part) == 0, LSEC_E_IO, "cannot remove '%s': %s", part,
 		    strerror(errno));
 	LSEC_TRY(sync_parent(path, err));
@@ -281,8 +279,7 @@ out:
 		/* Failed: nothing of it stays, under either name, for a reader to find. */
 		lsec_err ignored = LSEC_ERR_INIT;
 		bool gone = false;
-		if ((linked ? lsec_file_destroy_held(&gone, fd, path, true, &ignored)
-			    : zero_fd(fd, path, &ignored)) < 0) {
+		if (lsec_file_destroy_held(&gone, fd, path, true, &ignored) < 0) {
 			/* best effort: the error reported is the first one */
 		}
 		if (part != NULL) {
