@@ -287,16 +287,18 @@ static int sweep_one(lsec_station *st, const char *dir, const char *name, lsec_e
 	if (lsec_ident_check(serial, "unit serial", &ignored) != 0) {
 		goto out;
 	}
+	LSEC_ENSURE((path = lsec_asprintf("%s/%s", dir, name)) != NULL, LSEC_E_NOMEM,
+		    "out of memory");
+	/* The file first (no registry read for what is no label), then the log. */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* Read before locking: a part file still empty is a writer's, and never locked here. */
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    !is_label(&sibling, fd, &sb, dir, serial, part) || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		goto out; /* gone, not a label this station wrote, or a live run still waits */
+	}
 	LSEC_TRY(label_orphaned(&orphan, st->store, serial, err));
 	if (!orphan) {
 		goto out;
-	}
-	LSEC_ENSURE((path = lsec_asprintf("%s/%s", dir, name)) != NULL, LSEC_E_NOMEM,
-		    "out of memory");
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
-	    flock(fd, LOCK_EX | LOCK_NB) != 0 || !is_label(&sibling, fd, &sb, dir, serial, part)) {
-		goto out; /* gone, not a label this station wrote, or a live run still waits */
 	}
 	ev = json_pack("{s:s,s:s}", "file", name, "reason",
 		       "a label of a credential with no accepted label, left by an interrupted "
