@@ -106,12 +106,11 @@ const uint8_t *lsec_audit__memo_hash(const lsec_audit__memo_entry *e)
 	return e->hash;
 }
 
-bool lsec_audit__memo_names(const lsec_audit__memo_entry *e, const char *key)
+size_t lsec_audit__memo_keys(const lsec_audit__memo_entry *e,
+			     const char *out[LSEC_AUDIT__INDEX_KEYS])
 {
 	for (size_t i = 0; i < e->nkeys; i++) {
-		if (strcmp(e->keys[i], key) == 0) { /* lint:ok: public text */
-			return true;
-		}
+		out[i] = e->keys[i];
 	}
-	return false;
+	return e->nkeys;
 }

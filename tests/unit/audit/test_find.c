@@ -86,6 +86,13 @@ static void test_audit_find__index_and_bytes_checked(void **state)
 	assert_lsec_ok(lsec_audit_checkpoint_create(NULL, db->st, LSEC_TEST_LINE, LSEC_TEST_STATION,
 						    lsec_test_station_key(), "alice", &err),
 		       &err);
+	/* This process answers from the leaves it read (no approval: the truth)... */
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.approve", NULL, &err), &err);
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+	found = NULL;
+	/* ...and one that reads the registry afresh names the column changed by SQL. */
+	lsec_test_attach_signer(db->st);
 	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.approve", NULL, &err),
 			 LSEC_E_AUDIT_INDEX, &err);
 	assert_null(found);
@@ -169,6 +176,13 @@ static void test_audit_find__remembered_signature_keyed_by_hash(void **state)
 							    LSEC_AUDIT_LEAF_SIG_LEN)},
 					 1, NULL, NULL, &err),
 		       &err);
+	/* This process read and checked leaf 0 before: it answers what the station signed. */
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err), &err);
+	assert_int_equal(json_array_size(found), 2);
+	json_decref(found);
+	found = NULL;
+	/* A process that reads it afresh: checked, refused. */
+	lsec_test_attach_signer(db->st);
 	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
 			 LSEC_E_AUDIT_LEAF_SIGNATURE, &err);
 	assert_null(found);
@@ -194,11 +208,13 @@ static void test_audit_find__remembered_signature_keyed_by_hash(void **state)
 }
 
 /*
- * A lookup reuses what it derived from a tail leaf it read before (its hash
- * and index keys) only while the row holds the very same bytes and stored
- * hash: leaf bytes rewritten after a lookup (hash kept) are refused by the
- * next lookup of the same process, and bytes rewritten with a matching hash
- * (naming another action) are refused by their signature, not skipped.
+ * A tail leaf's hash and index keys are reused only while the row holds the
+ * very same bytes and stored hash: leaf bytes rewritten after a lookup (hash
+ * kept) never reach an answer. The process that read the leaf keeps
+ * answering what the station signed; a count, which reads the tail again,
+ * and any process reading afresh refuse the row; bytes rewritten with a
+ * matching hash (naming another action) are refused by their signature, not
+ * skipped.
  */
 static void test_audit_find__tail_memo_keyed_by_bytes(void **state)
 {
@@ -233,12 +249,18 @@ static void test_audit_find__tail_memo_keyed_by_bytes(void **state)
 					 &err),
 		       &err);
 	lsec_buf_release(&leaf);
+	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err), &err);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(found, 1), "person")),
+			    "bob");
+	json_decref(found);
+	found = NULL;
+	assert_lsec_code(lsec_audit_leaves_count(&n, db->st, "action", "release.submit", &err),
+			 LSEC_E_AUDIT_LEAF_HASH, &err);
+	lsec_test_attach_signer(db->st);
 	assert_lsec_code(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err),
 			 LSEC_E_AUDIT_LEAF_HASH, &err);
 	assert_null(found);
 	assert_non_null(strstr(err.msg, "audit_leaves holds leaf 1"));
-	assert_lsec_code(lsec_audit_leaves_count(&n, db->st, "action", "release.submit", &err),
-			 LSEC_E_AUDIT_LEAF_HASH, &err);
 	/* Bytes and hash rewritten together (no longer naming the action): its signature. */
 	const char *other = "{\"action\":\"release.revoke\",\"person\":\"eve\",\"seq\":1}";
 	assert_lsec_ok(lsec_audit_leaf_hash(h, (const uint8_t *)other, strlen(other), &err), &err);
@@ -254,6 +276,133 @@ static void test_audit_find__tail_memo_keyed_by_bytes(void **state)
 	assert_non_null(strstr(err.msg, "leaf 1 is bad"));
 }
 
+/* The persons of the leaves of action, in order, as "a,b,c" (the lookup must succeed). */
+static char *persons(lsec_store *st, const char *action, uint64_t from)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	char *out = lsec_asprintf("%s", "");
+	assert_lsec_ok(lsec_audit_leaves_find_from(&found, st, action, from, NULL, &err), &err);
+	for (size_t i = 0; i < json_array_size(found); i++) {
+		char *next = lsec_asprintf("%s%s%s", out, i ? "," : "",
+					   json_string_value(json_object_get(json_array_get(found, i),
+									     "person")));
+		lsec_free(out);
+		out = next;
+	}
+	json_decref(found);
+	return out;
+}
+
+#define PERSONS(st, action, from, want)                                                            \
+	do {                                                                                       \
+		char *got_ = persons((st), (action), (from));                                      \
+		assert_string_equal(got_, (want));                                                 \
+		lsec_free(got_);                                                                   \
+	} while (0)
+
+/*
+ * What a process looked up is answered again from the leaves it read, plus
+ * those appended since: a log cut back and written again under it (a
+ * registry restored from a backup, then written on) is not answered from
+ * the leaves it no longer holds, and leaves of a transaction rolled back are
+ * never kept.
+ */
+static void test_audit_find__kept_lookups_follow_the_log(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "release.submit", "sensor", "1.1.0");   /* 1 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob");
+	add(db->st, "carol", "release.submit", "sensor", "1.2.0"); /* 2 */
+	add(db->st, "dave", "release.approve", "sensor", "1.2.0"); /* 3 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob,carol");
+	PERSONS(db->st, "release.submit", 1, "bob,carol");
+	PERSONS(db->st, "release.approve", 0, "dave");
+	/* Cut back to two leaves and written on: leaves 2 and 3 are others now. */
+	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM audit_leaves WHERE seq >= 2", NULL, 0,
+					 NULL, NULL, &err),
+		       &err);
+	add(db->st, "erin", "release.approve", "router", "9.0.0"); /* 2 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob");
+	PERSONS(db->st, "release.approve", 0, "erin");
+	add(db->st, "frank", "release.submit", "router", "9.0.0"); /* 3 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob,frank");
+	/* A transaction's own leaf is seen inside it, and forgotten with it. */
+	lsec_store_tx tx = LSEC_STORE_TX_INIT;
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
+	lsec_audit_event gina = {.person = "gina", .action = "release.submit"};
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &gina, &err), &err); /* 4, rolled back */
+	PERSONS(db->st, "release.submit", 0, "alice,bob,frank,gina");
+	PERSONS(db->st, "release.submit", 3, "frank,gina");
+	PERSONS(db->st, "release.revoke", 0, "");
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_IO, &err), LSEC_E_IO);
+	PERSONS(db->st, "release.submit", 0, "alice,bob,frank");
+	add(db->st, "hugo", "release.revoke", "router", "9.0.0"); /* 4 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob,frank");
+	PERSONS(db->st, "release.revoke", 0, "hugo");
+	/*
+	 * Rolled back, then written again with another first leaf and the very
+	 * same second one (same bytes within the same second): the last leaf
+	 * read matches, yet what came before it differs.
+	 */
+	lsec_audit_event ivan = {.person = "ivan", .action = "release.submit"};
+	lsec_audit_event same = {.person = "judy", .action = "release.revoke"};
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &gina, &err), &err); /* 5 */
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &same, &err), &err); /* 6 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob,frank,gina");
+	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_IO, &err), LSEC_E_IO);
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &ivan, &err), &err); /* 5 */
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &same, &err), &err); /* 6 */
+	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
+	PERSONS(db->st, "release.submit", 0, "alice,bob,frank,ivan");
+	PERSONS(db->st, "release.revoke", 0, "hugo,judy");
+}
+
+/*
+ * More keys than are kept, and a key with more leaves than one keeps: every
+ * answer stays complete, in log order, across a checkpoint.
+ */
+static void test_audit_find__kept_lookups_bounded(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	char action[32], want[16];
+	for (unsigned i = 0; i < 300; i++) {
+		add(db->st, i % 2 ? "odd" : "even", "unit.note", "sensor", "1.0.0");
+	}
+	for (unsigned i = 0; i < 40; i++) {
+		snprintf(action, sizeof(action), "act.%u", i);
+		add(db->st, "p", action, "sensor", "1.0.0");
+	}
+	assert_lsec_ok(lsec_audit_checkpoint_create(NULL, db->st, LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key(), "alice", &err),
+		       &err);
+	for (unsigned round = 0; round < 3; round++) {
+		json_t *found = NULL;
+		for (unsigned i = 0; i < 40; i++) {
+			snprintf(action, sizeof(action), "act.%u", i);
+			snprintf(want, sizeof(want), "%s", round == 2 && i % 3 == 0 ? "p,q" : "p");
+			PERSONS(db->st, action, 0, want);
+		}
+		assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "unit.note", NULL, &err), &err);
+		assert_int_equal(json_array_size(found), 300 + round);
+		for (size_t i = 1; i < json_array_size(found); i++) {
+			assert_true(json_integer_value(json_object_get(json_array_get(found, i), "seq")) >
+				    json_integer_value(json_object_get(json_array_get(found, i - 1), "seq")));
+		}
+		json_decref(found);
+		add(db->st, "late", "unit.note", "sensor", "1.0.0");
+		for (unsigned i = 0; round == 1 && i < 40; i += 3) {
+			snprintf(action, sizeof(action), "act.%u", i);
+			add(db->st, "q", action, "sensor", "1.0.0");
+		}
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, lsec_test_db_setup, lsec_test_db_teardown)
 
 int main(void)
@@ -264,6 +413,8 @@ int main(void)
 		T(test_audit_find__no_trusted_keys_refused),
 		T(test_audit_find__remembered_signature_keyed_by_hash),
 		T(test_audit_find__tail_memo_keyed_by_bytes),
+		T(test_audit_find__kept_lookups_follow_the_log),
+		T(test_audit_find__kept_lookups_bounded),
 	};
 	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));
 }
