@@ -287,6 +287,16 @@ LSEC_API LSEC_MUST_USE int lsec_file_read(lsec_buf *out, const char *path, lsec_
  */
 LSEC_API LSEC_MUST_USE int lsec_file_write_atomic(const char *path, const void *data, size_t len,
 						  unsigned mode, lsec_err *err);
+/*
+ * As lsec_file_write_atomic without the syncs: a crash of the process
+ * leaves the old or the new contents (the kernel keeps what was written),
+ * a crash of the machine may leave the old. For files a power loss of this
+ * machine may take back, such as the simulated unit's memory (docs/device.md,
+ * "Persistence").
+ */
+LSEC_API LSEC_MUST_USE int lsec_file_write_atomic_unsynced(const char *path, const void *data,
+							   size_t len, unsigned mode,
+							   lsec_err *err);
 /* Creates a new file (fails if it exists) with the given mode, durably. */
 LSEC_API LSEC_MUST_USE int lsec_file_write_new(const char *path, const void *data, size_t len,
 					       unsigned mode, lsec_err *err);

@@ -281,6 +281,13 @@ int lsec_audit__index_commit(uint8_t root_out[32], lsec_audit__index *x, lsec_st
 int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
 			       lsec_audit_signer *s, lsec_err *err);
 /*
+ * lsec_audit__trusted_latest, and the compact range stored with that
+ * checkpoint in *range when it hashes to the checkpoint's root (then
+ * range->size is out->size; otherwise it is not). Empty when none is found.
+ */
+int lsec_audit__trusted_range(lsec_audit_checkpoint *out, bool *found, lsec_audit_tree *range,
+			      lsec_store *st, lsec_audit_signer *s, lsec_err *err);
+/*
  * Checks the stored signature of leaf seq (hash hash) against the keys s
  * trusts, as lsec_audit__leaf_sig_check does, unless this process checked
  * or made these very signature bytes of leaf seq with this very hash before

@@ -448,11 +448,16 @@ out:
  * read once per process, not once per lookup.
  *
  * The log is append-only: a leaf read and checked stays what its station
- * signed. Still, the row of leaf lk->to - 1 must hold the hash read before
- * (a registry restored from a backup, or rows cut back, forget all).
- * Nothing read inside a transaction is kept (its own rows may be rolled
- * back): there the leaves since lk->to are read for the one key asked.
- * A failure forgets all.
+ * signed, and what is kept must stay the log's. So each lookup first checks
+ * that leaf lk->to - 1 still holds the bytes and hash read (a log cut back
+ * under the process, or rewritten, stops it: LSEC_E_AUDIT_LEAF_HASH), and
+ * every new checkpoint that covers leaves read must hash, from the range of
+ * the one before, to its signed root (a fork that ends in the very row read
+ * last stops it: LSEC_E_AUDIT_ROOT); the station signs one at each ship and
+ * after every command that removes trust. Nothing read inside a
+ * transaction is kept (its own rows may be rolled back): there the leaves
+ * since lk->to are read for the one key asked. A change of the trusted
+ * keys, or any failure, forgets all.
  */
 #define KEPT_KEYS 32	  /* keys kept; the least recently used gives way */
 #define KEPT_LEAVES 2048 /* leaves kept over all keys */
@@ -466,8 +471,10 @@ struct kept {
 
 struct lsec_audit__lookups {
 	bool started;
-	uint64_t to;   /* every leaf below it was read and checked */
-	uint8_t last[32]; /* the hash of leaf to - 1 (to > 0) */
+	uint64_t to;	       /* every leaf below it was read and checked */
+	lsec_audit_tree base;  /* the leaves below base.size: a range matching a signed root */
+	uint8_t (*read)[32];   /* the hashes of leaves base.size .. to - 1, as read */
+	size_t nread, capread;
 	size_t nleaves;
 	uint64_t clock;
 	struct kept k[KEPT_KEYS];
@@ -487,6 +494,7 @@ void lsec_audit__lookups_reset(lsec_audit__lookups *lk)
 	for (size_t i = 0; i < KEPT_KEYS; i++) {
 		json_decref(lk->k[i].arr);
 	}
+	lsec_free(lk->read);
 	memset(lk, 0, sizeof(*lk));
 }
 
@@ -573,9 +581,26 @@ struct scan {
 	struct lookup l;  /* its signer; next: the leaf expected */
 	bool one;	  /* only l.key's leaves from `from` on into l.arr; nothing kept */
 	uint64_t from;
-	bool first;	  /* the first row must be leaf lk->to - 1 holding lk->last */
+	bool first;	  /* the first row must be leaf lk->to - 1 as it was read */
 	bool moved;	  /* it was not: the log changed under this process */
 };
+
+/* Remembers leaf lk->to's hash as read; -1 when out of memory. */
+static int read_push(lsec_audit__lookups *lk, const uint8_t h[32])
+{
+	if (lk->nread == lk->capread) {
+		size_t cap = lk->capread ? 2 * lk->capread : 256;
+		void *p = lsec_realloc(lk->read, cap * 32);
+		if (p == NULL) {
+			return -1;
+		}
+		lk->read = p;
+		lk->capread = cap;
+	}
+	memcpy(lk->read[lk->nread++], h, 32);
+	lk->to++;
+	return 0;
+}
 
 static int scan_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *leaf, size_t len,
 		   const uint8_t leaf_hash[32], const uint8_t *sig, size_t sig_len, lsec_err *err)
@@ -588,8 +613,14 @@ static int scan_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	json_t *j = NULL;
 	(void)unit;
 	if (s->first || s->moved) {
-		s->moved = s->moved || seq + 1 != lk->to || !lsec_ct_equal(leaf_hash, lk->last, 32);
+		/* Its bytes as well as its stored hash: both as they were read. */
 		s->first = false;
+		if (!s->moved && seq + 1 == lk->to) {
+			LSEC_TRY(lsec_audit_leaf_hash(h, leaf, len, err));
+		}
+		s->moved = s->moved || seq + 1 != lk->to ||
+			   !lsec_ct_equal(leaf_hash, lk->read[lk->nread - 1], 32) ||
+			   !lsec_ct_equal(h, lk->read[lk->nread - 1], 32);
 		goto out; /* once moved, the rest of the walk is not read */
 	}
 	LSEC_TRY(tail_next(&s->l, seq, err));
@@ -608,8 +639,7 @@ static int scan_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 		lk->nleaves += s->one ? 0 : 1;
 	}
 	if (!s->one) {
-		lk->to = seq + 1;
-		memcpy(lk->last, h, 32);
+		LSEC_ENSURE(read_push(lk, h) == 0, LSEC_E_NOMEM, "out of memory");
 	}
 out:
 	json_decref(j);
@@ -625,7 +655,7 @@ static int scan_run(struct scan *s, lsec_store *st, lsec_err *err)
 {
 	int rc = 0;
 	s->l.next = s->lk->to;
-	s->first = s->lk->to > 0;
+	s->first = s->lk->nread > 0;
 	LSEC_TRY(lsec_store_leaf_foreach(st, s->lk->to - (s->first ? 1 : 0), UINT64_MAX, scan_cb,
 					 s, err));
 	s->moved = s->moved || s->first;
@@ -634,29 +664,76 @@ out:
 }
 
 /*
+ * What lk read against the latest trusted checkpoint: when it covers leaves
+ * lk read (more than base, at most to), they must hash with base to its
+ * signed root, else the registry's log is not the one this process read
+ * (LSEC_E_AUDIT_ROOT). move: base becomes that checkpoint's range.
+ */
+static int kept_check(lsec_audit__lookups *lk, lsec_store *st, lsec_audit_signer *signer,
+		      bool move, lsec_err *err)
+{
+	int rc = 0;
+	lsec_audit_checkpoint cp;
+	bool found = false;
+	lsec_audit_tree t = lk->base;
+	uint8_t root[32];
+	LSEC_TRY(lsec_audit__trusted_latest(&cp, &found, st, signer, err));
+	if (!found || cp.size <= lk->base.size || cp.size > lk->to) {
+		goto out;
+	}
+	size_t n = (size_t)(cp.size - lk->base.size);
+	for (size_t i = 0; i < n; i++) {
+		LSEC_TRY(lsec_audit_tree_append(&t, lk->read[i], err));
+	}
+	LSEC_TRY(lsec_audit_tree_root(root, &t, err));
+	LSEC_ENSURE(lsec_ct_equal(root, cp.root, 32), LSEC_E_AUDIT_ROOT,
+		    "the leaves %llu to %llu this station read do not hash to the signed root of "
+		    "the checkpoint of %llu leaves: the registry's log was changed under this "
+		    "station (run 'linesec audit verify', then start the station again)",
+		    (unsigned long long)lk->base.size, (unsigned long long)cp.size - 1,
+		    (unsigned long long)cp.size);
+	if (move) {
+		lk->base = t;
+		memmove(lk->read, lk->read + n, (lk->nread - n) * 32);
+		lk->nread -= n;
+	}
+out:
+	return rc;
+}
+
+/* A log whose leaves this process read are gone or others: LSEC_E_AUDIT_LEAF_HASH. */
+static int kept_moved(const lsec_audit__lookups *lk, lsec_err *err)
+{
+	return lsec_err_set(err, LSEC_E_AUDIT_LEAF_HASH, __FILE__, __LINE__,
+			    "registry table audit_leaves no longer holds leaf %llu as this station "
+			    "read it: the log was cut back or changed under this station (run "
+			    "'linesec audit verify', then start the station again)",
+			    (unsigned long long)(lk->to - 1));
+}
+
+/* Most leaves read past base before what was kept is dropped (their hashes: 2 MiB). */
+#define KEPT_READ_MAX ((size_t)1 << 16)
+
+/*
  * Brings lk up to the end of the log (outside a transaction). Started at
- * the latest trusted checkpoint, its last leaf read and checked; *usable
- * false on a line whose checkpoints predate the signed index.
+ * the latest trusted checkpoint with its stored range (checked against its
+ * root); *usable false on a line whose checkpoints predate the signed
+ * index or whose range cannot be used.
  */
 static int kept_advance(bool *usable, lsec_audit__lookups *lk, lsec_store *st,
 			lsec_audit_signer *signer, lsec_err *err)
 {
 	int rc = 0;
 	struct scan s;
-	json_t *j = NULL;
 	*usable = false;
 	if (!lk->started) {
 		lsec_audit_checkpoint cp;
 		bool found = false;
-		LSEC_TRY(lsec_audit__trusted_latest(&cp, &found, st, signer, err));
-		if (found && !cp.has_index) {
+		LSEC_TRY(lsec_audit__trusted_range(&cp, &found, &lk->base, st, signer, err));
+		if (found && (!cp.has_index || lk->base.size != cp.size)) {
 			goto out;
 		}
-		lk->to = found ? cp.size : 0;
-		if (lk->to > 0) {
-			LSEC_TRY(lsec_audit__leaf_load(&j, lk->last, NULL, st, lk->to - 1, signer,
-						       NULL, err));
-		}
+		lk->to = lk->base.size;
 		lk->started = true;
 	}
 	memset(&s, 0, sizeof(s));
@@ -664,13 +741,17 @@ static int kept_advance(bool *usable, lsec_audit__lookups *lk, lsec_store *st,
 	s.l.signer = signer;
 	LSEC_TRY(scan_run(&s, st, err));
 	if (s.moved) {
-		lsec_audit__lookups_reset(lk); /* started again at the next lookup */
+		rc = kept_moved(lk, err);
+		goto out;
+	}
+	LSEC_TRY(kept_check(lk, st, signer, true, err));
+	if (lk->nread > KEPT_READ_MAX) {
+		lsec_audit__lookups_reset(lk); /* started again from the latest checkpoint */
 		goto out;
 	}
 	kept_trim(lk);
 	*usable = true;
 out:
-	json_decref(j);
 	return rc;
 }
 
@@ -692,9 +773,8 @@ static int kept_lookup(bool *done, struct lookup *l, lsec_store *st, uint64_t fr
 	struct scan s;
 	*done = false;
 	memset(&full, 0, sizeof(full));
-	if (lk != NULL && !in_tx && (rc = kept_advance(&usable, lk, st, l->signer, err)) < 0) {
-		lsec_audit__lookups_reset(lk);
-		goto out;
+	if (lk != NULL && !in_tx) {
+		LSEC_TRY(kept_advance(&usable, lk, st, l->signer, err));
 	}
 	if (!usable) {
 		goto out;
@@ -722,14 +802,18 @@ static int kept_lookup(bool *done, struct lookup *l, lsec_store *st, uint64_t fr
 		s.l = *l;
 		s.one = true;
 		s.from = from;
-		if ((rc = scan_run(&s, st, err)) < 0 || s.moved) {
-			lsec_audit__lookups_reset(lk);
-			json_array_clear(l->arr);
+		LSEC_TRY(scan_run(&s, st, err));
+		if (s.moved) {
+			rc = kept_moved(lk, err);
 			goto out;
 		}
+		LSEC_TRY(kept_check(lk, st, l->signer, false, err));
 	}
 	*done = true;
 out:
+	if (rc < 0 && lk != NULL) {
+		lsec_audit__lookups_reset(lk);
+	}
 	json_decref(full.arr);
 	return rc;
 }

@@ -167,9 +167,10 @@ enum { SIM_SAVE_STATE = 1u << 0, SIM_SAVE_FLASH = 1u << 1 };
 int lsec_device__sim_save(const sim_unit *u, const char *path, unsigned what, lsec_err *err);
 /*
  * Writes the flash pages marked in dirty (one byte per page, nonzero =
- * changed) in place into the open flash file fd, then fdatasyncs it once;
- * the number written into *pages (0: nothing written, no sync). path (the
- * state file's) labels errors. A crash during the call can leave some
+ * changed) in place into the open flash file fd (not synced: the unit's
+ * memory must outlive the station process, not this machine; docs/device.md,
+ * "Persistence"); the number written into *pages (0: nothing written). path
+ * (the state file's) labels errors. A crash during the call can leave some
  * pages old and others new, as an interrupted programming run leaves
  * silicon. LSEC_E_IO.
  */

@@ -13,9 +13,10 @@
  * faults: u64 flash_cut | u32 otp_cut | u32 attach_fail_ppm | u32 boot_fail |
  *   u8 stuck | u8 stuck_bit | u8 stuck_val | u32 stuck_addr | u32 lat_kib_us |
  *   u32 lat_op_us
- * Every state update rewrites the file through lsec_file_write_atomic,
- * so a crash leaves either the old or the new state; a session updates the
- * flash file in place, page by page (lsec_device__sim_flash_sync).
+ * Every state update rewrites the file through
+ * lsec_file_write_atomic_unsynced, so a crash of the station process leaves
+ * either the old or the new state; a session updates the flash file in
+ * place, page by page (lsec_device__sim_flash_sync).
  *
  * @test tests/unit/device/test_sim_state.c
  */
@@ -101,7 +102,7 @@ static int save_flash(const sim_unit *u, const char *path, lsec_err *err)
 	int rc = 0;
 	char *fp = lsec_asprintf("%s.flash", path);
 	LSEC_ENSURE(fp != NULL, LSEC_E_NOMEM, "out of memory");
-	LSEC_TRY(lsec_file_write_atomic(fp, u->flash, u->flash_size, 0600, err));
+	LSEC_TRY(lsec_file_write_atomic_unsynced(fp, u->flash, u->flash_size, 0600, err));
 out:
 	lsec_free(fp);
 	return rc;
@@ -132,10 +133,6 @@ int lsec_device__sim_flash_sync(uint32_t *pages, int fd, const sim_unit *u,
 		}
 		*pages += q - p;
 		p = q;
-	}
-	if (*pages > 0) {
-		LSEC_ENSURE(fdatasync(fd) == 0, LSEC_E_IO, "cannot sync sim flash '%s.flash': %s",
-			    path, strerror(errno));
 	}
 out:
 	return rc;
@@ -183,7 +180,7 @@ int lsec_device__sim_save(const sim_unit *u, const char *path, unsigned what, ls
 	LSEC_TRY(put_blob(&b, &u->cred, err));
 	LSEC_TRY(lsec_sha256(digest, b.data, b.len, err));
 	LSEC_TRY(lsec_buf_append(&b, digest, sizeof(digest), err));
-	LSEC_TRY(lsec_file_write_atomic(path, b.data, b.len, 0600, err));
+	LSEC_TRY(lsec_file_write_atomic_unsynced(path, b.data, b.len, 0600, err));
 flash:
 	if (what & SIM_SAVE_FLASH) {
 		LSEC_TRY(save_flash(u, path, err));

@@ -40,7 +40,8 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len, const char *path, lsec_err *err)
+static int write_all(int fd, const void *data, size_t len, const char *path, bool sync,
+		     lsec_err *err)
 {
 	int rc = 0;
 	const uint8_t *p = data;
@@ -53,7 +54,8 @@ static int write_all(int fd, const void *data, size_t len, const char *path, lse
 		p += n;
 		len -= (size_t)n;
 	}
-	LSEC_ENSURE(fsync(fd) == 0, LSEC_E_IO, "cannot sync '%s': %s", path, strerror(errno));
+	LSEC_ENSURE(!sync || fsync(fd) == 0, LSEC_E_IO, "cannot sync '%s': %s", path,
+		    strerror(errno));
 out:
 	return rc;
 }
@@ -77,8 +79,9 @@ out:
 	return rc;
 }
 
-int lsec_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			   lsec_err *err)
+/* The one atomic replace; sync: durable as well (the file, then its folder). */
+static int replace(const char *path, const void *data, size_t len, unsigned mode, bool sync,
+		   lsec_err *err)
 {
 	int rc = 0;
 	int fd = -1;
@@ -89,12 +92,14 @@ int lsec_file_write_atomic(const char *path, const void *data, size_t len, unsig
 	LSEC_ENSURE(fd >= 0, LSEC_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
 	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", tmp,
 		    strerror(errno));
-	LSEC_TRY(write_all(fd, data, len, tmp, err));
+	LSEC_TRY(write_all(fd, data, len, tmp, sync, err));
 	close(fd);
 	fd = -1;
 	LSEC_ENSURE(rename(tmp, path) == 0, LSEC_E_IO, "cannot replace '%s': %s", path,
 		    strerror(errno));
-	LSEC_TRY(sync_parent(path, err));
+	if (sync) {
+		LSEC_TRY(sync_parent(path, err));
+	}
 out:
 	if (fd >= 0) {
 		close(fd);
@@ -104,6 +109,18 @@ out:
 	}
 	lsec_free(tmp);
 	return rc;
+}
+
+int lsec_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			   lsec_err *err)
+{
+	return replace(path, data, len, mode, true, err);
+}
+
+int lsec_file_write_atomic_unsynced(const char *path, const void *data, size_t len,
+				    unsigned mode, lsec_err *err)
+{
+	return replace(path, data, len, mode, false, err);
 }
 
 int lsec_file_write_new(const char *path, const void *data, size_t len, unsigned mode,
@@ -117,7 +134,7 @@ int lsec_file_write_new(const char *path, const void *data, size_t len, unsigned
 	created = true;
 	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", path,
 		    strerror(errno));
-	LSEC_TRY(write_all(fd, data, len, path, err));
+	LSEC_TRY(write_all(fd, data, len, path, true, err));
 	LSEC_TRY(sync_parent(path, err));
 out:
 	if (fd >= 0) {
@@ -267,7 +284,7 @@ int lsec_file_publish_held(int *fd_out, const char *path, const void *data, size
 		    path, strerror(errno));
 	LSEC_ENSURE(fchmod(fd, (mode_t)mode) == 0, LSEC_E_IO, "cannot set mode of '%s': %s", path,
 		    strerror(errno));
-	LSEC_TRY(write_all(fd, data, len, path, err));
+	LSEC_TRY(write_all(fd, data, len, path, true, err));
 	LSEC_TRY(link_unnamed(fd, part, path, err));
 	LSEC_ENSURE(part == NULL || unlink(part) == 0, LSEC_E_IO, "cannot remove '%s': %s", part,
 		    strerror(errno));

@@ -22,6 +22,16 @@ static void add(lsec_store *st, const char *person, const char *action, const ch
 	json_decref(ev);
 }
 
+/* lsec_audit_leaves_find of action must fail with code, its message holding want. */
+static void find_refused(lsec_store *st, const char *action, int code, const char *want)
+{
+	lsec_err err = LSEC_ERR_INIT;
+	json_t *found = NULL;
+	assert_lsec_code(lsec_audit_leaves_find(&found, st, action, NULL, &err), code, &err);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, want));
+}
+
 static void test_audit_find__by_action_and_fields(void **state)
 {
 	lsec_test_db *db = *state;
@@ -210,11 +220,10 @@ static void test_audit_find__remembered_signature_keyed_by_hash(void **state)
 /*
  * A tail leaf's hash and index keys are reused only while the row holds the
  * very same bytes and stored hash: leaf bytes rewritten after a lookup (hash
- * kept) never reach an answer. The process that read the leaf keeps
- * answering what the station signed; a count, which reads the tail again,
- * and any process reading afresh refuse the row; bytes rewritten with a
- * matching hash (naming another action) are refused by their signature, not
- * skipped.
+ * kept) never reach an answer. The process that read the leaf last stops, a
+ * count, which reads the tail again, and any process reading afresh refuse
+ * the row; bytes rewritten with a matching hash (naming another action) are
+ * refused by their signature, not skipped.
  */
 static void test_audit_find__tail_memo_keyed_by_bytes(void **state)
 {
@@ -249,11 +258,9 @@ static void test_audit_find__tail_memo_keyed_by_bytes(void **state)
 					 &err),
 		       &err);
 	lsec_buf_release(&leaf);
-	assert_lsec_ok(lsec_audit_leaves_find(&found, db->st, "release.submit", NULL, &err), &err);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(found, 1), "person")),
-			    "bob");
-	json_decref(found);
-	found = NULL;
+	/* The reading process: the last leaf it read is no longer as read. */
+	find_refused(db->st, "release.submit", LSEC_E_AUDIT_LEAF_HASH,
+		     "no longer holds leaf 1 as this station read it");
 	assert_lsec_code(lsec_audit_leaves_count(&n, db->st, "action", "release.submit", &err),
 			 LSEC_E_AUDIT_LEAF_HASH, &err);
 	lsec_test_attach_signer(db->st);
@@ -303,10 +310,8 @@ static char *persons(lsec_store *st, const char *action, uint64_t from)
 
 /*
  * What a process looked up is answered again from the leaves it read, plus
- * those appended since: a log cut back and written again under it (a
- * registry restored from a backup, then written on) is not answered from
- * the leaves it no longer holds, and leaves of a transaction rolled back are
- * never kept.
+ * those appended since; leaves of a transaction rolled back are never kept,
+ * even when the log is then written again with the same last leaf.
  */
 static void test_audit_find__kept_lookups_follow_the_log(void **state)
 {
@@ -320,28 +325,16 @@ static void test_audit_find__kept_lookups_follow_the_log(void **state)
 	PERSONS(db->st, "release.submit", 0, "alice,bob,carol");
 	PERSONS(db->st, "release.submit", 1, "bob,carol");
 	PERSONS(db->st, "release.approve", 0, "dave");
-	/* Cut back to two leaves and written on: leaves 2 and 3 are others now. */
-	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM audit_leaves WHERE seq >= 2", NULL, 0,
-					 NULL, NULL, &err),
-		       &err);
-	add(db->st, "erin", "release.approve", "router", "9.0.0"); /* 2 */
-	PERSONS(db->st, "release.submit", 0, "alice,bob");
-	PERSONS(db->st, "release.approve", 0, "erin");
-	add(db->st, "frank", "release.submit", "router", "9.0.0"); /* 3 */
-	PERSONS(db->st, "release.submit", 0, "alice,bob,frank");
 	/* A transaction's own leaf is seen inside it, and forgotten with it. */
 	lsec_store_tx tx = LSEC_STORE_TX_INIT;
-	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
 	lsec_audit_event gina = {.person = "gina", .action = "release.submit"};
+	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
 	assert_lsec_ok(lsec_audit_record(NULL, db->st, &gina, &err), &err); /* 4, rolled back */
-	PERSONS(db->st, "release.submit", 0, "alice,bob,frank,gina");
-	PERSONS(db->st, "release.submit", 3, "frank,gina");
+	PERSONS(db->st, "release.submit", 0, "alice,bob,carol,gina");
+	PERSONS(db->st, "release.submit", 3, "gina");
 	PERSONS(db->st, "release.revoke", 0, "");
 	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_IO, &err), LSEC_E_IO);
-	PERSONS(db->st, "release.submit", 0, "alice,bob,frank");
-	add(db->st, "hugo", "release.revoke", "router", "9.0.0"); /* 4 */
-	PERSONS(db->st, "release.submit", 0, "alice,bob,frank");
-	PERSONS(db->st, "release.revoke", 0, "hugo");
+	PERSONS(db->st, "release.submit", 0, "alice,bob,carol");
 	/*
 	 * Rolled back, then written again with another first leaf and the very
 	 * same second one (same bytes within the same second): the last leaf
@@ -350,16 +343,102 @@ static void test_audit_find__kept_lookups_follow_the_log(void **state)
 	lsec_audit_event ivan = {.person = "ivan", .action = "release.submit"};
 	lsec_audit_event same = {.person = "judy", .action = "release.revoke"};
 	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
-	assert_lsec_ok(lsec_audit_record(NULL, db->st, &gina, &err), &err); /* 5 */
-	assert_lsec_ok(lsec_audit_record(NULL, db->st, &same, &err), &err); /* 6 */
-	PERSONS(db->st, "release.submit", 0, "alice,bob,frank,gina");
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &gina, &err), &err); /* 4 */
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &same, &err), &err); /* 5 */
+	PERSONS(db->st, "release.submit", 0, "alice,bob,carol,gina");
 	assert_int_equal(lsec_store_tx_end(&tx, LSEC_E_IO, &err), LSEC_E_IO);
 	assert_lsec_ok(lsec_store_tx_begin(&tx, db->st, &err), &err);
-	assert_lsec_ok(lsec_audit_record(NULL, db->st, &ivan, &err), &err); /* 5 */
-	assert_lsec_ok(lsec_audit_record(NULL, db->st, &same, &err), &err); /* 6 */
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &ivan, &err), &err); /* 4 */
+	assert_lsec_ok(lsec_audit_record(NULL, db->st, &same, &err), &err); /* 5 */
 	assert_lsec_ok(lsec_store_tx_end(&tx, 0, &err), &err);
-	PERSONS(db->st, "release.submit", 0, "alice,bob,frank,ivan");
-	PERSONS(db->st, "release.revoke", 0, "hugo,judy");
+	PERSONS(db->st, "release.submit", 0, "alice,bob,carol,ivan");
+	PERSONS(db->st, "release.revoke", 0, "judy");
+}
+
+/*
+ * The log cut back under a process that read it: the process stops (its
+ * next lookup names the leaf it read that is gone or another), whether the
+ * cut rows are written again by a station or their stored hash is set
+ * back by SQL; a process starting afresh reads the log as it is.
+ */
+static void test_audit_find__kept_lookups_refuse_a_log_cut_under_them(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "release.submit", "sensor", "1.1.0");   /* 1 */
+	add(db->st, "carol", "release.submit", "sensor", "1.2.0"); /* 2 */
+	PERSONS(db->st, "release.revoke", 0, "");
+	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM audit_leaves WHERE seq >= 2", NULL, 0,
+					 NULL, NULL, &err),
+		       &err);
+	find_refused(db->st, "release.revoke", LSEC_E_AUDIT_LEAF_HASH,
+		     "no longer holds leaf 2 as this station read it");
+	lsec_test_attach_signer(db->st);
+	PERSONS(db->st, "release.revoke", 0, "");
+	PERSONS(db->st, "release.submit", 0, "alice,bob");
+	/* Cut and written on by a station, the stored hash of the last row read set back by SQL. */
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "CREATE TABLE saved AS SELECT leaf_hash FROM audit_leaves "
+					 "WHERE seq = 1",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_store__query(db->st, "DELETE FROM audit_leaves WHERE seq >= 1", NULL, 0,
+					 NULL, NULL, &err),
+		       &err);
+	add(db->st, "officer", "release.revoke", "sensor", "1.0.0"); /* 1 */
+	assert_lsec_ok(lsec_store__query(db->st,
+					 "UPDATE audit_leaves SET leaf_hash = (SELECT leaf_hash FROM "
+					 "saved) WHERE seq = 1",
+					 NULL, 0, NULL, NULL, &err),
+		       &err);
+	find_refused(db->st, "release.revoke", LSEC_E_AUDIT_LEAF_HASH,
+		     "no longer holds leaf 1 as this station read it");
+	lsec_test_attach_signer(db->st);
+	find_refused(db->st, "release.revoke", LSEC_E_AUDIT_LEAF_HASH, "audit_leaves holds leaf 1");
+}
+
+/*
+ * A fork that ends in the very row read last: the tail after the latest
+ * checkpoint cut back by SQL, a revocation recorded by a station in its
+ * place, the genuine later row put back. Every row verifies; the leaf read
+ * last is unchanged. The checkpoint the revocation forces covers leaves
+ * this process read otherwise: its next lookup stops, naming it, and a
+ * process starting afresh sees the revocation.
+ */
+static void test_audit_find__kept_lookups_refuse_a_fork(void **state)
+{
+	lsec_test_db *db = *state;
+	lsec_err err = LSEC_ERR_INIT;
+	add(db->st, "alice", "release.submit", "sensor", "1.0.0"); /* 0 */
+	add(db->st, "bob", "unit.note", "sensor", "1.0.0");	    /* 1 */
+	add(db->st, "carol", "unit.note", "sensor", "1.0.0");	    /* 2 */
+	assert_lsec_ok(lsec_audit_checkpoint_create(NULL, db->st, LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key(), "alice", &err),
+		       &err);
+	uint64_t n = 0;
+	assert_lsec_ok(lsec_store_leaf_count(&n, db->st, &err), &err);
+	add(db->st, "dan", "unit.note", "sensor", "1.0.0"); /* n */
+	add(db->st, "ed", "unit.note", "sensor", "1.0.0");  /* n + 1 */
+	PERSONS(db->st, "release.revoke", 0, "");
+	char *sql = lsec_asprintf("CREATE TABLE saved AS SELECT * FROM audit_leaves WHERE seq >= %llu",
+				  (unsigned long long)n + 1);
+	assert_lsec_ok(lsec_store__query(db->st, sql, NULL, 0, NULL, NULL, &err), &err);
+	lsec_free(sql);
+	sql = lsec_asprintf("DELETE FROM audit_leaves WHERE seq >= %llu", (unsigned long long)n);
+	assert_lsec_ok(lsec_store__query(db->st, sql, NULL, 0, NULL, NULL, &err), &err);
+	lsec_free(sql);
+	add(db->st, "officer", "release.revoke", "sensor", "1.0.0"); /* n */
+	assert_lsec_ok(lsec_store__query(db->st, "INSERT INTO audit_leaves SELECT * FROM saved", NULL,
+					 0, NULL, NULL, &err),
+		       &err);
+	assert_lsec_ok(lsec_audit_checkpoint_create(NULL, db->st, LSEC_TEST_LINE, LSEC_TEST_STATION,
+						    lsec_test_station_key(), "alice", &err),
+		       &err);
+	find_refused(db->st, "release.revoke", LSEC_E_AUDIT_ROOT,
+		     "this station read do not hash to the signed root");
+	lsec_test_attach_signer(db->st);
+	PERSONS(db->st, "release.revoke", 0, "officer");
 }
 
 /*
@@ -414,6 +493,8 @@ int main(void)
 		T(test_audit_find__remembered_signature_keyed_by_hash),
 		T(test_audit_find__tail_memo_keyed_by_bytes),
 		T(test_audit_find__kept_lookups_follow_the_log),
+		T(test_audit_find__kept_lookups_refuse_a_log_cut_under_them),
+		T(test_audit_find__kept_lookups_refuse_a_fork),
 		T(test_audit_find__kept_lookups_bounded),
 	};
 	return lsec_test_run_backends("audit/find", tests, sizeof(tests) / sizeof(tests[0]));

@@ -45,6 +45,21 @@ static void test_util_file__atomic_write_mode_and_replace(void **state)
 	assert_int_equal(b.len, 4);
 	assert_memory_equal(b.data, "two!", 4);
 	lsec_buf_release(&b);
+	/* The unsynced replace: the same whole-file swap, mode set, no temporary left. */
+	assert_lsec_ok(lsec_file_write_atomic_unsynced(p, "three", 5, 0640, &err), &err);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_lsec_ok(lsec_file_read(&b, p, &err), &err);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.data, "three", 5);
+	lsec_buf_release(&b);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		assert_null(strstr(e->d_name, ".tmp."));
+	}
+	closedir(d);
+	assert_lsec_ok(lsec_file_write_atomic(p, "two!", 4, 0600, &err), &err);
 	/* A file larger than the buffer's max is refused, naming the file. */
 	lsec_buf small = LSEC_BUF_INIT(2);
 	assert_lsec_code(lsec_file_read(&small, p, &err), LSEC_E_LIMIT, &err);
