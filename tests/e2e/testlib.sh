@@ -174,13 +174,30 @@ ack_sops() {
 # SOPs approved (and acknowledged by olga, sam, alice and bob: ack_sops) and
 # release sensor@2.0.0 (new.img from app.bin, security counter 2) approved. Init options `--registry URL` put the registry on
 # PostgreSQL; `sql SQL` runs SQL on the registry either way (reg_sql).
+# Under CTest the line is a copy of the one the fixture e2e/line_template
+# built for the run (line_copy); run by hand, the suite builds it (line_build).
 line_with_release() {
-	local label=$1 s
+	local label=$1
 	shift
 	e2e_pg_url=""
 	[ "${1:-}" != --registry ] || e2e_pg_url=$2
 	mkdir "$e2e_dir/$label" && cd "$e2e_dir/$label" || return 1
 	export LINESEC_LINE="$PWD/line" LINESEC_CA_PASSPHRASE=test-ca-passphrase
+	# sam witnesses the tamper seal and scrap: a witness signs with their password each time.
+	export LINESEC_WITNESS_PASSWORD=sam-pw-1234
+	if [ -n "${LSEC_E2E_LINE_TEMPLATE:-}" ] && line_copy "$LSEC_E2E_LINE_TEMPLATE" "$@"; then
+		return 0
+	elif [ -e line ]; then
+		bad "$label: the line was not copied from $LSEC_E2E_LINE_TEMPLATE"
+		return 1
+	fi
+	line_build "$label" "$@"
+}
+# line_build LABEL [init options]: line_with_release's line, built in the
+# current folder the one way there is, command by command.
+line_build() {
+	local label=$1 s
+	shift
 	LINESEC_PASSWORD=alice-pw LINESEC_SECOND_PASSWORD=bob-pw-123 "$LINESEC" init --dir line \
 		--admin alice --second-officer bob "$@" >/dev/null
 	LINESEC_PASSWORD=alice-pw "$LINESEC" login alice >/dev/null
@@ -194,8 +211,6 @@ line_with_release() {
 	"$LINESEC" image sign --key fw.pem --product sensor --version 2.0.0 --build release \
 		--security-counter 2 --embed-pubkey app.bin new.img >/dev/null
 	LINESEC_PASSWORD=sam-pw-1234 "$LINESEC" login sam >/dev/null
-	# sam witnesses the tamper seal and scrap: a witness signs with their password each time.
-	export LINESEC_WITNESS_PASSWORD=sam-pw-1234
 	LINESEC_PASSWORD=olga-pw-123 "$LINESEC" login olga >/dev/null
 	LINESEC_PASSWORD=alice-pw "$LINESEC" product key submit --as alice sensor fw.pub.pem >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" product key approve --as bob sensor@1 >/dev/null
@@ -211,6 +226,47 @@ line_with_release() {
 	LINESEC_PASSWORD=alice-pw "$LINESEC" release submit --as alice new.img --product sensor >/dev/null
 	LINESEC_PASSWORD=bob-pw-123 "$LINESEC" release approve --as bob sensor@2.0.0 >/dev/null ||
 		bad "$label: the line with release sensor@2.0.0 was not set up"
+}
+# line_copy TEMPLATE [init options]: into the current (empty) folder, a copy
+# of the line TEMPLATE/sqlite or, for `--registry URL` (a fresh schema of
+# run_on_postgres), TEMPLATE/postgres with its registry schema copied into
+# URL's (tests/e2e/line_template.sh builds both with line_build). The copy is
+# the line line_build would leave, but for its keys and the times it
+# records: the folder is copied whole (modes kept), line.yaml names URL, and
+# each session's last activity is now (a person's idle clock starts when the
+# line is handed over, as after line_build). Returns 1, copying nothing,
+# when the template has no such line.
+line_copy() {
+	local tpl=$1 src schema tpl_schema tpl_url yaml f token seq now
+	shift
+	if [ $# -eq 0 ]; then
+		src=$tpl/sqlite
+	elif [ $# -eq 2 ] && [ "$1" = --registry ] && [ -f "$tpl/postgres.schema" ] &&
+		[ "$(cat "$tpl/postgres.base")" = "${LSEC_TEST_PG_URL:-}" ]; then
+		src=$tpl/postgres
+		# run_on_postgres's URL: ...options=-csearch_path%3D<schema>
+		schema=${2##*search_path%3D}
+		[[ $schema =~ ^[a-z0-9_]+$ ]] || return 1
+	else
+		return 1
+	fi
+	[ -f "$src.ready" ] || return 1
+	cp -a "$src/." . || return 1
+	if [ -n "${schema:-}" ]; then
+		tpl_schema=$(cat "$tpl/postgres.schema")
+		tpl_url=$(cat "$tpl/postgres.url")
+		pg_dump --no-owner --no-privileges --schema="$tpl_schema" "$LSEC_TEST_PG_URL" |
+			sed -e '/^CREATE SCHEMA /d' -e "s/\b$tpl_schema\b/$schema/g" |
+			psql -q -v ON_ERROR_STOP=1 "$LSEC_TEST_PG_URL" >/dev/null || return 1
+		yaml=$(<line/line.yaml)
+		[[ $yaml == *"registry: \"$tpl_url\""* ]] || return 1
+		printf '%s\n' "${yaml/"registry: \"$tpl_url\""/"registry: \"$2\""}" >line/line.yaml
+	fi
+	now=$(date +%s)
+	for f in line/.sessions/*; do
+		{ read -r token && read -r seq; } <"$f" || return 1
+		printf '%s\n%s\n%s\n' "$token" "$seq" "$now" >"$f"
+	done
 }
 sql() { reg_sql "${e2e_pg_url:-}" line/registry.db "$1"; }
 # Holes in a message: an empty slot where a name, a step or an action belongs.
