@@ -725,6 +725,7 @@ static int kept_advance(bool *usable, lsec_audit__lookups *lk, lsec_store *st,
 {
 	int rc = 0;
 	struct scan s;
+	uint64_t to = 0;
 	*usable = false;
 	if (!lk->started) {
 		lsec_audit_checkpoint cp;
@@ -739,12 +740,16 @@ static int kept_advance(bool *usable, lsec_audit__lookups *lk, lsec_store *st,
 	memset(&s, 0, sizeof(s));
 	s.lk = lk;
 	s.l.signer = signer;
+	to = lk->to;
 	LSEC_TRY(scan_run(&s, st, err));
 	if (s.moved) {
 		rc = kept_moved(lk, err);
 		goto out;
 	}
-	LSEC_TRY(kept_check(lk, st, signer, true, err));
+	/* A checkpoint is signed with a leaf of its own: none new, no new checkpoint. */
+	if (lk->to != to) {
+		LSEC_TRY(kept_check(lk, st, signer, true, err));
+	}
 	if (lk->nread > KEPT_READ_MAX) {
 		lsec_audit__lookups_reset(lk); /* started again from the latest checkpoint */
 		goto out;
@@ -807,7 +812,9 @@ static int kept_lookup(bool *done, struct lookup *l, lsec_store *st, uint64_t fr
 			rc = kept_moved(lk, err);
 			goto out;
 		}
-		LSEC_TRY(kept_check(lk, st, l->signer, false, err));
+		if (s.l.next != lk->to) {
+			LSEC_TRY(kept_check(lk, st, l->signer, false, err));
+		}
 	}
 	*done = true;
 out:
