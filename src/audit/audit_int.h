@@ -282,11 +282,11 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 			       lsec_audit_signer *s, lsec_err *err);
 /*
  * lsec_audit__trusted_latest, and the compact range stored with that
- * checkpoint in *range when it hashes to the checkpoint's root (then
- * range->size is out->size; otherwise it is not). Empty when none is found.
+ * checkpoint in *range when it hashes to the checkpoint's root (*ranged
+ * true); otherwise *range is empty and *ranged false.
  */
 int lsec_audit__trusted_range(lsec_audit_checkpoint *out, bool *found, lsec_audit_tree *range,
-			      lsec_store *st, lsec_audit_signer *s, lsec_err *err);
+			      bool *ranged, lsec_store *st, lsec_audit_signer *s, lsec_err *err);
 /*
  * Checks the stored signature of leaf seq (hash hash) against the keys s
  * trusts, as lsec_audit__leaf_sig_check does, unless this process checked

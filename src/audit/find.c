@@ -272,7 +272,7 @@ static int tail_cb(void *ctx, uint64_t seq, const char *unit, const uint8_t *lea
 	LSEC_TRY(tail_next(l, seq, err));
 	LSEC_TRY(tail_leaf(&k, h, l->signer, seq, leaf, len, leaf_hash, err));
 	LSEC_TRY(lsec_audit__signer_sig_check(l->signer, seq, h, sig, sig_len, err));
-	if (!names(&k, l->key) || seq >= l->until) {
+	if (!names(&k, l->key)) {
 		goto out;
 	}
 	LSEC_TRY(tail_parse(&j, seq, leaf, len, err));
@@ -504,10 +504,18 @@ void lsec_audit__lookups_free(lsec_audit__lookups *lk)
 	lsec_free(lk);
 }
 
-static void kept_drop(lsec_audit__lookups *lk, struct kept *k)
+/* Drops k's leaves (its key stays: a key looked up in full). */
+static void kept_release(lsec_audit__lookups *lk, struct kept *k)
 {
 	lk->nleaves -= json_array_size(k->arr);
 	json_decref(k->arr);
+	k->arr = NULL;
+}
+
+/* Frees slot k. */
+static void kept_drop(lsec_audit__lookups *lk, struct kept *k)
+{
+	kept_release(lk, k);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -543,9 +551,7 @@ static void kept_trim(lsec_audit__lookups *lk)
 {
 	for (size_t i = 0; i < KEPT_KEYS; i++) {
 		if (json_array_size(lk->k[i].arr) > KEPT_KEY_LEAVES) {
-			lk->nleaves -= json_array_size(lk->k[i].arr);
-			json_decref(lk->k[i].arr);
-			lk->k[i].arr = NULL;
+			kept_release(lk, &lk->k[i]);
 		}
 	}
 	while (lk->nleaves > KEPT_LEAVES) {
@@ -584,6 +590,16 @@ struct scan {
 	bool first;	  /* the first row must be leaf lk->to - 1 as it was read */
 	bool moved;	  /* it was not: the log changed under this process */
 };
+
+/* A log whose leaves this process read are gone or others: LSEC_E_AUDIT_LEAF_HASH. */
+static int kept_moved(const lsec_audit__lookups *lk, lsec_err *err)
+{
+	return lsec_err_set(err, LSEC_E_AUDIT_LEAF_HASH, __FILE__, __LINE__,
+			    "registry table audit_leaves no longer holds leaf %llu as this station "
+			    "read it: the log was cut back or changed under this station (run "
+			    "'linesec audit verify', then start the station again)",
+			    (unsigned long long)(lk->to - 1));
+}
 
 /* Remembers leaf lk->to's hash as read; -1 when out of memory. */
 static int read_push(lsec_audit__lookups *lk, const uint8_t h[32])
@@ -648,8 +664,8 @@ out:
 
 /*
  * Reads the leaves from lk->to on (s set up by the caller), after checking
- * that leaf lk->to - 1 is still the one read: s->moved (nothing read) when
- * it is not, or is gone.
+ * that leaf lk->to - 1 is still the one read: kept_moved's error when it is
+ * not, or is gone.
  */
 static int scan_run(struct scan *s, lsec_store *st, lsec_err *err)
 {
@@ -658,7 +674,9 @@ static int scan_run(struct scan *s, lsec_store *st, lsec_err *err)
 	s->first = s->lk->nread > 0;
 	LSEC_TRY(lsec_store_leaf_foreach(st, s->lk->to - (s->first ? 1 : 0), UINT64_MAX, scan_cb,
 					 s, err));
-	s->moved = s->moved || s->first;
+	if (s->moved || s->first) {
+		rc = kept_moved(s->lk, err);
+	}
 out:
 	return rc;
 }
@@ -701,16 +719,6 @@ out:
 	return rc;
 }
 
-/* A log whose leaves this process read are gone or others: LSEC_E_AUDIT_LEAF_HASH. */
-static int kept_moved(const lsec_audit__lookups *lk, lsec_err *err)
-{
-	return lsec_err_set(err, LSEC_E_AUDIT_LEAF_HASH, __FILE__, __LINE__,
-			    "registry table audit_leaves no longer holds leaf %llu as this station "
-			    "read it: the log was cut back or changed under this station (run "
-			    "'linesec audit verify', then start the station again)",
-			    (unsigned long long)(lk->to - 1));
-}
-
 /* Most leaves read past base before what was kept is dropped (their hashes: 2 MiB). */
 #define KEPT_READ_MAX ((size_t)1 << 16)
 
@@ -730,8 +738,10 @@ static int kept_advance(bool *usable, lsec_audit__lookups *lk, lsec_store *st,
 	if (!lk->started) {
 		lsec_audit_checkpoint cp;
 		bool found = false;
-		LSEC_TRY(lsec_audit__trusted_range(&cp, &found, &lk->base, st, signer, err));
-		if (found && (!cp.has_index || lk->base.size != cp.size)) {
+		bool ranged = false;
+		LSEC_TRY(lsec_audit__trusted_range(&cp, &found, &lk->base, &ranged, st, signer,
+						   err));
+		if (found && (!cp.has_index || !ranged)) {
 			goto out;
 		}
 		lk->to = lk->base.size;
@@ -742,10 +752,6 @@ static int kept_advance(bool *usable, lsec_audit__lookups *lk, lsec_store *st,
 	s.l.signer = signer;
 	to = lk->to;
 	LSEC_TRY(scan_run(&s, st, err));
-	if (s.moved) {
-		rc = kept_moved(lk, err);
-		goto out;
-	}
 	/* A checkpoint is signed with a leaf of its own: none new, no new checkpoint. */
 	if (lk->to != to) {
 		LSEC_TRY(kept_check(lk, st, signer, true, err));
@@ -764,9 +770,8 @@ out:
  * l's lookup answered from the lookups kept (*done true; l->arr filled),
  * or left to the complete lookup (*done false). Errors are those of the
  * complete lookup (the leaves read since are checked as its tail's are),
- * and forget what was kept. A log that changed under this process (the
- * leaf before lk->to is not the one read) forgets it too, and the complete
- * lookup answers.
+ * and those of a log changed under this process (kept_moved, kept_check);
+ * each forgets what was kept.
  */
 static int kept_lookup(bool *done, struct lookup *l, lsec_store *st, uint64_t from, lsec_err *err)
 {
@@ -808,10 +813,6 @@ static int kept_lookup(bool *done, struct lookup *l, lsec_store *st, uint64_t fr
 		s.one = true;
 		s.from = from;
 		LSEC_TRY(scan_run(&s, st, err));
-		if (s.moved) {
-			rc = kept_moved(lk, err);
-			goto out;
-		}
 		if (s.l.next != lk->to) {
 			LSEC_TRY(kept_check(lk, st, l->signer, false, err));
 		}
@@ -880,7 +881,6 @@ int lsec_audit_leaves_count(uint64_t *out, lsec_store *st, const char *kind, con
 		count = 0; /* a line whose checkpoints predate the index: only the tail is known */
 	}
 	l.next = found ? cp.size : 0;
-	l.until = UINT64_MAX;
 	LSEC_TRY(lsec_store_leaf_foreach(st, l.next, UINT64_MAX, tail_cb, &l, err));
 	*out = count + json_array_size(l.arr);
 out:

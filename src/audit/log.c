@@ -712,19 +712,20 @@ int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_sto
 }
 
 int lsec_audit__trusted_range(lsec_audit_checkpoint *out, bool *found, lsec_audit_tree *range,
-			      lsec_store *st, lsec_audit_signer *s, lsec_err *err)
+			      bool *ranged, lsec_store *st, lsec_audit_signer *s, lsec_err *err)
 {
 	int rc = 0;
 	lsec_buf r = LSEC_BUF_INIT(LSEC_AUDIT__RANGE_MAX);
 	uint8_t root[32];
 	lsec_err e = LSEC_ERR_INIT;
 	lsec_audit_tree_init(range);
+	*ranged = false;
 	LSEC_TRY(latest_read(out, found, &r, st, s, err));
-	if (*found && (r.len == 0 || lsec_audit__tree_decode(range, r.data, r.len, &e) < 0 ||
-		       range->size != out->size || lsec_audit_tree_root(root, range, &e) < 0 ||
-		       !lsec_ct_equal(root, out->root, 32))) {
-		lsec_audit_tree_init(range); /* not usable: its size is not the checkpoint's */
-		range->size = out->size + 1;
+	*ranged = *found && r.len > 0 && lsec_audit__tree_decode(range, r.data, r.len, &e) == 0 &&
+		  range->size == out->size && lsec_audit_tree_root(root, range, &e) == 0 &&
+		  lsec_ct_equal(root, out->root, 32);
+	if (!*ranged) {
+		lsec_audit_tree_init(range);
 	}
 out:
 	lsec_err_clear(&e);
