@@ -49,9 +49,8 @@ remove_template
 mkdir -p "$tpl" || exit 1
 line_with_release sqlite && keep sqlite
 if [ -n "${LSEC_TEST_PG_URL:-}" ]; then
-	schema="e2e_template_$$_$RANDOM" sep='?'
-	case $LSEC_TEST_PG_URL in *\?*) sep='&' ;; esac
-	pg_line_url="${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
+	schema="e2e_template_$$_$RANDOM"
+	pg_line_url=$(pg_schema_url "$schema")
 	if psql -q "$LSEC_TEST_PG_URL" -c "CREATE SCHEMA $schema" >/dev/null; then
 		printf '%s\n' "$schema" >"$tpl/postgres.schema"
 		printf '%s\n' "$pg_line_url" >"$tpl/postgres.url"

@@ -95,19 +95,24 @@ run_on_sqlite() {
 # run_on_postgres FUNCTION LABEL: with LSEC_TEST_PG_URL set, runs
 # `FUNCTION LABEL --registry URL` on a fresh schema of its own (dropped
 # afterwards); otherwise says it skipped.
+# pg_schema_url SCHEMA: the URL of LSEC_TEST_PG_URL's server with SCHEMA as search path.
+pg_schema_url() {
+	local sep='?'
+	case $LSEC_TEST_PG_URL in *\?*) sep='&' ;; esac
+	printf '%s\n' "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$1"
+}
 run_on_postgres() {
 	local fn=$1 label=$2
 	if [ -z "${LSEC_TEST_PG_URL:-}" ]; then
 		echo "skip postgres: LSEC_TEST_PG_URL is not set"
 		return 0
 	fi
-	local schema="e2e_$$_$RANDOM" sep='?'
+	local schema="e2e_$$_$RANDOM"
 	if ! psql -q "$LSEC_TEST_PG_URL" -c "CREATE SCHEMA $schema" >/dev/null 2>&1; then
 		bad "cannot create a PostgreSQL schema for the test"
 		return 0
 	fi
-	case $LSEC_TEST_PG_URL in *\?*) sep='&' ;; esac
-	"$fn" "$label" --registry "${LSEC_TEST_PG_URL}${sep}options=-csearch_path%3D$schema"
+	"$fn" "$label" --registry "$(pg_schema_url "$schema")"
 	psql -q "$LSEC_TEST_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1
 }
 # blob HEX: a byte-string literal for the suite's backend (pg_url, set by suite_start).
