@@ -137,11 +137,7 @@ LSEC_API const char *lsec_audit_leaf_field(char buf[32], const struct json_t *le
  * under another action than the leaf names, lists leaves other than the
  * signed index holds (a leaf hidden or added by SQL), or the index's
  * rows differ from its signed root. Without station keys attached
- * (lsec_audit_signer_attach) the column's list is taken as it is. A
- * process answers a key it looked up before from the leaves it read then,
- * plus those appended since (docs/audit-log.md, "lookups kept"): the
- * leaves returned may be shared with later lookups; read them, never
- * change them.
+ * (lsec_audit_signer_attach) the column's list is taken as it is.
  */
 LSEC_API LSEC_MUST_USE int lsec_audit_leaves_find(struct json_t **out, lsec_store *st,
 						  const char *action, const char *const *match,

@@ -281,13 +281,6 @@ int lsec_audit__index_commit(uint8_t root_out[32], lsec_audit__index *x, lsec_st
 int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
 			       lsec_audit_signer *s, lsec_err *err);
 /*
- * lsec_audit__trusted_latest, and the compact range stored with that
- * checkpoint in *range when it hashes to the checkpoint's root (*ranged
- * true); otherwise *range is empty and *ranged false.
- */
-int lsec_audit__trusted_range(lsec_audit_checkpoint *out, bool *found, lsec_audit_tree *range,
-			      bool *ranged, lsec_store *st, lsec_audit_signer *s, lsec_err *err);
-/*
  * Checks the stored signature of leaf seq (hash hash) against the keys s
  * trusts, as lsec_audit__leaf_sig_check does, unless this process checked
  * or made these very signature bytes of leaf seq with this very hash before
@@ -375,26 +368,10 @@ const lsec_audit__memo_entry *lsec_audit__memo_put(lsec_audit__memo *m, uint64_t
 						   size_t nkeys);
 /* The entry's leaf hash (32 bytes). */
 const uint8_t *lsec_audit__memo_hash(const lsec_audit__memo_entry *e);
-/* The index keys the entry's leaf is filed under, into out (borrowed); returns how many. */
-size_t lsec_audit__memo_keys(const lsec_audit__memo_entry *e,
-			     const char *out[LSEC_AUDIT__INDEX_KEYS]);
+/* Whether the entry's leaf is filed under key. */
+bool lsec_audit__memo_names(const lsec_audit__memo_entry *e, const char *key);
 /* The memo of signer s (made on first use; NULL when out of memory). */
 lsec_audit__memo *lsec_audit__signer_memo(lsec_audit_signer *s);
-
-/*
- * What this process looked up and may answer again without reading it
- * again (find.c): per index key, the leaves naming it below a position
- * every leaf under which was read and checked. Its state follows the
- * keys trusted (lsec_audit__lookups_reset when they change).
- */
-typedef struct lsec_audit__lookups lsec_audit__lookups;
-/* -1 when out of memory (*out NULL: every lookup reads in full). */
-int lsec_audit__lookups_new(lsec_audit__lookups **out);
-void lsec_audit__lookups_free(lsec_audit__lookups *lk);
-/* Forgets everything kept (lk may be NULL). */
-void lsec_audit__lookups_reset(lsec_audit__lookups *lk);
-/* The lookups kept by signer s (made on first use; NULL when out of memory). */
-lsec_audit__lookups *lsec_audit__signer_lookups(lsec_audit_signer *s);
 
 /* The index root of the last checkpoint s made in this process (see signer_verified). */
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s);

@@ -668,9 +668,8 @@ out:
 	return rc;
 }
 
-/* The latest checkpoint read once: lsec_audit__trusted_latest, its stored range into range. */
-static int latest_read(lsec_audit_checkpoint *out, bool *found, lsec_buf *range, lsec_store *st,
-		       lsec_audit_signer *s, lsec_err *err)
+int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
+			       lsec_audit_signer *s, lsec_err *err)
 {
 	int rc = 0;
 	uint64_t size = 0;
@@ -681,7 +680,7 @@ static int latest_read(lsec_audit_checkpoint *out, bool *found, lsec_buf *range,
 	lsec_err e = LSEC_ERR_INIT;
 	memset(out, 0, sizeof(*out));
 	*found = false;
-	rc = lsec_store_checkpoint_latest(&size, root, &note, range, st, &e);
+	rc = lsec_store_checkpoint_latest(&size, root, &note, NULL, st, &e);
 	if (rc == LSEC_E_NOTFOUND) {
 		rc = 0;
 		goto out;
@@ -702,34 +701,6 @@ static int latest_read(lsec_audit_checkpoint *out, bool *found, lsec_buf *range,
 	*found = true;
 out:
 	lsec_buf_release(&note);
-	return rc;
-}
-
-int lsec_audit__trusted_latest(lsec_audit_checkpoint *out, bool *found, lsec_store *st,
-			       lsec_audit_signer *s, lsec_err *err)
-{
-	return latest_read(out, found, NULL, st, s, err);
-}
-
-int lsec_audit__trusted_range(lsec_audit_checkpoint *out, bool *found, lsec_audit_tree *range,
-			      bool *ranged, lsec_store *st, lsec_audit_signer *s, lsec_err *err)
-{
-	int rc = 0;
-	lsec_buf r = LSEC_BUF_INIT(LSEC_AUDIT__RANGE_MAX);
-	uint8_t root[32];
-	lsec_err e = LSEC_ERR_INIT;
-	lsec_audit_tree_init(range);
-	*ranged = false;
-	LSEC_TRY(latest_read(out, found, &r, st, s, err));
-	*ranged = *found && r.len > 0 && lsec_audit__tree_decode(range, r.data, r.len, &e) == 0 &&
-		  range->size == out->size && lsec_audit_tree_root(root, range, &e) == 0 &&
-		  lsec_ct_equal(root, out->root, 32);
-	if (!*ranged) {
-		lsec_audit_tree_init(range);
-	}
-out:
-	lsec_err_clear(&e);
-	lsec_buf_release(&r);
 	return rc;
 }
 

@@ -106,11 +106,12 @@ const uint8_t *lsec_audit__memo_hash(const lsec_audit__memo_entry *e)
 	return e->hash;
 }
 
-size_t lsec_audit__memo_keys(const lsec_audit__memo_entry *e,
-			     const char *out[LSEC_AUDIT__INDEX_KEYS])
+bool lsec_audit__memo_names(const lsec_audit__memo_entry *e, const char *key)
 {
 	for (size_t i = 0; i < e->nkeys; i++) {
-		out[i] = e->keys[i];
+		if (strcmp(e->keys[i], key) == 0) { /* lint:ok: public text */
+			return true;
+		}
 	}
-	return e->nkeys;
+	return false;
 }

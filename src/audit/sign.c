@@ -46,7 +46,6 @@ struct lsec_audit_signer {
 	size_t nbase;              /* keys given by the caller; the log's trusted stations follow */
 	uint8_t origin_sha256[32]; /* of origin: the process's seen slots name their log by it */
 	lsec_audit__memo *memo;    /* leaves' bytes, hashes and index keys read (memo.c) */
-	lsec_audit__lookups *lookups; /* lookups answered from what was read (find.c) */
 	/* The latest checkpoint note verified (lsec_audit__signer_note_seen): its SHA-256, what it
 	 * says, the keys trusted then (references held) and the entry whose key signed it. */
 	uint8_t note_sha256[32];
@@ -326,7 +325,6 @@ int lsec_audit_signer_trust(lsec_audit_signer *s, const struct evp_pkey_st *pub,
 	int rc = 0;
 	LSEC_ENSURE_REF(s);
 	rc = lsec_audit__keyring_add(&s->trust, NULL, pub, err);
-	lsec_audit__lookups_reset(s->lookups); /* what was read is judged again under the new keys */
 out:
 	return rc;
 }
@@ -342,7 +340,6 @@ int lsec_audit_signer_trust_file(lsec_audit_signer *s, const char *path, lsec_er
 		goto out; /* a line without other stations has no such file */
 	}
 	LSEC_TRY(lsec_audit_pubkeys_load(&pubs, &n, path, err));
-	lsec_audit__lookups_reset(s->lookups);
 	for (size_t i = 0; i < n; i++) {
 		LSEC_TRY(lsec_audit__keyring_add(&s->trust, NULL, pubs[i], err));
 	}
@@ -361,7 +358,6 @@ void lsec_audit_signer_free(lsec_audit_signer *s)
 		EVP_PKEY_free(s->note_keys[i]);
 	}
 	lsec_audit__memo_free(s->memo);
-	lsec_audit__lookups_free(s->lookups);
 	lsec_free(s);
 }
 
@@ -463,14 +459,6 @@ lsec_audit__memo *lsec_audit__signer_memo(lsec_audit_signer *s)
 		return NULL; /* nothing kept: each leaf is checked in full */
 	}
 	return s->memo;
-}
-
-lsec_audit__lookups *lsec_audit__signer_lookups(lsec_audit_signer *s)
-{
-	if (s->lookups == NULL && lsec_audit__lookups_new(&s->lookups) < 0) {
-		return NULL; /* nothing kept: each lookup reads in full */
-	}
-	return s->lookups;
 }
 
 uint8_t *lsec_audit__signer_index(lsec_audit_signer *s)
@@ -1043,7 +1031,6 @@ static int apply_events(lsec_audit_signer *s, const struct station_event *ev, si
 	}
 	lsec_audit__keyring_release(&s->trust);
 	s->trust = *next;
-	lsec_audit__lookups_reset(s->lookups);
 	memset(next, 0, sizeof(*next));
 out:
 	if (next != NULL) {
